@@ -1,0 +1,192 @@
+//! Who may see and do what (DESIGN §6), decided in one place.
+//!
+//! Visibility of tickets is a [`TicketScope`] that the store turns into one `WHERE` clause,
+//! so a list and a single fetch can never disagree. Everything else is a [`Permission`]
+//! checked by [`allowed`]. An object outside the scope answers 404, never 403.
+
+use crate::ticket::transitions::Actor;
+use crate::{CustomerId, RegionId, Role, UserId};
+
+/// The tickets an actor may see: the union of the parts that are set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TicketScope {
+    /// Every ticket of the tenant.
+    pub all: bool,
+    /// Tickets in this region (supervisors).
+    pub region: Option<RegionId>,
+    /// Tickets this engineer is or was assigned to.
+    pub engineer: Option<UserId>,
+    /// Tickets of this customer (customer contacts).
+    pub customer: Option<CustomerId>,
+}
+
+impl TicketScope {
+    /// True when the scope admits no ticket at all.
+    pub fn is_empty(&self) -> bool {
+        !self.all && self.region.is_none() && self.engineer.is_none() && self.customer.is_none()
+    }
+}
+
+/// Computes the ticket scope of an actor from their roles.
+pub fn ticket_scope(actor: &Actor) -> TicketScope {
+    let Actor::User {
+        id,
+        roles,
+        customer_id,
+        region_id,
+    } = actor
+    else {
+        return TicketScope {
+            all: true,
+            ..TicketScope::default()
+        };
+    };
+    let mut scope = TicketScope::default();
+    for role in roles.iter() {
+        match role {
+            Role::Admin | Role::Manager | Role::Dispatcher | Role::Agent => scope.all = true,
+            // A supervisor without a region oversees the whole tenant.
+            Role::Supervisor => match region_id {
+                Some(r) => scope.region = Some(*r),
+                None => scope.all = true,
+            },
+            Role::Engineer => scope.engineer = Some(*id),
+            Role::Customer => scope.customer = *customer_id,
+        }
+    }
+    scope
+}
+
+/// Things an actor may do outside the transition table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// Record a new request.
+    CreateTicket,
+    /// Read and search customers (a customer contact: only their own).
+    ReadCustomers,
+    /// Create and edit customers, contacts, sites and assets.
+    WriteCustomers,
+    /// Create users and change roles.
+    ManageUsers,
+    /// List users (to pick an assignee, for instance).
+    ListUsers,
+    /// Write or read internal notes on a visible ticket.
+    InternalNotes,
+    /// Create and edit teams, regions and categories.
+    ManageOrganisation,
+}
+
+/// True when the actor may do `what`.
+pub fn allowed(actor: &Actor, what: Permission) -> bool {
+    use Role::*;
+    let any = |roles: &[Role]| roles.iter().any(|r| actor.has(*r));
+    match actor {
+        Actor::System => true,
+        Actor::User { .. } => match what {
+            Permission::CreateTicket => any(&[Customer, Agent, Dispatcher, Supervisor, Admin]),
+            Permission::ReadCustomers => {
+                any(&[Customer, Agent, Dispatcher, Supervisor, Manager, Admin])
+            }
+            Permission::WriteCustomers => any(&[Agent, Dispatcher, Supervisor, Admin]),
+            Permission::ManageUsers | Permission::ManageOrganisation => any(&[Admin]),
+            Permission::ListUsers => any(&[Agent, Dispatcher, Supervisor, Manager, Admin]),
+            Permission::InternalNotes => {
+                any(&[Agent, Dispatcher, Supervisor, Manager, Admin, Engineer])
+            }
+        },
+    }
+}
+
+/// The customers an actor may read: all of the tenant, only their own, or none.
+pub fn customer_scope(actor: &Actor) -> Option<Option<CustomerId>> {
+    if !allowed(actor, Permission::ReadCustomers) {
+        return None;
+    }
+    let staff = [
+        Role::Agent,
+        Role::Dispatcher,
+        Role::Supervisor,
+        Role::Manager,
+        Role::Admin,
+    ];
+    if matches!(actor, Actor::System) || staff.iter().any(|r| actor.has(*r)) {
+        return Some(None);
+    }
+    match actor {
+        Actor::User {
+            customer_id: Some(c),
+            ..
+        } => Some(Some(*c)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Roles;
+
+    fn user(roles: &[Role], customer: Option<CustomerId>, region: Option<RegionId>) -> Actor {
+        Actor::User {
+            id: UserId::new(),
+            roles: roles.iter().copied().collect::<Roles>(),
+            customer_id: customer,
+            region_id: region,
+        }
+    }
+
+    #[test]
+    fn staff_see_the_whole_tenant_and_others_only_their_part() {
+        for r in [Role::Admin, Role::Manager, Role::Dispatcher, Role::Agent] {
+            assert!(ticket_scope(&user(&[r], None, None)).all, "{r:?}");
+        }
+        let region = RegionId::new();
+        let sup = ticket_scope(&user(&[Role::Supervisor], None, Some(region)));
+        assert_eq!(
+            sup,
+            TicketScope {
+                region: Some(region),
+                ..TicketScope::default()
+            }
+        );
+        let eng = user(&[Role::Engineer], None, None);
+        assert_eq!(ticket_scope(&eng).engineer, eng.user_id());
+        assert!(!ticket_scope(&eng).all);
+        let c = CustomerId::new();
+        assert_eq!(
+            ticket_scope(&user(&[Role::Customer], Some(c), None)).customer,
+            Some(c)
+        );
+        assert!(ticket_scope(&user(&[Role::Customer], None, None)).is_empty());
+    }
+
+    #[test]
+    fn customers_read_only_their_own_customer_record_and_engineers_none() {
+        let c = CustomerId::new();
+        assert_eq!(
+            customer_scope(&user(&[Role::Customer], Some(c), None)),
+            Some(Some(c))
+        );
+        assert_eq!(
+            customer_scope(&user(&[Role::Agent], None, None)),
+            Some(None)
+        );
+        assert_eq!(customer_scope(&user(&[Role::Engineer], None, None)), None);
+        assert!(!allowed(
+            &user(&[Role::Customer], Some(c), None),
+            Permission::InternalNotes
+        ));
+        assert!(!allowed(
+            &user(&[Role::Manager], None, None),
+            Permission::CreateTicket
+        ));
+        assert!(allowed(
+            &user(&[Role::Admin], None, None),
+            Permission::ManageUsers
+        ));
+        assert!(!allowed(
+            &user(&[Role::Supervisor], None, None),
+            Permission::ManageUsers
+        ));
+    }
+}

@@ -1,0 +1,315 @@
+//! The one translation table for everything a person reads: zh-CN first, English second.
+//!
+//! Handlers, pages, mails and the CLI look texts up here by key; no user-facing text is
+//! written anywhere else. A missing key shows as itself, which a test below forbids for
+//! every key the code uses.
+
+/// A language of the UI.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Lang {
+    /// 简体中文, the default.
+    #[default]
+    ZhCn,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Picks the language from an `Accept-Language` header: English when English is
+    /// preferred over Chinese, otherwise Chinese.
+    pub fn from_accept_language(header: Option<&str>) -> Lang {
+        let Some(h) = header else { return Lang::ZhCn };
+        for part in h.split(',') {
+            let tag = part
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if tag.starts_with("zh") {
+                return Lang::ZhCn;
+            }
+            if tag.starts_with("en") {
+                return Lang::En;
+            }
+        }
+        Lang::ZhCn
+    }
+
+    /// The BCP 47 tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// Looks a text up; an unknown key answers with the key itself.
+pub fn t(lang: Lang, key: &str) -> &str {
+    match TABLE.binary_search_by(|(k, _, _)| k.cmp(&key)) {
+        Ok(i) => match lang {
+            Lang::ZhCn => TABLE[i].1,
+            Lang::En => TABLE[i].2,
+        },
+        Err(_) => key,
+    }
+}
+
+/// True when the table holds `key`.
+pub fn has(key: &str) -> bool {
+    TABLE.binary_search_by(|(k, _, _)| k.cmp(&key)).is_ok()
+}
+
+/// Looks a text up and fills its `{name}` placeholders.
+pub fn tf(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
+    let mut text = t(lang, key).to_owned();
+    for (name, value) in args {
+        text = text.replace(&format!("{{{name}}}"), value);
+    }
+    text
+}
+
+/// (key, zh-CN, en), sorted by key (a test checks it).
+pub static TABLE: &[(&str, &str, &str)] = &[
+    (
+        "error.agent_resolves_remotely",
+        "客服只能远程解决（report.remote 必须为 true）",
+        "agents resolve remotely only (report.remote must be true)",
+    ),
+    (
+        "error.already_assigned",
+        "工单已派给该工程师",
+        "the ticket is already assigned to this engineer",
+    ),
+    (
+        "error.attachment_not_on_ticket",
+        "引用的附件不属于本工单或类型不符",
+        "the attachment is not on this ticket or is of another kind",
+    ),
+    (
+        "error.bad_credentials",
+        "用户名或密码错误",
+        "wrong username or password",
+    ),
+    (
+        "error.confirmation_by_mismatch",
+        "确认人与当前角色不符（客户为 customer，客服代客户确认为 agent）",
+        "confirmation.by does not match your role (customer for the customer, agent for an agent)",
+    ),
+    (
+        "error.conflict",
+        "与已有数据冲突：{field}",
+        "conflicts with existing data: {field}",
+    ),
+    (
+        "error.control_characters",
+        "包含不允许的控制字符",
+        "contains control characters",
+    ),
+    (
+        "error.forbidden",
+        "您的角色无权执行此操作",
+        "your role may not do this",
+    ),
+    (
+        "error.idempotency_mismatch",
+        "同一 Idempotency-Key 已用于不同的请求",
+        "this Idempotency-Key was used for a different request",
+    ),
+    (
+        "error.incomplete_report",
+        "工作报告不完整，缺少：{missing}",
+        "the work report is incomplete, missing: {missing}",
+    ),
+    (
+        "error.internal",
+        "服务器内部错误，请稍后重试",
+        "internal error, please try again later",
+    ),
+    (
+        "error.invalid_body",
+        "请求内容无法解析：{detail}",
+        "the request body cannot be read: {detail}",
+    ),
+    (
+        "error.invalid_email",
+        "电子邮箱格式不正确",
+        "not a valid e-mail address",
+    ),
+    ("error.invalid_number", "数值无效", "not a valid number"),
+    (
+        "error.invalid_phone",
+        "电话号码格式不正确",
+        "not a valid phone number",
+    ),
+    (
+        "error.invalid_quantity",
+        "数量必须为 1 到 10000 的整数",
+        "quantity must be a whole number from 1 to 10000",
+    ),
+    ("error.invalid_sku", "配件编码无效", "not a valid SKU"),
+    (
+        "error.invalid_username",
+        "用户名须为 3–64 位小写字母、数字或 . _ -",
+        "usernames are 3–64 characters of a-z, 0-9, . _ -",
+    ),
+    ("error.invalid_value", "取值无效", "invalid value"),
+    (
+        "error.latitude_range",
+        "纬度须在 -90 到 90 之间",
+        "latitude must be between -90 and 90",
+    ),
+    (
+        "error.longitude_range",
+        "经度须在 -180 到 180 之间",
+        "longitude must be between -180 and 180",
+    ),
+    (
+        "error.missing",
+        "此操作必须提供 {field}",
+        "{field} is required for this move",
+    ),
+    (
+        "error.not_an_active_engineer",
+        "被指派人不是在职工程师",
+        "the assignee is not an active engineer",
+    ),
+    (
+        "error.not_expected_for_move",
+        "此操作不接受该字段",
+        "this field does not belong to this move",
+    ),
+    ("error.not_found", "未找到该对象", "not found"),
+    (
+        "error.password_length",
+        "密码须为 8–256 个字符",
+        "passwords are 8–256 characters long",
+    ),
+    (
+        "error.payload_too_large",
+        "上传内容过大",
+        "the upload is too large",
+    ),
+    (
+        "error.priority_range",
+        "优先级须为 1 到 4",
+        "priority must be 1 to 4",
+    ),
+    (
+        "error.rate_limited",
+        "请求过于频繁，请稍后再试",
+        "too many requests, try again later",
+    ),
+    (
+        "error.reopen_window_expired",
+        "工单关闭已超过可重开期限",
+        "the ticket was closed too long ago to reopen",
+    ),
+    ("error.required", "必填", "required"),
+    (
+        "error.stale_version",
+        "工单已被他人修改（当前版本 {version}），请刷新后重试",
+        "the ticket was changed by someone else (now version {version}); reload and try again",
+    ),
+    ("error.too_long", "内容过长", "too long"),
+    (
+        "error.transition_not_allowed",
+        "不能从“{from}”变为“{to}”",
+        "a ticket cannot move from \"{from}\" to \"{to}\"",
+    ),
+    ("error.unauthorized", "请先登录", "sign in first"),
+    ("error.unknown_id", "引用的对象不存在", "no such object"),
+    ("error.unknown_status", "未知状态", "unknown status"),
+    (
+        "error.unsupported_media_type",
+        "不支持的文件类型",
+        "this type of file is not accepted",
+    ),
+    (
+        "error.validation_failed",
+        "{field}：{reason}",
+        "{field}: {reason}",
+    ),
+    (
+        "error.visit_was_on_site",
+        "已到场签到的工单不能按远程解决提交",
+        "a ticket with an on-site check-in cannot be resolved as remote",
+    ),
+    ("role.admin", "管理员", "Administrator"),
+    ("role.agent", "客服", "Agent"),
+    ("role.customer", "客户", "Customer"),
+    ("role.dispatcher", "调度", "Dispatcher"),
+    ("role.engineer", "工程师", "Engineer"),
+    ("role.manager", "经理", "Manager"),
+    ("role.supervisor", "区域主管", "Supervisor"),
+    ("status.accepted", "已接单", "Accepted"),
+    ("status.assigned", "已派工", "Assigned"),
+    ("status.cancelled", "已取消", "Cancelled"),
+    ("status.closed", "已关闭", "Closed"),
+    ("status.en_route", "已出发", "En route"),
+    ("status.in_progress", "处理中", "In progress"),
+    ("status.in_review", "复核中", "In review"),
+    ("status.new", "已受理", "New"),
+    ("status.on_site", "已到场", "On site"),
+    (
+        "status.resolved",
+        "已完成待确认",
+        "Resolved, awaiting confirmation",
+    ),
+    (
+        "status.waiting_customer",
+        "等待客户",
+        "Waiting for customer",
+    ),
+    ("status.waiting_parts", "等待配件", "Waiting for parts"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Status;
+
+    #[test]
+    fn the_table_is_sorted_and_has_no_duplicate_keys() {
+        for pair in TABLE.windows(2) {
+            assert!(
+                pair[0].0 < pair[1].0,
+                "{} must come before {}",
+                pair[1].0,
+                pair[0].0
+            );
+        }
+    }
+
+    #[test]
+    fn every_status_has_a_label_in_both_languages() {
+        for s in Status::ALL {
+            assert!(has(s.label_key()), "{s}");
+        }
+        assert_eq!(t(Lang::ZhCn, "status.resolved"), "已完成待确认");
+        assert_eq!(t(Lang::En, "status.in_review"), "In review");
+    }
+
+    #[test]
+    fn accept_language_picks_english_only_when_preferred() {
+        assert_eq!(Lang::from_accept_language(None), Lang::ZhCn);
+        assert_eq!(
+            Lang::from_accept_language(Some("en-US,en;q=0.9,zh;q=0.8")),
+            Lang::En
+        );
+        assert_eq!(
+            Lang::from_accept_language(Some("zh-CN,zh;q=0.9,en;q=0.8")),
+            Lang::ZhCn
+        );
+        assert_eq!(Lang::from_accept_language(Some("fr")), Lang::ZhCn);
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        assert_eq!(
+            tf(Lang::En, "error.missing", &[("field", "reason")]),
+            "reason is required for this move"
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! Loopdesk's domain core: the rules of the closed loop, once.
+//!
+//! Pure and synchronous: no I/O, no async, no SQL, no wall clock (time is a parameter,
+//! see [`clock::Clock`]). The store gathers facts, asks this crate what a command means,
+//! and writes the answer; the web layer only translates HTTP to those calls.
+
+pub mod access;
+pub mod clock;
+pub mod geo;
+pub mod i18n;
+pub mod ids;
+pub mod role;
+pub mod ticket;
+pub mod validate;
+
+pub use ids::*;
+pub use role::{Role, Roles};
+pub use ticket::status::Status;

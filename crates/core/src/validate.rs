@@ -1,0 +1,308 @@
+//! Input validation shared by every entry point (API, pages, CLI, import).
+//!
+//! Each check returns a [`FieldError`] naming the field and a translation key for the reason,
+//! so the API can answer `{"error": "validation_failed", "field": …, "message": …}`.
+
+use crate::Status;
+
+/// Longest subject.
+pub const MAX_SUBJECT: usize = 200;
+/// Longest description, resolution or comment body.
+pub const MAX_DESCRIPTION: usize = 10_000;
+/// Longest note or reason.
+pub const MAX_NOTE: usize = 2_000;
+/// Longest name (customer, site, person, team …).
+pub const MAX_NAME: usize = 200;
+
+/// A field that failed validation, with the translation key of the reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct FieldError {
+    /// The field, as the API names it.
+    pub field: &'static str,
+    /// Translation key of the reason (see [`crate::i18n`]).
+    pub reason: &'static str,
+}
+
+fn fail<T>(field: &'static str, reason: &'static str) -> Result<T, FieldError> {
+    Err(FieldError { field, reason })
+}
+
+/// Trims `text` and checks that it is not empty and at most `max` characters long.
+pub fn required_text(field: &'static str, text: &str, max: usize) -> Result<String, FieldError> {
+    match optional_text(field, Some(text), max)? {
+        Some(t) => Ok(t),
+        None => fail(field, "error.required"),
+    }
+}
+
+/// Like [`required_text`], but absent or blank text is `None`.
+pub fn optional_text(
+    field: &'static str,
+    text: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
+    let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if t.chars().count() > max {
+        return fail(field, "error.too_long");
+    }
+    if t.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return fail(field, "error.control_characters");
+    }
+    Ok(Some(t.to_owned()))
+}
+
+/// Priority P1 (most urgent) to P4.
+pub fn priority(p: i64) -> Result<u8, FieldError> {
+    match u8::try_from(p) {
+        Ok(p @ 1..=4) => Ok(p),
+        _ => fail("priority", "error.priority_range"),
+    }
+}
+
+/// Latitude −90..90 and longitude −180..180, both finite.
+pub fn lat_lon(lat: f64, lon: f64) -> Result<(), FieldError> {
+    if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+        return fail("lat", "error.latitude_range");
+    }
+    if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+        return fail("lon", "error.longitude_range");
+    }
+    Ok(())
+}
+
+/// Normalises a phone number so that one caller always has one spelling:
+/// - Chinese mobiles (`1[3-9]` + 9 digits), with or without `+86`/`0086`: the 11 digits;
+/// - Chinese landlines (`0` + area code + number, 10–12 digits): the digits, e.g. `02112345678`;
+/// - other international numbers (`+` or `00` + 8–15 digits, E.164): `+` and the digits.
+///
+/// Spaces, dashes, dots and brackets are ignored; anything else is an error.
+pub fn phone(field: &'static str, text: &str) -> Result<String, FieldError> {
+    let t = text.trim();
+    let (plus, body) = match t.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
+    let mut digits = String::with_capacity(body.len());
+    for c in body.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '(' | ')' => {}
+            _ => return fail(field, "error.invalid_phone"),
+        }
+    }
+    let international = if plus {
+        Some(digits.as_str())
+    } else {
+        digits.strip_prefix("00")
+    };
+    if let Some(intl) = international {
+        if let Some(cn) = intl.strip_prefix("86") {
+            return china_number(field, cn, true);
+        }
+        if (8..=15).contains(&intl.len()) && !intl.starts_with('0') {
+            return Ok(format!("+{intl}"));
+        }
+        return fail(field, "error.invalid_phone");
+    }
+    china_number(field, &digits, false)
+}
+
+fn china_number(
+    field: &'static str,
+    digits: &str,
+    from_abroad: bool,
+) -> Result<String, FieldError> {
+    let b = digits.as_bytes();
+    let mobile = b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]);
+    // From abroad a landline is dialled without its leading 0 (+86 21 …).
+    let landline = (10..=12).contains(&b.len()) && b[0] == b'0' && b.get(1) != Some(&b'0');
+    let landline_intl = from_abroad && (9..=11).contains(&b.len()) && (b'2'..=b'9').contains(&b[0]);
+    if mobile || landline {
+        Ok(digits.to_owned())
+    } else if landline_intl {
+        Ok(format!("0{digits}"))
+    } else {
+        fail(field, "error.invalid_phone")
+    }
+}
+
+/// A plausible e-mail address (one `@`, a dotted domain, no spaces), lower-cased domain.
+pub fn email(field: &'static str, text: &str) -> Result<String, FieldError> {
+    let t = text.trim();
+    let Some((local, domain)) = t.split_once('@') else {
+        return fail(field, "error.invalid_email");
+    };
+    let ok = !local.is_empty()
+        && local.len() <= 64
+        && domain.len() <= 255
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !t.chars().any(|c| c.is_whitespace() || c == '<' || c == '>')
+        && !domain.contains('@');
+    if ok {
+        Ok(format!("{local}@{}", domain.to_lowercase()))
+    } else {
+        fail(field, "error.invalid_email")
+    }
+}
+
+/// A username: 3–64 characters of `a-z 0-9 . _ -`, lower-cased.
+pub fn username(text: &str) -> Result<String, FieldError> {
+    let t = text.trim().to_lowercase();
+    let ok = (3..=64).contains(&t.len())
+        && t.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+    if ok {
+        Ok(t)
+    } else {
+        fail("username", "error.invalid_username")
+    }
+}
+
+/// A password: at least 8 and at most 256 characters.
+pub fn password(text: &str) -> Result<(), FieldError> {
+    match text.chars().count() {
+        8..=256 => Ok(()),
+        _ => fail("password", "error.password_length"),
+    }
+}
+
+/// A status filter value.
+pub fn status(field: &'static str, text: &str) -> Result<Status, FieldError> {
+    Status::parse(text).ok_or(FieldError {
+        field,
+        reason: "error.unknown_status",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_mobiles_are_normalised_to_eleven_digits() {
+        for input in [
+            "13800138000",
+            "138 0013 8000",
+            "+86 138-0013-8000",
+            "0086 13800138000",
+        ] {
+            assert_eq!(
+                phone("phone", input),
+                Ok("13800138000".to_owned()),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn landlines_keep_their_area_code_with_a_leading_zero() {
+        assert_eq!(
+            phone("phone", "021-6888 1234"),
+            Ok("02168881234".to_owned())
+        );
+        assert_eq!(
+            phone("phone", "+86 21 6888 1234"),
+            Ok("02168881234".to_owned())
+        );
+        assert_eq!(
+            phone("phone", "(010) 8888-1234"),
+            Ok("01088881234".to_owned())
+        );
+    }
+
+    #[test]
+    fn foreign_numbers_become_e164() {
+        assert_eq!(
+            phone("phone", "+49 30 1234567"),
+            Ok("+49301234567".to_owned())
+        );
+        assert_eq!(
+            phone("phone", "0044 20 7946 0958"),
+            Ok("+442079460958".to_owned())
+        );
+    }
+
+    #[test]
+    fn nonsense_is_not_a_phone_number() {
+        for input in [
+            "",
+            "12345",
+            "1380013800a",
+            "23800138000",
+            "+0123456789",
+            "138001380001234",
+        ] {
+            assert_eq!(
+                phone("contact_phone", input),
+                Err(FieldError {
+                    field: "contact_phone",
+                    reason: "error.invalid_phone"
+                }),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_is_trimmed_bounded_and_free_of_control_characters() {
+        assert_eq!(
+            required_text("subject", "  空调不制冷 ", 200),
+            Ok("空调不制冷".to_owned())
+        );
+        assert_eq!(
+            required_text("subject", "   ", 200).unwrap_err().reason,
+            "error.required"
+        );
+        assert_eq!(
+            required_text("subject", &"长".repeat(201), 200)
+                .unwrap_err()
+                .reason,
+            "error.too_long"
+        );
+        assert!(required_text("subject", &"长".repeat(200), 200).is_ok());
+        assert_eq!(
+            required_text("subject", "a\u{0}b", 200).unwrap_err().reason,
+            "error.control_characters"
+        );
+        assert_eq!(optional_text("note", Some(" "), 10), Ok(None));
+    }
+
+    #[test]
+    fn priority_is_one_to_four() {
+        assert_eq!(priority(1), Ok(1));
+        assert_eq!(priority(4), Ok(4));
+        assert!(priority(0).is_err());
+        assert!(priority(5).is_err());
+        assert!(priority(-1).is_err());
+    }
+
+    #[test]
+    fn coordinates_must_be_on_the_globe() {
+        assert!(lat_lon(31.23, 121.47).is_ok());
+        assert_eq!(lat_lon(91.0, 0.0).unwrap_err().field, "lat");
+        assert_eq!(lat_lon(0.0, -180.5).unwrap_err().field, "lon");
+        assert!(lat_lon(f64::NAN, 0.0).is_err());
+    }
+
+    #[test]
+    fn emails_usernames_and_passwords() {
+        assert_eq!(
+            email("email", "Li.Lei@Example.COM"),
+            Ok("Li.Lei@example.com".to_owned())
+        );
+        assert!(email("email", "no-at-sign").is_err());
+        assert!(email("email", "a@b").is_err());
+        assert_eq!(username(" Zhang.San "), Ok("zhang.san".to_owned()));
+        assert!(username("张三").is_err());
+        assert!(username("ab").is_err());
+        assert!(password("short").is_err());
+        assert!(password("long enough").is_ok());
+    }
+}
