@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A role, with exactly the code names of DESIGN §2.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

@@ -1,1 +1,159 @@
-//! placeholder
+//! Loopdesk's storage: the only crate with SQL.
+//!
+//! One [`Store`] handle over SQLite (embedded, the default) or PostgreSQL (for scale), with
+//! one schema and one migration set per backend. Every function is one intent and one
+//! transaction; every ticket write appends its event in the same transaction. Queries are
+//! portable SQL run through sqlx's `Any` driver; what differs between the backends stays in
+//! [`dialect`]. Ids are UUID text and times are Unix milliseconds in UTC on both backends,
+//! so date arithmetic is integer arithmetic everywhere.
+//!
+//! Tenant scoping is by construction: tenant data is only reachable through a
+//! [`TenantStore`] (from [`Store::tenant`]), whose every query binds its tenant id.
+
+mod customers;
+mod dialect;
+mod error;
+mod model;
+mod sql;
+mod tickets;
+mod users;
+
+pub use customers::{NewAsset, NewContact, NewCustomer, NewSite};
+pub use dialect::Backend;
+pub use error::StoreError;
+pub use model::*;
+pub use tickets::{NewTicket, TicketFilter, TransitionRequest};
+pub use users::NewUser;
+
+use chrono::{DateTime, TimeZone, Utc};
+use loopdesk_core::TenantId;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A cloneable handle to the database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    /// Connections for writes: one on SQLite (a single writer never waits on a lock),
+    /// the shared pool on PostgreSQL.
+    write: AnyPool,
+    /// Connections for reads (WAL readers on SQLite).
+    read: AnyPool,
+    backend: Backend,
+}
+
+/// Connection settings.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// `sqlite://path?mode=rwc` or `postgres://…`.
+    pub url: String,
+    /// Most connections in the read pool (and the PostgreSQL pool).
+    pub max_connections: u32,
+}
+
+impl Store {
+    /// Connects to the database named by the URL. SQLite files are created if missing and run
+    /// in WAL mode with `synchronous=FULL` (an acknowledged write is durable).
+    pub async fn connect(opts: &StoreOptions) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(&opts.url)?;
+        let pool = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(move |conn, _meta| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            conn.execute(dialect::SQLITE_PRAGMAS).await?;
+                        }
+                        Ok(())
+                    })
+                })
+        };
+        match backend {
+            Backend::Sqlite => {
+                let write = pool(1).connect(&opts.url).await?;
+                let read = pool(opts.max_connections.max(1)).connect(&opts.url).await?;
+                Ok(Store {
+                    write,
+                    read,
+                    backend,
+                })
+            }
+            Backend::Postgres => {
+                let shared = pool(opts.max_connections.max(2)).connect(&opts.url).await?;
+                Ok(Store {
+                    write: shared.clone(),
+                    read: shared,
+                    backend,
+                })
+            }
+        }
+    }
+
+    /// Applies the migrations the database does not have yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.write).await?;
+        Ok(())
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Answers when the database can be reached (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    /// Closes every connection (graceful shutdown).
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    /// The data of one tenant. Every query made through it is scoped to that tenant.
+    pub fn tenant(&self, tenant_id: TenantId) -> TenantStore {
+        TenantStore {
+            store: self.clone(),
+            tenant_id,
+        }
+    }
+}
+
+/// The store, scoped to one tenant.
+#[derive(Clone, Debug)]
+pub struct TenantStore {
+    store: Store,
+    tenant_id: TenantId,
+}
+
+impl TenantStore {
+    /// The tenant this handle is scoped to.
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant_id
+    }
+
+    fn tid(&self) -> String {
+        self.tenant_id.to_string()
+    }
+}
+
+/// Milliseconds since the Unix epoch, the stored form of an instant.
+pub(crate) fn ms(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+/// The instant stored as `ms`.
+pub(crate) fn from_ms(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Where a ticket stands in the closed loop.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {

@@ -46,6 +46,7 @@ pub enum Needs {
 }
 
 /// The business meaning of a move; it names the event written for it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MoveKind {
@@ -273,6 +274,7 @@ impl TicketFacts {
 }
 
 /// What kind of file an attachment is, for a report.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AttachmentKind {
@@ -306,6 +308,7 @@ impl AttachmentKind {
 }
 
 /// A GPS position reported at check-in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckIn {
@@ -319,6 +322,7 @@ pub struct CheckIn {
 }
 
 /// One part used in a repair.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PartUsed {
@@ -329,6 +333,7 @@ pub struct PartUsed {
 }
 
 /// A work report as submitted.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportInput {
@@ -362,6 +367,7 @@ pub struct ReportInput {
 }
 
 /// A checklist item and whether it was done.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChecklistItem {
@@ -372,6 +378,7 @@ pub struct ChecklistItem {
 }
 
 /// Who confirms a fix.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfirmedBy {
@@ -395,6 +402,7 @@ impl ConfirmedBy {
 }
 
 /// The confirmation a close carries.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Confirmation {
@@ -436,6 +444,7 @@ pub struct AssigneeFacts {
 }
 
 /// Something a supervisor should see on a ticket.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Flag {
@@ -521,7 +530,7 @@ impl Plan {
 /// Why a move was refused. Each maps to one HTTP status and one translated message.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum TransitionError {
-    /// The table has no move from this status to that one (422).
+    /// The table has no such move from the current status for this actor (422).
     #[error("no move from {from} to {to}")]
     NotAllowed {
         /// Current status.
@@ -529,7 +538,7 @@ pub enum TransitionError {
         /// Requested status.
         to: Status,
     },
-    /// The table has the move, but not for this actor (403).
+    /// The actor's role may not make any move to the requested status on this ticket (403).
     #[error("this role may not make the move")]
     Forbidden,
     /// Data the move must carry is absent (422).
@@ -565,9 +574,9 @@ pub fn rules_between(from: Status, to: Status) -> impl Iterator<Item = &'static 
         .filter(move |r| r.to == to && r.from.contains(&from))
 }
 
-/// Checks a requested move and plans its effects. Order of checks: the table has the move
-/// (else [`TransitionError::NotAllowed`]), the actor may make it (else `Forbidden`), then the
-/// data it carries.
+/// Checks a requested move and plans its effects. Order of checks: the actor's role may make
+/// a move to that status on this ticket (else [`TransitionError::Forbidden`]), the table has
+/// it from the current status (else `NotAllowed`), then the data it carries.
 pub fn plan_move(
     ticket: &TicketFacts,
     actor: &Actor,
@@ -578,18 +587,28 @@ pub fn plan_move(
 ) -> Result<Plan, TransitionError> {
     let to = cmd.to.ok_or(TransitionError::Missing { field: "to" })?;
     let from = ticket.status;
-    let mut rules = rules_between(from, to).peekable();
-    if rules.peek().is_none() {
-        return Err(TransitionError::NotAllowed { from, to });
-    }
-    let (rule, who) = rules
-        .find_map(|r| {
+    // First the role: may this actor make any move to `to` on this ticket (403)? Then the
+    // table: is there such a move from the current status (422)? This is the contract's order.
+    let mut for_actor = RULES
+        .iter()
+        .filter(|r| r.to == to)
+        .filter_map(|r| {
             r.who
                 .iter()
                 .find(|w| actor.is(**w, ticket))
                 .map(|w| (r, *w))
         })
-        .ok_or(TransitionError::Forbidden)?;
+        .peekable();
+    if for_actor.peek().is_none() {
+        return Err(if RULES.iter().any(|r| r.to == to) {
+            TransitionError::Forbidden
+        } else {
+            TransitionError::NotAllowed { from, to }
+        });
+    }
+    let (rule, who) = for_actor
+        .find(|(r, _)| r.from.contains(&from))
+        .ok_or(TransitionError::NotAllowed { from, to })?;
     reject_foreign_data(cmd, rule.needs)?;
     let note = validate::optional_text("note", cmd.note.as_deref(), validate::MAX_NOTE)
         .map_err(|e| err("note", e.reason))?;

@@ -345,20 +345,32 @@ fn only_the_assigned_engineer_may_work_the_order() {
 }
 
 #[test]
-fn a_move_missing_from_the_table_is_not_allowed_whoever_asks() {
+fn a_role_that_never_makes_a_move_is_forbidden_and_a_missing_row_is_not_allowed() {
     let w = world();
     let admin = user(&[Role::Admin]);
     assert_eq!(
         plan(&w.ticket, &admin, &go(Status::Closed)),
+        Err(TransitionError::Forbidden)
+    );
+    assert_eq!(
+        plan(&w.ticket, &w.agent, &go(Status::Closed)),
         Err(TransitionError::NotAllowed {
             from: Status::New,
             to: Status::Closed
-        })
+        }),
+        "agents may close, but not a new ticket"
     );
     assert_eq!(
         plan(&w.ticket, &w.customer, &go(Status::Assigned)),
-        Err(TransitionError::Forbidden),
-        "the table has new → assigned, but not for customers"
+        Err(TransitionError::Forbidden)
+    );
+    assert_eq!(
+        plan(&w.ticket, &w.supervisor, &go(Status::InReview)),
+        Err(TransitionError::NotAllowed {
+            from: Status::New,
+            to: Status::InReview
+        }),
+        "nobody asks for in_review: screening decides it"
     );
 }
 

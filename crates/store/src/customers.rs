@@ -1,0 +1,583 @@
+//! Customers with their contacts, sites and assets; finding a caller by phone number.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use loopdesk_core::access::TicketScope;
+use loopdesk_core::validate::{self, FieldError};
+use loopdesk_core::{AssetId, ContactId, CustomerId, RegionId, SiteId};
+use rand::RngCore;
+use sqlx::{Any, Transaction};
+
+use crate::model::{parse_id, parse_opt_id};
+use crate::tickets::TicketFilter;
+use crate::{from_ms, ms, Asset, Contact, Customer, CustomerDetail, Site, StoreError, TenantStore};
+
+/// A customer to create, with contacts and sites.
+#[derive(Clone, Debug, Default)]
+pub struct NewCustomer {
+    /// Name.
+    pub name: String,
+    /// `company` (default) or `person`.
+    pub kind: Option<String>,
+    /// `standard` (default), `vip` or another tier code.
+    pub tier: Option<String>,
+    /// Region.
+    pub region_id: Option<RegionId>,
+    /// Contacts.
+    pub contacts: Vec<NewContact>,
+    /// Sites.
+    pub sites: Vec<NewSite>,
+}
+
+/// A contact to create.
+#[derive(Clone, Debug, Default)]
+pub struct NewContact {
+    /// Name.
+    pub name: String,
+    /// Phone (normalised on the way in).
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// WeChat id.
+    pub wechat_id: Option<String>,
+}
+
+/// A site to create.
+#[derive(Clone, Debug, Default)]
+pub struct NewSite {
+    /// Name.
+    pub name: String,
+    /// Address.
+    pub address: String,
+    /// Latitude.
+    pub lat: Option<f64>,
+    /// Longitude.
+    pub lon: Option<f64>,
+    /// Region (defaults to the customer's).
+    pub region_id: Option<RegionId>,
+    /// Geofence radius in metres (default 500).
+    pub geofence_m: Option<f64>,
+}
+
+/// An asset to create.
+#[derive(Clone, Debug, Default)]
+pub struct NewAsset {
+    /// Customer.
+    pub customer_id: CustomerId,
+    /// Site (must belong to the customer).
+    pub site_id: SiteId,
+    /// Model.
+    pub model: String,
+    /// Serial number (unique in the tenant).
+    pub serial: String,
+    /// Installed on (YYYY-MM-DD).
+    pub installed_on: Option<String>,
+    /// Warranty until (YYYY-MM-DD).
+    pub warranty_until: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    id: String,
+    name: String,
+    kind: String,
+    tier: String,
+    region_id: Option<String>,
+    created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    id: String,
+    customer_id: String,
+    name: String,
+    phone: Option<String>,
+    email: Option<String>,
+    wechat_id: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SiteRow {
+    id: String,
+    name: String,
+    address: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    region_id: Option<String>,
+    geofence_m: f64,
+}
+
+#[derive(sqlx::FromRow)]
+struct AssetRow {
+    id: String,
+    customer_id: String,
+    site_id: String,
+    model: String,
+    serial: String,
+    installed_on: Option<String>,
+    warranty_until: Option<String>,
+    qr_token: String,
+}
+
+fn contact_model(r: ContactRow) -> Result<Contact, StoreError> {
+    Ok(Contact {
+        id: parse_id(&r.id, ContactId::parse)?,
+        name: r.name,
+        phone: r.phone,
+        email: r.email,
+        wechat_id: r.wechat_id,
+    })
+}
+
+fn date(field: &'static str, text: Option<&str>) -> Result<Option<String>, StoreError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .map(|d| Some(d.to_string()))
+            .map_err(|_| {
+                FieldError {
+                    field,
+                    reason: "error.invalid_value",
+                }
+                .into()
+            }),
+    }
+}
+
+struct ValidContact {
+    name: String,
+    phone: Option<String>,
+    email: Option<String>,
+    wechat_id: Option<String>,
+}
+
+fn valid_contact(c: &NewContact) -> Result<ValidContact, StoreError> {
+    Ok(ValidContact {
+        name: validate::required_text("contacts.name", &c.name, validate::MAX_NAME)?,
+        phone: c
+            .phone
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| validate::phone("contacts.phone", p))
+            .transpose()?,
+        email: c
+            .email
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| validate::email("contacts.email", e))
+            .transpose()?,
+        wechat_id: validate::optional_text("contacts.wechat_id", c.wechat_id.as_deref(), 64)?,
+    })
+}
+
+fn valid_site(s: &NewSite) -> Result<NewSite, StoreError> {
+    let name = validate::required_text("sites.name", &s.name, validate::MAX_NAME)?;
+    let address = validate::required_text("sites.address", &s.address, 500)?;
+    match (s.lat, s.lon) {
+        (Some(lat), Some(lon)) => validate::lat_lon(lat, lon).map_err(|e| FieldError {
+            field: if e.field == "lat" {
+                "sites.lat"
+            } else {
+                "sites.lon"
+            },
+            reason: e.reason,
+        })?,
+        (None, None) => {}
+        _ => {
+            return Err(FieldError {
+                field: "sites.lat",
+                reason: "error.required",
+            }
+            .into())
+        }
+    }
+    if let Some(g) = s.geofence_m {
+        if !g.is_finite() || !(10.0..=50_000.0).contains(&g) {
+            return Err(FieldError {
+                field: "sites.geofence_m",
+                reason: "error.invalid_number",
+            }
+            .into());
+        }
+    }
+    Ok(NewSite {
+        name,
+        address,
+        ..s.clone()
+    })
+}
+
+impl TenantStore {
+    /// Creates a customer with its contacts and sites, all or nothing.
+    pub async fn create_customer(
+        &self,
+        new: NewCustomer,
+        now: DateTime<Utc>,
+    ) -> Result<CustomerId, StoreError> {
+        let name = validate::required_text("name", &new.name, validate::MAX_NAME)?;
+        let kind = new.kind.as_deref().unwrap_or("company");
+        if !["company", "person"].contains(&kind) {
+            return Err(FieldError {
+                field: "kind",
+                reason: "error.invalid_value",
+            }
+            .into());
+        }
+        let tier = validate::optional_text("tier", new.tier.as_deref(), 32)?
+            .unwrap_or_else(|| "standard".into());
+        let contacts = new
+            .contacts
+            .iter()
+            .map(valid_contact)
+            .collect::<Result<Vec<_>, _>>()?;
+        let sites = new
+            .sites
+            .iter()
+            .map(valid_site)
+            .collect::<Result<Vec<_>, _>>()?;
+        for r in new
+            .region_id
+            .iter()
+            .chain(sites.iter().filter_map(|s| s.region_id.as_ref()))
+        {
+            self.require("regions", &r.to_string(), "region_id").await?;
+        }
+        let id = CustomerId::new();
+        let mut tx = self.store.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO customers (id, tenant_id, name, kind, tier, region_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(id.to_string())
+        .bind(self.tid())
+        .bind(&name)
+        .bind(kind)
+        .bind(&tier)
+        .bind(new.region_id.map(|r| r.to_string()))
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        for c in contacts {
+            self.insert_contact(&mut tx, id, c, now).await?;
+        }
+        for s in sites {
+            let region = s.region_id.or(new.region_id);
+            self.insert_site(
+                &mut tx,
+                id,
+                NewSite {
+                    region_id: region,
+                    ..s
+                },
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn insert_contact(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        customer: CustomerId,
+        c: ValidContact,
+        now: DateTime<Utc>,
+    ) -> Result<ContactId, StoreError> {
+        let id = ContactId::new();
+        sqlx::query(
+            "INSERT INTO contacts (id, tenant_id, customer_id, name, phone, email, wechat_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id.to_string())
+        .bind(self.tid())
+        .bind(customer.to_string())
+        .bind(c.name)
+        .bind(c.phone)
+        .bind(c.email)
+        .bind(c.wechat_id)
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?;
+        Ok(id)
+    }
+
+    async fn insert_site(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        customer: CustomerId,
+        s: NewSite,
+        now: DateTime<Utc>,
+    ) -> Result<SiteId, StoreError> {
+        let id = SiteId::new();
+        sqlx::query(
+            "INSERT INTO sites (id, tenant_id, customer_id, name, address, lat, lon, region_id, geofence_m, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id.to_string())
+        .bind(self.tid())
+        .bind(customer.to_string())
+        .bind(s.name)
+        .bind(s.address)
+        .bind(s.lat)
+        .bind(s.lon)
+        .bind(s.region_id.map(|r| r.to_string()))
+        .bind(s.geofence_m.unwrap_or(500.0))
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?;
+        Ok(id)
+    }
+
+    /// Adds a contact to an existing customer.
+    pub async fn add_contact(
+        &self,
+        customer: CustomerId,
+        c: NewContact,
+        now: DateTime<Utc>,
+    ) -> Result<ContactId, StoreError> {
+        let c = valid_contact(&c)?;
+        self.require("customers", &customer.to_string(), "customer_id")
+            .await?;
+        let mut tx = self.store.write.begin().await?;
+        let id = self.insert_contact(&mut tx, customer, c, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Adds a site to an existing customer.
+    pub async fn add_site(
+        &self,
+        customer: CustomerId,
+        s: NewSite,
+        now: DateTime<Utc>,
+    ) -> Result<SiteId, StoreError> {
+        let s = valid_site(&s)?;
+        self.require("customers", &customer.to_string(), "customer_id")
+            .await?;
+        if let Some(r) = s.region_id {
+            self.require("regions", &r.to_string(), "region_id").await?;
+        }
+        let mut tx = self.store.write.begin().await?;
+        let id = self.insert_site(&mut tx, customer, s, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Registers an asset at a customer's site, with an unguessable QR token.
+    pub async fn create_asset(
+        &self,
+        new: NewAsset,
+        now: DateTime<Utc>,
+    ) -> Result<Asset, StoreError> {
+        let model = validate::required_text("model", &new.model, validate::MAX_NAME)?;
+        let serial = validate::required_text("serial", &new.serial, 100)?;
+        let installed_on = date("installed_on", new.installed_on.as_deref())?;
+        let warranty_until = date("warranty_until", new.warranty_until.as_deref())?;
+        self.require("customers", &new.customer_id.to_string(), "customer_id")
+            .await?;
+        let owner: Option<String> =
+            sqlx::query_scalar("SELECT customer_id FROM sites WHERE tenant_id = $1 AND id = $2")
+                .bind(self.tid())
+                .bind(new.site_id.to_string())
+                .fetch_optional(&self.store.read)
+                .await?;
+        if owner.as_deref() != Some(new.customer_id.to_string().as_str()) {
+            return Err(FieldError {
+                field: "site_id",
+                reason: "error.unknown_id",
+            }
+            .into());
+        }
+        let mut raw = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut raw);
+        let id = AssetId::new();
+        sqlx::query(
+            "INSERT INTO assets (id, tenant_id, customer_id, site_id, model, serial, installed_on, warranty_until, qr_token, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id.to_string())
+        .bind(self.tid())
+        .bind(new.customer_id.to_string())
+        .bind(new.site_id.to_string())
+        .bind(model)
+        .bind(serial)
+        .bind(installed_on)
+        .bind(warranty_until)
+        .bind(hex::encode(raw))
+        .bind(ms(now))
+        .execute(&self.store.write)
+        .await
+        .map_err(|e| StoreError::on_unique(e, "serial"))?;
+        self.asset(id).await
+    }
+
+    /// One asset.
+    pub async fn asset(&self, id: AssetId) -> Result<Asset, StoreError> {
+        let rows = self.assets_where("id", &id.to_string()).await?;
+        rows.into_iter().next().ok_or(StoreError::NotFound)
+    }
+
+    async fn assets_where(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Vec<Asset>, StoreError> {
+        let sql = format!(
+            "SELECT id, customer_id, site_id, model, serial, installed_on, warranty_until, qr_token \
+             FROM assets WHERE tenant_id = $1 AND {column} = $2 ORDER BY created_at, id"
+        );
+        let rows: Vec<AssetRow> = sqlx::query_as(&sql)
+            .bind(self.tid())
+            .bind(value)
+            .fetch_all(&self.store.read)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Asset {
+                    id: parse_id(&r.id, AssetId::parse)?,
+                    customer_id: parse_id(&r.customer_id, CustomerId::parse)?,
+                    site_id: parse_id(&r.site_id, SiteId::parse)?,
+                    model: r.model,
+                    serial: r.serial,
+                    installed_on: r.installed_on,
+                    warranty_until: r.warranty_until,
+                    qr_token: r.qr_token,
+                })
+            })
+            .collect()
+    }
+
+    /// Customers having a contact with this phone number (any spelling of it).
+    pub async fn customers_by_phone(
+        &self,
+        phone: &str,
+        only: Option<CustomerId>,
+    ) -> Result<Vec<Customer>, StoreError> {
+        let phone = validate::phone("phone", phone)?;
+        let rows: Vec<CustomerRow> = sqlx::query_as(
+            "SELECT DISTINCT c.id, c.name, c.kind, c.tier, c.region_id, c.created_at FROM customers c \
+             JOIN contacts k ON k.customer_id = c.id WHERE c.tenant_id = $1 AND k.tenant_id = $1 AND k.phone = $2 \
+             ORDER BY c.name LIMIT 50",
+        )
+        .bind(self.tid())
+        .bind(phone)
+        .fetch_all(&self.store.read)
+        .await?;
+        self.with_contacts(rows, only).await
+    }
+
+    /// Customers whose name contains `q` (all when `q` is empty), by name.
+    pub async fn customers_by_name(
+        &self,
+        q: &str,
+        only: Option<CustomerId>,
+    ) -> Result<Vec<Customer>, StoreError> {
+        let sql = format!(
+            "SELECT id, name, kind, tier, region_id, created_at FROM customers \
+             WHERE tenant_id = $1 AND name {} $2 ORDER BY name LIMIT 100",
+            self.store.backend.ilike()
+        );
+        let pattern = format!(
+            "%{}%",
+            q.replace('\\', "").replace('%', "").replace('_', "")
+        );
+        let rows: Vec<CustomerRow> = sqlx::query_as(&sql)
+            .bind(self.tid())
+            .bind(pattern)
+            .fetch_all(&self.store.read)
+            .await?;
+        self.with_contacts(rows, only).await
+    }
+
+    async fn with_contacts(
+        &self,
+        rows: Vec<CustomerRow>,
+        only: Option<CustomerId>,
+    ) -> Result<Vec<Customer>, StoreError> {
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let id = parse_id(&r.id, CustomerId::parse)?;
+            if only.is_some_and(|o| o != id) {
+                continue;
+            }
+            let contacts: Vec<ContactRow> = sqlx::query_as(
+                "SELECT id, customer_id, name, phone, email, wechat_id FROM contacts \
+                 WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at, id",
+            )
+            .bind(self.tid())
+            .bind(&r.id)
+            .fetch_all(&self.store.read)
+            .await?;
+            out.push(Customer {
+                id,
+                name: r.name,
+                kind: r.kind,
+                tier: r.tier,
+                region_id: parse_opt_id(r.region_id, RegionId::parse)?,
+                created_at: from_ms(r.created_at),
+                contacts: contacts
+                    .into_iter()
+                    .filter(|c| c.customer_id == r.id)
+                    .map(contact_model)
+                    .collect::<Result<_, _>>()?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A customer with contacts, sites, assets and the recent tickets `scope` may see.
+    pub async fn customer_detail(
+        &self,
+        id: CustomerId,
+        scope: &TicketScope,
+    ) -> Result<CustomerDetail, StoreError> {
+        let rows: Vec<CustomerRow> = sqlx::query_as(
+            "SELECT id, name, kind, tier, region_id, created_at FROM customers WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_all(&self.store.read)
+        .await?;
+        let customer = self
+            .with_contacts(rows, None)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NotFound)?;
+        let sites: Vec<SiteRow> = sqlx::query_as(
+            "SELECT id, name, address, lat, lon, region_id, geofence_m FROM sites \
+             WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at, id",
+        )
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_all(&self.store.read)
+        .await?;
+        let sites = sites
+            .into_iter()
+            .map(|s| {
+                Ok(Site {
+                    id: parse_id(&s.id, SiteId::parse)?,
+                    name: s.name,
+                    address: s.address,
+                    lat: s.lat,
+                    lon: s.lon,
+                    region_id: parse_opt_id(s.region_id, RegionId::parse)?,
+                    geofence_m: s.geofence_m,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let assets = self.assets_where("customer_id", &id.to_string()).await?;
+        let filter = TicketFilter {
+            customer_id: Some(id),
+            limit: Some(20),
+            ..TicketFilter::default()
+        };
+        let recent_tickets = self.tickets(scope, &filter).await?.items;
+        Ok(CustomerDetail {
+            customer,
+            sites,
+            assets,
+            recent_tickets,
+        })
+    }
+}

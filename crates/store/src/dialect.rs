@@ -1,0 +1,49 @@
+//! Where SQLite and PostgreSQL differ, in one place.
+
+use crate::StoreError;
+
+/// The database behind a [`crate::Store`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (the default).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a connection URL names.
+    pub fn of_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Database(sqlx::Error::Configuration(
+                format!("unsupported database URL (use sqlite:// or postgres://): {url}").into(),
+            )))
+        }
+    }
+
+    /// Row lock for a read that precedes a write in the same transaction. SQLite needs
+    /// none: its single writer connection serialises write transactions.
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Case-insensitive LIKE.
+    pub fn ilike(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "LIKE",
+            Backend::Postgres => "ILIKE",
+        }
+    }
+}
+
+/// Set on every SQLite connection: WAL for concurrent readers, FULL sync so an acknowledged
+/// write survives a power cut, foreign keys on, and a wait instead of an error when busy.
+pub const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";

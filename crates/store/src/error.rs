@@ -1,0 +1,55 @@
+//! Errors of the storage layer.
+
+use loopdesk_core::ticket::TransitionError;
+use loopdesk_core::validate::FieldError;
+
+/// What can go wrong in a store call.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The object does not exist, or the caller may not see it (the two are not told apart).
+    #[error("not found")]
+    NotFound,
+    /// The caller sent a `version` that is no longer current.
+    #[error("stale version: the ticket is at version {current}")]
+    Stale {
+        /// The current version.
+        current: i64,
+    },
+    /// A uniqueness rule was broken; names the field at fault.
+    #[error("conflict on {field}")]
+    Conflict {
+        /// The field whose value is taken.
+        field: &'static str,
+    },
+    /// The caller's role may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// The input failed validation.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// The transition table refused the move.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The same idempotency key came with a different request.
+    #[error("idempotency key reused with a different request")]
+    IdempotencyMismatch,
+    /// A stored value could not be read back (a bug or a hand-edited database).
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to a field conflict, anything else to `Database`.
+    pub(crate) fn on_unique(e: sqlx::Error, field: &'static str) -> StoreError {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { field },
+            _ => StoreError::Database(e),
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! What the store hands out: read models, serialisable as the API shows them.
+
+use chrono::{DateTime, Utc};
+use loopdesk_core::{
+    ticket::Channel, AssetId, AttachmentId, ContactId, CustomerId, RegionId, Role, SiteId, Status,
+    TeamId, TenantId, TicketId, UserId,
+};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// An organisation using Loopdesk.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Tenant {
+    /// Id.
+    pub id: TenantId,
+    /// Short name used at login.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Local time offset (minutes east of UTC) for numbering and calendars.
+    pub utc_offset_minutes: i64,
+    /// Days after closing in which a ticket may still be reopened.
+    pub reopen_window_days: i64,
+}
+
+/// A user.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct User {
+    /// Id.
+    pub id: UserId,
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// Login name.
+    pub username: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// Roles held.
+    pub roles: Vec<Role>,
+    /// For a customer contact: their customer.
+    pub customer_id: Option<CustomerId>,
+    /// Team.
+    pub team_id: Option<TeamId>,
+    /// Region.
+    pub region_id: Option<RegionId>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// False once deactivated.
+    pub active: bool,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A region or a team (both are a name in a tenant).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Named {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// Name.
+    pub name: String,
+}
+
+/// A customer.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Customer {
+    /// Id.
+    pub id: CustomerId,
+    /// Name.
+    pub name: String,
+    /// `company` or `person`.
+    pub kind: String,
+    /// Service tier, e.g. `vip` or `standard`.
+    pub tier: String,
+    /// Region.
+    pub region_id: Option<RegionId>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Contacts.
+    pub contacts: Vec<Contact>,
+}
+
+/// A contact person.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Contact {
+    /// Id.
+    pub id: ContactId,
+    /// Name.
+    pub name: String,
+    /// Normalised phone number.
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// WeChat id.
+    pub wechat_id: Option<String>,
+}
+
+/// A site.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Site {
+    /// Id.
+    pub id: SiteId,
+    /// Name.
+    pub name: String,
+    /// Address.
+    pub address: String,
+    /// Latitude.
+    pub lat: Option<f64>,
+    /// Longitude.
+    pub lon: Option<f64>,
+    /// Region.
+    pub region_id: Option<RegionId>,
+    /// Geofence radius in metres.
+    pub geofence_m: f64,
+}
+
+/// A piece of equipment.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Asset {
+    /// Id.
+    pub id: AssetId,
+    /// Customer.
+    pub customer_id: CustomerId,
+    /// Site.
+    pub site_id: SiteId,
+    /// Model.
+    pub model: String,
+    /// Serial number.
+    pub serial: String,
+    /// Installed on (YYYY-MM-DD).
+    pub installed_on: Option<String>,
+    /// Warranty until (YYYY-MM-DD).
+    pub warranty_until: Option<String>,
+    /// Unguessable token for the QR label.
+    pub qr_token: String,
+}
+
+/// A customer with everything an agent needs at intake.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CustomerDetail {
+    /// The customer and contacts.
+    #[serde(flatten)]
+    pub customer: Customer,
+    /// Sites.
+    pub sites: Vec<Site>,
+    /// Assets.
+    pub assets: Vec<Asset>,
+    /// The most recent tickets the caller may see.
+    pub recent_tickets: Vec<Ticket>,
+}
+
+/// Where the engineer checked in.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CheckInView {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+    /// Metres to the site.
+    pub distance_m: Option<f64>,
+    /// Beyond the site's geofence.
+    pub outside_geofence: bool,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A work order.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Ticket {
+    /// Id.
+    pub id: TicketId,
+    /// Human-readable number, e.g. `WO-20261124-00042`.
+    pub number: String,
+    /// Status.
+    pub status: Status,
+    /// Optimistic-locking version; send it back with a move.
+    pub version: i64,
+    /// P1 (most urgent) to P4.
+    pub priority: i64,
+    /// Intake channel.
+    pub channel: Channel,
+    /// Subject.
+    pub subject: String,
+    /// Description.
+    pub description: String,
+    /// Category code.
+    pub category: Option<String>,
+    /// Category-specific fields.
+    #[schema(value_type = Object)]
+    pub fields: Value,
+    /// Customer.
+    pub customer_id: Option<CustomerId>,
+    /// Contact.
+    pub contact_id: Option<ContactId>,
+    /// Caller's phone.
+    pub contact_phone: Option<String>,
+    /// Site.
+    pub site_id: Option<SiteId>,
+    /// Asset.
+    pub asset_id: Option<AssetId>,
+    /// Region.
+    pub region_id: Option<RegionId>,
+    /// Team.
+    pub team_id: Option<TeamId>,
+    /// Assigned engineer.
+    pub assignee_id: Option<UserId>,
+    /// Who recorded it.
+    pub created_by: Option<UserId>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Last move to `resolved`.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Last close.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// `customer`, `agent` or `auto` for a closed ticket.
+    pub confirmed_by: Option<String>,
+    /// Times reopened.
+    pub reopen_count: i64,
+    /// On-site visits (check-ins).
+    pub visit_count: i64,
+    /// Flags for supervisors (e.g. `check_in_outside_geofence`, `short_visit`).
+    pub flags: Vec<String>,
+    /// The last check-in.
+    pub check_in: Option<CheckInView>,
+}
+
+/// One entry of a ticket's history.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TicketEvent {
+    /// Sequence (increasing).
+    pub id: i64,
+    /// What happened: `created`, a move kind (`assign`, `resolve` …), or `comment`.
+    pub kind: String,
+    /// Who did it (absent for the system).
+    pub actor: Option<UserId>,
+    /// Their display name.
+    pub actor_name: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Status before a move.
+    pub from_status: Option<Status>,
+    /// Status after a move.
+    pub to_status: Option<Status>,
+    /// Internal (hidden from customers).
+    pub internal: bool,
+    /// Details.
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+/// A ticket with its history.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TicketDetail {
+    /// The ticket.
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    /// Its events, oldest first.
+    pub events: Vec<TicketEvent>,
+}
+
+/// A page of tickets.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TicketPage {
+    /// Tickets, newest first.
+    pub items: Vec<Ticket>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// A comment.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Comment {
+    /// Id.
+    pub id: loopdesk_core::CommentId,
+    /// Ticket.
+    pub ticket_id: TicketId,
+    /// Author.
+    pub author_id: Option<UserId>,
+    /// Text.
+    pub body: String,
+    /// Internal note (hidden from customers).
+    pub internal: bool,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stored file's metadata.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Attachment {
+    /// Id.
+    pub id: AttachmentId,
+    /// Ticket.
+    pub ticket_id: TicketId,
+    /// `before`, `after`, `signature` or `other`.
+    pub kind: String,
+    /// Original file name.
+    pub filename: String,
+    /// Sniffed content type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// SHA-256 of the content.
+    pub sha256: String,
+    /// Where the bytes are kept (relative key in the object store).
+    #[serde(skip)]
+    pub storage_key: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The signed-in principal behind a token.
+#[derive(Clone, Debug)]
+pub struct AuthUser {
+    /// The user.
+    pub user: User,
+    /// The token's kind (`session` or `api`).
+    pub kind: String,
+}
+
+pub(crate) fn parse_id<T>(
+    text: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, crate::StoreError> {
+    parse(text).ok_or_else(|| crate::StoreError::Corrupt(format!("bad id {text}")))
+}
+
+pub(crate) fn parse_opt_id<T>(
+    text: Option<String>,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>, crate::StoreError> {
+    text.map(|t| parse_id(&t, parse)).transpose()
+}

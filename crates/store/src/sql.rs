@@ -1,0 +1,69 @@
+//! A small builder for queries whose shape depends on filters: it numbers the `$n`
+//! placeholders and keeps the values in order, so dynamic SQL is never string-spliced values.
+
+use sqlx::any::AnyArguments;
+use sqlx::query::QueryAs;
+use sqlx::Any;
+
+/// A bindable value.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    /// Text, or NULL.
+    Text(Option<String>),
+    /// A 64-bit integer.
+    Int(i64),
+}
+
+/// SQL text with its arguments.
+#[derive(Debug, Default)]
+pub struct Sql {
+    /// The SQL so far.
+    pub text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    /// Starts a query.
+    pub fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Appends SQL text.
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `arg`.
+    pub fn bind(&mut self, arg: Arg) -> &mut Self {
+        self.args.push(arg);
+        self.text.push_str(&format!("${}", self.args.len()));
+        self
+    }
+
+    /// Appends a text placeholder.
+    pub fn text(&mut self, value: impl Into<String>) -> &mut Self {
+        self.bind(Arg::Text(Some(value.into())))
+    }
+
+    /// Appends an integer placeholder.
+    pub fn int(&mut self, value: i64) -> &mut Self {
+        self.bind(Arg::Int(value))
+    }
+
+    /// The query, ready to run.
+    pub fn query_as<T>(&self) -> QueryAs<'_, Any, T, AnyArguments<'_>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        self.args
+            .iter()
+            .fold(sqlx::query_as::<Any, T>(&self.text), |q, a| match a {
+                Arg::Text(t) => q.bind(t.clone()),
+                Arg::Int(i) => q.bind(*i),
+            })
+    }
+}

@@ -1,0 +1,1184 @@
+//! Tickets: creation (numbering, idempotency), scoped reads, moves through the transition
+//! table, comments and attachments. Every write appends its event in the same transaction.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use loopdesk_core::access::{self, Permission, TicketScope};
+use loopdesk_core::ticket::number::{format_number, numbering_day};
+use loopdesk_core::ticket::transitions::{AttachmentKind, LifecyclePolicy};
+use loopdesk_core::ticket::{
+    plan_move, Actor, AssigneeFacts, Channel, MoveCommand, Plan, SiteFacts, TicketFacts,
+};
+use loopdesk_core::validate::{self, FieldError};
+use loopdesk_core::{
+    AssetId, AttachmentId, CommentId, ContactId, CustomerId, RegionId, Role, Roles, SiteId, Status,
+    TeamId, TicketId, UserId,
+};
+use serde_json::{json, Value};
+use sqlx::{Any, Transaction};
+
+use crate::model::{parse_id, parse_opt_id};
+use crate::sql::Sql;
+use crate::{
+    from_ms, ms, Attachment, CheckInView, Comment, StoreError, TenantStore, Ticket, TicketDetail,
+    TicketEvent, TicketPage,
+};
+
+/// A request to record.
+#[derive(Clone, Debug)]
+pub struct NewTicket {
+    /// Subject.
+    pub subject: String,
+    /// Description.
+    pub description: String,
+    /// P1–P4.
+    pub priority: i64,
+    /// Intake channel.
+    pub channel: Channel,
+    /// Customer (forced to the caller's own for a customer).
+    pub customer_id: Option<CustomerId>,
+    /// The caller's phone; finds the contact (and the customer, when not given).
+    pub contact_phone: Option<String>,
+    /// Site.
+    pub site_id: Option<SiteId>,
+    /// Asset.
+    pub asset_id: Option<AssetId>,
+    /// Category code.
+    pub category: Option<String>,
+    /// Category-specific fields (a JSON object).
+    pub fields: Option<Value>,
+}
+
+/// Filters of the ticket list.
+#[derive(Clone, Debug, Default)]
+pub struct TicketFilter {
+    /// Any of these statuses.
+    pub status: Vec<Status>,
+    /// Priority.
+    pub priority: Option<i64>,
+    /// Customer.
+    pub customer_id: Option<CustomerId>,
+    /// Assignee.
+    pub assignee_id: Option<UserId>,
+    /// Text in the subject or description, or the exact number.
+    pub q: Option<String>,
+    /// Created at or after.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_to: Option<DateTime<Utc>>,
+    /// From `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size (default 50, at most 200).
+    pub limit: Option<i64>,
+}
+
+/// A move as requested through the API.
+#[derive(Clone, Debug)]
+pub struct TransitionRequest {
+    /// The version the caller last saw.
+    pub version: i64,
+    /// The move.
+    pub command: MoveCommand,
+}
+
+/// An idempotency key and the hash of the request that came with it.
+#[derive(Clone, Debug)]
+pub struct Idempotency {
+    /// The client's key.
+    pub key: String,
+    /// SHA-256 of the request body.
+    pub request_hash: String,
+}
+
+const TICKET_COLUMNS: &str = "t.id, t.number, t.status, t.version, t.priority, t.channel, t.subject, \
+    t.description, t.category, t.fields, t.customer_id, t.contact_id, t.contact_phone, t.site_id, t.asset_id, \
+    t.region_id, t.team_id, t.assignee_id, t.created_by, t.created_at, t.updated_at, t.resolved_at, t.closed_at, \
+    t.confirmed_by, t.reopen_count, t.visit_count, t.flags, t.checked_in_at, t.checkin_lat, t.checkin_lon, \
+    t.checkin_distance_m, t.checkin_outside";
+
+#[derive(sqlx::FromRow, Clone)]
+struct TicketRow {
+    id: String,
+    number: String,
+    status: String,
+    version: i64,
+    priority: i64,
+    channel: String,
+    subject: String,
+    description: String,
+    category: Option<String>,
+    fields: String,
+    customer_id: Option<String>,
+    contact_id: Option<String>,
+    contact_phone: Option<String>,
+    site_id: Option<String>,
+    asset_id: Option<String>,
+    region_id: Option<String>,
+    team_id: Option<String>,
+    assignee_id: Option<String>,
+    created_by: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    resolved_at: Option<i64>,
+    closed_at: Option<i64>,
+    confirmed_by: Option<String>,
+    reopen_count: i64,
+    visit_count: i64,
+    flags: String,
+    checked_in_at: Option<i64>,
+    checkin_lat: Option<f64>,
+    checkin_lon: Option<f64>,
+    checkin_distance_m: Option<f64>,
+    checkin_outside: i64,
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(what.to_owned())
+}
+
+impl TicketRow {
+    fn status(&self) -> Result<Status, StoreError> {
+        Status::parse(&self.status).ok_or_else(|| corrupt("status"))
+    }
+
+    fn into_model(self) -> Result<Ticket, StoreError> {
+        let check_in = match (self.checked_in_at, self.checkin_lat, self.checkin_lon) {
+            (Some(at), Some(lat), Some(lon)) => Some(CheckInView {
+                lat,
+                lon,
+                distance_m: self.checkin_distance_m,
+                outside_geofence: self.checkin_outside != 0,
+                at: from_ms(at),
+            }),
+            _ => None,
+        };
+        Ok(Ticket {
+            id: parse_id(&self.id, TicketId::parse)?,
+            status: self.status()?,
+            number: self.number,
+            version: self.version,
+            priority: self.priority,
+            channel: Channel::parse(&self.channel).ok_or_else(|| corrupt("channel"))?,
+            subject: self.subject,
+            description: self.description,
+            category: self.category,
+            fields: serde_json::from_str(&self.fields).map_err(|_| corrupt("fields"))?,
+            customer_id: parse_opt_id(self.customer_id, CustomerId::parse)?,
+            contact_id: parse_opt_id(self.contact_id, ContactId::parse)?,
+            contact_phone: self.contact_phone,
+            site_id: parse_opt_id(self.site_id, SiteId::parse)?,
+            asset_id: parse_opt_id(self.asset_id, AssetId::parse)?,
+            region_id: parse_opt_id(self.region_id, RegionId::parse)?,
+            team_id: parse_opt_id(self.team_id, TeamId::parse)?,
+            assignee_id: parse_opt_id(self.assignee_id, UserId::parse)?,
+            created_by: parse_opt_id(self.created_by, UserId::parse)?,
+            created_at: from_ms(self.created_at),
+            updated_at: from_ms(self.updated_at),
+            resolved_at: self.resolved_at.map(from_ms),
+            closed_at: self.closed_at.map(from_ms),
+            confirmed_by: self.confirmed_by,
+            reopen_count: self.reopen_count,
+            visit_count: self.visit_count,
+            flags: serde_json::from_str(&self.flags).map_err(|_| corrupt("flags"))?,
+            check_in,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    kind: String,
+    actor_id: Option<String>,
+    actor_name: Option<String>,
+    at: i64,
+    from_status: Option<String>,
+    to_status: Option<String>,
+    internal: i64,
+    data: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct AttachmentRow {
+    id: String,
+    ticket_id: String,
+    kind: String,
+    filename: String,
+    content_type: String,
+    size_bytes: i64,
+    sha256: String,
+    storage_key: String,
+    created_at: i64,
+}
+
+impl AttachmentRow {
+    fn into_model(self) -> Result<Attachment, StoreError> {
+        Ok(Attachment {
+            id: parse_id(&self.id, AttachmentId::parse)?,
+            ticket_id: parse_id(&self.ticket_id, TicketId::parse)?,
+            kind: self.kind,
+            filename: self.filename,
+            content_type: self.content_type,
+            size_bytes: self.size_bytes,
+            sha256: self.sha256,
+            storage_key: self.storage_key,
+            created_at: from_ms(self.created_at),
+        })
+    }
+}
+
+/// Appends `AND (<visibility>)` for `scope` to a query over tickets aliased `t`.
+fn push_scope(sql: &mut Sql, scope: &TicketScope) {
+    if scope.all {
+        return;
+    }
+    if scope.is_empty() {
+        sql.push(" AND 1 = 0");
+        return;
+    }
+    let mut parts = 0;
+    sql.push(" AND (");
+    let mut or = |sql: &mut Sql| {
+        if parts > 0 {
+            sql.push(" OR ");
+        }
+        parts += 1;
+    };
+    if let Some(c) = scope.customer {
+        or(sql);
+        sql.push("t.customer_id = ").text(c.to_string());
+    }
+    if let Some(r) = scope.region {
+        or(sql);
+        sql.push("t.region_id = ").text(r.to_string());
+    }
+    if let Some(e) = scope.engineer {
+        or(sql);
+        sql.push(
+            "EXISTS (SELECT 1 FROM ticket_assignments a WHERE a.ticket_id = t.id AND a.user_id = ",
+        )
+        .text(e.to_string())
+        .push(")");
+    }
+    sql.push(")");
+}
+
+fn user_text(actor: &Actor) -> Option<String> {
+    actor.user_id().map(|u| u.to_string())
+}
+
+/// Internal notes are for staff: customers never see them.
+fn sees_internal(actor: &Actor) -> bool {
+    access::allowed(actor, Permission::InternalNotes)
+}
+
+impl TenantStore {
+    /// Records a new request. With an idempotency key, a retry answers the first ticket
+    /// (`true` in the second place) instead of creating a second one.
+    pub async fn create_ticket(
+        &self,
+        actor: &Actor,
+        new: NewTicket,
+        idempotency: Option<Idempotency>,
+        now: DateTime<Utc>,
+    ) -> Result<(Ticket, bool), StoreError> {
+        if !access::allowed(actor, Permission::CreateTicket) {
+            return Err(StoreError::Forbidden);
+        }
+        let subject = validate::required_text("subject", &new.subject, validate::MAX_SUBJECT)?;
+        let description = validate::optional_text(
+            "description",
+            Some(&new.description),
+            validate::MAX_DESCRIPTION,
+        )?
+        .unwrap_or_default();
+        let priority = validate::priority(new.priority)?;
+        let phone = new
+            .contact_phone
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| validate::phone("contact_phone", p))
+            .transpose()?;
+        let category = validate::optional_text("category", new.category.as_deref(), 64)?;
+        let fields = match new.fields {
+            None | Some(Value::Null) => json!({}),
+            Some(v @ Value::Object(_)) if v.to_string().len() <= 16_384 => v,
+            Some(Value::Object(_)) => {
+                return Err(FieldError {
+                    field: "fields",
+                    reason: "error.too_long",
+                }
+                .into())
+            }
+            Some(_) => {
+                return Err(FieldError {
+                    field: "fields",
+                    reason: "error.invalid_value",
+                }
+                .into())
+            }
+        };
+        // A customer's request is theirs, whatever the body says.
+        let mut customer = match actor {
+            Actor::User {
+                roles, customer_id, ..
+            } if roles.has(Role::Customer) => *customer_id,
+            _ => new.customer_id,
+        };
+        let ctx = self
+            .resolve_intake(&mut customer, phone.as_deref(), new.site_id, new.asset_id)
+            .await?;
+        self.check_category_fields(category.as_deref(), &fields)
+            .await?;
+
+        let id = TicketId::new();
+        let mut tx = self.store.write.begin().await?;
+        if let (Some(idem), Some(user)) = (&idempotency, actor.user_id()) {
+            if let Some(existing) = self
+                .claim_key(&mut tx, user, idem, &id.to_string(), now)
+                .await?
+            {
+                drop(tx);
+                let existing = parse_id(&existing, TicketId::parse)?;
+                let scope = access::ticket_scope(actor);
+                return Ok((self.ticket(&scope, existing, true).await?.ticket, true));
+            }
+        }
+        let offset: i64 =
+            sqlx::query_scalar("SELECT utc_offset_minutes FROM tenants WHERE id = $1")
+                .bind(self.tid())
+                .fetch_one(&mut *tx)
+                .await?;
+        let offset = i32::try_from(offset * 60)
+            .ok()
+            .and_then(FixedOffset::east_opt)
+            .ok_or_else(|| corrupt("utc_offset_minutes"))?;
+        let day = numbering_day(now, offset);
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO ticket_counters (tenant_id, day, last) VALUES ($1, $2, 1) \
+             ON CONFLICT (tenant_id, day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last",
+        )
+        .bind(self.tid())
+        .bind(day.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        let number = format_number(day, seq.max(0) as u64);
+        sqlx::query(
+            "INSERT INTO tickets (id, tenant_id, number, channel, customer_id, contact_id, contact_phone, site_id, \
+             asset_id, region_id, category, priority, subject, description, fields, status, created_by, created_at, \
+             updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'new', \
+             $16, $17, $17, 1)",
+        )
+        .bind(id.to_string())
+        .bind(self.tid())
+        .bind(&number)
+        .bind(new.channel.as_str())
+        .bind(customer.map(|c| c.to_string()))
+        .bind(ctx.contact_id.map(|c| c.to_string()))
+        .bind(phone)
+        .bind(ctx.site_id.map(|s| s.to_string()))
+        .bind(new.asset_id.map(|a| a.to_string()))
+        .bind(ctx.region_id.map(|r| r.to_string()))
+        .bind(category)
+        .bind(i64::from(priority))
+        .bind(subject)
+        .bind(description)
+        .bind(fields.to_string())
+        .bind(user_text(actor))
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        let data = json!({ "number": number, "channel": new.channel, "priority": priority });
+        insert_event(
+            &mut tx,
+            &self.tid(),
+            id,
+            "created",
+            actor,
+            now,
+            None,
+            Some(Status::New),
+            false,
+            &data,
+        )
+        .await?;
+        tx.commit().await?;
+        let scope = TicketScope {
+            all: true,
+            ..TicketScope::default()
+        };
+        Ok((self.ticket(&scope, id, false).await?.ticket, false))
+    }
+
+    /// Finds contact, site and region from what intake knows; checks every id belongs together.
+    async fn resolve_intake(
+        &self,
+        customer: &mut Option<CustomerId>,
+        phone: Option<&str>,
+        site: Option<SiteId>,
+        asset: Option<AssetId>,
+    ) -> Result<IntakeContext, StoreError> {
+        let mut ctx = IntakeContext {
+            contact_id: None,
+            site_id: site,
+            region_id: None,
+        };
+        if let Some(a) = asset {
+            let row: Option<(String, String)> = sqlx::query_as(
+                "SELECT customer_id, site_id FROM assets WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(self.tid())
+            .bind(a.to_string())
+            .fetch_optional(&self.store.read)
+            .await?;
+            let (c, s) = row.ok_or(FieldError {
+                field: "asset_id",
+                reason: "error.unknown_id",
+            })?;
+            let (c, s) = (
+                parse_id(&c, CustomerId::parse)?,
+                parse_id(&s, SiteId::parse)?,
+            );
+            if customer.is_some_and(|x| x != c) || site.is_some_and(|x| x != s) {
+                return Err(FieldError {
+                    field: "asset_id",
+                    reason: "error.unknown_id",
+                }
+                .into());
+            }
+            *customer = Some(c);
+            ctx.site_id = Some(s);
+        }
+        if let Some(p) = phone {
+            let row: Option<(String, String)> = sqlx::query_as(
+                "SELECT id, customer_id FROM contacts WHERE tenant_id = $1 AND phone = $2 \
+                 AND ($3 = '' OR customer_id = $3) ORDER BY created_at LIMIT 1",
+            )
+            .bind(self.tid())
+            .bind(p)
+            .bind(customer.map(|c| c.to_string()).unwrap_or_default())
+            .fetch_optional(&self.store.read)
+            .await?;
+            if let Some((contact, c)) = row {
+                ctx.contact_id = Some(parse_id(&contact, ContactId::parse)?);
+                *customer = Some(parse_id(&c, CustomerId::parse)?);
+            }
+        }
+        if let Some(c) = customer {
+            let region: Option<Option<String>> = sqlx::query_scalar(
+                "SELECT region_id FROM customers WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(self.tid())
+            .bind(c.to_string())
+            .fetch_optional(&self.store.read)
+            .await?;
+            let region = region.ok_or(FieldError {
+                field: "customer_id",
+                reason: "error.unknown_id",
+            })?;
+            ctx.region_id = parse_opt_id(region, RegionId::parse)?;
+        }
+        if let Some(s) = ctx.site_id {
+            let row: Option<(String, Option<String>)> = sqlx::query_as(
+                "SELECT customer_id, region_id FROM sites WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(self.tid())
+            .bind(s.to_string())
+            .fetch_optional(&self.store.read)
+            .await?;
+            let (owner, region) = row.ok_or(FieldError {
+                field: "site_id",
+                reason: "error.unknown_id",
+            })?;
+            let owner = parse_id(&owner, CustomerId::parse)?;
+            if customer.is_some_and(|c| c != owner) {
+                return Err(FieldError {
+                    field: "site_id",
+                    reason: "error.unknown_id",
+                }
+                .into());
+            }
+            *customer = Some(owner);
+            if let Some(r) = parse_opt_id(region, RegionId::parse)? {
+                ctx.region_id = Some(r);
+            }
+        }
+        Ok(ctx)
+    }
+
+    async fn check_category_fields(
+        &self,
+        category: Option<&str>,
+        fields: &Value,
+    ) -> Result<(), StoreError> {
+        let Some(code) = category else { return Ok(()) };
+        let required: Option<String> = sqlx::query_scalar(
+            "SELECT required_fields FROM categories WHERE tenant_id = $1 AND code = $2",
+        )
+        .bind(self.tid())
+        .bind(code)
+        .fetch_optional(&self.store.read)
+        .await?;
+        let required: Vec<String> = match required {
+            Some(text) => serde_json::from_str(&text).map_err(|_| corrupt("required_fields"))?,
+            None => Vec::new(),
+        };
+        for key in required {
+            let present = fields
+                .get(&key)
+                .is_some_and(|v| !v.is_null() && v.as_str() != Some(""));
+            if !present {
+                return Err(FieldError {
+                    field: "fields",
+                    reason: "error.required",
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Claims an idempotency key inside `tx`; answers the resource of an earlier request with
+    /// the same key, or `IdempotencyMismatch` when that request was a different one. On
+    /// PostgreSQL a concurrent duplicate waits here for the first to commit.
+    async fn claim_key(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        user: UserId,
+        idem: &Idempotency,
+        resource: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (tenant_id, user_id, key, request_hash, resource_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, user_id, key) DO NOTHING",
+        )
+        .bind(self.tid())
+        .bind(user.to_string())
+        .bind(&idem.key)
+        .bind(&idem.request_hash)
+        .bind(resource)
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(None);
+        }
+        let (hash, existing): (String, String) = sqlx::query_as(
+            "SELECT request_hash, resource_id FROM idempotency_keys WHERE tenant_id = $1 AND user_id = $2 AND key = $3",
+        )
+        .bind(self.tid())
+        .bind(user.to_string())
+        .bind(&idem.key)
+        .fetch_one(&mut **tx)
+        .await?;
+        if hash != idem.request_hash {
+            return Err(StoreError::IdempotencyMismatch);
+        }
+        Ok(Some(existing))
+    }
+
+    /// One ticket with its events, if `scope` may see it (otherwise `NotFound`).
+    pub async fn ticket(
+        &self,
+        scope: &TicketScope,
+        id: TicketId,
+        internal: bool,
+    ) -> Result<TicketDetail, StoreError> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.tenant_id = "
+        ));
+        sql.text(self.tid())
+            .push(" AND t.id = ")
+            .text(id.to_string());
+        push_scope(&mut sql, scope);
+        let row: Option<TicketRow> = sql.query_as().fetch_optional(&self.store.read).await?;
+        let ticket = row.ok_or(StoreError::NotFound)?.into_model()?;
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT e.id, e.kind, e.actor_id, u.display_name AS actor_name, e.at, e.from_status, e.to_status, \
+             e.internal, e.data FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id \
+             WHERE e.tenant_id = $1 AND e.ticket_id = $2 AND (e.internal = 0 OR $3 = 1) ORDER BY e.id",
+        )
+        .bind(self.tid())
+        .bind(id.to_string())
+        .bind(i64::from(internal))
+        .fetch_all(&self.store.read)
+        .await?;
+        let events = rows
+            .into_iter()
+            .map(|r| {
+                Ok(TicketEvent {
+                    id: r.id,
+                    kind: r.kind,
+                    actor: parse_opt_id(r.actor_id, UserId::parse)?,
+                    actor_name: r.actor_name,
+                    at: from_ms(r.at),
+                    from_status: r
+                        .from_status
+                        .as_deref()
+                        .map(Status::parse)
+                        .map(|s| s.ok_or_else(|| corrupt("from_status")))
+                        .transpose()?,
+                    to_status: r
+                        .to_status
+                        .as_deref()
+                        .map(Status::parse)
+                        .map(|s| s.ok_or_else(|| corrupt("to_status")))
+                        .transpose()?,
+                    internal: r.internal != 0,
+                    data: serde_json::from_str(&r.data).map_err(|_| corrupt("event data"))?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(TicketDetail { ticket, events })
+    }
+
+    /// One ticket with the events `actor` may see.
+    pub async fn ticket_for(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+    ) -> Result<TicketDetail, StoreError> {
+        self.ticket(&access::ticket_scope(actor), id, sees_internal(actor))
+            .await
+    }
+
+    /// A page of the tickets `scope` may see, newest first.
+    pub async fn tickets(
+        &self,
+        scope: &TicketScope,
+        f: &TicketFilter,
+    ) -> Result<TicketPage, StoreError> {
+        let limit = f.limit.unwrap_or(50).clamp(1, 200);
+        let mut sql = Sql::new(&format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.tenant_id = "
+        ));
+        sql.text(self.tid());
+        push_scope(&mut sql, scope);
+        if !f.status.is_empty() {
+            sql.push(" AND t.status IN (");
+            for (i, s) in f.status.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.text(s.as_str());
+            }
+            sql.push(")");
+        }
+        if let Some(p) = f.priority {
+            sql.push(" AND t.priority = ").int(p);
+        }
+        if let Some(c) = f.customer_id {
+            sql.push(" AND t.customer_id = ").text(c.to_string());
+        }
+        if let Some(a) = f.assignee_id {
+            sql.push(" AND t.assignee_id = ").text(a.to_string());
+        }
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let pattern = format!("%{}%", q.replace(['%', '_', '\\'], ""));
+            let like = self.store.backend.ilike();
+            sql.push(" AND (t.number = ")
+                .text(q)
+                .push(&format!(" OR t.subject {like} "))
+                .text(pattern.clone());
+            sql.push(&format!(" OR t.description {like} "))
+                .text(pattern)
+                .push(")");
+        }
+        if let Some(from) = f.created_from {
+            sql.push(" AND t.created_at >= ").int(ms(from));
+        }
+        if let Some(to) = f.created_to {
+            sql.push(" AND t.created_at < ").int(ms(to));
+        }
+        if let Some(cursor) = &f.cursor {
+            let (at, id) = parse_cursor(cursor)?;
+            sql.push(" AND (t.created_at < ")
+                .int(at)
+                .push(" OR (t.created_at = ")
+                .int(at);
+            sql.push(" AND t.id < ").text(id).push("))");
+        }
+        sql.push(" ORDER BY t.created_at DESC, t.id DESC LIMIT ")
+            .int(limit + 1);
+        let mut rows: Vec<TicketRow> = sql.query_as().fetch_all(&self.store.read).await?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| format!("{}.{}", r.created_at, r.id))
+        } else {
+            None
+        };
+        let items = rows
+            .into_iter()
+            .map(TicketRow::into_model)
+            .collect::<Result<_, _>>()?;
+        Ok(TicketPage { items, next_cursor })
+    }
+
+    /// Moves a ticket through the transition table. Checks, in this order: visible (else
+    /// `NotFound`), `version` current (else `Stale`), then the table (role, move, data). The row,
+    /// the assignment history, the work report and the event are written in one transaction.
+    pub async fn transition(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        req: TransitionRequest,
+        idempotency: Option<Idempotency>,
+        now: DateTime<Utc>,
+    ) -> Result<TicketDetail, StoreError> {
+        let scope = access::ticket_scope(actor);
+        let mut tx = self.store.write.begin().await?;
+        if let (Some(idem), Some(user)) = (&idempotency, actor.user_id()) {
+            if self
+                .claim_key(&mut tx, user, idem, &id.to_string(), now)
+                .await?
+                .is_some()
+            {
+                drop(tx);
+                return self.ticket(&scope, id, sees_internal(actor)).await;
+            }
+        }
+        let mut sql = Sql::new(&format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.tenant_id = "
+        ));
+        sql.text(self.tid())
+            .push(" AND t.id = ")
+            .text(id.to_string());
+        push_scope(&mut sql, &scope);
+        sql.push(self.store.backend.for_update());
+        let row: TicketRow = sql
+            .query_as()
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if row.version != req.version {
+            return Err(StoreError::Stale {
+                current: row.version,
+            });
+        }
+        let facts = self.facts(&mut tx, &row).await?;
+        let assignee = match req.command.assignee_id {
+            Some(a) => self.assignee_facts(&mut tx, a).await?,
+            None => None,
+        };
+        let window: i64 =
+            sqlx::query_scalar("SELECT reopen_window_days FROM tenants WHERE id = $1")
+                .bind(self.tid())
+                .fetch_one(&mut *tx)
+                .await?;
+        let policy = LifecyclePolicy {
+            reopen_window: chrono::Duration::days(window),
+            ..LifecyclePolicy::default()
+        };
+        let plan = plan_move(&facts, actor, &req.command, assignee, &policy, now)?;
+        self.write_plan(&mut tx, actor, row, &plan, now).await?;
+        tx.commit().await?;
+        self.ticket(&scope, id, sees_internal(actor)).await
+    }
+
+    async fn facts(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        row: &TicketRow,
+    ) -> Result<TicketFacts, StoreError> {
+        let site = match &row.site_id {
+            Some(s) => {
+                let pos: Option<(Option<f64>, Option<f64>, f64)> = sqlx::query_as(
+                    "SELECT lat, lon, geofence_m FROM sites WHERE tenant_id = $1 AND id = $2",
+                )
+                .bind(self.tid())
+                .bind(s)
+                .fetch_optional(&mut **tx)
+                .await?;
+                match pos {
+                    Some((Some(lat), Some(lon), geofence_m)) => Some(SiteFacts {
+                        lat,
+                        lon,
+                        geofence_m,
+                    }),
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+        let review: Option<i64> = match &row.category {
+            Some(code) => {
+                sqlx::query_scalar(
+                    "SELECT requires_review FROM categories WHERE tenant_id = $1 AND code = $2",
+                )
+                .bind(self.tid())
+                .bind(code)
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+            None => None,
+        };
+        let files: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, kind FROM attachments WHERE tenant_id = $1 AND ticket_id = $2",
+        )
+        .bind(self.tid())
+        .bind(&row.id)
+        .fetch_all(&mut **tx)
+        .await?;
+        let attachments = files
+            .into_iter()
+            .map(|(id, kind)| {
+                Ok((
+                    parse_id(&id, AttachmentId::parse)?,
+                    AttachmentKind::parse(&kind).ok_or_else(|| corrupt("kind"))?,
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(TicketFacts {
+            status: row.status()?,
+            assignee_id: parse_opt_id(row.assignee_id.clone(), UserId::parse)?,
+            customer_id: parse_opt_id(row.customer_id.clone(), CustomerId::parse)?,
+            site,
+            checked_in_at: row.checked_in_at.map(from_ms),
+            checked_in_outside: row.checkin_outside != 0,
+            closed_at: row.closed_at.map(from_ms),
+            category_requires_review: review.unwrap_or(0) != 0,
+            attachments,
+        })
+    }
+
+    async fn assignee_facts(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        id: UserId,
+    ) -> Result<Option<AssigneeFacts>, StoreError> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT roles, active FROM users WHERE tenant_id = $1 AND id = $2")
+                .bind(self.tid())
+                .bind(id.to_string())
+                .fetch_optional(&mut **tx)
+                .await?;
+        Ok(match row {
+            Some((roles, active)) => {
+                let roles = Roles::from_csv(&roles).map_err(StoreError::Corrupt)?;
+                Some(AssigneeFacts {
+                    id,
+                    is_engineer: roles.has(Role::Engineer),
+                    active: active != 0,
+                })
+            }
+            None => None,
+        })
+    }
+
+    async fn write_plan(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        actor: &Actor,
+        mut row: TicketRow,
+        plan: &Plan,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let expected = row.version;
+        let t = ms(now);
+        if let Some(a) = plan.assignee {
+            row.assignee_id = a.map(|u| u.to_string());
+        }
+        if let Some(c) = plan.check_in {
+            row.checked_in_at = Some(t);
+            row.checkin_lat = Some(c.position.lat);
+            row.checkin_lon = Some(c.position.lon);
+            row.checkin_distance_m = c.distance_m;
+            row.checkin_outside = i64::from(c.outside_geofence);
+            row.visit_count += 1;
+        }
+        if !plan.flags.is_empty() {
+            let mut flags: Vec<String> =
+                serde_json::from_str(&row.flags).map_err(|_| corrupt("flags"))?;
+            for f in &plan.flags {
+                if !flags.iter().any(|x| x == f.as_str()) {
+                    flags.push(f.as_str().to_owned());
+                }
+            }
+            row.flags = json!(flags).to_string();
+        }
+        match plan.to {
+            Status::Resolved => row.resolved_at = Some(t),
+            Status::Closed => {
+                row.closed_at = Some(t);
+                row.confirmed_by = plan.confirmed_by.map(|c| c.as_str().to_owned());
+            }
+            _ => {}
+        }
+        if plan.is_reopen() {
+            row.reopen_count += 1;
+            row.confirmed_by = None;
+        }
+        let updated = sqlx::query(
+            "UPDATE tickets SET status = $3, version = version + 1, updated_at = $4, assignee_id = $5, \
+             checked_in_at = $6, checkin_lat = $7, checkin_lon = $8, checkin_distance_m = $9, checkin_outside = $10, \
+             visit_count = $11, flags = $12, resolved_at = $13, closed_at = $14, confirmed_by = $15, reopen_count = $16 \
+             WHERE tenant_id = $1 AND id = $2 AND version = $17",
+        )
+        .bind(self.tid())
+        .bind(&row.id)
+        .bind(plan.to.as_str())
+        .bind(t)
+        .bind(&row.assignee_id)
+        .bind(row.checked_in_at)
+        .bind(row.checkin_lat)
+        .bind(row.checkin_lon)
+        .bind(row.checkin_distance_m)
+        .bind(row.checkin_outside)
+        .bind(row.visit_count)
+        .bind(&row.flags)
+        .bind(row.resolved_at)
+        .bind(row.closed_at)
+        .bind(&row.confirmed_by)
+        .bind(row.reopen_count)
+        .bind(expected)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if updated != 1 {
+            return Err(StoreError::Stale {
+                current: expected + 1,
+            });
+        }
+        let ticket_id = parse_id(&row.id, TicketId::parse)?;
+        if let Some(Some(a)) = plan.assignee {
+            sqlx::query(
+                "INSERT INTO ticket_assignments (tenant_id, ticket_id, user_id, first_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (ticket_id, user_id) DO NOTHING",
+            )
+            .bind(self.tid())
+            .bind(&row.id)
+            .bind(a.to_string())
+            .bind(t)
+            .execute(&mut **tx)
+            .await?;
+        }
+        if let Some(report) = &plan.report {
+            sqlx::query(
+                "INSERT INTO work_reports (id, tenant_id, ticket_id, submitted_by, submitted_at, remote, resolution, body) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(self.tid())
+            .bind(&row.id)
+            .bind(user_text(actor))
+            .bind(t)
+            .bind(i64::from(report.remote))
+            .bind(report.resolution.trim())
+            .bind(serde_json::to_string(report).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            .execute(&mut **tx)
+            .await?;
+        }
+        let mut data = plan.data.clone();
+        if !plan.flags.is_empty() {
+            data["flags"] = json!(plan.flags);
+        }
+        let tid = self.tid();
+        insert_event(
+            tx,
+            &tid,
+            ticket_id,
+            plan.kind.as_str(),
+            actor,
+            now,
+            Some(plan.from),
+            Some(plan.to),
+            false,
+            &data,
+        )
+        .await
+    }
+
+    /// Adds a public reply or an internal note. Not a move: the version stays, an event is added.
+    pub async fn add_comment(
+        &self,
+        actor: &Actor,
+        ticket: TicketId,
+        body: &str,
+        internal: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Comment, StoreError> {
+        let body = validate::required_text("body", body, validate::MAX_DESCRIPTION)?;
+        self.ticket_row_visible(actor, ticket).await?;
+        if internal && !sees_internal(actor) {
+            return Err(StoreError::Forbidden);
+        }
+        let id = CommentId::new();
+        let mut tx = self.store.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO comments (id, tenant_id, ticket_id, author_id, body, internal, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id.to_string())
+        .bind(self.tid())
+        .bind(ticket.to_string())
+        .bind(user_text(actor))
+        .bind(&body)
+        .bind(i64::from(internal))
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        let data = json!({ "comment_id": id, "body": body, "internal": internal });
+        insert_event(
+            &mut tx,
+            &self.tid(),
+            ticket,
+            "comment",
+            actor,
+            now,
+            None,
+            None,
+            internal,
+            &data,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Comment {
+            id,
+            ticket_id: ticket,
+            author_id: actor.user_id(),
+            body,
+            internal,
+            created_at: now,
+        })
+    }
+
+    async fn ticket_row_visible(&self, actor: &Actor, id: TicketId) -> Result<(), StoreError> {
+        let mut sql = Sql::new("SELECT t.id FROM tickets t WHERE t.tenant_id = ");
+        sql.text(self.tid())
+            .push(" AND t.id = ")
+            .text(id.to_string());
+        push_scope(&mut sql, &access::ticket_scope(actor));
+        let row: Option<(String,)> = sql.query_as().fetch_optional(&self.store.read).await?;
+        row.map(|_| ()).ok_or(StoreError::NotFound)
+    }
+
+    /// Records an uploaded file's metadata on a ticket the actor may see (the bytes are
+    /// already in the object store under `storage_key`).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one value per column of the upload"
+    )]
+    pub async fn add_attachment(
+        &self,
+        actor: &Actor,
+        ticket: TicketId,
+        kind: AttachmentKind,
+        filename: &str,
+        content_type: &str,
+        size_bytes: i64,
+        sha256: &str,
+        storage_key: &str,
+        id: AttachmentId,
+        now: DateTime<Utc>,
+    ) -> Result<Attachment, StoreError> {
+        self.ticket_row_visible(actor, ticket).await?;
+        let filename = validate::optional_text("file", Some(filename), 255)?
+            .unwrap_or_else(|| "upload".into());
+        let mut tx = self.store.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO attachments (id, tenant_id, ticket_id, kind, filename, content_type, size_bytes, sha256, \
+             storage_key, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(id.to_string())
+        .bind(self.tid())
+        .bind(ticket.to_string())
+        .bind(kind.as_str())
+        .bind(&filename)
+        .bind(content_type)
+        .bind(size_bytes)
+        .bind(sha256)
+        .bind(storage_key)
+        .bind(user_text(actor))
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        let data = json!({ "attachment_id": id, "kind": kind, "filename": filename, "content_type": content_type });
+        insert_event(
+            &mut tx,
+            &self.tid(),
+            ticket,
+            "attachment",
+            actor,
+            now,
+            None,
+            None,
+            false,
+            &data,
+        )
+        .await?;
+        tx.commit().await?;
+        self.attachment(actor, id).await
+    }
+
+    /// An attachment, if the actor may see its ticket.
+    pub async fn attachment(
+        &self,
+        actor: &Actor,
+        id: AttachmentId,
+    ) -> Result<Attachment, StoreError> {
+        let mut sql = Sql::new(
+            "SELECT f.id, f.ticket_id, f.kind, f.filename, f.content_type, f.size_bytes, f.sha256, f.storage_key, \
+             f.created_at FROM attachments f JOIN tickets t ON t.id = f.ticket_id WHERE f.tenant_id = ",
+        );
+        sql.text(self.tid())
+            .push(" AND f.id = ")
+            .text(id.to_string());
+        push_scope(&mut sql, &access::ticket_scope(actor));
+        let row: Option<AttachmentRow> = sql.query_as().fetch_optional(&self.store.read).await?;
+        row.ok_or(StoreError::NotFound)?.into_model()
+    }
+}
+
+struct IntakeContext {
+    contact_id: Option<ContactId>,
+    site_id: Option<SiteId>,
+    region_id: Option<RegionId>,
+}
+
+fn parse_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
+    let bad = || {
+        StoreError::Invalid(FieldError {
+            field: "cursor",
+            reason: "error.invalid_value",
+        })
+    };
+    let (at, id) = cursor.split_once('.').ok_or_else(bad)?;
+    let at = at.parse().map_err(|_| bad())?;
+    TicketId::parse(id).ok_or_else(bad)?;
+    Ok((at, id.to_owned()))
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one value per column of the event"
+)]
+async fn insert_event(
+    tx: &mut Transaction<'_, Any>,
+    tenant: &str,
+    ticket: TicketId,
+    kind: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    from: Option<Status>,
+    to: Option<Status>,
+    internal: bool,
+    data: &Value,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO ticket_events (tenant_id, ticket_id, kind, actor_id, at, from_status, to_status, internal, data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(tenant)
+    .bind(ticket.to_string())
+    .bind(kind)
+    .bind(user_text(actor))
+    .bind(ms(now))
+    .bind(from.map(Status::as_str))
+    .bind(to.map(Status::as_str))
+    .bind(i64::from(internal))
+    .bind(data.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
