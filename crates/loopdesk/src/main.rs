@@ -1,1 +1,250 @@
-fn main() {}
+//! `loopdesk`: closed-loop work orders and field service, in one binary.
+
+use std::io::{BufRead, IsTerminal};
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+use loopdesk::app::{self, Application, DEFAULT_TENANT};
+use loopdesk::config::{Config, DbArgs, ServeArgs};
+use loopdesk::{bench, demo, telemetry, SystemClock};
+use loopdesk_core::clock::Clock;
+use loopdesk_core::{CustomerId, Role};
+use loopdesk_store::NewUser;
+
+/// Loopdesk — closed-loop work orders (工单) and field service.
+///
+/// Start here: `loopdesk serve` runs it on http://127.0.0.1:8080 with an embedded SQLite
+/// database in ./loopdesk-data (add `--demo` for a living demo data set). Settings come from
+/// flags, then LOOPDESK_* environment variables, then ./loopdesk.toml, then defaults.
+#[derive(Parser, Debug)]
+#[command(name = "loopdesk", version, about, long_about)]
+struct Cli {
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "LOOPDESK_LOG_FORMAT")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server (creates and migrates the database on first start).
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Create or update the database schema, then exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Load the demo data set (Shanghai) into an existing database.
+    Demo {
+        #[command(flatten)]
+        db: DbArgs,
+        /// How many tickets to generate.
+        #[arg(long, default_value_t = 500)]
+        tickets: usize,
+    },
+    /// Load benchmark against a running server: ticket creation and reads.
+    Bench(bench::BenchArgs),
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input (first line).
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Role (repeat for several): admin, manager, supervisor, dispatcher, agent, engineer, customer.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Tenant slug.
+        #[arg(long, default_value = DEFAULT_TENANT)]
+        tenant: String,
+        /// Display name.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// For role customer: the customer's id.
+        #[arg(long)]
+        customer_id: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Print a documented example loopdesk.toml.
+    Example,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(matches!(cli.log_format, LogFormat::Json));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match command {
+        Command::Serve { db, serve } => {
+            let cfg = Config::resolve(&db, &serve)?;
+            let store = app::open_store(&cfg).await?;
+            let boot =
+                app::bootstrap(&store, cfg.admin_password.as_deref(), clock.as_ref()).await?;
+            if let Some(p) = &boot.generated_password {
+                println!("First start: created tenant `{DEFAULT_TENANT}` and user `admin`.");
+                println!("Admin password (shown once, change it): {p}");
+            }
+            if cfg.demo {
+                let report =
+                    demo::load_if_empty(&store, boot.tenant.id, &cfg.data_dir, 500, clock.now())
+                        .await?;
+                if let Some(r) = report {
+                    println!("{r}");
+                }
+            }
+            let application = Application::build(&cfg, store, clock).await?;
+            tracing::info!(bind = %cfg.bind, port = application.port(), db = %app::redact(&cfg.database_url), "Loopdesk is listening");
+            println!("Loopdesk is running on http://{}", cfg.bind);
+            application.run_until(app::shutdown_signal()).await
+        }
+        Command::Migrate { db } => {
+            let cfg = Config::resolve(&db, &ServeArgs::default())?;
+            app::open_store(&cfg).await?;
+            println!("database is up to date: {}", app::redact(&cfg.database_url));
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    db,
+                    username,
+                    roles,
+                    tenant,
+                    display_name,
+                    customer_id,
+                },
+        } => {
+            let cfg = Config::resolve(&db, &ServeArgs::default())?;
+            let roles = roles
+                .iter()
+                .map(|r| Role::parse(r).with_context(|| format!("unknown role `{r}`")))
+                .collect::<anyhow::Result<_>>()?;
+            let customer_id = match customer_id {
+                Some(c) => Some(
+                    CustomerId::parse(&c).with_context(|| format!("`{c}` is not a customer id"))?,
+                ),
+                None => None,
+            };
+            if std::io::stdin().is_terminal() {
+                eprintln!("password (one line):");
+            }
+            let mut password = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .context("reading the password from stdin")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let store = app::open_store(&cfg).await?;
+            app::bootstrap(&store, None, clock.as_ref()).await?;
+            let Some(t) = store.tenant_by_slug(&tenant).await? else {
+                bail!("no tenant `{tenant}`");
+            };
+            let new = NewUser {
+                username,
+                password,
+                roles,
+                display_name,
+                customer_id,
+                team_id: None,
+                region_id: None,
+            };
+            let user = store
+                .tenant(t.id)
+                .create_user(new, clock.now())
+                .await
+                .map_err(|e| match e {
+                    loopdesk_store::StoreError::Invalid(f) => anyhow::anyhow!(
+                        "{}: {}",
+                        f.field,
+                        loopdesk_core::i18n::t(loopdesk_core::i18n::Lang::En, f.reason)
+                    ),
+                    loopdesk_store::StoreError::Conflict { field } => {
+                        anyhow::anyhow!("{field} is already taken")
+                    }
+                    other => anyhow::Error::new(other),
+                })?;
+            println!("created user {} ({})", user.username, user.id);
+            Ok(())
+        }
+        Command::Demo { db, tickets } => {
+            let cfg = Config::resolve(&db, &ServeArgs::default())?;
+            let store = app::open_store(&cfg).await?;
+            let boot = app::bootstrap(&store, None, clock.as_ref()).await?;
+            if let Some(p) = &boot.generated_password {
+                println!("created user `admin` with password (shown once): {p}");
+            }
+            match demo::load_if_empty(&store, boot.tenant.id, &cfg.data_dir, tickets, clock.now())
+                .await?
+            {
+                Some(r) => println!("{r}"),
+                None => println!("the database already has customers: demo data not loaded"),
+            }
+            Ok(())
+        }
+        Command::Bench(args) => bench::run(args).await,
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => {
+            print!("{}", loopdesk::config::EXAMPLE);
+            Ok(())
+        }
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&loopdesk_web::openapi())?
+            );
+            Ok(())
+        }
+    }
+}

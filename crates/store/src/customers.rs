@@ -8,6 +8,7 @@ use rand::RngCore;
 use sqlx::{Any, Transaction};
 
 use crate::model::{parse_id, parse_opt_id};
+use crate::sql::{Arg, Sql};
 use crate::tickets::TicketFilter;
 use crate::{from_ms, ms, Asset, Contact, Customer, CustomerDetail, Site, StoreError, TenantStore};
 
@@ -309,22 +310,30 @@ impl TenantStore {
         now: DateTime<Utc>,
     ) -> Result<SiteId, StoreError> {
         let id = SiteId::new();
-        sqlx::query(
-            "INSERT INTO sites (id, tenant_id, customer_id, name, address, lat, lon, region_id, geofence_m, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(id.to_string())
-        .bind(self.tid())
-        .bind(customer.to_string())
-        .bind(s.name)
-        .bind(s.address)
-        .bind(s.lat)
-        .bind(s.lon)
-        .bind(s.region_id.map(|r| r.to_string()))
-        .bind(s.geofence_m.unwrap_or(500.0))
-        .bind(ms(now))
-        .execute(&mut **tx)
-        .await?;
+        let mut sql = Sql::new(
+            "INSERT INTO sites (id, tenant_id, customer_id, name, address, lat, lon, region_id, geofence_m, created_at) VALUES (",
+        );
+        sql.text(id.to_string())
+            .push(", ")
+            .text(self.tid())
+            .push(", ")
+            .text(customer.to_string());
+        sql.push(", ")
+            .text(s.name)
+            .push(", ")
+            .text(s.address)
+            .push(", ")
+            .float_or_null(s.lat);
+        sql.push(", ")
+            .float_or_null(s.lon)
+            .push(", ")
+            .bind(Arg::Text(s.region_id.map(|r| r.to_string())));
+        sql.push(", ")
+            .float_or_null(Some(s.geofence_m.unwrap_or(500.0)))
+            .push(", ")
+            .int(ms(now))
+            .push(")");
+        sql.query().execute(&mut **tx).await?;
         Ok(id)
     }
 

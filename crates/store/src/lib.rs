@@ -22,7 +22,7 @@ pub use customers::{NewAsset, NewContact, NewCustomer, NewSite};
 pub use dialect::Backend;
 pub use error::StoreError;
 pub use model::*;
-pub use tickets::{NewTicket, TicketFilter, TransitionRequest};
+pub use tickets::{Idempotency, NewTicket, TicketFilter, TransitionRequest};
 pub use users::NewUser;
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -12,6 +12,10 @@ pub enum Arg {
     Text(Option<String>),
     /// A 64-bit integer.
     Int(i64),
+    /// A 64-bit integer, or NULL.
+    OptInt(Option<i64>),
+    /// A double.
+    Float(f64),
 }
 
 /// SQL text with its arguments.
@@ -54,6 +58,30 @@ impl Sql {
         self.bind(Arg::Int(value))
     }
 
+    /// Appends a double placeholder, or the literal `NULL` for `None`.
+    ///
+    /// sqlx 0.8.6's `Any` driver sends a NULL double to PostgreSQL typed as `float4` (its
+    /// `Null(Double)` maps to `Option<f32>`); the prepared statement then rejects every later
+    /// real `f64` in that place. Never binding a NULL double sidesteps it on both backends.
+    pub fn float_or_null(&mut self, value: Option<f64>) -> &mut Self {
+        match value {
+            Some(v) => self.bind(Arg::Float(v)),
+            None => self.push("NULL"),
+        }
+    }
+
+    /// The statement, ready to run.
+    pub fn query(&self) -> sqlx::query::Query<'_, Any, AnyArguments<'_>> {
+        self.args
+            .iter()
+            .fold(sqlx::query::<Any>(&self.text), |q, a| match a {
+                Arg::Text(t) => q.bind(t.clone()),
+                Arg::Int(i) => q.bind(*i),
+                Arg::OptInt(i) => q.bind(*i),
+                Arg::Float(f) => q.bind(*f),
+            })
+    }
+
     /// The query, ready to run.
     pub fn query_as<T>(&self) -> QueryAs<'_, Any, T, AnyArguments<'_>>
     where
@@ -64,6 +92,8 @@ impl Sql {
             .fold(sqlx::query_as::<Any, T>(&self.text), |q, a| match a {
                 Arg::Text(t) => q.bind(t.clone()),
                 Arg::Int(i) => q.bind(*i),
+                Arg::OptInt(i) => q.bind(*i),
+                Arg::Float(f) => q.bind(*f),
             })
     }
 }

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use sqlx::{Any, Transaction};
 
 use crate::model::{parse_id, parse_opt_id};
-use crate::sql::Sql;
+use crate::sql::{Arg, Sql};
 use crate::{
     from_ms, ms, Attachment, CheckInView, Comment, StoreError, TenantStore, Ticket, TicketDetail,
     TicketEvent, TicketPage,
@@ -477,6 +477,19 @@ impl TenantStore {
             })?;
             ctx.region_id = parse_opt_id(region, RegionId::parse)?;
         }
+        // A customer with a single site needs no question about where.
+        if let (None, Some(c)) = (ctx.site_id, *customer) {
+            let sites: Vec<(String,)> = sqlx::query_as(
+                "SELECT id FROM sites WHERE tenant_id = $1 AND customer_id = $2 LIMIT 2",
+            )
+            .bind(self.tid())
+            .bind(c.to_string())
+            .fetch_all(&self.store.read)
+            .await?;
+            if let [(only,)] = sites.as_slice() {
+                ctx.site_id = Some(parse_id(only, SiteId::parse)?);
+            }
+        }
         if let Some(s) = ctx.site_id {
             let row: Option<(String, Option<String>)> = sqlx::query_as(
                 "SELECT customer_id, region_id FROM sites WHERE tenant_id = $1 AND id = $2",
@@ -909,32 +922,33 @@ impl TenantStore {
             row.reopen_count += 1;
             row.confirmed_by = None;
         }
-        let updated = sqlx::query(
-            "UPDATE tickets SET status = $3, version = version + 1, updated_at = $4, assignee_id = $5, \
-             checked_in_at = $6, checkin_lat = $7, checkin_lon = $8, checkin_distance_m = $9, checkin_outside = $10, \
-             visit_count = $11, flags = $12, resolved_at = $13, closed_at = $14, confirmed_by = $15, reopen_count = $16 \
-             WHERE tenant_id = $1 AND id = $2 AND version = $17",
-        )
-        .bind(self.tid())
-        .bind(&row.id)
-        .bind(plan.to.as_str())
-        .bind(t)
-        .bind(&row.assignee_id)
-        .bind(row.checked_in_at)
-        .bind(row.checkin_lat)
-        .bind(row.checkin_lon)
-        .bind(row.checkin_distance_m)
-        .bind(row.checkin_outside)
-        .bind(row.visit_count)
-        .bind(&row.flags)
-        .bind(row.resolved_at)
-        .bind(row.closed_at)
-        .bind(&row.confirmed_by)
-        .bind(row.reopen_count)
-        .bind(expected)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
+        let mut sql = Sql::new("UPDATE tickets SET status = ");
+        sql.text(plan.to.as_str())
+            .push(", version = version + 1, updated_at = ")
+            .int(t);
+        sql.push(", assignee_id = ")
+            .bind(Arg::Text(row.assignee_id.clone()));
+        sql.push(", checked_in_at = ")
+            .bind(Arg::OptInt(row.checked_in_at));
+        sql.push(", checkin_lat = ").float_or_null(row.checkin_lat);
+        sql.push(", checkin_lon = ").float_or_null(row.checkin_lon);
+        sql.push(", checkin_distance_m = ")
+            .float_or_null(row.checkin_distance_m);
+        sql.push(", checkin_outside = ").int(row.checkin_outside);
+        sql.push(", visit_count = ").int(row.visit_count);
+        sql.push(", flags = ").text(row.flags.clone());
+        sql.push(", resolved_at = ")
+            .bind(Arg::OptInt(row.resolved_at));
+        sql.push(", closed_at = ").bind(Arg::OptInt(row.closed_at));
+        sql.push(", confirmed_by = ")
+            .bind(Arg::Text(row.confirmed_by.clone()));
+        sql.push(", reopen_count = ").int(row.reopen_count);
+        sql.push(" WHERE tenant_id = ")
+            .text(self.tid())
+            .push(" AND id = ")
+            .text(row.id.clone());
+        sql.push(" AND version = ").int(expected);
+        let updated = sql.query().execute(&mut **tx).await?.rows_affected();
         if updated != 1 {
             return Err(StoreError::Stale {
                 current: expected + 1,

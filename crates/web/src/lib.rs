@@ -1,1 +1,74 @@
-//! placeholder
+//! Loopdesk's HTTP layer: the JSON API under `/api/v1`, its OpenAPI document, and the
+//! operations endpoints. Handlers translate HTTP into store calls and store answers into
+//! HTTP; they hold no business rules.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod ops;
+pub mod state;
+
+pub use state::{App, AppState, WebConfig};
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// The OpenAPI document's header; paths and schemas are collected from the handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Loopdesk API", description = "Closed-loop work orders and field service."),
+    components(schemas(error::ErrorBody)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) =
+        api::routes(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
+    let openapi = std::sync::Arc::new(openapi);
+    let max_upload = state.config.max_upload_bytes;
+    Router::new()
+        .merge(api)
+        .merge(ops::routes())
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .layer(DefaultBodyLimit::max(max_upload + 64 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::localise_and_measure,
+        ))
+        .with_state(state)
+}
+
+/// The OpenAPI document (for tests and `loopdesk openapi`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::routes(OpenApiRouter::with_openapi(ApiDoc::openapi()))
+        .split_for_parts()
+        .1
+}

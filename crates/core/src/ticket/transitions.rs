@@ -530,7 +530,7 @@ impl Plan {
 /// Why a move was refused. Each maps to one HTTP status and one translated message.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum TransitionError {
-    /// The table has no such move from the current status for this actor (422).
+    /// The table has no such move from the current status (422).
     #[error("no move from {from} to {to}")]
     NotAllowed {
         /// Current status.
@@ -538,7 +538,7 @@ pub enum TransitionError {
         /// Requested status.
         to: Status,
     },
-    /// The actor's role may not make any move to the requested status on this ticket (403).
+    /// The move is someone else's to make, or the role never makes moves to that status (403).
     #[error("this role may not make the move")]
     Forbidden,
     /// Data the move must carry is absent (422).
@@ -574,9 +574,8 @@ pub fn rules_between(from: Status, to: Status) -> impl Iterator<Item = &'static 
         .filter(move |r| r.to == to && r.from.contains(&from))
 }
 
-/// Checks a requested move and plans its effects. Order of checks: the actor's role may make
-/// a move to that status on this ticket (else [`TransitionError::Forbidden`]), the table has
-/// it from the current status (else `NotAllowed`), then the data it carries.
+/// Checks a requested move and plans its effects. Order of checks: the role (else
+/// [`TransitionError::Forbidden`]), the table (else `NotAllowed`), then the data it carries.
 pub fn plan_move(
     ticket: &TicketFacts,
     actor: &Actor,
@@ -587,28 +586,32 @@ pub fn plan_move(
 ) -> Result<Plan, TransitionError> {
     let to = cmd.to.ok_or(TransitionError::Missing { field: "to" })?;
     let from = ticket.status;
-    // First the role: may this actor make any move to `to` on this ticket (403)? Then the
-    // table: is there such a move from the current status (422)? This is the contract's order.
-    let mut for_actor = RULES
-        .iter()
-        .filter(|r| r.to == to)
-        .filter_map(|r| {
-            r.who
-                .iter()
-                .find(|w| actor.is(**w, ticket))
-                .map(|w| (r, *w))
-        })
-        .peekable();
-    if for_actor.peek().is_none() {
-        return Err(if RULES.iter().any(|r| r.to == to) {
-            TransitionError::Forbidden
-        } else {
-            TransitionError::NotAllowed { from, to }
-        });
-    }
-    let (rule, who) = for_actor
-        .find(|(r, _)| r.from.contains(&from))
-        .ok_or(TransitionError::NotAllowed { from, to })?;
+    // The contract's order: first the role (403), then the table (422). A move is the role's
+    // to make when the table has it from here for this actor. When the table has it from here
+    // only for others, or this actor never makes any move to `to`, it is a matter of role (403);
+    // when the actor could reach `to`, just not from here, it is the table's (422).
+    let for_actor = |r: &&'static Rule| {
+        r.who
+            .iter()
+            .find(|w| actor.is(**w, ticket))
+            .map(|w| (*r, *w))
+    };
+    let here: Vec<&Rule> = rules_between(from, to).collect();
+    let found = here.iter().find_map(for_actor);
+    let Some((rule, who)) = found else {
+        let reachable_by_actor = RULES
+            .iter()
+            .filter(|r| r.to == to)
+            .any(|r| for_actor(&r).is_some());
+        let anyone_reaches = RULES.iter().any(|r| r.to == to);
+        return Err(
+            if !here.is_empty() || (anyone_reaches && !reachable_by_actor) {
+                TransitionError::Forbidden
+            } else {
+                TransitionError::NotAllowed { from, to }
+            },
+        );
+    };
     reject_foreign_data(cmd, rule.needs)?;
     let note = validate::optional_text("note", cmd.note.as_deref(), validate::MAX_NOTE)
         .map_err(|e| err("note", e.reason))?;

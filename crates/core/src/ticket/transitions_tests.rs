@@ -372,6 +372,14 @@ fn a_role_that_never_makes_a_move_is_forbidden_and_a_missing_row_is_not_allowed(
         }),
         "nobody asks for in_review: screening decides it"
     );
+    let mut review = w.ticket.clone();
+    review.status = Status::InReview;
+    review.assignee_id = w.engineer.user_id();
+    assert_eq!(
+        plan(&review, &w.engineer, &go(Status::Resolved)),
+        Err(TransitionError::Forbidden),
+        "approving a report is the supervisor's move, not the engineer's"
+    );
 }
 
 #[test]

@@ -1,0 +1,203 @@
+//! Start-up: open and migrate the database, make sure the default tenant and its admin exist,
+//! bind the listener first (so the port is known, e.g. 0 in tests), then serve until told to stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use loopdesk_core::clock::Clock;
+use loopdesk_core::{Role, Roles};
+use loopdesk_store::{NewUser, Store, StoreOptions, Tenant};
+use loopdesk_web::{AppState, WebConfig};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+
+/// Slug of the tenant created on first start.
+pub const DEFAULT_TENANT: &str = "default";
+
+/// Opens the database and applies pending migrations.
+pub async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
+    if cfg.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&cfg.data_dir)
+            .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
+    }
+    let store = Store::connect(&StoreOptions {
+        url: cfg.database_url.clone(),
+        max_connections: cfg.max_connections,
+    })
+    .await
+    .with_context(|| format!("connecting to {}", redact(&cfg.database_url)))?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(store)
+}
+
+/// Hides a password in a database URL for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// What the first start created.
+pub struct Bootstrap {
+    /// The default tenant.
+    pub tenant: Tenant,
+    /// The admin's password, when it was generated now (to print once).
+    pub generated_password: Option<String>,
+}
+
+/// Creates the default tenant and its `admin` on first start; does nothing afterwards.
+pub async fn bootstrap(
+    store: &Store,
+    admin_password: Option<&str>,
+    clock: &dyn Clock,
+) -> anyhow::Result<Bootstrap> {
+    if let Some(tenant) = store.tenant_by_slug(DEFAULT_TENANT).await? {
+        return Ok(Bootstrap {
+            tenant,
+            generated_password: None,
+        });
+    }
+    let tenant = match store
+        .create_tenant(DEFAULT_TENANT, "Loopdesk", clock.now())
+        .await
+    {
+        Ok(t) => t,
+        // Another instance won the race on a shared database.
+        Err(loopdesk_store::StoreError::Conflict { .. }) => {
+            let tenant = store
+                .tenant_by_slug(DEFAULT_TENANT)
+                .await?
+                .context("default tenant vanished")?;
+            return Ok(Bootstrap {
+                tenant,
+                generated_password: None,
+            });
+        }
+        Err(e) => return Err(e).context("creating the default tenant"),
+    };
+    let (password, generated) = match admin_password {
+        Some(p) => (p.to_owned(), None),
+        None => {
+            let p = format!("{:032x}", rand::random::<u128>());
+            (p.clone(), Some(p))
+        }
+    };
+    let admin = NewUser {
+        username: "admin".into(),
+        password,
+        roles: [Role::Admin].into_iter().collect::<Roles>(),
+        display_name: Some("管理员".into()),
+        customer_id: None,
+        team_id: None,
+        region_id: None,
+    };
+    store
+        .tenant(tenant.id)
+        .create_user(admin, clock.now())
+        .await
+        .context("creating the admin account")?;
+    Ok(Bootstrap {
+        tenant,
+        generated_password: generated,
+    })
+}
+
+/// A built application with its listener bound.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Builds the HTTP application on an open store and binds the listener.
+    pub async fn build(
+        cfg: &Config,
+        store: Store,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Application> {
+        let web = WebConfig {
+            attachments_dir: cfg.data_dir.join("attachments"),
+            max_upload_bytes: cfg.max_upload_bytes,
+            secure_cookies: cfg
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+            session_ttl: chrono::Duration::hours(cfg.session_hours),
+            login_attempts_per_minute: cfg.login_attempts_per_minute,
+        };
+        let listener = TcpListener::bind(&cfg.bind)
+            .await
+            .with_context(|| format!("binding {}", cfg.bind))?;
+        Ok(Application {
+            listener,
+            state: AppState::new(store, clock, web),
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let store = self.state.store.clone();
+        let router = loopdesk_web::router(self.state);
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
+        store.close().await;
+        Ok(())
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_in_database_urls_are_hidden() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(super::redact("sqlite://./x.db"), "sqlite://./x.db");
+    }
+}

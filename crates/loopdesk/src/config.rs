@@ -1,0 +1,205 @@
+//! Configuration: command-line flags, then `LOOPDESK_*` environment variables, then an optional
+//! TOML file (`--config`, default `./loopdesk.toml` when present), then built-in defaults that
+//! just work (SQLite under `./loopdesk-data`, port 8080 on loopback).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use serde::Deserialize;
+
+/// Flags shared by every command that opens the database.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DbArgs {
+    /// Directory for the embedded database and uploads [default: ./loopdesk-data]
+    #[arg(long, env = "LOOPDESK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: postgres://… for PostgreSQL [default: SQLite in the data directory]
+    #[arg(long, env = "LOOPDESK_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// TOML configuration file [default: ./loopdesk.toml if it exists]
+    #[arg(long, env = "LOOPDESK_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// Flags of `serve`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "LOOPDESK_BIND")]
+    pub bind: Option<String>,
+    /// Password for the `admin` account created on first start [default: random, printed once]
+    #[arg(long, env = "LOOPDESK_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Public URL; when https, cookies are marked Secure
+    #[arg(long, env = "LOOPDESK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Largest upload in megabytes [default: 10]
+    #[arg(long, env = "LOOPDESK_MAX_UPLOAD_MB")]
+    pub max_upload_mb: Option<usize>,
+    /// Load the demo data set (Shanghai) if the database has no customers yet
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// The optional TOML file; every key may be left out.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// See `--bind`.
+    pub bind: Option<String>,
+    /// See `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// See `--database-url`.
+    pub database_url: Option<String>,
+    /// See `--public-url`.
+    pub public_url: Option<String>,
+    /// See `--max-upload-mb`.
+    pub max_upload_mb: Option<usize>,
+    /// Hours a login lasts [default: 168].
+    pub session_hours: Option<i64>,
+    /// Login attempts per address and username per minute [default: 10].
+    pub login_attempts_per_minute: Option<u32>,
+    /// Database connections [default: 16].
+    pub max_connections: Option<u32>,
+}
+
+/// The documented example file (`loopdesk config example`).
+pub const EXAMPLE: &str = r#"# loopdesk.toml — every key is optional; flags and LOOPDESK_* variables override it.
+bind = "127.0.0.1:8080"              # LOOPDESK_BIND
+data_dir = "./loopdesk-data"         # LOOPDESK_DATA_DIR
+# database_url = "postgres://loopdesk@127.0.0.1:5432/loopdesk"   # LOOPDESK_DATABASE_URL
+# public_url = "https://service.example.com"                     # LOOPDESK_PUBLIC_URL
+max_upload_mb = 10                   # LOOPDESK_MAX_UPLOAD_MB
+session_hours = 168
+login_attempts_per_minute = 10
+max_connections = 16
+"#;
+
+/// Everything resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address.
+    pub bind: String,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Database URL.
+    pub database_url: String,
+    /// Admin password for the first start.
+    pub admin_password: Option<String>,
+    /// Public URL.
+    pub public_url: Option<String>,
+    /// Upload limit in bytes.
+    pub max_upload_bytes: usize,
+    /// Login lifetime.
+    pub session_hours: i64,
+    /// Login attempts per minute.
+    pub login_attempts_per_minute: u32,
+    /// Database connections.
+    pub max_connections: u32,
+    /// Load demo data.
+    pub demo: bool,
+}
+
+impl Config {
+    /// Resolves flags/env over the file over defaults.
+    pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<Config> {
+        let file = load_file(db.config.as_deref())?;
+        let data_dir = db
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./loopdesk-data"));
+        let database_url = db
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| sqlite_url(&data_dir));
+        Ok(Config {
+            bind: serve
+                .bind
+                .clone()
+                .or(file.bind)
+                .unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            data_dir,
+            database_url,
+            admin_password: serve.admin_password.clone(),
+            public_url: serve.public_url.clone().or(file.public_url),
+            max_upload_bytes: serve.max_upload_mb.or(file.max_upload_mb).unwrap_or(10)
+                * 1024
+                * 1024,
+            session_hours: file.session_hours.unwrap_or(168),
+            login_attempts_per_minute: file.login_attempts_per_minute.unwrap_or(10),
+            max_connections: file.max_connections.unwrap_or(16),
+            demo: serve.demo,
+        })
+    }
+}
+
+/// The SQLite URL for a data directory.
+pub fn sqlite_url(data_dir: &Path) -> String {
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("loopdesk.db").display()
+    )
+}
+
+fn load_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+    let (path, required) = match path {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from("loopdesk.toml"), false),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text).with_context(|| format!("reading {}", path.display())),
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(FileConfig::default())
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("l.toml");
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nmax_upload_mb = 3\n").unwrap();
+        let db = DbArgs {
+            config: Some(file.clone()),
+            ..DbArgs::default()
+        };
+        let cfg = Config::resolve(&db, &ServeArgs::default()).unwrap();
+        assert_eq!(cfg.bind, "0.0.0.0:9000");
+        assert_eq!(cfg.max_upload_bytes, 3 * 1024 * 1024);
+        assert!(cfg.database_url.starts_with("sqlite://./loopdesk-data/"));
+        let serve = ServeArgs {
+            bind: Some("127.0.0.1:1".into()),
+            ..ServeArgs::default()
+        };
+        assert_eq!(Config::resolve(&db, &serve).unwrap().bind, "127.0.0.1:1");
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("l.toml");
+        std::fs::write(&file, "bnd = 1\n").unwrap();
+        let db = DbArgs {
+            config: Some(file),
+            ..DbArgs::default()
+        };
+        let err = format!(
+            "{:#}",
+            Config::resolve(&db, &ServeArgs::default()).unwrap_err()
+        );
+        assert!(err.contains("l.toml") && err.contains("bnd"), "{err}");
+    }
+
+    #[test]
+    fn the_example_file_parses() {
+        let _: FileConfig = toml::from_str(EXAMPLE).unwrap();
+    }
+}

@@ -1,0 +1,344 @@
+//! The test harness: a real server on a random port over a fresh database (a SQLite file in a
+//! temporary directory, or a PostgreSQL database created for the test and dropped after it),
+//! with a clock the test controls, and typed helpers for the API.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use loopdesk::app::{self, Application};
+use loopdesk::config::Config;
+use loopdesk_core::clock::{Clock, ManualClock};
+use loopdesk_store::Store;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a scenario once on SQLite and once on PostgreSQL. The PostgreSQL variant is marked
+/// ignored, with the reason in the test output, unless `LOOPDESK_TEST_POSTGRES` is set.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(loopdesk_pg), ignore = "skipped: set LOOPDESK_TEST_POSTGRES=postgres://… to run on PostgreSQL")]
+            async fn $name() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            })*
+        }
+    };
+}
+
+/// A PostgreSQL database made for one test, dropped when the test ends.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs outside async code: use a runtime of its own on a plain thread.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                use sqlx::Connection;
+                let mut c = sqlx::PgConnection::connect(&url).await.ok()?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut c)
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}
+
+async fn fresh_postgres() -> (String, PgDatabase) {
+    use sqlx::Connection;
+    let admin_url = std::env::var("LOOPDESK_TEST_POSTGRES").expect("LOOPDESK_TEST_POSTGRES");
+    let name = format!("loopdesk_test_{}", uuid::Uuid::new_v4().simple());
+    let mut c = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .expect("connect to LOOPDESK_TEST_POSTGRES");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut c)
+        .await
+        .expect("create test database");
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    (
+        format!("{base}/{name}"),
+        PgDatabase {
+            admin_url: admin_url.clone(),
+            name,
+        },
+    )
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub store: Store,
+    pub clock: Arc<ManualClock>,
+    pub admin: String,
+    pub config: Config,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+pub const PASSWORD: &str = "user-password-1";
+
+/// Starts a server on a fresh database.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        loopdesk::telemetry::init(false);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, pg) = match backend {
+        Backend::Sqlite => (loopdesk::config::sqlite_url(dir.path()), None),
+        Backend::Postgres => {
+            let (url, db) = fresh_postgres().await;
+            (url, Some(db))
+        }
+    };
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        database_url: url,
+        admin_password: Some(ADMIN_PASSWORD.into()),
+        public_url: None,
+        max_upload_bytes: 256 * 1024,
+        session_hours: 24,
+        login_attempts_per_minute: 10,
+        max_connections: 8,
+        demo: false,
+    };
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap(),
+    ));
+    let store = app::open_store(&config).await.expect("open store");
+    app::bootstrap(&store, config.admin_password.as_deref(), clock.as_ref())
+        .await
+        .expect("bootstrap");
+    let (app, server, shutdown) = start(&config, store.clone(), clock.clone()).await;
+    let client = Client::new();
+    let mut test = TestApp {
+        base: app,
+        client,
+        store,
+        clock,
+        admin: String::new(),
+        config,
+        shutdown: Some(shutdown),
+        server: Some(server),
+        _dir: dir,
+        _pg: pg,
+    };
+    test.admin = test.login("admin", ADMIN_PASSWORD).await;
+    test
+}
+
+type Started = (
+    String,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+    tokio::sync::oneshot::Sender<()>,
+);
+
+async fn start(config: &Config, store: Store, clock: Arc<ManualClock>) -> Started {
+    let application = Application::build(config, store, clock as Arc<dyn Clock>)
+        .await
+        .expect("build");
+    let base = format!("http://127.0.0.1:{}", application.port());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(application.run_until(async move {
+        let _ = rx.await;
+    }));
+    (base, server, tx)
+}
+
+impl TestApp {
+    /// Stops the server gracefully and starts a new one on the same database (a restart).
+    pub async fn restart(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(s) = self.server.take() {
+            s.await.expect("join").expect("server ended cleanly");
+        }
+        let store = app::open_store(&self.config).await.expect("reopen");
+        self.store = store.clone();
+        let (base, server, shutdown) = start(&self.config, store, self.clock.clone()).await;
+        self.base = base;
+        self.server = Some(server);
+        self.shutdown = Some(shutdown);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let r = self
+            .post_json(
+                "",
+                "/api/v1/auth/login",
+                &json!({ "username": username, "password": password }),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "login {username}");
+        let v: Value = r.json().await.unwrap();
+        v["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if !token.is_empty() {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// POSTs and asserts the status; answers the JSON body.
+    pub async fn ok(&self, token: &str, path: &str, body: Value, status: u16) -> Value {
+        let r = self.post_json(token, path, &body).await;
+        let got = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        assert_eq!(got, status, "POST {path} {body} → {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// GETs and asserts 200; answers the JSON body.
+    pub async fn read(&self, token: &str, path: &str) -> Value {
+        let r = self.get(token, path).await;
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "GET {path} → {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Creates a user with `roles` and answers (id, token).
+    pub async fn user(&self, username: &str, roles: &[&str], extra: Value) -> (String, String) {
+        let mut body = json!({ "username": username, "password": PASSWORD, "roles": roles });
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let u = self.ok(&self.admin, "/api/v1/users", body, 201).await;
+        let id = u["id"].as_str().unwrap().to_owned();
+        (id, self.login(username, PASSWORD).await)
+    }
+
+    /// Creates a customer with one contact (phone) and one site at People's Square; answers
+    /// (customer id, site id).
+    pub async fn customer(&self, token: &str, name: &str, phone: &str) -> (String, String) {
+        let body = json!({
+            "name": name, "tier": "vip",
+            "contacts": [{ "name": "李雷", "phone": phone }],
+            "sites": [{ "name": "总店", "address": "上海市黄浦区人民大道 1 号", "lat": 31.2304, "lon": 121.4737, "geofence_m": 300 }]
+        });
+        let c = self.ok(token, "/api/v1/customers", body, 201).await;
+        (
+            c["id"].as_str().unwrap().to_owned(),
+            c["sites"][0]["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Moves a ticket; asserts the status and answers the body.
+    pub async fn go(&self, token: &str, ticket: &Value, mut body: Value, status: u16) -> Value {
+        let id = ticket["id"].as_str().unwrap();
+        if body.get("version").is_none() {
+            body["version"] = ticket["version"].clone();
+        }
+        self.ok(
+            token,
+            &format!("/api/v1/tickets/{id}/transitions"),
+            body,
+            status,
+        )
+        .await
+    }
+
+    /// Uploads a file to a ticket; answers the response.
+    pub async fn upload(
+        &self,
+        token: &str,
+        ticket: &str,
+        kind: &str,
+        bytes: Vec<u8>,
+        name: &str,
+    ) -> Response {
+        let form = reqwest::multipart::Form::new()
+            .text("kind", kind.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            );
+        self.client
+            .post(self.url(&format!("/api/v1/tickets/{ticket}/attachments")))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload")
+    }
+
+    /// Runs raw SQL against the test database (for checks the API cannot make).
+    pub async fn raw_sql(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut c = sqlx::AnyConnection::connect(&self.config.database_url).await?;
+        Ok(sqlx::query(sql).execute(&mut c).await?.rows_affected())
+    }
+
+    /// Counts rows with raw SQL.
+    pub async fn count(&self, sql: &str) -> i64 {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut c = sqlx::AnyConnection::connect(&self.config.database_url)
+            .await
+            .unwrap();
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+    }
+}
+
+/// A tiny valid PNG.
+pub fn png() -> Vec<u8> {
+    vec![
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
+        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x60,
+        0x60, 0x60, 0xF8, 0x0F, 0x00, 0x01, 0x04, 0x01, 0x00, 0x5F, 0xE5, 0xC3, 0x4B, 0x00, 0x00,
+        0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ]
+}

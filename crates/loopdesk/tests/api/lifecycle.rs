@@ -1,0 +1,343 @@
+//! The closed loop end to end, through the API.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{png, spawn_app, Backend};
+use crate::on_both_backends;
+
+on_both_backends!(
+    the_whole_on_site_loop_is_closed_by_the_customer,
+    a_remote_fix_is_reopened_by_the_customer_and_only_within_the_window,
+    a_flagged_check_in_sends_the_report_to_supervisor_review,
+);
+
+fn statuses(detail: &Value) -> Vec<(String, String, String)> {
+    detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| !e["to_status"].is_null())
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_owned(),
+                e["from_status"].as_str().unwrap_or("").to_owned(),
+                e["to_status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn the_whole_on_site_loop_is_closed_by_the_customer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let (eng_id, engineer) = app.user("eng1", &["engineer"], json!({})).await;
+    let (customer_id, _site) = app
+        .customer(&agent, "上海和平餐饮有限公司", "138 0013 8000")
+        .await;
+    let (_, customer) = app
+        .user(
+            "cust1",
+            &["customer"],
+            json!({ "customer_id": customer_id }),
+        )
+        .await;
+
+    // The customer writes in; whatever customer_id the body names, the ticket is theirs.
+    let ticket = app
+        .ok(&customer, "/api/v1/tickets", json!({ "subject": "空调不制冷", "description": "出风不冷", "priority": 2, "channel": "web", "customer_id": "01a20d2a-0000-7000-8000-000000000000" }), 201)
+        .await;
+    assert_eq!(ticket["status"], "new");
+    assert_eq!(ticket["customer_id"], customer_id.as_str());
+    assert!(
+        ticket["number"]
+            .as_str()
+            .unwrap()
+            .starts_with("WO-20261124-"),
+        "{}",
+        ticket["number"]
+    );
+    let id = ticket["id"].as_str().unwrap().to_owned();
+    let photo = app
+        .upload(&customer, &id, "other", png(), "fault.png")
+        .await;
+    assert_eq!(photo.status(), 201);
+
+    // The agent finds the caller by phone, in another spelling, and sees the ticket.
+    let found = app
+        .read(&agent, "/api/v1/customers?phone=%2B86%20138-0013-8000")
+        .await;
+    assert_eq!(found["items"][0]["id"], customer_id.as_str());
+    let detail = app
+        .read(&agent, &format!("/api/v1/customers/{customer_id}"))
+        .await;
+    assert_eq!(detail["recent_tickets"][0]["id"], id.as_str());
+
+    let t = app
+        .go(
+            &agent,
+            &ticket,
+            json!({ "to": "assigned", "assignee_id": eng_id }),
+            200,
+        )
+        .await;
+    assert_eq!(t["assignee_id"], eng_id.as_str());
+    let t = app
+        .go(&engineer, &t, json!({ "to": "accepted" }), 200)
+        .await;
+    let t = app
+        .go(&engineer, &t, json!({ "to": "en_route" }), 200)
+        .await;
+    let t = app.go(&engineer, &t, json!({ "to": "on_site", "check_in": { "lat": 31.2306, "lon": 121.4739, "accuracy_m": 12 } }), 200).await;
+    assert_eq!(t["check_in"]["outside_geofence"], false);
+    assert!(t["check_in"]["distance_m"].as_f64().unwrap() < 50.0);
+    let t = app
+        .go(&engineer, &t, json!({ "to": "in_progress" }), 200)
+        .await;
+
+    // An incomplete report is refused with everything that is missing.
+    let refused = app
+        .go(
+            &engineer,
+            &t,
+            json!({ "to": "resolved", "report": { "resolution": "更换电容" } }),
+            422,
+        )
+        .await;
+    assert_eq!(refused["error"], "incomplete_report");
+    assert_eq!(
+        refused["missing"],
+        json!([
+            "report.before_photo_ids",
+            "report.after_photo_ids",
+            "report.signature_id"
+        ])
+    );
+
+    let mut ids = Vec::new();
+    for kind in ["before", "after", "signature"] {
+        let r = app
+            .upload(&engineer, &id, kind, png(), &format!("{kind}.png"))
+            .await;
+        assert_eq!(r.status(), 201);
+        ids.push(
+            r.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    app.clock.advance(chrono::Duration::minutes(40));
+    let report = json!({ "resolution": "更换压缩机电容，试机正常", "before_photo_ids": [ids[0]], "after_photo_ids": [ids[1]],
+        "signature_id": ids[2], "parts": [{ "sku": "CAP-35UF", "qty": 1 }], "labour_minutes": 35 });
+    let t = app
+        .go(
+            &engineer,
+            &t,
+            json!({ "to": "resolved", "report": report }),
+            200,
+        )
+        .await;
+    assert_eq!(t["status"], "resolved");
+    assert!(t["resolved_at"].is_string());
+
+    let t = app
+        .go(
+            &customer,
+            &t,
+            json!({ "to": "closed", "confirmation": { "by": "customer" } }),
+            200,
+        )
+        .await;
+    assert_eq!(
+        (t["status"].as_str(), t["confirmed_by"].as_str()),
+        (Some("closed"), Some("customer"))
+    );
+
+    let full = app.read(&customer, &format!("/api/v1/tickets/{id}")).await;
+    let moves = statuses(&full);
+    let expected = [
+        ("created", "", "new"),
+        ("assign", "new", "assigned"),
+        ("accept", "assigned", "accepted"),
+        ("depart", "accepted", "en_route"),
+        ("check_in", "en_route", "on_site"),
+        ("start", "on_site", "in_progress"),
+        ("resolve", "in_progress", "resolved"),
+        ("confirm", "resolved", "closed"),
+    ];
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(k, f, t)| (k.to_string(), f.to_string(), t.to_string()))
+        .collect();
+    assert_eq!(moves, expected);
+    assert_eq!(full["version"], 8, "one version per applied move");
+    assert_eq!(full["visit_count"], 1);
+    let kinds: Vec<&str> = full["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "attachment").count(), 4);
+    // The engineer still sees the ticket after it is closed (assigned before).
+    app.read(&engineer, &format!("/api/v1/tickets/{id}")).await;
+}
+
+async fn a_remote_fix_is_reopened_by_the_customer_and_only_within_the_window(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let (customer_id, _) = app
+        .customer(&agent, "上海浦江物业管理有限公司", "13900139000")
+        .await;
+    let (_, customer) = app
+        .user(
+            "cust1",
+            &["customer"],
+            json!({ "customer_id": customer_id }),
+        )
+        .await;
+    // Phone intake: the caller's number finds the customer and the contact.
+    let t = app.ok(&agent, "/api/v1/tickets", json!({ "subject": "门禁卡无法读取", "priority": 3, "channel": "phone", "contact_phone": "139-0013-9000" }), 201).await;
+    assert_eq!(t["customer_id"], customer_id.as_str());
+    assert!(t["contact_id"].is_string());
+    let t = app
+        .go(&agent, &t, json!({ "to": "in_progress" }), 200)
+        .await;
+    let t = app.go(&agent, &t, json!({ "to": "resolved", "report": { "resolution": "远程重置门禁权限", "remote": true } }), 200).await;
+    let t = app
+        .go(&customer, &t, json!({ "to": "in_progress" }), 422)
+        .await;
+    assert_eq!(
+        (t["error"].as_str(), t["field"].as_str()),
+        (Some("missing_data"), Some("reason"))
+    );
+    let list = app.read(&customer, "/api/v1/tickets").await;
+    let t = list["items"][0].clone();
+    let t = app
+        .go(
+            &customer,
+            &t,
+            json!({ "to": "in_progress", "reason": "还是刷不开" }),
+            200,
+        )
+        .await;
+    assert_eq!(t["reopen_count"], 1);
+    let t = app
+        .go(
+            &agent,
+            &t,
+            json!({ "to": "resolved", "report": { "resolution": "重新写卡", "remote": true } }),
+            200,
+        )
+        .await;
+    let t = app
+        .go(
+            &agent,
+            &t,
+            json!({ "to": "closed", "confirmation": { "by": "agent" } }),
+            422,
+        )
+        .await;
+    assert_eq!(t["field"], "confirmation.note");
+    let t = app.read(&agent, "/api/v1/tickets").await["items"][0].clone();
+    let t = app
+        .go(
+            &agent,
+            &t,
+            json!({ "to": "closed", "confirmation": { "by": "agent", "note": "客户来电确认" } }),
+            200,
+        )
+        .await;
+    assert_eq!(t["confirmed_by"], "agent");
+    app.clock.advance(chrono::Duration::days(31));
+    let customer = app.login("cust1", crate::helpers::PASSWORD).await;
+    let e = app
+        .go(
+            &customer,
+            &t,
+            json!({ "to": "in_progress", "reason": "又坏了" }),
+            422,
+        )
+        .await;
+    assert_eq!(e["error"], "validation_failed");
+    assert!(e["message"].as_str().unwrap().contains("重开"), "{e}");
+}
+
+async fn a_flagged_check_in_sends_the_report_to_supervisor_review(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, dispatcher) = app.user("disp", &["dispatcher"], json!({})).await;
+    let (eng_id, engineer) = app.user("eng1", &["engineer"], json!({})).await;
+    let (_, supervisor) = app.user("sup", &["supervisor"], json!({})).await;
+    let (customer_id, site) = app
+        .customer(&app.admin, "上海东方酒店", "13700137000")
+        .await;
+    let t = app.ok(&dispatcher, "/api/v1/tickets", json!({ "subject": "电梯异响", "priority": 1, "channel": "phone", "customer_id": customer_id, "site_id": site }), 201).await;
+    let t = app
+        .go(
+            &dispatcher,
+            &t,
+            json!({ "to": "assigned", "assignee_id": eng_id }),
+            200,
+        )
+        .await;
+    let t = app
+        .go(&engineer, &t, json!({ "to": "accepted" }), 200)
+        .await;
+    // 2 km north of the site: outside its 300 m geofence.
+    let t = app
+        .go(
+            &engineer,
+            &t,
+            json!({ "to": "on_site", "check_in": { "lat": 31.2484, "lon": 121.4737 } }),
+            200,
+        )
+        .await;
+    assert_eq!(t["check_in"]["outside_geofence"], true);
+    assert_eq!(t["flags"], json!(["check_in_outside_geofence"]));
+    let id = t["id"].as_str().unwrap();
+    let mut ids = Vec::new();
+    for kind in ["before", "after", "signature"] {
+        ids.push(
+            app.upload(&engineer, id, kind, png(), "p.png")
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()["id"]
+                .clone(),
+        );
+    }
+    let report = json!({ "resolution": "调整导轨", "before_photo_ids": [ids[0]], "after_photo_ids": [ids[1]], "signature_id": ids[2] });
+    let t = app
+        .go(
+            &engineer,
+            &t,
+            json!({ "to": "resolved", "report": report }),
+            200,
+        )
+        .await;
+    assert_eq!(t["status"], "in_review", "screened out of resolved");
+    assert!(t["flags"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("short_visit")));
+    let e = app
+        .go(&engineer, &t, json!({ "to": "resolved" }), 403)
+        .await;
+    assert_eq!(
+        e["error"], "forbidden",
+        "approving is the supervisor's move"
+    );
+    let back = app
+        .go(&supervisor, &t, json!({ "to": "in_progress" }), 422)
+        .await;
+    assert_eq!(back["field"], "note");
+    let t = app
+        .go(
+            &supervisor,
+            &t,
+            json!({ "to": "in_progress", "note": "照片不清楚，请补拍" }),
+            200,
+        )
+        .await;
+    assert_eq!(t["status"], "in_progress");
+}

@@ -1,0 +1,528 @@
+//! Bad input, optimistic locking, idempotency, concurrent numbering, comments, uploads, ops.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{png, spawn_app, Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    bad_input_gets_the_right_error_and_changes_nothing,
+    checks_come_in_the_contract_order,
+    a_stale_version_loses_and_the_winner_is_kept,
+    an_idempotency_key_makes_a_retry_return_the_first_ticket,
+    concurrent_creations_get_unique_consecutive_numbers,
+    comments_do_not_move_the_ticket_and_internal_notes_stay_internal,
+    uploads_are_sniffed_limited_and_served_only_to_those_who_see_the_ticket,
+    the_event_log_refuses_updates_and_deletes,
+    list_filters_and_cursor_pagination,
+);
+
+/// Everything stored about a ticket, to compare before and after a refused request.
+async fn snapshot(app: &TestApp, token: &str, id: &str) -> (Value, usize, i64) {
+    let d = app.read(token, &format!("/api/v1/tickets/{id}")).await;
+    let events = d["events"].as_array().unwrap().len();
+    let tickets = app.count("SELECT COUNT(*) FROM tickets").await;
+    (d, events, tickets)
+}
+
+async fn bad_input_gets_the_right_error_and_changes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let (eng, _) = app.user("eng1", &["engineer"], json!({})).await;
+    let t = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "subject": "打印机卡纸", "priority": 4, "channel": "phone" }),
+            201,
+        )
+        .await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    let before = snapshot(&app, &agent, &id).await;
+
+    let raw = |body: &'static str| {
+        let (app, agent) = (&app, agent.clone());
+        async move {
+            let r = app
+                .client
+                .post(app.url("/api/v1/tickets"))
+                .bearer_auth(agent)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, e) = raw("{\"subject\": \"x\",").await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_json")));
+    let (s, e) =
+        raw("{\"subject\":\"x\",\"priority\":1,\"channel\":\"phone\",\"colour\":\"red\"}").await;
+    assert_eq!(
+        (s, e["error"].as_str(), e["field"].as_str()),
+        (422, Some("invalid_body"), Some("colour"))
+    );
+    let (s, e) = raw("{\"subject\":\"x\",\"priority\":\"high\",\"channel\":\"phone\"}").await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("priority")));
+    let (s, e) = raw("{\"priority\":1,\"channel\":\"phone\"}").await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("subject")));
+    let r = app
+        .client
+        .post(app.url("/api/v1/tickets"))
+        .bearer_auth(&agent)
+        .body("subject=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+
+    let cases = [
+        (
+            json!({ "subject": "长".repeat(201), "priority": 1, "channel": "phone" }),
+            "subject",
+        ),
+        (
+            json!({ "subject": "  ", "priority": 1, "channel": "phone" }),
+            "subject",
+        ),
+        (
+            json!({ "subject": "x", "priority": 5, "channel": "phone" }),
+            "priority",
+        ),
+        (
+            json!({ "subject": "x", "priority": 1, "channel": "phone", "contact_phone": "555-abc" }),
+            "contact_phone",
+        ),
+        (
+            json!({ "subject": "x", "priority": 1, "channel": "phone", "customer_id": "01a20d2a-0000-7000-8000-000000000000" }),
+            "customer_id",
+        ),
+        (
+            json!({ "subject": "x", "priority": 1, "channel": "phone", "fields": [1, 2] }),
+            "fields",
+        ),
+    ];
+    for (body, field) in cases {
+        let e = app.ok(&agent, "/api/v1/tickets", body, 422).await;
+        assert_eq!(
+            (e["error"].as_str(), e["field"].as_str()),
+            (Some("validation_failed"), Some(field)),
+            "{e}"
+        );
+        assert!(!e["message"].as_str().unwrap().is_empty());
+    }
+    let e = app.ok(&agent, "/api/v1/customers", json!({ "name": "X", "sites": [{ "name": "s", "address": "a", "lat": 95.0, "lon": 121.0 }] }), 422).await;
+    assert_eq!(e["field"], "sites.lat");
+
+    // Moves: unknown assignee, illegal move, missing data, wrong data, bad coordinates.
+    let e = app
+        .go(
+            &agent,
+            &t,
+            json!({ "to": "assigned", "assignee_id": "01a20d2a-0000-7000-8000-000000000000" }),
+            422,
+        )
+        .await;
+    assert_eq!(e["field"], "assignee_id");
+    let e = app.go(&agent, &t, json!({ "to": "assigned" }), 422).await;
+    assert_eq!(
+        (e["error"].as_str(), e["field"].as_str()),
+        (Some("missing_data"), Some("assignee_id"))
+    );
+    let e = app
+        .go(
+            &agent,
+            &t,
+            json!({ "to": "resolved", "report": { "resolution": "x", "remote": true } }),
+            422,
+        )
+        .await;
+    assert_eq!(e["error"], "transition_not_allowed");
+    let e = app.go(&agent, &t, json!({ "to": "teleported" }), 422).await;
+    assert_eq!(
+        (e["error"].as_str(), e["field"].as_str()),
+        (Some("invalid_body"), Some("to"))
+    );
+    let e = app
+        .go(
+            &agent,
+            &t,
+            json!({ "to": "assigned", "assignee_id": eng, "reason": "x" }),
+            422,
+        )
+        .await;
+    assert_eq!(e["field"], "reason");
+    let e = app
+        .go(
+            &agent,
+            &t,
+            json!({ "to": "assigned", "assignee_id": eng, "version": 99 }),
+            409,
+        )
+        .await;
+    assert_eq!(e["error"], "stale_version");
+    let r = app.get(&agent, "/api/v1/tickets/not-a-uuid").await;
+    assert_eq!(r.status(), 404);
+    let r = app.get(&agent, "/api/v1/tickets?priority=7").await;
+    assert_eq!(r.status(), 422);
+    let r = app.get(&agent, "/api/v1/tickets?status=done").await;
+    assert_eq!(r.status(), 422);
+    let r = app.get(&agent, "/api/v1/tickets?cursor=garbage").await;
+    assert_eq!(r.status(), 422);
+
+    assert_eq!(
+        snapshot(&app, &agent, &id).await,
+        before,
+        "refused requests change nothing"
+    );
+}
+
+async fn checks_come_in_the_contract_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let (customer_id, _) = app.customer(&agent, "甲公司", "13800000001").await;
+    let (other_id, _) = app.customer(&agent, "乙公司", "13800000002").await;
+    let (_, customer) = app
+        .user(
+            "cust1",
+            &["customer"],
+            json!({ "customer_id": customer_id }),
+        )
+        .await;
+    let (_, stranger) = app
+        .user("cust2", &["customer"], json!({ "customer_id": other_id }))
+        .await;
+    let t = app
+        .ok(
+            &customer,
+            "/api/v1/tickets",
+            json!({ "subject": "x", "priority": 2, "channel": "app" }),
+            201,
+        )
+        .await;
+    // Not visible → 404, even with a stale version and a move it could never make.
+    let e = app
+        .go(
+            &stranger,
+            &t,
+            json!({ "to": "assigned", "version": 42 }),
+            404,
+        )
+        .await;
+    assert_eq!(e["error"], "not_found");
+    // Visible but stale → 409 before the role check.
+    app.go(
+        &customer,
+        &t,
+        json!({ "to": "assigned", "version": 42 }),
+        409,
+    )
+    .await;
+    // Current version, a move the role may not make → 403.
+    let e = app
+        .go(&customer, &t, json!({ "to": "assigned" }), 403)
+        .await;
+    assert_eq!(e["error"], "forbidden");
+    // A move the table does not allow from here → 422.
+    let e = app
+        .go(
+            &agent,
+            &t,
+            json!({ "to": "closed", "confirmation": { "by": "agent", "note": "x" } }),
+            422,
+        )
+        .await;
+    assert_eq!(e["error"], "transition_not_allowed");
+}
+
+async fn a_stale_version_loses_and_the_winner_is_kept(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let (e1, _) = app.user("eng1", &["engineer"], json!({})).await;
+    let (e2, _) = app.user("eng2", &["engineer"], json!({})).await;
+    let t = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "subject": "x", "priority": 2, "channel": "phone" }),
+            201,
+        )
+        .await;
+    let path = format!("/api/v1/tickets/{}/transitions", t["id"].as_str().unwrap());
+    let (first, second) = (
+        json!({ "to": "assigned", "assignee_id": e1, "version": 1 }),
+        json!({ "to": "assigned", "assignee_id": e2, "version": 1 }),
+    );
+    let (a, b) = tokio::join!(
+        app.post_json(&agent, &path, &first),
+        app.post_json(&agent, &path, &second)
+    );
+    let mut codes = [a.status().as_u16(), b.status().as_u16()];
+    codes.sort();
+    assert_eq!(codes, [200, 409]);
+    let d = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(d["version"], 2);
+    let assigns = d["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "assign")
+        .count();
+    assert_eq!(assigns, 1);
+}
+
+async fn an_idempotency_key_makes_a_retry_return_the_first_ticket(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let body = json!({ "subject": "重复提交", "priority": 3, "channel": "app" });
+    let post = |key: &'static str, body: Value| {
+        let (app, agent) = (&app, agent.clone());
+        async move {
+            let r = app
+                .client
+                .post(app.url("/api/v1/tickets"))
+                .bearer_auth(agent)
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // Ten concurrent retries of one request: one ticket.
+    let results =
+        futures_util::future::join_all((0..10).map(|_| post("key-1", body.clone()))).await;
+    let ids: std::collections::BTreeSet<String> = results
+        .iter()
+        .map(|(s, v)| {
+            assert_eq!(*s, 201, "{v}");
+            v["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
+    let (s, e) = post(
+        "key-1",
+        json!({ "subject": "另一个", "priority": 3, "channel": "app" }),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (422, Some("idempotency_mismatch"))
+    );
+    let (s, _) = post("key-2", body).await;
+    assert_eq!(s, 201);
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 2);
+}
+
+async fn concurrent_creations_get_unique_consecutive_numbers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let results = futures_util::future::join_all((0..40).map(|i| {
+        let (app, agent) = (&app, agent.clone());
+        async move {
+            app.ok(
+                &agent,
+                "/api/v1/tickets",
+                json!({ "subject": format!("并发 {i}"), "priority": 3, "channel": "api" }),
+                201,
+            )
+            .await
+        }
+    }))
+    .await;
+    let mut numbers: Vec<String> = results
+        .iter()
+        .map(|t| t["number"].as_str().unwrap().to_owned())
+        .collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=40).map(|n| format!("WO-20261124-{n:05}")).collect();
+    assert_eq!(numbers, expected);
+}
+
+async fn comments_do_not_move_the_ticket_and_internal_notes_stay_internal(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let (customer_id, _) = app.customer(&agent, "丙公司", "13800000003").await;
+    let (_, customer) = app
+        .user(
+            "cust1",
+            &["customer"],
+            json!({ "customer_id": customer_id }),
+        )
+        .await;
+    let t = app
+        .ok(
+            &customer,
+            "/api/v1/tickets",
+            json!({ "subject": "x", "priority": 2, "channel": "app" }),
+            201,
+        )
+        .await;
+    let id = t["id"].as_str().unwrap();
+    let path = format!("/api/v1/tickets/{id}/comments");
+    app.ok(&agent, &path, json!({ "body": "您好，已安排工程师" }), 201)
+        .await;
+    app.ok(
+        &agent,
+        &path,
+        json!({ "body": "客户脾气急，优先处理", "internal": true }),
+        201,
+    )
+    .await;
+    let e = app
+        .ok(
+            &customer,
+            &path,
+            json!({ "body": "偷看", "internal": true }),
+            403,
+        )
+        .await;
+    assert_eq!(e["error"], "forbidden");
+    app.ok(&customer, &path, json!({ "body": "谢谢" }), 201)
+        .await;
+    let e = app.ok(&customer, &path, json!({ "body": "" }), 422).await;
+    assert_eq!(e["field"], "body");
+    let mine = app.read(&customer, &format!("/api/v1/tickets/{id}")).await;
+    let staff = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
+    assert_eq!(mine["version"], 1, "a comment is not a move");
+    let comments = |d: &Value| {
+        d["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "comment")
+            .count()
+    };
+    assert_eq!((comments(&mine), comments(&staff)), (2, 3));
+    assert!(!mine.to_string().contains("脾气急"));
+}
+
+async fn uploads_are_sniffed_limited_and_served_only_to_those_who_see_the_ticket(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let (a, _) = app.customer(&agent, "丁公司", "13800000004").await;
+    let (b, _) = app.customer(&agent, "戊公司", "13800000005").await;
+    let (_, ca) = app
+        .user("cust_a", &["customer"], json!({ "customer_id": a }))
+        .await;
+    let (_, cb) = app
+        .user("cust_b", &["customer"], json!({ "customer_id": b }))
+        .await;
+    let t = app
+        .ok(
+            &ca,
+            "/api/v1/tickets",
+            json!({ "subject": "x", "priority": 2, "channel": "app" }),
+            201,
+        )
+        .await;
+    let id = t["id"].as_str().unwrap();
+    let r = app
+        .upload(
+            &ca,
+            id,
+            "before",
+            b"#!/bin/sh\necho pwned\n".to_vec(),
+            "photo.jpg",
+        )
+        .await;
+    assert_eq!(r.status(), 415, "a script named .jpg is not a photo");
+    let r = app
+        .upload(&ca, id, "before", vec![0xFF; 300 * 1024], "big.jpg")
+        .await;
+    assert_eq!(r.status(), 413);
+    let r = app.upload(&ca, id, "selfie", png(), "p.png").await;
+    assert_eq!(r.status(), 422);
+    let r = app.upload(&cb, id, "before", png(), "p.png").await;
+    assert_eq!(
+        r.status(),
+        404,
+        "another customer's ticket does not exist for them"
+    );
+    let r = app.upload(&ca, id, "before", png(), "p.png").await;
+    assert_eq!(r.status(), 201);
+    let att: Value = r.json().await.unwrap();
+    assert_eq!(att["content_type"], "image/png");
+    let path = format!("/api/v1/attachments/{}", att["id"].as_str().unwrap());
+    let r = app.get(&ca, &path).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().to_vec(), png());
+    assert_eq!(app.get(&cb, &path).await.status(), 404);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM attachments").await,
+        1,
+        "refused uploads leave no row"
+    );
+}
+
+async fn the_event_log_refuses_updates_and_deletes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    app.ok(
+        &agent,
+        "/api/v1/tickets",
+        json!({ "subject": "x", "priority": 2, "channel": "phone" }),
+        201,
+    )
+    .await;
+    assert!(app
+        .raw_sql("UPDATE ticket_events SET kind = 'forged'")
+        .await
+        .is_err());
+    assert!(app.raw_sql("DELETE FROM ticket_events").await.is_err());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ticket_events WHERE kind = 'created'")
+            .await,
+        1
+    );
+}
+
+async fn list_filters_and_cursor_pagination(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    for i in 0..7 {
+        app.clock.advance(chrono::Duration::minutes(1));
+        let p = if i % 2 == 0 { 1 } else { 3 };
+        app.ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "subject": format!("冷柜故障 {i}"), "priority": p, "channel": "phone" }),
+            201,
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/tickets?limit=3".to_owned();
+    loop {
+        let page = app.read(&agent, &path).await;
+        for t in page["items"].as_array().unwrap() {
+            seen.push(t["subject"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/tickets?limit=3&cursor={c}"),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..7).rev().map(|i| format!("冷柜故障 {i}")).collect();
+    assert_eq!(seen, expected, "newest first, each once");
+    let p1 = app.read(&agent, "/api/v1/tickets?priority=1").await;
+    assert_eq!(p1["items"].as_array().unwrap().len(), 4);
+    let q = app
+        .read(&agent, "/api/v1/tickets?q=%E6%95%85%E9%9A%9C%205")
+        .await;
+    assert_eq!(q["items"].as_array().unwrap().len(), 1);
+    let by_status = app.read(&agent, "/api/v1/tickets?status=new,closed").await;
+    assert_eq!(by_status["items"].as_array().unwrap().len(), 7);
+    let since = app
+        .read(&agent, "/api/v1/tickets?created_from=2026-11-24T02:04:00Z")
+        .await;
+    assert_eq!(since["items"].as_array().unwrap().len(), 4);
+}

@@ -1,0 +1,530 @@
+//! Authentication, the role matrix, and tenant isolation.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, Backend, PASSWORD};
+use crate::on_both_backends;
+
+on_both_backends!(
+    every_role_meets_every_endpoint_family_as_the_matrix_says,
+    another_tenant_is_invisible,
+    logins_are_checked_limited_and_survive_a_restart,
+    operations_endpoints_answer,
+);
+
+/// Who sees which tickets, and who may do what, for every role × endpoint family.
+async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let region = app
+        .ok(
+            &app.admin,
+            "/api/v1/regions",
+            json!({ "name": "浦东新区" }),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other_region = app
+        .ok(
+            &app.admin,
+            "/api/v1/regions",
+            json!({ "name": "徐汇区" }),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (_, dispatcher) = app.user("dispatcher", &["dispatcher"], json!({})).await;
+    let (_, manager) = app.user("manager", &["manager"], json!({})).await;
+    let (_, supervisor) = app
+        .user(
+            "supervisor",
+            &["supervisor"],
+            json!({ "region_id": region }),
+        )
+        .await;
+    let (eng_id, engineer) = app.user("engineer", &["engineer"], json!({})).await;
+    let (eng2_id, _) = app.user("engineer2", &["engineer"], json!({})).await;
+    let c_in = app.ok(&agent, "/api/v1/customers", json!({ "name": "区内客户", "region_id": region, "contacts": [{ "name": "甲", "phone": "13800000011" }] }), 201).await;
+    let c_out = app
+        .ok(
+            &agent,
+            "/api/v1/customers",
+            json!({ "name": "区外客户", "region_id": other_region }),
+            201,
+        )
+        .await;
+    let (cin, cout) = (c_in["id"].as_str().unwrap(), c_out["id"].as_str().unwrap());
+    let (_, customer) = app
+        .user("customer", &["customer"], json!({ "customer_id": cin }))
+        .await;
+    let admin = app.admin.clone();
+
+    let mk = |token: String, customer: &str, subject: &str| {
+        let body = json!({ "subject": subject, "priority": 2, "channel": "phone", "customer_id": customer });
+        let app = &app;
+        async move { app.ok(&token, "/api/v1/tickets", body, 201).await }
+    };
+    let t_in = mk(agent.clone(), cin, "区内").await;
+    let t_out = mk(agent.clone(), cout, "区外").await;
+    // The engineer was assigned t_out once and then replaced: still visible to them.
+    let t = app
+        .go(
+            &dispatcher,
+            &t_out,
+            json!({ "to": "assigned", "assignee_id": eng_id }),
+            200,
+        )
+        .await;
+    app.go(
+        &dispatcher,
+        &t,
+        json!({ "to": "assigned", "assignee_id": eng2_id }),
+        200,
+    )
+    .await;
+
+    let ids = |v: &Value| -> Vec<String> {
+        let mut ids: Vec<String> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["subject"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let both = vec!["区内".to_owned(), "区外".to_owned()];
+    // (who, token, sees in the list, may create tickets, may list customers, may create customers, may create users)
+    let matrix: Vec<(&str, &String, Vec<String>, bool, bool, bool, bool)> = vec![
+        ("admin", &admin, both.clone(), true, true, true, true),
+        ("manager", &manager, both.clone(), false, true, false, false),
+        (
+            "dispatcher",
+            &dispatcher,
+            both.clone(),
+            true,
+            true,
+            true,
+            false,
+        ),
+        ("agent", &agent, both.clone(), true, true, true, false),
+        (
+            "supervisor",
+            &supervisor,
+            vec!["区内".to_owned()],
+            true,
+            true,
+            true,
+            false,
+        ),
+        (
+            "engineer",
+            &engineer,
+            vec!["区外".to_owned()],
+            false,
+            false,
+            false,
+            false,
+        ),
+        (
+            "customer",
+            &customer,
+            vec!["区内".to_owned()],
+            true,
+            true,
+            false,
+            false,
+        ),
+    ];
+    for (who, token, sees, ..) in &matrix {
+        assert_eq!(
+            &ids(&app.read(token, "/api/v1/tickets").await),
+            sees,
+            "{who} list"
+        );
+        for t in [&t_in, &t_out] {
+            let visible = sees.contains(&t["subject"].as_str().unwrap().to_owned());
+            let status = app
+                .get(
+                    token,
+                    &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+                )
+                .await
+                .status()
+                .as_u16();
+            assert_eq!(
+                status,
+                if visible { 200 } else { 404 },
+                "{who} get {}",
+                t["subject"]
+            );
+        }
+    }
+    for (who, token, _, create_ticket, list_customers, create_customer, create_user) in matrix {
+        let body =
+            json!({ "subject": "新工单", "priority": 3, "channel": "web", "customer_id": cin });
+        let status = app
+            .post_json(token, "/api/v1/tickets", &body)
+            .await
+            .status()
+            .as_u16();
+        assert_eq!(
+            status,
+            if create_ticket { 201 } else { 403 },
+            "{who} create ticket"
+        );
+        let status = app.get(token, "/api/v1/customers").await.status().as_u16();
+        assert_eq!(
+            status,
+            if list_customers { 200 } else { 403 },
+            "{who} list customers"
+        );
+        let status = app
+            .post_json(
+                token,
+                "/api/v1/customers",
+                &json!({ "name": format!("{who} 新客户") }),
+            )
+            .await
+            .status()
+            .as_u16();
+        assert_eq!(
+            status,
+            if create_customer { 201 } else { 403 },
+            "{who} create customer"
+        );
+        let body = json!({ "username": format!("made-by-{who}"), "password": PASSWORD, "roles": ["agent"] });
+        let status = app
+            .post_json(token, "/api/v1/users", &body)
+            .await
+            .status()
+            .as_u16();
+        assert_eq!(
+            status,
+            if create_user { 201 } else { 403 },
+            "{who} create user"
+        );
+    }
+    // A customer sees only their own customer record.
+    let listed = app.read(&customer, "/api/v1/customers").await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get(&customer, &format!("/api/v1/customers/{cout}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get(&customer, &format!("/api/v1/customers/{cin}"))
+            .await
+            .status(),
+        200
+    );
+    // Moves: only the assigned engineer works the order; a customer cannot assign.
+    let fresh = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", t_out["id"].as_str().unwrap()),
+        )
+        .await;
+    let e = app
+        .go(&engineer, &fresh, json!({ "to": "accepted" }), 403)
+        .await;
+    assert_eq!(
+        e["error"], "forbidden",
+        "replaced engineer may look but not act"
+    );
+    let fresh_in = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", t_in["id"].as_str().unwrap()),
+        )
+        .await;
+    app.go(
+        &customer,
+        &fresh_in,
+        json!({ "to": "assigned", "assignee_id": eng_id }),
+        403,
+    )
+    .await;
+    app.go(
+        &manager,
+        &fresh_in,
+        json!({ "to": "cancelled", "reason": "x" }),
+        403,
+    )
+    .await;
+    app.go(
+        &supervisor,
+        &fresh_in,
+        json!({ "to": "cancelled", "reason": "重复报修" }),
+        200,
+    )
+    .await;
+    // Unauthenticated: 401 everywhere.
+    for path in [
+        "/api/v1/tickets",
+        "/api/v1/customers",
+        "/api/v1/users",
+        "/api/v1/me",
+    ] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+        assert_eq!(r.json::<Value>().await.unwrap()["error"], "unauthorized");
+    }
+}
+
+async fn another_tenant_is_invisible(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (cid, _) = app.customer(&agent, "本租户客户", "13800000021").await;
+    let t = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "subject": "本租户", "priority": 2, "channel": "phone", "customer_id": cid }),
+            201,
+        )
+        .await;
+    let now = chrono::Utc::now();
+    let other = app.store.create_tenant("acme", "Acme", now).await.unwrap();
+    let new = loopdesk_store::NewUser {
+        username: "agent".into(),
+        password: PASSWORD.into(),
+        roles: [loopdesk_core::Role::Agent].into_iter().collect(),
+        display_name: None,
+        customer_id: None,
+        team_id: None,
+        region_id: None,
+    };
+    app.store
+        .tenant(other.id)
+        .create_user(new, now)
+        .await
+        .unwrap();
+    // Same username in two tenants: the login must name the tenant.
+    let r = app
+        .post_json(
+            "",
+            "/api/v1/auth/login",
+            &json!({ "username": "agent", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(r.status(), 401);
+    let r = app
+        .post_json(
+            "",
+            "/api/v1/auth/login",
+            &json!({ "username": "agent", "password": PASSWORD, "tenant": "acme" }),
+        )
+        .await;
+    let foreign = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.read(&foreign, "/api/v1/tickets").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        app.get(
+            &foreign,
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap())
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        app.get(&foreign, &format!("/api/v1/customers/{cid}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.read(&foreign, "/api/v1/customers?phone=13800000021")
+            .await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    app.go(
+        &foreign,
+        &t,
+        json!({ "to": "cancelled", "reason": "x" }),
+        404,
+    )
+    .await;
+    let e = app
+        .ok(
+            &foreign,
+            "/api/v1/tickets",
+            json!({ "subject": "x", "priority": 2, "channel": "phone", "customer_id": cid }),
+            422,
+        )
+        .await;
+    assert_eq!(
+        e["field"], "customer_id",
+        "another tenant's customer does not exist here"
+    );
+}
+
+async fn logins_are_checked_limited_and_survive_a_restart(backend: Backend) {
+    let mut app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let r = app
+        .post_json(
+            "",
+            "/api/v1/auth/login",
+            &json!({ "username": "agent", "password": "wrong-password" }),
+        )
+        .await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "bad_credentials");
+    let r = app
+        .post_json(
+            "",
+            "/api/v1/auth/login",
+            &json!({ "username": "nobody", "password": "wrong-password" }),
+        )
+        .await;
+    assert_eq!(r.status(), 401);
+    // The cookie works like the bearer token.
+    let r = app
+        .post_json(
+            "",
+            "/api/v1/auth/login",
+            &json!({ "username": "agent", "password": PASSWORD }),
+        )
+        .await;
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let me = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.json::<Value>().await.unwrap()["username"], "agent");
+    // Tokens are stored server-side: a restart keeps them.
+    app.restart().await;
+    assert_eq!(app.get(&agent, "/api/v1/me").await.status(), 200);
+    // Logout revokes.
+    assert_eq!(
+        app.post_json(&agent, "/api/v1/auth/logout", &json!({}))
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(app.get(&agent, "/api/v1/me").await.status(), 401);
+    // Expired tokens stop working.
+    let fresh = app.login("agent", PASSWORD).await;
+    app.clock.advance(chrono::Duration::hours(25));
+    assert_eq!(app.get(&fresh, "/api/v1/me").await.status(), 401);
+    // Brute force: the 11th attempt in a minute is refused before the password is checked.
+    let mut codes = Vec::new();
+    for _ in 0..12 {
+        codes.push(
+            app.post_json(
+                "",
+                "/api/v1/auth/login",
+                &json!({ "username": "victim", "password": "guess-guess" }),
+            )
+            .await
+            .status()
+            .as_u16(),
+        );
+    }
+    assert_eq!(&codes[..10], &[401; 10]);
+    assert_eq!(&codes[10..], &[429, 429]);
+}
+
+async fn operations_endpoints_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    app.ok(
+        &agent,
+        "/api/v1/tickets",
+        json!({ "subject": "x", "priority": 2, "channel": "phone" }),
+        201,
+    )
+    .await;
+    assert_eq!(
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ok"
+    );
+    assert_eq!(
+        app.client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("loopdesk_tickets_created_total 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("loopdesk_http_requests_total{method=\"POST\",route=\"/api/v1/tickets\",status=\"201\"} 1"), "{metrics}");
+    assert!(metrics.contains("loopdesk_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/tickets\",le=\"+Inf\"} 1"));
+    let doc: Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert!(doc["paths"]["/api/v1/tickets/{id}/transitions"]["post"].is_object());
+    let statuses = &doc["components"]["schemas"]["Status"]["enum"];
+    assert_eq!(statuses.as_array().unwrap().len(), 12, "{statuses}");
+    // English on request, Chinese by default.
+    let r = app
+        .client
+        .get(app.url("/api/v1/tickets"))
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["message"], "sign in first");
+    let r = app
+        .client
+        .get(app.url("/api/v1/tickets"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["message"], "请先登录");
+}

@@ -1,0 +1,152 @@
+//! Uploads: photos, signatures and documents on a ticket. Size-limited, content-sniffed
+//! (the declared type is not trusted), stored under the data directory, and served only to
+//! those who may see the ticket.
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use loopdesk_core::ticket::transitions::AttachmentKind;
+use loopdesk_core::{AttachmentId, TicketId};
+use loopdesk_store::Attachment;
+use sha2::{Digest, Sha256};
+
+use super::path_id;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::CurrentUser;
+use crate::state::AppState;
+
+/// The content types accepted, recognised by their first bytes.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    let starts = |magic: &[u8]| bytes.starts_with(magic);
+    if starts(b"\xFF\xD8\xFF") {
+        Some("image/jpeg")
+    } else if starts(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if starts(b"GIF87a") || starts(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() >= 12 && starts(b"RIFF") && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else if starts(b"%PDF-") {
+        Some("application/pdf")
+    } else {
+        None
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "error.payload_too_large",
+    )
+    .field("file")
+}
+
+/// Uploads a file (`multipart/form-data` with `file` and `kind` = before|after|signature|other).
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/attachments", tag = "attachments", params(("id" = String, Path)),
+    request_body(content_type = "multipart/form-data", content = Object),
+    responses((status = 201, body = Attachment), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    mut form: Multipart,
+) -> Result<(StatusCode, Json<Attachment>), ApiError> {
+    let ticket = path_id(&id, TicketId::parse)?;
+    let mut kind = AttachmentKind::Other;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let bad_form = |_| ApiError::invalid("file", "error.invalid_value");
+    while let Some(field) = form.next_field().await.map_err(bad_form)? {
+        match field.name().unwrap_or("") {
+            "kind" => {
+                let text = field.text().await.map_err(bad_form)?;
+                kind = AttachmentKind::parse(text.trim())
+                    .ok_or_else(|| ApiError::invalid("kind", "error.invalid_value"))?;
+            }
+            "file" => {
+                let name = field.file_name().unwrap_or("upload").to_owned();
+                let bytes = field.bytes().await.map_err(|_| too_large())?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    let (filename, bytes) = file.ok_or_else(|| ApiError::invalid("file", "error.required"))?;
+    if bytes.len() > state.config.max_upload_bytes {
+        return Err(too_large());
+    }
+    let content_type = sniff(&bytes).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "error.unsupported_media_type",
+        )
+        .field("file")
+    })?;
+    // Only an image can be a signature or a photo.
+    if kind != AttachmentKind::Other && !content_type.starts_with("image/") {
+        return Err(ApiError::invalid("kind", "error.invalid_value"));
+    }
+    let id = AttachmentId::new();
+    let key = format!("{}/{}", user.tenant.tenant_id(), id);
+    let path = state.config.attachments_dir.join(&key);
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    tokio::fs::write(&path, &bytes)
+        .await
+        .map_err(ApiError::internal)?;
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    let stored = user
+        .tenant
+        .add_attachment(
+            &user.actor,
+            ticket,
+            kind,
+            &filename,
+            content_type,
+            size,
+            &sha,
+            &key,
+            id,
+            state.clock.now(),
+        )
+        .await;
+    match stored {
+        Ok(a) => Ok((StatusCode::CREATED, Json(a))),
+        Err(e) => {
+            // Nothing points at the file: remove it so a refused upload leaves no trace.
+            let _ = tokio::fs::remove_file(&path).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// Downloads a file, if the caller may see its ticket.
+#[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "attachments", params(("id" = String, Path)),
+    responses((status = 200, description = "The file"), (status = 404, body = ErrorBody)))]
+pub async fn get_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id, AttachmentId::parse)?;
+    let a = user.tenant.attachment(&user.actor, id).await?;
+    let bytes = tokio::fs::read(state.config.attachments_dir.join(&a.storage_key))
+        .await
+        .map_err(ApiError::internal)?;
+    let headers = [
+        (header::CONTENT_TYPE, a.content_type.clone()),
+        (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+        (
+            header::HeaderName::from_static("x-content-type-options"),
+            "nosniff".to_owned(),
+        ),
+    ];
+    Ok((headers, bytes).into_response())
+}

@@ -1,0 +1,106 @@
+//! Login, logout, and who am I.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use loopdesk_store::User;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{AppJson, ClientIp, CurrentUser, SESSION_COOKIE};
+use crate::state::AppState;
+
+/// Credentials.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    /// Login name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// Tenant slug (needed only when the username exists in several tenants).
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+/// A successful login.
+#[derive(Serialize, ToSchema)]
+pub struct LoginAnswer {
+    /// Use as `Authorization: Bearer <token>`; also set as the session cookie.
+    pub token: String,
+    /// The user.
+    pub user: User,
+}
+
+/// Signs in with a username and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody, security(()),
+    responses((status = 200, body = LoginAnswer), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    body: AppJson<LoginBody>,
+) -> Result<Response, ApiError> {
+    let body = body.value;
+    if !state
+        .limiter
+        .allow(&format!("{ip}|{}", body.username.trim().to_lowercase()))
+    {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "error.rate_limited",
+        ));
+    }
+    let user = state
+        .store
+        .verify_login(body.tenant.as_deref(), &body.username, &body.password)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "bad_credentials",
+                "error.bad_credentials",
+            )
+        })?;
+    let ttl = state.config.session_ttl;
+    let token = state
+        .store
+        .issue_token(&user, "session", ttl, state.clock.now())
+        .await?;
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
+        ttl.num_seconds()
+    );
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(LoginAnswer { token, user }),
+    )
+        .into_response())
+}
+
+/// Ends the session: the token stops working on every instance.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, ApiError> {
+    state
+        .store
+        .revoke_token(&user.token, state.clock.now())
+        .await?;
+    let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+pub async fn me(user: CurrentUser, _headers: HeaderMap) -> Json<User> {
+    Json(user.auth.user)
+}

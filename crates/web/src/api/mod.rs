@@ -1,0 +1,45 @@
+//! `/api/v1`: one module per resource; each handler is documented for OpenAPI.
+
+pub mod assets;
+pub mod attachments;
+pub mod auth;
+pub mod customers;
+pub mod organisation;
+pub mod tickets;
+pub mod users;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Every API route, collected with its OpenAPI description.
+pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    router
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(users::create_user, users::list_users))
+        .routes(routes!(organisation::create_region))
+        .routes(routes!(organisation::create_team))
+        .routes(routes!(
+            customers::create_customer,
+            customers::list_customers
+        ))
+        .routes(routes!(customers::get_customer))
+        .routes(routes!(customers::add_contact))
+        .routes(routes!(customers::add_site))
+        .routes(routes!(assets::create_asset))
+        .routes(routes!(tickets::create_ticket, tickets::list_tickets))
+        .routes(routes!(tickets::get_ticket))
+        .routes(routes!(tickets::transition_ticket))
+        .routes(routes!(tickets::comment_ticket))
+        .routes(routes!(attachments::upload_attachment))
+        .routes(routes!(attachments::get_attachment))
+}
+
+/// Parses an id from the path; an id that cannot exist answers 404.
+pub(crate) fn path_id<T>(text: &str, parse: fn(&str) -> Option<T>) -> Result<T, ApiError> {
+    parse(text).ok_or_else(ApiError::not_found)
+}

@@ -1,0 +1,292 @@
+//! Tickets: create, list, get, move, comment.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use loopdesk_core::access;
+use loopdesk_core::ticket::transitions::{CheckIn, Confirmation, ReportInput};
+use loopdesk_core::ticket::{Channel, MoveCommand};
+use loopdesk_core::{AssetId, CustomerId, SiteId, Status, TicketId, UserId};
+use loopdesk_store::{
+    Comment, NewTicket, Ticket, TicketDetail, TicketFilter, TicketPage, TransitionRequest,
+};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use super::path_id;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{idempotency, AppJson, CurrentUser};
+use crate::state::AppState;
+
+/// A request to record.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicketBody {
+    /// Subject (1–200 characters).
+    pub subject: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// 1 (most urgent) to 4.
+    pub priority: i64,
+    /// Intake channel.
+    pub channel: Channel,
+    /// Customer (ignored for a customer: it is always their own).
+    #[serde(default)]
+    pub customer_id: Option<CustomerId>,
+    /// The caller's phone number; identifies the contact.
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+    /// Site.
+    #[serde(default)]
+    pub site_id: Option<SiteId>,
+    /// Asset.
+    #[serde(default)]
+    pub asset_id: Option<AssetId>,
+    /// Category code.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Category-specific fields.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub fields: Option<Value>,
+}
+
+/// Records a request. With `Idempotency-Key`, a retried POST answers the first ticket.
+#[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = CreateTicketBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first result")),
+    responses((status = 201, body = Ticket), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_ticket(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: AppJson<CreateTicketBody>,
+) -> Result<Response, ApiError> {
+    let idem = idempotency(&headers, &body.raw)?;
+    let b = body.value;
+    let new = NewTicket {
+        subject: b.subject,
+        description: b.description,
+        priority: b.priority,
+        channel: b.channel,
+        customer_id: b.customer_id,
+        contact_phone: b.contact_phone,
+        site_id: b.site_id,
+        asset_id: b.asset_id,
+        category: b.category,
+        fields: b.fields,
+    };
+    let (ticket, replayed) = user
+        .tenant
+        .create_ticket(&user.actor, new, idem, state.clock.now())
+        .await?;
+    if !replayed {
+        state.metrics.ticket_created();
+    }
+    let replay_header = [(
+        "idempotent-replayed",
+        if replayed { "true" } else { "false" },
+    )];
+    Ok((StatusCode::CREATED, replay_header, Json(ticket)).into_response())
+}
+
+/// Filters of the ticket list; every value is text in the query string.
+#[derive(Deserialize, IntoParams)]
+pub struct TicketQuery {
+    /// One status or several separated by commas.
+    pub status: Option<String>,
+    /// 1–4.
+    pub priority: Option<String>,
+    /// Customer id.
+    pub customer_id: Option<String>,
+    /// Assignee id.
+    pub assignee_id: Option<String>,
+    /// Text in subject or description, or a ticket number.
+    pub q: Option<String>,
+    /// RFC 3339.
+    pub created_from: Option<String>,
+    /// RFC 3339.
+    pub created_to: Option<String>,
+    /// From `next_cursor`.
+    pub cursor: Option<String>,
+    /// 1–200 (default 50).
+    pub limit: Option<String>,
+}
+
+fn opt<T>(
+    field: &'static str,
+    v: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, ApiError> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => parse(s)
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid(field, "error.invalid_value")),
+    }
+}
+
+fn time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+impl TicketQuery {
+    fn filter(&self) -> Result<TicketFilter, ApiError> {
+        let status = match self.status.as_deref().filter(|s| !s.trim().is_empty()) {
+            None => Vec::new(),
+            Some(s) => s
+                .split(',')
+                .map(|x| {
+                    Status::parse(x.trim())
+                        .ok_or_else(|| ApiError::invalid("status", "error.unknown_status"))
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let priority = opt("priority", self.priority.as_deref(), |s| {
+            s.parse::<i64>().ok().filter(|p| (1..=4).contains(p))
+        })?;
+        Ok(TicketFilter {
+            status,
+            priority,
+            customer_id: opt(
+                "customer_id",
+                self.customer_id.as_deref(),
+                CustomerId::parse,
+            )?,
+            assignee_id: opt("assignee_id", self.assignee_id.as_deref(), UserId::parse)?,
+            q: self.q.clone(),
+            created_from: opt("created_from", self.created_from.as_deref(), time)?,
+            created_to: opt("created_to", self.created_to.as_deref(), time)?,
+            cursor: self.cursor.clone().filter(|c| !c.is_empty()),
+            limit: opt("limit", self.limit.as_deref(), |s| {
+                s.parse::<i64>().ok().filter(|l| (1..=200).contains(l))
+            })?,
+        })
+    }
+}
+
+/// Lists the tickets the caller may see, newest first.
+#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(TicketQuery),
+    responses((status = 200, body = TicketPage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_tickets(
+    user: CurrentUser,
+    Query(q): Query<TicketQuery>,
+) -> Result<Json<TicketPage>, ApiError> {
+    let filter = q.filter()?;
+    Ok(Json(
+        user.tenant
+            .tickets(&access::ticket_scope(&user.actor), &filter)
+            .await?,
+    ))
+}
+
+/// A ticket with its events (internal ones only for staff).
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = String, Path)),
+    responses((status = 200, body = TicketDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_ticket(
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<TicketDetail>, ApiError> {
+    let id = path_id(&id, TicketId::parse)?;
+    Ok(Json(user.tenant.ticket_for(&user.actor, id).await?))
+}
+
+/// A move, with the data it must carry as top-level keys.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionBody {
+    /// The status asked for.
+    pub to: Status,
+    /// The version last seen (optimistic locking).
+    pub version: i64,
+    /// A note for the event.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Why: decline, waiting, reopen, cancel.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// For `assigned`: the engineer.
+    #[serde(default)]
+    pub assignee_id: Option<UserId>,
+    /// For `on_site`: the position.
+    #[serde(default)]
+    pub check_in: Option<CheckIn>,
+    /// For `resolved`: the work report.
+    #[serde(default)]
+    pub report: Option<ReportInput>,
+    /// For `closed`: who confirms.
+    #[serde(default)]
+    pub confirmation: Option<Confirmation>,
+}
+
+/// Moves a ticket: 404 if not visible, 409 if `version` is stale, 403 if the role may not,
+/// 422 if the table does not allow it or data is missing.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/transitions", tag = "tickets", params(("id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the current ticket")),
+    request_body = TransitionBody,
+    responses((status = 200, body = TicketDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn transition_ticket(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: AppJson<TransitionBody>,
+) -> Result<Json<TicketDetail>, ApiError> {
+    let id = path_id(&id, TicketId::parse)?;
+    let idem = idempotency(&headers, &body.raw)?;
+    let b = body.value;
+    let req = TransitionRequest {
+        version: b.version,
+        command: MoveCommand {
+            to: Some(b.to),
+            note: b.note,
+            reason: b.reason,
+            assignee_id: b.assignee_id,
+            check_in: b.check_in,
+            report: b.report,
+            confirmation: b.confirmation,
+        },
+    };
+    Ok(Json(
+        user.tenant
+            .transition(&user.actor, id, req, idem, state.clock.now())
+            .await?,
+    ))
+}
+
+/// A comment.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentBody {
+    /// Text.
+    pub body: String,
+    /// Internal note (staff only) instead of a public reply.
+    #[serde(default)]
+    pub internal: bool,
+}
+
+/// Adds a public reply or an internal note. It is not a move: `version` does not change.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", tag = "tickets", params(("id" = String, Path)),
+    request_body = CommentBody,
+    responses((status = 201, body = Comment), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn comment_ticket(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: AppJson<CommentBody>,
+) -> Result<(StatusCode, Json<Comment>), ApiError> {
+    let id = path_id(&id, TicketId::parse)?;
+    let b = body.value;
+    let c = user
+        .tenant
+        .add_comment(&user.actor, id, &b.body, b.internal, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}

@@ -1,0 +1,251 @@
+//! Errors as HTTP answers.
+//!
+//! Policy: every error is `{"error": code, "message": text, "field": name?}`. `code` is a
+//! snake_case contract that integrations match on; `message` is for people and comes from the
+//! translation table in the caller's language (`Accept-Language`, zh-CN by default). A
+//! forbidden object answers 404 like a missing one. 5xx bodies say nothing of the cause;
+//! the cause is logged once, here.
+
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use loopdesk_core::i18n::{self, Lang};
+use loopdesk_core::ticket::TransitionError;
+use loopdesk_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+
+/// The JSON body of every error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable code, e.g. `not_found`, `stale_version`, `validation_failed`.
+    pub error: &'static str,
+    /// Human-readable text.
+    pub message: String,
+    /// The field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// For an incomplete work report: every missing field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Vec<String>>,
+}
+
+/// An error on its way to becoming a response.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    key: &'static str,
+    args: Vec<(&'static str, String)>,
+    field: Option<String>,
+    missing: Option<Vec<String>>,
+    /// The cause of a 5xx, for the log.
+    cause: Option<String>,
+}
+
+impl ApiError {
+    /// An error with a code and a translation key.
+    pub fn new(status: StatusCode, code: &'static str, key: &'static str) -> ApiError {
+        ApiError {
+            status,
+            code,
+            key,
+            args: Vec::new(),
+            field: None,
+            missing: None,
+            cause: None,
+        }
+    }
+
+    /// Names the field at fault.
+    pub fn field(mut self, field: impl Into<String>) -> ApiError {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// Fills a placeholder of the message.
+    pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> ApiError {
+        self.args.push((name, value.into()));
+        self
+    }
+
+    /// 404.
+    pub fn not_found() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", "error.not_found")
+    }
+
+    /// 401.
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "error.unauthorized",
+        )
+    }
+
+    /// 403.
+    pub fn forbidden() -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", "error.forbidden")
+    }
+
+    /// 422 for one field.
+    pub fn invalid(field: &str, reason: &'static str) -> ApiError {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "error.validation_failed",
+        )
+        .field(field)
+        .arg("reason", reason)
+    }
+
+    /// 500, with the cause kept for the log only.
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        let mut e = ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "error.internal",
+        );
+        e.cause = Some(cause.to_string());
+        e
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    fn body(&self, lang: Lang) -> ErrorBody {
+        let mut args: Vec<(&str, String)> = Vec::new();
+        for (name, value) in &self.args {
+            // A reason is itself a translation key.
+            let value = if *name == "reason" || *name == "from" || *name == "to" {
+                i18n::t(lang, value).to_owned()
+            } else {
+                value.clone()
+            };
+            args.push((name, value));
+        }
+        if let Some(f) = &self.field {
+            args.push(("field", f.clone()));
+        }
+        let refs: Vec<(&str, &str)> = args.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        ErrorBody {
+            error: self.code,
+            message: i18n::tf(lang, self.key, &refs),
+            field: self.field.clone(),
+            missing: self.missing.clone(),
+        }
+    }
+
+    fn render(&self, lang: Lang) -> Response {
+        let mut res = (self.status, axum::Json(self.body(lang))).into_response();
+        res.extensions_mut().insert(self.clone());
+        res
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.render(Lang::default())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::NotFound => ApiError::not_found(),
+            StoreError::Stale { current } => {
+                ApiError::new(StatusCode::CONFLICT, "stale_version", "error.stale_version")
+                    .field("version")
+                    .arg("version", current.to_string())
+            }
+            StoreError::Conflict { field } => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", "error.conflict").field(field)
+            }
+            StoreError::Forbidden => ApiError::forbidden(),
+            StoreError::Invalid(f) => ApiError::invalid(f.field, f.reason),
+            StoreError::Transition(t) => t.into(),
+            StoreError::IdempotencyMismatch => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_mismatch",
+                "error.idempotency_mismatch",
+            )
+            .field("Idempotency-Key"),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<TransitionError> for ApiError {
+    fn from(e: TransitionError) -> ApiError {
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        match e {
+            TransitionError::NotAllowed { from, to } => ApiError::new(
+                unprocessable,
+                "transition_not_allowed",
+                "error.transition_not_allowed",
+            )
+            .field("to")
+            .arg("from", from.label_key())
+            .arg("to", to.label_key()),
+            TransitionError::Forbidden => ApiError::forbidden(),
+            TransitionError::Missing { field } => {
+                ApiError::new(unprocessable, "missing_data", "error.missing").field(field)
+            }
+            TransitionError::Invalid { field, reason } => ApiError::invalid(field, reason),
+            TransitionError::IncompleteReport { missing } => {
+                let mut err = ApiError::new(
+                    unprocessable,
+                    "incomplete_report",
+                    "error.incomplete_report",
+                )
+                .arg("missing", missing.join(", "));
+                err.field = missing.first().map(|f| (*f).to_owned());
+                err.missing = Some(missing.into_iter().map(str::to_owned).collect());
+                err
+            }
+        }
+    }
+}
+
+/// Middleware: renders error bodies in the caller's language, logs 5xx causes once, and
+/// counts every request for `/metrics`.
+pub async fn localise_and_measure(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let lang = Lang::from_accept_language(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let started = std::time::Instant::now();
+    let mut res = next.run(req).await;
+    if let Some(err) = res.extensions_mut().remove::<ApiError>() {
+        if let Some(cause) = &err.cause {
+            tracing::error!(%method, %route, cause, "request failed");
+        }
+        if lang != Lang::default() {
+            res = err.render(lang);
+            res.extensions_mut().remove::<ApiError>();
+        }
+    }
+    state.metrics.observe(
+        method.as_str(),
+        &route,
+        res.status().as_u16(),
+        started.elapsed(),
+    );
+    res
+}

@@ -1,0 +1,63 @@
+//! Shared application state.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use loopdesk_core::clock::Clock;
+use loopdesk_store::Store;
+
+use crate::metrics::Metrics;
+
+/// Knobs of the HTTP layer.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// Where uploads are kept (`<data dir>/attachments`).
+    pub attachments_dir: PathBuf,
+    /// Largest upload in bytes.
+    pub max_upload_bytes: usize,
+    /// Mark cookies `Secure` (the public URL is https).
+    pub secure_cookies: bool,
+    /// How long a login lasts.
+    pub session_ttl: chrono::Duration,
+    /// Login attempts allowed per client address and username per minute.
+    pub login_attempts_per_minute: u32,
+}
+
+/// Everything a handler may need.
+pub struct App {
+    /// The database.
+    pub store: Store,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+    /// HTTP settings.
+    pub config: WebConfig,
+    /// Request counters for `/metrics`.
+    pub metrics: Metrics,
+    /// Login attempt counter.
+    pub limiter: crate::extract::RateLimiter,
+}
+
+/// The handle handlers receive.
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state.
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> AppState {
+        let limiter = crate::extract::RateLimiter::new(config.login_attempts_per_minute);
+        AppState(Arc::new(App {
+            store,
+            clock,
+            config,
+            metrics: Metrics::default(),
+            limiter,
+        }))
+    }
+}
