@@ -168,7 +168,7 @@ mod tests {
         let file = dir.path().join("l.toml");
         std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nmax_upload_mb = 3\n").unwrap();
         let db = DbArgs {
-            config: Some(file.clone()),
+            config: Some(file),
             ..DbArgs::default()
         };
         let cfg = Config::resolve(&db, &ServeArgs::default()).unwrap();

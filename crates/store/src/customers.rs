@@ -488,7 +488,7 @@ impl TenantStore {
         );
         let pattern = format!(
             "%{}%",
-            q.replace('\\', "").replace('%', "").replace('_', "")
+            q.replace(['\\', '%', '_'], "")
         );
         let rows: Vec<CustomerRow> = sqlx::query_as(&sql)
             .bind(self.tid())

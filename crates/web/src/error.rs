@@ -33,9 +33,12 @@ pub struct ErrorBody {
     pub missing: Option<Vec<String>>,
 }
 
-/// An error on its way to becoming a response.
+/// An error on its way to becoming a response (boxed: errors are rare, `Result`s are not).
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<Details>);
+
+#[derive(Debug, Clone)]
+struct Details {
     status: StatusCode,
     code: &'static str,
     key: &'static str,
@@ -49,7 +52,7 @@ pub struct ApiError {
 impl ApiError {
     /// An error with a code and a translation key.
     pub fn new(status: StatusCode, code: &'static str, key: &'static str) -> ApiError {
-        ApiError {
+        ApiError(Box::new(Details {
             status,
             code,
             key,
@@ -57,18 +60,18 @@ impl ApiError {
             field: None,
             missing: None,
             cause: None,
-        }
+        }))
     }
 
     /// Names the field at fault.
     pub fn field(mut self, field: impl Into<String>) -> ApiError {
-        self.field = Some(field.into());
+        self.0.field = Some(field.into());
         self
     }
 
     /// Fills a placeholder of the message.
     pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> ApiError {
-        self.args.push((name, value.into()));
+        self.0.args.push((name, value.into()));
         self
     }
 
@@ -109,18 +112,19 @@ impl ApiError {
             "internal",
             "error.internal",
         );
-        e.cause = Some(cause.to_string());
+        e.0.cause = Some(cause.to_string());
         e
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn body(&self, lang: Lang) -> ErrorBody {
         let mut args: Vec<(&str, String)> = Vec::new();
-        for (name, value) in &self.args {
+        let d = &self.0;
+        for (name, value) in &d.args {
             // A reason is itself a translation key.
             let value = if *name == "reason" || *name == "from" || *name == "to" {
                 i18n::t(lang, value).to_owned()
@@ -129,20 +133,20 @@ impl ApiError {
             };
             args.push((name, value));
         }
-        if let Some(f) = &self.field {
+        if let Some(f) = &d.field {
             args.push(("field", f.clone()));
         }
         let refs: Vec<(&str, &str)> = args.iter().map(|(n, v)| (*n, v.as_str())).collect();
         ErrorBody {
-            error: self.code,
-            message: i18n::tf(lang, self.key, &refs),
-            field: self.field.clone(),
-            missing: self.missing.clone(),
+            error: d.code,
+            message: i18n::tf(lang, d.key, &refs),
+            field: d.field.clone(),
+            missing: d.missing.clone(),
         }
     }
 
     fn render(&self, lang: Lang) -> Response {
-        let mut res = (self.status, axum::Json(self.body(lang))).into_response();
+        let mut res = (self.0.status, axum::Json(self.body(lang))).into_response();
         res.extensions_mut().insert(self.clone());
         res
     }
@@ -204,8 +208,8 @@ impl From<TransitionError> for ApiError {
                     "error.incomplete_report",
                 )
                 .arg("missing", missing.join(", "));
-                err.field = missing.first().map(|f| (*f).to_owned());
-                err.missing = Some(missing.into_iter().map(str::to_owned).collect());
+                err.0.field = missing.first().map(|f| (*f).to_owned());
+                err.0.missing = Some(missing.into_iter().map(str::to_owned).collect());
                 err
             }
         }
@@ -233,7 +237,7 @@ pub async fn localise_and_measure(
     let started = std::time::Instant::now();
     let mut res = next.run(req).await;
     if let Some(err) = res.extensions_mut().remove::<ApiError>() {
-        if let Some(cause) = &err.cause {
+        if let Some(cause) = &err.0.cause {
             tracing::error!(%method, %route, cause, "request failed");
         }
         if lang != Lang::default() {

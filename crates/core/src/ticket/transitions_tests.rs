@@ -300,7 +300,7 @@ fn a_category_that_requires_review_and_an_engineer_asking_for_it_both_go_to_revi
     )
     .unwrap();
     assert_eq!(
-        (p.to, p.flags.clone()),
+        (p.to, p.flags),
         (Status::InReview, vec![Flag::ReviewRequested])
     );
 }

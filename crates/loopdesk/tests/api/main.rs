@@ -1,5 +1,7 @@
 //! API tests against a real server on SQLite and on PostgreSQL.
 
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "a failed step should stop the test loudly")]
+
 mod helpers;
 mod lifecycle;
 mod rules;

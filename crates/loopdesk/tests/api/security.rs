@@ -1,5 +1,6 @@
 //! Authentication, the role matrix, and tenant isolation.
 
+use loopdesk_core::clock::Clock;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, Backend, PASSWORD};
@@ -100,7 +101,8 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
     };
     let both = vec!["区内".to_owned(), "区外".to_owned()];
     // (who, token, sees in the list, may create tickets, may list customers, may create customers, may create users)
-    let matrix: Vec<(&str, &String, Vec<String>, bool, bool, bool, bool)> = vec![
+    type Row<'a> = (&'a str, &'a String, Vec<String>, bool, bool, bool, bool);
+    let matrix: Vec<Row<'_>> = vec![
         ("admin", &admin, both.clone(), true, true, true, true),
         ("manager", &manager, both.clone(), false, true, false, false),
         (
@@ -291,7 +293,7 @@ async fn another_tenant_is_invisible(backend: Backend) {
             201,
         )
         .await;
-    let now = chrono::Utc::now();
+    let now = app.clock.now();
     let other = app.store.create_tenant("acme", "Acme", now).await.unwrap();
     let new = loopdesk_store::NewUser {
         username: "agent".into(),
