@@ -1,0 +1,67 @@
+//! The command line as a newcomer meets it: help, `user add` reading the password from stdin,
+//! and clear messages with a non-zero exit on bad input.
+
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "a failed step should stop the test loudly")]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn loopdesk(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_loopdesk"))
+        .args(args)
+        .env_remove("LOOPDESK_DATABASE_URL")
+        .env_remove("LOOPDESK_DATA_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run loopdesk");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn help_names_every_command_a_newcomer_needs() {
+    let o = loopdesk(&["--help"], "");
+    assert!(o.status.success());
+    let help = text(&o);
+    for cmd in ["serve", "migrate", "user", "demo", "bench"] {
+        assert!(help.contains(cmd), "{cmd} missing from:\n{help}");
+    }
+    let serve = text(&loopdesk(&["serve", "--help"], ""));
+    for flag in ["--bind", "--data-dir", "--database-url", "--admin-password", "LOOPDESK_BIND"] {
+        assert!(serve.contains(flag), "{flag} missing from:\n{serve}");
+    }
+}
+
+#[test]
+fn user_add_reads_the_password_from_stdin_and_refuses_bad_input_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let add = |name: &str, role: &str, password: &str| {
+        loopdesk(&["user", "add", "--data-dir", data, "--username", name, "--role", role], &format!("{password}\n"))
+    };
+    let o = add("zhang.san", "agent", "correct horse battery");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("created user zhang.san"));
+
+    let o = add("zhang.san", "agent", "correct horse battery");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("username is already taken"), "{}", text(&o));
+
+    let o = add("li.si", "boss", "correct horse battery");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("unknown role `boss`"), "{}", text(&o));
+
+    let o = add("li.si", "agent", "short");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("password: passwords are 8–256 characters long"), "{}", text(&o));
+
+    let o = loopdesk(&["migrate", "--database-url", "mysql://localhost/x"], "");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("unsupported database URL"), "{}", text(&o));
+}
