@@ -1,7 +1,11 @@
 //! The command line as a newcomer meets it: help, `user add` reading the password from stdin,
 //! and clear messages with a non-zero exit on bad input.
 
-#![expect(clippy::unwrap_used, clippy::expect_used, reason = "a failed step should stop the test loudly")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a failed step should stop the test loudly"
+)]
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -16,12 +20,21 @@ fn loopdesk(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run loopdesk");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -33,7 +46,13 @@ fn help_names_every_command_a_newcomer_needs() {
         assert!(help.contains(cmd), "{cmd} missing from:\n{help}");
     }
     let serve = text(&loopdesk(&["serve", "--help"], ""));
-    for flag in ["--bind", "--data-dir", "--database-url", "--admin-password", "LOOPDESK_BIND"] {
+    for flag in [
+        "--bind",
+        "--data-dir",
+        "--database-url",
+        "--admin-password",
+        "LOOPDESK_BIND",
+    ] {
         assert!(serve.contains(flag), "{flag} missing from:\n{serve}");
     }
 }
@@ -43,7 +62,19 @@ fn user_add_reads_the_password_from_stdin_and_refuses_bad_input_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     let add = |name: &str, role: &str, password: &str| {
-        loopdesk(&["user", "add", "--data-dir", data, "--username", name, "--role", role], &format!("{password}\n"))
+        loopdesk(
+            &[
+                "user",
+                "add",
+                "--data-dir",
+                data,
+                "--username",
+                name,
+                "--role",
+                role,
+            ],
+            &format!("{password}\n"),
+        )
     };
     let o = add("zhang.san", "agent", "correct horse battery");
     assert!(o.status.success(), "{}", text(&o));
@@ -51,7 +82,11 @@ fn user_add_reads_the_password_from_stdin_and_refuses_bad_input_clearly() {
 
     let o = add("zhang.san", "agent", "correct horse battery");
     assert!(!o.status.success());
-    assert!(text(&o).contains("username is already taken"), "{}", text(&o));
+    assert!(
+        text(&o).contains("username is already taken"),
+        "{}",
+        text(&o)
+    );
 
     let o = add("li.si", "boss", "correct horse battery");
     assert!(!o.status.success());
@@ -59,9 +94,17 @@ fn user_add_reads_the_password_from_stdin_and_refuses_bad_input_clearly() {
 
     let o = add("li.si", "agent", "short");
     assert!(!o.status.success());
-    assert!(text(&o).contains("password: passwords are 8–256 characters long"), "{}", text(&o));
+    assert!(
+        text(&o).contains("password: passwords are 8–256 characters long"),
+        "{}",
+        text(&o)
+    );
 
     let o = loopdesk(&["migrate", "--database-url", "mysql://localhost/x"], "");
     assert!(!o.status.success());
-    assert!(text(&o).contains("unsupported database URL"), "{}", text(&o));
+    assert!(
+        text(&o).contains("unsupported database URL"),
+        "{}",
+        text(&o)
+    );
 }

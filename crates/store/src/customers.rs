@@ -486,10 +486,7 @@ impl TenantStore {
              WHERE tenant_id = $1 AND name {} $2 ORDER BY name LIMIT 100",
             self.store.backend.ilike()
         );
-        let pattern = format!(
-            "%{}%",
-            q.replace(['\\', '%', '_'], "")
-        );
+        let pattern = format!("%{}%", q.replace(['\\', '%', '_'], ""));
         let rows: Vec<CustomerRow> = sqlx::query_as(&sql)
             .bind(self.tid())
             .bind(pattern)

@@ -10,6 +10,7 @@
 //! Tenant scoping is by construction: tenant data is only reachable through a
 //! [`TenantStore`] (from [`Store::tenant`]), whose every query binds its tenant id.
 
+mod batch;
 mod customers;
 mod dialect;
 mod error;
@@ -43,6 +44,8 @@ pub struct Store {
     /// Connections for reads (WAL readers on SQLite).
     read: AnyPool,
     backend: Backend,
+    /// Writes ticket creations in groups (see [`batch`]).
+    batcher: batch::Batcher,
 }
 
 /// Connection settings.
@@ -64,11 +67,12 @@ impl Store {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(Duration::from_secs(10))
+                // No ping before every use: it doubles the round trips of every query. A broken
+                // connection still fails its query and is then dropped from the pool.
+                .test_before_acquire(false)
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
-                        if backend == Backend::Sqlite {
-                            conn.execute(dialect::SQLITE_PRAGMAS).await?;
-                        }
+                        conn.execute(backend.session_settings()).await?;
                         Ok(())
                     })
                 })
@@ -76,19 +80,27 @@ impl Store {
         match backend {
             Backend::Sqlite => {
                 let write = pool(1).connect(&opts.url).await?;
-                let read = pool(opts.max_connections.max(1)).connect(&opts.url).await?;
+                // sqlx runs each SQLite connection on a thread of its own with its own page
+                // cache; more readers than twice the cores only cost memory.
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+                let readers = opts.max_connections.clamp(1, 2 * cores);
+                let read = pool(readers).connect(&opts.url).await?;
+                let batcher = batch::Batcher::spawn(write.clone());
                 Ok(Store {
                     write,
                     read,
                     backend,
+                    batcher,
                 })
             }
             Backend::Postgres => {
                 let shared = pool(opts.max_connections.max(2)).connect(&opts.url).await?;
+                let batcher = batch::Batcher::spawn(shared.clone());
                 Ok(Store {
                     write: shared.clone(),
                     read: shared,
                     backend,
+                    batcher,
                 })
             }
         }

@@ -318,6 +318,8 @@ pub struct AuthUser {
     pub user: User,
     /// The token's kind (`session` or `api`).
     pub kind: String,
+    /// When the token stops working.
+    pub expires_at: DateTime<Utc>,
 }
 
 pub(crate) fn parse_id<T>(

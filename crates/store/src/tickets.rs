@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use loopdesk_core::access::{self, Permission, TicketScope};
-use loopdesk_core::ticket::number::{format_number, numbering_day};
 use loopdesk_core::ticket::transitions::{AttachmentKind, LifecyclePolicy};
 use loopdesk_core::ticket::{
     plan_move, Actor, AssigneeFacts, Channel, MoveCommand, Plan, SiteFacts, TicketFacts,
@@ -16,6 +15,7 @@ use loopdesk_core::{
 use serde_json::{json, Value};
 use sqlx::{Any, Transaction};
 
+use crate::batch::{Outcome, TicketInsert};
 use crate::model::{parse_id, parse_opt_id};
 use crate::sql::{Arg, Sql};
 use crate::{
@@ -330,83 +330,48 @@ impl TenantStore {
         self.check_category_fields(category.as_deref(), &fields)
             .await?;
 
-        let id = TicketId::new();
-        let mut tx = self.store.write.begin().await?;
-        if let (Some(idem), Some(user)) = (&idempotency, actor.user_id()) {
-            if let Some(existing) = self
-                .claim_key(&mut tx, user, idem, &id.to_string(), now)
-                .await?
-            {
-                drop(tx);
-                let existing = parse_id(&existing, TicketId::parse)?;
-                let scope = access::ticket_scope(actor);
-                return Ok((self.ticket(&scope, existing, true).await?.ticket, true));
-            }
-        }
         let offset: i64 =
             sqlx::query_scalar("SELECT utc_offset_minutes FROM tenants WHERE id = $1")
                 .bind(self.tid())
-                .fetch_one(&mut *tx)
+                .fetch_one(&self.store.read)
                 .await?;
         let offset = i32::try_from(offset * 60)
             .ok()
             .and_then(FixedOffset::east_opt)
             .ok_or_else(|| corrupt("utc_offset_minutes"))?;
-        let day = numbering_day(now, offset);
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO ticket_counters (tenant_id, day, last) VALUES ($1, $2, 1) \
-             ON CONFLICT (tenant_id, day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last",
-        )
-        .bind(self.tid())
-        .bind(day.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
-        let number = format_number(day, seq.max(0) as u64);
-        sqlx::query(
-            "INSERT INTO tickets (id, tenant_id, number, channel, customer_id, contact_id, contact_phone, site_id, \
-             asset_id, region_id, category, priority, subject, description, fields, status, created_by, created_at, \
-             updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'new', \
-             $16, $17, $17, 1)",
-        )
-        .bind(id.to_string())
-        .bind(self.tid())
-        .bind(&number)
-        .bind(new.channel.as_str())
-        .bind(customer.map(|c| c.to_string()))
-        .bind(ctx.contact_id.map(|c| c.to_string()))
-        .bind(phone)
-        .bind(ctx.site_id.map(|s| s.to_string()))
-        .bind(new.asset_id.map(|a| a.to_string()))
-        .bind(ctx.region_id.map(|r| r.to_string()))
-        .bind(category)
-        .bind(i64::from(priority))
-        .bind(subject)
-        .bind(description)
-        .bind(fields.to_string())
-        .bind(user_text(actor))
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?;
-        let data = json!({ "number": number, "channel": new.channel, "priority": priority });
-        insert_event(
-            &mut tx,
-            &self.tid(),
-            id,
-            "created",
-            actor,
+        let insert = TicketInsert {
+            tenant: self.tid(),
+            offset,
+            id: TicketId::new(),
+            channel: new.channel.as_str(),
+            customer_id: customer.map(|c| c.to_string()),
+            contact_id: ctx.contact_id.map(|c| c.to_string()),
+            contact_phone: phone,
+            site_id: ctx.site_id.map(|s| s.to_string()),
+            asset_id: new.asset_id.map(|a| a.to_string()),
+            region_id: ctx.region_id.map(|r| r.to_string()),
+            category,
+            priority: i64::from(priority),
+            subject,
+            description,
+            fields: fields.to_string(),
+            created_by: actor.user_id(),
             now,
-            None,
-            Some(Status::New),
-            false,
-            &data,
-        )
-        .await?;
-        tx.commit().await?;
-        let scope = TicketScope {
-            all: true,
-            ..TicketScope::default()
+            idempotency: idempotency.filter(|_| actor.user_id().is_some()),
         };
-        Ok((self.ticket(&scope, id, false).await?.ticket, false))
+        let (id, replayed) = match self.store.batcher.create(insert).await? {
+            Outcome::Created(id) => (id, false),
+            Outcome::Replayed(id) => (id, true),
+        };
+        let scope = if replayed {
+            access::ticket_scope(actor)
+        } else {
+            TicketScope {
+                all: true,
+                ..TicketScope::default()
+            }
+        };
+        Ok((self.ticket(&scope, id, false).await?.ticket, replayed))
     }
 
     /// Finds contact, site and region from what intake knows; checks every id belongs together.
@@ -548,47 +513,6 @@ impl TenantStore {
             }
         }
         Ok(())
-    }
-
-    /// Claims an idempotency key inside `tx`; answers the resource of an earlier request with
-    /// the same key, or `IdempotencyMismatch` when that request was a different one. On
-    /// PostgreSQL a concurrent duplicate waits here for the first to commit.
-    async fn claim_key(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        user: UserId,
-        idem: &Idempotency,
-        resource: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<String>, StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (tenant_id, user_id, key, request_hash, resource_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, user_id, key) DO NOTHING",
-        )
-        .bind(self.tid())
-        .bind(user.to_string())
-        .bind(&idem.key)
-        .bind(&idem.request_hash)
-        .bind(resource)
-        .bind(ms(now))
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
-            return Ok(None);
-        }
-        let (hash, existing): (String, String) = sqlx::query_as(
-            "SELECT request_hash, resource_id FROM idempotency_keys WHERE tenant_id = $1 AND user_id = $2 AND key = $3",
-        )
-        .bind(self.tid())
-        .bind(user.to_string())
-        .bind(&idem.key)
-        .fetch_one(&mut **tx)
-        .await?;
-        if hash != idem.request_hash {
-            return Err(StoreError::IdempotencyMismatch);
-        }
-        Ok(Some(existing))
     }
 
     /// One ticket with its events, if `scope` may see it (otherwise `NotFound`).
@@ -742,8 +666,7 @@ impl TenantStore {
         let scope = access::ticket_scope(actor);
         let mut tx = self.store.write.begin().await?;
         if let (Some(idem), Some(user)) = (&idempotency, actor.user_id()) {
-            if self
-                .claim_key(&mut tx, user, idem, &id.to_string(), now)
+            if claim_key(&mut tx, &self.tid(), user, idem, &id.to_string(), now)
                 .await?
                 .is_some()
             {
@@ -993,7 +916,7 @@ impl TenantStore {
             &tid,
             ticket_id,
             plan.kind.as_str(),
-            actor,
+            user_text(actor),
             now,
             Some(plan.from),
             Some(plan.to),
@@ -1038,7 +961,7 @@ impl TenantStore {
             &self.tid(),
             ticket,
             "comment",
-            actor,
+            user_text(actor),
             now,
             None,
             None,
@@ -1113,7 +1036,7 @@ impl TenantStore {
             &self.tid(),
             ticket,
             "attachment",
-            actor,
+            user_text(actor),
             now,
             None,
             None,
@@ -1150,6 +1073,47 @@ struct IntakeContext {
     region_id: Option<RegionId>,
 }
 
+/// Claims an idempotency key inside `tx`; answers the resource of an earlier request with
+/// the same key, or `IdempotencyMismatch` when that request was a different one. On
+/// PostgreSQL a concurrent duplicate waits here for the first to commit.
+pub(crate) async fn claim_key(
+    tx: &mut Transaction<'_, Any>,
+    tenant: &str,
+    user: UserId,
+    idem: &Idempotency,
+    resource: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (tenant_id, user_id, key, request_hash, resource_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, user_id, key) DO NOTHING",
+    )
+    .bind(tenant)
+    .bind(user.to_string())
+    .bind(&idem.key)
+    .bind(&idem.request_hash)
+    .bind(resource)
+    .bind(ms(now))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(None);
+    }
+    let (hash, existing): (String, String) = sqlx::query_as(
+        "SELECT request_hash, resource_id FROM idempotency_keys WHERE tenant_id = $1 AND user_id = $2 AND key = $3",
+    )
+    .bind(tenant)
+    .bind(user.to_string())
+    .bind(&idem.key)
+    .fetch_one(&mut **tx)
+    .await?;
+    if hash != idem.request_hash {
+        return Err(StoreError::IdempotencyMismatch);
+    }
+    Ok(Some(existing))
+}
+
 fn parse_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
     let bad = || {
         StoreError::Invalid(FieldError {
@@ -1167,12 +1131,12 @@ fn parse_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
     clippy::too_many_arguments,
     reason = "one value per column of the event"
 )]
-async fn insert_event(
+pub(crate) async fn insert_event(
     tx: &mut Transaction<'_, Any>,
     tenant: &str,
     ticket: TicketId,
     kind: &str,
-    actor: &Actor,
+    actor: Option<String>,
     now: DateTime<Utc>,
     from: Option<Status>,
     to: Option<Status>,
@@ -1186,7 +1150,7 @@ async fn insert_event(
     .bind(tenant)
     .bind(ticket.to_string())
     .bind(kind)
-    .bind(user_text(actor))
+    .bind(actor)
     .bind(ms(now))
     .bind(from.map(Status::as_str))
     .bind(to.map(Status::as_str))

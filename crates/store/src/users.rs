@@ -242,7 +242,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<AuthUser>, StoreError> {
         let sql = format!(
-            "SELECT {USER_COLUMNS}, k.kind FROM api_tokens k JOIN users u ON u.id = k.user_id \
+            "SELECT {USER_COLUMNS}, k.kind, k.expires_at FROM api_tokens k JOIN users u ON u.id = k.user_id \
              WHERE k.token_hash = $1 AND k.revoked_at IS NULL AND k.expires_at > $2 AND u.active = 1"
         );
         let row: Option<UserRowWithKind> = sqlx::query_as(&sql)
@@ -254,6 +254,7 @@ impl Store {
             Ok(AuthUser {
                 user: r.user.into_model()?,
                 kind: r.kind,
+                expires_at: from_ms(r.expires_at),
             })
         })
         .transpose()
@@ -284,6 +285,7 @@ struct UserRowWithKind {
     #[sqlx(flatten)]
     user: UserRow,
     kind: String,
+    expires_at: i64,
 }
 
 impl TenantStore {

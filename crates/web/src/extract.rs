@@ -53,11 +53,19 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_or_cookie(&parts.headers).ok_or_else(ApiError::unauthorized)?;
-        let auth = state
-            .store
-            .authenticate(&token, state.clock.now())
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
+        let now = state.clock.now();
+        let auth = match state.sessions.get(&token, now) {
+            Some(auth) => auth,
+            None => {
+                let auth = state
+                    .store
+                    .authenticate(&token, now)
+                    .await?
+                    .ok_or_else(ApiError::unauthorized)?;
+                state.sessions.put(&token, &auth, now);
+                auth
+            }
+        };
         let u = &auth.user;
         let actor = Actor::User {
             id: u.id,
@@ -75,9 +83,11 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-/// The `Idempotency-Key` header with the hash of the request body it came with.
+/// The `Idempotency-Key` header with the hash of the request it came with: the target
+/// (method and path) and the body, so one key can never replay onto another resource.
 pub fn idempotency(
     headers: &HeaderMap,
+    target: &str,
     body: &[u8],
 ) -> Result<Option<loopdesk_store::Idempotency>, ApiError> {
     let Some(v) = headers.get("idempotency-key") else {
@@ -92,7 +102,13 @@ pub fn idempotency(
     }
     Ok(Some(loopdesk_store::Idempotency {
         key: key.to_owned(),
-        request_hash: hex::encode(Sha256::digest(body)),
+        request_hash: hex::encode(
+            Sha256::new()
+                .chain_update(target)
+                .chain_update([0])
+                .chain_update(body)
+                .finalize(),
+        ),
     }))
 }
 
@@ -223,5 +239,56 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
             .map(|c| c.0.ip().to_string())
             .unwrap_or_default();
         Ok(ClientIp(ip))
+    }
+}
+
+/// Recently checked tokens, so a busy client does not cost a query per request. An entry lives
+/// `SESSION_CACHE_SECONDS` at most and never past the token's expiry; a logout on this instance
+/// drops it at once, on other instances within that time.
+pub struct SessionCache {
+    entries: Mutex<HashMap<String, (AuthUser, chrono::DateTime<chrono::Utc>)>>,
+}
+
+/// How long a checked token is trusted without asking the database again.
+pub const SESSION_CACHE_SECONDS: i64 = 10;
+
+impl SessionCache {
+    /// An empty cache.
+    pub fn new() -> SessionCache {
+        SessionCache {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The cached principal of a token, if fresh and unexpired.
+    pub fn get(&self, token: &str, now: chrono::DateTime<chrono::Utc>) -> Option<AuthUser> {
+        let map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (auth, checked) = map.get(token)?;
+        let fresh =
+            now - *checked < chrono::Duration::seconds(SESSION_CACHE_SECONDS) && now >= *checked;
+        (fresh && now < auth.expires_at).then(|| auth.clone())
+    }
+
+    /// Remembers a checked token.
+    pub fn put(&self, token: &str, auth: &AuthUser, now: chrono::DateTime<chrono::Utc>) {
+        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= 50_000 {
+            map.clear();
+        }
+        map.insert(token.to_owned(), (auth.clone(), now));
+    }
+
+    /// Forgets a token (logout).
+    pub fn forget(&self, token: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(token);
+    }
+}
+
+impl Default for SessionCache {
+    fn default() -> Self {
+        SessionCache::new()
     }
 }

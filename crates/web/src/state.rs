@@ -35,6 +35,8 @@ pub struct App {
     pub metrics: Metrics,
     /// Login attempt counter.
     pub limiter: crate::extract::RateLimiter,
+    /// Recently checked login tokens.
+    pub sessions: crate::extract::SessionCache,
 }
 
 /// The handle handlers receive.
@@ -58,6 +60,7 @@ impl AppState {
             config,
             metrics: Metrics::default(),
             limiter,
+            sessions: crate::extract::SessionCache::new(),
         }))
     }
 }

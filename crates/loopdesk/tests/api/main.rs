@@ -1,6 +1,10 @@
 //! API tests against a real server on SQLite and on PostgreSQL.
 
-#![expect(clippy::unwrap_used, clippy::expect_used, reason = "a failed step should stop the test loudly")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a failed step should stop the test loudly"
+)]
 
 mod helpers;
 mod lifecycle;

@@ -317,9 +317,52 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_ticket(backend: Backe
         (s, e["error"].as_str()),
         (422, Some("idempotency_mismatch"))
     );
-    let (s, _) = post("key-2", body).await;
+    let (s, second) = post("key-2", body).await;
     assert_eq!(s, 201);
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 2);
+
+    // A move retried after a lost answer (the engineer app's offline queue) applies once.
+    let first = &results[0].1;
+    let cancel = json!({ "to": "cancelled", "reason": "客户撤单", "version": 1 });
+    let send = |ticket: &Value, key: &'static str| {
+        let (app, agent, body) = (&app, agent.clone(), cancel.clone());
+        let path = format!(
+            "/api/v1/tickets/{}/transitions",
+            ticket["id"].as_str().unwrap()
+        );
+        async move {
+            let r = app
+                .client
+                .post(app.url(&path))
+                .bearer_auth(agent)
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s1, a) = send(first, "move-1").await;
+    let (s2, b) = send(first, "move-1").await;
+    assert_eq!((s1, s2), (200, 200), "{a} {b}");
+    assert_eq!(
+        (a["version"].as_i64(), b["version"].as_i64()),
+        (Some(2), Some(2))
+    );
+    let cancels = b["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "cancel")
+        .count();
+    assert_eq!(cancels, 1);
+    // The same key on another ticket is a different request, not a replay.
+    let (s3, e) = send(&second, "move-1").await;
+    assert_eq!(
+        (s3, e["error"].as_str()),
+        (422, Some("idempotency_mismatch"))
+    );
 }
 
 async fn concurrent_creations_get_unique_consecutive_numbers(backend: Backend) {

@@ -48,7 +48,7 @@ CREATE TABLE contacts (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX contacts_tenant_phone ON contacts (tenant_id, phone);
-CREATE INDEX contacts_customer ON contacts (customer_id);
+CREATE INDEX contacts_customer ON contacts (tenant_id, customer_id);
 
 CREATE TABLE sites (
     id TEXT PRIMARY KEY,
@@ -62,7 +62,7 @@ CREATE TABLE sites (
     geofence_m DOUBLE PRECISION NOT NULL DEFAULT 500,
     created_at BIGINT NOT NULL
 );
-CREATE INDEX sites_customer ON sites (customer_id);
+CREATE INDEX sites_customer ON sites (tenant_id, customer_id);
 
 CREATE TABLE assets (
     id TEXT PRIMARY KEY,
@@ -77,7 +77,7 @@ CREATE TABLE assets (
     created_at BIGINT NOT NULL,
     UNIQUE (tenant_id, serial)
 );
-CREATE INDEX assets_customer ON assets (customer_id);
+CREATE INDEX assets_customer ON assets (tenant_id, customer_id);
 
 CREATE TABLE categories (
     id TEXT PRIMARY KEY,
@@ -177,7 +177,9 @@ CREATE TABLE ticket_events (
     internal BIGINT NOT NULL DEFAULT 0,
     data TEXT NOT NULL DEFAULT '{}'
 );
-CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id, id);
+-- Every lookup is tenant-scoped: the index carries the tenant so the planner never has
+-- to intersect a tenant-wide index with a ticket index (it did, with stale statistics).
+CREATE INDEX ticket_events_ticket ON ticket_events (tenant_id, ticket_id, id);
 CREATE INDEX ticket_events_tenant_at ON ticket_events (tenant_id, at);
 CREATE TRIGGER ticket_events_no_update BEFORE UPDATE ON ticket_events
 BEGIN SELECT RAISE(ABORT, 'ticket_events is append-only'); END;
@@ -193,7 +195,7 @@ CREATE TABLE comments (
     internal BIGINT NOT NULL,
     created_at BIGINT NOT NULL
 );
-CREATE INDEX comments_ticket ON comments (ticket_id, created_at);
+CREATE INDEX comments_ticket ON comments (tenant_id, ticket_id, created_at);
 
 CREATE TABLE attachments (
     id TEXT PRIMARY KEY,
@@ -208,7 +210,7 @@ CREATE TABLE attachments (
     uploaded_by TEXT REFERENCES users (id),
     created_at BIGINT NOT NULL
 );
-CREATE INDEX attachments_ticket ON attachments (ticket_id);
+CREATE INDEX attachments_ticket ON attachments (tenant_id, ticket_id);
 
 CREATE TABLE work_reports (
     id TEXT PRIMARY KEY,
@@ -220,7 +222,7 @@ CREATE TABLE work_reports (
     resolution TEXT NOT NULL,
     body TEXT NOT NULL
 );
-CREATE INDEX work_reports_ticket ON work_reports (ticket_id, submitted_at);
+CREATE INDEX work_reports_ticket ON work_reports (tenant_id, ticket_id, submitted_at);
 
 CREATE TABLE api_tokens (
     id TEXT PRIMARY KEY,

@@ -95,6 +95,7 @@ pub async fn logout(
         .store
         .revoke_token(&user.token, state.clock.now())
         .await?;
+    state.sessions.forget(&user.token);
     let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }

@@ -66,7 +66,7 @@ pub async fn create_ticket(
     headers: HeaderMap,
     body: AppJson<CreateTicketBody>,
 ) -> Result<Response, ApiError> {
-    let idem = idempotency(&headers, &body.raw)?;
+    let idem = idempotency(&headers, "POST /api/v1/tickets", &body.raw)?;
     let b = body.value;
     let new = NewTicket {
         subject: b.subject,
@@ -240,7 +240,11 @@ pub async fn transition_ticket(
     body: AppJson<TransitionBody>,
 ) -> Result<Json<TicketDetail>, ApiError> {
     let id = path_id(&id, TicketId::parse)?;
-    let idem = idempotency(&headers, &body.raw)?;
+    let idem = idempotency(
+        &headers,
+        &format!("POST /api/v1/tickets/{id}/transitions"),
+        &body.raw,
+    )?;
     let b = body.value;
     let req = TransitionRequest {
         version: b.version,
