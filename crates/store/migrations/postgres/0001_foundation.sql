@@ -245,3 +245,15 @@ CREATE TABLE idempotency_keys (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, user_id, key)
 );
+
+-- Every lookup by id is tenant-scoped (`WHERE tenant_id = $1 AND id = $2`). An index on exactly
+-- that pair wins over any tenant-prefixed index even in a generic plan made on an empty table
+-- (without it, PostgreSQL walked all of a tenant's tickets per lookup). It is also the key a
+-- tenant-sharded deployment (DESIGN §5) distributes on.
+CREATE UNIQUE INDEX tickets_tenant_id ON tickets (tenant_id, id);
+CREATE UNIQUE INDEX customers_tenant_id ON customers (tenant_id, id);
+CREATE UNIQUE INDEX users_tenant_id ON users (tenant_id, id);
+CREATE UNIQUE INDEX sites_tenant_id ON sites (tenant_id, id);
+CREATE UNIQUE INDEX assets_tenant_id ON assets (tenant_id, id);
+CREATE UNIQUE INDEX contacts_tenant_id ON contacts (tenant_id, id);
+CREATE UNIQUE INDEX attachments_tenant_id ON attachments (tenant_id, id);
