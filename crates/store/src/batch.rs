@@ -22,6 +22,7 @@ use crate::{ms, StoreError};
 const MAX_BATCH: usize = 256;
 
 /// A validated ticket, ready to be numbered and written.
+#[derive(Clone)]
 pub(crate) struct TicketInsert {
     pub tenant: String,
     pub offset: FixedOffset,
@@ -45,8 +46,8 @@ pub(crate) struct TicketInsert {
 
 /// What became of a creation.
 pub(crate) enum Outcome {
-    /// Written now.
-    Created(TicketId),
+    /// Written now, with this number.
+    Created(String),
     /// An earlier request with the same idempotency key wrote this one.
     Replayed(TicketId),
 }
@@ -252,7 +253,7 @@ async fn write_all(
             r
         }
         .await;
-        results[i] = Some(written.map(|()| Outcome::Created(t.id)));
+        results[i] = Some(written.map(|()| Outcome::Created(number)));
     }
     results
         .into_iter()

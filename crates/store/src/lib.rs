@@ -46,6 +46,12 @@ pub struct Store {
     backend: Backend,
     /// Writes ticket creations in groups (see [`batch`]).
     batcher: batch::Batcher,
+    /// Tenants' UTC offsets, briefly cached (read on every creation).
+    offsets: std::sync::Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<TenantId, (chrono::FixedOffset, std::time::Instant)>,
+        >,
+    >,
 }
 
 /// Connection settings.
@@ -91,6 +97,7 @@ impl Store {
                     read,
                     backend,
                     batcher,
+                    offsets: Default::default(),
                 })
             }
             Backend::Postgres => {
@@ -101,6 +108,7 @@ impl Store {
                     read: shared,
                     backend,
                     batcher,
+                    offsets: Default::default(),
                 })
             }
         }

@@ -330,15 +330,7 @@ impl TenantStore {
         self.check_category_fields(category.as_deref(), &fields)
             .await?;
 
-        let offset: i64 =
-            sqlx::query_scalar("SELECT utc_offset_minutes FROM tenants WHERE id = $1")
-                .bind(self.tid())
-                .fetch_one(&self.store.read)
-                .await?;
-        let offset = i32::try_from(offset * 60)
-            .ok()
-            .and_then(FixedOffset::east_opt)
-            .ok_or_else(|| corrupt("utc_offset_minutes"))?;
+        let offset = self.utc_offset().await?;
         let insert = TicketInsert {
             tenant: self.tid(),
             offset,
@@ -359,19 +351,41 @@ impl TenantStore {
             now,
             idempotency: idempotency.filter(|_| actor.user_id().is_some()),
         };
-        let (id, replayed) = match self.store.batcher.create(insert).await? {
-            Outcome::Created(id) => (id, false),
-            Outcome::Replayed(id) => (id, true),
+        match self.store.batcher.create(insert.clone()).await? {
+            // Answered from what was written: the same as a read, one round trip fewer.
+            Outcome::Created(number) => Ok((created_ticket(&insert, number, new.channel)?, false)),
+            Outcome::Replayed(id) => Ok((
+                self.ticket(&access::ticket_scope(actor), id, false)
+                    .await?
+                    .ticket,
+                true,
+            )),
+        }
+    }
+
+    /// The tenant's offset from UTC (numbering day), cached for a minute.
+    async fn utc_offset(&self) -> Result<FixedOffset, StoreError> {
+        let cached = {
+            let map = self.store.offsets.lock().unwrap_or_else(|e| e.into_inner());
+            map.get(&self.tenant_id)
+                .filter(|(_, at)| at.elapsed().as_secs() < 60)
+                .map(|(o, _)| *o)
         };
-        let scope = if replayed {
-            access::ticket_scope(actor)
-        } else {
-            TicketScope {
-                all: true,
-                ..TicketScope::default()
-            }
-        };
-        Ok((self.ticket(&scope, id, false).await?.ticket, replayed))
+        if let Some(offset) = cached {
+            return Ok(offset);
+        }
+        let minutes: i64 =
+            sqlx::query_scalar("SELECT utc_offset_minutes FROM tenants WHERE id = $1")
+                .bind(self.tid())
+                .fetch_one(&self.store.read)
+                .await?;
+        let offset = i32::try_from(minutes * 60)
+            .ok()
+            .and_then(FixedOffset::east_opt)
+            .ok_or_else(|| corrupt("utc_offset_minutes"))?;
+        let mut map = self.store.offsets.lock().unwrap_or_else(|e| e.into_inner());
+        map.insert(self.tenant_id, (offset, std::time::Instant::now()));
+        Ok(offset)
     }
 
     /// Finds contact, site and region from what intake knows; checks every id belongs together.
@@ -1065,6 +1079,45 @@ impl TenantStore {
         let row: Option<AttachmentRow> = sql.query_as().fetch_optional(&self.store.read).await?;
         row.ok_or(StoreError::NotFound)?.into_model()
     }
+}
+
+/// The ticket just written, as a read would show it.
+fn created_ticket(
+    t: &TicketInsert,
+    number: String,
+    channel: Channel,
+) -> Result<Ticket, StoreError> {
+    let at = from_ms(ms(t.now));
+    Ok(Ticket {
+        id: t.id,
+        number,
+        status: Status::New,
+        version: 1,
+        priority: t.priority,
+        channel,
+        subject: t.subject.clone(),
+        description: t.description.clone(),
+        category: t.category.clone(),
+        fields: serde_json::from_str(&t.fields).map_err(|_| corrupt("fields"))?,
+        customer_id: parse_opt_id(t.customer_id.clone(), CustomerId::parse)?,
+        contact_id: parse_opt_id(t.contact_id.clone(), ContactId::parse)?,
+        contact_phone: t.contact_phone.clone(),
+        site_id: parse_opt_id(t.site_id.clone(), SiteId::parse)?,
+        asset_id: parse_opt_id(t.asset_id.clone(), AssetId::parse)?,
+        region_id: parse_opt_id(t.region_id.clone(), RegionId::parse)?,
+        team_id: None,
+        assignee_id: None,
+        created_by: t.created_by,
+        created_at: at,
+        updated_at: at,
+        resolved_at: None,
+        closed_at: None,
+        confirmed_by: None,
+        reopen_count: 0,
+        visit_count: 0,
+        flags: Vec::new(),
+        check_in: None,
+    })
 }
 
 struct IntakeContext {

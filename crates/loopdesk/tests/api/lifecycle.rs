@@ -57,6 +57,10 @@ async fn the_whole_on_site_loop_is_closed_by_the_customer(backend: Backend) {
         ticket["number"]
     );
     let id = ticket["id"].as_str().unwrap().to_owned();
+    // The creation's answer is exactly what a read shows (less the events).
+    let mut read = app.read(&customer, &format!("/api/v1/tickets/{id}")).await;
+    read.as_object_mut().unwrap().remove("events");
+    assert_eq!(read, ticket);
     let photo = app
         .upload(&customer, &id, "other", png(), "fault.png")
         .await;
