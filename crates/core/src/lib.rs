@@ -9,6 +9,7 @@ pub mod clock;
 pub mod geo;
 pub mod i18n;
 pub mod ids;
+pub mod intake;
 pub mod role;
 pub mod ticket;
 pub mod validate;

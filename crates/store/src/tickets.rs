@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use loopdesk_core::access::{self, Permission, TicketScope};
+use loopdesk_core::intake;
 use loopdesk_core::ticket::transitions::{AttachmentKind, LifecyclePolicy};
 use loopdesk_core::ticket::{
     plan_move, Actor, AssigneeFacts, Channel, MoveCommand, Plan, SiteFacts, TicketFacts,
@@ -317,13 +318,7 @@ impl TenantStore {
                 .into())
             }
         };
-        // A customer's request is theirs, whatever the body says.
-        let mut customer = match actor {
-            Actor::User {
-                roles, customer_id, ..
-            } if roles.has(Role::Customer) => *customer_id,
-            _ => new.customer_id,
-        };
+        let mut customer = intake::customer_of_request(actor, new.customer_id);
         let ctx = self
             .resolve_intake(&mut customer, phone.as_deref(), new.site_id, new.asset_id)
             .await?;
@@ -456,7 +451,6 @@ impl TenantStore {
             })?;
             ctx.region_id = parse_opt_id(region, RegionId::parse)?;
         }
-        // A customer with a single site needs no question about where.
         if let (None, Some(c)) = (ctx.site_id, *customer) {
             let sites: Vec<(String,)> = sqlx::query_as(
                 "SELECT id FROM sites WHERE tenant_id = $1 AND customer_id = $2 LIMIT 2",
@@ -465,9 +459,11 @@ impl TenantStore {
             .bind(c.to_string())
             .fetch_all(&self.store.read)
             .await?;
-            if let [(only,)] = sites.as_slice() {
-                ctx.site_id = Some(parse_id(only, SiteId::parse)?);
-            }
+            let sites = sites
+                .iter()
+                .map(|(id,)| parse_id(id, SiteId::parse))
+                .collect::<Result<Vec<_>, _>>()?;
+            ctx.site_id = intake::site_of_request(None, &sites);
         }
         if let Some(s) = ctx.site_id {
             let row: Option<(String, Option<String>)> = sqlx::query_as(
