@@ -4,7 +4,9 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use loopdesk_core::access::{self, Permission, TicketScope};
 use loopdesk_core::intake;
-use loopdesk_core::ticket::transitions::{AttachmentKind, LifecyclePolicy};
+use loopdesk_core::ticket::transitions::{
+    AttachmentKind, CheckIn, CheckInRecord, ConfirmedBy, LifecyclePolicy,
+};
 use loopdesk_core::ticket::{
     plan_move, Actor, AssigneeFacts, Channel, MoveCommand, Plan, SiteFacts, TicketFacts,
 };
@@ -717,7 +719,8 @@ impl TenantStore {
             ..LifecyclePolicy::default()
         };
         let plan = plan_move(&facts, actor, &req.command, assignee, &policy, now)?;
-        self.write_plan(&mut tx, actor, row, &plan, now).await?;
+        self.write_plan(&mut tx, actor, &row, facts, &plan, now)
+            .await?;
         tx.commit().await?;
         self.ticket(&scope, id, sees_internal(actor)).await
     }
@@ -781,8 +784,28 @@ impl TenantStore {
             customer_id: parse_opt_id(row.customer_id.clone(), CustomerId::parse)?,
             site,
             checked_in_at: row.checked_in_at.map(from_ms),
-            checked_in_outside: row.checkin_outside != 0,
+            check_in: match (row.checkin_lat, row.checkin_lon) {
+                (Some(lat), Some(lon)) => Some(CheckInRecord {
+                    position: CheckIn {
+                        lat,
+                        lon,
+                        accuracy_m: None,
+                    },
+                    distance_m: row.checkin_distance_m,
+                    outside_geofence: row.checkin_outside != 0,
+                }),
+                _ => None,
+            },
+            visit_count: row.visit_count,
+            flags: serde_json::from_str(&row.flags).map_err(|_| corrupt("flags"))?,
+            resolved_at: row.resolved_at.map(from_ms),
             closed_at: row.closed_at.map(from_ms),
+            confirmed_by: row
+                .confirmed_by
+                .as_deref()
+                .map(|c| ConfirmedBy::parse(c).ok_or_else(|| corrupt("confirmed_by")))
+                .transpose()?,
+            reopen_count: row.reopen_count,
             category_requires_review: review.unwrap_or(0) != 0,
             attachments,
         })
@@ -812,70 +835,46 @@ impl TenantStore {
         })
     }
 
+    /// Writes what the move does to the ticket ([`TicketFacts::apply`], in core), the
+    /// assignment history, the work report and the event.
     async fn write_plan(
         &self,
         tx: &mut Transaction<'_, Any>,
         actor: &Actor,
-        mut row: TicketRow,
+        row: &TicketRow,
+        mut after: TicketFacts,
         plan: &Plan,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let expected = row.version;
         let t = ms(now);
-        if let Some(a) = plan.assignee {
-            row.assignee_id = a.map(|u| u.to_string());
-        }
-        if let Some(c) = plan.check_in {
-            row.checked_in_at = Some(t);
-            row.checkin_lat = Some(c.position.lat);
-            row.checkin_lon = Some(c.position.lon);
-            row.checkin_distance_m = c.distance_m;
-            row.checkin_outside = i64::from(c.outside_geofence);
-            row.visit_count += 1;
-        }
-        if !plan.flags.is_empty() {
-            let mut flags: Vec<String> =
-                serde_json::from_str(&row.flags).map_err(|_| corrupt("flags"))?;
-            for f in &plan.flags {
-                if !flags.iter().any(|x| x == f.as_str()) {
-                    flags.push(f.as_str().to_owned());
-                }
-            }
-            row.flags = json!(flags).to_string();
-        }
-        match plan.to {
-            Status::Resolved => row.resolved_at = Some(t),
-            Status::Closed => {
-                row.closed_at = Some(t);
-                row.confirmed_by = plan.confirmed_by.map(|c| c.as_str().to_owned());
-            }
-            _ => {}
-        }
-        if plan.is_reopen() {
-            row.reopen_count += 1;
-            row.confirmed_by = None;
-        }
+        after.apply(plan, now);
+        let check_in = after.check_in;
         let mut sql = Sql::new("UPDATE tickets SET status = ");
-        sql.text(plan.to.as_str())
+        sql.text(after.status.as_str())
             .push(", version = version + 1, updated_at = ")
             .int(t);
         sql.push(", assignee_id = ")
-            .bind(Arg::Text(row.assignee_id.clone()));
+            .bind(Arg::Text(after.assignee_id.map(|u| u.to_string())));
         sql.push(", checked_in_at = ")
-            .bind(Arg::OptInt(row.checked_in_at));
-        sql.push(", checkin_lat = ").float_or_null(row.checkin_lat);
-        sql.push(", checkin_lon = ").float_or_null(row.checkin_lon);
+            .bind(Arg::OptInt(after.checked_in_at.map(ms)));
+        sql.push(", checkin_lat = ")
+            .float_or_null(check_in.map(|c| c.position.lat));
+        sql.push(", checkin_lon = ")
+            .float_or_null(check_in.map(|c| c.position.lon));
         sql.push(", checkin_distance_m = ")
-            .float_or_null(row.checkin_distance_m);
-        sql.push(", checkin_outside = ").int(row.checkin_outside);
-        sql.push(", visit_count = ").int(row.visit_count);
-        sql.push(", flags = ").text(row.flags.clone());
+            .float_or_null(check_in.and_then(|c| c.distance_m));
+        sql.push(", checkin_outside = ")
+            .int(i64::from(check_in.is_some_and(|c| c.outside_geofence)));
+        sql.push(", visit_count = ").int(after.visit_count);
+        sql.push(", flags = ").text(json!(after.flags).to_string());
         sql.push(", resolved_at = ")
-            .bind(Arg::OptInt(row.resolved_at));
-        sql.push(", closed_at = ").bind(Arg::OptInt(row.closed_at));
+            .bind(Arg::OptInt(after.resolved_at.map(ms)));
+        sql.push(", closed_at = ")
+            .bind(Arg::OptInt(after.closed_at.map(ms)));
         sql.push(", confirmed_by = ")
-            .bind(Arg::Text(row.confirmed_by.clone()));
-        sql.push(", reopen_count = ").int(row.reopen_count);
+            .bind(Arg::Text(after.confirmed_by.map(|c| c.as_str().to_owned())));
+        sql.push(", reopen_count = ").int(after.reopen_count);
         sql.push(" WHERE tenant_id = ")
             .text(self.tid())
             .push(" AND id = ")

@@ -246,10 +246,20 @@ pub struct TicketFacts {
     pub site: Option<SiteFacts>,
     /// When the engineer last checked in on site.
     pub checked_in_at: Option<DateTime<Utc>>,
-    /// True when the last check-in was outside the site's geofence.
-    pub checked_in_outside: bool,
+    /// The last check-in.
+    pub check_in: Option<CheckInRecord>,
+    /// On-site visits (check-ins) so far.
+    pub visit_count: i64,
+    /// Flags raised so far (stored names; unknown ones are kept as they are).
+    pub flags: Vec<String>,
+    /// The last move to `resolved` (what MTTR measures).
+    pub resolved_at: Option<DateTime<Utc>>,
     /// When the ticket was last closed.
     pub closed_at: Option<DateTime<Utc>>,
+    /// Who confirmed the last close (cleared by a reopen).
+    pub confirmed_by: Option<ConfirmedBy>,
+    /// Times reopened.
+    pub reopen_count: i64,
     /// True when the ticket's category sends every report to supervisor review.
     pub category_requires_review: bool,
     /// Attachments of this ticket and their kinds, to check a report's references.
@@ -265,10 +275,46 @@ impl TicketFacts {
             customer_id,
             site: None,
             checked_in_at: None,
-            checked_in_outside: false,
+            check_in: None,
+            visit_count: 0,
+            flags: Vec::new(),
+            resolved_at: None,
             closed_at: None,
+            confirmed_by: None,
+            reopen_count: 0,
             category_requires_review: false,
             attachments: Vec::new(),
+        }
+    }
+
+    /// What an applied move does to the ticket: the one place that says so (the store writes
+    /// the result; KPIs read `resolved_at`, `reopen_count`, `visit_count`, `confirmed_by`).
+    pub fn apply(&mut self, plan: &Plan, at: DateTime<Utc>) {
+        self.status = plan.to;
+        if let Some(assignee) = plan.assignee {
+            self.assignee_id = assignee;
+        }
+        if let Some(check_in) = plan.check_in {
+            self.checked_in_at = Some(at);
+            self.check_in = Some(check_in);
+            self.visit_count += 1;
+        }
+        for flag in &plan.flags {
+            if !self.flags.iter().any(|f| f == flag.as_str()) {
+                self.flags.push(flag.as_str().to_owned());
+            }
+        }
+        match plan.to {
+            Status::Resolved => self.resolved_at = Some(at),
+            Status::Closed => {
+                self.closed_at = Some(at);
+                self.confirmed_by = plan.confirmed_by;
+            }
+            _ => {}
+        }
+        if plan.is_reopen() {
+            self.reopen_count += 1;
+            self.confirmed_by = None;
         }
     }
 }
@@ -391,6 +437,13 @@ pub enum ConfirmedBy {
 }
 
 impl ConfirmedBy {
+    /// Parses a code name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Customer, Self::Agent, Self::Auto]
+            .into_iter()
+            .find(|c| c.as_str() == text)
+    }
+
     /// The code name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -793,7 +846,7 @@ fn plan_report(
         return Err(TransitionError::IncompleteReport { missing });
     }
 
-    if ticket.checked_in_outside {
+    if ticket.check_in.is_some_and(|c| c.outside_geofence) {
         plan.flags.push(Flag::CheckInOutsideGeofence);
     }
     if report.needs_review {

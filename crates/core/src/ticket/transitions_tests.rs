@@ -38,21 +38,6 @@ fn plan(t: &TicketFacts, a: &Actor, cmd: &MoveCommand) -> Result<Plan, Transitio
     plan_move(t, a, cmd, assignee, &LifecyclePolicy::default(), now())
 }
 
-/// Applies a plan to the facts, the way the store does.
-fn apply(t: &mut TicketFacts, p: &Plan, at: DateTime<Utc>) {
-    t.status = p.to;
-    if let Some(a) = p.assignee {
-        t.assignee_id = a;
-    }
-    if let Some(c) = p.check_in {
-        t.checked_in_at = Some(at);
-        t.checked_in_outside = c.outside_geofence;
-    }
-    if p.to == Status::Closed {
-        t.closed_at = Some(at);
-    }
-}
-
 struct World {
     engineer: Actor,
     agent: Actor,
@@ -131,7 +116,7 @@ fn to_on_site(w: &mut World) {
     ];
     for (actor, cmd) in steps {
         let p = plan(&w.ticket, &actor, &cmd).unwrap();
-        apply(&mut w.ticket, &p, now() - Duration::hours(1));
+        w.ticket.apply(&p, now() - Duration::hours(1));
     }
 }
 
@@ -146,7 +131,7 @@ fn the_whole_on_site_loop_ends_closed_by_the_customer() {
     };
     let p = plan(&w.ticket, &w.engineer, &cmd).unwrap();
     assert_eq!((p.kind, p.to), (MoveKind::Resolve, Status::Resolved));
-    apply(&mut w.ticket, &p, now());
+    w.ticket.apply(&p, now());
     let confirm = MoveCommand {
         confirmation: Some(Confirmation {
             by: ConfirmedBy::Customer,
@@ -162,12 +147,58 @@ fn the_whole_on_site_loop_ends_closed_by_the_customer() {
 }
 
 #[test]
+fn applying_moves_keeps_the_last_resolution_counts_visits_and_reopens_and_clears_a_confirmation() {
+    let mut w = world();
+    to_on_site(&mut w);
+    assert_eq!(
+        (w.ticket.visit_count, w.ticket.check_in.is_some()),
+        (1, true)
+    );
+    let resolve = MoveCommand {
+        report: Some(full_report(&w.ticket)),
+        ..go(Status::Resolved)
+    };
+    let first = now() - Duration::minutes(30);
+    let p = plan(&w.ticket, &w.engineer, &resolve).unwrap();
+    w.ticket.apply(&p, first);
+    let confirm = MoveCommand {
+        confirmation: Some(Confirmation {
+            by: ConfirmedBy::Customer,
+            note: None,
+        }),
+        ..go(Status::Closed)
+    };
+    let p = plan(&w.ticket, &w.customer, &confirm).unwrap();
+    w.ticket.apply(&p, first + Duration::minutes(1));
+    assert_eq!(w.ticket.confirmed_by, Some(ConfirmedBy::Customer));
+    let reopen = MoveCommand {
+        reason: Some("还是不行".into()),
+        ..go(Status::InProgress)
+    };
+    let p = plan(&w.ticket, &w.customer, &reopen).unwrap();
+    w.ticket.apply(&p, first + Duration::minutes(2));
+    assert_eq!((w.ticket.reopen_count, w.ticket.confirmed_by), (1, None));
+    let again = MoveCommand {
+        report: Some(full_report(&w.ticket)),
+        ..go(Status::Resolved)
+    };
+    let p = plan(&w.ticket, &w.engineer, &again).unwrap();
+    w.ticket.apply(&p, now());
+    assert_eq!(
+        w.ticket.resolved_at,
+        Some(now()),
+        "the last move to resolved counts"
+    );
+    assert_eq!(w.ticket.status, Status::Resolved);
+}
+
+#[test]
 fn a_remote_fix_goes_new_in_progress_resolved_with_only_a_resolution() {
     let w = world();
     let p = plan(&w.ticket, &w.agent, &go(Status::InProgress)).unwrap();
     assert_eq!(p.kind, MoveKind::TakeRemote);
     let mut t = w.ticket.clone();
-    apply(&mut t, &p, now());
+    t.apply(&p, now());
     let report = ReportInput {
         resolution: "指导客户重启设备".into(),
         remote: true,
@@ -267,7 +298,7 @@ fn a_check_in_outside_the_geofence_is_flagged_and_its_report_goes_to_review() {
     let p = plan(&w.ticket, &w.engineer, &far).unwrap();
     assert_eq!(p.flags, vec![Flag::CheckInOutsideGeofence]);
     assert!(p.check_in.unwrap().distance_m.unwrap() > 1900.0);
-    apply(&mut w.ticket, &p, now() - Duration::hours(1));
+    w.ticket.apply(&p, now() - Duration::hours(1));
     let cmd = MoveCommand {
         report: Some(full_report(&w.ticket)),
         ..go(Status::Resolved)
@@ -332,7 +363,7 @@ fn only_the_assigned_engineer_may_work_the_order() {
         },
     )
     .unwrap();
-    apply(&mut w.ticket, &p, now());
+    w.ticket.apply(&p, now());
     assert_eq!(
         plan(&w.ticket, &other, &go(Status::Accepted)),
         Err(TransitionError::Forbidden)
@@ -396,7 +427,7 @@ fn reassigning_records_the_previous_engineer_and_refuses_the_same_one() {
         },
     )
     .unwrap();
-    apply(&mut w.ticket, &p, now());
+    w.ticket.apply(&p, now());
     let same = plan(
         &w.ticket,
         &w.agent,
@@ -734,7 +765,7 @@ proptest! {
                     }
                     if p.to == Status::OnSite { prop_assert!(p.check_in.is_some()); }
                     log.push((p.from, p.to, p.kind));
-                    apply(&mut w.ticket, &p, at);
+                    w.ticket.apply(&p, at);
                 }
                 Err(_) => prop_assert_eq!(&w.ticket, &before, "a refused move changes nothing"),
             }
