@@ -182,6 +182,11 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ),
     ("error.not_found", "未找到该对象", "not found"),
     (
+        "error.only_for_customers",
+        "只有客户角色的用户才能关联客户",
+        "only users with the customer role belong to a customer",
+    ),
+    (
         "error.password_length",
         "密码须为 8–256 个字符",
         "passwords are 8–256 characters long",

@@ -1,8 +1,43 @@
 //! Intake rules: what a new request is about, decided from what the caller said and what is
 //! known. The store gathers the facts and asks here.
 
+use serde_json::{json, Value};
+
 use crate::ticket::Actor;
+use crate::validate::FieldError;
 use crate::{CustomerId, Role, SiteId};
+
+/// Largest `fields` object of a request, serialised.
+pub const MAX_FIELDS_BYTES: usize = 16 * 1024;
+
+/// The category-specific fields of a request: a JSON object of at most
+/// [`MAX_FIELDS_BYTES`] that holds every field its category requires, each present, not null
+/// and not empty. Absent fields are an empty object (when the category requires none).
+pub fn request_fields(fields: Option<Value>, required: &[String]) -> Result<Value, FieldError> {
+    let fail = |reason| {
+        Err(FieldError {
+            field: "fields",
+            reason,
+        })
+    };
+    let fields = match fields {
+        None | Some(Value::Null) => json!({}),
+        Some(v @ Value::Object(_)) => v,
+        Some(_) => return fail("error.invalid_value"),
+    };
+    if fields.to_string().len() > MAX_FIELDS_BYTES {
+        return fail("error.too_long");
+    }
+    let missing = required.iter().any(|key| {
+        !fields
+            .get(key)
+            .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
+    });
+    if missing {
+        return fail("error.required");
+    }
+    Ok(fields)
+}
 
 /// The customer a new request belongs to: a customer contact's own, whatever the body says;
 /// for staff, the one they named.
@@ -49,6 +84,29 @@ mod tests {
         };
         assert_eq!(customer_of_request(&agent, Some(other)), Some(other));
         assert_eq!(customer_of_request(&agent, None), None);
+    }
+
+    #[test]
+    fn fields_are_an_object_of_bounded_size_holding_what_the_category_requires() {
+        let required = vec!["model".to_owned(), "symptom".to_owned()];
+        let ok = json!({ "model": "KFR-72LW", "symptom": "不制冷", "extra": 1 });
+        assert_eq!(request_fields(Some(ok.clone()), &required), Ok(ok));
+        assert_eq!(request_fields(None, &[]), Ok(json!({})));
+        let reason = |f, r: &[String]| request_fields(f, r).unwrap_err().reason;
+        assert_eq!(
+            reason(Some(json!({ "model": "x", "symptom": "" })), &required),
+            "error.required"
+        );
+        assert_eq!(
+            reason(Some(json!({ "model": "x", "symptom": null })), &required),
+            "error.required"
+        );
+        assert_eq!(reason(None, &required), "error.required");
+        assert_eq!(reason(Some(json!([1, 2])), &[]), "error.invalid_value");
+        assert_eq!(
+            reason(Some(json!({ "note": "长".repeat(6000) })), &[]),
+            "error.too_long"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Each check returns a [`FieldError`] naming the field and a translation key for the reason,
 //! so the API can answer `{"error": "validation_failed", "field": …, "message": …}`.
 
-use crate::Status;
+use crate::{CustomerId, Role, Roles, Status};
 
 /// Longest subject.
 pub const MAX_SUBJECT: usize = 200;
@@ -173,6 +173,16 @@ pub fn password(text: &str) -> Result<(), FieldError> {
     }
 }
 
+/// A user speaks for a customer exactly when they hold the `customer` role: a customer
+/// contact needs their customer, and staff have none.
+pub fn user_customer_link(roles: Roles, customer_id: Option<CustomerId>) -> Result<(), FieldError> {
+    match (roles.has(Role::Customer), customer_id.is_some()) {
+        (true, false) => fail("customer_id", "error.required"),
+        (false, true) => fail("customer_id", "error.only_for_customers"),
+        _ => Ok(()),
+    }
+}
+
 /// A status filter value.
 pub fn status(field: &'static str, text: &str) -> Result<Status, FieldError> {
     Status::parse(text).ok_or(FieldError {
@@ -272,6 +282,23 @@ mod tests {
             "error.control_characters"
         );
         assert_eq!(optional_text("note", Some(" "), 10), Ok(None));
+    }
+
+    #[test]
+    fn only_customer_contacts_speak_for_a_customer() {
+        let customer: Roles = [Role::Customer].into_iter().collect();
+        let agent: Roles = [Role::Agent].into_iter().collect();
+        let c = Some(CustomerId::new());
+        assert_eq!(user_customer_link(customer, c), Ok(()));
+        assert_eq!(user_customer_link(agent, None), Ok(()));
+        assert_eq!(
+            user_customer_link(customer, None).unwrap_err().reason,
+            "error.required"
+        );
+        assert_eq!(
+            user_customer_link(agent, c).unwrap_err().reason,
+            "error.only_for_customers"
+        );
     }
 
     #[test]

@@ -302,30 +302,12 @@ impl TenantStore {
             .map(|p| validate::phone("contact_phone", p))
             .transpose()?;
         let category = validate::optional_text("category", new.category.as_deref(), 64)?;
-        let fields = match new.fields {
-            None | Some(Value::Null) => json!({}),
-            Some(v @ Value::Object(_)) if v.to_string().len() <= 16_384 => v,
-            Some(Value::Object(_)) => {
-                return Err(FieldError {
-                    field: "fields",
-                    reason: "error.too_long",
-                }
-                .into())
-            }
-            Some(_) => {
-                return Err(FieldError {
-                    field: "fields",
-                    reason: "error.invalid_value",
-                }
-                .into())
-            }
-        };
         let mut customer = intake::customer_of_request(actor, new.customer_id);
         let ctx = self
             .resolve_intake(&mut customer, phone.as_deref(), new.site_id, new.asset_id)
             .await?;
-        self.check_category_fields(category.as_deref(), &fields)
-            .await?;
+        let required = self.required_fields(category.as_deref()).await?;
+        let fields = intake::request_fields(new.fields, &required)?;
 
         let offset = self.utc_offset().await?;
         let insert = TicketInsert {
@@ -495,12 +477,11 @@ impl TenantStore {
         Ok(ctx)
     }
 
-    async fn check_category_fields(
-        &self,
-        category: Option<&str>,
-        fields: &Value,
-    ) -> Result<(), StoreError> {
-        let Some(code) = category else { return Ok(()) };
+    /// The fields a category requires (none for a category the tenant has not configured).
+    async fn required_fields(&self, category: Option<&str>) -> Result<Vec<String>, StoreError> {
+        let Some(code) = category else {
+            return Ok(Vec::new());
+        };
         let required: Option<String> = sqlx::query_scalar(
             "SELECT required_fields FROM categories WHERE tenant_id = $1 AND code = $2",
         )
@@ -508,23 +489,10 @@ impl TenantStore {
         .bind(code)
         .fetch_optional(&self.store.read)
         .await?;
-        let required: Vec<String> = match required {
-            Some(text) => serde_json::from_str(&text).map_err(|_| corrupt("required_fields"))?,
-            None => Vec::new(),
-        };
-        for key in required {
-            let present = fields
-                .get(&key)
-                .is_some_and(|v| !v.is_null() && v.as_str() != Some(""));
-            if !present {
-                return Err(FieldError {
-                    field: "fields",
-                    reason: "error.required",
-                }
-                .into());
-            }
+        match required {
+            Some(text) => serde_json::from_str(&text).map_err(|_| corrupt("required_fields")),
+            None => Ok(Vec::new()),
         }
-        Ok(())
     }
 
     /// One ticket with its events, if `scope` may see it (otherwise `NotFound`).

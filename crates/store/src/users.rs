@@ -306,19 +306,7 @@ impl TenantStore {
             validate::MAX_NAME,
         )?
         .unwrap_or_else(|| username.clone());
-        let is_customer = new.roles.has(loopdesk_core::Role::Customer);
-        if is_customer != new.customer_id.is_some() {
-            let reason = if is_customer {
-                "error.required"
-            } else {
-                "error.not_expected_for_move"
-            };
-            return Err(validate::FieldError {
-                field: "customer_id",
-                reason,
-            }
-            .into());
-        }
+        validate::user_customer_link(new.roles, new.customer_id)?;
         if let Some(c) = new.customer_id {
             self.require("customers", &c.to_string(), "customer_id")
                 .await?;
