@@ -46,12 +46,19 @@ pub struct Store {
     backend: Backend,
     /// Writes ticket creations in groups (see [`batch`]).
     batcher: batch::Batcher,
-    /// Tenants' UTC offsets, briefly cached (read on every creation).
-    offsets: std::sync::Arc<
-        std::sync::Mutex<
-            std::collections::HashMap<TenantId, (chrono::FixedOffset, std::time::Instant)>,
-        >,
+    /// Tenants' settings, briefly cached (read on every creation and every move).
+    settings: std::sync::Arc<
+        std::sync::Mutex<std::collections::HashMap<TenantId, (TenantSettings, std::time::Instant)>>,
     >,
+}
+
+/// What the lifecycle needs of a tenant's configuration.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TenantSettings {
+    /// Local time, for the numbering day.
+    pub offset: chrono::FixedOffset,
+    /// Lifecycle knobs (reopen window …).
+    pub policy: loopdesk_core::ticket::transitions::LifecyclePolicy,
 }
 
 /// Connection settings.
@@ -97,7 +104,7 @@ impl Store {
                     read,
                     backend,
                     batcher,
-                    offsets: Default::default(),
+                    settings: Default::default(),
                 })
             }
             Backend::Postgres => {
@@ -108,7 +115,7 @@ impl Store {
                     read: shared,
                     backend,
                     batcher,
-                    offsets: Default::default(),
+                    settings: Default::default(),
                 })
             }
         }

@@ -22,8 +22,8 @@ use crate::batch::{Outcome, TicketInsert};
 use crate::model::{parse_id, parse_opt_id};
 use crate::sql::{Arg, Sql};
 use crate::{
-    from_ms, ms, Attachment, CheckInView, Comment, StoreError, TenantStore, Ticket, TicketDetail,
-    TicketEvent, TicketPage,
+    from_ms, ms, Attachment, CheckInView, Comment, StoreError, TenantSettings, TenantStore, Ticket,
+    TicketDetail, TicketEvent, TicketPage,
 };
 
 /// A request to record.
@@ -309,7 +309,7 @@ impl TenantStore {
         let required = self.required_fields(category.as_deref()).await?;
         let fields = intake::request_fields(new.fields, &required)?;
 
-        let offset = self.utc_offset().await?;
+        let offset = self.settings().await?.offset;
         let insert = TicketInsert {
             tenant: self.tid(),
             offset,
@@ -342,29 +342,43 @@ impl TenantStore {
         }
     }
 
-    /// The tenant's offset from UTC (numbering day), cached for a minute.
-    async fn utc_offset(&self) -> Result<FixedOffset, StoreError> {
+    /// The tenant's settings, cached for a minute (they change rarely; a change shows within it).
+    async fn settings(&self) -> Result<TenantSettings, StoreError> {
         let cached = {
-            let map = self.store.offsets.lock().unwrap_or_else(|e| e.into_inner());
+            let map = self
+                .store
+                .settings
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             map.get(&self.tenant_id)
                 .filter(|(_, at)| at.elapsed().as_secs() < 60)
-                .map(|(o, _)| *o)
+                .map(|(s, _)| *s)
         };
-        if let Some(offset) = cached {
-            return Ok(offset);
+        if let Some(settings) = cached {
+            return Ok(settings);
         }
-        let minutes: i64 =
-            sqlx::query_scalar("SELECT utc_offset_minutes FROM tenants WHERE id = $1")
-                .bind(self.tid())
-                .fetch_one(&self.store.read)
-                .await?;
+        let (minutes, reopen_days): (i64, i64) = sqlx::query_as(
+            "SELECT utc_offset_minutes, reopen_window_days FROM tenants WHERE id = $1",
+        )
+        .bind(self.tid())
+        .fetch_one(&self.store.read)
+        .await?;
         let offset = i32::try_from(minutes * 60)
             .ok()
             .and_then(FixedOffset::east_opt)
             .ok_or_else(|| corrupt("utc_offset_minutes"))?;
-        let mut map = self.store.offsets.lock().unwrap_or_else(|e| e.into_inner());
-        map.insert(self.tenant_id, (offset, std::time::Instant::now()));
-        Ok(offset)
+        let policy = LifecyclePolicy {
+            reopen_window: chrono::Duration::days(reopen_days),
+            ..LifecyclePolicy::default()
+        };
+        let settings = TenantSettings { offset, policy };
+        let mut map = self
+            .store
+            .settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.insert(self.tenant_id, (settings, std::time::Instant::now()));
+        Ok(settings)
     }
 
     /// Finds contact, site and region from what intake knows; checks every id belongs together.
@@ -677,15 +691,7 @@ impl TenantStore {
             Some(a) => self.assignee_facts(&mut tx, a).await?,
             None => None,
         };
-        let window: i64 =
-            sqlx::query_scalar("SELECT reopen_window_days FROM tenants WHERE id = $1")
-                .bind(self.tid())
-                .fetch_one(&mut *tx)
-                .await?;
-        let policy = LifecyclePolicy {
-            reopen_window: chrono::Duration::days(window),
-            ..LifecyclePolicy::default()
-        };
+        let policy = self.settings().await?.policy;
         let plan = plan_move(&facts, actor, &req.command, assignee, &policy, now)?;
         self.write_plan(&mut tx, actor, &row, facts, &plan, now)
             .await?;
