@@ -5,6 +5,18 @@ use sqlx::any::AnyArguments;
 use sqlx::query::QueryAs;
 use sqlx::Any;
 
+/// Binds one [`Arg`] to a query of either kind (`Query` and `QueryAs` share no trait for it).
+macro_rules! bind {
+    ($query:expr, $arg:expr) => {
+        match $arg {
+            Arg::Text(t) => $query.bind(t.clone()),
+            Arg::Int(i) => $query.bind(*i),
+            Arg::OptInt(i) => $query.bind(*i),
+            Arg::Float(f) => $query.bind(*f),
+        }
+    };
+}
+
 /// A bindable value.
 #[derive(Clone, Debug)]
 pub enum Arg {
@@ -74,12 +86,7 @@ impl Sql {
     pub fn query(&self) -> sqlx::query::Query<'_, Any, AnyArguments<'_>> {
         self.args
             .iter()
-            .fold(sqlx::query::<Any>(&self.text), |q, a| match a {
-                Arg::Text(t) => q.bind(t.clone()),
-                Arg::Int(i) => q.bind(*i),
-                Arg::OptInt(i) => q.bind(*i),
-                Arg::Float(f) => q.bind(*f),
-            })
+            .fold(sqlx::query::<Any>(&self.text), |q, a| bind!(q, a))
     }
 
     /// The query, ready to run.
@@ -89,11 +96,6 @@ impl Sql {
     {
         self.args
             .iter()
-            .fold(sqlx::query_as::<Any, T>(&self.text), |q, a| match a {
-                Arg::Text(t) => q.bind(t.clone()),
-                Arg::Int(i) => q.bind(*i),
-                Arg::OptInt(i) => q.bind(*i),
-                Arg::Float(f) => q.bind(*f),
-            })
+            .fold(sqlx::query_as::<Any, T>(&self.text), |q, a| bind!(q, a))
     }
 }

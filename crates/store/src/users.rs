@@ -370,17 +370,6 @@ impl TenantStore {
             .collect())
     }
 
-    /// True when the tenant has a user with this name.
-    pub async fn username_taken(&self, username: &str) -> Result<bool, StoreError> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND username = $2")
-                .bind(self.tid())
-                .bind(username.trim().to_lowercase())
-                .fetch_one(&self.store.read)
-                .await?;
-        Ok(n > 0)
-    }
-
     /// Creates a region.
     pub async fn create_region(
         &self,

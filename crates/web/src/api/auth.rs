@@ -1,7 +1,7 @@
 //! Login, logout, and who am I.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use loopdesk_store::User;
@@ -102,6 +102,6 @@ pub async fn logout(
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
-pub async fn me(user: CurrentUser, _headers: HeaderMap) -> Json<User> {
+pub async fn me(user: CurrentUser) -> Json<User> {
     Json(user.auth.user)
 }
