@@ -36,6 +36,19 @@ impl Lang {
         Lang::ZhCn
     }
 
+    /// Reads a language tag or locale (`zh-CN`, `en`, `en_US.UTF-8` …); `None` when it is
+    /// neither Chinese nor English.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let tag = tag.trim().to_ascii_lowercase();
+        if tag.starts_with("zh") {
+            Some(Lang::ZhCn)
+        } else if tag.starts_with("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
     /// The BCP 47 tag.
     pub fn tag(self) -> &'static str {
         match self {
@@ -72,6 +85,18 @@ pub fn tf(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
 
 /// (key, zh-CN, en), sorted by key (a test checks it).
 pub static TABLE: &[(&str, &str, &str)] = &[
+    ("cli.admin_password", "管理员初始密码（仅显示一次，请尽快修改）：{password}", "Admin password (shown once, change it): {password}"),
+    ("cli.demo_loaded", "演示数据已加载：5 个区域、15 名工程师、50 家客户、{tickets} 张工单（{summary}）。\n演示账号（密码 `{password}`）：agent1、dispatcher、supervisor1、engineer11、manager、customer1。", "Demo data loaded: 5 regions, 15 engineers, 50 customers, {tickets} tickets ({summary}).\nDemo users (password `{password}`): agent1, dispatcher, supervisor1, engineer11, manager, customer1."),
+    ("cli.demo_skipped", "数据库中已有客户：未加载演示数据", "the database already has customers: demo data not loaded"),
+    ("cli.first_start", "首次启动：已创建租户 `{tenant}` 和用户 `admin`。", "First start: created tenant `{tenant}` and user `admin`."),
+    ("cli.migrated", "数据库已是最新：{url}", "database is up to date: {url}"),
+    ("cli.no_tenant", "没有租户 `{tenant}`", "no tenant `{tenant}`"),
+    ("cli.not_a_customer_id", "`{id}` 不是客户 ID", "`{id}` is not a customer id"),
+    ("cli.password_prompt", "请输入密码（一行）：", "password (one line):"),
+    ("cli.running", "Loopdesk 已启动：http://{bind}", "Loopdesk is running on http://{bind}"),
+    ("cli.taken", "{field} 已被占用", "{field} is already taken"),
+    ("cli.unknown_role", "未知角色 `{role}`", "unknown role `{role}`"),
+    ("cli.user_created", "已创建用户 {username}（{id}）", "created user {username} ({id})"),
     (
         "error.agent_resolves_remotely",
         "客服只能远程解决（report.remote 必须为 true）",
@@ -308,6 +333,13 @@ mod tests {
             Lang::ZhCn
         );
         assert_eq!(Lang::from_accept_language(Some("fr")), Lang::ZhCn);
+    }
+
+    #[test]
+    fn locales_name_a_language_or_none() {
+        assert_eq!(Lang::from_tag("en_US.UTF-8"), Some(Lang::En));
+        assert_eq!(Lang::from_tag("zh_CN.UTF-8"), Some(Lang::ZhCn));
+        assert_eq!(Lang::from_tag("C.UTF-8"), None);
     }
 
     #[test]

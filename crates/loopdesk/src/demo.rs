@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
+use loopdesk_core::i18n::{tf, Lang};
 use loopdesk_core::ticket::transitions::{
     AttachmentKind, CheckIn, Confirmation, ConfirmedBy, PartUsed, ReportInput,
 };
@@ -98,6 +99,7 @@ pub async fn load_if_empty(
     data_dir: &Path,
     tickets: usize,
     now: DateTime<Utc>,
+    lang: Lang,
 ) -> anyhow::Result<Option<String>> {
     let t = store.tenant(tenant_id);
     if !t.customers_by_name("", None).await?.is_empty() {
@@ -286,11 +288,14 @@ pub async fn load_if_empty(
         *counts.entry(status.as_str()).or_default() += 1;
     }
     let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
-    Ok(Some(format!(
-        "Demo data loaded: 5 regions, 15 engineers, 50 customers, {tickets} tickets ({}).\n\
-         Demo users (password `{DEMO_PASSWORD}`): agent1, dispatcher, supervisor1, engineer11, manager, customer1.",
-        summary.join(", ")
-    )))
+    let tickets = tickets.to_string();
+    let summary = summary.join(", ");
+    let args = [
+        ("tickets", tickets.as_str()),
+        ("summary", summary.as_str()),
+        ("password", DEMO_PASSWORD),
+    ];
+    Ok(Some(tf(lang, "cli.demo_loaded", &args)))
 }
 
 #[derive(Default)]

@@ -9,6 +9,7 @@ use loopdesk::app::{self, Application, DEFAULT_TENANT};
 use loopdesk::config::{Config, DbArgs, ServeArgs};
 use loopdesk::{bench, demo, telemetry, SystemClock};
 use loopdesk_core::clock::Clock;
+use loopdesk_core::i18n::{tf, Lang};
 use loopdesk_core::{CustomerId, Role};
 use loopdesk_store::NewUser;
 
@@ -20,6 +21,9 @@ use loopdesk_store::NewUser;
 #[derive(Parser, Debug)]
 #[command(name = "loopdesk", version, about, long_about)]
 struct Cli {
+    /// Language of messages: zh-CN or en [default: from LANG, else zh-CN]
+    #[arg(long, global = true, env = "LOOPDESK_LANG")]
+    lang: Option<String>,
     /// Log format.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "LOOPDESK_LOG_FORMAT")]
     log_format: LogFormat,
@@ -114,7 +118,13 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    let lang = cli
+        .lang
+        .as_deref()
+        .or(std::env::var("LANG").ok().as_deref())
+        .and_then(Lang::from_tag)
+        .unwrap_or_default();
+    match runtime.block_on(run(cli.command, lang)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -123,7 +133,8 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(command: Command) -> anyhow::Result<()> {
+async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
+    let say = |key: &str, args: &[(&str, &str)]| tf(lang, key, args);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match command {
         Command::Serve { db, serve } => {
@@ -132,26 +143,35 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let boot =
                 app::bootstrap(&store, cfg.admin_password.as_deref(), clock.as_ref()).await?;
             if let Some(p) = &boot.generated_password {
-                println!("First start: created tenant `{DEFAULT_TENANT}` and user `admin`.");
-                println!("Admin password (shown once, change it): {p}");
+                println!("{}", say("cli.first_start", &[("tenant", DEFAULT_TENANT)]));
+                println!("{}", say("cli.admin_password", &[("password", p)]));
             }
             if cfg.demo {
-                let report =
-                    demo::load_if_empty(&store, boot.tenant.id, &cfg.data_dir, 500, clock.now())
-                        .await?;
+                let report = demo::load_if_empty(
+                    &store,
+                    boot.tenant.id,
+                    &cfg.data_dir,
+                    500,
+                    clock.now(),
+                    lang,
+                )
+                .await?;
                 if let Some(r) = report {
                     println!("{r}");
                 }
             }
             let application = Application::build(&cfg, store, clock).await?;
             tracing::info!(bind = %cfg.bind, port = application.port(), db = %app::redact(&cfg.database_url), "Loopdesk is listening");
-            println!("Loopdesk is running on http://{}", cfg.bind);
+            println!("{}", say("cli.running", &[("bind", &cfg.bind)]));
             application.run_until(app::shutdown_signal()).await
         }
         Command::Migrate { db } => {
             let cfg = Config::resolve(&db, &ServeArgs::default())?;
             app::open_store(&cfg).await?;
-            println!("database is up to date: {}", app::redact(&cfg.database_url));
+            println!(
+                "{}",
+                say("cli.migrated", &[("url", &app::redact(&cfg.database_url))])
+            );
             Ok(())
         }
         Command::User {
@@ -168,16 +188,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let cfg = Config::resolve(&db, &ServeArgs::default())?;
             let roles = roles
                 .iter()
-                .map(|r| Role::parse(r).with_context(|| format!("unknown role `{r}`")))
+                .map(|r| Role::parse(r).with_context(|| say("cli.unknown_role", &[("role", r)])))
                 .collect::<anyhow::Result<_>>()?;
             let customer_id = match customer_id {
                 Some(c) => Some(
-                    CustomerId::parse(&c).with_context(|| format!("`{c}` is not a customer id"))?,
+                    CustomerId::parse(&c)
+                        .with_context(|| say("cli.not_a_customer_id", &[("id", &c)]))?,
                 ),
                 None => None,
             };
             if std::io::stdin().is_terminal() {
-                eprintln!("password (one line):");
+                eprintln!("{}", say("cli.password_prompt", &[]));
             }
             let mut password = String::new();
             std::io::stdin()
@@ -188,7 +209,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let store = app::open_store(&cfg).await?;
             app::bootstrap(&store, None, clock.as_ref()).await?;
             let Some(t) = store.tenant_by_slug(&tenant).await? else {
-                bail!("no tenant `{tenant}`");
+                bail!(say("cli.no_tenant", &[("tenant", &tenant)]));
             };
             let new = NewUser {
                 username,
@@ -204,17 +225,22 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 .create_user(new, clock.now())
                 .await
                 .map_err(|e| match e {
-                    loopdesk_store::StoreError::Invalid(f) => anyhow::anyhow!(
-                        "{}: {}",
-                        f.field,
-                        loopdesk_core::i18n::t(loopdesk_core::i18n::Lang::En, f.reason)
-                    ),
+                    loopdesk_store::StoreError::Invalid(f) => {
+                        anyhow::anyhow!("{}: {}", f.field, loopdesk_core::i18n::t(lang, f.reason))
+                    }
                     loopdesk_store::StoreError::Conflict { field } => {
-                        anyhow::anyhow!("{field} is already taken")
+                        anyhow::anyhow!(say("cli.taken", &[("field", field)]))
                     }
                     other => anyhow::Error::new(other),
                 })?;
-            println!("created user {} ({})", user.username, user.id);
+            let id = user.id.to_string();
+            println!(
+                "{}",
+                say(
+                    "cli.user_created",
+                    &[("username", &user.username), ("id", &id)]
+                )
+            );
             Ok(())
         }
         Command::Demo { db, tickets } => {
@@ -222,13 +248,21 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let store = app::open_store(&cfg).await?;
             let boot = app::bootstrap(&store, None, clock.as_ref()).await?;
             if let Some(p) = &boot.generated_password {
-                println!("created user `admin` with password (shown once): {p}");
+                println!("{}", say("cli.first_start", &[("tenant", DEFAULT_TENANT)]));
+                println!("{}", say("cli.admin_password", &[("password", p)]));
             }
-            match demo::load_if_empty(&store, boot.tenant.id, &cfg.data_dir, tickets, clock.now())
-                .await?
+            match demo::load_if_empty(
+                &store,
+                boot.tenant.id,
+                &cfg.data_dir,
+                tickets,
+                clock.now(),
+                lang,
+            )
+            .await?
             {
                 Some(r) => println!("{r}"),
-                None => println!("the database already has customers: demo data not loaded"),
+                None => println!("{}", say("cli.demo_skipped", &[])),
             }
             Ok(())
         }

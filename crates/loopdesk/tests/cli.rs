@@ -15,6 +15,7 @@ fn loopdesk(args: &[&str], stdin: &str) -> Output {
         .args(args)
         .env_remove("LOOPDESK_DATABASE_URL")
         .env_remove("LOOPDESK_DATA_DIR")
+        .env("LOOPDESK_LANG", "en")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -80,6 +81,31 @@ fn user_add_reads_the_password_from_stdin_and_refuses_bad_input_clearly() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("created user zhang.san"));
 
+    let o = add("zhang.san", "agent", "correct horse battery");
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("username is already taken"),
+        "{}",
+        text(&o)
+    );
+    // --lang wins over LOOPDESK_LANG; zh-CN is also the default when the locale names neither.
+    let o = loopdesk(
+        &[
+            "--lang",
+            "zh-CN",
+            "user",
+            "add",
+            "--data-dir",
+            data,
+            "--username",
+            "wang.wu",
+            "--role",
+            "agent",
+        ],
+        "correct horse battery\n",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("已创建用户 wang.wu"), "{}", text(&o));
     let o = add("zhang.san", "agent", "correct horse battery");
     assert!(!o.status.success());
     assert!(
