@@ -13,6 +13,12 @@ use loopdesk_core::i18n::{tf, Lang};
 use loopdesk_core::{CustomerId, Role};
 use loopdesk_store::NewUser;
 
+/// mimalloc instead of glibc's allocator: glibc gives each of the server's threads (tokio
+/// workers, one per SQLite connection) an arena of its own, and measured under the read
+/// benchmark that fragmentation alone cost about 20 MiB of resident memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Loopdesk — closed-loop work orders (工单) and field service.
 ///
 /// Start here: `loopdesk serve` runs it on http://127.0.0.1:8080 with an embedded SQLite

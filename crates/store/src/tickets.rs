@@ -187,7 +187,8 @@ impl TicketRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
+/// One event as the read query's JSON array carries it.
+#[derive(serde::Deserialize)]
 struct EventRow {
     id: i64,
     kind: String,
@@ -197,7 +198,14 @@ struct EventRow {
     from_status: Option<String>,
     to_status: Option<String>,
     internal: i64,
-    data: String,
+    data: serde_json::Value,
+}
+
+#[derive(sqlx::FromRow)]
+struct TicketWithEventsRow {
+    #[sqlx(flatten)]
+    ticket: TicketRow,
+    events: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -516,25 +524,20 @@ impl TenantStore {
         id: TicketId,
         internal: bool,
     ) -> Result<TicketDetail, StoreError> {
+        let events_json = self.store.backend.ticket_events_json(internal);
         let mut sql = Sql::new(&format!(
-            "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.tenant_id = "
+            "SELECT {TICKET_COLUMNS}, {events_json} AS events FROM tickets t WHERE t.tenant_id = "
         ));
         sql.text(self.tid())
             .push(" AND t.id = ")
             .text(id.to_string());
         push_scope(&mut sql, scope);
-        let row: Option<TicketRow> = sql.query_as().fetch_optional(&self.store.read).await?;
-        let ticket = row.ok_or(StoreError::NotFound)?.into_model()?;
-        let rows: Vec<EventRow> = sqlx::query_as(
-            "SELECT e.id, e.kind, e.actor_id, u.display_name AS actor_name, e.at, e.from_status, e.to_status, \
-             e.internal, e.data FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id \
-             WHERE e.tenant_id = $1 AND e.ticket_id = $2 AND (e.internal = 0 OR $3 = 1) ORDER BY e.id",
-        )
-        .bind(self.tid())
-        .bind(id.to_string())
-        .bind(i64::from(internal))
-        .fetch_all(&self.store.read)
-        .await?;
+        let row: Option<TicketWithEventsRow> =
+            sql.query_as().fetch_optional(&self.store.read).await?;
+        let row = row.ok_or(StoreError::NotFound)?;
+        let ticket = row.ticket.into_model()?;
+        let rows: Vec<EventRow> = serde_json::from_str(row.events.as_deref().unwrap_or("[]"))
+            .map_err(|_| corrupt("ticket events"))?;
         let events = rows
             .into_iter()
             .map(|r| {
@@ -557,7 +560,7 @@ impl TenantStore {
                         .map(|s| s.ok_or_else(|| corrupt("to_status")))
                         .transpose()?,
                     internal: r.internal != 0,
-                    data: serde_json::from_str(&r.data).map_err(|_| corrupt("event data"))?,
+                    data: r.data,
                 })
             })
             .collect::<Result<_, StoreError>>()?;
