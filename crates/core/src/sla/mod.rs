@@ -1,0 +1,475 @@
+//! Service-level agreements: which policy a ticket falls under, when each promise is due in
+//! business time, when it turns yellow and red, and which escalations are owed.
+//!
+//! Every function here is pure: times are milliseconds since the epoch (UTC) passed in by the
+//! caller, so the same inputs always give the same answer, whatever the wall clock says.
+
+pub mod calendar;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Role;
+pub use calendar::{BusinessCalendar, Calendar, CalendarError, CalendarSpec, WorkingHours};
+
+const MINUTE_MS: i64 = 60_000;
+
+/// One promise of a policy.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// First response to the customer (acceptance, outbound contact, a public reply).
+    FirstResponse,
+    /// The engineer's arrival on site (check-in).
+    Arrival,
+    /// Resolution.
+    Resolution,
+}
+
+impl Target {
+    /// All targets, in the order they fall due.
+    pub const ALL: [Target; 3] = [Target::FirstResponse, Target::Arrival, Target::Resolution];
+
+    /// The code name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::FirstResponse => "first_response",
+            Target::Arrival => "arrival",
+            Target::Resolution => "resolution",
+        }
+    }
+
+    /// Parses a code name.
+    pub fn parse(text: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+}
+
+/// Green, yellow or red.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlaState {
+    /// Every promise is on track.
+    Ok,
+    /// A promise has used up its warning share.
+    Warning,
+    /// A promise was broken.
+    Breached,
+}
+
+/// What starts an escalation level's countdown.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationTrigger {
+    /// The breach (the default).
+    #[default]
+    Breach,
+    /// The warning.
+    Warning,
+}
+
+/// One level of an escalation chain.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationLevel {
+    /// 1 = the region's supervisor, 2 = the manager, …
+    pub level: u8,
+    /// Minutes (wall clock) after the trigger before this level is notified.
+    #[serde(default)]
+    pub after_breach_minutes: i64,
+    /// Who hears of it.
+    #[serde(default)]
+    pub notify_roles: Vec<Role>,
+    /// What starts the countdown: the breach (default) or the warning.
+    #[serde(default)]
+    pub trigger: EscalationTrigger,
+}
+
+/// The promises of a policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Targets {
+    /// Minutes to the first response.
+    pub first_response_minutes: i64,
+    /// Minutes to the arrival on site (none for remote-only service).
+    pub arrival_minutes: Option<i64>,
+    /// Minutes to resolution.
+    pub resolution_minutes: i64,
+    /// Share of a target after which it turns yellow (0 < warn_at < 1).
+    pub warn_at: f64,
+}
+
+impl Targets {
+    /// The target's length in minutes, when the policy has it.
+    pub fn minutes(&self, target: Target) -> Option<i64> {
+        match target {
+            Target::FirstResponse => Some(self.first_response_minutes),
+            Target::Arrival => self.arrival_minutes,
+            Target::Resolution => Some(self.resolution_minutes),
+        }
+    }
+}
+
+/// Which tickets a policy is for; `None` matches anything.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PolicyScope {
+    /// Priority 1–4.
+    pub priority: Option<i64>,
+    /// Customer tier (e.g. `vip`).
+    pub customer_tier: Option<String>,
+    /// Category code.
+    pub category: Option<String>,
+}
+
+/// What a ticket offers to be matched against a policy.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TicketKey<'a> {
+    /// Priority 1–4.
+    pub priority: i64,
+    /// The customer's tier.
+    pub customer_tier: Option<&'a str>,
+    /// The category.
+    pub category: Option<&'a str>,
+}
+
+impl PolicyScope {
+    /// True when the ticket falls under this scope.
+    pub fn matches(&self, key: &TicketKey<'_>) -> bool {
+        self.priority.is_none_or(|p| p == key.priority)
+            && self
+                .customer_tier
+                .as_deref()
+                .is_none_or(|t| key.customer_tier == Some(t))
+            && self
+                .category
+                .as_deref()
+                .is_none_or(|c| key.category == Some(c))
+    }
+
+    fn specificity(&self) -> usize {
+        usize::from(self.priority.is_some())
+            + usize::from(self.customer_tier.is_some())
+            + usize::from(self.category.is_some())
+    }
+}
+
+/// The policy for a ticket: among the policies whose scope matches, the most specific one
+/// (most criteria set); between equally specific ones, the first in `policies` order. A
+/// policy with no criteria is the default and matches every ticket.
+pub fn choose_policy<'a, P>(
+    policies: &'a [P],
+    scope: impl Fn(&P) -> &PolicyScope,
+    key: &TicketKey<'_>,
+) -> Option<&'a P> {
+    let mut best: Option<(&P, usize)> = None;
+    for p in policies {
+        let s = scope(p);
+        if s.matches(key) && best.is_none_or(|(_, b)| s.specificity() > b) {
+            best = Some((p, s.specificity()));
+        }
+    }
+    best.map(|(p, _)| p)
+}
+
+/// Merges pause intervals `[from, to)` into sorted, disjoint ones: the result does not
+/// depend on the order the pauses were recorded in.
+pub fn merge_pauses(pauses: &[(i64, i64)]) -> Vec<(i64, i64)> {
+    let mut v: Vec<(i64, i64)> = pauses.iter().copied().filter(|(f, t)| t > f).collect();
+    v.sort_unstable();
+    let mut out: Vec<(i64, i64)> = Vec::with_capacity(v.len());
+    for (f, t) in v {
+        match out.last_mut() {
+            Some(last) if f <= last.1 => last.1 = last.1.max(t),
+            _ => out.push((f, t)),
+        }
+    }
+    out
+}
+
+/// The moment `target_ms` of working time has run since `start`, not counting the (closed)
+/// pauses. `None` when the calendar never reaches it.
+pub fn due(calendar: &Calendar, start: i64, target_ms: i64, pauses: &[(i64, i64)]) -> Option<i64> {
+    let mut cursor = start;
+    let mut left = target_ms.max(0);
+    for (from, to) in merge_pauses(pauses) {
+        if to <= cursor {
+            continue;
+        }
+        if from > cursor {
+            let candidate = calendar.add(cursor, left)?;
+            if candidate <= from {
+                return Some(candidate);
+            }
+            left -= calendar.between(cursor, from);
+        }
+        cursor = cursor.max(to);
+    }
+    calendar.add(cursor, left)
+}
+
+/// A ticket's SLA clock as stored on it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clock {
+    /// When the clock started (the ticket's creation).
+    pub start: i64,
+    /// Finished pauses (`waiting_customer` spans), `[from, to)`.
+    #[serde(default)]
+    pub pauses: Vec<(i64, i64)>,
+    /// Since when the clock is paused, if it is now.
+    #[serde(default)]
+    pub paused_since: Option<i64>,
+}
+
+impl Clock {
+    /// Pauses the clock at `at` (no-op when already paused).
+    pub fn pause(&mut self, at: i64) {
+        if self.paused_since.is_none() {
+            self.paused_since = Some(at);
+        }
+    }
+
+    /// Resumes the clock at `at` (no-op when running).
+    pub fn resume(&mut self, at: i64) {
+        if let Some(from) = self.paused_since.take() {
+            self.pauses.push((from, at.max(from)));
+            self.pauses = merge_pauses(&self.pauses);
+        }
+    }
+}
+
+/// When each promise is due and when it turns yellow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Due {
+    /// Breach moment.
+    pub due: i64,
+    /// Warning moment.
+    pub warn: i64,
+}
+
+/// The due moments of every target the policy has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Schedule {
+    /// First response.
+    pub first_response: Option<Due>,
+    /// Arrival.
+    pub arrival: Option<Due>,
+    /// Resolution.
+    pub resolution: Option<Due>,
+}
+
+impl Schedule {
+    /// The due moments of one target.
+    pub fn of(&self, target: Target) -> Option<Due> {
+        match target {
+            Target::FirstResponse => self.first_response,
+            Target::Arrival => self.arrival,
+            Target::Resolution => self.resolution,
+        }
+    }
+
+    fn set(&mut self, target: Target, due: Option<Due>) {
+        match target {
+            Target::FirstResponse => self.first_response = due,
+            Target::Arrival => self.arrival = due,
+            Target::Resolution => self.resolution = due,
+        }
+    }
+}
+
+/// Computes the due and warning moments of every target, in business time, with the pauses.
+/// While the clock is paused the moments are those it would have if it resumed at once
+/// (`paused_since` counts as `now`): they move on when it really resumes.
+pub fn schedule(calendar: &Calendar, targets: &Targets, clock: &Clock) -> Schedule {
+    let mut out = Schedule::default();
+    for target in Target::ALL {
+        let Some(minutes) = targets.minutes(target) else {
+            continue;
+        };
+        let full = minutes.max(0) * MINUTE_MS;
+        let warn_share = if targets.warn_at > 0.0 && targets.warn_at < 1.0 {
+            targets.warn_at
+        } else {
+            0.75
+        };
+        let warn_ms = (full as f64 * warn_share).round() as i64;
+        let d = due(calendar, clock.start, full, &clock.pauses);
+        let w = due(calendar, clock.start, warn_ms, &clock.pauses);
+        if let (Some(due), Some(warn)) = (d, w) {
+            out.set(target, Some(Due { due, warn }));
+        }
+    }
+    out
+}
+
+/// When each promise was kept (met), if it was.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Met {
+    /// First response.
+    pub first_response: Option<i64>,
+    /// Arrival.
+    pub arrival: Option<i64>,
+    /// Resolution (or the ticket stopped being open: closed, cancelled).
+    pub resolution: Option<i64>,
+}
+
+impl Met {
+    /// When `target` was met.
+    pub fn of(&self, target: Target) -> Option<i64> {
+        match target {
+            Target::FirstResponse => self.first_response,
+            Target::Arrival => self.arrival,
+            Target::Resolution => self.resolution,
+        }
+    }
+}
+
+/// The colour of a ticket at `now`: red when a promise was broken (kept late, or due and not
+/// kept), yellow when an unkept promise is past its warning moment, green otherwise. A
+/// paused clock does not turn a colour further.
+pub fn state(schedule: &Schedule, met: &Met, paused_since: Option<i64>, now: i64) -> SlaState {
+    let now = paused_since.map_or(now, |p| p.min(now));
+    let mut worst = SlaState::Ok;
+    for target in Target::ALL {
+        let Some(d) = schedule.of(target) else {
+            continue;
+        };
+        let s = match met.of(target) {
+            Some(m) if m > d.due => SlaState::Breached,
+            Some(_) => SlaState::Ok,
+            None if now >= d.due => SlaState::Breached,
+            None if now >= d.warn => SlaState::Warning,
+            None => SlaState::Ok,
+        };
+        worst = worst.max(s);
+    }
+    worst
+}
+
+/// Something the SLA owes a ticket: a warning, a breach, or an escalation level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MarkKind {
+    /// Turned yellow.
+    Warning,
+    /// Turned red.
+    Breached,
+    /// An escalation level was notified.
+    Escalated(u8),
+}
+
+impl MarkKind {
+    /// The stored name: `warning`, `breached`, `escalated:<level>`.
+    pub fn code(self) -> String {
+        match self {
+            MarkKind::Warning => "warning".into(),
+            MarkKind::Breached => "breached".into(),
+            MarkKind::Escalated(l) => format!("escalated:{l}"),
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<MarkKind> {
+        match text {
+            "warning" => Some(MarkKind::Warning),
+            "breached" => Some(MarkKind::Breached),
+            _ => text
+                .strip_prefix("escalated:")
+                .and_then(|l| l.parse().ok())
+                .map(MarkKind::Escalated),
+        }
+    }
+}
+
+/// One owed mark of one target, and the moment it falls due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Mark {
+    /// Which promise.
+    pub target: Target,
+    /// Warning, breach or escalation level.
+    pub kind: MarkKind,
+    /// When it falls due (ms since the epoch).
+    pub at: i64,
+}
+
+/// Every mark of every target, with its moment. Warnings and breaches are owed when the
+/// promise was not kept by their moment; escalations only while it is still not kept.
+pub fn marks(schedule: &Schedule, escalation: &[EscalationLevel]) -> Vec<Mark> {
+    let mut out = Vec::new();
+    for target in Target::ALL {
+        let Some(d) = schedule.of(target) else {
+            continue;
+        };
+        out.push(Mark {
+            target,
+            kind: MarkKind::Warning,
+            at: d.warn,
+        });
+        out.push(Mark {
+            target,
+            kind: MarkKind::Breached,
+            at: d.due,
+        });
+        for level in escalation {
+            let base = match level.trigger {
+                EscalationTrigger::Breach => d.due,
+                EscalationTrigger::Warning => d.warn,
+            };
+            out.push(Mark {
+                target,
+                kind: MarkKind::Escalated(level.level),
+                at: base.saturating_add(level.after_breach_minutes.max(0) * MINUTE_MS),
+            });
+        }
+    }
+    out
+}
+
+/// What a scan at `now` must record, and when the next scan of this ticket is needed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scan {
+    /// Owed marks not yet recorded, oldest first.
+    pub fire: Vec<Mark>,
+    /// The earliest moment a further mark falls due (`None`: nothing more, or paused).
+    pub next: Option<i64>,
+}
+
+/// Decides what is owed at `now`, given the marks already recorded (`fired`). A mark is owed
+/// when its moment has come, its target was not kept before that moment, and (for an
+/// escalation) the target is still not kept. While paused, only moments before the pause
+/// fall due; the rest wait for the clock to resume.
+pub fn scan(
+    schedule: &Schedule,
+    escalation: &[EscalationLevel],
+    met: &Met,
+    paused_since: Option<i64>,
+    now: i64,
+    fired: impl Fn(Target, MarkKind) -> bool,
+) -> Scan {
+    let horizon = paused_since.map_or(now, |p| p.min(now));
+    let mut out = Scan::default();
+    for mark in marks(schedule, escalation) {
+        if fired(mark.target, mark.kind) {
+            continue;
+        }
+        let kept = met.of(mark.target);
+        let still_owed = match (mark.kind, kept) {
+            (_, None) => true,
+            (MarkKind::Escalated(_), Some(_)) => false,
+            (_, Some(k)) => k > mark.at,
+        };
+        if !still_owed {
+            continue;
+        }
+        if mark.at <= horizon {
+            out.fire.push(mark);
+        } else if kept.is_none() && paused_since.is_none() {
+            out.next = Some(out.next.map_or(mark.at, |n| n.min(mark.at)));
+        }
+    }
+    out.fire.sort_by_key(|m| (m.at, m.target, m.kind));
+    out
+}
+
+#[cfg(test)]
+mod tests;
