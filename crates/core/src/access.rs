@@ -74,6 +74,8 @@ pub enum Permission {
     InternalNotes,
     /// Create and edit teams, regions and categories.
     ManageOrganisation,
+    /// SLA policies, calendars, webhooks, and the job queue.
+    ManageAutomation,
 }
 
 /// True when the actor may do `what`.
@@ -88,7 +90,9 @@ pub fn allowed(actor: &Actor, what: Permission) -> bool {
                 any(&[Customer, Agent, Dispatcher, Supervisor, Manager, Admin])
             }
             Permission::WriteCustomers => any(&[Agent, Dispatcher, Supervisor, Admin]),
-            Permission::ManageUsers | Permission::ManageOrganisation => any(&[Admin]),
+            Permission::ManageUsers
+            | Permission::ManageOrganisation
+            | Permission::ManageAutomation => any(&[Admin]),
             Permission::ListUsers => any(&[Agent, Dispatcher, Supervisor, Manager, Admin]),
             Permission::InternalNotes => {
                 any(&[Agent, Dispatcher, Supervisor, Manager, Admin, Engineer])

@@ -69,4 +69,12 @@ id_type!(
     AttachmentId,
     /// A comment on a ticket.
     CommentId,
+    /// An SLA policy.
+    SlaPolicyId,
+    /// A business calendar.
+    CalendarId,
+    /// A webhook endpoint.
+    WebhookId,
+    /// A job (or an outbox entry) in the queue.
+    JobId,
 );

@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod ids;
 pub mod intake;
 pub mod role;
+pub mod signing;
 pub mod sla;
 pub mod ticket;
 pub mod validate;

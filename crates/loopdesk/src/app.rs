@@ -167,6 +167,29 @@ impl Application {
     }
 }
 
+/// The job runner of this process, named so that its leases are told apart from other
+/// processes' (host, process id and a random part).
+pub fn job_runner(store: &Store, clock: Arc<dyn Clock>) -> loopdesk_jobs::Runner {
+    let name = format!(
+        "{}-{}-{:08x}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "loopdesk".into()),
+        std::process::id(),
+        rand::random::<u32>()
+    );
+    loopdesk_jobs::Runner::new(
+        store.clone(),
+        clock,
+        name,
+        loopdesk_jobs::RunnerConfig::default(),
+    )
+}
+
+/// Completes once the watched flag turns true (the shutdown signal, shared by the HTTP
+/// server and the job runner).
+pub async fn wait_for(mut flag: tokio::sync::watch::Receiver<bool>) {
+    let _ = flag.wait_for(|stop| *stop).await;
+}
+
 /// Completes on SIGTERM or Ctrl-C.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -70,6 +70,15 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         tickets: usize,
     },
+    /// Run the background jobs alone (SLA scan, notifications, webhooks), without HTTP.
+    /// `serve` runs them too; start this on extra machines to share the work.
+    Jobs {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Run what is due now, then exit.
+        #[arg(long)]
+        once: bool,
+    },
     /// Load benchmark against a running server: ticket creation and reads.
     Bench(bench::BenchArgs),
     /// Configuration helpers.
@@ -166,10 +175,37 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
                     println!("{r}");
                 }
             }
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let runner = app::job_runner(&store, clock.clone());
+            let jobs = tokio::spawn(runner.run_until(app::wait_for(stopped.clone())));
+            tokio::spawn(async move {
+                app::shutdown_signal().await;
+                let _ = stop.send(true);
+            });
             let application = Application::build(&cfg, store, clock).await?;
             tracing::info!(bind = %cfg.bind, port = application.port(), db = %app::redact(&cfg.database_url), "Loopdesk is listening");
             println!("{}", say("cli.running", &[("bind", &cfg.bind)]));
-            application.run_until(app::shutdown_signal()).await
+            let served = application.run_until(app::wait_for(stopped)).await;
+            let _ = jobs.await;
+            served
+        }
+        Command::Jobs { db, once } => {
+            let cfg = Config::resolve(&db, &ServeArgs::default())?;
+            let store = app::open_store(&cfg).await?;
+            let runner = app::job_runner(&store, clock.clone());
+            if once {
+                let n = runner.drain().await?;
+                println!("{}", say("cli.jobs_ran", &[("count", &n.to_string())]));
+            } else {
+                let (stop, stopped) = tokio::sync::watch::channel(false);
+                tokio::spawn(async move {
+                    app::shutdown_signal().await;
+                    let _ = stop.send(true);
+                });
+                runner.run_until(app::wait_for(stopped)).await;
+            }
+            store.close().await;
+            Ok(())
         }
         Command::Migrate { db } => {
             let cfg = Config::resolve(&db, &ServeArgs::default())?;

@@ -42,6 +42,7 @@ pub(crate) struct TicketInsert {
     pub created_by: Option<UserId>,
     pub now: DateTime<Utc>,
     pub idempotency: Option<Idempotency>,
+    pub sla: crate::sla::SlaColumns,
 }
 
 /// What became of a creation.
@@ -269,8 +270,8 @@ async fn insert_ticket(
     sqlx::query(
         "INSERT INTO tickets (id, tenant_id, number, channel, customer_id, contact_id, contact_phone, site_id, \
          asset_id, region_id, category, priority, subject, description, fields, status, created_by, created_at, \
-         updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'new', \
-         $16, $17, $17, 1)",
+         updated_at, version, sla_policy_id, sla, sla_state, sla_next_at, resolution_due) VALUES ($1, $2, $3, $4, \
+         $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'new', $16, $17, $17, 1, $18, $19, $20, $21, $22)",
     )
     .bind(t.id.to_string())
     .bind(&t.tenant)
@@ -289,9 +290,15 @@ async fn insert_ticket(
     .bind(&t.fields)
     .bind(t.created_by.map(|u| u.to_string()))
     .bind(ms(t.now))
+    .bind(&t.sla.policy_id)
+    .bind(&t.sla.sla)
+    .bind(t.sla.state)
+    .bind(t.sla.next_at)
+    .bind(t.sla.resolution_due)
     .execute(&mut **tx)
     .await?;
     let data = json!({ "number": number, "channel": t.channel, "priority": t.priority });
+    crate::jobs::enqueue_publish(tx, &t.tenant, t.id, "ticket.created", &data, t.now).await?;
     let actor = t.created_by.map(|u| u.to_string());
     insert_event(
         tx,
@@ -334,6 +341,10 @@ mod tests {
             created_by: None,
             now: Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap(),
             idempotency: None,
+            sla: crate::sla::SlaColumns {
+                state: "ok",
+                ..Default::default()
+            },
         }
     }
 

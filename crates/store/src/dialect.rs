@@ -74,6 +74,15 @@ impl Backend {
         }
     }
 
+    /// Lets concurrent job runners pass over rows another one is claiming. SQLite's single
+    /// writer serialises claims already.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// Case-insensitive LIKE.
     pub fn ilike(self) -> &'static str {
         match self {

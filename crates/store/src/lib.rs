@@ -14,7 +14,9 @@ mod batch;
 mod customers;
 mod dialect;
 mod error;
+mod jobs;
 mod model;
+mod sla;
 mod sql;
 mod tickets;
 mod users;
@@ -22,7 +24,11 @@ mod users;
 pub use customers::{NewAsset, NewContact, NewCustomer, NewSite};
 pub use dialect::Backend;
 pub use error::StoreError;
+pub use jobs::{ClaimedJob, JobView, NewWebhook, Notification, Webhook, WEBHOOK_EVENTS};
 pub use model::*;
+pub use sla::{
+    BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy, TicketSlaView,
+};
 pub use tickets::{Idempotency, NewTicket, TicketFilter, TransitionRequest};
 pub use users::NewUser;
 
@@ -50,6 +56,8 @@ pub struct Store {
     settings: std::sync::Arc<
         std::sync::Mutex<std::collections::HashMap<TenantId, (TenantSettings, std::time::Instant)>>,
     >,
+    /// Tenants' SLA policies, briefly cached (read on every creation and every move).
+    policies: sla::PolicyCache,
 }
 
 /// What the lifecycle needs of a tenant's configuration.
@@ -105,6 +113,7 @@ impl Store {
                     backend,
                     batcher,
                     settings: Default::default(),
+                    policies: Default::default(),
                 })
             }
             Backend::Postgres => {
@@ -116,6 +125,7 @@ impl Store {
                     backend,
                     batcher,
                     settings: Default::default(),
+                    policies: Default::default(),
                 })
             }
         }

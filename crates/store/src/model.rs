@@ -225,6 +225,8 @@ pub struct Ticket {
     pub flags: Vec<String>,
     /// The last check-in.
     pub check_in: Option<CheckInView>,
+    /// Service-level promises and their state.
+    pub sla: crate::sla::TicketSlaView,
 }
 
 /// One entry of a ticket's history.

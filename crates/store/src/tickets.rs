@@ -4,6 +4,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use loopdesk_core::access::{self, Permission, TicketScope};
 use loopdesk_core::intake;
+use loopdesk_core::sla::{self, TicketKey};
 use loopdesk_core::ticket::transitions::{
     AttachmentKind, CheckIn, CheckInRecord, ConfirmedBy, LifecyclePolicy,
 };
@@ -19,7 +20,9 @@ use serde_json::{json, Value};
 use sqlx::{Any, Transaction};
 
 use crate::batch::{Outcome, TicketInsert};
+use crate::jobs::enqueue_publish;
 use crate::model::{parse_id, parse_opt_id};
+use crate::sla::{write_sla, TicketSlaView};
 use crate::sql::{Arg, Sql};
 use crate::{
     from_ms, ms, Attachment, CheckInView, Comment, StoreError, TenantSettings, TenantStore, Ticket,
@@ -96,7 +99,8 @@ const TICKET_COLUMNS: &str = "t.id, t.number, t.status, t.version, t.priority, t
     t.description, t.category, t.fields, t.customer_id, t.contact_id, t.contact_phone, t.site_id, t.asset_id, \
     t.region_id, t.team_id, t.assignee_id, t.created_by, t.created_at, t.updated_at, t.resolved_at, t.closed_at, \
     t.confirmed_by, t.reopen_count, t.visit_count, t.flags, t.checked_in_at, t.checkin_lat, t.checkin_lon, \
-    t.checkin_distance_m, t.checkin_outside";
+    t.checkin_distance_m, t.checkin_outside, t.sla_policy_id, t.sla, t.sla_state, t.first_response_at, \
+    t.first_arrival_at";
 
 #[derive(sqlx::FromRow, Clone)]
 struct TicketRow {
@@ -132,6 +136,11 @@ struct TicketRow {
     checkin_lon: Option<f64>,
     checkin_distance_m: Option<f64>,
     checkin_outside: i64,
+    sla_policy_id: Option<String>,
+    sla: Option<String>,
+    sla_state: String,
+    first_response_at: Option<i64>,
+    first_arrival_at: Option<i64>,
 }
 
 fn corrupt(what: &str) -> StoreError {
@@ -183,6 +192,11 @@ impl TicketRow {
             visit_count: self.visit_count,
             flags: serde_json::from_str(&self.flags).map_err(|_| corrupt("flags"))?,
             check_in,
+            sla: TicketSlaView::of(
+                self.sla_policy_id.as_deref(),
+                self.sla.as_deref(),
+                &self.sla_state,
+            ),
         })
     }
 }
@@ -318,6 +332,17 @@ impl TenantStore {
         let fields = intake::request_fields(new.fields, &required)?;
 
         let offset = self.settings().await?.offset;
+        let tier = self.customer_tier(customer).await?;
+        let sla = self
+            .sla_for_new(
+                &TicketKey {
+                    priority: i64::from(priority),
+                    customer_tier: tier.as_deref(),
+                    category: category.as_deref(),
+                },
+                now,
+            )
+            .await?;
         let insert = TicketInsert {
             tenant: self.tid(),
             offset,
@@ -337,6 +362,7 @@ impl TenantStore {
             created_by: actor.user_id(),
             now,
             idempotency: idempotency.filter(|_| actor.user_id().is_some()),
+            sla,
         };
         match self.store.batcher.create(insert.clone()).await? {
             // Answered from what was written: the same as a read, one round trip fewer.
@@ -897,6 +923,49 @@ impl TenantStore {
             data["flags"] = json!(plan.flags);
         }
         let tid = self.tid();
+        // The SLA follows the move: first response and arrival kept, the clock paused or
+        // resumed, the colour and the next moment to look again.
+        let first_response_at = row
+            .first_response_at
+            .or_else(|| (sla::is_response(plan.to) && !actor.has(Role::Customer)).then_some(t));
+        let first_arrival_at = row
+            .first_arrival_at
+            .or_else(|| plan.check_in.is_some().then_some(t));
+        let met = sla::met(
+            after.status,
+            first_response_at,
+            first_arrival_at,
+            after.resolved_at.map(ms),
+            after.closed_at.map(ms),
+            t,
+        );
+        if let Some(cols) = self
+            .sla_after_move(
+                row.sla_policy_id.as_deref(),
+                row.sla.as_deref(),
+                plan.from,
+                &met,
+                plan.to,
+                now,
+            )
+            .await?
+        {
+            write_sla(
+                tx,
+                &tid,
+                &row.id,
+                &cols,
+                first_response_at,
+                first_arrival_at,
+            )
+            .await?;
+        }
+        let change = json!({ "kind": plan.kind.as_str(), "from": plan.from, "to": plan.to });
+        enqueue_publish(tx, &tid, ticket_id, "ticket.status_changed", &change, now).await?;
+        if let Some(Some(a)) = plan.assignee {
+            let assigned = json!({ "assignee_id": a });
+            enqueue_publish(tx, &tid, ticket_id, "ticket.assigned", &assigned, now).await?;
+        }
         insert_event(
             tx,
             &tid,
@@ -955,6 +1024,23 @@ impl TenantStore {
             &data,
         )
         .await?;
+        if !internal {
+            if !actor.has(Role::Customer) {
+                // A public reply by staff is a response to the customer; the scan re-evaluates
+                // the colour at once.
+                sqlx::query(
+                    "UPDATE tickets SET first_response_at = COALESCE(first_response_at, $1), \
+                     sla_next_at = CASE WHEN sla_next_at IS NULL THEN NULL ELSE $1 END \
+                     WHERE tenant_id = $2 AND id = $3",
+                )
+                .bind(ms(now))
+                .bind(self.tid())
+                .bind(ticket.to_string())
+                .execute(&mut *tx)
+                .await?;
+            }
+            enqueue_publish(&mut tx, &self.tid(), ticket, "ticket.commented", &data, now).await?;
+        }
         tx.commit().await?;
         Ok(Comment {
             id,
@@ -1089,6 +1175,11 @@ fn created_ticket(
         visit_count: 0,
         flags: Vec::new(),
         check_in: None,
+        sla: TicketSlaView::of(
+            t.sla.policy_id.as_deref(),
+            t.sla.sla.as_deref(),
+            t.sla.state,
+        ),
     })
 }
 
@@ -1184,4 +1275,21 @@ pub(crate) async fn insert_event(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+impl TenantStore {
+    /// The tier of a customer, for choosing an SLA policy.
+    async fn customer_tier(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> Result<Option<String>, StoreError> {
+        let Some(c) = customer else { return Ok(None) };
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT tier FROM customers WHERE tenant_id = $1 AND id = $2")
+                .bind(self.tid())
+                .bind(c.to_string())
+                .fetch_optional(&self.store.read)
+                .await?;
+        Ok(row.map(|r| r.0))
+    }
 }

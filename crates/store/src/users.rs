@@ -166,14 +166,17 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Tenant, StoreError> {
         let id = TenantId::new();
+        let mut tx = self.write.begin().await?;
         sqlx::query("INSERT INTO tenants (id, slug, name, created_at) VALUES ($1, $2, $3, $4)")
             .bind(id.to_string())
             .bind(slug)
             .bind(name)
             .bind(ms(now))
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await
             .map_err(|e| StoreError::on_unique(e, "slug"))?;
+        crate::sla::insert_default_policy(&mut tx, &id.to_string(), now).await?;
+        tx.commit().await?;
         self.tenant_by_id(id).await
     }
 

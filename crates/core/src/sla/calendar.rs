@@ -21,7 +21,7 @@ pub enum Calendar {
     /// Every minute counts (24×7).
     AroundTheClock,
     /// Working hours only.
-    Business(BusinessCalendar),
+    Business(Box<BusinessCalendar>),
 }
 
 /// Working hours, holidays and make-up working days.
@@ -95,19 +95,19 @@ impl CalendarSpec {
     pub fn build(&self) -> Result<BusinessCalendar, CalendarError> {
         let err = |field: String, reason| CalendarError { field, reason };
         if !(-14 * 60..=14 * 60).contains(&self.utc_offset_minutes) {
-            return Err(err("utc_offset_minutes".into(), "calendar.bad_offset"));
+            return Err(err("utc_offset_minutes".into(), "error.calendar_offset"));
         }
         let mut week: [Vec<(i64, i64)>; 7] = Default::default();
         for (i, h) in self.hours.iter().enumerate() {
             if !(1..=7).contains(&h.weekday) {
-                return Err(err(format!("hours[{i}].weekday"), "calendar.bad_weekday"));
+                return Err(err(format!("hours[{i}].weekday"), "error.calendar_weekday"));
             }
             let from = parse_hhmm(&h.from)
-                .ok_or_else(|| err(format!("hours[{i}].from"), "calendar.bad_time"))?;
+                .ok_or_else(|| err(format!("hours[{i}].from"), "error.calendar_time"))?;
             let to = parse_hhmm(&h.to)
-                .ok_or_else(|| err(format!("hours[{i}].to"), "calendar.bad_time"))?;
+                .ok_or_else(|| err(format!("hours[{i}].to"), "error.calendar_time"))?;
             if from >= to {
-                return Err(err(format!("hours[{i}].to"), "calendar.empty_interval"));
+                return Err(err(format!("hours[{i}].to"), "error.calendar_interval"));
             }
             week[usize::from(h.weekday - 1)].push((from, to));
         }
@@ -116,7 +116,7 @@ impl CalendarSpec {
             if day.windows(2).any(|w| w[0].1 > w[1].0) {
                 return Err(err(
                     format!("hours (weekday {})", d + 1),
-                    "calendar.overlap",
+                    "error.calendar_overlap",
                 ));
             }
         }

@@ -8,7 +8,7 @@ pub mod calendar;
 
 use serde::{Deserialize, Serialize};
 
-use crate::Role;
+use crate::{Role, Status};
 pub use calendar::{BusinessCalendar, Calendar, CalendarError, CalendarSpec, WorkingHours};
 
 const MINUTE_MS: i64 = 60_000;
@@ -240,7 +240,7 @@ impl Clock {
 }
 
 /// When each promise is due and when it turns yellow.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Due {
     /// Breach moment.
     pub due: i64,
@@ -249,7 +249,7 @@ pub struct Due {
 }
 
 /// The due moments of every target the policy has.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
     /// First response.
     pub first_response: Option<Due>,
@@ -469,6 +469,100 @@ pub fn scan(
     }
     out.fire.sort_by_key(|m| (m.at, m.target, m.kind));
     out
+}
+
+/// A ticket's SLA as stored with it: the clock and the moments computed from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketSla {
+    /// Start and pauses.
+    pub clock: Clock,
+    /// Due and warning moments.
+    pub schedule: Schedule,
+}
+
+/// A policy's promises with the calendar they run on and the chain behind them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyTerms {
+    /// Targets and warning share.
+    pub targets: Targets,
+    /// When the clock runs.
+    pub calendar: Calendar,
+    /// Who hears of it, in order.
+    pub escalation: Vec<EscalationLevel>,
+}
+
+impl TicketSla {
+    /// The SLA of a ticket created at `start` under `terms`.
+    pub fn start(terms: &PolicyTerms, start: i64) -> TicketSla {
+        let clock = Clock {
+            start,
+            ..Clock::default()
+        };
+        let schedule = schedule(&terms.calendar, &terms.targets, &clock);
+        TicketSla { clock, schedule }
+    }
+
+    /// Follows a status move: the clock pauses on entering `waiting_customer` and resumes
+    /// (moving the due times on by the working time spent waiting) on leaving it.
+    pub fn on_move(&mut self, terms: &PolicyTerms, from: Status, to: Status, at: i64) {
+        if to == Status::WaitingCustomer && from != Status::WaitingCustomer {
+            self.clock.pause(at);
+        } else if from == Status::WaitingCustomer && to != Status::WaitingCustomer {
+            self.clock.resume(at);
+            self.schedule = schedule(&terms.calendar, &terms.targets, &self.clock);
+        }
+    }
+
+    /// Recomputes the moments under (new) terms, keeping the clock: a priority change or a
+    /// policy re-applied to an open ticket.
+    pub fn reapply(&mut self, terms: &PolicyTerms) {
+        self.schedule = schedule(&terms.calendar, &terms.targets, &self.clock);
+    }
+
+    /// The colour at `now` and the moment the scan must look at this ticket again (`None`:
+    /// nothing more can fall due, or the clock is paused). Marks already recorded are not
+    /// known here, so a moment already past gives `now`: the scan then decides.
+    pub fn evaluate(&self, terms: &PolicyTerms, met: &Met, now: i64) -> (SlaState, Option<i64>) {
+        let st = state(&self.schedule, met, self.clock.paused_since, now);
+        let s = scan(
+            &self.schedule,
+            &terms.escalation,
+            met,
+            self.clock.paused_since,
+            now,
+            |_, _| false,
+        );
+        let next = if s.fire.is_empty() { s.next } else { Some(now) };
+        (st, next)
+    }
+}
+
+/// True when a move to `to` answers the customer (the first one is the first response):
+/// anything past dispatch — acceptance, departure, arrival, work, waiting, resolution.
+pub fn is_response(to: Status) -> bool {
+    !matches!(to, Status::New | Status::Assigned | Status::Cancelled)
+}
+
+/// Which promises a ticket kept, and when. Resolution counts as kept while the ticket is
+/// resolved or closed (a reopen starts it running again) or once cancelled.
+pub fn met(
+    status: Status,
+    first_response_at: Option<i64>,
+    first_arrival_at: Option<i64>,
+    resolved_at: Option<i64>,
+    closed_at: Option<i64>,
+    updated_at: i64,
+) -> Met {
+    let resolution = match status {
+        Status::Resolved | Status::Closed => resolved_at.or(closed_at).or(Some(updated_at)),
+        Status::Cancelled => closed_at.or(Some(updated_at)),
+        _ => None,
+    };
+    Met {
+        first_response: first_response_at,
+        arrival: first_arrival_at,
+        resolution,
+    }
 }
 
 #[cfg(test)]

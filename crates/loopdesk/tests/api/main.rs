@@ -10,3 +10,4 @@ mod helpers;
 mod lifecycle;
 mod rules;
 mod security;
+mod sla;

@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod attachments;
 pub mod auth;
+pub mod automation;
 pub mod customers;
 pub mod organisation;
 pub mod tickets;
@@ -37,6 +38,14 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::comment_ticket))
         .routes(routes!(attachments::upload_attachment))
         .routes(routes!(attachments::get_attachment))
+        .routes(routes!(
+            automation::create_sla_policy,
+            automation::list_sla_policies
+        ))
+        .routes(routes!(automation::create_calendar))
+        .routes(routes!(automation::create_webhook))
+        .routes(routes!(automation::list_jobs))
+        .routes(routes!(automation::list_notifications))
 }
 
 /// Parses an id from the path; an id that cannot exist answers 404.

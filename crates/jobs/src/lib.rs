@@ -1,0 +1,238 @@
+//! The job runner: claims due jobs from the database with a lease and runs them — the SLA
+//! scan (recurring), the outbox fan-out (`publish`) and webhook deliveries — retrying
+//! failures with exponential backoff until a job's attempts run out (then it is `dead`,
+//! visible to admins). Several runners, in one process or in several instances on one
+//! PostgreSQL, share the queue without doing a job twice; a runner that dies mid-job leaves
+//! it to be claimed again when its lease expires. Every effect is idempotent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use loopdesk_core::clock::Clock;
+use loopdesk_core::signing;
+use loopdesk_store::{ClaimedJob, Store, StoreError};
+
+/// How the runner paces itself.
+#[derive(Clone, Debug)]
+pub struct RunnerConfig {
+    /// Pause between polls when the queue is empty.
+    pub poll: Duration,
+    /// How long a claimed job is ours before another runner may take it over.
+    pub lease: chrono::Duration,
+    /// Jobs claimed at once.
+    pub batch: i64,
+    /// How often the SLA scan runs.
+    pub sla_every: chrono::Duration,
+    /// Tickets one scan looks at, at most.
+    pub sla_batch: i64,
+    /// Timeout of one webhook delivery.
+    pub http_timeout: Duration,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        RunnerConfig {
+            poll: Duration::from_millis(250),
+            lease: chrono::Duration::seconds(60),
+            batch: 32,
+            sla_every: chrono::Duration::seconds(1),
+            sla_batch: 2000,
+            http_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Recurring jobs every runner makes sure exist.
+pub const RECURRING: [&str; 1] = ["sla_scan"];
+
+/// A job runner.
+#[derive(Clone)]
+pub struct Runner {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    name: String,
+    http: reqwest::Client,
+    config: RunnerConfig,
+}
+
+/// Why a job failed (retried unless its attempts are used up).
+#[derive(Debug)]
+struct JobFailure(String);
+
+impl From<StoreError> for JobFailure {
+    fn from(e: StoreError) -> Self {
+        JobFailure(e.to_string())
+    }
+}
+
+/// What became of one job.
+enum Done {
+    Finished,
+    Again(DateTime<Utc>),
+}
+
+impl Runner {
+    /// A runner called `name` (unique per process: it marks the jobs it holds).
+    pub fn new(store: Store, clock: Arc<dyn Clock>, name: String, config: RunnerConfig) -> Runner {
+        let http = reqwest::Client::builder()
+            .timeout(config.http_timeout)
+            .build()
+            .unwrap_or_default();
+        Runner {
+            store,
+            clock,
+            name,
+            http,
+            config,
+        }
+    }
+
+    /// Claims one batch of due jobs and runs them; answers how many ran.
+    pub async fn run_once(&self) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        for kind in RECURRING {
+            self.store.ensure_recurring(kind, now).await?;
+        }
+        let jobs = self
+            .store
+            .claim_jobs(
+                &self.name,
+                now,
+                self.config.lease.num_milliseconds(),
+                self.config.batch,
+            )
+            .await?;
+        let n = jobs.len();
+        for job in jobs {
+            self.run_job(job).await?;
+        }
+        Ok(n)
+    }
+
+    /// Runs jobs until the queue holds nothing due (for tests and `loopdesk jobs --once`);
+    /// answers how many ran. Recurring jobs due again at once are not run twice per call.
+    pub async fn drain(&self) -> Result<usize, StoreError> {
+        let mut total = 0;
+        for _ in 0..100 {
+            let n = self.run_once().await?;
+            total += n;
+            if n == 0 {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    async fn run_job(&self, job: ClaimedJob) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let outcome = match job.kind.as_str() {
+            "sla_scan" => self.sla_scan(now).await,
+            "publish" => self
+                .store
+                .fan_out(&job, now)
+                .await
+                .map(|()| Done::Finished)
+                .map_err(JobFailure::from),
+            "webhook" => self.deliver(&job, now).await,
+            other => Err(JobFailure(format!("unknown job kind {other}"))),
+        };
+        match outcome {
+            Ok(Done::Finished) => {
+                self.store
+                    .finish_job(job.id, &self.name, self.clock.now())
+                    .await
+            }
+            Ok(Done::Again(at)) => {
+                self.store
+                    .reschedule_job(job.id, &self.name, at, self.clock.now())
+                    .await
+            }
+            Err(JobFailure(e)) => {
+                let delay = if job.kind == "sla_scan" {
+                    5 // recurring: never back off for long
+                } else {
+                    signing::retry_delay_secs(job.attempts)
+                };
+                let retry = (job.attempts < job.max_attempts)
+                    .then(|| now + chrono::Duration::seconds(delay));
+                tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts, error = %e, dead = retry.is_none(), "job failed");
+                self.store
+                    .fail_job(job.id, &self.name, &e, retry, self.clock.now())
+                    .await
+            }
+        }
+    }
+
+    async fn sla_scan(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {
+        // A full batch means more may be due: go on, a bounded number of times per run.
+        for _ in 0..50 {
+            let r = self.store.sla_scan(now, self.config.sla_batch).await?;
+            if r.tickets < usize::try_from(self.config.sla_batch).unwrap_or(usize::MAX) {
+                break;
+            }
+        }
+        Ok(Done::Again(now + self.config.sla_every))
+    }
+
+    async fn deliver(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<Done, JobFailure> {
+        let p = &job.payload;
+        let (Some(tenant), Some(hook), Some(body), Some(event), Some(delivery)) = (
+            job.tenant_id.as_deref(),
+            p["webhook_id"].as_str(),
+            p["body"].as_str(),
+            p["event"].as_str(),
+            p["delivery"].as_str(),
+        ) else {
+            return Err(JobFailure("malformed webhook job".into()));
+        };
+        let Some((url, secret)) = self.store.webhook_target(tenant, hook).await? else {
+            return Ok(Done::Finished); // the endpoint was removed
+        };
+        let ts = now.timestamp();
+        let answer = self
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("x-loopdesk-event", event)
+            .header("x-loopdesk-delivery", delivery)
+            .header("x-loopdesk-timestamp", ts.to_string())
+            .header(
+                "x-loopdesk-signature",
+                signing::webhook_signature(&secret, ts, body),
+            )
+            .body(body.to_owned())
+            .send()
+            .await
+            .map_err(|e| JobFailure(format!("POST {url}: {e}")))?;
+        if answer.status().is_success() {
+            Ok(Done::Finished)
+        } else {
+            Err(JobFailure(format!(
+                "POST {url}: HTTP {}",
+                answer.status().as_u16()
+            )))
+        }
+    }
+
+    /// Runs until `shutdown` resolves, polling when idle.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let ran = match self.run_once().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, "job runner could not reach the queue");
+                    0
+                }
+            };
+            if ran > 0 {
+                continue;
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(self.config.poll) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,639 @@
+//! The job queue, which is also the outbox: a change that the outside world should hear of
+//! writes a `publish` job in its own transaction; running that job fans it out into one
+//! delivery job per webhook endpoint and into in-app notifications, each under a dedupe key,
+//! so a retried fan-out never delivers twice. Jobs are claimed with a lease (on PostgreSQL
+//! with `FOR UPDATE SKIP LOCKED`, so several instances share the queue); a job whose runner
+//! died is claimed again once its lease has expired.
+
+use chrono::{DateTime, Utc};
+use loopdesk_core::access::{self, Permission};
+use loopdesk_core::ticket::transitions::Actor;
+use loopdesk_core::validate::{self, FieldError};
+use loopdesk_core::{JobId, Role, TicketId, WebhookId};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sqlx::{Any, Transaction};
+use utoipa::ToSchema;
+
+use crate::model::parse_id;
+use crate::{from_ms, ms, Store, StoreError, TenantStore};
+
+/// Events a webhook can subscribe to.
+pub const WEBHOOK_EVENTS: [&str; 8] = [
+    "ticket.created",
+    "ticket.status_changed",
+    "ticket.assigned",
+    "ticket.commented",
+    "sla.warning",
+    "sla.breached",
+    "sla.escalated",
+    "survey.answered",
+];
+
+/// Attempts before a delivery is dead, unless the endpoint says otherwise.
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
+
+/// A claimed job.
+#[derive(Clone, Debug)]
+pub struct ClaimedJob {
+    /// Id.
+    pub id: JobId,
+    /// Tenant, for tenant jobs.
+    pub tenant_id: Option<String>,
+    /// What to do.
+    pub kind: String,
+    /// With what.
+    pub payload: Value,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+    /// Attempts allowed.
+    pub max_attempts: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    id: String,
+    tenant_id: Option<String>,
+    kind: String,
+    payload: String,
+    attempts: i64,
+    max_attempts: i64,
+}
+
+/// A job as admins see it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct JobView {
+    /// Id.
+    pub id: JobId,
+    /// Kind (`publish`, `webhook`, `sla_scan` …).
+    pub kind: String,
+    /// `pending`, `running`, `done`, `failed` (will be retried) or `dead`.
+    pub status: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// Attempts allowed.
+    pub max_attempts: i64,
+    /// Next run.
+    pub run_at: DateTime<Utc>,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// What it carries.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: String,
+    kind: String,
+    status: String,
+    attempts: i64,
+    max_attempts: i64,
+    run_at: i64,
+    last_error: Option<String>,
+    payload: String,
+    created_at: i64,
+}
+
+/// A new webhook endpoint.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    /// Where to POST.
+    pub url: String,
+    /// The HMAC key.
+    pub secret: String,
+    /// Events to send.
+    pub events: Vec<String>,
+    /// Attempts before a delivery goes to the dead letters (default 8).
+    pub max_attempts: Option<i64>,
+}
+
+/// A webhook endpoint (its secret is never shown again).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Webhook {
+    /// Id.
+    pub id: WebhookId,
+    /// Where to POST.
+    pub url: String,
+    /// Events sent.
+    pub events: Vec<String>,
+    /// Attempts before a delivery is dead.
+    pub max_attempts: i64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An in-app notification.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Notification {
+    /// Id.
+    pub id: String,
+    /// The event (`sla.escalated`, `ticket.assigned` …).
+    pub event: String,
+    /// The ticket, if any.
+    pub ticket_id: Option<TicketId>,
+    /// Details (ticket number, level, target …).
+    #[schema(value_type = Object)]
+    pub data: Value,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// When it was read.
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// Writes the outbox entry for `event` on `ticket` inside the change's transaction.
+pub(crate) async fn enqueue_publish(
+    tx: &mut Transaction<'_, Any>,
+    tenant: &str,
+    ticket: TicketId,
+    event: &str,
+    data: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let payload = json!({ "event": event, "ticket_id": ticket, "data": data, "at": ms(now) });
+    insert_job(
+        tx,
+        Some(tenant),
+        "publish",
+        &payload,
+        ms(now),
+        DEFAULT_MAX_ATTEMPTS,
+        None,
+        ms(now),
+    )
+    .await
+}
+
+#[expect(clippy::too_many_arguments, reason = "one column each")]
+async fn insert_job(
+    tx: &mut Transaction<'_, Any>,
+    tenant: Option<&str>,
+    kind: &str,
+    payload: &Value,
+    run_at: i64,
+    max_attempts: i64,
+    dedupe: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO jobs (id, tenant_id, kind, payload, status, attempts, max_attempts, run_at, dedupe_key, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $8, $8) \
+         ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(JobId::new().to_string())
+    .bind(tenant)
+    .bind(kind)
+    .bind(payload.to_string())
+    .bind(max_attempts)
+    .bind(run_at)
+    .bind(dedupe)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Makes sure a recurring job (`sla_scan`, `auto_close` …) exists: one row per kind,
+    /// whoever starts first creates it.
+    pub async fn ensure_recurring(&self, kind: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        insert_job(
+            &mut tx,
+            None,
+            kind,
+            &json!({}),
+            ms(now),
+            i64::MAX,
+            Some(&format!("recurring:{kind}")),
+            ms(now),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Claims up to `limit` jobs that are due, or whose runner's lease has expired, for
+    /// `lease_ms`. Two runners never hold the same job at once.
+    pub async fn claim_jobs(
+        &self,
+        runner: &str,
+        now: DateTime<Utc>,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedJob>, StoreError> {
+        let t = ms(now);
+        let rows: Vec<ClaimRow> = sqlx::query_as(&format!(
+            "UPDATE jobs SET status = 'running', lease_until = $1, locked_by = $2, attempts = attempts + 1, \
+             updated_at = $3 WHERE id IN (SELECT id FROM jobs WHERE (status IN ('pending', 'failed') AND run_at <= $3) \
+             OR (status = 'running' AND lease_until < $3) ORDER BY run_at LIMIT $4{}) \
+             RETURNING id, tenant_id, kind, payload, attempts, max_attempts",
+            self.backend.skip_locked()
+        ))
+        .bind(t + lease_ms)
+        .bind(runner)
+        .bind(t)
+        .bind(limit)
+        .fetch_all(&self.write)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(ClaimedJob {
+                    id: parse_id(&r.id, JobId::parse)?,
+                    tenant_id: r.tenant_id,
+                    kind: r.kind,
+                    payload: serde_json::from_str(&r.payload)
+                        .map_err(|_| StoreError::Corrupt("job payload".into()))?,
+                    attempts: r.attempts,
+                    max_attempts: r.max_attempts,
+                })
+            })
+            .collect()
+    }
+
+    /// Marks a job done (only if `runner` still holds it).
+    pub async fn finish_job(
+        &self,
+        id: JobId,
+        runner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'done', lease_until = NULL, last_error = NULL, updated_at = $1 \
+             WHERE id = $2 AND locked_by = $3 AND status = 'running'",
+        )
+        .bind(ms(now))
+        .bind(id.to_string())
+        .bind(runner)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Puts a recurring job back in the queue for `next`.
+    pub async fn reschedule_job(
+        &self,
+        id: JobId,
+        runner: &str,
+        next: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'pending', lease_until = NULL, attempts = 0, run_at = $1, updated_at = $2 \
+             WHERE id = $3 AND locked_by = $4 AND status = 'running'",
+        )
+        .bind(ms(next))
+        .bind(ms(now))
+        .bind(id.to_string())
+        .bind(runner)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a failure: retried at `retry_at`, or dead when `retry_at` is `None`.
+    pub async fn fail_job(
+        &self,
+        id: JobId,
+        runner: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let error: String = error.chars().take(1000).collect();
+        sqlx::query(
+            "UPDATE jobs SET status = $1, lease_until = NULL, last_error = $2, run_at = $3, updated_at = $4 \
+             WHERE id = $5 AND locked_by = $6 AND status = 'running'",
+        )
+        .bind(if retry_at.is_some() { "failed" } else { "dead" })
+        .bind(error)
+        .bind(ms(retry_at.unwrap_or(now)))
+        .bind(ms(now))
+        .bind(id.to_string())
+        .bind(runner)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Fans a `publish` job out: one `webhook` delivery per subscribed endpoint and the in-app
+    /// notifications. Everything is keyed by the publish job's id, so running it twice (after
+    /// a crash) adds nothing.
+    pub async fn fan_out(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let tenant = job.tenant_id.clone().unwrap_or_default();
+        let event = job.payload["event"].as_str().unwrap_or_default().to_owned();
+        let ticket_id = job.payload["ticket_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let ticket: Option<(String, Value)> = {
+            let row: Option<TicketJsonRow> = sqlx::query_as(
+                "SELECT t.number, t.status, t.priority, t.subject, t.customer_id, t.region_id, t.assignee_id, \
+                 t.sla_state, t.version FROM tickets t WHERE t.tenant_id = $1 AND t.id = $2",
+            )
+            .bind(&tenant)
+            .bind(&ticket_id)
+            .fetch_optional(&self.read)
+            .await?;
+            row.map(|r| {
+                (
+                    r.number.clone(),
+                    json!({ "id": ticket_id, "number": r.number, "status": r.status, "priority": r.priority,
+                            "subject": r.subject, "customer_id": r.customer_id, "region_id": r.region_id,
+                            "assignee_id": r.assignee_id, "sla_state": r.sla_state, "version": r.version }),
+                )
+            })
+        };
+        let Some((number, ticket)) = ticket else {
+            return Ok(());
+        };
+        let hooks: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT id, events, max_attempts FROM webhooks WHERE tenant_id = $1 AND active = 1",
+        )
+        .bind(&tenant)
+        .fetch_all(&self.read)
+        .await?;
+        let mut tx = self.write.begin().await?;
+        let t = ms(now);
+        for (hook, events, max_attempts) in hooks {
+            let events: Vec<String> = serde_json::from_str(&events).unwrap_or_default();
+            if !events.iter().any(|e| e == &event || e == "*") {
+                continue;
+            }
+            let delivery = format!("{}-{hook}", job.id);
+            let body = json!({
+                "id": delivery,
+                "event": event,
+                "at": job.payload["at"].as_i64().map(from_ms),
+                "tenant": tenant,
+                "ticket": ticket,
+                "data": job.payload["data"],
+            });
+            let payload = json!({ "webhook_id": hook, "delivery": delivery, "event": event, "body": body.to_string() });
+            insert_job(
+                &mut tx,
+                Some(&tenant),
+                "webhook",
+                &payload,
+                t,
+                max_attempts,
+                Some(&format!("wh:{delivery}")),
+                t,
+            )
+            .await?;
+        }
+        for user in self
+            .recipients(&tenant, &event, &job.payload["data"], &ticket)
+            .await?
+        {
+            sqlx::query(
+                "INSERT INTO notifications (id, tenant_id, user_id, ticket_id, event, data, dedupe_key, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(&tenant)
+            .bind(&user)
+            .bind(&ticket_id)
+            .bind(&event)
+            .bind(json!({ "number": number, "data": job.payload["data"] }).to_string())
+            .bind(format!("{}:{user}", job.id))
+            .bind(t)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Who hears of `event` in the app: an escalation's roles (supervisors of the ticket's
+    /// region when any are set up for it, else every supervisor), the engineer a ticket was
+    /// assigned to.
+    async fn recipients(
+        &self,
+        tenant: &str,
+        event: &str,
+        data: &Value,
+        ticket: &Value,
+    ) -> Result<Vec<String>, StoreError> {
+        match event {
+            "sla.escalated" => {
+                let roles: Vec<Role> =
+                    serde_json::from_value(data["notify_roles"].clone()).unwrap_or_default();
+                let users: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                    "SELECT id, roles, region_id FROM users WHERE tenant_id = $1 AND active = 1",
+                )
+                .bind(tenant)
+                .fetch_all(&self.read)
+                .await?;
+                let region = ticket["region_id"].as_str();
+                let mut out = Vec::new();
+                for role in roles {
+                    let holders: Vec<&(String, String, Option<String>)> = users
+                        .iter()
+                        .filter(|(_, r, _)| r.split(',').any(|x| x == role.as_str()))
+                        .collect();
+                    let in_region: Vec<_> = holders
+                        .iter()
+                        .filter(|(_, _, reg)| region.is_some() && reg.as_deref() == region)
+                        .collect();
+                    let chosen: Vec<String> = if role == Role::Supervisor && !in_region.is_empty() {
+                        in_region.iter().map(|u| u.0.clone()).collect()
+                    } else {
+                        holders.iter().map(|u| u.0.clone()).collect()
+                    };
+                    out.extend(chosen);
+                }
+                out.sort();
+                out.dedup();
+                Ok(out)
+            }
+            "ticket.assigned" => Ok(ticket["assignee_id"]
+                .as_str()
+                .map(|a| vec![a.to_owned()])
+                .unwrap_or_default()),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// A webhook endpoint's URL and secret, for a delivery.
+    pub async fn webhook_target(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT url, secret FROM webhooks WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant)
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?,
+        )
+    }
+}
+
+/// id, event, ticket id, data, created at, read at.
+type NotificationRow = (String, String, Option<String>, String, i64, Option<i64>);
+
+#[derive(sqlx::FromRow)]
+struct TicketJsonRow {
+    number: String,
+    status: String,
+    priority: i64,
+    subject: String,
+    customer_id: Option<String>,
+    region_id: Option<String>,
+    assignee_id: Option<String>,
+    sla_state: String,
+    version: i64,
+}
+
+impl TenantStore {
+    /// Registers a webhook endpoint (admin).
+    pub async fn create_webhook(
+        &self,
+        actor: &Actor,
+        new: NewWebhook,
+        now: DateTime<Utc>,
+    ) -> Result<Webhook, StoreError> {
+        if !access::allowed(actor, Permission::ManageAutomation) {
+            return Err(StoreError::Forbidden);
+        }
+        let url = validate::required_text("url", &new.url, 2000)?;
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || url.contains(char::is_whitespace)
+        {
+            return Err(FieldError {
+                field: "url",
+                reason: "error.webhook_url",
+            }
+            .into());
+        }
+        if new.secret.len() < 16 || new.secret.len() > 200 {
+            return Err(FieldError {
+                field: "secret",
+                reason: "error.webhook_secret",
+            }
+            .into());
+        }
+        if new.events.is_empty()
+            || new
+                .events
+                .iter()
+                .any(|e| e != "*" && !WEBHOOK_EVENTS.contains(&e.as_str()))
+        {
+            return Err(FieldError {
+                field: "events",
+                reason: "error.webhook_events",
+            }
+            .into());
+        }
+        let max_attempts = new.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
+        if !(1..=50).contains(&max_attempts) {
+            return Err(FieldError {
+                field: "max_attempts",
+                reason: "error.webhook_attempts",
+            }
+            .into());
+        }
+        let id = WebhookId::new();
+        sqlx::query(
+            "INSERT INTO webhooks (id, tenant_id, url, secret, events, max_attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id.to_string())
+        .bind(self.tid())
+        .bind(&url)
+        .bind(&new.secret)
+        .bind(json!(new.events).to_string())
+        .bind(max_attempts)
+        .bind(ms(now))
+        .execute(&self.store.write)
+        .await?;
+        Ok(Webhook {
+            id,
+            url,
+            events: new.events,
+            max_attempts,
+            created_at: from_ms(ms(now)),
+        })
+    }
+
+    /// The tenant's jobs, newest first, optionally of one status (admin).
+    pub async fn jobs(
+        &self,
+        actor: &Actor,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<JobView>, StoreError> {
+        if !access::allowed(actor, Permission::ManageAutomation) {
+            return Err(StoreError::Forbidden);
+        }
+        let rows: Vec<JobRow> = sqlx::query_as(
+            "SELECT id, kind, status, attempts, max_attempts, run_at, last_error, payload, created_at FROM jobs \
+             WHERE tenant_id = $1 AND ($2 = '' OR status = $2) ORDER BY created_at DESC, id DESC LIMIT $3",
+        )
+        .bind(self.tid())
+        .bind(status.unwrap_or(""))
+        .bind(limit.clamp(1, 500))
+        .fetch_all(&self.store.read)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(JobView {
+                    id: parse_id(&r.id, JobId::parse)?,
+                    kind: r.kind,
+                    status: r.status,
+                    attempts: r.attempts,
+                    max_attempts: r.max_attempts,
+                    run_at: from_ms(r.run_at),
+                    last_error: r.last_error,
+                    payload: serde_json::from_str(&r.payload).unwrap_or(Value::Null),
+                    created_at: from_ms(r.created_at),
+                })
+            })
+            .collect()
+    }
+
+    /// The signed-in user's notifications, newest first, and how many are unread.
+    pub async fn notifications(
+        &self,
+        actor: &Actor,
+        limit: i64,
+    ) -> Result<(Vec<Notification>, i64), StoreError> {
+        let Some(user) = actor.user_id() else {
+            return Ok((Vec::new(), 0));
+        };
+        let rows: Vec<NotificationRow> = sqlx::query_as(
+            "SELECT id, event, ticket_id, data, created_at, read_at FROM notifications \
+             WHERE tenant_id = $1 AND user_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
+        )
+        .bind(self.tid())
+        .bind(user.to_string())
+        .bind(limit.clamp(1, 200))
+        .fetch_all(&self.store.read)
+        .await?;
+        let (unread,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM notifications WHERE tenant_id = $1 AND user_id = $2 AND read_at IS NULL",
+        )
+        .bind(self.tid())
+        .bind(user.to_string())
+        .fetch_one(&self.store.read)
+        .await?;
+        let list = rows
+            .into_iter()
+            .map(
+                |(id, event, ticket, data, at, read): NotificationRow| Notification {
+                    id,
+                    event,
+                    ticket_id: ticket.as_deref().and_then(TicketId::parse),
+                    data: serde_json::from_str(&data).unwrap_or(Value::Null),
+                    created_at: from_ms(at),
+                    read_at: read.map(from_ms),
+                },
+            )
+            .collect();
+        Ok((list, unread))
+    }
+}

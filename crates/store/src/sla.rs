@@ -1,0 +1,783 @@
+//! SLA policies and calendars, each ticket's SLA columns, and the scan that records
+//! warnings, breaches and escalations exactly once.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use loopdesk_core::access::{self, Permission};
+use loopdesk_core::sla::{
+    self, Calendar, CalendarSpec, EscalationLevel, MarkKind, PolicyScope, PolicyTerms, SlaState,
+    Target, Targets, TicketKey, TicketSla,
+};
+use loopdesk_core::ticket::transitions::Actor;
+use loopdesk_core::validate::{self, FieldError};
+use loopdesk_core::{CalendarId, Role, SlaPolicyId, Status, TenantId, TicketId};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::{Any, Transaction};
+use utoipa::ToSchema;
+
+use crate::jobs::enqueue_publish;
+use crate::model::parse_id;
+use crate::tickets::insert_event;
+use crate::{from_ms, ms, Store, StoreError, TenantStore};
+
+/// How long a tenant's policies are cached. Another instance's policy change is seen after
+/// at most this long; this instance's own at once.
+const POLICY_CACHE_SECS: u64 = 30;
+
+/// A new SLA policy (the API's request body).
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSlaPolicy {
+    /// Name shown to admins.
+    pub name: String,
+    /// Only tickets of this priority (1–4); none: any.
+    pub priority: Option<i64>,
+    /// Only customers of this tier; none: any.
+    pub customer_tier: Option<String>,
+    /// Only this category; none: any.
+    pub category: Option<String>,
+    /// Minutes to the first response.
+    pub first_response_minutes: i64,
+    /// Minutes to the arrival on site; none for remote service.
+    pub arrival_minutes: Option<i64>,
+    /// Minutes to resolution.
+    pub resolution_minutes: i64,
+    /// Share of a target after which it turns yellow (default 0.75).
+    pub warn_at: Option<f64>,
+    /// Business calendar; none: around the clock.
+    pub calendar_id: Option<CalendarId>,
+    /// Escalation chain.
+    #[serde(default)]
+    pub escalation: Vec<EscalationLevel>,
+}
+
+/// An SLA policy.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct SlaPolicy {
+    /// Id.
+    pub id: SlaPolicyId,
+    /// Name.
+    pub name: String,
+    /// Priority it is for (none: any).
+    pub priority: Option<i64>,
+    /// Customer tier it is for (none: any).
+    pub customer_tier: Option<String>,
+    /// Category it is for (none: any).
+    pub category: Option<String>,
+    /// Minutes to the first response.
+    pub first_response_minutes: i64,
+    /// Minutes to arrival.
+    pub arrival_minutes: Option<i64>,
+    /// Minutes to resolution.
+    pub resolution_minutes: i64,
+    /// Warning share.
+    pub warn_at: f64,
+    /// Calendar (none: around the clock).
+    pub calendar_id: Option<CalendarId>,
+    /// Escalation chain.
+    pub escalation: Vec<EscalationLevel>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A business calendar.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct BusinessCalendarView {
+    /// Id.
+    pub id: CalendarId,
+    /// Name.
+    pub name: String,
+    /// Hours, holidays, make-up days.
+    pub spec: CalendarSpec,
+}
+
+/// A new calendar: without `spec`, Monday–Friday 09:00–18:00 Beijing time with the shipped
+/// PRC public holidays and make-up working days.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCalendar {
+    /// Name.
+    pub name: String,
+    /// Hours, holidays, make-up days.
+    pub spec: Option<CalendarSpec>,
+}
+
+/// A ticket's SLA as the API shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct TicketSlaView {
+    /// The policy that applies.
+    pub policy_id: Option<SlaPolicyId>,
+    /// First response due.
+    pub first_response_due: Option<DateTime<Utc>>,
+    /// Arrival due.
+    pub arrival_due: Option<DateTime<Utc>>,
+    /// Resolution due.
+    pub resolution_due: Option<DateTime<Utc>>,
+    /// Green, yellow or red.
+    pub state: SlaState,
+    /// True while the clock is paused (waiting for the customer).
+    pub paused: bool,
+}
+
+impl TicketSlaView {
+    pub(crate) fn of(policy: Option<&str>, stored: Option<&str>, state: &str) -> TicketSlaView {
+        let sla: Option<TicketSla> = stored.and_then(|s| serde_json::from_str(s).ok());
+        let due = |t: Target| {
+            sla.as_ref()
+                .and_then(|s| s.schedule.of(t))
+                .map(|d| from_ms(d.due))
+        };
+        TicketSlaView {
+            policy_id: policy.and_then(SlaPolicyId::parse),
+            first_response_due: due(Target::FirstResponse),
+            arrival_due: due(Target::Arrival),
+            resolution_due: due(Target::Resolution),
+            state: parse_state(state),
+            paused: sla.as_ref().is_some_and(|s| s.clock.paused_since.is_some()),
+        }
+    }
+}
+
+fn parse_state(s: &str) -> SlaState {
+    match s {
+        "warning" => SlaState::Warning,
+        "breached" => SlaState::Breached,
+        _ => SlaState::Ok,
+    }
+}
+
+fn state_str(s: SlaState) -> &'static str {
+    match s {
+        SlaState::Ok => "ok",
+        SlaState::Warning => "warning",
+        SlaState::Breached => "breached",
+    }
+}
+
+/// One policy, ready to match and compute with.
+#[derive(Clone, Debug)]
+pub(crate) struct PolicyEntry {
+    pub id: SlaPolicyId,
+    pub scope: PolicyScope,
+    pub terms: PolicyTerms,
+}
+
+/// A tenant's policies, most recently read.
+pub(crate) type PolicyCache =
+    Arc<std::sync::Mutex<std::collections::HashMap<TenantId, (Arc<Vec<PolicyEntry>>, Instant)>>>;
+
+#[derive(sqlx::FromRow)]
+struct PolicyRow {
+    id: String,
+    name: String,
+    priority: Option<i64>,
+    customer_tier: Option<String>,
+    category: Option<String>,
+    first_response_minutes: i64,
+    arrival_minutes: Option<i64>,
+    resolution_minutes: i64,
+    warn_at: f64,
+    calendar_id: Option<String>,
+    escalation: String,
+    created_at: i64,
+    spec: Option<String>,
+}
+
+const POLICY_SELECT: &str = "SELECT p.id, p.name, p.priority, p.customer_tier, p.category, \
+    p.first_response_minutes, p.arrival_minutes, p.resolution_minutes, p.warn_at, p.calendar_id, \
+    p.escalation, p.created_at, c.spec FROM sla_policies p LEFT JOIN calendars c ON c.id = p.calendar_id \
+    WHERE p.tenant_id = $1 ORDER BY p.created_at, p.id";
+
+impl PolicyRow {
+    fn view(&self) -> Result<SlaPolicy, StoreError> {
+        Ok(SlaPolicy {
+            id: parse_id(&self.id, SlaPolicyId::parse)?,
+            name: self.name.clone(),
+            priority: self.priority,
+            customer_tier: self.customer_tier.clone(),
+            category: self.category.clone(),
+            first_response_minutes: self.first_response_minutes,
+            arrival_minutes: self.arrival_minutes,
+            resolution_minutes: self.resolution_minutes,
+            warn_at: self.warn_at,
+            calendar_id: self
+                .calendar_id
+                .as_deref()
+                .map(|c| parse_id(c, CalendarId::parse))
+                .transpose()?,
+            escalation: serde_json::from_str(&self.escalation)
+                .map_err(|_| StoreError::Corrupt("escalation".into()))?,
+            created_at: from_ms(self.created_at),
+        })
+    }
+
+    fn entry(&self) -> Result<PolicyEntry, StoreError> {
+        let v = self.view()?;
+        let calendar = match &self.spec {
+            Some(spec) => {
+                let spec: CalendarSpec = serde_json::from_str(spec)
+                    .map_err(|_| StoreError::Corrupt("calendar".into()))?;
+                Calendar::Business(Box::new(
+                    spec.build()
+                        .map_err(|_| StoreError::Corrupt("calendar".into()))?,
+                ))
+            }
+            None => Calendar::AroundTheClock,
+        };
+        Ok(PolicyEntry {
+            id: v.id,
+            scope: PolicyScope {
+                priority: v.priority,
+                customer_tier: v.customer_tier,
+                category: v.category,
+            },
+            terms: PolicyTerms {
+                targets: Targets {
+                    first_response_minutes: v.first_response_minutes,
+                    arrival_minutes: v.arrival_minutes,
+                    resolution_minutes: v.resolution_minutes,
+                    warn_at: v.warn_at,
+                },
+                calendar,
+                escalation: v.escalation,
+            },
+        })
+    }
+}
+
+/// The SLA columns of a ticket being written.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SlaColumns {
+    pub policy_id: Option<String>,
+    pub sla: Option<String>,
+    pub state: &'static str,
+    pub next_at: Option<i64>,
+    pub resolution_due: Option<i64>,
+}
+
+impl SlaColumns {
+    pub(crate) fn of(
+        policy: Option<&PolicyEntry>,
+        sla: Option<&TicketSla>,
+        state: SlaState,
+        next: Option<i64>,
+    ) -> SlaColumns {
+        SlaColumns {
+            policy_id: policy.map(|p| p.id.to_string()),
+            sla: sla.and_then(|s| serde_json::to_string(s).ok()),
+            state: state_str(state),
+            next_at: next,
+            resolution_due: sla.and_then(|s| s.schedule.resolution).map(|d| d.due),
+        }
+    }
+}
+
+fn check_minutes(field: &'static str, m: i64) -> Result<i64, FieldError> {
+    if (1..=525_600).contains(&m) {
+        Ok(m)
+    } else {
+        Err(FieldError {
+            field,
+            reason: "error.sla_minutes",
+        })
+    }
+}
+
+impl TenantStore {
+    /// The tenant's policies (cached).
+    pub(crate) async fn policies(&self) -> Result<Arc<Vec<PolicyEntry>>, StoreError> {
+        let cached = {
+            let map = self
+                .store
+                .policies
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            map.get(&self.tenant_id)
+                .filter(|(_, at)| at.elapsed().as_secs() < POLICY_CACHE_SECS)
+                .map(|(p, _)| p.clone())
+        };
+        if let Some(p) = cached {
+            return Ok(p);
+        }
+        let rows: Vec<PolicyRow> = sqlx::query_as(POLICY_SELECT)
+            .bind(self.tid())
+            .fetch_all(&self.store.read)
+            .await?;
+        let entries = Arc::new(
+            rows.iter()
+                .map(PolicyRow::entry)
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+        self.store
+            .policies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(self.tenant_id, (entries.clone(), Instant::now()));
+        Ok(entries)
+    }
+
+    fn forget_policies(&self) {
+        self.store
+            .policies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.tenant_id);
+    }
+
+    /// The SLA a new ticket starts with.
+    pub(crate) async fn sla_for_new(
+        &self,
+        key: &TicketKey<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<SlaColumns, StoreError> {
+        let policies = self.policies().await?;
+        let Some(p) = sla::choose_policy(&policies, |p| &p.scope, key) else {
+            return Ok(SlaColumns {
+                state: "ok",
+                ..SlaColumns::default()
+            });
+        };
+        let sla = TicketSla::start(&p.terms, ms(now));
+        let (state, next) = sla.evaluate(&p.terms, &sla::Met::default(), ms(now));
+        Ok(SlaColumns::of(Some(p), Some(&sla), state, next))
+    }
+
+    /// The terms of a stored policy id.
+    pub(crate) async fn terms_of(
+        &self,
+        id: Option<&str>,
+    ) -> Result<Option<PolicyEntry>, StoreError> {
+        let Some(id) = id else { return Ok(None) };
+        let policies = self.policies().await?;
+        if let Some(p) = policies.iter().find(|p| p.id.to_string() == id) {
+            return Ok(Some(p.clone()));
+        }
+        // Created by another instance since the cache was filled.
+        self.forget_policies();
+        Ok(self
+            .policies()
+            .await?
+            .iter()
+            .find(|p| p.id.to_string() == id)
+            .cloned())
+    }
+
+    /// Adds a policy (admin).
+    pub async fn create_sla_policy(
+        &self,
+        actor: &Actor,
+        new: NewSlaPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<SlaPolicy, StoreError> {
+        if !access::allowed(actor, Permission::ManageAutomation) {
+            return Err(StoreError::Forbidden);
+        }
+        let name = validate::required_text("name", &new.name, 100)?;
+        let priority = new
+            .priority
+            .map(|p| validate::priority(p).map(i64::from))
+            .transpose()?;
+        let tier = validate::optional_text("customer_tier", new.customer_tier.as_deref(), 32)?;
+        let category = validate::optional_text("category", new.category.as_deref(), 64)?;
+        check_minutes("first_response_minutes", new.first_response_minutes)?;
+        if let Some(a) = new.arrival_minutes {
+            check_minutes("arrival_minutes", a)?;
+        }
+        check_minutes("resolution_minutes", new.resolution_minutes)?;
+        let warn_at = new.warn_at.unwrap_or(0.75);
+        if !(warn_at > 0.0 && warn_at < 1.0) {
+            return Err(FieldError {
+                field: "warn_at",
+                reason: "error.sla_warn_at",
+            }
+            .into());
+        }
+        let mut last = 0u8;
+        for level in &new.escalation {
+            if level.level <= last || level.level > 9 {
+                return Err(FieldError {
+                    field: "escalation",
+                    reason: "error.sla_levels",
+                }
+                .into());
+            }
+            if !(0..=525_600).contains(&level.after_breach_minutes) {
+                return Err(FieldError {
+                    field: "escalation",
+                    reason: "error.sla_minutes",
+                }
+                .into());
+            }
+            last = level.level;
+        }
+        if let Some(c) = new.calendar_id {
+            let found: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM calendars WHERE tenant_id = $1 AND id = $2")
+                    .bind(self.tid())
+                    .bind(c.to_string())
+                    .fetch_optional(&self.store.read)
+                    .await?;
+            if found.is_none() {
+                return Err(FieldError {
+                    field: "calendar_id",
+                    reason: "error.unknown_id",
+                }
+                .into());
+            }
+        }
+        let id = SlaPolicyId::new();
+        let escalation = serde_json::to_string(&new.escalation)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO sla_policies (id, tenant_id, name, priority, customer_tier, category, \
+             first_response_minutes, arrival_minutes, resolution_minutes, warn_at, calendar_id, escalation, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(id.to_string())
+        .bind(self.tid())
+        .bind(&name)
+        .bind(priority)
+        .bind(&tier)
+        .bind(&category)
+        .bind(new.first_response_minutes)
+        .bind(new.arrival_minutes)
+        .bind(new.resolution_minutes)
+        .bind(warn_at)
+        .bind(new.calendar_id.map(|c| c.to_string()))
+        .bind(&escalation)
+        .bind(ms(now))
+        .execute(&self.store.write)
+        .await?;
+        self.forget_policies();
+        Ok(SlaPolicy {
+            id,
+            name,
+            priority,
+            customer_tier: tier,
+            category,
+            first_response_minutes: new.first_response_minutes,
+            arrival_minutes: new.arrival_minutes,
+            resolution_minutes: new.resolution_minutes,
+            warn_at,
+            calendar_id: new.calendar_id,
+            escalation: new.escalation,
+            created_at: from_ms(ms(now)),
+        })
+    }
+
+    /// Every policy, the default first.
+    pub async fn sla_policies(&self, actor: &Actor) -> Result<Vec<SlaPolicy>, StoreError> {
+        if !access::allowed(actor, Permission::ManageAutomation) {
+            return Err(StoreError::Forbidden);
+        }
+        self.policies().await?;
+        let rows: Vec<PolicyRow> = sqlx::query_as(POLICY_SELECT)
+            .bind(self.tid())
+            .fetch_all(&self.store.read)
+            .await?;
+        rows.iter().map(PolicyRow::view).collect()
+    }
+
+    /// Adds a business calendar (admin).
+    pub async fn create_calendar(
+        &self,
+        actor: &Actor,
+        new: NewCalendar,
+        now: DateTime<Utc>,
+    ) -> Result<BusinessCalendarView, StoreError> {
+        if !access::allowed(actor, Permission::ManageAutomation) {
+            return Err(StoreError::Forbidden);
+        }
+        let name = validate::required_text("name", &new.name, 100)?;
+        let spec = new.spec.unwrap_or_else(CalendarSpec::prc_standard);
+        spec.build().map_err(|e| FieldError {
+            field: "spec",
+            reason: e.reason,
+        })?;
+        let id = CalendarId::new();
+        sqlx::query(
+            "INSERT INTO calendars (id, tenant_id, name, spec, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.to_string())
+        .bind(self.tid())
+        .bind(&name)
+        .bind(serde_json::to_string(&spec).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(ms(now))
+        .execute(&self.store.write)
+        .await?;
+        self.forget_policies();
+        Ok(BusinessCalendarView { id, name, spec })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    id: String,
+    tenant_id: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ScanRow {
+    status: String,
+    version: i64,
+    region_id: Option<String>,
+    sla_policy_id: Option<String>,
+    sla: Option<String>,
+    sla_next_at: Option<i64>,
+    first_response_at: Option<i64>,
+    first_arrival_at: Option<i64>,
+    resolved_at: Option<i64>,
+    closed_at: Option<i64>,
+    updated_at: i64,
+}
+
+/// What one SLA scan did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScanReport {
+    /// Tickets looked at.
+    pub tickets: usize,
+    /// Warnings, breaches and escalations recorded.
+    pub marks: usize,
+}
+
+impl Store {
+    /// Records every warning, breach and escalation owed at `now`, at most `limit` tickets
+    /// at a time (the oldest due first). Each mark is written at most once per ticket,
+    /// target and level, whichever instance runs the scan: the mark's primary key decides.
+    pub async fn sla_scan(&self, now: DateTime<Utc>, limit: i64) -> Result<ScanReport, StoreError> {
+        let due: Vec<DueRow> = sqlx::query_as(
+            "SELECT id, tenant_id FROM tickets WHERE sla_next_at IS NOT NULL AND sla_next_at <= $1 \
+             ORDER BY sla_next_at LIMIT $2",
+        )
+        .bind(ms(now))
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        let mut report = ScanReport::default();
+        for row in due {
+            let tenant = parse_id(&row.tenant_id, TenantId::parse)?;
+            let ticket = parse_id(&row.id, TicketId::parse)?;
+            report.marks += self.tenant(tenant).scan_ticket(ticket, now).await?;
+            report.tickets += 1;
+        }
+        Ok(report)
+    }
+}
+
+impl TenantStore {
+    async fn scan_ticket(&self, id: TicketId, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let mut tx = self.store.write.begin().await?;
+        let row: Option<ScanRow> = sqlx::query_as(&format!(
+            "SELECT status, version, region_id, sla_policy_id, sla, sla_next_at, first_response_at, \
+             first_arrival_at, resolved_at, closed_at, updated_at FROM tickets WHERE tenant_id = $1 AND id = $2{}",
+            self.store.backend.for_update()
+        ))
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(0) };
+        if row.sla_next_at.is_none_or(|n| n > ms(now)) {
+            return Ok(0); // someone else got here first
+        }
+        let status =
+            Status::parse(&row.status).ok_or_else(|| StoreError::Corrupt("status".into()))?;
+        let policy = self.terms_of(row.sla_policy_id.as_deref()).await?;
+        let stored: Option<TicketSla> = row
+            .sla
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok());
+        let (Some(policy), Some(stored)) = (policy, stored) else {
+            sqlx::query("UPDATE tickets SET sla_next_at = NULL WHERE tenant_id = $1 AND id = $2")
+                .bind(self.tid())
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(0);
+        };
+        let fired: Vec<(String, String)> =
+            sqlx::query_as("SELECT target, kind FROM sla_marks WHERE ticket_id = $1")
+                .bind(id.to_string())
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut fired: Vec<(Target, MarkKind)> = fired
+            .iter()
+            .filter_map(|(t, k)| Some((Target::parse(t)?, MarkKind::parse(k)?)))
+            .collect();
+        let met = sla::met(
+            status,
+            row.first_response_at,
+            row.first_arrival_at,
+            row.resolved_at,
+            row.closed_at,
+            row.updated_at,
+        );
+        let t = ms(now);
+        let owed = sla::scan(
+            &stored.schedule,
+            &policy.terms.escalation,
+            &met,
+            stored.clock.paused_since,
+            t,
+            |tg, k| fired.contains(&(tg, k)),
+        );
+        let mut written = 0;
+        for mark in &owed.fire {
+            let inserted = sqlx::query(
+                "INSERT INTO sla_marks (tenant_id, ticket_id, target, kind, at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (ticket_id, target, kind) DO NOTHING",
+            )
+            .bind(self.tid())
+            .bind(id.to_string())
+            .bind(mark.target.as_str())
+            .bind(mark.kind.code())
+            .bind(t)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            fired.push((mark.target, mark.kind));
+            if inserted == 0 {
+                continue;
+            }
+            written += 1;
+            let due = stored.schedule.of(mark.target).map(|d| from_ms(d.due));
+            let (kind, event, data) = match mark.kind {
+                MarkKind::Warning => (
+                    "sla_warning",
+                    "sla.warning",
+                    json!({ "target": mark.target, "due": due, "at": from_ms(mark.at) }),
+                ),
+                MarkKind::Breached => (
+                    "sla_breached",
+                    "sla.breached",
+                    json!({ "target": mark.target, "due": due, "at": from_ms(mark.at) }),
+                ),
+                MarkKind::Escalated(level) => {
+                    let roles: Vec<Role> = policy
+                        .terms
+                        .escalation
+                        .iter()
+                        .find(|l| l.level == level)
+                        .map(|l| l.notify_roles.clone())
+                        .unwrap_or_default();
+                    (
+                        "escalated",
+                        "sla.escalated",
+                        json!({ "target": mark.target, "level": level, "due": due, "notify_roles": roles, "region_id": row.region_id }),
+                    )
+                }
+            };
+            insert_event(
+                &mut tx,
+                &self.tid(),
+                id,
+                kind,
+                None,
+                now,
+                None,
+                None,
+                false,
+                &data,
+            )
+            .await?;
+            enqueue_publish(&mut tx, &self.tid(), id, event, &data, now).await?;
+        }
+        let again = sla::scan(
+            &stored.schedule,
+            &policy.terms.escalation,
+            &met,
+            stored.clock.paused_since,
+            t,
+            |tg, k| fired.contains(&(tg, k)),
+        );
+        let state = sla::state(&stored.schedule, &met, stored.clock.paused_since, t);
+        sqlx::query(
+            "UPDATE tickets SET sla_state = $1, sla_next_at = $2 WHERE tenant_id = $3 AND id = $4 AND version = $5",
+        )
+        .bind(state_str(state))
+        .bind(again.next)
+        .bind(self.tid())
+        .bind(id.to_string())
+        .bind(row.version)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    /// The SLA columns after a move (pause, resume, met targets), written by the move.
+    pub(crate) async fn sla_after_move(
+        &self,
+        policy_id: Option<&str>,
+        stored: Option<&str>,
+        from: Status,
+        met: &sla::Met,
+        to: Status,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SlaColumns>, StoreError> {
+        let Some(policy) = self.terms_of(policy_id).await? else {
+            return Ok(None);
+        };
+        let Some(mut sla) = stored.and_then(|s| serde_json::from_str::<TicketSla>(s).ok()) else {
+            return Ok(None);
+        };
+        sla.on_move(&policy.terms, from, to, ms(now));
+        let (state, next) = sla.evaluate(&policy.terms, met, ms(now));
+        Ok(Some(SlaColumns::of(Some(&policy), Some(&sla), state, next)))
+    }
+}
+
+/// The catch-all policy every tenant starts with: 1 h to respond, 4 h to arrive, 24 h to
+/// resolve, around the clock; the region's supervisor hears of a breach at once and the
+/// manager an hour later. (Migration 0002 gives it to tenants created before it.)
+pub(crate) async fn insert_default_policy(
+    tx: &mut Transaction<'_, Any>,
+    tenant: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sla_policies (id, tenant_id, name, first_response_minutes, arrival_minutes, \
+         resolution_minutes, warn_at, escalation, created_at) VALUES ($1, $2, $3, 60, 240, 1440, 0.75, $4, $5)",
+    )
+    .bind(SlaPolicyId::new().to_string())
+    .bind(tenant)
+    .bind(DEFAULT_POLICY_NAME)
+    .bind(DEFAULT_CHAIN)
+    .bind(ms(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+const DEFAULT_POLICY_NAME: &str = "默认 / Default";
+const DEFAULT_CHAIN: &str = r#"[{"level":1,"after_breach_minutes":0,"notify_roles":["supervisor"],"trigger":"breach"},{"level":2,"after_breach_minutes":60,"notify_roles":["manager"],"trigger":"breach"}]"#;
+
+/// Writes a ticket's SLA columns inside `tx`.
+pub(crate) async fn write_sla(
+    tx: &mut Transaction<'_, Any>,
+    tenant: &str,
+    ticket: &str,
+    c: &SlaColumns,
+    first_response_at: Option<i64>,
+    first_arrival_at: Option<i64>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE tickets SET sla = $1, sla_state = $2, sla_next_at = $3, resolution_due = $4, \
+         first_response_at = $5, first_arrival_at = $6 WHERE tenant_id = $7 AND id = $8",
+    )
+    .bind(&c.sla)
+    .bind(c.state)
+    .bind(c.next_at)
+    .bind(c.resolution_due)
+    .bind(first_response_at)
+    .bind(first_arrival_at)
+    .bind(tenant)
+    .bind(ticket)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! SLA policies, business calendars, webhooks, the job queue (admin) and each user's
+//! in-app notifications.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use loopdesk_store::{
+    BusinessCalendarView, JobView, NewCalendar, NewSlaPolicy, NewWebhook, Notification, SlaPolicy,
+    Webhook,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{AppJson, CurrentUser};
+use crate::state::AppState;
+
+/// Adds an SLA policy (admin). It applies to tickets created after it.
+#[utoipa::path(post, path = "/api/v1/sla-policies", tag = "sla", request_body = NewSlaPolicy,
+    responses((status = 201, body = SlaPolicy), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_sla_policy(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: AppJson<NewSlaPolicy>,
+) -> Result<(StatusCode, Json<SlaPolicy>), ApiError> {
+    let p = user
+        .tenant
+        .create_sla_policy(&user.actor, body.value, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(p)))
+}
+
+/// Lists the SLA policies, the default first (admin).
+#[utoipa::path(get, path = "/api/v1/sla-policies", tag = "sla",
+    responses((status = 200, body = [SlaPolicy]), (status = 403, body = ErrorBody)))]
+pub async fn list_sla_policies(user: CurrentUser) -> Result<Json<Vec<SlaPolicy>>, ApiError> {
+    Ok(Json(user.tenant.sla_policies(&user.actor).await?))
+}
+
+/// Adds a business calendar (admin); without `spec`, the PRC working week with the shipped
+/// public holidays and make-up working days.
+#[utoipa::path(post, path = "/api/v1/calendars", tag = "sla", request_body = NewCalendar,
+    responses((status = 201, body = BusinessCalendarView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_calendar(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: AppJson<NewCalendar>,
+) -> Result<(StatusCode, Json<BusinessCalendarView>), ApiError> {
+    let c = user
+        .tenant
+        .create_calendar(&user.actor, body.value, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+/// Registers a webhook endpoint (admin).
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "notifications", request_body = NewWebhook,
+    responses((status = 201, body = Webhook), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_webhook(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: AppJson<NewWebhook>,
+) -> Result<(StatusCode, Json<Webhook>), ApiError> {
+    let w = user
+        .tenant
+        .create_webhook(&user.actor, body.value, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(w)))
+}
+
+/// Filters of the job list.
+#[derive(Deserialize, IntoParams)]
+pub struct JobQuery {
+    /// `pending`, `running`, `done`, `failed` or `dead`.
+    pub status: Option<String>,
+    /// At most this many (default 100).
+    pub limit: Option<i64>,
+}
+
+/// The tenant's jobs, newest first (admin): what is pending, failing or dead.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "notifications", params(JobQuery),
+    responses((status = 200, body = [JobView]), (status = 403, body = ErrorBody)))]
+pub async fn list_jobs(
+    user: CurrentUser,
+    Query(q): Query<JobQuery>,
+) -> Result<Json<Vec<JobView>>, ApiError> {
+    Ok(Json(
+        user.tenant
+            .jobs(&user.actor, q.status.as_deref(), q.limit.unwrap_or(100))
+            .await?,
+    ))
+}
+
+/// The signed-in user's notifications.
+#[derive(Serialize, ToSchema)]
+pub struct NotificationList {
+    /// Unread ones.
+    pub unread: i64,
+    /// Newest first.
+    pub items: Vec<Notification>,
+}
+
+/// The signed-in user's in-app notifications (the bell) and the unread count.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
+    responses((status = 200, body = NotificationList), (status = 401, body = ErrorBody)))]
+pub async fn list_notifications(user: CurrentUser) -> Result<Json<NotificationList>, ApiError> {
+    let (items, unread) = user.tenant.notifications(&user.actor, 50).await?;
+    Ok(Json(NotificationList { unread, items }))
+}
