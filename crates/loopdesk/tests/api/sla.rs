@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Duration, Utc};
+use loopdesk_core::clock::Clock;
 use loopdesk_core::signing::verify_webhook_signature;
 use loopdesk_jobs::{Runner, RunnerConfig};
 use serde_json::{json, Value};
@@ -16,6 +17,7 @@ on_both_backends!(
     waiting_for_the_customer_pauses_the_clock_and_moves_the_due_time,
     webhooks_are_signed_and_retried_with_the_same_delivery_id,
     bad_policies_and_webhooks_are_refused_with_the_field,
+    a_dead_runners_job_is_taken_over_after_its_lease,
 );
 
 fn runner(app: &TestApp, name: &str) -> Runner {
@@ -409,4 +411,56 @@ async fn bad_policies_and_webhooks_are_refused_with_the_field(backend: Backend) 
         2
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM webhooks").await, 0);
+}
+
+async fn a_dead_runners_job_is_taken_over_after_its_lease(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    app.ok(
+        &agent,
+        "/api/v1/tickets",
+        json!({ "subject": "水泵漏水", "priority": 2, "channel": "phone" }),
+        201,
+    )
+    .await;
+    // Runner "crashed" claims everything due and dies before finishing any of it.
+    let now = app.clock.now();
+    let held = app
+        .store
+        .claim_jobs("crashed", now, 60_000, 100)
+        .await
+        .unwrap();
+    assert!(held.iter().any(|j| j.kind == "publish"), "{held:?}");
+    // While its lease runs, nobody else may take those jobs.
+    let other = app
+        .store
+        .claim_jobs("alive", now, 60_000, 100)
+        .await
+        .unwrap();
+    assert!(other.iter().all(|j| held.iter().all(|h| h.id != j.id)));
+    app.clock.advance(Duration::seconds(61));
+    let taken = app
+        .store
+        .claim_jobs("alive", app.clock.now(), 60_000, 100)
+        .await
+        .unwrap();
+    for h in &held {
+        let t = taken.iter().find(|j| j.id == h.id).expect("taken over");
+        assert_eq!(t.attempts, h.attempts + 1);
+    }
+    // The late runner's "done" no longer counts: the job is the new holder's.
+    for h in &held {
+        app.store
+            .finish_job(h.id, "crashed", app.clock.now())
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        app.read(&app.admin, "/api/v1/jobs?status=running")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        taken.len()
+    );
 }
