@@ -125,6 +125,16 @@ pub fn customer_scope(actor: &Actor) -> Option<Option<CustomerId>> {
     }
 }
 
+/// True when the actor may read customer `id` (staff: any of the tenant's; a customer's
+/// contact: only their own). A customer they may not read is answered as not found.
+pub fn sees_customer(actor: &Actor, id: CustomerId) -> bool {
+    match customer_scope(actor) {
+        Some(None) => true,
+        Some(Some(own)) => own == id,
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

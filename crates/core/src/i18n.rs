@@ -286,6 +286,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("role.engineer", "工程师", "Engineer"),
     ("role.manager", "经理", "Manager"),
     ("role.supervisor", "区域主管", "Supervisor"),
+    ("sla.default_policy", "默认", "Default"),
     ("status.accepted", "已接单", "Accepted"),
     ("status.assigned", "已派工", "Assigned"),
     ("status.cancelled", "已取消", "Cancelled"),

@@ -6,10 +6,12 @@
 
 pub mod access;
 pub mod clock;
+pub mod customer;
 pub mod geo;
 pub mod i18n;
 pub mod ids;
 pub mod intake;
+pub mod notify;
 pub mod role;
 pub mod signing;
 pub mod sla;

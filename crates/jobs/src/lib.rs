@@ -5,6 +5,7 @@
 //! PostgreSQL, share the queue without doing a job twice; a runner that dies mid-job leaves
 //! it to be claimed again when its lease expires. Every effect is idempotent.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,6 +55,8 @@ pub struct Runner {
     name: String,
     http: reqwest::Client,
     config: RunnerConfig,
+    /// Set once this runner has made sure the recurring jobs exist (a write; not per poll).
+    recurring_ensured: Arc<AtomicBool>,
 }
 
 /// Why a job failed (retried unless its attempts are used up).
@@ -73,26 +76,35 @@ enum Done {
 }
 
 impl Runner {
-    /// A runner called `name` (unique per process: it marks the jobs it holds).
-    pub fn new(store: Store, clock: Arc<dyn Clock>, name: String, config: RunnerConfig) -> Runner {
+    /// A runner called `name` (unique per process: it marks the jobs it holds). Fails only
+    /// when the HTTP client cannot be set up.
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        name: String,
+        config: RunnerConfig,
+    ) -> Result<Runner, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(config.http_timeout)
-            .build()
-            .unwrap_or_default();
-        Runner {
+            .build()?;
+        Ok(Runner {
             store,
             clock,
             name,
             http,
             config,
-        }
+            recurring_ensured: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     /// Claims one batch of due jobs and runs them; answers how many ran.
     pub async fn run_once(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
-        for kind in RECURRING {
-            self.store.ensure_recurring(kind, now).await?;
+        if !self.recurring_ensured.load(Ordering::Relaxed) {
+            for kind in RECURRING {
+                self.store.ensure_recurring(kind, now).await?;
+            }
+            self.recurring_ensured.store(true, Ordering::Relaxed);
         }
         let jobs = self
             .store

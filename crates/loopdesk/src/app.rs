@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use loopdesk_core::clock::Clock;
+use loopdesk_core::i18n::{self, Lang};
 use loopdesk_core::{Role, Roles};
 use loopdesk_store::{NewUser, Store, StoreOptions, Tenant};
 use loopdesk_web::{AppState, WebConfig};
@@ -95,7 +96,7 @@ pub async fn bootstrap(
         username: "admin".into(),
         password,
         roles: [Role::Admin].into_iter().collect::<Roles>(),
-        display_name: Some("管理员".into()),
+        display_name: Some(i18n::t(Lang::ZhCn, "role.admin").to_owned()),
         customer_id: None,
         team_id: None,
         region_id: None,
@@ -148,12 +149,12 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then finishes the requests in flight. The store
+    /// stays open: the caller closes it once everything else using it (the job runner) is done.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let store = self.state.store.clone();
         let router = loopdesk_web::router(self.state);
         axum::serve(
             self.listener,
@@ -162,14 +163,13 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")?;
-        store.close().await;
         Ok(())
     }
 }
 
 /// The job runner of this process, named so that its leases are told apart from other
 /// processes' (host, process id and a random part).
-pub fn job_runner(store: &Store, clock: Arc<dyn Clock>) -> loopdesk_jobs::Runner {
+pub fn job_runner(store: &Store, clock: Arc<dyn Clock>) -> anyhow::Result<loopdesk_jobs::Runner> {
     let name = format!(
         "{}-{}-{:08x}",
         std::env::var("HOSTNAME").unwrap_or_else(|_| "loopdesk".into()),
@@ -182,10 +182,21 @@ pub fn job_runner(store: &Store, clock: Arc<dyn Clock>) -> loopdesk_jobs::Runner
         name,
         loopdesk_jobs::RunnerConfig::default(),
     )
+    .context("setting up the job runner's HTTP client")
 }
 
-/// Completes once the watched flag turns true (the shutdown signal, shared by the HTTP
-/// server and the job runner).
+/// A flag that turns true on SIGTERM or Ctrl-C, for everything that must stop then (the
+/// HTTP server and the job runner watch the same one).
+pub fn shutdown_flag() -> tokio::sync::watch::Receiver<bool> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    stopped
+}
+
+/// Completes once the flag turns true.
 pub async fn wait_for(mut flag: tokio::sync::watch::Receiver<bool>) {
     let _ = flag.wait_for(|stop| *stop).await;
 }

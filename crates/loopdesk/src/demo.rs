@@ -218,13 +218,7 @@ pub async fn load_if_empty(
         };
         let id = t.create_customer(new, start).await?;
         let detail = t
-            .customer_detail(
-                id,
-                &loopdesk_core::access::TicketScope {
-                    all: true,
-                    ..Default::default()
-                },
-            )
+            .customer_detail(&loopdesk_core::ticket::Actor::System, id)
             .await?;
         let site = detail
             .sites

@@ -175,34 +175,26 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
                     println!("{r}");
                 }
             }
-            let (stop, stopped) = tokio::sync::watch::channel(false);
-            let runner = app::job_runner(&store, clock.clone());
+            let stopped = app::shutdown_flag();
+            let runner = app::job_runner(&store, clock.clone())?;
             let jobs = tokio::spawn(runner.run_until(app::wait_for(stopped.clone())));
-            tokio::spawn(async move {
-                app::shutdown_signal().await;
-                let _ = stop.send(true);
-            });
-            let application = Application::build(&cfg, store, clock).await?;
+            let application = Application::build(&cfg, store.clone(), clock).await?;
             tracing::info!(bind = %cfg.bind, port = application.port(), db = %app::redact(&cfg.database_url), "Loopdesk is listening");
             println!("{}", say("cli.running", &[("bind", &cfg.bind)]));
             let served = application.run_until(app::wait_for(stopped)).await;
             let _ = jobs.await;
+            store.close().await;
             served
         }
         Command::Jobs { db, once } => {
             let cfg = Config::resolve(&db, &ServeArgs::default())?;
             let store = app::open_store(&cfg).await?;
-            let runner = app::job_runner(&store, clock.clone());
+            let runner = app::job_runner(&store, clock.clone())?;
             if once {
                 let n = runner.drain().await?;
                 println!("{}", say("cli.jobs_ran", &[("count", &n.to_string())]));
             } else {
-                let (stop, stopped) = tokio::sync::watch::channel(false);
-                tokio::spawn(async move {
-                    app::shutdown_signal().await;
-                    let _ = stop.send(true);
-                });
-                runner.run_until(app::wait_for(stopped)).await;
+                runner.run_until(app::wait_for(app::shutdown_flag())).await;
             }
             store.close().await;
             Ok(())

@@ -1,7 +1,9 @@
 //! Customers with their contacts, sites and assets; finding a caller by phone number.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use loopdesk_core::access::TicketScope;
+use chrono::{DateTime, Utc};
+use loopdesk_core::access;
+use loopdesk_core::customer::{self, NewAsset, NewContact, NewCustomer, NewSite};
+use loopdesk_core::ticket::Actor;
 use loopdesk_core::validate::{self, FieldError};
 use loopdesk_core::{AssetId, ContactId, CustomerId, RegionId, SiteId};
 use rand::RngCore;
@@ -11,70 +13,6 @@ use crate::model::{parse_id, parse_opt_id};
 use crate::sql::{Arg, Sql};
 use crate::tickets::TicketFilter;
 use crate::{from_ms, ms, Asset, Contact, Customer, CustomerDetail, Site, StoreError, TenantStore};
-
-/// A customer to create, with contacts and sites.
-#[derive(Clone, Debug, Default)]
-pub struct NewCustomer {
-    /// Name.
-    pub name: String,
-    /// `company` (default) or `person`.
-    pub kind: Option<String>,
-    /// `standard` (default), `vip` or another tier code.
-    pub tier: Option<String>,
-    /// Region.
-    pub region_id: Option<RegionId>,
-    /// Contacts.
-    pub contacts: Vec<NewContact>,
-    /// Sites.
-    pub sites: Vec<NewSite>,
-}
-
-/// A contact to create.
-#[derive(Clone, Debug, Default)]
-pub struct NewContact {
-    /// Name.
-    pub name: String,
-    /// Phone (normalised on the way in).
-    pub phone: Option<String>,
-    /// E-mail.
-    pub email: Option<String>,
-    /// WeChat id.
-    pub wechat_id: Option<String>,
-}
-
-/// A site to create.
-#[derive(Clone, Debug, Default)]
-pub struct NewSite {
-    /// Name.
-    pub name: String,
-    /// Address.
-    pub address: String,
-    /// Latitude.
-    pub lat: Option<f64>,
-    /// Longitude.
-    pub lon: Option<f64>,
-    /// Region (defaults to the customer's).
-    pub region_id: Option<RegionId>,
-    /// Geofence radius in metres (default 500).
-    pub geofence_m: Option<f64>,
-}
-
-/// An asset to create.
-#[derive(Clone, Debug, Default)]
-pub struct NewAsset {
-    /// Customer.
-    pub customer_id: CustomerId,
-    /// Site (must belong to the customer).
-    pub site_id: SiteId,
-    /// Model.
-    pub model: String,
-    /// Serial number (unique in the tenant).
-    pub serial: String,
-    /// Installed on (YYYY-MM-DD).
-    pub installed_on: Option<String>,
-    /// Warranty until (YYYY-MM-DD).
-    pub warranty_until: Option<String>,
-}
 
 #[derive(sqlx::FromRow)]
 struct CustomerRow {
@@ -129,84 +67,6 @@ fn contact_model(r: ContactRow) -> Result<Contact, StoreError> {
     })
 }
 
-fn date(field: &'static str, text: Option<&str>) -> Result<Option<String>, StoreError> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d")
-            .map(|d| Some(d.to_string()))
-            .map_err(|_| {
-                FieldError {
-                    field,
-                    reason: "error.invalid_value",
-                }
-                .into()
-            }),
-    }
-}
-
-struct ValidContact {
-    name: String,
-    phone: Option<String>,
-    email: Option<String>,
-    wechat_id: Option<String>,
-}
-
-fn valid_contact(c: &NewContact) -> Result<ValidContact, StoreError> {
-    Ok(ValidContact {
-        name: validate::required_text("contacts.name", &c.name, validate::MAX_NAME)?,
-        phone: c
-            .phone
-            .as_deref()
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| validate::phone("contacts.phone", p))
-            .transpose()?,
-        email: c
-            .email
-            .as_deref()
-            .filter(|e| !e.trim().is_empty())
-            .map(|e| validate::email("contacts.email", e))
-            .transpose()?,
-        wechat_id: validate::optional_text("contacts.wechat_id", c.wechat_id.as_deref(), 64)?,
-    })
-}
-
-fn valid_site(s: &NewSite) -> Result<NewSite, StoreError> {
-    let name = validate::required_text("sites.name", &s.name, validate::MAX_NAME)?;
-    let address = validate::required_text("sites.address", &s.address, 500)?;
-    match (s.lat, s.lon) {
-        (Some(lat), Some(lon)) => validate::lat_lon(lat, lon).map_err(|e| FieldError {
-            field: if e.field == "lat" {
-                "sites.lat"
-            } else {
-                "sites.lon"
-            },
-            reason: e.reason,
-        })?,
-        (None, None) => {}
-        _ => {
-            return Err(FieldError {
-                field: "sites.lat",
-                reason: "error.required",
-            }
-            .into())
-        }
-    }
-    if let Some(g) = s.geofence_m {
-        if !g.is_finite() || !(10.0..=50_000.0).contains(&g) {
-            return Err(FieldError {
-                field: "sites.geofence_m",
-                reason: "error.invalid_number",
-            }
-            .into());
-        }
-    }
-    Ok(NewSite {
-        name,
-        address,
-        ..s.clone()
-    })
-}
-
 impl TenantStore {
     /// Creates a customer with its contacts and sites, all or nothing.
     pub async fn create_customer(
@@ -215,25 +75,17 @@ impl TenantStore {
         now: DateTime<Utc>,
     ) -> Result<CustomerId, StoreError> {
         let name = validate::required_text("name", &new.name, validate::MAX_NAME)?;
-        let kind = new.kind.as_deref().unwrap_or("company");
-        if !["company", "person"].contains(&kind) {
-            return Err(FieldError {
-                field: "kind",
-                reason: "error.invalid_value",
-            }
-            .into());
-        }
-        let tier = validate::optional_text("tier", new.tier.as_deref(), 32)?
-            .unwrap_or_else(|| "standard".into());
+        let kind = customer::kind(new.kind.as_deref())?;
+        let tier = customer::tier(new.tier.as_deref())?;
         let contacts = new
             .contacts
             .iter()
-            .map(valid_contact)
+            .map(customer::contact)
             .collect::<Result<Vec<_>, _>>()?;
         let sites = new
             .sites
             .iter()
-            .map(valid_site)
+            .map(|s| customer::site(s, new.region_id))
             .collect::<Result<Vec<_>, _>>()?;
         for r in new
             .region_id
@@ -261,17 +113,7 @@ impl TenantStore {
             self.insert_contact(&mut tx, id, c, now).await?;
         }
         for s in sites {
-            let region = s.region_id.or(new.region_id);
-            self.insert_site(
-                &mut tx,
-                id,
-                NewSite {
-                    region_id: region,
-                    ..s
-                },
-                now,
-            )
-            .await?;
+            self.insert_site(&mut tx, id, s, now).await?;
         }
         tx.commit().await?;
         Ok(id)
@@ -281,7 +123,7 @@ impl TenantStore {
         &self,
         tx: &mut Transaction<'_, Any>,
         customer: CustomerId,
-        c: ValidContact,
+        c: customer::ValidContact,
         now: DateTime<Utc>,
     ) -> Result<ContactId, StoreError> {
         let id = ContactId::new();
@@ -329,7 +171,7 @@ impl TenantStore {
             .push(", ")
             .bind(Arg::Text(s.region_id.map(|r| r.to_string())));
         sql.push(", ")
-            .float_or_null(Some(s.geofence_m.unwrap_or(500.0)))
+            .float_or_null(Some(s.geofence_m.unwrap_or(customer::DEFAULT_GEOFENCE_M)))
             .push(", ")
             .int(ms(now))
             .push(")");
@@ -344,7 +186,7 @@ impl TenantStore {
         c: NewContact,
         now: DateTime<Utc>,
     ) -> Result<ContactId, StoreError> {
-        let c = valid_contact(&c)?;
+        let c = customer::contact(&c)?;
         self.require("customers", &customer.to_string(), "customer_id")
             .await?;
         let mut tx = self.store.write.begin().await?;
@@ -360,7 +202,7 @@ impl TenantStore {
         s: NewSite,
         now: DateTime<Utc>,
     ) -> Result<SiteId, StoreError> {
-        let s = valid_site(&s)?;
+        let s = customer::site(&s, None)?;
         self.require("customers", &customer.to_string(), "customer_id")
             .await?;
         if let Some(r) = s.region_id {
@@ -380,8 +222,8 @@ impl TenantStore {
     ) -> Result<Asset, StoreError> {
         let model = validate::required_text("model", &new.model, validate::MAX_NAME)?;
         let serial = validate::required_text("serial", &new.serial, 100)?;
-        let installed_on = date("installed_on", new.installed_on.as_deref())?;
-        let warranty_until = date("warranty_until", new.warranty_until.as_deref())?;
+        let installed_on = customer::date("installed_on", new.installed_on.as_deref())?;
+        let warranty_until = customer::date("warranty_until", new.warranty_until.as_deref())?;
         self.require("customers", &new.customer_id.to_string(), "customer_id")
             .await?;
         let owner: Option<String> =
@@ -531,12 +373,16 @@ impl TenantStore {
         Ok(out)
     }
 
-    /// A customer with contacts, sites, assets and the recent tickets `scope` may see.
+    /// A customer with contacts, sites, assets and the recent tickets the actor may see;
+    /// `NotFound` when the actor may not read this customer.
     pub async fn customer_detail(
         &self,
+        actor: &Actor,
         id: CustomerId,
-        scope: &TicketScope,
     ) -> Result<CustomerDetail, StoreError> {
+        if !access::sees_customer(actor, id) {
+            return Err(StoreError::NotFound);
+        }
         let rows: Vec<CustomerRow> = sqlx::query_as(
             "SELECT id, name, kind, tier, region_id, created_at FROM customers WHERE tenant_id = $1 AND id = $2",
         )
@@ -578,7 +424,7 @@ impl TenantStore {
             limit: Some(20),
             ..TicketFilter::default()
         };
-        let recent_tickets = self.tickets(scope, &filter).await?.items;
+        let recent_tickets = self.tickets_for(actor, &filter).await?.items;
         Ok(CustomerDetail {
             customer,
             sites,

@@ -7,31 +7,17 @@
 
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
+use loopdesk_core::notify::{self, Audience, Staff};
 use loopdesk_core::ticket::transitions::Actor;
-use loopdesk_core::validate::{self, FieldError};
-use loopdesk_core::{JobId, Role, TicketId, WebhookId};
+use loopdesk_core::validate;
+use loopdesk_core::{JobId, Roles, TenantId, TicketId, WebhookId};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::{Any, Transaction};
 use utoipa::ToSchema;
 
 use crate::model::parse_id;
-use crate::{from_ms, ms, Store, StoreError, TenantStore};
-
-/// Events a webhook can subscribe to.
-pub const WEBHOOK_EVENTS: [&str; 8] = [
-    "ticket.created",
-    "ticket.status_changed",
-    "ticket.assigned",
-    "ticket.commented",
-    "sla.warning",
-    "sla.breached",
-    "sla.escalated",
-    "survey.answered",
-];
-
-/// Attempts before a delivery is dead, unless the endpoint says otherwise.
-pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
+use crate::{from_ms, ms, Store, StoreError, TenantStore, Ticket};
 
 /// A claimed job.
 #[derive(Clone, Debug)]
@@ -160,7 +146,7 @@ pub(crate) async fn enqueue_publish(
         "publish",
         &payload,
         ms(now),
-        DEFAULT_MAX_ATTEMPTS,
+        notify::DEFAULT_MAX_ATTEMPTS,
         None,
         ms(now),
     )
@@ -323,32 +309,25 @@ impl Store {
     /// notifications. Everything is keyed by the publish job's id, so running it twice (after
     /// a crash) adds nothing.
     pub async fn fan_out(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let tenant = job.tenant_id.clone().unwrap_or_default();
-        let event = job.payload["event"].as_str().unwrap_or_default().to_owned();
+        let corrupt = || StoreError::Corrupt(format!("publish job {}", job.id));
+        let tenant = job.tenant_id.clone().ok_or_else(corrupt)?;
+        let tenant_id = TenantId::parse(&tenant).ok_or_else(corrupt)?;
         let ticket_id = job.payload["ticket_id"]
             .as_str()
-            .unwrap_or_default()
+            .and_then(TicketId::parse)
+            .ok_or_else(corrupt)?;
+        let event = job.payload["event"]
+            .as_str()
+            .ok_or_else(corrupt)?
             .to_owned();
-        let ticket: Option<(String, Value)> = {
-            let row: Option<TicketJsonRow> = sqlx::query_as(
-                "SELECT t.number, t.status, t.priority, t.subject, t.customer_id, t.region_id, t.assignee_id, \
-                 t.sla_state, t.version FROM tickets t WHERE t.tenant_id = $1 AND t.id = $2",
-            )
-            .bind(&tenant)
-            .bind(&ticket_id)
-            .fetch_optional(&self.read)
-            .await?;
-            row.map(|r| {
-                (
-                    r.number.clone(),
-                    json!({ "id": ticket_id, "number": r.number, "status": r.status, "priority": r.priority,
-                            "subject": r.subject, "customer_id": r.customer_id, "region_id": r.region_id,
-                            "assignee_id": r.assignee_id, "sla_state": r.sla_state, "version": r.version }),
-                )
-            })
-        };
-        let Some((number, ticket)) = ticket else {
-            return Ok(());
+        let ticket = match self
+            .tenant(tenant_id)
+            .ticket_without_events(ticket_id)
+            .await
+        {
+            Ok(t) => t,
+            Err(StoreError::NotFound) => return Ok(()),
+            Err(e) => return Err(e),
         };
         let hooks: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT id, events, max_attempts FROM webhooks WHERE tenant_id = $1 AND active = 1",
@@ -359,8 +338,9 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let t = ms(now);
         for (hook, events, max_attempts) in hooks {
-            let events: Vec<String> = serde_json::from_str(&events).unwrap_or_default();
-            if !events.iter().any(|e| e == &event || e == "*") {
+            let events: Vec<String> = serde_json::from_str(&events)
+                .map_err(|_| StoreError::Corrupt("webhook events".into()))?;
+            if !notify::subscribed(&events, &event) {
                 continue;
             }
             let delivery = format!("{}-{hook}", job.id);
@@ -396,9 +376,9 @@ impl Store {
             .bind(uuid::Uuid::now_v7().to_string())
             .bind(&tenant)
             .bind(&user)
-            .bind(&ticket_id)
+            .bind(ticket_id.to_string())
             .bind(&event)
-            .bind(json!({ "number": number, "data": job.payload["data"] }).to_string())
+            .bind(json!({ "number": ticket.number, "data": job.payload["data"] }).to_string())
             .bind(format!("{}:{user}", job.id))
             .bind(t)
             .execute(&mut *tx)
@@ -408,53 +388,43 @@ impl Store {
         Ok(())
     }
 
-    /// Who hears of `event` in the app: an escalation's roles (supervisors of the ticket's
-    /// region when any are set up for it, else every supervisor), the engineer a ticket was
-    /// assigned to.
+    /// The users who get an in-app notification of `event` on `ticket` (see
+    /// [`notify::in_app_audience`]).
     async fn recipients(
         &self,
         tenant: &str,
         event: &str,
         data: &Value,
-        ticket: &Value,
+        ticket: &Ticket,
     ) -> Result<Vec<String>, StoreError> {
-        match event {
-            "sla.escalated" => {
-                let roles: Vec<Role> =
-                    serde_json::from_value(data["notify_roles"].clone()).unwrap_or_default();
+        match notify::in_app_audience(event, data) {
+            Audience::Nobody => Ok(Vec::new()),
+            Audience::Assignee => Ok(ticket.assignee_id.iter().map(|a| a.to_string()).collect()),
+            Audience::Roles(roles) => {
                 let users: Vec<(String, String, Option<String>)> = sqlx::query_as(
                     "SELECT id, roles, region_id FROM users WHERE tenant_id = $1 AND active = 1",
                 )
                 .bind(tenant)
                 .fetch_all(&self.read)
                 .await?;
-                let region = ticket["region_id"].as_str();
-                let mut out = Vec::new();
-                for role in roles {
-                    let holders: Vec<&(String, String, Option<String>)> = users
-                        .iter()
-                        .filter(|(_, r, _)| r.split(',').any(|x| x == role.as_str()))
-                        .collect();
-                    let in_region: Vec<_> = holders
-                        .iter()
-                        .filter(|(_, _, reg)| region.is_some() && reg.as_deref() == region)
-                        .collect();
-                    let chosen: Vec<String> = if role == Role::Supervisor && !in_region.is_empty() {
-                        in_region.iter().map(|u| u.0.clone()).collect()
-                    } else {
-                        holders.iter().map(|u| u.0.clone()).collect()
-                    };
-                    out.extend(chosen);
-                }
-                out.sort();
-                out.dedup();
-                Ok(out)
+                let staff = users
+                    .iter()
+                    .map(|(id, roles, region)| {
+                        Ok(Staff {
+                            id,
+                            roles: Roles::from_csv(roles).map_err(StoreError::Corrupt)?,
+                            region: region.as_deref(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                let region = ticket.region_id.map(|r| r.to_string());
+                Ok(
+                    notify::escalation_recipients(&roles, region.as_deref(), &staff)
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect(),
+                )
             }
-            "ticket.assigned" => Ok(ticket["assignee_id"]
-                .as_str()
-                .map(|a| vec![a.to_owned()])
-                .unwrap_or_default()),
-            _ => Ok(Vec::new()),
         }
     }
 
@@ -477,19 +447,6 @@ impl Store {
 /// id, event, ticket id, data, created at, read at.
 type NotificationRow = (String, String, Option<String>, String, i64, Option<i64>);
 
-#[derive(sqlx::FromRow)]
-struct TicketJsonRow {
-    number: String,
-    status: String,
-    priority: i64,
-    subject: String,
-    customer_id: Option<String>,
-    region_id: Option<String>,
-    assignee_id: Option<String>,
-    sla_state: String,
-    version: i64,
-}
-
 impl TenantStore {
     /// Registers a webhook endpoint (admin).
     pub async fn create_webhook(
@@ -502,42 +459,7 @@ impl TenantStore {
             return Err(StoreError::Forbidden);
         }
         let url = validate::required_text("url", &new.url, 2000)?;
-        if !(url.starts_with("http://") || url.starts_with("https://"))
-            || url.contains(char::is_whitespace)
-        {
-            return Err(FieldError {
-                field: "url",
-                reason: "error.webhook_url",
-            }
-            .into());
-        }
-        if new.secret.len() < 16 || new.secret.len() > 200 {
-            return Err(FieldError {
-                field: "secret",
-                reason: "error.webhook_secret",
-            }
-            .into());
-        }
-        if new.events.is_empty()
-            || new
-                .events
-                .iter()
-                .any(|e| e != "*" && !WEBHOOK_EVENTS.contains(&e.as_str()))
-        {
-            return Err(FieldError {
-                field: "events",
-                reason: "error.webhook_events",
-            }
-            .into());
-        }
-        let max_attempts = new.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
-        if !(1..=50).contains(&max_attempts) {
-            return Err(FieldError {
-                field: "max_attempts",
-                reason: "error.webhook_attempts",
-            }
-            .into());
-        }
+        let max_attempts = notify::check_webhook(&url, &new.secret, &new.events, new.max_attempts)?;
         let id = WebhookId::new();
         sqlx::query(
             "INSERT INTO webhooks (id, tenant_id, url, secret, events, max_attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -11,6 +11,7 @@
 //! [`TenantStore`] (from [`Store::tenant`]), whose every query binds its tenant id.
 
 mod batch;
+mod cache;
 mod customers;
 mod dialect;
 mod error;
@@ -21,10 +22,10 @@ mod sql;
 mod tickets;
 mod users;
 
-pub use customers::{NewAsset, NewContact, NewCustomer, NewSite};
 pub use dialect::Backend;
 pub use error::StoreError;
-pub use jobs::{ClaimedJob, JobView, NewWebhook, Notification, Webhook, WEBHOOK_EVENTS};
+pub use jobs::{ClaimedJob, JobView, NewWebhook, Notification, Webhook};
+pub use loopdesk_core::customer::{NewAsset, NewContact, NewCustomer, NewSite};
 pub use model::*;
 pub use sla::{
     BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy, TicketSlaView,
@@ -52,12 +53,10 @@ pub struct Store {
     backend: Backend,
     /// Writes ticket creations in groups (see [`batch`]).
     batcher: batch::Batcher,
-    /// Tenants' settings, briefly cached (read on every creation and every move).
-    settings: std::sync::Arc<
-        std::sync::Mutex<std::collections::HashMap<TenantId, (TenantSettings, std::time::Instant)>>,
-    >,
-    /// Tenants' SLA policies, briefly cached (read on every creation and every move).
-    policies: sla::PolicyCache,
+    /// Tenants' settings, cached for a minute (read on every creation and every move).
+    settings: cache::TenantCache<TenantSettings>,
+    /// Tenants' SLA policies, cached for 30 s (read on every creation and every move).
+    policies: cache::TenantCache<std::sync::Arc<Vec<sla::PolicyEntry>>>,
 }
 
 /// What the lifecycle needs of a tenant's configuration.
@@ -112,8 +111,8 @@ impl Store {
                     read,
                     backend,
                     batcher,
-                    settings: Default::default(),
-                    policies: Default::default(),
+                    settings: cache::TenantCache::new(Duration::from_secs(60)),
+                    policies: cache::TenantCache::new(Duration::from_secs(30)),
                 })
             }
             Backend::Postgres => {
@@ -124,8 +123,8 @@ impl Store {
                     read: shared,
                     backend,
                     batcher,
-                    settings: Default::default(),
-                    policies: Default::default(),
+                    settings: cache::TenantCache::new(Duration::from_secs(60)),
+                    policies: cache::TenantCache::new(Duration::from_secs(30)),
                 })
             }
         }

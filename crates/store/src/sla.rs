@@ -2,17 +2,17 @@
 //! warnings, breaches and escalations exactly once.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
+use loopdesk_core::i18n::{self, Lang};
 use loopdesk_core::sla::{
     self, Calendar, CalendarSpec, EscalationLevel, MarkKind, PolicyScope, PolicyTerms, SlaState,
     Target, Targets, TicketKey, TicketSla,
 };
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::validate::{self, FieldError};
-use loopdesk_core::{CalendarId, Role, SlaPolicyId, Status, TenantId, TicketId};
+use loopdesk_core::{CalendarId, SlaPolicyId, Status, TenantId, TicketId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{Any, Transaction};
@@ -22,10 +22,6 @@ use crate::jobs::enqueue_publish;
 use crate::model::parse_id;
 use crate::tickets::insert_event;
 use crate::{from_ms, ms, Store, StoreError, TenantStore};
-
-/// How long a tenant's policies are cached. Another instance's policy change is seen after
-/// at most this long; this instance's own at once.
-const POLICY_CACHE_SECS: u64 = 30;
 
 /// A new SLA policy (the API's request body).
 #[derive(Clone, Debug, Deserialize, ToSchema)]
@@ -123,38 +119,33 @@ pub struct TicketSlaView {
 }
 
 impl TicketSlaView {
-    pub(crate) fn of(policy: Option<&str>, stored: Option<&str>, state: &str) -> TicketSlaView {
-        let sla: Option<TicketSla> = stored.and_then(|s| serde_json::from_str(s).ok());
+    pub(crate) fn of(
+        policy: Option<&str>,
+        stored: Option<&str>,
+        state: &str,
+    ) -> Result<TicketSlaView, StoreError> {
+        let sla = stored.map(parse_sla).transpose()?;
         let due = |t: Target| {
             sla.as_ref()
                 .and_then(|s| s.schedule.of(t))
                 .map(|d| from_ms(d.due))
         };
-        TicketSlaView {
-            policy_id: policy.and_then(SlaPolicyId::parse),
+        Ok(TicketSlaView {
+            policy_id: policy
+                .map(|p| parse_id(p, SlaPolicyId::parse))
+                .transpose()?,
             first_response_due: due(Target::FirstResponse),
             arrival_due: due(Target::Arrival),
             resolution_due: due(Target::Resolution),
-            state: parse_state(state),
+            state: SlaState::parse(state).ok_or_else(|| StoreError::Corrupt("sla_state".into()))?,
             paused: sla.as_ref().is_some_and(|s| s.clock.paused_since.is_some()),
-        }
+        })
     }
 }
 
-fn parse_state(s: &str) -> SlaState {
-    match s {
-        "warning" => SlaState::Warning,
-        "breached" => SlaState::Breached,
-        _ => SlaState::Ok,
-    }
-}
-
-fn state_str(s: SlaState) -> &'static str {
-    match s {
-        SlaState::Ok => "ok",
-        SlaState::Warning => "warning",
-        SlaState::Breached => "breached",
-    }
+/// A ticket's stored SLA (clock and schedule).
+fn parse_sla(text: &str) -> Result<TicketSla, StoreError> {
+    serde_json::from_str(text).map_err(|_| StoreError::Corrupt("sla".into()))
 }
 
 /// One policy, ready to match and compute with.
@@ -164,10 +155,6 @@ pub(crate) struct PolicyEntry {
     pub scope: PolicyScope,
     pub terms: PolicyTerms,
 }
-
-/// A tenant's policies, most recently read.
-pub(crate) type PolicyCache =
-    Arc<std::sync::Mutex<std::collections::HashMap<TenantId, (Arc<Vec<PolicyEntry>>, Instant)>>>;
 
 #[derive(sqlx::FromRow)]
 struct PolicyRow {
@@ -259,29 +246,19 @@ pub(crate) struct SlaColumns {
 }
 
 impl SlaColumns {
-    pub(crate) fn of(
-        policy: Option<&PolicyEntry>,
-        sla: Option<&TicketSla>,
+    /// The columns of a ticket under `policy` with the SLA `sla`.
+    fn of(
+        policy: &PolicyEntry,
+        sla: &TicketSla,
         state: SlaState,
         next: Option<i64>,
-    ) -> SlaColumns {
-        SlaColumns {
-            policy_id: policy.map(|p| p.id.to_string()),
-            sla: sla.and_then(|s| serde_json::to_string(s).ok()),
-            state: state_str(state),
+    ) -> Result<SlaColumns, StoreError> {
+        Ok(SlaColumns {
+            policy_id: Some(policy.id.to_string()),
+            sla: Some(serde_json::to_string(sla).map_err(|e| StoreError::Corrupt(e.to_string()))?),
+            state: state.as_str(),
             next_at: next,
-            resolution_due: sla.and_then(|s| s.schedule.resolution).map(|d| d.due),
-        }
-    }
-}
-
-fn check_minutes(field: &'static str, m: i64) -> Result<i64, FieldError> {
-    if (1..=525_600).contains(&m) {
-        Ok(m)
-    } else {
-        Err(FieldError {
-            field,
-            reason: "error.sla_minutes",
+            resolution_due: sla.schedule.resolution.map(|d| d.due),
         })
     }
 }
@@ -289,17 +266,7 @@ fn check_minutes(field: &'static str, m: i64) -> Result<i64, FieldError> {
 impl TenantStore {
     /// The tenant's policies (cached).
     pub(crate) async fn policies(&self) -> Result<Arc<Vec<PolicyEntry>>, StoreError> {
-        let cached = {
-            let map = self
-                .store
-                .policies
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            map.get(&self.tenant_id)
-                .filter(|(_, at)| at.elapsed().as_secs() < POLICY_CACHE_SECS)
-                .map(|(p, _)| p.clone())
-        };
-        if let Some(p) = cached {
+        if let Some(p) = self.store.policies.get(self.tenant_id) {
             return Ok(p);
         }
         let rows: Vec<PolicyRow> = sqlx::query_as(POLICY_SELECT)
@@ -311,20 +278,12 @@ impl TenantStore {
                 .map(PolicyRow::entry)
                 .collect::<Result<Vec<_>, _>>()?,
         );
-        self.store
-            .policies
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(self.tenant_id, (entries.clone(), Instant::now()));
+        self.store.policies.put(self.tenant_id, entries.clone());
         Ok(entries)
     }
 
     fn forget_policies(&self) {
-        self.store
-            .policies
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.tenant_id);
+        self.store.policies.forget(self.tenant_id);
     }
 
     /// The SLA a new ticket starts with.
@@ -335,14 +294,15 @@ impl TenantStore {
     ) -> Result<SlaColumns, StoreError> {
         let policies = self.policies().await?;
         let Some(p) = sla::choose_policy(&policies, |p| &p.scope, key) else {
+            // Only a database whose default policy was removed by hand gets here.
             return Ok(SlaColumns {
-                state: "ok",
+                state: SlaState::Ok.as_str(),
                 ..SlaColumns::default()
             });
         };
         let sla = TicketSla::start(&p.terms, ms(now));
         let (state, next) = sla.evaluate(&p.terms, &sla::Met::default(), ms(now));
-        Ok(SlaColumns::of(Some(p), Some(&sla), state, next))
+        SlaColumns::of(p, &sla, state, next)
     }
 
     /// The terms of a stored policy id.
@@ -351,18 +311,14 @@ impl TenantStore {
         id: Option<&str>,
     ) -> Result<Option<PolicyEntry>, StoreError> {
         let Some(id) = id else { return Ok(None) };
+        let id = parse_id(id, SlaPolicyId::parse)?;
         let policies = self.policies().await?;
-        if let Some(p) = policies.iter().find(|p| p.id.to_string() == id) {
+        if let Some(p) = policies.iter().find(|p| p.id == id) {
             return Ok(Some(p.clone()));
         }
         // Created by another instance since the cache was filled.
         self.forget_policies();
-        Ok(self
-            .policies()
-            .await?
-            .iter()
-            .find(|p| p.id.to_string() == id)
-            .cloned())
+        Ok(self.policies().await?.iter().find(|p| p.id == id).cloned())
     }
 
     /// Adds a policy (admin).
@@ -382,51 +338,16 @@ impl TenantStore {
             .transpose()?;
         let tier = validate::optional_text("customer_tier", new.customer_tier.as_deref(), 32)?;
         let category = validate::optional_text("category", new.category.as_deref(), 64)?;
-        check_minutes("first_response_minutes", new.first_response_minutes)?;
-        if let Some(a) = new.arrival_minutes {
-            check_minutes("arrival_minutes", a)?;
-        }
-        check_minutes("resolution_minutes", new.resolution_minutes)?;
-        let warn_at = new.warn_at.unwrap_or(0.75);
-        if !(warn_at > 0.0 && warn_at < 1.0) {
-            return Err(FieldError {
-                field: "warn_at",
-                reason: "error.sla_warn_at",
-            }
-            .into());
-        }
-        let mut last = 0u8;
-        for level in &new.escalation {
-            if level.level <= last || level.level > 9 {
-                return Err(FieldError {
-                    field: "escalation",
-                    reason: "error.sla_levels",
-                }
-                .into());
-            }
-            if !(0..=525_600).contains(&level.after_breach_minutes) {
-                return Err(FieldError {
-                    field: "escalation",
-                    reason: "error.sla_minutes",
-                }
-                .into());
-            }
-            last = level.level;
-        }
+        let targets = Targets::checked(
+            new.first_response_minutes,
+            new.arrival_minutes,
+            new.resolution_minutes,
+            new.warn_at,
+        )?;
+        sla::check_escalation(&new.escalation)?;
         if let Some(c) = new.calendar_id {
-            let found: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM calendars WHERE tenant_id = $1 AND id = $2")
-                    .bind(self.tid())
-                    .bind(c.to_string())
-                    .fetch_optional(&self.store.read)
-                    .await?;
-            if found.is_none() {
-                return Err(FieldError {
-                    field: "calendar_id",
-                    reason: "error.unknown_id",
-                }
-                .into());
-            }
+            self.require("calendars", &c.to_string(), "calendar_id")
+                .await?;
         }
         let id = SlaPolicyId::new();
         let escalation = serde_json::to_string(&new.escalation)
@@ -442,10 +363,10 @@ impl TenantStore {
         .bind(priority)
         .bind(&tier)
         .bind(&category)
-        .bind(new.first_response_minutes)
-        .bind(new.arrival_minutes)
-        .bind(new.resolution_minutes)
-        .bind(warn_at)
+        .bind(targets.first_response_minutes)
+        .bind(targets.arrival_minutes)
+        .bind(targets.resolution_minutes)
+        .bind(targets.warn_at)
         .bind(new.calendar_id.map(|c| c.to_string()))
         .bind(&escalation)
         .bind(ms(now))
@@ -458,10 +379,10 @@ impl TenantStore {
             priority,
             customer_tier: tier,
             category,
-            first_response_minutes: new.first_response_minutes,
-            arrival_minutes: new.arrival_minutes,
-            resolution_minutes: new.resolution_minutes,
-            warn_at,
+            first_response_minutes: targets.first_response_minutes,
+            arrival_minutes: targets.arrival_minutes,
+            resolution_minutes: targets.resolution_minutes,
+            warn_at: targets.warn_at,
             calendar_id: new.calendar_id,
             escalation: new.escalation,
             created_at: from_ms(ms(now)),
@@ -473,7 +394,6 @@ impl TenantStore {
         if !access::allowed(actor, Permission::ManageAutomation) {
             return Err(StoreError::Forbidden);
         }
-        self.policies().await?;
         let rows: Vec<PolicyRow> = sqlx::query_as(POLICY_SELECT)
             .bind(self.tid())
             .fetch_all(&self.store.read)
@@ -522,7 +442,6 @@ struct DueRow {
 #[derive(sqlx::FromRow)]
 struct ScanRow {
     status: String,
-    version: i64,
     region_id: Option<String>,
     sla_policy_id: Option<String>,
     sla: Option<String>,
@@ -571,7 +490,7 @@ impl TenantStore {
     async fn scan_ticket(&self, id: TicketId, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut tx = self.store.write.begin().await?;
         let row: Option<ScanRow> = sqlx::query_as(&format!(
-            "SELECT status, version, region_id, sla_policy_id, sla, sla_next_at, first_response_at, \
+            "SELECT status, region_id, sla_policy_id, sla, sla_next_at, first_response_at, \
              first_arrival_at, resolved_at, closed_at, updated_at FROM tickets WHERE tenant_id = $1 AND id = $2{}",
             self.store.backend.for_update()
         ))
@@ -586,10 +505,7 @@ impl TenantStore {
         let status =
             Status::parse(&row.status).ok_or_else(|| StoreError::Corrupt("status".into()))?;
         let policy = self.terms_of(row.sla_policy_id.as_deref()).await?;
-        let stored: Option<TicketSla> = row
-            .sla
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok());
+        let stored = row.sla.as_deref().map(parse_sla).transpose()?;
         let (Some(policy), Some(stored)) = (policy, stored) else {
             sqlx::query("UPDATE tickets SET sla_next_at = NULL WHERE tenant_id = $1 AND id = $2")
                 .bind(self.tid())
@@ -604,7 +520,7 @@ impl TenantStore {
                 .bind(id.to_string())
                 .fetch_all(&mut *tx)
                 .await?;
-        let mut fired: Vec<(Target, MarkKind)> = fired
+        let fired: Vec<(Target, MarkKind)> = fired
             .iter()
             .filter_map(|(t, k)| Some((Target::parse(t)?, MarkKind::parse(k)?)))
             .collect();
@@ -639,43 +555,22 @@ impl TenantStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            fired.push((mark.target, mark.kind));
             if inserted == 0 {
                 continue;
             }
             written += 1;
             let due = stored.schedule.of(mark.target).map(|d| from_ms(d.due));
-            let (kind, event, data) = match mark.kind {
-                MarkKind::Warning => (
-                    "sla_warning",
-                    "sla.warning",
-                    json!({ "target": mark.target, "due": due, "at": from_ms(mark.at) }),
-                ),
-                MarkKind::Breached => (
-                    "sla_breached",
-                    "sla.breached",
-                    json!({ "target": mark.target, "due": due, "at": from_ms(mark.at) }),
-                ),
-                MarkKind::Escalated(level) => {
-                    let roles: Vec<Role> = policy
-                        .terms
-                        .escalation
-                        .iter()
-                        .find(|l| l.level == level)
-                        .map(|l| l.notify_roles.clone())
-                        .unwrap_or_default();
-                    (
-                        "escalated",
-                        "sla.escalated",
-                        json!({ "target": mark.target, "level": level, "due": due, "notify_roles": roles, "region_id": row.region_id }),
-                    )
-                }
-            };
+            let mut data = json!({ "target": mark.target, "due": due, "at": from_ms(mark.at) });
+            if let MarkKind::Escalated(level) = mark.kind {
+                data["level"] = json!(level);
+                data["notify_roles"] = json!(policy.terms.notify_roles(level));
+                data["region_id"] = json!(row.region_id);
+            }
             insert_event(
                 &mut tx,
                 &self.tid(),
                 id,
-                kind,
+                mark.kind.event_kind(),
                 None,
                 now,
                 None,
@@ -684,25 +579,18 @@ impl TenantStore {
                 &data,
             )
             .await?;
+            let event = mark.kind.published_event();
             enqueue_publish(&mut tx, &self.tid(), id, event, &data, now).await?;
         }
-        let again = sla::scan(
-            &stored.schedule,
-            &policy.terms.escalation,
-            &met,
-            stored.clock.paused_since,
-            t,
-            |tg, k| fired.contains(&(tg, k)),
-        );
+        // Every owed mark is recorded now; the next look is the scan's next moment.
         let state = sla::state(&stored.schedule, &met, stored.clock.paused_since, t);
         sqlx::query(
-            "UPDATE tickets SET sla_state = $1, sla_next_at = $2 WHERE tenant_id = $3 AND id = $4 AND version = $5",
+            "UPDATE tickets SET sla_state = $1, sla_next_at = $2 WHERE tenant_id = $3 AND id = $4",
         )
-        .bind(state_str(state))
-        .bind(again.next)
+        .bind(state.as_str())
+        .bind(owed.next)
         .bind(self.tid())
         .bind(id.to_string())
-        .bind(row.version)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -722,39 +610,43 @@ impl TenantStore {
         let Some(policy) = self.terms_of(policy_id).await? else {
             return Ok(None);
         };
-        let Some(mut sla) = stored.and_then(|s| serde_json::from_str::<TicketSla>(s).ok()) else {
+        let Some(mut sla) = stored.map(parse_sla).transpose()? else {
             return Ok(None);
         };
         sla.on_move(&policy.terms, from, to, ms(now));
         let (state, next) = sla.evaluate(&policy.terms, met, ms(now));
-        Ok(Some(SlaColumns::of(Some(&policy), Some(&sla), state, next)))
+        SlaColumns::of(&policy, &sla, state, next).map(Some)
     }
 }
 
-/// The catch-all policy every tenant starts with: 1 h to respond, 4 h to arrive, 24 h to
-/// resolve, around the clock; the region's supervisor hears of a breach at once and the
-/// manager an hour later. (Migration 0002 gives it to tenants created before it.)
+/// Gives a new tenant the catch-all policy of [`sla::default_targets`] and
+/// [`sla::default_escalation`], named in the tenant's default language. (Migration 0002 gives
+/// the same policy to tenants created before it.)
 pub(crate) async fn insert_default_policy(
     tx: &mut Transaction<'_, Any>,
     tenant: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let t = sla::default_targets();
+    let chain = serde_json::to_string(&sla::default_escalation())
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     sqlx::query(
         "INSERT INTO sla_policies (id, tenant_id, name, first_response_minutes, arrival_minutes, \
-         resolution_minutes, warn_at, escalation, created_at) VALUES ($1, $2, $3, 60, 240, 1440, 0.75, $4, $5)",
+         resolution_minutes, warn_at, escalation, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(SlaPolicyId::new().to_string())
     .bind(tenant)
-    .bind(DEFAULT_POLICY_NAME)
-    .bind(DEFAULT_CHAIN)
+    .bind(i18n::t(Lang::ZhCn, "sla.default_policy"))
+    .bind(t.first_response_minutes)
+    .bind(t.arrival_minutes)
+    .bind(t.resolution_minutes)
+    .bind(t.warn_at)
+    .bind(chain)
     .bind(ms(now))
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
-
-const DEFAULT_POLICY_NAME: &str = "默认 / Default";
-const DEFAULT_CHAIN: &str = r#"[{"level":1,"after_breach_minutes":0,"notify_roles":["supervisor"],"trigger":"breach"},{"level":2,"after_breach_minutes":60,"notify_roles":["manager"],"trigger":"breach"}]"#;
 
 /// Writes a ticket's SLA columns inside `tx`.
 pub(crate) async fn write_sla(

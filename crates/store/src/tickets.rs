@@ -196,7 +196,7 @@ impl TicketRow {
                 self.sla_policy_id.as_deref(),
                 self.sla.as_deref(),
                 &self.sla_state,
-            ),
+            )?,
         })
     }
 }
@@ -332,12 +332,11 @@ impl TenantStore {
         let fields = intake::request_fields(new.fields, &required)?;
 
         let offset = self.settings().await?.offset;
-        let tier = self.customer_tier(customer).await?;
         let sla = self
             .sla_for_new(
                 &TicketKey {
                     priority: i64::from(priority),
-                    customer_tier: tier.as_deref(),
+                    customer_tier: ctx.tier.as_deref(),
                     category: category.as_deref(),
                 },
                 now,
@@ -376,19 +375,22 @@ impl TenantStore {
         }
     }
 
+    /// `SELECT <columns> FROM tickets t` restricted to ticket `id` of this tenant, and only
+    /// if `scope` may see it.
+    fn visible_ticket(&self, columns: &str, id: TicketId, scope: &TicketScope) -> Sql {
+        let mut sql = Sql::new(&format!(
+            "SELECT {columns} FROM tickets t WHERE t.tenant_id = "
+        ));
+        sql.text(self.tid())
+            .push(" AND t.id = ")
+            .text(id.to_string());
+        push_scope(&mut sql, scope);
+        sql
+    }
+
     /// The tenant's settings, cached for a minute (they change rarely; a change shows within it).
     async fn settings(&self) -> Result<TenantSettings, StoreError> {
-        let cached = {
-            let map = self
-                .store
-                .settings
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            map.get(&self.tenant_id)
-                .filter(|(_, at)| at.elapsed().as_secs() < 60)
-                .map(|(s, _)| *s)
-        };
-        if let Some(settings) = cached {
+        if let Some(settings) = self.store.settings.get(self.tenant_id) {
             return Ok(settings);
         }
         let (minutes, reopen_days): (i64, i64) = sqlx::query_as(
@@ -406,12 +408,7 @@ impl TenantStore {
             ..LifecyclePolicy::default()
         };
         let settings = TenantSettings { offset, policy };
-        let mut map = self
-            .store
-            .settings
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        map.insert(self.tenant_id, (settings, std::time::Instant::now()));
+        self.store.settings.put(self.tenant_id, settings);
         Ok(settings)
     }
 
@@ -427,6 +424,7 @@ impl TenantStore {
             contact_id: None,
             site_id: site,
             region_id: None,
+            tier: None,
         };
         if let Some(a) = asset {
             let row: Option<(String, String)> = sqlx::query_as(
@@ -470,18 +468,19 @@ impl TenantStore {
             }
         }
         if let Some(c) = customer {
-            let region: Option<Option<String>> = sqlx::query_scalar(
-                "SELECT region_id FROM customers WHERE tenant_id = $1 AND id = $2",
+            let row: Option<(Option<String>, String)> = sqlx::query_as(
+                "SELECT region_id, tier FROM customers WHERE tenant_id = $1 AND id = $2",
             )
             .bind(self.tid())
             .bind(c.to_string())
             .fetch_optional(&self.store.read)
             .await?;
-            let region = region.ok_or(FieldError {
+            let (region, tier) = row.ok_or(FieldError {
                 field: "customer_id",
                 reason: "error.unknown_id",
             })?;
             ctx.region_id = parse_opt_id(region, RegionId::parse)?;
+            ctx.tier = Some(tier);
         }
         if let (None, Some(c)) = (ctx.site_id, *customer) {
             let sites: Vec<(String,)> = sqlx::query_as(
@@ -498,14 +497,15 @@ impl TenantStore {
             ctx.site_id = intake::site_of_request(None, &sites);
         }
         if let Some(s) = ctx.site_id {
-            let row: Option<(String, Option<String>)> = sqlx::query_as(
-                "SELECT customer_id, region_id FROM sites WHERE tenant_id = $1 AND id = $2",
+            let row: Option<(String, Option<String>, String)> = sqlx::query_as(
+                "SELECT s.customer_id, s.region_id, c.tier FROM sites s JOIN customers c ON c.id = s.customer_id \
+                 WHERE s.tenant_id = $1 AND s.id = $2",
             )
             .bind(self.tid())
             .bind(s.to_string())
             .fetch_optional(&self.store.read)
             .await?;
-            let (owner, region) = row.ok_or(FieldError {
+            let (owner, region, tier) = row.ok_or(FieldError {
                 field: "site_id",
                 reason: "error.unknown_id",
             })?;
@@ -518,6 +518,7 @@ impl TenantStore {
                 .into());
             }
             *customer = Some(owner);
+            ctx.tier = Some(tier);
             if let Some(r) = parse_opt_id(region, RegionId::parse)? {
                 ctx.region_id = Some(r);
             }
@@ -551,13 +552,11 @@ impl TenantStore {
         internal: bool,
     ) -> Result<TicketDetail, StoreError> {
         let events_json = self.store.backend.ticket_events_json(internal);
-        let mut sql = Sql::new(&format!(
-            "SELECT {TICKET_COLUMNS}, {events_json} AS events FROM tickets t WHERE t.tenant_id = "
-        ));
-        sql.text(self.tid())
-            .push(" AND t.id = ")
-            .text(id.to_string());
-        push_scope(&mut sql, scope);
+        let sql = self.visible_ticket(
+            &format!("{TICKET_COLUMNS}, {events_json} AS events"),
+            id,
+            scope,
+        );
         let row: Option<TicketWithEventsRow> =
             sql.query_as().fetch_optional(&self.store.read).await?;
         let row = row.ok_or(StoreError::NotFound)?;
@@ -593,6 +592,13 @@ impl TenantStore {
         Ok(TicketDetail { ticket, events })
     }
 
+    /// One ticket without its events, as the API shows it (for the outbox: no access check).
+    pub(crate) async fn ticket_without_events(&self, id: TicketId) -> Result<Ticket, StoreError> {
+        let sql = self.visible_ticket(TICKET_COLUMNS, id, &access::ticket_scope(&Actor::System));
+        let row: Option<TicketRow> = sql.query_as().fetch_optional(&self.store.read).await?;
+        row.ok_or(StoreError::NotFound)?.into_model()
+    }
+
     /// One ticket with the events `actor` may see.
     pub async fn ticket_for(
         &self,
@@ -603,12 +609,13 @@ impl TenantStore {
             .await
     }
 
-    /// A page of the tickets `scope` may see, newest first.
-    pub async fn tickets(
+    /// A page of the tickets the actor may see, newest first.
+    pub async fn tickets_for(
         &self,
-        scope: &TicketScope,
+        actor: &Actor,
         f: &TicketFilter,
     ) -> Result<TicketPage, StoreError> {
+        let scope = &access::ticket_scope(actor);
         let limit = f.limit.unwrap_or(50).clamp(1, 200);
         let mut sql = Sql::new(&format!(
             "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.tenant_id = "
@@ -697,13 +704,7 @@ impl TenantStore {
                 return self.ticket(&scope, id, sees_internal(actor)).await;
             }
         }
-        let mut sql = Sql::new(&format!(
-            "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.tenant_id = "
-        ));
-        sql.text(self.tid())
-            .push(" AND t.id = ")
-            .text(id.to_string());
-        push_scope(&mut sql, &scope);
+        let mut sql = self.visible_ticket(TICKET_COLUMNS, id, &scope);
         sql.push(self.store.backend.for_update());
         let row: TicketRow = sql
             .query_as()
@@ -927,7 +928,7 @@ impl TenantStore {
         // resumed, the colour and the next moment to look again.
         let first_response_at = row
             .first_response_at
-            .or_else(|| (sla::is_response(plan.to) && !actor.has(Role::Customer)).then_some(t));
+            .or_else(|| sla::answers_customer(actor, Some(plan.to)).then_some(t));
         let first_arrival_at = row
             .first_arrival_at
             .or_else(|| plan.check_in.is_some().then_some(t));
@@ -1025,7 +1026,7 @@ impl TenantStore {
         )
         .await?;
         if !internal {
-            if !actor.has(Role::Customer) {
+            if sla::answers_customer(actor, None) {
                 // A public reply by staff is a response to the customer; the scan re-evaluates
                 // the colour at once.
                 sqlx::query(
@@ -1053,11 +1054,7 @@ impl TenantStore {
     }
 
     async fn ticket_row_visible(&self, actor: &Actor, id: TicketId) -> Result<(), StoreError> {
-        let mut sql = Sql::new("SELECT t.id FROM tickets t WHERE t.tenant_id = ");
-        sql.text(self.tid())
-            .push(" AND t.id = ")
-            .text(id.to_string());
-        push_scope(&mut sql, &access::ticket_scope(actor));
+        let sql = self.visible_ticket("t.id", id, &access::ticket_scope(actor));
         let row: Option<(String,)> = sql.query_as().fetch_optional(&self.store.read).await?;
         row.map(|_| ()).ok_or(StoreError::NotFound)
     }
@@ -1179,7 +1176,7 @@ fn created_ticket(
             t.sla.policy_id.as_deref(),
             t.sla.sla.as_deref(),
             t.sla.state,
-        ),
+        )?,
     })
 }
 
@@ -1187,6 +1184,8 @@ struct IntakeContext {
     contact_id: Option<ContactId>,
     site_id: Option<SiteId>,
     region_id: Option<RegionId>,
+    /// The customer's tier, for the SLA policy.
+    tier: Option<String>,
 }
 
 /// Claims an idempotency key inside `tx`; answers the resource of an earlier request with
@@ -1275,21 +1274,4 @@ pub(crate) async fn insert_event(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-impl TenantStore {
-    /// The tier of a customer, for choosing an SLA policy.
-    async fn customer_tier(
-        &self,
-        customer: Option<CustomerId>,
-    ) -> Result<Option<String>, StoreError> {
-        let Some(c) = customer else { return Ok(None) };
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT tier FROM customers WHERE tenant_id = $1 AND id = $2")
-                .bind(self.tid())
-                .bind(c.to_string())
-                .fetch_optional(&self.store.read)
-                .await?;
-        Ok(row.map(|r| r.0))
-    }
 }

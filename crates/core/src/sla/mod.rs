@@ -8,6 +8,8 @@ pub mod calendar;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ticket::transitions::Actor;
+use crate::validate::FieldError;
 use crate::{Role, Status};
 pub use calendar::{BusinessCalendar, Calendar, CalendarError, CalendarSpec, WorkingHours};
 
@@ -58,6 +60,24 @@ pub enum SlaState {
     Breached,
 }
 
+impl SlaState {
+    /// The code name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlaState::Ok => "ok",
+            SlaState::Warning => "warning",
+            SlaState::Breached => "breached",
+        }
+    }
+
+    /// Parses a code name.
+    pub fn parse(text: &str) -> Option<SlaState> {
+        [SlaState::Ok, SlaState::Warning, SlaState::Breached]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
 /// What starts an escalation level's countdown.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,7 +121,47 @@ pub struct Targets {
     pub warn_at: f64,
 }
 
+/// Longest target: a year.
+const MAX_MINUTES: i64 = 525_600;
+
+fn fail<T>(field: &'static str, reason: &'static str) -> Result<T, FieldError> {
+    Err(FieldError { field, reason })
+}
+
+fn check_minutes(field: &'static str, minutes: i64) -> Result<i64, FieldError> {
+    if (1..=MAX_MINUTES).contains(&minutes) {
+        Ok(minutes)
+    } else {
+        fail(field, "error.sla_minutes")
+    }
+}
+
 impl Targets {
+    /// Checks a policy's targets (1 minute to a year each; the warning share, 0.75 when not
+    /// given, strictly between 0 and 1).
+    pub fn checked(
+        first_response_minutes: i64,
+        arrival_minutes: Option<i64>,
+        resolution_minutes: i64,
+        warn_at: Option<f64>,
+    ) -> Result<Targets, FieldError> {
+        check_minutes("first_response_minutes", first_response_minutes)?;
+        if let Some(a) = arrival_minutes {
+            check_minutes("arrival_minutes", a)?;
+        }
+        check_minutes("resolution_minutes", resolution_minutes)?;
+        let warn_at = warn_at.unwrap_or(DEFAULT_WARN_AT);
+        if !(warn_at > 0.0 && warn_at < 1.0) {
+            return fail("warn_at", "error.sla_warn_at");
+        }
+        Ok(Targets {
+            first_response_minutes,
+            arrival_minutes,
+            resolution_minutes,
+            warn_at,
+        })
+    }
+
     /// The target's length in minutes, when the policy has it.
     pub fn minutes(&self, target: Target) -> Option<i64> {
         match target {
@@ -110,6 +170,55 @@ impl Targets {
             Target::Resolution => Some(self.resolution_minutes),
         }
     }
+}
+
+/// Checks an escalation chain: levels rising from 1 to at most 9, each waiting 0 minutes to a
+/// year after its trigger.
+pub fn check_escalation(levels: &[EscalationLevel]) -> Result<(), FieldError> {
+    let mut last = 0u8;
+    for level in levels {
+        if level.level <= last || level.level > 9 {
+            return fail("escalation", "error.sla_levels");
+        }
+        if !(0..=MAX_MINUTES).contains(&level.after_breach_minutes) {
+            return fail("escalation", "error.sla_minutes");
+        }
+        last = level.level;
+    }
+    Ok(())
+}
+
+/// The warning share when a policy names none.
+pub const DEFAULT_WARN_AT: f64 = 0.75;
+
+/// The catch-all policy every tenant starts with: 1 h to respond, 4 h to arrive, 24 h to
+/// resolve, around the clock.
+pub fn default_targets() -> Targets {
+    Targets {
+        first_response_minutes: 60,
+        arrival_minutes: Some(240),
+        resolution_minutes: 1440,
+        warn_at: DEFAULT_WARN_AT,
+    }
+}
+
+/// The default policy's chain: the region's supervisor hears of a breach at once, the
+/// manager an hour later.
+pub fn default_escalation() -> Vec<EscalationLevel> {
+    vec![
+        EscalationLevel {
+            level: 1,
+            after_breach_minutes: 0,
+            notify_roles: vec![Role::Supervisor],
+            trigger: EscalationTrigger::Breach,
+        },
+        EscalationLevel {
+            level: 2,
+            after_breach_minutes: 60,
+            notify_roles: vec![Role::Manager],
+            trigger: EscalationTrigger::Breach,
+        },
+    ]
 }
 
 /// Which tickets a policy is for; `None` matches anything.
@@ -291,7 +400,7 @@ pub fn schedule(calendar: &Calendar, targets: &Targets, clock: &Clock) -> Schedu
         let warn_share = if targets.warn_at > 0.0 && targets.warn_at < 1.0 {
             targets.warn_at
         } else {
-            0.75
+            DEFAULT_WARN_AT
         };
         let warn_ms = (full as f64 * warn_share).round() as i64;
         let d = due(calendar, clock.start, full, &clock.pauses);
@@ -365,6 +474,24 @@ impl MarkKind {
             MarkKind::Warning => "warning".into(),
             MarkKind::Breached => "breached".into(),
             MarkKind::Escalated(l) => format!("escalated:{l}"),
+        }
+    }
+
+    /// The kind of the ticket event that records it.
+    pub fn event_kind(self) -> &'static str {
+        match self {
+            MarkKind::Warning => "sla_warning",
+            MarkKind::Breached => "sla_breached",
+            MarkKind::Escalated(_) => "escalated",
+        }
+    }
+
+    /// The event published to the outside world (webhooks, notifications).
+    pub fn published_event(self) -> &'static str {
+        match self {
+            MarkKind::Warning => "sla.warning",
+            MarkKind::Breached => "sla.breached",
+            MarkKind::Escalated(_) => "sla.escalated",
         }
     }
 
@@ -491,6 +618,16 @@ pub struct PolicyTerms {
     pub escalation: Vec<EscalationLevel>,
 }
 
+impl PolicyTerms {
+    /// Who hears of escalation `level` (nobody when the chain has no such level).
+    pub fn notify_roles(&self, level: u8) -> &[Role] {
+        self.escalation
+            .iter()
+            .find(|l| l.level == level)
+            .map_or(&[], |l| l.notify_roles.as_slice())
+    }
+}
+
 impl TicketSla {
     /// The SLA of a ticket created at `start` under `terms`.
     pub fn start(terms: &PolicyTerms, start: i64) -> TicketSla {
@@ -537,10 +674,12 @@ impl TicketSla {
     }
 }
 
-/// True when a move to `to` answers the customer (the first one is the first response):
-/// anything past dispatch — acceptance, departure, arrival, work, waiting, resolution.
-pub fn is_response(to: Status) -> bool {
-    !matches!(to, Status::New | Status::Assigned | Status::Cancelled)
+/// True when what `actor` did answers the customer (the first such act is the first
+/// response): staff taking a ticket past dispatch — acceptance, departure, arrival, work,
+/// waiting, resolution — (`to`), or a public reply by staff (`to` = `None`).
+pub fn answers_customer(actor: &Actor, to: Option<Status>) -> bool {
+    !actor.has(Role::Customer)
+        && to.is_none_or(|to| !matches!(to, Status::New | Status::Assigned | Status::Cancelled))
 }
 
 /// Which promises a ticket kept, and when. Resolution counts as kept while the ticket is

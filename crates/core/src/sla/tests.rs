@@ -223,21 +223,9 @@ fn targets() -> Targets {
     }
 }
 
+/// The chain the tests use: the default one (supervisor at breach, manager an hour later).
 fn chain() -> Vec<EscalationLevel> {
-    vec![
-        EscalationLevel {
-            level: 1,
-            after_breach_minutes: 0,
-            notify_roles: vec![Role::Supervisor],
-            trigger: EscalationTrigger::Breach,
-        },
-        EscalationLevel {
-            level: 2,
-            after_breach_minutes: 60,
-            notify_roles: vec![Role::Manager],
-            trigger: EscalationTrigger::Breach,
-        },
-    ]
+    default_escalation()
 }
 
 #[test]
@@ -401,4 +389,55 @@ proptest! {
         let again = scan(&s, &chain(), &Met::default(), None, now, |t, k| fired.contains(&(t, k)));
         prop_assert!(again.fire.is_empty());
     }
+}
+
+#[test]
+fn policy_terms_and_chains_are_checked_field_by_field() {
+    let t = Targets::checked(30, None, 240, None).unwrap();
+    assert_eq!(t.warn_at, DEFAULT_WARN_AT);
+    let field = |r: Result<Targets, FieldError>| r.unwrap_err().field;
+    assert_eq!(
+        field(Targets::checked(0, None, 240, None)),
+        "first_response_minutes"
+    );
+    assert_eq!(
+        field(Targets::checked(30, Some(-1), 240, None)),
+        "arrival_minutes"
+    );
+    assert_eq!(
+        field(Targets::checked(30, None, 600_000, None)),
+        "resolution_minutes"
+    );
+    assert_eq!(field(Targets::checked(30, None, 240, Some(1.0))), "warn_at");
+    assert!(check_escalation(&default_escalation()).is_ok());
+    let mut backwards = default_escalation();
+    backwards.reverse();
+    assert_eq!(
+        check_escalation(&backwards).unwrap_err().reason,
+        "error.sla_levels"
+    );
+    assert_eq!(default_targets().minutes(Target::Arrival), Some(240));
+}
+
+#[test]
+fn staff_answer_the_customer_by_taking_the_ticket_on_or_replying() {
+    let id = crate::UserId::new();
+    let staff = Actor::User {
+        id,
+        roles: [Role::Agent].into_iter().collect(),
+        customer_id: None,
+        region_id: None,
+    };
+    let customer = Actor::User {
+        id,
+        roles: [Role::Customer].into_iter().collect(),
+        customer_id: Some(crate::CustomerId::new()),
+        region_id: None,
+    };
+    assert!(answers_customer(&staff, None));
+    assert!(answers_customer(&staff, Some(Status::InProgress)));
+    assert!(!answers_customer(&staff, Some(Status::Assigned)));
+    assert!(!answers_customer(&staff, Some(Status::Cancelled)));
+    assert!(!answers_customer(&customer, None));
+    assert!(!answers_customer(&customer, Some(Status::InProgress)));
 }

@@ -185,6 +185,7 @@ impl TestApp {
         if let Some(s) = self.server.take() {
             s.await.expect("join").expect("server ended cleanly");
         }
+        self.store.close().await;
         let store = app::open_store(&self.config).await.expect("reopen");
         self.store = store.clone();
         let (base, server, shutdown) = start(&self.config, store, self.clock.clone()).await;

@@ -27,6 +27,7 @@ fn runner(app: &TestApp, name: &str) -> Runner {
         name.to_owned(),
         RunnerConfig::default(),
     )
+    .unwrap()
 }
 
 fn time(v: &Value) -> DateTime<Utc> {

@@ -5,9 +5,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use loopdesk_core::access;
 use loopdesk_core::ticket::transitions::{CheckIn, Confirmation, ReportInput};
 use loopdesk_core::ticket::{Channel, MoveCommand};
+use loopdesk_core::validate;
 use loopdesk_core::{AssetId, CustomerId, SiteId, Status, TicketId, UserId};
 use loopdesk_store::{
     Comment, NewTicket, Ticket, TicketDetail, TicketFilter, TicketPage, TransitionRequest,
@@ -149,7 +149,9 @@ impl TicketQuery {
                 .collect::<Result<_, _>>()?,
         };
         let priority = opt("priority", self.priority.as_deref(), |s| {
-            s.parse::<i64>().ok().filter(|p| (1..=4).contains(p))
+            s.parse::<i64>()
+                .ok()
+                .filter(|p| validate::priority(*p).is_ok())
         })?;
         Ok(TicketFilter {
             status,
@@ -179,11 +181,7 @@ pub async fn list_tickets(
     Query(q): Query<TicketQuery>,
 ) -> Result<Json<TicketPage>, ApiError> {
     let filter = q.filter()?;
-    Ok(Json(
-        user.tenant
-            .tickets(&access::ticket_scope(&user.actor), &filter)
-            .await?,
-    ))
+    Ok(Json(user.tenant.tickets_for(&user.actor, &filter).await?))
 }
 
 /// A ticket with its events (internal ones only for staff).

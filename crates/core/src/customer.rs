@@ -1,0 +1,209 @@
+//! What a customer, a contact, a site and an asset must look like on the way in: the
+//! defaults and the checks, once, for every way they arrive (API, import, demo).
+
+use chrono::NaiveDate;
+
+use crate::validate::{self, FieldError};
+use crate::{CustomerId, RegionId, SiteId};
+
+/// A site's geofence radius when none is given, in metres.
+pub const DEFAULT_GEOFENCE_M: f64 = 500.0;
+
+/// A customer to create, with contacts and sites.
+#[derive(Clone, Debug, Default)]
+pub struct NewCustomer {
+    /// Name.
+    pub name: String,
+    /// `company` (default) or `person`.
+    pub kind: Option<String>,
+    /// `standard` (default), `vip` or another tier code.
+    pub tier: Option<String>,
+    /// Region.
+    pub region_id: Option<RegionId>,
+    /// Contacts.
+    pub contacts: Vec<NewContact>,
+    /// Sites.
+    pub sites: Vec<NewSite>,
+}
+
+/// A contact to create.
+#[derive(Clone, Debug, Default)]
+pub struct NewContact {
+    /// Name.
+    pub name: String,
+    /// Phone (normalised on the way in).
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// WeChat id.
+    pub wechat_id: Option<String>,
+}
+
+/// A site to create.
+#[derive(Clone, Debug, Default)]
+pub struct NewSite {
+    /// Name.
+    pub name: String,
+    /// Address.
+    pub address: String,
+    /// Latitude.
+    pub lat: Option<f64>,
+    /// Longitude.
+    pub lon: Option<f64>,
+    /// Region (defaults to the customer's).
+    pub region_id: Option<RegionId>,
+    /// Geofence radius in metres (default 500).
+    pub geofence_m: Option<f64>,
+}
+
+/// An asset to create.
+#[derive(Clone, Debug, Default)]
+pub struct NewAsset {
+    /// Customer.
+    pub customer_id: CustomerId,
+    /// Site (must belong to the customer).
+    pub site_id: SiteId,
+    /// Model.
+    pub model: String,
+    /// Serial number (unique in the tenant).
+    pub serial: String,
+    /// Installed on (YYYY-MM-DD).
+    pub installed_on: Option<String>,
+    /// Warranty until (YYYY-MM-DD).
+    pub warranty_until: Option<String>,
+}
+
+fn fail<T>(field: &'static str, reason: &'static str) -> Result<T, FieldError> {
+    Err(FieldError { field, reason })
+}
+
+/// A customer's kind: `company` (the default) or `person`.
+pub fn kind(kind: Option<&str>) -> Result<&'static str, FieldError> {
+    match kind.unwrap_or("company") {
+        "company" => Ok("company"),
+        "person" => Ok("person"),
+        _ => fail("kind", "error.invalid_value"),
+    }
+}
+
+/// A customer's tier code: `standard` when none is given.
+pub fn tier(tier: Option<&str>) -> Result<String, FieldError> {
+    Ok(validate::optional_text("tier", tier, 32)?.unwrap_or_else(|| "standard".into()))
+}
+
+/// An optional calendar date `YYYY-MM-DD`, normalised.
+pub fn date(field: &'static str, text: Option<&str>) -> Result<Option<String>, FieldError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .map(|d| Some(d.to_string()))
+            .or_else(|_| fail(field, "error.invalid_value")),
+    }
+}
+
+/// A contact, checked and normalised (the phone in its one spelling).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidContact {
+    /// Name.
+    pub name: String,
+    /// Phone, normalised.
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// WeChat id.
+    pub wechat_id: Option<String>,
+}
+
+/// Checks a contact.
+pub fn contact(c: &NewContact) -> Result<ValidContact, FieldError> {
+    Ok(ValidContact {
+        name: validate::required_text("contacts.name", &c.name, validate::MAX_NAME)?,
+        phone: c
+            .phone
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| validate::phone("contacts.phone", p))
+            .transpose()?,
+        email: c
+            .email
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| validate::email("contacts.email", e))
+            .transpose()?,
+        wechat_id: validate::optional_text("contacts.wechat_id", c.wechat_id.as_deref(), 64)?,
+    })
+}
+
+/// Checks a site: name and address required, both coordinates or neither, a geofence of
+/// 10 m to 50 km (500 m when not given); a site without a region of its own lies in its
+/// customer's (`customer_region`).
+pub fn site(s: &NewSite, customer_region: Option<RegionId>) -> Result<NewSite, FieldError> {
+    let name = validate::required_text("sites.name", &s.name, validate::MAX_NAME)?;
+    let address = validate::required_text("sites.address", &s.address, 500)?;
+    match (s.lat, s.lon) {
+        (Some(lat), Some(lon)) => validate::lat_lon(lat, lon).map_err(|e| FieldError {
+            field: if e.field == "lat" {
+                "sites.lat"
+            } else {
+                "sites.lon"
+            },
+            reason: e.reason,
+        })?,
+        (None, None) => {}
+        _ => return fail("sites.lat", "error.required"),
+    }
+    let geofence_m = s.geofence_m.unwrap_or(DEFAULT_GEOFENCE_M);
+    if !geofence_m.is_finite() || !(10.0..=50_000.0).contains(&geofence_m) {
+        return fail("sites.geofence_m", "error.invalid_number");
+    }
+    Ok(NewSite {
+        name,
+        address,
+        lat: s.lat,
+        lon: s.lon,
+        region_id: s.region_id.or(customer_region),
+        geofence_m: Some(geofence_m),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_refusals() {
+        assert_eq!(kind(None), Ok("company"));
+        assert_eq!(kind(Some("person")), Ok("person"));
+        assert_eq!(kind(Some("robot")).unwrap_err().field, "kind");
+        assert_eq!(tier(None).as_deref(), Ok("standard"));
+        assert_eq!(
+            date("d", Some(" 2026-02-28 ")),
+            Ok(Some("2026-02-28".into()))
+        );
+        assert_eq!(date("d", Some("2026-02-30")).unwrap_err().field, "d");
+        let region = RegionId::new();
+        let s = site(
+            &NewSite {
+                name: "总店".into(),
+                address: "人民大道 1 号".into(),
+                ..NewSite::default()
+            },
+            Some(region),
+        )
+        .unwrap();
+        assert_eq!(
+            (s.region_id, s.geofence_m),
+            (Some(region), Some(DEFAULT_GEOFENCE_M))
+        );
+        let half = NewSite {
+            lat: Some(31.2),
+            ..s.clone()
+        };
+        assert_eq!(site(&half, None).unwrap_err().field, "sites.lat");
+        let wide = NewSite {
+            geofence_m: Some(60_000.0),
+            ..s
+        };
+        assert_eq!(site(&wide, None).unwrap_err().field, "sites.geofence_m");
+    }
+}
