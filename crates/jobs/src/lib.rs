@@ -5,6 +5,8 @@
 //! PostgreSQL, share the queue without doing a job twice; a runner that dies mid-job leaves
 //! it to be claimed again when its lease expires. Every effect is idempotent.
 
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +14,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use loopdesk_core::clock::Clock;
 use loopdesk_core::signing;
-use loopdesk_store::{ClaimedJob, Store, StoreError};
+use loopdesk_core::JobId;
+use loopdesk_store::{ActiveWebhook, ClaimedJob, Store, StoreError};
 
 /// How the runner paces itself.
 #[derive(Clone, Debug)]
@@ -36,7 +39,7 @@ impl Default for RunnerConfig {
         RunnerConfig {
             poll: Duration::from_millis(250),
             lease: chrono::Duration::seconds(60),
-            batch: 32,
+            batch: 128,
             sla_every: chrono::Duration::seconds(1),
             sla_batch: 2000,
             http_timeout: Duration::from_secs(10),
@@ -68,6 +71,9 @@ impl From<StoreError> for JobFailure {
         JobFailure(e.to_string())
     }
 }
+
+/// Each tenant's active webhooks, read once per batch of jobs.
+type Webhooks = HashMap<String, Vec<ActiveWebhook>>;
 
 /// What became of one job.
 enum Done {
@@ -116,9 +122,18 @@ impl Runner {
             )
             .await?;
         let n = jobs.len();
+        // Finished jobs are marked done together: one commit per batch, not per job. A crash
+        // before that mark re-runs them after the lease, which their effects allow.
+        let mut finished = Vec::with_capacity(n);
+        let mut hooks = Webhooks::default();
         for job in jobs {
-            self.run_job(job).await?;
+            if let Some(id) = self.run_job(job, &mut hooks).await? {
+                finished.push(id);
+            }
         }
+        self.store
+            .finish_jobs(&finished, &self.name, self.clock.now())
+            .await?;
         Ok(n)
     }
 
@@ -136,30 +151,26 @@ impl Runner {
         Ok(total)
     }
 
-    async fn run_job(&self, job: ClaimedJob) -> Result<(), StoreError> {
+    /// Runs one job; answers its id when it finished (to be marked done with its batch).
+    async fn run_job(
+        &self,
+        job: ClaimedJob,
+        hooks: &mut Webhooks,
+    ) -> Result<Option<JobId>, StoreError> {
         let now = self.clock.now();
         let outcome = match job.kind.as_str() {
             "sla_scan" => self.sla_scan(now).await,
-            "publish" => self
-                .store
-                .fan_out(&job, now)
-                .await
-                .map(|()| Done::Finished)
-                .map_err(JobFailure::from),
+            "publish" => self.publish(&job, hooks, now).await,
             "webhook" => self.deliver(&job, now).await,
             other => Err(JobFailure(format!("unknown job kind {other}"))),
         };
         match outcome {
-            Ok(Done::Finished) => {
-                self.store
-                    .finish_job(job.id, &self.name, self.clock.now())
-                    .await
-            }
-            Ok(Done::Again(at)) => {
-                self.store
-                    .reschedule_job(job.id, &self.name, at, self.clock.now())
-                    .await
-            }
+            Ok(Done::Finished) => Ok(Some(job.id)),
+            Ok(Done::Again(at)) => self
+                .store
+                .reschedule_job(job.id, &self.name, at, self.clock.now())
+                .await
+                .map(|()| None),
             Err(JobFailure(e)) => {
                 let delay = if job.kind == "sla_scan" {
                     5 // recurring: never back off for long
@@ -172,8 +183,27 @@ impl Runner {
                 self.store
                     .fail_job(job.id, &self.name, &e, retry, self.clock.now())
                     .await
+                    .map(|()| None)
             }
         }
+    }
+
+    async fn publish(
+        &self,
+        job: &ClaimedJob,
+        hooks: &mut Webhooks,
+        now: DateTime<Utc>,
+    ) -> Result<Done, JobFailure> {
+        let tenant = job.tenant_id.clone().unwrap_or_default();
+        let tenant_hooks = match hooks.entry(tenant) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let found = self.store.active_webhooks(e.key()).await?;
+                e.insert(found)
+            }
+        };
+        self.store.fan_out(job, tenant_hooks, now).await?;
+        Ok(Done::Finished)
     }
 
     async fn sla_scan(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {

@@ -40,6 +40,9 @@ pub struct ServeArgs {
     /// Load the demo data set (Shanghai) if the database has no customers yet
     #[arg(long)]
     pub demo: bool,
+    /// Do not run the background jobs in this process (run `loopdesk jobs` elsewhere)
+    #[arg(long, env = "LOOPDESK_NO_JOBS", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_jobs: bool,
 }
 
 /// The optional TOML file; every key may be left out.
@@ -99,6 +102,8 @@ pub struct Config {
     pub max_connections: u32,
     /// Load demo data.
     pub demo: bool,
+    /// Run the job runner inside `serve`.
+    pub jobs: bool,
 }
 
 impl Config {
@@ -132,6 +137,7 @@ impl Config {
             login_attempts_per_minute: file.login_attempts_per_minute.unwrap_or(10),
             max_connections: file.max_connections.unwrap_or(16),
             demo: serve.demo,
+            jobs: !serve.no_jobs,
         })
     }
 }

@@ -176,13 +176,21 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
                 }
             }
             let stopped = app::shutdown_flag();
-            let runner = app::job_runner(&store, clock.clone())?;
-            let jobs = tokio::spawn(runner.run_until(app::wait_for(stopped.clone())));
+            let jobs = if cfg.jobs {
+                let runner = app::job_runner(&store, clock.clone())?;
+                Some(tokio::spawn(
+                    runner.run_until(app::wait_for(stopped.clone())),
+                ))
+            } else {
+                None
+            };
             let application = Application::build(&cfg, store.clone(), clock).await?;
             tracing::info!(bind = %cfg.bind, port = application.port(), db = %app::redact(&cfg.database_url), "Loopdesk is listening");
             println!("{}", say("cli.running", &[("bind", &cfg.bind)]));
             let served = application.run_until(app::wait_for(stopped)).await;
-            let _ = jobs.await;
+            if let Some(jobs) = jobs {
+                let _ = jobs.await;
+            }
             store.close().await;
             served
         }

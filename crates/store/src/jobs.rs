@@ -17,7 +17,19 @@ use sqlx::{Any, Transaction};
 use utoipa::ToSchema;
 
 use crate::model::parse_id;
+use crate::sql::{Arg, Sql};
 use crate::{from_ms, ms, Store, StoreError, TenantStore, Ticket};
+
+/// An active webhook endpoint: where a tenant's events may go.
+#[derive(Clone, Debug)]
+pub struct ActiveWebhook {
+    /// Id.
+    pub id: String,
+    /// Events it is subscribed to.
+    pub events: Vec<String>,
+    /// Attempts before a delivery is dead.
+    pub max_attempts: i64,
+}
 
 /// A claimed job.
 #[derive(Clone, Debug)]
@@ -139,9 +151,19 @@ pub(crate) async fn enqueue_publish(
     data: &Value,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    insert_jobs(tx, [publish_row(tenant, ticket, event, data, now)]).await
+}
+
+/// The outbox entry for `event` on `ticket`, as a [`JOB_INSERT`] row.
+pub(crate) fn publish_row(
+    tenant: &str,
+    ticket: TicketId,
+    event: &str,
+    data: &Value,
+    now: DateTime<Utc>,
+) -> Vec<Arg> {
     let payload = json!({ "event": event, "ticket_id": ticket, "data": data, "at": ms(now) });
-    insert_job(
-        tx,
+    job_row(
         Some(tenant),
         "publish",
         &payload,
@@ -150,12 +172,17 @@ pub(crate) async fn enqueue_publish(
         None,
         ms(now),
     )
-    .await
 }
 
-#[expect(clippy::too_many_arguments, reason = "one column each")]
-async fn insert_job(
-    tx: &mut Transaction<'_, Any>,
+/// `INSERT` of jobs; rows from [`job_row`] follow, then [`JOB_INSERT_END`].
+const JOB_INSERT: &str =
+    "INSERT INTO jobs (id, tenant_id, kind, payload, status, attempts, max_attempts, \
+    run_at, dedupe_key, created_at, updated_at) VALUES ";
+/// A job whose dedupe key exists already is not added again.
+const JOB_INSERT_END: &str = " ON CONFLICT (dedupe_key) DO NOTHING";
+
+/// One pending job's values, in [`JOB_INSERT`]'s order.
+fn job_row(
     tenant: Option<&str>,
     kind: &str,
     payload: &Value,
@@ -163,22 +190,30 @@ async fn insert_job(
     max_attempts: i64,
     dedupe: Option<&str>,
     now: i64,
+) -> Vec<Arg> {
+    vec![
+        Arg::Text(Some(JobId::new().to_string())),
+        Arg::Text(tenant.map(str::to_owned)),
+        Arg::Text(Some(kind.to_owned())),
+        Arg::Text(Some(payload.to_string())),
+        Arg::Text(Some("pending".into())),
+        Arg::Int(0),
+        Arg::Int(max_attempts),
+        Arg::Int(run_at),
+        Arg::Text(dedupe.map(str::to_owned)),
+        Arg::Int(now),
+        Arg::Int(now),
+    ]
+}
+
+/// Adds jobs (one statement for all of them).
+pub(crate) async fn insert_jobs(
+    tx: &mut Transaction<'_, Any>,
+    rows: impl IntoIterator<Item = Vec<Arg>>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO jobs (id, tenant_id, kind, payload, status, attempts, max_attempts, run_at, dedupe_key, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $8, $8) \
-         ON CONFLICT (dedupe_key) DO NOTHING",
-    )
-    .bind(JobId::new().to_string())
-    .bind(tenant)
-    .bind(kind)
-    .bind(payload.to_string())
-    .bind(max_attempts)
-    .bind(run_at)
-    .bind(dedupe)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    let mut sql = Sql::new(JOB_INSERT);
+    sql.rows(rows).push(JOB_INSERT_END);
+    sql.query().execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -187,15 +222,17 @@ impl Store {
     /// whoever starts first creates it.
     pub async fn ensure_recurring(&self, kind: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await?;
-        insert_job(
+        insert_jobs(
             &mut tx,
-            None,
-            kind,
-            &json!({}),
-            ms(now),
-            i64::MAX,
-            Some(&format!("recurring:{kind}")),
-            ms(now),
+            [job_row(
+                None,
+                kind,
+                &json!({}),
+                ms(now),
+                i64::MAX,
+                Some(&format!("recurring:{kind}")),
+                ms(now),
+            )],
         )
         .await?;
         tx.commit().await?;
@@ -247,15 +284,33 @@ impl Store {
         runner: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET status = 'done', lease_until = NULL, last_error = NULL, updated_at = $1 \
-             WHERE id = $2 AND locked_by = $3 AND status = 'running'",
-        )
-        .bind(ms(now))
-        .bind(id.to_string())
-        .bind(runner)
-        .execute(&self.write)
-        .await?;
+        self.finish_jobs(&[id], runner, now).await
+    }
+
+    /// Marks jobs done in one statement (only those `runner` still holds): a batch of
+    /// finished jobs costs one commit, not one each.
+    pub async fn finish_jobs(
+        &self,
+        ids: &[JobId],
+        runner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut sql = Sql::new(
+            "UPDATE jobs SET status = 'done', lease_until = NULL, last_error = NULL, updated_at = ",
+        );
+        sql.int(ms(now)).push(" WHERE locked_by = ").text(runner);
+        sql.push(" AND status = 'running' AND id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.text(id.to_string());
+        }
+        sql.push(")");
+        sql.query().execute(&self.write).await?;
         Ok(())
     }
 
@@ -305,10 +360,36 @@ impl Store {
         Ok(())
     }
 
-    /// Fans a `publish` job out: one `webhook` delivery per subscribed endpoint and the in-app
-    /// notifications. Everything is keyed by the publish job's id, so running it twice (after
-    /// a crash) adds nothing.
-    pub async fn fan_out(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<(), StoreError> {
+    /// The active webhook endpoints of a tenant (read once per batch of jobs by the runner).
+    pub async fn active_webhooks(&self, tenant: &str) -> Result<Vec<ActiveWebhook>, StoreError> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT id, events, max_attempts FROM webhooks WHERE tenant_id = $1 AND active = 1",
+        )
+        .bind(tenant)
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter()
+            .map(|(id, events, max_attempts)| {
+                Ok(ActiveWebhook {
+                    id,
+                    events: serde_json::from_str(&events)
+                        .map_err(|_| StoreError::Corrupt("webhook events".into()))?,
+                    max_attempts,
+                })
+            })
+            .collect()
+    }
+
+    /// Fans a `publish` job out: one `webhook` delivery per endpoint of `hooks` (the tenant's,
+    /// from [`Store::active_webhooks`]) subscribed to its event, and the in-app notifications.
+    /// Everything is keyed by the publish job's id, so running it twice (after a crash) adds
+    /// nothing; an event nobody listens to writes nothing.
+    pub async fn fan_out(
+        &self,
+        job: &ClaimedJob,
+        hooks: &[ActiveWebhook],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let corrupt = || StoreError::Corrupt(format!("publish job {}", job.id));
         let tenant = job.tenant_id.clone().ok_or_else(corrupt)?;
         let tenant_id = TenantId::parse(&tenant).ok_or_else(corrupt)?;
@@ -320,6 +401,14 @@ impl Store {
             .as_str()
             .ok_or_else(corrupt)?
             .to_owned();
+        let subscribed: Vec<&ActiveWebhook> = hooks
+            .iter()
+            .filter(|h| notify::subscribed(&h.events, &event))
+            .collect();
+        let audience = notify::in_app_audience(&event, &job.payload["data"]);
+        if subscribed.is_empty() && audience == Audience::Nobody {
+            return Ok(());
+        }
         let ticket = match self
             .tenant(tenant_id)
             .ticket_without_events(ticket_id)
@@ -329,21 +418,11 @@ impl Store {
             Err(StoreError::NotFound) => return Ok(()),
             Err(e) => return Err(e),
         };
-        let hooks: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT id, events, max_attempts FROM webhooks WHERE tenant_id = $1 AND active = 1",
-        )
-        .bind(&tenant)
-        .fetch_all(&self.read)
-        .await?;
+        let recipients = self.recipients(&tenant, audience, &ticket).await?;
         let mut tx = self.write.begin().await?;
         let t = ms(now);
-        for (hook, events, max_attempts) in hooks {
-            let events: Vec<String> = serde_json::from_str(&events)
-                .map_err(|_| StoreError::Corrupt("webhook events".into()))?;
-            if !notify::subscribed(&events, &event) {
-                continue;
-            }
-            let delivery = format!("{}-{hook}", job.id);
+        for hook in subscribed {
+            let delivery = format!("{}-{}", job.id, hook.id);
             let body = json!({
                 "id": delivery,
                 "event": event,
@@ -352,23 +431,22 @@ impl Store {
                 "ticket": ticket,
                 "data": job.payload["data"],
             });
-            let payload = json!({ "webhook_id": hook, "delivery": delivery, "event": event, "body": body.to_string() });
-            insert_job(
+            let payload = json!({ "webhook_id": hook.id, "delivery": delivery, "event": event, "body": body.to_string() });
+            insert_jobs(
                 &mut tx,
-                Some(&tenant),
-                "webhook",
-                &payload,
-                t,
-                max_attempts,
-                Some(&format!("wh:{delivery}")),
-                t,
+                [job_row(
+                    Some(&tenant),
+                    "webhook",
+                    &payload,
+                    t,
+                    hook.max_attempts,
+                    Some(&format!("wh:{delivery}")),
+                    t,
+                )],
             )
             .await?;
         }
-        for user in self
-            .recipients(&tenant, &event, &job.payload["data"], &ticket)
-            .await?
-        {
+        for user in recipients {
             sqlx::query(
                 "INSERT INTO notifications (id, tenant_id, user_id, ticket_id, event, data, dedupe_key, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING",
@@ -393,11 +471,10 @@ impl Store {
     async fn recipients(
         &self,
         tenant: &str,
-        event: &str,
-        data: &Value,
+        audience: Audience,
         ticket: &Ticket,
     ) -> Result<Vec<String>, StoreError> {
-        match notify::in_app_audience(event, data) {
+        match audience {
             Audience::Nobody => Ok(Vec::new()),
             Audience::Assignee => Ok(ticket.assignee_id.iter().map(|a| a.to_string()).collect()),
             Audience::Roles(roles) => {

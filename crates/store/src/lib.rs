@@ -24,7 +24,7 @@ mod users;
 
 pub use dialect::Backend;
 pub use error::StoreError;
-pub use jobs::{ClaimedJob, JobView, NewWebhook, Notification, Webhook};
+pub use jobs::{ActiveWebhook, ClaimedJob, JobView, NewWebhook, Notification, Webhook};
 pub use loopdesk_core::customer::{NewAsset, NewContact, NewCustomer, NewSite};
 pub use model::*;
 pub use sla::{

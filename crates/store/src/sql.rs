@@ -82,6 +82,21 @@ impl Sql {
         }
     }
 
+    /// Appends rows of placeholders, `($1, $2), ($3, $4)`, for a multi-row `VALUES`.
+    pub fn rows(&mut self, rows: impl IntoIterator<Item = Vec<Arg>>) -> &mut Self {
+        for (r, row) in rows.into_iter().enumerate() {
+            self.push(if r == 0 { "(" } else { ", (" });
+            for (i, arg) in row.into_iter().enumerate() {
+                if i > 0 {
+                    self.push(", ");
+                }
+                self.bind(arg);
+            }
+            self.push(")");
+        }
+        self
+    }
+
     /// The statement, ready to run.
     pub fn query(&self) -> sqlx::query::Query<'_, Any, AnyArguments<'_>> {
         self.args

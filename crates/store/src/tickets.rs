@@ -1242,6 +1242,40 @@ fn parse_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
     Ok((at, id.to_owned()))
 }
 
+/// `INSERT` of ticket events; rows from [`event_row`] follow.
+pub(crate) const EVENT_INSERT: &str =
+    "INSERT INTO ticket_events (tenant_id, ticket_id, kind, actor_id, at, \
+    from_status, to_status, internal, data) VALUES ";
+
+/// One ticket event's values, in [`EVENT_INSERT`]'s order.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one value per column of the event"
+)]
+pub(crate) fn event_row(
+    tenant: &str,
+    ticket: TicketId,
+    kind: &str,
+    actor: Option<String>,
+    now: DateTime<Utc>,
+    from: Option<Status>,
+    to: Option<Status>,
+    internal: bool,
+    data: &Value,
+) -> Vec<Arg> {
+    vec![
+        Arg::Text(Some(tenant.to_owned())),
+        Arg::Text(Some(ticket.to_string())),
+        Arg::Text(Some(kind.to_owned())),
+        Arg::Text(actor),
+        Arg::Int(ms(now)),
+        Arg::Text(from.map(|s| s.as_str().to_owned())),
+        Arg::Text(to.map(|s| s.as_str().to_owned())),
+        Arg::Int(i64::from(internal)),
+        Arg::Text(Some(data.to_string())),
+    ]
+}
+
 #[expect(
     clippy::too_many_arguments,
     reason = "one value per column of the event"
@@ -1258,20 +1292,11 @@ pub(crate) async fn insert_event(
     internal: bool,
     data: &Value,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO ticket_events (tenant_id, ticket_id, kind, actor_id, at, from_status, to_status, internal, data) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(tenant)
-    .bind(ticket.to_string())
-    .bind(kind)
-    .bind(actor)
-    .bind(ms(now))
-    .bind(from.map(Status::as_str))
-    .bind(to.map(Status::as_str))
-    .bind(i64::from(internal))
-    .bind(data.to_string())
-    .execute(&mut **tx)
-    .await?;
+    let row = event_row(tenant, ticket, kind, actor, now, from, to, internal, data);
+    Sql::new(EVENT_INSERT)
+        .rows([row])
+        .query()
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }

@@ -132,6 +132,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         login_attempts_per_minute: 10,
         max_connections: 8,
         demo: false,
+        jobs: false,
     };
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap(),
