@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 
 use crate::jobs::enqueue_publish;
 use crate::model::parse_id;
-use crate::tickets::insert_event;
+use crate::tickets::{event_row, insert_event};
 use crate::{from_ms, ms, Store, StoreError, TenantStore};
 
 /// A new SLA policy (the API's request body).
@@ -568,15 +568,17 @@ impl TenantStore {
             }
             insert_event(
                 &mut tx,
-                &self.tid(),
-                id,
-                mark.kind.event_kind(),
-                None,
-                now,
-                None,
-                None,
-                false,
-                &data,
+                event_row(
+                    &self.tid(),
+                    id,
+                    mark.kind.event_kind(),
+                    None,
+                    now,
+                    None,
+                    None,
+                    false,
+                    &data,
+                ),
             )
             .await?;
             let event = mark.kind.published_event();

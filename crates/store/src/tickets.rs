@@ -969,15 +969,17 @@ impl TenantStore {
         }
         insert_event(
             tx,
-            &tid,
-            ticket_id,
-            plan.kind.as_str(),
-            user_text(actor),
-            now,
-            Some(plan.from),
-            Some(plan.to),
-            false,
-            &data,
+            event_row(
+                &tid,
+                ticket_id,
+                plan.kind.as_str(),
+                user_text(actor),
+                now,
+                Some(plan.from),
+                Some(plan.to),
+                false,
+                &data,
+            ),
         )
         .await
     }
@@ -1014,15 +1016,17 @@ impl TenantStore {
         let data = json!({ "comment_id": id, "body": body, "internal": internal });
         insert_event(
             &mut tx,
-            &self.tid(),
-            ticket,
-            "comment",
-            user_text(actor),
-            now,
-            None,
-            None,
-            internal,
-            &data,
+            event_row(
+                &self.tid(),
+                ticket,
+                "comment",
+                user_text(actor),
+                now,
+                None,
+                None,
+                internal,
+                &data,
+            ),
         )
         .await?;
         if !internal {
@@ -1102,15 +1106,17 @@ impl TenantStore {
         let data = json!({ "attachment_id": id, "kind": kind, "filename": filename, "content_type": content_type });
         insert_event(
             &mut tx,
-            &self.tid(),
-            ticket,
-            "attachment",
-            user_text(actor),
-            now,
-            None,
-            None,
-            false,
-            &data,
+            event_row(
+                &self.tid(),
+                ticket,
+                "attachment",
+                user_text(actor),
+                now,
+                None,
+                None,
+                false,
+                &data,
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -1276,23 +1282,11 @@ pub(crate) fn event_row(
     ]
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one value per column of the event"
-)]
+/// Appends one event (from [`event_row`]) inside `tx`.
 pub(crate) async fn insert_event(
     tx: &mut Transaction<'_, Any>,
-    tenant: &str,
-    ticket: TicketId,
-    kind: &str,
-    actor: Option<String>,
-    now: DateTime<Utc>,
-    from: Option<Status>,
-    to: Option<Status>,
-    internal: bool,
-    data: &Value,
+    row: Vec<Arg>,
 ) -> Result<(), StoreError> {
-    let row = event_row(tenant, ticket, kind, actor, now, from, to, internal, data);
     Sql::new(EVENT_INSERT)
         .rows([row])
         .query()
