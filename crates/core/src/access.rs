@@ -76,6 +76,10 @@ pub enum Permission {
     ManageOrganisation,
     /// SLA policies, calendars, webhooks, and the job queue.
     ManageAutomation,
+    /// Change a visible ticket's priority (its SLA follows).
+    ChangePriority,
+    /// Work the remediation queue (补救通道) and close its entries.
+    Remediate,
 }
 
 /// True when the actor may do `what`.
@@ -94,6 +98,8 @@ pub fn allowed(actor: &Actor, what: Permission) -> bool {
             | Permission::ManageOrganisation
             | Permission::ManageAutomation => any(&[Admin]),
             Permission::ListUsers => any(&[Agent, Dispatcher, Supervisor, Manager, Admin]),
+            Permission::ChangePriority => any(&[Agent, Dispatcher, Supervisor, Admin]),
+            Permission::Remediate => any(&[Supervisor, Manager, Admin]),
             Permission::InternalNotes => {
                 any(&[Agent, Dispatcher, Supervisor, Manager, Admin, Engineer])
             }

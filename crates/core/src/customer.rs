@@ -3,6 +3,8 @@
 
 use chrono::NaiveDate;
 
+use crate::followup::Channel;
+use crate::i18n::Lang;
 use crate::validate::{self, FieldError};
 use crate::{CustomerId, RegionId, SiteId};
 
@@ -37,6 +39,10 @@ pub struct NewContact {
     pub email: Option<String>,
     /// WeChat id.
     pub wechat_id: Option<String>,
+    /// How they want to hear from us: `email` (default), `sms`, `wechat` or `none`.
+    pub notify_channel: Option<String>,
+    /// The language of what we send them (`zh-CN`, the default, or `en`).
+    pub lang: Option<String>,
 }
 
 /// A site to create.
@@ -112,6 +118,10 @@ pub struct ValidContact {
     pub email: Option<String>,
     /// WeChat id.
     pub wechat_id: Option<String>,
+    /// Preferred channel.
+    pub channel: Channel,
+    /// Language.
+    pub lang: Lang,
 }
 
 /// Checks a contact.
@@ -131,6 +141,20 @@ pub fn contact(c: &NewContact) -> Result<ValidContact, FieldError> {
             .map(|e| validate::email("contacts.email", e))
             .transpose()?,
         wechat_id: validate::optional_text("contacts.wechat_id", c.wechat_id.as_deref(), 64)?,
+        channel: match c.notify_channel.as_deref() {
+            None => Channel::default(),
+            Some(ch) => Channel::parse(ch).ok_or(FieldError {
+                field: "contacts.notify_channel",
+                reason: "error.notify_channel",
+            })?,
+        },
+        lang: match c.lang.as_deref() {
+            None => Lang::default(),
+            Some(l) => Lang::from_tag(l).ok_or(FieldError {
+                field: "contacts.lang",
+                reason: "error.lang",
+            })?,
+        },
     })
 }
 

@@ -5,15 +5,21 @@ use crate::validate::FieldError;
 use crate::{Role, Roles};
 
 /// Events a webhook can subscribe to (`*` subscribes to all).
-pub const EVENTS: [&str; 8] = [
+pub const EVENTS: [&str; 12] = [
     "ticket.created",
     "ticket.status_changed",
     "ticket.assigned",
     "ticket.commented",
+    "ticket.priority_changed",
+    "ticket.remediation",
     "sla.warning",
     "sla.breached",
     "sla.escalated",
+    "survey.sent",
     "survey.answered",
+    // A milestone told to the customer, with the channel, address and text ready to send
+    // (for SMS gateways and chat bots); derived from the events above.
+    "customer.notice",
 ];
 
 /// Attempts before a delivery is dead, unless the endpoint says otherwise.
@@ -71,10 +77,11 @@ pub enum Audience {
 }
 
 /// Who hears of `event` (with its `data`) in the app: the engineer a ticket was assigned to;
-/// the roles an escalation level names.
+/// the roles an escalation level names; the supervisors, of a ticket put into remediation.
 pub fn in_app_audience(event: &str, data: &serde_json::Value) -> Audience {
     match event {
         "ticket.assigned" => Audience::Assignee,
+        "ticket.remediation" => Audience::Roles(vec![Role::Supervisor]),
         "sla.escalated" => Audience::Roles(
             serde_json::from_value(data["notify_roles"].clone()).unwrap_or_default(),
         ),

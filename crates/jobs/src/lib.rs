@@ -1,5 +1,6 @@
 //! The job runner: claims due jobs from the database with a lease and runs them — the SLA
-//! scan (recurring), the outbox fan-out (`publish`) and webhook deliveries — retrying
+//! scan, auto-close and the clean-up of old jobs (recurring), the outbox fan-out
+//! (`publish`), webhook deliveries, e-mails and surveys — retrying
 //! failures with exponential backoff until a job's attempts run out (then it is `dead`,
 //! visible to admins). Several runners, in one process or in several instances on one
 //! PostgreSQL, share the queue without doing a job twice; a runner that dies mid-job leaves
@@ -15,7 +16,11 @@ use chrono::{DateTime, Utc};
 use loopdesk_core::clock::Clock;
 use loopdesk_core::signing;
 use loopdesk_core::JobId;
-use loopdesk_store::{ActiveWebhook, ClaimedJob, Store, StoreError};
+use loopdesk_core::TicketId;
+use loopdesk_store::{ActiveWebhook, ClaimedJob, Outbound, Store, StoreError};
+
+mod mail;
+pub use mail::{MailError, Mailer};
 
 /// How the runner paces itself.
 #[derive(Clone, Debug)]
@@ -32,6 +37,14 @@ pub struct RunnerConfig {
     pub sla_batch: i64,
     /// Timeout of one webhook delivery.
     pub http_timeout: Duration,
+    /// How often resolved tickets are checked for auto-close.
+    pub auto_close_every: chrono::Duration,
+    /// How often finished jobs are cleaned up.
+    pub cleanup_every: chrono::Duration,
+    /// How long finished jobs are kept (dead ones stay until an admin looks).
+    pub keep_done: chrono::Duration,
+    /// Loopdesk's public base URL, for links in messages (`http://127.0.0.1:8080`).
+    pub public_url: String,
 }
 
 impl Default for RunnerConfig {
@@ -43,12 +56,16 @@ impl Default for RunnerConfig {
             sla_every: chrono::Duration::seconds(1),
             sla_batch: 2000,
             http_timeout: Duration::from_secs(10),
+            auto_close_every: chrono::Duration::seconds(60),
+            cleanup_every: chrono::Duration::hours(1),
+            keep_done: chrono::Duration::days(7),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
 
 /// Recurring jobs every runner makes sure exist.
-pub const RECURRING: [&str; 1] = ["sla_scan"];
+pub const RECURRING: [&str; 3] = ["sla_scan", "auto_close", "jobs_cleanup"];
 
 /// A job runner.
 #[derive(Clone)]
@@ -58,6 +75,10 @@ pub struct Runner {
     name: String,
     http: reqwest::Client,
     config: RunnerConfig,
+    /// Where e-mail goes out, if it is configured.
+    mailer: Option<Mailer>,
+    /// What the fan-out may send besides webhooks.
+    outbound: Outbound,
     /// Set once this runner has made sure the recurring jobs exist (a write; not per poll).
     recurring_ensured: Arc<AtomicBool>,
 }
@@ -93,14 +114,28 @@ impl Runner {
         let http = reqwest::Client::builder()
             .timeout(config.http_timeout)
             .build()?;
+        let outbound = Outbound {
+            mail: false,
+            public_url: config.public_url.clone(),
+        };
         Ok(Runner {
             store,
             clock,
             name,
             http,
             config,
+            mailer: None,
+            outbound,
             recurring_ensured: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// Sends e-mail through `mailer` (customers' milestones and surveys, staff who asked for
+    /// mail); without one, nothing is mailed and the other channels still work.
+    pub fn with_mailer(mut self, mailer: Mailer) -> Runner {
+        self.mailer = Some(mailer);
+        self.outbound.mail = true;
+        self
     }
 
     /// Claims one batch of due jobs and runs them; answers how many ran.
@@ -160,8 +195,12 @@ impl Runner {
         let now = self.clock.now();
         let outcome = match job.kind.as_str() {
             "sla_scan" => self.sla_scan(now).await,
+            "auto_close" => self.auto_close(now).await,
+            "jobs_cleanup" => self.cleanup(now).await,
             "publish" => self.publish(&job, hooks, now).await,
             "webhook" => self.deliver(&job, now).await,
+            "mail" => self.mail(&job).await,
+            "survey" => self.survey(&job, now).await,
             other => Err(JobFailure(format!("unknown job kind {other}"))),
         };
         match outcome {
@@ -172,7 +211,7 @@ impl Runner {
                 .await
                 .map(|()| None),
             Err(JobFailure(e)) => {
-                let delay = if job.kind == "sla_scan" {
+                let delay = if RECURRING.contains(&job.kind.as_str()) {
                     5 // recurring: never back off for long
                 } else {
                     signing::retry_delay_secs(job.attempts)
@@ -202,7 +241,9 @@ impl Runner {
                 e.insert(found)
             }
         };
-        self.store.fan_out(job, tenant_hooks, now).await?;
+        self.store
+            .fan_out(job, tenant_hooks, &self.outbound, now)
+            .await?;
         Ok(Done::Finished)
     }
 
@@ -215,6 +256,58 @@ impl Runner {
             }
         }
         Ok(Done::Again(now + self.config.sla_every))
+    }
+
+    async fn auto_close(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {
+        for _ in 0..20 {
+            if self.store.auto_close(now, 500).await? < 500 {
+                break;
+            }
+        }
+        Ok(Done::Again(now + self.config.auto_close_every))
+    }
+
+    async fn cleanup(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {
+        let gone = self
+            .store
+            .delete_done_jobs(now - self.config.keep_done)
+            .await?;
+        if gone > 0 {
+            tracing::info!(jobs = gone, "deleted finished jobs");
+        }
+        Ok(Done::Again(now + self.config.cleanup_every))
+    }
+
+    async fn survey(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<Done, JobFailure> {
+        let (Some(tenant), Some(ticket), Some(round)) = (
+            job.tenant_id.as_deref(),
+            job.payload["ticket_id"].as_str().and_then(TicketId::parse),
+            job.payload["round"].as_i64(),
+        ) else {
+            return Err(JobFailure("malformed survey job".into()));
+        };
+        self.store.send_survey(tenant, ticket, round, now).await?;
+        Ok(Done::Finished)
+    }
+
+    async fn mail(&self, job: &ClaimedJob) -> Result<Done, JobFailure> {
+        let p = &job.payload;
+        let (Some(to), Some(subject), Some(body)) =
+            (p["to"].as_str(), p["subject"].as_str(), p["body"].as_str())
+        else {
+            return Err(JobFailure("malformed mail job".into()));
+        };
+        let Some(mailer) = &self.mailer else {
+            // Queued by an instance with mail configured; this one cannot send it.
+            return Err(JobFailure(
+                "no SMTP server is configured on this runner".into(),
+            ));
+        };
+        mailer
+            .send(to, subject, body)
+            .await
+            .map_err(|e| JobFailure(e.to_string()))?;
+        Ok(Done::Finished)
     }
 
     async fn deliver(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<Done, JobFailure> {

@@ -100,6 +100,7 @@ pub async fn bootstrap(
         customer_id: None,
         team_id: None,
         region_id: None,
+        ..NewUser::default()
     };
     store
         .tenant(tenant.id)
@@ -169,20 +170,32 @@ impl Application {
 
 /// The job runner of this process, named so that its leases are told apart from other
 /// processes' (host, process id and a random part).
-pub fn job_runner(store: &Store, clock: Arc<dyn Clock>) -> anyhow::Result<loopdesk_jobs::Runner> {
+pub fn job_runner(
+    store: &Store,
+    clock: Arc<dyn Clock>,
+    cfg: &Config,
+) -> anyhow::Result<loopdesk_jobs::Runner> {
     let name = format!(
         "{}-{}-{:08x}",
         std::env::var("HOSTNAME").unwrap_or_else(|_| "loopdesk".into()),
         std::process::id(),
         rand::random::<u32>()
     );
-    loopdesk_jobs::Runner::new(
-        store.clone(),
-        clock,
-        name,
-        loopdesk_jobs::RunnerConfig::default(),
-    )
-    .context("setting up the job runner's HTTP client")
+    let config = loopdesk_jobs::RunnerConfig {
+        public_url: cfg
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", cfg.bind)),
+        ..loopdesk_jobs::RunnerConfig::default()
+    };
+    let runner = loopdesk_jobs::Runner::new(store.clone(), clock, name, config)
+        .context("setting up the job runner's HTTP client")?;
+    Ok(match &cfg.smtp_url {
+        Some(url) => runner.with_mailer(
+            loopdesk_jobs::Mailer::new(url, &cfg.mail_from).context("setting up e-mail")?,
+        ),
+        None => runner,
+    })
 }
 
 /// A flag that turns true on SIGTERM or Ctrl-C, for everything that must stop then (the

@@ -31,9 +31,8 @@ pub struct ServeArgs {
     /// Password for the `admin` account created on first start [default: random, printed once]
     #[arg(long, env = "LOOPDESK_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
-    /// Public URL; when https, cookies are marked Secure
-    #[arg(long, env = "LOOPDESK_PUBLIC_URL")]
-    pub public_url: Option<String>,
+    #[command(flatten)]
+    pub outbound: OutboundArgs,
     /// Largest upload in megabytes [default: 10]
     #[arg(long, env = "LOOPDESK_MAX_UPLOAD_MB")]
     pub max_upload_mb: Option<usize>,
@@ -43,6 +42,21 @@ pub struct ServeArgs {
     /// Do not run the background jobs in this process (run `loopdesk jobs` elsewhere)
     #[arg(long, env = "LOOPDESK_NO_JOBS", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_jobs: bool,
+}
+
+/// Flags of everything that sends messages (`serve` and `jobs`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct OutboundArgs {
+    /// Public URL, for links in messages; when https, cookies are marked Secure [default: http://<bind>]
+    #[arg(long, env = "LOOPDESK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// SMTP server for e-mail: smtps://user:pass@host, smtp://host:587?tls=required (STARTTLS),
+    /// or smtp://host:25 (plain) [default: no e-mail]
+    #[arg(long, env = "LOOPDESK_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of e-mail [default: Loopdesk <loopdesk@localhost>]
+    #[arg(long, env = "LOOPDESK_MAIL_FROM")]
+    pub mail_from: Option<String>,
 }
 
 /// The optional TOML file; every key may be left out.
@@ -59,6 +73,10 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     /// See `--max-upload-mb`.
     pub max_upload_mb: Option<usize>,
+    /// See `--smtp-url`.
+    pub smtp_url: Option<String>,
+    /// See `--mail-from`.
+    pub mail_from: Option<String>,
     /// Hours a login lasts [default: 168].
     pub session_hours: Option<i64>,
     /// Login attempts per address and username per minute [default: 10].
@@ -74,6 +92,8 @@ data_dir = "./loopdesk-data"         # LOOPDESK_DATA_DIR
 # database_url = "postgres://loopdesk@127.0.0.1:5432/loopdesk"   # LOOPDESK_DATABASE_URL
 # public_url = "https://service.example.com"                     # LOOPDESK_PUBLIC_URL
 max_upload_mb = 10                   # LOOPDESK_MAX_UPLOAD_MB
+# smtp_url = "smtp://user:password@mail.example.com:587?tls=required"   # LOOPDESK_SMTP_URL
+# mail_from = "Loopdesk <service@example.com>"                         # LOOPDESK_MAIL_FROM
 session_hours = 168
 login_attempts_per_minute = 10
 max_connections = 16
@@ -92,6 +112,10 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// Public URL.
     pub public_url: Option<String>,
+    /// SMTP server, if e-mail is sent.
+    pub smtp_url: Option<String>,
+    /// Sender of e-mail.
+    pub mail_from: String,
     /// Upload limit in bytes.
     pub max_upload_bytes: usize,
     /// Login lifetime.
@@ -129,7 +153,14 @@ impl Config {
             data_dir,
             database_url,
             admin_password: serve.admin_password.clone(),
-            public_url: serve.public_url.clone().or(file.public_url),
+            public_url: serve.outbound.public_url.clone().or(file.public_url),
+            smtp_url: serve.outbound.smtp_url.clone().or(file.smtp_url),
+            mail_from: serve
+                .outbound
+                .mail_from
+                .clone()
+                .or(file.mail_from)
+                .unwrap_or_else(|| "Loopdesk <loopdesk@localhost>".to_owned()),
             max_upload_bytes: serve.max_upload_mb.or(file.max_upload_mb).unwrap_or(10)
                 * 1024
                 * 1024,

@@ -202,6 +202,7 @@ pub async fn load_if_empty(
                 phone: Some(phone.clone()),
                 email: Some(format!("service{i}@example.cn")),
                 wechat_id: None,
+                ..NewContact::default()
             }],
             sites: vec![NewSite {
                 name: format!("{region_name}门店"),
@@ -263,6 +264,7 @@ pub async fn load_if_empty(
             customer_id: Some(c.id),
             team_id: None,
             region_id: None,
+            ..NewUser::default()
         };
         let u = t.create_user(new, start).await?;
         c.login = Some(Actor::User {
@@ -336,6 +338,7 @@ async fn user(
         customer_id: None,
         team_id: team,
         region_id: region,
+        ..NewUser::default()
     };
     let u = t.create_user(new, at).await?;
     Ok(Actor::User {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 use loopdesk::app::{self, Application, DEFAULT_TENANT};
-use loopdesk::config::{Config, DbArgs, ServeArgs};
+use loopdesk::config::{Config, DbArgs, OutboundArgs, ServeArgs};
 use loopdesk::{bench, demo, telemetry, SystemClock};
 use loopdesk_core::clock::Clock;
 use loopdesk_core::i18n::{tf, Lang};
@@ -75,6 +75,8 @@ enum Command {
     Jobs {
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        outbound: OutboundArgs,
         /// Run what is due now, then exit.
         #[arg(long)]
         once: bool,
@@ -177,7 +179,7 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
             }
             let stopped = app::shutdown_flag();
             let jobs = if cfg.jobs {
-                let runner = app::job_runner(&store, clock.clone())?;
+                let runner = app::job_runner(&store, clock.clone(), &cfg)?;
                 Some(tokio::spawn(
                     runner.run_until(app::wait_for(stopped.clone())),
                 ))
@@ -194,10 +196,14 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
             store.close().await;
             served
         }
-        Command::Jobs { db, once } => {
-            let cfg = Config::resolve(&db, &ServeArgs::default())?;
+        Command::Jobs { db, outbound, once } => {
+            let serve = ServeArgs {
+                outbound,
+                ..ServeArgs::default()
+            };
+            let cfg = Config::resolve(&db, &serve)?;
             let store = app::open_store(&cfg).await?;
-            let runner = app::job_runner(&store, clock.clone())?;
+            let runner = app::job_runner(&store, clock.clone(), &cfg)?;
             if once {
                 let n = runner.drain().await?;
                 println!("{}", say("cli.jobs_ran", &[("count", &n.to_string())]));
@@ -261,6 +267,7 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
                 customer_id,
                 team_id: None,
                 region_id: None,
+                ..NewUser::default()
             };
             let user = store
                 .tenant(t.id)

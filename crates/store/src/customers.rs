@@ -21,6 +21,7 @@ struct CustomerRow {
     kind: String,
     tier: String,
     region_id: Option<String>,
+    tags: String,
     created_at: i64,
 }
 
@@ -32,6 +33,8 @@ struct ContactRow {
     phone: Option<String>,
     email: Option<String>,
     wechat_id: Option<String>,
+    notify_channel: String,
+    lang: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -64,6 +67,8 @@ fn contact_model(r: ContactRow) -> Result<Contact, StoreError> {
         phone: r.phone,
         email: r.email,
         wechat_id: r.wechat_id,
+        notify_channel: r.notify_channel,
+        lang: r.lang,
     })
 }
 
@@ -128,8 +133,8 @@ impl TenantStore {
     ) -> Result<ContactId, StoreError> {
         let id = ContactId::new();
         sqlx::query(
-            "INSERT INTO contacts (id, tenant_id, customer_id, name, phone, email, wechat_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO contacts (id, tenant_id, customer_id, name, phone, email, wechat_id, notify_channel, lang, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(id.to_string())
         .bind(self.tid())
@@ -138,6 +143,8 @@ impl TenantStore {
         .bind(c.phone)
         .bind(c.email)
         .bind(c.wechat_id)
+        .bind(c.channel.as_str())
+        .bind(c.lang.tag())
         .bind(ms(now))
         .execute(&mut **tx)
         .await?;
@@ -306,7 +313,7 @@ impl TenantStore {
     ) -> Result<Vec<Customer>, StoreError> {
         let phone = validate::phone("phone", phone)?;
         let rows: Vec<CustomerRow> = sqlx::query_as(
-            "SELECT DISTINCT c.id, c.name, c.kind, c.tier, c.region_id, c.created_at FROM customers c \
+            "SELECT DISTINCT c.id, c.name, c.kind, c.tier, c.region_id, c.tags, c.created_at FROM customers c \
              JOIN contacts k ON k.customer_id = c.id WHERE c.tenant_id = $1 AND k.tenant_id = $1 AND k.phone = $2 \
              ORDER BY c.name LIMIT 50",
         )
@@ -324,7 +331,7 @@ impl TenantStore {
         only: Option<CustomerId>,
     ) -> Result<Vec<Customer>, StoreError> {
         let sql = format!(
-            "SELECT id, name, kind, tier, region_id, created_at FROM customers \
+            "SELECT id, name, kind, tier, region_id, tags, created_at FROM customers \
              WHERE tenant_id = $1 AND name {} $2 ORDER BY name LIMIT 100",
             self.store.backend.ilike()
         );
@@ -349,7 +356,7 @@ impl TenantStore {
                 continue;
             }
             let contacts: Vec<ContactRow> = sqlx::query_as(
-                "SELECT id, customer_id, name, phone, email, wechat_id FROM contacts \
+                "SELECT id, customer_id, name, phone, email, wechat_id, notify_channel, lang FROM contacts \
                  WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at, id",
             )
             .bind(self.tid())
@@ -362,6 +369,8 @@ impl TenantStore {
                 kind: r.kind,
                 tier: r.tier,
                 region_id: parse_opt_id(r.region_id, RegionId::parse)?,
+                tags: serde_json::from_str(&r.tags)
+                    .map_err(|_| StoreError::Corrupt("customer tags".into()))?,
                 created_at: from_ms(r.created_at),
                 contacts: contacts
                     .into_iter()
@@ -384,7 +393,7 @@ impl TenantStore {
             return Err(StoreError::NotFound);
         }
         let rows: Vec<CustomerRow> = sqlx::query_as(
-            "SELECT id, name, kind, tier, region_id, created_at FROM customers WHERE tenant_id = $1 AND id = $2",
+            "SELECT id, name, kind, tier, region_id, tags, created_at FROM customers WHERE tenant_id = $1 AND id = $2",
         )
         .bind(self.tid())
         .bind(id.to_string())

@@ -30,6 +30,16 @@ pub enum StoreError {
     /// The transition table refused the move.
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    /// The request is understood but the object's state refuses it: a survey answered
+    /// already (`gone: false`, 409) or expired (`gone: true`, 410). `reason` is a
+    /// translation key.
+    #[error("refused: {reason}")]
+    Refused {
+        /// Translation key of the reason.
+        reason: &'static str,
+        /// True when it can never succeed again (HTTP 410).
+        gone: bool,
+    },
     /// The same idempotency key came with a different request.
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,

@@ -7,6 +7,8 @@
 
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
+use loopdesk_core::followup::{self, About, Channel, Message, Notice, StaffChannel};
+use loopdesk_core::i18n::Lang;
 use loopdesk_core::notify::{self, Audience, Staff};
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::validate;
@@ -182,7 +184,7 @@ const JOB_INSERT: &str =
 const JOB_INSERT_END: &str = " ON CONFLICT (dedupe_key) DO NOTHING";
 
 /// One pending job's values, in [`JOB_INSERT`]'s order.
-fn job_row(
+pub(crate) fn job_row(
     tenant: Option<&str>,
     kind: &str,
     payload: &Value,
@@ -215,6 +217,70 @@ pub(crate) async fn insert_jobs(
     sql.rows(rows).push(JOB_INSERT_END);
     sql.query().execute(&mut **tx).await?;
     Ok(())
+}
+
+/// A member of staff to notify.
+struct StaffRecipient {
+    id: String,
+    email: Option<String>,
+    /// Wants e-mail besides the bell.
+    mail: bool,
+    lang: Lang,
+}
+
+/// What the runner can send besides webhooks and in-app notifications.
+#[derive(Clone, Debug, Default)]
+pub struct Outbound {
+    /// E-mail is configured (an SMTP server to send through).
+    pub mail: bool,
+    /// Loopdesk's public base URL, for links in messages (the survey).
+    pub public_url: String,
+}
+
+/// One `webhook` delivery job of `event` to `hook`, keyed by `delivery`.
+#[allow(clippy::too_many_arguments)]
+fn delivery_row(
+    tenant: &str,
+    hook: &ActiveWebhook,
+    event: &str,
+    delivery: &str,
+    at: Option<DateTime<Utc>>,
+    ticket: &Ticket,
+    data: &Value,
+    now: i64,
+) -> Vec<Arg> {
+    let body = json!({
+        "id": delivery,
+        "event": event,
+        "at": at,
+        "tenant": tenant,
+        "ticket": ticket,
+        "data": data,
+    });
+    let payload = json!({ "webhook_id": hook.id, "delivery": delivery, "event": event, "body": body.to_string() });
+    job_row(
+        Some(tenant),
+        "webhook",
+        &payload,
+        now,
+        hook.max_attempts,
+        Some(&format!("wh:{delivery}")),
+        now,
+    )
+}
+
+/// One `mail` job: `msg` to `to`, once per publish job and address.
+fn mail_row(tenant: &str, publish: &JobId, to: &str, msg: &Message, now: i64) -> Vec<Arg> {
+    let payload = json!({ "to": to, "subject": msg.subject, "body": msg.body });
+    job_row(
+        Some(tenant),
+        "mail",
+        &payload,
+        now,
+        notify::DEFAULT_MAX_ATTEMPTS,
+        Some(&format!("mail:{publish}:{to}")),
+        now,
+    )
 }
 
 impl Store {
@@ -381,13 +447,16 @@ impl Store {
     }
 
     /// Fans a `publish` job out: one `webhook` delivery per endpoint of `hooks` (the tenant's,
-    /// from [`Store::active_webhooks`]) subscribed to its event, and the in-app notifications.
+    /// from [`Store::active_webhooks`]) subscribed to its event; the customer's notice of a
+    /// milestone on their preferred channel (an e-mail, or a `customer.notice` delivery for an
+    /// SMS gateway or chat bot); the in-app notifications, and e-mail to staff who asked for it.
     /// Everything is keyed by the publish job's id, so running it twice (after a crash) adds
     /// nothing; an event nobody listens to writes nothing.
     pub async fn fan_out(
         &self,
         job: &ClaimedJob,
         hooks: &[ActiveWebhook],
+        outbound: &Outbound,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let corrupt = || StoreError::Corrupt(format!("publish job {}", job.id));
@@ -401,12 +470,23 @@ impl Store {
             .as_str()
             .ok_or_else(corrupt)?
             .to_owned();
+        let data = &job.payload["data"];
+        let at = job.payload["at"].as_i64().map(from_ms);
         let subscribed: Vec<&ActiveWebhook> = hooks
             .iter()
             .filter(|h| notify::subscribed(&h.events, &event))
             .collect();
-        let audience = notify::in_app_audience(&event, &job.payload["data"]);
-        if subscribed.is_empty() && audience == Audience::Nobody {
+        let notice = Notice::of_event(&event, data);
+        let notice_hooks: Vec<&ActiveWebhook> = match notice {
+            Some(_) => hooks
+                .iter()
+                .filter(|h| notify::subscribed(&h.events, "customer.notice"))
+                .collect(),
+            None => Vec::new(),
+        };
+        let tell_customer = notice.is_some() && (outbound.mail || !notice_hooks.is_empty());
+        let audience = notify::in_app_audience(&event, data);
+        if subscribed.is_empty() && audience == Audience::Nobody && !tell_customer {
             return Ok(());
         }
         let ticket = match self
@@ -418,46 +498,106 @@ impl Store {
             Err(StoreError::NotFound) => return Ok(()),
             Err(e) => return Err(e),
         };
-        let recipients = self.recipients(&tenant, audience, &ticket).await?;
-        let mut tx = self.write.begin().await?;
+        let about = About {
+            number: &ticket.number,
+            subject: &ticket.subject,
+            link: None,
+        };
         let t = ms(now);
+        let mut rows = Vec::new();
         for hook in subscribed {
-            let delivery = format!("{}-{}", job.id, hook.id);
-            let body = json!({
-                "id": delivery,
-                "event": event,
-                "at": job.payload["at"].as_i64().map(from_ms),
-                "tenant": tenant,
-                "ticket": ticket,
-                "data": job.payload["data"],
-            });
-            let payload = json!({ "webhook_id": hook.id, "delivery": delivery, "event": event, "body": body.to_string() });
-            insert_jobs(
-                &mut tx,
-                [job_row(
-                    Some(&tenant),
-                    "webhook",
-                    &payload,
-                    t,
-                    hook.max_attempts,
-                    Some(&format!("wh:{delivery}")),
-                    t,
-                )],
-            )
-            .await?;
+            rows.push(delivery_row(
+                &tenant,
+                hook,
+                &event,
+                &format!("{}-{}", job.id, hook.id),
+                at,
+                &ticket,
+                data,
+                t,
+            ));
         }
-        for user in recipients {
+        let customer = match (notice, tell_customer) {
+            (Some(notice), true) => self
+                .ticket_recipient(
+                    &tenant,
+                    ticket.contact_id.map(|c| c.to_string()),
+                    ticket.customer_id.map(|c| c.to_string()),
+                )
+                .await?
+                .map(|r| (notice, r)),
+            _ => None,
+        };
+        if let Some((notice, r)) = customer {
+            let link = match (notice, data["survey_id"].as_str()) {
+                (Notice::Survey, Some(survey)) => Some(format!(
+                    "{}/survey/{}",
+                    outbound.public_url.trim_end_matches('/'),
+                    self.survey_token(&tenant, survey).await?
+                )),
+                _ => None,
+            };
+            if let Some(to) = r.address() {
+                let msg = followup::customer_message(
+                    r.lang,
+                    notice,
+                    About {
+                        link: link.as_deref(),
+                        ..about
+                    },
+                );
+                if r.channel == Channel::Email && outbound.mail {
+                    rows.push(mail_row(&tenant, &job.id, to, &msg, t));
+                }
+                let notice_data = json!({
+                    "notice": notice.as_str(),
+                    "channel": r.channel.as_str(),
+                    "to": to,
+                    "lang": r.lang.tag(),
+                    "subject": msg.subject,
+                    "text": msg.body,
+                    "link": link,
+                });
+                for hook in notice_hooks {
+                    rows.push(delivery_row(
+                        &tenant,
+                        hook,
+                        "customer.notice",
+                        &format!("{}-{}-notice", job.id, hook.id),
+                        at,
+                        &ticket,
+                        &notice_data,
+                        t,
+                    ));
+                }
+            }
+        }
+        let staff = self.recipients(&tenant, audience, &ticket).await?;
+        for person in staff.iter().filter(|p| p.mail && outbound.mail) {
+            let (Some(to), Some(msg)) = (
+                person.email.as_deref(),
+                followup::staff_message(person.lang, &event, data, about),
+            ) else {
+                continue;
+            };
+            rows.push(mail_row(&tenant, &job.id, to, &msg, t));
+        }
+        let mut tx = self.write.begin().await?;
+        if !rows.is_empty() {
+            insert_jobs(&mut tx, rows).await?;
+        }
+        for person in &staff {
             sqlx::query(
                 "INSERT INTO notifications (id, tenant_id, user_id, ticket_id, event, data, dedupe_key, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING",
             )
             .bind(uuid::Uuid::now_v7().to_string())
             .bind(&tenant)
-            .bind(&user)
+            .bind(&person.id)
             .bind(ticket_id.to_string())
             .bind(&event)
-            .bind(json!({ "number": ticket.number, "data": job.payload["data"] }).to_string())
-            .bind(format!("{}:{user}", job.id))
+            .bind(json!({ "number": ticket.number, "data": data }).to_string())
+            .bind(format!("{}:{}", job.id, person.id))
             .bind(t)
             .execute(&mut *tx)
             .await?;
@@ -466,27 +606,44 @@ impl Store {
         Ok(())
     }
 
-    /// The users who get an in-app notification of `event` on `ticket` (see
-    /// [`notify::in_app_audience`]).
+    /// The staff who get an in-app notification of an event on `ticket` (see
+    /// [`notify::in_app_audience`]), with how they like to hear of it.
     async fn recipients(
         &self,
         tenant: &str,
         audience: Audience,
         ticket: &Ticket,
-    ) -> Result<Vec<String>, StoreError> {
-        match audience {
-            Audience::Nobody => Ok(Vec::new()),
-            Audience::Assignee => Ok(ticket.assignee_id.iter().map(|a| a.to_string()).collect()),
-            Audience::Roles(roles) => {
-                let users: Vec<(String, String, Option<String>)> = sqlx::query_as(
-                    "SELECT id, roles, region_id FROM users WHERE tenant_id = $1 AND active = 1",
-                )
-                .bind(tenant)
-                .fetch_all(&self.read)
-                .await?;
+    ) -> Result<Vec<StaffRecipient>, StoreError> {
+        type Row = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+        );
+        let select = "SELECT id, roles, region_id, email, notify_channel, lang FROM users \
+                      WHERE tenant_id = $1 AND active = 1";
+        let rows: Vec<Row> = match audience {
+            Audience::Nobody => return Ok(Vec::new()),
+            Audience::Assignee => {
+                let Some(a) = ticket.assignee_id else {
+                    return Ok(Vec::new());
+                };
+                sqlx::query_as(&format!("{select} AND id = $2"))
+                    .bind(tenant)
+                    .bind(a.to_string())
+                    .fetch_all(&self.read)
+                    .await?
+            }
+            Audience::Roles(ref roles) => {
+                let users: Vec<Row> = sqlx::query_as(select)
+                    .bind(tenant)
+                    .fetch_all(&self.read)
+                    .await?;
                 let staff = users
                     .iter()
-                    .map(|(id, roles, region)| {
+                    .map(|(id, roles, region, ..)| {
                         Ok(Staff {
                             id,
                             roles: Roles::from_csv(roles).map_err(StoreError::Corrupt)?,
@@ -495,14 +652,23 @@ impl Store {
                     })
                     .collect::<Result<Vec<_>, StoreError>>()?;
                 let region = ticket.region_id.map(|r| r.to_string());
-                Ok(
-                    notify::escalation_recipients(&roles, region.as_deref(), &staff)
-                        .into_iter()
-                        .map(str::to_owned)
-                        .collect(),
-                )
+                let chosen = notify::escalation_recipients(roles, region.as_deref(), &staff);
+                users
+                    .iter()
+                    .filter(|u| chosen.contains(&u.0.as_str()))
+                    .cloned()
+                    .collect()
             }
-        }
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(id, _, _, email, channel, lang)| StaffRecipient {
+                id,
+                email,
+                mail: StaffChannel::parse(&channel) == Some(StaffChannel::Email),
+                lang: Lang::from_tag(&lang).unwrap_or_default(),
+            })
+            .collect())
     }
 
     /// A webhook endpoint's URL and secret, for a delivery.

@@ -15,6 +15,7 @@ mod cache;
 mod customers;
 mod dialect;
 mod error;
+mod followup;
 mod jobs;
 mod model;
 mod sla;
@@ -24,13 +25,14 @@ mod users;
 
 pub use dialect::Backend;
 pub use error::StoreError;
-pub use jobs::{ActiveWebhook, ClaimedJob, JobView, NewWebhook, Notification, Webhook};
+pub use followup::SurveyView;
+pub use jobs::{ActiveWebhook, ClaimedJob, JobView, NewWebhook, Notification, Outbound, Webhook};
 pub use loopdesk_core::customer::{NewAsset, NewContact, NewCustomer, NewSite};
 pub use model::*;
 pub use sla::{
     BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy, TicketSlaView,
 };
-pub use tickets::{Idempotency, NewTicket, TicketFilter, TransitionRequest};
+pub use tickets::{Idempotency, NewTicket, PriorityChange, TicketFilter, TransitionRequest};
 pub use users::NewUser;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -66,6 +68,8 @@ pub(crate) struct TenantSettings {
     pub offset: chrono::FixedOffset,
     /// Lifecycle knobs (reopen window …).
     pub policy: loopdesk_core::ticket::transitions::LifecyclePolicy,
+    /// Survey and auto-close timing.
+    pub follow_up: loopdesk_core::followup::FollowUp,
 }
 
 /// Connection settings.

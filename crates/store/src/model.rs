@@ -47,6 +47,10 @@ pub struct User {
     pub phone: Option<String>,
     /// E-mail.
     pub email: Option<String>,
+    /// `app` or `email`: how they hear of what concerns them.
+    pub notify_channel: String,
+    /// Language of what we send them.
+    pub lang: String,
     /// False once deactivated.
     pub active: bool,
     /// Created at.
@@ -75,6 +79,8 @@ pub struct Customer {
     pub tier: String,
     /// Region.
     pub region_id: Option<RegionId>,
+    /// Tags, e.g. `loyalty` (the loyalty programme, from top survey scores).
+    pub tags: Vec<String>,
     /// Created at.
     pub created_at: DateTime<Utc>,
     /// Contacts.
@@ -94,6 +100,10 @@ pub struct Contact {
     pub email: Option<String>,
     /// WeChat id.
     pub wechat_id: Option<String>,
+    /// How they hear from us: `email`, `sms`, `wechat` or `none`.
+    pub notify_channel: String,
+    /// The language of what we send them.
+    pub lang: String,
 }
 
 /// A site.
@@ -225,6 +235,8 @@ pub struct Ticket {
     pub flags: Vec<String>,
     /// The last check-in.
     pub check_in: Option<CheckInView>,
+    /// `open` while the ticket is in the remediation queue (补救通道), `done` after.
+    pub remediation: Option<String>,
     /// Service-level promises and their state.
     pub sla: crate::sla::TicketSlaView,
 }

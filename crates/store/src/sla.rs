@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 
 use crate::jobs::enqueue_publish;
 use crate::model::parse_id;
-use crate::tickets::{event_row, insert_event};
+use crate::tickets::record;
 use crate::{from_ms, ms, Store, StoreError, TenantStore};
 
 /// A new SLA policy (the API's request body).
@@ -321,6 +321,150 @@ impl TenantStore {
         Ok(self.policies().await?.iter().find(|p| p.id == id).cloned())
     }
 
+    /// The SLA of a ticket under the policy that fits it now (its priority, tier or category
+    /// changed, or the policies did): the same clock, due times recomputed from the new
+    /// targets, the colour re-evaluated. `None` for a ticket without an SLA clock (older than
+    /// SLAs) or a tenant without policies.
+    pub(crate) async fn sla_reapplied(
+        &self,
+        row: &ReapplyRow,
+        priority: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SlaColumns>, StoreError> {
+        let Some(stored) = row.sla.as_deref() else {
+            return Ok(None);
+        };
+        let policies = self.policies().await?;
+        let key = TicketKey {
+            priority,
+            customer_tier: row.tier.as_deref(),
+            category: row.category.as_deref(),
+        };
+        let Some(p) = sla::choose_policy(&policies, |p| &p.scope, &key) else {
+            return Ok(None);
+        };
+        let mut sla = parse_sla(stored)?;
+        sla.reapply(&p.terms);
+        let status =
+            Status::parse(&row.status).ok_or_else(|| StoreError::Corrupt("status".into()))?;
+        let met = sla::met(
+            status,
+            row.first_response_at,
+            row.first_arrival_at,
+            row.resolved_at,
+            row.closed_at,
+            row.updated_at,
+        );
+        let (state, next) = sla.evaluate(&p.terms, &met, ms(now));
+        SlaColumns::of(p, &sla, state, next).map(Some)
+    }
+
+    /// Re-applies the policies to every open ticket that `policy` fits best now (admin):
+    /// their due times are recomputed from its targets on their own clocks. Answers how many
+    /// tickets changed. Tickets are taken in batches of 500, one transaction each.
+    pub async fn apply_sla_policy(
+        &self,
+        actor: &Actor,
+        policy: SlaPolicyId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        if !access::allowed(actor, Permission::ManageAutomation) {
+            return Err(StoreError::Forbidden);
+        }
+        self.forget_policies();
+        if !self.policies().await?.iter().any(|p| p.id == policy) {
+            return Err(StoreError::NotFound);
+        }
+        let open: Vec<String> = Status::OPEN
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        let mut after = String::new();
+        let mut changed = 0;
+        loop {
+            let rows: Vec<ReapplyRow> = sqlx::query_as(&format!(
+                "{REAPPLY_SELECT} AND t.status IN ({}) AND t.id > $2 ORDER BY t.id LIMIT 500",
+                open.join(", ")
+            ))
+            .bind(self.tid())
+            .bind(&after)
+            .fetch_all(&self.store.read)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id.clone();
+            let mut tx = self.store.write.begin().await?;
+            for row in &rows {
+                let Some(cols) = self.sla_reapplied(row, row.priority, now).await? else {
+                    continue;
+                };
+                if cols.policy_id.as_deref() != Some(&policy.to_string()) {
+                    continue;
+                }
+                write_sla(
+                    &mut tx,
+                    &self.tid(),
+                    &row.id,
+                    &cols,
+                    row.first_response_at,
+                    row.first_arrival_at,
+                )
+                .await?;
+                changed += 1;
+            }
+            tx.commit().await?;
+        }
+        Ok(changed)
+    }
+
+    /// The tenant's business calendars (admin).
+    pub async fn calendars(&self, actor: &Actor) -> Result<Vec<BusinessCalendarView>, StoreError> {
+        if !access::allowed(actor, Permission::ManageAutomation) {
+            return Err(StoreError::Forbidden);
+        }
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT id, name, spec FROM calendars WHERE tenant_id = $1 ORDER BY created_at, id",
+        )
+        .bind(self.tid())
+        .fetch_all(&self.store.read)
+        .await?;
+        rows.into_iter()
+            .map(|(id, name, spec)| {
+                Ok(BusinessCalendarView {
+                    id: parse_id(&id, CalendarId::parse)?,
+                    name,
+                    spec: serde_json::from_str(&spec)
+                        .map_err(|_| StoreError::Corrupt("calendar".into()))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces a calendar's name and spec (admin), e.g. to add next year's holidays. New
+    /// tickets use it at once; open tickets when their policy is re-applied.
+    pub async fn update_calendar(
+        &self,
+        actor: &Actor,
+        id: CalendarId,
+        new: NewCalendar,
+    ) -> Result<BusinessCalendarView, StoreError> {
+        let (name, spec) = checked_calendar(actor, new)?;
+        let updated = sqlx::query(
+            "UPDATE calendars SET name = $1, spec = $2 WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(&name)
+        .bind(serde_json::to_string(&spec).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(self.tid())
+        .bind(id.to_string())
+        .execute(&self.store.write)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.forget_policies();
+        Ok(BusinessCalendarView { id, name, spec })
+    }
+
     /// Adds a policy (admin).
     pub async fn create_sla_policy(
         &self,
@@ -408,15 +552,7 @@ impl TenantStore {
         new: NewCalendar,
         now: DateTime<Utc>,
     ) -> Result<BusinessCalendarView, StoreError> {
-        if !access::allowed(actor, Permission::ManageAutomation) {
-            return Err(StoreError::Forbidden);
-        }
-        let name = validate::required_text("name", &new.name, 100)?;
-        let spec = new.spec.unwrap_or_else(CalendarSpec::prc_standard);
-        spec.build().map_err(|e| FieldError {
-            field: "spec",
-            reason: e.reason,
-        })?;
+        let (name, spec) = checked_calendar(actor, new)?;
         let id = CalendarId::new();
         sqlx::query(
             "INSERT INTO calendars (id, tenant_id, name, spec, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -566,19 +702,15 @@ impl TenantStore {
                 data["notify_roles"] = json!(policy.terms.notify_roles(level));
                 data["region_id"] = json!(row.region_id);
             }
-            insert_event(
+            record(
                 &mut tx,
-                event_row(
-                    &self.tid(),
-                    id,
-                    mark.kind.event_kind(),
-                    None,
-                    now,
-                    None,
-                    None,
-                    false,
-                    &data,
-                ),
+                &self.tid(),
+                id,
+                mark.kind.event_kind(),
+                None,
+                None,
+                &data,
+                now,
             )
             .await?;
             let event = mark.kind.published_event();
@@ -661,7 +793,8 @@ pub(crate) async fn write_sla(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE tickets SET sla = $1, sla_state = $2, sla_next_at = $3, resolution_due = $4, \
-         first_response_at = $5, first_arrival_at = $6 WHERE tenant_id = $7 AND id = $8",
+         first_response_at = $5, first_arrival_at = $6, sla_policy_id = COALESCE($9, sla_policy_id) \
+         WHERE tenant_id = $7 AND id = $8",
     )
     .bind(&c.sla)
     .bind(c.state)
@@ -671,7 +804,45 @@ pub(crate) async fn write_sla(
     .bind(first_arrival_at)
     .bind(tenant)
     .bind(ticket)
+    .bind(&c.policy_id)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
+
+/// An admin's calendar, checked: its name and a spec that builds (the PRC standard week
+/// when none is given).
+fn checked_calendar(actor: &Actor, new: NewCalendar) -> Result<(String, CalendarSpec), StoreError> {
+    if !access::allowed(actor, Permission::ManageAutomation) {
+        return Err(StoreError::Forbidden);
+    }
+    let name = validate::required_text("name", &new.name, 100)?;
+    let spec = new.spec.unwrap_or_else(CalendarSpec::prc_standard);
+    spec.build().map_err(|e| FieldError {
+        field: "spec",
+        reason: e.reason,
+    })?;
+    Ok((name, spec))
+}
+
+/// What re-choosing a ticket's policy needs to know of it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ReapplyRow {
+    pub id: String,
+    pub status: String,
+    pub priority: i64,
+    pub category: Option<String>,
+    pub tier: Option<String>,
+    pub sla: Option<String>,
+    pub first_response_at: Option<i64>,
+    pub first_arrival_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+/// `SELECT` of [`ReapplyRow`]s; the caller adds its conditions.
+pub(crate) const REAPPLY_SELECT: &str = "SELECT t.id, t.status, t.priority, t.category, \
+    c.tier, t.sla, t.first_response_at, t.first_arrival_at, t.resolved_at, \
+    t.closed_at, t.updated_at FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id \
+    WHERE t.tenant_id = $1";

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use loopdesk_core::access::{self, Permission, TicketScope};
+use loopdesk_core::followup::{self, FollowUp};
 use loopdesk_core::intake;
 use loopdesk_core::sla::{self, TicketKey};
 use loopdesk_core::ticket::transitions::{
@@ -20,9 +21,10 @@ use serde_json::{json, Value};
 use sqlx::{Any, Transaction};
 
 use crate::batch::{Outcome, TicketInsert};
+use crate::followup::{open_remediation, schedule_survey};
 use crate::jobs::enqueue_publish;
 use crate::model::{parse_id, parse_opt_id};
-use crate::sla::{write_sla, TicketSlaView};
+use crate::sla::{write_sla, ReapplyRow, TicketSlaView};
 use crate::sql::{Arg, Sql};
 use crate::{
     from_ms, ms, Attachment, CheckInView, Comment, StoreError, TenantSettings, TenantStore, Ticket,
@@ -65,6 +67,8 @@ pub struct TicketFilter {
     pub customer_id: Option<CustomerId>,
     /// Assignee.
     pub assignee_id: Option<UserId>,
+    /// `open`: the remediation queue; `done`: remediated tickets.
+    pub remediation: Option<String>,
     /// Text in the subject or description, or the exact number.
     pub q: Option<String>,
     /// Created at or after.
@@ -75,6 +79,17 @@ pub struct TicketFilter {
     pub cursor: Option<String>,
     /// Page size (default 50, at most 200).
     pub limit: Option<i64>,
+}
+
+/// A priority change as requested through the API.
+#[derive(Clone, Debug)]
+pub struct PriorityChange {
+    /// The version the caller last saw.
+    pub version: i64,
+    /// The new priority, 1–4.
+    pub priority: i64,
+    /// Why (shown in the event).
+    pub reason: Option<String>,
 }
 
 /// A move as requested through the API.
@@ -100,7 +115,7 @@ const TICKET_COLUMNS: &str = "t.id, t.number, t.status, t.version, t.priority, t
     t.region_id, t.team_id, t.assignee_id, t.created_by, t.created_at, t.updated_at, t.resolved_at, t.closed_at, \
     t.confirmed_by, t.reopen_count, t.visit_count, t.flags, t.checked_in_at, t.checkin_lat, t.checkin_lon, \
     t.checkin_distance_m, t.checkin_outside, t.sla_policy_id, t.sla, t.sla_state, t.first_response_at, \
-    t.first_arrival_at";
+    t.first_arrival_at, t.remediation";
 
 #[derive(sqlx::FromRow, Clone)]
 struct TicketRow {
@@ -141,6 +156,7 @@ struct TicketRow {
     sla_state: String,
     first_response_at: Option<i64>,
     first_arrival_at: Option<i64>,
+    remediation: Option<String>,
 }
 
 fn corrupt(what: &str) -> StoreError {
@@ -192,6 +208,7 @@ impl TicketRow {
             visit_count: self.visit_count,
             flags: serde_json::from_str(&self.flags).map_err(|_| corrupt("flags"))?,
             check_in,
+            remediation: self.remediation,
             sla: TicketSlaView::of(
                 self.sla_policy_id.as_deref(),
                 self.sla.as_deref(),
@@ -389,12 +406,19 @@ impl TenantStore {
     }
 
     /// The tenant's settings, cached for a minute (they change rarely; a change shows within it).
-    async fn settings(&self) -> Result<TenantSettings, StoreError> {
+    pub(crate) async fn settings(&self) -> Result<TenantSettings, StoreError> {
         if let Some(settings) = self.store.settings.get(self.tenant_id) {
             return Ok(settings);
         }
-        let (minutes, reopen_days): (i64, i64) = sqlx::query_as(
-            "SELECT utc_offset_minutes, reopen_window_days FROM tenants WHERE id = $1",
+        let (minutes, reopen_days, auto_close_days, survey_delay_minutes, survey_valid_days): (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+        ) = sqlx::query_as(
+            "SELECT utc_offset_minutes, reopen_window_days, auto_close_days, survey_delay_minutes, \
+             survey_valid_days FROM tenants WHERE id = $1",
         )
         .bind(self.tid())
         .fetch_one(&self.store.read)
@@ -407,7 +431,16 @@ impl TenantStore {
             reopen_window: chrono::Duration::days(reopen_days),
             ..LifecyclePolicy::default()
         };
-        let settings = TenantSettings { offset, policy };
+        let follow_up = FollowUp {
+            auto_close_days,
+            survey_delay_minutes,
+            survey_valid_days,
+        };
+        let settings = TenantSettings {
+            offset,
+            policy,
+            follow_up,
+        };
         self.store.settings.put(self.tenant_id, settings);
         Ok(settings)
     }
@@ -641,6 +674,9 @@ impl TenantStore {
         if let Some(a) = f.assignee_id {
             sql.push(" AND t.assignee_id = ").text(a.to_string());
         }
+        if let Some(r) = &f.remediation {
+            sql.push(" AND t.remediation = ").text(r.clone());
+        }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             let pattern = format!("%{}%", q.replace(['%', '_', '\\'], ""));
             let like = self.store.backend.ilike();
@@ -704,18 +740,7 @@ impl TenantStore {
                 return self.ticket(&scope, id, sees_internal(actor)).await;
             }
         }
-        let mut sql = self.visible_ticket(TICKET_COLUMNS, id, &scope);
-        sql.push(self.store.backend.for_update());
-        let row: TicketRow = sql
-            .query_as()
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if row.version != req.version {
-            return Err(StoreError::Stale {
-                current: row.version,
-            });
-        }
+        let row = self.lock_current(&mut tx, id, &scope, req.version).await?;
         let facts = self.facts(&mut tx, &row).await?;
         let assignee = match req.command.assignee_id {
             Some(a) => self.assignee_facts(&mut tx, a).await?,
@@ -727,6 +752,30 @@ impl TenantStore {
             .await?;
         tx.commit().await?;
         self.ticket(&scope, id, sees_internal(actor)).await
+    }
+
+    /// Locks a visible ticket's row for a change; `NotFound` when the caller may not see
+    /// it, `Stale` when `version` is not the current one.
+    async fn lock_current(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        id: TicketId,
+        scope: &TicketScope,
+        version: i64,
+    ) -> Result<TicketRow, StoreError> {
+        let mut sql = self.visible_ticket(TICKET_COLUMNS, id, scope);
+        sql.push(self.store.backend.for_update());
+        let row: TicketRow = sql
+            .query_as()
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if row.version != version {
+            return Err(StoreError::Stale {
+                current: row.version,
+            });
+        }
+        Ok(row)
     }
 
     async fn facts(
@@ -967,6 +1016,13 @@ impl TenantStore {
             let assigned = json!({ "assignee_id": a });
             enqueue_publish(tx, &tid, ticket_id, "ticket.assigned", &assigned, now).await?;
         }
+        if plan.to == Status::Resolved {
+            let at = self.settings().await?.follow_up.survey_at(now);
+            schedule_survey(tx, &tid, ticket_id, after.reopen_count, at, now).await?;
+        }
+        if let Some(reason) = followup::reopen_remediation(plan.kind, actor) {
+            open_remediation(tx, &tid, ticket_id, &[reason], now).await?;
+        }
         insert_event(
             tx,
             event_row(
@@ -982,6 +1038,106 @@ impl TenantStore {
             ),
         )
         .await
+    }
+
+    /// Changes a ticket's priority; its SLA follows (the policy is chosen again and the due
+    /// times recomputed on the same clock). Checks in the order of a move: visible (404),
+    /// `version` current (409), allowed (403), then the input (422). The same priority again
+    /// changes nothing.
+    pub async fn change_priority(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        req: PriorityChange,
+        now: DateTime<Utc>,
+    ) -> Result<TicketDetail, StoreError> {
+        let scope = access::ticket_scope(actor);
+        let mut tx = self.store.write.begin().await?;
+        let row = self.lock_current(&mut tx, id, &scope, req.version).await?;
+        if !access::allowed(actor, Permission::ChangePriority) {
+            return Err(StoreError::Forbidden);
+        }
+        let priority = i64::from(validate::priority(req.priority)?);
+        let reason = validate::optional_text("reason", req.reason.as_deref(), 500)?;
+        if !row.status()?.is_open() {
+            return Err(FieldError {
+                field: "priority",
+                reason: "error.priority_closed",
+            }
+            .into());
+        }
+        if priority == row.priority {
+            drop(tx);
+            return self.ticket(&scope, id, sees_internal(actor)).await;
+        }
+        let tier: Option<String> = match &row.customer_id {
+            Some(c) => {
+                sqlx::query_scalar("SELECT tier FROM customers WHERE tenant_id = $1 AND id = $2")
+                    .bind(self.tid())
+                    .bind(c)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            }
+            None => None,
+        };
+        let t = ms(now);
+        let updated = sqlx::query(
+            "UPDATE tickets SET priority = $1, version = version + 1, updated_at = $2 \
+             WHERE tenant_id = $3 AND id = $4 AND version = $5",
+        )
+        .bind(priority)
+        .bind(t)
+        .bind(self.tid())
+        .bind(&row.id)
+        .bind(row.version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated != 1 {
+            return Err(StoreError::Stale {
+                current: row.version + 1,
+            });
+        }
+        let current = ReapplyRow {
+            id: row.id.clone(),
+            status: row.status.clone(),
+            priority: row.priority,
+            category: row.category.clone(),
+            tier,
+            sla: row.sla.clone(),
+            first_response_at: row.first_response_at,
+            first_arrival_at: row.first_arrival_at,
+            resolved_at: row.resolved_at,
+            closed_at: row.closed_at,
+            updated_at: t,
+        };
+        let tid = self.tid();
+        if let Some(cols) = self.sla_reapplied(&current, priority, now).await? {
+            write_sla(
+                &mut tx,
+                &tid,
+                &row.id,
+                &cols,
+                row.first_response_at,
+                row.first_arrival_at,
+            )
+            .await?;
+        }
+        let data = json!({ "from": row.priority, "to": priority, "reason": reason });
+        let ticket_id = parse_id(&row.id, TicketId::parse)?;
+        record(
+            &mut tx,
+            &tid,
+            ticket_id,
+            "priority_changed",
+            user_text(actor),
+            Some("ticket.priority_changed"),
+            &data,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.ticket(&scope, id, sees_internal(actor)).await
     }
 
     /// Adds a public reply or an internal note. Not a move: the version stays, an event is added.
@@ -1178,6 +1334,7 @@ fn created_ticket(
         visit_count: 0,
         flags: Vec::new(),
         check_in: None,
+        remediation: None,
         sla: TicketSlaView::of(
             t.sla.policy_id.as_deref(),
             t.sla.sla.as_deref(),
@@ -1280,6 +1437,30 @@ pub(crate) fn event_row(
         Arg::Int(i64::from(internal)),
         Arg::Text(Some(data.to_string())),
     ]
+}
+
+/// Records an event that is not a move (public, no status change) and, when `publish` names
+/// an outbox event, its entry, both in the caller's transaction.
+#[expect(clippy::too_many_arguments, reason = "one row's columns")]
+pub(crate) async fn record(
+    tx: &mut Transaction<'_, Any>,
+    tenant: &str,
+    ticket: TicketId,
+    kind: &str,
+    actor: Option<String>,
+    publish: Option<&str>,
+    data: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    insert_event(
+        tx,
+        event_row(tenant, ticket, kind, actor, now, None, None, false, data),
+    )
+    .await?;
+    match publish {
+        Some(event) => enqueue_publish(tx, tenant, ticket, event, data, now).await,
+        None => Ok(()),
+    }
 }
 
 /// Appends one event (from [`event_row`]) inside `tx`.

@@ -5,6 +5,8 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
+use loopdesk_core::followup::StaffChannel;
+use loopdesk_core::i18n::Lang;
 use loopdesk_core::{validate, CustomerId, RegionId, Roles, TeamId, TenantId, UserId};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -13,7 +15,7 @@ use crate::model::{parse_id, parse_opt_id};
 use crate::{from_ms, ms, AuthUser, Store, StoreError, Tenant, TenantStore, User};
 
 /// A user to create.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct NewUser {
     /// Login name.
     pub username: String,
@@ -29,6 +31,12 @@ pub struct NewUser {
     pub team_id: Option<TeamId>,
     /// Region.
     pub region_id: Option<RegionId>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// `app` (the default: in-app notices only) or `email` (in-app and e-mail).
+    pub notify_channel: Option<String>,
+    /// `zh-CN` (default) or `en`.
+    pub lang: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -53,7 +61,7 @@ impl TenantRow {
 }
 
 pub(crate) const USER_COLUMNS: &str = "u.id, u.tenant_id, u.username, u.display_name, u.roles, \
-    u.customer_id, u.team_id, u.region_id, u.phone, u.email, u.active, u.created_at";
+    u.customer_id, u.team_id, u.region_id, u.phone, u.email, u.notify_channel, u.lang, u.active, u.created_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -67,6 +75,8 @@ pub(crate) struct UserRow {
     region_id: Option<String>,
     phone: Option<String>,
     email: Option<String>,
+    notify_channel: String,
+    lang: String,
     active: i64,
     created_at: i64,
 }
@@ -85,6 +95,8 @@ impl UserRow {
             region_id: parse_opt_id(self.region_id, RegionId::parse)?,
             phone: self.phone,
             email: self.email,
+            notify_channel: self.notify_channel,
+            lang: self.lang,
             active: self.active != 0,
             created_at: from_ms(self.created_at),
         })
@@ -320,11 +332,32 @@ impl TenantStore {
         if let Some(r) = new.region_id {
             self.require("regions", &r.to_string(), "region_id").await?;
         }
+        let email = new
+            .email
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| validate::email("email", e))
+            .transpose()?;
+        let channel = match new.notify_channel.as_deref() {
+            None => StaffChannel::default(),
+            Some(c) => StaffChannel::parse(c).ok_or(validate::FieldError {
+                field: "notify_channel",
+                reason: "error.staff_channel",
+            })?,
+        };
+        let lang = match new.lang.as_deref() {
+            None => Lang::default(),
+            Some(l) => Lang::from_tag(l).ok_or(validate::FieldError {
+                field: "lang",
+                reason: "error.lang",
+            })?,
+        };
         let hash = hash_password(new.password).await?;
         let id = UserId::new();
         sqlx::query(
             "INSERT INTO users (id, tenant_id, username, display_name, password_hash, roles, customer_id, \
-             team_id, region_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             team_id, region_id, email, notify_channel, lang, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(id.to_string())
         .bind(self.tid())
@@ -335,6 +368,9 @@ impl TenantStore {
         .bind(new.customer_id.map(|c| c.to_string()))
         .bind(new.team_id.map(|t| t.to_string()))
         .bind(new.region_id.map(|r| r.to_string()))
+        .bind(email)
+        .bind(channel.as_str())
+        .bind(lang.tag())
         .bind(ms(now))
         .execute(&self.store.write)
         .await

@@ -171,6 +171,13 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "conflict", "error.conflict").field(field)
             }
             StoreError::Forbidden => ApiError::forbidden(),
+            StoreError::Refused { reason, gone: true } => {
+                ApiError::new(StatusCode::GONE, "gone", reason)
+            }
+            StoreError::Refused {
+                reason,
+                gone: false,
+            } => ApiError::new(StatusCode::CONFLICT, "conflict", reason),
             StoreError::Invalid(f) => ApiError::invalid(f.field, f.reason),
             StoreError::Transition(t) => t.into(),
             StoreError::IdempotencyMismatch => ApiError::new(

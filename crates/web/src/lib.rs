@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod ops;
+pub mod pages;
 pub mod state;
 
 pub use state::{App, AppState, WebConfig};
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(ops::routes())
+        .merge(pages::routes())
         .route(
             "/api/openapi.json",
             axum::routing::get(move || {

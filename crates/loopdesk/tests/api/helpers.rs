@@ -127,6 +127,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         database_url: url,
         admin_password: Some(ADMIN_PASSWORD.into()),
         public_url: None,
+        smtp_url: None,
+        mail_from: "Loopdesk <loopdesk@localhost>".into(),
         max_upload_bytes: 256 * 1024,
         session_hours: 24,
         login_attempts_per_minute: 10,

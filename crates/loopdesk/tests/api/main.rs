@@ -6,8 +6,10 @@
     reason = "a failed step should stop the test loudly"
 )]
 
+mod followup;
 mod helpers;
 mod lifecycle;
+mod mail;
 mod rules;
 mod security;
 mod sla;

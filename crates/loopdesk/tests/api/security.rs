@@ -303,6 +303,7 @@ async fn another_tenant_is_invisible(backend: Backend) {
         customer_id: None,
         team_id: None,
         region_id: None,
+        ..loopdesk_store::NewUser::default()
     };
     app.store
         .tenant(other.id)

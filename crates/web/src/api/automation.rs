@@ -1,7 +1,7 @@
 //! SLA policies, business calendars, webhooks, the job queue (admin) and each user's
 //! in-app notifications.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use loopdesk_store::{
@@ -11,9 +11,11 @@ use loopdesk_store::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::path_id;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AppJson, CurrentUser};
 use crate::state::AppState;
+use loopdesk_core::{CalendarId, SlaPolicyId};
 
 /// Adds an SLA policy (admin). It applies to tickets created after it.
 #[utoipa::path(post, path = "/api/v1/sla-policies", tag = "sla", request_body = NewSlaPolicy,
@@ -51,6 +53,58 @@ pub async fn create_calendar(
         .create_calendar(&user.actor, body.value, state.clock.now())
         .await?;
     Ok((StatusCode::CREATED, Json(c)))
+}
+
+/// The business calendars (admin).
+#[utoipa::path(get, path = "/api/v1/calendars", tag = "sla",
+    responses((status = 200, body = [BusinessCalendarView]), (status = 403, body = ErrorBody)))]
+pub async fn list_calendars(
+    user: CurrentUser,
+) -> Result<Json<Vec<BusinessCalendarView>>, ApiError> {
+    Ok(Json(user.tenant.calendars(&user.actor).await?))
+}
+
+/// Replaces a calendar (admin), e.g. with next year's holidays and make-up days. New tickets
+/// use it at once; open tickets when their policy is re-applied.
+#[utoipa::path(put, path = "/api/v1/calendars/{id}", tag = "sla", params(("id" = String, Path)),
+    request_body = NewCalendar,
+    responses((status = 200, body = BusinessCalendarView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_calendar(
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: AppJson<NewCalendar>,
+) -> Result<Json<BusinessCalendarView>, ApiError> {
+    let id = path_id(&id, CalendarId::parse)?;
+    Ok(Json(
+        user.tenant
+            .update_calendar(&user.actor, id, body.value)
+            .await?,
+    ))
+}
+
+/// How many tickets a re-application changed.
+#[derive(Serialize, ToSchema)]
+pub struct Applied {
+    /// Open tickets now computed under the policy.
+    pub tickets: u64,
+}
+
+/// Re-applies the policies to the open tickets (admin): every open ticket that this policy
+/// fits best now gets its due times recomputed from the policy's targets, on its own clock.
+#[utoipa::path(post, path = "/api/v1/sla-policies/{id}/apply", tag = "sla", params(("id" = String, Path)),
+    responses((status = 200, body = Applied), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn apply_sla_policy(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Applied>, ApiError> {
+    let id = path_id(&id, SlaPolicyId::parse)?;
+    let tickets = user
+        .tenant
+        .apply_sla_policy(&user.actor, id, state.clock.now())
+        .await?;
+    Ok(Json(Applied { tickets }))
 }
 
 /// Registers a webhook endpoint (admin).

@@ -29,6 +29,12 @@ pub struct ContactBody {
     /// WeChat id.
     #[serde(default)]
     pub wechat_id: Option<String>,
+    /// How they want to hear from us: `email` (default), `sms`, `wechat` or `none`.
+    #[serde(default)]
+    pub notify_channel: Option<String>,
+    /// The language of what we send them: `zh-CN` (default) or `en`.
+    #[serde(default)]
+    pub lang: Option<String>,
 }
 
 /// A site.
@@ -82,6 +88,8 @@ fn contact(b: ContactBody) -> NewContact {
         phone: b.phone,
         email: b.email,
         wechat_id: b.wechat_id,
+        notify_channel: b.notify_channel,
+        lang: b.lang,
     }
 }
 

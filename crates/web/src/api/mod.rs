@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod auth;
 pub mod automation;
 pub mod customers;
+pub mod followup;
 pub mod organisation;
 pub mod tickets;
 pub mod users;
@@ -42,7 +43,16 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
             automation::create_sla_policy,
             automation::list_sla_policies
         ))
-        .routes(routes!(automation::create_calendar))
+        .routes(routes!(
+            automation::create_calendar,
+            automation::list_calendars
+        ))
+        .routes(routes!(automation::update_calendar))
+        .routes(routes!(automation::apply_sla_policy))
+        .routes(routes!(followup::get_survey, followup::answer_survey))
+        .routes(routes!(followup::change_priority))
+        .routes(routes!(followup::close_remediation))
+        .routes(routes!(followup::get_follow_up, followup::set_follow_up))
         .routes(routes!(automation::create_webhook))
         .routes(routes!(automation::list_jobs))
         .routes(routes!(automation::list_notifications))

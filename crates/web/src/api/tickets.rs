@@ -105,6 +105,8 @@ pub struct TicketQuery {
     pub customer_id: Option<String>,
     /// Assignee id.
     pub assignee_id: Option<String>,
+    /// `open` (the remediation queue, 补救通道) or `done`.
+    pub remediation: Option<String>,
     /// Text in subject or description, or a ticket number.
     pub q: Option<String>,
     /// RFC 3339.
@@ -162,6 +164,9 @@ impl TicketQuery {
                 CustomerId::parse,
             )?,
             assignee_id: opt("assignee_id", self.assignee_id.as_deref(), UserId::parse)?,
+            remediation: opt("remediation", self.remediation.as_deref(), |s| {
+                matches!(s, "open" | "done").then(|| s.to_owned())
+            })?,
             q: self.q.clone(),
             created_from: opt("created_from", self.created_from.as_deref(), time)?,
             created_to: opt("created_to", self.created_to.as_deref(), time)?,

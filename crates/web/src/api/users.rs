@@ -35,6 +35,15 @@ pub struct CreateUserBody {
     /// Region.
     #[serde(default)]
     pub region_id: Option<RegionId>,
+    /// E-mail address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// `app` (default: in-app only) or `email` (in-app and e-mail).
+    #[serde(default)]
+    pub notify_channel: Option<String>,
+    /// `zh-CN` (default) or `en`.
+    #[serde(default)]
+    pub lang: Option<String>,
 }
 
 /// Creates a user (admin only).
@@ -57,6 +66,9 @@ pub async fn create_user(
         customer_id: b.customer_id,
         team_id: b.team_id,
         region_id: b.region_id,
+        email: b.email,
+        notify_channel: b.notify_channel,
+        lang: b.lang,
     };
     let created = user.tenant.create_user(new, state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(created)))

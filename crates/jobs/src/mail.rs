@@ -1,0 +1,72 @@
+//! Sending e-mail over SMTP: one connection setting (`smtp://` plain or with
+//! `?tls=required` STARTTLS, `smtps://` TLS; user and password in the URL) and a sender.
+
+use lettre::message::header::ContentType;
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+/// An SMTP server to send through, and who the mail comes from.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password: never print it.
+        f.debug_struct("Mailer").field("from", &self.from).finish()
+    }
+}
+
+/// Why a mailer could not be set up or a mail not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The SMTP URL is not one lettre understands.
+    #[error("SMTP URL: {0}")]
+    Url(String),
+    /// The sender or a recipient is not an address.
+    #[error("address `{0}`: {1}")]
+    Address(String, String),
+    /// Building the message failed.
+    #[error("message: {0}")]
+    Message(String),
+    /// The server refused or could not be reached.
+    #[error("SMTP: {0}")]
+    Smtp(String),
+}
+
+impl Mailer {
+    /// A mailer for `url` (e.g. `smtps://user:pass@mail.example.com`,
+    /// `smtp://mail.example.com:587?tls=required`, `smtp://127.0.0.1:2525`) sending as `from`
+    /// (`Loopdesk <service@example.com>`).
+    pub fn new(url: &str, from: &str) -> Result<Mailer, MailError> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| MailError::Url(e.to_string()))?
+            .timeout(Some(std::time::Duration::from_secs(20)))
+            .build();
+        let from = from.parse().map_err(|e: lettre::address::AddressError| {
+            MailError::Address(from.to_owned(), e.to_string())
+        })?;
+        Ok(Mailer { transport, from })
+    }
+
+    /// Sends one plain-text mail.
+    pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), MailError> {
+        let to: Mailbox = to.parse().map_err(|e: lettre::address::AddressError| {
+            MailError::Address(to.to_owned(), e.to_string())
+        })?;
+        let msg = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_owned())
+            .map_err(|e| MailError::Message(e.to_string()))?;
+        self.transport
+            .send(msg)
+            .await
+            .map_err(|e| MailError::Smtp(e.to_string()))?;
+        Ok(())
+    }
+}

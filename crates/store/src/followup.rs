@@ -1,0 +1,549 @@
+//! After resolution: the survey (sent once per resolution, answered once through its signed
+//! link), what an answer sets off (remediation, the loyalty tag), auto-close, and the
+//! tenant's knobs for all of it. The rules are in `loopdesk_core::followup`.
+
+use chrono::{DateTime, Utc};
+use loopdesk_core::access::{self, Permission};
+use loopdesk_core::followup::{self, FollowUp, Recipient, Remediation, SurveyAnswer};
+use loopdesk_core::i18n::Lang;
+use loopdesk_core::ticket::transitions::{Actor, MoveCommand};
+use loopdesk_core::validate;
+use loopdesk_core::{Status, TenantId, TicketId};
+use rand::RngCore;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::{Any, Transaction};
+use utoipa::ToSchema;
+
+use crate::jobs::{insert_jobs, job_row};
+use crate::model::parse_id;
+use crate::tickets::record;
+use crate::{from_ms, ms, Store, StoreError, TenantStore, TicketDetail, TransitionRequest};
+
+/// Queues the survey of a ticket just resolved, for `at`: one per resolution (`round` is
+/// the reopen count), however often the move is retried.
+pub(crate) async fn schedule_survey(
+    tx: &mut Transaction<'_, Any>,
+    tenant: &str,
+    ticket: TicketId,
+    round: i64,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let payload = json!({ "ticket_id": ticket, "round": round });
+    insert_jobs(
+        tx,
+        [job_row(
+            Some(tenant),
+            "survey",
+            &payload,
+            ms(at),
+            loopdesk_core::notify::DEFAULT_MAX_ATTEMPTS,
+            Some(&format!("survey:{ticket}:{round}")),
+            ms(now),
+        )],
+    )
+    .await
+}
+
+/// Puts a ticket into the remediation queue (补救通道) with an event and a notice to the
+/// supervisors; nothing when it is there already.
+pub(crate) async fn open_remediation(
+    tx: &mut Transaction<'_, Any>,
+    tenant: &str,
+    ticket: TicketId,
+    reasons: &[Remediation],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let opened = sqlx::query(
+        "UPDATE tickets SET remediation = 'open' WHERE tenant_id = $1 AND id = $2 \
+         AND (remediation IS NULL OR remediation <> 'open')",
+    )
+    .bind(tenant)
+    .bind(ticket.to_string())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if opened == 0 {
+        return Ok(());
+    }
+    let data = json!({ "reasons": reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>() });
+    record(
+        tx,
+        tenant,
+        ticket,
+        "remediation_opened",
+        None,
+        Some("ticket.remediation"),
+        &data,
+        now,
+    )
+    .await
+}
+
+/// A survey as the person answering it sees it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct SurveyView {
+    /// The ticket number.
+    pub number: String,
+    /// The ticket's subject.
+    pub subject: String,
+    /// Until when it can be answered.
+    pub expires_at: DateTime<Utc>,
+    /// When it was answered, if it was.
+    pub answered_at: Option<DateTime<Utc>>,
+    /// The language of the contact it was sent to.
+    pub lang: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct SurveyRow {
+    tenant_id: String,
+    ticket_id: String,
+    expires_at: i64,
+    answered_at: Option<i64>,
+    survey_secret: Option<String>,
+    number: String,
+    subject: String,
+    customer_id: Option<String>,
+    lang: Option<String>,
+}
+
+impl Store {
+    /// The key a tenant's survey links are signed with, made on first use.
+    pub(crate) async fn survey_key(&self, tenant: &str) -> Result<String, StoreError> {
+        let key: Option<Option<String>> =
+            sqlx::query_scalar("SELECT survey_secret FROM tenants WHERE id = $1")
+                .bind(tenant)
+                .fetch_optional(&self.read)
+                .await?;
+        match key {
+            None => Err(StoreError::NotFound),
+            Some(Some(k)) => Ok(k),
+            Some(None) => {
+                let mut bytes = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut bytes);
+                // Whoever writes first wins; everyone reads the winner's key.
+                sqlx::query(
+                    "UPDATE tenants SET survey_secret = $1 WHERE id = $2 AND survey_secret IS NULL",
+                )
+                .bind(hex::encode(bytes))
+                .bind(tenant)
+                .execute(&self.write)
+                .await?;
+                sqlx::query_scalar::<_, Option<String>>(
+                    "SELECT survey_secret FROM tenants WHERE id = $1",
+                )
+                .bind(tenant)
+                .fetch_one(&self.write)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("survey_secret".into()))
+            }
+        }
+    }
+
+    /// The token of a survey's link.
+    pub(crate) async fn survey_token(
+        &self,
+        tenant: &str,
+        survey_id: &str,
+    ) -> Result<String, StoreError> {
+        Ok(followup::survey_token(
+            &self.survey_key(tenant).await?,
+            survey_id,
+        ))
+    }
+
+    /// Sends the survey of one resolution (the `survey` job): records it with its expiry and
+    /// publishes `survey.sent`, once. Nothing when the ticket was reopened since (a new
+    /// resolution brings its own survey) or cancelled.
+    pub async fn send_survey(
+        &self,
+        tenant: &str,
+        ticket: TicketId,
+        round: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let tenant_id = TenantId::parse(tenant).ok_or(StoreError::NotFound)?;
+        let follow_up = self.tenant(tenant_id).settings().await?.follow_up;
+        let mut tx = self.write.begin().await?;
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT status, reopen_count FROM tickets WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant)
+        .bind(ticket.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((status, reopen_count)) = row else {
+            return Ok(());
+        };
+        let done = matches!(
+            Status::parse(&status),
+            Some(Status::Resolved | Status::Closed)
+        );
+        if !done || reopen_count != round {
+            return Ok(());
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let expires = follow_up.survey_expires(now);
+        let added = sqlx::query(
+            "INSERT INTO surveys (id, tenant_id, ticket_id, round, sent_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ticket_id, round) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(tenant)
+        .bind(ticket.to_string())
+        .bind(round)
+        .bind(ms(now))
+        .bind(ms(expires))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if added == 1 {
+            let data = json!({ "survey_id": id, "expires_at": from_ms(ms(expires)) });
+            record(
+                &mut tx,
+                tenant,
+                ticket,
+                "survey_sent",
+                None,
+                Some("survey.sent"),
+                &data,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn survey_row(&self, token: &str) -> Result<(String, SurveyRow), StoreError> {
+        let invalid = || StoreError::Refused {
+            reason: "error.survey_link",
+            gone: true,
+        };
+        let id = followup::survey_token_id(token).ok_or_else(invalid)?;
+        let row: Option<SurveyRow> = sqlx::query_as(
+            "SELECT s.tenant_id, s.ticket_id, s.expires_at, s.answered_at, n.survey_secret, t.number, \
+             t.subject, t.customer_id, c.lang FROM surveys s JOIN tenants n ON n.id = s.tenant_id \
+             JOIN tickets t ON t.id = s.ticket_id LEFT JOIN contacts c ON c.id = t.contact_id WHERE s.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?;
+        let row = row.ok_or(StoreError::NotFound)?;
+        let key = row.survey_secret.as_deref().ok_or(StoreError::NotFound)?;
+        if !followup::verify_survey_token(key, token) {
+            return Err(StoreError::NotFound);
+        }
+        Ok((id.to_owned(), row))
+    }
+
+    /// The survey a link names (no sign-in: the signed token is the credential).
+    pub async fn survey(&self, token: &str) -> Result<SurveyView, StoreError> {
+        let (_, row) = self.survey_row(token).await?;
+        Ok(SurveyView {
+            number: row.number,
+            subject: row.subject,
+            expires_at: from_ms(row.expires_at),
+            answered_at: row.answered_at.map(from_ms),
+            lang: row
+                .lang
+                .as_deref()
+                .and_then(Lang::from_tag)
+                .unwrap_or_default()
+                .tag()
+                .to_owned(),
+        })
+    }
+
+    /// Records the answer to a survey, once, before it expires; an event on the ticket,
+    /// `survey.answered` to the outside world, and the triage: remediation for an unhappy
+    /// customer, the loyalty tag for a delighted one.
+    pub async fn answer_survey(
+        &self,
+        token: &str,
+        answer: SurveyAnswer,
+        now: DateTime<Utc>,
+    ) -> Result<SurveyView, StoreError> {
+        let answer = answer.checked()?;
+        let (id, row) = self.survey_row(token).await?;
+        followup::survey_open(row.answered_at.is_some(), from_ms(row.expires_at), now).map_err(
+            |closed| match closed {
+                followup::SurveyClosed::Answered => StoreError::Refused {
+                    reason: "error.survey_answered",
+                    gone: false,
+                },
+                followup::SurveyClosed::Expired => StoreError::Refused {
+                    reason: "error.survey_expired",
+                    gone: true,
+                },
+            },
+        )?;
+        let ticket = parse_id(&row.ticket_id, TicketId::parse)?;
+        let tenant = row.tenant_id.clone();
+        let mut tx = self.write.begin().await?;
+        let answered = sqlx::query(
+            "UPDATE surveys SET answered_at = $1, csat = $2, nps = $3, comment = $4 \
+             WHERE id = $5 AND answered_at IS NULL",
+        )
+        .bind(ms(now))
+        .bind(answer.csat)
+        .bind(answer.nps)
+        .bind(answer.comment.clone())
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if answered != 1 {
+            return Err(StoreError::Refused {
+                reason: "error.survey_answered",
+                gone: false,
+            });
+        }
+        let data = json!({ "survey_id": id, "csat": answer.csat, "nps": answer.nps, "comment": answer.comment });
+        record(
+            &mut tx,
+            &tenant,
+            ticket,
+            "survey_answered",
+            None,
+            Some("survey.answered"),
+            &data,
+            now,
+        )
+        .await?;
+        let triage = followup::triage(&answer);
+        if !triage.remediation.is_empty() {
+            open_remediation(&mut tx, &tenant, ticket, &triage.remediation, now).await?;
+        }
+        if let (true, Some(customer)) = (triage.loyal, &row.customer_id) {
+            tag_customer(&mut tx, &tenant, customer, followup::LOYALTY_TAG).await?;
+        }
+        tx.commit().await?;
+        self.survey(token).await
+    }
+
+    /// Closes the resolved tickets the customer left unconfirmed for their tenant's
+    /// auto-close days (the `auto_close` job), as the system: the event says `auto_close`
+    /// and the ticket `confirmed_by: auto`. Answers how many closed. A ticket someone moves
+    /// meanwhile is left alone.
+    pub async fn auto_close(&self, now: DateTime<Utc>, limit: i64) -> Result<usize, StoreError> {
+        // The shortest possible wait, to let the index narrow the search; the rule itself
+        // (each tenant's own days) is checked in core below.
+        let earliest = FollowUp {
+            auto_close_days: 1,
+            ..FollowUp::default()
+        }
+        .auto_close_cutoff(now);
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT t.tenant_id, t.id, t.version, t.resolved_at FROM tickets t \
+             WHERE t.status = 'resolved' AND t.resolved_at <= $1 ORDER BY t.resolved_at LIMIT $2",
+        )
+        .bind(ms(earliest))
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        let mut closed = 0;
+        for (tenant, id, version, resolved_at) in rows {
+            let Some(tenant_id) = TenantId::parse(&tenant) else {
+                continue;
+            };
+            let ts = self.tenant(tenant_id);
+            if ts
+                .settings()
+                .await?
+                .follow_up
+                .auto_close_at(from_ms(resolved_at))
+                > now
+            {
+                continue;
+            }
+            let req = TransitionRequest {
+                version,
+                command: MoveCommand {
+                    to: Some(Status::Closed),
+                    ..MoveCommand::default()
+                },
+            };
+            let id = parse_id(&id, TicketId::parse)?;
+            match ts.transition(&Actor::System, id, req, None, now).await {
+                Ok(_) => closed += 1,
+                Err(
+                    StoreError::Stale { .. } | StoreError::Transition(_) | StoreError::NotFound,
+                ) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(closed)
+    }
+
+    /// Deletes finished jobs older than `before` (the `jobs_cleanup` job); dead ones stay
+    /// for admins to look at. Answers how many went.
+    pub async fn delete_done_jobs(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM jobs WHERE status = 'done' AND updated_at < $1")
+                .bind(ms(before))
+                .execute(&self.write)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    /// How the ticket's contact wants to hear from us (the ticket's own contact, else the
+    /// customer's first), if the ticket has one.
+    pub(crate) async fn ticket_recipient(
+        &self,
+        tenant: &str,
+        contact: Option<String>,
+        customer: Option<String>,
+    ) -> Result<Option<Recipient>, StoreError> {
+        type Row = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let row: Option<Row> = match (contact, customer) {
+            (Some(contact), _) => {
+                sqlx::query_as(
+                    "SELECT notify_channel, lang, email, phone, wechat_id FROM contacts \
+                     WHERE tenant_id = $1 AND id = $2",
+                )
+                .bind(tenant)
+                .bind(contact)
+                .fetch_optional(&self.read)
+                .await?
+            }
+            (None, Some(customer)) => {
+                sqlx::query_as(
+                    "SELECT notify_channel, lang, email, phone, wechat_id FROM contacts \
+                     WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at, id LIMIT 1",
+                )
+                .bind(tenant)
+                .bind(customer)
+                .fetch_optional(&self.read)
+                .await?
+            }
+            (None, None) => None,
+        };
+        Ok(
+            row.map(|(channel, lang, email, phone, wechat_id)| Recipient {
+                channel: followup::Channel::parse(&channel).unwrap_or_default(),
+                lang: Lang::from_tag(&lang).unwrap_or_default(),
+                email,
+                phone,
+                wechat_id,
+            }),
+        )
+    }
+}
+
+/// Adds a tag to a customer (once).
+async fn tag_customer(
+    tx: &mut Transaction<'_, Any>,
+    tenant: &str,
+    customer: &str,
+    tag: &str,
+) -> Result<(), StoreError> {
+    let tags: Option<String> =
+        sqlx::query_scalar("SELECT tags FROM customers WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant)
+            .bind(customer)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some(tags) = tags else { return Ok(()) };
+    let mut tags: Vec<String> =
+        serde_json::from_str(&tags).map_err(|_| StoreError::Corrupt("customer tags".into()))?;
+    if tags.iter().any(|t| t == tag) {
+        return Ok(());
+    }
+    tags.push(tag.to_owned());
+    sqlx::query("UPDATE customers SET tags = $1 WHERE tenant_id = $2 AND id = $3")
+        .bind(json!(tags).to_string())
+        .bind(tenant)
+        .bind(customer)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl TenantStore {
+    /// The tenant's after-resolution settings.
+    pub async fn follow_up(&self) -> Result<FollowUp, StoreError> {
+        Ok(self.settings().await?.follow_up)
+    }
+
+    /// Changes the after-resolution settings (admin). Other instances see the change within
+    /// their settings cache's minute.
+    pub async fn set_follow_up(
+        &self,
+        actor: &Actor,
+        new: FollowUp,
+    ) -> Result<FollowUp, StoreError> {
+        if !access::allowed(actor, Permission::ManageAutomation) {
+            return Err(StoreError::Forbidden);
+        }
+        let new = new.checked()?;
+        sqlx::query(
+            "UPDATE tenants SET auto_close_days = $1, survey_delay_minutes = $2, survey_valid_days = $3 \
+             WHERE id = $4",
+        )
+        .bind(new.auto_close_days)
+        .bind(new.survey_delay_minutes)
+        .bind(new.survey_valid_days)
+        .bind(self.tid())
+        .execute(&self.store.write)
+        .await?;
+        self.store.settings.forget(self.tenant_id);
+        Ok(new)
+    }
+
+    /// Takes a ticket out of the remediation queue once the customer has been looked after
+    /// (supervisor, manager, admin), with a note of what was done.
+    pub async fn close_remediation(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<TicketDetail, StoreError> {
+        let scope = access::ticket_scope(actor);
+        // Visible first (404), then allowed (403), then the input (422).
+        self.ticket(&scope, id, true).await?;
+        if !access::allowed(actor, Permission::Remediate) {
+            return Err(StoreError::Forbidden);
+        }
+        let note = validate::required_text("note", note, 2000)?;
+        let mut tx = self.store.write.begin().await?;
+        let done = sqlx::query(
+            "UPDATE tickets SET remediation = 'done' WHERE tenant_id = $1 AND id = $2 AND remediation = 'open'",
+        )
+        .bind(self.tid())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if done != 1 {
+            return Err(validate::FieldError {
+                field: "remediation",
+                reason: "error.remediation_not_open",
+            }
+            .into());
+        }
+        record(
+            &mut tx,
+            &self.tid(),
+            id,
+            "remediation_done",
+            actor.user_id().map(|u| u.to_string()),
+            None,
+            &json!({ "note": note }),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.ticket(&scope, id, true).await
+    }
+}
