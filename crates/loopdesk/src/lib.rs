@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_sla;
 pub mod config;
 pub mod demo;
 pub mod telemetry;

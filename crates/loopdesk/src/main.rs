@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 use loopdesk::app::{self, Application, DEFAULT_TENANT};
 use loopdesk::config::{Config, DbArgs, OutboundArgs, ServeArgs};
-use loopdesk::{bench, demo, telemetry, SystemClock};
+use loopdesk::{bench, bench_sla, demo, telemetry, SystemClock};
 use loopdesk_core::clock::Clock;
 use loopdesk_core::i18n::{tf, Lang};
 use loopdesk_core::{CustomerId, Role};
@@ -83,6 +83,8 @@ enum Command {
     },
     /// Load benchmark against a running server: ticket creation and reads.
     Bench(bench::BenchArgs),
+    /// SLA benchmark: one scan over many open tickets, and breach → escalation delivered.
+    BenchSla(bench_sla::BenchSlaArgs),
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -316,6 +318,7 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(args) => bench::run(args).await,
+        Command::BenchSla(args) => bench_sla::run(args).await,
         Command::Config {
             command: ConfigCommand::Example,
         } => {

@@ -44,6 +44,39 @@ use std::time::Duration;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// Makes a new, empty PostgreSQL database `name` (letters, digits and `_`) on the server
+/// `server_url` connects to, and answers its URL (for benchmarks and scratch runs).
+pub async fn create_database(server_url: &str, name: &str) -> Result<String, StoreError> {
+    use sqlx::Connection;
+    check_database_name(name)?;
+    sqlx::any::install_default_drivers();
+    let mut c = sqlx::AnyConnection::connect(server_url).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut c)
+        .await?;
+    let base = server_url.rsplit_once('/').map_or(server_url, |(b, _)| b);
+    Ok(format!("{base}/{name}"))
+}
+
+/// Drops a database made by [`create_database`], closing its connections.
+pub async fn drop_database(server_url: &str, name: &str) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    check_database_name(name)?;
+    sqlx::any::install_default_drivers();
+    let mut c = sqlx::AnyConnection::connect(server_url).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut c)
+        .await?;
+    Ok(())
+}
+
+fn check_database_name(name: &str) -> Result<(), StoreError> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(StoreError::Corrupt(format!("database name `{name}`")));
+    }
+    Ok(())
+}
+
 /// A cloneable handle to the database.
 #[derive(Clone, Debug)]
 pub struct Store {

@@ -1,6 +1,7 @@
 //! SLA policies and calendars, each ticket's SLA columns, and the scan that records
 //! warnings, breaches and escalations exactly once.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -18,9 +19,10 @@ use serde_json::json;
 use sqlx::{Any, Transaction};
 use utoipa::ToSchema;
 
-use crate::jobs::enqueue_publish;
+use crate::jobs::{insert_jobs, publish_row};
 use crate::model::parse_id;
-use crate::tickets::record;
+use crate::sql::{Arg, Sql};
+use crate::tickets::{event_row, insert_events};
 use crate::{from_ms, ms, Store, StoreError, TenantStore};
 
 /// A new SLA policy (the API's request body).
@@ -572,22 +574,26 @@ impl TenantStore {
 #[derive(sqlx::FromRow)]
 struct DueRow {
     id: String,
-    tenant_id: String,
 }
 
 #[derive(sqlx::FromRow)]
 struct ScanRow {
+    id: String,
+    tenant_id: String,
     status: String,
     region_id: Option<String>,
     sla_policy_id: Option<String>,
     sla: Option<String>,
-    sla_next_at: Option<i64>,
+    sla_state: String,
     first_response_at: Option<i64>,
     first_arrival_at: Option<i64>,
     resolved_at: Option<i64>,
     closed_at: Option<i64>,
     updated_at: i64,
 }
+
+/// Tickets scanned per transaction.
+const SCAN_CHUNK: usize = 200;
 
 /// What one SLA scan did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -604,7 +610,7 @@ impl Store {
     /// target and level, whichever instance runs the scan: the mark's primary key decides.
     pub async fn sla_scan(&self, now: DateTime<Utc>, limit: i64) -> Result<ScanReport, StoreError> {
         let due: Vec<DueRow> = sqlx::query_as(
-            "SELECT id, tenant_id FROM tickets WHERE sla_next_at IS NOT NULL AND sla_next_at <= $1 \
+            "SELECT id FROM tickets WHERE sla_next_at IS NOT NULL AND sla_next_at <= $1 \
              ORDER BY sla_next_at LIMIT $2",
         )
         .bind(ms(now))
@@ -612,125 +618,164 @@ impl Store {
         .fetch_all(&self.read)
         .await?;
         let mut report = ScanReport::default();
-        for row in due {
-            let tenant = parse_id(&row.tenant_id, TenantId::parse)?;
-            let ticket = parse_id(&row.id, TicketId::parse)?;
-            report.marks += self.tenant(tenant).scan_ticket(ticket, now).await?;
-            report.tickets += 1;
+        for chunk in due.chunks(SCAN_CHUNK) {
+            report.marks += self.scan_chunk(chunk, now).await?;
+            report.tickets += chunk.len();
         }
         Ok(report)
+    }
+
+    /// Scans a few hundred due tickets in one transaction with a handful of statements: their
+    /// rows (locked; rows another instance holds are left to it), the marks they have, then
+    /// the new marks in one insert whose `RETURNING` names the ones really added (the primary
+    /// key makes each happen once), their events and outbox entries in one insert each, and
+    /// every ticket's colour and next moment in one update. Answers the marks added.
+    async fn scan_chunk(&self, chunk: &[DueRow], now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let t = ms(now);
+        let in_list = |sql: &mut Sql| {
+            for (i, r) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", " }).text(r.id.clone());
+            }
+            sql.push(")");
+        };
+        let mut tx = self.write.begin().await?;
+        let mut sql = Sql::new(
+            "SELECT id, tenant_id, status, region_id, sla_policy_id, sla, sla_state, \
+             first_response_at, first_arrival_at, resolved_at, closed_at, updated_at FROM tickets \
+             WHERE sla_next_at <= ",
+        );
+        sql.int(t).push(" AND id IN ");
+        in_list(&mut sql);
+        sql.push(self.backend.skip_locked());
+        let rows: Vec<ScanRow> = sql.query_as().fetch_all(&mut *tx).await?;
+        let mut sql = Sql::new("SELECT ticket_id, target, kind FROM sla_marks WHERE ticket_id IN ");
+        in_list(&mut sql);
+        let fired: Vec<(String, String, String)> = sql.query_as().fetch_all(&mut *tx).await?;
+        let fired: HashSet<(String, Target, MarkKind)> = fired
+            .into_iter()
+            .filter_map(|(id, tg, k)| Some((id, Target::parse(&tg)?, MarkKind::parse(&k)?)))
+            .collect();
+
+        let mut marks = Vec::new();
+        let mut owed_marks = Vec::new();
+        let mut updates = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let tenant = parse_id(&row.tenant_id, TenantId::parse)?;
+            let ticket = parse_id(&row.id, TicketId::parse)?;
+            let policy = self
+                .tenant(tenant)
+                .terms_of(row.sla_policy_id.as_deref())
+                .await?;
+            let stored = row.sla.as_deref().map(parse_sla).transpose()?;
+            let (Some(policy), Some(stored)) = (policy, stored) else {
+                updates.push((row.id.clone(), row.sla_state.clone(), None));
+                continue;
+            };
+            let status =
+                Status::parse(&row.status).ok_or_else(|| StoreError::Corrupt("status".into()))?;
+            let met = sla::met(
+                status,
+                row.first_response_at,
+                row.first_arrival_at,
+                row.resolved_at,
+                row.closed_at,
+                row.updated_at,
+            );
+            let owed = sla::scan(
+                &stored.schedule,
+                &policy.terms.escalation,
+                &met,
+                stored.clock.paused_since,
+                t,
+                |tg, k| fired.contains(&(row.id.clone(), tg, k)),
+            );
+            for mark in &owed.fire {
+                marks.push(vec![
+                    Arg::Text(Some(row.tenant_id.clone())),
+                    Arg::Text(Some(row.id.clone())),
+                    Arg::Text(Some(mark.target.as_str().to_owned())),
+                    Arg::Text(Some(mark.kind.code())),
+                    Arg::Int(t),
+                ]);
+                let due = stored.schedule.of(mark.target).map(|d| from_ms(d.due));
+                let mut data = json!({ "target": mark.target, "due": due, "at": from_ms(mark.at) });
+                if let MarkKind::Escalated(level) = mark.kind {
+                    data["level"] = json!(level);
+                    data["notify_roles"] = json!(policy.terms.notify_roles(level));
+                    data["region_id"] = json!(row.region_id);
+                }
+                owed_marks.push((row.tenant_id.clone(), ticket, *mark, data));
+            }
+            // Every owed mark is recorded now; the next look is the scan's next moment.
+            let state = sla::state(&stored.schedule, &met, stored.clock.paused_since, t);
+            updates.push((row.id.clone(), state.as_str().to_owned(), owed.next));
+        }
+
+        let mut written = 0;
+        if !marks.is_empty() {
+            let mut sql =
+                Sql::new("INSERT INTO sla_marks (tenant_id, ticket_id, target, kind, at) VALUES ");
+            sql.rows(marks).push(
+                " ON CONFLICT (ticket_id, target, kind) DO NOTHING RETURNING ticket_id, target, kind",
+            );
+            let added: HashSet<(String, String, String)> = sql
+                .query_as()
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+            let mut events = Vec::new();
+            let mut outbox = Vec::new();
+            for (tenant, ticket, mark, data) in &owed_marks {
+                let key = (
+                    ticket.to_string(),
+                    mark.target.as_str().to_owned(),
+                    mark.kind.code(),
+                );
+                if !added.contains(&key) {
+                    continue;
+                }
+                written += 1;
+                let kind = mark.kind.event_kind();
+                events.push(event_row(
+                    tenant, *ticket, kind, None, now, None, None, false, data,
+                ));
+                let event = mark.kind.published_event();
+                outbox.push(publish_row(tenant, *ticket, event, data, now));
+            }
+            if !events.is_empty() {
+                insert_events(&mut tx, events).await?;
+                insert_jobs(&mut tx, outbox).await?;
+            }
+        }
+        if !updates.is_empty() {
+            let mut sql = Sql::new("UPDATE tickets SET sla_state = CASE id");
+            for (id, state, _) in &updates {
+                sql.push(" WHEN ")
+                    .text(id.clone())
+                    .push(" THEN ")
+                    .text(state.clone());
+            }
+            sql.push(" END, sla_next_at = CASE id");
+            for (id, _, next) in &updates {
+                sql.push(" WHEN ")
+                    .text(id.clone())
+                    .push(" THEN ")
+                    .bind(Arg::OptInt(*next));
+            }
+            sql.push(" END WHERE id IN (");
+            for (i, (id, _, _)) in updates.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).text(id.clone());
+            }
+            sql.push(")");
+            sql.query().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(written)
     }
 }
 
 impl TenantStore {
-    async fn scan_ticket(&self, id: TicketId, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        let mut tx = self.store.write.begin().await?;
-        let row: Option<ScanRow> = sqlx::query_as(&format!(
-            "SELECT status, region_id, sla_policy_id, sla, sla_next_at, first_response_at, \
-             first_arrival_at, resolved_at, closed_at, updated_at FROM tickets WHERE tenant_id = $1 AND id = $2{}",
-            self.store.backend.for_update()
-        ))
-        .bind(self.tid())
-        .bind(id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else { return Ok(0) };
-        if row.sla_next_at.is_none_or(|n| n > ms(now)) {
-            return Ok(0); // someone else got here first
-        }
-        let status =
-            Status::parse(&row.status).ok_or_else(|| StoreError::Corrupt("status".into()))?;
-        let policy = self.terms_of(row.sla_policy_id.as_deref()).await?;
-        let stored = row.sla.as_deref().map(parse_sla).transpose()?;
-        let (Some(policy), Some(stored)) = (policy, stored) else {
-            sqlx::query("UPDATE tickets SET sla_next_at = NULL WHERE tenant_id = $1 AND id = $2")
-                .bind(self.tid())
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            return Ok(0);
-        };
-        let fired: Vec<(String, String)> =
-            sqlx::query_as("SELECT target, kind FROM sla_marks WHERE ticket_id = $1")
-                .bind(id.to_string())
-                .fetch_all(&mut *tx)
-                .await?;
-        let fired: Vec<(Target, MarkKind)> = fired
-            .iter()
-            .filter_map(|(t, k)| Some((Target::parse(t)?, MarkKind::parse(k)?)))
-            .collect();
-        let met = sla::met(
-            status,
-            row.first_response_at,
-            row.first_arrival_at,
-            row.resolved_at,
-            row.closed_at,
-            row.updated_at,
-        );
-        let t = ms(now);
-        let owed = sla::scan(
-            &stored.schedule,
-            &policy.terms.escalation,
-            &met,
-            stored.clock.paused_since,
-            t,
-            |tg, k| fired.contains(&(tg, k)),
-        );
-        let mut written = 0;
-        for mark in &owed.fire {
-            let inserted = sqlx::query(
-                "INSERT INTO sla_marks (tenant_id, ticket_id, target, kind, at) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (ticket_id, target, kind) DO NOTHING",
-            )
-            .bind(self.tid())
-            .bind(id.to_string())
-            .bind(mark.target.as_str())
-            .bind(mark.kind.code())
-            .bind(t)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted == 0 {
-                continue;
-            }
-            written += 1;
-            let due = stored.schedule.of(mark.target).map(|d| from_ms(d.due));
-            let mut data = json!({ "target": mark.target, "due": due, "at": from_ms(mark.at) });
-            if let MarkKind::Escalated(level) = mark.kind {
-                data["level"] = json!(level);
-                data["notify_roles"] = json!(policy.terms.notify_roles(level));
-                data["region_id"] = json!(row.region_id);
-            }
-            record(
-                &mut tx,
-                &self.tid(),
-                id,
-                mark.kind.event_kind(),
-                None,
-                None,
-                &data,
-                now,
-            )
-            .await?;
-            let event = mark.kind.published_event();
-            enqueue_publish(&mut tx, &self.tid(), id, event, &data, now).await?;
-        }
-        // Every owed mark is recorded now; the next look is the scan's next moment.
-        let state = sla::state(&stored.schedule, &met, stored.clock.paused_since, t);
-        sqlx::query(
-            "UPDATE tickets SET sla_state = $1, sla_next_at = $2 WHERE tenant_id = $3 AND id = $4",
-        )
-        .bind(state.as_str())
-        .bind(owed.next)
-        .bind(self.tid())
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(written)
-    }
-
     /// The SLA columns after a move (pause, resume, met targets), written by the move.
     pub(crate) async fn sla_after_move(
         &self,

@@ -1468,8 +1468,16 @@ pub(crate) async fn insert_event(
     tx: &mut Transaction<'_, Any>,
     row: Vec<Arg>,
 ) -> Result<(), StoreError> {
+    insert_events(tx, [row]).await
+}
+
+/// Appends events (one statement for all of them).
+pub(crate) async fn insert_events(
+    tx: &mut Transaction<'_, Any>,
+    rows: impl IntoIterator<Item = Vec<Arg>>,
+) -> Result<(), StoreError> {
     Sql::new(EVENT_INSERT)
-        .rows([row])
+        .rows(rows)
         .query()
         .execute(&mut **tx)
         .await?;
