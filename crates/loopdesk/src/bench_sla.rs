@@ -137,7 +137,7 @@ async fn measure(args: &BenchSlaArgs, url: &str, dir: &std::path::Path) -> anyho
     println!("  the same moment again:       {ms:.2} ms ({marks} marks: each only once)");
 
     // 3. Real time: breach → escalation delivered.
-    let arrivals: Arc<Mutex<Vec<(DateTime<Utc>, Value)>>> = Arc::default();
+    let arrivals: Arc<Mutex<Vec<Arrival>>> = Arc::default();
     let kept = arrivals.clone();
     let receiver = axum::Router::new().route(
         "/hook",
@@ -222,6 +222,9 @@ async fn measure(args: &BenchSlaArgs, url: &str, dir: &std::path::Path) -> anyho
     store.close().await;
     Ok(())
 }
+
+/// When a delivery arrived, and its body.
+type Arrival = (DateTime<Utc>, Value);
 
 fn ticket(i: usize) -> NewTicket {
     NewTicket {
