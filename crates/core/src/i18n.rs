@@ -265,6 +265,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("error.survey_nps", "推荐度应为 0 到 10", "NPS must be 0 to 10"),
     ("error.survey_valid_days", "问卷有效天数应在 1 到 60 之间", "survey validity must be between 1 and 60 days"),
     ("error.too_long", "内容过长", "too long"),
+    ("error.too_many", "一次最多 500 项", "at most 500 at a time"),
     (
         "error.transition_not_allowed",
         "不能从“{from}”变为“{to}”",

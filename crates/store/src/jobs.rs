@@ -761,6 +761,48 @@ impl TenantStore {
             .collect()
     }
 
+    /// Marks the signed-in user's notifications read: those named, or all. Answers how many
+    /// changed; ids that are not theirs change nothing.
+    pub async fn mark_notifications_read(
+        &self,
+        actor: &Actor,
+        ids: Option<&[String]>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let Some(user) = actor.user_id() else {
+            return Ok(0);
+        };
+        let mut sql = Sql::new("UPDATE notifications SET read_at = ");
+        sql.int(ms(now))
+            .push(" WHERE tenant_id = ")
+            .text(self.tid());
+        sql.push(" AND user_id = ")
+            .text(user.to_string())
+            .push(" AND read_at IS NULL");
+        if let Some(ids) = ids {
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            if ids.len() > 500 {
+                return Err(validate::FieldError {
+                    field: "ids",
+                    reason: "error.too_many",
+                }
+                .into());
+            }
+            sql.push(" AND id IN (");
+            for (i, id) in ids.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).text(id.clone());
+            }
+            sql.push(")");
+        }
+        Ok(sql
+            .query()
+            .execute(&self.store.write)
+            .await?
+            .rows_affected())
+    }
+
     /// The signed-in user's notifications, newest first, and how many are unread.
     pub async fn notifications(
         &self,

@@ -398,6 +398,26 @@ async fn the_survey_goes_out_once_and_its_answer_is_triaged(backend: Backend) {
             .any(|n| n["event"] == "ticket.remediation" && n["ticket_id"] == t["id"]),
         "{bell}"
     );
+    // The bell counts unread notices; reading one, then all, brings it down to zero. Someone
+    // else's ids change nothing.
+    let unread = bell["unread"].as_i64().unwrap();
+    assert!(unread >= 1, "{bell}");
+    let first = bell["items"][0]["id"].clone();
+    let read = "/api/v1/notifications/read";
+    let marked = app.ok(&agent, read, json!({ "ids": [first] }), 200).await;
+    assert_eq!(marked["marked"], 0);
+    let marked = app
+        .ok(&supervisor, read, json!({ "ids": [first] }), 200)
+        .await;
+    assert_eq!(marked["marked"], 1);
+    let bell = app.read(&supervisor, "/api/v1/notifications").await;
+    assert_eq!(bell["unread"], unread - 1);
+    assert!(bell["items"][0]["read_at"].is_string());
+    app.ok(&supervisor, read, json!({}), 200).await;
+    assert_eq!(
+        app.read(&supervisor, "/api/v1/notifications").await["unread"],
+        0
+    );
     // The agent may not close it; a supervisor does, with a note, once.
     let path = format!("/api/v1/tickets/{id}/remediation");
     app.ok(&agent, &path, json!({ "note": "已致电道歉" }), 403)

@@ -154,6 +154,37 @@ pub struct NotificationList {
     pub items: Vec<Notification>,
 }
 
+/// Which notifications to mark read.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadBody {
+    /// These (up to 500); without it, all of the user's.
+    #[serde(default)]
+    pub ids: Option<Vec<String>>,
+}
+
+/// How many notifications changed.
+#[derive(Serialize, ToSchema)]
+pub struct MarkedRead {
+    /// Newly marked read.
+    pub marked: u64,
+}
+
+/// Marks the signed-in user's notifications read (the named ones, or all).
+#[utoipa::path(post, path = "/api/v1/notifications/read", tag = "notifications", request_body = ReadBody,
+    responses((status = 200, body = MarkedRead), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn mark_read(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: AppJson<ReadBody>,
+) -> Result<Json<MarkedRead>, ApiError> {
+    let marked = user
+        .tenant
+        .mark_notifications_read(&user.actor, body.value.ids.as_deref(), state.clock.now())
+        .await?;
+    Ok(Json(MarkedRead { marked }))
+}
+
 /// The signed-in user's in-app notifications (the bell) and the unread count.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
     responses((status = 200, body = NotificationList), (status = 401, body = ErrorBody)))]

@@ -56,6 +56,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(automation::create_webhook))
         .routes(routes!(automation::list_jobs))
         .routes(routes!(automation::list_notifications))
+        .routes(routes!(automation::mark_read))
 }
 
 /// Parses an id from the path; an id that cannot exist answers 404.
