@@ -7,6 +7,7 @@
 pub mod access;
 pub mod clock;
 pub mod customer;
+pub mod dispatch;
 pub mod followup;
 pub mod geo;
 pub mod i18n;

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod bench_sla;
 pub mod config;
 pub mod demo;
+pub mod dispatch_bench;
 pub mod telemetry;
 
 /// The system clock: the one place the wall clock is read.

@@ -1,0 +1,296 @@
+//! Minimum-cost flow by cost scaling with push–relabel (Goldberg and Tarjan), the engine
+//! behind batch dispatch. Costs are integers; they are multiplied by the number of nodes plus
+//! one so that ε-optimality with ε = 1 at the end is exact optimality. The prices (node
+//! potentials) it ends with prove it: every residual arc's reduced cost is at least −1 in
+//! scaled units, which is what [`Solver::reduced_cost`] lets a caller check for arcs it left
+//! out of the graph.
+
+use std::collections::VecDeque;
+
+/// A flow network under construction.
+#[derive(Clone, Debug, Default)]
+pub struct Network {
+    nodes: usize,
+    arcs: Vec<(u32, u32, i32, i64)>,
+}
+
+impl Network {
+    /// A network of `nodes` nodes and no arcs.
+    pub fn new(nodes: usize) -> Network {
+        Network {
+            nodes,
+            arcs: Vec::new(),
+        }
+    }
+
+    /// Adds an arc; answers its index (for [`Solver::flow`]).
+    pub fn arc(&mut self, from: usize, to: usize, capacity: i32, cost: i64) -> usize {
+        self.arcs.push((from as u32, to as u32, capacity, cost));
+        self.arcs.len() - 1
+    }
+
+    /// The number of nodes.
+    pub fn nodes(&self) -> usize {
+        self.nodes
+    }
+}
+
+/// Why no flow was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowError {
+    /// The supplies cannot all be routed to the demands.
+    Infeasible,
+}
+
+/// A solved network: flows and prices.
+#[derive(Clone, Debug)]
+pub struct Solver {
+    start: Vec<u32>,
+    to: Vec<u32>,
+    rev: Vec<u32>,
+    cap: Vec<i32>,
+    cost: Vec<i64>,
+    /// Position of each added arc in the adjacency arrays.
+    slot: Vec<u32>,
+    /// Original capacity of each added arc.
+    capacity: Vec<i32>,
+    price: Vec<i64>,
+    scale: i64,
+}
+
+/// How much ε shrinks per refinement.
+const ALPHA: i64 = 10;
+
+impl Solver {
+    /// Routes every node's `supply` (positive: supply, negative: demand; they must sum to
+    /// zero) at least cost.
+    pub fn solve(net: &Network, supply: &[i64]) -> Result<Solver, FlowError> {
+        Solver::solve_from(net, supply, None)
+    }
+
+    /// Like [`Solver::solve`], starting from node prices (in cost units) under which the
+    /// empty flow is optimal up to `eps` cost units — e.g. prices that already account for
+    /// the large terms of the costs. Scaling then only has to cover `eps`.
+    pub fn solve_from(
+        net: &Network,
+        supply: &[i64],
+        start_prices: Option<(&[i64], i64)>,
+    ) -> Result<Solver, FlowError> {
+        let n = net.nodes;
+        let m = net.arcs.len();
+        let scale = n as i64 + 1;
+        let mut degree = vec![0u32; n + 1];
+        for &(u, v, _, _) in &net.arcs {
+            degree[u as usize + 1] += 1;
+            degree[v as usize + 1] += 1;
+        }
+        for i in 0..n {
+            degree[i + 1] += degree[i];
+        }
+        let start = degree.clone();
+        let mut fill = degree;
+        let mut to = vec![0u32; 2 * m];
+        let mut rev = vec![0u32; 2 * m];
+        let mut cap = vec![0i32; 2 * m];
+        let mut cost = vec![0i64; 2 * m];
+        let mut slot = Vec::with_capacity(m);
+        let mut capacity = Vec::with_capacity(m);
+        for &(u, v, c, w) in &net.arcs {
+            let a = fill[u as usize] as usize;
+            fill[u as usize] += 1;
+            let b = fill[v as usize] as usize;
+            fill[v as usize] += 1;
+            to[a] = v;
+            to[b] = u;
+            rev[a] = b as u32;
+            rev[b] = a as u32;
+            cap[a] = c;
+            cap[b] = 0;
+            cost[a] = w * scale;
+            cost[b] = -w * scale;
+            slot.push(a as u32);
+            capacity.push(c);
+        }
+        let mut s = Solver {
+            start,
+            to,
+            rev,
+            cap,
+            cost,
+            slot,
+            capacity,
+            price: vec![0; n],
+            scale,
+        };
+        let mut excess = supply.to_vec();
+        let mut eps = s.cost.iter().map(|c| c.abs()).max().unwrap_or(0).max(1);
+        if let Some((prices, within)) = start_prices {
+            for (p, q) in s.price.iter_mut().zip(prices) {
+                *p = q.saturating_mul(scale);
+            }
+            eps = eps.min(within.saturating_mul(scale).saturating_mul(ALPHA).max(1));
+        }
+        // In a feasible network no price falls further than this; past it, excess is only
+        // circling with nowhere to go.
+        let lowest = s.price.iter().copied().min().unwrap_or(0).min(0);
+        let floor = lowest.saturating_sub(eps.saturating_mul(3 * n as i64 + 3));
+        loop {
+            eps = (eps / ALPHA).max(1);
+            s.refine(&mut excess, eps, floor)?;
+            if eps == 1 {
+                break;
+            }
+        }
+        Ok(s)
+    }
+
+    fn reduced(&self, u: usize, a: usize) -> i64 {
+        self.cost[a] + self.price[u] - self.price[self.to[a] as usize]
+    }
+
+    fn push(&mut self, excess: &mut [i64], u: usize, a: usize, delta: i32) {
+        let v = self.to[a] as usize;
+        self.cap[a] -= delta;
+        self.cap[self.rev[a] as usize] += delta;
+        excess[u] -= i64::from(delta);
+        excess[v] += i64::from(delta);
+    }
+
+    /// Turns an ε·α-optimal flow into an ε-optimal one.
+    fn refine(&mut self, excess: &mut [i64], eps: i64, floor: i64) -> Result<(), FlowError> {
+        let n = self.price.len();
+        // Saturate every residual arc of negative reduced cost: the pseudo-flow is then
+        // 0-optimal and only excesses are left to route.
+        for u in 0..n {
+            for a in self.start[u] as usize..self.start[u + 1] as usize {
+                if self.cap[a] > 0 && self.reduced(u, a) < 0 {
+                    let c = self.cap[a];
+                    self.push(excess, u, a, c);
+                }
+            }
+        }
+        let mut queue: VecDeque<usize> = (0..n).filter(|&u| excess[u] > 0).collect();
+        let mut current: Vec<u32> = self.start[..n].to_vec();
+        while let Some(u) = queue.pop_front() {
+            let end = self.start[u + 1] as usize;
+            while excess[u] > 0 {
+                let mut a = current[u] as usize;
+                while a < end && !(self.cap[a] > 0 && self.reduced(u, a) < 0) {
+                    a += 1;
+                }
+                if a < end {
+                    current[u] = a as u32;
+                    let v = self.to[a] as usize;
+                    let delta = i64::from(self.cap[a]).min(excess[u]) as i32;
+                    let before = excess[v];
+                    self.push(excess, u, a, delta);
+                    if before <= 0 && excess[v] > 0 {
+                        queue.push_back(v);
+                    }
+                } else {
+                    // Relabel: lower the price just enough for one residual arc to become
+                    // admissible.
+                    let mut best = i64::MIN;
+                    for b in self.start[u] as usize..end {
+                        if self.cap[b] > 0 {
+                            best = best.max(self.price[self.to[b] as usize] - self.cost[b]);
+                        }
+                    }
+                    if best == i64::MIN || best < floor {
+                        return Err(FlowError::Infeasible);
+                    }
+                    self.price[u] = best - eps;
+                    current[u] = self.start[u];
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The flow on an arc added with [`Network::arc`].
+    pub fn flow(&self, arc: usize) -> i32 {
+        self.capacity[arc] - self.cap[self.slot[arc] as usize]
+    }
+
+    /// The reduced cost, in scaled units, an arc `from → to` of `cost` would have under the
+    /// final prices. An arc left out of the network that is unused keeps the flow optimal
+    /// when this is at least −1.
+    pub fn reduced_cost(&self, from: usize, to: usize, cost: i64) -> i64 {
+        cost * self.scale + self.price[from] - self.price[to]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every assignment of `costs` (rows to columns, one each), the cheapest by brute force.
+    fn brute(costs: &[Vec<i64>]) -> i64 {
+        fn go(costs: &[Vec<i64>], row: usize, used: &mut Vec<bool>) -> i64 {
+            if row == costs.len() {
+                return 0;
+            }
+            let mut best = i64::MAX;
+            for c in 0..costs[row].len() {
+                if !used[c] {
+                    used[c] = true;
+                    best = best.min(costs[row][c] + go(costs, row + 1, used));
+                    used[c] = false;
+                }
+            }
+            best
+        }
+        go(costs, 0, &mut vec![false; costs[0].len()])
+    }
+
+    #[test]
+    fn small_assignments_match_brute_force() {
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as i64
+        };
+        for _ in 0..200 {
+            let n = 1 + (next() % 5) as usize;
+            let costs: Vec<Vec<i64>> = (0..n)
+                .map(|_| (0..n).map(|_| next() % 100 - 30).collect())
+                .collect();
+            let mut net = Network::new(2 * n + 2);
+            let (s, t) = (2 * n, 2 * n + 1);
+            let mut arcs = Vec::new();
+            for (i, row) in costs.iter().enumerate() {
+                net.arc(s, i, 1, 0);
+                net.arc(n + i, t, 1, 0);
+                for (j, &c) in row.iter().enumerate() {
+                    arcs.push((i, j, net.arc(i, n + j, 1, c)));
+                }
+            }
+            let mut supply = vec![0; 2 * n + 2];
+            supply[s] = n as i64;
+            supply[t] = -(n as i64);
+            let solved = Solver::solve(&net, &supply).unwrap();
+            let total: i64 = arcs
+                .iter()
+                .map(|&(i, j, a)| i64::from(solved.flow(a)) * costs[i][j])
+                .sum();
+            assert_eq!(total, brute(&costs), "{costs:?}");
+            for &(i, j, a) in &arcs {
+                if solved.flow(a) == 0 {
+                    assert!(solved.reduced_cost(i, n + j, costs[i][j]) >= -1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn too_much_supply_is_infeasible() {
+        let mut net = Network::new(2);
+        net.arc(0, 1, 1, 5);
+        assert_eq!(
+            Solver::solve(&net, &[2, -2]).unwrap_err(),
+            FlowError::Infeasible
+        );
+    }
+}

@@ -1,0 +1,649 @@
+//! Dispatch (智能派单): which engineer takes which open order.
+//!
+//! The hard rules come first — skill and level, free capacity, on duty and in shift, the
+//! region unless cross-region dispatch is allowed, a known position. Among the assignments
+//! they allow, [`plan`] finds one that is optimal for the lexicographic objective:
+//!
+//! 1. as many orders assigned as possible;
+//! 2. then the largest priority weight Σ(5 − priority) (a P1 counts 4, a P4 counts 1), with
+//!    the time left to SLA breach as the next tie-breaker;
+//! 3. then the least travel, great-circle from each engineer's position to the site.
+//!
+//! How: the largest number of orders that can be assigned is found first (augmenting paths
+//! over every eligible pair). Then a minimum-cost flow of exactly that many orders, with
+//! costs that put weight before distance, is solved over a pruned graph: each order's nearest
+//! eligible engineers plus the pairs that make a maximum assignment. The flow's node prices
+//! then prove the answer optimal for the whole graph, pair by pair; a pair that breaks the
+//! proof is added and the flow solved again, so the answer is exact, not a heuristic.
+//!
+//! [`explain`] tells, for one order, the best candidates with their terms (distance, load,
+//! skill level, SLA slack) and why the others are out — the dispatcher's "why this one".
+
+pub mod flow;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::geo::{haversine_km, EARTH_RADIUS_KM};
+use flow::{Network, Solver};
+
+/// A point in degrees.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+}
+
+/// A skill an engineer holds, at a level (1 = basic).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skill {
+    /// Skill code, e.g. `hvac`.
+    pub name: String,
+    /// Level, 1 and up.
+    pub level: u8,
+}
+
+/// An engineer as dispatch sees them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Engineer {
+    /// Id.
+    pub id: String,
+    /// Last known position.
+    pub position: Option<Point>,
+    /// Skills held.
+    pub skills: Vec<Skill>,
+    /// Most open orders at once.
+    pub capacity: i64,
+    /// Open orders now.
+    pub load: i64,
+    /// On duty.
+    pub on_duty: bool,
+    /// Within a working shift now.
+    pub in_shift: bool,
+    /// Regions served (empty: every region).
+    pub regions: Vec<String>,
+}
+
+impl Engineer {
+    /// Orders they can still take.
+    pub fn free(&self) -> i64 {
+        (self.capacity - self.load).max(0)
+    }
+}
+
+/// An open order as dispatch sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    /// Id.
+    pub id: String,
+    /// The site's position.
+    pub position: Option<Point>,
+    /// The skill it needs (none: anyone).
+    pub skill: Option<String>,
+    /// The lowest level of that skill that will do.
+    pub min_level: u8,
+    /// Priority 1 (most urgent) to 4.
+    pub priority: i64,
+    /// Its region.
+    pub region: Option<String>,
+    /// Minutes until its SLA breaks (negative: broken), if it is under one.
+    pub sla_slack_minutes: Option<i64>,
+}
+
+/// Dispatch settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Options {
+    /// Engineers may take orders outside their regions.
+    pub cross_region: bool,
+    /// Road distance ÷ great-circle distance, for the estimates shown (the choice does not
+    /// depend on it).
+    pub road_factor: f64,
+    /// Nearest eligible engineers per order in the first graph (more are added when the
+    /// optimality proof asks for them).
+    pub candidates: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            cross_region: false,
+            road_factor: 1.3,
+            candidates: 16,
+        }
+    }
+}
+
+/// Why an engineer cannot take an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exclusion {
+    /// Lacks the skill.
+    NoSkill,
+    /// Holds the skill below the level needed.
+    LevelTooLow,
+    /// Off duty.
+    OffDuty,
+    /// Outside a working shift.
+    OutOfShift,
+    /// Serves other regions.
+    OtherRegion,
+    /// Position unknown.
+    NoPosition,
+    /// No free capacity.
+    Full,
+}
+
+/// Why an order stays unassigned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum Unassigned {
+    /// The site has no position.
+    NoPosition,
+    /// Nobody may take it; how many engineers were out for each reason.
+    NoEligibleEngineer {
+        /// Engineers excluded, by reason.
+        excluded: Vec<(Exclusion, usize)>,
+    },
+    /// Engineers could take it, but their capacity went to more urgent or nearer orders.
+    CapacityTaken,
+}
+
+/// One assignment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Assignment {
+    /// Index into the orders.
+    pub order: usize,
+    /// Index into the engineers.
+    pub engineer: usize,
+    /// Great-circle kilometres.
+    pub km: f64,
+}
+
+/// What [`plan`] proposes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Plan {
+    /// Assignments, by order.
+    pub assignments: Vec<Assignment>,
+    /// Orders left unassigned, with the reason.
+    pub unassigned: Vec<(usize, Unassigned)>,
+    /// Orders assigned.
+    pub assigned: usize,
+    /// Σ(5 − priority) over the assigned orders.
+    pub priority_weight: i64,
+    /// Σ great-circle km.
+    pub travel_km: f64,
+    /// Flow solves it took to prove the answer optimal.
+    pub rounds: usize,
+}
+
+/// Whether `e` may take `o` by the hard rules (capacity aside: it is shared by all orders).
+pub fn exclusion(o: &Order, e: &Engineer, opts: &Options) -> Option<Exclusion> {
+    if let Some(skill) = &o.skill {
+        match e.skills.iter().find(|s| &s.name == skill) {
+            None => return Some(Exclusion::NoSkill),
+            Some(s) if s.level < o.min_level => return Some(Exclusion::LevelTooLow),
+            Some(_) => {}
+        }
+    }
+    if !e.on_duty {
+        return Some(Exclusion::OffDuty);
+    }
+    if !e.in_shift {
+        return Some(Exclusion::OutOfShift);
+    }
+    if !opts.cross_region {
+        if let Some(r) = &o.region {
+            if !e.regions.is_empty() && !e.regions.contains(r) {
+                return Some(Exclusion::OtherRegion);
+            }
+        }
+    }
+    if e.position.is_none() {
+        return Some(Exclusion::NoPosition);
+    }
+    None
+}
+
+/// The weight of an order in the objective, before distance: 100 per priority step (a P1
+/// 400, a P4 100), plus up to 99 for urgency — an hour less to SLA breach counts one more,
+/// so that among equal priorities the order closest to breaking its promise wins.
+pub fn weight(o: &Order) -> i64 {
+    let steps = (5 - o.priority.clamp(1, 4)) * 100;
+    let urgency = o
+        .sla_slack_minutes
+        .map_or(0, |m| 99 - (m.max(0) / 60).min(99));
+    steps + urgency
+}
+
+/// The flow's unit of distance: centimetres, so that rounding moves a plan of 10,000 trips
+/// by well under a metre.
+const UNITS_PER_KM: f64 = 100_000.0;
+
+/// Great-circle distance in [`UNITS_PER_KM`], rounded.
+fn units(a: Point, b: Point) -> i64 {
+    (haversine_km(a.lat, a.lon, b.lat, b.lon) * UNITS_PER_KM).round() as i64
+}
+
+/// A lower bound on the distance in [`UNITS_PER_KM`], cheap enough to rule most pairs out.
+fn units_at_least(a: Point, b: Point) -> f64 {
+    // Along a meridian the distance is never more than the great circle.
+    (a.lat - b.lat).abs().to_radians() * EARTH_RADIUS_KM * UNITS_PER_KM - 1.0
+}
+
+/// An approximate squared distance, to rank engineers by nearness.
+fn rank_distance(a: Point, b: Point) -> f64 {
+    let x = (a.lon - b.lon) * ((a.lat + b.lat) / 2.0).to_radians().cos();
+    let y = a.lat - b.lat;
+    x * x + y * y
+}
+
+/// The optimal plan for `orders` and `engineers` under `opts` (see the module's notes).
+pub fn plan(orders: &[Order], engineers: &[Engineer], opts: &Options) -> Plan {
+    // Eligible engineers of each order, by the hard rules; orders with none get their reason.
+    let mut by_skill: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (j, e) in engineers.iter().enumerate() {
+        for s in &e.skills {
+            by_skill.entry(s.name.as_str()).or_default().push(j as u32);
+        }
+    }
+    let everyone: Vec<u32> = (0..engineers.len() as u32).collect();
+    let mut eligible: Vec<Vec<u32>> = vec![Vec::new(); orders.len()];
+    let mut unassigned = Vec::new();
+    for (i, o) in orders.iter().enumerate() {
+        if o.position.is_none() {
+            unassigned.push((i, Unassigned::NoPosition));
+            continue;
+        }
+        let pool = match &o.skill {
+            Some(s) => by_skill.get(s.as_str()).map_or(&[][..], Vec::as_slice),
+            None => everyone.as_slice(),
+        };
+        let list: Vec<u32> = pool
+            .iter()
+            .copied()
+            .filter(|&j| {
+                let e = &engineers[j as usize];
+                e.free() > 0 && exclusion(o, e, opts).is_none()
+            })
+            .collect();
+        if list.is_empty() {
+            unassigned.push((i, no_one(o, engineers, opts)));
+            continue;
+        }
+        eligible[i] = list;
+    }
+
+    // The nearest few of each order's eligible engineers.
+    let k = opts.candidates.max(1);
+    let mut cand: Vec<Vec<u32>> = eligible
+        .iter()
+        .enumerate()
+        .map(|(i, list)| nearest(orders[i].position, list, engineers, k))
+        .collect();
+
+    // How many orders can be assigned at all, and one way to do it.
+    let free: Vec<i64> = engineers.iter().map(Engineer::free).collect();
+    let mut matched = match_orders(&cand, &free, None);
+    let count = matched.iter().filter(|m| m.is_some()).count();
+    let reachable = eligible.iter().filter(|l| !l.is_empty()).count();
+    let slots: i64 = free.iter().sum();
+    if (count as i64) < slots.min(reachable as i64) {
+        matched = match_orders(&eligible, &free, Some(matched));
+        for (i, m) in matched.iter().enumerate() {
+            if let Some(j) = m {
+                if !cand[i].contains(j) {
+                    cand[i].push(*j);
+                }
+            }
+        }
+    }
+    let flow_value = matched.iter().filter(|m| m.is_some()).count() as i64;
+
+    // Weight before distance: no saving in kilometres may outweigh one step of weight.
+    let max_units = span_units(orders, engineers);
+    let per_weight = flow_value.max(1) * max_units + 1;
+
+    let mut rounds = 0;
+    let chosen = loop {
+        rounds += 1;
+        let Ok((solved, arcs)) = solve(
+            orders, engineers, &cand, &free, flow_value, per_weight, max_units,
+        ) else {
+            // Cannot happen (the candidates hold a maximum assignment); assign nothing
+            // rather than something unproven.
+            break Vec::new();
+        };
+        // The proof: every eligible pair left out must not be worth adding at these prices.
+        let mut added = 0;
+        for (i, list) in eligible.iter().enumerate() {
+            let Some(p) = orders[i].position else {
+                continue;
+            };
+            let node = 1 + i;
+            for &j in list {
+                if cand[i].contains(&j) {
+                    continue;
+                }
+                let Some(q) = engineers[j as usize].position else {
+                    continue;
+                };
+                let eng = 1 + orders.len() + j as usize;
+                if solved.reduced_cost(node, eng, units_at_least(p, q) as i64) >= -1 {
+                    continue;
+                }
+                if solved.reduced_cost(node, eng, units(p, q)) < -1 {
+                    cand[i].push(j);
+                    added += 1;
+                }
+            }
+        }
+        if added == 0 {
+            break arcs
+                .into_iter()
+                .filter(|&(_, _, a)| solved.flow(a) > 0)
+                .map(|(i, j, _)| (i, j))
+                .collect::<Vec<_>>();
+        }
+    };
+
+    let mut out = Plan {
+        rounds,
+        ..Plan::default()
+    };
+    let mut taken = vec![false; orders.len()];
+    for (i, j) in chosen {
+        let (Some(p), Some(q)) = (orders[i].position, engineers[j].position) else {
+            continue;
+        };
+        let km = haversine_km(p.lat, p.lon, q.lat, q.lon);
+        taken[i] = true;
+        out.assigned += 1;
+        out.priority_weight += 5 - orders[i].priority.clamp(1, 4);
+        out.travel_km += km;
+        out.assignments.push(Assignment {
+            order: i,
+            engineer: j,
+            km,
+        });
+    }
+    for (i, list) in eligible.iter().enumerate() {
+        if !list.is_empty() && !taken[i] {
+            unassigned.push((i, Unassigned::CapacityTaken));
+        }
+    }
+    out.assignments.sort_by_key(|a| a.order);
+    unassigned.sort_by_key(|(i, _)| *i);
+    out.unassigned = unassigned;
+    out
+}
+
+/// Why nobody may take `o`.
+fn no_one(o: &Order, engineers: &[Engineer], opts: &Options) -> Unassigned {
+    let mut counts: HashMap<Exclusion, usize> = HashMap::new();
+    for e in engineers {
+        let why = exclusion(o, e, opts).unwrap_or(Exclusion::Full);
+        *counts.entry(why).or_default() += 1;
+    }
+    let mut excluded: Vec<(Exclusion, usize)> = counts.into_iter().collect();
+    excluded.sort();
+    Unassigned::NoEligibleEngineer { excluded }
+}
+
+/// The `k` engineers of `list` nearest to `at`.
+fn nearest(at: Option<Point>, list: &[u32], engineers: &[Engineer], k: usize) -> Vec<u32> {
+    let Some(at) = at else { return Vec::new() };
+    if list.len() <= k {
+        return list.to_vec();
+    }
+    let mut ranked: Vec<(f64, u32)> = list
+        .iter()
+        .filter_map(|&j| {
+            let q = engineers[j as usize].position?;
+            Some((rank_distance(at, q), j))
+        })
+        .collect();
+    ranked.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
+    ranked.truncate(k);
+    ranked.into_iter().map(|(_, j)| j).collect()
+}
+
+/// A bound in [`UNITS_PER_KM`] on any one trip: the positions' bounding box, one meridian side plus
+/// its widest parallel (any two points in it are joined by such a path).
+fn span_units(orders: &[Order], engineers: &[Engineer]) -> i64 {
+    let points = orders
+        .iter()
+        .filter_map(|o| o.position)
+        .chain(engineers.iter().filter_map(|e| e.position));
+    let (mut lat0, mut lat1, mut lon0, mut lon1) = (90.0f64, -90.0f64, 180.0f64, -180.0f64);
+    for p in points {
+        lat0 = lat0.min(p.lat);
+        lat1 = lat1.max(p.lat);
+        lon0 = lon0.min(p.lon);
+        lon1 = lon1.max(p.lon);
+    }
+    if lat0 > lat1 {
+        return 1;
+    }
+    let nearest_equator = if lat0 <= 0.0 && lat1 >= 0.0 {
+        0.0
+    } else {
+        lat0.abs().min(lat1.abs())
+    };
+    let r = EARTH_RADIUS_KM * UNITS_PER_KM;
+    let meridian = (lat1 - lat0).to_radians() * r;
+    let parallel = (lon1 - lon0).to_radians() * r * nearest_equator.to_radians().cos();
+    (meridian + parallel).ceil() as i64 + 1
+}
+
+/// A maximum assignment of orders to engineers' free slots over `adj`, grown from `start`
+/// by augmenting paths (breadth first).
+fn match_orders(
+    adj: &[Vec<u32>],
+    free: &[i64],
+    start: Option<Vec<Option<u32>>>,
+) -> Vec<Option<u32>> {
+    let n = adj.len();
+    let mut of_order = start.unwrap_or_else(|| vec![None; n]);
+    let mut holders: Vec<Vec<u32>> = vec![Vec::new(); free.len()];
+    for (i, m) in of_order.iter().enumerate() {
+        if let Some(j) = m {
+            holders[*j as usize].push(i as u32);
+        }
+    }
+    // Greedy first: most orders find a free slot directly.
+    for i in 0..n {
+        if of_order[i].is_some() {
+            continue;
+        }
+        if let Some(&j) = adj[i]
+            .iter()
+            .find(|&&j| (holders[j as usize].len() as i64) < free[j as usize])
+        {
+            of_order[i] = Some(j);
+            holders[j as usize].push(i as u32);
+        }
+    }
+    let mut seen_eng = vec![u32::MAX; free.len()];
+    let mut from_order: Vec<(u32, u32)> = vec![(u32::MAX, u32::MAX); n];
+    let mut stamp = 0u32;
+    let mut queue = std::collections::VecDeque::new();
+    let slots: i64 = free.iter().sum();
+    let mut matched = of_order.iter().filter(|m| m.is_some()).count() as i64;
+    for root in 0..n {
+        if matched >= slots {
+            break; // every slot is taken: no path can end anywhere
+        }
+        if of_order[root].is_some() || adj[root].is_empty() {
+            continue;
+        }
+        stamp += 1;
+        queue.clear();
+        queue.push_back(root as u32);
+        from_order[root] = (u32::MAX, u32::MAX);
+        let mut found = None;
+        'search: while let Some(i) = queue.pop_front() {
+            for &j in &adj[i as usize] {
+                if seen_eng[j as usize] == stamp {
+                    continue;
+                }
+                seen_eng[j as usize] = stamp;
+                if (holders[j as usize].len() as i64) < free[j as usize] {
+                    found = Some((i, j));
+                    break 'search;
+                }
+                for &h in &holders[j as usize] {
+                    // `h` may move elsewhere and leave `j`'s slot to `i`.
+                    if from_order[h as usize].0 != stamp {
+                        from_order[h as usize] = (stamp, i);
+                        queue.push_back(h);
+                    }
+                }
+            }
+        }
+        let Some((mut i, mut j)) = found else {
+            continue;
+        };
+        matched += 1;
+        // Walk back: each order on the path takes the engineer of the step after it.
+        loop {
+            let old = of_order[i as usize];
+            if let Some(o) = old {
+                let hs = &mut holders[o as usize];
+                if let Some(pos) = hs.iter().position(|&h| h == i) {
+                    hs.swap_remove(pos);
+                }
+            }
+            of_order[i as usize] = Some(j);
+            holders[j as usize].push(i);
+            if i as usize == root {
+                break;
+            }
+            let prev = from_order[i as usize].1;
+            j = old.unwrap_or(j);
+            i = prev;
+        }
+    }
+    of_order
+}
+
+/// Arc list of one flow solve: (order, engineer, arc index).
+type PairArcs = Vec<(usize, usize, usize)>;
+
+/// Solves the flow of `flow_value` orders over the candidate pairs.
+fn solve(
+    orders: &[Order],
+    engineers: &[Engineer],
+    cand: &[Vec<u32>],
+    free: &[i64],
+    flow_value: i64,
+    per_weight: i64,
+    max_units: i64,
+) -> Result<(Solver, PairArcs), flow::FlowError> {
+    let n = orders.len();
+    let m = engineers.len();
+    let (source, sink) = (0, n + m + 1);
+    let mut net = Network::new(n + m + 2);
+    let mut arcs = Vec::new();
+    for (i, list) in cand.iter().enumerate() {
+        let Some(p) = orders[i].position else {
+            continue;
+        };
+        if list.is_empty() {
+            continue;
+        }
+        net.arc(source, 1 + i, 1, -weight(&orders[i]) * per_weight);
+        for &j in list {
+            let Some(q) = engineers[j as usize].position else {
+                continue;
+            };
+            let a = net.arc(1 + i, 1 + n + j as usize, 1, units(p, q));
+            arcs.push((i, j as usize, a));
+        }
+    }
+    for (j, &f) in free.iter().enumerate() {
+        if f > 0 {
+            net.arc(1 + n + j, sink, i32::try_from(f).unwrap_or(i32::MAX), 0);
+        }
+    }
+    let mut supply = vec![0; n + m + 2];
+    supply[source] = flow_value;
+    supply[sink] = -flow_value;
+    let _ = max_units;
+    // The candidates hold a maximum assignment, so this many orders can always be routed.
+    Ok((Solver::solve(&net, &supply)?, arcs))
+}
+
+/// One candidate engineer for an order, with the terms the choice weighs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Candidate {
+    /// Index into the engineers.
+    pub engineer: usize,
+    /// Great-circle km to the site.
+    pub km: f64,
+    /// Estimated road km (× the road factor).
+    pub road_km: f64,
+    /// Open orders now.
+    pub load: i64,
+    /// Orders they can still take.
+    pub free: i64,
+    /// Their level in the order's skill (0 when the order needs none).
+    pub level: u8,
+}
+
+/// Why one order would go where it goes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Explanation {
+    /// The eligible engineers with free capacity, nearest first (then least loaded); the
+    /// first is the best engineer now.
+    pub candidates: Vec<Candidate>,
+    /// The others, with the reason.
+    pub excluded: Vec<(usize, Exclusion)>,
+    /// Minutes to SLA breach.
+    pub sla_slack_minutes: Option<i64>,
+}
+
+impl Explanation {
+    /// The best three.
+    pub fn top(&self) -> &[Candidate] {
+        &self.candidates[..self.candidates.len().min(3)]
+    }
+}
+
+/// The candidates for one order, best first, and why the others are out.
+pub fn explain(o: &Order, engineers: &[Engineer], opts: &Options) -> Explanation {
+    let mut out = Explanation {
+        sla_slack_minutes: o.sla_slack_minutes,
+        ..Explanation::default()
+    };
+    for (j, e) in engineers.iter().enumerate() {
+        let why = exclusion(o, e, opts).or((e.free() == 0).then_some(Exclusion::Full));
+        match (why, o.position, e.position) {
+            (None, Some(p), Some(q)) => {
+                let km = haversine_km(p.lat, p.lon, q.lat, q.lon);
+                out.candidates.push(Candidate {
+                    engineer: j,
+                    km,
+                    road_km: km * opts.road_factor,
+                    load: e.load,
+                    free: e.free(),
+                    level: o
+                        .skill
+                        .as_ref()
+                        .and_then(|s| e.skills.iter().find(|x| &x.name == s))
+                        .map_or(0, |s| s.level),
+                });
+            }
+            (Some(why), _, _) => out.excluded.push((j, why)),
+            (None, _, _) => out.excluded.push((j, Exclusion::NoPosition)),
+        }
+    }
+    out.candidates
+        .sort_by(|a, b| a.km.total_cmp(&b.km).then(a.load.cmp(&b.load)));
+    out
+}
+
+#[cfg(test)]
+mod tests;
