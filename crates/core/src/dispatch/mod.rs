@@ -309,9 +309,8 @@ pub fn plan(orders: &[Order], engineers: &[Engineer], opts: &Options) -> Plan {
     let mut rounds = 0;
     let chosen = loop {
         rounds += 1;
-        let Ok((solved, arcs)) = solve(
-            orders, engineers, &cand, &free, flow_value, per_weight, max_units,
-        ) else {
+        let Ok((solved, arcs)) = solve(orders, engineers, &cand, &free, flow_value, per_weight)
+        else {
             // Cannot happen (the candidates hold a maximum assignment); assign nothing
             // rather than something unproven.
             break Vec::new();
@@ -540,13 +539,18 @@ fn solve(
     free: &[i64],
     flow_value: i64,
     per_weight: i64,
-    max_units: i64,
 ) -> Result<(Solver, PairArcs), flow::FlowError> {
+    // Every order that can be served brings one unit; it flows to an engineer, or — when
+    // not all of them can be served — to the drop node at the price of its weight. The drop
+    // node takes exactly the orders that cannot be assigned, so exactly `flow_value` are.
     let n = orders.len();
     let m = engineers.len();
-    let (source, sink) = (0, n + m + 1);
+    let (drop, sink) = (0, n + m + 1);
     let mut net = Network::new(n + m + 2);
+    let mut supply = vec![0; n + m + 2];
     let mut arcs = Vec::new();
+    let mut served = 0;
+    let mut drop_arcs = Vec::new();
     for (i, list) in cand.iter().enumerate() {
         let Some(p) = orders[i].position else {
             continue;
@@ -554,7 +558,9 @@ fn solve(
         if list.is_empty() {
             continue;
         }
-        net.arc(source, 1 + i, 1, -weight(&orders[i]) * per_weight);
+        served += 1;
+        supply[1 + i] = 1;
+        drop_arcs.push((1 + i, weight(&orders[i]) * per_weight));
         for &j in list {
             let Some(q) = engineers[j as usize].position else {
                 continue;
@@ -563,16 +569,20 @@ fn solve(
             arcs.push((i, j as usize, a));
         }
     }
+    let dropped = served - flow_value;
+    if dropped > 0 {
+        for (node, cost) in drop_arcs {
+            net.arc(node, drop, 1, cost);
+        }
+        net.arc(drop, sink, i32::try_from(dropped).unwrap_or(i32::MAX), 0);
+    }
     for (j, &f) in free.iter().enumerate() {
         if f > 0 {
             net.arc(1 + n + j, sink, i32::try_from(f).unwrap_or(i32::MAX), 0);
         }
     }
-    let mut supply = vec![0; n + m + 2];
-    supply[source] = flow_value;
-    supply[sink] = -flow_value;
-    let _ = max_units;
-    // The candidates hold a maximum assignment, so this many orders can always be routed.
+    supply[sink] = -served;
+    // The candidates hold a maximum assignment, so every order can be routed.
     Ok((Solver::solve(&net, &supply)?, arcs))
 }
 
