@@ -59,7 +59,7 @@ pub struct Solver {
 }
 
 /// How much ε shrinks per refinement.
-const ALPHA: i64 = 10;
+const ALPHA: i64 = 5;
 
 impl Solver {
     /// Routes every node's `supply` (positive: supply, negative: demand; they must sum to
