@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
-use loopdesk_core::followup::SurveyAnswer;
+use loopdesk_core::followup::{self, SurveyAnswer, SurveyClosed};
 use loopdesk_core::i18n::{t, tf, Lang};
 use loopdesk_store::{StoreError, SurveyView};
 use serde::Deserialize;
@@ -127,23 +127,22 @@ pub async fn show(
     match state.store.survey(&token).await {
         Ok(s) => {
             let lang = language(&q, Some(&s));
-            if s.answered_at.is_some() {
-                return page(
+            let answered = s.answered_at.is_some();
+            match followup::survey_open(answered, s.expires_at, state.clock.now()) {
+                Ok(()) => page(lang, StatusCode::OK, &form(lang, &s, None)),
+                Err(SurveyClosed::Answered) => page(
                     lang,
                     StatusCode::OK,
                     &format!("<p>{}</p>", escape(t(lang, "survey.page.thanks"))),
-                );
-            }
-            if s.expires_at <= state.clock.now() {
-                return refused(
+                ),
+                Err(SurveyClosed::Expired) => refused(
                     lang,
                     &StoreError::Refused {
                         reason: "error.survey_expired",
                         gone: true,
                     },
-                );
+                ),
             }
-            page(lang, StatusCode::OK, &form(lang, &s, None))
         }
         Err(e) => refused(language(&q, None), &e),
     }
