@@ -238,7 +238,7 @@ pub struct Outbound {
 }
 
 /// One `webhook` delivery job of `event` to `hook`, keyed by `delivery`.
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments, reason = "one delivery's parts")]
 fn delivery_row(
     tenant: &str,
     hook: &ActiveWebhook,

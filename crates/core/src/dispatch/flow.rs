@@ -65,17 +65,45 @@ impl Solver {
     /// Routes every node's `supply` (positive: supply, negative: demand; they must sum to
     /// zero) at least cost.
     pub fn solve(net: &Network, supply: &[i64]) -> Result<Solver, FlowError> {
-        Solver::solve_from(net, supply, None)
+        let s = Solver::build(net);
+        let eps = s.cost.iter().map(|c| c.abs()).max().unwrap_or(0).max(1);
+        s.scale_down(supply.to_vec(), eps)
     }
 
-    /// Like [`Solver::solve`], starting from node prices (in cost units) under which the
-    /// empty flow is optimal up to `eps` cost units — e.g. prices that already account for
-    /// the large terms of the costs. Scaling then only has to cover `eps`.
-    pub fn solve_from(
-        net: &Network,
-        supply: &[i64],
-        start_prices: Option<(&[i64], i64)>,
-    ) -> Result<Solver, FlowError> {
+    /// Solves `net` again after arcs were added to the end of the network this solver was
+    /// made from: the old flow and prices are kept, so scaling only has to mend what the new
+    /// arcs change.
+    pub fn resolve(&self, net: &Network, supply: &[i64]) -> Result<Solver, FlowError> {
+        let mut s = Solver::build(net);
+        if s.price.len() != self.price.len() || s.scale != self.scale {
+            return Solver::solve(net, supply);
+        }
+        let mut excess = supply.to_vec();
+        for (k, &(u, v, _, _)) in net.arcs.iter().enumerate().take(self.capacity.len()) {
+            let f = self.flow(k);
+            if f > 0 {
+                let a = s.slot[k] as usize;
+                s.cap[a] -= f;
+                s.cap[s.rev[a] as usize] += f;
+                excess[u as usize] -= i64::from(f);
+                excess[v as usize] += i64::from(f);
+            }
+        }
+        s.price.clone_from(&self.price);
+        // The worst reduced cost now: where scaling has to start.
+        let mut worst = 1;
+        for u in 0..s.price.len() {
+            for a in s.start[u] as usize..s.start[u + 1] as usize {
+                if s.cap[a] > 0 {
+                    worst = worst.max(-s.reduced(u, a));
+                }
+            }
+        }
+        s.scale_down(excess, worst.saturating_mul(ALPHA))
+    }
+
+    /// The network's arrays with no flow and zero prices.
+    fn build(net: &Network) -> Solver {
         let n = net.nodes;
         let m = net.arcs.len();
         let scale = n as i64 + 1;
@@ -111,7 +139,7 @@ impl Solver {
             slot.push(a as u32);
             capacity.push(c);
         }
-        let mut s = Solver {
+        Solver {
             start,
             to,
             rev,
@@ -121,27 +149,24 @@ impl Solver {
             capacity,
             price: vec![0; n],
             scale,
-        };
-        let mut excess = supply.to_vec();
-        let mut eps = s.cost.iter().map(|c| c.abs()).max().unwrap_or(0).max(1);
-        if let Some((prices, within)) = start_prices {
-            for (p, q) in s.price.iter_mut().zip(prices) {
-                *p = q.saturating_mul(scale);
-            }
-            eps = eps.min(within.saturating_mul(scale).saturating_mul(ALPHA).max(1));
         }
+    }
+
+    /// Refines from `eps` (divided by α first) down to ε = 1.
+    fn scale_down(mut self, mut excess: Vec<i64>, mut eps: i64) -> Result<Solver, FlowError> {
+        let n = self.price.len();
         // In a feasible network no price falls further than this; past it, excess is only
         // circling with nowhere to go.
-        let lowest = s.price.iter().copied().min().unwrap_or(0).min(0);
+        let lowest = self.price.iter().copied().min().unwrap_or(0).min(0);
         let floor = lowest.saturating_sub(eps.saturating_mul(3 * n as i64 + 3));
         loop {
             eps = (eps / ALPHA).max(1);
-            s.refine(&mut excess, eps, floor)?;
+            self.refine(&mut excess, eps, floor)?;
             if eps == 1 {
                 break;
             }
         }
-        Ok(s)
+        Ok(self)
     }
 
     fn reduced(&self, u: usize, a: usize) -> i64 {
@@ -205,6 +230,42 @@ impl Solver {
             }
         }
         Ok(())
+    }
+
+    /// Raises the price of each node in `nodes` as far as its residual arcs in allow (which
+    /// keeps the flow optimal: only arcs into the node bound it). For nodes that only send,
+    /// this makes arcs left out of the network as cheap to prove unneeded as they can be.
+    pub fn raise_prices(&mut self, nodes: std::ops::Range<usize>) {
+        for u in nodes {
+            let mut bound = i64::MAX;
+            for a in self.start[u] as usize..self.start[u + 1] as usize {
+                let b = self.rev[a] as usize;
+                if self.cap[b] > 0 {
+                    bound = bound.min(self.price[self.to[a] as usize] + self.cost[b] + 1);
+                }
+            }
+            if bound != i64::MAX && bound > self.price[u] {
+                self.price[u] = bound;
+            }
+        }
+    }
+
+    /// Lowers the price of each node in `nodes` as far as its residual arcs out allow (the
+    /// flow stays optimal: only arcs out of the node bound it from below). For nodes that
+    /// receive, this makes arcs left out of the network into them as cheap to prove
+    /// unneeded as they can be.
+    pub fn lower_prices(&mut self, nodes: std::ops::Range<usize>) {
+        for u in nodes {
+            let mut bound = i64::MIN;
+            for a in self.start[u] as usize..self.start[u + 1] as usize {
+                if self.cap[a] > 0 {
+                    bound = bound.max(self.price[self.to[a] as usize] - self.cost[a] - 1);
+                }
+            }
+            if bound != i64::MIN && bound < self.price[u] {
+                self.price[u] = bound;
+            }
+        }
     }
 
     /// The flow on an arc added with [`Network::arc`].

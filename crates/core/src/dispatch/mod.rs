@@ -218,6 +218,9 @@ pub fn weight(o: &Order) -> i64 {
     steps + urgency
 }
 
+/// Broken pairs of one order added per proof round.
+const ADD_PER_ROUND: usize = 4;
+
 /// The flow's unit of distance: centimetres, so that rounding moves a plan of 10,000 trips
 /// by well under a metre.
 const UNITS_PER_KM: f64 = 100_000.0;
@@ -306,22 +309,41 @@ pub fn plan(orders: &[Order], engineers: &[Engineer], opts: &Options) -> Plan {
     let max_units = span_units(orders, engineers);
     let per_weight = flow_value.max(1) * max_units + 1;
 
+    let (n, m) = (orders.len(), engineers.len());
+    let (mut net, supply, mut arcs) =
+        network(orders, engineers, &cand, &free, flow_value, per_weight);
+    let drops = supply[1..1 + n].iter().sum::<i64>() > flow_value;
+    let mut previous: Option<Solver> = None;
     let mut rounds = 0;
     let chosen = loop {
         rounds += 1;
-        let Ok((solved, arcs)) = solve(orders, engineers, &cand, &free, flow_value, per_weight)
-        else {
+        // Warm starts pay off when no order is dropped; with drops, the weights' large costs
+        // make a restart from the old prices slower than solving afresh (measured).
+        let attempt = match &previous {
+            Some(p) if !drops => p.resolve(&net, &supply),
+            _ => Solver::solve(&net, &supply),
+        };
+        let Ok(mut solved) = attempt else {
             // Cannot happen (the candidates hold a maximum assignment); assign nothing
             // rather than something unproven.
             break Vec::new();
         };
+        // Tighten the prices for the proof: engineers as unattractive, orders as settled, as
+        // the flow allows.
+        solved.lower_prices(1 + n..1 + n + m);
+        solved.raise_prices(1..1 + n);
         // The proof: every eligible pair left out must not be worth adding at these prices.
+        // Only the worst few of an order's broken pairs are added at a time (one new route to
+        // spare capacity often mends many others), and the flow is solved again from where
+        // it stood.
         let mut added = 0;
+        let mut broken: Vec<(i64, u32)> = Vec::new();
         for (i, list) in eligible.iter().enumerate() {
             let Some(p) = orders[i].position else {
                 continue;
             };
             let node = 1 + i;
+            broken.clear();
             for &j in list {
                 if cand[i].contains(&j) {
                     continue;
@@ -329,23 +351,36 @@ pub fn plan(orders: &[Order], engineers: &[Engineer], opts: &Options) -> Plan {
                 let Some(q) = engineers[j as usize].position else {
                     continue;
                 };
-                let eng = 1 + orders.len() + j as usize;
+                let eng = 1 + n + j as usize;
                 if solved.reduced_cost(node, eng, units_at_least(p, q) as i64) >= -1 {
                     continue;
                 }
-                if solved.reduced_cost(node, eng, units(p, q)) < -1 {
-                    cand[i].push(j);
-                    added += 1;
+                let reduced = solved.reduced_cost(node, eng, units(p, q));
+                if reduced < -1 {
+                    broken.push((reduced, j));
+                }
+            }
+            if broken.len() > ADD_PER_ROUND {
+                broken.select_nth_unstable(ADD_PER_ROUND - 1);
+                broken.truncate(ADD_PER_ROUND);
+            }
+            added += broken.len();
+            for &(_, j) in &broken {
+                cand[i].push(j);
+                if let Some(q) = engineers[j as usize].position {
+                    let a = net.arc(node, 1 + n + j as usize, 1, units(p, q));
+                    arcs.push((i, j as usize, a));
                 }
             }
         }
         if added == 0 {
             break arcs
-                .into_iter()
-                .filter(|&(_, _, a)| solved.flow(a) > 0)
-                .map(|(i, j, _)| (i, j))
+                .iter()
+                .filter(|&&(_, _, a)| solved.flow(a) > 0)
+                .map(|&(i, j, _)| (i, j))
                 .collect::<Vec<_>>();
         }
+        previous = Some(solved);
     };
 
     let mut out = Plan {
@@ -531,15 +566,16 @@ fn match_orders(
 /// Arc list of one flow solve: (order, engineer, arc index).
 type PairArcs = Vec<(usize, usize, usize)>;
 
-/// Solves the flow of `flow_value` orders over the candidate pairs.
-fn solve(
+/// The flow network of `flow_value` orders over the candidate pairs, its supplies, and its
+/// (order, engineer, arc) triples.
+fn network(
     orders: &[Order],
     engineers: &[Engineer],
     cand: &[Vec<u32>],
     free: &[i64],
     flow_value: i64,
     per_weight: i64,
-) -> Result<(Solver, PairArcs), flow::FlowError> {
+) -> (Network, Vec<i64>, PairArcs) {
     // Every order that can be served brings one unit; it flows to an engineer, or — when
     // not all of them can be served — to the drop node at the price of its weight. The drop
     // node takes exactly the orders that cannot be assigned, so exactly `flow_value` are.
@@ -583,7 +619,7 @@ fn solve(
     }
     supply[sink] = -served;
     // The candidates hold a maximum assignment, so every order can be routed.
-    Ok((Solver::solve(&net, &supply)?, arcs))
+    (net, supply, arcs)
 }
 
 /// One candidate engineer for an order, with the terms the choice weighs.
