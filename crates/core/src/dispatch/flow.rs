@@ -346,6 +346,40 @@ mod tests {
     }
 
     #[test]
+    fn a_warm_resolve_after_adding_arcs_matches_a_fresh_solve() {
+        // 3 × 3 assignment; first only the diagonal (expensive), then every arc.
+        let costs = [[9, 2, 7], [3, 9, 1], [4, 6, 9]];
+        let mut net = Network::new(8);
+        let (s, t) = (6, 7);
+        let mut arcs = Vec::new();
+        for (i, row) in costs.iter().enumerate() {
+            net.arc(s, i, 1, 0);
+            net.arc(3 + i, t, 1, 0);
+            arcs.push((i, i, net.arc(i, 3 + i, 1, row[i])));
+        }
+        let supply = [0, 0, 0, 0, 0, 0, 3, -3];
+        let first = Solver::solve(&net, &supply).unwrap();
+        let total = |solved: &Solver, arcs: &[(usize, usize, usize)]| -> i64 {
+            arcs.iter()
+                .map(|&(i, j, a)| i64::from(solved.flow(a)) * costs[i][j])
+                .sum()
+        };
+        assert_eq!(total(&first, &arcs), 27);
+        for (i, row) in costs.iter().enumerate() {
+            for (j, &c) in row.iter().enumerate() {
+                if i != j {
+                    arcs.push((i, j, net.arc(i, 3 + j, 1, c)));
+                }
+            }
+        }
+        let warm = first.resolve(&net, &supply).unwrap();
+        let fresh = Solver::solve(&net, &supply).unwrap();
+        // Best: 0→1 (2), 1→2 (1), 2→0 (4).
+        assert_eq!(total(&warm, &arcs), 7);
+        assert_eq!(total(&fresh, &arcs), 7);
+    }
+
+    #[test]
     fn too_much_supply_is_infeasible() {
         let mut net = Network::new(2);
         net.arc(0, 1, 1, 5);
