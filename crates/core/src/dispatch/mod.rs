@@ -221,19 +221,28 @@ pub fn weight(o: &Order) -> i64 {
 /// Broken pairs of one order added per proof round.
 const ADD_PER_ROUND: usize = 4;
 
-/// The flow's unit of distance: centimetres, so that rounding moves a plan of 10,000 trips
-/// by well under a metre.
-const UNITS_PER_KM: f64 = 100_000.0;
-
-/// Great-circle distance in [`UNITS_PER_KM`], rounded.
-fn units(a: Point, b: Point) -> i64 {
-    (haversine_km(a.lat, a.lon, b.lat, b.lon) * UNITS_PER_KM).round() as i64
+/// The flow's unit of distance: centimetres by default, so that rounding moves a plan of
+/// 10,000 trips by well under a metre; coarser when the area is so large that the costs
+/// would not fit the flow's integers (see [`plan`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Units {
+    per_km: f64,
 }
 
-/// A lower bound on the distance in [`UNITS_PER_KM`], cheap enough to rule most pairs out.
-fn units_at_least(a: Point, b: Point) -> f64 {
-    // Along a meridian the distance is never more than the great circle.
-    (a.lat - b.lat).abs().to_radians() * EARTH_RADIUS_KM * UNITS_PER_KM - 1.0
+impl Units {
+    /// Centimetres.
+    const CM: Units = Units { per_km: 100_000.0 };
+
+    /// Great-circle distance, rounded.
+    fn between(self, a: Point, b: Point) -> i64 {
+        (haversine_km(a.lat, a.lon, b.lat, b.lon) * self.per_km).round() as i64
+    }
+
+    /// A lower bound on the distance, cheap enough to rule most pairs out.
+    fn at_least(self, a: Point, b: Point) -> i64 {
+        // Along a meridian the distance is never more than the great circle.
+        ((a.lat - b.lat).abs().to_radians() * EARTH_RADIUS_KM * self.per_km - 1.0) as i64
+    }
 }
 
 /// An approximate squared distance, to rank engineers by nearness.
@@ -306,12 +315,26 @@ pub fn plan(orders: &[Order], engineers: &[Engineer], opts: &Options) -> Plan {
     let flow_value = matched.iter().filter(|m| m.is_some()).count() as i64;
 
     // Weight before distance: no saving in kilometres may outweigh one step of weight.
-    let max_units = span_units(orders, engineers);
-    let per_weight = flow_value.max(1) * max_units + 1;
+    // Costs times (nodes + 1) must stay well inside i64 while prices move: centimetres for
+    // a city, coarser units for a country.
+    let span = span_km(orders, engineers);
+    let top_weight = orders.iter().map(weight).max().unwrap_or(1).max(1);
+    let nodes = (orders.len() + engineers.len() + 3) as f64;
+    let mut unit = Units::CM;
+    let per_weight = loop {
+        let max_units = (span * unit.per_km).ceil() as i64 + 1;
+        let per_weight = flow_value.max(1) * max_units + 1;
+        let largest = top_weight as f64 * per_weight as f64 * nodes;
+        if largest < 5e17 || unit.per_km <= 1.0 {
+            break per_weight;
+        }
+        unit.per_km /= 10.0;
+    };
 
     let (n, m) = (orders.len(), engineers.len());
-    let (mut net, supply, mut arcs) =
-        network(orders, engineers, &cand, &free, flow_value, per_weight);
+    let (mut net, supply, mut arcs) = network(
+        orders, engineers, &cand, &free, flow_value, per_weight, unit,
+    );
     let drops = supply[1..1 + n].iter().sum::<i64>() > flow_value;
     let mut previous: Option<Solver> = None;
     let mut rounds = 0;
@@ -352,10 +375,10 @@ pub fn plan(orders: &[Order], engineers: &[Engineer], opts: &Options) -> Plan {
                     continue;
                 };
                 let eng = 1 + n + j as usize;
-                if solved.reduced_cost(node, eng, units_at_least(p, q) as i64) >= -1 {
+                if solved.reduced_cost(node, eng, unit.at_least(p, q)) >= -1 {
                     continue;
                 }
-                let reduced = solved.reduced_cost(node, eng, units(p, q));
+                let reduced = solved.reduced_cost(node, eng, unit.between(p, q));
                 if reduced < -1 {
                     broken.push((reduced, j));
                 }
@@ -368,7 +391,7 @@ pub fn plan(orders: &[Order], engineers: &[Engineer], opts: &Options) -> Plan {
             for &(_, j) in &broken {
                 cand[i].push(j);
                 if let Some(q) = engineers[j as usize].position {
-                    let a = net.arc(node, 1 + n + j as usize, 1, units(p, q));
+                    let a = net.arc(node, 1 + n + j as usize, 1, unit.between(p, q));
                     arcs.push((i, j as usize, a));
                 }
             }
@@ -444,9 +467,9 @@ fn nearest(at: Option<Point>, list: &[u32], engineers: &[Engineer], k: usize) ->
     ranked.into_iter().map(|(_, j)| j).collect()
 }
 
-/// A bound in [`UNITS_PER_KM`] on any one trip: the positions' bounding box, one meridian side plus
+/// A bound in km on any one trip: the positions' bounding box, one meridian side plus
 /// its widest parallel (any two points in it are joined by such a path).
-fn span_units(orders: &[Order], engineers: &[Engineer]) -> i64 {
+fn span_km(orders: &[Order], engineers: &[Engineer]) -> f64 {
     let points = orders
         .iter()
         .filter_map(|o| o.position)
@@ -459,17 +482,17 @@ fn span_units(orders: &[Order], engineers: &[Engineer]) -> i64 {
         lon1 = lon1.max(p.lon);
     }
     if lat0 > lat1 {
-        return 1;
+        return 0.0;
     }
     let nearest_equator = if lat0 <= 0.0 && lat1 >= 0.0 {
         0.0
     } else {
         lat0.abs().min(lat1.abs())
     };
-    let r = EARTH_RADIUS_KM * UNITS_PER_KM;
+    let r = EARTH_RADIUS_KM;
     let meridian = (lat1 - lat0).to_radians() * r;
     let parallel = (lon1 - lon0).to_radians() * r * nearest_equator.to_radians().cos();
-    (meridian + parallel).ceil() as i64 + 1
+    meridian + parallel
 }
 
 /// A maximum assignment of orders to engineers' free slots over `adj`, grown from `start`
@@ -575,6 +598,7 @@ fn network(
     free: &[i64],
     flow_value: i64,
     per_weight: i64,
+    unit: Units,
 ) -> (Network, Vec<i64>, PairArcs) {
     // Every order that can be served brings one unit; it flows to an engineer, or — when
     // not all of them can be served — to the drop node at the price of its weight. The drop
@@ -601,7 +625,7 @@ fn network(
             let Some(q) = engineers[j as usize].position else {
                 continue;
             };
-            let a = net.arc(1 + i, 1 + n + j as usize, 1, units(p, q));
+            let a = net.arc(1 + i, 1 + n + j as usize, 1, unit.between(p, q));
             arcs.push((i, j as usize, a));
         }
     }

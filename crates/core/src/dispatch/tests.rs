@@ -41,7 +41,7 @@ fn value(orders: &[Order], engineers: &[Engineer], pick: &[Option<usize>]) -> (u
         if let Some(j) = p {
             v.0 += 1;
             v.1 += weight(&orders[i]);
-            v.2 -= units(orders[i].position.unwrap(), engineers[*j].position.unwrap());
+            v.2 -= Units::CM.between(orders[i].position.unwrap(), engineers[*j].position.unwrap());
         }
     }
     v
@@ -291,4 +291,43 @@ fn explanations_rank_candidates_and_name_exclusions() {
             (5, Exclusion::NoSkill)
         ]
     );
+}
+
+#[test]
+fn a_country_wide_batch_fits_the_integers() {
+    // Harbin to Sanya, Kashgar to Shanghai: costs in centimetres would overflow; the plan
+    // must coarsen its unit and still assign everyone (debug builds trap any overflow).
+    let mut seed = 11u64;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let engineers: Vec<Engineer> = (0..300)
+        .map(|j| {
+            engineer(
+                j,
+                18.0 + 32.0 * next(),
+                75.0 + 55.0 * next(),
+                &[("hvac", 1)],
+                10,
+            )
+        })
+        .collect();
+    let orders: Vec<Order> = (0..3000)
+        .map(|i| {
+            order(
+                i,
+                18.0 + 32.0 * next(),
+                75.0 + 55.0 * next(),
+                "hvac",
+                1 + (i % 4) as i64,
+            )
+        })
+        .collect();
+    let p = plan(&orders, &engineers, &Options::default());
+    assert_eq!(p.assigned, 3000);
+    assert!(p.unassigned.is_empty());
+    assert!(p.travel_km > 0.0);
 }
