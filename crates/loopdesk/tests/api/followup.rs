@@ -299,6 +299,13 @@ async fn the_survey_goes_out_once_and_its_answer_is_triaged(backend: Backend) {
         .subject
         .starts_with(&format!("[{}]", t["number"].as_str().unwrap())));
     let token = token_in(&mails[0].body);
+    // Admins watching the queue see the mail, but not the customer's credential in it.
+    let jobs = app
+        .read(&app.admin, "/api/v1/jobs?limit=500")
+        .await
+        .to_string();
+    assert!(jobs.contains("/survey/…"), "{jobs}");
+    assert!(!jobs.contains(&token), "{jobs}");
 
     // The link needs no sign-in; a tampered one is unknown.
     let view = app
