@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use crate::followup::Channel;
+use crate::followup::{self, Channel};
 use crate::i18n::Lang;
 use crate::validate::{self, FieldError};
 use crate::{CustomerId, RegionId, SiteId};
@@ -126,6 +126,7 @@ pub struct ValidContact {
 
 /// Checks a contact.
 pub fn contact(c: &NewContact) -> Result<ValidContact, FieldError> {
+    let (channel, lang) = followup::contact_prefs(c.notify_channel.as_deref(), c.lang.as_deref())?;
     Ok(ValidContact {
         name: validate::required_text("contacts.name", &c.name, validate::MAX_NAME)?,
         phone: c
@@ -141,20 +142,8 @@ pub fn contact(c: &NewContact) -> Result<ValidContact, FieldError> {
             .map(|e| validate::email("contacts.email", e))
             .transpose()?,
         wechat_id: validate::optional_text("contacts.wechat_id", c.wechat_id.as_deref(), 64)?,
-        channel: match c.notify_channel.as_deref() {
-            None => Channel::default(),
-            Some(ch) => Channel::parse(ch).ok_or(FieldError {
-                field: "contacts.notify_channel",
-                reason: "error.notify_channel",
-            })?,
-        },
-        lang: match c.lang.as_deref() {
-            None => Lang::default(),
-            Some(l) => Lang::from_tag(l).ok_or(FieldError {
-                field: "contacts.lang",
-                reason: "error.lang",
-            })?,
-        },
+        channel,
+        lang,
     })
 }
 

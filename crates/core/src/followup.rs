@@ -245,6 +245,51 @@ impl StaffChannel {
     }
 }
 
+/// A choice given by code name, checked; the default when none is given.
+fn choice<T: Default>(
+    given: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+    field: &'static str,
+    reason: &'static str,
+) -> Result<T, FieldError> {
+    match given {
+        None => Ok(T::default()),
+        Some(g) => parse(g).ok_or(FieldError { field, reason }),
+    }
+}
+
+/// Checks a contact's channel and language (e-mail and zh-CN unless given).
+pub fn contact_prefs(
+    channel: Option<&str>,
+    lang: Option<&str>,
+) -> Result<(Channel, Lang), FieldError> {
+    Ok((
+        choice(
+            channel,
+            Channel::parse,
+            "contacts.notify_channel",
+            "error.notify_channel",
+        )?,
+        choice(lang, Lang::from_tag, "contacts.lang", "error.lang")?,
+    ))
+}
+
+/// Checks a member of staff's channel and language (the app and zh-CN unless given).
+pub fn staff_prefs(
+    channel: Option<&str>,
+    lang: Option<&str>,
+) -> Result<(StaffChannel, Lang), FieldError> {
+    Ok((
+        choice(
+            channel,
+            StaffChannel::parse,
+            "notify_channel",
+            "error.staff_channel",
+        )?,
+        choice(lang, Lang::from_tag, "lang", "error.lang")?,
+    ))
+}
+
 /// A tenant's after-resolution knobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

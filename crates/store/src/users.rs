@@ -5,8 +5,7 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
-use loopdesk_core::followup::StaffChannel;
-use loopdesk_core::i18n::Lang;
+use loopdesk_core::followup;
 use loopdesk_core::{validate, CustomerId, RegionId, Roles, TeamId, TenantId, UserId};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -338,20 +337,8 @@ impl TenantStore {
             .filter(|e| !e.trim().is_empty())
             .map(|e| validate::email("email", e))
             .transpose()?;
-        let channel = match new.notify_channel.as_deref() {
-            None => StaffChannel::default(),
-            Some(c) => StaffChannel::parse(c).ok_or(validate::FieldError {
-                field: "notify_channel",
-                reason: "error.staff_channel",
-            })?,
-        };
-        let lang = match new.lang.as_deref() {
-            None => Lang::default(),
-            Some(l) => Lang::from_tag(l).ok_or(validate::FieldError {
-                field: "lang",
-                reason: "error.lang",
-            })?,
-        };
+        let (channel, lang) =
+            followup::staff_prefs(new.notify_channel.as_deref(), new.lang.as_deref())?;
         let hash = hash_password(new.password).await?;
         let id = UserId::new();
         sqlx::query(
