@@ -109,6 +109,24 @@ struct SurveyRow {
     lang: Option<String>,
 }
 
+impl SurveyRow {
+    fn view(self) -> SurveyView {
+        SurveyView {
+            number: self.number,
+            subject: self.subject,
+            expires_at: from_ms(self.expires_at),
+            answered_at: self.answered_at.map(from_ms),
+            lang: self
+                .lang
+                .as_deref()
+                .and_then(Lang::from_tag)
+                .unwrap_or_default()
+                .tag()
+                .to_owned(),
+        }
+    }
+}
+
 impl Store {
     /// The key a tenant's survey links are signed with, made on first use.
     pub(crate) async fn survey_key(&self, tenant: &str) -> Result<String, StoreError> {
@@ -242,19 +260,7 @@ impl Store {
     /// The survey a link names (no sign-in: the signed token is the credential).
     pub async fn survey(&self, token: &str) -> Result<SurveyView, StoreError> {
         let (_, row) = self.survey_row(token).await?;
-        Ok(SurveyView {
-            number: row.number,
-            subject: row.subject,
-            expires_at: from_ms(row.expires_at),
-            answered_at: row.answered_at.map(from_ms),
-            lang: row
-                .lang
-                .as_deref()
-                .and_then(Lang::from_tag)
-                .unwrap_or_default()
-                .tag()
-                .to_owned(),
-        })
+        Ok(row.view())
     }
 
     /// Records the answer to a survey, once, before it expires; an event on the ticket,
@@ -321,7 +327,11 @@ impl Store {
             tag_customer(&mut tx, &tenant, customer, followup::LOYALTY_TAG).await?;
         }
         tx.commit().await?;
-        self.survey(token).await
+        Ok(SurveyRow {
+            answered_at: Some(ms(now)),
+            ..row
+        }
+        .view())
     }
 
     /// Closes the resolved tickets the customer left unconfirmed for their tenant's

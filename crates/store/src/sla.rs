@@ -347,16 +347,7 @@ impl TenantStore {
         };
         let mut sla = parse_sla(stored)?;
         sla.reapply(&p.terms);
-        let status =
-            Status::parse(&row.status).ok_or_else(|| StoreError::Corrupt("status".into()))?;
-        let met = sla::met(
-            status,
-            row.first_response_at,
-            row.first_arrival_at,
-            row.resolved_at,
-            row.closed_at,
-            row.updated_at,
-        );
+        let met = row.kept.met()?;
         let (state, next) = sla.evaluate(&p.terms, &met, ms(now));
         SlaColumns::of(p, &sla, state, next).map(Some)
     }
@@ -407,8 +398,8 @@ impl TenantStore {
                     &self.tid(),
                     &row.id,
                     &cols,
-                    row.first_response_at,
-                    row.first_arrival_at,
+                    row.kept.first_response_at,
+                    row.kept.first_arrival_at,
                 )
                 .await?;
                 changed += 1;
@@ -580,16 +571,39 @@ struct DueRow {
 struct ScanRow {
     id: String,
     tenant_id: String,
-    status: String,
     region_id: Option<String>,
     sla_policy_id: Option<String>,
     sla: Option<String>,
     sla_state: String,
-    first_response_at: Option<i64>,
-    first_arrival_at: Option<i64>,
-    resolved_at: Option<i64>,
-    closed_at: Option<i64>,
-    updated_at: i64,
+    #[sqlx(flatten)]
+    kept: Kept,
+}
+
+/// What a ticket's row says of the promises kept, for [`sla::met`].
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub(crate) struct Kept {
+    pub status: String,
+    pub first_response_at: Option<i64>,
+    pub first_arrival_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+impl Kept {
+    /// Which promises are met, and when.
+    pub fn met(&self) -> Result<sla::Met, StoreError> {
+        let status =
+            Status::parse(&self.status).ok_or_else(|| StoreError::Corrupt("status".into()))?;
+        Ok(sla::met(
+            status,
+            self.first_response_at,
+            self.first_arrival_at,
+            self.resolved_at,
+            self.closed_at,
+            self.updated_at,
+        ))
+    }
 }
 
 /// Tickets scanned per transaction.
@@ -671,16 +685,7 @@ impl Store {
                 updates.push((row.id.clone(), row.sla_state.clone(), None));
                 continue;
             };
-            let status =
-                Status::parse(&row.status).ok_or_else(|| StoreError::Corrupt("status".into()))?;
-            let met = sla::met(
-                status,
-                row.first_response_at,
-                row.first_arrival_at,
-                row.resolved_at,
-                row.closed_at,
-                row.updated_at,
-            );
+            let met = row.kept.met()?;
             let owed = sla::scan(
                 &stored.schedule,
                 &policy.terms.escalation,
@@ -874,16 +879,12 @@ fn checked_calendar(actor: &Actor, new: NewCalendar) -> Result<(String, Calendar
 #[derive(sqlx::FromRow)]
 pub(crate) struct ReapplyRow {
     pub id: String,
-    pub status: String,
     pub priority: i64,
     pub category: Option<String>,
     pub tier: Option<String>,
     pub sla: Option<String>,
-    pub first_response_at: Option<i64>,
-    pub first_arrival_at: Option<i64>,
-    pub resolved_at: Option<i64>,
-    pub closed_at: Option<i64>,
-    pub updated_at: i64,
+    #[sqlx(flatten)]
+    pub kept: Kept,
 }
 
 /// `SELECT` of [`ReapplyRow`]s; the caller adds its conditions.

@@ -24,7 +24,7 @@ use crate::batch::{Outcome, TicketInsert};
 use crate::followup::{open_remediation, schedule_survey};
 use crate::jobs::enqueue_publish;
 use crate::model::{parse_id, parse_opt_id};
-use crate::sla::{write_sla, ReapplyRow, TicketSlaView};
+use crate::sla::{write_sla, Kept, ReapplyRow, TicketSlaView};
 use crate::sql::{Arg, Sql};
 use crate::{
     from_ms, ms, Attachment, CheckInView, Comment, StoreError, TenantSettings, TenantStore, Ticket,
@@ -1100,16 +1100,18 @@ impl TenantStore {
         }
         let current = ReapplyRow {
             id: row.id.clone(),
-            status: row.status.clone(),
             priority: row.priority,
             category: row.category.clone(),
             tier,
             sla: row.sla.clone(),
-            first_response_at: row.first_response_at,
-            first_arrival_at: row.first_arrival_at,
-            resolved_at: row.resolved_at,
-            closed_at: row.closed_at,
-            updated_at: t,
+            kept: Kept {
+                status: row.status.clone(),
+                first_response_at: row.first_response_at,
+                first_arrival_at: row.first_arrival_at,
+                resolved_at: row.resolved_at,
+                closed_at: row.closed_at,
+                updated_at: t,
+            },
         };
         let tid = self.tid();
         if let Some(cols) = self.sla_reapplied(&current, priority, now).await? {
