@@ -80,6 +80,10 @@ pub enum Permission {
     ChangePriority,
     /// Work the remediation queue (补救通道) and close its entries.
     Remediate,
+    /// Read the service KPIs (supervisors: of their region).
+    ReadKpis,
+    /// Record that the customer asked about progress (催单).
+    Chase,
 }
 
 /// True when the actor may do `what`.
@@ -100,11 +104,23 @@ pub fn allowed(actor: &Actor, what: Permission) -> bool {
             Permission::ListUsers => any(&[Agent, Dispatcher, Supervisor, Manager, Admin]),
             Permission::ChangePriority => any(&[Agent, Dispatcher, Supervisor, Admin]),
             Permission::Remediate => any(&[Supervisor, Manager, Admin]),
+            Permission::ReadKpis => any(&[Supervisor, Manager, Dispatcher, Admin]),
+            Permission::Chase => any(&[Customer, Agent, Dispatcher, Supervisor, Admin]),
             Permission::InternalNotes => {
                 any(&[Agent, Dispatcher, Supervisor, Manager, Admin, Engineer])
             }
         },
     }
+}
+
+/// Whose KPIs an actor may read: the whole tenant (`Some(None)`), one region (a supervisor
+/// of that region), or none.
+pub fn kpi_scope(actor: &Actor) -> Option<Option<RegionId>> {
+    if !allowed(actor, Permission::ReadKpis) {
+        return None;
+    }
+    let scope = ticket_scope(actor);
+    Some(if scope.all { None } else { scope.region })
 }
 
 /// The customers an actor may read: all of the tenant, only their own, or none.

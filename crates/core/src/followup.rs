@@ -189,6 +189,7 @@ pub fn staff_message(
 ) -> Option<Message> {
     let key = match event {
         "ticket.assigned" => "assigned",
+        "ticket.chased" => "chased",
         "sla.escalated" => "escalated",
         "ticket.remediation" => "remediation",
         _ => return None,

@@ -85,6 +85,12 @@ pub fn tf(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
 
 /// (key, zh-CN, en), sorted by key (a test checks it).
 pub static TABLE: &[(&str, &str, &str)] = &[
+    ("channel.api", "接口", "API"),
+    ("channel.app", "App", "App"),
+    ("channel.email", "邮件", "E-mail"),
+    ("channel.phone", "电话", "Phone"),
+    ("channel.web", "网页", "Web"),
+    ("channel.wechat", "微信", "WeChat"),
     ("cli.admin_password", "管理员初始密码（仅显示一次，请尽快修改）：{password}", "Admin password (shown once, change it): {password}"),
     ("cli.demo_loaded", "演示数据已加载：5 个区域、15 名工程师、50 家客户、{tickets} 张工单（{summary}）。\n演示账号（密码 `{password}`）：agent1、dispatcher、supervisor1、engineer11、manager、customer1。", "Demo data loaded: 5 regions, 15 engineers, 50 customers, {tickets} tickets ({summary}).\nDemo users (password `{password}`): agent1, dispatcher, supervisor1, engineer11, manager, customer1."),
     ("cli.demo_skipped", "数据库中已有客户：未加载演示数据", "the database already has customers: demo data not loaded"),
@@ -124,6 +130,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("error.calendar_overlap", "同一天的工作时段不能重叠", "working hours on one day must not overlap"),
     ("error.calendar_time", "时间格式应为 HH:MM", "times are written HH:MM"),
     ("error.calendar_weekday", "星期应为 1（周一）到 7（周日）", "weekday must be 1 (Monday) to 7 (Sunday)"),
+    ("error.chase_closed", "工单已关闭或已取消，无需催单", "the ticket is closed or cancelled; there is nothing to chase"),
     (
         "error.confirmation_by_mismatch",
         "确认人与当前角色不符（客户为 customer，客服代客户确认为 agent）",
@@ -230,6 +237,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
         "上传内容过大",
         "the upload is too large",
     ),
+    ("error.period", "开始时间应早于结束时间，且跨度不超过 3 年", "from must be before to, at most 3 years apart"),
     ("error.priority_closed", "已关闭或已取消的工单不能修改优先级", "a closed or cancelled ticket keeps its priority"),
     (
         "error.priority_range",
@@ -272,7 +280,9 @@ pub static TABLE: &[(&str, &str, &str)] = &[
         "a ticket cannot move from \"{from}\" to \"{to}\"",
     ),
     ("error.unauthorized", "请先登录", "sign in first"),
+    ("error.unknown_group", "未知分组方式", "unknown grouping"),
     ("error.unknown_id", "引用的对象不存在", "no such object"),
+    ("error.unknown_metric", "未知指标", "unknown KPI"),
     ("error.unknown_status", "未知状态", "unknown status"),
     (
         "error.unsupported_media_type",
@@ -293,6 +303,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("error.webhook_events", "请选择至少一个已知事件", "name at least one known event"),
     ("error.webhook_secret", "密钥长度应为 16 到 200 个字符", "the secret must be 16 to 200 characters long"),
     ("error.webhook_url", "地址必须以 http:// 或 https:// 开头", "the URL must start with http:// or https://"),
+    ("kpi.all", "全部", "All"),
+    ("kpi.none", "未指定", "Not set"),
     ("notice.accepted.body", "您好！\n\n您的服务请求（工单号 {number}：{subject}）已受理，我们将尽快为您安排工程师。\n\n如有补充，请直接回复本邮件并保留标题中的工单号。", "Hello,\n\nyour service request ({number}: {subject}) has been recorded. We will send an engineer as soon as we can.\n\nTo add anything, reply to this e-mail and keep the ticket number in the subject."),
     ("notice.accepted.subject", "您的服务请求已受理：{subject}", "We have your request: {subject}"),
     ("notice.assigned.body", "您好！\n\n工单 {number}（{subject}）已派给工程师，工程师出发时我们会再通知您。", "Hello,\n\nan engineer has been assigned to {number} ({subject}). We will tell you when they set off."),
@@ -320,6 +332,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("sla.target.resolution", "解决", "resolution"),
     ("staff.assigned.body", "工单 {number}（{subject}）已派给您，请尽快接单。", "{number} ({subject}) has been assigned to you. Please accept it soon."),
     ("staff.assigned.subject", "新工单派给您：{subject}", "New order for you: {subject}"),
+    ("staff.chased.body", "客户在询问工单 {number}（{subject}）的进度，请尽快联系客户并更新进展。", "The customer is asking about {number} ({subject}). Please contact them and update the ticket."),
+    ("staff.chased.subject", "客户催单：{subject}", "The customer is chasing: {subject}"),
     ("staff.escalated.body", "工单 {number}（{subject}）的{target}目标已超时，已升级至第 {level} 级，请立即处理。", "The {target} target of {number} ({subject}) is breached and escalated to level {level}. Please act now."),
     ("staff.escalated.subject", "SLA 升级（第 {level} 级）：{subject}", "SLA escalation (level {level}): {subject}"),
     ("staff.remediation.body", "客户对工单 {number}（{subject}）不满意，已进入补救通道，请联系客户。", "The customer is not satisfied with {number} ({subject}); it is in the remediation queue. Please contact the customer."),
@@ -352,6 +366,9 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("survey.page.submit", "提交", "Send"),
     ("survey.page.thanks", "感谢您的评价！", "Thank you for your answer!"),
     ("survey.page.title", "服务评价", "Rate our service"),
+    ("tier.gold", "金牌", "Gold"),
+    ("tier.standard", "标准", "Standard"),
+    ("tier.vip", "VIP", "VIP"),
 ];
 
 #[cfg(test)]

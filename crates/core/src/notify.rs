@@ -5,11 +5,12 @@ use crate::validate::FieldError;
 use crate::{Role, Roles};
 
 /// Events a webhook can subscribe to (`*` subscribes to all).
-pub const EVENTS: [&str; 12] = [
+pub const EVENTS: [&str; 13] = [
     "ticket.created",
     "ticket.status_changed",
     "ticket.assigned",
     "ticket.commented",
+    "ticket.chased",
     "ticket.priority_changed",
     "ticket.remediation",
     "sla.warning",
@@ -80,7 +81,7 @@ pub enum Audience {
 /// the roles an escalation level names; the supervisors, of a ticket put into remediation.
 pub fn in_app_audience(event: &str, data: &serde_json::Value) -> Audience {
     match event {
-        "ticket.assigned" => Audience::Assignee,
+        "ticket.assigned" | "ticket.chased" => Audience::Assignee,
         "ticket.remediation" => Audience::Roles(vec![Role::Supervisor]),
         "sla.escalated" => Audience::Roles(
             serde_json::from_value(data["notify_roles"].clone()).unwrap_or_default(),

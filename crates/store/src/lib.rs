@@ -17,6 +17,7 @@ mod dialect;
 mod error;
 mod followup;
 mod jobs;
+mod kpi;
 mod model;
 mod sla;
 mod sql;
@@ -27,7 +28,9 @@ pub use dialect::Backend;
 pub use error::StoreError;
 pub use followup::SurveyView;
 pub use jobs::{ActiveWebhook, ClaimedJob, JobView, NewWebhook, Notification, Outbound, Webhook};
+pub use kpi::{KpiReport, KpiRequest, KpiRow};
 pub use loopdesk_core::customer::{NewAsset, NewContact, NewCustomer, NewSite};
+pub use loopdesk_core::kpi::Filter as KpiFilter;
 pub use model::*;
 pub use sla::{
     BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy, TicketSlaView,

@@ -1221,6 +1221,52 @@ impl TenantStore {
         row.map(|_| ()).ok_or(StoreError::NotFound)
     }
 
+    /// Records that the customer asked about progress (催单): by the customer themselves, or by
+    /// an agent taking their call. Not a move: the version stays; an event is added, the
+    /// assignee hears of it, and the chase rate counts it. Only an open ticket can be chased.
+    pub async fn chase(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<TicketDetail, StoreError> {
+        let scope = access::ticket_scope(actor);
+        let row: Option<(String, Option<String>)> = self
+            .visible_ticket("t.status, t.assignee_id", id, &scope)
+            .query_as()
+            .fetch_optional(&self.store.read)
+            .await?;
+        let (status, assignee) = row.ok_or(StoreError::NotFound)?;
+        if !access::allowed(actor, Permission::Chase) {
+            return Err(StoreError::Forbidden);
+        }
+        let note = validate::optional_text("note", note, 500)?;
+        let status = Status::parse(&status).ok_or_else(|| StoreError::Corrupt(status.clone()))?;
+        if !status.is_open() {
+            return Err(FieldError {
+                field: "ticket",
+                reason: "error.chase_closed",
+            }
+            .into());
+        }
+        let data = json!({ "note": note, "status": status, "assignee_id": assignee });
+        let mut tx = self.store.write.begin().await?;
+        record(
+            &mut tx,
+            &self.tid(),
+            id,
+            "chased",
+            user_text(actor),
+            Some("ticket.chased"),
+            &data,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.ticket(&scope, id, sees_internal(actor)).await
+    }
+
     /// Records an uploaded file's metadata on a ticket the actor may see (the bytes are
     /// already in the object store under `storage_key`).
     #[expect(

@@ -8,6 +8,7 @@
 
 mod followup;
 mod helpers;
+mod kpis;
 mod lifecycle;
 mod mail;
 mod rules;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod automation;
 pub mod customers;
 pub mod followup;
+pub mod kpis;
 pub mod organisation;
 pub mod tickets;
 pub mod users;
@@ -37,6 +38,8 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::get_ticket))
         .routes(routes!(tickets::transition_ticket))
         .routes(routes!(tickets::comment_ticket))
+        .routes(routes!(kpis::chase_ticket))
+        .routes(routes!(kpis::kpis))
         .routes(routes!(attachments::upload_attachment))
         .routes(routes!(attachments::get_attachment))
         .routes(routes!(

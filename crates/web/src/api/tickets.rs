@@ -119,7 +119,7 @@ pub struct TicketQuery {
     pub limit: Option<String>,
 }
 
-fn opt<T>(
+pub(super) fn opt<T>(
     field: &'static str,
     v: Option<&str>,
     parse: impl Fn(&str) -> Option<T>,
@@ -132,7 +132,7 @@ fn opt<T>(
     }
 }
 
-fn time(s: &str) -> Option<DateTime<Utc>> {
+pub(super) fn time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .ok()
         .map(|t| t.with_timezone(&Utc))

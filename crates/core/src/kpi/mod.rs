@@ -1,0 +1,846 @@
+//! Service KPIs (DESIGN §3): one definition each, computed from a ticket's events.
+//!
+//! Two steps, both pure:
+//! 1. [`Facts::apply`] folds a ticket's events, oldest first, into the few facts every KPI
+//!    needs (first response, arrival, last resolution, visits, reopens, closure, transfers,
+//!    chases, survey answers, engineers' travel and on-site time).
+//! 2. [`compute`] groups tickets and turns their facts into the KPI values of the API
+//!    contract, for a period `[from, to)`.
+//!
+//! A ticket belongs to the period by its creation time, except MTTR, FCR, FTFR, reopen and
+//! on-time rates, which take the tickets *resolved* in the period ("resolved" is the last move
+//! to `resolved`), and utilisation, which takes the engineers' working time inside the period.
+//! Durations are in seconds; percentiles are nearest-rank (p50 of 1, 2, 3, 4 is 2).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::i18n::{self, Lang};
+use crate::sla::calendar::Calendar;
+use crate::ticket::status::Status;
+use crate::validate::FieldError;
+
+#[cfg(test)]
+mod tests;
+
+/// The KPIs, by their code names in the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Metric {
+    /// First response time.
+    Frt,
+    /// On-site arrival time.
+    Oat,
+    /// First-contact resolution.
+    Fcr,
+    /// First-time fix rate.
+    Ftfr,
+    /// Time to resolve.
+    Mttr,
+    /// Closed ÷ created.
+    ClosureRate,
+    /// Closed on the customer's own confirmation ÷ created.
+    ConfirmedClosureRate,
+    /// Reopened at least once ÷ resolved.
+    ReopenRate,
+    /// Resolved by the resolution due time ÷ resolved.
+    OnTimeRate,
+    /// Ratings 4–5 ÷ ratings.
+    Csat,
+    /// Promoters − detractors, in percent.
+    Nps,
+    /// (Travel + on-site time) ÷ on-shift time.
+    Utilisation,
+    /// Reassigned at least once ÷ assigned.
+    TransferRate,
+    /// Chased (催单) at least once ÷ created.
+    ChaseRate,
+    /// Created in the period and still open at its end.
+    Backlog,
+}
+
+impl Metric {
+    /// Every KPI, in the contract's order.
+    pub const ALL: [Metric; 15] = [
+        Metric::Frt,
+        Metric::Oat,
+        Metric::Fcr,
+        Metric::Ftfr,
+        Metric::Mttr,
+        Metric::ClosureRate,
+        Metric::ConfirmedClosureRate,
+        Metric::ReopenRate,
+        Metric::OnTimeRate,
+        Metric::Csat,
+        Metric::Nps,
+        Metric::Utilisation,
+        Metric::TransferRate,
+        Metric::ChaseRate,
+        Metric::Backlog,
+    ];
+
+    /// The code name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Frt => "frt",
+            Metric::Oat => "oat",
+            Metric::Fcr => "fcr",
+            Metric::Ftfr => "ftfr",
+            Metric::Mttr => "mttr",
+            Metric::ClosureRate => "closure_rate",
+            Metric::ConfirmedClosureRate => "confirmed_closure_rate",
+            Metric::ReopenRate => "reopen_rate",
+            Metric::OnTimeRate => "on_time_rate",
+            Metric::Csat => "csat",
+            Metric::Nps => "nps",
+            Metric::Utilisation => "utilisation",
+            Metric::TransferRate => "transfer_rate",
+            Metric::ChaseRate => "chase_rate",
+            Metric::Backlog => "backlog",
+        }
+    }
+
+    /// Parses a code name.
+    pub fn parse(text: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+
+    /// Parses a comma-separated list (`None` or empty: every KPI). Duplicates are dropped.
+    pub fn parse_list(text: Option<&str>) -> Result<Vec<Metric>, FieldError> {
+        let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+            return Ok(Metric::ALL.to_vec());
+        };
+        let mut out = BTreeSet::new();
+        for part in text.split(',') {
+            match Metric::parse(part.trim()) {
+                Some(m) => {
+                    out.insert(m);
+                }
+                None => {
+                    return Err(FieldError {
+                        field: "metrics",
+                        reason: "error.unknown_metric",
+                    })
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    /// True for the KPIs whose tickets are those resolved in the period.
+    pub fn by_resolution(self) -> bool {
+        matches!(
+            self,
+            Metric::Mttr | Metric::Fcr | Metric::Ftfr | Metric::ReopenRate | Metric::OnTimeRate
+        )
+    }
+}
+
+/// What rows a KPI query is cut into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupBy {
+    /// The ticket's region.
+    Region,
+    /// The ticket's team.
+    Team,
+    /// The engineer the ticket was last assigned to.
+    Engineer,
+    /// The ticket's category.
+    Category,
+    /// How the request came in.
+    Channel,
+    /// The customer's tier.
+    CustomerTier,
+    /// Local calendar day (`2026-11-24`).
+    Day,
+    /// ISO week, Monday first (`2026-W48`).
+    Week,
+    /// Calendar month (`2026-11`).
+    Month,
+}
+
+impl GroupBy {
+    /// Parses the code name.
+    pub fn parse(text: &str) -> Result<GroupBy, FieldError> {
+        Ok(match text {
+            "region" => GroupBy::Region,
+            "team" => GroupBy::Team,
+            "engineer" => GroupBy::Engineer,
+            "category" => GroupBy::Category,
+            "channel" => GroupBy::Channel,
+            "customer_tier" => GroupBy::CustomerTier,
+            "day" => GroupBy::Day,
+            "week" => GroupBy::Week,
+            "month" => GroupBy::Month,
+            _ => {
+                return Err(FieldError {
+                    field: "group_by",
+                    reason: "error.unknown_group",
+                })
+            }
+        })
+    }
+}
+
+/// Who made an event, as far as the KPIs care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum By {
+    /// The customer's contact.
+    Customer,
+    /// Staff: agents, engineers, dispatchers, supervisors, admins.
+    Staff,
+    /// The job runner (auto-close, SLA marks, surveys).
+    System,
+}
+
+/// One stored ticket event, as the fold reads it.
+#[derive(Clone, Copy, Debug)]
+pub struct Event<'a> {
+    /// Event kind: a move kind (`assign`, `check_in`, `resolve` …), `created`, `comment`,
+    /// `chased`, `survey_sent`, `survey_answered`, …
+    pub kind: &'a str,
+    /// When, in ms since the epoch.
+    pub at: i64,
+    /// The status a move went to (`None` for events that are not moves).
+    pub to: Option<Status>,
+    /// Who.
+    pub by: By,
+    /// An internal note (not seen by the customer).
+    pub internal: bool,
+    /// The event's data.
+    pub data: &'a Value,
+}
+
+/// How a ticket was closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Closure {
+    /// When.
+    pub at: i64,
+    /// On the customer's own confirmation (not an agent's word for them, not an auto-close).
+    pub by_customer: bool,
+}
+
+/// Travel or on-site time of one engineer on a ticket, `[start, end)` in ms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// The engineer (user id).
+    pub engineer: String,
+    /// Start.
+    pub start: i64,
+    /// End.
+    pub end: i64,
+}
+
+/// A survey answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rating {
+    /// 1–5.
+    pub csat: Option<i64>,
+    /// 0–10.
+    pub nps: Option<i64>,
+}
+
+/// What the KPIs need of one ticket, folded from its events.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Facts {
+    /// Created.
+    pub created_at: i64,
+    /// The first response by staff: a public reply, or a move by staff that answers the
+    /// customer (anything but a (re)assignment or a cancellation) — the rule of
+    /// `sla::answers_customer`.
+    pub first_response_at: Option<i64>,
+    /// The first check-in on site.
+    pub first_arrival_at: Option<i64>,
+    /// The last move to `resolved` (kept after a reopen: the reopen rate counts those).
+    pub resolved_at: Option<i64>,
+    /// Whether the last work report was a remote fix.
+    pub remote: Option<bool>,
+    /// Assignment moves (派工, 转派, re-dispatch).
+    pub assignments: u32,
+    /// Check-ins on site.
+    pub visits: u32,
+    /// Moves from `resolved` or `closed` back to `in_progress`.
+    pub reopens: u32,
+    /// The current closure, if the ticket is closed now.
+    pub closed: Option<Closure>,
+    /// When it was cancelled, if it is cancelled now.
+    pub cancelled_at: Option<i64>,
+    /// The engineer last assigned (user id).
+    pub engineer: Option<String>,
+    /// Times the customer asked about progress.
+    pub chases: u32,
+    /// Surveys sent.
+    pub surveys_sent: u32,
+    /// Survey answers.
+    pub ratings: Vec<Rating>,
+    /// Engineers' travel (出发 → 到场) and on-site (到场 → leaving) time.
+    pub work: Vec<Span>,
+    /// A span still running: (engineer, start).
+    open_span: Option<(String, i64)>,
+}
+
+impl Facts {
+    /// The facts of a ticket created at `created_at`, before any other event.
+    pub fn new(created_at: i64) -> Facts {
+        Facts {
+            created_at,
+            ..Facts::default()
+        }
+    }
+
+    /// Folds events, oldest first.
+    pub fn from_events<'a>(created_at: i64, events: impl IntoIterator<Item = Event<'a>>) -> Facts {
+        let mut facts = Facts::new(created_at);
+        for e in events {
+            facts.apply(&e);
+        }
+        facts
+    }
+
+    /// Takes one more event into account.
+    pub fn apply(&mut self, e: &Event<'_>) {
+        let responds = match e.kind {
+            "comment" => !e.internal,
+            _ => e.to.is_some_and(|to| {
+                !matches!(to, Status::New | Status::Assigned | Status::Cancelled)
+            }),
+        };
+        if responds && e.by == By::Staff && self.first_response_at.is_none() {
+            self.first_response_at = Some(e.at);
+        }
+        match e.kind {
+            "assign" | "reassign" | "redispatch" => {
+                self.assignments += 1;
+                if let Some(a) = e.data.get("assignee_id").and_then(Value::as_str) {
+                    self.engineer = Some(a.to_owned());
+                }
+            }
+            "check_in" => {
+                self.visits += 1;
+                self.first_arrival_at.get_or_insert(e.at);
+            }
+            "resolve" => {
+                self.remote = e.data.get("remote").and_then(Value::as_bool);
+            }
+            "chased" => self.chases += 1,
+            "survey_sent" => self.surveys_sent += 1,
+            "survey_answered" => self.ratings.push(Rating {
+                csat: e.data.get("csat").and_then(Value::as_i64),
+                nps: e.data.get("nps").and_then(Value::as_i64),
+            }),
+            _ => {}
+        }
+        let Some(to) = e.to else { return };
+        if to == Status::Resolved {
+            self.resolved_at = Some(e.at);
+        }
+        if e.kind == "reopen" {
+            self.reopens += 1;
+        }
+        self.closed = (to == Status::Closed).then_some(Closure {
+            at: e.at,
+            by_customer: e
+                .data
+                .pointer("/confirmation/by")
+                .and_then(Value::as_str)
+                .is_some_and(|by| by == "customer")
+                && e.kind == "confirm",
+        });
+        self.cancelled_at = (to == Status::Cancelled).then_some(e.at);
+        self.track_work(e, to);
+    }
+
+    /// Travel runs from 出发 to the check-in; on-site time from the check-in until the ticket
+    /// leaves `on_site`/`in_progress` (resolved, waiting, re-dispatched, cancelled …).
+    fn track_work(&mut self, e: &Event<'_>, to: Status) {
+        let engineer = self.engineer.clone();
+        let keeps = match e.kind {
+            "check_in" => false,
+            _ => matches!(
+                (self.open_span.is_some(), to),
+                (true, Status::EnRoute | Status::OnSite | Status::InProgress)
+            ),
+        };
+        if !keeps {
+            if let Some((who, start)) = self.open_span.take() {
+                if e.at > start {
+                    self.work.push(Span {
+                        engineer: who,
+                        start,
+                        end: e.at,
+                    });
+                }
+            }
+        }
+        if matches!(e.kind, "depart" | "check_in") {
+            if let Some(who) = engineer {
+                self.open_span = Some((who, e.at));
+            }
+        }
+    }
+
+    /// True when the ticket was closed or cancelled at `at` (by its current state).
+    fn ended_by(&self, at: i64) -> bool {
+        self.closed.is_some_and(|c| c.at <= at) || self.cancelled_at.is_some_and(|c| c <= at)
+    }
+}
+
+/// One ticket with what it is grouped by.
+#[derive(Clone, Debug, Default)]
+pub struct TicketKpi {
+    /// The folded events.
+    pub facts: Facts,
+    /// Region id.
+    pub region: Option<String>,
+    /// Team id.
+    pub team: Option<String>,
+    /// Category code.
+    pub category: Option<String>,
+    /// Channel code.
+    pub channel: String,
+    /// The customer's tier.
+    pub tier: Option<String>,
+    /// The resolution due time of the SLA, when it has one.
+    pub resolution_due: Option<i64>,
+}
+
+/// Which tickets a query looks at (every field optional; all given must match).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Region id.
+    pub region: Option<String>,
+    /// Team id.
+    pub team: Option<String>,
+    /// The engineer last assigned (user id).
+    pub engineer: Option<String>,
+    /// Category code.
+    pub category: Option<String>,
+    /// Channel code.
+    pub channel: Option<String>,
+    /// Customer tier.
+    pub tier: Option<String>,
+}
+
+impl Filter {
+    /// True when the ticket matches.
+    pub fn admits(&self, t: &TicketKpi) -> bool {
+        let is = |want: &Option<String>, have: Option<&String>| {
+            want.as_ref().is_none_or(|w| have == Some(w))
+        };
+        is(&self.region, t.region.as_ref())
+            && is(&self.team, t.team.as_ref())
+            && is(&self.engineer, t.facts.engineer.as_ref())
+            && is(&self.category, t.category.as_ref())
+            && is(&self.channel, Some(&t.channel))
+            && is(&self.tier, t.tier.as_ref())
+    }
+}
+
+/// What to compute.
+#[derive(Clone, Debug)]
+pub struct Query {
+    /// Start of the period (ms, inclusive).
+    pub from: i64,
+    /// End of the period (ms, exclusive).
+    pub to: i64,
+    /// Which KPIs.
+    pub metrics: Vec<Metric>,
+    /// How to cut the rows (`None`: one row for everything).
+    pub group_by: Option<GroupBy>,
+    /// Local time, for days, weeks and months.
+    pub offset: FixedOffset,
+}
+
+/// A duration KPI: seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Durations {
+    /// Mean.
+    pub mean: Option<f64>,
+    /// Median (nearest rank).
+    pub p50: Option<f64>,
+    /// 90th percentile (nearest rank).
+    pub p90: Option<f64>,
+    /// How many tickets.
+    pub n: u64,
+}
+
+/// A KPI value as the API gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum KpiValue {
+    /// FRT, OAT, MTTR.
+    Durations(Durations),
+    /// CSAT: a rate with its response rate beside it.
+    Csat {
+        /// Share of ratings 4–5.
+        value: Option<f64>,
+        /// Ratings.
+        n: u64,
+        /// Answered ÷ sent.
+        response_rate: Option<f64>,
+        /// Surveys sent.
+        sent: u64,
+    },
+    /// A fraction 0–1 (NPS: −100 to 100) over `n`.
+    Rate {
+        /// The value; `None` when `n` is 0.
+        value: Option<f64>,
+        /// What it is computed over.
+        n: u64,
+    },
+    /// A count.
+    Count {
+        /// The count.
+        value: u64,
+    },
+}
+
+/// One row of the answer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Row {
+    /// The group's key (`None`: the whole period, or tickets without that attribute).
+    pub group: Option<String>,
+    /// KPI code name → value.
+    pub values: BTreeMap<&'static str, KpiValue>,
+}
+
+#[derive(Default)]
+struct Acc {
+    frt: Vec<i64>,
+    oat: Vec<i64>,
+    mttr: Vec<i64>,
+    created: u64,
+    closed: u64,
+    confirmed: u64,
+    backlog: u64,
+    assigned: u64,
+    transferred: u64,
+    chased: u64,
+    resolved: u64,
+    reopened: u64,
+    on_time: u64,
+    with_due: u64,
+    remote: u64,
+    first_contact: u64,
+    on_site: u64,
+    first_time: u64,
+    sent: u64,
+    answered: u64,
+    csat_n: u64,
+    csat_good: u64,
+    nps_n: u64,
+    promoters: u64,
+    detractors: u64,
+    work_ms: i64,
+    /// Engineers with working time in the group, and the shift time they had in it.
+    engineers: BTreeSet<String>,
+    /// The shift window of a time group (`None`: the whole period).
+    window: Option<(i64, i64)>,
+}
+
+impl Acc {
+    fn cohort(&mut self, t: &TicketKpi, q: &Query) {
+        let f = &t.facts;
+        self.created += 1;
+        if let Some(r) = f.first_response_at {
+            self.frt.push(r - f.created_at);
+        }
+        if let Some(a) = f.first_arrival_at {
+            self.oat.push(a - f.created_at);
+        }
+        if let Some(c) = f.closed {
+            self.closed += 1;
+            self.confirmed += u64::from(c.by_customer);
+        }
+        if !f.ended_by(q.to - 1) {
+            self.backlog += 1;
+        }
+        if f.assignments > 0 {
+            self.assigned += 1;
+            self.transferred += u64::from(f.assignments > 1);
+        }
+        self.chased += u64::from(f.chases > 0);
+        self.sent += u64::from(f.surveys_sent);
+        for r in &f.ratings {
+            self.answered += 1;
+            if let Some(c) = r.csat {
+                self.csat_n += 1;
+                self.csat_good += u64::from(c >= 4);
+            }
+            if let Some(n) = r.nps {
+                self.nps_n += 1;
+                self.promoters += u64::from(n >= 9);
+                self.detractors += u64::from(n <= 6);
+            }
+        }
+    }
+
+    fn resolution(&mut self, t: &TicketKpi, resolved_at: i64) {
+        let f = &t.facts;
+        self.resolved += 1;
+        self.mttr.push(resolved_at - f.created_at);
+        self.reopened += u64::from(f.reopens > 0);
+        if let Some(due) = t.resolution_due {
+            self.with_due += 1;
+            self.on_time += u64::from(resolved_at <= due);
+        }
+        match f.remote {
+            Some(true) => {
+                self.remote += 1;
+                self.first_contact += u64::from(f.assignments == 0 && f.reopens == 0);
+            }
+            Some(false) => {
+                self.on_site += 1;
+                self.first_time += u64::from(f.visits == 1 && f.reopens == 0);
+            }
+            None => {}
+        }
+    }
+
+    fn values(
+        &self,
+        metrics: &[Metric],
+        shift: &dyn Fn(i64, i64) -> i64,
+    ) -> BTreeMap<&'static str, KpiValue> {
+        let rate = |num: u64, n: u64| KpiValue::Rate {
+            value: (n > 0).then(|| num as f64 / n as f64),
+            n,
+        };
+        metrics
+            .iter()
+            .map(|m| {
+                let v = match m {
+                    Metric::Frt => durations(&self.frt),
+                    Metric::Oat => durations(&self.oat),
+                    Metric::Mttr => durations(&self.mttr),
+                    Metric::Fcr => rate(self.first_contact, self.remote),
+                    Metric::Ftfr => rate(self.first_time, self.on_site),
+                    Metric::ClosureRate => rate(self.closed, self.created),
+                    Metric::ConfirmedClosureRate => rate(self.confirmed, self.created),
+                    Metric::ReopenRate => rate(self.reopened, self.resolved),
+                    Metric::OnTimeRate => rate(self.on_time, self.with_due),
+                    Metric::TransferRate => rate(self.transferred, self.assigned),
+                    Metric::ChaseRate => rate(self.chased, self.created),
+                    Metric::Csat => KpiValue::Csat {
+                        value: (self.csat_n > 0)
+                            .then(|| self.csat_good as f64 / self.csat_n as f64),
+                        n: self.csat_n,
+                        response_rate: (self.sent > 0)
+                            .then(|| (self.answered as f64 / self.sent as f64).min(1.0)),
+                        sent: self.sent,
+                    },
+                    Metric::Nps => KpiValue::Rate {
+                        value: (self.nps_n > 0).then(|| {
+                            (self.promoters as f64 - self.detractors as f64) * 100.0
+                                / self.nps_n as f64
+                        }),
+                        n: self.nps_n,
+                    },
+                    Metric::Utilisation => {
+                        let (a, b) = self.window.unwrap_or((0, 0));
+                        let on_shift = self.engineers.len() as i64 * shift(a, b);
+                        KpiValue::Rate {
+                            value: (on_shift > 0).then(|| self.work_ms as f64 / on_shift as f64),
+                            n: self.engineers.len() as u64,
+                        }
+                    }
+                    Metric::Backlog => KpiValue::Count {
+                        value: self.backlog,
+                    },
+                };
+                (m.as_str(), v)
+            })
+            .collect()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.created == 0 && self.resolved == 0 && self.engineers.is_empty()
+    }
+}
+
+fn durations(ms: &[i64]) -> KpiValue {
+    let mut sorted = ms.to_vec();
+    sorted.sort_unstable();
+    let n = sorted.len();
+    let rank = |p: f64| -> Option<f64> {
+        let i = ((p * n as f64).ceil() as usize).clamp(1, n.max(1)) - 1;
+        sorted.get(i).map(|v| *v as f64 / 1000.0)
+    };
+    KpiValue::Durations(Durations {
+        mean: (n > 0).then(|| sorted.iter().sum::<i64>() as f64 / n as f64 / 1000.0),
+        p50: rank(0.5),
+        p90: rank(0.9),
+        n: n as u64,
+    })
+}
+
+/// The key of a local day, ISO week or month; and that bucket's `[start, end)` in ms.
+pub fn time_bucket(at: i64, by: GroupBy, offset: FixedOffset) -> Option<(String, i64, i64)> {
+    let local = DateTime::from_timestamp_millis(at)?
+        .with_timezone(&offset)
+        .date_naive();
+    let (key, first, next) = match by {
+        GroupBy::Day => (
+            local.format("%Y-%m-%d").to_string(),
+            local,
+            local.succ_opt()?,
+        ),
+        GroupBy::Week => {
+            let w = local.iso_week();
+            let monday = NaiveDate::from_isoywd_opt(w.year(), w.week(), chrono::Weekday::Mon)?;
+            (
+                format!("{}-W{:02}", w.year(), w.week()),
+                monday,
+                monday.checked_add_days(chrono::Days::new(7))?,
+            )
+        }
+        GroupBy::Month => {
+            let first = local.with_day(1)?;
+            (
+                local.format("%Y-%m").to_string(),
+                first,
+                first.checked_add_months(chrono::Months::new(1))?,
+            )
+        }
+        _ => return None,
+    };
+    let start = |d: NaiveDate| -> Option<i64> {
+        Some(
+            d.and_hms_opt(0, 0, 0)?
+                .and_local_timezone(offset)
+                .single()?
+                .timestamp_millis(),
+        )
+    };
+    Some((key, start(first)?, start(next)?))
+}
+
+/// The KPI rows of `tickets` for the query. `shift` gives one engineer's on-shift time in ms
+/// within `[a, b)` (the same for every engineer until engineers have shifts of their own).
+/// Rows are sorted by group key (the `None` group last); only groups with tickets appear.
+pub fn compute(tickets: &[TicketKpi], q: &Query, shift: &Calendar) -> Vec<Row> {
+    let mut groups: BTreeMap<Option<String>, Acc> = BTreeMap::new();
+    let in_period = |at: i64| at >= q.from && at < q.to;
+    // The group a ticket falls in for an anchor time (a time group cuts by that time).
+    let key_of = |t: &TicketKpi, at: i64| -> (Option<String>, Option<(i64, i64)>) {
+        match q.group_by {
+            None => (None, None),
+            Some(GroupBy::Region) => (t.region.clone(), None),
+            Some(GroupBy::Team) => (t.team.clone(), None),
+            Some(GroupBy::Engineer) => (t.facts.engineer.clone(), None),
+            Some(GroupBy::Category) => (t.category.clone(), None),
+            Some(GroupBy::Channel) => (Some(t.channel.clone()), None),
+            Some(GroupBy::CustomerTier) => (t.tier.clone(), None),
+            Some(by) => match time_bucket(at, by, q.offset) {
+                Some((key, a, b)) => (Some(key), Some((a.max(q.from), b.min(q.to)))),
+                None => (None, None),
+            },
+        }
+    };
+    let wants_utilisation = q.metrics.contains(&Metric::Utilisation);
+    for t in tickets {
+        let f = &t.facts;
+        if in_period(f.created_at) {
+            let (key, window) = key_of(t, f.created_at);
+            let acc = groups.entry(key).or_default();
+            acc.window = acc.window.or(window);
+            acc.cohort(t, q);
+        }
+        if let Some(r) = f.resolved_at.filter(|r| in_period(*r)) {
+            let (key, window) = key_of(t, r);
+            let acc = groups.entry(key).or_default();
+            acc.window = acc.window.or(window);
+            acc.resolution(t, r);
+        }
+        if !wants_utilisation {
+            continue;
+        }
+        for s in &f.work {
+            let (a, b) = (s.start.max(q.from), s.end.min(q.to));
+            if a >= b {
+                continue;
+            }
+            // A span crossing bucket borders counts in each bucket for its part.
+            let mut at = a;
+            while at < b {
+                let (key, window) = match q.group_by {
+                    Some(GroupBy::Engineer) => (Some(s.engineer.clone()), None),
+                    _ => key_of(t, at),
+                };
+                let end = window.map_or(b, |(_, wb)| wb.min(b)).max(at + 1);
+                let acc = groups.entry(key).or_default();
+                acc.window = acc.window.or(window);
+                acc.work_ms += end - at;
+                acc.engineers.insert(s.engineer.clone());
+                at = end;
+            }
+        }
+    }
+    let whole = (q.from, q.to);
+    let mut rows: Vec<Row> = groups
+        .into_iter()
+        .filter(|(_, acc)| !acc.is_empty())
+        .map(|(group, mut acc)| {
+            acc.window = Some(acc.window.unwrap_or(whole));
+            Row {
+                values: acc.values(&q.metrics, &|a, b| shift.between(a, b)),
+                group,
+            }
+        })
+        .collect();
+    // BTreeMap puts `None` first; the contract's readers expect the named groups first.
+    rows.sort_by(|a, b| match (&a.group, &b.group) {
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (x, y) => x.cmp(y),
+    });
+    rows
+}
+
+/// The longest period one query may cover.
+pub const MAX_PERIOD_DAYS: i64 = 3 * 366;
+
+/// Checks a period: `from` before `to`, at most [`MAX_PERIOD_DAYS`] apart.
+pub fn check_period(from: i64, to: i64) -> Result<(), FieldError> {
+    if from >= to || to - from > MAX_PERIOD_DAYS * 86_400_000 {
+        return Err(FieldError {
+            field: "from",
+            reason: "error.period",
+        });
+    }
+    Ok(())
+}
+
+/// The display name of a group: the name behind an id (`name_of`), a translated channel or
+/// tier, or the time key itself.
+pub fn label(
+    by: Option<GroupBy>,
+    key: Option<&str>,
+    lang: Lang,
+    name_of: impl Fn(&str) -> Option<String>,
+) -> String {
+    let Some(by) = by else {
+        return i18n::t(lang, "kpi.all").to_owned();
+    };
+    let Some(key) = key else {
+        return i18n::t(lang, "kpi.none").to_owned();
+    };
+    let translated = |prefix: &str| {
+        let k = format!("{prefix}.{key}");
+        if i18n::has(&k) {
+            i18n::t(lang, &k).to_owned()
+        } else {
+            key.to_owned()
+        }
+    };
+    match by {
+        GroupBy::Region | GroupBy::Team | GroupBy::Engineer | GroupBy::Category => {
+            name_of(key).unwrap_or_else(|| key.to_owned())
+        }
+        GroupBy::Channel => translated("channel"),
+        GroupBy::CustomerTier => translated("tier"),
+        GroupBy::Day | GroupBy::Week | GroupBy::Month => key.to_owned(),
+    }
+}

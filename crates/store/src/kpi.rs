@@ -1,0 +1,255 @@
+//! KPIs straight from the event log: the tickets a period touches and their events are read,
+//! folded by [`kpi::Facts`] and computed by [`kpi::compute`] (both in core). This is the
+//! reference definition; anything faster must agree with it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use loopdesk_core::access;
+use loopdesk_core::i18n::Lang;
+use loopdesk_core::kpi::{self, By, Event, Facts, Filter, GroupBy, Metric, Query, TicketKpi};
+use loopdesk_core::sla::calendar::{Calendar, CalendarSpec};
+use loopdesk_core::ticket::status::Status;
+use loopdesk_core::ticket::transitions::Actor;
+use loopdesk_core::{Role, Roles};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::{ms, StoreError, TenantStore};
+
+/// What a KPI query asks.
+#[derive(Clone, Debug, Default)]
+pub struct KpiRequest {
+    /// Start of the period (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// End of the period (exclusive); default now.
+    pub to: Option<DateTime<Utc>>,
+    /// Comma-separated KPI names; default all.
+    pub metrics: Option<String>,
+    /// How to cut the rows.
+    pub group_by: Option<String>,
+    /// Which tickets (ids and codes).
+    pub filter: Filter,
+}
+
+/// One row of a KPI answer.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct KpiRow {
+    /// The group's key (an id, a code or a time key); `null` for the whole period or for
+    /// tickets without that attribute.
+    pub group: Option<String>,
+    /// Its display name in the caller's language.
+    pub label: String,
+    /// KPI name → value.
+    #[schema(value_type = Object)]
+    pub values: std::collections::BTreeMap<&'static str, kpi::KpiValue>,
+}
+
+/// A KPI answer.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct KpiReport {
+    /// Start of the period.
+    pub from: DateTime<Utc>,
+    /// End of the period.
+    pub to: DateTime<Utc>,
+    /// The rows, named groups first.
+    pub rows: Vec<KpiRow>,
+}
+
+/// The default period: the last 30 days.
+const DEFAULT_DAYS: i64 = 30;
+
+type TicketRow = (
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<i64>,
+);
+type EventRow = (
+    String,
+    String,
+    i64,
+    Option<String>,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+impl TenantStore {
+    /// The KPIs of a period (managers, dispatchers, admins; a supervisor of a region: that
+    /// region's), grouped as asked, with labels in `lang`.
+    pub async fn kpis(
+        &self,
+        actor: &Actor,
+        req: KpiRequest,
+        lang: Lang,
+        now: DateTime<Utc>,
+    ) -> Result<KpiReport, StoreError> {
+        let Some(scope) = access::kpi_scope(actor) else {
+            return Err(StoreError::Forbidden);
+        };
+        let metrics = Metric::parse_list(req.metrics.as_deref())?;
+        let group_by = req.group_by.as_deref().map(GroupBy::parse).transpose()?;
+        let to = req.to.unwrap_or(now);
+        let from = req
+            .from
+            .unwrap_or(to - chrono::Duration::days(DEFAULT_DAYS));
+        kpi::check_period(ms(from), ms(to))?;
+        let mut filter = req.filter;
+        if let Some(region) = scope {
+            if filter
+                .region
+                .as_ref()
+                .is_some_and(|r| *r != region.to_string())
+            {
+                // A supervisor asking for another region sees nothing of it.
+                return Ok(KpiReport {
+                    from,
+                    to,
+                    rows: Vec::new(),
+                });
+            }
+            filter.region = Some(region.to_string());
+        }
+        let tickets = self.kpi_tickets(ms(from), ms(to)).await?;
+        let tickets: Vec<TicketKpi> = tickets.into_iter().filter(|t| filter.admits(t)).collect();
+        let query = Query {
+            from: ms(from),
+            to: ms(to),
+            metrics,
+            group_by,
+            offset: self.settings().await?.offset,
+        };
+        let shift = self.shift_calendar().await?;
+        let rows = kpi::compute(&tickets, &query, &shift);
+        let names = self.group_names(group_by).await?;
+        let rows = rows
+            .into_iter()
+            .map(|r| KpiRow {
+                label: kpi::label(group_by, r.group.as_deref(), lang, |k| {
+                    names.get(k).cloned()
+                }),
+                group: r.group,
+                values: r.values,
+            })
+            .collect();
+        Ok(KpiReport { from, to, rows })
+    }
+
+    /// Every ticket the period `[from, to)` can touch — created before its end and created or
+    /// changed since its start — folded from its events.
+    pub(crate) async fn kpi_tickets(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<TicketKpi>, StoreError> {
+        const TOUCHED: &str =
+            "t.tenant_id = $1 AND t.created_at < $2 AND (t.created_at >= $3 OR t.updated_at >= $3)";
+        let tickets: Vec<TicketRow> = sqlx::query_as(&format!(
+            "SELECT t.id, t.created_at, t.region_id, t.team_id, t.category, t.channel, c.tier, t.resolution_due \
+             FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id WHERE {TOUCHED}"
+        ))
+        .bind(self.tid())
+        .bind(to)
+        .bind(from)
+        .fetch_all(&self.store.read)
+        .await?;
+        let events: Vec<EventRow> = sqlx::query_as(&format!(
+            "SELECT e.ticket_id, e.kind, e.at, e.to_status, e.internal, e.data, e.actor_id, u.roles \
+             FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
+             LEFT JOIN users u ON u.id = e.actor_id \
+             WHERE e.tenant_id = $1 AND {TOUCHED} ORDER BY e.ticket_id, e.at, e.id"
+        ))
+        .bind(self.tid())
+        .bind(to)
+        .bind(from)
+        .fetch_all(&self.store.read)
+        .await?;
+        let mut facts: HashMap<String, Facts> = tickets
+            .iter()
+            .map(|t| (t.0.clone(), Facts::new(t.1)))
+            .collect();
+        for (ticket, kind, at, to_status, internal, data, actor, roles) in &events {
+            let Some(f) = facts.get_mut(ticket) else {
+                continue;
+            };
+            let data: Value = serde_json::from_str(data).unwrap_or(Value::Null);
+            let by = match (actor, roles) {
+                (None, _) => By::System,
+                (Some(_), Some(roles))
+                    if Roles::from_csv(roles).is_ok_and(|r| r.has(Role::Customer)) =>
+                {
+                    By::Customer
+                }
+                (Some(_), _) => By::Staff,
+            };
+            f.apply(&Event {
+                kind,
+                at: *at,
+                to: to_status.as_deref().and_then(Status::parse),
+                by,
+                internal: *internal != 0,
+                data: &data,
+            });
+        }
+        Ok(tickets
+            .into_iter()
+            .map(
+                |(id, _, region, team, category, channel, tier, due)| TicketKpi {
+                    facts: facts.remove(&id).unwrap_or_default(),
+                    region,
+                    team,
+                    category,
+                    channel,
+                    tier,
+                    resolution_due: due,
+                },
+            )
+            .collect())
+    }
+
+    /// Engineers' on-shift time: the tenant's first business calendar, or the PRC standard
+    /// working week when it has none (engineers get shifts of their own with dispatch).
+    async fn shift_calendar(&self) -> Result<Calendar, StoreError> {
+        let spec: Option<String> = sqlx::query_scalar(
+            "SELECT spec FROM calendars WHERE tenant_id = $1 ORDER BY created_at, id LIMIT 1",
+        )
+        .bind(self.tid())
+        .fetch_optional(&self.store.read)
+        .await?;
+        let spec = match spec {
+            Some(s) => serde_json::from_str::<CalendarSpec>(&s)
+                .map_err(|_| StoreError::Corrupt("calendar".into()))?,
+            None => CalendarSpec::prc_standard(),
+        };
+        let cal = spec
+            .build()
+            .map_err(|_| StoreError::Corrupt("calendar".into()))?;
+        Ok(Calendar::Business(Box::new(cal)))
+    }
+
+    /// Display names of the ids a grouping shows.
+    async fn group_names(
+        &self,
+        by: Option<GroupBy>,
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let sql = match by {
+            Some(GroupBy::Region) => "SELECT id, name FROM regions WHERE tenant_id = $1",
+            Some(GroupBy::Team) => "SELECT id, name FROM teams WHERE tenant_id = $1",
+            Some(GroupBy::Engineer) => "SELECT id, display_name FROM users WHERE tenant_id = $1",
+            Some(GroupBy::Category) => "SELECT code, name FROM categories WHERE tenant_id = $1",
+            _ => return Ok(HashMap::new()),
+        };
+        let rows: Vec<(String, String)> = sqlx::query_as(sql)
+            .bind(self.tid())
+            .fetch_all(&self.store.read)
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+}

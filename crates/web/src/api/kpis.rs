@@ -1,0 +1,118 @@
+//! Service KPIs for dashboards and other systems (`GET /api/v1/kpis`), and the chase (催单)
+//! that one of them counts.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use loopdesk_core::i18n::Lang;
+use loopdesk_core::TicketId;
+use loopdesk_store::{KpiFilter, KpiReport, KpiRequest, TicketDetail};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::path_id;
+use super::tickets::{opt, time};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{AppJson, CurrentUser};
+use crate::state::AppState;
+
+/// What to compute; every value is text in the query string.
+#[derive(Deserialize, IntoParams)]
+pub struct KpiQuery {
+    /// Comma-separated: frt, oat, fcr, ftfr, mttr, closure_rate, confirmed_closure_rate,
+    /// reopen_rate, on_time_rate, csat, nps, utilisation, transfer_rate, chase_rate, backlog
+    /// (default: all).
+    pub metrics: Option<String>,
+    /// Start of the period, RFC 3339 (default: 30 days before `to`).
+    pub from: Option<String>,
+    /// End of the period (exclusive), RFC 3339 (default: now).
+    pub to: Option<String>,
+    /// region, team, engineer, category, channel, customer_tier, day, week or month.
+    pub group_by: Option<String>,
+    /// Only this region's tickets.
+    pub region_id: Option<String>,
+    /// Only this team's tickets.
+    pub team_id: Option<String>,
+    /// Only tickets last assigned to this engineer.
+    pub engineer_id: Option<String>,
+    /// Only this category.
+    pub category: Option<String>,
+    /// Only this channel.
+    pub channel: Option<String>,
+    /// Only customers of this tier.
+    pub customer_tier: Option<String>,
+}
+
+fn text(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// The KPIs of DESIGN §3 for a period, as one row or cut into groups (managers, dispatchers,
+/// admins; a supervisor of a region sees that region). Durations are seconds; rates are
+/// fractions 0–1 with the count they are computed over; NPS runs from −100 to 100. A ticket
+/// belongs to the period by its creation time, except MTTR, FCR, FTFR, reopen and on-time
+/// rates, which take the tickets resolved in it.
+#[utoipa::path(get, path = "/api/v1/kpis", tag = "kpis", params(KpiQuery),
+    responses((status = 200, body = KpiReport), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn kpis(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Query(q): Query<KpiQuery>,
+) -> Result<Json<KpiReport>, ApiError> {
+    let lang = Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let req = KpiRequest {
+        from: opt("from", q.from.as_deref(), time)?,
+        to: opt("to", q.to.as_deref(), time)?,
+        metrics: text(&q.metrics),
+        group_by: text(&q.group_by),
+        filter: KpiFilter {
+            region: text(&q.region_id),
+            team: text(&q.team_id),
+            engineer: text(&q.engineer_id),
+            category: text(&q.category),
+            channel: text(&q.channel),
+            tier: text(&q.customer_tier),
+        },
+    };
+    let now = state.clock.now();
+    Ok(Json(user.tenant.kpis(&user.actor, req, lang, now).await?))
+}
+
+/// A chase: the customer asks about progress.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ChaseBody {
+    /// What the customer said.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Records that the customer asked about progress (催单): the customer themselves, or an
+/// agent taking their call. Not a move: `version` does not change; the assignee is told.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/chase", tag = "tickets", params(("id" = String, Path)),
+    request_body = ChaseBody,
+    responses((status = 200, body = TicketDetail), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn chase_ticket(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: AppJson<ChaseBody>,
+) -> Result<Json<TicketDetail>, ApiError> {
+    let id = path_id(&id, TicketId::parse)?;
+    let now = state.clock.now();
+    Ok(Json(
+        user.tenant
+            .chase(&user.actor, id, body.value.note.as_deref(), now)
+            .await?,
+    ))
+}
