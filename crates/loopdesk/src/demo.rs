@@ -424,6 +424,15 @@ async fn drive_ticket(
         now,
         status: Status::New,
     };
+    // One caller in ten rings again to ask how it is going (催单).
+    if rng.gen_bool(0.1) {
+        let at = created + Duration::minutes(rng.gen_range(10..90));
+        if at < now {
+            let who = c.login.as_ref().unwrap_or(agent);
+            t.chase(who, ticket.id, Some("请问工程师什么时候到？"), at)
+                .await?;
+        }
+    }
     if target == Status::New {
         return Ok(d.status);
     }
@@ -504,6 +513,24 @@ async fn drive_ticket(
             if s == target {
                 return Ok(d.status);
             }
+            // One order in eight is handed on to a colleague before it is accepted (转派).
+            let other = engineers.iter().find(|e| e.user_id() != engineer.user_id());
+            if let (Status::Assigned, true, Some(other)) = (s, rng.gen_bool(0.125), other) {
+                let handed = MoveCommand {
+                    assignee_id: other.user_id(),
+                    ..cmd(Status::Assigned)
+                };
+                if !d.go(dispatcher, handed, rng).await? {
+                    return Ok(d.status);
+                }
+                let back = MoveCommand {
+                    assignee_id: engineer.user_id(),
+                    ..cmd(Status::Assigned)
+                };
+                if !d.go(dispatcher, back, rng).await? {
+                    return Ok(d.status);
+                }
+            }
         }
         if matches!(target, Status::WaitingParts | Status::WaitingCustomer) {
             let reason = if target == Status::WaitingParts {
@@ -559,6 +586,34 @@ async fn drive_ticket(
         if d.status == Status::InReview && target != Status::InReview {
             let sup = &people.supervisors[c.region];
             d.go(sup, cmd(Status::Resolved), rng).await?;
+        }
+        // One fix in twelve does not hold: the customer calls back and it is done again.
+        if d.status == Status::Resolved && rng.gen_bool(1.0 / 12.0) {
+            let reopen = MoveCommand {
+                reason: Some("客户反馈故障复现".into()),
+                ..cmd(Status::InProgress)
+            };
+            if !d.go(agent, reopen, rng).await? {
+                return Ok(d.status);
+            }
+            let again = ReportInput {
+                resolution: "复查后更换主板，连续运行测试正常".into(),
+                before_photo_ids: vec![before],
+                after_photo_ids: vec![after],
+                signature_id: Some(sig),
+                ..ReportInput::default()
+            };
+            let fix = MoveCommand {
+                report: Some(again),
+                ..cmd(Status::Resolved)
+            };
+            if !d.go(engineer, fix, rng).await? {
+                return Ok(d.status);
+            }
+            if d.status == Status::InReview {
+                let sup = &people.supervisors[c.region];
+                d.go(sup, cmd(Status::Resolved), rng).await?;
+            }
         }
     }
     if target == Status::Closed && d.status == Status::Resolved {
