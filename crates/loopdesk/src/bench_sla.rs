@@ -16,7 +16,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use loopdesk_core::clock::Clock;
@@ -46,41 +45,16 @@ pub struct BenchSlaArgs {
 
 /// Runs the benchmark and prints what it measured.
 pub async fn run(args: BenchSlaArgs) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let (url, pg) = match &args.database_url {
-        Some(server) => {
-            let name = format!("loopdesk_bench_sla_{}", std::process::id());
-            let url = loopdesk_store::create_database(server, &name)
-                .await
-                .context("making a database for the benchmark")?;
-            (url, Some((server.clone(), name)))
-        }
-        None => (crate::config::sqlite_url(dir.path()), None),
-    };
-    let result = measure(&args, &url, dir.path()).await;
-    if let Some((server, name)) = pg {
-        loopdesk_store::drop_database(&server, &name).await?;
-    }
-    result
+    let server = args.database_url.clone();
+    crate::scratch::with_scratch_database(server.as_deref(), "bench_sla", true, |cfg| async move {
+        measure(&args, &cfg).await
+    })
+    .await
 }
 
-async fn measure(args: &BenchSlaArgs, url: &str, dir: &std::path::Path) -> anyhow::Result<()> {
-    let cfg = Config {
-        bind: "127.0.0.1:0".into(),
-        data_dir: dir.to_path_buf(),
-        database_url: url.to_owned(),
-        admin_password: Some("bench-admin-password".into()),
-        public_url: None,
-        smtp_url: None,
-        mail_from: "Loopdesk <loopdesk@localhost>".into(),
-        max_upload_bytes: 1 << 20,
-        session_hours: 1,
-        login_attempts_per_minute: 10,
-        max_connections: 16,
-        demo: false,
-        jobs: true,
-    };
-    let store = app::open_store(&cfg).await?;
+async fn measure(args: &BenchSlaArgs, cfg: &Config) -> anyhow::Result<()> {
+    let url = cfg.database_url.as_str();
+    let store = app::open_store(cfg).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let boot = app::bootstrap(&store, cfg.admin_password.as_deref(), clock.as_ref()).await?;
     let tenant = store.tenant(boot.tenant.id);
@@ -176,7 +150,7 @@ async fn measure(args: &BenchSlaArgs, url: &str, dir: &std::path::Path) -> anyho
     tenant
         .create_sla_policy(&system, policy, clock.now())
         .await?;
-    let runner = app::job_runner(&store, clock.clone(), &cfg)?;
+    let runner = app::job_runner(&store, clock.clone(), cfg)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(runner.run_until(async move {
         let _ = stopped.await;

@@ -3,10 +3,12 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_kpi;
 pub mod bench_sla;
 pub mod config;
 pub mod demo;
 pub mod dispatch_bench;
+pub mod scratch;
 pub mod telemetry;
 
 /// The system clock: the one place the wall clock is read.

@@ -293,7 +293,7 @@ async fn insert_tickets(
          updated_at, version, sla_policy_id, sla, sla_state, sla_next_at, resolution_due) VALUES ",
     );
     tickets.rows(items.iter().map(|(t, number)| ticket_row(t, number)));
-    tickets.query().execute(&mut **tx).await?;
+    tickets.positional_on(tx).query().execute(&mut **tx).await?;
     let data: Vec<Value> = items
         .iter()
         .map(
@@ -315,7 +315,7 @@ async fn insert_tickets(
             data,
         )
     }));
-    events.query().execute(&mut **tx).await?;
+    events.positional_on(tx).query().execute(&mut **tx).await?;
     let outbox = items
         .iter()
         .zip(&data)

@@ -93,6 +93,8 @@ impl Backend {
 }
 
 /// Set on every SQLite connection: WAL for concurrent readers, FULL sync so an acknowledged
-/// write survives a power cut, foreign keys on, and a wait instead of an error when busy.
+/// write survives a power cut, foreign keys on, a wait instead of an error when busy, and a
+/// page cache of up to 32 MiB (the default 2 MiB makes every index insert into a large,
+/// unordered history a trip to the kernel; the cache only grows as far as it is used).
 pub const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA cache_size = -32768;";

@@ -214,7 +214,7 @@ pub(crate) async fn insert_jobs(
     rows: impl IntoIterator<Item = Vec<Arg>>,
 ) -> Result<(), StoreError> {
     let mut sql = Sql::new(JOB_INSERT);
-    sql.rows(rows).push(JOB_INSERT_END);
+    sql.rows(rows).push(JOB_INSERT_END).positional_on(tx);
     sql.query().execute(&mut **tx).await?;
     Ok(())
 }

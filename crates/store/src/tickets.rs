@@ -1526,6 +1526,7 @@ pub(crate) async fn insert_events(
 ) -> Result<(), StoreError> {
     Sql::new(EVENT_INSERT)
         .rows(rows)
+        .positional_on(tx)
         .query()
         .execute(&mut **tx)
         .await?;

@@ -844,3 +844,63 @@ pub fn label(
         GroupBy::Day | GroupBy::Week | GroupBy::Month => key.to_owned(),
     }
 }
+
+/// One cell of an exported KPI table.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// A number.
+    Number(f64),
+    /// Nothing to show (a rate over nothing).
+    Empty,
+}
+
+/// A KPI answer as a flat table for CSV and Excel: one row per group, one column per figure
+/// (durations in seconds: mean, p50, p90, count; rates: value, count; …), headers in `lang`.
+pub fn table(
+    metrics: &[Metric],
+    rows: &[(String, BTreeMap<&'static str, KpiValue>)],
+    lang: Lang,
+) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let name = |m: Metric| i18n::t(lang, &format!("kpi.metric.{}", m.as_str())).to_owned();
+    let part = |key: &str| i18n::t(lang, &format!("kpi.part.{key}")).to_owned();
+    let mut header = vec![part("group")];
+    for m in metrics {
+        let parts: &[&str] = match m {
+            Metric::Frt | Metric::Oat | Metric::Mttr => &["mean", "p50", "p90", "n"],
+            Metric::Csat => &["value", "n", "response_rate", "sent"],
+            Metric::Backlog => &["value"],
+            _ => &["value", "n"],
+        };
+        for p in parts {
+            header.push(format!("{} {}", name(*m), part(p)));
+        }
+    }
+    let num = |v: Option<f64>| v.map_or(Cell::Empty, Cell::Number);
+    let count = |n: u64| Cell::Number(n as f64);
+    let body = rows
+        .iter()
+        .map(|(label, values)| {
+            let mut cells = vec![Cell::Text(label.clone())];
+            for m in metrics {
+                match values.get(m.as_str()) {
+                    Some(KpiValue::Durations(d)) => {
+                        cells.extend([num(d.mean), num(d.p50), num(d.p90), count(d.n)]);
+                    }
+                    Some(KpiValue::Csat {
+                        value,
+                        n,
+                        response_rate,
+                        sent,
+                    }) => cells.extend([num(*value), count(*n), num(*response_rate), count(*sent)]),
+                    Some(KpiValue::Rate { value, n }) => cells.extend([num(*value), count(*n)]),
+                    Some(KpiValue::Count { value }) => cells.push(count(*value)),
+                    None => {}
+                }
+            }
+            cells
+        })
+        .collect();
+    (header, body)
+}

@@ -3,14 +3,23 @@
 //! against figures worked out by hand (the working is in the comments), on both backends.
 
 use chrono::Duration;
+use loopdesk_core::clock::Clock;
+use loopdesk_core::kpi::By;
+use loopdesk_core::ticket::transitions::Actor;
+use loopdesk_core::ticket::Channel;
+use loopdesk_core::{Status, TicketId, UserId};
 use loopdesk_jobs::{Mailer, Runner, RunnerConfig};
+use loopdesk_store::{HistoryEvent, HistoryTicket, StoreError};
 use serde_json::{json, Value};
 
 use crate::helpers::{png, spawn_app, Backend, TestApp, ADMIN_PASSWORD, PASSWORD};
 use crate::mail::SmtpSink;
 use crate::on_both_backends;
 
-on_both_backends!(every_kpi_and_grouping_matches_the_hand_computation);
+on_both_backends!(
+    every_kpi_and_grouping_matches_the_hand_computation,
+    imported_history_reads_like_lived_history,
+);
 
 const FROM: &str = "2026-11-24T02:00:00Z";
 const TO: &str = "2026-12-01T02:00:00Z";
@@ -461,6 +470,41 @@ async fn every_kpi_and_grouping_matches_the_hand_computation(backend: Backend) {
     let bad = app.get(&manager, "/api/v1/kpis?from=yesterday").await;
     assert_eq!(bad.json::<Value>().await.unwrap()["field"], "from");
 
+    // The same figures as a download: CSV with translated headers, and Excel.
+    let export = |format: &str| {
+        app.client
+            .get(app.url(&format!("/api/v1/kpis/export?from={FROM}&to={TO}&group_by=region&metrics=closure_rate,backlog{format}")))
+            .bearer_auth(&manager)
+            .send()
+    };
+    let csv = export("").await.unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(".csv"));
+    let csv = csv.text().await.unwrap();
+    let mut lines: Vec<_> = csv.lines().collect();
+    lines[1..].sort_unstable();
+    assert_eq!(
+        lines,
+        [
+            "\u{feff}分组,结案率 值,结案率 样本数,积压工单 值",
+            "徐汇,1,2,0",
+            "浦东,0.25,4,2"
+        ]
+    );
+    let xlsx = export("&format=xlsx").await.unwrap();
+    assert_eq!(xlsx.status(), 200);
+    assert!(xlsx.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("spreadsheetml"));
+    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK\x03\x04"));
+    let bad = export("&format=pdf").await.unwrap();
+    assert_eq!(bad.status(), 422);
+    assert_eq!(bad.json::<Value>().await.unwrap()["field"], "format");
+
     // Chases: the assignee heard of C's; a closed ticket cannot be chased; a ticket another
     // customer owns is not there.
     let eng2 = app.login("eng2", PASSWORD).await;
@@ -491,4 +535,146 @@ async fn every_kpi_and_grouping_matches_the_hand_computation(backend: Backend) {
         .await;
     assert_eq!(foreign.status(), 404);
     let _ = (f, eng2_id);
+}
+
+/// A ticket imported with its event log (a migration, or the KPI benchmark's generator) reads
+/// like one that lived through the API: status, assignee, closure and KPIs follow its events.
+/// A batch with a bad ticket is refused whole, and only admins may import.
+async fn imported_history_reads_like_lived_history(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    let store = app.store.tenant(tenant.id);
+    let (eng, _) = app.user("eng", &["engineer"], json!({})).await;
+    let (agent_id, agent) = app.user("agent", &["agent"], json!({})).await;
+    let eng = UserId::parse(&eng).unwrap();
+    let agent_id = UserId::parse(&agent_id).unwrap();
+    let created = app.clock.now() - Duration::days(2);
+    let at = |m: i64| created + Duration::minutes(m);
+    let ev = |kind: &'static str, m: i64, from: Status, to: Status, who: UserId, data: Value| {
+        HistoryEvent {
+            kind,
+            actor_id: Some(who),
+            by: By::Staff,
+            at: at(m),
+            from: Some(from),
+            to: Some(to),
+            internal: false,
+            data,
+        }
+    };
+    let ticket = |number: &str, events: Vec<HistoryEvent>| HistoryTicket {
+        id: TicketId::new(),
+        number: number.into(),
+        channel: Channel::Phone,
+        customer_id: None,
+        region_id: None,
+        team_id: None,
+        category: Some("repair".into()),
+        priority: 2,
+        subject: "旧系统工单".into(),
+        description: "迁移".into(),
+        created_by: Some(agent_id),
+        created_at: created,
+        resolution_due: Some(at(1440)),
+        events,
+    };
+    use Status as S;
+    let lived = ticket(
+        "OLD-1",
+        vec![
+            ev(
+                "assign",
+                10,
+                S::New,
+                S::Assigned,
+                agent_id,
+                json!({ "assignee_id": eng }),
+            ),
+            ev("accept", 20, S::Assigned, S::Accepted, eng, json!({})),
+            ev("depart", 30, S::Accepted, S::EnRoute, eng, json!({})),
+            ev("check_in", 60, S::EnRoute, S::OnSite, eng, json!({})),
+            ev("start", 65, S::OnSite, S::InProgress, eng, json!({})),
+            ev(
+                "resolve",
+                180,
+                S::InProgress,
+                S::Resolved,
+                eng,
+                json!({ "remote": false }),
+            ),
+            ev(
+                "confirm",
+                1500,
+                S::Resolved,
+                S::Closed,
+                agent_id,
+                json!({ "confirmation": { "by": "agent", "note": "电话确认" } }),
+            ),
+        ],
+    );
+    let mut backwards = ticket(
+        "OLD-2",
+        vec![ev("accept", 20, S::Assigned, S::Accepted, eng, json!({}))],
+    );
+    backwards.events.push(ev(
+        "assign",
+        10,
+        S::New,
+        S::Assigned,
+        agent_id,
+        json!({ "assignee_id": eng }),
+    ));
+
+    let engineer = Actor::User {
+        id: eng,
+        roles: loopdesk_core::Roles::from_iter([loopdesk_core::Role::Engineer]),
+        customer_id: None,
+        region_id: None,
+    };
+    assert!(matches!(
+        store
+            .import_history(&engineer, std::slice::from_ref(&lived))
+            .await,
+        Err(StoreError::Forbidden)
+    ));
+    assert!(store
+        .import_history(&Actor::System, &[lived.clone(), backwards])
+        .await
+        .is_err());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM tickets").await,
+        0,
+        "nothing of a refused batch"
+    );
+    store
+        .import_history(&Actor::System, std::slice::from_ref(&lived))
+        .await
+        .unwrap();
+
+    let t = app
+        .read(&agent, &format!("/api/v1/tickets/{}", lived.id))
+        .await;
+    assert_eq!(t["status"], "closed");
+    assert_eq!(t["assignee_id"], json!(eng));
+    assert_eq!(t["confirmed_by"], "agent");
+    assert_eq!(t["visit_count"], 1);
+    assert_eq!(t["version"], 8, "one for the creation and one per move");
+    assert_eq!(t["events"].as_array().unwrap().len(), 7);
+    let from = (created - Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let k = app
+        .read(
+            &app.admin,
+            &format!("/api/v1/kpis?from={from}&metrics=frt,oat,mttr,ftfr,confirmed_closure_rate"),
+        )
+        .await;
+    let v = &k["rows"][0]["values"];
+    assert_eq!(v["frt"]["mean"], 1200.0, "the accept at minute 20");
+    assert_eq!(v["oat"]["mean"], 3600.0);
+    assert_eq!(v["mttr"]["mean"], 10800.0);
+    assert_eq!(v["ftfr"], json!({ "value": 1.0, "n": 1 }));
+    assert_eq!(
+        v["confirmed_closure_rate"],
+        json!({ "value": 0.0, "n": 1 }),
+        "an agent's word is not the customer's"
+    );
 }

@@ -3,8 +3,10 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use loopdesk_core::i18n::Lang;
+use loopdesk_core::kpi::{self, Metric};
 use loopdesk_core::TicketId;
 use loopdesk_store::{KpiFilter, KpiReport, KpiRequest, TicketDetail};
 use serde::Deserialize;
@@ -13,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::path_id;
 use super::tickets::{opt, time};
 use crate::error::{ApiError, ErrorBody};
+use crate::export;
 use crate::extract::{AppJson, CurrentUser};
 use crate::state::AppState;
 
@@ -41,6 +44,35 @@ pub struct KpiQuery {
     pub channel: Option<String>,
     /// Only customers of this tier.
     pub customer_tier: Option<String>,
+    /// `/api/v1/kpis/export` only: `csv` (default) or `xlsx`.
+    pub format: Option<String>,
+}
+
+impl KpiQuery {
+    fn request(&self) -> Result<KpiRequest, ApiError> {
+        Ok(KpiRequest {
+            from: opt("from", self.from.as_deref(), time)?,
+            to: opt("to", self.to.as_deref(), time)?,
+            metrics: text(&self.metrics),
+            group_by: text(&self.group_by),
+            filter: KpiFilter {
+                region: text(&self.region_id),
+                team: text(&self.team_id),
+                engineer: text(&self.engineer_id),
+                category: text(&self.category),
+                channel: text(&self.channel),
+                tier: text(&self.customer_tier),
+            },
+        })
+    }
+}
+
+fn lang_of(headers: &HeaderMap) -> Lang {
+    Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
 }
 
 fn text(v: &Option<String>) -> Option<String> {
@@ -64,25 +96,8 @@ pub async fn kpis(
     headers: HeaderMap,
     Query(q): Query<KpiQuery>,
 ) -> Result<Json<KpiReport>, ApiError> {
-    let lang = Lang::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let req = KpiRequest {
-        from: opt("from", q.from.as_deref(), time)?,
-        to: opt("to", q.to.as_deref(), time)?,
-        metrics: text(&q.metrics),
-        group_by: text(&q.group_by),
-        filter: KpiFilter {
-            region: text(&q.region_id),
-            team: text(&q.team_id),
-            engineer: text(&q.engineer_id),
-            category: text(&q.category),
-            channel: text(&q.channel),
-            tier: text(&q.customer_tier),
-        },
-    };
+    let lang = lang_of(&headers);
+    let req = q.request()?;
     let now = state.clock.now();
     Ok(Json(user.tenant.kpis(&user.actor, req, lang, now).await?))
 }
@@ -115,4 +130,60 @@ pub async fn chase_ticket(
             .chase(&user.actor, id, body.value.note.as_deref(), now)
             .await?,
     ))
+}
+
+/// The same figures as `GET /api/v1/kpis`, as a table to download: CSV (UTF-8 with a byte-order
+/// mark, so Excel reads the Chinese headers) or Excel (`format=xlsx`). One row per group; a
+/// duration gives mean, p50, p90 and count in seconds, a rate its value and count.
+#[utoipa::path(get, path = "/api/v1/kpis/export", tag = "kpis", params(KpiQuery),
+    responses((status = 200, description = "text/csv or an .xlsx workbook"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn export_kpis(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Query(q): Query<KpiQuery>,
+) -> Result<Response, ApiError> {
+    let lang = lang_of(&headers);
+    let xlsx = match q.format.as_deref().map(str::trim) {
+        None | Some("" | "csv") => false,
+        Some("xlsx") => true,
+        Some(_) => return Err(ApiError::invalid("format", "error.invalid_value")),
+    };
+    let req = q.request()?;
+    let metrics = Metric::parse_list(req.metrics.as_deref())
+        .map_err(|e| ApiError::invalid(e.field, e.reason))?;
+    let now = state.clock.now();
+    let report = user.tenant.kpis(&user.actor, req, lang, now).await?;
+    let rows: Vec<_> = report
+        .rows
+        .into_iter()
+        .map(|r| (r.label, r.values))
+        .collect();
+    let (head, body) = kpi::table(&metrics, &rows, lang);
+    let stamp = now.format("%Y%m%d");
+    let (bytes, kind, name) = if xlsx {
+        (
+            export::xlsx(&head, &body).map_err(ApiError::internal)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            format!("kpis-{stamp}.xlsx"),
+        )
+    } else {
+        (
+            export::csv(&head, &body).into_bytes(),
+            "text/csv; charset=utf-8",
+            format!("kpis-{stamp}.csv"),
+        )
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -40,6 +40,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::comment_ticket))
         .routes(routes!(kpis::chase_ticket))
         .routes(routes!(kpis::kpis))
+        .routes(routes!(kpis::export_kpis))
         .routes(routes!(attachments::upload_attachment))
         .routes(routes!(attachments::get_attachment))
         .routes(routes!(

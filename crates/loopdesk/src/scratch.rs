@@ -1,0 +1,54 @@
+//! A throw-away database for the benchmarks: SQLite in a temporary directory, or a fresh
+//! database on the PostgreSQL server given, dropped when the benchmark is done.
+
+use std::future::Future;
+
+use anyhow::Context;
+
+use crate::config::Config;
+
+/// Runs `bench` against a scratch database (`server`: a PostgreSQL server URL; none: SQLite)
+/// and drops the database afterwards, whatever the outcome. `bench` gets a configuration that
+/// points at it.
+pub async fn with_scratch_database<F, Fut>(
+    server: Option<&str>,
+    name: &str,
+    jobs: bool,
+    bench: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce(Config) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let dir = tempfile::tempdir()?;
+    let (url, pg) = match server {
+        Some(server) => {
+            let name = format!("loopdesk_{name}_{}", std::process::id());
+            let url = loopdesk_store::create_database(server, &name)
+                .await
+                .context("making a database for the benchmark")?;
+            (url, Some((server.to_owned(), name)))
+        }
+        None => (crate::config::sqlite_url(dir.path()), None),
+    };
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        database_url: url,
+        admin_password: Some("bench-admin-password".into()),
+        public_url: None,
+        smtp_url: None,
+        mail_from: "Loopdesk <loopdesk@localhost>".into(),
+        max_upload_bytes: 1 << 20,
+        session_hours: 1,
+        login_attempts_per_minute: 10,
+        max_connections: 16,
+        demo: false,
+        jobs,
+    };
+    let result = bench(config).await;
+    if let Some((server, name)) = pg {
+        loopdesk_store::drop_database(&server, &name).await?;
+    }
+    result
+}

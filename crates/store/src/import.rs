@@ -1,0 +1,267 @@
+//! History import: tickets from another system (or a benchmark's generator) written with
+//! their whole event log in one transaction per batch, in any order. The ticket's own columns
+//! (status, assignee, resolution, closure, first response and arrival, visits, reopens) are
+//! derived from its events, the same way the KPIs read them, so the two cannot disagree.
+
+use chrono::{DateTime, Utc};
+use loopdesk_core::access::{self, Permission};
+use loopdesk_core::kpi::{By, Event, Facts};
+use loopdesk_core::ticket::status::Status;
+use loopdesk_core::ticket::transitions::Actor;
+use loopdesk_core::ticket::Channel;
+use loopdesk_core::{CustomerId, RegionId, TeamId, TicketId, UserId};
+use serde_json::Value;
+
+use crate::sql::{Arg, Sql};
+use crate::tickets::EVENT_INSERT;
+use crate::{ms, StoreError, TenantStore};
+
+/// One event of an imported ticket.
+#[derive(Clone, Debug)]
+pub struct HistoryEvent {
+    /// Event kind (a move kind such as `assign` or `resolve`, `created`, `comment`, …).
+    pub kind: &'static str,
+    /// Who; `None` for the system.
+    pub actor_id: Option<UserId>,
+    /// Whether that was the customer, staff or the system.
+    pub by: By,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The status before a move.
+    pub from: Option<Status>,
+    /// The status after a move.
+    pub to: Option<Status>,
+    /// An internal note.
+    pub internal: bool,
+    /// The event's data.
+    pub data: Value,
+}
+
+/// An imported ticket with its event log, oldest event first.
+#[derive(Clone, Debug)]
+pub struct HistoryTicket {
+    /// Its id.
+    pub id: TicketId,
+    /// Its number (unique in the tenant).
+    pub number: String,
+    /// How it came in.
+    pub channel: Channel,
+    /// The customer.
+    pub customer_id: Option<CustomerId>,
+    /// The region.
+    pub region_id: Option<RegionId>,
+    /// The team.
+    pub team_id: Option<TeamId>,
+    /// Category code.
+    pub category: Option<String>,
+    /// 1–4.
+    pub priority: i64,
+    /// Subject.
+    pub subject: String,
+    /// Description.
+    pub description: String,
+    /// Who recorded it.
+    pub created_by: Option<UserId>,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+    /// The resolution due time its SLA gave it.
+    pub resolution_due: Option<DateTime<Utc>>,
+    /// Its events, oldest first.
+    pub events: Vec<HistoryEvent>,
+}
+
+/// Rows per statement: well under SQLite's 32,766 and PostgreSQL's 65,535 placeholders.
+const TICKET_ROWS: usize = 1_000;
+const EVENT_ROWS: usize = 3_000;
+
+impl TenantStore {
+    /// Writes a batch of tickets with their events in one transaction (admin): all of them or
+    /// none. Events must be in time order and not before the ticket's creation.
+    pub async fn import_history(
+        &self,
+        actor: &Actor,
+        tickets: &[HistoryTicket],
+    ) -> Result<(), StoreError> {
+        if !access::allowed(actor, Permission::ManageUsers) {
+            return Err(StoreError::Forbidden);
+        }
+        let tid = self.tid();
+        let mut ticket_rows = Vec::with_capacity(tickets.len());
+        let mut event_rows = Vec::new();
+        let mut assignment_rows = Vec::new();
+        for t in tickets {
+            let created = ms(t.created_at);
+            let mut last = created;
+            for e in &t.events {
+                if ms(e.at) < last {
+                    return Err(StoreError::Corrupt(format!(
+                        "{}: events out of order",
+                        t.number
+                    )));
+                }
+                last = ms(e.at);
+            }
+            let facts = Facts::from_events(
+                created,
+                t.events.iter().map(|e| Event {
+                    kind: e.kind,
+                    at: ms(e.at),
+                    to: e.to,
+                    by: e.by,
+                    internal: e.internal,
+                    data: &e.data,
+                }),
+            );
+            let status = t
+                .events
+                .iter()
+                .rev()
+                .find_map(|e| e.to)
+                .unwrap_or(Status::New);
+            let moves = t.events.iter().filter(|e| e.to.is_some()).count() as i64;
+            let assignee = match status {
+                Status::New | Status::Cancelled if facts.engineer.is_none() => None,
+                _ => facts.engineer.clone(),
+            };
+            let checked_in_at = t
+                .events
+                .iter()
+                .rev()
+                .find(|e| e.kind == "check_in")
+                .map(|e| ms(e.at));
+            ticket_rows.push(vec![
+                Arg::Text(Some(t.id.to_string())),
+                Arg::Text(Some(tid.clone())),
+                Arg::Text(Some(t.number.clone())),
+                Arg::Text(Some(t.channel.as_str().to_owned())),
+                Arg::Text(t.customer_id.map(|c| c.to_string())),
+                Arg::Text(t.region_id.map(|r| r.to_string())),
+                Arg::Text(t.team_id.map(|r| r.to_string())),
+                Arg::Text(t.category.clone()),
+                Arg::Int(t.priority),
+                Arg::Text(Some(t.subject.clone())),
+                Arg::Text(Some(t.description.clone())),
+                Arg::Text(Some(status.as_str().to_owned())),
+                Arg::Text(assignee.clone()),
+                Arg::Text(t.created_by.map(|u| u.to_string())),
+                Arg::Int(created),
+                Arg::Int(last),
+                Arg::Int(1 + moves),
+                Arg::Int(i64::from(facts.visits)),
+                Arg::OptInt(facts.resolved_at),
+                Arg::OptInt(facts.closed.map(|c| c.at).or(facts.cancelled_at)),
+                Arg::Text(facts.closed.and_then(|_| confirmed_by(&t.events))),
+                Arg::Int(i64::from(facts.reopens)),
+                Arg::OptInt(facts.first_response_at),
+                Arg::OptInt(facts.first_arrival_at),
+                Arg::OptInt(t.resolution_due.map(ms)),
+                Arg::OptInt(checked_in_at),
+            ]);
+            let mut assigned = std::collections::BTreeSet::new();
+            for e in &t.events {
+                if let Some(a) = e.data.get("assignee_id").and_then(Value::as_str) {
+                    if e.to == Some(Status::Assigned) && assigned.insert(a.to_owned()) {
+                        assignment_rows.push(vec![
+                            Arg::Text(Some(tid.clone())),
+                            Arg::Text(Some(t.id.to_string())),
+                            Arg::Text(Some(a.to_owned())),
+                            Arg::Int(ms(e.at)),
+                        ]);
+                    }
+                }
+                event_rows.push(vec![
+                    Arg::Text(Some(tid.clone())),
+                    Arg::Text(Some(t.id.to_string())),
+                    Arg::Text(Some(e.kind.to_owned())),
+                    Arg::Text(e.actor_id.map(|u| u.to_string())),
+                    Arg::Int(ms(e.at)),
+                    Arg::Text(e.from.map(|s| s.as_str().to_owned())),
+                    Arg::Text(e.to.map(|s| s.as_str().to_owned())),
+                    Arg::Int(i64::from(e.internal)),
+                    Arg::Text(Some(e.data.to_string())),
+                ]);
+            }
+        }
+        let backend = self.store.backend;
+        if backend == crate::Backend::Sqlite {
+            // History arrives in no particular order, so its index inserts land anywhere: a
+            // larger page cache for the one writer while it imports, the usual one after.
+            sqlx::query("PRAGMA cache_size = -262144")
+                .execute(&self.store.write)
+                .await?;
+        }
+        let written = self
+            .write_history(backend, ticket_rows, event_rows, assignment_rows)
+            .await;
+        if backend == crate::Backend::Sqlite {
+            sqlx::query("PRAGMA cache_size = -32768")
+                .execute(&self.store.write)
+                .await?;
+        }
+        written
+    }
+
+    async fn write_history(
+        &self,
+        backend: crate::Backend,
+        ticket_rows: Vec<Vec<Arg>>,
+        event_rows: Vec<Vec<Arg>>,
+        assignment_rows: Vec<Vec<Arg>>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.store.write.begin().await?;
+        for chunk in chunks(ticket_rows, TICKET_ROWS) {
+            Sql::new(
+                "INSERT INTO tickets (id, tenant_id, number, channel, customer_id, region_id, team_id, \
+                 category, priority, subject, description, status, assignee_id, created_by, created_at, \
+                 updated_at, version, visit_count, resolved_at, closed_at, confirmed_by, reopen_count, \
+                 first_response_at, first_arrival_at, resolution_due, checked_in_at) VALUES ",
+            )
+            .rows(chunk)
+            .positional_for(backend)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        }
+        for chunk in chunks(event_rows, EVENT_ROWS) {
+            Sql::new(EVENT_INSERT)
+                .rows(chunk)
+                .positional_for(backend)
+                .query()
+                .execute(&mut *tx)
+                .await?;
+        }
+        for chunk in chunks(assignment_rows, EVENT_ROWS) {
+            Sql::new(
+                "INSERT INTO ticket_assignments (tenant_id, ticket_id, user_id, first_at) VALUES ",
+            )
+            .rows(chunk)
+            .positional_for(backend)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Who confirmed the last closure: `auto` for the auto-close, else what its confirmation says.
+fn confirmed_by(events: &[HistoryEvent]) -> Option<String> {
+    let close = events.iter().rev().find(|e| e.to == Some(Status::Closed))?;
+    if close.kind == "auto_close" {
+        return Some("auto".into());
+    }
+    close
+        .data
+        .pointer("/confirmation/by")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+fn chunks(rows: Vec<Vec<Arg>>, size: usize) -> impl Iterator<Item = Vec<Vec<Arg>>> {
+    let mut rows = rows.into_iter().peekable();
+    std::iter::from_fn(move || {
+        rows.peek()?;
+        Some(rows.by_ref().take(size).collect())
+    })
+}
