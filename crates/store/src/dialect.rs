@@ -93,8 +93,11 @@ impl Backend {
 }
 
 /// Set on every SQLite connection: WAL for concurrent readers, FULL sync so an acknowledged
-/// write survives a power cut, foreign keys on, a wait instead of an error when busy, and a
-/// page cache of up to 32 MiB (the default 2 MiB makes every index insert into a large,
-/// unordered history a trip to the kernel; the cache only grows as far as it is used).
+/// write survives a power cut, foreign keys on, and a wait instead of an error when busy.
 pub const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA cache_size = -32768;";
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+/// The one SQLite writer's page cache (readers keep SQLite's 2 MiB each and lean on the
+/// kernel's cache): index inserts into a large table land anywhere, and with 2 MiB nearly
+/// each one is a trip to the kernel. The cache only grows as far as it is used.
+pub const SQLITE_WRITER_CACHE: &str = "PRAGMA cache_size = -16384";

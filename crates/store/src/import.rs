@@ -194,7 +194,7 @@ impl TenantStore {
             .write_history(backend, ticket_rows, event_rows, assignment_rows)
             .await;
         if backend == crate::Backend::Sqlite {
-            sqlx::query("PRAGMA cache_size = -32768")
+            sqlx::query(crate::dialect::SQLITE_WRITER_CACHE)
                 .execute(&self.store.write)
                 .await?;
         }

@@ -125,7 +125,8 @@ impl Store {
     pub async fn connect(opts: &StoreOptions) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(&opts.url)?;
-        let pool = |max: u32| {
+        // `extra`: settings for this pool's connections only (the SQLite writer's cache).
+        let pool = |max: u32, extra: &'static str| {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(Duration::from_secs(10))
@@ -135,18 +136,23 @@ impl Store {
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         conn.execute(backend.session_settings()).await?;
+                        if !extra.is_empty() {
+                            conn.execute(extra).await?;
+                        }
                         Ok(())
                     })
                 })
         };
         match backend {
             Backend::Sqlite => {
-                let write = pool(1).connect(&opts.url).await?;
+                let write = pool(1, dialect::SQLITE_WRITER_CACHE)
+                    .connect(&opts.url)
+                    .await?;
                 // sqlx runs each SQLite connection on a thread of its own with its own page
                 // cache; more readers than twice the cores only cost memory.
                 let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
                 let readers = opts.max_connections.clamp(1, 2 * cores);
-                let read = pool(readers).connect(&opts.url).await?;
+                let read = pool(readers, "").connect(&opts.url).await?;
                 let batcher = batch::Batcher::spawn(write.clone());
                 Ok(Store {
                     write,
@@ -158,7 +164,9 @@ impl Store {
                 })
             }
             Backend::Postgres => {
-                let shared = pool(opts.max_connections.max(2)).connect(&opts.url).await?;
+                let shared = pool(opts.max_connections.max(2), "")
+                    .connect(&opts.url)
+                    .await?;
                 let batcher = batch::Batcher::spawn(shared.clone());
                 Ok(Store {
                     write: shared.clone(),
