@@ -342,6 +342,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("notice.resolved.subject", "已完成，请确认：{subject}", "Fixed, please confirm: {subject}"),
     ("notice.survey.body", "您好！\n\n请花一分钟为工单 {number}（{subject}）的服务评分，无需登录：\n{link}\n\n您的意见将帮助我们改进服务。", "Hello,\n\nplease take a minute to rate the service on {number} ({subject}); no sign-in needed:\n{link}\n\nYour answer helps us serve you better."),
     ("notice.survey.subject", "请为本次服务评分：{subject}", "How did we do? {subject}"),
+    ("report.intro", "{week} 服务周报：上周的关键指标如下（全部工单，及各区域）。", "Service report for {week}: last week's key figures, for all tickets and per region."),
+    ("report.subject", "服务周报 {week}", "Service report {week}"),
     ("role.admin", "管理员", "Administrator"),
     ("role.agent", "客服", "Agent"),
     ("role.customer", "客户", "Customer"),

@@ -43,6 +43,8 @@ pub struct RunnerConfig {
     pub cleanup_every: chrono::Duration,
     /// How long finished jobs are kept (dead ones stay until an admin looks).
     pub keep_done: chrono::Duration,
+    /// How often the runner looks whether a weekly KPI report is due.
+    pub report_every: chrono::Duration,
     /// Loopdesk's public base URL, for links in messages (`http://127.0.0.1:8080`).
     pub public_url: String,
 }
@@ -59,13 +61,14 @@ impl Default for RunnerConfig {
             auto_close_every: chrono::Duration::seconds(60),
             cleanup_every: chrono::Duration::hours(1),
             keep_done: chrono::Duration::days(7),
+            report_every: chrono::Duration::minutes(15),
             public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
 
 /// Recurring jobs every runner makes sure exist.
-pub const RECURRING: [&str; 3] = ["sla_scan", "auto_close", "jobs_cleanup"];
+pub const RECURRING: [&str; 4] = ["sla_scan", "auto_close", "jobs_cleanup", "kpi_report"];
 
 /// A job runner.
 #[derive(Clone)]
@@ -197,6 +200,7 @@ impl Runner {
             "sla_scan" => self.sla_scan(now).await,
             "auto_close" => self.auto_close(now).await,
             "jobs_cleanup" => self.cleanup(now).await,
+            "kpi_report" => self.kpi_report(now).await,
             "publish" => self.publish(&job, hooks, now).await,
             "webhook" => self.deliver(&job, now).await,
             "mail" => self.mail(&job).await,
@@ -276,6 +280,17 @@ impl Runner {
             tracing::info!(jobs = gone, "deleted finished jobs");
         }
         Ok(Done::Again(now + self.config.cleanup_every))
+    }
+
+    /// Queues each tenant's weekly KPI report by mail once it is due (Monday 08:00 local).
+    async fn kpi_report(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {
+        if self.mailer.is_some() {
+            let queued = self.store.weekly_reports(now).await?;
+            if queued > 0 {
+                tracing::info!(mails = queued, "weekly KPI reports queued");
+            }
+        }
+        Ok(Done::Again(now + self.config.report_every))
     }
 
     async fn survey(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<Done, JobFailure> {

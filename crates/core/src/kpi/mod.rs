@@ -904,3 +904,60 @@ pub fn table(
         .collect();
     (header, body)
 }
+
+/// The week a weekly report covers at `now`: the last full ISO week (Monday to Monday, local
+/// time), once this week's Monday 08:00 has passed. Answers (from, to, `2026-W47`) in ms.
+pub fn report_week(now: i64, offset: FixedOffset) -> Option<(i64, i64, String)> {
+    let (_, this_monday, _) = time_bucket(now, GroupBy::Week, offset)?;
+    if now < this_monday + 8 * 3_600_000 {
+        return None;
+    }
+    let (key, from, to) = time_bucket(this_monday - 1, GroupBy::Week, offset)?;
+    Some((from, to, key))
+}
+
+/// The weekly report mail: the headline KPIs of the week for the whole tenant, then per
+/// group (region), in `lang`.
+pub fn report_message(
+    lang: Lang,
+    week: &str,
+    rows: &[(String, BTreeMap<&'static str, KpiValue>)],
+) -> crate::followup::Message {
+    const HEADLINE: [Metric; 8] = [
+        Metric::Frt,
+        Metric::Mttr,
+        Metric::ClosureRate,
+        Metric::Ftfr,
+        Metric::ReopenRate,
+        Metric::OnTimeRate,
+        Metric::Csat,
+        Metric::Backlog,
+    ];
+    let minutes = |s: Option<f64>| s.map_or("—".to_owned(), |s| format!("{:.0} min", s / 60.0));
+    let percent = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{:.1}%", v * 100.0));
+    let mut body = i18n::tf(lang, "report.intro", &[("week", week)]);
+    for (label, values) in rows {
+        body.push_str("\n\n");
+        body.push_str(label);
+        for m in HEADLINE {
+            let shown = match values.get(m.as_str()) {
+                Some(KpiValue::Durations(d)) => {
+                    format!("{} (p90 {}, n={})", minutes(d.mean), minutes(d.p90), d.n)
+                }
+                Some(KpiValue::Rate { value, n } | KpiValue::Csat { value, n, .. }) => {
+                    format!("{} (n={n})", percent(*value))
+                }
+                Some(KpiValue::Count { value }) => value.to_string(),
+                None => continue,
+            };
+            body.push_str(&format!(
+                "\n  {}: {shown}",
+                i18n::t(lang, &format!("kpi.metric.{}", m.as_str()))
+            ));
+        }
+    }
+    crate::followup::Message {
+        subject: i18n::tf(lang, "report.subject", &[("week", week)]),
+        body,
+    }
+}

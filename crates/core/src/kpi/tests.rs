@@ -503,3 +503,38 @@ fn metric_and_group_names_are_checked() {
         assert_eq!(Metric::parse(m.as_str()), Some(m));
     }
 }
+
+#[test]
+fn the_weekly_report_covers_last_week_once_monday_morning_has_come() {
+    let beijing = FixedOffset::east_opt(8 * 3600).unwrap();
+    // Tuesday 2026-11-24 10:00 in Beijing: last week is W47, Monday 16th to Monday 23rd.
+    let tuesday = T0 + (22 * 1440 + 2 * 60) * MIN;
+    let (from, to, key) = report_week(tuesday, beijing).unwrap();
+    assert_eq!(key, "2026-W47");
+    assert_eq!(
+        from,
+        T0 + (13 * 1440 + 16 * 60) * MIN,
+        "2026-11-15 16:00 UTC"
+    );
+    assert_eq!(to - from, 7 * 1440 * MIN);
+    // Monday 07:59 in Beijing is too early; 08:00 is not.
+    let monday = to;
+    assert_eq!(report_week(monday + 8 * 60 * MIN - 1, beijing), None);
+    assert_eq!(
+        report_week(monday + 8 * 60 * MIN, beijing).unwrap().2,
+        "2026-W47"
+    );
+
+    let rows = compute(&tickets(), &query(None), &shift());
+    let all = vec![("全部".to_owned(), rows[0].values.clone())];
+    let msg = report_message(Lang::ZhCn, "2026-W45", &all);
+    assert_eq!(msg.subject, "服务周报 2026-W45");
+    assert!(msg.body.contains("结案率: 40.0% (n=5)"), "{}", msg.body);
+    assert!(
+        msg.body
+            .contains("平均修复时长: 117 min (p90 200 min, n=3)"),
+        "{}",
+        msg.body
+    );
+    assert!(msg.body.contains("积压工单: 2"), "{}", msg.body);
+}

@@ -19,6 +19,7 @@ use crate::on_both_backends;
 on_both_backends!(
     every_kpi_and_grouping_matches_the_hand_computation,
     imported_history_reads_like_lived_history,
+    the_weekly_report_goes_to_each_manager_once_a_week,
 );
 
 const FROM: &str = "2026-11-24T02:00:00Z";
@@ -677,4 +678,109 @@ async fn imported_history_reads_like_lived_history(backend: Backend) {
         json!({ "value": 0.0, "n": 1 }),
         "an agent's word is not the customer's"
     );
+}
+
+/// Monday 08:00 local time, last week's KPIs go by mail to every manager with an address, in
+/// their language, once — however often the runner looks.
+async fn the_weekly_report_goes_to_each_manager_once_a_week(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let sink = SmtpSink::start().await;
+    let runner = Runner::new(
+        app.store.clone(),
+        app.clock.clone(),
+        "r".into(),
+        RunnerConfig::default(),
+    )
+    .unwrap()
+    .with_mailer(Mailer::new(&sink.url, "Loopdesk <service@loopdesk.test>").unwrap());
+    app.user("boss", &["manager"], json!({ "email": "boss@kpi.test" }))
+        .await;
+    app.user(
+        "chief",
+        &["manager"],
+        json!({ "email": "chief@kpi.test", "lang": "en" }),
+    )
+    .await;
+    app.user("quiet", &["manager"], json!({})).await;
+    let (agent_id, _) = app
+        .user("agent", &["agent"], json!({ "email": "agent@kpi.test" }))
+        .await;
+    let agent_id = UserId::parse(&agent_id).unwrap();
+    // Last week (W47) one ticket was solved on the phone in 30 minutes.
+    let created = app.clock.now() - Duration::days(6);
+    let event = |kind: &'static str, m: i64, from: Status, to: Status, data: Value| HistoryEvent {
+        kind,
+        actor_id: Some(agent_id),
+        by: By::Staff,
+        at: created + Duration::minutes(m),
+        from: Some(from),
+        to: Some(to),
+        internal: false,
+        data,
+    };
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    let old = HistoryTicket {
+        id: TicketId::new(),
+        number: "OLD-1".into(),
+        channel: Channel::Phone,
+        customer_id: None,
+        region_id: None,
+        team_id: None,
+        category: None,
+        priority: 3,
+        subject: "上周的工单".into(),
+        description: "电话解决".into(),
+        created_by: Some(agent_id),
+        created_at: created,
+        resolution_due: None,
+        events: vec![
+            event("take_remote", 5, Status::New, Status::InProgress, json!({})),
+            event(
+                "resolve",
+                30,
+                Status::InProgress,
+                Status::Resolved,
+                json!({ "remote": true }),
+            ),
+        ],
+    };
+    app.store
+        .tenant(tenant.id)
+        .import_history(&Actor::System, &[old])
+        .await
+        .unwrap();
+
+    runner.drain().await.unwrap();
+    let boss = sink.to("boss@kpi.test");
+    assert_eq!(boss.len(), 1, "{boss:?}");
+    assert_eq!(boss[0].subject, "服务周报 2026-W47");
+    assert!(
+        boss[0]
+            .body
+            .contains("平均修复时长: 30 min (p90 30 min, n=1)"),
+        "{}",
+        boss[0].body
+    );
+    let chief = sink.to("chief@kpi.test");
+    assert_eq!(chief.len(), 1);
+    assert_eq!(chief[0].subject, "Service report 2026-W47");
+    assert!(
+        chief[0].body.contains("Time to resolve: 30 min"),
+        "{}",
+        chief[0].body
+    );
+    assert!(sink.to("agent@kpi.test").is_empty(), "managers only");
+
+    // The runner looks again through the week: nothing more.
+    app.clock.advance(Duration::hours(20));
+    runner.drain().await.unwrap();
+    app.clock.advance(Duration::days(3));
+    runner.drain().await.unwrap();
+    assert_eq!(sink.to("boss@kpi.test").len(), 1);
+    // Next Monday after 08:00 (Beijing), W48's report.
+    app.clock.advance(Duration::days(3));
+    runner.drain().await.unwrap();
+    let boss = sink.to("boss@kpi.test");
+    assert_eq!(boss.len(), 2);
+    assert_eq!(boss[1].subject, "服务周报 2026-W48");
 }
