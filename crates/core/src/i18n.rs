@@ -205,6 +205,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
         "经度须在 -180 到 180 之间",
         "longitude must be between -180 and 180",
     ),
+    ("error.metric_not_per_ticket", "该指标按工程师工时计算，无对应工单列表", "this KPI is about engineers' time and has no tickets behind it"),
     (
         "error.missing",
         "此操作必须提供 {field}",

@@ -12,6 +12,7 @@ use loopdesk_core::notify;
 use loopdesk_core::sla::calendar::{Calendar, CalendarSpec};
 use loopdesk_core::ticket::status::Status;
 use loopdesk_core::ticket::transitions::Actor;
+use loopdesk_core::validate::FieldError;
 use loopdesk_core::{Role, Roles};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -59,6 +60,24 @@ pub struct KpiReport {
     pub rows: Vec<KpiRow>,
 }
 
+/// A ticket behind a KPI figure.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct KpiTicket {
+    /// Ticket id.
+    pub id: String,
+    /// Ticket number.
+    pub number: String,
+    /// Subject.
+    pub subject: String,
+    /// Current status.
+    pub status: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// What it adds to the figure: its duration or delay in seconds, its score; `null` when
+    /// it only counts.
+    pub value: Option<f64>,
+}
+
 /// The default period: the last 30 days.
 const DEFAULT_DAYS: i64 = 30;
 
@@ -93,41 +112,9 @@ impl TenantStore {
         lang: Lang,
         now: DateTime<Utc>,
     ) -> Result<KpiReport, StoreError> {
-        let Some(scope) = access::kpi_scope(actor) else {
-            return Err(StoreError::Forbidden);
-        };
-        let metrics = Metric::parse_list(req.metrics.as_deref())?;
-        let group_by = req.group_by.as_deref().map(GroupBy::parse).transpose()?;
-        let to = req.to.unwrap_or(now);
-        let from = req
-            .from
-            .unwrap_or(to - chrono::Duration::days(DEFAULT_DAYS));
-        kpi::check_period(ms(from), ms(to))?;
-        let mut filter = req.filter;
-        if let Some(region) = scope {
-            if filter
-                .region
-                .as_ref()
-                .is_some_and(|r| *r != region.to_string())
-            {
-                // A supervisor asking for another region sees nothing of it.
-                return Ok(KpiReport {
-                    from,
-                    to,
-                    rows: Vec::new(),
-                });
-            }
-            filter.region = Some(region.to_string());
-        }
-        let tickets = self.kpi_tickets(ms(from), ms(to)).await?;
-        let tickets: Vec<TicketKpi> = tickets.into_iter().filter(|t| filter.admits(t)).collect();
-        let query = Query {
-            from: ms(from),
-            to: ms(to),
-            metrics,
-            group_by,
-            offset: self.settings().await?.offset,
-        };
+        let (tickets, query) = self.kpi_input(actor, req, now).await?;
+        let (from, to) = (crate::from_ms(query.from), crate::from_ms(query.to));
+        let group_by = query.group_by;
         let shift = self.shift_calendar().await?;
         let rows = kpi::compute(&tickets, &query, &shift);
         let names = self.group_names(group_by).await?;
@@ -142,6 +129,93 @@ impl TenantStore {
             })
             .collect();
         Ok(KpiReport { from, to, rows })
+    }
+
+    /// Checks a KPI request and gathers what it is computed from: the tickets the period
+    /// touches that pass the filter (a supervisor's narrowed to their region).
+    async fn kpi_input(
+        &self,
+        actor: &Actor,
+        req: KpiRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<TicketKpi>, Query), StoreError> {
+        let Some(scope) = access::kpi_scope(actor) else {
+            return Err(StoreError::Forbidden);
+        };
+        let metrics = Metric::parse_list(req.metrics.as_deref())?;
+        let group_by = req.group_by.as_deref().map(GroupBy::parse).transpose()?;
+        let to = req.to.unwrap_or(now);
+        let from = req
+            .from
+            .unwrap_or(to - chrono::Duration::days(DEFAULT_DAYS));
+        kpi::check_period(ms(from), ms(to))?;
+        let query = Query {
+            from: ms(from),
+            to: ms(to),
+            metrics,
+            group_by,
+            offset: self.settings().await?.offset,
+        };
+        let mut filter = req.filter;
+        if let Some(region) = scope {
+            let region = region.to_string();
+            if filter.region.as_ref().is_some_and(|r| *r != region) {
+                // A supervisor asking for another region sees nothing of it.
+                return Ok((Vec::new(), query));
+            }
+            filter.region = Some(region);
+        }
+        let tickets = self.kpi_tickets(query.from, query.to).await?;
+        let tickets = tickets.into_iter().filter(|t| filter.admits(t)).collect();
+        Ok((tickets, query))
+    }
+
+    /// The tickets behind one figure of a KPI answer ([`kpi::behind`]), worst first, at most
+    /// `limit`: `metric` names the KPI, `group` the row (as `group` in the answer).
+    pub async fn kpi_tickets_behind(
+        &self,
+        actor: &Actor,
+        req: KpiRequest,
+        metric: &str,
+        group: Option<&str>,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<KpiTicket>, StoreError> {
+        let unknown = FieldError {
+            field: "metric",
+            reason: "error.unknown_metric",
+        };
+        let metric = Metric::parse(metric).ok_or(unknown)?;
+        let (tickets, query) = self.kpi_input(actor, req, now).await?;
+        let Some(found) = kpi::behind(&tickets, &query, metric, group) else {
+            return Err(FieldError {
+                field: "metric",
+                reason: "error.metric_not_per_ticket",
+            }
+            .into());
+        };
+        let mut out = Vec::new();
+        for (i, value) in found.into_iter().take(limit) {
+            let Some(t) = tickets.get(i) else { continue };
+            let row: Option<(String, String, String, i64)> = sqlx::query_as(
+                "SELECT number, subject, status, created_at FROM tickets WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(self.tid())
+            .bind(&t.id)
+            .fetch_optional(&self.store.read)
+            .await?;
+            if let Some((number, subject, status, created)) = row {
+                out.push(KpiTicket {
+                    id: t.id.clone(),
+                    number,
+                    subject,
+                    status,
+                    created_at: crate::from_ms(created),
+                    value,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Every ticket the period `[from, to)` can touch — created before its end and created or
@@ -205,6 +279,7 @@ impl TenantStore {
             .map(
                 |(id, _, region, team, category, channel, tier, due)| TicketKpi {
                     facts: facts.remove(&id).unwrap_or_default(),
+                    id,
                     region,
                     team,
                     category,

@@ -30,7 +30,7 @@ pub use error::StoreError;
 pub use followup::SurveyView;
 pub use import::{HistoryEvent, HistoryTicket};
 pub use jobs::{ActiveWebhook, ClaimedJob, JobView, NewWebhook, Notification, Outbound, Webhook};
-pub use kpi::{KpiReport, KpiRequest, KpiRow};
+pub use kpi::{KpiReport, KpiRequest, KpiRow, KpiTicket};
 pub use loopdesk_core::customer::{NewAsset, NewContact, NewCustomer, NewSite};
 pub use loopdesk_core::kpi::Filter as KpiFilter;
 pub use model::*;

@@ -390,6 +390,8 @@ impl Facts {
 /// One ticket with what it is grouped by.
 #[derive(Clone, Debug, Default)]
 pub struct TicketKpi {
+    /// The ticket's id (for drill-down; the figures do not read it).
+    pub id: String,
     /// The folded events.
     pub facts: Facts,
     /// Region id.
@@ -717,6 +719,111 @@ pub fn time_bucket(at: i64, by: GroupBy, offset: FixedOffset) -> Option<(String,
     Some((key, start(first)?, start(next)?))
 }
 
+/// The group a ticket falls in for an anchor time (a time group cuts by that time), and for a
+/// time group the part of its bucket inside the period.
+fn group_key(t: &TicketKpi, at: i64, q: &Query) -> (Option<String>, Option<(i64, i64)>) {
+    match q.group_by {
+        None => (None, None),
+        Some(GroupBy::Region) => (t.region.clone(), None),
+        Some(GroupBy::Team) => (t.team.clone(), None),
+        Some(GroupBy::Engineer) => (t.facts.engineer.clone(), None),
+        Some(GroupBy::Category) => (t.category.clone(), None),
+        Some(GroupBy::Channel) => (Some(t.channel.clone()), None),
+        Some(GroupBy::CustomerTier) => (t.tier.clone(), None),
+        Some(by) => match time_bucket(at, by, q.offset) {
+            Some((key, a, b)) => (Some(key), Some((a.max(q.from), b.min(q.to)))),
+            None => (None, None),
+        },
+    }
+}
+
+/// The tickets behind one KPI figure that pull it down (drill-down from a number): for a
+/// duration, every ticket it counts, slowest first, with its duration in seconds; for a rate,
+/// the tickets counted against it (not closed, not fixed the first time, reopened,
+/// transferred, chased, late, rated 1–3, detractors); for the backlog, the tickets in it.
+/// `group` picks the row (`None`: the row without a key, or the whole period when ungrouped).
+/// Answers indexes into `tickets` with the value to show; `None` for utilisation, which is
+/// about engineers' time rather than tickets.
+pub fn behind(
+    tickets: &[TicketKpi],
+    q: &Query,
+    metric: Metric,
+    group: Option<&str>,
+) -> Option<Vec<(usize, Option<f64>)>> {
+    if metric == Metric::Utilisation {
+        return None;
+    }
+    let in_period = |at: i64| at >= q.from && at < q.to;
+    let mut out = Vec::new();
+    for (i, t) in tickets.iter().enumerate() {
+        let f = &t.facts;
+        let anchor = if metric.by_resolution() {
+            f.resolved_at
+        } else {
+            Some(f.created_at)
+        };
+        let Some(at) = anchor.filter(|at| in_period(*at)) else {
+            continue;
+        };
+        if group_key(t, at, q).0.as_deref() != group {
+            continue;
+        }
+        let secs = |end: Option<i64>| end.map(|e| (e - f.created_at) as f64 / 1000.0);
+        let hit = match metric {
+            Metric::Frt => secs(f.first_response_at).map(Some),
+            Metric::Oat => secs(f.first_arrival_at).map(Some),
+            Metric::Mttr => Some(secs(Some(at))),
+            Metric::ClosureRate => f.closed.is_none().then_some(None),
+            Metric::ConfirmedClosureRate => {
+                (!f.closed.is_some_and(|c| c.by_customer)).then_some(None)
+            }
+            Metric::ReopenRate => (f.reopens > 0).then_some(None),
+            Metric::OnTimeRate => t
+                .resolution_due
+                .filter(|due| at > *due)
+                .map(|due| Some((at - due) as f64 / 1000.0)),
+            Metric::Fcr => {
+                (f.remote == Some(true) && (f.assignments > 0 || f.reopens > 0)).then_some(None)
+            }
+            Metric::Ftfr => {
+                (f.remote == Some(false) && (f.visits != 1 || f.reopens > 0)).then_some(None)
+            }
+            Metric::TransferRate => (f.assignments > 1).then_some(None),
+            Metric::ChaseRate => (f.chases > 0).then_some(Some(f64::from(f.chases))),
+            Metric::Csat => f
+                .ratings
+                .iter()
+                .filter_map(|r| r.csat)
+                .filter(|c| *c <= 3)
+                .min()
+                .map(|c| Some(c as f64)),
+            Metric::Nps => f
+                .ratings
+                .iter()
+                .filter_map(|r| r.nps)
+                .filter(|n| *n <= 6)
+                .min()
+                .map(|n| Some(n as f64)),
+            Metric::Backlog => (!f.ended_by(q.to - 1)).then_some(None),
+            Metric::Utilisation => None,
+        };
+        if let Some(value) = hit {
+            out.push((i, value));
+        }
+    }
+    // The worst first: the largest durations and delays, the lowest scores.
+    let low_first = matches!(metric, Metric::Csat | Metric::Nps);
+    out.sort_by(|a, b| {
+        let (x, y) = (a.1.unwrap_or(0.0), b.1.unwrap_or(0.0));
+        if low_first {
+            x.total_cmp(&y)
+        } else {
+            y.total_cmp(&x)
+        }
+    });
+    Some(out)
+}
+
 /// The KPI rows of `tickets` for the query. `shift` gives one engineer's on-shift time in ms
 /// within `[a, b)` (the same for every engineer until engineers have shifts of their own).
 /// Rows are sorted by group key (the `None` group last); only groups with tickets appear.
@@ -724,21 +831,7 @@ pub fn compute(tickets: &[TicketKpi], q: &Query, shift: &Calendar) -> Vec<Row> {
     let mut groups: BTreeMap<Option<String>, Acc> = BTreeMap::new();
     let in_period = |at: i64| at >= q.from && at < q.to;
     // The group a ticket falls in for an anchor time (a time group cuts by that time).
-    let key_of = |t: &TicketKpi, at: i64| -> (Option<String>, Option<(i64, i64)>) {
-        match q.group_by {
-            None => (None, None),
-            Some(GroupBy::Region) => (t.region.clone(), None),
-            Some(GroupBy::Team) => (t.team.clone(), None),
-            Some(GroupBy::Engineer) => (t.facts.engineer.clone(), None),
-            Some(GroupBy::Category) => (t.category.clone(), None),
-            Some(GroupBy::Channel) => (Some(t.channel.clone()), None),
-            Some(GroupBy::CustomerTier) => (t.tier.clone(), None),
-            Some(by) => match time_bucket(at, by, q.offset) {
-                Some((key, a, b)) => (Some(key), Some((a.max(q.from), b.min(q.to)))),
-                None => (None, None),
-            },
-        }
-    };
+    let key_of = |t: &TicketKpi, at: i64| group_key(t, at, q);
     let wants_utilisation = q.metrics.contains(&Metric::Utilisation);
     for t in tickets {
         let f = &t.facts;

@@ -162,6 +162,7 @@ fn ticket_d() -> Facts {
 
 fn tickets() -> Vec<TicketKpi> {
     let t = |facts: Facts, region: &str, channel: &str, due_min: Option<i64>| TicketKpi {
+        id: String::new(),
         facts,
         region: Some(region.into()),
         team: None,
@@ -537,4 +538,42 @@ fn the_weekly_report_covers_last_week_once_monday_morning_has_come() {
         msg.body
     );
     assert!(msg.body.contains("积压工单: 2"), "{}", msg.body);
+}
+
+#[test]
+fn behind_a_figure_are_the_tickets_that_pull_it_down_worst_first() {
+    let t = tickets();
+    let q = query(None);
+    let ids = |m: Metric| -> Vec<usize> {
+        behind(&t, &q, m, None)
+            .unwrap()
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect()
+    };
+    assert_eq!(
+        ids(Metric::ClosureRate),
+        [2, 3, 4],
+        "C, D and E are not closed"
+    );
+    assert_eq!(ids(Metric::Mttr), [2, 1, 0], "slowest first: C, B, A");
+    assert_eq!(
+        behind(&t, &q, Metric::OnTimeRate, None).unwrap(),
+        [(1, Some(600.0))],
+        "B, 10 min late"
+    );
+    assert_eq!(ids(Metric::ReopenRate), [2]);
+    assert_eq!(ids(Metric::Csat), [1], "B rated 3");
+    assert_eq!(ids(Metric::Backlog), [2, 4]);
+    assert_eq!(behind(&t, &q, Metric::Utilisation, None), None);
+    let by_region = query(Some(GroupBy::Region));
+    let south: Vec<_> = behind(&t, &by_region, Metric::ClosureRate, Some("south"))
+        .unwrap()
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(south, [2, 3, 4]);
+    assert!(behind(&t, &by_region, Metric::ClosureRate, Some("north"))
+        .unwrap()
+        .is_empty());
 }

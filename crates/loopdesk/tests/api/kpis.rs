@@ -471,6 +471,55 @@ async fn every_kpi_and_grouping_matches_the_hand_computation(backend: Backend) {
     let bad = app.get(&manager, "/api/v1/kpis?from=yesterday").await;
     assert_eq!(bad.json::<Value>().await.unwrap()["field"], "from");
 
+    // Click-through: the tickets behind a figure, worst first.
+    let behind = |query: String| {
+        let (app, manager) = (&app, manager.clone());
+        async move {
+            app.read(
+                &manager,
+                &format!("/api/v1/kpis/tickets?from={FROM}&to={TO}{query}"),
+            )
+            .await
+        }
+    };
+    let subjects = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["subject"].as_str().unwrap()[..1].to_owned())
+            .collect()
+    };
+    let slow = behind("&metric=mttr".into()).await;
+    assert_eq!(subjects(&slow), ["F", "B", "C", "A"]);
+    assert_eq!(slow["items"][0]["value"], 90600.0);
+    let mut open = subjects(&behind("&metric=closure_rate".into()).await);
+    open.sort();
+    assert_eq!(open, ["D", "E", "F"]);
+    let reopened = behind(format!("&metric=reopen_rate&group_by=region&group={xuhui}")).await;
+    assert_eq!(subjects(&reopened), ["C"]);
+    assert!(subjects(
+        &behind(format!(
+            "&metric=reopen_rate&group_by=region&group={pudong}"
+        ))
+        .await
+    )
+    .is_empty());
+    for (query, field) in [
+        ("&metric=utilisation", "metric"),
+        ("", "metric"),
+        ("&metric=mttr&limit=0", "limit"),
+    ] {
+        let bad = app
+            .get(
+                &manager,
+                &format!("/api/v1/kpis/tickets?from={FROM}&to={TO}{query}"),
+            )
+            .await;
+        assert_eq!(bad.status(), 422, "{query}");
+        assert_eq!(bad.json::<Value>().await.unwrap()["field"], field);
+    }
+
     // The same figures as a download: CSV with translated headers, and Excel.
     let export = |format: &str| {
         app.client

@@ -8,8 +8,8 @@ use axum::Json;
 use loopdesk_core::i18n::Lang;
 use loopdesk_core::kpi::{self, Metric};
 use loopdesk_core::TicketId;
-use loopdesk_store::{KpiFilter, KpiReport, KpiRequest, TicketDetail};
-use serde::Deserialize;
+use loopdesk_store::{KpiFilter, KpiReport, KpiRequest, KpiTicket, TicketDetail};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::path_id;
@@ -46,6 +46,13 @@ pub struct KpiQuery {
     pub customer_tier: Option<String>,
     /// `/api/v1/kpis/export` only: `csv` (default) or `xlsx`.
     pub format: Option<String>,
+    /// `/api/v1/kpis/tickets` only: the KPI whose tickets to list.
+    pub metric: Option<String>,
+    /// `/api/v1/kpis/tickets` only: the row (`group` of the answer; absent: the whole period
+    /// or the row without a key).
+    pub group: Option<String>,
+    /// `/api/v1/kpis/tickets` only: 1–500 (default 50).
+    pub limit: Option<String>,
 }
 
 impl KpiQuery {
@@ -186,4 +193,44 @@ pub async fn export_kpis(
         bytes,
     )
         .into_response())
+}
+
+/// Tickets behind a KPI figure.
+#[derive(Serialize, ToSchema)]
+pub struct KpiTicketPage {
+    /// Worst first.
+    pub items: Vec<KpiTicket>,
+}
+
+/// The tickets behind one figure (click-through from a dashboard number), worst first: for a
+/// duration the slowest, for a rate those counted against it (not closed, reopened, late,
+/// transferred, chased, rated low …), for the backlog the open ones. Same parameters as
+/// `GET /api/v1/kpis`, plus `metric`, `group` and `limit`.
+#[utoipa::path(get, path = "/api/v1/kpis/tickets", tag = "kpis", params(KpiQuery),
+    responses((status = 200, body = KpiTicketPage), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn kpi_tickets(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<KpiQuery>,
+) -> Result<Json<KpiTicketPage>, ApiError> {
+    let metric = text(&q.metric).ok_or_else(|| ApiError::invalid("metric", "error.required"))?;
+    let limit = opt("limit", q.limit.as_deref(), |s| {
+        s.parse::<usize>().ok().filter(|l| (1..=500).contains(l))
+    })?
+    .unwrap_or(50);
+    let req = q.request()?;
+    let group = text(&q.group);
+    let items = user
+        .tenant
+        .kpi_tickets_behind(
+            &user.actor,
+            req,
+            &metric,
+            group.as_deref(),
+            limit,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Json(KpiTicketPage { items }))
 }

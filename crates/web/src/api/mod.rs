@@ -41,6 +41,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(kpis::chase_ticket))
         .routes(routes!(kpis::kpis))
         .routes(routes!(kpis::export_kpis))
+        .routes(routes!(kpis::kpi_tickets))
         .routes(routes!(attachments::upload_attachment))
         .routes(routes!(attachments::get_attachment))
         .routes(routes!(
