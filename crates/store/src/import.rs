@@ -10,7 +10,7 @@ use loopdesk_core::ticket::status::Status;
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::ticket::Channel;
 use loopdesk_core::{CustomerId, RegionId, TeamId, TicketId, UserId};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::sql::{Arg, Sql};
 use crate::tickets::EVENT_INSERT;
@@ -76,7 +76,8 @@ const EVENT_ROWS: usize = 3_000;
 
 impl TenantStore {
     /// Writes a batch of tickets with their events in one transaction (admin): all of them or
-    /// none. Events must be in time order and not before the ticket's creation.
+    /// none. Events must be in time order and not before the ticket's creation; a log that
+    /// does not begin with `created` gets that event.
     pub async fn import_history(
         &self,
         actor: &Actor,
@@ -118,7 +119,11 @@ impl TenantStore {
                 .rev()
                 .find_map(|e| e.to)
                 .unwrap_or(Status::New);
-            let moves = t.events.iter().filter(|e| e.to.is_some()).count() as i64;
+            let moves = t
+                .events
+                .iter()
+                .filter(|e| e.to.is_some() && e.kind != "created")
+                .count() as i64;
             let assignee = match status {
                 Status::New | Status::Cancelled if facts.engineer.is_none() => None,
                 _ => facts.engineer.clone(),
@@ -158,6 +163,21 @@ impl TenantStore {
                 Arg::OptInt(checked_in_at),
             ]);
             let mut assigned = std::collections::BTreeSet::new();
+            if t.events.first().is_none_or(|e| e.kind != "created") {
+                // Every ticket's log starts with its creation, as a lived one does.
+                let data = json!({ "number": t.number, "channel": t.channel.as_str(), "priority": t.priority });
+                event_rows.push(vec![
+                    Arg::Text(Some(tid.clone())),
+                    Arg::Text(Some(t.id.to_string())),
+                    Arg::Text(Some("created".into())),
+                    Arg::Text(t.created_by.map(|u| u.to_string())),
+                    Arg::Int(created),
+                    Arg::Text(None),
+                    Arg::Text(Some(Status::New.as_str().to_owned())),
+                    Arg::Int(0),
+                    Arg::Text(Some(data.to_string())),
+                ]);
+            }
             for e in &t.events {
                 if let Some(a) = e.data.get("assignee_id").and_then(Value::as_str) {
                     if e.to == Some(Status::Assigned) && assigned.insert(a.to_owned()) {
