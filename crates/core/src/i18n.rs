@@ -130,6 +130,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("error.calendar_overlap", "同一天的工作时段不能重叠", "working hours on one day must not overlap"),
     ("error.calendar_time", "时间格式应为 HH:MM", "times are written HH:MM"),
     ("error.calendar_weekday", "星期应为 1（周一）到 7（周日）", "weekday must be 1 (Monday) to 7 (Sunday)"),
+    ("error.capacity_range", "接单上限应为 1 到 50", "capacity must be 1 to 50"),
     ("error.chase_closed", "工单已关闭或已取消，无需催单", "the ticket is closed or cancelled; there is nothing to chase"),
     (
         "error.confirmation_by_mismatch",
@@ -216,6 +217,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
         "被指派人不是在职工程师",
         "the assignee is not an active engineer",
     ),
+    ("error.not_engineer", "该用户不是工程师", "this user is not an engineer"),
     (
         "error.not_expected_for_move",
         "此操作不接受该字段",
@@ -257,6 +259,10 @@ pub static TABLE: &[(&str, &str, &str)] = &[
         "the ticket was closed too long ago to reopen",
     ),
     ("error.required", "必填", "required"),
+    ("error.shift", "班次时间无效（星期 1–7，开始早于结束，HH:MM）", "invalid shift (weekday 1–7, HH:MM, start before end)"),
+    ("error.skill_level", "技能等级应为 1 到 5", "skill levels are 1 to 5"),
+    ("error.skill_name", "技能代码只能包含字母、数字、下划线和短横线（最长 32）", "a skill code is letters, digits, _ and - (at most 32)"),
+    ("error.skill_twice", "同一技能只能出现一次", "each skill once"),
     ("error.sla_levels", "升级级别须从 1 开始递增且不超过 9", "escalation levels must increase, from 1 to at most 9"),
     ("error.sla_minutes", "分钟数必须在 1 到 525600 之间", "minutes must be between 1 and 525600"),
     ("error.sla_warn_at", "预警比例必须大于 0 且小于 1", "the warning share must be above 0 and below 1"),

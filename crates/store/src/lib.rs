@@ -14,6 +14,7 @@ mod batch;
 mod cache;
 mod customers;
 mod dialect;
+mod engineers;
 mod error;
 mod followup;
 mod import;
@@ -26,6 +27,7 @@ mod tickets;
 mod users;
 
 pub use dialect::Backend;
+pub use engineers::{EngineerView, Position};
 pub use error::StoreError;
 pub use followup::SurveyView;
 pub use import::{HistoryEvent, HistoryTicket};

@@ -20,6 +20,7 @@
 //! skill level, SLA slack) and why the others are out — the dispatcher's "why this one".
 
 pub mod flow;
+pub mod profile;
 
 use std::collections::HashMap;
 

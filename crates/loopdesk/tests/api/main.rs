@@ -6,6 +6,7 @@
     reason = "a failed step should stop the test loudly"
 )]
 
+mod engineers;
 mod followup;
 mod helpers;
 mod kpis;

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod auth;
 pub mod automation;
 pub mod customers;
+pub mod engineers;
 pub mod followup;
 pub mod kpis;
 pub mod organisation;
@@ -42,6 +43,11 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(kpis::kpis))
         .routes(routes!(kpis::export_kpis))
         .routes(routes!(kpis::kpi_tickets))
+        .routes(routes!(engineers::list_engineers))
+        .routes(routes!(engineers::get_engineer))
+        .routes(routes!(engineers::put_profile))
+        .routes(routes!(engineers::set_duty))
+        .routes(routes!(engineers::post_position))
         .routes(routes!(attachments::upload_attachment))
         .routes(routes!(attachments::get_attachment))
         .routes(routes!(

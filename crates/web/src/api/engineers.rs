@@ -1,0 +1,124 @@
+//! Engineers for dispatch: profiles (admin), the list dispatchers work from, and the
+//! engineer's own duty switch and position pings.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use loopdesk_core::dispatch::profile::ProfileInput;
+use loopdesk_core::UserId;
+use loopdesk_store::EngineerView;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::path_id;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{AppJson, CurrentUser};
+use crate::state::AppState;
+
+/// Engineers.
+#[derive(Serialize, ToSchema)]
+pub struct EngineerPage {
+    /// By name.
+    pub items: Vec<EngineerView>,
+}
+
+/// Every active engineer with skills, capacity, load, duty, shift and last position (staff).
+#[utoipa::path(get, path = "/api/v1/engineers", tag = "dispatch",
+    responses((status = 200, body = EngineerPage), (status = 403, body = ErrorBody)))]
+pub async fn list_engineers(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<EngineerPage>, ApiError> {
+    let items = user
+        .tenant
+        .engineers(&user.actor, state.clock.now())
+        .await?;
+    Ok(Json(EngineerPage { items }))
+}
+
+/// One engineer (staff, or the engineer themself).
+#[utoipa::path(get, path = "/api/v1/engineers/{id}", tag = "dispatch", params(("id" = String, Path)),
+    responses((status = 200, body = EngineerView), (status = 404, body = ErrorBody)))]
+pub async fn get_engineer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<EngineerView>, ApiError> {
+    let id = path_id(&id, UserId::parse)?;
+    Ok(Json(
+        user.tenant
+            .engineer(&user.actor, id, state.clock.now())
+            .await?,
+    ))
+}
+
+/// Sets an engineer's skills (levels 1–5), further regions, home base, capacity and weekly
+/// shift (admin).
+#[utoipa::path(put, path = "/api/v1/engineers/{id}/profile", tag = "dispatch", params(("id" = String, Path)),
+    request_body = ProfileInput,
+    responses((status = 200, body = EngineerView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_profile(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: AppJson<ProfileInput>,
+) -> Result<Json<EngineerView>, ApiError> {
+    let id = path_id(&id, UserId::parse)?;
+    Ok(Json(
+        user.tenant
+            .put_engineer_profile(&user.actor, id, body.value, state.clock.now())
+            .await?,
+    ))
+}
+
+/// The duty switch.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DutyBody {
+    /// On duty: new orders may come.
+    pub on_duty: bool,
+}
+
+/// The engineer goes on or off duty (engineers only, for themselves).
+#[utoipa::path(post, path = "/api/v1/me/duty", tag = "dispatch", request_body = DutyBody,
+    responses((status = 200, body = EngineerView), (status = 403, body = ErrorBody)))]
+pub async fn set_duty(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: AppJson<DutyBody>,
+) -> Result<Json<EngineerView>, ApiError> {
+    Ok(Json(
+        user.tenant
+            .set_duty(&user.actor, body.value.on_duty, state.clock.now())
+            .await?,
+    ))
+}
+
+/// A position ping from the engineer's phone.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionBody {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+    /// Accuracy in metres, as the phone reports it.
+    #[serde(default)]
+    pub accuracy_m: Option<f64>,
+}
+
+/// Records where the engineer is now (engineers only, for themselves).
+#[utoipa::path(post, path = "/api/v1/me/position", tag = "dispatch", request_body = PositionBody,
+    responses((status = 200, body = EngineerView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn post_position(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: AppJson<PositionBody>,
+) -> Result<Json<EngineerView>, ApiError> {
+    let b = body.value;
+    Ok(Json(
+        user.tenant
+            .record_position(&user.actor, b.lat, b.lon, b.accuracy_m, state.clock.now())
+            .await?,
+    ))
+}
