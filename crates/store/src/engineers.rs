@@ -256,25 +256,9 @@ impl TenantStore {
     ) -> Result<EngineerView, StoreError> {
         let id = self.acting_engineer(actor)?;
         let p = profile::check_position(lat, lon, accuracy_m)?;
-        let mut sql = Sql::new(
-            "INSERT INTO engineer_profiles (user_id, tenant_id, position_lat, position_lon, position_at, updated_at) VALUES (",
-        );
-        sql.text(id.to_string())
-            .push(", ")
-            .text(self.tid())
-            .push(", ")
-            .bind(Arg::Float(p.lat))
-            .push(", ")
-            .bind(Arg::Float(p.lon))
-            .push(", ")
-            .int(ms(now))
-            .push(", ")
-            .int(ms(now));
-        sql.push(
-            ") ON CONFLICT (user_id) DO UPDATE SET position_lat = excluded.position_lat, \
-             position_lon = excluded.position_lon, position_at = excluded.position_at, updated_at = excluded.updated_at",
-        );
-        sql.query().execute(&self.store.write).await?;
+        let mut tx = self.store.write.begin().await?;
+        record_position_in(&mut tx, &self.tid(), id, p.lat, p.lon, now).await?;
+        tx.commit().await?;
         self.engineer(actor, id, now).await
     }
 
@@ -310,4 +294,35 @@ impl TenantStore {
 /// A profile part as its TEXT column holds it.
 fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Keeps `engineer`'s latest position inside `tx` (a ping, or a check-in on site).
+pub(crate) async fn record_position_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &str,
+    engineer: UserId,
+    lat: f64,
+    lon: f64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut sql = Sql::new(
+        "INSERT INTO engineer_profiles (user_id, tenant_id, position_lat, position_lon, position_at, updated_at) VALUES (",
+    );
+    sql.text(engineer.to_string())
+        .push(", ")
+        .text(tenant)
+        .push(", ")
+        .bind(Arg::Float(lat))
+        .push(", ")
+        .bind(Arg::Float(lon))
+        .push(", ")
+        .int(ms(now))
+        .push(", ")
+        .int(ms(now));
+    sql.push(
+        ") ON CONFLICT (user_id) DO UPDATE SET position_lat = excluded.position_lat, \
+         position_lon = excluded.position_lon, position_at = excluded.position_at, updated_at = excluded.updated_at",
+    );
+    sql.query().execute(&mut **tx).await?;
+    Ok(())
 }

@@ -952,6 +952,18 @@ impl TenantStore {
             .execute(&mut **tx)
             .await?;
         }
+        if let (Some(c), Some(engineer)) = (&plan.check_in, actor.user_id()) {
+            // A check-in is the engineer's latest known position, for dispatch.
+            crate::engineers::record_position_in(
+                tx,
+                &self.tid(),
+                engineer,
+                c.position.lat,
+                c.position.lon,
+                now,
+            )
+            .await?;
+        }
         if let Some(report) = &plan.report {
             sqlx::query(
                 "INSERT INTO work_reports (id, tenant_id, ticket_id, submitted_by, submitted_at, remote, resolution, body) \

@@ -186,4 +186,23 @@ async fn engineers_have_profiles_duty_positions_and_load(backend: Backend) {
         .await;
     assert_eq!(zhang["load"], 1);
     assert_eq!(zhang["position"]["lon"], 121.4737);
+    // A check-in on site is the latest position too.
+    let t = app
+        .read(
+            &eng,
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+        )
+        .await;
+    let t = app.go(&eng, &t, json!({ "to": "accepted" }), 200).await;
+    app.go(
+        &eng,
+        &t,
+        json!({ "to": "on_site", "check_in": { "lat": 31.25, "lon": 121.5 } }),
+        200,
+    )
+    .await;
+    let zhang = app
+        .read(&dispatcher, &format!("/api/v1/engineers/{eng_id}"))
+        .await;
+    assert_eq!(zhang["position"]["lat"], 31.25);
 }
