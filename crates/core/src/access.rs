@@ -84,6 +84,8 @@ pub enum Permission {
     ReadKpis,
     /// Record that the customer asked about progress (催单).
     Chase,
+    /// See dispatch proposals (assigning itself follows the transition table).
+    Dispatch,
 }
 
 /// True when the actor may do `what`.
@@ -106,6 +108,7 @@ pub fn allowed(actor: &Actor, what: Permission) -> bool {
             Permission::Remediate => any(&[Supervisor, Manager, Admin]),
             Permission::ReadKpis => any(&[Supervisor, Manager, Dispatcher, Admin]),
             Permission::Chase => any(&[Customer, Agent, Dispatcher, Supervisor, Admin]),
+            Permission::Dispatch => any(&[Agent, Dispatcher, Supervisor, Admin]),
             Permission::InternalNotes => {
                 any(&[Agent, Dispatcher, Supervisor, Manager, Admin, Engineer])
             }

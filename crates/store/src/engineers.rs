@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::dispatch::profile::{self, ProfileInput};
-use loopdesk_core::dispatch::{Point, Skill};
+use loopdesk_core::dispatch::{self, Point, Skill};
 use loopdesk_core::sla::calendar::WorkingHours;
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::validate::FieldError;
@@ -325,4 +325,175 @@ pub(crate) async fn record_position_in(
     );
     sql.query().execute(&mut **tx).await?;
     Ok(())
+}
+
+/// One engineer as a proposal shows them.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ProposedEngineer {
+    /// User id.
+    pub id: UserId,
+    /// Name.
+    pub display_name: String,
+    /// Great-circle km to the site.
+    pub km: f64,
+    /// Estimated road km.
+    pub road_km: f64,
+    /// Open orders now.
+    pub load: i64,
+    /// Orders they can still take.
+    pub free: i64,
+    /// Their level in the order's skill (0: none needed).
+    pub level: u8,
+}
+
+/// What dispatch proposes for one unassigned order, and why.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Proposal {
+    /// The ticket.
+    pub ticket_id: String,
+    /// Its number.
+    pub number: String,
+    /// Its subject.
+    pub subject: String,
+    /// 1–4.
+    pub priority: i64,
+    /// Minutes to its resolution due time (negative: late).
+    pub sla_slack_minutes: Option<i64>,
+    /// The engineer the batch plan gives it (the best overall, not always the nearest).
+    pub engineer: Option<ProposedEngineer>,
+    /// The three best candidates for this order alone, nearest first.
+    pub candidates: Vec<ProposedEngineer>,
+    /// Engineers who may not take it, counted by reason (`no_skill`, `off_duty`, …).
+    #[schema(value_type = Object)]
+    pub excluded: std::collections::BTreeMap<String, usize>,
+    /// Why it stays unassigned, when it does.
+    #[schema(value_type = Option<Object>)]
+    pub unassigned: Option<loopdesk_core::dispatch::Unassigned>,
+}
+
+type OrderRow = (
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<f64>,
+    Option<f64>,
+);
+
+impl TenantStore {
+    /// Proposals for every unassigned (`new`) order the actor may dispatch: the batch plan
+    /// of [`dispatch::plan`] (as many orders as possible, urgent first, then least travel)
+    /// with, for each order, its three best candidates and why the others are out. Nothing
+    /// is assigned: a dispatcher accepts a proposal by making the move.
+    pub async fn dispatch_proposals(
+        &self,
+        actor: &Actor,
+        cross_region: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Proposal>, StoreError> {
+        if !access::allowed(actor, Permission::Dispatch) {
+            return Err(StoreError::Forbidden);
+        }
+        let scope = access::ticket_scope(actor);
+        let mut sql = Sql::new(
+            "SELECT t.id, t.number, t.subject, t.priority, t.region_id, t.resolution_due, s.lat, s.lon \
+             FROM tickets t LEFT JOIN sites s ON s.id = t.site_id WHERE t.status = 'new' AND t.tenant_id = ",
+        );
+        sql.text(self.tid());
+        if let (false, Some(region)) = (scope.all, scope.region) {
+            sql.push(" AND t.region_id = ").text(region.to_string());
+        }
+        sql.push(" ORDER BY t.priority, t.created_at LIMIT 2000");
+        let rows: Vec<OrderRow> = sql.query_as().fetch_all(&self.store.read).await?;
+        let views = self.engineer_rows(None, now).await?;
+        let engineers: Vec<dispatch::Engineer> = views
+            .iter()
+            .map(|v| {
+                let mut regions = v.regions.clone();
+                if let Some(own) = v.region_id {
+                    regions.push(own.to_string());
+                }
+                dispatch::Engineer {
+                    id: v.id.to_string(),
+                    position: v
+                        .position
+                        .as_ref()
+                        .map(|p| Point {
+                            lat: p.lat,
+                            lon: p.lon,
+                        })
+                        .or(v.home),
+                    skills: v.skills.clone(),
+                    capacity: v.capacity,
+                    load: v.load,
+                    on_duty: v.on_duty,
+                    in_shift: v.in_shift,
+                    regions,
+                }
+            })
+            .collect();
+        let orders: Vec<dispatch::Order> = rows
+            .iter()
+            .map(|r| dispatch::Order {
+                id: r.0.clone(),
+                position: r.6.zip(r.7).map(|(lat, lon)| Point { lat, lon }),
+                skill: None,
+                min_level: 0,
+                priority: r.3,
+                region: r.4.clone(),
+                sla_slack_minutes: r.5.map(|due| (due - ms(now)).div_euclid(60_000)),
+            })
+            .collect();
+        let opts = dispatch::Options {
+            cross_region,
+            ..dispatch::Options::default()
+        };
+        let plan = dispatch::plan(&orders, &engineers, &opts);
+        let shown = |j: usize, km: f64, load: i64, free: i64, level: u8| ProposedEngineer {
+            id: views[j].id,
+            display_name: views[j].display_name.clone(),
+            km,
+            road_km: km * opts.road_factor,
+            load,
+            free,
+            level,
+        };
+        let mut out: Vec<Proposal> = Vec::with_capacity(orders.len());
+        for (i, (o, r)) in orders.iter().zip(&rows).enumerate() {
+            let why = dispatch::explain(o, &engineers, &opts);
+            let mut excluded = std::collections::BTreeMap::new();
+            for (_, reason) in &why.excluded {
+                let key = serde_json::to_value(reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                *excluded.entry(key).or_insert(0) += 1;
+            }
+            out.push(Proposal {
+                ticket_id: r.0.clone(),
+                number: r.1.clone(),
+                subject: r.2.clone(),
+                priority: r.3,
+                sla_slack_minutes: o.sla_slack_minutes,
+                engineer: plan.assignments.iter().find(|a| a.order == i).map(|a| {
+                    let e = &engineers[a.engineer];
+                    shown(a.engineer, a.km, e.load, e.free(), 0)
+                }),
+                candidates: why
+                    .top()
+                    .iter()
+                    .map(|c| shown(c.engineer, c.km, c.load, c.free, c.level))
+                    .collect(),
+                excluded,
+                unassigned: plan
+                    .unassigned
+                    .iter()
+                    .find(|(k, _)| *k == i)
+                    .map(|(_, u)| u.clone()),
+            });
+        }
+        Ok(out)
+    }
 }

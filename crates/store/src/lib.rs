@@ -27,7 +27,7 @@ mod tickets;
 mod users;
 
 pub use dialect::Backend;
-pub use engineers::{EngineerView, Position};
+pub use engineers::{EngineerView, Position, Proposal, ProposedEngineer};
 pub use error::StoreError;
 pub use followup::SurveyView;
 pub use import::{HistoryEvent, HistoryTicket};

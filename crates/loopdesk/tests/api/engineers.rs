@@ -6,7 +6,10 @@ use serde_json::{json, Value};
 use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 
-on_both_backends!(engineers_have_profiles_duty_positions_and_load);
+on_both_backends!(
+    engineers_have_profiles_duty_positions_and_load,
+    proposals_serve_the_urgent_first_and_explain_themselves,
+);
 
 async fn put(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
     app.client
@@ -205,4 +208,141 @@ async fn engineers_have_profiles_duty_positions_and_load(backend: Backend) {
         .read(&dispatcher, &format!("/api/v1/engineers/{eng_id}"))
         .await;
     assert_eq!(zhang["position"]["lat"], 31.25);
+}
+
+/// Two orders at People's Square, one urgent; the one engineer of the region near it can take
+/// one more order, another is off duty, a third works in the next region. The urgent order
+/// gets the nearby engineer and the other waits — unless the dispatcher lets engineers cross
+/// regions. Each proposal names its candidates and who is out and why.
+async fn proposals_serve_the_urgent_first_and_explain_themselves(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let region = app
+        .ok(
+            &app.admin,
+            "/api/v1/regions",
+            json!({ "name": "黄浦区" }),
+            201,
+        )
+        .await["id"]
+        .clone();
+    let next = app
+        .ok(
+            &app.admin,
+            "/api/v1/regions",
+            json!({ "name": "静安区" }),
+            201,
+        )
+        .await["id"]
+        .clone();
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let mut engineers = Vec::new();
+    // Near (1 km), off duty, and about 8 km away in the next region.
+    for (name, lat, capacity, on, home) in [
+        ("near", 31.2394, 1, true, &region),
+        ("resting", 31.2305, 5, false, &region),
+        ("next", 31.3020, 5, true, &next),
+    ] {
+        let (id, token) = app
+            .user(
+                name,
+                &["engineer"],
+                json!({ "display_name": name, "region_id": home }),
+            )
+            .await;
+        let path = format!("/api/v1/engineers/{id}/profile");
+        let r = put(&app, &app.admin, &path, json!({ "capacity": capacity })).await;
+        assert_eq!(r.status(), 200);
+        app.ok(&token, "/api/v1/me/duty", json!({ "on_duty": on }), 200)
+            .await;
+        app.ok(
+            &token,
+            "/api/v1/me/position",
+            json!({ "lat": lat, "lon": 121.4737 }),
+            200,
+        )
+        .await;
+        engineers.push(id);
+    }
+    let c = app.ok(&agent, "/api/v1/customers", json!({ "name": "人民广场店", "region_id": region,
+        "sites": [{ "name": "总店", "address": "人民大道 1 号", "lat": 31.2304, "lon": 121.4737 }] }), 201).await;
+    let order = |subject: &str, priority: i64, site: bool| {
+        // Without a site (and without a customer, whose only site it would get) an order
+        // has no position.
+        let mut body = json!({ "subject": subject, "description": "故障", "priority": priority, "channel": "phone" });
+        if site {
+            body["customer_id"] = c["id"].clone();
+            body["site_id"] = c["sites"][0]["id"].clone();
+        }
+        let (app, agent) = (&app, agent.clone());
+        async move { app.ok(&agent, "/api/v1/tickets", body, 201).await }
+    };
+    let routine = order("例行检查", 4, true).await;
+    let urgent = order("冷库停机", 1, true).await;
+    let nowhere = order("地址不详", 2, false).await;
+
+    let page = app.read(&agent, "/api/v1/dispatch/proposals").await;
+    let items = page["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 3);
+    let of = |t: &Value| {
+        items
+            .iter()
+            .find(|p| p["ticket_id"] == t["id"])
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(items[0]["ticket_id"], urgent["id"], "most urgent first");
+    assert_eq!(
+        of(&urgent)["engineer"]["id"],
+        engineers[0].as_str(),
+        "the urgent order gets the one free engineer"
+    );
+    assert!(of(&routine)["engineer"].is_null());
+    assert_eq!(of(&routine)["unassigned"]["reason"], "capacity_taken");
+    let names: Vec<_> = of(&routine)["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["display_name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["near"]);
+    assert_eq!(
+        of(&routine)["excluded"],
+        json!({ "off_duty": 1, "other_region": 1 })
+    );
+    assert_eq!(of(&nowhere)["unassigned"]["reason"], "no_position");
+
+    // Across regions the routine order goes to the engineer next door.
+    let page = app
+        .read(&agent, "/api/v1/dispatch/proposals?cross_region=true")
+        .await;
+    let routine_now = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["ticket_id"] == routine["id"])
+        .unwrap()
+        .clone();
+    assert_eq!(routine_now["engineer"]["id"], engineers[2].as_str());
+    let km = routine_now["engineer"]["km"].as_f64().unwrap();
+    assert!((7.5..8.5).contains(&km), "{km}");
+
+    // Accepting a proposal is the move to `assigned`; the order leaves the proposals.
+    app.go(
+        &agent,
+        &urgent,
+        json!({ "to": "assigned", "assignee_id": engineers[0] }),
+        200,
+    )
+    .await;
+    let page = app.read(&agent, "/api/v1/dispatch/proposals").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let (_, customer) = app
+        .user("cust", &["customer"], json!({ "customer_id": c["id"] }))
+        .await;
+    assert_eq!(
+        app.get(&customer, "/api/v1/dispatch/proposals")
+            .await
+            .status(),
+        403
+    );
 }

@@ -1,13 +1,13 @@
 //! Engineers for dispatch: profiles (admin), the list dispatchers work from, and the
 //! engineer's own duty switch and position pings.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::Json;
 use loopdesk_core::dispatch::profile::ProfileInput;
 use loopdesk_core::UserId;
-use loopdesk_store::EngineerView;
+use loopdesk_store::{EngineerView, Proposal};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::path_id;
 use crate::error::{ApiError, ErrorBody};
@@ -121,4 +121,40 @@ pub async fn post_position(
             .record_position(&user.actor, b.lat, b.lon, b.accuracy_m, state.clock.now())
             .await?,
     ))
+}
+
+/// Options of the proposals.
+#[derive(Deserialize, IntoParams)]
+pub struct ProposalQuery {
+    /// `true`: engineers may take orders outside their regions.
+    pub cross_region: Option<bool>,
+}
+
+/// Proposals.
+#[derive(Serialize, ToSchema)]
+pub struct ProposalPage {
+    /// Unassigned orders, most urgent first.
+    pub items: Vec<Proposal>,
+}
+
+/// Proposals for every unassigned order (agents, dispatchers, supervisors, admins): the
+/// assignment that serves as many orders as possible, the urgent first, with the least
+/// travel; for each order its three best candidates and why the others are out. Accept one
+/// with the move to `assigned`.
+#[utoipa::path(get, path = "/api/v1/dispatch/proposals", tag = "dispatch", params(ProposalQuery),
+    responses((status = 200, body = ProposalPage), (status = 403, body = ErrorBody)))]
+pub async fn proposals(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ProposalQuery>,
+) -> Result<Json<ProposalPage>, ApiError> {
+    let items = user
+        .tenant
+        .dispatch_proposals(
+            &user.actor,
+            q.cross_region.unwrap_or(false),
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Json(ProposalPage { items }))
 }

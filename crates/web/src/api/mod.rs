@@ -48,6 +48,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(engineers::put_profile))
         .routes(routes!(engineers::set_duty))
         .routes(routes!(engineers::post_position))
+        .routes(routes!(engineers::proposals))
         .routes(routes!(attachments::upload_attachment))
         .routes(routes!(attachments::get_attachment))
         .routes(routes!(
