@@ -9,7 +9,7 @@ use loopdesk_core::dispatch::{self, Point, Skill};
 use loopdesk_core::sla::calendar::WorkingHours;
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::validate::FieldError;
-use loopdesk_core::{RegionId, Role, Roles, Status, UserId};
+use loopdesk_core::{RegionId, Role, Roles, UserId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -133,7 +133,7 @@ impl TenantStore {
         }
         sql.push(" ORDER BY u.display_name, u.id");
         let rows: Vec<Row> = sql.query_as().fetch_all(&self.store.read).await?;
-        let open: Vec<&str> = Status::OPEN.iter().map(|s| s.as_str()).collect();
+        let open: Vec<&str> = profile::LOAD.iter().map(|s| s.as_str()).collect();
         let loads: Vec<(String, i64)> = sqlx::query_as(&format!(
             "SELECT assignee_id, COUNT(*) FROM tickets WHERE tenant_id = $1 AND assignee_id IS NOT NULL \
              AND status IN ('{}') GROUP BY assignee_id",

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Point, Skill};
 use crate::sla::calendar::{Calendar, CalendarSpec, WorkingHours};
+use crate::ticket::status::Status;
 use crate::validate::{self, FieldError};
 
 /// Most skills one engineer holds.
@@ -13,6 +14,18 @@ pub const MAX_SKILLS: usize = 20;
 pub const MAX_LEVEL: u8 = 5;
 /// The most open orders an engineer may be given at once.
 pub const MAX_CAPACITY: i64 = 50;
+
+/// The statuses in which an order weighs on its engineer's capacity: assigned and not yet
+/// resolved (a fix waiting for the customer's word or a supervisor's review is done work).
+pub const LOAD: [Status; 7] = [
+    Status::Assigned,
+    Status::Accepted,
+    Status::EnRoute,
+    Status::OnSite,
+    Status::InProgress,
+    Status::WaitingParts,
+    Status::WaitingCustomer,
+];
 
 /// What an admin sets for an engineer.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
