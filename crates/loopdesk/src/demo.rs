@@ -7,6 +7,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
+use loopdesk_core::dispatch::profile::ProfileInput;
+use loopdesk_core::dispatch::{Point, Skill};
 use loopdesk_core::i18n::{tf, Lang};
 use loopdesk_core::ticket::transitions::{
     AttachmentKind, CheckIn, Confirmation, ConfirmedBy, PartUsed, ReportInput,
@@ -138,6 +140,38 @@ pub async fn load_if_empty(
                 start,
             )
             .await?;
+            // Skills, capacity and home for dispatch; on duty, somewhere in their district.
+            let (_, lat, lon) = REGIONS[i];
+            let home = Point {
+                lat: lat + rng.gen_range(-0.02..0.02),
+                lon: lon + rng.gen_range(-0.02..0.02),
+            };
+            let skills = vec![
+                Skill {
+                    name: "hvac".into(),
+                    level: rng.gen_range(1..=5),
+                },
+                Skill {
+                    name: "refrigeration".into(),
+                    level: rng.gen_range(1..=3),
+                },
+            ];
+            if let Some(id) = eng.user_id() {
+                let profile = ProfileInput {
+                    skills,
+                    home: Some(home),
+                    capacity: rng.gen_range(10..=14),
+                    ..ProfileInput::default()
+                };
+                t.put_engineer_profile(&Actor::System, id, profile, now)
+                    .await?;
+                t.set_duty(&eng, true, now).await?;
+                let (plat, plon) = (
+                    home.lat + rng.gen_range(-0.01..0.01),
+                    home.lon + rng.gen_range(-0.01..0.01),
+                );
+                t.record_position(&eng, plat, plon, Some(20.0), now).await?;
+            }
             people.engineers.push((eng, i));
         }
     }
