@@ -411,27 +411,25 @@ impl TenantStore {
         let engineers: Vec<dispatch::Engineer> = views
             .iter()
             .map(|v| {
-                let mut regions = v.regions.clone();
-                if let Some(own) = v.region_id {
-                    regions.push(own.to_string());
-                }
-                dispatch::Engineer {
-                    id: v.id.to_string(),
-                    position: v
-                        .position
-                        .as_ref()
-                        .map(|p| Point {
-                            lat: p.lat,
-                            lon: p.lon,
-                        })
-                        .or(v.home),
+                let profile = ProfileInput {
                     skills: v.skills.clone(),
+                    regions: v.regions.clone(),
+                    home: v.home,
                     capacity: v.capacity,
-                    load: v.load,
-                    on_duty: v.on_duty,
-                    in_shift: v.in_shift,
-                    regions,
-                }
+                    shift: Vec::new(),
+                };
+                profile::for_dispatch(
+                    v.id.to_string(),
+                    v.region_id.map(|r| r.to_string()),
+                    &profile,
+                    v.position.as_ref().map(|p| Point {
+                        lat: p.lat,
+                        lon: p.lon,
+                    }),
+                    v.load,
+                    v.on_duty,
+                    v.in_shift,
+                )
             })
             .collect();
         let orders: Vec<dispatch::Order> = rows

@@ -356,7 +356,7 @@ impl TenantStore {
         .await?;
         let managers: Vec<(String, Lang)> = users
             .into_iter()
-            .filter(|(_, _, roles)| Roles::from_csv(roles).is_ok_and(|r| r.has(Role::Manager)))
+            .filter(|(_, _, roles)| Roles::from_csv(roles).is_ok_and(kpi::receives_weekly_report))
             .map(|(email, lang, _)| (email, Lang::from_tag(&lang).unwrap_or_default()))
             .collect();
         if managers.is_empty() {

@@ -126,6 +126,31 @@ pub fn in_shift(shift: &[WorkingHours], utc_offset_minutes: i32, now: i64) -> bo
     }
 }
 
+/// An engineer as the engine sees them: they serve their own region and the profile's
+/// others (neither: every region), and are where their phone last was, else at home.
+pub fn for_dispatch(
+    id: String,
+    own_region: Option<String>,
+    profile: &ProfileInput,
+    last_position: Option<Point>,
+    load: i64,
+    on_duty: bool,
+    in_shift: bool,
+) -> super::Engineer {
+    let mut regions = profile.regions.clone();
+    regions.extend(own_region);
+    super::Engineer {
+        id,
+        position: last_position.or(profile.home),
+        skills: profile.skills.clone(),
+        capacity: profile.capacity,
+        load,
+        on_duty,
+        in_shift,
+        regions,
+    }
+}
+
 /// Checks a position ping (or a check-in used as one).
 pub fn check_position(lat: f64, lon: f64, accuracy_m: Option<f64>) -> Result<Point, FieldError> {
     validate::lat_lon(lat, lon)?;

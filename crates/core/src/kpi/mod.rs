@@ -1009,6 +1009,11 @@ pub fn report_week(now: i64, offset: FixedOffset) -> Option<(i64, i64, String)> 
     Some((from, to, key))
 }
 
+/// Who gets the weekly report by mail: managers (with an address to send it to).
+pub fn receives_weekly_report(roles: crate::Roles) -> bool {
+    roles.has(crate::Role::Manager)
+}
+
 /// The weekly report mail: the headline KPIs of the week for the whole tenant, then per
 /// group (region), in `lang`.
 pub fn report_message(
