@@ -86,6 +86,14 @@ pub enum Permission {
     Chase,
     /// See dispatch proposals (assigning itself follows the transition table).
     Dispatch,
+    /// Parts, warehouses, and every stock movement in any warehouse.
+    ManageStock,
+    /// See stock levels, parts, warehouses and movements.
+    ReadStock,
+    /// Ask for parts for a ticket (申领).
+    RequestParts,
+    /// Approve or reject requisitions.
+    ApproveRequisitions,
 }
 
 /// True when the actor may do `what`.
@@ -109,6 +117,10 @@ pub fn allowed(actor: &Actor, what: Permission) -> bool {
             Permission::ReadKpis => any(&[Supervisor, Manager, Dispatcher, Admin]),
             Permission::Chase => any(&[Customer, Agent, Dispatcher, Supervisor, Admin]),
             Permission::Dispatch => any(&[Agent, Dispatcher, Supervisor, Admin]),
+            Permission::ManageStock => any(&[Dispatcher, Supervisor, Admin]),
+            Permission::ReadStock => any(&[Engineer, Dispatcher, Supervisor, Manager, Admin]),
+            Permission::RequestParts => any(&[Engineer, Dispatcher, Supervisor, Admin]),
+            Permission::ApproveRequisitions => any(&[Supervisor, Manager, Admin]),
             Permission::InternalNotes => {
                 any(&[Agent, Dispatcher, Supervisor, Manager, Admin, Engineer])
             }

@@ -77,4 +77,14 @@ id_type!(
     WebhookId,
     /// A job (or an outbox entry) in the queue.
     JobId,
+    /// A spare part (one SKU).
+    PartId,
+    /// A place stock is kept: central store, regional pool or an engineer's van.
+    WarehouseId,
+    /// One stock movement (one or two ledger lines).
+    MovementId,
+    /// A request for parts for a ticket (申领).
+    RequisitionId,
+    /// A product model in the catalogue.
+    ModelId,
 );

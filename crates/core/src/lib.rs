@@ -13,6 +13,7 @@ pub mod geo;
 pub mod i18n;
 pub mod ids;
 pub mod intake;
+pub mod inventory;
 pub mod kpi;
 pub mod notify;
 pub mod role;

@@ -5,7 +5,7 @@ use crate::validate::FieldError;
 use crate::{Role, Roles};
 
 /// Events a webhook can subscribe to (`*` subscribes to all).
-pub const EVENTS: [&str; 13] = [
+pub const EVENTS: [&str; 17] = [
     "ticket.created",
     "ticket.status_changed",
     "ticket.assigned",
@@ -18,6 +18,11 @@ pub const EVENTS: [&str; 13] = [
     "sla.escalated",
     "survey.sent",
     "survey.answered",
+    "requisition.created",
+    "requisition.approved",
+    "requisition.rejected",
+    // A warehouse's free stock of a part fell below its threshold (not about a ticket).
+    "stock.low",
     // A milestone told to the customer, with the channel, address and text ready to send
     // (for SMS gateways and chat bots); derived from the events above.
     "customer.notice",
@@ -81,7 +86,10 @@ pub enum Audience {
 /// the roles an escalation level names; the supervisors, of a ticket put into remediation.
 pub fn in_app_audience(event: &str, data: &serde_json::Value) -> Audience {
     match event {
-        "ticket.assigned" | "ticket.chased" => Audience::Assignee,
+        "ticket.assigned" | "ticket.chased" | "requisition.approved" | "requisition.rejected" => {
+            Audience::Assignee
+        }
+        "requisition.created" => Audience::Roles(vec![Role::Supervisor]),
         "ticket.remediation" => Audience::Roles(vec![Role::Supervisor]),
         "sla.escalated" => Audience::Roles(
             serde_json::from_value(data["notify_roles"].clone()).unwrap_or_default(),

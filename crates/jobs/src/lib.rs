@@ -202,6 +202,7 @@ impl Runner {
             "jobs_cleanup" => self.cleanup(now).await,
             "kpi_report" => self.kpi_report(now).await,
             "publish" => self.publish(&job, hooks, now).await,
+            "stock_alert" => self.stock_alert(&job, hooks, now).await,
             "webhook" => self.deliver(&job, now).await,
             "mail" => self.mail(&job).await,
             "survey" => self.survey(&job, now).await,
@@ -237,18 +238,40 @@ impl Runner {
         hooks: &mut Webhooks,
         now: DateTime<Utc>,
     ) -> Result<Done, JobFailure> {
+        let tenant_hooks = self.hooks_of(hooks, job).await?;
+        self.store
+            .fan_out(job, tenant_hooks, &self.outbound, now)
+            .await?;
+        Ok(Done::Finished)
+    }
+
+    async fn stock_alert(
+        &self,
+        job: &ClaimedJob,
+        hooks: &mut Webhooks,
+        now: DateTime<Utc>,
+    ) -> Result<Done, JobFailure> {
+        let tenant_hooks = self.hooks_of(hooks, job).await?;
+        self.store
+            .fan_out_stock_alert(job, tenant_hooks, now)
+            .await?;
+        Ok(Done::Finished)
+    }
+
+    /// The active webhooks of the job's tenant, read once per run.
+    async fn hooks_of<'a>(
+        &self,
+        hooks: &'a mut Webhooks,
+        job: &ClaimedJob,
+    ) -> Result<&'a [loopdesk_store::ActiveWebhook], JobFailure> {
         let tenant = job.tenant_id.clone().unwrap_or_default();
-        let tenant_hooks = match hooks.entry(tenant) {
+        Ok(match hooks.entry(tenant) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
                 let found = self.store.active_webhooks(e.key()).await?;
                 e.insert(found)
             }
-        };
-        self.store
-            .fan_out(job, tenant_hooks, &self.outbound, now)
-            .await?;
-        Ok(Done::Finished)
+        })
     }
 
     async fn sla_scan(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {

@@ -40,6 +40,18 @@ pub enum StoreError {
         /// True when it can never succeed again (HTTP 410).
         gone: bool,
     },
+    /// A stock movement would take a level below zero.
+    #[error("insufficient stock of {sku} in {warehouse_id}: {available} available")]
+    InsufficientStock {
+        /// The part.
+        sku: String,
+        /// The warehouse.
+        warehouse_id: loopdesk_core::WarehouseId,
+        /// Units free there (or held by the ticket, for a reservation).
+        available: i64,
+        /// True when the ticket's own reservation is what is short.
+        reservation: bool,
+    },
     /// The same idempotency key came with a different request.
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,

@@ -626,6 +626,94 @@ impl Store {
         Ok(())
     }
 
+    /// Delivers a low-stock alert (a `stock_alert` job): to every webhook subscribed to
+    /// `stock.low`, and to the bell of the supervisors of the warehouse's region (every
+    /// supervisor when it has none) and the admins. Keyed by the job, so a rerun adds nothing.
+    pub async fn fan_out_stock_alert(
+        &self,
+        job: &ClaimedJob,
+        hooks: &[ActiveWebhook],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let corrupt = || StoreError::Corrupt(format!("stock_alert job {}", job.id));
+        let tenant = job.tenant_id.clone().ok_or_else(corrupt)?;
+        let data = &job.payload;
+        let warehouse = data["warehouse_id"].as_str().ok_or_else(corrupt)?;
+        let region: Option<Option<String>> =
+            sqlx::query_scalar("SELECT region_id FROM warehouses WHERE tenant_id = $1 AND id = $2")
+                .bind(&tenant)
+                .bind(warehouse)
+                .fetch_optional(&self.read)
+                .await?;
+        let t = ms(now);
+        let mut rows = Vec::new();
+        for hook in hooks
+            .iter()
+            .filter(|h| notify::subscribed(&h.events, "stock.low"))
+        {
+            let delivery = format!("{}-{}", job.id, hook.id);
+            let body = json!({
+                "id": delivery,
+                "event": "stock.low",
+                "at": data["at"].as_i64().map(from_ms),
+                "tenant": tenant,
+                "data": data,
+            });
+            let payload = json!({ "webhook_id": hook.id, "delivery": delivery, "event": "stock.low", "body": body.to_string() });
+            rows.push(job_row(
+                Some(&tenant),
+                "webhook",
+                &payload,
+                t,
+                hook.max_attempts,
+                Some(&format!("wh:{delivery}")),
+                t,
+            ));
+        }
+        let users: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, roles, region_id FROM users WHERE tenant_id = $1 AND active = 1",
+        )
+        .bind(&tenant)
+        .fetch_all(&self.read)
+        .await?;
+        let staff = users
+            .iter()
+            .map(|(id, roles, region)| {
+                Ok(Staff {
+                    id,
+                    roles: Roles::from_csv(roles).map_err(StoreError::Corrupt)?,
+                    region: region.as_deref(),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let region = region.flatten();
+        let chosen = notify::escalation_recipients(
+            &[loopdesk_core::Role::Supervisor, loopdesk_core::Role::Admin],
+            region.as_deref(),
+            &staff,
+        );
+        let mut tx = self.write.begin().await?;
+        if !rows.is_empty() {
+            insert_jobs(&mut tx, rows).await?;
+        }
+        for person in chosen {
+            sqlx::query(
+                "INSERT INTO notifications (id, tenant_id, user_id, ticket_id, event, data, dedupe_key, created_at) \
+                 VALUES ($1, $2, $3, NULL, 'stock.low', $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(&tenant)
+            .bind(person)
+            .bind(json!({ "data": data }).to_string())
+            .bind(format!("{}:{person}", job.id))
+            .bind(t)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The staff who get an in-app notification of an event on `ticket` (see
     /// [`notify::in_app_audience`]), with how they like to hear of it.
     async fn recipients(

@@ -18,9 +18,11 @@ mod engineers;
 mod error;
 mod followup;
 mod import;
+mod inventory;
 mod jobs;
 mod kpi;
 mod model;
+mod requisitions;
 mod sla;
 mod sql;
 mod tickets;
@@ -31,11 +33,15 @@ pub use engineers::{EngineerView, Position, Proposal, ProposedEngineer};
 pub use error::StoreError;
 pub use followup::SurveyView;
 pub use import::{HistoryEvent, HistoryTicket};
+pub use inventory::{
+    LedgerLine, LowStock, MovementView, Part, StockItem, StockMovementInput, Warehouse,
+};
 pub use jobs::{ActiveWebhook, ClaimedJob, JobView, NewWebhook, Notification, Outbound, Webhook};
 pub use kpi::{KpiReport, KpiRequest, KpiRow, KpiTicket};
 pub use loopdesk_core::customer::{NewAsset, NewContact, NewCustomer, NewSite};
 pub use loopdesk_core::kpi::Filter as KpiFilter;
 pub use model::*;
+pub use requisitions::{Requisition, RequisitionItem};
 pub use sla::{
     BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy, TicketSlaView,
 };

@@ -394,7 +394,7 @@ impl TenantStore {
 
     /// `SELECT <columns> FROM tickets t` restricted to ticket `id` of this tenant, and only
     /// if `scope` may see it.
-    fn visible_ticket(&self, columns: &str, id: TicketId, scope: &TicketScope) -> Sql {
+    pub(crate) fn visible_ticket(&self, columns: &str, id: TicketId, scope: &TicketScope) -> Sql {
         let mut sql = Sql::new(&format!(
             "SELECT {columns} FROM tickets t WHERE t.tenant_id = "
         ));
@@ -754,6 +754,31 @@ impl TenantStore {
         self.ticket(&scope, id, sees_internal(actor)).await
     }
 
+    /// Moves a ticket, at whatever version it is, inside a transaction another change began
+    /// (a requisition puts the ticket in `waiting_parts`; its parts arriving take it out). The
+    /// transition table decides as for any move.
+    pub(crate) async fn move_within(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        actor: &Actor,
+        id: TicketId,
+        command: MoveCommand,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let scope = access::ticket_scope(actor);
+        let mut sql = self.visible_ticket(TICKET_COLUMNS, id, &scope);
+        sql.push(self.store.backend.for_update());
+        let row: TicketRow = sql
+            .query_as()
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let facts = self.facts(tx, &row).await?;
+        let policy = self.settings().await?.policy;
+        let plan = plan_move(&facts, actor, &command, None, &policy, now)?;
+        self.write_plan(tx, actor, &row, facts, &plan, now).await
+    }
+
     /// Locks a visible ticket's row for a change; `NotFound` when the caller may not see
     /// it, `Stale` when `version` is not the current one.
     async fn lock_current(
@@ -979,6 +1004,10 @@ impl TenantStore {
             .bind(serde_json::to_string(report).map_err(|e| StoreError::Corrupt(e.to_string()))?)
             .execute(&mut **tx)
             .await?;
+            if let Some(engineer) = actor.user_id() {
+                self.consume_from_van(tx, engineer, ticket_id, &report.parts, now)
+                    .await?;
+            }
         }
         let mut data = plan.data.clone();
         if !plan.flags.is_empty() {

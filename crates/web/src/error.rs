@@ -179,6 +179,24 @@ impl From<StoreError> for ApiError {
                 gone: false,
             } => ApiError::new(StatusCode::CONFLICT, "conflict", reason),
             StoreError::Invalid(f) => ApiError::invalid(f.field, f.reason),
+            StoreError::InsufficientStock {
+                sku,
+                warehouse_id,
+                available,
+                reservation,
+            } => ApiError::new(
+                StatusCode::CONFLICT,
+                "insufficient_stock",
+                if reservation {
+                    "error.insufficient_reserved"
+                } else {
+                    "error.insufficient_stock"
+                },
+            )
+            .field("qty")
+            .arg("sku", sku)
+            .arg("available", available.to_string())
+            .arg("warehouse_id", warehouse_id.to_string()),
             StoreError::Transition(t) => t.into(),
             StoreError::IdempotencyMismatch => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -314,6 +314,21 @@ impl TestApp {
             .expect("upload")
     }
 
+    /// Uploads what a complete report needs (a before and an after photo, a signature);
+    /// answers their ids in that order.
+    pub async fn report_files(&self, token: &str, ticket: &str) -> Vec<String> {
+        let mut ids = Vec::new();
+        for kind in ["before", "after", "signature"] {
+            let r = self
+                .upload(token, ticket, kind, png(), &format!("{kind}.png"))
+                .await;
+            assert_eq!(r.status(), 201);
+            let v: Value = r.json().await.unwrap();
+            ids.push(v["id"].as_str().unwrap().to_owned());
+        }
+        ids
+    }
+
     /// Runs raw SQL against the test database (for checks the API cannot make).
     pub async fn raw_sql(&self, sql: &str) -> Result<u64, sqlx::Error> {
         use sqlx::Connection;

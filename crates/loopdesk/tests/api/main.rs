@@ -15,3 +15,4 @@ mod mail;
 mod rules;
 mod security;
 mod sla;
+mod stock;

@@ -9,6 +9,7 @@ pub mod engineers;
 pub mod followup;
 pub mod kpis;
 pub mod organisation;
+pub mod stock;
 pub mod tickets;
 pub mod users;
 
@@ -49,6 +50,20 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(engineers::set_duty))
         .routes(routes!(engineers::post_position))
         .routes(routes!(engineers::proposals))
+        .routes(routes!(stock::create_part, stock::list_parts))
+        .routes(routes!(stock::create_warehouse, stock::list_warehouses))
+        .routes(routes!(stock::create_movement, stock::ledger))
+        .routes(routes!(stock::stock))
+        .routes(routes!(stock::set_threshold))
+        .routes(routes!(stock::low_stock))
+        .routes(routes!(stock::create_requisition, stock::list_requisitions))
+        .routes(routes!(stock::approve_requisition))
+        .routes(routes!(stock::reject_requisition))
+        .routes(routes!(stock::receive_requisition))
+        .routes(routes!(
+            stock::get_stock_settings,
+            stock::set_stock_settings
+        ))
         .routes(routes!(attachments::upload_attachment))
         .routes(routes!(attachments::get_attachment))
         .routes(routes!(

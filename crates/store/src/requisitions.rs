@@ -1,0 +1,664 @@
+//! Requisitions (申领): an engineer asks for parts for a ticket; a supervisor approves (or the
+//! tenant's limit does); the parts move from the nearest warehouse that has them (a regional
+//! pool before the central store) to the engineer's van, reserved for the ticket; when the
+//! engineer has them, the ticket goes on.
+
+use chrono::{DateTime, Utc};
+use loopdesk_core::inventory::{
+    self, Movement, MovementKind, RequisitionStatus, Source, WarehouseKind,
+};
+use loopdesk_core::ticket::transitions::Actor;
+use loopdesk_core::ticket::MoveCommand;
+use loopdesk_core::validate::{self, FieldError};
+use loopdesk_core::{access, access::Permission, MovementId, RequisitionId, Status, TicketId};
+use loopdesk_core::{UserId, WarehouseId};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::{Any, Transaction};
+use utoipa::ToSchema;
+
+use crate::inventory::{apply_movement, Part};
+use crate::jobs::enqueue_publish;
+use crate::model::parse_id;
+use crate::tickets::record;
+use crate::{from_ms, ms, StoreError, TenantStore};
+
+/// One line of a requisition.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RequisitionItem {
+    /// Part.
+    pub sku: String,
+    /// Units.
+    pub qty: i64,
+    /// The warehouse the units came from, once approved.
+    pub source_warehouse_id: Option<WarehouseId>,
+}
+
+/// A requisition.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Requisition {
+    /// Id.
+    pub id: RequisitionId,
+    /// The ticket the parts are for.
+    pub ticket_id: TicketId,
+    /// `pending`, `approved`, `rejected` or `received`.
+    #[schema(value_type = String)]
+    pub status: RequisitionStatus,
+    /// Who asked.
+    pub requested_by: Option<String>,
+    /// The van the parts go to.
+    pub van_id: Option<WarehouseId>,
+    /// What the parts cost, in yuan (unknown when a part has no cost).
+    pub value: Option<f64>,
+    /// The requester's note.
+    pub note: Option<String>,
+    /// Who decided (none: approved automatically).
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Why (a rejection's reason).
+    pub decision_note: Option<String>,
+    /// When the engineer had the parts.
+    pub received_at: Option<DateTime<Utc>>,
+    /// When asked.
+    pub created_at: DateTime<Utc>,
+    /// What was asked for.
+    pub items: Vec<RequisitionItem>,
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    i64,
+);
+
+const COLUMNS: &str = "id, ticket_id, status, requested_by, van_id, value_fen, note, decided_by, \
+    decided_at, decision_note, received_at, created_at";
+
+impl TenantStore {
+    /// Asks for parts for a ticket. The ticket must be one the caller may see, assigned and not
+    /// yet done, and its engineer must have a van for the parts to go to. When its engineer
+    /// asks while at work on it, the ticket waits in `waiting_parts`. Under the tenant's limit
+    /// the requisition is approved at once.
+    pub async fn create_requisition(
+        &self,
+        actor: &Actor,
+        ticket: TicketId,
+        items: Vec<(String, i64)>,
+        note: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Requisition, StoreError> {
+        if !access::allowed(actor, Permission::RequestParts) {
+            return Err(StoreError::Forbidden);
+        }
+        let items = inventory::requisition_items(&items)?;
+        let note = validate::optional_text("note", note.as_deref(), validate::MAX_NOTE)?;
+        let mut parts: Vec<(Part, i64)> = Vec::with_capacity(items.len());
+        for (sku, qty) in items {
+            parts.push((self.part_by_sku("items.sku", &sku).await?, qty));
+        }
+        let value: Option<i64> = parts.iter().try_fold(0i64, |sum, (p, q)| {
+            let cost = p.cost.map(|c| (c * 100.0).round());
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "costs are bounded on the way in"
+            )]
+            cost.map(|c| sum.saturating_add((c as i64).saturating_mul(*q)))
+        });
+        let limit: Option<i64> =
+            sqlx::query_scalar("SELECT requisition_auto_approve_fen FROM tenants WHERE id = $1")
+                .bind(self.tid())
+                .fetch_one(&self.store.read)
+                .await?;
+        let mut tx = self.store.write.begin().await?;
+        self.require_visible_ticket(&mut tx, actor, ticket).await?;
+        let (status, assignee): (String, Option<String>) = sqlx::query_as(
+            "SELECT status, assignee_id FROM tickets WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(self.tid())
+        .bind(ticket.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        let status = Status::parse(&status).ok_or_else(|| StoreError::Corrupt(status.clone()))?;
+        if !inventory::takes_requisitions(status) {
+            return Err(StoreError::Refused {
+                reason: "error.ticket_not_in_work",
+                gone: false,
+            });
+        }
+        let assignee = assignee.as_deref().and_then(UserId::parse);
+        let van = match assignee {
+            Some(a) => self.van_of(&mut tx, a).await?,
+            None => None,
+        };
+        let Some(van) = van else {
+            return Err(StoreError::Refused {
+                reason: "error.no_van",
+                gone: false,
+            });
+        };
+        let id = RequisitionId::new();
+        sqlx::query(
+            "INSERT INTO requisitions (id, tenant_id, ticket_id, requested_by, van_id, status, value_fen, note, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)",
+        )
+        .bind(id.to_string())
+        .bind(self.tid())
+        .bind(ticket.to_string())
+        .bind(actor.user_id().map(|u| u.to_string()))
+        .bind(van.id.to_string())
+        .bind(value)
+        .bind(&note)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        for (line, (part, qty)) in parts.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO requisition_items (requisition_id, line, tenant_id, part_id, qty) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id.to_string())
+            .bind(i64::try_from(line).unwrap_or(i64::MAX))
+            .bind(self.tid())
+            .bind(part.id.to_string())
+            .bind(*qty)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let listed: Vec<serde_json::Value> = parts
+            .iter()
+            .map(|(p, q)| json!({ "sku": p.sku, "qty": q }))
+            .collect();
+        let data = json!({ "requisition_id": id, "items": listed, "note": note });
+        let by_assignee = assignee.is_some() && assignee == actor.user_id();
+        if inventory::requisition_waits(status, by_assignee) {
+            let reason = parts
+                .iter()
+                .map(|(p, q)| format!("{} × {q}", p.sku))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let command = MoveCommand {
+                to: Some(Status::WaitingParts),
+                reason: Some(reason),
+                note: note.clone(),
+                ..MoveCommand::default()
+            };
+            self.move_within(&mut tx, actor, ticket, command, now)
+                .await?;
+        }
+        let auto = inventory::auto_approves(value, limit);
+        record(
+            &mut tx,
+            &self.tid(),
+            ticket,
+            "parts_requested",
+            actor.user_id().map(|u| u.to_string()),
+            (!auto).then_some("requisition.created"),
+            &data,
+            now,
+        )
+        .await?;
+        if auto {
+            self.approve_in(&mut tx, &Actor::System, id, now).await?;
+        }
+        tx.commit().await?;
+        self.requisition(id).await
+    }
+
+    /// The value (in yuan) under which requisitions are approved without a supervisor.
+    pub async fn requisition_auto_approve_below(&self) -> Result<Option<f64>, StoreError> {
+        let fen: Option<i64> =
+            sqlx::query_scalar("SELECT requisition_auto_approve_fen FROM tenants WHERE id = $1")
+                .bind(self.tid())
+                .fetch_one(&self.store.read)
+                .await?;
+        #[expect(clippy::cast_precision_loss, reason = "money below 2^53 fen")]
+        Ok(fen.map(|f| f as f64 / 100.0))
+    }
+
+    /// Sets (or, with `None`, clears) that value (admins).
+    pub async fn set_requisition_auto_approve_below(
+        &self,
+        actor: &Actor,
+        yuan: Option<f64>,
+    ) -> Result<Option<f64>, StoreError> {
+        if !access::allowed(actor, Permission::ManageOrganisation) {
+            return Err(StoreError::Forbidden);
+        }
+        let fen = inventory::money("requisition_auto_approve_below", yuan)?;
+        sqlx::query("UPDATE tenants SET requisition_auto_approve_fen = $1 WHERE id = $2")
+            .bind(fen)
+            .bind(self.tid())
+            .execute(&self.store.write)
+            .await?;
+        self.requisition_auto_approve_below().await
+    }
+
+    /// Approves a pending requisition: each line's units are transferred from the warehouse
+    /// `core::inventory::choose_source` picks to the van and reserved there for the ticket.
+    /// Refused with `insufficient_stock` when no warehouse has a line's units free.
+    pub async fn approve_requisition(
+        &self,
+        actor: &Actor,
+        id: RequisitionId,
+        now: DateTime<Utc>,
+    ) -> Result<Requisition, StoreError> {
+        if !access::allowed(actor, Permission::ApproveRequisitions) {
+            return Err(StoreError::Forbidden);
+        }
+        let mut tx = self.store.write.begin().await?;
+        self.lock_pending(&mut tx, id).await?;
+        self.approve_in(&mut tx, actor, id, now).await?;
+        tx.commit().await?;
+        self.requisition(id).await
+    }
+
+    /// Rejects a pending requisition, with a reason; the engineer hears of it.
+    pub async fn reject_requisition(
+        &self,
+        actor: &Actor,
+        id: RequisitionId,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Requisition, StoreError> {
+        if !access::allowed(actor, Permission::ApproveRequisitions) {
+            return Err(StoreError::Forbidden);
+        }
+        let reason = validate::optional_text("reason", reason.as_deref(), validate::MAX_NOTE)?
+            .ok_or(FieldError {
+                field: "reason",
+                reason: "error.required",
+            })?;
+        let mut tx = self.store.write.begin().await?;
+        let ticket = self.lock_pending(&mut tx, id).await?;
+        sqlx::query(
+            "UPDATE requisitions SET status = 'rejected', decided_by = $1, decided_at = $2, decision_note = $3 \
+             WHERE tenant_id = $4 AND id = $5",
+        )
+        .bind(actor.user_id().map(|u| u.to_string()))
+        .bind(ms(now))
+        .bind(&reason)
+        .bind(self.tid())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let data = json!({ "requisition_id": id, "reason": reason });
+        record(
+            &mut tx,
+            &self.tid(),
+            ticket,
+            "parts_rejected",
+            actor.user_id().map(|u| u.to_string()),
+            Some("requisition.rejected"),
+            &data,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.requisition(id).await
+    }
+
+    /// The engineer has the parts of an approved requisition: it is `received`, and a ticket
+    /// waiting for parts goes back to work when the one who says so may resume it.
+    pub async fn receive_requisition(
+        &self,
+        actor: &Actor,
+        id: RequisitionId,
+        now: DateTime<Utc>,
+    ) -> Result<Requisition, StoreError> {
+        let mut tx = self.store.write.begin().await?;
+        let row: Option<(String, String, Option<String>)> = sqlx::query_as(&format!(
+            "SELECT ticket_id, status, van_id FROM requisitions WHERE tenant_id = $1 AND id = $2{}",
+            self.store.backend.for_update()
+        ))
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (ticket, status, van) = row.ok_or(StoreError::NotFound)?;
+        let owner: Option<String> = match van {
+            Some(v) => sqlx::query_scalar(
+                "SELECT engineer_id FROM warehouses WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(self.tid())
+            .bind(v)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten(),
+            None => None,
+        };
+        let own = owner.is_some() && owner.as_deref().and_then(UserId::parse) == actor.user_id();
+        if !own && !access::allowed(actor, Permission::ManageStock) {
+            return Err(StoreError::Forbidden);
+        }
+        if RequisitionStatus::parse(&status) != Some(RequisitionStatus::Approved) {
+            return Err(StoreError::Refused {
+                reason: "error.requisition_not_approved",
+                gone: false,
+            });
+        }
+        let ticket = parse_id(&ticket, TicketId::parse)?;
+        sqlx::query("UPDATE requisitions SET status = 'received', received_at = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(ms(now))
+            .bind(self.tid())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            &self.tid(),
+            ticket,
+            "parts_received",
+            actor.user_id().map(|u| u.to_string()),
+            None,
+            &json!({ "requisition_id": id }),
+            now,
+        )
+        .await?;
+        let waiting: Option<String> =
+            sqlx::query_scalar("SELECT status FROM tickets WHERE tenant_id = $1 AND id = $2")
+                .bind(self.tid())
+                .bind(ticket.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let still_waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM requisitions WHERE tenant_id = $1 AND ticket_id = $2 AND status IN ('pending', 'approved')",
+        )
+        .bind(self.tid())
+        .bind(ticket.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        if waiting.as_deref() == Some(Status::WaitingParts.as_str()) && still_waiting == 0 {
+            let resume = MoveCommand {
+                to: Some(Status::InProgress),
+                ..MoveCommand::default()
+            };
+            match self.move_within(&mut tx, actor, ticket, resume, now).await {
+                Ok(()) | Err(StoreError::Transition(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit().await?;
+        self.requisition(id).await
+    }
+
+    /// Requisitions, newest first: all of them for those who approve or keep stock, an
+    /// engineer's own otherwise; of one status and/or one ticket when given.
+    pub async fn requisitions(
+        &self,
+        actor: &Actor,
+        status: Option<RequisitionStatus>,
+        ticket: Option<TicketId>,
+    ) -> Result<Vec<Requisition>, StoreError> {
+        if !access::allowed(actor, Permission::RequestParts)
+            && !access::allowed(actor, Permission::ApproveRequisitions)
+        {
+            return Err(StoreError::Forbidden);
+        }
+        let everyone = access::allowed(actor, Permission::ApproveRequisitions)
+            || access::allowed(actor, Permission::ManageStock);
+        let mut sql = crate::sql::Sql::new(&format!(
+            "SELECT {COLUMNS} FROM requisitions WHERE tenant_id = "
+        ));
+        sql.text(self.tid());
+        if let Some(s) = status {
+            sql.push(" AND status = ").text(s.as_str());
+        }
+        if let Some(t) = ticket {
+            sql.push(" AND ticket_id = ").text(t.to_string());
+        }
+        if !everyone {
+            let me = actor.user_id().map(|u| u.to_string()).unwrap_or_default();
+            sql.push(" AND (requested_by = ")
+                .text(me.clone())
+                .push(" OR van_id IN (SELECT id FROM warehouses WHERE engineer_id = ")
+                .text(me)
+                .push("))");
+        }
+        sql.push(" ORDER BY created_at DESC, id DESC LIMIT 500");
+        let rows: Vec<Row> = sql.query_as().fetch_all(&self.store.read).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.with_items(r).await?);
+        }
+        Ok(out)
+    }
+
+    /// One requisition.
+    pub async fn requisition(&self, id: RequisitionId) -> Result<Requisition, StoreError> {
+        let row: Option<Row> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM requisitions WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_optional(&self.store.write)
+        .await?;
+        self.with_items(row.ok_or(StoreError::NotFound)?).await
+    }
+
+    async fn with_items(&self, r: Row) -> Result<Requisition, StoreError> {
+        let items: Vec<(String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT p.sku, i.qty, i.source_id FROM requisition_items i JOIN parts p ON p.id = i.part_id \
+             WHERE i.tenant_id = $1 AND i.requisition_id = $2 ORDER BY i.line",
+        )
+        .bind(self.tid())
+        .bind(&r.0)
+        .fetch_all(&self.store.write)
+        .await?;
+        let corrupt = || StoreError::Corrupt(format!("requisition status {}", r.2));
+        #[expect(clippy::cast_precision_loss, reason = "money below 2^53 fen")]
+        let value = r.5.map(|f| f as f64 / 100.0);
+        Ok(Requisition {
+            id: parse_id(&r.0, RequisitionId::parse)?,
+            ticket_id: parse_id(&r.1, TicketId::parse)?,
+            status: RequisitionStatus::parse(&r.2).ok_or_else(corrupt)?,
+            requested_by: r.3,
+            van_id: r
+                .4
+                .as_deref()
+                .map(|v| parse_id(v, WarehouseId::parse))
+                .transpose()?,
+            value,
+            note: r.6,
+            decided_by: r.7,
+            decided_at: r.8.map(from_ms),
+            decision_note: r.9,
+            received_at: r.10.map(from_ms),
+            created_at: from_ms(r.11),
+            items: items
+                .into_iter()
+                .map(|(sku, qty, source)| {
+                    Ok(RequisitionItem {
+                        sku,
+                        qty,
+                        source_warehouse_id: source
+                            .as_deref()
+                            .map(|s| parse_id(s, WarehouseId::parse))
+                            .transpose()?,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+        })
+    }
+
+    /// Locks a requisition that is still pending; answers its ticket.
+    async fn lock_pending(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        id: RequisitionId,
+    ) -> Result<TicketId, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(&format!(
+            "SELECT ticket_id, status FROM requisitions WHERE tenant_id = $1 AND id = $2{}",
+            self.store.backend.for_update()
+        ))
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+        let (ticket, status) = row.ok_or(StoreError::NotFound)?;
+        if RequisitionStatus::parse(&status) != Some(RequisitionStatus::Pending) {
+            return Err(StoreError::Refused {
+                reason: "error.requisition_decided",
+                gone: false,
+            });
+        }
+        parse_id(&ticket, TicketId::parse)
+    }
+
+    async fn approve_in(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        actor: &Actor,
+        id: RequisitionId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        type Head = (
+            String,
+            String,
+            Option<f64>,
+            Option<f64>,
+            Option<f64>,
+            Option<f64>,
+        );
+        let (ticket, van, van_lat, van_lon, site_lat, site_lon): Head = sqlx::query_as(
+            "SELECT r.ticket_id, r.van_id, e.position_lat, e.position_lon, s.lat, s.lon FROM requisitions r \
+             JOIN warehouses w ON w.id = r.van_id \
+             LEFT JOIN engineer_profiles e ON e.user_id = w.engineer_id \
+             JOIN tickets t ON t.id = r.ticket_id LEFT JOIN sites s ON s.id = t.site_id \
+             WHERE r.tenant_id = $1 AND r.id = $2",
+        )
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+        let ticket = parse_id(&ticket, TicketId::parse)?;
+        let van = parse_id(&van, WarehouseId::parse)?;
+        let to = match (van_lat, van_lon, site_lat, site_lon) {
+            (Some(a), Some(b), _, _) | (_, _, Some(a), Some(b)) => Some((a, b)),
+            _ => None,
+        };
+        let lines: Vec<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT i.line, i.part_id, p.sku, i.qty FROM requisition_items i JOIN parts p ON p.id = i.part_id \
+             WHERE i.tenant_id = $1 AND i.requisition_id = $2 ORDER BY i.line",
+        )
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut moved = Vec::new();
+        for (line, part, sku, qty) in lines {
+            type Cand = (String, String, Option<f64>, Option<f64>, i64);
+            let cands: Vec<Cand> = sqlx::query_as(
+                "SELECT w.id, w.kind, w.lat, w.lon, l.on_hand - l.reserved FROM stock_levels l \
+                 JOIN warehouses w ON w.id = l.warehouse_id \
+                 WHERE l.tenant_id = $1 AND l.part_id = $2 AND w.kind <> 'van'",
+            )
+            .bind(self.tid())
+            .bind(&part)
+            .fetch_all(&mut **tx)
+            .await?;
+            let sources = cands
+                .iter()
+                .map(|(w, kind, lat, lon, available)| {
+                    Ok(Source {
+                        id: parse_id(w, WarehouseId::parse)?,
+                        kind: WarehouseKind::parse(kind)
+                            .ok_or_else(|| StoreError::Corrupt(format!("warehouse kind {kind}")))?,
+                        position: lat.zip(*lon),
+                        available: *available,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let Some(source) = inventory::choose_source(qty, to, &sources) else {
+                return Err(StoreError::InsufficientStock {
+                    sku,
+                    warehouse_id: van,
+                    available: sources.iter().map(|s| s.available).max().unwrap_or(0),
+                    reservation: false,
+                });
+            };
+            let part_id = parse_id(&part, loopdesk_core::PartId::parse)?;
+            let transfer = Movement {
+                kind: MovementKind::Transfer,
+                qty,
+                warehouse: source,
+                to: Some(van),
+                ticket: Some(ticket),
+                reason: Some(format!("requisition {id}")),
+            };
+            let user = actor.user_id();
+            let backend = self.store.backend;
+            let tid = self.tid();
+            apply_movement(
+                tx,
+                backend,
+                &tid,
+                (&part_id, &sku),
+                &transfer,
+                MovementId::new(),
+                user,
+                now,
+            )
+            .await?;
+            let reserve = Movement {
+                kind: MovementKind::Reserve,
+                warehouse: van,
+                to: None,
+                ..transfer
+            };
+            apply_movement(
+                tx,
+                backend,
+                &tid,
+                (&part_id, &sku),
+                &reserve,
+                MovementId::new(),
+                user,
+                now,
+            )
+            .await?;
+            sqlx::query("UPDATE requisition_items SET source_id = $1 WHERE requisition_id = $2 AND line = $3")
+                .bind(source.to_string())
+                .bind(id.to_string())
+                .bind(line)
+                .execute(&mut **tx)
+                .await?;
+            moved.push(json!({ "sku": sku, "qty": qty, "from_warehouse_id": source }));
+        }
+        sqlx::query(
+            "UPDATE requisitions SET status = 'approved', decided_by = $1, decided_at = $2 WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(actor.user_id().map(|u| u.to_string()))
+        .bind(ms(now))
+        .bind(self.tid())
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+        let data = json!({
+            "requisition_id": id,
+            "van_id": van,
+            "items": moved,
+            "automatic": actor.user_id().is_none(),
+        });
+        record(
+            tx,
+            &self.tid(),
+            ticket,
+            "parts_approved",
+            actor.user_id().map(|u| u.to_string()),
+            None,
+            &data,
+            now,
+        )
+        .await?;
+        enqueue_publish(tx, &self.tid(), ticket, "requisition.approved", &data, now).await
+    }
+}
