@@ -172,6 +172,12 @@ pub fn sees_customer(actor: &Actor, id: CustomerId) -> bool {
     }
 }
 
+/// True when the actor may read an asset of customer `owner`: whoever may read the customer,
+/// and every engineer (the asset card on site; an engineer may be sent to any customer).
+pub fn sees_asset(actor: &Actor, owner: CustomerId) -> bool {
+    sees_customer(actor, owner) || actor.has(Role::Engineer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,8 +75,37 @@ pub struct NewAsset {
     pub serial: String,
     /// Installed on (YYYY-MM-DD).
     pub installed_on: Option<String>,
-    /// Warranty until (YYYY-MM-DD).
+    /// Warranty until (YYYY-MM-DD); from the model's default when not given.
     pub warranty_until: Option<String>,
+    /// Free fields (an object of short texts and numbers).
+    pub fields: Option<serde_json::Value>,
+}
+
+/// Checks an asset's free fields: an object of at most 30 entries, each a number, a boolean
+/// or a text of up to 500 characters, under a name of up to 64.
+pub fn asset_fields(fields: Option<&serde_json::Value>) -> Result<serde_json::Value, FieldError> {
+    let Some(v) = fields else {
+        return Ok(serde_json::json!({}));
+    };
+    let Some(map) = v.as_object() else {
+        return fail("fields", "error.invalid_value");
+    };
+    if map.len() > 30 {
+        return fail("fields", "error.too_many_lines");
+    }
+    for (k, v) in map {
+        let ok = k.chars().count() <= 64
+            && !k.trim().is_empty()
+            && match v {
+                serde_json::Value::String(s) => s.chars().count() <= 500,
+                serde_json::Value::Number(_) | serde_json::Value::Bool(_) => true,
+                _ => false,
+            };
+        if !ok {
+            return fail("fields", "error.invalid_value");
+        }
+    }
+    Ok(v.clone())
 }
 
 fn fail<T>(field: &'static str, reason: &'static str) -> Result<T, FieldError> {

@@ -137,6 +137,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("error.lang", "语言应为 zh-CN 或 en", "the language must be zh-CN or en"),
     ("error.latitude_range", "纬度须在 -90 到 90 之间", "latitude must be between -90 and 90"),
     ("error.longitude_range", "经度须在 -180 到 180 之间", "longitude must be between -180 and 180"),
+    ("error.meter_backwards", "读数不能小于上一次读数", "a reading cannot be lower than the last one"),
     ("error.metric_not_per_ticket", "该指标按工程师工时计算，无对应工单列表", "this KPI is about engineers' time and has no tickets behind it"),
     ("error.missing", "此操作必须提供 {field}", "{field} is required for this move"),
     ("error.no_van", "该工单的工程师没有车载库，备件无处可送", "the ticket's engineer has no van for the parts to go to"),

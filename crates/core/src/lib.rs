@@ -5,6 +5,7 @@
 //! and writes the answer; the web layer only translates HTTP to those calls.
 
 pub mod access;
+pub mod asset;
 pub mod clock;
 pub mod customer;
 pub mod dispatch;

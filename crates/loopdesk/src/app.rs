@@ -135,6 +135,10 @@ impl Application {
                 .is_some_and(|u| u.starts_with("https://")),
             session_ttl: chrono::Duration::hours(cfg.session_hours),
             login_attempts_per_minute: cfg.login_attempts_per_minute,
+            public_url: cfg
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", cfg.bind)),
         };
         let listener = TcpListener::bind(&cfg.bind)
             .await

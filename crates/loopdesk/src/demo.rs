@@ -274,6 +274,7 @@ pub async fn load_if_empty(
                             .date_naive()
                             .to_string(),
                     ),
+                    fields: None,
                 },
                 start,
             )

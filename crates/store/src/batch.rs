@@ -46,6 +46,8 @@ pub(crate) struct TicketInsert {
     pub now: DateTime<Utc>,
     pub idempotency: Option<Idempotency>,
     pub sla: crate::sla::SlaColumns,
+    /// `in` or `out` of warranty, for a ticket on an asset with a warranty date.
+    pub warranty: Option<&'static str>,
 }
 
 /// What became of a creation.
@@ -290,7 +292,7 @@ async fn insert_tickets(
     let mut tickets = Sql::new(
         "INSERT INTO tickets (id, tenant_id, number, channel, customer_id, contact_id, contact_phone, site_id, \
          asset_id, region_id, category, priority, subject, description, fields, status, created_by, created_at, \
-         updated_at, version, sla_policy_id, sla, sla_state, sla_next_at, resolution_due) VALUES ",
+         updated_at, version, sla_policy_id, sla, sla_state, sla_next_at, resolution_due, warranty) VALUES ",
     );
     tickets.rows(items.iter().map(|(t, number)| ticket_row(t, number)));
     tickets.positional_on(tx).query().execute(&mut **tx).await?;
@@ -352,6 +354,7 @@ fn ticket_row(t: &TicketInsert, number: &str) -> Vec<Arg> {
         text(t.sla.state),
         Arg::OptInt(t.sla.next_at),
         Arg::OptInt(t.sla.resolution_due),
+        Arg::Text(t.warranty.map(str::to_owned)),
     ]
 }
 
@@ -385,6 +388,7 @@ mod tests {
                 state: "ok",
                 ..Default::default()
             },
+            warranty: None,
         }
     }
 

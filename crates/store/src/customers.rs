@@ -1,7 +1,8 @@
 //! Customers with their contacts, sites and assets; finding a caller by phone number.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use loopdesk_core::access;
+use loopdesk_core::asset::{self, AssetStatus};
 use loopdesk_core::customer::{self, NewAsset, NewContact, NewCustomer, NewSite};
 use loopdesk_core::ticket::Actor;
 use loopdesk_core::validate::{self, FieldError};
@@ -58,6 +59,9 @@ struct AssetRow {
     installed_on: Option<String>,
     warranty_until: Option<String>,
     qr_token: String,
+    status: String,
+    meter: Option<i64>,
+    fields: String,
 }
 
 fn contact_model(r: ContactRow) -> Result<Contact, StoreError> {
@@ -231,6 +235,18 @@ impl TenantStore {
         let serial = validate::required_text("serial", &new.serial, 100)?;
         let installed_on = customer::date("installed_on", new.installed_on.as_deref())?;
         let warranty_until = customer::date("warranty_until", new.warranty_until.as_deref())?;
+        let fields = customer::asset_fields(new.fields.as_ref())?;
+        let months: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT warranty_months FROM product_models WHERE tenant_id = $1 AND code = $2",
+        )
+        .bind(self.tid())
+        .bind(&model)
+        .fetch_optional(&self.store.read)
+        .await?;
+        let day = |d: &Option<String>| d.as_deref().and_then(|d| d.parse::<NaiveDate>().ok());
+        let warranty_until =
+            asset::default_warranty(day(&warranty_until), day(&installed_on), months.flatten())
+                .map(|d| d.to_string());
         self.require("customers", &new.customer_id.to_string(), "customer_id")
             .await?;
         let owner: Option<String> =
@@ -250,8 +266,8 @@ impl TenantStore {
         rand::rngs::OsRng.fill_bytes(&mut raw);
         let id = AssetId::new();
         sqlx::query(
-            "INSERT INTO assets (id, tenant_id, customer_id, site_id, model, serial, installed_on, warranty_until, qr_token, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO assets (id, tenant_id, customer_id, site_id, model, serial, installed_on, warranty_until, qr_token, created_at, fields) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(id.to_string())
         .bind(self.tid())
@@ -263,6 +279,7 @@ impl TenantStore {
         .bind(warranty_until)
         .bind(hex::encode(raw))
         .bind(ms(now))
+        .bind(fields.to_string())
         .execute(&self.store.write)
         .await
         .map_err(|e| StoreError::on_unique(e, "serial"))?;
@@ -275,14 +292,14 @@ impl TenantStore {
         rows.into_iter().next().ok_or(StoreError::NotFound)
     }
 
-    async fn assets_where(
+    pub(crate) async fn assets_where(
         &self,
         column: &'static str,
         value: &str,
     ) -> Result<Vec<Asset>, StoreError> {
         let sql = format!(
-            "SELECT id, customer_id, site_id, model, serial, installed_on, warranty_until, qr_token \
-             FROM assets WHERE tenant_id = $1 AND {column} = $2 ORDER BY created_at, id"
+            "SELECT id, customer_id, site_id, model, serial, installed_on, warranty_until, qr_token, \
+             status, meter, fields FROM assets WHERE tenant_id = $1 AND {column} = $2 ORDER BY created_at, id"
         );
         let rows: Vec<AssetRow> = sqlx::query_as(&sql)
             .bind(self.tid())
@@ -300,6 +317,11 @@ impl TenantStore {
                     installed_on: r.installed_on,
                     warranty_until: r.warranty_until,
                     qr_token: r.qr_token,
+                    status: AssetStatus::parse(&r.status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("asset status {}", r.status)))?,
+                    meter: r.meter,
+                    fields: serde_json::from_str(&r.fields)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 })
             })
             .collect()

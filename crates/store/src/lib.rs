@@ -10,6 +10,7 @@
 //! Tenant scoping is by construction: tenant data is only reachable through a
 //! [`TenantStore`] (from [`Store::tenant`]), whose every query binds its tenant id.
 
+mod assets;
 mod batch;
 mod cache;
 mod customers;
@@ -28,6 +29,9 @@ mod sql;
 mod tickets;
 mod users;
 
+pub use assets::{
+    AssetCard, AssetHistory, AssetPart, AssetReading, AssetTicket, AssetVisit, ProductModel,
+};
 pub use dialect::Backend;
 pub use engineers::{EngineerView, Position, Proposal, ProposedEngineer};
 pub use error::StoreError;

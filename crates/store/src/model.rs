@@ -144,6 +144,14 @@ pub struct Asset {
     pub warranty_until: Option<String>,
     /// Unguessable token for the QR label.
     pub qr_token: String,
+    /// `in_service`, `out_of_service` or `decommissioned`.
+    #[schema(value_type = String)]
+    pub status: loopdesk_core::asset::AssetStatus,
+    /// The last meter reading.
+    pub meter: Option<i64>,
+    /// Free fields.
+    #[schema(value_type = Object)]
+    pub fields: Value,
 }
 
 /// A customer with everything an agent needs at intake.
@@ -237,6 +245,10 @@ pub struct Ticket {
     pub check_in: Option<CheckInView>,
     /// `open` while the ticket is in the remediation queue (补救通道), `done` after.
     pub remediation: Option<String>,
+    /// `in` or `out` of warranty when it came in (a ticket on an asset with a warranty date).
+    pub warranty: Option<String>,
+    /// Out of warranty: the repair is charged to the customer.
+    pub chargeable: bool,
     /// Service-level promises and their state.
     pub sla: crate::sla::TicketSlaView,
 }

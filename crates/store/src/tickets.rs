@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use loopdesk_core::access::{self, Permission, TicketScope};
+use loopdesk_core::asset::{self, Warranty};
 use loopdesk_core::followup::{self, FollowUp};
 use loopdesk_core::intake;
 use loopdesk_core::sla::{self, TicketKey};
@@ -115,7 +116,7 @@ const TICKET_COLUMNS: &str = "t.id, t.number, t.status, t.version, t.priority, t
     t.region_id, t.team_id, t.assignee_id, t.created_by, t.created_at, t.updated_at, t.resolved_at, t.closed_at, \
     t.confirmed_by, t.reopen_count, t.visit_count, t.flags, t.checked_in_at, t.checkin_lat, t.checkin_lon, \
     t.checkin_distance_m, t.checkin_outside, t.sla_policy_id, t.sla, t.sla_state, t.first_response_at, \
-    t.first_arrival_at, t.remediation";
+    t.first_arrival_at, t.remediation, t.warranty";
 
 #[derive(sqlx::FromRow, Clone)]
 struct TicketRow {
@@ -157,6 +158,7 @@ struct TicketRow {
     first_response_at: Option<i64>,
     first_arrival_at: Option<i64>,
     remediation: Option<String>,
+    warranty: Option<String>,
 }
 
 fn corrupt(what: &str) -> StoreError {
@@ -209,6 +211,8 @@ impl TicketRow {
             flags: serde_json::from_str(&self.flags).map_err(|_| corrupt("flags"))?,
             check_in,
             remediation: self.remediation,
+            chargeable: asset::chargeable(self.warranty.as_deref().and_then(Warranty::parse)),
+            warranty: self.warranty,
             sla: TicketSlaView::of(
                 self.sla_policy_id.as_deref(),
                 self.sla.as_deref(),
@@ -349,6 +353,8 @@ impl TenantStore {
         let fields = intake::request_fields(new.fields, &required)?;
 
         let offset = self.settings().await?.offset;
+        let today = now.with_timezone(&offset).date_naive();
+        let warranty = asset::warranty_on(ctx.warranty_until, today).map(Warranty::as_str);
         let sla = self
             .sla_for_new(
                 &TicketKey {
@@ -379,6 +385,7 @@ impl TenantStore {
             now,
             idempotency: idempotency.filter(|_| actor.user_id().is_some()),
             sla,
+            warranty,
         };
         match self.store.batcher.create(insert.clone()).await? {
             // Answered from what was written: the same as a read, one round trip fewer.
@@ -458,16 +465,17 @@ impl TenantStore {
             site_id: site,
             region_id: None,
             tier: None,
+            warranty_until: None,
         };
         if let Some(a) = asset {
-            let row: Option<(String, String)> = sqlx::query_as(
-                "SELECT customer_id, site_id FROM assets WHERE tenant_id = $1 AND id = $2",
+            let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+                "SELECT customer_id, site_id, warranty_until FROM assets WHERE tenant_id = $1 AND id = $2",
             )
             .bind(self.tid())
             .bind(a.to_string())
             .fetch_optional(&self.store.read)
             .await?;
-            let (c, s) = row.ok_or(FieldError {
+            let (c, s, until) = row.ok_or(FieldError {
                 field: "asset_id",
                 reason: "error.unknown_id",
             })?;
@@ -484,6 +492,7 @@ impl TenantStore {
             }
             *customer = Some(c);
             ctx.site_id = Some(s);
+            ctx.warranty_until = until.and_then(|u| u.parse().ok());
         }
         if let Some(p) = phone {
             let row: Option<(String, String)> = sqlx::query_as(
@@ -1424,6 +1433,8 @@ fn created_ticket(
         flags: Vec::new(),
         check_in: None,
         remediation: None,
+        chargeable: asset::chargeable(t.warranty.and_then(Warranty::parse)),
+        warranty: t.warranty.map(str::to_owned),
         sla: TicketSlaView::of(
             t.sla.policy_id.as_deref(),
             t.sla.sla.as_deref(),
@@ -1438,6 +1449,8 @@ struct IntakeContext {
     region_id: Option<RegionId>,
     /// The customer's tier, for the SLA policy.
     tier: Option<String>,
+    /// The asset's warranty end.
+    warranty_until: Option<chrono::NaiveDate>,
 }
 
 /// Claims an idempotency key inside `tx`; answers the resource of an earlier request with

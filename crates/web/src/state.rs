@@ -21,6 +21,8 @@ pub struct WebConfig {
     pub session_ttl: chrono::Duration,
     /// Login attempts allowed per client address and username per minute.
     pub login_attempts_per_minute: u32,
+    /// Where people reach Loopdesk (links printed on asset labels).
+    pub public_url: String,
 }
 
 /// Everything a handler may need.

@@ -314,6 +314,19 @@ impl TestApp {
             .expect("upload")
     }
 
+    /// The assigned engineer accepts, sets out and checks in at the helper customer's site
+    /// (People's Square); answers the ticket on site.
+    pub async fn walk_on_site(&self, engineer: &str, ticket: &Value) -> Value {
+        let t = self
+            .go(engineer, ticket, json!({ "to": "accepted" }), 200)
+            .await;
+        let t = self
+            .go(engineer, &t, json!({ "to": "en_route" }), 200)
+            .await;
+        let check_in = json!({ "to": "on_site", "check_in": { "lat": 31.2306, "lon": 121.4739 } });
+        self.go(engineer, &t, check_in, 200).await
+    }
+
     /// Uploads what a complete report needs (a before and an after photo, a signature);
     /// answers their ids in that order.
     pub async fn report_files(&self, token: &str, ticket: &str) -> Vec<String> {

@@ -6,6 +6,7 @@
     reason = "a failed step should stop the test loudly"
 )]
 
+mod assets;
 mod engineers;
 mod followup;
 mod helpers;

@@ -529,20 +529,7 @@ async fn a_requisition_brings_parts_from_the_regional_pool_to_the_van_and_the_re
 
     // On site, the engineer finds a part missing and asks for it: the ticket waits for parts.
     let t = assigned_ticket(&app, &agent, &eng_id, "13800138002").await;
-    let t = app
-        .go(&engineer, &t, json!({ "to": "accepted" }), 200)
-        .await;
-    let t = app
-        .go(&engineer, &t, json!({ "to": "en_route" }), 200)
-        .await;
-    let t = app
-        .go(
-            &engineer,
-            &t,
-            json!({ "to": "on_site", "check_in": { "lat": 31.2306, "lon": 121.4739 } }),
-            200,
-        )
-        .await;
+    let t = app.walk_on_site(&engineer, &t).await;
     let id = t["id"].as_str().unwrap().to_owned();
     let bad = app
         .ok(

@@ -1,13 +1,17 @@
 //! Assets (equipment at a customer's site).
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use loopdesk_core::access::{allowed, Permission};
-use loopdesk_core::{CustomerId, SiteId};
-use loopdesk_store::{Asset, NewAsset};
-use serde::Deserialize;
+use loopdesk_core::asset::NewModel;
+use loopdesk_core::{AssetId, CustomerId, SiteId, TicketId};
+use loopdesk_store::{Asset, AssetCard, NewAsset, ProductModel};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use super::path_id;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AppJson, CurrentUser};
@@ -28,9 +32,14 @@ pub struct CreateAssetBody {
     /// Installed on (YYYY-MM-DD).
     #[serde(default)]
     pub installed_on: Option<String>,
-    /// Warranty until (YYYY-MM-DD).
+    /// Warranty until (YYYY-MM-DD); the model's default warranty from `installed_on`
+    /// when not given.
     #[serde(default)]
     pub warranty_until: Option<String>,
+    /// Free fields (an object of short texts and numbers).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub fields: Option<serde_json::Value>,
 }
 
 /// Registers an asset; answers it with its QR token.
@@ -52,9 +61,150 @@ pub async fn create_asset(
         serial: b.serial,
         installed_on: b.installed_on,
         warranty_until: b.warranty_until,
+        fields: b.fields,
     };
     Ok((
         StatusCode::CREATED,
         Json(user.tenant.create_asset(new, state.clock.now()).await?),
     ))
+}
+
+/// The asset card: the asset, its warranty today, its catalogue model, and its whole history
+/// (tickets, visits, parts consumed, meter readings). Staff and engineers; a customer only
+/// their own.
+#[utoipa::path(get, path = "/api/v1/assets/{id}", tag = "assets", params(("id" = String, Path)),
+    responses((status = 200, body = AssetCard), (status = 404, body = ErrorBody)))]
+pub async fn get_asset(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<AssetCard>, ApiError> {
+    let id = path_id(&id, AssetId::parse)?;
+    Ok(Json(
+        user.tenant
+            .asset_card(&user.actor, id, state.clock.now())
+            .await?,
+    ))
+}
+
+/// The asset card of the asset whose QR label carries `token`.
+#[utoipa::path(get, path = "/api/v1/assets/by-token/{token}", tag = "assets", params(("token" = String, Path)),
+    responses((status = 200, body = AssetCard), (status = 404, body = ErrorBody)))]
+pub async fn get_asset_by_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(token): Path<String>,
+) -> Result<Json<AssetCard>, ApiError> {
+    let a = user.tenant.asset_by_token(&user.actor, &token).await?;
+    Ok(Json(
+        user.tenant
+            .asset_card(&user.actor, a.id, state.clock.now())
+            .await?,
+    ))
+}
+
+/// A meter reading.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadingBody {
+    /// The meter's value (never lower than the last one).
+    pub value: i64,
+    /// Read during this ticket.
+    #[serde(default)]
+    pub ticket_id: Option<TicketId>,
+}
+
+/// Records a meter reading.
+#[utoipa::path(post, path = "/api/v1/assets/{id}/readings", tag = "assets", params(("id" = String, Path)),
+    request_body = ReadingBody,
+    responses((status = 201, body = Asset), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_reading(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: AppJson<ReadingBody>,
+) -> Result<(StatusCode, Json<Asset>), ApiError> {
+    let id = path_id(&id, AssetId::parse)?;
+    let b = body.value;
+    let a = user
+        .tenant
+        .record_reading(&user.actor, id, b.value, b.ticket_id, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+/// A new status.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusBody {
+    /// `in_service`, `out_of_service` or `decommissioned`.
+    pub status: String,
+}
+
+/// Changes an asset's status.
+#[utoipa::path(put, path = "/api/v1/assets/{id}/status", tag = "assets", params(("id" = String, Path)),
+    request_body = StatusBody,
+    responses((status = 200, body = Asset), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_status(
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: AppJson<StatusBody>,
+) -> Result<Json<Asset>, ApiError> {
+    let id = path_id(&id, AssetId::parse)?;
+    Ok(Json(
+        user.tenant
+            .set_asset_status(&user.actor, id, &body.value.status)
+            .await?,
+    ))
+}
+
+/// The asset's printable label (设备二维码): a QR code of the link that opens it, with its
+/// model and serial number, as SVG.
+#[utoipa::path(get, path = "/api/v1/assets/{id}/label.svg", tag = "assets", params(("id" = String, Path)),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404, body = ErrorBody)))]
+pub async fn label(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id, AssetId::parse)?;
+    let a = user.tenant.visible_asset(&user.actor, id).await?;
+    let link = format!(
+        "{}/a/{}",
+        state.config.public_url.trim_end_matches('/'),
+        a.qr_token
+    );
+    let svg = crate::label::asset_label(&link, &a.model, &a.serial).map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+/// A product model in the catalogue.
+#[utoipa::path(post, path = "/api/v1/models", tag = "assets", request_body = NewModel,
+    responses((status = 201, body = ProductModel), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_model(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: AppJson<NewModel>,
+) -> Result<(StatusCode, Json<ProductModel>), ApiError> {
+    let m = user
+        .tenant
+        .create_model(&user.actor, body.value, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(m)))
+}
+
+/// The catalogue.
+#[derive(Serialize, ToSchema)]
+pub struct ModelPage {
+    /// By product line and code.
+    pub items: Vec<ProductModel>,
+}
+
+/// The product catalogue: models with their default warranty, skill and checklist.
+#[utoipa::path(get, path = "/api/v1/models", tag = "assets",
+    responses((status = 200, body = ModelPage)))]
+pub async fn list_models(user: CurrentUser) -> Result<Json<ModelPage>, ApiError> {
+    Ok(Json(ModelPage {
+        items: user.tenant.models().await?,
+    }))
 }

@@ -1,0 +1,254 @@
+//! Assets (资产): the product catalogue, an asset's status and warranty, meter readings, and
+//! whether a repair is chargeable.
+
+use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::validate::{self, FieldError};
+
+fn fail<T>(field: &'static str, reason: &'static str) -> Result<T, FieldError> {
+    Err(FieldError { field, reason })
+}
+
+/// Where an asset stands.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetStatus {
+    /// Working at the customer's site.
+    #[default]
+    InService,
+    /// At the site but not working (awaiting repair).
+    OutOfService,
+    /// Taken out of use for good.
+    Decommissioned,
+}
+
+impl AssetStatus {
+    /// The stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssetStatus::InService => "in_service",
+            AssetStatus::OutOfService => "out_of_service",
+            AssetStatus::Decommissioned => "decommissioned",
+        }
+    }
+
+    /// Reads the stored name.
+    pub fn parse(text: &str) -> Option<AssetStatus> {
+        match text {
+            "in_service" => Some(AssetStatus::InService),
+            "out_of_service" => Some(AssetStatus::OutOfService),
+            "decommissioned" => Some(AssetStatus::Decommissioned),
+            _ => None,
+        }
+    }
+}
+
+/// A ticket's asset, seen from the warranty.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Warranty {
+    /// Under warranty (or a service contract) on the day of the request.
+    In,
+    /// Out of warranty: the repair is chargeable.
+    Out,
+}
+
+impl Warranty {
+    /// The stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Warranty::In => "in",
+            Warranty::Out => "out",
+        }
+    }
+
+    /// Reads the stored name.
+    pub fn parse(text: &str) -> Option<Warranty> {
+        match text {
+            "in" => Some(Warranty::In),
+            "out" => Some(Warranty::Out),
+            _ => None,
+        }
+    }
+}
+
+/// The warranty of an asset on `day` (the request's local date): in when it runs until that
+/// day or later (the end date included), out after it; unknown (`None`) when the asset has no
+/// warranty date, which is not chargeable until someone finds out.
+pub fn warranty_on(until: Option<NaiveDate>, day: NaiveDate) -> Option<Warranty> {
+    until.map(|u| {
+        if day <= u {
+            Warranty::In
+        } else {
+            Warranty::Out
+        }
+    })
+}
+
+/// True when a repair on an asset in this warranty state is charged to the customer.
+pub fn chargeable(warranty: Option<Warranty>) -> bool {
+    warranty == Some(Warranty::Out)
+}
+
+/// The warranty end an asset gets: the one given; else its installation date plus its
+/// model's default warranty months; else none.
+pub fn default_warranty(
+    given: Option<NaiveDate>,
+    installed_on: Option<NaiveDate>,
+    model_months: Option<i64>,
+) -> Option<NaiveDate> {
+    given.or_else(|| {
+        let months = u32::try_from(model_months?).ok()?;
+        installed_on?.checked_add_months(Months::new(months))
+    })
+}
+
+/// A product model to add to the catalogue.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewModel {
+    /// Model code, unique (what assets name in `model`).
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Product line (e.g. 商用冷柜).
+    #[serde(default)]
+    pub product_line: Option<String>,
+    /// Default warranty from installation, in months.
+    #[serde(default)]
+    pub warranty_months: Option<i64>,
+    /// The skill a repair needs.
+    #[serde(default)]
+    pub skill: Option<String>,
+    /// Its minimum level (1–5).
+    #[serde(default)]
+    pub skill_level: Option<i64>,
+    /// The default checklist for repairs and maintenance.
+    #[serde(default)]
+    pub checklist: Vec<String>,
+}
+
+/// Checks a model: code and name required, warranty 0–240 months, skill level 1–5 (with a
+/// skill), at most 50 checklist items of up to 200 characters.
+pub fn model(m: &NewModel) -> Result<NewModel, FieldError> {
+    let code = validate::required_text("code", &m.code, 64)?;
+    let name = validate::required_text("name", &m.name, validate::MAX_NAME)?;
+    if m.warranty_months.is_some_and(|w| !(0..=240).contains(&w)) {
+        return fail("warranty_months", "error.invalid_number");
+    }
+    let skill = validate::optional_text("skill", m.skill.as_deref(), 64)?;
+    match (&skill, m.skill_level) {
+        (None, Some(_)) => return fail("skill", "error.required"),
+        (_, Some(l)) if !(1..=5).contains(&l) => {
+            return fail("skill_level", "error.invalid_number")
+        }
+        _ => {}
+    }
+    if m.checklist.len() > 50 {
+        return fail("checklist", "error.too_many_lines");
+    }
+    let checklist = m
+        .checklist
+        .iter()
+        .map(|c| validate::required_text("checklist", c, validate::MAX_NAME))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(NewModel {
+        code,
+        name,
+        product_line: validate::optional_text("product_line", m.product_line.as_deref(), 100)?,
+        warranty_months: m.warranty_months,
+        skill_level: skill.as_ref().map(|_| m.skill_level.unwrap_or(1)),
+        skill,
+        checklist,
+    })
+}
+
+/// Checks a meter reading against the last one: a whole number, never lower than before
+/// (a meter that was replaced starts a new asset record, not a lower reading).
+pub fn reading(value: i64, last: Option<i64>) -> Result<i64, FieldError> {
+    if value < 0 {
+        return fail("value", "error.invalid_number");
+    }
+    if last.is_some_and(|l| value < l) {
+        return fail("value", "error.meter_backwards");
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn warranty_runs_through_its_last_day() {
+        let until = Some(d("2026-11-24"));
+        assert_eq!(warranty_on(until, d("2026-11-24")), Some(Warranty::In));
+        assert_eq!(warranty_on(until, d("2026-11-25")), Some(Warranty::Out));
+        assert_eq!(warranty_on(None, d("2026-11-25")), None);
+        assert!(chargeable(Some(Warranty::Out)));
+        assert!(!chargeable(None));
+        assert!(!chargeable(Some(Warranty::In)));
+    }
+
+    #[test]
+    fn the_model_gives_the_default_warranty() {
+        assert_eq!(
+            default_warranty(None, Some(d("2025-01-31")), Some(13)),
+            Some(d("2026-02-28")),
+            "the end of a shorter month"
+        );
+        assert_eq!(
+            default_warranty(Some(d("2030-01-01")), Some(d("2025-01-31")), Some(12)),
+            Some(d("2030-01-01")),
+            "a given date wins (a contract's, say)"
+        );
+        assert_eq!(default_warranty(None, None, Some(12)), None);
+        assert_eq!(default_warranty(None, Some(d("2025-01-31")), None), None);
+    }
+
+    #[test]
+    fn models_and_readings_are_checked() {
+        let ok = model(&NewModel {
+            code: " X1 ".into(),
+            name: "冷柜 X1".into(),
+            skill: Some("refrigeration".into()),
+            checklist: vec!["检查压缩机".into()],
+            ..NewModel::default()
+        })
+        .unwrap_or_default();
+        assert_eq!((ok.code.as_str(), ok.skill_level), ("X1", Some(1)));
+        let bad = |m: NewModel| model(&m).err().map(|e| e.field);
+        assert_eq!(
+            bad(NewModel {
+                code: "X".into(),
+                name: "x".into(),
+                warranty_months: Some(-1),
+                ..NewModel::default()
+            }),
+            Some("warranty_months")
+        );
+        assert_eq!(
+            bad(NewModel {
+                code: "X".into(),
+                name: "x".into(),
+                skill_level: Some(2),
+                ..NewModel::default()
+            }),
+            Some("skill")
+        );
+        assert_eq!(reading(120, Some(100)), Ok(120));
+        assert_eq!(
+            reading(99, Some(100)).map_err(|e| e.reason),
+            Err("error.meter_backwards")
+        );
+        assert_eq!(reading(-1, None).map_err(|e| e.field), Err("value"));
+    }
+}

@@ -1,0 +1,238 @@
+//! Assets: the catalogue's default warranty, warranty at intake (out of warranty is
+//! chargeable), the asset card with its whole history, meter readings, the QR label and
+//! who may see an asset.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, Backend};
+use crate::on_both_backends;
+
+on_both_backends!(the_asset_card_holds_the_whole_history_and_the_warranty_decides_the_charge);
+
+async fn the_asset_card_holds_the_whole_history_and_the_warranty_decides_the_charge(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (eng_id, engineer) = app.user("eng", &["engineer"], json!({})).await;
+    let model = app
+        .ok(
+            &app.admin,
+            "/api/v1/models",
+            json!({ "code": "X1", "name": "商用冷柜 X1", "product_line": "冷柜", "warranty_months": 24,
+                    "skill": "refrigeration", "skill_level": 2, "checklist": ["检查压缩机", "清洁冷凝器"] }),
+            201,
+        )
+        .await;
+    assert_eq!(model["checklist"][1], "清洁冷凝器");
+    let bad = app
+        .ok(
+            &app.admin,
+            "/api/v1/models",
+            json!({ "code": "X2", "name": "x", "warranty_months": 999 }),
+            422,
+        )
+        .await;
+    assert_eq!(bad["field"], "warranty_months");
+    assert_eq!(
+        app.post_json(
+            &agent,
+            "/api/v1/models",
+            &json!({ "code": "X3", "name": "x" })
+        )
+        .await
+        .status(),
+        403
+    );
+
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    // No warranty date given: the model's 24 months from installation.
+    let fresh = app
+        .ok(
+            &agent,
+            "/api/v1/assets",
+            json!({ "customer_id": customer, "site_id": site, "model": "X1", "serial": "SN-NEW-1",
+                    "installed_on": "2025-06-30", "fields": { "楼层": "B1", "容积L": 800 } }),
+            201,
+        )
+        .await;
+    assert_eq!(fresh["warranty_until"], "2027-06-30");
+    assert_eq!(fresh["status"], "in_service");
+    assert_eq!(fresh["fields"]["楼层"], "B1");
+    assert_eq!(fresh["qr_token"].as_str().unwrap().len(), 32);
+    let old = app
+        .ok(
+            &agent,
+            "/api/v1/assets",
+            json!({ "customer_id": customer, "site_id": site, "model": "X1", "serial": "SN-OLD-1",
+                    "installed_on": "2019-03-01", "warranty_until": "2021-03-01" }),
+            201,
+        )
+        .await;
+    let bad = app
+        .ok(
+            &agent,
+            "/api/v1/assets",
+            json!({ "customer_id": customer, "site_id": site, "model": "X1",
+            "serial": "SN-X", "fields": { "a": [1] } }),
+            422,
+        )
+        .await;
+    assert_eq!(bad["field"], "fields");
+
+    // Warranty at intake: in for the new one, out (chargeable) for the old one.
+    let ticket = |asset: &Value| json!({ "channel": "phone", "asset_id": asset["id"], "subject": "不制冷", "description": "温度降不下来", "priority": 2 });
+    let t_new = app.ok(&agent, "/api/v1/tickets", ticket(&fresh), 201).await;
+    assert_eq!(
+        (t_new["warranty"].as_str(), t_new["chargeable"].as_bool()),
+        (Some("in"), Some(false))
+    );
+    let t_old = app.ok(&agent, "/api/v1/tickets", ticket(&old), 201).await;
+    assert_eq!(
+        (t_old["warranty"].as_str(), t_old["chargeable"].as_bool()),
+        (Some("out"), Some(true))
+    );
+    let read = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", t_old["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(read["chargeable"], true, "kept on the ticket");
+
+    // The engineer visits, a part is consumed on the ticket, the meter is read.
+    let t = app
+        .go(
+            &agent,
+            &t_old,
+            json!({ "to": "assigned", "assignee_id": eng_id }),
+            200,
+        )
+        .await;
+    app.walk_on_site(&engineer, &t).await;
+    app.ok(
+        &app.admin,
+        "/api/v1/parts",
+        json!({ "sku": "CAP-35UF", "name": "电容 35μF" }),
+        201,
+    )
+    .await;
+    let store = app
+        .ok(
+            &app.admin,
+            "/api/v1/warehouses",
+            json!({ "name": "总仓", "kind": "central" }),
+            201,
+        )
+        .await;
+    for body in [
+        json!({ "kind": "receive", "sku": "CAP-35UF", "qty": 5, "to_warehouse_id": store["id"] }),
+        json!({ "kind": "consume", "sku": "CAP-35UF", "qty": 2, "from_warehouse_id": store["id"], "ticket_id": t_old["id"] }),
+    ] {
+        app.ok(&app.admin, "/api/v1/stock/movements", body, 201)
+            .await;
+    }
+    let aid = old["id"].as_str().unwrap();
+    let r = app
+        .ok(
+            &engineer,
+            &format!("/api/v1/assets/{aid}/readings"),
+            json!({ "value": 1200, "ticket_id": t_old["id"] }),
+            201,
+        )
+        .await;
+    assert_eq!(r["meter"], 1200);
+    let back = app
+        .ok(
+            &engineer,
+            &format!("/api/v1/assets/{aid}/readings"),
+            json!({ "value": 1100 }),
+            422,
+        )
+        .await;
+    assert_eq!(back["field"], "value");
+
+    let card = app.read(&engineer, &format!("/api/v1/assets/{aid}")).await;
+    assert_eq!(card["id"], aid);
+    assert_eq!(card["warranty"], "out");
+    assert_eq!(card["product"]["skill"], "refrigeration");
+    let h = &card["history"];
+    assert_eq!(h["tickets"].as_array().unwrap().len(), 1);
+    assert_eq!(h["tickets"][0]["number"], t_old["number"]);
+    assert_eq!(h["visits"].as_array().unwrap().len(), 1);
+    assert_eq!(h["visits"][0]["engineer_id"], eng_id.as_str());
+    assert_eq!(
+        h["parts"],
+        json!([{ "ticket_id": t_old["id"], "sku": "CAP-35UF", "name": "电容 35μF", "qty": 2, "at": h["parts"][0]["at"] }])
+    );
+    assert_eq!(h["readings"][0]["value"], 1200);
+    let fresh_card = app
+        .read(
+            &agent,
+            &format!("/api/v1/assets/{}", fresh["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(fresh_card["warranty"], "in");
+    assert_eq!(fresh_card["history"]["tickets"][0]["id"], t_new["id"]);
+
+    // The QR token opens the same card; a token that is not one is not found.
+    let token = old["qr_token"].as_str().unwrap();
+    let by_token = app
+        .read(&engineer, &format!("/api/v1/assets/by-token/{token}"))
+        .await;
+    assert_eq!(by_token["id"], aid);
+    assert_eq!(
+        app.get(&engineer, "/api/v1/assets/by-token/0000")
+            .await
+            .status(),
+        404
+    );
+    let label = app
+        .get(&agent, &format!("/api/v1/assets/{aid}/label.svg"))
+        .await;
+    assert_eq!(label.status(), 200);
+    assert_eq!(label.headers()["content-type"], "image/svg+xml");
+    let svg = label.text().await.unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("SN-OLD-1"), "{svg}");
+
+    // Status; a customer sees their own assets only.
+    let s = app
+        .client
+        .put(app.url(&format!("/api/v1/assets/{aid}/status")))
+        .bearer_auth(&agent)
+        .json(&json!({ "status": "decommissioned" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(s.status(), 200);
+    assert_eq!(s.json::<Value>().await.unwrap()["status"], "decommissioned");
+    let (_, own) = app
+        .user("own", &["customer"], json!({ "customer_id": customer }))
+        .await;
+    assert_eq!(
+        app.get(&own, &format!("/api/v1/assets/{aid}"))
+            .await
+            .status(),
+        200
+    );
+    let (other_customer, _) = app.customer(&agent, "别家", "13900139000").await;
+    let (_, other) = app
+        .user(
+            "other",
+            &["customer"],
+            json!({ "customer_id": other_customer }),
+        )
+        .await;
+    assert_eq!(
+        app.get(&other, &format!("/api/v1/assets/{aid}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get(&other, &format!("/api/v1/assets/by-token/{token}"))
+            .await
+            .status(),
+        404
+    );
+}
