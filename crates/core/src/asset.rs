@@ -88,6 +88,25 @@ pub fn warranty_on(until: Option<NaiveDate>, day: NaiveDate) -> Option<Warranty>
     })
 }
 
+/// What intake records for a ticket on an asset on `day`: the warranty state (in whenever a
+/// service contract covers the asset that day, whatever its warranty date) and the SLA tier
+/// (the contract's when it grants one, else the customer's). `contract`: the covering
+/// contract's tier, if a contract covers the asset.
+pub fn at_intake(
+    until: Option<NaiveDate>,
+    day: NaiveDate,
+    contract: Option<Option<&str>>,
+    customer_tier: Option<&str>,
+) -> (Option<Warranty>, Option<String>) {
+    match contract {
+        Some(tier) => (
+            Some(Warranty::In),
+            tier.or(customer_tier).map(str::to_owned),
+        ),
+        None => (warranty_on(until, day), customer_tier.map(str::to_owned)),
+    }
+}
+
 /// True when a repair on an asset in this warranty state is charged to the customer.
 pub fn chargeable(warranty: Option<Warranty>) -> bool {
     warranty == Some(Warranty::Out)
@@ -167,6 +186,81 @@ pub fn model(m: &NewModel) -> Result<NewModel, FieldError> {
     })
 }
 
+/// The columns of an asset table (import and export); any other column is a free field.
+pub const COLUMNS: [&str; 8] = [
+    "customer_id",
+    "site_id",
+    "model",
+    "serial",
+    "installed_on",
+    "warranty_until",
+    "status",
+    "meter",
+];
+
+/// Most rows in one import.
+pub const MAX_IMPORT_ROWS: usize = 50_000;
+
+/// One row of an asset import, read by its header: the known columns, empty cells as
+/// absent, every other non-empty column a free field (text).
+pub fn import_row(
+    header: &[String],
+    cells: &[String],
+) -> Result<(crate::customer::NewAsset, Option<AssetStatus>), FieldError> {
+    let mut a = crate::customer::NewAsset::default();
+    let mut status = None;
+    let mut fields = serde_json::Map::new();
+    let mut seen = (false, false);
+    for (h, v) in header.iter().zip(cells) {
+        let (h, v) = (h.trim(), v.trim());
+        if v.is_empty() {
+            continue;
+        }
+        match h {
+            "customer_id" => {
+                a.customer_id = crate::CustomerId::parse(v).ok_or(FieldError {
+                    field: "customer_id",
+                    reason: "error.invalid_value",
+                })?;
+                seen.0 = true;
+            }
+            "site_id" => {
+                a.site_id = crate::SiteId::parse(v).ok_or(FieldError {
+                    field: "site_id",
+                    reason: "error.invalid_value",
+                })?;
+                seen.1 = true;
+            }
+            "model" => a.model = v.to_owned(),
+            "serial" => a.serial = v.to_owned(),
+            "installed_on" => a.installed_on = Some(v.to_owned()),
+            "warranty_until" => a.warranty_until = Some(v.to_owned()),
+            "status" => {
+                status = Some(AssetStatus::parse(v).ok_or(FieldError {
+                    field: "status",
+                    reason: "error.invalid_value",
+                })?);
+            }
+            // The meter is read, not imported: an exported table imports again as it is.
+            "meter" => {}
+            "" => {}
+            other => {
+                fields.insert(other.to_owned(), serde_json::Value::String(v.to_owned()));
+            }
+        }
+    }
+    if !seen.0 {
+        return fail("customer_id", "error.required");
+    }
+    if !seen.1 {
+        return fail("site_id", "error.required");
+    }
+    if !fields.is_empty() {
+        a.fields = Some(serde_json::Value::Object(fields));
+    }
+    Ok((a, status))
+}
+
 /// Checks a meter reading against the last one: a whole number, never lower than before
 /// (a meter that was replaced starts a new asset record, not a lower reading).
 pub fn reading(value: i64, last: Option<i64>) -> Result<i64, FieldError> {
@@ -199,6 +293,24 @@ mod tests {
     }
 
     #[test]
+    fn a_contract_covers_the_repair_and_may_raise_the_tier() {
+        let day = d("2026-11-24");
+        let lapsed = Some(d("2020-01-01"));
+        assert_eq!(
+            at_intake(lapsed, day, None, Some("standard")),
+            (Some(Warranty::Out), Some("standard".into()))
+        );
+        assert_eq!(
+            at_intake(lapsed, day, Some(Some("vip")), Some("standard")),
+            (Some(Warranty::In), Some("vip".into()))
+        );
+        assert_eq!(
+            at_intake(None, day, Some(None), Some("standard")),
+            (Some(Warranty::In), Some("standard".into()))
+        );
+    }
+
+    #[test]
     fn the_model_gives_the_default_warranty() {
         assert_eq!(
             default_warranty(None, Some(d("2025-01-31")), Some(13)),
@@ -212,6 +324,51 @@ mod tests {
         );
         assert_eq!(default_warranty(None, None, Some(12)), None);
         assert_eq!(default_warranty(None, Some(d("2025-01-31")), None), None);
+    }
+
+    #[test]
+    fn import_rows_are_read_by_their_header() {
+        let header: Vec<String> = [
+            "serial",
+            "model",
+            "customer_id",
+            "site_id",
+            "楼层",
+            "status",
+        ]
+        .map(String::from)
+        .to_vec();
+        let c = crate::CustomerId::new();
+        let s = crate::SiteId::new();
+        let row = [
+            " SN-1 ",
+            "X1",
+            &c.to_string(),
+            &s.to_string(),
+            "B1",
+            "out_of_service",
+        ]
+        .map(String::from)
+        .to_vec();
+        let (a, status) = import_row(&header, &row).unwrap_or_default();
+        assert_eq!(
+            (a.serial.as_str(), a.customer_id, a.site_id),
+            ("SN-1", c, s)
+        );
+        assert_eq!(status, Some(AssetStatus::OutOfService));
+        assert_eq!(a.fields, Some(serde_json::json!({ "楼层": "B1" })));
+        let mut bad = row.clone();
+        bad[5] = "broken".into();
+        assert_eq!(
+            import_row(&header, &bad).map(|_| ()).map_err(|e| e.field),
+            Err("status")
+        );
+        let mut bad = row;
+        bad[2] = String::new();
+        assert_eq!(
+            import_row(&header, &bad).map(|_| ()).map_err(|e| e.field),
+            Err("customer_id")
+        );
     }
 
     #[test]

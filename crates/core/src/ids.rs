@@ -87,4 +87,8 @@ id_type!(
     RequisitionId,
     /// A product model in the catalogue.
     ModelId,
+    /// A service contract (维保合同).
+    ContractId,
+    /// A preventive maintenance plan.
+    PlanId,
 );

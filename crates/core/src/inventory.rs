@@ -228,6 +228,12 @@ pub fn may_move(actor: &Actor, kind: MovementKind, own_van: bool) -> bool {
         )
 }
 
+/// True when `actor` may record some movement somewhere (stock keepers and engineers): the
+/// check made before anything about the movement is looked up.
+pub fn may_move_any(actor: &Actor) -> bool {
+    access::allowed(actor, Permission::ManageStock) || actor.has(Role::Engineer)
+}
+
 /// One line of the ledger: the change a movement makes to one warehouse's stock of one part.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Line {
@@ -518,6 +524,18 @@ pub fn takes_requisitions(status: Status) -> bool {
 /// parts while at work on it (before the visit there is nothing to wait on yet).
 pub fn requisition_waits(status: Status, by_assignee: bool) -> bool {
     by_assignee && matches!(status, Status::OnSite | Status::InProgress)
+}
+
+/// True when the ticket goes back to work as a requisition's parts arrive: it waits for
+/// parts and no other requisition of it is still pending or on its way.
+pub fn parts_arrived(status: Status, still_open: i64) -> bool {
+    status == Status::WaitingParts && still_open == 0
+}
+
+/// True when `actor` may say a requisition's parts reached the van: the van's engineer, or
+/// a stock keeper.
+pub fn may_receive(actor: &Actor, own_van: bool) -> bool {
+    own_van || access::allowed(actor, Permission::ManageStock)
 }
 
 /// Most lines in one requisition.

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod intake;
 pub mod inventory;
 pub mod kpi;
+pub mod maintenance;
 pub mod notify;
 pub mod role;
 pub mod signing;

@@ -45,6 +45,8 @@ pub struct RunnerConfig {
     pub keep_done: chrono::Duration,
     /// How often the runner looks whether a weekly KPI report is due.
     pub report_every: chrono::Duration,
+    /// How often maintenance plans are looked at for work orders to make.
+    pub maintenance_every: chrono::Duration,
     /// Loopdesk's public base URL, for links in messages (`http://127.0.0.1:8080`).
     pub public_url: String,
 }
@@ -62,13 +64,20 @@ impl Default for RunnerConfig {
             cleanup_every: chrono::Duration::hours(1),
             keep_done: chrono::Duration::days(7),
             report_every: chrono::Duration::minutes(15),
+            maintenance_every: chrono::Duration::minutes(30),
             public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
 
 /// Recurring jobs every runner makes sure exist.
-pub const RECURRING: [&str; 4] = ["sla_scan", "auto_close", "jobs_cleanup", "kpi_report"];
+pub const RECURRING: [&str; 5] = [
+    "sla_scan",
+    "auto_close",
+    "jobs_cleanup",
+    "kpi_report",
+    "maintenance",
+];
 
 /// A job runner.
 #[derive(Clone)]
@@ -201,6 +210,7 @@ impl Runner {
             "auto_close" => self.auto_close(now).await,
             "jobs_cleanup" => self.cleanup(now).await,
             "kpi_report" => self.kpi_report(now).await,
+            "maintenance" => self.maintenance(now).await,
             "publish" => self.publish(&job, hooks, now).await,
             "stock_alert" => self.stock_alert(&job, hooks, now).await,
             "webhook" => self.deliver(&job, now).await,
@@ -306,6 +316,14 @@ impl Runner {
     }
 
     /// Queues each tenant's weekly KPI report by mail once it is due (Monday 08:00 local).
+    async fn maintenance(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {
+        let made = self.store.generate_maintenance(now).await?;
+        if made > 0 {
+            tracing::info!(work_orders = made, "maintenance work orders made");
+        }
+        Ok(Done::Again(now + self.config.maintenance_every))
+    }
+
     async fn kpi_report(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {
         if self.mailer.is_some() {
             let queued = self.store.weekly_reports(now).await?;

@@ -5,6 +5,7 @@ pub mod app;
 pub mod bench;
 pub mod bench_kpi;
 pub mod bench_sla;
+pub mod bench_stock;
 pub mod config;
 pub mod demo;
 pub mod dispatch_bench;

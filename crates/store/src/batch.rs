@@ -180,9 +180,10 @@ async fn write_all(
         inserts.iter().map(|_| None).collect();
     // 1. Idempotency keys: a key seen before answers its first ticket.
     for (i, t) in inserts.iter().enumerate() {
-        let (Some(idem), Some(user)) = (&t.idempotency, t.created_by) else {
+        let Some(idem) = &t.idempotency else {
             continue;
         };
+        let user = crate::maintenance::key_owner(t.created_by);
         let claimed = async {
             begin_item(tx, careful).await?;
             let r = claim_key(tx, &t.tenant, user, idem, &t.id.to_string(), t.now).await;

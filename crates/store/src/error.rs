@@ -52,6 +52,9 @@ pub enum StoreError {
         /// True when the ticket's own reservation is what is short.
         reservation: bool,
     },
+    /// An import failed: these rows (and nothing was written).
+    #[error("{} rows failed", .0.len())]
+    Rows(Vec<RowError>),
     /// The same idempotency key came with a different request.
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,
@@ -64,6 +67,17 @@ pub enum StoreError {
     /// A migration failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A row of an import that failed, with the field and the reason (a translation key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    /// The row in the sheet (the header is row 1).
+    pub row: usize,
+    /// The field (column) at fault.
+    pub field: &'static str,
+    /// Translation key of the reason.
+    pub reason: &'static str,
 }
 
 impl StoreError {

@@ -203,22 +203,26 @@ impl TenantStore {
             }
         }
         let backend = self.store.backend;
-        if backend == crate::Backend::Sqlite {
-            // History arrives in no particular order, so its index inserts land anywhere: a
-            // larger page cache for the one writer while it imports, the usual one after.
-            sqlx::query("PRAGMA cache_size = -262144")
-                .execute(&self.store.write)
-                .await?;
-        }
+        self.import_cache(true).await?;
         let written = self
             .write_history(backend, ticket_rows, event_rows, assignment_rows)
             .await;
-        if backend == crate::Backend::Sqlite {
-            sqlx::query(crate::dialect::SQLITE_WRITER_CACHE)
-                .execute(&self.store.write)
-                .await?;
-        }
+        self.import_cache(false).await?;
         written
+    }
+
+    /// History arrives in no particular order, so its index inserts land anywhere: on SQLite
+    /// the one writer gets a larger page cache while it imports (`on`), the usual one after.
+    pub(crate) async fn import_cache(&self, on: bool) -> Result<(), StoreError> {
+        if self.store.backend == crate::Backend::Sqlite {
+            let pragma = if on {
+                "PRAGMA cache_size = -262144"
+            } else {
+                crate::dialect::SQLITE_WRITER_CACHE
+            };
+            sqlx::query(pragma).execute(&self.store.write).await?;
+        }
+        Ok(())
     }
 
     async fn write_history(

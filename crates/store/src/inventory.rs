@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use crate::jobs::{insert_jobs, job_row};
 use crate::model::parse_id;
-use crate::sql::Sql;
+use crate::sql::{Arg, Sql};
 use crate::tickets::{claim_key, Idempotency};
 use crate::{from_ms, ms, Backend, StoreError, TenantStore};
 
@@ -211,6 +211,27 @@ fn field<T>(field: &'static str, reason: &'static str) -> Result<T, StoreError> 
     Err(FieldError { field, reason }.into())
 }
 
+/// One line of ledger history to load (see [`TenantStore::load_ledger`]).
+#[derive(Clone, Debug)]
+pub struct LoadLine {
+    /// The movement it belongs to (a transfer's two lines share it).
+    pub movement: MovementId,
+    /// What the movement did.
+    pub kind: inventory::MovementKind,
+    /// Part.
+    pub part: PartId,
+    /// Its SKU.
+    pub sku: String,
+    /// Warehouse.
+    pub warehouse: WarehouseId,
+    /// Change of units on hand.
+    pub on_hand: i64,
+    /// Change of units reserved.
+    pub reserved: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
 /// A movement to record, as the API takes it.
 #[derive(Clone, Debug, Default)]
 pub struct StockMovementInput {
@@ -295,6 +316,165 @@ impl TenantStore {
             Some(r) => part_of(r),
             None => field(field_name, "error.unknown_sku"),
         }
+    }
+
+    /// Every part's id by SKU.
+    pub async fn part_ids(&self) -> Result<std::collections::HashMap<String, PartId>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT sku, id FROM parts WHERE tenant_id = $1")
+                .bind(self.tid())
+                .fetch_all(&self.store.read)
+                .await?;
+        rows.into_iter()
+            .map(|(sku, id)| Ok((sku, parse_id(&id, PartId::parse)?)))
+            .collect()
+    }
+
+    /// Adds many parts at once, all or none (a catalogue import): one invalid part, or a SKU
+    /// taken or given twice, refuses the whole batch.
+    pub async fn create_parts(
+        &self,
+        actor: &Actor,
+        parts: &[NewPart],
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        if !access::allowed(actor, Permission::ManageStock) {
+            return Err(StoreError::Forbidden);
+        }
+        let valid = parts
+            .iter()
+            .map(inventory::part)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut tx = self.store.write.begin().await?;
+        for chunk in valid.chunks(500) {
+            let rows = chunk.iter().map(|p| {
+                vec![
+                    Arg::Text(Some(PartId::new().to_string())),
+                    Arg::Text(Some(self.tid())),
+                    Arg::Text(Some(p.sku.clone())),
+                    Arg::Text(Some(p.name.clone())),
+                    Arg::Text(Some(p.unit.clone())),
+                    Arg::OptInt(p.cost_fen),
+                    Arg::OptInt(p.price_fen),
+                    Arg::Text(Some(json!(p.models).to_string())),
+                    Arg::Int(ms(now)),
+                ]
+            });
+            Sql::new(
+                "INSERT INTO parts (id, tenant_id, sku, name, unit, cost_fen, price_fen, models, created_at) VALUES ",
+            )
+            .rows(rows)
+            .positional_on(&tx)
+            .query()
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::on_unique(e, "sku"))?;
+        }
+        tx.commit().await?;
+        Ok(valid.len())
+    }
+
+    /// Loads ledger history (from the system Loopdesk replaces, or a benchmark's generated
+    /// data) in one transaction: the lines, and the levels they add up to. Refused with
+    /// nothing written when a level would end below zero.
+    pub async fn load_ledger(&self, actor: &Actor, lines: &[LoadLine]) -> Result<(), StoreError> {
+        if !access::allowed(actor, Permission::ManageStock) {
+            return Err(StoreError::Forbidden);
+        }
+        self.import_cache(true).await?;
+        let loaded = self.write_ledger(lines).await;
+        self.import_cache(false).await?;
+        loaded
+    }
+
+    async fn write_ledger(&self, lines: &[LoadLine]) -> Result<(), StoreError> {
+        let tid = self.tid();
+        let mut tx = self.store.write.begin().await?;
+        for chunk in lines.chunks(800) {
+            let rows = chunk.iter().map(|l| {
+                vec![
+                    Arg::Text(Some(l.movement.to_string())),
+                    Arg::Text(Some(tid.clone())),
+                    Arg::Text(Some(l.kind.as_str().to_owned())),
+                    Arg::Text(Some(l.part.to_string())),
+                    Arg::Text(Some(l.warehouse.to_string())),
+                    Arg::Int(l.on_hand),
+                    Arg::Int(l.reserved),
+                    Arg::Text(None),
+                    Arg::Text(None),
+                    Arg::Text(None),
+                    Arg::Int(ms(l.at)),
+                ]
+            });
+            Sql::new(
+                "INSERT INTO stock_movements (id, tenant_id, kind, part_id, warehouse_id, on_hand_delta, \
+                 reserved_delta, ticket_id, reason, actor_id, at) VALUES ",
+            )
+            .rows(rows)
+            .positional_on(&tx)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut sums: std::collections::HashMap<(WarehouseId, PartId), (&str, Level)> =
+            std::collections::HashMap::new();
+        for l in lines {
+            let e = sums
+                .entry((l.warehouse, l.part))
+                .or_insert((l.sku.as_str(), Level::default()));
+            e.1.on_hand += l.on_hand;
+            e.1.reserved += l.reserved;
+        }
+        let pairs: Vec<_> = sums.into_iter().collect();
+        for chunk in pairs.chunks(800) {
+            let rows = chunk.iter().map(|((w, p), (sku, level))| {
+                vec![
+                    Arg::Text(Some(w.to_string())),
+                    Arg::Text(Some(p.to_string())),
+                    Arg::Text(Some(tid.clone())),
+                    Arg::Text(Some((*sku).to_owned())),
+                    Arg::Int(level.on_hand),
+                    Arg::Int(level.reserved),
+                ]
+            });
+            Sql::new("INSERT INTO stock_levels (warehouse_id, part_id, tenant_id, sku, on_hand, reserved) VALUES ")
+                .rows(rows)
+                .push(
+                    " ON CONFLICT (warehouse_id, part_id) DO UPDATE SET \
+                     on_hand = stock_levels.on_hand + excluded.on_hand, \
+                     reserved = stock_levels.reserved + excluded.reserved",
+                )
+                .positional_on(&tx)
+                .query()
+                .execute(&mut *tx)
+                .await?;
+            let keys = chunk.iter().map(|((w, p), _)| {
+                vec![
+                    Arg::Text(Some(w.to_string())),
+                    Arg::Text(Some(p.to_string())),
+                ]
+            });
+            let mut check = Sql::new("SELECT COUNT(*) FROM stock_levels l JOIN (VALUES ");
+            let negative: i64 = check
+                .rows(keys)
+                .push(
+                    ") v ON l.warehouse_id = v.column1 AND l.part_id = v.column2 \
+                     WHERE l.on_hand < 0 OR l.reserved < 0 OR l.reserved > l.on_hand",
+                )
+                .positional_on(&tx)
+                .query_as::<(i64,)>()
+                .fetch_one(&mut *tx)
+                .await?
+                .0;
+            if negative > 0 {
+                return Err(StoreError::Refused {
+                    reason: "error.ledger_below_zero",
+                    gone: false,
+                });
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Adds a warehouse; a van needs an engineer, who has at most one.
@@ -413,9 +593,10 @@ impl TenantStore {
         row.map(warehouse_of).transpose()
     }
 
-    /// Records one movement. Checks, in this order: the input (422), the warehouses and the
-    /// part exist (422), the ticket is one the caller may see (404), the caller may move stock
-    /// there (403), and the stock suffices (409 `insufficient_stock`). With an idempotency key
+    /// Records one movement. Checks, in this order: the caller moves stock at all (403), the
+    /// input (422), the warehouses and the part exist (422), the ticket is one the caller may
+    /// see (404), the caller may make this movement there (403), and the stock suffices (409
+    /// `insufficient_stock`). With an idempotency key
     /// a retry answers the first movement and records nothing.
     pub async fn record_movement(
         &self,
@@ -424,6 +605,9 @@ impl TenantStore {
         idempotency: Option<Idempotency>,
         now: DateTime<Utc>,
     ) -> Result<MovementView, StoreError> {
+        if !inventory::may_move_any(actor) {
+            return Err(StoreError::Forbidden);
+        }
         let m = inventory::movement(&input.movement)?;
         let part = self.part_by_sku("sku", &input.sku).await?;
         let id = MovementId::new();
@@ -614,20 +798,16 @@ impl TenantStore {
         limit: i64,
     ) -> Result<Vec<StockItem>, StoreError> {
         let mut sql = Sql::new(
-            "SELECT l.warehouse_id, p.sku, l.on_hand, l.reserved FROM stock_levels l \
-             JOIN parts p ON p.id = l.part_id WHERE l.tenant_id = ",
+            "SELECT warehouse_id, sku, on_hand, reserved FROM stock_levels WHERE tenant_id = ",
         );
         sql.text(self.tid());
         if let Some(w) = warehouse {
-            sql.push(" AND l.warehouse_id = ").text(w);
+            sql.push(" AND warehouse_id = ").text(w);
         }
         if let Some(s) = sku {
-            sql.push(" AND p.tenant_id = ")
-                .text(self.tid())
-                .push(" AND p.sku = ")
-                .text(s.trim());
+            sql.push(" AND sku = ").text(s.trim());
         }
-        sql.push(" ORDER BY l.warehouse_id, p.sku LIMIT ")
+        sql.push(" ORDER BY warehouse_id, sku LIMIT ")
             .int(limit.clamp(1, 10_000));
         let rows: Vec<(String, String, i64, i64)> =
             sql.query_as().fetch_all(&self.store.read).await?;
@@ -798,19 +978,16 @@ impl TenantStore {
     ) -> Result<Vec<(String, String, Level, Level)>, StoreError> {
         type Row = (String, String, i64, i64, i64, i64);
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT w, sku, so, sr, lo, lr FROM ( \
-               SELECT COALESCE(l.warehouse_id, s.warehouse_id) AS w, p.sku AS sku, \
-                      COALESCE(l.on_hand, 0) AS so, COALESCE(l.reserved, 0) AS sr, \
-                      COALESCE(s.on_hand, 0) AS lo, COALESCE(s.reserved, 0) AS lr \
-               FROM (SELECT warehouse_id, part_id, SUM(on_hand_delta) AS on_hand, SUM(reserved_delta) AS reserved \
-                     FROM stock_movements WHERE tenant_id = $1 GROUP BY warehouse_id, part_id) s \
-               LEFT JOIN stock_levels l ON l.warehouse_id = s.warehouse_id AND l.part_id = s.part_id \
-               JOIN parts p ON p.id = s.part_id \
-               UNION ALL \
-               SELECT l.warehouse_id, p.sku, l.on_hand, l.reserved, 0, 0 FROM stock_levels l JOIN parts p ON p.id = l.part_id \
-               WHERE l.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM stock_movements m \
-                 WHERE m.warehouse_id = l.warehouse_id AND m.part_id = l.part_id) \
-             ) x WHERE so <> lo OR sr <> lr",
+            "WITH s AS (SELECT warehouse_id, part_id, SUM(on_hand_delta) AS on_hand, SUM(reserved_delta) AS reserved \
+               FROM stock_movements WHERE tenant_id = $1 GROUP BY warehouse_id, part_id) \
+             SELECT s.warehouse_id, p.sku, COALESCE(l.on_hand, 0), COALESCE(l.reserved, 0), s.on_hand, s.reserved \
+             FROM s JOIN parts p ON p.id = s.part_id \
+             LEFT JOIN stock_levels l ON l.warehouse_id = s.warehouse_id AND l.part_id = s.part_id \
+             WHERE COALESCE(l.on_hand, 0) <> s.on_hand OR COALESCE(l.reserved, 0) <> s.reserved \
+             UNION ALL \
+             SELECT l.warehouse_id, l.sku, l.on_hand, l.reserved, 0, 0 FROM stock_levels l \
+             LEFT JOIN s ON s.warehouse_id = l.warehouse_id AND s.part_id = l.part_id \
+             WHERE l.tenant_id = $1 AND s.warehouse_id IS NULL AND (l.on_hand <> 0 OR l.reserved <> 0)",
         )
         .bind(self.tid())
         .fetch_all(&self.store.read)
@@ -866,12 +1043,13 @@ pub(crate) async fn apply_movement(
     for w in &touched {
         if adds(*w) {
             sqlx::query(
-                "INSERT INTO stock_levels (warehouse_id, part_id, tenant_id, on_hand, reserved) VALUES ($1, $2, $3, 0, 0) \
+                "INSERT INTO stock_levels (warehouse_id, part_id, tenant_id, sku, on_hand, reserved) VALUES ($1, $2, $3, $4, 0, 0) \
                  ON CONFLICT (warehouse_id, part_id) DO NOTHING",
             )
             .bind(w.to_string())
             .bind(&part)
             .bind(tenant)
+            .bind(sku)
             .execute(&mut **tx)
             .await?;
         }
@@ -973,17 +1151,17 @@ pub(crate) async fn apply_movement(
             insert_jobs(tx, [job]).await?;
         }
         rows.push(vec![
-            crate::sql::Arg::Text(Some(id.to_string())),
-            crate::sql::Arg::Text(Some(tenant.to_owned())),
-            crate::sql::Arg::Text(Some(m.kind.as_str().to_owned())),
-            crate::sql::Arg::Text(Some(part.clone())),
-            crate::sql::Arg::Text(Some(line.warehouse.to_string())),
-            crate::sql::Arg::Int(line.on_hand),
-            crate::sql::Arg::Int(line.reserved),
-            crate::sql::Arg::Text(m.ticket.map(|t| t.to_string())),
-            crate::sql::Arg::Text(m.reason.clone()),
-            crate::sql::Arg::Text(actor.map(|a| a.to_string())),
-            crate::sql::Arg::Int(ms(now)),
+            Arg::Text(Some(id.to_string())),
+            Arg::Text(Some(tenant.to_owned())),
+            Arg::Text(Some(m.kind.as_str().to_owned())),
+            Arg::Text(Some(part.clone())),
+            Arg::Text(Some(line.warehouse.to_string())),
+            Arg::Int(line.on_hand),
+            Arg::Int(line.reserved),
+            Arg::Text(m.ticket.map(|t| t.to_string())),
+            Arg::Text(m.reason.clone()),
+            Arg::Text(actor.map(|a| a.to_string())),
+            Arg::Int(ms(now)),
         ]);
         out.push(StockItem {
             warehouse_id: line.warehouse,

@@ -22,6 +22,7 @@ mod import;
 mod inventory;
 mod jobs;
 mod kpi;
+mod maintenance;
 mod model;
 mod requisitions;
 mod sla;
@@ -34,16 +35,17 @@ pub use assets::{
 };
 pub use dialect::Backend;
 pub use engineers::{EngineerView, Position, Proposal, ProposedEngineer};
-pub use error::StoreError;
+pub use error::{RowError, StoreError};
 pub use followup::SurveyView;
 pub use import::{HistoryEvent, HistoryTicket};
 pub use inventory::{
-    LedgerLine, LowStock, MovementView, Part, StockItem, StockMovementInput, Warehouse,
+    LedgerLine, LoadLine, LowStock, MovementView, Part, StockItem, StockMovementInput, Warehouse,
 };
 pub use jobs::{ActiveWebhook, ClaimedJob, JobView, NewWebhook, Notification, Outbound, Webhook};
 pub use kpi::{KpiReport, KpiRequest, KpiRow, KpiTicket};
 pub use loopdesk_core::customer::{NewAsset, NewContact, NewCustomer, NewSite};
 pub use loopdesk_core::kpi::Filter as KpiFilter;
+pub use maintenance::{Compliance, Contract, Plan};
 pub use model::*;
 pub use requisitions::{Requisition, RequisitionItem};
 pub use sla::{

@@ -336,7 +336,7 @@ impl TenantStore {
             None => None,
         };
         let own = owner.is_some() && owner.as_deref().and_then(UserId::parse) == actor.user_id();
-        if !own && !access::allowed(actor, Permission::ManageStock) {
+        if !inventory::may_receive(actor, own) {
             return Err(StoreError::Forbidden);
         }
         if RequisitionStatus::parse(&status) != Some(RequisitionStatus::Approved) {
@@ -376,7 +376,8 @@ impl TenantStore {
         .bind(ticket.to_string())
         .fetch_one(&mut *tx)
         .await?;
-        if waiting.as_deref() == Some(Status::WaitingParts.as_str()) && still_waiting == 0 {
+        let status = waiting.as_deref().and_then(Status::parse);
+        if status.is_some_and(|s| inventory::parts_arrived(s, still_waiting)) {
             let resume = MoveCommand {
                 to: Some(Status::InProgress),
                 ..MoveCommand::default()

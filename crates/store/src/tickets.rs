@@ -354,12 +354,22 @@ impl TenantStore {
 
         let offset = self.settings().await?.offset;
         let today = now.with_timezone(&offset).date_naive();
-        let warranty = asset::warranty_on(ctx.warranty_until, today).map(Warranty::as_str);
+        let contract = match new.asset_id {
+            Some(a) => self.contract_cover(a, today).await?,
+            None => None,
+        };
+        let (warranty, tier) = asset::at_intake(
+            ctx.warranty_until,
+            today,
+            contract.as_ref().map(Option::as_deref),
+            ctx.tier.as_deref(),
+        );
+        let warranty = warranty.map(Warranty::as_str);
         let sla = self
             .sla_for_new(
                 &TicketKey {
                     priority: i64::from(priority),
-                    customer_tier: ctx.tier.as_deref(),
+                    customer_tier: tier.as_deref(),
                     category: category.as_deref(),
                 },
                 now,
@@ -383,7 +393,7 @@ impl TenantStore {
             fields: fields.to_string(),
             created_by: actor.user_id(),
             now,
-            idempotency: idempotency.filter(|_| actor.user_id().is_some()),
+            idempotency,
             sla,
             warranty,
         };

@@ -31,6 +31,20 @@ pub struct ErrorBody {
     /// For an incomplete work report: every missing field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing: Option<Vec<String>>,
+    /// For a failed import: each failing row (the sheet's row; the header is row 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Vec<RowErrorBody>>,
+}
+
+/// One failing row of an import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RowErrorBody {
+    /// The sheet's row (the header is row 1).
+    pub row: usize,
+    /// The column at fault.
+    pub field: String,
+    /// Why, in the caller's language.
+    pub message: String,
 }
 
 /// An error on its way to becoming a response (boxed: errors are rare, `Result`s are not).
@@ -45,6 +59,7 @@ struct Details {
     args: Vec<(&'static str, String)>,
     field: Option<String>,
     missing: Option<Vec<String>>,
+    rows: Option<Vec<loopdesk_store::RowError>>,
     /// The cause of a 5xx, for the log.
     cause: Option<String>,
 }
@@ -59,6 +74,7 @@ impl ApiError {
             args: Vec::new(),
             field: None,
             missing: None,
+            rows: None,
             cause: None,
         }))
     }
@@ -142,6 +158,15 @@ impl ApiError {
             message: i18n::tf(lang, d.key, &refs),
             field: d.field.clone(),
             missing: d.missing.clone(),
+            rows: d.rows.as_ref().map(|rows| {
+                rows.iter()
+                    .map(|r| RowErrorBody {
+                        row: r.row,
+                        field: r.field.to_owned(),
+                        message: i18n::t(lang, r.reason).to_owned(),
+                    })
+                    .collect()
+            }),
         }
     }
 
@@ -198,6 +223,16 @@ impl From<StoreError> for ApiError {
             .arg("available", available.to_string())
             .arg("warehouse_id", warehouse_id.to_string()),
             StoreError::Transition(t) => t.into(),
+            StoreError::Rows(rows) => {
+                let mut e = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "import_failed",
+                    "error.import_failed",
+                )
+                .arg("count", rows.len().to_string());
+                e.0.rows = Some(rows);
+                e
+            }
             StoreError::IdempotencyMismatch => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_mismatch",

@@ -1,6 +1,47 @@
 //! Tables to download: CSV and Excel. Presentation only; the figures come from the store.
 
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use loopdesk_core::kpi::Cell;
+
+use crate::error::ApiError;
+
+/// The media type of an Excel workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A table as a download named `{name}.csv` or `{name}.xlsx`: `format` is `csv` (the default)
+/// or `xlsx`; anything else is a 422 on `format`.
+pub fn download(
+    name: &str,
+    format: Option<&str>,
+    header: &[String],
+    rows: &[Vec<Cell>],
+) -> Result<Response, ApiError> {
+    let (bytes, kind, file) = match format.map(str::trim) {
+        None | Some("" | "csv") => (
+            csv(header, rows).into_bytes(),
+            "text/csv; charset=utf-8",
+            format!("{name}.csv"),
+        ),
+        Some("xlsx") => (
+            xlsx(header, rows).map_err(ApiError::internal)?,
+            XLSX,
+            format!("{name}.xlsx"),
+        ),
+        Some(_) => return Err(ApiError::invalid("format", "error.invalid_value")),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
 
 /// RFC 4180 CSV with a byte-order mark (Excel then reads UTF-8, Chinese headers included).
 pub fn csv(header: &[String], rows: &[Vec<Cell>]) -> String {

@@ -6,6 +6,7 @@ pub mod api;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod import;
 pub mod label;
 pub mod metrics;
 pub mod ops;

@@ -267,6 +267,12 @@ fn warehouses_and_requisitions() {
     assert!(!auto_approves(Some(10_000), Some(10_000)));
     assert!(!auto_approves(None, Some(10_000)), "unknown cost");
     assert!(!auto_approves(Some(1), None), "no limit set");
+    assert!(parts_arrived(crate::Status::WaitingParts, 0));
+    assert!(
+        !parts_arrived(crate::Status::WaitingParts, 1),
+        "another requisition is on its way"
+    );
+    assert!(!parts_arrived(crate::Status::InProgress, 0));
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod helpers;
 mod kpis;
 mod lifecycle;
 mod mail;
+mod maintenance;
 mod rules;
 mod security;
 mod sla;

@@ -1,15 +1,17 @@
 //! Assets (equipment at a customer's site).
 
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use loopdesk_core::access::{allowed, Permission};
-use loopdesk_core::asset::NewModel;
+use loopdesk_core::asset::{self, NewModel};
+use loopdesk_core::kpi::Cell;
 use loopdesk_core::{AssetId, CustomerId, SiteId, TicketId};
 use loopdesk_store::{Asset, AssetCard, NewAsset, ProductModel};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::path_id;
 
@@ -207,4 +209,124 @@ pub async fn list_models(user: CurrentUser) -> Result<Json<ModelPage>, ApiError>
     Ok(Json(ModelPage {
         items: user.tenant.models().await?,
     }))
+}
+
+/// Imports assets from a table: CSV (UTF-8, a byte-order mark allowed) or Excel (.xlsx, the
+/// first sheet), its first row the header (`customer_id`, `site_id`, `model`, `serial`,
+/// `installed_on`, `warranty_until`, `status`; other columns become free fields). All rows
+/// or none: `422 import_failed` lists each failing row with its column and reason.
+#[utoipa::path(post, path = "/api/v1/assets/import", tag = "assets",
+    request_body(content = String, content_type = "text/csv", description = "CSV, or an .xlsx workbook"),
+    responses((status = 201, body = Imported), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import_assets(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Imported>), ApiError> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let table = if kind.starts_with(crate::export::XLSX) || body.starts_with(b"PK\x03\x04") {
+        crate::import::xlsx_rows(&body)
+    } else {
+        crate::import::csv_rows(&body)
+    }
+    .map_err(|reason| ApiError::invalid("file", reason))?;
+    let Some((header_row, rows)) = table.split_first() else {
+        return Err(ApiError::invalid("file", "error.required"));
+    };
+    let parsed = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
+        .map(|(i, cells)| (i + 2, asset::import_row(header_row, cells)))
+        .collect();
+    let imported = user
+        .tenant
+        .import_assets(&user.actor, parsed, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(Imported { imported })))
+}
+
+/// How many were imported.
+#[derive(Serialize, ToSchema)]
+pub struct Imported {
+    /// Rows imported.
+    pub imported: usize,
+}
+
+/// An export.
+#[derive(Deserialize, IntoParams)]
+pub struct ExportQuery {
+    /// `csv` (default) or `xlsx`.
+    pub format: Option<String>,
+    /// One customer's assets.
+    pub customer_id: Option<String>,
+}
+
+/// Every asset as a table to download (CSV or Excel), in the import's columns, so an edited
+/// export imports again.
+#[utoipa::path(get, path = "/api/v1/assets/export", tag = "assets", params(ExportQuery),
+    responses((status = 200, description = "The table"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn export_assets(
+    user: CurrentUser,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let customer = match q
+        .customer_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(c) => Some(
+            CustomerId::parse(c)
+                .ok_or_else(|| ApiError::invalid("customer_id", "error.invalid_value"))?,
+        ),
+        None => None,
+    };
+    let assets = user.tenant.assets_list(&user.actor, customer).await?;
+    let mut extra: Vec<String> = Vec::new();
+    for a in &assets {
+        if let Some(map) = a.fields.as_object() {
+            for k in map.keys() {
+                if !extra.contains(k) {
+                    extra.push(k.clone());
+                }
+            }
+        }
+    }
+    let header: Vec<String> = asset::COLUMNS
+        .iter()
+        .map(|c| (*c).to_owned())
+        .chain(extra.iter().cloned())
+        .collect();
+    let text = |t: Option<&str>| t.map_or(Cell::Empty, |t| Cell::Text(t.to_owned()));
+    let rows: Vec<Vec<Cell>> = assets
+        .iter()
+        .map(|a| {
+            #[expect(clippy::cast_precision_loss, reason = "meter readings below 2^52")]
+            let meter = a.meter.map_or(Cell::Empty, |m| Cell::Number(m as f64));
+            let mut row = vec![
+                Cell::Text(a.customer_id.to_string()),
+                Cell::Text(a.site_id.to_string()),
+                Cell::Text(a.model.clone()),
+                Cell::Text(a.serial.clone()),
+                text(a.installed_on.as_deref()),
+                text(a.warranty_until.as_deref()),
+                Cell::Text(a.status.as_str().to_owned()),
+                meter,
+            ];
+            for k in &extra {
+                row.push(match a.fields.get(k) {
+                    Some(serde_json::Value::String(s)) => Cell::Text(s.clone()),
+                    Some(serde_json::Value::Null) | None => Cell::Empty,
+                    Some(other) => Cell::Text(other.to_string()),
+                });
+            }
+            row
+        })
+        .collect();
+    crate::export::download("assets", q.format.as_deref(), &header, &rows)
 }

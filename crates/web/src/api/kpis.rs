@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use loopdesk_core::i18n::Lang;
 use loopdesk_core::kpi::{self, Metric};
@@ -152,11 +152,12 @@ pub async fn export_kpis(
     Query(q): Query<KpiQuery>,
 ) -> Result<Response, ApiError> {
     let lang = lang_of(&headers);
-    let xlsx = match q.format.as_deref().map(str::trim) {
-        None | Some("" | "csv") => false,
-        Some("xlsx") => true,
-        Some(_) => return Err(ApiError::invalid("format", "error.invalid_value")),
-    };
+    if !matches!(
+        q.format.as_deref().map(str::trim),
+        None | Some("" | "csv" | "xlsx")
+    ) {
+        return Err(ApiError::invalid("format", "error.invalid_value"));
+    }
     let req = q.request()?;
     let metrics = Metric::parse_list(req.metrics.as_deref())
         .map_err(|e| ApiError::invalid(e.field, e.reason))?;
@@ -168,31 +169,8 @@ pub async fn export_kpis(
         .map(|r| (r.label, r.values))
         .collect();
     let (head, body) = kpi::table(&metrics, &rows, lang);
-    let stamp = now.format("%Y%m%d");
-    let (bytes, kind, name) = if xlsx {
-        (
-            export::xlsx(&head, &body).map_err(ApiError::internal)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            format!("kpis-{stamp}.xlsx"),
-        )
-    } else {
-        (
-            export::csv(&head, &body).into_bytes(),
-            "text/csv; charset=utf-8",
-            format!("kpis-{stamp}.csv"),
-        )
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, kind.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    let name = format!("kpis-{}", now.format("%Y%m%d"));
+    export::download(&name, q.format.as_deref(), &head, &body)
 }
 
 /// Tickets behind a KPI figure.

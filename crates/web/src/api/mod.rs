@@ -8,6 +8,7 @@ pub mod customers;
 pub mod engineers;
 pub mod followup;
 pub mod kpis;
+pub mod maintenance;
 pub mod organisation;
 pub mod stock;
 pub mod tickets;
@@ -36,6 +37,8 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(customers::add_contact))
         .routes(routes!(customers::add_site))
         .routes(routes!(assets::create_asset))
+        .routes(routes!(assets::import_assets))
+        .routes(routes!(assets::export_assets))
         .routes(routes!(assets::get_asset))
         .routes(routes!(assets::get_asset_by_token))
         .routes(routes!(assets::add_reading))
@@ -70,6 +73,13 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
             stock::get_stock_settings,
             stock::set_stock_settings
         ))
+        .routes(routes!(
+            maintenance::create_contract,
+            maintenance::list_contracts
+        ))
+        .routes(routes!(maintenance::create_plan, maintenance::list_plans))
+        .routes(routes!(maintenance::run))
+        .routes(routes!(maintenance::compliance))
         .routes(routes!(attachments::upload_attachment))
         .routes(routes!(attachments::get_attachment))
         .routes(routes!(

@@ -1,0 +1,583 @@
+//! Service contracts and preventive maintenance: contracts with their assets, plans, the
+//! generation of maintenance work orders (exactly once per plan, asset and due date, however
+//! many runners and restarts), and PM compliance.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use loopdesk_core::maintenance::{self, NewContract, NewPlan, Schedule};
+use loopdesk_core::ticket::transitions::Actor;
+use loopdesk_core::ticket::Channel;
+use loopdesk_core::{
+    access, access::Permission, AssetId, ContractId, CustomerId, PlanId, TenantId,
+};
+use loopdesk_core::{TicketId, UserId};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::model::parse_id;
+use crate::tickets::{Idempotency, NewTicket};
+use crate::{ms, Store, StoreError, TenantStore};
+
+/// A service contract.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Contract {
+    /// Id.
+    pub id: ContractId,
+    /// Customer.
+    pub customer_id: CustomerId,
+    /// Number or name.
+    pub name: String,
+    /// First day covered.
+    pub starts_on: NaiveDate,
+    /// Last day covered.
+    pub ends_on: NaiveDate,
+    /// The SLA tier its tickets get.
+    pub sla_tier: Option<String>,
+    /// The assets it covers.
+    pub asset_ids: Vec<AssetId>,
+}
+
+/// A maintenance plan.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Plan {
+    /// Id.
+    pub id: PlanId,
+    /// Name.
+    pub name: String,
+    /// One asset …
+    pub asset_id: Option<AssetId>,
+    /// … or a contract's assets of `model`.
+    pub contract_id: Option<ContractId>,
+    /// The model.
+    pub model: Option<String>,
+    /// Every N days.
+    pub every_days: Option<i64>,
+    /// Every N meter units.
+    pub every_meter: Option<i64>,
+    /// First due date.
+    pub starts_on: Option<NaiveDate>,
+    /// Days ahead work orders are made.
+    pub lead_days: i64,
+    /// Their priority.
+    pub priority: i64,
+}
+
+/// PM compliance over a period.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Compliance {
+    /// Maintenance visits due in the period.
+    pub due: usize,
+    /// Of those, resolved by their due date.
+    pub on_time: usize,
+    /// `on_time / due` (none when nothing was due).
+    pub rate: Option<f64>,
+}
+
+/// The key space of idempotency keys claimed by the system itself (no user).
+const SYSTEM_KEYS: uuid::Uuid = uuid::Uuid::nil();
+
+/// The user whose idempotency keys a creation claims: the system's own when none.
+pub(crate) fn key_owner(user: Option<UserId>) -> UserId {
+    user.unwrap_or(UserId::from_uuid(SYSTEM_KEYS))
+}
+
+fn date(text: &str) -> Result<NaiveDate, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("date {text}")))
+}
+
+type PlanRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    i64,
+    i64,
+);
+
+const PLAN_COLUMNS: &str =
+    "id, name, asset_id, contract_id, model, every_days, every_meter, starts_on, lead_days, priority";
+
+fn plan_of(r: PlanRow) -> Result<Plan, StoreError> {
+    Ok(Plan {
+        id: parse_id(&r.0, PlanId::parse)?,
+        name: r.1,
+        asset_id: r
+            .2
+            .as_deref()
+            .map(|a| parse_id(a, AssetId::parse))
+            .transpose()?,
+        contract_id: r
+            .3
+            .as_deref()
+            .map(|c| parse_id(c, ContractId::parse))
+            .transpose()?,
+        model: r.4,
+        every_days: r.5,
+        every_meter: r.6,
+        starts_on: r.7.as_deref().map(date).transpose()?,
+        lead_days: r.8,
+        priority: r.9,
+    })
+}
+
+impl TenantStore {
+    /// Adds a service contract over some of its customer's assets (admins and supervisors,
+    /// those who manage stock and customers).
+    pub async fn create_contract(
+        &self,
+        actor: &Actor,
+        new: NewContract,
+        now: DateTime<Utc>,
+    ) -> Result<Contract, StoreError> {
+        if !access::allowed(actor, Permission::WriteCustomers) {
+            return Err(StoreError::Forbidden);
+        }
+        let c = maintenance::contract(&new)?;
+        self.require("customers", &c.customer_id.to_string(), "customer_id")
+            .await?;
+        for a in &c.asset_ids {
+            let owner = self.asset(*a).await.map(|x| x.customer_id);
+            if owner.ok() != Some(c.customer_id) {
+                return Err(loopdesk_core::validate::FieldError {
+                    field: "asset_ids",
+                    reason: "error.unknown_id",
+                }
+                .into());
+            }
+        }
+        let id = ContractId::new();
+        let mut tx = self.store.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO contracts (id, tenant_id, customer_id, name, starts_on, ends_on, sla_tier, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id.to_string())
+        .bind(self.tid())
+        .bind(c.customer_id.to_string())
+        .bind(&c.name)
+        .bind(c.starts_on.to_string())
+        .bind(c.ends_on.to_string())
+        .bind(&c.sla_tier)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::on_unique(e, "name"))?;
+        for a in &c.asset_ids {
+            sqlx::query("INSERT INTO contract_assets (contract_id, asset_id, tenant_id) VALUES ($1, $2, $3)")
+                .bind(id.to_string())
+                .bind(a.to_string())
+                .bind(self.tid())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Contract {
+            id,
+            customer_id: c.customer_id,
+            name: c.name,
+            starts_on: c.starts_on,
+            ends_on: c.ends_on,
+            sla_tier: c.sla_tier,
+            asset_ids: c.asset_ids,
+        })
+    }
+
+    /// Every contract, by name.
+    pub async fn contracts(&self, actor: &Actor) -> Result<Vec<Contract>, StoreError> {
+        if !access::allowed(actor, Permission::ReadCustomers) {
+            return Err(StoreError::Forbidden);
+        }
+        let rows: Vec<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, customer_id, name, starts_on, ends_on, sla_tier FROM contracts WHERE tenant_id = $1 ORDER BY name",
+        )
+        .bind(self.tid())
+        .fetch_all(&self.store.read)
+        .await?;
+        let scope = access::customer_scope(actor).flatten();
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, customer, name, from, to, tier) in rows {
+            let customer_id = parse_id(&customer, CustomerId::parse)?;
+            if scope.is_some_and(|own| own != customer_id) {
+                continue;
+            }
+            let assets: Vec<String> = sqlx::query_scalar(
+                "SELECT asset_id FROM contract_assets WHERE tenant_id = $1 AND contract_id = $2 ORDER BY asset_id",
+            )
+            .bind(self.tid())
+            .bind(&id)
+            .fetch_all(&self.store.read)
+            .await?;
+            out.push(Contract {
+                id: parse_id(&id, ContractId::parse)?,
+                customer_id,
+                name,
+                starts_on: date(&from)?,
+                ends_on: date(&to)?,
+                sla_tier: tier,
+                asset_ids: assets
+                    .iter()
+                    .map(|a| parse_id(a, AssetId::parse))
+                    .collect::<Result<_, _>>()?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The contract covering an asset on `day`, if any: its SLA tier (when it grants one).
+    pub(crate) async fn contract_cover(
+        &self,
+        asset: AssetId,
+        day: NaiveDate,
+    ) -> Result<Option<Option<String>>, StoreError> {
+        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT c.starts_on, c.ends_on, c.sla_tier FROM contracts c JOIN contract_assets ca ON ca.contract_id = c.id \
+             WHERE ca.tenant_id = $1 AND ca.asset_id = $2",
+        )
+        .bind(self.tid())
+        .bind(asset.to_string())
+        .fetch_all(&self.store.read)
+        .await?;
+        for (from, to, tier) in rows {
+            if maintenance::covers(date(&from)?, date(&to)?, day) {
+                return Ok(Some(tier));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Adds a maintenance plan (those who edit customers). Due dates before today are not
+    /// filled in.
+    pub async fn create_plan(
+        &self,
+        actor: &Actor,
+        new: NewPlan,
+        now: DateTime<Utc>,
+    ) -> Result<Plan, StoreError> {
+        if !access::allowed(actor, Permission::WriteCustomers) {
+            return Err(StoreError::Forbidden);
+        }
+        let p = maintenance::plan(&new)?;
+        if let Some(a) = new.asset_id {
+            self.require("assets", &a.to_string(), "asset_id").await?;
+        }
+        if let Some(c) = new.contract_id {
+            self.require("contracts", &c.to_string(), "contract_id")
+                .await?;
+        }
+        let (every_days, every_meter, starts_on) = match p.schedule {
+            Schedule::Days { starts_on, every } => (Some(every), None, Some(starts_on)),
+            Schedule::Meter { every } => (None, Some(every), None),
+        };
+        let today = now
+            .with_timezone(&self.settings().await?.offset)
+            .date_naive();
+        let id = PlanId::new();
+        let model = new.model.as_deref().map(str::trim).map(str::to_owned);
+        sqlx::query(&format!(
+            "INSERT INTO maintenance_plans ({PLAN_COLUMNS}, tenant_id, made_on, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        ))
+        .bind(id.to_string())
+        .bind(&p.name)
+        .bind(new.asset_id.map(|a| a.to_string()))
+        .bind(new.contract_id.map(|c| c.to_string()))
+        .bind(&model)
+        .bind(every_days)
+        .bind(every_meter)
+        .bind(starts_on.map(|d| d.to_string()))
+        .bind(p.lead_days)
+        .bind(p.priority)
+        .bind(self.tid())
+        .bind(today.to_string())
+        .bind(ms(now))
+        .execute(&self.store.write)
+        .await?;
+        Ok(Plan {
+            id,
+            name: p.name,
+            asset_id: new.asset_id,
+            contract_id: new.contract_id,
+            model,
+            every_days,
+            every_meter,
+            starts_on,
+            lead_days: p.lead_days,
+            priority: p.priority,
+        })
+    }
+
+    /// The tenant's active plans.
+    pub async fn plans(&self) -> Result<Vec<Plan>, StoreError> {
+        let rows: Vec<PlanRow> = sqlx::query_as(&format!(
+            "SELECT {PLAN_COLUMNS} FROM maintenance_plans WHERE tenant_id = $1 AND active = 1 ORDER BY created_at"
+        ))
+        .bind(self.tid())
+        .fetch_all(&self.store.read)
+        .await?;
+        rows.into_iter().map(plan_of).collect()
+    }
+
+    /// PM compliance of the visits due from `from` to `to` (local dates, both included).
+    pub async fn pm_compliance(
+        &self,
+        actor: &Actor,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Compliance, StoreError> {
+        if !access::allowed(actor, Permission::ReadKpis) {
+            return Err(StoreError::Forbidden);
+        }
+        let offset = self.settings().await?.offset;
+        let rows: Vec<(String, Option<i64>)> = sqlx::query_as(
+            "SELECT v.due_on, t.resolved_at FROM maintenance_visits v JOIN tickets t ON t.id = v.ticket_id \
+             WHERE v.tenant_id = $1 AND v.due_on >= $2 AND v.due_on <= $3",
+        )
+        .bind(self.tid())
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.store.read)
+        .await?;
+        let visits = rows
+            .into_iter()
+            .map(|(due, resolved)| {
+                Ok((
+                    date(&due)?,
+                    resolved.map(|r| crate::from_ms(r).with_timezone(&offset).date_naive()),
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let (due, on_time) = maintenance::compliance(&visits);
+        #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+        let rate = (due > 0).then(|| on_time as f64 / due as f64);
+        Ok(Compliance { due, on_time, rate })
+    }
+
+    /// Generates the work orders of this tenant's plans that are due (ahead by their lead);
+    /// answers how many were made.
+    async fn generate_maintenance(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let today = now
+            .with_timezone(&self.settings().await?.offset)
+            .date_naive();
+        let rows: Vec<(PlanRow, String)> = sqlx::query_as::<_, (String, String, Option<String>, Option<String>, Option<String>, Option<i64>, Option<i64>, Option<String>, i64, i64, String)>(&format!(
+            "SELECT {PLAN_COLUMNS}, made_on FROM maintenance_plans WHERE tenant_id = $1 AND active = 1"
+        ))
+        .bind(self.tid())
+        .fetch_all(&self.store.read)
+        .await?
+        .into_iter()
+        .map(|r| ((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9), r.10))
+        .collect();
+        let mut made = 0;
+        for (row, made_on) in rows {
+            let plan = plan_of(row)?;
+            let made_on = date(&made_on)?;
+            // Whom it serves, and until when.
+            let (assets, window) = match (plan.asset_id, plan.contract_id, &plan.model) {
+                (Some(a), _, _) => (vec![a], None),
+                (None, Some(c), Some(model)) => {
+                    let (from, to): (String, String) = sqlx::query_as(
+                        "SELECT starts_on, ends_on FROM contracts WHERE tenant_id = $1 AND id = $2",
+                    )
+                    .bind(self.tid())
+                    .bind(c.to_string())
+                    .fetch_one(&self.store.read)
+                    .await?;
+                    let ids: Vec<String> = sqlx::query_scalar(
+                        "SELECT a.id FROM contract_assets ca JOIN assets a ON a.id = ca.asset_id \
+                         WHERE ca.tenant_id = $1 AND ca.contract_id = $2 AND a.model = $3",
+                    )
+                    .bind(self.tid())
+                    .bind(c.to_string())
+                    .bind(model)
+                    .fetch_all(&self.store.read)
+                    .await?;
+                    let ids = ids
+                        .iter()
+                        .map(|a| parse_id(a, AssetId::parse))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    (ids, Some((date(&from)?, date(&to)?)))
+                }
+                _ => continue,
+            };
+            for asset in assets {
+                let a = self.asset(asset).await?;
+                if a.status == loopdesk_core::asset::AssetStatus::Decommissioned {
+                    continue;
+                }
+                let due: Vec<(String, NaiveDate)> =
+                    match (plan.starts_on, plan.every_days, plan.every_meter) {
+                        (Some(starts_on), Some(every), _) => {
+                            let from = window.map_or(made_on, |(f, _)| f.max(made_on));
+                            maintenance::due_dates(
+                                starts_on,
+                                every,
+                                from,
+                                today,
+                                plan.lead_days,
+                                window.map(|w| w.1),
+                                24,
+                            )
+                            .into_iter()
+                            .map(|d| (maintenance::due_key(Some(d), None), d))
+                            .collect()
+                        }
+                        (_, _, Some(every)) => {
+                            if window.is_some_and(|(f, t)| !maintenance::covers(f, t, today)) {
+                                continue;
+                            }
+                            let baseline = self
+                                .meter_baseline(plan.id, asset, a.meter.unwrap_or(0))
+                                .await?;
+                            maintenance::meter_thresholds(baseline, every, a.meter.unwrap_or(0), 24)
+                                .into_iter()
+                                .map(|t| (maintenance::due_key(None, Some(t)), today))
+                                .collect()
+                        }
+                        _ => continue,
+                    };
+                for (key, due_on) in due {
+                    if self.visit_exists(plan.id, asset, &key).await? {
+                        continue;
+                    }
+                    self.make_visit(&plan, &a, &key, due_on, now).await?;
+                    made += 1;
+                }
+            }
+        }
+        Ok(made)
+    }
+
+    async fn meter_baseline(
+        &self,
+        plan: PlanId,
+        asset: AssetId,
+        meter: i64,
+    ) -> Result<i64, StoreError> {
+        sqlx::query(
+            "INSERT INTO maintenance_baselines (plan_id, asset_id, meter) VALUES ($1, $2, $3) \
+             ON CONFLICT (plan_id, asset_id) DO NOTHING",
+        )
+        .bind(plan.to_string())
+        .bind(asset.to_string())
+        .bind(meter)
+        .execute(&self.store.write)
+        .await?;
+        Ok(sqlx::query_scalar(
+            "SELECT meter FROM maintenance_baselines WHERE plan_id = $1 AND asset_id = $2",
+        )
+        .bind(plan.to_string())
+        .bind(asset.to_string())
+        .fetch_one(&self.store.write)
+        .await?)
+    }
+
+    async fn visit_exists(
+        &self,
+        plan: PlanId,
+        asset: AssetId,
+        key: &str,
+    ) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM maintenance_visits WHERE plan_id = $1 AND asset_id = $2 AND due_key = $3",
+        )
+        .bind(plan.to_string())
+        .bind(asset.to_string())
+        .bind(key)
+        .fetch_one(&self.store.write)
+        .await?;
+        Ok(n > 0)
+    }
+
+    /// Makes one visit's work order: a `maintenance` ticket on the asset with the model's
+    /// checklist, created under an idempotency key of the plan, asset and due key, so a
+    /// second runner (or a rerun after a crash) gets the same ticket; then records the visit.
+    async fn make_visit(
+        &self,
+        plan: &Plan,
+        asset: &crate::Asset,
+        key: &str,
+        due_on: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let checklist = self
+            .model_by_code(&asset.model)
+            .await?
+            .map(|m| m.checklist)
+            .unwrap_or_default();
+        let idem_key = format!("pm:{}:{}:{key}", plan.id, asset.id);
+        let idem = Idempotency {
+            request_hash: hex::encode(Sha256::digest(idem_key.as_bytes())),
+            key: idem_key,
+        };
+        let new = NewTicket {
+            subject: format!("{} · {} {}", plan.name, asset.model, asset.serial),
+            description: format!("{} {due_on}", plan.name),
+            priority: plan.priority,
+            channel: Channel::Api,
+            customer_id: Some(asset.customer_id),
+            contact_phone: None,
+            site_id: Some(asset.site_id),
+            asset_id: Some(asset.id),
+            category: Some("maintenance".into()),
+            fields: Some(json!({
+                "maintenance_plan_id": plan.id,
+                "due_on": due_on.to_string(),
+                "due_key": key,
+                "checklist": checklist,
+            })),
+        };
+        let (ticket, _) = self
+            .create_ticket(&Actor::System, new, Some(idem), now)
+            .await?;
+        self.record_visit(plan.id, asset.id, key, due_on, ticket.id, now)
+            .await
+    }
+
+    async fn record_visit(
+        &self,
+        plan: PlanId,
+        asset: AssetId,
+        key: &str,
+        due_on: NaiveDate,
+        ticket: TicketId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO maintenance_visits (plan_id, asset_id, due_key, tenant_id, due_on, ticket_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (plan_id, asset_id, due_key) DO NOTHING",
+        )
+        .bind(plan.to_string())
+        .bind(asset.to_string())
+        .bind(key)
+        .bind(self.tid())
+        .bind(due_on.to_string())
+        .bind(ticket.to_string())
+        .bind(ms(now))
+        .execute(&self.store.write)
+        .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Generates the maintenance work orders due in every tenant (the `maintenance` job);
+    /// answers how many were made.
+    pub async fn generate_maintenance(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let tenants: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT tenant_id FROM maintenance_plans WHERE active = 1")
+                .fetch_all(&self.read)
+                .await?;
+        let mut made = 0;
+        for t in tenants {
+            let id = parse_id(&t, TenantId::parse)?;
+            made += self.tenant(id).generate_maintenance(now).await?;
+        }
+        Ok(made)
+    }
+}

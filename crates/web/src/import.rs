@@ -1,0 +1,100 @@
+//! Tables to upload: CSV and Excel read into rows of text cells. Presentation only; what the
+//! cells mean is decided in `core`.
+
+use std::io::Cursor;
+
+use calamine::{Data, DataType, Reader, Xlsx};
+
+/// Rows of a CSV file (UTF-8, a byte-order mark allowed; RFC 4180 quoting). A file that is
+/// not UTF-8 or not CSV is refused with a reason.
+pub fn csv_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, &'static str> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|_| "error.invalid_file")?;
+        rows.push(record.iter().map(str::to_owned).collect());
+    }
+    Ok(rows)
+}
+
+/// Rows of the first sheet of an Excel workbook (.xlsx): text as it is, whole numbers
+/// without a decimal point, dates as `YYYY-MM-DD`.
+pub fn xlsx_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, &'static str> {
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| "error.invalid_file")?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or("error.required")?
+        .map_err(|_| "error.invalid_file")?;
+    Ok(range
+        .rows()
+        .map(|row| row.iter().map(cell_text).collect())
+        .collect())
+}
+
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(_) | Data::DateTimeIso(_) => {
+            cell.as_date().map(|d| d.to_string()).unwrap_or_default()
+        }
+        Data::DurationIso(s) => s.clone(),
+        Data::Error(_) | Data::Empty => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use loopdesk_core::kpi::Cell;
+
+    #[test]
+    fn csv_with_a_bom_quotes_and_newlines_reads_back() {
+        let text = "\u{feff}serial,备注\r\nSN-1,\"一楼, 东侧\"\r\nSN-2,\"两行\n说明\"\r\n";
+        let rows = csv_rows(text.as_bytes()).unwrap_or_default();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0], ["serial", "备注"]);
+        assert_eq!(rows[1][1], "一楼, 东侧");
+        assert_eq!(rows[2][1], "两行\n说明");
+        assert!(csv_rows(&[0xff, 0xfe, 0x00]).is_err(), "not UTF-8");
+    }
+
+    #[test]
+    fn an_exported_workbook_reads_back() {
+        let header = [
+            "serial".to_owned(),
+            "installed_on".to_owned(),
+            "meter".to_owned(),
+        ];
+        let rows = vec![vec![
+            Cell::Text("SN-1".into()),
+            Cell::Text("2025-06-30".into()),
+            Cell::Number(1200.0),
+        ]];
+        let bytes = crate::export::xlsx(&header, &rows).unwrap_or_default();
+        let back = xlsx_rows(&bytes).unwrap_or_default();
+        assert_eq!(
+            back,
+            vec![
+                header.to_vec(),
+                vec![
+                    "SN-1".to_owned(),
+                    "2025-06-30".to_owned(),
+                    "1200".to_owned()
+                ]
+            ]
+        );
+        assert_eq!(
+            xlsx_rows(b"PK\x03\x04 not really"),
+            Err("error.invalid_file")
+        );
+    }
+}
