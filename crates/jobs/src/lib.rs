@@ -47,6 +47,8 @@ pub struct RunnerConfig {
     pub report_every: chrono::Duration,
     /// How often maintenance plans are looked at for work orders to make.
     pub maintenance_every: chrono::Duration,
+    /// How often automatic dispatch runs (tenants in `auto` mode).
+    pub dispatch_every: chrono::Duration,
     /// Loopdesk's public base URL, for links in messages (`http://127.0.0.1:8080`).
     pub public_url: String,
 }
@@ -65,18 +67,20 @@ impl Default for RunnerConfig {
             keep_done: chrono::Duration::days(7),
             report_every: chrono::Duration::minutes(15),
             maintenance_every: chrono::Duration::minutes(30),
+            dispatch_every: chrono::Duration::minutes(1),
             public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
 
 /// Recurring jobs every runner makes sure exist.
-pub const RECURRING: [&str; 5] = [
+pub const RECURRING: [&str; 6] = [
     "sla_scan",
     "auto_close",
     "jobs_cleanup",
     "kpi_report",
     "maintenance",
+    "dispatch",
 ];
 
 /// A job runner.
@@ -211,6 +215,7 @@ impl Runner {
             "jobs_cleanup" => self.cleanup(now).await,
             "kpi_report" => self.kpi_report(now).await,
             "maintenance" => self.maintenance(now).await,
+            "dispatch" => self.dispatch(now).await,
             "publish" => self.publish(&job, hooks, now).await,
             "stock_alert" => self.stock_alert(&job, hooks, now).await,
             "webhook" => self.deliver(&job, now).await,
@@ -316,6 +321,18 @@ impl Runner {
     }
 
     /// Queues each tenant's weekly KPI report by mail once it is due (Monday 08:00 local).
+    async fn dispatch(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {
+        let done = self.store.auto_dispatch(now).await?;
+        if done.assigned + done.passed_on > 0 {
+            tracing::info!(
+                assigned = done.assigned,
+                passed_on = done.passed_on,
+                "automatic dispatch"
+            );
+        }
+        Ok(Done::Again(now + self.config.dispatch_every))
+    }
+
     async fn maintenance(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {
         let made = self.store.generate_maintenance(now).await?;
         if made > 0 {

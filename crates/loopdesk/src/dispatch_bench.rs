@@ -106,6 +106,7 @@ pub fn run(args: &DispatchBenchArgs) -> anyhow::Result<()> {
             priority: o.priority,
             region: None,
             sla_slack_minutes: None,
+            tried: Vec::new(),
         })
         .collect();
     let loaded = started.elapsed();

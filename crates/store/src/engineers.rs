@@ -5,11 +5,11 @@
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::dispatch::profile::{self, ProfileInput};
-use loopdesk_core::dispatch::{self, Point, Skill};
+use loopdesk_core::dispatch::{self, auto, Point, Skill};
 use loopdesk_core::sla::calendar::WorkingHours;
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::validate::FieldError;
-use loopdesk_core::{RegionId, Role, Roles, UserId};
+use loopdesk_core::{RegionId, Role, Roles, Status, UserId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -380,13 +380,16 @@ type OrderRow = (
     Option<i64>,
     Option<f64>,
     Option<f64>,
+    Option<String>,
+    Option<i64>,
 );
 
 impl TenantStore {
     /// Proposals for every unassigned (`new`) order the actor may dispatch: the batch plan
     /// of [`dispatch::plan`] (as many orders as possible, urgent first, then least travel)
     /// with, for each order, its three best candidates and why the others are out. Nothing
-    /// is assigned: a dispatcher accepts a proposal by making the move.
+    /// is assigned: a dispatcher accepts a proposal by making the move. Engineers who had an
+    /// order before (declined it, or let it time out) are not proposed for it again.
     pub async fn dispatch_proposals(
         &self,
         actor: &Actor,
@@ -396,17 +399,69 @@ impl TenantStore {
         if !access::allowed(actor, Permission::Dispatch) {
             return Err(StoreError::Forbidden);
         }
+        if self.dispatch_settings().await?.mode == auto::Mode::Off {
+            return Ok(Vec::new());
+        }
         let scope = access::ticket_scope(actor);
+        let region = match (scope.all, scope.region) {
+            (false, Some(region)) => Some(region.to_string()),
+            _ => None,
+        };
+        self.proposals_for(Status::New, None, region.as_deref(), cross_region, now)
+            .await
+    }
+
+    /// Proposals for the orders in `status` (only those in `only`, when given; of one region,
+    /// when given).
+    pub(crate) async fn proposals_for(
+        &self,
+        status: Status,
+        only: Option<&[String]>,
+        region: Option<&str>,
+        cross_region: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Proposal>, StoreError> {
         let mut sql = Sql::new(
-            "SELECT t.id, t.number, t.subject, t.priority, t.region_id, t.resolution_due, s.lat, s.lon \
-             FROM tickets t LEFT JOIN sites s ON s.id = t.site_id WHERE t.status = 'new' AND t.tenant_id = ",
+            "SELECT t.id, t.number, t.subject, t.priority, t.region_id, t.resolution_due, s.lat, s.lon, \
+             m.skill, m.skill_level FROM tickets t LEFT JOIN sites s ON s.id = t.site_id \
+             LEFT JOIN assets a ON a.id = t.asset_id \
+             LEFT JOIN product_models m ON m.tenant_id = t.tenant_id AND m.code = a.model \
+             WHERE t.status = ",
         );
-        sql.text(self.tid());
-        if let (false, Some(region)) = (scope.all, scope.region) {
-            sql.push(" AND t.region_id = ").text(region.to_string());
+        sql.text(status.as_str())
+            .push(" AND t.tenant_id = ")
+            .text(self.tid());
+        if let Some(region) = region {
+            sql.push(" AND t.region_id = ").text(region);
+        }
+        if let Some(ids) = only {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            sql.push(" AND t.id IN (");
+            for (k, id) in ids.iter().enumerate() {
+                if k > 0 {
+                    sql.push(", ");
+                }
+                sql.text(id.clone());
+            }
+            sql.push(")");
         }
         sql.push(" ORDER BY t.priority, t.created_at LIMIT 2000");
         let rows: Vec<OrderRow> = sql.query_as().fetch_all(&self.store.read).await?;
+        let mut tried: std::collections::HashMap<String, Vec<String>> =
+            std::collections::HashMap::new();
+        let mut had = Sql::new(
+            "SELECT a.ticket_id, a.user_id FROM ticket_assignments a JOIN tickets t ON t.id = a.ticket_id \
+             WHERE t.status = ",
+        );
+        had.text(status.as_str())
+            .push(" AND t.tenant_id = ")
+            .text(self.tid());
+        let pairs: Vec<(String, String)> = had.query_as().fetch_all(&self.store.read).await?;
+        for (ticket, user) in pairs {
+            tried.entry(ticket).or_default().push(user);
+        }
         let views = self.engineer_rows(None, now).await?;
         let engineers: Vec<dispatch::Engineer> = views
             .iter()
@@ -437,11 +492,12 @@ impl TenantStore {
             .map(|r| dispatch::Order {
                 id: r.0.clone(),
                 position: r.6.zip(r.7).map(|(lat, lon)| Point { lat, lon }),
-                skill: None,
-                min_level: 0,
+                skill: r.8.clone(),
+                min_level: r.9.and_then(|l| u8::try_from(l).ok()).unwrap_or(0),
                 priority: r.3,
                 region: r.4.clone(),
                 sla_slack_minutes: r.5.map(|due| (due - ms(now)).div_euclid(60_000)),
+                tried: tried.remove(&r.0).unwrap_or_default(),
             })
             .collect();
         let opts = dispatch::Options {

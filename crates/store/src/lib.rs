@@ -11,6 +11,7 @@
 //! [`TenantStore`] (from [`Store::tenant`]), whose every query binds its tenant id.
 
 mod assets;
+mod autodispatch;
 mod batch;
 mod cache;
 mod customers;
@@ -33,6 +34,7 @@ mod users;
 pub use assets::{
     AssetCard, AssetHistory, AssetPart, AssetReading, AssetTicket, AssetVisit, ProductModel,
 };
+pub use autodispatch::AutoDispatch;
 pub use dialect::Backend;
 pub use engineers::{EngineerView, Position, Proposal, ProposedEngineer};
 pub use error::{RowError, StoreError};

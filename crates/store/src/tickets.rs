@@ -4,6 +4,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use loopdesk_core::access::{self, Permission, TicketScope};
 use loopdesk_core::asset::{self, Warranty};
+use loopdesk_core::dispatch::auto;
 use loopdesk_core::followup::{self, FollowUp};
 use loopdesk_core::intake;
 use loopdesk_core::sla::{self, TicketKey};
@@ -767,8 +768,35 @@ impl TenantStore {
         };
         let policy = self.settings().await?.policy;
         let plan = plan_move(&facts, actor, &req.command, assignee, &policy, now)?;
+        // A person assigning someone other than the engine's proposal: recorded, with why.
+        let overridden = match (plan.assignee, actor.user_id()) {
+            (Some(Some(chosen)), Some(_)) => {
+                let proposed = self.proposed_for(id, facts.status, now).await?;
+                auto::is_override(proposed.as_deref(), &chosen.to_string()).then(|| {
+                    json!({
+                        "proposed_engineer_id": proposed,
+                        "assignee_id": chosen,
+                        "reason": req.command.reason.as_deref().or(req.command.note.as_deref()),
+                    })
+                })
+            }
+            _ => None,
+        };
         self.write_plan(&mut tx, actor, &row, facts, &plan, now)
             .await?;
+        if let Some(data) = overridden {
+            record(
+                &mut tx,
+                &self.tid(),
+                id,
+                "dispatch_override",
+                user_text(actor),
+                None,
+                &data,
+                now,
+            )
+            .await?;
+        }
         tx.commit().await?;
         self.ticket(&scope, id, sees_internal(actor)).await
     }

@@ -19,6 +19,7 @@
 //! [`explain`] tells, for one order, the best candidates with their terms (distance, load,
 //! skill level, SLA slack) and why the others are out — the dispatcher's "why this one".
 
+pub mod auto;
 pub mod flow;
 pub mod profile;
 
@@ -92,6 +93,9 @@ pub struct Order {
     pub region: Option<String>,
     /// Minutes until its SLA breaks (negative: broken), if it is under one.
     pub sla_slack_minutes: Option<i64>,
+    /// Engineers who had it already and declined or let it time out: not again.
+    #[serde(default)]
+    pub tried: Vec<String>,
 }
 
 /// Dispatch settings.
@@ -135,6 +139,8 @@ pub enum Exclusion {
     NoPosition,
     /// No free capacity.
     Full,
+    /// Had the order already (declined it, or let it time out).
+    TriedAlready,
 }
 
 /// Why an order stays unassigned.
@@ -182,6 +188,9 @@ pub struct Plan {
 
 /// Whether `e` may take `o` by the hard rules (capacity aside: it is shared by all orders).
 pub fn exclusion(o: &Order, e: &Engineer, opts: &Options) -> Option<Exclusion> {
+    if o.tried.contains(&e.id) {
+        return Some(Exclusion::TriedAlready);
+    }
     if let Some(skill) = &o.skill {
         match e.skills.iter().find(|s| &s.name == skill) {
             None => return Some(Exclusion::NoSkill),

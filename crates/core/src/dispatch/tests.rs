@@ -31,6 +31,7 @@ fn order(id: usize, lat: f64, lon: f64, skill: &str, priority: i64) -> Order {
         priority,
         region: None,
         sla_slack_minutes: None,
+        tried: Vec::new(),
     }
 }
 

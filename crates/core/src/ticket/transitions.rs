@@ -141,14 +141,22 @@ const DISPATCHERS: &[Who] = &[
     W::Role(Role::Supervisor),
     W::Role(Role::Admin),
 ];
+/// Assignment by people, and by the system when the tenant dispatches automatically.
+const ASSIGNERS: &[Who] = &[
+    W::Role(Role::Agent),
+    W::Role(Role::Dispatcher),
+    W::Role(Role::Supervisor),
+    W::Role(Role::Admin),
+    W::System,
+];
 const ENGINEER: &[Who] = &[W::AssignedEngineer];
 const HANDLERS: &[Who] = &[W::AssignedEngineer, W::Role(Role::Agent)];
 
 /// THE transition table. The API's status enum, the pages' buttons and the tests all read it.
 #[rustfmt::skip]
 pub const RULES: &[Rule] = &[
-    Rule { kind: MoveKind::Assign, from: &[S::New], to: S::Assigned, who: DISPATCHERS, needs: Needs::Assignee },
-    Rule { kind: MoveKind::Reassign, from: &[S::Assigned, S::Accepted], to: S::Assigned, who: DISPATCHERS, needs: Needs::Assignee },
+    Rule { kind: MoveKind::Assign, from: &[S::New], to: S::Assigned, who: ASSIGNERS, needs: Needs::Assignee },
+    Rule { kind: MoveKind::Reassign, from: &[S::Assigned, S::Accepted], to: S::Assigned, who: ASSIGNERS, needs: Needs::Assignee },
     Rule { kind: MoveKind::Redispatch, from: &[S::InProgress, S::WaitingParts, S::WaitingCustomer], to: S::Assigned, who: DISPATCHERS, needs: Needs::Assignee },
     Rule { kind: MoveKind::Decline, from: &[S::Assigned], to: S::New, who: ENGINEER, needs: Needs::Reason },
     Rule { kind: MoveKind::Accept, from: &[S::Assigned], to: S::Accepted, who: ENGINEER, needs: Needs::Nothing },

@@ -9,6 +9,7 @@ use crate::on_both_backends;
 on_both_backends!(
     engineers_have_profiles_duty_positions_and_load,
     proposals_serve_the_urgent_first_and_explain_themselves,
+    automatic_dispatch_assigns_passes_on_and_records_overrides,
 );
 
 async fn put(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
@@ -345,4 +346,237 @@ async fn proposals_serve_the_urgent_first_and_explain_themselves(backend: Backen
             .status(),
         403
     );
+}
+
+async fn events_of(app: &TestApp, token: &str, ticket: &Value) -> Vec<Value> {
+    let id = ticket["id"].as_str().unwrap();
+    app.read(token, &format!("/api/v1/tickets/{id}")).await["events"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// Automatic dispatch: a new order goes to its proposal; when the engineer does not accept
+/// in time it passes to the next candidate, never back to one who had it; a person choosing
+/// someone else than the proposal is recorded with the reason; an asset's model decides the
+/// skill an order needs.
+async fn automatic_dispatch_assigns_passes_on_and_records_overrides(backend: Backend) {
+    let mut app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (_, dispatcher) = app.user("dispatcher", &["dispatcher"], json!({})).await;
+    let mut ids = Vec::new();
+    // Near the People's Square site (1 km), farther (5 km), and far (12 km) but the only
+    // refrigeration expert.
+    for (name, lat, skills) in [
+        ("near", 31.2394, json!([])),
+        ("mid", 31.2754, json!([])),
+        (
+            "expert",
+            31.3384,
+            json!([{ "name": "refrigeration", "level": 4 }]),
+        ),
+    ] {
+        let (id, token) = app
+            .user(name, &["engineer"], json!({ "display_name": name }))
+            .await;
+        let r = put(
+            &app,
+            &app.admin,
+            &format!("/api/v1/engineers/{id}/profile"),
+            json!({ "capacity": 5, "skills": skills }),
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+        app.ok(&token, "/api/v1/me/duty", json!({ "on_duty": true }), 200)
+            .await;
+        app.ok(
+            &token,
+            "/api/v1/me/position",
+            json!({ "lat": lat, "lon": 121.4737 }),
+            200,
+        )
+        .await;
+        ids.push((id, token));
+    }
+    let settings = put(
+        &app,
+        &app.admin,
+        "/api/v1/settings/dispatch",
+        json!({ "mode": "auto", "accept_minutes": 10 }),
+    )
+    .await;
+    assert_eq!(settings.status(), 200);
+    let bad = put(
+        &app,
+        &app.admin,
+        "/api/v1/settings/dispatch",
+        json!({ "mode": "auto", "accept_minutes": 0 }),
+    )
+    .await;
+    assert_eq!(bad.status(), 422);
+    assert_eq!(
+        put(
+            &app,
+            &dispatcher,
+            "/api/v1/settings/dispatch",
+            json!({ "mode": "off", "accept_minutes": 10 })
+        )
+        .await
+        .status(),
+        403
+    );
+
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    let t = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "channel": "phone", "customer_id": customer, "site_id": site,
+        "subject": "空调不制冷", "description": "", "priority": 2 }),
+            201,
+        )
+        .await;
+    let run = app
+        .ok(&app.admin, "/api/v1/dispatch/run", json!({}), 200)
+        .await;
+    assert_eq!(
+        (run["assigned"].as_i64(), run["passed_on"].as_i64()),
+        (Some(1), Some(0))
+    );
+    let read = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(read["assignee_id"], ids[0].0.as_str(), "the nearest");
+    let assign = events_of(&app, &agent, &t)
+        .await
+        .into_iter()
+        .find(|e| e["kind"] == "assign")
+        .unwrap();
+    assert!(assign["actor_id"].is_null(), "by the system: {assign}");
+
+    // Ten minutes without accepting: the next candidate; then nobody new is left but the expert.
+    app.clock.advance(chrono::Duration::minutes(9));
+    let run = app
+        .ok(&app.admin, "/api/v1/dispatch/run", json!({}), 200)
+        .await;
+    assert_eq!(run["passed_on"], 0, "not yet");
+    app.clock.advance(chrono::Duration::minutes(1));
+    let run = app
+        .ok(&app.admin, "/api/v1/dispatch/run", json!({}), 200)
+        .await;
+    assert_eq!(run["passed_on"], 1);
+    let read = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(read["assignee_id"], ids[1].0.as_str());
+    let kinds: Vec<String> = events_of(&app, &agent, &t)
+        .await
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        kinds.ends_with(&["accept_timeout".to_owned(), "reassign".to_owned()]),
+        "{kinds:?}"
+    );
+    // The second declines: back to new, and the run gives it to the one who has not had it.
+    let mid = &ids[1].1;
+    app.go(mid, &read, json!({ "to": "new", "reason": "车坏了" }), 200)
+        .await;
+    app.ok(&app.admin, "/api/v1/dispatch/run", json!({}), 200)
+        .await;
+    let read = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(read["assignee_id"], ids[2].0.as_str());
+    app.clock.advance(chrono::Duration::minutes(10));
+    app.admin = app.login("admin", crate::helpers::ADMIN_PASSWORD).await;
+    let run = app
+        .ok(&app.admin, "/api/v1/dispatch/run", json!({}), 200)
+        .await;
+    assert_eq!(run["passed_on"], 0, "everyone has had it: it stays");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM ticket_assignments WHERE ticket_id = '{}'",
+            t["id"].as_str().unwrap()
+        ))
+        .await,
+        3,
+        "each attempt counts for the transfer rate"
+    );
+
+    // Proposals only: a dispatcher choosing someone else is recorded with the reason.
+    put(
+        &app,
+        &app.admin,
+        "/api/v1/settings/dispatch",
+        json!({ "mode": "propose", "accept_minutes": 10 }),
+    )
+    .await;
+    let agent = app.login("agent", crate::helpers::PASSWORD).await;
+    let dispatcher = app.login("dispatcher", crate::helpers::PASSWORD).await;
+    let t2 = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "channel": "phone", "customer_id": customer, "site_id": site,
+        "subject": "门灯不亮", "description": "", "priority": 3 }),
+            201,
+        )
+        .await;
+    assert_eq!(
+        app.ok(&app.admin, "/api/v1/dispatch/run", json!({}), 200)
+            .await["assigned"],
+        0,
+        "not in propose mode"
+    );
+    app.go(
+        &dispatcher,
+        &t2,
+        json!({ "to": "assigned", "assignee_id": ids[1].0, "note": "客户指定" }),
+        200,
+    )
+    .await;
+    let over = events_of(&app, &agent, &t2)
+        .await
+        .into_iter()
+        .find(|e| e["kind"] == "dispatch_override")
+        .unwrap();
+    assert_eq!(over["data"]["proposed_engineer_id"], ids[0].0.as_str());
+    assert_eq!(over["data"]["reason"], "客户指定");
+
+    // An order on an asset whose model needs refrigeration at level 3 can only go to the expert.
+    app.ok(
+        &app.admin,
+        "/api/v1/models",
+        json!({ "code": "X1", "name": "冷柜 X1", "skill": "refrigeration", "skill_level": 3 }),
+        201,
+    )
+    .await;
+    let asset = app
+        .ok(
+            &agent,
+            "/api/v1/assets",
+            json!({ "customer_id": customer, "site_id": site, "model": "X1", "serial": "SN-1" }),
+            201,
+        )
+        .await;
+    app.ok(&agent, "/api/v1/tickets", json!({ "channel": "phone", "asset_id": asset["id"], "subject": "冷柜不冷", "description": "", "priority": 2 }), 201).await;
+    let proposals = app.read(&dispatcher, "/api/v1/dispatch/proposals").await;
+    let fridge = proposals["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["subject"] == "冷柜不冷")
+        .unwrap();
+    assert_eq!(fridge["engineer"]["id"], ids[2].0.as_str(), "{fridge}");
+    assert_eq!(fridge["excluded"]["no_skill"], 2);
 }

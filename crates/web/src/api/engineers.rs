@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
+use loopdesk_core::dispatch::auto::Settings;
 use loopdesk_core::dispatch::profile::ProfileInput;
 use loopdesk_core::UserId;
 use loopdesk_store::{EngineerView, Proposal};
@@ -157,4 +158,55 @@ pub async fn proposals(
         )
         .await?;
     Ok(Json(ProposalPage { items }))
+}
+
+/// The tenant's dispatch settings: `off`, `propose` (the default) or `auto`, and the minutes
+/// an engineer has to accept.
+#[utoipa::path(get, path = "/api/v1/settings/dispatch", tag = "dispatch",
+    responses((status = 200, body = Settings)))]
+pub async fn get_dispatch_settings(user: CurrentUser) -> Result<Json<Settings>, ApiError> {
+    Ok(Json(user.tenant.dispatch_settings().await?))
+}
+
+/// Changes the dispatch settings (admin).
+#[utoipa::path(put, path = "/api/v1/settings/dispatch", tag = "dispatch", request_body = Settings,
+    responses((status = 200, body = Settings), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_dispatch_settings(
+    user: CurrentUser,
+    body: AppJson<Settings>,
+) -> Result<Json<Settings>, ApiError> {
+    Ok(Json(
+        user.tenant
+            .set_dispatch_settings(&user.actor, body.value)
+            .await?,
+    ))
+}
+
+/// What a run of automatic dispatch did.
+#[derive(Serialize, ToSchema)]
+pub struct DispatchRun {
+    /// New orders assigned to their proposal.
+    pub assigned: usize,
+    /// Orders passed on after their engineer did not accept in time.
+    pub passed_on: usize,
+}
+
+/// Runs automatic dispatch now (the `dispatch` job does it every minute; admins).
+#[utoipa::path(post, path = "/api/v1/dispatch/run", tag = "dispatch",
+    responses((status = 200, body = DispatchRun), (status = 403, body = ErrorBody)))]
+pub async fn run_dispatch(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<DispatchRun>, ApiError> {
+    if !loopdesk_core::access::allowed(
+        &user.actor,
+        loopdesk_core::access::Permission::ManageAutomation,
+    ) {
+        return Err(ApiError::forbidden());
+    }
+    let done = state.store.auto_dispatch(state.clock.now()).await?;
+    Ok(Json(DispatchRun {
+        assigned: done.assigned,
+        passed_on: done.passed_on,
+    }))
 }

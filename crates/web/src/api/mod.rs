@@ -59,6 +59,11 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(engineers::set_duty))
         .routes(routes!(engineers::post_position))
         .routes(routes!(engineers::proposals))
+        .routes(routes!(
+            engineers::get_dispatch_settings,
+            engineers::set_dispatch_settings
+        ))
+        .routes(routes!(engineers::run_dispatch))
         .routes(routes!(stock::create_part, stock::list_parts))
         .routes(routes!(stock::create_warehouse, stock::list_warehouses))
         .routes(routes!(stock::create_movement, stock::ledger))
