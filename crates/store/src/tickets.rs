@@ -423,6 +423,11 @@ impl TenantStore {
         sql
     }
 
+    /// The tenant's local time zone (as a fixed offset from UTC).
+    pub async fn utc_offset(&self) -> Result<FixedOffset, StoreError> {
+        Ok(self.settings().await?.offset)
+    }
+
     /// The tenant's settings, cached for a minute (they change rarely; a change shows within it).
     pub(crate) async fn settings(&self) -> Result<TenantSettings, StoreError> {
         if let Some(settings) = self.store.settings.get(self.tenant_id) {

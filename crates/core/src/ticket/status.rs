@@ -50,6 +50,37 @@ impl Status {
         Status::Cancelled,
     ];
 
+    /// The milestones a customer follows on the progress timeline: 已受理 → 已派工 →
+    /// 工程师出发 → 已到场 → 处理中 → 已完成待确认 → 已关闭.
+    pub const MILESTONES: [Status; 7] = [
+        Status::New,
+        Status::Assigned,
+        Status::EnRoute,
+        Status::OnSite,
+        Status::InProgress,
+        Status::Resolved,
+        Status::Closed,
+    ];
+
+    /// How far along [`Status::MILESTONES`] a ticket in this status has come (the index of
+    /// the last milestone reached); none for a cancelled ticket. Waiting and review count as
+    /// being worked on.
+    pub fn milestone(self) -> Option<usize> {
+        match self {
+            Status::New => Some(0),
+            Status::Assigned | Status::Accepted => Some(1),
+            Status::EnRoute => Some(2),
+            Status::OnSite => Some(3),
+            Status::InProgress
+            | Status::WaitingParts
+            | Status::WaitingCustomer
+            | Status::InReview => Some(4),
+            Status::Resolved => Some(5),
+            Status::Closed => Some(6),
+            Status::Cancelled => None,
+        }
+    }
+
     /// Every status a ticket can still move out of.
     pub const OPEN: [Status; 10] = [
         Status::New,

@@ -14,6 +14,7 @@ mod kpis;
 mod lifecycle;
 mod mail;
 mod maintenance;
+mod pages;
 mod rules;
 mod security;
 mod sla;

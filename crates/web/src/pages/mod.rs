@@ -1,16 +1,77 @@
 //! Server-rendered pages that need no sign-in. Text comes from the translation table;
 //! markup is escaped on the way out.
 
+pub mod layout;
+pub mod portal;
+pub mod session;
 pub mod survey;
+pub mod ticket;
 
-use axum::routing::get;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::Router;
+use chrono::{DateTime, Utc};
+use loopdesk_core::i18n::{t, Lang};
+use loopdesk_store::StoreError;
+use maud::html;
 
 use crate::state::AppState;
 
 /// The pages' routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/survey/{token}", get(survey::show).post(survey::submit))
+    Router::new()
+        .route("/survey/{token}", get(survey::show).post(survey::submit))
+        .route("/", get(session::home))
+        .route("/login", get(session::show).post(session::submit))
+        .route("/logout", post(session::logout))
+        .route("/portal", get(portal::list))
+        .route("/portal/new", get(portal::new).post(portal::create))
+        .route("/t/{id}", get(ticket::show))
+        .route("/t/{id}/confirm", post(ticket::confirm))
+        .route("/t/{id}/reopen", post(ticket::reopen))
+        .route("/static/app.css", get(stylesheet))
+        .layer(axum::middleware::from_fn(layout::lang_cookie))
+}
+
+/// The stylesheet, compiled into the binary.
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("static/app.css"),
+    )
+        .into_response()
+}
+
+/// A page for a store error: 404 for what the caller may not see, 500 otherwise (logged).
+pub(crate) fn failure(lang: Lang, e: &StoreError) -> Response {
+    let (status, key) = match e {
+        StoreError::NotFound => (StatusCode::NOT_FOUND, "error.not_found"),
+        StoreError::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden"),
+        other => {
+            tracing::error!(error = %other, "page failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "error.internal")
+        }
+    };
+    let title = t(lang, key);
+    let mut res = layout::page(
+        lang,
+        title,
+        None,
+        html! { h1 { (title) } p { a href="/" { (t(lang, "page.home.back")) } } },
+    );
+    *res.status_mut() = status;
+    res
+}
+
+/// An instant in the tenant's local time, to the minute.
+pub(crate) fn local_time(offset: chrono::FixedOffset, at: DateTime<Utc>) -> String {
+    at.with_timezone(&offset)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// Escapes text for HTML.

@@ -1,0 +1,252 @@
+//! The pages over HTTP: signing in with a form, the customer portal (a request recorded once
+//! however often the form is sent, errors by their field with what was typed kept), the
+//! ticket's progress timeline, the customer confirming the fix, another customer's ticket a
+//! 404 page, and the language switch. (The same in a real browser is the Chromium suite's.)
+
+use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response};
+use serde_json::json;
+
+use crate::helpers::{spawn_app, Backend, TestApp, PASSWORD};
+use crate::on_both_backends;
+
+on_both_backends!(a_customer_requests_follows_and_confirms_through_the_pages);
+
+/// A browser with no redirects followed and one cookie jar (by hand).
+struct Browser {
+    client: Client,
+    cookies: Vec<String>,
+}
+
+impl Browser {
+    fn new() -> Browser {
+        Browser {
+            client: Client::builder().redirect(Policy::none()).build().unwrap(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn keep(&mut self, r: &Response) {
+        for c in r.headers().get_all(SET_COOKIE) {
+            let pair = c.to_str().unwrap().split(';').next().unwrap().to_owned();
+            let name = pair.split('=').next().unwrap().to_owned();
+            self.cookies.retain(|k| !k.starts_with(&format!("{name}=")));
+            self.cookies.push(pair);
+        }
+    }
+
+    async fn get(&mut self, app: &TestApp, path: &str) -> (u16, String, Option<String>) {
+        let r = self
+            .client
+            .get(app.url(path))
+            .header("cookie", self.cookies.join("; "))
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get(LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned());
+        (status, r.text().await.unwrap(), location)
+    }
+
+    async fn post(
+        &mut self,
+        app: &TestApp,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, String, Option<String>) {
+        let r = self
+            .client
+            .post(app.url(path))
+            .header("cookie", self.cookies.join("; "))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get(LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned());
+        (status, r.text().await.unwrap(), location)
+    }
+}
+
+/// The value of the hidden input `name` in a page.
+fn hidden(html: &str, name: &str) -> String {
+    let at = html.find(&format!("name=\"{name}\" value=\"")).unwrap();
+    let rest = &html[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+async fn a_customer_requests_follows_and_confirms_through_the_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (customer, _) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    app.user(
+        "lilei",
+        &["customer"],
+        json!({ "customer_id": customer, "display_name": "李雷" }),
+    )
+    .await;
+    let (other_customer, _) = app.customer(&agent, "别家", "13900139000").await;
+    app.user(
+        "wang",
+        &["customer"],
+        json!({ "customer_id": other_customer }),
+    )
+    .await;
+
+    // Not signed in: to the sign-in page, and back after it.
+    let mut b = Browser::new();
+    let (s, _, to) = b.get(&app, "/portal").await;
+    assert_eq!((s, to.as_deref()), (303, Some("/login?next=/portal")));
+    let (s, html, _) = b.get(&app, "/login?next=/portal").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("<html lang=\"zh-CN\"") && html.contains("登录"),
+        "{html}"
+    );
+    assert!(html.contains("name=\"viewport\""));
+    let (s, html, _) = b
+        .post(
+            &app,
+            "/login",
+            &[
+                ("username", "lilei"),
+                ("password", "wrong"),
+                ("next", "/portal"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("用户名或密码错误") && html.contains("value=\"lilei\""),
+        "{html}"
+    );
+    let (s, _, to) = b
+        .post(
+            &app,
+            "/login",
+            &[
+                ("username", "lilei"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (s, to.as_deref()),
+        (303, Some("/")),
+        "never to another site"
+    );
+    let (_, _, to) = b.get(&app, "/").await;
+    assert_eq!(to.as_deref(), Some("/portal"));
+    let (s, html, _) = b.get(&app, "/portal").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("我的报修") && html.contains("李雷"));
+
+    // A request: errors by their field, with what was typed; sent twice, recorded once.
+    let (_, html, _) = b.get(&app, "/portal/new").await;
+    let key = hidden(&html, "submission");
+    let (s, html, _) = b
+        .post(
+            &app,
+            "/portal/new",
+            &[
+                ("subject", "  "),
+                ("description", "两台冷柜都不制冷"),
+                ("priority", "2"),
+                ("submission", &key),
+            ],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(
+        html.contains("field-error") && html.contains("两台冷柜都不制冷"),
+        "{html}"
+    );
+    let form = [
+        ("subject", "冷柜不制冷"),
+        ("description", "两台冷柜都不制冷"),
+        ("priority", "2"),
+        ("submission", key.as_str()),
+    ];
+    let (s, _, first) = b.post(&app, "/portal/new", &form).await;
+    assert_eq!(s, 303);
+    let (_, _, second) = b.post(&app, "/portal/new", &form).await;
+    assert_eq!(first, second, "a double submit answers the first request");
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
+    let page = first.unwrap();
+    let (s, html, _) = b.get(&app, &page).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("class=\"done now\">已受理"), "{html}");
+    assert!(html.contains("冷柜不制冷"));
+
+    // Another customer gets a 404 page for it.
+    let mut other = Browser::new();
+    other
+        .post(
+            &app,
+            "/login",
+            &[("username", "wang"), ("password", PASSWORD)],
+        )
+        .await;
+    let (s, html, _) = other.get(&app, &page).await;
+    assert_eq!(s, 404);
+    assert!(html.contains("未找到"));
+
+    // Fixed remotely; the customer confirms on the page and the ticket is closed.
+    let id = page.trim_start_matches("/t/");
+    let t = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
+    let t = app
+        .go(&agent, &t, json!({ "to": "in_progress" }), 200)
+        .await;
+    app.go(
+        &agent,
+        &t,
+        json!({ "to": "resolved", "report": { "resolution": "远程指导重启", "remote": true } }),
+        200,
+    )
+    .await;
+    let (_, html, _) = b.get(&app, &page).await;
+    assert!(html.contains("确认已修好"), "{html}");
+    let version = hidden(&html, "version");
+    let (s, _, to) = b
+        .post(&app, &format!("{page}/confirm"), &[("version", &version)])
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some(page.as_str())));
+    assert_eq!(
+        app.read(&agent, &format!("/api/v1/tickets/{id}")).await["status"],
+        "closed"
+    );
+    // The same form again: the ticket moved on, said on the page.
+    let (s, html, _) = b
+        .post(&app, &format!("{page}/confirm"), &[("version", &version)])
+        .await;
+    assert_eq!(s, 200);
+    assert!(html.contains("状态已变化"), "{html}");
+
+    // English, remembered.
+    let (_, html, _) = b.get(&app, "/portal?lang=en").await;
+    assert!(
+        html.contains("<html lang=\"en\"") && html.contains("My requests"),
+        "{html}"
+    );
+    let (_, html, _) = b.get(&app, &page).await;
+    assert!(
+        html.contains("Closed") && html.contains("Confirmed and closed"),
+        "{html}"
+    );
+    let (_, css, _) = b.get(&app, "/static/app.css").await;
+    assert!(css.contains("ol.progress"));
+    // Signing out ends the session.
+    b.post(&app, "/logout", &[]).await;
+    let (s, _, _) = b.get(&app, "/portal").await;
+    assert_eq!(s, 303);
+}

@@ -1,0 +1,163 @@
+//! The page shell: language, the signed-in user's menu, the stylesheet. Every page renders
+//! inside it; every text comes from the translation table.
+
+use axum::extract::FromRequestParts;
+use axum::http::{header, request::Parts, HeaderMap};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use loopdesk_core::i18n::{t, Lang};
+use loopdesk_core::Role;
+use loopdesk_store::User;
+use maud::{html, Markup, DOCTYPE};
+
+use crate::extract::CurrentUser;
+use crate::state::AppState;
+
+/// Name of the language cookie.
+pub const LANG_COOKIE: &str = "loopdesk_lang";
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The language of a page: `?lang=` (remembered in a cookie), else the cookie, else the
+/// signed-in user's own, else the browser's.
+pub fn lang(parts_query: Option<&str>, headers: &HeaderMap, user: Option<&User>) -> Lang {
+    let asked = parts_query.and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "lang")
+            .and_then(|(_, v)| Lang::from_tag(v))
+    });
+    asked
+        .or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::from_tag))
+        .or_else(|| user.and_then(|u| Lang::from_tag(&u.lang)))
+        .unwrap_or_else(|| {
+            Lang::from_accept_language(
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok()),
+            )
+        })
+}
+
+/// A signed-in person on a page; without a session the page sends them to sign in.
+pub struct PageUser {
+    /// The caller.
+    pub user: CurrentUser,
+    /// The page's language.
+    pub lang: Lang,
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let next = parts.uri.path().to_owned();
+        let user = CurrentUser::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Redirect::to(&format!("/login?next={}", encode(&next))).into_response())?;
+        let lang = lang(parts.uri.query(), &parts.headers, Some(&user.auth.user));
+        Ok(PageUser { user, lang })
+    }
+}
+
+/// The language of a page nobody needs to be signed in for.
+pub struct PageLang(pub Lang);
+
+impl FromRequestParts<AppState> for PageLang {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Response> {
+        Ok(PageLang(lang(parts.uri.query(), &parts.headers, None)))
+    }
+}
+
+/// Percent-encodes a path for a query parameter.
+pub fn encode(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The menu of someone with these roles: the pages their work starts from.
+fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    if roles.contains(&Role::Customer) {
+        out.push(("/portal", "page.nav.my_requests"));
+        out.push(("/portal/new", "page.nav.new_request"));
+    }
+    out
+}
+
+/// A whole page: `title` (already translated) over `body`, in `lang`, with the user's menu.
+pub fn page(lang: Lang, title: &str, user: Option<&User>, body: Markup) -> Response {
+    let other = match lang {
+        Lang::ZhCn => ("en", "English"),
+        Lang::En => ("zh-CN", "中文"),
+    };
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(lang.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Loopdesk" }
+                link rel="stylesheet" href="/static/app.css";
+            }
+            body {
+                header.top {
+                    a.brand href="/" { "Loopdesk" }
+                    nav {
+                        @if let Some(u) = user {
+                            @for (href, key) in menu(&u.roles) {
+                                a href=(href) { (t(lang, key)) }
+                            }
+                        }
+                    }
+                    a href={ "?lang=" (other.0) } hreflang=(other.0) { (other.1) }
+                    @if let Some(u) = user {
+                        span.muted { (u.display_name) }
+                        form method="post" action="/logout" {
+                            button.link type="submit" { (t(lang, "page.logout")) }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    };
+    Html(markup.into_string()).into_response()
+}
+
+/// Remembers a language asked for with `?lang=` in a cookie, for every page after.
+pub async fn lang_cookie(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let asked = req.uri().query().and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "lang")
+            .and_then(|(_, v)| Lang::from_tag(v))
+    });
+    let mut res = next.run(req).await;
+    if let Some(lang) = asked {
+        let value = format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            lang.tag()
+        );
+        if let Ok(v) = value.parse() {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}

@@ -1,0 +1,144 @@
+//! Signing in and out on the pages, and the start page of each role.
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use loopdesk_core::i18n::{t, Lang};
+use loopdesk_core::Role;
+use maud::html;
+use serde::Deserialize;
+
+use super::layout::{page, PageLang, PageUser};
+use crate::extract::{ClientIp, SESSION_COOKIE};
+use crate::state::AppState;
+
+/// Where to go after signing in.
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// The sign-in form as posted.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// Only a path on this site: never another origin.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        _ => "/",
+    }
+}
+
+fn login_form(lang: Lang, username: &str, next: &str, error: Option<&str>) -> Response {
+    let title = t(lang, "page.login.title");
+    page(
+        lang,
+        title,
+        None,
+        html! {
+            div.card {
+                h1 { (title) }
+                @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
+                form method="post" action="/login" {
+                    input type="hidden" name="next" value=(next);
+                    label for="username" { (t(lang, "page.login.username")) }
+                    input #username name="username" value=(username) required autocomplete="username";
+                    label for="password" { (t(lang, "page.login.password")) }
+                    input #password type="password" name="password" required autocomplete="current-password";
+                    p { button type="submit" { (t(lang, "page.login.submit")) } }
+                }
+            }
+        },
+    )
+}
+
+/// The sign-in page.
+pub async fn show(PageLang(lang): PageLang, Query(q): Query<NextQuery>) -> Response {
+    login_form(lang, "", safe_next(q.next.as_deref()), None)
+}
+
+/// Signs in: the same checks and rate limit as the API; the session cookie, then the page
+/// asked for. A refusal shows the form again with what was typed.
+pub async fn submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    PageLang(lang): PageLang,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let next = safe_next(f.next.as_deref()).to_owned();
+    if !state
+        .limiter
+        .allow(&format!("{ip}|{}", f.username.trim().to_lowercase()))
+    {
+        return login_form(lang, &f.username, &next, Some("error.rate_limited"));
+    }
+    let user = match state
+        .store
+        .verify_login(None, &f.username, &f.password)
+        .await
+    {
+        Ok(Some(u)) => u,
+        Ok(None) => return login_form(lang, &f.username, &next, Some("error.bad_credentials")),
+        Err(e) => {
+            tracing::error!(error = %e, "checking a sign-in failed");
+            return login_form(lang, &f.username, &next, Some("error.internal"));
+        }
+    };
+    let ttl = state.config.session_ttl;
+    let issued = state
+        .store
+        .issue_token(&user, "session", ttl, state.clock.now())
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "issuing a session failed"));
+    let Ok(token) = issued else {
+        return login_form(lang, &f.username, &next, Some("error.internal"));
+    };
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
+        ttl.num_seconds()
+    );
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+}
+
+/// Signs out: the session ends everywhere.
+pub async fn logout(State(state): State<AppState>, PageUser { user, .. }: PageUser) -> Response {
+    if let Err(e) = state
+        .store
+        .revoke_token(&user.token, state.clock.now())
+        .await
+    {
+        tracing::warn!(error = %e, "revoking a session on sign-out failed");
+    }
+    state.sessions.forget(&user.token);
+    let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response()
+}
+
+/// The start page: each role's own.
+pub async fn home(PageUser { user, lang }: PageUser) -> Response {
+    let roles = &user.auth.user.roles;
+    if roles.contains(&Role::Customer) {
+        return Redirect::to("/portal").into_response();
+    }
+    let title = t(lang, "page.home.title");
+    page(
+        lang,
+        title,
+        Some(&user.auth.user),
+        html! {
+            h1 { (title) }
+            p.muted { (t(lang, "page.home.staff")) }
+        },
+    )
+}

@@ -1,0 +1,191 @@
+//! A ticket's page: where it stands on the progress timeline, everything that happened, and
+//! for the customer, confirming the fix or saying it is not fixed.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use loopdesk_core::i18n::{has, t, Lang};
+use loopdesk_core::ticket::transitions::{Confirmation, ConfirmedBy};
+use loopdesk_core::ticket::MoveCommand;
+use loopdesk_core::{Role, Status, TicketId};
+use loopdesk_store::{StoreError, TicketDetail, TransitionRequest};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout::{page, PageUser};
+use crate::state::AppState;
+
+fn timeline(lang: Lang, status: Status) -> Markup {
+    let reached = status.milestone();
+    html! {
+        ol.progress {
+            @for (i, m) in Status::MILESTONES.iter().enumerate() {
+                @let done = reached.is_some_and(|r| i <= r);
+                li class={ @if done { "done" } @if reached == Some(i) { " now" } } { (t(lang, m.label_key())) }
+            }
+        }
+    }
+}
+
+fn event_text(lang: Lang, kind: &str, to: Option<Status>) -> String {
+    let key = format!("page.event.{kind}");
+    match (has(&key), to) {
+        (true, _) => t(lang, &key).to_owned(),
+        (false, Some(s)) => t(lang, s.label_key()).to_owned(),
+        (false, None) => kind.to_owned(),
+    }
+}
+
+fn body(
+    lang: Lang,
+    user: &crate::extract::CurrentUser,
+    offset: chrono::FixedOffset,
+    d: &TicketDetail,
+    error: Option<&str>,
+) -> Markup {
+    let tk = &d.ticket;
+    let customer = user.auth.user.roles.contains(&Role::Customer);
+    html! {
+        h1 { (tk.number) " · " (tk.subject) }
+        @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
+        (timeline(lang, tk.status))
+        div.card {
+            p { strong { (t(lang, "page.ticket.status")) ": " } span.badge { (t(lang, tk.status.label_key())) } }
+            @if !tk.description.is_empty() { p { (tk.description) } }
+            @if let Some(w) = &tk.warranty {
+                p.muted { (t(lang, &format!("page.warranty.{w}"))) }
+            }
+        }
+        @if customer && tk.status == Status::Resolved {
+            div.card {
+                form method="post" action={ "/t/" (tk.id) "/confirm" } {
+                    input type="hidden" name="version" value=(tk.version);
+                    button type="submit" { (t(lang, "page.ticket.confirm")) }
+                }
+                form method="post" action={ "/t/" (tk.id) "/reopen" } {
+                    input type="hidden" name="version" value=(tk.version);
+                    label for="reason" { (t(lang, "page.ticket.not_fixed_reason")) }
+                    textarea #reason name="reason" required maxlength="2000" {}
+                    button type="submit" { (t(lang, "page.ticket.not_fixed")) }
+                }
+            }
+        }
+        h2 { (t(lang, "page.ticket.history")) }
+        ul.events {
+            @for e in &d.events {
+                li {
+                    span.muted { (super::local_time(offset, e.at)) " " }
+                    (event_text(lang, &e.kind, e.to_status))
+                    @if let Some(name) = &e.actor_name { span.muted { " · " (name) } }
+                    @if let Some(note) = e.data.get("body").or_else(|| e.data.get("reason")).and_then(|v| v.as_str()) {
+                        br; (note)
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn show_with(
+    user: &crate::extract::CurrentUser,
+    lang: Lang,
+    id: TicketId,
+    error: Option<&str>,
+) -> Response {
+    let found = match user.tenant.ticket_for(&user.actor, id).await {
+        Ok(d) => d,
+        Err(e) => return super::failure(lang, &e),
+    };
+    match user.tenant.utc_offset().await {
+        Ok(offset) => page(
+            lang,
+            &found.ticket.number,
+            Some(&user.auth.user),
+            body(lang, user, offset, &found, error),
+        ),
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// The ticket's page (404 for a ticket the caller may not see).
+pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> Response {
+    let Some(id) = TicketId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    show_with(&user, lang, id, None).await
+}
+
+/// A customer's answer to a fix.
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    version: i64,
+    reason: Option<String>,
+}
+
+async fn answer(
+    state: &AppState,
+    page_user: PageUser,
+    id: &str,
+    f: AnswerForm,
+    confirm: bool,
+) -> Response {
+    let PageUser { user, lang } = page_user;
+    let Some(id) = TicketId::parse(id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let command = if confirm {
+        MoveCommand {
+            to: Some(Status::Closed),
+            confirmation: Some(Confirmation {
+                by: ConfirmedBy::Customer,
+                note: None,
+            }),
+            ..MoveCommand::default()
+        }
+    } else {
+        MoveCommand {
+            to: Some(Status::InProgress),
+            reason: f.reason,
+            ..MoveCommand::default()
+        }
+    };
+    let req = TransitionRequest {
+        version: f.version,
+        command,
+    };
+    match user
+        .tenant
+        .transition(&user.actor, id, req, None, state.clock.now())
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/t/{id}")).into_response(),
+        Err(StoreError::NotFound) => super::failure(lang, &StoreError::NotFound),
+        Err(StoreError::Stale { .. }) => {
+            show_with(&user, lang, id, Some("page.ticket.move_refused")).await
+        }
+        Err(StoreError::Transition(_)) => {
+            show_with(&user, lang, id, Some("page.ticket.move_refused")).await
+        }
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// The customer confirms the fix: the ticket closes.
+pub async fn confirm(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<AnswerForm>,
+) -> Response {
+    answer(&state, user, &id, f, true).await
+}
+
+/// The customer says it is not fixed: the ticket goes back to work, with the reason.
+pub async fn reopen(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<AnswerForm>,
+) -> Response {
+    answer(&state, user, &id, f, false).await
+}
