@@ -31,6 +31,30 @@ pub struct CurrentUser {
     pub token: String,
 }
 
+/// The value of cookie `name`.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The `Set-Cookie` value of a session (`token` for `ttl`; none: the cookie is cleared).
+pub fn session_cookie(token: Option<&str>, ttl: chrono::Duration, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    match token {
+        Some(t) => format!(
+            "{SESSION_COOKIE}={t}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
+            ttl.num_seconds()
+        ),
+        None => format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{secure}"),
+    }
+}
+
 fn bearer_or_cookie(headers: &HeaderMap) -> Option<String> {
     if let Some(auth) = headers
         .get(header::AUTHORIZATION)
@@ -38,14 +62,7 @@ fn bearer_or_cookie(headers: &HeaderMap) -> Option<String> {
     {
         return auth.strip_prefix("Bearer ").map(|t| t.trim().to_owned());
     }
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_owned())
+    cookie(headers, SESSION_COOKIE).map(str::to_owned)
 }
 
 impl FromRequestParts<AppState> for CurrentUser {

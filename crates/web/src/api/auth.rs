@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AppJson, ClientIp, CurrentUser, SESSION_COOKIE};
+use crate::extract::{session_cookie, AppJson, ClientIp, CurrentUser};
 use crate::state::AppState;
 
 /// Credentials.
@@ -69,15 +69,7 @@ pub async fn login(
         .store
         .issue_token(&user, "session", ttl, state.clock.now())
         .await?;
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
-        ttl.num_seconds()
-    );
+    let cookie = session_cookie(Some(&token), ttl, state.config.secure_cookies);
     Ok((
         [(header::SET_COOKIE, cookie)],
         Json(LoginAnswer { token, user }),
@@ -96,7 +88,7 @@ pub async fn logout(
         .revoke_token(&user.token, state.clock.now())
         .await?;
     state.sessions.forget(&user.token);
-    let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+    let cookie = session_cookie(None, state.config.session_ttl, state.config.secure_cookies);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 

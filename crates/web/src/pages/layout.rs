@@ -9,22 +9,11 @@ use loopdesk_core::Role;
 use loopdesk_store::User;
 use maud::{html, Markup, DOCTYPE};
 
-use crate::extract::CurrentUser;
+use crate::extract::{cookie, CurrentUser};
 use crate::state::AppState;
 
 /// Name of the language cookie.
 pub const LANG_COOKIE: &str = "loopdesk_lang";
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
 
 /// The language of a page: `?lang=` (remembered in a cookie), else the cookie, else the
 /// signed-in user's own, else the browser's.

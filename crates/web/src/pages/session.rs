@@ -10,7 +10,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout::{page, PageLang, PageUser};
-use crate::extract::{ClientIp, SESSION_COOKIE};
+use crate::extract::{session_cookie, ClientIp};
 use crate::state::AppState;
 
 /// Where to go after signing in.
@@ -99,15 +99,7 @@ pub async fn submit(
     let Ok(token) = issued else {
         return login_form(lang, &f.username, &next, Some("error.internal"));
     };
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
-        ttl.num_seconds()
-    );
+    let cookie = session_cookie(Some(&token), ttl, state.config.secure_cookies);
     ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
 }
 
@@ -121,7 +113,7 @@ pub async fn logout(State(state): State<AppState>, PageUser { user, .. }: PageUs
         tracing::warn!(error = %e, "revoking a session on sign-out failed");
     }
     state.sessions.forget(&user.token);
-    let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+    let cookie = session_cookie(None, state.config.session_ttl, state.config.secure_cookies);
     ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response()
 }
 
