@@ -32,6 +32,9 @@ pub struct RequisitionItem {
     pub qty: i64,
     /// The warehouse the units came from, once approved.
     pub source_warehouse_id: Option<WarehouseId>,
+    /// While pending: where they would come from if approved now (none: no warehouse has
+    /// them free).
+    pub proposed_warehouse_id: Option<WarehouseId>,
 }
 
 /// A requisition.
@@ -446,14 +449,25 @@ impl TenantStore {
     }
 
     async fn with_items(&self, r: Row) -> Result<Requisition, StoreError> {
-        let items: Vec<(String, i64, Option<String>)> = sqlx::query_as(
-            "SELECT p.sku, i.qty, i.source_id FROM requisition_items i JOIN parts p ON p.id = i.part_id \
+        let items: Vec<(String, i64, Option<String>, String)> = sqlx::query_as(
+            "SELECT p.sku, i.qty, i.source_id, i.part_id FROM requisition_items i JOIN parts p ON p.id = i.part_id \
              WHERE i.tenant_id = $1 AND i.requisition_id = $2 ORDER BY i.line",
         )
         .bind(self.tid())
         .bind(&r.0)
         .fetch_all(&self.store.write)
         .await?;
+        let pending = RequisitionStatus::parse(&r.2) == Some(RequisitionStatus::Pending);
+        let mut proposed = vec![None; items.len()];
+        if pending {
+            let mut conn = self.store.read.acquire().await?;
+            let id = parse_id(&r.0, RequisitionId::parse)?;
+            let (_, _, to) = destination(&mut conn, &self.tid(), id).await?;
+            for (k, (_, qty, _, part)) in items.iter().enumerate() {
+                let sources = sources_of(&mut conn, &self.tid(), part).await?;
+                proposed[k] = inventory::choose_source(*qty, to, &sources);
+            }
+        }
         let corrupt = || StoreError::Corrupt(format!("requisition status {}", r.2));
         #[expect(clippy::cast_precision_loss, reason = "money below 2^53 fen")]
         let value = r.5.map(|f| f as f64 / 100.0);
@@ -476,7 +490,8 @@ impl TenantStore {
             created_at: from_ms(r.11),
             items: items
                 .into_iter()
-                .map(|(sku, qty, source)| {
+                .zip(proposed)
+                .map(|((sku, qty, source, _), proposed_warehouse_id)| {
                     Ok(RequisitionItem {
                         sku,
                         qty,
@@ -484,6 +499,7 @@ impl TenantStore {
                             .as_deref()
                             .map(|s| parse_id(s, WarehouseId::parse))
                             .transpose()?,
+                        proposed_warehouse_id,
                     })
                 })
                 .collect::<Result<_, StoreError>>()?,
@@ -521,31 +537,7 @@ impl TenantStore {
         id: RequisitionId,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        type Head = (
-            String,
-            String,
-            Option<f64>,
-            Option<f64>,
-            Option<f64>,
-            Option<f64>,
-        );
-        let (ticket, van, van_lat, van_lon, site_lat, site_lon): Head = sqlx::query_as(
-            "SELECT r.ticket_id, r.van_id, e.position_lat, e.position_lon, s.lat, s.lon FROM requisitions r \
-             JOIN warehouses w ON w.id = r.van_id \
-             LEFT JOIN engineer_profiles e ON e.user_id = w.engineer_id \
-             JOIN tickets t ON t.id = r.ticket_id LEFT JOIN sites s ON s.id = t.site_id \
-             WHERE r.tenant_id = $1 AND r.id = $2",
-        )
-        .bind(self.tid())
-        .bind(id.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
-        let ticket = parse_id(&ticket, TicketId::parse)?;
-        let van = parse_id(&van, WarehouseId::parse)?;
-        let to = match (van_lat, van_lon, site_lat, site_lon) {
-            (Some(a), Some(b), _, _) | (_, _, Some(a), Some(b)) => Some((a, b)),
-            _ => None,
-        };
+        let (ticket, van, to) = destination(tx, &self.tid(), id).await?;
         let lines: Vec<(i64, String, String, i64)> = sqlx::query_as(
             "SELECT i.line, i.part_id, p.sku, i.qty FROM requisition_items i JOIN parts p ON p.id = i.part_id \
              WHERE i.tenant_id = $1 AND i.requisition_id = $2 ORDER BY i.line",
@@ -556,28 +548,7 @@ impl TenantStore {
         .await?;
         let mut moved = Vec::new();
         for (line, part, sku, qty) in lines {
-            type Cand = (String, String, Option<f64>, Option<f64>, i64);
-            let cands: Vec<Cand> = sqlx::query_as(
-                "SELECT w.id, w.kind, w.lat, w.lon, l.on_hand - l.reserved FROM stock_levels l \
-                 JOIN warehouses w ON w.id = l.warehouse_id \
-                 WHERE l.tenant_id = $1 AND l.part_id = $2 AND w.kind <> 'van'",
-            )
-            .bind(self.tid())
-            .bind(&part)
-            .fetch_all(&mut **tx)
-            .await?;
-            let sources = cands
-                .iter()
-                .map(|(w, kind, lat, lon, available)| {
-                    Ok(Source {
-                        id: parse_id(w, WarehouseId::parse)?,
-                        kind: WarehouseKind::parse(kind)
-                            .ok_or_else(|| StoreError::Corrupt(format!("warehouse kind {kind}")))?,
-                        position: lat.zip(*lon),
-                        available: *available,
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
+            let sources = sources_of(tx, &self.tid(), &part).await?;
             let Some(source) = inventory::choose_source(qty, to, &sources) else {
                 return Err(StoreError::InsufficientStock {
                     sku,
@@ -662,4 +633,71 @@ impl TenantStore {
         .await?;
         enqueue_publish(tx, &self.tid(), ticket, "requisition.approved", &data, now).await
     }
+}
+
+/// Where a requisition's parts go: its ticket, the van, and the van's position (its
+/// engineer's last known one, else the ticket's site).
+async fn destination(
+    conn: &mut sqlx::AnyConnection,
+    tenant: &str,
+    id: RequisitionId,
+) -> Result<(TicketId, WarehouseId, Option<(f64, f64)>), StoreError> {
+    type Head = (
+        String,
+        String,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+    );
+    let (ticket, van, van_lat, van_lon, site_lat, site_lon): Head = sqlx::query_as(
+        "SELECT r.ticket_id, r.van_id, e.position_lat, e.position_lon, s.lat, s.lon FROM requisitions r \
+         JOIN warehouses w ON w.id = r.van_id \
+         LEFT JOIN engineer_profiles e ON e.user_id = w.engineer_id \
+         JOIN tickets t ON t.id = r.ticket_id LEFT JOIN sites s ON s.id = t.site_id \
+         WHERE r.tenant_id = $1 AND r.id = $2",
+    )
+    .bind(tenant)
+    .bind(id.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    let to = match (van_lat, van_lon, site_lat, site_lon) {
+        (Some(a), Some(b), _, _) | (_, _, Some(a), Some(b)) => Some((a, b)),
+        _ => None,
+    };
+    Ok((
+        parse_id(&ticket, TicketId::parse)?,
+        parse_id(&van, WarehouseId::parse)?,
+        to,
+    ))
+}
+
+/// The warehouses (not vans) holding a part, with what they have free.
+async fn sources_of(
+    conn: &mut sqlx::AnyConnection,
+    tenant: &str,
+    part: &str,
+) -> Result<Vec<Source>, StoreError> {
+    type Cand = (String, String, Option<f64>, Option<f64>, i64);
+    let cands: Vec<Cand> = sqlx::query_as(
+        "SELECT w.id, w.kind, w.lat, w.lon, l.on_hand - l.reserved FROM stock_levels l \
+         JOIN warehouses w ON w.id = l.warehouse_id \
+         WHERE l.tenant_id = $1 AND l.part_id = $2 AND w.kind <> 'van'",
+    )
+    .bind(tenant)
+    .bind(part)
+    .fetch_all(&mut *conn)
+    .await?;
+    cands
+        .iter()
+        .map(|(w, kind, lat, lon, available)| {
+            Ok(Source {
+                id: parse_id(w, WarehouseId::parse)?,
+                kind: WarehouseKind::parse(kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("warehouse kind {kind}")))?,
+                position: lat.zip(*lon),
+                available: *available,
+            })
+        })
+        .collect()
 }

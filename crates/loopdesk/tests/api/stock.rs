@@ -562,6 +562,10 @@ async fn a_requisition_brings_parts_from_the_regional_pool_to_the_van_and_the_re
         .read(&supervisor, "/api/v1/requisitions?status=pending")
         .await;
     assert_eq!(pending["items"][0]["id"], r["id"]);
+    assert_eq!(
+        pending["items"][0]["items"][0]["proposed_warehouse_id"], pool["id"],
+        "the supervisor sees where the parts would come from"
+    );
     let rid = r["id"].as_str().unwrap();
     assert_eq!(
         app.post_json(
