@@ -577,6 +577,21 @@ impl TenantStore {
         }
     }
 
+    /// The caller's own van, if they have one.
+    pub async fn my_van(&self, actor: &Actor) -> Result<Option<Warehouse>, StoreError> {
+        let Some(me) = actor.user_id() else {
+            return Ok(None);
+        };
+        let row: Option<WarehouseRow> = sqlx::query_as(&format!(
+            "SELECT {WAREHOUSE_COLUMNS} FROM warehouses WHERE tenant_id = $1 AND engineer_id = $2"
+        ))
+        .bind(self.tid())
+        .bind(me.to_string())
+        .fetch_optional(&self.store.read)
+        .await?;
+        row.map(warehouse_of).transpose()
+    }
+
     /// The van of an engineer, if they have one.
     pub(crate) async fn van_of(
         &self,

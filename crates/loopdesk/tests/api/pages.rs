@@ -11,7 +11,10 @@ use serde_json::json;
 use crate::helpers::{spawn_app, Backend, TestApp, PASSWORD};
 use crate::on_both_backends;
 
-on_both_backends!(a_customer_requests_follows_and_confirms_through_the_pages);
+on_both_backends!(
+    a_customer_requests_follows_and_confirms_through_the_pages,
+    parts_and_labels_through_the_pages,
+);
 
 /// A browser with no redirects followed and one cookie jar (by hand).
 struct Browser {
@@ -249,4 +252,177 @@ async fn a_customer_requests_follows_and_confirms_through_the_pages(backend: Bac
     b.post(&app, "/logout", &[]).await;
     let (s, _, _) = b.get(&app, "/portal").await;
     assert_eq!(s, 303);
+}
+
+/// An engineer asks for parts from the van page; the supervisor approves on theirs (or
+/// sees why not); a scanned label takes a customer to a request for that asset and an
+/// engineer to its card.
+async fn parts_and_labels_through_the_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (eng_id, _) = app
+        .user(
+            "zhanggong",
+            &["engineer"],
+            json!({ "display_name": "张工" }),
+        )
+        .await;
+    app.user("boss", &["supervisor"], json!({})).await;
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    app.user("lilei", &["customer"], json!({ "customer_id": customer }))
+        .await;
+    app.ok(
+        &app.admin,
+        "/api/v1/parts",
+        json!({ "sku": "FLT-01", "name": "滤芯" }),
+        201,
+    )
+    .await;
+    let store = app
+        .ok(
+            &app.admin,
+            "/api/v1/warehouses",
+            json!({ "name": "总仓", "kind": "central" }),
+            201,
+        )
+        .await;
+    app.ok(
+        &app.admin,
+        "/api/v1/warehouses",
+        json!({ "name": "沪A·12345", "kind": "van", "engineer_id": eng_id }),
+        201,
+    )
+    .await;
+    app.ok(
+        &app.admin,
+        "/api/v1/stock/movements",
+        json!({ "kind": "receive", "sku": "FLT-01", "qty": 10, "to_warehouse_id": store["id"] }),
+        201,
+    )
+    .await;
+    let asset = app
+        .ok(
+            &agent,
+            "/api/v1/assets",
+            json!({ "customer_id": customer, "site_id": site, "model": "X1", "serial": "SN-QR-1" }),
+            201,
+        )
+        .await;
+    let t = app.ok(&agent, "/api/v1/tickets", json!({ "channel": "phone", "asset_id": asset["id"], "subject": "冷柜不冷", "description": "", "priority": 2 }), 201).await;
+    app.go(
+        &agent,
+        &t,
+        json!({ "to": "assigned", "assignee_id": eng_id }),
+        200,
+    )
+    .await;
+    let ticket_id = t["id"].as_str().unwrap();
+
+    let mut eng = Browser::new();
+    eng.post(
+        &app,
+        "/login",
+        &[("username", "zhanggong"), ("password", PASSWORD)],
+    )
+    .await;
+    let (s, html, _) = eng.get(&app, "/m/van").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("沪A·12345") && html.contains("冷柜不冷"),
+        "{html}"
+    );
+    let (s, html, _) = eng
+        .post(
+            &app,
+            "/m/requisitions",
+            &[("ticket_id", ticket_id), ("sku", "FLT-01"), ("qty", "0")],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(
+        html.contains("field-error") && html.contains("value=\"FLT-01\""),
+        "{html}"
+    );
+    let (s, _, to) = eng
+        .post(
+            &app,
+            "/m/requisitions",
+            &[("ticket_id", ticket_id), ("sku", "FLT-01"), ("qty", "2")],
+        )
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/m/van")));
+    let (_, html, _) = eng.get(&app, "/m/van").await;
+    assert!(html.contains("待审批"), "{html}");
+    let (s, _, _) = eng.get(&app, "/requisitions").await;
+    assert_eq!(s, 403, "engineers do not approve");
+
+    let mut boss = Browser::new();
+    boss.post(
+        &app,
+        "/login",
+        &[("username", "boss"), ("password", PASSWORD)],
+    )
+    .await;
+    let (s, html, _) = boss.get(&app, "/requisitions").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("FLT-01 × 2 ← 总仓"), "{html}");
+    let rid = app
+        .read(&app.admin, "/api/v1/requisitions?status=pending")
+        .await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _, to) = boss
+        .post(&app, &format!("/requisitions/{rid}/approve"), &[])
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/requisitions")));
+    let (_, html, _) = eng.get(&app, "/m/van").await;
+    assert!(html.contains("已批准"), "{html}");
+    // More than any warehouse has: the supervisor is told why.
+    eng.post(
+        &app,
+        "/m/requisitions",
+        &[("ticket_id", ticket_id), ("sku", "FLT-01"), ("qty", "50")],
+    )
+    .await;
+    let rid = app
+        .read(&app.admin, "/api/v1/requisitions?status=pending")
+        .await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, html, _) = boss
+        .post(&app, &format!("/requisitions/{rid}/approve"), &[])
+        .await;
+    assert_eq!(s, 409);
+    assert!(html.contains("库存不足"), "{html}");
+
+    // The label: a customer reports on that asset, an engineer sees its card.
+    let token = asset["qr_token"].as_str().unwrap();
+    let mut cust = Browser::new();
+    cust.post(
+        &app,
+        "/login",
+        &[("username", "lilei"), ("password", PASSWORD)],
+    )
+    .await;
+    let (s, _, to) = cust.get(&app, &format!("/a/{token}")).await;
+    let aid = asset["id"].as_str().unwrap();
+    assert_eq!(
+        (s, to.clone()),
+        (303, Some(format!("/portal/new?asset={aid}")))
+    );
+    let (_, html, _) = cust.get(&app, &to.unwrap()).await;
+    assert!(
+        html.contains(&format!("value=\"{aid}\" selected")),
+        "{html}"
+    );
+    let (s, html, _) = eng.get(&app, &format!("/a/{token}")).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("SN-QR-1") && html.contains("冷柜不冷"),
+        "{html}"
+    );
+    let (s, _, _) = eng.get(&app, "/a/0123456789abcdef0123456789abcdef").await;
+    assert_eq!(s, 404);
 }

@@ -87,6 +87,15 @@ fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
         out.push(("/portal", "page.nav.my_requests"));
         out.push(("/portal/new", "page.nav.new_request"));
     }
+    if roles.contains(&Role::Engineer) {
+        out.push(("/m/van", "page.van.title"));
+    }
+    if roles
+        .iter()
+        .any(|r| matches!(r, Role::Supervisor | Role::Manager | Role::Admin))
+    {
+        out.push(("/requisitions", "page.approvals.title"));
+    }
     out
 }
 

@@ -1,9 +1,11 @@
 //! Server-rendered pages that need no sign-in. Text comes from the translation table;
 //! markup is escaped on the way out.
 
+pub mod assets;
 pub mod layout;
 pub mod portal;
 pub mod session;
+pub mod stock;
 pub mod survey;
 pub mod ticket;
 
@@ -30,6 +32,13 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{id}", get(ticket::show))
         .route("/t/{id}/confirm", post(ticket::confirm))
         .route("/t/{id}/reopen", post(ticket::reopen))
+        .route("/m/van", get(stock::van))
+        .route("/m/requisitions", post(stock::request))
+        .route("/requisitions", get(stock::approvals))
+        .route("/requisitions/{id}/approve", post(stock::approve))
+        .route("/requisitions/{id}/reject", post(stock::reject))
+        .route("/assets/{id}", get(assets::show))
+        .route("/a/{token}", get(assets::scan))
         .route("/static/app.css", get(stylesheet))
         .layer(axum::middleware::from_fn(layout::lang_cookie))
 }

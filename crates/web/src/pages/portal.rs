@@ -1,6 +1,6 @@
 //! The customer portal: my requests, and a new one.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -137,12 +137,19 @@ async fn my_assets(user: &crate::extract::CurrentUser) -> Vec<(String, String)> 
     }
 }
 
-/// The new-request form.
-pub async fn new(PageUser { user, lang }: PageUser) -> Response {
+/// Which asset the request is about (from a scanned label).
+#[derive(Deserialize)]
+pub struct NewQuery {
+    asset: Option<String>,
+}
+
+/// The new-request form (for the asset named, when coming from its label).
+pub async fn new(PageUser { user, lang }: PageUser, Query(q): Query<NewQuery>) -> Response {
     let title = t(lang, "page.nav.new_request");
     let assets = my_assets(&user).await;
     let f = RequestForm {
         submission: uuid::Uuid::new_v4().to_string(),
+        asset_id: q.asset.filter(|a| assets.iter().any(|(id, _)| id == a)),
         ..RequestForm::default()
     };
     page(

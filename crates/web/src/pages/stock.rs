@@ -1,0 +1,274 @@
+//! Parts on the pages: an engineer's van stock and requests for parts; the supervisor's
+//! requisitions to approve.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use loopdesk_core::access::{self, Permission};
+use loopdesk_core::i18n::{t, tf, Lang};
+use loopdesk_core::inventory::RequisitionStatus;
+use loopdesk_core::{RequisitionId, Status, TicketId};
+use loopdesk_store::{StoreError, TicketFilter};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout::{page, PageUser};
+use crate::extract::CurrentUser;
+use crate::state::AppState;
+
+/// A request for parts as posted.
+#[derive(Deserialize, Default)]
+pub struct PartsForm {
+    ticket_id: String,
+    sku: String,
+    qty: String,
+}
+
+async fn van_page(
+    user: &CurrentUser,
+    lang: Lang,
+    f: &PartsForm,
+    error: Option<(&str, &str)>,
+) -> Response {
+    let van = match user.tenant.my_van(&user.actor).await {
+        Ok(v) => v,
+        Err(e) => return super::failure(lang, &e),
+    };
+    let stock = match &van {
+        Some(v) => match user.tenant.stock(&user.actor, Some(v.id), None, 1000).await {
+            Ok(s) => s,
+            Err(e) => return super::failure(lang, &e),
+        },
+        None => Vec::new(),
+    };
+    let mine = TicketFilter {
+        status: Status::OPEN.to_vec(),
+        assignee_id: user.actor.user_id(),
+        limit: Some(100),
+        ..TicketFilter::default()
+    };
+    let orders = match user.tenant.tickets_for(&user.actor, &mine).await {
+        Ok(p) => p.items,
+        Err(e) => return super::failure(lang, &e),
+    };
+    let requisitions = user
+        .tenant
+        .requisitions(&user.actor, None, None)
+        .await
+        .unwrap_or_default();
+    let err = |field: &str| -> Markup {
+        match error {
+            Some((f, reason)) if f == field || (field == "items" && f.starts_with("items")) => {
+                html! { p.field-error role="alert" { (t(lang, reason)) } }
+            }
+            _ => html! {},
+        }
+    };
+    let title = t(lang, "page.van.title");
+    let mut res = page(
+        lang,
+        title,
+        Some(&user.auth.user),
+        html! {
+            h1 { (title) }
+            @match &van {
+                None => p.muted { (t(lang, "page.van.none")) },
+                Some(v) => p.muted { (v.name) },
+            }
+            table {
+                thead { tr { th { "SKU" } th { (t(lang, "page.van.on_hand")) } th { (t(lang, "page.van.reserved")) } th { (t(lang, "page.van.available")) } } }
+                tbody {
+                    @for s in &stock { tr { td { (s.sku) } td { (s.on_hand) } td { (s.reserved) } td { (s.available) } } }
+                }
+            }
+            h2 { (t(lang, "page.van.request")) }
+            form.card method="post" action="/m/requisitions" {
+                label for="ticket_id" { (t(lang, "page.van.for_order")) }
+                select #ticket_id name="ticket_id" required {
+                    @for o in &orders {
+                        option value=(o.id) selected[f.ticket_id == o.id.to_string()] { (o.number) " · " (o.subject) }
+                    }
+                }
+                (err("ticket_id"))
+                label for="sku" { "SKU" }
+                input #sku name="sku" value=(f.sku) required;
+                (err("items"))
+                label for="qty" { (t(lang, "page.van.qty")) }
+                input #qty name="qty" type="number" min="1" value=(if f.qty.is_empty() { "1" } else { f.qty.as_str() }) required;
+                @if let Some((field, reason)) = error {
+                    @if !matches!(field, "ticket_id") && !field.starts_with("items") { p.field-error role="alert" { (t(lang, reason)) } }
+                }
+                p { button type="submit" { (t(lang, "page.van.send")) } }
+            }
+            h2 { (t(lang, "page.van.my_requisitions")) }
+            ul.events {
+                @for r in &requisitions {
+                    li {
+                        span.badge { (t(lang, &format!("page.requisition.{}", r.status.as_str()))) } " "
+                        @for i in &r.items { (i.sku) " × " (i.qty) " " }
+                        @if let Some(n) = &r.decision_note { br; span.muted { (n) } }
+                    }
+                }
+            }
+        },
+    );
+    if error.is_some() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+/// The engineer's van: its stock, their requisitions, and a request for parts.
+pub async fn van(PageUser { user, lang }: PageUser) -> Response {
+    van_page(&user, lang, &PartsForm::default(), None).await
+}
+
+/// Asks for parts; back to the van page, or the form with the error by its field.
+pub async fn request(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Form(f): Form<PartsForm>,
+) -> Response {
+    let Some(ticket) = TicketId::parse(f.ticket_id.trim()) else {
+        return van_page(&user, lang, &f, Some(("ticket_id", "error.required"))).await;
+    };
+    let qty = f.qty.trim().parse::<i64>().unwrap_or(0);
+    let items = vec![(f.sku.clone(), qty)];
+    match user
+        .tenant
+        .create_requisition(&user.actor, ticket, items, None, state.clock.now())
+        .await
+    {
+        Ok(_) => Redirect::to("/m/van").into_response(),
+        Err(StoreError::Invalid(e)) => van_page(&user, lang, &f, Some((e.field, e.reason))).await,
+        Err(StoreError::Refused { reason, .. }) => {
+            van_page(&user, lang, &f, Some(("form", reason))).await
+        }
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// The requisitions waiting for a decision.
+pub async fn approvals(PageUser { user, lang }: PageUser) -> Response {
+    approvals_page(&user, lang, None).await
+}
+
+async fn approvals_page(user: &CurrentUser, lang: Lang, error: Option<String>) -> Response {
+    if !access::allowed(&user.actor, Permission::ApproveRequisitions) {
+        return super::failure(lang, &StoreError::Forbidden);
+    }
+    let pending = match user
+        .tenant
+        .requisitions(&user.actor, Some(RequisitionStatus::Pending), None)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return super::failure(lang, &e),
+    };
+    let names: std::collections::HashMap<String, String> = user
+        .tenant
+        .warehouses(&user.actor)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|w| (w.id.to_string(), w.name))
+        .collect();
+    let title = t(lang, "page.approvals.title");
+    page(
+        lang,
+        title,
+        Some(&user.auth.user),
+        html! {
+            h1 { (title) }
+            @if let Some(e) = &error { p.error role="alert" { (e) } }
+            @if pending.is_empty() { p.muted { (t(lang, "page.approvals.none")) } }
+            @for r in &pending {
+                div.card {
+                    p { a href={ "/t/" (r.ticket_id) } { (t(lang, "page.approvals.ticket")) }
+                        @if let Some(v) = r.value { " · ¥" (format!("{v:.2}")) } }
+                    ul {
+                        @for i in &r.items {
+                            li {
+                                (i.sku) " × " (i.qty) " ← "
+                                @match i.proposed_warehouse_id.map(|w| w.to_string()).and_then(|w| names.get(&w).cloned()) {
+                                    Some(n) => (n),
+                                    None => span.error { (t(lang, "page.approvals.no_stock")) },
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(n) = &r.note { p.muted { (n) } }
+                    form method="post" action={ "/requisitions/" (r.id) "/approve" } {
+                        button type="submit" { (t(lang, "page.approvals.approve")) }
+                    }
+                    form method="post" action={ "/requisitions/" (r.id) "/reject" } {
+                        label for={ "reason-" (r.id) } { (t(lang, "page.approvals.reason")) }
+                        input id={ "reason-" (r.id) } name="reason" required;
+                        button type="submit" { (t(lang, "page.approvals.reject")) }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// A decision's reason.
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    reason: Option<String>,
+}
+
+async fn decide(
+    state: &AppState,
+    user: PageUser,
+    id: &str,
+    approve: bool,
+    reason: Option<String>,
+) -> Response {
+    let PageUser { user, lang } = user;
+    let Some(id) = RequisitionId::parse(id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let now = state.clock.now();
+    let done = if approve {
+        user.tenant.approve_requisition(&user.actor, id, now).await
+    } else {
+        user.tenant
+            .reject_requisition(&user.actor, id, reason, now)
+            .await
+    };
+    let error = match done {
+        Ok(_) => return Redirect::to("/requisitions").into_response(),
+        Err(StoreError::Refused { reason, .. }) => t(lang, reason).to_owned(),
+        Err(StoreError::Invalid(e)) => t(lang, e.reason).to_owned(),
+        Err(StoreError::InsufficientStock { sku, available, .. }) => tf(
+            lang,
+            "error.insufficient_stock",
+            &[("sku", &sku), ("available", &available.to_string())],
+        ),
+        Err(e) => return super::failure(lang, &e),
+    };
+    let mut res = approvals_page(&user, lang, Some(error)).await;
+    *res.status_mut() = StatusCode::CONFLICT;
+    res
+}
+
+/// Approves a requisition.
+pub async fn approve(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> Response {
+    decide(&state, user, &id, true, None).await
+}
+
+/// Rejects a requisition, with a reason.
+pub async fn reject(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<DecisionForm>,
+) -> Response {
+    decide(&state, user, &id, false, f.reason).await
+}
