@@ -1,0 +1,290 @@
+//! Browser tests: Debian's Chromium, driven through chromedriver, against the real server.
+//! Without `chromedriver` on the PATH they say so and pass, unless
+//! `LOOPDESK_REQUIRE_BROWSER` is set (as `.ci/run` sets it, after installing both).
+//! Screenshots of the pages land in `target/browser-screenshots/`.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a failed step should stop the test loudly"
+)]
+
+#[path = "../api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+use helpers::{spawn_app, Backend, TestApp, PASSWORD};
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find(binary: &str) -> Option<String> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| format!("{dir}/{binary}"))
+        .find(|p| std::path::Path::new(p).exists())
+}
+
+async fn driver() -> Option<Driver> {
+    let Some(path) = find("chromedriver") else {
+        assert!(
+            std::env::var_os("LOOPDESK_REQUIRE_BROWSER").is_none(),
+            "LOOPDESK_REQUIRE_BROWSER is set but chromedriver is not installed"
+        );
+        eprintln!(
+            "skipped: chromedriver is not installed (apt-get install chromium chromium-driver)"
+        );
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{url}/status")).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Some(Driver { child, url })
+}
+
+/// A headless Chromium window of `width` CSS pixels.
+async fn browser(driver: &Driver, width: u32) -> Client {
+    let binary = find("chromium").unwrap_or_else(|| "/usr/bin/chromium".into());
+    // A phone is emulated (a headless window is never narrower than 500 px); a desktop is a
+    // window of that size. The browser asks for Chinese pages first, as in China.
+    let mut options = json!({
+        "binary": binary,
+        "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 "--window-size=1280,900", "--lang=zh-CN"],
+        "prefs": { "intl.accept_languages": "zh-CN,zh" },
+    });
+    if width < 500 {
+        options["mobileEmulation"] =
+            json!({ "deviceMetrics": { "width": width, "height": 780, "pixelRatio": 2.0 } });
+    }
+    let caps = json!({ "goog:chromeOptions": options });
+    let Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+fn screenshots() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let dir = target.join("browser-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shoot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn sign_in(c: &Client, app: &TestApp, username: &str) {
+    c.goto(&app.url("/login")).await.unwrap();
+    c.find(Locator::Css("#username"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("header.top nav"))
+        .await
+        .unwrap();
+}
+
+/// What the page cost to load: bytes over the wire for the document and everything it
+/// loaded, and whether it fits the window without scrolling sideways.
+async fn weight_and_fit(c: &Client) -> (f64, bool) {
+    let v = c
+        .execute(
+            "const nav = performance.getEntriesByType('navigation')[0];
+             const res = performance.getEntriesByType('resource');
+             const bytes = (nav ? nav.transferSize : 0) + res.reduce((s, r) => s + r.transferSize, 0);
+             const fits = document.documentElement.scrollWidth <= window.innerWidth;
+             return [bytes, fits];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    (v[0].as_f64().unwrap(), v[1].as_bool().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_reports_a_fault_on_a_phone_and_follows_it() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (customer, _) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    app.user(
+        "lilei",
+        &["customer"],
+        json!({ "customer_id": customer, "display_name": "李雷" }),
+    )
+    .await;
+    let (other, _) = app.customer(&agent, "别家", "13900139000").await;
+    app.user("wang", &["customer"], json!({ "customer_id": other }))
+        .await;
+
+    let c = browser(&driver, 360).await;
+    // Asked for the portal, signed in, and back on it.
+    c.goto(&app.url("/portal")).await.unwrap();
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains("/login?next=/portal"));
+    shoot(&c, "login").await;
+    c.find(Locator::Css("#username"))
+        .await
+        .unwrap()
+        .send_keys("lilei")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("a.button"))
+        .await
+        .unwrap();
+    assert!(c.current_url().await.unwrap().as_str().ends_with("/portal"));
+
+    // The request form: an empty subject is refused by the browser itself; then the form is
+    // sent twice in a row (a double click) and one request is recorded.
+    c.goto(&app.url("/portal/new")).await.unwrap();
+    c.find(Locator::Css("#subject"))
+        .await
+        .unwrap()
+        .send_keys("冷柜不制冷")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#description"))
+        .await
+        .unwrap()
+        .send_keys("两台冷柜都不制冷，昨晚开始")
+        .await
+        .unwrap();
+    shoot(&c, "portal-new").await;
+    c.execute(
+        "const b = document.querySelector('main form button[type=submit]'); b.click(); b.click();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::Css("ol.progress"))
+        .await
+        .unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
+    let ticket_url = c.current_url().await.unwrap().to_string();
+    let now = c
+        .find(Locator::Css("ol.progress li.now"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(now, "已受理");
+    let (bytes, fits) = weight_and_fit(&c).await;
+    assert!(fits, "the ticket page fits a 360 px screen");
+    assert!(bytes < 150_000.0, "the ticket page weighs {bytes} bytes");
+    shoot(&c, "ticket-360").await;
+
+    // English, from the switch in the header, and it stays.
+    c.find(Locator::Css("a[hreflang=en]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("html[lang=en]"))
+        .await
+        .unwrap();
+    c.goto(&app.url("/portal")).await.unwrap();
+    let h1 = c
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(h1, "My requests");
+    let (bytes, fits) = weight_and_fit(&c).await;
+    assert!(fits && bytes < 150_000.0, "{bytes} bytes");
+    shoot(&c, "portal-en").await;
+    c.close().await.unwrap();
+
+    // Another customer opening that address gets the not-found page.
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "wang").await;
+    c.goto(&ticket_url).await.unwrap();
+    let h1 = c
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(h1, "未找到该对象");
+    shoot(&c, "not-found").await;
+    c.close().await.unwrap();
+}
