@@ -132,6 +132,11 @@ impl ApiError {
         e
     }
 
+    /// The message people read, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        self.body(lang).message
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.0.status

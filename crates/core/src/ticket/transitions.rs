@@ -628,6 +628,15 @@ fn err(field: &'static str, reason: &'static str) -> TransitionError {
     TransitionError::Invalid { field, reason }
 }
 
+/// The moves a ticket's assigned engineer can make from `status`, in table order (the
+/// buttons of the engineer's order page).
+pub fn engineer_moves(status: Status) -> Vec<&'static Rule> {
+    RULES
+        .iter()
+        .filter(|r| r.from.contains(&status) && r.who.contains(&Who::AssignedEngineer))
+        .collect()
+}
+
 /// The rules that move `from` to `to`, in table order.
 pub fn rules_between(from: Status, to: Status) -> impl Iterator<Item = &'static Rule> {
     RULES

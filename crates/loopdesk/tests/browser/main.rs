@@ -288,3 +288,235 @@ async fn a_customer_reports_a_fault_on_a_phone_and_follows_it() {
     shoot(&c, "not-found").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (eng_id, _) = app
+        .user(
+            "zhanggong",
+            &["engineer"],
+            json!({ "display_name": "张工" }),
+        )
+        .await;
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    let urgent = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "channel": "phone", "customer_id": customer, "site_id": site,
+        "subject": "冷库停机", "description": "整库温度上升", "priority": 1 }),
+            201,
+        )
+        .await;
+    let later = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "channel": "phone", "customer_id": customer, "site_id": site,
+        "subject": "门灯不亮", "description": "", "priority": 4 }),
+            201,
+        )
+        .await;
+    for t in [&later, &urgent] {
+        app.go(
+            &agent,
+            t,
+            json!({ "to": "assigned", "assignee_id": eng_id }),
+            200,
+        )
+        .await;
+    }
+
+    let c = browser(&driver, 360).await;
+    sign_in(&c, &app, "zhanggong").await;
+    assert!(
+        c.current_url().await.unwrap().as_str().ends_with("/m"),
+        "an engineer starts on their orders"
+    );
+    let first = c
+        .find(Locator::Css("a.card.order strong"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(first.contains("冷库停机"), "the most urgent first: {first}");
+    shoot(&c, "engineer-orders").await;
+    c.find(Locator::Css("a.card.order"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for label in ["接单", "出发"] {
+        let xpath = format!("//main//button[normalize-space()='{label}']");
+        let button = c.wait().for_element(Locator::XPath(&xpath)).await.unwrap();
+        button.click().await.unwrap();
+    }
+    // The phone's position, 25 m from the site (emulated), then the check-in.
+    c.wait()
+        .for_element(Locator::XPath(
+            "//main//button[normalize-space()='到场签到']",
+        ))
+        .await
+        .unwrap();
+    c.execute(
+        "navigator.geolocation.getCurrentPosition = function (ok) {
+           ok({ coords: { latitude: 31.2306, longitude: 121.4739, accuracy: 12 } }); };",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::XPath(
+        "//main//button[normalize-space()='到场签到']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//p[contains(., '已签到')]"))
+        .await
+        .unwrap();
+    let status = c
+        .find(Locator::Css("main .card .badge"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(status, "已到场");
+    let (bytes, fits) = weight_and_fit(&c).await;
+    assert!(fits && bytes < 150_000.0, "{bytes} bytes");
+    shoot(&c, "engineer-on-site").await;
+    let t = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", urgent["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(t["status"], "on_site");
+    assert!(t["check_in"]["distance_m"].as_f64().unwrap() < 50.0);
+
+    // The report: a photo before, the customer signs on the screen; without a photo after it
+    // comes back saying so and keeping what was sent; with it, the order is resolved.
+    c.find(Locator::XPath(
+        "//main//button[normalize-space()='开始处理']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::XPath(
+            "//main//a[normalize-space()='填写完工报告']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("photo.png");
+    std::fs::write(&photo, helpers::png()).unwrap();
+    let photo = photo.to_str().unwrap();
+    c.wait()
+        .for_element(Locator::Css("#resolution"))
+        .await
+        .unwrap()
+        .send_keys("更换冷凝风机，试机正常")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#before"))
+        .await
+        .unwrap()
+        .send_keys(photo)
+        .await
+        .unwrap();
+    c.execute(
+        "const pad = document.getElementById('pad'); const r = pad.getBoundingClientRect();
+         const at = (x, y) => ({ clientX: r.left + x, clientY: r.top + y, pointerId: 1, bubbles: true });
+         pad.dispatchEvent(new PointerEvent('pointerdown', at(10, 10)));
+         for (let i = 1; i < 20; i++) pad.dispatchEvent(new PointerEvent('pointermove', at(10 + i * 8, 10 + (i % 5) * 6)));
+         pad.dispatchEvent(new PointerEvent('pointerup', at(170, 30)));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shoot(&c, "engineer-report").await;
+    c.find(Locator::XPath(
+        "//main//button[normalize-space()='提交完工报告']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let missing = c
+        .wait()
+        .for_element(Locator::Css("main div.card[role=alert]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        missing.contains("维修后照片") && !missing.contains("客户签字"),
+        "{missing}"
+    );
+    assert_eq!(
+        c.find_all(Locator::Css("input[name=kept_before]"))
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "the photo sent is kept"
+    );
+    assert_eq!(
+        c.find_all(Locator::Css("input[name=kept_signature]"))
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "the signature too"
+    );
+    c.find(Locator::Css("#after"))
+        .await
+        .unwrap()
+        .send_keys(photo)
+        .await
+        .unwrap();
+    c.find(Locator::XPath(
+        "//main//button[normalize-space()='提交完工报告']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::XPath(
+            "//main//span[@class='badge' and normalize-space()='已完成待确认']",
+        ))
+        .await
+        .unwrap();
+    let t = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", urgent["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(t["status"], "resolved");
+    assert_eq!(app.count("SELECT COUNT(*) FROM work_reports").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM attachments WHERE kind = 'signature'")
+            .await,
+        1
+    );
+    c.close().await.unwrap();
+}

@@ -74,10 +74,25 @@ pub async fn upload_attachment(
         }
     }
     let (filename, bytes) = file.ok_or_else(|| ApiError::invalid("file", "error.required"))?;
+    let a = save_upload(&state, &user, ticket, kind, &filename, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+/// Stores an upload on a ticket: at most the configured size, sniffed (only images for
+/// photos and signatures), written under the data directory, then recorded; a refused
+/// upload leaves no file behind.
+pub(crate) async fn save_upload(
+    state: &AppState,
+    user: &CurrentUser,
+    ticket: TicketId,
+    kind: AttachmentKind,
+    filename: &str,
+    bytes: &[u8],
+) -> Result<Attachment, ApiError> {
     if bytes.len() > state.config.max_upload_bytes {
         return Err(too_large());
     }
-    let content_type = sniff(&bytes).ok_or_else(|| {
+    let content_type = sniff(bytes).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -97,10 +112,10 @@ pub async fn upload_attachment(
             .await
             .map_err(ApiError::internal)?;
     }
-    tokio::fs::write(&path, &bytes)
+    tokio::fs::write(&path, bytes)
         .await
         .map_err(ApiError::internal)?;
-    let sha = hex::encode(Sha256::digest(&bytes));
+    let sha = hex::encode(Sha256::digest(bytes));
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     let stored = user
         .tenant
@@ -108,7 +123,7 @@ pub async fn upload_attachment(
             &user.actor,
             ticket,
             kind,
-            &filename,
+            filename,
             content_type,
             size,
             &sha,
@@ -118,7 +133,7 @@ pub async fn upload_attachment(
         )
         .await;
     match stored {
-        Ok(a) => Ok((StatusCode::CREATED, Json(a))),
+        Ok(a) => Ok(a),
         Err(e) => {
             // Nothing points at the file: remove it so a refused upload leaves no trace.
             let _ = tokio::fs::remove_file(&path).await;

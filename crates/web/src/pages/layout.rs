@@ -88,6 +88,7 @@ fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
         out.push(("/portal/new", "page.nav.new_request"));
     }
     if roles.contains(&Role::Engineer) {
+        out.push(("/m", "page.engineer.orders"));
         out.push(("/m/van", "page.van.title"));
     }
     if roles
@@ -113,6 +114,7 @@ pub fn page(lang: Lang, title: &str, user: Option<&User>, body: Markup) -> Respo
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Loopdesk" }
                 link rel="stylesheet" href="/static/app.css";
+                script src="/static/app.js" defer {}
             }
             body {
                 header.top {

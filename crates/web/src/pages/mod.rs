@@ -2,8 +2,10 @@
 //! markup is escaped on the way out.
 
 pub mod assets;
+pub mod engineer;
 pub mod layout;
 pub mod portal;
+pub mod report;
 pub mod session;
 pub mod stock;
 pub mod survey;
@@ -32,6 +34,10 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{id}", get(ticket::show))
         .route("/t/{id}/confirm", post(ticket::confirm))
         .route("/t/{id}/reopen", post(ticket::reopen))
+        .route("/m", get(engineer::orders))
+        .route("/m/t/{id}", get(engineer::order))
+        .route("/m/t/{id}/move", post(engineer::make_move))
+        .route("/m/t/{id}/report", get(report::show).post(report::submit))
         .route("/m/van", get(stock::van))
         .route("/m/requisitions", post(stock::request))
         .route("/requisitions", get(stock::approvals))
@@ -40,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/{id}", get(assets::show))
         .route("/a/{token}", get(assets::scan))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/app.js", get(script))
         .layer(axum::middleware::from_fn(layout::lang_cookie))
 }
 
@@ -51,6 +58,18 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("static/app.css"),
+    )
+        .into_response()
+}
+
+/// The page script, compiled into the binary.
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("static/app.js"),
     )
         .into_response()
 }

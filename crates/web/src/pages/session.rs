@@ -123,6 +123,9 @@ pub async fn home(PageUser { user, lang }: PageUser) -> Response {
     if roles.contains(&Role::Customer) {
         return Redirect::to("/portal").into_response();
     }
+    if roles.contains(&Role::Engineer) {
+        return Redirect::to("/m").into_response();
+    }
     let title = t(lang, "page.home.title");
     page(
         lang,

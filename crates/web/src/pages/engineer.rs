@@ -1,0 +1,195 @@
+//! The engineer's phone: my orders by urgency, and each order's moves — accept or decline,
+//! set off, check in on site with the phone's position, start.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use loopdesk_core::i18n::{t, Lang};
+use loopdesk_core::ticket::transitions::{engineer_moves, CheckIn, Needs};
+use loopdesk_core::ticket::MoveCommand;
+use loopdesk_core::{Status, TicketId};
+use loopdesk_store::{StoreError, Ticket, TicketDetail, TicketFilter, TransitionRequest};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout::{page, PageUser};
+use crate::extract::CurrentUser;
+use crate::state::AppState;
+
+/// My open orders, the most urgent first (priority, then the SLA's resolution due time).
+pub async fn orders(PageUser { user, lang }: PageUser) -> Response {
+    let mine = TicketFilter {
+        status: Status::OPEN.to_vec(),
+        assignee_id: user.actor.user_id(),
+        limit: Some(100),
+        ..TicketFilter::default()
+    };
+    let mut items: Vec<Ticket> = match user.tenant.tickets_for(&user.actor, &mine).await {
+        Ok(p) => p.items,
+        Err(e) => return super::failure(lang, &e),
+    };
+    items.sort_by_key(|tk| (tk.priority, tk.sla.resolution_due, tk.created_at));
+    let title = t(lang, "page.engineer.orders");
+    page(
+        lang,
+        title,
+        Some(&user.auth.user),
+        html! {
+            h1 { (title) }
+            @if items.is_empty() { p.muted { (t(lang, "page.engineer.none")) } }
+            @for tk in &items {
+                a.card.order href={ "/m/t/" (tk.id) } {
+                    strong { "P" (tk.priority) " · " (tk.subject) }
+                    br;
+                    span.badge { (t(lang, tk.status.label_key())) } " "
+                    span.badge class=(tk.sla.state.as_str()) { (tk.number) }
+                }
+            }
+        },
+    )
+}
+
+fn move_form(lang: Lang, tk: &Ticket, to: Status, needs: Needs, kind: &str) -> Markup {
+    let action = format!("/m/t/{}/move", tk.id);
+    let key = format!("page.move.{kind}");
+    let label = t(lang, &key);
+    html! {
+        @match needs {
+            Needs::CheckIn => form.card method="post" action=(action) data-geo
+                data-locating=(t(lang, "page.engineer.locating")) data-no-geo=(t(lang, "page.engineer.no_position")) {
+                input type="hidden" name="version" value=(tk.version);
+                input type="hidden" name="to" value=(to.as_str());
+                input type="hidden" name="lat";
+                input type="hidden" name="lon";
+                input type="hidden" name="accuracy";
+                button type="submit" { (label) }
+                p.geo-status.muted {}
+            },
+            Needs::Reason => form.card method="post" action=(action) {
+                input type="hidden" name="version" value=(tk.version);
+                input type="hidden" name="to" value=(to.as_str());
+                label for={ "reason-" (kind) } { (t(lang, "page.engineer.reason")) }
+                input id={ "reason-" (kind) } name="reason" required maxlength="2000";
+                button type="submit" { (label) }
+            },
+            Needs::Report => p { a.button href={ "/m/t/" (tk.id) "/report" } { (label) } },
+            _ => form method="post" action=(action) {
+                input type="hidden" name="version" value=(tk.version);
+                input type="hidden" name="to" value=(to.as_str());
+                p { button type="submit" { (label) } }
+            },
+        }
+    }
+}
+
+fn order_page(lang: Lang, user: &CurrentUser, d: &TicketDetail, error: Option<&str>) -> Response {
+    let tk = &d.ticket;
+    let body = html! {
+        h1 { (tk.number) " · " (tk.subject) }
+        @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
+        div.card {
+            p { span.badge { (t(lang, tk.status.label_key())) } " P" (tk.priority) }
+            @if !tk.description.is_empty() { p { (tk.description) } }
+            @if let Some(c) = &tk.check_in {
+                p.muted {
+                    (t(lang, "page.engineer.checked_in"))
+                    @if let Some(m) = c.distance_m { " · " (format!("{m:.0}")) " m" }
+                    @if c.outside_geofence { " · " span.error { (t(lang, "page.engineer.outside")) } }
+                }
+            }
+            @if let Some(a) = tk.asset_id { p { a href={ "/assets/" (a) } { (t(lang, "page.engineer.asset_card")) } } }
+        }
+        @for rule in engineer_moves(tk.status) {
+            (move_form(lang, tk, rule.to, rule.needs, rule.kind.as_str()))
+        }
+        p { a href="/m" { (t(lang, "page.engineer.orders")) } }
+    };
+    page(lang, &tk.number, Some(&user.auth.user), body)
+}
+
+async fn show_order(user: &CurrentUser, lang: Lang, id: TicketId, error: Option<&str>) -> Response {
+    match user.tenant.ticket_for(&user.actor, id).await {
+        Ok(d) => {
+            let mut res = order_page(lang, user, &d, error);
+            if error.is_some() {
+                *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            }
+            res
+        }
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// One order, with the moves its engineer can make now.
+pub async fn order(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> Response {
+    let Some(id) = TicketId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    show_order(&user, lang, id, None).await
+}
+
+/// A move as posted.
+#[derive(Deserialize)]
+pub struct MoveForm {
+    version: i64,
+    to: String,
+    reason: Option<String>,
+    lat: Option<String>,
+    lon: Option<String>,
+    accuracy: Option<String>,
+}
+
+/// Makes a move; the order again, with the reason when it is refused.
+pub async fn make_move(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<MoveForm>,
+) -> Response {
+    let Some(id) = TicketId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let number = |v: Option<&str>| v.and_then(|x| x.trim().parse::<f64>().ok());
+    let check_in = match (number(f.lat.as_deref()), number(f.lon.as_deref())) {
+        (Some(lat), Some(lon)) => Some(CheckIn {
+            lat,
+            lon,
+            accuracy_m: number(f.accuracy.as_deref()),
+        }),
+        _ => None,
+    };
+    let command = MoveCommand {
+        to: Status::parse(f.to.trim()),
+        reason: f.reason.filter(|r| !r.trim().is_empty()),
+        check_in,
+        ..MoveCommand::default()
+    };
+    let req = TransitionRequest {
+        version: f.version,
+        command,
+    };
+    match user
+        .tenant
+        .transition(&user.actor, id, req, None, state.clock.now())
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/m/t/{id}")).into_response(),
+        Err(StoreError::NotFound) => super::failure(lang, &StoreError::NotFound),
+        Err(StoreError::Stale { .. }) => {
+            show_order(&user, lang, id, Some("page.ticket.move_refused")).await
+        }
+        Err(StoreError::Transition(e)) => {
+            let key = match e {
+                loopdesk_core::ticket::TransitionError::Missing { field: "check_in" } => {
+                    "page.engineer.no_position"
+                }
+                loopdesk_core::ticket::TransitionError::Invalid { reason, .. } => reason,
+                loopdesk_core::ticket::TransitionError::Missing { .. } => "error.required",
+                _ => "page.ticket.move_refused",
+            };
+            show_order(&user, lang, id, Some(key)).await
+        }
+        Err(e) => super::failure(lang, &e),
+    }
+}

@@ -1,0 +1,254 @@
+//! The work report on the engineer's phone: what was done, photos before and after from the
+//! camera, parts used, labour, and the customer's signature on the screen. A refused report
+//! comes back with what is missing and keeps every photo already sent.
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use loopdesk_core::i18n::{t, Lang};
+use loopdesk_core::ticket::transitions::{AttachmentKind, PartUsed, ReportInput};
+use loopdesk_core::ticket::{MoveCommand, TransitionError};
+use loopdesk_core::{AttachmentId, Status, TicketId};
+use loopdesk_store::{StoreError, TransitionRequest};
+use maud::{html, Markup};
+
+use super::layout::{page, PageUser};
+use crate::api::attachments::save_upload;
+use crate::extract::CurrentUser;
+use crate::state::AppState;
+
+/// What the form carried (and, after a refusal, what it keeps).
+#[derive(Default)]
+struct ReportForm {
+    version: i64,
+    resolution: String,
+    labour: String,
+    parts: Vec<(String, String)>,
+    before: Vec<AttachmentId>,
+    after: Vec<AttachmentId>,
+    signature: Option<AttachmentId>,
+}
+
+fn form(lang: Lang, id: TicketId, f: &ReportForm, problems: &[String]) -> Markup {
+    let part = |i: usize| f.parts.get(i).cloned().unwrap_or_default();
+    html! {
+        @if !problems.is_empty() {
+            div.card role="alert" {
+                p.error { (t(lang, "page.report.incomplete")) }
+                ul { @for p in problems { li.error { (p) } } }
+            }
+        }
+        form.card method="post" action={ "/m/t/" (id) "/report" } enctype="multipart/form-data" {
+            input type="hidden" name="version" value=(f.version);
+            @for a in &f.before { input type="hidden" name="kept_before" value=(a); }
+            @for a in &f.after { input type="hidden" name="kept_after" value=(a); }
+            @if let Some(a) = f.signature { input type="hidden" name="kept_signature" value=(a); }
+            label for="resolution" { (t(lang, "page.report.resolution")) }
+            textarea #resolution name="resolution" required maxlength="10000" { (f.resolution) }
+            label for="before" { (t(lang, "page.report.before")) " (" (f.before.len()) ")" }
+            input #before type="file" name="before" accept="image/*" capture="environment" multiple;
+            label for="after" { (t(lang, "page.report.after")) " (" (f.after.len()) ")" }
+            input #after type="file" name="after" accept="image/*" capture="environment" multiple;
+            label { (t(lang, "page.report.parts")) }
+            @for i in 0..3 {
+                div.row {
+                    input name={ "sku_" (i) } placeholder="SKU" value=(part(i).0) aria-label="SKU";
+                    input name={ "qty_" (i) } type="number" min="1" placeholder=(t(lang, "page.van.qty")) value=(part(i).1) aria-label=(t(lang, "page.van.qty"));
+                }
+            }
+            label for="labour" { (t(lang, "page.report.labour")) }
+            input #labour name="labour" type="number" min="0" value=(f.labour);
+            label for="pad" { (t(lang, "page.report.signature")) @if f.signature.is_some() { " ✓" } }
+            canvas #pad.signature width="600" height="240" data-signature="signature" {}
+            input #signature type="hidden" name="signature";
+            p { button.link type="button" data-clear="pad" { (t(lang, "page.report.clear")) } }
+            p { button type="submit" { (t(lang, "page.report.submit")) } }
+        }
+    }
+}
+
+fn report_page(
+    lang: Lang,
+    user: &CurrentUser,
+    id: TicketId,
+    number: &str,
+    f: &ReportForm,
+    problems: &[String],
+) -> Response {
+    let title = t(lang, "page.move.resolve");
+    page(
+        lang,
+        title,
+        Some(&user.auth.user),
+        html! { h1 { (number) " · " (title) } (form(lang, id, f, problems)) },
+    )
+}
+
+/// The report form.
+pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> Response {
+    let Some(id) = TicketId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    match user.tenant.ticket_for(&user.actor, id).await {
+        Ok(d) => {
+            let f = ReportForm {
+                version: d.ticket.version,
+                ..ReportForm::default()
+            };
+            report_page(lang, &user, id, &d.ticket.number, &f, &[])
+        }
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// Reads the form: texts, kept uploads, and new files stored as they arrive.
+async fn read_form(
+    state: &AppState,
+    user: &CurrentUser,
+    lang: Lang,
+    id: TicketId,
+    mut multipart: Multipart,
+) -> (ReportForm, Vec<String>) {
+    let mut f = ReportForm::default();
+    let mut parts: [(String, String); 3] = Default::default();
+    let mut problems = Vec::new();
+    while let Ok(Some(field)) = multipart.next_field().await {
+        let name = field.name().unwrap_or("").to_owned();
+        let filename = field.file_name().map(str::to_owned);
+        let Ok(bytes) = field.bytes().await else {
+            problems.push(t(lang, "error.payload_too_large").to_owned());
+            continue;
+        };
+        let text = || String::from_utf8_lossy(&bytes).trim().to_owned();
+        let kept = || AttachmentId::parse(&text());
+        match name.as_str() {
+            "version" => f.version = text().parse().unwrap_or(0),
+            "resolution" => f.resolution = text(),
+            "labour" => f.labour = text(),
+            "kept_before" => f.before.extend(kept()),
+            "kept_after" => f.after.extend(kept()),
+            "kept_signature" => f.signature = kept().or(f.signature),
+            n if n.starts_with("sku_") || n.starts_with("qty_") => {
+                if let Some(slot) = n[4..].parse::<usize>().ok().and_then(|i| parts.get_mut(i)) {
+                    if n.starts_with("sku_") {
+                        slot.0 = text()
+                    } else {
+                        slot.1 = text()
+                    }
+                }
+            }
+            "before" | "after" if !bytes.is_empty() => {
+                let kind = if name == "before" {
+                    AttachmentKind::Before
+                } else {
+                    AttachmentKind::After
+                };
+                match save_upload(
+                    state,
+                    user,
+                    id,
+                    kind,
+                    filename.as_deref().unwrap_or("photo"),
+                    &bytes,
+                )
+                .await
+                {
+                    Ok(a) if kind == AttachmentKind::Before => f.before.push(a.id),
+                    Ok(a) => f.after.push(a.id),
+                    Err(e) => problems.push(e.message(lang)),
+                }
+            }
+            "signature" if !bytes.is_empty() => {
+                let png = text()
+                    .strip_prefix("data:image/png;base64,")
+                    .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
+                match png {
+                    Some(png) => match save_upload(
+                        state,
+                        user,
+                        id,
+                        AttachmentKind::Signature,
+                        "signature.png",
+                        &png,
+                    )
+                    .await
+                    {
+                        Ok(a) => f.signature = Some(a.id),
+                        Err(e) => problems.push(e.message(lang)),
+                    },
+                    None => problems.push(t(lang, "error.invalid_value").to_owned()),
+                }
+            }
+            _ => {}
+        }
+    }
+    f.parts = parts
+        .into_iter()
+        .filter(|(s, q)| !s.is_empty() || !q.is_empty())
+        .collect();
+    (f, problems)
+}
+
+/// Sends the report: photos and the signature are stored first, then the move to
+/// `resolved` is made with them; refused, the form again with what is missing.
+pub async fn submit(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Response {
+    let Some(id) = TicketId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let (f, mut problems) = read_form(&state, &user, lang, id, multipart).await;
+    let number = match user.tenant.ticket_for(&user.actor, id).await {
+        Ok(d) => d.ticket.number,
+        Err(e) => return super::failure(lang, &e),
+    };
+    if problems.is_empty() {
+        let report = ReportInput {
+            resolution: f.resolution.clone(),
+            remote: false,
+            before_photo_ids: f.before.clone(),
+            after_photo_ids: f.after.clone(),
+            signature_id: f.signature,
+            parts: f
+                .parts
+                .iter()
+                .map(|(sku, qty)| PartUsed {
+                    sku: sku.clone(),
+                    qty: qty.parse().unwrap_or(0),
+                })
+                .collect(),
+            labour_minutes: f.labour.parse().ok(),
+            ..ReportInput::default()
+        };
+        let req = TransitionRequest {
+            version: f.version,
+            command: MoveCommand {
+                to: Some(Status::Resolved),
+                report: Some(report),
+                ..MoveCommand::default()
+            },
+        };
+        match user
+            .tenant
+            .transition(&user.actor, id, req, None, state.clock.now())
+            .await
+        {
+            Ok(_) => return Redirect::to(&format!("/m/t/{id}")).into_response(),
+            Err(StoreError::Transition(TransitionError::IncompleteReport { missing })) => {
+                problems.extend(
+                    missing
+                        .iter()
+                        .map(|m| t(lang, &format!("page.report.missing.{m}")).to_owned()),
+                );
+            }
+            Err(e) => problems.push(crate::error::ApiError::from(e).message(lang)),
+        }
+    }
+    let mut res = report_page(lang, &user, id, &number, &f, &problems);
+    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    res
+}

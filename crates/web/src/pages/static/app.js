@@ -1,0 +1,40 @@
+// Loopdesk: the little the browser must do itself. A check-in form (data-geo) asks the phone
+// for its position, fills it in, then sends the form; without a position it says why.
+document.addEventListener('submit', function (ev) {
+  var form = ev.target;
+  if (!form.hasAttribute('data-geo') || form.dataset.located) return;
+  ev.preventDefault();
+  var say = form.querySelector('.geo-status');
+  if (!navigator.geolocation) { if (say) say.textContent = form.dataset.noGeo; return; }
+  if (say) say.textContent = form.dataset.locating;
+  navigator.geolocation.getCurrentPosition(function (p) {
+    form.elements.lat.value = p.coords.latitude;
+    form.elements.lon.value = p.coords.longitude;
+    form.elements.accuracy.value = p.coords.accuracy;
+    form.dataset.located = '1';
+    form.submit();
+  }, function () { if (say) say.textContent = form.dataset.noGeo; },
+  { enableHighAccuracy: true, timeout: 15000 });
+});
+
+// A signature pad: the customer signs on the canvas; the drawing goes with the form as a PNG.
+document.querySelectorAll('canvas[data-signature]').forEach(function (pad) {
+  var ctx = pad.getContext('2d');
+  var field = document.getElementById(pad.dataset.signature);
+  var drawing = false, drawn = false;
+  ctx.lineWidth = 2.5; ctx.lineCap = 'round'; ctx.strokeStyle = '#111';
+  function at(ev) {
+    var r = pad.getBoundingClientRect();
+    return [(ev.clientX - r.left) * pad.width / r.width, (ev.clientY - r.top) * pad.height / r.height];
+  }
+  pad.addEventListener('pointerdown', function (ev) {
+    drawing = true; var p = at(ev); ctx.beginPath(); ctx.moveTo(p[0], p[1]); pad.setPointerCapture(ev.pointerId);
+  });
+  pad.addEventListener('pointermove', function (ev) {
+    if (!drawing) return; var p = at(ev); ctx.lineTo(p[0], p[1]); ctx.stroke(); drawn = true;
+  });
+  pad.addEventListener('pointerup', function () { drawing = false; });
+  var clear = document.querySelector('[data-clear="' + pad.id + '"]');
+  if (clear) clear.addEventListener('click', function () { ctx.clearRect(0, 0, pad.width, pad.height); drawn = false; field.value = ''; });
+  pad.closest('form').addEventListener('submit', function () { if (drawn) field.value = pad.toDataURL('image/png'); });
+});
