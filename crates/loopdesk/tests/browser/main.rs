@@ -140,6 +140,18 @@ async fn sign_in(c: &Client, app: &TestApp, username: &str) {
         .unwrap();
 }
 
+/// Waits for the button labelled `label` in the page's main part and presses it.
+async fn press(c: &Client, label: &str) {
+    let xpath = format!("//main//button[normalize-space()='{label}']");
+    c.wait()
+        .for_element(Locator::XPath(&xpath))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 /// What the page cost to load: bytes over the wire for the document and everything it
 /// loaded, and whether it fits the window without scrolling sideways.
 async fn weight_and_fit(c: &Client) -> (f64, bool) {
@@ -351,10 +363,10 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
         .click()
         .await
         .unwrap();
-    for label in ["接单", "出发"] {
-        let xpath = format!("//main//button[normalize-space()='{label}']");
-        let button = c.wait().for_element(Locator::XPath(&xpath)).await.unwrap();
-        button.click().await.unwrap();
+    for (label, then) in [("接单", "已接单"), ("出发", "已出发")] {
+        press(&c, label).await;
+        let badge = format!("//main//span[@class='badge' and normalize-space()='{then}']");
+        c.wait().for_element(Locator::XPath(&badge)).await.unwrap();
     }
     // The phone's position, 25 m from the site (emulated), then the check-in.
     c.wait()
@@ -370,14 +382,7 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
     )
     .await
     .unwrap();
-    c.find(Locator::XPath(
-        "//main//button[normalize-space()='到场签到']",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    press(&c, "到场签到").await;
     c.wait()
         .for_element(Locator::XPath("//p[contains(., '已签到')]"))
         .await
@@ -404,14 +409,13 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
 
     // The report: a photo before, the customer signs on the screen; without a photo after it
     // comes back saying so and keeping what was sent; with it, the order is resolved.
-    c.find(Locator::XPath(
-        "//main//button[normalize-space()='开始处理']",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    press(&c, "开始处理").await;
+    c.wait()
+        .for_element(Locator::XPath(
+            "//main//span[@class='badge' and normalize-space()='处理中']",
+        ))
+        .await
+        .unwrap();
     c.wait()
         .for_element(Locator::XPath(
             "//main//a[normalize-space()='填写完工报告']",
@@ -449,14 +453,7 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
     .await
     .unwrap();
     shoot(&c, "engineer-report").await;
-    c.find(Locator::XPath(
-        "//main//button[normalize-space()='提交完工报告']",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    press(&c, "提交完工报告").await;
     let missing = c
         .wait()
         .for_element(Locator::Css("main div.card[role=alert]"))
@@ -491,14 +488,7 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
         .send_keys(photo)
         .await
         .unwrap();
-    c.find(Locator::XPath(
-        "//main//button[normalize-space()='提交完工报告']",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    press(&c, "提交完工报告").await;
     c.wait()
         .for_element(Locator::XPath(
             "//main//span[@class='badge' and normalize-space()='已完成待确认']",
