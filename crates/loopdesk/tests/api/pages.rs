@@ -14,6 +14,7 @@ use crate::on_both_backends;
 on_both_backends!(
     a_customer_requests_follows_and_confirms_through_the_pages,
     parts_and_labels_through_the_pages,
+    an_agent_takes_a_call_through_the_pages,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -425,4 +426,102 @@ async fn parts_and_labels_through_the_pages(backend: Backend) {
     );
     let (s, _, _) = eng.get(&app, "/a/0123456789abcdef0123456789abcdef").await;
     assert_eq!(s, 404);
+}
+
+/// Phone intake: the caller's number, in any spelling, finds the customer with equipment and
+/// warranty and recent tickets; the request is recorded from there, by phone, on that asset.
+async fn an_agent_takes_a_call_through_the_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    let asset = app
+        .ok(
+            &agent,
+            "/api/v1/assets",
+            json!({ "customer_id": customer, "site_id": site, "model": "X1",
+        "serial": "SN-OLD", "warranty_until": "2020-01-01" }),
+            201,
+        )
+        .await;
+    app.ok(
+        &agent,
+        "/api/v1/tickets",
+        json!({ "channel": "phone", "customer_id": customer, "subject": "上次的异响",
+        "description": "", "priority": 3 }),
+        201,
+    )
+    .await;
+
+    let mut b = Browser::new();
+    b.post(
+        &app,
+        "/login",
+        &[("username", "agent"), ("password", PASSWORD)],
+    )
+    .await;
+    let (_, _, to) = b.get(&app, "/").await;
+    assert_eq!(to.as_deref(), Some("/desk"));
+    let (s, html, _) = b.get(&app, "/desk").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("上次的异响") && html.contains("badge ok"),
+        "{html}"
+    );
+    let (s, html, _) = b
+        .get(&app, "/desk/intake?phone=%2B86%20138-0013-8000")
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("上海申江制冷") && html.contains("SN-OLD") && html.contains("已过保修期"),
+        "{html}"
+    );
+    assert!(html.contains("上次的异响"), "the caller's tickets: {html}");
+    let (s, html, _) = b.get(&app, "/desk/intake?phone=12").await;
+    assert_eq!(s, 422);
+    assert!(html.contains("field-error"));
+    let (_, html, _) = b.get(&app, "/desk/intake?phone=13999999999").await;
+    assert!(html.contains("未找到该号码的客户"));
+
+    let key = uuid::Uuid::new_v4().to_string();
+    let aid = asset["id"].as_str().unwrap();
+    let (s, _, to) = b
+        .post(
+            &app,
+            "/desk/intake",
+            &[
+                ("customer_id", customer.as_str()),
+                ("phone", "+86 138-0013-8000"),
+                ("site_id", site.as_str()),
+                ("asset_id", aid),
+                ("subject", "冷柜异响"),
+                ("description", "压缩机声音大"),
+                ("priority", "2"),
+                ("submission", &key),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let id = to.unwrap().trim_start_matches("/t/").to_owned();
+    let t = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
+    assert_eq!(
+        (
+            t["channel"].as_str(),
+            t["asset_id"].as_str(),
+            t["priority"].as_i64()
+        ),
+        (Some("phone"), Some(aid), Some(2))
+    );
+    assert_eq!(t["customer_id"], customer.as_str());
+    assert_eq!(t["chargeable"], true, "out of warranty");
+    // A customer has no console.
+    app.user("lilei", &["customer"], json!({ "customer_id": customer }))
+        .await;
+    let mut c = Browser::new();
+    c.post(
+        &app,
+        "/login",
+        &[("username", "lilei"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(c.get(&app, "/desk").await.0, 403);
 }

@@ -87,6 +87,15 @@ fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
         out.push(("/portal", "page.nav.my_requests"));
         out.push(("/portal/new", "page.nav.new_request"));
     }
+    if roles.iter().any(|r| {
+        matches!(
+            r,
+            Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Admin
+        )
+    }) {
+        out.push(("/desk", "page.desk.queue"));
+        out.push(("/desk/intake", "page.desk.intake"));
+    }
     if roles.contains(&Role::Engineer) {
         out.push(("/m", "page.engineer.orders"));
         out.push(("/m/van", "page.van.title"));

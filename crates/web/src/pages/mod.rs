@@ -2,6 +2,7 @@
 //! markup is escaped on the way out.
 
 pub mod assets;
+pub mod desk;
 pub mod engineer;
 pub mod layout;
 pub mod portal;
@@ -34,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{id}", get(ticket::show))
         .route("/t/{id}/confirm", post(ticket::confirm))
         .route("/t/{id}/reopen", post(ticket::reopen))
+        .route("/desk", get(desk::queue))
+        .route("/desk/intake", get(desk::intake).post(desk::record))
         .route("/m", get(engineer::orders))
         .route("/m/t/{id}", get(engineer::order))
         .route("/m/t/{id}/move", post(engineer::make_move))

@@ -126,6 +126,12 @@ pub async fn home(PageUser { user, lang }: PageUser) -> Response {
     if roles.contains(&Role::Engineer) {
         return Redirect::to("/m").into_response();
     }
+    if roles
+        .iter()
+        .any(|r| matches!(r, Role::Agent | Role::Dispatcher))
+    {
+        return Redirect::to("/desk").into_response();
+    }
     let title = t(lang, "page.home.title");
     page(
         lang,
