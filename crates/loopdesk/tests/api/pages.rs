@@ -15,6 +15,7 @@ on_both_backends!(
     a_customer_requests_follows_and_confirms_through_the_pages,
     parts_and_labels_through_the_pages,
     an_agent_takes_a_call_through_the_pages,
+    a_supervisor_reviews_and_reassigns_through_the_pages,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -524,4 +525,142 @@ async fn an_agent_takes_a_call_through_the_pages(backend: Backend) {
     )
     .await;
     assert_eq!(c.get(&app, "/desk").await.0, 403);
+}
+
+/// The supervisor's desk: a flagged report waits for review and is approved there; an order
+/// past its promise shows at risk and is handed to another engineer.
+async fn a_supervisor_reviews_and_reassigns_through_the_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (eng_id, engineer) = app
+        .user(
+            "zhanggong",
+            &["engineer"],
+            json!({ "display_name": "张工" }),
+        )
+        .await;
+    let (other_id, _) = app
+        .user("ligong", &["engineer"], json!({ "display_name": "李工" }))
+        .await;
+    app.user("boss", &["supervisor"], json!({})).await;
+    let (customer, site) = app.customer(&agent, "上海东方酒店", "13700137000").await;
+    let new = |subject: &str| json!({ "subject": subject, "description": "", "priority": 1, "channel": "phone", "customer_id": customer, "site_id": site });
+    // Checked in 2 km away: the report goes to review.
+    let t = app
+        .ok(&agent, "/api/v1/tickets", new("电梯异响"), 201)
+        .await;
+    let t = app
+        .go(
+            &agent,
+            &t,
+            json!({ "to": "assigned", "assignee_id": eng_id }),
+            200,
+        )
+        .await;
+    let t = app
+        .go(&engineer, &t, json!({ "to": "accepted" }), 200)
+        .await;
+    let t = app
+        .go(
+            &engineer,
+            &t,
+            json!({ "to": "on_site", "check_in": { "lat": 31.2484, "lon": 121.4737 } }),
+            200,
+        )
+        .await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    let files = app.report_files(&engineer, &id).await;
+    app.clock.advance(chrono::Duration::minutes(40));
+    let report = json!({ "resolution": "更换导靴", "before_photo_ids": [files[0]], "after_photo_ids": [files[1]], "signature_id": files[2] });
+    let t = app
+        .go(
+            &engineer,
+            &t,
+            json!({ "to": "resolved", "report": report }),
+            200,
+        )
+        .await;
+    assert_eq!(t["status"], "in_review");
+    // Another order nobody accepted, two days on: past its promise.
+    let late = app
+        .ok(&agent, "/api/v1/tickets", new("空调漏水"), 201)
+        .await;
+    app.go(
+        &agent,
+        &late,
+        json!({ "to": "assigned", "assignee_id": eng_id }),
+        200,
+    )
+    .await;
+    app.clock.advance(chrono::Duration::days(2));
+    app.store
+        .sla_scan(loopdesk_core::clock::Clock::now(app.clock.as_ref()), 100)
+        .await
+        .unwrap();
+    let agent = app.login("agent", PASSWORD).await;
+
+    let mut b = Browser::new();
+    b.post(
+        &app,
+        "/login",
+        &[("username", "boss"), ("password", PASSWORD)],
+    )
+    .await;
+    let (_, _, to) = b.get(&app, "/").await;
+    assert_eq!(to.as_deref(), Some("/review"));
+    let (s, html, _) = b.get(&app, "/review").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("电梯异响") && html.contains("签到位置超出现场范围"),
+        "{html}"
+    );
+    assert!(
+        html.contains("空调漏水") && html.contains("已超时"),
+        "{html}"
+    );
+    let version = |id: &str| {
+        let app = &app;
+        let agent = agent.clone();
+        let id = id.to_owned();
+        async move { app.read(&agent, &format!("/api/v1/tickets/{id}")).await["version"].to_string() }
+    };
+    let v = version(&id).await;
+    let (s, _, to) = b
+        .post(
+            &app,
+            &format!("/review/t/{id}"),
+            &[("version", &v), ("to", "resolved")],
+        )
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/review")));
+    assert_eq!(
+        app.read(&agent, &format!("/api/v1/tickets/{id}")).await["status"],
+        "resolved"
+    );
+    let late_id = late["id"].as_str().unwrap();
+    let v = version(late_id).await;
+    b.post(
+        &app,
+        &format!("/review/t/{late_id}"),
+        &[
+            ("version", &v),
+            ("to", "assigned"),
+            ("assignee_id", &other_id),
+            ("note", "张工联系不上"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        app.read(&agent, &format!("/api/v1/tickets/{late_id}"))
+            .await["assignee_id"],
+        other_id.as_str()
+    );
+    let mut e = Browser::new();
+    e.post(
+        &app,
+        "/login",
+        &[("username", "zhanggong"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(e.get(&app, "/review").await.0, 403);
 }

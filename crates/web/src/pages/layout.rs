@@ -102,6 +102,12 @@ fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
     }
     if roles
         .iter()
+        .any(|r| matches!(r, Role::Supervisor | Role::Dispatcher | Role::Admin))
+    {
+        out.push(("/review", "page.review.title"));
+    }
+    if roles
+        .iter()
         .any(|r| matches!(r, Role::Supervisor | Role::Manager | Role::Admin))
     {
         out.push(("/requisitions", "page.approvals.title"));

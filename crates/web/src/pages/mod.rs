@@ -7,6 +7,7 @@ pub mod engineer;
 pub mod layout;
 pub mod portal;
 pub mod report;
+pub mod review;
 pub mod session;
 pub mod stock;
 pub mod survey;
@@ -35,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{id}", get(ticket::show))
         .route("/t/{id}/confirm", post(ticket::confirm))
         .route("/t/{id}/reopen", post(ticket::reopen))
+        .route("/review", get(review::show))
+        .route("/review/t/{id}", post(review::make_move))
         .route("/desk", get(desk::queue))
         .route("/desk/intake", get(desk::intake).post(desk::record))
         .route("/m", get(engineer::orders))

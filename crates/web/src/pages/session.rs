@@ -132,6 +132,9 @@ pub async fn home(PageUser { user, lang }: PageUser) -> Response {
     {
         return Redirect::to("/desk").into_response();
     }
+    if roles.contains(&Role::Supervisor) {
+        return Redirect::to("/review").into_response();
+    }
     let title = t(lang, "page.home.title");
     page(
         lang,

@@ -1,0 +1,166 @@
+//! The supervisor's desk (区域主管): reports waiting for review (approve, or send back with a
+//! comment), and the tickets at risk or past their promise, to hand to another engineer.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use loopdesk_core::i18n::{t, Lang};
+use loopdesk_core::sla::SlaState;
+use loopdesk_core::ticket::MoveCommand;
+use loopdesk_core::{Role, Status, TicketId, UserId};
+use loopdesk_store::{EngineerView, StoreError, Ticket, TicketFilter, TransitionRequest};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout::{page, PageUser};
+use crate::extract::CurrentUser;
+use crate::state::AppState;
+
+fn reviewer(user: &CurrentUser) -> bool {
+    user.auth
+        .user
+        .roles
+        .iter()
+        .any(|r| matches!(r, Role::Supervisor | Role::Dispatcher | Role::Admin))
+}
+
+fn reassign_form(lang: Lang, tk: &Ticket, engineers: &[EngineerView]) -> Markup {
+    html! {
+        form method="post" action={ "/review/t/" (tk.id) } {
+            input type="hidden" name="version" value=(tk.version);
+            input type="hidden" name="to" value="assigned";
+            label for={ "eng-" (tk.id) } { (t(lang, "page.review.reassign_to")) }
+            select id={ "eng-" (tk.id) } name="assignee_id" {
+                @for e in engineers {
+                    @if Some(e.id) != tk.assignee_id {
+                        option value=(e.id) { (e.display_name) " · " (e.load) "/" (e.capacity) }
+                    }
+                }
+            }
+            input name="note" placeholder=(t(lang, "page.engineer.reason")) aria-label=(t(lang, "page.engineer.reason"));
+            button type="submit" { (t(lang, "page.review.reassign")) }
+        }
+    }
+}
+
+/// Reviews waiting, and tickets at risk.
+pub async fn show(State(state): State<AppState>, PageUser { user, lang }: PageUser) -> Response {
+    desk(&state, &user, lang, None).await
+}
+
+async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&str>) -> Response {
+    if !reviewer(user) {
+        return super::failure(lang, &StoreError::Forbidden);
+    }
+    let filter = |status: Vec<Status>| TicketFilter {
+        status,
+        limit: Some(200),
+        ..TicketFilter::default()
+    };
+    let (waiting, open) = match (
+        user.tenant
+            .tickets_for(&user.actor, &filter(vec![Status::InReview]))
+            .await,
+        user.tenant
+            .tickets_for(&user.actor, &filter(Status::OPEN.to_vec()))
+            .await,
+    ) {
+        (Ok(w), Ok(o)) => (w.items, o.items),
+        (Err(e), _) | (_, Err(e)) => return super::failure(lang, &e),
+    };
+    let at_risk: Vec<&Ticket> = open
+        .iter()
+        .filter(|tk| matches!(tk.sla.state, SlaState::Warning | SlaState::Breached))
+        .collect();
+    let engineers = user
+        .tenant
+        .engineers(&user.actor, state.clock.now())
+        .await
+        .unwrap_or_default();
+    let title = t(lang, "page.review.title");
+    page(
+        lang,
+        title,
+        Some(&user.auth.user),
+        html! {
+            h1 { (title) }
+            @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
+            h2 { (t(lang, "page.review.waiting")) }
+            @if waiting.is_empty() { p.muted { (t(lang, "page.approvals.none")) } }
+            @for tk in &waiting {
+                div.card {
+                    p { a href={ "/t/" (tk.id) } { (tk.number) } " · " (tk.subject) }
+                    @for f in &tk.flags { span.badge.warning { (t(lang, &format!("page.flag.{f}"))) } " " }
+                    form method="post" action={ "/review/t/" (tk.id) } {
+                        input type="hidden" name="version" value=(tk.version);
+                        input type="hidden" name="to" value="resolved";
+                        button type="submit" { (t(lang, "page.review.approve")) }
+                    }
+                    form method="post" action={ "/review/t/" (tk.id) } {
+                        input type="hidden" name="version" value=(tk.version);
+                        input type="hidden" name="to" value="in_progress";
+                        label for={ "note-" (tk.id) } { (t(lang, "page.review.comment")) }
+                        input id={ "note-" (tk.id) } name="note" required;
+                        button type="submit" { (t(lang, "page.review.send_back")) }
+                    }
+                }
+            }
+            h2 { (t(lang, "page.review.at_risk")) }
+            @if at_risk.is_empty() { p.muted { "—" } }
+            @for tk in &at_risk {
+                div.card {
+                    p {
+                        span class={ "badge " (tk.sla.state.as_str()) } { (t(lang, &format!("page.sla.{}", tk.sla.state.as_str()))) } " "
+                        a href={ "/t/" (tk.id) } { (tk.number) } " · " (tk.subject) " "
+                        span.badge { (t(lang, tk.status.label_key())) }
+                    }
+                    (reassign_form(lang, tk, &engineers))
+                }
+            }
+        },
+    )
+}
+
+/// A supervisor's move as posted.
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    version: i64,
+    to: String,
+    note: Option<String>,
+    assignee_id: Option<String>,
+}
+
+/// Approves, sends back or reassigns; back to the desk.
+pub async fn make_move(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<ReviewForm>,
+) -> Response {
+    let Some(id) = TicketId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let command = MoveCommand {
+        to: Status::parse(f.to.trim()),
+        note: f.note.filter(|n| !n.trim().is_empty()),
+        assignee_id: f.assignee_id.as_deref().and_then(UserId::parse),
+        ..MoveCommand::default()
+    };
+    let req = TransitionRequest {
+        version: f.version,
+        command,
+    };
+    match user
+        .tenant
+        .transition(&user.actor, id, req, None, state.clock.now())
+        .await
+    {
+        Ok(_) | Err(StoreError::Stale { .. }) => Redirect::to("/review").into_response(),
+        Err(StoreError::Transition(_)) => {
+            let mut res = desk(&state, &user, lang, Some("page.ticket.move_refused")).await;
+            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            res
+        }
+        Err(e) => super::failure(lang, &e),
+    }
+}
