@@ -311,6 +311,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.home.back", "返回首页", "Back to the start page"),
     ("page.home.staff", "请从菜单进入您的工作页面。", "Choose your work from the menu."),
     ("page.home.title", "工作台", "Workspace"),
+    ("page.live.changed", "此页已有更新，刷新后查看最新内容。", "This page has changed; reload to see the latest."),
     ("page.login.password", "密码", "Password"),
     ("page.login.submit", "登录", "Sign in"),
     ("page.login.title", "登录", "Sign in"),

@@ -160,7 +160,13 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let closing = self.state.closing.clone();
         let router = loopdesk_web::router(self.state);
+        // Live pages end first, or the shutdown would wait on them.
+        let shutdown = async move {
+            shutdown.await;
+            let _ = closing.send(true);
+        };
         axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),

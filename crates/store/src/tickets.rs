@@ -667,6 +667,31 @@ impl TenantStore {
             .await
     }
 
+    /// The version of a ticket the actor may see (`None`: not visible), for live pages.
+    pub async fn ticket_version(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+    ) -> Result<Option<i64>, StoreError> {
+        let scope = access::ticket_scope(actor);
+        let row: Option<(i64,)> = self
+            .visible_ticket("t.version", id, &scope)
+            .query_as()
+            .fetch_optional(&self.store.read)
+            .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// When a ticket the actor may see last changed (`updated_at`, newest), for live queues.
+    pub async fn queue_stamp(&self, actor: &Actor) -> Result<i64, StoreError> {
+        let scope = access::ticket_scope(actor);
+        let mut sql = Sql::new("SELECT MAX(t.updated_at) FROM tickets t WHERE t.tenant_id = ");
+        sql.text(self.tid());
+        push_scope(&mut sql, &scope);
+        let row: (Option<i64>,) = sql.query_as().fetch_one(&self.store.read).await?;
+        Ok(row.0.unwrap_or(0))
+    }
+
     /// A page of the tickets the actor may see, newest first.
     pub async fn tickets_for(
         &self,

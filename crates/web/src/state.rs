@@ -39,6 +39,9 @@ pub struct App {
     pub limiter: crate::extract::RateLimiter,
     /// Recently checked login tokens.
     pub sessions: crate::extract::SessionCache,
+    /// Turns true when the server starts to shut down: long-lived responses (live pages)
+    /// end then, so the shutdown does not wait on them.
+    pub closing: tokio::sync::watch::Sender<bool>,
 }
 
 /// The handle handlers receive.
@@ -63,6 +66,7 @@ impl AppState {
             metrics: Metrics::default(),
             limiter,
             sessions: crate::extract::SessionCache::new(),
+            closing: tokio::sync::watch::channel(false).0,
         }))
     }
 }

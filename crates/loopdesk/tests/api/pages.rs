@@ -16,6 +16,7 @@ on_both_backends!(
     parts_and_labels_through_the_pages,
     an_agent_takes_a_call_through_the_pages,
     a_supervisor_reviews_and_reassigns_through_the_pages,
+    live_pages_hear_changes_and_let_the_server_stop,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -663,4 +664,69 @@ async fn a_supervisor_reviews_and_reassigns_through_the_pages(backend: Backend) 
     )
     .await;
     assert_eq!(e.get(&app, "/review").await.0, 403);
+}
+
+/// Live pages: the stream says `changed` when someone else moves the ticket, and a server
+/// shutting down ends it rather than waiting on it.
+async fn live_pages_hear_changes_and_let_the_server_stop(backend: Backend) {
+    let mut app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (customer, _) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    app.user("lilei", &["customer"], json!({ "customer_id": customer }))
+        .await;
+    let t = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "channel": "phone", "customer_id": customer,
+        "subject": "冷柜不制冷", "description": "", "priority": 2 }),
+            201,
+        )
+        .await;
+    let mut b = Browser::new();
+    b.post(
+        &app,
+        "/login",
+        &[("username", "lilei"), ("password", PASSWORD)],
+    )
+    .await;
+    let id = t["id"].as_str().unwrap();
+    let mut stream = b
+        .client
+        .get(app.url(&format!("/live/t/{id}")))
+        .header("cookie", b.cookies.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    app.go(&agent, &t, json!({ "to": "in_progress" }), 200)
+        .await;
+    let mut seen = String::new();
+    while !seen.contains("event: changed") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+            .await
+            .expect("an event within seconds")
+            .unwrap()
+            .expect("the stream goes on");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("data: 2"), "the new version: {seen}");
+    // Another customer's ticket has no stream.
+    let (other, _) = app.customer(&agent, "别家", "13900139000").await;
+    app.user("wang", &["customer"], json!({ "customer_id": other }))
+        .await;
+    let mut w = Browser::new();
+    w.post(
+        &app,
+        "/login",
+        &[("username", "wang"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(w.get(&app, &format!("/live/t/{id}")).await.0, 404);
+    // The stream is still open; stopping the server does not wait on it.
+    tokio::time::timeout(std::time::Duration::from_secs(20), app.restart())
+        .await
+        .expect("the server stops with a live page open");
+    drop(stream);
 }

@@ -260,6 +260,18 @@ async fn a_customer_reports_a_fault_on_a_phone_and_follows_it() {
     assert!(bytes < 150_000.0, "the ticket page weighs {bytes} bytes");
     shoot(&c, "ticket-360").await;
 
+    // An agent takes the request: the open page updates by itself.
+    let id = ticket_url.rsplit('/').next().unwrap();
+    let t = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
+    app.go(&agent, &t, json!({ "to": "in_progress" }), 200)
+        .await;
+    c.wait()
+        .for_element(Locator::XPath(
+            "//ol[@class='progress']/li[contains(@class, 'now') and normalize-space()='处理中']",
+        ))
+        .await
+        .unwrap();
+
     // English, from the switch in the header, and it stays.
     c.find(Locator::Css("a[hreflang=en]"))
         .await

@@ -51,6 +51,7 @@ pub async fn queue(PageUser { user, lang }: PageUser) -> Response {
         Some(&user.auth.user),
         html! {
             h1 { (title) }
+            p.notice data-live="/live/queue" hidden { (t(lang, "page.live.changed")) }
             p { a.button href="/desk/intake" { (t(lang, "page.desk.intake")) } }
             table {
                 thead { tr {

@@ -37,6 +37,7 @@ pub async fn orders(PageUser { user, lang }: PageUser) -> Response {
         Some(&user.auth.user),
         html! {
             h1 { (title) }
+            p.notice data-live="/live/queue" hidden { (t(lang, "page.live.changed")) }
             @if items.is_empty() { p.muted { (t(lang, "page.engineer.none")) } }
             @for tk in &items {
                 a.card.order href={ "/m/t/" (tk.id) } {
@@ -87,6 +88,7 @@ fn order_page(lang: Lang, user: &CurrentUser, d: &TicketDetail, error: Option<&s
     let tk = &d.ticket;
     let body = html! {
         h1 { (tk.number) " · " (tk.subject) }
+        p.notice data-live={ "/live/t/" (tk.id) } hidden { (t(lang, "page.live.changed")) }
         @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
         div.card {
             p { span.badge { (t(lang, tk.status.label_key())) } " P" (tk.priority) }

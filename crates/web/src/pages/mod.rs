@@ -5,6 +5,7 @@ pub mod assets;
 pub mod desk;
 pub mod engineer;
 pub mod layout;
+pub mod live;
 pub mod portal;
 pub mod report;
 pub mod review;
@@ -51,6 +52,8 @@ pub fn routes() -> Router<AppState> {
         .route("/requisitions/{id}/reject", post(stock::reject))
         .route("/assets/{id}", get(assets::show))
         .route("/a/{token}", get(assets::scan))
+        .route("/live/t/{id}", get(live::ticket))
+        .route("/live/queue", get(live::queue))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
         .layer(axum::middleware::from_fn(layout::lang_cookie))

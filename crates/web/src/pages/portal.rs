@@ -39,6 +39,7 @@ pub async fn list(PageUser { user, lang }: PageUser) -> Response {
         Some(&user.auth.user),
         html! {
             h1 { (title) }
+            p.notice data-live="/live/queue" hidden { (t(lang, "page.live.changed")) }
             p { a.button href="/portal/new" { (t(lang, "page.nav.new_request")) } }
             @if tickets.is_empty() {
                 p.muted { (t(lang, "page.portal.none")) }

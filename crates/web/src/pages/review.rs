@@ -84,6 +84,7 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
         Some(&user.auth.user),
         html! {
             h1 { (title) }
+            p.notice data-live="/live/queue" hidden { (t(lang, "page.live.changed")) }
             @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
             h2 { (t(lang, "page.review.waiting")) }
             @if waiting.is_empty() { p.muted { (t(lang, "page.approvals.none")) } }

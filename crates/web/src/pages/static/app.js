@@ -38,3 +38,16 @@ document.querySelectorAll('canvas[data-signature]').forEach(function (pad) {
   if (clear) clear.addEventListener('click', function () { ctx.clearRect(0, 0, pad.width, pad.height); drawn = false; field.value = ''; });
   pad.closest('form').addEventListener('submit', function () { if (drawn) field.value = pad.toDataURL('image/png'); });
 });
+
+// Live pages: when someone else changes what the page shows, it reloads itself — unless the
+// person is typing, then it only says so.
+(function () {
+  var live = document.querySelector('[data-live]');
+  if (!live || !window.EventSource) return;
+  var source = new EventSource(live.dataset.live);
+  source.addEventListener('changed', function () {
+    var el = document.activeElement;
+    var typing = el && /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) && el.value;
+    if (typing) { live.hidden = false; } else { location.reload(); }
+  });
+})();

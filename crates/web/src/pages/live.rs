@@ -1,0 +1,95 @@
+//! Live pages: a ticket's page and the queues hear when someone else changes what they show
+//! (server-sent events). The server looks at the ticket's version, or the newest change among
+//! the caller's tickets, every second, so it works whichever instance made the change.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream};
+use loopdesk_core::TicketId;
+use loopdesk_store::StoreError;
+
+use super::layout::PageUser;
+use crate::extract::CurrentUser;
+use crate::state::AppState;
+
+/// How often the server looks.
+const EVERY: Duration = Duration::from_secs(1);
+
+/// A stream that says `changed` each time `look` answers something new, until the server
+/// shuts down (`closing`).
+fn changes<F, Fut>(
+    first: i64,
+    closing: tokio::sync::watch::Receiver<bool>,
+    look: F,
+) -> impl Stream<Item = Result<Event, Infallible>>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Option<i64>> + Send,
+{
+    stream::unfold(
+        (first, look, closing),
+        |(last, look, mut closing)| async move {
+            let mut last = last;
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(EVERY) => {}
+                    _ = closing.wait_for(|c| *c) => return None,
+                }
+                match look().await {
+                    // Gone or no longer visible: the stream ends, the page stays as it is.
+                    None => return None,
+                    Some(now) if now != last => {
+                        last = now;
+                        let event = Event::default().event("changed").data(now.to_string());
+                        return Some((Ok(event), (last, look, closing)));
+                    }
+                    Some(_) => {}
+                }
+            }
+        },
+    )
+}
+
+/// Changes to one ticket.
+pub async fn ticket(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = TicketId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let CurrentUser { tenant, actor, .. } = user;
+    let first = match tenant.ticket_version(&actor, id).await {
+        Ok(Some(v)) => v,
+        Ok(None) => return super::failure(lang, &StoreError::NotFound),
+        Err(e) => return super::failure(lang, &e),
+    };
+    let look = move || {
+        let (tenant, actor) = (tenant.clone(), actor.clone());
+        async move { tenant.ticket_version(&actor, id).await.ok().flatten() }
+    };
+    Sse::new(changes(first, state.closing.subscribe(), look))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// Changes to any ticket the caller sees (their queue).
+pub async fn queue(State(state): State<AppState>, PageUser { user, lang }: PageUser) -> Response {
+    let CurrentUser { tenant, actor, .. } = user;
+    let first = match tenant.queue_stamp(&actor).await {
+        Ok(v) => v,
+        Err(e) => return super::failure(lang, &e),
+    };
+    let look = move || {
+        let (tenant, actor) = (tenant.clone(), actor.clone());
+        async move { tenant.queue_stamp(&actor).await.ok() }
+    };
+    Sse::new(changes(first, state.closing.subscribe(), look))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
