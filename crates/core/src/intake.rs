@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::ticket::Actor;
-use crate::validate::FieldError;
+use crate::validate::{self, FieldError};
 use crate::{CustomerId, Role, SiteId};
 
 /// Largest `fields` object of a request, serialised.
@@ -37,6 +37,62 @@ pub fn request_fields(fields: Option<Value>, required: &[String]) -> Result<Valu
         return fail("error.required");
     }
     Ok(fields)
+}
+
+/// A request category to create: what the request form asks for it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCategory {
+    /// Code (`a-z`, digits, `_`, `-`), what tickets carry in `category`.
+    pub code: String,
+    /// Name shown.
+    pub name: String,
+    /// The fields a request of this category must fill in (e.g. 设备型号, 故障现象).
+    #[serde(default)]
+    pub required_fields: Vec<String>,
+    /// Every report on it goes to supervisor review.
+    #[serde(default)]
+    pub requires_review: bool,
+}
+
+/// Checks a category: a code of up to 64 of `a-z 0-9 _ -`, a name, at most 20 distinct
+/// required fields of up to 64 characters.
+pub fn category(c: &NewCategory) -> Result<NewCategory, FieldError> {
+    let code = validate::required_text("code", &c.code, 64)?;
+    if !code
+        .chars()
+        .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_' || ch == '-')
+    {
+        return Err(FieldError {
+            field: "code",
+            reason: "error.invalid_value",
+        });
+    }
+    let name = validate::required_text("name", &c.name, validate::MAX_NAME)?;
+    if c.required_fields.len() > 20 {
+        return Err(FieldError {
+            field: "required_fields",
+            reason: "error.too_many_lines",
+        });
+    }
+    let mut fields: Vec<String> = Vec::new();
+    for f in &c.required_fields {
+        let f = validate::required_text("required_fields", f, 64)?;
+        if fields.contains(&f) {
+            return Err(FieldError {
+                field: "required_fields",
+                reason: "error.duplicate",
+            });
+        }
+        fields.push(f);
+    }
+    Ok(NewCategory {
+        code,
+        name,
+        required_fields: fields,
+        requires_review: c.requires_review,
+    })
 }
 
 /// The customer a new request belongs to: a customer contact's own, whatever the body says;

@@ -433,3 +433,72 @@ impl TenantStore {
         self.asset(id).await
     }
 }
+
+/// A request category.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Category {
+    /// Code.
+    pub code: String,
+    /// Name shown.
+    pub name: String,
+    /// Fields a request of it must fill in.
+    pub required_fields: Vec<String>,
+    /// Every report on it goes to review.
+    pub requires_review: bool,
+}
+
+impl TenantStore {
+    /// Adds a request category (admins).
+    pub async fn create_category(
+        &self,
+        actor: &Actor,
+        new: loopdesk_core::intake::NewCategory,
+        now: DateTime<Utc>,
+    ) -> Result<Category, StoreError> {
+        if !access::allowed(actor, Permission::ManageOrganisation) {
+            return Err(StoreError::Forbidden);
+        }
+        let c = loopdesk_core::intake::category(&new)?;
+        sqlx::query(
+            "INSERT INTO categories (id, tenant_id, code, name, required_fields, requires_review, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(self.tid())
+        .bind(&c.code)
+        .bind(&c.name)
+        .bind(json!(c.required_fields).to_string())
+        .bind(i64::from(c.requires_review))
+        .bind(ms(now))
+        .execute(&self.store.write)
+        .await
+        .map_err(|e| StoreError::on_unique(e, "code"))?;
+        Ok(Category {
+            code: c.code,
+            name: c.name,
+            required_fields: c.required_fields,
+            requires_review: c.requires_review,
+        })
+    }
+
+    /// The tenant's request categories, by name.
+    pub async fn categories(&self) -> Result<Vec<Category>, StoreError> {
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT code, name, required_fields, requires_review FROM categories WHERE tenant_id = $1 ORDER BY name",
+        )
+        .bind(self.tid())
+        .fetch_all(&self.store.read)
+        .await?;
+        rows.into_iter()
+            .map(|(code, name, fields, review)| {
+                Ok(Category {
+                    code,
+                    name,
+                    required_fields: serde_json::from_str(&fields)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    requires_review: review != 0,
+                })
+            })
+            .collect()
+    }
+}

@@ -32,7 +32,8 @@ mod tickets;
 mod users;
 
 pub use assets::{
-    AssetCard, AssetHistory, AssetPart, AssetReading, AssetTicket, AssetVisit, ProductModel,
+    AssetCard, AssetHistory, AssetPart, AssetReading, AssetTicket, AssetVisit, Category,
+    ProductModel,
 };
 pub use autodispatch::AutoDispatch;
 pub use dialect::Backend;

@@ -83,6 +83,44 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// Sends a form as `multipart/form-data`, with files as (field, file name, bytes).
+    async fn post_multipart(
+        &mut self,
+        app: &TestApp,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: Vec<(&str, &str, Vec<u8>)>,
+    ) -> (u16, String, Option<String>) {
+        // As browsers do: field names in UTF-8 as they are, not percent-encoded.
+        let mut form = reqwest::multipart::Form::new().percent_encode_noop();
+        for (k, v) in fields {
+            form = form.text((*k).to_owned(), (*v).to_owned());
+        }
+        for (k, name, bytes) in files {
+            form = form.part(
+                k.to_owned(),
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            );
+        }
+        let r = self
+            .client
+            .post(app.url(path))
+            .header("cookie", self.cookies.join("; "))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&r);
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get(LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned());
+        (status, r.text().await.unwrap(), location)
+    }
+}
+
 /// The value of the hidden input `name` in a page.
 fn hidden(html: &str, name: &str) -> String {
     let at = html.find(&format!("name=\"{name}\" value=\"")).unwrap();
@@ -157,11 +195,24 @@ async fn a_customer_requests_follows_and_confirms_through_the_pages(backend: Bac
     assert_eq!(s, 200);
     assert!(html.contains("我的报修") && html.contains("李雷"));
 
-    // A request: errors by their field, with what was typed; sent twice, recorded once.
+    // A request: errors by their field, with what was typed; sent twice, recorded once; the
+    // category's own fields are asked for, and a photo goes with it.
+    app.ok(
+        &app.admin,
+        "/api/v1/categories",
+        json!({ "code": "refrigeration", "name": "制冷设备",
+        "required_fields": ["设备型号", "故障现象"] }),
+        201,
+    )
+    .await;
     let (_, html, _) = b.get(&app, "/portal/new").await;
+    assert!(
+        html.contains("制冷设备") && html.contains("name=\"field.设备型号\""),
+        "{html}"
+    );
     let key = hidden(&html, "submission");
     let (s, html, _) = b
-        .post(
+        .post_multipart(
             &app,
             "/portal/new",
             &[
@@ -170,6 +221,7 @@ async fn a_customer_requests_follows_and_confirms_through_the_pages(backend: Bac
                 ("priority", "2"),
                 ("submission", &key),
             ],
+            vec![],
         )
         .await;
     assert_eq!(s, 422);
@@ -177,17 +229,63 @@ async fn a_customer_requests_follows_and_confirms_through_the_pages(backend: Bac
         html.contains("field-error") && html.contains("两台冷柜都不制冷"),
         "{html}"
     );
-    let form = [
+    let base = [
         ("subject", "冷柜不制冷"),
         ("description", "两台冷柜都不制冷"),
         ("priority", "2"),
         ("submission", key.as_str()),
+        ("category", "refrigeration"),
     ];
-    let (s, _, first) = b.post(&app, "/portal/new", &form).await;
+    let (s, html, _) = b.post_multipart(&app, "/portal/new", &base, vec![]).await;
+    assert_eq!(s, 422, "the category's fields are required");
+    assert!(html.contains("field-error"), "{html}");
+    let (s, html, _) = b
+        .post_multipart(
+            &app,
+            "/portal/new",
+            &[
+                base.as_slice(),
+                &[("field.设备型号", "X1"), ("field.故障现象", "不制冷")],
+            ]
+            .concat(),
+            vec![("photos", "fault.txt", b"not a picture".to_vec())],
+        )
+        .await;
+    assert_eq!(s, 422, "only pictures");
+    assert!(
+        html.contains("value=\"X1\""),
+        "what was typed is kept: {html}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0);
+    let form = [
+        base.as_slice(),
+        &[("field.设备型号", "X1"), ("field.故障现象", "不制冷")],
+    ]
+    .concat();
+    let (s, _, first) = b
+        .post_multipart(
+            &app,
+            "/portal/new",
+            &form,
+            vec![("photos", "fault.png", crate::helpers::png())],
+        )
+        .await;
     assert_eq!(s, 303);
-    let (_, _, second) = b.post(&app, "/portal/new", &form).await;
+    let (_, _, second) = b
+        .post_multipart(
+            &app,
+            "/portal/new",
+            &form,
+            vec![("photos", "fault.png", crate::helpers::png())],
+        )
+        .await;
     assert_eq!(first, second, "a double submit answers the first request");
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM attachments").await,
+        1,
+        "the photo, once"
+    );
     let page = first.unwrap();
     let (s, html, _) = b.get(&app, &page).await;
     assert_eq!(s, 200);

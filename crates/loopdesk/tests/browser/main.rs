@@ -221,7 +221,44 @@ async fn a_customer_reports_a_fault_on_a_phone_and_follows_it() {
 
     // The request form: an empty subject is refused by the browser itself; then the form is
     // sent twice in a row (a double click) and one request is recorded.
+    app.ok(
+        &app.admin,
+        "/api/v1/categories",
+        json!({ "code": "refrigeration", "name": "制冷设备",
+        "required_fields": ["设备型号", "故障现象"] }),
+        201,
+    )
+    .await;
     c.goto(&app.url("/portal/new")).await.unwrap();
+    // The category shows its own fields (hidden until it is chosen); a photo from the phone.
+    let model = c
+        .find(Locator::Css("input[name='field.设备型号']"))
+        .await
+        .unwrap();
+    assert!(!model.is_displayed().await.unwrap());
+    c.find(Locator::Css("#category"))
+        .await
+        .unwrap()
+        .select_by_value("refrigeration")
+        .await
+        .unwrap();
+    assert!(model.is_displayed().await.unwrap());
+    model.send_keys("X1").await.unwrap();
+    c.find(Locator::Css("input[name='field.故障现象']"))
+        .await
+        .unwrap()
+        .send_keys("不制冷")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("fault.png");
+    std::fs::write(&photo, helpers::png()).unwrap();
+    c.find(Locator::Css("#photos"))
+        .await
+        .unwrap()
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
     c.find(Locator::Css("#subject"))
         .await
         .unwrap()
@@ -246,6 +283,11 @@ async fn a_customer_reports_a_fault_on_a_phone_and_follows_it() {
         .await
         .unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM attachments").await,
+        1,
+        "the photo, once"
+    );
     let ticket_url = c.current_url().await.unwrap().to_string();
     let now = c
         .find(Locator::Css("ol.progress li.now"))
@@ -263,6 +305,10 @@ async fn a_customer_reports_a_fault_on_a_phone_and_follows_it() {
     // An agent takes the request: the open page updates by itself.
     let id = ticket_url.rsplit('/').next().unwrap();
     let t = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
+    assert_eq!(
+        t["fields"],
+        json!({ "设备型号": "X1", "故障现象": "不制冷" })
+    );
     app.go(&agent, &t, json!({ "to": "in_progress" }), 200)
         .await;
     c.wait()

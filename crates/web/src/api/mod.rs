@@ -30,6 +30,10 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(organisation::create_region))
         .routes(routes!(organisation::create_team))
         .routes(routes!(
+            organisation::create_category,
+            organisation::list_categories
+        ))
+        .routes(routes!(
             customers::create_customer,
             customers::list_customers
         ))

@@ -4,9 +4,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use loopdesk_core::access::{allowed, Permission};
+use loopdesk_core::intake::NewCategory;
 use loopdesk_core::RegionId;
-use loopdesk_store::Named;
-use serde::Deserialize;
+use loopdesk_store::{Category, Named};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorBody};
@@ -79,4 +80,35 @@ pub async fn create_team(
             name: b.name.trim().to_owned(),
         }),
     ))
+}
+
+/// Adds a request category with the fields its requests must fill in (admin).
+#[utoipa::path(post, path = "/api/v1/categories", tag = "organisation", request_body = NewCategory,
+    responses((status = 201, body = Category), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_category(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: AppJson<NewCategory>,
+) -> Result<(StatusCode, Json<Category>), ApiError> {
+    let c = user
+        .tenant
+        .create_category(&user.actor, body.value, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+/// Categories.
+#[derive(Serialize, ToSchema)]
+pub struct CategoryPage {
+    /// By name.
+    pub items: Vec<Category>,
+}
+
+/// The request categories and their required fields.
+#[utoipa::path(get, path = "/api/v1/categories", tag = "organisation",
+    responses((status = 200, body = CategoryPage)))]
+pub async fn list_categories(user: CurrentUser) -> Result<Json<CategoryPage>, ApiError> {
+    Ok(Json(CategoryPage {
+        items: user.tenant.categories().await?,
+    }))
 }

@@ -1,13 +1,12 @@
 //! The customer portal: my requests, and a new one.
 
-use axum::extract::{Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use loopdesk_core::i18n::{t, Lang};
 use loopdesk_core::ticket::Channel;
 use loopdesk_core::{AssetId, Status};
-use loopdesk_store::{Idempotency, NewTicket, StoreError, TicketFilter};
+use loopdesk_store::{Category, Idempotency, NewTicket, StoreError, TicketFilter};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -68,12 +67,17 @@ pub async fn list(PageUser { user, lang }: PageUser) -> Response {
 }
 
 /// The request form as posted.
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 pub struct RequestForm {
     subject: String,
     description: String,
     priority: Option<String>,
     asset_id: Option<String>,
+    category: Option<String>,
+    /// Category fields: (name, value).
+    fields: Vec<(String, String)>,
+    /// Photos: (file name, bytes).
+    photos: Vec<(String, Vec<u8>)>,
     /// A key made with the form: submitting twice records one request.
     submission: String,
 }
@@ -82,6 +86,7 @@ fn form(
     lang: Lang,
     f: &RequestForm,
     assets: &[(String, String)],
+    categories: &[Category],
     error: Option<(&str, &str)>,
 ) -> Markup {
     let err = |field: &str| -> Markup {
@@ -93,9 +98,36 @@ fn form(
         }
     };
     let priority = f.priority.as_deref().unwrap_or("3");
+    let value = |name: &str| {
+        f.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     html! {
-        form.card method="post" action="/portal/new" {
+        form.card method="post" action="/portal/new" enctype="multipart/form-data" {
             input type="hidden" name="submission" value=(f.submission);
+            @if !categories.is_empty() {
+                label for="category" { (t(lang, "page.request.category")) }
+                select #category name="category" data-fields {
+                    option value="" { "—" }
+                    @for c in categories {
+                        option value=(c.code) selected[f.category.as_deref() == Some(c.code.as_str())] { (c.name) }
+                    }
+                }
+                @for c in categories {
+                    @if !c.required_fields.is_empty() {
+                        fieldset data-category=(c.code) {
+                            legend { (c.name) }
+                            @for name in &c.required_fields {
+                                label { (name) input name={ "field." (name) } value=(value(name)); }
+                            }
+                        }
+                    }
+                }
+                (err("fields"))
+            }
             @if !assets.is_empty() {
                 label for="asset_id" { (t(lang, "page.request.asset")) }
                 select #asset_id name="asset_id" {
@@ -119,6 +151,9 @@ fn form(
                 }
             }
             (err("priority"))
+            label for="photos" { (t(lang, "page.request.photos")) }
+            input #photos type="file" name="photos" accept="image/*" multiple;
+            (err("photos"))
             p { button type="submit" { (t(lang, "page.request.submit")) } }
         }
     }
@@ -144,30 +179,107 @@ pub struct NewQuery {
     asset: Option<String>,
 }
 
+async fn form_page(
+    user: &crate::extract::CurrentUser,
+    lang: Lang,
+    f: &RequestForm,
+    error: Option<(&str, &str)>,
+) -> Response {
+    let title = t(lang, "page.nav.new_request");
+    let assets = my_assets(user).await;
+    let categories = user.tenant.categories().await.unwrap_or_default();
+    let mut res = page(
+        lang,
+        title,
+        Some(&user.auth.user),
+        html! { h1 { (title) } (form(lang, f, &assets, &categories, error)) },
+    );
+    if error.is_some() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
 /// The new-request form (for the asset named, when coming from its label).
 pub async fn new(PageUser { user, lang }: PageUser, Query(q): Query<NewQuery>) -> Response {
-    let title = t(lang, "page.nav.new_request");
     let assets = my_assets(&user).await;
     let f = RequestForm {
         submission: uuid::Uuid::new_v4().to_string(),
         asset_id: q.asset.filter(|a| assets.iter().any(|(id, _)| id == a)),
         ..RequestForm::default()
     };
-    page(
-        lang,
-        title,
-        Some(&user.auth.user),
-        html! { h1 { (title) } (form(lang, &f, &assets, None)) },
-    )
+    form_page(&user, lang, &f, None).await
+}
+
+async fn read(mut multipart: Multipart) -> Result<RequestForm, &'static str> {
+    let mut f = RequestForm::default();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| "error.payload_too_large")?
+    {
+        let name = field.name().unwrap_or("").to_owned();
+        let file = field.file_name().map(str::to_owned);
+        let bytes = field.bytes().await.map_err(|_| "error.payload_too_large")?;
+        let text = || String::from_utf8_lossy(&bytes).into_owned();
+        match name.as_str() {
+            "subject" => f.subject = text(),
+            "description" => f.description = text(),
+            "priority" => f.priority = Some(text()),
+            "asset_id" => f.asset_id = Some(text()),
+            "category" => f.category = Some(text()).filter(|c| !c.trim().is_empty()),
+            "submission" => f.submission = text(),
+            "photos" if !bytes.is_empty() => f
+                .photos
+                .push((file.unwrap_or_else(|| "photo".into()), bytes.to_vec())),
+            n => {
+                if let Some(key) = n.strip_prefix("field.") {
+                    let v = text();
+                    if !v.trim().is_empty() {
+                        f.fields.push((key.to_owned(), v));
+                    }
+                }
+            }
+        }
+    }
+    Ok(f)
 }
 
 /// Records the request; the form again with the error by its field and what was typed,
 /// or the new request's page. The form's key makes a second submit answer the first.
+/// Photos are checked before anything is recorded, and kept with the request.
 pub async fn create(
     State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
-    Form(f): Form<RequestForm>,
+    multipart: Multipart,
 ) -> Response {
+    let f = match read(multipart).await {
+        Ok(f) => f,
+        Err(reason) => {
+            return form_page(
+                &user,
+                lang,
+                &RequestForm::default(),
+                Some(("photos", reason)),
+            )
+            .await
+        }
+    };
+    for (_, bytes) in &f.photos {
+        let image = crate::api::attachments::sniff(bytes).is_some_and(|t| t.starts_with("image/"));
+        if bytes.len() > state.config.max_upload_bytes {
+            return form_page(&user, lang, &f, Some(("photos", "error.payload_too_large"))).await;
+        }
+        if !image {
+            return form_page(
+                &user,
+                lang,
+                &f,
+                Some(("photos", "error.unsupported_media_type")),
+            )
+            .await;
+        }
+    }
     let priority = f
         .priority
         .as_deref()
@@ -182,6 +294,12 @@ pub async fn create(
         Some(a) => AssetId::parse(a),
         None => None,
     };
+    let fields = serde_json::Value::Object(
+        f.fields
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect(),
+    );
     let new = NewTicket {
         subject: f.subject.clone(),
         description: f.description.clone(),
@@ -191,8 +309,8 @@ pub async fn create(
         contact_phone: None,
         site_id: None,
         asset_id,
-        category: None,
-        fields: None,
+        category: f.category.clone(),
+        fields: Some(fields),
     };
     let key = f.submission.trim();
     let idem = (!key.is_empty() && key.len() <= 100).then(|| Idempotency {
@@ -204,19 +322,26 @@ pub async fn create(
         .create_ticket(&user.actor, new, idem, state.clock.now())
         .await
     {
-        Ok((ticket, _)) => Redirect::to(&format!("/t/{}", ticket.id)).into_response(),
-        Err(StoreError::Invalid(e)) => {
-            let assets = my_assets(&user).await;
-            let title = t(lang, "page.nav.new_request");
-            let mut res = page(
-                lang,
-                title,
-                Some(&user.auth.user),
-                html! { h1 { (title) } (form(lang, &f, &assets, Some((e.field, e.reason)))) },
-            );
-            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            res
+        Ok((ticket, replayed)) => {
+            if !replayed {
+                for (name, bytes) in &f.photos {
+                    let saved = crate::api::attachments::save_upload(
+                        &state,
+                        &user,
+                        ticket.id,
+                        loopdesk_core::ticket::transitions::AttachmentKind::Other,
+                        name,
+                        bytes,
+                    )
+                    .await;
+                    if let Err(e) = saved {
+                        tracing::warn!(ticket = %ticket.id, error = ?e, "a checked photo was not stored");
+                    }
+                }
+            }
+            Redirect::to(&format!("/t/{}", ticket.id)).into_response()
         }
+        Err(StoreError::Invalid(e)) => form_page(&user, lang, &f, Some((e.field, e.reason))).await,
         Err(e) => super::failure(lang, &e),
     }
 }

@@ -51,3 +51,16 @@ document.querySelectorAll('canvas[data-signature]').forEach(function (pad) {
     if (typing) { live.hidden = false; } else { location.reload(); }
   });
 })();
+
+// A request's category shows the fields it asks for, and only those are sent.
+document.querySelectorAll('select[data-fields]').forEach(function (select) {
+  function show() {
+    document.querySelectorAll('fieldset[data-category]').forEach(function (set) {
+      var on = set.dataset.category === select.value;
+      set.hidden = !on;
+      set.querySelectorAll('input').forEach(function (i) { i.disabled = !on; i.required = on; });
+    });
+  }
+  select.addEventListener('change', show);
+  show();
+});
