@@ -359,6 +359,9 @@ pub struct Proposal {
     pub priority: i64,
     /// Minutes to its resolution due time (negative: late).
     pub sla_slack_minutes: Option<i64>,
+    /// Where the site is.
+    #[schema(value_type = Option<Object>)]
+    pub position: Option<Point>,
     /// The engineer the batch plan gives it (the best overall, not always the nearest).
     pub engineer: Option<ProposedEngineer>,
     /// The three best candidates for this order alone, nearest first.
@@ -531,6 +534,7 @@ impl TenantStore {
                 subject: r.2.clone(),
                 priority: r.3,
                 sla_slack_minutes: o.sla_slack_minutes,
+                position: o.position,
                 engineer: plan.assignments.iter().find(|a| a.order == i).map(|a| {
                     let e = &engineers[a.engineer];
                     shown(a.engineer, a.km, e.load, e.free(), 0)

@@ -568,3 +568,89 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
     );
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_accepts_a_proposal_on_the_board() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    app.user("disp", &["dispatcher"], json!({})).await;
+    let mut ids = Vec::new();
+    for (name, lat) in [("near", 31.2394), ("far", 31.3020)] {
+        let (id, token) = app
+            .user(name, &["engineer"], json!({ "display_name": name }))
+            .await;
+        let r = app
+            .client
+            .put(app.url(&format!("/api/v1/engineers/{id}/profile")))
+            .bearer_auth(&app.admin)
+            .json(&json!({ "capacity": 3 }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        app.ok(&token, "/api/v1/me/duty", json!({ "on_duty": true }), 200)
+            .await;
+        app.ok(
+            &token,
+            "/api/v1/me/position",
+            json!({ "lat": lat, "lon": 121.4737 }),
+            200,
+        )
+        .await;
+        ids.push(id);
+    }
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    let t = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "channel": "phone", "customer_id": customer, "site_id": site,
+        "subject": "冷柜不制冷", "description": "", "priority": 2 }),
+            201,
+        )
+        .await;
+
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "disp").await;
+    c.goto(&app.url("/dispatch")).await.unwrap();
+    let dots = c
+        .find_all(Locator::Css("svg.map circle"))
+        .await
+        .unwrap()
+        .len();
+    let orders = c
+        .find_all(Locator::Css("svg.map rect[fill]"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(
+        (dots, orders),
+        (2, 2),
+        "two engineers and one order (and the frame)"
+    );
+    let proposal = c
+        .find(Locator::Css("main .card strong"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(proposal, "near");
+    let (bytes, fits) = weight_and_fit(&c).await;
+    assert!(fits && bytes < 150_000.0, "{bytes} bytes");
+    shoot(&c, "dispatch-board").await;
+    press(&c, "采纳").await;
+    c.wait()
+        .for_element(Locator::XPath("//p[contains(., '没有待派工单')]"))
+        .await
+        .unwrap();
+    let read = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(read["assignee_id"], ids[0].as_str());
+    c.close().await.unwrap();
+}

@@ -95,6 +95,7 @@ fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
     }) {
         out.push(("/desk", "page.desk.queue"));
         out.push(("/desk/intake", "page.desk.intake"));
+        out.push(("/dispatch", "page.dispatch.title"));
     }
     if roles.contains(&Role::Engineer) {
         out.push(("/m", "page.engineer.orders"));

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod desk;
+pub mod dispatch;
 pub mod engineer;
 pub mod layout;
 pub mod live;
@@ -39,6 +40,8 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{id}/reopen", post(ticket::reopen))
         .route("/review", get(review::show))
         .route("/review/t/{id}", post(review::make_move))
+        .route("/dispatch", get(dispatch::show))
+        .route("/dispatch/assign", post(dispatch::assign))
         .route("/desk", get(desk::queue))
         .route("/desk/intake", get(desk::intake).post(desk::record))
         .route("/m", get(engineer::orders))
