@@ -498,6 +498,20 @@ async fn parts_and_labels_through_the_pages(backend: Backend) {
     assert_eq!(s, 409);
     assert!(html.contains("库存不足"), "{html}");
 
+    // Stock by warehouse, with its movements.
+    let (s, html, _) = boss
+        .get(
+            &app,
+            &format!("/stock?warehouse={}", store["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("FLT-01") && html.contains("入库") && html.contains("调拨"),
+        "{html}"
+    );
+    assert_eq!(eng.get(&app, "/stock").await.0, 403);
+
     // The label: a customer reports on that asset, an engineer sees its card.
     let token = asset["qr_token"].as_str().unwrap();
     let mut cust = Browser::new();

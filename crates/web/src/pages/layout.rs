@@ -112,6 +112,7 @@ fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
         .any(|r| matches!(r, Role::Supervisor | Role::Manager | Role::Admin))
     {
         out.push(("/requisitions", "page.approvals.title"));
+        out.push(("/stock", "page.stock.title"));
     }
     out
 }

@@ -51,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/m/van", get(stock::van))
         .route("/m/requisitions", post(stock::request))
         .route("/requisitions", get(stock::approvals))
+        .route("/stock", get(stock::levels))
         .route("/requisitions/{id}/approve", post(stock::approve))
         .route("/requisitions/{id}/reject", post(stock::reject))
         .route("/assets/{id}", get(assets::show))

@@ -272,3 +272,85 @@ pub async fn reject(
 ) -> Response {
     decide(&state, user, &id, false, f.reason).await
 }
+
+/// Which warehouse.
+#[derive(Deserialize)]
+pub struct StockQuery {
+    warehouse: Option<String>,
+}
+
+/// Stock by warehouse, and the warehouse's latest movements (stock keepers and supervisors).
+pub async fn levels(
+    PageUser { user, lang }: PageUser,
+    axum::extract::Query(q): axum::extract::Query<StockQuery>,
+) -> Response {
+    if !access::allowed(&user.actor, Permission::ManageStock)
+        && !access::allowed(&user.actor, Permission::ApproveRequisitions)
+    {
+        return super::failure(lang, &StoreError::Forbidden);
+    }
+    let warehouses = match user.tenant.warehouses(&user.actor).await {
+        Ok(w) => w,
+        Err(e) => return super::failure(lang, &e),
+    };
+    let chosen = q
+        .warehouse
+        .as_deref()
+        .and_then(loopdesk_core::WarehouseId::parse)
+        .or_else(|| warehouses.first().map(|w| w.id));
+    let (stock, ledger) = match chosen {
+        Some(w) => match (
+            user.tenant.stock(&user.actor, Some(w), None, 1000).await,
+            user.tenant.ledger(&user.actor, Some(w), None, 50).await,
+        ) {
+            (Ok(s), Ok(l)) => (s, l),
+            (Err(e), _) | (_, Err(e)) => return super::failure(lang, &e),
+        },
+        None => (Vec::new(), Vec::new()),
+    };
+    let low = user.tenant.low_stock(&user.actor).await.unwrap_or_default();
+    let offset = match user.tenant.utc_offset().await {
+        Ok(o) => o,
+        Err(e) => return super::failure(lang, &e),
+    };
+    let title = t(lang, "page.stock.title");
+    page(
+        lang,
+        title,
+        Some(&user.auth.user),
+        html! {
+            h1 { (title) }
+            @if !low.is_empty() {
+                div.card role="status" {
+                    p.error { (t(lang, "page.stock.low")) }
+                    ul { @for l in &low { li { (l.warehouse) " · " (l.sku) " " (l.name) ": " (l.available) " < " (l.min_available) } } }
+                }
+            }
+            form method="get" action="/stock" {
+                label for="warehouse" { (t(lang, "page.stock.warehouse")) }
+                select #warehouse name="warehouse" {
+                    @for w in &warehouses {
+                        option value=(w.id) selected[Some(w.id) == chosen] { (w.name) " (" (t(lang, &format!("page.stock.kind.{}", w.kind.as_str()))) ")" }
+                    }
+                }
+                p { button type="submit" { (t(lang, "page.stock.show")) } }
+            }
+            table {
+                thead { tr { th { "SKU" } th { (t(lang, "page.van.on_hand")) } th { (t(lang, "page.van.reserved")) } th { (t(lang, "page.van.available")) } } }
+                tbody { @for s in &stock { tr { td { (s.sku) } td { (s.on_hand) } td { (s.reserved) } td { (s.available) } } } }
+            }
+            h2 { (t(lang, "page.stock.movements")) }
+            ul.events {
+                @for l in &ledger {
+                    li {
+                        span.muted { (super::local_time(offset, l.at)) " " }
+                        (t(lang, &format!("page.stock.move.{}", l.kind))) " · " (l.sku) " "
+                        (format!("{:+}", l.on_hand_delta))
+                        @if l.reserved_delta != 0 { " (" (t(lang, "page.van.reserved")) " " (format!("{:+}", l.reserved_delta)) ")" }
+                        @if let Some(r) = &l.reason { span.muted { " · " (r) } }
+                    }
+                }
+            }
+        },
+    )
+}
