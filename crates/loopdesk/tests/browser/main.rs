@@ -402,10 +402,11 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
 
     let c = browser(&driver, 360).await;
     sign_in(&c, &app, "zhanggong").await;
-    assert!(
-        c.current_url().await.unwrap().as_str().ends_with("/m"),
-        "an engineer starts on their orders"
-    );
+    // An engineer starts on their orders.
+    c.wait()
+        .for_element(Locator::XPath("//h1[normalize-space()='我的工单']"))
+        .await
+        .unwrap_or_else(|e| panic!("not on the orders page: {e:?}"));
     let first = c
         .find(Locator::Css("a.card.order strong"))
         .await
