@@ -667,6 +667,67 @@ impl TenantStore {
             .await
     }
 
+    /// The tenant's teams, by name: (id, name).
+    pub async fn teams(&self) -> Result<Vec<(TeamId, String)>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, name FROM teams WHERE tenant_id = $1 ORDER BY name")
+                .bind(self.tid())
+                .fetch_all(&self.store.read)
+                .await?;
+        rows.into_iter()
+            .map(|(id, name)| Ok((parse_id(&id, TeamId::parse)?, name)))
+            .collect()
+    }
+
+    /// Hands a ticket to another team (those who dispatch), with a note; an event records
+    /// from which team to which. The same team again changes nothing.
+    pub async fn transfer_team(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        team: TeamId,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if !access::allowed(actor, Permission::Dispatch) {
+            return Err(StoreError::Forbidden);
+        }
+        let note = validate::optional_text("note", note, validate::MAX_NOTE)?;
+        self.require("teams", &team.to_string(), "team_id").await?;
+        let scope = access::ticket_scope(actor);
+        let mut tx = self.store.write.begin().await?;
+        let mut sql = self.visible_ticket("t.team_id", id, &scope);
+        sql.push(self.store.backend.for_update());
+        let row: Option<(Option<String>,)> = sql.query_as().fetch_optional(&mut *tx).await?;
+        let (before,) = row.ok_or(StoreError::NotFound)?;
+        if before.as_deref() == Some(team.to_string().as_str()) {
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE tickets SET team_id = $1, version = version + 1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(team.to_string())
+        .bind(ms(now))
+        .bind(self.tid())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let data = json!({ "from_team_id": before, "to_team_id": team, "note": note });
+        record(
+            &mut tx,
+            &self.tid(),
+            id,
+            "team_transferred",
+            user_text(actor),
+            None,
+            &data,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The version of a ticket the actor may see (`None`: not visible), for live pages.
     pub async fn ticket_version(
         &self,

@@ -627,7 +627,51 @@ async fn an_agent_takes_a_call_through_the_pages(backend: Backend) {
     );
     assert_eq!(t["customer_id"], customer.as_str());
     assert_eq!(t["chargeable"], true, "out of warranty");
-    // A customer has no console.
+    // On the ticket: a public reply, an internal note, and a hand-over to another team.
+    let team = app
+        .ok(
+            &app.admin,
+            "/api/v1/teams",
+            json!({ "name": "制冷组" }),
+            201,
+        )
+        .await;
+    let page = format!("/t/{id}");
+    let (s, _, _) = b
+        .post(
+            &app,
+            &format!("{page}/comment"),
+            &[("body", "明天上午上门")],
+        )
+        .await;
+    assert_eq!(s, 303);
+    b.post(
+        &app,
+        &format!("{page}/comment"),
+        &[("body", "客户脾气急，注意沟通"), ("internal", "1")],
+    )
+    .await;
+    let (s, _, _) = b
+        .post(
+            &app,
+            &format!("{page}/team"),
+            &[
+                ("team_id", team["id"].as_str().unwrap()),
+                ("note", "制冷问题"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    assert_eq!(
+        app.read(&agent, &format!("/api/v1/tickets/{id}")).await["team_id"],
+        team["id"]
+    );
+    let (_, html, _) = b.get(&app, &page).await;
+    assert!(
+        html.contains("客户脾气急") && html.contains("已转交其他团队"),
+        "{html}"
+    );
+    // A customer has no console, and never sees an internal note.
     app.user("lilei", &["customer"], json!({ "customer_id": customer }))
         .await;
     let mut c = Browser::new();
@@ -638,6 +682,21 @@ async fn an_agent_takes_a_call_through_the_pages(backend: Backend) {
     )
     .await;
     assert_eq!(c.get(&app, "/desk").await.0, 403);
+    let (_, html, _) = c.get(&app, &page).await;
+    assert!(
+        html.contains("明天上午上门") && !html.contains("客户脾气急"),
+        "{html}"
+    );
+    assert_eq!(
+        c.post(
+            &app,
+            &format!("{page}/team"),
+            &[("team_id", team["id"].as_str().unwrap())]
+        )
+        .await
+        .0,
+        403
+    );
 }
 
 /// The supervisor's desk: a flagged report waits for review and is approved there; an order

@@ -53,6 +53,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::get_ticket))
         .routes(routes!(tickets::transition_ticket))
         .routes(routes!(tickets::comment_ticket))
+        .routes(routes!(tickets::transfer_team))
         .routes(routes!(kpis::chase_ticket))
         .routes(routes!(kpis::kpis))
         .routes(routes!(kpis::export_kpis))

@@ -297,3 +297,39 @@ pub async fn comment_ticket(
         .await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
+
+/// A hand-over to another team.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamBody {
+    /// The team.
+    pub team_id: loopdesk_core::TeamId,
+    /// Why.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Hands a ticket to another team (agents, dispatchers, supervisors, admins); the event
+/// records from which team to which.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/team", tag = "tickets", params(("id" = String, Path)),
+    request_body = TeamBody,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn transfer_team(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: AppJson<TeamBody>,
+) -> Result<StatusCode, ApiError> {
+    let id = path_id(&id, TicketId::parse)?;
+    let b = body.value;
+    user.tenant
+        .transfer_team(
+            &user.actor,
+            id,
+            b.team_id,
+            b.note.as_deref(),
+            state.clock.now(),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

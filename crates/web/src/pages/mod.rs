@@ -38,6 +38,8 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{id}", get(ticket::show))
         .route("/t/{id}/confirm", post(ticket::confirm))
         .route("/t/{id}/reopen", post(ticket::reopen))
+        .route("/t/{id}/comment", post(ticket::comment))
+        .route("/t/{id}/team", post(ticket::transfer))
         .route("/review", get(review::show))
         .route("/review/t/{id}", post(review::make_move))
         .route("/dispatch", get(dispatch::show))

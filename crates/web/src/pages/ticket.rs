@@ -41,6 +41,7 @@ fn body(
     user: &crate::extract::CurrentUser,
     offset: chrono::FixedOffset,
     d: &TicketDetail,
+    teams: &[(loopdesk_core::TeamId, String)],
     error: Option<&str>,
 ) -> Markup {
     let tk = &d.ticket;
@@ -71,6 +72,26 @@ fn body(
                 }
             }
         }
+        @if !customer {
+            div.card {
+                form method="post" action={ "/t/" (tk.id) "/comment" } {
+                    label for="body" { (t(lang, "page.ticket.comment")) }
+                    textarea #body name="body" required maxlength="10000" {}
+                    label { input type="checkbox" name="internal" value="1" style="width:auto"; " " (t(lang, "page.ticket.internal")) }
+                    p { button type="submit" { (t(lang, "page.ticket.send")) } }
+                }
+                @if !teams.is_empty() {
+                    form method="post" action={ "/t/" (tk.id) "/team" } {
+                        label for="team" { (t(lang, "page.ticket.transfer")) }
+                        select #team name="team_id" {
+                            @for (id, name) in teams { option value=(id) selected[tk.team_id == Some(*id)] { (name) } }
+                        }
+                        input name="note" placeholder=(t(lang, "page.engineer.reason")) aria-label=(t(lang, "page.engineer.reason"));
+                        button type="submit" { (t(lang, "page.ticket.transfer_button")) }
+                    }
+                }
+            }
+        }
         h2 { (t(lang, "page.ticket.history")) }
         ul.events {
             @for e in &d.events {
@@ -78,6 +99,7 @@ fn body(
                     span.muted { (super::local_time(offset, e.at)) " " }
                     (event_text(lang, &e.kind, e.to_status))
                     @if let Some(name) = &e.actor_name { span.muted { " · " (name) } }
+                    @if e.internal { " " span.badge.warning { (t(lang, "page.ticket.internal_badge")) } }
                     @if let Some(note) = e.data.get("body").or_else(|| e.data.get("reason")).and_then(|v| v.as_str()) {
                         br; (note)
                     }
@@ -97,12 +119,17 @@ async fn show_with(
         Ok(d) => d,
         Err(e) => return super::failure(lang, &e),
     };
+    let teams = if user.auth.user.roles.contains(&Role::Customer) {
+        Vec::new()
+    } else {
+        user.tenant.teams().await.unwrap_or_default()
+    };
     match user.tenant.utc_offset().await {
         Ok(offset) => page(
             lang,
             &found.ticket.number,
             Some(&user.auth.user),
-            body(lang, user, offset, &found, error),
+            body(lang, user, offset, &found, &teams, error),
         ),
         Err(e) => super::failure(lang, &e),
     }
@@ -189,4 +216,65 @@ pub async fn reopen(
     Form(f): Form<AnswerForm>,
 ) -> Response {
     answer(&state, user, &id, f, false).await
+}
+
+/// A comment as posted.
+#[derive(Deserialize)]
+pub struct CommentForm {
+    body: String,
+    internal: Option<String>,
+}
+
+/// Adds a public reply or an internal note.
+pub async fn comment(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<CommentForm>,
+) -> Response {
+    let Some(id) = TicketId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let internal = f.internal.is_some();
+    match user
+        .tenant
+        .add_comment(&user.actor, id, &f.body, internal, state.clock.now())
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/t/{id}")).into_response(),
+        Err(StoreError::Invalid(e)) => show_with(&user, lang, id, Some(e.reason)).await,
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// A transfer as posted.
+#[derive(Deserialize)]
+pub struct TeamForm {
+    team_id: String,
+    note: Option<String>,
+}
+
+/// Hands the ticket to another team.
+pub async fn transfer(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<TeamForm>,
+) -> Response {
+    let (Some(id), Some(team)) = (
+        TicketId::parse(&id),
+        loopdesk_core::TeamId::parse(f.team_id.trim()),
+    ) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let note = f.note.as_deref().filter(|n| !n.trim().is_empty());
+    match user
+        .tenant
+        .transfer_team(&user.actor, id, team, note, state.clock.now())
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/t/{id}")).into_response(),
+        Err(StoreError::Invalid(e)) => show_with(&user, lang, id, Some(e.reason)).await,
+        Err(e) => super::failure(lang, &e),
+    }
 }
