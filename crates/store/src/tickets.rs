@@ -679,6 +679,18 @@ impl TenantStore {
             .collect()
     }
 
+    /// The tenant's regions, by name: (id, name).
+    pub async fn regions(&self) -> Result<Vec<(RegionId, String)>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, name FROM regions WHERE tenant_id = $1 ORDER BY name")
+                .bind(self.tid())
+                .fetch_all(&self.store.read)
+                .await?;
+        rows.into_iter()
+            .map(|(id, name)| Ok((parse_id(&id, RegionId::parse)?, name)))
+            .collect()
+    }
+
     /// Hands a ticket to another team (those who dispatch), with a note; an event records
     /// from which team to which. The same team again changes nothing.
     pub async fn transfer_team(

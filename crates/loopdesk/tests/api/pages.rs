@@ -17,6 +17,7 @@ on_both_backends!(
     an_agent_takes_a_call_through_the_pages,
     a_supervisor_reviews_and_reassigns_through_the_pages,
     live_pages_hear_changes_and_let_the_server_stop,
+    an_admin_sets_up_the_organisation_through_the_pages,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -900,4 +901,121 @@ async fn live_pages_hear_changes_and_let_the_server_stop(backend: Backend) {
         .await
         .expect("the server stops with a live page open");
     drop(stream);
+}
+
+/// Administration: people with their roles, regions, teams and request categories, added on
+/// the page; a mistake is shown by its form; only admins get there.
+async fn an_admin_sets_up_the_organisation_through_the_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut b = Browser::new();
+    b.post(
+        &app,
+        "/login",
+        &[
+            ("username", "admin"),
+            ("password", crate::helpers::ADMIN_PASSWORD),
+        ],
+    )
+    .await;
+    let (_, _, to) = b.get(&app, "/").await;
+    assert_eq!(to.as_deref(), Some("/admin"));
+    assert_eq!(
+        b.post(&app, "/admin/regions", &[("name", "浦东新区")])
+            .await
+            .0,
+        303
+    );
+    let (_, html, _) = b.get(&app, "/admin").await;
+    let region = {
+        let at = html.find("\">浦东新区</option>").unwrap();
+        let start = html[..at].rfind("value=\"").unwrap() + 7;
+        html[start..at].to_owned()
+    };
+    assert_eq!(
+        b.post(
+            &app,
+            "/admin/teams",
+            &[("name", "浦东服务队"), ("region_id", &region)]
+        )
+        .await
+        .0,
+        303
+    );
+    let (s, _, _) = b
+        .post(
+            &app,
+            "/admin/categories",
+            &[
+                ("code", "refrigeration"),
+                ("name", "制冷设备"),
+                ("fields", "设备型号，故障现象"),
+                ("requires_review", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let cats = app.read(&app.admin, "/api/v1/categories").await;
+    assert_eq!(
+        cats["items"][0]["required_fields"],
+        json!(["设备型号", "故障现象"])
+    );
+    assert_eq!(cats["items"][0]["requires_review"], true);
+    let (s, _, _) = b
+        .post(
+            &app,
+            "/admin/users",
+            &[
+                ("username", "wanggong"),
+                ("display_name", "王工"),
+                ("password", PASSWORD),
+                ("role", "engineer"),
+                ("role", "agent"),
+                ("region_id", &region),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let users = app.read(&app.admin, "/api/v1/users").await;
+    let wang = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "wanggong")
+        .unwrap()
+        .clone();
+    assert_eq!(wang["roles"], json!(["agent", "engineer"]));
+    assert_eq!(wang["region_id"], region.as_str());
+    let (s, html, _) = b
+        .post(
+            &app,
+            "/admin/users",
+            &[
+                ("username", "wanggong"),
+                ("password", PASSWORD),
+                ("role", "agent"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("field-error"), "{html}");
+    let (s, _, _) = b
+        .post(
+            &app,
+            "/admin/categories",
+            &[("code", "Bad Code"), ("name", "x")],
+        )
+        .await;
+    assert_eq!(s, 422);
+    let mut w = Browser::new();
+    w.post(
+        &app,
+        "/login",
+        &[("username", "wanggong"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(w.get(&app, "/admin").await.0, 403);
+    assert_eq!(
+        w.post(&app, "/admin/regions", &[("name", "x")]).await.0,
+        403
+    );
 }

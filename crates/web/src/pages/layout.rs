@@ -83,6 +83,9 @@ pub fn encode(path: &str) -> String {
 /// The menu of someone with these roles: the pages their work starts from.
 fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
+    if roles.contains(&Role::Admin) {
+        out.push(("/admin", "page.admin.title"));
+    }
     if roles.contains(&Role::Customer) {
         out.push(("/portal", "page.nav.my_requests"));
         out.push(("/portal/new", "page.nav.new_request"));

@@ -1,6 +1,7 @@
 //! Server-rendered pages that need no sign-in. Text comes from the translation table;
 //! markup is escaped on the way out.
 
+pub mod admin;
 pub mod assets;
 pub mod desk;
 pub mod dispatch;
@@ -42,6 +43,11 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{id}/team", post(ticket::transfer))
         .route("/review", get(review::show))
         .route("/review/t/{id}", post(review::make_move))
+        .route("/admin", get(admin::show))
+        .route("/admin/users", post(admin::add_user))
+        .route("/admin/regions", post(admin::add_region))
+        .route("/admin/teams", post(admin::add_team))
+        .route("/admin/categories", post(admin::add_category))
         .route("/dispatch", get(dispatch::show))
         .route("/dispatch/assign", post(dispatch::assign))
         .route("/desk", get(desk::queue))

@@ -123,6 +123,9 @@ pub async fn home(PageUser { user, lang }: PageUser) -> Response {
     if roles.contains(&Role::Customer) {
         return Redirect::to("/portal").into_response();
     }
+    if roles.contains(&Role::Admin) {
+        return Redirect::to("/admin").into_response();
+    }
     if roles.contains(&Role::Engineer) {
         return Redirect::to("/m").into_response();
     }
