@@ -17,16 +17,6 @@ use super::layout::{page, PageUser};
 use crate::extract::CurrentUser;
 use crate::state::AppState;
 
-const ROLES: [Role; 7] = [
-    Role::Admin,
-    Role::Manager,
-    Role::Supervisor,
-    Role::Dispatcher,
-    Role::Agent,
-    Role::Engineer,
-    Role::Customer,
-];
-
 async fn admin_page(user: &CurrentUser, lang: Lang, error: Option<(&str, &str)>) -> Response {
     if !access::allowed(&user.actor, Permission::ManageUsers) {
         return super::failure(lang, &StoreError::Forbidden);
@@ -76,7 +66,7 @@ async fn admin_page(user: &CurrentUser, lang: Lang, error: Option<(&str, &str)>)
                 input #password name="password" type="password" required autocomplete="new-password";
                 fieldset {
                     legend { (t(lang, "page.admin.roles")) }
-                    @for r in ROLES {
+                    @for r in Role::ALL {
                         label { input type="checkbox" name="role" value=(r.as_str()) style="width:auto"; " " (t(lang, &format!("role.{}", r.as_str()))) }
                     }
                 }
@@ -195,6 +185,12 @@ pub async fn add_user(
     answer(&user, lang, "users", result).await
 }
 
+/// The page for those who may not change the organisation.
+fn organiser_only(user: &CurrentUser, lang: Lang) -> Option<Response> {
+    (!access::allowed(&user.actor, Permission::ManageOrganisation))
+        .then(|| super::failure(lang, &StoreError::Forbidden))
+}
+
 /// A region or team to add.
 #[derive(Deserialize)]
 pub struct NamedForm {
@@ -208,8 +204,8 @@ pub async fn add_region(
     PageUser { user, lang }: PageUser,
     Form(f): Form<NamedForm>,
 ) -> Response {
-    if !access::allowed(&user.actor, Permission::ManageOrganisation) {
-        return super::failure(lang, &StoreError::Forbidden);
+    if let Some(no) = organiser_only(&user, lang) {
+        return no;
     }
     let result = user
         .tenant
@@ -225,8 +221,8 @@ pub async fn add_team(
     PageUser { user, lang }: PageUser,
     Form(f): Form<NamedForm>,
 ) -> Response {
-    if !access::allowed(&user.actor, Permission::ManageOrganisation) {
-        return super::failure(lang, &StoreError::Forbidden);
+    if let Some(no) = organiser_only(&user, lang) {
+        return no;
     }
     let region = opt(f.region_id.as_deref(), RegionId::parse);
     let result = user
