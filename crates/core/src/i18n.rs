@@ -416,6 +416,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.ticket.not_fixed", "未修好，重新处理", "Not fixed, please come back"),
     ("page.ticket.not_fixed_reason", "仍未修好？请说明情况", "Not fixed? Tell us what is wrong"),
     ("page.ticket.number", "工单号", "Number"),
+    ("page.ticket.rate", "为本次服务评分", "Rate this service"),
     ("page.ticket.send", "发送", "Send"),
     ("page.ticket.status", "状态", "Status"),
     ("page.ticket.subject", "问题", "Subject"),

@@ -557,3 +557,35 @@ impl TenantStore {
         self.ticket(&scope, id, true).await
     }
 }
+
+impl crate::TenantStore {
+    /// The token of the open survey on a ticket the actor may see, if there is one (not
+    /// answered, not expired): the customer rates from the ticket's page with it.
+    pub async fn open_survey_token(
+        &self,
+        actor: &loopdesk_core::ticket::transitions::Actor,
+        ticket: TicketId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError> {
+        if self.ticket_version(actor, ticket).await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM surveys WHERE tenant_id = $1 AND ticket_id = $2 AND answered_at IS NULL \
+             AND expires_at > $3 ORDER BY round DESC LIMIT 1",
+        )
+        .bind(self.tenant_id().to_string())
+        .bind(ticket.to_string())
+        .bind(ms(now))
+        .fetch_optional(&self.store.read)
+        .await?;
+        match id {
+            Some(id) => Ok(Some(
+                self.store
+                    .survey_token(&self.tenant_id().to_string(), &id)
+                    .await?,
+            )),
+            None => Ok(None),
+        }
+    }
+}

@@ -321,6 +321,26 @@ async fn a_customer_requests_follows_and_confirms_through_the_pages(backend: Bac
     .await;
     let (_, html, _) = b.get(&app, &page).await;
     assert!(html.contains("确认已修好"), "{html}");
+    assert!(!html.contains("为本次服务评分"), "no survey yet");
+    // An hour on the survey goes out; the customer can rate right from the page.
+    app.clock.advance(chrono::Duration::minutes(61));
+    loopdesk_jobs::Runner::new(
+        app.store.clone(),
+        app.clock.clone(),
+        "r".into(),
+        loopdesk_jobs::RunnerConfig::default(),
+    )
+    .unwrap()
+    .drain()
+    .await
+    .unwrap();
+    let (_, html, _) = b.get(&app, &page).await;
+    let at = html.find("href=\"/survey/").expect("a link to rate");
+    let link = &html[at + 6..];
+    let link = link[..link.find('"').unwrap()].to_owned();
+    let (s, survey, _) = b.get(&app, &link).await;
+    assert_eq!(s, 200);
+    assert!(survey.contains("冷柜不制冷"), "{survey}");
     let version = hidden(&html, "version");
     let (s, _, to) = b
         .post(&app, &format!("{page}/confirm"), &[("version", &version)])

@@ -42,6 +42,7 @@ fn body(
     offset: chrono::FixedOffset,
     d: &TicketDetail,
     teams: &[(loopdesk_core::TeamId, String)],
+    survey: Option<&str>,
     error: Option<&str>,
 ) -> Markup {
     let tk = &d.ticket;
@@ -57,6 +58,9 @@ fn body(
             @if let Some(w) = &tk.warranty {
                 p.muted { (t(lang, &format!("page.warranty.{w}"))) }
             }
+        }
+        @if let Some(token) = survey {
+            p { a.button href={ "/survey/" (token) } { (t(lang, "page.ticket.rate")) } }
         }
         @if customer && tk.status == Status::Resolved {
             div.card {
@@ -113,34 +117,49 @@ async fn show_with(
     user: &crate::extract::CurrentUser,
     lang: Lang,
     id: TicketId,
+    now: chrono::DateTime<chrono::Utc>,
     error: Option<&str>,
 ) -> Response {
     let found = match user.tenant.ticket_for(&user.actor, id).await {
         Ok(d) => d,
         Err(e) => return super::failure(lang, &e),
     };
-    let teams = if user.auth.user.roles.contains(&Role::Customer) {
+    let customer = user.auth.user.roles.contains(&Role::Customer);
+    let teams = if customer {
         Vec::new()
     } else {
         user.tenant.teams().await.unwrap_or_default()
+    };
+    // The customer rates from here as from the mailed link.
+    let survey = if customer {
+        user.tenant
+            .open_survey_token(&user.actor, id, now)
+            .await
+            .unwrap_or(None)
+    } else {
+        None
     };
     match user.tenant.utc_offset().await {
         Ok(offset) => page(
             lang,
             &found.ticket.number,
             Some(&user.auth.user),
-            body(lang, user, offset, &found, &teams, error),
+            body(lang, user, offset, &found, &teams, survey.as_deref(), error),
         ),
         Err(e) => super::failure(lang, &e),
     }
 }
 
 /// The ticket's page (404 for a ticket the caller may not see).
-pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+) -> Response {
     let Some(id) = TicketId::parse(&id) else {
         return super::failure(lang, &StoreError::NotFound);
     };
-    show_with(&user, lang, id, None).await
+    show_with(&user, lang, id, state.clock.now(), None).await
 }
 
 /// A customer's answer to a fix.
@@ -189,10 +208,24 @@ async fn answer(
         Ok(_) => Redirect::to(&format!("/t/{id}")).into_response(),
         Err(StoreError::NotFound) => super::failure(lang, &StoreError::NotFound),
         Err(StoreError::Stale { .. }) => {
-            show_with(&user, lang, id, Some("page.ticket.move_refused")).await
+            show_with(
+                &user,
+                lang,
+                id,
+                state.clock.now(),
+                Some("page.ticket.move_refused"),
+            )
+            .await
         }
         Err(StoreError::Transition(_)) => {
-            show_with(&user, lang, id, Some("page.ticket.move_refused")).await
+            show_with(
+                &user,
+                lang,
+                id,
+                state.clock.now(),
+                Some("page.ticket.move_refused"),
+            )
+            .await
         }
         Err(e) => super::failure(lang, &e),
     }
@@ -242,7 +275,9 @@ pub async fn comment(
         .await
     {
         Ok(_) => Redirect::to(&format!("/t/{id}")).into_response(),
-        Err(StoreError::Invalid(e)) => show_with(&user, lang, id, Some(e.reason)).await,
+        Err(StoreError::Invalid(e)) => {
+            show_with(&user, lang, id, state.clock.now(), Some(e.reason)).await
+        }
         Err(e) => super::failure(lang, &e),
     }
 }
@@ -274,7 +309,9 @@ pub async fn transfer(
         .await
     {
         Ok(()) => Redirect::to(&format!("/t/{id}")).into_response(),
-        Err(StoreError::Invalid(e)) => show_with(&user, lang, id, Some(e.reason)).await,
+        Err(StoreError::Invalid(e)) => {
+            show_with(&user, lang, id, state.clock.now(), Some(e.reason)).await
+        }
         Err(e) => super::failure(lang, &e),
     }
 }
