@@ -358,6 +358,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.portal.title", "我的报修", "My requests"),
     ("page.report.after", "维修后照片", "Photos after"),
     ("page.report.before", "维修前照片", "Photos before"),
+    ("page.report.checklist", "检查项", "Checklist"),
     ("page.report.clear", "重签", "Clear"),
     ("page.report.incomplete", "报告还不完整，请补充：", "The report is not complete yet:"),
     ("page.report.labour", "工时（分钟）", "Labour (minutes)"),

@@ -372,11 +372,20 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
         )
         .await;
     let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    // The model's checklist comes with the job.
+    app.ok(
+        &app.admin,
+        "/api/v1/models",
+        json!({ "code": "CR-9", "name": "冷库机组", "checklist": ["检查压缩机", "清洁冷凝器"] }),
+        201,
+    )
+    .await;
+    let asset = app.ok(&agent, "/api/v1/assets", json!({ "customer_id": customer, "site_id": site, "model": "CR-9", "serial": "CR9-001" }), 201).await;
     let urgent = app
         .ok(
             &agent,
             "/api/v1/tickets",
-            json!({ "channel": "phone", "customer_id": customer, "site_id": site,
+            json!({ "channel": "phone", "asset_id": asset["id"],
         "subject": "冷库停机", "description": "整库温度上升", "priority": 1 }),
             201,
         )
@@ -495,6 +504,12 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
         .send_keys("更换冷凝风机，试机正常")
         .await
         .unwrap();
+    c.find(Locator::Css("input[name=done][value='检查压缩机']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     c.find(Locator::Css("#before"))
         .await
         .unwrap()
@@ -562,6 +577,12 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
         .await;
     assert_eq!(t["status"], "resolved");
     assert_eq!(app.count("SELECT COUNT(*) FROM work_reports").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM work_reports WHERE body LIKE '%\"item\":\"检查压缩机\",\"done\":true%' \
+                   AND body LIKE '%\"item\":\"清洁冷凝器\",\"done\":false%'").await,
+        1,
+        "the checklist as ticked"
+    );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM attachments WHERE kind = 'signature'")
             .await,

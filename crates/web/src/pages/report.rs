@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use loopdesk_core::i18n::{t, Lang};
-use loopdesk_core::ticket::transitions::{AttachmentKind, PartUsed, ReportInput};
+use loopdesk_core::ticket::transitions::{AttachmentKind, ChecklistItem, PartUsed, ReportInput};
 use loopdesk_core::ticket::{MoveCommand, TransitionError};
 use loopdesk_core::{AttachmentId, Status, TicketId};
 use loopdesk_store::{StoreError, TransitionRequest};
@@ -28,6 +28,9 @@ struct ReportForm {
     before: Vec<AttachmentId>,
     after: Vec<AttachmentId>,
     signature: Option<AttachmentId>,
+    /// The checklist's items, and those ticked.
+    checklist: Vec<String>,
+    done: Vec<String>,
 }
 
 fn form(lang: Lang, id: TicketId, f: &ReportForm, problems: &[String]) -> Markup {
@@ -44,6 +47,15 @@ fn form(lang: Lang, id: TicketId, f: &ReportForm, problems: &[String]) -> Markup
             @for a in &f.before { input type="hidden" name="kept_before" value=(a); }
             @for a in &f.after { input type="hidden" name="kept_after" value=(a); }
             @if let Some(a) = f.signature { input type="hidden" name="kept_signature" value=(a); }
+            @if !f.checklist.is_empty() {
+                fieldset {
+                    legend { (t(lang, "page.report.checklist")) }
+                    @for item in &f.checklist {
+                        input type="hidden" name="checklist" value=(item);
+                        label { input type="checkbox" name="done" value=(item) checked[f.done.contains(item)] style="width:auto"; " " (item) }
+                    }
+                }
+            }
             label for="resolution" { (t(lang, "page.report.resolution")) }
             textarea #resolution name="resolution" required maxlength="10000" { (f.resolution) }
             label for="before" { (t(lang, "page.report.before")) " (" (f.before.len()) ")" }
@@ -85,6 +97,26 @@ fn report_page(
     )
 }
 
+/// The checklist a job comes with: a maintenance order's own, else its asset's model's.
+async fn checklist_of(user: &CurrentUser, tk: &loopdesk_store::Ticket) -> Vec<String> {
+    if let Some(items) = tk.fields.get("checklist").and_then(|c| c.as_array()) {
+        return items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_owned))
+            .collect();
+    }
+    let Some(asset) = tk.asset_id else {
+        return Vec::new();
+    };
+    let Ok(a) = user.tenant.asset(asset).await else {
+        return Vec::new();
+    };
+    match user.tenant.model_by_code(&a.model).await {
+        Ok(Some(m)) => m.checklist,
+        _ => Vec::new(),
+    }
+}
+
 /// The report form.
 pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> Response {
     let Some(id) = TicketId::parse(&id) else {
@@ -94,6 +126,7 @@ pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> 
         Ok(d) => {
             let f = ReportForm {
                 version: d.ticket.version,
+                checklist: checklist_of(&user, &d.ticket).await,
                 ..ReportForm::default()
             };
             report_page(lang, &user, id, &d.ticket.number, &f, &[])
@@ -129,6 +162,8 @@ async fn read_form(
             "kept_before" => f.before.extend(kept()),
             "kept_after" => f.after.extend(kept()),
             "kept_signature" => f.signature = kept().or(f.signature),
+            "checklist" => f.checklist.push(text()),
+            "done" => f.done.push(text()),
             n if n.starts_with("sku_") || n.starts_with("qty_") => {
                 if let Some(slot) = n[4..].parse::<usize>().ok().and_then(|i| parts.get_mut(i)) {
                     if n.starts_with("sku_") {
@@ -222,6 +257,14 @@ pub async fn submit(
                 })
                 .collect(),
             labour_minutes: f.labour.parse().ok(),
+            checklist: f
+                .checklist
+                .iter()
+                .map(|item| ChecklistItem {
+                    item: item.clone(),
+                    done: f.done.contains(item),
+                })
+                .collect(),
             ..ReportInput::default()
         };
         let req = TransitionRequest {
