@@ -43,10 +43,10 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, app: &TestApp, path: &str) -> (u16, String, Option<String>) {
-        let r = self
-            .client
-            .get(app.url(path))
+    /// Sends a request with the cookies kept so far; keeps the ones it sets; answers the
+    /// status, the body and where it redirects.
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> (u16, String, Option<String>) {
+        let r = req
             .header("cookie", self.cookies.join("; "))
             .send()
             .await
@@ -58,6 +58,11 @@ impl Browser {
             .get(LOCATION)
             .map(|l| l.to_str().unwrap().to_owned());
         (status, r.text().await.unwrap(), location)
+    }
+
+    async fn get(&mut self, app: &TestApp, path: &str) -> (u16, String, Option<String>) {
+        let req = self.client.get(app.url(path));
+        self.send(req).await
     }
 
     async fn post(
@@ -66,25 +71,10 @@ impl Browser {
         path: &str,
         form: &[(&str, &str)],
     ) -> (u16, String, Option<String>) {
-        let r = self
-            .client
-            .post(app.url(path))
-            .header("cookie", self.cookies.join("; "))
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get(LOCATION)
-            .map(|l| l.to_str().unwrap().to_owned());
-        (status, r.text().await.unwrap(), location)
+        let req = self.client.post(app.url(path)).form(form);
+        self.send(req).await
     }
-}
 
-impl Browser {
     /// Sends a form as `multipart/form-data`, with files as (field, file name, bytes).
     async fn post_multipart(
         &mut self,
@@ -104,21 +94,8 @@ impl Browser {
                 reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
             );
         }
-        let r = self
-            .client
-            .post(app.url(path))
-            .header("cookie", self.cookies.join("; "))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get(LOCATION)
-            .map(|l| l.to_str().unwrap().to_owned());
-        (status, r.text().await.unwrap(), location)
+        let req = self.client.post(app.url(path)).multipart(form);
+        self.send(req).await
     }
 }
 

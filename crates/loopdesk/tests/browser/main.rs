@@ -116,18 +116,15 @@ async fn shoot(c: &Client, name: &str) {
 
 async fn sign_in(c: &Client, app: &TestApp, username: &str) {
     c.goto(&app.url("/login")).await.unwrap();
-    c.find(Locator::Css("#username"))
-        .await
-        .unwrap()
-        .send_keys(username)
-        .await
-        .unwrap();
-    c.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
+    submit_login(c, username).await;
+}
+
+/// Fills in the sign-in form on the page and sends it; waits until signed in.
+async fn submit_login(c: &Client, username: &str) {
+    for (field, value) in [("#username", username), ("#password", PASSWORD)] {
+        let input = c.find(Locator::Css(field)).await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
     c.find(Locator::Css("main form button[type=submit]"))
         .await
         .unwrap()
@@ -135,7 +132,7 @@ async fn sign_in(c: &Client, app: &TestApp, username: &str) {
         .await
         .unwrap();
     c.wait()
-        .for_element(Locator::Css("header.top nav"))
+        .for_element(Locator::Css("header.top form[action='/logout']"))
         .await
         .unwrap();
 }
@@ -195,24 +192,7 @@ async fn a_customer_reports_a_fault_on_a_phone_and_follows_it() {
         .as_str()
         .contains("/login?next=/portal"));
     shoot(&c, "login").await;
-    c.find(Locator::Css("#username"))
-        .await
-        .unwrap()
-        .send_keys("lilei")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit_login(&c, "lilei").await;
     c.wait()
         .for_element(Locator::Css("a.button"))
         .await
