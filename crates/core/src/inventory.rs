@@ -363,20 +363,26 @@ pub fn money(field: &'static str, yuan: Option<f64>) -> Result<Option<i64>, Fiel
     }
 }
 
-/// A part to add to the catalogue.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A part to add to the catalogue (the body of `POST /api/v1/parts`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewPart {
     /// Stock keeping unit, unique in the tenant.
     pub sku: String,
     /// Name.
     pub name: String,
     /// Unit of count (`个` when none is given).
+    #[serde(default)]
     pub unit: Option<String>,
     /// What one unit costs us, in yuan.
+    #[serde(default)]
     pub cost: Option<f64>,
     /// What the customer pays for one, in yuan.
+    #[serde(default)]
     pub price: Option<f64>,
     /// Models it fits.
+    #[serde(default)]
     pub models: Vec<String>,
 }
 
@@ -427,20 +433,26 @@ pub fn sku(field: &'static str, text: &str) -> Result<String, FieldError> {
     Ok(s)
 }
 
-/// A warehouse to create.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A warehouse to create (the body of `POST /api/v1/warehouses`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewWarehouse {
     /// Name.
     pub name: String,
     /// `central`, `regional` or `van`.
     pub kind: String,
     /// The engineer whose van it is (vans only, and required for them).
+    #[serde(default)]
     pub engineer_id: Option<crate::UserId>,
     /// The region a pool serves.
+    #[serde(default)]
     pub region_id: Option<RegionId>,
     /// Where it is.
+    #[serde(default)]
     pub lat: Option<f64>,
     /// Where it is.
+    #[serde(default)]
     pub lon: Option<f64>,
 }
 

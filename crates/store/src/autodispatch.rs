@@ -61,12 +61,20 @@ impl TenantStore {
     pub(crate) async fn proposed_for(
         &self,
         ticket: TicketId,
-        status: Status,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, StoreError> {
         if self.dispatch_settings().await?.mode == Mode::Off {
             return Ok(None);
         }
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM tickets WHERE tenant_id = $1 AND id = $2")
+                .bind(self.tid())
+                .bind(ticket.to_string())
+                .fetch_optional(&self.store.read)
+                .await?;
+        let Some(status) = status.as_deref().and_then(Status::parse) else {
+            return Ok(None);
+        };
         let one = [ticket.to_string()];
         let proposals = self
             .proposals_for(status, Some(&one), None, false, now)
@@ -172,7 +180,6 @@ impl TenantStore {
             command: MoveCommand {
                 to: Some(Status::Assigned),
                 assignee_id: Some(engineer),
-                note: Some("auto-dispatch".into()),
                 ..MoveCommand::default()
             },
         };

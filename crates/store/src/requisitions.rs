@@ -564,7 +564,8 @@ impl TenantStore {
                 warehouse: source,
                 to: Some(van),
                 ticket: Some(ticket),
-                reason: Some(format!("requisition {id}")),
+                // The ledger line names the requisition it serves.
+                reason: Some(id.to_string()),
             };
             let user = actor.user_id();
             let backend = self.store.backend;

@@ -853,6 +853,12 @@ impl TenantStore {
         now: DateTime<Utc>,
     ) -> Result<TicketDetail, StoreError> {
         let scope = access::ticket_scope(actor);
+        // The engine's proposal, for the record of an override: worked out before the write
+        // begins, so the engine never runs while the ticket is locked.
+        let proposed = match (req.command.assignee_id, actor.user_id()) {
+            (Some(_), Some(_)) => self.proposed_for(id, now).await?,
+            _ => None,
+        };
         let mut tx = self.store.write.begin().await?;
         if let (Some(idem), Some(user)) = (&idempotency, actor.user_id()) {
             if claim_key(&mut tx, &self.tid(), user, idem, &id.to_string(), now)
@@ -874,7 +880,6 @@ impl TenantStore {
         // A person assigning someone other than the engine's proposal: recorded, with why.
         let overridden = match (plan.assignee, actor.user_id()) {
             (Some(Some(chosen)), Some(_)) => {
-                let proposed = self.proposed_for(id, facts.status, now).await?;
                 auto::is_override(proposed.as_deref(), &chosen.to_string()).then(|| {
                     json!({
                         "proposed_engineer_id": proposed,

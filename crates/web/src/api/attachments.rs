@@ -78,6 +78,61 @@ pub async fn upload_attachment(
     Ok((StatusCode::CREATED, Json(a)))
 }
 
+/// Why an upload is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UploadProblem {
+    /// Larger than the configured limit.
+    TooLarge,
+    /// Not a type Loopdesk accepts.
+    Unsupported,
+    /// Not an image where one is needed (a photo, a signature).
+    NotAnImage,
+}
+
+impl UploadProblem {
+    /// The translation key of the reason.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            UploadProblem::TooLarge => "error.payload_too_large",
+            UploadProblem::Unsupported | UploadProblem::NotAnImage => {
+                "error.unsupported_media_type"
+            }
+        }
+    }
+}
+
+impl From<UploadProblem> for ApiError {
+    fn from(p: UploadProblem) -> ApiError {
+        match p {
+            UploadProblem::TooLarge => too_large(),
+            UploadProblem::Unsupported => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "error.unsupported_media_type",
+            )
+            .field("file"),
+            UploadProblem::NotAnImage => ApiError::invalid("kind", "error.invalid_value"),
+        }
+    }
+}
+
+/// Checks an upload before anything is stored: at most the configured size, and a type
+/// recognised by its first bytes (an image, when `image_only`). Answers the content type.
+pub(crate) fn check_upload(
+    state: &AppState,
+    bytes: &[u8],
+    image_only: bool,
+) -> Result<&'static str, UploadProblem> {
+    if bytes.len() > state.config.max_upload_bytes {
+        return Err(UploadProblem::TooLarge);
+    }
+    let content_type = sniff(bytes).ok_or(UploadProblem::Unsupported)?;
+    if image_only && !content_type.starts_with("image/") {
+        return Err(UploadProblem::NotAnImage);
+    }
+    Ok(content_type)
+}
+
 /// Stores an upload on a ticket: at most the configured size, sniffed (only images for
 /// photos and signatures), written under the data directory, then recorded; a refused
 /// upload leaves no file behind.
@@ -89,21 +144,8 @@ pub(crate) async fn save_upload(
     filename: &str,
     bytes: &[u8],
 ) -> Result<Attachment, ApiError> {
-    if bytes.len() > state.config.max_upload_bytes {
-        return Err(too_large());
-    }
-    let content_type = sniff(bytes).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "error.unsupported_media_type",
-        )
-        .field("file")
-    })?;
     // Only an image can be a signature or a photo.
-    if kind != AttachmentKind::Other && !content_type.starts_with("image/") {
-        return Err(ApiError::invalid("kind", "error.invalid_value"));
-    }
+    let content_type = check_upload(state, bytes, kind != AttachmentKind::Other)?;
     let id = AttachmentId::new();
     let key = format!("{}/{}", user.tenant.tenant_id(), id);
     let path = state.config.attachments_dir.join(&key);

@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use loopdesk_core::inventory::{MovementRequest, NewPart, NewWarehouse, RequisitionStatus};
-use loopdesk_core::{RegionId, RequisitionId, TicketId, UserId, WarehouseId};
+use loopdesk_core::{RequisitionId, TicketId, WarehouseId};
 use loopdesk_store::{
     LedgerLine, LowStock, MovementView, Part, Requisition, StockItem, StockMovementInput, Warehouse,
 };
@@ -16,48 +16,17 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{idempotency, AppJson, CurrentUser};
 use crate::state::AppState;
 
-/// A part to add.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreatePartBody {
-    /// Stock keeping unit (unique).
-    pub sku: String,
-    /// Name.
-    pub name: String,
-    /// Unit of count (`个` by default).
-    #[serde(default)]
-    pub unit: Option<String>,
-    /// Cost of one unit, in yuan.
-    #[serde(default)]
-    pub cost: Option<f64>,
-    /// Price of one unit, in yuan.
-    #[serde(default)]
-    pub price: Option<f64>,
-    /// Models it fits.
-    #[serde(default)]
-    pub models: Vec<String>,
-}
-
 /// Adds a part to the catalogue (stock keepers: dispatcher, supervisor, admin).
-#[utoipa::path(post, path = "/api/v1/parts", tag = "stock", request_body = CreatePartBody,
+#[utoipa::path(post, path = "/api/v1/parts", tag = "stock", request_body = NewPart,
     responses((status = 201, body = Part), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_part(
     State(state): State<AppState>,
     user: CurrentUser,
-    body: AppJson<CreatePartBody>,
+    body: AppJson<NewPart>,
 ) -> Result<(StatusCode, Json<Part>), ApiError> {
-    let b = body.value;
-    let new = NewPart {
-        sku: b.sku,
-        name: b.name,
-        unit: b.unit,
-        cost: b.cost,
-        price: b.price,
-        models: b.models,
-    };
     let part = user
         .tenant
-        .create_part(&user.actor, new, state.clock.now())
+        .create_part(&user.actor, body.value, state.clock.now())
         .await?;
     Ok((StatusCode::CREATED, Json(part)))
 }
@@ -90,48 +59,17 @@ pub async fn list_parts(
     Ok(Json(PartPage { items }))
 }
 
-/// A warehouse to add.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateWarehouseBody {
-    /// Name (unique).
-    pub name: String,
-    /// `central`, `regional` or `van`.
-    pub kind: String,
-    /// The engineer whose van it is (vans only).
-    #[serde(default)]
-    pub engineer_id: Option<UserId>,
-    /// The region a pool serves.
-    #[serde(default)]
-    pub region_id: Option<RegionId>,
-    /// Latitude.
-    #[serde(default)]
-    pub lat: Option<f64>,
-    /// Longitude.
-    #[serde(default)]
-    pub lon: Option<f64>,
-}
-
 /// Adds a warehouse: the central store, a regional pool or an engineer's van.
-#[utoipa::path(post, path = "/api/v1/warehouses", tag = "stock", request_body = CreateWarehouseBody,
+#[utoipa::path(post, path = "/api/v1/warehouses", tag = "stock", request_body = NewWarehouse,
     responses((status = 201, body = Warehouse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_warehouse(
     State(state): State<AppState>,
     user: CurrentUser,
-    body: AppJson<CreateWarehouseBody>,
+    body: AppJson<NewWarehouse>,
 ) -> Result<(StatusCode, Json<Warehouse>), ApiError> {
-    let b = body.value;
-    let new = NewWarehouse {
-        name: b.name,
-        kind: b.kind,
-        engineer_id: b.engineer_id,
-        region_id: b.region_id,
-        lat: b.lat,
-        lon: b.lon,
-    };
     let w = user
         .tenant
-        .create_warehouse(&user.actor, new, state.clock.now())
+        .create_warehouse(&user.actor, body.value, state.clock.now())
         .await?;
     Ok((StatusCode::CREATED, Json(w)))
 }

@@ -9,6 +9,7 @@ use axum::Form;
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::asset;
 use loopdesk_core::i18n::{t, Lang};
+use loopdesk_core::ticket::urgency;
 use loopdesk_core::ticket::Channel;
 use loopdesk_core::{AssetId, CustomerId, SiteId, Status};
 use loopdesk_store::{CustomerDetail, Idempotency, NewTicket, StoreError, TicketFilter};
@@ -43,7 +44,7 @@ pub async fn queue(PageUser { user, lang }: PageUser) -> Response {
         Ok(p) => p.items,
         Err(e) => return super::failure(lang, &e),
     };
-    items.sort_by_key(|tk| (tk.priority, tk.sla.resolution_due, tk.created_at));
+    items.sort_by_key(|tk| urgency(tk.priority, tk.sla.resolution_due, tk.created_at));
     let title = t(lang, "page.desk.queue");
     page(
         lang,

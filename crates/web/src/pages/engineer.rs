@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use loopdesk_core::i18n::{t, Lang};
 use loopdesk_core::ticket::transitions::{engineer_moves, CheckIn, Needs};
+use loopdesk_core::ticket::urgency;
 use loopdesk_core::ticket::MoveCommand;
 use loopdesk_core::{Status, TicketId};
 use loopdesk_store::{StoreError, Ticket, TicketDetail, TicketFilter, TransitionRequest};
@@ -29,7 +30,7 @@ pub async fn orders(PageUser { user, lang }: PageUser) -> Response {
         Ok(p) => p.items,
         Err(e) => return super::failure(lang, &e),
     };
-    items.sort_by_key(|tk| (tk.priority, tk.sla.resolution_due, tk.created_at));
+    items.sort_by_key(|tk| urgency(tk.priority, tk.sla.resolution_due, tk.created_at));
     let title = t(lang, "page.engineer.orders");
     page(
         lang,

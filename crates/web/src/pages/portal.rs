@@ -266,18 +266,8 @@ pub async fn create(
         }
     };
     for (_, bytes) in &f.photos {
-        let image = crate::api::attachments::sniff(bytes).is_some_and(|t| t.starts_with("image/"));
-        if bytes.len() > state.config.max_upload_bytes {
-            return form_page(&user, lang, &f, Some(("photos", "error.payload_too_large"))).await;
-        }
-        if !image {
-            return form_page(
-                &user,
-                lang,
-                &f,
-                Some(("photos", "error.unsupported_media_type")),
-            )
-            .await;
+        if let Err(problem) = crate::api::attachments::check_upload(&state, bytes, true) {
+            return form_page(&user, lang, &f, Some(("photos", problem.key()))).await;
         }
     }
     let priority = f
