@@ -405,6 +405,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.stock.move.transfer", "调拨", "Transfer"),
     ("page.stock.movements", "最近出入库", "Latest movements"),
     ("page.stock.show", "查看", "Show"),
+    ("page.stock.sku", "备件编号", "SKU"),
     ("page.stock.title", "库存", "Stock"),
     ("page.stock.warehouse", "仓库", "Warehouse"),
     ("page.ticket.comment", "回复或备注", "Reply or note"),

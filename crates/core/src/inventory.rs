@@ -576,6 +576,14 @@ pub fn requisition_items(items: &[(String, i64)]) -> Result<Vec<(String, i64)>, 
     Ok(out)
 }
 
+/// What a requisition is worth, in fen: the sum of cost × units over its lines (`(cost in
+/// fen, units)`); unknown when a part has no cost.
+pub fn requisition_value(lines: &[(Option<i64>, i64)]) -> Option<i64> {
+    lines.iter().try_fold(0i64, |sum, (cost, qty)| {
+        cost.map(|c| sum.saturating_add(c.saturating_mul(*qty)))
+    })
+}
+
 /// True when a requisition worth `value_fen` is approved without a supervisor: the tenant
 /// set a limit and the value is under it. A requisition with a part of unknown cost is never
 /// approved automatically.

@@ -213,6 +213,25 @@ impl TenantStore {
         row.map(model_of).transpose()
     }
 
+    /// The checklist a job comes with: a maintenance order's own, else its asset's model's.
+    pub async fn job_checklist(&self, tk: &crate::Ticket) -> Result<Vec<String>, StoreError> {
+        if let Some(items) = tk.fields.get("checklist").and_then(|c| c.as_array()) {
+            return Ok(items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect());
+        }
+        let Some(asset) = tk.asset_id else {
+            return Ok(Vec::new());
+        };
+        let model = self.asset(asset).await?.model;
+        Ok(self
+            .model_by_code(&model)
+            .await?
+            .map(|m| m.checklist)
+            .unwrap_or_default())
+    }
+
     /// An asset the caller may see (else `NotFound`).
     pub async fn visible_asset(&self, actor: &Actor, id: AssetId) -> Result<Asset, StoreError> {
         let a = self.asset(id).await?;

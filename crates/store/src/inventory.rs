@@ -39,6 +39,9 @@ pub struct Part {
     pub price: Option<f64>,
     /// Models it fits.
     pub models: Vec<String>,
+    /// The cost in fen, as stored (what requisitions add up).
+    #[serde(skip)]
+    pub(crate) cost_fen: Option<i64>,
 }
 
 /// A warehouse.
@@ -171,6 +174,7 @@ fn part_of(r: PartRow) -> Result<Part, StoreError> {
         cost: yuan(r.4),
         price: yuan(r.5),
         models: serde_json::from_str(&r.6).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        cost_fen: r.4,
     })
 }
 
@@ -278,6 +282,7 @@ impl TenantStore {
             cost: yuan(p.cost_fen),
             price: yuan(p.price_fen),
             models: p.models,
+            cost_fen: p.cost_fen,
         })
     }
 

@@ -109,14 +109,8 @@ impl TenantStore {
         for (sku, qty) in items {
             parts.push((self.part_by_sku("items.sku", &sku).await?, qty));
         }
-        let value: Option<i64> = parts.iter().try_fold(0i64, |sum, (p, q)| {
-            let cost = p.cost.map(|c| (c * 100.0).round());
-            #[expect(
-                clippy::cast_possible_truncation,
-                reason = "costs are bounded on the way in"
-            )]
-            cost.map(|c| sum.saturating_add((c as i64).saturating_mul(*q)))
-        });
+        let lines: Vec<(Option<i64>, i64)> = parts.iter().map(|(p, q)| (p.cost_fen, *q)).collect();
+        let value = inventory::requisition_value(&lines);
         let limit: Option<i64> =
             sqlx::query_scalar("SELECT requisition_auto_approve_fen FROM tenants WHERE id = $1")
                 .bind(self.tid())

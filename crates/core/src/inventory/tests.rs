@@ -263,6 +263,15 @@ fn warehouses_and_requisitions() {
         requisition_items(&[("A".into(), 0)]).unwrap_err().field,
         "items.qty"
     );
+    assert_eq!(
+        requisition_value(&[(Some(3550), 3), (Some(1200), 1)]),
+        Some(11850)
+    );
+    assert_eq!(
+        requisition_value(&[(Some(3550), 3), (None, 1)]),
+        None,
+        "a part without a cost"
+    );
     assert!(auto_approves(Some(9_999), Some(10_000)));
     assert!(!auto_approves(Some(10_000), Some(10_000)));
     assert!(!auto_approves(None, Some(10_000)), "unknown cost");

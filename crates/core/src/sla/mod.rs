@@ -70,6 +70,11 @@ impl SlaState {
         }
     }
 
+    /// True when a promise is about to break or has broken: what a supervisor looks at.
+    pub fn at_risk(self) -> bool {
+        matches!(self, SlaState::Warning | SlaState::Breached)
+    }
+
     /// Parses a code name.
     pub fn parse(text: &str) -> Option<SlaState> {
         [SlaState::Ok, SlaState::Warning, SlaState::Breached]

@@ -65,7 +65,7 @@ fn form(lang: Lang, id: TicketId, f: &ReportForm, problems: &[String]) -> Markup
             label { (t(lang, "page.report.parts")) }
             @for i in 0..3 {
                 div.row {
-                    input name={ "sku_" (i) } placeholder="SKU" value=(part(i).0) aria-label="SKU";
+                    input name={ "sku_" (i) } placeholder=(t(lang, "page.stock.sku")) value=(part(i).0) aria-label=(t(lang, "page.stock.sku"));
                     input name={ "qty_" (i) } type="number" min="1" placeholder=(t(lang, "page.van.qty")) value=(part(i).1) aria-label=(t(lang, "page.van.qty"));
                 }
             }
@@ -97,26 +97,6 @@ fn report_page(
     )
 }
 
-/// The checklist a job comes with: a maintenance order's own, else its asset's model's.
-async fn checklist_of(user: &CurrentUser, tk: &loopdesk_store::Ticket) -> Vec<String> {
-    if let Some(items) = tk.fields.get("checklist").and_then(|c| c.as_array()) {
-        return items
-            .iter()
-            .filter_map(|i| i.as_str().map(str::to_owned))
-            .collect();
-    }
-    let Some(asset) = tk.asset_id else {
-        return Vec::new();
-    };
-    let Ok(a) = user.tenant.asset(asset).await else {
-        return Vec::new();
-    };
-    match user.tenant.model_by_code(&a.model).await {
-        Ok(Some(m)) => m.checklist,
-        _ => Vec::new(),
-    }
-}
-
 /// The report form.
 pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> Response {
     let Some(id) = TicketId::parse(&id) else {
@@ -126,7 +106,11 @@ pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> 
         Ok(d) => {
             let f = ReportForm {
                 version: d.ticket.version,
-                checklist: checklist_of(&user, &d.ticket).await,
+                checklist: user
+                    .tenant
+                    .job_checklist(&d.ticket)
+                    .await
+                    .unwrap_or_default(),
                 ..ReportForm::default()
             };
             report_page(lang, &user, id, &d.ticket.number, &f, &[])

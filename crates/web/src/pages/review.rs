@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use loopdesk_core::i18n::{t, Lang};
-use loopdesk_core::sla::SlaState;
 use loopdesk_core::ticket::MoveCommand;
 use loopdesk_core::{Role, Status, TicketId, UserId};
 use loopdesk_store::{EngineerView, StoreError, Ticket, TicketFilter, TransitionRequest};
@@ -68,10 +67,7 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
         (Ok(w), Ok(o)) => (w.items, o.items),
         (Err(e), _) | (_, Err(e)) => return super::failure(lang, &e),
     };
-    let at_risk: Vec<&Ticket> = open
-        .iter()
-        .filter(|tk| matches!(tk.sla.state, SlaState::Warning | SlaState::Breached))
-        .collect();
+    let at_risk: Vec<&Ticket> = open.iter().filter(|tk| tk.sla.state.at_risk()).collect();
     let engineers = user
         .tenant
         .engineers(&user.actor, state.clock.now())

@@ -77,7 +77,7 @@ async fn van_page(
                 Some(v) => p.muted { (v.name) },
             }
             table {
-                thead { tr { th { "SKU" } th { (t(lang, "page.van.on_hand")) } th { (t(lang, "page.van.reserved")) } th { (t(lang, "page.van.available")) } } }
+                thead { tr { th { (t(lang, "page.stock.sku")) } th { (t(lang, "page.van.on_hand")) } th { (t(lang, "page.van.reserved")) } th { (t(lang, "page.van.available")) } } }
                 tbody {
                     @for s in &stock { tr { td { (s.sku) } td { (s.on_hand) } td { (s.reserved) } td { (s.available) } } }
                 }
@@ -91,7 +91,7 @@ async fn van_page(
                     }
                 }
                 (err("ticket_id"))
-                label for="sku" { "SKU" }
+                label for="sku" { (t(lang, "page.stock.sku")) }
                 input #sku name="sku" value=(f.sku) required;
                 (err("items"))
                 label for="qty" { (t(lang, "page.van.qty")) }
@@ -336,7 +336,7 @@ pub async fn levels(
                 p { button type="submit" { (t(lang, "page.stock.show")) } }
             }
             table {
-                thead { tr { th { "SKU" } th { (t(lang, "page.van.on_hand")) } th { (t(lang, "page.van.reserved")) } th { (t(lang, "page.van.available")) } } }
+                thead { tr { th { (t(lang, "page.stock.sku")) } th { (t(lang, "page.van.on_hand")) } th { (t(lang, "page.van.reserved")) } th { (t(lang, "page.van.available")) } } }
                 tbody { @for s in &stock { tr { td { (s.sku) } td { (s.on_hand) } td { (s.reserved) } td { (s.available) } } } }
             }
             h2 { (t(lang, "page.stock.movements")) }
