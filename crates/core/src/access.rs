@@ -82,6 +82,8 @@ pub enum Permission {
     Remediate,
     /// Read the service KPIs (supervisors: of their region).
     ReadKpis,
+    /// Set the service targets the dashboard judges by (closure rate).
+    SetTargets,
     /// Record that the customer asked about progress (催单).
     Chase,
     /// See dispatch proposals (assigning itself follows the transition table).
@@ -115,6 +117,7 @@ pub fn allowed(actor: &Actor, what: Permission) -> bool {
             Permission::ChangePriority => any(&[Agent, Dispatcher, Supervisor, Admin]),
             Permission::Remediate => any(&[Supervisor, Manager, Admin]),
             Permission::ReadKpis => any(&[Supervisor, Manager, Dispatcher, Admin]),
+            Permission::SetTargets => any(&[Manager, Admin]),
             Permission::Chase => any(&[Customer, Agent, Dispatcher, Supervisor, Admin]),
             Permission::Dispatch => any(&[Agent, Dispatcher, Supervisor, Admin]),
             Permission::ManageStock => any(&[Dispatcher, Supervisor, Admin]),

@@ -319,6 +319,14 @@ async fn insert_tickets(
         )
     }));
     events.positional_on(tx).query().execute(&mut **tx).await?;
+    let mut created: Vec<(String, String)> = items
+        .iter()
+        .map(|(t, _)| (t.tenant.clone(), t.id.to_string()))
+        .collect();
+    created.sort();
+    for (tenant, tickets) in crate::tickets::by_tenant(created) {
+        crate::facts::refresh(tx, &tenant, &tickets).await?;
+    }
     let outbox = items
         .iter()
         .zip(&data)

@@ -90,6 +90,7 @@ impl TenantStore {
         let mut ticket_rows = Vec::with_capacity(tickets.len());
         let mut event_rows = Vec::new();
         let mut assignment_rows = Vec::new();
+        let mut facts_rows = Vec::with_capacity(tickets.len());
         for t in tickets {
             let created = ms(t.created_at);
             let mut last = created;
@@ -162,6 +163,7 @@ impl TenantStore {
                 Arg::OptInt(t.resolution_due.map(ms)),
                 Arg::OptInt(checked_in_at),
             ]);
+            facts_rows.push((t.id.to_string(), facts));
             let mut assigned = std::collections::BTreeSet::new();
             if t.events.first().is_none_or(|e| e.kind != "created") {
                 // Every ticket's log starts with its creation, as a lived one does.
@@ -205,7 +207,13 @@ impl TenantStore {
         let backend = self.store.backend;
         self.import_cache(true).await?;
         let written = self
-            .write_history(backend, ticket_rows, event_rows, assignment_rows)
+            .write_history(
+                backend,
+                ticket_rows,
+                event_rows,
+                assignment_rows,
+                facts_rows,
+            )
             .await;
         self.import_cache(false).await?;
         written
@@ -231,6 +239,7 @@ impl TenantStore {
         ticket_rows: Vec<Vec<Arg>>,
         event_rows: Vec<Vec<Arg>>,
         assignment_rows: Vec<Vec<Arg>>,
+        facts_rows: Vec<(String, Facts)>,
     ) -> Result<(), StoreError> {
         let mut tx = self.store.write.begin().await?;
         for chunk in chunks(ticket_rows, TICKET_ROWS) {
@@ -264,6 +273,7 @@ impl TenantStore {
             .execute(&mut *tx)
             .await?;
         }
+        crate::facts::write(&mut tx, &self.tid(), facts_rows).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -7,17 +7,17 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use loopdesk_core::access;
 use loopdesk_core::i18n::Lang;
-use loopdesk_core::kpi::{self, By, Event, Facts, Filter, GroupBy, Metric, Query, TicketKpi};
+use loopdesk_core::kpi::{self, Facts, Filter, GroupBy, Metric, Query, TicketKpi};
 use loopdesk_core::notify;
 use loopdesk_core::sla::calendar::{Calendar, CalendarSpec};
-use loopdesk_core::ticket::status::Status;
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::validate::FieldError;
-use loopdesk_core::{Role, Roles};
+use loopdesk_core::Roles;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa::ToSchema;
 
+use crate::facts::{fold, pm_due_ms, EventRow, EVENT_COLUMNS, PM_DUE};
 use crate::jobs::{insert_jobs, job_row};
 use crate::{ms, StoreError, TenantStore};
 
@@ -34,6 +34,19 @@ pub struct KpiRequest {
     pub group_by: Option<String>,
     /// Which tickets (ids and codes).
     pub filter: Filter,
+    /// Where the figures come from.
+    pub source: KpiSource,
+}
+
+/// Where KPI figures are computed from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KpiSource {
+    /// The KPI book: each ticket's facts, kept with its events (fast).
+    #[default]
+    Book,
+    /// The event log of the period, folded again (the reference definition; slow on a
+    /// large tenant, for audits and tests).
+    Events,
 }
 
 /// One row of a KPI answer.
@@ -90,15 +103,6 @@ type TicketRow = (
     String,
     Option<String>,
     Option<i64>,
-);
-type EventRow = (
-    String,
-    String,
-    i64,
-    Option<String>,
-    i64,
-    String,
-    Option<String>,
     Option<String>,
 );
 
@@ -112,11 +116,23 @@ impl TenantStore {
         lang: Lang,
         now: DateTime<Utc>,
     ) -> Result<KpiReport, StoreError> {
-        let (tickets, query) = self.kpi_input(actor, req, now).await?;
+        let (query, filter) = self.kpi_query(actor, &req, now).await?;
         let (from, to) = (crate::from_ms(query.from), crate::from_ms(query.to));
         let group_by = query.group_by;
         let shift = self.shift_calendar().await?;
-        let rows = kpi::compute(&tickets, &query, &shift);
+        let rows = match (filter, req.source) {
+            (None, _) => Vec::new(),
+            (Some(filter), KpiSource::Book) => {
+                let shelf = self.kpi_book().await?;
+                shelf.book.compute(&query, &filter, &shift)
+            }
+            (Some(filter), KpiSource::Events) => {
+                let tickets = self.kpi_tickets(query.from, query.to).await?;
+                let tickets: Vec<TicketKpi> =
+                    tickets.into_iter().filter(|t| filter.admits(t)).collect();
+                kpi::compute(&tickets, &query, &shift)
+            }
+        };
         let names = self.group_names(group_by).await?;
         let rows = rows
             .into_iter()
@@ -131,14 +147,14 @@ impl TenantStore {
         Ok(KpiReport { from, to, rows })
     }
 
-    /// Checks a KPI request and gathers what it is computed from: the tickets the period
-    /// touches that pass the filter (a supervisor's narrowed to their region).
-    async fn kpi_input(
+    /// Checks a KPI request: the query, and the filter it applies (a supervisor's narrowed
+    /// to their region; `None` when it can match nothing).
+    async fn kpi_query(
         &self,
         actor: &Actor,
-        req: KpiRequest,
+        req: &KpiRequest,
         now: DateTime<Utc>,
-    ) -> Result<(Vec<TicketKpi>, Query), StoreError> {
+    ) -> Result<(Query, Option<Filter>), StoreError> {
         let Some(scope) = access::kpi_scope(actor) else {
             return Err(StoreError::Forbidden);
         };
@@ -156,18 +172,16 @@ impl TenantStore {
             group_by,
             offset: self.settings().await?.offset,
         };
-        let mut filter = req.filter;
+        let mut filter = req.filter.clone();
         if let Some(region) = scope {
             let region = region.to_string();
             if filter.region.as_ref().is_some_and(|r| *r != region) {
                 // A supervisor asking for another region sees nothing of it.
-                return Ok((Vec::new(), query));
+                return Ok((query, None));
             }
             filter.region = Some(region);
         }
-        let tickets = self.kpi_tickets(query.from, query.to).await?;
-        let tickets = tickets.into_iter().filter(|t| filter.admits(t)).collect();
-        Ok((tickets, query))
+        Ok((query, Some(filter)))
     }
 
     /// The tickets behind one figure of a KPI answer ([`kpi::behind`]), worst first, at most
@@ -186,27 +200,35 @@ impl TenantStore {
             reason: "error.unknown_metric",
         };
         let metric = Metric::parse(metric).ok_or(unknown)?;
-        let (tickets, query) = self.kpi_input(actor, req, now).await?;
-        let Some(found) = kpi::behind(&tickets, &query, metric, group) else {
-            return Err(FieldError {
-                field: "metric",
-                reason: "error.metric_not_per_ticket",
-            }
-            .into());
+        let (query, filter) = self.kpi_query(actor, &req, now).await?;
+        let not_per_ticket = FieldError {
+            field: "metric",
+            reason: "error.metric_not_per_ticket",
         };
+        if metric == Metric::Utilisation {
+            return Err(not_per_ticket.into());
+        }
+        let Some(filter) = filter else {
+            return Ok(Vec::new());
+        };
+        let found = {
+            let shelf = self.kpi_book().await?;
+            shelf.book.behind(&query, &filter, metric, group)
+        };
+        let found = found.ok_or(not_per_ticket)?;
         let mut out = Vec::new();
-        for (i, value) in found.into_iter().take(limit) {
-            let Some(t) = tickets.get(i) else { continue };
+        for (key, value) in found.into_iter().take(limit) {
+            let id = uuid::Uuid::from_u128(key).to_string();
             let row: Option<(String, String, String, i64)> = sqlx::query_as(
                 "SELECT number, subject, status, created_at FROM tickets WHERE tenant_id = $1 AND id = $2",
             )
             .bind(self.tid())
-            .bind(&t.id)
+            .bind(&id)
             .fetch_optional(&self.store.read)
             .await?;
             if let Some((number, subject, status, created)) = row {
                 out.push(KpiTicket {
-                    id: t.id.clone(),
+                    id,
                     number,
                     subject,
                     status,
@@ -225,19 +247,28 @@ impl TenantStore {
         from: i64,
         to: i64,
     ) -> Result<Vec<TicketKpi>, StoreError> {
-        const TOUCHED: &str =
-            "t.tenant_id = $1 AND t.created_at < $2 AND (t.created_at >= $3 OR t.updated_at >= $3)";
+        // Maintenance orders due from the day before the period on (in any time zone) count
+        // too: PM compliance takes them by their due date.
+        const TOUCHED: &str = "t.tenant_id = $1 AND t.created_at < $2 AND (t.created_at >= $3 \
+             OR t.updated_at >= $3 OR t.id IN (SELECT v.ticket_id FROM maintenance_visits v \
+             WHERE v.tenant_id = $1 AND v.due_on >= $4))";
+        let offset = self.settings().await?.offset;
+        let day_before = (crate::from_ms(from) - chrono::Duration::days(2))
+            .date_naive()
+            .to_string();
         let tickets: Vec<TicketRow> = sqlx::query_as(&format!(
-            "SELECT t.id, t.created_at, t.region_id, t.team_id, t.category, t.channel, c.tier, t.resolution_due \
+            "SELECT t.id, t.created_at, t.region_id, t.team_id, t.category, t.channel, c.tier, \
+             t.resolution_due, {PM_DUE} \
              FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id WHERE {TOUCHED}"
         ))
         .bind(self.tid())
         .bind(to)
         .bind(from)
+        .bind(&day_before)
         .fetch_all(&self.store.read)
         .await?;
         let events: Vec<EventRow> = sqlx::query_as(&format!(
-            "SELECT e.ticket_id, e.kind, e.at, e.to_status, e.internal, e.data, e.actor_id, u.roles \
+            "SELECT {EVENT_COLUMNS} \
              FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
              LEFT JOIN users u ON u.id = e.actor_id \
              WHERE e.tenant_id = $1 AND {TOUCHED} ORDER BY e.ticket_id, e.at, e.id"
@@ -245,39 +276,18 @@ impl TenantStore {
         .bind(self.tid())
         .bind(to)
         .bind(from)
+        .bind(&day_before)
         .fetch_all(&self.store.read)
         .await?;
         let mut facts: HashMap<String, Facts> = tickets
             .iter()
             .map(|t| (t.0.clone(), Facts::new(t.1)))
             .collect();
-        for (ticket, kind, at, to_status, internal, data, actor, roles) in &events {
-            let Some(f) = facts.get_mut(ticket) else {
-                continue;
-            };
-            let data: Value = serde_json::from_str(data).unwrap_or(Value::Null);
-            let by = match (actor, roles) {
-                (None, _) => By::System,
-                (Some(_), Some(roles))
-                    if Roles::from_csv(roles).is_ok_and(|r| r.has(Role::Customer)) =>
-                {
-                    By::Customer
-                }
-                (Some(_), _) => By::Staff,
-            };
-            f.apply(&Event {
-                kind,
-                at: *at,
-                to: to_status.as_deref().and_then(Status::parse),
-                by,
-                internal: *internal != 0,
-                data: &data,
-            });
-        }
+        fold(&mut facts, &events);
         Ok(tickets
             .into_iter()
             .map(
-                |(id, _, region, team, category, channel, tier, due)| TicketKpi {
+                |(id, _, region, team, category, channel, tier, due, pm)| TicketKpi {
                     facts: facts.remove(&id).unwrap_or_default(),
                     id,
                     region,
@@ -286,6 +296,7 @@ impl TenantStore {
                     channel,
                     tier,
                     resolution_due: due,
+                    pm_due: pm_due_ms(pm.as_deref(), offset),
                 },
             )
             .collect())
@@ -419,6 +430,37 @@ impl TenantStore {
         insert_jobs(&mut tx, rows).await?;
         tx.commit().await?;
         Ok(queued)
+    }
+}
+
+impl TenantStore {
+    /// The closure rate regions should reach (a fraction; the dashboard's heat map marks
+    /// those under it).
+    pub async fn closure_target(&self) -> Result<f64, StoreError> {
+        let permille: i64 =
+            sqlx::query_scalar("SELECT closure_target_permille FROM tenants WHERE id = $1")
+                .bind(self.tid())
+                .fetch_one(&self.store.read)
+                .await?;
+        #[expect(clippy::cast_precision_loss, reason = "at most 1000")]
+        Ok(permille as f64 / 1000.0)
+    }
+
+    /// Sets the closure target (managers, admins): a fraction above 0, at most 1, kept to
+    /// the per mille.
+    pub async fn set_closure_target(&self, actor: &Actor, target: f64) -> Result<f64, StoreError> {
+        if !access::allowed(actor, access::Permission::SetTargets) {
+            return Err(StoreError::Forbidden);
+        }
+        let target = kpi::board::check_target(target)?;
+        #[expect(clippy::cast_possible_truncation, reason = "checked to lie in (0, 1]")]
+        let permille = (target * 1000.0).round() as i64;
+        sqlx::query("UPDATE tenants SET closure_target_permille = $1 WHERE id = $2")
+            .bind(permille.max(1))
+            .bind(self.tid())
+            .execute(&self.store.write)
+            .await?;
+        self.closure_target().await
     }
 }
 

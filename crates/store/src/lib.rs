@@ -18,6 +18,7 @@ mod customers;
 mod dialect;
 mod engineers;
 mod error;
+mod facts;
 mod followup;
 mod import;
 mod inventory;
@@ -45,7 +46,7 @@ pub use inventory::{
     LedgerLine, LoadLine, LowStock, MovementView, Part, StockItem, StockMovementInput, Warehouse,
 };
 pub use jobs::{ActiveWebhook, ClaimedJob, JobView, NewWebhook, Notification, Outbound, Webhook};
-pub use kpi::{KpiReport, KpiRequest, KpiRow, KpiTicket};
+pub use kpi::{KpiReport, KpiRequest, KpiRow, KpiSource, KpiTicket};
 pub use loopdesk_core::customer::{NewAsset, NewContact, NewCustomer, NewSite};
 pub use loopdesk_core::kpi::Filter as KpiFilter;
 pub use maintenance::{Compliance, Contract, Plan};
@@ -114,6 +115,8 @@ pub struct Store {
     settings: cache::TenantCache<TenantSettings>,
     /// Tenants' SLA policies, cached for 30 s (read on every creation and every move).
     policies: cache::TenantCache<std::sync::Arc<Vec<sla::PolicyEntry>>>,
+    /// Tenants' KPI books (see [`facts`]).
+    books: facts::Books,
 }
 
 /// What the lifecycle needs of a tenant's configuration.
@@ -178,6 +181,7 @@ impl Store {
                     batcher,
                     settings: cache::TenantCache::new(Duration::from_secs(60)),
                     policies: cache::TenantCache::new(Duration::from_secs(30)),
+                    books: facts::Books::default(),
                 })
             }
             Backend::Postgres => {
@@ -192,6 +196,7 @@ impl Store {
                     batcher,
                     settings: cache::TenantCache::new(Duration::from_secs(60)),
                     policies: cache::TenantCache::new(Duration::from_secs(30)),
+                    books: facts::Books::default(),
                 })
             }
         }
@@ -204,6 +209,7 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&self.write).await?;
+        self.backfill_facts().await?;
         Ok(())
     }
 

@@ -548,6 +548,7 @@ impl TenantStore {
         ticket: TicketId,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let mut tx = self.store.write.begin().await?;
         sqlx::query(
             "INSERT INTO maintenance_visits (plan_id, asset_id, due_key, tenant_id, due_on, ticket_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (plan_id, asset_id, due_key) DO NOTHING",
@@ -559,8 +560,11 @@ impl TenantStore {
         .bind(due_on.to_string())
         .bind(ticket.to_string())
         .bind(ms(now))
-        .execute(&self.store.write)
+        .execute(&mut *tx)
         .await?;
+        // The visit's due date is what PM compliance judges the ticket by.
+        crate::facts::touch(&mut tx, &self.tid(), &ticket.to_string()).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

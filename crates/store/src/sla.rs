@@ -857,7 +857,8 @@ pub(crate) async fn write_sla(
     .bind(&c.policy_id)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    // The resolution due time decides the on-time rate.
+    crate::facts::touch(tx, tenant, ticket).await
 }
 
 /// An admin's calendar, checked: its name and a spec that builds (the PRC standard week

@@ -23,6 +23,7 @@ use serde_json::{json, Value};
 use sqlx::{Any, Transaction};
 
 use crate::batch::{Outcome, TicketInsert};
+use crate::facts;
 use crate::followup::{open_remediation, schedule_survey};
 use crate::jobs::enqueue_publish;
 use crate::model::{parse_id, parse_opt_id};
@@ -1724,11 +1725,39 @@ pub(crate) async fn insert_events(
     tx: &mut Transaction<'_, Any>,
     rows: impl IntoIterator<Item = Vec<Arg>>,
 ) -> Result<(), StoreError> {
+    let rows: Vec<Vec<Arg>> = rows.into_iter().collect();
+    // The tenant and ticket of each row (the first two values of [`event_row`]).
+    let mut touched: Vec<(String, String)> = rows
+        .iter()
+        .filter_map(|r| match (r.first(), r.get(1)) {
+            (Some(Arg::Text(Some(tenant))), Some(Arg::Text(Some(ticket)))) => {
+                Some((tenant.clone(), ticket.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    touched.sort();
+    touched.dedup();
     Sql::new(EVENT_INSERT)
         .rows(rows)
         .positional_on(tx)
         .query()
         .execute(&mut **tx)
         .await?;
+    for (tenant, tickets) in by_tenant(touched) {
+        facts::refresh(tx, &tenant, &tickets).await?;
+    }
     Ok(())
+}
+
+/// Pairs of (tenant, ticket), sorted, as each tenant's tickets.
+pub(crate) fn by_tenant(pairs: Vec<(String, String)>) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for (tenant, ticket) in pairs {
+        match out.last_mut() {
+            Some((t, tickets)) if *t == tenant => tickets.push(ticket),
+            _ => out.push((tenant, vec![ticket])),
+        }
+    }
+    out
 }

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::i18n::{self, Lang};
@@ -23,8 +23,12 @@ use crate::sla::calendar::Calendar;
 use crate::ticket::status::Status;
 use crate::validate::FieldError;
 
+pub mod board;
+mod book;
 #[cfg(test)]
 mod tests;
+
+pub use book::Book;
 
 /// The KPIs, by their code names in the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -59,6 +63,9 @@ pub enum Metric {
     ChaseRate,
     /// Created in the period and still open at its end.
     Backlog,
+    /// Preventive maintenance done by its due date ÷ maintenance due in the period (asked
+    /// for by name; not among the contract's "all").
+    PmCompliance,
 }
 
 impl Metric {
@@ -99,12 +106,16 @@ impl Metric {
             Metric::TransferRate => "transfer_rate",
             Metric::ChaseRate => "chase_rate",
             Metric::Backlog => "backlog",
+            Metric::PmCompliance => "pm_compliance",
         }
     }
 
     /// Parses a code name.
     pub fn parse(text: &str) -> Option<Metric> {
-        Metric::ALL.into_iter().find(|m| m.as_str() == text)
+        Metric::ALL
+            .into_iter()
+            .chain([Metric::PmCompliance])
+            .find(|m| m.as_str() == text)
     }
 
     /// Parses a comma-separated list (`None` or empty: every KPI). Duplicates are dropped.
@@ -214,7 +225,7 @@ pub struct Event<'a> {
 }
 
 /// How a ticket was closed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Closure {
     /// When.
     pub at: i64,
@@ -223,7 +234,7 @@ pub struct Closure {
 }
 
 /// Travel or on-site time of one engineer on a ticket, `[start, end)` in ms.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
     /// The engineer (user id).
     pub engineer: String,
@@ -234,7 +245,7 @@ pub struct Span {
 }
 
 /// A survey answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rating {
     /// 1–5.
     pub csat: Option<i64>,
@@ -243,41 +254,57 @@ pub struct Rating {
 }
 
 /// What the KPIs need of one ticket, folded from its events.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Facts {
     /// Created.
     pub created_at: i64,
     /// The first response by staff: a public reply, or a move by staff that answers the
     /// customer (anything but a (re)assignment or a cancellation) — the rule of
     /// `sla::answers_customer`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_response_at: Option<i64>,
     /// The first check-in on site.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_arrival_at: Option<i64>,
     /// The last move to `resolved` (kept after a reopen: the reopen rate counts those).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<i64>,
     /// Whether the last work report was a remote fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote: Option<bool>,
     /// Assignment moves (派工, 转派, re-dispatch).
+    #[serde(skip_serializing_if = "is_zero")]
     pub assignments: u32,
     /// Check-ins on site.
+    #[serde(skip_serializing_if = "is_zero")]
     pub visits: u32,
     /// Moves from `resolved` or `closed` back to `in_progress`.
+    #[serde(skip_serializing_if = "is_zero")]
     pub reopens: u32,
     /// The current closure, if the ticket is closed now.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed: Option<Closure>,
     /// When it was cancelled, if it is cancelled now.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<i64>,
     /// The engineer last assigned (user id).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub engineer: Option<String>,
     /// Times the customer asked about progress.
+    #[serde(skip_serializing_if = "is_zero")]
     pub chases: u32,
     /// Surveys sent.
+    #[serde(skip_serializing_if = "is_zero")]
     pub surveys_sent: u32,
     /// Survey answers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ratings: Vec<Rating>,
     /// Engineers' travel (出发 → 到场) and on-site (到场 → leaving) time.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub work: Vec<Span>,
     /// A span still running: (engineer, start).
+    #[serde(skip_serializing_if = "Option::is_none")]
     open_span: Option<(String, i64)>,
 }
 
@@ -380,11 +407,10 @@ impl Facts {
             }
         }
     }
+}
 
-    /// True when the ticket was closed or cancelled at `at` (by its current state).
-    fn ended_by(&self, at: i64) -> bool {
-        self.closed.is_some_and(|c| c.at <= at) || self.cancelled_at.is_some_and(|c| c <= at)
-    }
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One ticket with what it is grouped by.
@@ -406,6 +432,9 @@ pub struct TicketKpi {
     pub tier: Option<String>,
     /// The resolution due time of the SLA, when it has one.
     pub resolution_due: Option<i64>,
+    /// For a preventive-maintenance order: the start of its due day (local time); it is
+    /// done on time when resolved before that day ends.
+    pub pm_due: Option<i64>,
 }
 
 /// Which tickets a query looks at (every field optional; all given must match).
@@ -508,176 +537,6 @@ pub struct Row {
     pub values: BTreeMap<&'static str, KpiValue>,
 }
 
-#[derive(Default)]
-struct Acc {
-    frt: Vec<i64>,
-    oat: Vec<i64>,
-    mttr: Vec<i64>,
-    created: u64,
-    closed: u64,
-    confirmed: u64,
-    backlog: u64,
-    assigned: u64,
-    transferred: u64,
-    chased: u64,
-    resolved: u64,
-    reopened: u64,
-    on_time: u64,
-    with_due: u64,
-    remote: u64,
-    first_contact: u64,
-    on_site: u64,
-    first_time: u64,
-    sent: u64,
-    answered: u64,
-    csat_n: u64,
-    csat_good: u64,
-    nps_n: u64,
-    promoters: u64,
-    detractors: u64,
-    work_ms: i64,
-    /// Engineers with working time in the group, and the shift time they had in it.
-    engineers: BTreeSet<String>,
-    /// The shift window of a time group (`None`: the whole period).
-    window: Option<(i64, i64)>,
-}
-
-impl Acc {
-    fn cohort(&mut self, t: &TicketKpi, q: &Query) {
-        let f = &t.facts;
-        self.created += 1;
-        if let Some(r) = f.first_response_at {
-            self.frt.push(r - f.created_at);
-        }
-        if let Some(a) = f.first_arrival_at {
-            self.oat.push(a - f.created_at);
-        }
-        if let Some(c) = f.closed {
-            self.closed += 1;
-            self.confirmed += u64::from(c.by_customer);
-        }
-        if !f.ended_by(q.to - 1) {
-            self.backlog += 1;
-        }
-        if f.assignments > 0 {
-            self.assigned += 1;
-            self.transferred += u64::from(f.assignments > 1);
-        }
-        self.chased += u64::from(f.chases > 0);
-        self.sent += u64::from(f.surveys_sent);
-        for r in &f.ratings {
-            self.answered += 1;
-            if let Some(c) = r.csat {
-                self.csat_n += 1;
-                self.csat_good += u64::from(c >= 4);
-            }
-            if let Some(n) = r.nps {
-                self.nps_n += 1;
-                self.promoters += u64::from(n >= 9);
-                self.detractors += u64::from(n <= 6);
-            }
-        }
-    }
-
-    fn resolution(&mut self, t: &TicketKpi, resolved_at: i64) {
-        let f = &t.facts;
-        self.resolved += 1;
-        self.mttr.push(resolved_at - f.created_at);
-        self.reopened += u64::from(f.reopens > 0);
-        if let Some(due) = t.resolution_due {
-            self.with_due += 1;
-            self.on_time += u64::from(resolved_at <= due);
-        }
-        match f.remote {
-            Some(true) => {
-                self.remote += 1;
-                self.first_contact += u64::from(f.assignments == 0 && f.reopens == 0);
-            }
-            Some(false) => {
-                self.on_site += 1;
-                self.first_time += u64::from(f.visits == 1 && f.reopens == 0);
-            }
-            None => {}
-        }
-    }
-
-    fn values(
-        &self,
-        metrics: &[Metric],
-        shift: &dyn Fn(i64, i64) -> i64,
-    ) -> BTreeMap<&'static str, KpiValue> {
-        let rate = |num: u64, n: u64| KpiValue::Rate {
-            value: (n > 0).then(|| num as f64 / n as f64),
-            n,
-        };
-        metrics
-            .iter()
-            .map(|m| {
-                let v = match m {
-                    Metric::Frt => durations(&self.frt),
-                    Metric::Oat => durations(&self.oat),
-                    Metric::Mttr => durations(&self.mttr),
-                    Metric::Fcr => rate(self.first_contact, self.remote),
-                    Metric::Ftfr => rate(self.first_time, self.on_site),
-                    Metric::ClosureRate => rate(self.closed, self.created),
-                    Metric::ConfirmedClosureRate => rate(self.confirmed, self.created),
-                    Metric::ReopenRate => rate(self.reopened, self.resolved),
-                    Metric::OnTimeRate => rate(self.on_time, self.with_due),
-                    Metric::TransferRate => rate(self.transferred, self.assigned),
-                    Metric::ChaseRate => rate(self.chased, self.created),
-                    Metric::Csat => KpiValue::Csat {
-                        value: (self.csat_n > 0)
-                            .then(|| self.csat_good as f64 / self.csat_n as f64),
-                        n: self.csat_n,
-                        response_rate: (self.sent > 0)
-                            .then(|| (self.answered as f64 / self.sent as f64).min(1.0)),
-                        sent: self.sent,
-                    },
-                    Metric::Nps => KpiValue::Rate {
-                        value: (self.nps_n > 0).then(|| {
-                            (self.promoters as f64 - self.detractors as f64) * 100.0
-                                / self.nps_n as f64
-                        }),
-                        n: self.nps_n,
-                    },
-                    Metric::Utilisation => {
-                        let (a, b) = self.window.unwrap_or((0, 0));
-                        let on_shift = self.engineers.len() as i64 * shift(a, b);
-                        KpiValue::Rate {
-                            value: (on_shift > 0).then(|| self.work_ms as f64 / on_shift as f64),
-                            n: self.engineers.len() as u64,
-                        }
-                    }
-                    Metric::Backlog => KpiValue::Count {
-                        value: self.backlog,
-                    },
-                };
-                (m.as_str(), v)
-            })
-            .collect()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.created == 0 && self.resolved == 0 && self.engineers.is_empty()
-    }
-}
-
-fn durations(ms: &[i64]) -> KpiValue {
-    let mut sorted = ms.to_vec();
-    sorted.sort_unstable();
-    let n = sorted.len();
-    let rank = |p: f64| -> Option<f64> {
-        let i = ((p * n as f64).ceil() as usize).clamp(1, n.max(1)) - 1;
-        sorted.get(i).map(|v| *v as f64 / 1000.0)
-    };
-    KpiValue::Durations(Durations {
-        mean: (n > 0).then(|| sorted.iter().sum::<i64>() as f64 / n as f64 / 1000.0),
-        p50: rank(0.5),
-        p90: rank(0.9),
-        n: n as u64,
-    })
-}
-
 /// The key of a local day, ISO week or month; and that bucket's `[start, end)` in ms.
 pub fn time_bucket(at: i64, by: GroupBy, offset: FixedOffset) -> Option<(String, i64, i64)> {
     let local = DateTime::from_timestamp_millis(at)?
@@ -719,24 +578,6 @@ pub fn time_bucket(at: i64, by: GroupBy, offset: FixedOffset) -> Option<(String,
     Some((key, start(first)?, start(next)?))
 }
 
-/// The group a ticket falls in for an anchor time (a time group cuts by that time), and for a
-/// time group the part of its bucket inside the period.
-fn group_key(t: &TicketKpi, at: i64, q: &Query) -> (Option<String>, Option<(i64, i64)>) {
-    match q.group_by {
-        None => (None, None),
-        Some(GroupBy::Region) => (t.region.clone(), None),
-        Some(GroupBy::Team) => (t.team.clone(), None),
-        Some(GroupBy::Engineer) => (t.facts.engineer.clone(), None),
-        Some(GroupBy::Category) => (t.category.clone(), None),
-        Some(GroupBy::Channel) => (Some(t.channel.clone()), None),
-        Some(GroupBy::CustomerTier) => (t.tier.clone(), None),
-        Some(by) => match time_bucket(at, by, q.offset) {
-            Some((key, a, b)) => (Some(key), Some((a.max(q.from), b.min(q.to)))),
-            None => (None, None),
-        },
-    }
-}
-
 /// The tickets behind one KPI figure that pull it down (drill-down from a number): for a
 /// duration, every ticket it counts, slowest first, with its duration in seconds; for a rate,
 /// the tickets counted against it (not closed, not fixed the first time, reopened,
@@ -750,146 +591,29 @@ pub fn behind(
     metric: Metric,
     group: Option<&str>,
 ) -> Option<Vec<(usize, Option<f64>)>> {
-    if metric == Metric::Utilisation {
-        return None;
-    }
-    let in_period = |at: i64| at >= q.from && at < q.to;
-    let mut out = Vec::new();
-    for (i, t) in tickets.iter().enumerate() {
-        let f = &t.facts;
-        let anchor = if metric.by_resolution() {
-            f.resolved_at
-        } else {
-            Some(f.created_at)
-        };
-        let Some(at) = anchor.filter(|at| in_period(*at)) else {
-            continue;
-        };
-        if group_key(t, at, q).0.as_deref() != group {
-            continue;
-        }
-        let secs = |end: Option<i64>| end.map(|e| (e - f.created_at) as f64 / 1000.0);
-        let hit = match metric {
-            Metric::Frt => secs(f.first_response_at).map(Some),
-            Metric::Oat => secs(f.first_arrival_at).map(Some),
-            Metric::Mttr => Some(secs(Some(at))),
-            Metric::ClosureRate => f.closed.is_none().then_some(None),
-            Metric::ConfirmedClosureRate => {
-                (!f.closed.is_some_and(|c| c.by_customer)).then_some(None)
-            }
-            Metric::ReopenRate => (f.reopens > 0).then_some(None),
-            Metric::OnTimeRate => t
-                .resolution_due
-                .filter(|due| at > *due)
-                .map(|due| Some((at - due) as f64 / 1000.0)),
-            Metric::Fcr => {
-                (f.remote == Some(true) && (f.assignments > 0 || f.reopens > 0)).then_some(None)
-            }
-            Metric::Ftfr => {
-                (f.remote == Some(false) && (f.visits != 1 || f.reopens > 0)).then_some(None)
-            }
-            Metric::TransferRate => (f.assignments > 1).then_some(None),
-            Metric::ChaseRate => (f.chases > 0).then_some(Some(f64::from(f.chases))),
-            Metric::Csat => f
-                .ratings
-                .iter()
-                .filter_map(|r| r.csat)
-                .filter(|c| *c <= 3)
-                .min()
-                .map(|c| Some(c as f64)),
-            Metric::Nps => f
-                .ratings
-                .iter()
-                .filter_map(|r| r.nps)
-                .filter(|n| *n <= 6)
-                .min()
-                .map(|n| Some(n as f64)),
-            Metric::Backlog => (!f.ended_by(q.to - 1)).then_some(None),
-            Metric::Utilisation => None,
-        };
-        if let Some(value) = hit {
-            out.push((i, value));
-        }
-    }
-    // The worst first: the largest durations and delays, the lowest scores.
-    let low_first = matches!(metric, Metric::Csat | Metric::Nps);
-    out.sort_by(|a, b| {
-        let (x, y) = (a.1.unwrap_or(0.0), b.1.unwrap_or(0.0));
-        if low_first {
-            x.total_cmp(&y)
-        } else {
-            y.total_cmp(&x)
-        }
-    });
-    Some(out)
+    let found = book_of(tickets).behind(q, &Filter::default(), metric, group)?;
+    Some(
+        found
+            .into_iter()
+            .map(|(key, value)| (usize::try_from(key).unwrap_or(usize::MAX), value))
+            .collect(),
+    )
 }
 
 /// The KPI rows of `tickets` for the query. `shift` gives one engineer's on-shift time in ms
-/// within `[a, b)` (the same for every engineer until engineers have shifts of their own).
-/// Rows are sorted by group key (the `None` group last); only groups with tickets appear.
+/// within `[a, b)`. Rows are sorted by group key (the `None` group last); only groups with
+/// tickets appear.
 pub fn compute(tickets: &[TicketKpi], q: &Query, shift: &Calendar) -> Vec<Row> {
-    let mut groups: BTreeMap<Option<String>, Acc> = BTreeMap::new();
-    let in_period = |at: i64| at >= q.from && at < q.to;
-    // The group a ticket falls in for an anchor time (a time group cuts by that time).
-    let key_of = |t: &TicketKpi, at: i64| group_key(t, at, q);
-    let wants_utilisation = q.metrics.contains(&Metric::Utilisation);
-    for t in tickets {
-        let f = &t.facts;
-        if in_period(f.created_at) {
-            let (key, window) = key_of(t, f.created_at);
-            let acc = groups.entry(key).or_default();
-            acc.window = acc.window.or(window);
-            acc.cohort(t, q);
-        }
-        if let Some(r) = f.resolved_at.filter(|r| in_period(*r)) {
-            let (key, window) = key_of(t, r);
-            let acc = groups.entry(key).or_default();
-            acc.window = acc.window.or(window);
-            acc.resolution(t, r);
-        }
-        if !wants_utilisation {
-            continue;
-        }
-        for s in &f.work {
-            let (a, b) = (s.start.max(q.from), s.end.min(q.to));
-            if a >= b {
-                continue;
-            }
-            // A span crossing bucket borders counts in each bucket for its part.
-            let mut at = a;
-            while at < b {
-                let (key, window) = match q.group_by {
-                    Some(GroupBy::Engineer) => (Some(s.engineer.clone()), None),
-                    _ => key_of(t, at),
-                };
-                let end = window.map_or(b, |(_, wb)| wb.min(b)).max(at + 1);
-                let acc = groups.entry(key).or_default();
-                acc.window = acc.window.or(window);
-                acc.work_ms += end - at;
-                acc.engineers.insert(s.engineer.clone());
-                at = end;
-            }
-        }
+    book_of(tickets).compute(q, &Filter::default(), shift)
+}
+
+/// A book of `tickets`, each under its index.
+fn book_of(tickets: &[TicketKpi]) -> Book {
+    let mut book = Book::new();
+    for (i, t) in tickets.iter().enumerate() {
+        book.put(i as u128, t);
     }
-    let whole = (q.from, q.to);
-    let mut rows: Vec<Row> = groups
-        .into_iter()
-        .filter(|(_, acc)| !acc.is_empty())
-        .map(|(group, mut acc)| {
-            acc.window = Some(acc.window.unwrap_or(whole));
-            Row {
-                values: acc.values(&q.metrics, &|a, b| shift.between(a, b)),
-                group,
-            }
-        })
-        .collect();
-    // BTreeMap puts `None` first; the contract's readers expect the named groups first.
-    rows.sort_by(|a, b| match (&a.group, &b.group) {
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (x, y) => x.cmp(y),
-    });
-    rows
+    book
 }
 
 /// The longest period one query may cover.

@@ -170,6 +170,7 @@ fn tickets() -> Vec<TicketKpi> {
         channel: channel.into(),
         tier: Some("gold".into()),
         resolution_due: due_min.map(|m| T0 + m * MIN),
+        pm_due: None,
     };
     vec![
         t(ticket_a(), "north", "phone", Some(240)),
@@ -576,4 +577,424 @@ fn behind_a_figure_are_the_tickets_that_pull_it_down_worst_first() {
     assert!(behind(&t, &by_region, Metric::ClosureRate, Some("north"))
         .unwrap()
         .is_empty());
+}
+
+mod book {
+    use super::*;
+    use proptest::prelude::*;
+
+    const DAY: i64 = 1440 * MIN;
+
+    fn any_time() -> impl Strategy<Value = Option<i64>> {
+        proptest::option::of(0..20 * DAY)
+    }
+
+    prop_compose! {
+        fn any_ticket()(
+            created in 0..14 * DAY,
+            first_response in any_time(),
+            first_arrival in any_time(),
+            resolved in any_time(),
+            closed in proptest::option::of((0..20 * DAY, any::<bool>())),
+            counts in (0..3u32, 0..3u32, 0..2u32, 0..3u32, 0..2u32),
+            remote in proptest::option::of(any::<bool>()),
+            ratings in proptest::collection::vec((proptest::option::of(1..=5i64), proptest::option::of(0..=10i64)), 0..2),
+            work in proptest::collection::vec((0..3usize, 0..20 * DAY, 1..2 * DAY), 0..3),
+            dims in (0..3usize, 0..3usize, 0..4usize, 0..3usize),
+            due in any_time(),
+            pm in proptest::option::of(0..14i64),
+        ) -> TicketKpi {
+            let names = ["north", "south", "east"];
+            let engineers = ["e1", "e2", "e3"];
+            let pick = |i: usize| (i < names.len()).then(|| names[i].to_owned());
+            let (assignments, visits, reopens, chases, sent) = counts;
+            TicketKpi {
+                id: String::new(),
+                facts: Facts {
+                    created_at: T0 + created,
+                    first_response_at: first_response.map(|t| T0 + created + t),
+                    first_arrival_at: first_arrival.map(|t| T0 + created + t),
+                    resolved_at: resolved.map(|t| T0 + created + t),
+                    closed: closed.map(|(t, by_customer)| Closure { at: T0 + created + t, by_customer }),
+                    assignments,
+                    visits,
+                    reopens,
+                    chases,
+                    surveys_sent: sent,
+                    remote,
+                    engineer: (dims.2 < 3).then(|| engineers[dims.2].to_owned()),
+                    ratings: ratings.into_iter().map(|(csat, nps)| Rating { csat, nps }).collect(),
+                    work: work
+                        .into_iter()
+                        .map(|(e, start, len)| Span { engineer: engineers[e].to_owned(), start: T0 + start, end: T0 + start + len })
+                        .collect(),
+                    ..Facts::default()
+                },
+                region: pick(dims.0),
+                team: pick(dims.1),
+                category: Some("repair".into()),
+                channel: ["web", "phone", "app"][dims.3].into(),
+                tier: None,
+                resolution_due: due.map(|d| T0 + created + d),
+                pm_due: pm.map(|d| T0 + d * DAY),
+            }
+        }
+    }
+
+    fn queries() -> Vec<Query> {
+        let groupings = [
+            None,
+            Some(GroupBy::Region),
+            Some(GroupBy::Team),
+            Some(GroupBy::Engineer),
+            Some(GroupBy::Channel),
+            Some(GroupBy::Day),
+            Some(GroupBy::Week),
+            Some(GroupBy::Month),
+        ];
+        groupings
+            .into_iter()
+            .map(|group_by| Query {
+                // Not on day borders: the edges cut days and spans.
+                from: T0 + 2 * DAY + 7 * MIN,
+                to: T0 + 12 * DAY + 3 * 60 * MIN,
+                metrics: Metric::ALL
+                    .into_iter()
+                    .chain([Metric::PmCompliance])
+                    .collect(),
+                group_by,
+                offset: FixedOffset::east_opt(8 * 3600).unwrap(),
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// A book that saw earlier versions of its tickets, in any order, answers exactly as
+        /// one built from the final versions; and its percentiles are the nearest ranks.
+        #[test]
+        fn replacing_tickets_leaves_no_trace(
+            finals in proptest::collection::vec(any_ticket(), 1..40),
+            earlier in proptest::collection::vec((any::<proptest::sample::Index>(), any_ticket()), 0..60),
+            order in any::<u64>(),
+            filtered in any::<bool>(),
+        ) {
+            let mut fresh = Book::new();
+            for (i, t) in finals.iter().enumerate() {
+                fresh.put(i as u128, t);
+            }
+            let mut lived = Book::new();
+            for (at, t) in &earlier {
+                lived.put(at.index(finals.len()) as u128, t);
+            }
+            let mut keys: Vec<usize> = (0..finals.len()).collect();
+            keys.sort_by_key(|k| (*k as u64).wrapping_mul(order | 1).rotate_left(17));
+            for k in keys {
+                lived.put(k as u128, &finals[k]);
+            }
+            prop_assert_eq!(lived.len(), finals.len());
+            let filter = Filter {
+                channel: filtered.then(|| "web".to_owned()),
+                ..Filter::default()
+            };
+            for q in queries() {
+                let a = fresh.compute(&q, &filter, &shift());
+                let b = lived.compute(&q, &filter, &shift());
+                prop_assert_eq!(&a, &b);
+                for m in [Metric::Frt, Metric::Backlog, Metric::Csat, Metric::OnTimeRate, Metric::PmCompliance] {
+                    let x = fresh.behind(&q, &filter, m, None);
+                    let y = lived.behind(&q, &filter, m, None);
+                    let sorted = |v: Option<Vec<(u128, Option<f64>)>>| {
+                        let mut v = v.unwrap_or_default();
+                        v.sort_by_key(|p| p.0);
+                        v
+                    };
+                    prop_assert_eq!(sorted(x), sorted(y));
+                }
+            }
+            // Nearest-rank percentiles of the whole period's first responses, by sorting.
+            let q = &queries()[0];
+            let mut frt: Vec<i64> = finals
+                .iter()
+                .filter(|t| t.facts.created_at >= q.from && t.facts.created_at < q.to)
+                .filter(|t| filter.admits(t))
+                .filter_map(|t| t.facts.first_response_at.map(|r| r - t.facts.created_at))
+                .collect();
+            frt.sort_unstable();
+            let rows = fresh.compute(q, &filter, &shift());
+            if let Some(KpiValue::Durations(d)) = rows.first().map(|r| r.values["frt"]) {
+                let rank = |p: f64| frt[((p * frt.len() as f64).ceil() as usize).max(1) - 1] as f64 / 1000.0;
+                if frt.is_empty() {
+                    prop_assert_eq!(d.p50, None);
+                } else {
+                    prop_assert_eq!(d.p50, Some(rank(0.5)));
+                    prop_assert_eq!(d.p90, Some(rank(0.9)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_filter_naming_what_no_ticket_has_matches_nothing() {
+        let mut b = Book::new();
+        for (i, t) in tickets().iter().enumerate() {
+            b.put(i as u128, t);
+        }
+        let nowhere = Filter {
+            region: Some("atlantis".into()),
+            ..Filter::default()
+        };
+        assert!(b.compute(&query(None), &nowhere, &shift()).is_empty());
+        let north = Filter {
+            region: Some("north".into()),
+            ..Filter::default()
+        };
+        let rows = b.compute(&query(None), &north, &shift());
+        assert_eq!(rows.len(), 1);
+        let by_region = b.compute(&query(Some(GroupBy::Region)), &Filter::default(), &shift());
+        let north_row = by_region
+            .iter()
+            .find(|r| r.group.as_deref() == Some("north"));
+        assert_eq!(rows[0].values, north_row.unwrap().values);
+        assert_eq!(
+            rows[0].values["closure_rate"],
+            KpiValue::Rate {
+                value: Some(1.0),
+                n: 2
+            }
+        );
+    }
+
+    /// Replaced tickets' work spans are dropped once they outnumber the live ones.
+    #[test]
+    fn spans_of_replaced_tickets_are_reclaimed() {
+        let all = tickets();
+        let mut fresh = Book::new();
+        for (i, t) in all.iter().enumerate() {
+            fresh.put(i as u128, t);
+        }
+        let mut busy = fresh.clone();
+        let mut noisy = all[2].clone();
+        noisy.facts.work = (0..3)
+            .map(|i| Span {
+                engineer: format!("e{i}"),
+                start: T0 + i * MIN,
+                end: T0 + (i + 5) * MIN,
+            })
+            .collect();
+        for _ in 0..3000 {
+            busy.put(2, &noisy);
+        }
+        busy.put(2, &all[2]);
+        assert!(
+            busy.spans_held() < 4096 + 16,
+            "{} spans kept",
+            busy.spans_held()
+        );
+        for g in [None, Some(GroupBy::Engineer), Some(GroupBy::Day)] {
+            let q = query(g);
+            assert_eq!(
+                busy.compute(&q, &Filter::default(), &shift()),
+                fresh.compute(&q, &Filter::default(), &shift())
+            );
+        }
+    }
+}
+
+/// PM compliance takes maintenance orders by their due day: done on time when resolved before
+/// that day ends (local time), whenever they were created; an unresolved one counts against.
+#[test]
+fn pm_compliance_judges_maintenance_by_its_due_day() {
+    // Due on 2026-11-03 (Beijing): the day starts at T0 + 16 h UTC.
+    let due = T0 + 16 * 60 * MIN;
+    let order = |resolved_min: Option<i64>| TicketKpi {
+        facts: Facts {
+            created_at: T0 - 10 * 1440 * MIN,
+            resolved_at: resolved_min.map(|m| due + m * MIN),
+            ..Facts::default()
+        },
+        channel: "web".into(),
+        pm_due: Some(due),
+        ..TicketKpi::default()
+    };
+    let tickets = [
+        order(Some(23 * 60 + 59)), // 23:59 on the due day: on time
+        order(Some(24 * 60)),      // 00:00 the day after: late
+        order(None),               // not done
+    ];
+    let mut q = query(Some(GroupBy::Day));
+    q.metrics = vec![Metric::PmCompliance];
+    let rows = compute(&tickets, &q, &shift());
+    // The late one was resolved the next day: that day has a row for what it resolved.
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].group.as_deref(), Some("2026-11-03"));
+    assert_eq!(rate(&rows[1], "pm_compliance"), (None, 0));
+    assert_eq!(rate(&rows[0], "pm_compliance"), (Some(1.0 / 3.0), 3));
+    let late = behind(&tickets, &q, Metric::PmCompliance, Some("2026-11-03")).unwrap();
+    assert_eq!(late, [(1, Some(0.0)), (2, None)]);
+    assert_eq!(Metric::parse("pm_compliance"), Some(Metric::PmCompliance));
+    assert!(
+        !Metric::ALL.contains(&Metric::PmCompliance),
+        "not in the contract's all"
+    );
+}
+
+/// How fast the book answers at a million tickets (run with
+/// `cargo test --release -p loopdesk-core book_speed -- --ignored --nocapture`); prints, asserts
+/// nothing about time.
+#[test]
+#[ignore = "a benchmark, not a test"]
+fn book_speed() {
+    use std::time::Instant;
+    let engineers: Vec<String> = (0..64).map(|i| format!("engineer-{i:02}")).collect();
+    let regions: Vec<String> = (0..8).map(|i| format!("region-{i}")).collect();
+    let year = 365 * 1440 * MIN;
+    let mut book = Book::new();
+    let mut seed = 7_u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n.max(1)
+    };
+    let t = Instant::now();
+    for i in 0..1_000_000_u64 {
+        let created = T0 - year + next(year as u64) as i64;
+        let e = &engineers[next(64) as usize];
+        let r = next(8) as usize;
+        let resolved = created + 3_600_000 + next(3 * 86_400_000) as i64;
+        let t = TicketKpi {
+            id: String::new(),
+            facts: Facts {
+                created_at: created,
+                first_response_at: Some(created + next(3_600_000) as i64),
+                first_arrival_at: Some(created + 1_800_000 + next(14_400_000) as i64),
+                resolved_at: Some(resolved),
+                closed: Some(Closure {
+                    at: resolved + 86_400_000,
+                    by_customer: next(2) == 0,
+                }),
+                remote: Some(next(3) == 0),
+                assignments: 1 + u32::from(next(10) == 0),
+                visits: 1,
+                engineer: Some(e.clone()),
+                surveys_sent: 1,
+                ratings: vec![Rating {
+                    csat: Some(1 + next(5) as i64),
+                    nps: Some(next(11) as i64),
+                }],
+                work: vec![
+                    Span {
+                        engineer: e.clone(),
+                        start: created + 1_000_000,
+                        end: created + 2_800_000,
+                    },
+                    Span {
+                        engineer: e.clone(),
+                        start: created + 2_800_000,
+                        end: created + 9_000_000,
+                    },
+                ],
+                ..Facts::default()
+            },
+            region: Some(regions[r].clone()),
+            team: Some(format!("team-{r}")),
+            category: Some("repair".into()),
+            channel: "phone".into(),
+            tier: Some("gold".into()),
+            resolution_due: Some(created + 86_400_000),
+            pm_due: None,
+        };
+        book.put(u128::from(i), &t);
+    }
+    println!("built in {:.1} s", t.elapsed().as_secs_f64());
+    let offset = FixedOffset::east_opt(8 * 3600).unwrap();
+    let q = |days: i64, metrics: Vec<Metric>, group_by: Option<GroupBy>| Query {
+        from: T0 - days * 1440 * MIN,
+        to: T0,
+        metrics,
+        group_by,
+        offset,
+    };
+    let all = Metric::ALL.to_vec();
+    let calls = [
+        (
+            "all, 12 months, by week",
+            q(365, all.clone(), Some(GroupBy::Week)),
+        ),
+        (
+            "all, 12 months, by region",
+            q(365, all.clone(), Some(GroupBy::Region)),
+        ),
+        (
+            "frt, 12 months, by engineer",
+            q(365, vec![Metric::Frt], Some(GroupBy::Engineer)),
+        ),
+        (
+            "reopen, 12 months, by region",
+            q(365, vec![Metric::ReopenRate], Some(GroupBy::Region)),
+        ),
+        ("all, 30 days", q(30, all, None)),
+        ("backlog, 30 days", q(30, vec![Metric::Backlog], None)),
+        (
+            "backlog, 12 months, by week",
+            q(365, vec![Metric::Backlog], Some(GroupBy::Week)),
+        ),
+        (
+            "utilisation, 12 months, by week",
+            q(365, vec![Metric::Utilisation], Some(GroupBy::Week)),
+        ),
+        (
+            "frt, 12 months, by week",
+            q(365, vec![Metric::Frt], Some(GroupBy::Week)),
+        ),
+        (
+            "utilisation, 12 months, by region",
+            q(365, vec![Metric::Utilisation], Some(GroupBy::Region)),
+        ),
+        (
+            "utilisation, 30 days",
+            q(30, vec![Metric::Utilisation], None),
+        ),
+        ("frt, 30 days", q(30, vec![Metric::Frt], None)),
+    ];
+    let t = Instant::now();
+    let cal = shift();
+    let _ = cal.between(T0 - 365 * 1440 * MIN, T0);
+    println!(
+        "a year of shift time in {:.2} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    for (name, query) in calls {
+        let mut times = Vec::new();
+        for _ in 0..7 {
+            let t = Instant::now();
+            let rows = book.compute(&query, &Filter::default(), &shift());
+            assert!(!rows.is_empty());
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{name:<32} median {:>6.1} ms  max {:>6.1} ms",
+            times[3], times[6]
+        );
+    }
+}
+
+/// The facts kept beside each ticket read back as they were written, empty fields left out.
+#[test]
+fn facts_are_stored_and_read_back_whole() {
+    for f in [
+        ticket_a(),
+        ticket_b(),
+        ticket_c(),
+        ticket_d(),
+        Facts::new(T0),
+    ] {
+        let json = serde_json::to_string(&f).unwrap();
+        assert_eq!(serde_json::from_str::<Facts>(&json).unwrap(), f, "{json}");
+    }
+    let bare = serde_json::to_string(&Facts::new(T0)).unwrap();
+    assert_eq!(bare, format!("{{\"created_at\":{T0}}}"));
 }

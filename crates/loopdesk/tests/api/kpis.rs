@@ -45,6 +45,96 @@ async fn kpis(app: &TestApp, token: &str, query: &str) -> Value {
         .await
 }
 
+/// The KPI book (kept with every event) gives exactly what folding the event log again gives,
+/// for every grouping and with a filter.
+async fn book_agrees_with_the_event_log(app: &TestApp, token: &str, from: &str, to: &str) {
+    let groupings = [
+        "",
+        "region",
+        "team",
+        "engineer",
+        "category",
+        "channel",
+        "customer_tier",
+        "day",
+        "week",
+        "month",
+    ];
+    for group_by in groupings {
+        for filter in ["", "&channel=web"] {
+            let q = format!("/api/v1/kpis?from={from}&to={to}&group_by={group_by}{filter}");
+            let book = app.read(token, &q).await;
+            let events = app.read(token, &format!("{q}&source=events")).await;
+            if filter.is_empty() {
+                assert!(!book["rows"].as_array().unwrap().is_empty(), "{q}: {book}");
+            }
+            assert_eq!(book, events, "{q}");
+        }
+    }
+}
+
+/// The dashboard page: cards that click through to their tickets, charts, the region heat
+/// map against the closure target (浦东 closes 1 of 4: under 90 %), and the target setting.
+async fn dashboard_shows_the_figures(app: &TestApp, engineer: &str) {
+    let page = |token: &str, path: &str| {
+        let req = app.client.get(app.url(path)).bearer_auth(token);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, html) = page(&app.admin, "/dashboard?days=30&rank_by=reopen_rate").await;
+    assert_eq!(status, 200, "{html}");
+    for want in [
+        "服务监控",
+        "href=\"/dashboard/tickets?metric=closure_rate&amp;from=",
+        "<svg class=\"chart\"",
+        "浦东",
+        "class=\"under\"",
+        "预防性维护按时率",
+        "/api/v1/kpis/export?format=xlsx&amp;group_by=region",
+    ] {
+        assert!(html.contains(want), "{want} missing from the dashboard");
+    }
+    assert!(html.len() < 150_000, "{} bytes", html.len());
+    let (status, _) = page(engineer, "/dashboard").await;
+    assert_eq!(status, 403);
+
+    let behind = format!("/dashboard/tickets?metric=backlog&from={FROM}&to={TO}");
+    let (status, html) = page(&app.admin, &behind).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("href=\"/t/"),
+        "the backlog's tickets are listed: {html}"
+    );
+
+    let set = |token: &str, body: Value| {
+        let req = app
+            .client
+            .put(app.url("/api/v1/settings/kpi"))
+            .bearer_auth(token)
+            .json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    let r = set(&app.admin, json!({ "closure_target": 1.5 })).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "closure_target");
+    assert_eq!(
+        set(engineer, json!({ "closure_target": 0.5 }))
+            .await
+            .status(),
+        403
+    );
+    let r = set(&app.admin, json!({ "closure_target": 0.2 })).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["closure_target"], 0.2);
+    let (_, html) = page(&app.admin, "/dashboard").await;
+    assert!(
+        html.contains("目标 20%"),
+        "the heat map's target follows the setting"
+    );
+}
+
 async fn on_site_resolution(app: &TestApp, engineer: &str, ticket: &Value) -> Value {
     let id = ticket["id"].as_str().unwrap();
     let mut ids = Vec::new();
@@ -585,6 +675,16 @@ async fn every_kpi_and_grouping_matches_the_hand_computation(backend: Backend) {
         .await;
     assert_eq!(foreign.status(), 404);
     let _ = (f, eng2_id);
+    book_agrees_with_the_event_log(&app, &app.admin, FROM, TO).await;
+    dashboard_shows_the_figures(&app, &eng2).await;
+    let bad = app
+        .get(
+            &app.admin,
+            &format!("/api/v1/kpis?from={FROM}&to={TO}&source=guess"),
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    assert_eq!(bad.json::<Value>().await.unwrap()["field"], "source");
 }
 
 /// A ticket imported with its event log (a migration, or the KPI benchmark's generator) reads
@@ -736,6 +836,8 @@ async fn imported_history_reads_like_lived_history(backend: Backend) {
         json!({ "value": 0.0, "n": 1 }),
         "an agent's word is not the customer's"
     );
+    let to = (created + Duration::days(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    book_agrees_with_the_event_log(&app, &app.admin, &from, &to).await;
 }
 
 /// Monday 08:00 local time, last week's KPIs go by mail to every manager with an address, in

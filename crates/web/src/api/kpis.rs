@@ -8,7 +8,7 @@ use axum::Json;
 use loopdesk_core::i18n::Lang;
 use loopdesk_core::kpi::{self, Metric};
 use loopdesk_core::TicketId;
-use loopdesk_store::{KpiFilter, KpiReport, KpiRequest, KpiTicket, TicketDetail};
+use loopdesk_store::{KpiFilter, KpiReport, KpiRequest, KpiSource, KpiTicket, TicketDetail};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -53,6 +53,9 @@ pub struct KpiQuery {
     pub group: Option<String>,
     /// `/api/v1/kpis/tickets` only: 1–500 (default 50).
     pub limit: Option<String>,
+    /// `book` (default): the figures kept with every event; `events`: fold the period's
+    /// event log again (the reference definition; slow on a large tenant, for audits).
+    pub source: Option<String>,
 }
 
 impl KpiQuery {
@@ -69,6 +72,13 @@ impl KpiQuery {
                 category: text(&self.category),
                 channel: text(&self.channel),
                 tier: text(&self.customer_tier),
+            },
+            source: match text(&self.source).as_deref() {
+                None | Some("book") => KpiSource::Book,
+                Some("events") => KpiSource::Events,
+                Some(_) => {
+                    return Err(ApiError::invalid("source", "error.invalid_value"));
+                }
             },
         })
     }
@@ -211,4 +221,38 @@ pub async fn kpi_tickets(
         )
         .await?;
     Ok(Json(KpiTicketPage { items }))
+}
+
+/// The service targets the dashboard judges by.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KpiSettings {
+    /// The closure rate each region should reach, 0–1 (default 0.9); regions under it are
+    /// red on the dashboard's heat map.
+    pub closure_target: f64,
+}
+
+/// The service targets.
+#[utoipa::path(get, path = "/api/v1/settings/kpi", tag = "kpis",
+    responses((status = 200, body = KpiSettings), (status = 401, body = ErrorBody)))]
+pub async fn get_kpi_settings(user: CurrentUser) -> Result<Json<KpiSettings>, ApiError> {
+    Ok(Json(KpiSettings {
+        closure_target: user.tenant.closure_target().await?,
+    }))
+}
+
+/// Changes the service targets (managers, admins).
+#[utoipa::path(put, path = "/api/v1/settings/kpi", tag = "kpis", request_body = KpiSettings,
+    responses((status = 200, body = KpiSettings), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_kpi_settings(
+    user: CurrentUser,
+    body: AppJson<KpiSettings>,
+) -> Result<Json<KpiSettings>, ApiError> {
+    let target = user
+        .tenant
+        .set_closure_target(&user.actor, body.value.closure_target)
+        .await?;
+    Ok(Json(KpiSettings {
+        closure_target: target,
+    }))
 }

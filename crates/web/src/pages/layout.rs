@@ -117,6 +117,14 @@ fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
         out.push(("/requisitions", "page.approvals.title"));
         out.push(("/stock", "page.stock.title"));
     }
+    if roles.iter().any(|r| {
+        matches!(
+            r,
+            Role::Supervisor | Role::Manager | Role::Dispatcher | Role::Admin
+        )
+    }) {
+        out.push(("/dashboard", "page.dash.title"));
+    }
     out
 }
 

@@ -3,6 +3,8 @@
 
 pub mod admin;
 pub mod assets;
+mod charts;
+pub mod dashboard;
 pub mod desk;
 pub mod dispatch;
 pub mod engineer;
@@ -48,6 +50,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/regions", post(admin::add_region))
         .route("/admin/teams", post(admin::add_team))
         .route("/admin/categories", post(admin::add_category))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/dashboard/target", post(dashboard::set_target))
+        .route("/dashboard/tickets", get(dashboard::behind))
         .route("/dispatch", get(dispatch::show))
         .route("/dispatch/assign", post(dispatch::assign))
         .route("/desk", get(desk::queue))

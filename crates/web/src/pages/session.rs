@@ -138,6 +138,9 @@ pub async fn home(PageUser { user, lang }: PageUser) -> Response {
     if roles.contains(&Role::Supervisor) {
         return Redirect::to("/review").into_response();
     }
+    if roles.contains(&Role::Manager) {
+        return Redirect::to("/dashboard").into_response();
+    }
     let title = t(lang, "page.home.title");
     page(
         lang,

@@ -64,3 +64,9 @@ document.querySelectorAll('select[data-fields]').forEach(function (select) {
   select.addEventListener('change', show);
   show();
 });
+
+// A page that shows live figures (data-refresh, in seconds) reloads itself while it is open.
+document.querySelectorAll('[data-refresh]').forEach(function (el) {
+  var secs = parseInt(el.dataset.refresh, 10);
+  if (secs > 0) setTimeout(function () { location.reload(); }, secs * 1000);
+});

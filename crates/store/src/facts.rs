@@ -1,0 +1,338 @@
+//! The KPI fast path. Every ticket has a row in `ticket_facts` holding its events folded by
+//! [`kpi::Facts`]; it is rewritten in the same transaction as every event of the ticket
+//! ([`refresh`], called where events are inserted), so it never disagrees with the log.
+//! A server keeps each tenant's tickets in a [`Book`] in memory and, before each answer,
+//! reads only the rows changed since it last looked (`mark`, see the migration), so every
+//! answer sees every committed event. The reference definition — folding the event log of the
+//! period — stays in [`crate::kpi`] and is what the tests compare the book with.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures_util::TryStreamExt;
+use loopdesk_core::kpi::{By, Event, Facts, TicketKpi};
+use loopdesk_core::ticket::status::Status;
+use loopdesk_core::{Role, Roles, TenantId};
+use serde_json::Value;
+use sqlx::{Any, Transaction};
+use tokio::sync::OwnedMutexGuard;
+
+use crate::sql::{Arg, Sql};
+use crate::{Backend, StoreError, TenantStore};
+
+pub use loopdesk_core::kpi::Book;
+
+/// A stored event as the fold reads it: ticket, kind, at, to status, internal, data, actor,
+/// the actor's roles.
+pub(crate) type EventRow = (
+    String,
+    String,
+    i64,
+    Option<String>,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+/// The select list of [`EventRow`] over `ticket_events e` joined to `users u`.
+pub(crate) const EVENT_COLUMNS: &str =
+    "e.ticket_id, e.kind, e.at, e.to_status, e.internal, e.data, e.actor_id, u.roles";
+
+/// A column with a ticket `t`'s maintenance due date (`YYYY-MM-DD`), if it is one.
+pub(crate) const PM_DUE: &str = "(SELECT MIN(v.due_on) FROM maintenance_visits v \
+     WHERE v.tenant_id = t.tenant_id AND v.ticket_id = t.id)";
+
+/// The start of a maintenance due date in local time, in ms.
+pub(crate) fn pm_due_ms(due_on: Option<&str>, offset: chrono::FixedOffset) -> Option<i64> {
+    let day: chrono::NaiveDate = due_on?.parse().ok()?;
+    Some(
+        day.and_hms_opt(0, 0, 0)?
+            .and_local_timezone(offset)
+            .single()?
+            .timestamp_millis(),
+    )
+}
+
+/// Folds events (ordered by ticket, time, id) into the facts of their tickets; events of
+/// tickets not in `facts` are passed over.
+pub(crate) fn fold(facts: &mut HashMap<String, Facts>, events: &[EventRow]) {
+    for (ticket, kind, at, to_status, internal, data, actor, roles) in events {
+        let Some(f) = facts.get_mut(ticket) else {
+            continue;
+        };
+        let data: Value = serde_json::from_str(data).unwrap_or(Value::Null);
+        let by = match (actor, roles) {
+            (None, _) => By::System,
+            (Some(_), Some(roles))
+                if Roles::from_csv(roles).is_ok_and(|r| r.has(Role::Customer)) =>
+            {
+                By::Customer
+            }
+            (Some(_), _) => By::Staff,
+        };
+        f.apply(&Event {
+            kind,
+            at: *at,
+            to: to_status.as_deref().and_then(Status::parse),
+            by,
+            internal: *internal != 0,
+            data: &data,
+        });
+    }
+}
+
+fn backend_of(tx: &Transaction<'_, Any>) -> Backend {
+    if tx.backend_name().eq_ignore_ascii_case("sqlite") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    }
+}
+
+/// The mark of a change made in `tx`: on SQLite one more than the tenant's highest (its one
+/// writer commits in that order), on PostgreSQL the transaction's id.
+async fn mark(tx: &mut Transaction<'_, Any>, tenant: &str) -> Result<i64, StoreError> {
+    let mark: i64 = match backend_of(tx) {
+        Backend::Sqlite => {
+            sqlx::query_scalar(
+                "SELECT COALESCE(MAX(mark), 0) + 1 FROM ticket_facts WHERE tenant_id = $1",
+            )
+            .bind(tenant)
+            .fetch_one(&mut **tx)
+            .await?
+        }
+        Backend::Postgres => {
+            sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint")
+                .fetch_one(&mut **tx)
+                .await?
+        }
+    };
+    Ok(mark)
+}
+
+/// Rows per statement when writing facts.
+const FACTS_ROWS: usize = 1_000;
+
+/// Writes the facts of tickets inside `tx` (insert or replace).
+pub(crate) async fn write(
+    tx: &mut Transaction<'_, Any>,
+    tenant: &str,
+    facts: impl IntoIterator<Item = (String, Facts)>,
+) -> Result<(), StoreError> {
+    let backend = backend_of(tx);
+    let mark = mark(tx, tenant).await?;
+    let mut rows: Vec<Vec<Arg>> = Vec::new();
+    for (ticket, f) in facts {
+        let json = serde_json::to_string(&f).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        rows.push(vec![
+            Arg::Text(Some(tenant.to_owned())),
+            Arg::Text(Some(ticket)),
+            Arg::Int(mark),
+            Arg::Text(Some(json)),
+        ]);
+    }
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(FACTS_ROWS));
+        Sql::new("INSERT INTO ticket_facts (tenant_id, ticket_id, mark, facts) VALUES ")
+            .rows(std::mem::replace(&mut rows, rest))
+            .push(
+                " ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET mark = excluded.mark, \
+                 facts = excluded.facts",
+            )
+            .positional_for(backend)
+            .query()
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Folds the whole event log of each ticket again and writes its facts, inside `tx` (after
+/// its events were inserted there).
+pub(crate) async fn refresh(
+    tx: &mut Transaction<'_, Any>,
+    tenant: &str,
+    tickets: &[String],
+) -> Result<(), StoreError> {
+    if tickets.is_empty() {
+        return Ok(());
+    }
+    let backend = backend_of(tx);
+    let ids = |sql: &mut Sql| {
+        for (i, t) in tickets.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Arg::Text(Some(t.clone())));
+        }
+        sql.push(")");
+    };
+    let mut sql = Sql::new("SELECT id, created_at FROM tickets WHERE tenant_id = ");
+    sql.bind(Arg::Text(Some(tenant.to_owned())))
+        .push(" AND id IN (");
+    ids(&mut sql);
+    let created: Vec<(String, i64)> = sql
+        .positional_for(backend)
+        .query_as()
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut sql = Sql::new(&format!(
+        "SELECT {EVENT_COLUMNS} FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id \
+         WHERE e.tenant_id = "
+    ));
+    sql.bind(Arg::Text(Some(tenant.to_owned())))
+        .push(" AND e.ticket_id IN (");
+    ids(&mut sql);
+    sql.push(" ORDER BY e.ticket_id, e.at, e.id");
+    let events: Vec<EventRow> = sql
+        .positional_for(backend)
+        .query_as()
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut facts: HashMap<String, Facts> = created
+        .into_iter()
+        .map(|(id, at)| (id, Facts::new(at)))
+        .collect();
+    fold(&mut facts, &events);
+    write(tx, tenant, facts).await
+}
+
+/// Marks a ticket's facts as changed without refolding them, inside `tx`: for changes to the
+/// ticket's own columns that the KPIs group or judge by (its resolution due time).
+pub(crate) async fn touch(
+    tx: &mut Transaction<'_, Any>,
+    tenant: &str,
+    ticket: &str,
+) -> Result<(), StoreError> {
+    let mark = mark(tx, tenant).await?;
+    sqlx::query("UPDATE ticket_facts SET mark = $1 WHERE tenant_id = $2 AND ticket_id = $3")
+        .bind(mark)
+        .bind(tenant)
+        .bind(ticket)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// One tenant's book and how far it has read.
+#[derive(Debug, Default)]
+pub(crate) struct Shelf {
+    /// The tickets.
+    pub book: Book,
+    /// SQLite: the highest mark read. PostgreSQL: every transaction below it had finished
+    /// when the book last read, so rows from there on are read again.
+    mark: i64,
+}
+
+/// The books of the tenants this server has answered KPIs for.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Books(Arc<Mutex<HashMap<TenantId, Arc<tokio::sync::Mutex<Shelf>>>>>);
+
+type FactsRow = (
+    String,
+    i64,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+);
+
+impl TenantStore {
+    /// The tenant's KPI book, brought up to date with every committed change.
+    pub(crate) async fn kpi_book(&self) -> Result<OwnedMutexGuard<Shelf>, StoreError> {
+        let shelf = {
+            let mut books = self.store.books.0.lock().unwrap_or_else(|e| e.into_inner());
+            books.entry(self.tenant_id).or_default().clone()
+        };
+        let mut shelf = shelf.lock_owned().await;
+        let backend = self.store.backend;
+        let horizon: Option<i64> = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(
+                sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+                    .fetch_one(&self.store.read)
+                    .await?,
+            ),
+        };
+        let since = match backend {
+            Backend::Sqlite => "f.mark > $2",
+            Backend::Postgres => "f.mark >= $2",
+        };
+        let sql = format!(
+            "SELECT f.ticket_id, f.mark, f.facts, t.created_at, t.region_id, t.team_id, \
+             t.category, t.channel, c.tier, t.resolution_due, {PM_DUE} \
+             FROM ticket_facts f JOIN tickets t ON t.tenant_id = f.tenant_id AND t.id = f.ticket_id \
+             LEFT JOIN customers c ON c.id = t.customer_id \
+             WHERE f.tenant_id = $1 AND {since}"
+        );
+        let offset = self.settings().await?.offset;
+        let mut highest = shelf.mark;
+        {
+            let mut rows = sqlx::query_as::<_, FactsRow>(&sql)
+                .bind(self.tid())
+                .bind(shelf.mark)
+                .fetch(&self.store.read);
+            while let Some(row) = rows.try_next().await? {
+                let (id, mark, facts, created, region, team, category, channel, tier, due, pm) =
+                    row;
+                let key = uuid::Uuid::parse_str(&id)
+                    .map_err(|_| StoreError::Corrupt(format!("ticket id {id}")))?
+                    .as_u128();
+                let mut facts: Facts = serde_json::from_str(&facts)
+                    .map_err(|_| StoreError::Corrupt(format!("facts of {id}")))?;
+                facts.created_at = created;
+                let ticket = TicketKpi {
+                    id: String::new(),
+                    facts,
+                    region,
+                    team,
+                    category,
+                    channel,
+                    tier,
+                    resolution_due: due,
+                    pm_due: pm_due_ms(pm.as_deref(), offset),
+                };
+                shelf.book.put(key, &ticket);
+                highest = highest.max(mark);
+            }
+        }
+        shelf.mark = horizon.unwrap_or(highest);
+        Ok(shelf)
+    }
+}
+
+impl crate::Store {
+    /// Writes the facts of tickets that have none (a database from before the KPI book, or
+    /// rows written around it), folding their event logs, a few hundred per transaction.
+    pub(crate) async fn backfill_facts(&self) -> Result<usize, StoreError> {
+        let mut done = 0;
+        loop {
+            let missing: Vec<(String, String)> = sqlx::query_as(
+                "SELECT t.tenant_id, t.id FROM tickets t LEFT JOIN ticket_facts f \
+                 ON f.tenant_id = t.tenant_id AND f.ticket_id = t.id \
+                 WHERE f.ticket_id IS NULL ORDER BY t.tenant_id LIMIT 500",
+            )
+            .fetch_all(&self.write)
+            .await?;
+            if missing.is_empty() {
+                return Ok(done);
+            }
+            let mut by_tenant: HashMap<String, Vec<String>> = HashMap::new();
+            for (tenant, ticket) in missing {
+                by_tenant.entry(tenant).or_default().push(ticket);
+            }
+            let mut tx = self.write.begin().await?;
+            for (tenant, tickets) in by_tenant {
+                done += tickets.len();
+                refresh(&mut tx, &tenant, &tickets).await?;
+            }
+            tx.commit().await?;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Charts drawn by the server as inline SVG: no script, no library, readable in print.
+
+use maud::{html, Markup, PreEscaped};
+
+use super::escape;
+
+const W: f64 = 640.0;
+const H: f64 = 220.0;
+const LEFT: f64 = 56.0;
+const BOTTOM: f64 = 28.0;
+const TOP: f64 = 12.0;
+
+/// A series over labelled points (`None`: no value there), with how to write a value.
+pub struct Series<'a> {
+    /// The chart's accessible name.
+    pub title: &'a str,
+    /// Label and value of each point, in order.
+    pub points: Vec<(String, Option<f64>)>,
+    /// Writes a value for the axis and the tooltips.
+    pub format: &'a dyn Fn(f64) -> String,
+    /// `line` or `bars`.
+    pub bars: bool,
+    /// A horizontal reference line (a target), if any.
+    pub target: Option<f64>,
+}
+
+/// One series as a line or bar chart, the y axis from 0 to the largest value (or 1 for
+/// fractions that stay under it).
+pub fn chart(s: &Series<'_>) -> Markup {
+    let values: Vec<f64> = s.points.iter().filter_map(|p| p.1).collect();
+    if values.is_empty() {
+        return html! {};
+    }
+    let top = values
+        .iter()
+        .copied()
+        .chain(s.target)
+        .fold(0.0_f64, f64::max)
+        .max(f64::EPSILON);
+    let n = s.points.len().max(1) as f64;
+    let step = (W - LEFT - 8.0) / n;
+    let x = |i: usize| LEFT + step * (i as f64 + 0.5);
+    let y = |v: f64| H - BOTTOM - (v / top) * (H - BOTTOM - TOP);
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"{}\">",
+        escape(s.title)
+    );
+    for frac in [0.0, 0.5, 1.0] {
+        let v = top * frac;
+        svg.push_str(&format!(
+            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#d9e2ec\"/>\
+             <text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{}</text>",
+            W - 4.0,
+            LEFT - 4.0,
+            y(v) + 3.0,
+            escape(&(s.format)(v)),
+            yy = y(v),
+        ));
+    }
+    if let Some(t) = s.target {
+        svg.push_str(&format!(
+            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#b42318\" stroke-dasharray=\"5 4\"/>",
+            W - 4.0,
+            yy = y(t),
+        ));
+    }
+    // Labels under every point when they fit, else under every k-th.
+    let every = (s.points.len() / 8).max(1);
+    let mut line = String::new();
+    for (i, (label, v)) in s.points.iter().enumerate() {
+        if i % every == 0 {
+            svg.push_str(&format!(
+                "<text x=\"{:.1}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
+                x(i),
+                H - 10.0,
+                escape(label)
+            ));
+        }
+        let Some(v) = v else { continue };
+        let tip = format!("{} {}", escape(label), escape(&(s.format)(*v)));
+        if s.bars {
+            let h = (H - BOTTOM) - y(*v);
+            svg.push_str(&format!(
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"#0b6bcb\"><title>{tip}</title></rect>",
+                x(i) - step * 0.35,
+                y(*v),
+                step * 0.7,
+            ));
+        } else {
+            line.push_str(&format!("{:.1},{:.1} ", x(i), y(*v)));
+            svg.push_str(&format!(
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"#0b6bcb\"><title>{tip}</title></circle>",
+                x(i),
+                y(*v)
+            ));
+        }
+    }
+    if !line.is_empty() {
+        svg.push_str(&format!(
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"#0b6bcb\" stroke-width=\"2\"/>",
+            line.trim_end()
+        ));
+    }
+    svg.push_str("</svg>");
+    html! { figure { figcaption { (s.title) } (PreEscaped(svg)) } }
+}
