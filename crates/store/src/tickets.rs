@@ -842,6 +842,23 @@ impl TenantStore {
         Ok(TicketPage { items, next_cursor })
     }
 
+    /// True when the caller already made a request under this idempotency key (a form sent
+    /// again from a phone's offline queue, for instance).
+    pub async fn idempotency_used(&self, actor: &Actor, key: &str) -> Result<bool, StoreError> {
+        let Some(user) = actor.user_id() else {
+            return Ok(false);
+        };
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM idempotency_keys WHERE tenant_id = $1 AND user_id = $2 AND key = $3",
+        )
+        .bind(self.tid())
+        .bind(user.to_string())
+        .bind(key)
+        .fetch_optional(&self.store.write)
+        .await?;
+        Ok(found.is_some())
+    }
+
     /// Moves a ticket through the transition table. Checks, in this order: visible (else
     /// `NotFound`), `version` current (else `Stale`), then the table (role, move, data). The row,
     /// the assignment history, the work report and the event are written in one transaction.

@@ -316,6 +316,28 @@ impl TestApp {
 
     /// The assigned engineer accepts, sets out and checks in at the helper customer's site
     /// (People's Square); answers the ticket on site.
+    /// A new order for a customer's site, recorded by `agent` and assigned to the engineer
+    /// `engineer_id`.
+    pub async fn assigned_order(
+        &self,
+        agent: &str,
+        (customer, site): (&str, &str),
+        engineer_id: &str,
+        subject: &str,
+    ) -> Value {
+        let t = self
+            .ok(
+                agent,
+                "/api/v1/tickets",
+                json!({ "channel": "phone", "customer_id": customer, "site_id": site,
+                        "subject": subject, "description": "", "priority": 2 }),
+                201,
+            )
+            .await;
+        let assign = json!({ "to": "assigned", "assignee_id": engineer_id });
+        self.go(agent, &t, assign, 200).await
+    }
+
     pub async fn walk_on_site(&self, engineer: &str, ticket: &Value) -> Value {
         let t = self
             .go(engineer, ticket, json!({ "to": "accepted" }), 200)

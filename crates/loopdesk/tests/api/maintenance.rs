@@ -231,6 +231,24 @@ async fn plans_make_each_maintenance_order_once_and_compliance_counts_them(backe
         (c["due"].as_i64(), c["on_time"].as_i64(), c["rate"].as_f64()),
         (Some(2), Some(1), Some(0.5))
     );
+    // The same figure is a KPI beside the others (December in Beijing time), from the KPI
+    // book and from the event log alike.
+    for source in ["book", "events"] {
+        let k = app
+            .read(
+                &manager,
+                &format!(
+                    "/api/v1/kpis?metrics=pm_compliance&from=2026-11-30T16:00:00Z\
+                     &to=2026-12-31T16:00:00Z&source={source}"
+                ),
+            )
+            .await;
+        assert_eq!(
+            k["rows"][0]["values"]["pm_compliance"],
+            json!({ "value": 0.5, "n": 2 }),
+            "{source}: {k}"
+        );
+    }
     let r = app
         .get(&manager, "/api/v1/maintenance/compliance?from=soon")
         .await;

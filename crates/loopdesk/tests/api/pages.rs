@@ -3,10 +3,11 @@
 //! ticket's progress timeline, the customer confirming the fix, another customer's ticket a
 //! 404 page, and the language switch. (The same in a real browser is the Chromium suite's.)
 
+use base64::Engine as _;
 use reqwest::header::{LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, Backend, TestApp, PASSWORD};
 use crate::on_both_backends;
@@ -18,6 +19,7 @@ on_both_backends!(
     a_supervisor_reviews_and_reassigns_through_the_pages,
     live_pages_hear_changes_and_let_the_server_stop,
     an_admin_sets_up_the_organisation_through_the_pages,
+    a_form_sent_twice_from_the_phone_is_recorded_once,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -1014,5 +1016,98 @@ async fn an_admin_sets_up_the_organisation_through_the_pages(backend: Backend) {
     assert_eq!(
         w.post(&app, "/admin/regions", &[("name", "x")]).await.0,
         403
+    );
+}
+
+/// A phone that sends a form again (its offline queue, or a lost answer) records it once: a
+/// move is made once, and a report is stored once with its photos stored once.
+async fn a_form_sent_twice_from_the_phone_is_recorded_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (eng_id, engineer) = app.user("ligong", &["engineer"], json!({})).await;
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    let t = app
+        .assigned_order(&agent, (&customer, &site), &eng_id, "冷柜不制冷")
+        .await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    let mut b = Browser::new();
+    let (s, _, _) = b
+        .post(
+            &app,
+            "/login",
+            &[("username", "ligong"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (_, html, _) = b.get(&app, &format!("/m/t/{id}")).await;
+    assert!(
+        html.contains("data-offline"),
+        "the order's forms may wait offline"
+    );
+    let key = hidden(&html, "submission");
+    let version = hidden(&html, "version");
+    let accept = [
+        ("submission", key.as_str()),
+        ("version", version.as_str()),
+        ("to", "accepted"),
+    ];
+    for _ in 0..2 {
+        let (s, _, to) = b.post(&app, &format!("/m/t/{id}/move"), &accept).await;
+        assert_eq!(
+            (s, to),
+            (303, Some(format!("/m/t/{id}"))),
+            "the second answers as the first"
+        );
+    }
+    let kinds = |t: &Value| -> usize {
+        t["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "accept")
+            .count()
+    };
+    let t = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
+    assert_eq!((t["status"].as_str(), kinds(&t)), (Some("accepted"), 1));
+
+    let t = app
+        .go(&engineer, &t, json!({ "to": "en_route" }), 200)
+        .await;
+    let check_in = json!({ "to": "on_site", "check_in": { "lat": 31.2306, "lon": 121.4739 } });
+    let t = app.go(&engineer, &t, check_in, 200).await;
+    app.go(&engineer, &t, json!({ "to": "in_progress" }), 200)
+        .await;
+    let (_, html, _) = b.get(&app, &format!("/m/t/{id}/report")).await;
+    let key = hidden(&html, "submission");
+    let version = hidden(&html, "version");
+    let signature = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(crate::helpers::png())
+    );
+    for _ in 0..2 {
+        let (s, _, to) = b
+            .post_multipart(
+                &app,
+                &format!("/m/t/{id}/report"),
+                &[
+                    ("submission", key.as_str()),
+                    ("version", version.as_str()),
+                    ("resolution", "补充冷媒，试机正常"),
+                    ("signature", signature.as_str()),
+                ],
+                vec![
+                    ("before", "before.png", crate::helpers::png()),
+                    ("after", "after.png", crate::helpers::png()),
+                ],
+            )
+            .await;
+        assert_eq!((s, to), (303, Some(format!("/m/t/{id}"))));
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM work_reports").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM attachments WHERE kind = 'before'")
+            .await,
+        1,
+        "the photos of the second send are not stored again"
     );
 }

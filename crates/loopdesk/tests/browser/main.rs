@@ -149,6 +149,20 @@ async fn press(c: &Client, label: &str) {
         .unwrap();
 }
 
+/// The customer draws a signature on the report's canvas.
+async fn sign_on_pad(c: &Client) {
+    c.execute(
+        "const pad = document.getElementById('pad'); const r = pad.getBoundingClientRect();
+         const at = (x, y) => ({ clientX: r.left + x, clientY: r.top + y, pointerId: 1, bubbles: true });
+         pad.dispatchEvent(new PointerEvent('pointerdown', at(10, 10)));
+         for (let i = 1; i < 20; i++) pad.dispatchEvent(new PointerEvent('pointermove', at(10 + i * 8, 10 + (i % 5) * 6)));
+         pad.dispatchEvent(new PointerEvent('pointerup', at(170, 30)));",
+        vec![],
+    )
+    .await
+    .unwrap();
+}
+
 /// What the page cost to load: bytes over the wire for the document and everything it
 /// loaded, and whether it fits the window without scrolling sideways.
 async fn weight_and_fit(c: &Client) -> (f64, bool) {
@@ -496,16 +510,7 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
         .send_keys(photo)
         .await
         .unwrap();
-    c.execute(
-        "const pad = document.getElementById('pad'); const r = pad.getBoundingClientRect();
-         const at = (x, y) => ({ clientX: r.left + x, clientY: r.top + y, pointerId: 1, bubbles: true });
-         pad.dispatchEvent(new PointerEvent('pointerdown', at(10, 10)));
-         for (let i = 1; i < 20; i++) pad.dispatchEvent(new PointerEvent('pointermove', at(10 + i * 8, 10 + (i % 5) * 6)));
-         pad.dispatchEvent(new PointerEvent('pointerup', at(170, 30)));",
-        vec![],
-    )
-    .await
-    .unwrap();
+    sign_on_pad(&c).await;
     shoot(&c, "engineer-report").await;
     press(&c, "提交完工报告").await;
     let missing = c
@@ -654,5 +659,173 @@ async fn a_dispatcher_accepts_a_proposal_on_the_board() {
         )
         .await;
     assert_eq!(read["assignee_id"], ids[0].as_str());
+    c.close().await.unwrap();
+}
+
+/// chromedriver's own command to cut the network (`true`) or give it back (`false`).
+#[derive(Debug)]
+struct Offline(bool);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Offline {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/chromium/network_conditions",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let conditions = json!({ "network_conditions": {
+            "offline": self.0, "latency": 0,
+            "download_throughput": 10_000_000, "upload_throughput": 10_000_000 } });
+        (http::Method::POST, Some(conditions.to_string()))
+    }
+}
+
+/// The engineer's phone loses the network as the report is sent: the report waits on the
+/// phone (photos and signature included), the order stays in work, and when the network is
+/// back it is sent by itself — and stored exactly once. The app is installable: a manifest
+/// and a service worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_sent_without_network_is_kept_and_sent_once_when_it_returns() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (eng_id, engineer) = app
+        .user("ligong", &["engineer"], json!({ "display_name": "李工" }))
+        .await;
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    let t = app
+        .assigned_order(&agent, (&customer, &site), &eng_id, "冷柜不制冷")
+        .await;
+    let t = app.walk_on_site(&engineer, &t).await;
+    app.go(&engineer, &t, json!({ "to": "in_progress" }), 200)
+        .await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    let status = || {
+        let path = format!("/api/v1/tickets/{id}");
+        let app = &app;
+        let agent = agent.clone();
+        async move {
+            app.read(&agent, &path).await["status"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+
+    let manifest: Value = reqwest::get(app.url("/manifest.webmanifest"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(manifest["start_url"], "/m");
+    assert_eq!(manifest["display"], "standalone");
+
+    let c = browser(&driver, 360).await;
+    sign_in(&c, &app, "ligong").await;
+    c.goto(&app.url(&format!("/m/t/{id}/report")))
+        .await
+        .unwrap();
+    let worker = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             navigator.serviceWorker.ready.then(r => done(!!r.active), () => done(false));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(worker, json!(true), "the service worker runs");
+
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("photo.png");
+    std::fs::write(&photo, helpers::png()).unwrap();
+    let photo = photo.to_str().unwrap();
+    c.wait()
+        .for_element(Locator::Css("#resolution"))
+        .await
+        .unwrap()
+        .send_keys("补充冷媒，试机正常")
+        .await
+        .unwrap();
+    for field in ["#before", "#after"] {
+        c.find(Locator::Css(field))
+            .await
+            .unwrap()
+            .send_keys(photo)
+            .await
+            .unwrap();
+    }
+    sign_on_pad(&c).await;
+
+    // The network goes; the report is sent; it waits on the phone.
+    c.issue_cmd(Offline(true)).await.unwrap();
+    let offline = c.execute("return navigator.onLine;", vec![]).await.unwrap();
+    assert_eq!(offline, json!(false));
+    press(&c, "提交完工报告").await;
+    let queued = c
+        .wait()
+        .for_element(Locator::XPath(
+            "//p[@data-queued and not(@hidden) and contains(., '已保存在手机上')]",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(queued.starts_with('1'), "{queued}");
+    shoot(&c, "engineer-offline-queued").await;
+    assert_eq!(status().await, "in_progress");
+    assert_eq!(app.count("SELECT COUNT(*) FROM work_reports").await, 0);
+
+    // The network comes back: the report goes by itself, once.
+    c.issue_cmd(Offline(false)).await.unwrap();
+    let mut resolved = false;
+    for _ in 0..150 {
+        if status().await == "resolved" {
+            resolved = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        resolved,
+        "the queued report was sent when the network came back"
+    );
+    // Another page, another flush: the queue is empty and nothing more is stored.
+    c.goto(&app.url(&format!("/m/t/{id}"))).await.unwrap();
+    c.wait()
+        .for_element(Locator::XPath(
+            "//main//span[@class='badge' and normalize-space()='已完成待确认']",
+        ))
+        .await
+        .unwrap();
+    let left = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const r = indexedDB.open('loopdesk', 1);
+             r.onsuccess = () => { const q = r.result.transaction('queue').objectStore('queue').count();
+                                   q.onsuccess = () => done(q.result); };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(left, json!(0));
+    assert_eq!(app.count("SELECT COUNT(*) FROM work_reports").await, 1);
+    for kind in ["before", "after", "signature"] {
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM attachments WHERE kind = '{kind}'"
+            ))
+            .await,
+            1,
+            "{kind}"
+        );
+    }
     c.close().await.unwrap();
 }

@@ -8,7 +8,7 @@ CREATE TABLE ticket_facts (
     mark BIGINT NOT NULL,
     facts TEXT NOT NULL,
     PRIMARY KEY (tenant_id, ticket_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX ticket_facts_mark ON ticket_facts (tenant_id, mark);
 
 -- A ticket's maintenance due date (PM compliance) is looked up by ticket.

@@ -10,7 +10,9 @@ use loopdesk_core::ticket::transitions::{engineer_moves, CheckIn, Needs};
 use loopdesk_core::ticket::urgency;
 use loopdesk_core::ticket::MoveCommand;
 use loopdesk_core::{Status, TicketId};
-use loopdesk_store::{StoreError, Ticket, TicketDetail, TicketFilter, TransitionRequest};
+use loopdesk_store::{
+    Idempotency, StoreError, Ticket, TicketDetail, TicketFilter, TransitionRequest,
+};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -58,8 +60,9 @@ fn move_form(lang: Lang, tk: &Ticket, to: Status, needs: Needs, kind: &str) -> M
     let label = t(lang, &key);
     html! {
         @match needs {
-            Needs::CheckIn => form.card method="post" action=(action) data-geo
+            Needs::CheckIn => form.card method="post" action=(action) data-geo data-offline
                 data-locating=(t(lang, "page.engineer.locating")) data-no-geo=(t(lang, "page.engineer.no_position")) {
+                input type="hidden" name="submission" value=(uuid::Uuid::new_v4());
                 input type="hidden" name="version" value=(tk.version);
                 input type="hidden" name="to" value=(to.as_str());
                 input type="hidden" name="lat";
@@ -68,7 +71,8 @@ fn move_form(lang: Lang, tk: &Ticket, to: Status, needs: Needs, kind: &str) -> M
                 button type="submit" { (label) }
                 p.geo-status.muted {}
             },
-            Needs::Reason => form.card method="post" action=(action) {
+            Needs::Reason => form.card method="post" action=(action) data-offline {
+                input type="hidden" name="submission" value=(uuid::Uuid::new_v4());
                 input type="hidden" name="version" value=(tk.version);
                 input type="hidden" name="to" value=(to.as_str());
                 label for={ "reason-" (kind) } { (t(lang, "page.engineer.reason")) }
@@ -76,7 +80,8 @@ fn move_form(lang: Lang, tk: &Ticket, to: Status, needs: Needs, kind: &str) -> M
                 button type="submit" { (label) }
             },
             Needs::Report => p { a.button href={ "/m/t/" (tk.id) "/report" } { (label) } },
-            _ => form method="post" action=(action) {
+            _ => form method="post" action=(action) data-offline {
+                input type="hidden" name="submission" value=(uuid::Uuid::new_v4());
                 input type="hidden" name="version" value=(tk.version);
                 input type="hidden" name="to" value=(to.as_str());
                 p { button type="submit" { (label) } }
@@ -90,6 +95,7 @@ fn order_page(lang: Lang, user: &CurrentUser, d: &TicketDetail, error: Option<&s
     let body = html! {
         h1 { (tk.number) " · " (tk.subject) }
         p.notice data-live={ "/live/t/" (tk.id) } hidden { (t(lang, "page.live.changed")) }
+        p.notice data-queued=(t(lang, "page.offline.queued")) hidden {}
         @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
         div.card {
             p { span.badge { (t(lang, tk.status.label_key())) } " P" (tk.priority) }
@@ -135,6 +141,9 @@ pub async fn order(PageUser { user, lang }: PageUser, Path(id): Path<String>) ->
 /// A move as posted.
 #[derive(Deserialize)]
 pub struct MoveForm {
+    /// The form's own key: sent twice (from the phone's offline queue), it moves once.
+    #[serde(default)]
+    submission: String,
     version: i64,
     to: String,
     reason: Option<String>,
@@ -172,9 +181,14 @@ pub async fn make_move(
         version: f.version,
         command,
     };
+    let key = f.submission.trim();
+    let idem = (!key.is_empty() && key.len() <= 64).then(|| Idempotency {
+        key: format!("page-move:{key}"),
+        request_hash: format!("page-move:{id}:{}", f.to.trim()),
+    });
     match user
         .tenant
-        .transition(&user.actor, id, req, None, state.clock.now())
+        .transition(&user.actor, id, req, idem, state.clock.now())
         .await
     {
         Ok(_) => Redirect::to(&format!("/m/t/{id}")).into_response(),

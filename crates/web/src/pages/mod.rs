@@ -73,6 +73,9 @@ pub fn routes() -> Router<AppState> {
         .route("/live/queue", get(live::queue))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
+        .route("/static/icon.svg", get(icon))
+        .route("/sw.js", get(service_worker))
+        .route("/manifest.webmanifest", get(manifest))
         .layer(axum::middleware::from_fn(layout::lang_cookie))
 }
 
@@ -96,6 +99,53 @@ async fn script() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("static/app.js"),
+    )
+        .into_response()
+}
+
+/// The app's icon.
+async fn icon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("static/icon.svg"),
+    )
+        .into_response()
+}
+
+/// The service worker, served from the root so that it may look after every page; always
+/// checked for a new version.
+async fn service_worker() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("static/sw.js"),
+    )
+        .into_response()
+}
+
+/// The web app manifest: the engineer's app, installable on a phone's home screen, in the
+/// caller's language.
+async fn manifest(headers: axum::http::HeaderMap) -> Response {
+    let lang = layout::lang(None, &headers, None);
+    let body = serde_json::json!({
+        "name": t(lang, "page.app.name"),
+        "short_name": "Loopdesk",
+        "lang": lang.tag(),
+        "start_url": "/m",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#f5f7fa",
+        "theme_color": "#0b6bcb",
+        "icons": [{ "src": "/static/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any" }],
+    });
+    (
+        [(header::CONTENT_TYPE, "application/manifest+json")],
+        body.to_string(),
     )
         .into_response()
 }

@@ -10,7 +10,7 @@ use loopdesk_core::i18n::{t, Lang};
 use loopdesk_core::ticket::transitions::{AttachmentKind, ChecklistItem, PartUsed, ReportInput};
 use loopdesk_core::ticket::{MoveCommand, TransitionError};
 use loopdesk_core::{AttachmentId, Status, TicketId};
-use loopdesk_store::{StoreError, TransitionRequest};
+use loopdesk_store::{Idempotency, StoreError, TransitionRequest};
 use maud::{html, Markup};
 
 use super::layout::{page, PageUser};
@@ -31,6 +31,8 @@ struct ReportForm {
     /// The checklist's items, and those ticked.
     checklist: Vec<String>,
     done: Vec<String>,
+    /// The form's own key: sent twice (from the phone's offline queue), it is recorded once.
+    submission: String,
 }
 
 fn form(lang: Lang, id: TicketId, f: &ReportForm, problems: &[String]) -> Markup {
@@ -42,7 +44,9 @@ fn form(lang: Lang, id: TicketId, f: &ReportForm, problems: &[String]) -> Markup
                 ul { @for p in problems { li.error { (p) } } }
             }
         }
-        form.card method="post" action={ "/m/t/" (id) "/report" } enctype="multipart/form-data" {
+        p.notice data-queued=(t(lang, "page.offline.queued")) hidden {}
+        form.card method="post" action={ "/m/t/" (id) "/report" } enctype="multipart/form-data" data-offline {
+            input type="hidden" name="submission" value=(f.submission);
             input type="hidden" name="version" value=(f.version);
             @for a in &f.before { input type="hidden" name="kept_before" value=(a); }
             @for a in &f.after { input type="hidden" name="kept_after" value=(a); }
@@ -111,12 +115,21 @@ pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> 
                     .job_checklist(&d.ticket)
                     .await
                     .unwrap_or_default(),
+                submission: uuid::Uuid::new_v4().to_string(),
                 ..ReportForm::default()
             };
             report_page(lang, &user, id, &d.ticket.number, &f, &[])
         }
         Err(e) => super::failure(lang, &e),
     }
+}
+
+/// The problem `read_form` answers for a form already recorded.
+const REPLAYED: &str = "\u{0}replayed";
+
+/// The idempotency key of a report form.
+fn report_key(submission: &str) -> String {
+    format!("page-report:{submission}")
 }
 
 /// Reads the form: texts, kept uploads, and new files stored as they arrive.
@@ -140,6 +153,19 @@ async fn read_form(
         let text = || String::from_utf8_lossy(&bytes).trim().to_owned();
         let kept = || AttachmentId::parse(&text());
         match name.as_str() {
+            "submission" => {
+                f.submission = text();
+                // Sent before (the answer was lost on the way): nothing is stored again.
+                if f.submission.len() <= 64
+                    && user
+                        .tenant
+                        .idempotency_used(&user.actor, &report_key(&f.submission))
+                        .await
+                        .unwrap_or(false)
+                {
+                    return (f, vec![REPLAYED.to_owned()]);
+                }
+            }
             "version" => f.version = text().parse().unwrap_or(0),
             "resolution" => f.resolution = text(),
             "labour" => f.labour = text(),
@@ -220,7 +246,10 @@ pub async fn submit(
     let Some(id) = TicketId::parse(&id) else {
         return super::failure(lang, &StoreError::NotFound);
     };
-    let (f, mut problems) = read_form(&state, &user, lang, id, multipart).await;
+    let (mut f, mut problems) = read_form(&state, &user, lang, id, multipart).await;
+    if problems.iter().any(|p| p == REPLAYED) {
+        return Redirect::to(&format!("/m/t/{id}")).into_response();
+    }
     let number = match user.tenant.ticket_for(&user.actor, id).await {
         Ok(d) => d.ticket.number,
         Err(e) => return super::failure(lang, &e),
@@ -259,9 +288,13 @@ pub async fn submit(
                 ..MoveCommand::default()
             },
         };
+        let idem = (!f.submission.is_empty() && f.submission.len() <= 64).then(|| Idempotency {
+            key: report_key(&f.submission),
+            request_hash: report_key(&f.submission),
+        });
         match user
             .tenant
-            .transition(&user.actor, id, req, None, state.clock.now())
+            .transition(&user.actor, id, req, idem, state.clock.now())
             .await
         {
             Ok(_) => return Redirect::to(&format!("/m/t/{id}")).into_response(),
@@ -275,6 +308,8 @@ pub async fn submit(
             Err(e) => problems.push(crate::error::ApiError::from(e).message(lang)),
         }
     }
+    // Refused: the form again, under a new key for the corrected report.
+    f.submission = uuid::Uuid::new_v4().to_string();
     let mut res = report_page(lang, &user, id, &number, &f, &problems);
     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     res

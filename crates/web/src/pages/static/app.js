@@ -12,7 +12,7 @@ document.addEventListener('submit', function (ev) {
     form.elements.lon.value = p.coords.longitude;
     form.elements.accuracy.value = p.coords.accuracy;
     form.dataset.located = '1';
-    form.submit();
+    if (window.loopdeskSend) window.loopdeskSend(form); else form.submit();
   }, function () { if (say) say.textContent = form.dataset.noGeo; },
   { enableHighAccuracy: true, timeout: 15000 });
 });
@@ -70,3 +70,89 @@ document.querySelectorAll('[data-refresh]').forEach(function (el) {
   var secs = parseInt(el.dataset.refresh, 10);
   if (secs > 0) setTimeout(function () { location.reload(); }, secs * 1000);
 });
+
+// The installable app: the service worker keeps the shell and the pages last seen.
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js').catch(function () {});
+}
+
+// The offline queue. A form marked data-offline that is sent while the phone has no network
+// is kept on the phone (IndexedDB, photos included) with its submission key, and sent when
+// the network is back — on the 'online' event, on the next page, and every 20 s. The server
+// answers a key it has seen with the first answer, so a form sent twice is recorded once.
+(function () {
+  if (!window.indexedDB || !window.fetch) return;
+  function open(cb) {
+    var r = indexedDB.open('loopdesk', 1);
+    r.onupgradeneeded = function () { r.result.createObjectStore('queue', { keyPath: 'key' }); };
+    r.onsuccess = function () { cb(r.result); };
+  }
+  function store(mode, work, done) {
+    open(function (db) {
+      var tx = db.transaction('queue', mode);
+      var req = work(tx.objectStore('queue'));
+      tx.oncomplete = function () { if (done) done(req && req.result); };
+    });
+  }
+  var notice = document.querySelector('[data-queued]');
+  function show() {
+    if (!notice) return;
+    store('readonly', function (s) { return s.count(); }, function (n) {
+      notice.hidden = !n;
+      notice.textContent = (notice.dataset.queued || '').replace('{count}', n);
+    });
+  }
+  function body(fields, multipart) {
+    if (!multipart) {
+      var p = new URLSearchParams();
+      fields.forEach(function (f) { if (typeof f[1] === 'string') p.append(f[0], f[1]); });
+      return p;
+    }
+    var fd = new FormData();
+    fields.forEach(function (f) {
+      if (typeof f[1] === 'string') fd.append(f[0], f[1]); else fd.append(f[0], f[1], f[2] || 'photo.jpg');
+    });
+    return fd;
+  }
+  var sending = false;
+  function flush() {
+    if (sending || navigator.onLine === false) return;
+    sending = true;
+    store('readonly', function (s) { return s.getAll(); }, function (items) {
+      var next = function (i) {
+        if (i >= (items || []).length) { sending = false; show(); return; }
+        var it = items[i];
+        fetch(it.action, { method: 'POST', body: body(it.fields, it.multipart), credentials: 'same-origin' })
+          .then(function (res) {
+            // Sent: done, whatever the answer (a refusal shows on the order's page).
+            store('readwrite', function (s) { return s.delete(it.key); }, function () { next(i + 1); });
+            return res;
+          })
+          .catch(function () { sending = false; show(); });
+      };
+      next(0);
+    });
+  }
+  window.loopdeskSend = function (form) {
+    if (navigator.onLine !== false) { form.submit(); return; }
+    var fields = [];
+    new FormData(form).forEach(function (v, k) {
+      if (typeof v === 'string') fields.push([k, v]);
+      else if (v.size > 0) fields.push([k, v, v.name]);
+    });
+    var key = (form.elements.submission && form.elements.submission.value) || String(Date.now());
+    var item = { key: key, action: form.action, fields: fields, multipart: form.enctype === 'multipart/form-data' };
+    store('readwrite', function (s) { return s.put(item); }, function () { show(); });
+  };
+  document.addEventListener('submit', function (ev) {
+    var form = ev.target;
+    if (!form.hasAttribute('data-offline') || form.hasAttribute('data-geo')) return;
+    if (navigator.onLine !== false) return;
+    ev.preventDefault();
+    window.loopdeskSend(form);
+  });
+  window.addEventListener('online', flush);
+  setInterval(flush, 20000);
+  show();
+  flush();
+})();
