@@ -444,6 +444,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.ticket.comment", "回复或备注", "Reply or note"),
     ("page.ticket.confirm", "确认已修好", "Confirm the fix"),
     ("page.ticket.created", "提交时间", "Submitted"),
+    ("page.ticket.files", "照片与附件", "Photos and files"),
     ("page.ticket.history", "处理记录", "History"),
     ("page.ticket.internal", "内部备注（客户不可见）", "Internal note (the customer does not see it)"),
     ("page.ticket.internal_badge", "内部", "internal"),

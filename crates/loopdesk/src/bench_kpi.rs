@@ -99,6 +99,7 @@ async fn measure(args: &BenchKpiArgs, cfg: &Config) -> anyhow::Result<()> {
     let world = world(&tenant, now).await?;
 
     let started = Instant::now();
+    tenant.begin_import().await?;
     let mut rng = StdRng::seed_from_u64(1_000_000);
     // Creation times in a random order: history arrives as it was exported, not as it happened.
     let mut order: Vec<usize> = (0..args.tickets).collect();
@@ -125,6 +126,7 @@ async fn measure(args: &BenchKpiArgs, cfg: &Config) -> anyhow::Result<()> {
     while let Some(done) = writing.join_next().await {
         done??;
     }
+    tenant.end_import().await?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "  loaded {} tickets and {events} events in {secs:.1} s ({:.0} tickets/s)",

@@ -3,6 +3,8 @@
 //! (status, assignee, resolution, closure, first response and arrival, visits, reopens) are
 //! derived from its events, the same way the KPIs read them, so the two cannot disagree.
 
+use std::sync::atomic::Ordering;
+
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::kpi::{By, Event, Facts};
@@ -205,7 +207,12 @@ impl TenantStore {
             }
         }
         let backend = self.store.backend;
-        self.import_cache(true).await?;
+        // A batch on its own gets the large cache for itself; within a bulk import
+        // ([`TenantStore::begin_import`]) the cache stays large from batch to batch.
+        let alone = self.store.importing.load(Ordering::SeqCst) == 0;
+        if alone {
+            self.import_cache(true).await?;
+        }
         let written = self
             .write_history(
                 backend,
@@ -215,20 +222,54 @@ impl TenantStore {
                 facts_rows,
             )
             .await;
-        self.import_cache(false).await?;
+        if alone {
+            self.import_cache(false).await?;
+        }
         written
     }
 
+    /// Starts a bulk import of many batches: on SQLite the writer keeps the import's page
+    /// cache until [`TenantStore::end_import`] (shrinking a cache drops its pages, so one
+    /// per batch made every batch start cold).
+    pub async fn begin_import(&self) -> Result<(), StoreError> {
+        if self.store.importing.fetch_add(1, Ordering::SeqCst) == 0 {
+            self.import_cache(true).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends a bulk import: the writer's usual cache again.
+    pub async fn end_import(&self) -> Result<(), StoreError> {
+        if self.store.importing.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.import_cache(false).await?;
+        }
+        Ok(())
+    }
+
     /// History arrives in no particular order, so its index inserts land anywhere: on SQLite
-    /// the one writer gets a larger page cache while it imports (`on`), the usual one after.
+    /// the one writer gets a 1 GiB page cache while it imports (`on`) — the indexes a year of
+    /// tickets touches at random — and the usual one after.
+    ///
+    /// The WAL is also copied into the database less often while it imports (every 256 MiB
+    /// rather than every 4): the same index pages change in every batch, and each copy
+    /// wrote them again — the import was waiting on the disk a quarter of its time.
     pub(crate) async fn import_cache(&self, on: bool) -> Result<(), StoreError> {
         if self.store.backend == crate::Backend::Sqlite {
-            let pragma = if on {
-                "PRAGMA cache_size = -262144"
+            let pragmas: &[&str] = if on {
+                &[
+                    "PRAGMA cache_size = -1048576",
+                    "PRAGMA wal_autocheckpoint = 65536",
+                ]
             } else {
-                crate::dialect::SQLITE_WRITER_CACHE
+                &[
+                    crate::dialect::SQLITE_WRITER_CACHE,
+                    "PRAGMA wal_autocheckpoint = 1000",
+                    "PRAGMA wal_checkpoint(PASSIVE)",
+                ]
             };
-            sqlx::query(pragma).execute(&self.store.write).await?;
+            for pragma in pragmas {
+                sqlx::query(pragma).execute(&self.store.write).await?;
+            }
         }
         Ok(())
     }

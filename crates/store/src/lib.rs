@@ -117,6 +117,8 @@ pub struct Store {
     policies: cache::TenantCache<std::sync::Arc<Vec<sla::PolicyEntry>>>,
     /// Tenants' KPI books (see [`facts`]).
     books: facts::Books,
+    /// Bulk history imports under way (see [`TenantStore::begin_import`]).
+    importing: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// What the lifecycle needs of a tenant's configuration.
@@ -182,6 +184,7 @@ impl Store {
                     settings: cache::TenantCache::new(Duration::from_secs(60)),
                     policies: cache::TenantCache::new(Duration::from_secs(30)),
                     books: facts::Books::default(),
+                    importing: std::sync::Arc::default(),
                 })
             }
             Backend::Postgres => {
@@ -197,6 +200,7 @@ impl Store {
                     settings: cache::TenantCache::new(Duration::from_secs(60)),
                     policies: cache::TenantCache::new(Duration::from_secs(30)),
                     books: facts::Books::default(),
+                    importing: std::sync::Arc::default(),
                 })
             }
         }

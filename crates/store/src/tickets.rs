@@ -1547,10 +1547,7 @@ impl TenantStore {
         actor: &Actor,
         id: AttachmentId,
     ) -> Result<Attachment, StoreError> {
-        let mut sql = Sql::new(
-            "SELECT f.id, f.ticket_id, f.kind, f.filename, f.content_type, f.size_bytes, f.sha256, f.storage_key, \
-             f.created_at FROM attachments f JOIN tickets t ON t.id = f.ticket_id WHERE f.tenant_id = ",
-        );
+        let mut sql = Sql::new(ATTACHMENT_SELECT);
         sql.text(self.tid())
             .push(" AND f.id = ")
             .text(id.to_string());
@@ -1558,7 +1555,28 @@ impl TenantStore {
         let row: Option<AttachmentRow> = sql.query_as().fetch_optional(&self.store.read).await?;
         row.ok_or(StoreError::NotFound)?.into_model()
     }
+
+    /// The files on a ticket the caller may see, oldest first.
+    pub async fn ticket_attachments(
+        &self,
+        actor: &Actor,
+        ticket: TicketId,
+    ) -> Result<Vec<Attachment>, StoreError> {
+        let mut sql = Sql::new(ATTACHMENT_SELECT);
+        sql.text(self.tid())
+            .push(" AND f.ticket_id = ")
+            .text(ticket.to_string());
+        push_scope(&mut sql, &access::ticket_scope(actor));
+        sql.push(" ORDER BY f.created_at, f.id");
+        let rows: Vec<AttachmentRow> = sql.query_as().fetch_all(&self.store.read).await?;
+        rows.into_iter().map(AttachmentRow::into_model).collect()
+    }
 }
+
+/// Attachments with their ticket (`t`, for the caller's scope), up to the tenant's id.
+const ATTACHMENT_SELECT: &str = "SELECT f.id, f.ticket_id, f.kind, f.filename, f.content_type, \
+     f.size_bytes, f.sha256, f.storage_key, f.created_at FROM attachments f \
+     JOIN tickets t ON t.id = f.ticket_id WHERE f.tenant_id = ";
 
 /// The ticket just written, as a read would show it.
 fn created_ticket(

@@ -42,6 +42,8 @@ pub struct App {
     /// Turns true when the server starts to shut down: long-lived responses (live pages)
     /// end then, so the shutdown does not wait on them.
     pub closing: tokio::sync::watch::Sender<bool>,
+    /// Uploaded files.
+    pub blobs: Arc<dyn crate::blobs::Blobs>,
 }
 
 /// The handle handlers receive.
@@ -59,6 +61,7 @@ impl AppState {
     /// Builds the state.
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> AppState {
         let limiter = crate::extract::RateLimiter::new(config.login_attempts_per_minute);
+        let blobs_root = config.attachments_dir.clone();
         AppState(Arc::new(App {
             store,
             clock,
@@ -66,6 +69,7 @@ impl AppState {
             metrics: Metrics::default(),
             limiter,
             sessions: crate::extract::SessionCache::new(),
+            blobs: Arc::new(crate::blobs::FsBlobs::new(blobs_root)),
             closing: tokio::sync::watch::channel(false).0,
         }))
     }

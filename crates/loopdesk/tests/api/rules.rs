@@ -504,6 +504,40 @@ async fn uploads_are_sniffed_limited_and_served_only_to_those_who_see_the_ticket
         1,
         "refused uploads leave no row"
     );
+    // A photo has a thumbnail (a JPEG, made once and kept), for the same people only; a
+    // document has none.
+    let thumb = format!("{path}/thumbnail");
+    for _ in 0..2 {
+        let r = app.get(&ca, &thumb).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "image/jpeg");
+        assert!(r.bytes().await.unwrap().starts_with(b"\xFF\xD8\xFF"));
+    }
+    assert_eq!(app.get(&cb, &thumb).await.status(), 404);
+    let r = app
+        .upload(
+            &ca,
+            id,
+            "other",
+            b"%PDF-1.4\n%%EOF\n".to_vec(),
+            "manual.pdf",
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let pdf: Value = r.json().await.unwrap();
+    let pdf_thumb = format!(
+        "/api/v1/attachments/{}/thumbnail",
+        pdf["id"].as_str().unwrap()
+    );
+    assert_eq!(app.get(&ca, &pdf_thumb).await.status(), 404);
+    // The ticket's page shows the photo by its thumbnail.
+    let page = app
+        .get(&ca, &format!("/t/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("src=\"{thumb}\"")), "{page}");
 }
 
 async fn the_event_log_refuses_updates_and_deletes(backend: Backend) {

@@ -148,13 +148,9 @@ pub(crate) async fn save_upload(
     let content_type = check_upload(state, bytes, kind != AttachmentKind::Other)?;
     let id = AttachmentId::new();
     let key = format!("{}/{}", user.tenant.tenant_id(), id);
-    let path = state.config.attachments_dir.join(&key);
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(ApiError::internal)?;
-    }
-    tokio::fs::write(&path, bytes)
+    state
+        .blobs
+        .put(&key, bytes)
         .await
         .map_err(ApiError::internal)?;
     let sha = hex::encode(Sha256::digest(bytes));
@@ -178,7 +174,7 @@ pub(crate) async fn save_upload(
         Ok(a) => Ok(a),
         Err(e) => {
             // Nothing points at the file: remove it so a refused upload leaves no trace.
-            let _ = tokio::fs::remove_file(&path).await;
+            let _ = state.blobs.delete(&key).await;
             Err(e.into())
         }
     }
@@ -194,7 +190,9 @@ pub async fn get_attachment(
 ) -> Result<Response, ApiError> {
     let id = path_id(&id, AttachmentId::parse)?;
     let a = user.tenant.attachment(&user.actor, id).await?;
-    let bytes = tokio::fs::read(state.config.attachments_dir.join(&a.storage_key))
+    let bytes = state
+        .blobs
+        .get(&a.storage_key)
         .await
         .map_err(ApiError::internal)?;
     let headers = [
@@ -206,4 +204,99 @@ pub async fn get_attachment(
         ),
     ];
     Ok((headers, bytes).into_response())
+}
+
+/// The longest side of a thumbnail, in pixels.
+const THUMBNAIL_PX: u32 = 320;
+
+/// A photo made small (JPEG, at most 320 px a side), if the caller may see its ticket: made
+/// on first request and kept beside the file. Documents have none (404).
+#[utoipa::path(get, path = "/api/v1/attachments/{id}/thumbnail", tag = "attachments", params(("id" = String, Path)),
+    responses((status = 200, description = "A JPEG"), (status = 404, body = ErrorBody)))]
+pub async fn get_thumbnail(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id, AttachmentId::parse)?;
+    let a = user.tenant.attachment(&user.actor, id).await?;
+    if !a.content_type.starts_with("image/") {
+        return Err(loopdesk_store::StoreError::NotFound.into());
+    }
+    let key = format!("{}.thumb.jpg", a.storage_key);
+    let jpeg = match state.blobs.get(&key).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let original = state
+                .blobs
+                .get(&a.storage_key)
+                .await
+                .map_err(ApiError::internal)?;
+            let made = tokio::task::spawn_blocking(move || thumbnail(&original))
+                .await
+                .map_err(ApiError::internal)?
+                .ok_or_else(|| ApiError::invalid("file", "error.invalid_file"))?;
+            state
+                .blobs
+                .put(&key, &made)
+                .await
+                .map_err(ApiError::internal)?;
+            made
+        }
+    };
+    let headers = [
+        (header::CONTENT_TYPE, "image/jpeg"),
+        (header::CACHE_CONTROL, "private, max-age=86400"),
+        (
+            header::HeaderName::from_static("x-content-type-options"),
+            "nosniff",
+        ),
+    ];
+    Ok((headers, jpeg).into_response())
+}
+
+/// Decodes an image (within limits: a small file cannot claim a gigapixel canvas), scales it
+/// to fit [`THUMBNAIL_PX`] and encodes it as JPEG; `None` when it cannot be read.
+pub fn thumbnail(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(12_000);
+    limits.max_image_height = Some(12_000);
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    reader.limits(limits);
+    let small = reader
+        .decode()
+        .ok()?
+        .thumbnail(THUMBNAIL_PX, THUMBNAIL_PX)
+        .into_rgb8();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+        .encode_image(&small)
+        .ok()?;
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A large photo comes out at most 320 px a side, in its proportions, as a JPEG; what is
+    /// not an image gives none.
+    #[test]
+    fn thumbnails_are_small_jpegs() {
+        let big = image::RgbImage::from_fn(1000, 500, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+        });
+        let mut png = Vec::new();
+        image::DynamicImage::ImageRgb8(big)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let small = thumbnail(&png).unwrap();
+        assert!(small.starts_with(b"\xFF\xD8\xFF"));
+        let back = image::load_from_memory(&small).unwrap();
+        assert_eq!((back.width(), back.height()), (320, 160));
+        assert_eq!(thumbnail(b"%PDF-1.4"), None);
+    }
 }

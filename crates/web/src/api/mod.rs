@@ -93,6 +93,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(maintenance::compliance))
         .routes(routes!(attachments::upload_attachment))
         .routes(routes!(attachments::get_attachment))
+        .routes(routes!(attachments::get_thumbnail))
         .routes(routes!(
             automation::create_sla_policy,
             automation::list_sla_policies

@@ -113,6 +113,26 @@ fn body(
     }
 }
 
+/// The ticket's photos as thumbnails, each opening the full picture; other files by name.
+fn files(lang: Lang, files: &[loopdesk_store::Attachment]) -> Markup {
+    html! {
+        @if !files.is_empty() {
+            h2 { (t(lang, "page.ticket.files")) }
+            div.photos {
+                @for f in files {
+                    a href={ "/api/v1/attachments/" (f.id) } {
+                        @if f.content_type.starts_with("image/") {
+                            img src={ "/api/v1/attachments/" (f.id) "/thumbnail" } alt=(f.filename) loading="lazy";
+                        } @else {
+                            (f.filename)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 async fn show_with(
     user: &crate::extract::CurrentUser,
     lang: Lang,
@@ -139,12 +159,20 @@ async fn show_with(
     } else {
         None
     };
+    let attached = user
+        .tenant
+        .ticket_attachments(&user.actor, id)
+        .await
+        .unwrap_or_default();
     match user.tenant.utc_offset().await {
         Ok(offset) => page(
             lang,
             &found.ticket.number,
             Some(&user.auth.user),
-            body(lang, user, offset, &found, &teams, survey.as_deref(), error),
+            html! {
+                (body(lang, user, offset, &found, &teams, survey.as_deref(), error))
+                (files(lang, &attached))
+            },
         ),
         Err(e) => super::failure(lang, &e),
     }
