@@ -242,6 +242,8 @@ impl TenantStore {
     pub async fn end_import(&self) -> Result<(), StoreError> {
         if self.store.importing.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.import_cache(false).await?;
+            // The planner's statistics of the tables just filled.
+            sqlx::query("ANALYZE").execute(&self.store.write).await?;
         }
         Ok(())
     }
