@@ -125,7 +125,7 @@ pub fn check_target(target: f64) -> Result<f64, FieldError> {
 
 /// Sorts ranking rows best first by KPI `by`; rows without that figure go last, ties by
 /// how many tickets stand behind the figure (more first), then by label.
-pub fn rank<T>(rows: &mut [(String, BTreeMap<&'static str, KpiValue>, T)], by: Metric) {
+pub fn rank(rows: &mut [(String, BTreeMap<&'static str, KpiValue>)], by: Metric) {
     let figure = |values: &BTreeMap<&'static str, KpiValue>| {
         values
             .get(by.as_str())
@@ -199,7 +199,6 @@ mod tests {
             (
                 name.to_owned(),
                 BTreeMap::from([("reopen_rate", v), ("ftfr", v)]),
-                (),
             )
         };
         let mut rows = vec![

@@ -310,8 +310,7 @@ async fn build(
         }
     };
     let rank_table = |title: &str, rows: &mut Vec<KpiRow>| {
-        let mut keyed: Vec<(String, _, ())> =
-            rows.drain(..).map(|r| (r.label, r.values, ())).collect();
+        let mut keyed: Vec<(String, _)> = rows.drain(..).map(|r| (r.label, r.values)).collect();
         board::rank(&mut keyed, rank_by);
         html! {
             h3 { (title) }
@@ -324,7 +323,7 @@ async fn build(
                             th { (t(lang, &format!("kpi.metric.{}", m.as_str()))) }
                         }
                     } }
-                    tbody { @for (i, (label, values, ())) in keyed.iter().take(20).enumerate() { tr {
+                    tbody { @for (i, (label, values)) in keyed.iter().take(20).enumerate() { tr {
                         td { (i + 1) } td { (label) }
                         td { (values.get("mttr").map_or(0, board::sample)) }
                         @for m in [Metric::Mttr, Metric::Ftfr, Metric::Csat, Metric::ReopenRate, Metric::OnTimeRate] {
