@@ -45,17 +45,29 @@ pub enum FlowError {
 /// A solved network: flows and prices.
 #[derive(Clone, Debug)]
 pub struct Solver {
+    /// Where each node's edges begin in `edges` (and, for node `u`, end at `start[u + 1]`).
     start: Vec<u32>,
-    to: Vec<u32>,
-    rev: Vec<u32>,
-    cap: Vec<i32>,
-    cost: Vec<i64>,
+    /// Every arc and its reverse, grouped by the node they leave.
+    edges: Vec<Edge>,
     /// Position of each added arc in the adjacency arrays.
     slot: Vec<u32>,
     /// Original capacity of each added arc.
     capacity: Vec<i32>,
     price: Vec<i64>,
     scale: i64,
+}
+
+/// One direction of an arc in the residual network: together, so that a node's edges are
+/// read from one place.
+#[derive(Clone, Copy, Debug, Default)]
+struct Edge {
+    to: u32,
+    /// Position of the opposite direction.
+    rev: u32,
+    /// Residual capacity.
+    cap: i32,
+    /// Cost, scaled.
+    cost: i64,
 }
 
 /// How much ε shrinks per refinement.
@@ -66,7 +78,13 @@ impl Solver {
     /// zero) at least cost.
     pub fn solve(net: &Network, supply: &[i64]) -> Result<Solver, FlowError> {
         let s = Solver::build(net);
-        let eps = s.cost.iter().map(|c| c.abs()).max().unwrap_or(0).max(1);
+        let eps = s
+            .edges
+            .iter()
+            .map(|e| e.cost.abs())
+            .max()
+            .unwrap_or(0)
+            .max(1);
         s.scale_down(supply.to_vec(), eps)
     }
 
@@ -83,8 +101,9 @@ impl Solver {
             let f = self.flow(k);
             if f > 0 {
                 let a = s.slot[k] as usize;
-                s.cap[a] -= f;
-                s.cap[s.rev[a] as usize] += f;
+                s.edges[a].cap -= f;
+                let b = s.edges[a].rev as usize;
+                s.edges[b].cap += f;
                 excess[u as usize] -= i64::from(f);
                 excess[v as usize] += i64::from(f);
             }
@@ -93,9 +112,9 @@ impl Solver {
         // The worst reduced cost now: where scaling has to start.
         let mut worst = 1;
         for u in 0..s.price.len() {
-            for a in s.start[u] as usize..s.start[u + 1] as usize {
-                if s.cap[a] > 0 {
-                    worst = worst.max(-s.reduced(u, a));
+            for e in &s.edges[s.start[u] as usize..s.start[u + 1] as usize] {
+                if e.cap > 0 {
+                    worst = worst.max(-s.reduced(u, e));
                 }
             }
         }
@@ -117,10 +136,7 @@ impl Solver {
         }
         let start = degree.clone();
         let mut fill = degree;
-        let mut to = vec![0u32; 2 * m];
-        let mut rev = vec![0u32; 2 * m];
-        let mut cap = vec![0i32; 2 * m];
-        let mut cost = vec![0i64; 2 * m];
+        let mut edges = vec![Edge::default(); 2 * m];
         let mut slot = Vec::with_capacity(m);
         let mut capacity = Vec::with_capacity(m);
         for &(u, v, c, w) in &net.arcs {
@@ -128,23 +144,24 @@ impl Solver {
             fill[u as usize] += 1;
             let b = fill[v as usize] as usize;
             fill[v as usize] += 1;
-            to[a] = v;
-            to[b] = u;
-            rev[a] = b as u32;
-            rev[b] = a as u32;
-            cap[a] = c;
-            cap[b] = 0;
-            cost[a] = w * scale;
-            cost[b] = -w * scale;
+            edges[a] = Edge {
+                to: v,
+                rev: b as u32,
+                cap: c,
+                cost: w * scale,
+            };
+            edges[b] = Edge {
+                to: u,
+                rev: a as u32,
+                cap: 0,
+                cost: -w * scale,
+            };
             slot.push(a as u32);
             capacity.push(c);
         }
         Solver {
             start,
-            to,
-            rev,
-            cap,
-            cost,
+            edges,
             slot,
             capacity,
             price: vec![0; n],
@@ -169,16 +186,16 @@ impl Solver {
         Ok(self)
     }
 
-    fn reduced(&self, u: usize, a: usize) -> i64 {
-        self.cost[a] + self.price[u] - self.price[self.to[a] as usize]
+    fn reduced(&self, u: usize, e: &Edge) -> i64 {
+        e.cost + self.price[u] - self.price[e.to as usize]
     }
 
     fn push(&mut self, excess: &mut [i64], u: usize, a: usize, delta: i32) {
-        let v = self.to[a] as usize;
-        self.cap[a] -= delta;
-        self.cap[self.rev[a] as usize] += delta;
+        let Edge { to, rev, .. } = self.edges[a];
+        self.edges[a].cap -= delta;
+        self.edges[rev as usize].cap += delta;
         excess[u] -= i64::from(delta);
-        excess[v] += i64::from(delta);
+        excess[to as usize] += i64::from(delta);
     }
 
     /// Turns an ε·α-optimal flow into an ε-optimal one.
@@ -188,25 +205,29 @@ impl Solver {
         // 0-optimal and only excesses are left to route.
         for u in 0..n {
             for a in self.start[u] as usize..self.start[u + 1] as usize {
-                if self.cap[a] > 0 && self.reduced(u, a) < 0 {
-                    let c = self.cap[a];
-                    self.push(excess, u, a, c);
+                let e = self.edges[a];
+                if e.cap > 0 && self.reduced(u, &e) < 0 {
+                    self.push(excess, u, a, e.cap);
                 }
             }
         }
         let mut queue: VecDeque<usize> = (0..n).filter(|&u| excess[u] > 0).collect();
         let mut current: Vec<u32> = self.start[..n].to_vec();
         while let Some(u) = queue.pop_front() {
-            let end = self.start[u + 1] as usize;
+            let (begin, end) = (self.start[u] as usize, self.start[u + 1] as usize);
             while excess[u] > 0 {
-                let mut a = current[u] as usize;
-                while a < end && !(self.cap[a] > 0 && self.reduced(u, a) < 0) {
-                    a += 1;
-                }
-                if a < end {
+                // The next admissible edge from where the last search stopped.
+                let from = current[u] as usize;
+                let pu = self.price[u];
+                let found = self.edges[from..end]
+                    .iter()
+                    .position(|e| e.cap > 0 && e.cost + pu - self.price[e.to as usize] < 0);
+                if let Some(off) = found {
+                    let a = from + off;
                     current[u] = a as u32;
-                    let v = self.to[a] as usize;
-                    let delta = i64::from(self.cap[a]).min(excess[u]) as i32;
+                    let Edge { to, cap, .. } = self.edges[a];
+                    let v = to as usize;
+                    let delta = i64::from(cap).min(excess[u]) as i32;
                     let before = excess[v];
                     self.push(excess, u, a, delta);
                     if before <= 0 && excess[v] > 0 {
@@ -215,17 +236,16 @@ impl Solver {
                 } else {
                     // Relabel: lower the price just enough for one residual arc to become
                     // admissible.
-                    let mut best = i64::MIN;
-                    for b in self.start[u] as usize..end {
-                        if self.cap[b] > 0 {
-                            best = best.max(self.price[self.to[b] as usize] - self.cost[b]);
-                        }
-                    }
-                    if best == i64::MIN || best < floor {
+                    let best = self.edges[begin..end]
+                        .iter()
+                        .filter(|e| e.cap > 0)
+                        .map(|e| self.price[e.to as usize] - e.cost)
+                        .max();
+                    let Some(best) = best.filter(|&b| b >= floor) else {
                         return Err(FlowError::Infeasible);
-                    }
+                    };
                     self.price[u] = best - eps;
-                    current[u] = self.start[u];
+                    current[u] = begin as u32;
                 }
             }
         }
@@ -238,10 +258,10 @@ impl Solver {
     pub fn raise_prices(&mut self, nodes: std::ops::Range<usize>) {
         for u in nodes {
             let mut bound = i64::MAX;
-            for a in self.start[u] as usize..self.start[u + 1] as usize {
-                let b = self.rev[a] as usize;
-                if self.cap[b] > 0 {
-                    bound = bound.min(self.price[self.to[a] as usize] + self.cost[b] + 1);
+            for e in &self.edges[self.start[u] as usize..self.start[u + 1] as usize] {
+                let back = &self.edges[e.rev as usize];
+                if back.cap > 0 {
+                    bound = bound.min(self.price[e.to as usize] + back.cost + 1);
                 }
             }
             if bound != i64::MAX && bound > self.price[u] {
@@ -257,9 +277,9 @@ impl Solver {
     pub fn lower_prices(&mut self, nodes: std::ops::Range<usize>) {
         for u in nodes {
             let mut bound = i64::MIN;
-            for a in self.start[u] as usize..self.start[u + 1] as usize {
-                if self.cap[a] > 0 {
-                    bound = bound.max(self.price[self.to[a] as usize] - self.cost[a] - 1);
+            for e in &self.edges[self.start[u] as usize..self.start[u + 1] as usize] {
+                if e.cap > 0 {
+                    bound = bound.max(self.price[e.to as usize] - e.cost - 1);
                 }
             }
             if bound != i64::MIN && bound < self.price[u] {
@@ -270,7 +290,7 @@ impl Solver {
 
     /// The flow on an arc added with [`Network::arc`].
     pub fn flow(&self, arc: usize) -> i32 {
-        self.capacity[arc] - self.cap[self.slot[arc] as usize]
+        self.capacity[arc] - self.edges[self.slot[arc] as usize].cap
     }
 
     /// The reduced cost, in scaled units, an arc `from → to` of `cost` would have under the

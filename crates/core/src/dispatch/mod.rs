@@ -9,12 +9,15 @@
 //!    the time left to SLA breach as the next tie-breaker;
 //! 3. then the least travel, great-circle from each engineer's position to the site.
 //!
-//! How: the largest number of orders that can be assigned is found first (augmenting paths
-//! over every eligible pair). Then a minimum-cost flow of exactly that many orders, with
-//! costs that put weight before distance, is solved over a pruned graph: each order's nearest
-//! eligible engineers plus the pairs that make a maximum assignment. The flow's node prices
-//! then prove the answer optimal for the whole graph, pair by pair; a pair that breaks the
-//! proof is added and the flow solved again, so the answer is exact, not a heuristic.
+//! How: the orders to assign are chosen first, as a heaviest basis of a matroid — the sets of
+//! orders that can be assigned together — by the greedy: orders by rank (priority, then
+//! urgency), each kept when an augmenting path finds it a slot. Every heaviest basis holds the
+//! same number of orders of each rank, so the distance step only has to keep those numbers.
+//! Then a minimum-cost flow, costs in decimetres, routes that many orders of each rank (any of
+//! them) to engineers, over a pruned graph: each order's nearest eligible engineers plus the
+//! pairs of the chosen assignment. The flow's node prices then prove the answer optimal for
+//! the whole graph, pair by pair; pairs that break the proof are added and the flow solved
+//! again, so the answer is exact, not a heuristic.
 //!
 //! [`explain`] tells, for one order, the best candidates with their terms (distance, load,
 //! skill level, SLA slack) and why the others are out — the dispatcher's "why this one".
@@ -217,31 +220,42 @@ pub fn exclusion(o: &Order, e: &Engineer, opts: &Options) -> Option<Exclusion> {
     None
 }
 
-/// The weight of an order in the objective, before distance: 100 per priority step (a P1
-/// 400, a P4 100), plus up to 99 for urgency — an hour less to SLA breach counts one more,
-/// so that among equal priorities the order closest to breaking its promise wins.
+/// The order's rank before distance: its priority, then its urgency. A P1 is 400, a P4 100;
+/// up to 99 more for urgency, one for each hour less to SLA breach, so that among equal
+/// priorities the order closest to breaking its promise ranks first.
+///
+/// [`plan`] compares plans rank by rank, never by adding ranks up: it first gives the largest
+/// priority weight Σ(5 − priority), and only among plans with that weight the most urgency.
 pub fn weight(o: &Order) -> i64 {
-    let steps = (5 - o.priority.clamp(1, 4)) * 100;
-    let urgency = o
-        .sla_slack_minutes
-        .map_or(0, |m| 99 - (m.max(0) / 60).min(99));
-    steps + urgency
+    steps(o) * 100 + urgency(o)
+}
+
+/// 5 − priority: a P1 counts 4, a P4 counts 1.
+pub fn steps(o: &Order) -> i64 {
+    5 - o.priority.clamp(1, 4)
+}
+
+/// 0 (no SLA, or 99 hours and more to breach) to 99 (breaking within the hour, or broken).
+pub fn urgency(o: &Order) -> i64 {
+    o.sla_slack_minutes
+        .map_or(0, |m| 99 - (m.max(0) / 60).min(99))
 }
 
 /// Broken pairs of one order added per proof round.
 const ADD_PER_ROUND: usize = 4;
 
-/// The flow's unit of distance: centimetres by default, so that rounding moves a plan of
-/// 10,000 trips by well under a metre; coarser when the area is so large that the costs
-/// would not fit the flow's integers (see [`plan`]).
+/// The flow's unit of distance: decimetres by default, so that rounding moves a trip by 5 cm
+/// at most and a plan of 10,000 trips by a few metres at most (finer units cost the flow
+/// more scaling rounds); coarser when the area is so large that the costs would not fit the
+/// flow's integers (see [`plan`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Units {
     per_km: f64,
 }
 
 impl Units {
-    /// Centimetres.
-    const CM: Units = Units { per_km: 100_000.0 };
+    /// Decimetres.
+    const DM: Units = Units { per_km: 10_000.0 };
 
     /// Great-circle distance, rounded.
     fn between(self, a: Point, b: Point) -> i64 {
@@ -272,89 +286,90 @@ pub fn plan(orders: &[Order], engineers: &[Engineer], opts: &Options) -> Plan {
         }
     }
     let everyone: Vec<u32> = (0..engineers.len() as u32).collect();
+    let found: Vec<Result<Vec<u32>, Unassigned>> = in_parts(orders.len(), |range| {
+        range
+            .map(|i| {
+                let o = &orders[i];
+                if o.position.is_none() {
+                    return Err(Unassigned::NoPosition);
+                }
+                let pool = match &o.skill {
+                    Some(s) => by_skill.get(s.as_str()).map_or(&[][..], Vec::as_slice),
+                    None => everyone.as_slice(),
+                };
+                let list: Vec<u32> = pool
+                    .iter()
+                    .copied()
+                    .filter(|&j| {
+                        let e = &engineers[j as usize];
+                        e.free() > 0 && exclusion(o, e, opts).is_none()
+                    })
+                    .collect();
+                if list.is_empty() {
+                    return Err(no_one(o, engineers, opts));
+                }
+                Ok(list)
+            })
+            .collect()
+    });
     let mut eligible: Vec<Vec<u32>> = vec![Vec::new(); orders.len()];
     let mut unassigned = Vec::new();
-    for (i, o) in orders.iter().enumerate() {
-        if o.position.is_none() {
-            unassigned.push((i, Unassigned::NoPosition));
-            continue;
+    for (i, f) in found.into_iter().enumerate() {
+        match f {
+            Ok(list) => eligible[i] = list,
+            Err(why) => unassigned.push((i, why)),
         }
-        let pool = match &o.skill {
-            Some(s) => by_skill.get(s.as_str()).map_or(&[][..], Vec::as_slice),
-            None => everyone.as_slice(),
-        };
-        let list: Vec<u32> = pool
-            .iter()
-            .copied()
-            .filter(|&j| {
-                let e = &engineers[j as usize];
-                e.free() > 0 && exclusion(o, e, opts).is_none()
-            })
-            .collect();
-        if list.is_empty() {
-            unassigned.push((i, no_one(o, engineers, opts)));
-            continue;
-        }
-        eligible[i] = list;
     }
 
     // The nearest few of each order's eligible engineers.
     let k = opts.candidates.max(1);
-    let mut cand: Vec<Vec<u32>> = eligible
-        .iter()
-        .enumerate()
-        .map(|(i, list)| nearest(orders[i].position, list, engineers, k))
-        .collect();
+    let mut cand: Vec<Vec<u32>> = in_parts(orders.len(), |range| {
+        range
+            .map(|i| nearest(orders[i].position, &eligible[i], engineers, k))
+            .collect()
+    });
 
-    // How many orders can be assigned at all, and one way to do it.
+    // Which orders to assign: as many as can be, and of those the heaviest by rank. Any two
+    // such sets hold the same number of orders of each rank (they are the heaviest bases of
+    // a matroid), so the flow below keeps exactly those numbers per rank and is free to pick
+    // which orders of a rank, and which engineers, for the least travel.
     let free: Vec<i64> = engineers.iter().map(Engineer::free).collect();
-    let mut matched = match_orders(&cand, &free, None);
-    let count = matched.iter().filter(|m| m.is_some()).count();
-    let reachable = eligible.iter().filter(|l| !l.is_empty()).count();
-    let slots: i64 = free.iter().sum();
-    if (count as i64) < slots.min(reachable as i64) {
-        matched = match_orders(&eligible, &free, Some(matched));
-        for (i, m) in matched.iter().enumerate() {
-            if let Some(j) = m {
-                if !cand[i].contains(j) {
-                    cand[i].push(*j);
-                }
+    let ranks: Vec<i64> = orders.iter().map(weight).collect();
+    let matched = heaviest(&cand, &eligible, &free, &ranks);
+    for (i, m) in matched.iter().enumerate() {
+        if let Some(j) = m {
+            if !cand[i].contains(j) {
+                cand[i].push(*j);
             }
         }
     }
-    let flow_value = matched.iter().filter(|m| m.is_some()).count() as i64;
-
-    // Weight before distance: no saving in kilometres may outweigh one step of weight.
-    // Costs times (nodes + 1) must stay well inside i64 while prices move: centimetres for
-    // a city, coarser units for a country.
-    let span = span_km(orders, engineers);
-    let top_weight = orders.iter().map(weight).max().unwrap_or(1).max(1);
-    let nodes = (orders.len() + engineers.len() + 3) as f64;
-    let mut unit = Units::CM;
-    let per_weight = loop {
-        let max_units = (span * unit.per_km).ceil() as i64 + 1;
-        let per_weight = flow_value.max(1) * max_units + 1;
-        let largest = top_weight as f64 * per_weight as f64 * nodes;
-        if largest < 5e17 || unit.per_km <= 1.0 {
-            break per_weight;
+    let mut keep: HashMap<i64, (i64, i64)> = HashMap::new();
+    for (i, m) in matched.iter().enumerate() {
+        if !cand[i].is_empty() {
+            let k = keep.entry(ranks[i]).or_default();
+            k.0 += 1;
+            k.1 += i64::from(m.is_some());
         }
+    }
+
+    // Costs times (nodes + 1) must stay well inside i64 while prices move: decimetres for a
+    // city, coarser units for a country.
+    let span = span_km(orders, engineers);
+    let nodes = (orders.len() + engineers.len() + keep.len() + 3) as f64;
+    let mut unit = Units::DM;
+    while span * unit.per_km * nodes * 4.0 > 5e17 && unit.per_km > 1.0 {
         unit.per_km /= 10.0;
-    };
+    }
 
     let (n, m) = (orders.len(), engineers.len());
-    let (mut net, supply, mut arcs) = network(
-        orders, engineers, &cand, &free, flow_value, per_weight, unit,
-    );
-    let drops = supply[1..1 + n].iter().sum::<i64>() > flow_value;
+    let (mut net, supply, mut arcs) = network(orders, engineers, &cand, &free, &ranks, &keep, unit);
     let mut previous: Option<Solver> = None;
     let mut rounds = 0;
     let chosen = loop {
         rounds += 1;
-        // Warm starts pay off when no order is dropped; with drops, the weights' large costs
-        // make a restart from the old prices slower than solving afresh (measured).
         let attempt = match &previous {
-            Some(p) if !drops => p.resolve(&net, &supply),
-            _ => Solver::solve(&net, &supply),
+            Some(p) => p.resolve(&net, &supply),
+            None => Solver::solve(&net, &supply),
         };
         let Ok(mut solved) = attempt else {
             // Cannot happen (the candidates hold a maximum assignment); assign nothing
@@ -369,39 +384,50 @@ pub fn plan(orders: &[Order], engineers: &[Engineer], opts: &Options) -> Plan {
         // Only the worst few of an order's broken pairs are added at a time (one new route to
         // spare capacity often mends many others), and the flow is solved again from where
         // it stood.
+        let broken = in_parts(orders.len(), |range| {
+            let mut found: Vec<(usize, Vec<(i64, u32)>)> = Vec::new();
+            for i in range {
+                let Some(p) = orders[i].position else {
+                    continue;
+                };
+                let node = 1 + i;
+                let mut worst: Vec<(i64, u32)> = Vec::new();
+                for &j in &eligible[i] {
+                    if cand[i].contains(&j) {
+                        continue;
+                    }
+                    let Some(q) = engineers[j as usize].position else {
+                        continue;
+                    };
+                    let eng = 1 + n + j as usize;
+                    if solved.reduced_cost(node, eng, unit.at_least(p, q)) >= -1 {
+                        continue;
+                    }
+                    let reduced = solved.reduced_cost(node, eng, unit.between(p, q));
+                    if reduced < -1 {
+                        worst.push((reduced, j));
+                    }
+                }
+                if worst.len() > ADD_PER_ROUND {
+                    worst.select_nth_unstable(ADD_PER_ROUND - 1);
+                    worst.truncate(ADD_PER_ROUND);
+                }
+                if !worst.is_empty() {
+                    found.push((i, worst));
+                }
+            }
+            found
+        });
         let mut added = 0;
-        let mut broken: Vec<(i64, u32)> = Vec::new();
-        for (i, list) in eligible.iter().enumerate() {
+        for (i, worst) in broken {
             let Some(p) = orders[i].position else {
                 continue;
             };
-            let node = 1 + i;
-            broken.clear();
-            for &j in list {
-                if cand[i].contains(&j) {
-                    continue;
-                }
-                let Some(q) = engineers[j as usize].position else {
-                    continue;
-                };
-                let eng = 1 + n + j as usize;
-                if solved.reduced_cost(node, eng, unit.at_least(p, q)) >= -1 {
-                    continue;
-                }
-                let reduced = solved.reduced_cost(node, eng, unit.between(p, q));
-                if reduced < -1 {
-                    broken.push((reduced, j));
-                }
-            }
-            if broken.len() > ADD_PER_ROUND {
-                broken.select_nth_unstable(ADD_PER_ROUND - 1);
-                broken.truncate(ADD_PER_ROUND);
-            }
-            added += broken.len();
-            for &(_, j) in &broken {
+            added += worst.len();
+            for (_, j) in worst {
                 cand[i].push(j);
                 if let Some(q) = engineers[j as usize].position {
-                    let a = net.arc(node, 1 + n + j as usize, 1, unit.between(p, q));
+                    let a = net.arc(1 + i, 1 + n + j as usize, 1, unit.between(p, q));
                     arcs.push((i, j as usize, a));
                 }
             }
@@ -445,6 +471,29 @@ pub fn plan(orders: &[Order], engineers: &[Engineer], opts: &Options) -> Plan {
     unassigned.sort_by_key(|(i, _)| *i);
     out.unassigned = unassigned;
     out
+}
+
+/// `work` over `0..n`, in a few parts on the machine's cores for a large `n`; the parts'
+/// results in order.
+fn in_parts<T: Send>(n: usize, work: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync) -> Vec<T> {
+    let parts = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .min(8)
+        .min(n / 2048 + 1);
+    if parts <= 1 {
+        return work(0..n);
+    }
+    let size = n.div_ceil(parts);
+    let work = &work;
+    std::thread::scope(|s| {
+        let running: Vec<_> = (0..parts)
+            .map(|p| s.spawn(move || work(p * size..((p + 1) * size).min(n))))
+            .collect();
+        running
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// Why nobody may take `o`.
@@ -505,59 +554,55 @@ fn span_km(orders: &[Order], engineers: &[Engineer]) -> f64 {
     meridian + parallel
 }
 
-/// A maximum assignment of orders to engineers' free slots over `adj`, grown from `start`
-/// by augmenting paths (breadth first).
-fn match_orders(
-    adj: &[Vec<u32>],
-    free: &[i64],
-    start: Option<Vec<Option<u32>>>,
-) -> Vec<Option<u32>> {
+/// A heaviest set of orders that can all be assigned at once, and one way to assign it: the
+/// greedy of a matroid (the sets of orders assignable together), orders taken by rank, each
+/// kept if an augmenting path finds it a slot. It is tried first on its nearest candidates
+/// (`near`), then over every eligible engineer (`adj`).
+fn heaviest(near: &[Vec<u32>], adj: &[Vec<u32>], free: &[i64], ranks: &[i64]) -> Vec<Option<u32>> {
     let n = adj.len();
-    let mut of_order = start.unwrap_or_else(|| vec![None; n]);
+    let mut of_order: Vec<Option<u32>> = vec![None; n];
     let mut holders: Vec<Vec<u32>> = vec![Vec::new(); free.len()];
-    for (i, m) in of_order.iter().enumerate() {
-        if let Some(j) = m {
-            holders[*j as usize].push(i as u32);
-        }
-    }
-    // Greedy first: most orders find a free slot directly.
-    for i in 0..n {
-        if of_order[i].is_some() {
-            continue;
-        }
-        if let Some(&j) = adj[i]
-            .iter()
-            .find(|&&j| (holders[j as usize].len() as i64) < free[j as usize])
-        {
-            of_order[i] = Some(j);
-            holders[j as usize].push(i as u32);
-        }
-    }
+    let mut by_rank: Vec<usize> = (0..n).filter(|&i| !adj[i].is_empty()).collect();
+    by_rank.sort_by_key(|&i| std::cmp::Reverse(ranks[i]));
+    let has_room =
+        |holders: &[Vec<u32>], j: u32| (holders[j as usize].len() as i64) < free[j as usize];
+    // Engineers from which no free slot can be reached any more: a search that fails leaves
+    // every engineer it saw full, with holders whose engineers it saw too, and taking orders
+    // in later never opens that set again.
+    let mut dead = vec![false; free.len()];
     let mut seen_eng = vec![u32::MAX; free.len()];
     let mut from_order: Vec<(u32, u32)> = vec![(u32::MAX, u32::MAX); n];
     let mut stamp = 0u32;
     let mut queue = std::collections::VecDeque::new();
     let slots: i64 = free.iter().sum();
-    let mut matched = of_order.iter().filter(|m| m.is_some()).count() as i64;
-    for root in 0..n {
+    let mut matched = 0i64;
+    for root in by_rank {
         if matched >= slots {
             break; // every slot is taken: no path can end anywhere
         }
-        if of_order[root].is_some() || adj[root].is_empty() {
+        // Most orders find a free slot directly, nearest candidates first.
+        if let Some(&j) = near[root]
+            .iter()
+            .chain(&adj[root])
+            .find(|&&j| has_room(&holders, j))
+        {
+            of_order[root] = Some(j);
+            holders[j as usize].push(root as u32);
+            matched += 1;
             continue;
         }
         stamp += 1;
         queue.clear();
         queue.push_back(root as u32);
-        from_order[root] = (u32::MAX, u32::MAX);
+        from_order[root] = (stamp, u32::MAX);
         let mut found = None;
         'search: while let Some(i) = queue.pop_front() {
             for &j in &adj[i as usize] {
-                if seen_eng[j as usize] == stamp {
+                if dead[j as usize] || seen_eng[j as usize] == stamp {
                     continue;
                 }
                 seen_eng[j as usize] = stamp;
-                if (holders[j as usize].len() as i64) < free[j as usize] {
+                if has_room(&holders, j) {
                     found = Some((i, j));
                     break 'search;
                 }
@@ -571,6 +616,11 @@ fn match_orders(
             }
         }
         let Some((mut i, mut j)) = found else {
+            for (e, s) in seen_eng.iter().enumerate() {
+                if *s == stamp {
+                    dead[e] = true;
+                }
+            }
             continue;
         };
         matched += 1;
@@ -599,28 +649,41 @@ fn match_orders(
 /// Arc list of one flow solve: (order, engineer, arc index).
 type PairArcs = Vec<(usize, usize, usize)>;
 
-/// The flow network of `flow_value` orders over the candidate pairs, its supplies, and its
-/// (order, engineer, arc) triples.
+/// The flow network over the candidate pairs, its supplies, and its (order, engineer, arc)
+/// triples. `keep` holds, for each rank, (orders that can be served, orders to assign). Nodes:
+/// order `i` is `1 + i`, engineer `j` is `1 + n + j`, the sink `n + m + 1`, then one drop node
+/// per rank that leaves orders out (node 0 is not used).
 fn network(
     orders: &[Order],
     engineers: &[Engineer],
     cand: &[Vec<u32>],
     free: &[i64],
-    flow_value: i64,
-    per_weight: i64,
+    ranks: &[i64],
+    keep: &HashMap<i64, (i64, i64)>,
     unit: Units,
 ) -> (Network, Vec<i64>, PairArcs) {
-    // Every order that can be served brings one unit; it flows to an engineer, or — when
-    // not all of them can be served — to the drop node at the price of its weight. The drop
-    // node takes exactly the orders that cannot be assigned, so exactly `flow_value` are.
+    // Every order that can be served brings one unit; it flows to an engineer, or — when not
+    // all orders of its rank are to be assigned — to its rank's drop node, which takes exactly
+    // the number of that rank left out. Travel is the only cost.
     let n = orders.len();
     let m = engineers.len();
-    let (drop, sink) = (0, n + m + 1);
-    let mut net = Network::new(n + m + 2);
-    let mut supply = vec![0; n + m + 2];
+    let sink = n + m + 1;
+    let mut drop_node: HashMap<i64, usize> = HashMap::new();
+    let mut dropped: Vec<(usize, i64)> = Vec::new();
+    let mut ranked: Vec<(&i64, &(i64, i64))> = keep.iter().collect();
+    ranked.sort();
+    for (&rank, &(served, kept)) in ranked {
+        if served > kept {
+            let node = n + m + 2 + dropped.len();
+            drop_node.insert(rank, node);
+            dropped.push((node, served - kept));
+        }
+    }
+    let nodes = n + m + 2 + dropped.len();
+    let mut net = Network::new(nodes);
+    let mut supply = vec![0; nodes];
     let mut arcs = Vec::new();
     let mut served = 0;
-    let mut drop_arcs = Vec::new();
     for (i, list) in cand.iter().enumerate() {
         let Some(p) = orders[i].position else {
             continue;
@@ -630,7 +693,6 @@ fn network(
         }
         served += 1;
         supply[1 + i] = 1;
-        drop_arcs.push((1 + i, weight(&orders[i]) * per_weight));
         for &j in list {
             let Some(q) = engineers[j as usize].position else {
                 continue;
@@ -638,13 +700,12 @@ fn network(
             let a = net.arc(1 + i, 1 + n + j as usize, 1, unit.between(p, q));
             arcs.push((i, j as usize, a));
         }
-    }
-    let dropped = served - flow_value;
-    if dropped > 0 {
-        for (node, cost) in drop_arcs {
-            net.arc(node, drop, 1, cost);
+        if let Some(&node) = drop_node.get(&ranks[i]) {
+            net.arc(1 + i, node, 1, 0);
         }
-        net.arc(drop, sink, i32::try_from(dropped).unwrap_or(i32::MAX), 0);
+    }
+    for (node, count) in dropped {
+        net.arc(node, sink, i32::try_from(count).unwrap_or(i32::MAX), 0);
     }
     for (j, &f) in free.iter().enumerate() {
         if f > 0 {
@@ -652,7 +713,7 @@ fn network(
         }
     }
     supply[sink] = -served;
-    // The candidates hold a maximum assignment, so every order can be routed.
+    // The candidates hold the chosen assignment, so every order can be routed.
     (net, supply, arcs)
 }
 

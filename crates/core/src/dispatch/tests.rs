@@ -35,21 +35,25 @@ fn order(id: usize, lat: f64, lon: f64, skill: &str, priority: i64) -> Order {
     }
 }
 
-/// The lexicographic value of an assignment: (assigned, weight, −distance units).
-fn value(orders: &[Order], engineers: &[Engineer], pick: &[Option<usize>]) -> (usize, i64, i64) {
-    let mut v = (0, 0, 0);
+/// The lexicographic value of an assignment: (assigned, priority weight, urgency, −distance
+/// units).
+type Value = (usize, i64, i64, i64);
+
+fn value(orders: &[Order], engineers: &[Engineer], pick: &[Option<usize>]) -> Value {
+    let mut v = (0, 0, 0, 0);
     for (i, p) in pick.iter().enumerate() {
         if let Some(j) = p {
             v.0 += 1;
-            v.1 += weight(&orders[i]);
-            v.2 -= Units::CM.between(orders[i].position.unwrap(), engineers[*j].position.unwrap());
+            v.1 += steps(&orders[i]);
+            v.2 += urgency(&orders[i]);
+            v.3 -= Units::DM.between(orders[i].position.unwrap(), engineers[*j].position.unwrap());
         }
     }
     v
 }
 
 /// The best value over every assignment, by brute force.
-fn brute(orders: &[Order], engineers: &[Engineer], opts: &Options) -> (usize, i64, i64) {
+fn brute(orders: &[Order], engineers: &[Engineer], opts: &Options) -> Value {
     fn go(
         i: usize,
         orders: &[Order],
@@ -57,7 +61,7 @@ fn brute(orders: &[Order], engineers: &[Engineer], opts: &Options) -> (usize, i6
         opts: &Options,
         used: &mut Vec<i64>,
         pick: &mut Vec<Option<usize>>,
-        best: &mut (usize, i64, i64),
+        best: &mut Value,
     ) {
         if i == orders.len() {
             *best = (*best).max(value(orders, engineers, pick));
@@ -78,7 +82,7 @@ fn brute(orders: &[Order], engineers: &[Engineer], opts: &Options) -> (usize, i6
             }
         }
     }
-    let mut best = (0, 0, 0);
+    let mut best = (0, 0, 0, 0);
     go(
         0,
         orders,
@@ -296,8 +300,8 @@ fn explanations_rank_candidates_and_name_exclusions() {
 
 #[test]
 fn a_country_wide_batch_fits_the_integers() {
-    // Harbin to Sanya, Kashgar to Shanghai: costs in centimetres would overflow; the plan
-    // must coarsen its unit and still assign everyone (debug builds trap any overflow).
+    // Harbin to Sanya, Kashgar to Shanghai: the costs and the prices they move must fit the
+    // flow's integers, and everyone is still assigned (debug builds trap any overflow).
     let mut seed = 11u64;
     let mut next = move || {
         seed = seed
