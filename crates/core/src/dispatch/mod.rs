@@ -442,6 +442,7 @@ pub fn plan(orders: &[Order], engineers: &[Engineer], opts: &Options) -> Plan {
         previous = Some(solved);
     };
 
+    let chosen = balance(chosen, engineers, &eligible);
     let mut out = Plan {
         rounds,
         ..Plan::default()
@@ -471,6 +472,60 @@ pub fn plan(orders: &[Order], engineers: &[Engineer], opts: &Options) -> Plan {
     unassigned.sort_by_key(|(i, _)| *i);
     out.unassigned = unassigned;
     out
+}
+
+/// The last tie-breaker, load: an order moves from its engineer to another at the very same
+/// place (a shared depot, say) who may take it and would then carry less, while that evens
+/// the load out. Travel, orders assigned and their ranks stay exactly as they were.
+fn balance(
+    mut chosen: Vec<(usize, usize)>,
+    engineers: &[Engineer],
+    eligible: &[Vec<u32>],
+) -> Vec<(usize, usize)> {
+    let at = |j: usize| {
+        engineers[j]
+            .position
+            .map(|p| (p.lat.to_bits(), p.lon.to_bits()))
+    };
+    let mut places: HashMap<(u64, u64), Vec<usize>> = HashMap::new();
+    for (j, _) in engineers.iter().enumerate() {
+        if let Some(key) = at(j) {
+            places.entry(key).or_default().push(j);
+        }
+    }
+    places.retain(|_, crew| crew.len() > 1);
+    if places.is_empty() {
+        return chosen;
+    }
+    let mut taken = vec![0i64; engineers.len()];
+    for &(_, j) in &chosen {
+        taken[j] += 1;
+    }
+    let load = |taken: &[i64], j: usize| engineers[j].load + taken[j];
+    let mut moved = true;
+    while moved {
+        moved = false;
+        for pick in chosen.iter_mut() {
+            let (i, j) = *pick;
+            let Some(crew) = at(j).and_then(|key| places.get(&key)) else {
+                continue;
+            };
+            let lighter = crew
+                .iter()
+                .copied()
+                .filter(|&k| taken[k] < engineers[k].free() && eligible[i].contains(&(k as u32)))
+                .min_by_key(|&k| (load(&taken, k), k));
+            if let Some(k) = lighter {
+                if load(&taken, k) + 1 < load(&taken, j) {
+                    taken[j] -= 1;
+                    taken[k] += 1;
+                    *pick = (i, k);
+                    moved = true;
+                }
+            }
+        }
+    }
+    chosen
 }
 
 /// `work` over `0..n`, in a few parts on the machine's cores for a large `n`; the parts'

@@ -220,6 +220,28 @@ fn sla_slack_breaks_ties_between_equal_priorities() {
 }
 
 #[test]
+fn engineers_at_the_same_place_share_the_work() {
+    // Both start from the depot; one already carries two orders. The two new orders cost the
+    // same travel whoever takes them, so the one with nothing on goes.
+    let mut busy = engineer(0, 31.2, 121.4, &[("hvac", 1)], 5);
+    busy.load = 2;
+    let idle = engineer(1, 31.2, 121.4, &[("hvac", 1)], 5);
+    let orders = vec![
+        order(0, 31.25, 121.45, "hvac", 2),
+        order(1, 31.15, 121.35, "hvac", 3),
+    ];
+    let p = plan(&orders, &[busy.clone(), idle.clone()], &Options::default());
+    let by: Vec<usize> = p.assignments.iter().map(|a| a.engineer).collect();
+    assert_eq!(by, vec![1, 1]);
+    // With three orders, the loads come out even: 3 and 3.
+    let mut three = orders.clone();
+    three.push(order(2, 31.2, 121.5, "hvac", 4));
+    let p = plan(&three, &[busy, idle], &Options::default());
+    let idle_takes = p.assignments.iter().filter(|a| a.engineer == 1).count();
+    assert_eq!((p.assigned, idle_takes), (3, 2));
+}
+
+#[test]
 fn bad_input_gets_a_reason_not_a_panic() {
     let opts = Options::default();
     assert_eq!(
