@@ -234,7 +234,7 @@ fn engineers_at_the_same_place_share_the_work() {
     let by: Vec<usize> = p.assignments.iter().map(|a| a.engineer).collect();
     assert_eq!(by, vec![1, 1]);
     // With three orders, the loads come out even: 3 and 3.
-    let mut three = orders.clone();
+    let mut three = orders;
     three.push(order(2, 31.2, 121.5, "hvac", 4));
     let p = plan(&three, &[busy, idle], &Options::default());
     let idle_takes = p.assignments.iter().filter(|a| a.engineer == 1).count();
