@@ -143,7 +143,7 @@ async fn press(c: &Client, label: &str) {
     c.wait()
         .for_element(Locator::XPath(&xpath))
         .await
-        .unwrap()
+        .unwrap_or_else(|e| panic!("no button {label}: {e:?}"))
         .click()
         .await
         .unwrap();
@@ -828,4 +828,408 @@ async fn a_report_sent_without_network_is_kept_and_sent_once_when_it_returns() {
         );
     }
     c.close().await.unwrap();
+}
+
+/// The text of every element `css` finds, in page order.
+async fn texts(c: &Client, css: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in c.find_all(Locator::Css(css)).await.unwrap() {
+        out.push(e.text().await.unwrap());
+    }
+    out
+}
+
+/// The whole loop by hand, four people in four browsers: a customer asks for help on a phone
+/// with a photo; an agent finds them by their number and sees the request; a dispatcher
+/// assigns it on the board; the engineer accepts, sets off, checks in where the phone says
+/// they are, photographs before and after, records the part from the van, has the customer
+/// sign and submits; the customer confirms the fix and rates the service. The ticket ends
+/// `closed`, with every step on its timeline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_people_close_the_loop_in_their_browsers() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, agent) = app
+        .user(
+            "xiaowang",
+            &["agent"],
+            json!({ "display_name": "客服小王" }),
+        )
+        .await;
+    app.user(
+        "disp",
+        &["dispatcher"],
+        json!({ "display_name": "调度老周" }),
+    )
+    .await;
+    let (eng_id, engineer) = app
+        .user(
+            "zhanggong",
+            &["engineer"],
+            json!({ "display_name": "张工" }),
+        )
+        .await;
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/engineers/{eng_id}/profile")))
+        .bearer_auth(&app.admin)
+        .json(&json!({ "capacity": 3 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.ok(
+        &engineer,
+        "/api/v1/me/duty",
+        json!({ "on_duty": true }),
+        200,
+    )
+    .await;
+    app.ok(
+        &engineer,
+        "/api/v1/me/position",
+        json!({ "lat": 31.2394, "lon": 121.4737 }),
+        200,
+    )
+    .await;
+    // The engineer's van carries five filters.
+    app.ok(
+        &app.admin,
+        "/api/v1/parts",
+        json!({ "sku": "FLT-01", "name": "滤芯", "unit": "个" }),
+        201,
+    )
+    .await;
+    let van = app
+        .ok(
+            &app.admin,
+            "/api/v1/warehouses",
+            json!({ "name": "沪A·12345", "kind": "van", "engineer_id": eng_id }),
+            201,
+        )
+        .await;
+    let van = van["id"].as_str().unwrap().to_owned();
+    app.ok(
+        &app.admin,
+        "/api/v1/stock/movements",
+        json!({ "kind": "receive", "sku": "FLT-01", "qty": 5, "to_warehouse_id": van }),
+        201,
+    )
+    .await;
+    let (customer, _) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    app.user(
+        "lilei",
+        &["customer"],
+        json!({ "customer_id": customer, "display_name": "李雷" }),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("photo.png");
+    std::fs::write(&photo, helpers::png()).unwrap();
+    let photo = photo.to_str().unwrap();
+
+    // 1. The customer, on a phone: a request with a photo.
+    let phone = browser(&driver, 360).await;
+    sign_in(&phone, &app, "lilei").await;
+    phone.goto(&app.url("/portal/new")).await.unwrap();
+    for (field, text) in [
+        ("#subject", "冷柜不制冷"),
+        ("#description", "两台冷柜都不制冷，昨晚开始"),
+    ] {
+        phone
+            .find(Locator::Css(field))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    phone
+        .find(Locator::Css("#photos"))
+        .await
+        .unwrap()
+        .send_keys(photo)
+        .await
+        .unwrap();
+    press(&phone, "提交报修").await;
+    phone
+        .wait()
+        .for_element(Locator::Css("ol.progress"))
+        .await
+        .unwrap();
+    let ticket_url = phone.current_url().await.unwrap().to_string();
+    let id = ticket_url.rsplit('/').next().unwrap().to_owned();
+    let t = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
+    assert_eq!(t["status"], "new");
+    let number = t["number"].as_str().unwrap().to_owned();
+
+    // 2. The agent takes a call from that number: the customer, their site and the request
+    // are there before anyone says a word.
+    let desk = browser(&driver, 1280).await;
+    sign_in(&desk, &app, "xiaowang").await;
+    desk.goto(&app.url("/desk/intake")).await.unwrap();
+    desk.find(Locator::Css("#phone"))
+        .await
+        .unwrap()
+        .send_keys("13800138000")
+        .await
+        .unwrap();
+    press(&desk, "查找").await;
+    let card = desk
+        .wait()
+        .for_element(Locator::XPath("//main//div[contains(@class,'card')][h2]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        card.contains("上海申江制冷") && card.contains(&number) && card.contains("冷柜不制冷"),
+        "{card}"
+    );
+    shoot(&desk, "walk-desk-intake").await;
+    desk.close().await.unwrap();
+
+    // 3. The dispatcher accepts the board's proposal: 张工.
+    let board = browser(&driver, 1280).await;
+    sign_in(&board, &app, "disp").await;
+    board.goto(&app.url("/dispatch")).await.unwrap();
+    let proposal = board
+        .find(Locator::Css("main .card strong"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(proposal, "张工");
+    press(&board, "采纳").await;
+    board
+        .wait()
+        .for_element(Locator::XPath("//p[contains(., '没有待派工单')]"))
+        .await
+        .unwrap();
+    board.close().await.unwrap();
+
+    // 4. The engineer, on their phone.
+    let field = browser(&driver, 360).await;
+    sign_in(&field, &app, "zhanggong").await;
+    field
+        .wait()
+        .for_element(Locator::Css("a.card.order"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for (label, then) in [("接单", "已接单"), ("出发", "已出发")] {
+        press(&field, label).await;
+        let badge = format!("//main//span[@class='badge' and normalize-space()='{then}']");
+        field
+            .wait()
+            .for_element(Locator::XPath(&badge))
+            .await
+            .unwrap();
+    }
+    field
+        .wait()
+        .for_element(Locator::XPath(
+            "//main//button[normalize-space()='到场签到']",
+        ))
+        .await
+        .unwrap();
+    field
+        .execute(
+            "navigator.geolocation.getCurrentPosition = function (ok) {
+               ok({ coords: { latitude: 31.2306, longitude: 121.4739, accuracy: 12 } }); };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    press(&field, "到场签到").await;
+    field
+        .wait()
+        .for_element(Locator::XPath("//p[contains(., '已签到')]"))
+        .await
+        .unwrap();
+    press(&field, "开始处理").await;
+    field
+        .wait()
+        .for_element(Locator::XPath(
+            "//main//span[@class='badge' and normalize-space()='处理中']",
+        ))
+        .await
+        .unwrap();
+    field
+        .wait()
+        .for_element(Locator::XPath(
+            "//main//a[normalize-space()='填写完工报告']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    field
+        .wait()
+        .for_element(Locator::Css("#resolution"))
+        .await
+        .unwrap()
+        .send_keys("更换滤芯，补充冷媒，试机正常")
+        .await
+        .unwrap();
+    for (css, value) in [
+        ("#before", photo),
+        ("#after", photo),
+        ("input[name=sku_0]", "FLT-01"),
+        ("input[name=qty_0]", "1"),
+    ] {
+        field
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    sign_on_pad(&field).await;
+    shoot(&field, "walk-engineer-report").await;
+    press(&field, "提交完工报告").await;
+    field
+        .wait()
+        .for_element(Locator::XPath(
+            "//main//span[@class='badge' and normalize-space()='已完成待确认']",
+        ))
+        .await
+        .unwrap();
+    field.close().await.unwrap();
+    let stock = app
+        .read(
+            &app.admin,
+            &format!("/api/v1/stock?warehouse_id={van}&sku=FLT-01"),
+        )
+        .await;
+    assert_eq!(stock["items"][0]["on_hand"], 4, "the filter left the van");
+
+    // 5. The customer's open page has moved on by itself; they confirm the fix.
+    phone
+        .wait()
+        .for_element(Locator::XPath(
+            "//ol[@class='progress']/li[contains(@class, 'now') and normalize-space()='已完成待确认']",
+        ))
+        .await
+        .unwrap();
+    phone.goto(&ticket_url).await.unwrap();
+    press(&phone, "确认已修好").await;
+    phone
+        .wait()
+        .for_element(Locator::XPath(
+            "//main//span[@class='badge' and normalize-space()='已关闭']",
+        ))
+        .await
+        .unwrap();
+    // The survey goes out an hour after the fix; the ticket page offers it; they rate.
+    app.clock.advance(chrono::Duration::minutes(61));
+    let jobs = loopdesk_jobs::Runner::new(
+        app.store.clone(),
+        app.clock.clone(),
+        "walk".into(),
+        loopdesk_jobs::RunnerConfig::default(),
+    )
+    .unwrap();
+    jobs.drain().await.unwrap();
+    phone.goto(&ticket_url).await.unwrap();
+    phone
+        .wait()
+        .for_element(Locator::XPath(
+            "//main//a[normalize-space()='为本次服务评分']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for choice in ["input[name=csat][value='5']", "input[name=nps][value='9']"] {
+        phone
+            .wait()
+            .for_element(Locator::Css(choice))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    phone
+        .find(Locator::Css("#comment"))
+        .await
+        .unwrap()
+        .send_keys("师傅很专业")
+        .await
+        .unwrap();
+    phone
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    phone
+        .wait()
+        .for_element(Locator::XPath("//p[contains(., '感谢您的评价')]"))
+        .await
+        .unwrap();
+
+    // Closed, and every step is on the timeline, in order.
+    phone.goto(&ticket_url).await.unwrap();
+    let status = phone
+        .find(Locator::Css("main .card .badge"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(status, "已关闭");
+    let steps = texts(&phone, "ul.events li").await;
+    let mut at = 0;
+    for step in [
+        "已受理",
+        "已派工",
+        "工程师已接单",
+        "工程师已出发",
+        "工程师已到场",
+        "开始处理",
+        "已完成，待确认",
+        "客户确认，已关闭",
+        "客户已评价",
+    ] {
+        let found = steps[at..].iter().position(|s| s.contains(step));
+        assert!(found.is_some(), "{step} after step {at} in {steps:#?}");
+        at += found.unwrap_or(0) + 1;
+    }
+    assert!(
+        steps.iter().all(|s| !s.contains('_')),
+        "every step has words, not codes: {steps:#?}"
+    );
+    let (bytes, fits) = weight_and_fit(&phone).await;
+    assert!(fits && bytes < 150_000.0, "{bytes} bytes");
+    shoot(&phone, "walk-closed").await;
+    phone.close().await.unwrap();
+
+    let t = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
+    assert_eq!(t["status"], "closed");
+    assert_eq!(t["confirmed_by"], "customer");
+    for (kind, n) in [("other", 1), ("before", 1), ("after", 1), ("signature", 1)] {
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM attachments WHERE kind = '{kind}'"
+            ))
+            .await,
+            n,
+            "{kind}"
+        );
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM surveys WHERE csat = 5 AND nps = 9")
+            .await,
+        1
+    );
 }
