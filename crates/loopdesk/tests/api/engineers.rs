@@ -379,23 +379,9 @@ async fn automatic_dispatch_assigns_passes_on_and_records_overrides(backend: Bac
         let (id, token) = app
             .user(name, &["engineer"], json!({ "display_name": name }))
             .await;
-        let r = put(
-            &app,
-            &app.admin,
-            &format!("/api/v1/engineers/{id}/profile"),
-            json!({ "capacity": 5, "skills": skills }),
-        )
-        .await;
-        assert_eq!(r.status(), 200);
-        app.ok(&token, "/api/v1/me/duty", json!({ "on_duty": true }), 200)
+        let profile = json!({ "capacity": 5, "skills": skills });
+        app.ready_engineer((&id, &token), profile, (lat, 121.4737))
             .await;
-        app.ok(
-            &token,
-            "/api/v1/me/position",
-            json!({ "lat": lat, "lon": 121.4737 }),
-            200,
-        )
-        .await;
         ids.push((id, token));
     }
     let settings = put(

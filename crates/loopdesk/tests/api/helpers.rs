@@ -314,8 +314,6 @@ impl TestApp {
             .expect("upload")
     }
 
-    /// The assigned engineer accepts, sets out and checks in at the helper customer's site
-    /// (People's Square); answers the ticket on site.
     /// A new order for a customer's site, recorded by `agent` and assigned to the engineer
     /// `engineer_id`.
     pub async fn assigned_order(
@@ -338,6 +336,31 @@ impl TestApp {
         self.go(agent, &t, assign, 200).await
     }
 
+    /// An engineer ready for dispatch: `profile` set (capacity, skills…), on duty, at
+    /// `(lat, lon)`.
+    pub async fn ready_engineer(
+        &self,
+        (id, token): (&str, &str),
+        profile: Value,
+        (lat, lon): (f64, f64),
+    ) {
+        let r = self
+            .client
+            .put(self.url(&format!("/api/v1/engineers/{id}/profile")))
+            .bearer_auth(&self.admin)
+            .json(&profile)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        self.ok(token, "/api/v1/me/duty", json!({ "on_duty": true }), 200)
+            .await;
+        let at = json!({ "lat": lat, "lon": lon });
+        self.ok(token, "/api/v1/me/position", at, 200).await;
+    }
+
+    /// The assigned engineer accepts, sets out and checks in at the helper customer's site
+    /// (People's Square); answers the ticket on site.
     pub async fn walk_on_site(&self, engineer: &str, ticket: &Value) -> Value {
         let t = self
             .go(engineer, ticket, json!({ "to": "accepted" }), 200)

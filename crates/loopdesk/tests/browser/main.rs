@@ -587,24 +587,8 @@ async fn a_dispatcher_accepts_a_proposal_on_the_board() {
         let (id, token) = app
             .user(name, &["engineer"], json!({ "display_name": name }))
             .await;
-        let r = app
-            .client
-            .put(app.url(&format!("/api/v1/engineers/{id}/profile")))
-            .bearer_auth(&app.admin)
-            .json(&json!({ "capacity": 3 }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        app.ok(&token, "/api/v1/me/duty", json!({ "on_duty": true }), 200)
+        app.ready_engineer((&id, &token), json!({ "capacity": 3 }), (lat, 121.4737))
             .await;
-        app.ok(
-            &token,
-            "/api/v1/me/position",
-            json!({ "lat": lat, "lon": 121.4737 }),
-            200,
-        )
-        .await;
         ids.push(id);
     }
     let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
@@ -869,29 +853,9 @@ async fn four_people_close_the_loop_in_their_browsers() {
             json!({ "display_name": "张工" }),
         )
         .await;
-    let r = app
-        .client
-        .put(app.url(&format!("/api/v1/engineers/{eng_id}/profile")))
-        .bearer_auth(&app.admin)
-        .json(&json!({ "capacity": 3 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    app.ok(
-        &engineer,
-        "/api/v1/me/duty",
-        json!({ "on_duty": true }),
-        200,
-    )
-    .await;
-    app.ok(
-        &engineer,
-        "/api/v1/me/position",
-        json!({ "lat": 31.2394, "lon": 121.4737 }),
-        200,
-    )
-    .await;
+    let profile = json!({ "capacity": 3 });
+    app.ready_engineer((&eng_id, &engineer), profile, (31.2394, 121.4737))
+        .await;
     // The engineer's van carries five filters.
     app.ok(
         &app.admin,
