@@ -261,11 +261,13 @@ impl TenantStore {
                 &[
                     "PRAGMA cache_size = -1048576",
                     "PRAGMA wal_autocheckpoint = 65536",
+                    "PRAGMA mmap_size = 4294967296",
                 ]
             } else {
                 &[
                     crate::dialect::SQLITE_WRITER_CACHE,
                     "PRAGMA wal_autocheckpoint = 1000",
+                    "PRAGMA mmap_size = 0",
                     "PRAGMA wal_checkpoint(PASSIVE)",
                 ]
             };
