@@ -149,6 +149,15 @@ async fn press(c: &Client, label: &str) {
         .unwrap();
 }
 
+/// Waits until the page's main part shows a badge reading `text` (a ticket's status).
+async fn badge(c: &Client, text: &str) {
+    let xpath = format!("//main//span[@class='badge' and normalize-space()='{text}']");
+    c.wait()
+        .for_element(Locator::XPath(&xpath))
+        .await
+        .unwrap_or_else(|e| panic!("no badge {text}: {e:?}"));
+}
+
 /// The customer draws a signature on the report's canvas.
 async fn sign_on_pad(c: &Client) {
     c.execute(
@@ -427,8 +436,7 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
         .unwrap();
     for (label, then) in [("接单", "已接单"), ("出发", "已出发")] {
         press(&c, label).await;
-        let badge = format!("//main//span[@class='badge' and normalize-space()='{then}']");
-        c.wait().for_element(Locator::XPath(&badge)).await.unwrap();
+        badge(&c, then).await;
     }
     // The phone's position, 25 m from the site (emulated), then the check-in.
     c.wait()
@@ -472,12 +480,7 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
     // The report: a photo before, the customer signs on the screen; without a photo after it
     // comes back saying so and keeping what was sent; with it, the order is resolved.
     press(&c, "开始处理").await;
-    c.wait()
-        .for_element(Locator::XPath(
-            "//main//span[@class='badge' and normalize-space()='处理中']",
-        ))
-        .await
-        .unwrap();
+    badge(&c, "处理中").await;
     c.wait()
         .for_element(Locator::XPath(
             "//main//a[normalize-space()='填写完工报告']",
@@ -548,12 +551,7 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
         .await
         .unwrap();
     press(&c, "提交完工报告").await;
-    c.wait()
-        .for_element(Locator::XPath(
-            "//main//span[@class='badge' and normalize-space()='已完成待确认']",
-        ))
-        .await
-        .unwrap();
+    badge(&c, "已完成待确认").await;
     let t = app
         .read(
             &agent,
@@ -783,12 +781,7 @@ async fn a_report_sent_without_network_is_kept_and_sent_once_when_it_returns() {
     );
     // Another page, another flush: the queue is empty and nothing more is stored.
     c.goto(&app.url(&format!("/m/t/{id}"))).await.unwrap();
-    c.wait()
-        .for_element(Locator::XPath(
-            "//main//span[@class='badge' and normalize-space()='已完成待确认']",
-        ))
-        .await
-        .unwrap();
+    badge(&c, "已完成待确认").await;
     let left = c
         .execute_async(
             "const done = arguments[arguments.length - 1];
@@ -987,12 +980,7 @@ async fn four_people_close_the_loop_in_their_browsers() {
         .unwrap();
     for (label, then) in [("接单", "已接单"), ("出发", "已出发")] {
         press(&field, label).await;
-        let badge = format!("//main//span[@class='badge' and normalize-space()='{then}']");
-        field
-            .wait()
-            .for_element(Locator::XPath(&badge))
-            .await
-            .unwrap();
+        badge(&field, then).await;
     }
     field
         .wait()
@@ -1016,13 +1004,7 @@ async fn four_people_close_the_loop_in_their_browsers() {
         .await
         .unwrap();
     press(&field, "开始处理").await;
-    field
-        .wait()
-        .for_element(Locator::XPath(
-            "//main//span[@class='badge' and normalize-space()='处理中']",
-        ))
-        .await
-        .unwrap();
+    badge(&field, "处理中").await;
     field
         .wait()
         .for_element(Locator::XPath(
@@ -1058,13 +1040,7 @@ async fn four_people_close_the_loop_in_their_browsers() {
     sign_on_pad(&field).await;
     shoot(&field, "walk-engineer-report").await;
     press(&field, "提交完工报告").await;
-    field
-        .wait()
-        .for_element(Locator::XPath(
-            "//main//span[@class='badge' and normalize-space()='已完成待确认']",
-        ))
-        .await
-        .unwrap();
+    badge(&field, "已完成待确认").await;
     field.close().await.unwrap();
     let stock = app
         .read(
@@ -1084,13 +1060,7 @@ async fn four_people_close_the_loop_in_their_browsers() {
         .unwrap();
     phone.goto(&ticket_url).await.unwrap();
     press(&phone, "确认已修好").await;
-    phone
-        .wait()
-        .for_element(Locator::XPath(
-            "//main//span[@class='badge' and normalize-space()='已关闭']",
-        ))
-        .await
-        .unwrap();
+    badge(&phone, "已关闭").await;
     // The survey goes out an hour after the fix; the ticket page offers it; they rate.
     app.clock.advance(chrono::Duration::minutes(61));
     let jobs = loopdesk_jobs::Runner::new(

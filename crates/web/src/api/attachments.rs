@@ -195,15 +195,21 @@ pub async fn get_attachment(
         .get(&a.storage_key)
         .await
         .map_err(ApiError::internal)?;
+    Ok(private_file(&a.content_type, 3600, bytes))
+}
+
+/// A stored file as the answer: its type, kept only by the caller's browser for `max_age`
+/// seconds, never sniffed as another type.
+fn private_file(content_type: &str, max_age: u32, bytes: Vec<u8>) -> Response {
     let headers = [
-        (header::CONTENT_TYPE, a.content_type.clone()),
-        (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+        (header::CONTENT_TYPE, content_type.to_owned()),
+        (header::CACHE_CONTROL, format!("private, max-age={max_age}")),
         (
             header::HeaderName::from_static("x-content-type-options"),
             "nosniff".to_owned(),
         ),
     ];
-    Ok((headers, bytes).into_response())
+    (headers, bytes).into_response()
 }
 
 /// The longest side of a thumbnail, in pixels.
@@ -244,15 +250,7 @@ pub async fn get_thumbnail(
             made
         }
     };
-    let headers = [
-        (header::CONTENT_TYPE, "image/jpeg"),
-        (header::CACHE_CONTROL, "private, max-age=86400"),
-        (
-            header::HeaderName::from_static("x-content-type-options"),
-            "nosniff",
-        ),
-    ];
-    Ok((headers, jpeg).into_response())
+    Ok(private_file("image/jpeg", 86_400, jpeg))
 }
 
 /// Decodes an image (within limits: a small file cannot claim a gigapixel canvas), scales it
