@@ -455,7 +455,7 @@ pub fn plan(orders: &[Order], engineers: &[Engineer], opts: &Options) -> Plan {
         let km = haversine_km(p.lat, p.lon, q.lat, q.lon);
         taken[i] = true;
         out.assigned += 1;
-        out.priority_weight += 5 - orders[i].priority.clamp(1, 4);
+        out.priority_weight += steps(&orders[i]);
         out.travel_km += km;
         out.assignments.push(Assignment {
             order: i,
