@@ -83,6 +83,45 @@ impl Backend {
         }
     }
 
+    /// The non-unique indexes of the tables a history import fills, as `(name, definition)`
+    /// rows whose definition re-creates the index.
+    pub(crate) fn history_indexes(self) -> &'static str {
+        match self {
+            Backend::Sqlite => {
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+                 AND sql NOT LIKE 'CREATE UNIQUE%' \
+                 AND tbl_name IN ('tickets', 'ticket_events', 'ticket_assignments', 'ticket_facts')"
+            }
+            Backend::Postgres => {
+                "SELECT indexname::text, indexdef::text FROM pg_indexes \
+                 WHERE schemaname = current_schema() AND indexdef NOT LIKE 'CREATE UNIQUE%' \
+                 AND tablename IN ('tickets', 'ticket_events', 'ticket_assignments', 'ticket_facts')"
+            }
+        }
+    }
+
+    /// Counts the tables named `$1` (0 or 1).
+    pub(crate) fn table_count(self) -> &'static str {
+        match self {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() \
+                 AND tablename = $1"
+            }
+        }
+    }
+
+    /// Settings for a transaction that builds an index. PostgreSQL sorts in
+    /// `maintenance_work_mem`, 64 MiB by default: a year of events spills to disk with that.
+    pub(crate) fn index_build_settings(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some("SET LOCAL maintenance_work_mem = '512MB'"),
+        }
+    }
+
     /// Case-insensitive LIKE.
     pub fn ilike(self) -> &'static str {
         match self {

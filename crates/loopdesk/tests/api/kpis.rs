@@ -9,7 +9,7 @@ use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::ticket::Channel;
 use loopdesk_core::{Status, TicketId, UserId};
 use loopdesk_jobs::{Mailer, Runner, RunnerConfig};
-use loopdesk_store::{HistoryEvent, HistoryTicket, StoreError};
+use loopdesk_store::{HistoryEvent, HistoryTicket, Store, StoreError, StoreOptions};
 use serde_json::{json, Value};
 
 use crate::helpers::{png, spawn_app, Backend, TestApp, ADMIN_PASSWORD, PASSWORD};
@@ -19,6 +19,7 @@ use crate::on_both_backends;
 on_both_backends!(
     every_kpi_and_grouping_matches_the_hand_computation,
     imported_history_reads_like_lived_history,
+    a_bulk_import_into_an_empty_store_builds_its_indexes_after_the_load,
     the_weekly_report_goes_to_each_manager_once_a_week,
 );
 
@@ -701,16 +702,7 @@ async fn imported_history_reads_like_lived_history(backend: Backend) {
     let created = app.clock.now() - Duration::days(2);
     let at = |m: i64| created + Duration::minutes(m);
     let ev = |kind: &'static str, m: i64, from: Status, to: Status, who: UserId, data: Value| {
-        HistoryEvent {
-            kind,
-            actor_id: Some(who),
-            by: By::Staff,
-            at: at(m),
-            from: Some(from),
-            to: Some(to),
-            internal: false,
-            data,
-        }
+        staff_move(kind, at(m), (from, to), Some(who), data)
     };
     let ticket = |number: &str, events: Vec<HistoryEvent>| HistoryTicket {
         id: TicketId::new(),
@@ -868,42 +860,8 @@ async fn the_weekly_report_goes_to_each_manager_once_a_week(backend: Backend) {
     let agent_id = UserId::parse(&agent_id).unwrap();
     // Last week (W47) one ticket was solved on the phone in 30 minutes.
     let created = app.clock.now() - Duration::days(6);
-    let event = |kind: &'static str, m: i64, from: Status, to: Status, data: Value| HistoryEvent {
-        kind,
-        actor_id: Some(agent_id),
-        by: By::Staff,
-        at: created + Duration::minutes(m),
-        from: Some(from),
-        to: Some(to),
-        internal: false,
-        data,
-    };
     let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
-    let old = HistoryTicket {
-        id: TicketId::new(),
-        number: "OLD-1".into(),
-        channel: Channel::Phone,
-        customer_id: None,
-        region_id: None,
-        team_id: None,
-        category: None,
-        priority: 3,
-        subject: "上周的工单".into(),
-        description: "电话解决".into(),
-        created_by: Some(agent_id),
-        created_at: created,
-        resolution_due: None,
-        events: vec![
-            event("take_remote", 5, Status::New, Status::InProgress, json!({})),
-            event(
-                "resolve",
-                30,
-                Status::InProgress,
-                Status::Resolved,
-                json!({ "remote": true }),
-            ),
-        ],
-    };
+    let old = solved_on_the_phone("OLD-1", created, Some(agent_id));
     app.store
         .tenant(tenant.id)
         .import_history(&Actor::System, &[old])
@@ -943,4 +901,182 @@ async fn the_weekly_report_goes_to_each_manager_once_a_week(backend: Backend) {
     let boss = sink.to("boss@kpi.test");
     assert_eq!(boss.len(), 2);
     assert_eq!(boss[1].subject, "服务周报 2026-W48");
+}
+
+/// The index definitions of the tables a history import fills, as the database reports them.
+async fn history_indexes(app: &TestApp, backend: Backend) -> Vec<(String, String)> {
+    use sqlx::Connection;
+    let sql = match backend {
+        Backend::Sqlite => {
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+             AND tbl_name IN ('tickets', 'ticket_events', 'ticket_assignments', 'ticket_facts') \
+             ORDER BY name"
+        }
+        Backend::Postgres => {
+            "SELECT indexname::text, indexdef::text FROM pg_indexes WHERE tablename IN \
+             ('tickets', 'ticket_events', 'ticket_assignments', 'ticket_facts') ORDER BY indexname"
+        }
+    };
+    sqlx::any::install_default_drivers();
+    let mut c = sqlx::AnyConnection::connect(&app.config.database_url)
+        .await
+        .unwrap();
+    sqlx::query_as(sql).fetch_all(&mut c).await.unwrap()
+}
+
+/// A bulk import into an empty database drops the history tables' non-unique indexes while it
+/// loads and builds them at its end; a start after an import that never ended builds them too;
+/// an import into a database that holds tickets keeps every index. Either way, the imported
+/// tickets read as usual.
+async fn a_bulk_import_into_an_empty_store_builds_its_indexes_after_the_load(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    let store = app.store.tenant(tenant.id);
+    let before = history_indexes(&app, backend).await;
+    let names = |defs: &[(String, String)]| -> Vec<String> {
+        defs.iter().map(|(n, _)| n.clone()).collect()
+    };
+    assert!(names(&before).contains(&"ticket_events_tenant_at".to_owned()));
+    let old = |number: &str, days: i64| {
+        solved_on_the_phone(number, app.clock.now() - Duration::days(days), None)
+    };
+
+    // Into the empty database.
+    store.begin_import().await.unwrap();
+    let during = history_indexes(&app, backend).await;
+    assert!(!names(&during).contains(&"ticket_events_tenant_at".to_owned()));
+    assert!(!names(&during).contains(&"tickets_tenant_created".to_owned()));
+    assert!(
+        names(&during).contains(&"tickets_tenant_id".to_owned()),
+        "unique indexes stay: {during:?}"
+    );
+    store
+        .import_history(&Actor::System, &[old("OLD-1", 3)])
+        .await
+        .unwrap();
+    // The process stops here; the next start builds what the import deferred.
+    let next = Store::connect(&StoreOptions {
+        url: app.config.database_url.clone(),
+        max_connections: 2,
+    })
+    .await
+    .unwrap();
+    next.migrate().await.unwrap();
+    next.close().await;
+    assert_eq!(history_indexes(&app, backend).await, before);
+    store.end_import().await.unwrap();
+    assert_eq!(history_indexes(&app, backend).await, before);
+
+    // Into a database that holds tickets: every index stays, and the import ends with all.
+    store.begin_import().await.unwrap();
+    assert_eq!(history_indexes(&app, backend).await, before);
+    store
+        .import_history(&Actor::System, &[old("OLD-2", 2)])
+        .await
+        .unwrap();
+    store.end_import().await.unwrap();
+    assert_eq!(history_indexes(&app, backend).await, before);
+
+    // A third import into an empty database, ended as usual.
+    let fresh = spawn_app(backend).await;
+    let t = fresh
+        .store
+        .tenant_by_slug("default")
+        .await
+        .unwrap()
+        .unwrap();
+    let s = fresh.store.tenant(t.id);
+    s.begin_import().await.unwrap();
+    assert!(history_indexes(&fresh, backend).await.len() < before.len());
+    s.import_history(&Actor::System, &[old("OLD-3", 1)])
+        .await
+        .unwrap();
+    s.end_import().await.unwrap();
+    assert_eq!(history_indexes(&fresh, backend).await, before);
+
+    let list = app
+        .read(&app.admin, "/api/v1/tickets?status=resolved")
+        .await;
+    let numbers: Vec<_> = list["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{list}"))
+        .iter()
+        .map(|t| t["number"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(numbers.len(), 2, "{numbers:?}");
+    assert!(numbers.contains(&"OLD-1".to_owned()) && numbers.contains(&"OLD-2".to_owned()));
+    let from =
+        (app.clock.now() - Duration::days(4)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let k = mttr_since(&app, &from).await;
+    assert_eq!((&k["n"], &k["mean"]), (&json!(2), &json!(1800.0)), "{k}");
+    let k = mttr_since(&fresh, &from).await;
+    assert_eq!(k["n"], 1, "{k}");
+}
+
+/// An imported ticket solved on the phone in 30 minutes (taken at minute 5) by `agent`.
+fn solved_on_the_phone(
+    number: &str,
+    created: chrono::DateTime<chrono::Utc>,
+    agent: Option<UserId>,
+) -> HistoryTicket {
+    let event = |kind: &'static str, m: i64, from: Status, to: Status, data: Value| {
+        staff_move(
+            kind,
+            created + Duration::minutes(m),
+            (from, to),
+            agent,
+            data,
+        )
+    };
+    HistoryTicket {
+        id: TicketId::new(),
+        number: number.into(),
+        channel: Channel::Phone,
+        customer_id: None,
+        region_id: None,
+        team_id: None,
+        category: None,
+        priority: 3,
+        subject: format!("电话解决的工单 {number}"),
+        description: "电话解决".into(),
+        created_by: agent,
+        created_at: created,
+        resolution_due: None,
+        events: vec![
+            event("take_remote", 5, Status::New, Status::InProgress, json!({})),
+            event(
+                "resolve",
+                30,
+                Status::InProgress,
+                Status::Resolved,
+                json!({ "remote": true }),
+            ),
+        ],
+    }
+}
+
+/// An imported move made by staff.
+fn staff_move(
+    kind: &'static str,
+    at: chrono::DateTime<chrono::Utc>,
+    (from, to): (Status, Status),
+    actor_id: Option<UserId>,
+    data: Value,
+) -> HistoryEvent {
+    HistoryEvent {
+        kind,
+        actor_id,
+        by: By::Staff,
+        at,
+        from: Some(from),
+        to: Some(to),
+        internal: false,
+        data,
+    }
+}
+
+/// The MTTR cell of the one row of the KPIs since `from`.
+async fn mttr_since(app: &TestApp, from: &str) -> Value {
+    let path = format!("/api/v1/kpis?from={from}&metrics=mttr");
+    app.read(&app.admin, &path).await["rows"][0]["values"]["mttr"].clone()
 }
