@@ -83,19 +83,35 @@ impl Backend {
         }
     }
 
-    /// The non-unique indexes of the tables a history import fills, as `(name, definition)`
-    /// rows whose definition re-creates the index.
-    pub(crate) fn history_indexes(self) -> &'static str {
+    /// What a bulk import into an empty database may drop and build after the load, as
+    /// `(name, drop, build, then)` statements: the non-unique indexes of the tables a history
+    /// import fills, and on PostgreSQL their foreign keys, built back `NOT VALID` and then
+    /// validated in one pass (PostgreSQL checks a foreign key row by row with a query of its
+    /// own: three fifths of an import's time). SQLite's checks are cheap lookups in the same
+    /// process, and its constraints cannot be dropped.
+    pub(crate) fn deferrable_schema(self) -> &'static str {
         match self {
             Backend::Sqlite => {
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+                "SELECT name, 'DROP INDEX \"' || replace(name, '\"', '\"\"') || '\"', sql, \
+                 CAST(NULL AS TEXT) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
                  AND sql NOT LIKE 'CREATE UNIQUE%' \
                  AND tbl_name IN ('tickets', 'ticket_events', 'ticket_assignments', 'ticket_facts')"
             }
             Backend::Postgres => {
-                "SELECT indexname::text, indexdef::text FROM pg_indexes \
+                "SELECT indexname::text, format('DROP INDEX %I', indexname), indexdef::text, \
+                 NULL::text FROM pg_indexes \
                  WHERE schemaname = current_schema() AND indexdef NOT LIKE 'CREATE UNIQUE%' \
-                 AND tablename IN ('tickets', 'ticket_events', 'ticket_assignments', 'ticket_facts')"
+                 AND tablename IN ('tickets', 'ticket_events', 'ticket_assignments', 'ticket_facts') \
+                 UNION ALL \
+                 SELECT c.conname::text, \
+                 format('ALTER TABLE %I DROP CONSTRAINT %I', r.relname, c.conname), \
+                 format('ALTER TABLE %I ADD CONSTRAINT %I %s NOT VALID', r.relname, c.conname, \
+                        pg_get_constraintdef(c.oid)), \
+                 format('ALTER TABLE %I VALIDATE CONSTRAINT %I', r.relname, c.conname) \
+                 FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid \
+                 JOIN pg_namespace n ON n.oid = c.connamespace \
+                 WHERE c.contype = 'f' AND n.nspname = current_schema() \
+                 AND r.relname IN ('tickets', 'ticket_events', 'ticket_assignments', 'ticket_facts')"
             }
         }
     }

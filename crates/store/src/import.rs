@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::sql::{Arg, Sql};
 use crate::tickets::EVENT_INSERT;
-use crate::{ms, StoreError, TenantStore};
+use crate::{ms, RowError, StoreError, TenantStore};
 
 /// One event of an imported ticket.
 #[derive(Clone, Debug)]
@@ -206,6 +206,7 @@ impl TenantStore {
                 ]);
             }
         }
+        let refs = references(tickets);
         let backend = self.store.backend;
         // A batch on its own gets the large cache for itself; within a bulk import
         // ([`TenantStore::begin_import`]) the cache stays large from batch to batch.
@@ -216,6 +217,7 @@ impl TenantStore {
         let written = self
             .write_history(
                 backend,
+                refs,
                 ticket_rows,
                 event_rows,
                 assignment_rows,
@@ -233,16 +235,18 @@ impl TenantStore {
     /// per batch made every batch start cold).
     ///
     ///
-    /// Into an empty database, the import also defers the history tables' secondary indexes:
-    /// they are dropped here and built, each in one sorted pass, by `end_import`. History
-    /// arrives in no order, so each batch's inserts landed on pages all over those indexes,
-    /// and every commit wrote those pages again (on SQLite, 78 GB of writes for a million
-    /// tickets). Unique indexes stay, so a duplicate is still refused at once. If the process
-    /// stops before `end_import`, the next start builds them ([`Store::migrate`]).
+    /// Into an empty database, the import also defers the history tables' secondary indexes
+    /// (and on PostgreSQL their foreign keys): they are dropped here and built, each in one
+    /// sorted pass, by `end_import`. History arrives in no order, so each batch's inserts
+    /// landed on pages all over those indexes, and every commit wrote those pages again (on
+    /// SQLite, 78 GB of writes for a million tickets). Unique indexes stay, so a duplicate is
+    /// still refused at once, and every batch checks the customers, regions, teams and users
+    /// it names. If the process stops before `end_import`, the next start builds what is left
+    /// ([`Store::migrate`]).
     pub async fn begin_import(&self) -> Result<(), StoreError> {
         if self.store.importing.fetch_add(1, Ordering::SeqCst) == 0 {
             self.import_cache(true).await?;
-            self.store.defer_indexes().await?;
+            self.store.defer_schema().await?;
         }
         Ok(())
     }
@@ -250,7 +254,7 @@ impl TenantStore {
     /// Ends a bulk import: the deferred indexes built, and the writer's usual cache again.
     pub async fn end_import(&self) -> Result<(), StoreError> {
         if self.store.importing.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.store.build_deferred_indexes().await?;
+            self.store.build_deferred_schema().await?;
             self.import_cache(false).await?;
             // The planner's statistics of the tables just filled.
             sqlx::query("ANALYZE").execute(&self.store.write).await?;
@@ -291,12 +295,14 @@ impl TenantStore {
     async fn write_history(
         &self,
         backend: crate::Backend,
+        refs: Vec<Reference>,
         ticket_rows: Vec<Vec<Arg>>,
         event_rows: Vec<Vec<Arg>>,
         assignment_rows: Vec<Vec<Arg>>,
         facts_rows: Vec<(String, Facts)>,
     ) -> Result<(), StoreError> {
         let mut tx = self.store.write.begin().await?;
+        check_references(&mut tx, backend, &self.tid(), &refs).await?;
         for chunk in chunks(ticket_rows, TICKET_ROWS) {
             Sql::new(
                 "INSERT INTO tickets (id, tenant_id, number, channel, customer_id, region_id, team_id, \
@@ -335,9 +341,9 @@ impl TenantStore {
 }
 
 impl crate::Store {
-    /// When no ticket is stored yet: drops the history tables' secondary, non-unique indexes
-    /// and keeps their definitions in `deferred_indexes`, in one transaction.
-    async fn defer_indexes(&self) -> Result<(), StoreError> {
+    /// When no ticket is stored yet: drops what [`crate::Backend::deferrable_schema`] names and
+    /// keeps how to build it again in `deferred_schema`, in one transaction.
+    async fn defer_schema(&self) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await?;
         let (tickets,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM (SELECT 1 FROM tickets LIMIT 1) t")
@@ -346,52 +352,172 @@ impl crate::Store {
         if tickets > 0 {
             return Ok(());
         }
-        let indexes: Vec<(String, String)> = sqlx::query_as(self.backend.history_indexes())
-            .fetch_all(&mut *tx)
-            .await?;
-        for (name, sql) in indexes {
-            sqlx::query("INSERT INTO deferred_indexes (name, sql) VALUES ($1, $2)")
-                .bind(&name)
-                .bind(sql)
+        let deferrable: Vec<(String, String, String, Option<String>)> =
+            sqlx::query_as(self.backend.deferrable_schema())
+                .fetch_all(&mut *tx)
+                .await?;
+        for (name, drop, build, then) in deferrable {
+            sqlx::query("INSERT INTO deferred_schema (name, sql, then_sql) VALUES ($1, $2, $3)")
+                .bind(name)
+                .bind(build)
+                .bind(then)
                 .execute(&mut *tx)
                 .await?;
-            // The name comes from the schema itself; quoted all the same.
-            sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(&drop).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
-    /// Builds the indexes [`Store::defer_indexes`] dropped, each in its own transaction with
-    /// the removal of its definition, so a build cut short resumes where it stopped.
-    pub(crate) async fn build_deferred_indexes(&self) -> Result<(), StoreError> {
+    /// Builds what [`Store::defer_schema`] dropped: each step in its own transaction with the
+    /// record of it, so a build cut short resumes where it stopped. A foreign key whose
+    /// validation fails stays `NOT VALID` (still checked for every new row) and is logged:
+    /// only rows changed outside the import can break it, since the import checks every
+    /// reference it writes.
+    pub(crate) async fn build_deferred_schema(&self) -> Result<(), StoreError> {
         let (known,): (i64,) = sqlx::query_as(self.backend.table_count())
-            .bind("deferred_indexes")
+            .bind("deferred_schema")
             .fetch_one(&self.write)
             .await?;
         if known == 0 {
             return Ok(());
         }
-        let deferred: Vec<(String, String)> =
-            sqlx::query_as("SELECT name, sql FROM deferred_indexes ORDER BY name")
-                .fetch_all(&self.write)
-                .await?;
-        for (name, sql) in deferred {
+        loop {
+            let next: Option<(String, String, Option<String>)> = sqlx::query_as(
+                "SELECT name, sql, then_sql FROM deferred_schema ORDER BY name LIMIT 1",
+            )
+            .fetch_optional(&self.write)
+            .await?;
+            let Some((name, sql, then)) = next else {
+                return Ok(());
+            };
             let mut tx = self.write.begin().await?;
             if let Some(settings) = self.backend.index_build_settings() {
                 sqlx::query(settings).execute(&mut *tx).await?;
             }
-            sqlx::query(&sql).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM deferred_indexes WHERE name = $1")
-                .bind(name)
-                .execute(&mut *tx)
+            let built = sqlx::query(&sql).execute(&mut *tx).await;
+            match (built, then) {
+                (Ok(_), Some(then)) => {
+                    sqlx::query(
+                        "UPDATE deferred_schema SET sql = $1, then_sql = NULL WHERE name = $2",
+                    )
+                    .bind(then)
+                    .bind(&name)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    continue;
+                }
+                (Ok(_), None) => tx.commit().await?,
+                (Err(e), _) if sql.contains(" VALIDATE CONSTRAINT ") => {
+                    tx.rollback().await?;
+                    tracing::error!(constraint = %name, error = %e,
+                        "rows stored during a bulk import break a foreign key; it stays NOT VALID");
+                }
+                (Err(e), _) => return Err(e.into()),
+            }
+            sqlx::query("DELETE FROM deferred_schema WHERE name = $1")
+                .bind(&name)
+                .execute(&self.write)
                 .await?;
-            tx.commit().await?;
         }
-        Ok(())
     }
+}
+
+/// A customer, region, team or user a batch names: its table, the field that names it, its
+/// id and the batch row (from 1).
+struct Reference {
+    table: &'static str,
+    field: &'static str,
+    id: String,
+    row: usize,
+}
+
+fn references(tickets: &[HistoryTicket]) -> Vec<Reference> {
+    let mut refs = Vec::new();
+    for (i, t) in tickets.iter().enumerate() {
+        let mut add = |table, field, id: Option<String>| {
+            if let Some(id) = id {
+                refs.push(Reference {
+                    table,
+                    field,
+                    id,
+                    row: i + 1,
+                });
+            }
+        };
+        add(
+            "customers",
+            "customer_id",
+            t.customer_id.map(|c| c.to_string()),
+        );
+        add("regions", "region_id", t.region_id.map(|r| r.to_string()));
+        add("teams", "team_id", t.team_id.map(|r| r.to_string()));
+        add("users", "created_by", t.created_by.map(|u| u.to_string()));
+        for e in &t.events {
+            add("users", "actor_id", e.actor_id.map(|u| u.to_string()));
+            if e.to == Some(Status::Assigned) {
+                let assignee = e.data.get("assignee_id").and_then(Value::as_str);
+                add("users", "assignee_id", assignee.map(str::to_owned));
+            }
+        }
+    }
+    refs
+}
+
+/// Refuses a batch naming a customer, region, team or user the tenant does not have, with
+/// every row and field at fault. The foreign keys would refuse most of these too, but not
+/// another tenant's, and on PostgreSQL a bulk import defers them.
+async fn check_references(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: crate::Backend,
+    tenant: &str,
+    refs: &[Reference],
+) -> Result<(), StoreError> {
+    let mut known: std::collections::HashMap<&str, std::collections::HashSet<String>> =
+        std::collections::HashMap::new();
+    for table in ["customers", "regions", "teams", "users"] {
+        let ids: std::collections::BTreeSet<&str> = refs
+            .iter()
+            .filter(|r| r.table == table)
+            .map(|r| r.id.as_str())
+            .collect();
+        let ids: Vec<&str> = ids.into_iter().collect();
+        for chunk in ids.chunks(1_000) {
+            let mut sql = Sql::new(&format!("SELECT id FROM {table} WHERE tenant_id = "));
+            sql.text(tenant).push(" AND id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.text(*id);
+            }
+            sql.push(")");
+            let found: Vec<(String,)> = sql
+                .positional_for(backend)
+                .query_as()
+                .fetch_all(&mut **tx)
+                .await?;
+            known
+                .entry(table)
+                .or_default()
+                .extend(found.into_iter().map(|(id,)| id));
+        }
+    }
+    let mut errors: Vec<RowError> = refs
+        .iter()
+        .filter(|r| known.get(r.table).is_none_or(|ids| !ids.contains(&r.id)))
+        .map(|r| RowError {
+            row: r.row,
+            field: r.field,
+            reason: "error.unknown_id",
+        })
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    errors.dedup();
+    Err(StoreError::Rows(errors))
 }
 
 /// Who confirmed the last closure: `auto` for the auto-close, else what its confirmation says.

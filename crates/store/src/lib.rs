@@ -212,9 +212,9 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        // An import cut short left indexes to build; built before any migration that may
-        // change them.
-        self.build_deferred_indexes().await?;
+        // An import cut short left indexes or keys to build; built before any migration that
+        // may change them.
+        self.build_deferred_schema().await?;
         migrator.run(&self.write).await?;
         self.backfill_facts().await?;
         Ok(())

@@ -19,7 +19,7 @@ use crate::on_both_backends;
 on_both_backends!(
     every_kpi_and_grouping_matches_the_hand_computation,
     imported_history_reads_like_lived_history,
-    a_bulk_import_into_an_empty_store_builds_its_indexes_after_the_load,
+    a_bulk_import_into_an_empty_store_builds_indexes_and_keys_after_the_load,
     the_weekly_report_goes_to_each_manager_once_a_week,
 );
 
@@ -783,6 +783,25 @@ async fn imported_history_reads_like_lived_history(backend: Backend) {
         .import_history(&Actor::System, &[lived.clone(), backwards])
         .await
         .is_err());
+    // A batch naming a customer or a user the tenant does not have is refused whole, with
+    // each row and field at fault.
+    let mut strangers = ticket("OLD-3", lived.events.clone());
+    strangers.customer_id = Some(loopdesk_core::CustomerId::new());
+    strangers.events[1].actor_id = Some(UserId::new());
+    let refused = store
+        .import_history(&Actor::System, &[lived.clone(), strangers])
+        .await;
+    let Err(StoreError::Rows(rows)) = refused else {
+        panic!("{refused:?}")
+    };
+    let faults: Vec<_> = rows.iter().map(|r| (r.row, r.field, r.reason)).collect();
+    assert_eq!(
+        faults,
+        [
+            (2, "customer_id", "error.unknown_id"),
+            (2, "actor_id", "error.unknown_id")
+        ]
+    );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM tickets").await,
         0,
@@ -903,8 +922,9 @@ async fn the_weekly_report_goes_to_each_manager_once_a_week(backend: Backend) {
     assert_eq!(boss[1].subject, "服务周报 2026-W48");
 }
 
-/// The index definitions of the tables a history import fills, as the database reports them.
-async fn history_indexes(app: &TestApp, backend: Backend) -> Vec<(String, String)> {
+/// The index definitions of the tables a history import fills, and on PostgreSQL their foreign
+/// keys (a key not validated yet says `NOT VALID`), as the database reports them.
+async fn history_schema(app: &TestApp, backend: Backend) -> Vec<(String, String)> {
     use sqlx::Connection;
     let sql = match backend {
         Backend::Sqlite => {
@@ -914,7 +934,10 @@ async fn history_indexes(app: &TestApp, backend: Backend) -> Vec<(String, String
         }
         Backend::Postgres => {
             "SELECT indexname::text, indexdef::text FROM pg_indexes WHERE tablename IN \
-             ('tickets', 'ticket_events', 'ticket_assignments', 'ticket_facts') ORDER BY indexname"
+             ('tickets', 'ticket_events', 'ticket_assignments', 'ticket_facts') \
+             UNION ALL SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE contype = 'f' AND conrelid::regclass::text IN \
+             ('tickets', 'ticket_events', 'ticket_assignments', 'ticket_facts') ORDER BY 1"
         }
     };
     sqlx::any::install_default_drivers();
@@ -924,15 +947,15 @@ async fn history_indexes(app: &TestApp, backend: Backend) -> Vec<(String, String
     sqlx::query_as(sql).fetch_all(&mut c).await.unwrap()
 }
 
-/// A bulk import into an empty database drops the history tables' non-unique indexes while it
-/// loads and builds them at its end; a start after an import that never ended builds them too;
+/// A bulk import into an empty database drops the history tables' non-unique indexes (and on
+/// PostgreSQL their foreign keys) while it loads and builds them at its end; a start after an import that never ended builds them too;
 /// an import into a database that holds tickets keeps every index. Either way, the imported
 /// tickets read as usual.
-async fn a_bulk_import_into_an_empty_store_builds_its_indexes_after_the_load(backend: Backend) {
+async fn a_bulk_import_into_an_empty_store_builds_indexes_and_keys_after_the_load(backend: Backend) {
     let app = spawn_app(backend).await;
     let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
     let store = app.store.tenant(tenant.id);
-    let before = history_indexes(&app, backend).await;
+    let before = history_schema(&app, backend).await;
     let names = |defs: &[(String, String)]| -> Vec<String> {
         defs.iter().map(|(n, _)| n.clone()).collect()
     };
@@ -943,13 +966,17 @@ async fn a_bulk_import_into_an_empty_store_builds_its_indexes_after_the_load(bac
 
     // Into the empty database.
     store.begin_import().await.unwrap();
-    let during = history_indexes(&app, backend).await;
+    let during = history_schema(&app, backend).await;
     assert!(!names(&during).contains(&"ticket_events_tenant_at".to_owned()));
     assert!(!names(&during).contains(&"tickets_tenant_created".to_owned()));
     assert!(
         names(&during).contains(&"tickets_tenant_id".to_owned()),
         "unique indexes stay: {during:?}"
     );
+    if backend == Backend::Postgres {
+        assert!(names(&before).contains(&"ticket_events_ticket_id_fkey".to_owned()));
+        assert!(!names(&during).contains(&"ticket_events_ticket_id_fkey".to_owned()));
+    }
     store
         .import_history(&Actor::System, &[old("OLD-1", 3)])
         .await
@@ -963,19 +990,19 @@ async fn a_bulk_import_into_an_empty_store_builds_its_indexes_after_the_load(bac
     .unwrap();
     next.migrate().await.unwrap();
     next.close().await;
-    assert_eq!(history_indexes(&app, backend).await, before);
+    assert_eq!(history_schema(&app, backend).await, before);
     store.end_import().await.unwrap();
-    assert_eq!(history_indexes(&app, backend).await, before);
+    assert_eq!(history_schema(&app, backend).await, before);
 
     // Into a database that holds tickets: every index stays, and the import ends with all.
     store.begin_import().await.unwrap();
-    assert_eq!(history_indexes(&app, backend).await, before);
+    assert_eq!(history_schema(&app, backend).await, before);
     store
         .import_history(&Actor::System, &[old("OLD-2", 2)])
         .await
         .unwrap();
     store.end_import().await.unwrap();
-    assert_eq!(history_indexes(&app, backend).await, before);
+    assert_eq!(history_schema(&app, backend).await, before);
 
     // A third import into an empty database, ended as usual.
     let fresh = spawn_app(backend).await;
@@ -987,12 +1014,34 @@ async fn a_bulk_import_into_an_empty_store_builds_its_indexes_after_the_load(bac
         .unwrap();
     let s = fresh.store.tenant(t.id);
     s.begin_import().await.unwrap();
-    assert!(history_indexes(&fresh, backend).await.len() < before.len());
-    s.import_history(&Actor::System, &[old("OLD-3", 1)])
-        .await
-        .unwrap();
+    assert!(history_schema(&fresh, backend).await.len() < before.len());
+    let (customer, _) = fresh
+        .customer(&fresh.admin, "临时客户", "13900000001")
+        .await;
+    let mut third = old("OLD-3", 1);
+    third.customer_id = Some(loopdesk_core::CustomerId::parse(&customer).unwrap());
+    s.import_history(&Actor::System, &[third]).await.unwrap();
+    if backend == Backend::Postgres {
+        // Someone deletes the customer while the keys are away: the import still ends, and
+        // the key comes back unvalidated (checked for new rows), not lost.
+        for table in ["sites", "contacts"] {
+            let sql = format!("DELETE FROM {table} WHERE customer_id = '{customer}'");
+            fresh.raw_sql(&sql).await.unwrap();
+        }
+        let sql = format!("DELETE FROM customers WHERE id = '{customer}'");
+        fresh.raw_sql(&sql).await.unwrap();
+    }
     s.end_import().await.unwrap();
-    assert_eq!(history_indexes(&fresh, backend).await, before);
+    let after = history_schema(&fresh, backend).await;
+    assert_eq!(names(&after), names(&before));
+    for ((name, def), (_, was)) in after.iter().zip(&before) {
+        if backend == Backend::Postgres && name == "tickets_customer_id_fkey" {
+            assert_eq!(def, &format!("{was} NOT VALID"));
+        } else {
+            assert_eq!(def, was);
+        }
+    }
+    assert_eq!(fresh.count("SELECT COUNT(*) FROM deferred_schema").await, 0);
 
     let list = app
         .read(&app.admin, "/api/v1/tickets?status=resolved")

@@ -1,0 +1,9 @@
+-- Indexes (and, on PostgreSQL, foreign keys) that a bulk history import into an empty database
+-- drops while it loads and builds after: one sorted build instead of millions of inserts at
+-- random places. `sql` is the next statement to run, `then_sql` the one after it (a foreign
+-- key's validation). The next start finishes whatever an import that never ended left here.
+CREATE TABLE deferred_schema (
+    name TEXT PRIMARY KEY,
+    sql TEXT NOT NULL,
+    then_sql TEXT
+);
