@@ -234,7 +234,6 @@ impl TenantStore {
     /// cache until [`TenantStore::end_import`] (shrinking a cache drops its pages, so one
     /// per batch made every batch start cold).
     ///
-    ///
     /// Into an empty database, the import also defers the history tables' secondary indexes
     /// (and on PostgreSQL their foreign keys): they are dropped here and built, each in one
     /// sorted pass, by `end_import`. History arrives in no order, so each batch's inserts
@@ -251,7 +250,8 @@ impl TenantStore {
         Ok(())
     }
 
-    /// Ends a bulk import: the deferred indexes built, and the writer's usual cache again.
+    /// Ends a bulk import: the deferred indexes and keys built, and the writer's usual cache
+    /// again.
     pub async fn end_import(&self) -> Result<(), StoreError> {
         if self.store.importing.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.store.build_deferred_schema().await?;
@@ -409,6 +409,7 @@ impl crate::Store {
                     continue;
                 }
                 (Ok(_), None) => tx.commit().await?,
+                // Of the steps, only a foreign key's validation reads the rows stored.
                 (Err(e), _) if sql.contains(" VALIDATE CONSTRAINT ") => {
                     tx.rollback().await?;
                     tracing::error!(constraint = %name, error = %e,
@@ -516,7 +517,8 @@ async fn check_references(
     if errors.is_empty() {
         return Ok(());
     }
-    errors.dedup();
+    let mut seen = std::collections::HashSet::new();
+    errors.retain(|e| seen.insert((e.row, e.field)));
     Err(StoreError::Rows(errors))
 }
 
