@@ -948,9 +948,9 @@ async fn history_schema(app: &TestApp, backend: Backend) -> Vec<(String, String)
 }
 
 /// A bulk import into an empty database drops the history tables' non-unique indexes (and on
-/// PostgreSQL their foreign keys) while it loads and builds them at its end; a start after an import that never ended builds them too;
-/// an import into a database that holds tickets keeps every index. Either way, the imported
-/// tickets read as usual.
+/// PostgreSQL their foreign keys) while it loads and builds them at its end; a start after an
+/// import that never ended builds them too; an import into a database that holds tickets keeps
+/// every index. Either way, the imported tickets read as usual.
 async fn a_bulk_import_into_an_empty_store_builds_indexes_and_keys_after_the_load(
     backend: Backend,
 ) {
