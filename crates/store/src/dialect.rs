@@ -129,9 +129,10 @@ impl Backend {
         }
     }
 
-    /// Settings for a transaction that builds an index. PostgreSQL sorts in
-    /// `maintenance_work_mem`, 64 MiB by default: a year of events spills to disk with that.
-    pub(crate) fn index_build_settings(self) -> Option<&'static str> {
+    /// Settings for a transaction that builds an index or checks a foreign key. PostgreSQL
+    /// sorts in `maintenance_work_mem`, 64 MiB by default: a year of events spills to disk
+    /// with that.
+    pub(crate) fn schema_build_settings(self) -> Option<&'static str> {
         match self {
             Backend::Sqlite => None,
             Backend::Postgres => Some("SET LOCAL maintenance_work_mem = '512MB'"),

@@ -93,7 +93,24 @@ impl TenantStore {
         let mut event_rows = Vec::new();
         let mut assignment_rows = Vec::new();
         let mut facts_rows = Vec::with_capacity(tickets.len());
-        for t in tickets {
+        let mut refs = Vec::new();
+        for (i, t) in tickets.iter().enumerate() {
+            let mut refer = |table, field, id: Option<String>| {
+                refs.extend(id.map(|id| Reference {
+                    table,
+                    field,
+                    id,
+                    row: i + 1,
+                }));
+            };
+            refer(
+                "customers",
+                "customer_id",
+                t.customer_id.map(|c| c.to_string()),
+            );
+            refer("regions", "region_id", t.region_id.map(|r| r.to_string()));
+            refer("teams", "team_id", t.team_id.map(|r| r.to_string()));
+            refer("users", "created_by", t.created_by.map(|u| u.to_string()));
             let created = ms(t.created_at);
             let mut last = created;
             for e in &t.events {
@@ -183,8 +200,10 @@ impl TenantStore {
                 ]);
             }
             for e in &t.events {
+                refer("users", "actor_id", e.actor_id.map(|u| u.to_string()));
                 if let Some(a) = e.data.get("assignee_id").and_then(Value::as_str) {
                     if e.to == Some(Status::Assigned) && assigned.insert(a.to_owned()) {
+                        refer("users", "assignee_id", Some(a.to_owned()));
                         assignment_rows.push(vec![
                             Arg::Text(Some(tid.clone())),
                             Arg::Text(Some(t.id.to_string())),
@@ -206,7 +225,6 @@ impl TenantStore {
                 ]);
             }
         }
-        let refs = references(tickets);
         let backend = self.store.backend;
         // A batch on its own gets the large cache for itself; within a bulk import
         // ([`TenantStore::begin_import`]) the cache stays large from batch to batch.
@@ -243,17 +261,30 @@ impl TenantStore {
     /// it names. If the process stops before `end_import`, the next start builds what is left
     /// ([`Store::migrate`]).
     pub async fn begin_import(&self) -> Result<(), StoreError> {
-        if self.store.importing.fetch_add(1, Ordering::SeqCst) == 0 {
-            self.import_cache(true).await?;
-            self.store.defer_schema().await?;
+        if self.store.importing.fetch_add(1, Ordering::SeqCst) > 0 {
+            return Ok(());
         }
-        Ok(())
+        let begun = match self.import_cache(true).await {
+            Ok(()) => self.store.defer_schema().await,
+            Err(e) => Err(e),
+        };
+        if begun.is_err() {
+            // Not begun, so there is nothing for an `end_import` to end; the error that
+            // stopped it is the one to report, not a failure to shrink the cache after it.
+            self.store.importing.fetch_sub(1, Ordering::SeqCst);
+            let _ = self.import_cache(false).await;
+        }
+        begun
     }
 
     /// Ends a bulk import: the deferred indexes and keys built, and the writer's usual cache
-    /// again.
+    /// again. An end without a begin (after a restart, say) ends nothing.
     pub async fn end_import(&self) -> Result<(), StoreError> {
-        if self.store.importing.fetch_sub(1, Ordering::SeqCst) == 1 {
+        let ended = self
+            .store
+            .importing
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if ended == Ok(1) {
             self.store.build_deferred_schema().await?;
             self.import_cache(false).await?;
             // The planner's statistics of the tables just filled.
@@ -357,12 +388,14 @@ impl crate::Store {
                 .fetch_all(&mut *tx)
                 .await?;
         for (name, drop, build, then) in deferrable {
-            sqlx::query("INSERT INTO deferred_schema (name, sql, then_sql) VALUES ($1, $2, $3)")
-                .bind(name)
-                .bind(build)
-                .bind(then)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO deferred_schema (name, sql, then_sql, checks) VALUES ($1, $2, $3, 0)",
+            )
+            .bind(name)
+            .bind(build)
+            .bind(then)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(&drop).execute(&mut *tx).await?;
         }
         tx.commit().await?;
@@ -383,23 +416,25 @@ impl crate::Store {
             return Ok(());
         }
         loop {
-            let next: Option<(String, String, Option<String>)> = sqlx::query_as(
-                "SELECT name, sql, then_sql FROM deferred_schema ORDER BY name LIMIT 1",
+            let next: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
+                "SELECT name, sql, then_sql, checks FROM deferred_schema ORDER BY name LIMIT 1",
             )
             .fetch_optional(&self.write)
             .await?;
-            let Some((name, sql, then)) = next else {
+            let Some((name, sql, then, checks)) = next else {
                 return Ok(());
             };
             let mut tx = self.write.begin().await?;
-            if let Some(settings) = self.backend.index_build_settings() {
+            if let Some(settings) = self.backend.schema_build_settings() {
                 sqlx::query(settings).execute(&mut *tx).await?;
             }
             let built = sqlx::query(&sql).execute(&mut *tx).await;
             match (built, then) {
                 (Ok(_), Some(then)) => {
+                    // The step after a build is its check (a foreign key's validation).
                     sqlx::query(
-                        "UPDATE deferred_schema SET sql = $1, then_sql = NULL WHERE name = $2",
+                        "UPDATE deferred_schema SET sql = $1, then_sql = NULL, checks = 1 \
+                         WHERE name = $2",
                     )
                     .bind(then)
                     .bind(&name)
@@ -409,8 +444,7 @@ impl crate::Store {
                     continue;
                 }
                 (Ok(_), None) => tx.commit().await?,
-                // Of the steps, only a foreign key's validation reads the rows stored.
-                (Err(e), _) if sql.contains(" VALIDATE CONSTRAINT ") => {
+                (Err(e), _) if checks == 1 => {
                     tx.rollback().await?;
                     tracing::error!(constraint = %name, error = %e,
                         "rows stored during a bulk import break a foreign key; it stays NOT VALID");
@@ -432,38 +466,6 @@ struct Reference {
     field: &'static str,
     id: String,
     row: usize,
-}
-
-fn references(tickets: &[HistoryTicket]) -> Vec<Reference> {
-    let mut refs = Vec::new();
-    for (i, t) in tickets.iter().enumerate() {
-        let mut add = |table, field, id: Option<String>| {
-            if let Some(id) = id {
-                refs.push(Reference {
-                    table,
-                    field,
-                    id,
-                    row: i + 1,
-                });
-            }
-        };
-        add(
-            "customers",
-            "customer_id",
-            t.customer_id.map(|c| c.to_string()),
-        );
-        add("regions", "region_id", t.region_id.map(|r| r.to_string()));
-        add("teams", "team_id", t.team_id.map(|r| r.to_string()));
-        add("users", "created_by", t.created_by.map(|u| u.to_string()));
-        for e in &t.events {
-            add("users", "actor_id", e.actor_id.map(|u| u.to_string()));
-            if e.to == Some(Status::Assigned) {
-                let assignee = e.data.get("assignee_id").and_then(Value::as_str);
-                add("users", "assignee_id", assignee.map(str::to_owned));
-            }
-        }
-    }
-    refs
 }
 
 /// Refuses a batch naming a customer, region, team or user the tenant does not have, with
