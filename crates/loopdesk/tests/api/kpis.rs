@@ -9,7 +9,7 @@ use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::ticket::Channel;
 use loopdesk_core::{Status, TicketId, UserId};
 use loopdesk_jobs::{Mailer, Runner, RunnerConfig};
-use loopdesk_store::{HistoryEvent, HistoryTicket, Store, StoreError, StoreOptions};
+use loopdesk_store::{HistoryEvent, HistoryTicket, StoreError};
 use serde_json::{json, Value};
 
 use crate::helpers::{png, spawn_app, Backend, TestApp, ADMIN_PASSWORD, PASSWORD};
@@ -705,20 +705,13 @@ async fn imported_history_reads_like_lived_history(backend: Backend) {
         staff_move(kind, at(m), (from, to), Some(who), data)
     };
     let ticket = |number: &str, events: Vec<HistoryEvent>| HistoryTicket {
-        id: TicketId::new(),
-        number: number.into(),
-        channel: Channel::Phone,
-        customer_id: None,
-        region_id: None,
-        team_id: None,
         category: Some("repair".into()),
         priority: 2,
         subject: "旧系统工单".into(),
         description: "迁移".into(),
-        created_by: Some(agent_id),
-        created_at: created,
         resolution_due: Some(at(1440)),
         events,
+        ..solved_on_the_phone(number, created, Some(agent_id))
     };
     use Status as S;
     let lived = ticket(
@@ -954,7 +947,7 @@ async fn history_schema(app: &TestApp, backend: Backend) -> Vec<(String, String)
 async fn a_bulk_import_into_an_empty_store_builds_indexes_and_keys_after_the_load(
     backend: Backend,
 ) {
-    let app = spawn_app(backend).await;
+    let mut app = spawn_app(backend).await;
     let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
     let store = app.store.tenant(tenant.id);
     let before = history_schema(&app, backend).await;
@@ -962,8 +955,9 @@ async fn a_bulk_import_into_an_empty_store_builds_indexes_and_keys_after_the_loa
         defs.iter().map(|(n, _)| n.clone()).collect()
     };
     assert!(names(&before).contains(&"ticket_events_tenant_at".to_owned()));
+    let clock = app.clock.clone();
     let old = |number: &str, days: i64| {
-        solved_on_the_phone(number, app.clock.now() - Duration::days(days), None)
+        solved_on_the_phone(number, clock.now() - Duration::days(days), None)
     };
 
     // Into the empty database.
@@ -983,16 +977,11 @@ async fn a_bulk_import_into_an_empty_store_builds_indexes_and_keys_after_the_loa
         .import_history(&Actor::System, &[old("OLD-1", 3)])
         .await
         .unwrap();
-    // The process stops here; the next start builds what the import deferred.
-    let next = Store::connect(&StoreOptions {
-        url: app.config.database_url.clone(),
-        max_connections: 2,
-    })
-    .await
-    .unwrap();
-    next.migrate().await.unwrap();
-    next.close().await;
+    // The process stops here; the next start builds what the import deferred, and an
+    // `end_import` without its `begin_import` ends nothing.
+    app.restart().await;
     assert_eq!(history_schema(&app, backend).await, before);
+    let store = app.store.tenant(tenant.id);
     store.end_import().await.unwrap();
     assert_eq!(history_schema(&app, backend).await, before);
 
@@ -1015,6 +1004,7 @@ async fn a_bulk_import_into_an_empty_store_builds_indexes_and_keys_after_the_loa
         .unwrap()
         .unwrap();
     let s = fresh.store.tenant(t.id);
+    s.end_import().await.unwrap(); // without a begin: ends nothing, breaks nothing
     s.begin_import().await.unwrap();
     assert!(history_schema(&fresh, backend).await.len() < before.len());
     let (customer, _) = fresh
