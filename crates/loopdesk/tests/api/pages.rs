@@ -837,6 +837,20 @@ async fn a_supervisor_reviews_and_reassigns_through_the_pages(backend: Backend) 
     assert_eq!(e.get(&app, "/review").await.0, 403);
 }
 
+/// What a live stream sends up to its first `changed` event (within seconds).
+async fn until_changed(stream: &mut Response) -> String {
+    let mut seen = String::new();
+    while !seen.contains("event: changed") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+            .await
+            .expect("an event within seconds")
+            .unwrap()
+            .expect("the stream goes on");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    seen
+}
+
 /// Live pages: the stream says `changed` when someone else moves the ticket, and a server
 /// shutting down ends it rather than waiting on it.
 async fn live_pages_hear_changes_and_let_the_server_stop(backend: Backend) {
@@ -862,27 +876,22 @@ async fn live_pages_hear_changes_and_let_the_server_stop(backend: Backend) {
     )
     .await;
     let id = t["id"].as_str().unwrap();
-    let mut stream = b
-        .client
-        .get(app.url(&format!("/live/t/{id}")))
-        .header("cookie", b.cookies.join("; "))
-        .send()
-        .await
-        .unwrap();
+    let open = |path: String| {
+        let request = b.client.get(app.url(&path));
+        request.header("cookie", b.cookies.join("; ")).send()
+    };
+    let mut stream = open(format!("/live/t/{id}")).await.unwrap();
     assert_eq!(stream.status(), 200);
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
     app.go(&agent, &t, json!({ "to": "in_progress" }), 200)
         .await;
-    let mut seen = String::new();
-    while !seen.contains("event: changed") {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
-            .await
-            .expect("an event within seconds")
-            .unwrap()
-            .expect("the stream goes on");
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    let seen = until_changed(&mut stream).await;
     assert!(seen.contains("data: 2"), "the new version: {seen}");
+    // A page rendered at version 1 whose stream starts only now, after the move, hears of it
+    // at once.
+    let mut late = open(format!("/live/t/{id}?v=1")).await.unwrap();
+    let seen = until_changed(&mut late).await;
+    assert!(seen.contains("data: 2"), "the version it missed: {seen}");
     // Another customer's ticket has no stream.
     let (other, _) = app.customer(&agent, "别家", "13900139000").await;
     app.user("wang", &["customer"], json!({ "customer_id": other }))

@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
@@ -54,21 +54,30 @@ where
     )
 }
 
-/// Changes to one ticket.
+/// The version of the ticket the page shows (`v`), when it says.
+#[derive(serde::Deserialize)]
+pub struct Shown {
+    v: Option<String>,
+}
+
+/// Changes to one ticket since the version its page shows: a change made between the page's
+/// render and this stream's start is told at the first look, not lost.
 pub async fn ticket(
     State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
     Path(id): Path<String>,
+    Query(shown): Query<Shown>,
 ) -> Response {
     let Some(id) = TicketId::parse(&id) else {
         return super::failure(lang, &StoreError::NotFound);
     };
     let CurrentUser { tenant, actor, .. } = user;
-    let first = match tenant.ticket_version(&actor, id).await {
+    let now = match tenant.ticket_version(&actor, id).await {
         Ok(Some(v)) => v,
         Ok(None) => return super::failure(lang, &StoreError::NotFound),
         Err(e) => return super::failure(lang, &e),
     };
+    let first = shown.v.and_then(|v| v.parse().ok()).unwrap_or(now);
     let look = move || {
         let (tenant, actor) = (tenant.clone(), actor.clone());
         async move { tenant.ticket_version(&actor, id).await.ok().flatten() }
