@@ -370,7 +370,6 @@ fn ticket_row(t: &TicketInsert, number: &str) -> Vec<Arg> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Store, StoreOptions};
     use chrono::TimeZone;
 
     fn insert(tenant: &str, customer: Option<String>) -> TicketInsert {
@@ -429,20 +428,8 @@ mod tests {
     }
 
     async fn one_bad_row_among_good_ones(url: String) {
-        let store = Store::connect(&StoreOptions {
-            url,
-            max_connections: 2,
-        })
-        .await
-        .unwrap();
-        store.migrate().await.unwrap();
-        let at = Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap();
-        let tenant = store
-            .create_tenant("t", "T", at)
-            .await
-            .unwrap()
-            .id
-            .to_string();
+        let (store, tenant) = crate::test_store(url).await;
+        let tenant = tenant.to_string();
         // A customer that does not exist breaks the foreign key of exactly one row.
         let mut jobs = Vec::new();
         for i in 0..6 {

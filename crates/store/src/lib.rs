@@ -273,3 +273,19 @@ pub(crate) fn ms(at: DateTime<Utc>) -> i64 {
 pub(crate) fn from_ms(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
+
+/// A migrated store at `url` with one tenant, for the crate's own tests.
+#[cfg(test)]
+pub(crate) async fn test_store(url: String) -> (Store, TenantId) {
+    use chrono::TimeZone;
+    let store = Store::connect(&StoreOptions {
+        url,
+        max_connections: 2,
+    })
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    let at = chrono::Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap();
+    let tenant = store.create_tenant("t", "T", at).await.unwrap().id;
+    (store, tenant)
+}

@@ -795,6 +795,25 @@ async fn imported_history_reads_like_lived_history(backend: Backend) {
             (2, "actor_id", "error.unknown_id")
         ]
     );
+    // The ticket's engineer is whoever its last assign, reassign or redispatch named, with a
+    // move or without: an unknown one is refused too.
+    let mut handed_on = ticket("OLD-4", lived.events.clone());
+    let last = lived.events.last().unwrap().clone();
+    handed_on.events.push(HistoryEvent {
+        kind: "reassign",
+        from: None,
+        to: None,
+        data: json!({ "assignee_id": UserId::new() }),
+        ..last
+    });
+    let refused = store
+        .import_history(&Actor::System, &[lived.clone(), handed_on])
+        .await;
+    let Err(StoreError::Rows(rows)) = refused else {
+        panic!("{refused:?}")
+    };
+    let faults: Vec<_> = rows.iter().map(|r| (r.row, r.field)).collect();
+    assert_eq!(faults, [(2, "assignee_id")]);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM tickets").await,
         0,
