@@ -239,10 +239,7 @@ impl TenantStore {
             .write_history(
                 backend,
                 refs,
-                ticket_rows,
-                event_rows,
-                assignment_rows,
-                facts_rows,
+                (ticket_rows, event_rows, assignment_rows, facts_rows),
             )
             .await;
         if alone {
@@ -330,10 +327,7 @@ impl TenantStore {
         &self,
         backend: crate::Backend,
         refs: Vec<Reference>,
-        ticket_rows: Vec<Vec<Arg>>,
-        event_rows: Vec<Vec<Arg>>,
-        assignment_rows: Vec<Vec<Arg>>,
-        facts_rows: Vec<(String, Facts)>,
+        rows: HistoryRows,
     ) -> Result<(), StoreError> {
         let named = Named::of(&refs);
         let mut conn = self.store.write.acquire().await?;
@@ -348,9 +342,33 @@ impl TenantStore {
                 .execute(&mut *conn)
                 .await?;
         }
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let ended = self
+            .write_batch(&mut conn, backend, (&named, &refs), rows)
+            .await;
+        if sqlite {
+            let on = sqlx::query("PRAGMA foreign_keys = ON")
+                .execute(&mut *conn)
+                .await;
+            if let Err(e) = on {
+                // Never back into the pool without its key checks.
+                conn.close_on_drop();
+                return ended.and(Err(e.into()));
+            }
+        }
+        ended
+    }
+
+    /// One batch's transaction on `conn`: committed whole or rolled back.
+    async fn write_batch(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        backend: crate::Backend,
+        (named, refs): (&Named<'_>, &[Reference]),
+        (ticket_rows, event_rows, assignment_rows, facts_rows): HistoryRows,
+    ) -> Result<(), StoreError> {
+        let mut tx = sqlx::Connection::begin(conn).await?;
         let written = async {
-            check_references(&mut tx, backend, &self.tid(), &named, &refs).await?;
+            check_references(&mut tx, backend, &self.tid(), named, refs).await?;
             for chunk in chunks(ticket_rows, TICKET_ROWS) {
                 Sql::new(
                     "INSERT INTO tickets (id, tenant_id, number, channel, customer_id, region_id, team_id, \
@@ -385,21 +403,10 @@ impl TenantStore {
             crate::facts::write(&mut tx, &self.tid(), facts_rows).await
         }
         .await;
-        let ended = match written {
+        match written {
             Ok(()) => tx.commit().await.map_err(StoreError::from),
             Err(e) => tx.rollback().await.map_err(StoreError::from).and(Err(e)),
-        };
-        if sqlite {
-            let on = sqlx::query("PRAGMA foreign_keys = ON")
-                .execute(&mut *conn)
-                .await;
-            if let Err(e) = on {
-                // Never back into the pool without its key checks.
-                conn.close_on_drop();
-                return ended.and(Err(e.into()));
-            }
         }
-        ended
     }
 }
 
@@ -498,6 +505,14 @@ impl crate::Store {
         }
     }
 }
+
+/// A batch's rows: tickets, events, assignments, and each ticket's facts.
+type HistoryRows = (
+    Vec<Vec<Arg>>,
+    Vec<Vec<Arg>>,
+    Vec<Vec<Arg>>,
+    Vec<(String, Facts)>,
+);
 
 /// A customer, region, team or user a batch names: its table, the field that names it, its
 /// id and the batch row (from 1).
