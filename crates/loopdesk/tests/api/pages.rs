@@ -876,6 +876,9 @@ async fn live_pages_hear_changes_and_let_the_server_stop(backend: Backend) {
     )
     .await;
     let id = t["id"].as_str().unwrap();
+    // A queue page names the stamp of the queue it shows.
+    let (_, portal, _) = b.get(&app, "/portal").await;
+    assert!(portal.contains("data-live=\"/live/queue?v="), "{portal}");
     let open = |path: String| {
         let request = b.client.get(app.url(&path));
         request.header("cookie", b.cookies.join("; ")).send()
@@ -892,6 +895,9 @@ async fn live_pages_hear_changes_and_let_the_server_stop(backend: Backend) {
     let mut late = open(format!("/live/t/{id}?v=1")).await.unwrap();
     let seen = until_changed(&mut late).await;
     assert!(seen.contains("data: 2"), "the version it missed: {seen}");
+    // Likewise a queue page's stream, from the stamp the page was rendered with.
+    let mut queue = open("/live/queue?v=0".to_owned()).await.unwrap();
+    until_changed(&mut queue).await;
     // Another customer's ticket has no stream.
     let (other, _) = app.customer(&agent, "别家", "13900139000").await;
     app.user("wang", &["customer"], json!({ "customer_id": other }))

@@ -35,6 +35,10 @@ pub async fn queue(PageUser { user, lang }: PageUser) -> Response {
     if let Some(no) = staff_only(&user, lang) {
         return no;
     }
+    let live = match super::live::queue_url(&user).await {
+        Ok(url) => url,
+        Err(e) => return super::failure(lang, &e),
+    };
     let open = TicketFilter {
         status: Status::OPEN.to_vec(),
         limit: Some(200),
@@ -52,7 +56,7 @@ pub async fn queue(PageUser { user, lang }: PageUser) -> Response {
         Some(&user.auth.user),
         html! {
             h1 { (title) }
-            p.notice data-live="/live/queue" hidden { (t(lang, "page.live.changed")) }
+            p.notice data-live=(live) hidden { (t(lang, "page.live.changed")) }
             p { a.button href="/desk/intake" { (t(lang, "page.desk.intake")) } }
             table {
                 thead { tr {

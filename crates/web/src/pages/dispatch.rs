@@ -109,6 +109,7 @@ fn board(
     user: &CurrentUser,
     engineers: &[EngineerView],
     proposals: &[Proposal],
+    live: &str,
     error: Option<&str>,
 ) -> Response {
     let title = t(lang, "page.dispatch.title");
@@ -118,7 +119,7 @@ fn board(
         Some(&user.auth.user),
         html! {
             h1 { (title) }
-            p.notice data-live="/live/queue" hidden { (t(lang, "page.live.changed")) }
+            p.notice data-live=(live) hidden { (t(lang, "page.live.changed")) }
             @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
             (map(engineers, proposals))
             h2 { (t(lang, "page.dispatch.orders")) }
@@ -168,6 +169,10 @@ async fn show_board(
     if !access::allowed(&user.actor, Permission::Dispatch) {
         return super::failure(lang, &StoreError::Forbidden);
     }
+    let live = match super::live::queue_url(user).await {
+        Ok(url) => url,
+        Err(e) => return super::failure(lang, &e),
+    };
     let now = state.clock.now();
     let (engineers, proposals) = match (
         user.tenant.engineers(&user.actor, now).await,
@@ -180,7 +185,7 @@ async fn show_board(
     };
     let mut proposals = proposals;
     proposals.sort_by_key(|p| (p.priority, p.sla_slack_minutes.unwrap_or(i64::MAX)));
-    board(lang, user, &engineers, &proposals, error)
+    board(lang, user, &engineers, &proposals, &live, error)
 }
 
 /// The board.

@@ -22,6 +22,10 @@ use crate::state::AppState;
 
 /// My open orders, the most urgent first (priority, then the SLA's resolution due time).
 pub async fn orders(PageUser { user, lang }: PageUser) -> Response {
+    let live = match super::live::queue_url(&user).await {
+        Ok(url) => url,
+        Err(e) => return super::failure(lang, &e),
+    };
     let mine = TicketFilter {
         status: Status::OPEN.to_vec(),
         assignee_id: user.actor.user_id(),
@@ -40,7 +44,7 @@ pub async fn orders(PageUser { user, lang }: PageUser) -> Response {
         Some(&user.auth.user),
         html! {
             h1 { (title) }
-            p.notice data-live="/live/queue" hidden { (t(lang, "page.live.changed")) }
+            p.notice data-live=(live) hidden { (t(lang, "page.live.changed")) }
             @if items.is_empty() { p.muted { (t(lang, "page.engineer.none")) } }
             @for tk in &items {
                 a.card.order href={ "/m/t/" (tk.id) } {

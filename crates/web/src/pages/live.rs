@@ -54,7 +54,8 @@ where
     )
 }
 
-/// The version of the ticket the page shows (`v`), when it says.
+/// The version of the ticket, or the stamp of the queue, that the page shows (`v`), when it
+/// says.
 #[derive(serde::Deserialize)]
 pub struct Shown {
     v: Option<String>,
@@ -87,13 +88,25 @@ pub async fn ticket(
         .into_response()
 }
 
-/// Changes to any ticket the caller sees (their queue).
-pub async fn queue(State(state): State<AppState>, PageUser { user, lang }: PageUser) -> Response {
+/// The stream a queue page listens to, from the caller's queue as it is now: read before the
+/// page reads its list, so a change in between is told, not lost.
+pub(super) async fn queue_url(user: &CurrentUser) -> Result<String, StoreError> {
+    let stamp = user.tenant.queue_stamp(&user.actor).await?;
+    Ok(format!("/live/queue?v={stamp}"))
+}
+
+/// Changes to any ticket the caller sees (their queue) since the stamp its page shows.
+pub async fn queue(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Query(shown): Query<Shown>,
+) -> Response {
     let CurrentUser { tenant, actor, .. } = user;
-    let first = match tenant.queue_stamp(&actor).await {
+    let now = match tenant.queue_stamp(&actor).await {
         Ok(v) => v,
         Err(e) => return super::failure(lang, &e),
     };
+    let first = shown.v.and_then(|v| v.parse().ok()).unwrap_or(now);
     let look = move || {
         let (tenant, actor) = (tenant.clone(), actor.clone());
         async move { tenant.queue_stamp(&actor).await.ok() }

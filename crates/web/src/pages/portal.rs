@@ -19,6 +19,10 @@ fn status_badge(lang: Lang, s: Status) -> Markup {
 
 /// My requests, newest first.
 pub async fn list(PageUser { user, lang }: PageUser) -> Response {
+    let live = match super::live::queue_url(&user).await {
+        Ok(url) => url,
+        Err(e) => return super::failure(lang, &e),
+    };
     let filter = TicketFilter {
         limit: Some(100),
         ..TicketFilter::default()
@@ -38,7 +42,7 @@ pub async fn list(PageUser { user, lang }: PageUser) -> Response {
         Some(&user.auth.user),
         html! {
             h1 { (title) }
-            p.notice data-live="/live/queue" hidden { (t(lang, "page.live.changed")) }
+            p.notice data-live=(live) hidden { (t(lang, "page.live.changed")) }
             p { a.button href="/portal/new" { (t(lang, "page.nav.new_request")) } }
             @if tickets.is_empty() {
                 p.muted { (t(lang, "page.portal.none")) }

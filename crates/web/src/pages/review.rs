@@ -51,6 +51,10 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
     if !reviewer(user) {
         return super::failure(lang, &StoreError::Forbidden);
     }
+    let live = match super::live::queue_url(user).await {
+        Ok(url) => url,
+        Err(e) => return super::failure(lang, &e),
+    };
     let filter = |status: Vec<Status>| TicketFilter {
         status,
         limit: Some(200),
@@ -80,7 +84,7 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
         Some(&user.auth.user),
         html! {
             h1 { (title) }
-            p.notice data-live="/live/queue" hidden { (t(lang, "page.live.changed")) }
+            p.notice data-live=(live) hidden { (t(lang, "page.live.changed")) }
             @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
             h2 { (t(lang, "page.review.waiting")) }
             @if waiting.is_empty() { p.muted { (t(lang, "page.approvals.none")) } }
