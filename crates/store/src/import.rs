@@ -77,6 +77,14 @@ pub struct HistoryTicket {
 const TICKET_ROWS: usize = 1_000;
 const EVENT_ROWS: usize = 3_000;
 
+/// The history import's statements (events: [`EVENT_INSERT`]).
+const TICKET_INSERT: &str = "INSERT INTO tickets (id, tenant_id, number, channel, customer_id, \
+     region_id, team_id, category, priority, subject, description, status, assignee_id, created_by, \
+     created_at, updated_at, version, visit_count, resolved_at, closed_at, confirmed_by, \
+     reopen_count, first_response_at, first_arrival_at, resolution_due, checked_in_at) VALUES ";
+const ASSIGNMENT_INSERT: &str =
+    "INSERT INTO ticket_assignments (tenant_id, ticket_id, user_id, first_at) VALUES ";
+
 impl TenantStore {
     /// Writes a batch of tickets with their events in one transaction (admin): all of them or
     /// none. Events must be in time order and not before the ticket's creation; a log that
@@ -293,32 +301,11 @@ impl TenantStore {
         Ok(())
     }
 
-    /// History arrives in no particular order, so its index inserts land anywhere: on SQLite
-    /// the one writer gets a 1 GiB page cache while it imports (`on`) — the indexes a year of
-    /// tickets touches at random — and the usual one after.
-    ///
-    /// The WAL is also copied into the database less often while it imports (every 256 MiB
-    /// rather than every 4): the same index pages change in every batch, and each copy
-    /// wrote them again — the import was waiting on the disk a quarter of its time.
+    /// The writer's settings while it imports (`on`) and after
+    /// ([`crate::Backend::import_settings`]).
     pub(crate) async fn import_cache(&self, on: bool) -> Result<(), StoreError> {
-        if self.store.backend == crate::Backend::Sqlite {
-            let pragmas: &[&str] = if on {
-                &[
-                    "PRAGMA cache_size = -1048576",
-                    "PRAGMA wal_autocheckpoint = 65536",
-                    "PRAGMA mmap_size = 4294967296",
-                ]
-            } else {
-                &[
-                    crate::dialect::SQLITE_WRITER_CACHE,
-                    "PRAGMA wal_autocheckpoint = 1000",
-                    "PRAGMA mmap_size = 0",
-                    "PRAGMA wal_checkpoint(PASSIVE)",
-                ]
-            };
-            for pragma in pragmas {
-                sqlx::query(pragma).execute(&self.store.write).await?;
-            }
+        for setting in self.store.backend.import_settings(on) {
+            sqlx::query(setting).execute(&self.store.write).await?;
         }
         Ok(())
     }
@@ -329,27 +316,20 @@ impl TenantStore {
         refs: Vec<Reference>,
         rows: HistoryRows,
     ) -> Result<(), StoreError> {
-        let named = Named::of(&refs);
+        let named = named(&refs);
         let mut conn = self.store.write.acquire().await?;
-        // SQLite checks each foreign key of each row with a lookup of its own (9 million
-        // events, 3 keys each). The batch checks every customer, region, team and user it
-        // names at once instead, and its events and assignments name only its own tickets;
-        // so on the one writer connection, held for this transaction alone, the row checks
-        // are off and back on before any other write can use it.
-        let sqlite = backend == crate::Backend::Sqlite;
-        if sqlite {
-            sqlx::query("PRAGMA foreign_keys = OFF")
-                .execute(&mut *conn)
-                .await?;
+        // The batch checks every customer, region, team and user it names at once, and its
+        // events and assignments name only its own tickets; so on the writer connection, held
+        // for this transaction alone, the row-by-row checks are off and back on before any
+        // other write can use it.
+        if let Some(off) = backend.row_key_checks(false) {
+            sqlx::query(off).execute(&mut *conn).await?;
         }
         let ended = self
             .write_batch(&mut conn, backend, (&named, &refs), rows)
             .await;
-        if sqlite {
-            let on = sqlx::query("PRAGMA foreign_keys = ON")
-                .execute(&mut *conn)
-                .await;
-            if let Err(e) = on {
+        if let Some(on) = backend.row_key_checks(true) {
+            if let Err(e) = sqlx::query(on).execute(&mut *conn).await {
                 // Never back into the pool without its key checks.
                 conn.close_on_drop();
                 return ended.and(Err(e.into()));
@@ -369,37 +349,16 @@ impl TenantStore {
         let mut tx = sqlx::Connection::begin(conn).await?;
         let written = async {
             check_references(&mut tx, backend, &self.tid(), named, refs).await?;
-            for chunk in chunks(ticket_rows, TICKET_ROWS) {
-                Sql::new(
-                    "INSERT INTO tickets (id, tenant_id, number, channel, customer_id, region_id, team_id, \
-                     category, priority, subject, description, status, assignee_id, created_by, created_at, \
-                     updated_at, version, visit_count, resolved_at, closed_at, confirmed_by, reopen_count, \
-                     first_response_at, first_arrival_at, resolution_due, checked_in_at) VALUES ",
-                )
-                .rows(chunk)
-                .positional_for(backend)
-                .query()
-                .execute(&mut *tx)
-                .await?;
-            }
-            for chunk in chunks(event_rows, EVENT_ROWS) {
-                Sql::new(EVENT_INSERT)
-                    .rows(chunk)
-                    .positional_for(backend)
-                    .query()
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for chunk in chunks(assignment_rows, EVENT_ROWS) {
-                Sql::new(
-                    "INSERT INTO ticket_assignments (tenant_id, ticket_id, user_id, first_at) VALUES ",
-                )
-                .rows(chunk)
-                .positional_for(backend)
-                .query()
-                .execute(&mut *tx)
-                .await?;
-            }
+            insert_rows(&mut tx, backend, TICKET_INSERT, ticket_rows, TICKET_ROWS).await?;
+            insert_rows(&mut tx, backend, EVENT_INSERT, event_rows, EVENT_ROWS).await?;
+            insert_rows(
+                &mut tx,
+                backend,
+                ASSIGNMENT_INSERT,
+                assignment_rows,
+                EVENT_ROWS,
+            )
+            .await?;
             crate::facts::write(&mut tx, &self.tid(), facts_rows).await
         }
         .await;
@@ -525,18 +484,14 @@ struct Reference {
 
 /// The ids a batch names, each once, by table: gathered before the batch's transaction, so
 /// that inside it only the lookups run.
-struct Named<'a> {
-    tables: BTreeMap<&'static str, BTreeSet<&'a str>>,
-}
+type Named<'a> = BTreeMap<&'static str, BTreeSet<&'a str>>;
 
-impl<'a> Named<'a> {
-    fn of(refs: &'a [Reference]) -> Named<'a> {
-        let mut tables: BTreeMap<&'static str, BTreeSet<&'a str>> = BTreeMap::new();
-        for r in refs {
-            tables.entry(r.table).or_default().insert(r.id.as_str());
-        }
-        Named { tables }
+fn named(refs: &[Reference]) -> Named<'_> {
+    let mut tables = Named::new();
+    for r in refs {
+        tables.entry(r.table).or_default().insert(r.id.as_str());
     }
+    tables
 }
 
 /// Refuses a batch naming a customer, region, team or user the tenant does not have, with
@@ -561,7 +516,7 @@ async fn check_references(
     }
     let mut missing = false;
     let mut known: BTreeMap<&str, HashSet<String>> = BTreeMap::new();
-    for (&table, ids) in &named.tables {
+    for (&table, ids) in named {
         let ids: Vec<&str> = ids.iter().copied().collect();
         let found = known.entry(table).or_default();
         for chunk in ids.chunks(1_000) {
@@ -613,12 +568,24 @@ fn confirmed_by(events: &[HistoryEvent]) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn chunks(rows: Vec<Vec<Arg>>, size: usize) -> impl Iterator<Item = Vec<Vec<Arg>>> {
+/// Inserts `rows` with `insert` (`INSERT INTO … VALUES `), at most `size` to a statement.
+async fn insert_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: crate::Backend,
+    insert: &str,
+    rows: Vec<Vec<Arg>>,
+    size: usize,
+) -> Result<(), StoreError> {
     let mut rows = rows.into_iter().peekable();
-    std::iter::from_fn(move || {
-        rows.peek()?;
-        Some(rows.by_ref().take(size).collect())
-    })
+    while rows.peek().is_some() {
+        Sql::new(insert)
+            .rows(rows.by_ref().take(size))
+            .positional_for(backend)
+            .query()
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

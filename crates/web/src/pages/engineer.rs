@@ -98,7 +98,7 @@ fn order_page(lang: Lang, user: &CurrentUser, d: &TicketDetail, error: Option<&s
     let tk = &d.ticket;
     let body = html! {
         h1 { (tk.number) " · " (tk.subject) }
-        p.notice data-live={ "/live/t/" (tk.id) "?v=" (tk.version) } hidden { (t(lang, "page.live.changed")) }
+        p.notice data-live=(super::live::ticket_url(tk)) hidden { (t(lang, "page.live.changed")) }
         p.notice data-queued=(t(lang, "page.offline.queued")) hidden {}
         @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
         div.card {

@@ -88,6 +88,11 @@ pub async fn ticket(
         .into_response()
 }
 
+/// The stream a ticket's page listens to, from the version the page shows.
+pub(super) fn ticket_url(tk: &loopdesk_store::Ticket) -> String {
+    format!("/live/t/{}?v={}", tk.id, tk.version)
+}
+
 /// The stream a queue page listens to, from the caller's queue as it is now: read before the
 /// page reads its list, so a change in between is told, not lost.
 pub(super) async fn queue_url(user: &CurrentUser) -> Result<String, StoreError> {
@@ -102,11 +107,13 @@ pub async fn queue(
     Query(shown): Query<Shown>,
 ) -> Response {
     let CurrentUser { tenant, actor, .. } = user;
-    let now = match tenant.queue_stamp(&actor).await {
-        Ok(v) => v,
-        Err(e) => return super::failure(lang, &e),
+    let first = match shown.v.and_then(|v| v.parse().ok()) {
+        Some(v) => v,
+        None => match tenant.queue_stamp(&actor).await {
+            Ok(v) => v,
+            Err(e) => return super::failure(lang, &e),
+        },
     };
-    let first = shown.v.and_then(|v| v.parse().ok()).unwrap_or(now);
     let look = move || {
         let (tenant, actor) = (tenant.clone(), actor.clone());
         async move { tenant.queue_stamp(&actor).await.ok() }

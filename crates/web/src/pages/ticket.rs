@@ -49,7 +49,7 @@ fn body(
     let customer = user.auth.user.roles.contains(&Role::Customer);
     html! {
         h1 { (tk.number) " · " (tk.subject) }
-        p.notice data-live={ "/live/t/" (tk.id) "?v=" (tk.version) } hidden { (t(lang, "page.live.changed")) }
+        p.notice data-live=(super::live::ticket_url(tk)) hidden { (t(lang, "page.live.changed")) }
         @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
         (timeline(lang, tk.status))
         div.card {
