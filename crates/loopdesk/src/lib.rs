@@ -1,15 +1,11 @@
-//! The `loopdesk` binary's library: configuration, start-up, the demo data set and the load
-//! benchmark, shared by `main.rs` and the integration tests.
+//! The `loopdesk` binary's library: configuration, start-up, the demo data set and the
+//! dispatch engine's instance runner, shared by `main.rs`, the integration tests and the
+//! benchmarks (`loopdesk-bench`).
 
 pub mod app;
-pub mod bench;
-pub mod bench_kpi;
-pub mod bench_sla;
-pub mod bench_stock;
 pub mod config;
 pub mod demo;
 pub mod dispatch_bench;
-pub mod scratch;
 pub mod telemetry;
 
 /// The system clock: the one place the wall clock is read.

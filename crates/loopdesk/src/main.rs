@@ -7,9 +7,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 use loopdesk::app::{self, Application, DEFAULT_TENANT};
 use loopdesk::config::{Config, DbArgs, OutboundArgs, ServeArgs};
-use loopdesk::{
-    bench, bench_kpi, bench_sla, bench_stock, demo, dispatch_bench, telemetry, SystemClock,
-};
+use loopdesk::{demo, dispatch_bench, telemetry, SystemClock};
 use loopdesk_core::clock::Clock;
 use loopdesk_core::i18n::{tf, Lang};
 use loopdesk_core::{CustomerId, Role};
@@ -83,14 +81,6 @@ enum Command {
         #[arg(long)]
         once: bool,
     },
-    /// Load benchmark against a running server: ticket creation and reads.
-    Bench(bench::BenchArgs),
-    /// SLA benchmark: one scan over many open tickets, and breach → escalation delivered.
-    BenchSla(bench_sla::BenchSlaArgs),
-    /// KPI benchmark: a year of ticket history loaded, then the dashboard's KPI calls timed.
-    BenchKpi(bench_kpi::BenchKpiArgs),
-    /// Times stock level queries and live movements over a large generated stock ledger.
-    BenchStock(bench_stock::BenchStockArgs),
     /// Dispatch benchmark: the batch engine on an instance file; writes the assignment.
     DispatchBench(dispatch_bench::DispatchBenchArgs),
     /// Configuration helpers.
@@ -325,10 +315,6 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Bench(args) => bench::run(args).await,
-        Command::BenchSla(args) => bench_sla::run(args).await,
-        Command::BenchKpi(args) => bench_kpi::run(args).await,
-        Command::BenchStock(args) => bench_stock::run(args).await,
         Command::DispatchBench(args) => dispatch_bench::run(&args),
         Command::Config {
             command: ConfigCommand::Example,

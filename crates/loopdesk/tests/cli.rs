@@ -43,7 +43,7 @@ fn help_names_every_command_a_newcomer_needs() {
     let o = loopdesk(&["--help"], "");
     assert!(o.status.success());
     let help = text(&o);
-    for cmd in ["serve", "migrate", "user", "demo", "bench"] {
+    for cmd in ["serve", "migrate", "user", "demo", "jobs", "dispatch-bench"] {
         assert!(help.contains(cmd), "{cmd} missing from:\n{help}");
     }
     let serve = text(&loopdesk(&["serve", "--help"], ""));

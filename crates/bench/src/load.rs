@@ -1,7 +1,11 @@
-//! `loopdesk bench`: a load benchmark over HTTP. It starts a fresh server of its own (SQLite in
-//! a temporary directory, or the PostgreSQL database given), drives it with N concurrent
-//! clients — ticket creation, then reading one ticket with its events — and prints requests/s,
-//! p50/p95/p99 latency and the server's peak RSS. It measures; it asserts nothing.
+//! `loopdesk-bench load`: a load benchmark over HTTP. It starts a `loopdesk serve` of its own
+//! (SQLite in a temporary directory, or a fresh database on the PostgreSQL server given),
+//! drives it with N concurrent clients — ticket creation, then reading one ticket with its
+//! events — and prints requests/s, p50/p95/p99 latency and the server's peak RSS. With
+//! `--vs-pgbench` it first runs pgbench on the same server with the statements of one
+//! creation (see [`crate::pgbench`]) and prints Loopdesk's rate as a ratio of pgbench's. The
+//! load generator runs on the same machine, as it does in the figures of BENCHMARKS.md. It
+//! measures; it asserts nothing.
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -11,18 +15,28 @@ use anyhow::{bail, Context};
 use clap::Args;
 use serde_json::{json, Value};
 
-/// Flags of `bench`.
+use loopdesk::config::Config;
+
+/// Flags of `load`.
 #[derive(Args, Debug, Clone)]
-pub struct BenchArgs {
+pub struct LoadArgs {
     /// Concurrent clients.
     #[arg(long, default_value_t = 32)]
     pub clients: usize,
     /// Seconds per phase.
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
-    /// Database for the server under test (default: SQLite in a temporary directory).
+    /// A PostgreSQL server for the server under test (a fresh database is made on it and
+    /// dropped afterwards); default: SQLite in a temporary directory.
     #[arg(long)]
     pub database_url: Option<String>,
+    /// First run pgbench on the `--database-url` server with the statements of one ticket
+    /// creation, and print Loopdesk's creations per second as a ratio of its rate.
+    #[arg(long, requires = "database_url")]
+    pub vs_pgbench: bool,
+    /// The `loopdesk` binary to start (default: the one next to this binary).
+    #[arg(long)]
+    pub server_bin: Option<std::path::PathBuf>,
     /// Benchmark an already running server at this URL instead of starting one.
     #[arg(long)]
     pub url: Option<String>,
@@ -33,7 +47,6 @@ pub struct BenchArgs {
 
 struct Server {
     child: Option<std::process::Child>,
-    _dir: Option<tempfile::TempDir>,
 }
 
 impl Drop for Server {
@@ -61,32 +74,46 @@ impl Server {
     }
 }
 
-async fn start_server(args: &BenchArgs, password: &str) -> anyhow::Result<(String, Server)> {
+/// The `loopdesk` binary: `--server-bin`, or the one `cargo build` put next to this one.
+fn server_binary(args: &LoadArgs) -> anyhow::Result<std::path::PathBuf> {
+    if let Some(bin) = &args.server_bin {
+        return Ok(bin.clone());
+    }
+    let me = std::env::current_exe().context("locating this binary")?;
+    let bin = me.with_file_name(format!("loopdesk{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        bail!(
+            "no server binary at {} (build it with `cargo build --release`, or name one with --server-bin)",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+async fn start_server(
+    args: &LoadArgs,
+    cfg: &Config,
+    password: &str,
+) -> anyhow::Result<(String, Server)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let dir = tempfile::tempdir()?;
-    let exe = std::env::current_exe().context("locating the loopdesk binary")?;
-    let mut cmd = std::process::Command::new(exe);
+    let mut cmd = std::process::Command::new(server_binary(args)?);
     cmd.args([
         "serve",
         "--bind",
         &format!("127.0.0.1:{port}"),
         "--admin-password",
         password,
+        "--database-url",
+        &cfg.database_url,
     ])
     .arg("--data-dir")
-    .arg(dir.path())
+    .arg(&cfg.data_dir)
     .env("RUST_LOG", "warn")
     .stdout(Stdio::null());
-    if let Some(url) = &args.database_url {
-        cmd.args(["--database-url", url]);
-    }
     let child = cmd.spawn().context("starting the server")?;
-    let server = Server {
-        child: Some(child),
-        _dir: Some(dir),
-    };
+    let server = Server { child: Some(child) };
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     for _ in 0..300 {
@@ -119,17 +146,20 @@ struct Phase {
 }
 
 impl Phase {
-    fn print(&mut self, name: &str) {
+    /// Prints the phase's figures; answers its requests per second.
+    fn print(&mut self, name: &str) -> f64 {
         self.latencies.sort();
+        let rate = self.ok as f64 / self.took.as_secs_f64();
         println!(
             "{name:<14} {:>9.0} req/s   p50 {:>6.2} ms   p95 {:>6.2} ms   p99 {:>6.2} ms   ({} ok, {} errors)",
-            self.ok as f64 / self.took.as_secs_f64(),
+            rate,
             percentile(&self.latencies, 0.50),
             percentile(&self.latencies, 0.95),
             percentile(&self.latencies, 0.99),
             self.ok,
             self.errors
         );
+        rate
     }
 }
 
@@ -176,22 +206,55 @@ where
     out
 }
 
-/// Runs the benchmark and prints its figures.
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+/// Runs the benchmark (after pgbench, with `--vs-pgbench`) and prints its figures.
+pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
+    let anchor = match (&args.database_url, args.vs_pgbench) {
+        (Some(server), true) => {
+            let (shared, own) = crate::pgbench::run(server, args.clients, args.seconds).await?;
+            println!(
+                "pgbench, one creation's statements, {} clients, {} s: shared counter {:.0} tps ({:.2} ms), own counter {:.0} tps ({:.2} ms)",
+                args.clients, args.seconds, shared.tps, shared.latency_ms, own.tps, own.latency_ms
+            );
+            Some(shared.tps.max(own.tps))
+        }
+        _ => None,
+    };
+    let created = match &args.url {
+        Some(url) => {
+            let server = Server { child: None };
+            measure(&args, url.trim_end_matches('/'), &server).await?
+        }
+        None => {
+            let server = args.database_url.clone();
+            crate::scratch::with_scratch_database(
+                server.as_deref(),
+                "bench_load",
+                true,
+                |cfg| async move {
+                    let password = "bench-admin-password";
+                    let (base, server) = start_server(&args, &cfg, password).await?;
+                    measure(&args, &base, &server).await
+                },
+            )
+            .await?
+        }
+    };
+    if let Some(tps) = anchor {
+        println!(
+            "creations: {:.2}x pgbench's better rate ({created:.0} / {tps:.0} per second)",
+            created / tps
+        );
+    }
+    Ok(())
+}
+
+/// Drives the server at `base`; answers the creations per second.
+async fn measure(args: &LoadArgs, base: &str, server: &Server) -> anyhow::Result<f64> {
     let password = args
         .admin_password
         .clone()
         .unwrap_or_else(|| "bench-admin-password".to_owned());
-    let (base, server) = match &args.url {
-        Some(u) => (
-            u.trim_end_matches('/').to_owned(),
-            Server {
-                child: None,
-                _dir: None,
-            },
-        ),
-        None => start_server(&args, &password).await?,
-    };
+    let base = base.to_owned();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients * 2)
         .build()?;
@@ -230,7 +293,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         login["token"].as_str().context("no agent token")?
     ));
     println!(
-        "loopdesk bench: {} clients, {} s per phase, server {}",
+        "loopdesk-bench load: {} clients, {} s per phase, server {}",
         args.clients,
         args.seconds,
         args.database_url
@@ -264,7 +327,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     })
     .await;
-    create.print("create ticket");
+    let created = create.print("create ticket");
 
     let ids: Arc<Vec<String>> = Arc::new(std::mem::take(
         &mut *ids.lock().unwrap_or_else(|e| e.into_inner()),
@@ -289,10 +352,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     })
     .await;
-    read.print("read ticket");
+    let _ = read.print("read ticket");
     match server.peak_rss_mib() {
         Some(m) => println!("server peak RSS {m:.1} MiB"),
         None => println!("server peak RSS: not measured (external server)"),
     }
-    Ok(())
+    Ok(created)
 }

@@ -1,4 +1,4 @@
-//! `loopdesk bench-kpi`: loads a year of realistic ticket history — `--tickets` tickets with
+//! `loopdesk-bench kpi`: loads a year of realistic ticket history — `--tickets` tickets with
 //! their whole event logs (remote fixes, visits, transfers, waiting for parts, reopens,
 //! chases, auto-closes, surveys answered or not), created over 12 months and written in
 //! shuffled order, as a migration would — then times the dashboard's KPI calls. It builds its
@@ -23,11 +23,11 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use crate::app;
-use crate::config::Config;
-use crate::SystemClock;
+use loopdesk::app;
+use loopdesk::config::Config;
+use loopdesk::SystemClock;
 
-/// Flags of `bench-kpi`.
+/// Flags of `kpi`.
 #[derive(Args, Debug, Clone)]
 pub struct BenchKpiArgs {
     /// Tickets of history to load.

@@ -1,4 +1,4 @@
-//! `loopdesk bench-sla`: how long one SLA scan takes with many open tickets, and how long
+//! `loopdesk-bench sla`: how long one SLA scan takes with many open tickets, and how long
 //! after a breach its escalation reaches a webhook receiver. It builds its own data set (SQLite
 //! in a temporary directory, or a fresh database on the PostgreSQL server given), measures,
 //! prints, and asserts nothing.
@@ -24,11 +24,11 @@ use loopdesk_core::ticket::Channel;
 use loopdesk_store::{NewSlaPolicy, NewTicket, NewWebhook, Store};
 use serde_json::Value;
 
-use crate::app;
-use crate::config::Config;
-use crate::SystemClock;
+use loopdesk::app;
+use loopdesk::config::Config;
+use loopdesk::SystemClock;
 
-/// Flags of `bench-sla`.
+/// Flags of `sla`.
 #[derive(Args, Debug, Clone)]
 pub struct BenchSlaArgs {
     /// Open tickets under SLA.

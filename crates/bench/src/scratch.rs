@@ -5,20 +5,20 @@ use std::future::Future;
 
 use anyhow::Context;
 
-use crate::config::Config;
+use loopdesk::config::Config;
 
 /// Runs `bench` against a scratch database (`server`: a PostgreSQL server URL; none: SQLite)
 /// and drops the database afterwards, whatever the outcome. `bench` gets a configuration that
 /// points at it.
-pub async fn with_scratch_database<F, Fut>(
+pub async fn with_scratch_database<F, Fut, T>(
     server: Option<&str>,
     name: &str,
     jobs: bool,
     bench: F,
-) -> anyhow::Result<()>
+) -> anyhow::Result<T>
 where
     F: FnOnce(Config) -> Fut,
-    Fut: Future<Output = anyhow::Result<()>>,
+    Fut: Future<Output = anyhow::Result<T>>,
 {
     let dir = tempfile::tempdir()?;
     let (url, pg) = match server {
@@ -29,7 +29,7 @@ where
                 .context("making a database for the benchmark")?;
             (url, Some((server.to_owned(), name)))
         }
-        None => (crate::config::sqlite_url(dir.path()), None),
+        None => (loopdesk::config::sqlite_url(dir.path()), None),
     };
     let config = Config {
         bind: "127.0.0.1:0".into(),

@@ -1,4 +1,4 @@
-//! `loopdesk bench-stock`: builds a stock ledger at scale — `--skus` parts, `--warehouses`
+//! `loopdesk-bench stock`: builds a stock ledger at scale — `--skus` parts, `--warehouses`
 //! warehouses (one central store, regional pools, engineers' vans, each stocking a realistic
 //! share of the catalogue) and `--movements` movements of history (receipts, transfers down
 //! the chain, consumption, stock counts) — then times the level queries the API serves and
@@ -20,10 +20,10 @@ use loopdesk_store::{LoadLine, NewUser, StockMovementInput, TenantStore};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::app;
-use crate::config::Config;
+use loopdesk::app;
+use loopdesk::config::Config;
 
-/// Flags of `bench-stock`.
+/// Flags of `stock`.
 #[derive(Args, Debug, Clone)]
 pub struct BenchStockArgs {
     /// Parts in the catalogue.
@@ -75,8 +75,8 @@ struct Place {
 
 async fn measure(args: &BenchStockArgs, cfg: &Config) -> anyhow::Result<()> {
     let store = app::open_store(cfg).await?;
-    let clock = crate::SystemClock;
-    let now = crate::SystemClock.now();
+    let clock = loopdesk::SystemClock;
+    let now = loopdesk::SystemClock.now();
     let boot = app::bootstrap(&store, cfg.admin_password.as_deref(), &clock).await?;
     let t = store.tenant(boot.tenant.id);
     let backend = if cfg.database_url.starts_with("postgres") {
@@ -243,7 +243,7 @@ async fn measure(args: &BenchStockArgs, cfg: &Config) -> anyhow::Result<()> {
                 };
                 let t0 = Instant::now();
                 match t
-                    .record_movement(&Actor::System, input, None, crate::SystemClock.now())
+                    .record_movement(&Actor::System, input, None, loopdesk::SystemClock.now())
                     .await
                 {
                     Ok(_) => times.push(t0.elapsed()),
@@ -303,7 +303,7 @@ async fn warehouses(
     args: &BenchStockArgs,
     rng: &mut StdRng,
 ) -> anyhow::Result<Vec<Place>> {
-    let now = crate::SystemClock.now();
+    let now = loopdesk::SystemClock.now();
     let system = Actor::System;
     let n = args.warehouses.max(2);
     let pool_count = (n / 15).max(1);

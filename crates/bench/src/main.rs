@@ -1,0 +1,70 @@
+//! `loopdesk-bench`: Loopdesk's benchmarks, in a binary of their own so that the product
+//! binary carries none of them. Each builds its own data set, measures, prints its figures
+//! and asserts nothing (BENCHMARKS.md lists the commands and the latest figures).
+//!
+//! Build both binaries first (`cargo build --release`): `load` starts the `loopdesk` server
+//! that sits next to this binary.
+
+use clap::{Parser, Subcommand};
+
+mod kpi;
+mod load;
+mod pgbench;
+mod scratch;
+mod sla;
+mod stock;
+
+/// mimalloc, as in the server: the benchmarks that run the store in-process measure it with
+/// the allocator it ships with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Loopdesk's benchmarks.
+#[derive(Parser, Debug)]
+#[command(name = "loopdesk-bench", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Load over HTTP: ticket creations, then reads (optionally against pgbench).
+    Load(load::LoadArgs),
+    /// SLA: one scan over many open tickets, and breach → escalation delivered.
+    Sla(sla::BenchSlaArgs),
+    /// KPIs: a year of ticket history loaded, then the dashboard's KPI calls timed.
+    Kpi(kpi::BenchKpiArgs),
+    /// Stock: level queries and live movements over a large generated stock ledger.
+    Stock(stock::BenchStockArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    loopdesk::telemetry::init(false);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Load(args) => load::run(args).await,
+            Command::Sla(args) => sla::run(args).await,
+            Command::Kpi(args) => kpi::run(args).await,
+            Command::Stock(args) => stock::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
