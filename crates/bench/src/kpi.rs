@@ -12,16 +12,20 @@ use chrono::{DateTime, Duration, Utc};
 use clap::Args;
 use loopdesk_core::clock::Clock;
 use loopdesk_core::customer::NewCustomer;
+use loopdesk_core::event::payload::{self, MoveData};
+use loopdesk_core::event::{By, Payload};
 use loopdesk_core::i18n::Lang;
-use loopdesk_core::kpi::By;
-use loopdesk_core::ticket::transitions::Actor;
+use loopdesk_core::ticket::transitions::{
+    Actor, CheckIn, CheckInRecord, Confirmation, ConfirmedBy, MoveKind,
+};
 use loopdesk_core::ticket::Channel;
-use loopdesk_core::{CustomerId, RegionId, Role, Roles, Status, TeamId, TicketId, UserId};
+use loopdesk_core::{
+    CommentId, CustomerId, RegionId, Role, Roles, Status, TeamId, TicketId, UserId,
+};
 use loopdesk_store::{HistoryEvent, HistoryTicket, KpiRequest, NewUser, TenantStore};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use serde_json::{json, Value};
 
 use loopdesk::app;
 use loopdesk::config::Config;
@@ -320,25 +324,24 @@ impl Life {
     /// A move `minutes` after the last event; `false` (and nothing) when that is after now.
     fn go(
         &mut self,
-        kind: &'static str,
+        kind: MoveKind,
         who: (Option<UserId>, By),
         minutes: i64,
         to: Status,
-        data: Value,
+        data: MoveData,
     ) -> bool {
         let at = self.at + Duration::minutes(minutes.max(1));
         if at >= self.now {
             return false;
         }
         self.events.push(HistoryEvent {
-            kind,
+            payload: Payload::Move(kind, data),
             actor_id: who.0,
             by: who.1,
             at,
             from: Some(self.status),
             to: Some(to),
             internal: false,
-            data,
         });
         self.at = at;
         self.status = to;
@@ -346,18 +349,17 @@ impl Life {
     }
 
     /// An event that is not a move.
-    fn note(&mut self, kind: &'static str, who: (Option<UserId>, By), minutes: i64, data: Value) {
+    fn note(&mut self, payload: Payload, who: (Option<UserId>, By), minutes: i64) {
         let at = self.at + Duration::minutes(minutes.max(1));
         if at < self.now {
             self.events.push(HistoryEvent {
-                kind,
+                payload,
                 actor_id: who.0,
                 by: who.1,
                 at,
                 from: None,
                 to: None,
                 internal: false,
-                data,
             });
         }
     }
@@ -393,23 +395,26 @@ fn history(w: &World, i: usize, now: DateTime<Utc>, rng: &mut StdRng) -> History
         now,
         status: Status::New,
         events: vec![HistoryEvent {
-            kind: "created",
+            payload: Payload::Created(payload::Created {
+                number: number.clone(),
+                channel,
+                priority,
+            }),
             actor_id: agent.0,
             by: By::Staff,
             at: created,
             from: None,
             to: Some(Status::New),
             internal: false,
-            data: json!({ "number": number, "channel": channel.as_str(), "priority": priority }),
         }],
     };
     if rng.gen_bool(0.1) {
-        life.note(
-            "chased",
-            customer_side,
-            rng.gen_range(20..240),
-            json!({ "note": "请问什么时候能处理？" }),
-        );
+        let chased = Payload::Chased(payload::Chased {
+            note: Some("请问什么时候能处理？".into()),
+            status: Status::New,
+            assignee_id: None,
+        });
+        life.note(chased, customer_side, rng.gen_range(20..240));
     }
     live(
         &mut life,
@@ -447,6 +452,42 @@ fn history(w: &World, i: usize, now: DateTime<Utc>, rng: &mut StdRng) -> History
 
 type Who = (Option<UserId>, By);
 
+fn reason(text: &str) -> MoveData {
+    MoveData {
+        reason: Some(text.into()),
+        ..MoveData::default()
+    }
+}
+
+fn assignment(to: Option<UserId>, before: Option<UserId>) -> MoveData {
+    MoveData {
+        assignee_id: to,
+        previous_assignee_id: Some(before),
+        ..MoveData::default()
+    }
+}
+
+fn report(remote: bool, resolution: &str, photos: usize) -> MoveData {
+    MoveData {
+        remote: Some(remote),
+        resolution: Some(resolution.into()),
+        parts: Some(Vec::new()),
+        photos: Some(photos),
+        screened_to_review: Some(false),
+        ..MoveData::default()
+    }
+}
+
+fn confirmation(by: ConfirmedBy, note: Option<&str>) -> MoveData {
+    MoveData {
+        confirmation: Some(Confirmation {
+            by,
+            note: note.map(str::to_owned),
+        }),
+        ..MoveData::default()
+    }
+}
+
 #[expect(clippy::too_many_arguments, reason = "the cast of one ticket's life")]
 fn live(
     life: &mut Life,
@@ -460,28 +501,28 @@ fn live(
 ) {
     if rng.gen_bool(0.04) {
         life.go(
-            "cancel",
+            MoveKind::Cancel,
             agent,
             rng.gen_range(5..120),
             Status::Cancelled,
-            json!({ "reason": "客户撤销" }),
+            reason("客户撤销"),
         );
         return;
     }
     let remote = rng.gen_bool(0.18);
     if remote {
         if !life.go(
-            "take_remote",
+            MoveKind::TakeRemote,
             agent,
             rng.gen_range(2..45),
             Status::InProgress,
-            json!({}),
+            MoveData::default(),
         ) {
             return;
         }
-        let report = json!({ "remote": true, "resolution": "电话指导恢复", "parts": [], "photos": 0, "screened_to_review": false });
+        let report = report(true, "电话指导恢复", 0);
         if !life.go(
-            "resolve",
+            MoveKind::Resolve,
             agent,
             rng.gen_range(5..90),
             Status::Resolved,
@@ -490,9 +531,9 @@ fn live(
             return;
         }
     } else {
-        let assign = json!({ "assignee_id": engineer.0, "previous_assignee_id": null });
+        let assign = assignment(engineer.0, None);
         if !life.go(
-            "assign",
+            MoveKind::Assign,
             dispatcher,
             rng.gen_range(5..90),
             Status::Assigned,
@@ -503,16 +544,16 @@ fn live(
         if rng.gen_bool(0.1) {
             // Handed to a colleague and back (转派 twice).
             let other = region.engineers[rng.gen_range(0..region.engineers.len())];
-            let to_other = json!({ "assignee_id": other, "previous_assignee_id": engineer.0 });
-            let back = json!({ "assignee_id": engineer.0, "previous_assignee_id": other });
+            let to_other = assignment(Some(other), engineer.0);
+            let back = assignment(engineer.0, Some(other));
             if !life.go(
-                "reassign",
+                MoveKind::Reassign,
                 dispatcher,
                 rng.gen_range(5..60),
                 Status::Assigned,
                 to_other,
             ) || !life.go(
-                "reassign",
+                MoveKind::Reassign,
                 dispatcher,
                 rng.gen_range(5..60),
                 Status::Assigned,
@@ -521,55 +562,66 @@ fn live(
                 return;
             }
         }
-        let check_in = json!({ "check_in": { "lat": 31.23, "lon": 121.47, "distance_m": 40.0, "outside_geofence": false } });
+        let check_in = MoveData {
+            check_in: Some(CheckInRecord {
+                position: CheckIn {
+                    lat: 31.23,
+                    lon: 121.47,
+                    accuracy_m: None,
+                },
+                distance_m: Some(40.0),
+                outside_geofence: false,
+            }),
+            ..MoveData::default()
+        };
         if !life.go(
-            "accept",
+            MoveKind::Accept,
             engineer,
             rng.gen_range(3..60),
             Status::Accepted,
-            json!({}),
+            MoveData::default(),
         ) || !life.go(
-            "depart",
+            MoveKind::Depart,
             engineer,
             rng.gen_range(5..120),
             Status::EnRoute,
-            json!({}),
+            MoveData::default(),
         ) || !life.go(
-            "check_in",
+            MoveKind::CheckIn,
             engineer,
             rng.gen_range(15..100),
             Status::OnSite,
             check_in,
         ) || !life.go(
-            "start",
+            MoveKind::Start,
             engineer,
             rng.gen_range(1..10),
             Status::InProgress,
-            json!({}),
+            MoveData::default(),
         ) {
             return;
         }
-        if rng.gen_bool(0.12) {
-            let wait = json!({ "reason": "等待配件" });
-            if !life.go(
-                "wait_parts",
+        let waits = rng.gen_bool(0.12);
+        if waits
+            && (!life.go(
+                MoveKind::WaitParts,
                 engineer,
                 rng.gen_range(20..90),
                 Status::WaitingParts,
-                wait,
+                reason("等待配件"),
             ) || !life.go(
-                "resume",
+                MoveKind::Resume,
                 engineer,
                 rng.gen_range(600..4000),
                 Status::InProgress,
-                json!({}),
-            ) {
-                return;
-            }
+                MoveData::default(),
+            ))
+        {
+            return;
         }
-        let report = json!({ "remote": false, "resolution": "更换部件，试机正常", "parts": [], "photos": 2, "screened_to_review": false });
+        let report = report(false, "更换部件，试机正常", 2);
         if !life.go(
-            "resolve",
+            MoveKind::Resolve,
             engineer,
             rng.gen_range(20..240),
             Status::Resolved,
@@ -577,62 +629,71 @@ fn live(
         ) {
             return;
         }
-        if rng.gen_bool(0.07) {
-            let reopen = json!({ "reason": "故障复现" });
-            if !life.go(
-                "reopen",
+        let reopens = rng.gen_bool(0.07);
+        if reopens
+            && (!life.go(
+                MoveKind::Reopen,
                 customer,
                 rng.gen_range(60..4000),
                 Status::InProgress,
-                reopen,
+                reason("故障复现"),
             ) || !life.go(
-                "resolve",
+                MoveKind::Resolve,
                 engineer,
                 rng.gen_range(60..1500),
                 Status::Resolved,
                 report,
-            ) {
-                return;
-            }
+            ))
+        {
+            return;
         }
     }
     if rng.gen_bool(0.3) {
-        life.note(
-            "comment",
-            agent,
-            rng.gen_range(1..30),
-            json!({ "body": "已电话回访", "internal": false }),
-        );
+        let comment = Payload::Comment(payload::Comment {
+            comment_id: CommentId::new(),
+            body: "已电话回访".into(),
+            internal: false,
+        });
+        life.note(comment, agent, rng.gen_range(1..30));
     }
-    life.note("survey_sent", system, 60, json!({}));
+    let sent = Payload::SurveySent(payload::SurveySent {
+        survey_id: CommentId::new().to_string(),
+        expires_at: life.at + Duration::days(7),
+    });
+    life.note(sent, system, 60);
     let answered = rng.gen_bool(0.4);
     let close = match rng.gen_range(0..20) {
-        0..=10 if customer.1 == By::Customer => Some((
-            "confirm",
-            customer,
-            json!({ "confirmation": { "by": "customer", "note": null } }),
-        )),
-        0..=14 => Some((
-            "confirm",
-            agent,
-            json!({ "confirmation": { "by": "agent", "note": "电话确认" } }),
-        )),
+        0..=10 if customer.1 == By::Customer => {
+            Some((customer, confirmation(ConfirmedBy::Customer, None)))
+        }
+        0..=14 => Some((agent, confirmation(ConfirmedBy::Agent, Some("电话确认")))),
         _ => None,
     };
     let closed = match close {
-        Some((kind, who, data)) => {
-            life.go(kind, who, rng.gen_range(30..2000), Status::Closed, data)
-        }
-        None => life.go("auto_close", system, 3 * 1440, Status::Closed, json!({})),
+        Some((who, data)) => life.go(
+            MoveKind::Confirm,
+            who,
+            rng.gen_range(30..2000),
+            Status::Closed,
+            data,
+        ),
+        None => life.go(
+            MoveKind::AutoClose,
+            system,
+            3 * 1440,
+            Status::Closed,
+            MoveData::default(),
+        ),
     };
     if closed && answered {
         let csat = [5, 5, 5, 4, 4, 3, 2, 1][rng.gen_range(0..8)];
         let nps = (csat * 2).min(10) - rng.gen_range(0..2);
-        life.note(
-            "survey_answered",
-            customer,
-            rng.gen_range(10..600),
-            json!({ "csat": csat, "nps": nps }),
-        );
+        let answered = Payload::SurveyAnswered(payload::SurveyAnswered {
+            survey_id: String::new(),
+            csat: Some(csat),
+            nps: Some(nps),
+            comment: None,
+        });
+        life.note(answered, customer, rng.gen_range(10..600));
     }
 }

@@ -388,7 +388,8 @@ impl SurveyAnswer {
 }
 
 /// Why a ticket went into the remediation queue (补救通道).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Remediation {
     /// CSAT of 2 or less.
     LowCsat,

@@ -9,6 +9,7 @@ pub mod asset;
 pub mod clock;
 pub mod customer;
 pub mod dispatch;
+pub mod event;
 pub mod followup;
 pub mod geo;
 pub mod i18n;

@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use loopdesk_core::asset::{self, AssetStatus, NewModel};
+use loopdesk_core::event::EventKind;
+use loopdesk_core::inventory::MovementKind;
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::{access, access::Permission, AssetId, ModelId, TicketId};
 use serde::Serialize;
@@ -293,21 +295,23 @@ impl TenantStore {
         .await?;
         let visits: Vec<(String, Option<String>, i64)> = sqlx::query_as(
             "SELECT e.ticket_id, e.actor_id, e.at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
-             WHERE t.tenant_id = $1 AND t.asset_id = $2 AND e.tenant_id = $1 AND e.kind = 'check_in' \
+             WHERE t.tenant_id = $1 AND t.asset_id = $2 AND e.tenant_id = $1 AND e.kind = $3 \
              ORDER BY e.at DESC LIMIT 500",
         )
         .bind(self.tid())
         .bind(&aid)
+        .bind(EventKind::CheckIn.as_str())
         .fetch_all(&self.store.read)
         .await?;
         let parts: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
             "SELECT m.ticket_id, p.sku, p.name, m.on_hand_delta, m.at FROM stock_movements m \
              JOIN parts p ON p.id = m.part_id JOIN tickets t ON t.id = m.ticket_id \
-             WHERE t.tenant_id = $1 AND t.asset_id = $2 AND m.tenant_id = $1 AND m.kind = 'consume' \
+             WHERE t.tenant_id = $1 AND t.asset_id = $2 AND m.tenant_id = $1 AND m.kind = $3 \
              ORDER BY m.seq DESC LIMIT 500",
         )
         .bind(self.tid())
         .bind(&aid)
+        .bind(MovementKind::Consume.as_str())
         .fetch_all(&self.store.read)
         .await?;
         let readings: Vec<(i64, Option<String>, Option<String>, i64)> = sqlx::query_as(

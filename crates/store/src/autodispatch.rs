@@ -4,13 +4,14 @@
 
 use chrono::{DateTime, Utc};
 use loopdesk_core::dispatch::auto::{self, Mode, Settings};
+use loopdesk_core::event::{payload, EventKind, Payload};
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::ticket::MoveCommand;
 use loopdesk_core::{access, access::Permission, Status, TenantId, TicketId, UserId};
-use serde_json::json;
 
-use crate::model::parse_id;
-use crate::tickets::{record, TransitionRequest};
+use crate::events::{self, NewEvent};
+use crate::model::{parse_id, parse_opt_id};
+use crate::tickets::TransitionRequest;
 use crate::{from_ms, Store, StoreError, TenantStore};
 
 /// What one run of automatic dispatch did.
@@ -95,12 +96,17 @@ impl TenantStore {
         if settings.mode != Mode::Auto {
             return Ok(done);
         }
+        let [assign, reassign, redispatch] = EventKind::ASSIGNMENTS.map(EventKind::as_str);
         let waiting: Vec<(String, Option<String>, Option<i64>)> = sqlx::query_as(
             "SELECT t.id, t.assignee_id, (SELECT MAX(e.at) FROM ticket_events e WHERE e.tenant_id = t.tenant_id \
-             AND e.ticket_id = t.id AND e.kind IN ('assign', 'reassign', 'redispatch')) \
-             FROM tickets t WHERE t.tenant_id = $1 AND t.status = 'assigned'",
+             AND e.ticket_id = t.id AND e.kind IN ($2, $3, $4)) \
+             FROM tickets t WHERE t.tenant_id = $1 AND t.status = $5",
         )
         .bind(self.tid())
+        .bind(assign)
+        .bind(reassign)
+        .bind(redispatch)
+        .bind(Status::Assigned.as_str())
         .fetch_all(&self.store.read)
         .await?;
         let late: Vec<(String, Option<String>)> = waiting
@@ -124,19 +130,14 @@ impl TenantStore {
                     .iter()
                     .find(|(id, _)| *id == p.ticket_id)
                     .and_then(|(_, e)| e.clone());
-                let data = json!({ "engineer_id": before, "minutes": settings.accept_minutes, "next": next });
+                let timeout = Payload::AcceptTimeout(payload::AcceptTimeout {
+                    engineer_id: parse_opt_id(before, UserId::parse)?,
+                    minutes: settings.accept_minutes,
+                    next,
+                });
                 let mut tx = self.store.write.begin().await?;
-                record(
-                    &mut tx,
-                    &self.tid(),
-                    ticket,
-                    "accept_timeout",
-                    None,
-                    None,
-                    &data,
-                    now,
-                )
-                .await?;
+                let event = NewEvent::system(ticket, timeout, now);
+                events::record(&mut tx, &self.tid(), event, None).await?;
                 tx.commit().await?;
                 if self.system_assign(ticket, next, now).await? {
                     done.passed_on += 1;

@@ -10,15 +10,17 @@
 //! One commit answers them all.
 
 use chrono::{DateTime, FixedOffset, Utc};
+use loopdesk_core::event::{payload, By, Payload};
 use loopdesk_core::ticket::number::{format_number, numbering_day};
+use loopdesk_core::ticket::Channel;
 use loopdesk_core::{Status, TicketId, UserId};
-use serde_json::{json, Value};
 use sqlx::{Any, AnyPool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::events::{self, NewEvent};
 use crate::jobs::{insert_jobs, publish_row};
 use crate::sql::{Arg, Sql};
-use crate::tickets::{claim_key, event_row, Idempotency, EVENT_INSERT};
+use crate::tickets::{claim_key, Idempotency};
 use crate::{ms, StoreError};
 
 /// Most creations written in one transaction.
@@ -30,7 +32,7 @@ pub(crate) struct TicketInsert {
     pub tenant: String,
     pub offset: FixedOffset,
     pub id: TicketId,
-    pub channel: &'static str,
+    pub channel: Channel,
     pub customer_id: Option<String>,
     pub contact_id: Option<String>,
     pub contact_phone: Option<String>,
@@ -43,6 +45,8 @@ pub(crate) struct TicketInsert {
     pub description: String,
     pub fields: String,
     pub created_by: Option<UserId>,
+    /// Whether the creator is the customer, staff or the system.
+    pub by: By,
     pub now: DateTime<Utc>,
     pub idempotency: Option<Idempotency>,
     pub sla: crate::sla::SlaColumns,
@@ -297,41 +301,39 @@ async fn insert_tickets(
     );
     tickets.rows(items.iter().map(|(t, number)| ticket_row(t, number)));
     tickets.positional_on(tx).query().execute(&mut **tx).await?;
-    let data: Vec<Value> = items
+    let created: Vec<NewEvent> = items
         .iter()
-        .map(
-            |(t, number)| json!({ "number": number, "channel": t.channel, "priority": t.priority }),
-        )
+        .map(|(t, number)| {
+            let payload = Payload::Created(payload::Created {
+                number: (*number).to_owned(),
+                channel: t.channel,
+                priority: t.priority,
+            });
+            NewEvent {
+                actor: t.created_by,
+                by: t.by,
+                ..NewEvent::system(t.id, payload, t.now)
+            }
+            .moving_to(Status::New)
+        })
         .collect();
-    let mut events = Sql::new(EVENT_INSERT);
-    events.rows(items.iter().zip(&data).map(|((t, _), data)| {
-        let actor = t.created_by.map(|u| u.to_string());
-        event_row(
-            &t.tenant,
-            t.id,
-            "created",
-            actor,
-            t.now,
-            None,
-            Some(Status::New),
-            false,
-            data,
-        )
-    }));
-    events.positional_on(tx).query().execute(&mut **tx).await?;
-    let mut created: Vec<(String, String)> = items
-        .iter()
-        .map(|(t, _)| (t.tenant.clone(), t.id.to_string()))
-        .collect();
-    created.sort();
-    for (tenant, tickets) in crate::tickets::by_tenant(created) {
-        crate::facts::refresh(tx, &tenant, &tickets).await?;
+    let outbox = items.iter().zip(&created).map(|((t, _), e)| {
+        publish_row(&t.tenant, t.id, "ticket.created", &e.payload.data(), t.now)
+    });
+    insert_jobs(tx, outbox).await?;
+    // Almost always one tenant; the batch groups them anyway.
+    let mut start = 0;
+    while start < items.len() {
+        let tenant = &items[start].0.tenant;
+        let end = start
+            + items[start..]
+                .iter()
+                .take_while(|(t, _)| t.tenant == *tenant)
+                .count();
+        events::append(tx, tenant, &created[start..end]).await?;
+        start = end;
     }
-    let outbox = items
-        .iter()
-        .zip(&data)
-        .map(|((t, _), data)| publish_row(&t.tenant, t.id, "ticket.created", data, t.now));
-    insert_jobs(tx, outbox).await
+    Ok(())
 }
 
 /// One new ticket's values, in the column order of [`insert_tickets`].
@@ -341,7 +343,7 @@ fn ticket_row(t: &TicketInsert, number: &str) -> Vec<Arg> {
         Arg::Text(Some(t.id.to_string())),
         text(&t.tenant),
         text(number),
-        text(t.channel),
+        text(t.channel.as_str()),
         Arg::Text(t.customer_id.clone()),
         Arg::Text(t.contact_id.clone()),
         Arg::Text(t.contact_phone.clone()),
@@ -377,7 +379,7 @@ mod tests {
             tenant: tenant.to_owned(),
             offset: FixedOffset::east_opt(8 * 3600).unwrap(),
             id: TicketId::new(),
-            channel: "phone",
+            channel: Channel::Phone,
             customer_id: customer,
             contact_id: None,
             contact_phone: None,
@@ -390,6 +392,7 @@ mod tests {
             description: String::new(),
             fields: "{}".into(),
             created_by: None,
+            by: By::System,
             now: Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap(),
             idempotency: None,
             sla: crate::sla::SlaColumns {

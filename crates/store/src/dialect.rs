@@ -25,6 +25,30 @@ impl Backend {
         }
     }
 
+    /// The backend of an open connection (or a transaction on one).
+    pub(crate) fn of_connection(conn: &sqlx::AnyConnection) -> Backend {
+        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
+
+    /// The mark of a change to `ticket_facts` made in the current transaction (`$1`: the
+    /// tenant): on SQLite one more than the tenant's highest, since its one writer commits in
+    /// that order; on PostgreSQL the transaction's id, which a reader orders against its
+    /// snapshot's horizon (see `kpi_book`). Both take the tenant, so one call serves both.
+    pub(crate) fn facts_mark(self) -> &'static str {
+        match self {
+            Backend::Sqlite => {
+                "SELECT COALESCE(MAX(mark), 0) + 1 FROM ticket_facts WHERE tenant_id = $1"
+            }
+            Backend::Postgres => {
+                "SELECT pg_current_xact_id()::text::bigint WHERE $1::text IS NOT NULL"
+            }
+        }
+    }
+
     /// Row lock for a read that precedes a write in the same transaction. SQLite needs
     /// none: its single writer connection serialises write transactions.
     pub fn for_update(self) -> &'static str {

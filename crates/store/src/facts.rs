@@ -1,18 +1,20 @@
 //! The KPI fast path. Every ticket has a row in `ticket_facts` holding its events folded by
-//! [`kpi::Facts`]; it is rewritten in the same transaction as every event of the ticket
-//! ([`refresh`], called where events are inserted), so it never disagrees with the log.
+//! [`kpi::Facts`]; each new event is folded into it in the same transaction that appends the
+//! event ([`crate::events::append`]), so it never disagrees with the log.
 //! A server keeps each tenant's tickets in a [`Book`] in memory and, before each answer,
 //! reads only the rows changed since it last looked (`mark`, see the migration), so every
 //! answer sees every committed event. The reference definition — folding the event log of the
 //! period — stays in [`crate::kpi`] and is what the tests compare the book with.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use futures_util::TryStreamExt;
-use loopdesk_core::kpi::{By, Event, Facts, TicketKpi};
+use loopdesk_core::event::{By, Event, EventKind, Payload};
+use loopdesk_core::kpi::{Facts, TicketKpi};
 use loopdesk_core::ticket::status::Status;
-use loopdesk_core::{Role, Roles, TenantId};
+use loopdesk_core::{Role, Roles, TenantId, TicketId};
 use serde_json::Value;
 use sqlx::{Any, Transaction};
 use tokio::sync::OwnedMutexGuard;
@@ -22,18 +24,18 @@ use crate::{Backend, StoreError, TenantStore};
 
 pub use loopdesk_core::kpi::Book;
 
-/// A stored event as the fold reads it: ticket, kind, at, to status, internal, data, actor,
-/// the actor's roles.
-pub(crate) type EventRow = (
-    String,
-    String,
-    i64,
-    Option<String>,
-    i64,
-    String,
-    Option<String>,
-    Option<String>,
-);
+/// A stored event as the fold reads it, with its actor's roles.
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    ticket_id: String,
+    kind: String,
+    at: i64,
+    to_status: Option<String>,
+    internal: i64,
+    data: String,
+    actor_id: Option<String>,
+    roles: Option<String>,
+}
 
 /// The select list of [`EventRow`] over `ticket_events e` joined to `users u`.
 pub(crate) const EVENT_COLUMNS: &str =
@@ -56,13 +58,21 @@ pub(crate) fn pm_due_ms(due_on: Option<&str>, offset: chrono::FixedOffset) -> Op
 
 /// Folds events (ordered by ticket, time, id) into the facts of their tickets; events of
 /// tickets not in `facts` are passed over.
-pub(crate) fn fold(facts: &mut HashMap<String, Facts>, events: &[EventRow]) {
-    for (ticket, kind, at, to_status, internal, data, actor, roles) in events {
-        let Some(f) = facts.get_mut(ticket) else {
+pub(crate) fn fold(
+    facts: &mut HashMap<String, Facts>,
+    events: &[EventRow],
+) -> Result<(), StoreError> {
+    for row in events {
+        let Some(f) = facts.get_mut(&row.ticket_id) else {
             continue;
         };
-        let data: Value = serde_json::from_str(data).unwrap_or(Value::Null);
-        let by = match (actor, roles) {
+        let kind = EventKind::parse(&row.kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("event kind {}", row.kind)))?;
+        let data: Value = serde_json::from_str(&row.data)
+            .map_err(|_| StoreError::Corrupt(format!("data of a {kind} event")))?;
+        let payload =
+            Payload::parse(kind, &data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let by = match (&row.actor_id, &row.roles) {
             (None, _) => By::System,
             (Some(_), Some(roles))
                 if Roles::from_csv(roles).is_ok_and(|r| r.has(Role::Customer)) =>
@@ -72,42 +82,23 @@ pub(crate) fn fold(facts: &mut HashMap<String, Facts>, events: &[EventRow]) {
             (Some(_), _) => By::Staff,
         };
         f.apply(&Event {
-            kind,
-            at: *at,
-            to: to_status.as_deref().and_then(Status::parse),
+            payload: &payload,
+            at: row.at,
+            to: row.to_status.as_deref().and_then(Status::parse),
             by,
-            internal: *internal != 0,
-            data: &data,
+            internal: row.internal != 0,
         });
     }
-}
-
-fn backend_of(tx: &Transaction<'_, Any>) -> Backend {
-    if tx.backend_name().eq_ignore_ascii_case("sqlite") {
-        Backend::Sqlite
-    } else {
-        Backend::Postgres
-    }
+    Ok(())
 }
 
 /// The mark of a change made in `tx`: on SQLite one more than the tenant's highest (its one
 /// writer commits in that order), on PostgreSQL the transaction's id.
 async fn mark(tx: &mut Transaction<'_, Any>, tenant: &str) -> Result<i64, StoreError> {
-    let mark: i64 = match backend_of(tx) {
-        Backend::Sqlite => {
-            sqlx::query_scalar(
-                "SELECT COALESCE(MAX(mark), 0) + 1 FROM ticket_facts WHERE tenant_id = $1",
-            )
-            .bind(tenant)
-            .fetch_one(&mut **tx)
-            .await?
-        }
-        Backend::Postgres => {
-            sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint")
-                .fetch_one(&mut **tx)
-                .await?
-        }
-    };
+    let mark: i64 = sqlx::query_scalar(Backend::of_connection(tx).facts_mark())
+        .bind(tenant)
+        .fetch_one(&mut **tx)
+        .await?;
     Ok(mark)
 }
 
@@ -115,19 +106,23 @@ async fn mark(tx: &mut Transaction<'_, Any>, tenant: &str) -> Result<i64, StoreE
 const FACTS_ROWS: usize = 1_000;
 
 /// Writes the facts of tickets inside `tx` (insert or replace).
-pub(crate) async fn write(
+pub(crate) async fn write<T: ToString, F: Borrow<Facts>>(
     tx: &mut Transaction<'_, Any>,
     tenant: &str,
-    facts: impl IntoIterator<Item = (String, Facts)>,
+    facts: impl IntoIterator<Item = (T, F)>,
 ) -> Result<(), StoreError> {
-    let backend = backend_of(tx);
-    let mark = mark(tx, tenant).await?;
+    let backend = Backend::of_connection(tx);
     // In key order: the index pages are visited once each rather than at random.
-    let mut facts: Vec<(String, Facts)> = facts.into_iter().collect();
+    let mut facts: Vec<(String, F)> = facts.into_iter().map(|(t, f)| (t.to_string(), f)).collect();
+    if facts.is_empty() {
+        return Ok(());
+    }
+    let mark = mark(tx, tenant).await?;
     facts.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut rows: Vec<Vec<Arg>> = Vec::new();
+    let mut rows: Vec<Vec<Arg>> = Vec::with_capacity(facts.len());
     for (ticket, f) in facts {
-        let json = serde_json::to_string(&f).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let json =
+            serde_json::to_string(f.borrow()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         rows.push(vec![
             Arg::Text(Some(tenant.to_owned())),
             Arg::Text(Some(ticket)),
@@ -151,23 +146,56 @@ pub(crate) async fn write(
     Ok(())
 }
 
-/// Folds the whole event log of each ticket again and writes its facts, inside `tx` (after
-/// its events were inserted there).
-pub(crate) async fn refresh(
+/// The stored facts of tickets, inside `tx`, locked against concurrent writers of the same
+/// tickets on PostgreSQL (SQLite's one writer serialises them already). Tickets without a
+/// facts row are left out.
+pub(crate) async fn read(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    tenant: &str,
+    tickets: &[TicketId],
+) -> Result<HashMap<TicketId, Facts>, StoreError> {
+    if tickets.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql = Sql::new("SELECT ticket_id, facts FROM ticket_facts WHERE tenant_id = ");
+    sql.text(tenant).push(" AND ticket_id IN (");
+    for (i, t) in tickets.iter().enumerate() {
+        sql.push(if i == 0 { "" } else { ", " }).text(t.to_string());
+    }
+    sql.push(")").push(backend.for_update());
+    let rows: Vec<(String, String)> = sql
+        .positional_for(backend)
+        .query_as()
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.into_iter()
+        .map(|(id, json)| {
+            let ticket = TicketId::parse(&id).ok_or_else(|| StoreError::Corrupt(id.clone()))?;
+            let facts = serde_json::from_str(&json)
+                .map_err(|_| StoreError::Corrupt(format!("facts of {id}")))?;
+            Ok((ticket, facts))
+        })
+        .collect()
+}
+
+/// Folds the whole event log of each ticket again and writes its facts, inside `tx`: for
+/// tickets that have no facts row (a database from before the facts).
+pub(crate) async fn refresh<T: ToString>(
     tx: &mut Transaction<'_, Any>,
     tenant: &str,
-    tickets: &[String],
+    tickets: &[T],
 ) -> Result<(), StoreError> {
     if tickets.is_empty() {
         return Ok(());
     }
-    let backend = backend_of(tx);
+    let backend = Backend::of_connection(tx);
     let ids = |sql: &mut Sql| {
         for (i, t) in tickets.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
-            sql.bind(Arg::Text(Some(t.clone())));
+            sql.bind(Arg::Text(Some(t.to_string())));
         }
         sql.push(")");
     };
@@ -197,7 +225,7 @@ pub(crate) async fn refresh(
         .into_iter()
         .map(|(id, at)| (id, Facts::new(at)))
         .collect();
-    fold(&mut facts, &events);
+    fold(&mut facts, &events)?;
     write(tx, tenant, facts).await
 }
 

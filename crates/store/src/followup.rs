@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
+use loopdesk_core::event::{payload, Payload};
 use loopdesk_core::followup::{self, FollowUp, Recipient, Remediation, SurveyAnswer};
 use loopdesk_core::i18n::Lang;
 use loopdesk_core::ticket::transitions::{Actor, MoveCommand};
@@ -15,9 +16,9 @@ use serde_json::json;
 use sqlx::{Any, Transaction};
 use utoipa::ToSchema;
 
+use crate::events::{self, NewEvent};
 use crate::jobs::{insert_jobs, job_row};
 use crate::model::parse_id;
-use crate::tickets::record;
 use crate::{from_ms, ms, Store, StoreError, TenantStore, TicketDetail, TransitionRequest};
 
 /// Queues the survey of a ticket just resolved, for `at`: one per resolution (`round` is
@@ -67,18 +68,12 @@ pub(crate) async fn open_remediation(
     if opened == 0 {
         return Ok(());
     }
-    let data = json!({ "reasons": reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>() });
-    record(
-        tx,
-        tenant,
-        ticket,
-        "remediation_opened",
-        None,
-        Some("ticket.remediation"),
-        &data,
-        now,
-    )
-    .await
+    let opened = Payload::RemediationOpened(payload::RemediationOpened {
+        reasons: reasons.to_vec(),
+    });
+    let event = NewEvent::system(ticket, opened, now);
+    events::record(tx, tenant, event, Some("ticket.remediation")).await?;
+    Ok(())
 }
 
 /// A survey as the person answering it sees it.
@@ -218,18 +213,12 @@ impl Store {
         .await?
         .rows_affected();
         if added == 1 {
-            let data = json!({ "survey_id": id, "expires_at": from_ms(ms(expires)) });
-            record(
-                &mut tx,
-                tenant,
-                ticket,
-                "survey_sent",
-                None,
-                Some("survey.sent"),
-                &data,
-                now,
-            )
-            .await?;
+            let sent = Payload::SurveySent(payload::SurveySent {
+                survey_id: id.clone(),
+                expires_at: from_ms(ms(expires)),
+            });
+            let event = NewEvent::system(ticket, sent, now);
+            events::record(&mut tx, tenant, event, Some("survey.sent")).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -307,18 +296,14 @@ impl Store {
                 gone: false,
             });
         }
-        let data = json!({ "survey_id": id, "csat": answer.csat, "nps": answer.nps, "comment": answer.comment });
-        record(
-            &mut tx,
-            &tenant,
-            ticket,
-            "survey_answered",
-            None,
-            Some("survey.answered"),
-            &data,
-            now,
-        )
-        .await?;
+        let answered = Payload::SurveyAnswered(payload::SurveyAnswered {
+            survey_id: id.clone(),
+            csat: Some(answer.csat),
+            nps: Some(answer.nps),
+            comment: answer.comment.clone(),
+        });
+        let event = NewEvent::system(ticket, answered, now);
+        events::record(&mut tx, &tenant, event, Some("survey.answered")).await?;
         let triage = followup::triage(&answer);
         if !triage.remediation.is_empty() {
             open_remediation(&mut tx, &tenant, ticket, &triage.remediation, now).await?;
@@ -542,15 +527,12 @@ impl TenantStore {
             }
             .into());
         }
-        record(
+        let done = Payload::RemediationDone(payload::RemediationDone { note });
+        events::record(
             &mut tx,
             &self.tid(),
-            id,
-            "remediation_done",
-            actor.user_id().map(|u| u.to_string()),
+            NewEvent::by(actor, id, done, now),
             None,
-            &json!({ "note": note }),
-            now,
         )
         .await?;
         tx.commit().await?;

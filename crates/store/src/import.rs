@@ -8,22 +8,23 @@ use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
-use loopdesk_core::kpi::{By, Event, Facts};
+use loopdesk_core::event::payload::{self, MoveData};
+use loopdesk_core::event::{By, Event, EventKind, Payload};
+use loopdesk_core::kpi::Facts;
 use loopdesk_core::ticket::status::Status;
-use loopdesk_core::ticket::transitions::Actor;
+use loopdesk_core::ticket::transitions::{Actor, ConfirmedBy, MoveKind};
 use loopdesk_core::ticket::Channel;
 use loopdesk_core::{CustomerId, RegionId, TeamId, TicketId, UserId};
-use serde_json::{json, Value};
 
+use crate::events::{EventRow, EVENT_INSERT};
 use crate::sql::{Arg, Sql};
-use crate::tickets::EVENT_INSERT;
 use crate::{ms, RowError, StoreError, TenantStore};
 
 /// One event of an imported ticket.
 #[derive(Clone, Debug)]
 pub struct HistoryEvent {
-    /// Event kind (a move kind such as `assign` or `resolve`, `created`, `comment`, …).
-    pub kind: &'static str,
+    /// What happened, with its data.
+    pub payload: Payload,
     /// Who; `None` for the system.
     pub actor_id: Option<UserId>,
     /// Whether that was the customer, staff or the system.
@@ -36,8 +37,6 @@ pub struct HistoryEvent {
     pub to: Option<Status>,
     /// An internal note.
     pub internal: bool,
-    /// The event's data.
-    pub data: Value,
 }
 
 /// An imported ticket with its event log, oldest event first.
@@ -134,12 +133,11 @@ impl TenantStore {
             let facts = Facts::from_events(
                 created,
                 t.events.iter().map(|e| Event {
-                    kind: e.kind,
+                    payload: &e.payload,
                     at: ms(e.at),
                     to: e.to,
                     by: e.by,
                     internal: e.internal,
-                    data: &e.data,
                 }),
             );
             let status = t
@@ -151,7 +149,7 @@ impl TenantStore {
             let moves = t
                 .events
                 .iter()
-                .filter(|e| e.to.is_some() && e.kind != "created")
+                .filter(|e| e.to.is_some() && e.payload.kind() != EventKind::Created)
                 .count() as i64;
             let assignee = match status {
                 Status::New | Status::Cancelled if facts.engineer.is_none() => None,
@@ -163,7 +161,7 @@ impl TenantStore {
                 .events
                 .iter()
                 .rev()
-                .find(|e| e.kind == "check_in")
+                .find(|e| e.payload.kind() == EventKind::CheckIn)
                 .map(|e| ms(e.at));
             ticket_rows.push(vec![
                 Arg::Text(Some(t.id.to_string())),
@@ -195,45 +193,57 @@ impl TenantStore {
             ]);
             facts_rows.push((t.id.to_string(), facts));
             let mut assigned = BTreeSet::new();
-            if t.events.first().is_none_or(|e| e.kind != "created") {
+            if t.events
+                .first()
+                .is_none_or(|e| e.payload.kind() != EventKind::Created)
+            {
                 // Every ticket's log starts with its creation, as a lived one does.
-                let data = json!({ "number": t.number, "channel": t.channel.as_str(), "priority": t.priority });
-                event_rows.push(vec![
-                    Arg::Text(Some(tid.clone())),
-                    Arg::Text(Some(t.id.to_string())),
-                    Arg::Text(Some("created".into())),
-                    Arg::Text(t.created_by.map(|u| u.to_string())),
-                    Arg::Int(created),
-                    Arg::Text(None),
-                    Arg::Text(Some(Status::New.as_str().to_owned())),
-                    Arg::Int(0),
-                    Arg::Text(Some(data.to_string())),
-                ]);
+                let created = Payload::Created(payload::Created {
+                    number: t.number.clone(),
+                    channel: t.channel,
+                    priority: t.priority,
+                });
+                let row = EventRow {
+                    ticket: t.id,
+                    payload: &created,
+                    actor: t.created_by,
+                    at: t.created_at,
+                    from: None,
+                    to: Some(Status::New),
+                    internal: false,
+                };
+                event_rows.push(row.row(&tid));
             }
             for e in &t.events {
                 refer("users", "actor_id", e.actor_id.map(|u| u.to_string()));
-                if let Some(a) = e.data.get("assignee_id").and_then(Value::as_str) {
-                    if e.to == Some(Status::Assigned) && assigned.insert(a.to_owned()) {
-                        refer("users", "assignee_id", Some(a.to_owned()));
+                if let Payload::Move(
+                    _,
+                    MoveData {
+                        assignee_id: Some(a),
+                        ..
+                    },
+                ) = &e.payload
+                {
+                    if e.to == Some(Status::Assigned) && assigned.insert(*a) {
+                        refer("users", "assignee_id", Some(a.to_string()));
                         assignment_rows.push(vec![
                             Arg::Text(Some(tid.clone())),
                             Arg::Text(Some(t.id.to_string())),
-                            Arg::Text(Some(a.to_owned())),
+                            Arg::Text(Some(a.to_string())),
                             Arg::Int(ms(e.at)),
                         ]);
                     }
                 }
-                event_rows.push(vec![
-                    Arg::Text(Some(tid.clone())),
-                    Arg::Text(Some(t.id.to_string())),
-                    Arg::Text(Some(e.kind.to_owned())),
-                    Arg::Text(e.actor_id.map(|u| u.to_string())),
-                    Arg::Int(ms(e.at)),
-                    Arg::Text(e.from.map(|s| s.as_str().to_owned())),
-                    Arg::Text(e.to.map(|s| s.as_str().to_owned())),
-                    Arg::Int(i64::from(e.internal)),
-                    Arg::Text(Some(e.data.to_string())),
-                ]);
+                let row = EventRow {
+                    ticket: t.id,
+                    payload: &e.payload,
+                    actor: e.actor_id,
+                    at: e.at,
+                    from: e.from,
+                    to: e.to,
+                    internal: e.internal,
+                };
+                event_rows.push(row.row(&tid));
             }
         }
         let backend = self.store.backend;
@@ -558,14 +568,13 @@ async fn check_references(
 /// Who confirmed the last closure: `auto` for the auto-close, else what its confirmation says.
 fn confirmed_by(events: &[HistoryEvent]) -> Option<String> {
     let close = events.iter().rev().find(|e| e.to == Some(Status::Closed))?;
-    if close.kind == "auto_close" {
-        return Some("auto".into());
+    match &close.payload {
+        Payload::Move(MoveKind::AutoClose, _) => Some(ConfirmedBy::Auto.as_str().to_owned()),
+        Payload::Move(_, MoveData { confirmation, .. }) => {
+            confirmation.as_ref().map(|c| c.by.as_str().to_owned())
+        }
+        _ => None,
     }
-    close
-        .data
-        .pointer("/confirmation/by")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
 }
 
 /// Inserts `rows` with `insert` (`INSERT INTO … VALUES `), at most `size` to a statement.

@@ -283,7 +283,7 @@ impl TenantStore {
             .iter()
             .map(|t| (t.0.clone(), Facts::new(t.1)))
             .collect();
-        fold(&mut facts, &events);
+        fold(&mut facts, &events)?;
         Ok(tickets
             .into_iter()
             .map(

@@ -18,6 +18,7 @@ mod customers;
 mod dialect;
 mod engineers;
 mod error;
+mod events;
 mod facts;
 mod followup;
 mod import;

@@ -1,6 +1,7 @@
 //! What the store hands out: read models, serialisable as the API shows them.
 
 use chrono::{DateTime, Utc};
+use loopdesk_core::event::EventKind;
 use loopdesk_core::{
     ticket::Channel, AssetId, AttachmentId, ContactId, CustomerId, RegionId, Role, SiteId, Status,
     TeamId, TenantId, TicketId, UserId,
@@ -258,8 +259,8 @@ pub struct Ticket {
 pub struct TicketEvent {
     /// Sequence (increasing).
     pub id: i64,
-    /// What happened: `created`, a move kind (`assign`, `resolve` …), or `comment`.
-    pub kind: String,
+    /// What happened: `created`, a move kind (`assign`, `resolve` …), `comment`, …
+    pub kind: EventKind,
     /// Who did it (absent for the system).
     pub actor: Option<UserId>,
     /// Their display name.

@@ -4,6 +4,7 @@
 //! engineer has them, the ticket goes on.
 
 use chrono::{DateTime, Utc};
+use loopdesk_core::event::{payload, Payload};
 use loopdesk_core::inventory::{
     self, Movement, MovementKind, RequisitionStatus, Source, WarehouseKind,
 };
@@ -13,14 +14,12 @@ use loopdesk_core::validate::{self, FieldError};
 use loopdesk_core::{access, access::Permission, MovementId, RequisitionId, Status, TicketId};
 use loopdesk_core::{UserId, WarehouseId};
 use serde::Serialize;
-use serde_json::json;
 use sqlx::{Any, Transaction};
 use utoipa::ToSchema;
 
+use crate::events::{self, NewEvent};
 use crate::inventory::{apply_movement, Part};
-use crate::jobs::enqueue_publish;
 use crate::model::parse_id;
-use crate::tickets::record;
 use crate::{from_ms, ms, StoreError, TenantStore};
 
 /// One line of a requisition.
@@ -170,11 +169,19 @@ impl TenantStore {
             .execute(&mut *tx)
             .await?;
         }
-        let listed: Vec<serde_json::Value> = parts
+        let items = parts
             .iter()
-            .map(|(p, q)| json!({ "sku": p.sku, "qty": q }))
+            .map(|(p, q)| payload::PartLine {
+                sku: p.sku.clone(),
+                qty: *q,
+                from_warehouse_id: None,
+            })
             .collect();
-        let data = json!({ "requisition_id": id, "items": listed, "note": note });
+        let requested = Payload::PartsRequested(payload::PartsRequested {
+            requisition_id: id,
+            items,
+            note: note.clone(),
+        });
         let by_assignee = assignee.is_some() && assignee == actor.user_id();
         if inventory::requisition_waits(status, by_assignee) {
             let reason = parts
@@ -192,15 +199,12 @@ impl TenantStore {
                 .await?;
         }
         let auto = inventory::auto_approves(value, limit);
-        record(
+        let event = NewEvent::by(actor, ticket, requested, now);
+        events::record(
             &mut tx,
             &self.tid(),
-            ticket,
-            "parts_requested",
-            actor.user_id().map(|u| u.to_string()),
+            event,
             (!auto).then_some("requisition.created"),
-            &data,
-            now,
         )
         .await?;
         if auto {
@@ -287,18 +291,12 @@ impl TenantStore {
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
-        let data = json!({ "requisition_id": id, "reason": reason });
-        record(
-            &mut tx,
-            &self.tid(),
-            ticket,
-            "parts_rejected",
-            actor.user_id().map(|u| u.to_string()),
-            Some("requisition.rejected"),
-            &data,
-            now,
-        )
-        .await?;
+        let rejected = Payload::PartsRejected(payload::PartsRejected {
+            requisition_id: id,
+            reason,
+        });
+        let event = NewEvent::by(actor, ticket, rejected, now);
+        events::record(&mut tx, &self.tid(), event, Some("requisition.rejected")).await?;
         tx.commit().await?;
         self.requisition(id).await
     }
@@ -349,17 +347,9 @@ impl TenantStore {
             .bind(id.to_string())
             .execute(&mut *tx)
             .await?;
-        record(
-            &mut tx,
-            &self.tid(),
-            ticket,
-            "parts_received",
-            actor.user_id().map(|u| u.to_string()),
-            None,
-            &json!({ "requisition_id": id }),
-            now,
-        )
-        .await?;
+        let received = Payload::PartsReceived(payload::PartsReceived { requisition_id: id });
+        let event = NewEvent::by(actor, ticket, received, now);
+        events::record(&mut tx, &self.tid(), event, None).await?;
         let waiting: Option<String> =
             sqlx::query_scalar("SELECT status FROM tickets WHERE tenant_id = $1 AND id = $2")
                 .bind(self.tid())
@@ -598,7 +588,11 @@ impl TenantStore {
                 .bind(line)
                 .execute(&mut **tx)
                 .await?;
-            moved.push(json!({ "sku": sku, "qty": qty, "from_warehouse_id": source }));
+            moved.push(payload::PartLine {
+                sku,
+                qty,
+                from_warehouse_id: Some(source),
+            });
         }
         sqlx::query(
             "UPDATE requisitions SET status = 'approved', decided_by = $1, decided_at = $2 WHERE tenant_id = $3 AND id = $4",
@@ -609,24 +603,15 @@ impl TenantStore {
         .bind(id.to_string())
         .execute(&mut **tx)
         .await?;
-        let data = json!({
-            "requisition_id": id,
-            "van_id": van,
-            "items": moved,
-            "automatic": actor.user_id().is_none(),
+        let approved = Payload::PartsApproved(payload::PartsApproved {
+            requisition_id: id,
+            van_id: van,
+            items: moved,
+            automatic: actor.user_id().is_none(),
         });
-        record(
-            tx,
-            &self.tid(),
-            ticket,
-            "parts_approved",
-            actor.user_id().map(|u| u.to_string()),
-            None,
-            &data,
-            now,
-        )
-        .await?;
-        enqueue_publish(tx, &self.tid(), ticket, "requisition.approved", &data, now).await
+        let event = NewEvent::by(actor, ticket, approved, now);
+        events::record(tx, &self.tid(), event, Some("requisition.approved")).await?;
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
+use loopdesk_core::event::payload::{Escalation, SlaMark};
 use loopdesk_core::i18n::{self, Lang};
 use loopdesk_core::sla::{
     self, Calendar, CalendarSpec, EscalationLevel, MarkKind, PolicyScope, PolicyTerms, SlaState,
@@ -13,16 +14,15 @@ use loopdesk_core::sla::{
 };
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::validate::{self, FieldError};
-use loopdesk_core::{CalendarId, SlaPolicyId, Status, TenantId, TicketId};
+use loopdesk_core::{CalendarId, RegionId, SlaPolicyId, Status, TenantId, TicketId};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use sqlx::{Any, Transaction};
 use utoipa::ToSchema;
 
+use crate::events::{self, NewEvent};
 use crate::jobs::{insert_jobs, publish_row};
-use crate::model::parse_id;
+use crate::model::{parse_id, parse_opt_id};
 use crate::sql::{Arg, Sql};
-use crate::tickets::{event_row, insert_events};
 use crate::{from_ms, ms, Store, StoreError, TenantStore};
 
 /// A new SLA policy (the API's request body).
@@ -702,13 +702,20 @@ impl Store {
                     Arg::Text(Some(mark.kind.code())),
                     Arg::Int(t),
                 ]);
-                let due = stored.schedule.of(mark.target).map(|d| from_ms(d.due));
-                let mut data = json!({ "target": mark.target, "due": due, "at": from_ms(mark.at) });
-                if let MarkKind::Escalated(level) = mark.kind {
-                    data["level"] = json!(level);
-                    data["notify_roles"] = json!(policy.terms.notify_roles(level));
-                    data["region_id"] = json!(row.region_id);
-                }
+                let escalation = match mark.kind {
+                    MarkKind::Escalated(level) => Some(Escalation {
+                        level,
+                        notify_roles: policy.terms.notify_roles(level).to_vec(),
+                        region_id: parse_opt_id(row.region_id.clone(), RegionId::parse)?,
+                    }),
+                    _ => None,
+                };
+                let data = SlaMark {
+                    target: mark.target,
+                    due: stored.schedule.of(mark.target).map(|d| from_ms(d.due)),
+                    at: from_ms(mark.at),
+                    escalation,
+                };
                 owed_marks.push((row.tenant_id.clone(), ticket, *mark, data));
             }
             // Every owed mark is recorded now; the next look is the scan's next moment.
@@ -729,9 +736,9 @@ impl Store {
                 .await?
                 .into_iter()
                 .collect();
-            let mut events = Vec::new();
+            let mut events: Vec<(String, NewEvent)> = Vec::new();
             let mut outbox = Vec::new();
-            for (tenant, ticket, mark, data) in &owed_marks {
+            for (tenant, ticket, mark, data) in owed_marks {
                 let key = (
                     ticket.to_string(),
                     mark.target.as_str().to_owned(),
@@ -741,15 +748,24 @@ impl Store {
                     continue;
                 }
                 written += 1;
-                let kind = mark.kind.event_kind();
-                events.push(event_row(
-                    tenant, *ticket, kind, None, now, None, None, false, data,
+                let event = NewEvent::system(ticket, mark.kind.event(data), now);
+                let published = mark.kind.published_event();
+                outbox.push(publish_row(
+                    &tenant,
+                    ticket,
+                    published,
+                    &event.payload.data(),
+                    now,
                 ));
-                let event = mark.kind.published_event();
-                outbox.push(publish_row(tenant, *ticket, event, data, now));
+                events.push((tenant, event));
             }
             if !events.is_empty() {
-                insert_events(&mut tx, events).await?;
+                events.sort_by(|a, b| a.0.cmp(&b.0));
+                for run in events.chunk_by(|a, b| a.0 == b.0) {
+                    let tenant = &run[0].0;
+                    let run: Vec<NewEvent> = run.iter().map(|(_, e)| e.clone()).collect();
+                    events::append(&mut tx, tenant, &run).await?;
+                }
                 insert_jobs(&mut tx, outbox).await?;
             }
         }

@@ -124,12 +124,7 @@ impl Sql {
 
     /// [`Sql::positional_for`] the backend `conn` speaks.
     pub fn positional_on(&mut self, conn: &sqlx::AnyConnection) -> &mut Self {
-        let backend = if conn.backend_name().eq_ignore_ascii_case("sqlite") {
-            crate::Backend::Sqlite
-        } else {
-            crate::Backend::Postgres
-        };
-        self.positional_for(backend)
+        self.positional_for(crate::Backend::of_connection(conn))
     }
 
     /// The statement, ready to run.

@@ -5,6 +5,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use loopdesk_core::access::{self, Permission, TicketScope};
 use loopdesk_core::asset::{self, Warranty};
 use loopdesk_core::dispatch::auto;
+use loopdesk_core::event::{payload, By, EventKind, Payload};
 use loopdesk_core::followup::{self, FollowUp};
 use loopdesk_core::intake;
 use loopdesk_core::sla::{self, TicketKey};
@@ -23,7 +24,7 @@ use serde_json::{json, Value};
 use sqlx::{Any, Transaction};
 
 use crate::batch::{Outcome, TicketInsert};
-use crate::facts;
+use crate::events::{self, NewEvent};
 use crate::followup::{open_remediation, schedule_survey};
 use crate::jobs::enqueue_publish;
 use crate::model::{parse_id, parse_opt_id};
@@ -381,7 +382,7 @@ impl TenantStore {
             tenant: self.tid(),
             offset,
             id: TicketId::new(),
-            channel: new.channel.as_str(),
+            channel: new.channel,
             customer_id: customer.map(|c| c.to_string()),
             contact_id: ctx.contact_id.map(|c| c.to_string()),
             contact_phone: phone,
@@ -394,6 +395,7 @@ impl TenantStore {
             description,
             fields: fields.to_string(),
             created_by: actor.user_id(),
+            by: By::of(actor),
             now,
             idempotency,
             sla,
@@ -627,7 +629,7 @@ impl TenantStore {
             .map(|r| {
                 Ok(TicketEvent {
                     id: r.id,
-                    kind: r.kind,
+                    kind: EventKind::parse(&r.kind).ok_or_else(|| corrupt("event kind"))?,
                     actor: parse_opt_id(r.actor_id, UserId::parse)?,
                     actor_name: r.actor_name,
                     at: from_ms(r.at),
@@ -725,16 +727,17 @@ impl TenantStore {
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
-        let data = json!({ "from_team_id": before, "to_team_id": team, "note": note });
-        record(
+        let from_team_id = parse_opt_id(before, TeamId::parse)?;
+        let moved = Payload::TeamTransferred(payload::TeamTransferred {
+            from_team_id,
+            to_team_id: team,
+            note,
+        });
+        events::record(
             &mut tx,
             &self.tid(),
-            id,
-            "team_transferred",
-            user_text(actor),
+            NewEvent::by(actor, id, moved, now),
             None,
-            &data,
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -899,29 +902,24 @@ impl TenantStore {
         let overridden = match (plan.assignee, actor.user_id()) {
             (Some(Some(chosen)), Some(_)) => {
                 auto::is_override(proposed.as_deref(), &chosen.to_string()).then(|| {
-                    json!({
-                        "proposed_engineer_id": proposed,
-                        "assignee_id": chosen,
-                        "reason": req.command.reason.as_deref().or(req.command.note.as_deref()),
-                    })
+                    payload::DispatchOverride {
+                        proposed_engineer_id: proposed.as_deref().and_then(UserId::parse),
+                        assignee_id: chosen,
+                        reason: req
+                            .command
+                            .reason
+                            .clone()
+                            .or_else(|| req.command.note.clone()),
+                    }
                 })
             }
             _ => None,
         };
         self.write_plan(&mut tx, actor, &row, facts, &plan, now)
             .await?;
-        if let Some(data) = overridden {
-            record(
-                &mut tx,
-                &self.tid(),
-                id,
-                "dispatch_override",
-                user_text(actor),
-                None,
-                &data,
-                now,
-            )
-            .await?;
+        if let Some(over) = overridden {
+            let event = NewEvent::by(actor, id, Payload::DispatchOverride(over), now);
+            events::record(&mut tx, &self.tid(), event, None).await?;
         }
         tx.commit().await?;
         self.ticket(&scope, id, sees_internal(actor)).await
@@ -1182,19 +1180,17 @@ impl TenantStore {
                     .await?;
             }
         }
-        let mut data = plan.data.clone();
-        if !plan.flags.is_empty() {
-            data["flags"] = json!(plan.flags);
-        }
         let tid = self.tid();
-        // The SLA follows the move: first response and arrival kept, the clock paused or
-        // resumed, the colour and the next moment to look again.
-        let first_response_at = row
-            .first_response_at
-            .or_else(|| sla::answers_customer(actor, Some(plan.to)).then_some(t));
-        let first_arrival_at = row
-            .first_arrival_at
-            .or_else(|| plan.check_in.is_some().then_some(t));
+        let mut data = plan.data.clone();
+        data.flags.clone_from(&plan.flags);
+        let event = NewEvent::by(actor, ticket_id, Payload::Move(plan.kind, data), now)
+            .moving(plan.from, plan.to);
+        let folded = events::record(tx, &tid, event, None).await?;
+        // The SLA follows the move: first response and arrival as the ticket's facts have
+        // them (one rule with the KPIs, in core), the clock paused or resumed, the colour
+        // and the next moment to look again.
+        let first_response_at = row.first_response_at.or(folded.first_response_at);
+        let first_arrival_at = row.first_arrival_at.or(folded.first_arrival_at);
         let met = sla::met(
             after.status,
             first_response_at,
@@ -1237,21 +1233,7 @@ impl TenantStore {
         if let Some(reason) = followup::reopen_remediation(plan.kind, actor) {
             open_remediation(tx, &tid, ticket_id, &[reason], now).await?;
         }
-        insert_event(
-            tx,
-            event_row(
-                &tid,
-                ticket_id,
-                plan.kind.as_str(),
-                user_text(actor),
-                now,
-                Some(plan.from),
-                Some(plan.to),
-                false,
-                &data,
-            ),
-        )
-        .await
+        Ok(())
     }
 
     /// Changes a ticket's priority; its SLA follows (the policy is chosen again and the due
@@ -1339,19 +1321,14 @@ impl TenantStore {
             )
             .await?;
         }
-        let data = json!({ "from": row.priority, "to": priority, "reason": reason });
+        let changed = Payload::PriorityChanged(payload::PriorityChanged {
+            from: row.priority,
+            to: priority,
+            reason,
+        });
         let ticket_id = parse_id(&row.id, TicketId::parse)?;
-        record(
-            &mut tx,
-            &tid,
-            ticket_id,
-            "priority_changed",
-            user_text(actor),
-            Some("ticket.priority_changed"),
-            &data,
-            now,
-        )
-        .await?;
+        let event = NewEvent::by(actor, ticket_id, changed, now);
+        events::record(&mut tx, &tid, event, Some("ticket.priority_changed")).await?;
         tx.commit().await?;
         self.ticket(&scope, id, sees_internal(actor)).await
     }
@@ -1385,38 +1362,29 @@ impl TenantStore {
         .bind(ms(now))
         .execute(&mut *tx)
         .await?;
-        let data = json!({ "comment_id": id, "body": body, "internal": internal });
-        insert_event(
-            &mut tx,
-            event_row(
-                &self.tid(),
-                ticket,
-                "comment",
-                user_text(actor),
-                now,
-                None,
-                None,
-                internal,
-                &data,
-            ),
-        )
-        .await?;
-        if !internal {
-            if sla::answers_customer(actor, None) {
-                // A public reply by staff is a response to the customer; the scan re-evaluates
-                // the colour at once.
-                sqlx::query(
-                    "UPDATE tickets SET first_response_at = COALESCE(first_response_at, $1), \
-                     sla_next_at = CASE WHEN sla_next_at IS NULL THEN NULL ELSE $1 END \
-                     WHERE tenant_id = $2 AND id = $3",
-                )
-                .bind(ms(now))
-                .bind(self.tid())
-                .bind(ticket.to_string())
-                .execute(&mut *tx)
-                .await?;
-            }
-            enqueue_publish(&mut tx, &self.tid(), ticket, "ticket.commented", &data, now).await?;
+        let comment = Payload::Comment(payload::Comment {
+            comment_id: id,
+            body: body.clone(),
+            internal,
+        });
+        let event = NewEvent::by(actor, ticket, comment, now).internal(internal);
+        let answers = event.as_event().answers_customer();
+        let publish = (!internal).then_some("ticket.commented");
+        let folded = events::record(&mut tx, &self.tid(), event, publish).await?;
+        if let (true, Some(first)) = (answers, folded.first_response_at) {
+            // A public reply by staff is a response to the customer; the scan re-evaluates
+            // the colour at once.
+            sqlx::query(
+                "UPDATE tickets SET first_response_at = COALESCE(first_response_at, $1), \
+                 sla_next_at = CASE WHEN sla_next_at IS NULL THEN NULL ELSE $2 END \
+                 WHERE tenant_id = $3 AND id = $4",
+            )
+            .bind(first)
+            .bind(ms(now))
+            .bind(self.tid())
+            .bind(ticket.to_string())
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(Comment {
@@ -1464,19 +1432,14 @@ impl TenantStore {
             }
             .into());
         }
-        let data = json!({ "note": note, "status": status, "assignee_id": assignee });
+        let chased = Payload::Chased(payload::Chased {
+            note,
+            status,
+            assignee_id: parse_opt_id(assignee, UserId::parse)?,
+        });
         let mut tx = self.store.write.begin().await?;
-        record(
-            &mut tx,
-            &self.tid(),
-            id,
-            "chased",
-            user_text(actor),
-            Some("ticket.chased"),
-            &data,
-            now,
-        )
-        .await?;
+        let event = NewEvent::by(actor, id, chased, now);
+        events::record(&mut tx, &self.tid(), event, Some("ticket.chased")).await?;
         tx.commit().await?;
         self.ticket(&scope, id, sees_internal(actor)).await
     }
@@ -1521,22 +1484,14 @@ impl TenantStore {
         .bind(ms(now))
         .execute(&mut *tx)
         .await?;
-        let data = json!({ "attachment_id": id, "kind": kind, "filename": filename, "content_type": content_type });
-        insert_event(
-            &mut tx,
-            event_row(
-                &self.tid(),
-                ticket,
-                "attachment",
-                user_text(actor),
-                now,
-                None,
-                None,
-                false,
-                &data,
-            ),
-        )
-        .await?;
+        let attached = Payload::Attachment(payload::Attachment {
+            attachment_id: id,
+            kind,
+            filename,
+            content_type: content_type.to_owned(),
+        });
+        let event = NewEvent::by(actor, ticket, attached, now);
+        events::record(&mut tx, &self.tid(), event, None).await?;
         tx.commit().await?;
         self.attachment(actor, id).await
     }
@@ -1687,112 +1642,4 @@ fn parse_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
     let at = at.parse().map_err(|_| bad())?;
     TicketId::parse(id).ok_or_else(bad)?;
     Ok((at, id.to_owned()))
-}
-
-/// `INSERT` of ticket events; rows from [`event_row`] follow.
-pub(crate) const EVENT_INSERT: &str =
-    "INSERT INTO ticket_events (tenant_id, ticket_id, kind, actor_id, at, \
-    from_status, to_status, internal, data) VALUES ";
-
-/// One ticket event's values, in [`EVENT_INSERT`]'s order.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one value per column of the event"
-)]
-pub(crate) fn event_row(
-    tenant: &str,
-    ticket: TicketId,
-    kind: &str,
-    actor: Option<String>,
-    now: DateTime<Utc>,
-    from: Option<Status>,
-    to: Option<Status>,
-    internal: bool,
-    data: &Value,
-) -> Vec<Arg> {
-    vec![
-        Arg::Text(Some(tenant.to_owned())),
-        Arg::Text(Some(ticket.to_string())),
-        Arg::Text(Some(kind.to_owned())),
-        Arg::Text(actor),
-        Arg::Int(ms(now)),
-        Arg::Text(from.map(|s| s.as_str().to_owned())),
-        Arg::Text(to.map(|s| s.as_str().to_owned())),
-        Arg::Int(i64::from(internal)),
-        Arg::Text(Some(data.to_string())),
-    ]
-}
-
-/// Records an event that is not a move (public, no status change) and, when `publish` names
-/// an outbox event, its entry, both in the caller's transaction.
-#[expect(clippy::too_many_arguments, reason = "one row's columns")]
-pub(crate) async fn record(
-    tx: &mut Transaction<'_, Any>,
-    tenant: &str,
-    ticket: TicketId,
-    kind: &str,
-    actor: Option<String>,
-    publish: Option<&str>,
-    data: &Value,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    insert_event(
-        tx,
-        event_row(tenant, ticket, kind, actor, now, None, None, false, data),
-    )
-    .await?;
-    match publish {
-        Some(event) => enqueue_publish(tx, tenant, ticket, event, data, now).await,
-        None => Ok(()),
-    }
-}
-
-/// Appends one event (from [`event_row`]) inside `tx`.
-pub(crate) async fn insert_event(
-    tx: &mut Transaction<'_, Any>,
-    row: Vec<Arg>,
-) -> Result<(), StoreError> {
-    insert_events(tx, [row]).await
-}
-
-/// Appends events (one statement for all of them).
-pub(crate) async fn insert_events(
-    tx: &mut Transaction<'_, Any>,
-    rows: impl IntoIterator<Item = Vec<Arg>>,
-) -> Result<(), StoreError> {
-    let rows: Vec<Vec<Arg>> = rows.into_iter().collect();
-    // The tenant and ticket of each row (the first two values of [`event_row`]).
-    let mut touched: Vec<(String, String)> = rows
-        .iter()
-        .filter_map(|r| match (r.first(), r.get(1)) {
-            (Some(Arg::Text(Some(tenant))), Some(Arg::Text(Some(ticket)))) => {
-                Some((tenant.clone(), ticket.clone()))
-            }
-            _ => None,
-        })
-        .collect();
-    touched.sort();
-    touched.dedup();
-    Sql::new(EVENT_INSERT)
-        .rows(rows)
-        .positional_on(tx)
-        .query()
-        .execute(&mut **tx)
-        .await?;
-    for (tenant, tickets) in by_tenant(touched) {
-        facts::refresh(tx, &tenant, &tickets).await?;
-    }
-    Ok(())
-}
-
-/// Pairs of (tenant, ticket), sorted, as each tenant's tickets.
-pub(crate) fn by_tenant(pairs: Vec<(String, String)>) -> Vec<(String, Vec<String>)> {
-    let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for (tenant, ticket) in pairs {
-        match out.last_mut() {
-            Some((t, tickets)) if *t == tenant => tickets.push(ticket),
-            _ => out.push((tenant, vec![ticket])),
-        }
-    }
-    out
 }

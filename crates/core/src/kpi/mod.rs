@@ -16,11 +16,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+use crate::event::payload::{MoveData, Payload};
+use crate::event::EventKind;
 use crate::i18n::{self, Lang};
 use crate::sla::calendar::Calendar;
 use crate::ticket::status::Status;
+use crate::ticket::transitions::{ConfirmedBy, MoveKind};
 use crate::validate::FieldError;
 
 pub mod board;
@@ -195,34 +197,7 @@ impl GroupBy {
     }
 }
 
-/// Who made an event, as far as the KPIs care.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum By {
-    /// The customer's contact.
-    Customer,
-    /// Staff: agents, engineers, dispatchers, supervisors, admins.
-    Staff,
-    /// The job runner (auto-close, SLA marks, surveys).
-    System,
-}
-
-/// One stored ticket event, as the fold reads it.
-#[derive(Clone, Copy, Debug)]
-pub struct Event<'a> {
-    /// Event kind: a move kind (`assign`, `check_in`, `resolve` …), `created`, `comment`,
-    /// `chased`, `survey_sent`, `survey_answered`, …
-    pub kind: &'a str,
-    /// When, in ms since the epoch.
-    pub at: i64,
-    /// The status a move went to (`None` for events that are not moves).
-    pub to: Option<Status>,
-    /// Who.
-    pub by: By,
-    /// An internal note (not seen by the customer).
-    pub internal: bool,
-    /// The event's data.
-    pub data: &'a Value,
-}
+pub use crate::event::{By, Event};
 
 /// How a ticket was closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,9 +234,8 @@ pub struct Rating {
 pub struct Facts {
     /// Created.
     pub created_at: i64,
-    /// The first response by staff: a public reply, or a move by staff that answers the
-    /// customer (anything but a (re)assignment or a cancellation) — the rule of
-    /// `sla::answers_customer`.
+    /// The first response: the first event that answers the customer
+    /// ([`Event::answers_customer`], the one rule the SLA keeps too).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_response_at: Option<i64>,
     /// The first check-in on site.
@@ -328,34 +302,26 @@ impl Facts {
 
     /// Takes one more event into account.
     pub fn apply(&mut self, e: &Event<'_>) {
-        let responds = match e.kind {
-            "comment" => !e.internal,
-            _ => e.to.is_some_and(|to| {
-                !matches!(to, Status::New | Status::Assigned | Status::Cancelled)
-            }),
-        };
-        if responds && e.by == By::Staff && self.first_response_at.is_none() {
+        if self.first_response_at.is_none() && e.answers_customer() {
             self.first_response_at = Some(e.at);
         }
-        match e.kind {
-            "assign" | "reassign" | "redispatch" => {
+        match e.payload {
+            Payload::Move(MoveKind::Assign | MoveKind::Reassign | MoveKind::Redispatch, d) => {
                 self.assignments += 1;
-                if let Some(a) = e.data.get("assignee_id").and_then(Value::as_str) {
-                    self.engineer = Some(a.to_owned());
+                if let Some(a) = d.assignee_id {
+                    self.engineer = Some(a.to_string());
                 }
             }
-            "check_in" => {
+            Payload::Move(MoveKind::CheckIn, _) => {
                 self.visits += 1;
                 self.first_arrival_at.get_or_insert(e.at);
             }
-            "resolve" => {
-                self.remote = e.data.get("remote").and_then(Value::as_bool);
-            }
-            "chased" => self.chases += 1,
-            "survey_sent" => self.surveys_sent += 1,
-            "survey_answered" => self.ratings.push(Rating {
-                csat: e.data.get("csat").and_then(Value::as_i64),
-                nps: e.data.get("nps").and_then(Value::as_i64),
+            Payload::Move(MoveKind::Resolve, d) => self.remote = d.remote,
+            Payload::Chased(_) => self.chases += 1,
+            Payload::SurveySent(_) => self.surveys_sent += 1,
+            Payload::SurveyAnswered(a) => self.ratings.push(Rating {
+                csat: a.csat,
+                nps: a.nps,
             }),
             _ => {}
         }
@@ -363,17 +329,16 @@ impl Facts {
         if to == Status::Resolved {
             self.resolved_at = Some(e.at);
         }
-        if e.kind == "reopen" {
+        if e.kind() == EventKind::Reopen {
             self.reopens += 1;
         }
-        self.closed = (to == Status::Closed).then_some(Closure {
+        self.closed = (to == Status::Closed).then(|| Closure {
             at: e.at,
-            by_customer: e
-                .data
-                .pointer("/confirmation/by")
-                .and_then(Value::as_str)
-                .is_some_and(|by| by == "customer")
-                && e.kind == "confirm",
+            by_customer: matches!(
+                e.payload,
+                Payload::Move(MoveKind::Confirm, MoveData { confirmation: Some(c), .. })
+                    if c.by == ConfirmedBy::Customer
+            ),
         });
         self.cancelled_at = (to == Status::Cancelled).then_some(e.at);
         self.track_work(e, to);
@@ -383,8 +348,8 @@ impl Facts {
     /// leaves `on_site`/`in_progress` (resolved, waiting, re-dispatched, cancelled …).
     fn track_work(&mut self, e: &Event<'_>, to: Status) {
         let engineer = self.engineer.clone();
-        let keeps = match e.kind {
-            "check_in" => false,
+        let keeps = match e.kind() {
+            EventKind::CheckIn => false,
             _ => matches!(
                 (self.open_span.is_some(), to),
                 (true, Status::EnRoute | Status::OnSite | Status::InProgress)
@@ -401,7 +366,7 @@ impl Facts {
                 }
             }
         }
-        if matches!(e.kind, "depart" | "check_in") {
+        if matches!(e.kind(), EventKind::Depart | EventKind::CheckIn) {
             if let Some(who) = engineer {
                 self.open_span = Some((who, e.at));
             }

@@ -1,8 +1,9 @@
 //! KPI definitions against figures worked out by hand (the working is in the comments).
 
 use super::*;
+use crate::event::Payload;
 use crate::sla::calendar::CalendarSpec;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const MIN: i64 = 60_000;
 /// 2026-11-02 00:00 UTC, a Monday (08:00 in Beijing).
@@ -18,17 +19,47 @@ fn ev(
     (kind.to_owned(), T0 + min * MIN, to, by, data)
 }
 
+/// The user id the tests give engineer `e1`, `e2`, … (in that order).
+fn eng(name: &str) -> String {
+    format!("00000000-0000-0000-0000-{:0>12}", name)
+}
+
+/// The typed payload of a kind and its data as the tests write them: only what the KPIs
+/// read, engineers by name; the rest of what the kind carries is filled in here.
+fn payload(kind: &str, data: &Value) -> Payload {
+    let mut data = data.clone();
+    if let Some(name) = data["assignee_id"].as_str().map(eng) {
+        data["assignee_id"] = json!(name);
+    }
+    let rest = match kind {
+        "chased" => json!({ "status": "accepted" }),
+        "survey_sent" => json!({ "survey_id": "s", "expires_at": "2026-12-01T00:00:00Z" }),
+        _ => json!({}),
+    };
+    for (field, value) in rest.as_object().into_iter().flatten() {
+        data[field.as_str()] = value.clone();
+    }
+    let kind = crate::event::EventKind::parse(kind).expect("a known kind");
+    Payload::parse(kind, &data).expect("data of its kind")
+}
+
 fn fold(events: &[(String, i64, Option<Status>, By, Value)]) -> Facts {
+    let payloads: Vec<Payload> = events
+        .iter()
+        .map(|(kind, _, _, _, data)| payload(kind, data))
+        .collect();
     Facts::from_events(
         T0,
-        events.iter().map(|(kind, at, to, by, data)| Event {
-            kind,
-            at: *at,
-            to: *to,
-            by: *by,
-            internal: false,
-            data,
-        }),
+        events
+            .iter()
+            .zip(&payloads)
+            .map(|((_, at, to, by, _), payload)| Event {
+                payload,
+                at: *at,
+                to: *to,
+                by: *by,
+                internal: false,
+            }),
     )
 }
 
@@ -228,22 +259,16 @@ fn the_fold_keeps_what_the_kpis_need() {
         "the last move to resolved"
     );
     assert_eq!((c.assignments, c.visits, c.reopens, c.chases), (2, 1, 1, 1));
-    assert_eq!(c.engineer.as_deref(), Some("e2"));
+    assert_eq!(c.engineer, Some(eng("e2")));
     assert_eq!(c.remote, Some(false));
     assert_eq!(c.closed, None);
     // Travel 30 → 60 and on site 60 → 90 for e2; the reopen starts no span.
     let spans: Vec<_> = c
         .work
         .iter()
-        .map(|s| {
-            (
-                s.engineer.as_str(),
-                (s.start - T0) / MIN,
-                (s.end - T0) / MIN,
-            )
-        })
+        .map(|s| (s.engineer.clone(), (s.start - T0) / MIN, (s.end - T0) / MIN))
         .collect();
-    assert_eq!(spans, [("e2", 30, 60), ("e2", 60, 90)]);
+    assert_eq!(spans, [(eng("e2"), 30, 60), (eng("e2"), 60, 90)]);
 
     let b = ticket_b();
     assert_eq!(
@@ -284,36 +309,37 @@ fn a_reopen_undoes_the_closure_and_an_internal_note_is_no_response() {
     ]);
     assert_eq!(f.closed, None);
     assert_eq!(f.reopens, 1);
-    let note = json!({});
+    let note = Payload::Comment(crate::event::payload::Comment {
+        comment_id: crate::CommentId::new(),
+        body: "已联系".into(),
+        internal: false,
+    });
     let mut g = Facts::new(T0);
     g.apply(&Event {
-        kind: "comment",
+        payload: &note,
         at: T0 + MIN,
         to: None,
         by: Staff,
         internal: true,
-        data: &note,
     });
     assert_eq!(g.first_response_at, None);
     g.apply(&Event {
-        kind: "comment",
+        payload: &note,
         at: T0 + 2 * MIN,
         to: None,
         by: Customer,
         internal: false,
-        data: &note,
     });
     assert_eq!(
         g.first_response_at, None,
         "the customer's own words are no response"
     );
     g.apply(&Event {
-        kind: "comment",
+        payload: &note,
         at: T0 + 3 * MIN,
         to: None,
         by: Staff,
         internal: false,
-        data: &note,
     });
     assert_eq!(g.first_response_at, Some(T0 + 3 * MIN));
 }
@@ -421,7 +447,7 @@ fn groups_cut_each_kpi_by_its_own_tickets() {
     let keys: Vec<_> = rows.iter().map(|r| r.group.as_deref()).collect();
     assert_eq!(
         keys,
-        [Some("e1"), Some("e2"), None],
+        [Some(eng("e1").as_str()), Some(eng("e2").as_str()), None],
         "named groups first, then the rest"
     );
     let (v, n) = rate(&rows[0], "utilisation");

@@ -8,7 +8,8 @@ pub mod calendar;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ticket::transitions::Actor;
+use crate::event::payload::SlaMark;
+use crate::event::Payload;
 use crate::validate::FieldError;
 use crate::{Role, Status};
 pub use calendar::{BusinessCalendar, Calendar, CalendarError, CalendarSpec, WorkingHours};
@@ -482,12 +483,12 @@ impl MarkKind {
         }
     }
 
-    /// The kind of the ticket event that records it.
-    pub fn event_kind(self) -> &'static str {
+    /// The event the mark writes on its ticket.
+    pub fn event(self, mark: SlaMark) -> Payload {
         match self {
-            MarkKind::Warning => "sla_warning",
-            MarkKind::Breached => "sla_breached",
-            MarkKind::Escalated(_) => "escalated",
+            MarkKind::Warning => Payload::SlaWarning(mark),
+            MarkKind::Breached => Payload::SlaBreached(mark),
+            MarkKind::Escalated(_) => Payload::Escalated(mark),
         }
     }
 
@@ -677,14 +678,6 @@ impl TicketSla {
         let next = if s.fire.is_empty() { s.next } else { Some(now) };
         (st, next)
     }
-}
-
-/// True when what `actor` did answers the customer (the first such act is the first
-/// response): staff taking a ticket past dispatch — acceptance, departure, arrival, work,
-/// waiting, resolution — (`to`), or a public reply by staff (`to` = `None`).
-pub fn answers_customer(actor: &Actor, to: Option<Status>) -> bool {
-    !actor.has(Role::Customer)
-        && to.is_none_or(|to| !matches!(to, Status::New | Status::Assigned | Status::Cancelled))
 }
 
 /// Which promises a ticket kept, and when. Resolution counts as kept while the ticket is

@@ -418,26 +418,3 @@ fn policy_terms_and_chains_are_checked_field_by_field() {
     );
     assert_eq!(default_targets().minutes(Target::Arrival), Some(240));
 }
-
-#[test]
-fn staff_answer_the_customer_by_taking_the_ticket_on_or_replying() {
-    let id = crate::UserId::new();
-    let staff = Actor::User {
-        id,
-        roles: [Role::Agent].into_iter().collect(),
-        customer_id: None,
-        region_id: None,
-    };
-    let customer = Actor::User {
-        id,
-        roles: [Role::Customer].into_iter().collect(),
-        customer_id: Some(crate::CustomerId::new()),
-        region_id: None,
-    };
-    assert!(answers_customer(&staff, None));
-    assert!(answers_customer(&staff, Some(Status::InProgress)));
-    assert!(!answers_customer(&staff, Some(Status::Assigned)));
-    assert!(!answers_customer(&staff, Some(Status::Cancelled)));
-    assert!(!answers_customer(&customer, None));
-    assert!(!answers_customer(&customer, Some(Status::InProgress)));
-}

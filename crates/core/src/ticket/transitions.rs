@@ -5,9 +5,9 @@
 //! carry, screens work reports, and answers with a [`Plan`] that the store writes (ticket
 //! row and event in one transaction). Nothing else decides what a move may do.
 
+use crate::event::payload::MoveData;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use super::status::Status;
 use crate::geo::haversine_km;
@@ -91,6 +91,29 @@ pub enum MoveKind {
 }
 
 impl MoveKind {
+    /// Every move kind.
+    pub const ALL: [MoveKind; 19] = [
+        MoveKind::Assign,
+        MoveKind::Reassign,
+        MoveKind::Redispatch,
+        MoveKind::Decline,
+        MoveKind::Accept,
+        MoveKind::Depart,
+        MoveKind::CheckIn,
+        MoveKind::Start,
+        MoveKind::TakeRemote,
+        MoveKind::WaitParts,
+        MoveKind::WaitCustomer,
+        MoveKind::Resume,
+        MoveKind::Resolve,
+        MoveKind::Approve,
+        MoveKind::SendBack,
+        MoveKind::Confirm,
+        MoveKind::AutoClose,
+        MoveKind::Reopen,
+        MoveKind::Cancel,
+    ];
+
     /// The code name, used as the event `kind`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -547,7 +570,7 @@ impl Default for LifecyclePolicy {
 }
 
 /// A check-in as it is recorded.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckInRecord {
     /// The reported position.
     #[serde(flatten)]
@@ -578,7 +601,7 @@ pub struct Plan {
     /// Who confirmed, for a close.
     pub confirmed_by: Option<ConfirmedBy>,
     /// The event's `data`.
-    pub data: Value,
+    pub data: MoveData,
 }
 
 impl Plan {
@@ -695,7 +718,7 @@ pub fn plan_move(
         report: None,
         flags: Vec::new(),
         confirmed_by: None,
-        data: json!({}),
+        data: MoveData::default(),
     };
     match rule.needs {
         Needs::Nothing => {}
@@ -705,7 +728,7 @@ pub fn plan_move(
         Needs::Confirmation => plan_confirmation(who, cmd, &mut plan)?,
         Needs::Reason => {
             let reason = required_text("reason", cmd.reason.as_deref())?;
-            plan.data["reason"] = json!(reason);
+            plan.data.reason = Some(reason);
         }
         Needs::Note => {
             if note.is_none() {
@@ -716,7 +739,7 @@ pub fn plan_move(
     match rule.kind {
         MoveKind::Decline => {
             plan.assignee = Some(None);
-            plan.data["previous_assignee_id"] = json!(ticket.assignee_id);
+            plan.data.previous_assignee_id = Some(ticket.assignee_id);
         }
         MoveKind::AutoClose => plan.confirmed_by = Some(ConfirmedBy::Auto),
         MoveKind::Reopen if from == Status::Closed => {
@@ -728,7 +751,7 @@ pub fn plan_move(
         _ => {}
     }
     if let Some(note) = note {
-        plan.data["note"] = json!(note);
+        plan.data.note = Some(note);
     }
     Ok(plan)
 }
@@ -785,7 +808,11 @@ fn plan_assignee(
         return Err(err("assignee_id", "error.already_assigned"));
     }
     plan.assignee = Some(Some(wanted));
-    plan.data = json!({ "assignee_id": wanted, "previous_assignee_id": ticket.assignee_id });
+    plan.data = MoveData {
+        assignee_id: Some(wanted),
+        previous_assignee_id: Some(ticket.assignee_id),
+        ..MoveData::default()
+    };
     Ok(())
 }
 
@@ -818,7 +845,10 @@ fn plan_check_in(
         distance_m,
         outside_geofence: outside,
     };
-    plan.data = json!({ "check_in": record });
+    plan.data = MoveData {
+        check_in: Some(record),
+        ..MoveData::default()
+    };
     plan.check_in = Some(record);
     Ok(())
 }
@@ -878,13 +908,14 @@ fn plan_report(
     if review {
         plan.to = Status::InReview;
     }
-    plan.data = json!({
-        "remote": report.remote,
-        "resolution": report.resolution.trim(),
-        "parts": report.parts,
-        "photos": report.before_photo_ids.len() + report.after_photo_ids.len(),
-        "screened_to_review": review,
-    });
+    plan.data = MoveData {
+        remote: Some(report.remote),
+        resolution: Some(report.resolution.trim().to_owned()),
+        parts: Some(report.parts.clone()),
+        photos: Some(report.before_photo_ids.len() + report.after_photo_ids.len()),
+        screened_to_review: Some(review),
+        ..MoveData::default()
+    };
     plan.report = Some(report.clone());
     Ok(())
 }
@@ -963,7 +994,10 @@ fn plan_confirmation(who: Who, cmd: &MoveCommand, plan: &mut Plan) -> Result<(),
         });
     }
     plan.confirmed_by = Some(conf.by);
-    plan.data = json!({ "confirmation": { "by": conf.by, "note": note } });
+    plan.data = MoveData {
+        confirmation: Some(Confirmation { by: conf.by, note }),
+        ..MoveData::default()
+    };
     Ok(())
 }
 

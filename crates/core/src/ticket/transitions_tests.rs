@@ -456,8 +456,8 @@ fn reassigning_records_the_previous_engineer_and_refuses_the_same_one() {
         (p.kind, p.from, p.to),
         (MoveKind::Reassign, Status::Assigned, Status::Assigned)
     );
-    assert_eq!(p.data["previous_assignee_id"], json!(first));
-    assert_eq!(p.data["assignee_id"], json!(second));
+    assert_eq!(p.data.previous_assignee_id, Some(Some(first)));
+    assert_eq!(p.data.assignee_id, Some(second));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use chrono::Duration;
 use loopdesk_core::clock::Clock;
-use loopdesk_core::kpi::By;
+use loopdesk_core::event::{By, EventKind, Payload};
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::ticket::Channel;
 use loopdesk_core::{Status, TicketId, UserId};
@@ -800,10 +800,9 @@ async fn imported_history_reads_like_lived_history(backend: Backend) {
     let mut handed_on = ticket("OLD-4", lived.events.clone());
     let last = lived.events.last().unwrap().clone();
     handed_on.events.push(HistoryEvent {
-        kind: "reassign",
+        payload: payload("reassign", json!({ "assignee_id": UserId::new() })),
         from: None,
         to: None,
-        data: json!({ "assignee_id": UserId::new() }),
         ..last
     });
     let refused = store
@@ -1124,15 +1123,19 @@ fn staff_move(
     data: Value,
 ) -> HistoryEvent {
     HistoryEvent {
-        kind,
+        payload: payload(kind, data),
         actor_id,
         by: By::Staff,
         at,
         from: Some(from),
         to: Some(to),
         internal: false,
-        data,
     }
+}
+
+/// The typed payload of an event kind with its data.
+fn payload(kind: &str, data: Value) -> Payload {
+    Payload::parse(EventKind::parse(kind).unwrap(), &data).unwrap()
 }
 
 /// The MTTR cell of the one row of the KPIs since `from`.

@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use loopdesk_core::event::EventKind;
 use loopdesk_core::i18n::{has, t, Lang};
 use loopdesk_core::ticket::transitions::{Confirmation, ConfirmedBy};
 use loopdesk_core::ticket::MoveCommand;
@@ -27,12 +28,12 @@ fn timeline(lang: Lang, status: Status) -> Markup {
     }
 }
 
-fn event_text(lang: Lang, kind: &str, to: Option<Status>) -> String {
+fn event_text(lang: Lang, kind: EventKind, to: Option<Status>) -> String {
     let key = format!("page.event.{kind}");
     match (has(&key), to) {
         (true, _) => t(lang, &key).to_owned(),
         (false, Some(s)) => t(lang, s.label_key()).to_owned(),
-        (false, None) => kind.to_owned(),
+        (false, None) => kind.as_str().to_owned(),
     }
 }
 
@@ -101,7 +102,7 @@ fn body(
             @for e in &d.events {
                 li {
                     span.muted { (super::local_time(offset, e.at)) " " }
-                    (event_text(lang, &e.kind, e.to_status))
+                    (event_text(lang, e.kind, e.to_status))
                     @if let Some(name) = &e.actor_name { span.muted { " · " (name) } }
                     @if e.internal { " " span.badge.warning { (t(lang, "page.ticket.internal_badge")) } }
                     @if let Some(note) = e.data.get("body").or_else(|| e.data.get("reason")).and_then(|v| v.as_str()) {
