@@ -3,14 +3,14 @@
 //! record of a person overriding a proposal.
 
 use chrono::{DateTime, Utc};
-use loopdesk_core::dispatch::auto::{self, Mode, Settings};
+use loopdesk_core::dispatch::auto::{self, Mode};
 use loopdesk_core::event::{payload, EventKind, Payload};
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::ticket::MoveCommand;
-use loopdesk_core::{access, access::Permission, Status, TenantId, TicketId, UserId};
+use loopdesk_core::{Status, TenantId, TicketId, UserId};
 
 use crate::events::{self, NewEvent};
-use crate::model::{parse_id, parse_opt_id};
+use crate::rows::{parse_id, parse_opt_id};
 use crate::tickets::TransitionRequest;
 use crate::{from_ms, Store, StoreError, TenantStore};
 
@@ -24,68 +24,6 @@ pub struct AutoDispatch {
 }
 
 impl TenantStore {
-    /// The tenant's dispatch settings.
-    pub async fn dispatch_settings(&self) -> Result<Settings, StoreError> {
-        let (mode, minutes): (String, i64) =
-            sqlx::query_as("SELECT dispatch_mode, accept_minutes FROM tenants WHERE id = $1")
-                .bind(self.tid())
-                .fetch_one(&self.store.read)
-                .await?;
-        Ok(Settings {
-            mode: Mode::parse(&mode)
-                .ok_or_else(|| StoreError::Corrupt(format!("dispatch mode {mode}")))?,
-            accept_minutes: minutes,
-        })
-    }
-
-    /// Changes them (admins).
-    pub async fn set_dispatch_settings(
-        &self,
-        actor: &Actor,
-        s: Settings,
-    ) -> Result<Settings, StoreError> {
-        if !access::allowed(actor, Permission::ManageAutomation) {
-            return Err(StoreError::Forbidden);
-        }
-        let s = auto::settings(s)?;
-        sqlx::query("UPDATE tenants SET dispatch_mode = $1, accept_minutes = $2 WHERE id = $3")
-            .bind(s.mode.as_str())
-            .bind(s.accept_minutes)
-            .bind(self.tid())
-            .execute(&self.store.write)
-            .await?;
-        Ok(s)
-    }
-
-    /// The engineer the engine proposes for one order now, if any (for the record of an
-    /// override).
-    pub(crate) async fn proposed_for(
-        &self,
-        ticket: TicketId,
-        now: DateTime<Utc>,
-    ) -> Result<Option<String>, StoreError> {
-        if self.dispatch_settings().await?.mode == Mode::Off {
-            return Ok(None);
-        }
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM tickets WHERE tenant_id = $1 AND id = $2")
-                .bind(self.tid())
-                .bind(ticket.to_string())
-                .fetch_optional(&self.store.read)
-                .await?;
-        let Some(status) = status.as_deref().and_then(Status::parse) else {
-            return Ok(None);
-        };
-        let one = [ticket.to_string()];
-        let proposals = self
-            .proposals_for(status, Some(&one), None, false, now)
-            .await?;
-        Ok(proposals
-            .into_iter()
-            .next()
-            .and_then(|p| p.candidates.first().map(|c| c.id.to_string())))
-    }
-
     /// One run for this tenant, in automatic mode: orders whose engineer has not accepted
     /// within the minutes allowed go to the next best candidate (one who has not had them);
     /// then every new order goes to the engineer the batch plan gives it. Each step is a move

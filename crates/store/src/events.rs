@@ -203,7 +203,7 @@ pub(crate) async fn record(
 ) -> Result<Facts, StoreError> {
     if let Some(name) = publish {
         let data = event.payload.data();
-        crate::jobs::enqueue_publish(tx, tenant, event.ticket, name, &data, event.at).await?;
+        crate::outbox::enqueue_publish(tx, tenant, event.ticket, name, &data, event.at).await?;
     }
     let ticket = event.ticket;
     let mut facts = append(tx, tenant, std::slice::from_ref(&event)).await?;

@@ -3,12 +3,10 @@
 //! tenant's knobs for all of it. The rules are in `loopdesk_core::followup`.
 
 use chrono::{DateTime, Utc};
-use loopdesk_core::access::{self, Permission};
 use loopdesk_core::event::{payload, Payload};
-use loopdesk_core::followup::{self, FollowUp, Recipient, Remediation, SurveyAnswer};
+use loopdesk_core::followup::{self, FollowUp, Recipient, SurveyAnswer};
 use loopdesk_core::i18n::Lang;
 use loopdesk_core::ticket::transitions::{Actor, MoveCommand};
-use loopdesk_core::validate;
 use loopdesk_core::{Status, TenantId, TicketId};
 use rand::RngCore;
 use serde::Serialize;
@@ -17,64 +15,9 @@ use sqlx::{Any, Transaction};
 use utoipa::ToSchema;
 
 use crate::events::{self, NewEvent};
-use crate::jobs::{insert_jobs, job_row};
-use crate::model::parse_id;
-use crate::{from_ms, ms, Store, StoreError, TenantStore, TicketDetail, TransitionRequest};
-
-/// Queues the survey of a ticket just resolved, for `at`: one per resolution (`round` is
-/// the reopen count), however often the move is retried.
-pub(crate) async fn schedule_survey(
-    tx: &mut Transaction<'_, Any>,
-    tenant: &str,
-    ticket: TicketId,
-    round: i64,
-    at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let payload = json!({ "ticket_id": ticket, "round": round });
-    insert_jobs(
-        tx,
-        [job_row(
-            Some(tenant),
-            "survey",
-            &payload,
-            ms(at),
-            loopdesk_core::notify::DEFAULT_MAX_ATTEMPTS,
-            Some(&format!("survey:{ticket}:{round}")),
-            ms(now),
-        )],
-    )
-    .await
-}
-
-/// Puts a ticket into the remediation queue (补救通道) with an event and a notice to the
-/// supervisors; nothing when it is there already.
-pub(crate) async fn open_remediation(
-    tx: &mut Transaction<'_, Any>,
-    tenant: &str,
-    ticket: TicketId,
-    reasons: &[Remediation],
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let opened = sqlx::query(
-        "UPDATE tickets SET remediation = 'open' WHERE tenant_id = $1 AND id = $2 \
-         AND (remediation IS NULL OR remediation <> 'open')",
-    )
-    .bind(tenant)
-    .bind(ticket.to_string())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if opened == 0 {
-        return Ok(());
-    }
-    let opened = Payload::RemediationOpened(payload::RemediationOpened {
-        reasons: reasons.to_vec(),
-    });
-    let event = NewEvent::system(ticket, opened, now);
-    events::record(tx, tenant, event, Some("ticket.remediation")).await?;
-    Ok(())
-}
+use crate::rows::parse_id;
+use crate::tickets::open_remediation;
+use crate::{from_ms, ms, Store, StoreError, TenantStore, TransitionRequest};
 
 /// A survey as the person answering it sees it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -464,81 +407,7 @@ async fn tag_customer(
     Ok(())
 }
 
-impl TenantStore {
-    /// The tenant's after-resolution settings.
-    pub async fn follow_up(&self) -> Result<FollowUp, StoreError> {
-        Ok(self.settings().await?.follow_up)
-    }
-
-    /// Changes the after-resolution settings (admin). Other instances see the change within
-    /// their settings cache's minute.
-    pub async fn set_follow_up(
-        &self,
-        actor: &Actor,
-        new: FollowUp,
-    ) -> Result<FollowUp, StoreError> {
-        if !access::allowed(actor, Permission::ManageAutomation) {
-            return Err(StoreError::Forbidden);
-        }
-        let new = new.checked()?;
-        sqlx::query(
-            "UPDATE tenants SET auto_close_days = $1, survey_delay_minutes = $2, survey_valid_days = $3 \
-             WHERE id = $4",
-        )
-        .bind(new.auto_close_days)
-        .bind(new.survey_delay_minutes)
-        .bind(new.survey_valid_days)
-        .bind(self.tid())
-        .execute(&self.store.write)
-        .await?;
-        self.store.settings.forget(self.tenant_id);
-        Ok(new)
-    }
-
-    /// Takes a ticket out of the remediation queue once the customer has been looked after
-    /// (supervisor, manager, admin), with a note of what was done.
-    pub async fn close_remediation(
-        &self,
-        actor: &Actor,
-        id: TicketId,
-        note: &str,
-        now: DateTime<Utc>,
-    ) -> Result<TicketDetail, StoreError> {
-        let scope = access::ticket_scope(actor);
-        // Visible first (404), then allowed (403), then the input (422).
-        self.ticket(&scope, id, true).await?;
-        if !access::allowed(actor, Permission::Remediate) {
-            return Err(StoreError::Forbidden);
-        }
-        let note = validate::required_text("note", note, 2000)?;
-        let mut tx = self.store.write.begin().await?;
-        let done = sqlx::query(
-            "UPDATE tickets SET remediation = 'done' WHERE tenant_id = $1 AND id = $2 AND remediation = 'open'",
-        )
-        .bind(self.tid())
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if done != 1 {
-            return Err(validate::FieldError {
-                field: "remediation",
-                reason: "error.remediation_not_open",
-            }
-            .into());
-        }
-        let done = Payload::RemediationDone(payload::RemediationDone { note });
-        events::record(
-            &mut tx,
-            &self.tid(),
-            NewEvent::by(actor, id, done, now),
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        self.ticket(&scope, id, true).await
-    }
-}
+impl TenantStore {}
 
 impl crate::TenantStore {
     /// The token of the open survey on a ticket the actor may see, if there is one (not

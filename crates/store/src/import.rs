@@ -311,15 +311,6 @@ impl TenantStore {
         Ok(())
     }
 
-    /// The writer's settings while it imports (`on`) and after
-    /// ([`crate::Backend::import_settings`]).
-    pub(crate) async fn import_cache(&self, on: bool) -> Result<(), StoreError> {
-        for setting in self.store.backend.import_settings(on) {
-            sqlx::query(setting).execute(&self.store.write).await?;
-        }
-        Ok(())
-    }
-
     async fn write_history(
         &self,
         backend: crate::Backend,

@@ -16,10 +16,10 @@ use serde_json::json;
 use sqlx::{Any, Transaction};
 use utoipa::ToSchema;
 
-use crate::jobs::{insert_jobs, job_row};
-use crate::model::parse_id;
+use crate::idempotency::{claim_key, Idempotency};
+use crate::outbox::{insert_jobs, job_row};
+use crate::rows::parse_id;
 use crate::sql::{Arg, Sql};
-use crate::tickets::{claim_key, Idempotency};
 use crate::{from_ms, ms, Backend, StoreError, TenantStore};
 
 /// A part in the catalogue.
@@ -729,23 +729,6 @@ impl TenantStore {
             .await?;
         }
         Ok(())
-    }
-
-    /// `NotFound` unless `actor` may see ticket `id`.
-    pub(crate) async fn require_visible_ticket(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        actor: &Actor,
-        id: TicketId,
-    ) -> Result<(), StoreError> {
-        let scope = access::ticket_scope(actor);
-        let found: Option<String> = self
-            .visible_ticket("t.id", id, &scope)
-            .query_as::<(String,)>()
-            .fetch_optional(&mut **tx)
-            .await?
-            .map(|r| r.0);
-        found.map(|_| ()).ok_or(StoreError::NotFound)
     }
 
     /// One recorded movement (for an idempotent retry).

@@ -18,7 +18,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::facts::{fold, pm_due_ms, EventRow, EVENT_COLUMNS, PM_DUE};
-use crate::jobs::{insert_jobs, job_row};
+use crate::outbox::{insert_jobs, job_row};
 use crate::{ms, StoreError, TenantStore};
 
 /// What a KPI query asks.
@@ -433,36 +433,7 @@ impl TenantStore {
     }
 }
 
-impl TenantStore {
-    /// The closure rate regions should reach (a fraction; the dashboard's heat map marks
-    /// those under it).
-    pub async fn closure_target(&self) -> Result<f64, StoreError> {
-        let permille: i64 =
-            sqlx::query_scalar("SELECT closure_target_permille FROM tenants WHERE id = $1")
-                .bind(self.tid())
-                .fetch_one(&self.store.read)
-                .await?;
-        #[expect(clippy::cast_precision_loss, reason = "at most 1000")]
-        Ok(permille as f64 / 1000.0)
-    }
-
-    /// Sets the closure target (managers, admins): a fraction above 0, at most 1, kept to
-    /// the per mille.
-    pub async fn set_closure_target(&self, actor: &Actor, target: f64) -> Result<f64, StoreError> {
-        if !access::allowed(actor, access::Permission::SetTargets) {
-            return Err(StoreError::Forbidden);
-        }
-        let target = kpi::board::check_target(target)?;
-        #[expect(clippy::cast_possible_truncation, reason = "checked to lie in (0, 1]")]
-        let permille = (target * 1000.0).round() as i64;
-        sqlx::query("UPDATE tenants SET closure_target_permille = $1 WHERE id = $2")
-            .bind(permille.max(1))
-            .bind(self.tid())
-            .execute(&self.store.write)
-            .await?;
-        self.closure_target().await
-    }
-}
+impl TenantStore {}
 
 impl crate::Store {
     /// Queues each tenant's weekly KPI report when it is due (see

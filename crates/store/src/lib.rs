@@ -12,8 +12,10 @@
 
 mod assets;
 mod autodispatch;
-mod batch;
+
+mod bulk;
 mod cache;
+mod contracts;
 mod customers;
 mod dialect;
 mod engineers;
@@ -21,15 +23,22 @@ mod error;
 mod events;
 mod facts;
 mod followup;
+mod idempotency;
 mod import;
 mod inventory;
 mod jobs;
 mod kpi;
 mod maintenance;
 mod model;
+mod outbox;
+mod proposals;
 mod requisitions;
+mod rows;
+mod scope;
+mod settings;
 mod sla;
 mod sql;
+mod tenant;
 mod tickets;
 mod users;
 
@@ -38,10 +47,12 @@ pub use assets::{
     ProductModel,
 };
 pub use autodispatch::AutoDispatch;
+pub use contracts::Contract;
 pub use dialect::Backend;
-pub use engineers::{EngineerView, Position, Proposal, ProposedEngineer};
+pub use engineers::{EngineerView, Position};
 pub use error::{RowError, StoreError};
 pub use followup::SurveyView;
+pub use idempotency::Idempotency;
 pub use import::{HistoryEvent, HistoryTicket};
 pub use inventory::{
     LedgerLine, LoadLine, LowStock, MovementView, Part, StockItem, StockMovementInput, Warehouse,
@@ -50,13 +61,12 @@ pub use jobs::{ActiveWebhook, ClaimedJob, JobView, NewWebhook, Notification, Out
 pub use kpi::{KpiReport, KpiRequest, KpiRow, KpiSource, KpiTicket};
 pub use loopdesk_core::customer::{NewAsset, NewContact, NewCustomer, NewSite};
 pub use loopdesk_core::kpi::Filter as KpiFilter;
-pub use maintenance::{Compliance, Contract, Plan};
+pub use maintenance::{Compliance, Plan};
 pub use model::*;
+pub use proposals::{Proposal, ProposedEngineer};
 pub use requisitions::{Requisition, RequisitionItem};
-pub use sla::{
-    BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy, TicketSlaView,
-};
-pub use tickets::{Idempotency, NewTicket, PriorityChange, TicketFilter, TransitionRequest};
+pub use sla::{BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy};
+pub use tickets::{NewTicket, PriorityChange, TicketFilter, TransitionRequest};
 pub use users::NewUser;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -111,26 +121,15 @@ pub struct Store {
     read: AnyPool,
     backend: Backend,
     /// Writes ticket creations in groups (see [`batch`]).
-    batcher: batch::Batcher,
+    batcher: tickets::batch::Batcher,
     /// Tenants' settings, cached for a minute (read on every creation and every move).
-    settings: cache::TenantCache<TenantSettings>,
+    settings: cache::TenantCache<tenant::TenantSettings>,
     /// Tenants' SLA policies, cached for 30 s (read on every creation and every move).
     policies: cache::TenantCache<std::sync::Arc<Vec<sla::PolicyEntry>>>,
     /// Tenants' KPI books (see [`facts`]).
     books: facts::Books,
     /// Bulk history imports under way (see [`TenantStore::begin_import`]).
     importing: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-}
-
-/// What the lifecycle needs of a tenant's configuration.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct TenantSettings {
-    /// Local time, for the numbering day.
-    pub offset: chrono::FixedOffset,
-    /// Lifecycle knobs (reopen window …).
-    pub policy: loopdesk_core::ticket::transitions::LifecyclePolicy,
-    /// Survey and auto-close timing.
-    pub follow_up: loopdesk_core::followup::FollowUp,
 }
 
 /// Connection settings.
@@ -176,7 +175,7 @@ impl Store {
                 let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
                 let readers = opts.max_connections.clamp(1, 2 * cores);
                 let read = pool(readers, "").connect(&opts.url).await?;
-                let batcher = batch::Batcher::spawn(write.clone());
+                let batcher = tickets::batch::Batcher::spawn(write.clone());
                 Ok(Store {
                     write,
                     read,
@@ -192,7 +191,7 @@ impl Store {
                 let shared = pool(opts.max_connections.max(2), "")
                     .connect(&opts.url)
                     .await?;
-                let batcher = batch::Batcher::spawn(shared.clone());
+                let batcher = tickets::batch::Batcher::spawn(shared.clone());
                 Ok(Store {
                     write: shared.clone(),
                     read: shared,

@@ -3,40 +3,20 @@
 //! many runners and restarts), and PM compliance.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use loopdesk_core::maintenance::{self, NewContract, NewPlan, Schedule};
+use loopdesk_core::maintenance::{self, NewPlan, Schedule};
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::ticket::Channel;
-use loopdesk_core::{
-    access, access::Permission, AssetId, ContractId, CustomerId, PlanId, TenantId,
-};
-use loopdesk_core::{TicketId, UserId};
+use loopdesk_core::TicketId;
+use loopdesk_core::{access, access::Permission, AssetId, ContractId, PlanId, TenantId};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::model::parse_id;
-use crate::tickets::{Idempotency, NewTicket};
+use crate::idempotency::Idempotency;
+use crate::rows::{parse_date, parse_id};
+use crate::tickets::NewTicket;
 use crate::{ms, Store, StoreError, TenantStore};
-
-/// A service contract.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct Contract {
-    /// Id.
-    pub id: ContractId,
-    /// Customer.
-    pub customer_id: CustomerId,
-    /// Number or name.
-    pub name: String,
-    /// First day covered.
-    pub starts_on: NaiveDate,
-    /// Last day covered.
-    pub ends_on: NaiveDate,
-    /// The SLA tier its tickets get.
-    pub sla_tier: Option<String>,
-    /// The assets it covers.
-    pub asset_ids: Vec<AssetId>,
-}
 
 /// A maintenance plan.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -74,19 +54,6 @@ pub struct Compliance {
     pub rate: Option<f64>,
 }
 
-/// The key space of idempotency keys claimed by the system itself (no user).
-const SYSTEM_KEYS: uuid::Uuid = uuid::Uuid::nil();
-
-/// The user whose idempotency keys a creation claims: the system's own when none.
-pub(crate) fn key_owner(user: Option<UserId>) -> UserId {
-    user.unwrap_or(UserId::from_uuid(SYSTEM_KEYS))
-}
-
-fn date(text: &str) -> Result<NaiveDate, StoreError> {
-    text.parse()
-        .map_err(|_| StoreError::Corrupt(format!("date {text}")))
-}
-
 type PlanRow = (
     String,
     String,
@@ -120,137 +87,13 @@ fn plan_of(r: PlanRow) -> Result<Plan, StoreError> {
         model: r.4,
         every_days: r.5,
         every_meter: r.6,
-        starts_on: r.7.as_deref().map(date).transpose()?,
+        starts_on: r.7.as_deref().map(parse_date).transpose()?,
         lead_days: r.8,
         priority: r.9,
     })
 }
 
 impl TenantStore {
-    /// Adds a service contract over some of its customer's assets (admins and supervisors,
-    /// those who manage stock and customers).
-    pub async fn create_contract(
-        &self,
-        actor: &Actor,
-        new: NewContract,
-        now: DateTime<Utc>,
-    ) -> Result<Contract, StoreError> {
-        if !access::allowed(actor, Permission::WriteCustomers) {
-            return Err(StoreError::Forbidden);
-        }
-        let c = maintenance::contract(&new)?;
-        self.require("customers", &c.customer_id.to_string(), "customer_id")
-            .await?;
-        for a in &c.asset_ids {
-            let owner = self.asset(*a).await.map(|x| x.customer_id);
-            if owner.ok() != Some(c.customer_id) {
-                return Err(loopdesk_core::validate::FieldError {
-                    field: "asset_ids",
-                    reason: "error.unknown_id",
-                }
-                .into());
-            }
-        }
-        let id = ContractId::new();
-        let mut tx = self.store.write.begin().await?;
-        sqlx::query(
-            "INSERT INTO contracts (id, tenant_id, customer_id, name, starts_on, ends_on, sla_tier, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id.to_string())
-        .bind(self.tid())
-        .bind(c.customer_id.to_string())
-        .bind(&c.name)
-        .bind(c.starts_on.to_string())
-        .bind(c.ends_on.to_string())
-        .bind(&c.sla_tier)
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| StoreError::on_unique(e, "name"))?;
-        for a in &c.asset_ids {
-            sqlx::query("INSERT INTO contract_assets (contract_id, asset_id, tenant_id) VALUES ($1, $2, $3)")
-                .bind(id.to_string())
-                .bind(a.to_string())
-                .bind(self.tid())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(Contract {
-            id,
-            customer_id: c.customer_id,
-            name: c.name,
-            starts_on: c.starts_on,
-            ends_on: c.ends_on,
-            sla_tier: c.sla_tier,
-            asset_ids: c.asset_ids,
-        })
-    }
-
-    /// Every contract, by name.
-    pub async fn contracts(&self, actor: &Actor) -> Result<Vec<Contract>, StoreError> {
-        if !access::allowed(actor, Permission::ReadCustomers) {
-            return Err(StoreError::Forbidden);
-        }
-        let rows: Vec<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, customer_id, name, starts_on, ends_on, sla_tier FROM contracts WHERE tenant_id = $1 ORDER BY name",
-        )
-        .bind(self.tid())
-        .fetch_all(&self.store.read)
-        .await?;
-        let scope = access::customer_scope(actor).flatten();
-        let mut out = Vec::with_capacity(rows.len());
-        for (id, customer, name, from, to, tier) in rows {
-            let customer_id = parse_id(&customer, CustomerId::parse)?;
-            if scope.is_some_and(|own| own != customer_id) {
-                continue;
-            }
-            let assets: Vec<String> = sqlx::query_scalar(
-                "SELECT asset_id FROM contract_assets WHERE tenant_id = $1 AND contract_id = $2 ORDER BY asset_id",
-            )
-            .bind(self.tid())
-            .bind(&id)
-            .fetch_all(&self.store.read)
-            .await?;
-            out.push(Contract {
-                id: parse_id(&id, ContractId::parse)?,
-                customer_id,
-                name,
-                starts_on: date(&from)?,
-                ends_on: date(&to)?,
-                sla_tier: tier,
-                asset_ids: assets
-                    .iter()
-                    .map(|a| parse_id(a, AssetId::parse))
-                    .collect::<Result<_, _>>()?,
-            });
-        }
-        Ok(out)
-    }
-
-    /// The contract covering an asset on `day`, if any: its SLA tier (when it grants one).
-    pub(crate) async fn contract_cover(
-        &self,
-        asset: AssetId,
-        day: NaiveDate,
-    ) -> Result<Option<Option<String>>, StoreError> {
-        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
-            "SELECT c.starts_on, c.ends_on, c.sla_tier FROM contracts c JOIN contract_assets ca ON ca.contract_id = c.id \
-             WHERE ca.tenant_id = $1 AND ca.asset_id = $2",
-        )
-        .bind(self.tid())
-        .bind(asset.to_string())
-        .fetch_all(&self.store.read)
-        .await?;
-        for (from, to, tier) in rows {
-            if maintenance::covers(date(&from)?, date(&to)?, day) {
-                return Ok(Some(tier));
-            }
-        }
-        Ok(None)
-    }
-
     /// Adds a maintenance plan (those who edit customers). Due dates before today are not
     /// filled in.
     pub async fn create_plan(
@@ -347,7 +190,7 @@ impl TenantStore {
             .into_iter()
             .map(|(due, resolved)| {
                 Ok((
-                    date(&due)?,
+                    parse_date(&due)?,
                     resolved.map(|r| crate::from_ms(r).with_timezone(&offset).date_naive()),
                 ))
             })
@@ -376,7 +219,7 @@ impl TenantStore {
         let mut made = 0;
         for (row, made_on) in rows {
             let plan = plan_of(row)?;
-            let made_on = date(&made_on)?;
+            let made_on = parse_date(&made_on)?;
             // Whom it serves, and until when.
             let (assets, window) = match (plan.asset_id, plan.contract_id, &plan.model) {
                 (Some(a), _, _) => (vec![a], None),
@@ -401,7 +244,7 @@ impl TenantStore {
                         .iter()
                         .map(|a| parse_id(a, AssetId::parse))
                         .collect::<Result<Vec<_>, _>>()?;
-                    (ids, Some((date(&from)?, date(&to)?)))
+                    (ids, Some((parse_date(&from)?, parse_date(&to)?)))
                 }
                 _ => continue,
             };

@@ -2,13 +2,17 @@
 
 use chrono::{DateTime, Utc};
 use loopdesk_core::event::EventKind;
+use loopdesk_core::sla::{SlaState, Target, TicketSla};
 use loopdesk_core::{
-    ticket::Channel, AssetId, AttachmentId, ContactId, CustomerId, RegionId, Role, SiteId, Status,
-    TeamId, TenantId, TicketId, UserId,
+    ticket::Channel, AssetId, AttachmentId, ContactId, CustomerId, RegionId, Role, SiteId,
+    SlaPolicyId, Status, TeamId, TenantId, TicketId, UserId,
 };
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
+
+use crate::rows::parse_id;
+use crate::{from_ms, StoreError};
 
 /// An organisation using Loopdesk.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -251,7 +255,7 @@ pub struct Ticket {
     /// Out of warranty: the repair is charged to the customer.
     pub chargeable: bool,
     /// Service-level promises and their state.
-    pub sla: crate::sla::TicketSlaView,
+    pub sla: TicketSlaView,
 }
 
 /// One entry of a ticket's history.
@@ -349,16 +353,49 @@ pub struct AuthUser {
     pub expires_at: DateTime<Utc>,
 }
 
-pub(crate) fn parse_id<T>(
-    text: &str,
-    parse: fn(&str) -> Option<T>,
-) -> Result<T, crate::StoreError> {
-    parse(text).ok_or_else(|| crate::StoreError::Corrupt(format!("bad id {text}")))
+/// A ticket's SLA as the API shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct TicketSlaView {
+    /// The policy that applies.
+    pub policy_id: Option<SlaPolicyId>,
+    /// First response due.
+    pub first_response_due: Option<DateTime<Utc>>,
+    /// Arrival due.
+    pub arrival_due: Option<DateTime<Utc>>,
+    /// Resolution due.
+    pub resolution_due: Option<DateTime<Utc>>,
+    /// Green, yellow or red.
+    pub state: SlaState,
+    /// True while the clock is paused (waiting for the customer).
+    pub paused: bool,
 }
 
-pub(crate) fn parse_opt_id<T>(
-    text: Option<String>,
-    parse: fn(&str) -> Option<T>,
-) -> Result<Option<T>, crate::StoreError> {
-    text.map(|t| parse_id(&t, parse)).transpose()
+impl TicketSlaView {
+    pub(crate) fn of(
+        policy: Option<&str>,
+        stored: Option<&str>,
+        state: &str,
+    ) -> Result<TicketSlaView, StoreError> {
+        let sla = stored.map(parse_sla).transpose()?;
+        let due = |t: Target| {
+            sla.as_ref()
+                .and_then(|s| s.schedule.of(t))
+                .map(|d| from_ms(d.due))
+        };
+        Ok(TicketSlaView {
+            policy_id: policy
+                .map(|p| parse_id(p, SlaPolicyId::parse))
+                .transpose()?,
+            first_response_due: due(Target::FirstResponse),
+            arrival_due: due(Target::Arrival),
+            resolution_due: due(Target::Resolution),
+            state: SlaState::parse(state).ok_or_else(|| StoreError::Corrupt("sla_state".into()))?,
+            paused: sla.as_ref().is_some_and(|s| s.clock.paused_since.is_some()),
+        })
+    }
+}
+
+/// A ticket's stored SLA (clock and schedule).
+pub(crate) fn parse_sla(text: &str) -> Result<TicketSla, StoreError> {
+    serde_json::from_str(text).map_err(|_| StoreError::Corrupt("sla".into()))
 }

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 
 use crate::events::{self, NewEvent};
 use crate::inventory::{apply_movement, Part};
-use crate::model::parse_id;
+use crate::rows::parse_id;
 use crate::{from_ms, ms, StoreError, TenantStore};
 
 /// One line of a requisition.
@@ -212,35 +212,6 @@ impl TenantStore {
         }
         tx.commit().await?;
         self.requisition(id).await
-    }
-
-    /// The value (in yuan) under which requisitions are approved without a supervisor.
-    pub async fn requisition_auto_approve_below(&self) -> Result<Option<f64>, StoreError> {
-        let fen: Option<i64> =
-            sqlx::query_scalar("SELECT requisition_auto_approve_fen FROM tenants WHERE id = $1")
-                .bind(self.tid())
-                .fetch_one(&self.store.read)
-                .await?;
-        #[expect(clippy::cast_precision_loss, reason = "money below 2^53 fen")]
-        Ok(fen.map(|f| f as f64 / 100.0))
-    }
-
-    /// Sets (or, with `None`, clears) that value (admins).
-    pub async fn set_requisition_auto_approve_below(
-        &self,
-        actor: &Actor,
-        yuan: Option<f64>,
-    ) -> Result<Option<f64>, StoreError> {
-        if !access::allowed(actor, Permission::ManageOrganisation) {
-            return Err(StoreError::Forbidden);
-        }
-        let fen = inventory::money("requisition_auto_approve_below", yuan)?;
-        sqlx::query("UPDATE tenants SET requisition_auto_approve_fen = $1 WHERE id = $2")
-            .bind(fen)
-            .bind(self.tid())
-            .execute(&self.store.write)
-            .await?;
-        self.requisition_auto_approve_below().await
     }
 
     /// Approves a pending requisition: each line's units are transferred from the warehouse

@@ -20,8 +20,9 @@ use sqlx::{Any, Transaction};
 use utoipa::ToSchema;
 
 use crate::events::{self, NewEvent};
-use crate::jobs::{insert_jobs, publish_row};
-use crate::model::{parse_id, parse_opt_id};
+use crate::model::parse_sla;
+use crate::outbox::{insert_jobs, publish_row};
+use crate::rows::{parse_id, parse_opt_id};
 use crate::sql::{Arg, Sql};
 use crate::{from_ms, ms, Store, StoreError, TenantStore};
 
@@ -101,53 +102,6 @@ pub struct NewCalendar {
     pub name: String,
     /// Hours, holidays, make-up days.
     pub spec: Option<CalendarSpec>,
-}
-
-/// A ticket's SLA as the API shows it.
-#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
-pub struct TicketSlaView {
-    /// The policy that applies.
-    pub policy_id: Option<SlaPolicyId>,
-    /// First response due.
-    pub first_response_due: Option<DateTime<Utc>>,
-    /// Arrival due.
-    pub arrival_due: Option<DateTime<Utc>>,
-    /// Resolution due.
-    pub resolution_due: Option<DateTime<Utc>>,
-    /// Green, yellow or red.
-    pub state: SlaState,
-    /// True while the clock is paused (waiting for the customer).
-    pub paused: bool,
-}
-
-impl TicketSlaView {
-    pub(crate) fn of(
-        policy: Option<&str>,
-        stored: Option<&str>,
-        state: &str,
-    ) -> Result<TicketSlaView, StoreError> {
-        let sla = stored.map(parse_sla).transpose()?;
-        let due = |t: Target| {
-            sla.as_ref()
-                .and_then(|s| s.schedule.of(t))
-                .map(|d| from_ms(d.due))
-        };
-        Ok(TicketSlaView {
-            policy_id: policy
-                .map(|p| parse_id(p, SlaPolicyId::parse))
-                .transpose()?,
-            first_response_due: due(Target::FirstResponse),
-            arrival_due: due(Target::Arrival),
-            resolution_due: due(Target::Resolution),
-            state: SlaState::parse(state).ok_or_else(|| StoreError::Corrupt("sla_state".into()))?,
-            paused: sla.as_ref().is_some_and(|s| s.clock.paused_since.is_some()),
-        })
-    }
-}
-
-/// A ticket's stored SLA (clock and schedule).
-fn parse_sla(text: &str) -> Result<TicketSla, StoreError> {
-    serde_json::from_str(text).map_err(|_| StoreError::Corrupt("sla".into()))
 }
 
 /// One policy, ready to match and compute with.

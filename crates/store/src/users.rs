@@ -10,7 +10,7 @@ use loopdesk_core::{validate, CustomerId, RegionId, Roles, TeamId, TenantId, Use
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::model::{parse_id, parse_opt_id};
+use crate::rows::{parse_id, parse_opt_id};
 use crate::{from_ms, ms, AuthUser, Store, StoreError, Tenant, TenantStore, User};
 
 /// A user to create.
@@ -440,27 +440,30 @@ impl TenantStore {
             .map_err(|e| StoreError::on_unique(e, "name"))?;
         Ok(id)
     }
+}
 
-    /// Fails with a field error unless the row exists in this tenant.
-    pub(crate) async fn require(
-        &self,
-        table: &'static str,
-        id: &str,
-        field: &'static str,
-    ) -> Result<(), StoreError> {
-        let sql = format!("SELECT COUNT(*) FROM {table} WHERE tenant_id = $1 AND id = $2");
-        let n: i64 = sqlx::query_scalar(&sql)
-            .bind(self.tid())
-            .bind(id)
-            .fetch_one(&self.store.read)
-            .await?;
-        if n == 0 {
-            return Err(validate::FieldError {
-                field,
-                reason: "error.unknown_id",
-            }
-            .into());
-        }
-        Ok(())
+impl TenantStore {
+    /// The tenant's teams, by name: (id, name).
+    pub async fn teams(&self) -> Result<Vec<(TeamId, String)>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, name FROM teams WHERE tenant_id = $1 ORDER BY name")
+                .bind(self.tid())
+                .fetch_all(&self.store.read)
+                .await?;
+        rows.into_iter()
+            .map(|(id, name)| Ok((parse_id(&id, TeamId::parse)?, name)))
+            .collect()
+    }
+
+    /// The tenant's regions, by name: (id, name).
+    pub async fn regions(&self) -> Result<Vec<(RegionId, String)>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, name FROM regions WHERE tenant_id = $1 ORDER BY name")
+                .bind(self.tid())
+                .fetch_all(&self.store.read)
+                .await?;
+        rows.into_iter()
+            .map(|(id, name)| Ok((parse_id(&id, RegionId::parse)?, name)))
+            .collect()
     }
 }

@@ -18,13 +18,13 @@ use sqlx::{Any, AnyPool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::events::{self, NewEvent};
-use crate::jobs::{insert_jobs, publish_row};
+use crate::idempotency::{claim_key, Idempotency};
+use crate::outbox::{insert_jobs, publish_row};
 use crate::sql::{Arg, Sql};
-use crate::tickets::{claim_key, Idempotency};
 use crate::{ms, StoreError};
 
 /// Most creations written in one transaction.
-const MAX_BATCH: usize = 256;
+pub(super) const MAX_BATCH: usize = 256;
 
 /// A validated ticket, ready to be numbered and written.
 #[derive(Clone)]
@@ -101,7 +101,7 @@ impl Batcher {
     }
 }
 
-fn failed(e: &impl std::fmt::Display) -> StoreError {
+pub(super) fn failed(e: &impl std::fmt::Display) -> StoreError {
     StoreError::Database(sqlx::Error::Protocol(format!("batch commit failed: {e}")))
 }
 
@@ -187,7 +187,7 @@ async fn write_all(
         let Some(idem) = &t.idempotency else {
             continue;
         };
-        let user = crate::maintenance::key_owner(t.created_by);
+        let user = crate::idempotency::key_owner(t.created_by);
         let claimed = async {
             begin_item(tx, careful).await?;
             let r = claim_key(tx, &t.tenant, user, idem, &t.id.to_string(), t.now).await;
@@ -337,7 +337,7 @@ async fn insert_tickets(
 }
 
 /// One new ticket's values, in the column order of [`insert_tickets`].
-fn ticket_row(t: &TicketInsert, number: &str) -> Vec<Arg> {
+pub(super) fn ticket_row(t: &TicketInsert, number: &str) -> Vec<Arg> {
     let text = |s: &str| Arg::Text(Some(s.to_owned()));
     vec![
         Arg::Text(Some(t.id.to_string())),
@@ -404,7 +404,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_row_that_fails_in_the_database_fails_alone_and_the_rest_of_its_batch_commits() {
+    pub(super) async fn a_row_that_fails_in_the_database_fails_alone_and_the_rest_of_its_batch_commits(
+    ) {
         let dir = tempfile::tempdir().unwrap();
         one_bad_row_among_good_ones(format!(
             "sqlite://{}?mode=rwc",
@@ -430,7 +431,7 @@ mod tests {
         }
     }
 
-    async fn one_bad_row_among_good_ones(url: String) {
+    pub(super) async fn one_bad_row_among_good_ones(url: String) {
         let (store, tenant) = crate::test_store(url).await;
         let tenant = tenant.to_string();
         // A customer that does not exist breaks the foreign key of exactly one row.

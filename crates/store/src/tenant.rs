@@ -1,0 +1,93 @@
+//! What every part of the store needs of the tenant it is scoped to: its id, its settings
+//! (cached), and a check that an id names one of its rows.
+
+use chrono::FixedOffset;
+use loopdesk_core::followup::FollowUp;
+use loopdesk_core::ticket::transitions::LifecyclePolicy;
+use loopdesk_core::validate;
+
+use crate::rows::corrupt;
+use crate::{StoreError, TenantStore};
+
+impl TenantStore {
+    /// The tenant's local time zone (as a fixed offset from UTC).
+    pub async fn utc_offset(&self) -> Result<FixedOffset, StoreError> {
+        Ok(self.settings().await?.offset)
+    }
+
+    /// The tenant's settings, cached for a minute (they change rarely; a change shows within it).
+    pub(crate) async fn settings(&self) -> Result<TenantSettings, StoreError> {
+        if let Some(settings) = self.store.settings.get(self.tenant_id) {
+            return Ok(settings);
+        }
+        let (minutes, reopen_days, auto_close_days, survey_delay_minutes, survey_valid_days): (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+        ) = sqlx::query_as(
+            "SELECT utc_offset_minutes, reopen_window_days, auto_close_days, survey_delay_minutes, \
+             survey_valid_days FROM tenants WHERE id = $1",
+        )
+        .bind(self.tid())
+        .fetch_one(&self.store.read)
+        .await?;
+        let offset = i32::try_from(minutes * 60)
+            .ok()
+            .and_then(FixedOffset::east_opt)
+            .ok_or_else(|| corrupt("utc_offset_minutes"))?;
+        let policy = LifecyclePolicy {
+            reopen_window: chrono::Duration::days(reopen_days),
+            ..LifecyclePolicy::default()
+        };
+        let follow_up = FollowUp {
+            auto_close_days,
+            survey_delay_minutes,
+            survey_valid_days,
+        };
+        let settings = TenantSettings {
+            offset,
+            policy,
+            follow_up,
+        };
+        self.store.settings.put(self.tenant_id, settings);
+        Ok(settings)
+    }
+}
+
+impl TenantStore {
+    /// Fails with a field error unless the row exists in this tenant.
+    pub(crate) async fn require(
+        &self,
+        table: &'static str,
+        id: &str,
+        field: &'static str,
+    ) -> Result<(), StoreError> {
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE tenant_id = $1 AND id = $2");
+        let n: i64 = sqlx::query_scalar(&sql)
+            .bind(self.tid())
+            .bind(id)
+            .fetch_one(&self.store.read)
+            .await?;
+        if n == 0 {
+            return Err(validate::FieldError {
+                field,
+                reason: "error.unknown_id",
+            }
+            .into());
+        }
+        Ok(())
+    }
+}
+
+/// What the lifecycle needs of a tenant's configuration.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TenantSettings {
+    /// Local time, for the numbering day.
+    pub offset: chrono::FixedOffset,
+    /// Lifecycle knobs (reopen window …).
+    pub policy: loopdesk_core::ticket::transitions::LifecyclePolicy,
+    /// Survey and auto-close timing.
+    pub follow_up: loopdesk_core::followup::FollowUp,
+}

@@ -1,0 +1,307 @@
+//! Recording a request: the intake checks (customer, contact, site and asset belong
+//! together), the SLA it starts under, and the group-committed write ([`super::batch`]).
+
+use chrono::{DateTime, Utc};
+use loopdesk_core::access::{self, Permission};
+use loopdesk_core::asset::{self, Warranty};
+use loopdesk_core::event::By;
+use loopdesk_core::intake;
+use loopdesk_core::sla::TicketKey;
+use loopdesk_core::ticket::{Actor, Channel};
+use loopdesk_core::validate::{self, FieldError};
+use loopdesk_core::{AssetId, ContactId, CustomerId, RegionId, SiteId, Status, TicketId};
+
+use super::batch::{Outcome, TicketInsert};
+use crate::idempotency::Idempotency;
+use crate::rows::{corrupt, parse_id, parse_opt_id};
+use crate::{from_ms, ms, StoreError, TenantStore, Ticket};
+
+use crate::NewTicket;
+
+/// The ticket just written, as a read would show it.
+pub(super) fn created_ticket(
+    t: &TicketInsert,
+    number: String,
+    channel: Channel,
+) -> Result<Ticket, StoreError> {
+    let at = from_ms(ms(t.now));
+    Ok(Ticket {
+        id: t.id,
+        number,
+        status: Status::New,
+        version: 1,
+        priority: t.priority,
+        channel,
+        subject: t.subject.clone(),
+        description: t.description.clone(),
+        category: t.category.clone(),
+        fields: serde_json::from_str(&t.fields).map_err(|_| corrupt("fields"))?,
+        customer_id: parse_opt_id(t.customer_id.clone(), CustomerId::parse)?,
+        contact_id: parse_opt_id(t.contact_id.clone(), ContactId::parse)?,
+        contact_phone: t.contact_phone.clone(),
+        site_id: parse_opt_id(t.site_id.clone(), SiteId::parse)?,
+        asset_id: parse_opt_id(t.asset_id.clone(), AssetId::parse)?,
+        region_id: parse_opt_id(t.region_id.clone(), RegionId::parse)?,
+        team_id: None,
+        assignee_id: None,
+        created_by: t.created_by,
+        created_at: at,
+        updated_at: at,
+        resolved_at: None,
+        closed_at: None,
+        confirmed_by: None,
+        reopen_count: 0,
+        visit_count: 0,
+        flags: Vec::new(),
+        check_in: None,
+        remediation: None,
+        chargeable: asset::chargeable(t.warranty.and_then(Warranty::parse)),
+        warranty: t.warranty.map(str::to_owned),
+        sla: crate::TicketSlaView::of(
+            t.sla.policy_id.as_deref(),
+            t.sla.sla.as_deref(),
+            t.sla.state,
+        )?,
+    })
+}
+
+pub(super) struct IntakeContext {
+    contact_id: Option<ContactId>,
+    site_id: Option<SiteId>,
+    region_id: Option<RegionId>,
+    /// The customer's tier, for the SLA policy.
+    tier: Option<String>,
+    /// The asset's warranty end.
+    warranty_until: Option<chrono::NaiveDate>,
+}
+
+impl TenantStore {
+    /// Records a new request. With an idempotency key, a retry answers the first ticket
+    /// (`true` in the second place) instead of creating a second one.
+    pub async fn create_ticket(
+        &self,
+        actor: &Actor,
+        new: NewTicket,
+        idempotency: Option<Idempotency>,
+        now: DateTime<Utc>,
+    ) -> Result<(Ticket, bool), StoreError> {
+        if !access::allowed(actor, Permission::CreateTicket) {
+            return Err(StoreError::Forbidden);
+        }
+        let subject = validate::required_text("subject", &new.subject, validate::MAX_SUBJECT)?;
+        let description = validate::optional_text(
+            "description",
+            Some(&new.description),
+            validate::MAX_DESCRIPTION,
+        )?
+        .unwrap_or_default();
+        let priority = validate::priority(new.priority)?;
+        let phone = new
+            .contact_phone
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| validate::phone("contact_phone", p))
+            .transpose()?;
+        let category = validate::optional_text("category", new.category.as_deref(), 64)?;
+        let mut customer = intake::customer_of_request(actor, new.customer_id);
+        let ctx = self
+            .resolve_intake(&mut customer, phone.as_deref(), new.site_id, new.asset_id)
+            .await?;
+        let required = self.required_fields(category.as_deref()).await?;
+        let fields = intake::request_fields(new.fields, &required)?;
+
+        let offset = self.settings().await?.offset;
+        let today = now.with_timezone(&offset).date_naive();
+        let contract = match new.asset_id {
+            Some(a) => self.contract_cover(a, today).await?,
+            None => None,
+        };
+        let (warranty, tier) = asset::at_intake(
+            ctx.warranty_until,
+            today,
+            contract.as_ref().map(Option::as_deref),
+            ctx.tier.as_deref(),
+        );
+        let warranty = warranty.map(Warranty::as_str);
+        let sla = self
+            .sla_for_new(
+                &TicketKey {
+                    priority: i64::from(priority),
+                    customer_tier: tier.as_deref(),
+                    category: category.as_deref(),
+                },
+                now,
+            )
+            .await?;
+        let insert = TicketInsert {
+            tenant: self.tid(),
+            offset,
+            id: TicketId::new(),
+            channel: new.channel,
+            customer_id: customer.map(|c| c.to_string()),
+            contact_id: ctx.contact_id.map(|c| c.to_string()),
+            contact_phone: phone,
+            site_id: ctx.site_id.map(|s| s.to_string()),
+            asset_id: new.asset_id.map(|a| a.to_string()),
+            region_id: ctx.region_id.map(|r| r.to_string()),
+            category,
+            priority: i64::from(priority),
+            subject,
+            description,
+            fields: fields.to_string(),
+            created_by: actor.user_id(),
+            by: By::of(actor),
+            now,
+            idempotency,
+            sla,
+            warranty,
+        };
+        match self.store.batcher.create(insert.clone()).await? {
+            // Answered from what was written: the same as a read, one round trip fewer.
+            Outcome::Created(number) => Ok((created_ticket(&insert, number, new.channel)?, false)),
+            Outcome::Replayed(id) => Ok((
+                self.ticket(&access::ticket_scope(actor), id, false)
+                    .await?
+                    .ticket,
+                true,
+            )),
+        }
+    }
+
+    /// Finds contact, site and region from what intake knows; checks every id belongs together.
+    pub(super) async fn resolve_intake(
+        &self,
+        customer: &mut Option<CustomerId>,
+        phone: Option<&str>,
+        site: Option<SiteId>,
+        asset: Option<AssetId>,
+    ) -> Result<IntakeContext, StoreError> {
+        let mut ctx = IntakeContext {
+            contact_id: None,
+            site_id: site,
+            region_id: None,
+            tier: None,
+            warranty_until: None,
+        };
+        if let Some(a) = asset {
+            let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+                "SELECT customer_id, site_id, warranty_until FROM assets WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(self.tid())
+            .bind(a.to_string())
+            .fetch_optional(&self.store.read)
+            .await?;
+            let (c, s, until) = row.ok_or(FieldError {
+                field: "asset_id",
+                reason: "error.unknown_id",
+            })?;
+            let (c, s) = (
+                parse_id(&c, CustomerId::parse)?,
+                parse_id(&s, SiteId::parse)?,
+            );
+            if customer.is_some_and(|x| x != c) || site.is_some_and(|x| x != s) {
+                return Err(FieldError {
+                    field: "asset_id",
+                    reason: "error.unknown_id",
+                }
+                .into());
+            }
+            *customer = Some(c);
+            ctx.site_id = Some(s);
+            ctx.warranty_until = until.and_then(|u| u.parse().ok());
+        }
+        if let Some(p) = phone {
+            let row: Option<(String, String)> = sqlx::query_as(
+                "SELECT id, customer_id FROM contacts WHERE tenant_id = $1 AND phone = $2 \
+                 AND ($3 = '' OR customer_id = $3) ORDER BY created_at LIMIT 1",
+            )
+            .bind(self.tid())
+            .bind(p)
+            .bind(customer.map(|c| c.to_string()).unwrap_or_default())
+            .fetch_optional(&self.store.read)
+            .await?;
+            if let Some((contact, c)) = row {
+                ctx.contact_id = Some(parse_id(&contact, ContactId::parse)?);
+                *customer = Some(parse_id(&c, CustomerId::parse)?);
+            }
+        }
+        if let Some(c) = customer {
+            let row: Option<(Option<String>, String)> = sqlx::query_as(
+                "SELECT region_id, tier FROM customers WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(self.tid())
+            .bind(c.to_string())
+            .fetch_optional(&self.store.read)
+            .await?;
+            let (region, tier) = row.ok_or(FieldError {
+                field: "customer_id",
+                reason: "error.unknown_id",
+            })?;
+            ctx.region_id = parse_opt_id(region, RegionId::parse)?;
+            ctx.tier = Some(tier);
+        }
+        if let (None, Some(c)) = (ctx.site_id, *customer) {
+            let sites: Vec<(String,)> = sqlx::query_as(
+                "SELECT id FROM sites WHERE tenant_id = $1 AND customer_id = $2 LIMIT 2",
+            )
+            .bind(self.tid())
+            .bind(c.to_string())
+            .fetch_all(&self.store.read)
+            .await?;
+            let sites = sites
+                .iter()
+                .map(|(id,)| parse_id(id, SiteId::parse))
+                .collect::<Result<Vec<_>, _>>()?;
+            ctx.site_id = intake::site_of_request(None, &sites);
+        }
+        if let Some(s) = ctx.site_id {
+            let row: Option<(String, Option<String>, String)> = sqlx::query_as(
+                "SELECT s.customer_id, s.region_id, c.tier FROM sites s JOIN customers c ON c.id = s.customer_id \
+                 WHERE s.tenant_id = $1 AND s.id = $2",
+            )
+            .bind(self.tid())
+            .bind(s.to_string())
+            .fetch_optional(&self.store.read)
+            .await?;
+            let (owner, region, tier) = row.ok_or(FieldError {
+                field: "site_id",
+                reason: "error.unknown_id",
+            })?;
+            let owner = parse_id(&owner, CustomerId::parse)?;
+            if customer.is_some_and(|c| c != owner) {
+                return Err(FieldError {
+                    field: "site_id",
+                    reason: "error.unknown_id",
+                }
+                .into());
+            }
+            *customer = Some(owner);
+            ctx.tier = Some(tier);
+            if let Some(r) = parse_opt_id(region, RegionId::parse)? {
+                ctx.region_id = Some(r);
+            }
+        }
+        Ok(ctx)
+    }
+
+    /// The fields a category requires (none for a category the tenant has not configured).
+    pub(super) async fn required_fields(
+        &self,
+        category: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        let Some(code) = category else {
+            return Ok(Vec::new());
+        };
+        let required: Option<String> = sqlx::query_scalar(
+            "SELECT required_fields FROM categories WHERE tenant_id = $1 AND code = $2",
+        )
+        .bind(self.tid())
+        .bind(code)
+        .fetch_optional(&self.store.read)
+        .await?;
+        match required {
+            Some(text) => serde_json::from_str(&text).map_err(|_| corrupt("required_fields")),
+            None => Ok(Vec::new()),
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The ticket list: the tickets a caller may see, filtered, newest first, a page at a time.
+
+use loopdesk_core::access::{self};
+use loopdesk_core::ticket::Actor;
+use loopdesk_core::validate::FieldError;
+use loopdesk_core::TicketId;
+
+use super::*;
+use crate::scope::push_scope;
+use crate::sql::Sql;
+use crate::{ms, StoreError, TenantStore, TicketPage};
+
+use crate::TicketFilter;
+
+pub(super) fn parse_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
+    let bad = || {
+        StoreError::Invalid(FieldError {
+            field: "cursor",
+            reason: "error.invalid_value",
+        })
+    };
+    let (at, id) = cursor.split_once('.').ok_or_else(bad)?;
+    let at = at.parse().map_err(|_| bad())?;
+    TicketId::parse(id).ok_or_else(bad)?;
+    Ok((at, id.to_owned()))
+}
+
+impl TenantStore {
+    /// A page of the tickets the actor may see, newest first.
+    pub async fn tickets_for(
+        &self,
+        actor: &Actor,
+        f: &TicketFilter,
+    ) -> Result<TicketPage, StoreError> {
+        let scope = &access::ticket_scope(actor);
+        let limit = f.limit.unwrap_or(50).clamp(1, 200);
+        let mut sql = Sql::new(&format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.tenant_id = "
+        ));
+        sql.text(self.tid());
+        push_scope(&mut sql, scope);
+        if !f.status.is_empty() {
+            sql.push(" AND t.status IN (");
+            for (i, s) in f.status.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.text(s.as_str());
+            }
+            sql.push(")");
+        }
+        if let Some(p) = f.priority {
+            sql.push(" AND t.priority = ").int(p);
+        }
+        if let Some(c) = f.customer_id {
+            sql.push(" AND t.customer_id = ").text(c.to_string());
+        }
+        if let Some(a) = f.assignee_id {
+            sql.push(" AND t.assignee_id = ").text(a.to_string());
+        }
+        if let Some(r) = &f.remediation {
+            sql.push(" AND t.remediation = ").text(r.clone());
+        }
+        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let pattern = format!("%{}%", q.replace(['%', '_', '\\'], ""));
+            let like = self.store.backend.ilike();
+            sql.push(" AND (t.number = ")
+                .text(q)
+                .push(&format!(" OR t.subject {like} "))
+                .text(pattern.clone());
+            sql.push(&format!(" OR t.description {like} "))
+                .text(pattern)
+                .push(")");
+        }
+        if let Some(from) = f.created_from {
+            sql.push(" AND t.created_at >= ").int(ms(from));
+        }
+        if let Some(to) = f.created_to {
+            sql.push(" AND t.created_at < ").int(ms(to));
+        }
+        if let Some(cursor) = &f.cursor {
+            let (at, id) = parse_cursor(cursor)?;
+            sql.push(" AND (t.created_at < ")
+                .int(at)
+                .push(" OR (t.created_at = ")
+                .int(at);
+            sql.push(" AND t.id < ").text(id).push("))");
+        }
+        sql.push(" ORDER BY t.created_at DESC, t.id DESC LIMIT ")
+            .int(limit + 1);
+        let mut rows: Vec<TicketRow> = sql.query_as().fetch_all(&self.store.read).await?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| format!("{}.{}", r.created_at, r.id))
+        } else {
+            None
+        };
+        let items = rows
+            .into_iter()
+            .map(TicketRow::into_model)
+            .collect::<Result<_, _>>()?;
+        Ok(TicketPage { items, next_cursor })
+    }
+}

@@ -1,0 +1,104 @@
+//! Reading one ticket with the events its reader may see, and what live pages poll.
+
+use loopdesk_core::access::{self, TicketScope};
+use loopdesk_core::event::EventKind;
+use loopdesk_core::ticket::Actor;
+use loopdesk_core::{Status, TicketId, UserId};
+
+use super::*;
+use crate::rows::{corrupt, parse_opt_id};
+use crate::scope::push_scope;
+use crate::sql::Sql;
+use crate::{from_ms, StoreError, TenantStore, Ticket, TicketDetail, TicketEvent};
+
+impl TenantStore {
+    /// One ticket with its events, if `scope` may see it (otherwise `NotFound`).
+    pub async fn ticket(
+        &self,
+        scope: &TicketScope,
+        id: TicketId,
+        internal: bool,
+    ) -> Result<TicketDetail, StoreError> {
+        let events_json = self.store.backend.ticket_events_json(internal);
+        let sql = self.visible_ticket(
+            &format!("{TICKET_COLUMNS}, {events_json} AS events"),
+            id,
+            scope,
+        );
+        let row: Option<TicketWithEventsRow> =
+            sql.query_as().fetch_optional(&self.store.read).await?;
+        let row = row.ok_or(StoreError::NotFound)?;
+        let ticket = row.ticket.into_model()?;
+        let rows: Vec<EventRow> = serde_json::from_str(row.events.as_deref().unwrap_or("[]"))
+            .map_err(|_| corrupt("ticket events"))?;
+        let events = rows
+            .into_iter()
+            .map(|r| {
+                Ok(TicketEvent {
+                    id: r.id,
+                    kind: EventKind::parse(&r.kind).ok_or_else(|| corrupt("event kind"))?,
+                    actor: parse_opt_id(r.actor_id, UserId::parse)?,
+                    actor_name: r.actor_name,
+                    at: from_ms(r.at),
+                    from_status: r
+                        .from_status
+                        .as_deref()
+                        .map(Status::parse)
+                        .map(|s| s.ok_or_else(|| corrupt("from_status")))
+                        .transpose()?,
+                    to_status: r
+                        .to_status
+                        .as_deref()
+                        .map(Status::parse)
+                        .map(|s| s.ok_or_else(|| corrupt("to_status")))
+                        .transpose()?,
+                    internal: r.internal != 0,
+                    data: r.data,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(TicketDetail { ticket, events })
+    }
+
+    /// One ticket without its events, as the API shows it (for the outbox: no access check).
+    pub(crate) async fn ticket_without_events(&self, id: TicketId) -> Result<Ticket, StoreError> {
+        let sql = self.visible_ticket(TICKET_COLUMNS, id, &access::ticket_scope(&Actor::System));
+        let row: Option<TicketRow> = sql.query_as().fetch_optional(&self.store.read).await?;
+        row.ok_or(StoreError::NotFound)?.into_model()
+    }
+
+    /// One ticket with the events `actor` may see.
+    pub async fn ticket_for(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+    ) -> Result<TicketDetail, StoreError> {
+        self.ticket(&access::ticket_scope(actor), id, sees_internal(actor))
+            .await
+    }
+
+    /// The version of a ticket the actor may see (`None`: not visible), for live pages.
+    pub async fn ticket_version(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+    ) -> Result<Option<i64>, StoreError> {
+        let scope = access::ticket_scope(actor);
+        let row: Option<(i64,)> = self
+            .visible_ticket("t.version", id, &scope)
+            .query_as()
+            .fetch_optional(&self.store.read)
+            .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// When a ticket the actor may see last changed (`updated_at`, newest), for live queues.
+    pub async fn queue_stamp(&self, actor: &Actor) -> Result<i64, StoreError> {
+        let scope = access::ticket_scope(actor);
+        let mut sql = Sql::new("SELECT MAX(t.updated_at) FROM tickets t WHERE t.tenant_id = ");
+        sql.text(self.tid());
+        push_scope(&mut sql, &scope);
+        let row: (Option<i64>,) = sql.query_as().fetch_one(&self.store.read).await?;
+        Ok(row.0.unwrap_or(0))
+    }
+}
