@@ -434,6 +434,13 @@ pub fn triage(answer: &SurveyAnswer) -> Triage {
     }
 }
 
+/// True while the survey of resolution `round` is still to be sent: the ticket is resolved or
+/// closed and has not been reopened since (a new resolution brings its own survey); a
+/// cancelled or reopened ticket gets none.
+pub fn survey_still_due(status: Status, reopen_count: i64, round: i64) -> bool {
+    matches!(status, Status::Resolved | Status::Closed) && reopen_count == round
+}
+
 /// A reopen by the customer ("not fixed") opens remediation; one by staff does not.
 pub fn reopen_remediation(kind: MoveKind, actor: &Actor) -> Option<Remediation> {
     (kind == MoveKind::Reopen && actor.has(Role::Customer)).then_some(Remediation::NotFixed)

@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod ids;
 pub mod intake;
 pub mod inventory;
+pub mod job;
 pub mod kpi;
 pub mod maintenance;
 pub mod notify;

@@ -1,10 +1,15 @@
-//! The job runner: claims due jobs from the database with a lease and runs them — the SLA
-//! scan, auto-close and the clean-up of old jobs (recurring), the outbox fan-out
-//! (`publish`), webhook deliveries, e-mails and surveys — retrying
-//! failures with exponential backoff until a job's attempts run out (then it is `dead`,
-//! visible to admins). Several runners, in one process or in several instances on one
-//! PostgreSQL, share the queue without doing a job twice; a runner that dies mid-job leaves
-//! it to be claimed again when its lease expires. Every effect is idempotent.
+//! The job runner: claims due jobs from the database with a lease and runs them — the
+//! recurring ones (SLA scan, auto-close, clean-up, maintenance work orders, automatic
+//! dispatch, the weekly KPI report), the outbox fan-out (`publish`, `stock_alert`), webhook
+//! deliveries, e-mails and surveys — retrying failures with exponential backoff until a
+//! job's attempts run out (then it is `dead`, visible to admins). Several runners, in one
+//! process or in several instances on one PostgreSQL, share the queue without doing a job
+//! twice; a runner that dies mid-job leaves it to be claimed again when its lease expires.
+//! Every effect is idempotent.
+//!
+//! Jobs are typed ([`loopdesk_core::job::Job`]): one `match` names what each kind does. The
+//! workflows live in this crate's modules and call intent-named store functions; the rules
+//! they follow are in core.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -14,12 +19,16 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use loopdesk_core::clock::Clock;
+use loopdesk_core::job::{Delivery, Job, JobKind, Mail};
 use loopdesk_core::signing;
-use loopdesk_core::JobId;
-use loopdesk_core::TicketId;
-use loopdesk_store::{ActiveWebhook, ClaimedJob, Outbound, Store, StoreError};
+use loopdesk_core::{JobId, TenantId};
+use loopdesk_store::{ActiveWebhook, ClaimedJob, Store, StoreError};
 
+mod fanout;
+mod followup;
 mod mail;
+
+pub use fanout::Outbound;
 pub use mail::{MailError, Mailer};
 
 /// How the runner paces itself.
@@ -73,16 +82,6 @@ impl Default for RunnerConfig {
     }
 }
 
-/// Recurring jobs every runner makes sure exist.
-pub const RECURRING: [&str; 6] = [
-    "sla_scan",
-    "auto_close",
-    "jobs_cleanup",
-    "kpi_report",
-    "maintenance",
-    "dispatch",
-];
-
 /// A job runner.
 #[derive(Clone)]
 pub struct Runner {
@@ -110,7 +109,7 @@ impl From<StoreError> for JobFailure {
 }
 
 /// Each tenant's active webhooks, read once per batch of jobs.
-type Webhooks = HashMap<String, Vec<ActiveWebhook>>;
+type Webhooks = HashMap<TenantId, Vec<ActiveWebhook>>;
 
 /// What became of one job.
 enum Done {
@@ -158,9 +157,7 @@ impl Runner {
     pub async fn run_once(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
         if !self.recurring_ensured.load(Ordering::Relaxed) {
-            for kind in RECURRING {
-                self.store.ensure_recurring(kind, now).await?;
-            }
+            self.store.ensure_recurring(now).await?;
             self.recurring_ensured.store(true, Ordering::Relaxed);
         }
         let jobs = self
@@ -209,19 +206,32 @@ impl Runner {
         hooks: &mut Webhooks,
     ) -> Result<Option<JobId>, StoreError> {
         let now = self.clock.now();
-        let outcome = match job.kind.as_str() {
-            "sla_scan" => self.sla_scan(now).await,
-            "auto_close" => self.auto_close(now).await,
-            "jobs_cleanup" => self.cleanup(now).await,
-            "kpi_report" => self.kpi_report(now).await,
-            "maintenance" => self.maintenance(now).await,
-            "dispatch" => self.dispatch(now).await,
-            "publish" => self.publish(&job, hooks, now).await,
-            "stock_alert" => self.stock_alert(&job, hooks, now).await,
-            "webhook" => self.deliver(&job, now).await,
-            "mail" => self.mail(&job).await,
-            "survey" => self.survey(&job, now).await,
-            other => Err(JobFailure(format!("unknown job kind {other}"))),
+        let kind = job.job.kind();
+        let outcome = match (&job.job, job.tenant_id) {
+            (Job::Recurring(kind), _) => self.recurring(*kind, now).await,
+            (Job::Publish(p), Some(tenant)) => {
+                let hooks = self.hooks_of(hooks, tenant).await?;
+                fanout::publish(&self.store, job.id, tenant, p, hooks, &self.outbound, now)
+                    .await
+                    .map(|()| Done::Finished)
+                    .map_err(JobFailure::from)
+            }
+            (Job::StockAlert(alert), Some(tenant)) => {
+                let hooks = self.hooks_of(hooks, tenant).await?;
+                fanout::stock_alert(&self.store, job.id, tenant, alert, hooks, now)
+                    .await
+                    .map(|()| Done::Finished)
+                    .map_err(JobFailure::from)
+            }
+            (Job::Webhook(d), Some(tenant)) => self.deliver(tenant, d, now).await,
+            (Job::Mail(m), _) => self.mail(m).await,
+            (Job::Survey(due), Some(tenant)) => {
+                followup::send_survey(&self.store, tenant, due, now)
+                    .await
+                    .map(|()| Done::Finished)
+                    .map_err(JobFailure::from)
+            }
+            (_, None) => Err(JobFailure(format!("a {kind} job without a tenant"))),
         };
         match outcome {
             Ok(Done::Finished) => Ok(Some(job.id)),
@@ -231,14 +241,14 @@ impl Runner {
                 .await
                 .map(|()| None),
             Err(JobFailure(e)) => {
-                let delay = if RECURRING.contains(&job.kind.as_str()) {
+                let delay = if kind.is_recurring() {
                     5 // recurring: never back off for long
                 } else {
                     signing::retry_delay_secs(job.attempts)
                 };
                 let retry = (job.attempts < job.max_attempts)
                     .then(|| now + chrono::Duration::seconds(delay));
-                tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts, error = %e, dead = retry.is_none(), "job failed");
+                tracing::warn!(job = %job.id, kind = %kind, attempts = job.attempts, error = %e, dead = retry.is_none(), "job failed");
                 self.store
                     .fail_job(job.id, &self.name, &e, retry, self.clock.now())
                     .await
@@ -247,49 +257,78 @@ impl Runner {
         }
     }
 
-    async fn publish(
-        &self,
-        job: &ClaimedJob,
-        hooks: &mut Webhooks,
-        now: DateTime<Utc>,
-    ) -> Result<Done, JobFailure> {
-        let tenant_hooks = self.hooks_of(hooks, job).await?;
-        self.store
-            .fan_out(job, tenant_hooks, &self.outbound, now)
-            .await?;
-        Ok(Done::Finished)
+    /// Runs a recurring job; it is due again after its interval.
+    async fn recurring(&self, kind: JobKind, now: DateTime<Utc>) -> Result<Done, JobFailure> {
+        let every = match kind {
+            JobKind::SlaScan => {
+                self.sla_scan(now).await?;
+                self.config.sla_every
+            }
+            JobKind::AutoClose => {
+                // A full batch means more may be due: go on, a bounded number of times.
+                for _ in 0..20 {
+                    if followup::auto_close(&self.store, now, 500).await?.0 < 500 {
+                        break;
+                    }
+                }
+                self.config.auto_close_every
+            }
+            JobKind::JobsCleanup => {
+                let before = now - self.config.keep_done;
+                let gone = self.store.delete_done_jobs(before).await?;
+                if gone > 0 {
+                    tracing::info!(jobs = gone, "deleted finished jobs");
+                }
+                self.config.cleanup_every
+            }
+            JobKind::KpiReport => {
+                if self.mailer.is_some() {
+                    let queued = self.store.weekly_reports(now).await?;
+                    if queued > 0 {
+                        tracing::info!(mails = queued, "weekly KPI reports queued");
+                    }
+                }
+                self.config.report_every
+            }
+            JobKind::Maintenance => {
+                let made = self.store.generate_maintenance(now).await?;
+                if made > 0 {
+                    tracing::info!(work_orders = made, "maintenance work orders made");
+                }
+                self.config.maintenance_every
+            }
+            JobKind::Dispatch => {
+                let done = self.store.auto_dispatch(now).await?;
+                if done.assigned + done.passed_on > 0 {
+                    tracing::info!(
+                        assigned = done.assigned,
+                        passed_on = done.passed_on,
+                        "automatic dispatch"
+                    );
+                }
+                self.config.dispatch_every
+            }
+            other => return Err(JobFailure(format!("{other} is not a recurring job"))),
+        };
+        Ok(Done::Again(now + every))
     }
 
-    async fn stock_alert(
-        &self,
-        job: &ClaimedJob,
-        hooks: &mut Webhooks,
-        now: DateTime<Utc>,
-    ) -> Result<Done, JobFailure> {
-        let tenant_hooks = self.hooks_of(hooks, job).await?;
-        self.store
-            .fan_out_stock_alert(job, tenant_hooks, now)
-            .await?;
-        Ok(Done::Finished)
-    }
-
-    /// The active webhooks of the job's tenant, read once per run.
+    /// The active webhooks of a tenant, read once per batch.
     async fn hooks_of<'a>(
         &self,
         hooks: &'a mut Webhooks,
-        job: &ClaimedJob,
-    ) -> Result<&'a [loopdesk_store::ActiveWebhook], JobFailure> {
-        let tenant = job.tenant_id.clone().unwrap_or_default();
+        tenant: TenantId,
+    ) -> Result<&'a [ActiveWebhook], StoreError> {
         Ok(match hooks.entry(tenant) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
-                let found = self.store.active_webhooks(e.key()).await?;
+                let found = self.store.active_webhooks(tenant).await?;
                 e.insert(found)
             }
         })
     }
 
-    async fn sla_scan(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {
+    async fn sla_scan(&self, now: DateTime<Utc>) -> Result<(), JobFailure> {
         // A full batch means more may be due: go on, a bounded number of times per run.
         for _ in 0..50 {
             let r = self.store.sla_scan(now, self.config.sla_batch).await?;
@@ -297,79 +336,10 @@ impl Runner {
                 break;
             }
         }
-        Ok(Done::Again(now + self.config.sla_every))
+        Ok(())
     }
 
-    async fn auto_close(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {
-        for _ in 0..20 {
-            if self.store.auto_close(now, 500).await? < 500 {
-                break;
-            }
-        }
-        Ok(Done::Again(now + self.config.auto_close_every))
-    }
-
-    async fn cleanup(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {
-        let gone = self
-            .store
-            .delete_done_jobs(now - self.config.keep_done)
-            .await?;
-        if gone > 0 {
-            tracing::info!(jobs = gone, "deleted finished jobs");
-        }
-        Ok(Done::Again(now + self.config.cleanup_every))
-    }
-
-    /// Queues each tenant's weekly KPI report by mail once it is due (Monday 08:00 local).
-    async fn dispatch(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {
-        let done = self.store.auto_dispatch(now).await?;
-        if done.assigned + done.passed_on > 0 {
-            tracing::info!(
-                assigned = done.assigned,
-                passed_on = done.passed_on,
-                "automatic dispatch"
-            );
-        }
-        Ok(Done::Again(now + self.config.dispatch_every))
-    }
-
-    async fn maintenance(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {
-        let made = self.store.generate_maintenance(now).await?;
-        if made > 0 {
-            tracing::info!(work_orders = made, "maintenance work orders made");
-        }
-        Ok(Done::Again(now + self.config.maintenance_every))
-    }
-
-    async fn kpi_report(&self, now: DateTime<Utc>) -> Result<Done, JobFailure> {
-        if self.mailer.is_some() {
-            let queued = self.store.weekly_reports(now).await?;
-            if queued > 0 {
-                tracing::info!(mails = queued, "weekly KPI reports queued");
-            }
-        }
-        Ok(Done::Again(now + self.config.report_every))
-    }
-
-    async fn survey(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<Done, JobFailure> {
-        let (Some(tenant), Some(ticket), Some(round)) = (
-            job.tenant_id.as_deref(),
-            job.payload["ticket_id"].as_str().and_then(TicketId::parse),
-            job.payload["round"].as_i64(),
-        ) else {
-            return Err(JobFailure("malformed survey job".into()));
-        };
-        self.store.send_survey(tenant, ticket, round, now).await?;
-        Ok(Done::Finished)
-    }
-
-    async fn mail(&self, job: &ClaimedJob) -> Result<Done, JobFailure> {
-        let p = &job.payload;
-        let (Some(to), Some(subject), Some(body)) =
-            (p["to"].as_str(), p["subject"].as_str(), p["body"].as_str())
-        else {
-            return Err(JobFailure("malformed mail job".into()));
-        };
+    async fn mail(&self, m: &Mail) -> Result<Done, JobFailure> {
         let Some(mailer) = &self.mailer else {
             // Queued by an instance with mail configured; this one cannot send it.
             return Err(JobFailure(
@@ -377,24 +347,19 @@ impl Runner {
             ));
         };
         mailer
-            .send(to, subject, body)
+            .send(&m.to, &m.subject, &m.body)
             .await
             .map_err(|e| JobFailure(e.to_string()))?;
         Ok(Done::Finished)
     }
 
-    async fn deliver(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<Done, JobFailure> {
-        let p = &job.payload;
-        let (Some(tenant), Some(hook), Some(body), Some(event), Some(delivery)) = (
-            job.tenant_id.as_deref(),
-            p["webhook_id"].as_str(),
-            p["body"].as_str(),
-            p["event"].as_str(),
-            p["delivery"].as_str(),
-        ) else {
-            return Err(JobFailure("malformed webhook job".into()));
-        };
-        let Some((url, secret)) = self.store.webhook_target(tenant, hook).await? else {
+    async fn deliver(
+        &self,
+        tenant: TenantId,
+        d: &Delivery,
+        now: DateTime<Utc>,
+    ) -> Result<Done, JobFailure> {
+        let Some((url, secret)) = self.store.webhook_target(tenant, &d.webhook_id).await? else {
             return Ok(Done::Finished); // the endpoint was removed
         };
         let ts = now.timestamp();
@@ -402,14 +367,14 @@ impl Runner {
             .http
             .post(&url)
             .header("content-type", "application/json")
-            .header("x-loopdesk-event", event)
-            .header("x-loopdesk-delivery", delivery)
+            .header("x-loopdesk-event", &d.event)
+            .header("x-loopdesk-delivery", &d.delivery)
             .header("x-loopdesk-timestamp", ts.to_string())
             .header(
                 "x-loopdesk-signature",
-                signing::webhook_signature(&secret, ts, body),
+                signing::webhook_signature(&secret, ts, &d.body),
             )
-            .body(body.to_owned())
+            .body(d.body.clone())
             .send()
             .await
             .map_err(|e| JobFailure(format!("POST {url}: {e}")))?;

@@ -12,7 +12,12 @@ use sqlx::{Any, Transaction};
 use crate::rows::{parse_id, parse_opt_id};
 use crate::sql::{Arg, Sql};
 use crate::tickets::TicketFilter;
-use crate::{from_ms, ms, Contact, Customer, CustomerDetail, Site, StoreError, TenantStore};
+use crate::{
+    from_ms, ms, Contact, Customer, CustomerDetail, Site, Store, StoreError, TenantStore, Ticket,
+};
+use loopdesk_core::followup::{self, Recipient};
+use loopdesk_core::i18n::Lang;
+use loopdesk_core::TenantId;
 
 #[derive(sqlx::FromRow)]
 struct CustomerRow {
@@ -344,5 +349,58 @@ impl TenantStore {
             assets,
             recent_tickets,
         })
+    }
+}
+
+impl Store {
+    /// How the ticket's contact wants to hear from us (the ticket's own contact, else the
+    /// customer's first), if the ticket has one.
+    pub async fn customer_recipient(
+        &self,
+        tenant: TenantId,
+        ticket: &Ticket,
+    ) -> Result<Option<Recipient>, StoreError> {
+        let tenant = tenant.to_string();
+        let contact = ticket.contact_id.map(|c| c.to_string());
+        let customer = ticket.customer_id.map(|c| c.to_string());
+        type Row = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let row: Option<Row> = match (contact, customer) {
+            (Some(contact), _) => {
+                sqlx::query_as(
+                    "SELECT notify_channel, lang, email, phone, wechat_id FROM contacts \
+                     WHERE tenant_id = $1 AND id = $2",
+                )
+                .bind(&tenant)
+                .bind(contact)
+                .fetch_optional(&self.read)
+                .await?
+            }
+            (None, Some(customer)) => {
+                sqlx::query_as(
+                    "SELECT notify_channel, lang, email, phone, wechat_id FROM contacts \
+                     WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at, id LIMIT 1",
+                )
+                .bind(&tenant)
+                .bind(customer)
+                .fetch_optional(&self.read)
+                .await?
+            }
+            (None, None) => None,
+        };
+        Ok(
+            row.map(|(channel, lang, email, phone, wechat_id)| Recipient {
+                channel: followup::Channel::parse(&channel).unwrap_or_default(),
+                lang: Lang::from_tag(&lang).unwrap_or_default(),
+                email,
+                phone,
+                wechat_id,
+            }),
+        )
     }
 }

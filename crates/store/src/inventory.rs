@@ -17,10 +17,11 @@ use sqlx::{Any, Transaction};
 use utoipa::ToSchema;
 
 use crate::idempotency::{claim_key, Idempotency};
-use crate::outbox::{insert_jobs, job_row};
+use crate::outbox::{insert_jobs, NewJob};
 use crate::rows::parse_id;
 use crate::sql::{Arg, Sql};
 use crate::{from_ms, ms, Backend, StoreError, TenantStore};
+use loopdesk_core::job::{self, Job};
 
 /// A part in the catalogue.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -1133,25 +1134,18 @@ pub(crate) async fn apply_movement(
         .fetch_optional(&mut **tx)
         .await?;
         if inventory::crosses_low(level, after, min) {
-            let payload = json!({
-                "event": "stock.low",
-                "warehouse_id": line.warehouse,
-                "sku": sku,
-                "available": after.available(),
-                "min_available": min,
-                "movement_id": id,
-                "at": ms(now),
-            });
-            let job = job_row(
-                Some(tenant),
-                "stock_alert",
-                &payload,
-                ms(now),
-                loopdesk_core::notify::DEFAULT_MAX_ATTEMPTS,
-                Some(&format!("stock:{id}:{}", line.warehouse)),
-                ms(now),
-            );
-            insert_jobs(tx, [job]).await?;
+            let alert = job::StockAlert {
+                event: "stock.low".into(),
+                warehouse_id: line.warehouse,
+                sku: sku.to_owned(),
+                available: after.available(),
+                min_available: min,
+                movement_id: id,
+                at: ms(now),
+            };
+            let job = NewJob::of(tenant, Job::StockAlert(alert), now)
+                .keyed(format!("stock:{id}:{}", line.warehouse));
+            insert_jobs(tx, [job], now).await?;
         }
         rows.push(vec![
             Arg::Text(Some(id.to_string())),

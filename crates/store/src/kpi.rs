@@ -8,18 +8,17 @@ use chrono::{DateTime, Utc};
 use loopdesk_core::access;
 use loopdesk_core::i18n::Lang;
 use loopdesk_core::kpi::{self, Facts, Filter, GroupBy, Metric, Query, TicketKpi};
-use loopdesk_core::notify;
 use loopdesk_core::sla::calendar::{Calendar, CalendarSpec};
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::validate::FieldError;
 use loopdesk_core::Roles;
 use serde::Serialize;
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::facts::{fold, pm_due_ms, EventRow, EVENT_COLUMNS, PM_DUE};
-use crate::outbox::{insert_jobs, job_row};
+use crate::outbox::{insert_jobs, NewJob};
 use crate::{ms, StoreError, TenantStore};
+use loopdesk_core::job::{self, Job};
 
 /// What a KPI query asks.
 #[derive(Clone, Debug, Default)]
@@ -410,24 +409,19 @@ impl TenantStore {
             tx.commit().await?;
             return Ok(0);
         }
-        let t = ms(now);
         let rows = managers.iter().filter_map(|(email, lang)| {
             let msg = messages.get(lang)?;
-            let payload = json!({ "to": email, "subject": msg.subject, "body": msg.body });
+            let mail = job::Mail {
+                to: email.clone(),
+                subject: msg.subject.clone(),
+                body: msg.body.clone(),
+            };
             let dedupe = format!("report:{tid}:{week}:{email}");
-            Some(job_row(
-                Some(&tid),
-                "mail",
-                &payload,
-                t,
-                notify::DEFAULT_MAX_ATTEMPTS,
-                Some(&dedupe),
-                t,
-            ))
+            Some(NewJob::of(&tid, Job::Mail(mail), now).keyed(dedupe))
         });
         let rows: Vec<_> = rows.collect();
         let queued = rows.len();
-        insert_jobs(&mut tx, rows).await?;
+        insert_jobs(&mut tx, rows, now).await?;
         tx.commit().await?;
         Ok(queued)
     }

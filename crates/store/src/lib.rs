@@ -22,22 +22,22 @@ mod engineers;
 mod error;
 mod events;
 mod facts;
-mod followup;
 mod idempotency;
 mod import;
 mod inventory;
-mod jobs;
 mod kpi;
 mod maintenance;
 mod model;
 mod outbox;
 mod proposals;
+mod queue;
 mod requisitions;
 mod rows;
 mod scope;
 mod settings;
 mod sla;
 mod sql;
+mod surveys;
 mod tenant;
 mod tickets;
 mod users;
@@ -51,22 +51,28 @@ pub use contracts::Contract;
 pub use dialect::Backend;
 pub use engineers::{EngineerView, Position};
 pub use error::{RowError, StoreError};
-pub use followup::SurveyView;
 pub use idempotency::Idempotency;
 pub use import::{HistoryEvent, HistoryTicket};
 pub use inventory::{
     LedgerLine, LoadLine, LowStock, MovementView, Part, StockItem, StockMovementInput, Warehouse,
 };
-pub use jobs::{ActiveWebhook, ClaimedJob, JobView, NewWebhook, Notification, Outbound, Webhook};
 pub use kpi::{KpiReport, KpiRequest, KpiRow, KpiSource, KpiTicket};
 pub use loopdesk_core::customer::{NewAsset, NewContact, NewCustomer, NewSite};
 pub use loopdesk_core::kpi::Filter as KpiFilter;
 pub use maintenance::{Compliance, Plan};
 pub use model::*;
+pub use outbox::NewJob;
 pub use proposals::{Proposal, ProposedEngineer};
+pub use queue::{
+    ActiveWebhook, ClaimedJob, JobView, NewNotification, NewWebhook, Notification, StaffRecipient,
+    Webhook,
+};
 pub use requisitions::{Requisition, RequisitionItem};
 pub use sla::{BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy};
-pub use tickets::{NewTicket, PriorityChange, TicketFilter, TransitionRequest};
+pub use surveys::SurveyView;
+pub use tickets::{
+    AwaitingConfirmation, NewTicket, PriorityChange, TicketFilter, TransitionRequest,
+};
 pub use users::NewUser;
 
 use chrono::{DateTime, TimeZone, Utc};

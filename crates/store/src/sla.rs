@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 
 use crate::events::{self, NewEvent};
 use crate::model::parse_sla;
-use crate::outbox::{insert_jobs, publish_row};
+use crate::outbox::{insert_jobs, publish};
 use crate::rows::{parse_id, parse_opt_id};
 use crate::sql::{Arg, Sql};
 use crate::{from_ms, ms, Store, StoreError, TenantStore};
@@ -704,11 +704,11 @@ impl Store {
                 written += 1;
                 let event = NewEvent::system(ticket, mark.kind.event(data), now);
                 let published = mark.kind.published_event();
-                outbox.push(publish_row(
+                outbox.push(publish(
                     &tenant,
                     ticket,
                     published,
-                    &event.payload.data(),
+                    event.payload.data(),
                     now,
                 ));
                 events.push((tenant, event));
@@ -720,7 +720,7 @@ impl Store {
                     let run: Vec<NewEvent> = run.iter().map(|(_, e)| e.clone()).collect();
                     events::append(&mut tx, tenant, &run).await?;
                 }
-                insert_jobs(&mut tx, outbox).await?;
+                insert_jobs(&mut tx, outbox, now).await?;
             }
         }
         if !updates.is_empty() {

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Duration, Utc};
 use loopdesk_core::clock::Clock;
+use loopdesk_core::job::JobKind;
 use loopdesk_core::signing::verify_webhook_signature;
 use loopdesk_jobs::{Runner, RunnerConfig};
 use serde_json::{json, Value};
@@ -431,7 +432,10 @@ async fn a_dead_runners_job_is_taken_over_after_its_lease(backend: Backend) {
         .claim_jobs("crashed", now, 60_000, 100)
         .await
         .unwrap();
-    assert!(held.iter().any(|j| j.kind == "publish"), "{held:?}");
+    assert!(
+        held.iter().any(|j| j.job.kind() == JobKind::Publish),
+        "{held:?}"
+    );
     // While its lease runs, nobody else may take those jobs.
     let other = app
         .store

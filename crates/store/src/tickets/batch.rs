@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::events::{self, NewEvent};
 use crate::idempotency::{claim_key, Idempotency};
-use crate::outbox::{insert_jobs, publish_row};
+use crate::outbox::{insert_jobs, publish};
 use crate::sql::{Arg, Sql};
 use crate::{ms, StoreError};
 
@@ -317,10 +317,11 @@ async fn insert_tickets(
             .moving_to(Status::New)
         })
         .collect();
-    let outbox = items.iter().zip(&created).map(|((t, _), e)| {
-        publish_row(&t.tenant, t.id, "ticket.created", &e.payload.data(), t.now)
-    });
-    insert_jobs(tx, outbox).await?;
+    let outbox = items
+        .iter()
+        .zip(&created)
+        .map(|((t, _), e)| publish(&t.tenant, t.id, "ticket.created", e.payload.data(), t.now));
+    insert_jobs(tx, outbox, items[0].0.now).await?;
     // Almost always one tenant; the batch groups them anyway.
     let mut start = 0;
     while start < items.len() {

@@ -1,14 +1,17 @@
 //! The ticket list: the tickets a caller may see, filtered, newest first, a page at a time.
 
+use crate::from_ms;
+use crate::rows::parse_id;
+use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self};
 use loopdesk_core::ticket::Actor;
 use loopdesk_core::validate::FieldError;
-use loopdesk_core::TicketId;
+use loopdesk_core::{Status, TenantId, TicketId};
 
 use super::*;
 use crate::scope::push_scope;
 use crate::sql::Sql;
-use crate::{ms, StoreError, TenantStore, TicketPage};
+use crate::{ms, Store, StoreError, TenantStore, TicketPage};
 
 use crate::TicketFilter;
 
@@ -100,5 +103,56 @@ impl TenantStore {
             .map(TicketRow::into_model)
             .collect::<Result<_, _>>()?;
         Ok(TicketPage { items, next_cursor })
+    }
+}
+
+/// A resolved ticket waiting for the customer's word, for the auto-close.
+#[derive(Clone, Debug)]
+pub struct AwaitingConfirmation {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The ticket.
+    pub ticket: TicketId,
+    /// Its version (the close is checked against it).
+    pub version: i64,
+    /// When it was resolved.
+    pub resolved_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AwaitingRow {
+    tenant_id: String,
+    id: String,
+    version: i64,
+    resolved_at: i64,
+}
+
+impl Store {
+    /// Resolved tickets of every tenant resolved at or before `before`, longest waiting
+    /// first, at most `limit`.
+    pub async fn resolved_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<AwaitingConfirmation>, StoreError> {
+        let rows: Vec<AwaitingRow> = sqlx::query_as(
+            "SELECT t.tenant_id, t.id, t.version, t.resolved_at FROM tickets t \
+             WHERE t.status = $1 AND t.resolved_at <= $2 ORDER BY t.resolved_at LIMIT $3",
+        )
+        .bind(Status::Resolved.as_str())
+        .bind(ms(before))
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(AwaitingConfirmation {
+                    tenant: parse_id(&r.tenant_id, TenantId::parse)?,
+                    ticket: parse_id(&r.id, TicketId::parse)?,
+                    version: r.version,
+                    resolved_at: from_ms(r.resolved_at),
+                })
+            })
+            .collect()
     }
 }

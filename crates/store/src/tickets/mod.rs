@@ -24,6 +24,7 @@ mod transition;
 
 use crate::rows::{corrupt, parse_id, parse_opt_id};
 use crate::{from_ms, Attachment, CheckInView, StoreError, Ticket};
+pub use list::AwaitingConfirmation;
 pub(crate) use remediation::open_remediation;
 
 /// A request to record.

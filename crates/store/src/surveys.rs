@@ -1,12 +1,11 @@
-//! After resolution: the survey (sent once per resolution, answered once through its signed
-//! link), what an answer sets off (remediation, the loyalty tag), auto-close, and the
-//! tenant's knobs for all of it. The rules are in `loopdesk_core::followup`.
+//! Surveys after resolution: sent once per resolution, answered once through their signed
+//! link, and what an answer sets off (remediation, the loyalty tag). The rules are in
+//! `loopdesk_core::followup`.
 
 use chrono::{DateTime, Utc};
 use loopdesk_core::event::{payload, Payload};
-use loopdesk_core::followup::{self, FollowUp, Recipient, SurveyAnswer};
+use loopdesk_core::followup::{self, SurveyAnswer};
 use loopdesk_core::i18n::Lang;
-use loopdesk_core::ticket::transitions::{Actor, MoveCommand};
 use loopdesk_core::{Status, TenantId, TicketId};
 use rand::RngCore;
 use serde::Serialize;
@@ -15,9 +14,10 @@ use sqlx::{Any, Transaction};
 use utoipa::ToSchema;
 
 use crate::events::{self, NewEvent};
+use crate::rows::corrupt;
 use crate::rows::parse_id;
 use crate::tickets::open_remediation;
-use crate::{from_ms, ms, Store, StoreError, TenantStore, TransitionRequest};
+use crate::{from_ms, ms, Store, StoreError, TenantStore};
 
 /// A survey as the person answering it sees it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -99,72 +99,15 @@ impl Store {
     }
 
     /// The token of a survey's link.
-    pub(crate) async fn survey_token(
+    pub async fn survey_token(
         &self,
-        tenant: &str,
+        tenant: TenantId,
         survey_id: &str,
     ) -> Result<String, StoreError> {
         Ok(followup::survey_token(
-            &self.survey_key(tenant).await?,
+            &self.survey_key(&tenant.to_string()).await?,
             survey_id,
         ))
-    }
-
-    /// Sends the survey of one resolution (the `survey` job): records it with its expiry and
-    /// publishes `survey.sent`, once. Nothing when the ticket was reopened since (a new
-    /// resolution brings its own survey) or cancelled.
-    pub async fn send_survey(
-        &self,
-        tenant: &str,
-        ticket: TicketId,
-        round: i64,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let tenant_id = TenantId::parse(tenant).ok_or(StoreError::NotFound)?;
-        let follow_up = self.tenant(tenant_id).settings().await?.follow_up;
-        let mut tx = self.write.begin().await?;
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT status, reopen_count FROM tickets WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(tenant)
-        .bind(ticket.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((status, reopen_count)) = row else {
-            return Ok(());
-        };
-        let done = matches!(
-            Status::parse(&status),
-            Some(Status::Resolved | Status::Closed)
-        );
-        if !done || reopen_count != round {
-            return Ok(());
-        }
-        let id = uuid::Uuid::now_v7().to_string();
-        let expires = follow_up.survey_expires(now);
-        let added = sqlx::query(
-            "INSERT INTO surveys (id, tenant_id, ticket_id, round, sent_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ticket_id, round) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(tenant)
-        .bind(ticket.to_string())
-        .bind(round)
-        .bind(ms(now))
-        .bind(ms(expires))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if added == 1 {
-            let sent = Payload::SurveySent(payload::SurveySent {
-                survey_id: id.clone(),
-                expires_at: from_ms(ms(expires)),
-            });
-            let event = NewEvent::system(ticket, sent, now);
-            events::record(&mut tx, tenant, event, Some("survey.sent")).await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 
     async fn survey_row(&self, token: &str) -> Result<(String, SurveyRow), StoreError> {
@@ -261,121 +204,6 @@ impl Store {
         }
         .view())
     }
-
-    /// Closes the resolved tickets the customer left unconfirmed for their tenant's
-    /// auto-close days (the `auto_close` job), as the system: the event says `auto_close`
-    /// and the ticket `confirmed_by: auto`. Answers how many closed. A ticket someone moves
-    /// meanwhile is left alone.
-    pub async fn auto_close(&self, now: DateTime<Utc>, limit: i64) -> Result<usize, StoreError> {
-        // The shortest possible wait, to let the index narrow the search; the rule itself
-        // (each tenant's own days) is checked in core below.
-        let earliest = FollowUp {
-            auto_close_days: 1,
-            ..FollowUp::default()
-        }
-        .auto_close_cutoff(now);
-        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-            "SELECT t.tenant_id, t.id, t.version, t.resolved_at FROM tickets t \
-             WHERE t.status = 'resolved' AND t.resolved_at <= $1 ORDER BY t.resolved_at LIMIT $2",
-        )
-        .bind(ms(earliest))
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
-        let mut closed = 0;
-        for (tenant, id, version, resolved_at) in rows {
-            let Some(tenant_id) = TenantId::parse(&tenant) else {
-                continue;
-            };
-            let ts = self.tenant(tenant_id);
-            if ts
-                .settings()
-                .await?
-                .follow_up
-                .auto_close_at(from_ms(resolved_at))
-                > now
-            {
-                continue;
-            }
-            let req = TransitionRequest {
-                version,
-                command: MoveCommand {
-                    to: Some(Status::Closed),
-                    ..MoveCommand::default()
-                },
-            };
-            let id = parse_id(&id, TicketId::parse)?;
-            match ts.transition(&Actor::System, id, req, None, now).await {
-                Ok(_) => closed += 1,
-                Err(
-                    StoreError::Stale { .. } | StoreError::Transition(_) | StoreError::NotFound,
-                ) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(closed)
-    }
-
-    /// Deletes finished jobs older than `before` (the `jobs_cleanup` job); dead ones stay
-    /// for admins to look at. Answers how many went.
-    pub async fn delete_done_jobs(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        Ok(
-            sqlx::query("DELETE FROM jobs WHERE status = 'done' AND updated_at < $1")
-                .bind(ms(before))
-                .execute(&self.write)
-                .await?
-                .rows_affected(),
-        )
-    }
-
-    /// How the ticket's contact wants to hear from us (the ticket's own contact, else the
-    /// customer's first), if the ticket has one.
-    pub(crate) async fn ticket_recipient(
-        &self,
-        tenant: &str,
-        contact: Option<String>,
-        customer: Option<String>,
-    ) -> Result<Option<Recipient>, StoreError> {
-        type Row = (
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        let row: Option<Row> = match (contact, customer) {
-            (Some(contact), _) => {
-                sqlx::query_as(
-                    "SELECT notify_channel, lang, email, phone, wechat_id FROM contacts \
-                     WHERE tenant_id = $1 AND id = $2",
-                )
-                .bind(tenant)
-                .bind(contact)
-                .fetch_optional(&self.read)
-                .await?
-            }
-            (None, Some(customer)) => {
-                sqlx::query_as(
-                    "SELECT notify_channel, lang, email, phone, wechat_id FROM contacts \
-                     WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at, id LIMIT 1",
-                )
-                .bind(tenant)
-                .bind(customer)
-                .fetch_optional(&self.read)
-                .await?
-            }
-            (None, None) => None,
-        };
-        Ok(
-            row.map(|(channel, lang, email, phone, wechat_id)| Recipient {
-                channel: followup::Channel::parse(&channel).unwrap_or_default(),
-                lang: Lang::from_tag(&lang).unwrap_or_default(),
-                email,
-                phone,
-                wechat_id,
-            }),
-        )
-    }
 }
 
 /// Adds a tag to a customer (once).
@@ -407,9 +235,7 @@ async fn tag_customer(
     Ok(())
 }
 
-impl TenantStore {}
-
-impl crate::TenantStore {
+impl TenantStore {
     /// The token of the open survey on a ticket the actor may see, if there is one (not
     /// answered, not expired): the customer rates from the ticket's page with it.
     pub async fn open_survey_token(
@@ -431,12 +257,63 @@ impl crate::TenantStore {
         .fetch_optional(&self.store.read)
         .await?;
         match id {
-            Some(id) => Ok(Some(
-                self.store
-                    .survey_token(&self.tenant_id().to_string(), &id)
-                    .await?,
-            )),
+            Some(id) => Ok(Some(self.store.survey_token(self.tenant_id(), &id).await?)),
             None => Ok(None),
         }
+    }
+}
+
+impl TenantStore {
+    /// Sends the survey of one resolution (the `survey` job): records it with its expiry and
+    /// publishes `survey.sent`, once. Nothing when the ticket was reopened since (a new
+    /// resolution brings its own survey) or cancelled.
+    pub async fn send_survey(
+        &self,
+        ticket: TicketId,
+        round: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let tenant = &self.tid();
+        let follow_up = self.settings().await?.follow_up;
+        let mut tx = self.store.write.begin().await?;
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT status, reopen_count FROM tickets WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant)
+        .bind(ticket.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((status, reopen_count)) = row else {
+            return Ok(());
+        };
+        let status = Status::parse(&status).ok_or_else(|| corrupt("status"))?;
+        if !followup::survey_still_due(status, reopen_count, round) {
+            return Ok(());
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let expires = follow_up.survey_expires(now);
+        let added = sqlx::query(
+            "INSERT INTO surveys (id, tenant_id, ticket_id, round, sent_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ticket_id, round) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(tenant)
+        .bind(ticket.to_string())
+        .bind(round)
+        .bind(ms(now))
+        .bind(ms(expires))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if added == 1 {
+            let sent = Payload::SurveySent(payload::SurveySent {
+                survey_id: id.clone(),
+                expires_at: from_ms(ms(expires)),
+            });
+            let event = NewEvent::system(ticket, sent, now);
+            events::record(&mut tx, tenant, event, Some("survey.sent")).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -1,0 +1,260 @@
+//! Background jobs (DESIGN §4): every kind the queue holds, with its payload. The store writes
+//! them — the outbox entry of a change, a delivery the fan-out makes, a recurring job — and the
+//! job runner reads them back as a [`Job`] and runs them. Nobody spells a kind as a string but
+//! [`JobKind::as_str`].
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{MovementId, TicketId, WarehouseId};
+
+macro_rules! job_kinds {
+    ($($(#[$doc:meta])* $name:ident = $code:literal),* $(,)?) => {
+        /// What a job does.
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum JobKind {
+            $($(#[$doc])* #[serde(rename = $code)] $name,)*
+        }
+
+        impl JobKind {
+            /// Every kind.
+            pub const ALL: &'static [JobKind] = &[$(JobKind::$name),*];
+
+            /// The code name: the job's stored `kind`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(JobKind::$name => $code,)*
+                }
+            }
+        }
+    };
+}
+
+job_kinds! {
+    /// Recurring: marks SLA warnings, breaches and escalations that fell due.
+    SlaScan = "sla_scan",
+    /// Recurring: closes fixes the customer left unconfirmed for too long.
+    AutoClose = "auto_close",
+    /// Recurring: deletes finished jobs after a while.
+    JobsCleanup = "jobs_cleanup",
+    /// Recurring: mails each tenant's managers last week's KPIs on Monday morning.
+    KpiReport = "kpi_report",
+    /// Recurring: makes the preventive maintenance work orders that are due.
+    Maintenance = "maintenance",
+    /// Recurring: automatic dispatch in the tenants that dispatch automatically.
+    Dispatch = "dispatch",
+    /// A change to tell the outside world of (the outbox entry): fanned out into webhook
+    /// deliveries, the customer's notice, in-app notifications and staff mail.
+    Publish = "publish",
+    /// A warehouse's free stock of a part fell below its threshold.
+    StockAlert = "stock_alert",
+    /// One webhook delivery.
+    Webhook = "webhook",
+    /// One e-mail.
+    Mail = "mail",
+    /// The survey of a resolved ticket falls due.
+    Survey = "survey",
+}
+
+impl JobKind {
+    /// The recurring kinds: one row each, made by whichever runner starts first, and put back
+    /// in the queue after each run.
+    pub const RECURRING: [JobKind; 6] = [
+        JobKind::SlaScan,
+        JobKind::AutoClose,
+        JobKind::JobsCleanup,
+        JobKind::KpiReport,
+        JobKind::Maintenance,
+        JobKind::Dispatch,
+    ];
+
+    /// Parses a code name.
+    pub fn parse(text: &str) -> Option<JobKind> {
+        JobKind::ALL.iter().copied().find(|k| k.as_str() == text)
+    }
+
+    /// True for the recurring kinds.
+    pub fn is_recurring(self) -> bool {
+        JobKind::RECURRING.contains(&self)
+    }
+}
+
+impl std::fmt::Display for JobKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A job with its payload.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Job {
+    /// A recurring job (no payload).
+    Recurring(JobKind),
+    /// `publish`.
+    Publish(Publish),
+    /// `stock_alert`.
+    StockAlert(StockAlert),
+    /// `webhook`.
+    Webhook(Delivery),
+    /// `mail`.
+    Mail(Mail),
+    /// `survey`.
+    Survey(SurveyDue),
+}
+
+/// A payload that does not read as its kind's type.
+#[derive(Debug, thiserror::Error)]
+#[error("the payload of a `{kind}` job: {error}")]
+pub struct BadJob {
+    /// The kind.
+    pub kind: JobKind,
+    /// What serde said.
+    pub error: serde_json::Error,
+}
+
+impl Job {
+    /// The job's kind.
+    pub fn kind(&self) -> JobKind {
+        match self {
+            Job::Recurring(kind) => *kind,
+            Job::Publish(_) => JobKind::Publish,
+            Job::StockAlert(_) => JobKind::StockAlert,
+            Job::Webhook(_) => JobKind::Webhook,
+            Job::Mail(_) => JobKind::Mail,
+            Job::Survey(_) => JobKind::Survey,
+        }
+    }
+
+    /// The stored payload.
+    pub fn payload(&self) -> Value {
+        let value = match self {
+            Job::Recurring(_) => Ok(Value::Object(serde_json::Map::new())),
+            Job::Publish(p) => serde_json::to_value(p),
+            Job::StockAlert(p) => serde_json::to_value(p),
+            Job::Webhook(p) => serde_json::to_value(p),
+            Job::Mail(p) => serde_json::to_value(p),
+            Job::Survey(p) => serde_json::to_value(p),
+        };
+        // Plain structs of strings, numbers and ids with string keys: they always serialise.
+        value.unwrap_or(Value::Null)
+    }
+
+    /// Reads a stored job.
+    pub fn parse(kind: JobKind, payload: &Value) -> Result<Job, BadJob> {
+        fn read<T: serde::de::DeserializeOwned>(kind: JobKind, v: &Value) -> Result<T, BadJob> {
+            T::deserialize(v).map_err(|error| BadJob { kind, error })
+        }
+        Ok(match kind {
+            JobKind::Publish => Job::Publish(read(kind, payload)?),
+            JobKind::StockAlert => Job::StockAlert(read(kind, payload)?),
+            JobKind::Webhook => Job::Webhook(read(kind, payload)?),
+            JobKind::Mail => Job::Mail(read(kind, payload)?),
+            JobKind::Survey => Job::Survey(read(kind, payload)?),
+            recurring => Job::Recurring(recurring),
+        })
+    }
+}
+
+/// `publish`: a change to a ticket, under the name webhooks subscribe to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Publish {
+    /// The published event (`ticket.created`, `sla.escalated` …; see `notify::EVENTS`).
+    pub event: String,
+    /// The ticket.
+    pub ticket_id: TicketId,
+    /// What the event says.
+    pub data: Value,
+    /// When it happened, in ms since the epoch.
+    pub at: i64,
+}
+
+/// `stock_alert`: free stock fell below a warehouse's threshold; its payload is the data
+/// webhooks receive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StockAlert {
+    /// Always `stock.low`.
+    pub event: String,
+    /// The warehouse.
+    pub warehouse_id: WarehouseId,
+    /// The part.
+    pub sku: String,
+    /// Free stock after the movement.
+    pub available: i64,
+    /// The threshold.
+    pub min_available: Option<i64>,
+    /// The movement that crossed it.
+    pub movement_id: MovementId,
+    /// When, in ms since the epoch.
+    pub at: i64,
+}
+
+/// `webhook`: one delivery, its body ready to sign and send.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The endpoint.
+    pub webhook_id: String,
+    /// The delivery's id (the receiver's dedupe key).
+    pub delivery: String,
+    /// The event it carries.
+    pub event: String,
+    /// The JSON body.
+    pub body: String,
+}
+
+/// `mail`: one e-mail.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mail {
+    /// The address.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+}
+
+/// `survey`: the survey of a ticket's resolution falls due.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SurveyDue {
+    /// The ticket.
+    pub ticket_id: TicketId,
+    /// Which resolution (the ticket's reopen count then).
+    pub round: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_kind_has_one_code_and_the_recurring_ones_carry_nothing() {
+        for k in JobKind::ALL {
+            assert_eq!(JobKind::parse(k.as_str()), Some(*k));
+            if k.is_recurring() {
+                let job = Job::parse(*k, &json!({}));
+                assert!(matches!(job, Ok(Job::Recurring(r)) if r == *k), "{job:?}");
+            }
+        }
+        assert_eq!(JobKind::parse("nothing"), None);
+    }
+
+    #[test]
+    fn payloads_read_back_as_written_and_a_wrong_one_names_its_kind() {
+        let survey = Job::Survey(SurveyDue {
+            ticket_id: TicketId::new(),
+            round: 1,
+        });
+        let back = Job::parse(JobKind::Survey, &survey.payload());
+        assert_eq!(back.ok(), Some(survey));
+        let mail = json!({ "to": "a@b.cn", "subject": "s", "body": "b" });
+        assert_eq!(
+            Job::parse(JobKind::Mail, &mail).ok().map(|j| j.payload()),
+            Some(mail)
+        );
+        let Err(e) = Job::parse(JobKind::Webhook, &json!({ "body": 1 })) else {
+            panic!("a delivery without its endpoint read")
+        };
+        assert_eq!(e.kind, JobKind::Webhook);
+    }
+}

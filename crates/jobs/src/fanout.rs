@@ -1,0 +1,215 @@
+//! The fan-out of what the outbox published: one webhook delivery per subscribed endpoint,
+//! the customer's notice of a milestone on the channel they chose (an e-mail, or a
+//! `customer.notice` delivery for an SMS gateway or a chat bot), in-app notifications, and
+//! e-mail to the staff who asked for it. Who hears what is decided in core (`notify`,
+//! `followup`); everything is keyed by the publishing job's id, so a run repeated after a
+//! crash adds nothing, and an event nobody listens to writes nothing.
+
+use chrono::{DateTime, Utc};
+use loopdesk_core::followup::{self, About, Channel, Message, Notice};
+use loopdesk_core::job::{self, Job, Publish, StockAlert};
+use loopdesk_core::notify::{self, Audience};
+use loopdesk_core::{JobId, TenantId};
+use loopdesk_store::{ActiveWebhook, NewJob, NewNotification, Store, StoreError, Ticket};
+use serde_json::{json, Value};
+
+/// What the runner can send besides webhooks and in-app notifications.
+#[derive(Clone, Debug, Default)]
+pub struct Outbound {
+    /// E-mail is configured (an SMTP server to send through).
+    pub mail: bool,
+    /// Loopdesk's public base URL, for links in messages (the survey).
+    pub public_url: String,
+}
+
+/// One webhook delivery of `event` to `hook`, keyed by `delivery`, with its body.
+fn delivery(
+    tenant: TenantId,
+    hook: &ActiveWebhook,
+    event: &str,
+    delivery: String,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> NewJob {
+    let key = format!("wh:{delivery}");
+    let d = job::Delivery {
+        webhook_id: hook.id.clone(),
+        delivery,
+        event: event.to_owned(),
+        body: body.to_string(),
+    };
+    NewJob::new(tenant, Job::Webhook(d), now)
+        .attempts(hook.max_attempts)
+        .keyed(key)
+}
+
+/// The body of a delivery about a ticket.
+fn ticket_body(
+    tenant: TenantId,
+    id: &str,
+    event: &str,
+    at: Option<DateTime<Utc>>,
+    ticket: &Ticket,
+    data: &Value,
+) -> Value {
+    json!({ "id": id, "event": event, "at": at, "tenant": tenant, "ticket": ticket, "data": data })
+}
+
+/// One e-mail, once per publishing job and address.
+fn mail(tenant: TenantId, origin: JobId, to: &str, msg: &Message, now: DateTime<Utc>) -> NewJob {
+    let m = job::Mail {
+        to: to.to_owned(),
+        subject: msg.subject.clone(),
+        body: msg.body.clone(),
+    };
+    NewJob::new(tenant, Job::Mail(m), now).keyed(format!("mail:{origin}:{to}"))
+}
+
+/// Fans out one `publish` job (`origin`) of `tenant`; `hooks` are the tenant's active
+/// endpoints.
+pub(crate) async fn publish(
+    store: &Store,
+    origin: JobId,
+    tenant: TenantId,
+    p: &Publish,
+    hooks: &[ActiveWebhook],
+    outbound: &Outbound,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let subscribed: Vec<&ActiveWebhook> = hooks
+        .iter()
+        .filter(|h| notify::subscribed(&h.events, &p.event))
+        .collect();
+    let notice = Notice::of_event(&p.event, &p.data);
+    let notice_hooks: Vec<&ActiveWebhook> = match notice {
+        Some(_) => hooks
+            .iter()
+            .filter(|h| notify::subscribed(&h.events, "customer.notice"))
+            .collect(),
+        None => Vec::new(),
+    };
+    let tell_customer = notice.is_some() && (outbound.mail || !notice_hooks.is_empty());
+    let audience = notify::in_app_audience(&p.event, &p.data);
+    if subscribed.is_empty() && audience == Audience::Nobody && !tell_customer {
+        return Ok(());
+    }
+    let Some(ticket) = store.tenant(tenant).ticket_to_publish(p.ticket_id).await? else {
+        return Ok(());
+    };
+    let at = chrono::TimeZone::timestamp_millis_opt(&Utc, p.at).single();
+    let about = About {
+        number: &ticket.number,
+        subject: &ticket.subject,
+        link: None,
+    };
+    let mut jobs = Vec::new();
+    for hook in subscribed {
+        let id = format!("{origin}-{}", hook.id);
+        let body = ticket_body(tenant, &id, &p.event, at, &ticket, &p.data);
+        jobs.push(delivery(tenant, hook, &p.event, id, &body, now));
+    }
+    let customer = match (notice, tell_customer) {
+        (Some(notice), true) => store
+            .customer_recipient(tenant, &ticket)
+            .await?
+            .map(|r| (notice, r)),
+        _ => None,
+    };
+    if let Some((notice, r)) = customer {
+        let link = match (notice, p.data["survey_id"].as_str()) {
+            (Notice::Survey, Some(survey)) => Some(format!(
+                "{}/survey/{}",
+                outbound.public_url.trim_end_matches('/'),
+                store.survey_token(tenant, survey).await?
+            )),
+            _ => None,
+        };
+        if let Some(to) = r.address() {
+            let msg = followup::customer_message(
+                r.lang,
+                notice,
+                About {
+                    link: link.as_deref(),
+                    ..about
+                },
+            );
+            if r.channel == Channel::Email && outbound.mail {
+                jobs.push(mail(tenant, origin, to, &msg, now));
+            }
+            let notice_data = json!({
+                "notice": notice.as_str(),
+                "channel": r.channel.as_str(),
+                "to": to,
+                "lang": r.lang.tag(),
+                "subject": msg.subject,
+                "text": msg.body,
+                "link": link,
+            });
+            for hook in notice_hooks {
+                let id = format!("{origin}-{}-notice", hook.id);
+                let body = ticket_body(tenant, &id, "customer.notice", at, &ticket, &notice_data);
+                jobs.push(delivery(tenant, hook, "customer.notice", id, &body, now));
+            }
+        }
+    }
+    let staff = store.staff_to_notify(tenant, &audience, &ticket).await?;
+    for person in staff.iter().filter(|p| p.mail && outbound.mail) {
+        let (Some(to), Some(msg)) = (
+            person.email.as_deref(),
+            followup::staff_message(person.lang, &p.event, &p.data, about),
+        ) else {
+            continue;
+        };
+        jobs.push(mail(tenant, origin, to, &msg, now));
+    }
+    let bell = staff
+        .iter()
+        .map(|person| NewNotification {
+            tenant,
+            user: person.id,
+            ticket: Some(ticket.id),
+            event: p.event.clone(),
+            data: json!({ "number": ticket.number, "data": p.data }),
+            dedupe_key: format!("{origin}:{}", person.id),
+        })
+        .collect();
+    store.enqueue(jobs, bell, now).await
+}
+
+/// Fans out a low-stock alert (`origin`): to every webhook subscribed to `stock.low`, and to
+/// the bell of the supervisors of the warehouse's region (every supervisor when it has none)
+/// and the admins.
+pub(crate) async fn stock_alert(
+    store: &Store,
+    origin: JobId,
+    tenant: TenantId,
+    alert: &StockAlert,
+    hooks: &[ActiveWebhook],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let data = Job::StockAlert(alert.clone()).payload();
+    let at = chrono::TimeZone::timestamp_millis_opt(&Utc, alert.at).single();
+    let jobs = hooks
+        .iter()
+        .filter(|h| notify::subscribed(&h.events, "stock.low"))
+        .map(|hook| {
+            let id = format!("{origin}-{}", hook.id);
+            let body =
+                json!({ "id": id, "event": "stock.low", "at": at, "tenant": tenant, "data": data });
+            delivery(tenant, hook, "stock.low", id, &body, now)
+        })
+        .collect();
+    let staff = store.stock_alert_staff(tenant, alert.warehouse_id).await?;
+    let bell = staff
+        .iter()
+        .map(|person| NewNotification {
+            tenant,
+            user: person.id,
+            ticket: None,
+            event: "stock.low".into(),
+            data: json!({ "data": data }),
+            dedupe_key: format!("{origin}:{}", person.id),
+        })
+        .collect();
+    store.enqueue(jobs, bell, now).await
+}
