@@ -24,10 +24,14 @@ use loopdesk_core::signing;
 use loopdesk_core::{JobId, TenantId};
 use loopdesk_store::{ActiveWebhook, ClaimedJob, Store, StoreError};
 
+pub mod dispatch;
 mod fanout;
 mod followup;
 mod mail;
+pub mod maintenance;
+mod report;
 
+pub use dispatch::AutoDispatch;
 pub use fanout::Outbound;
 pub use mail::{MailError, Mailer};
 
@@ -283,7 +287,7 @@ impl Runner {
             }
             JobKind::KpiReport => {
                 if self.mailer.is_some() {
-                    let queued = self.store.weekly_reports(now).await?;
+                    let queued = report::weekly(&self.store, now).await?;
                     if queued > 0 {
                         tracing::info!(mails = queued, "weekly KPI reports queued");
                     }
@@ -291,14 +295,14 @@ impl Runner {
                 self.config.report_every
             }
             JobKind::Maintenance => {
-                let made = self.store.generate_maintenance(now).await?;
+                let made = maintenance::generate(&self.store, now).await?;
                 if made > 0 {
                     tracing::info!(work_orders = made, "maintenance work orders made");
                 }
                 self.config.maintenance_every
             }
             JobKind::Dispatch => {
-                let done = self.store.auto_dispatch(now).await?;
+                let done = dispatch::run(&self.store, now).await?;
                 if done.assigned + done.passed_on > 0 {
                     tracing::info!(
                         assigned = done.assigned,

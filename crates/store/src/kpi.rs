@@ -18,7 +18,6 @@ use utoipa::ToSchema;
 use crate::facts::{fold, pm_due_ms, EventRow, EVENT_COLUMNS, PM_DUE};
 use crate::outbox::{insert_jobs, NewJob};
 use crate::{ms, StoreError, TenantStore};
-use loopdesk_core::job::{self, Job};
 
 /// What a KPI query asks.
 #[derive(Clone, Debug, Default)]
@@ -342,106 +341,58 @@ impl TenantStore {
 }
 
 impl TenantStore {
-    /// Queues last week's KPI report (all tickets, then per region) as a mail to each of the
-    /// tenant's active managers with an e-mail address, in their language — once per week,
-    /// and not before Monday 08:00 local time. Answers how many mails were queued.
-    pub async fn queue_weekly_report(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        let offset = self.settings().await?.offset;
-        let Some((from, to, week)) = kpi::report_week(ms(now), offset) else {
-            return Ok(0);
-        };
-        let sent: Option<String> =
+    /// The week of the last weekly KPI report sent (`2026-W48`), if any.
+    pub async fn report_week_sent(&self) -> Result<Option<String>, StoreError> {
+        Ok(
             sqlx::query_scalar("SELECT kpi_report_week FROM tenants WHERE id = $1")
                 .bind(self.tid())
                 .fetch_one(&self.store.read)
-                .await?;
-        if sent.as_deref() == Some(week.as_str()) {
-            return Ok(0);
-        }
+                .await?,
+        )
+    }
+
+    /// The active users with an e-mail address: their address, language and roles (whom the
+    /// weekly report goes to is core's `kpi::receives_weekly_report`).
+    pub async fn users_with_email(&self) -> Result<Vec<(String, Lang, Roles)>, StoreError> {
         let users: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT email, lang, roles FROM users WHERE tenant_id = $1 AND active = 1 AND email IS NOT NULL",
         )
         .bind(self.tid())
         .fetch_all(&self.store.read)
         .await?;
-        let managers: Vec<(String, Lang)> = users
+        users
             .into_iter()
-            .filter(|(_, _, roles)| Roles::from_csv(roles).is_ok_and(kpi::receives_weekly_report))
-            .map(|(email, lang, _)| (email, Lang::from_tag(&lang).unwrap_or_default()))
-            .collect();
-        if managers.is_empty() {
-            // Nobody to read it: the week stays open for a manager added later.
-            return Ok(0);
-        }
-        let mut messages = HashMap::new();
-        for (_, lang) in &managers {
-            if messages.contains_key(lang) {
-                continue;
-            }
-            let period = |group_by: Option<&str>| KpiRequest {
-                from: Some(crate::from_ms(from)),
-                to: Some(crate::from_ms(to)),
-                group_by: group_by.map(str::to_owned),
-                ..KpiRequest::default()
-            };
-            let mut rows = Vec::new();
-            for group_by in [None, Some("region")] {
-                let report = self
-                    .kpis(&Actor::System, period(group_by), *lang, now)
-                    .await?;
-                rows.extend(report.rows.into_iter().map(|r| (r.label, r.values)));
-            }
-            messages.insert(*lang, kpi::report_message(*lang, &week, &rows));
-        }
-        let tid = self.tid();
+            .map(|(email, lang, roles)| {
+                let roles = Roles::from_csv(&roles).map_err(StoreError::Corrupt)?;
+                Ok((email, Lang::from_tag(&lang).unwrap_or_default(), roles))
+            })
+            .collect()
+    }
+
+    /// Marks `week`'s report sent and queues its mails, in one transaction; false (and
+    /// nothing queued) when another runner sent it already.
+    pub async fn send_weekly_report(
+        &self,
+        week: &str,
+        mails: Vec<NewJob>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.store.write.begin().await?;
         let claimed = sqlx::query(
             "UPDATE tenants SET kpi_report_week = $1 WHERE id = $2 \
              AND (kpi_report_week IS NULL OR kpi_report_week <> $1)",
         )
-        .bind(&week)
-        .bind(&tid)
+        .bind(week)
+        .bind(self.tid())
         .execute(&mut *tx)
         .await?
         .rows_affected();
         if claimed == 0 {
-            // Another runner sent it.
             tx.commit().await?;
-            return Ok(0);
+            return Ok(false);
         }
-        let rows = managers.iter().filter_map(|(email, lang)| {
-            let msg = messages.get(lang)?;
-            let mail = job::Mail {
-                to: email.clone(),
-                subject: msg.subject.clone(),
-                body: msg.body.clone(),
-            };
-            let dedupe = format!("report:{tid}:{week}:{email}");
-            Some(NewJob::of(&tid, Job::Mail(mail), now).keyed(dedupe))
-        });
-        let rows: Vec<_> = rows.collect();
-        let queued = rows.len();
-        insert_jobs(&mut tx, rows, now).await?;
+        insert_jobs(&mut tx, mails, now).await?;
         tx.commit().await?;
-        Ok(queued)
-    }
-}
-
-impl TenantStore {}
-
-impl crate::Store {
-    /// Queues each tenant's weekly KPI report when it is due (see
-    /// [`TenantStore::queue_weekly_report`]); answers how many mails were queued.
-    pub async fn weekly_reports(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        let tenants: Vec<String> = sqlx::query_scalar("SELECT id FROM tenants")
-            .fetch_all(&self.read)
-            .await?;
-        let mut queued = 0;
-        for id in tenants {
-            if let Some(id) = loopdesk_core::TenantId::parse(&id) {
-                queued += self.tenant(id).queue_weekly_report(now).await?;
-            }
-        }
-        Ok(queued)
+        Ok(true)
     }
 }

@@ -11,7 +11,6 @@
 //! [`TenantStore`] (from [`Store::tenant`]), whose every query binds its tenant id.
 
 mod assets;
-mod autodispatch;
 
 mod bulk;
 mod cache;
@@ -46,7 +45,6 @@ pub use assets::{
     AssetCard, AssetHistory, AssetPart, AssetReading, AssetTicket, AssetVisit, Category,
     ProductModel,
 };
-pub use autodispatch::AutoDispatch;
 pub use contracts::Contract;
 pub use dialect::Backend;
 pub use engineers::{EngineerView, Position};
@@ -62,7 +60,7 @@ pub use loopdesk_core::kpi::Filter as KpiFilter;
 pub use maintenance::{Compliance, Plan};
 pub use model::*;
 pub use outbox::NewJob;
-pub use proposals::{Proposal, ProposedEngineer};
+pub use proposals::{AwaitingAcceptance, Proposal, ProposedEngineer};
 pub use queue::{
     ActiveWebhook, ClaimedJob, JobView, NewNotification, NewWebhook, Notification, StaffRecipient,
     Webhook,

@@ -201,12 +201,9 @@ impl TenantStore {
         Ok(Compliance { due, on_time, rate })
     }
 
-    /// Generates the work orders of this tenant's plans that are due (ahead by their lead);
-    /// answers how many were made.
-    async fn generate_maintenance(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        let today = now
-            .with_timezone(&self.settings().await?.offset)
-            .date_naive();
+    /// The tenant's active maintenance plans, each with the day its work orders were last
+    /// made up to.
+    pub async fn active_plans(&self) -> Result<Vec<(Plan, NaiveDate)>, StoreError> {
         let rows: Vec<(PlanRow, String)> = sqlx::query_as::<_, (String, String, Option<String>, Option<String>, Option<String>, Option<i64>, Option<i64>, Option<String>, i64, i64, String)>(&format!(
             "SELECT {PLAN_COLUMNS}, made_on FROM maintenance_plans WHERE tenant_id = $1 AND active = 1"
         ))
@@ -216,87 +213,44 @@ impl TenantStore {
         .into_iter()
         .map(|r| ((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9), r.10))
         .collect();
-        let mut made = 0;
-        for (row, made_on) in rows {
-            let plan = plan_of(row)?;
-            let made_on = parse_date(&made_on)?;
-            // Whom it serves, and until when.
-            let (assets, window) = match (plan.asset_id, plan.contract_id, &plan.model) {
-                (Some(a), _, _) => (vec![a], None),
-                (None, Some(c), Some(model)) => {
-                    let (from, to): (String, String) = sqlx::query_as(
-                        "SELECT starts_on, ends_on FROM contracts WHERE tenant_id = $1 AND id = $2",
-                    )
-                    .bind(self.tid())
-                    .bind(c.to_string())
-                    .fetch_one(&self.store.read)
-                    .await?;
-                    let ids: Vec<String> = sqlx::query_scalar(
-                        "SELECT a.id FROM contract_assets ca JOIN assets a ON a.id = ca.asset_id \
-                         WHERE ca.tenant_id = $1 AND ca.contract_id = $2 AND a.model = $3",
-                    )
-                    .bind(self.tid())
-                    .bind(c.to_string())
-                    .bind(model)
-                    .fetch_all(&self.store.read)
-                    .await?;
-                    let ids = ids
-                        .iter()
-                        .map(|a| parse_id(a, AssetId::parse))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    (ids, Some((parse_date(&from)?, parse_date(&to)?)))
-                }
-                _ => continue,
-            };
-            for asset in assets {
-                let a = self.asset(asset).await?;
-                if a.status == loopdesk_core::asset::AssetStatus::Decommissioned {
-                    continue;
-                }
-                let due: Vec<(String, NaiveDate)> =
-                    match (plan.starts_on, plan.every_days, plan.every_meter) {
-                        (Some(starts_on), Some(every), _) => {
-                            let from = window.map_or(made_on, |(f, _)| f.max(made_on));
-                            maintenance::due_dates(
-                                starts_on,
-                                every,
-                                from,
-                                today,
-                                plan.lead_days,
-                                window.map(|w| w.1),
-                                24,
-                            )
-                            .into_iter()
-                            .map(|d| (maintenance::due_key(Some(d), None), d))
-                            .collect()
-                        }
-                        (_, _, Some(every)) => {
-                            if window.is_some_and(|(f, t)| !maintenance::covers(f, t, today)) {
-                                continue;
-                            }
-                            let baseline = self
-                                .meter_baseline(plan.id, asset, a.meter.unwrap_or(0))
-                                .await?;
-                            maintenance::meter_thresholds(baseline, every, a.meter.unwrap_or(0), 24)
-                                .into_iter()
-                                .map(|t| (maintenance::due_key(None, Some(t)), today))
-                                .collect()
-                        }
-                        _ => continue,
-                    };
-                for (key, due_on) in due {
-                    if self.visit_exists(plan.id, asset, &key).await? {
-                        continue;
-                    }
-                    self.make_visit(&plan, &a, &key, due_on, now).await?;
-                    made += 1;
-                }
-            }
-        }
-        Ok(made)
+        rows.into_iter()
+            .map(|(row, made_on)| Ok((plan_of(row)?, parse_date(&made_on)?)))
+            .collect()
     }
 
-    async fn meter_baseline(
+    /// What a contract's plan for `model` serves: the contract's period and its assets of
+    /// that model.
+    pub async fn contract_coverage(
+        &self,
+        contract: ContractId,
+        model: &str,
+    ) -> Result<((NaiveDate, NaiveDate), Vec<AssetId>), StoreError> {
+        let (from, to): (String, String) = sqlx::query_as(
+            "SELECT starts_on, ends_on FROM contracts WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(self.tid())
+        .bind(contract.to_string())
+        .fetch_one(&self.store.read)
+        .await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT a.id FROM contract_assets ca JOIN assets a ON a.id = ca.asset_id \
+             WHERE ca.tenant_id = $1 AND ca.contract_id = $2 AND a.model = $3",
+        )
+        .bind(self.tid())
+        .bind(contract.to_string())
+        .bind(model)
+        .fetch_all(&self.store.read)
+        .await?;
+        let ids = ids
+            .iter()
+            .map(|a| parse_id(a, AssetId::parse))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(((parse_date(&from)?, parse_date(&to)?), ids))
+    }
+
+    /// The meter reading a meter-based plan counts from for an asset: the reading when the
+    /// plan first looked at it, kept from then on.
+    pub async fn meter_baseline(
         &self,
         plan: PlanId,
         asset: AssetId,
@@ -320,7 +274,8 @@ impl TenantStore {
         .await?)
     }
 
-    async fn visit_exists(
+    /// True when the visit `key` of a plan on an asset has its work order already.
+    pub async fn visit_exists(
         &self,
         plan: PlanId,
         asset: AssetId,
@@ -340,7 +295,7 @@ impl TenantStore {
     /// Makes one visit's work order: a `maintenance` ticket on the asset with the model's
     /// checklist, created under an idempotency key of the plan, asset and due key, so a
     /// second runner (or a rerun after a crash) gets the same ticket; then records the visit.
-    async fn make_visit(
+    pub async fn make_visit(
         &self,
         plan: &Plan,
         asset: &crate::Asset,
@@ -413,18 +368,15 @@ impl TenantStore {
 }
 
 impl Store {
-    /// Generates the maintenance work orders due in every tenant (the `maintenance` job);
-    /// answers how many were made.
-    pub async fn generate_maintenance(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    /// The tenants with an active maintenance plan.
+    pub async fn tenants_with_active_plans(&self) -> Result<Vec<TenantId>, StoreError> {
         let tenants: Vec<String> =
             sqlx::query_scalar("SELECT DISTINCT tenant_id FROM maintenance_plans WHERE active = 1")
                 .fetch_all(&self.read)
                 .await?;
-        let mut made = 0;
-        for t in tenants {
-            let id = parse_id(&t, TenantId::parse)?;
-            made += self.tenant(id).generate_maintenance(now).await?;
-        }
-        Ok(made)
+        tenants
+            .iter()
+            .map(|t| parse_id(t, TenantId::parse))
+            .collect()
     }
 }

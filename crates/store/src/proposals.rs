@@ -11,8 +11,13 @@ use loopdesk_core::{Status, TicketId, UserId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::events::{self, NewEvent};
+use crate::from_ms;
+use crate::rows::{parse_id, parse_opt_id};
 use crate::sql::Sql;
 use crate::{ms, StoreError, TenantStore};
+use loopdesk_core::event::payload::AcceptTimeout;
+use loopdesk_core::event::{EventKind, Payload};
 
 /// One engineer as a proposal shows them.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -37,7 +42,7 @@ pub struct ProposedEngineer {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Proposal {
     /// The ticket.
-    pub ticket_id: String,
+    pub ticket_id: TicketId,
     /// Its number.
     pub number: String,
     /// Its subject.
@@ -103,10 +108,10 @@ impl TenantStore {
 
     /// Proposals for the orders in `status` (only those in `only`, when given; of one region,
     /// when given).
-    pub(crate) async fn proposals_for(
+    pub async fn proposals_for(
         &self,
         status: Status,
-        only: Option<&[String]>,
+        only: Option<&[TicketId]>,
         region: Option<&str>,
         cross_region: bool,
         now: DateTime<Utc>,
@@ -133,7 +138,7 @@ impl TenantStore {
                 if k > 0 {
                     sql.push(", ");
                 }
-                sql.text(id.clone());
+                sql.text(id.to_string());
             }
             sql.push(")");
         }
@@ -216,7 +221,7 @@ impl TenantStore {
                 *excluded.entry(key).or_insert(0) += 1;
             }
             out.push(Proposal {
-                ticket_id: r.0.clone(),
+                ticket_id: parse_id(&r.0, TicketId::parse)?,
                 number: r.1.clone(),
                 subject: r.2.clone(),
                 priority: r.3,
@@ -263,7 +268,7 @@ impl TenantStore {
         let Some(status) = status.as_deref().and_then(Status::parse) else {
             return Ok(None);
         };
-        let one = [ticket.to_string()];
+        let one = [ticket];
         let proposals = self
             .proposals_for(status, Some(&one), None, false, now)
             .await?;
@@ -271,5 +276,65 @@ impl TenantStore {
             .into_iter()
             .next()
             .and_then(|p| p.candidates.first().map(|c| c.id.to_string())))
+    }
+}
+
+/// An order assigned but not yet accepted.
+#[derive(Clone, Debug)]
+pub struct AwaitingAcceptance {
+    /// The order.
+    pub ticket: TicketId,
+    /// The engineer it waits for.
+    pub engineer: Option<UserId>,
+    /// When it was last (re)assigned.
+    pub assigned_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AwaitingRow {
+    id: String,
+    assignee_id: Option<String>,
+    assigned_at: Option<i64>,
+}
+
+impl TenantStore {
+    /// The orders assigned and not yet accepted, with when each was last (re)assigned.
+    pub async fn awaiting_acceptance(&self) -> Result<Vec<AwaitingAcceptance>, StoreError> {
+        let [assign, reassign, redispatch] = EventKind::ASSIGNMENTS.map(EventKind::as_str);
+        let rows: Vec<AwaitingRow> = sqlx::query_as(
+            "SELECT t.id, t.assignee_id, (SELECT MAX(e.at) FROM ticket_events e WHERE e.tenant_id = t.tenant_id \
+             AND e.ticket_id = t.id AND e.kind IN ($2, $3, $4)) AS assigned_at \
+             FROM tickets t WHERE t.tenant_id = $1 AND t.status = $5",
+        )
+        .bind(self.tid())
+        .bind(assign)
+        .bind(reassign)
+        .bind(redispatch)
+        .bind(Status::Assigned.as_str())
+        .fetch_all(&self.store.read)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(AwaitingAcceptance {
+                    ticket: parse_id(&r.id, TicketId::parse)?,
+                    engineer: parse_opt_id(r.assignee_id, UserId::parse)?,
+                    assigned_at: r.assigned_at.map(from_ms),
+                })
+            })
+            .collect()
+    }
+
+    /// Records that an order's engineer did not accept in time and who it goes to next.
+    pub async fn record_accept_timeout(
+        &self,
+        ticket: TicketId,
+        timeout: AcceptTimeout,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.store.write.begin().await?;
+        let event = NewEvent::system(ticket, Payload::AcceptTimeout(timeout), now);
+        events::record(&mut tx, &self.tid(), event, None).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -9,7 +9,10 @@ use loopdesk_core::inventory;
 use loopdesk_core::kpi;
 use loopdesk_core::ticket::transitions::Actor;
 
-use crate::{StoreError, TenantStore};
+use loopdesk_core::TenantId;
+
+use crate::rows::parse_id;
+use crate::{Store, StoreError, TenantStore};
 
 impl TenantStore {
     /// The tenant's dispatch settings.
@@ -137,5 +140,20 @@ impl TenantStore {
             .execute(&self.store.write)
             .await?;
         self.requisition_auto_approve_below().await
+    }
+}
+
+impl Store {
+    /// The tenants that dispatch automatically.
+    pub async fn tenants_dispatching_automatically(&self) -> Result<Vec<TenantId>, StoreError> {
+        let tenants: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM tenants WHERE dispatch_mode = $1")
+                .bind(Mode::Auto.as_str())
+                .fetch_all(&self.read)
+                .await?;
+        tenants
+            .iter()
+            .map(|t| parse_id(t, TenantId::parse))
+            .collect()
     }
 }

@@ -91,3 +91,15 @@ pub(crate) struct TenantSettings {
     /// Survey and auto-close timing.
     pub follow_up: loopdesk_core::followup::FollowUp,
 }
+
+impl crate::Store {
+    /// Every tenant.
+    pub async fn tenant_ids(&self) -> Result<Vec<loopdesk_core::TenantId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM tenants")
+            .fetch_all(&self.read)
+            .await?;
+        ids.iter()
+            .map(|t| crate::rows::parse_id(t, loopdesk_core::TenantId::parse))
+            .collect()
+    }
+}

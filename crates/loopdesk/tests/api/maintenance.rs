@@ -120,8 +120,8 @@ async fn plans_make_each_maintenance_order_once_and_compliance_counts_them(backe
     let other = loopdesk::app::open_store(&app.config).await.unwrap();
     let now = app.clock.now();
     let (r1, r2) = tokio::join!(
-        app.store.generate_maintenance(now),
-        other.generate_maintenance(now)
+        loopdesk_jobs::maintenance::generate(&app.store, now),
+        loopdesk_jobs::maintenance::generate(&other, now)
     );
     r1.unwrap();
     r2.unwrap();

@@ -191,7 +191,8 @@ pub struct DispatchRun {
     pub passed_on: usize,
 }
 
-/// Runs automatic dispatch now (the `dispatch` job does it every minute; admins).
+/// Runs automatic dispatch now in the caller's tenant (the `dispatch` job does it every
+/// minute; admins).
 #[utoipa::path(post, path = "/api/v1/dispatch/run", tag = "dispatch",
     responses((status = 200, body = DispatchRun), (status = 403, body = ErrorBody)))]
 pub async fn run_dispatch(
@@ -204,7 +205,7 @@ pub async fn run_dispatch(
     ) {
         return Err(ApiError::forbidden());
     }
-    let done = state.store.auto_dispatch(state.clock.now()).await?;
+    let done = loopdesk_jobs::dispatch::run_for(&user.tenant, state.clock.now()).await?;
     Ok(Json(DispatchRun {
         assigned: done.assigned,
         passed_on: done.passed_on,

@@ -88,8 +88,8 @@ pub struct Generated {
     pub made: usize,
 }
 
-/// Makes the maintenance work orders that are due now (the job does it every 30 minutes;
-/// admins).
+/// Makes the maintenance work orders that are due now in the caller's tenant (the job does
+/// it every 30 minutes; admins).
 #[utoipa::path(post, path = "/api/v1/maintenance/run", tag = "maintenance",
     responses((status = 200, body = Generated), (status = 403, body = ErrorBody)))]
 pub async fn run(
@@ -99,7 +99,7 @@ pub async fn run(
     if !allowed(&user.actor, Permission::ManageAutomation) {
         return Err(ApiError::forbidden());
     }
-    let made = state.store.generate_maintenance(state.clock.now()).await?;
+    let made = loopdesk_jobs::maintenance::generate_for(&user.tenant, state.clock.now()).await?;
     Ok(Json(Generated { made }))
 }
 
