@@ -3,7 +3,7 @@
 //! (status, assignee, resolution, closure, first response and arrival, visits, reopens) are
 //! derived from its events, the same way the KPIs read them, so the two cannot disagree.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
@@ -18,7 +18,12 @@ use loopdesk_core::{CustomerId, RegionId, TeamId, TicketId, UserId};
 
 use crate::events::{EventRow, EVENT_INSERT};
 use crate::sql::{Arg, Sql};
-use crate::{ms, RowError, StoreError, TenantStore};
+use crate::{ms, StoreError, TenantStore};
+
+mod checks;
+mod schema;
+
+use checks::{check_references, named, Named, Reference};
 
 /// One event of an imported ticket.
 #[derive(Clone, Debug)]
@@ -266,51 +271,6 @@ impl TenantStore {
         written
     }
 
-    /// Starts a bulk import of many batches: on SQLite the writer keeps the import's page
-    /// cache until [`TenantStore::end_import`] (shrinking a cache drops its pages, so one
-    /// per batch made every batch start cold).
-    ///
-    /// Into an empty database, the import also defers the history tables' secondary indexes
-    /// (and on PostgreSQL their foreign keys): they are dropped here and built, each in one
-    /// sorted pass, by `end_import`. History arrives in no order, so each batch's inserts
-    /// landed on pages all over those indexes, and every commit wrote those pages again (on
-    /// SQLite, 78 GB of writes for a million tickets). Unique indexes stay, so a duplicate is
-    /// still refused at once, and every batch checks the customers, regions, teams and users
-    /// it names. If the process stops before `end_import`, the next start builds what is left
-    /// ([`Store::migrate`]).
-    pub async fn begin_import(&self) -> Result<(), StoreError> {
-        if self.store.importing.fetch_add(1, Ordering::SeqCst) > 0 {
-            return Ok(());
-        }
-        let begun = match self.import_cache(true).await {
-            Ok(()) => self.store.defer_schema().await,
-            Err(e) => Err(e),
-        };
-        if begun.is_err() {
-            // Not begun, so there is nothing for an `end_import` to end; the error that
-            // stopped it is the one to report, not a failure to shrink the cache after it.
-            self.store.importing.fetch_sub(1, Ordering::SeqCst);
-            let _ = self.import_cache(false).await;
-        }
-        begun
-    }
-
-    /// Ends a bulk import: the deferred indexes and keys built, and the writer's usual cache
-    /// again. An end without a begin (after a restart, say) ends nothing.
-    pub async fn end_import(&self) -> Result<(), StoreError> {
-        let ended = self
-            .store
-            .importing
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
-        if ended == Ok(1) {
-            self.store.build_deferred_schema().await?;
-            self.import_cache(false).await?;
-            // The planner's statistics of the tables just filled.
-            sqlx::query("ANALYZE").execute(&self.store.write).await?;
-        }
-        Ok(())
-    }
-
     async fn write_history(
         &self,
         backend: crate::Backend,
@@ -370,102 +330,6 @@ impl TenantStore {
     }
 }
 
-impl crate::Store {
-    /// When no ticket is stored yet: drops what [`crate::Backend::deferrable_schema`] names and
-    /// keeps how to build it again in `deferred_schema`, in one transaction.
-    async fn defer_schema(&self) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
-        let (tickets,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM (SELECT 1 FROM tickets LIMIT 1) t")
-                .fetch_one(&mut *tx)
-                .await?;
-        if tickets > 0 {
-            return Ok(());
-        }
-        let deferrable: Vec<(String, String, String, Option<String>)> =
-            sqlx::query_as(self.backend.deferrable_schema())
-                .fetch_all(&mut *tx)
-                .await?;
-        for (name, drop, build, then) in deferrable {
-            sqlx::query(
-                "INSERT INTO deferred_schema (name, sql, then_sql, checks) VALUES ($1, $2, $3, 0)",
-            )
-            .bind(name)
-            .bind(build)
-            .bind(then)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(&drop).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Builds what [`Store::defer_schema`] dropped: each step in its own transaction with the
-    /// record of it, so a build cut short resumes where it stopped. A foreign key whose
-    /// validation fails stays `NOT VALID` (still checked for every new row) and is logged:
-    /// only rows changed outside the import can break it, since the import checks every
-    /// reference it writes.
-    pub(crate) async fn build_deferred_schema(&self) -> Result<(), StoreError> {
-        let (known,): (i64,) = sqlx::query_as(self.backend.table_count())
-            .bind("deferred_schema")
-            .fetch_one(&self.write)
-            .await?;
-        if known == 0 {
-            return Ok(());
-        }
-        let built = self.build_deferred_steps().await;
-        if let Some(reset) = self.backend.schema_build_reset() {
-            sqlx::query(&reset).execute(&self.write).await?;
-        }
-        built
-    }
-
-    async fn build_deferred_steps(&self) -> Result<(), StoreError> {
-        loop {
-            let next: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
-                "SELECT name, sql, then_sql, checks FROM deferred_schema ORDER BY name LIMIT 1",
-            )
-            .fetch_optional(&self.write)
-            .await?;
-            let Some((name, sql, then, checks)) = next else {
-                return Ok(());
-            };
-            let mut tx = self.write.begin().await?;
-            sqlx::query(&self.backend.schema_build_settings())
-                .execute(&mut *tx)
-                .await?;
-            let built = sqlx::query(&sql).execute(&mut *tx).await;
-            match (built, then) {
-                (Ok(_), Some(then)) => {
-                    // The step after a build is its check (a foreign key's validation).
-                    sqlx::query(
-                        "UPDATE deferred_schema SET sql = $1, then_sql = NULL, checks = 1 \
-                         WHERE name = $2",
-                    )
-                    .bind(then)
-                    .bind(&name)
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
-                    continue;
-                }
-                (Ok(_), None) => tx.commit().await?,
-                (Err(e), _) if checks == 1 => {
-                    tx.rollback().await?;
-                    tracing::error!(constraint = %name, error = %e,
-                        "rows stored during a bulk import break a foreign key; it stays NOT VALID");
-                }
-                (Err(e), _) => return Err(e.into()),
-            }
-            sqlx::query("DELETE FROM deferred_schema WHERE name = $1")
-                .bind(&name)
-                .execute(&self.write)
-                .await?;
-        }
-    }
-}
-
 /// A batch's rows: tickets, events, assignments, and each ticket's facts.
 type HistoryRows = (
     Vec<Vec<Arg>>,
@@ -473,88 +337,6 @@ type HistoryRows = (
     Vec<Vec<Arg>>,
     Vec<(String, Facts)>,
 );
-
-/// A customer, region, team or user a batch names: its table, the field that names it, its
-/// id and the batch row (from 1).
-struct Reference {
-    table: &'static str,
-    field: &'static str,
-    id: String,
-    row: usize,
-}
-
-/// The ids a batch names, each once, by table: gathered before the batch's transaction, so
-/// that inside it only the lookups run.
-type Named<'a> = BTreeMap<&'static str, BTreeSet<&'a str>>;
-
-fn named(refs: &[Reference]) -> Named<'_> {
-    let mut tables = Named::new();
-    for r in refs {
-        tables.entry(r.table).or_default().insert(r.id.as_str());
-    }
-    tables
-}
-
-/// Refuses a batch naming a customer, region, team or user the tenant does not have, with
-/// every row and field at fault, and a batch for a tenant that does not exist. The foreign
-/// keys would refuse most of these too, but not another tenant's; and a bulk import defers
-/// them on PostgreSQL, and on SQLite this check stands in for them.
-async fn check_references(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    backend: crate::Backend,
-    tenant: &str,
-    named: &Named<'_>,
-    refs: &[Reference],
-) -> Result<(), StoreError> {
-    let tenants: Vec<(String,)> = Sql::new("SELECT id FROM tenants WHERE id = ")
-        .text(tenant)
-        .positional_for(backend)
-        .query_as()
-        .fetch_all(&mut **tx)
-        .await?;
-    if tenants.is_empty() {
-        return Err(StoreError::NotFound);
-    }
-    let mut missing = false;
-    let mut known: BTreeMap<&str, HashSet<String>> = BTreeMap::new();
-    for (&table, ids) in named {
-        let ids: Vec<&str> = ids.iter().copied().collect();
-        let found = known.entry(table).or_default();
-        for chunk in ids.chunks(1_000) {
-            let mut sql = Sql::new(&format!("SELECT id FROM {table} WHERE tenant_id = "));
-            sql.text(tenant).push(" AND id IN (");
-            for (i, id) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.text(*id);
-            }
-            sql.push(")");
-            let rows: Vec<(String,)> = sql
-                .positional_for(backend)
-                .query_as()
-                .fetch_all(&mut **tx)
-                .await?;
-            found.extend(rows.into_iter().map(|(id,)| id));
-        }
-        missing |= found.len() < ids.len();
-    }
-    if !missing {
-        return Ok(());
-    }
-    let mut errors: Vec<RowError> = refs
-        .iter()
-        .filter(|r| known.get(r.table).is_none_or(|ids| !ids.contains(&r.id)))
-        .map(|r| RowError {
-            row: r.row,
-            field: r.field,
-            reason: "error.unknown_id",
-        })
-        .collect();
-    let mut seen = HashSet::new();
-    errors.retain(|e| seen.insert((e.row, e.field)));
-    Err(StoreError::Rows(errors))
-}
 
 /// Who confirmed the last closure: `auto` for the auto-close, else what its confirmation says.
 fn confirmed_by(events: &[HistoryEvent]) -> Option<String> {
@@ -589,77 +371,4 @@ async fn insert_rows(
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-    use loopdesk_core::TenantId;
-
-    use super::*;
-
-    fn history(number: &str, customer_id: Option<CustomerId>) -> HistoryTicket {
-        HistoryTicket {
-            id: TicketId::new(),
-            number: number.into(),
-            channel: Channel::Phone,
-            customer_id,
-            region_id: None,
-            team_id: None,
-            category: None,
-            priority: 3,
-            subject: "旧工单".into(),
-            description: String::new(),
-            created_by: None,
-            created_at: Utc.with_ymd_and_hms(2026, 1, 5, 2, 0, 0).unwrap(),
-            resolution_due: None,
-            events: Vec::new(),
-        }
-    }
-
-    /// On SQLite an import batch writes with the row-by-row key checks off, on the one writer
-    /// connection: they are on again after a batch that commits, after one refused for what it
-    /// names and after one for a tenant that does not exist, so the next write is checked.
-    #[tokio::test]
-    async fn the_writer_checks_foreign_keys_again_after_every_import_batch() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-        let (store, tenant) = crate::test_store(url).await;
-        let tenant = store.tenant(tenant);
-        let keys_checked = || async {
-            sqlx::query_scalar::<_, i64>("PRAGMA foreign_keys")
-                .fetch_one(&store.write)
-                .await
-                .unwrap()
-        };
-        assert_eq!(keys_checked().await, 1);
-
-        tenant
-            .import_history(&Actor::System, &[history("H-1", None)])
-            .await
-            .unwrap();
-        assert_eq!(keys_checked().await, 1, "after a batch that commits");
-        let stranger = history("H-2", Some(CustomerId::new()));
-        let refused = tenant.import_history(&Actor::System, &[stranger]).await;
-        assert!(matches!(&refused, Err(StoreError::Rows(rows)) if rows.len() == 1));
-        assert_eq!(keys_checked().await, 1, "after a refused batch");
-        let nowhere = store.tenant(TenantId::new());
-        let refused = nowhere
-            .import_history(&Actor::System, &[history("H-3", None)])
-            .await;
-        assert!(matches!(refused, Err(StoreError::NotFound)), "{refused:?}");
-        assert_eq!(keys_checked().await, 1, "after a batch for no tenant");
-
-        // And the writer refuses what breaks a key again.
-        let broken = sqlx::query(
-            "INSERT INTO ticket_events (tenant_id, ticket_id, kind, at) VALUES ($1, $2, 'comment', 0)",
-        )
-        .bind(tenant.tid())
-        .bind(TicketId::new().to_string())
-        .execute(&store.write)
-        .await;
-        assert!(broken.is_err(), "an event of no ticket was stored");
-        let stored: Vec<(String,)> = sqlx::query_as("SELECT number FROM tickets")
-            .fetch_all(&store.read)
-            .await
-            .unwrap();
-        assert_eq!(stored, [("H-1".to_owned(),)]);
-    }
-}
+mod tests;

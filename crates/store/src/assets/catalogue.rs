@@ -1,0 +1,211 @@
+//! The product catalogue (models with their skill, warranty and checklist) and ticket
+//! categories.
+
+use crate::rows::parse_id;
+use crate::{ms, StoreError, TenantStore};
+use chrono::{DateTime, Utc};
+use loopdesk_core::asset::{self, NewModel};
+use loopdesk_core::ticket::transitions::Actor;
+use loopdesk_core::{access, access::Permission, ModelId};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+/// A product model in the catalogue.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ProductModel {
+    /// Id.
+    pub id: ModelId,
+    /// Model code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Product line.
+    pub product_line: Option<String>,
+    /// Default warranty, in months from installation.
+    pub warranty_months: Option<i64>,
+    /// Skill a repair needs.
+    pub skill: Option<String>,
+    /// Its minimum level.
+    pub skill_level: Option<i64>,
+    /// Default checklist.
+    pub checklist: Vec<String>,
+}
+
+pub(crate) type ModelRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    String,
+);
+
+pub(crate) const MODEL_COLUMNS: &str =
+    "id, code, name, product_line, warranty_months, skill, skill_level, checklist";
+
+pub(crate) fn model_of(r: ModelRow) -> Result<ProductModel, StoreError> {
+    Ok(ProductModel {
+        id: parse_id(&r.0, ModelId::parse)?,
+        code: r.1,
+        name: r.2,
+        product_line: r.3,
+        warranty_months: r.4,
+        skill: r.5,
+        skill_level: r.6,
+        checklist: serde_json::from_str(&r.7).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    })
+}
+
+/// A request category.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Category {
+    /// Code.
+    pub code: String,
+    /// Name shown.
+    pub name: String,
+    /// Fields a request of it must fill in.
+    pub required_fields: Vec<String>,
+    /// Every report on it goes to review.
+    pub requires_review: bool,
+}
+
+impl TenantStore {
+    /// Adds a model to the catalogue (admins).
+    pub async fn create_model(
+        &self,
+        actor: &Actor,
+        new: NewModel,
+        now: DateTime<Utc>,
+    ) -> Result<ProductModel, StoreError> {
+        if !access::allowed(actor, Permission::ManageOrganisation) {
+            return Err(StoreError::Forbidden);
+        }
+        let m = asset::model(&new)?;
+        let id = ModelId::new();
+        sqlx::query(&format!(
+            "INSERT INTO product_models ({MODEL_COLUMNS}, tenant_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(id.to_string())
+        .bind(&m.code)
+        .bind(&m.name)
+        .bind(&m.product_line)
+        .bind(m.warranty_months)
+        .bind(&m.skill)
+        .bind(m.skill_level)
+        .bind(json!(m.checklist).to_string())
+        .bind(self.tid())
+        .bind(ms(now))
+        .execute(&self.store.write)
+        .await
+        .map_err(|e| StoreError::on_unique(e, "code"))?;
+        Ok(ProductModel {
+            id,
+            code: m.code,
+            name: m.name,
+            product_line: m.product_line,
+            warranty_months: m.warranty_months,
+            skill: m.skill,
+            skill_level: m.skill_level,
+            checklist: m.checklist,
+        })
+    }
+
+    /// The catalogue, by product line and code.
+    pub async fn models(&self) -> Result<Vec<ProductModel>, StoreError> {
+        let rows: Vec<ModelRow> = sqlx::query_as(&format!(
+            "SELECT {MODEL_COLUMNS} FROM product_models WHERE tenant_id = $1 ORDER BY product_line, code"
+        ))
+        .bind(self.tid())
+        .fetch_all(&self.store.read)
+        .await?;
+        rows.into_iter().map(model_of).collect()
+    }
+
+    /// A model by its code.
+    pub async fn model_by_code(&self, code: &str) -> Result<Option<ProductModel>, StoreError> {
+        let row: Option<ModelRow> = sqlx::query_as(&format!(
+            "SELECT {MODEL_COLUMNS} FROM product_models WHERE tenant_id = $1 AND code = $2"
+        ))
+        .bind(self.tid())
+        .bind(code)
+        .fetch_optional(&self.store.read)
+        .await?;
+        row.map(model_of).transpose()
+    }
+
+    /// The checklist a job comes with: a maintenance order's own, else its asset's model's.
+    pub async fn job_checklist(&self, tk: &crate::Ticket) -> Result<Vec<String>, StoreError> {
+        if let Some(items) = tk.fields.get("checklist").and_then(|c| c.as_array()) {
+            return Ok(items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect());
+        }
+        let Some(asset) = tk.asset_id else {
+            return Ok(Vec::new());
+        };
+        let model = self.asset(asset).await?.model;
+        Ok(self
+            .model_by_code(&model)
+            .await?
+            .map(|m| m.checklist)
+            .unwrap_or_default())
+    }
+
+    /// Adds a request category (admins).
+    pub async fn create_category(
+        &self,
+        actor: &Actor,
+        new: loopdesk_core::intake::NewCategory,
+        now: DateTime<Utc>,
+    ) -> Result<Category, StoreError> {
+        if !access::allowed(actor, Permission::ManageOrganisation) {
+            return Err(StoreError::Forbidden);
+        }
+        let c = loopdesk_core::intake::category(&new)?;
+        sqlx::query(
+            "INSERT INTO categories (id, tenant_id, code, name, required_fields, requires_review, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(self.tid())
+        .bind(&c.code)
+        .bind(&c.name)
+        .bind(json!(c.required_fields).to_string())
+        .bind(i64::from(c.requires_review))
+        .bind(ms(now))
+        .execute(&self.store.write)
+        .await
+        .map_err(|e| StoreError::on_unique(e, "code"))?;
+        Ok(Category {
+            code: c.code,
+            name: c.name,
+            required_fields: c.required_fields,
+            requires_review: c.requires_review,
+        })
+    }
+
+    /// The tenant's request categories, by name.
+    pub async fn categories(&self) -> Result<Vec<Category>, StoreError> {
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT code, name, required_fields, requires_review FROM categories WHERE tenant_id = $1 ORDER BY name",
+        )
+        .bind(self.tid())
+        .fetch_all(&self.store.read)
+        .await?;
+        rows.into_iter()
+            .map(|(code, name, fields, review)| {
+                Ok(Category {
+                    code,
+                    name,
+                    required_fields: serde_json::from_str(&fields)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    requires_review: review != 0,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,287 @@
+//! Assets (equipment at a customer's site): registering and importing them, the product
+//! catalogue, and the asset card with its whole history (tickets, visits, parts consumed,
+//! meter readings), its meter and its status.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use loopdesk_core::asset::{self, AssetStatus};
+use loopdesk_core::customer::{self, NewAsset};
+use loopdesk_core::ticket::transitions::Actor;
+use loopdesk_core::validate::{self, FieldError};
+use loopdesk_core::{access, access::Permission, AssetId};
+use loopdesk_core::{CustomerId, SiteId};
+use rand::RngCore;
+use sqlx::{Any, Transaction};
+
+use crate::error::RowError;
+use crate::rows::parse_id;
+use crate::{ms, Asset, StoreError, TenantStore};
+
+mod catalogue;
+
+pub use card::{AssetCard, AssetHistory, AssetPart, AssetReading, AssetTicket, AssetVisit};
+pub use catalogue::{Category, ProductModel};
+mod card;
+
+#[derive(sqlx::FromRow)]
+struct AssetRow {
+    id: String,
+    customer_id: String,
+    site_id: String,
+    model: String,
+    serial: String,
+    installed_on: Option<String>,
+    warranty_until: Option<String>,
+    qr_token: String,
+    status: String,
+    meter: Option<i64>,
+    fields: String,
+}
+
+/// One row of an asset import as read: the asset and its status, or why the row cannot be read.
+pub type ImportRow = Result<(NewAsset, Option<AssetStatus>), FieldError>;
+
+/// An asset checked and ready to insert.
+struct CheckedAsset {
+    id: AssetId,
+    customer_id: CustomerId,
+    site_id: SiteId,
+    model: String,
+    serial: String,
+    installed_on: Option<String>,
+    warranty_until: Option<String>,
+    fields: serde_json::Value,
+    status: AssetStatus,
+}
+
+impl TenantStore {
+    /// Registers an asset at a customer's site, with an unguessable QR token.
+    pub async fn create_asset(
+        &self,
+        new: NewAsset,
+        now: DateTime<Utc>,
+    ) -> Result<Asset, StoreError> {
+        let a = self.check_asset(new, None).await?;
+        let mut tx = self.store.write.begin().await?;
+        self.insert_asset(&mut tx, &a, now).await?;
+        tx.commit().await?;
+        self.asset(a.id).await
+    }
+
+    /// Imports assets, all or none: every row is checked as `create_asset` checks one (and
+    /// a serial number twice in the file is refused too); when any fails, nothing is written
+    /// and the answer names each failing row (the sheet's row: the header is row 1) with its
+    /// field and reason. Answers how many were imported.
+    pub async fn import_assets(
+        &self,
+        actor: &Actor,
+        rows: Vec<(usize, ImportRow)>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        if !access::allowed(actor, Permission::WriteCustomers) {
+            return Err(StoreError::Forbidden);
+        }
+        if rows.len() > asset::MAX_IMPORT_ROWS {
+            return Err(FieldError {
+                field: "file",
+                reason: "error.too_many_rows",
+            }
+            .into());
+        }
+        let mut checked = Vec::with_capacity(rows.len());
+        let mut errors = Vec::new();
+        let mut serials = std::collections::HashSet::new();
+        for (row, parsed) in rows {
+            let result = match parsed {
+                Ok((new, status)) => self.check_asset(new, status).await,
+                Err(e) => Err(e.into()),
+            };
+            let failure = match result {
+                Ok(a) if !serials.insert(a.serial.clone()) => Some(FieldError {
+                    field: "serial",
+                    reason: "error.duplicate",
+                }),
+                Ok(a) => {
+                    let taken: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM assets WHERE tenant_id = $1 AND serial = $2",
+                    )
+                    .bind(self.tid())
+                    .bind(&a.serial)
+                    .fetch_one(&self.store.read)
+                    .await?;
+                    if taken > 0 {
+                        Some(FieldError {
+                            field: "serial",
+                            reason: "error.conflict",
+                        })
+                    } else {
+                        checked.push(a);
+                        None
+                    }
+                }
+                Err(StoreError::Invalid(e)) => Some(e),
+                Err(e) => return Err(e),
+            };
+            if let Some(e) = failure {
+                errors.push(RowError {
+                    row,
+                    field: e.field,
+                    reason: e.reason,
+                });
+            }
+        }
+        if !errors.is_empty() {
+            errors.truncate(100);
+            return Err(StoreError::Rows(errors));
+        }
+        let mut tx = self.store.write.begin().await?;
+        for a in &checked {
+            self.insert_asset(&mut tx, a, now).await?;
+        }
+        tx.commit().await?;
+        Ok(checked.len())
+    }
+
+    /// Every asset (of one customer when given) the caller may see, by serial number.
+    pub async fn assets_list(
+        &self,
+        actor: &Actor,
+        customer: Option<CustomerId>,
+    ) -> Result<Vec<Asset>, StoreError> {
+        match (access::customer_scope(actor), customer) {
+            (None, _) => Err(StoreError::Forbidden),
+            (Some(Some(own)), Some(c)) if own != c => Ok(Vec::new()),
+            (Some(Some(own)), _) | (Some(None), Some(own)) => {
+                let mut v = self.assets_where("customer_id", &own.to_string()).await?;
+                v.sort_by(|a, b| a.serial.cmp(&b.serial));
+                Ok(v)
+            }
+            (Some(None), None) => {
+                let mut v = self.assets_where("tenant_id", &self.tid()).await?;
+                v.sort_by(|a, b| a.serial.cmp(&b.serial));
+                Ok(v)
+            }
+        }
+    }
+
+    /// Checks an asset to register: its text, dates and free fields, its customer, its
+    /// site (the customer's), and its warranty (the model's default from installation).
+    async fn check_asset(
+        &self,
+        new: NewAsset,
+        status: Option<AssetStatus>,
+    ) -> Result<CheckedAsset, StoreError> {
+        let model = validate::required_text("model", &new.model, validate::MAX_NAME)?;
+        let serial = validate::required_text("serial", &new.serial, 100)?;
+        let installed_on = customer::date("installed_on", new.installed_on.as_deref())?;
+        let warranty_until = customer::date("warranty_until", new.warranty_until.as_deref())?;
+        let fields = customer::asset_fields(new.fields.as_ref())?;
+        let months: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT warranty_months FROM product_models WHERE tenant_id = $1 AND code = $2",
+        )
+        .bind(self.tid())
+        .bind(&model)
+        .fetch_optional(&self.store.read)
+        .await?;
+        let day = |d: &Option<String>| d.as_deref().and_then(|d| d.parse::<NaiveDate>().ok());
+        let warranty_until =
+            asset::default_warranty(day(&warranty_until), day(&installed_on), months.flatten())
+                .map(|d| d.to_string());
+        self.require("customers", &new.customer_id.to_string(), "customer_id")
+            .await?;
+        let owner: Option<String> =
+            sqlx::query_scalar("SELECT customer_id FROM sites WHERE tenant_id = $1 AND id = $2")
+                .bind(self.tid())
+                .bind(new.site_id.to_string())
+                .fetch_optional(&self.store.read)
+                .await?;
+        if owner.as_deref() != Some(new.customer_id.to_string().as_str()) {
+            return Err(FieldError {
+                field: "site_id",
+                reason: "error.unknown_id",
+            }
+            .into());
+        }
+        Ok(CheckedAsset {
+            id: AssetId::new(),
+            customer_id: new.customer_id,
+            site_id: new.site_id,
+            model,
+            serial,
+            installed_on,
+            warranty_until,
+            fields,
+            status: status.unwrap_or_default(),
+        })
+    }
+
+    async fn insert_asset(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        a: &CheckedAsset,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut raw = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut raw);
+        sqlx::query(
+            "INSERT INTO assets (id, tenant_id, customer_id, site_id, model, serial, installed_on, warranty_until, \
+             qr_token, created_at, fields, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(a.id.to_string())
+        .bind(self.tid())
+        .bind(a.customer_id.to_string())
+        .bind(a.site_id.to_string())
+        .bind(&a.model)
+        .bind(&a.serial)
+        .bind(&a.installed_on)
+        .bind(&a.warranty_until)
+        .bind(hex::encode(raw))
+        .bind(ms(now))
+        .bind(a.fields.to_string())
+        .bind(a.status.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| StoreError::on_unique(e, "serial"))?;
+        Ok(())
+    }
+
+    /// One asset.
+    pub async fn asset(&self, id: AssetId) -> Result<Asset, StoreError> {
+        let rows = self.assets_where("id", &id.to_string()).await?;
+        rows.into_iter().next().ok_or(StoreError::NotFound)
+    }
+
+    pub(crate) async fn assets_where(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Vec<Asset>, StoreError> {
+        let sql = format!(
+            "SELECT id, customer_id, site_id, model, serial, installed_on, warranty_until, qr_token, \
+             status, meter, fields FROM assets WHERE tenant_id = $1 AND {column} = $2 ORDER BY created_at, id"
+        );
+        let rows: Vec<AssetRow> = sqlx::query_as(&sql)
+            .bind(self.tid())
+            .bind(value)
+            .fetch_all(&self.store.read)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Asset {
+                    id: parse_id(&r.id, AssetId::parse)?,
+                    customer_id: parse_id(&r.customer_id, CustomerId::parse)?,
+                    site_id: parse_id(&r.site_id, SiteId::parse)?,
+                    model: r.model,
+                    serial: r.serial,
+                    installed_on: r.installed_on,
+                    warranty_until: r.warranty_until,
+                    qr_token: r.qr_token,
+                    status: AssetStatus::parse(&r.status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("asset status {}", r.status)))?,
+                    meter: r.meter,
+                    fields: serde_json::from_str(&r.fields)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                })
+            })
+            .collect()
+    }
+}
