@@ -2,7 +2,9 @@
 
 use super::*;
 use crate::event::Payload;
+use crate::i18n::Lang;
 use crate::sla::calendar::CalendarSpec;
+use crate::ticket::status::Status;
 use serde_json::{json, Value};
 
 const MIN: i64 = 60_000;

@@ -2,6 +2,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 
 use super::*;
+use crate::validate::FieldError;
 
 const H: i64 = 60 * MINUTE_MS;
 

@@ -2,7 +2,9 @@
 //! over random sequences of moves by random actors.
 
 use super::*;
+use crate::{AttachmentId, CustomerId, Role, UserId};
 use chrono::TimeZone;
+use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
 
 fn now() -> DateTime<Utc> {
