@@ -248,13 +248,5 @@ pub async fn shutdown_signal() {
 }
 
 #[cfg(test)]
-mod tests {
-    #[test]
-    fn passwords_in_database_urls_are_hidden() {
-        assert_eq!(
-            super::redact("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
-        assert_eq!(super::redact("sqlite://./x.db"), "sqlite://./x.db");
-    }
-}
+#[path = "app_tests.rs"]
+mod tests;

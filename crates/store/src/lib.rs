@@ -131,7 +131,7 @@ pub struct Store {
     /// Tenants' SLA policies, cached for 30 s (read on every creation and every move).
     policies: cache::TenantCache<std::sync::Arc<Vec<sla::PolicyEntry>>>,
     /// Tenants' KPI books (see [`facts`]).
-    books: facts::Books,
+    books: kpi::book::Books,
     /// Bulk history imports under way (see [`TenantStore::begin_import`]).
     importing: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -187,7 +187,7 @@ impl Store {
                     batcher,
                     settings: cache::TenantCache::new(Duration::from_secs(60)),
                     policies: cache::TenantCache::new(Duration::from_secs(30)),
-                    books: facts::Books::default(),
+                    books: kpi::book::Books::default(),
                     importing: std::sync::Arc::default(),
                 })
             }
@@ -203,7 +203,7 @@ impl Store {
                     batcher,
                     settings: cache::TenantCache::new(Duration::from_secs(60)),
                     policies: cache::TenantCache::new(Duration::from_secs(30)),
-                    books: facts::Books::default(),
+                    books: kpi::book::Books::default(),
                     importing: std::sync::Arc::default(),
                 })
             }

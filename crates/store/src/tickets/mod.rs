@@ -15,12 +15,14 @@ mod attachments;
 pub(crate) mod batch;
 mod comments;
 mod create;
+mod gather;
 mod list;
 mod priority;
 mod read;
 mod remediation;
 mod team;
 mod transition;
+mod write;
 
 use crate::rows::{corrupt, parse_id, parse_opt_id};
 use crate::{from_ms, Attachment, CheckInView, StoreError, Ticket};

@@ -3,16 +3,13 @@
 //! event are written in one transaction.
 
 use chrono::{DateTime, Utc};
-use loopdesk_core::access::{self, TicketScope};
+use loopdesk_core::access::{self};
 use loopdesk_core::dispatch::auto;
 use loopdesk_core::event::{payload, Payload};
 use loopdesk_core::followup::{self};
 use loopdesk_core::sla::{self};
-use loopdesk_core::ticket::transitions::{AttachmentKind, CheckIn, CheckInRecord, ConfirmedBy};
-use loopdesk_core::ticket::{
-    plan_move, Actor, AssigneeFacts, MoveCommand, Plan, SiteFacts, TicketFacts,
-};
-use loopdesk_core::{AttachmentId, CustomerId, Role, Roles, Status, TicketId, UserId};
+use loopdesk_core::ticket::{plan_move, Actor, MoveCommand, Plan, TicketFacts};
+use loopdesk_core::{Status, TicketId, UserId};
 use serde_json::json;
 use sqlx::{Any, Transaction};
 
@@ -21,10 +18,10 @@ use crate::events::{self, NewEvent};
 use crate::idempotency::{claim_key, Idempotency};
 use crate::outbox::enqueue_publish;
 use crate::outbox::schedule_survey;
-use crate::rows::{corrupt, parse_id, parse_opt_id};
+use crate::rows::parse_id;
 use crate::sla::write_sla;
 use crate::sql::{Arg, Sql};
-use crate::{from_ms, ms, StoreError, TenantStore, TicketDetail};
+use crate::{ms, StoreError, TenantStore, TicketDetail};
 
 use crate::TransitionRequest;
 
@@ -115,140 +112,6 @@ impl TenantStore {
         let policy = self.settings().await?.policy;
         let plan = plan_move(&facts, actor, &command, None, &policy, now)?;
         self.write_plan(tx, actor, &row, facts, &plan, now).await
-    }
-
-    /// Locks a visible ticket's row for a change; `NotFound` when the caller may not see
-    /// it, `Stale` when `version` is not the current one.
-    pub(super) async fn lock_current(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        id: TicketId,
-        scope: &TicketScope,
-        version: i64,
-    ) -> Result<TicketRow, StoreError> {
-        let mut sql = self.visible_ticket(TICKET_COLUMNS, id, scope);
-        sql.push(self.store.backend.for_update());
-        let row: TicketRow = sql
-            .query_as()
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if row.version != version {
-            return Err(StoreError::Stale {
-                current: row.version,
-            });
-        }
-        Ok(row)
-    }
-
-    pub(super) async fn facts(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        row: &TicketRow,
-    ) -> Result<TicketFacts, StoreError> {
-        let site = match &row.site_id {
-            Some(s) => {
-                let pos: Option<(Option<f64>, Option<f64>, f64)> = sqlx::query_as(
-                    "SELECT lat, lon, geofence_m FROM sites WHERE tenant_id = $1 AND id = $2",
-                )
-                .bind(self.tid())
-                .bind(s)
-                .fetch_optional(&mut **tx)
-                .await?;
-                match pos {
-                    Some((Some(lat), Some(lon), geofence_m)) => Some(SiteFacts {
-                        lat,
-                        lon,
-                        geofence_m,
-                    }),
-                    _ => None,
-                }
-            }
-            None => None,
-        };
-        let review: Option<i64> = match &row.category {
-            Some(code) => {
-                sqlx::query_scalar(
-                    "SELECT requires_review FROM categories WHERE tenant_id = $1 AND code = $2",
-                )
-                .bind(self.tid())
-                .bind(code)
-                .fetch_optional(&mut **tx)
-                .await?
-            }
-            None => None,
-        };
-        let files: Vec<(String, String)> = sqlx::query_as(
-            "SELECT id, kind FROM attachments WHERE tenant_id = $1 AND ticket_id = $2",
-        )
-        .bind(self.tid())
-        .bind(&row.id)
-        .fetch_all(&mut **tx)
-        .await?;
-        let attachments = files
-            .into_iter()
-            .map(|(id, kind)| {
-                Ok((
-                    parse_id(&id, AttachmentId::parse)?,
-                    AttachmentKind::parse(&kind).ok_or_else(|| corrupt("kind"))?,
-                ))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(TicketFacts {
-            status: row.status()?,
-            assignee_id: parse_opt_id(row.assignee_id.clone(), UserId::parse)?,
-            customer_id: parse_opt_id(row.customer_id.clone(), CustomerId::parse)?,
-            site,
-            checked_in_at: row.checked_in_at.map(from_ms),
-            check_in: match (row.checkin_lat, row.checkin_lon) {
-                (Some(lat), Some(lon)) => Some(CheckInRecord {
-                    position: CheckIn {
-                        lat,
-                        lon,
-                        accuracy_m: None,
-                    },
-                    distance_m: row.checkin_distance_m,
-                    outside_geofence: row.checkin_outside != 0,
-                }),
-                _ => None,
-            },
-            visit_count: row.visit_count,
-            flags: serde_json::from_str(&row.flags).map_err(|_| corrupt("flags"))?,
-            resolved_at: row.resolved_at.map(from_ms),
-            closed_at: row.closed_at.map(from_ms),
-            confirmed_by: row
-                .confirmed_by
-                .as_deref()
-                .map(|c| ConfirmedBy::parse(c).ok_or_else(|| corrupt("confirmed_by")))
-                .transpose()?,
-            reopen_count: row.reopen_count,
-            category_requires_review: review.unwrap_or(0) != 0,
-            attachments,
-        })
-    }
-
-    pub(super) async fn assignee_facts(
-        &self,
-        tx: &mut Transaction<'_, Any>,
-        id: UserId,
-    ) -> Result<Option<AssigneeFacts>, StoreError> {
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT roles, active FROM users WHERE tenant_id = $1 AND id = $2")
-                .bind(self.tid())
-                .bind(id.to_string())
-                .fetch_optional(&mut **tx)
-                .await?;
-        Ok(match row {
-            Some((roles, active)) => {
-                let roles = Roles::from_csv(&roles).map_err(StoreError::Corrupt)?;
-                Some(AssigneeFacts {
-                    id,
-                    is_engineer: roles.has(Role::Engineer),
-                    active: active != 0,
-                })
-            }
-            None => None,
-        })
     }
 
     /// Writes what the move does to the ticket ([`TicketFacts::apply`], in core), the

@@ -7,17 +7,17 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use loopdesk_core::access;
 use loopdesk_core::i18n::Lang;
-use loopdesk_core::kpi::{self, Facts, Filter, GroupBy, Metric, Query, TicketKpi};
+use loopdesk_core::kpi::{self, Filter, GroupBy, Metric, Query, TicketKpi};
 use loopdesk_core::sla::calendar::{Calendar, CalendarSpec};
 use loopdesk_core::ticket::transitions::Actor;
-use loopdesk_core::validate::FieldError;
-use loopdesk_core::Roles;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::facts::{fold, pm_due_ms, EventRow, EVENT_COLUMNS, PM_DUE};
-use crate::outbox::{insert_jobs, NewJob};
 use crate::{ms, StoreError, TenantStore};
+
+mod behind;
+pub(crate) mod book;
+mod report;
 
 /// What a KPI query asks.
 #[derive(Clone, Debug, Default)]
@@ -182,124 +182,6 @@ impl TenantStore {
         Ok((query, Some(filter)))
     }
 
-    /// The tickets behind one figure of a KPI answer ([`kpi::behind`]), worst first, at most
-    /// `limit`: `metric` names the KPI, `group` the row (as `group` in the answer).
-    pub async fn kpi_tickets_behind(
-        &self,
-        actor: &Actor,
-        req: KpiRequest,
-        metric: &str,
-        group: Option<&str>,
-        limit: usize,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<KpiTicket>, StoreError> {
-        let unknown = FieldError {
-            field: "metric",
-            reason: "error.unknown_metric",
-        };
-        let metric = Metric::parse(metric).ok_or(unknown)?;
-        let (query, filter) = self.kpi_query(actor, &req, now).await?;
-        let not_per_ticket = FieldError {
-            field: "metric",
-            reason: "error.metric_not_per_ticket",
-        };
-        if metric == Metric::Utilisation {
-            return Err(not_per_ticket.into());
-        }
-        let Some(filter) = filter else {
-            return Ok(Vec::new());
-        };
-        let found = {
-            let shelf = self.kpi_book().await?;
-            shelf.book.behind(&query, &filter, metric, group)
-        };
-        let found = found.ok_or(not_per_ticket)?;
-        let mut out = Vec::new();
-        for (key, value) in found.into_iter().take(limit) {
-            let id = uuid::Uuid::from_u128(key).to_string();
-            let row: Option<(String, String, String, i64)> = sqlx::query_as(
-                "SELECT number, subject, status, created_at FROM tickets WHERE tenant_id = $1 AND id = $2",
-            )
-            .bind(self.tid())
-            .bind(&id)
-            .fetch_optional(&self.store.read)
-            .await?;
-            if let Some((number, subject, status, created)) = row {
-                out.push(KpiTicket {
-                    id,
-                    number,
-                    subject,
-                    status,
-                    created_at: crate::from_ms(created),
-                    value,
-                });
-            }
-        }
-        Ok(out)
-    }
-
-    /// Every ticket the period `[from, to)` can touch — created before its end and created or
-    /// changed since its start — folded from its events.
-    pub(crate) async fn kpi_tickets(
-        &self,
-        from: i64,
-        to: i64,
-    ) -> Result<Vec<TicketKpi>, StoreError> {
-        // Maintenance orders due from the day before the period on (in any time zone) count
-        // too: PM compliance takes them by their due date.
-        const TOUCHED: &str = "t.tenant_id = $1 AND t.created_at < $2 AND (t.created_at >= $3 \
-             OR t.updated_at >= $3 OR t.id IN (SELECT v.ticket_id FROM maintenance_visits v \
-             WHERE v.tenant_id = $1 AND v.due_on >= $4))";
-        let offset = self.settings().await?.offset;
-        let day_before = (crate::from_ms(from) - chrono::Duration::days(2))
-            .date_naive()
-            .to_string();
-        let tickets: Vec<TicketRow> = sqlx::query_as(&format!(
-            "SELECT t.id, t.created_at, t.region_id, t.team_id, t.category, t.channel, c.tier, \
-             t.resolution_due, {PM_DUE} \
-             FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id WHERE {TOUCHED}"
-        ))
-        .bind(self.tid())
-        .bind(to)
-        .bind(from)
-        .bind(&day_before)
-        .fetch_all(&self.store.read)
-        .await?;
-        let events: Vec<EventRow> = sqlx::query_as(&format!(
-            "SELECT {EVENT_COLUMNS} \
-             FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
-             LEFT JOIN users u ON u.id = e.actor_id \
-             WHERE e.tenant_id = $1 AND {TOUCHED} ORDER BY e.ticket_id, e.at, e.id"
-        ))
-        .bind(self.tid())
-        .bind(to)
-        .bind(from)
-        .bind(&day_before)
-        .fetch_all(&self.store.read)
-        .await?;
-        let mut facts: HashMap<String, Facts> = tickets
-            .iter()
-            .map(|t| (t.0.clone(), Facts::new(t.1)))
-            .collect();
-        fold(&mut facts, &events)?;
-        Ok(tickets
-            .into_iter()
-            .map(
-                |(id, _, region, team, category, channel, tier, due, pm)| TicketKpi {
-                    facts: facts.remove(&id).unwrap_or_default(),
-                    id,
-                    region,
-                    team,
-                    category,
-                    channel,
-                    tier,
-                    resolution_due: due,
-                    pm_due: pm_due_ms(pm.as_deref(), offset),
-                },
-            )
-            .collect())
-    }
-
     /// Engineers' on-shift time: the tenant's first business calendar, or the PRC standard
     /// working week when it has none (engineers get shifts of their own with dispatch).
     async fn shift_calendar(&self) -> Result<Calendar, StoreError> {
@@ -337,62 +219,5 @@ impl TenantStore {
             .fetch_all(&self.store.read)
             .await?;
         Ok(rows.into_iter().collect())
-    }
-}
-
-impl TenantStore {
-    /// The week of the last weekly KPI report sent (`2026-W48`), if any.
-    pub async fn report_week_sent(&self) -> Result<Option<String>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT kpi_report_week FROM tenants WHERE id = $1")
-                .bind(self.tid())
-                .fetch_one(&self.store.read)
-                .await?,
-        )
-    }
-
-    /// The active users with an e-mail address: their address, language and roles (whom the
-    /// weekly report goes to is core's `kpi::receives_weekly_report`).
-    pub async fn users_with_email(&self) -> Result<Vec<(String, Lang, Roles)>, StoreError> {
-        let users: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT email, lang, roles FROM users WHERE tenant_id = $1 AND active = 1 AND email IS NOT NULL",
-        )
-        .bind(self.tid())
-        .fetch_all(&self.store.read)
-        .await?;
-        users
-            .into_iter()
-            .map(|(email, lang, roles)| {
-                let roles = Roles::from_csv(&roles).map_err(StoreError::Corrupt)?;
-                Ok((email, Lang::from_tag(&lang).unwrap_or_default(), roles))
-            })
-            .collect()
-    }
-
-    /// Marks `week`'s report sent and queues its mails, in one transaction; false (and
-    /// nothing queued) when another runner sent it already.
-    pub async fn send_weekly_report(
-        &self,
-        week: &str,
-        mails: Vec<NewJob>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.store.write.begin().await?;
-        let claimed = sqlx::query(
-            "UPDATE tenants SET kpi_report_week = $1 WHERE id = $2 \
-             AND (kpi_report_week IS NULL OR kpi_report_week <> $1)",
-        )
-        .bind(week)
-        .bind(self.tid())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed == 0 {
-            tx.commit().await?;
-            return Ok(false);
-        }
-        insert_jobs(&mut tx, mails, now).await?;
-        tx.commit().await?;
-        Ok(true)
     }
 }

@@ -1,206 +1,21 @@
-//! Service contracts and preventive maintenance: contracts with their assets, plans, the
-//! generation of maintenance work orders (exactly once per plan, asset and due date, however
-//! many runners and restarts), and PM compliance.
-
-use chrono::{DateTime, NaiveDate, Utc};
-use loopdesk_core::maintenance::{self, NewPlan, Schedule};
-use loopdesk_core::ticket::transitions::Actor;
-use loopdesk_core::ticket::Channel;
-use loopdesk_core::TicketId;
-use loopdesk_core::{access, access::Permission, AssetId, ContractId, PlanId, TenantId};
-use serde::Serialize;
-use serde_json::json;
-use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
+//! What the maintenance job needs: the active plans, whom a contract's plan serves, meter
+//! baselines, and making a visit's work order once.
 
 use crate::idempotency::Idempotency;
 use crate::rows::{parse_date, parse_id};
 use crate::tickets::NewTicket;
 use crate::{ms, Store, StoreError, TenantStore};
+use chrono::{DateTime, NaiveDate, Utc};
+use loopdesk_core::ticket::transitions::Actor;
+use loopdesk_core::ticket::Channel;
+use loopdesk_core::TicketId;
+use loopdesk_core::{AssetId, ContractId, PlanId, TenantId};
+use serde_json::json;
+use sha2::{Digest, Sha256};
 
-/// A maintenance plan.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct Plan {
-    /// Id.
-    pub id: PlanId,
-    /// Name.
-    pub name: String,
-    /// One asset …
-    pub asset_id: Option<AssetId>,
-    /// … or a contract's assets of `model`.
-    pub contract_id: Option<ContractId>,
-    /// The model.
-    pub model: Option<String>,
-    /// Every N days.
-    pub every_days: Option<i64>,
-    /// Every N meter units.
-    pub every_meter: Option<i64>,
-    /// First due date.
-    pub starts_on: Option<NaiveDate>,
-    /// Days ahead work orders are made.
-    pub lead_days: i64,
-    /// Their priority.
-    pub priority: i64,
-}
-
-/// PM compliance over a period.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct Compliance {
-    /// Maintenance visits due in the period.
-    pub due: usize,
-    /// Of those, resolved by their due date.
-    pub on_time: usize,
-    /// `on_time / due` (none when nothing was due).
-    pub rate: Option<f64>,
-}
-
-type PlanRow = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    i64,
-    i64,
-);
-
-const PLAN_COLUMNS: &str =
-    "id, name, asset_id, contract_id, model, every_days, every_meter, starts_on, lead_days, priority";
-
-fn plan_of(r: PlanRow) -> Result<Plan, StoreError> {
-    Ok(Plan {
-        id: parse_id(&r.0, PlanId::parse)?,
-        name: r.1,
-        asset_id: r
-            .2
-            .as_deref()
-            .map(|a| parse_id(a, AssetId::parse))
-            .transpose()?,
-        contract_id: r
-            .3
-            .as_deref()
-            .map(|c| parse_id(c, ContractId::parse))
-            .transpose()?,
-        model: r.4,
-        every_days: r.5,
-        every_meter: r.6,
-        starts_on: r.7.as_deref().map(parse_date).transpose()?,
-        lead_days: r.8,
-        priority: r.9,
-    })
-}
+use super::*;
 
 impl TenantStore {
-    /// Adds a maintenance plan (those who edit customers). Due dates before today are not
-    /// filled in.
-    pub async fn create_plan(
-        &self,
-        actor: &Actor,
-        new: NewPlan,
-        now: DateTime<Utc>,
-    ) -> Result<Plan, StoreError> {
-        if !access::allowed(actor, Permission::WriteCustomers) {
-            return Err(StoreError::Forbidden);
-        }
-        let p = maintenance::plan(&new)?;
-        if let Some(a) = new.asset_id {
-            self.require("assets", &a.to_string(), "asset_id").await?;
-        }
-        if let Some(c) = new.contract_id {
-            self.require("contracts", &c.to_string(), "contract_id")
-                .await?;
-        }
-        let (every_days, every_meter, starts_on) = match p.schedule {
-            Schedule::Days { starts_on, every } => (Some(every), None, Some(starts_on)),
-            Schedule::Meter { every } => (None, Some(every), None),
-        };
-        let today = now
-            .with_timezone(&self.settings().await?.offset)
-            .date_naive();
-        let id = PlanId::new();
-        let model = new.model.as_deref().map(str::trim).map(str::to_owned);
-        sqlx::query(&format!(
-            "INSERT INTO maintenance_plans ({PLAN_COLUMNS}, tenant_id, made_on, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        ))
-        .bind(id.to_string())
-        .bind(&p.name)
-        .bind(new.asset_id.map(|a| a.to_string()))
-        .bind(new.contract_id.map(|c| c.to_string()))
-        .bind(&model)
-        .bind(every_days)
-        .bind(every_meter)
-        .bind(starts_on.map(|d| d.to_string()))
-        .bind(p.lead_days)
-        .bind(p.priority)
-        .bind(self.tid())
-        .bind(today.to_string())
-        .bind(ms(now))
-        .execute(&self.store.write)
-        .await?;
-        Ok(Plan {
-            id,
-            name: p.name,
-            asset_id: new.asset_id,
-            contract_id: new.contract_id,
-            model,
-            every_days,
-            every_meter,
-            starts_on,
-            lead_days: p.lead_days,
-            priority: p.priority,
-        })
-    }
-
-    /// The tenant's active plans.
-    pub async fn plans(&self) -> Result<Vec<Plan>, StoreError> {
-        let rows: Vec<PlanRow> = sqlx::query_as(&format!(
-            "SELECT {PLAN_COLUMNS} FROM maintenance_plans WHERE tenant_id = $1 AND active = 1 ORDER BY created_at"
-        ))
-        .bind(self.tid())
-        .fetch_all(&self.store.read)
-        .await?;
-        rows.into_iter().map(plan_of).collect()
-    }
-
-    /// PM compliance of the visits due from `from` to `to` (local dates, both included).
-    pub async fn pm_compliance(
-        &self,
-        actor: &Actor,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Compliance, StoreError> {
-        if !access::allowed(actor, Permission::ReadKpis) {
-            return Err(StoreError::Forbidden);
-        }
-        let offset = self.settings().await?.offset;
-        let rows: Vec<(String, Option<i64>)> = sqlx::query_as(
-            "SELECT v.due_on, t.resolved_at FROM maintenance_visits v JOIN tickets t ON t.id = v.ticket_id \
-             WHERE v.tenant_id = $1 AND v.due_on >= $2 AND v.due_on <= $3",
-        )
-        .bind(self.tid())
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_all(&self.store.read)
-        .await?;
-        let visits = rows
-            .into_iter()
-            .map(|(due, resolved)| {
-                Ok((
-                    parse_date(&due)?,
-                    resolved.map(|r| crate::from_ms(r).with_timezone(&offset).date_naive()),
-                ))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let (due, on_time) = maintenance::compliance(&visits);
-        #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
-        let rate = (due > 0).then(|| on_time as f64 / due as f64);
-        Ok(Compliance { due, on_time, rate })
-    }
-
     /// The tenant's active maintenance plans, each with the day its work orders were last
     /// made up to.
     pub async fn active_plans(&self) -> Result<Vec<(Plan, NaiveDate)>, StoreError> {
@@ -337,7 +152,7 @@ impl TenantStore {
             .await
     }
 
-    async fn record_visit(
+    pub(crate) async fn record_visit(
         &self,
         plan: PlanId,
         asset: AssetId,

@@ -1,0 +1,66 @@
+use super::*;
+use crate::Roles;
+
+fn user(roles: &[Role], customer: Option<CustomerId>, region: Option<RegionId>) -> Actor {
+    Actor::User {
+        id: UserId::new(),
+        roles: roles.iter().copied().collect::<Roles>(),
+        customer_id: customer,
+        region_id: region,
+    }
+}
+
+#[test]
+fn staff_see_the_whole_tenant_and_others_only_their_part() {
+    for r in [Role::Admin, Role::Manager, Role::Dispatcher, Role::Agent] {
+        assert!(ticket_scope(&user(&[r], None, None)).all, "{r:?}");
+    }
+    let region = RegionId::new();
+    let sup = ticket_scope(&user(&[Role::Supervisor], None, Some(region)));
+    assert_eq!(
+        sup,
+        TicketScope {
+            region: Some(region),
+            ..TicketScope::default()
+        }
+    );
+    let eng = user(&[Role::Engineer], None, None);
+    assert_eq!(ticket_scope(&eng).engineer, eng.user_id());
+    assert!(!ticket_scope(&eng).all);
+    let c = CustomerId::new();
+    assert_eq!(
+        ticket_scope(&user(&[Role::Customer], Some(c), None)).customer,
+        Some(c)
+    );
+    assert!(ticket_scope(&user(&[Role::Customer], None, None)).is_empty());
+}
+
+#[test]
+fn customers_read_only_their_own_customer_record_and_engineers_none() {
+    let c = CustomerId::new();
+    assert_eq!(
+        customer_scope(&user(&[Role::Customer], Some(c), None)),
+        Some(Some(c))
+    );
+    assert_eq!(
+        customer_scope(&user(&[Role::Agent], None, None)),
+        Some(None)
+    );
+    assert_eq!(customer_scope(&user(&[Role::Engineer], None, None)), None);
+    assert!(!allowed(
+        &user(&[Role::Customer], Some(c), None),
+        Permission::InternalNotes
+    ));
+    assert!(!allowed(
+        &user(&[Role::Manager], None, None),
+        Permission::CreateTicket
+    ));
+    assert!(allowed(
+        &user(&[Role::Admin], None, None),
+        Permission::ManageUsers
+    ));
+    assert!(!allowed(
+        &user(&[Role::Supervisor], None, None),
+        Permission::ManageUsers
+    ));
+}

@@ -1,0 +1,38 @@
+use super::*;
+
+#[test]
+fn defaults_and_refusals() {
+    assert_eq!(kind(None), Ok("company"));
+    assert_eq!(kind(Some("person")), Ok("person"));
+    assert_eq!(kind(Some("robot")).unwrap_err().field, "kind");
+    assert_eq!(tier(None).as_deref(), Ok("standard"));
+    assert_eq!(
+        date("d", Some(" 2026-02-28 ")),
+        Ok(Some("2026-02-28".into()))
+    );
+    assert_eq!(date("d", Some("2026-02-30")).unwrap_err().field, "d");
+    let region = RegionId::new();
+    let s = site(
+        &NewSite {
+            name: "总店".into(),
+            address: "人民大道 1 号".into(),
+            ..NewSite::default()
+        },
+        Some(region),
+    )
+    .unwrap();
+    assert_eq!(
+        (s.region_id, s.geofence_m),
+        (Some(region), Some(DEFAULT_GEOFENCE_M))
+    );
+    let half = NewSite {
+        lat: Some(31.2),
+        ..s.clone()
+    };
+    assert_eq!(site(&half, None).unwrap_err().field, "sites.lat");
+    let wide = NewSite {
+        geofence_m: Some(60_000.0),
+        ..s
+    };
+    assert_eq!(site(&wide, None).unwrap_err().field, "sites.geofence_m");
+}

@@ -1,0 +1,147 @@
+//! What a move is decided on, gathered inside its transaction: the ticket's row (locked,
+//! at the version the caller saw), its site, category, files, and the engineer it names.
+
+use super::*;
+use crate::rows::{corrupt, parse_id, parse_opt_id};
+use crate::{from_ms, StoreError, TenantStore};
+use loopdesk_core::access::TicketScope;
+use loopdesk_core::ticket::transitions::{AttachmentKind, CheckIn, CheckInRecord, ConfirmedBy};
+use loopdesk_core::ticket::{AssigneeFacts, SiteFacts, TicketFacts};
+use loopdesk_core::{AttachmentId, CustomerId, Role, Roles, TicketId, UserId};
+use sqlx::{Any, Transaction};
+
+impl TenantStore {
+    /// Locks a visible ticket's row for a change; `NotFound` when the caller may not see
+    /// it, `Stale` when `version` is not the current one.
+    pub(super) async fn lock_current(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        id: TicketId,
+        scope: &TicketScope,
+        version: i64,
+    ) -> Result<TicketRow, StoreError> {
+        let mut sql = self.visible_ticket(TICKET_COLUMNS, id, scope);
+        sql.push(self.store.backend.for_update());
+        let row: TicketRow = sql
+            .query_as()
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if row.version != version {
+            return Err(StoreError::Stale {
+                current: row.version,
+            });
+        }
+        Ok(row)
+    }
+
+    pub(super) async fn facts(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        row: &TicketRow,
+    ) -> Result<TicketFacts, StoreError> {
+        let site = match &row.site_id {
+            Some(s) => {
+                let pos: Option<(Option<f64>, Option<f64>, f64)> = sqlx::query_as(
+                    "SELECT lat, lon, geofence_m FROM sites WHERE tenant_id = $1 AND id = $2",
+                )
+                .bind(self.tid())
+                .bind(s)
+                .fetch_optional(&mut **tx)
+                .await?;
+                match pos {
+                    Some((Some(lat), Some(lon), geofence_m)) => Some(SiteFacts {
+                        lat,
+                        lon,
+                        geofence_m,
+                    }),
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+        let review: Option<i64> = match &row.category {
+            Some(code) => {
+                sqlx::query_scalar(
+                    "SELECT requires_review FROM categories WHERE tenant_id = $1 AND code = $2",
+                )
+                .bind(self.tid())
+                .bind(code)
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+            None => None,
+        };
+        let files: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, kind FROM attachments WHERE tenant_id = $1 AND ticket_id = $2",
+        )
+        .bind(self.tid())
+        .bind(&row.id)
+        .fetch_all(&mut **tx)
+        .await?;
+        let attachments = files
+            .into_iter()
+            .map(|(id, kind)| {
+                Ok((
+                    parse_id(&id, AttachmentId::parse)?,
+                    AttachmentKind::parse(&kind).ok_or_else(|| corrupt("kind"))?,
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(TicketFacts {
+            status: row.status()?,
+            assignee_id: parse_opt_id(row.assignee_id.clone(), UserId::parse)?,
+            customer_id: parse_opt_id(row.customer_id.clone(), CustomerId::parse)?,
+            site,
+            checked_in_at: row.checked_in_at.map(from_ms),
+            check_in: match (row.checkin_lat, row.checkin_lon) {
+                (Some(lat), Some(lon)) => Some(CheckInRecord {
+                    position: CheckIn {
+                        lat,
+                        lon,
+                        accuracy_m: None,
+                    },
+                    distance_m: row.checkin_distance_m,
+                    outside_geofence: row.checkin_outside != 0,
+                }),
+                _ => None,
+            },
+            visit_count: row.visit_count,
+            flags: serde_json::from_str(&row.flags).map_err(|_| corrupt("flags"))?,
+            resolved_at: row.resolved_at.map(from_ms),
+            closed_at: row.closed_at.map(from_ms),
+            confirmed_by: row
+                .confirmed_by
+                .as_deref()
+                .map(|c| ConfirmedBy::parse(c).ok_or_else(|| corrupt("confirmed_by")))
+                .transpose()?,
+            reopen_count: row.reopen_count,
+            category_requires_review: review.unwrap_or(0) != 0,
+            attachments,
+        })
+    }
+
+    pub(super) async fn assignee_facts(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        id: UserId,
+    ) -> Result<Option<AssigneeFacts>, StoreError> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT roles, active FROM users WHERE tenant_id = $1 AND id = $2")
+                .bind(self.tid())
+                .bind(id.to_string())
+                .fetch_optional(&mut **tx)
+                .await?;
+        Ok(match row {
+            Some((roles, active)) => {
+                let roles = Roles::from_csv(&roles).map_err(StoreError::Corrupt)?;
+                Some(AssigneeFacts {
+                    id,
+                    is_engineer: roles.has(Role::Engineer),
+                    active: active != 0,
+                })
+            }
+            None => None,
+        })
+    }
+}
