@@ -88,7 +88,7 @@ struct Region {
 }
 
 async fn measure(args: &BenchKpiArgs, cfg: &Config) -> anyhow::Result<()> {
-    let url = cfg.database_url.as_str();
+    let url = cfg.database_url.expose();
     let store = app::open_store(cfg).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let now = clock.now();

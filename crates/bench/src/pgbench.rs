@@ -106,7 +106,7 @@ async fn once(cfg: &Config, clients: usize, seconds: u64, shared: bool) -> anyho
         .args(["-D", &format!("tenant={}", boot.tenant.id)])
         .args(["-D", &format!("user={}", agent.id)])
         .args(["-D", &format!("policy={}", policy.id)]);
-    cmd.arg(&cfg.database_url);
+    cmd.arg(cfg.database_url.expose());
     let out = cmd
         .output()
         .context("running pgbench (Debian: apt-get install postgresql-client)")?;

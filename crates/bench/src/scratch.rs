@@ -34,7 +34,7 @@ where
     let config = Config {
         bind: "127.0.0.1:0".into(),
         data_dir: dir.path().to_path_buf(),
-        database_url: url,
+        database_url: url.into(),
         admin_password: Some("bench-admin-password".into()),
         public_url: None,
         smtp_url: None,

@@ -53,7 +53,7 @@ pub async fn run(args: BenchSlaArgs) -> anyhow::Result<()> {
 }
 
 async fn measure(args: &BenchSlaArgs, cfg: &Config) -> anyhow::Result<()> {
-    let url = cfg.database_url.as_str();
+    let url = cfg.database_url.expose();
     let store = app::open_store(cfg).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let boot = app::bootstrap(&store, cfg.admin_password.as_deref(), clock.as_ref()).await?;

@@ -24,7 +24,7 @@ pub async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
             .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
     }
     let store = Store::connect(&StoreOptions {
-        url: cfg.database_url.clone(),
+        url: cfg.database_url.expose().to_owned(),
         max_connections: cfg.max_connections,
     })
     .await
@@ -33,19 +33,7 @@ pub async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-/// Hides a password in a database URL for messages.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
+pub use crate::config::redact;
 
 /// What the first start created.
 pub struct Bootstrap {

@@ -8,6 +8,70 @@ use anyhow::Context;
 use clap::Args;
 use serde::Deserialize;
 
+/// A value that may hold a credential: a password, or a URL with one in it. It reads as the
+/// string it holds, but its `Debug` (and so every log line and panic message that formats a
+/// configuration) shows a URL with its password masked and anything else as `***`.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Secret {
+        Secret(s.to_owned())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Secret {
+        Secret(s)
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.contains("://") {
+            write!(f, "{:?}", redact(&self.0))
+        } else {
+            f.write_str("***")
+        }
+    }
+}
+
+/// A URL with the password of its credentials (if any) replaced by `***`, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// Flags shared by every command that opens the database.
 #[derive(Args, Debug, Clone, Default)]
 pub struct DbArgs {
@@ -15,8 +79,8 @@ pub struct DbArgs {
     #[arg(long, env = "LOOPDESK_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Database URL: postgres://… for PostgreSQL [default: SQLite in the data directory]
-    #[arg(long, env = "LOOPDESK_DATABASE_URL")]
-    pub database_url: Option<String>,
+    #[arg(long, env = "LOOPDESK_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<Secret>,
     /// TOML configuration file [default: ./loopdesk.toml if it exists]
     #[arg(long, env = "LOOPDESK_CONFIG")]
     pub config: Option<PathBuf>,
@@ -30,7 +94,7 @@ pub struct ServeArgs {
     pub bind: Option<String>,
     /// Password for the `admin` account created on first start [default: random, printed once]
     #[arg(long, env = "LOOPDESK_ADMIN_PASSWORD", hide_env_values = true)]
-    pub admin_password: Option<String>,
+    pub admin_password: Option<Secret>,
     #[command(flatten)]
     pub outbound: OutboundArgs,
     /// Largest upload in megabytes [default: 10]
@@ -53,7 +117,7 @@ pub struct OutboundArgs {
     /// SMTP server for e-mail: smtps://user:pass@host, smtp://host:587?tls=required (STARTTLS),
     /// or smtp://host:25 (plain) [default: no e-mail]
     #[arg(long, env = "LOOPDESK_SMTP_URL", hide_env_values = true)]
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<Secret>,
     /// Sender of e-mail [default: Loopdesk <loopdesk@localhost>]
     #[arg(long, env = "LOOPDESK_MAIL_FROM")]
     pub mail_from: Option<String>,
@@ -68,13 +132,13 @@ pub struct FileConfig {
     /// See `--data-dir`.
     pub data_dir: Option<PathBuf>,
     /// See `--database-url`.
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
     /// See `--public-url`.
     pub public_url: Option<String>,
     /// See `--max-upload-mb`.
     pub max_upload_mb: Option<usize>,
     /// See `--smtp-url`.
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<Secret>,
     /// See `--mail-from`.
     pub mail_from: Option<String>,
     /// Hours a login lasts [default: 168].
@@ -107,13 +171,13 @@ pub struct Config {
     /// Data directory.
     pub data_dir: PathBuf,
     /// Database URL.
-    pub database_url: String,
+    pub database_url: Secret,
     /// Admin password for the first start.
-    pub admin_password: Option<String>,
+    pub admin_password: Option<Secret>,
     /// Public URL.
     pub public_url: Option<String>,
     /// SMTP server, if e-mail is sent.
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<Secret>,
     /// Sender of e-mail.
     pub mail_from: String,
     /// Upload limit in bytes.
@@ -143,7 +207,7 @@ impl Config {
             .database_url
             .clone()
             .or(file.database_url)
-            .unwrap_or_else(|| sqlite_url(&data_dir));
+            .unwrap_or_else(|| Secret(sqlite_url(&data_dir)));
         Ok(Config {
             bind: serve
                 .bind

@@ -124,7 +124,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let config = Config {
         bind: "127.0.0.1:0".into(),
         data_dir: dir.path().to_path_buf(),
-        database_url: url,
+        database_url: url.into(),
         admin_password: Some(ADMIN_PASSWORD.into()),
         public_url: None,
         smtp_url: None,

@@ -1,5 +1,8 @@
-//! Server-rendered pages that need no sign-in. Text comes from the translation table;
-//! markup is escaped on the way out.
+//! Server-rendered pages: the sign-in page and the survey (open to all, the survey by its
+//! signed link), and every role's working pages behind a session cookie — the desk, dispatch
+//! board, review queue, engineer's orders, customer portal, ticket and asset pages, stock,
+//! dashboard and admin. Text comes from the translation table; markup is escaped on the way
+//! out.
 
 pub mod admin;
 pub mod assets;
