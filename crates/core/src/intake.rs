@@ -3,9 +3,11 @@
 
 use serde_json::{json, Value};
 
+use chrono::NaiveDate;
+
 use crate::ticket::Actor;
 use crate::validate::{self, FieldError};
-use crate::{CustomerId, Role, SiteId};
+use crate::{AssetId, ContactId, CustomerId, RegionId, Role, SiteId};
 
 /// Largest `fields` object of a request, serialised.
 pub const MAX_FIELDS_BYTES: usize = 16 * 1024;
@@ -116,6 +118,163 @@ pub fn site_of_request(named: Option<SiteId>, customer_sites: &[SiteId]) -> Opti
     }
 }
 
+/// What a request says it is about.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Named {
+    /// The customer (a customer contact's own: see [`customer_of_request`]).
+    pub customer: Option<CustomerId>,
+    /// The site.
+    pub site: Option<SiteId>,
+    /// The asset.
+    pub asset: Option<AssetId>,
+}
+
+/// An asset as intake knows it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KnownAsset {
+    /// Whose it is.
+    pub customer: CustomerId,
+    /// Where it stands.
+    pub site: SiteId,
+    /// Its warranty's last day.
+    pub warranty_until: Option<NaiveDate>,
+}
+
+/// A contact whose phone is the caller's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KnownContact {
+    /// The contact.
+    pub id: ContactId,
+    /// Their customer.
+    pub customer: CustomerId,
+}
+
+/// Who and what a request is about once the asset and the caller are known: the first step
+/// of intake.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Parties {
+    /// The customer.
+    pub customer: Option<CustomerId>,
+    /// The caller, when their phone is a contact's.
+    pub contact: Option<ContactId>,
+    /// The site.
+    pub site: Option<SiteId>,
+    /// The asset's warranty's last day.
+    pub warranty_until: Option<NaiveDate>,
+}
+
+fn unknown(field: &'static str) -> FieldError {
+    FieldError {
+        field,
+        reason: "error.unknown_id",
+    }
+}
+
+/// The parties of a request: an asset settles its customer and site, and must agree with
+/// any the request names (else it is not one of theirs: `asset_id` unknown); a caller whose
+/// phone is a contact's (`contacts`: those with the phone, oldest first, of the customer when
+/// one is known) makes that contact's customer the request's.
+pub fn parties(
+    named: Named,
+    asset: Option<KnownAsset>,
+    contacts: &[KnownContact],
+) -> Result<Parties, FieldError> {
+    let mut p = Parties {
+        customer: named.customer,
+        site: named.site,
+        ..Parties::default()
+    };
+    if named.asset.is_some() {
+        let a = asset.ok_or_else(|| unknown("asset_id"))?;
+        if named.customer.is_some_and(|c| c != a.customer)
+            || named.site.is_some_and(|s| s != a.site)
+        {
+            return Err(unknown("asset_id"));
+        }
+        p.customer = Some(a.customer);
+        p.site = Some(a.site);
+        p.warranty_until = a.warranty_until;
+    }
+    if let Some(c) = contacts
+        .iter()
+        .find(|c| p.customer.is_none_or(|known| known == c.customer))
+    {
+        p.contact = Some(c.id);
+        p.customer = Some(c.customer);
+    }
+    Ok(p)
+}
+
+/// A customer as intake knows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KnownCustomer {
+    /// Its region.
+    pub region: Option<RegionId>,
+    /// Its tier.
+    pub tier: String,
+}
+
+/// A site as intake knows it, with its customer's tier.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KnownSite {
+    /// Whose it is.
+    pub customer: CustomerId,
+    /// Its region.
+    pub region: Option<RegionId>,
+    /// Its customer's tier.
+    pub tier: String,
+}
+
+/// Where a request is, and under which terms: the second step of intake.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Placed {
+    /// The customer.
+    pub customer: Option<CustomerId>,
+    /// The site.
+    pub site: Option<SiteId>,
+    /// The region (the site's, else the customer's).
+    pub region: Option<RegionId>,
+    /// The customer's tier, for the SLA policy.
+    pub tier: Option<String>,
+}
+
+/// Places a request: the customer must exist (`customer_id` unknown otherwise) and gives the
+/// region and tier; the site is the one named or the asset's, else the customer's only one
+/// (`customer_sites`); a site must exist and be the customer's (`site_id` unknown otherwise),
+/// and its region, when it has one, is the request's.
+pub fn place(
+    parties: &Parties,
+    customer: Option<&KnownCustomer>,
+    customer_sites: &[SiteId],
+    site: Option<&KnownSite>,
+) -> Result<Placed, FieldError> {
+    let mut placed = Placed {
+        customer: parties.customer,
+        ..Placed::default()
+    };
+    if parties.customer.is_some() {
+        let c = customer.ok_or_else(|| unknown("customer_id"))?;
+        placed.region = c.region;
+        placed.tier = Some(c.tier.clone());
+    }
+    placed.site = match parties.customer {
+        Some(_) => site_of_request(parties.site, customer_sites),
+        None => parties.site,
+    };
+    if placed.site.is_some() {
+        let s = site.ok_or_else(|| unknown("site_id"))?;
+        if parties.customer.is_some_and(|c| c != s.customer) {
+            return Err(unknown("site_id"));
+        }
+        placed.customer = Some(s.customer);
+        placed.tier = Some(s.tier.clone());
+        if let Some(r) = s.region {
+            placed.region = Some(r);
+        }
+    }
+    Ok(placed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +322,123 @@ mod tests {
             reason(Some(json!({ "note": "长".repeat(6000) })), &[]),
             "error.too_long"
         );
+    }
+
+    fn reason<T: std::fmt::Debug>(r: Result<T, FieldError>) -> (&'static str, &'static str) {
+        let e = r.unwrap_err();
+        (e.field, e.reason)
+    }
+
+    #[test]
+    fn an_asset_settles_customer_and_site_and_must_agree_with_what_is_named() {
+        let (cust, other) = (CustomerId::new(), CustomerId::new());
+        let (site, elsewhere) = (SiteId::new(), SiteId::new());
+        let asset = KnownAsset {
+            customer: cust,
+            site,
+            warranty_until: None,
+        };
+        let named = Named {
+            asset: Some(AssetId::new()),
+            ..Named::default()
+        };
+        let p = parties(named, Some(asset), &[]).unwrap();
+        assert_eq!((p.customer, p.site), (Some(cust), Some(site)));
+        let theirs = Named {
+            customer: Some(other),
+            ..named
+        };
+        assert_eq!(
+            reason(parties(theirs, Some(asset), &[])),
+            ("asset_id", "error.unknown_id")
+        );
+        let misplaced = Named {
+            site: Some(elsewhere),
+            ..named
+        };
+        assert_eq!(
+            reason(parties(misplaced, Some(asset), &[])),
+            ("asset_id", "error.unknown_id")
+        );
+        assert_eq!(
+            reason(parties(named, None, &[])),
+            ("asset_id", "error.unknown_id")
+        );
+    }
+
+    #[test]
+    fn the_callers_phone_finds_their_contact_of_the_known_customer_first() {
+        let (a, b) = (CustomerId::new(), CustomerId::new());
+        let older = KnownContact {
+            id: ContactId::new(),
+            customer: a,
+        };
+        let newer = KnownContact {
+            id: ContactId::new(),
+            customer: b,
+        };
+        let p = parties(Named::default(), None, &[older, newer]).unwrap();
+        assert_eq!((p.contact, p.customer), (Some(older.id), Some(a)));
+        let of_b = Named {
+            customer: Some(b),
+            ..Named::default()
+        };
+        let p = parties(of_b, None, &[older, newer]).unwrap();
+        assert_eq!((p.contact, p.customer), (Some(newer.id), Some(b)));
+    }
+
+    #[test]
+    fn a_site_must_be_the_customers_and_its_region_wins() {
+        let cust = CustomerId::new();
+        let site = SiteId::new();
+        let (north, south) = (RegionId::new(), RegionId::new());
+        let customer = KnownCustomer {
+            region: Some(north),
+            tier: "standard".into(),
+        };
+        let theirs = KnownSite {
+            customer: cust,
+            region: Some(south),
+            tier: "standard".into(),
+        };
+        let p = Parties {
+            customer: Some(cust),
+            ..Parties::default()
+        };
+        // The only site is taken, with its region.
+        let placed = place(&p, Some(&customer), &[site], Some(&theirs)).unwrap();
+        assert_eq!((placed.site, placed.region), (Some(site), Some(south)));
+        // No site when there are several to choose from.
+        let placed = place(&p, Some(&customer), &[site, SiteId::new()], None).unwrap();
+        assert_eq!((placed.site, placed.region), (None, Some(north)));
+        // Someone else's site, or an unknown customer, is refused.
+        let named_site = Parties {
+            site: Some(site),
+            ..p
+        };
+        let strangers = KnownSite {
+            customer: CustomerId::new(),
+            ..theirs.clone()
+        };
+        assert_eq!(
+            reason(place(&named_site, Some(&customer), &[], Some(&strangers))),
+            ("site_id", "error.unknown_id")
+        );
+        assert_eq!(
+            reason(place(&named_site, None, &[], Some(&theirs))),
+            ("customer_id", "error.unknown_id")
+        );
+        assert_eq!(
+            reason(place(&named_site, Some(&customer), &[], None)),
+            ("site_id", "error.unknown_id")
+        );
+        // A site named without a customer makes its owner the customer.
+        let only_site = Parties {
+            site: Some(site),
+            ..Parties::default()
+        };
+        let placed = place(&only_site, None, &[], Some(&theirs)).unwrap();
+        assert_eq!(placed.customer, Some(cust));
     }
 
     #[test]

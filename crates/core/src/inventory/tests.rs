@@ -371,3 +371,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_requisition_is_decided_once_and_received_only_once_approved() {
+    use RequisitionMove::*;
+    use RequisitionStatus::*;
+    assert_eq!(move_requisition(Pending, Approve), Ok(Approved));
+    assert_eq!(move_requisition(Pending, Reject), Ok(Rejected));
+    assert_eq!(move_requisition(Approved, Receive), Ok(Received));
+    for decided in [Approved, Rejected, Received] {
+        assert_eq!(
+            move_requisition(decided, Approve),
+            Err("error.requisition_decided")
+        );
+        assert_eq!(
+            move_requisition(decided, Reject),
+            Err("error.requisition_decided")
+        );
+    }
+    for not_yet in [Pending, Rejected, Received] {
+        assert_eq!(
+            move_requisition(not_yet, Receive),
+            Err("error.requisition_not_approved")
+        );
+    }
+    // What keeps a ticket waiting is what may still become received.
+    assert!(RequisitionStatus::OPEN
+        .iter()
+        .all(|s| *s == Pending || move_requisition(*s, Receive).is_ok()));
+}

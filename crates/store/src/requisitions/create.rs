@@ -7,6 +7,7 @@ use crate::{ms, StoreError, TenantStore};
 use chrono::{DateTime, Utc};
 use loopdesk_core::event::{payload, Payload};
 use loopdesk_core::inventory::{self};
+use loopdesk_core::inventory::{RequisitionMove, RequisitionStatus};
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::ticket::MoveCommand;
 use loopdesk_core::validate::{self};
@@ -74,7 +75,7 @@ impl TenantStore {
         let id = RequisitionId::new();
         sqlx::query(
             "INSERT INTO requisitions (id, tenant_id, ticket_id, requested_by, van_id, status, value_fen, note, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8)",
+             VALUES ($1, $2, $3, $4, $5, $9, $6, $7, $8)",
         )
         .bind(id.to_string())
         .bind(self.tid())
@@ -84,6 +85,7 @@ impl TenantStore {
         .bind(value)
         .bind(&note)
         .bind(ms(now))
+        .bind(RequisitionStatus::Pending.as_str())
         .execute(&mut *tx)
         .await?;
         for (line, (part, qty)) in parts.iter().enumerate() {
@@ -137,7 +139,14 @@ impl TenantStore {
         )
         .await?;
         if auto {
-            self.approve_in(&mut tx, &Actor::System, id, now).await?;
+            let approved =
+                inventory::move_requisition(RequisitionStatus::Pending, RequisitionMove::Approve)
+                    .map_err(|reason| StoreError::Refused {
+                    reason,
+                    gone: false,
+                })?;
+            self.approve_in(&mut tx, &Actor::System, id, approved, now)
+                .await?;
         }
         tx.commit().await?;
         self.requisition(id).await

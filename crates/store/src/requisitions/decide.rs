@@ -3,12 +3,12 @@
 
 use crate::events::{self, NewEvent};
 use crate::inventory::apply_movement;
-use crate::rows::parse_id;
+use crate::rows::{corrupt, parse_id};
 use crate::{ms, StoreError, TenantStore};
 use chrono::{DateTime, Utc};
 use loopdesk_core::event::{payload, Payload};
 use loopdesk_core::inventory::{
-    self, Movement, MovementKind, RequisitionStatus, Source, WarehouseKind,
+    self, Movement, MovementKind, RequisitionMove, RequisitionStatus, Source, WarehouseKind,
 };
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::ticket::MoveCommand;
@@ -100,8 +100,8 @@ impl TenantStore {
             return Err(StoreError::Forbidden);
         }
         let mut tx = self.store.write.begin().await?;
-        self.lock_pending(&mut tx, id).await?;
-        self.approve_in(&mut tx, actor, id, now).await?;
+        let (_, approved) = self.lock_for(&mut tx, id, RequisitionMove::Approve).await?;
+        self.approve_in(&mut tx, actor, id, approved, now).await?;
         tx.commit().await?;
         self.requisition(id).await
     }
@@ -123,9 +123,9 @@ impl TenantStore {
                 reason: "error.required",
             })?;
         let mut tx = self.store.write.begin().await?;
-        let ticket = self.lock_pending(&mut tx, id).await?;
+        let (ticket, rejected) = self.lock_for(&mut tx, id, RequisitionMove::Reject).await?;
         sqlx::query(
-            "UPDATE requisitions SET status = 'rejected', decided_by = $1, decided_at = $2, decision_note = $3 \
+            "UPDATE requisitions SET status = $6, decided_by = $1, decided_at = $2, decision_note = $3 \
              WHERE tenant_id = $4 AND id = $5",
         )
         .bind(actor.user_id().map(|u| u.to_string()))
@@ -133,6 +133,7 @@ impl TenantStore {
         .bind(&reason)
         .bind(self.tid())
         .bind(id.to_string())
+        .bind(rejected.as_str())
         .execute(&mut *tx)
         .await?;
         let rejected = Payload::PartsRejected(payload::PartsRejected {
@@ -178,17 +179,20 @@ impl TenantStore {
         if !inventory::may_receive(actor, own) {
             return Err(StoreError::Forbidden);
         }
-        if RequisitionStatus::parse(&status) != Some(RequisitionStatus::Approved) {
-            return Err(StoreError::Refused {
-                reason: "error.requisition_not_approved",
-                gone: false,
-            });
-        }
+        let status = RequisitionStatus::parse(&status).ok_or_else(|| corrupt("status"))?;
+        let received =
+            inventory::move_requisition(status, RequisitionMove::Receive).map_err(|reason| {
+                StoreError::Refused {
+                    reason,
+                    gone: false,
+                }
+            })?;
         let ticket = parse_id(&ticket, TicketId::parse)?;
-        sqlx::query("UPDATE requisitions SET status = 'received', received_at = $1 WHERE tenant_id = $2 AND id = $3")
+        sqlx::query("UPDATE requisitions SET status = $4, received_at = $1 WHERE tenant_id = $2 AND id = $3")
             .bind(ms(now))
             .bind(self.tid())
             .bind(id.to_string())
+            .bind(received.as_str())
             .execute(&mut *tx)
             .await?;
         let received = Payload::PartsReceived(payload::PartsReceived { requisition_id: id });
@@ -201,10 +205,12 @@ impl TenantStore {
                 .fetch_optional(&mut *tx)
                 .await?;
         let still_waiting: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM requisitions WHERE tenant_id = $1 AND ticket_id = $2 AND status IN ('pending', 'approved')",
+            "SELECT COUNT(*) FROM requisitions WHERE tenant_id = $1 AND ticket_id = $2 AND status IN ($3, $4)",
         )
         .bind(self.tid())
         .bind(ticket.to_string())
+        .bind(RequisitionStatus::OPEN[0].as_str())
+        .bind(RequisitionStatus::OPEN[1].as_str())
         .fetch_one(&mut *tx)
         .await?;
         let status = waiting.as_deref().and_then(Status::parse);
@@ -222,12 +228,14 @@ impl TenantStore {
         self.requisition(id).await
     }
 
-    /// Locks a requisition that is still pending; answers its ticket.
-    pub(crate) async fn lock_pending(
+    /// Locks a requisition for a decision; answers its ticket and the status the decision
+    /// takes it to (the requisition table in core), or why it is refused.
+    pub(crate) async fn lock_for(
         &self,
         tx: &mut Transaction<'_, Any>,
         id: RequisitionId,
-    ) -> Result<TicketId, StoreError> {
+        kind: RequisitionMove,
+    ) -> Result<(TicketId, RequisitionStatus), StoreError> {
         let row: Option<(String, String)> = sqlx::query_as(&format!(
             "SELECT ticket_id, status FROM requisitions WHERE tenant_id = $1 AND id = $2{}",
             self.store.backend.for_update()
@@ -237,13 +245,13 @@ impl TenantStore {
         .fetch_optional(&mut **tx)
         .await?;
         let (ticket, status) = row.ok_or(StoreError::NotFound)?;
-        if RequisitionStatus::parse(&status) != Some(RequisitionStatus::Pending) {
-            return Err(StoreError::Refused {
-                reason: "error.requisition_decided",
+        let status = RequisitionStatus::parse(&status).ok_or_else(|| corrupt("status"))?;
+        let to =
+            inventory::move_requisition(status, kind).map_err(|reason| StoreError::Refused {
+                reason,
                 gone: false,
-            });
-        }
-        parse_id(&ticket, TicketId::parse)
+            })?;
+        Ok((parse_id(&ticket, TicketId::parse)?, to))
     }
 
     pub(crate) async fn approve_in(
@@ -251,6 +259,7 @@ impl TenantStore {
         tx: &mut Transaction<'_, Any>,
         actor: &Actor,
         id: RequisitionId,
+        approved: RequisitionStatus,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let (ticket, van, to) = destination(tx, &self.tid(), id).await?;
@@ -327,12 +336,13 @@ impl TenantStore {
             });
         }
         sqlx::query(
-            "UPDATE requisitions SET status = 'approved', decided_by = $1, decided_at = $2 WHERE tenant_id = $3 AND id = $4",
+            "UPDATE requisitions SET status = $5, decided_by = $1, decided_at = $2 WHERE tenant_id = $3 AND id = $4",
         )
         .bind(actor.user_id().map(|u| u.to_string()))
         .bind(ms(now))
         .bind(self.tid())
         .bind(id.to_string())
+        .bind(approved.as_str())
         .execute(&mut **tx)
         .await?;
         let approved = Payload::PartsApproved(payload::PartsApproved {

@@ -8,7 +8,7 @@ use loopdesk_core::event::By;
 use loopdesk_core::intake;
 use loopdesk_core::sla::TicketKey;
 use loopdesk_core::ticket::{Actor, Channel};
-use loopdesk_core::validate::{self, FieldError};
+use loopdesk_core::validate;
 use loopdesk_core::{AssetId, ContactId, CustomerId, RegionId, SiteId, Status, TicketId};
 
 use super::batch::{Outcome, TicketInsert};
@@ -168,7 +168,9 @@ impl TenantStore {
         }
     }
 
-    /// Finds contact, site and region from what intake knows; checks every id belongs together.
+    /// What the request is about, reconciled: the store reads what intake needs to know, in
+    /// two steps, and core decides (`intake::parties`, then `intake::place`) whether the
+    /// customer, contact, site and asset belong together.
     pub(super) async fn resolve_intake(
         &self,
         customer: &mut Option<CustomerId>,
@@ -176,112 +178,139 @@ impl TenantStore {
         site: Option<SiteId>,
         asset: Option<AssetId>,
     ) -> Result<IntakeContext, StoreError> {
-        let mut ctx = IntakeContext {
-            contact_id: None,
-            site_id: site,
-            region_id: None,
-            tier: None,
-            warranty_until: None,
+        let named = intake::Named {
+            customer: *customer,
+            site,
+            asset,
         };
-        if let Some(a) = asset {
-            let row: Option<(String, String, Option<String>)> = sqlx::query_as(
-                "SELECT customer_id, site_id, warranty_until FROM assets WHERE tenant_id = $1 AND id = $2",
-            )
-            .bind(self.tid())
-            .bind(a.to_string())
-            .fetch_optional(&self.store.read)
-            .await?;
-            let (c, s, until) = row.ok_or(FieldError {
-                field: "asset_id",
-                reason: "error.unknown_id",
-            })?;
-            let (c, s) = (
-                parse_id(&c, CustomerId::parse)?,
-                parse_id(&s, SiteId::parse)?,
-            );
-            if customer.is_some_and(|x| x != c) || site.is_some_and(|x| x != s) {
-                return Err(FieldError {
-                    field: "asset_id",
-                    reason: "error.unknown_id",
-                }
-                .into());
-            }
-            *customer = Some(c);
-            ctx.site_id = Some(s);
-            ctx.warranty_until = until.and_then(|u| u.parse().ok());
-        }
-        if let Some(p) = phone {
-            let row: Option<(String, String)> = sqlx::query_as(
-                "SELECT id, customer_id FROM contacts WHERE tenant_id = $1 AND phone = $2 \
-                 AND ($3 = '' OR customer_id = $3) ORDER BY created_at LIMIT 1",
-            )
-            .bind(self.tid())
-            .bind(p)
-            .bind(customer.map(|c| c.to_string()).unwrap_or_default())
-            .fetch_optional(&self.store.read)
-            .await?;
-            if let Some((contact, c)) = row {
-                ctx.contact_id = Some(parse_id(&contact, ContactId::parse)?);
-                *customer = Some(parse_id(&c, CustomerId::parse)?);
-            }
-        }
-        if let Some(c) = customer {
-            let row: Option<(Option<String>, String)> = sqlx::query_as(
-                "SELECT region_id, tier FROM customers WHERE tenant_id = $1 AND id = $2",
-            )
-            .bind(self.tid())
-            .bind(c.to_string())
-            .fetch_optional(&self.store.read)
-            .await?;
-            let (region, tier) = row.ok_or(FieldError {
-                field: "customer_id",
-                reason: "error.unknown_id",
-            })?;
-            ctx.region_id = parse_opt_id(region, RegionId::parse)?;
-            ctx.tier = Some(tier);
-        }
-        if let (None, Some(c)) = (ctx.site_id, *customer) {
-            let sites: Vec<(String,)> = sqlx::query_as(
-                "SELECT id FROM sites WHERE tenant_id = $1 AND customer_id = $2 LIMIT 2",
-            )
-            .bind(self.tid())
-            .bind(c.to_string())
-            .fetch_all(&self.store.read)
-            .await?;
-            let sites = sites
-                .iter()
-                .map(|(id,)| parse_id(id, SiteId::parse))
-                .collect::<Result<Vec<_>, _>>()?;
-            ctx.site_id = intake::site_of_request(None, &sites);
-        }
-        if let Some(s) = ctx.site_id {
-            let row: Option<(String, Option<String>, String)> = sqlx::query_as(
-                "SELECT s.customer_id, s.region_id, c.tier FROM sites s JOIN customers c ON c.id = s.customer_id \
-                 WHERE s.tenant_id = $1 AND s.id = $2",
-            )
-            .bind(self.tid())
-            .bind(s.to_string())
-            .fetch_optional(&self.store.read)
-            .await?;
-            let (owner, region, tier) = row.ok_or(FieldError {
-                field: "site_id",
-                reason: "error.unknown_id",
-            })?;
-            let owner = parse_id(&owner, CustomerId::parse)?;
-            if customer.is_some_and(|c| c != owner) {
-                return Err(FieldError {
-                    field: "site_id",
-                    reason: "error.unknown_id",
-                }
-                .into());
-            }
-            *customer = Some(owner);
-            ctx.tier = Some(tier);
-            if let Some(r) = parse_opt_id(region, RegionId::parse)? {
-                ctx.region_id = Some(r);
-            }
-        }
-        Ok(ctx)
+        let known_asset = match asset {
+            Some(a) => self.intake_asset(a).await?,
+            None => None,
+        };
+        let contacts = match phone {
+            Some(p) => self.intake_contacts(p).await?,
+            None => Vec::new(),
+        };
+        let parties = intake::parties(named, known_asset, &contacts)?;
+        let known_customer = match parties.customer {
+            Some(c) => self.intake_customer(c).await?,
+            None => None,
+        };
+        let customer_sites = match (parties.site, parties.customer) {
+            (None, Some(c)) => self.intake_sites_of(c).await?,
+            _ => Vec::new(),
+        };
+        let chosen = match parties.customer {
+            Some(_) => intake::site_of_request(parties.site, &customer_sites),
+            None => parties.site,
+        };
+        let known_site = match chosen {
+            Some(s) => self.intake_site(s).await?,
+            None => None,
+        };
+        let placed = intake::place(
+            &parties,
+            known_customer.as_ref(),
+            &customer_sites,
+            known_site.as_ref(),
+        )?;
+        *customer = placed.customer;
+        Ok(IntakeContext {
+            contact_id: parties.contact,
+            site_id: placed.site,
+            region_id: placed.region,
+            tier: placed.tier,
+            warranty_until: parties.warranty_until,
+        })
+    }
+
+    async fn intake_asset(&self, id: AssetId) -> Result<Option<intake::KnownAsset>, StoreError> {
+        let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT customer_id, site_id, warranty_until FROM assets WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_optional(&self.store.read)
+        .await?;
+        row.map(|(c, s, until)| {
+            Ok(intake::KnownAsset {
+                customer: parse_id(&c, CustomerId::parse)?,
+                site: parse_id(&s, SiteId::parse)?,
+                warranty_until: until.and_then(|u| u.parse().ok()),
+            })
+        })
+        .transpose()
+    }
+
+    /// The contacts with this phone number, oldest first.
+    async fn intake_contacts(&self, phone: &str) -> Result<Vec<intake::KnownContact>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, customer_id FROM contacts WHERE tenant_id = $1 AND phone = $2 \
+             ORDER BY created_at, id LIMIT 50",
+        )
+        .bind(self.tid())
+        .bind(phone)
+        .fetch_all(&self.store.read)
+        .await?;
+        rows.iter()
+            .map(|(id, c)| {
+                Ok(intake::KnownContact {
+                    id: parse_id(id, ContactId::parse)?,
+                    customer: parse_id(c, CustomerId::parse)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn intake_customer(
+        &self,
+        id: CustomerId,
+    ) -> Result<Option<intake::KnownCustomer>, StoreError> {
+        let row: Option<(Option<String>, String)> = sqlx::query_as(
+            "SELECT region_id, tier FROM customers WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_optional(&self.store.read)
+        .await?;
+        row.map(|(region, tier)| {
+            Ok(intake::KnownCustomer {
+                region: parse_opt_id(region, RegionId::parse)?,
+                tier,
+            })
+        })
+        .transpose()
+    }
+
+    /// Up to two of a customer's sites (enough to tell whether it has only one).
+    async fn intake_sites_of(&self, customer: CustomerId) -> Result<Vec<SiteId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM sites WHERE tenant_id = $1 AND customer_id = $2 LIMIT 2",
+        )
+        .bind(self.tid())
+        .bind(customer.to_string())
+        .fetch_all(&self.store.read)
+        .await?;
+        ids.iter().map(|id| parse_id(id, SiteId::parse)).collect()
+    }
+
+    async fn intake_site(&self, id: SiteId) -> Result<Option<intake::KnownSite>, StoreError> {
+        let row: Option<(String, Option<String>, String)> = sqlx::query_as(
+            "SELECT s.customer_id, s.region_id, c.tier FROM sites s JOIN customers c ON c.id = s.customer_id \
+             WHERE s.tenant_id = $1 AND s.id = $2",
+        )
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_optional(&self.store.read)
+        .await?;
+        row.map(|(owner, region, tier)| {
+            Ok(intake::KnownSite {
+                customer: parse_id(&owner, CustomerId::parse)?,
+                region: parse_opt_id(region, RegionId::parse)?,
+                tier,
+            })
+        })
+        .transpose()
     }
 
     /// The fields a category requires (none for a category the tenant has not configured).

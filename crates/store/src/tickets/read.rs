@@ -1,7 +1,9 @@
 //! Reading one ticket with the events its reader may see, and what live pages poll.
 
+use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, TicketScope};
 use loopdesk_core::event::EventKind;
+use loopdesk_core::ticket::transitions::{moves_for, Rule, Standing};
 use loopdesk_core::ticket::Actor;
 use loopdesk_core::{Status, TicketId, UserId};
 
@@ -100,5 +102,25 @@ impl TenantStore {
         push_scope(&mut sql, &scope);
         let row: (Option<i64>,) = sql.query_as().fetch_one(&self.store.read).await?;
         Ok(row.0.unwrap_or(0))
+    }
+}
+
+impl TenantStore {
+    /// The moves `actor` may make on `ticket` now (core's `moves_for`, with the tenant's
+    /// reopen window): what a page offers.
+    pub async fn moves_on(
+        &self,
+        actor: &Actor,
+        ticket: &Ticket,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<&'static Rule>, StoreError> {
+        let policy = self.settings().await?.policy;
+        let standing = Standing {
+            status: ticket.status,
+            assignee_id: ticket.assignee_id,
+            customer_id: ticket.customer_id,
+            closed_at: ticket.closed_at,
+        };
+        Ok(moves_for(actor, standing, &policy, now))
     }
 }

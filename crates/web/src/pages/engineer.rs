@@ -5,8 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use chrono::{DateTime, Utc};
 use loopdesk_core::i18n::{t, Lang};
-use loopdesk_core::ticket::transitions::{engineer_moves, CheckIn, Needs};
+use loopdesk_core::ticket::transitions::{CheckIn, Needs, Rule};
 use loopdesk_core::ticket::urgency;
 use loopdesk_core::ticket::MoveCommand;
 use loopdesk_core::{Status, TicketId};
@@ -94,7 +95,13 @@ fn move_form(lang: Lang, tk: &Ticket, to: Status, needs: Needs, kind: &str) -> M
     }
 }
 
-fn order_page(lang: Lang, user: &CurrentUser, d: &TicketDetail, error: Option<&str>) -> Response {
+fn order_page(
+    lang: Lang,
+    user: &CurrentUser,
+    d: &TicketDetail,
+    moves: &[&'static Rule],
+    error: Option<&str>,
+) -> Response {
     let tk = &d.ticket;
     let body = html! {
         h1 { (tk.number) " · " (tk.subject) }
@@ -113,7 +120,9 @@ fn order_page(lang: Lang, user: &CurrentUser, d: &TicketDetail, error: Option<&s
             }
             @if let Some(a) = tk.asset_id { p { a href={ "/assets/" (a) } { (t(lang, "page.engineer.asset_card")) } } }
         }
-        @for rule in engineer_moves(tk.status) {
+        // The phone carries a position, a reason or a report; choosing an engineer or taking
+        // the customer's confirmation is done at the desk.
+        @for rule in moves.iter().filter(|r| !matches!(r.needs, Needs::Assignee | Needs::Confirmation)) {
             (move_form(lang, tk, rule.to, rule.needs, rule.kind.as_str()))
         }
         p { a href="/m" { (t(lang, "page.engineer.orders")) } }
@@ -121,10 +130,20 @@ fn order_page(lang: Lang, user: &CurrentUser, d: &TicketDetail, error: Option<&s
     page(lang, &tk.number, Some(&user.auth.user), body)
 }
 
-async fn show_order(user: &CurrentUser, lang: Lang, id: TicketId, error: Option<&str>) -> Response {
-    match user.tenant.ticket_for(&user.actor, id).await {
-        Ok(d) => {
-            let mut res = order_page(lang, user, &d, error);
+async fn show_order(
+    user: &CurrentUser,
+    lang: Lang,
+    id: TicketId,
+    now: DateTime<Utc>,
+    error: Option<&str>,
+) -> Response {
+    let found = match user.tenant.ticket_for(&user.actor, id).await {
+        Ok(d) => d,
+        Err(e) => return super::failure(lang, &e),
+    };
+    match user.tenant.moves_on(&user.actor, &found.ticket, now).await {
+        Ok(moves) => {
+            let mut res = order_page(lang, user, &found, &moves, error);
             if error.is_some() {
                 *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             }
@@ -135,11 +154,15 @@ async fn show_order(user: &CurrentUser, lang: Lang, id: TicketId, error: Option<
 }
 
 /// One order, with the moves its engineer can make now.
-pub async fn order(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> Response {
+pub async fn order(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+) -> Response {
     let Some(id) = TicketId::parse(&id) else {
         return super::failure(lang, &StoreError::NotFound);
     };
-    show_order(&user, lang, id, None).await
+    show_order(&user, lang, id, state.clock.now(), None).await
 }
 
 /// A move as posted.
@@ -198,7 +221,14 @@ pub async fn make_move(
         Ok(_) => Redirect::to(&format!("/m/t/{id}")).into_response(),
         Err(StoreError::NotFound) => super::failure(lang, &StoreError::NotFound),
         Err(StoreError::Stale { .. }) => {
-            show_order(&user, lang, id, Some("page.ticket.move_refused")).await
+            show_order(
+                &user,
+                lang,
+                id,
+                state.clock.now(),
+                Some("page.ticket.move_refused"),
+            )
+            .await
         }
         Err(StoreError::Transition(e)) => {
             let key = match e {
@@ -209,7 +239,7 @@ pub async fn make_move(
                 loopdesk_core::ticket::TransitionError::Missing { .. } => "error.required",
                 _ => "page.ticket.move_refused",
             };
-            show_order(&user, lang, id, Some(key)).await
+            show_order(&user, lang, id, state.clock.now(), Some(key)).await
         }
         Err(e) => super::failure(lang, &e),
     }

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use loopdesk_core::event::EventKind;
 use loopdesk_core::i18n::{has, t, Lang};
-use loopdesk_core::ticket::transitions::{Confirmation, ConfirmedBy};
+use loopdesk_core::ticket::transitions::{Confirmation, ConfirmedBy, MoveKind, Rule};
 use loopdesk_core::ticket::MoveCommand;
 use loopdesk_core::{Role, Status, TicketId};
 use loopdesk_store::{StoreError, TicketDetail, TransitionRequest};
@@ -37,17 +37,26 @@ fn event_text(lang: Lang, kind: EventKind, to: Option<Status>) -> String {
     }
 }
 
+/// What the page offers its reader: the moves the table allows them now (from core's
+/// `moves_for`), and the survey link when one is open.
+struct Offers<'a> {
+    moves: &'a [&'static Rule],
+    survey: Option<&'a str>,
+}
+
 fn body(
     lang: Lang,
     user: &crate::extract::CurrentUser,
     offset: chrono::FixedOffset,
     d: &TicketDetail,
     teams: &[(loopdesk_core::TeamId, String)],
-    survey: Option<&str>,
+    offered: Offers<'_>,
     error: Option<&str>,
 ) -> Markup {
     let tk = &d.ticket;
     let customer = user.auth.user.roles.contains(&Role::Customer);
+    let survey = offered.survey;
+    let offers = |kind: MoveKind| offered.moves.iter().any(|r| r.kind == kind);
     html! {
         h1 { (tk.number) " · " (tk.subject) }
         p.notice data-live=(super::live::ticket_url(tk)) hidden { (t(lang, "page.live.changed")) }
@@ -63,18 +72,20 @@ fn body(
         @if let Some(token) = survey {
             p { a.button href={ "/survey/" (token) } { (t(lang, "page.ticket.rate")) } }
         }
-        @if customer && tk.status == Status::Resolved {
+        @if customer && (offers(MoveKind::Confirm) || offers(MoveKind::Reopen)) {
             div.card {
-                form method="post" action={ "/t/" (tk.id) "/confirm" } {
-                    input type="hidden" name="version" value=(tk.version);
-                    button type="submit" { (t(lang, "page.ticket.confirm")) }
+                @if offers(MoveKind::Confirm) {
+                    form method="post" action={ "/t/" (tk.id) "/confirm" } {
+                        input type="hidden" name="version" value=(tk.version);
+                        button type="submit" { (t(lang, "page.ticket.confirm")) }
+                    }
                 }
-                form method="post" action={ "/t/" (tk.id) "/reopen" } {
+                @if offers(MoveKind::Reopen) { form method="post" action={ "/t/" (tk.id) "/reopen" } {
                     input type="hidden" name="version" value=(tk.version);
                     label for="reason" { (t(lang, "page.ticket.not_fixed_reason")) }
                     textarea #reason name="reason" required maxlength="2000" {}
                     button type="submit" { (t(lang, "page.ticket.not_fixed")) }
-                }
+                } }
             }
         }
         @if !customer {
@@ -165,13 +176,21 @@ async fn show_with(
         .ticket_attachments(&user.actor, id)
         .await
         .unwrap_or_default();
+    let moves = match user.tenant.moves_on(&user.actor, &found.ticket, now).await {
+        Ok(m) => m,
+        Err(e) => return super::failure(lang, &e),
+    };
+    let offers = Offers {
+        moves: &moves,
+        survey: survey.as_deref(),
+    };
     match user.tenant.utc_offset().await {
         Ok(offset) => page(
             lang,
             &found.ticket.number,
             Some(&user.auth.user),
             html! {
-                (body(lang, user, offset, &found, &teams, survey.as_deref(), error))
+                (body(lang, user, offset, &found, &teams, offers, error))
                 (files(lang, &attached))
             },
         ),

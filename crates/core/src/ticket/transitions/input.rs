@@ -40,7 +40,7 @@ impl Actor {
         matches!(self, Actor::User { roles, .. } if roles.has(role))
     }
 
-    pub(crate) fn is(&self, who: Who, ticket: &TicketFacts) -> bool {
+    pub(crate) fn is(&self, who: Who, ticket: Standing) -> bool {
         match (who, self) {
             (Who::Role(role), _) => self.has(role),
             (Who::AssignedEngineer, Actor::User { id, roles, .. }) => {
@@ -58,6 +58,32 @@ impl Actor {
             }
             (Who::System, Actor::System) => true,
             _ => false,
+        }
+    }
+}
+
+/// Where a ticket stands, as far as which moves are on offer: its status, whose it is, and
+/// when it was closed (a closed ticket can be reopened only within the reopen window).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Standing {
+    /// Current status.
+    pub status: Status,
+    /// Current assignee.
+    pub assignee_id: Option<UserId>,
+    /// The ticket's customer.
+    pub customer_id: Option<CustomerId>,
+    /// When it was closed, if it is closed.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl TicketFacts {
+    /// Where the ticket stands.
+    pub fn standing(&self) -> Standing {
+        Standing {
+            status: self.status,
+            assignee_id: self.assignee_id,
+            customer_id: self.customer_id,
+            closed_at: self.closed_at,
         }
     }
 }
@@ -367,6 +393,13 @@ pub struct LifecyclePolicy {
     pub reopen_window: Duration,
     /// A report sooner than this after check-in is flagged as a short visit.
     pub short_visit: Duration,
+}
+
+impl LifecyclePolicy {
+    /// True when a ticket closed at `closed_at` (none: not closed) may still be reopened.
+    pub fn may_reopen(&self, closed_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+        closed_at.is_none_or(|at| now - at <= self.reopen_window)
+    }
 }
 
 impl Default for LifecyclePolicy {

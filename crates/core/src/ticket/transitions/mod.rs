@@ -5,6 +5,7 @@
 //! carry, screens work reports, and answers with a [`Plan`] that the store writes (ticket
 //! row and event in one transaction). Nothing else decides what a move may do.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ticket::status::Status;
@@ -202,12 +203,21 @@ pub const RULES: &[Rule] = &[
     Rule { kind: MoveKind::Cancel, from: &Status::OPEN, to: S::Cancelled, who: &[W::Role(Role::Agent), W::Role(Role::Supervisor), W::Role(Role::Admin)], needs: Needs::Reason },
 ];
 
-/// The moves a ticket's assigned engineer can make from `status`, in table order (the
-/// buttons of the engineer's order page).
-pub fn engineer_moves(status: Status) -> Vec<&'static Rule> {
+/// The moves `actor` may make on a ticket standing as it does, in table order: the rows of
+/// the table from its status that name the actor, less a reopen after the reopen window. Every
+/// page that offers a ticket's actions derives them from here, so it offers exactly what
+/// [`plan_move`] would accept (what a move must carry is checked when it is made).
+pub fn moves_for(
+    actor: &Actor,
+    ticket: Standing,
+    policy: &LifecyclePolicy,
+    now: DateTime<Utc>,
+) -> Vec<&'static Rule> {
     RULES
         .iter()
-        .filter(|r| r.from.contains(&status) && r.who.contains(&Who::AssignedEngineer))
+        .filter(|r| r.from.contains(&ticket.status))
+        .filter(|r| r.who.iter().any(|w| actor.is(*w, ticket)))
+        .filter(|r| r.kind != MoveKind::Reopen || policy.may_reopen(ticket.closed_at, now))
         .collect()
 }
 

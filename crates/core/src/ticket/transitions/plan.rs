@@ -98,7 +98,7 @@ pub fn plan_move(
     let for_actor = |r: &&'static Rule| {
         r.who
             .iter()
-            .find(|w| actor.is(**w, ticket))
+            .find(|w| actor.is(**w, ticket.standing()))
             .map(|w| (*r, *w))
     };
     let here: Vec<&Rule> = rules_between(from, to).collect();
@@ -154,11 +154,8 @@ pub fn plan_move(
             plan.data.previous_assignee_id = Some(ticket.assignee_id);
         }
         MoveKind::AutoClose => plan.confirmed_by = Some(ConfirmedBy::Auto),
-        MoveKind::Reopen if from == Status::Closed => {
-            let closed_at = ticket.closed_at.unwrap_or(now);
-            if now - closed_at > policy.reopen_window {
-                return Err(err("to", "error.reopen_window_expired"));
-            }
+        MoveKind::Reopen if from == Status::Closed && !policy.may_reopen(ticket.closed_at, now) => {
+            return Err(err("to", "error.reopen_window_expired"));
         }
         _ => {}
     }

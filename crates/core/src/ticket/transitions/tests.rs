@@ -614,6 +614,80 @@ fn a_closed_ticket_reopens_with_a_reason_inside_the_window_only() {
     );
 }
 
+fn offered(t: &TicketFacts, a: &Actor) -> Vec<MoveKind> {
+    moves_for(a, t.standing(), &LifecyclePolicy::default(), now())
+        .iter()
+        .map(|r| r.kind)
+        .collect()
+}
+
+#[test]
+fn what_is_offered_is_what_the_table_accepts_reopen_window_included() {
+    let mut w = world();
+    w.ticket.status = Status::Resolved;
+    assert_eq!(
+        offered(&w.ticket, &w.customer),
+        [MoveKind::Confirm, MoveKind::Reopen]
+    );
+    // A closed ticket offers the reopen too, while the window is open.
+    w.ticket.status = Status::Closed;
+    w.ticket.closed_at = Some(now() - Duration::days(29));
+    assert_eq!(offered(&w.ticket, &w.customer), [MoveKind::Reopen]);
+    w.ticket.closed_at = Some(now() - Duration::days(31));
+    assert!(offered(&w.ticket, &w.customer).is_empty());
+    // Another customer is offered nothing; the assigned engineer what the table gives them.
+    let stranger = Actor::User {
+        id: UserId::new(),
+        roles: [Role::Customer].into_iter().collect(),
+        customer_id: Some(CustomerId::new()),
+        region_id: None,
+    };
+    w.ticket.status = Status::Resolved;
+    assert!(offered(&w.ticket, &stranger).is_empty());
+    w.ticket.status = Status::Assigned;
+    let Actor::User { id, .. } = w.engineer else {
+        panic!("a user")
+    };
+    w.ticket.assignee_id = Some(id);
+    assert_eq!(
+        offered(&w.ticket, &w.engineer),
+        [MoveKind::Decline, MoveKind::Accept]
+    );
+    assert!(offered(&w.ticket, &user(&[Role::Engineer])).is_empty());
+}
+
+proptest! {
+    /// Every move on offer is one the planner takes for that actor: it may ask for the data
+    /// the move carries, never refuse the move itself.
+    #[test]
+    fn every_offered_move_is_accepted_by_the_planner(status in arb_status(), who in arb_who()) {
+        let mut w = world();
+        let Actor::User { id, .. } = w.engineer else { panic!("a user") };
+        w.ticket.status = status;
+        w.ticket.assignee_id = Some(id);
+        w.ticket.closed_at = (status == Status::Closed).then(now);
+        let actor = match who {
+            Who4::Agent => w.agent.clone(),
+            Who4::Dispatcher => user(&[Role::Dispatcher]),
+            Who4::Supervisor => w.supervisor.clone(),
+            Who4::Admin => user(&[Role::Admin]),
+            Who4::Manager => user(&[Role::Manager]),
+            Who4::Engineer => w.engineer.clone(),
+            Who4::OtherEngineer => user(&[Role::Engineer]),
+            Who4::Customer => w.customer.clone(),
+            Who4::OtherCustomer => Actor::User { id: UserId::new(), roles: [Role::Customer].into_iter().collect(), customer_id: Some(CustomerId::new()), region_id: None },
+            Who4::System => Actor::System,
+        };
+        for rule in moves_for(&actor, w.ticket.standing(), &LifecyclePolicy::default(), now()) {
+            let refused = plan(&w.ticket, &actor, &go(rule.to));
+            prop_assert!(
+                !matches!(refused, Err(TransitionError::Forbidden | TransitionError::NotAllowed { .. })),
+                "{:?} offered {:?} from {status:?} but the planner says {refused:?}", who, rule.kind
+            );
+        }
+    }
+}
+
 #[test]
 fn data_for_another_move_is_refused_not_dropped() {
     let mut w = world();
@@ -758,7 +832,7 @@ proptest! {
                 Ok(p) => {
                     let rule = RULES.iter().find(|r| r.kind == p.kind).unwrap();
                     prop_assert!(rule.from.contains(&before.status));
-                    prop_assert!(rule.who.iter().any(|w| actor.is(*w, &before)));
+                    prop_assert!(rule.who.iter().any(|w| actor.is(*w, before.standing())));
                     prop_assert_eq!(p.from, before.status);
                     prop_assert!(p.to == rule.to || (rule.kind == MoveKind::Resolve && p.to == Status::InReview));
                     if p.to == Status::Closed { prop_assert!(p.confirmed_by.is_some()); }
