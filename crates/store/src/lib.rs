@@ -36,6 +36,8 @@ mod scope;
 mod settings;
 mod sla;
 mod sql;
+#[cfg(test)]
+mod story_tests;
 mod surveys;
 mod tenant;
 mod tickets;
@@ -78,9 +80,6 @@ use loopdesk_core::TenantId;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 use std::time::Duration;
-
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Makes a new, empty PostgreSQL database `name` (letters, digits and `_`) on the server
 /// `server_url` connects to, and answers its URL (for benchmarks and scratch runs).
@@ -169,53 +168,35 @@ impl Store {
                     })
                 })
         };
-        match backend {
-            Backend::Sqlite => {
-                let write = pool(1, dialect::SQLITE_WRITER_CACHE)
-                    .connect(&opts.url)
-                    .await?;
-                // sqlx runs each SQLite connection on a thread of its own with its own page
-                // cache; more readers than twice the cores only cost memory.
-                let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
-                let readers = opts.max_connections.clamp(1, 2 * cores);
-                let read = pool(readers, "").connect(&opts.url).await?;
-                let batcher = tickets::batch::Batcher::spawn(write.clone());
-                Ok(Store {
-                    write,
-                    read,
-                    backend,
-                    batcher,
-                    settings: cache::TenantCache::new(Duration::from_secs(60)),
-                    policies: cache::TenantCache::new(Duration::from_secs(30)),
-                    books: kpi::book::Books::default(),
-                    importing: std::sync::Arc::default(),
-                })
+        let (write, read) = match backend.pools(opts.max_connections) {
+            dialect::Pools::Separate {
+                writer_settings,
+                readers,
+            } => {
+                let write = pool(1, writer_settings).connect(&opts.url).await?;
+                (write, pool(readers, "").connect(&opts.url).await?)
             }
-            Backend::Postgres => {
-                let shared = pool(opts.max_connections.max(2), "")
-                    .connect(&opts.url)
-                    .await?;
-                let batcher = tickets::batch::Batcher::spawn(shared.clone());
-                Ok(Store {
-                    write: shared.clone(),
-                    read: shared,
-                    backend,
-                    batcher,
-                    settings: cache::TenantCache::new(Duration::from_secs(60)),
-                    policies: cache::TenantCache::new(Duration::from_secs(30)),
-                    books: kpi::book::Books::default(),
-                    importing: std::sync::Arc::default(),
-                })
+            dialect::Pools::Shared(size) => {
+                let shared = pool(size, "").connect(&opts.url).await?;
+                (shared.clone(), shared)
             }
-        }
+        };
+        let batcher = tickets::batch::Batcher::spawn(write.clone());
+        Ok(Store {
+            write,
+            read,
+            backend,
+            batcher,
+            settings: cache::TenantCache::new(Duration::from_secs(60)),
+            policies: cache::TenantCache::new(Duration::from_secs(30)),
+            books: kpi::book::Books::default(),
+            importing: std::sync::Arc::default(),
+        })
     }
 
     /// Applies the migrations the database does not have yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
+        let migrator = self.backend.migrator();
         // An import cut short left indexes or keys to build; built before any migration that
         // may change them.
         self.build_deferred_schema().await?;

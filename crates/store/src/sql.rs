@@ -103,7 +103,7 @@ impl Sql {
     /// builder numbers placeholders in the order they appear, so `?` binds the same values.
     /// Only for SQL that has no `$` of its own.
     pub fn positional_for(&mut self, backend: crate::Backend) -> &mut Self {
-        if backend != crate::Backend::Sqlite {
+        if !backend.positional_placeholders() {
             return self;
         }
         let mut out = String::with_capacity(self.text.len());

@@ -3,7 +3,10 @@
 //! index (columns, uniqueness, partial or not) and foreign key must agree. A column, index or
 //! key that one set gains and the other lacks fails this test with the difference named.
 
-#![expect(clippy::unwrap_used, reason = "a failed step should stop the test loudly")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "a failed step should stop the test loudly"
+)]
 
 use std::collections::BTreeSet;
 

@@ -11,7 +11,7 @@ use loopdesk_core::TenantId;
 use tokio::sync::OwnedMutexGuard;
 
 use crate::facts::{pm_due_ms, PM_DUE};
-use crate::{Backend, StoreError, TenantStore};
+use crate::{StoreError, TenantStore};
 
 /// One tenant's book and how far it has read.
 #[derive(Debug, Default)]
@@ -51,27 +51,18 @@ impl TenantStore {
         let mut shelf = shelf.lock_owned().await;
         let backend = self.store.backend;
         let mut tx = self.store.read.begin().await?;
-        let horizon: Option<i64> = match backend {
-            Backend::Sqlite => None,
-            Backend::Postgres => {
-                // The sessions plan generically (see `dialect`); planned for the mark at hand
-                // this is an index range of a few rows, generically a scan of every ticket
-                // (measured: 4 s a call at a million tickets).
-                sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
-                    .execute(&mut *tx)
-                    .await?;
-                Some(
-                    sqlx::query_scalar(
-                        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-                    )
-                    .fetch_one(&mut *tx)
-                    .await?,
-                )
-            }
+        let reading = backend.mark_reading();
+        if let Some(prepare) = reading.prepare {
+            sqlx::query(prepare).execute(&mut *tx).await?;
+        }
+        let horizon: Option<i64> = match reading.horizon {
+            Some(sql) => Some(sqlx::query_scalar(sql).fetch_one(&mut *tx).await?),
+            None => None,
         };
-        let since = match backend {
-            Backend::Sqlite => "f.mark > $2",
-            Backend::Postgres => "f.mark >= $2",
+        let since = if reading.inclusive {
+            "f.mark >= $2"
+        } else {
+            "f.mark > $2"
         };
         let sql = format!(
             "SELECT f.ticket_id, f.mark, f.facts, t.created_at, t.region_id, t.team_id, \
@@ -88,10 +79,8 @@ impl TenantStore {
                 .bind(self.tid())
                 .fetch_one(&mut *tx)
                 .await?;
-        let changed = match backend {
-            Backend::Sqlite => newest.is_some_and(|m| m > shelf.mark),
-            Backend::Postgres => newest.is_some_and(|m| m >= shelf.mark),
-        };
+        let changed =
+            newest.is_some_and(|m| m > shelf.mark || (reading.inclusive && m == shelf.mark));
         let offset = self.settings().await?.offset;
         let mut highest = shelf.mark;
         if changed {
