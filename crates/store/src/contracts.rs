@@ -98,7 +98,7 @@ impl TenantStore {
         if !access::allowed(actor, Permission::ReadCustomers) {
             return Err(StoreError::Forbidden);
         }
-        let rows: Vec<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
+        let rows: Vec<ContractRow> = sqlx::query_as(
             "SELECT id, customer_id, name, starts_on, ends_on, sla_tier FROM contracts WHERE tenant_id = $1 ORDER BY name",
         )
         .bind(self.tid())
@@ -106,8 +106,8 @@ impl TenantStore {
         .await?;
         let scope = access::customer_scope(actor).flatten();
         let mut out = Vec::with_capacity(rows.len());
-        for (id, customer, name, from, to, tier) in rows {
-            let customer_id = parse_id(&customer, CustomerId::parse)?;
+        for r in rows {
+            let customer_id = parse_id(&r.customer_id, CustomerId::parse)?;
             if scope.is_some_and(|own| own != customer_id) {
                 continue;
             }
@@ -115,16 +115,16 @@ impl TenantStore {
                 "SELECT asset_id FROM contract_assets WHERE tenant_id = $1 AND contract_id = $2 ORDER BY asset_id",
             )
             .bind(self.tid())
-            .bind(&id)
+            .bind(&r.id)
             .fetch_all(&self.store.read)
             .await?;
             out.push(Contract {
-                id: parse_id(&id, ContractId::parse)?,
+                id: parse_id(&r.id, ContractId::parse)?,
                 customer_id,
-                name,
-                starts_on: parse_date(&from)?,
-                ends_on: parse_date(&to)?,
-                sla_tier: tier,
+                name: r.name,
+                starts_on: parse_date(&r.starts_on)?,
+                ends_on: parse_date(&r.ends_on)?,
+                sla_tier: r.sla_tier,
                 asset_ids: assets
                     .iter()
                     .map(|a| parse_id(a, AssetId::parse))
@@ -140,7 +140,7 @@ impl TenantStore {
         asset: AssetId,
         day: NaiveDate,
     ) -> Result<Option<Option<String>>, StoreError> {
-        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        let rows: Vec<CoverRow> = sqlx::query_as(
             "SELECT c.starts_on, c.ends_on, c.sla_tier FROM contracts c JOIN contract_assets ca ON ca.contract_id = c.id \
              WHERE ca.tenant_id = $1 AND ca.asset_id = $2",
         )
@@ -148,11 +148,30 @@ impl TenantStore {
         .bind(asset.to_string())
         .fetch_all(&self.store.read)
         .await?;
-        for (from, to, tier) in rows {
-            if maintenance::covers(parse_date(&from)?, parse_date(&to)?, day) {
-                return Ok(Some(tier));
+        for r in rows {
+            if maintenance::covers(parse_date(&r.starts_on)?, parse_date(&r.ends_on)?, day) {
+                return Ok(Some(r.sla_tier));
             }
         }
         Ok(None)
     }
+}
+
+/// A stored contract.
+#[derive(sqlx::FromRow)]
+struct ContractRow {
+    id: String,
+    customer_id: String,
+    name: String,
+    starts_on: String,
+    ends_on: String,
+    sla_tier: Option<String>,
+}
+
+/// A contract's period and the tier it grants.
+#[derive(sqlx::FromRow)]
+struct CoverRow {
+    starts_on: String,
+    ends_on: String,
+    sla_tier: Option<String>,
 }

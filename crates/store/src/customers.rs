@@ -363,13 +363,14 @@ impl Store {
         let tenant = tenant.to_string();
         let contact = ticket.contact_id.map(|c| c.to_string());
         let customer = ticket.customer_id.map(|c| c.to_string());
-        type Row = (
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            notify_channel: String,
+            lang: String,
+            email: Option<String>,
+            phone: Option<String>,
+            wechat_id: Option<String>,
+        }
         let row: Option<Row> = match (contact, customer) {
             (Some(contact), _) => {
                 sqlx::query_as(
@@ -393,14 +394,12 @@ impl Store {
             }
             (None, None) => None,
         };
-        Ok(
-            row.map(|(channel, lang, email, phone, wechat_id)| Recipient {
-                channel: followup::Channel::parse(&channel).unwrap_or_default(),
-                lang: Lang::from_tag(&lang).unwrap_or_default(),
-                email,
-                phone,
-                wechat_id,
-            }),
-        )
+        Ok(row.map(|r| Recipient {
+            channel: followup::Channel::parse(&r.notify_channel).unwrap_or_default(),
+            lang: Lang::from_tag(&r.lang).unwrap_or_default(),
+            email: r.email,
+            phone: r.phone,
+            wechat_id: r.wechat_id,
+        }))
     }
 }

@@ -61,23 +61,25 @@ pub struct EngineerView {
     pub position: Option<Position>,
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<f64>,
-    Option<f64>,
-    Option<i64>,
-    Option<String>,
-    Option<i64>,
-    Option<f64>,
-    Option<f64>,
-    Option<i64>,
-);
+/// A user with their engineer's profile, if they have one ([`SELECT`]).
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    username: String,
+    display_name: String,
+    region_id: Option<String>,
+    roles: String,
+    skills: Option<String>,
+    regions: Option<String>,
+    home_lat: Option<f64>,
+    home_lon: Option<f64>,
+    capacity: Option<i64>,
+    shift: Option<String>,
+    on_duty: Option<i64>,
+    position_lat: Option<f64>,
+    position_lon: Option<f64>,
+    position_at: Option<i64>,
+}
 
 const SELECT: &str = "SELECT u.id, u.username, u.display_name, u.region_id, u.roles, p.skills, p.regions, \
      p.home_lat, p.home_lon, p.capacity, p.shift, p.on_duty, p.position_lat, p.position_lon, p.position_at \
@@ -145,26 +147,32 @@ impl TenantStore {
         let offset = self.settings().await?.offset.local_minus_utc() / 60;
         let mut out = Vec::new();
         for r in rows {
-            let roles = Roles::from_csv(&r.4).map_err(StoreError::Corrupt)?;
+            let roles = Roles::from_csv(&r.roles).map_err(StoreError::Corrupt)?;
             if !roles.has(Role::Engineer) {
                 continue;
             }
-            let shift: Vec<WorkingHours> = json_or(r.10.as_deref())?;
-            let load = loads.iter().find(|(u, _)| *u == r.0).map_or(0, |(_, n)| *n);
+            let shift: Vec<WorkingHours> = json_or(r.shift.as_deref())?;
+            let load = loads
+                .iter()
+                .find(|(u, _)| *u == r.id)
+                .map_or(0, |(_, n)| *n);
             out.push(EngineerView {
-                id: parse_id(&r.0, UserId::parse)?,
-                username: r.1,
-                display_name: r.2,
-                region_id: r.3.as_deref().and_then(RegionId::parse),
-                skills: json_or(r.5.as_deref())?,
-                regions: json_or(r.6.as_deref())?,
-                home: r.7.zip(r.8).map(|(lat, lon)| Point { lat, lon }),
-                capacity: r.9.unwrap_or(5),
+                id: parse_id(&r.id, UserId::parse)?,
+                username: r.username,
+                display_name: r.display_name,
+                region_id: r.region_id.as_deref().and_then(RegionId::parse),
+                skills: json_or(r.skills.as_deref())?,
+                regions: json_or(r.regions.as_deref())?,
+                home: r
+                    .home_lat
+                    .zip(r.home_lon)
+                    .map(|(lat, lon)| Point { lat, lon }),
+                capacity: r.capacity.unwrap_or(5),
                 load,
                 in_shift: profile::in_shift(&shift, offset, ms(now)),
                 shift,
-                on_duty: r.11.unwrap_or(0) != 0,
-                position: match (r.12, r.13, r.14) {
+                on_duty: r.on_duty.unwrap_or(0) != 0,
+                position: match (r.position_lat, r.position_lon, r.position_at) {
                     (Some(lat), Some(lon), Some(at)) => Some(Position {
                         lat,
                         lon,

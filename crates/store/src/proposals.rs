@@ -66,18 +66,20 @@ pub struct Proposal {
     pub unassigned: Option<loopdesk_core::dispatch::Unassigned>,
 }
 
-type OrderRow = (
-    String,
-    String,
-    String,
-    i64,
-    Option<String>,
-    Option<i64>,
-    Option<f64>,
-    Option<f64>,
-    Option<String>,
-    Option<i64>,
-);
+/// An order waiting for dispatch, with where it is and what its asset's model needs.
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: String,
+    number: String,
+    subject: String,
+    priority: i64,
+    region_id: Option<String>,
+    resolution_due: Option<i64>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    skill: Option<String>,
+    skill_level: Option<i64>,
+}
 
 impl TenantStore {
     /// Proposals for every unassigned (`new`) order the actor may dispatch: the batch plan
@@ -185,14 +187,19 @@ impl TenantStore {
         let orders: Vec<dispatch::Order> = rows
             .iter()
             .map(|r| dispatch::Order {
-                id: r.0.clone(),
-                position: r.6.zip(r.7).map(|(lat, lon)| Point { lat, lon }),
-                skill: r.8.clone(),
-                min_level: r.9.and_then(|l| u8::try_from(l).ok()).unwrap_or(0),
-                priority: r.3,
-                region: r.4.clone(),
-                sla_slack_minutes: r.5.map(|due| (due - ms(now)).div_euclid(60_000)),
-                tried: tried.remove(&r.0).unwrap_or_default(),
+                id: r.id.clone(),
+                position: r.lat.zip(r.lon).map(|(lat, lon)| Point { lat, lon }),
+                skill: r.skill.clone(),
+                min_level: r
+                    .skill_level
+                    .and_then(|l| u8::try_from(l).ok())
+                    .unwrap_or(0),
+                priority: r.priority,
+                region: r.region_id.clone(),
+                sla_slack_minutes: r
+                    .resolution_due
+                    .map(|due| (due - ms(now)).div_euclid(60_000)),
+                tried: tried.remove(&r.id).unwrap_or_default(),
             })
             .collect();
         let opts = dispatch::Options {
@@ -221,10 +228,10 @@ impl TenantStore {
                 *excluded.entry(key).or_insert(0) += 1;
             }
             out.push(Proposal {
-                ticket_id: parse_id(&r.0, TicketId::parse)?,
-                number: r.1.clone(),
-                subject: r.2.clone(),
-                priority: r.3,
+                ticket_id: parse_id(&r.id, TicketId::parse)?,
+                number: r.number.clone(),
+                subject: r.subject.clone(),
+                priority: r.priority,
                 sla_slack_minutes: o.sla_slack_minutes,
                 position: o.position,
                 engineer: plan.assignments.iter().find(|a| a.order == i).map(|a| {

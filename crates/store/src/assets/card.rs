@@ -144,17 +144,6 @@ impl TenantStore {
             .with_timezone(&self.settings().await?.offset)
             .date_naive();
         let aid = a.id.to_string();
-        type TicketRow = (
-            String,
-            String,
-            String,
-            Option<String>,
-            String,
-            Option<String>,
-            Option<String>,
-            i64,
-            Option<i64>,
-        );
         let tickets: Vec<TicketRow> = sqlx::query_as(
             "SELECT id, number, status, category, subject, assignee_id, warranty, created_at, resolved_at \
              FROM tickets WHERE tenant_id = $1 AND asset_id = $2 ORDER BY created_at DESC, id DESC LIMIT 500",
@@ -163,7 +152,7 @@ impl TenantStore {
         .bind(&aid)
         .fetch_all(&self.store.read)
         .await?;
-        let visits: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+        let visits: Vec<VisitRow> = sqlx::query_as(
             "SELECT e.ticket_id, e.actor_id, e.at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
              WHERE t.tenant_id = $1 AND t.asset_id = $2 AND e.tenant_id = $1 AND e.kind = $3 \
              ORDER BY e.at DESC LIMIT 500",
@@ -173,7 +162,7 @@ impl TenantStore {
         .bind(EventKind::CheckIn.as_str())
         .fetch_all(&self.store.read)
         .await?;
-        let parts: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+        let parts: Vec<PartRow> = sqlx::query_as(
             "SELECT m.ticket_id, p.sku, p.name, m.on_hand_delta, m.at FROM stock_movements m \
              JOIN parts p ON p.id = m.part_id JOIN tickets t ON t.id = m.ticket_id \
              WHERE t.tenant_id = $1 AND t.asset_id = $2 AND m.tenant_id = $1 AND m.kind = $3 \
@@ -184,7 +173,7 @@ impl TenantStore {
         .bind(MovementKind::Consume.as_str())
         .fetch_all(&self.store.read)
         .await?;
-        let readings: Vec<(i64, Option<String>, Option<String>, i64)> = sqlx::query_as(
+        let readings: Vec<ReadingRow> = sqlx::query_as(
             "SELECT value, ticket_id, recorded_by, at FROM asset_readings \
              WHERE tenant_id = $1 AND asset_id = $2 ORDER BY at DESC, id DESC LIMIT 500",
         )
@@ -205,43 +194,43 @@ impl TenantStore {
                     .into_iter()
                     .map(|r| {
                         Ok(AssetTicket {
-                            id: parse_id(&r.0, TicketId::parse)?,
-                            number: r.1,
-                            status: r.2,
-                            category: r.3,
-                            subject: r.4,
-                            assignee_id: r.5,
-                            warranty: r.6,
-                            created_at: from_ms(r.7),
-                            resolved_at: r.8.map(from_ms),
+                            id: parse_id(&r.id, TicketId::parse)?,
+                            number: r.number,
+                            status: r.status,
+                            category: r.category,
+                            subject: r.subject,
+                            assignee_id: r.assignee_id,
+                            warranty: r.warranty,
+                            created_at: from_ms(r.created_at),
+                            resolved_at: r.resolved_at.map(from_ms),
                         })
                     })
                     .collect::<Result<_, StoreError>>()?,
                 visits: visits
                     .into_iter()
-                    .map(|(ticket_id, engineer_id, at)| AssetVisit {
-                        ticket_id,
-                        engineer_id,
-                        at: from_ms(at),
+                    .map(|v| AssetVisit {
+                        ticket_id: v.ticket_id,
+                        engineer_id: v.actor_id,
+                        at: from_ms(v.at),
                     })
                     .collect(),
                 parts: parts
                     .into_iter()
-                    .map(|(ticket_id, sku, name, delta, at)| AssetPart {
-                        ticket_id,
-                        sku,
-                        name,
-                        qty: -delta,
-                        at: from_ms(at),
+                    .map(|p| AssetPart {
+                        ticket_id: p.ticket_id,
+                        sku: p.sku,
+                        name: p.name,
+                        qty: -p.on_hand_delta,
+                        at: from_ms(p.at),
                     })
                     .collect(),
                 readings: readings
                     .into_iter()
-                    .map(|(value, ticket_id, recorded_by, at)| AssetReading {
-                        value,
-                        ticket_id,
-                        recorded_by,
-                        at: from_ms(at),
+                    .map(|r| AssetReading {
+                        value: r.value,
+                        ticket_id: r.ticket_id,
+                        recorded_by: r.recorded_by,
+                        at: from_ms(r.at),
                     })
                     .collect(),
             },
@@ -325,4 +314,45 @@ impl TenantStore {
             .await?;
         self.asset(id).await
     }
+}
+
+/// A ticket on the asset.
+#[derive(sqlx::FromRow)]
+struct TicketRow {
+    id: String,
+    number: String,
+    status: String,
+    category: Option<String>,
+    subject: String,
+    assignee_id: Option<String>,
+    warranty: Option<String>,
+    created_at: i64,
+    resolved_at: Option<i64>,
+}
+
+/// A check-in at the asset.
+#[derive(sqlx::FromRow)]
+struct VisitRow {
+    ticket_id: String,
+    actor_id: Option<String>,
+    at: i64,
+}
+
+/// A part consumed on one of the asset's tickets.
+#[derive(sqlx::FromRow)]
+struct PartRow {
+    ticket_id: String,
+    sku: String,
+    name: String,
+    on_hand_delta: i64,
+    at: i64,
+}
+
+/// A meter reading.
+#[derive(sqlx::FromRow)]
+struct ReadingRow {
+    value: i64,
+    ticket_id: Option<String>,
+    recorded_by: Option<String>,
+    at: i64,
 }

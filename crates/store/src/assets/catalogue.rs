@@ -32,30 +32,33 @@ pub struct ProductModel {
     pub checklist: Vec<String>,
 }
 
-pub(crate) type ModelRow = (
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<i64>,
-    String,
-);
+/// A stored product model ([`MODEL_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct ModelRow {
+    id: String,
+    code: String,
+    name: String,
+    product_line: Option<String>,
+    warranty_months: Option<i64>,
+    skill: Option<String>,
+    skill_level: Option<i64>,
+    checklist: String,
+}
 
 pub(crate) const MODEL_COLUMNS: &str =
     "id, code, name, product_line, warranty_months, skill, skill_level, checklist";
 
 pub(crate) fn model_of(r: ModelRow) -> Result<ProductModel, StoreError> {
     Ok(ProductModel {
-        id: parse_id(&r.0, ModelId::parse)?,
-        code: r.1,
-        name: r.2,
-        product_line: r.3,
-        warranty_months: r.4,
-        skill: r.5,
-        skill_level: r.6,
-        checklist: serde_json::from_str(&r.7).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        id: parse_id(&r.id, ModelId::parse)?,
+        code: r.code,
+        name: r.name,
+        product_line: r.product_line,
+        warranty_months: r.warranty_months,
+        skill: r.skill,
+        skill_level: r.skill_level,
+        checklist: serde_json::from_str(&r.checklist)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })
 }
 
@@ -190,22 +193,31 @@ impl TenantStore {
 
     /// The tenant's request categories, by name.
     pub async fn categories(&self) -> Result<Vec<Category>, StoreError> {
-        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        let rows: Vec<CategoryRow> = sqlx::query_as(
             "SELECT code, name, required_fields, requires_review FROM categories WHERE tenant_id = $1 ORDER BY name",
         )
         .bind(self.tid())
         .fetch_all(&self.store.read)
         .await?;
         rows.into_iter()
-            .map(|(code, name, fields, review)| {
+            .map(|r| {
                 Ok(Category {
-                    code,
-                    name,
-                    required_fields: serde_json::from_str(&fields)
+                    code: r.code,
+                    name: r.name,
+                    required_fields: serde_json::from_str(&r.required_fields)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    requires_review: review != 0,
+                    requires_review: r.requires_review != 0,
                 })
             })
             .collect()
     }
+}
+
+/// A stored category.
+#[derive(sqlx::FromRow)]
+struct CategoryRow {
+    code: String,
+    name: String,
+    required_fields: String,
+    requires_review: i64,
 }

@@ -262,7 +262,12 @@ impl TenantStore {
             .write_history(
                 backend,
                 refs,
-                (ticket_rows, event_rows, assignment_rows, facts_rows),
+                HistoryRows {
+                    tickets: ticket_rows,
+                    events: event_rows,
+                    assignments: assignment_rows,
+                    facts: facts_rows,
+                },
             )
             .await;
         if alone {
@@ -305,22 +310,22 @@ impl TenantStore {
         conn: &mut sqlx::AnyConnection,
         backend: crate::Backend,
         (named, refs): (&Named<'_>, &[Reference]),
-        (ticket_rows, event_rows, assignment_rows, facts_rows): HistoryRows,
+        rows: HistoryRows,
     ) -> Result<(), StoreError> {
         let mut tx = sqlx::Connection::begin(conn).await?;
         let written = async {
             check_references(&mut tx, backend, &self.tid(), named, refs).await?;
-            insert_rows(&mut tx, backend, TICKET_INSERT, ticket_rows, TICKET_ROWS).await?;
-            insert_rows(&mut tx, backend, EVENT_INSERT, event_rows, EVENT_ROWS).await?;
+            insert_rows(&mut tx, backend, TICKET_INSERT, rows.tickets, TICKET_ROWS).await?;
+            insert_rows(&mut tx, backend, EVENT_INSERT, rows.events, EVENT_ROWS).await?;
             insert_rows(
                 &mut tx,
                 backend,
                 ASSIGNMENT_INSERT,
-                assignment_rows,
+                rows.assignments,
                 EVENT_ROWS,
             )
             .await?;
-            crate::facts::write(&mut tx, &self.tid(), facts_rows).await
+            crate::facts::write(&mut tx, &self.tid(), rows.facts).await
         }
         .await;
         match written {
@@ -330,13 +335,17 @@ impl TenantStore {
     }
 }
 
-/// A batch's rows: tickets, events, assignments, and each ticket's facts.
-type HistoryRows = (
-    Vec<Vec<Arg>>,
-    Vec<Vec<Arg>>,
-    Vec<Vec<Arg>>,
-    Vec<(String, Facts)>,
-);
+/// A batch's rows, ready to insert.
+struct HistoryRows {
+    /// Tickets ([`TICKET_INSERT`]).
+    tickets: Vec<Vec<Arg>>,
+    /// Their events ([`EVENT_INSERT`]).
+    events: Vec<Vec<Arg>>,
+    /// Their assignment histories ([`ASSIGNMENT_INSERT`]).
+    assignments: Vec<Vec<Arg>>,
+    /// Each ticket's facts.
+    facts: Vec<(String, Facts)>,
+}
 
 /// Who confirmed the last closure: `auto` for the auto-close, else what its confirmation says.
 fn confirmed_by(events: &[HistoryEvent]) -> Option<String> {

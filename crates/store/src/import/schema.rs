@@ -104,12 +104,18 @@ impl crate::Store {
 
     pub(crate) async fn build_deferred_steps(&self) -> Result<(), StoreError> {
         loop {
-            let next: Option<(String, String, Option<String>, i64)> = sqlx::query_as(
+            let next: Option<DeferredStep> = sqlx::query_as(
                 "SELECT name, sql, then_sql, checks FROM deferred_schema ORDER BY name LIMIT 1",
             )
             .fetch_optional(&self.write)
             .await?;
-            let Some((name, sql, then, checks)) = next else {
+            let Some(DeferredStep {
+                name,
+                sql,
+                then_sql: then,
+                checks,
+            }) = next
+            else {
                 return Ok(());
             };
             let mut tx = self.write.begin().await?;
@@ -145,4 +151,13 @@ impl crate::Store {
                 .await?;
         }
     }
+}
+
+/// A step of the schema a bulk import deferred: an index or key to build, then its check.
+#[derive(sqlx::FromRow)]
+struct DeferredStep {
+    name: String,
+    sql: String,
+    then_sql: Option<String>,
+    checks: i64,
 }

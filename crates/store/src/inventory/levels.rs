@@ -46,16 +46,15 @@ impl TenantStore {
         }
         sql.push(" ORDER BY warehouse_id, sku LIMIT ")
             .int(limit.clamp(1, 10_000));
-        let rows: Vec<(String, String, i64, i64)> =
-            sql.query_as().fetch_all(&self.store.read).await?;
+        let rows: Vec<LevelRow> = sql.query_as().fetch_all(&self.store.read).await?;
         rows.into_iter()
-            .map(|(w, sku, on_hand, reserved)| {
+            .map(|r| {
                 Ok(StockItem {
-                    warehouse_id: parse_id(&w, WarehouseId::parse)?,
-                    sku,
-                    on_hand,
-                    reserved,
-                    available: on_hand - reserved,
+                    warehouse_id: parse_id(&r.warehouse_id, WarehouseId::parse)?,
+                    sku: r.sku,
+                    on_hand: r.on_hand,
+                    reserved: r.reserved,
+                    available: r.on_hand - r.reserved,
                 })
             })
             .collect()
@@ -91,20 +90,7 @@ impl TenantStore {
         value: &str,
         limit: i64,
     ) -> Result<Vec<LedgerLine>, StoreError> {
-        type Row = (
-            i64,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            i64,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            i64,
-        );
-        let rows: Vec<Row> = sqlx::query_as(&format!(
+        let rows: Vec<LedgerRow> = sqlx::query_as(&format!(
             "SELECT m.seq, m.id, m.kind, p.sku, m.warehouse_id, m.on_hand_delta, m.reserved_delta, \
              m.ticket_id, m.reason, m.actor_id, m.at FROM stock_movements m JOIN parts p ON p.id = m.part_id \
              WHERE m.tenant_id = $1 AND {condition} ORDER BY m.seq DESC LIMIT $3"
@@ -117,17 +103,17 @@ impl TenantStore {
         let mut lines: Vec<LedgerLine> = rows
             .into_iter()
             .map(|r| LedgerLine {
-                seq: r.0,
-                movement_id: r.1,
-                kind: r.2,
-                sku: r.3,
-                warehouse_id: r.4,
-                on_hand_delta: r.5,
-                reserved_delta: r.6,
-                ticket_id: r.7,
-                reason: r.8,
-                actor_id: r.9,
-                at: from_ms(r.10),
+                seq: r.seq,
+                movement_id: r.id,
+                kind: r.kind,
+                sku: r.sku,
+                warehouse_id: r.warehouse_id,
+                on_hand_delta: r.on_hand_delta,
+                reserved_delta: r.reserved_delta,
+                ticket_id: r.ticket_id,
+                reason: r.reason,
+                actor_id: r.actor_id,
+                at: from_ms(r.at),
             })
             .collect();
         if condition.starts_with("m.id") {
@@ -181,9 +167,9 @@ impl TenantStore {
         if !access::allowed(actor, Permission::ReadStock) {
             return Err(StoreError::Forbidden);
         }
-        type Row = (String, String, String, String, i64, i64);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT w.id, w.name, p.sku, p.name, COALESCE(l.on_hand - l.reserved, 0), t.min_available \
+        let rows: Vec<LowRow> = sqlx::query_as(
+            "SELECT w.id AS warehouse_id, w.name AS warehouse, p.sku, p.name, \
+             COALESCE(l.on_hand - l.reserved, 0) AS available, t.min_available \
              FROM stock_thresholds t JOIN warehouses w ON w.id = t.warehouse_id JOIN parts p ON p.id = t.part_id \
              LEFT JOIN stock_levels l ON l.warehouse_id = t.warehouse_id AND l.part_id = t.part_id \
              WHERE t.tenant_id = $1 AND COALESCE(l.on_hand - l.reserved, 0) < t.min_available",
@@ -195,12 +181,12 @@ impl TenantStore {
             .into_iter()
             .map(|r| {
                 Ok(LowStock {
-                    warehouse_id: parse_id(&r.0, WarehouseId::parse)?,
-                    warehouse: r.1,
-                    sku: r.2,
-                    name: r.3,
-                    available: r.4,
-                    min_available: r.5,
+                    warehouse_id: parse_id(&r.warehouse_id, WarehouseId::parse)?,
+                    warehouse: r.warehouse,
+                    sku: r.sku,
+                    name: r.name,
+                    available: r.available,
+                    min_available: r.min_available,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -213,11 +199,11 @@ impl TenantStore {
     pub async fn stock_disagreements(
         &self,
     ) -> Result<Vec<(String, String, Level, Level)>, StoreError> {
-        type Row = (String, String, i64, i64, i64, i64);
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<DisagreementRow> = sqlx::query_as(
             "WITH s AS (SELECT warehouse_id, part_id, SUM(on_hand_delta) AS on_hand, SUM(reserved_delta) AS reserved \
                FROM stock_movements WHERE tenant_id = $1 GROUP BY warehouse_id, part_id) \
-             SELECT s.warehouse_id, p.sku, COALESCE(l.on_hand, 0), COALESCE(l.reserved, 0), s.on_hand, s.reserved \
+             SELECT s.warehouse_id, p.sku, COALESCE(l.on_hand, 0) AS stored_on_hand, \
+             COALESCE(l.reserved, 0) AS stored_reserved, s.on_hand AS summed_on_hand, s.reserved AS summed_reserved \
              FROM s JOIN parts p ON p.id = s.part_id \
              LEFT JOIN stock_levels l ON l.warehouse_id = s.warehouse_id AND l.part_id = s.part_id \
              WHERE COALESCE(l.on_hand, 0) <> s.on_hand OR COALESCE(l.reserved, 0) <> s.reserved \
@@ -231,20 +217,67 @@ impl TenantStore {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(w, sku, so, sr, lo, lr)| {
+            .map(|r| {
                 (
-                    w,
-                    sku,
+                    r.warehouse_id,
+                    r.sku,
                     Level {
-                        on_hand: so,
-                        reserved: sr,
+                        on_hand: r.stored_on_hand,
+                        reserved: r.stored_reserved,
                     },
                     Level {
-                        on_hand: lo,
-                        reserved: lr,
+                        on_hand: r.summed_on_hand,
+                        reserved: r.summed_reserved,
                     },
                 )
             })
             .collect())
     }
+}
+
+/// A stock level row.
+#[derive(sqlx::FromRow)]
+struct LevelRow {
+    warehouse_id: String,
+    sku: String,
+    on_hand: i64,
+    reserved: i64,
+}
+
+/// A ledger line with its part's SKU.
+#[derive(sqlx::FromRow)]
+struct LedgerRow {
+    seq: i64,
+    id: String,
+    kind: String,
+    sku: String,
+    warehouse_id: String,
+    on_hand_delta: i64,
+    reserved_delta: i64,
+    ticket_id: Option<String>,
+    reason: Option<String>,
+    actor_id: Option<String>,
+    at: i64,
+}
+
+/// A part running low in a warehouse.
+#[derive(sqlx::FromRow)]
+struct LowRow {
+    warehouse_id: String,
+    warehouse: String,
+    sku: String,
+    name: String,
+    available: i64,
+    min_available: i64,
+}
+
+/// A level that is not the sum of its ledger lines.
+#[derive(sqlx::FromRow)]
+struct DisagreementRow {
+    warehouse_id: String,
+    sku: String,
+    stored_on_hand: i64,
+    stored_reserved: i64,
+    summed_on_hand: i64,
+    summed_reserved: i64,
 }

@@ -13,7 +13,7 @@ use loopdesk_core::{MovementId, PartId, RegionId, TicketId, UserId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::rows::parse_id;
+use crate::rows::{parse_id, parse_opt_id};
 use crate::StoreError;
 
 mod load;
@@ -151,15 +151,17 @@ pub struct LowStock {
     pub min_available: i64,
 }
 
-type PartRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<i64>,
-    Option<i64>,
-    String,
-);
+/// A stored part.
+#[derive(sqlx::FromRow)]
+pub(crate) struct PartRow {
+    id: String,
+    sku: String,
+    name: String,
+    unit: String,
+    cost_fen: Option<i64>,
+    price_fen: Option<i64>,
+    models: String,
+}
 
 fn yuan(fen: Option<i64>) -> Option<f64> {
     #[expect(clippy::cast_precision_loss, reason = "money below 2^53 fen")]
@@ -168,47 +170,41 @@ fn yuan(fen: Option<i64>) -> Option<f64> {
 
 fn part_of(r: PartRow) -> Result<Part, StoreError> {
     Ok(Part {
-        id: parse_id(&r.0, PartId::parse)?,
-        sku: r.1,
-        name: r.2,
-        unit: r.3,
-        cost: yuan(r.4),
-        price: yuan(r.5),
-        models: serde_json::from_str(&r.6).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        cost_fen: r.4,
+        id: parse_id(&r.id, PartId::parse)?,
+        sku: r.sku,
+        name: r.name,
+        unit: r.unit,
+        cost: yuan(r.cost_fen),
+        price: yuan(r.price_fen),
+        models: serde_json::from_str(&r.models).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        cost_fen: r.cost_fen,
     })
 }
 
-type WarehouseRow = (
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<f64>,
-    Option<f64>,
-);
+/// A stored warehouse ([`WAREHOUSE_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct WarehouseRow {
+    id: String,
+    name: String,
+    kind: String,
+    region_id: Option<String>,
+    engineer_id: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+}
 
 const WAREHOUSE_COLUMNS: &str = "id, name, kind, region_id, engineer_id, lat, lon";
 
 fn warehouse_of(r: WarehouseRow) -> Result<Warehouse, StoreError> {
     Ok(Warehouse {
-        id: parse_id(&r.0, WarehouseId::parse)?,
-        name: r.1,
-        kind: WarehouseKind::parse(&r.2)
-            .ok_or_else(|| StoreError::Corrupt(format!("warehouse kind {}", r.2)))?,
-        region_id: r
-            .3
-            .as_deref()
-            .map(|x| parse_id(x, RegionId::parse))
-            .transpose()?,
-        engineer_id: r
-            .4
-            .as_deref()
-            .map(|x| parse_id(x, UserId::parse))
-            .transpose()?,
-        lat: r.5,
-        lon: r.6,
+        id: parse_id(&r.id, WarehouseId::parse)?,
+        kind: WarehouseKind::parse(&r.kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("warehouse kind {}", r.kind)))?,
+        name: r.name,
+        region_id: parse_opt_id(r.region_id, RegionId::parse)?,
+        engineer_id: parse_opt_id(r.engineer_id, UserId::parse)?,
+        lat: r.lat,
+        lon: r.lon,
     })
 }
 

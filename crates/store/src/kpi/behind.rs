@@ -46,20 +46,20 @@ impl TenantStore {
         let mut out = Vec::new();
         for (key, value) in found.into_iter().take(limit) {
             let id = uuid::Uuid::from_u128(key).to_string();
-            let row: Option<(String, String, String, i64)> = sqlx::query_as(
+            let row: Option<BehindRow> = sqlx::query_as(
                 "SELECT number, subject, status, created_at FROM tickets WHERE tenant_id = $1 AND id = $2",
             )
             .bind(self.tid())
             .bind(&id)
             .fetch_optional(&self.store.read)
             .await?;
-            if let Some((number, subject, status, created)) = row {
+            if let Some(r) = row {
                 out.push(KpiTicket {
                     id,
-                    number,
-                    subject,
-                    status,
-                    created_at: crate::from_ms(created),
+                    number: r.number,
+                    subject: r.subject,
+                    status: r.status,
+                    created_at: crate::from_ms(r.created_at),
                     value,
                 });
             }
@@ -85,7 +85,7 @@ impl TenantStore {
             .to_string();
         let tickets: Vec<TicketRow> = sqlx::query_as(&format!(
             "SELECT t.id, t.created_at, t.region_id, t.team_id, t.category, t.channel, c.tier, \
-             t.resolution_due, {PM_DUE} \
+             t.resolution_due, {PM_DUE} AS pm_due \
              FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id WHERE {TOUCHED}"
         ))
         .bind(self.tid())
@@ -108,24 +108,31 @@ impl TenantStore {
         .await?;
         let mut facts: HashMap<String, Facts> = tickets
             .iter()
-            .map(|t| (t.0.clone(), Facts::new(t.1)))
+            .map(|t| (t.id.clone(), Facts::new(t.created_at)))
             .collect();
         fold(&mut facts, &events)?;
         Ok(tickets
             .into_iter()
-            .map(
-                |(id, _, region, team, category, channel, tier, due, pm)| TicketKpi {
-                    facts: facts.remove(&id).unwrap_or_default(),
-                    id,
-                    region,
-                    team,
-                    category,
-                    channel,
-                    tier,
-                    resolution_due: due,
-                    pm_due: pm_due_ms(pm.as_deref(), offset),
-                },
-            )
+            .map(|t| TicketKpi {
+                facts: facts.remove(&t.id).unwrap_or_default(),
+                pm_due: pm_due_ms(t.pm_due.as_deref(), offset),
+                id: t.id,
+                region: t.region_id,
+                team: t.team_id,
+                category: t.category,
+                channel: t.channel,
+                tier: t.tier,
+                resolution_due: t.resolution_due,
+            })
             .collect())
     }
+}
+
+/// A ticket behind a figure, as the drill-down lists it.
+#[derive(sqlx::FromRow)]
+struct BehindRow {
+    number: String,
+    subject: String,
+    status: String,
+    created_at: i64,
 }

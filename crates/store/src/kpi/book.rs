@@ -27,19 +27,21 @@ pub(crate) struct Shelf {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Books(Arc<Mutex<HashMap<TenantId, Arc<tokio::sync::Mutex<Shelf>>>>>);
 
-type FactsRow = (
-    String,
-    i64,
-    String,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-);
+/// A changed facts row with what the KPIs group its ticket by.
+#[derive(sqlx::FromRow)]
+struct FactsRow {
+    ticket_id: String,
+    mark: i64,
+    facts: String,
+    created_at: i64,
+    region_id: Option<String>,
+    team_id: Option<String>,
+    category: Option<String>,
+    channel: String,
+    tier: Option<String>,
+    resolution_due: Option<i64>,
+    pm_due: Option<String>,
+}
 
 impl TenantStore {
     /// The tenant's KPI book, brought up to date with every committed change.
@@ -66,7 +68,7 @@ impl TenantStore {
         };
         let sql = format!(
             "SELECT f.ticket_id, f.mark, f.facts, t.created_at, t.region_id, t.team_id, \
-             t.category, t.channel, c.tier, t.resolution_due, {PM_DUE} \
+             t.category, t.channel, c.tier, t.resolution_due, {PM_DUE} AS pm_due \
              FROM ticket_facts f JOIN tickets t ON t.tenant_id = f.tenant_id AND t.id = f.ticket_id \
              LEFT JOIN customers c ON c.id = t.customer_id \
              WHERE f.tenant_id = $1 AND {since}"
@@ -89,8 +91,19 @@ impl TenantStore {
                 .bind(shelf.mark)
                 .fetch(&mut *tx);
             while let Some(row) = rows.try_next().await? {
-                let (id, mark, facts, created, region, team, category, channel, tier, due, pm) =
-                    row;
+                let FactsRow {
+                    ticket_id: id,
+                    mark,
+                    facts,
+                    created_at: created,
+                    region_id: region,
+                    team_id: team,
+                    category,
+                    channel,
+                    tier,
+                    resolution_due: due,
+                    pm_due: pm,
+                } = row;
                 let key = uuid::Uuid::parse_str(&id)
                     .map_err(|_| StoreError::Corrupt(format!("ticket id {id}")))?
                     .as_u128();

@@ -92,17 +92,19 @@ pub struct KpiTicket {
 /// The default period: the last 30 days.
 const DEFAULT_DAYS: i64 = 30;
 
-type TicketRow = (
-    String,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-);
+/// A ticket with what the KPIs group it by.
+#[derive(sqlx::FromRow)]
+struct TicketRow {
+    id: String,
+    created_at: i64,
+    region_id: Option<String>,
+    team_id: Option<String>,
+    category: Option<String>,
+    channel: String,
+    tier: Option<String>,
+    resolution_due: Option<i64>,
+    pm_due: Option<String>,
+}
 
 impl TenantStore {
     /// The KPIs of a period (managers, dispatchers, admins; a supervisor of a region: that

@@ -9,7 +9,7 @@ use loopdesk_core::{access, access::Permission, AssetId, ContractId, PlanId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::rows::{parse_date, parse_id};
+use crate::rows::{parse_date, parse_id, parse_opt_id};
 use crate::{ms, StoreError, TenantStore};
 
 mod visits;
@@ -50,42 +50,39 @@ pub struct Compliance {
     pub rate: Option<f64>,
 }
 
-type PlanRow = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    i64,
-    i64,
-);
+/// A stored plan ([`PLAN_COLUMNS`]), with the day its work orders were made up to when it is
+/// read with `made_on`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct PlanRow {
+    id: String,
+    name: String,
+    asset_id: Option<String>,
+    contract_id: Option<String>,
+    model: Option<String>,
+    every_days: Option<i64>,
+    every_meter: Option<i64>,
+    starts_on: Option<String>,
+    lead_days: i64,
+    priority: i64,
+    #[sqlx(default)]
+    pub(crate) made_on: Option<String>,
+}
 
 const PLAN_COLUMNS: &str =
     "id, name, asset_id, contract_id, model, every_days, every_meter, starts_on, lead_days, priority";
 
 fn plan_of(r: PlanRow) -> Result<Plan, StoreError> {
     Ok(Plan {
-        id: parse_id(&r.0, PlanId::parse)?,
-        name: r.1,
-        asset_id: r
-            .2
-            .as_deref()
-            .map(|a| parse_id(a, AssetId::parse))
-            .transpose()?,
-        contract_id: r
-            .3
-            .as_deref()
-            .map(|c| parse_id(c, ContractId::parse))
-            .transpose()?,
-        model: r.4,
-        every_days: r.5,
-        every_meter: r.6,
-        starts_on: r.7.as_deref().map(parse_date).transpose()?,
-        lead_days: r.8,
-        priority: r.9,
+        id: parse_id(&r.id, PlanId::parse)?,
+        name: r.name,
+        asset_id: parse_opt_id(r.asset_id, AssetId::parse)?,
+        contract_id: parse_opt_id(r.contract_id, ContractId::parse)?,
+        model: r.model,
+        every_days: r.every_days,
+        every_meter: r.every_meter,
+        starts_on: r.starts_on.as_deref().map(parse_date).transpose()?,
+        lead_days: r.lead_days,
+        priority: r.priority,
     })
 }
 

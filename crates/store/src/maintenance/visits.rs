@@ -19,17 +19,17 @@ impl TenantStore {
     /// The tenant's active maintenance plans, each with the day its work orders were last
     /// made up to.
     pub async fn active_plans(&self) -> Result<Vec<(Plan, NaiveDate)>, StoreError> {
-        let rows: Vec<(PlanRow, String)> = sqlx::query_as::<_, (String, String, Option<String>, Option<String>, Option<String>, Option<i64>, Option<i64>, Option<String>, i64, i64, String)>(&format!(
+        let rows: Vec<PlanRow> = sqlx::query_as(&format!(
             "SELECT {PLAN_COLUMNS}, made_on FROM maintenance_plans WHERE tenant_id = $1 AND active = 1"
         ))
         .bind(self.tid())
         .fetch_all(&self.store.read)
-        .await?
-        .into_iter()
-        .map(|r| ((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9), r.10))
-        .collect();
+        .await?;
         rows.into_iter()
-            .map(|(row, made_on)| Ok((plan_of(row)?, parse_date(&made_on)?)))
+            .map(|mut row| {
+                let made_on = row.made_on.take().unwrap_or_default();
+                Ok((plan_of(row)?, parse_date(&made_on)?))
+            })
             .collect()
     }
 

@@ -155,7 +155,7 @@ impl TenantStore {
         now: DateTime<Utc>,
     ) -> Result<Requisition, StoreError> {
         let mut tx = self.store.write.begin().await?;
-        let row: Option<(String, String, Option<String>)> = sqlx::query_as(&format!(
+        let row: Option<ReceiveRow> = sqlx::query_as(&format!(
             "SELECT ticket_id, status, van_id FROM requisitions WHERE tenant_id = $1 AND id = $2{}",
             self.store.backend.for_update()
         ))
@@ -163,7 +163,11 @@ impl TenantStore {
         .bind(id.to_string())
         .fetch_optional(&mut *tx)
         .await?;
-        let (ticket, status, van) = row.ok_or(StoreError::NotFound)?;
+        let ReceiveRow {
+            ticket_id: ticket,
+            status,
+            van_id: van,
+        } = row.ok_or(StoreError::NotFound)?;
         let owner: Option<String> = match van {
             Some(v) => sqlx::query_scalar(
                 "SELECT engineer_id FROM warehouses WHERE tenant_id = $1 AND id = $2",
@@ -263,7 +267,7 @@ impl TenantStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let (ticket, van, to) = destination(tx, &self.tid(), id).await?;
-        let lines: Vec<(i64, String, String, i64)> = sqlx::query_as(
+        let lines: Vec<LineRow> = sqlx::query_as(
             "SELECT i.line, i.part_id, p.sku, i.qty FROM requisition_items i JOIN parts p ON p.id = i.part_id \
              WHERE i.tenant_id = $1 AND i.requisition_id = $2 ORDER BY i.line",
         )
@@ -272,7 +276,13 @@ impl TenantStore {
         .fetch_all(&mut **tx)
         .await?;
         let mut moved = Vec::new();
-        for (line, part, sku, qty) in lines {
+        for LineRow {
+            line,
+            part_id: part,
+            sku,
+            qty,
+        } in lines
+        {
             let sources = sources_of(tx, &self.tid(), &part).await?;
             let Some(source) = inventory::choose_source(qty, to, &sources) else {
                 return Err(StoreError::InsufficientStock {
@@ -355,4 +365,21 @@ impl TenantStore {
         events::record(tx, &self.tid(), event, Some("requisition.approved")).await?;
         Ok(())
     }
+}
+
+/// A line of a requisition with its part's SKU.
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    line: i64,
+    part_id: String,
+    sku: String,
+    qty: i64,
+}
+
+/// What a receipt needs of a requisition.
+#[derive(sqlx::FromRow)]
+struct ReceiveRow {
+    ticket_id: String,
+    status: String,
+    van_id: Option<String>,
 }

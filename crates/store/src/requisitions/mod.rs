@@ -12,6 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::rows::parse_id;
+use crate::rows::parse_opt_id;
 use crate::{from_ms, StoreError, TenantStore};
 
 mod create;
@@ -65,20 +66,31 @@ pub struct Requisition {
     pub items: Vec<RequisitionItem>,
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<i64>,
-    i64,
-);
+/// A stored requisition ([`COLUMNS`]).
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    ticket_id: String,
+    status: String,
+    requested_by: Option<String>,
+    van_id: Option<String>,
+    value_fen: Option<i64>,
+    note: Option<String>,
+    decided_by: Option<String>,
+    decided_at: Option<i64>,
+    decision_note: Option<String>,
+    received_at: Option<i64>,
+    created_at: i64,
+}
+
+/// One line of a requisition.
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    sku: String,
+    qty: i64,
+    source_id: Option<String>,
+    part_id: String,
+}
 
 const COLUMNS: &str = "id, ticket_id, status, requested_by, van_id, value_fen, note, decided_by, \
     decided_at, decision_note, received_at, created_at";
@@ -139,56 +151,53 @@ impl TenantStore {
     }
 
     async fn with_items(&self, r: Row) -> Result<Requisition, StoreError> {
-        let items: Vec<(String, i64, Option<String>, String)> = sqlx::query_as(
+        let items: Vec<ItemRow> = sqlx::query_as(
             "SELECT p.sku, i.qty, i.source_id, i.part_id FROM requisition_items i JOIN parts p ON p.id = i.part_id \
              WHERE i.tenant_id = $1 AND i.requisition_id = $2 ORDER BY i.line",
         )
         .bind(self.tid())
-        .bind(&r.0)
+        .bind(&r.id)
         .fetch_all(&self.store.write)
         .await?;
-        let pending = RequisitionStatus::parse(&r.2) == Some(RequisitionStatus::Pending);
+        let pending = RequisitionStatus::parse(&r.status) == Some(RequisitionStatus::Pending);
         let mut proposed = vec![None; items.len()];
         if pending {
             let mut conn = self.store.read.acquire().await?;
-            let id = parse_id(&r.0, RequisitionId::parse)?;
+            let id = parse_id(&r.id, RequisitionId::parse)?;
             let (_, _, to) = destination(&mut conn, &self.tid(), id).await?;
-            for (k, (_, qty, _, part)) in items.iter().enumerate() {
-                let sources = sources_of(&mut conn, &self.tid(), part).await?;
-                proposed[k] = inventory::choose_source(*qty, to, &sources);
+            for (k, item) in items.iter().enumerate() {
+                let sources = sources_of(&mut conn, &self.tid(), &item.part_id).await?;
+                proposed[k] = inventory::choose_source(item.qty, to, &sources);
             }
         }
-        let corrupt = || StoreError::Corrupt(format!("requisition status {}", r.2));
+        let corrupt = || StoreError::Corrupt(format!("requisition status {}", r.status));
         #[expect(clippy::cast_precision_loss, reason = "money below 2^53 fen")]
-        let value = r.5.map(|f| f as f64 / 100.0);
+        let value = r.value_fen.map(|f| f as f64 / 100.0);
         Ok(Requisition {
-            id: parse_id(&r.0, RequisitionId::parse)?,
-            ticket_id: parse_id(&r.1, TicketId::parse)?,
-            status: RequisitionStatus::parse(&r.2).ok_or_else(corrupt)?,
-            requested_by: r.3,
+            id: parse_id(&r.id, RequisitionId::parse)?,
+            ticket_id: parse_id(&r.ticket_id, TicketId::parse)?,
+            status: RequisitionStatus::parse(&r.status).ok_or_else(corrupt)?,
+            requested_by: r.requested_by,
             van_id: r
-                .4
+                .van_id
                 .as_deref()
                 .map(|v| parse_id(v, WarehouseId::parse))
                 .transpose()?,
             value,
-            note: r.6,
-            decided_by: r.7,
-            decided_at: r.8.map(from_ms),
-            decision_note: r.9,
-            received_at: r.10.map(from_ms),
-            created_at: from_ms(r.11),
+            note: r.note,
+            decided_by: r.decided_by,
+            decided_at: r.decided_at.map(from_ms),
+            decision_note: r.decision_note,
+            received_at: r.received_at.map(from_ms),
+            created_at: from_ms(r.created_at),
             items: items
                 .into_iter()
                 .zip(proposed)
-                .map(|((sku, qty, source, _), proposed_warehouse_id)| {
+                .map(|(item, proposed_warehouse_id)| {
                     Ok(RequisitionItem {
-                        sku,
-                        qty,
-                        source_warehouse_id: source
-                            .as_deref()
-                            .map(|s| parse_id(s, WarehouseId::parse))
-                            .transpose()?,
+                        sku: item.sku,
+                        qty: item.qty,
+                        source_warehouse_id: parse_opt_id(item.source_id, WarehouseId::parse)?,
                         proposed_warehouse_id,
                     })
                 })
