@@ -153,16 +153,31 @@ pub(crate) async fn read(
         return Ok(HashMap::new());
     }
     let mut sql = Sql::new("SELECT ticket_id, facts FROM ticket_facts WHERE tenant_id = ");
-    sql.text(tenant).push(" AND ticket_id IN (");
-    for (i, t) in tickets.iter().enumerate() {
-        sql.push(if i == 0 { "" } else { ", " }).text(t.to_string());
-    }
-    sql.push(")").push(backend.for_update());
-    let rows: Vec<(String, String)> = sql
-        .positional_for(backend)
-        .query_as()
-        .fetch_all(&mut **tx)
-        .await?;
+    sql.text(tenant);
+    let rows: Vec<(String, String)> = if let [one] = tickets {
+        sql.push(" AND ticket_id = ")
+            .text(one.to_string())
+            .push(backend.for_update());
+        sql.positional_for(backend)
+            .query_as()
+            .fetch_all(&mut **tx)
+            .await?
+    } else {
+        // Several tickets (a batch of creations, an SLA scan): the ids go in as literals. They
+        // are `TicketId`s, hex digits and dashes, so nothing can be injected; and PostgreSQL
+        // plans a literal list for its values, an index probe per id, where its generic plan
+        // of a bound list filtered every facts row of the tenant (measured: 444 ms for the
+        // 200 tickets of an SLA scan chunk at 100,000 tickets). Not kept as a prepared
+        // statement: each list is its own text.
+        let list: Vec<String> = tickets.iter().map(|t| format!("'{t}'")).collect();
+        sql.push(&format!(" AND ticket_id IN ({})", list.join(", ")))
+            .push(backend.for_update());
+        sql.positional_for(backend)
+            .query_as()
+            .persistent(false)
+            .fetch_all(&mut **tx)
+            .await?
+    };
     rows.into_iter()
         .map(|(id, json)| {
             let ticket = TicketId::parse(&id).ok_or_else(|| StoreError::Corrupt(id.clone()))?;

@@ -1,11 +1,13 @@
 //! The supervisor's desk (区域主管): reports waiting for review (approve, or send back with a
 //! comment), and the tickets at risk or past their promise, to hand to another engineer.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use loopdesk_core::i18n::{t, Lang};
-use loopdesk_core::ticket::MoveCommand;
+use loopdesk_core::ticket::{MoveCommand, MoveKind};
 use loopdesk_core::{Role, Status, TicketId, UserId};
 use loopdesk_store::{EngineerView, StoreError, Ticket, TicketFilter, TransitionRequest};
 use maud::{html, Markup};
@@ -72,6 +74,22 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
         (Err(e), _) | (_, Err(e)) => return super::failure(lang, &e),
     };
     let at_risk: Vec<&Ticket> = open.iter().filter(|tk| tk.sla.state.at_risk()).collect();
+    // What each ticket offers this reader, from the transition table (core's `moves_for`).
+    let now = state.clock.now();
+    let mut offered: HashMap<TicketId, Vec<MoveKind>> = HashMap::new();
+    for tk in waiting.iter().chain(at_risk.iter().copied()) {
+        match user.tenant.moves_on(&user.actor, tk, now).await {
+            Ok(moves) => {
+                offered.insert(tk.id, moves.iter().map(|r| r.kind).collect());
+            }
+            Err(e) => return super::failure(lang, &e),
+        }
+    }
+    let offers = |tk: &Ticket, kinds: &[MoveKind]| {
+        offered
+            .get(&tk.id)
+            .is_some_and(|m| m.iter().any(|k| kinds.contains(k)))
+    };
     let engineers = user
         .tenant
         .engineers(&user.actor, state.clock.now())
@@ -92,17 +110,21 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
                 div.card {
                     p { a href={ "/t/" (tk.id) } { (tk.number) } " · " (tk.subject) }
                     @for f in &tk.flags { span.badge.warning { (t(lang, &format!("page.flag.{f}"))) } " " }
-                    form method="post" action={ "/review/t/" (tk.id) } {
-                        input type="hidden" name="version" value=(tk.version);
-                        input type="hidden" name="to" value="resolved";
-                        button type="submit" { (t(lang, "page.review.approve")) }
+                    @if offers(tk, &[MoveKind::Approve]) {
+                        form method="post" action={ "/review/t/" (tk.id) } {
+                            input type="hidden" name="version" value=(tk.version);
+                            input type="hidden" name="to" value="resolved";
+                            button type="submit" { (t(lang, "page.review.approve")) }
+                        }
                     }
-                    form method="post" action={ "/review/t/" (tk.id) } {
-                        input type="hidden" name="version" value=(tk.version);
-                        input type="hidden" name="to" value="in_progress";
-                        label for={ "note-" (tk.id) } { (t(lang, "page.review.comment")) }
-                        input id={ "note-" (tk.id) } name="note" required;
-                        button type="submit" { (t(lang, "page.review.send_back")) }
+                    @if offers(tk, &[MoveKind::SendBack]) {
+                        form method="post" action={ "/review/t/" (tk.id) } {
+                            input type="hidden" name="version" value=(tk.version);
+                            input type="hidden" name="to" value="in_progress";
+                            label for={ "note-" (tk.id) } { (t(lang, "page.review.comment")) }
+                            input id={ "note-" (tk.id) } name="note" required;
+                            button type="submit" { (t(lang, "page.review.send_back")) }
+                        }
                     }
                 }
             }
@@ -115,7 +137,9 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
                         a href={ "/t/" (tk.id) } { (tk.number) } " · " (tk.subject) " "
                         span.badge { (t(lang, tk.status.label_key())) }
                     }
-                    (reassign_form(lang, tk, &engineers))
+                    @if offers(tk, &[MoveKind::Assign, MoveKind::Reassign, MoveKind::Redispatch]) {
+                        (reassign_form(lang, tk, &engineers))
+                    }
                 }
             }
         },
