@@ -1,6 +1,6 @@
 //! The tickets behind a figure (drill-down), worst first.
 
-use crate::facts::{fold, pm_due_ms, EventRow, EVENT_COLUMNS, PM_DUE};
+use crate::facts::{fold, EventRow, EVENT_COLUMNS, PM_DUE};
 use crate::{StoreError, TenantStore};
 use chrono::{DateTime, Utc};
 use loopdesk_core::kpi::{Facts, Metric, TicketKpi};
@@ -84,8 +84,7 @@ impl TenantStore {
             .date_naive()
             .to_string();
         let tickets: Vec<TicketRow> = sqlx::query_as(&format!(
-            "SELECT t.id, t.created_at, t.region_id, t.team_id, t.category, t.channel, c.tier, \
-             t.resolution_due, {PM_DUE} AS pm_due \
+            "SELECT t.id, {GROUP_COLUMNS}, {PM_DUE} AS pm_due \
              FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id WHERE {TOUCHED}"
         ))
         .bind(self.tid())
@@ -108,21 +107,14 @@ impl TenantStore {
         .await?;
         let mut facts: HashMap<String, Facts> = tickets
             .iter()
-            .map(|t| (t.id.clone(), Facts::new(t.created_at)))
+            .map(|t| (t.id.clone(), Facts::new(t.grouping.created_at)))
             .collect();
         fold(&mut facts, &events)?;
         Ok(tickets
             .into_iter()
-            .map(|t| TicketKpi {
-                facts: facts.remove(&t.id).unwrap_or_default(),
-                pm_due: pm_due_ms(t.pm_due.as_deref(), offset),
-                id: t.id,
-                region: t.region_id,
-                team: t.team_id,
-                category: t.category,
-                channel: t.channel,
-                tier: t.tier,
-                resolution_due: t.resolution_due,
+            .map(|t| {
+                let f = facts.remove(&t.id).unwrap_or_default();
+                t.grouping.ticket(t.id, f, offset)
             })
             .collect())
     }

@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use futures_util::TryStreamExt;
-use loopdesk_core::kpi::{Book, Facts, TicketKpi};
+use loopdesk_core::kpi::{Book, Facts};
 use loopdesk_core::TenantId;
 use tokio::sync::OwnedMutexGuard;
 
-use crate::facts::{pm_due_ms, PM_DUE};
+use super::{Grouping, GROUP_COLUMNS};
+use crate::facts::PM_DUE;
 use crate::{StoreError, TenantStore};
 
 /// One tenant's book and how far it has read.
@@ -33,14 +34,8 @@ struct FactsRow {
     ticket_id: String,
     mark: i64,
     facts: String,
-    created_at: i64,
-    region_id: Option<String>,
-    team_id: Option<String>,
-    category: Option<String>,
-    channel: String,
-    tier: Option<String>,
-    resolution_due: Option<i64>,
-    pm_due: Option<String>,
+    #[sqlx(flatten)]
+    grouping: Grouping,
 }
 
 impl TenantStore {
@@ -67,8 +62,7 @@ impl TenantStore {
             "f.mark > $2"
         };
         let sql = format!(
-            "SELECT f.ticket_id, f.mark, f.facts, t.created_at, t.region_id, t.team_id, \
-             t.category, t.channel, c.tier, t.resolution_due, {PM_DUE} AS pm_due \
+            "SELECT f.ticket_id, f.mark, f.facts, {GROUP_COLUMNS}, {PM_DUE} AS pm_due \
              FROM ticket_facts f JOIN tickets t ON t.tenant_id = f.tenant_id AND t.id = f.ticket_id \
              LEFT JOIN customers c ON c.id = t.customer_id \
              WHERE f.tenant_id = $1 AND {since}"
@@ -95,32 +89,15 @@ impl TenantStore {
                     ticket_id: id,
                     mark,
                     facts,
-                    created_at: created,
-                    region_id: region,
-                    team_id: team,
-                    category,
-                    channel,
-                    tier,
-                    resolution_due: due,
-                    pm_due: pm,
+                    grouping,
                 } = row;
                 let key = uuid::Uuid::parse_str(&id)
                     .map_err(|_| StoreError::Corrupt(format!("ticket id {id}")))?
                     .as_u128();
                 let mut facts: Facts = serde_json::from_str(&facts)
                     .map_err(|_| StoreError::Corrupt(format!("facts of {id}")))?;
-                facts.created_at = created;
-                let ticket = TicketKpi {
-                    id: String::new(),
-                    facts,
-                    region,
-                    team,
-                    category,
-                    channel,
-                    tier,
-                    resolution_due: due,
-                    pm_due: pm_due_ms(pm.as_deref(), offset),
-                };
+                facts.created_at = grouping.created_at;
+                let ticket = grouping.ticket(String::new(), facts, offset);
                 shelf.book.put(key, &ticket);
                 highest = highest.max(mark);
             }

@@ -7,12 +7,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use loopdesk_core::access;
 use loopdesk_core::i18n::Lang;
-use loopdesk_core::kpi::{self, Filter, GroupBy, Metric, Query, TicketKpi};
+use loopdesk_core::kpi::{self, Facts, Filter, GroupBy, Metric, Query, TicketKpi};
 use loopdesk_core::sla::calendar::{Calendar, CalendarSpec};
 use loopdesk_core::ticket::transitions::Actor;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::facts::pm_due_ms;
 use crate::{ms, StoreError, TenantStore};
 
 mod behind;
@@ -92,10 +93,10 @@ pub struct KpiTicket {
 /// The default period: the last 30 days.
 const DEFAULT_DAYS: i64 = 30;
 
-/// A ticket with what the KPIs group it by.
+/// What the KPIs group and judge a ticket by, read as [`GROUP_COLUMNS`] followed by
+/// `{PM_DUE} AS pm_due`.
 #[derive(sqlx::FromRow)]
-struct TicketRow {
-    id: String,
+pub(crate) struct Grouping {
     created_at: i64,
     region_id: Option<String>,
     team_id: Option<String>,
@@ -104,6 +105,35 @@ struct TicketRow {
     tier: Option<String>,
     resolution_due: Option<i64>,
     pm_due: Option<String>,
+}
+
+/// The select list of [`Grouping`] over `tickets t` left-joined to `customers c`.
+pub(crate) const GROUP_COLUMNS: &str = "t.created_at, t.region_id, t.team_id, t.category, \
+    t.channel, c.tier, t.resolution_due";
+
+impl Grouping {
+    /// The ticket as the KPIs see it, with its facts.
+    pub(crate) fn ticket(self, id: String, facts: Facts, offset: chrono::FixedOffset) -> TicketKpi {
+        TicketKpi {
+            id,
+            facts,
+            region: self.region_id,
+            team: self.team_id,
+            category: self.category,
+            channel: self.channel,
+            tier: self.tier,
+            resolution_due: self.resolution_due,
+            pm_due: pm_due_ms(self.pm_due.as_deref(), offset),
+        }
+    }
+}
+
+/// A ticket with what the KPIs group it by.
+#[derive(sqlx::FromRow)]
+struct TicketRow {
+    id: String,
+    #[sqlx(flatten)]
+    grouping: Grouping,
 }
 
 impl TenantStore {
