@@ -187,6 +187,21 @@ async fn the_whole_on_site_loop_is_closed_by_the_customer(backend: Backend) {
     app.read(&engineer, &format!("/api/v1/tickets/{id}")).await;
 }
 
+/// The moves `GET /api/v1/tickets/{id}/moves` offers the reader: (kind, to, needs).
+async fn moves(app: &crate::helpers::TestApp, token: &str, id: &str) -> Vec<[String; 3]> {
+    let list = app
+        .read(token, &format!("/api/v1/tickets/{id}/moves"))
+        .await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let text = |k: &str| m[k].as_str().unwrap().to_owned();
+            [text("kind"), text("to"), text("needs")]
+        })
+        .collect()
+}
+
 async fn a_remote_fix_is_reopened_by_the_customer_and_only_within_the_window(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
@@ -208,6 +223,15 @@ async fn a_remote_fix_is_reopened_by_the_customer_and_only_within_the_window(bac
         .go(&agent, &t, json!({ "to": "in_progress" }), 200)
         .await;
     let t = app.go(&agent, &t, json!({ "to": "resolved", "report": { "resolution": "远程重置门禁权限", "remote": true } }), 200).await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    // What the customer's phone offers is what the table lets them do: confirm or say not fixed.
+    assert_eq!(
+        moves(&app, &customer, &id).await,
+        [
+            ["confirm", "closed", "confirmation"],
+            ["reopen", "in_progress", "reason"]
+        ]
+    );
     let t = app
         .go(&customer, &t, json!({ "to": "in_progress" }), 422)
         .await;
@@ -253,8 +277,14 @@ async fn a_remote_fix_is_reopened_by_the_customer_and_only_within_the_window(bac
         )
         .await;
     assert_eq!(t["confirmed_by"], "agent");
+    // Closed, inside the reopen window: the customer may still say it is not fixed.
+    assert_eq!(
+        moves(&app, &customer, &id).await,
+        [["reopen", "in_progress", "reason"]]
+    );
     app.clock.advance(chrono::Duration::days(31));
     let customer = app.login("cust1", crate::helpers::PASSWORD).await;
+    assert!(moves(&app, &customer, &id).await.is_empty());
     let e = app
         .go(
             &customer,

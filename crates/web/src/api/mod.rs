@@ -51,6 +51,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(assets::create_model, assets::list_models))
         .routes(routes!(tickets::create_ticket, tickets::list_tickets))
         .routes(routes!(tickets::get_ticket))
+        .routes(routes!(tickets::ticket_moves))
         .routes(routes!(tickets::transition_ticket))
         .routes(routes!(tickets::comment_ticket))
         .routes(routes!(tickets::transfer_team))

@@ -5,14 +5,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use loopdesk_core::ticket::transitions::{CheckIn, Confirmation, ReportInput};
-use loopdesk_core::ticket::{Channel, MoveCommand};
+use loopdesk_core::ticket::transitions::{CheckIn, Confirmation, Needs, ReportInput};
+use loopdesk_core::ticket::{Channel, MoveCommand, MoveKind};
 use loopdesk_core::validate;
 use loopdesk_core::{AssetId, CustomerId, SiteId, Status, TicketId, UserId};
 use loopdesk_store::{
     Comment, NewTicket, Ticket, TicketDetail, TicketFilter, TicketPage, TransitionRequest,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
@@ -198,6 +198,46 @@ pub async fn get_ticket(
 ) -> Result<Json<TicketDetail>, ApiError> {
     let id = path_id(&id, TicketId::parse)?;
     Ok(Json(user.tenant.ticket_for(&user.actor, id).await?))
+}
+
+/// A move the reader may make on a ticket now.
+#[derive(Serialize, ToSchema)]
+pub struct MoveOption {
+    /// What the move means.
+    pub kind: MoveKind,
+    /// The status to send as `to`.
+    pub to: Status,
+    /// What the request must carry besides `to` and `version`: `assignee` (`assignee_id`),
+    /// `check_in`, `report`, `confirmation`, `reason`, `note`, or `nothing`.
+    pub needs: Needs,
+}
+
+/// The moves the reader may make on a ticket now, in the transition table's order: exactly
+/// those `POST …/transitions` would accept from them (given the data each needs). What a
+/// phone or an integration shows as buttons; a reopen past the tenant's window is not listed.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/moves", tag = "tickets", params(("id" = String, Path)),
+    responses((status = 200, body = [MoveOption]), (status = 404, body = ErrorBody)))]
+pub async fn ticket_moves(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<MoveOption>>, ApiError> {
+    let id = path_id(&id, TicketId::parse)?;
+    let found = user.tenant.ticket_for(&user.actor, id).await?;
+    let moves = user
+        .tenant
+        .moves_on(&user.actor, &found.ticket, state.clock.now())
+        .await?;
+    Ok(Json(
+        moves
+            .into_iter()
+            .map(|r| MoveOption {
+                kind: r.kind,
+                to: r.to,
+                needs: r.needs,
+            })
+            .collect(),
+    ))
 }
 
 /// A move, with the data it must carry as top-level keys.

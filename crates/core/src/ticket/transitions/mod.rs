@@ -24,8 +24,10 @@ pub enum Who {
     System,
 }
 
-/// What a move must carry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a move must carry: the request field it names.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Needs {
     /// Nothing beyond an optional note.
     Nothing,
