@@ -131,6 +131,43 @@ pub fn allowed(actor: &Actor, what: Permission) -> bool {
     }
 }
 
+/// A group of tenant settings with its own readers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    /// Dispatch mode and acceptance minutes.
+    Dispatch,
+    /// Requisition auto-approval.
+    Stock,
+    /// Service targets.
+    Kpi,
+    /// Surveys and auto-close.
+    FollowUp,
+}
+
+/// True when the actor may read a group of settings: those whose work the settings steer
+/// (and admins, who change them). Customers and engineers read none: nothing they do depends
+/// on them, and the thresholds are the organisation's business.
+pub fn reads_setting(actor: &Actor, setting: Setting) -> bool {
+    allowed(actor, Permission::ManageAutomation)
+        || match setting {
+            Setting::Dispatch => allowed(actor, Permission::Dispatch),
+            Setting::Stock => {
+                allowed(actor, Permission::ManageStock)
+                    || allowed(actor, Permission::ApproveRequisitions)
+            }
+            Setting::Kpi => allowed(actor, Permission::ReadKpis),
+            // Whoever talks to customers tells them when a resolved ticket closes by itself.
+            Setting::FollowUp => [
+                Role::Agent,
+                Role::Dispatcher,
+                Role::Supervisor,
+                Role::Manager,
+            ]
+            .iter()
+            .any(|r| actor.has(*r)),
+        }
+}
+
 /// Whose KPIs an actor may read: the whole tenant (`Some(None)`), one region (a supervisor
 /// of that region), or none.
 pub fn kpi_scope(actor: &Actor) -> Option<Option<RegionId>> {

@@ -64,3 +64,30 @@ fn customers_read_only_their_own_customer_record_and_engineers_none() {
         Permission::ManageUsers
     ));
 }
+
+#[test]
+fn settings_are_read_by_the_roles_whose_work_they_steer() {
+    use Setting::*;
+    let c = CustomerId::new();
+    let customer = user(&[Role::Customer], Some(c), None);
+    let engineer = user(&[Role::Engineer], None, None);
+    for s in [Dispatch, Stock, Kpi, FollowUp] {
+        assert!(!reads_setting(&customer, s), "customer {s:?}");
+        assert!(!reads_setting(&engineer, s), "engineer {s:?}");
+        assert!(
+            reads_setting(&user(&[Role::Admin], None, None), s),
+            "admin {s:?}"
+        );
+    }
+    let agent = user(&[Role::Agent], None, None);
+    assert!(reads_setting(&agent, Dispatch));
+    assert!(reads_setting(&agent, FollowUp));
+    assert!(!reads_setting(&agent, Kpi));
+    assert!(!reads_setting(&agent, Stock));
+    let manager = user(&[Role::Manager], None, None);
+    assert!(reads_setting(&manager, Kpi));
+    assert!(reads_setting(&manager, FollowUp));
+    assert!(reads_setting(&manager, Stock));
+    assert!(!reads_setting(&manager, Dispatch));
+    assert!(reads_setting(&user(&[Role::Dispatcher], None, None), Stock));
+}

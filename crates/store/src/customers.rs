@@ -9,6 +9,7 @@ use loopdesk_core::validate::{self};
 use loopdesk_core::{ContactId, CustomerId, RegionId, SiteId};
 use sqlx::{Any, Transaction};
 
+use crate::dialect::{contains_pattern, LIKE_ESCAPE};
 use crate::rows::{parse_id, parse_opt_id};
 use crate::sql::{Arg, Sql};
 use crate::tickets::TicketFilter;
@@ -241,10 +242,10 @@ impl TenantStore {
     ) -> Result<Vec<Customer>, StoreError> {
         let sql = format!(
             "SELECT id, name, kind, tier, region_id, tags, created_at FROM customers \
-             WHERE tenant_id = $1 AND name {} $2 ORDER BY name LIMIT 100",
+             WHERE tenant_id = $1 AND name {} $2{LIKE_ESCAPE} ORDER BY name LIMIT 100",
             self.store.backend.ilike()
         );
-        let pattern = format!("%{}%", q.replace(['\\', '%', '_'], ""));
+        let pattern = contains_pattern(q);
         let rows: Vec<CustomerRow> = sqlx::query_as(&sql)
             .bind(self.tid())
             .bind(pattern)

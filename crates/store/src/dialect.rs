@@ -300,7 +300,8 @@ impl Backend {
         }
     }
 
-    /// Case-insensitive LIKE.
+    /// Case-insensitive LIKE; its pattern comes from [`contains_pattern`] and is followed by
+    /// [`LIKE_ESCAPE`].
     pub fn ilike(self) -> &'static str {
         match self {
             Backend::Sqlite => "LIKE",
@@ -318,3 +319,21 @@ pub const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous 
 /// kernel's cache): index inserts into a large table land anywhere, and with 2 MiB nearly
 /// each one is a trip to the kernel. The cache only grows as far as it is used.
 pub const SQLITE_WRITER_CACHE: &str = "PRAGMA cache_size = -16384";
+
+/// Follows a `LIKE` pattern made by [`contains_pattern`]: the backslash escapes.
+pub const LIKE_ESCAPE: &str = " ESCAPE '\\'";
+
+/// A `LIKE` pattern matching `text` anywhere, with `%`, `_` and `\` in it as plain characters
+/// (a search for `%` finds a literal percent sign, not everything).
+pub fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}

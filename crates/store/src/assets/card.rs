@@ -2,6 +2,8 @@
 //! readings), its meter and its status.
 
 use crate::rows::parse_id;
+use crate::scope::push_scope;
+use crate::sql::Sql;
 use crate::{from_ms, ms, Asset, StoreError, TenantStore};
 use chrono::{DateTime, Utc};
 use loopdesk_core::asset::{self, AssetStatus};
@@ -132,7 +134,7 @@ impl TenantStore {
     }
 
     /// The asset card: the asset, its warranty today (the tenant's local date), its model and its whole history.
-    /// A customer sees only their own assets' tickets; staff and engineers all of them.
+    /// Its history holds only the tickets the caller may see.
     pub async fn asset_card(
         &self,
         actor: &Actor,
@@ -144,35 +146,44 @@ impl TenantStore {
             .with_timezone(&self.settings().await?.offset)
             .date_naive();
         let aid = a.id.to_string();
-        let tickets: Vec<TicketRow> = sqlx::query_as(
-            "SELECT id, number, status, category, subject, assignee_id, warranty, created_at, resolved_at \
-             FROM tickets WHERE tenant_id = $1 AND asset_id = $2 ORDER BY created_at DESC, id DESC LIMIT 500",
+        // The history lists only tickets the caller may see: an engineer the visits they were
+        // sent on, a customer their own; staff all of them.
+        let scope = access::ticket_scope(actor);
+        let history = |select: &str, rest: &str| {
+            let mut sql = Sql::new(select);
+            sql.text(self.tid())
+                .push(" AND t.asset_id = ")
+                .text(aid.clone());
+            push_scope(&mut sql, &scope);
+            sql.push(rest);
+            sql
+        };
+        let tickets: Vec<TicketRow> = history(
+            "SELECT t.id, t.number, t.status, t.category, t.subject, t.assignee_id, t.warranty, t.created_at, \
+             t.resolved_at FROM tickets t WHERE t.tenant_id = ",
+            " ORDER BY t.created_at DESC, t.id DESC LIMIT 500",
         )
-        .bind(self.tid())
-        .bind(&aid)
+        .query_as()
         .fetch_all(&self.store.read)
         .await?;
-        let visits: Vec<VisitRow> = sqlx::query_as(
+        let mut sql = history(
             "SELECT e.ticket_id, e.actor_id, e.at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
-             WHERE t.tenant_id = $1 AND t.asset_id = $2 AND e.tenant_id = $1 AND e.kind = $3 \
-             ORDER BY e.at DESC LIMIT 500",
-        )
-        .bind(self.tid())
-        .bind(&aid)
-        .bind(EventKind::CheckIn.as_str())
-        .fetch_all(&self.store.read)
-        .await?;
-        let parts: Vec<PartRow> = sqlx::query_as(
+             WHERE t.tenant_id = ",
+            " AND e.tenant_id = t.tenant_id AND e.kind = ",
+        );
+        sql.text(EventKind::CheckIn.as_str())
+            .push(" ORDER BY e.at DESC LIMIT 500");
+        let visits: Vec<VisitRow> = sql.query_as().fetch_all(&self.store.read).await?;
+        let mut sql = history(
             "SELECT m.ticket_id, p.sku, p.name, m.on_hand_delta, m.at FROM stock_movements m \
-             JOIN parts p ON p.id = m.part_id JOIN tickets t ON t.id = m.ticket_id \
-             WHERE t.tenant_id = $1 AND t.asset_id = $2 AND m.tenant_id = $1 AND m.kind = $3 \
-             ORDER BY m.seq DESC LIMIT 500",
-        )
-        .bind(self.tid())
-        .bind(&aid)
-        .bind(MovementKind::Consume.as_str())
-        .fetch_all(&self.store.read)
-        .await?;
+             JOIN parts p ON p.id = m.part_id JOIN tickets t ON t.id = m.ticket_id WHERE t.tenant_id = ",
+            " AND m.tenant_id = t.tenant_id AND m.kind = ",
+        );
+        sql.text(MovementKind::Consume.as_str())
+            .push(" ORDER BY m.seq DESC LIMIT 500");
+        let parts: Vec<PartRow> = sql.query_as().fetch_all(&self.store.read).await?;
+        // Readings belong to the asset; one taken on a ticket the caller may not see keeps its
+        // value but not the ticket or who took it.
         let readings: Vec<ReadingRow> = sqlx::query_as(
             "SELECT value, ticket_id, recorded_by, at FROM asset_readings \
              WHERE tenant_id = $1 AND asset_id = $2 ORDER BY at DESC, id DESC LIMIT 500",
@@ -181,6 +192,18 @@ impl TenantStore {
         .bind(&aid)
         .fetch_all(&self.store.read)
         .await?;
+        let shown: std::collections::HashSet<&str> =
+            tickets.iter().map(|t| t.id.as_str()).collect();
+        let readings: Vec<ReadingRow> = readings
+            .into_iter()
+            .map(|mut r| {
+                if !scope.all && r.ticket_id.as_deref().is_some_and(|t| !shown.contains(t)) {
+                    r.ticket_id = None;
+                    r.recorded_by = None;
+                }
+                r
+            })
+            .collect();
         let until = a
             .warranty_until
             .as_deref()

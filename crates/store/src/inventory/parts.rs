@@ -1,5 +1,6 @@
 //! The parts catalogue (SKUs, prices in fen), one at a time or a sheet at once.
 
+use crate::dialect::{contains_pattern, LIKE_ESCAPE};
 use crate::rows::parse_id;
 use crate::sql::{Arg, Sql};
 use crate::{ms, StoreError, TenantStore};
@@ -58,11 +59,13 @@ impl TenantStore {
         if !access::allowed(actor, Permission::ReadStock) {
             return Err(StoreError::Forbidden);
         }
-        let like = format!("%{}%", q.trim());
-        let rows: Vec<PartRow> = sqlx::query_as(
+        let like = contains_pattern(q.trim());
+        let rows: Vec<PartRow> = sqlx::query_as(&format!(
             "SELECT id, sku, name, unit, cost_fen, price_fen, models FROM parts \
-             WHERE tenant_id = $1 AND (sku LIKE $2 OR name LIKE $2) ORDER BY sku LIMIT $3",
-        )
+             WHERE tenant_id = $1 AND (sku {ilike} $2{LIKE_ESCAPE} OR name {ilike} $2{LIKE_ESCAPE}) \
+             ORDER BY sku LIMIT $3",
+            ilike = self.store.backend.ilike()
+        ))
         .bind(self.tid())
         .bind(like)
         .bind(limit.clamp(1, 1000))

@@ -148,14 +148,24 @@ impl TenantStore {
         })
     }
 
-    /// The tenant's active plans.
-    pub async fn plans(&self) -> Result<Vec<Plan>, StoreError> {
-        let rows: Vec<PlanRow> = sqlx::query_as(&format!(
-            "SELECT {PLAN_COLUMNS} FROM maintenance_plans WHERE tenant_id = $1 AND active = 1 ORDER BY created_at"
-        ))
-        .bind(self.tid())
-        .fetch_all(&self.store.read)
-        .await?;
+    /// The tenant's active plans (a customer contact: those of their own assets and contracts).
+    pub async fn plans(&self, actor: &Actor) -> Result<Vec<Plan>, StoreError> {
+        // A customer contact sees the plans of their own assets and contracts only.
+        let customer = access::customer_scope(actor).ok_or(StoreError::Forbidden)?;
+        let own = if customer.is_some() {
+            " AND (asset_id IN (SELECT id FROM assets WHERE tenant_id = $1 AND customer_id = $2) \
+             OR contract_id IN (SELECT id FROM contracts WHERE tenant_id = $1 AND customer_id = $2))"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {PLAN_COLUMNS} FROM maintenance_plans WHERE tenant_id = $1 AND active = 1{own} ORDER BY created_at"
+        );
+        let mut q = sqlx::query_as::<_, PlanRow>(&sql).bind(self.tid());
+        if let Some(c) = customer {
+            q = q.bind(c.to_string());
+        }
+        let rows = q.fetch_all(&self.store.read).await?;
         rows.into_iter().map(plan_of).collect()
     }
 

@@ -9,6 +9,7 @@ use loopdesk_core::validate::FieldError;
 use loopdesk_core::{Status, TenantId, TicketId};
 
 use super::*;
+use crate::dialect::{contains_pattern, LIKE_ESCAPE};
 use crate::scope::push_scope;
 use crate::sql::Sql;
 use crate::{ms, Store, StoreError, TenantStore, TicketPage};
@@ -65,14 +66,16 @@ impl TenantStore {
             sql.push(" AND t.remediation = ").text(r.clone());
         }
         if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let pattern = format!("%{}%", q.replace(['%', '_', '\\'], ""));
+            let pattern = contains_pattern(q);
             let like = self.store.backend.ilike();
             sql.push(" AND (t.number = ")
                 .text(q)
                 .push(&format!(" OR t.subject {like} "))
-                .text(pattern.clone());
+                .text(pattern.clone())
+                .push(LIKE_ESCAPE);
             sql.push(&format!(" OR t.description {like} "))
                 .text(pattern)
+                .push(LIKE_ESCAPE)
                 .push(")");
         }
         if let Some(from) = f.created_from {

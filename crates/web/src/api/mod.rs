@@ -119,3 +119,15 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
 pub(crate) fn path_id<T>(text: &str, parse: fn(&str) -> Option<T>) -> Result<T, ApiError> {
     parse(text).ok_or_else(ApiError::not_found)
 }
+
+/// 403 unless the caller may read this group of settings.
+pub(crate) fn require_setting_reader(
+    user: &crate::extract::CurrentUser,
+    setting: loopdesk_core::access::Setting,
+) -> Result<(), ApiError> {
+    if loopdesk_core::access::reads_setting(&user.actor, setting) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
