@@ -45,6 +45,10 @@ where
         max_connections: 16,
         demo: false,
         jobs,
+        // Webhook receivers in tests and benchmarks listen on loopback.
+        webhook_allow: vec!["127.0.0.0/8".parse()?],
+        metrics_token: None,
+        trusted_proxies: Vec::new(),
     };
     let result = bench(config).await;
     if let Some((server, name)) = pg {

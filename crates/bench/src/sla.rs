@@ -140,6 +140,7 @@ async fn measure(args: &BenchSlaArgs, cfg: &Config) -> anyhow::Result<()> {
                 events: vec!["sla.escalated".into()],
                 max_attempts: None,
             },
+            &cfg.webhook_allow,
             clock.now(),
         )
         .await?;

@@ -1,6 +1,9 @@
 //! Who hears of what: the events the outside world can subscribe to, what a webhook
 //! endpoint must look like, and who gets an in-app notification.
 
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::net::{self, IpRange};
 use crate::validate::FieldError;
 use crate::{Role, Roles};
 
@@ -35,19 +38,25 @@ fn fail<T>(field: &'static str, reason: &'static str) -> Result<T, FieldError> {
     Err(FieldError { field, reason })
 }
 
-/// Checks a webhook endpoint: an http(s) URL, a secret of 16–200 characters, known events,
+/// Checks a webhook endpoint: an http(s) URL whose host is not internal (unless `allowed`
+/// admits it, see [`webhook_host_allowed`]), a secret of 16–200 characters, known events,
 /// 1–50 attempts. Answers the attempts to use.
 pub fn check_webhook(
     url: &str,
     secret: &str,
     events: &[String],
     max_attempts: Option<i64>,
+    allowed: &[IpRange],
 ) -> Result<i64, FieldError> {
     if !(url.starts_with("http://") || url.starts_with("https://"))
         || url.contains(char::is_whitespace)
         || url.len() > 2000
     {
         return fail("url", "error.webhook_url");
+    }
+    let parsed = url::Url::parse(url).or_else(|_| fail("url", "error.webhook_url"))?;
+    if !webhook_host_allowed(&parsed, allowed) {
+        return fail("url", "error.webhook_internal");
     }
     if !(16..=200).contains(&secret.chars().count()) {
         return fail("secret", "error.webhook_secret");
@@ -64,6 +73,27 @@ pub fn check_webhook(
         return fail("max_attempts", "error.webhook_attempts");
     }
     Ok(attempts)
+}
+
+/// True unless the URL's host is an internal address (loopback, private, link-local …, in
+/// any spelling the URL standard accepts: `2130706433`, `0x7f.1`, `[::ffff:127.0.0.1]`) or a
+/// `localhost` name, outside the ranges the operator allowed. A host name is checked again
+/// where it is resolved, on every delivery (it may point elsewhere by then).
+pub fn webhook_host_allowed(url: &url::Url, allowed: &[IpRange]) -> bool {
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
+        Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            if d == "localhost" || d.ends_with(".localhost") {
+                IpAddr::V4(Ipv4Addr::LOCALHOST)
+            } else {
+                return true;
+            }
+        }
+        None => return false,
+    };
+    net::may_call(ip, allowed)
 }
 
 /// True when an endpoint subscribed to `events` wants `event`.

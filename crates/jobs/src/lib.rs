@@ -20,6 +20,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use loopdesk_core::clock::Clock;
 use loopdesk_core::job::{Delivery, Job, JobKind, Mail};
+use loopdesk_core::net::IpRange;
 use loopdesk_core::signing;
 use loopdesk_core::{JobId, TenantId};
 use loopdesk_store::{ActiveWebhook, ClaimedJob, Store, StoreError};
@@ -27,6 +28,7 @@ use loopdesk_store::{ActiveWebhook, ClaimedJob, Store, StoreError};
 pub mod dispatch;
 mod fanout;
 mod followup;
+mod guard;
 mod mail;
 pub mod maintenance;
 mod report;
@@ -64,6 +66,9 @@ pub struct RunnerConfig {
     pub dispatch_every: chrono::Duration,
     /// Loopdesk's public base URL, for links in messages (`http://127.0.0.1:8080`).
     pub public_url: String,
+    /// Internal address ranges webhooks may still reach (none by default: a delivery to
+    /// loopback, a private network or link-local fails, however its host name resolves).
+    pub webhook_allow: Vec<IpRange>,
 }
 
 impl Default for RunnerConfig {
@@ -82,6 +87,7 @@ impl Default for RunnerConfig {
             maintenance_every: chrono::Duration::minutes(30),
             dispatch_every: chrono::Duration::minutes(1),
             public_url: "http://127.0.0.1:8080".into(),
+            webhook_allow: Vec::new(),
         }
     }
 }
@@ -130,9 +136,7 @@ impl Runner {
         name: String,
         config: RunnerConfig,
     ) -> Result<Runner, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(config.http_timeout)
-            .build()?;
+        let http = guard::webhook_client(config.http_timeout, config.webhook_allow.clone())?;
         let outbound = Outbound {
             mail: false,
             public_url: config.public_url.clone(),
@@ -366,6 +370,13 @@ impl Runner {
         let Some((url, secret)) = self.store.webhook_target(tenant, &d.webhook_id).await? else {
             return Ok(Done::Finished); // the endpoint was removed
         };
+        // Checked on every delivery: the allowed ranges may have changed since it was made.
+        let target = reqwest::Url::parse(&url).map_err(|e| JobFailure(format!("{url}: {e}")))?;
+        if !loopdesk_core::notify::webhook_host_allowed(&target, &self.config.webhook_allow) {
+            return Err(JobFailure(format!(
+                "POST {url}: refused, the address is internal"
+            )));
+        }
         let ts = now.timestamp();
         let answer = self
             .http

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
+use loopdesk_core::net::{self, IpRange};
 use serde::Deserialize;
 
 /// A value that may hold a credential: a password, or a URL with one in it. It reads as the
@@ -106,6 +107,14 @@ pub struct ServeArgs {
     /// Do not run the background jobs in this process (run `loopdesk jobs` elsewhere)
     #[arg(long, env = "LOOPDESK_NO_JOBS", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_jobs: bool,
+    /// Bearer token `/metrics` asks for [default: none; `/metrics` answers loopback callers
+    /// that came through no proxy only]
+    #[arg(long, env = "LOOPDESK_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
+    /// Reverse proxies (addresses or ranges, comma-separated) whose X-Forwarded-For names the
+    /// client, for the login limiter [default: none]
+    #[arg(long, env = "LOOPDESK_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// Flags of everything that sends messages (`serve` and `jobs`).
@@ -121,6 +130,10 @@ pub struct OutboundArgs {
     /// Sender of e-mail [default: Loopdesk <loopdesk@localhost>]
     #[arg(long, env = "LOOPDESK_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// Internal address ranges webhooks may reach, comma-separated (10.0.0.0/8,fd00::/8)
+    /// [default: none: webhooks go to public addresses only]
+    #[arg(long, env = "LOOPDESK_WEBHOOK_ALLOW", value_delimiter = ',')]
+    pub webhook_allow: Vec<String>,
 }
 
 /// The optional TOML file; every key may be left out.
@@ -147,6 +160,12 @@ pub struct FileConfig {
     pub login_attempts_per_minute: Option<u32>,
     /// Database connections [default: 16].
     pub max_connections: Option<u32>,
+    /// See `--webhook-allow`.
+    pub webhook_allow: Option<Vec<String>>,
+    /// See `--metrics-token`.
+    pub metrics_token: Option<Secret>,
+    /// See `--trusted-proxies`.
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 /// The documented example file (`loopdesk config example`).
@@ -161,6 +180,9 @@ max_upload_mb = 10                   # LOOPDESK_MAX_UPLOAD_MB
 session_hours = 168
 login_attempts_per_minute = 10
 max_connections = 16
+# webhook_allow = ["10.0.0.0/8"]     # LOOPDESK_WEBHOOK_ALLOW: internal ranges webhooks may reach
+# metrics_token = "…"                # LOOPDESK_METRICS_TOKEN: /metrics wants "Authorization: Bearer …"
+# trusted_proxies = ["127.0.0.1"]    # LOOPDESK_TRUSTED_PROXIES: whose X-Forwarded-For to believe
 "#;
 
 /// Everything resolved.
@@ -192,6 +214,12 @@ pub struct Config {
     pub demo: bool,
     /// Run the job runner inside `serve`.
     pub jobs: bool,
+    /// Internal address ranges webhooks may reach.
+    pub webhook_allow: Vec<IpRange>,
+    /// The token `/metrics` asks for.
+    pub metrics_token: Option<Secret>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpRange>,
 }
 
 impl Config {
@@ -233,8 +261,38 @@ impl Config {
             max_connections: file.max_connections.unwrap_or(16),
             demo: serve.demo,
             jobs: !serve.no_jobs,
+            webhook_allow: address_ranges(
+                "webhook_allow",
+                &serve.outbound.webhook_allow,
+                file.webhook_allow,
+            )?,
+            metrics_token: serve.metrics_token.clone().or(file.metrics_token),
+            trusted_proxies: address_ranges(
+                "trusted_proxies",
+                &serve.trusted_proxies,
+                file.trusted_proxies,
+            )?,
         })
     }
+}
+
+/// A list of address ranges from a flag (or its variable), else from the file.
+fn address_ranges(
+    name: &str,
+    flag: &[String],
+    file: Option<Vec<String>>,
+) -> anyhow::Result<Vec<IpRange>> {
+    let items: Vec<String> = if flag.is_empty() {
+        file.unwrap_or_default()
+    } else {
+        flag.to_vec()
+    };
+    let items: Vec<&str> = items
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    net::ranges(&items).with_context(|| format!("reading {name}"))
 }
 
 /// The SQLite URL for a data directory.

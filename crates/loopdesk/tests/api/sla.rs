@@ -26,7 +26,11 @@ fn runner(app: &TestApp, name: &str) -> Runner {
         app.store.clone(),
         app.clock.clone(),
         name.to_owned(),
-        RunnerConfig::default(),
+        RunnerConfig {
+            // The test's webhook receivers listen on loopback.
+            webhook_allow: app.config.webhook_allow.clone(),
+            ..RunnerConfig::default()
+        },
     )
     .unwrap()
 }

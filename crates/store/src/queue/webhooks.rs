@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
+use loopdesk_core::net::IpRange;
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::{notify, validate, TenantId, WebhookId};
 use serde::{Deserialize, Serialize};
@@ -98,18 +99,20 @@ impl Store {
 }
 
 impl TenantStore {
-    /// Registers a webhook endpoint (admin).
+    /// Registers a webhook endpoint (admin); an internal target only in a range of `allowed`.
     pub async fn create_webhook(
         &self,
         actor: &Actor,
         new: NewWebhook,
+        allowed: &[IpRange],
         now: DateTime<Utc>,
     ) -> Result<Webhook, StoreError> {
         if !access::allowed(actor, Permission::ManageAutomation) {
             return Err(StoreError::Forbidden);
         }
         let url = validate::required_text("url", &new.url, 2000)?;
-        let max_attempts = notify::check_webhook(&url, &new.secret, &new.events, new.max_attempts)?;
+        let max_attempts =
+            notify::check_webhook(&url, &new.secret, &new.events, new.max_attempts, allowed)?;
         let id = WebhookId::new();
         sqlx::query(
             "INSERT INTO webhooks (id, tenant_id, url, secret, events, max_attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
