@@ -1,12 +1,14 @@
 //! Extractors: who is calling (the only source of a tenant), JSON bodies with field-level
-//! errors, and the login rate limiter.
+//! errors, the client's address, and the sign-in guard.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, HeaderMap, StatusCode};
+use loopdesk_core::login;
 use loopdesk_core::ticket::Actor;
 use loopdesk_core::Roles;
 use loopdesk_store::{AuthUser, TenantStore};
@@ -212,50 +214,231 @@ fn unknown_or_missing_field(detail: &str) -> Option<String> {
     None
 }
 
-/// Counts attempts per key in one-minute windows (login brute-force protection).
-pub struct RateLimiter {
-    per_minute: u32,
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
-}
+/// The socket peer's address (none when the server was started without connection info).
+pub struct Peer(pub Option<IpAddr>);
 
-impl RateLimiter {
-    /// A limiter allowing `per_minute` attempts per key.
-    pub fn new(per_minute: u32) -> RateLimiter {
-        RateLimiter {
-            per_minute,
-            windows: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Counts an attempt; `false` when the key is over its budget.
-    pub fn allow(&self, key: &str) -> bool {
-        let now = Instant::now();
-        let mut map = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
-        }
-        let entry = map.entry(key.to_owned()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= Duration::from_secs(60) {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= self.per_minute
-    }
-}
-
-/// The client's address, when the server was started with connection info.
-pub struct ClientIp(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_default();
-        Ok(ClientIp(ip))
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// The client's address: the socket peer, or — when the peer is a configured reverse proxy —
+/// the last address in `X-Forwarded-For` that is not one of those proxies. A client cannot
+/// choose its address by sending the header itself.
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Ok(Peer(peer)) = Peer::from_request_parts(parts, state).await;
+        let proxies = &state.config.trusted_proxies;
+        let trusted = |ip: IpAddr| proxies.iter().any(|r| r.contains(ip));
+        let Some(mut client) = peer else {
+            return Ok(ClientIp(String::new()));
+        };
+        if trusted(client) {
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .collect::<Vec<_>>();
+            for hop in forwarded.iter().rev() {
+                let Ok(ip) = hop.parse::<IpAddr>() else {
+                    break;
+                };
+                client = ip;
+                if !trusted(ip) {
+                    break;
+                }
+            }
+        }
+        Ok(ClientIp(client.to_string()))
+    }
+}
+
+/// Why a sign-in may not even be tried now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TryLater(pub chrono::Duration);
+
+impl From<TryLater> for ApiError {
+    fn from(t: TryLater) -> ApiError {
+        let secs = t.0.num_seconds().max(1);
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "error.rate_limited",
+        )
+        .arg("seconds", secs.to_string())
+        .retry_after(secs)
+    }
+}
+
+/// The sign-in guard: a raw budget of attempts per address and account per minute (every
+/// attempt costs a password hash; a whole office behind one address still signs in at nine),
+/// and core's [`login::Rules`] over failures per account and per address.
+/// Kept in this instance's memory.
+pub struct LoginGuard {
+    per_minute: u32,
+    rules: login::Rules,
+    attempts: Mutex<HashMap<String, (Instant, u32)>>,
+    tallies: Mutex<HashMap<(login::Subject, String), login::Tally>>,
+}
+
+/// A burst the admins should hear of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Burst {
+    /// The user name tried last.
+    pub username: String,
+    /// From where.
+    pub address: String,
+    /// Failures in the burst.
+    pub failures: u32,
+    /// Names the burst (the same on every report of it).
+    pub key: String,
+}
+
+impl LoginGuard {
+    /// A guard allowing `per_minute` attempts per address and account, with the default rules.
+    pub fn new(per_minute: u32) -> LoginGuard {
+        LoginGuard {
+            per_minute,
+            rules: login::Rules::default(),
+            attempts: Mutex::new(HashMap::new()),
+            tallies: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn account(tenant: Option<&str>, username: &str) -> String {
+        format!(
+            "{}|{}",
+            tenant.unwrap_or("").trim().to_lowercase(),
+            username.trim().to_lowercase()
+        )
+    }
+
+    /// Counts an attempt; `Err` with the wait when it may not be tried now, and the burst to
+    /// report if these refusals have just made one.
+    pub fn check(
+        &self,
+        address: &str,
+        tenant: Option<&str>,
+        username: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), (TryLater, Option<Burst>)> {
+        {
+            let mut tallies = self.tallies.lock().unwrap_or_else(|e| e.into_inner());
+            let mut wait = None;
+            let mut burst = None;
+            for slot in [
+                (login::Subject::Account, Self::account(tenant, username)),
+                (login::Subject::Address, address.to_owned()),
+            ] {
+                let current = self.rules.current(tallies.get(&slot).copied(), now);
+                let Some(w) = self.rules.wait(current, now) else {
+                    continue;
+                };
+                wait = wait.max(Some(w));
+                if let Some(t) = current {
+                    let mut t = self.rules.refused(t);
+                    if self.rules.alert_due(&t) {
+                        t.alerted = true;
+                        burst
+                            .get_or_insert_with(|| self.burst(&slot.1, username, address, &t, now));
+                    }
+                    tallies.insert(slot, t);
+                }
+            }
+            if let Some(w) = wait {
+                return Err((TryLater(w), burst));
+            }
+        }
+        let started = Instant::now();
+        let mut map = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (start, _)| started.duration_since(*start) < Duration::from_secs(60));
+        }
+        let key = format!("{address}|{}", Self::account(tenant, username));
+        let entry = map.entry(key).or_insert((started, 0));
+        let age = started.duration_since(entry.0);
+        if age >= Duration::from_secs(60) {
+            *entry = (started, 0);
+        }
+        entry.1 += 1;
+        if entry.1 > self.per_minute {
+            let left = Duration::from_secs(60).saturating_sub(age);
+            let wait = chrono::Duration::seconds(i64::try_from(left.as_secs()).unwrap_or(60) + 1);
+            return Err((TryLater(wait), None));
+        }
+        Ok(())
+    }
+
+    fn burst(
+        &self,
+        key: &str,
+        username: &str,
+        address: &str,
+        t: &login::Tally,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Burst {
+        Burst {
+            username: username.trim().to_owned(),
+            address: address.to_owned(),
+            failures: t.failures.saturating_add(t.refused),
+            key: format!("{key}:{}", now.timestamp() / 1800),
+        }
+    }
+
+    /// Records a failed sign-in; answers the burst to report, if one has just begun.
+    pub fn failed(
+        &self,
+        address: &str,
+        tenant: Option<&str>,
+        username: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<Burst> {
+        let mut tallies = self.tallies.lock().unwrap_or_else(|e| e.into_inner());
+        if tallies.len() > 100_000 {
+            let rules = self.rules;
+            tallies.retain(|_, t| rules.current(Some(*t), now).is_some());
+        }
+        let mut burst = None;
+        for (subject, key) in [
+            (login::Subject::Account, Self::account(tenant, username)),
+            (login::Subject::Address, address.to_owned()),
+        ] {
+            let slot = (subject, key);
+            let mut t = self.rules.failed(subject, tallies.get(&slot).copied(), now);
+            if self.rules.alert_due(&t) {
+                t.alerted = true;
+                burst.get_or_insert_with(|| self.burst(&slot.1, username, address, &t, now));
+            }
+            tallies.insert(slot, t);
+        }
+        burst
+    }
+
+    /// Records a successful sign-in: the account's failures are forgotten (the address's are
+    /// not: a sprayer who guesses one password keeps their count).
+    pub fn succeeded(&self, tenant: Option<&str>, username: &str) {
+        self.tallies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(login::Subject::Account, Self::account(tenant, username)));
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use loopdesk_core::clock::Clock;
+use loopdesk_core::net::IpRange;
 use loopdesk_store::Store;
 
 use crate::metrics::Metrics;
@@ -23,6 +24,12 @@ pub struct WebConfig {
     pub login_attempts_per_minute: u32,
     /// Where people reach Loopdesk (links printed on asset labels).
     pub public_url: String,
+    /// Internal address ranges webhooks may still target (none by default).
+    pub webhook_allow: Vec<IpRange>,
+    /// The bearer token `/metrics` asks for; none: it answers loopback callers only.
+    pub metrics_token: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none: the peer is the client).
+    pub trusted_proxies: Vec<IpRange>,
 }
 
 /// Everything a handler may need.
@@ -35,8 +42,8 @@ pub struct App {
     pub config: WebConfig,
     /// Request counters for `/metrics`.
     pub metrics: Metrics,
-    /// Login attempt counter.
-    pub limiter: crate::extract::RateLimiter,
+    /// The sign-in guard.
+    pub limiter: crate::extract::LoginGuard,
     /// Recently checked login tokens.
     pub sessions: crate::extract::SessionCache,
     /// Turns true when the server starts to shut down: long-lived responses (live pages)
@@ -60,7 +67,7 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// Builds the state.
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> AppState {
-        let limiter = crate::extract::RateLimiter::new(config.login_attempts_per_minute);
+        let limiter = crate::extract::LoginGuard::new(config.login_attempts_per_minute);
         let blobs_root = config.attachments_dir.clone();
         AppState(Arc::new(App {
             store,

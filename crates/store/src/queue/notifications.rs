@@ -205,6 +205,51 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Tells the admins of every tenant with an account called `username` (in any case) that
+    /// sign-ins are failing in a burst: `failures` from `address`. Answers how many were told;
+    /// told once per burst (the key), however many instances notice it.
+    pub async fn alert_login_burst(
+        &self,
+        username: &str,
+        address: &str,
+        failures: u32,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let admins: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT a.tenant_id, a.id, a.roles FROM users a WHERE a.active = 1 AND a.tenant_id IN \
+             (SELECT u.tenant_id FROM users u WHERE u.username = $1)",
+        )
+        .bind(username.trim().to_lowercase())
+        .fetch_all(&self.read)
+        .await?;
+        let mut notes = Vec::new();
+        for (tenant, user, roles) in admins {
+            let roles = Roles::from_csv(&roles).map_err(StoreError::Corrupt)?;
+            if !roles.has(Role::Admin) {
+                continue;
+            }
+            notes.push(NewNotification {
+                tenant: parse_id(&tenant, TenantId::parse)?,
+                user: parse_id(&user, UserId::parse)?,
+                ticket: None,
+                event: "security.login_burst".into(),
+                data: serde_json::json!({
+                    "username": username.trim(),
+                    "address": address,
+                    "failures": failures,
+                }),
+                dedupe_key: format!("login_burst:{user}:{key}"),
+            });
+        }
+        let mut tx = self.write.begin().await?;
+        insert(&mut tx, &notes, now).await?;
+        tx.commit().await?;
+        Ok(notes.len())
+    }
+}
+
 impl TenantStore {
     /// Marks the signed-in user's notifications read: those named, or all. Answers how many
     /// changed; ids that are not theirs change nothing.

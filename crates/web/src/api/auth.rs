@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{session_cookie, AppJson, ClientIp, CurrentUser};
+use crate::extract::{session_cookie, AppJson, Burst, ClientIp, CurrentUser};
 use crate::state::AppState;
 
 /// Credentials.
@@ -43,27 +43,29 @@ pub async fn login(
     body: AppJson<LoginBody>,
 ) -> Result<Response, ApiError> {
     let body = body.value;
-    if !state
-        .limiter
-        .allow(&format!("{ip}|{}", body.username.trim().to_lowercase()))
-    {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "error.rate_limited",
-        ));
+    let now = state.clock.now();
+    let tenant = body.tenant.as_deref();
+    if let Err((wait, burst)) = state.limiter.check(&ip, tenant, &body.username, now) {
+        if let Some(burst) = burst {
+            report_burst(&state, burst).await;
+        }
+        return Err(wait.into());
     }
-    let user = state
+    let found = state
         .store
-        .verify_login(body.tenant.as_deref(), &body.username, &body.password)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "bad_credentials",
-                "error.bad_credentials",
-            )
-        })?;
+        .verify_login(tenant, &body.username, &body.password)
+        .await?;
+    let Some(user) = found else {
+        if let Some(burst) = state.limiter.failed(&ip, tenant, &body.username, now) {
+            report_burst(&state, burst).await;
+        }
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "error.bad_credentials",
+        ));
+    };
+    state.limiter.succeeded(tenant, &body.username);
     let ttl = state.config.session_ttl;
     let token = state
         .store
@@ -75,6 +77,30 @@ pub async fn login(
         Json(LoginAnswer { token, user }),
     )
         .into_response())
+}
+
+/// Tells the admins (and the log) of a burst of failed sign-ins. A failure to tell them is
+/// logged; the sign-in's answer does not depend on it.
+pub(crate) async fn report_burst(state: &AppState, burst: Burst) {
+    tracing::warn!(
+        username = %burst.username,
+        address = %burst.address,
+        failures = burst.failures,
+        "a burst of failed sign-ins"
+    );
+    if let Err(e) = state
+        .store
+        .alert_login_burst(
+            &burst.username,
+            &burst.address,
+            burst.failures,
+            &burst.key,
+            state.clock.now(),
+        )
+        .await
+    {
+        tracing::error!(error = %e, "telling the admins of failed sign-ins failed");
+    }
 }
 
 /// Ends the session: the token stops working on every instance.

@@ -36,6 +36,10 @@ fn safe_next(next: Option<&str>) -> &str {
 }
 
 fn login_form(lang: Lang, username: &str, next: &str, error: Option<&str>) -> Response {
+    login_form_with(lang, username, next, error.map(|e| t(lang, e).to_owned()))
+}
+
+fn login_form_with(lang: Lang, username: &str, next: &str, error: Option<String>) -> Response {
     let title = t(lang, "page.login.title");
     page(
         lang,
@@ -44,7 +48,7 @@ fn login_form(lang: Lang, username: &str, next: &str, error: Option<&str>) -> Re
         html! {
             div.card {
                 h1 { (title) }
-                @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
+                @if let Some(e) = error { p.error role="alert" { (e) } }
                 form method="post" action="/login" {
                     input type="hidden" name="next" value=(next);
                     label for="username" { (t(lang, "page.login.username")) }
@@ -72,11 +76,14 @@ pub async fn submit(
     Form(f): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next.as_deref()).to_owned();
-    if !state
-        .limiter
-        .allow(&format!("{ip}|{}", f.username.trim().to_lowercase()))
-    {
-        return login_form(lang, &f.username, &next, Some("error.rate_limited"));
+    let now = state.clock.now();
+    if let Err((wait, burst)) = state.limiter.check(&ip, None, &f.username, now) {
+        if let Some(burst) = burst {
+            crate::api::auth::report_burst(&state, burst).await;
+        }
+        let secs = wait.0.num_seconds().max(1).to_string();
+        let text = loopdesk_core::i18n::tf(lang, "error.rate_limited", &[("seconds", &secs)]);
+        return login_form_with(lang, &f.username, &next, Some(text));
     }
     let user = match state
         .store
@@ -84,12 +91,18 @@ pub async fn submit(
         .await
     {
         Ok(Some(u)) => u,
-        Ok(None) => return login_form(lang, &f.username, &next, Some("error.bad_credentials")),
+        Ok(None) => {
+            if let Some(burst) = state.limiter.failed(&ip, None, &f.username, now) {
+                crate::api::auth::report_burst(&state, burst).await;
+            }
+            return login_form(lang, &f.username, &next, Some("error.bad_credentials"));
+        }
         Err(e) => {
             tracing::error!(error = %e, "checking a sign-in failed");
             return login_form(lang, &f.username, &next, Some("error.internal"));
         }
     };
+    state.limiter.succeeded(None, &f.username);
     let ttl = state.config.session_ttl;
     let issued = state
         .store
