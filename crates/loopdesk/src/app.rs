@@ -20,8 +20,12 @@ pub const DEFAULT_TENANT: &str = "default";
 /// Opens the database and applies pending migrations.
 pub async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
     if cfg.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&cfg.data_dir)
+        private_dir(&cfg.data_dir)
             .with_context(|| format!("creating data directory {}", cfg.data_dir.display()))?;
+        if let Some(file) = sqlite_file(&cfg.database_url) {
+            private_file(&file)
+                .with_context(|| format!("creating the database file {}", file.display()))?;
+        }
     }
     let store = Store::connect(&StoreOptions {
         url: cfg.database_url.expose().to_owned(),
@@ -34,6 +38,57 @@ pub async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
 }
 
 pub use crate::config::redact;
+
+/// The database file of a SQLite URL (`sqlite://path?mode=rwc`, `sqlite:path`); none for
+/// an in-memory database.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| std::path::PathBuf::from(path))
+}
+
+/// Makes `dir` (and its parents) and leaves it readable by this user only: it holds password
+/// hashes, the tenants' keys and the customers' files.
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    builder.create(dir)
+}
+
+/// Creates the SQLite file readable by this user only before SQLite opens it (SQLite gives
+/// its `-wal` and `-shm` files the same mode), and takes away what others could read of one
+/// made by an older version.
+fn private_file(file: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        options.open(file)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = file.as_os_str().to_owned();
+            name.push(suffix);
+            match std::fs::set_permissions(&name, std::fs::Permissions::from_mode(0o600)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    options.open(file).map(|_| ())
+}
 
 /// What the first start created.
 pub struct Bootstrap {
@@ -127,6 +182,9 @@ impl Application {
                 .public_url
                 .clone()
                 .unwrap_or_else(|| format!("http://{}", cfg.bind)),
+            webhook_allow: cfg.webhook_allow.clone(),
+            metrics_token: cfg.metrics_token.as_ref().map(|t| t.expose().to_owned()),
+            trusted_proxies: cfg.trusted_proxies.clone(),
         };
         let listener = TcpListener::bind(&cfg.bind)
             .await
@@ -184,6 +242,7 @@ pub fn job_runner(
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", cfg.bind)),
+        webhook_allow: cfg.webhook_allow.clone(),
         ..loopdesk_jobs::RunnerConfig::default()
     };
     let runner = loopdesk_jobs::Runner::new(store.clone(), clock, name, config)

@@ -5,6 +5,7 @@ use std::io;
 use std::path::PathBuf;
 
 use futures_util::future::BoxFuture;
+use tokio::io::AsyncWriteExt;
 
 /// A store of files by key (`tenant/attachment`, and derived files beside them).
 pub trait Blobs: Send + Sync {
@@ -46,11 +47,23 @@ impl Blobs for FsBlobs {
         Box::pin(async move {
             let path = self.path(key)?;
             if let Some(dir) = path.parent() {
-                tokio::fs::create_dir_all(dir).await?;
+                let mut builder = tokio::fs::DirBuilder::new();
+                builder.recursive(true);
+                #[cfg(unix)]
+                builder.mode(0o700);
+                builder.create(dir).await?;
             }
-            // Written aside and renamed: a reader never sees half a file.
+            // Written aside and renamed: a reader never sees half a file. Only this user may
+            // read it.
             let part = path.with_extension("part");
-            tokio::fs::write(&part, bytes).await?;
+            let mut options = tokio::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            options.mode(0o600);
+            let mut file = options.open(&part).await?;
+            file.write_all(bytes).await?;
+            file.sync_all().await?;
+            drop(file);
             tokio::fs::rename(&part, &path).await
         })
     }

@@ -10,8 +10,10 @@ pub mod extract;
 pub mod import;
 pub mod label;
 pub mod metrics;
+pub mod openapi;
 pub mod ops;
 pub mod pages;
+pub mod security;
 pub mod state;
 
 pub use state::{App, AppState, WebConfig};
@@ -24,34 +26,20 @@ use utoipa_axum::router::OpenApiRouter;
 /// The OpenAPI document's header; paths and schemas are collected from the handlers.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Loopdesk API", description = "Closed-loop work orders and field service."),
-    components(schemas(error::ErrorBody)),
-    modifiers(&BearerAuth)
+    info(
+        title = "Loopdesk API",
+        description = "Closed-loop work orders and field service."
+    ),
+    components(schemas(error::ErrorBody))
 )]
 struct ApiDoc;
 
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
-            "bearer",
-            Vec::<String>::new(),
-        )]);
-    }
-}
-
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) =
+    let (api, mut doc) =
         api::routes(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
-    let openapi = std::sync::Arc::new(openapi);
+    utoipa::Modify::modify(&openapi::Conventions, &mut doc);
+    let openapi = std::sync::Arc::new(doc);
     let max_upload = state.config.max_upload_bytes;
     Router::new()
         .merge(api)
@@ -67,6 +55,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(max_upload + 64 * 1024))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            security::defend,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             error::localise_and_measure,
         ))
         .with_state(state)
@@ -74,7 +66,9 @@ pub fn router(state: AppState) -> Router {
 
 /// The OpenAPI document (for tests and `loopdesk openapi`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::routes(OpenApiRouter::with_openapi(ApiDoc::openapi()))
+    let mut doc = api::routes(OpenApiRouter::with_openapi(ApiDoc::openapi()))
         .split_for_parts()
-        .1
+        .1;
+    utoipa::Modify::modify(&openapi::Conventions, &mut doc);
+    doc
 }

@@ -110,6 +110,19 @@ fn screenshots() -> std::path::PathBuf {
 }
 
 async fn shoot(c: &Client, name: &str) {
+    // Nothing on the page was blocked by its Content-Security-Policy.
+    let blocked = c
+        .execute(
+            "return document.documentElement.dataset.cspViolations || ''",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        blocked.as_str(),
+        Some(""),
+        "{name}: the page's policy blocked {blocked}"
+    );
     let png = c.screenshot().await.unwrap();
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }

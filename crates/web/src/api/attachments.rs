@@ -87,6 +87,8 @@ pub(crate) enum UploadProblem {
     Unsupported,
     /// Not an image where one is needed (a photo, a signature).
     NotAnImage,
+    /// It starts like a type Loopdesk accepts but is not a whole file of it.
+    Damaged,
 }
 
 impl UploadProblem {
@@ -97,6 +99,7 @@ impl UploadProblem {
             UploadProblem::Unsupported | UploadProblem::NotAnImage => {
                 "error.unsupported_media_type"
             }
+            UploadProblem::Damaged => "error.invalid_file",
         }
     }
 }
@@ -112,13 +115,16 @@ impl From<UploadProblem> for ApiError {
             )
             .field("file"),
             UploadProblem::NotAnImage => ApiError::invalid("kind", "error.invalid_value"),
+            UploadProblem::Damaged => ApiError::invalid("file", "error.invalid_file"),
         }
     }
 }
 
-/// Checks an upload before anything is stored: at most the configured size, and a type
-/// recognised by its first bytes (an image, when `image_only`). Answers the content type.
-pub(crate) fn check_upload(
+/// Checks an upload before anything is stored: at most the configured size, a type
+/// recognised by its first bytes (an image, when `image_only`), and a whole file of that
+/// type: an image must decode completely (within the thumbnail's limits), a PDF must end as
+/// one. Answers the content type.
+pub(crate) async fn check_upload(
     state: &AppState,
     bytes: &[u8],
     image_only: bool,
@@ -130,7 +136,43 @@ pub(crate) fn check_upload(
     if image_only && !content_type.starts_with("image/") {
         return Err(UploadProblem::NotAnImage);
     }
+    let whole = if content_type.starts_with("image/") {
+        let owned = bytes.to_vec();
+        tokio::task::spawn_blocking(move || decodes(&owned))
+            .await
+            .unwrap_or(false)
+    } else {
+        ends_as_pdf(bytes)
+    };
+    if !whole {
+        return Err(UploadProblem::Damaged);
+    }
     Ok(content_type)
+}
+
+/// An image reader within limits: a small file cannot claim a gigapixel canvas.
+fn reader(bytes: &[u8]) -> Option<image::ImageReader<std::io::Cursor<&[u8]>>> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(12_000);
+    limits.max_image_height = Some(12_000);
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    reader.limits(limits);
+    Some(reader)
+}
+
+/// True when the bytes decode to a whole image.
+pub fn decodes(bytes: &[u8]) -> bool {
+    reader(bytes).is_some_and(|r| r.decode().is_ok())
+}
+
+/// True when a PDF ends with its end-of-file marker (in its last kilobyte, as readers look
+/// for it): a truncated or disguised file does not.
+pub fn ends_as_pdf(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(1024)..];
+    tail.windows(5).any(|w| w == b"%%EOF")
 }
 
 /// Stores an upload on a ticket: at most the configured size, sniffed (only images for
@@ -145,7 +187,7 @@ pub(crate) async fn save_upload(
     bytes: &[u8],
 ) -> Result<Attachment, ApiError> {
     // Only an image can be a signature or a photo.
-    let content_type = check_upload(state, bytes, kind != AttachmentKind::Other)?;
+    let content_type = check_upload(state, bytes, kind != AttachmentKind::Other).await?;
     let id = AttachmentId::new();
     let key = format!("{}/{}", user.tenant.tenant_id(), id);
     state
@@ -199,7 +241,7 @@ pub async fn get_attachment(
 }
 
 /// A stored file as the answer: its type, kept only by the caller's browser for `max_age`
-/// seconds, never sniffed as another type.
+/// seconds, never sniffed as another type, never run as a page (a sandbox of its own).
 fn private_file(content_type: &str, max_age: u32, bytes: Vec<u8>) -> Response {
     let headers = [
         (header::CONTENT_TYPE, content_type.to_owned()),
@@ -207,6 +249,10 @@ fn private_file(content_type: &str, max_age: u32, bytes: Vec<u8>) -> Response {
         (
             header::HeaderName::from_static("x-content-type-options"),
             "nosniff".to_owned(),
+        ),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            crate::security::ATTACHMENT_CSP.to_owned(),
         ),
     ];
     (headers, bytes).into_response()
@@ -253,18 +299,10 @@ pub async fn get_thumbnail(
     Ok(private_file("image/jpeg", 86_400, jpeg))
 }
 
-/// Decodes an image (within limits: a small file cannot claim a gigapixel canvas), scales it
+/// Decodes an image (within the reader's limits), scales it
 /// to fit [`THUMBNAIL_PX`] and encodes it as JPEG; `None` when it cannot be read.
 pub fn thumbnail(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
-        .with_guessed_format()
-        .ok()?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(12_000);
-    limits.max_image_height = Some(12_000);
-    limits.max_alloc = Some(256 * 1024 * 1024);
-    reader.limits(limits);
-    let small = reader
+    let small = reader(bytes)?
         .decode()
         .ok()?
         .thumbnail(THUMBNAIL_PX, THUMBNAIL_PX)

@@ -17,3 +17,22 @@ fn thumbnails_are_small_jpegs() {
     assert_eq!((back.width(), back.height()), (320, 160));
     assert_eq!(thumbnail(b"%PDF-1.4"), None);
 }
+
+/// An upload counts as an image only when it decodes whole: PNG's eight magic bytes and then
+/// anything else do not, nor does a PNG cut short; a PDF must end as one.
+#[test]
+fn only_whole_files_pass() {
+    let img = image::RgbImage::from_fn(40, 30, |x, _| image::Rgb([x as u8, 0, 0]));
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    assert!(decodes(&png));
+    assert!(!decodes(&png[..png.len() / 2]));
+    let mut disguised = b"\x89PNG\r\n\x1a\n".to_vec();
+    disguised.extend_from_slice(b"<svg onload=alert(1)>");
+    assert_eq!(sniff(&disguised), Some("image/png"));
+    assert!(!decodes(&disguised));
+    assert!(ends_as_pdf(b"%PDF-1.4\n1 0 obj\n...\n%%EOF\n"));
+    assert!(!ends_as_pdf(b"%PDF-1.4\n<html><script>"));
+}

@@ -67,7 +67,7 @@ async fn admin_page(user: &CurrentUser, lang: Lang, error: Option<(&str, &str)>)
                 fieldset {
                     legend { (t(lang, "page.admin.roles")) }
                     @for r in Role::ALL {
-                        label { input type="checkbox" name="role" value=(r.as_str()) style="width:auto"; " " (t(lang, &format!("role.{}", r.as_str()))) }
+                        label { input type="checkbox" name="role" value=(r.as_str()); " " (t(lang, &format!("role.{}", r.as_str()))) }
                     }
                 }
                 label for="team" { (t(lang, "page.admin.team")) }
@@ -104,7 +104,7 @@ async fn admin_page(user: &CurrentUser, lang: Lang, error: Option<(&str, &str)>)
                 input #category_name name="name" required;
                 label for="fields" { (t(lang, "page.admin.fields")) }
                 input #fields name="fields" placeholder="设备型号, 故障现象";
-                label { input type="checkbox" name="requires_review" value="1" style="width:auto"; " " (t(lang, "page.admin.review")) }
+                label { input type="checkbox" name="requires_review" value="1"; " " (t(lang, "page.admin.review")) }
                 (err("categories"))
                 p { button type="submit" { (t(lang, "page.admin.add")) } }
             }

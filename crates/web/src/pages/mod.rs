@@ -75,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         .route("/live/t/{id}", get(live::ticket))
         .route("/live/queue", get(live::queue))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/survey.css", get(survey_stylesheet))
         .route("/static/app.js", get(script))
         .route("/static/icon.svg", get(icon))
         .route("/sw.js", get(service_worker))
@@ -90,6 +91,18 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("static/app.css"),
+    )
+        .into_response()
+}
+
+/// The survey page's own small stylesheet (the page is for customers without a sign-in).
+async fn survey_stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("static/survey.css"),
     )
         .into_response()
 }

@@ -270,7 +270,7 @@ pub async fn create(
         }
     };
     for (_, bytes) in &f.photos {
-        if let Err(problem) = crate::api::attachments::check_upload(&state, bytes, true) {
+        if let Err(problem) = crate::api::attachments::check_upload(&state, bytes, true).await {
             return form_page(&user, lang, &f, Some(("photos", problem.key()))).await;
         }
     }

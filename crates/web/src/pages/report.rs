@@ -56,7 +56,7 @@ fn form(lang: Lang, id: TicketId, f: &ReportForm, problems: &[String]) -> Markup
                     legend { (t(lang, "page.report.checklist")) }
                     @for item in &f.checklist {
                         input type="hidden" name="checklist" value=(item);
-                        label { input type="checkbox" name="done" value=(item) checked[f.done.contains(item)] style="width:auto"; " " (item) }
+                        label { input type="checkbox" name="done" value=(item) checked[f.done.contains(item)]; " " (item) }
                     }
                 }
             }

@@ -30,12 +30,8 @@ fn page(lang: Lang, status: StatusCode, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"{tag}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>\
-         body{{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1f2933}}\
-         fieldset{{border:1px solid #cbd2d9;border-radius:.5rem;margin:1rem 0}}\
-         label{{display:inline-block;margin:.25rem .5rem .25rem 0;white-space:nowrap}}\
-         textarea{{width:100%;min-height:5rem}}button{{font-size:1rem;padding:.5rem 1.5rem}}\
-         .error{{color:#b42318}}</style></head><body><h1>{title}</h1>{body}</body></html>",
+         <title>{title}</title><link rel=\"stylesheet\" href=\"/static/survey.css\">\
+         </head><body><h1>{title}</h1>{body}</body></html>",
         tag = lang.tag(),
         title = escape(t(lang, "survey.page.title")),
     );

@@ -93,7 +93,7 @@ fn body(
                 form method="post" action={ "/t/" (tk.id) "/comment" } {
                     label for="body" { (t(lang, "page.ticket.comment")) }
                     textarea #body name="body" required maxlength="10000" {}
-                    label { input type="checkbox" name="internal" value="1" style="width:auto"; " " (t(lang, "page.ticket.internal")) }
+                    label { input type="checkbox" name="internal" value="1"; " " (t(lang, "page.ticket.internal")) }
                     p { button type="submit" { (t(lang, "page.ticket.send")) } }
                 }
                 @if !teams.is_empty() {

@@ -1,3 +1,20 @@
+// Anything the page's Content-Security-Policy blocked is noted on the page (the browser tests
+// look for it after every step): a page must need nothing inline and nothing from elsewhere.
+function noteBlocked(directive, uri) {
+  var root = document.documentElement;
+  root.dataset.cspViolations = (root.dataset.cspViolations ? root.dataset.cspViolations + ' ' : '') +
+    directive + ':' + (uri || 'inline');
+}
+document.addEventListener('securitypolicyviolation', function (ev) {
+  noteBlocked(ev.violatedDirective, ev.blockedURI);
+});
+// Those reported before this script ran (while the page was parsed) come buffered.
+if (window.ReportingObserver) {
+  new ReportingObserver(function (reports) {
+    reports.forEach(function (r) { noteBlocked(r.body.effectiveDirective, r.body.blockedURL); });
+  }, { types: ['csp-violation'], buffered: true }).observe();
+}
+
 // Loopdesk: the little the browser must do itself. A check-in form (data-geo) asks the phone
 // for its position, fills it in, then sends the form; without a position it says why.
 document.addEventListener('submit', function (ev) {
