@@ -225,3 +225,6 @@ pub struct SurveyDue {
 #[cfg(test)]
 #[path = "job_tests.rs"]
 mod tests;
+
+/// The states a queued job passes through, as the job list filters them.
+pub const JOB_STATUSES: [&str; 5] = ["pending", "running", "done", "failed", "dead"];

@@ -183,6 +183,15 @@ pub fn user_customer_link(roles: Roles, customer_id: Option<CustomerId>) -> Resu
     }
 }
 
+/// A page size: 1 to `max`.
+pub fn limit(value: i64, max: i64) -> Result<i64, FieldError> {
+    if (1..=max).contains(&value) {
+        Ok(value)
+    } else {
+        fail("limit", "error.invalid_number")
+    }
+}
+
 /// A status filter value.
 pub fn status(field: &'static str, text: &str) -> Result<Status, FieldError> {
     Status::parse(text).ok_or(FieldError {

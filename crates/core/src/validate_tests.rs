@@ -137,3 +137,12 @@ fn emails_usernames_and_passwords() {
     assert!(password("short").is_err());
     assert!(password("long enough").is_ok());
 }
+
+#[test]
+fn page_sizes_are_one_to_the_maximum() {
+    assert_eq!(limit(1, 500), Ok(1));
+    assert_eq!(limit(500, 500), Ok(500));
+    for bad in [0, -1, 501, 99_999_999] {
+        assert_eq!(limit(bad, 500).unwrap_err().field, "limit", "{bad}");
+    }
+}

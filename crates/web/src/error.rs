@@ -62,6 +62,8 @@ struct Details {
     rows: Option<Vec<loopdesk_store::RowError>>,
     /// The cause of a 5xx, for the log.
     cause: Option<String>,
+    /// Seconds to wait, sent as `Retry-After` (429).
+    retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -76,6 +78,7 @@ impl ApiError {
             missing: None,
             rows: None,
             cause: None,
+            retry_after: None,
         }))
     }
 
@@ -88,6 +91,12 @@ impl ApiError {
     /// Fills a placeholder of the message.
     pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> ApiError {
         self.0.args.push((name, value.into()));
+        self
+    }
+
+    /// Asks the caller to wait `seconds` (`Retry-After`).
+    pub fn retry_after(mut self, seconds: i64) -> ApiError {
+        self.0.retry_after = Some(seconds);
         self
     }
 
@@ -177,6 +186,11 @@ impl ApiError {
 
     fn render(&self, lang: Lang) -> Response {
         let mut res = (self.0.status, axum::Json(self.body(lang))).into_response();
+        if let Some(secs) = self.0.retry_after {
+            if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
         res.extensions_mut().insert(self.clone());
         res
     }
@@ -299,8 +313,17 @@ pub async fn localise_and_measure(
         .get::<axum::extract::MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
+    let api = req.uri().path().starts_with("/api/");
     let started = std::time::Instant::now();
     let mut res = next.run(req).await;
+    if api && res.extensions().get::<ApiError>().is_none() {
+        // A request the framework refused before any handler saw it (a query string or a
+        // multipart body that does not parse, a body over the limit): the same JSON body as
+        // every other error.
+        if let Some(err) = framework_rejection(res.status()) {
+            res = err.render(lang);
+        }
+    }
     if let Some(err) = res.extensions_mut().remove::<ApiError>() {
         if let Some(cause) = &err.0.cause {
             tracing::error!(%method, %route, cause, "request failed");
@@ -317,4 +340,20 @@ pub async fn localise_and_measure(
         started.elapsed(),
     );
     res
+}
+
+/// The error body of a status the framework answered with a plain-text body.
+fn framework_rejection(status: StatusCode) -> Option<ApiError> {
+    let (code, key) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "error.bad_request"),
+        StatusCode::NOT_FOUND => ("not_found", "error.not_found"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "error.method_not_allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "error.payload_too_large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "error.unsupported_media_type")
+        }
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid_body", "error.bad_request"),
+        _ => return None,
+    };
+    Some(ApiError::new(status, code, key))
 }

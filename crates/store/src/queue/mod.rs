@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::job::{Job, JobKind};
 use loopdesk_core::ticket::transitions::Actor;
-use loopdesk_core::{JobId, TenantId, TicketId};
+use loopdesk_core::{validate, JobId, TenantId, TicketId};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -268,13 +268,20 @@ impl TenantStore {
         if !access::allowed(actor, Permission::ManageAutomation) {
             return Err(StoreError::Forbidden);
         }
+        let limit = validate::limit(limit, 500)?;
+        if status.is_some_and(|s| !loopdesk_core::job::JOB_STATUSES.contains(&s)) {
+            return Err(StoreError::Invalid(validate::FieldError {
+                field: "status",
+                reason: "error.invalid_value",
+            }));
+        }
         let rows: Vec<JobRow> = sqlx::query_as(
             "SELECT id, kind, status, attempts, max_attempts, run_at, last_error, payload, created_at FROM jobs \
              WHERE tenant_id = $1 AND ($2 = '' OR status = $2) ORDER BY created_at DESC, id DESC LIMIT $3",
         )
         .bind(self.tid())
         .bind(status.unwrap_or(""))
-        .bind(limit.clamp(1, 500))
+        .bind(limit)
         .fetch_all(&self.store.read)
         .await?;
         rows.into_iter()

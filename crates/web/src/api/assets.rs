@@ -259,6 +259,7 @@ pub struct Imported {
 
 /// An export.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// `csv` (default) or `xlsx`.
     pub format: Option<String>,

@@ -117,18 +117,34 @@ pub async fn create_webhook(
 ) -> Result<(StatusCode, Json<Webhook>), ApiError> {
     let w = user
         .tenant
-        .create_webhook(&user.actor, body.value, state.clock.now())
+        .create_webhook(
+            &user.actor,
+            body.value,
+            &state.config.webhook_allow,
+            state.clock.now(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(w)))
 }
 
 /// Filters of the job list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct JobQuery {
     /// `pending`, `running`, `done`, `failed` or `dead`.
+    #[param(schema_with = job_statuses)]
     pub status: Option<String>,
-    /// At most this many (default 100).
+    /// At most this many: 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+}
+
+/// The job list's status filter, as the document shows it.
+fn job_statuses() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(loopdesk_core::job::JOB_STATUSES))
+        .build()
 }
 
 /// The tenant's jobs, newest first (admin): what is pending, failing or dead.

@@ -137,6 +137,7 @@ pub async fn create_customer(
 
 /// Search of the customer list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CustomerQuery {
     /// A caller's phone number, in any spelling: finds the customers with a contact on it.
     pub phone: Option<String>,

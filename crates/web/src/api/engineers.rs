@@ -126,6 +126,7 @@ pub async fn post_position(
 
 /// Options of the proposals.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProposalQuery {
     /// `true`: engineers may take orders outside their regions.
     pub cross_region: Option<bool>,
@@ -163,8 +164,9 @@ pub async fn proposals(
 /// The tenant's dispatch settings: `off`, `propose` (the default) or `auto`, and the minutes
 /// an engineer has to accept.
 #[utoipa::path(get, path = "/api/v1/settings/dispatch", tag = "dispatch",
-    responses((status = 200, body = Settings)))]
+    responses((status = 200, body = Settings), (status = 403, body = ErrorBody)))]
 pub async fn get_dispatch_settings(user: CurrentUser) -> Result<Json<Settings>, ApiError> {
+    super::require_setting_reader(&user, loopdesk_core::access::Setting::Dispatch)?;
     Ok(Json(user.tenant.dispatch_settings().await?))
 }
 

@@ -17,7 +17,8 @@ use crate::state::AppState;
 /// A survey as its link shows it: the ticket, until when, and whether it was answered.
 #[utoipa::path(get, path = "/api/v1/surveys/{token}", tag = "surveys", security(()),
     params(("token" = String, Path, description = "The token of the survey link")),
-    responses((status = 200, body = SurveyView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SurveyView), (status = 404, body = ErrorBody),
+        (status = 410, body = ErrorBody, description = "The link is invalid or has expired")))]
 pub async fn get_survey(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -116,8 +117,9 @@ pub async fn close_remediation(
 
 /// The survey and auto-close settings.
 #[utoipa::path(get, path = "/api/v1/settings/follow-up", tag = "surveys",
-    responses((status = 200, body = FollowUp), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = FollowUp), (status = 403, body = ErrorBody)))]
 pub async fn get_follow_up(user: CurrentUser) -> Result<Json<FollowUp>, ApiError> {
+    super::require_setting_reader(&user, loopdesk_core::access::Setting::FollowUp)?;
     Ok(Json(user.tenant.follow_up().await?))
 }
 

@@ -21,6 +21,7 @@ use crate::state::AppState;
 
 /// What to compute; every value is text in the query string.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KpiQuery {
     /// Comma-separated: frt, oat, fcr, ftfr, mttr, closure_rate, confirmed_closure_rate,
     /// reopen_rate, on_time_rate, csat, nps, utilisation, transfer_rate, chase_rate, backlog
@@ -52,6 +53,7 @@ pub struct KpiQuery {
     /// or the row without a key).
     pub group: Option<String>,
     /// `/api/v1/kpis/tickets` only: 1–500 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     pub limit: Option<String>,
     /// `book` (default): the figures kept with every event; `events`: fold the period's
     /// event log again (the reference definition; slow on a large tenant, for audits).
@@ -234,8 +236,9 @@ pub struct KpiSettings {
 
 /// The service targets.
 #[utoipa::path(get, path = "/api/v1/settings/kpi", tag = "kpis",
-    responses((status = 200, body = KpiSettings), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = KpiSettings), (status = 403, body = ErrorBody)))]
 pub async fn get_kpi_settings(user: CurrentUser) -> Result<Json<KpiSettings>, ApiError> {
+    super::require_setting_reader(&user, loopdesk_core::access::Setting::Kpi)?;
     Ok(Json(KpiSettings {
         closure_target: user.tenant.closure_target().await?,
     }))

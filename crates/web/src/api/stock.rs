@@ -33,6 +33,7 @@ pub async fn create_part(
 
 /// A search.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PartQuery {
     /// Text in the SKU or name.
     pub q: Option<String>,
@@ -172,12 +173,14 @@ fn limit(text: Option<&str>, default: i64) -> Result<i64, ApiError> {
 
 /// Which levels.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StockQuery {
     /// One warehouse.
     pub warehouse_id: Option<String>,
     /// One part.
     pub sku: Option<String>,
     /// Most rows (default 1000, at most 10000).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 10000)]
     pub limit: Option<String>,
 }
 
@@ -215,12 +218,14 @@ pub async fn stock(
 
 /// Which ledger lines.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LedgerQuery {
     /// One warehouse.
     pub warehouse_id: Option<String>,
     /// One ticket.
     pub ticket_id: Option<String>,
-    /// Most lines (default 200).
+    /// Most lines: 1–10000 (default 200).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 10000)]
     pub limit: Option<String>,
 }
 
@@ -341,6 +346,7 @@ pub async fn create_requisition(
 
 /// Which requisitions.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RequisitionQuery {
     /// `pending`, `approved`, `rejected` or `received`.
     pub status: Option<String>,
@@ -446,8 +452,9 @@ pub struct StockSettings {
 
 /// The stock settings.
 #[utoipa::path(get, path = "/api/v1/settings/stock", tag = "stock",
-    responses((status = 200, body = StockSettings)))]
+    responses((status = 200, body = StockSettings), (status = 403, body = ErrorBody)))]
 pub async fn get_stock_settings(user: CurrentUser) -> Result<Json<StockSettings>, ApiError> {
+    super::require_setting_reader(&user, loopdesk_core::access::Setting::Stock)?;
     Ok(Json(StockSettings {
         requisition_auto_approve_below: user.tenant.requisition_auto_approve_below().await?,
     }))

@@ -25,12 +25,14 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTicketBody {
-    /// Subject (1–200 characters).
+    /// Subject (1–200 characters, not only spaces).
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub subject: String,
     /// Description.
     #[serde(default)]
     pub description: String,
     /// 1 (most urgent) to 4.
+    #[schema(minimum = 1, maximum = 4)]
     pub priority: i64,
     /// Intake channel.
     pub channel: Channel,
@@ -96,10 +98,12 @@ pub async fn create_ticket(
 
 /// Filters of the ticket list; every value is text in the query string.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TicketQuery {
     /// One status or several separated by commas.
     pub status: Option<String>,
     /// 1–4.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4)]
     pub priority: Option<String>,
     /// Customer id.
     pub customer_id: Option<String>,
@@ -116,6 +120,7 @@ pub struct TicketQuery {
     /// From `next_cursor`.
     pub cursor: Option<String>,
     /// 1–200 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
 }
 

@@ -20,6 +20,7 @@ pub struct CreateUserBody {
     /// Login name.
     pub username: String,
     /// Password (8–256 characters).
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     /// Roles.
     pub roles: Vec<Role>,
@@ -76,6 +77,7 @@ pub async fn create_user(
 
 /// Filter of the user list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
     /// Only users holding this role.
     pub role: Option<String>,
