@@ -22,7 +22,6 @@ macro_rules! event_kinds {
     ($($(#[$doc:meta])* $name:ident = $code:literal),* $(,)?) => {
         /// What happened to a ticket. The moves of the transition table are kinds of their own
         /// ([`EventKind::of_move`]), under the same code names.
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum EventKind {
             $($(#[$doc])* #[serde(rename = $code)] $name,)*
@@ -121,10 +120,88 @@ event_kinds! {
     PartsReceived = "parts_received",
 }
 
+// The document shows the code names (a derive inside the macro would not see the renames).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for EventKind {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .enum_values(Some(EventKind::ALL.iter().map(|k| k.as_str())))
+            .description(Some("What happened to a ticket (the event's code name)."))
+            .build()
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for EventKind {}
+
+/// Who may read an event of a kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Staff and the customer (with [`EventKind::customer_fields`] of its data).
+    Everyone,
+    /// Staff only: how the organisation runs the ticket (dispatch, SLA, review, parts,
+    /// remediation) is not the customer's business.
+    Staff,
+}
+
 impl EventKind {
     /// Parses a code name.
     pub fn parse(text: &str) -> Option<EventKind> {
         EventKind::ALL.iter().copied().find(|k| k.as_str() == text)
+    }
+
+    /// Who may read an event of this kind (a comment's own `internal` flag decides further).
+    pub fn audience(self) -> Audience {
+        use EventKind::*;
+        match self {
+            Created | Assign | Reassign | Redispatch | Accept | Depart | CheckIn | Start
+            | TakeRemote | WaitParts | WaitCustomer | Resume | Resolve | Confirm | AutoClose
+            | Reopen | Cancel | Comment | Attachment | Chased | SurveyAnswered => {
+                Audience::Everyone
+            }
+            Decline | Approve | SendBack | PriorityChanged | TeamTransferred | DispatchOverride
+            | AcceptTimeout | SlaWarning | SlaBreached | Escalated | SurveySent
+            | RemediationOpened | RemediationDone | PartsRequested | PartsApproved
+            | PartsRejected | PartsReceived => Audience::Staff,
+        }
+    }
+
+    /// The fields of the data the customer sees of an event they may read: who comes, what
+    /// was done, why they wait or why it was cancelled — never where the engineer stood
+    /// (the check-in's position), a reassignment's internal reason, review flags or notes.
+    pub fn customer_fields(self) -> &'static [&'static str] {
+        use EventKind::*;
+        match self {
+            Created => &["number", "channel"],
+            Assign | Reassign | Redispatch => &["assignee_id"],
+            Resolve => &["remote", "resolution", "parts", "photos"],
+            Confirm => &["confirmation"],
+            WaitParts | WaitCustomer | Reopen | Cancel => &["reason"],
+            Comment => &["comment_id", "body"],
+            Attachment => &["attachment_id", "kind", "filename", "content_type"],
+            Chased => &["note"],
+            SurveyAnswered => &["csat", "nps", "comment"],
+            _ => &[],
+        }
+    }
+
+    /// An event's data as the customer sees it (none when they may not see the event).
+    pub fn customer_view(self, data: &serde_json::Value) -> Option<serde_json::Value> {
+        if self.audience() == Audience::Staff {
+            return None;
+        }
+        let keep = self.customer_fields();
+        let mut out = serde_json::Map::new();
+        if let Some(fields) = data.as_object() {
+            for (k, v) in fields {
+                if keep.contains(&k.as_str()) {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        Some(serde_json::Value::Object(out))
     }
 
     /// The kind of the events a move writes.

@@ -249,3 +249,77 @@ fn only_staff_answer_the_customer_and_only_past_dispatch_or_in_public() {
     let auto_close = Payload::Move(MoveKind::AutoClose, MoveData::default());
     assert!(!event(&auto_close, Some(Status::Closed), By::System, false));
 }
+
+/// Every kind has an audience; what the customer may read of each kind's data is its own
+/// short list, and the rest (positions, internal reasons, review flags) never reaches them.
+#[test]
+fn the_customer_reads_only_their_part_of_every_kind() {
+    let staff_only = [
+        EventKind::Decline,
+        EventKind::Approve,
+        EventKind::SendBack,
+        EventKind::PriorityChanged,
+        EventKind::TeamTransferred,
+        EventKind::DispatchOverride,
+        EventKind::AcceptTimeout,
+        EventKind::SlaWarning,
+        EventKind::SlaBreached,
+        EventKind::Escalated,
+        EventKind::SurveySent,
+        EventKind::RemediationOpened,
+        EventKind::RemediationDone,
+        EventKind::PartsRequested,
+        EventKind::PartsApproved,
+        EventKind::PartsRejected,
+        EventKind::PartsReceived,
+    ];
+    let everything = serde_json::json!({
+        "number": "T-1", "channel": "phone", "priority": 1, "assignee_id": "u",
+        "previous_assignee_id": "v", "reason": "r", "note": "internal note",
+        "check_in": {"lat": 31.2, "lon": 121.5}, "flags": ["far_from_site"],
+        "screened_to_review": true, "resolution": "fixed", "proposed_engineer_id": "p",
+        "body": "hi", "comment_id": "c", "csat": 5,
+    });
+    for kind in EventKind::ALL.iter().copied() {
+        let seen = kind.customer_view(&everything);
+        if staff_only.contains(&kind) {
+            assert_eq!(kind.audience(), Audience::Staff, "{kind:?}");
+            assert_eq!(seen, None, "{kind:?}");
+            continue;
+        }
+        assert_eq!(kind.audience(), Audience::Everyone, "{kind:?}");
+        let seen = seen.unwrap();
+        let keys: Vec<&str> = seen
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for key in &keys {
+            assert!(kind.customer_fields().contains(key), "{kind:?} shows {key}");
+        }
+        for hidden in [
+            "check_in",
+            "flags",
+            "note",
+            "screened_to_review",
+            "previous_assignee_id",
+            "proposed_engineer_id",
+            "priority",
+        ] {
+            // A chase's note is the customer's own words.
+            if (kind, hidden) == (EventKind::Chased, "note") {
+                continue;
+            }
+            assert!(!keys.contains(&hidden), "{kind:?} shows {hidden}");
+        }
+    }
+    let reassign = EventKind::Reassign.customer_view(&everything).unwrap();
+    assert_eq!(
+        reassign,
+        serde_json::json!({"assignee_id": "u"}),
+        "no internal reason"
+    );
+    let cancel = EventKind::Cancel.customer_view(&everything).unwrap();
+    assert_eq!(cancel, serde_json::json!({"reason": "r"}));
+}

@@ -33,12 +33,24 @@ impl TenantStore {
         let ticket = row.ticket.into_model()?;
         let rows: Vec<EventRow> = serde_json::from_str(row.events.as_deref().unwrap_or("[]"))
             .map_err(|_| corrupt("ticket events"))?;
+        // A reader who may not see internal entries is the customer: they get their view of
+        // the log (core decides, per kind, what of it is theirs).
         let events = rows
             .into_iter()
-            .map(|r| {
+            .filter_map(|mut r| {
+                let Some(kind) = EventKind::parse(&r.kind) else {
+                    return Some(Err(corrupt("event kind")));
+                };
+                if !internal {
+                    r.data = kind.customer_view(&r.data)?;
+                }
+                Some(Ok((kind, r)))
+            })
+            .map(|found| {
+                let (kind, r) = found?;
                 Ok(TicketEvent {
                     id: r.id,
-                    kind: EventKind::parse(&r.kind).ok_or_else(|| corrupt("event kind"))?,
+                    kind,
                     actor: parse_opt_id(r.actor_id, UserId::parse)?,
                     actor_name: r.actor_name,
                     at: from_ms(r.at),
