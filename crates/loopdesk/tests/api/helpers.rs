@@ -110,6 +110,11 @@ pub const PASSWORD: &str = "user-password-1";
 
 /// Starts a server on a fresh database.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Starts a server on a fresh database, with the test's changes to the configuration.
+pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut Config)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         loopdesk::telemetry::init(false);
     }
@@ -135,7 +140,13 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         max_connections: 8,
         demo: false,
         jobs: false,
+        // Webhook receivers in tests and benchmarks listen on loopback.
+        webhook_allow: vec!["127.0.0.0/8".parse().expect("range")],
+        metrics_token: None,
+        trusted_proxies: Vec::new(),
     };
+    let mut config = config;
+    change(&mut config);
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap(),
     ));
@@ -237,6 +248,61 @@ impl TestApp {
         let got = r.status().as_u16();
         let text = r.text().await.unwrap();
         assert_eq!(got, status, "POST {path} {body} → {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Records a P3 phone request for `customer`; answers the ticket.
+    pub async fn ticket(&self, token: &str, customer: &str, subject: &str) -> Value {
+        self.ok(
+            token,
+            "/api/v1/tickets",
+            json!({ "subject": subject, "priority": 3, "channel": "phone", "customer_id": customer }),
+            201,
+        )
+        .await
+    }
+
+    /// Makes another tenant `slug` with one user holding `role`; answers their token (a
+    /// sign-in that names the tenant).
+    pub async fn other_tenant_user(
+        &self,
+        slug: &str,
+        username: &str,
+        role: loopdesk_core::Role,
+    ) -> String {
+        let now = self.clock.now();
+        let other = self.store.create_tenant(slug, slug, now).await.unwrap();
+        let new = loopdesk_store::NewUser {
+            username: username.into(),
+            password: PASSWORD.into(),
+            roles: [role].into_iter().collect(),
+            ..loopdesk_store::NewUser::default()
+        };
+        self.store
+            .tenant(other.id)
+            .create_user(new, now)
+            .await
+            .unwrap();
+        let r = self
+            .post_json(
+                "",
+                "/api/v1/auth/login",
+                &json!({ "username": username, "password": PASSWORD, "tenant": slug }),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "login {username}@{slug}");
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// GETs and asserts `status`; answers the JSON body.
+    pub async fn ok_get(&self, token: &str, path: &str, status: u16) -> Value {
+        let r = self.get(token, path).await;
+        let got = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        assert_eq!(got, status, "GET {path} → {text}");
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 

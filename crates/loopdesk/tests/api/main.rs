@@ -10,6 +10,7 @@ mod assets;
 mod engineers;
 mod followup;
 mod helpers;
+mod holes;
 mod kpis;
 mod lifecycle;
 mod mail;

@@ -1,6 +1,5 @@
 //! Authentication, the role matrix, and tenant isolation.
 
-use loopdesk_core::clock::Clock;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, Backend, PASSWORD};
@@ -293,23 +292,9 @@ async fn another_tenant_is_invisible(backend: Backend) {
             201,
         )
         .await;
-    let now = app.clock.now();
-    let other = app.store.create_tenant("acme", "Acme", now).await.unwrap();
-    let new = loopdesk_store::NewUser {
-        username: "agent".into(),
-        password: PASSWORD.into(),
-        roles: [loopdesk_core::Role::Agent].into_iter().collect(),
-        display_name: None,
-        customer_id: None,
-        team_id: None,
-        region_id: None,
-        ..loopdesk_store::NewUser::default()
-    };
-    app.store
-        .tenant(other.id)
-        .create_user(new, now)
-        .await
-        .unwrap();
+    let foreign = app
+        .other_tenant_user("acme", "agent", loopdesk_core::Role::Agent)
+        .await;
     // Same username in two tenants: the login must name the tenant.
     let r = app
         .post_json(
@@ -319,17 +304,6 @@ async fn another_tenant_is_invisible(backend: Backend) {
         )
         .await;
     assert_eq!(r.status(), 401);
-    let r = app
-        .post_json(
-            "",
-            "/api/v1/auth/login",
-            &json!({ "username": "agent", "password": PASSWORD, "tenant": "acme" }),
-        )
-        .await;
-    let foreign = r.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     assert_eq!(
         app.read(&foreign, "/api/v1/tickets").await["items"]
             .as_array()
@@ -434,26 +408,46 @@ async fn logins_are_checked_limited_and_survive_a_restart(backend: Backend) {
         204
     );
     assert_eq!(app.get(&agent, "/api/v1/me").await.status(), 401);
+    app.user("guessed", &["agent"], json!({})).await;
     // Expired tokens stop working.
     let fresh = app.login("agent", PASSWORD).await;
     app.clock.advance(chrono::Duration::hours(25));
     assert_eq!(app.get(&fresh, "/api/v1/me").await.status(), 401);
-    // Brute force: the 11th attempt in a minute is refused before the password is checked.
+    // Guessing one account: five failures are free, the sixth starts a wait that doubles with
+    // each further failure; while it lasts, attempts are refused before the password is
+    // checked — even the right one — and say how long to wait.
     let mut codes = Vec::new();
-    for _ in 0..12 {
+    for _ in 0..8 {
         codes.push(
             app.post_json(
                 "",
                 "/api/v1/auth/login",
-                &json!({ "username": "victim", "password": "guess-guess" }),
+                &json!({ "username": "guessed", "password": "guess-guess" }),
             )
             .await
             .status()
             .as_u16(),
         );
     }
-    assert_eq!(&codes[..10], &[401; 10]);
-    assert_eq!(&codes[10..], &[429, 429]);
+    assert_eq!(&codes[..6], &[401; 6]);
+    assert_eq!(&codes[6..], &[429, 429]);
+    let r = app
+        .post_json(
+            "",
+            "/api/v1/auth/login",
+            &json!({ "username": "guessed", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(r.status(), 429);
+    assert!(
+        r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "rate_limited");
 }
 
 async fn operations_endpoints_answer(backend: Backend) {
