@@ -302,7 +302,8 @@ async fn metrics_are_for_the_operator(backend: Backend) {
 
 async fn pages_and_answers_carry_the_browser_defences(backend: Backend) {
     let app = spawn_app(backend).await;
-    for path in ["/login", "/api/v1/me", "/healthz"] {
+    // Pages, the survey link's among them (a customer opens it without signing in).
+    for path in ["/login", "/survey/no-such-link"] {
         let r = app.client.get(app.url(path)).send().await.unwrap();
         let h = r.headers();
         let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
@@ -314,6 +315,17 @@ async fn pages_and_answers_carry_the_browser_defences(backend: Backend) {
         assert_eq!(h[header::X_FRAME_OPTIONS], "DENY", "{path}");
         assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
         assert_eq!(h[header::REFERRER_POLICY], "same-origin", "{path}");
+    }
+    // What is not a page loads nothing from elsewhere and cannot be framed either.
+    for path in ["/api/v1/me", "/healthz", "/static/app.js"] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        let h = r.headers();
+        assert_eq!(
+            h[header::CONTENT_SECURITY_POLICY],
+            "default-src 'self'; frame-ancestors 'none'",
+            "{path}"
+        );
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
     }
     // The sign-in page holds no inline script or style the policy would block.
     let html = app
