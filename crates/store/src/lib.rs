@@ -62,7 +62,7 @@ pub use loopdesk_core::kpi::Filter as KpiFilter;
 pub use maintenance::{Compliance, Plan};
 pub use model::*;
 pub use outbox::NewJob;
-pub use proposals::{AwaitingAcceptance, Proposal, ProposedEngineer};
+pub use proposals::{AwaitingAcceptance, HandCandidate, HandDispatch, Proposal, ProposedEngineer};
 pub use queue::{
     ActiveWebhook, ClaimedJob, JobView, NewNotification, NewWebhook, Notification, StaffRecipient,
     Webhook,

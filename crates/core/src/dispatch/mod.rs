@@ -31,6 +31,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::geo::{haversine_km, EARTH_RADIUS_KM};
+use crate::validate::FieldError;
 use flow::Solver;
 
 mod explain;
@@ -193,6 +194,33 @@ pub struct Plan {
     pub travel_km: f64,
     /// Flow solves it took to prove the answer optimal.
     pub rounds: usize,
+}
+
+impl Exclusion {
+    /// A person may still choose an engineer left out for this reason, saying why: they can
+    /// call someone off duty or out of shift, without a known position, from another region,
+    /// at capacity, or who had the order before. Nobody gives an order to someone without the
+    /// skill it needs.
+    pub fn overridable(self) -> bool {
+        !matches!(self, Exclusion::NoSkill | Exclusion::LevelTooLow)
+    }
+}
+
+/// Checks a choice made by hand: an engineer the rules leave out only for a reason a person
+/// may override, and then with a note saying why.
+pub fn hand_choice(excluded: Option<Exclusion>, note: &str) -> Result<(), FieldError> {
+    match excluded {
+        None => Ok(()),
+        Some(why) if !why.overridable() => Err(FieldError {
+            field: "engineer_id",
+            reason: "error.engineer_lacks_skill",
+        }),
+        Some(_) if note.trim().is_empty() => Err(FieldError {
+            field: "note",
+            reason: "error.override_needs_note",
+        }),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Whether `e` may take `o` by the hard rules (capacity aside: it is shared by all orders).

@@ -358,3 +358,28 @@ fn a_country_wide_batch_fits_the_integers() {
     assert!(p.unassigned.is_empty());
     assert!(p.travel_km > 0.0);
 }
+
+#[test]
+fn a_person_may_override_soft_reasons_with_a_note_but_never_a_missing_skill() {
+    use Exclusion::*;
+    assert_eq!(hand_choice(None, ""), Ok(()));
+    for soft in [
+        OffDuty,
+        OutOfShift,
+        OtherRegion,
+        NoPosition,
+        Full,
+        TriedAlready,
+    ] {
+        assert!(soft.overridable(), "{soft:?}");
+        assert_eq!(hand_choice(Some(soft), "电话确认可以去"), Ok(()));
+        assert_eq!(hand_choice(Some(soft), "  ").unwrap_err().field, "note");
+    }
+    for hard in [NoSkill, LevelTooLow] {
+        assert!(!hard.overridable());
+        assert_eq!(
+            hand_choice(Some(hard), "无论如何").unwrap_err().field,
+            "engineer_id"
+        );
+    }
+}

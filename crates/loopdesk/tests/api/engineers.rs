@@ -10,6 +10,7 @@ on_both_backends!(
     engineers_have_profiles_duty_positions_and_load,
     proposals_serve_the_urgent_first_and_explain_themselves,
     automatic_dispatch_assigns_passes_on_and_records_overrides,
+    a_dispatcher_assigns_by_hand_an_order_nobody_can_take,
 );
 
 async fn put(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
@@ -565,4 +566,164 @@ async fn automatic_dispatch_assigns_passes_on_and_records_overrides(backend: Bac
         .unwrap();
     assert_eq!(fridge["engineer"]["id"], ids[2].0.as_str(), "{fridge}");
     assert_eq!(fridge["excluded"]["no_skill"], 2);
+}
+
+/// An order only an off-duty expert could take: the engine proposes nobody, the hand-dispatch
+/// list shows every engineer with why they are out; once the expert is on duty they are the
+/// proposal; a dispatcher assigns by hand from the page, with a note.
+async fn a_dispatcher_assigns_by_hand_an_order_nobody_can_take(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (_, dispatcher) = app.user("dispatcher", &["dispatcher"], json!({})).await;
+    let (near_id, near) = app
+        .user("near", &["engineer"], json!({ "display_name": "近处的" }))
+        .await;
+    app.ready_engineer(
+        (&near_id, &near),
+        json!({ "capacity": 3 }),
+        (31.2394, 121.4737),
+    )
+    .await;
+    let (expert_id, expert) = app
+        .user(
+            "expert",
+            &["engineer"],
+            json!({ "display_name": "制冷专家" }),
+        )
+        .await;
+    let r = put(
+        &app,
+        &app.admin,
+        &format!("/api/v1/engineers/{expert_id}/profile"),
+        json!({ "capacity": 3, "skills": [{ "name": "refrigeration", "level": 4 }] }),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    app.ok(
+        &app.admin,
+        "/api/v1/models",
+        json!({ "code": "CF-9", "name": "冷柜 CF-9", "skill": "refrigeration", "skill_level": 2 }),
+        201,
+    )
+    .await;
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    let asset = app
+        .ok(&agent, "/api/v1/assets",
+            json!({ "customer_id": customer, "site_id": site, "model": "CF-9", "serial": "CF9-001" }), 201)
+        .await;
+    let t = app
+        .ok(&agent, "/api/v1/tickets",
+            json!({ "channel": "phone", "customer_id": customer, "site_id": site, "asset_id": asset["id"],
+                    "subject": "冷柜不制冷", "priority": 1 }), 201)
+        .await;
+    let path = format!("/api/v1/tickets/{}/candidates", t["id"].as_str().unwrap());
+    let why = |v: &Value, id: &str| -> Value {
+        v["engineers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id)
+            .unwrap()["excluded"]
+            .clone()
+    };
+    let hand = app.read(&dispatcher, &path).await;
+    assert_eq!(hand["proposed"], Value::Null);
+    assert_eq!(why(&hand, &near_id), "no_skill");
+    assert_eq!(why(&hand, &expert_id), "off_duty");
+    assert_eq!(hand["engineers"].as_array().unwrap().len(), 2);
+    // By hand, on the page: someone without the skill never; someone off duty only with why.
+    let cookie = format!("loopdesk_session={dispatcher}");
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let hand_assign = |engineer: &str, note: &str| {
+        let req = no_redirect
+            .post(app.url("/dispatch/assign"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("ticket_id", t["id"].as_str().unwrap()),
+                ("engineer_id", engineer),
+                ("note", note),
+                ("from", "hand"),
+            ]);
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            let location = r
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (status, location, r.text().await.unwrap())
+        }
+    };
+    let (status, _, page) = hand_assign(&near_id, "他也能修").await;
+    assert_eq!(status, 422);
+    assert!(page.contains("不具备此单所需技能"), "{page}");
+    let (status, _, page) = hand_assign(&expert_id, " ").await;
+    assert_eq!(status, 422);
+    assert!(page.contains("请写明原因"), "{page}");
+    assert_eq!(
+        app.read(
+            &dispatcher,
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap())
+        )
+        .await["status"],
+        "new",
+        "nothing half-done"
+    );
+    // The expert comes on duty near the site: eligible, first, and the engine's choice.
+    app.ok(&expert, "/api/v1/me/duty", json!({ "on_duty": true }), 200)
+        .await;
+    app.ok(
+        &expert,
+        "/api/v1/me/position",
+        json!({ "lat": 31.30, "lon": 121.47 }),
+        200,
+    )
+    .await;
+    let hand = app.read(&dispatcher, &path).await;
+    assert_eq!(hand["proposed"], expert_id.as_str());
+    assert_eq!(hand["engineers"][0]["id"], expert_id.as_str());
+    assert_eq!(hand["engineers"][0]["excluded"], Value::Null);
+    assert!(hand["engineers"][0]["road_km"].as_f64().unwrap() > 5.0);
+    assert_eq!(why(&hand, &near_id), "no_skill");
+    // Not for engineers or customers; not for a ticket that does not exist.
+    assert_eq!(app.get(&near, &path).await.status(), 403);
+    assert_eq!(
+        app.get(
+            &dispatcher,
+            "/api/v1/tickets/00000000-0000-7000-8000-000000000000/candidates"
+        )
+        .await
+        .status(),
+        404
+    );
+    // The page lists everyone with why; the assignment goes through with a note.
+    let page = app
+        .client
+        .get(app.url(&format!("/dispatch/t/{}", t["id"].as_str().unwrap())))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("缺少所需技能") && page.contains("制冷专家"),
+        "{page}"
+    );
+    let (status, to, _) = hand_assign(&expert_id, "电话确认专家可去").await;
+    assert_eq!(status, 303);
+    assert!(to.unwrap().contains(t["number"].as_str().unwrap()));
+    let after = app
+        .read(
+            &dispatcher,
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(after["status"], "assigned");
+    assert_eq!(after["assignee_id"], expert_id.as_str());
+    assert!(after["events"].to_string().contains("电话确认专家可去"));
 }

@@ -657,6 +657,80 @@ async fn a_dispatcher_accepts_a_proposal_on_the_board() {
     c.close().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_assigns_by_hand_an_order_nobody_can_take() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    app.user("disp", &["dispatcher"], json!({})).await;
+    // The only engineer is off duty: the engine proposes nobody.
+    let (expert_id, _) = app
+        .user("expert", &["engineer"], json!({ "display_name": "王师傅" }))
+        .await;
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    let t = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "channel": "phone", "customer_id": customer, "site_id": site,
+                    "subject": "冷库停机", "description": "", "priority": 1 }),
+            201,
+        )
+        .await;
+
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "disp").await;
+    c.goto(&app.url("/dispatch")).await.unwrap();
+    let first = c
+        .find(Locator::Css("main .card"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        first.contains("冷库停机") && first.contains("暂无合适的工程师") && first.contains("离岗"),
+        "{first}"
+    );
+    c.find(Locator::LinkText("手动派工"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("form.hand"))
+        .await
+        .unwrap();
+    c.find(Locator::Css(&format!("input[value='{expert_id}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#note"))
+        .await
+        .unwrap()
+        .send_keys("已电话联系王师傅，可以加班")
+        .await
+        .unwrap();
+    shoot(&c, "dispatch-by-hand").await;
+    press(&c, "派工").await;
+    c.wait()
+        .for_element(Locator::XPath("//p[contains(., '已派工')]"))
+        .await
+        .unwrap();
+    shoot(&c, "dispatch-by-hand-done").await;
+    let read = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(read["assignee_id"], expert_id.as_str());
+    c.close().await.unwrap();
+}
+
 /// chromedriver's own command to cut the network (`true`) or give it back (`false`).
 #[derive(Debug)]
 struct Offline(bool);

@@ -5,8 +5,8 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use loopdesk_core::dispatch::auto::Settings;
 use loopdesk_core::dispatch::profile::ProfileInput;
-use loopdesk_core::UserId;
-use loopdesk_store::{EngineerView, Proposal};
+use loopdesk_core::{TicketId, UserId};
+use loopdesk_store::{EngineerView, HandDispatch, Proposal};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -159,6 +159,32 @@ pub async fn proposals(
         )
         .await?;
     Ok(Json(ProposalPage { items }))
+}
+
+/// Everyone who could take one order, for a dispatcher choosing by hand (agents,
+/// dispatchers, supervisors, admins): the eligible engineers nearest first, then the others
+/// with why they may not (off duty, no skill, other region, full …), and the engine's choice.
+/// Assign with the move to `assigned`; choosing someone else than `proposed` is recorded.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/candidates", tag = "dispatch",
+    params(("id" = String, Path), ProposalQuery),
+    responses((status = 200, body = HandDispatch), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn candidates(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<ProposalQuery>,
+) -> Result<Json<HandDispatch>, ApiError> {
+    let id = path_id(&id, TicketId::parse)?;
+    Ok(Json(
+        user.tenant
+            .hand_dispatch(
+                &user.actor,
+                id,
+                q.cross_region.unwrap_or(false),
+                state.clock.now(),
+            )
+            .await?,
+    ))
 }
 
 /// The tenant's dispatch settings: `off`, `propose` (the default) or `auto`, and the minutes

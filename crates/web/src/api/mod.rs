@@ -66,6 +66,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(engineers::set_duty))
         .routes(routes!(engineers::post_position))
         .routes(routes!(engineers::proposals))
+        .routes(routes!(engineers::candidates))
         .routes(routes!(
             engineers::get_dispatch_settings,
             engineers::set_dispatch_settings

@@ -2,14 +2,13 @@
 //! accept in one click, the engineers with their load, and a map of both drawn as SVG by the
 //! server (no map tiles from anywhere).
 
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::i18n::{t, Lang};
-use loopdesk_core::ticket::MoveCommand;
-use loopdesk_core::{Status, TicketId, UserId};
-use loopdesk_store::{EngineerView, Proposal, StoreError, TransitionRequest};
+use loopdesk_core::{TicketId, UserId};
+use loopdesk_store::{EngineerView, Proposal, StoreError};
 use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
 
@@ -104,14 +103,37 @@ fn map(engineers: &[EngineerView], proposals: &[Proposal]) -> Markup {
     html! { (PreEscaped(svg)) }
 }
 
-fn board(
-    lang: Lang,
-    user: &CurrentUser,
-    engineers: &[EngineerView],
-    proposals: &[Proposal],
-    live: &str,
-    error: Option<&str>,
-) -> Response {
+/// Why nobody can take an order, counted by reason (` — 2 人离岗，1 人缺技能`).
+fn excluded_summary(lang: Lang, p: &Proposal) -> String {
+    if p.excluded.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = p
+        .excluded
+        .iter()
+        .map(|(why, n)| format!("{n} × {}", t(lang, &format!("dispatch.excluded.{why}"))))
+        .collect();
+    format!(" — {}", parts.join(", "))
+}
+
+struct Board<'a> {
+    engineers: &'a [EngineerView],
+    proposals: &'a [Proposal],
+    live: &'a str,
+    error: Option<&'a str>,
+    assigned: Option<&'a str>,
+}
+
+fn board(lang: Lang, user: &CurrentUser, b: Board<'_>) -> Response {
+    let Board {
+        engineers,
+        proposals,
+        live,
+        error,
+        assigned,
+    } = b;
+    let mapped = engineers.iter().any(|e| e.position.is_some())
+        || proposals.iter().any(|p| p.position.is_some());
     let title = t(lang, "page.dispatch.title");
     page(
         lang,
@@ -121,7 +143,14 @@ fn board(
             h1 { (title) }
             p.notice data-live=(live) hidden { (t(lang, "page.live.changed")) }
             @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
+            @if let Some(done) = assigned { p.notice role="status" { (t(lang, "page.dispatch.assigned")) ": " (done) } }
             (map(engineers, proposals))
+            @if mapped { p.legend.muted {
+                span.key.engineer {} " " (t(lang, "page.dispatch.legend_engineer")) " · "
+                span.key.urgent {} " " (t(lang, "page.dispatch.legend_urgent")) " · "
+                span.key.order {} " " (t(lang, "page.dispatch.legend_order")) " · "
+                span.key.line {} " " (t(lang, "page.dispatch.legend_line"))
+            } }
             h2 { (t(lang, "page.dispatch.orders")) }
             @if proposals.is_empty() { p.muted { (t(lang, "page.dispatch.none")) } }
             @for p in proposals {
@@ -134,8 +163,9 @@ fn board(
                             span { (t(lang, "page.dispatch.proposal")) ": " strong { (e.display_name) } " · " (format!("{:.1}", e.road_km)) " km · " (e.load) " " (t(lang, "page.dispatch.open_orders")) " " }
                             button type="submit" { (t(lang, "page.dispatch.accept")) }
                         },
-                        None => p.error { (t(lang, "page.dispatch.nobody")) },
+                        None => p.error { (t(lang, "page.dispatch.nobody")) (excluded_summary(lang, p)) },
                     }
+                    p { a href={ "/dispatch/t/" (p.ticket_id) } { (t(lang, "page.dispatch.by_hand")) } }
                     @if p.candidates.len() > 1 {
                         p.muted {
                             (t(lang, "page.dispatch.others")) ": "
@@ -150,7 +180,7 @@ fn board(
                     @for e in engineers {
                         tr {
                             td { (e.display_name) }
-                            td { (e.load) "/" (e.capacity) }
+                            td { @if e.load >= e.capacity { span.badge.warn { (e.load) "/" (e.capacity) } } @else { (e.load) "/" (e.capacity) } }
                             td { @if e.on_duty { span.badge.ok { (t(lang, "page.dispatch.on_duty")) } } @else { span.badge { (t(lang, "page.dispatch.off_duty")) } } }
                         }
                     }
@@ -165,6 +195,7 @@ async fn show_board(
     user: &CurrentUser,
     lang: Lang,
     error: Option<&str>,
+    assigned: Option<&str>,
 ) -> Response {
     if !access::allowed(&user.actor, Permission::Dispatch) {
         return super::failure(lang, &StoreError::Forbidden);
@@ -184,57 +215,186 @@ async fn show_board(
         (Err(e), _) | (_, Err(e)) => return super::failure(lang, &e),
     };
     let mut proposals = proposals;
-    proposals.sort_by_key(|p| (p.priority, p.sla_slack_minutes.unwrap_or(i64::MAX)));
-    board(lang, user, &engineers, &proposals, &live, error)
+    // Orders nobody can take stand at the top: they need a person now.
+    proposals.sort_by_key(|p| {
+        (
+            p.engineer.is_some(),
+            p.priority,
+            p.sla_slack_minutes.unwrap_or(i64::MAX),
+        )
+    });
+    board(
+        lang,
+        user,
+        Board {
+            engineers: &engineers,
+            proposals: &proposals,
+            live: &live,
+            error,
+            assigned,
+        },
+    )
+}
+
+/// What the board was asked to show.
+#[derive(Deserialize)]
+pub struct BoardQuery {
+    /// The number of the order just assigned (confirmed at the top).
+    assigned: Option<String>,
 }
 
 /// The board.
-pub async fn show(State(state): State<AppState>, PageUser { user, lang }: PageUser) -> Response {
-    show_board(&state, &user, lang, None).await
+pub async fn show(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Query(q): Query<BoardQuery>,
+) -> Response {
+    let done = q
+        .assigned
+        .as_deref()
+        .map(|n| n.chars().take(40).collect::<String>());
+    show_board(&state, &user, lang, None, done.as_deref()).await
 }
 
-/// A proposal accepted.
+/// An assignment: a proposal accepted, or an engineer chosen by hand (with why, when it is
+/// not the proposal).
 #[derive(Deserialize)]
 pub struct AssignForm {
     ticket_id: String,
+    #[serde(default)]
     engineer_id: String,
+    #[serde(default)]
+    note: String,
+    /// Back to this ticket's hand-dispatch page on a refusal (else the board).
+    #[serde(default)]
+    from: String,
 }
 
-/// Accepts a proposal: the order is assigned (by the transition table, as any assignment).
+/// Assigns the order (by the transition table, as any assignment).
 pub async fn assign(
     State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
     Form(f): Form<AssignForm>,
 ) -> Response {
-    let (Some(ticket), Some(engineer)) =
-        (TicketId::parse(&f.ticket_id), UserId::parse(&f.engineer_id))
-    else {
+    let Some(ticket) = TicketId::parse(&f.ticket_id) else {
         return super::failure(lang, &StoreError::NotFound);
     };
-    let version = match user.tenant.ticket_version(&user.actor, ticket).await {
-        Ok(Some(v)) => v,
-        Ok(None) => return super::failure(lang, &StoreError::NotFound),
-        Err(e) => return super::failure(lang, &e),
+    let Some(engineer) = UserId::parse(&f.engineer_id) else {
+        let mut res = show_hand(&state, &user, lang, ticket, Some("page.dispatch.choose")).await;
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        return res;
     };
-    let req = TransitionRequest {
-        version,
-        command: MoveCommand {
-            to: Some(Status::Assigned),
-            assignee_id: Some(engineer),
-            ..MoveCommand::default()
-        },
-    };
-    match user
+    let hand = f.from == "hand";
+    let done = user
         .tenant
-        .transition(&user.actor, ticket, req, None, state.clock.now())
-        .await
-    {
-        Ok(_) => Redirect::to("/dispatch").into_response(),
-        Err(StoreError::Transition(_) | StoreError::Stale { .. }) => {
-            let mut res = show_board(&state, &user, lang, Some("page.ticket.move_refused")).await;
-            *res.status_mut() = axum::http::StatusCode::CONFLICT;
+        .hand_assign(&user.actor, ticket, engineer, &f.note, state.clock.now())
+        .await;
+    let again = |error: &'static str, status: axum::http::StatusCode| {
+        let (state, user) = (&state, &user);
+        async move {
+            let mut res = if hand {
+                show_hand(state, user, lang, ticket, Some(error)).await
+            } else {
+                show_board(state, user, lang, Some(error), None).await
+            };
+            *res.status_mut() = status;
             res
+        }
+    };
+    match done {
+        Ok(d) => Redirect::to(&format!("/dispatch?assigned={}", d.ticket.number)).into_response(),
+        Err(StoreError::Invalid(field)) => {
+            again(field.reason, axum::http::StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(StoreError::Transition(_) | StoreError::Stale { .. }) => {
+            again("page.ticket.move_refused", axum::http::StatusCode::CONFLICT).await
         }
         Err(e) => super::failure(lang, &e),
     }
+}
+
+/// The hand-dispatch page of one order: every engineer, the eligible ones to choose from
+/// (nearest first, the engine's choice marked), the others greyed with why.
+async fn show_hand(
+    state: &AppState,
+    user: &CurrentUser,
+    lang: Lang,
+    ticket: TicketId,
+    error: Option<&str>,
+) -> Response {
+    let hand = match user
+        .tenant
+        .hand_dispatch(&user.actor, ticket, false, state.clock.now())
+        .await
+    {
+        Ok(h) => h,
+        Err(e) => return super::failure(lang, &e),
+    };
+    let title = t(lang, "page.dispatch.by_hand");
+    let km = |k: Option<f64>| k.map_or_else(|| "–".to_owned(), |k| format!("{k:.1} km"));
+    let nobody = hand.engineers.iter().all(|e| e.excluded.is_some());
+    page(
+        lang,
+        title,
+        Some(&user.auth.user),
+        html! {
+            h1 { (title) }
+            p { a href={ "/t/" (hand.ticket_id) } { (hand.number) } " · P" (hand.priority) " · " (hand.subject)
+                " · " span.badge { (t(lang, hand.status.label_key())) } }
+            @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
+            @if nobody { p.error { (t(lang, "page.dispatch.nobody")) } }
+            p.muted { (t(lang, "page.dispatch.override_hint")) }
+            form.hand method="post" action="/dispatch/assign" {
+                input type="hidden" name="ticket_id" value=(hand.ticket_id);
+                input type="hidden" name="from" value="hand";
+                table {
+                    thead { tr {
+                        th {} th { (t(lang, "page.dispatch.engineer")) } th { (t(lang, "page.dispatch.distance")) }
+                        th { (t(lang, "page.dispatch.load")) } th { (t(lang, "page.dispatch.level")) } th { (t(lang, "page.dispatch.why_not")) }
+                    } }
+                    tbody {
+                        @for e in &hand.engineers {
+                            @let id = format!("e-{}", e.id);
+                            tr.excluded[e.excluded.is_some()] {
+                                td { input type="radio" name="engineer_id" value=(e.id) id=(id)
+                                    disabled[e.excluded.is_some_and(|w| !w.overridable())]
+                                    required checked[hand.proposed == Some(e.id)]; }
+                                td { label for=(id) { (e.display_name) }
+                                    @if hand.proposed == Some(e.id) { " " span.badge.ok { (t(lang, "page.dispatch.proposal")) } } }
+                                td { (km(e.road_km)) }
+                                td { @if e.load >= e.capacity { span.badge.warn { (e.load) "/" (e.capacity) } } @else { (e.load) "/" (e.capacity) } }
+                                td { (e.level) }
+                                td { @if let Some(why) = e.excluded {
+                                    (t(lang, &format!("dispatch.excluded.{}", exclusion_code(why))))
+                                } }
+                            }
+                        }
+                    }
+                }
+                label for="note" { (t(lang, "page.dispatch.note")) }
+                input #note name="note" maxlength="2000";
+                p { button type="submit" { (t(lang, "page.dispatch.assign")) } }
+            }
+        },
+    )
+}
+
+/// An exclusion's code name (as the API spells it).
+fn exclusion_code(why: loopdesk_core::dispatch::Exclusion) -> String {
+    serde_json::to_value(why)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The hand-dispatch page.
+pub async fn hand(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(ticket) = TicketId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    show_hand(&state, &user, lang, ticket, None).await
 }

@@ -58,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/tickets", get(dashboard::behind))
         .route("/dispatch", get(dispatch::show))
         .route("/dispatch/assign", post(dispatch::assign))
+        .route("/dispatch/t/{id}", get(dispatch::hand))
         .route("/desk", get(desk::queue))
         .route("/desk/intake", get(desk::intake).post(desk::record))
         .route("/m", get(engineer::orders))

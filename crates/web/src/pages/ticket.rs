@@ -88,6 +88,9 @@ fn body(
                 } }
             }
         }
+        @if !customer && (offers(MoveKind::Assign) || offers(MoveKind::Reassign)) {
+            p { a.button href={ "/dispatch/t/" (tk.id) } { (t(lang, "page.dispatch.by_hand")) } }
+        }
         @if !customer {
             div.card {
                 form method="post" action={ "/t/" (tk.id) "/comment" } {
