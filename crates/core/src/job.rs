@@ -11,7 +11,6 @@ use crate::{MovementId, TicketId, WarehouseId};
 macro_rules! job_kinds {
     ($($(#[$doc:meta])* $name:ident = $code:literal),* $(,)?) => {
         /// What a job does.
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum JobKind {
             $($(#[$doc])* #[serde(rename = $code)] $name,)*
@@ -56,6 +55,22 @@ job_kinds! {
     /// The survey of a resolved ticket falls due.
     Survey = "survey",
 }
+
+// The document shows the code names (a derive inside the macro would not see the renames).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for JobKind {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .enum_values(Some(JobKind::ALL.iter().map(|k| k.as_str())))
+            .description(Some("What a job does (its code name)."))
+            .build()
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for JobKind {}
 
 impl JobKind {
     /// The recurring kinds: one row each, made by whichever runner starts first, and put back

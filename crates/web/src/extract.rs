@@ -323,12 +323,11 @@ impl LoginGuard {
         }
     }
 
-    fn account(tenant: Option<&str>, username: &str) -> String {
-        format!(
-            "{}|{}",
-            tenant.unwrap_or("").trim().to_lowercase(),
-            username.trim().to_lowercase()
-        )
+    /// The account a sign-in names: its user name, whatever tenant the attempt gives (naming
+    /// a tenant, or not, must not buy a second allowance; the same name in two tenants shares
+    /// one, which errs on the safe side).
+    fn account(username: &str) -> String {
+        username.trim().to_lowercase()
     }
 
     /// Counts an attempt; `Err` with the wait when it may not be tried now, and the burst to
@@ -336,7 +335,6 @@ impl LoginGuard {
     pub fn check(
         &self,
         address: &str,
-        tenant: Option<&str>,
         username: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), (TryLater, Option<Burst>)> {
@@ -345,7 +343,7 @@ impl LoginGuard {
             let mut wait = None;
             let mut burst = None;
             for slot in [
-                (login::Subject::Account, Self::account(tenant, username)),
+                (login::Subject::Account, Self::account(username)),
                 (login::Subject::Address, address.to_owned()),
             ] {
                 let current = self.rules.current(tallies.get(&slot).copied(), now);
@@ -372,7 +370,7 @@ impl LoginGuard {
         if map.len() > 100_000 {
             map.retain(|_, (start, _)| started.duration_since(*start) < Duration::from_secs(60));
         }
-        let key = format!("{address}|{}", Self::account(tenant, username));
+        let key = format!("{address}|{}", Self::account(username));
         let entry = map.entry(key).or_insert((started, 0));
         let age = started.duration_since(entry.0);
         if age >= Duration::from_secs(60) {
@@ -407,7 +405,6 @@ impl LoginGuard {
     pub fn failed(
         &self,
         address: &str,
-        tenant: Option<&str>,
         username: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Option<Burst> {
@@ -418,7 +415,7 @@ impl LoginGuard {
         }
         let mut burst = None;
         for (subject, key) in [
-            (login::Subject::Account, Self::account(tenant, username)),
+            (login::Subject::Account, Self::account(username)),
             (login::Subject::Address, address.to_owned()),
         ] {
             let slot = (subject, key);
@@ -434,11 +431,11 @@ impl LoginGuard {
 
     /// Records a successful sign-in: the account's failures are forgotten (the address's are
     /// not: a sprayer who guesses one password keeps their count).
-    pub fn succeeded(&self, tenant: Option<&str>, username: &str) {
+    pub fn succeeded(&self, username: &str) {
         self.tallies
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&(login::Subject::Account, Self::account(tenant, username)));
+            .remove(&(login::Subject::Account, Self::account(username)));
     }
 }
 

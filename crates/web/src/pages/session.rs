@@ -77,7 +77,7 @@ pub async fn submit(
 ) -> Response {
     let next = safe_next(f.next.as_deref()).to_owned();
     let now = state.clock.now();
-    if let Err((wait, burst)) = state.limiter.check(&ip, None, &f.username, now) {
+    if let Err((wait, burst)) = state.limiter.check(&ip, &f.username, now) {
         if let Some(burst) = burst {
             crate::api::auth::report_burst(&state, burst).await;
         }
@@ -92,7 +92,7 @@ pub async fn submit(
     {
         Ok(Some(u)) => u,
         Ok(None) => {
-            if let Some(burst) = state.limiter.failed(&ip, None, &f.username, now) {
+            if let Some(burst) = state.limiter.failed(&ip, &f.username, now) {
                 crate::api::auth::report_burst(&state, burst).await;
             }
             return login_form(lang, &f.username, &next, Some("error.bad_credentials"));
@@ -102,7 +102,7 @@ pub async fn submit(
             return login_form(lang, &f.username, &next, Some("error.internal"));
         }
     };
-    state.limiter.succeeded(None, &f.username);
+    state.limiter.succeeded(&f.username);
     let ttl = state.config.session_ttl;
     let issued = state
         .store
