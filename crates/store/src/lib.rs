@@ -71,7 +71,7 @@ pub use requisitions::{Requisition, RequisitionItem};
 pub use sla::{BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy};
 pub use surveys::SurveyView;
 pub use tickets::{
-    AwaitingConfirmation, NewTicket, PriorityChange, TicketFilter, TransitionRequest,
+    AwaitingConfirmation, NewTicket, PriorityChange, TicketFilter, TicketParties, TransitionRequest,
 };
 pub use users::NewUser;
 

@@ -20,6 +20,7 @@ on_both_backends!(
     live_pages_hear_changes_and_let_the_server_stop,
     an_admin_sets_up_the_organisation_through_the_pages,
     a_form_sent_twice_from_the_phone_is_recorded_once,
+    the_staff_ticket_page_says_who_and_what_the_ticket_is_about,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -1125,4 +1126,73 @@ async fn a_form_sent_twice_from_the_phone_is_recorded_once(backend: Backend) {
         1,
         "the photos of the second send are not stored again"
     );
+}
+
+/// Staff see on the ticket page whom the ticket is for and what it is about — customer, the
+/// contact with a `tel:` link, the site's address, the asset, the engineer, the due times; the
+/// customer's own page shows none of it (it is theirs already, and the team is internal).
+async fn the_staff_ticket_page_says_who_and_what_the_ticket_is_about(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (eng_id, _) = app
+        .user("eng", &["engineer"], json!({ "display_name": "张工" }))
+        .await;
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    let asset = app
+        .ok(
+            &agent,
+            "/api/v1/assets",
+            json!({ "customer_id": customer, "site_id": site, "model": "X1", "serial": "SN-PAGE-1",
+                    "warranty_until": "2027-06-30" }),
+            201,
+        )
+        .await;
+    let t = app
+        .ok(&agent, "/api/v1/tickets",
+            json!({ "channel": "phone", "customer_id": customer, "site_id": site, "asset_id": asset["id"],
+                    "contact_phone": "13800138000", "subject": "冷柜不制冷", "priority": 2 }), 201)
+        .await;
+    app.go(
+        &agent,
+        &t,
+        json!({ "to": "assigned", "assignee_id": eng_id }),
+        200,
+    )
+    .await;
+    let page = |token: String| {
+        let app = &app;
+        let path = format!("/t/{}", t["id"].as_str().unwrap());
+        async move {
+            app.client
+                .get(app.url(&path))
+                .header("cookie", format!("loopdesk_session={token}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let html = page(agent.clone()).await;
+    for shown in [
+        "上海申江制冷",
+        "href=\"tel:13800138000\"",
+        "上海市黄浦区人民大道 1 号",
+        "SN-PAGE-1",
+        "2027-06-30",
+        "张工",
+        "P2",
+    ] {
+        assert!(html.contains(shown), "staff page lacks {shown}: {html}");
+    }
+    let (_, portal) = app
+        .user(
+            "customer",
+            &["customer"],
+            json!({ "customer_id": customer }),
+        )
+        .await;
+    let html = page(portal).await;
+    assert!(!html.contains("dl class=\"facts\""), "{html}");
 }

@@ -1052,6 +1052,17 @@ async fn four_people_close_the_loop_in_their_browsers() {
         .for_element(Locator::XPath("//p[contains(., '没有待派工单')]"))
         .await
         .unwrap();
+    // The staff ticket page says whom the ticket is for and who goes.
+    board.goto(&app.url(&format!("/t/{id}"))).await.unwrap();
+    let facts = board
+        .find(Locator::Css("dl.facts"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(facts.contains("张工") && facts.contains("P"), "{facts}");
+    shoot(&board, "walk-ticket-staff").await;
     board.close().await.unwrap();
 
     // 4. The engineer, on their phone.

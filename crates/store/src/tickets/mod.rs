@@ -17,6 +17,7 @@ mod comments;
 mod create;
 mod gather;
 mod list;
+mod parties;
 mod priority;
 mod read;
 mod remediation;
@@ -27,6 +28,7 @@ mod write;
 use crate::rows::{corrupt, parse_id, parse_opt_id};
 use crate::{from_ms, Attachment, CheckInView, StoreError, Ticket};
 pub use list::AwaitingConfirmation;
+pub use parties::TicketParties;
 pub(crate) use remediation::open_remediation;
 
 /// A request to record.

@@ -9,7 +9,7 @@ use loopdesk_core::i18n::{has, t, Lang};
 use loopdesk_core::ticket::transitions::{Confirmation, ConfirmedBy, MoveKind, Rule};
 use loopdesk_core::ticket::MoveCommand;
 use loopdesk_core::{Role, Status, TicketId};
-use loopdesk_store::{StoreError, TicketDetail, TransitionRequest};
+use loopdesk_store::{StoreError, TicketDetail, TicketParties, TransitionRequest};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -38,10 +38,61 @@ fn event_text(lang: Lang, kind: EventKind, to: Option<Status>) -> String {
 }
 
 /// What the page offers its reader: the moves the table allows them now (from core's
-/// `moves_for`), and the survey link when one is open.
+/// `moves_for`), the survey link when one is open, and — for staff — who and what the ticket
+/// is about.
 struct Offers<'a> {
     moves: &'a [&'static Rule],
     survey: Option<&'a str>,
+    parties: Option<&'a TicketParties>,
+}
+
+/// Who and what the ticket is about, for the people who work it: the customer, the contact
+/// with a `tel:` link, the site's address, the asset, category, priority, channel, team,
+/// engineer, and the SLA due times.
+fn facts(
+    lang: Lang,
+    offset: chrono::FixedOffset,
+    tk: &loopdesk_store::Ticket,
+    p: &TicketParties,
+) -> Markup {
+    let when = |at: Option<chrono::DateTime<chrono::Utc>>| {
+        at.map(|a| a.with_timezone(&offset).format("%m-%d %H:%M").to_string())
+    };
+    let phone = p.contact_phone.clone().or_else(|| tk.contact_phone.clone());
+    let row = |key: &str, value: Option<String>| {
+        html! { @if let Some(v) = value { dt { (t(lang, key)) } dd { (v) } } }
+    };
+    html! {
+        dl.facts {
+            (row("page.ticket.customer", p.customer_name.clone()))
+            @if p.contact_name.is_some() || phone.is_some() {
+                dt { (t(lang, "page.ticket.contact")) }
+                dd {
+                    @if let Some(n) = &p.contact_name { (n) " " }
+                    @if let Some(ph) = &phone { a href={ "tel:" (ph) } { (ph) } }
+                }
+            }
+            (row("page.ticket.site", p.site_address.clone().map(|a| match &p.site_name {
+                Some(n) => format!("{n} · {a}"),
+                None => a,
+            })))
+            (row("page.ticket.asset", p.asset_model.clone().map(|m| {
+                let serial = p.asset_serial.as_deref().unwrap_or("");
+                match &p.warranty_until {
+                    Some(w) => format!("{m} · {serial} · {} {w}", t(lang, "page.ticket.warranty_until")),
+                    None => format!("{m} · {serial}"),
+                }
+            })))
+            (row("page.ticket.category", p.category_name.clone().or_else(|| tk.category.clone())))
+            (row("page.ticket.priority", Some(format!("P{}", tk.priority))))
+            (row("page.ticket.channel", Some(t(lang, &format!("channel.{}", tk.channel.as_str())).to_owned())))
+            (row("page.ticket.team", p.team_name.clone()))
+            (row("page.ticket.assignee", p.assignee_name.clone()))
+            (row("page.ticket.first_response_due", when(tk.sla.first_response_due)))
+            (row("page.ticket.arrival_due", when(tk.sla.arrival_due)))
+            (row("page.ticket.resolution_due", when(tk.sla.resolution_due)))
+        }
+    }
 }
 
 fn body(
@@ -64,6 +115,7 @@ fn body(
         (timeline(lang, tk.status))
         div.card {
             p { strong { (t(lang, "page.ticket.status")) ": " } span.badge { (t(lang, tk.status.label_key())) } }
+            @if let Some(p) = offered.parties { (facts(lang, offset, tk, p)) }
             @if !tk.description.is_empty() { p { (tk.description) } }
             @if let Some(w) = &tk.warranty {
                 p.muted { (t(lang, &format!("page.warranty.{w}"))) }
@@ -183,9 +235,18 @@ async fn show_with(
         Ok(m) => m,
         Err(e) => return super::failure(lang, &e),
     };
+    let parties = if customer {
+        None
+    } else {
+        match user.tenant.ticket_parties(&user.actor, id).await {
+            Ok(p) => Some(p),
+            Err(e) => return super::failure(lang, &e),
+        }
+    };
     let offers = Offers {
         moves: &moves,
         survey: survey.as_deref(),
+        parties: parties.as_ref(),
     };
     match user.tenant.utc_offset().await {
         Ok(offset) => page(
