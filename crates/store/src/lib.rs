@@ -62,7 +62,7 @@ pub use loopdesk_core::kpi::Filter as KpiFilter;
 pub use maintenance::{Compliance, Plan};
 pub use model::*;
 pub use outbox::NewJob;
-pub use proposals::{AwaitingAcceptance, HandCandidate, HandDispatch, Proposal, ProposedEngineer};
+pub use proposals::{AwaitingAcceptance, Proposal, ProposedEngineer};
 pub use queue::{
     ActiveWebhook, ClaimedJob, JobView, NewNotification, NewWebhook, Notification, StaffRecipient,
     Webhook,
@@ -71,7 +71,8 @@ pub use requisitions::{Requisition, RequisitionItem};
 pub use sla::{BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy};
 pub use surveys::SurveyView;
 pub use tickets::{
-    AwaitingConfirmation, NewTicket, PriorityChange, TicketFilter, TicketParties, TransitionRequest,
+    AwaitingConfirmation, HandCandidate, HandDispatch, NewTicket, PriorityChange, TicketFilter,
+    TicketParties, TransitionRequest,
 };
 pub use users::NewUser;
 

@@ -16,6 +16,7 @@ pub(crate) mod batch;
 mod comments;
 mod create;
 mod gather;
+mod hand;
 mod list;
 mod parties;
 mod priority;
@@ -27,6 +28,7 @@ mod write;
 
 use crate::rows::{corrupt, parse_id, parse_opt_id};
 use crate::{from_ms, Attachment, CheckInView, StoreError, Ticket};
+pub use hand::{HandCandidate, HandDispatch};
 pub use list::AwaitingConfirmation;
 pub use parties::TicketParties;
 pub(crate) use remediation::open_remediation;
