@@ -263,11 +263,7 @@ impl TenantStore {
             let why = dispatch::explain(o, &engineers, &opts);
             let mut excluded = std::collections::BTreeMap::new();
             for (_, reason) in &why.excluded {
-                let key = serde_json::to_value(reason)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                *excluded.entry(key).or_insert(0) += 1;
+                *excluded.entry(reason.as_str().to_owned()).or_insert(0) += 1;
             }
             out.push(Proposal {
                 ticket_id: parse_id(&r.id, TicketId::parse)?,

@@ -197,6 +197,20 @@ pub struct Plan {
 }
 
 impl Exclusion {
+    /// The code name, as the API spells it (`no_skill`, `off_duty`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exclusion::NoSkill => "no_skill",
+            Exclusion::LevelTooLow => "level_too_low",
+            Exclusion::OffDuty => "off_duty",
+            Exclusion::OutOfShift => "out_of_shift",
+            Exclusion::OtherRegion => "other_region",
+            Exclusion::NoPosition => "no_position",
+            Exclusion::Full => "full",
+            Exclusion::TriedAlready => "tried_already",
+        }
+    }
+
     /// A person may still choose an engineer left out for this reason, saying why: they can
     /// call someone off duty or out of shift, without a known position, from another region,
     /// at capacity, or who had the order before. Nobody gives an order to someone without the

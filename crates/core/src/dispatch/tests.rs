@@ -383,3 +383,20 @@ fn a_person_may_override_soft_reasons_with_a_note_but_never_a_missing_skill() {
         );
     }
 }
+
+#[test]
+fn exclusions_are_spelled_as_serde_spells_them() {
+    use Exclusion::*;
+    for e in [
+        NoSkill,
+        LevelTooLow,
+        OffDuty,
+        OutOfShift,
+        OtherRegion,
+        NoPosition,
+        Full,
+        TriedAlready,
+    ] {
+        assert_eq!(serde_json::to_value(e).unwrap(), e.as_str(), "{e:?}");
+    }
+}

@@ -365,7 +365,7 @@ async fn show_hand(
                                 td { @if e.load >= e.capacity { span.badge.warn { (e.load) "/" (e.capacity) } } @else { (e.load) "/" (e.capacity) } }
                                 td { (e.level) }
                                 td { @if let Some(why) = e.excluded {
-                                    (t(lang, &format!("dispatch.excluded.{}", exclusion_code(why))))
+                                    (t(lang, &format!("dispatch.excluded.{}", why.as_str())))
                                 } }
                             }
                         }
@@ -377,14 +377,6 @@ async fn show_hand(
             }
         },
     )
-}
-
-/// An exclusion's code name (as the API spells it).
-fn exclusion_code(why: loopdesk_core::dispatch::Exclusion) -> String {
-    serde_json::to_value(why)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// The hand-dispatch page.
