@@ -11,6 +11,7 @@ mod kpi;
 mod load;
 mod pgbench;
 mod scratch;
+mod search;
 mod sla;
 mod stock;
 
@@ -37,6 +38,8 @@ enum Command {
     Kpi(kpi::BenchKpiArgs),
     /// Stock: level queries and live movements over a large generated stock ledger.
     Stock(stock::BenchStockArgs),
+    /// Search: a million tickets of Chinese text indexed, queries timed while tickets arrive.
+    Search(search::BenchSearchArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -58,6 +61,7 @@ fn main() -> std::process::ExitCode {
             Command::Sla(args) => sla::run(args).await,
             Command::Kpi(args) => kpi::run(args).await,
             Command::Stock(args) => stock::run(args).await,
+            Command::Search(args) => search::run(args).await,
         }
     });
     match result {

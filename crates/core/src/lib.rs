@@ -23,6 +23,7 @@ pub mod maintenance;
 pub mod net;
 pub mod notify;
 pub mod role;
+pub mod search;
 pub mod signing;
 pub mod sla;
 pub mod ticket;

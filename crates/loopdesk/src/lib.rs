@@ -6,6 +6,7 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod dispatch_bench;
+pub mod progress;
 pub mod telemetry;
 
 /// The system clock: the one place the wall clock is read.

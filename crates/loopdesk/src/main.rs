@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 use loopdesk::app::{self, Application, DEFAULT_TENANT};
 use loopdesk::config::{Config, DbArgs, OutboundArgs, ServeArgs};
-use loopdesk::{demo, dispatch_bench, telemetry, SystemClock};
+use loopdesk::{demo, dispatch_bench, progress, telemetry, SystemClock};
 use loopdesk_core::clock::Clock;
 use loopdesk_core::i18n::{tf, Lang};
 use loopdesk_core::{CustomerId, Role};
@@ -90,6 +90,20 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// The search index.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SearchCommand {
+    /// Rebuild the whole index from the tables (safe while Loopdesk runs), with a progress bar.
+    Reindex {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -211,6 +225,33 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
                 runner.run_until(app::wait_for(app::shutdown_flag())).await;
             }
             store.close().await;
+            Ok(())
+        }
+        Command::Search {
+            command: SearchCommand::Reindex { db },
+        } => {
+            let cfg = Config::resolve(&db, &ServeArgs::default())?;
+            let store = app::open_store(&cfg).await?;
+            let started = std::time::Instant::now();
+            let label = say("cli.reindexing", &[]);
+            let mut bar = progress::Bar::new(&label);
+            let done = store
+                .reindex_search(|done, total| bar.show(done, total))
+                .await?;
+            bar.finish();
+            store.close().await;
+            let seconds = format!("{:.1}", started.elapsed().as_secs_f64());
+            println!(
+                "{}",
+                say(
+                    "cli.reindexed",
+                    &[
+                        ("documents", &done.documents.to_string()),
+                        ("removed", &done.removed.to_string()),
+                        ("seconds", &seconds),
+                    ]
+                )
+            );
             Ok(())
         }
         Command::Migrate { db } => {

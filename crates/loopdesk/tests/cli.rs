@@ -134,3 +134,26 @@ fn user_add_reads_the_password_from_stdin_and_refuses_bad_input_clearly() {
         text(&o)
     );
 }
+
+#[test]
+fn search_reindex_rebuilds_the_index_with_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let demo = loopdesk(&["demo", "--data-dir", data, "--tickets", "20"], "");
+    assert!(demo.status.success(), "{}", text(&demo));
+    let o = loopdesk(&["search", "reindex", "--data-dir", data], "");
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    // Not a terminal: a progress line every tenth, the last at 100 %.
+    assert!(out.contains("rebuilding the search index: 0%"), "{out}");
+    assert!(out.contains("rebuilding the search index: 100%"), "{out}");
+    let documents: u64 = out
+        .split("search index rebuilt: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {out}"));
+    // 20 tickets, and the demo's customers and equipment.
+    assert!(documents > 70, "{out}");
+    assert!(out.contains("0 of objects that are gone removed"), "{out}");
+}

@@ -11,6 +11,7 @@ use sqlx::{Any, Transaction};
 
 use crate::dialect::{contains_pattern, LIKE_ESCAPE};
 use crate::rows::{parse_id, parse_opt_id};
+use crate::search::index;
 use crate::sql::{Arg, Sql};
 use crate::tickets::TicketFilter;
 use crate::{
@@ -18,6 +19,7 @@ use crate::{
 };
 use loopdesk_core::followup::{self, Recipient};
 use loopdesk_core::i18n::Lang;
+use loopdesk_core::search::Kind;
 use loopdesk_core::TenantId;
 
 #[derive(sqlx::FromRow)]
@@ -114,6 +116,7 @@ impl TenantStore {
         for s in sites {
             self.insert_site(&mut tx, id, s, now).await?;
         }
+        index::refresh(&mut tx, &self.tid(), Kind::Customer, &[id.to_string()]).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -192,6 +195,13 @@ impl TenantStore {
             .await?;
         let mut tx = self.store.write.begin().await?;
         let id = self.insert_contact(&mut tx, customer, c, now).await?;
+        index::refresh(
+            &mut tx,
+            &self.tid(),
+            Kind::Customer,
+            &[customer.to_string()],
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -211,6 +221,13 @@ impl TenantStore {
         }
         let mut tx = self.store.write.begin().await?;
         let id = self.insert_site(&mut tx, customer, s, now).await?;
+        index::refresh(
+            &mut tx,
+            &self.tid(),
+            Kind::Customer,
+            &[customer.to_string()],
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }

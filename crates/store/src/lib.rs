@@ -33,6 +33,7 @@ mod queue;
 mod requisitions;
 mod rows;
 mod scope;
+mod search;
 mod settings;
 mod sla;
 mod sql;
@@ -68,6 +69,8 @@ pub use queue::{
     Webhook,
 };
 pub use requisitions::{Requisition, RequisitionItem};
+pub use search::reindex::{IndexSize, Reindexed};
+pub use search::{SearchHit, SearchPage};
 pub use sla::{BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy};
 pub use surveys::SurveyView;
 pub use tickets::{
@@ -203,6 +206,11 @@ impl Store {
         self.build_deferred_schema().await?;
         migrator.run(&self.write).await?;
         self.backfill_facts().await?;
+        if self.search_index_missing().await? {
+            tracing::info!("building the search index");
+            let built = self.reindex_search(|_, _| {}).await?;
+            tracing::info!(documents = built.documents, "search index built");
+        }
         Ok(())
     }
 

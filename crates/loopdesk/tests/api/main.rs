@@ -17,6 +17,7 @@ mod mail;
 mod maintenance;
 mod pages;
 mod rules;
+mod search;
 mod security;
 mod sla;
 mod stock;

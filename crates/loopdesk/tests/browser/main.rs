@@ -1265,3 +1265,135 @@ async fn four_people_close_the_loop_in_their_browsers() {
         1
     );
 }
+
+/// An agent finds a closed ticket from the header's search box: by a Chinese word that is not
+/// a substring of what was typed (空调不制冷 for 空调开机后制冷效果差), and by the caller's
+/// phone in another spelling; `/` puts the cursor in the box. The customer searches from the
+/// portal and finds their own ticket, not another customer's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_finds_a_closed_ticket_by_a_word_and_by_a_phone() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, agent) = app
+        .user("xiaoli", &["agent"], json!({ "display_name": "客服小李" }))
+        .await;
+    let (customer, _) = app.customer(&agent, "华润置地", "13800138000").await;
+    app.customer(&agent, "绿地集团", "13900139000").await;
+    let open = |phone: &str, subject: &str| {
+        let body = json!({ "subject": subject, "description": "客户来电", "priority": 3,
+                           "channel": "phone", "contact_phone": phone });
+        let app = &app;
+        let agent = agent.clone();
+        async move { app.ok(&agent, "/api/v1/tickets", body, 201).await }
+    };
+    let cold = open("13800138000", "三楼空调开机后制冷效果差").await;
+    open("13900139000", "二楼空调漏水").await;
+    let t = app
+        .go(&agent, &cold, json!({ "to": "in_progress" }), 200)
+        .await;
+    let t = app
+        .go(&agent, &t, json!({ "to": "resolved", "report": { "resolution": "清洗冷凝器，补充冷媒", "remote": true } }), 200)
+        .await;
+    app.go(
+        &agent,
+        &t,
+        json!({ "to": "closed", "confirmation": { "by": "agent", "note": "客户电话确认已恢复" } }),
+        200,
+    )
+    .await;
+    let number = cold["number"].as_str().unwrap().to_owned();
+
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "xiaoli").await;
+    c.goto(&app.url("/desk")).await.unwrap();
+    // `/` from anywhere on the page puts the cursor in the box.
+    c.execute(
+        "document.body.dispatchEvent(new KeyboardEvent('keydown', { key: '/', bubbles: true }))",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let box_ = c.find(Locator::Css("#top-search")).await.unwrap();
+    let focused = c
+        .execute(
+            "return document.activeElement && document.activeElement.id",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused.as_str(), Some("top-search"));
+    box_.send_keys("空调不制冷\u{E007}").await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("ol.results"))
+        .await
+        .unwrap();
+    let titles = texts(&c, "ol.results .result-title").await;
+    assert_eq!(titles, ["三楼空调开机后制冷效果差"], "{titles:?}");
+    let marks = texts(&c, "ol.results .result-title mark").await;
+    assert_eq!(marks, ["空调", "制冷"]);
+    badge(&c, "已关闭").await;
+    shoot(&c, "search-agent-word").await;
+
+    // By the caller's phone, written another way: the ticket, and the customer.
+    let input = c
+        .find(Locator::Css("form.search-page input[name=q]"))
+        .await
+        .unwrap();
+    input.clear().await.unwrap();
+    input.send_keys("+86 138-0013-8000\u{E007}").await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("ol.results"))
+        .await
+        .unwrap();
+    let numbers = texts(&c, "ol.results .number").await;
+    assert_eq!(numbers, [number.as_str()], "{numbers:?}");
+    let kinds = texts(&c, "ol.results .badge.kind").await;
+    assert!(kinds.contains(&"客户".to_owned()), "{kinds:?}");
+    shoot(&c, "search-agent-phone").await;
+    // The result opens the ticket page, where the resolution is.
+    c.find(Locator::XPath(
+        "//li[contains(@class, 'result')][.//span[@class='number']]//a",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    for _ in 0..50 {
+        if c.current_url().await.unwrap().path().starts_with("/t/") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(c.current_url().await.unwrap().path().starts_with("/t/"));
+    c.wait()
+        .for_element(Locator::XPath(&format!(
+            "//main//h1[contains(., '{number}')]"
+        )))
+        .await
+        .unwrap();
+
+    // The customer, on the portal, finds their own ticket and not the other customer's.
+    app.user(
+        "huarun",
+        &["customer"],
+        json!({ "customer_id": customer, "display_name": "华润王经理" }),
+    )
+    .await;
+    let p = browser(&driver, 390).await;
+    sign_in(&p, &app, "huarun").await;
+    p.goto(&app.url(&format!("/search?q={}", "%E7%A9%BA%E8%B0%83")))
+        .await
+        .unwrap();
+    p.wait()
+        .for_element(Locator::Css("ol.results"))
+        .await
+        .unwrap();
+    let titles = texts(&p, "ol.results .result-title").await;
+    assert_eq!(titles, ["三楼空调开机后制冷效果差"], "{titles:?}");
+    let (_, fits) = weight_and_fit(&p).await;
+    assert!(fits, "the results fit a phone's width");
+    shoot(&p, "search-customer-phone").await;
+    c.close().await.unwrap();
+    p.close().await.unwrap();
+}

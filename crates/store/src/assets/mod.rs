@@ -14,7 +14,9 @@ use sqlx::{Any, Transaction};
 
 use crate::error::RowError;
 use crate::rows::parse_id;
+use crate::search::index;
 use crate::{ms, Asset, StoreError, TenantStore};
+use loopdesk_core::search::Kind;
 
 mod catalogue;
 
@@ -241,7 +243,7 @@ impl TenantStore {
         .execute(&mut **tx)
         .await
         .map_err(|e| StoreError::on_unique(e, "serial"))?;
-        Ok(())
+        index::refresh(tx, &self.tid(), Kind::Asset, &[a.id.to_string()]).await
     }
 
     /// One asset.

@@ -3,6 +3,7 @@
 //! (status, assignee, resolution, closure, first response and arrival, visits, reopens) are
 //! derived from its events, the same way the KPIs read them, so the two cannot disagree.
 
+use loopdesk_core::search::Kind;
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 
@@ -263,6 +264,7 @@ impl TenantStore {
                 backend,
                 refs,
                 HistoryRows {
+                    ids: tickets.iter().map(|t| t.id.to_string()).collect(),
                     tickets: ticket_rows,
                     events: event_rows,
                     assignments: assignment_rows,
@@ -325,7 +327,8 @@ impl TenantStore {
                 EVENT_ROWS,
             )
             .await?;
-            crate::facts::write(&mut tx, &self.tid(), rows.facts).await
+            crate::facts::write(&mut tx, &self.tid(), rows.facts).await?;
+            crate::search::index::refresh(&mut tx, &self.tid(), Kind::Ticket, &rows.ids).await
         }
         .await;
         match written {
@@ -337,6 +340,8 @@ impl TenantStore {
 
 /// A batch's rows, ready to insert.
 struct HistoryRows {
+    /// The tickets' ids (for their search documents).
+    ids: Vec<String>,
     /// Tickets ([`TICKET_INSERT`]).
     tickets: Vec<Vec<Arg>>,
     /// Their events ([`EVENT_INSERT`]).

@@ -49,6 +49,8 @@ pub(crate) struct TicketInsert {
     pub sla: crate::sla::SlaColumns,
     /// `in` or `out` of warranty, for a ticket on an asset with a warranty date.
     pub warranty: Option<&'static str>,
+    /// The search document's words, but for the number (given in the transaction).
+    pub search: loopdesk_core::search::Weighted,
 }
 
 /// What became of a creation.

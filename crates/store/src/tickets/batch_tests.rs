@@ -27,6 +27,7 @@ fn insert(tenant: &str, customer: Option<String>) -> TicketInsert {
             ..Default::default()
         },
         warranty: None,
+        search: loopdesk_core::search::document_words(&["x"], &[], &[]),
     }
 }
 

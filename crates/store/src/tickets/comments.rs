@@ -10,7 +10,9 @@ use loopdesk_core::{CommentId, Status, TicketId, UserId};
 use super::*;
 use crate::events::{self, NewEvent};
 use crate::rows::parse_opt_id;
+use crate::search::index;
 use crate::{ms, Comment, StoreError, TenantStore, TicketDetail};
+use loopdesk_core::search::Kind;
 
 impl TenantStore {
     /// Adds a public reply or an internal note. Not a move: the version stays, an event is added.
@@ -51,6 +53,7 @@ impl TenantStore {
         let answers = event.as_event().answers_customer();
         let publish = (!internal).then_some("ticket.commented");
         let folded = events::record(&mut tx, &self.tid(), event, publish).await?;
+        index::refresh(&mut tx, &self.tid(), Kind::Ticket, &[ticket.to_string()]).await?;
         if let (true, Some(first)) = (answers, folded.first_response_at) {
             // A public reply by staff is a response to the customer; the scan re-evaluates
             // the colour at once.

@@ -6,6 +6,7 @@ use loopdesk_core::access::{self, Permission};
 use loopdesk_core::asset::{self, Warranty};
 use loopdesk_core::event::By;
 use loopdesk_core::intake;
+use loopdesk_core::search::{Document, TicketText};
 use loopdesk_core::sla::TicketKey;
 use loopdesk_core::ticket::{Actor, Channel};
 use loopdesk_core::validate;
@@ -73,6 +74,9 @@ pub(super) struct IntakeContext {
     tier: Option<String>,
     /// The asset's warranty end.
     warranty_until: Option<chrono::NaiveDate>,
+    /// The customer's and the contact's names, for the search document.
+    customer_name: Option<String>,
+    contact_name: Option<String>,
 }
 
 impl TenantStore {
@@ -133,7 +137,18 @@ impl TenantStore {
                 now,
             )
             .await?;
+        // The words are cut here, before the write transaction; the number joins them there.
+        let search = TicketText {
+            subject: subject.clone(),
+            description: description.clone(),
+            customer: ctx.customer_name.clone(),
+            contact: ctx.contact_name.clone(),
+            phone: phone.clone(),
+            ..TicketText::default()
+        }
+        .words();
         let insert = TicketInsert {
+            search,
             tenant: self.tid(),
             offset,
             id: TicketId::new(),
@@ -187,15 +202,20 @@ impl TenantStore {
             Some(a) => self.intake_asset(a).await?,
             None => None,
         };
-        let contacts = match phone {
-            Some(p) => self.intake_contacts(p).await?,
-            None => Vec::new(),
+        let (contacts, contact_names): (Vec<_>, Vec<_>) = match phone {
+            Some(p) => self.intake_contacts(p).await?.into_iter().unzip(),
+            None => (Vec::new(), Vec::new()),
         };
         let parties = intake::parties(named, known_asset, &contacts)?;
-        let known_customer = match parties.customer {
-            Some(c) => self.intake_customer(c).await?,
-            None => None,
+        let (known_customer, customer_name) = match parties.customer {
+            Some(c) => self.intake_customer(c).await?.unzip(),
+            None => (None, None),
         };
+        let contact_name = contacts
+            .iter()
+            .zip(contact_names)
+            .find(|(k, _)| Some(k.id) == parties.contact)
+            .map(|(_, name)| name);
         let customer_sites = match (parties.site, parties.customer) {
             (None, Some(c)) => self.intake_sites_of(c).await?,
             _ => Vec::new(),
@@ -214,8 +234,11 @@ impl TenantStore {
             &customer_sites,
             known_site.as_ref(),
         )?;
+        let customer_name = customer_name.filter(|_| placed.customer == parties.customer);
         *customer = placed.customer;
         Ok(IntakeContext {
+            customer_name,
+            contact_name,
             contact_id: parties.contact,
             site_id: placed.site,
             region_id: placed.region,
@@ -243,21 +266,25 @@ impl TenantStore {
     }
 
     /// The contacts with this phone number, oldest first.
-    async fn intake_contacts(&self, phone: &str) -> Result<Vec<intake::KnownContact>, StoreError> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT id, customer_id FROM contacts WHERE tenant_id = $1 AND phone = $2 \
+    async fn intake_contacts(
+        &self,
+        phone: &str,
+    ) -> Result<Vec<(intake::KnownContact, String)>, StoreError> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT id, customer_id, name FROM contacts WHERE tenant_id = $1 AND phone = $2 \
              ORDER BY created_at, id LIMIT 50",
         )
         .bind(self.tid())
         .bind(phone)
         .fetch_all(&self.store.read)
         .await?;
-        rows.iter()
-            .map(|(id, c)| {
-                Ok(intake::KnownContact {
-                    id: parse_id(id, ContactId::parse)?,
-                    customer: parse_id(c, CustomerId::parse)?,
-                })
+        rows.into_iter()
+            .map(|(id, c, name)| {
+                let known = intake::KnownContact {
+                    id: parse_id(&id, ContactId::parse)?,
+                    customer: parse_id(&c, CustomerId::parse)?,
+                };
+                Ok((known, name))
             })
             .collect()
     }
@@ -265,19 +292,20 @@ impl TenantStore {
     async fn intake_customer(
         &self,
         id: CustomerId,
-    ) -> Result<Option<intake::KnownCustomer>, StoreError> {
-        let row: Option<(Option<String>, String)> = sqlx::query_as(
-            "SELECT region_id, tier FROM customers WHERE tenant_id = $1 AND id = $2",
+    ) -> Result<Option<(intake::KnownCustomer, String)>, StoreError> {
+        let row: Option<(Option<String>, String, String)> = sqlx::query_as(
+            "SELECT region_id, tier, name FROM customers WHERE tenant_id = $1 AND id = $2",
         )
         .bind(self.tid())
         .bind(id.to_string())
         .fetch_optional(&self.store.read)
         .await?;
-        row.map(|(region, tier)| {
-            Ok(intake::KnownCustomer {
+        row.map(|(region, tier, name)| {
+            let known = intake::KnownCustomer {
                 region: parse_opt_id(region, RegionId::parse)?,
                 tier,
-            })
+            };
+            Ok((known, name))
         })
         .transpose()
     }

@@ -11,8 +11,10 @@ use loopdesk_core::{Status, TenantId, TicketId};
 use super::*;
 use crate::dialect::{contains_pattern, LIKE_ESCAPE};
 use crate::scope::push_scope;
+use crate::search::push_ticket_match;
 use crate::sql::Sql;
 use crate::{ms, Store, StoreError, TenantStore, TicketPage};
+use loopdesk_core::search;
 
 use crate::TicketFilter;
 
@@ -65,7 +67,18 @@ impl TenantStore {
         if let Some(r) = &f.remediation {
             sql.push(" AND t.remediation = ").text(r.clone());
         }
-        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let words = q.map(search::query_words).unwrap_or_default();
+        if !words.is_empty() {
+            push_ticket_match(
+                &mut sql,
+                self.store.backend,
+                &self.tid(),
+                &words,
+                sees_internal(actor),
+            );
+        } else if let Some(q) = q {
+            // Nothing but symbols (`%`, `_`): found as typed in the subject or description.
             let pattern = contains_pattern(q);
             let like = self.store.backend.ilike();
             sql.push(" AND (t.number = ")

@@ -19,9 +19,11 @@ use crate::idempotency::{claim_key, Idempotency};
 use crate::outbox::enqueue_publish;
 use crate::outbox::schedule_survey;
 use crate::rows::parse_id;
+use crate::search::index;
 use crate::sla::write_sla;
 use crate::sql::{Arg, Sql};
 use crate::{ms, StoreError, TenantStore, TicketDetail};
+use loopdesk_core::search::Kind;
 
 use crate::TransitionRequest;
 
@@ -209,6 +211,8 @@ impl TenantStore {
                 self.consume_from_van(tx, engineer, ticket_id, &report.parts, now)
                     .await?;
             }
+            // The resolution is searchable from the moment the report is in.
+            index::refresh(tx, &self.tid(), Kind::Ticket, std::slice::from_ref(&row.id)).await?;
         }
         let tid = self.tid();
         let mut data = plan.data.clone();

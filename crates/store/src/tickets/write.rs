@@ -6,9 +6,11 @@ use super::batch::{failed, Outcome, TicketInsert};
 use crate::events::{self, NewEvent};
 use crate::idempotency::claim_key;
 use crate::outbox::{insert_jobs, publish};
+use crate::search::index::{self, DocWords};
 use crate::sql::{Arg, Sql};
 use crate::{ms, StoreError};
 use loopdesk_core::event::{payload, Payload};
+use loopdesk_core::search::{self, Kind};
 use loopdesk_core::ticket::number::{format_number, numbering_day};
 use loopdesk_core::{Status, TicketId};
 use sqlx::{Any, Transaction};
@@ -170,6 +172,20 @@ async fn insert_tickets(
                 .take_while(|(t, _)| t.tenant == *tenant)
                 .count();
         events::append(tx, tenant, &created[start..end]).await?;
+        let docs: Vec<DocWords> = items[start..end]
+            .iter()
+            .map(|(t, number)| {
+                let mut words = t.search.clone();
+                let numbered = search::document_words(&[number], &[], &[]);
+                words.title.splice(0..0, numbered.title);
+                DocWords {
+                    kind: Kind::Ticket,
+                    ref_id: t.id.to_string(),
+                    words,
+                }
+            })
+            .collect();
+        index::write_docs(tx, tenant, &docs, index::stamp()).await?;
         start = end;
     }
     Ok(())

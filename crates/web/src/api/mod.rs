@@ -10,6 +10,7 @@ pub mod followup;
 pub mod kpis;
 pub mod maintenance;
 pub mod organisation;
+pub mod search;
 pub mod stock;
 pub mod tickets;
 pub mod users;
@@ -51,6 +52,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(assets::create_model, assets::list_models))
         .routes(routes!(tickets::create_ticket, tickets::list_tickets))
         .routes(routes!(tickets::get_ticket))
+        .routes(routes!(search::search))
         .routes(routes!(tickets::ticket_moves))
         .routes(routes!(tickets::transition_ticket))
         .routes(routes!(tickets::comment_ticket))

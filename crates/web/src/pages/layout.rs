@@ -157,6 +157,14 @@ pub fn page(lang: Lang, title: &str, user: Option<&User>, body: Markup) -> Respo
                             }
                         }
                     }
+                    @if user.is_some() {
+                        form.top-search method="get" action="/search" role="search" {
+                            input #top-search type="search" name="q" accesskey="/"
+                                placeholder=(t(lang, "page.search.placeholder"))
+                                aria-label=(t(lang, "page.search.title"))
+                                aria-keyshortcuts="/";
+                        }
+                    }
                     a href={ "?lang=" (other.0) } hreflang=(other.0) { (other.1) }
                     @if let Some(u) = user {
                         span.muted { (u.display_name) }

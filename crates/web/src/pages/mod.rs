@@ -16,6 +16,7 @@ pub mod live;
 pub mod portal;
 pub mod report;
 pub mod review;
+pub mod search;
 pub mod session;
 pub mod stock;
 pub mod survey;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{id}/reopen", post(ticket::reopen))
         .route("/t/{id}/comment", post(ticket::comment))
         .route("/t/{id}/team", post(ticket::transfer))
+        .route("/search", get(search::show))
         .route("/review", get(review::show))
         .route("/review/t/{id}", post(review::make_move))
         .route("/admin", get(admin::show))
@@ -197,18 +199,7 @@ pub(crate) fn local_time(offset: chrono::FixedOffset, at: DateTime<Utc>) -> Stri
 
 /// Escapes text for HTML.
 pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    loopdesk_core::search::escape_html(text)
 }
 
 #[cfg(test)]

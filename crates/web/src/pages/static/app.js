@@ -173,3 +173,14 @@ if ('serviceWorker' in navigator) {
   show();
   flush();
 })();
+
+// `/` puts the cursor in the header's search box from anywhere but a text field.
+document.addEventListener('keydown', function (ev) {
+  if (ev.key !== '/' || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  var el = document.activeElement;
+  if (el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName))) return;
+  var box = document.getElementById('top-search');
+  if (!box) return;
+  ev.preventDefault();
+  box.focus();
+});

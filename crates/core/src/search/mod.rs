@@ -1,0 +1,66 @@
+//! Search: how text becomes the words an index holds and a query asks for, who may find
+//! what, and how a match is shown.
+//!
+//! Both databases index words this module cut, never their own parsers' (SQLite's tokenizer
+//! and PostgreSQL's text search configurations know nothing of Chinese), so a document and
+//! a query are cut by the same rules on either backend:
+//! - Chinese runs are segmented by jieba in search mode (long words also yield their
+//!   dictionary sub-words) without the HMM, so a name jieba does not know falls apart into
+//!   characters in the document and in the query alike;
+//! - Latin letters and digits are words as typed, lower-cased, split at punctuation: a
+//!   ticket number or a serial is the AND of its parts;
+//! - a phone number in any spelling (`138-0013-8000`, `+86 138 0013 8000`) is also one
+//!   digits-only word without the country prefix; a query holding one asks for that word;
+//! - particles (的, 了, 不 …) are not words: 空调不制冷 asks for 空调 AND 制冷.
+//!
+//! A query is the AND of its words. [`highlight`] marks them in the original text.
+
+mod document;
+mod highlight;
+mod scope;
+mod words;
+
+pub use document::{AssetText, CustomerText, Document, TicketText, SNIPPET_WIDTH};
+pub use highlight::{escape_html, highlight, title_html};
+pub use scope::SearchScope;
+pub use words::{document_words, query_words, Weighted};
+
+/// Longest query accepted, in characters.
+pub const MAX_QUERY: usize = 200;
+
+/// What a search can find.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// A ticket: number, subject, description, replies, notes, the work report.
+    Ticket,
+    /// A customer with its contacts and sites.
+    Customer,
+    /// A piece of equipment: model, serial, site.
+    Asset,
+    /// A knowledge article.
+    Article,
+}
+
+impl Kind {
+    /// Every kind, in the order results of equal rank are shown.
+    pub const ALL: [Kind; 4] = [Kind::Ticket, Kind::Customer, Kind::Asset, Kind::Article];
+
+    /// The name in the API and in the index.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Ticket => "ticket",
+            Kind::Customer => "customer",
+            Kind::Asset => "asset",
+            Kind::Article => "article",
+        }
+    }
+
+    /// The kind an API or index name stands for.
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;
