@@ -164,6 +164,24 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
                 "{who} get {}",
                 t["subject"]
             );
+            // Search finds exactly what the list shows.
+            let subject = t["subject"].as_str().unwrap();
+            let q: String = subject.bytes().map(|b| format!("%{b:02X}")).collect();
+            let found = app
+                .read(token, &format!("/api/v1/search?q={q}&kind=ticket"))
+                .await;
+            let hits: Vec<&str> = found["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["id"].as_str().unwrap())
+                .collect();
+            let expected: Vec<&str> = if visible {
+                vec![t["id"].as_str().unwrap()]
+            } else {
+                Vec::new()
+            };
+            assert_eq!(hits, expected, "{who} search {subject}");
         }
     }
     for (who, token, _, create_ticket, list_customers, create_customer, create_user) in matrix {
