@@ -12,6 +12,8 @@ pub(crate) enum Pools {
     Separate {
         /// Settings for the writer's connection only.
         writer_settings: &'static str,
+        /// Settings for the readers' connections only.
+        reader_settings: &'static str,
         /// Reader connections.
         readers: u32,
     },
@@ -94,6 +96,7 @@ impl Backend {
                 let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
                 Pools::Separate {
                     writer_settings: SQLITE_WRITER_CACHE,
+                    reader_settings: SQLITE_READER_MAP,
                     readers: max.clamp(1, 2 * cores),
                 }
             }
@@ -135,6 +138,15 @@ impl Backend {
         match self {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// After a rebuild has replaced every document: merges the full-text index into one segment,
+    /// dropping the old copies a replace leaves behind until a merge (`None`: nothing to do).
+    pub(crate) fn search_optimize(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => Some("INSERT INTO search_fts (search_fts) VALUES ('optimize')"),
+            Backend::Postgres => None,
         }
     }
 
@@ -319,6 +331,12 @@ pub const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous 
 /// kernel's cache): index inserts into a large table land anywhere, and with 2 MiB nearly
 /// each one is a trip to the kernel. The cache only grows as far as it is used.
 pub const SQLITE_WRITER_CACHE: &str = "PRAGMA cache_size = -16384";
+
+/// The readers read the database file through a memory map (up to 4 GiB of address space,
+/// not memory): a page the kernel holds costs a pointer, not a system call and a copy into
+/// each reader's 2 MiB cache. Measured on search at a million tickets, where a ranked query
+/// touches thousands of pages (see BENCHMARKS.md).
+pub const SQLITE_READER_MAP: &str = "PRAGMA mmap_size = 4294967296";
 
 /// Follows a `LIKE` pattern made by [`contains_pattern`]: the backslash escapes.
 pub const LIKE_ESCAPE: &str = " ESCAPE '\\'";

@@ -175,10 +175,14 @@ impl Store {
         let (write, read) = match backend.pools(opts.max_connections) {
             dialect::Pools::Separate {
                 writer_settings,
+                reader_settings,
                 readers,
             } => {
                 let write = pool(1, writer_settings).connect(&opts.url).await?;
-                (write, pool(readers, "").connect(&opts.url).await?)
+                (
+                    write,
+                    pool(readers, reader_settings).connect(&opts.url).await?,
+                )
             }
             dialect::Pools::Shared(size) => {
                 let shared = pool(size, "").connect(&opts.url).await?;

@@ -4,9 +4,10 @@
 //! Both databases index words this module cut, never their own parsers' (SQLite's tokenizer
 //! and PostgreSQL's text search configurations know nothing of Chinese), so a document and
 //! a query are cut by the same rules on either backend:
-//! - Chinese runs are segmented by jieba in search mode (long words also yield their
-//!   dictionary sub-words) without the HMM, so a name jieba does not know falls apart into
-//!   characters in the document and in the query alike;
+//! - Chinese runs are segmented by jieba without the HMM, so a name jieba does not know
+//!   falls apart into characters in the document and in the query alike: documents in search
+//!   mode (long words also yield their dictionary sub-words), queries in precise mode (the
+//!   whole word, which the document holds too: fewer words to intersect);
 //! - Latin letters and digits are words as typed, lower-cased, split at punctuation: a
 //!   ticket number or a serial is the AND of its parts;
 //! - a phone number in any spelling (`138-0013-8000`, `+86 138 0013 8000`) is also one

@@ -125,6 +125,15 @@ fn cut_into(text: &str, query: bool, out: &mut Vec<String>) {
         match kind {
             Class::Gap => {}
             Class::Word => push_word(out, &run),
+            // A document is cut in search mode (a long word also yields its dictionary
+            // parts); a query in precise mode, the way jieba's search engines do it: the
+            // query's word is then among the document's words, and it asks no part twice
+            // (办公区 is found whole; 办公 finds it too).
+            Class::Cjk if query => {
+                for token in JIEBA.cut(&run, false) {
+                    push_word(out, token.word);
+                }
+            }
             Class::Cjk => {
                 for token in JIEBA.cut_for_search(&run, false) {
                     push_word(out, token.word);

@@ -121,7 +121,8 @@ async fn write_postgres(
     }
     sql.push(
         " ON CONFLICT (tenant_id, kind, ref_id) DO UPDATE SET updated_at = excluded.updated_at, \
-         words = excluded.words WHERE search_docs.updated_at <= excluded.updated_at",
+         words = excluded.words WHERE search_docs.updated_at <= excluded.updated_at \
+         AND search_docs.words IS DISTINCT FROM excluded.words",
     );
     sql.query().execute(&mut *conn).await?;
     Ok(())

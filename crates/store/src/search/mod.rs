@@ -26,7 +26,7 @@ use crate::sql::Sql;
 use crate::{StoreError, TenantStore};
 
 /// Matches ranked by relevance before the rest follow newest first.
-pub const WINDOW: i64 = 1000;
+pub const WINDOW: i64 = 200;
 
 /// One document found.
 #[derive(Clone, Debug, Serialize, ToSchema)]
