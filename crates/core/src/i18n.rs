@@ -440,6 +440,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.report.missing.report.signature_id", "客户签字", "the customer's signature"),
     ("page.report.parts", "使用的配件", "Parts used"),
     ("page.report.resolution", "处理说明", "What was done"),
+    ("page.report.rework", "修改并重新提交报告", "Correct and resend the report"),
+    ("page.report.sent_back", "复核退回，请按以下说明修改后重新提交：", "Sent back by review — correct this and send again:"),
     ("page.report.signature", "客户签字", "Customer signature"),
     ("page.report.submit", "提交完工报告", "Submit the report"),
     ("page.request.asset", "设备", "Equipment"),

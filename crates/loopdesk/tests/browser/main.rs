@@ -1397,3 +1397,149 @@ async fn an_agent_finds_a_closed_ticket_by_a_word_and_by_a_phone() {
     c.close().await.unwrap();
     p.close().await.unwrap();
 }
+
+/// A supervisor reviews a flagged report on `/review`, where the report itself shows (what was
+/// done, labour, the photos), and sends it back with a note. The engineer's order shows the
+/// note; the report form comes back filled in with what was sent, photos and signature kept;
+/// changing only what was wrong and sending it again lands it back in review.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_sent_back_comes_back_to_the_engineer_filled_in_with_the_note() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    app.user("boss", &["supervisor"], json!({ "display_name": "李主管" }))
+        .await;
+    let (eng_id, engineer) = app
+        .user(
+            "zhanggong",
+            &["engineer"],
+            json!({ "display_name": "张工" }),
+        )
+        .await;
+    let place = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    let t = app
+        .assigned_order(&agent, (&place.0, &place.1), &eng_id, "电梯异响")
+        .await;
+    let t = app
+        .go(&engineer, &t, json!({ "to": "accepted" }), 200)
+        .await;
+    // Checked in 2 km from the site: the report is screened into review.
+    let far = json!({ "to": "on_site", "check_in": { "lat": 31.2484, "lon": 121.4737 } });
+    let t = app.go(&engineer, &t, far, 200).await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    let files = app.report_files(&engineer, &id).await;
+    let report = json!({ "resolution": "调整导轨，润滑导靴", "labour_minutes": 45,
+        "before_photo_ids": [files[0]], "after_photo_ids": [files[1]], "signature_id": files[2] });
+    let t = app
+        .go(
+            &engineer,
+            &t,
+            json!({ "to": "resolved", "report": report }),
+            200,
+        )
+        .await;
+    assert_eq!(t["status"], "in_review");
+
+    let s = browser(&driver, 1280).await;
+    sign_in(&s, &app, "boss").await;
+    s.goto(&app.url("/review")).await.unwrap();
+    let card = s
+        .find(Locator::Css(".report-summary"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        card.contains("调整导轨，润滑导靴") && card.contains("45"),
+        "{card}"
+    );
+    let thumbs = s
+        .find_all(Locator::Css(".report-summary .photos img"))
+        .await
+        .unwrap();
+    assert_eq!(thumbs.len(), 3, "before, after and the signature");
+    s.find(Locator::Css(&format!("#note-{id}")))
+        .await
+        .unwrap()
+        .send_keys("到场定位偏差 2 公里，请补拍导轨照片并说明")
+        .await
+        .unwrap();
+    shoot(&s, "review-report-summary").await;
+    press(&s, "退回处理").await;
+    s.wait()
+        .for_element(Locator::XPath("//main//p[contains(., '没有待审批')]"))
+        .await
+        .unwrap();
+
+    let e = browser(&driver, 390).await;
+    sign_in(&e, &app, "zhanggong").await;
+    e.goto(&app.url(&format!("/m/t/{id}"))).await.unwrap();
+    let note = e
+        .find(Locator::Css(".rework .rework-note"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(note, "到场定位偏差 2 公里，请补拍导轨照片并说明");
+    shoot(&e, "engineer-sent-back-note").await;
+    e.find(Locator::Css(".rework a.button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let resolution = e
+        .wait()
+        .for_element(Locator::Css("#resolution"))
+        .await
+        .unwrap();
+    assert_eq!(
+        resolution.prop("value").await.unwrap().as_deref(),
+        Some("调整导轨，润滑导靴")
+    );
+    let labour = e.find(Locator::Css("#labour")).await.unwrap();
+    assert_eq!(labour.prop("value").await.unwrap().as_deref(), Some("45"));
+    for (name, kept) in [
+        ("kept_before", &files[0]),
+        ("kept_after", &files[1]),
+        ("kept_signature", &files[2]),
+    ] {
+        let v = e
+            .find(Locator::Css(&format!("input[name={name}]")))
+            .await
+            .unwrap()
+            .attr("value")
+            .await
+            .unwrap();
+        assert_eq!(v.as_deref(), Some(kept.as_str()), "{name}");
+    }
+    shoot(&e, "engineer-report-prefilled").await;
+    // Only what was wrong changes; the rest goes again as it was.
+    resolution.send_keys("；已补拍导轨照片").await.unwrap();
+    press(&e, "提交完工报告").await;
+    for _ in 0..50 {
+        if e.current_url().await.unwrap().path() == format!("/m/t/{id}") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let read = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
+    assert_eq!(read["status"], "in_review", "{read}");
+    let resolves: Vec<&Value> = read["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "resolve")
+        .collect();
+    assert_eq!(resolves.len(), 2, "{read}");
+    assert_eq!(
+        resolves[1]["data"]["resolution"],
+        "调整导轨，润滑导靴；已补拍导轨照片"
+    );
+    // The photos and the signature went again with it.
+    assert_eq!(resolves[1]["data"]["photos"], resolves[0]["data"]["photos"]);
+    s.close().await.unwrap();
+    e.close().await.unwrap();
+}

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, TicketScope};
 use loopdesk_core::event::EventKind;
-use loopdesk_core::ticket::transitions::{moves_for, Rule, Standing};
+use loopdesk_core::ticket::transitions::{moves_for, ReportInput, Rule, Standing};
 use loopdesk_core::ticket::Actor;
 use loopdesk_core::{Status, TicketId, UserId};
 
@@ -89,6 +89,29 @@ impl TenantStore {
     ) -> Result<TicketDetail, StoreError> {
         self.ticket(&access::ticket_scope(actor), id, sees_internal(actor))
             .await
+    }
+
+    /// The last work report sent on a ticket the actor may see, as it was sent (staff only):
+    /// after a review sends it back, the engineer's form comes back filled in with it.
+    pub async fn last_report(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+    ) -> Result<Option<ReportInput>, StoreError> {
+        self.ticket_row_visible(actor, id).await?;
+        if !sees_internal(actor) {
+            return Err(StoreError::Forbidden);
+        }
+        let body: Option<String> = sqlx::query_scalar(
+            "SELECT body FROM work_reports WHERE tenant_id = $1 AND ticket_id = $2 \
+             ORDER BY submitted_at DESC, id DESC LIMIT 1",
+        )
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_optional(&self.store.read)
+        .await?;
+        body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
     }
 
     /// The version of a ticket the actor may see (`None`: not visible), for live pages.

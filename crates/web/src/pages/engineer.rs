@@ -98,6 +98,7 @@ fn move_form(lang: Lang, tk: &Ticket, to: Status, needs: Needs, kind: &str) -> M
 fn order_page(
     lang: Lang,
     user: &CurrentUser,
+    offset: chrono::FixedOffset,
     d: &TicketDetail,
     moves: &[&'static Rule],
     error: Option<&str>,
@@ -108,6 +109,14 @@ fn order_page(
         p.notice data-live=(super::live::ticket_url(tk)) hidden { (t(lang, "page.live.changed")) }
         p.notice data-queued=(t(lang, "page.offline.queued")) hidden {}
         @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
+        @if let Some(back) = super::report::sent_back(d) {
+            div.card.rework role="alert" {
+                p { strong { (t(lang, "page.report.sent_back")) } }
+                p.rework-note { (back.note) }
+                p.muted { (back.by) " · " (super::local_time(offset, back.at)) }
+                p { a.button href={ "/m/t/" (tk.id) "/report" } { (t(lang, "page.report.rework")) } }
+            }
+        }
         div.card {
             p { span.badge { (t(lang, tk.status.label_key())) } " P" (tk.priority) }
             @if !tk.description.is_empty() { p { (tk.description) } }
@@ -141,9 +150,13 @@ async fn show_order(
         Ok(d) => d,
         Err(e) => return super::failure(lang, &e),
     };
+    let offset = match user.tenant.utc_offset().await {
+        Ok(o) => o,
+        Err(e) => return super::failure(lang, &e),
+    };
     match user.tenant.moves_on(&user.actor, &found.ticket, now).await {
         Ok(moves) => {
-            let mut res = order_page(lang, user, &found, &moves, error);
+            let mut res = order_page(lang, user, offset, &found, &moves, error);
             if error.is_some() {
                 *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             }

@@ -6,11 +6,12 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
+use loopdesk_core::event::EventKind;
 use loopdesk_core::i18n::{t, Lang};
 use loopdesk_core::ticket::transitions::{AttachmentKind, ChecklistItem, PartUsed, ReportInput};
 use loopdesk_core::ticket::{MoveCommand, TransitionError};
 use loopdesk_core::{AttachmentId, Status, TicketId};
-use loopdesk_store::{Idempotency, StoreError, TransitionRequest};
+use loopdesk_store::{Idempotency, StoreError, TicketDetail, TransitionRequest};
 use maud::{html, Markup};
 
 use super::layout::{page, PageUser};
@@ -101,27 +102,137 @@ fn report_page(
     )
 }
 
-/// The report form.
+/// What a report says, for the reviewer: what was done, parts, labour, the checklist, and
+/// the photos before and after (each opening large) with the signature.
+pub fn summary(lang: Lang, r: &ReportInput) -> Markup {
+    let photo = |id: &AttachmentId, label: &str| {
+        html! {
+            a href={ "/api/v1/attachments/" (id) } title=(label) {
+                img src={ "/api/v1/attachments/" (id) "/thumbnail" } alt=(label) loading="lazy";
+            }
+        }
+    };
+    html! {
+        div.report-summary {
+            p { strong { (t(lang, "page.report.resolution")) "：" } (r.resolution) }
+            @if !r.parts.is_empty() {
+                p { strong { (t(lang, "page.report.parts")) "：" }
+                    @for (i, p) in r.parts.iter().enumerate() { @if i > 0 { "，" } (p.sku) " × " (p.qty) } }
+            }
+            @if let Some(m) = r.labour_minutes {
+                p { strong { (t(lang, "page.report.labour")) "：" } (m) }
+            }
+            @if !r.checklist.is_empty() {
+                ul.checklist {
+                    @for c in &r.checklist { li { @if c.done { "☑ " } @else { "☐ " } (c.item) } }
+                }
+            }
+            div.photos {
+                @for id in &r.before_photo_ids { (photo(id, t(lang, "page.report.before"))) }
+                @for id in &r.after_photo_ids { (photo(id, t(lang, "page.report.after"))) }
+                @if let Some(id) = &r.signature_id { (photo(id, t(lang, "page.report.signature"))) }
+            }
+        }
+    }
+}
+
+/// A report a review sent back: the reviewer's note, who and when.
+pub struct SentBack {
+    /// What to redo.
+    pub note: String,
+    /// The reviewer's name.
+    pub by: String,
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The review's note when the ticket's last report was sent back and no report has been
+/// sent since (the rework is still to do).
+pub fn sent_back(d: &TicketDetail) -> Option<SentBack> {
+    let last = d
+        .events
+        .iter()
+        .rev()
+        .find(|e| matches!(e.kind, EventKind::SendBack | EventKind::Resolve))?;
+    if last.kind != EventKind::SendBack || d.ticket.status != Status::InProgress {
+        return None;
+    }
+    Some(SentBack {
+        note: last
+            .data
+            .get("note")
+            .and_then(|n| n.as_str())
+            .unwrap_or("")
+            .to_owned(),
+        by: last.actor_name.clone().unwrap_or_default(),
+        at: last.at,
+    })
+}
+
+/// The report form; after a review sent the report back, filled in with what was sent
+/// (photos and signature kept), under the reviewer's note.
 pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> Response {
     let Some(id) = TicketId::parse(&id) else {
         return super::failure(lang, &StoreError::NotFound);
     };
-    match user.tenant.ticket_for(&user.actor, id).await {
-        Ok(d) => {
-            let f = ReportForm {
-                version: d.ticket.version,
-                checklist: user
-                    .tenant
-                    .job_checklist(&d.ticket)
-                    .await
-                    .unwrap_or_default(),
-                submission: uuid::Uuid::new_v4().to_string(),
-                ..ReportForm::default()
-            };
-            report_page(lang, &user, id, &d.ticket.number, &f, &[])
+    let d = match user.tenant.ticket_for(&user.actor, id).await {
+        Ok(d) => d,
+        Err(e) => return super::failure(lang, &e),
+    };
+    let back = sent_back(&d);
+    let sent = match back {
+        Some(_) => match user.tenant.last_report(&user.actor, id).await {
+            Ok(r) => r,
+            Err(e) => return super::failure(lang, &e),
+        },
+        None => None,
+    };
+    let mut f = ReportForm {
+        version: d.ticket.version,
+        checklist: user
+            .tenant
+            .job_checklist(&d.ticket)
+            .await
+            .unwrap_or_default(),
+        submission: uuid::Uuid::new_v4().to_string(),
+        ..ReportForm::default()
+    };
+    if let Some(r) = sent {
+        f.resolution = r.resolution;
+        f.labour = r.labour_minutes.map(|m| m.to_string()).unwrap_or_default();
+        f.parts = r
+            .parts
+            .into_iter()
+            .map(|p| (p.sku, p.qty.to_string()))
+            .collect();
+        f.before = r.before_photo_ids;
+        f.after = r.after_photo_ids;
+        f.signature = r.signature_id;
+        f.done = r
+            .checklist
+            .iter()
+            .filter(|c| c.done)
+            .map(|c| c.item.clone())
+            .collect();
+        for c in r.checklist {
+            if !f.checklist.contains(&c.item) {
+                f.checklist.push(c.item);
+            }
         }
-        Err(e) => super::failure(lang, &e),
     }
+    let title = t(lang, "page.move.resolve");
+    let body = html! {
+        h1 { (d.ticket.number) " · " (title) }
+        @if let Some(b) = &back {
+            div.card.rework role="alert" {
+                p { strong { (t(lang, "page.report.sent_back")) } }
+                p.rework-note { (b.note) }
+                p.muted { (b.by) }
+            }
+        }
+        (form(lang, id, &f, &[]))
+    };
+    page(lang, title, Some(&user.auth.user), body)
 }
 
 /// The problem `read_form` answers for a form already recorded.

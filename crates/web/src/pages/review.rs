@@ -90,6 +90,17 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
             .get(&tk.id)
             .is_some_and(|m| m.iter().any(|k| kinds.contains(k)))
     };
+    // What each waiting report says: the review is of the report.
+    let mut reports = HashMap::new();
+    for tk in &waiting {
+        match user.tenant.last_report(&user.actor, tk.id).await {
+            Ok(Some(r)) => {
+                reports.insert(tk.id, r);
+            }
+            Ok(None) => {}
+            Err(e) => return super::failure(lang, &e),
+        }
+    }
     let engineers = user
         .tenant
         .engineers(&user.actor, state.clock.now())
@@ -110,6 +121,7 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
                 div.card {
                     p { a href={ "/t/" (tk.id) } { (tk.number) } " · " (tk.subject) }
                     @for f in &tk.flags { span.badge.warning { (t(lang, &format!("page.flag.{f}"))) } " " }
+                    @if let Some(r) = reports.get(&tk.id) { (super::report::summary(lang, r)) }
                     @if offers(tk, &[MoveKind::Approve]) {
                         form method="post" action={ "/review/t/" (tk.id) } {
                             input type="hidden" name="version" value=(tk.version);

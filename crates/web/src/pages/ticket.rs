@@ -171,8 +171,11 @@ fn body(
                     (event_text(lang, e.kind, e.to_status))
                     @if let Some(name) = &e.actor_name { span.muted { " · " (name) } }
                     @if e.internal { " " span.badge.warning { (t(lang, "page.ticket.internal_badge")) } }
-                    @if let Some(note) = e.data.get("body").or_else(|| e.data.get("reason")).and_then(|v| v.as_str()) {
+                    @if let Some(note) = ["body", "reason", "note"].iter().find_map(|k| e.data.get(*k).and_then(|v| v.as_str())) {
                         br; (note)
+                    }
+                    @if let Some(done) = e.data.get("resolution").and_then(|v| v.as_str()) {
+                        br; (t(lang, "page.report.resolution")) "：" (done)
                     }
                 }
             }
