@@ -438,6 +438,16 @@ impl TestApp {
         self.go(engineer, &t, check_in, 200).await
     }
 
+    /// The assigned engineer accepts and checks in 2 km north of the helper customer's site,
+    /// outside its 300 m geofence (the report will go to review); answers the ticket on site.
+    pub async fn check_in_afar(&self, engineer: &str, ticket: &Value) -> Value {
+        let t = self
+            .go(engineer, ticket, json!({ "to": "accepted" }), 200)
+            .await;
+        let far = json!({ "to": "on_site", "check_in": { "lat": 31.2484, "lon": 121.4737 } });
+        self.go(engineer, &t, far, 200).await
+    }
+
     /// Uploads what a complete report needs (a before and an after photo, a signature);
     /// answers their ids in that order.
     pub async fn report_files(&self, token: &str, ticket: &str) -> Vec<String> {

@@ -314,18 +314,8 @@ async fn a_flagged_check_in_sends_the_report_to_supervisor_review(backend: Backe
             200,
         )
         .await;
-    let t = app
-        .go(&engineer, &t, json!({ "to": "accepted" }), 200)
-        .await;
     // 2 km north of the site: outside its 300 m geofence.
-    let t = app
-        .go(
-            &engineer,
-            &t,
-            json!({ "to": "on_site", "check_in": { "lat": 31.2484, "lon": 121.4737 } }),
-            200,
-        )
-        .await;
+    let t = app.check_in_afar(&engineer, &t).await;
     assert_eq!(t["check_in"]["outside_geofence"], true);
     assert_eq!(t["flags"], json!(["check_in_outside_geofence"]));
     let id = t["id"].as_str().unwrap();

@@ -730,17 +730,7 @@ async fn a_supervisor_reviews_and_reassigns_through_the_pages(backend: Backend) 
             200,
         )
         .await;
-    let t = app
-        .go(&engineer, &t, json!({ "to": "accepted" }), 200)
-        .await;
-    let t = app
-        .go(
-            &engineer,
-            &t,
-            json!({ "to": "on_site", "check_in": { "lat": 31.2484, "lon": 121.4737 } }),
-            200,
-        )
-        .await;
+    let t = app.check_in_afar(&engineer, &t).await;
     let id = t["id"].as_str().unwrap().to_owned();
     let files = app.report_files(&engineer, &id).await;
     app.clock.advance(chrono::Duration::minutes(40));

@@ -138,12 +138,7 @@ async fn submit_login(c: &Client, username: &str) {
         let input = c.find(Locator::Css(field)).await.unwrap();
         input.send_keys(value).await.unwrap();
     }
-    c.find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on(c, "main form button[type=submit]").await;
     c.wait()
         .for_element(Locator::Css("header.top form[action='/logout']"))
         .await
@@ -305,13 +300,7 @@ async fn a_customer_reports_a_fault_on_a_phone_and_follows_it() {
         "the photo, once"
     );
     let ticket_url = c.current_url().await.unwrap().to_string();
-    let now = c
-        .find(Locator::Css("ol.progress li.now"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let now = text_of(&c, "ol.progress li.now").await;
     assert_eq!(now, "已受理");
     let (bytes, fits) = weight_and_fit(&c).await;
     assert!(fits, "the ticket page fits a 360 px screen");
@@ -335,24 +324,13 @@ async fn a_customer_reports_a_fault_on_a_phone_and_follows_it() {
         .unwrap();
 
     // English, from the switch in the header, and it stays.
-    c.find(Locator::Css("a[hreflang=en]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on(&c, "a[hreflang=en]").await;
     c.wait()
         .for_element(Locator::Css("html[lang=en]"))
         .await
         .unwrap();
     c.goto(&app.url("/portal")).await.unwrap();
-    let h1 = c
-        .find(Locator::Css("h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let h1 = text_of(&c, "h1").await;
     assert_eq!(h1, "My requests");
     let (bytes, fits) = weight_and_fit(&c).await;
     assert!(fits && bytes < 150_000.0, "{bytes} bytes");
@@ -363,13 +341,7 @@ async fn a_customer_reports_a_fault_on_a_phone_and_follows_it() {
     let c = browser(&driver, 1280).await;
     sign_in(&c, &app, "wang").await;
     c.goto(&ticket_url).await.unwrap();
-    let h1 = c
-        .find(Locator::Css("h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let h1 = text_of(&c, "h1").await;
     assert_eq!(h1, "未找到该对象");
     shoot(&c, "not-found").await;
     c.close().await.unwrap();
@@ -432,21 +404,10 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
         .for_element(Locator::XPath("//h1[normalize-space()='我的工单']"))
         .await
         .unwrap_or_else(|e| panic!("not on the orders page: {e:?}"));
-    let first = c
-        .find(Locator::Css("a.card.order strong"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let first = text_of(&c, "a.card.order strong").await;
     assert!(first.contains("冷库停机"), "the most urgent first: {first}");
     shoot(&c, "engineer-orders").await;
-    c.find(Locator::Css("a.card.order"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on(&c, "a.card.order").await;
     for (label, then) in [("接单", "已接单"), ("出发", "已出发")] {
         press(&c, label).await;
         badge(&c, then).await;
@@ -470,13 +431,7 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
         .for_element(Locator::XPath("//p[contains(., '已签到')]"))
         .await
         .unwrap();
-    let status = c
-        .find(Locator::Css("main .card .badge"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let status = text_of(&c, "main .card .badge").await;
     assert_eq!(status, "已到场");
     let (bytes, fits) = weight_and_fit(&c).await;
     assert!(fits && bytes < 150_000.0, "{bytes} bytes");
@@ -514,12 +469,7 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
         .send_keys("更换冷凝风机，试机正常")
         .await
         .unwrap();
-    c.find(Locator::Css("input[name=done][value='检查压缩机']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on(&c, "input[name=done][value='检查压缩机']").await;
     c.find(Locator::Css("#before"))
         .await
         .unwrap()
@@ -631,13 +581,7 @@ async fn a_dispatcher_accepts_a_proposal_on_the_board() {
         (2, 2),
         "two engineers and one order (and the frame)"
     );
-    let proposal = c
-        .find(Locator::Css("main .card strong"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let proposal = text_of(&c, "main .card strong").await;
     assert_eq!(proposal, "near");
     let (bytes, fits) = weight_and_fit(&c).await;
     assert!(fits && bytes < 150_000.0, "{bytes} bytes");
@@ -681,13 +625,7 @@ async fn a_dispatcher_assigns_by_hand_an_order_nobody_can_take() {
     let c = browser(&driver, 1280).await;
     sign_in(&c, &app, "disp").await;
     c.goto(&app.url("/dispatch")).await.unwrap();
-    let first = c
-        .find(Locator::Css("main .card"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let first = text_of(&c, "main .card").await;
     assert!(
         first.contains("冷库停机") && first.contains("暂无合适的工程师") && first.contains("离岗"),
         "{first}"
@@ -702,12 +640,7 @@ async fn a_dispatcher_assigns_by_hand_an_order_nobody_can_take() {
         .for_element(Locator::Css("form.hand"))
         .await
         .unwrap();
-    c.find(Locator::Css(&format!("input[value='{expert_id}']")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on(&c, &format!("input[value='{expert_id}']")).await;
     c.find(Locator::Css("#note"))
         .await
         .unwrap()
@@ -895,6 +828,26 @@ async fn a_report_sent_without_network_is_kept_and_sent_once_when_it_returns() {
 }
 
 /// The text of every element `css` finds, in page order.
+/// The text of the first element `css` selects.
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Clicks the first element `css` selects.
+async fn click_on(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap()
+}
+
 async fn texts(c: &Client, css: &str) -> Vec<String> {
     let mut out = Vec::new();
     for e in c.find_all(Locator::Css(css)).await.unwrap() {
@@ -1038,13 +991,7 @@ async fn four_people_close_the_loop_in_their_browsers() {
     let board = browser(&driver, 1280).await;
     sign_in(&board, &app, "disp").await;
     board.goto(&app.url("/dispatch")).await.unwrap();
-    let proposal = board
-        .find(Locator::Css("main .card strong"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let proposal = text_of(&board, "main .card strong").await;
     assert_eq!(proposal, "张工");
     press(&board, "采纳").await;
     board
@@ -1054,13 +1001,7 @@ async fn four_people_close_the_loop_in_their_browsers() {
         .unwrap();
     // The staff ticket page says whom the ticket is for and who goes.
     board.goto(&app.url(&format!("/t/{id}"))).await.unwrap();
-    let facts = board
-        .find(Locator::Css("dl.facts"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let facts = text_of(&board, "dl.facts").await;
     assert!(facts.contains("张工") && facts.contains("P"), "{facts}");
     shoot(&board, "walk-ticket-staff").await;
     board.close().await.unwrap();
@@ -1197,13 +1138,7 @@ async fn four_people_close_the_loop_in_their_browsers() {
         .send_keys("师傅很专业")
         .await
         .unwrap();
-    phone
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on(&phone, "button[type=submit]").await;
     phone
         .wait()
         .for_element(Locator::XPath("//p[contains(., '感谢您的评价')]"))
@@ -1212,13 +1147,7 @@ async fn four_people_close_the_loop_in_their_browsers() {
 
     // Closed, and every step is on the timeline, in order.
     phone.goto(&ticket_url).await.unwrap();
-    let status = phone
-        .find(Locator::Css("main .card .badge"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let status = text_of(&phone, "main .card .badge").await;
     assert_eq!(status, "已关闭");
     let steps = texts(&phone, "ul.events li").await;
     let mut at = 0;
@@ -1420,12 +1349,8 @@ async fn a_report_sent_back_comes_back_to_the_engineer_filled_in_with_the_note()
     let t = app
         .assigned_order(&agent, (&place.0, &place.1), &eng_id, "电梯异响")
         .await;
-    let t = app
-        .go(&engineer, &t, json!({ "to": "accepted" }), 200)
-        .await;
     // Checked in 2 km from the site: the report is screened into review.
-    let far = json!({ "to": "on_site", "check_in": { "lat": 31.2484, "lon": 121.4737 } });
-    let t = app.go(&engineer, &t, far, 200).await;
+    let t = app.check_in_afar(&engineer, &t).await;
     let id = t["id"].as_str().unwrap().to_owned();
     let files = app.report_files(&engineer, &id).await;
     let report = json!({ "resolution": "调整导轨，润滑导靴", "labour_minutes": 45,
@@ -1443,13 +1368,7 @@ async fn a_report_sent_back_comes_back_to_the_engineer_filled_in_with_the_note()
     let s = browser(&driver, 1280).await;
     sign_in(&s, &app, "boss").await;
     s.goto(&app.url("/review")).await.unwrap();
-    let card = s
-        .find(Locator::Css(".report-summary"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let card = text_of(&s, ".report-summary").await;
     assert!(
         card.contains("调整导轨，润滑导靴") && card.contains("45"),
         "{card}"
@@ -1475,21 +1394,10 @@ async fn a_report_sent_back_comes_back_to_the_engineer_filled_in_with_the_note()
     let e = browser(&driver, 390).await;
     sign_in(&e, &app, "zhanggong").await;
     e.goto(&app.url(&format!("/m/t/{id}"))).await.unwrap();
-    let note = e
-        .find(Locator::Css(".rework .rework-note"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let note = text_of(&e, ".rework .rework-note").await;
     assert_eq!(note, "到场定位偏差 2 公里，请补拍导轨照片并说明");
     shoot(&e, "engineer-sent-back-note").await;
-    e.find(Locator::Css(".rework a.button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_on(&e, ".rework a.button").await;
     let resolution = e
         .wait()
         .for_element(Locator::Css("#resolution"))
