@@ -65,6 +65,18 @@ impl Sql {
         self.bind(Arg::Text(Some(value.into())))
     }
 
+    /// Appends `<column> IN (…)`, one text placeholder per value.
+    pub fn in_list(&mut self, column: &str, values: &[String]) -> &mut Self {
+        self.push(column).push(" IN (");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.text(v.clone());
+        }
+        self.push(")")
+    }
+
     /// Appends an integer placeholder.
     pub fn int(&mut self, value: i64) -> &mut Self {
         self.bind(Arg::Int(value))

@@ -245,6 +245,20 @@ impl EventKind {
     ];
 }
 
+/// Of a ticket in `status` whose log holds these kinds (oldest first): the position of the
+/// review's send-back the engineer still has to answer. A rework is pending when the last
+/// verdict on the report (a resolve or a send-back) is a send-back and the ticket is back in
+/// progress; `None` otherwise.
+pub fn pending_rework(status: Status, log: &[EventKind]) -> Option<usize> {
+    if status != Status::InProgress {
+        return None;
+    }
+    let last = log
+        .iter()
+        .rposition(|k| matches!(k, EventKind::SendBack | EventKind::Resolve))?;
+    (log[last] == EventKind::SendBack).then_some(last)
+}
+
 impl std::fmt::Display for EventKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

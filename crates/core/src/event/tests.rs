@@ -323,3 +323,17 @@ fn the_customer_reads_only_their_part_of_every_kind() {
     let cancel = EventKind::Cancel.customer_view(&everything).unwrap();
     assert_eq!(cancel, serde_json::json!({"reason": "r"}));
 }
+
+#[test]
+fn a_rework_is_pending_from_a_send_back_until_the_next_report() {
+    use EventKind::*;
+    let sent_back = [Created, Assign, Accept, CheckIn, Resolve, SendBack, Comment];
+    assert_eq!(pending_rework(Status::InProgress, &sent_back), Some(5));
+    // Once the report goes again, nothing is pending, whatever the status.
+    let again = [Created, Resolve, SendBack, Resolve];
+    assert_eq!(pending_rework(Status::InProgress, &again), None);
+    assert_eq!(pending_rework(Status::InReview, &again), None);
+    // Sent back but since moved on (cancelled, say): nothing to redo.
+    assert_eq!(pending_rework(Status::Cancelled, &sent_back), None);
+    assert_eq!(pending_rework(Status::InProgress, &[Created, Accept]), None);
+}

@@ -193,7 +193,7 @@ pub(crate) async fn delete_docs(
     let backend = Backend::of_connection(tx);
     let mut keys = Sql::new("SELECT id FROM search_docs WHERE tenant_id = ");
     keys.text(tenant).push(" AND kind = ").text(kind.as_str());
-    in_list(&mut keys, " AND ref_id", ids);
+    keys.in_list(" AND ref_id", ids);
     let doc_ids: Vec<i64> = keys
         .query_as::<(i64,)>()
         .fetch_all(&mut **tx)
@@ -214,18 +214,6 @@ pub(crate) async fn delete_docs(
     docs.push(&as_text.join(", ")).push(")");
     docs.query().execute(&mut **tx).await?;
     Ok(())
-}
-
-/// Appends `<column> IN (…)` with one placeholder per id.
-pub(crate) fn in_list(sql: &mut Sql, column: &str, ids: &[String]) {
-    sql.push(column).push(" IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.text(id.clone());
-    }
-    sql.push(")");
 }
 
 /// The text of these tickets, with their statuses, read as the index and a result list
@@ -254,7 +242,7 @@ pub(crate) async fn ticket_texts(
          LEFT JOIN contacts ct ON ct.id = t.contact_id WHERE t.tenant_id = ",
     );
     sql.text(tenant);
-    in_list(&mut sql, " AND t.id", ids);
+    sql.in_list(" AND t.id", ids);
     let rows: Vec<Row> = sql.query_as().fetch_all(&mut *conn).await?;
     let mut texts: Vec<(String, String, TicketText)> = rows
         .into_iter()
@@ -281,7 +269,7 @@ pub(crate) async fn ticket_texts(
     let mut comments =
         Sql::new("SELECT ticket_id, body, internal FROM comments WHERE tenant_id = ");
     comments.text(tenant);
-    in_list(&mut comments, " AND ticket_id", ids);
+    comments.in_list(" AND ticket_id", ids);
     comments.push(" ORDER BY created_at, id");
     let rows: Vec<(String, String, i64)> = comments.query_as().fetch_all(&mut *conn).await?;
     for (ticket, body, internal) in rows {
@@ -296,7 +284,7 @@ pub(crate) async fn ticket_texts(
     }
     let mut reports = Sql::new("SELECT ticket_id, resolution FROM work_reports WHERE tenant_id = ");
     reports.text(tenant);
-    in_list(&mut reports, " AND ticket_id", ids);
+    reports.in_list(" AND ticket_id", ids);
     reports.push(" ORDER BY submitted_at, id");
     let rows: Vec<(String, String)> = reports.query_as().fetch_all(&mut *conn).await?;
     for (ticket, resolution) in rows {
@@ -318,7 +306,7 @@ pub(crate) async fn customer_texts(
     }
     let mut sql = Sql::new("SELECT id, name FROM customers WHERE tenant_id = ");
     sql.text(tenant);
-    in_list(&mut sql, " AND id", ids);
+    sql.in_list(" AND id", ids);
     let rows: Vec<(String, String)> = sql.query_as().fetch_all(&mut *conn).await?;
     let mut texts: Vec<(String, CustomerText)> = rows
         .into_iter()
@@ -339,7 +327,7 @@ pub(crate) async fn customer_texts(
         "SELECT customer_id, name, phone, email, wechat_id FROM contacts WHERE tenant_id = ",
     );
     contacts.text(tenant);
-    in_list(&mut contacts, " AND customer_id", ids);
+    contacts.in_list(" AND customer_id", ids);
     contacts.push(" ORDER BY created_at, id");
     type Contact = (
         String,
@@ -360,7 +348,7 @@ pub(crate) async fn customer_texts(
     }
     let mut sites = Sql::new("SELECT customer_id, name, address FROM sites WHERE tenant_id = ");
     sites.text(tenant);
-    in_list(&mut sites, " AND customer_id", ids);
+    sites.in_list(" AND customer_id", ids);
     sites.push(" ORDER BY created_at, id");
     let rows: Vec<(String, String, String)> = sites.query_as().fetch_all(&mut *conn).await?;
     for (customer, name, address) in rows {
@@ -386,7 +374,7 @@ pub(crate) async fn asset_texts(
          WHERE a.tenant_id = ",
     );
     sql.text(tenant);
-    in_list(&mut sql, " AND a.id", ids);
+    sql.in_list(" AND a.id", ids);
     type Row = (
         String,
         String,
@@ -434,7 +422,7 @@ pub(crate) async fn refresh(
     if backend == Backend::Postgres {
         let mut lock = Sql::new(&format!("SELECT id FROM {table} WHERE tenant_id = "));
         lock.text(tenant);
-        in_list(&mut lock, " AND id", ids);
+        lock.in_list(" AND id", ids);
         lock.push(" ORDER BY id").push(backend.for_update());
         lock.query().execute(&mut **tx).await?;
     }

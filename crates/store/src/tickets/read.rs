@@ -1,5 +1,7 @@
 //! Reading one ticket with the events its reader may see, and what live pages poll.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, TicketScope};
 use loopdesk_core::event::EventKind;
@@ -8,7 +10,7 @@ use loopdesk_core::ticket::Actor;
 use loopdesk_core::{Status, TicketId, UserId};
 
 use super::*;
-use crate::rows::{corrupt, parse_opt_id};
+use crate::rows::{corrupt, parse_id, parse_opt_id};
 use crate::scope::push_scope;
 use crate::sql::Sql;
 use crate::{from_ms, StoreError, TenantStore, Ticket, TicketDetail, TicketEvent};
@@ -91,27 +93,38 @@ impl TenantStore {
             .await
     }
 
-    /// The last work report sent on a ticket the actor may see, as it was sent (staff only):
-    /// after a review sends it back, the engineer's form comes back filled in with it.
-    pub async fn last_report(
+    /// The last work report sent on each of these tickets that the actor may see, as it was
+    /// sent (staff only), in one query: the review desk shows what each waiting report says,
+    /// and after a review sends one back the engineer's form comes back filled in with it.
+    pub async fn last_reports(
         &self,
         actor: &Actor,
-        id: TicketId,
-    ) -> Result<Option<ReportInput>, StoreError> {
-        self.ticket_row_visible(actor, id).await?;
+        ids: &[TicketId],
+    ) -> Result<HashMap<TicketId, ReportInput>, StoreError> {
         if !sees_internal(actor) {
             return Err(StoreError::Forbidden);
         }
-        let body: Option<String> = sqlx::query_scalar(
-            "SELECT body FROM work_reports WHERE tenant_id = $1 AND ticket_id = $2 \
-             ORDER BY submitted_at DESC, id DESC LIMIT 1",
-        )
-        .bind(self.tid())
-        .bind(id.to_string())
-        .fetch_optional(&self.store.read)
-        .await?;
-        body.map(|b| serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(e.to_string())))
-            .transpose()
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let mut sql = Sql::new(
+            "SELECT w.ticket_id, w.body FROM work_reports w JOIN tickets t \
+             ON t.tenant_id = w.tenant_id AND t.id = w.ticket_id WHERE w.tenant_id = ",
+        );
+        sql.text(self.tid()).in_list(" AND w.ticket_id", &ids);
+        push_scope(&mut sql, &access::ticket_scope(actor));
+        // Oldest first: each ticket's last report is the one that stays.
+        sql.push(" ORDER BY w.submitted_at, w.id");
+        let rows: Vec<(String, String)> = sql.query_as().fetch_all(&self.store.read).await?;
+        let mut last = HashMap::new();
+        for (id, body) in rows {
+            let id = parse_id(&id, TicketId::parse)?;
+            let report =
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            last.insert(id, report);
+        }
+        Ok(last)
     }
 
     /// The version of a ticket the actor may see (`None`: not visible), for live pages.

@@ -110,12 +110,7 @@ fn order_page(
         p.notice data-queued=(t(lang, "page.offline.queued")) hidden {}
         @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
         @if let Some(back) = super::report::sent_back(d) {
-            div.card.rework role="alert" {
-                p { strong { (t(lang, "page.report.sent_back")) } }
-                p.rework-note { (back.note) }
-                p.muted { (back.by) " · " (super::local_time(offset, back.at)) }
-                p { a.button href={ "/m/t/" (tk.id) "/report" } { (t(lang, "page.report.rework")) } }
-            }
+            (super::report::rework_card(lang, offset, &back, Some(tk.id)))
         }
         div.card {
             p { span.badge { (t(lang, tk.status.label_key())) } " P" (tk.priority) }

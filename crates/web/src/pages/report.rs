@@ -6,7 +6,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
-use loopdesk_core::event::EventKind;
+use loopdesk_core::event::{pending_rework, EventKind};
 use loopdesk_core::i18n::{t, Lang};
 use loopdesk_core::ticket::transitions::{AttachmentKind, ChecklistItem, PartUsed, ReportInput};
 use loopdesk_core::ticket::{MoveCommand, TransitionError};
@@ -92,13 +92,14 @@ fn report_page(
     number: &str,
     f: &ReportForm,
     problems: &[String],
+    above: Option<Markup>,
 ) -> Response {
     let title = t(lang, "page.move.resolve");
     page(
         lang,
         title,
         Some(&user.auth.user),
-        html! { h1 { (number) " · " (title) } (form(lang, id, f, problems)) },
+        html! { h1 { (number) " · " (title) } (above.unwrap_or_default()) (form(lang, id, f, problems)) },
     )
 }
 
@@ -149,24 +150,38 @@ pub struct SentBack {
 /// The review's note when the ticket's last report was sent back and no report has been
 /// sent since (the rework is still to do).
 pub fn sent_back(d: &TicketDetail) -> Option<SentBack> {
-    let last = d
-        .events
-        .iter()
-        .rev()
-        .find(|e| matches!(e.kind, EventKind::SendBack | EventKind::Resolve))?;
-    if last.kind != EventKind::SendBack || d.ticket.status != Status::InProgress {
-        return None;
-    }
+    let kinds: Vec<EventKind> = d.events.iter().map(|e| e.kind).collect();
+    let e = &d.events[pending_rework(d.ticket.status, &kinds)?];
     Some(SentBack {
-        note: last
+        note: e
             .data
             .get("note")
             .and_then(|n| n.as_str())
             .unwrap_or("")
             .to_owned(),
-        by: last.actor_name.clone().unwrap_or_default(),
-        at: last.at,
+        by: e.actor_name.clone().unwrap_or_default(),
+        at: e.at,
     })
+}
+
+/// The reviewer's note on a report sent back, who and when; with a link to the report form
+/// where the page is not the form itself.
+pub fn rework_card(
+    lang: Lang,
+    offset: chrono::FixedOffset,
+    back: &SentBack,
+    form: Option<TicketId>,
+) -> Markup {
+    html! {
+        div.card.rework role="alert" {
+            p { strong { (t(lang, "page.report.sent_back")) } }
+            p.rework-note { (back.note) }
+            p.muted { (back.by) " · " (super::local_time(offset, back.at)) }
+            @if let Some(id) = form {
+                p { a.button href={ "/m/t/" (id) "/report" } { (t(lang, "page.report.rework")) } }
+            }
+        }
+    }
 }
 
 /// The report form; after a review sent the report back, filled in with what was sent
@@ -181,8 +196,8 @@ pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> 
     };
     let back = sent_back(&d);
     let sent = match back {
-        Some(_) => match user.tenant.last_report(&user.actor, id).await {
-            Ok(r) => r,
+        Some(_) => match user.tenant.last_reports(&user.actor, &[id]).await {
+            Ok(mut r) => r.remove(&id),
             Err(e) => return super::failure(lang, &e),
         },
         None => None,
@@ -220,19 +235,14 @@ pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> 
             }
         }
     }
-    let title = t(lang, "page.move.resolve");
-    let body = html! {
-        h1 { (d.ticket.number) " · " (title) }
-        @if let Some(b) = &back {
-            div.card.rework role="alert" {
-                p { strong { (t(lang, "page.report.sent_back")) } }
-                p.rework-note { (b.note) }
-                p.muted { (b.by) }
-            }
-        }
-        (form(lang, id, &f, &[]))
+    let above = match &back {
+        Some(b) => match user.tenant.utc_offset().await {
+            Ok(offset) => Some(rework_card(lang, offset, b, None)),
+            Err(e) => return super::failure(lang, &e),
+        },
+        None => None,
     };
-    page(lang, title, Some(&user.auth.user), body)
+    report_page(lang, &user, id, &d.ticket.number, &f, &[], above)
 }
 
 /// The problem `read_form` answers for a form already recorded.
@@ -421,7 +431,7 @@ pub async fn submit(
     }
     // Refused: the form again, under a new key for the corrected report.
     f.submission = uuid::Uuid::new_v4().to_string();
-    let mut res = report_page(lang, &user, id, &number, &f, &problems);
+    let mut res = report_page(lang, &user, id, &number, &f, &problems, None);
     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     res
 }

@@ -91,16 +91,11 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
             .is_some_and(|m| m.iter().any(|k| kinds.contains(k)))
     };
     // What each waiting report says: the review is of the report.
-    let mut reports = HashMap::new();
-    for tk in &waiting {
-        match user.tenant.last_report(&user.actor, tk.id).await {
-            Ok(Some(r)) => {
-                reports.insert(tk.id, r);
-            }
-            Ok(None) => {}
-            Err(e) => return super::failure(lang, &e),
-        }
-    }
+    let ids: Vec<_> = waiting.iter().map(|tk| tk.id).collect();
+    let reports = match user.tenant.last_reports(&user.actor, &ids).await {
+        Ok(r) => r,
+        Err(e) => return super::failure(lang, &e),
+    };
     let engineers = user
         .tenant
         .engineers(&user.actor, state.clock.now())
