@@ -448,6 +448,12 @@ impl TestApp {
         self.go(engineer, &t, far, 200).await
     }
 
+    /// The engineer sends `report` as the ticket's work report; answers the ticket after.
+    pub async fn send_report(&self, engineer: &str, ticket: &Value, report: Value) -> Value {
+        let body = json!({ "to": "resolved", "report": report });
+        self.go(engineer, ticket, body, 200).await
+    }
+
     /// Uploads what a complete report needs (a before and an after photo, a signature);
     /// answers their ids in that order.
     pub async fn report_files(&self, token: &str, ticket: &str) -> Vec<String> {

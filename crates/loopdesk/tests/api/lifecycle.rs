@@ -133,14 +133,7 @@ async fn the_whole_on_site_loop_is_closed_by_the_customer(backend: Backend) {
     app.clock.advance(chrono::Duration::minutes(40));
     let report = json!({ "resolution": "更换压缩机电容，试机正常", "before_photo_ids": [ids[0]], "after_photo_ids": [ids[1]],
         "signature_id": ids[2], "parts": [{ "sku": "CAP-35UF", "qty": 1 }], "labour_minutes": 35 });
-    let t = app
-        .go(
-            &engineer,
-            &t,
-            json!({ "to": "resolved", "report": report }),
-            200,
-        )
-        .await;
+    let t = app.send_report(&engineer, &t, report).await;
     assert_eq!(t["status"], "resolved");
     assert!(t["resolved_at"].is_string());
 
@@ -331,14 +324,7 @@ async fn a_flagged_check_in_sends_the_report_to_supervisor_review(backend: Backe
         );
     }
     let report = json!({ "resolution": "调整导轨", "before_photo_ids": [ids[0]], "after_photo_ids": [ids[1]], "signature_id": ids[2] });
-    let t = app
-        .go(
-            &engineer,
-            &t,
-            json!({ "to": "resolved", "report": report }),
-            200,
-        )
-        .await;
+    let t = app.send_report(&engineer, &t, report).await;
     assert_eq!(t["status"], "in_review", "screened out of resolved");
     assert!(t["flags"]
         .as_array()

@@ -203,13 +203,7 @@ async fn plans_make_each_maintenance_order_once_and_compliance_counts_them(backe
     let files = app.report_files(&engineer, id).await;
     app.clock.advance(Duration::minutes(45));
     let report = json!({ "resolution": "保养完成", "before_photo_ids": [files[0]], "after_photo_ids": [files[1]], "signature_id": files[2] });
-    app.go(
-        &engineer,
-        &t,
-        json!({ "to": "resolved", "report": report }),
-        200,
-    )
-    .await;
+    app.send_report(&engineer, &t, report).await;
 
     // A month on, the next due date (19 Jan) comes within the lead.
     app.clock.advance(Duration::days(30));

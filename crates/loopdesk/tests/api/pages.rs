@@ -735,14 +735,7 @@ async fn a_supervisor_reviews_and_reassigns_through_the_pages(backend: Backend) 
     let files = app.report_files(&engineer, &id).await;
     app.clock.advance(chrono::Duration::minutes(40));
     let report = json!({ "resolution": "更换导靴", "before_photo_ids": [files[0]], "after_photo_ids": [files[1]], "signature_id": files[2] });
-    let t = app
-        .go(
-            &engineer,
-            &t,
-            json!({ "to": "resolved", "report": report }),
-            200,
-        )
-        .await;
+    let t = app.send_report(&engineer, &t, report).await;
     assert_eq!(t["status"], "in_review");
     // Another order nobody accepted, two days on: past its promise.
     let late = app

@@ -255,33 +255,13 @@ async fn a_customer_reports_a_fault_on_a_phone_and_follows_it() {
         .unwrap();
     assert!(model.is_displayed().await.unwrap());
     model.send_keys("X1").await.unwrap();
-    c.find(Locator::Css("input[name='field.故障现象']"))
-        .await
-        .unwrap()
-        .send_keys("不制冷")
-        .await
-        .unwrap();
+    type_into(&c, "input[name='field.故障现象']", "不制冷").await;
     let dir = tempfile::tempdir().unwrap();
     let photo = dir.path().join("fault.png");
     std::fs::write(&photo, helpers::png()).unwrap();
-    c.find(Locator::Css("#photos"))
-        .await
-        .unwrap()
-        .send_keys(photo.to_str().unwrap())
-        .await
-        .unwrap();
-    c.find(Locator::Css("#subject"))
-        .await
-        .unwrap()
-        .send_keys("冷柜不制冷")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#description"))
-        .await
-        .unwrap()
-        .send_keys("两台冷柜都不制冷，昨晚开始")
-        .await
-        .unwrap();
+    type_into(&c, "#photos", photo.to_str().unwrap()).await;
+    type_into(&c, "#subject", "冷柜不制冷").await;
+    type_into(&c, "#description", "两台冷柜都不制冷，昨晚开始").await;
     shoot(&c, "portal-new").await;
     c.execute(
         "const b = document.querySelector('main form button[type=submit]'); b.click(); b.click();",
@@ -316,12 +296,11 @@ async fn a_customer_reports_a_fault_on_a_phone_and_follows_it() {
     );
     app.go(&agent, &t, json!({ "to": "in_progress" }), 200)
         .await;
-    c.wait()
-        .for_element(Locator::XPath(
-            "//ol[@class='progress']/li[contains(@class, 'now') and normalize-space()='处理中']",
-        ))
-        .await
-        .unwrap();
+    wait_xpath(
+        &c,
+        "//ol[@class='progress']/li[contains(@class, 'now') and normalize-space()='处理中']",
+    )
+    .await;
 
     // English, from the switch in the header, and it stays.
     click_on(&c, "a[hreflang=en]").await;
@@ -413,12 +392,7 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
         badge(&c, then).await;
     }
     // The phone's position, 25 m from the site (emulated), then the check-in.
-    c.wait()
-        .for_element(Locator::XPath(
-            "//main//button[normalize-space()='到场签到']",
-        ))
-        .await
-        .unwrap();
+    wait_xpath(&c, "//main//button[normalize-space()='到场签到']").await;
     c.execute(
         "navigator.geolocation.getCurrentPosition = function (ok) {
            ok({ coords: { latitude: 31.2306, longitude: 121.4739, accuracy: 12 } }); };",
@@ -427,10 +401,7 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
     .await
     .unwrap();
     press(&c, "到场签到").await;
-    c.wait()
-        .for_element(Locator::XPath("//p[contains(., '已签到')]"))
-        .await
-        .unwrap();
+    wait_xpath(&c, "//p[contains(., '已签到')]").await;
     let status = text_of(&c, "main .card .badge").await;
     assert_eq!(status, "已到场");
     let (bytes, fits) = weight_and_fit(&c).await;
@@ -470,12 +441,7 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
         .await
         .unwrap();
     click_on(&c, "input[name=done][value='检查压缩机']").await;
-    c.find(Locator::Css("#before"))
-        .await
-        .unwrap()
-        .send_keys(photo)
-        .await
-        .unwrap();
+    type_into(&c, "#before", photo).await;
     sign_on_pad(&c).await;
     shoot(&c, "engineer-report").await;
     press(&c, "提交完工报告").await;
@@ -507,12 +473,7 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
         1,
         "the signature too"
     );
-    c.find(Locator::Css("#after"))
-        .await
-        .unwrap()
-        .send_keys(photo)
-        .await
-        .unwrap();
+    type_into(&c, "#after", photo).await;
     press(&c, "提交完工报告").await;
     badge(&c, "已完成待确认").await;
     let t = app
@@ -587,10 +548,7 @@ async fn a_dispatcher_accepts_a_proposal_on_the_board() {
     assert!(fits && bytes < 150_000.0, "{bytes} bytes");
     shoot(&c, "dispatch-board").await;
     press(&c, "采纳").await;
-    c.wait()
-        .for_element(Locator::XPath("//p[contains(., '没有待派工单')]"))
-        .await
-        .unwrap();
+    wait_xpath(&c, "//p[contains(., '没有待派工单')]").await;
     let read = app
         .read(
             &agent,
@@ -641,18 +599,10 @@ async fn a_dispatcher_assigns_by_hand_an_order_nobody_can_take() {
         .await
         .unwrap();
     click_on(&c, &format!("input[value='{expert_id}']")).await;
-    c.find(Locator::Css("#note"))
-        .await
-        .unwrap()
-        .send_keys("已电话联系王师傅，可以加班")
-        .await
-        .unwrap();
+    type_into(&c, "#note", "已电话联系王师傅，可以加班").await;
     shoot(&c, "dispatch-by-hand").await;
     press(&c, "派工").await;
-    c.wait()
-        .for_element(Locator::XPath("//p[contains(., '已派工')]"))
-        .await
-        .unwrap();
+    wait_xpath(&c, "//p[contains(., '已派工')]").await;
     shoot(&c, "dispatch-by-hand-done").await;
     let read = app
         .read(
@@ -756,12 +706,7 @@ async fn a_report_sent_without_network_is_kept_and_sent_once_when_it_returns() {
         .await
         .unwrap();
     for field in ["#before", "#after"] {
-        c.find(Locator::Css(field))
-            .await
-            .unwrap()
-            .send_keys(photo)
-            .await
-            .unwrap();
+        type_into(&c, field, photo).await;
     }
     sign_on_pad(&c).await;
 
@@ -846,6 +791,21 @@ async fn click_on(c: &Client, css: &str) {
         .click()
         .await
         .unwrap()
+}
+
+/// Types `text` into the first element `css` selects.
+async fn type_into(c: &Client, css: &str, text: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap()
+}
+
+/// Waits until an element `xpath` selects is on the page.
+async fn wait_xpath(c: &Client, xpath: &str) {
+    c.wait().for_element(Locator::XPath(xpath)).await.unwrap();
 }
 
 async fn texts(c: &Client, css: &str) -> Vec<String> {
@@ -933,21 +893,9 @@ async fn four_people_close_the_loop_in_their_browsers() {
         ("#subject", "冷柜不制冷"),
         ("#description", "两台冷柜都不制冷，昨晚开始"),
     ] {
-        phone
-            .find(Locator::Css(field))
-            .await
-            .unwrap()
-            .send_keys(text)
-            .await
-            .unwrap();
+        type_into(&phone, field, text).await;
     }
-    phone
-        .find(Locator::Css("#photos"))
-        .await
-        .unwrap()
-        .send_keys(photo)
-        .await
-        .unwrap();
+    type_into(&phone, "#photos", photo).await;
     press(&phone, "提交报修").await;
     phone
         .wait()
@@ -965,12 +913,7 @@ async fn four_people_close_the_loop_in_their_browsers() {
     let desk = browser(&driver, 1280).await;
     sign_in(&desk, &app, "xiaowang").await;
     desk.goto(&app.url("/desk/intake")).await.unwrap();
-    desk.find(Locator::Css("#phone"))
-        .await
-        .unwrap()
-        .send_keys("13800138000")
-        .await
-        .unwrap();
+    type_into(&desk, "#phone", "13800138000").await;
     press(&desk, "查找").await;
     let card = desk
         .wait()
@@ -994,11 +937,7 @@ async fn four_people_close_the_loop_in_their_browsers() {
     let proposal = text_of(&board, "main .card strong").await;
     assert_eq!(proposal, "张工");
     press(&board, "采纳").await;
-    board
-        .wait()
-        .for_element(Locator::XPath("//p[contains(., '没有待派工单')]"))
-        .await
-        .unwrap();
+    wait_xpath(&board, "//p[contains(., '没有待派工单')]").await;
     // The staff ticket page says whom the ticket is for and who goes.
     board.goto(&app.url(&format!("/t/{id}"))).await.unwrap();
     let facts = text_of(&board, "dl.facts").await;
@@ -1021,13 +960,7 @@ async fn four_people_close_the_loop_in_their_browsers() {
         press(&field, label).await;
         badge(&field, then).await;
     }
-    field
-        .wait()
-        .for_element(Locator::XPath(
-            "//main//button[normalize-space()='到场签到']",
-        ))
-        .await
-        .unwrap();
+    wait_xpath(&field, "//main//button[normalize-space()='到场签到']").await;
     field
         .execute(
             "navigator.geolocation.getCurrentPosition = function (ok) {
@@ -1037,11 +970,7 @@ async fn four_people_close_the_loop_in_their_browsers() {
         .await
         .unwrap();
     press(&field, "到场签到").await;
-    field
-        .wait()
-        .for_element(Locator::XPath("//p[contains(., '已签到')]"))
-        .await
-        .unwrap();
+    wait_xpath(&field, "//p[contains(., '已签到')]").await;
     press(&field, "开始处理").await;
     badge(&field, "处理中").await;
     field
@@ -1068,13 +997,7 @@ async fn four_people_close_the_loop_in_their_browsers() {
         ("input[name=sku_0]", "FLT-01"),
         ("input[name=qty_0]", "1"),
     ] {
-        field
-            .find(Locator::Css(css))
-            .await
-            .unwrap()
-            .send_keys(value)
-            .await
-            .unwrap();
+        type_into(&field, css, value).await;
     }
     sign_on_pad(&field).await;
     shoot(&field, "walk-engineer-report").await;
@@ -1090,13 +1013,11 @@ async fn four_people_close_the_loop_in_their_browsers() {
     assert_eq!(stock["items"][0]["on_hand"], 4, "the filter left the van");
 
     // 5. The customer's open page has moved on by itself; they confirm the fix.
-    phone
-        .wait()
-        .for_element(Locator::XPath(
-            "//ol[@class='progress']/li[contains(@class, 'now') and normalize-space()='已完成待确认']",
-        ))
-        .await
-        .unwrap();
+    wait_xpath(
+        &phone,
+        "//ol[@class='progress']/li[contains(@class, 'now') and normalize-space()='已完成待确认']",
+    )
+    .await;
     phone.goto(&ticket_url).await.unwrap();
     press(&phone, "确认已修好").await;
     badge(&phone, "已关闭").await;
@@ -1131,19 +1052,9 @@ async fn four_people_close_the_loop_in_their_browsers() {
             .await
             .unwrap();
     }
-    phone
-        .find(Locator::Css("#comment"))
-        .await
-        .unwrap()
-        .send_keys("师傅很专业")
-        .await
-        .unwrap();
+    type_into(&phone, "#comment", "师傅很专业").await;
     click_on(&phone, "button[type=submit]").await;
-    phone
-        .wait()
-        .for_element(Locator::XPath("//p[contains(., '感谢您的评价')]"))
-        .await
-        .unwrap();
+    wait_xpath(&phone, "//p[contains(., '感谢您的评价')]").await;
 
     // Closed, and every step is on the timeline, in order.
     phone.goto(&ticket_url).await.unwrap();
@@ -1295,12 +1206,7 @@ async fn an_agent_finds_a_closed_ticket_by_a_word_and_by_a_phone() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(c.current_url().await.unwrap().path().starts_with("/t/"));
-    c.wait()
-        .for_element(Locator::XPath(&format!(
-            "//main//h1[contains(., '{number}')]"
-        )))
-        .await
-        .unwrap();
+    wait_xpath(&c, &format!("//main//h1[contains(., '{number}')]")).await;
 
     // The customer, on the portal, finds their own ticket and not the other customer's.
     app.user(
@@ -1355,14 +1261,7 @@ async fn a_report_sent_back_comes_back_to_the_engineer_filled_in_with_the_note()
     let files = app.report_files(&engineer, &id).await;
     let report = json!({ "resolution": "调整导轨，润滑导靴", "labour_minutes": 45,
         "before_photo_ids": [files[0]], "after_photo_ids": [files[1]], "signature_id": files[2] });
-    let t = app
-        .go(
-            &engineer,
-            &t,
-            json!({ "to": "resolved", "report": report }),
-            200,
-        )
-        .await;
+    let t = app.send_report(&engineer, &t, report).await;
     assert_eq!(t["status"], "in_review");
 
     let s = browser(&driver, 1280).await;
@@ -1378,18 +1277,15 @@ async fn a_report_sent_back_comes_back_to_the_engineer_filled_in_with_the_note()
         .await
         .unwrap();
     assert_eq!(thumbs.len(), 3, "before, after and the signature");
-    s.find(Locator::Css(&format!("#note-{id}")))
-        .await
-        .unwrap()
-        .send_keys("到场定位偏差 2 公里，请补拍导轨照片并说明")
-        .await
-        .unwrap();
+    type_into(
+        &s,
+        &format!("#note-{id}"),
+        "到场定位偏差 2 公里，请补拍导轨照片并说明",
+    )
+    .await;
     shoot(&s, "review-report-summary").await;
     press(&s, "退回处理").await;
-    s.wait()
-        .for_element(Locator::XPath("//main//p[contains(., '没有待审批')]"))
-        .await
-        .unwrap();
+    wait_xpath(&s, "//main//p[contains(., '没有待审批')]").await;
 
     let e = browser(&driver, 390).await;
     sign_in(&e, &app, "zhanggong").await;
