@@ -49,6 +49,7 @@ where
         webhook_allow: vec!["127.0.0.0/8".parse()?],
         metrics_token: None,
         trusted_proxies: Vec::new(),
+        pdf_font: None,
     };
     let result = bench(config).await;
     if let Some((server, name)) = pg {

@@ -226,6 +226,18 @@ pub struct Mail {
     pub subject: String,
     /// Plain-text body.
     pub body: String,
+    /// A ticket whose service report (PDF) goes with the mail, made when it is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_report: Option<ReportToAttach>,
+}
+
+/// The service report a mail carries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportToAttach {
+    /// The ticket.
+    pub ticket_id: TicketId,
+    /// The reader's language (`zh-CN`, `en`).
+    pub lang: String,
 }
 
 /// `survey`: the survey of a ticket's resolution falls due.

@@ -20,6 +20,9 @@ pub struct Outbound {
     pub mail: bool,
     /// Loopdesk's public base URL, for links in messages (the survey).
     pub public_url: String,
+    /// Service reports can be made (the file store and a font are at hand): the closing
+    /// notice by e-mail carries the ticket's.
+    pub reports: bool,
 }
 
 /// One webhook delivery of `event` to `hook`, keyed by `delivery`, with its body.
@@ -55,12 +58,20 @@ fn ticket_body(
     json!({ "id": id, "event": event, "at": at, "tenant": tenant, "ticket": ticket, "data": data })
 }
 
-/// One e-mail, once per publishing job and address.
-fn mail(tenant: TenantId, origin: JobId, to: &str, msg: &Message, now: DateTime<Utc>) -> NewJob {
+/// One e-mail, once per publishing job and address, with a service report to attach.
+fn mail(
+    tenant: TenantId,
+    origin: JobId,
+    to: &str,
+    msg: &Message,
+    report: Option<job::ReportToAttach>,
+    now: DateTime<Utc>,
+) -> NewJob {
     let m = job::Mail {
         to: to.to_owned(),
         subject: msg.subject.clone(),
         body: msg.body.clone(),
+        service_report: report,
     };
     NewJob::new(tenant, Job::Mail(m), now).keyed(format!("mail:{origin}:{to}"))
 }
@@ -134,7 +145,13 @@ pub(crate) async fn publish(
                 },
             );
             if r.channel == Channel::Email && outbound.mail {
-                jobs.push(mail(tenant, origin, to, &msg, now));
+                let report = (outbound.reports && notice.carries_service_report()).then(|| {
+                    job::ReportToAttach {
+                        ticket_id: ticket.id,
+                        lang: r.lang.tag().to_owned(),
+                    }
+                });
+                jobs.push(mail(tenant, origin, to, &msg, report, now));
             }
             let notice_data = json!({
                 "notice": notice.as_str(),
@@ -160,7 +177,7 @@ pub(crate) async fn publish(
         ) else {
             continue;
         };
-        jobs.push(mail(tenant, origin, to, &msg, now));
+        jobs.push(mail(tenant, origin, to, &msg, None, now));
     }
     let bell = staff
         .iter()

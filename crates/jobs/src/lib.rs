@@ -23,6 +23,7 @@ use loopdesk_core::job::{Delivery, Job, JobKind, Mail};
 use loopdesk_core::net::IpRange;
 use loopdesk_core::signing;
 use loopdesk_core::{JobId, TenantId};
+use loopdesk_store::blobs::Blobs;
 use loopdesk_store::{ActiveWebhook, ClaimedJob, Store, StoreError};
 
 pub mod dispatch;
@@ -31,11 +32,12 @@ mod followup;
 mod guard;
 mod mail;
 pub mod maintenance;
+mod paper;
 mod report;
 
 pub use dispatch::AutoDispatch;
 pub use fanout::Outbound;
-pub use mail::{MailError, Mailer};
+pub use mail::{MailError, MailFile, Mailer};
 
 /// How the runner paces itself.
 #[derive(Clone, Debug)]
@@ -106,6 +108,8 @@ pub struct Runner {
     outbound: Outbound,
     /// Set once this runner has made sure the recurring jobs exist (a write; not per poll).
     recurring_ensured: Arc<AtomicBool>,
+    /// What service reports are made from, if this runner attaches them.
+    reports: Option<Arc<paper::Reports>>,
 }
 
 /// Why a job failed (retried unless its attempts are used up).
@@ -140,6 +144,7 @@ impl Runner {
         let outbound = Outbound {
             mail: false,
             public_url: config.public_url.clone(),
+            reports: false,
         };
         Ok(Runner {
             store,
@@ -150,7 +155,17 @@ impl Runner {
             mailer: None,
             outbound,
             recurring_ensured: Arc::new(AtomicBool::new(false)),
+            reports: None,
         })
+    }
+
+    /// Attaches the service report (PDF) to the customer's closing mail, made from the
+    /// uploaded files in `blobs` and set in `font` (`path` or `path#face`; none: the system's
+    /// CJK font).
+    pub fn with_service_reports(mut self, blobs: Arc<dyn Blobs>, font: Option<String>) -> Runner {
+        self.reports = Some(Arc::new(paper::Reports::new(blobs, font)));
+        self.outbound.reports = true;
+        self
     }
 
     /// Sends e-mail through `mailer` (customers' milestones and surveys, staff who asked for
@@ -232,7 +247,7 @@ impl Runner {
                     .map_err(JobFailure::from)
             }
             (Job::Webhook(d), Some(tenant)) => self.deliver(tenant, d, now).await,
-            (Job::Mail(m), _) => self.mail(m).await,
+            (Job::Mail(m), tenant) => self.mail(tenant, m, now).await,
             (Job::Survey(due), Some(tenant)) => {
                 followup::send_survey(&self.store, tenant, due, now)
                     .await
@@ -347,15 +362,32 @@ impl Runner {
         Ok(())
     }
 
-    async fn mail(&self, m: &Mail) -> Result<Done, JobFailure> {
+    async fn mail(
+        &self,
+        tenant: Option<TenantId>,
+        m: &Mail,
+        now: DateTime<Utc>,
+    ) -> Result<Done, JobFailure> {
         let Some(mailer) = &self.mailer else {
             // Queued by an instance with mail configured; this one cannot send it.
             return Err(JobFailure(
                 "no SMTP server is configured on this runner".into(),
             ));
         };
+        let file = match (&m.service_report, &self.reports, tenant) {
+            (Some(want), Some(reports), Some(tenant)) => reports
+                .make(&self.store, tenant, want, &self.config.public_url, now)
+                .await
+                .map_err(|e| JobFailure(format!("service report: {e}")))?,
+            _ => None,
+        };
+        let file = file.map(|(name, bytes)| MailFile {
+            name,
+            content_type: "application/pdf",
+            bytes,
+        });
         mailer
-            .send(&m.to, &m.subject, &m.body)
+            .send_with(&m.to, &m.subject, &m.body, file)
             .await
             .map_err(|e| JobFailure(e.to_string()))?;
         Ok(Done::Finished)

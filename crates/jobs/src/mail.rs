@@ -2,7 +2,7 @@
 //! `?tls=required` STARTTLS, `smtps://` TLS; user and password in the URL) and a sender.
 
 use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 /// An SMTP server to send through, and who the mail comes from.
@@ -17,6 +17,17 @@ impl std::fmt::Debug for Mailer {
         // The URL may hold a password: never print it.
         f.debug_struct("Mailer").field("from", &self.from).finish()
     }
+}
+
+/// A file sent with a mail.
+#[derive(Clone, Debug)]
+pub struct MailFile {
+    /// Its name.
+    pub name: String,
+    /// Its type (`application/pdf`).
+    pub content_type: &'static str,
+    /// Its content.
+    pub bytes: Vec<u8>,
 }
 
 /// Why a mailer could not be set up or a mail not sent.
@@ -53,16 +64,39 @@ impl Mailer {
 
     /// Sends one plain-text mail.
     pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), MailError> {
+        self.send_with(to, subject, body, None).await
+    }
+
+    /// Sends one plain-text mail with a file attached.
+    pub async fn send_with(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+        file: Option<MailFile>,
+    ) -> Result<(), MailError> {
         let to: Mailbox = to.parse().map_err(|e: lettre::address::AddressError| {
             MailError::Address(to.to_owned(), e.to_string())
         })?;
-        let msg = Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body.to_owned())
-            .map_err(|e| MailError::Message(e.to_string()))?;
+            .subject(subject);
+        let msg = match file {
+            None => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(body.to_owned()),
+            Some(f) => {
+                let content_type = ContentType::parse(f.content_type)
+                    .map_err(|e| MailError::Message(e.to_string()))?;
+                builder.multipart(
+                    MultiPart::mixed()
+                        .singlepart(SinglePart::plain(body.to_owned()))
+                        .singlepart(Attachment::new(f.name).body(f.bytes, content_type)),
+                )
+            }
+        }
+        .map_err(|e| MailError::Message(e.to_string()))?;
         self.transport
             .send(msg)
             .await

@@ -67,6 +67,7 @@ async fn weekly_for(tenant: &TenantStore, now: DateTime<Utc>) -> Result<usize, S
                 to: email.clone(),
                 subject: msg.subject.clone(),
                 body: msg.body.clone(),
+                service_report: None,
             };
             Some(
                 NewJob::new(tid, Job::Mail(mail), now)

@@ -185,6 +185,7 @@ impl Application {
             webhook_allow: cfg.webhook_allow.clone(),
             metrics_token: cfg.metrics_token.as_ref().map(|t| t.expose().to_owned()),
             trusted_proxies: cfg.trusted_proxies.clone(),
+            pdf_font: cfg.pdf_font.clone(),
         };
         let listener = TcpListener::bind(&cfg.bind)
             .await
@@ -245,8 +246,10 @@ pub fn job_runner(
         webhook_allow: cfg.webhook_allow.clone(),
         ..loopdesk_jobs::RunnerConfig::default()
     };
+    let blobs = loopdesk_store::blobs::FsBlobs::new(cfg.data_dir.join("attachments"));
     let runner = loopdesk_jobs::Runner::new(store.clone(), clock, name, config)
-        .context("setting up the job runner's HTTP client")?;
+        .context("setting up the job runner's HTTP client")?
+        .with_service_reports(Arc::new(blobs), cfg.pdf_font.clone());
     Ok(match &cfg.smtp_url {
         Some(url) => runner.with_mailer(
             loopdesk_jobs::Mailer::new(url, &cfg.mail_from).context("setting up e-mail")?,

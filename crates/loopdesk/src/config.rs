@@ -115,6 +115,11 @@ pub struct ServeArgs {
     /// client, for the login limiter [default: none]
     #[arg(long, env = "LOOPDESK_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
+    /// The CJK font service reports are set in (a .ttf/.otf/.ttc file; `file.ttc#2` for the
+    /// third face of a collection) [default: the first of wqy-microhei, Noto Sans CJK, wqy-zenhei
+    /// found on the system]
+    #[arg(long, env = "LOOPDESK_PDF_FONT")]
+    pub pdf_font: Option<String>,
 }
 
 /// Flags of everything that sends messages (`serve` and `jobs`).
@@ -166,6 +171,8 @@ pub struct FileConfig {
     pub metrics_token: Option<Secret>,
     /// See `--trusted-proxies`.
     pub trusted_proxies: Option<Vec<String>>,
+    /// See `--pdf-font`.
+    pub pdf_font: Option<String>,
 }
 
 /// The documented example file (`loopdesk config example`).
@@ -183,6 +190,7 @@ max_connections = 16
 # webhook_allow = ["10.0.0.0/8"]     # LOOPDESK_WEBHOOK_ALLOW: internal ranges webhooks may reach
 # metrics_token = "…"                # LOOPDESK_METRICS_TOKEN: /metrics wants "Authorization: Bearer …"
 # trusted_proxies = ["127.0.0.1"]    # LOOPDESK_TRUSTED_PROXIES: whose X-Forwarded-For to believe
+# pdf_font = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc#2"   # LOOPDESK_PDF_FONT
 "#;
 
 /// Everything resolved.
@@ -220,6 +228,8 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpRange>,
+    /// The font of service reports (none: the system's).
+    pub pdf_font: Option<String>,
 }
 
 impl Config {
@@ -272,6 +282,7 @@ impl Config {
                 &serve.trusted_proxies,
                 file.trusted_proxies,
             )?,
+            pdf_font: serve.pdf_font.clone().or(file.pdf_font),
         })
     }
 }

@@ -9,9 +9,11 @@
 //!
 //! Tenant scoping is by construction: tenant data is only reachable through a
 //! [`TenantStore`] (from [`Store::tenant`]), whose every query binds its tenant id.
+//!
+//! Uploaded files live beside the database, in the file store of [`blobs`].
 
 mod assets;
-
+pub mod blobs;
 mod bulk;
 mod cache;
 mod contracts;
@@ -74,8 +76,8 @@ pub use search::{SearchHit, SearchPage};
 pub use sla::{BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy};
 pub use surveys::SurveyView;
 pub use tickets::{
-    AwaitingConfirmation, HandCandidate, HandDispatch, NewTicket, PriorityChange, TicketFilter,
-    TicketParties, TransitionRequest,
+    AwaitingConfirmation, HandCandidate, HandDispatch, NewTicket, PriorityChange, ServiceSheet,
+    TicketFilter, TicketParties, TransitionRequest,
 };
 pub use users::NewUser;
 

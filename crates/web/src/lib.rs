@@ -3,7 +3,7 @@
 //! HTTP; they hold no business rules.
 
 pub mod api;
-pub mod blobs;
+pub use loopdesk_store::blobs;
 pub mod error;
 pub mod export;
 pub mod extract;

@@ -30,6 +30,8 @@ pub struct WebConfig {
     pub metrics_token: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (none: the peer is the client).
     pub trusted_proxies: Vec<IpRange>,
+    /// The font of service reports (`path` or `path#face`; none: the system's).
+    pub pdf_font: Option<String>,
 }
 
 /// Everything a handler may need.
@@ -51,6 +53,8 @@ pub struct App {
     pub closing: tokio::sync::watch::Sender<bool>,
     /// Uploaded files.
     pub blobs: Arc<dyn crate::blobs::Blobs>,
+    /// The font of service reports, read on first use.
+    pub typeface: tokio::sync::OnceCell<Arc<loopdesk_pdf::Typeface>>,
 }
 
 /// The handle handlers receive.
@@ -78,6 +82,7 @@ impl AppState {
             sessions: crate::extract::SessionCache::new(),
             blobs: Arc::new(crate::blobs::FsBlobs::new(blobs_root)),
             closing: tokio::sync::watch::channel(false).0,
+            typeface: tokio::sync::OnceCell::new(),
         }))
     }
 }

@@ -26,6 +26,12 @@ pub enum Notice {
 }
 
 impl Notice {
+    /// The closing notice carries the service report (a PDF by e-mail): the customer keeps
+    /// the record of what was done with the word that it is done.
+    pub fn carries_service_report(self) -> bool {
+        self == Notice::Closed
+    }
+
     /// The code name (in `customer.notice` deliveries).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -62,6 +62,13 @@ impl Status {
         Status::Closed,
     ];
 
+    /// Whether a ticket in this status has a service report to print: once the engineer's
+    /// report stands — resolved (waiting for the customer) or closed. While a supervisor
+    /// reviews it, staff may print it; the customer may not (it may still be sent back).
+    pub fn prints_service_report(self, staff: bool) -> bool {
+        matches!(self, Status::Resolved | Status::Closed) || staff && self == Status::InReview
+    }
+
     /// How far along [`Status::MILESTONES`] a ticket in this status has come (the index of
     /// the last milestone reached); none for a cancelled ticket. Waiting and review count as
     /// being worked on.
@@ -165,5 +172,19 @@ mod tests {
     fn open_statuses_are_all_but_closed_and_cancelled() {
         let open: Vec<_> = Status::ALL.into_iter().filter(|s| s.is_open()).collect();
         assert_eq!(open, Status::OPEN.to_vec());
+    }
+
+    #[test]
+    fn a_service_report_prints_once_the_report_stands_and_for_staff_under_review() {
+        let customer: Vec<_> = Status::ALL
+            .into_iter()
+            .filter(|s| s.prints_service_report(false))
+            .collect();
+        assert_eq!(customer, [Status::Resolved, Status::Closed]);
+        let staff: Vec<_> = Status::ALL
+            .into_iter()
+            .filter(|s| s.prints_service_report(true))
+            .collect();
+        assert_eq!(staff, [Status::Resolved, Status::InReview, Status::Closed]);
     }
 }

@@ -144,6 +144,7 @@ pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut Config)) 
         webhook_allow: vec!["127.0.0.0/8".parse().expect("range")],
         metrics_token: None,
         trusted_proxies: Vec::new(),
+        pdf_font: None,
     };
     let mut config = config;
     change(&mut config);
@@ -436,6 +437,16 @@ impl TestApp {
             .await;
         let check_in = json!({ "to": "on_site", "check_in": { "lat": 31.2306, "lon": 121.4739 } });
         self.go(engineer, &t, check_in, 200).await
+    }
+
+    /// `agent` assigns the ticket to the engineer `(id, token)`, who walks on site
+    /// ([`TestApp::walk_on_site`]) and starts work; answers the ticket in progress.
+    pub async fn work_on_site(&self, agent: &str, ticket: &Value, engineer: (&str, &str)) -> Value {
+        let assign = json!({ "to": "assigned", "assignee_id": engineer.0 });
+        let t = self.go(agent, ticket, assign, 200).await;
+        let t = self.walk_on_site(engineer.1, &t).await;
+        self.go(engineer.1, &t, json!({ "to": "in_progress" }), 200)
+            .await
     }
 
     /// The assigned engineer accepts and checks in 2 km north of the helper customer's site,

@@ -3,7 +3,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use base64::Engine;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// One message as received.
@@ -12,6 +11,15 @@ pub struct Mail {
     pub to: Vec<String>,
     pub subject: String,
     pub body: String,
+    pub attachments: Vec<File>,
+}
+
+/// A file sent with a message.
+#[derive(Clone, Debug)]
+pub struct File {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 /// An SMTP sink listening on 127.0.0.1.
@@ -100,106 +108,32 @@ async fn session(
     Ok(())
 }
 
-/// Headers (unfolded), the subject decoded from RFC 2047, the body from base64 or
-/// quoted-printable.
+/// The message as a mail reader sees it: the subject decoded, the first text part, and the
+/// attached files.
 fn parse(to: Vec<String>, lines: &[String]) -> Mail {
-    let split = lines
-        .iter()
-        .position(|l| l.is_empty())
-        .unwrap_or(lines.len());
-    let mut headers: Vec<String> = Vec::new();
-    for l in &lines[..split] {
-        if l.starts_with([' ', '\t']) {
-            if let Some(last) = headers.last_mut() {
-                last.push_str(l);
-                continue;
-            }
-        }
-        headers.push(l.clone());
-    }
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find_map(|h| {
-                let (k, v) = h.split_once(':')?;
-                k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
-            })
-            .unwrap_or_default()
-    };
-    let raw_body = lines.get(split + 1..).unwrap_or(&[]).join("\n");
-    let body = match header("Content-Transfer-Encoding")
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        "base64" => String::from_utf8(
-            base64::engine::general_purpose::STANDARD
-                .decode(raw_body.replace('\n', ""))
-                .unwrap(),
-        )
-        .unwrap(),
-        "quoted-printable" => quoted_printable(&raw_body),
-        _ => raw_body,
-    };
+    use mail_parser::MimeHeaders;
+    let raw = lines.join("\r\n");
+    let msg = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .expect("a mail message");
+    let attachments = msg
+        .attachments()
+        .map(|part| File {
+            name: part.attachment_name().unwrap_or_default().to_owned(),
+            content_type: part
+                .content_type()
+                .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or_default()))
+                .unwrap_or_default(),
+            bytes: part.contents().to_vec(),
+        })
+        .collect();
     Mail {
         to,
-        subject: decode_words(&header("Subject")),
-        body,
+        subject: msg.subject().unwrap_or_default().to_owned(),
+        body: msg
+            .body_text(0)
+            .map(|b| b.trim_end_matches(['\r', '\n']).replace("\r\n", "\n"))
+            .unwrap_or_default(),
+        attachments,
     }
-}
-
-fn decode_words(s: &str) -> String {
-    let mut out = String::new();
-    let mut prev_encoded = false;
-    for part in s.split_whitespace() {
-        let lower = part.to_ascii_lowercase();
-        let encoded = part.ends_with("?=")
-            && (lower.starts_with("=?utf-8?b?") || lower.starts_with("=?utf-8?q?"));
-        // Whitespace between two encoded words is not part of the text.
-        let joined = encoded && prev_encoded;
-        if !out.is_empty() && !joined {
-            out.push(' ');
-        }
-        if encoded {
-            let inner = &part[10..part.len() - 2];
-            if lower.starts_with("=?utf-8?b?") {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(inner)
-                    .unwrap();
-                out.push_str(&String::from_utf8(bytes).unwrap());
-            } else {
-                out.push_str(&quoted_printable(&inner.replace('_', " ")));
-            }
-        } else {
-            out.push_str(part);
-        }
-        prev_encoded = encoded;
-    }
-    out
-}
-
-fn quoted_printable(s: &str) -> String {
-    let mut bytes = Vec::new();
-    let mut lines = s.split('\n').peekable();
-    while let Some(line) = lines.next() {
-        let (line, soft) = match line.strip_suffix('=') {
-            Some(l) => (l, true),
-            None => (line, false),
-        };
-        let b = line.as_bytes();
-        let mut i = 0;
-        while i < b.len() {
-            if b[i] == b'=' && i + 2 < b.len() {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
-                bytes.push(u8::from_str_radix(hex, 16).unwrap());
-                i += 3;
-            } else {
-                bytes.push(b[i]);
-                i += 1;
-            }
-        }
-        if !soft && lines.peek().is_some() {
-            bytes.push(b'\n');
-        }
-    }
-    String::from_utf8(bytes).unwrap()
 }

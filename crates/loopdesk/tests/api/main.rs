@@ -16,6 +16,7 @@ mod lifecycle;
 mod mail;
 mod maintenance;
 mod pages;
+mod paper;
 mod rules;
 mod search;
 mod security;

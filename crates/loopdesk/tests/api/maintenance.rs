@@ -188,18 +188,7 @@ async fn plans_make_each_maintenance_order_once_and_compliance_counts_them(backe
     // One of December's visits is done early (on 24 Nov), the other not at all: 50 %.
     let id = first["id"].as_str().unwrap();
     let t = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
-    let t = app
-        .go(
-            &agent,
-            &t,
-            json!({ "to": "assigned", "assignee_id": eng_id }),
-            200,
-        )
-        .await;
-    let t = app.walk_on_site(&engineer, &t).await;
-    let t = app
-        .go(&engineer, &t, json!({ "to": "in_progress" }), 200)
-        .await;
+    let t = app.work_on_site(&agent, &t, (&eng_id, &engineer)).await;
     let files = app.report_files(&engineer, id).await;
     app.clock.advance(Duration::minutes(45));
     let report = json!({ "resolution": "保养完成", "before_photo_ids": [files[0]], "after_photo_ids": [files[1]], "signature_id": files[2] });

@@ -164,6 +164,24 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
                 "{who} get {}",
                 t["subject"]
             );
+            // The service report is scoped as the ticket is (neither has a report yet).
+            let report = app
+                .get(
+                    token,
+                    &format!(
+                        "/api/v1/tickets/{}/service-report",
+                        t["id"].as_str().unwrap()
+                    ),
+                )
+                .await
+                .status()
+                .as_u16();
+            assert_eq!(
+                report,
+                if visible { 409 } else { 404 },
+                "{who} service report {}",
+                t["subject"]
+            );
             // Search finds exactly what the list shows.
             let subject = t["subject"].as_str().unwrap();
             let q: String = subject.bytes().map(|b| format!("%{b:02X}")).collect();

@@ -16,6 +16,7 @@ mod helpers;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use base64::Engine as _;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
@@ -1084,6 +1085,48 @@ async fn four_people_close_the_loop_in_their_browsers() {
     let (bytes, fits) = weight_and_fit(&phone).await;
     assert!(fits && bytes < 150_000.0, "{bytes} bytes");
     shoot(&phone, "walk-closed").await;
+
+    // The customer downloads the service report from the page: a PDF with the ticket's
+    // number and what was done in its text.
+    let link = phone
+        .find(Locator::Css("a[href*='/service-report']"))
+        .await
+        .unwrap();
+    assert_eq!(link.text().await.unwrap(), "服务报告（PDF）");
+    let href = link.attr("href").await.unwrap().unwrap();
+    let got = phone
+        .execute(
+            "return (async () => { const r = await fetch(arguments[0]);
+               const b = new Uint8Array(await r.arrayBuffer()); let s = '';
+               for (const x of b) s += String.fromCharCode(x);
+               return [r.status, r.headers.get('content-type'), btoa(s)]; })()",
+            vec![json!(href)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (got[0].as_i64(), got[1].as_str()),
+        (Some(200), Some("application/pdf"))
+    );
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(got[2].as_str().unwrap())
+        .unwrap();
+    let path = screenshots().join("walk-service-report.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let text = Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    let number = app.read(&agent, &format!("/api/v1/tickets/{id}")).await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.contains(&number) && text.contains("更换滤芯，补充冷媒，试机正常"),
+        "{text}"
+    );
     phone.close().await.unwrap();
 
     let t = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;

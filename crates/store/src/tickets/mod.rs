@@ -22,6 +22,7 @@ mod parties;
 mod priority;
 mod read;
 mod remediation;
+mod sheet;
 mod team;
 mod transition;
 mod write;
@@ -32,6 +33,7 @@ pub use hand::{HandCandidate, HandDispatch};
 pub use list::AwaitingConfirmation;
 pub use parties::TicketParties;
 pub(crate) use remediation::open_remediation;
+pub use sheet::ServiceSheet;
 
 /// A request to record.
 #[derive(Clone, Debug)]

@@ -120,15 +120,23 @@ impl From<UploadProblem> for ApiError {
     }
 }
 
+/// An upload that passed the checks.
+pub(crate) struct Checked {
+    /// Its type, from its first bytes.
+    pub content_type: &'static str,
+    /// For an image, its small JPEG (made from the decoding that proved it whole).
+    pub thumbnail: Option<Vec<u8>>,
+}
+
 /// Checks an upload before anything is stored: at most the configured size, a type
 /// recognised by its first bytes (an image, when `image_only`), and a whole file of that
 /// type: an image must decode completely (within the thumbnail's limits), a PDF must end as
-/// one. Answers the content type.
+/// one. Answers the content type, and an image's thumbnail.
 pub(crate) async fn check_upload(
     state: &AppState,
     bytes: &[u8],
     image_only: bool,
-) -> Result<&'static str, UploadProblem> {
+) -> Result<Checked, UploadProblem> {
     if bytes.len() > state.config.max_upload_bytes {
         return Err(UploadProblem::TooLarge);
     }
@@ -136,18 +144,25 @@ pub(crate) async fn check_upload(
     if image_only && !content_type.starts_with("image/") {
         return Err(UploadProblem::NotAnImage);
     }
-    let whole = if content_type.starts_with("image/") {
+    if content_type.starts_with("image/") {
         let owned = bytes.to_vec();
-        tokio::task::spawn_blocking(move || decodes(&owned))
+        let thumbnail = tokio::task::spawn_blocking(move || thumbnail(&owned))
             .await
-            .unwrap_or(false)
-    } else {
-        ends_as_pdf(bytes)
-    };
-    if !whole {
+            .ok()
+            .flatten()
+            .ok_or(UploadProblem::Damaged)?;
+        return Ok(Checked {
+            content_type,
+            thumbnail: Some(thumbnail),
+        });
+    }
+    if !ends_as_pdf(bytes) {
         return Err(UploadProblem::Damaged);
     }
-    Ok(content_type)
+    Ok(Checked {
+        content_type,
+        thumbnail: None,
+    })
 }
 
 /// An image reader within limits: a small file cannot claim a gigapixel canvas.
@@ -163,11 +178,6 @@ fn reader(bytes: &[u8]) -> Option<image::ImageReader<std::io::Cursor<&[u8]>>> {
     Some(reader)
 }
 
-/// True when the bytes decode to a whole image.
-pub fn decodes(bytes: &[u8]) -> bool {
-    reader(bytes).is_some_and(|r| r.decode().is_ok())
-}
-
 /// True when a PDF ends with its end-of-file marker (in its last kilobyte, as readers look
 /// for it): a truncated or disguised file does not.
 pub fn ends_as_pdf(bytes: &[u8]) -> bool {
@@ -176,8 +186,8 @@ pub fn ends_as_pdf(bytes: &[u8]) -> bool {
 }
 
 /// Stores an upload on a ticket: at most the configured size, sniffed (only images for
-/// photos and signatures), written under the data directory, then recorded; a refused
-/// upload leaves no file behind.
+/// photos and signatures), written under the data directory with an image's thumbnail beside
+/// it, then recorded; a refused upload leaves no file behind.
 pub(crate) async fn save_upload(
     state: &AppState,
     user: &CurrentUser,
@@ -187,14 +197,22 @@ pub(crate) async fn save_upload(
     bytes: &[u8],
 ) -> Result<Attachment, ApiError> {
     // Only an image can be a signature or a photo.
-    let content_type = check_upload(state, bytes, kind != AttachmentKind::Other).await?;
+    let checked = check_upload(state, bytes, kind != AttachmentKind::Other).await?;
+    let content_type = checked.content_type;
     let id = AttachmentId::new();
     let key = format!("{}/{}", user.tenant.tenant_id(), id);
+    let thumb_key = format!("{key}.thumb.jpg");
     state
         .blobs
         .put(&key, bytes)
         .await
         .map_err(ApiError::internal)?;
+    if let Some(small) = &checked.thumbnail {
+        // Without it the file is still whole: the thumbnail is made again on first view.
+        if let Err(e) = state.blobs.put(&thumb_key, small).await {
+            tracing::warn!(error = %e, "keeping a thumbnail failed");
+        }
+    }
     let sha = hex::encode(Sha256::digest(bytes));
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     let stored = user
@@ -217,6 +235,7 @@ pub(crate) async fn save_upload(
         Err(e) => {
             // Nothing points at the file: remove it so a refused upload leaves no trace.
             let _ = state.blobs.delete(&key).await;
+            let _ = state.blobs.delete(&thumb_key).await;
             Err(e.into())
         }
     }
@@ -275,28 +294,31 @@ pub async fn get_thumbnail(
     if !a.content_type.starts_with("image/") {
         return Err(loopdesk_store::StoreError::NotFound.into());
     }
-    let key = format!("{}.thumb.jpg", a.storage_key);
-    let jpeg = match state.blobs.get(&key).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            let original = state
-                .blobs
-                .get(&a.storage_key)
-                .await
-                .map_err(ApiError::internal)?;
-            let made = tokio::task::spawn_blocking(move || thumbnail(&original))
-                .await
-                .map_err(ApiError::internal)?
-                .ok_or_else(|| ApiError::invalid("file", "error.invalid_file"))?;
-            state
-                .blobs
-                .put(&key, &made)
-                .await
-                .map_err(ApiError::internal)?;
-            made
-        }
-    };
+    let jpeg = thumbnail_of(&state, &a).await?;
     Ok(private_file("image/jpeg", 86_400, jpeg))
+}
+
+/// The small JPEG of a photo: made on first request and kept beside the file.
+pub(crate) async fn thumbnail_of(state: &AppState, a: &Attachment) -> Result<Vec<u8>, ApiError> {
+    let key = format!("{}.thumb.jpg", a.storage_key);
+    if let Ok(bytes) = state.blobs.get(&key).await {
+        return Ok(bytes);
+    }
+    let original = state
+        .blobs
+        .get(&a.storage_key)
+        .await
+        .map_err(ApiError::internal)?;
+    let made = tokio::task::spawn_blocking(move || thumbnail(&original))
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::invalid("file", "error.invalid_file"))?;
+    state
+        .blobs
+        .put(&key, &made)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(made)
 }
 
 /// Decodes an image (within the reader's limits), scales it
@@ -306,7 +328,14 @@ pub fn thumbnail(bytes: &[u8]) -> Option<Vec<u8>> {
         .decode()
         .ok()?
         .thumbnail(THUMBNAIL_PX, THUMBNAIL_PX)
-        .into_rgb8();
+        .into_rgba8();
+    // JPEG has no transparency: what was see-through shows the white of a page, not black.
+    let small = image::RgbImage::from_fn(small.width(), small.height(), |x, y| {
+        let [r, g, b, a] = small.get_pixel(x, y).0;
+        let over_white =
+            |c: u8| ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
+        image::Rgb([over_white(r), over_white(g), over_white(b)])
+    });
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
         .encode_image(&small)

@@ -27,12 +27,37 @@ fn only_whole_files_pass() {
     image::DynamicImage::ImageRgb8(img)
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .unwrap();
-    assert!(decodes(&png));
-    assert!(!decodes(&png[..png.len() / 2]));
+    assert!(thumbnail(&png).is_some());
+    assert!(thumbnail(&png[..png.len() / 2]).is_none());
     let mut disguised = b"\x89PNG\r\n\x1a\n".to_vec();
     disguised.extend_from_slice(b"<svg onload=alert(1)>");
     assert_eq!(sniff(&disguised), Some("image/png"));
-    assert!(!decodes(&disguised));
+    assert!(thumbnail(&disguised).is_none());
     assert!(ends_as_pdf(b"%PDF-1.4\n1 0 obj\n...\n%%EOF\n"));
     assert!(!ends_as_pdf(b"%PDF-1.4\n<html><script>"));
+}
+
+/// A see-through picture (a signature drawn on a transparent canvas) is shown on white, as on
+/// paper, not on black.
+#[test]
+fn transparent_pixels_become_white_in_a_thumbnail() {
+    let img = image::RgbaImage::from_fn(20, 10, |x, _| {
+        if x < 10 {
+            image::Rgba([0, 0, 0, 0])
+        } else {
+            image::Rgba([0, 0, 255, 255])
+        }
+    });
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgba8(img)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let back = image::load_from_memory(&thumbnail(&png).unwrap())
+        .unwrap()
+        .into_rgb8();
+    let (w, h) = (back.width(), back.height());
+    let [r, g, b] = back.get_pixel(w / 5, h / 2).0;
+    assert!(r > 240 && g > 240 && b > 240, "transparent: {r},{g},{b}");
+    let [r, g, b] = back.get_pixel(w * 4 / 5, h / 2).0;
+    assert!(r < 30 && g < 30 && b > 200, "opaque blue: {r},{g},{b}");
 }

@@ -11,6 +11,7 @@ pub mod kpis;
 pub mod maintenance;
 pub mod organisation;
 pub mod search;
+pub mod service_report;
 pub mod stock;
 pub mod tickets;
 pub mod users;
@@ -98,6 +99,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(attachments::upload_attachment))
         .routes(routes!(attachments::get_attachment))
         .routes(routes!(attachments::get_thumbnail))
+        .routes(routes!(service_report::service_report))
         .routes(routes!(
             automation::create_sla_policy,
             automation::list_sla_policies

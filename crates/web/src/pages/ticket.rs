@@ -121,6 +121,13 @@ fn body(
                 p.muted { (t(lang, &format!("page.warranty.{w}"))) }
             }
         }
+        @if tk.status.prints_service_report(!customer) {
+            p.actions {
+                a.button href={ "/api/v1/tickets/" (tk.id) "/service-report?lang=" (lang.tag()) } target="_blank" rel="noopener" { (t(lang, "page.ticket.service_report")) }
+                " "
+                a href={ "/api/v1/tickets/" (tk.id) "/service-report?paper=receipt&lang=" (lang.tag()) } target="_blank" rel="noopener" { (t(lang, "page.ticket.service_report_receipt")) }
+            }
+        }
         @if let Some(token) = survey {
             p { a.button href={ "/survey/" (token) } { (t(lang, "page.ticket.rate")) } }
         }
