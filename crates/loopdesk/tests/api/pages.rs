@@ -21,6 +21,7 @@ on_both_backends!(
     an_admin_sets_up_the_organisation_through_the_pages,
     a_form_sent_twice_from_the_phone_is_recorded_once,
     the_staff_ticket_page_says_who_and_what_the_ticket_is_about,
+    the_engineers_order_says_who_where_and_how_to_get_there,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -1178,4 +1179,76 @@ async fn the_staff_ticket_page_says_who_and_what_the_ticket_is_about(backend: Ba
         .await;
     let html = page(portal).await;
     assert!(!html.contains("dl class=\"facts\""), "{html}");
+}
+
+/// The engineer's order page: the customer, the contact to call, the address with links that
+/// open the phone's map, the agent's notes in the history; declining asks for a reason, and
+/// the check-in form carries the site's position and geofence for the phone to compare.
+async fn the_engineers_order_says_who_where_and_how_to_get_there(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (eng_id, engineer) = app.user("ligong", &["engineer"], json!({})).await;
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    let t = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "channel": "phone", "customer_id": customer, "site_id": site,
+                    "contact_phone": "138 0013 8000", "subject": "冷柜不制冷", "priority": 2 }),
+            201,
+        )
+        .await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    app.ok(
+        &agent,
+        &format!("/api/v1/tickets/{id}/comments"),
+        json!({ "body": "请带梯子，机组在二楼平台", "internal": true }),
+        201,
+    )
+    .await;
+    let t = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
+    let t = app
+        .go(
+            &agent,
+            &t,
+            json!({ "to": "assigned", "assignee_id": eng_id }),
+            200,
+        )
+        .await;
+    let mut b = Browser::new();
+    let login = [("username", "ligong"), ("password", PASSWORD)];
+    assert_eq!(b.post(&app, "/login", &login).await.0, 303);
+    let (s, html, _) = b.get(&app, &format!("/m/t/{id}")).await;
+    assert_eq!(s, 200);
+    for want in [
+        "上海申江制冷",
+        "李雷",
+        r#"href="tel:13800138000""#,
+        "总店 · 上海市黄浦区人民大道 1 号",
+        r#"href="geo:31.2304,121.4737?q=31.2304,121.4737(%E6%80%BB%E5%BA%97)""#,
+        r#"href="https://uri.amap.com/marker?position=121.4737,31.2304&amp;name=%E6%80%BB%E5%BA%97&amp;coordinate=wgs84&amp;callnative=1""#,
+        "baidumap://map/marker?location=31.2304,121.4737&amp;title=%E6%80%BB%E5%BA%97",
+        "处理记录",
+        "请带梯子，机组在二楼平台",
+    ] {
+        assert!(html.contains(want), "{want} missing from the order page");
+    }
+    // Declining is a step aside: it opens to ask why.
+    let decline = html.find("<details").expect("decline folds out");
+    assert!(html[decline..].contains(r#"name="reason" required"#));
+    // On the way, the check-in form knows where the site is and how far its geofence reaches.
+    let t = app
+        .go(&engineer, &t, json!({ "to": "accepted" }), 200)
+        .await;
+    app.go(&engineer, &t, json!({ "to": "en_route" }), 200)
+        .await;
+    let (_, html, _) = b.get(&app, &format!("/m/t/{id}")).await;
+    for want in [
+        r#"data-site-lat="31.2304""#,
+        r#"data-site-lon="121.4737""#,
+        r#"data-geofence="300""#,
+        "超出签到范围",
+    ] {
+        assert!(html.contains(want), "{want} missing from the check-in form");
+    }
 }

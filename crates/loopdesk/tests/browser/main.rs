@@ -392,15 +392,48 @@ async fn an_engineer_accepts_sets_off_and_checks_in_on_a_phone() {
         press(&c, label).await;
         badge(&c, then).await;
     }
-    // The phone's position, 25 m from the site (emulated), then the check-in.
+    // Who and where: the contact to call and the way there in the phone's map.
     wait_xpath(&c, "//main//button[normalize-space()='到场签到']").await;
-    c.execute(
-        "navigator.geolocation.getCurrentPosition = function (ok) {
-           ok({ coords: { latitude: 31.2306, longitude: 121.4739, accuracy: 12 } }); };",
-        vec![],
-    )
-    .await
-    .unwrap();
+    assert!(text_of(&c, ".visit").await.contains("上海申江制冷"));
+    let nav = c.find(Locator::Css(".nav a.button")).await.unwrap();
+    assert!(nav
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap()
+        .starts_with("geo:31.2304,121.4737"));
+    shoot(&c, "engineer-on-the-way").await;
+    // 2 km from the site (emulated): the phone asks before checking in, and a "no" sends
+    // nothing.
+    let at = |lat: f64| {
+        format!(
+            "navigator.geolocation.getCurrentPosition = function (ok) {{
+               ok({{ coords: {{ latitude: {lat}, longitude: 121.4739, accuracy: 12 }} }}); }};"
+        )
+    };
+    c.execute(&at(31.2484), vec![]).await.unwrap();
+    press(&c, "到场签到").await;
+    let mut asked = None;
+    for _ in 0..50 {
+        if let Ok(text) = c.get_alert_text().await {
+            asked = Some(text);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let asked = asked.expect("a check-in beyond the geofence asks first");
+    assert!(
+        asked.contains("2.0 公里") && asked.contains("300 米"),
+        "{asked}"
+    );
+    c.dismiss_alert().await.unwrap();
+    let urgent_id = urgent["id"].as_str().unwrap();
+    let t = app
+        .read(&agent, &format!("/api/v1/tickets/{urgent_id}"))
+        .await;
+    assert_eq!(t["status"], "en_route", "declined: nothing was sent");
+    // 25 m from the site: the check-in goes at once.
+    c.execute(&at(31.2306), vec![]).await.unwrap();
     press(&c, "到场签到").await;
     wait_xpath(&c, "//p[contains(., '已签到')]").await;
     let status = text_of(&c, "main .card .badge").await;

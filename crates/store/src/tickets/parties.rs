@@ -21,6 +21,12 @@ pub struct TicketParties {
     pub site_name: Option<String>,
     /// Its address.
     pub site_address: Option<String>,
+    /// Its position (WGS 84), for navigation and the check-in's geofence.
+    pub site_lat: Option<f64>,
+    /// Its position.
+    pub site_lon: Option<f64>,
+    /// Its geofence radius in metres.
+    pub site_geofence_m: Option<f64>,
     /// The asset's model.
     pub asset_model: Option<String>,
     /// Its serial number.
@@ -45,7 +51,8 @@ impl TenantStore {
         self.ticket_row_visible(actor, id).await?;
         let found: Option<TicketParties> = sqlx::query_as(
             "SELECT c.name AS customer_name, k.name AS contact_name, k.phone AS contact_phone, \
-             s.name AS site_name, s.address AS site_address, a.model AS asset_model, \
+             s.name AS site_name, s.address AS site_address, s.lat AS site_lat, s.lon AS site_lon, \
+             s.geofence_m AS site_geofence_m, a.model AS asset_model, \
              a.serial AS asset_serial, a.warranty_until, m.name AS team_name, \
              u.display_name AS assignee_name, g.name AS category_name \
              FROM tickets t \

@@ -1,5 +1,7 @@
-//! The engineer's phone: my orders by urgency, and each order's moves — accept or decline,
-//! set off, check in on site with the phone's position, start.
+//! The engineer's phone: my orders by urgency, and each order — who and where (a `tel:` link,
+//! navigation in the phone's map app), what happened so far, and its moves: accept or decline
+//! with a reason, set off, check in on site with the phone's position (asking first when it is
+//! beyond the site's geofence), start.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -12,7 +14,7 @@ use loopdesk_core::ticket::urgency;
 use loopdesk_core::ticket::MoveCommand;
 use loopdesk_core::{Status, TicketId};
 use loopdesk_store::{
-    Idempotency, StoreError, Ticket, TicketDetail, TicketFilter, TransitionRequest,
+    Idempotency, StoreError, Ticket, TicketDetail, TicketFilter, TicketParties, TransitionRequest,
 };
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -59,14 +61,32 @@ pub async fn orders(PageUser { user, lang }: PageUser) -> Response {
     )
 }
 
-fn move_form(lang: Lang, tk: &Ticket, to: Status, needs: Needs, kind: &str) -> Markup {
+/// The site's position and geofence, for the check-in form to compare the phone's with.
+struct Site {
+    lat: f64,
+    lon: f64,
+    geofence_m: f64,
+}
+
+fn move_form(
+    lang: Lang,
+    tk: &Ticket,
+    to: Status,
+    needs: Needs,
+    kind: &str,
+    site: Option<&Site>,
+) -> Markup {
     let action = format!("/m/t/{}/move", tk.id);
     let key = format!("page.move.{kind}");
     let label = t(lang, &key);
+    // Declining or waiting are the exceptions: the way forward is the solid button.
+    let quiet = matches!(kind, "decline" | "wait_parts" | "wait_customer");
     html! {
         @match needs {
             Needs::CheckIn => form.card method="post" action=(action) data-geo data-offline
-                data-locating=(t(lang, "page.engineer.locating")) data-no-geo=(t(lang, "page.engineer.no_position")) {
+                data-locating=(t(lang, "page.engineer.locating")) data-no-geo=(t(lang, "page.engineer.no_position"))
+                data-site-lat=[site.map(|s| s.lat)] data-site-lon=[site.map(|s| s.lon)]
+                data-geofence=[site.map(|s| s.geofence_m)] data-far=(t(lang, "page.engineer.far")) {
                 input type="hidden" name="submission" value=(uuid::Uuid::new_v4());
                 input type="hidden" name="version" value=(tk.version);
                 input type="hidden" name="to" value=(to.as_str());
@@ -76,21 +96,73 @@ fn move_form(lang: Lang, tk: &Ticket, to: Status, needs: Needs, kind: &str) -> M
                 button type="submit" { (label) }
                 p.geo-status.muted {}
             },
-            Needs::Reason => form.card method="post" action=(action) data-offline {
-                input type="hidden" name="submission" value=(uuid::Uuid::new_v4());
-                input type="hidden" name="version" value=(tk.version);
-                input type="hidden" name="to" value=(to.as_str());
-                label for={ "reason-" (kind) } { (t(lang, "page.engineer.reason")) }
-                input id={ "reason-" (kind) } name="reason" required maxlength="2000";
-                button type="submit" { (label) }
+            Needs::Reason => details.card {
+                summary.button.quiet[quiet] { (label) }
+                form method="post" action=(action) data-offline {
+                    input type="hidden" name="submission" value=(uuid::Uuid::new_v4());
+                    input type="hidden" name="version" value=(tk.version);
+                    input type="hidden" name="to" value=(to.as_str());
+                    label for={ "reason-" (kind) } { (t(lang, "page.engineer.reason")) }
+                    input id={ "reason-" (kind) } name="reason" required maxlength="2000";
+                    button type="submit" { (label) }
+                }
             },
             Needs::Report => p { a.button href={ "/m/t/" (tk.id) "/report" } { (label) } },
             _ => form method="post" action=(action) data-offline {
                 input type="hidden" name="submission" value=(uuid::Uuid::new_v4());
                 input type="hidden" name="version" value=(tk.version);
                 input type="hidden" name="to" value=(to.as_str());
-                p { button type="submit" { (label) } }
+                p { button.quiet[quiet] type="submit" { (label) } }
             },
+        }
+    }
+}
+
+/// Percent-encodes a value for a URL's query.
+fn query_value(text: &str) -> String {
+    serde_urlencoded::to_string([("v", text)])
+        .map(|s| s.trim_start_matches("v=").to_owned())
+        .unwrap_or_default()
+}
+
+/// Who the engineer goes to and where: the customer, the contact with a `tel:` link, the
+/// address with links that open it in the phone's map (`geo:`, Amap, Baidu Maps), the asset.
+fn visit(lang: Lang, tk: &Ticket, p: &TicketParties) -> Markup {
+    let phone = p.contact_phone.clone().or_else(|| tk.contact_phone.clone());
+    let place = match (&p.site_name, &p.site_address) {
+        (Some(n), Some(a)) => Some(format!("{n} · {a}")),
+        (n, a) => n.clone().or_else(|| a.clone()),
+    };
+    let label = query_value(
+        p.site_name
+            .as_deref()
+            .or(p.customer_name.as_deref())
+            .unwrap_or(&tk.number),
+    );
+    let address = query_value(p.site_address.as_deref().unwrap_or_default());
+    html! {
+        div.card.visit {
+            @if let Some(c) = &p.customer_name { p { strong { (c) } } }
+            @if p.contact_name.is_some() || phone.is_some() {
+                p {
+                    (t(lang, "page.ticket.contact")) "："
+                    @if let Some(n) = &p.contact_name { (n) " " }
+                    @if let Some(ph) = &phone { a.button href={ "tel:" (ph) } { (t(lang, "page.engineer.call")) " " (ph) } }
+                }
+            }
+            @if let Some(place) = &place { p { (place) } }
+            @if let (Some(lat), Some(lon)) = (p.site_lat, p.site_lon) {
+                p.nav {
+                    a.button href={ "geo:" (lat) "," (lon) "?q=" (lat) "," (lon) "(" (label) ")" } { (t(lang, "page.engineer.navigate")) }
+                    " "
+                    a href={ "https://uri.amap.com/marker?position=" (lon) "," (lat) "&name=" (label) "&coordinate=wgs84&callnative=1" } { (t(lang, "page.engineer.amap")) }
+                    " · "
+                    a href={ "baidumap://map/marker?location=" (lat) "," (lon) "&title=" (label) "&content=" (address) "&coord_type=wgs84&src=loopdesk" } { (t(lang, "page.engineer.baidu")) }
+                }
+            }
+            @if let Some(m) = &p.asset_model {
+                p.muted { (t(lang, "page.ticket.asset")) "：" (m) @if let Some(sn) = &p.asset_serial { " · " (sn) } }
+            }
         }
     }
 }
@@ -99,11 +171,19 @@ fn order_page(
     lang: Lang,
     user: &CurrentUser,
     offset: chrono::FixedOffset,
-    d: &TicketDetail,
+    (d, parties): (&TicketDetail, &TicketParties),
     moves: &[&'static Rule],
     error: Option<&str>,
 ) -> Response {
     let tk = &d.ticket;
+    let site = match (parties.site_lat, parties.site_lon, parties.site_geofence_m) {
+        (Some(lat), Some(lon), Some(geofence_m)) => Some(Site {
+            lat,
+            lon,
+            geofence_m,
+        }),
+        _ => None,
+    };
     let body = html! {
         h1 { (tk.number) " · " (tk.subject) }
         p.notice data-live=(super::live::ticket_url(tk)) hidden { (t(lang, "page.live.changed")) }
@@ -112,6 +192,7 @@ fn order_page(
         @if let Some(back) = super::report::sent_back(d) {
             (super::report::rework_card(lang, offset, &back, Some(tk.id)))
         }
+        (visit(lang, tk, parties))
         div.card {
             p { span.badge { (t(lang, tk.status.label_key())) } " P" (tk.priority) }
             @if !tk.description.is_empty() { p { (tk.description) } }
@@ -127,8 +208,9 @@ fn order_page(
         // The phone carries a position, a reason or a report; choosing an engineer or taking
         // the customer's confirmation is done at the desk.
         @for rule in moves.iter().filter(|r| !matches!(r.needs, Needs::Assignee | Needs::Confirmation)) {
-            (move_form(lang, tk, rule.to, rule.needs, rule.kind.as_str()))
+            (move_form(lang, tk, rule.to, rule.needs, rule.kind.as_str(), site.as_ref()))
         }
+        (super::ticket::history(lang, offset, &d.events))
         p { a href="/m" { (t(lang, "page.engineer.orders")) } }
     };
     page(lang, &tk.number, Some(&user.auth.user), body)
@@ -149,9 +231,13 @@ async fn show_order(
         Ok(o) => o,
         Err(e) => return super::failure(lang, &e),
     };
+    let parties = match user.tenant.ticket_parties(&user.actor, id).await {
+        Ok(p) => p,
+        Err(e) => return super::failure(lang, &e),
+    };
     match user.tenant.moves_on(&user.actor, &found.ticket, now).await {
         Ok(moves) => {
-            let mut res = order_page(lang, user, offset, &found, &moves, error);
+            let mut res = order_page(lang, user, offset, (&found, &parties), &moves, error);
             if error.is_some() {
                 *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             }

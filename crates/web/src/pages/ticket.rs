@@ -170,9 +170,21 @@ fn body(
                 }
             }
         }
+        (history(lang, offset, &d.events))
+    }
+}
+
+/// What happened to a ticket, oldest first, as its reader may see it: who did what when, the
+/// notes, reasons and resolutions, internal entries marked as such.
+pub(super) fn history(
+    lang: Lang,
+    offset: chrono::FixedOffset,
+    events: &[loopdesk_store::TicketEvent],
+) -> Markup {
+    html! {
         h2 { (t(lang, "page.ticket.history")) }
         ul.events {
-            @for e in &d.events {
+            @for e in events {
                 li {
                     span.muted { (super::local_time(offset, e.at)) " " }
                     (event_text(lang, e.kind, e.to_status))

@@ -15,8 +15,18 @@ if (window.ReportingObserver) {
   }, { types: ['csp-violation'], buffered: true }).observe();
 }
 
+// Metres between two positions on the earth (haversine, as the server's geofence counts).
+function metresBetween(lat1, lon1, lat2, lon2) {
+  var r = Math.PI / 180, dLat = (lat2 - lat1) * r, dLon = (lon2 - lon1) * r;
+  var a = Math.pow(Math.sin(dLat / 2), 2) +
+    Math.cos(lat1 * r) * Math.cos(lat2 * r) * Math.pow(Math.sin(dLon / 2), 2);
+  return 2 * 6371008.8 * Math.asin(Math.sqrt(a));
+}
+
 // Loopdesk: the little the browser must do itself. A check-in form (data-geo) asks the phone
-// for its position, fills it in, then sends the form; without a position it says why.
+// for its position, fills it in, then sends the form; without a position it says why. Beyond
+// the site's geofence it says how far, in km, and sends only when the engineer confirms (the
+// server still flags such a check-in for review).
 document.addEventListener('submit', function (ev) {
   var form = ev.target;
   if (!form.hasAttribute('data-geo') || form.dataset.located) return;
@@ -25,6 +35,14 @@ document.addEventListener('submit', function (ev) {
   if (!navigator.geolocation) { if (say) say.textContent = form.dataset.noGeo; return; }
   if (say) say.textContent = form.dataset.locating;
   navigator.geolocation.getCurrentPosition(function (p) {
+    var d = form.dataset;
+    if (d.siteLat && d.siteLon && d.geofence) {
+      var m = metresBetween(+d.siteLat, +d.siteLon, p.coords.latitude, p.coords.longitude);
+      if (m > +d.geofence) {
+        var ask = d.far.replace('{km}', (m / 1000).toFixed(1)).replace('{m}', Math.round(+d.geofence));
+        if (!window.confirm(ask)) { if (say) say.textContent = ''; return; }
+      }
+    }
     form.elements.lat.value = p.coords.latitude;
     form.elements.lon.value = p.coords.longitude;
     form.elements.accuracy.value = p.coords.accuracy;
