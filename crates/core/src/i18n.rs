@@ -466,7 +466,6 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.review.at_risk", "预警与超时工单", "At risk or late"),
     ("page.review.comment", "退回说明", "What to redo"),
     ("page.review.reassign", "改派", "Reassign"),
-    ("page.review.reassign_to", "改派给", "Hand to"),
     ("page.review.send_back", "退回处理", "Send back"),
     ("page.review.title", "主管工作台", "Supervisor desk"),
     ("page.review.waiting", "待复核报告", "Reports to review"),

@@ -265,7 +265,9 @@ pub struct AssignForm {
     engineer_id: String,
     #[serde(default)]
     note: String,
-    /// Back to this ticket's hand-dispatch page on a refusal (else the board).
+    /// Where the choice was made: `hand` (this ticket's hand-dispatch page, where a refusal
+    /// comes back to), `review` (the same page opened from the supervisor's desk, which the
+    /// assignment returns to), else the board.
     #[serde(default)]
     from: String,
 }
@@ -280,11 +282,19 @@ pub async fn assign(
         return super::failure(lang, &StoreError::NotFound);
     };
     let Some(engineer) = UserId::parse(&f.engineer_id) else {
-        let mut res = show_hand(&state, &user, lang, ticket, Some("page.dispatch.choose")).await;
+        let mut res = show_hand(
+            &state,
+            &user,
+            lang,
+            (ticket, hand_from(&f.from)),
+            Some("page.dispatch.choose"),
+        )
+        .await;
         *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
         return res;
     };
-    let hand = f.from == "hand";
+    let from_review = f.from == "review";
+    let hand = f.from == "hand" || from_review;
     let done = user
         .tenant
         .hand_assign(&user.actor, ticket, engineer, &f.note, state.clock.now())
@@ -293,7 +303,7 @@ pub async fn assign(
         let (state, user) = (&state, &user);
         async move {
             let mut res = if hand {
-                show_hand(state, user, lang, ticket, Some(error)).await
+                show_hand(state, user, lang, (ticket, hand_from(&f.from)), Some(error)).await
             } else {
                 show_board(state, user, lang, Some(error), None).await
             };
@@ -302,6 +312,7 @@ pub async fn assign(
         }
     };
     match done {
+        Ok(_) if from_review => Redirect::to("/review").into_response(),
         Ok(d) => Redirect::to(&format!("/dispatch?assigned={}", d.ticket.number)).into_response(),
         Err(StoreError::Invalid(field)) => {
             again(field.reason, axum::http::StatusCode::UNPROCESSABLE_ENTITY).await
@@ -319,7 +330,7 @@ async fn show_hand(
     state: &AppState,
     user: &CurrentUser,
     lang: Lang,
-    ticket: TicketId,
+    (ticket, from): (TicketId, &str),
     error: Option<&str>,
 ) -> Response {
     let hand = match user
@@ -346,7 +357,7 @@ async fn show_hand(
             p.muted { (t(lang, "page.dispatch.override_hint")) }
             form.hand method="post" action="/dispatch/assign" {
                 input type="hidden" name="ticket_id" value=(hand.ticket_id);
-                input type="hidden" name="from" value="hand";
+                input type="hidden" name="from" value=(from);
                 table {
                     thead { tr {
                         th {} th { (t(lang, "page.dispatch.engineer")) } th { (t(lang, "page.dispatch.distance")) }
@@ -379,14 +390,32 @@ async fn show_hand(
     )
 }
 
+/// Where a hand-dispatch page was opened from, as its form says it: the supervisor's desk
+/// (`review`) or anywhere else (`hand`).
+fn hand_from(asked: &str) -> &'static str {
+    if asked == "review" {
+        "review"
+    } else {
+        "hand"
+    }
+}
+
+/// Where the hand-dispatch page was opened from (`?from=review`).
+#[derive(Deserialize)]
+pub struct HandQuery {
+    #[serde(default)]
+    from: String,
+}
+
 /// The hand-dispatch page.
 pub async fn hand(
     State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<HandQuery>,
 ) -> Response {
     let Some(ticket) = TicketId::parse(&id) else {
         return super::failure(lang, &StoreError::NotFound);
     };
-    show_hand(&state, &user, lang, ticket, None).await
+    show_hand(&state, &user, lang, (ticket, hand_from(&q.from)), None).await
 }

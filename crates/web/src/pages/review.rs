@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use loopdesk_core::i18n::{t, Lang};
 use loopdesk_core::ticket::{MoveCommand, MoveKind};
-use loopdesk_core::{Role, Status, TicketId, UserId};
-use loopdesk_store::{EngineerView, StoreError, Ticket, TicketFilter, TransitionRequest};
-use maud::{html, Markup};
+use loopdesk_core::{Role, Status, TicketId};
+use loopdesk_store::{StoreError, Ticket, TicketFilter, TransitionRequest};
+use maud::html;
 use serde::Deserialize;
 
 use super::layout::{page, PageUser};
@@ -23,25 +23,6 @@ fn reviewer(user: &CurrentUser) -> bool {
         .roles
         .iter()
         .any(|r| matches!(r, Role::Supervisor | Role::Dispatcher | Role::Admin))
-}
-
-fn reassign_form(lang: Lang, tk: &Ticket, engineers: &[EngineerView]) -> Markup {
-    html! {
-        form method="post" action={ "/review/t/" (tk.id) } {
-            input type="hidden" name="version" value=(tk.version);
-            input type="hidden" name="to" value="assigned";
-            label for={ "eng-" (tk.id) } { (t(lang, "page.review.reassign_to")) }
-            select id={ "eng-" (tk.id) } name="assignee_id" {
-                @for e in engineers {
-                    @if Some(e.id) != tk.assignee_id {
-                        option value=(e.id) { (e.display_name) " · " (e.load) "/" (e.capacity) }
-                    }
-                }
-            }
-            input name="note" placeholder=(t(lang, "page.engineer.reason")) aria-label=(t(lang, "page.engineer.reason"));
-            button type="submit" { (t(lang, "page.review.reassign")) }
-        }
-    }
 }
 
 /// Reviews waiting, and tickets at risk.
@@ -96,11 +77,6 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
         Ok(r) => r,
         Err(e) => return super::failure(lang, &e),
     };
-    let engineers = user
-        .tenant
-        .engineers(&user.actor, state.clock.now())
-        .await
-        .unwrap_or_default();
     let title = t(lang, "page.review.title");
     page(
         lang,
@@ -144,8 +120,10 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
                         a href={ "/t/" (tk.id) } { (tk.number) } " · " (tk.subject) " "
                         span.badge { (t(lang, tk.status.label_key())) }
                     }
+                    // Choosing the engineer is the hand-dispatch page's work: every engineer by fit,
+                    // the ruled-out with why (a list per card would grow with the team).
                     @if offers(tk, &[MoveKind::Assign, MoveKind::Reassign, MoveKind::Redispatch]) {
-                        (reassign_form(lang, tk, &engineers))
+                        p { a.button href={ "/dispatch/t/" (tk.id) "?from=review" } { (t(lang, "page.review.reassign")) } }
                     }
                 }
             }
@@ -159,10 +137,9 @@ pub struct ReviewForm {
     version: i64,
     to: String,
     note: Option<String>,
-    assignee_id: Option<String>,
 }
 
-/// Approves, sends back or reassigns; back to the desk.
+/// Approves or sends back; back to the desk.
 pub async fn make_move(
     State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
@@ -175,7 +152,6 @@ pub async fn make_move(
     let command = MoveCommand {
         to: Status::parse(f.to.trim()),
         note: f.note.filter(|n| !n.trim().is_empty()),
-        assignee_id: f.assignee_id.as_deref().and_then(UserId::parse),
         ..MoveCommand::default()
     };
     let req = TransitionRequest {
