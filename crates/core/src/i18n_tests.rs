@@ -50,3 +50,13 @@ fn placeholders_are_filled() {
         "reason is required for this move"
     );
 }
+
+#[test]
+fn every_move_a_person_makes_has_a_button_label() {
+    use crate::ticket::MoveKind;
+    for kind in MoveKind::ALL {
+        if kind != MoveKind::AutoClose {
+            assert!(has(&format!("page.move.{}", kind.as_str())), "{kind:?}");
+        }
+    }
+}

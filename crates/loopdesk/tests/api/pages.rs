@@ -22,6 +22,7 @@ on_both_backends!(
     a_form_sent_twice_from_the_phone_is_recorded_once,
     the_staff_ticket_page_says_who_and_what_the_ticket_is_about,
     the_engineers_order_says_who_where_and_how_to_get_there,
+    staff_make_every_move_the_table_allows_from_the_ticket_page,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -1261,4 +1262,153 @@ async fn the_engineers_order_says_who_where_and_how_to_get_there(backend: Backen
     ] {
         assert!(html.contains(want), "{want} missing from the check-in form");
     }
+}
+
+/// The staff ticket page offers the moves the table allows this reader and makes them: an
+/// agent takes a call-in remotely, resolves it with what was done, confirms for the customer
+/// with how; changes a priority with why; records a chase; cancels another ticket with a
+/// reason (without one: 422 and nothing changes). The customer's page has no staff actions.
+async fn staff_make_every_move_the_table_allows_from_the_ticket_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    app.user("cust", &["customer"], json!({ "customer_id": customer }))
+        .await;
+    let new = |subject: &str| json!({ "channel": "phone", "customer_id": customer, "site_id": site, "subject": subject, "priority": 3 });
+    let t = app
+        .ok(&agent, "/api/v1/tickets", new("打印机卡纸"), 201)
+        .await;
+    let other = app
+        .ok(&agent, "/api/v1/tickets", new("门禁失灵"), 201)
+        .await;
+    let (id, other_id) = (t["id"].as_str().unwrap(), other["id"].as_str().unwrap());
+    let mut b = Browser::new();
+    let login = [("username", "agent"), ("password", PASSWORD)];
+    assert_eq!(b.post(&app, "/login", &login).await.0, 303);
+    let version = |id: &str| {
+        let (app, agent, id) = (&app, agent.clone(), id.to_owned());
+        async move { app.read(&agent, &format!("/api/v1/tickets/{id}")).await["version"].to_string() }
+    };
+
+    // What the table offers an agent on a new ticket, and no more.
+    let (_, html, _) = b.get(&app, &format!("/t/{id}")).await;
+    for want in [
+        format!(r#"href="/dispatch/t/{id}""#),
+        "远程处理".to_owned(),
+        "取消工单".to_owned(),
+        "调整优先级".to_owned(),
+        "催单".to_owned(),
+    ] {
+        assert!(html.contains(&want), "{want} missing");
+    }
+    for not in ["审核通过", "代客户确认已修复", "重新打开"] {
+        assert!(!html.contains(not), "{not} is not a move of a new ticket");
+    }
+
+    // Remotely: take it, resolve it with what was done, confirm for the customer.
+    let mv = |to: &'static str, field: &'static str, text: &'static str| (to, field, text);
+    for (to, field, text) in [
+        mv("in_progress", "", ""),
+        mv("resolved", "resolution", "远程指导清理进纸辊"),
+        mv("closed", "confirm_note", "电话回访，客户确认已恢复"),
+    ] {
+        let v = version(id).await;
+        let mut form = vec![("version", v.as_str()), ("to", to)];
+        if !field.is_empty() {
+            form.push((field, text));
+        }
+        let (s, _, back) = b.post(&app, &format!("/t/{id}/move"), &form).await;
+        assert_eq!((s, back), (303, Some(format!("/t/{id}"))), "{to}");
+    }
+    let done = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
+    assert_eq!(
+        (done["status"].as_str(), done["confirmed_by"].as_str()),
+        (Some("closed"), Some("agent"))
+    );
+
+    // Priority with why; a chase; the due times and the log say so.
+    let v = version(other_id).await;
+    let (s, _, _) = b
+        .post(
+            &app,
+            &format!("/t/{other_id}/priority"),
+            &[
+                ("version", &v),
+                ("priority", "1"),
+                ("reason", "客户生产线停工"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (s, _, _) = b
+        .post(
+            &app,
+            &format!("/t/{other_id}/chase"),
+            &[("note", "客户第二次来电")],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let o = app
+        .read(&agent, &format!("/api/v1/tickets/{other_id}"))
+        .await;
+    assert_eq!(o["priority"], 1);
+    let kinds: Vec<&str> = o["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"priority_changed") && kinds.contains(&"chased"),
+        "{kinds:?}"
+    );
+
+    // Cancelling needs a reason: without one the page says so and nothing moves.
+    let v = version(other_id).await;
+    let (s, html, _) = b
+        .post(
+            &app,
+            &format!("/t/{other_id}/move"),
+            &[("version", &v), ("to", "cancelled")],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("role=\"alert\""), "{html}");
+    assert_eq!(
+        app.read(&agent, &format!("/api/v1/tickets/{other_id}"))
+            .await["status"],
+        "new"
+    );
+    let (s, _, _) = b
+        .post(
+            &app,
+            &format!("/t/{other_id}/move"),
+            &[
+                ("version", &v),
+                ("to", "cancelled"),
+                ("reason", "客户重复报修"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    assert_eq!(
+        app.read(&agent, &format!("/api/v1/tickets/{other_id}"))
+            .await["status"],
+        "cancelled"
+    );
+
+    // The customer sees no staff actions on their ticket.
+    let mut c = Browser::new();
+    assert_eq!(
+        c.post(
+            &app,
+            "/login",
+            &[("username", "cust"), ("password", PASSWORD)]
+        )
+        .await
+        .0,
+        303
+    );
+    let (_, html, _) = c.get(&app, &format!("/t/{id}")).await;
+    assert!(!html.contains("card actions") && !html.contains("调整优先级"));
 }

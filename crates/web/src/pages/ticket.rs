@@ -4,9 +4,12 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use loopdesk_core::access::{allowed, Permission};
 use loopdesk_core::event::EventKind;
 use loopdesk_core::i18n::{has, t, Lang};
-use loopdesk_core::ticket::transitions::{Confirmation, ConfirmedBy, MoveKind, Rule};
+use loopdesk_core::ticket::transitions::{
+    Confirmation, ConfirmedBy, MoveKind, Needs, ReportInput, Rule,
+};
 use loopdesk_core::ticket::MoveCommand;
 use loopdesk_core::{Role, Status, TicketId};
 use loopdesk_store::{StoreError, TicketDetail, TicketParties, TransitionRequest};
@@ -147,8 +150,11 @@ fn body(
                 } }
             }
         }
-        @if !customer && (offers(MoveKind::Assign) || offers(MoveKind::Reassign)) {
-            p { a.button href={ "/dispatch/t/" (tk.id) } { (t(lang, "page.dispatch.by_hand")) } }
+        @if !customer { (actions(lang, user, tk, offered.moves)) }
+        @if customer && tk.status.is_open() && allowed(&user.actor, Permission::Chase) {
+            form method="post" action={ "/t/" (tk.id) "/chase" } {
+                p { button.quiet type="submit" { (t(lang, "page.ticket.chase")) } }
+            }
         }
         @if !customer {
             div.card {
@@ -195,6 +201,102 @@ pub(super) fn history(
                     }
                     @if let Some(done) = e.data.get("resolution").and_then(|v| v.as_str()) {
                         br; (t(lang, "page.report.resolution")) "：" (done)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What staff may do with the ticket now: exactly the moves the transition table offers this
+/// reader (core's `moves_for`) — choosing an engineer on the hand-dispatch page, the work report
+/// on the engineer's phone, every other move here with the reason, note or confirmation it
+/// needs — and, beside the moves, changing the priority and recording a chase.
+fn actions(
+    lang: Lang,
+    user: &crate::extract::CurrentUser,
+    tk: &loopdesk_store::Ticket,
+    moves: &[&'static Rule],
+) -> Markup {
+    let engineer = user.auth.user.roles.contains(&Role::Engineer);
+    let open = tk.status.is_open();
+    let priority = open && allowed(&user.actor, Permission::ChangePriority);
+    let chase = open && allowed(&user.actor, Permission::Chase);
+    let shown: Vec<&&Rule> = moves
+        .iter()
+        .filter(|r| r.kind != MoveKind::AutoClose)
+        .collect();
+    let action = format!("/t/{}/move", tk.id);
+    let hidden = |to: Status| {
+        html! {
+            input type="hidden" name="version" value=(tk.version);
+            input type="hidden" name="to" value=(to.as_str());
+        }
+    };
+    html! {
+        @if !shown.is_empty() || priority || chase {
+            div.card.actions {
+                h2 { (t(lang, "page.ticket.actions")) }
+                @for rule in &shown {
+                    @let key = format!("page.move.{}", rule.kind.as_str());
+                    @let label = t(lang, &key);
+                    @let id = format!("move-{}", rule.kind.as_str());
+                    @match rule.needs {
+                        Needs::Assignee => p { a.button href={ "/dispatch/t/" (tk.id) } { (label) } },
+                        Needs::CheckIn => p { a.button href={ "/m/t/" (tk.id) } { (label) } },
+                        Needs::Report if engineer => p { a.button href={ "/m/t/" (tk.id) "/report" } { (label) } },
+                        Needs::Report => details {
+                            summary.button { (label) }
+                            form method="post" action=(action) {
+                                (hidden(rule.to))
+                                label for=(id) { (t(lang, "page.ticket.remote_resolution")) }
+                                textarea id=(id) name="resolution" required maxlength="10000" {}
+                                button type="submit" { (label) }
+                            }
+                        },
+                        Needs::Reason | Needs::Note | Needs::Confirmation => details {
+                            summary.button.quiet[matches!(rule.kind, MoveKind::Cancel | MoveKind::SendBack | MoveKind::Reopen)] { (label) }
+                            form method="post" action=(action) {
+                                (hidden(rule.to))
+                                @let (field, key) = match rule.needs {
+                                    Needs::Reason => ("reason", "page.engineer.reason"),
+                                    Needs::Confirmation => ("confirm_note", "page.ticket.confirm_note"),
+                                    _ => ("note", "page.ticket.move_note"),
+                                };
+                                label for=(id) { (t(lang, key)) }
+                                textarea id=(id) name=(field) required maxlength="2000" {}
+                                button type="submit" { (label) }
+                            }
+                        },
+                        Needs::Nothing => form method="post" action=(action) {
+                            (hidden(rule.to))
+                            p { button type="submit" { (label) } }
+                        },
+                    }
+                }
+                @if priority {
+                    details {
+                        summary.button.quiet { (t(lang, "page.ticket.change_priority")) }
+                        form method="post" action={ "/t/" (tk.id) "/priority" } {
+                            input type="hidden" name="version" value=(tk.version);
+                            label for="priority" { (t(lang, "page.ticket.priority")) }
+                            select #priority name="priority" {
+                                @for p in 1..=4_i64 { option value=(p) selected[p == tk.priority] { "P" (p) } }
+                            }
+                            label for="priority-reason" { (t(lang, "page.ticket.priority_reason")) }
+                            input #priority-reason name="reason" required maxlength="2000";
+                            button type="submit" { (t(lang, "page.ticket.change_priority")) }
+                        }
+                    }
+                }
+                @if chase {
+                    details {
+                        summary.button.quiet { (t(lang, "page.ticket.chase")) }
+                        form method="post" action={ "/t/" (tk.id) "/chase" } {
+                            label for="chase-note" { (t(lang, "page.ticket.chase_note")) }
+                            input #chase-note name="note" maxlength="2000";
+                            button type="submit" { (t(lang, "page.ticket.chase")) }
+                        }
                     }
                 }
             }
@@ -446,6 +548,137 @@ pub async fn transfer(
         Err(StoreError::Invalid(e)) => {
             show_with(&user, lang, id, state.clock.now(), Some(e.reason)).await
         }
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// A move made on the ticket page, with what it needs.
+#[derive(Deserialize)]
+pub struct MoveForm {
+    version: i64,
+    to: String,
+    reason: Option<String>,
+    note: Option<String>,
+    /// An agent's remote resolution (the report of a fix without a visit).
+    resolution: Option<String>,
+    /// How an agent confirmed the fix for the customer.
+    confirm_note: Option<String>,
+}
+
+/// The page again with why something was refused (422).
+async fn refused(
+    user: &crate::extract::CurrentUser,
+    lang: Lang,
+    id: TicketId,
+    now: chrono::DateTime<chrono::Utc>,
+    reason: &str,
+) -> Response {
+    let mut res = show_with(user, lang, id, now, Some(reason)).await;
+    *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    res
+}
+
+/// Makes a move from the staff page; back to the ticket, or the page with the reason.
+pub async fn make_move(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<MoveForm>,
+) -> Response {
+    let Some(id) = TicketId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let text = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let command = MoveCommand {
+        to: Status::parse(f.to.trim()),
+        reason: text(f.reason),
+        note: text(f.note),
+        report: text(f.resolution).map(|resolution| ReportInput {
+            resolution,
+            remote: true,
+            ..ReportInput::default()
+        }),
+        confirmation: text(f.confirm_note).map(|note| Confirmation {
+            by: ConfirmedBy::Agent,
+            note: Some(note),
+        }),
+        ..MoveCommand::default()
+    };
+    let req = TransitionRequest {
+        version: f.version,
+        command,
+    };
+    let now = state.clock.now();
+    match user
+        .tenant
+        .transition(&user.actor, id, req, None, now)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/t/{id}")).into_response(),
+        Err(StoreError::Stale { .. } | StoreError::Transition(_)) => {
+            refused(&user, lang, id, now, "page.ticket.move_refused").await
+        }
+        Err(StoreError::Invalid(e)) => refused(&user, lang, id, now, e.reason).await,
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// A priority change as posted.
+#[derive(Deserialize)]
+pub struct PriorityForm {
+    version: i64,
+    priority: i64,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Changes the priority, with why (the SLA's due times follow).
+pub async fn priority(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<PriorityForm>,
+) -> Response {
+    let Some(id) = TicketId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let req = loopdesk_store::PriorityChange {
+        version: f.version,
+        priority: f.priority,
+        reason: Some(f.reason).filter(|r| !r.trim().is_empty()),
+    };
+    let now = state.clock.now();
+    match user.tenant.change_priority(&user.actor, id, req, now).await {
+        Ok(_) => Redirect::to(&format!("/t/{id}")).into_response(),
+        Err(StoreError::Stale { .. } | StoreError::Transition(_)) => {
+            refused(&user, lang, id, now, "page.ticket.move_refused").await
+        }
+        Err(StoreError::Invalid(e)) => refused(&user, lang, id, now, e.reason).await,
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// A chase as posted.
+#[derive(Deserialize)]
+pub struct ChaseForm {
+    note: Option<String>,
+}
+
+/// Records that the customer asked about progress (the customer, or an agent on their call).
+pub async fn chase(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<ChaseForm>,
+) -> Response {
+    let Some(id) = TicketId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let note = f.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let now = state.clock.now();
+    match user.tenant.chase(&user.actor, id, note, now).await {
+        Ok(_) => Redirect::to(&format!("/t/{id}")).into_response(),
+        Err(StoreError::Invalid(e)) => refused(&user, lang, id, now, e.reason).await,
         Err(e) => super::failure(lang, &e),
     }
 }
