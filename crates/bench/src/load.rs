@@ -59,13 +59,13 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// Peak resident memory of the server process (VmHWM), in MiB.
-    fn peak_rss_mib(&self) -> Option<f64> {
+    /// A memory figure of the server process from `/proc/<pid>/status`, in MiB.
+    fn status_mib(&self, field: &str) -> Option<f64> {
         let pid = self.child.as_ref()?.id();
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         let kb: f64 = status
             .lines()
-            .find(|l| l.starts_with("VmHWM:"))?
+            .find(|l| l.starts_with(field))?
             .split_whitespace()
             .nth(1)?
             .parse()
@@ -353,9 +353,18 @@ async fn measure(args: &LoadArgs, base: &str, server: &Server) -> anyhow::Result
     })
     .await;
     let _ = read.print("read ticket");
-    match server.peak_rss_mib() {
-        Some(m) => println!("server peak RSS {m:.1} MiB"),
-        None => println!("server peak RSS: not measured (external server)"),
+    // Peak resident memory, and at the end how much of it is the process's own (anonymous)
+    // and how much the database file mapped by SQLite's readers (page cache, given back under
+    // memory pressure).
+    match (
+        server.status_mib("VmHWM:"),
+        server.status_mib("RssAnon:"),
+        server.status_mib("RssFile:"),
+    ) {
+        (Some(peak), Some(anon), Some(file)) => println!(
+            "server peak RSS {peak:.1} MiB (at the end: own {anon:.1} MiB, mapped files {file:.1} MiB)"
+        ),
+        _ => println!("server peak RSS: not measured (external server)"),
     }
     Ok(created)
 }

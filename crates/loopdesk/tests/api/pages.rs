@@ -23,6 +23,7 @@ on_both_backends!(
     the_staff_ticket_page_says_who_and_what_the_ticket_is_about,
     the_engineers_order_says_who_where_and_how_to_get_there,
     staff_make_every_move_the_table_allows_from_the_ticket_page,
+    the_report_form_offers_the_parts_in_the_van,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -1411,4 +1412,60 @@ async fn staff_make_every_move_the_table_allows_from_the_ticket_page(backend: Ba
     );
     let (_, html, _) = c.get(&app, &format!("/t/{id}")).await;
     assert!(!html.contains("card actions") && !html.contains("调整优先级"));
+}
+
+/// The work report's parts are chosen from what the engineer's van holds (a list to pick from,
+/// with how many are free); an engineer without a van is told to ask for parts first.
+async fn the_report_form_offers_the_parts_in_the_van(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (eng_id, engineer) = app.user("eng", &["engineer"], json!({})).await;
+    let (other_id, other) = app.user("eng2", &["engineer"], json!({})).await;
+    app.ok(
+        &app.admin,
+        "/api/v1/parts",
+        json!({ "sku": "CAP-35UF", "name": "电容 35μF", "cost": 12 }),
+        201,
+    )
+    .await;
+    let van = app
+        .ok(
+            &app.admin,
+            "/api/v1/warehouses",
+            json!({ "name": "沪A·12345", "kind": "van", "engineer_id": eng_id }),
+            201,
+        )
+        .await;
+    app.ok(
+        &app.admin,
+        "/api/v1/stock/movements",
+        json!({ "kind": "receive", "sku": "CAP-35UF", "qty": 5, "to_warehouse_id": van["id"] }),
+        201,
+    )
+    .await;
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    let new = json!({ "channel": "phone", "customer_id": customer, "site_id": site, "subject": "压缩机不启动", "priority": 2 });
+    let mut forms = Vec::new();
+    for (id, token, name) in [(&eng_id, &engineer, "eng"), (&other_id, &other, "eng2")] {
+        let t = app.ok(&agent, "/api/v1/tickets", new.clone(), 201).await;
+        let t = app.work_on_site(&agent, &t, (id, token)).await;
+        let mut b = Browser::new();
+        let login = [("username", name), ("password", PASSWORD)];
+        assert_eq!(b.post(&app, "/login", &login).await.0, 303);
+        let path = format!("/m/t/{}/report", t["id"].as_str().unwrap());
+        let (s, html, _) = b.get(&app, &path).await;
+        assert_eq!(s, 200);
+        forms.push(html);
+    }
+    let with_van = &forms[0];
+    assert!(
+        with_van.contains(r#"<datalist id="van-parts">"#),
+        "{with_van}"
+    );
+    assert!(
+        with_van.contains(r#"<option value="CAP-35UF">CAP-35UF · 车上可用 5</option>"#),
+        "{with_van}"
+    );
+    assert!(with_van.contains(r#"name="sku_0" list="van-parts""#));
+    assert!(forms[1].contains("车载库中没有可用备件"), "{}", forms[1]);
 }

@@ -11,7 +11,7 @@ use loopdesk_core::i18n::{t, Lang};
 use loopdesk_core::ticket::transitions::{AttachmentKind, ChecklistItem, PartUsed, ReportInput};
 use loopdesk_core::ticket::{MoveCommand, TransitionError};
 use loopdesk_core::{AttachmentId, Status, TicketId};
-use loopdesk_store::{Idempotency, StoreError, TicketDetail, TransitionRequest};
+use loopdesk_store::{Idempotency, StockItem, StoreError, TicketDetail, TransitionRequest};
 use maud::{html, Markup};
 
 use super::layout::{page, PageUser};
@@ -36,7 +36,27 @@ struct ReportForm {
     submission: String,
 }
 
-fn form(lang: Lang, id: TicketId, f: &ReportForm, problems: &[String]) -> Markup {
+/// The parts in the engineer's van with some free, to choose from (none without a van).
+async fn van_stock(user: &CurrentUser) -> Vec<StockItem> {
+    let Ok(Some(van)) = user.tenant.my_van(&user.actor).await else {
+        return Vec::new();
+    };
+    let mut stock = user
+        .tenant
+        .stock(&user.actor, Some(van.id), None, 500)
+        .await
+        .unwrap_or_default();
+    stock.retain(|s| s.available > 0);
+    stock
+}
+
+fn form(
+    lang: Lang,
+    id: TicketId,
+    f: &ReportForm,
+    problems: &[String],
+    van: &[StockItem],
+) -> Markup {
     let part = |i: usize| f.parts.get(i).cloned().unwrap_or_default();
     html! {
         @if !problems.is_empty() {
@@ -68,9 +88,15 @@ fn form(lang: Lang, id: TicketId, f: &ReportForm, problems: &[String]) -> Markup
             label for="after" { (t(lang, "page.report.after")) " (" (f.after.len()) ")" }
             input #after type="file" name="after" accept="image/*" capture="environment" multiple;
             label { (t(lang, "page.report.parts")) }
+            // Parts come from the van: the list offers what is in it (the store refuses a SKU
+            // it does not know, or more than the van holds).
+            datalist #van-parts {
+                @for s in van { option value=(s.sku) { (s.sku) " · " (t(lang, "page.report.in_van")) " " (s.available) } }
+            }
+            @if van.is_empty() { p.muted { (t(lang, "page.report.van_empty")) } }
             @for i in 0..3 {
                 div.row {
-                    input name={ "sku_" (i) } placeholder=(t(lang, "page.stock.sku")) value=(part(i).0) aria-label=(t(lang, "page.stock.sku"));
+                    input name={ "sku_" (i) } list="van-parts" autocomplete="off" placeholder=(t(lang, "page.stock.sku")) value=(part(i).0) aria-label=(t(lang, "page.stock.sku"));
                     input name={ "qty_" (i) } type="number" min="1" placeholder=(t(lang, "page.van.qty")) value=(part(i).1) aria-label=(t(lang, "page.van.qty"));
                 }
             }
@@ -85,7 +111,7 @@ fn form(lang: Lang, id: TicketId, f: &ReportForm, problems: &[String]) -> Markup
     }
 }
 
-fn report_page(
+async fn report_page(
     lang: Lang,
     user: &CurrentUser,
     id: TicketId,
@@ -94,12 +120,13 @@ fn report_page(
     problems: &[String],
     above: Option<Markup>,
 ) -> Response {
+    let van = van_stock(user).await;
     let title = t(lang, "page.move.resolve");
     page(
         lang,
         title,
         Some(&user.auth.user),
-        html! { h1 { (number) " · " (title) } (above.unwrap_or_default()) (form(lang, id, f, problems)) },
+        html! { h1 { (number) " · " (title) } (above.unwrap_or_default()) (form(lang, id, f, problems, &van)) },
     )
 }
 
@@ -242,7 +269,7 @@ pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> 
         },
         None => None,
     };
-    report_page(lang, &user, id, &d.ticket.number, &f, &[], above)
+    report_page(lang, &user, id, &d.ticket.number, &f, &[], above).await
 }
 
 /// The problem `read_form` answers for a form already recorded.
@@ -431,7 +458,7 @@ pub async fn submit(
     }
     // Refused: the form again, under a new key for the corrected report.
     f.submission = uuid::Uuid::new_v4().to_string();
-    let mut res = report_page(lang, &user, id, &number, &f, &problems, None);
+    let mut res = report_page(lang, &user, id, &number, &f, &problems, None).await;
     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     res
 }
