@@ -4,6 +4,7 @@ pub mod channel;
 pub mod number;
 pub mod status;
 pub mod transitions;
+pub mod views;
 
 pub use channel::Channel;
 pub use transitions::{

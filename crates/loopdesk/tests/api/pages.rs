@@ -24,6 +24,7 @@ on_both_backends!(
     the_engineers_order_says_who_where_and_how_to_get_there,
     staff_make_every_move_the_table_allows_from_the_ticket_page,
     the_report_form_offers_the_parts_in_the_van,
+    the_queue_has_views_with_counts_filters_and_pages,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -1468,4 +1469,162 @@ async fn the_report_form_offers_the_parts_in_the_van(backend: Backend) {
     );
     assert!(with_van.contains(r#"name="sku_0" list="van-parts""#));
     assert!(forms[1].contains("车载库中没有可用备件"), "{}", forms[1]);
+}
+
+/// The rows of the queue's table: each row's ticket number.
+fn queue_rows(html: &str) -> Vec<String> {
+    html.split("<tr>")
+        .skip(2)
+        .filter_map(|row| {
+            let at = row.find("WO-")?;
+            Some(row[at..].chars().take_while(|c| *c != '<').collect())
+        })
+        .collect()
+}
+
+/// The count a view's tab shows.
+fn view_count(html: &str, view: &str) -> i64 {
+    let at = html
+        .find(&format!("/desk?view={view}\""))
+        .unwrap_or_else(|| panic!("no tab {view}"));
+    let rest = &html[at..];
+    let start = rest.find("class=\"count\">").unwrap() + "class=\"count\">".len();
+    rest[start..].split('<').next().unwrap().parse().unwrap()
+}
+
+/// The queue an agent works from: a tab per view with its count (all open, mine, unassigned,
+/// at risk, breached, awaiting the customer, closed lately), the rows of the chosen view with
+/// the customer, engineer and due time, filters by priority and words, and pages of a hundred
+/// that follow one another without a gap or a repeat.
+async fn the_queue_has_views_with_counts_filters_and_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (_, other_agent) = app.user("agent2", &["agent"], json!({})).await;
+    let (eng_id, _) = app
+        .user("eng", &["engineer"], json!({ "display_name": "张工" }))
+        .await;
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    let new = |subject: &str, priority: i64| json!({ "channel": "phone", "customer_id": customer, "site_id": site, "subject": subject, "priority": priority });
+    // 104 of the other agent's, P3, unassigned.
+    for i in 0..104 {
+        app.ok(
+            &other_agent,
+            "/api/v1/tickets",
+            new(&format!("批量报修 {i}"), 3),
+            201,
+        )
+        .await;
+    }
+    // The agent's own: one assigned, one resolved and waiting for the customer, one closed.
+    let mine = app
+        .ok(&agent, "/api/v1/tickets", new("冷库停机", 1), 201)
+        .await;
+    app.go(
+        &agent,
+        &mine,
+        json!({ "to": "assigned", "assignee_id": eng_id }),
+        200,
+    )
+    .await;
+    let waiting = app
+        .ok(&agent, "/api/v1/tickets", new("打印机卡纸", 2), 201)
+        .await;
+    let w = app
+        .go(&agent, &waiting, json!({ "to": "in_progress" }), 200)
+        .await;
+    app.go(
+        &agent,
+        &w,
+        json!({ "to": "resolved", "report": { "resolution": "远程处理", "remote": true } }),
+        200,
+    )
+    .await;
+    let closed = app
+        .ok(&agent, "/api/v1/tickets", new("门禁失灵", 4), 201)
+        .await;
+    let c = app
+        .go(&agent, &closed, json!({ "to": "in_progress" }), 200)
+        .await;
+    let c = app
+        .go(
+            &agent,
+            &c,
+            json!({ "to": "resolved", "report": { "resolution": "重启", "remote": true } }),
+            200,
+        )
+        .await;
+    app.go(
+        &agent,
+        &c,
+        json!({ "to": "closed", "confirmation": { "by": "agent", "note": "电话确认" } }),
+        200,
+    )
+    .await;
+
+    let mut b = Browser::new();
+    assert_eq!(
+        b.post(
+            &app,
+            "/login",
+            &[("username", "agent"), ("password", PASSWORD)]
+        )
+        .await
+        .0,
+        303
+    );
+    let (s, html, _) = b.get(&app, "/desk").await;
+    assert_eq!(s, 200);
+    for (view, n) in [
+        ("open", 106),
+        ("mine", 2),
+        ("unassigned", 105),
+        ("waiting_parts", 0),
+        ("at_risk", 0),
+        ("breached", 0),
+        ("awaiting_customer", 1),
+        ("recently_closed", 1),
+    ] {
+        assert_eq!(view_count(&html, view), n, "{view}");
+    }
+    // All open: a hundred rows, the P1 first, with its customer and engineer; then the rest.
+    let first = queue_rows(&html);
+    assert_eq!(first.len(), 100);
+    assert_eq!(first[0], mine["number"].as_str().unwrap());
+    assert!(html.contains("上海申江制冷") && html.contains("张工"));
+    let next = html
+        .split("href=\"")
+        .find_map(|h| {
+            h.starts_with("/desk?view=open&amp;")
+                .then(|| h.split('"').next().unwrap().replace("&amp;", "&"))
+        })
+        .expect("a next page");
+    let (_, html2, _) = b.get(&app, &next).await;
+    let second = queue_rows(&html2);
+    assert_eq!(second.len(), 6);
+    let mut all: Vec<&String> = first.iter().chain(&second).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 106, "no ticket twice, none left out");
+
+    // Views and filters.
+    let (_, html, _) = b.get(&app, "/desk?view=mine").await;
+    let rows = queue_rows(&html);
+    assert_eq!(rows.len(), 2);
+    assert!(rows.contains(&waiting["number"].as_str().unwrap().to_owned()));
+    let (_, html, _) = b.get(&app, "/desk?view=recently_closed").await;
+    assert_eq!(queue_rows(&html), [closed["number"].as_str().unwrap()]);
+    let (_, html, _) = b.get(&app, "/desk?view=open&priority=1").await;
+    assert_eq!(queue_rows(&html), [mine["number"].as_str().unwrap()]);
+    let (_, html, _) = b.get(&app, "/desk?view=open&q=%E5%86%B7%E5%BA%93").await;
+    assert_eq!(
+        queue_rows(&html),
+        [mine["number"].as_str().unwrap()],
+        "冷库"
+    );
+    // An unknown view is the open queue; a broken cursor starts over.
+    assert_eq!(b.get(&app, "/desk?view=nope").await.0, 200);
+    assert_eq!(
+        b.get(&app, "/desk?cursor=garbage").await.2.as_deref(),
+        Some("/desk")
+    );
 }

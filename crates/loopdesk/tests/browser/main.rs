@@ -1221,6 +1221,16 @@ async fn an_agent_finds_a_closed_ticket_by_a_word_and_by_a_phone() {
 
     let c = browser(&driver, 1280).await;
     sign_in(&c, &app, "xiaoli").await;
+    // The queue's closed view has the ticket, with its count on the tab.
+    c.goto(&app.url("/desk?view=recently_closed"))
+        .await
+        .unwrap();
+    assert_eq!(
+        text_of(&c, "nav.views a[aria-current=page] .count").await,
+        "1"
+    );
+    assert!(text_of(&c, "table.queue").await.contains(&number));
+    shoot(&c, "desk-queue-closed").await;
     c.goto(&app.url("/desk")).await.unwrap();
     // `/` from anywhere on the page puts the cursor in the box.
     c.execute(

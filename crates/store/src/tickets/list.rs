@@ -38,13 +38,40 @@ impl TenantStore {
         actor: &Actor,
         f: &TicketFilter,
     ) -> Result<TicketPage, StoreError> {
-        let scope = &access::ticket_scope(actor);
         let limit = f.limit.unwrap_or(50).clamp(1, 200);
         let mut sql = Sql::new(&format!(
             "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.tenant_id = "
         ));
+        self.push_filter(&mut sql, actor, f);
+        if let Some(cursor) = &f.cursor {
+            let (at, id) = parse_cursor(cursor)?;
+            sql.push(" AND (t.created_at < ")
+                .int(at)
+                .push(" OR (t.created_at = ")
+                .int(at);
+            sql.push(" AND t.id < ").text(id).push("))");
+        }
+        sql.push(" ORDER BY t.created_at DESC, t.id DESC LIMIT ")
+            .int(limit + 1);
+        let mut rows: Vec<TicketRow> = sql.query_as().fetch_all(&self.store.read).await?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| format!("{}.{}", r.created_at, r.id))
+        } else {
+            None
+        };
+        let items = rows
+            .into_iter()
+            .map(TicketRow::into_model)
+            .collect::<Result<_, _>>()?;
+        Ok(TicketPage { items, next_cursor })
+    }
+
+    /// The list's WHERE after `t.tenant_id = `: the tenant, what the actor may see, and `f`'s
+    /// filters (not its cursor).
+    fn push_filter(&self, sql: &mut Sql, actor: &Actor, f: &TicketFilter) {
         sql.text(self.tid());
-        push_scope(&mut sql, scope);
+        push_scope(sql, &access::ticket_scope(actor));
         if !f.status.is_empty() {
             sql.push(" AND t.status IN (");
             for (i, s) in f.status.iter().enumerate() {
@@ -71,7 +98,7 @@ impl TenantStore {
         let words = q.map(search::query_words).unwrap_or_default();
         if !words.is_empty() {
             push_ticket_match(
-                &mut sql,
+                sql,
                 self.store.backend,
                 &self.tid(),
                 &words,
@@ -97,28 +124,55 @@ impl TenantStore {
         if let Some(to) = f.created_to {
             sql.push(" AND t.created_at < ").int(ms(to));
         }
-        if let Some(cursor) = &f.cursor {
-            let (at, id) = parse_cursor(cursor)?;
-            sql.push(" AND (t.created_at < ")
-                .int(at)
-                .push(" OR (t.created_at = ")
-                .int(at);
-            sql.push(" AND t.id < ").text(id).push("))");
+        if let Some(from) = f.closed_from {
+            sql.push(" AND t.closed_at >= ").int(ms(from));
         }
-        sql.push(" ORDER BY t.created_at DESC, t.id DESC LIMIT ")
-            .int(limit + 1);
-        let mut rows: Vec<TicketRow> = sql.query_as().fetch_all(&self.store.read).await?;
-        let next_cursor = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| format!("{}.{}", r.created_at, r.id))
-        } else {
-            None
-        };
-        let items = rows
-            .into_iter()
-            .map(TicketRow::into_model)
-            .collect::<Result<_, _>>()?;
-        Ok(TicketPage { items, next_cursor })
+        if let Some(state) = f.sla_state {
+            sql.push(" AND t.sla_state = ").text(state.as_str());
+        }
+        if f.unassigned {
+            sql.push(" AND t.assignee_id IS NULL");
+        }
+        if let Some(me) = f.mine {
+            sql.push(" AND (t.assignee_id = ")
+                .text(me.to_string())
+                .push(" OR t.created_by = ")
+                .text(me.to_string())
+                .push(")");
+        }
+    }
+
+    /// How many tickets the actor may see match `f` (its cursor and limit aside).
+    pub async fn count_tickets(&self, actor: &Actor, f: &TicketFilter) -> Result<i64, StoreError> {
+        let mut sql = Sql::new("SELECT COUNT(*) FROM tickets t WHERE t.tenant_id = ");
+        self.push_filter(&mut sql, actor, f);
+        let (n,): (i64,) = sql.query_as().fetch_one(&self.store.read).await?;
+        Ok(n)
+    }
+
+    /// The customer's and the engineer's names of these tickets (for a list's columns).
+    pub async fn list_names(
+        &self,
+        ids: &[TicketId],
+    ) -> Result<std::collections::HashMap<TicketId, (Option<String>, Option<String>)>, StoreError>
+    {
+        if ids.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let mut sql = Sql::new(
+            "SELECT t.id, c.name, u.display_name FROM tickets t \
+             LEFT JOIN customers c ON c.id = t.customer_id \
+             LEFT JOIN users u ON u.id = t.assignee_id WHERE t.tenant_id = ",
+        );
+        sql.text(self.tid()).in_list(" AND t.id", &ids);
+        let rows: Vec<(String, Option<String>, Option<String>)> =
+            sql.query_as().fetch_all(&self.store.read).await?;
+        rows.into_iter()
+            .map(|(id, customer, engineer)| {
+                Ok((parse_id(&id, TicketId::parse)?, (customer, engineer)))
+            })
+            .collect()
     }
 }
 

@@ -79,6 +79,14 @@ pub struct TicketFilter {
     pub created_from: Option<DateTime<Utc>>,
     /// Created before.
     pub created_to: Option<DateTime<Utc>>,
+    /// Closed at or after.
+    pub closed_from: Option<DateTime<Utc>>,
+    /// In this SLA state (`ok`, `warning`, `breached`).
+    pub sla_state: Option<loopdesk_core::sla::SlaState>,
+    /// Without an engineer.
+    pub unassigned: bool,
+    /// Recorded by or assigned to this user.
+    pub mine: Option<UserId>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size (default 50, at most 200).

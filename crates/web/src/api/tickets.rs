@@ -179,6 +179,7 @@ impl TicketQuery {
             limit: opt("limit", self.limit.as_deref(), |s| {
                 s.parse::<i64>().ok().filter(|l| (1..=200).contains(l))
             })?,
+            ..TicketFilter::default()
         })
     }
 }

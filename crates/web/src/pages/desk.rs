@@ -6,12 +6,14 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::asset;
 use loopdesk_core::i18n::{t, Lang};
 use loopdesk_core::ticket::urgency;
+use loopdesk_core::ticket::views::View;
 use loopdesk_core::ticket::Channel;
-use loopdesk_core::{AssetId, CustomerId, SiteId, Status};
+use loopdesk_core::{AssetId, CustomerId, SiteId};
 use loopdesk_store::{CustomerDetail, Idempotency, NewTicket, StoreError, TicketFilter};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -30,8 +32,47 @@ fn staff_only(user: &CurrentUser, lang: Lang) -> Option<Response> {
     .then(|| super::failure(lang, &StoreError::Forbidden))
 }
 
-/// The queue: open tickets, the most urgent first, with their SLA colour.
-pub async fn queue(PageUser { user, lang }: PageUser) -> Response {
+/// What the queue is asked for: a view, filters, a page.
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    #[serde(default)]
+    view: String,
+    #[serde(default)]
+    priority: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    cursor: String,
+}
+
+/// The store's filter of a view (core's `View::filter`) for this reader, with the page's own
+/// filters.
+fn view_filter(user: &CurrentUser, view: View, q: &QueueQuery, now: DateTime<Utc>) -> TicketFilter {
+    let v = view.filter();
+    TicketFilter {
+        status: v.statuses.to_vec(),
+        sla_state: v.sla_state,
+        unassigned: v.unassigned,
+        mine: if v.mine { user.actor.user_id() } else { None },
+        closed_from: v
+            .closed_within_days
+            .map(|d| now - chrono::Duration::days(d)),
+        priority: q.priority.parse().ok().filter(|p| (1..=4).contains(p)),
+        q: Some(q.q.trim().to_owned()).filter(|q| !q.is_empty()),
+        limit: Some(100),
+        ..TicketFilter::default()
+    }
+}
+
+/// The queue: one view at a time (all open, mine, unassigned, waiting for parts, at risk,
+/// breached, awaiting the customer, closed in the last 30 days) with each view's count; filters
+/// by priority and words; a hundred rows a page, open work most urgent first; columns for the
+/// customer, engineer, due time in the SLA's colour, created and updated.
+pub async fn queue(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Query(q): Query<QueueQuery>,
+) -> Response {
     if let Some(no) = staff_only(&user, lang) {
         return no;
     }
@@ -39,16 +80,47 @@ pub async fn queue(PageUser { user, lang }: PageUser) -> Response {
         Ok(url) => url,
         Err(e) => return super::failure(lang, &e),
     };
-    let open = TicketFilter {
-        status: Status::OPEN.to_vec(),
-        limit: Some(200),
-        ..TicketFilter::default()
-    };
-    let mut items = match user.tenant.tickets_for(&user.actor, &open).await {
-        Ok(p) => p.items,
+    let now = state.clock.now();
+    let view = View::parse(&q.view).unwrap_or(View::Open);
+    let mut filter = view_filter(&user, view, &q, now);
+    filter.cursor = Some(q.cursor.clone()).filter(|c| !c.is_empty());
+    let page_of = match user.tenant.tickets_for(&user.actor, &filter).await {
+        Ok(p) => p,
+        Err(StoreError::Invalid(_)) => return Redirect::to("/desk").into_response(),
         Err(e) => return super::failure(lang, &e),
     };
-    items.sort_by_key(|tk| urgency(tk.priority, tk.sla.resolution_due, tk.created_at));
+    let mut counts = Vec::with_capacity(View::ALL.len());
+    for v in View::ALL {
+        let f = view_filter(&user, v, &QueueQuery::default(), now);
+        match user.tenant.count_tickets(&user.actor, &f).await {
+            Ok(n) => counts.push((v, n)),
+            Err(e) => return super::failure(lang, &e),
+        }
+    }
+    let mut items = page_of.items;
+    if view.by_urgency() {
+        items.sort_by_key(|tk| urgency(tk.priority, tk.sla.resolution_due, tk.created_at));
+    }
+    let ids: Vec<_> = items.iter().map(|tk| tk.id).collect();
+    let names = match user.tenant.list_names(&ids).await {
+        Ok(n) => n,
+        Err(e) => return super::failure(lang, &e),
+    };
+    let offset = match user.tenant.utc_offset().await {
+        Ok(o) => o,
+        Err(e) => return super::failure(lang, &e),
+    };
+    let when = |at: DateTime<Utc>| at.with_timezone(&offset).format("%m-%d %H:%M").to_string();
+    let link = |v: View| format!("/desk?view={}", v.as_str());
+    let next = page_of.next_cursor.map(|c| {
+        format!(
+            "/desk?view={}&priority={}&q={}&cursor={}",
+            view.as_str(),
+            q.priority,
+            super::query_value(&q.q),
+            super::query_value(&c)
+        )
+    });
     let title = t(lang, "page.desk.queue");
     page(
         lang,
@@ -58,23 +130,59 @@ pub async fn queue(PageUser { user, lang }: PageUser) -> Response {
             h1 { (title) }
             p.notice data-live=(live) hidden { (t(lang, "page.live.changed")) }
             p { a.button href="/desk/intake" { (t(lang, "page.desk.intake")) } }
-            table {
-                thead { tr {
-                    th { (t(lang, "page.ticket.number")) }
-                    th { (t(lang, "page.ticket.subject")) }
-                    th { (t(lang, "page.ticket.status")) }
-                    th.wide { "SLA" }
-                } }
-                tbody {
-                    @for tk in &items {
-                        tr {
-                            td { a href={ "/t/" (tk.id) } { (tk.number) } " P" (tk.priority) }
-                            td { (tk.subject) }
-                            td { span.badge { (t(lang, tk.status.label_key())) } }
-                            td.wide { span class={ "badge " (tk.sla.state.as_str()) } { (t(lang, &format!("page.sla.{}", tk.sla.state.as_str()))) } }
+            nav.views {
+                @for (v, n) in &counts {
+                    a href=(link(*v)) aria-current=[(*v == view).then_some("page")] {
+                        (t(lang, &v.label_key())) " " span.count { (n) }
+                    }
+                }
+            }
+            form.filters method="get" action="/desk" {
+                input type="hidden" name="view" value=(view.as_str());
+                select name="priority" aria-label=(t(lang, "page.ticket.priority")) {
+                    option value="" { (t(lang, "page.desk.any_priority")) }
+                    @for p in 1..=4_i64 { option value=(p) selected[q.priority == p.to_string()] { "P" (p) } }
+                }
+                input type="search" name="q" value=(q.q) placeholder=(t(lang, "page.search.placeholder")) aria-label=(t(lang, "page.search.placeholder"));
+                button type="submit" { (t(lang, "page.desk.filter")) }
+            }
+            @if items.is_empty() { p.muted { (t(lang, "page.desk.empty")) } }
+            @else {
+                table.queue {
+                    thead { tr {
+                        th { (t(lang, "page.ticket.number")) }
+                        th { (t(lang, "page.ticket.subject")) }
+                        th.wide { (t(lang, "page.desk.customer")) }
+                        th { (t(lang, "page.ticket.status")) }
+                        th.wide { (t(lang, "page.desk.assignee")) }
+                        th { (t(lang, "page.desk.due")) }
+                        th.wide { (t(lang, "page.desk.created")) }
+                        th.wide { (t(lang, "page.desk.updated")) }
+                    } }
+                    tbody {
+                        @for tk in &items {
+                            @let (customer, engineer) = names.get(&tk.id).cloned().unwrap_or_default();
+                            tr {
+                                td { a href={ "/t/" (tk.id) } { (tk.number) } " P" (tk.priority) }
+                                td { (tk.subject) }
+                                td.wide { (customer.unwrap_or_default()) }
+                                td { span.badge { (t(lang, tk.status.label_key())) } }
+                                td.wide { (engineer.unwrap_or_default()) }
+                                td {
+                                    span class={ "badge " (tk.sla.state.as_str()) } title=(t(lang, &format!("page.sla.{}", tk.sla.state.as_str()))) {
+                                        @match tk.sla.resolution_due { Some(d) => (when(d)), None => "—" }
+                                    }
+                                }
+                                td.wide { (when(tk.created_at)) }
+                                td.wide { (when(tk.updated_at)) }
+                            }
                         }
                     }
                 }
+            }
+            p {
+                @if !q.cursor.is_empty() { a href=(link(view)) { (t(lang, "page.desk.first")) } " " }
+                @if let Some(n) = &next { a.button href=(n) { (t(lang, "page.desk.next")) } }
             }
         },
     )

@@ -118,13 +118,6 @@ fn move_form(
     }
 }
 
-/// Percent-encodes a value for a URL's query.
-fn query_value(text: &str) -> String {
-    serde_urlencoded::to_string([("v", text)])
-        .map(|s| s.trim_start_matches("v=").to_owned())
-        .unwrap_or_default()
-}
-
 /// Who the engineer goes to and where: the customer, the contact with a `tel:` link, the
 /// address with links that open it in the phone's map (`geo:`, Amap, Baidu Maps), the asset.
 fn visit(lang: Lang, tk: &Ticket, p: &TicketParties) -> Markup {
@@ -133,13 +126,13 @@ fn visit(lang: Lang, tk: &Ticket, p: &TicketParties) -> Markup {
         (Some(n), Some(a)) => Some(format!("{n} · {a}")),
         (n, a) => n.clone().or_else(|| a.clone()),
     };
-    let label = query_value(
+    let label = super::query_value(
         p.site_name
             .as_deref()
             .or(p.customer_name.as_deref())
             .unwrap_or(&tk.number),
     );
-    let address = query_value(p.site_address.as_deref().unwrap_or_default());
+    let address = super::query_value(p.site_address.as_deref().unwrap_or_default());
     html! {
         div.card.visit {
             @if let Some(c) = &p.customer_name { p { strong { (c) } } }

@@ -200,6 +200,13 @@ pub(crate) fn local_time(offset: chrono::FixedOffset, at: DateTime<Utc>) -> Stri
         .to_string()
 }
 
+/// Percent-encodes a value for a URL's query.
+pub(crate) fn query_value(text: &str) -> String {
+    serde_urlencoded::to_string([("v", text)])
+        .map(|s| s.trim_start_matches("v=").to_owned())
+        .unwrap_or_default()
+}
+
 /// Escapes text for HTML.
 pub(crate) fn escape(text: &str) -> String {
     loopdesk_core::search::escape_html(text)
