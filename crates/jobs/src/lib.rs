@@ -163,7 +163,10 @@ impl Runner {
     /// uploaded files in `blobs` and set in `font` (`path` or `path#face`; none: the system's
     /// CJK font).
     pub fn with_service_reports(mut self, blobs: Arc<dyn Blobs>, font: Option<String>) -> Runner {
-        self.reports = Some(Arc::new(paper::Reports::new(blobs, font)));
+        self.reports = Some(Arc::new(paper::Reports {
+            blobs,
+            fonts: Arc::new(loopdesk_pdf::Fonts::new(font)),
+        }));
         self.outbound.reports = true;
         self
     }

@@ -25,6 +25,14 @@ use loopdesk_core::i18n::{t, tf, Lang};
 pub use face::Typeface;
 use layout::{Op, Sheet};
 
+use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, Utc};
+use loopdesk_core::ticket::transitions::Actor;
+use loopdesk_core::TicketId;
+use loopdesk_store::blobs::Blobs;
+use loopdesk_store::{StoreError, TenantStore};
+
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PdfError {
@@ -34,6 +42,68 @@ pub enum PdfError {
     /// Drawing or writing the PDF failed.
     #[error("PDF: {0}")]
     Draw(String),
+}
+
+/// The font service reports are set in, read on first use: the file an operator named
+/// (`path` or `path#face`), else the system's. A failed read is tried again next time.
+#[derive(Debug)]
+pub struct Fonts {
+    spec: Option<String>,
+    face: OnceLock<Arc<Typeface>>,
+}
+
+impl Fonts {
+    /// Fonts from `spec` (none: the system's).
+    pub fn new(spec: Option<String>) -> Fonts {
+        Fonts {
+            spec,
+            face: OnceLock::new(),
+        }
+    }
+
+    /// The typeface (blocking: reads the font file the first time).
+    pub fn face(&self) -> Result<Arc<Typeface>, PdfError> {
+        if let Some(face) = self.face.get() {
+            return Ok(face.clone());
+        }
+        let face = Arc::new(Typeface::from_spec(self.spec.as_deref())?);
+        tracing::info!(font = %face.origin.display(), "service reports set in this font");
+        Ok(self.face.get_or_init(|| face).clone())
+    }
+}
+
+/// Why a ticket's service report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Reading the ticket failed (or it is not the reader's to see).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No font, or drawing failed.
+    #[error(transparent)]
+    Pdf(#[from] PdfError),
+}
+
+/// Ticket `id`'s service report as `actor` may print it: its file name and PDF, `None` while
+/// there is none to print (see [`facts::gather`]). Drawing runs off the async threads.
+#[allow(clippy::too_many_arguments)]
+pub async fn make(
+    tenant: &TenantStore,
+    actor: &Actor,
+    blobs: &dyn Blobs,
+    fonts: Arc<Fonts>,
+    id: TicketId,
+    (lang, paper): (Lang, Paper),
+    link: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(String, Vec<u8>)>, ReportError> {
+    let Some(report) = facts::gather(tenant, actor, blobs, id, lang, link, now).await? else {
+        return Ok(None);
+    };
+    let name = format!("{}.pdf", report.number);
+    let pdf = tokio::task::spawn_blocking(move || render(&report, paper, &*fonts.face()?))
+        .await
+        .map_err(|e| PdfError::Draw(e.to_string()))??;
+    Ok(Some((name, pdf)))
 }
 
 /// The paper a report is printed on.

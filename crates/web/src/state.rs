@@ -54,7 +54,7 @@ pub struct App {
     /// Uploaded files.
     pub blobs: Arc<dyn crate::blobs::Blobs>,
     /// The font of service reports, read on first use.
-    pub typeface: tokio::sync::OnceCell<Arc<loopdesk_pdf::Typeface>>,
+    pub fonts: Arc<loopdesk_pdf::Fonts>,
 }
 
 /// The handle handlers receive.
@@ -73,6 +73,7 @@ impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> AppState {
         let limiter = crate::extract::LoginGuard::new(config.login_attempts_per_minute);
         let blobs_root = config.attachments_dir.clone();
+        let fonts = Arc::new(loopdesk_pdf::Fonts::new(config.pdf_font.clone()));
         AppState(Arc::new(App {
             store,
             clock,
@@ -82,7 +83,7 @@ impl AppState {
             sessions: crate::extract::SessionCache::new(),
             blobs: Arc::new(crate::blobs::FsBlobs::new(blobs_root)),
             closing: tokio::sync::watch::channel(false).0,
-            typeface: tokio::sync::OnceCell::new(),
+            fonts,
         }))
     }
 }

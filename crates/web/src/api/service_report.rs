@@ -1,13 +1,11 @@
 //! `GET /api/v1/tickets/{id}/service-report`: the ticket's service report (服务报告) as a PDF,
 //! for staff who may see the ticket and for its customer, once the engineer has sent a report.
 
-use std::sync::Arc;
-
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use loopdesk_core::TicketId;
-use loopdesk_pdf::{facts, Paper, Typeface};
+use loopdesk_pdf::{Paper, PdfError, ReportError};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -25,35 +23,6 @@ pub struct ReportQuery {
     pub paper: Option<String>,
     /// `zh-CN` or `en` (default: the caller's language).
     pub lang: Option<String>,
-}
-
-/// The font, read once: the configured file (`path` or `path#face`), else the system's.
-async fn typeface(state: &AppState) -> Result<Arc<Typeface>, ApiError> {
-    let configured = state.config.pdf_font.clone();
-    state
-        .typeface
-        .get_or_try_init(|| async move {
-            let loaded =
-                tokio::task::spawn_blocking(move || Typeface::from_spec(configured.as_deref()))
-            .await
-            .map_err(ApiError::internal)?;
-            match loaded {
-                Ok(face) => {
-                    tracing::info!(font = %face.origin.display(), "service reports set in this font");
-                    Ok(Arc::new(face))
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "no font for service reports");
-                    Err(ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "pdf_unavailable",
-                        "error.pdf_font",
-                    ))
-                }
-            }
-        })
-        .await
-        .cloned()
 }
 
 /// The service report as a PDF: the company, ticket number and QR code, customer, site, asset,
@@ -85,31 +54,37 @@ pub async fn service_report(
     };
     let lang = crate::pages::layout::lang(raw.as_deref(), &headers, Some(&user.auth.user));
     let link = format!("{}/t/{id}", state.config.public_url.trim_end_matches('/'));
-    let now = state.clock.now();
-    let gathered = facts::gather(
+    let made = loopdesk_pdf::make(
         &user.tenant,
         &user.actor,
         state.blobs.as_ref(),
+        state.fonts.clone(),
         id,
-        lang,
+        (lang, paper),
         &link,
-        now,
+        state.clock.now(),
     )
-    .await?;
-    let Some(r) = gathered else {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "no_report",
-            "error.no_service_report",
-        ));
+    .await;
+    let (name, pdf) = match made {
+        Ok(Some(made)) => made,
+        Ok(None) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "no_report",
+                "error.no_service_report",
+            ))
+        }
+        Err(ReportError::Store(e)) => return Err(e.into()),
+        Err(ReportError::Pdf(PdfError::Font(e))) => {
+            tracing::error!(error = %e, "no font for service reports");
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "pdf_unavailable",
+                "error.pdf_font",
+            ));
+        }
+        Err(e) => return Err(ApiError::internal(e)),
     };
-    let number = r.number.clone();
-    let face = typeface(&state).await?;
-    let pdf = tokio::task::spawn_blocking(move || loopdesk_pdf::render(&r, paper, &face))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    let name = format!("{number}.pdf");
     let headers = [
         (header::CONTENT_TYPE, "application/pdf".to_owned()),
         (header::CACHE_CONTROL, "private, no-store".to_owned()),

@@ -565,14 +565,21 @@ pub struct MoveForm {
     confirm_note: Option<String>,
 }
 
-/// The page again with why something was refused (422).
-async fn refused(
+/// Where a change made from the ticket page leads: back to the ticket; the page again with
+/// why (422) when the ticket had moved on or the input was refused; an error page otherwise.
+async fn after<T>(
     user: &crate::extract::CurrentUser,
     lang: Lang,
     id: TicketId,
     now: chrono::DateTime<chrono::Utc>,
-    reason: &str,
+    done: Result<T, StoreError>,
 ) -> Response {
+    let reason = match done {
+        Ok(_) => return Redirect::to(&format!("/t/{id}")).into_response(),
+        Err(StoreError::Stale { .. } | StoreError::Transition(_)) => "page.ticket.move_refused",
+        Err(StoreError::Invalid(e)) => e.reason,
+        Err(e) => return super::failure(lang, &e),
+    };
     let mut res = show_with(user, lang, id, now, Some(reason)).await;
     *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     res
@@ -609,18 +616,11 @@ pub async fn make_move(
         command,
     };
     let now = state.clock.now();
-    match user
+    let done = user
         .tenant
         .transition(&user.actor, id, req, None, now)
-        .await
-    {
-        Ok(_) => Redirect::to(&format!("/t/{id}")).into_response(),
-        Err(StoreError::Stale { .. } | StoreError::Transition(_)) => {
-            refused(&user, lang, id, now, "page.ticket.move_refused").await
-        }
-        Err(StoreError::Invalid(e)) => refused(&user, lang, id, now, e.reason).await,
-        Err(e) => super::failure(lang, &e),
-    }
+        .await;
+    after(&user, lang, id, now, done).await
 }
 
 /// A priority change as posted.
@@ -648,14 +648,8 @@ pub async fn priority(
         reason: Some(f.reason).filter(|r| !r.trim().is_empty()),
     };
     let now = state.clock.now();
-    match user.tenant.change_priority(&user.actor, id, req, now).await {
-        Ok(_) => Redirect::to(&format!("/t/{id}")).into_response(),
-        Err(StoreError::Stale { .. } | StoreError::Transition(_)) => {
-            refused(&user, lang, id, now, "page.ticket.move_refused").await
-        }
-        Err(StoreError::Invalid(e)) => refused(&user, lang, id, now, e.reason).await,
-        Err(e) => super::failure(lang, &e),
-    }
+    let done = user.tenant.change_priority(&user.actor, id, req, now).await;
+    after(&user, lang, id, now, done).await
 }
 
 /// A chase as posted.
@@ -676,9 +670,6 @@ pub async fn chase(
     };
     let note = f.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let now = state.clock.now();
-    match user.tenant.chase(&user.actor, id, note, now).await {
-        Ok(_) => Redirect::to(&format!("/t/{id}")).into_response(),
-        Err(StoreError::Invalid(e)) => refused(&user, lang, id, now, e.reason).await,
-        Err(e) => super::failure(lang, &e),
-    }
+    let done = user.tenant.chase(&user.actor, id, note, now).await;
+    after(&user, lang, id, now, done).await
 }
