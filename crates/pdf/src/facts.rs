@@ -1,6 +1,8 @@
 //! What a ticket's service report says, read off the ticket, its parties, its last work
 //! report and the report's pictures in the file store.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, FixedOffset, Utc};
 use loopdesk_core::i18n::{t, tf, Lang};
 use loopdesk_core::ticket::transitions::{Actor, ConfirmedBy, ReportInput};
@@ -121,19 +123,16 @@ async fn picture(blobs: &dyn Blobs, key: &str, small: bool) -> Option<Vec<u8>> {
     (kind_ok && bytes.len() <= 2 * 1024 * 1024).then_some(bytes)
 }
 
-/// The pictures of `ids` `actor` may see, in order.
+/// The pictures of `ids` among the ticket's files (`files`: id → storage key), in order.
 async fn pictures(
-    tenant: &TenantStore,
-    actor: &Actor,
     blobs: &dyn Blobs,
+    files: &HashMap<AttachmentId, String>,
     ids: &[AttachmentId],
     small: bool,
 ) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    for id in ids {
-        if let Ok(a) = tenant.attachment(actor, *id).await {
-            out.extend(picture(blobs, &a.storage_key, small).await);
-        }
+    for key in ids.iter().filter_map(|id| files.get(id)) {
+        out.extend(picture(blobs, key, small).await);
     }
     out
 }
@@ -167,9 +166,16 @@ pub async fn gather(
         &parties,
         &report,
     );
-    r.before = pictures(tenant, actor, blobs, &report.before_photo_ids, true).await;
-    r.after = pictures(tenant, actor, blobs, &report.after_photo_ids, true).await;
-    r.signature = pictures(tenant, actor, blobs, report.signature_id.as_slice(), false)
+    // The ticket's files the reader may see, read once.
+    let files: HashMap<AttachmentId, String> = tenant
+        .ticket_attachments(actor, id)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.storage_key))
+        .collect();
+    r.before = pictures(blobs, &files, &report.before_photo_ids, true).await;
+    r.after = pictures(blobs, &files, &report.after_photo_ids, true).await;
+    r.signature = pictures(blobs, &files, report.signature_id.as_slice(), false)
         .await
         .pop();
     Ok(Some(r))
