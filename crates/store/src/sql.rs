@@ -36,6 +36,9 @@ pub struct Sql {
     /// The SQL so far.
     pub text: String,
     args: Vec<Arg>,
+    /// Written with literal values ([`Sql::id_list`]): its text is one of many, not worth
+    /// keeping prepared.
+    one_off: bool,
 }
 
 impl Sql {
@@ -44,6 +47,7 @@ impl Sql {
         Sql {
             text: text.to_owned(),
             args: Vec::new(),
+            one_off: false,
         }
     }
 
@@ -75,6 +79,31 @@ impl Sql {
             self.text(v.clone());
         }
         self.push(")")
+    }
+
+    /// Appends `<column> IN ('…', …)` with the ids written in as literals, for lists of many
+    /// record ids. PostgreSQL plans a literal list for its values (an index probe per id),
+    /// where the generic plan it settles on for a prepared statement of a bound list may
+    /// filter every row of the tenant instead (measured on the facts of an SLA scan: 444 ms
+    /// against a few). Only values made of ASCII letters, digits, `-` and `_` (the shape of
+    /// every id Loopdesk makes) are written in; anything else is bound, so nothing can be
+    /// injected. The statement is then not kept prepared: each list is its own text.
+    pub fn id_list(&mut self, column: &str, ids: &[String]) -> &mut Self {
+        let plain = |id: &String| {
+            !id.is_empty()
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if ids.len() < 2 || !ids.iter().all(plain) {
+            return self.in_list(column, ids);
+        }
+        let list: Vec<String> = ids.iter().map(|id| format!("'{id}'")).collect();
+        self.one_off = true;
+        self.push(column)
+            .push(" IN (")
+            .push(&list.join(", "))
+            .push(")")
     }
 
     /// Appends an integer placeholder.
@@ -144,6 +173,7 @@ impl Sql {
         self.args
             .iter()
             .fold(sqlx::query::<Any>(&self.text), |q, a| bind!(q, a))
+            .persistent(!self.one_off)
     }
 
     /// The query, ready to run.
@@ -154,12 +184,31 @@ impl Sql {
         self.args
             .iter()
             .fold(sqlx::query_as::<Any, T>(&self.text), |q, a| bind!(q, a))
+            .persistent(!self.one_off)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_go_in_as_literals_and_anything_else_is_bound() {
+        let ids = ["a1-b2".to_owned(), "c_3".to_owned()];
+        let mut sql = Sql::new("SELECT 1 FROM t WHERE x = ");
+        sql.text("tenant").id_list(" AND id", &ids);
+        assert_eq!(
+            sql.text,
+            "SELECT 1 FROM t WHERE x = $1 AND id IN ('a1-b2', 'c_3')"
+        );
+        assert!(sql.one_off && sql.args.len() == 1);
+
+        let odd = ["a1".to_owned(), "x' OR '1'='1".to_owned()];
+        let mut sql = Sql::new("SELECT 1 FROM t WHERE");
+        sql.id_list(" id", &odd);
+        assert_eq!(sql.text, "SELECT 1 FROM t WHERE id IN ($1, $2)");
+        assert!(!sql.one_off && sql.args.len() == 2);
+    }
 
     #[test]
     fn sqlite_gets_anonymous_placeholders_in_the_same_order() {

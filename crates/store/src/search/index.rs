@@ -193,7 +193,7 @@ pub(crate) async fn delete_docs(
     let backend = Backend::of_connection(tx);
     let mut keys = Sql::new("SELECT id FROM search_docs WHERE tenant_id = ");
     keys.text(tenant).push(" AND kind = ").text(kind.as_str());
-    keys.in_list(" AND ref_id", ids);
+    keys.id_list(" AND ref_id", ids);
     let doc_ids: Vec<i64> = keys
         .query_as::<(i64,)>()
         .fetch_all(&mut **tx)
@@ -242,7 +242,7 @@ pub(crate) async fn ticket_texts(
          LEFT JOIN contacts ct ON ct.id = t.contact_id WHERE t.tenant_id = ",
     );
     sql.text(tenant);
-    sql.in_list(" AND t.id", ids);
+    sql.id_list(" AND t.id", ids);
     let rows: Vec<Row> = sql.query_as().fetch_all(&mut *conn).await?;
     let mut texts: Vec<(String, String, TicketText)> = rows
         .into_iter()
@@ -269,7 +269,7 @@ pub(crate) async fn ticket_texts(
     let mut comments =
         Sql::new("SELECT ticket_id, body, internal FROM comments WHERE tenant_id = ");
     comments.text(tenant);
-    comments.in_list(" AND ticket_id", ids);
+    comments.id_list(" AND ticket_id", ids);
     comments.push(" ORDER BY created_at, id");
     let rows: Vec<(String, String, i64)> = comments.query_as().fetch_all(&mut *conn).await?;
     for (ticket, body, internal) in rows {
@@ -284,7 +284,7 @@ pub(crate) async fn ticket_texts(
     }
     let mut reports = Sql::new("SELECT ticket_id, resolution FROM work_reports WHERE tenant_id = ");
     reports.text(tenant);
-    reports.in_list(" AND ticket_id", ids);
+    reports.id_list(" AND ticket_id", ids);
     reports.push(" ORDER BY submitted_at, id");
     let rows: Vec<(String, String)> = reports.query_as().fetch_all(&mut *conn).await?;
     for (ticket, resolution) in rows {
@@ -306,7 +306,7 @@ pub(crate) async fn customer_texts(
     }
     let mut sql = Sql::new("SELECT id, name FROM customers WHERE tenant_id = ");
     sql.text(tenant);
-    sql.in_list(" AND id", ids);
+    sql.id_list(" AND id", ids);
     let rows: Vec<(String, String)> = sql.query_as().fetch_all(&mut *conn).await?;
     let mut texts: Vec<(String, CustomerText)> = rows
         .into_iter()
@@ -327,7 +327,7 @@ pub(crate) async fn customer_texts(
         "SELECT customer_id, name, phone, email, wechat_id FROM contacts WHERE tenant_id = ",
     );
     contacts.text(tenant);
-    contacts.in_list(" AND customer_id", ids);
+    contacts.id_list(" AND customer_id", ids);
     contacts.push(" ORDER BY created_at, id");
     type Contact = (
         String,
@@ -348,7 +348,7 @@ pub(crate) async fn customer_texts(
     }
     let mut sites = Sql::new("SELECT customer_id, name, address FROM sites WHERE tenant_id = ");
     sites.text(tenant);
-    sites.in_list(" AND customer_id", ids);
+    sites.id_list(" AND customer_id", ids);
     sites.push(" ORDER BY created_at, id");
     let rows: Vec<(String, String, String)> = sites.query_as().fetch_all(&mut *conn).await?;
     for (customer, name, address) in rows {
@@ -374,7 +374,7 @@ pub(crate) async fn asset_texts(
          WHERE a.tenant_id = ",
     );
     sql.text(tenant);
-    sql.in_list(" AND a.id", ids);
+    sql.id_list(" AND a.id", ids);
     type Row = (
         String,
         String,
@@ -422,7 +422,7 @@ pub(crate) async fn refresh(
     if backend == Backend::Postgres {
         let mut lock = Sql::new(&format!("SELECT id FROM {table} WHERE tenant_id = "));
         lock.text(tenant);
-        lock.in_list(" AND id", ids);
+        lock.id_list(" AND id", ids);
         lock.push(" ORDER BY id").push(backend.for_update());
         lock.query().execute(&mut **tx).await?;
     }

@@ -112,7 +112,7 @@ impl TenantStore {
             "SELECT w.ticket_id, w.body FROM work_reports w JOIN tickets t \
              ON t.tenant_id = w.tenant_id AND t.id = w.ticket_id WHERE w.tenant_id = ",
         );
-        sql.text(self.tid()).in_list(" AND w.ticket_id", &ids);
+        sql.text(self.tid()).id_list(" AND w.ticket_id", &ids);
         push_scope(&mut sql, &access::ticket_scope(actor));
         // Oldest first: each ticket's last report is the one that stays.
         sql.push(" ORDER BY w.submitted_at, w.id");
