@@ -96,6 +96,8 @@ pub enum Permission {
     RequestParts,
     /// Approve or reject requisitions.
     ApproveRequisitions,
+    /// Keep views of the queue and share them with one's team.
+    SaveViews,
 }
 
 /// True when the actor may do `what`.
@@ -124,6 +126,7 @@ pub fn allowed(actor: &Actor, what: Permission) -> bool {
             Permission::ReadStock => any(&[Engineer, Dispatcher, Supervisor, Manager, Admin]),
             Permission::RequestParts => any(&[Engineer, Dispatcher, Supervisor, Admin]),
             Permission::ApproveRequisitions => any(&[Supervisor, Manager, Admin]),
+            Permission::SaveViews => any(&[Agent, Dispatcher, Supervisor, Admin]),
             Permission::InternalNotes => {
                 any(&[Agent, Dispatcher, Supervisor, Manager, Admin, Engineer])
             }

@@ -91,4 +91,6 @@ id_type!(
     ContractId,
     /// A preventive maintenance plan.
     PlanId,
+    /// A saved view of the queue (a name and its filters).
+    SavedViewId,
 );

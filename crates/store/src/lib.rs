@@ -45,6 +45,7 @@ mod surveys;
 mod tenant;
 mod tickets;
 mod users;
+mod views;
 
 pub use assets::{
     AssetCard, AssetHistory, AssetPart, AssetReading, AssetTicket, AssetVisit, Category,
@@ -80,6 +81,7 @@ pub use tickets::{
     TicketFilter, TicketParties, TransitionRequest,
 };
 pub use users::NewUser;
+pub use views::SavedView;
 
 use chrono::{DateTime, TimeZone, Utc};
 use loopdesk_core::TenantId;

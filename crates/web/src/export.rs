@@ -44,6 +44,8 @@ pub fn download(
 }
 
 /// RFC 4180 CSV with a byte-order mark (Excel then reads UTF-8, Chinese headers included).
+/// Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or carriage return
+/// first: a customer's subject `=HYPERLINK(…)`) is written with a leading `'`, as text.
 pub fn csv(header: &[String], rows: &[Vec<Cell>]) -> String {
     let mut out = String::from("\u{feff}");
     let mut line = |cells: Vec<String>| {
@@ -65,6 +67,9 @@ pub fn csv(header: &[String], rows: &[Vec<Cell>]) -> String {
         line(
             row.iter()
                 .map(|c| match c {
+                    Cell::Text(t) if t.starts_with(['=', '+', '-', '@', '\t', '\r']) => {
+                        format!("'{t}")
+                    }
                     Cell::Text(t) => t.clone(),
                     Cell::Number(n) => n.to_string(),
                     Cell::Empty => String::new(),
@@ -115,6 +120,15 @@ mod tests {
             vec![Cell::Text("say \"hi\"".into()), Cell::Number(0.25)],
             vec![Cell::Text("x".into()), Cell::Empty],
         ];
+        let formula = vec![vec![
+            Cell::Text("=HYPERLINK(\"x\")".into()),
+            Cell::Number(-1.0),
+        ]];
+        assert_eq!(
+            csv(&head, &formula),
+            "\u{feff}分组,\"a,b\"\r\n\"'=HYPERLINK(\"\"x\"\")\",-1\r\n",
+            "a formula is text; a negative number stays a number"
+        );
         assert_eq!(
             csv(&head, &rows),
             "\u{feff}分组,\"a,b\"\r\n\"say \"\"hi\"\"\",0.25\r\nx,\r\n"

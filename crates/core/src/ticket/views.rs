@@ -121,6 +121,124 @@ impl View {
     pub fn by_urgency(self) -> bool {
         self != View::RecentlyClosed
     }
+
+    /// The order it opens in.
+    pub fn sort(self) -> Sort {
+        if self.by_urgency() {
+            Sort::natural(SortKey::Urgency)
+        } else {
+            Sort::natural(SortKey::Updated)
+        }
+    }
+}
+
+/// A column a list of tickets can be ordered by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SortKey {
+    /// Most urgent first: priority, then the sooner resolution due (none last), then the older.
+    Urgency,
+    /// The ticket number.
+    Number,
+    /// Priority, P1 first.
+    Priority,
+    /// Status, in the order of the lifecycle.
+    Status,
+    /// The customer's name.
+    Customer,
+    /// The engineer's name.
+    Assignee,
+    /// When the resolution is due (none last).
+    Due,
+    /// When it was recorded.
+    Created,
+    /// When it last changed.
+    Updated,
+}
+
+impl SortKey {
+    /// Every key.
+    pub const ALL: [SortKey; 9] = [
+        SortKey::Urgency,
+        SortKey::Number,
+        SortKey::Priority,
+        SortKey::Status,
+        SortKey::Customer,
+        SortKey::Assignee,
+        SortKey::Due,
+        SortKey::Created,
+        SortKey::Updated,
+    ];
+
+    /// The code name (`?sort=`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Urgency => "urgency",
+            SortKey::Number => "number",
+            SortKey::Priority => "priority",
+            SortKey::Status => "status",
+            SortKey::Customer => "customer",
+            SortKey::Assignee => "assignee",
+            SortKey::Due => "due",
+            SortKey::Created => "created",
+            SortKey::Updated => "updated",
+        }
+    }
+
+    /// Times are read newest first when a column is first clicked; everything else from the top.
+    pub fn natural_descending(self) -> bool {
+        matches!(self, SortKey::Created | SortKey::Updated)
+    }
+}
+
+/// An order of a ticket list: a key and its direction. Written `due` or `-due` (descending).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Sort {
+    /// The column.
+    pub key: SortKey,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl Sort {
+    /// The key in the direction a first click gives.
+    pub fn natural(key: SortKey) -> Sort {
+        Sort {
+            key,
+            descending: key.natural_descending(),
+        }
+    }
+
+    /// Reads `key` or `-key`.
+    pub fn parse(text: &str) -> Option<Sort> {
+        let (descending, name) = match text.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, text),
+        };
+        let key = SortKey::ALL.into_iter().find(|k| k.as_str() == name)?;
+        Some(Sort { key, descending })
+    }
+
+    /// The written form.
+    pub fn as_string(self) -> String {
+        format!(
+            "{}{}",
+            if self.descending { "-" } else { "" },
+            self.key.as_str()
+        )
+    }
+
+    /// What clicking `key`'s column header gives: the same column turns round, another one
+    /// starts in its natural direction.
+    pub fn clicked(self, key: SortKey) -> Sort {
+        if self.key == key {
+            Sort {
+                key,
+                descending: !self.descending,
+            }
+        } else {
+            Sort::natural(key)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -146,5 +264,28 @@ mod tests {
         }
         assert_eq!(View::RecentlyClosed.filter().closed_within_days, Some(30));
         assert!(View::Unassigned.filter().unassigned && !View::Open.filter().unassigned);
+    }
+
+    #[test]
+    fn sorts_are_written_and_read_back_and_a_second_click_turns_round() {
+        for key in SortKey::ALL {
+            for descending in [false, true] {
+                let s = Sort { key, descending };
+                assert_eq!(Sort::parse(&s.as_string()), Some(s));
+            }
+        }
+        assert_eq!(Sort::parse("-due").map(|s| s.descending), Some(true));
+        assert_eq!(Sort::parse("colour"), None);
+        assert_eq!(Sort::parse("--due"), None);
+        let by_due = Sort::natural(SortKey::Due);
+        assert!(!by_due.descending);
+        assert!(by_due.clicked(SortKey::Due).descending);
+        assert_eq!(
+            by_due.clicked(SortKey::Created),
+            Sort::natural(SortKey::Created)
+        );
+        assert!(Sort::natural(SortKey::Created).descending, "newest first");
+        assert_eq!(View::Open.sort().key, SortKey::Urgency);
+        assert_eq!(View::RecentlyClosed.sort(), Sort::natural(SortKey::Updated));
     }
 }

@@ -25,6 +25,7 @@ on_both_backends!(
     staff_make_every_move_the_table_allows_from_the_ticket_page,
     the_report_form_offers_the_parts_in_the_van,
     the_queue_has_views_with_counts_filters_and_pages,
+    the_queue_sorts_filters_acts_on_rows_saves_views_and_exports,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -65,6 +66,20 @@ impl Browser {
             .get(LOCATION)
             .map(|l| l.to_str().unwrap().to_owned());
         (status, r.text().await.unwrap(), location)
+    }
+
+    /// A browser signed in as `username`.
+    async fn signed_in(app: &TestApp, username: &str) -> Browser {
+        let mut b = Browser::new();
+        let (s, _, _) = b
+            .post(
+                app,
+                "/login",
+                &[("username", username), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(s, 303, "{username} signs in");
+        b
     }
 
     async fn get(&mut self, app: &TestApp, path: &str) -> (u16, String, Option<String>) {
@@ -424,13 +439,7 @@ async fn parts_and_labels_through_the_pages(backend: Backend) {
     .await;
     let ticket_id = t["id"].as_str().unwrap();
 
-    let mut eng = Browser::new();
-    eng.post(
-        &app,
-        "/login",
-        &[("username", "zhanggong"), ("password", PASSWORD)],
-    )
-    .await;
+    let mut eng = Browser::signed_in(&app, "zhanggong").await;
     let (s, html, _) = eng.get(&app, "/m/van").await;
     assert_eq!(s, 200);
     assert!(
@@ -462,13 +471,7 @@ async fn parts_and_labels_through_the_pages(backend: Backend) {
     let (s, _, _) = eng.get(&app, "/requisitions").await;
     assert_eq!(s, 403, "engineers do not approve");
 
-    let mut boss = Browser::new();
-    boss.post(
-        &app,
-        "/login",
-        &[("username", "boss"), ("password", PASSWORD)],
-    )
-    .await;
+    let mut boss = Browser::signed_in(&app, "boss").await;
     let (s, html, _) = boss.get(&app, "/requisitions").await;
     assert_eq!(s, 200);
     assert!(html.contains("FLT-01 × 2 ← 总仓"), "{html}");
@@ -519,13 +522,7 @@ async fn parts_and_labels_through_the_pages(backend: Backend) {
 
     // The label: a customer reports on that asset, an engineer sees its card.
     let token = asset["qr_token"].as_str().unwrap();
-    let mut cust = Browser::new();
-    cust.post(
-        &app,
-        "/login",
-        &[("username", "lilei"), ("password", PASSWORD)],
-    )
-    .await;
+    let mut cust = Browser::signed_in(&app, "lilei").await;
     let (s, _, to) = cust.get(&app, &format!("/a/{token}")).await;
     let aid = asset["id"].as_str().unwrap();
     assert_eq!(
@@ -571,13 +568,7 @@ async fn an_agent_takes_a_call_through_the_pages(backend: Backend) {
     )
     .await;
 
-    let mut b = Browser::new();
-    b.post(
-        &app,
-        "/login",
-        &[("username", "agent"), ("password", PASSWORD)],
-    )
-    .await;
+    let mut b = Browser::signed_in(&app, "agent").await;
     let (_, _, to) = b.get(&app, "/").await;
     assert_eq!(to.as_deref(), Some("/desk"));
     let (s, html, _) = b.get(&app, "/desk").await;
@@ -679,13 +670,7 @@ async fn an_agent_takes_a_call_through_the_pages(backend: Backend) {
     // A customer has no console, and never sees an internal note.
     app.user("lilei", &["customer"], json!({ "customer_id": customer }))
         .await;
-    let mut c = Browser::new();
-    c.post(
-        &app,
-        "/login",
-        &[("username", "lilei"), ("password", PASSWORD)],
-    )
-    .await;
+    let mut c = Browser::signed_in(&app, "lilei").await;
     assert_eq!(c.get(&app, "/desk").await.0, 403);
     let (_, html, _) = c.get(&app, &page).await;
     assert!(
@@ -759,13 +744,7 @@ async fn a_supervisor_reviews_and_reassigns_through_the_pages(backend: Backend) 
         .unwrap();
     let agent = app.login("agent", PASSWORD).await;
 
-    let mut b = Browser::new();
-    b.post(
-        &app,
-        "/login",
-        &[("username", "boss"), ("password", PASSWORD)],
-    )
-    .await;
+    let mut b = Browser::signed_in(&app, "boss").await;
     let (_, _, to) = b.get(&app, "/").await;
     assert_eq!(to.as_deref(), Some("/review"));
     let (s, html, _) = b.get(&app, "/review").await;
@@ -825,13 +804,7 @@ async fn a_supervisor_reviews_and_reassigns_through_the_pages(backend: Backend) 
             .await["assignee_id"],
         other_id.as_str()
     );
-    let mut e = Browser::new();
-    e.post(
-        &app,
-        "/login",
-        &[("username", "zhanggong"), ("password", PASSWORD)],
-    )
-    .await;
+    let mut e = Browser::signed_in(&app, "zhanggong").await;
     assert_eq!(e.get(&app, "/review").await.0, 403);
 }
 
@@ -866,13 +839,7 @@ async fn live_pages_hear_changes_and_let_the_server_stop(backend: Backend) {
             201,
         )
         .await;
-    let mut b = Browser::new();
-    b.post(
-        &app,
-        "/login",
-        &[("username", "lilei"), ("password", PASSWORD)],
-    )
-    .await;
+    let mut b = Browser::signed_in(&app, "lilei").await;
     let id = t["id"].as_str().unwrap();
     // A queue page names the stamp of the queue it shows.
     let (_, portal, _) = b.get(&app, "/portal").await;
@@ -900,13 +867,7 @@ async fn live_pages_hear_changes_and_let_the_server_stop(backend: Backend) {
     let (other, _) = app.customer(&agent, "别家", "13900139000").await;
     app.user("wang", &["customer"], json!({ "customer_id": other }))
         .await;
-    let mut w = Browser::new();
-    w.post(
-        &app,
-        "/login",
-        &[("username", "wang"), ("password", PASSWORD)],
-    )
-    .await;
+    let mut w = Browser::signed_in(&app, "wang").await;
     assert_eq!(w.get(&app, &format!("/live/t/{id}")).await.0, 404);
     // The stream is still open; stopping the server does not wait on it.
     tokio::time::timeout(std::time::Duration::from_secs(20), app.restart())
@@ -1018,13 +979,7 @@ async fn an_admin_sets_up_the_organisation_through_the_pages(backend: Backend) {
         )
         .await;
     assert_eq!(s, 422);
-    let mut w = Browser::new();
-    w.post(
-        &app,
-        "/login",
-        &[("username", "wanggong"), ("password", PASSWORD)],
-    )
-    .await;
+    let mut w = Browser::signed_in(&app, "wanggong").await;
     assert_eq!(w.get(&app, "/admin").await.0, 403);
     assert_eq!(
         w.post(&app, "/admin/regions", &[("name", "x")]).await.0,
@@ -1043,15 +998,7 @@ async fn a_form_sent_twice_from_the_phone_is_recorded_once(backend: Backend) {
         .assigned_order(&agent, (&customer, &site), &eng_id, "冷柜不制冷")
         .await;
     let id = t["id"].as_str().unwrap().to_owned();
-    let mut b = Browser::new();
-    let (s, _, _) = b
-        .post(
-            &app,
-            "/login",
-            &[("username", "ligong"), ("password", PASSWORD)],
-        )
-        .await;
-    assert_eq!(s, 303);
+    let mut b = Browser::signed_in(&app, "ligong").await;
     let (_, html, _) = b.get(&app, &format!("/m/t/{id}")).await;
     assert!(
         html.contains("data-offline"),
@@ -1228,9 +1175,7 @@ async fn the_engineers_order_says_who_where_and_how_to_get_there(backend: Backen
             200,
         )
         .await;
-    let mut b = Browser::new();
-    let login = [("username", "ligong"), ("password", PASSWORD)];
-    assert_eq!(b.post(&app, "/login", &login).await.0, 303);
+    let mut b = Browser::signed_in(&app, "ligong").await;
     let (s, html, _) = b.get(&app, &format!("/m/t/{id}")).await;
     assert_eq!(s, 200);
     for want in [
@@ -1284,9 +1229,7 @@ async fn staff_make_every_move_the_table_allows_from_the_ticket_page(backend: Ba
         .ok(&agent, "/api/v1/tickets", new("门禁失灵"), 201)
         .await;
     let (id, other_id) = (t["id"].as_str().unwrap(), other["id"].as_str().unwrap());
-    let mut b = Browser::new();
-    let login = [("username", "agent"), ("password", PASSWORD)];
-    assert_eq!(b.post(&app, "/login", &login).await.0, 303);
+    let mut b = Browser::signed_in(&app, "agent").await;
     let version = |id: &str| {
         let (app, agent, id) = (&app, agent.clone(), id.to_owned());
         async move { app.read(&agent, &format!("/api/v1/tickets/{id}")).await["version"].to_string() }
@@ -1400,17 +1343,7 @@ async fn staff_make_every_move_the_table_allows_from_the_ticket_page(backend: Ba
     );
 
     // The customer sees no staff actions on their ticket.
-    let mut c = Browser::new();
-    assert_eq!(
-        c.post(
-            &app,
-            "/login",
-            &[("username", "cust"), ("password", PASSWORD)]
-        )
-        .await
-        .0,
-        303
-    );
+    let mut c = Browser::signed_in(&app, "cust").await;
     let (_, html, _) = c.get(&app, &format!("/t/{id}")).await;
     assert!(!html.contains("card actions") && !html.contains("调整优先级"));
 }
@@ -1473,10 +1406,10 @@ async fn the_report_form_offers_the_parts_in_the_van(backend: Backend) {
 
 /// The rows of the queue's table: each row's ticket number.
 fn queue_rows(html: &str) -> Vec<String> {
-    html.split("<tr>")
-        .skip(2)
+    html.split("<tr data-ticket=")
+        .skip(1)
         .filter_map(|row| {
-            let at = row.find("WO-")?;
+            let at = row.find("\">WO-")? + 2;
             Some(row[at..].chars().take_while(|c| *c != '<').collect())
         })
         .collect()
@@ -1561,17 +1494,7 @@ async fn the_queue_has_views_with_counts_filters_and_pages(backend: Backend) {
     )
     .await;
 
-    let mut b = Browser::new();
-    assert_eq!(
-        b.post(
-            &app,
-            "/login",
-            &[("username", "agent"), ("password", PASSWORD)]
-        )
-        .await
-        .0,
-        303
-    );
+    let mut b = Browser::signed_in(&app, "agent").await;
     let (s, html, _) = b.get(&app, "/desk").await;
     assert_eq!(s, 200);
     for (view, n) in [
@@ -1594,8 +1517,9 @@ async fn the_queue_has_views_with_counts_filters_and_pages(backend: Backend) {
     let next = html
         .split("href=\"")
         .find_map(|h| {
-            h.starts_with("/desk?view=open&amp;")
-                .then(|| h.split('"').next().unwrap().replace("&amp;", "&"))
+            let link = h.split('"').next().unwrap();
+            (link.starts_with("/desk?view=open&amp;") && link.contains("cursor="))
+                .then(|| link.replace("&amp;", "&"))
         })
         .expect("a next page");
     let (_, html2, _) = b.get(&app, &next).await;
@@ -1626,5 +1550,300 @@ async fn the_queue_has_views_with_counts_filters_and_pages(backend: Backend) {
     assert_eq!(
         b.get(&app, "/desk?cursor=garbage").await.2.as_deref(),
         Some("/desk")
+    );
+}
+
+/// The `value` of every row's checkbox (`id.version`), in the order shown.
+fn row_boxes(html: &str) -> Vec<String> {
+    html.split("name=\"ids\" value=\"")
+        .skip(1)
+        .map(|r| r.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+/// The queue beyond its views: a header click sorts (a second click turns round), filters by
+/// engineer, customer and channel, a bulk action applies to the rows chosen and names those it
+/// had to refuse and why, a saved view comes back for its owner and (shared) for their team,
+/// and the view downloads as CSV and Excel with translated headers.
+async fn the_queue_sorts_filters_acts_on_rows_saves_views_and_exports(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let team = app
+        .ok(
+            &app.admin,
+            "/api/v1/teams",
+            json!({ "name": "制冷组" }),
+            201,
+        )
+        .await;
+    let team_id = team["id"].as_str().unwrap();
+    let (_, agent) = app
+        .user("agent", &["agent"], json!({ "team_id": team_id }))
+        .await;
+    let (_, _) = app
+        .user("mate", &["agent"], json!({ "team_id": team_id }))
+        .await;
+    let (_, _) = app.user("loner", &["agent"], json!({})).await;
+    let (eng_id, _) = app
+        .user("eng", &["engineer"], json!({ "display_name": "张工" }))
+        .await;
+    let (jia, site) = app.customer(&agent, "甲制冷", "13800138000").await;
+    let (yi, _) = app.customer(&agent, "乙物业", "13800138009").await;
+    let mut made = Vec::new();
+    for (i, (p, customer, channel)) in [
+        (3, &jia, "phone"),
+        (1, &yi, "email"),
+        (2, &jia, "phone"),
+        (4, &yi, "web"),
+        (3, &jia, "email"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        app.clock.advance(chrono::Duration::minutes(5));
+        let mut body = json!({ "channel": channel, "customer_id": customer,
+            "subject": format!("冷柜报修 {i}"), "priority": p });
+        if customer == &jia {
+            body["site_id"] = json!(site);
+        }
+        made.push(app.ok(&agent, "/api/v1/tickets", body, 201).await);
+    }
+    let number = |i: usize| made[i]["number"].as_str().unwrap().to_owned();
+    let mut b = Browser::signed_in(&app, "agent").await;
+
+    // Urgency first (P1 on top); a click on 创建时间 gives newest first, a second oldest first.
+    let (_, html, _) = b.get(&app, "/desk").await;
+    assert_eq!(queue_rows(&html)[0], number(1));
+    assert!(
+        html.contains("href=\"/desk?view=open&amp;sort=-created\""),
+        "a header link"
+    );
+    let (_, html, _) = b.get(&app, "/desk?view=open&sort=-created").await;
+    assert_eq!(queue_rows(&html), [4, 3, 2, 1, 0].map(number));
+    assert!(
+        html.contains("sort=created\""),
+        "the same header turns round"
+    );
+    let (_, html, _) = b.get(&app, "/desk?view=open&sort=created").await;
+    assert_eq!(queue_rows(&html), [0, 1, 2, 3, 4].map(number));
+    // Filters: a customer (from a row's link), a channel, a priority.
+    let jia_link = format!("/desk?view=open&customer={jia}");
+    let (_, html, _) = b.get(&app, &jia_link).await;
+    let mut rows = queue_rows(&html);
+    rows.sort();
+    assert_eq!(rows, [0, 2, 4].map(number));
+    assert!(html.contains("甲制冷") && html.contains("<details class=\"more\" open"));
+    let (_, html, _) = b
+        .get(&app, "/desk?view=open&channel=email&sort=created")
+        .await;
+    assert_eq!(queue_rows(&html), [1, 4].map(number));
+
+    // Bulk: P2 for three rows, one of which changed since the page was drawn.
+    let (_, html, _) = b.get(&app, "/desk?view=open&sort=created").await;
+    let boxes = row_boxes(&html);
+    assert_eq!(boxes.len(), 5);
+    let moved = &made[2];
+    app.ok(
+        &agent,
+        &format!("/api/v1/tickets/{}/priority", moved["id"].as_str().unwrap()),
+        json!({ "version": moved["version"], "priority": 1, "reason": "客户来电催促" }),
+        200,
+    )
+    .await;
+    let back = "/desk?view=open&sort=created";
+    let (s, _, to) = b
+        .post(
+            &app,
+            "/desk/bulk",
+            &[
+                ("back", back),
+                ("action", "priority"),
+                ("priority", "2"),
+                ("reason", "批量调整"),
+                ("ids", &boxes[0]),
+                ("ids", &boxes[2]),
+                ("ids", &boxes[3]),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let to = to.unwrap();
+    assert!(
+        to.starts_with("/desk?view=open&sort=created&done=2&refused="),
+        "{to}"
+    );
+    let (_, html, _) = b.get(&app, &to).await;
+    assert!(html.contains("已处理 2 张工单"), "{html}");
+    assert!(html.contains(&format!("{}: 工单已被他人更改", number(2))));
+    for (i, p) in [(0, 2), (2, 1), (3, 2)] {
+        let t = app
+            .read(
+                &agent,
+                &format!("/api/v1/tickets/{}", made[i]["id"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(t["priority"], p, "row {i}");
+    }
+    // Assign two rows to the engineer; cancel one with a reason; nothing chosen is refused.
+    let (_, html, _) = b.get(&app, "/desk?view=open&sort=created").await;
+    let boxes = row_boxes(&html);
+    let (s, _, _) = b
+        .post(
+            &app,
+            "/desk/bulk",
+            &[
+                ("back", back),
+                ("action", "assign"),
+                ("engineer_id", &eng_id),
+                ("reason", "就近"),
+                ("ids", &boxes[0]),
+                ("ids", &boxes[1]),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (_, html, _) = b
+        .get(&app, "/desk?view=open&assignee=none&sort=created")
+        .await;
+    assert_eq!(queue_rows(&html), [2, 3, 4].map(number));
+    let (_, html, _) = b
+        .get(
+            &app,
+            &format!("/desk?view=open&assignee={eng_id}&sort=created"),
+        )
+        .await;
+    assert_eq!(queue_rows(&html), [0, 1].map(number));
+    let (_, html, _) = b.get(&app, "/desk?view=open&sort=created").await;
+    let boxes = row_boxes(&html);
+    let (s, _, _) = b
+        .post(
+            &app,
+            "/desk/bulk",
+            &[
+                ("back", back),
+                ("action", "cancel"),
+                ("reason", "客户重复报修"),
+                ("ids", &boxes[4]),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let t = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", made[4]["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(t["status"], "cancelled");
+    let (s, html, _) = b
+        .post(
+            &app,
+            "/desk/bulk",
+            &[("back", back), ("action", "priority"), ("priority", "2")],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("未选择任何工单"));
+    // `back` never leads off the queue.
+    let (_, _, to) = b
+        .post(
+            &app,
+            "/desk/bulk",
+            &[
+                ("back", "https://evil.example/"),
+                ("action", "priority"),
+                ("priority", "3"),
+                ("ids", &boxes[3]),
+            ],
+        )
+        .await;
+    assert!(to.unwrap().starts_with("/desk?done="));
+
+    // A saved view, shared with the team: the owner and a team mate see it; another agent not.
+    let (s, _, to) = b
+        .post(
+            &app,
+            "/desk/views",
+            &[
+                ("name", "甲制冷急单"),
+                ("query", &format!("view=open&customer={jia}&sort=priority")),
+                ("shared", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let to = to.unwrap();
+    assert!(
+        to.contains(&format!("customer={jia}")) && to.contains("&saved="),
+        "{to}"
+    );
+    let (_, html, _) = b.get(&app, &to).await;
+    assert!(html.contains("甲制冷急单"));
+    let mut rows = queue_rows(&html);
+    rows.sort();
+    assert_eq!(
+        rows,
+        [0, 2].map(number),
+        "甲's open tickets (one cancelled)"
+    );
+    for (who, sees) in [("mate", true), ("loner", false)] {
+        let mut other = Browser::signed_in(&app, who).await;
+        let (_, html, _) = other.get(&app, "/desk").await;
+        assert_eq!(html.contains("甲制冷急单"), sees, "{who}");
+        if sees {
+            // A mate may open it but not delete it.
+            let id = to.split("saved=").nth(1).unwrap();
+            let (s, _, _) = other
+                .post(&app, &format!("/desk/views/{id}/delete"), &[])
+                .await;
+            assert_eq!(s, 403);
+        }
+    }
+    let (s, html, _) = b
+        .post(
+            &app,
+            "/desk/views",
+            &[("name", " "), ("query", "view=open")],
+        )
+        .await;
+    assert_eq!(s, 422, "{html}");
+    let id = to.split("saved=").nth(1).unwrap();
+    let (s, _, _) = b.post(&app, &format!("/desk/views/{id}/delete"), &[]).await;
+    assert_eq!(s, 303);
+    let (_, html, _) = b.get(&app, "/desk").await;
+    assert!(!html.contains("甲制冷急单"));
+
+    // Downloads of the view as filtered and ordered.
+    let r = b
+        .client
+        .get(app.url("/desk/export?view=open&sort=created&format=csv"))
+        .header("cookie", b.cookies.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("tickets-open-"));
+    let csv = r.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("\u{feff}工单号,"), "{}", lines[0]);
+    assert_eq!(lines.len(), 5, "header and the four open tickets: {csv}");
+    assert!(
+        lines[1].starts_with(&number(0))
+            && lines[1].contains("甲制冷")
+            && lines[1].contains("张工")
+    );
+    let r = b
+        .client
+        .get(app.url("/desk/export?view=open&format=xlsx"))
+        .header("cookie", b.cookies.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.bytes().await.unwrap().starts_with(b"PK"),
+        "a workbook (zip)"
     );
 }

@@ -15,6 +15,7 @@ on_both_backends!(
     uploads_are_sniffed_limited_and_served_only_to_those_who_see_the_ticket,
     the_event_log_refuses_updates_and_deletes,
     list_filters_and_cursor_pagination,
+    every_sort_walks_every_ticket_once_in_its_order,
 );
 
 /// Everything stored about a ticket, to compare before and after a refused request.
@@ -602,4 +603,227 @@ async fn list_filters_and_cursor_pagination(backend: Backend) {
         .read(&agent, "/api/v1/tickets?created_from=2026-11-24T02:04:00Z")
         .await;
     assert_eq!(since["items"].as_array().unwrap().len(), 4);
+}
+
+/// The ids of every page of `path` (a query without `cursor`), two at a time.
+async fn walk(app: &TestApp, token: &str, path: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut next = format!("{path}&limit=2");
+    loop {
+        let page = app.read(token, &next).await;
+        for t in page["items"].as_array().unwrap() {
+            ids.push(t["id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => next = format!("{path}&limit=2&cursor={c}"),
+            None => return ids,
+        }
+    }
+}
+
+async fn every_sort_walks_every_ticket_once_in_its_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let (zhang, _) = app
+        .user("eng1", &["engineer"], json!({ "display_name": "张工" }))
+        .await;
+    let (wang, _) = app
+        .user("eng2", &["engineer"], json!({ "display_name": "王工" }))
+        .await;
+    // P1 due in 4 h, P2 in 8 h (the others by the tenant's default).
+    for (p, minutes) in [(1, 240), (2, 480)] {
+        let body = json!({ "name": format!("P{p}"), "priority": p,
+            "first_response_minutes": 30, "resolution_minutes": minutes });
+        app.ok(&app.admin, "/api/v1/sla-policies", body, 201).await;
+    }
+    let (jia, _) = app.customer(&app.admin, "甲公司", "13800138001").await;
+    let (yi, _) = app.customer(&app.admin, "乙公司", "13800138002").await;
+    let mut by_id = std::collections::HashMap::new();
+    let plan = [
+        (2, &jia, "phone", Some(&zhang)),
+        (1, &yi, "email", None),
+        (3, &jia, "phone", Some(&wang)),
+        (2, &yi, "web", None),
+        (4, &jia, "email", Some(&zhang)),
+        (1, &jia, "phone", None),
+        (3, &yi, "phone", None),
+        (2, &jia, "email", Some(&wang)),
+    ];
+    for (i, (p, customer, channel, engineer)) in plan.iter().enumerate() {
+        app.clock.advance(chrono::Duration::minutes(7));
+        let body = json!({ "subject": format!("空调故障 {i}"), "priority": p,
+            "channel": channel, "customer_id": customer });
+        let mut t = app.ok(&agent, "/api/v1/tickets", body, 201).await;
+        if let Some(e) = engineer {
+            t = app
+                .go(
+                    &agent,
+                    &t,
+                    json!({ "to": "assigned", "assignee_id": e }),
+                    200,
+                )
+                .await;
+        }
+        by_id.insert(t["id"].as_str().unwrap().to_owned(), t);
+    }
+    // One changed late: updated order differs from created order.
+    let first = by_id
+        .values()
+        .find(|t| t["subject"] == "空调故障 0")
+        .unwrap()
+        .clone();
+    app.clock.advance(chrono::Duration::minutes(3));
+    let moved = app
+        .ok(
+            &agent,
+            &format!("/api/v1/tickets/{}/priority", first["id"].as_str().unwrap()),
+            json!({ "version": first["version"], "priority": 3, "reason": "客户说不急" }),
+            200,
+        )
+        .await;
+    by_id.insert(moved["id"].as_str().unwrap().to_owned(), moved);
+
+    let name = |t: &Value| match t["customer_id"].as_str() {
+        Some(c) if c == jia => "甲公司",
+        Some(c) if c == yi => "乙公司",
+        _ => "",
+    };
+    let engineer = |t: &Value| match t["assignee_id"].as_str() {
+        Some(e) if e == zhang => "张工",
+        Some(e) if e == wang => "王工",
+        _ => "",
+    };
+    let ms = |v: &Value| {
+        v.as_str().map(|s| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .timestamp_millis()
+        })
+    };
+    for sort in [
+        "urgency",
+        "-urgency",
+        "number",
+        "-number",
+        "priority",
+        "-priority",
+        "status",
+        "-status",
+        "customer",
+        "-customer",
+        "assignee",
+        "-assignee",
+        "due",
+        "-due",
+        "created",
+        "-created",
+        "updated",
+        "-updated",
+    ] {
+        let path = format!("/api/v1/tickets?sort={sort}");
+        let ids = walk(&app, &agent, &path).await;
+        let whole: Vec<String> = app.read(&agent, &format!("{path}&limit=200")).await["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(ids, whole, "{sort}: pages of two are the whole list");
+        assert_eq!(ids.len(), plan.len(), "{sort}");
+        let rows: Vec<&Value> = ids.iter().map(|id| &by_id[id]).collect();
+        let descending = sort.starts_with('-');
+        // Each adjacent pair is in order by the column (ties may fall either way).
+        for w in rows.windows(2) {
+            let (a, b) = if descending {
+                (w[1], w[0])
+            } else {
+                (w[0], w[1])
+            };
+            let ok = match sort.trim_start_matches('-') {
+                "urgency" => {
+                    let key = |t: &Value| {
+                        let due = ms(&t["sla"]["resolution_due"]);
+                        (
+                            t["priority"].as_i64(),
+                            due.is_none(),
+                            due,
+                            ms(&t["created_at"]),
+                        )
+                    };
+                    key(a) <= key(b)
+                }
+                "number" => a["number"].as_str() <= b["number"].as_str(),
+                "priority" => a["priority"].as_i64() <= b["priority"].as_i64(),
+                "status" => {
+                    let rank = |t: &Value| t["status"] != "new";
+                    rank(a) <= rank(b)
+                }
+                "customer" => name(a) <= name(b),
+                "assignee" => engineer(a) <= engineer(b),
+                "due" => {
+                    let (da, db) = (
+                        ms(&a["sla"]["resolution_due"]),
+                        ms(&b["sla"]["resolution_due"]),
+                    );
+                    // None last both ways round.
+                    match (da, db) {
+                        (Some(x), Some(y)) => x <= y,
+                        (None, Some(_)) => descending,
+                        (Some(_), None) => !descending,
+                        (None, None) => true,
+                    }
+                }
+                "created" => ms(&a["created_at"]) <= ms(&b["created_at"]),
+                "updated" => ms(&a["updated_at"]) <= ms(&b["updated_at"]),
+                other => panic!("{other}"),
+            };
+            assert!(ok, "{sort}: {} before {}", w[0]["subject"], w[1]["subject"]);
+        }
+        if sort == "-updated" {
+            assert_eq!(rows[0]["subject"], "空调故障 0", "the one changed last");
+        }
+        if sort == "urgency" {
+            assert_eq!(rows[0]["priority"], 1);
+            assert_eq!(rows.last().unwrap()["priority"], 4);
+        }
+    }
+    let count = |v: Value| v["items"].as_array().unwrap().len();
+    assert_eq!(
+        count(app.read(&agent, "/api/v1/tickets?channel=email").await),
+        3
+    );
+    assert_eq!(
+        count(app.read(&agent, "/api/v1/tickets?unassigned=true").await),
+        4
+    );
+    let jia_open = format!("/api/v1/tickets?customer_id={jia}&unassigned=true");
+    assert_eq!(count(app.read(&agent, &jia_open).await), 1);
+    // Due before the first P2's promise: the two P1s (4 h), not the P2s (8 h).
+    let p2_due = by_id
+        .values()
+        .filter(|t| t["priority"] == 2)
+        .filter_map(|t| t["sla"]["resolution_due"].as_str())
+        .min()
+        .unwrap()
+        .to_owned();
+    let before = format!("/api/v1/tickets?due_to={}", p2_due.replace('+', "%2B"));
+    let due_soon = app.read(&agent, &before).await;
+    let p1s: Vec<&Value> = due_soon["items"].as_array().unwrap().iter().collect();
+    assert!(p1s.iter().all(|t| t["priority"] == 1), "{p1s:?}");
+    assert_eq!(p1s.len(), 2);
+    let e = app.ok_get(&agent, "/api/v1/tickets?sort=colour", 422).await;
+    assert_eq!(e["field"], "sort");
+    let e = app.ok_get(&agent, "/api/v1/tickets?channel=fax", 422).await;
+    assert_eq!(e["field"], "channel");
+    // A cursor of one order is refused by another, not misread.
+    let page = app.read(&agent, "/api/v1/tickets?sort=due&limit=2").await;
+    let c = page["next_cursor"].as_str().unwrap();
+    let e = app
+        .ok_get(
+            &agent,
+            &format!("/api/v1/tickets?sort=customer&cursor={c}"),
+            422,
+        )
+        .await;
+    assert_eq!(e["field"], "cursor");
 }

@@ -806,7 +806,6 @@ async fn a_report_sent_without_network_is_kept_and_sent_once_when_it_returns() {
     c.close().await.unwrap();
 }
 
-/// The text of every element `css` finds, in page order.
 /// The text of the first element `css` selects.
 async fn text_of(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css))
@@ -842,6 +841,7 @@ async fn wait_xpath(c: &Client, xpath: &str) {
     c.wait().for_element(Locator::XPath(xpath)).await.unwrap();
 }
 
+/// The text of every element `css` finds, in page order.
 async fn texts(c: &Client, css: &str) -> Vec<String> {
     let mut out = Vec::new();
     for e in c.find_all(Locator::Css(css)).await.unwrap() {
@@ -1432,4 +1432,143 @@ async fn a_report_sent_back_comes_back_to_the_engineer_filled_in_with_the_note()
     assert_eq!(resolves[1]["data"]["photos"], resolves[0]["data"]["photos"]);
     s.close().await.unwrap();
     e.close().await.unwrap();
+}
+
+/// Sends a key to the page as the keyboard would when nothing is being typed into.
+async fn key(c: &Client, k: &str) {
+    c.execute(
+        "document.body.dispatchEvent(new KeyboardEvent('keydown', { key: arguments[0], bubbles: true, cancelable: true }))",
+        vec![json!(k)],
+    )
+    .await
+    .unwrap();
+}
+
+/// Waits until the page's path (and query) is `want`.
+async fn wait_for_url(c: &Client, want: impl Fn(&url::Url) -> bool) -> url::Url {
+    for _ in 0..50 {
+        let at = c.current_url().await.unwrap();
+        if want(&at) {
+            return at;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never got there: {}", c.current_url().await.unwrap());
+}
+
+/// A dispatcher works the queue from the keyboard and in bulk: `?` lists the keys, `j`/`k`
+/// move the current row, `x` selects it (the bulk bar counts), the header box selects the
+/// page, a bulk priority change applies to the rows chosen, `Enter` opens the current row and
+/// `a` its dispatch page; the due column counts down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_works_the_queue_from_the_keyboard_and_in_bulk() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    app.user(
+        "xiaozhou",
+        &["dispatcher"],
+        json!({ "display_name": "调度小周" }),
+    )
+    .await;
+    let (customer, site) = app.customer(&agent, "华润置地", "13800138000").await;
+    let mut made = Vec::new();
+    for subject in ["一楼空调漏水", "二楼冷柜不制冷", "三楼电梯异响"] {
+        app.clock.advance(chrono::Duration::minutes(10));
+        let body = json!({ "subject": subject, "priority": 3, "channel": "phone",
+                           "customer_id": customer, "site_id": site });
+        made.push(app.ok(&agent, "/api/v1/tickets", body, 201).await);
+    }
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "xiaozhou").await;
+    c.goto(&app.url("/desk?view=open&sort=created"))
+        .await
+        .unwrap();
+    // The due column counts down from the promise.
+    let due = texts(&c, "table.queue time[data-due]").await;
+    assert_eq!(due.len(), 3);
+    // By the server's clock (the test's), not the browser's: P3s recorded minutes ago.
+    assert!(due.iter().all(|d| d.starts_with('剩')), "{due:?}");
+    key(&c, "?").await;
+    let open = c
+        .execute("return document.getElementById('keys-help').open", vec![])
+        .await
+        .unwrap();
+    assert_eq!(open, json!(true), "? shows the keys");
+    shoot(&c, "desk-keys-help").await;
+    c.execute("document.getElementById('keys-help').close()", vec![])
+        .await
+        .unwrap();
+    let current = || async {
+        c.execute(
+            "const r = document.querySelector('table.queue tr.current'); return r && r.querySelector('a').textContent",
+            vec![],
+        )
+        .await
+        .unwrap()
+    };
+    let number = |i: usize| json!(made[i]["number"].as_str().unwrap());
+    key(&c, "j").await;
+    assert_eq!(current().await, number(0));
+    key(&c, "j").await;
+    key(&c, "j").await;
+    key(&c, "j").await;
+    assert_eq!(current().await, number(2), "j stops at the last row");
+    key(&c, "k").await;
+    assert_eq!(current().await, number(1));
+    key(&c, "x").await;
+    assert_eq!(text_of(&c, "#selected-count").await, "1");
+    key(&c, "k").await;
+    key(&c, "x").await;
+    assert_eq!(text_of(&c, "#selected-count").await, "2");
+    click_on(&c, "input[data-select-all]").await;
+    assert_eq!(text_of(&c, "#selected-count").await, "3");
+    click_on(&c, "input[data-select-all]").await;
+    assert_eq!(text_of(&c, "#selected-count").await, "0");
+    // The first two rows to P1, with a reason.
+    c.goto(&app.url("/desk?view=open&sort=created"))
+        .await
+        .unwrap();
+    key(&c, "j").await;
+    key(&c, "x").await;
+    key(&c, "j").await;
+    key(&c, "x").await;
+    c.execute(
+        "document.querySelector('.bulk-bar select[name=priority]').value = '1'",
+        vec![],
+    )
+    .await
+    .unwrap();
+    type_into(&c, ".bulk-bar input[name=reason]", "客户是重点客户").await;
+    shoot(&c, "desk-bulk-selected").await;
+    press(&c, "改优先级").await;
+    wait_xpath(&c, "//main//p[contains(., '已处理 2 张工单')]").await;
+    shoot(&c, "desk-bulk-done").await;
+    for (i, p) in [(0, 1), (1, 1), (2, 3)] {
+        let t = app
+            .read(
+                &agent,
+                &format!("/api/v1/tickets/{}", made[i]["id"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(t["priority"], p, "row {i}");
+    }
+    // Enter opens the current row; `a` its dispatch page, which returns to the queue.
+    c.goto(&app.url("/desk?view=open&sort=created"))
+        .await
+        .unwrap();
+    key(&c, "j").await;
+    key(&c, "Enter").await;
+    let id0 = made[0]["id"].as_str().unwrap().to_owned();
+    wait_for_url(&c, |u| u.path() == format!("/t/{id0}")).await;
+    c.goto(&app.url("/desk?view=open&sort=created"))
+        .await
+        .unwrap();
+    key(&c, "j").await;
+    key(&c, "j").await;
+    key(&c, "a").await;
+    let id1 = made[1]["id"].as_str().unwrap().to_owned();
+    let at = wait_for_url(&c, |u| u.path() == format!("/dispatch/t/{id1}")).await;
+    assert_eq!(at.query(), Some("from=desk"));
+    c.close().await.unwrap();
 }

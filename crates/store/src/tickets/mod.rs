@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::asset::{self, Warranty};
+use loopdesk_core::ticket::views::Sort;
 use loopdesk_core::ticket::{Actor, Channel, MoveCommand};
 use loopdesk_core::{
     AssetId, AttachmentId, ContactId, CustomerId, RegionId, SiteId, Status, TeamId, TicketId,
@@ -87,6 +88,24 @@ pub struct TicketFilter {
     pub unassigned: bool,
     /// Recorded by or assigned to this user.
     pub mine: Option<UserId>,
+    /// In this region.
+    pub region_id: Option<RegionId>,
+    /// With this team.
+    pub team_id: Option<TeamId>,
+    /// Of this category code.
+    pub category: Option<String>,
+    /// Come in through this channel.
+    pub channel: Option<Channel>,
+    /// Last changed at or after.
+    pub updated_from: Option<DateTime<Utc>>,
+    /// Last changed before.
+    pub updated_to: Option<DateTime<Utc>>,
+    /// Resolution due at or after.
+    pub due_from: Option<DateTime<Utc>>,
+    /// Resolution due before.
+    pub due_to: Option<DateTime<Utc>>,
+    /// The order (default: newest first).
+    pub sort: Option<Sort>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size (default 50, at most 200).

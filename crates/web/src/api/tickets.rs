@@ -5,10 +5,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
+use loopdesk_core::sla::SlaState;
 use loopdesk_core::ticket::transitions::{CheckIn, Confirmation, Needs, ReportInput};
+use loopdesk_core::ticket::views::Sort;
 use loopdesk_core::ticket::{Channel, MoveCommand, MoveKind};
 use loopdesk_core::validate;
-use loopdesk_core::{AssetId, CustomerId, SiteId, Status, TicketId, UserId};
+use loopdesk_core::{AssetId, CustomerId, RegionId, SiteId, Status, TeamId, TicketId, UserId};
 use loopdesk_store::{
     Comment, NewTicket, Ticket, TicketDetail, TicketFilter, TicketPage, TransitionRequest,
 };
@@ -117,7 +119,30 @@ pub struct TicketQuery {
     pub created_from: Option<String>,
     /// RFC 3339.
     pub created_to: Option<String>,
-    /// From `next_cursor`.
+    /// RFC 3339: last changed at or after.
+    pub updated_from: Option<String>,
+    /// RFC 3339: last changed before.
+    pub updated_to: Option<String>,
+    /// RFC 3339: resolution due at or after.
+    pub due_from: Option<String>,
+    /// RFC 3339: resolution due before.
+    pub due_to: Option<String>,
+    /// Region id.
+    pub region_id: Option<String>,
+    /// Team id.
+    pub team_id: Option<String>,
+    /// Category code.
+    pub category: Option<String>,
+    /// Intake channel (`phone`, `email`, `portal`, …).
+    pub channel: Option<String>,
+    /// `ok`, `warning` or `breached`.
+    pub sla_state: Option<String>,
+    /// `true`: only tickets without an engineer.
+    pub unassigned: Option<String>,
+    /// `urgency`, `number`, `priority`, `status`, `customer`, `assignee`, `due`, `created` or
+    /// `updated`; a leading `-` for largest first. Default `-created` (newest first).
+    pub sort: Option<String>,
+    /// From `next_cursor` (of a page in the same sort).
     pub cursor: Option<String>,
     /// 1–200 (default 50).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
@@ -175,6 +200,18 @@ impl TicketQuery {
             q: self.q.clone(),
             created_from: opt("created_from", self.created_from.as_deref(), time)?,
             created_to: opt("created_to", self.created_to.as_deref(), time)?,
+            updated_from: opt("updated_from", self.updated_from.as_deref(), time)?,
+            updated_to: opt("updated_to", self.updated_to.as_deref(), time)?,
+            due_from: opt("due_from", self.due_from.as_deref(), time)?,
+            due_to: opt("due_to", self.due_to.as_deref(), time)?,
+            region_id: opt("region_id", self.region_id.as_deref(), RegionId::parse)?,
+            team_id: opt("team_id", self.team_id.as_deref(), TeamId::parse)?,
+            category: opt("category", self.category.as_deref(), |c| Some(c.to_owned()))?,
+            channel: opt("channel", self.channel.as_deref(), Channel::parse)?,
+            sla_state: opt("sla_state", self.sla_state.as_deref(), SlaState::parse)?,
+            unassigned: opt("unassigned", self.unassigned.as_deref(), |u| u.parse().ok())?
+                .unwrap_or(false),
+            sort: opt("sort", self.sort.as_deref(), Sort::parse)?,
             cursor: self.cursor.clone().filter(|c| !c.is_empty()),
             limit: opt("limit", self.limit.as_deref(), |s| {
                 s.parse::<i64>().ok().filter(|l| (1..=200).contains(l))
@@ -184,7 +221,7 @@ impl TicketQuery {
     }
 }
 
-/// Lists the tickets the caller may see, newest first.
+/// Lists the tickets the caller may see, newest first or in the order asked.
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(TicketQuery),
     responses((status = 200, body = TicketPage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_tickets(

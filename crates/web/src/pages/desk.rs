@@ -6,15 +6,20 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::asset;
-use loopdesk_core::i18n::{t, Lang};
-use loopdesk_core::ticket::urgency;
-use loopdesk_core::ticket::views::View;
-use loopdesk_core::ticket::Channel;
-use loopdesk_core::{AssetId, CustomerId, SiteId};
-use loopdesk_store::{CustomerDetail, Idempotency, NewTicket, StoreError, TicketFilter};
+use loopdesk_core::i18n::{t, tf, Lang};
+use loopdesk_core::kpi::Cell;
+use loopdesk_core::ticket::views::{Sort, SortKey, View};
+use loopdesk_core::ticket::{Channel, MoveCommand};
+use loopdesk_core::{
+    AssetId, CustomerId, RegionId, Role, SavedViewId, SiteId, Status, TeamId, TicketId, UserId,
+};
+use loopdesk_store::{
+    CustomerDetail, Idempotency, NewTicket, PriorityChange, StoreError, TicketFilter,
+    TransitionRequest,
+};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -32,42 +37,179 @@ fn staff_only(user: &CurrentUser, lang: Lang) -> Option<Response> {
     .then(|| super::failure(lang, &StoreError::Forbidden))
 }
 
-/// What the queue is asked for: a view, filters, a page.
-#[derive(Deserialize, Default)]
+/// What the queue is asked for: a view, filters, an order, a page. Every value is text as the
+/// form sends it; what does not parse is left out (a link from an old bookmark still opens).
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
 pub struct QueueQuery {
-    #[serde(default)]
     view: String,
-    #[serde(default)]
     priority: String,
-    #[serde(default)]
     q: String,
-    #[serde(default)]
+    sort: String,
+    region: String,
+    team: String,
+    category: String,
+    channel: String,
+    /// An engineer's id, or `none` for tickets without one.
+    assignee: String,
+    customer: String,
+    /// Created on or after this day (`YYYY-MM-DD`, the tenant's time).
+    from: String,
+    /// Created on or before this day.
+    to: String,
+    /// Resolution due by the end of this day.
+    due_by: String,
     cursor: String,
+    /// The saved view this is (highlighted in the list).
+    saved: String,
+    /// After a bulk action: how many were done.
+    done: String,
+    /// After a bulk action: `number:reason-key` of those refused, comma-separated.
+    refused: String,
+}
+
+impl QueueQuery {
+    /// The filters and order as a query string (no page, no outcome), for links and saving.
+    fn filters(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("view", &self.view),
+            ("priority", &self.priority),
+            ("q", &self.q),
+            ("sort", &self.sort),
+            ("region", &self.region),
+            ("team", &self.team),
+            ("category", &self.category),
+            ("channel", &self.channel),
+            ("assignee", &self.assignee),
+            ("customer", &self.customer),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("due_by", &self.due_by),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.trim()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+    }
+
+    fn query_string(&self) -> String {
+        serde_urlencoded::to_string(self.filters()).unwrap_or_default()
+    }
+
+    /// This query with another value for one filter (empty: without it).
+    fn with(&self, key: &str, value: &str) -> String {
+        let mut pairs: Vec<(&str, &str)> = self
+            .filters()
+            .into_iter()
+            .filter(|(k, _)| *k != key)
+            .collect();
+        if !value.is_empty() {
+            pairs.push((key, value));
+        }
+        format!(
+            "/desk?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
+    }
+
+    /// Any filter beyond the view, priority, words and engineer (the "more" panel opens).
+    fn more_filters(&self) -> bool {
+        [
+            &self.region,
+            &self.team,
+            &self.category,
+            &self.channel,
+            &self.customer,
+            &self.from,
+            &self.to,
+            &self.due_by,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty())
+    }
+}
+
+/// The start of a local day in UTC, `days` after the day `text` names.
+fn day_start(text: &str, offset: FixedOffset, days: i64) -> Option<DateTime<Utc>> {
+    let day = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;
+    let start = (day + chrono::Duration::days(days)).and_hms_opt(0, 0, 0)?;
+    start
+        .and_local_timezone(offset)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// The store's filter of a view (core's `View::filter`) for this reader, with the page's own
-/// filters.
-fn view_filter(user: &CurrentUser, view: View, q: &QueueQuery, now: DateTime<Utc>) -> TicketFilter {
+/// filters and order.
+fn view_filter(
+    user: &CurrentUser,
+    view: View,
+    q: &QueueQuery,
+    now: DateTime<Utc>,
+    offset: FixedOffset,
+) -> TicketFilter {
     let v = view.filter();
+    let assignee = q.assignee.trim();
     TicketFilter {
         status: v.statuses.to_vec(),
         sla_state: v.sla_state,
-        unassigned: v.unassigned,
+        unassigned: v.unassigned || assignee == "none",
+        assignee_id: UserId::parse(assignee),
         mine: if v.mine { user.actor.user_id() } else { None },
         closed_from: v
             .closed_within_days
             .map(|d| now - chrono::Duration::days(d)),
         priority: q.priority.parse().ok().filter(|p| (1..=4).contains(p)),
         q: Some(q.q.trim().to_owned()).filter(|q| !q.is_empty()),
+        region_id: RegionId::parse(q.region.trim()),
+        team_id: TeamId::parse(q.team.trim()),
+        category: Some(q.category.trim().to_owned()).filter(|c| !c.is_empty()),
+        channel: Channel::parse(q.channel.trim()),
+        customer_id: CustomerId::parse(q.customer.trim()),
+        created_from: day_start(&q.from, offset, 0),
+        created_to: day_start(&q.to, offset, 1),
+        due_to: day_start(&q.due_by, offset, 1),
+        sort: Some(Sort::parse(q.sort.trim()).unwrap_or(view.sort())),
         limit: Some(100),
         ..TicketFilter::default()
     }
 }
 
-/// The queue: one view at a time (all open, mine, unassigned, waiting for parts, at risk,
-/// breached, awaiting the customer, closed in the last 30 days) with each view's count; filters
-/// by priority and words; a hundred rows a page, open work most urgent first; columns for the
-/// customer, engineer, due time in the SLA's colour, created and updated.
+/// The lists the filter and bulk controls choose from.
+struct Choices {
+    engineers: Vec<(UserId, String)>,
+    teams: Vec<(TeamId, String)>,
+    regions: Vec<(RegionId, String)>,
+    categories: Vec<(String, String)>,
+}
+
+async fn choices(user: &CurrentUser) -> Result<Choices, StoreError> {
+    let t = &user.tenant;
+    let engineers = t
+        .users(Some(Role::Engineer))
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
+    let categories = t
+        .categories()
+        .await?
+        .into_iter()
+        .map(|c| (c.code, c.name))
+        .collect();
+    Ok(Choices {
+        engineers,
+        teams: t.teams().await?,
+        regions: t.regions().await?,
+        categories,
+    })
+}
+
+/// The queue: one view at a time (the eight of core's `View`, each with its count, then the
+/// reader's saved views and those their team shares), filtered by anything a ticket has,
+/// ordered by any column (a click on its header), a hundred rows a page by keyset; rows can be
+/// selected for a bulk action and the whole view downloaded. Keys: `j`/`k`, `Enter`, `x`, `a`,
+/// `?`.
 pub async fn queue(
     State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
@@ -76,101 +218,240 @@ pub async fn queue(
     if let Some(no) = staff_only(&user, lang) {
         return no;
     }
-    let live = match super::live::queue_url(&user).await {
-        Ok(url) => url,
-        Err(e) => return super::failure(lang, &e),
-    };
+    match queue_page(&state, &user, lang, &q).await {
+        Ok(res) => res,
+        Err(StoreError::Invalid(_)) => Redirect::to("/desk").into_response(),
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+async fn queue_page(
+    state: &AppState,
+    user: &CurrentUser,
+    lang: Lang,
+    q: &QueueQuery,
+) -> Result<Response, StoreError> {
+    let live = super::live::queue_url(user).await?;
     let now = state.clock.now();
+    let offset = user.tenant.utc_offset().await?;
     let view = View::parse(&q.view).unwrap_or(View::Open);
-    let mut filter = view_filter(&user, view, &q, now);
+    // Links keep the view, also when the page was opened without one.
+    let q = &QueueQuery {
+        view: view.as_str().to_owned(),
+        ..q.clone()
+    };
+    let sort = Sort::parse(q.sort.trim()).unwrap_or(view.sort());
+    let mut filter = view_filter(user, view, q, now, offset);
     filter.cursor = Some(q.cursor.clone()).filter(|c| !c.is_empty());
-    let page_of = match user.tenant.tickets_for(&user.actor, &filter).await {
-        Ok(p) => p,
-        Err(StoreError::Invalid(_)) => return Redirect::to("/desk").into_response(),
-        Err(e) => return super::failure(lang, &e),
-    };
-    let mut counts = Vec::with_capacity(View::ALL.len());
-    for v in View::ALL {
-        let f = view_filter(&user, v, &QueueQuery::default(), now);
-        match user.tenant.count_tickets(&user.actor, &f).await {
-            Ok(n) => counts.push((v, n)),
-            Err(e) => return super::failure(lang, &e),
-        }
-    }
-    let mut items = page_of.items;
-    if view.by_urgency() {
-        items.sort_by_key(|tk| urgency(tk.priority, tk.sla.resolution_due, tk.created_at));
-    }
+    let page_of = user.tenant.tickets_for(&user.actor, &filter).await?;
+    let plain = QueueQuery::default();
+    let each: Vec<TicketFilter> = View::ALL
+        .iter()
+        .map(|v| view_filter(user, *v, &plain, now, offset))
+        .collect();
+    let counts = user.tenant.count_each(&user.actor, &each).await?;
+    let saved = user.tenant.saved_views(&user.actor).await?;
+    let items = page_of.items;
     let ids: Vec<_> = items.iter().map(|tk| tk.id).collect();
-    let names = match user.tenant.list_names(&ids).await {
-        Ok(n) => n,
-        Err(e) => return super::failure(lang, &e),
-    };
-    let offset = match user.tenant.utc_offset().await {
-        Ok(o) => o,
-        Err(e) => return super::failure(lang, &e),
+    let names = user.tenant.list_names(&ids).await?;
+    let choices = choices(user).await?;
+    let customer_name = match CustomerId::parse(q.customer.trim()) {
+        Some(c) => user
+            .tenant
+            .customer_detail(&user.actor, c)
+            .await
+            .ok()
+            .map(|d| d.customer.name),
+        None => None,
     };
     let when = |at: DateTime<Utc>| at.with_timezone(&offset).format("%m-%d %H:%M").to_string();
-    let link = |v: View| format!("/desk?view={}", v.as_str());
-    let next = page_of.next_cursor.map(|c| {
-        format!(
-            "/desk?view={}&priority={}&q={}&cursor={}",
-            view.as_str(),
-            q.priority,
-            super::query_value(&q.q),
-            super::query_value(&c)
-        )
-    });
+    let here = q.query_string();
+    let next = page_of
+        .next_cursor
+        .map(|c| format!("/desk?{here}&cursor={}", super::query_value(&c)));
+    let refused: Vec<(&str, &str)> = q
+        .refused
+        .split(',')
+        .filter_map(|r| r.split_once(':'))
+        .filter(|(_, key)| key.starts_with("error.") || key.starts_with("page."))
+        .collect();
     let title = t(lang, "page.desk.queue");
-    page(
-        lang,
-        title,
-        Some(&user.auth.user),
+    let header = |key: SortKey, label: &str| {
+        let next = sort.clicked(key);
+        let arrow = match (sort.key == key, sort.descending) {
+            (false, _) => "",
+            (true, false) => " ▲",
+            (true, true) => " ▼",
+        };
         html! {
-            h1 { (title) }
-            p.notice data-live=(live) hidden { (t(lang, "page.live.changed")) }
-            p { a.button href="/desk/intake" { (t(lang, "page.desk.intake")) } }
-            nav.views {
-                @for (v, n) in &counts {
-                    a href=(link(*v)) aria-current=[(*v == view).then_some("page")] {
-                        (t(lang, &v.label_key())) " " span.count { (n) }
+            a href=(q.with("sort", &next.as_string())) aria-sort=[(sort.key == key).then_some(if sort.descending { "descending" } else { "ascending" })] {
+                (label) (arrow)
+            }
+        }
+    };
+    let body = html! {
+        h1 { (title) }
+        p.notice data-live=(live) hidden { (t(lang, "page.live.changed")) }
+        p.actions {
+            a.button href="/desk/intake" { (t(lang, "page.desk.intake")) }
+            " " a href={ "/desk/export?" (here) "&format=csv" } download { (t(lang, "page.desk.export_csv")) }
+            " · " a href={ "/desk/export?" (here) "&format=xlsx" } download { (t(lang, "page.desk.export_xlsx")) }
+            " · " button.linkish type="button" data-keys-help { (t(lang, "page.desk.keys")) }
+        }
+        nav.views aria-label=(t(lang, "page.desk.views")) {
+            @for (v, n) in View::ALL.iter().zip(&counts) {
+                a href={ "/desk?view=" (v.as_str()) } aria-current=[(*v == view && q.saved.is_empty()).then_some("page")] {
+                    (t(lang, &v.label_key())) " " span.count { (n) }
+                }
+            }
+        }
+        @if !saved.is_empty() {
+            nav.views.saved aria-label=(t(lang, "page.desk.saved_views")) {
+                @for sv in &saved {
+                    span.saved-view {
+                        a href={ "/desk?" (sv.query) "&saved=" (sv.id) } aria-current=[(q.saved == sv.id.to_string()).then_some("page")] {
+                            (sv.name)
+                            @if sv.team_id.is_some() { " " span.badge { (t(lang, "page.desk.shared")) } }
+                        }
+                        @if sv.mine {
+                            form.inline method="post" action={ "/desk/views/" (sv.id) "/delete" } {
+                                button.linkish type="submit" title=(t(lang, "page.desk.delete_view")) aria-label={ (t(lang, "page.desk.delete_view")) " " (sv.name) } { "×" }
+                            }
+                        }
                     }
                 }
             }
-            form.filters method="get" action="/desk" {
-                input type="hidden" name="view" value=(view.as_str());
-                select name="priority" aria-label=(t(lang, "page.ticket.priority")) {
-                    option value="" { (t(lang, "page.desk.any_priority")) }
-                    @for p in 1..=4_i64 { option value=(p) selected[q.priority == p.to_string()] { "P" (p) } }
-                }
-                input type="search" name="q" value=(q.q) placeholder=(t(lang, "page.search.placeholder")) aria-label=(t(lang, "page.search.placeholder"));
-                button type="submit" { (t(lang, "page.desk.filter")) }
+        }
+        form.filters method="get" action="/desk" {
+            input type="hidden" name="view" value=(view.as_str());
+            @if !q.sort.is_empty() { input type="hidden" name="sort" value=(q.sort); }
+            select name="priority" aria-label=(t(lang, "page.ticket.priority")) {
+                option value="" { (t(lang, "page.desk.any_priority")) }
+                @for p in 1..=4_i64 { option value=(p) selected[q.priority == p.to_string()] { "P" (p) } }
             }
-            @if items.is_empty() { p.muted { (t(lang, "page.desk.empty")) } }
-            @else {
-                table.queue {
+            select name="assignee" aria-label=(t(lang, "page.desk.assignee")) {
+                option value="" { (t(lang, "page.desk.any_engineer")) }
+                option value="none" selected[q.assignee == "none"] { (t(lang, "page.desk.no_engineer")) }
+                @for (id, name) in &choices.engineers { option value=(id) selected[q.assignee == id.to_string()] { (name) } }
+            }
+            input type="search" name="q" value=(q.q) placeholder=(t(lang, "page.search.placeholder")) aria-label=(t(lang, "page.search.placeholder"));
+            details.more open[q.more_filters()] {
+                summary { (t(lang, "page.desk.more_filters")) }
+                div.filter-grid {
+                    label { (t(lang, "page.desk.region"))
+                        select name="region" {
+                            option value="" { (t(lang, "page.desk.any")) }
+                            @for (id, name) in &choices.regions { option value=(id) selected[q.region == id.to_string()] { (name) } }
+                        }
+                    }
+                    label { (t(lang, "page.desk.team"))
+                        select name="team" {
+                            option value="" { (t(lang, "page.desk.any")) }
+                            @for (id, name) in &choices.teams { option value=(id) selected[q.team == id.to_string()] { (name) } }
+                        }
+                    }
+                    label { (t(lang, "page.desk.category"))
+                        select name="category" {
+                            option value="" { (t(lang, "page.desk.any")) }
+                            @for (code, name) in &choices.categories { option value=(code) selected[q.category == *code] { (name) } }
+                        }
+                    }
+                    label { (t(lang, "page.desk.channel"))
+                        select name="channel" {
+                            option value="" { (t(lang, "page.desk.any")) }
+                            @for c in Channel::ALL { option value=(c.as_str()) selected[q.channel == c.as_str()] { (t(lang, &format!("channel.{}", c.as_str()))) } }
+                        }
+                    }
+                    label { (t(lang, "page.desk.created_from")) input type="date" name="from" value=(q.from); }
+                    label { (t(lang, "page.desk.created_to")) input type="date" name="to" value=(q.to); }
+                    label { (t(lang, "page.desk.due_by")) input type="date" name="due_by" value=(q.due_by); }
+                    @if let Some(name) = &customer_name {
+                        label { (t(lang, "page.desk.customer"))
+                            span.chip { (name) " " a href=(q.with("customer", "")) aria-label=(t(lang, "page.desk.clear")) { "×" } }
+                            input type="hidden" name="customer" value=(q.customer);
+                        }
+                    }
+                }
+            }
+            button type="submit" { (t(lang, "page.desk.filter")) }
+            " " a href={ "/desk?view=" (view.as_str()) } { (t(lang, "page.desk.clear")) }
+        }
+        details.save-view {
+            summary { (t(lang, "page.desk.save_view")) }
+            form.inline method="post" action="/desk/views" {
+                input type="hidden" name="query" value=(here);
+                input name="name" required maxlength="60" aria-label=(t(lang, "page.desk.view_name")) placeholder=(t(lang, "page.desk.view_name"));
+                label.check { input type="checkbox" name="shared" value="1"; " " (t(lang, "page.desk.share_team")) }
+                button type="submit" { (t(lang, "page.desk.save")) }
+            }
+        }
+        @if !q.done.is_empty() {
+            p.notice role="status" { (tf(lang, "page.desk.bulk_done", &[("count", &q.done)])) }
+        }
+        @if !refused.is_empty() {
+            div.error role="alert" {
+                p { (tf(lang, "page.desk.bulk_refused", &[("count", &refused.len().to_string())])) }
+                ul { @for (number, key) in &refused { li { (number) ": " (t(lang, key)) } } }
+            }
+        }
+        @if items.is_empty() { p.muted { (t(lang, "page.desk.empty")) } }
+        @else {
+            form #bulk method="post" action="/desk/bulk" {
+                input type="hidden" name="back" value={ "/desk?" (here) };
+                div.bulk-bar {
+                    span { (t(lang, "page.desk.selected")) " " output #selected-count { "0" } }
+                    select name="engineer_id" aria-label=(t(lang, "page.desk.assignee")) {
+                        option value="" { (t(lang, "page.desk.pick_engineer")) }
+                        @for (id, name) in &choices.engineers { option value=(id) { (name) } }
+                    }
+                    button type="submit" name="action" value="assign" { (t(lang, "page.desk.bulk_assign")) }
+                    select name="team_id" aria-label=(t(lang, "page.desk.team")) {
+                        option value="" { (t(lang, "page.desk.pick_team")) }
+                        @for (id, name) in &choices.teams { option value=(id) { (name) } }
+                    }
+                    button type="submit" name="action" value="team" { (t(lang, "page.desk.bulk_team")) }
+                    select name="priority" aria-label=(t(lang, "page.ticket.priority")) {
+                        @for p in 1..=4_i64 { option value=(p) selected[p == 3] { "P" (p) } }
+                    }
+                    button type="submit" name="action" value="priority" { (t(lang, "page.desk.bulk_priority")) }
+                    input name="reason" maxlength="500" aria-label=(t(lang, "page.desk.reason")) placeholder=(t(lang, "page.desk.reason"));
+                    button.danger type="submit" name="action" value="cancel" { (t(lang, "page.desk.bulk_cancel")) }
+                }
+                table.queue data-now=(now.timestamp_millis()) data-left=(t(lang, "page.desk.due_left")) data-over=(t(lang, "page.desk.due_over")) data-day=(t(lang, "page.unit.d")) data-hour=(t(lang, "page.unit.h")) data-minute=(t(lang, "page.unit.min")) {
                     thead { tr {
-                        th { (t(lang, "page.ticket.number")) }
+                        th { input type="checkbox" data-select-all aria-label=(t(lang, "page.desk.select_all")); }
+                        th { (header(SortKey::Number, t(lang, "page.ticket.number"))) }
+                        th { (header(SortKey::Urgency, t(lang, "page.desk.urgency"))) }
                         th { (t(lang, "page.ticket.subject")) }
-                        th.wide { (t(lang, "page.desk.customer")) }
-                        th { (t(lang, "page.ticket.status")) }
-                        th.wide { (t(lang, "page.desk.assignee")) }
-                        th { (t(lang, "page.desk.due")) }
-                        th.wide { (t(lang, "page.desk.created")) }
-                        th.wide { (t(lang, "page.desk.updated")) }
+                        th.wide { (header(SortKey::Customer, t(lang, "page.desk.customer"))) }
+                        th { (header(SortKey::Status, t(lang, "page.ticket.status"))) }
+                        th.wide { (header(SortKey::Assignee, t(lang, "page.desk.assignee"))) }
+                        th { (header(SortKey::Due, t(lang, "page.desk.due"))) }
+                        th.wide { (header(SortKey::Created, t(lang, "page.desk.created"))) }
+                        th.wide { (header(SortKey::Updated, t(lang, "page.desk.updated"))) }
                     } }
                     tbody {
                         @for tk in &items {
                             @let (customer, engineer) = names.get(&tk.id).cloned().unwrap_or_default();
-                            tr {
-                                td { a href={ "/t/" (tk.id) } { (tk.number) } " P" (tk.priority) }
+                            tr data-ticket=(tk.id) {
+                                td { input type="checkbox" name="ids" value={ (tk.id) "." (tk.version) } aria-label=(tk.number); }
+                                td { a href={ "/t/" (tk.id) } { (tk.number) } }
+                                td { span class={ "badge p" (tk.priority) } { "P" (tk.priority) } }
                                 td { (tk.subject) }
-                                td.wide { (customer.unwrap_or_default()) }
+                                td.wide {
+                                    @if let (Some(name), Some(c)) = (&customer, tk.customer_id) {
+                                        a.quiet href=(q.with("customer", &c.to_string())) { (name) }
+                                    }
+                                }
                                 td { span.badge { (t(lang, tk.status.label_key())) } }
                                 td.wide { (engineer.unwrap_or_default()) }
                                 td {
                                     span class={ "badge " (tk.sla.state.as_str()) } title=(t(lang, &format!("page.sla.{}", tk.sla.state.as_str()))) {
-                                        @match tk.sla.resolution_due { Some(d) => (when(d)), None => "—" }
+                                        @match tk.sla.resolution_due {
+                                            Some(d) if tk.status.is_open() => time data-due=(d.timestamp_millis()) datetime=(d.to_rfc3339()) { (when(d)) },
+                                            Some(d) => (when(d)),
+                                            None => "—",
+                                        }
                                     }
                                 }
                                 td.wide { (when(tk.created_at)) }
@@ -180,12 +461,327 @@ pub async fn queue(
                     }
                 }
             }
-            p {
-                @if !q.cursor.is_empty() { a href=(link(view)) { (t(lang, "page.desk.first")) } " " }
-                @if let Some(n) = &next { a.button href=(n) { (t(lang, "page.desk.next")) } }
+        }
+        p {
+            @if !q.cursor.is_empty() { a href={ "/desk?" (here) } { (t(lang, "page.desk.first")) } " " }
+            @if let Some(n) = &next { a.button href=(n) { (t(lang, "page.desk.next")) } }
+        }
+        dialog #keys-help {
+            h2 { (t(lang, "page.desk.keys")) }
+            dl.keys {
+                @for (key, what) in [("/", "page.keys.search"), ("j / k", "page.keys.move"), ("Enter", "page.keys.open"), ("x", "page.keys.select"), ("a", "page.keys.assign"), ("?", "page.keys.help")] {
+                    dt { kbd { (key) } } dd { (t(lang, what)) }
+                }
             }
-        },
-    )
+            form method="dialog" { button { (t(lang, "page.desk.close")) } }
+        }
+    };
+    Ok(page(lang, title, Some(&user.auth.user), body))
+}
+
+/// A view to save, as posted.
+#[derive(Deserialize)]
+pub struct SaveViewForm {
+    name: String,
+    #[serde(default)]
+    query: String,
+    #[serde(default)]
+    shared: String,
+}
+
+/// Saves the queue's current filters under a name, for the reader or their team; then opens it.
+pub async fn save_view(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Form(f): Form<SaveViewForm>,
+) -> Response {
+    if let Some(no) = staff_only(&user, lang) {
+        return no;
+    }
+    let shared = !f.shared.is_empty();
+    match user
+        .tenant
+        .save_view(&user.actor, &f.name, &f.query, shared, state.clock.now())
+        .await
+    {
+        Ok(v) => Redirect::to(&format!("/desk?{}&saved={}", v.query, v.id)).into_response(),
+        Err(StoreError::Invalid(e)) => {
+            let mut res = super::message(lang, t(lang, "page.desk.save_view"), t(lang, e.reason));
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            res
+        }
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// Deletes one of the reader's saved views.
+pub async fn delete_view(
+    PageUser { user, lang }: PageUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let Some(id) = SavedViewId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    match user.tenant.delete_view(&user.actor, id).await {
+        Ok(()) => Redirect::to("/desk").into_response(),
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// The longest list one download holds.
+const EXPORT_ROWS: usize = 10_000;
+
+/// The view as it is filtered and ordered, as CSV or Excel (`format`), up to 10,000 rows:
+/// headers in the reader's language, times in the tenant's.
+pub async fn export(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Query(q): Query<QueueQuery>,
+    Query(format): Query<ExportFormat>,
+) -> Response {
+    if let Some(no) = staff_only(&user, lang) {
+        return no;
+    }
+    match export_rows(&state, &user, lang, &q).await {
+        Ok((header, rows)) => {
+            let view = View::parse(&q.view).unwrap_or(View::Open);
+            let day = state.clock.now().format("%Y%m%d");
+            let name = format!("tickets-{}-{day}", view.as_str());
+            match crate::export::download(&name, Some(format.format.as_str()), &header, &rows) {
+                Ok(res) => res,
+                Err(e) => e.into_response(),
+            }
+        }
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// `?format=` of a download.
+#[derive(Deserialize)]
+pub struct ExportFormat {
+    #[serde(default)]
+    format: String,
+}
+
+async fn export_rows(
+    state: &AppState,
+    user: &CurrentUser,
+    lang: Lang,
+    q: &QueueQuery,
+) -> Result<(Vec<String>, Vec<Vec<Cell>>), StoreError> {
+    let offset = user.tenant.utc_offset().await?;
+    let view = View::parse(&q.view).unwrap_or(View::Open);
+    let mut filter = view_filter(user, view, q, state.clock.now(), offset);
+    filter.limit = Some(200);
+    let when = |at: Option<DateTime<Utc>>| {
+        at.map_or(Cell::Empty, |at| Cell::Text(super::local_time(offset, at)))
+    };
+    let header = [
+        "page.ticket.number",
+        "page.ticket.subject",
+        "page.desk.customer",
+        "page.ticket.status",
+        "page.ticket.priority",
+        "page.desk.assignee",
+        "page.desk.category",
+        "page.desk.channel",
+        "page.desk.created",
+        "page.desk.updated",
+        "page.desk.due",
+        "page.desk.sla",
+    ]
+    .iter()
+    .map(|k| t(lang, k).to_owned())
+    .collect();
+    let mut rows = Vec::new();
+    loop {
+        let page_of = user.tenant.tickets_for(&user.actor, &filter).await?;
+        let ids: Vec<_> = page_of.items.iter().map(|tk| tk.id).collect();
+        let names = user.tenant.list_names(&ids).await?;
+        for tk in page_of.items {
+            let (customer, engineer) = names.get(&tk.id).cloned().unwrap_or_default();
+            let text = |s: Option<String>| s.map_or(Cell::Empty, Cell::Text);
+            rows.push(vec![
+                Cell::Text(tk.number),
+                Cell::Text(tk.subject),
+                text(customer),
+                Cell::Text(t(lang, tk.status.label_key()).to_owned()),
+                Cell::Number(tk.priority as f64),
+                text(engineer),
+                text(tk.category),
+                Cell::Text(t(lang, &format!("channel.{}", tk.channel.as_str())).to_owned()),
+                when(Some(tk.created_at)),
+                when(Some(tk.updated_at)),
+                when(tk.sla.resolution_due),
+                Cell::Text(t(lang, &format!("page.sla.{}", tk.sla.state.as_str())).to_owned()),
+            ]);
+        }
+        match page_of.next_cursor {
+            Some(c) if rows.len() < EXPORT_ROWS => filter.cursor = Some(c),
+            _ => break,
+        }
+    }
+    rows.truncate(EXPORT_ROWS);
+    Ok((header, rows))
+}
+
+/// What a bulk action did to one ticket: done, or refused with the reason's key.
+async fn bulk_one(
+    state: &AppState,
+    user: &CurrentUser,
+    action: &BulkAction,
+    id: TicketId,
+    version: i64,
+) -> Result<(), StoreError> {
+    let now = state.clock.now();
+    let tenant = &user.tenant;
+    match action {
+        BulkAction::Assign(engineer, note) => tenant
+            .hand_assign(&user.actor, id, *engineer, note, now)
+            .await
+            .map(drop),
+        BulkAction::Team(team, note) => {
+            tenant
+                .transfer_team(&user.actor, id, *team, note.as_deref(), now)
+                .await
+        }
+        BulkAction::Priority(priority, reason) => {
+            let change = PriorityChange {
+                version,
+                priority: *priority,
+                reason: reason.clone(),
+            };
+            tenant
+                .change_priority(&user.actor, id, change, now)
+                .await
+                .map(drop)
+        }
+        BulkAction::Cancel(reason) => {
+            let req = TransitionRequest {
+                version,
+                command: MoveCommand {
+                    to: Some(Status::Cancelled),
+                    reason: reason.clone(),
+                    ..MoveCommand::default()
+                },
+            };
+            tenant
+                .transition(&user.actor, id, req, None, now)
+                .await
+                .map(drop)
+        }
+    }
+}
+
+/// A bulk action with what it needs.
+enum BulkAction {
+    Assign(UserId, String),
+    Team(TeamId, Option<String>),
+    Priority(i64, Option<String>),
+    Cancel(Option<String>),
+}
+
+/// The key of why a ticket was refused, for the list after a bulk action.
+fn refusal_key(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::Invalid(f) => f.reason,
+        StoreError::Stale { .. } => "page.desk.changed_meanwhile",
+        StoreError::Transition(_) => "page.ticket.move_refused",
+        StoreError::Forbidden => "error.forbidden",
+        StoreError::NotFound => "error.not_found",
+        _ => "error.internal",
+    }
+}
+
+/// Applies one action to the selected rows (`ids`, each `id.version` as the row showed it):
+/// each ticket on its own, by the same rules as on its page, so one refusal (it moved on
+/// meanwhile, the move is not allowed) stops nothing else; back to the queue with how many
+/// were done and which were refused, and why.
+pub async fn bulk(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Some(no) = staff_only(&user, lang) {
+        return no;
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let back = field("back")
+        .filter(|b| b.starts_with("/desk") && !b.starts_with("//"))
+        .unwrap_or_else(|| "/desk".to_owned());
+    let reason = field("reason").map(|r| r.chars().take(500).collect::<String>());
+    let action = match field("action").as_deref() {
+        Some("assign") => field("engineer_id")
+            .and_then(|e| UserId::parse(&e))
+            .map(|e| BulkAction::Assign(e, reason.clone().unwrap_or_default())),
+        Some("team") => field("team_id")
+            .and_then(|t| TeamId::parse(&t))
+            .map(|t| BulkAction::Team(t, reason.clone())),
+        Some("priority") => field("priority")
+            .and_then(|p| p.parse().ok())
+            .map(|p| BulkAction::Priority(p, reason.clone())),
+        Some("cancel") => Some(BulkAction::Cancel(reason.clone())),
+        _ => None,
+    };
+    let Some(action) = action else {
+        return bulk_refused(lang, "page.desk.bulk_incomplete");
+    };
+    let rows: Vec<(TicketId, i64)> = pairs
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .filter_map(|(_, v)| {
+            let (id, version) = v.split_once('.')?;
+            Some((TicketId::parse(id)?, version.parse().ok()?))
+        })
+        .take(200)
+        .collect();
+    if rows.is_empty() {
+        return bulk_refused(lang, "page.desk.bulk_none");
+    }
+    let mut done = 0;
+    let mut refused = Vec::new();
+    for (id, version) in rows {
+        match bulk_one(&state, &user, &action, id, version).await {
+            Ok(()) => done += 1,
+            Err(e) => refused.push((id, refusal_key(&e))),
+        }
+    }
+    let ids: Vec<TicketId> = refused.iter().map(|(id, _)| *id).collect();
+    let numbers = match user.tenant.ticket_numbers(&user.actor, &ids).await {
+        Ok(n) => n,
+        Err(e) => return super::failure(lang, &e),
+    };
+    let refused: Vec<String> = refused
+        .into_iter()
+        .map(|(id, key)| {
+            let number = numbers.get(&id).cloned().unwrap_or_else(|| id.to_string());
+            format!("{number}:{key}")
+        })
+        .collect();
+    let mut to = format!(
+        "{back}{}done={done}",
+        if back.contains('?') { "&" } else { "?" }
+    );
+    if !refused.is_empty() {
+        to.push_str(&format!(
+            "&refused={}",
+            super::query_value(&refused.join(","))
+        ));
+    }
+    Redirect::to(&to).into_response()
+}
+
+fn bulk_refused(lang: Lang, key: &str) -> Response {
+    let mut res = super::message(lang, t(lang, "page.desk.queue"), t(lang, key));
+    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    res
 }
 
 /// Who is calling.

@@ -266,8 +266,8 @@ pub struct AssignForm {
     #[serde(default)]
     note: String,
     /// Where the choice was made: `hand` (this ticket's hand-dispatch page, where a refusal
-    /// comes back to), `review` (the same page opened from the supervisor's desk, which the
-    /// assignment returns to), else the board.
+    /// comes back to), `review` or `desk` (the same page opened from the supervisor's desk or
+    /// the queue, which the assignment returns to), else the board.
     #[serde(default)]
     from: String,
 }
@@ -293,8 +293,13 @@ pub async fn assign(
         *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
         return res;
     };
-    let from_review = f.from == "review";
-    let hand = f.from == "hand" || from_review;
+    // The page it was opened from, which a done assignment returns to.
+    let back = match f.from.as_str() {
+        "review" => Some("/review"),
+        "desk" => Some("/desk"),
+        _ => None,
+    };
+    let hand = f.from == "hand" || back.is_some();
     let done = user
         .tenant
         .hand_assign(&user.actor, ticket, engineer, &f.note, state.clock.now())
@@ -312,8 +317,12 @@ pub async fn assign(
         }
     };
     match done {
-        Ok(_) if from_review => Redirect::to("/review").into_response(),
-        Ok(d) => Redirect::to(&format!("/dispatch?assigned={}", d.ticket.number)).into_response(),
+        Ok(d) => match back {
+            Some(page) => Redirect::to(page).into_response(),
+            None => {
+                Redirect::to(&format!("/dispatch?assigned={}", d.ticket.number)).into_response()
+            }
+        },
         Err(StoreError::Invalid(field)) => {
             again(field.reason, axum::http::StatusCode::UNPROCESSABLE_ENTITY).await
         }
@@ -391,12 +400,12 @@ async fn show_hand(
 }
 
 /// Where a hand-dispatch page was opened from, as its form says it: the supervisor's desk
-/// (`review`) or anywhere else (`hand`).
+/// (`review`), the agent's queue (`desk`) or anywhere else (`hand`).
 fn hand_from(asked: &str) -> &'static str {
-    if asked == "review" {
-        "review"
-    } else {
-        "hand"
+    match asked {
+        "review" => "review",
+        "desk" => "desk",
+        _ => "hand",
     }
 }
 

@@ -66,6 +66,10 @@ pub fn routes() -> Router<AppState> {
         .route("/dispatch/t/{id}", get(dispatch::hand))
         .route("/desk", get(desk::queue))
         .route("/desk/intake", get(desk::intake).post(desk::record))
+        .route("/desk/bulk", post(desk::bulk))
+        .route("/desk/export", get(desk::export))
+        .route("/desk/views", post(desk::save_view))
+        .route("/desk/views/{id}/delete", post(desk::delete_view))
         .route("/m", get(engineer::orders))
         .route("/m/t/{id}", get(engineer::order))
         .route("/m/t/{id}/move", post(engineer::make_move))
@@ -191,6 +195,16 @@ pub(crate) fn failure(lang: Lang, e: &StoreError) -> Response {
     );
     *res.status_mut() = status;
     res
+}
+
+/// A page that says one thing, with a way home (200; callers set another status).
+pub(crate) fn message(lang: Lang, title: &str, text: &str) -> Response {
+    layout::page(
+        lang,
+        title,
+        None,
+        html! { h1 { (title) } p.error role="alert" { (text) } p { a href="/" { (t(lang, "page.home.back")) } } },
+    )
 }
 
 /// An instant in the tenant's local time, to the minute.

@@ -202,3 +202,74 @@ document.addEventListener('keydown', function (ev) {
   ev.preventDefault();
   box.focus();
 });
+
+// The queue (table.queue): the due column counts down; rows can be selected (the bulk bar
+// counts them; the header box selects the page); keys move and act — j/k the current row,
+// Enter opens it, x selects it, a opens its dispatch page, ? lists the keys.
+(function () {
+  var table = document.querySelector('table.queue');
+  var help = document.getElementById('keys-help');
+  document.querySelectorAll('[data-keys-help]').forEach(function (b) {
+    b.addEventListener('click', function () { if (help && help.showModal) help.showModal(); });
+  });
+  if (!table) return;
+  var d = table.dataset;
+  function span(ms) {
+    var m = Math.floor(Math.abs(ms) / 60000), days = Math.floor(m / 1440), h = Math.floor(m % 1440 / 60);
+    if (days > 0) return days + d.day + (h ? ' ' + h + d.hour : '');
+    if (h > 0) return h + d.hour + ' ' + (m % 60) + d.minute;
+    return (m % 60) + d.minute;
+  }
+  // The server's clock, not the device's: a phone set an hour wrong still counts true.
+  var skew = d.now ? +d.now - Date.now() : 0;
+  function tick() {
+    var now = Date.now() + skew;
+    table.querySelectorAll('time[data-due]').forEach(function (el) {
+      var left = +el.dataset.due - now;
+      if (!el.title) el.title = el.textContent;
+      el.textContent = (left >= 0 ? d.left : d.over).replace('{t}', span(left));
+    });
+  }
+  tick();
+  setInterval(tick, 30000);
+
+  var boxes = function () { return table.querySelectorAll('tbody input[type=checkbox]'); };
+  var count = document.getElementById('selected-count');
+  function counted() {
+    var n = 0; boxes().forEach(function (b) { if (b.checked) n++; });
+    if (count) count.textContent = n;
+  }
+  table.addEventListener('change', function (ev) {
+    if (ev.target.hasAttribute('data-select-all')) {
+      boxes().forEach(function (b) { b.checked = ev.target.checked; });
+    }
+    counted();
+  });
+  counted();
+
+  var rows = table.querySelectorAll('tbody tr');
+  var at = -1;
+  function go(i) {
+    if (!rows.length) return;
+    if (at >= 0) rows[at].classList.remove('current');
+    at = Math.max(0, Math.min(rows.length - 1, i));
+    rows[at].classList.add('current');
+    rows[at].scrollIntoView({ block: 'nearest' });
+  }
+  document.addEventListener('keydown', function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    var el = document.activeElement;
+    if (el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(el.tagName)) &&
+        !(el.type === 'checkbox')) return;
+    var row = at >= 0 ? rows[at] : null;
+    if (ev.key === 'j') go(at + 1);
+    else if (ev.key === 'k') go(at - 1);
+    else if (ev.key === 'Enter' && row) location.href = row.querySelector('a').href;
+    else if (ev.key === 'x' && row) {
+      var b = row.querySelector('input[type=checkbox]'); b.checked = !b.checked; counted();
+    } else if (ev.key === 'a' && row) location.href = '/dispatch/t/' + row.dataset.ticket + '?from=desk';
+    else if (ev.key === '?' && help && help.showModal) help.showModal();
+    else return;
+    ev.preventDefault();
+  });
+})();
