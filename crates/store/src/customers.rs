@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self};
 use loopdesk_core::customer::{self, NewContact, NewCustomer, NewSite};
+use loopdesk_core::ticket::views::{Sort, SortKey};
 use loopdesk_core::ticket::Actor;
 use loopdesk_core::validate::{self};
 use loopdesk_core::{ContactId, CustomerId, RegionId, SiteId};
@@ -361,11 +362,20 @@ impl TenantStore {
             ..TicketFilter::default()
         };
         let recent_tickets = self.tickets_for(actor, &filter).await?.items;
+        let open = TicketFilter {
+            customer_id: Some(id),
+            status: loopdesk_core::Status::OPEN.to_vec(),
+            sort: Some(Sort::natural(SortKey::Urgency)),
+            limit: Some(50),
+            ..TicketFilter::default()
+        };
+        let open_tickets = self.tickets_for(actor, &open).await?.items;
         Ok(CustomerDetail {
             customer,
             sites,
             assets,
             recent_tickets,
+            open_tickets,
         })
     }
 }

@@ -118,6 +118,10 @@ event_kinds! {
     PartsRejected = "parts_rejected",
     /// The parts arrived in the engineer's van.
     PartsReceived = "parts_received",
+    /// This ticket was a duplicate and went into another (it is cancelled).
+    Merged = "merged",
+    /// A duplicate went into this ticket.
+    MergedIn = "merged_in",
 }
 
 // The document shows the code names (a derive inside the macro would not see the renames).
@@ -158,9 +162,8 @@ impl EventKind {
         match self {
             Created | Assign | Reassign | Redispatch | Accept | Depart | CheckIn | Start
             | TakeRemote | WaitParts | WaitCustomer | Resume | Resolve | Confirm | AutoClose
-            | Reopen | Cancel | Comment | Attachment | Chased | SurveyAnswered => {
-                Audience::Everyone
-            }
+            | Reopen | Cancel | Comment | Attachment | Chased | SurveyAnswered | Merged
+            | MergedIn => Audience::Everyone,
             Decline | Approve | SendBack | PriorityChanged | TeamTransferred | DispatchOverride
             | AcceptTimeout | SlaWarning | SlaBreached | Escalated | SurveySent
             | RemediationOpened | RemediationDone | PartsRequested | PartsApproved
@@ -183,6 +186,7 @@ impl EventKind {
             Attachment => &["attachment_id", "kind", "filename", "content_type"],
             Chased => &["note"],
             SurveyAnswered => &["csat", "nps", "comment"],
+            Merged | MergedIn => &["ticket_id", "number"],
             _ => &[],
         }
     }

@@ -14,7 +14,9 @@ use crate::ticket::status::Status;
 use crate::ticket::transitions::{
     AttachmentKind, CheckInRecord, Confirmation, Flag, MoveKind, PartUsed,
 };
-use crate::{AttachmentId, CommentId, RegionId, RequisitionId, Role, TeamId, UserId, WarehouseId};
+use crate::{
+    AttachmentId, CommentId, RegionId, RequisitionId, Role, TeamId, TicketId, UserId, WarehouseId,
+};
 
 /// An event's kind with its data.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,6 +61,10 @@ pub enum Payload {
     PartsRejected(PartsRejected),
     /// `parts_received`.
     PartsReceived(PartsReceived),
+    /// `merged`: the ticket this one went into.
+    Merged(MergedTicket),
+    /// `merged_in`: the ticket that went into this one.
+    MergedIn(MergedTicket),
 }
 
 /// Data that does not read as its kind's type.
@@ -95,6 +101,8 @@ impl Payload {
             Payload::PartsApproved(_) => EventKind::PartsApproved,
             Payload::PartsRejected(_) => EventKind::PartsRejected,
             Payload::PartsReceived(_) => EventKind::PartsReceived,
+            Payload::Merged(_) => EventKind::Merged,
+            Payload::MergedIn(_) => EventKind::MergedIn,
         }
     }
 
@@ -126,6 +134,7 @@ impl Payload {
             Payload::PartsApproved(d) => serde_json::to_string(d),
             Payload::PartsRejected(d) => serde_json::to_string(d),
             Payload::PartsReceived(d) => serde_json::to_string(d),
+            Payload::Merged(d) | Payload::MergedIn(d) => serde_json::to_string(d),
         };
         // Plain structs of strings, numbers and ids with string keys: they always serialise.
         text.unwrap_or_else(|_| "null".to_owned())
@@ -159,6 +168,8 @@ impl Payload {
             EventKind::PartsApproved => Payload::PartsApproved(read(kind, data)?),
             EventKind::PartsRejected => Payload::PartsRejected(read(kind, data)?),
             EventKind::PartsReceived => Payload::PartsReceived(read(kind, data)?),
+            EventKind::Merged => Payload::Merged(read(kind, data)?),
+            EventKind::MergedIn => Payload::MergedIn(read(kind, data)?),
             _ => match kind.move_kind() {
                 Some(m) => Payload::Move(m, read(kind, data)?),
                 None => unreachable_kind(kind)?,
@@ -294,6 +305,15 @@ pub struct PriorityChanged {
     pub to: i64,
     /// Why.
     pub reason: Option<String>,
+}
+
+/// `merged` and `merged_in`: the other ticket of a merge.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MergedTicket {
+    /// Its id.
+    pub ticket_id: TicketId,
+    /// Its number.
+    pub number: String,
 }
 
 /// `team_transferred`.

@@ -27,6 +27,8 @@ pub struct TicketText {
     pub resolutions: Vec<String>,
     /// Internal notes (staff only), oldest first.
     pub notes: Vec<String>,
+    /// The numbers of the duplicates merged into it (found by either number).
+    pub merged: Vec<String>,
 }
 
 /// The searchable text of one customer: its name, its people and its sites.
@@ -98,6 +100,7 @@ impl Document for TicketText {
         body.extend(self.phone.as_deref());
         body.extend(strs(&self.replies));
         body.extend(strs(&self.resolutions));
+        body.extend(strs(&self.merged));
         let notes: Vec<&str> = strs(&self.notes).collect();
         document_words(&[&self.number, &self.subject], &body, &notes)
     }
@@ -119,7 +122,8 @@ impl Document for TicketText {
             .chain(strs(&self.replies))
             .chain(strs(&self.resolutions))
             .chain(strs(notes))
-            .chain(std::iter::once(parties.as_str()));
+            .chain(std::iter::once(parties.as_str()))
+            .chain(strs(&self.merged));
         snippet(texts, query)
     }
 }

@@ -191,8 +191,13 @@ fn a_ticket_document_weighs_its_parts_and_keeps_notes_apart() {
         replies: vec!["已联系客户".into()],
         resolutions: vec!["更换压缩机电容".into()],
         notes: vec!["客户欠费 注意".into()],
+        merged: vec!["WO-20261204-00019".into()],
     };
     let w = t.words();
+    assert!(
+        w.body.contains(&"00019".to_owned()),
+        "a merged duplicate's number"
+    );
     assert!(w.title.contains(&"空调".to_owned()) && w.title.contains(&"00017".to_owned()));
     assert!(w.body.contains(&"13800138000".to_owned()));
     assert!(w.body.contains(&"电容".to_owned()) && !w.body.contains(&"欠费".to_owned()));

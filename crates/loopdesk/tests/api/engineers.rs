@@ -548,14 +548,7 @@ async fn automatic_dispatch_assigns_passes_on_and_records_overrides(backend: Bac
         201,
     )
     .await;
-    let asset = app
-        .ok(
-            &agent,
-            "/api/v1/assets",
-            json!({ "customer_id": customer, "site_id": site, "model": "X1", "serial": "SN-1" }),
-            201,
-        )
-        .await;
+    let asset = app.asset(&agent, (&customer, &site), "X1", "SN-1").await;
     app.ok(&agent, "/api/v1/tickets", json!({ "channel": "phone", "asset_id": asset["id"], "subject": "冷柜不冷", "description": "", "priority": 2 }), 201).await;
     let proposals = app.read(&dispatcher, "/api/v1/dispatch/proposals").await;
     let fridge = proposals["items"]

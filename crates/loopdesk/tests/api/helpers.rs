@@ -342,6 +342,19 @@ impl TestApp {
         )
     }
 
+    /// Registers equipment of catalogue model `model` at a customer's site; answers the asset.
+    pub async fn asset(
+        &self,
+        token: &str,
+        (customer, site): (&str, &str),
+        model: &str,
+        serial: &str,
+    ) -> Value {
+        let body =
+            json!({ "customer_id": customer, "site_id": site, "model": model, "serial": serial });
+        self.ok(token, "/api/v1/assets", body, 201).await
+    }
+
     /// Moves a ticket; asserts the status and answers the body.
     pub async fn go(&self, token: &str, ticket: &Value, mut body: Value, status: u16) -> Value {
         let id = ticket["id"].as_str().unwrap();

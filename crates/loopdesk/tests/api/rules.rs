@@ -16,6 +16,7 @@ on_both_backends!(
     the_event_log_refuses_updates_and_deletes,
     list_filters_and_cursor_pagination,
     every_sort_walks_every_ticket_once_in_its_order,
+    a_duplicate_merges_into_the_open_ticket_with_its_files_and_both_numbers_find_it,
 );
 
 /// Everything stored about a ticket, to compare before and after a refused request.
@@ -826,4 +827,207 @@ async fn every_sort_walks_every_ticket_once_in_its_order(backend: Backend) {
         )
         .await;
     assert_eq!(e["field"], "cursor");
+}
+
+/// A caller reports the same fault twice: the second ticket shows beside the first as an open
+/// ticket of the same equipment, and merges into it — cancelled, pointing at it, its files
+/// moved, both logs recording the merge (the customer sees it too), either number finding the
+/// ticket that stays. What may not merge says why and changes nothing.
+async fn a_duplicate_merges_into_the_open_ticket_with_its_files_and_both_numbers_find_it(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let (eng_id, engineer) = app.user("eng1", &["engineer"], json!({})).await;
+    let (customer, site) = app.customer(&app.admin, "申江冷链", "13800138000").await;
+    let (other, _) = app.customer(&app.admin, "别家公司", "13900139000").await;
+    app.ok(
+        &app.admin,
+        "/api/v1/models",
+        json!({ "code": "C1", "name": "冷柜 C1", "warranty_months": 24 }),
+        201,
+    )
+    .await;
+    let asset = app.asset(&agent, (&customer, &site), "C1", "SN-C1-9").await;
+    let new = |subject: &str, customer: &str, on_asset: bool| {
+        let mut body = json!({ "subject": subject, "priority": 3, "channel": "phone",
+                               "customer_id": customer });
+        if on_asset {
+            body["asset_id"] = asset["id"].clone();
+        }
+        body
+    };
+    let first = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            new("冷柜不制冷", &customer, true),
+            201,
+        )
+        .await;
+    app.clock.advance(chrono::Duration::minutes(20));
+    let dup = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            new("冷柜温度高", &customer, true),
+            201,
+        )
+        .await;
+    let same_customer = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            new("门禁坏了", &customer, false),
+            201,
+        )
+        .await;
+    let elsewhere = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            new("冷柜不制冷", &other, false),
+            201,
+        )
+        .await;
+    let id = |t: &Value| t["id"].as_str().unwrap().to_owned();
+    let photo = app
+        .upload(&agent, &id(&dup), "other", png(), "现场.png")
+        .await;
+    assert_eq!(photo.status(), 201);
+    let photo: Value = photo.json().await.unwrap();
+
+    // Beside the first: the duplicate (same equipment) first, then the customer's other one.
+    let related = app
+        .read(&agent, &format!("/api/v1/tickets/{}/related", id(&first)))
+        .await;
+    let shown: Vec<(String, bool)> = related
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["same_asset"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(shown, [(id(&dup), true), (id(&same_customer), false)]);
+
+    // Refused, each with why, and nothing changes.
+    let merge = |t: &Value, version: &Value, into: &Value| {
+        (
+            format!("/api/v1/tickets/{}/merge", id(t)),
+            json!({ "version": version, "into": into["id"] }),
+        )
+    };
+    // Refusals name `into` and say why in the reader's language.
+    let why = |e: Value| {
+        assert_eq!(e["field"], "into", "{e}");
+        e["message"].as_str().unwrap().to_owned()
+    };
+    let (path, body) = merge(&dup, &dup["version"], &dup);
+    assert!(why(app.ok(&agent, &path, body, 422).await).contains("不能合并到工单自身"));
+    let (path, body) = merge(&dup, &dup["version"], &elsewhere);
+    assert!(why(app.ok(&agent, &path, body, 422).await).contains("不同客户的工单不能合并"));
+    let (path, body) = merge(&dup, &json!(99), &first);
+    app.ok(&agent, &path, body, 409).await;
+    let (path, body) = merge(&dup, &dup["version"], &first);
+    let refused = app
+        .post_json(&engineer, &path, &body)
+        .await
+        .status()
+        .as_u16();
+    assert!(
+        matches!(refused, 403 | 404),
+        "an engineer may not cancel: {refused}"
+    );
+    let worked = app
+        .work_on_site(&agent, &same_customer, (&eng_id, &engineer))
+        .await;
+    let (path, body) = merge(&worked, &worked["version"], &first);
+    assert!(why(app.ok(&agent, &path, body, 422).await).contains("已上门或已处理"));
+    let still = app
+        .read(&agent, &format!("/api/v1/tickets/{}", id(&dup)))
+        .await;
+    assert_eq!(
+        (still["status"].as_str(), &still["merged_into"]),
+        (Some("new"), &Value::Null)
+    );
+
+    // The merge.
+    let (path, body) = merge(&dup, &dup["version"], &first);
+    let kept = app.ok(&agent, &path, body, 200).await;
+    assert_eq!(kept["id"], first["id"]);
+    let came = kept["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "merged_in")
+        .unwrap();
+    assert_eq!(came["data"]["number"], dup["number"]);
+    let gone = app
+        .read(&agent, &format!("/api/v1/tickets/{}", id(&dup)))
+        .await;
+    assert_eq!(gone["status"], "cancelled");
+    assert_eq!(gone["merged_into"], first["id"]);
+    let kinds: Vec<&str> = gone["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.ends_with(&["cancel", "merged"]), "{kinds:?}");
+    // Its photo now belongs to the ticket that stays (and is still served).
+    let files = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM attachments WHERE ticket_id = '{}' AND id = '{}'",
+            id(&first),
+            photo["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(files, 1);
+    let r = app
+        .get(
+            &agent,
+            &format!("/api/v1/attachments/{}", photo["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    // Either number finds the ticket that stays.
+    for number in [
+        dup["number"].as_str().unwrap(),
+        first["number"].as_str().unwrap(),
+    ] {
+        let found = app
+            .read(&agent, &format!("/api/v1/search?q={number}&kind=ticket"))
+            .await;
+        let ids: Vec<&str> = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            ids.contains(&first["id"].as_str().unwrap()),
+            "{number}: {ids:?}"
+        );
+    }
+    // No second time: the duplicate is cancelled.
+    let (path, body) = merge(&gone, &gone["version"], &first);
+    assert!(why(app.ok(&agent, &path, body, 422).await).contains("已结束的工单不能合并"));
+    // The customer reads the merge on their ticket.
+    let (_, contact) = app
+        .user("lilei", &["customer"], json!({ "customer_id": customer }))
+        .await;
+    let theirs = app
+        .read(&contact, &format!("/api/v1/tickets/{}", id(&first)))
+        .await;
+    let seen = theirs["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "merged_in")
+        .unwrap();
+    assert_eq!(seen["data"]["number"], dup["number"]);
 }

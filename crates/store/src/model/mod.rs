@@ -169,6 +169,9 @@ pub struct CustomerDetail {
     pub assets: Vec<Asset>,
     /// The most recent tickets the caller may see.
     pub recent_tickets: Vec<Ticket>,
+    /// Every open ticket the caller may see (up to 50), most urgent first: what a caller may
+    /// be ringing about again.
+    pub open_tickets: Vec<Ticket>,
 }
 
 /// The signed-in principal behind a token.

@@ -96,6 +96,8 @@ pub struct Ticket {
     pub chargeable: bool,
     /// Service-level promises and their state.
     pub sla: TicketSlaView,
+    /// The ticket this duplicate went into (it is cancelled).
+    pub merged_into: Option<TicketId>,
 }
 
 /// One entry of a ticket's history.

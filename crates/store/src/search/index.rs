@@ -292,6 +292,16 @@ pub(crate) async fn ticket_texts(
             texts[*i].2.resolutions.push(resolution);
         }
     }
+    let mut merged = Sql::new("SELECT merged_into, number FROM tickets WHERE tenant_id = ");
+    merged.text(tenant);
+    merged.id_list(" AND merged_into", ids);
+    merged.push(" ORDER BY created_at, id");
+    let rows: Vec<(String, String)> = merged.query_as().fetch_all(&mut *conn).await?;
+    for (ticket, number) in rows {
+        if let Some(i) = at.get(&ticket) {
+            texts[*i].2.merged.push(number);
+        }
+    }
     Ok(texts)
 }
 

@@ -63,6 +63,7 @@ pub(super) fn created_ticket(
             t.sla.sla.as_deref(),
             t.sla.state,
         )?,
+        merged_into: None,
     })
 }
 

@@ -11,6 +11,21 @@ use loopdesk_core::{AttachmentId, CustomerId, Role, Roles, TicketId, UserId};
 use sqlx::{Any, Transaction};
 
 impl TenantStore {
+    /// The row of a ticket `scope` may see, locked for the transaction (else `NotFound`).
+    pub(super) async fn lock_row(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        id: TicketId,
+        scope: &TicketScope,
+    ) -> Result<TicketRow, StoreError> {
+        let mut sql = self.visible_ticket(TICKET_COLUMNS, id, scope);
+        sql.push(self.store.backend.for_update());
+        sql.query_as()
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
     /// Locks a visible ticket's row for a change; `NotFound` when the caller may not see
     /// it, `Stale` when `version` is not the current one.
     pub(super) async fn lock_current(
@@ -20,13 +35,7 @@ impl TenantStore {
         scope: &TicketScope,
         version: i64,
     ) -> Result<TicketRow, StoreError> {
-        let mut sql = self.visible_ticket(TICKET_COLUMNS, id, scope);
-        sql.push(self.store.backend.for_update());
-        let row: TicketRow = sql
-            .query_as()
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = self.lock_row(tx, id, scope).await?;
         if row.version != version {
             return Err(StoreError::Stale {
                 current: row.version,

@@ -208,6 +208,9 @@ impl TenantStore {
         if let Some(c) = f.customer_id {
             sql.push(" AND t.customer_id = ").text(c.to_string());
         }
+        if let Some(a) = f.asset_id {
+            sql.push(" AND t.asset_id = ").text(a.to_string());
+        }
         if let Some(a) = f.assignee_id {
             sql.push(" AND t.assignee_id = ").text(a.to_string());
         }

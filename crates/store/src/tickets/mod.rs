@@ -19,6 +19,7 @@ mod create;
 mod gather;
 mod hand;
 mod list;
+mod merge;
 mod parties;
 mod priority;
 mod read;
@@ -70,6 +71,8 @@ pub struct TicketFilter {
     pub priority: Option<i64>,
     /// Customer.
     pub customer_id: Option<CustomerId>,
+    /// On this piece of equipment.
+    pub asset_id: Option<AssetId>,
     /// Assignee.
     pub assignee_id: Option<UserId>,
     /// `open`: the remediation queue; `done`: remediated tickets.
@@ -137,7 +140,7 @@ const TICKET_COLUMNS: &str = "t.id, t.number, t.status, t.version, t.priority, t
     t.region_id, t.team_id, t.assignee_id, t.created_by, t.created_at, t.updated_at, t.resolved_at, t.closed_at, \
     t.confirmed_by, t.reopen_count, t.visit_count, t.flags, t.checked_in_at, t.checkin_lat, t.checkin_lon, \
     t.checkin_distance_m, t.checkin_outside, t.sla_policy_id, t.sla, t.sla_state, t.first_response_at, \
-    t.first_arrival_at, t.remediation, t.warranty";
+    t.first_arrival_at, t.remediation, t.warranty, t.merged_into";
 
 #[derive(sqlx::FromRow, Clone)]
 struct TicketRow {
@@ -180,6 +183,7 @@ struct TicketRow {
     first_arrival_at: Option<i64>,
     remediation: Option<String>,
     warranty: Option<String>,
+    merged_into: Option<String>,
 }
 
 impl TicketRow {
@@ -235,6 +239,7 @@ impl TicketRow {
                 self.sla.as_deref(),
                 &self.sla_state,
             )?,
+            merged_into: parse_opt_id(self.merged_into, TicketId::parse)?,
         })
     }
 }

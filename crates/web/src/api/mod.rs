@@ -58,6 +58,8 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::transition_ticket))
         .routes(routes!(tickets::comment_ticket))
         .routes(routes!(tickets::transfer_team))
+        .routes(routes!(tickets::merge_ticket))
+        .routes(routes!(tickets::related_tickets))
         .routes(routes!(kpis::chase_ticket))
         .routes(routes!(kpis::kpis))
         .routes(routes!(kpis::export_kpis))

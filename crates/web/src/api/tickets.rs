@@ -416,3 +416,66 @@ pub async fn transfer_team(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A duplicate to merge into another ticket.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeBody {
+    /// The version of the duplicate the caller last saw.
+    pub version: i64,
+    /// The ticket it goes into.
+    #[schema(value_type = String)]
+    pub into: TicketId,
+}
+
+/// Merges this ticket, a duplicate nobody has worked on yet, into another open ticket of the
+/// same customer: it is cancelled by the cancel move (agents, supervisors, admins), points at
+/// the other, its files move there, and both logs record the merge. Answers the other ticket.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/merge", tag = "tickets", params(("id" = String, Path)),
+    request_body = MergeBody,
+    responses((status = 200, body = TicketDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn merge_ticket(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: AppJson<MergeBody>,
+) -> Result<Json<TicketDetail>, ApiError> {
+    let id = path_id(&id, TicketId::parse)?;
+    let b = body.value;
+    let merged = user
+        .tenant
+        .merge_ticket(&user.actor, id, b.version, b.into, state.clock.now())
+        .await?;
+    Ok(Json(merged))
+}
+
+/// An open ticket that may be the same request.
+#[derive(Serialize, ToSchema)]
+pub struct RelatedTicket {
+    /// The ticket.
+    #[serde(flatten)]
+    pub ticket: loopdesk_store::Ticket,
+    /// On the same piece of equipment (else only the same customer).
+    pub same_asset: bool,
+}
+
+/// The other open tickets of this ticket's equipment, then of its customer (at most 20): the
+/// duplicates to consider before working it.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/related", tag = "tickets", params(("id" = String, Path)),
+    responses((status = 200, body = [RelatedTicket]), (status = 404, body = ErrorBody)))]
+pub async fn related_tickets(
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<RelatedTicket>>, ApiError> {
+    let id = path_id(&id, TicketId::parse)?;
+    let scope = loopdesk_core::access::ticket_scope(&user.actor);
+    let this = user.tenant.ticket(&scope, id, false).await?.ticket;
+    let related = user.tenant.open_related(&user.actor, &this).await?;
+    Ok(Json(
+        related
+            .into_iter()
+            .map(|(ticket, same_asset)| RelatedTicket { ticket, same_asset })
+            .collect(),
+    ))
+}

@@ -802,19 +802,33 @@ fn caller(
         div.card {
             h2 { (c.name) " " span.badge { (c.tier) } }
             ul { @for k in &c.contacts { li { (k.name) @if let Some(p) = &k.phone { " · " (p) } } } }
+            @if !d.open_tickets.is_empty() {
+                h3 { (tf(lang, "page.desk.open_tickets", &[("count", &d.open_tickets.len().to_string())])) }
+                ul.events {
+                    @for tk in &d.open_tickets {
+                        li {
+                            a href={ "/t/" (tk.id) } { (tk.number) } " " (tk.subject) " "
+                            span.badge { (t(lang, tk.status.label_key())) }
+                        }
+                    }
+                }
+            }
             h3 { (t(lang, "page.desk.assets")) }
             ul {
                 @for a in &d.assets {
                     @let until = a.warranty_until.as_deref().and_then(|u| u.parse().ok());
+                    @let open = d.open_tickets.iter().filter(|tk| tk.asset_id == Some(a.id)).count();
                     li {
                         a href={ "/assets/" (a.id) } { (a.model) " · " (a.serial) }
                         @if let Some(w) = asset::warranty_on(until, today) { " " span.badge { (t(lang, &format!("page.warranty.{}", w.as_str()))) } }
+                        @if open > 0 { " " span.badge.warning { (tf(lang, "page.desk.open_on_asset", &[("count", &open.to_string())])) } }
                     }
                 }
             }
             h3 { (t(lang, "page.desk.tickets")) }
             ul.events {
-                @for tk in &d.recent_tickets {
+                // The open ones stand above.
+                @for tk in d.recent_tickets.iter().filter(|tk| !tk.status.is_open()) {
                     li {
                         span.muted { (super::local_time(offset, tk.created_at)) " " }
                         a href={ "/t/" (tk.id) } { (tk.number) } " " (tk.subject) " "

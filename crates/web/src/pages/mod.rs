@@ -50,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{id}/move", post(ticket::make_move))
         .route("/t/{id}/priority", post(ticket::priority))
         .route("/t/{id}/chase", post(ticket::chase))
+        .route("/t/{id}/merge", post(ticket::merge))
         .route("/search", get(search::show))
         .route("/review", get(review::show))
         .route("/review/t/{id}", post(review::make_move))

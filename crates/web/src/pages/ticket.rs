@@ -5,8 +5,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use loopdesk_core::access::{allowed, Permission};
-use loopdesk_core::event::EventKind;
-use loopdesk_core::i18n::{has, t, Lang};
+use loopdesk_core::event::{payload, EventKind};
+use loopdesk_core::i18n::{has, t, tf, Lang};
+use loopdesk_core::ticket::merge::{self, MergeSide};
 use loopdesk_core::ticket::transitions::{
     Confirmation, ConfirmedBy, MoveKind, Needs, ReportInput, Rule,
 };
@@ -47,6 +48,8 @@ struct Offers<'a> {
     moves: &'a [&'static Rule],
     survey: Option<&'a str>,
     parties: Option<&'a TicketParties>,
+    /// For staff: the other open tickets of the equipment (`true`) or the customer.
+    related: &'a [(loopdesk_store::Ticket, bool)],
 }
 
 /// Who and what the ticket is about, for the people who work it: the customer, the contact
@@ -115,6 +118,9 @@ fn body(
         h1 { (tk.number) " · " (tk.subject) }
         p.notice data-live=(super::live::ticket_url(tk)) hidden { (t(lang, "page.live.changed")) }
         @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
+        @if let Some(into) = merged_into(d) {
+            p.notice { (t(lang, "page.ticket.merged_into")) " " a href={ "/t/" (into.ticket_id) } { (into.number) } }
+        }
         (timeline(lang, tk.status))
         div.card {
             p { strong { (t(lang, "page.ticket.status")) ": " } span.badge { (t(lang, tk.status.label_key())) } }
@@ -151,6 +157,7 @@ fn body(
             }
         }
         @if !customer { (actions(lang, user, tk, offered.moves)) }
+        @if !customer { (related(lang, tk, offered.related, offers(MoveKind::Cancel))) }
         @if customer && tk.status.is_open() && allowed(&user.actor, Permission::Chase) {
             form method="post" action={ "/t/" (tk.id) "/chase" } {
                 p { button.quiet type="submit" { (t(lang, "page.ticket.chase")) } }
@@ -180,6 +187,80 @@ fn body(
     }
 }
 
+/// The ticket this one was merged into, from its log.
+fn merged_into(d: &TicketDetail) -> Option<payload::MergedTicket> {
+    d.ticket.merged_into?;
+    d.events.iter().rev().find_map(|e| {
+        (e.kind == EventKind::Merged)
+            .then(|| serde_json::from_value(e.data.clone()).ok())
+            .flatten()
+    })
+}
+
+/// The other open tickets of the same equipment or customer: "这台设备已有 3 张未结工单", each
+/// with the merge either way that core's rule allows — this one into it, or it into this one —
+/// offered to those the table lets cancel (a merge cancels the duplicate).
+fn related(
+    lang: Lang,
+    tk: &loopdesk_store::Ticket,
+    others: &[(loopdesk_store::Ticket, bool)],
+    may_cancel: bool,
+) -> Markup {
+    let side = |t: &loopdesk_store::Ticket| MergeSide {
+        id: t.id,
+        status: t.status,
+        customer_id: t.customer_id,
+        visit_count: t.visit_count,
+        merged_into: t.merged_into,
+    };
+    let on_asset = others.iter().filter(|(_, same)| *same).count();
+    let title = if on_asset > 0 {
+        tf(
+            lang,
+            "page.ticket.related_asset",
+            &[("count", &on_asset.to_string())],
+        )
+    } else {
+        tf(
+            lang,
+            "page.ticket.related_customer",
+            &[("count", &others.len().to_string())],
+        )
+    };
+    let form = |dup: &loopdesk_store::Ticket, into: &loopdesk_store::Ticket, label: &str| {
+        html! {
+            form.inline method="post" action={ "/t/" (dup.id) "/merge" } {
+                input type="hidden" name="version" value=(dup.version);
+                input type="hidden" name="into" value=(into.id);
+                input type="hidden" name="back" value=(tk.id);
+                button.quiet type="submit" { (label) }
+            }
+        }
+    };
+    html! {
+        @if !others.is_empty() {
+            div.card.related {
+                h2 { (title) }
+                ul.related {
+                    @for (o, same) in others {
+                        li {
+                            a href={ "/t/" (o.id) } { (o.number) } " " (o.subject) " "
+                            span.badge { (t(lang, o.status.label_key())) }
+                            @if *same && on_asset < others.len() { " " span.badge.warning { (t(lang, "page.ticket.same_asset")) } }
+                            @if may_cancel && merge::check(side(o), side(tk)).is_ok() {
+                                (form(o, tk, t(lang, "page.ticket.merge_here")))
+                            }
+                            @if may_cancel && merge::check(side(tk), side(o)).is_ok() {
+                                (form(tk, o, t(lang, "page.ticket.merge_there")))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// What happened to a ticket, oldest first, as its reader may see it: who did what when, the
 /// notes, reasons and resolutions, internal entries marked as such.
 pub(super) fn history(
@@ -201,6 +282,11 @@ pub(super) fn history(
                     }
                     @if let Some(done) = e.data.get("resolution").and_then(|v| v.as_str()) {
                         br; (t(lang, "page.report.resolution")) "：" (done)
+                    }
+                    @if let (Some(id), Some(number)) = (e.data.get("ticket_id").and_then(|v| v.as_str()), e.data.get("number").and_then(|v| v.as_str())) {
+                        @if matches!(e.kind, EventKind::Merged | EventKind::MergedIn) {
+                            " " a href={ "/t/" (id) } { (number) }
+                        }
                     }
                 }
             }
@@ -367,10 +453,19 @@ async fn show_with(
             Err(e) => return super::failure(lang, &e),
         }
     };
+    let related = if customer {
+        Vec::new()
+    } else {
+        match user.tenant.open_related(&user.actor, &found.ticket).await {
+            Ok(r) => r,
+            Err(e) => return super::failure(lang, &e),
+        }
+    };
     let offers = Offers {
         moves: &moves,
         survey: survey.as_deref(),
         parties: parties.as_ref(),
+        related: &related,
     };
     match user.tenant.utc_offset().await {
         Ok(offset) => page(
@@ -672,4 +767,34 @@ pub async fn chase(
     let now = state.clock.now();
     let done = user.tenant.chase(&user.actor, id, note, now).await;
     after(&user, lang, id, now, done).await
+}
+
+/// A merge as posted from a ticket page: the duplicate (the path) at the version shown, the
+/// ticket it goes into, and the page it was asked from.
+#[derive(Deserialize)]
+pub struct MergeForm {
+    version: i64,
+    into: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// Merges a duplicate into another ticket; then that ticket's page (or the page the merge was
+/// asked from, with why, when refused).
+pub async fn merge(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<MergeForm>,
+) -> Response {
+    let (Some(id), Some(into)) = (TicketId::parse(&id), TicketId::parse(f.into.trim())) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let back = TicketId::parse(f.back.trim()).unwrap_or(into);
+    let now = state.clock.now();
+    let done = user
+        .tenant
+        .merge_ticket(&user.actor, id, f.version, into, now)
+        .await;
+    after(&user, lang, back, now, done).await
 }
