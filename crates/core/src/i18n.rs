@@ -128,6 +128,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("error.calendar_weekday", "星期应为 1（周一）到 7（周日）", "weekday must be 1 (Monday) to 7 (Sunday)"),
     ("error.capacity_range", "接单上限应为 1 到 50", "capacity must be 1 to 50"),
     ("error.chase_closed", "工单已关闭或已取消，无需催单", "the ticket is closed or cancelled; there is nothing to chase"),
+    ("error.client_at_future", "手机时间比服务器快太多，请校准手机时间后重新操作", "the phone's clock is too far ahead; set it right and do it again"),
+    ("error.client_at_too_old", "离线记录已超过 24 小时，未被接受，请重新操作", "kept offline for more than 24 hours and not accepted; do it again"),
     ("error.closure_target", "结案率目标应大于 0 且不超过 1", "the closure target must be above 0 and at most 1"),
     ("error.confirmation_by_mismatch", "确认人与当前角色不符（客户为 customer，客服代客户确认为 agent）", "confirmation.by does not match your role (customer for the customer, agent for an agent)"),
     ("error.conflict", "与已有数据冲突：{field}", "conflicts with existing data: {field}"),

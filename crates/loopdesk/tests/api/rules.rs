@@ -17,6 +17,7 @@ on_both_backends!(
     list_filters_and_cursor_pagination,
     every_sort_walks_every_ticket_once_in_its_order,
     a_duplicate_merges_into_the_open_ticket_with_its_files_and_both_numbers_find_it,
+    an_offline_check_in_counts_from_when_it_happened_within_bounds,
 );
 
 /// Everything stored about a ticket, to compare before and after a refused request.
@@ -1030,4 +1031,73 @@ async fn a_duplicate_merges_into_the_open_ticket_with_its_files_and_both_numbers
         .find(|e| e["kind"] == "merged_in")
         .unwrap();
     assert_eq!(seen["data"]["number"], dup["number"]);
+}
+
+/// A check-in kept on a phone without network and sent two hours later counts from when it was
+/// made (the arrival, the check-in time); a phone clock far ahead, or a move kept more than a
+/// day, is refused on `client_at` and changes nothing; a time before the log's last entry is
+/// taken as that entry's.
+async fn an_offline_check_in_counts_from_when_it_happened_within_bounds(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let (eng_id, engineer) = app.user("eng1", &["engineer"], json!({})).await;
+    let (customer, site) = app.customer(&app.admin, "申江冷链", "13800138000").await;
+    let t = app
+        .assigned_order(&agent, (&customer, &site), &eng_id, "冷库报警")
+        .await;
+    let t = app
+        .go(&engineer, &t, json!({ "to": "accepted" }), 200)
+        .await;
+    let t = app
+        .go(&engineer, &t, json!({ "to": "en_route" }), 200)
+        .await;
+    let set_off = chrono::DateTime::parse_from_rfc3339(t["updated_at"].as_str().unwrap()).unwrap();
+    // Two and a half hours without network, then the queue sends the check-in made after one.
+    app.clock.advance(chrono::Duration::minutes(150));
+    let now = set_off + chrono::Duration::minutes(150);
+    let at = |d: chrono::Duration| (now + d).to_rfc3339();
+    let check_in = |client_at: String| json!({ "to": "on_site", "check_in": { "lat": 31.2306, "lon": 121.4739 }, "client_at": client_at });
+    for (when, reason) in [
+        (at(chrono::Duration::minutes(10)), "error.client_at_future"),
+        (at(-chrono::Duration::hours(25)), "error.client_at_too_old"),
+    ] {
+        let e = app.go(&engineer, &t, check_in(when), 422).await;
+        assert_eq!(e["field"], "client_at", "{reason}: {e}");
+    }
+    let unchanged = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(unchanged["status"], "en_route");
+    let made = at(-chrono::Duration::minutes(90));
+    let on_site = app.go(&engineer, &t, check_in(made.clone()), 200).await;
+    let arrived = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    assert_eq!(arrived(&on_site["check_in"]["at"]), arrived(&json!(made)));
+    let ev = on_site["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "check_in")
+        .unwrap();
+    assert_eq!(arrived(&ev["at"]), arrived(&json!(made)), "the event too");
+    // Before the last entry of the log (the check-in): taken as that entry's time.
+    let started = app
+        .go(
+            &engineer,
+            &on_site,
+            json!({ "to": "in_progress", "client_at": at(-chrono::Duration::hours(2)) }),
+            200,
+        )
+        .await;
+    let ev = started["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "start")
+        .unwrap();
+    assert_eq!(arrived(&ev["at"]), arrived(&json!(made)));
 }

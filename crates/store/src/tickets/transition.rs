@@ -8,6 +8,7 @@ use loopdesk_core::dispatch::auto;
 use loopdesk_core::event::{payload, Payload};
 use loopdesk_core::followup::{self};
 use loopdesk_core::sla::{self};
+use loopdesk_core::ticket::transitions::happened_at;
 use loopdesk_core::ticket::{plan_move, Actor, MoveCommand, Plan, TicketFacts};
 use loopdesk_core::{Status, TicketId, UserId};
 use serde_json::json;
@@ -57,6 +58,20 @@ impl TenantStore {
             }
         }
         let row = self.lock_current(&mut tx, id, &scope, req.version).await?;
+        // A move made offline counts from when it was made on the phone (core's bounds).
+        let now = match req.command.client_at {
+            None => now,
+            Some(_) => {
+                let (last,): (Option<i64>,) = sqlx::query_as(
+                    "SELECT MAX(at) FROM ticket_events WHERE tenant_id = $1 AND ticket_id = $2",
+                )
+                .bind(self.tid())
+                .bind(id.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
+                happened_at(req.command.client_at, now, last.map(from_ms))?
+            }
+        };
         let facts = self.facts(&mut tx, &row).await?;
         let assignee = match req.command.assignee_id {
             Some(a) => self.assignee_facts(&mut tx, a).await?,

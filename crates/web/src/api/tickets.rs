@@ -309,6 +309,11 @@ pub struct TransitionBody {
     /// For `closed`: who confirms.
     #[serde(default)]
     pub confirmation: Option<Confirmation>,
+    /// RFC 3339: when the move was made on the phone, for one kept offline and sent later.
+    /// It counts from then — not ahead of the server (2 minutes of drift aside), not more
+    /// than 24 hours old (else 422 on `client_at`), and never before the ticket's last event.
+    #[serde(default)]
+    pub client_at: Option<DateTime<Utc>>,
 }
 
 /// Moves a ticket: 404 if not visible, 409 if `version` is stale, 403 if the role may not,
@@ -342,6 +347,7 @@ pub async fn transition_ticket(
             check_in: b.check_in,
             report: b.report,
             confirmation: b.confirmation,
+            client_at: b.client_at,
         },
     };
     Ok(Json(

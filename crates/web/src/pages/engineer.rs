@@ -264,6 +264,9 @@ pub struct MoveForm {
     lat: Option<String>,
     lon: Option<String>,
     accuracy: Option<String>,
+    /// When the move was made on the phone (set by the offline queue when it kept it).
+    #[serde(default)]
+    client_at: String,
 }
 
 /// Makes a move; the order again, with the reason when it is refused.
@@ -289,6 +292,7 @@ pub async fn make_move(
         to: Status::parse(f.to.trim()),
         reason: f.reason.filter(|r| !r.trim().is_empty()),
         check_in,
+        client_at: super::client_time(&f.client_at),
         ..MoveCommand::default()
     };
     let req = TransitionRequest {
@@ -307,6 +311,10 @@ pub async fn make_move(
     {
         Ok(_) => Redirect::to(&format!("/m/t/{id}")).into_response(),
         Err(StoreError::NotFound) => super::failure(lang, &StoreError::NotFound),
+        // Kept offline too long, or a phone clock far ahead: said, not dropped.
+        Err(StoreError::Invalid(e)) => {
+            show_order(&user, lang, id, state.clock.now(), Some(e.reason)).await
+        }
         Err(StoreError::Stale { .. }) => {
             show_order(
                 &user,

@@ -208,6 +208,14 @@ pub(crate) fn message(lang: Lang, title: &str, text: &str) -> Response {
     )
 }
 
+/// A form's `client_at` (RFC 3339, as the phone's offline queue writes it); none when absent
+/// or unreadable.
+pub(crate) fn client_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 /// An instant in the tenant's local time, to the minute.
 pub(crate) fn local_time(offset: chrono::FixedOffset, at: DateTime<Utc>) -> String {
     at.with_timezone(&offset)

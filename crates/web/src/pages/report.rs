@@ -34,6 +34,8 @@ struct ReportForm {
     done: Vec<String>,
     /// The form's own key: sent twice (from the phone's offline queue), it is recorded once.
     submission: String,
+    /// When the report was sent on the phone (set by the offline queue when it kept it).
+    client_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The parts in the engineer's van with some free, to choose from (none without a van).
@@ -317,6 +319,7 @@ async fn read_form(
             "version" => f.version = text().parse().unwrap_or(0),
             "resolution" => f.resolution = text(),
             "labour" => f.labour = text(),
+            "client_at" => f.client_at = super::client_time(&text()),
             "kept_before" => f.before.extend(kept()),
             "kept_after" => f.after.extend(kept()),
             "kept_signature" => f.signature = kept().or(f.signature),
@@ -433,6 +436,7 @@ pub async fn submit(
             command: MoveCommand {
                 to: Some(Status::Resolved),
                 report: Some(report),
+                client_at: f.client_at,
                 ..MoveCommand::default()
             },
         };

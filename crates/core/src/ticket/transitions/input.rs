@@ -349,6 +349,9 @@ pub struct MoveCommand {
     pub report: Option<ReportInput>,
     /// The closing confirmation.
     pub confirmation: Option<Confirmation>,
+    /// When it happened on the phone, for a move made offline and sent later (see
+    /// [`super::happened_at`]).
+    pub client_at: Option<DateTime<Utc>>,
 }
 
 /// What the store knows of the engineer named in `assignee_id`.

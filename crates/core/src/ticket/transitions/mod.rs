@@ -160,9 +160,11 @@ use Who as W;
 
 mod input;
 mod plan;
+mod when;
 
 pub use input::*;
 pub use plan::*;
+pub use when::{happened_at, CLOCK_DRIFT, OFFLINE_LIMIT};
 
 const DISPATCHERS: &[Who] = &[
     W::Role(Role::Agent),

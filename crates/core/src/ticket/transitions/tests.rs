@@ -825,6 +825,7 @@ proptest! {
                     by: if matches!(who, Who4::Agent) { ConfirmedBy::Agent } else { ConfirmedBy::Customer },
                     note: with_note.then(|| "客户确认".to_owned()),
                 }),
+                client_at: None,
             };
             let before = w.ticket.clone();
             let result = plan_move(&w.ticket, &actor, &cmd, cmd.assignee_id.map(engineer_facts), &LifecyclePolicy::default(), at);

@@ -175,6 +175,8 @@ if ('serviceWorker' in navigator) {
       if (typeof v === 'string') fields.push([k, v]);
       else if (v.size > 0) fields.push([k, v, v.name]);
     });
+    // When it was done: the server counts the move from then (within a day).
+    fields.push(['client_at', new Date().toISOString()]);
     var key = (form.elements.submission && form.elements.submission.value) || String(Date.now());
     var item = { key: key, action: form.action, fields: fields, multipart: form.enctype === 'multipart/form-data' };
     store('readwrite', function (s) { return s.put(item); }, function () { show(); });
