@@ -511,6 +511,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.nav.my_requests", "我的报修", "My requests"),
     ("page.nav.new_request", "我要报修", "New request"),
     ("page.offline.queued", "{count} 项操作已保存在手机上，联网后自动提交", "{count} saved on this phone: sent when the network is back"),
+    ("page.offline.refused", "{count} 条离线记录未被接受，请打开工单查看原因：", "{count} offline entries were not accepted; open the order to see why:"),
     ("page.portal.none", "您还没有报修记录。", "You have no requests yet."),
     ("page.portal.title", "我的报修", "My requests"),
     ("page.report.after", "维修后照片", "Photos after"),

@@ -763,7 +763,6 @@ async fn a_report_sent_without_network_is_kept_and_sent_once_when_it_returns() {
     shoot(&c, "engineer-offline-queued").await;
     assert_eq!(status().await, "in_progress");
     assert_eq!(app.count("SELECT COUNT(*) FROM work_reports").await, 0);
-
     // The network comes back: the report goes by itself, once.
     c.issue_cmd(Offline(false)).await.unwrap();
     let mut resolved = false;
@@ -777,6 +776,21 @@ async fn a_report_sent_without_network_is_kept_and_sent_once_when_it_returns() {
     assert!(
         resolved,
         "the queued report was sent when the network came back"
+    );
+    // Dated by how long the phone held it (the queue sends its clock when done and when
+    // sent): the browser's clock here is days from the test server's, and still it counts.
+    let read = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
+    let resolve = read["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "resolve")
+        .unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339(resolve["at"].as_str().unwrap()).unwrap();
+    let held = loopdesk_core::clock::Clock::now(&*app.clock) - at.with_timezone(&chrono::Utc);
+    assert!(
+        held >= chrono::Duration::zero() && held < chrono::Duration::minutes(5),
+        "held {held}"
     );
     // Another page, another flush: the queue is empty and nothing more is stored.
     c.goto(&app.url(&format!("/m/t/{id}"))).await.unwrap();

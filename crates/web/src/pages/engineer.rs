@@ -181,6 +181,7 @@ fn order_page(
         h1 { (tk.number) " · " (tk.subject) }
         p.notice data-live=(super::live::ticket_url(tk)) hidden { (t(lang, "page.live.changed")) }
         p.notice data-queued=(t(lang, "page.offline.queued")) hidden {}
+        p.error data-refused=(t(lang, "page.offline.refused")) hidden {}
         @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
         @if let Some(back) = super::report::sent_back(d) {
             (super::report::rework_card(lang, offset, &back, Some(tk.id)))
@@ -267,6 +268,9 @@ pub struct MoveForm {
     /// When the move was made on the phone (set by the offline queue when it kept it).
     #[serde(default)]
     client_at: String,
+    /// When the phone sent it, by the same clock.
+    #[serde(default)]
+    client_sent_at: String,
 }
 
 /// Makes a move; the order again, with the reason when it is refused.
@@ -292,7 +296,7 @@ pub async fn make_move(
         to: Status::parse(f.to.trim()),
         reason: f.reason.filter(|r| !r.trim().is_empty()),
         check_in,
-        client_at: super::client_time(&f.client_at),
+        client_at: super::client_time(&f.client_at, &f.client_sent_at, state.clock.now()),
         ..MoveCommand::default()
     };
     let req = TransitionRequest {
@@ -304,38 +308,27 @@ pub async fn make_move(
         key: format!("page-move:{key}"),
         request_hash: format!("page-move:{id}:{}", f.to.trim()),
     });
-    match user
+    let why = match user
         .tenant
         .transition(&user.actor, id, req, idem, state.clock.now())
         .await
     {
-        Ok(_) => Redirect::to(&format!("/m/t/{id}")).into_response(),
-        Err(StoreError::NotFound) => super::failure(lang, &StoreError::NotFound),
+        Ok(_) => return Redirect::to(&format!("/m/t/{id}")).into_response(),
         // Kept offline too long, or a phone clock far ahead: said, not dropped.
-        Err(StoreError::Invalid(e)) => {
-            show_order(&user, lang, id, state.clock.now(), Some(e.reason)).await
-        }
-        Err(StoreError::Stale { .. }) => {
-            show_order(
-                &user,
-                lang,
-                id,
-                state.clock.now(),
-                Some("page.ticket.move_refused"),
-            )
-            .await
-        }
-        Err(StoreError::Transition(e)) => {
-            let key = match e {
-                loopdesk_core::ticket::TransitionError::Missing { field: "check_in" } => {
-                    "page.engineer.no_position"
-                }
-                loopdesk_core::ticket::TransitionError::Invalid { reason, .. } => reason,
-                loopdesk_core::ticket::TransitionError::Missing { .. } => "error.required",
-                _ => "page.ticket.move_refused",
-            };
-            show_order(&user, lang, id, state.clock.now(), Some(key)).await
-        }
-        Err(e) => super::failure(lang, &e),
-    }
+        Err(StoreError::Invalid(e)) => e.reason,
+        Err(StoreError::Stale { .. }) => "page.ticket.move_refused",
+        Err(StoreError::Transition(e)) => match e {
+            loopdesk_core::ticket::TransitionError::Missing { field: "check_in" } => {
+                "page.engineer.no_position"
+            }
+            loopdesk_core::ticket::TransitionError::Invalid { reason, .. } => reason,
+            loopdesk_core::ticket::TransitionError::Missing { .. } => "error.required",
+            _ => "page.ticket.move_refused",
+        },
+        Err(e) => return super::failure(lang, &e),
+    };
+    // The order again with why, as a refusal (422), so the phone's queue knows it was one.
+    let mut res = show_order(&user, lang, id, state.clock.now(), Some(why)).await;
+    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    res
 }

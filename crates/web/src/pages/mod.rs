@@ -208,12 +208,21 @@ pub(crate) fn message(lang: Lang, title: &str, text: &str) -> Response {
     )
 }
 
-/// A form's `client_at` (RFC 3339, as the phone's offline queue writes it); none when absent
-/// or unreadable.
-pub(crate) fn client_time(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text.trim())
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+/// When a form kept by the phone's offline queue was filled in, by the server's clock: the
+/// queue writes `client_at` (done) and `client_sent_at` (sent), both by the phone's clock, and
+/// the time between them is taken back from now — a phone whose clock is wrong still dates the
+/// move right. With `client_at` alone, it is taken as it is. None when absent or unreadable.
+pub(crate) fn client_time(done: &str, sent: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let read = |text: &str| {
+        DateTime::parse_from_rfc3339(text.trim())
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let done = read(done)?;
+    Some(match read(sent) {
+        Some(sent) if sent >= done => now - (sent - done),
+        _ => done,
+    })
 }
 
 /// An instant in the tenant's local time, to the minute.

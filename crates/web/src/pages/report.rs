@@ -34,8 +34,9 @@ struct ReportForm {
     done: Vec<String>,
     /// The form's own key: sent twice (from the phone's offline queue), it is recorded once.
     submission: String,
-    /// When the report was sent on the phone (set by the offline queue when it kept it).
-    client_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the report was made and sent, by the phone's clock (set by the offline queue).
+    client_at_text: String,
+    client_sent_at_text: String,
 }
 
 /// The parts in the engineer's van with some free, to choose from (none without a van).
@@ -68,6 +69,7 @@ fn form(
             }
         }
         p.notice data-queued=(t(lang, "page.offline.queued")) hidden {}
+        p.error data-refused=(t(lang, "page.offline.refused")) hidden {}
         form.card method="post" action={ "/m/t/" (id) "/report" } enctype="multipart/form-data" data-offline {
             input type="hidden" name="submission" value=(f.submission);
             input type="hidden" name="version" value=(f.version);
@@ -319,7 +321,8 @@ async fn read_form(
             "version" => f.version = text().parse().unwrap_or(0),
             "resolution" => f.resolution = text(),
             "labour" => f.labour = text(),
-            "client_at" => f.client_at = super::client_time(&text()),
+            "client_at" => f.client_at_text = text(),
+            "client_sent_at" => f.client_sent_at_text = text(),
             "kept_before" => f.before.extend(kept()),
             "kept_after" => f.after.extend(kept()),
             "kept_signature" => f.signature = kept().or(f.signature),
@@ -436,7 +439,11 @@ pub async fn submit(
             command: MoveCommand {
                 to: Some(Status::Resolved),
                 report: Some(report),
-                client_at: f.client_at,
+                client_at: super::client_time(
+                    &f.client_at_text,
+                    &f.client_sent_at_text,
+                    state.clock.now(),
+                ),
                 ..MoveCommand::default()
             },
         };

@@ -130,6 +130,31 @@ if ('serviceWorker' in navigator) {
     });
   }
   var notice = document.querySelector('[data-queued]');
+  var refusedNote = document.querySelector('[data-refused]');
+  function refused(action) {
+    var list = JSON.parse(localStorage.getItem('loopdesk-refused') || '[]');
+    list.push(action.replace(/\/(move|report)$/, ''));
+    localStorage.setItem('loopdesk-refused', JSON.stringify(list));
+    showRefused();
+  }
+  function showRefused() {
+    if (!refusedNote) return;
+    var list = JSON.parse(localStorage.getItem('loopdesk-refused') || '[]');
+    refusedNote.hidden = !list.length;
+    refusedNote.textContent = '';
+    if (!list.length) return;
+    refusedNote.append(refusedNote.dataset.refused.replace('{count}', list.length) + ' ');
+    list.forEach(function (href) {
+      var a = document.createElement('a');
+      a.href = href; a.textContent = href.split('/').pop().slice(0, 8) + '… ';
+      a.addEventListener('click', function () {
+        var rest = JSON.parse(localStorage.getItem('loopdesk-refused') || '[]').filter(function (h) { return h !== href; });
+        localStorage.setItem('loopdesk-refused', JSON.stringify(rest));
+      });
+      refusedNote.append(a);
+    });
+  }
+  showRefused();
   function show() {
     if (!notice) return;
     store('readonly', function (s) { return s.count(); }, function (n) {
@@ -157,9 +182,14 @@ if ('serviceWorker' in navigator) {
       var next = function (i) {
         if (i >= (items || []).length) { sending = false; show(); return; }
         var it = items[i];
-        fetch(it.action, { method: 'POST', body: body(it.fields, it.multipart), credentials: 'same-origin' })
+        // The phone's clock when sent, beside its clock when done: the server takes the time
+        // between, so a phone clock set wrong still dates the move right.
+        var fields = it.fields.concat([['client_sent_at', new Date().toISOString()]]);
+        fetch(it.action, { method: 'POST', body: body(fields, it.multipart), credentials: 'same-origin' })
           .then(function (res) {
-            // Sent: done, whatever the answer (a refusal shows on the order's page).
+            // Sent: out of the queue. A refusal is kept to show (with a link to the order,
+            // whose page says why), not dropped silently.
+            if (!res.ok && !res.redirected) refused(it.action);
             store('readwrite', function (s) { return s.delete(it.key); }, function () { next(i + 1); });
             return res;
           })
