@@ -44,7 +44,9 @@ impl TenantStore {
         let me = staff(actor)?;
         let name = validate::required_text("name", name, 60)?;
         let query = query.trim().trim_start_matches('?');
-        if query.len() > MAX_QUERY || query.contains(['\n', '\r', '#']) {
+        // A query string as the desk writes it: URL-encoded, printable ASCII only (it becomes
+        // a link and a redirect's Location).
+        if query.len() > MAX_QUERY || !query.bytes().all(|b| b.is_ascii_graphic() && b != b'#') {
             return Err(invalid("query"));
         }
         let team = if shared {

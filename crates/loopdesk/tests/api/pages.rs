@@ -1800,6 +1800,26 @@ async fn the_queue_sorts_filters_acts_on_rows_saves_views_and_exports(backend: B
         )
         .await;
     assert_eq!(s, 422, "{html}");
+    // A query that could not be a link (a control character, a line break) is refused.
+    for query in ["view=open\u{1}", "view=open\r\nX: y", "view=开放"] {
+        let (s, _, _) = b
+            .post(&app, "/desk/views", &[("name", "坏视图"), ("query", query)])
+            .await;
+        assert_eq!(s, 422, "{query:?}");
+    }
+    let nobody = "01a248a8-0000-7000-8000-000000000000.1";
+    let odd = [
+        ("back", "/desk?\u{1}"),
+        ("action", "priority"),
+        ("priority", "3"),
+        ("ids", nobody),
+    ];
+    let (_, _, to_queue) = b.post(&app, "/desk/bulk", &odd).await;
+    let to_queue = to_queue.unwrap();
+    assert!(
+        to_queue.starts_with("/desk?done=0&refused="),
+        "an odd `back` is the queue: {to_queue}"
+    );
     let id = to.split("saved=").nth(1).unwrap();
     let (s, _, _) = b.post(&app, &format!("/desk/views/{id}/delete"), &[]).await;
     assert_eq!(s, 303);

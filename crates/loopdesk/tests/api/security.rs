@@ -182,6 +182,21 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
                 "{who} service report {}",
                 t["subject"]
             );
+            // The open tickets beside it are scoped as the ticket is.
+            let related = app
+                .get(
+                    token,
+                    &format!("/api/v1/tickets/{}/related", t["id"].as_str().unwrap()),
+                )
+                .await
+                .status()
+                .as_u16();
+            assert_eq!(
+                related,
+                if visible { 200 } else { 404 },
+                "{who} related {}",
+                t["subject"]
+            );
             // Search finds exactly what the list shows.
             let subject = t["subject"].as_str().unwrap();
             let q: String = subject.bytes().map(|b| format!("%{b:02X}")).collect();

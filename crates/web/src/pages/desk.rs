@@ -185,23 +185,20 @@ struct Choices {
 
 async fn choices(user: &CurrentUser) -> Result<Choices, StoreError> {
     let t = &user.tenant;
-    let engineers = t
-        .users(Some(Role::Engineer))
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.display_name))
-        .collect();
-    let categories = t
-        .categories()
-        .await?
-        .into_iter()
-        .map(|c| (c.code, c.name))
-        .collect();
+    let (engineers, categories, teams, regions) = tokio::try_join!(
+        t.users(Some(Role::Engineer)),
+        t.categories(),
+        t.teams(),
+        t.regions(),
+    )?;
     Ok(Choices {
-        engineers,
-        teams: t.teams().await?,
-        regions: t.regions().await?,
-        categories,
+        engineers: engineers
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect(),
+        teams,
+        regions,
+        categories: categories.into_iter().map(|c| (c.code, c.name)).collect(),
     })
 }
 
@@ -243,18 +240,21 @@ async fn queue_page(
     let sort = Sort::parse(q.sort.trim()).unwrap_or(view.sort());
     let mut filter = view_filter(user, view, q, now, offset);
     filter.cursor = Some(q.cursor.clone()).filter(|c| !c.is_empty());
-    let page_of = user.tenant.tickets_for(&user.actor, &filter).await?;
     let plain = QueueQuery::default();
     let each: Vec<TicketFilter> = View::ALL
         .iter()
         .map(|v| view_filter(user, *v, &plain, now, offset))
         .collect();
-    let counts = user.tenant.count_each(&user.actor, &each).await?;
-    let saved = user.tenant.saved_views(&user.actor).await?;
+    // The page, the counts and the lists to choose from are independent reads: at once.
+    let (page_of, counts, saved, choices) = tokio::try_join!(
+        user.tenant.tickets_for(&user.actor, &filter),
+        user.tenant.count_each(&user.actor, &each),
+        user.tenant.saved_views(&user.actor),
+        choices(user),
+    )?;
     let items = page_of.items;
     let ids: Vec<_> = items.iter().map(|tk| tk.id).collect();
     let names = user.tenant.list_names(&ids).await?;
-    let choices = choices(user).await?;
     let customer_name = match CustomerId::parse(q.customer.trim()) {
         Some(c) => user
             .tenant
@@ -714,7 +714,7 @@ pub async fn bulk(
             .filter(|v| !v.is_empty())
     };
     let back = field("back")
-        .filter(|b| b.starts_with("/desk") && !b.starts_with("//"))
+        .filter(|b| b.starts_with("/desk") && b.bytes().all(|c| c.is_ascii_graphic()))
         .unwrap_or_else(|| "/desk".to_owned());
     let reason = field("reason").map(|r| r.chars().take(500).collect::<String>());
     let action = match field("action").as_deref() {
