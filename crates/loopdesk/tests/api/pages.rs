@@ -341,6 +341,16 @@ async fn a_customer_requests_follows_and_confirms_through_the_pages(backend: Bac
     let (s, survey, _) = b.get(&app, &link).await;
     assert_eq!(s, 200);
     assert!(survey.contains("冷柜不制冷"), "{survey}");
+    let rated = [("csat", "5"), ("nps", "9"), ("comment", "师傅很专业")];
+    let (s, _, _) = b.post(&app, &link, &rated).await;
+    assert!(s < 400, "rated: {s}");
+    // Staff read the answer on the ticket's page.
+    let mut staff = Browser::signed_in(&app, "agent").await;
+    let (_, theirs, _) = staff.get(&app, &page).await;
+    assert!(
+        theirs.contains("CSAT 5/5") && theirs.contains("NPS 9/10") && theirs.contains("师傅很专业"),
+        "{theirs}"
+    );
     let version = hidden(&html, "version");
     let (s, _, to) = b
         .post(&app, &format!("{page}/confirm"), &[("version", &version)])

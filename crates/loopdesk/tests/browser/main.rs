@@ -1575,6 +1575,10 @@ async fn a_dispatcher_works_the_queue_from_the_keyboard_and_in_bulk() {
     key(&c, "Enter").await;
     let id0 = made[0]["id"].as_str().unwrap().to_owned();
     wait_for_url(&c, |u| u.path() == format!("/t/{id0}")).await;
+    // The ticket's page counts down to its resolution promise too.
+    wait_xpath(&c, "//dl[contains(@class, 'facts')]//time[@data-due]").await;
+    let due = text_of(&c, "dl.facts time[data-due]").await;
+    assert!(due.starts_with('剩'), "{due}");
     c.goto(&app.url("/desk?view=open&sort=created"))
         .await
         .unwrap();

@@ -50,6 +50,8 @@ struct Offers<'a> {
     parties: Option<&'a TicketParties>,
     /// For staff: the other open tickets of the equipment (`true`) or the customer.
     related: &'a [(loopdesk_store::Ticket, bool)],
+    /// The server's clock, for the countdown.
+    now: chrono::DateTime<chrono::Utc>,
 }
 
 /// Who and what the ticket is about, for the people who work it: the customer, the contact
@@ -57,7 +59,7 @@ struct Offers<'a> {
 /// engineer, and the SLA due times.
 fn facts(
     lang: Lang,
-    offset: chrono::FixedOffset,
+    (offset, now): (chrono::FixedOffset, chrono::DateTime<chrono::Utc>),
     tk: &loopdesk_store::Ticket,
     p: &TicketParties,
 ) -> Markup {
@@ -69,7 +71,7 @@ fn facts(
         html! { @if let Some(v) = value { dt { (t(lang, key)) } dd { (v) } } }
     };
     html! {
-        dl.facts {
+        dl.facts data-now=(now.timestamp_millis()) data-left=(t(lang, "page.desk.due_left")) data-over=(t(lang, "page.desk.due_over")) data-day=(t(lang, "page.unit.d")) data-hour=(t(lang, "page.unit.h")) data-minute=(t(lang, "page.unit.min")) {
             (row("page.ticket.customer", p.customer_name.clone()))
             @if p.contact_name.is_some() || phone.is_some() {
                 dt { (t(lang, "page.ticket.contact")) }
@@ -96,7 +98,14 @@ fn facts(
             (row("page.ticket.assignee", p.assignee_name.clone()))
             (row("page.ticket.first_response_due", when(tk.sla.first_response_due)))
             (row("page.ticket.arrival_due", when(tk.sla.arrival_due)))
-            (row("page.ticket.resolution_due", when(tk.sla.resolution_due)))
+            @match tk.sla.resolution_due {
+                // Counting down while the fix is still owed.
+                Some(due) if tk.status.is_open() && tk.resolved_at.is_none() => {
+                    dt { (t(lang, "page.ticket.resolution_due")) }
+                    dd { span class={ "badge " (tk.sla.state.as_str()) } { time data-due=(due.timestamp_millis()) datetime=(due.to_rfc3339()) { (when(Some(due)).unwrap_or_default()) } } }
+                }
+                due => (row("page.ticket.resolution_due", when(due))),
+            }
         }
     }
 }
@@ -124,7 +133,7 @@ fn body(
         (timeline(lang, tk.status))
         div.card {
             p { strong { (t(lang, "page.ticket.status")) ": " } span.badge { (t(lang, tk.status.label_key())) } }
-            @if let Some(p) = offered.parties { (facts(lang, offset, tk, p)) }
+            @if let Some(p) = offered.parties { (facts(lang, (offset, offered.now), tk, p)) }
             @if !tk.description.is_empty() { p { (tk.description) } }
             @if let Some(w) = &tk.warranty {
                 p.muted { (t(lang, &format!("page.warranty.{w}"))) }
@@ -277,6 +286,13 @@ pub(super) fn history(
                     (event_text(lang, e.kind, e.to_status))
                     @if let Some(name) = &e.actor_name { span.muted { " · " (name) } }
                     @if e.internal { " " span.badge.warning { (t(lang, "page.ticket.internal_badge")) } }
+                    @if e.kind == EventKind::SurveyAnswered {
+                        @if let Some(csat) = e.data.get("csat").and_then(|v| v.as_i64()) {
+                            " " span class={ "badge " (if csat <= 2 { "breached" } else if csat >= 4 { "ok" } else { "warning" }) } { "CSAT " (csat) "/5" }
+                        }
+                        @if let Some(nps) = e.data.get("nps").and_then(|v| v.as_i64()) { " " span.badge { "NPS " (nps) "/10" } }
+                        @if let Some(said) = e.data.get("comment").and_then(|v| v.as_str()).filter(|c| !c.is_empty()) { br; "“" (said) "”" }
+                    }
                     @if let Some(note) = ["body", "reason", "note"].iter().find_map(|k| e.data.get(*k).and_then(|v| v.as_str())) {
                         br; (note)
                     }
@@ -466,6 +482,7 @@ async fn show_with(
         survey: survey.as_deref(),
         parties: parties.as_ref(),
         related: &related,
+        now,
     };
     match user.tenant.utc_offset().await {
         Ok(offset) => page(

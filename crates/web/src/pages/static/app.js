@@ -235,28 +235,24 @@ document.addEventListener('keydown', function (ev) {
   box.focus();
 });
 
-// The queue (table.queue): the due column counts down; rows can be selected (the bulk bar
-// counts them; the header box selects the page); keys move and act — j/k the current row,
-// Enter opens it, x selects it, a opens its dispatch page, ? lists the keys.
-(function () {
-  var table = document.querySelector('table.queue');
-  var help = document.getElementById('keys-help');
-  document.querySelectorAll('[data-keys-help]').forEach(function (b) {
-    b.addEventListener('click', function () { if (help && help.showModal) help.showModal(); });
-  });
-  if (!table) return;
-  var d = table.dataset;
+// Due times count down (a time[data-due] inside an element with data-now, the server's
+// clock when the page was made, and the texts to say it with). The queue (table.queue):
+// rows can be selected (the bulk bar counts them; the header box selects the page); keys move
+// and act — j/k the current row, Enter opens it, x selects it, a opens its dispatch page,
+// ? lists the keys.
+document.querySelectorAll('[data-now]').forEach(function (box) {
+  var d = box.dataset;
+  // The server's clock, not the device's: a phone set an hour wrong still counts true.
+  var skew = +d.now - Date.now();
   function span(ms) {
     var m = Math.floor(Math.abs(ms) / 60000), days = Math.floor(m / 1440), h = Math.floor(m % 1440 / 60);
     if (days > 0) return days + d.day + (h ? ' ' + h + d.hour : '');
     if (h > 0) return h + d.hour + ' ' + (m % 60) + d.minute;
     return (m % 60) + d.minute;
   }
-  // The server's clock, not the device's: a phone set an hour wrong still counts true.
-  var skew = d.now ? +d.now - Date.now() : 0;
   function tick() {
     var now = Date.now() + skew;
-    table.querySelectorAll('time[data-due]').forEach(function (el) {
+    box.querySelectorAll('time[data-due]').forEach(function (el) {
       var left = +el.dataset.due - now;
       if (!el.title) el.title = el.textContent;
       el.textContent = (left >= 0 ? d.left : d.over).replace('{t}', span(left));
@@ -264,6 +260,14 @@ document.addEventListener('keydown', function (ev) {
   }
   tick();
   setInterval(tick, 30000);
+});
+(function () {
+  var table = document.querySelector('table.queue');
+  var help = document.getElementById('keys-help');
+  document.querySelectorAll('[data-keys-help]').forEach(function (b) {
+    b.addEventListener('click', function () { if (help && help.showModal) help.showModal(); });
+  });
+  if (!table) return;
 
   var boxes = function () { return table.querySelectorAll('tbody input[type=checkbox]'); };
   var count = document.getElementById('selected-count');
