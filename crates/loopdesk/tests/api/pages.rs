@@ -1916,17 +1916,13 @@ async fn a_duplicate_shows_at_intake_and_on_the_ticket_and_merges_from_the_page(
         "or this one there"
     );
     let version = dup["version"].to_string();
-    let (s, _, to) = b
-        .post(
-            &app,
-            &format!("/t/{dup_id}/merge"),
-            &[
-                ("version", &version),
-                ("into", first_id),
-                ("back", first_id),
-            ],
-        )
-        .await;
+    let merge_path = format!("/t/{dup_id}/merge");
+    let merge_form = [
+        ("version", version.as_str()),
+        ("into", first_id),
+        ("back", first_id),
+    ];
+    let (s, _, to) = b.post(&app, &merge_path, &merge_form).await;
     assert_eq!(
         (s, to.as_deref()),
         (303, Some(format!("/t/{first_id}").as_str()))
@@ -1937,17 +1933,7 @@ async fn a_duplicate_shows_at_intake_and_on_the_ticket_and_merges_from_the_page(
     let (_, html, _) = b.get(&app, &format!("/t/{dup_id}")).await;
     assert!(html.contains("本工单为重复报修，已合并到"), "{html}");
     // Again, from a stale page: refused with why, on the page it was asked from.
-    let (s, html, _) = b
-        .post(
-            &app,
-            &format!("/t/{dup_id}/merge"),
-            &[
-                ("version", &version),
-                ("into", first_id),
-                ("back", first_id),
-            ],
-        )
-        .await;
+    let (s, html, _) = b.post(&app, &merge_path, &merge_form).await;
     assert_eq!(s, 422);
     assert!(html.contains("该工单的状态已变化"), "{html}");
 }
