@@ -14,7 +14,8 @@
 //!   digits-only word without the country prefix; a query holding one asks for that word;
 //! - particles (的, 了, 不 …) are not words: 空调不制冷 asks for 空调 AND 制冷.
 //!
-//! A query is the AND of its words. [`highlight`] marks them in the original text.
+//! A query is the AND of its words. [`relevance`] orders the documents holding them all,
+//! [`highlight`] marks them in the original text.
 
 mod document;
 mod highlight;
@@ -28,6 +29,28 @@ pub use words::{document_words, query_words, Weighted};
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY: usize = 200;
+
+/// How much a word in a document's title (subject, name, serial) weighs against one
+/// only in its body or internal notes.
+pub const TITLE_WEIGHT: f64 = 5.0;
+
+/// The relevance of a document holding every one of a query's `words`, `in_title` of them
+/// in its title, from 1/[`TITLE_WEIGHT`] (all only in the body) to 1 (all in the title).
+/// Among documents of equal relevance the newer comes first.
+///
+/// Every candidate holds every word (a query is their AND), so what sets documents apart
+/// is where the words stand, not how rare they are: BM25's inverse document frequency
+/// would weigh every candidate alike, and its term counts rarely differ in a ticket's few
+/// lines. Computing this needs no pass over each word's whole posting list, which BM25's
+/// document counts do on every query.
+pub fn relevance(words: usize, in_title: usize) -> f64 {
+    if words == 0 {
+        return 0.0;
+    }
+    let in_title = in_title.min(words) as f64;
+    let words = words as f64;
+    (in_title * TITLE_WEIGHT + (words - in_title)) / (words * TITLE_WEIGHT)
+}
 
 /// What a search can find.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -219,3 +219,16 @@ fn a_ticket_document_weighs_its_parts_and_keeps_notes_apart() {
         "华润置地 · 庞晓柯 · <mark>138-0013-8000</mark>"
     );
 }
+
+#[test]
+fn words_in_the_title_weigh_more_than_words_in_the_body() {
+    assert_eq!(relevance(2, 2), 1.0);
+    assert_eq!(relevance(2, 0), 1.0 / TITLE_WEIGHT);
+    assert!(relevance(2, 1) > relevance(2, 0));
+    assert!(relevance(2, 2) > relevance(2, 1));
+    // One title word of one beats one of three: the share counts, not the number.
+    assert!(relevance(1, 1) > relevance(3, 1));
+    // Nothing asked, nothing relevant; a count past the words is the words.
+    assert_eq!(relevance(0, 0), 0.0);
+    assert_eq!(relevance(2, 5), 1.0);
+}

@@ -1,6 +1,6 @@
 //! Search over tickets, customers and assets: the databases' own full-text indexes over
-//! words Loopdesk cut (core::search), so SQLite (FTS5, BM25) and PostgreSQL (tsvector, GIN,
-//! `ts_rank`) find the same documents.
+//! words Loopdesk cut (core::search), so SQLite (FTS5) and PostgreSQL (tsvector, GIN) find
+//! the same documents and rank them by the same rule (core's `relevance`).
 //!
 //! Ranking reads the newest [`WINDOW`] matching documents the caller may see and orders them
 //! by relevance; past them, results go on newest first. Ranking every match of a word that
@@ -135,8 +135,16 @@ pub(crate) fn push_ticket_match(
         .push(")");
 }
 
-/// A matching document before it is read.
+/// A matching document as the index answers.
 #[derive(sqlx::FromRow)]
+struct CandidateRow {
+    id: i64,
+    kind: String,
+    ref_id: String,
+    in_title: i64,
+}
+
+/// A matching document before it is read.
 struct Candidate {
     id: i64,
     kind: String,
@@ -223,7 +231,8 @@ impl TenantStore {
     }
 
     /// The newest `limit` documents (older than `before`) holding every word, that the
-    /// scope may see, with their relevance.
+    /// scope may see, with their relevance (core's [`search::relevance`]: how many of the
+    /// words each holds in its title, asked of those documents alone).
     async fn candidates(
         &self,
         words: &[String],
@@ -233,34 +242,47 @@ impl TenantStore {
         limit: i64,
     ) -> Result<Vec<Candidate>, StoreError> {
         let backend = self.store.backend;
-        let mut sql = match backend {
+        let mut sql = Sql::new("SELECT c.id, c.kind, c.ref_id, CAST(0");
+        for w in words {
+            match backend {
+                Backend::Sqlite => sql
+                    .push(
+                        " + (SELECT count(*) FROM search_fts f \
+                         WHERE f.search_fts MATCH ",
+                    )
+                    .text(format!("{{title}} : \"{w}\""))
+                    .push(" AND f.rowid = c.id)"),
+                Backend::Postgres => sql
+                    .push(" + (CASE WHEN c.words @@ CAST(")
+                    .text(format!("'{w}':A"))
+                    .push(" AS tsquery) THEN 1 ELSE 0 END)"),
+            };
+        }
+        sql.push(" AS BIGINT) AS in_title FROM (");
+        match backend {
             Backend::Sqlite => {
-                let mut sql = Sql::new(
-                    "SELECT d.id, d.kind, d.ref_id, -bm25(search_fts, 10.0, 2.0, 1.0) AS score \
+                sql.push(
+                    "SELECT d.id, d.kind, d.ref_id \
                      FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid \
                      WHERE search_fts MATCH ",
-                );
-                sql.text(fts_query(words, scope.internal));
+                )
+                .text(fts_query(words, scope.internal));
                 if let Some(b) = before {
                     sql.push(" AND search_fts.rowid < ").int(b);
                 }
-                sql
             }
             Backend::Postgres => {
-                // `$1` is the query bound just below: the builder numbers it first.
-                let mut sql = Sql::new(
-                    "SELECT d.id, d.kind, d.ref_id, \
-                     CAST(ts_rank(d.words, CAST($1 AS tsquery), 1) AS DOUBLE PRECISION) AS score \
-                     FROM search_docs d WHERE d.words @@ CAST(",
-                );
-                sql.text(ts_query(words, scope.internal))
-                    .push(" AS tsquery)");
+                sql.push(
+                    "SELECT d.id, d.kind, d.ref_id, d.words FROM search_docs d \
+                     WHERE d.words @@ CAST(",
+                )
+                .text(ts_query(words, scope.internal))
+                .push(" AS tsquery)");
                 if let Some(b) = before {
                     sql.push(" AND d.id < ").int(b);
                 }
-                sql
             }
-        };
+        }
         sql.push(" AND d.tenant_id = ").text(self.tid());
         sql.push(" AND (");
         for (i, kind) in kinds.iter().enumerate() {
@@ -274,7 +296,7 @@ impl TenantStore {
             Backend::Sqlite => " ORDER BY search_fts.rowid DESC LIMIT ",
             Backend::Postgres => " ORDER BY d.id DESC LIMIT ",
         };
-        sql.push(order).int(limit);
+        sql.push(order).int(limit).push(") c ORDER BY c.id DESC");
         let mut tx = self.store.read.begin().await?;
         if backend == Backend::Postgres {
             // Planned for the words at hand: a rare word is a few index entries, a common
@@ -283,9 +305,17 @@ impl TenantStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        let rows: Vec<Candidate> = sql.query_as().fetch_all(&mut *tx).await?;
+        let rows: Vec<CandidateRow> = sql.query_as().fetch_all(&mut *tx).await?;
         tx.commit().await?;
-        Ok(rows)
+        Ok(rows
+            .into_iter()
+            .map(|r| Candidate {
+                score: search::relevance(words.len(), usize::try_from(r.in_title).unwrap_or(0)),
+                id: r.id,
+                kind: r.kind,
+                ref_id: r.ref_id,
+            })
+            .collect())
     }
 
     /// The condition for documents of `kind` that the scope may see (documents aliased `d`).

@@ -61,13 +61,17 @@ async fn tickets(t: &TenantStore, n: usize) -> Vec<String> {
     let at = Utc.with_ymd_and_hms(2026, 12, 5, 1, 0, 0).unwrap();
     let mut ids = Vec::new();
     for i in 0..n {
-        let subject = if i % 3 == 0 {
-            format!("冷柜 冷柜 报警 {i}")
+        // Every third says 冷柜 in its subject, the others in their description only.
+        let ticket = if i % 3 == 0 {
+            new(&format!("冷柜 报警 {i}"))
         } else {
-            format!("冷柜 {i}")
+            NewTicket {
+                description: "冷柜".into(),
+                ..new(&format!("报修 {i}"))
+            }
         };
         let (tk, _) = t
-            .create_ticket(&Actor::System, new(&subject), None, at)
+            .create_ticket(&Actor::System, ticket, None, at)
             .await
             .unwrap();
         ids.push(tk.id.to_string());
@@ -161,7 +165,7 @@ async fn past_the_ranked_window_every_match_comes_newest_first() {
             unique.sort();
             unique.dedup();
             assert_eq!(unique.len(), 11);
-            // The window is the newest four (ids 7..=10), ranked: 9 says it twice.
+            // The window is the newest four (ids 7..=10), ranked: 9 says it in its subject.
             assert_eq!(seen[0], ids[9]);
             let mut window: Vec<String> = seen[..4].to_vec();
             window.sort();
@@ -171,6 +175,53 @@ async fn past_the_ranked_window_every_match_comes_newest_first() {
             // Then the rest, newest first.
             let rest: Vec<String> = ids[..7].iter().rev().cloned().collect();
             assert_eq!(seen[4..], rest[..]);
+            store.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn words_in_the_subject_rank_first_and_equals_come_newest_first() {
+    on_both(|url| {
+        Box::pin(async move {
+            let (store, tenant) = crate::test_store(url).await;
+            let t = store.tenant(tenant);
+            let at = Utc.with_ymd_and_hms(2026, 12, 5, 1, 0, 0).unwrap();
+            let mut ids = Vec::new();
+            for (subject, description) in [
+                ("压缩机 故障", ""),
+                ("压缩机", "运行时 故障"),
+                ("上门 维修", "压缩机 故障"),
+                ("上门 检修", "压缩机 故障"),
+            ] {
+                let ticket = NewTicket {
+                    description: description.into(),
+                    ..new(subject)
+                };
+                let (tk, _) = t
+                    .create_ticket(&Actor::System, ticket, None, at)
+                    .await
+                    .unwrap();
+                ids.push(tk.id.to_string());
+            }
+            let page = t
+                .search(&Actor::System, "压缩机故障", &[], 10, None)
+                .await
+                .unwrap();
+            let order: Vec<&str> = page.items.iter().map(|h| h.id.as_str()).collect();
+            assert_eq!(order, [&ids[0], &ids[1], &ids[3], &ids[2]]);
+            let scores: Vec<f64> = page.items.iter().map(|h| h.score).collect();
+            let relevance = loopdesk_core::search::relevance;
+            assert_eq!(
+                scores,
+                [
+                    relevance(2, 2),
+                    relevance(2, 1),
+                    relevance(2, 0),
+                    relevance(2, 0)
+                ]
+            );
             store.close().await;
         })
     })
