@@ -310,6 +310,24 @@ impl TenantStore {
         Ok(out)
     }
 
+    /// A customer's name alone (a list's filter chip), if the caller may see them.
+    pub async fn customer_name(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+    ) -> Result<Option<String>, StoreError> {
+        if !access::sees_customer(actor, id) {
+            return Ok(None);
+        }
+        let name =
+            sqlx::query_scalar("SELECT name FROM customers WHERE tenant_id = $1 AND id = $2")
+                .bind(self.tid())
+                .bind(id.to_string())
+                .fetch_optional(&self.store.read)
+                .await?;
+        Ok(name)
+    }
+
     /// A customer with contacts, sites, assets and the recent tickets the actor may see;
     /// `NotFound` when the actor may not read this customer.
     pub async fn customer_detail(

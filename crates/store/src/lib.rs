@@ -58,7 +58,8 @@ pub use error::{RowError, StoreError};
 pub use idempotency::Idempotency;
 pub use import::{HistoryEvent, HistoryTicket};
 pub use inventory::{
-    LedgerLine, LoadLine, LowStock, MovementView, Part, StockItem, StockMovementInput, Warehouse,
+    LedgerLine, LoadLine, LowStock, MovementView, Part, StockItem, StockMovementInput, VanPart,
+    Warehouse,
 };
 pub use kpi::{KpiReport, KpiRequest, KpiRow, KpiSource, KpiTicket};
 pub use loopdesk_core::customer::{NewAsset, NewContact, NewCustomer, NewSite};

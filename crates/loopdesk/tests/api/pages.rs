@@ -676,6 +676,7 @@ async fn an_agent_takes_a_call_through_the_pages(backend: Backend) {
         .await;
     let mut c = Browser::signed_in(&app, "lilei").await;
     assert_eq!(c.get(&app, "/desk").await.0, 403);
+    assert_eq!(c.get(&app, "/desk/counts").await.0, 403);
     let (_, html, _) = c.get(&app, &page).await;
     assert!(
         html.contains("明天上午上门") && !html.contains("客户脾气急"),
@@ -1352,8 +1353,9 @@ async fn staff_make_every_move_the_table_allows_from_the_ticket_page(backend: Ba
     assert!(!html.contains("card actions") && !html.contains("调整优先级"));
 }
 
-/// The work report's parts are chosen from what the engineer's van holds (a list to pick from,
-/// with how many are free); an engineer without a van is told to ask for parts first.
+/// The work report's parts are chosen from what the engineer's van holds (a list to pick from
+/// by SKU or name, with how many are free); an engineer without a van is told to ask for parts
+/// first.
 async fn the_report_form_offers_the_parts_in_the_van(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, agent) = app.user("agent", &["agent"], json!({})).await;
@@ -1401,10 +1403,12 @@ async fn the_report_form_offers_the_parts_in_the_van(backend: Backend) {
         "{with_van}"
     );
     assert!(
-        with_van.contains(r#"<option value="CAP-35UF">CAP-35UF · 车上可用 5</option>"#),
+        with_van.contains(r#"<option value="CAP-35UF">电容 35μF · 车上可用 5</option>"#),
         "{with_van}"
     );
     assert!(with_van.contains(r#"name="sku_0" list="van-parts""#));
+    // A photo of the label fills the SKU in where the browser reads barcodes (app.js).
+    assert!(with_van.contains(r#"data-scan="sku_0""#), "{with_van}");
     assert!(forms[1].contains("车载库中没有可用备件"), "{}", forms[1]);
 }
 
@@ -1419,14 +1423,19 @@ fn queue_rows(html: &str) -> Vec<String> {
         .collect()
 }
 
-/// The count a view's tab shows.
-fn view_count(html: &str, view: &str) -> i64 {
-    let at = html
-        .find(&format!("/desk?view={view}\""))
-        .unwrap_or_else(|| panic!("no tab {view}"));
-    let rest = &html[at..];
-    let start = rest.find("class=\"count\">").unwrap() + "class=\"count\">".len();
-    rest[start..].split('<').next().unwrap().parse().unwrap()
+/// The count a view's tab shows: the tab is on the page, its count comes from `/desk/counts`.
+fn view_count(html: &str, counts: &Value, view: &str) -> i64 {
+    assert!(
+        html.contains(&format!("/desk?view={view}\"")),
+        "no tab {view}"
+    );
+    assert!(
+        html.contains(&format!("data-view=\"{view}\"")),
+        "no count on {view}"
+    );
+    counts[view]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no count of {view}: {counts}"))
 }
 
 /// The queue an agent works from: a tab per view with its count (all open, mine, unassigned,
@@ -1501,6 +1510,9 @@ async fn the_queue_has_views_with_counts_filters_and_pages(backend: Backend) {
     let mut b = Browser::signed_in(&app, "agent").await;
     let (s, html, _) = b.get(&app, "/desk").await;
     assert_eq!(s, 200);
+    let (s, counts, _) = b.get(&app, "/desk/counts").await;
+    assert_eq!(s, 200);
+    let counts: Value = serde_json::from_str(&counts).unwrap();
     for (view, n) in [
         ("open", 106),
         ("mine", 2),
@@ -1511,7 +1523,7 @@ async fn the_queue_has_views_with_counts_filters_and_pages(backend: Backend) {
         ("awaiting_customer", 1),
         ("recently_closed", 1),
     ] {
-        assert_eq!(view_count(&html, view), n, "{view}");
+        assert_eq!(view_count(&html, &counts, view), n, "{view}");
     }
     // All open: a hundred rows, the P1 first, with its customer and engineer; then the rest.
     let first = queue_rows(&html);
@@ -1930,6 +1942,14 @@ async fn a_duplicate_shows_at_intake_and_on_the_ticket_and_merges_from_the_page(
     let (_, html, _) = b.get(&app, &format!("/t/{first_id}")).await;
     assert!(!html.contains("这台设备已有"), "no open duplicate left");
     assert!(html.contains("并入重复报修") && html.contains(dup["number"].as_str().unwrap()));
+    // The ticket that stays links the duplicate it took in.
+    assert!(
+        html.contains(&format!(
+            "已合并的重复报修: <a href=\"/t/{dup_id}\">{}</a>",
+            dup["number"].as_str().unwrap()
+        )),
+        "{html}"
+    );
     let (_, html, _) = b.get(&app, &format!("/t/{dup_id}")).await;
     assert!(html.contains("本工单为重复报修，已合并到"), "{html}");
     // Again, from a stale page: refused with why, on the page it was asked from.

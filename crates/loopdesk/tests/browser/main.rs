@@ -618,6 +618,7 @@ async fn a_dispatcher_assigns_by_hand_an_order_nobody_can_take() {
     sign_in(&c, &app, "disp").await;
     c.goto(&app.url("/dispatch")).await.unwrap();
     let first = text_of(&c, "main .card").await;
+    shoot(&c, "dispatch-board-nobody").await;
     assert!(
         first.contains("冷库停机") && first.contains("暂无合适的工程师") && first.contains("离岗"),
         "{first}"
@@ -632,6 +633,35 @@ async fn a_dispatcher_assigns_by_hand_an_order_nobody_can_take() {
         .for_element(Locator::Css("form.hand"))
         .await
         .unwrap();
+    // The list narrows to the names typed (and Enter there sends nothing).
+    let row = format!("//tbody[@id='hand-rows']/tr[.//input[@value='{expert_id}']]");
+    let shown = |c: Client, row: String| async move {
+        c.find(Locator::XPath(&row))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    };
+    type_into(&c, "#find-engineer", "李\u{E007}").await;
+    assert!(
+        !shown(c.clone(), row.clone()).await,
+        "another name hides 王师傅"
+    );
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .starts_with("/dispatch/t/"));
+    c.find(Locator::Css("#find-engineer"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    type_into(&c, "#find-engineer", "王").await;
+    assert!(shown(c.clone(), row.clone()).await, "his name shows him");
     click_on(&c, &format!("input[value='{expert_id}']")).await;
     type_into(&c, "#note", "已电话联系王师傅，可以加班").await;
     shoot(&c, "dispatch-by-hand").await;
@@ -1235,14 +1265,16 @@ async fn an_agent_finds_a_closed_ticket_by_a_word_and_by_a_phone() {
 
     let c = browser(&driver, 1280).await;
     sign_in(&c, &app, "xiaoli").await;
-    // The queue's closed view has the ticket, with its count on the tab.
+    // The queue's closed view has the ticket, with its count on the tab (it comes after
+    // the page).
     c.goto(&app.url("/desk?view=recently_closed"))
         .await
         .unwrap();
-    assert_eq!(
-        text_of(&c, "nav.views a[aria-current=page] .count").await,
-        "1"
-    );
+    wait_xpath(
+        &c,
+        "//nav[contains(@class,'views')]//a[@aria-current='page']/span[@class='count' and text()='1']",
+    )
+    .await;
     assert!(text_of(&c, "table.queue").await.contains(&number));
     shoot(&c, "desk-queue-closed").await;
     c.goto(&app.url("/desk")).await.unwrap();

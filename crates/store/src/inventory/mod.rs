@@ -65,6 +65,17 @@ pub struct Warehouse {
     pub lon: Option<f64>,
 }
 
+/// A part free in an engineer's van, as the report form offers it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct VanPart {
+    /// Part.
+    pub sku: String,
+    /// Its name in the catalogue.
+    pub name: String,
+    /// Units free in the van.
+    pub available: i64,
+}
+
 /// One warehouse's stock of one part.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct StockItem {

@@ -127,6 +127,24 @@ impl TenantStore {
         row.map(warehouse_of).transpose()
     }
 
+    /// The parts free in the caller's own van with their names, by SKU (none without a van).
+    pub async fn van_parts(&self, actor: &Actor) -> Result<Vec<VanPart>, StoreError> {
+        let Some(van) = self.my_van(actor).await? else {
+            return Ok(Vec::new());
+        };
+        let parts = sqlx::query_as(
+            "SELECT s.sku, p.name, s.on_hand - s.reserved AS available FROM stock_levels s \
+             JOIN parts p ON p.id = s.part_id \
+             WHERE s.tenant_id = $1 AND s.warehouse_id = $2 AND s.on_hand > s.reserved \
+             ORDER BY s.sku LIMIT 1000",
+        )
+        .bind(self.tid())
+        .bind(van.id.to_string())
+        .fetch_all(&self.store.read)
+        .await?;
+        Ok(parts)
+    }
+
     /// The van of an engineer, if they have one.
     pub(crate) async fn van_of(
         &self,

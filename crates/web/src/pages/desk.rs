@@ -222,6 +222,39 @@ pub async fn queue(
     }
 }
 
+/// The views' counts, `{"open": 12, …}`: read after the page, which does not wait for them
+/// (they cost a pass over the tickets the reader may see).
+pub async fn counts(State(state): State<AppState>, PageUser { user, lang }: PageUser) -> Response {
+    if let Some(no) = staff_only(&user, lang) {
+        return no;
+    }
+    let now = state.clock.now();
+    let read = async {
+        let offset = user.tenant.utc_offset().await?;
+        let plain = QueueQuery::default();
+        let each: Vec<TicketFilter> = View::ALL
+            .iter()
+            .map(|v| view_filter(&user, *v, &plain, now, offset))
+            .collect();
+        user.tenant.count_each(&user.actor, &each).await
+    };
+    match read.await {
+        Ok(counts) => {
+            let body: serde_json::Map<String, serde_json::Value> = View::ALL
+                .iter()
+                .zip(counts)
+                .map(|(v, n)| (v.as_str().to_owned(), n.into()))
+                .collect();
+            (
+                [(axum::http::header::CACHE_CONTROL, "no-store")],
+                axum::Json(body),
+            )
+                .into_response()
+        }
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
 async fn queue_page(
     state: &AppState,
     user: &CurrentUser,
@@ -240,15 +273,10 @@ async fn queue_page(
     let sort = Sort::parse(q.sort.trim()).unwrap_or(view.sort());
     let mut filter = view_filter(user, view, q, now, offset);
     filter.cursor = Some(q.cursor.clone()).filter(|c| !c.is_empty());
-    let plain = QueueQuery::default();
-    let each: Vec<TicketFilter> = View::ALL
-        .iter()
-        .map(|v| view_filter(user, *v, &plain, now, offset))
-        .collect();
-    // The page, the counts and the lists to choose from are independent reads: at once.
-    let (page_of, counts, saved, choices) = tokio::try_join!(
+    // The page and the lists to choose from are independent reads: at once. The views'
+    // counts come after the page, from `/desk/counts`.
+    let (page_of, saved, choices) = tokio::try_join!(
         user.tenant.tickets_for(&user.actor, &filter),
-        user.tenant.count_each(&user.actor, &each),
         user.tenant.saved_views(&user.actor),
         choices(user),
     )?;
@@ -256,12 +284,7 @@ async fn queue_page(
     let ids: Vec<_> = items.iter().map(|tk| tk.id).collect();
     let names = user.tenant.list_names(&ids).await?;
     let customer_name = match CustomerId::parse(q.customer.trim()) {
-        Some(c) => user
-            .tenant
-            .customer_detail(&user.actor, c)
-            .await
-            .ok()
-            .map(|d| d.customer.name),
+        Some(c) => user.tenant.customer_name(&user.actor, c).await?,
         None => None,
     };
     let when = |at: DateTime<Utc>| at.with_timezone(&offset).format("%m-%d %H:%M").to_string();
@@ -298,10 +321,10 @@ async fn queue_page(
             " · " a href={ "/desk/export?" (here) "&format=xlsx" } download { (t(lang, "page.desk.export_xlsx")) }
             " · " button.linkish type="button" data-keys-help { (t(lang, "page.desk.keys")) }
         }
-        nav.views aria-label=(t(lang, "page.desk.views")) {
-            @for (v, n) in View::ALL.iter().zip(&counts) {
-                a href={ "/desk?view=" (v.as_str()) } aria-current=[(*v == view && q.saved.is_empty()).then_some("page")] {
-                    (t(lang, &v.label_key())) " " span.count { (n) }
+        nav.views aria-label=(t(lang, "page.desk.views")) data-counts="/desk/counts" {
+            @for v in View::ALL {
+                a href={ "/desk?view=" (v.as_str()) } aria-current=[(v == view && q.saved.is_empty()).then_some("page")] {
+                    (t(lang, &v.label_key())) " " span.count data-view=(v.as_str()) {}
                 }
             }
         }

@@ -144,44 +144,51 @@ fn board(lang: Lang, user: &CurrentUser, b: Board<'_>) -> Response {
             p.notice data-live=(live) hidden { (t(lang, "page.live.changed")) }
             @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
             @if let Some(done) = assigned { p.notice role="status" { (t(lang, "page.dispatch.assigned")) ": " (done) } }
-            (map(engineers, proposals))
-            @if mapped { p.legend.muted {
-                span.key.engineer {} " " (t(lang, "page.dispatch.legend_engineer")) " · "
-                span.key.urgent {} " " (t(lang, "page.dispatch.legend_urgent")) " · "
-                span.key.order {} " " (t(lang, "page.dispatch.legend_order")) " · "
-                span.key.line {} " " (t(lang, "page.dispatch.legend_line"))
-            } }
-            h2 { (t(lang, "page.dispatch.orders")) }
-            @if proposals.is_empty() { p.muted { (t(lang, "page.dispatch.none")) } }
-            @for p in proposals {
-                div.card {
-                    p { a href={ "/t/" (p.ticket_id) } { (p.number) } " · P" (p.priority) " · " (p.subject) }
-                    @match &p.engineer {
-                        Some(e) => form method="post" action="/dispatch/assign" {
-                            input type="hidden" name="ticket_id" value=(p.ticket_id);
-                            input type="hidden" name="engineer_id" value=(e.id);
-                            span { (t(lang, "page.dispatch.proposal")) ": " strong { (e.display_name) } " · " (format!("{:.1}", e.road_km)) " km · " (e.load) " " (t(lang, "page.dispatch.open_orders")) " " }
-                            button type="submit" { (t(lang, "page.dispatch.accept")) }
-                        },
-                        None => p.error { (t(lang, "page.dispatch.nobody")) (excluded_summary(lang, p)) },
+            // The map first; on a wide screen it stands beside the list and stays in view.
+            div.board {
+                @if mapped { div.board-map {
+                    (map(engineers, proposals))
+                    p.legend.muted {
+                        span.key.engineer {} " " (t(lang, "page.dispatch.legend_engineer")) " · "
+                        span.key.urgent {} " " (t(lang, "page.dispatch.legend_urgent")) " · "
+                        span.key.order {} " " (t(lang, "page.dispatch.legend_order")) " · "
+                        span.key.line {} " " (t(lang, "page.dispatch.legend_line"))
                     }
-                    p { a href={ "/dispatch/t/" (p.ticket_id) } { (t(lang, "page.dispatch.by_hand")) } }
-                    @if p.candidates.len() > 1 {
-                        p.muted {
-                            (t(lang, "page.dispatch.others")) ": "
-                            @for c in p.candidates.iter().skip(1) { (c.display_name) " (" (format!("{:.1}", c.road_km)) " km) " }
+                } }
+                div.board-list {
+                    h2 { (t(lang, "page.dispatch.orders")) }
+                    @if proposals.is_empty() { p.muted { (t(lang, "page.dispatch.none")) } }
+                    @for p in proposals {
+                        div.card {
+                            p { a href={ "/t/" (p.ticket_id) } { (p.number) } " · P" (p.priority) " · " (p.subject) }
+                            @match &p.engineer {
+                                Some(e) => form method="post" action="/dispatch/assign" {
+                                    input type="hidden" name="ticket_id" value=(p.ticket_id);
+                                    input type="hidden" name="engineer_id" value=(e.id);
+                                    span { (t(lang, "page.dispatch.proposal")) ": " strong { (e.display_name) } " · " (format!("{:.1}", e.road_km)) " km · " (e.load) " " (t(lang, "page.dispatch.open_orders")) " " }
+                                    button type="submit" { (t(lang, "page.dispatch.accept")) }
+                                },
+                                None => p.error { (t(lang, "page.dispatch.nobody")) (excluded_summary(lang, p)) },
+                            }
+                            p { a href={ "/dispatch/t/" (p.ticket_id) } { (t(lang, "page.dispatch.by_hand")) } }
+                            @if p.candidates.len() > 1 {
+                                p.muted {
+                                    (t(lang, "page.dispatch.others")) ": "
+                                    @for c in p.candidates.iter().skip(1) { (c.display_name) " (" (format!("{:.1}", c.road_km)) " km) " }
+                                }
+                            }
                         }
                     }
-                }
-            }
-            h2 { (t(lang, "page.dispatch.engineers")) }
-            table {
-                tbody {
-                    @for e in engineers {
-                        tr {
-                            td { (e.display_name) }
-                            td { @if e.load >= e.capacity { span.badge.warn { (e.load) "/" (e.capacity) } } @else { (e.load) "/" (e.capacity) } }
-                            td { @if e.on_duty { span.badge.ok { (t(lang, "page.dispatch.on_duty")) } } @else { span.badge { (t(lang, "page.dispatch.off_duty")) } } }
+                    h2 { (t(lang, "page.dispatch.engineers")) }
+                    table {
+                        tbody {
+                            @for e in engineers {
+                                tr {
+                                    td { (e.display_name) }
+                                    td { @if e.load >= e.capacity { span.badge.warn { (e.load) "/" (e.capacity) } } @else { (e.load) "/" (e.capacity) } }
+                                    td { @if e.on_duty { span.badge.ok { (t(lang, "page.dispatch.on_duty")) } } @else { span.badge { (t(lang, "page.dispatch.off_duty")) } } }
+                                }
+                            }
                         }
                     }
                 }
@@ -367,12 +374,14 @@ async fn show_hand(
             form.hand method="post" action="/dispatch/assign" {
                 input type="hidden" name="ticket_id" value=(hand.ticket_id);
                 input type="hidden" name="from" value=(from);
+                label for="find-engineer" { (t(lang, "page.dispatch.find_engineer")) }
+                input #find-engineer type="search" data-filter="hand-rows" autocomplete="off";
                 table {
                     thead { tr {
                         th {} th { (t(lang, "page.dispatch.engineer")) } th { (t(lang, "page.dispatch.distance")) }
                         th { (t(lang, "page.dispatch.load")) } th { (t(lang, "page.dispatch.level")) } th { (t(lang, "page.dispatch.why_not")) }
                     } }
-                    tbody {
+                    tbody #hand-rows {
                         @for e in &hand.engineers {
                             @let id = format!("e-{}", e.id);
                             tr.excluded[e.excluded.is_some()] {

@@ -66,6 +66,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dispatch/assign", post(dispatch::assign))
         .route("/dispatch/t/{id}", get(dispatch::hand))
         .route("/desk", get(desk::queue))
+        .route("/desk/counts", get(desk::counts))
         .route("/desk/intake", get(desk::intake).post(desk::record))
         .route("/desk/bulk", post(desk::bulk))
         .route("/desk/export", get(desk::export))

@@ -11,7 +11,7 @@ use loopdesk_core::i18n::{t, Lang};
 use loopdesk_core::ticket::transitions::{AttachmentKind, ChecklistItem, PartUsed, ReportInput};
 use loopdesk_core::ticket::{MoveCommand, TransitionError};
 use loopdesk_core::{AttachmentId, Status, TicketId};
-use loopdesk_store::{Idempotency, StockItem, StoreError, TicketDetail, TransitionRequest};
+use loopdesk_store::{Idempotency, StoreError, TicketDetail, TransitionRequest, VanPart};
 use maud::{html, Markup};
 
 use super::layout::{page, PageUser};
@@ -40,26 +40,11 @@ struct ReportForm {
 }
 
 /// The parts in the engineer's van with some free, to choose from (none without a van).
-async fn van_stock(user: &CurrentUser) -> Vec<StockItem> {
-    let Ok(Some(van)) = user.tenant.my_van(&user.actor).await else {
-        return Vec::new();
-    };
-    let mut stock = user
-        .tenant
-        .stock(&user.actor, Some(van.id), None, 500)
-        .await
-        .unwrap_or_default();
-    stock.retain(|s| s.available > 0);
-    stock
+async fn van_stock(user: &CurrentUser) -> Vec<VanPart> {
+    user.tenant.van_parts(&user.actor).await.unwrap_or_default()
 }
 
-fn form(
-    lang: Lang,
-    id: TicketId,
-    f: &ReportForm,
-    problems: &[String],
-    van: &[StockItem],
-) -> Markup {
+fn form(lang: Lang, id: TicketId, f: &ReportForm, problems: &[String], van: &[VanPart]) -> Markup {
     let part = |i: usize| f.parts.get(i).cloned().unwrap_or_default();
     html! {
         @if !problems.is_empty() {
@@ -92,16 +77,22 @@ fn form(
             label for="after" { (t(lang, "page.report.after")) " (" (f.after.len()) ")" }
             input #after type="file" name="after" accept="image/*" capture="environment" multiple;
             label { (t(lang, "page.report.parts")) }
-            // Parts come from the van: the list offers what is in it (the store refuses a SKU
-            // it does not know, or more than the van holds).
+            // Parts come from the van: the list offers what is in it, found by SKU or name
+            // (the store refuses a SKU it does not know, or more than the van holds). Where
+            // the browser reads barcodes, a photo of the part's label fills the SKU in.
             datalist #van-parts {
-                @for s in van { option value=(s.sku) { (s.sku) " · " (t(lang, "page.report.in_van")) " " (s.available) } }
+                @for s in van { option value=(s.sku) { (s.name) " · " (t(lang, "page.report.in_van")) " " (s.available) } }
             }
             @if van.is_empty() { p.muted { (t(lang, "page.report.van_empty")) } }
+            p.error data-scan-failed=(t(lang, "page.report.scan_failed")) hidden {}
             @for i in 0..3 {
                 div.row {
-                    input name={ "sku_" (i) } list="van-parts" autocomplete="off" placeholder=(t(lang, "page.stock.sku")) value=(part(i).0) aria-label=(t(lang, "page.stock.sku"));
+                    input name={ "sku_" (i) } list="van-parts" autocomplete="off" placeholder=(t(lang, "page.report.sku_or_name")) value=(part(i).0) aria-label=(t(lang, "page.stock.sku"));
                     input name={ "qty_" (i) } type="number" min="1" placeholder=(t(lang, "page.van.qty")) value=(part(i).1) aria-label=(t(lang, "page.van.qty"));
+                    label.scan hidden {
+                        (t(lang, "page.report.scan"))
+                        input type="file" accept="image/*" capture="environment" data-scan={ "sku_" (i) } hidden;
+                    }
                 }
             }
             label for="labour" { (t(lang, "page.report.labour")) }

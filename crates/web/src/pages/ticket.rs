@@ -130,6 +130,15 @@ fn body(
         @if let Some(into) = merged_into(d) {
             p.notice { (t(lang, "page.ticket.merged_into")) " " a href={ "/t/" (into.ticket_id) } { (into.number) } }
         }
+        @let merged = merged_in(d);
+        @if !merged.is_empty() {
+            p.muted.merged-in { (t(lang, "page.ticket.merged_in")) ": "
+                @for (i, m) in merged.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href={ "/t/" (m.ticket_id) } { (m.number) }
+                }
+            }
+        }
         (timeline(lang, tk.status))
         div.card {
             p { strong { (t(lang, "page.ticket.status")) ": " } span.badge { (t(lang, tk.status.label_key())) } }
@@ -204,6 +213,15 @@ fn merged_into(d: &TicketDetail) -> Option<payload::MergedTicket> {
             .then(|| serde_json::from_value(e.data.clone()).ok())
             .flatten()
     })
+}
+
+/// The duplicates merged into this ticket, from its log, in the order they came.
+fn merged_in(d: &TicketDetail) -> Vec<payload::MergedTicket> {
+    d.events
+        .iter()
+        .filter(|e| e.kind == EventKind::MergedIn)
+        .filter_map(|e| serde_json::from_value(e.data.clone()).ok())
+        .collect()
 }
 
 /// The other open tickets of the same equipment or customer: "这台设备已有 3 张未结工单", each

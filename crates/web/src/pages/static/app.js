@@ -309,3 +309,61 @@ document.querySelectorAll('[data-now]').forEach(function (box) {
     ev.preventDefault();
   });
 })();
+
+// Scanning a part's barcode: where the browser reads barcodes (BarcodeDetector), each part row
+// offers 扫码; a photo of the label fills the row's SKU in, or says that nothing was read.
+(function () {
+  var inputs = document.querySelectorAll('input[data-scan]');
+  if (!inputs.length || !('BarcodeDetector' in window)) return;
+  var failed = document.querySelector('[data-scan-failed]');
+  inputs.forEach(function (input) {
+    input.closest('label').hidden = false;
+    input.addEventListener('change', function () {
+      var file = input.files && input.files[0];
+      if (!file) return;
+      if (failed) failed.hidden = true;
+      createImageBitmap(file).then(function (image) {
+        return new window.BarcodeDetector().detect(image);
+      }).then(function (codes) {
+        var target = input.form.elements[input.dataset.scan];
+        if (codes.length && target) {
+          target.value = codes[0].rawValue.trim();
+          target.dispatchEvent(new Event('input', { bubbles: true }));
+        } else if (failed) {
+          failed.textContent = failed.dataset.scanFailed;
+          failed.hidden = false;
+        }
+      }).catch(function () {
+        if (failed) { failed.textContent = failed.dataset.scanFailed; failed.hidden = false; }
+      }).then(function () { input.value = ''; });
+    });
+  });
+})();
+
+// A list filtered as one types (data-filter names the rows' tbody): rows without the text hide;
+// a chosen row stays.
+document.querySelectorAll('input[data-filter]').forEach(function (input) {
+  var rows = document.getElementById(input.dataset.filter);
+  if (!rows) return;
+  input.addEventListener('input', function () {
+    var q = input.value.trim().toLowerCase();
+    rows.querySelectorAll('tr').forEach(function (tr) {
+      var chosen = tr.querySelector('input:checked');
+      tr.hidden = q !== '' && !chosen && tr.textContent.toLowerCase().indexOf(q) < 0;
+    });
+  });
+  // Enter in the filter must not send the form.
+  input.addEventListener('keydown', function (ev) { if (ev.key === 'Enter') ev.preventDefault(); });
+});
+
+// The queue's view counts come after the page (the list does not wait for them).
+document.querySelectorAll('[data-counts]').forEach(function (nav) {
+  fetch(nav.dataset.counts, { credentials: 'same-origin' }).then(function (r) {
+    return r.ok ? r.json() : {};
+  }).then(function (counts) {
+    nav.querySelectorAll('.count[data-view]').forEach(function (el) {
+      var n = counts[el.dataset.view];
+      if (typeof n === 'number') el.textContent = String(n);
+    });
+  }).catch(function () {});
+});
