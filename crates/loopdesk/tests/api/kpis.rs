@@ -108,6 +108,14 @@ async fn dashboard_shows_the_figures(app: &TestApp, engineer: &str) {
         html.contains("href=\"/t/"),
         "the backlog's tickets are listed: {html}"
     );
+    // Without the figure it is behind (a language switch that dropped the query once): the
+    // page says so in the reader's language, with a way home, not the framework's text.
+    let (status, html) = page(&app.admin, "/dashboard/tickets?lang=en").await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("<html lang=\"en\"") && html.contains("the request cannot be read"),
+        "{html}"
+    );
 
     let set = |token: &str, body: Value| {
         let req = app

@@ -1277,6 +1277,21 @@ async fn an_agent_finds_a_closed_ticket_by_a_word_and_by_a_phone() {
     .await;
     assert!(text_of(&c, "table.queue").await.contains(&number));
     shoot(&c, "desk-queue-closed").await;
+    // The language switch keeps the view; and back.
+    for (tag, lang) in [("en", "en"), ("zh-CN", "zh-CN")] {
+        click_on(&c, &format!("a[hreflang='{tag}']")).await;
+        c.wait()
+            .for_element(Locator::Css(&format!("html[lang='{lang}']")))
+            .await
+            .unwrap();
+        let url = c.current_url().await.unwrap();
+        assert_eq!(url.path(), "/desk");
+        assert!(
+            url.query_pairs()
+                .any(|(k, v)| k == "view" && v == "recently_closed"),
+            "{url}"
+        );
+    }
     c.goto(&app.url("/desk")).await.unwrap();
     // `/` from anywhere on the page puts the cursor in the box.
     c.execute(

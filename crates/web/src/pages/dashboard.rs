@@ -4,7 +4,7 @@
 //! from `GET /api/v1/kpis`'s store call; what is better, what misses the target and how rows
 //! rank are `core::kpi::board`'s rules.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
@@ -17,7 +17,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::charts::{chart, Series};
-use super::layout::{encode, page, PageUser};
+use super::layout::{encode, page, PageQuery, PageUser};
 use crate::state::AppState;
 
 /// What the dashboard shows.
@@ -97,7 +97,7 @@ fn value_of(row: Option<&KpiRow>, m: Metric) -> Option<&KpiValue> {
 pub async fn dashboard(
     State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
-    Query(q): Query<DashQuery>,
+    PageQuery(q): PageQuery<DashQuery>,
 ) -> Response {
     if !access::allowed(&user.actor, Permission::ReadKpis) {
         return super::failure(lang, &StoreError::Forbidden);
@@ -423,7 +423,7 @@ pub struct BehindQuery {
 pub async fn behind(
     State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
-    Query(q): Query<BehindQuery>,
+    PageQuery(q): PageQuery<BehindQuery>,
 ) -> Response {
     let now = state.clock.now();
     let parse = |s: &Option<String>| {

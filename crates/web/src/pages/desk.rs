@@ -2,7 +2,7 @@
 //! number and see at once who it is, their sites, equipment with warranty, and their tickets;
 //! record the request from there, so the customer says it only once.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -23,7 +23,7 @@ use loopdesk_store::{
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::layout::{page, PageUser};
+use super::layout::{page, PageQuery, PageUser};
 use crate::extract::CurrentUser;
 use crate::state::AppState;
 
@@ -210,7 +210,7 @@ async fn choices(user: &CurrentUser) -> Result<Choices, StoreError> {
 pub async fn queue(
     State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
-    Query(q): Query<QueueQuery>,
+    PageQuery(q): PageQuery<QueueQuery>,
 ) -> Response {
     if let Some(no) = staff_only(&user, lang) {
         return no;
@@ -559,8 +559,8 @@ const EXPORT_ROWS: usize = 10_000;
 pub async fn export(
     State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
-    Query(q): Query<QueueQuery>,
-    Query(format): Query<ExportFormat>,
+    PageQuery(q): PageQuery<QueueQuery>,
+    PageQuery(format): PageQuery<ExportFormat>,
 ) -> Response {
     if let Some(no) = staff_only(&user, lang) {
         return no;
@@ -898,7 +898,7 @@ fn caller(
 pub async fn intake(
     State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
-    Query(q): Query<IntakeQuery>,
+    PageQuery(q): PageQuery<IntakeQuery>,
 ) -> Response {
     if let Some(no) = staff_only(&user, lang) {
         return no;

@@ -2,7 +2,7 @@
 //! accept in one click, the engineers with their load, and a map of both drawn as SVG by the
 //! server (no map tiles from anywhere).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use loopdesk_core::access::{self, Permission};
@@ -12,7 +12,7 @@ use loopdesk_store::{EngineerView, Proposal, StoreError};
 use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
 
-use super::layout::{page, PageUser};
+use super::layout::{page, PageQuery, PageUser};
 use crate::extract::CurrentUser;
 use crate::state::AppState;
 
@@ -254,7 +254,7 @@ pub struct BoardQuery {
 pub async fn show(
     State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
-    Query(q): Query<BoardQuery>,
+    PageQuery(q): PageQuery<BoardQuery>,
 ) -> Response {
     let done = q
         .assigned
@@ -430,7 +430,7 @@ pub async fn hand(
     State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
     Path(id): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<HandQuery>,
+    PageQuery(q): PageQuery<HandQuery>,
 ) -> Response {
     let Some(ticket) = TicketId::parse(&id) else {
         return super::failure(lang, &StoreError::NotFound);

@@ -68,6 +68,33 @@ impl FromRequestParts<AppState> for PageLang {
     }
 }
 
+/// A page's query string read as `T`. A malformed one (a required field missing, a number
+/// that is not one) answers the branded page in the reader's language with 400, not the
+/// framework's plain text.
+pub struct PageQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> FromRequestParts<AppState> for PageQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Response> {
+        match axum::extract::Query::<T>::try_from_uri(&parts.uri) {
+            Ok(axum::extract::Query(q)) => Ok(PageQuery(q)),
+            Err(_) => {
+                let lang = lang(parts.uri.query(), &parts.headers, None);
+                let title = t(lang, "error.bad_request");
+                let mut res = page(
+                    lang,
+                    title,
+                    None,
+                    html! { h1 { (title) } p { a href="/" { (t(lang, "page.home.back")) } } },
+                );
+                *res.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+                Err(res)
+            }
+        }
+    }
+}
+
 /// Percent-encodes a path for a query parameter.
 pub fn encode(path: &str) -> String {
     path.bytes()
@@ -165,7 +192,9 @@ pub fn page(lang: Lang, title: &str, user: Option<&User>, body: Markup) -> Respo
                                 aria-keyshortcuts="/";
                         }
                     }
-                    a href={ "?lang=" (other.0) } hreflang=(other.0) { (other.1) }
+                    // app.js keeps the page's own query when switching (a page that needs one,
+                    // such as the tickets behind a figure, stays the same page).
+                    a href={ "?lang=" (other.0) } hreflang=(other.0) data-lang-switch { (other.1) }
                     @if let Some(u) = user {
                         span.muted { (u.display_name) }
                         form method="post" action="/logout" {

@@ -1,6 +1,6 @@
 //! The customer portal: my requests, and a new one.
 
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use loopdesk_core::i18n::{t, Lang};
@@ -10,7 +10,7 @@ use loopdesk_store::{Category, Idempotency, NewTicket, StoreError, TicketFilter}
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::layout::{page, PageUser};
+use super::layout::{page, PageQuery, PageUser};
 use crate::state::AppState;
 
 fn status_badge(lang: Lang, s: Status) -> Markup {
@@ -205,7 +205,7 @@ async fn form_page(
 }
 
 /// The new-request form (for the asset named, when coming from its label).
-pub async fn new(PageUser { user, lang }: PageUser, Query(q): Query<NewQuery>) -> Response {
+pub async fn new(PageUser { user, lang }: PageUser, PageQuery(q): PageQuery<NewQuery>) -> Response {
     let assets = my_assets(&user).await;
     let f = RequestForm {
         submission: uuid::Uuid::new_v4().to_string(),

@@ -2,7 +2,6 @@
 //! lists show them (a customer their own tickets and equipment); results are ranked, the
 //! matched words marked, and each opens the page its reader works on.
 
-use axum::extract::Query;
 use axum::response::Response;
 use loopdesk_core::i18n::{t, Lang};
 use loopdesk_core::search::Kind;
@@ -11,7 +10,7 @@ use loopdesk_store::{SearchHit, StoreError};
 use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
 
-use super::layout::{encode, page, PageUser};
+use super::layout::{encode, page, PageQuery, PageUser};
 
 /// What the box sent.
 #[derive(Deserialize)]
@@ -33,7 +32,10 @@ const TABS: [(Option<Kind>, &str); 4] = [
 ];
 
 /// The search page: the box, the kind tabs, a page of results.
-pub async fn show(PageUser { user, lang }: PageUser, Query(f): Query<SearchForm>) -> Response {
+pub async fn show(
+    PageUser { user, lang }: PageUser,
+    PageQuery(f): PageQuery<SearchForm>,
+) -> Response {
     let q = f.q.as_deref().map(str::trim).unwrap_or("").to_owned();
     let kind = f.kind.as_deref().and_then(Kind::parse);
     let engineer_only = user.actor.has(Role::Engineer)

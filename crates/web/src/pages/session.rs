@@ -1,6 +1,6 @@
 //! Signing in and out on the pages, and the start page of each role.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -9,7 +9,7 @@ use loopdesk_core::Role;
 use maud::html;
 use serde::Deserialize;
 
-use super::layout::{page, PageLang, PageUser};
+use super::layout::{page, PageLang, PageQuery, PageUser};
 use crate::extract::{session_cookie, ClientIp};
 use crate::state::AppState;
 
@@ -63,7 +63,7 @@ fn login_form_with(lang: Lang, username: &str, next: &str, error: Option<String>
 }
 
 /// The sign-in page.
-pub async fn show(PageLang(lang): PageLang, Query(q): Query<NextQuery>) -> Response {
+pub async fn show(PageLang(lang): PageLang, PageQuery(q): PageQuery<NextQuery>) -> Response {
     login_form(lang, "", safe_next(q.next.as_deref()), None)
 }
 

@@ -13,7 +13,7 @@ use loopdesk_store::{StoreError, TicketFilter};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::layout::{page, PageUser};
+use super::layout::{page, PageQuery, PageUser};
 use crate::extract::CurrentUser;
 use crate::state::AppState;
 
@@ -282,7 +282,7 @@ pub struct StockQuery {
 /// Stock by warehouse, and the warehouse's latest movements (stock keepers and supervisors).
 pub async fn levels(
     PageUser { user, lang }: PageUser,
-    axum::extract::Query(q): axum::extract::Query<StockQuery>,
+    PageQuery(q): PageQuery<StockQuery>,
 ) -> Response {
     if !access::allowed(&user.actor, Permission::ManageStock)
         && !access::allowed(&user.actor, Permission::ApproveRequisitions)

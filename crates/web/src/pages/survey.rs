@@ -1,6 +1,7 @@
 //! The survey page behind a signed link: the customer rates the service without signing in.
 
-use axum::extract::{Path, Query, State};
+use super::layout::PageQuery;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
@@ -118,7 +119,7 @@ fn refused(lang: Lang, e: &StoreError) -> Response {
 pub async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    Query(q): Query<LangQuery>,
+    PageQuery(q): PageQuery<LangQuery>,
 ) -> Response {
     match state.store.survey(&token).await {
         Ok(s) => {
@@ -149,7 +150,7 @@ pub async fn show(
 pub async fn submit(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    Query(q): Query<LangQuery>,
+    PageQuery(q): PageQuery<LangQuery>,
     Form(f): Form<SurveyForm>,
 ) -> Response {
     let survey = match state.store.survey(&token).await {

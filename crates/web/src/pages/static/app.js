@@ -367,3 +367,10 @@ document.querySelectorAll('[data-counts]').forEach(function (nav) {
     });
   }).catch(function () {});
 });
+
+// The language switch keeps the page's own query (filters, the figure a list is behind).
+document.querySelectorAll('a[data-lang-switch]').forEach(function (a) {
+  var params = new URLSearchParams(location.search);
+  params.set('lang', a.getAttribute('hreflang'));
+  a.href = location.pathname + '?' + params.toString();
+});
