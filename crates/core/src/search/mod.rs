@@ -52,6 +52,13 @@ pub fn relevance(words: usize, in_title: usize) -> f64 {
     (in_title * TITLE_WEIGHT + (words - in_title)) / (words * TITLE_WEIGHT)
 }
 
+/// How many of a query's words a title holds, the title cut as a document's title is
+/// (its parts: a ticket's number and subject, a customer's name, an asset's model and serial).
+pub fn in_title(title: &[&str], query: &[String]) -> usize {
+    let held = document_words(title, &[], &[]).title;
+    query.iter().filter(|w| held.contains(w)).count()
+}
+
 /// What a search can find.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {

@@ -232,3 +232,16 @@ fn words_in_the_title_weigh_more_than_words_in_the_body() {
     assert_eq!(relevance(0, 0), 0.0);
     assert_eq!(relevance(2, 5), 1.0);
 }
+
+#[test]
+fn a_title_holds_the_words_its_document_was_indexed_with() {
+    let q = query_words("空调 不制冷");
+    assert_eq!(in_title(&["WO-1", "中央空调不制冷"], &q), 2);
+    assert_eq!(in_title(&["WO-1", "空调漏水"], &q), 1);
+    assert_eq!(in_title(&["WO-1", "冷柜报警"], &q), 0);
+    // The number is part of the title.
+    assert_eq!(
+        in_title(&["WO-20261206-00001", ""], &query_words("00001")),
+        1
+    );
+}

@@ -311,6 +311,33 @@ pub(crate) async fn ticket_texts(
     Ok(texts)
 }
 
+/// The titles of these objects of `kind`, as their documents' titles are made of: a
+/// ticket's number and subject, a customer's name, an asset's model and serial.
+pub(crate) async fn titles(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    kind: Kind,
+    ids: &[String],
+) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+    let (columns, table) = match kind {
+        Kind::Ticket => ("id, number, subject", "tickets"),
+        Kind::Customer => ("id, name, ''", "customers"),
+        Kind::Asset => ("id, model, serial", "assets"),
+        Kind::Article => return Ok(Vec::new()),
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(&format!("SELECT {columns} FROM {table} WHERE tenant_id = "));
+    sql.text(tenant);
+    sql.id_list(" AND id", ids);
+    let rows: Vec<(String, String, String)> = sql.query_as().fetch_all(&mut *conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, a, b)| (id, vec![a, b]))
+        .collect())
+}
+
 /// The text of these customers: name, contacts and sites.
 pub(crate) async fn customer_texts(
     conn: &mut AnyConnection,

@@ -135,15 +135,6 @@ pub(crate) fn push_ticket_match(
         .push(")");
 }
 
-/// A matching document as the index answers.
-#[derive(sqlx::FromRow)]
-struct CandidateRow {
-    id: i64,
-    kind: String,
-    ref_id: String,
-    in_title: i64,
-}
-
 /// A matching document before it is read.
 struct Candidate {
     id: i64,
@@ -232,7 +223,7 @@ impl TenantStore {
 
     /// The newest `limit` documents (older than `before`) holding every word, that the
     /// scope may see, with their relevance (core's [`search::relevance`]: how many of the
-    /// words each holds in its title, asked of those documents alone).
+    /// words each holds in its title, read from those documents' titles alone).
     async fn candidates(
         &self,
         words: &[String],
@@ -242,47 +233,31 @@ impl TenantStore {
         limit: i64,
     ) -> Result<Vec<Candidate>, StoreError> {
         let backend = self.store.backend;
-        let mut sql = Sql::new("SELECT c.id, c.kind, c.ref_id, CAST(0");
-        for w in words {
-            match backend {
-                Backend::Sqlite => sql
-                    .push(
-                        " + (SELECT count(*) FROM search_fts f \
-                         WHERE f.search_fts MATCH ",
-                    )
-                    .text(format!("{{title}} : \"{w}\""))
-                    .push(" AND f.rowid = c.id)"),
-                Backend::Postgres => sql
-                    .push(" + (CASE WHEN c.words @@ CAST(")
-                    .text(format!("'{w}':A"))
-                    .push(" AS tsquery) THEN 1 ELSE 0 END)"),
-            };
-        }
-        sql.push(" AS BIGINT) AS in_title FROM (");
-        match backend {
+        let mut sql = match backend {
             Backend::Sqlite => {
-                sql.push(
+                let mut sql = Sql::new(
                     "SELECT d.id, d.kind, d.ref_id \
                      FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid \
                      WHERE search_fts MATCH ",
-                )
-                .text(fts_query(words, scope.internal));
+                );
+                sql.text(fts_query(words, scope.internal));
                 if let Some(b) = before {
                     sql.push(" AND search_fts.rowid < ").int(b);
                 }
+                sql
             }
             Backend::Postgres => {
-                sql.push(
-                    "SELECT d.id, d.kind, d.ref_id, d.words FROM search_docs d \
-                     WHERE d.words @@ CAST(",
-                )
-                .text(ts_query(words, scope.internal))
-                .push(" AS tsquery)");
+                let mut sql = Sql::new(
+                    "SELECT d.id, d.kind, d.ref_id FROM search_docs d WHERE d.words @@ CAST(",
+                );
+                sql.text(ts_query(words, scope.internal))
+                    .push(" AS tsquery)");
                 if let Some(b) = before {
                     sql.push(" AND d.id < ").int(b);
                 }
+                sql
             }
-        }
+        };
         sql.push(" AND d.tenant_id = ").text(self.tid());
         sql.push(" AND (");
         for (i, kind) in kinds.iter().enumerate() {
@@ -296,7 +271,7 @@ impl TenantStore {
             Backend::Sqlite => " ORDER BY search_fts.rowid DESC LIMIT ",
             Backend::Postgres => " ORDER BY d.id DESC LIMIT ",
         };
-        sql.push(order).int(limit).push(") c ORDER BY c.id DESC");
+        sql.push(order).int(limit);
         let mut tx = self.store.read.begin().await?;
         if backend == Backend::Postgres {
             // Planned for the words at hand: a rare word is a few index entries, a common
@@ -305,15 +280,37 @@ impl TenantStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        let rows: Vec<CandidateRow> = sql.query_as().fetch_all(&mut *tx).await?;
+        let rows: Vec<(i64, String, String)> = sql.query_as().fetch_all(&mut *tx).await?;
         tx.commit().await?;
+        // The titles of these documents alone: a bounded read (a key lookup each), where
+        // asking the index where each word stands would walk whole posting lists.
+        let ids_of = |kind: Kind| -> Vec<String> {
+            rows.iter()
+                .filter(|r| r.1 == kind.as_str())
+                .map(|r| r.2.clone())
+                .collect()
+        };
+        let mut conn = self.store.read.acquire().await?;
+        let tid = self.tid();
+        let mut titles: HashMap<(String, String), Vec<String>> = HashMap::new();
+        for kind in [Kind::Ticket, Kind::Customer, Kind::Asset] {
+            for (id, title) in index::titles(&mut conn, &tid, kind, &ids_of(kind)).await? {
+                titles.insert((kind.as_str().to_owned(), id), title);
+            }
+        }
         Ok(rows
             .into_iter()
-            .map(|r| Candidate {
-                score: search::relevance(words.len(), usize::try_from(r.in_title).unwrap_or(0)),
-                id: r.id,
-                kind: r.kind,
-                ref_id: r.ref_id,
+            .map(|(id, kind, ref_id)| {
+                let held = titles.get(&(kind.clone(), ref_id.clone())).map_or(0, |t| {
+                    let parts: Vec<&str> = t.iter().map(String::as_str).collect();
+                    search::in_title(&parts, words)
+                });
+                Candidate {
+                    score: search::relevance(words.len(), held),
+                    id,
+                    kind,
+                    ref_id,
+                }
             })
             .collect())
     }
