@@ -32,6 +32,18 @@ pub(crate) const TARGETS: [(Status, u32); 12] = [
     (Status::Cancelled, 3),
 ];
 
+/// How long ago a ticket that is now `target` came in, in minutes.
+fn open_age(target: Status, rng: &mut StdRng) -> i64 {
+    let late = rng.gen_bool(0.1);
+    let (on_time, overdue) = match target {
+        Status::New => (3..45, 70..240),
+        Status::Assigned | Status::Accepted | Status::EnRoute => (20..170, 260..600),
+        Status::OnSite | Status::InProgress => (60..1000, 1500..3000),
+        _ => (120..1300, 1500..4000),
+    };
+    rng.gen_range(if late { overdue } else { on_time })
+}
+
 pub(crate) async fn drive_ticket(
     t: &TenantStore,
     people: &People,
@@ -54,6 +66,14 @@ pub(crate) async fn drive_ticket(
             }
         })
         .map_or(Status::New, |(s, _)| *s);
+    // A ticket still open came in lately, as at a team that keeps up: the further along,
+    // the older, mostly within its promises (1 h to respond, 4 h to arrive, 24 h to resolve
+    // by default), one in ten past them (the breaches a desk works down).
+    let created = if target.is_open() {
+        now - Duration::minutes(open_age(target, rng))
+    } else {
+        created
+    };
     let agent = &people.agents[rng.gen_range(0..people.agents.len())];
     let (problem, detail) = PROBLEMS[rng.gen_range(0..PROBLEMS.len())];
     let channel = [
@@ -333,7 +353,17 @@ impl Driver<'_> {
         command: MoveCommand,
         rng: &mut StdRng,
     ) -> anyhow::Result<bool> {
-        let at = self.at + Duration::minutes(rng.gen_range(6..300));
+        // Dispatch and the engineer's answer take minutes (the first response); later steps
+        // minutes to hours, shorter when little time is left before now (a ticket that came
+        // in lately has moved quickly to where it is).
+        let room = (self.now - self.at).num_minutes() / 4;
+        let quick = matches!(command.to, Some(Status::Assigned | Status::Accepted));
+        let step = if quick {
+            rng.gen_range(2..20)
+        } else {
+            rng.gen_range(6..300)
+        };
+        let at = self.at + Duration::minutes(step.min(room).max(1));
         if at >= self.now {
             return Ok(false);
         }
