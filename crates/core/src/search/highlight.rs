@@ -29,6 +29,14 @@ pub fn title_html(text: &str, words: &[String]) -> String {
     render(&chars, &marks, 0, chars.len())
 }
 
+/// Whether `word` occurs in `text` as the highlighting marks it.
+pub(super) fn occurs(text: &str, word: &str) -> bool {
+    let chars: Vec<char> = text.chars().map(flat).collect();
+    marks(&chars, std::slice::from_ref(&word.to_owned()))
+        .iter()
+        .any(|m| *m)
+}
+
 /// A window of at most `width` characters of `text` around the first occurrence of one of
 /// `words`, escaped, every occurrence marked, `…` where it was cut. `None` when none occurs.
 pub fn highlight(text: &str, words: &[String], width: usize) -> Option<String> {
