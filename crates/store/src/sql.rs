@@ -168,6 +168,17 @@ impl Sql {
         self.positional_for(crate::Backend::of_connection(conn))
     }
 
+    /// The same statement asked for its plan (`EXPLAIN QUERY PLAN` on SQLite), for tests
+    /// that check a hot statement reads by key.
+    #[cfg(test)]
+    pub(crate) fn explained(&self) -> Sql {
+        Sql {
+            text: format!("EXPLAIN QUERY PLAN {}", self.text),
+            args: self.args.clone(),
+            one_off: true,
+        }
+    }
+
     /// The statement, ready to run.
     pub fn query(&self) -> sqlx::query::Query<'_, Any, AnyArguments<'_>> {
         self.args

@@ -218,6 +218,36 @@ pub(crate) async fn delete_docs(
 
 /// The text of these tickets, with their statuses, read as the index and a result list
 /// need it: three statements however many tickets.
+/// The reads of [`ticket_texts`]: the tickets with customer and contact, their comments,
+/// their reports, the numbers merged into them. Each runs for every ticket written, so each
+/// must read by key (a test checks their plans on SQLite).
+pub(crate) fn ticket_reads(tenant: &str, ids: &[String]) -> [Sql; 4] {
+    let mut tickets = Sql::new(
+        "SELECT t.id, t.status, t.number, t.subject, t.description, t.contact_phone, c.name, ct.name \
+         FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id \
+         LEFT JOIN contacts ct ON ct.id = t.contact_id WHERE t.tenant_id = ",
+    );
+    tickets.text(tenant);
+    tickets.id_list(" AND t.id", ids);
+    let mut comments =
+        Sql::new("SELECT ticket_id, body, internal FROM comments WHERE tenant_id = ");
+    comments.text(tenant);
+    comments.id_list(" AND ticket_id", ids);
+    comments.push(" ORDER BY created_at, id");
+    let mut reports = Sql::new("SELECT ticket_id, resolution FROM work_reports WHERE tenant_id = ");
+    reports.text(tenant);
+    reports.id_list(" AND ticket_id", ids);
+    reports.push(" ORDER BY submitted_at, id");
+    // No ORDER BY: SQLite would read the tenant's tickets in creation order (its index) to
+    // spare a sort of a handful of rows, a scan on every ticket written. Numbers sort as
+    // they were given.
+    let mut merged = Sql::new("SELECT merged_into, number FROM tickets WHERE tenant_id = ");
+    merged.text(tenant);
+    merged.push(" AND merged_into IS NOT NULL");
+    merged.id_list(" AND merged_into", ids);
+    [tickets, comments, reports, merged]
+}
+
 pub(crate) async fn ticket_texts(
     conn: &mut AnyConnection,
     tenant: &str,
@@ -236,13 +266,7 @@ pub(crate) async fn ticket_texts(
         Option<String>,
         Option<String>,
     );
-    let mut sql = Sql::new(
-        "SELECT t.id, t.status, t.number, t.subject, t.description, t.contact_phone, c.name, ct.name \
-         FROM tickets t LEFT JOIN customers c ON c.id = t.customer_id \
-         LEFT JOIN contacts ct ON ct.id = t.contact_id WHERE t.tenant_id = ",
-    );
-    sql.text(tenant);
-    sql.id_list(" AND t.id", ids);
+    let [sql, comments, reports, merged] = ticket_reads(tenant, ids);
     let rows: Vec<Row> = sql.query_as().fetch_all(&mut *conn).await?;
     let mut texts: Vec<(String, String, TicketText)> = rows
         .into_iter()
@@ -266,11 +290,6 @@ pub(crate) async fn ticket_texts(
         .enumerate()
         .map(|(i, (id, _, _))| (id.clone(), i))
         .collect();
-    let mut comments =
-        Sql::new("SELECT ticket_id, body, internal FROM comments WHERE tenant_id = ");
-    comments.text(tenant);
-    comments.id_list(" AND ticket_id", ids);
-    comments.push(" ORDER BY created_at, id");
     let rows: Vec<(String, String, i64)> = comments.query_as().fetch_all(&mut *conn).await?;
     for (ticket, body, internal) in rows {
         if let Some(i) = at.get(&ticket) {
@@ -282,23 +301,12 @@ pub(crate) async fn ticket_texts(
             }
         }
     }
-    let mut reports = Sql::new("SELECT ticket_id, resolution FROM work_reports WHERE tenant_id = ");
-    reports.text(tenant);
-    reports.id_list(" AND ticket_id", ids);
-    reports.push(" ORDER BY submitted_at, id");
     let rows: Vec<(String, String)> = reports.query_as().fetch_all(&mut *conn).await?;
     for (ticket, resolution) in rows {
         if let Some(i) = at.get(&ticket) {
             texts[*i].2.resolutions.push(resolution);
         }
     }
-    // No ORDER BY: SQLite would read the tenant's tickets in creation order (its index) to
-    // spare a sort of a handful of rows, a scan on every ticket written. Numbers sort as
-    // they were given.
-    let mut merged = Sql::new("SELECT merged_into, number FROM tickets WHERE tenant_id = ");
-    merged.text(tenant);
-    merged.push(" AND merged_into IS NOT NULL");
-    merged.id_list(" AND merged_into", ids);
     let rows: Vec<(String, String)> = merged.query_as().fetch_all(&mut *conn).await?;
     for (ticket, number) in rows {
         if let Some(i) = at.get(&ticket) {
