@@ -285,6 +285,7 @@ async fn load(
             kind: None,
             tier: None,
             region_id: None,
+            tags: Vec::new(),
             contacts: vec![NewContact {
                 name: format!("联系人{i}"),
                 phone: Some(phone(i)),

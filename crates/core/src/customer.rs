@@ -22,6 +22,8 @@ pub struct NewCustomer {
     pub tier: Option<String>,
     /// Region.
     pub region_id: Option<RegionId>,
+    /// Tags (checked by [`tags`]).
+    pub tags: Vec<String>,
     /// Contacts.
     pub contacts: Vec<NewContact>,
     /// Sites.
@@ -124,6 +126,59 @@ pub fn kind(kind: Option<&str>) -> Result<&'static str, FieldError> {
 /// A customer's tier code: `standard` when none is given.
 pub fn tier(tier: Option<&str>) -> Result<String, FieldError> {
     Ok(validate::optional_text("tier", tier, 32)?.unwrap_or_else(|| "standard".into()))
+}
+
+/// A change to a customer's own fields (contacts and sites change on their own). `None`
+/// leaves a field as it is; `region_id: Some(None)` clears the region.
+#[derive(Clone, Debug, Default)]
+pub struct CustomerEdit {
+    /// Name.
+    pub name: Option<String>,
+    /// `company` or `person`.
+    pub kind: Option<String>,
+    /// Tier code.
+    pub tier: Option<String>,
+    /// Region, or none.
+    pub region_id: Option<Option<RegionId>>,
+    /// Tags, the whole list.
+    pub tags: Option<Vec<String>>,
+}
+
+/// The most tags a customer carries.
+pub const MAX_TAGS: usize = 20;
+
+/// A customer's tags: each trimmed, non-empty, at most 32 characters, without commas; no
+/// more than [`MAX_TAGS`]; duplicates dropped, the first spelling kept, order kept.
+pub fn tags(list: &[String]) -> Result<Vec<String>, FieldError> {
+    let mut out: Vec<String> = Vec::new();
+    for raw in list {
+        let tag = raw.trim();
+        if tag.is_empty() {
+            continue;
+        }
+        if tag.chars().count() > 32
+            || tag.contains([',', '，'])
+            || tag.chars().any(char::is_control)
+        {
+            return fail("tags", "error.invalid_value");
+        }
+        if !out.iter().any(|t| t.eq_ignore_ascii_case(tag)) {
+            out.push(tag.to_owned());
+        }
+    }
+    if out.len() > MAX_TAGS {
+        return fail("tags", "error.too_many_lines");
+    }
+    Ok(out)
+}
+
+/// Tags typed into one box, separated by commas (Latin or Chinese) or 、.
+pub fn split_tags(text: &str) -> Vec<String> {
+    text.split([',', '，', '、'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// An optional calendar date `YYYY-MM-DD`, normalised.

@@ -36,3 +36,21 @@ fn defaults_and_refusals() {
     };
     assert_eq!(site(&wide, None).unwrap_err().field, "sites.geofence_m");
 }
+
+#[test]
+fn tags_are_trimmed_deduplicated_and_bounded() {
+    let typed = split_tags(" vip，长期合作、 VIP ,, 医院");
+    assert_eq!(typed, ["vip", "长期合作", "VIP", "医院"]);
+    assert_eq!(
+        tags(&typed),
+        Ok(vec!["vip".into(), "长期合作".into(), "医院".into()])
+    );
+    assert_eq!(tags(&["a,b".into()]).unwrap_err().field, "tags");
+    assert_eq!(
+        tags(&["x".repeat(33)]).unwrap_err().reason,
+        "error.invalid_value"
+    );
+    let many: Vec<String> = (0..=MAX_TAGS).map(|i| format!("t{i}")).collect();
+    assert_eq!(tags(&many).unwrap_err().reason, "error.too_many_lines");
+    assert_eq!(tags(&many[..MAX_TAGS]).map(|t| t.len()), Ok(MAX_TAGS));
+}

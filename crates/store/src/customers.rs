@@ -3,12 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self};
-use loopdesk_core::customer::{self, NewContact, NewCustomer, NewSite};
+use loopdesk_core::customer::{self, CustomerEdit, NewContact, NewCustomer, NewSite};
 use loopdesk_core::ticket::views::{Sort, SortKey};
 use loopdesk_core::ticket::Actor;
 use loopdesk_core::validate::{self};
 use loopdesk_core::{ContactId, CustomerId, RegionId, SiteId};
+use serde::Serialize;
 use sqlx::{Any, Transaction};
+use utoipa::ToSchema;
 
 use crate::dialect::{contains_pattern, LIKE_ESCAPE};
 use crate::rows::{parse_id, parse_opt_id};
@@ -32,6 +34,7 @@ struct CustomerRow {
     region_id: Option<String>,
     tags: String,
     created_at: i64,
+    version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -69,6 +72,68 @@ fn contact_model(r: ContactRow) -> Result<Contact, StoreError> {
     })
 }
 
+/// How the customer list is cut: `q` is part of a name (the customer's or a contact's), an
+/// e-mail, or a phone number in any spelling; then tier, region and tag; keyset paging by
+/// name after the customer `after`.
+#[derive(Clone, Debug, Default)]
+pub struct CustomerFilter {
+    /// Text typed into the search box.
+    pub q: String,
+    /// Only this tier.
+    pub tier: Option<String>,
+    /// Only this region.
+    pub region_id: Option<RegionId>,
+    /// Only customers carrying this tag.
+    pub tag: Option<String>,
+    /// The page after this customer.
+    pub after: Option<CustomerId>,
+    /// Rows per page (1–200; 50 when 0).
+    pub limit: usize,
+}
+
+/// A row of the customer list: the customer with their contacts, and what the list shows
+/// beside them.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CustomerSummary {
+    /// The customer and contacts.
+    #[serde(flatten)]
+    pub customer: Customer,
+    /// The region's name.
+    pub region_name: Option<String>,
+    /// How many of their tickets are open.
+    pub open_tickets: i64,
+}
+
+/// A page of the customer list.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CustomerPage {
+    /// Customers, by name.
+    pub items: Vec<CustomerSummary>,
+    /// Pass as `after` for the next page; none on the last.
+    pub next: Option<CustomerId>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: String,
+    name: String,
+    kind: String,
+    tier: String,
+    region_id: Option<String>,
+    tags: String,
+    created_at: i64,
+    version: i64,
+    region_name: Option<String>,
+    open_tickets: i64,
+}
+
+/// True when `q` is meant as a phone number: digits (at least five) and phone punctuation.
+fn looks_like_phone(q: &str) -> bool {
+    q.chars().filter(char::is_ascii_digit).count() >= 5
+        && q.chars()
+            .all(|c| c.is_ascii_digit() || " +-.()".contains(c))
+}
+
 impl TenantStore {
     /// Creates a customer with its contacts and sites, all or nothing.
     pub async fn create_customer(
@@ -79,6 +144,8 @@ impl TenantStore {
         let name = validate::required_text("name", &new.name, validate::MAX_NAME)?;
         let kind = customer::kind(new.kind.as_deref())?;
         let tier = customer::tier(new.tier.as_deref())?;
+        let tags = serde_json::to_string(&customer::tags(&new.tags)?)
+            .map_err(|_| StoreError::Corrupt("customer tags".into()))?;
         let contacts = new
             .contacts
             .iter()
@@ -99,8 +166,8 @@ impl TenantStore {
         let id = CustomerId::new();
         let mut tx = self.store.write.begin().await?;
         sqlx::query(
-            "INSERT INTO customers (id, tenant_id, name, kind, tier, region_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+            "INSERT INTO customers (id, tenant_id, name, kind, tier, region_id, tags, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
         )
         .bind(id.to_string())
         .bind(self.tid())
@@ -108,6 +175,7 @@ impl TenantStore {
         .bind(kind)
         .bind(&tier)
         .bind(new.region_id.map(|r| r.to_string()))
+        .bind(tags)
         .bind(ms(now))
         .execute(&mut *tx)
         .await?;
@@ -233,6 +301,232 @@ impl TenantStore {
         Ok(id)
     }
 
+    /// A page of the customer list (staff; a customer sees only themselves).
+    pub async fn customer_page(
+        &self,
+        actor: &Actor,
+        f: &CustomerFilter,
+    ) -> Result<CustomerPage, StoreError> {
+        let only = access::customer_scope(actor).ok_or(StoreError::Forbidden)?;
+        let limit = if f.limit == 0 { 50 } else { f.limit.min(200) };
+        let open = loopdesk_core::Status::OPEN
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut sql = Sql::new(&format!(
+            "SELECT c.id, c.name, c.kind, c.tier, c.region_id, c.tags, c.created_at, c.version, \
+             r.name AS region_name, (SELECT COUNT(*) FROM tickets t WHERE t.tenant_id = c.tenant_id AND t.customer_id = c.id \
+              AND t.status IN ({open})) AS open_tickets \
+             FROM customers c LEFT JOIN regions r ON r.tenant_id = c.tenant_id AND r.id = c.region_id \
+             WHERE c.tenant_id = "
+        ));
+        sql.text(self.tid());
+        if let Some(own) = only {
+            sql.push(" AND c.id = ").text(own.to_string());
+        }
+        let q = f.q.trim();
+        if !q.is_empty() {
+            let phone = looks_like_phone(q)
+                .then(|| validate::phone("q", q).ok())
+                .flatten();
+            if let Some(phone) = phone {
+                sql.push(" AND c.id IN (SELECT customer_id FROM contacts WHERE tenant_id = ")
+                    .text(self.tid())
+                    .push(" AND phone = ")
+                    .text(phone)
+                    .push(")");
+            } else {
+                let like = self.store.backend.ilike();
+                let pattern = contains_pattern(q);
+                sql.push(&format!(" AND (c.name {like} "))
+                    .text(pattern.clone())
+                    .push(LIKE_ESCAPE)
+                    .push(" OR c.id IN (SELECT customer_id FROM contacts WHERE tenant_id = ")
+                    .text(self.tid())
+                    .push(&format!(" AND (name {like} "))
+                    .text(pattern.clone())
+                    .push(LIKE_ESCAPE)
+                    .push(&format!(" OR email {like} "))
+                    .text(pattern)
+                    .push(LIKE_ESCAPE)
+                    .push(")))");
+            }
+        }
+        if let Some(tier) = f.tier.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            sql.push(" AND c.tier = ").text(tier);
+        }
+        if let Some(region) = f.region_id {
+            sql.push(" AND c.region_id = ").text(region.to_string());
+        }
+        if let Some(tag) = f.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            // Tags are kept as a JSON array: the tag with its quotes is one whole element.
+            let quoted = serde_json::to_string(tag)
+                .map_err(|_| StoreError::Corrupt("customer tag".into()))?;
+            sql.push(" AND c.tags LIKE ")
+                .text(contains_pattern(&quoted))
+                .push(LIKE_ESCAPE);
+        }
+        if let Some(after) = f.after {
+            sql.push(
+                " AND (c.name, c.id) > (SELECT a.name, a.id FROM customers a WHERE a.tenant_id = ",
+            )
+            .text(self.tid())
+            .push(" AND a.id = ")
+            .text(after.to_string())
+            .push(")");
+        }
+        sql.push(" ORDER BY c.name, c.id LIMIT ")
+            .int(limit as i64 + 1);
+        let rows: Vec<SummaryRow> = sql.query_as().fetch_all(&self.store.read).await?;
+        let more = rows.len() > limit;
+        let rows: Vec<SummaryRow> = rows.into_iter().take(limit).collect();
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let mut contacts: std::collections::HashMap<String, Vec<Contact>> = Default::default();
+        if !ids.is_empty() {
+            let mut sql = Sql::new(
+                "SELECT id, customer_id, name, phone, email, wechat_id, notify_channel, lang FROM contacts \
+                 WHERE tenant_id = ",
+            );
+            sql.text(self.tid())
+                .push(" AND ")
+                .id_list("customer_id", &ids)
+                .push(" ORDER BY created_at, id");
+            let found: Vec<ContactRow> = sql.query_as().fetch_all(&self.store.read).await?;
+            for k in found {
+                let owner = k.customer_id.clone();
+                contacts.entry(owner).or_default().push(contact_model(k)?);
+            }
+        }
+        let mut items = Vec::with_capacity(rows.len());
+        for r in rows {
+            items.push(CustomerSummary {
+                customer: Customer {
+                    id: parse_id(&r.id, CustomerId::parse)?,
+                    name: r.name,
+                    kind: r.kind,
+                    tier: r.tier,
+                    region_id: parse_opt_id(r.region_id, RegionId::parse)?,
+                    tags: serde_json::from_str(&r.tags)
+                        .map_err(|_| StoreError::Corrupt("customer tags".into()))?,
+                    created_at: from_ms(r.created_at),
+                    version: r.version,
+                    contacts: contacts.remove(&r.id).unwrap_or_default(),
+                },
+                region_name: r.region_name,
+                open_tickets: r.open_tickets,
+            });
+        }
+        let next = if more {
+            items.last().map(|c| c.customer.id)
+        } else {
+            None
+        };
+        Ok(CustomerPage { items, next })
+    }
+
+    /// The tiers and tags in use, for the list's filters: (tiers, tags), each sorted.
+    pub async fn customer_facets(&self) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let tiers: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT tier FROM customers WHERE tenant_id = $1 ORDER BY tier",
+        )
+        .bind(self.tid())
+        .fetch_all(&self.store.read)
+        .await?;
+        let lists: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT tags FROM customers WHERE tenant_id = $1 AND tags <> '[]'",
+        )
+        .bind(self.tid())
+        .fetch_all(&self.store.read)
+        .await?;
+        let mut tags = std::collections::BTreeSet::new();
+        for l in lists {
+            let list: Vec<String> = serde_json::from_str(&l)
+                .map_err(|_| StoreError::Corrupt("customer tags".into()))?;
+            tags.extend(list);
+        }
+        Ok((tiers, tags.into_iter().collect()))
+    }
+
+    /// Changes a customer's own fields, if `version` is still the stored one (else
+    /// `Stale`, nothing changed). Returns the new version.
+    pub async fn edit_customer(
+        &self,
+        id: CustomerId,
+        version: i64,
+        edit: CustomerEdit,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let name = edit
+            .name
+            .as_deref()
+            .map(|n| validate::required_text("name", n, validate::MAX_NAME))
+            .transpose()?;
+        let kind = edit
+            .kind
+            .as_deref()
+            .map(|k| customer::kind(Some(k)))
+            .transpose()?;
+        let tier = edit
+            .tier
+            .as_deref()
+            .map(|t| customer::tier(Some(t)))
+            .transpose()?;
+        let tags = edit.tags.as_deref().map(customer::tags).transpose()?;
+        if let Some(Some(r)) = edit.region_id {
+            self.require("regions", &r.to_string(), "region_id").await?;
+        }
+        let mut tx = self.store.write.begin().await?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM customers WHERE tenant_id = $1 AND id = $2")
+                .bind(self.tid())
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        match found {
+            None => return Err(StoreError::NotFound),
+            Some(v) if v != version => return Err(StoreError::Stale { current: v }),
+            Some(_) => {}
+        }
+        let mut sql = Sql::new("UPDATE customers SET version = version + 1, updated_at = ");
+        sql.int(ms(now));
+        if let Some(name) = name {
+            sql.push(", name = ").text(name);
+        }
+        if let Some(kind) = kind {
+            sql.push(", kind = ").text(kind);
+        }
+        if let Some(tier) = tier {
+            sql.push(", tier = ").text(tier);
+        }
+        if let Some(region) = edit.region_id {
+            sql.push(", region_id = ")
+                .bind(Arg::Text(region.map(|r| r.to_string())));
+        }
+        if let Some(tags) = tags {
+            let json = serde_json::to_string(&tags)
+                .map_err(|_| StoreError::Corrupt("customer tags".into()))?;
+            sql.push(", tags = ").text(json);
+        }
+        sql.push(" WHERE tenant_id = ")
+            .text(self.tid())
+            .push(" AND id = ")
+            .text(id.to_string())
+            .push(" AND version = ")
+            .int(version);
+        let changed = sql.query().execute(&mut *tx).await?.rows_affected();
+        if changed != 1 {
+            // Another edit landed between the read and the write (PostgreSQL's read
+            // committed); its version is at least one more.
+            return Err(StoreError::Stale {
+                current: version + 1,
+            });
+        }
+        index::refresh(&mut tx, &self.tid(), Kind::Customer, &[id.to_string()]).await?;
+        tx.commit().await?;
+        Ok(version + 1)
+    }
+
     /// Customers having a contact with this phone number (any spelling of it).
     pub async fn customers_by_phone(
         &self,
@@ -241,7 +535,7 @@ impl TenantStore {
     ) -> Result<Vec<Customer>, StoreError> {
         let phone = validate::phone("phone", phone)?;
         let rows: Vec<CustomerRow> = sqlx::query_as(
-            "SELECT DISTINCT c.id, c.name, c.kind, c.tier, c.region_id, c.tags, c.created_at FROM customers c \
+            "SELECT DISTINCT c.id, c.name, c.kind, c.tier, c.region_id, c.tags, c.created_at, c.version FROM customers c \
              JOIN contacts k ON k.customer_id = c.id WHERE c.tenant_id = $1 AND k.tenant_id = $1 AND k.phone = $2 \
              ORDER BY c.name LIMIT 50",
         )
@@ -259,7 +553,7 @@ impl TenantStore {
         only: Option<CustomerId>,
     ) -> Result<Vec<Customer>, StoreError> {
         let sql = format!(
-            "SELECT id, name, kind, tier, region_id, tags, created_at FROM customers \
+            "SELECT id, name, kind, tier, region_id, tags, created_at, version FROM customers \
              WHERE tenant_id = $1 AND name {} $2{LIKE_ESCAPE} ORDER BY name LIMIT 100",
             self.store.backend.ilike()
         );
@@ -300,6 +594,7 @@ impl TenantStore {
                 tags: serde_json::from_str(&r.tags)
                     .map_err(|_| StoreError::Corrupt("customer tags".into()))?,
                 created_at: from_ms(r.created_at),
+                version: r.version,
                 contacts: contacts
                     .into_iter()
                     .filter(|c| c.customer_id == r.id)
@@ -339,7 +634,7 @@ impl TenantStore {
             return Err(StoreError::NotFound);
         }
         let rows: Vec<CustomerRow> = sqlx::query_as(
-            "SELECT id, name, kind, tier, region_id, tags, created_at FROM customers WHERE tenant_id = $1 AND id = $2",
+            "SELECT id, name, kind, tier, region_id, tags, created_at, version FROM customers WHERE tenant_id = $1 AND id = $2",
         )
         .bind(self.tid())
         .bind(id.to_string())

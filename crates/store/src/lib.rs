@@ -52,6 +52,7 @@ pub use assets::{
     ProductModel,
 };
 pub use contracts::Contract;
+pub use customers::{CustomerFilter, CustomerPage, CustomerSummary};
 pub use dialect::Backend;
 pub use engineers::{EngineerView, Position};
 pub use error::{RowError, StoreError};
@@ -62,7 +63,7 @@ pub use inventory::{
     Warehouse,
 };
 pub use kpi::{KpiReport, KpiRequest, KpiRow, KpiSource, KpiTicket};
-pub use loopdesk_core::customer::{NewAsset, NewContact, NewCustomer, NewSite};
+pub use loopdesk_core::customer::{CustomerEdit, NewAsset, NewContact, NewCustomer, NewSite};
 pub use loopdesk_core::kpi::Filter as KpiFilter;
 pub use maintenance::{Compliance, Plan};
 pub use model::*;

@@ -230,6 +230,7 @@ pub async fn load_if_empty(
             kind: Some("company".into()),
             tier: Some(if vip { "vip" } else { "standard" }.into()),
             region_id: Some(region_ids[r]),
+            tags: Vec::new(),
             contacts: vec![NewContact {
                 name: contact_name,
                 phone: Some(phone.clone()),

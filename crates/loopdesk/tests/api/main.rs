@@ -7,6 +7,7 @@
 )]
 
 mod assets;
+mod customers;
 mod engineers;
 mod followup;
 mod helpers;

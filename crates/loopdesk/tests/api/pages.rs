@@ -27,6 +27,7 @@ on_both_backends!(
     the_queue_has_views_with_counts_filters_and_pages,
     the_queue_sorts_filters_acts_on_rows_saves_views_and_exports,
     a_duplicate_shows_at_intake_and_on_the_ticket_and_merges_from_the_page,
+    a_new_caller_is_recorded_during_the_call_and_kept_on_the_customer_pages,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -1956,4 +1957,199 @@ async fn a_duplicate_shows_at_intake_and_on_the_ticket_and_merges_from_the_page(
     let (s, html, _) = b.post(&app, &merge_path, &merge_form).await;
     assert_eq!(s, 422);
     assert!(html.contains("该工单的状态已变化"), "{html}");
+}
+
+async fn a_new_caller_is_recorded_during_the_call_and_kept_on_the_customer_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    app.user("eng", &["engineer"], json!({})).await;
+    let mut b = Browser::signed_in(&app, "agent").await;
+    let (s, html, _) = b.get(&app, "/desk/intake?phone=139-1234-5678").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("未找到该号码的客户") && html.contains("action=\"/desk/intake/new\""),
+        "an unknown number offers the new caller's form: {html}"
+    );
+    let key = hidden(&html, "submission");
+    let mut form = vec![
+        ("phone", "139-1234-5678"),
+        ("name", "李女士"),
+        ("kind", "person"),
+        ("region_id", ""),
+        ("contact_name", ""),
+        ("address", "徐汇区漕溪北路 88 号 3 楼"),
+        ("subject", ""),
+        ("description", "空调外机滴水，楼下投诉"),
+        ("priority", "2"),
+        ("submission", key.as_str()),
+    ];
+    // No subject: nobody is created, and everything typed comes back.
+    let (s, html, _) = b.post(&app, "/desk/intake/new", &form).await;
+    assert_eq!(s, 422);
+    assert!(
+        html.contains("value=\"李女士\"")
+            && html.contains("漕溪北路 88 号")
+            && html.contains("空调外机滴水")
+            && html.contains("<option value=\"2\" selected>"),
+        "{html}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM customers").await, 0);
+    form[6].1 = "空调漏水";
+    let (s, _, to) = b.post(&app, "/desk/intake/new", &form).await;
+    assert_eq!(s, 303);
+    let ticket = to.unwrap().trim_start_matches("/t/").to_owned();
+    // Pressed again (a double click, a retry): the same ticket, no second customer.
+    let (s, _, again) = b.post(&app, "/desk/intake/new", &form).await;
+    assert_eq!(
+        (s, again.as_deref()),
+        (303, Some(format!("/t/{ticket}").as_str()))
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM customers").await, 1);
+    let t = app.read(&agent, &format!("/api/v1/tickets/{ticket}")).await;
+    assert_eq!(
+        (t["subject"].as_str(), t["priority"].as_i64()),
+        (Some("空调漏水"), Some(2))
+    );
+    let customer = t["customer_id"].as_str().unwrap().to_owned();
+    assert!(t["site_id"].is_string(), "the address became the site: {t}");
+    let c = app
+        .read(&agent, &format!("/api/v1/customers/{customer}"))
+        .await;
+    assert_eq!(
+        (
+            &c["name"],
+            &c["kind"],
+            &c["contacts"][0]["name"],
+            &c["contacts"][0]["phone"]
+        ),
+        (
+            &json!("李女士"),
+            &json!("person"),
+            &json!("李女士"),
+            &json!("13912345678")
+        )
+    );
+    // The number now finds her.
+    let (_, html, _) = b.get(&app, "/desk/intake?phone=13912345678").await;
+    assert!(
+        html.contains("李女士") && html.contains("空调漏水"),
+        "{html}"
+    );
+
+    // The list finds her by any spelling of the number, and her card holds the ticket.
+    let (s, html, _) = b.get(&app, "/customers?q=%2B86%20139%201234%205678").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains(&format!("href=\"/customers/{customer}\"")),
+        "{html}"
+    );
+    let card = format!("/customers/{customer}");
+    let (s, html, _) = b.get(&app, &card).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("空调漏水") && html.contains("漕溪北路"),
+        "{html}"
+    );
+    // Edited from the card; a stale form is refused with the latest shown.
+    let version = hidden(&html, "version");
+    let edit = |name: &'static str, version: String| {
+        vec![
+            ("version", version),
+            ("name", name.to_owned()),
+            ("kind", "person".to_owned()),
+            ("tier", "vip".to_owned()),
+            ("region_id", String::new()),
+            ("tags", "老客户，投诉敏感".to_owned()),
+        ]
+    };
+    let sent = edit("李红女士", version.clone());
+    let pairs: Vec<(&str, &str)> = sent.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (s, _, to) = b.post(&app, &card, &pairs).await;
+    assert_eq!((s, to.as_deref()), (303, Some(card.as_str())));
+    let sent = edit("旧的名字", version);
+    let pairs: Vec<(&str, &str)> = sent.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (s, html, _) = b.post(&app, &card, &pairs).await;
+    assert_eq!(s, 422);
+    assert!(
+        html.contains("已被他人修改") && html.contains("李红女士"),
+        "{html}"
+    );
+    let c = app
+        .read(&agent, &format!("/api/v1/customers/{customer}"))
+        .await;
+    assert_eq!(
+        (&c["name"], &c["tier"], &c["tags"]),
+        (
+            &json!("李红女士"),
+            &json!("vip"),
+            &json!(["老客户", "投诉敏感"])
+        )
+    );
+    // A contact and a site added from the card; a bad one names its field.
+    let (s, _, _) = b
+        .post(
+            &app,
+            &format!("{card}/contacts"),
+            &[
+                ("name", "王先生"),
+                ("phone", "021-6400 1234"),
+                ("notify_channel", "sms"),
+                ("lang", "zh-CN"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (s, html, _) = b
+        .post(
+            &app,
+            &format!("{card}/contacts"),
+            &[("name", "张三"), ("email", "not-mail")],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("电子邮箱"), "{html}");
+    let (s, _, _) = b
+        .post(
+            &app,
+            &format!("{card}/sites"),
+            &[
+                ("site_name", "仓库"),
+                ("address", "闵行区莘庄工业区"),
+                ("lat", "31.11"),
+                ("lon", "121.38"),
+                ("geofence_m", "300"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (s, html, _) = b
+        .post(
+            &app,
+            &format!("{card}/sites"),
+            &[("address", "某处"), ("lat", "北纬")],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("纬度"), "{html}");
+    let c = app
+        .read(&agent, &format!("/api/v1/customers/{customer}"))
+        .await;
+    assert_eq!(c["contacts"].as_array().unwrap().len(), 2);
+    assert_eq!(c["sites"].as_array().unwrap().len(), 2);
+    assert_eq!(c["sites"][1]["geofence_m"], 300.0);
+
+    // An engineer has no customer pages; a manager reads them but has no forms.
+    let mut e = Browser::signed_in(&app, "eng").await;
+    assert_eq!(e.get(&app, "/customers").await.0, 403);
+    app.user("boss", &["manager"], json!({})).await;
+    let mut m = Browser::signed_in(&app, "boss").await;
+    let (s, html, _) = m.get(&app, &card).await;
+    assert_eq!(s, 200);
+    assert!(!html.contains("/contacts\""), "{html}");
+    assert_eq!(
+        m.post(&app, &format!("{card}/contacts"), &[("name", "x")])
+            .await
+            .0,
+        403
+    );
 }

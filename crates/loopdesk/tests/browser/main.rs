@@ -1637,3 +1637,80 @@ async fn a_dispatcher_works_the_queue_from_the_keyboard_and_in_bulk() {
     assert_eq!(at.query(), Some("from=desk"));
     c.close().await.unwrap();
 }
+
+/// An agent answers a number nobody knows: types the caller and the request into the
+/// intake screen during the call, records both with one press, lands on the new ticket; the
+/// customer is then in the list (found by any spelling of the number) with a card holding
+/// the ticket, and gets a second contact from that card.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_records_a_new_caller_during_the_call() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.user("xiaoli", &["agent"], json!({ "display_name": "客服小李" }))
+        .await;
+    app.ok(
+        &app.admin,
+        "/api/v1/regions",
+        json!({ "name": "徐汇" }),
+        201,
+    )
+    .await;
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "xiaoli").await;
+    c.goto(&app.url("/desk/intake")).await.unwrap();
+    type_into(&c, "#phone", "139 1234 5678").await;
+    press(&c, "查找").await;
+    wait_xpath(&c, "//form[@action='/desk/intake/new']").await;
+    // The name box has the cursor: the agent types as the caller speaks.
+    let focused = c
+        .execute("return document.activeElement.id", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused.as_str(), Some("new-name"));
+    type_into(&c, "#new-name", "李女士").await;
+    c.find(Locator::Css("#new-region option:nth-child(2)"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    type_into(&c, "#new-address", "徐汇区漕溪北路 88 号 3 楼").await;
+    type_into(&c, "#subject-new", "空调外机漏水").await;
+    type_into(&c, "#description-new", "楼下邻居投诉滴水").await;
+    shoot(&c, "intake-new-caller").await;
+    press(&c, "建档并创建工单").await;
+    let url = wait_for_url(&c, |u| u.path().starts_with("/t/")).await;
+    assert!(text_of(&c, "main").await.contains("空调外机漏水"));
+    shoot(&c, "intake-new-caller-ticket").await;
+
+    c.goto(&app.url("/customers?q=%2B86-139-1234-5678"))
+        .await
+        .unwrap();
+    let rows = texts(&c, "table.customers tbody tr").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0].contains("李女士") && rows[0].contains("徐汇"),
+        "{rows:?}"
+    );
+    shoot(&c, "customers-list").await;
+    click_on(&c, "table.customers tbody a").await;
+    wait_xpath(&c, "//h1[contains(., '李女士')]").await;
+    let ticket = url.path().trim_start_matches("/t/").to_owned();
+    wait_xpath(&c, &format!("//main//a[@href='/t/{ticket}']")).await;
+    // A second contact from the card.
+    c.execute(
+        "document.querySelectorAll('main details.card').forEach(d => d.open = true)",
+        vec![],
+    )
+    .await
+    .unwrap();
+    type_into(&c, "#contact_name", "王先生").await;
+    type_into(&c, "#contact_phone", "021-6400 1234").await;
+    click_on(&c, "form[action$='/contacts'] button[type=submit]").await;
+    wait_xpath(&c, "//main//td[normalize-space()='王先生']").await;
+    shoot(&c, "customer-card").await;
+    let (bytes, fits) = weight_and_fit(&c).await;
+    assert!(fits, "the card fits the window");
+    assert!(bytes < 150_000.0, "the card weighs {bytes} bytes");
+    c.close().await.unwrap();
+}

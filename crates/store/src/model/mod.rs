@@ -86,6 +86,8 @@ pub struct Customer {
     pub tags: Vec<String>,
     /// Created at.
     pub created_at: DateTime<Utc>,
+    /// Version, for optimistic locking of edits.
+    pub version: i64,
     /// Contacts.
     pub contacts: Vec<Contact>,
 }

@@ -5,8 +5,10 @@ use axum::http::StatusCode;
 use axum::Json;
 use loopdesk_core::access::{self, allowed, Permission};
 use loopdesk_core::{ContactId, CustomerId, RegionId, SiteId};
-use loopdesk_store::{Customer, CustomerDetail, NewContact, NewCustomer, NewSite};
-use serde::{Deserialize, Serialize};
+use loopdesk_store::{
+    CustomerDetail, CustomerEdit, CustomerFilter, CustomerPage, NewContact, NewCustomer, NewSite,
+};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::path_id;
@@ -74,6 +76,9 @@ pub struct CreateCustomerBody {
     /// Region.
     #[serde(default)]
     pub region_id: Option<RegionId>,
+    /// Tags (at most 20, each up to 32 characters, no commas).
+    #[serde(default)]
+    pub tags: Vec<String>,
     /// Contacts.
     #[serde(default)]
     pub contacts: Vec<ContactBody>,
@@ -127,6 +132,7 @@ pub async fn create_customer(
         kind: b.kind,
         tier: b.tier,
         region_id: b.region_id,
+        tags: b.tags,
         contacts: b.contacts.into_iter().map(contact).collect(),
         sites: b.sites.into_iter().map(site).collect(),
     };
@@ -141,34 +147,111 @@ pub async fn create_customer(
 pub struct CustomerQuery {
     /// A caller's phone number, in any spelling: finds the customers with a contact on it.
     pub phone: Option<String>,
-    /// Part of the name.
+    /// Part of the name (or a contact's name or e-mail, or a phone number).
     pub q: Option<String>,
+    /// Only this tier.
+    pub tier: Option<String>,
+    /// Only this region.
+    pub region_id: Option<RegionId>,
+    /// Only customers with this tag.
+    pub tag: Option<String>,
+    /// The page after this customer (the previous page's `next`).
+    pub after: Option<CustomerId>,
+    /// Rows per page, 1–200 (default 50).
+    pub limit: Option<usize>,
 }
 
-/// Customers found.
-#[derive(Serialize, ToSchema)]
-pub struct CustomerList {
-    /// Customers with their contacts.
-    pub items: Vec<Customer>,
-}
-
-/// Finds customers by a contact's phone number (caller identification) or by name.
+/// The customer list by name, a page at a time: searched by name, contact, e-mail or phone
+/// number (`phone`: caller identification), filtered by tier, region and tag.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(CustomerQuery),
-    responses((status = 200, body = CustomerList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CustomerPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list_customers(
     user: CurrentUser,
     Query(q): Query<CustomerQuery>,
-) -> Result<Json<CustomerList>, ApiError> {
-    let only = access::customer_scope(&user.actor).ok_or_else(ApiError::forbidden)?;
-    let items = match q.phone.as_deref().filter(|p| !p.trim().is_empty()) {
-        Some(phone) => user.tenant.customers_by_phone(phone, only).await?,
-        None => {
-            user.tenant
-                .customers_by_name(q.q.as_deref().unwrap_or(""), only)
-                .await?
-        }
+) -> Result<Json<CustomerPage>, ApiError> {
+    if access::customer_scope(&user.actor).is_none() {
+        return Err(ApiError::forbidden());
+    }
+    // A number in a spelling no phone has is refused, not answered with nobody.
+    let phone = q
+        .phone
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| loopdesk_core::validate::phone("phone", p))
+        .transpose()
+        .map_err(|e| ApiError::invalid(e.field, e.reason))?;
+    if q.limit.is_some_and(|l| !(1..=200).contains(&l)) {
+        return Err(ApiError::invalid("limit", "error.invalid_number"));
+    }
+    let filter = CustomerFilter {
+        q: phone.or(q.q).unwrap_or_default(),
+        tier: q.tier,
+        region_id: q.region_id,
+        tag: q.tag,
+        after: q.after,
+        limit: q.limit.unwrap_or(50),
     };
-    Ok(Json(CustomerList { items }))
+    Ok(Json(user.tenant.customer_page(&user.actor, &filter).await?))
+}
+
+/// Reads a field that may be absent (left as it is) or `null` (cleared).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A change to a customer's own fields; what is absent stays as it is.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditCustomerBody {
+    /// The version last seen (optimistic locking): 409 when someone changed it meanwhile.
+    pub version: i64,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `company` or `person`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Tier code.
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// Region; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub region_id: Option<Option<RegionId>>,
+    /// Tags, the whole list.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+}
+
+/// Changes a customer's name, kind, tier, region or tags.
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = String, Path)),
+    request_body = EditCustomerBody,
+    responses((status = 200, body = CustomerDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn edit_customer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: AppJson<EditCustomerBody>,
+) -> Result<Json<CustomerDetail>, ApiError> {
+    require_write(&user)?;
+    let id = path_id(&id, CustomerId::parse)?;
+    let b = body.value;
+    let edit = CustomerEdit {
+        name: b.name,
+        kind: b.kind,
+        tier: b.tier,
+        region_id: b.region_id,
+        tags: b.tags,
+    };
+    user.tenant
+        .edit_customer(id, b.version, edit, state.clock.now())
+        .await?;
+    Ok(Json(user.tenant.customer_detail(&user.actor, id).await?))
 }
 
 /// A customer with contacts, sites, assets and recent tickets.

@@ -39,7 +39,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
             customers::create_customer,
             customers::list_customers
         ))
-        .routes(routes!(customers::get_customer))
+        .routes(routes!(customers::get_customer, customers::edit_customer))
         .routes(routes!(customers::add_contact))
         .routes(routes!(customers::add_site))
         .routes(routes!(assets::create_asset))

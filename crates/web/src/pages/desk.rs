@@ -813,12 +813,21 @@ pub struct IntakeQuery {
     phone: Option<String>,
 }
 
+/// What the agent typed about the request, kept when a form comes back with an error.
+#[derive(Default, Clone)]
+struct Draft {
+    subject: String,
+    description: String,
+    priority: String,
+}
+
 fn caller(
     lang: Lang,
     offset: chrono::FixedOffset,
     today: chrono::NaiveDate,
     d: &CustomerDetail,
     phone: &str,
+    draft: &Draft,
 ) -> Markup {
     let c = &d.customer;
     html! {
@@ -878,17 +887,90 @@ fn caller(
                         @for a in &d.assets { option value=(a.id) { (a.model) " · " (a.serial) } }
                     }
                 }
-                label for={ "subject-" (c.id) } { (t(lang, "page.request.subject")) }
-                input id={ "subject-" (c.id) } name="subject" required maxlength="200";
-                label for={ "description-" (c.id) } { (t(lang, "page.request.description")) }
-                textarea id={ "description-" (c.id) } name="description" maxlength="10000" {}
-                label for={ "priority-" (c.id) } { (t(lang, "page.request.urgency")) }
-                select id={ "priority-" (c.id) } name="priority" {
-                    @for (v, key) in [("1", "page.urgency.1"), ("2", "page.urgency.2"), ("3", "page.urgency.3"), ("4", "page.urgency.4")] {
-                        option value=(v) selected[v == "3"] { (t(lang, key)) }
+                (request_fields(lang, &c.id.to_string(), draft))
+                p { button type="submit" { (t(lang, "page.desk.record")) } }
+            }
+        }
+    }
+}
+
+/// The request's own fields: subject, description, urgency (ids suffixed by `key`, one form
+/// per customer found).
+fn request_fields(lang: Lang, key: &str, draft: &Draft) -> Markup {
+    let priority = if draft.priority.is_empty() {
+        "3"
+    } else {
+        draft.priority.as_str()
+    };
+    html! {
+        label for={ "subject-" (key) } { (t(lang, "page.request.subject")) }
+        input id={ "subject-" (key) } name="subject" required maxlength="200" value=(draft.subject);
+        label for={ "description-" (key) } { (t(lang, "page.request.description")) }
+        textarea id={ "description-" (key) } name="description" maxlength="10000" { (draft.description) }
+        label for={ "priority-" (key) } { (t(lang, "page.request.urgency")) }
+        select id={ "priority-" (key) } name="priority" {
+            @for (v, k) in [("1", "page.urgency.1"), ("2", "page.urgency.2"), ("3", "page.urgency.3"), ("4", "page.urgency.4")] {
+                option value=(v) selected[v == priority] { (t(lang, k)) }
+            }
+        }
+    }
+}
+
+/// A caller nobody knows: the customer, a contact on this number and a site, typed during the
+/// call together with the request, and recorded with one press.
+fn new_caller(
+    lang: Lang,
+    regions: &[(RegionId, String)],
+    phone: &str,
+    f: &NewCallerForm,
+    error: Option<(&str, &str)>,
+) -> Markup {
+    html! {
+        div.card.new-caller {
+            h2 { (t(lang, "page.desk.new_caller")) }
+            p.muted {
+                (t(lang, "page.desk.unknown_caller")) " "
+                a href={ "/customers/new?then=intake&phone=" (super::query_value(phone)) } { (t(lang, "page.desk.full_form")) }
+            }
+            form method="post" action="/desk/intake/new" {
+                input type="hidden" name="phone" value=(phone);
+                input type="hidden" name="submission" value=(if f.submission.is_empty() { uuid::Uuid::new_v4().to_string() } else { f.submission.clone() });
+                @if let Some((field, reason)) = error {
+                    p.error role="alert" { (super::customers::field_label(lang, field)) ": " (t(lang, reason)) }
+                }
+                label for="new-name" { (t(lang, "page.desk.customer_name")) }
+                input #new-name name="name" required maxlength="200" value=(f.name) autofocus;
+                div.row {
+                    div {
+                        label for="new-kind" { (t(lang, "page.customers.kind")) }
+                        select #new-kind name="kind" {
+                            @for k in ["person", "company"] {
+                                option value=(k) selected[k == f.kind] { (t(lang, &format!("page.customers.kind.{k}"))) }
+                            }
+                        }
+                    }
+                    div {
+                        label for="new-region" { (t(lang, "page.desk.region")) }
+                        select #new-region name="region_id" {
+                            option value="" { "—" }
+                            @for (id, name) in regions {
+                                @let id = id.to_string();
+                                option value=(id) selected[id == f.region_id] { (name) }
+                            }
+                        }
                     }
                 }
-                p { button type="submit" { (t(lang, "page.desk.record")) } }
+                label for="new-contact" { (t(lang, "page.customers.contact_name")) }
+                input #new-contact name="contact_name" maxlength="200" value=(f.contact_name)
+                    placeholder=(t(lang, "page.desk.contact_same"));
+                label for="new-address" { (t(lang, "page.customers.address")) }
+                input #new-address name="address" maxlength="500" value=(f.address);
+                (request_fields(lang, "new", &Draft {
+                    subject: f.subject.clone(),
+                    description: f.description.clone(),
+                    priority: f.priority.clone(),
+                }))
+                p { button type="submit" { (t(lang, "page.desk.create_and_record")) } }
             }
         }
     }
@@ -903,7 +985,25 @@ pub async fn intake(
     if let Some(no) = staff_only(&user, lang) {
         return no;
     }
-    intake_page(&state, &user, lang, q.phone.as_deref().unwrap_or(""), None).await
+    intake_page(
+        &state,
+        &user,
+        lang,
+        q.phone.as_deref().unwrap_or(""),
+        Typed::default(),
+    )
+    .await
+}
+
+/// What came back with a form: the error, and what was typed.
+#[derive(Default)]
+struct Typed<'a> {
+    /// A request for a known caller that was refused: the reason.
+    error: Option<&'a str>,
+    /// The request as typed.
+    draft: Draft,
+    /// A new caller's form as typed, and its error (field, reason).
+    new_caller: Option<(&'a NewCallerForm, (&'a str, &'a str))>,
 }
 
 async fn intake_page(
@@ -911,8 +1011,9 @@ async fn intake_page(
     user: &CurrentUser,
     lang: Lang,
     phone: &str,
-    error: Option<&str>,
+    typed: Typed<'_>,
 ) -> Response {
+    let error = typed.error;
     let phone = phone.trim();
     let mut found = Vec::new();
     let mut phone_error = None;
@@ -935,6 +1036,20 @@ async fn intake_page(
         Err(e) => return super::failure(lang, &e),
     };
     let today = state.clock.now().with_timezone(&offset).date_naive();
+    let unknown = !phone.is_empty() && phone_error.is_none() && found.is_empty();
+    let regions = if unknown {
+        match user.tenant.regions().await {
+            Ok(r) => r,
+            Err(e) => return super::failure(lang, &e),
+        }
+    } else {
+        Vec::new()
+    };
+    let blank = NewCallerForm::default();
+    let (caller_form, caller_error) = match typed.new_caller {
+        Some((f, e)) => (f, Some(e)),
+        None => (&blank, None),
+    };
     let title = t(lang, "page.desk.intake");
     let mut res = page(
         lang,
@@ -944,18 +1059,20 @@ async fn intake_page(
             h1 { (title) }
             form.card method="get" action="/desk/intake" {
                 label for="phone" { (t(lang, "page.desk.phone")) }
-                input #phone name="phone" type="tel" value=(phone) autofocus;
+                input #phone name="phone" type="tel" value=(phone) autofocus[!unknown];
                 @if let Some(r) = phone_error { p.field-error role="alert" { (t(lang, r)) } }
                 p { button type="submit" { (t(lang, "page.desk.look_up")) } }
             }
             @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
-            @if !phone.is_empty() && phone_error.is_none() && found.is_empty() {
+            @if unknown && access::allowed(&user.actor, Permission::WriteCustomers) {
+                (new_caller(lang, &regions, phone, caller_form, caller_error))
+            } @else if unknown {
                 p.muted { (t(lang, "page.desk.unknown_caller")) }
             }
-            @for d in &found { (caller(lang, offset, today, d, phone)) }
+            @for d in &found { (caller(lang, offset, today, d, phone, &typed.draft)) }
         },
     );
-    if error.is_some() || phone_error.is_some() {
+    if error.is_some() || phone_error.is_some() || caller_error.is_some() {
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     res
@@ -1017,8 +1134,131 @@ pub async fn record(
     {
         Ok((ticket, _)) => Redirect::to(&format!("/t/{}", ticket.id)).into_response(),
         Err(StoreError::Invalid(e)) => {
-            intake_page(&state, &user, lang, &f.phone, Some(e.reason)).await
+            let typed = Typed {
+                error: Some(e.reason),
+                draft: Draft {
+                    subject: f.subject,
+                    description: f.description,
+                    priority: f.priority.unwrap_or_default(),
+                },
+                new_caller: None,
+            };
+            intake_page(&state, &user, lang, &f.phone, typed).await
         }
         Err(e) => super::failure(lang, &e),
     }
+}
+
+/// A new caller and their request, as typed at intake.
+#[derive(Deserialize, Default, Clone)]
+pub struct NewCallerForm {
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    region_id: String,
+    #[serde(default)]
+    contact_name: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    priority: String,
+    #[serde(default)]
+    submission: String,
+}
+
+/// The new caller's customer: the one already on this number (a second press of the form),
+/// else a new one with a contact on the number and a site at the address given. The request
+/// is checked first: a missing subject makes nobody.
+async fn new_caller_customer(
+    state: &AppState,
+    user: &CurrentUser,
+    lang: Lang,
+    f: &NewCallerForm,
+) -> Result<CustomerId, StoreError> {
+    loopdesk_core::validate::required_text(
+        "subject",
+        &f.subject,
+        loopdesk_core::validate::MAX_SUBJECT,
+    )?;
+    if let Some(known) = user
+        .tenant
+        .customers_by_phone(&f.phone, None)
+        .await?
+        .first()
+    {
+        return Ok(known.id);
+    }
+    let trimmed = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let new = loopdesk_store::NewCustomer {
+        name: f.name.clone(),
+        kind: trimmed(&f.kind),
+        tier: None,
+        region_id: RegionId::parse(f.region_id.trim()),
+        tags: Vec::new(),
+        contacts: vec![loopdesk_store::NewContact {
+            name: trimmed(&f.contact_name).unwrap_or_else(|| f.name.trim().to_owned()),
+            phone: Some(f.phone.clone()),
+            ..loopdesk_store::NewContact::default()
+        }],
+        sites: trimmed(&f.address)
+            .map(|address| loopdesk_store::NewSite {
+                name: t(lang, "page.customers.main_site").to_owned(),
+                address,
+                ..loopdesk_store::NewSite::default()
+            })
+            .into_iter()
+            .collect(),
+    };
+    user.tenant.create_customer(new, state.clock.now()).await
+}
+
+/// Records a new caller (customer, contact on the calling number, site when an address was
+/// given) and then their request. A second press of the same form finds the customer the
+/// first one made, by the number, and makes no second one. What was typed comes back with
+/// the error when anything is refused.
+pub async fn record_new_caller(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Form(f): Form<NewCallerForm>,
+) -> Response {
+    if let Some(no) = staff_only(&user, lang) {
+        return no;
+    }
+    if !access::allowed(&user.actor, Permission::WriteCustomers) {
+        return super::failure(lang, &StoreError::Forbidden);
+    }
+    let customer = match new_caller_customer(&state, &user, lang, &f).await {
+        Ok(id) => id,
+        Err(StoreError::Invalid(e)) => {
+            let typed = Typed {
+                new_caller: Some((&f, (e.field, e.reason))),
+                ..Typed::default()
+            };
+            return intake_page(&state, &user, lang, &f.phone, typed).await;
+        }
+        Err(e) => return super::failure(lang, &e),
+    };
+    let detail = match user.tenant.customer_detail(&user.actor, customer).await {
+        Ok(d) => d,
+        Err(e) => return super::failure(lang, &e),
+    };
+    let form = IntakeForm {
+        customer_id: customer.to_string(),
+        phone: f.phone.clone(),
+        site_id: detail.sites.first().map(|s| s.id.to_string()),
+        asset_id: None,
+        subject: f.subject.clone(),
+        description: f.description.clone(),
+        priority: Some(f.priority.clone()),
+        submission: f.submission.clone(),
+    };
+    record(State(state), PageUser { user, lang }, Form(form)).await
 }

@@ -127,6 +127,14 @@ fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
         out.push(("/desk/intake", "page.desk.intake"));
         out.push(("/dispatch", "page.dispatch.title"));
     }
+    if roles.iter().any(|r| {
+        matches!(
+            r,
+            Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Manager | Role::Admin
+        )
+    }) {
+        out.push(("/customers", "page.customers.title"));
+    }
     if roles.contains(&Role::Engineer) {
         out.push(("/m", "page.engineer.orders"));
         out.push(("/m/van", "page.van.title"));

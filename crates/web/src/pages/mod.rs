@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod assets;
 mod charts;
+pub mod customers;
 pub mod dashboard;
 pub mod desk;
 pub mod dispatch;
@@ -52,6 +53,14 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{id}/chase", post(ticket::chase))
         .route("/t/{id}/merge", post(ticket::merge))
         .route("/search", get(search::show))
+        .route("/customers", get(customers::list).post(customers::create))
+        .route("/customers/new", get(customers::new))
+        .route(
+            "/customers/{id}",
+            get(customers::show).post(customers::edit),
+        )
+        .route("/customers/{id}/contacts", post(customers::add_contact))
+        .route("/customers/{id}/sites", post(customers::add_site))
         .route("/review", get(review::show))
         .route("/review/t/{id}", post(review::make_move))
         .route("/admin", get(admin::show))
@@ -68,6 +77,7 @@ pub fn routes() -> Router<AppState> {
         .route("/desk", get(desk::queue))
         .route("/desk/counts", get(desk::counts))
         .route("/desk/intake", get(desk::intake).post(desk::record))
+        .route("/desk/intake/new", post(desk::record_new_caller))
         .route("/desk/bulk", post(desk::bulk))
         .route("/desk/export", get(desk::export))
         .route("/desk/views", post(desk::save_view))

@@ -1,0 +1,292 @@
+//! Customers as master data: the list paged by name with its search (name, contact, e-mail,
+//! phone in any spelling) and filters (tier, region, tag), edits under optimistic locking,
+//! and who may do what.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    the_customer_list_pages_by_name_and_finds_by_any_field,
+    a_customer_is_edited_once_at_a_time_and_only_by_staff_who_may,
+);
+
+fn names(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn patch(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
+    let r = app
+        .client
+        .patch(app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn the_customer_list_pages_by_name_and_finds_by_any_field(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let region = app
+        .ok(
+            &app.admin,
+            "/api/v1/regions",
+            json!({ "name": "浦东" }),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (name, tier, tags, phone, email) in [
+        (
+            "A 申江制冷",
+            "vip",
+            json!(["长期合作"]),
+            "13800138001",
+            "ops@shenjiang.example",
+        ),
+        (
+            "B 静安物业",
+            "standard",
+            json!([]),
+            "13800138002",
+            "b@example.com",
+        ),
+        (
+            "C 徐汇医院",
+            "vip",
+            json!(["医院", "长期合作"]),
+            "13800138003",
+            "c@example.com",
+        ),
+        (
+            "D 浦东超市",
+            "standard",
+            json!(["长期合作"]),
+            "13800138004",
+            "d@example.com",
+        ),
+        (
+            "E 闵行工厂",
+            "standard",
+            json!([]),
+            "13800138005",
+            "e@example.com",
+        ),
+    ] {
+        let mut body = json!({ "name": name, "tier": tier, "tags": tags,
+            "contacts": [{ "name": format!("{name}联系人"), "phone": phone, "email": email }] });
+        if name.starts_with('D') {
+            body["region_id"] = json!(region);
+        }
+        let c = app.ok(&agent, "/api/v1/customers", body, 201).await;
+        assert_eq!(c["tags"], tags, "tags kept as given");
+        assert_eq!(c["version"], 1);
+    }
+    // Pages of two, by name, each page after the last one's `next`; nothing lost or repeated.
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/customers?limit=2".to_owned();
+    loop {
+        let page = app.read(&agent, &path).await;
+        assert!(page["items"].as_array().unwrap().len() <= 2);
+        seen.extend(names(&page));
+        match page["next"].as_str() {
+            Some(next) => path = format!("/api/v1/customers?limit=2&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "A 申江制冷",
+            "B 静安物业",
+            "C 徐汇医院",
+            "D 浦东超市",
+            "E 闵行工厂"
+        ]
+    );
+    let first = app.read(&agent, "/api/v1/customers?limit=1").await;
+    assert_eq!(first["items"][0]["contacts"][0]["phone"], "13800138001");
+    assert_eq!(first["items"][0]["open_tickets"], 0);
+
+    assert_eq!(
+        found_as(&app, &agent, "tier=vip").await,
+        ["A 申江制冷", "C 徐汇医院"]
+    );
+    assert_eq!(
+        found_as(&app, &agent, "tag=%E9%95%BF%E6%9C%9F%E5%90%88%E4%BD%9C").await,
+        ["A 申江制冷", "C 徐汇医院", "D 浦东超市"]
+    );
+    assert_eq!(
+        found_as(&app, &agent, "tier=vip&tag=%E5%8C%BB%E9%99%A2").await,
+        ["C 徐汇医院"]
+    );
+    assert_eq!(
+        found_as(&app, &agent, &format!("region_id={region}")).await,
+        ["D 浦东超市"]
+    );
+    // By part of the name, a contact's name, an e-mail, and a number however it is written.
+    assert_eq!(
+        found_as(&app, &agent, "q=%E9%9D%99%E5%AE%89").await,
+        ["B 静安物业"]
+    );
+    assert_eq!(found_as(&app, &agent, "q=shenjiang").await, ["A 申江制冷"]);
+    assert_eq!(
+        found_as(&app, &agent, "q=%2B86%20138-0013-8003").await,
+        ["C 徐汇医院"]
+    );
+    assert_eq!(
+        found_as(&app, &agent, "phone=138%200013%208005").await,
+        ["E 闵行工厂"]
+    );
+    // `%` and `_` are plain characters.
+    assert!(found_as(&app, &agent, "q=%25").await.is_empty());
+    // An open ticket counts on the row.
+    let a = app.read(&agent, "/api/v1/customers?q=shenjiang").await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.ticket(&agent, &a, "冷库温度高").await;
+    assert_eq!(
+        app.read(&agent, "/api/v1/customers?q=shenjiang").await["items"][0]["open_tickets"],
+        1
+    );
+    // Bad input names its field.
+    let bad = app.ok_get(&agent, "/api/v1/customers?limit=0", 422).await;
+    assert_eq!(bad["field"], "limit");
+    let bad = app.ok_get(&agent, "/api/v1/customers?phone=12", 422).await;
+    assert_eq!(bad["field"], "phone");
+    let bad = app
+        .ok(
+            &agent,
+            "/api/v1/customers",
+            json!({ "name": "x", "tags": ["a,b"] }),
+            422,
+        )
+        .await;
+    assert_eq!(bad["field"], "tags");
+
+    // A customer's own sign-in lists themselves alone; an engineer lists nobody.
+    let (_, own) = app
+        .user("cust", &["customer"], json!({ "customer_id": a }))
+        .await;
+    assert_eq!(found_as(&app, &own, "").await, ["A 申江制冷"]);
+    assert_eq!(
+        found_as(&app, &own, "q=%E9%9D%99%E5%AE%89").await,
+        Vec::<String>::new()
+    );
+    let (_, engineer) = app.user("eng", &["engineer"], json!({})).await;
+    app.ok_get(&engineer, "/api/v1/customers", 403).await;
+}
+
+async fn found_as(app: &TestApp, token: &str, q: &str) -> Vec<String> {
+    names(&app.read(token, &format!("/api/v1/customers?{q}")).await)
+}
+
+async fn a_customer_is_edited_once_at_a_time_and_only_by_staff_who_may(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (_, manager) = app.user("manager", &["manager"], json!({})).await;
+    let region = app
+        .ok(
+            &app.admin,
+            "/api/v1/regions",
+            json!({ "name": "徐汇" }),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (customer, _) = app.customer(&agent, "申江制冷", "13800138000").await;
+    let path = format!("/api/v1/customers/{customer}");
+
+    let (s, c) = patch(
+        &app,
+        &agent,
+        &path,
+        json!({ "version": 1, "name": "申江制冷（总部）", "tier": "vip", "region_id": region,
+                "tags": ["长期合作", " 长期合作 "] }),
+    )
+    .await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(
+        (
+            &c["name"],
+            &c["tier"],
+            &c["region_id"],
+            &c["tags"],
+            &c["version"]
+        ),
+        (
+            &json!("申江制冷（总部）"),
+            &json!("vip"),
+            &json!(region),
+            &json!(["长期合作"]),
+            &json!(2)
+        )
+    );
+    // The contacts and sites are untouched.
+    assert_eq!(c["contacts"][0]["phone"], "13800138000");
+    assert_eq!(c["sites"].as_array().unwrap().len(), 1);
+    // Someone who saw version 1 is told, and nothing of theirs is written.
+    let (s, stale) = patch(&app, &agent, &path, json!({ "version": 1, "name": "旧名" })).await;
+    assert_eq!((s, &stale["field"]), (409, &json!("version")));
+    assert_eq!(app.read(&agent, &path).await["name"], "申江制冷（总部）");
+    // `null` clears the region; leaving it out keeps it.
+    let (s, c) = patch(
+        &app,
+        &agent,
+        &path,
+        json!({ "version": 2, "tier": "standard" }),
+    )
+    .await;
+    assert_eq!((s, &c["region_id"]), (200, &json!(region)));
+    let (s, c) = patch(
+        &app,
+        &agent,
+        &path,
+        json!({ "version": 3, "region_id": null }),
+    )
+    .await;
+    assert_eq!((s, &c["region_id"]), (200, &Value::Null));
+    // Bad input: the field and nothing changed.
+    for (body, field) in [
+        (json!({ "version": 4, "name": "  " }), "name"),
+        (json!({ "version": 4, "kind": "robot" }), "kind"),
+        (
+            json!({ "version": 4, "region_id": uuid::Uuid::new_v4() }),
+            "region_id",
+        ),
+        (json!({ "version": 4, "tags": ["x".repeat(40)] }), "tags"),
+    ] {
+        let (s, e) = patch(&app, &agent, &path, body).await;
+        assert_eq!((s, e["field"].as_str()), (422, Some(field)), "{e}");
+    }
+    let (s, _) = patch(
+        &app,
+        &agent,
+        &path,
+        json!({ "version": 4, "colour": "red" }),
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert_eq!(app.read(&agent, &path).await["version"], 4);
+    // A manager reads customers but does not edit them; an unknown id is a 404.
+    let (s, _) = patch(&app, &manager, &path, json!({ "version": 4, "name": "x" })).await;
+    assert_eq!(s, 403);
+    let other = format!("/api/v1/customers/{}", uuid::Uuid::new_v4());
+    let (s, _) = patch(&app, &agent, &other, json!({ "version": 1, "name": "x" })).await;
+    assert_eq!(s, 404);
+}

@@ -1,0 +1,818 @@
+//! Customers (客户档案), for staff: the list with its search and filters, a new customer with
+//! a first contact and site, and the customer card — contacts, sites, equipment, tickets —
+//! where the details are edited and contacts and sites are added.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use loopdesk_core::access::{self, Permission};
+use loopdesk_core::customer::{self, CustomerEdit};
+use loopdesk_core::i18n::{t, tf, Lang};
+use loopdesk_core::{CustomerId, RegionId};
+use loopdesk_store::{
+    CustomerDetail, CustomerFilter, CustomerPage, NewContact, NewCustomer, NewSite, StoreError,
+};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout::{page, PageQuery, PageUser};
+use crate::extract::CurrentUser;
+use crate::state::AppState;
+
+/// Rows on a page of the list.
+const PAGE_ROWS: usize = 50;
+
+/// Staff only: whoever may read every customer (a customer has the portal).
+fn staff_only(user: &CurrentUser, lang: Lang) -> Option<Response> {
+    (access::customer_scope(&user.actor) != Some(None))
+        .then(|| super::failure(lang, &StoreError::Forbidden))
+}
+
+fn writer_only(user: &CurrentUser, lang: Lang) -> Option<Response> {
+    (!access::allowed(&user.actor, Permission::WriteCustomers))
+        .then(|| super::failure(lang, &StoreError::Forbidden))
+}
+
+/// Text as a form sends it: trimmed, and absent when empty.
+fn given(text: &Option<String>) -> Option<String> {
+    text.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// The list's search, filters and page.
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    q: Option<String>,
+    tier: Option<String>,
+    region: Option<String>,
+    tag: Option<String>,
+    after: Option<String>,
+}
+
+impl ListQuery {
+    /// The query string of these filters (without the page), for the next page's link.
+    fn filters(&self) -> String {
+        let mut pairs = Vec::new();
+        for (k, v) in [
+            ("q", &self.q),
+            ("tier", &self.tier),
+            ("region", &self.region),
+            ("tag", &self.tag),
+        ] {
+            if let Some(v) = given(v) {
+                pairs.push((k, v));
+            }
+        }
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+}
+
+/// The customer list.
+pub async fn list(
+    PageUser { user, lang }: PageUser,
+    PageQuery(q): PageQuery<ListQuery>,
+) -> Response {
+    if let Some(no) = staff_only(&user, lang) {
+        return no;
+    }
+    let filter = CustomerFilter {
+        q: q.q.clone().unwrap_or_default(),
+        tier: given(&q.tier),
+        region_id: given(&q.region).and_then(|r| RegionId::parse(&r)),
+        tag: given(&q.tag),
+        after: given(&q.after).and_then(|a| CustomerId::parse(&a)),
+        limit: PAGE_ROWS,
+    };
+    let (found, facets, regions) = match (
+        user.tenant.customer_page(&user.actor, &filter).await,
+        user.tenant.customer_facets().await,
+        user.tenant.regions().await,
+    ) {
+        (Ok(f), Ok(c), Ok(r)) => (f, c, r),
+        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return super::failure(lang, &e),
+    };
+    let title = t(lang, "page.customers.title");
+    let may_write = access::allowed(&user.actor, Permission::WriteCustomers);
+    page(
+        lang,
+        title,
+        Some(&user.auth.user),
+        list_body(lang, &q, &found, &facets, &regions, may_write),
+    )
+}
+
+fn list_body(
+    lang: Lang,
+    q: &ListQuery,
+    found: &CustomerPage,
+    (tiers, tags): &(Vec<String>, Vec<String>),
+    regions: &[(RegionId, String)],
+    may_write: bool,
+) -> Markup {
+    let title = t(lang, "page.customers.title");
+    let picked = |v: &Option<String>, option: &str| v.as_deref() == Some(option);
+    let filters = q.filters();
+    html! {
+        h1 { (title) }
+        @if may_write {
+            p { a.button href="/customers/new" { (t(lang, "page.customers.new")) } }
+        }
+        form.filters method="get" action="/customers" role="search" {
+            input type="search" name="q" value=(q.q.as_deref().unwrap_or(""))
+                placeholder=(t(lang, "page.customers.search"))
+                aria-label=(t(lang, "page.customers.search"));
+            select name="tier" aria-label=(t(lang, "page.customers.tier")) {
+                option value="" { (t(lang, "page.customers.any_tier")) }
+                @for tier in tiers { option value=(tier) selected[picked(&q.tier, tier)] { (tier_label(lang, tier)) } }
+            }
+            select name="region" aria-label=(t(lang, "page.desk.region")) {
+                option value="" { (t(lang, "page.customers.any_region")) }
+                @for (id, name) in regions {
+                    @let id = id.to_string();
+                    option value=(id) selected[picked(&q.region, &id)] { (name) }
+                }
+            }
+            @if !tags.is_empty() {
+                select name="tag" aria-label=(t(lang, "page.customers.tags")) {
+                    option value="" { (t(lang, "page.customers.any_tag")) }
+                    @for tag in tags { option value=(tag) selected[picked(&q.tag, tag)] { (tag) } }
+                }
+            }
+            button type="submit" { (t(lang, "page.desk.filter")) }
+            @if !filters.is_empty() { a href="/customers" { (t(lang, "page.desk.clear")) } }
+        }
+        @if found.items.is_empty() {
+            p.muted { (t(lang, "page.customers.none")) }
+        } @else {
+            div.scroll {
+                table.customers {
+                    thead {
+                        tr {
+                            th { (t(lang, "page.admin.name")) }
+                            th { (t(lang, "page.customers.tier")) }
+                            th.wide { (t(lang, "page.desk.region")) }
+                            th { (t(lang, "page.customers.phone")) }
+                            th.wide { (t(lang, "page.customers.contacts")) }
+                            th { (t(lang, "page.customers.open")) }
+                            th.wide { (t(lang, "page.customers.tags")) }
+                        }
+                    }
+                    tbody {
+                        @for row in &found.items {
+                            @let c = &row.customer;
+                            tr {
+                                td {
+                                    a href={ "/customers/" (c.id) } { (c.name) }
+                                    " " span.muted { (t(lang, &format!("page.customers.kind.{}", c.kind))) }
+                                }
+                                td { span.badge { (tier_label(lang, &c.tier)) } }
+                                td.wide { (row.region_name.as_deref().unwrap_or("—")) }
+                                td { (c.contacts.iter().find_map(|k| k.phone.as_deref()).unwrap_or("—")) }
+                                td.wide { (c.contacts.len()) }
+                                td {
+                                    @if row.open_tickets > 0 {
+                                        a href={ "/desk?view=open&customer=" (c.id) } { (row.open_tickets) }
+                                    } @else { "0" }
+                                }
+                                td.wide { @for tag in &c.tags { span.chip { (tag) } " " } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        p {
+            @if q.after.is_some() {
+                a href={ "/customers" @if !filters.is_empty() { "?" (filters) } } { (t(lang, "page.desk.first")) } " "
+            }
+            @if let Some(next) = found.next {
+                a.button.quiet href={ "/customers?" @if !filters.is_empty() { (filters) "&" } "after=" (next) } { (t(lang, "page.desk.next")) }
+            }
+        }
+    }
+}
+
+/// A tier's name: the two the product knows are translated, a tenant's own shown as typed.
+fn tier_label(lang: Lang, tier: &str) -> String {
+    match tier {
+        "standard" | "vip" => t(lang, &format!("page.customers.tier.{tier}")).to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// A new customer as typed into the form: the customer, a first contact, a first site.
+#[derive(Deserialize, Default, Clone)]
+pub struct NewCustomerForm {
+    #[serde(default)]
+    name: String,
+    kind: Option<String>,
+    tier: Option<String>,
+    region_id: Option<String>,
+    tags: Option<String>,
+    contact_name: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    site_name: Option<String>,
+    address: Option<String>,
+    lat: Option<String>,
+    lon: Option<String>,
+}
+
+impl NewCustomerForm {
+    /// The customer to create. A contact when a name, phone or e-mail was given (named after
+    /// the customer when only a number was); a site when an address was.
+    fn to_new(&self, lang: Lang) -> Result<NewCustomer, (&'static str, &'static str)> {
+        let mut contacts = Vec::new();
+        let (phone, email) = (given(&self.phone), given(&self.email));
+        if given(&self.contact_name).is_some() || phone.is_some() || email.is_some() {
+            contacts.push(NewContact {
+                name: given(&self.contact_name).unwrap_or_else(|| self.name.trim().to_owned()),
+                phone,
+                email,
+                ..NewContact::default()
+            });
+        }
+        let mut sites = Vec::new();
+        if let Some(address) = given(&self.address) {
+            let number = |field: &'static str, v: &Option<String>| {
+                given(v)
+                    .map(|v| {
+                        v.parse::<f64>()
+                            .map_err(|_| (field, "error.invalid_number"))
+                    })
+                    .transpose()
+            };
+            sites.push(NewSite {
+                name: given(&self.site_name)
+                    .unwrap_or_else(|| t(lang, "page.customers.main_site").to_owned()),
+                address,
+                lat: number("sites.lat", &self.lat)?,
+                lon: number("sites.lon", &self.lon)?,
+                ..NewSite::default()
+            });
+        }
+        Ok(NewCustomer {
+            name: self.name.clone(),
+            kind: given(&self.kind),
+            tier: given(&self.tier),
+            region_id: given(&self.region_id).and_then(|r| RegionId::parse(&r)),
+            tags: customer::split_tags(self.tags.as_deref().unwrap_or("")),
+            contacts,
+            sites,
+        })
+    }
+}
+
+/// Where the form was opened from: `intake` goes back to the call with the caller found.
+#[derive(Deserialize, Default)]
+pub struct NewQuery {
+    phone: Option<String>,
+    then: Option<String>,
+}
+
+/// The form for a new customer, prefilled with the caller's number when opened from intake.
+pub async fn new(PageUser { user, lang }: PageUser, PageQuery(q): PageQuery<NewQuery>) -> Response {
+    if let Some(no) = writer_only(&user, lang) {
+        return no;
+    }
+    let form = NewCustomerForm {
+        phone: q.phone.clone(),
+        ..NewCustomerForm::default()
+    };
+    new_page(&user, lang, &form, q.then.as_deref(), None).await
+}
+
+async fn new_page(
+    user: &CurrentUser,
+    lang: Lang,
+    f: &NewCustomerForm,
+    then: Option<&str>,
+    error: Option<(&str, &str)>,
+) -> Response {
+    let regions = match user.tenant.regions().await {
+        Ok(r) => r,
+        Err(e) => return super::failure(lang, &e),
+    };
+    let title = t(lang, "page.customers.new");
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    let mut res = page(
+        lang,
+        title,
+        Some(&user.auth.user),
+        html! {
+            h1 { (title) }
+            form.card method="post" action="/customers" {
+                @if let Some(then) = then { input type="hidden" name="then" value=(then); }
+                @if let Some((field, reason)) = error {
+                    p.error role="alert" { (field_label(lang, field)) ": " (t(lang, reason)) }
+                }
+                (customer_fields(lang, &regions, &f.name, f.kind.as_deref(), f.tier.as_deref(),
+                    f.region_id.as_deref(), f.tags.as_deref().unwrap_or("")))
+                h2 { (t(lang, "page.customers.first_contact")) }
+                label for="contact_name" { (t(lang, "page.customers.contact_name")) }
+                input #contact_name name="contact_name" maxlength="200" value=(v(&f.contact_name));
+                label for="phone" { (t(lang, "page.customers.phone")) }
+                input #phone name="phone" type="tel" value=(v(&f.phone));
+                label for="email" { (t(lang, "page.customers.email")) }
+                input #email name="email" type="email" value=(v(&f.email));
+                h2 { (t(lang, "page.customers.first_site")) }
+                (site_fields(lang, &v(&f.site_name), &v(&f.address), &v(&f.lat), &v(&f.lon)))
+                p { button type="submit" { (t(lang, "page.customers.create")) } }
+            }
+        },
+    );
+    if error.is_some() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+/// A field's name in an error line (`sites.lat` → 纬度).
+pub(super) fn field_label(lang: Lang, field: &str) -> String {
+    let key = match field {
+        "subject" => "page.request.subject",
+        "description" => "page.request.description",
+        "name" => "page.admin.name",
+        "kind" => "page.customers.kind",
+        "tier" => "page.customers.tier",
+        "region_id" => "page.desk.region",
+        "tags" => "page.customers.tags",
+        "contacts.name" => "page.customers.contact_name",
+        "contacts.phone" | "phone" => "page.customers.phone",
+        "contacts.email" | "email" => "page.customers.email",
+        "contacts.wechat_id" => "page.customers.wechat",
+        "sites.name" => "page.customers.site_name",
+        "sites.address" => "page.customers.address",
+        "sites.lat" => "page.customers.lat",
+        "sites.lon" => "page.customers.lon",
+        "sites.geofence_m" => "page.customers.geofence",
+        "version" => "page.customers.version",
+        _ => return field.to_owned(),
+    };
+    t(lang, key).to_owned()
+}
+
+fn customer_fields(
+    lang: Lang,
+    regions: &[(RegionId, String)],
+    name: &str,
+    kind: Option<&str>,
+    tier: Option<&str>,
+    region: Option<&str>,
+    tags: &str,
+) -> Markup {
+    let kind = kind.unwrap_or("company");
+    let tier = tier.unwrap_or("standard");
+    html! {
+        label for="name" { (t(lang, "page.admin.name")) }
+        input #name name="name" required maxlength="200" value=(name);
+        label for="kind" { (t(lang, "page.customers.kind")) }
+        select #kind name="kind" {
+            @for k in ["company", "person"] {
+                option value=(k) selected[k == kind] { (t(lang, &format!("page.customers.kind.{k}"))) }
+            }
+        }
+        label for="tier" { (t(lang, "page.customers.tier")) }
+        input #tier name="tier" list="tiers" maxlength="32" value=(tier);
+        datalist #tiers { option value="standard" { (tier_label(lang, "standard")) } option value="vip" { (tier_label(lang, "vip")) } }
+        label for="region_id" { (t(lang, "page.desk.region")) }
+        select #region_id name="region_id" {
+            option value="" { "—" }
+            @for (id, rname) in regions {
+                @let id = id.to_string();
+                option value=(id) selected[region == Some(id.as_str())] { (rname) }
+            }
+        }
+        label for="tags" { (t(lang, "page.customers.tags")) }
+        input #tags name="tags" value=(tags) placeholder=(t(lang, "page.customers.tags_hint"));
+    }
+}
+
+fn site_fields(lang: Lang, name: &str, address: &str, lat: &str, lon: &str) -> Markup {
+    html! {
+        label for="site_name" { (t(lang, "page.customers.site_name")) }
+        input #site_name name="site_name" maxlength="200" value=(name) placeholder=(t(lang, "page.customers.main_site"));
+        label for="address" { (t(lang, "page.customers.address")) }
+        input #address name="address" maxlength="500" value=(address);
+        div.row {
+            div {
+                label for="lat" { (t(lang, "page.customers.lat")) }
+                input #lat name="lat" inputmode="decimal" value=(lat) placeholder="31.2304";
+            }
+            div {
+                label for="lon" { (t(lang, "page.customers.lon")) }
+                input #lon name="lon" inputmode="decimal" value=(lon) placeholder="121.4737";
+            }
+        }
+    }
+}
+
+/// A new customer from the form.
+#[derive(Deserialize)]
+pub struct CreateForm {
+    #[serde(flatten)]
+    form: NewCustomerForm,
+    then: Option<String>,
+}
+
+/// Creates the customer; then their card, or back to the call they came from.
+pub async fn create(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Form(f): Form<CreateForm>,
+) -> Response {
+    if let Some(no) = writer_only(&user, lang) {
+        return no;
+    }
+    let then = given(&f.then);
+    let new = match f.form.to_new(lang) {
+        Ok(n) => n,
+        Err(e) => return new_page(&user, lang, &f.form, then.as_deref(), Some(e)).await,
+    };
+    match user.tenant.create_customer(new, state.clock.now()).await {
+        Ok(id) => match (then.as_deref(), given(&f.form.phone)) {
+            (Some("intake"), Some(phone)) => Redirect::to(&format!(
+                "/desk/intake?phone={}",
+                super::query_value(&phone)
+            ))
+            .into_response(),
+            _ => Redirect::to(&format!("/customers/{id}")).into_response(),
+        },
+        Err(StoreError::Invalid(e)) => {
+            new_page(
+                &user,
+                lang,
+                &f.form,
+                then.as_deref(),
+                Some((e.field, e.reason)),
+            )
+            .await
+        }
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// Which form on the card an error belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CardForm {
+    Edit,
+    Contact,
+    Site,
+}
+
+/// The customer card.
+pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> Response {
+    if let Some(no) = staff_only(&user, lang) {
+        return no;
+    }
+    let Some(id) = CustomerId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    card_page(&user, lang, id, None).await
+}
+
+async fn card_page(
+    user: &CurrentUser,
+    lang: Lang,
+    id: CustomerId,
+    error: Option<(CardForm, &str, &str)>,
+) -> Response {
+    let (d, regions, offset) = match (
+        user.tenant.customer_detail(&user.actor, id).await,
+        user.tenant.regions().await,
+        user.tenant.utc_offset().await,
+    ) {
+        (Ok(d), Ok(r), Ok(o)) => (d, r, o),
+        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return super::failure(lang, &e),
+    };
+    let may_write = access::allowed(&user.actor, Permission::WriteCustomers);
+    let mut res = page(
+        lang,
+        &d.customer.name,
+        Some(&user.auth.user),
+        card(lang, offset, &d, &regions, may_write, error),
+    );
+    if error.is_some() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+fn card(
+    lang: Lang,
+    offset: chrono::FixedOffset,
+    d: &CustomerDetail,
+    regions: &[(RegionId, String)],
+    may_write: bool,
+    error: Option<(CardForm, &str, &str)>,
+) -> Markup {
+    let c = &d.customer;
+    let region_name = c.region_id.and_then(|r| {
+        regions
+            .iter()
+            .find(|(id, _)| *id == r)
+            .map(|(_, n)| n.as_str())
+    });
+    let err = |form: CardForm| match error {
+        Some((f, field, reason)) if f == form => {
+            html! { p.field-error role="alert" { (field_label(lang, field)) ": " (t(lang, reason)) } }
+        }
+        _ => html! {},
+    };
+    let open_on = |form: CardForm| matches!(error, Some((f, ..)) if f == form);
+    let phone = c.contacts.iter().find_map(|k| k.phone.as_deref());
+    html! {
+        p.muted { a href="/customers" { (t(lang, "page.customers.title")) } }
+        h1 { (c.name) " " span.badge { (tier_label(lang, &c.tier)) } }
+        dl.facts {
+            dt { (t(lang, "page.customers.kind")) } dd { (t(lang, &format!("page.customers.kind.{}", c.kind))) }
+            dt { (t(lang, "page.desk.region")) } dd { (region_name.unwrap_or("—")) }
+            dt { (t(lang, "page.customers.tags")) } dd { @if c.tags.is_empty() { "—" } @for tag in &c.tags { span.chip { (tag) } " " } }
+            dt { (t(lang, "page.customers.since")) } dd { (super::local_time(offset, c.created_at)) }
+        }
+        div.actions {
+            @if let Some(p) = phone {
+                p { a.button href={ "/desk/intake?phone=" (super::query_value(p)) } { (t(lang, "page.customers.new_ticket")) } }
+            }
+            @if may_write {
+                details.edit open[open_on(CardForm::Edit)] {
+                    summary.button.quiet { (t(lang, "page.customers.edit")) }
+                    form.card method="post" action={ "/customers/" (c.id) } {
+                        input type="hidden" name="version" value=(c.version);
+                        (err(CardForm::Edit))
+                        (customer_fields(lang, regions, &c.name, Some(&c.kind), Some(&c.tier),
+                            c.region_id.map(|r| r.to_string()).as_deref(), &c.tags.join(", ")))
+                        p { button type="submit" { (t(lang, "page.desk.save")) } }
+                    }
+                }
+            }
+        }
+        h2 { (t(lang, "page.customers.contacts")) }
+        @if c.contacts.is_empty() { p.muted { "—" } } @else {
+            div.scroll { table {
+                thead { tr {
+                    th { (t(lang, "page.customers.contact_name")) }
+                    th { (t(lang, "page.customers.phone")) }
+                    th.wide { (t(lang, "page.customers.email")) }
+                    th.wide { (t(lang, "page.customers.wechat")) }
+                    th.wide { (t(lang, "page.customers.notify")) }
+                } }
+                tbody { @for k in &c.contacts { tr {
+                    td { (k.name) }
+                    td { @if let Some(p) = &k.phone { a href={ "tel:" (p) } { (p) } } @else { "—" } }
+                    td.wide { @if let Some(e) = &k.email { a href={ "mailto:" (e) } { (e) } } @else { "—" } }
+                    td.wide { (k.wechat_id.as_deref().unwrap_or("—")) }
+                    td.wide { (t(lang, &format!("page.customers.notify.{}", k.notify_channel))) }
+                } } }
+            } }
+        }
+        @if may_write {
+            details.card open[open_on(CardForm::Contact)] {
+                summary { a { (t(lang, "page.customers.add_contact")) } }
+                form method="post" action={ "/customers/" (c.id) "/contacts" } {
+                    (err(CardForm::Contact))
+                    label for="contact_name" { (t(lang, "page.customers.contact_name")) }
+                    input #contact_name name="name" required maxlength="200";
+                    label for="contact_phone" { (t(lang, "page.customers.phone")) }
+                    input #contact_phone name="phone" type="tel";
+                    label for="contact_email" { (t(lang, "page.customers.email")) }
+                    input #contact_email name="email" type="email";
+                    label for="contact_wechat" { (t(lang, "page.customers.wechat")) }
+                    input #contact_wechat name="wechat_id" maxlength="64";
+                    label for="contact_notify" { (t(lang, "page.customers.notify")) }
+                    select #contact_notify name="notify_channel" {
+                        @for ch in ["email", "sms", "wechat", "none"] {
+                            option value=(ch) { (t(lang, &format!("page.customers.notify.{ch}"))) }
+                        }
+                    }
+                    label for="contact_lang" { (t(lang, "page.customers.lang")) }
+                    select #contact_lang name="lang" { option value="zh-CN" { "中文" } option value="en" { "English" } }
+                    p { button type="submit" { (t(lang, "page.admin.add")) } }
+                }
+            }
+        }
+        h2 { (t(lang, "page.customers.sites")) }
+        @if d.sites.is_empty() { p.muted { "—" } } @else {
+            div.scroll { table {
+                thead { tr {
+                    th { (t(lang, "page.customers.site_name")) }
+                    th { (t(lang, "page.customers.address")) }
+                    th.wide { (t(lang, "page.customers.position")) }
+                    th.wide { (t(lang, "page.customers.geofence")) }
+                } }
+                tbody { @for s in &d.sites { tr {
+                    td { (s.name) }
+                    td { (s.address) }
+                    td.wide { @match (s.lat, s.lon) {
+                        (Some(lat), Some(lon)) => { (format!("{lat:.5}, {lon:.5}")) }
+                        _ => { span.muted { (t(lang, "page.customers.no_position")) } }
+                    } }
+                    td.wide { (format!("{:.0} m", s.geofence_m)) }
+                } } }
+            } }
+        }
+        @if may_write {
+            details.card open[open_on(CardForm::Site)] {
+                summary { a { (t(lang, "page.customers.add_site")) } }
+                form method="post" action={ "/customers/" (c.id) "/sites" } {
+                    (err(CardForm::Site))
+                    (site_fields(lang, "", "", "", ""))
+                    label for="geofence_m" { (t(lang, "page.customers.geofence")) }
+                    input #geofence_m name="geofence_m" inputmode="numeric" placeholder="500";
+                    p { button type="submit" { (t(lang, "page.admin.add")) } }
+                }
+            }
+        }
+        h2 { (t(lang, "page.desk.assets")) }
+        @if d.assets.is_empty() { p.muted { "—" } }
+        ul { @for a in &d.assets { li { a href={ "/assets/" (a.id) } { (a.model) " · " (a.serial) } } } }
+        h2 { (tf(lang, "page.desk.open_tickets", &[("count", &d.open_tickets.len().to_string())])) }
+        (ticket_list(lang, offset, &d.open_tickets))
+        h2 { (t(lang, "page.desk.tickets")) }
+        (ticket_list(lang, offset, &d.recent_tickets))
+    }
+}
+
+fn ticket_list(
+    lang: Lang,
+    offset: chrono::FixedOffset,
+    tickets: &[loopdesk_store::Ticket],
+) -> Markup {
+    html! {
+        @if tickets.is_empty() { p.muted { "—" } }
+        ul.events {
+            @for tk in tickets {
+                li {
+                    span.muted { (super::local_time(offset, tk.created_at)) " " }
+                    a href={ "/t/" (tk.id) } { (tk.number) } " " (tk.subject) " "
+                    span.badge { (t(lang, tk.status.label_key())) }
+                }
+            }
+        }
+    }
+}
+
+/// A change to the customer's details.
+#[derive(Deserialize)]
+pub struct EditForm {
+    version: i64,
+    name: String,
+    kind: Option<String>,
+    tier: Option<String>,
+    region_id: Option<String>,
+    tags: Option<String>,
+}
+
+fn card_answer(id: CustomerId, result: Result<(), StoreError>) -> Result<Response, StoreError> {
+    result.map(|()| Redirect::to(&format!("/customers/{id}")).into_response())
+}
+
+async fn answer(
+    user: &CurrentUser,
+    lang: Lang,
+    id: CustomerId,
+    form: CardForm,
+    result: Result<(), StoreError>,
+) -> Response {
+    match card_answer(id, result) {
+        Ok(r) => r,
+        Err(StoreError::Invalid(e)) => {
+            card_page(user, lang, id, Some((form, e.field, e.reason))).await
+        }
+        Err(StoreError::Stale { .. }) => {
+            card_page(
+                user,
+                lang,
+                id,
+                Some((form, "version", "page.customers.changed_meanwhile")),
+            )
+            .await
+        }
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// Saves the customer's details (if nobody else saved them meanwhile).
+pub async fn edit(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<EditForm>,
+) -> Response {
+    if let Some(no) = writer_only(&user, lang) {
+        return no;
+    }
+    let Some(id) = CustomerId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let edit = CustomerEdit {
+        name: Some(f.name),
+        kind: given(&f.kind),
+        tier: Some(given(&f.tier).unwrap_or_else(|| "standard".into())),
+        region_id: Some(given(&f.region_id).and_then(|r| RegionId::parse(&r))),
+        tags: Some(customer::split_tags(f.tags.as_deref().unwrap_or(""))),
+    };
+    let result = user
+        .tenant
+        .edit_customer(id, f.version, edit, state.clock.now())
+        .await
+        .map(|_| ());
+    answer(&user, lang, id, CardForm::Edit, result).await
+}
+
+/// A contact to add.
+#[derive(Deserialize)]
+pub struct ContactForm {
+    name: String,
+    phone: Option<String>,
+    email: Option<String>,
+    wechat_id: Option<String>,
+    notify_channel: Option<String>,
+    lang: Option<String>,
+}
+
+/// Adds a contact to the customer.
+pub async fn add_contact(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<ContactForm>,
+) -> Response {
+    if let Some(no) = writer_only(&user, lang) {
+        return no;
+    }
+    let Some(id) = CustomerId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let new = NewContact {
+        name: f.name,
+        phone: given(&f.phone),
+        email: given(&f.email),
+        wechat_id: given(&f.wechat_id),
+        notify_channel: given(&f.notify_channel),
+        lang: given(&f.lang),
+    };
+    let result = user
+        .tenant
+        .add_contact(id, new, state.clock.now())
+        .await
+        .map(|_| ());
+    answer(&user, lang, id, CardForm::Contact, result).await
+}
+
+/// A site to add.
+#[derive(Deserialize)]
+pub struct SiteForm {
+    site_name: Option<String>,
+    address: String,
+    lat: Option<String>,
+    lon: Option<String>,
+    geofence_m: Option<String>,
+}
+
+/// Adds a site to the customer.
+pub async fn add_site(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<SiteForm>,
+) -> Response {
+    if let Some(no) = writer_only(&user, lang) {
+        return no;
+    }
+    let Some(id) = CustomerId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let number = |field: &'static str, v: &Option<String>| {
+        given(v)
+            .map(|v| {
+                v.parse::<f64>().map_err(|_| {
+                    StoreError::Invalid(loopdesk_core::validate::FieldError {
+                        field,
+                        reason: "error.invalid_number",
+                    })
+                })
+            })
+            .transpose()
+    };
+    let result = async {
+        let new = NewSite {
+            name: given(&f.site_name)
+                .unwrap_or_else(|| t(lang, "page.customers.main_site").to_owned()),
+            address: f.address.clone(),
+            lat: number("sites.lat", &f.lat)?,
+            lon: number("sites.lon", &f.lon)?,
+            region_id: None,
+            geofence_m: number("sites.geofence_m", &f.geofence_m)?,
+        };
+        user.tenant
+            .add_site(id, new, state.clock.now())
+            .await
+            .map(|_| ())
+    }
+    .await;
+    answer(&user, lang, id, CardForm::Site, result).await
+}
