@@ -192,6 +192,11 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
                 }
             }
             let stopped = app::shutdown_flag();
+            let statistics = tokio::spawn({
+                let store = store.clone();
+                let stop = app::wait_for(stopped.clone());
+                async move { store.keep_statistics(stop).await }
+            });
             let jobs = if cfg.jobs {
                 let runner = app::job_runner(&store, clock.clone(), &cfg)?;
                 Some(tokio::spawn(
@@ -207,6 +212,7 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
             if let Some(jobs) = jobs {
                 let _ = jobs.await;
             }
+            let _ = statistics.await;
             store.close().await;
             served
         }

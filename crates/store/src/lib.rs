@@ -39,6 +39,7 @@ mod search;
 mod settings;
 mod sla;
 mod sql;
+mod statistics;
 #[cfg(test)]
 mod story_tests;
 mod surveys;
@@ -77,6 +78,7 @@ pub use requisitions::{Requisition, RequisitionItem};
 pub use search::reindex::{IndexSize, Reindexed};
 pub use search::{SearchHit, SearchPage};
 pub use sla::{BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy};
+pub use statistics::STATISTICS_EVERY;
 pub use surveys::SurveyView;
 pub use tickets::{
     AwaitingConfirmation, HandCandidate, HandDispatch, NewTicket, PriorityChange, ServiceSheet,
