@@ -226,6 +226,11 @@ async fn measure(args: &BenchSearchArgs, cfg: &Config) -> anyhow::Result<()> {
     let cfg = &cfg;
     let url = cfg.database_url.expose();
     let store = app::open_store(cfg).await?;
+    // What `serve` runs beside the requests: the planner's statistics kept up with the tables.
+    let statistics = tokio::spawn({
+        let store = store.clone();
+        async move { store.keep_statistics(std::future::pending()).await }
+    });
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let boot = app::bootstrap(&store, cfg.admin_password.as_deref(), clock.as_ref()).await?;
     let tenant = store.tenant(boot.tenant.id);
@@ -263,6 +268,7 @@ async fn measure(args: &BenchSearchArgs, cfg: &Config) -> anyhow::Result<()> {
         mib(size.map)
     );
     queries(args, &tenant, clock).await?;
+    statistics.abort();
     store.close().await;
     Ok(())
 }

@@ -221,6 +221,28 @@ pub fn sees_asset(actor: &Actor, owner: CustomerId) -> bool {
     sees_customer(actor, owner) || actor.has(Role::Engineer)
 }
 
+/// What an administrator may not do to their own account: take away their own admin role or
+/// deactivate themselves. Another admin must, so that a tenant never locks itself out by a
+/// slip (the last admin can then never be removed either: whoever removes one is another).
+pub fn own_account_change(
+    actor: &Actor,
+    target: UserId,
+    keeps_admin: bool,
+    stays_active: bool,
+) -> Result<(), crate::validate::FieldError> {
+    if actor.user_id() != Some(target) {
+        return Ok(());
+    }
+    let fail = |field, reason| Err(crate::validate::FieldError { field, reason });
+    if !stays_active {
+        return fail("active", "error.own_account");
+    }
+    if !keeps_admin && actor.has(Role::Admin) {
+        return fail("roles", "error.own_account");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[path = "access_tests.rs"]
 mod tests;

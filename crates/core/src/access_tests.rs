@@ -91,3 +91,33 @@ fn settings_are_read_by_the_roles_whose_work_they_steer() {
     assert!(!reads_setting(&manager, Dispatch));
     assert!(reads_setting(&user(&[Role::Dispatcher], None, None), Stock));
 }
+
+#[test]
+fn an_admin_may_not_lock_themselves_out() {
+    let me = UserId::new();
+    let admin = Actor::User {
+        id: me,
+        roles: [Role::Admin].into_iter().collect(),
+        customer_id: None,
+        region_id: None,
+    };
+    assert_eq!(own_account_change(&admin, me, true, true), Ok(()));
+    assert_eq!(
+        own_account_change(&admin, me, false, true)
+            .unwrap_err()
+            .field,
+        "roles"
+    );
+    assert_eq!(
+        own_account_change(&admin, me, true, false)
+            .unwrap_err()
+            .field,
+        "active"
+    );
+    // Anyone else, any change.
+    assert_eq!(
+        own_account_change(&admin, UserId::new(), false, false),
+        Ok(())
+    );
+    assert_eq!(own_account_change(&Actor::System, me, false, false), Ok(()));
+}

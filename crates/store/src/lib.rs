@@ -84,7 +84,7 @@ pub use tickets::{
     AwaitingConfirmation, HandCandidate, HandDispatch, NewTicket, PriorityChange, ServiceSheet,
     TicketFilter, TicketParties, TransitionRequest,
 };
-pub use users::NewUser;
+pub use users::{NewUser, UserEdit};
 pub use views::SavedView;
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -475,6 +475,15 @@ impl SessionCache {
         map.insert(token.to_owned(), (auth.clone(), now));
     }
 
+    /// Forgets every token of a user (their roles changed, they were deactivated, their
+    /// password was reset): on this instance at once, on others within the cache's time.
+    pub fn forget_user(&self, user: loopdesk_core::UserId) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (auth, _)| auth.user.id != user);
+    }
+
     /// Forgets a token (logout).
     pub fn forget(&self, token: &str) {
         self.entries

@@ -23,3 +23,4 @@ mod search;
 mod security;
 mod sla;
 mod stock;
+mod users;

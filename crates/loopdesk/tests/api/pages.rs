@@ -28,6 +28,7 @@ on_both_backends!(
     the_queue_sorts_filters_acts_on_rows_saves_views_and_exports,
     a_duplicate_shows_at_intake_and_on_the_ticket_and_merges_from_the_page,
     a_new_caller_is_recorded_during_the_call_and_kept_on_the_customer_pages,
+    an_admin_keeps_people_from_their_page,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -2152,4 +2153,117 @@ async fn a_new_caller_is_recorded_during_the_call_and_kept_on_the_customer_pages
             .0,
         403
     );
+}
+
+async fn an_admin_keeps_people_from_their_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (eng_id, _) = app.user("eng", &["engineer"], json!({})).await;
+    let (customer, _) = app.customer(&agent, "申江制冷", "13800138000").await;
+    let ticket = app.ticket(&agent, &customer, "冷库不制冷").await;
+    app.go(
+        &agent,
+        &ticket,
+        json!({ "to": "assigned", "assignee_id": eng_id }),
+        200,
+    )
+    .await;
+    let team = app
+        .ok(
+            &app.admin,
+            "/api/v1/teams",
+            json!({ "name": "制冷组" }),
+            201,
+        )
+        .await;
+    let (me, _) = app.user("boss", &["admin"], json!({})).await;
+    let mut b = Browser::signed_in(&app, "boss").await;
+    let (_, html, _) = b.get(&app, "/admin").await;
+    let page = format!("/admin/users/{eng_id}");
+    assert!(html.contains(&format!("href=\"{page}\"")), "{html}");
+    let (s, html, _) = b.get(&app, &page).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("冷库不制冷") && html.contains("/dispatch/t/"),
+        "their open ticket: {html}"
+    );
+    // Roles and team from the form.
+    let team_id = team["id"].as_str().unwrap();
+    let (s, _, to) = b
+        .post(
+            &app,
+            &page,
+            &[
+                ("display_name", "王工"),
+                ("email", ""),
+                ("role", "engineer"),
+                ("role", "supervisor"),
+                ("team_id", team_id),
+                ("region_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some(page.as_str())));
+    let u = app.read(&app.admin, "/api/v1/users?role=supervisor").await;
+    assert_eq!(
+        (&u["items"][0]["display_name"], &u["items"][0]["team_id"]),
+        (&json!("王工"), &team["id"])
+    );
+    // No role at all is refused, with the field named.
+    let (s, html, _) = b.post(&app, &page, &[("display_name", "王工")]).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("角色"), "{html}");
+    // A one-time password, shown once and never cached.
+    let req = b.client.post(app.url(&format!("{page}/password")));
+    let r = req
+        .header("cookie", b.cookies.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    let at = html.find("class=\"one-time\">").unwrap() + 17;
+    let password = &html[at..at + 12];
+    app.login("eng", password).await;
+    let (_, again, _) = b.get(&app, &page).await;
+    assert!(!again.contains(password));
+    // Deactivated: marked, their ticket listed to hand on; and back.
+    let (s, _, _) = b
+        .post(&app, &format!("{page}/active"), &[("active", "0")])
+        .await;
+    assert_eq!(s, 303);
+    let (_, html, _) = b.get(&app, &page).await;
+    assert!(
+        html.contains("已停用") && html.contains("请把以下工单改派"),
+        "{html}"
+    );
+    let r = app
+        .post_json(
+            "",
+            "/api/v1/auth/login",
+            &json!({ "username": "eng", "password": password }),
+        )
+        .await;
+    assert_eq!(r.status(), 401);
+    b.post(&app, &format!("{page}/active"), &[("active", "1")])
+        .await;
+    app.login("eng", password).await;
+    // The admin's own page refuses to deactivate them.
+    let (s, html, _) = b
+        .post(
+            &app,
+            &format!("/admin/users/{me}/active"),
+            &[("active", "0")],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(
+        html.contains("不能取消自己的管理员角色或停用自己的账号"),
+        "{html}"
+    );
+    // Nobody else has these pages.
+    let mut a = Browser::signed_in(&app, "agent").await;
+    assert_eq!(a.get(&app, &page).await.0, 403);
+    assert_eq!(a.post(&app, &format!("{page}/password"), &[]).await.0, 403);
 }

@@ -6,7 +6,10 @@ use argon2::password_hash::{
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
 use loopdesk_core::followup;
-use loopdesk_core::{validate, CustomerId, RegionId, Roles, TeamId, TenantId, UserId};
+use loopdesk_core::ticket::Actor;
+use loopdesk_core::{
+    access, validate, CustomerId, RegionId, Role, Roles, TeamId, TenantId, UserId,
+};
 
 use crate::rows::{parse_id, parse_opt_id};
 use crate::{from_ms, ms, StoreError, TenantStore, User};
@@ -38,6 +41,27 @@ pub struct NewUser {
     /// `zh-CN` (default) or `en`.
     pub lang: Option<String>,
 }
+
+/// A change to a user; `None` leaves a field as it is (`Some(None)` clears a team, region or
+/// e-mail).
+#[derive(Clone, Debug, Default)]
+pub struct UserEdit {
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Roles, the whole set.
+    pub roles: Option<Roles>,
+    /// Team, or none.
+    pub team_id: Option<Option<TeamId>>,
+    /// Region, or none.
+    pub region_id: Option<Option<RegionId>>,
+    /// E-mail, or none.
+    pub email: Option<Option<String>>,
+    /// Active (may sign in, be dispatched to, receive notices) or deactivated.
+    pub active: Option<bool>,
+}
+
+/// The letters of a one-time password: no 0/O, 1/l/I, to be read out on the phone.
+const ONE_TIME_LETTERS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 pub(crate) const USER_COLUMNS: &str = "u.id, u.tenant_id, u.username, u.display_name, u.roles, \
     u.customer_id, u.team_id, u.region_id, u.phone, u.email, u.notify_channel, u.lang, u.active, u.created_at";
@@ -181,6 +205,121 @@ impl TenantStore {
         .await
         .map_err(|e| StoreError::on_unique(e, "username"))?;
         self.user(id).await
+    }
+
+    /// Changes a user (admins): roles, team, region, name, e-mail, active. An admin cannot
+    /// take their own admin role or deactivate themselves. Deactivating ends every session of
+    /// theirs at once; their open tickets stay theirs until reassigned.
+    pub async fn edit_user(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        edit: UserEdit,
+        now: DateTime<Utc>,
+    ) -> Result<User, StoreError> {
+        let current = self.user(id).await?;
+        let roles = match edit.roles {
+            Some(r) if r.is_empty() => {
+                return Err(validate::FieldError {
+                    field: "roles",
+                    reason: "error.required",
+                }
+                .into())
+            }
+            Some(r) => r,
+            None => current.roles.iter().copied().collect(),
+        };
+        validate::user_customer_link(roles, current.customer_id)?;
+        let active = edit.active.unwrap_or(current.active);
+        access::own_account_change(actor, id, roles.has(Role::Admin), active)?;
+        let display_name = edit
+            .display_name
+            .as_deref()
+            .map(|d| validate::required_text("display_name", d, validate::MAX_NAME))
+            .transpose()?;
+        let email = match edit.email {
+            Some(Some(e)) if !e.trim().is_empty() => Some(Some(validate::email("email", &e)?)),
+            Some(_) => Some(None),
+            None => None,
+        };
+        if let Some(Some(t)) = edit.team_id {
+            self.require("teams", &t.to_string(), "team_id").await?;
+        }
+        if let Some(Some(r)) = edit.region_id {
+            self.require("regions", &r.to_string(), "region_id").await?;
+        }
+        let mut sql = crate::sql::Sql::new("UPDATE users SET roles = ");
+        sql.text(roles.to_csv())
+            .push(", active = ")
+            .int(i64::from(active));
+        if let Some(d) = display_name {
+            sql.push(", display_name = ").text(d);
+        }
+        if let Some(e) = email {
+            sql.push(", email = ").bind(crate::sql::Arg::Text(e));
+        }
+        if let Some(t) = edit.team_id {
+            sql.push(", team_id = ")
+                .bind(crate::sql::Arg::Text(t.map(|t| t.to_string())));
+        }
+        if let Some(r) = edit.region_id {
+            sql.push(", region_id = ")
+                .bind(crate::sql::Arg::Text(r.map(|r| r.to_string())));
+        }
+        sql.push(" WHERE tenant_id = ")
+            .text(self.tid())
+            .push(" AND id = ")
+            .text(id.to_string());
+        let mut tx = self.store.write.begin().await?;
+        sql.query().execute(&mut *tx).await?;
+        if !active {
+            Self::end_sessions(&mut tx, id, now).await?;
+        }
+        tx.commit().await?;
+        self.user(id).await
+    }
+
+    /// Gives a user a new password, made here and answered once (to be told to them); every
+    /// session of theirs ends.
+    pub async fn reset_password(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        self.user(id).await?;
+        let password: String = {
+            use rand::Rng;
+            let mut rng = rand::rngs::OsRng;
+            (0..12)
+                .map(|_| char::from(ONE_TIME_LETTERS[rng.gen_range(0..ONE_TIME_LETTERS.len())]))
+                .collect()
+        };
+        let hash = hash_password(password.clone()).await?;
+        let mut tx = self.store.write.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(hash)
+            .bind(self.tid())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Self::end_sessions(&mut tx, id, now).await?;
+        tx.commit().await?;
+        Ok(password)
+    }
+
+    async fn end_sessions(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(ms(now))
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     /// One user of this tenant.

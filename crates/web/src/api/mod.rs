@@ -29,6 +29,8 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(users::create_user, users::list_users))
+        .routes(routes!(users::edit_user, users::deactivate_user))
+        .routes(routes!(users::reset_password))
         .routes(routes!(organisation::create_region))
         .routes(routes!(organisation::create_team))
         .routes(routes!(

@@ -1,14 +1,15 @@
 //! Users (admin).
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use loopdesk_core::access::{allowed, Permission};
-use loopdesk_core::{CustomerId, RegionId, Role, TeamId};
-use loopdesk_store::{NewUser, User};
+use loopdesk_core::{CustomerId, RegionId, Role, TeamId, UserId};
+use loopdesk_store::{NewUser, User, UserEdit};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::path_id;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AppJson, CurrentUser};
 use crate::state::AppState;
@@ -109,4 +110,124 @@ pub async fn list_users(
     Ok(Json(UserList {
         items: user.tenant.users(role).await?,
     }))
+}
+
+/// Reads a field that may be absent (left as it is) or `null` (cleared).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A change to a user; what is absent stays as it is.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditUserBody {
+    /// Display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Roles, the whole set.
+    #[serde(default)]
+    pub roles: Option<Vec<Role>>,
+    /// Team; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub team_id: Option<Option<TeamId>>,
+    /// Region; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub region_id: Option<Option<RegionId>>,
+    /// E-mail; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    /// `false` deactivates (every session ends at once), `true` brings back.
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+fn require_admin(user: &CurrentUser) -> Result<(), ApiError> {
+    if allowed(&user.actor, Permission::ManageUsers) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+/// Changes a user's roles, team, region, name, e-mail or whether they are active (admin
+/// only; an admin cannot take their own admin role or deactivate themselves: 422).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)),
+    request_body = EditUserBody,
+    responses((status = 200, body = User), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn edit_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: AppJson<EditUserBody>,
+) -> Result<Json<User>, ApiError> {
+    require_admin(&user)?;
+    let id = path_id(&id, UserId::parse)?;
+    let b = body.value;
+    let edit = UserEdit {
+        display_name: b.display_name,
+        roles: b.roles.map(|r| r.into_iter().collect()),
+        team_id: b.team_id,
+        region_id: b.region_id,
+        email: b.email,
+        active: b.active,
+    };
+    let changed = user
+        .tenant
+        .edit_user(&user.actor, id, edit, state.clock.now())
+        .await?;
+    state.sessions.forget_user(id);
+    Ok(Json(changed))
+}
+
+/// Deactivates a user (admin only): they can no longer sign in, every session ends, nobody
+/// dispatches to them; their history stays. `PATCH` with `"active": true` brings them back.
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)),
+    responses((status = 200, body = User), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn deactivate_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<User>, ApiError> {
+    require_admin(&user)?;
+    let id = path_id(&id, UserId::parse)?;
+    let edit = UserEdit {
+        active: Some(false),
+        ..UserEdit::default()
+    };
+    let changed = user
+        .tenant
+        .edit_user(&user.actor, id, edit, state.clock.now())
+        .await?;
+    state.sessions.forget_user(id);
+    Ok(Json(changed))
+}
+
+/// A new one-time password.
+#[derive(Serialize, ToSchema)]
+pub struct NewPassword {
+    /// The password, shown this once: tell it to the user.
+    pub password: String,
+}
+
+/// Gives a user a new password made by Loopdesk, answered once (admin only); every session
+/// of theirs ends.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", params(("id" = String, Path)),
+    responses((status = 200, body = NewPassword), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<NewPassword>, ApiError> {
+    require_admin(&user)?;
+    let id = path_id(&id, UserId::parse)?;
+    let password = user.tenant.reset_password(id, state.clock.now()).await?;
+    state.sessions.forget_user(id);
+    Ok(Json(NewPassword { password }))
 }

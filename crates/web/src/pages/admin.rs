@@ -1,15 +1,15 @@
 //! Administration (admins): people and their roles, regions, teams, and request categories
 //! with the fields their requests must fill in.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use loopdesk_core::access::{self, Permission};
-use loopdesk_core::i18n::{t, Lang};
+use loopdesk_core::i18n::{t, tf, Lang};
 use loopdesk_core::intake::NewCategory;
-use loopdesk_core::{RegionId, Role, Roles, TeamId};
-use loopdesk_store::{NewUser, StoreError};
+use loopdesk_core::{RegionId, Role, Roles, Status, TeamId, UserId};
+use loopdesk_store::{NewUser, StoreError, TicketFilter, User, UserEdit};
 use maud::html;
 use serde::Deserialize;
 
@@ -50,9 +50,10 @@ async fn admin_page(user: &CurrentUser, lang: Lang, error: Option<(&str, &str)>)
                 tbody {
                     @for u in &users {
                         tr {
-                            td { (u.username) }
+                            td { a href={ "/admin/users/" (u.id) } { (u.username) } }
                             td { (u.display_name) }
                             td { @for r in &u.roles { span.badge { (t(lang, &format!("role.{}", r.as_str()))) } " " } }
+                            td { @if !u.active { span.badge.breached { (t(lang, "page.admin.inactive")) } } }
                         }
                     }
                 }
@@ -267,4 +268,243 @@ pub async fn add_category(
         .await
         .map(|_| ());
     answer(&user, lang, "categories", result).await
+}
+
+/// One person's page (admins): roles, team, region, name and e-mail; deactivate or bring
+/// back; a new one-time password; their open tickets, to hand on.
+pub async fn user_page(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> Response {
+    let Some(id) = UserId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    person_page(&user, lang, id, None, None).await
+}
+
+async fn person_page(
+    user: &CurrentUser,
+    lang: Lang,
+    id: UserId,
+    error: Option<(&str, &str)>,
+    password: Option<&str>,
+) -> Response {
+    if !access::allowed(&user.actor, Permission::ManageUsers) {
+        return super::failure(lang, &StoreError::Forbidden);
+    }
+    let open = TicketFilter {
+        assignee_id: Some(id),
+        status: Status::OPEN.to_vec(),
+        limit: Some(100),
+        ..TicketFilter::default()
+    };
+    let (person, regions, teams, tickets) = match (
+        user.tenant.user(id).await,
+        user.tenant.regions().await,
+        user.tenant.teams().await,
+        user.tenant.tickets_for(&user.actor, &open).await,
+    ) {
+        (Ok(p), Ok(r), Ok(t), Ok(k)) => (p, r, t, k.items),
+        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
+            return super::failure(lang, &e)
+        }
+    };
+    let mut res = page(
+        lang,
+        &person.display_name,
+        Some(&user.auth.user),
+        person_body(lang, &person, &regions, &teams, &tickets, error, password),
+    );
+    if error.is_some() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+fn person_body(
+    lang: Lang,
+    p: &User,
+    regions: &[(RegionId, String)],
+    teams: &[(TeamId, String)],
+    tickets: &[loopdesk_store::Ticket],
+    error: Option<(&str, &str)>,
+    password: Option<&str>,
+) -> maud::Markup {
+    let base = format!("/admin/users/{}", p.id);
+    html! {
+        p.muted { a href="/admin" { (t(lang, "page.admin.title")) } }
+        h1 {
+            (p.display_name) " " span.muted { "@" (p.username) }
+            @if !p.active { " " span.badge.breached { (t(lang, "page.admin.inactive")) } }
+        }
+        @if let Some(pw) = password {
+            div.notice role="status" {
+                p { (t(lang, "page.admin.new_password")) }
+                p { code.one-time { (pw) } }
+            }
+        }
+        @if let Some((field, reason)) = error {
+            p.error role="alert" { (super::customers::field_label(lang, field)) ": " (t(lang, reason)) }
+        }
+        form.card method="post" action=(base) {
+            label for="display_name" { (t(lang, "page.admin.display_name")) }
+            input #display_name name="display_name" required maxlength="200" value=(p.display_name);
+            label for="email" { (t(lang, "page.customers.email")) }
+            input #email name="email" type="email" value=(p.email.as_deref().unwrap_or(""));
+            fieldset {
+                legend { (t(lang, "page.admin.roles")) }
+                @for r in Role::ALL {
+                    label.check {
+                        input type="checkbox" name="role" value=(r.as_str()) checked[p.roles.contains(&r)];
+                        " " (t(lang, &format!("role.{}", r.as_str())))
+                    }
+                }
+            }
+            label for="team" { (t(lang, "page.admin.team")) }
+            select #team name="team_id" {
+                option value="" { "—" }
+                @for (id, name) in teams { option value=(id) selected[p.team_id == Some(*id)] { (name) } }
+            }
+            label for="region" { (t(lang, "page.admin.region")) }
+            select #region name="region_id" {
+                option value="" { "—" }
+                @for (id, name) in regions { option value=(id) selected[p.region_id == Some(*id)] { (name) } }
+            }
+            p { button type="submit" { (t(lang, "page.desk.save")) } }
+        }
+        div.actions {
+            form method="post" action={ (base) "/password" } {
+                button.quiet type="submit" { (t(lang, "page.admin.reset_password")) }
+            }
+            form method="post" action={ (base) "/active" } {
+                input type="hidden" name="active" value=(if p.active { "0" } else { "1" });
+                @if p.active {
+                    button.danger type="submit" { (t(lang, "page.admin.deactivate")) }
+                } @else {
+                    button type="submit" { (t(lang, "page.admin.reactivate")) }
+                }
+            }
+        }
+        h2 { (tf(lang, "page.desk.open_tickets", &[("count", &tickets.len().to_string())])) }
+        @if tickets.is_empty() { p.muted { "—" } } @else {
+            @if !p.active { p.notice { (t(lang, "page.admin.hand_on")) } }
+            ul.events {
+                @for tk in tickets {
+                    li {
+                        a href={ "/t/" (tk.id) } { (tk.number) } " " (tk.subject) " "
+                        span.badge { (t(lang, tk.status.label_key())) } " "
+                        a href={ "/dispatch/t/" (tk.id) } { (t(lang, "page.admin.reassign")) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn person_answer(
+    user: &CurrentUser,
+    lang: Lang,
+    id: UserId,
+    result: Result<(), StoreError>,
+) -> Response {
+    match result {
+        Ok(()) => Redirect::to(&format!("/admin/users/{id}")).into_response(),
+        Err(StoreError::Invalid(e)) => {
+            person_page(user, lang, id, Some((e.field, e.reason)), None).await
+        }
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// Saves a person's roles, team, region, name and e-mail. Roles come as repeated `role`
+/// fields; none at all is refused.
+pub async fn edit_user(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    if !access::allowed(&user.actor, Permission::ManageUsers) {
+        return super::failure(lang, &StoreError::Forbidden);
+    }
+    let Some(id) = UserId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let roles: Roles = pairs
+        .iter()
+        .filter(|(n, _)| n == "role")
+        .filter_map(|(_, v)| Role::parse(v))
+        .collect();
+    let edit = UserEdit {
+        display_name: get("display_name").map(str::to_owned),
+        roles: Some(roles),
+        team_id: Some(opt(get("team_id"), TeamId::parse)),
+        region_id: Some(opt(get("region_id"), RegionId::parse)),
+        email: Some(get("email").map(str::to_owned)),
+        active: None,
+    };
+    let result = user
+        .tenant
+        .edit_user(&user.actor, id, edit, state.clock.now())
+        .await
+        .map(|_| state.sessions.forget_user(id));
+    person_answer(&user, lang, id, result).await
+}
+
+/// Deactivate (`active=0`) or bring back (`active=1`).
+#[derive(Deserialize)]
+pub struct ActiveForm {
+    active: String,
+}
+
+/// Deactivates a person (every session ends; their open tickets are listed to hand on) or
+/// brings them back.
+pub async fn set_active(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<ActiveForm>,
+) -> Response {
+    if !access::allowed(&user.actor, Permission::ManageUsers) {
+        return super::failure(lang, &StoreError::Forbidden);
+    }
+    let Some(id) = UserId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let edit = UserEdit {
+        active: Some(f.active == "1"),
+        ..UserEdit::default()
+    };
+    let result = user
+        .tenant
+        .edit_user(&user.actor, id, edit, state.clock.now())
+        .await
+        .map(|_| state.sessions.forget_user(id));
+    person_answer(&user, lang, id, result).await
+}
+
+/// Makes a new one-time password and shows it on the person's page, this once (the answer is
+/// not cached, and a reload does not show it again).
+pub async fn reset_password(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+) -> Response {
+    if !access::allowed(&user.actor, Permission::ManageUsers) {
+        return super::failure(lang, &StoreError::Forbidden);
+    }
+    let Some(id) = UserId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    match user.tenant.reset_password(id, state.clock.now()).await {
+        Ok(pw) => {
+            state.sessions.forget_user(id);
+            let mut res = person_page(&user, lang, id, None, Some(&pw)).await;
+            res.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            res
+        }
+        Err(e) => super::failure(lang, &e),
+    }
 }

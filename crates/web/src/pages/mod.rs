@@ -65,6 +65,12 @@ pub fn routes() -> Router<AppState> {
         .route("/review/t/{id}", post(review::make_move))
         .route("/admin", get(admin::show))
         .route("/admin/users", post(admin::add_user))
+        .route(
+            "/admin/users/{id}",
+            get(admin::user_page).post(admin::edit_user),
+        )
+        .route("/admin/users/{id}/active", post(admin::set_active))
+        .route("/admin/users/{id}/password", post(admin::reset_password))
         .route("/admin/regions", post(admin::add_region))
         .route("/admin/teams", post(admin::add_team))
         .route("/admin/categories", post(admin::add_category))
