@@ -29,6 +29,7 @@ on_both_backends!(
     a_duplicate_shows_at_intake_and_on_the_ticket_and_merges_from_the_page,
     a_new_caller_is_recorded_during_the_call_and_kept_on_the_customer_pages,
     an_admin_keeps_people_from_their_page,
+    a_customer_replies_and_withdraws_a_request_nobody_was_sent_to,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -2266,4 +2267,100 @@ async fn an_admin_keeps_people_from_their_page(backend: Backend) {
     let mut a = Browser::signed_in(&app, "agent").await;
     assert_eq!(a.get(&app, &page).await.0, 403);
     assert_eq!(a.post(&app, &format!("{page}/password"), &[]).await.0, 403);
+}
+
+async fn a_customer_replies_and_withdraws_a_request_nobody_was_sent_to(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (eng_id, _) = app.user("eng", &["engineer"], json!({})).await;
+    let (customer, _) = app.customer(&agent, "申江制冷", "13800138000").await;
+    app.user("lilei", &["customer"], json!({ "customer_id": customer }))
+        .await;
+    let first = app.ticket(&agent, &customer, "冷库不制冷").await;
+    let second = app.ticket(&agent, &customer, "门禁失灵").await;
+    app.go(
+        &agent,
+        &second,
+        json!({ "to": "assigned", "assignee_id": eng_id }),
+        200,
+    )
+    .await;
+    let mut c = Browser::signed_in(&app, "lilei").await;
+    let page = format!("/t/{}", first["id"].as_str().unwrap());
+    let (s, html, _) = c.get(&app, &page).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("补充说明或回复客服") && html.contains("撤销请求"),
+        "{html}"
+    );
+    // A reply: the agent sees it on the ticket.
+    let (s, _, _) = c
+        .post(
+            &app,
+            &format!("{page}/comment"),
+            &[("body", "温度显示 12 度")],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let mut a = Browser::signed_in(&app, "agent").await;
+    assert!(a.get(&app, &page).await.1.contains("温度显示 12 度"));
+    // Withdrawn with why; without, refused and nothing changes.
+    let version = hidden(&c.get(&app, &page).await.1, "version");
+    let (s, _, _) = c
+        .post(
+            &app,
+            &format!("{page}/move"),
+            &[("version", &version), ("to", "cancelled"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(s, 422);
+    let (s, _, _) = c
+        .post(
+            &app,
+            &format!("{page}/move"),
+            &[
+                ("version", &version),
+                ("to", "cancelled"),
+                ("reason", "已自行恢复"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let t = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", first["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(t["status"], "cancelled");
+    // Once an engineer is on it, the customer can no longer withdraw it.
+    let other = format!("/t/{}", second["id"].as_str().unwrap());
+    let (_, html, _) = c.get(&app, &other).await;
+    assert!(!html.contains("撤销请求"), "{html}");
+    let version = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", second["id"].as_str().unwrap()),
+        )
+        .await["version"]
+        .to_string();
+    let (s, _, _) = c
+        .post(
+            &app,
+            &format!("{other}/move"),
+            &[
+                ("version", &version),
+                ("to", "cancelled"),
+                ("reason", "不要了"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 422);
+    let t = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", second["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(t["status"], "assigned");
 }

@@ -181,6 +181,27 @@ fn body(
                 p { button.quiet type="submit" { (t(lang, "page.ticket.chase")) } }
             }
         }
+        @if customer && tk.status.is_open() {
+            div.card {
+                form method="post" action={ "/t/" (tk.id) "/comment" } {
+                    label for="body" { (t(lang, "page.ticket.customer_reply")) }
+                    textarea #body name="body" required maxlength="10000" {}
+                    p { button type="submit" { (t(lang, "page.ticket.send")) } }
+                }
+            }
+        }
+        @if customer && offers(MoveKind::Cancel) {
+            details.card.withdraw {
+                summary { a { (t(lang, "page.ticket.withdraw")) } }
+                form method="post" action={ "/t/" (tk.id) "/move" } {
+                    input type="hidden" name="version" value=(tk.version);
+                    input type="hidden" name="to" value="cancelled";
+                    label for="withdraw-reason" { (t(lang, "page.ticket.withdraw_reason")) }
+                    textarea #withdraw-reason name="reason" required maxlength="2000" {}
+                    p { button.danger type="submit" { (t(lang, "page.ticket.withdraw")) } }
+                }
+            }
+        }
         @if !customer {
             div.card {
                 form method="post" action={ "/t/" (tk.id) "/comment" } {

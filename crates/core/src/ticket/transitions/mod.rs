@@ -205,6 +205,8 @@ pub const RULES: &[Rule] = &[
     Rule { kind: MoveKind::AutoClose, from: &[S::Resolved], to: S::Closed, who: &[W::System], needs: Needs::Nothing },
     Rule { kind: MoveKind::Reopen, from: &[S::Resolved, S::Closed], to: S::InProgress, who: &[W::OwnCustomer, W::Role(Role::Agent), W::Role(Role::Supervisor)], needs: Needs::Reason },
     Rule { kind: MoveKind::Cancel, from: &Status::OPEN, to: S::Cancelled, who: &[W::Role(Role::Agent), W::Role(Role::Supervisor), W::Role(Role::Admin)], needs: Needs::Reason },
+    // The customer withdraws their own request while nobody has been sent yet.
+    Rule { kind: MoveKind::Cancel, from: &[S::New], to: S::Cancelled, who: &[W::OwnCustomer], needs: Needs::Reason },
 ];
 
 /// The moves `actor` may make on a ticket standing as it does, in table order: the rows of

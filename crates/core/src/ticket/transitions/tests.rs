@@ -730,6 +730,38 @@ fn cancelling_needs_a_reason_and_is_possible_from_every_open_status() {
 }
 
 #[test]
+fn the_customer_withdraws_their_request_only_while_nobody_was_sent() {
+    let w = world();
+    let withdraw = MoveCommand {
+        reason: Some("已自行解决".into()),
+        ..go(Status::Cancelled)
+    };
+    let mut t = w.ticket.clone();
+    t.status = Status::New;
+    assert_eq!(
+        plan(&t, &w.customer, &withdraw).map(|p| p.kind),
+        Ok(MoveKind::Cancel)
+    );
+    assert_eq!(
+        plan(&t, &w.customer, &go(Status::Cancelled)),
+        Err(TransitionError::Missing { field: "reason" })
+    );
+    for s in Status::OPEN.into_iter().filter(|s| *s != Status::New) {
+        t.status = s;
+        assert_eq!(
+            plan(&t, &w.customer, &withdraw),
+            Err(TransitionError::Forbidden),
+            "from {s}"
+        );
+    }
+    // Another customer's request is not theirs to withdraw.
+    let mut other = w.ticket.clone();
+    other.status = Status::New;
+    other.customer_id = Some(CustomerId::new());
+    assert!(plan(&other, &w.customer, &withdraw).is_err());
+}
+
+#[test]
 fn every_rule_names_a_real_move_and_no_rule_leaves_a_final_status() {
     for r in RULES {
         assert!(!r.from.is_empty() && !r.who.is_empty(), "{:?}", r.kind);
@@ -831,9 +863,16 @@ proptest! {
             let result = plan_move(&w.ticket, &actor, &cmd, cmd.assignee_id.map(engineer_facts), &LifecyclePolicy::default(), at);
             match result {
                 Ok(p) => {
-                    let rule = RULES.iter().find(|r| r.kind == p.kind).unwrap();
-                    prop_assert!(rule.from.contains(&before.status));
-                    prop_assert!(rule.who.iter().any(|w| actor.is(*w, before.standing())));
+                    // The row the move was made by: its kind, from here, naming this actor.
+                    let rule = RULES
+                        .iter()
+                        .find(|r| {
+                            r.kind == p.kind
+                                && r.from.contains(&before.status)
+                                && r.who.iter().any(|w| actor.is(*w, before.standing()))
+                        });
+                    prop_assert!(rule.is_some(), "no row of the table made {:?}", p.kind);
+                    let rule = rule.unwrap();
                     prop_assert_eq!(p.from, before.status);
                     prop_assert!(p.to == rule.to || (rule.kind == MoveKind::Resolve && p.to == Status::InReview));
                     if p.to == Status::Closed { prop_assert!(p.confirmed_by.is_some()); }
