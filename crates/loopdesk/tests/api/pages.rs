@@ -30,6 +30,7 @@ on_both_backends!(
     a_new_caller_is_recorded_during_the_call_and_kept_on_the_customer_pages,
     an_admin_keeps_people_from_their_page,
     a_customer_replies_and_withdraws_a_request_nobody_was_sent_to,
+    stock_is_set_up_and_moved_from_the_stock_page,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -2363,4 +2364,144 @@ async fn a_customer_replies_and_withdraws_a_request_nobody_was_sent_to(backend: 
         )
         .await;
     assert_eq!(t["status"], "assigned");
+}
+
+async fn stock_is_set_up_and_moved_from_the_stock_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.user("keeper", &["dispatcher"], json!({})).await;
+    app.user("eng", &["engineer"], json!({})).await;
+    let region = app
+        .ok(
+            &app.admin,
+            "/api/v1/regions",
+            json!({ "name": "徐汇" }),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut b = Browser::signed_in(&app, "keeper").await;
+    let (s, html, _) = b.get(&app, "/stock").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("还没有仓库"), "{html}");
+    // Warehouses: a van needs its engineer.
+    let (s, html, _) = b
+        .post(
+            &app,
+            "/stock/warehouses",
+            &[
+                ("name", "一号车"),
+                ("kind", "van"),
+                ("region_id", ""),
+                ("engineer_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("field-error"), "{html}");
+    let (s, _, to) = b
+        .post(
+            &app,
+            "/stock/warehouses",
+            &[
+                ("name", "中心仓"),
+                ("kind", "central"),
+                ("region_id", ""),
+                ("engineer_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let central = to
+        .unwrap()
+        .trim_start_matches("/stock?warehouse=")
+        .to_owned();
+    let (_, _, to) = b
+        .post(
+            &app,
+            "/stock/warehouses",
+            &[
+                ("name", "徐汇库"),
+                ("kind", "regional"),
+                ("region_id", &region),
+                ("engineer_id", ""),
+            ],
+        )
+        .await;
+    let pool = to
+        .unwrap()
+        .trim_start_matches("/stock?warehouse=")
+        .to_owned();
+    // A part, once: its SKU again is refused.
+    let part = [
+        ("sku", "CMP-1"),
+        ("name", "压缩机"),
+        ("unit", "台"),
+        ("price", "1200"),
+    ];
+    assert_eq!(b.post(&app, "/stock/parts", &part).await.0, 303);
+    let (s, html, _) = b.post(&app, "/stock/parts", &part).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("备件编号"), "{html}");
+    // Received, pressed twice with the same form: once.
+    let (_, html, _) = b.get(&app, &format!("/stock?warehouse={central}")).await;
+    let key = hidden(&html, "submission");
+    let receive = [
+        ("kind", "receive"),
+        ("warehouse", central.as_str()),
+        ("sku", "CMP-1"),
+        ("qty", "5"),
+        ("reason", "PO-778"),
+        ("submission", key.as_str()),
+    ];
+    assert_eq!(b.post(&app, "/stock/movements", &receive).await.0, 303);
+    assert_eq!(b.post(&app, "/stock/movements", &receive).await.0, 303);
+    let level = |w: String| {
+        let app = &app;
+        async move {
+            app.read(
+                &app.admin,
+                &format!("/api/v1/stock?warehouse_id={w}&sku=CMP-1"),
+            )
+            .await["items"][0]["on_hand"]
+                .as_i64()
+                .unwrap_or(0)
+        }
+    };
+    assert_eq!(level(central.clone()).await, 5);
+    // Transferred; more than there is is refused with what is there.
+    let transfer = |qty: &'static str| {
+        let key = uuid::Uuid::new_v4().to_string();
+        vec![
+            ("kind", "transfer".to_owned()),
+            ("warehouse", central.clone()),
+            ("sku", "CMP-1".to_owned()),
+            ("qty", qty.to_owned()),
+            ("to", pool.clone()),
+            ("submission", key),
+        ]
+    };
+    let form = transfer("3");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(b.post(&app, "/stock/movements", &pairs).await.0, 303);
+    let form = transfer("10");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (s, html, _) = b.post(&app, "/stock/movements", &pairs).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("CMP-1 库存不足：可用 2"), "{html}");
+    assert_eq!(
+        (level(central.clone()).await, level(pool.clone()).await),
+        (2, 3)
+    );
+    let form = transfer("0");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(b.post(&app, "/stock/movements", &pairs).await.0, 422);
+    // The page shows the level and the movements.
+    let (_, html, _) = b.get(&app, &format!("/stock?warehouse={pool}")).await;
+    assert!(html.contains("压缩机") && html.contains("调拨"), "{html}");
+    // An engineer moves nothing from here.
+    let mut e = Browser::signed_in(&app, "eng").await;
+    assert_eq!(e.post(&app, "/stock/movements", &receive).await.0, 403);
+    assert_eq!(e.get(&app, "/stock").await.0, 403);
 }

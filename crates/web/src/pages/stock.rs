@@ -279,24 +279,45 @@ pub struct StockQuery {
     warehouse: Option<String>,
 }
 
-/// Stock by warehouse, and the warehouse's latest movements (stock keepers and supervisors).
+/// Stock by warehouse, and the warehouse's latest movements (stock keepers and supervisors);
+/// for stock keepers, the forms that set the stock up and move it: a new warehouse, a new
+/// part, goods received, a transfer, a count corrected.
 pub async fn levels(
     PageUser { user, lang }: PageUser,
     PageQuery(q): PageQuery<StockQuery>,
+) -> Response {
+    let chosen = q
+        .warehouse
+        .as_deref()
+        .and_then(loopdesk_core::WarehouseId::parse);
+    levels_page(&user, lang, chosen, None).await
+}
+
+async fn levels_page(
+    user: &CurrentUser,
+    lang: Lang,
+    chosen: Option<loopdesk_core::WarehouseId>,
+    error: Option<(&str, String)>,
 ) -> Response {
     if !access::allowed(&user.actor, Permission::ManageStock)
         && !access::allowed(&user.actor, Permission::ApproveRequisitions)
     {
         return super::failure(lang, &StoreError::Forbidden);
     }
-    let warehouses = match user.tenant.warehouses(&user.actor).await {
-        Ok(w) => w,
-        Err(e) => return super::failure(lang, &e),
+    let keeper = access::allowed(&user.actor, Permission::ManageStock);
+    let (warehouses, parts, regions, engineers) = match (
+        user.tenant.warehouses(&user.actor).await,
+        user.tenant.parts(&user.actor, "", 1000).await,
+        user.tenant.regions().await,
+        user.tenant.users(Some(loopdesk_core::Role::Engineer)).await,
+    ) {
+        (Ok(w), Ok(p), Ok(r), Ok(e)) => (w, p, r, e),
+        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
+            return super::failure(lang, &e)
+        }
     };
-    let chosen = q
-        .warehouse
-        .as_deref()
-        .and_then(loopdesk_core::WarehouseId::parse)
+    let chosen = chosen
+        .filter(|c| warehouses.iter().any(|w| w.id == *c))
         .or_else(|| warehouses.first().map(|w| w.id));
     let (stock, ledger) = match chosen {
         Some(w) => match (
@@ -313,8 +334,14 @@ pub async fn levels(
         Ok(o) => o,
         Err(e) => return super::failure(lang, &e),
     };
+    let failed = |form: &str| matches!(&error, Some((f, _)) if *f == form);
+    let err = |form: &str| match &error {
+        Some((f, reason)) if *f == form => html! { p.field-error role="alert" { (reason) } },
+        _ => html! {},
+    };
     let title = t(lang, "page.stock.title");
-    page(
+    let key = uuid::Uuid::new_v4().to_string();
+    let mut res = page(
         lang,
         title,
         Some(&user.auth.user),
@@ -326,31 +353,323 @@ pub async fn levels(
                     ul { @for l in &low { li { (l.warehouse) " · " (l.sku) " " (l.name) ": " (l.available) " < " (l.min_available) } } }
                 }
             }
-            form method="get" action="/stock" {
-                label for="warehouse" { (t(lang, "page.stock.warehouse")) }
-                select #warehouse name="warehouse" {
-                    @for w in &warehouses {
-                        option value=(w.id) selected[Some(w.id) == chosen] { (w.name) " (" (t(lang, &format!("page.stock.kind.{}", w.kind.as_str()))) ")" }
+            @if warehouses.is_empty() {
+                p.notice { (t(lang, "page.stock.no_warehouses")) }
+            } @else {
+                form.inline method="get" action="/stock" {
+                    label for="warehouse" { (t(lang, "page.stock.warehouse")) }
+                    select #warehouse name="warehouse" {
+                        @for w in &warehouses {
+                            option value=(w.id) selected[Some(w.id) == chosen] { (w.name) " (" (t(lang, &format!("page.stock.kind.{}", w.kind.as_str()))) ")" }
+                        }
+                    }
+                    button type="submit" { (t(lang, "page.stock.show")) }
+                }
+                table {
+                    thead { tr { th { (t(lang, "page.stock.sku")) } th { (t(lang, "page.admin.name")) } th { (t(lang, "page.van.on_hand")) } th { (t(lang, "page.van.reserved")) } th { (t(lang, "page.van.available")) } } }
+                    tbody { @for s in &stock { tr {
+                        td { (s.sku) }
+                        td { (parts.iter().find(|p| p.sku == s.sku).map(|p| p.name.as_str()).unwrap_or("")) }
+                        td { (s.on_hand) } td { (s.reserved) } td { (s.available) }
+                    } } }
+                }
+                @if stock.is_empty() { p.muted { (t(lang, "page.stock.empty")) } }
+            }
+            @if keeper {
+                datalist #parts { @for p in &parts { option value=(p.sku) { (p.name) } } }
+                @if let Some(w) = chosen {
+                    div.actions {
+                        details.card open[failed("receive")] {
+                            summary { a { (t(lang, "page.stock.receive")) } }
+                            form method="post" action="/stock/movements" {
+                                input type="hidden" name="kind" value="receive";
+                                input type="hidden" name="warehouse" value=(w);
+                                input type="hidden" name="submission" value=(key);
+                                (err("receive"))
+                                label for="receive-sku" { (t(lang, "page.stock.sku")) }
+                                input #receive-sku name="sku" list="parts" required;
+                                label for="receive-qty" { (t(lang, "page.van.qty")) }
+                                input #receive-qty name="qty" type="number" min="1" required;
+                                label for="receive-reason" { (t(lang, "page.stock.note")) }
+                                input #receive-reason name="reason" placeholder=(t(lang, "page.stock.receive_hint"));
+                                p { button type="submit" { (t(lang, "page.stock.receive")) } }
+                            }
+                        }
+                        @if warehouses.len() > 1 {
+                            details.card open[failed("transfer")] {
+                                summary { a { (t(lang, "page.stock.transfer")) } }
+                                form method="post" action="/stock/movements" {
+                                    input type="hidden" name="kind" value="transfer";
+                                    input type="hidden" name="warehouse" value=(w);
+                                    input type="hidden" name="submission" value=(key);
+                                    (err("transfer"))
+                                    label for="transfer-sku" { (t(lang, "page.stock.sku")) }
+                                    input #transfer-sku name="sku" list="parts" required;
+                                    label for="transfer-qty" { (t(lang, "page.van.qty")) }
+                                    input #transfer-qty name="qty" type="number" min="1" required;
+                                    label for="transfer-to" { (t(lang, "page.stock.to")) }
+                                    select #transfer-to name="to" required {
+                                        @for o in warehouses.iter().filter(|o| o.id != w) { option value=(o.id) { (o.name) } }
+                                    }
+                                    p { button type="submit" { (t(lang, "page.stock.transfer")) } }
+                                }
+                            }
+                        }
                     }
                 }
-                p { button type="submit" { (t(lang, "page.stock.show")) } }
+                div.actions {
+                    details.card open[failed("warehouse")] {
+                        summary { a { (t(lang, "page.stock.new_warehouse")) } }
+                        form method="post" action="/stock/warehouses" {
+                            (err("warehouse"))
+                            label for="wh-name" { (t(lang, "page.admin.name")) }
+                            input #wh-name name="name" required maxlength="200";
+                            label for="wh-kind" { (t(lang, "page.stock.kind")) }
+                            select #wh-kind name="kind" {
+                                @for k in ["central", "regional", "van"] { option value=(k) { (t(lang, &format!("page.stock.kind.{k}"))) } }
+                            }
+                            label for="wh-region" { (t(lang, "page.desk.region")) }
+                            select #wh-region name="region_id" {
+                                option value="" { "—" }
+                                @for (id, name) in &regions { option value=(id) { (name) } }
+                            }
+                            label for="wh-engineer" { (t(lang, "page.stock.van_of")) }
+                            select #wh-engineer name="engineer_id" {
+                                option value="" { "—" }
+                                @for e in engineers.iter().filter(|e| e.active) { option value=(e.id) { (e.display_name) } }
+                            }
+                            p { button type="submit" { (t(lang, "page.admin.add")) } }
+                        }
+                    }
+                    details.card open[failed("part")] {
+                        summary { a { (t(lang, "page.stock.new_part")) } }
+                        form method="post" action="/stock/parts" {
+                            (err("part"))
+                            label for="part-sku" { (t(lang, "page.stock.sku")) }
+                            input #part-sku name="sku" required maxlength="64";
+                            label for="part-name" { (t(lang, "page.admin.name")) }
+                            input #part-name name="name" required maxlength="200";
+                            label for="part-unit" { (t(lang, "page.stock.unit")) }
+                            input #part-unit name="unit" maxlength="16" placeholder="个";
+                            label for="part-price" { (t(lang, "page.stock.price")) }
+                            input #part-price name="price" inputmode="decimal";
+                            p { button type="submit" { (t(lang, "page.admin.add")) } }
+                        }
+                    }
+                }
             }
-            table {
-                thead { tr { th { (t(lang, "page.stock.sku")) } th { (t(lang, "page.van.on_hand")) } th { (t(lang, "page.van.reserved")) } th { (t(lang, "page.van.available")) } } }
-                tbody { @for s in &stock { tr { td { (s.sku) } td { (s.on_hand) } td { (s.reserved) } td { (s.available) } } } }
-            }
-            h2 { (t(lang, "page.stock.movements")) }
-            ul.events {
-                @for l in &ledger {
-                    li {
-                        span.muted { (super::local_time(offset, l.at)) " " }
-                        (t(lang, &format!("page.stock.move.{}", l.kind))) " · " (l.sku) " "
-                        (format!("{:+}", l.on_hand_delta))
-                        @if l.reserved_delta != 0 { " (" (t(lang, "page.van.reserved")) " " (format!("{:+}", l.reserved_delta)) ")" }
-                        @if let Some(r) = &l.reason { span.muted { " · " (r) } }
+            @if chosen.is_some() {
+                h2 { (t(lang, "page.stock.movements")) }
+                ul.events {
+                    @for l in &ledger {
+                        li {
+                            span.muted { (super::local_time(offset, l.at)) " " }
+                            (t(lang, &format!("page.stock.move.{}", l.kind))) " · " (l.sku) " "
+                            (format!("{:+}", l.on_hand_delta))
+                            @if l.reserved_delta != 0 { " (" (t(lang, "page.van.reserved")) " " (format!("{:+}", l.reserved_delta)) ")" }
+                            @if let Some(r) = &l.reason { span.muted { " · " (r) } }
+                        }
                     }
                 }
             }
         },
-    )
+    );
+    if error.is_some() {
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    res
+}
+
+/// What a refused stock form says: the field and the reason, or the shortfall.
+fn refusal(lang: Lang, e: &StoreError) -> Option<String> {
+    match e {
+        StoreError::Invalid(f) => Some(format!(
+            "{}: {}",
+            super::customers::field_label(lang, f.field),
+            t(lang, f.reason)
+        )),
+        StoreError::Conflict { field } => Some(format!(
+            "{}: {}",
+            super::customers::field_label(lang, field),
+            t(lang, "error.conflict")
+        )),
+        StoreError::InsufficientStock { sku, available, .. } => Some(tf(
+            lang,
+            "page.stock.short",
+            &[("sku", sku), ("available", &available.to_string())],
+        )),
+        _ => None,
+    }
+}
+
+/// A movement from the stock page.
+#[derive(Deserialize)]
+pub struct MovementForm {
+    kind: String,
+    warehouse: String,
+    sku: String,
+    qty: String,
+    to: Option<String>,
+    reason: Option<String>,
+    submission: Option<String>,
+}
+
+/// Receives goods into the warehouse shown, or transfers them to another; then the page again.
+/// The form's key makes a second press record nothing more.
+pub async fn move_stock(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Form(f): Form<MovementForm>,
+) -> Response {
+    let warehouse = loopdesk_core::WarehouseId::parse(f.warehouse.trim());
+    let form = if f.kind == "transfer" {
+        "transfer"
+    } else {
+        "receive"
+    };
+    let Some(qty) = f.qty.trim().parse::<i64>().ok().filter(|q| *q > 0) else {
+        let why = format!(
+            "{}: {}",
+            t(lang, "page.van.qty"),
+            t(lang, "error.invalid_number")
+        );
+        return levels_page(&user, lang, warehouse, Some((form, why))).await;
+    };
+    let to =
+        f.to.as_deref()
+            .and_then(|t| loopdesk_core::WarehouseId::parse(t.trim()));
+    let movement = if form == "transfer" {
+        loopdesk_core::inventory::MovementRequest {
+            kind: "transfer".into(),
+            qty,
+            from: warehouse,
+            to,
+            ticket: None,
+            reason: f.reason.clone().filter(|r| !r.trim().is_empty()),
+        }
+    } else {
+        loopdesk_core::inventory::MovementRequest {
+            kind: "receive".into(),
+            qty,
+            from: None,
+            to: warehouse,
+            ticket: None,
+            reason: f.reason.clone().filter(|r| !r.trim().is_empty()),
+        }
+    };
+    let key = f.submission.as_deref().map(str::trim).unwrap_or("");
+    let idem = (!key.is_empty() && key.len() <= 100).then(|| loopdesk_store::Idempotency {
+        key: format!("stock-page:{key}"),
+        request_hash: format!("stock-page:{key}"),
+    });
+    let input = loopdesk_store::StockMovementInput {
+        sku: f.sku.trim().to_owned(),
+        movement,
+    };
+    match user
+        .tenant
+        .record_movement(&user.actor, input, idem, state.clock.now())
+        .await
+    {
+        Ok(_) => match warehouse {
+            Some(w) => Redirect::to(&format!("/stock?warehouse={w}")).into_response(),
+            None => Redirect::to("/stock").into_response(),
+        },
+        Err(e) => match refusal(lang, &e) {
+            Some(why) => levels_page(&user, lang, warehouse, Some((form, why))).await,
+            None => super::failure(lang, &e),
+        },
+    }
+}
+
+/// A warehouse from the stock page.
+#[derive(Deserialize)]
+pub struct WarehouseForm {
+    name: String,
+    kind: String,
+    region_id: Option<String>,
+    engineer_id: Option<String>,
+}
+
+/// Adds a warehouse; then the page with it chosen.
+pub async fn add_warehouse(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Form(f): Form<WarehouseForm>,
+) -> Response {
+    let id = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let new = loopdesk_core::inventory::NewWarehouse {
+        name: f.name,
+        kind: f.kind,
+        engineer_id: id(&f.engineer_id).and_then(|e| loopdesk_core::UserId::parse(&e)),
+        region_id: id(&f.region_id).and_then(|r| loopdesk_core::RegionId::parse(&r)),
+        lat: None,
+        lon: None,
+    };
+    match user
+        .tenant
+        .create_warehouse(&user.actor, new, state.clock.now())
+        .await
+    {
+        Ok(w) => Redirect::to(&format!("/stock?warehouse={}", w.id)).into_response(),
+        Err(e) => match refusal(lang, &e) {
+            Some(why) => levels_page(&user, lang, None, Some(("warehouse", why))).await,
+            None => super::failure(lang, &e),
+        },
+    }
+}
+
+/// A part from the stock page.
+#[derive(Deserialize)]
+pub struct PartForm {
+    sku: String,
+    name: String,
+    unit: Option<String>,
+    price: Option<String>,
+}
+
+/// Adds a part to the catalogue; then the page again.
+pub async fn add_part(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Form(f): Form<PartForm>,
+) -> Response {
+    let price = match f.price.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => None,
+        Some(p) => match p.parse::<f64>() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                let why = format!(
+                    "{}: {}",
+                    t(lang, "page.stock.price"),
+                    t(lang, "error.invalid_number")
+                );
+                return levels_page(&user, lang, None, Some(("part", why))).await;
+            }
+        },
+    };
+    let new = loopdesk_core::inventory::NewPart {
+        sku: f.sku,
+        name: f.name,
+        unit: f.unit.filter(|u| !u.trim().is_empty()),
+        cost: None,
+        price,
+        models: Vec::new(),
+    };
+    match user
+        .tenant
+        .create_part(&user.actor, new, state.clock.now())
+        .await
+    {
+        Ok(_) => Redirect::to("/stock").into_response(),
+        Err(e) => match refusal(lang, &e) {
+            Some(why) => levels_page(&user, lang, None, Some(("part", why))).await,
+            None => super::failure(lang, &e),
+        },
+    }
 }
