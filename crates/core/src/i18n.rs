@@ -571,6 +571,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.move.wait_parts", "等待配件", "Wait for parts"),
     ("page.nav.my_requests", "我的报修", "My requests"),
     ("page.nav.new_request", "我要报修", "New request"),
+    ("page.not_found", "找不到这个页面", "Page not found"),
+    ("page.not_found_hint", "地址可能有误，或者这里的内容已经移走。", "The address may be mistyped, or what was here has moved."),
     ("page.offline.queued", "{count} 项操作已保存在手机上，联网后自动提交", "{count} saved on this phone: sent when the network is back"),
     ("page.offline.refused", "{count} 条离线记录未被接受，请打开工单查看原因：", "{count} offline entries were not accepted; open the order to see why:"),
     ("page.portal.none", "您还没有报修记录。", "You have no requests yet."),

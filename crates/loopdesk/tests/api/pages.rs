@@ -31,6 +31,7 @@ on_both_backends!(
     an_admin_keeps_people_from_their_page,
     a_customer_replies_and_withdraws_a_request_nobody_was_sent_to,
     stock_is_set_up_and_moved_from_the_stock_page,
+    an_address_nothing_answers_is_a_branded_page_or_the_apis_json,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -2504,4 +2505,32 @@ async fn stock_is_set_up_and_moved_from_the_stock_page(backend: Backend) {
     let mut e = Browser::signed_in(&app, "eng").await;
     assert_eq!(e.post(&app, "/stock/movements", &receive).await.0, 403);
     assert_eq!(e.get(&app, "/stock").await.0, 403);
+}
+
+async fn an_address_nothing_answers_is_a_branded_page_or_the_apis_json(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut b = Browser::new();
+    let (s, html, _) = b.get(&app, "/no/such/page").await;
+    assert_eq!(s, 404);
+    assert!(
+        html.contains("<html lang=\"zh-CN\"")
+            && html.contains("找不到这个页面")
+            && html.contains("/static/app.css"),
+        "{html}"
+    );
+    let (s, html, _) = b.get(&app, "/no/such/page?lang=en").await;
+    assert_eq!(s, 404);
+    assert!(
+        html.contains("<html lang=\"en\"") && html.contains("Page not found"),
+        "{html}"
+    );
+    let r = app
+        .client
+        .get(app.url("/api/v1/no-such-thing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "not_found");
 }

@@ -218,6 +218,27 @@ pub(crate) fn failure(lang: Lang, e: &StoreError) -> Response {
     res
 }
 
+/// Any address nothing answers: the branded page in the reader's language (404); under
+/// `/api/` the bare status, which the error layer turns into the API's JSON error.
+pub async fn not_found(uri: axum::http::Uri, layout::PageLang(lang): layout::PageLang) -> Response {
+    if uri.path().starts_with("/api/") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let title = t(lang, "page.not_found");
+    let mut res = layout::page(
+        lang,
+        title,
+        None,
+        html! {
+            h1 { (title) }
+            p.muted { (t(lang, "page.not_found_hint")) }
+            p { a.button href="/" { (t(lang, "page.home.back")) } }
+        },
+    );
+    *res.status_mut() = StatusCode::NOT_FOUND;
+    res
+}
+
 /// A page that says one thing, with a way home (200; callers set another status).
 pub(crate) fn message(lang: Lang, title: &str, text: &str) -> Response {
     layout::page(
