@@ -266,7 +266,8 @@ impl TenantStore {
 impl TenantStore {
     /// Sends the survey of one resolution (the `survey` job): records it with its expiry and
     /// publishes `survey.sent`, once. Nothing when the ticket was reopened since (a new
-    /// resolution brings its own survey) or cancelled.
+    /// resolution brings its own survey) or cancelled, or when the fix is older than the
+    /// survey's window.
     pub async fn send_survey(
         &self,
         ticket: TicketId,
@@ -276,18 +277,21 @@ impl TenantStore {
         let tenant = &self.tid();
         let follow_up = self.settings().await?.follow_up;
         let mut tx = self.store.write.begin().await?;
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT status, reopen_count FROM tickets WHERE tenant_id = $1 AND id = $2",
+        let row: Option<(String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT status, reopen_count, resolved_at FROM tickets WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant)
         .bind(ticket.to_string())
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((status, reopen_count)) = row else {
+        let Some((status, reopen_count, resolved_at)) = row else {
             return Ok(());
         };
         let status = Status::parse(&status).ok_or_else(|| corrupt("status"))?;
         if !followup::survey_still_due(status, reopen_count, round) {
+            return Ok(());
+        }
+        if resolved_at.is_some_and(|r| !follow_up.survey_in_time(from_ms(r), now)) {
             return Ok(());
         }
         let id = uuid::Uuid::now_v7().to_string();

@@ -71,6 +71,13 @@ impl FollowUp {
         resolved_at + Duration::minutes(self.survey_delay_minutes)
     }
 
+    /// True while a survey for a fix made at `resolved_at` may still go out at `now`: no later
+    /// than the survey's own validity after it was due. A fix found months later (a history
+    /// import, a job queue that stood still) gets no survey: nobody remembers the visit.
+    pub fn survey_in_time(&self, resolved_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        now <= self.survey_at(resolved_at) + Duration::days(self.survey_valid_days)
+    }
+
     /// Until when a survey sent at `sent_at` can be answered.
     pub fn survey_expires(&self, sent_at: DateTime<Utc>) -> DateTime<Utc> {
         sent_at + Duration::days(self.survey_valid_days)

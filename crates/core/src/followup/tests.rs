@@ -208,3 +208,15 @@ fn timers_and_windows() {
     );
     assert!(f.checked().is_ok());
 }
+
+#[test]
+fn a_fix_older_than_the_survey_window_gets_no_survey() {
+    let f = FollowUp::default();
+    let resolved = at("2026-09-01T10:00:00Z");
+    // Due an hour after the fix; still sent up to 14 days after that.
+    assert!(f.survey_in_time(resolved, at("2026-09-01T11:00:00Z")));
+    assert!(f.survey_in_time(resolved, at("2026-09-15T11:00:00Z")));
+    assert!(!f.survey_in_time(resolved, at("2026-09-15T11:00:01Z")));
+    // 80 days later: none.
+    assert!(!f.survey_in_time(resolved, resolved + Duration::days(80)));
+}

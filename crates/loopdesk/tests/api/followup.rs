@@ -18,6 +18,7 @@ on_both_backends!(
     the_survey_goes_out_once_and_its_answer_is_triaged,
     unconfirmed_fixes_close_by_themselves_and_not_fixed_opens_remediation,
     a_priority_change_moves_the_due_times_and_policies_can_be_reapplied,
+    a_fix_older_than_the_survey_window_gets_no_survey,
 );
 
 fn runner(app: &TestApp, sink: &SmtpSink) -> Runner {
@@ -802,4 +803,50 @@ async fn a_priority_change_moves_the_due_times_and_policies_can_be_reapplied(bac
     .await
     .unwrap();
     assert_eq!(blank.status(), 422);
+}
+
+async fn a_fix_older_than_the_survey_window_gets_no_survey(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let sink = SmtpSink::start().await;
+    let r = runner(&app, &sink);
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let c = customer(
+        &app,
+        &agent,
+        "老客户",
+        json!({ "name": "赵六", "email": "zhao@a.test" }),
+    )
+    .await;
+    let t = resolved(&app, &agent, &c, "打印机卡纸").await;
+    // The jobs stood still for 80 days (a stopped runner, a restored backup): the survey of
+    // that fix no longer goes out, though the ticket still closes by itself.
+    app.clock.advance(Duration::days(80));
+    r.drain().await.unwrap();
+    r.drain().await.unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM surveys").await, 0);
+    let agent = app.login("agent1", PASSWORD).await;
+    assert!(sink
+        .to("zhao@a.test")
+        .iter()
+        .all(|m| !m.subject.contains("请为本次服务评分")));
+    let closed = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(closed["status"], "closed");
+    // A fix of today still gets its survey.
+    let fresh = resolved(&app, &agent, &c, "复印机缺粉").await;
+    app.clock.advance(Duration::minutes(61));
+    r.drain().await.unwrap();
+    r.drain().await.unwrap();
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM surveys WHERE ticket_id = '{}'",
+            fresh["id"].as_str().unwrap()
+        ))
+        .await,
+        1
+    );
 }
