@@ -77,7 +77,7 @@ pub use queue::{
 pub use requisitions::{Requisition, RequisitionItem};
 pub use search::reindex::{IndexSize, Reindexed};
 pub use search::{SearchHit, SearchPage};
-pub use sla::{BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy};
+pub use sla::{BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy, SlaPreview};
 pub use statistics::STATISTICS_EVERY;
 pub use surveys::SurveyView;
 pub use tickets::{

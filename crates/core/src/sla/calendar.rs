@@ -289,3 +289,65 @@ pub fn ms(t: DateTime<Utc>) -> i64 {
 pub fn at(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
+
+/// The most days one pasted list may name (a decade of holidays).
+pub const MAX_PASTED_DAYS: usize = 400;
+
+/// Days as an administrator pastes them from the State Council's notice or a spreadsheet:
+/// `YYYY-MM-DD` dates (also `YYYY/MM/DD`, `YYYY.MM.DD`, `YYYY年M月D日`) separated by spaces,
+/// commas, 、 or lines, and ranges written `A..B`, `A~B`, `A至B` or `A到B` (both ends
+/// included). Sorted, each once. `field` names the box in an error.
+pub fn parse_days(
+    field: &'static str,
+    text: &str,
+) -> Result<Vec<NaiveDate>, crate::validate::FieldError> {
+    let fail = || crate::validate::FieldError {
+        field,
+        reason: "error.invalid_date_list",
+    };
+    let day = |t: &str| -> Result<NaiveDate, crate::validate::FieldError> {
+        let t = t.trim().trim_end_matches('日');
+        let normal: String = t
+            .chars()
+            .map(|c| match c {
+                '/' | '.' | '年' | '月' => '-',
+                c => c,
+            })
+            .collect();
+        NaiveDate::parse_from_str(&normal, "%Y-%m-%d").map_err(|_| fail())
+    };
+    let mut out = BTreeSet::new();
+    let mut separated = text.replace(['至', '到', '~', '～'], "..");
+    // A range may be written with spaces around its mark.
+    while separated.contains(" ..") || separated.contains(".. ") {
+        separated = separated.replace(" ..", "..").replace(".. ", "..");
+    }
+    for item in
+        separated.split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '、' | ';' | '；'))
+    {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        match item.split_once("..") {
+            Some((a, b)) => {
+                let (a, b) = (day(a)?, day(b)?);
+                if b < a || (b - a).num_days() >= MAX_PASTED_DAYS as i64 {
+                    return Err(fail());
+                }
+                let mut d = a;
+                while d <= b {
+                    out.insert(d);
+                    d = d.succ_opt().ok_or_else(fail)?;
+                }
+            }
+            None => {
+                out.insert(day(item)?);
+            }
+        }
+        if out.len() > MAX_PASTED_DAYS {
+            return Err(fail());
+        }
+    }
+    Ok(out.into_iter().collect())
+}

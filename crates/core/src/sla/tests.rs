@@ -419,3 +419,39 @@ fn policy_terms_and_chains_are_checked_field_by_field() {
     );
     assert_eq!(default_targets().minutes(Target::Arrival), Some(240));
 }
+
+#[test]
+fn pasted_holidays_read_as_people_write_them() {
+    use super::calendar::parse_days;
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    assert_eq!(
+        parse_days(
+            "holidays",
+            "2027-01-01\n2027年2月6日至2027年2月8日、2027/10/01 ~ 2027/10/02, 2027-01-01"
+        )
+        .unwrap(),
+        vec![
+            d("2027-01-01"),
+            d("2027-02-06"),
+            d("2027-02-07"),
+            d("2027-02-08"),
+            d("2027-10-01"),
+            d("2027-10-02")
+        ]
+    );
+    assert_eq!(
+        parse_days("holidays", "  ").unwrap(),
+        Vec::<chrono::NaiveDate>::new()
+    );
+    assert_eq!(
+        parse_days("holidays", "2027-02-30").unwrap_err().field,
+        "holidays"
+    );
+    assert_eq!(
+        parse_days("workdays", "2027-02-08..2027-02-06")
+            .unwrap_err()
+            .field,
+        "workdays"
+    );
+    assert!(parse_days("holidays", "2020-01-01..2030-01-01").is_err());
+}

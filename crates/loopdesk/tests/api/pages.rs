@@ -32,6 +32,7 @@ on_both_backends!(
     a_customer_replies_and_withdraws_a_request_nobody_was_sent_to,
     stock_is_set_up_and_moved_from_the_stock_page,
     an_address_nothing_answers_is_a_branded_page_or_the_apis_json,
+    an_admin_sets_an_sla_policy_and_a_calendar_and_previews_the_due_times,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -2533,4 +2534,99 @@ async fn an_address_nothing_answers_is_a_branded_page_or_the_apis_json(backend: 
     assert_eq!(r.status(), 404);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"], "not_found");
+}
+
+async fn an_admin_sets_an_sla_policy_and_a_calendar_and_previews_the_due_times(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.user("boss", &["admin"], json!({})).await;
+    app.user("agent", &["agent"], json!({})).await;
+    let mut b = Browser::signed_in(&app, "boss").await;
+    let (s, html, _) = b.get(&app, "/admin/sla").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("适用策略"),
+        "the default policy applies: {html}"
+    );
+    // A calendar, then a VIP P2 policy on it: 30 minutes to respond, 4 working hours to fix.
+    assert_eq!(
+        b.post(&app, "/admin/sla/calendars", &[("name", "上海工作日")])
+            .await
+            .0,
+        303
+    );
+    let calendars = app.read(&app.admin, "/api/v1/calendars").await;
+    let calendar = calendars
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "上海工作日")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let policy = [
+        ("name", "VIP 紧急"),
+        ("priority", "2"),
+        ("customer_tier", "vip"),
+        ("category", ""),
+        ("first_response_minutes", "30"),
+        ("arrival_minutes", ""),
+        ("resolution_minutes", "240"),
+        ("warn_percent", "75"),
+        ("calendar_id", calendar.as_str()),
+    ];
+    assert_eq!(b.post(&app, "/admin/sla/policies", &policy).await.0, 303);
+    // Bad input names its field and adds nothing.
+    let mut bad = policy;
+    bad[6].1 = "四小时";
+    let (s, html, _) = b.post(&app, "/admin/sla/policies", &bad).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("解决时限（分钟）"), "{html}");
+    bad[6].1 = "0";
+    assert_eq!(b.post(&app, "/admin/sla/policies", &bad).await.0, 422);
+    assert_eq!(
+        app.read(&app.admin, "/api/v1/sla-policies")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Monday 7 December 2026 made a holiday, pasted as people write it.
+    let days = format!("/admin/sla/calendars/{calendar}");
+    let (s, html, _) = b
+        .post(
+            &app,
+            &days,
+            &[("holidays", "2026年12月7日"), ("workdays", "")],
+        )
+        .await;
+    assert_eq!(s, 303, "{html}");
+    let (s, html, _) = b
+        .post(&app, &days, &[("holidays", "12/7"), ("workdays", "")])
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("日期无法识别"), "{html}");
+    // A VIP P2 at 10:00 that Monday: the clock starts Tuesday 09:00.
+    let (_, html, _) = b
+        .get(
+            &app,
+            "/admin/sla?priority=2&tier=vip&category=&at=2026-12-07T10%3A00",
+        )
+        .await;
+    assert!(
+        html.contains("VIP 紧急")
+            && html.contains("2026-12-08 09:30")
+            && html.contains("2026-12-08 13:00"),
+        "{html}"
+    );
+    // A P3 for the same customer falls under the default.
+    let (_, html, _) = b
+        .get(&app, "/admin/sla?priority=3&tier=vip&at=2026-12-07T10%3A00")
+        .await;
+    assert!(!html.contains("<strong>VIP 紧急</strong>"), "{html}");
+    // Admins only.
+    let mut a = Browser::signed_in(&app, "agent").await;
+    assert_eq!(a.get(&app, "/admin/sla").await.0, 403);
+    assert_eq!(a.post(&app, "/admin/sla/policies", &policy).await.0, 403);
 }

@@ -18,6 +18,7 @@ mod policies;
 mod ticket;
 
 pub(crate) use policies::insert_default_policy;
+pub use policies::SlaPreview;
 pub use scan::ScanReport;
 pub(crate) use ticket::write_sla;
 mod scan;

@@ -220,3 +220,53 @@ impl TenantStore {
         rows.iter().map(PolicyRow::view).collect()
     }
 }
+
+/// What a ticket would be promised if it came in at a given moment: the policy that applies
+/// and its due times (the SLA preview of the admin page).
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SlaPreview {
+    /// The policy that applies.
+    pub policy_id: SlaPolicyId,
+    /// Its name.
+    pub policy_name: String,
+    /// First response due.
+    pub first_response_due: Option<DateTime<Utc>>,
+    /// Arrival on site due.
+    pub arrival_due: Option<DateTime<Utc>>,
+    /// Resolution due.
+    pub resolution_due: Option<DateTime<Utc>>,
+    /// When the resolution turns yellow.
+    pub resolution_warn: Option<DateTime<Utc>>,
+}
+
+impl TenantStore {
+    /// The policy a ticket of this priority, customer tier and category created at `at` falls
+    /// under, and its due times by the policy's calendar (admin). None when no policy
+    /// applies (only where the default policy was removed by hand).
+    pub async fn sla_preview(
+        &self,
+        actor: &Actor,
+        key: &sla::TicketKey<'_>,
+        at: DateTime<Utc>,
+    ) -> Result<Option<SlaPreview>, StoreError> {
+        validate::priority(key.priority)?;
+        let named = self.sla_policies(actor).await?;
+        let policies = self.policies().await?;
+        let Some(p) = sla::choose_policy(&policies, |p| &p.scope, key) else {
+            return Ok(None);
+        };
+        let schedule = sla::TicketSla::start(&p.terms, ms(at)).schedule;
+        Ok(Some(SlaPreview {
+            policy_id: p.id,
+            policy_name: named
+                .iter()
+                .find(|n| n.id == p.id)
+                .map(|n| n.name.clone())
+                .unwrap_or_default(),
+            first_response_due: schedule.first_response.map(|d| from_ms(d.due)),
+            arrival_due: schedule.arrival.map(|d| from_ms(d.due)),
+            resolution_due: schedule.resolution.map(|d| from_ms(d.due)),
+            resolution_warn: schedule.resolution.map(|d| from_ms(d.warn)),
+        }))
+    }
+}

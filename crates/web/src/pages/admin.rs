@@ -45,6 +45,11 @@ async fn admin_page(user: &CurrentUser, lang: Lang, error: Option<(&str, &str)>)
         Some(&user.auth.user),
         html! {
             h1 { (title) }
+            nav.views {
+                a href="/admin/sla" { (t(lang, "page.sla.title")) }
+                a href="/customers" { (t(lang, "page.customers.title")) }
+                a href="/stock" { (t(lang, "page.stock.title")) }
+            }
             h2 { (t(lang, "page.admin.users")) }
             table {
                 tbody {

@@ -19,6 +19,7 @@ pub mod report;
 pub mod review;
 pub mod search;
 pub mod session;
+pub mod sla;
 pub mod stock;
 pub mod survey;
 pub mod ticket;
@@ -74,6 +75,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/regions", post(admin::add_region))
         .route("/admin/teams", post(admin::add_team))
         .route("/admin/categories", post(admin::add_category))
+        .route("/admin/sla", get(sla::show))
+        .route("/admin/sla/policies", post(sla::add_policy))
+        .route("/admin/sla/calendars", post(sla::add_calendar))
+        .route("/admin/sla/calendars/{id}", post(sla::set_days))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard/target", post(dashboard::set_target))
         .route("/dashboard/tickets", get(dashboard::behind))
