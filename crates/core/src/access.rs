@@ -243,6 +243,21 @@ pub fn own_account_change(
     Ok(())
 }
 
+/// An admin does not reset their own password with the one-time reset (it would end their
+/// own session and put a password on the screen meant for someone else to hear).
+pub fn own_password_reset(
+    actor: &Actor,
+    target: UserId,
+) -> Result<(), crate::validate::FieldError> {
+    if actor.user_id() == Some(target) {
+        return Err(crate::validate::FieldError {
+            field: "id",
+            reason: "error.own_account",
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[path = "access_tests.rs"]
 mod tests;

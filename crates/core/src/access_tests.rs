@@ -120,4 +120,6 @@ fn an_admin_may_not_lock_themselves_out() {
         Ok(())
     );
     assert_eq!(own_account_change(&Actor::System, me, false, false), Ok(()));
+    assert_eq!(own_password_reset(&admin, me).unwrap_err().field, "id");
+    assert_eq!(own_password_reset(&admin, UserId::new()), Ok(()));
 }

@@ -163,8 +163,17 @@ async fn the_customer_list_pages_by_name_and_finds_by_any_field(backend: Backend
         1
     );
     // Bad input names its field.
-    let bad = app.ok_get(&agent, "/api/v1/customers?limit=0", 422).await;
-    assert_eq!(bad["field"], "limit");
+    for (q, field) in [
+        ("limit=0", "limit"),
+        ("limit=x", "limit"),
+        ("after=x", "after"),
+        ("region_id=1", "region_id"),
+    ] {
+        let bad = app
+            .ok_get(&agent, &format!("/api/v1/customers?{q}"), 422)
+            .await;
+        assert_eq!(bad["field"], field, "{q}");
+    }
     let bad = app.ok_get(&agent, "/api/v1/customers?phone=12", 422).await;
     assert_eq!(bad["field"], "phone");
     let bad = app

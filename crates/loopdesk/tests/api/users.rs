@@ -218,6 +218,8 @@ async fn admins_change_deactivate_and_reset_people_but_never_lock_themselves_out
     assert_eq!((s, e["field"].as_str()), (422, Some("roles")), "{e}");
     let (s, e) = send(&app, "DELETE", &app.admin, &mine, None).await;
     assert_eq!((s, e["field"].as_str()), (422, Some("active")), "{e}");
+    let (s, e) = send(&app, "POST", &app.admin, &format!("{mine}/password"), None).await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("id")), "{e}");
     assert!(signs_in(&app, "admin", ADMIN_PASSWORD).await);
     let (_, second) = app.user("second", &["admin"], json!({})).await;
     let (s, u) = send(

@@ -280,13 +280,15 @@ impl TenantStore {
     }
 
     /// Gives a user a new password, made here and answered once (to be told to them); every
-    /// session of theirs ends.
+    /// session of theirs ends. Not one's own (422).
     pub async fn reset_password(
         &self,
+        actor: &Actor,
         id: UserId,
         now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
         self.user(id).await?;
+        access::own_password_reset(actor, id)?;
         let password: String = {
             use rand::Rng;
             let mut rng = rand::rngs::OsRng;

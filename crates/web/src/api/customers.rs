@@ -151,14 +151,29 @@ pub struct CustomerQuery {
     pub q: Option<String>,
     /// Only this tier.
     pub tier: Option<String>,
-    /// Only this region.
-    pub region_id: Option<RegionId>,
+    /// Only this region (its id).
+    pub region_id: Option<String>,
     /// Only customers with this tag.
     pub tag: Option<String>,
     /// The page after this customer (the previous page's `next`).
-    pub after: Option<CustomerId>,
+    pub after: Option<String>,
     /// Rows per page, 1–200 (default 50).
-    pub limit: Option<usize>,
+    pub limit: Option<String>,
+}
+
+/// An optional id in a query: absent or empty is none; anything else must be an id (422
+/// naming the field otherwise).
+fn query_id<T>(
+    field: &'static str,
+    text: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>, ApiError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => parse(t)
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid(field, "error.invalid_value")),
+    }
 }
 
 /// The customer list by name, a page at a time: searched by name, contact, e-mail or phone
@@ -180,16 +195,21 @@ pub async fn list_customers(
         .map(|p| loopdesk_core::validate::phone("phone", p))
         .transpose()
         .map_err(|e| ApiError::invalid(e.field, e.reason))?;
-    if q.limit.is_some_and(|l| !(1..=200).contains(&l)) {
-        return Err(ApiError::invalid("limit", "error.invalid_number"));
-    }
+    let limit = match q.limit.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        None => 50,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=200).contains(l))
+            .ok_or_else(|| ApiError::invalid("limit", "error.invalid_number"))?,
+    };
     let filter = CustomerFilter {
         q: phone.or(q.q).unwrap_or_default(),
         tier: q.tier,
-        region_id: q.region_id,
+        region_id: query_id("region_id", q.region_id.as_deref(), RegionId::parse)?,
         tag: q.tag,
-        after: q.after,
-        limit: q.limit.unwrap_or(50),
+        after: query_id("after", q.after.as_deref(), CustomerId::parse)?,
+        limit,
     };
     Ok(Json(user.tenant.customer_page(&user.actor, &filter).await?))
 }

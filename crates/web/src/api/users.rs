@@ -217,9 +217,9 @@ pub struct NewPassword {
 }
 
 /// Gives a user a new password made by Loopdesk, answered once (admin only); every session
-/// of theirs ends.
+/// of theirs ends. Not the caller's own (422).
 #[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", params(("id" = String, Path)),
-    responses((status = 200, body = NewPassword), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = NewPassword), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn reset_password(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -227,7 +227,10 @@ pub async fn reset_password(
 ) -> Result<Json<NewPassword>, ApiError> {
     require_admin(&user)?;
     let id = path_id(&id, UserId::parse)?;
-    let password = user.tenant.reset_password(id, state.clock.now()).await?;
+    let password = user
+        .tenant
+        .reset_password(&user.actor, id, state.clock.now())
+        .await?;
     state.sessions.forget_user(id);
     Ok(Json(NewPassword { password }))
 }

@@ -500,7 +500,11 @@ pub async fn reset_password(
     let Some(id) = UserId::parse(&id) else {
         return super::failure(lang, &StoreError::NotFound);
     };
-    match user.tenant.reset_password(id, state.clock.now()).await {
+    match user
+        .tenant
+        .reset_password(&user.actor, id, state.clock.now())
+        .await
+    {
         Ok(pw) => {
             state.sessions.forget_user(id);
             let mut res = person_page(&user, lang, id, None, Some(&pw)).await;
@@ -509,6 +513,9 @@ pub async fn reset_password(
                 axum::http::HeaderValue::from_static("no-store"),
             );
             res
+        }
+        Err(StoreError::Invalid(e)) => {
+            person_page(&user, lang, id, Some((e.field, e.reason)), None).await
         }
         Err(e) => super::failure(lang, &e),
     }
