@@ -646,6 +646,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.sla.holidays", "法定节假日（不计时）", "Public holidays (the clock stops)"),
     ("page.sla.holidays_known", "已录入 {count} 个节假日，其中 {upcoming} 个在今后；最晚到 {last}。", "{count} holidays known, {upcoming} still ahead; the last on {last}."),
     ("page.sla.hours", "{n} 小时", "{n} h"),
+    ("page.sla.level", "{level} 级：超时后 {after}", "level {level}: {after} after"),
     ("page.sla.minutes", "{n} 分钟", "{n} min"),
     ("page.sla.new_calendar", "新建工作日历", "New calendar"),
     ("page.sla.new_policy", "新增 SLA 策略", "New SLA policy"),

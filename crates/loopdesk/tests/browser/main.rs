@@ -1714,3 +1714,90 @@ async fn an_agent_records_a_new_caller_during_the_call() {
     assert!(bytes < 150_000.0, "the card weighs {bytes} bytes");
     c.close().await.unwrap();
 }
+
+/// An admin sets the organisation up from the pages: an SLA policy with its preview, a
+/// calendar's holidays pasted, a warehouse, a part and goods received. Each page fits the
+/// window and stays small.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sets_up_sla_and_stock_from_the_pages() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.user("boss", &["admin"], json!({ "display_name": "管理员老王" }))
+        .await;
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "boss").await;
+    c.goto(&app.url("/admin")).await.unwrap();
+    click_on(&c, "nav.views a[href='/admin/sla']").await;
+    wait_xpath(&c, "//div[contains(@class,'sla-preview')]").await;
+    // A new VIP policy: four hours to fix.
+    c.execute(
+        "document.querySelectorAll('main details').forEach(d => d.open = true)",
+        vec![],
+    )
+    .await
+    .unwrap();
+    type_into(&c, "#policy-name", "VIP 四小时").await;
+    c.find(Locator::Css("#policy-priority option[value='2']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    type_into(&c, "#policy-tier", "vip").await;
+    type_into(&c, "#policy-first", "30").await;
+    type_into(&c, "#policy-resolution", "240").await;
+    click_on(&c, "form[action='/admin/sla/policies'] button[type=submit]").await;
+    wait_xpath(&c, "//main//td[normalize-space()='VIP 四小时']").await;
+    // The preview for a VIP P2 names it.
+    c.goto(&app.url("/admin/sla?priority=2&tier=vip"))
+        .await
+        .unwrap();
+    wait_xpath(
+        &c,
+        "//div[contains(@class,'sla-preview')]//strong[normalize-space()='VIP 四小时']",
+    )
+    .await;
+    shoot(&c, "admin-sla").await;
+    let (bytes, fits) = weight_and_fit(&c).await;
+    assert!(fits, "the SLA page fits the window");
+    assert!(bytes < 150_000.0, "the SLA page weighs {bytes} bytes");
+    // Stock from nothing: a central store, a part, goods received.
+    c.goto(&app.url("/stock")).await.unwrap();
+    assert!(text_of(&c, "main").await.contains("还没有仓库"));
+    c.execute(
+        "document.querySelectorAll('main details').forEach(d => d.open = true)",
+        vec![],
+    )
+    .await
+    .unwrap();
+    type_into(&c, "#wh-name", "上海中心仓").await;
+    click_on(&c, "form[action='/stock/warehouses'] button[type=submit]").await;
+    wait_for_url(&c, |u| {
+        u.query().is_some_and(|q| q.starts_with("warehouse="))
+    })
+    .await;
+    c.execute(
+        "document.querySelectorAll('main details').forEach(d => d.open = true)",
+        vec![],
+    )
+    .await
+    .unwrap();
+    type_into(&c, "#part-sku", "FLT-01").await;
+    type_into(&c, "#part-name", "空调滤网").await;
+    click_on(&c, "form[action='/stock/parts'] button[type=submit]").await;
+    wait_for_url(&c, |u| u.path() == "/stock").await;
+    c.execute(
+        "document.querySelectorAll('main details').forEach(d => d.open = true)",
+        vec![],
+    )
+    .await
+    .unwrap();
+    type_into(&c, "#receive-sku", "FLT-01").await;
+    type_into(&c, "#receive-qty", "40").await;
+    click_on(&c, "form[action='/stock/movements'] button[type=submit]").await;
+    wait_xpath(&c, "//main//table//td[normalize-space()='空调滤网']").await;
+    shoot(&c, "stock-set-up").await;
+    let (_, fits) = weight_and_fit(&c).await;
+    assert!(fits, "the stock page fits the window");
+    c.close().await.unwrap();
+}

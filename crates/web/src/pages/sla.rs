@@ -224,7 +224,7 @@ fn policy_table(
                 td.wide { (format!("{:.0}%", p.warn_at * 100.0)) }
                 td.wide { (p.calendar_id.and_then(|c| calendars.iter().find(|k| k.id == c)).map(|k| k.name.as_str()).unwrap_or_else(|| t(lang, "page.sla.around_the_clock"))) }
                 td.wide { @for e in &p.escalation {
-                    span.chip { (e.level) ": " (duration(lang, e.after_breach_minutes)) } " "
+                    span.chip { (tf(lang, "page.sla.level", &[("level", &e.level.to_string()), ("after", &duration(lang, e.after_breach_minutes))])) } " "
                 } }
             } } }
         } }
