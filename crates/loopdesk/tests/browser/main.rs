@@ -1801,3 +1801,59 @@ async fn an_admin_sets_up_sla_and_stock_from_the_pages() {
     assert!(fits, "the stock page fits the window");
     c.close().await.unwrap();
 }
+
+/// The dashboard's charts are read on screen: every text in them at least 11 px, on a desktop
+/// and on a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboards_charts_are_readable_on_a_desktop_and_a_phone() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    app.user("boss", &["manager"], json!({ "display_name": "经理" }))
+        .await;
+    let (customer, _) = app.customer(&agent, "华润置地", "13800138000").await;
+    for subject in ["空调不制冷", "打印机卡纸", "门禁失灵"] {
+        let t = app.ticket(&agent, &customer, subject).await;
+        let t = app
+            .go(&agent, &t, json!({ "to": "in_progress" }), 200)
+            .await;
+        app.go(
+            &agent,
+            &t,
+            json!({ "to": "resolved", "report": { "resolution": "远程指导恢复", "remote": true } }),
+            200,
+        )
+        .await;
+    }
+    // The dashboard's period ends now: the fixes lie an hour before it.
+    app.clock.advance(chrono::Duration::hours(1));
+    for (width, name) in [(1280, "dashboard-desktop"), (390, "dashboard-phone")] {
+        let c = browser(&driver, width).await;
+        sign_in(&c, &app, "boss").await;
+        c.goto(&app.url("/dashboard")).await.unwrap();
+        if c.find(Locator::Css("svg.chart text")).await.is_err() {
+            panic!("{name}: no chart: {}", text_of(&c, "main").await);
+        }
+        let smallest = c
+            .execute(
+                "let least = 1e9;
+                 for (const t of document.querySelectorAll('svg.chart text')) {
+                   const svg = t.ownerSVGElement;
+                   const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+                   least = Math.min(least, parseFloat(t.getAttribute('font-size')) * scale);
+                 }
+                 return least;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap();
+        assert!(smallest >= 11.0, "{name}: chart text at {smallest:.1} px");
+        c.execute("document.querySelector('.charts').scrollIntoView()", vec![])
+            .await
+            .unwrap();
+        shoot(&c, name).await;
+        c.close().await.unwrap();
+    }
+}

@@ -4,11 +4,15 @@ use maud::{html, Markup, PreEscaped};
 
 use super::escape;
 
-const W: f64 = 640.0;
-const H: f64 = 220.0;
-const LEFT: f64 = 56.0;
-const BOTTOM: f64 = 28.0;
+// The drawing's own units are close to the pixels it is shown at (a third of the page on a
+// desktop, the whole width of a phone), so its text stays at least 11 px on screen.
+const W: f64 = 340.0;
+const H: f64 = 200.0;
+const LEFT: f64 = 68.0;
+const BOTTOM: f64 = 26.0;
 const TOP: f64 = 12.0;
+/// The text size, in the drawing's units.
+const TEXT: f64 = 14.0;
 
 /// A series over labelled points (`None`: no value there), with how to write a value.
 pub struct Series<'a> {
@@ -49,7 +53,7 @@ pub fn chart(s: &Series<'_>) -> Markup {
         let v = top * frac;
         svg.push_str(&format!(
             "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#d9e2ec\"/>\
-             <text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{}</text>",
+             <text x=\"{}\" y=\"{:.1}\" font-size=\"{TEXT}\" text-anchor=\"end\">{}</text>",
             W - 4.0,
             LEFT - 4.0,
             y(v) + 3.0,
@@ -65,14 +69,14 @@ pub fn chart(s: &Series<'_>) -> Markup {
         ));
     }
     // Labels under every point when they fit, else under every k-th.
-    let every = (s.points.len() / 8).max(1);
+    let every = s.points.len().div_ceil(5).max(1);
     let mut line = String::new();
     for (i, (label, v)) in s.points.iter().enumerate() {
         if i % every == 0 {
             svg.push_str(&format!(
-                "<text x=\"{:.1}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
+                "<text x=\"{:.1}\" y=\"{}\" font-size=\"{TEXT}\" text-anchor=\"middle\">{}</text>",
                 x(i),
-                H - 10.0,
+                H - 6.0,
                 escape(label)
             ));
         }
