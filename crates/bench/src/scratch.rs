@@ -50,6 +50,7 @@ where
         metrics_token: None,
         trusted_proxies: Vec::new(),
         pdf_font: None,
+        default_lang: loopdesk_core::i18n::Lang::default(),
     };
     let result = bench(config).await;
     if let Some((server, name)) = pg {

@@ -186,6 +186,7 @@ impl Application {
             metrics_token: cfg.metrics_token.as_ref().map(|t| t.expose().to_owned()),
             trusted_proxies: cfg.trusted_proxies.clone(),
             pdf_font: cfg.pdf_font.clone(),
+            default_lang: cfg.default_lang,
         };
         let listener = TcpListener::bind(&cfg.bind)
             .await

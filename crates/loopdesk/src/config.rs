@@ -107,6 +107,11 @@ pub struct ServeArgs {
     /// Do not run the background jobs in this process (run `loopdesk jobs` elsewhere)
     #[arg(long, env = "LOOPDESK_NO_JOBS", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_jobs: bool,
+    /// The language of pages before anyone signs in, and of people who chose none: `zh-CN`
+    /// or `en` [default: zh-CN]. The browser's own language is not asked: a Chinese team on an
+    /// English browser still sees Chinese.
+    #[arg(long, env = "LOOPDESK_DEFAULT_LANG")]
+    pub default_lang: Option<String>,
     /// Bearer token `/metrics` asks for [default: none; `/metrics` answers loopback callers
     /// that came through no proxy only]
     #[arg(long, env = "LOOPDESK_METRICS_TOKEN", hide_env_values = true)]
@@ -169,6 +174,8 @@ pub struct FileConfig {
     pub webhook_allow: Option<Vec<String>>,
     /// See `--metrics-token`.
     pub metrics_token: Option<Secret>,
+    /// See `--default-lang`.
+    pub default_lang: Option<String>,
     /// See `--trusted-proxies`.
     pub trusted_proxies: Option<Vec<String>>,
     /// See `--pdf-font`.
@@ -189,6 +196,7 @@ login_attempts_per_minute = 10
 max_connections = 16
 # webhook_allow = ["10.0.0.0/8"]     # LOOPDESK_WEBHOOK_ALLOW: internal ranges webhooks may reach
 # metrics_token = "…"                # LOOPDESK_METRICS_TOKEN: /metrics wants "Authorization: Bearer …"
+default_lang = "zh-CN"               # LOOPDESK_DEFAULT_LANG: pages before sign-in (zh-CN or en)
 # trusted_proxies = ["127.0.0.1"]    # LOOPDESK_TRUSTED_PROXIES: whose X-Forwarded-For to believe
 # pdf_font = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc#2"   # LOOPDESK_PDF_FONT
 "#;
@@ -226,6 +234,8 @@ pub struct Config {
     pub webhook_allow: Vec<IpRange>,
     /// The token `/metrics` asks for.
     pub metrics_token: Option<Secret>,
+    /// The language of pages before sign-in.
+    pub default_lang: loopdesk_core::i18n::Lang,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpRange>,
     /// The font of service reports (none: the system's).
@@ -277,6 +287,12 @@ impl Config {
                 file.webhook_allow,
             )?,
             metrics_token: serve.metrics_token.clone().or(file.metrics_token),
+            default_lang: match serve.default_lang.clone().or(file.default_lang) {
+                None => loopdesk_core::i18n::Lang::default(),
+                Some(tag) => loopdesk_core::i18n::Lang::from_tag(&tag).ok_or_else(|| {
+                    anyhow::anyhow!("default_lang: `{tag}` is neither zh-CN nor en")
+                })?,
+            },
             trusted_proxies: address_ranges(
                 "trusted_proxies",
                 &serve.trusted_proxies,

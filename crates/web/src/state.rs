@@ -32,6 +32,8 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<IpRange>,
     /// The font of service reports (`path` or `path#face`; none: the system's).
     pub pdf_font: Option<String>,
+    /// The language of pages before sign-in, and of people who chose none.
+    pub default_lang: loopdesk_core::i18n::Lang,
 }
 
 /// Everything a handler may need.

@@ -145,6 +145,7 @@ pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut Config)) 
         metrics_token: None,
         trusted_proxies: Vec::new(),
         pdf_font: None,
+        default_lang: loopdesk_core::i18n::Lang::default(),
     };
     let mut config = config;
     change(&mut config);

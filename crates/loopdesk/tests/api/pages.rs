@@ -9,7 +9,7 @@ use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Backend, TestApp, PASSWORD};
+use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp, PASSWORD};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -33,6 +33,7 @@ on_both_backends!(
     stock_is_set_up_and_moved_from_the_stock_page,
     an_address_nothing_answers_is_a_branded_page_or_the_apis_json,
     an_admin_sets_an_sla_policy_and_a_calendar_and_previews_the_due_times,
+    the_sign_in_page_speaks_the_installations_language_not_the_browsers,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -2629,4 +2630,31 @@ async fn an_admin_sets_an_sla_policy_and_a_calendar_and_previews_the_due_times(b
     let mut a = Browser::signed_in(&app, "agent").await;
     assert_eq!(a.get(&app, "/admin/sla").await.0, 403);
     assert_eq!(a.post(&app, "/admin/sla/policies", &policy).await.0, 403);
+}
+
+async fn the_sign_in_page_speaks_the_installations_language_not_the_browsers(backend: Backend) {
+    let login = |app: &TestApp, query: &str| {
+        let url = app.url(&format!("/login{query}"));
+        let client = app.client.clone();
+        async move {
+            let r = client
+                .get(url)
+                .header("accept-language", "en-US,en;q=0.9")
+                .send()
+                .await
+                .unwrap();
+            r.text().await.unwrap()
+        }
+    };
+    // A Chinese team on English browsers reads Chinese; English when asked for.
+    let app = spawn_app(backend).await;
+    assert!(login(&app, "").await.contains("<html lang=\"zh-CN\""));
+    assert!(login(&app, "?lang=en").await.contains("<html lang=\"en\""));
+    // An installation set to English signs in in English.
+    let english = spawn_app_with(backend, |c| c.default_lang = loopdesk_core::i18n::Lang::En).await;
+    let html = login(&english, "").await;
+    assert!(
+        html.contains("<html lang=\"en\"") && html.contains("Sign in"),
+        "{html}"
+    );
 }

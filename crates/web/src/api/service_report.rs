@@ -52,7 +52,12 @@ pub async fn service_report(
             Paper::parse(p).ok_or_else(|| ApiError::invalid("paper", "error.invalid_value"))?
         }
     };
-    let lang = crate::pages::layout::lang(raw.as_deref(), &headers, Some(&user.auth.user));
+    let lang = crate::pages::layout::lang(
+        raw.as_deref(),
+        &headers,
+        Some(&user.auth.user),
+        state.config.default_lang,
+    );
     let link = format!("{}/t/{id}", state.config.public_url.trim_end_matches('/'));
     let made = loopdesk_pdf::make(
         &user.tenant,

@@ -16,8 +16,14 @@ use crate::state::AppState;
 pub const LANG_COOKIE: &str = "loopdesk_lang";
 
 /// The language of a page: `?lang=` (remembered in a cookie), else the cookie, else the
-/// signed-in user's own, else the browser's.
-pub fn lang(parts_query: Option<&str>, headers: &HeaderMap, user: Option<&User>) -> Lang {
+/// signed-in user's own, else the installation's default (`default_lang`). The browser's
+/// language is not asked: a Chinese team on English browsers still reads Chinese.
+pub fn lang(
+    parts_query: Option<&str>,
+    headers: &HeaderMap,
+    user: Option<&User>,
+    default: Lang,
+) -> Lang {
     let asked = parts_query.and_then(|q| {
         q.split('&')
             .filter_map(|kv| kv.split_once('='))
@@ -27,13 +33,7 @@ pub fn lang(parts_query: Option<&str>, headers: &HeaderMap, user: Option<&User>)
     asked
         .or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::from_tag))
         .or_else(|| user.and_then(|u| Lang::from_tag(&u.lang)))
-        .unwrap_or_else(|| {
-            Lang::from_accept_language(
-                headers
-                    .get(header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok()),
-            )
-        })
+        .unwrap_or(default)
 }
 
 /// A signed-in person on a page; without a session the page sends them to sign in.
@@ -52,7 +52,12 @@ impl FromRequestParts<AppState> for PageUser {
         let user = CurrentUser::from_request_parts(parts, state)
             .await
             .map_err(|_| Redirect::to(&format!("/login?next={}", encode(&next))).into_response())?;
-        let lang = lang(parts.uri.query(), &parts.headers, Some(&user.auth.user));
+        let lang = lang(
+            parts.uri.query(),
+            &parts.headers,
+            Some(&user.auth.user),
+            state.config.default_lang,
+        );
         Ok(PageUser { user, lang })
     }
 }
@@ -63,8 +68,13 @@ pub struct PageLang(pub Lang);
 impl FromRequestParts<AppState> for PageLang {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Response> {
-        Ok(PageLang(lang(parts.uri.query(), &parts.headers, None)))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        Ok(PageLang(lang(
+            parts.uri.query(),
+            &parts.headers,
+            None,
+            state.config.default_lang,
+        )))
     }
 }
 
@@ -76,11 +86,16 @@ pub struct PageQuery<T>(pub T);
 impl<T: serde::de::DeserializeOwned> FromRequestParts<AppState> for PageQuery<T> {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         match axum::extract::Query::<T>::try_from_uri(&parts.uri) {
             Ok(axum::extract::Query(q)) => Ok(PageQuery(q)),
             Err(_) => {
-                let lang = lang(parts.uri.query(), &parts.headers, None);
+                let lang = lang(
+                    parts.uri.query(),
+                    &parts.headers,
+                    None,
+                    state.config.default_lang,
+                );
                 let title = t(lang, "error.bad_request");
                 let mut res = page(
                     lang,

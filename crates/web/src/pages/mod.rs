@@ -182,8 +182,11 @@ async fn service_worker() -> Response {
 
 /// The web app manifest: the engineer's app, installable on a phone's home screen, in the
 /// caller's language.
-async fn manifest(headers: axum::http::HeaderMap) -> Response {
-    let lang = layout::lang(None, &headers, None);
+async fn manifest(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let lang = layout::lang(None, &headers, None, state.config.default_lang);
     let body = serde_json::json!({
         "name": t(lang, "page.app.name"),
         "short_name": "Loopdesk",
