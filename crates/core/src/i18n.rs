@@ -294,6 +294,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.admin.title", "系统管理", "Administration"),
     ("page.admin.users", "用户与角色", "Users and roles"),
     ("page.app.name", "Loopdesk 工程师", "Loopdesk for engineers"),
+    ("page.app.portal_name", "Loopdesk 客户服务", "Loopdesk customer service"),
+    ("page.app.portal_short", "报修", "Service"),
     ("page.approvals.approve", "批准", "Approve"),
     ("page.approvals.no_stock", "各仓库均无足够库存", "no warehouse has enough free"),
     ("page.approvals.none", "没有待审批的申领。", "Nothing to approve."),

@@ -2297,6 +2297,33 @@ async fn a_customer_replies_and_withdraws_a_request_nobody_was_sent_to(backend: 
         html.contains("补充说明或回复客服") && html.contains("撤销请求"),
         "{html}"
     );
+    // The customer's pages install as the portal, apart from the engineer's app.
+    assert!(
+        html.contains("href=\"/portal/manifest.webmanifest\""),
+        "{html}"
+    );
+    let m: Value = app
+        .client
+        .get(app.url("/portal/manifest.webmanifest"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&m["start_url"], &m["id"], &m["name"]),
+        (
+            &json!("/portal"),
+            &json!("/portal"),
+            &json!("Loopdesk 客户服务")
+        )
+    );
+    let (_, staff, _) = Browser::signed_in(&app, "agent")
+        .await
+        .get(&app, &page)
+        .await;
+    assert!(staff.contains("href=\"/manifest.webmanifest\""), "{staff}");
     // A reply: the agent sees it on the ticket.
     let (s, _, _) = c
         .post(

@@ -192,7 +192,12 @@ pub fn page(lang: Lang, title: &str, user: Option<&User>, body: Markup) -> Respo
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Loopdesk" }
                 link rel="stylesheet" href="/static/app.css";
-                link rel="manifest" href="/manifest.webmanifest";
+                // A customer installs the portal; everyone else the engineer's app.
+                @if user.is_some_and(|u| u.roles.contains(&Role::Customer)) {
+                    link rel="manifest" href="/portal/manifest.webmanifest";
+                } @else {
+                    link rel="manifest" href="/manifest.webmanifest";
+                }
                 link rel="icon" href="/static/icon.svg" type="image/svg+xml";
                 meta name="theme-color" content="#0b6bcb";
                 script src="/static/app.js" defer {}

@@ -116,6 +116,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/icon.svg", get(icon))
         .route("/sw.js", get(service_worker))
         .route("/manifest.webmanifest", get(manifest))
+        .route("/portal/manifest.webmanifest", get(portal_manifest))
         .layer(axum::middleware::from_fn(layout::lang_cookie))
 }
 
@@ -187,12 +188,33 @@ async fn manifest(
     headers: axum::http::HeaderMap,
 ) -> Response {
     let lang = layout::lang(None, &headers, None, state.config.default_lang);
+    app_manifest(lang, "page.app.name", "Loopdesk", "/m", "/")
+}
+
+/// The customer's own app: the portal, installable apart from the engineer's, starting at
+/// their requests.
+async fn portal_manifest(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let lang = layout::lang(None, &headers, None, state.config.default_lang);
+    app_manifest(
+        lang,
+        "page.app.portal_name",
+        t(lang, "page.app.portal_short"),
+        "/portal",
+        "/",
+    )
+}
+
+fn app_manifest(lang: Lang, name: &str, short: &str, start: &str, scope: &str) -> Response {
     let body = serde_json::json!({
-        "name": t(lang, "page.app.name"),
-        "short_name": "Loopdesk",
+        "id": start,
+        "name": t(lang, name),
+        "short_name": short,
         "lang": lang.tag(),
-        "start_url": "/m",
-        "scope": "/",
+        "start_url": start,
+        "scope": scope,
         "display": "standalone",
         "background_color": "#f5f7fa",
         "theme_color": "#0b6bcb",
