@@ -34,6 +34,9 @@ pub const EVENTS: [&str; 17] = [
 /// Attempts before a delivery is dead, unless the endpoint says otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
 
+/// The event of a test delivery an admin sends to check a receiver (not subscribable).
+pub const TEST_EVENT: &str = "webhook.test";
+
 fn fail<T>(field: &'static str, reason: &'static str) -> Result<T, FieldError> {
     Err(FieldError { field, reason })
 }

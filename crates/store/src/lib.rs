@@ -72,7 +72,7 @@ pub use outbox::NewJob;
 pub use proposals::{AwaitingAcceptance, Proposal, ProposedEngineer};
 pub use queue::{
     ActiveWebhook, ClaimedJob, JobView, NewNotification, NewWebhook, Notification, StaffRecipient,
-    Webhook,
+    Webhook, WebhookDelivery,
 };
 pub use requisitions::{Requisition, RequisitionItem};
 pub use search::reindex::{IndexSize, Reindexed};

@@ -34,6 +34,7 @@ on_both_backends!(
     an_address_nothing_answers_is_a_branded_page_or_the_apis_json,
     an_admin_sets_an_sla_policy_and_a_calendar_and_previews_the_due_times,
     the_sign_in_page_speaks_the_installations_language_not_the_browsers,
+    an_admin_registers_tests_disables_and_deletes_a_webhook_from_its_page,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -2684,4 +2685,152 @@ async fn the_sign_in_page_speaks_the_installations_language_not_the_browsers(bac
         html.contains("<html lang=\"en\"") && html.contains("Sign in"),
         "{html}"
     );
+}
+
+async fn an_admin_registers_tests_disables_and_deletes_a_webhook_from_its_page(backend: Backend) {
+    use std::sync::{Arc, Mutex};
+    let app = spawn_app(backend).await;
+    app.user("boss", &["admin"], json!({})).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (customer, _) = app.customer(&agent, "申江制冷", "13800138000").await;
+    // A real receiver on loopback, keeping the events it got.
+    let got: Arc<Mutex<Vec<String>>> = Arc::default();
+    let kept = got.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let kept = kept.clone();
+            async move {
+                let v: Value = serde_json::from_str(&body).unwrap();
+                kept.lock()
+                    .unwrap()
+                    .push(v["event"].as_str().unwrap().to_owned());
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let runner = loopdesk_jobs::Runner::new(
+        app.store.clone(),
+        app.clock.clone(),
+        "r".into(),
+        loopdesk_jobs::RunnerConfig {
+            webhook_allow: app.config.webhook_allow.clone(),
+            ..loopdesk_jobs::RunnerConfig::default()
+        },
+    )
+    .unwrap();
+    let events = || got.lock().unwrap().clone();
+
+    let mut b = Browser::signed_in(&app, "boss").await;
+    let (s, html, _) = b.get(&app, "/admin/webhooks").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("还没有 Webhook"), "{html}");
+    let (s, html, _) = b
+        .post(
+            &app,
+            "/admin/webhooks",
+            &[
+                ("url", url.as_str()),
+                ("secret", "short"),
+                ("event", "ticket.created"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("签名密钥"), "{html}");
+    let form = [
+        ("url", url.as_str()),
+        ("secret", "whsec-0123456789abcdef"),
+        ("event", "ticket.created"),
+    ];
+    assert_eq!(b.post(&app, "/admin/webhooks", &form).await.0, 303);
+    let hooks = app.read(&app.admin, "/api/v1/webhooks").await;
+    assert_eq!(
+        (hooks.as_array().unwrap().len(), &hooks[0]["active"]),
+        (1, &json!(true))
+    );
+    assert!(
+        hooks[0].get("secret").is_none(),
+        "the secret is never shown again"
+    );
+    let page = format!("/admin/webhooks/{}", hooks[0]["id"].as_str().unwrap());
+    // A test event reaches the receiver and shows as delivered.
+    assert_eq!(b.post(&app, &format!("{page}/test"), &[]).await.0, 303);
+    runner.drain().await.unwrap();
+    assert_eq!(events(), ["webhook.test"]);
+    let (_, html, _) = b.get(&app, "/admin/webhooks").await;
+    assert!(
+        html.contains("webhook.test") && html.contains("已送达"),
+        "{html}"
+    );
+    // The effect: a new ticket is delivered; disabled, the next one is not.
+    app.ticket(&agent, &customer, "冷库不制冷").await;
+    runner.drain().await.unwrap();
+    runner.drain().await.unwrap();
+    assert_eq!(events(), ["webhook.test", "ticket.created"]);
+    assert_eq!(
+        b.post(&app, &format!("{page}/active"), &[("active", "0")])
+            .await
+            .0,
+        303
+    );
+    app.ticket(&agent, &customer, "门禁失灵").await;
+    runner.drain().await.unwrap();
+    runner.drain().await.unwrap();
+    assert_eq!(events().len(), 2, "nothing goes to a disabled endpoint");
+    assert!(b.get(&app, "/admin/webhooks").await.1.contains("已停用"));
+    // The same through the API: the deliveries with their outcome; enable again.
+    let api = format!("/api/v1/webhooks/{}", hooks[0]["id"].as_str().unwrap());
+    let d = app.read(&app.admin, &format!("{api}/deliveries")).await;
+    let seen: Vec<(&str, &str)> = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["event"].as_str().unwrap(), x["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(seen, [("ticket.created", "done"), ("webhook.test", "done")]);
+    let r = app
+        .client
+        .patch(app.url(&api))
+        .bearer_auth(&app.admin)
+        .json(&json!({ "active": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app
+        .client
+        .patch(app.url(&api))
+        .bearer_auth(&app.admin)
+        .json(&json!({ "active": "yes" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(
+        app.client
+            .delete(app.url(&api))
+            .bearer_auth(&agent)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    // Deleted: gone from the list.
+    assert_eq!(b.post(&app, &format!("{page}/delete"), &[]).await.0, 303);
+    assert!(app
+        .read(&app.admin, "/api/v1/webhooks")
+        .await
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(b.post(&app, &format!("{page}/test"), &[]).await.0, 404);
+    // Admins only.
+    let mut a = Browser::signed_in(&app, "agent").await;
+    assert_eq!(a.get(&app, "/admin/webhooks").await.0, 403);
+    assert_eq!(a.post(&app, "/admin/webhooks", &form).await.0, 403);
 }

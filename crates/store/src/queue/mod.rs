@@ -22,7 +22,7 @@ mod notifications;
 mod webhooks;
 
 pub use notifications::{NewNotification, Notification, StaffRecipient};
-pub use webhooks::{ActiveWebhook, NewWebhook, Webhook};
+pub use webhooks::{ActiveWebhook, NewWebhook, Webhook, WebhookDelivery};
 
 /// A claimed job.
 #[derive(Clone, Debug)]

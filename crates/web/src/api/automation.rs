@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use loopdesk_store::{
     BusinessCalendarView, JobView, NewCalendar, NewSlaPolicy, NewWebhook, Notification, SlaPolicy,
-    Webhook,
+    Webhook, WebhookDelivery,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +15,7 @@ use super::path_id;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AppJson, CurrentUser};
 use crate::state::AppState;
-use loopdesk_core::{CalendarId, SlaPolicyId};
+use loopdesk_core::{CalendarId, SlaPolicyId, WebhookId};
 
 /// Adds an SLA policy (admin). It applies to tickets created after it.
 #[utoipa::path(post, path = "/api/v1/sla-policies", tag = "sla", request_body = NewSlaPolicy,
@@ -125,6 +125,78 @@ pub async fn create_webhook(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(w)))
+}
+
+/// The webhook endpoints, oldest first (admin; secrets are never shown).
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "notifications",
+    responses((status = 200, body = [Webhook]), (status = 403, body = ErrorBody)))]
+pub async fn list_webhooks(user: CurrentUser) -> Result<Json<Vec<Webhook>>, ApiError> {
+    Ok(Json(user.tenant.webhooks(&user.actor).await?))
+}
+
+/// A change to an endpoint.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditWebhookBody {
+    /// `false` disables it (nothing new is sent), `true` enables it again.
+    pub active: bool,
+}
+
+/// Enables or disables an endpoint (admin).
+#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "notifications", params(("id" = String, Path)),
+    request_body = EditWebhookBody,
+    responses((status = 200, body = Webhook), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn edit_webhook(
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: AppJson<EditWebhookBody>,
+) -> Result<Json<Webhook>, ApiError> {
+    let id = path_id(&id, WebhookId::parse)?;
+    Ok(Json(
+        user.tenant
+            .set_webhook_active(&user.actor, id, body.value.active)
+            .await?,
+    ))
+}
+
+/// Removes an endpoint (admin).
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "notifications", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_webhook(
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = path_id(&id, WebhookId::parse)?;
+    user.tenant.delete_webhook(&user.actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Queues a signed `webhook.test` delivery to an endpoint (admin), even while it is disabled.
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "notifications", params(("id" = String, Path)),
+    responses((status = 202), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn test_webhook(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = path_id(&id, WebhookId::parse)?;
+    user.tenant
+        .test_webhook(&user.actor, id, state.clock.now())
+        .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// The latest deliveries to an endpoint, newest first, with their status (admin).
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "notifications", params(("id" = String, Path)),
+    responses((status = 200, body = [WebhookDelivery]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn webhook_deliveries(
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<WebhookDelivery>>, ApiError> {
+    let id = path_id(&id, WebhookId::parse)?;
+    Ok(Json(
+        user.tenant.webhook_deliveries(&user.actor, id, 50).await?,
+    ))
 }
 
 /// Filters of the job list.

@@ -118,7 +118,16 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(followup::change_priority))
         .routes(routes!(followup::close_remediation))
         .routes(routes!(followup::get_follow_up, followup::set_follow_up))
-        .routes(routes!(automation::create_webhook))
+        .routes(routes!(
+            automation::create_webhook,
+            automation::list_webhooks
+        ))
+        .routes(routes!(
+            automation::edit_webhook,
+            automation::delete_webhook
+        ))
+        .routes(routes!(automation::test_webhook))
+        .routes(routes!(automation::webhook_deliveries))
         .routes(routes!(automation::list_jobs))
         .routes(routes!(automation::list_notifications))
         .routes(routes!(automation::mark_read))

@@ -23,6 +23,7 @@ pub mod sla;
 pub mod stock;
 pub mod survey;
 pub mod ticket;
+pub mod webhooks;
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -76,6 +77,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/teams", post(admin::add_team))
         .route("/admin/categories", post(admin::add_category))
         .route("/admin/sla", get(sla::show))
+        .route("/admin/webhooks", get(webhooks::show).post(webhooks::add))
+        .route("/admin/webhooks/{id}/active", post(webhooks::set_active))
+        .route("/admin/webhooks/{id}/delete", post(webhooks::delete))
+        .route("/admin/webhooks/{id}/test", post(webhooks::test))
         .route("/admin/sla/policies", post(sla::add_policy))
         .route("/admin/sla/calendars", post(sla::add_calendar))
         .route("/admin/sla/calendars/{id}", post(sla::set_days))
