@@ -2145,6 +2145,28 @@ async fn a_new_caller_is_recorded_during_the_call_and_kept_on_the_customer_pages
     assert_eq!(c["sites"].as_array().unwrap().len(), 2);
     assert_eq!(c["sites"][1]["geofence_m"], 300.0);
 
+    // Equipment registered at a site from the card; its serial once only.
+    let site = c["sites"][0]["id"].as_str().unwrap().to_owned();
+    let asset = [
+        ("site_id", site.as_str()),
+        ("model", "KFR-35"),
+        ("serial", "SN-2026-001"),
+        ("installed_on", "2026-03-01"),
+        ("warranty_until", ""),
+    ];
+    let (s, _, to) = b.post(&app, &format!("{card}/assets"), &asset).await;
+    assert_eq!(s, 303);
+    assert!(to.unwrap().starts_with("/assets/"));
+    let (s, html, _) = b.post(&app, &format!("{card}/assets"), &asset).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("序列号"), "{html}");
+    let mut bad = asset;
+    bad[2].1 = "SN-2026-002";
+    bad[3].1 = "2026-02-30";
+    let (s, html, _) = b.post(&app, &format!("{card}/assets"), &bad).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("安装日期"), "{html}");
+    assert!(b.get(&app, &card).await.1.contains("KFR-35 · SN-2026-001"));
     // An engineer has no customer pages; a manager reads them but has no forms.
     let mut e = Browser::signed_in(&app, "eng").await;
     assert_eq!(e.get(&app, "/customers").await.0, 403);

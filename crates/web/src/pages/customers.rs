@@ -369,6 +369,11 @@ pub(super) fn field_label(lang: Lang, field: &str) -> String {
         "sites.lat" => "page.customers.lat",
         "sites.lon" => "page.customers.lon",
         "sites.geofence_m" => "page.customers.geofence",
+        "site_id" => "page.desk.site",
+        "model" => "page.customers.model",
+        "serial" => "page.customers.serial",
+        "installed_on" => "page.asset.installed",
+        "warranty_until" => "page.asset.warranty_until",
         "version" => "page.customers.version",
         _ => return field.to_owned(),
     };
@@ -481,6 +486,7 @@ enum CardForm {
     Edit,
     Contact,
     Site,
+    Asset,
 }
 
 /// The customer card.
@@ -500,20 +506,28 @@ async fn card_page(
     id: CustomerId,
     error: Option<(CardForm, &str, &str)>,
 ) -> Response {
-    let (d, regions, offset) = match (
+    let (d, regions, offset, models) = match (
         user.tenant.customer_detail(&user.actor, id).await,
         user.tenant.regions().await,
         user.tenant.utc_offset().await,
+        user.tenant.models().await,
     ) {
-        (Ok(d), Ok(r), Ok(o)) => (d, r, o),
-        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return super::failure(lang, &e),
+        (Ok(d), Ok(r), Ok(o), Ok(m)) => (d, r, o, m),
+        (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
+            return super::failure(lang, &e)
+        }
     };
     let may_write = access::allowed(&user.actor, Permission::WriteCustomers);
     let mut res = page(
         lang,
         &d.customer.name,
         Some(&user.auth.user),
-        card(lang, offset, &d, &regions, may_write, error),
+        html! {
+            (card(lang, offset, &d, &regions, may_write, error))
+            @if may_write && !d.sites.is_empty() {
+                (asset_form(lang, &d, &models, error.filter(|(f, ..)| *f == CardForm::Asset)))
+            }
+        },
     );
     if error.is_some() {
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -653,6 +667,46 @@ fn card(
         (ticket_list(lang, offset, &d.open_tickets))
         h2 { (t(lang, "page.desk.tickets")) }
         (ticket_list(lang, offset, &d.recent_tickets))
+    }
+}
+
+/// Registers equipment at one of the customer's sites (the model's warranty applies from the
+/// installation date when none is typed).
+fn asset_form(
+    lang: Lang,
+    d: &CustomerDetail,
+    models: &[loopdesk_store::ProductModel],
+    error: Option<(CardForm, &str, &str)>,
+) -> Markup {
+    html! {
+        details.card open[error.is_some()] {
+            summary { a { (t(lang, "page.customers.add_asset")) } }
+            form method="post" action={ "/customers/" (d.customer.id) "/assets" } {
+                @if let Some((_, field, reason)) = error {
+                    p.field-error role="alert" { (field_label(lang, field)) ": " (t(lang, reason)) }
+                }
+                label for="asset-site" { (t(lang, "page.desk.site")) }
+                select #asset-site name="site_id" {
+                    @for s in &d.sites { option value=(s.id) { (s.name) " · " (s.address) } }
+                }
+                label for="asset-model" { (t(lang, "page.customers.model")) }
+                input #asset-model name="model" list="models" required maxlength="200";
+                datalist #models { @for m in models { option value=(m.code) { (m.name) } } }
+                label for="asset-serial" { (t(lang, "page.customers.serial")) }
+                input #asset-serial name="serial" required maxlength="100";
+                div.row {
+                    div {
+                        label for="asset-installed" { (t(lang, "page.asset.installed")) }
+                        input #asset-installed name="installed_on" type="date";
+                    }
+                    div {
+                        label for="asset-warranty" { (t(lang, "page.asset.warranty_until")) }
+                        input #asset-warranty name="warranty_until" type="date";
+                    }
+                }
+                p { button type="submit" { (t(lang, "page.admin.add")) } }
+            }
+        }
     }
 }
 
@@ -835,4 +889,58 @@ pub async fn add_site(
     }
     .await;
     answer(&user, lang, id, CardForm::Site, result).await
+}
+
+/// Equipment to register.
+#[derive(Deserialize)]
+pub struct AssetForm {
+    site_id: String,
+    model: String,
+    serial: String,
+    installed_on: Option<String>,
+    warranty_until: Option<String>,
+}
+
+/// Registers equipment at one of the customer's sites; then its card.
+pub async fn add_asset(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<AssetForm>,
+) -> Response {
+    if let Some(no) = writer_only(&user, lang) {
+        return no;
+    }
+    let Some(id) = CustomerId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let Some(site) = loopdesk_core::SiteId::parse(f.site_id.trim()) else {
+        let missing = StoreError::Invalid(loopdesk_core::validate::FieldError {
+            field: "site_id",
+            reason: "error.required",
+        });
+        return answer(&user, lang, id, CardForm::Asset, Err(missing)).await;
+    };
+    let new = loopdesk_store::NewAsset {
+        customer_id: id,
+        site_id: site,
+        model: f.model,
+        serial: f.serial,
+        installed_on: given(&f.installed_on),
+        warranty_until: given(&f.warranty_until),
+        fields: None,
+    };
+    match user.tenant.create_asset(new, state.clock.now()).await {
+        Ok(a) => Redirect::to(&format!("/assets/{}", a.id)).into_response(),
+        Err(StoreError::Conflict { field }) => {
+            card_page(
+                &user,
+                lang,
+                id,
+                Some((CardForm::Asset, field, "error.conflict")),
+            )
+            .await
+        }
+        Err(e) => answer(&user, lang, id, CardForm::Asset, Err(e)).await,
+    }
 }

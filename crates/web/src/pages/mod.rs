@@ -63,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/customers/{id}/contacts", post(customers::add_contact))
         .route("/customers/{id}/sites", post(customers::add_site))
+        .route("/customers/{id}/assets", post(customers::add_asset))
         .route("/review", get(review::show))
         .route("/review/t/{id}", post(review::make_move))
         .route("/admin", get(admin::show))
