@@ -326,6 +326,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.customers.create", "建档", "Create customer"),
     ("page.customers.edit", "编辑资料", "Edit details"),
     ("page.customers.email", "电子邮箱", "E-mail"),
+    ("page.customers.export", "导出当前筛选结果", "Download the list as filtered"),
     ("page.customers.first_contact", "首位联系人", "First contact"),
     ("page.customers.first_site", "服务地点", "Site"),
     ("page.customers.geofence", "签到范围（米）", "Check-in radius (m)"),

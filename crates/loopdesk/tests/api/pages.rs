@@ -2145,6 +2145,38 @@ async fn a_new_caller_is_recorded_during_the_call_and_kept_on_the_customer_pages
     assert_eq!(c["sites"].as_array().unwrap().len(), 2);
     assert_eq!(c["sites"][1]["geofence_m"], 300.0);
 
+    // The list downloads as filtered, headers in Chinese.
+    app.customer(&agent, "静安物业", "13800138000").await;
+    let r = b
+        .client
+        .get(app.url("/customers/export?format=csv&tag=%E6%8A%95%E8%AF%89%E6%95%8F%E6%84%9F"))
+        .header("cookie", b.cookies.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"customers-20261124.csv\""
+    );
+    let csv = r.text().await.unwrap();
+    assert!(csv.starts_with("\u{feff}名称,类型,客户等级"), "{csv}");
+    assert!(
+        csv.contains("李红女士") && !csv.contains("静安物业"),
+        "only the one tagged: {csv}"
+    );
+    let r = b
+        .client
+        .get(app.url("/customers/export?format=xlsx"))
+        .header("cookie", b.cookies.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("spreadsheetml"));
+    assert_eq!(b.get(&app, "/customers/export?format=pdf").await.0, 422);
     // Equipment registered at a site from the card; its serial once only.
     let site = c["sites"][0]["id"].as_str().unwrap().to_owned();
     let asset = [

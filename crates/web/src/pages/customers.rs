@@ -184,6 +184,11 @@ fn list_body(
                 }
             }
         }
+        p.muted {
+            (t(lang, "page.customers.export")) ": "
+            a href={ "/customers/export?format=csv" @if !filters.is_empty() { "&" (filters) } } { "CSV" } " · "
+            a href={ "/customers/export?format=xlsx" @if !filters.is_empty() { "&" (filters) } } { "Excel" }
+        }
         p {
             @if q.after.is_some() {
                 a href={ "/customers" @if !filters.is_empty() { "?" (filters) } } { (t(lang, "page.desk.first")) } " "
@@ -942,5 +947,90 @@ pub async fn add_asset(
             .await
         }
         Err(e) => answer(&user, lang, id, CardForm::Asset, Err(e)).await,
+    }
+}
+
+/// Rows in one download.
+const EXPORT_ROWS: usize = 10_000;
+
+/// `?format=` of a download, beside the list's filters.
+#[derive(Deserialize, Default)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: String,
+}
+
+/// The list as filtered, as CSV or Excel (`format`), by name, up to 10,000 rows, headers in
+/// the reader's language: name, kind, tier, region, tags, contacts with their phones, open
+/// tickets.
+pub async fn export(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    PageQuery(q): PageQuery<ListQuery>,
+    PageQuery(format): PageQuery<ExportQuery>,
+) -> Response {
+    use loopdesk_core::kpi::Cell;
+    if let Some(no) = staff_only(&user, lang) {
+        return no;
+    }
+    let mut rows = Vec::new();
+    let mut after = None;
+    loop {
+        let filter = CustomerFilter {
+            q: q.q.clone().unwrap_or_default(),
+            tier: given(&q.tier),
+            region_id: given(&q.region).and_then(|r| RegionId::parse(&r)),
+            tag: given(&q.tag),
+            after,
+            limit: 200,
+        };
+        let found = match user.tenant.customer_page(&user.actor, &filter).await {
+            Ok(f) => f,
+            Err(e) => return super::failure(lang, &e),
+        };
+        for row in &found.items {
+            let c = &row.customer;
+            let contacts = c
+                .contacts
+                .iter()
+                .map(|k| match &k.phone {
+                    Some(p) => format!("{} {p}", k.name),
+                    None => k.name.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            #[expect(clippy::cast_precision_loss, reason = "ticket counts")]
+            rows.push(vec![
+                Cell::Text(c.name.clone()),
+                Cell::Text(t(lang, &format!("page.customers.kind.{}", c.kind)).to_owned()),
+                Cell::Text(tier_label(lang, &c.tier)),
+                Cell::Text(row.region_name.clone().unwrap_or_default()),
+                Cell::Text(c.tags.join(", ")),
+                Cell::Text(contacts),
+                Cell::Number(row.open_tickets as f64),
+            ]);
+        }
+        match found.next {
+            Some(next) if rows.len() < EXPORT_ROWS => after = Some(next),
+            _ => break,
+        }
+    }
+    rows.truncate(EXPORT_ROWS);
+    let header: Vec<String> = [
+        "page.admin.name",
+        "page.customers.kind",
+        "page.customers.tier",
+        "page.desk.region",
+        "page.customers.tags",
+        "page.customers.contacts",
+        "page.customers.open",
+    ]
+    .iter()
+    .map(|k| t(lang, k).to_owned())
+    .collect();
+    let name = format!("customers-{}", state.clock.now().format("%Y%m%d"));
+    match crate::export::download(&name, Some(format.format.as_str()), &header, &rows) {
+        Ok(res) => res,
+        Err(e) => e.into_response(),
     }
 }

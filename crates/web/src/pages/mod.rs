@@ -57,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/search", get(search::show))
         .route("/customers", get(customers::list).post(customers::create))
         .route("/customers/new", get(customers::new))
+        .route("/customers/export", get(customers::export))
         .route(
             "/customers/{id}",
             get(customers::show).post(customers::edit),
