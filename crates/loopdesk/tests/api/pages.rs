@@ -2582,6 +2582,39 @@ async fn stock_is_set_up_and_moved_from_the_stock_page(backend: Backend) {
     let form = transfer("0");
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(b.post(&app, "/stock/movements", &pairs).await.0, 422);
+    // A low-stock level for the pool: 3 on hand under 5 shows as low; cleared, it does not.
+    let threshold = |min: &'static str| {
+        [
+            ("warehouse", pool.clone()),
+            ("sku", "CMP-1".to_owned()),
+            ("min_available", min.to_owned()),
+        ]
+    };
+    let form = threshold("5");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(b.post(&app, "/stock/thresholds", &pairs).await.0, 303);
+    let low = app.read(&app.admin, "/api/v1/stock/low").await;
+    assert_eq!(
+        low.as_array()
+            .map(Vec::len)
+            .or(low["items"].as_array().map(Vec::len)),
+        Some(1),
+        "{low}"
+    );
+    let form = threshold("很多");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(b.post(&app, "/stock/thresholds", &pairs).await.0, 422);
+    let form = threshold("");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(b.post(&app, "/stock/thresholds", &pairs).await.0, 303);
+    let low = app.read(&app.admin, "/api/v1/stock/low").await;
+    assert_eq!(
+        low.as_array()
+            .map(Vec::len)
+            .or(low["items"].as_array().map(Vec::len)),
+        Some(0),
+        "{low}"
+    );
     // The page shows the level and the movements.
     let (_, html, _) = b.get(&app, &format!("/stock?warehouse={pool}")).await;
     assert!(html.contains("压缩机") && html.contains("调拨"), "{html}");

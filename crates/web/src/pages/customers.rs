@@ -349,6 +349,7 @@ pub(super) fn field_label(lang: Lang, field: &str) -> String {
         "display_name" => "page.admin.display_name",
         "active" => "page.admin.account",
         "sku" => "page.stock.sku",
+        "min_available" => "page.stock.min_available",
         "engineer_id" => "page.stock.van_of",
         "movement.kind" => "page.stock.kind",
         "unit" => "page.stock.unit",

@@ -111,6 +111,7 @@ pub fn routes() -> Router<AppState> {
         .route("/stock/movements", post(stock::move_stock))
         .route("/stock/warehouses", post(stock::add_warehouse))
         .route("/stock/parts", post(stock::add_part))
+        .route("/stock/thresholds", post(stock::set_threshold))
         .route("/requisitions/{id}/approve", post(stock::approve))
         .route("/requisitions/{id}/reject", post(stock::reject))
         .route("/assets/{id}", get(assets::show))

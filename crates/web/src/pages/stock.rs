@@ -395,6 +395,18 @@ async fn levels_page(
                                 p { button type="submit" { (t(lang, "page.stock.receive")) } }
                             }
                         }
+                        details.card open[failed("threshold")] {
+                            summary { a { (t(lang, "page.stock.threshold")) } }
+                            form method="post" action="/stock/thresholds" {
+                                input type="hidden" name="warehouse" value=(w);
+                                (err("threshold"))
+                                label for="threshold-sku" { (t(lang, "page.stock.sku")) }
+                                input #threshold-sku name="sku" list="parts" required;
+                                label for="threshold-min" { (t(lang, "page.stock.min_available")) }
+                                input #threshold-min name="min_available" type="number" min="0" placeholder=(t(lang, "page.stock.threshold_clear"));
+                                p { button type="submit" { (t(lang, "page.desk.save")) } }
+                            }
+                        }
                         @if warehouses.len() > 1 {
                             details.card open[failed("transfer")] {
                                 summary { a { (t(lang, "page.stock.transfer")) } }
@@ -669,6 +681,54 @@ pub async fn add_part(
         Ok(_) => Redirect::to("/stock").into_response(),
         Err(e) => match refusal(lang, &e) {
             Some(why) => levels_page(&user, lang, None, Some(("part", why))).await,
+            None => super::failure(lang, &e),
+        },
+    }
+}
+
+/// A low-stock level from the stock page: empty clears it.
+#[derive(Deserialize)]
+pub struct ThresholdForm {
+    warehouse: String,
+    sku: String,
+    min_available: Option<String>,
+}
+
+/// Sets or clears the level under which a part counts as low in the warehouse shown.
+pub async fn set_threshold(
+    PageUser { user, lang }: PageUser,
+    Form(f): Form<ThresholdForm>,
+) -> Response {
+    let Some(warehouse) = loopdesk_core::WarehouseId::parse(f.warehouse.trim()) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let min = match f
+        .min_available
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+    {
+        None => None,
+        Some(m) => match m.parse::<i64>() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                let why = format!(
+                    "{}: {}",
+                    t(lang, "page.stock.min_available"),
+                    t(lang, "error.invalid_number")
+                );
+                return levels_page(&user, lang, Some(warehouse), Some(("threshold", why))).await;
+            }
+        },
+    };
+    match user
+        .tenant
+        .set_threshold(&user.actor, warehouse, f.sku.trim(), min)
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/stock?warehouse={warehouse}")).into_response(),
+        Err(e) => match refusal(lang, &e) {
+            Some(why) => levels_page(&user, lang, Some(warehouse), Some(("threshold", why))).await,
             None => super::failure(lang, &e),
         },
     }
