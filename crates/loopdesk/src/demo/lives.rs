@@ -44,7 +44,12 @@ fn open_age(target: Status, rng: &mut StdRng) -> i64 {
     rng.gen_range(if late { overdue } else { on_time })
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one ticket's life needs each of them"
+)]
 pub(crate) async fn drive_ticket(
+    store: &loopdesk_store::Store,
     t: &TenantStore,
     people: &People,
     c: &DemoCustomer,
@@ -136,6 +141,8 @@ pub(crate) async fn drive_ticket(
         return Ok(d.status);
     }
     let remote = rng.gen_bool(0.15) && matches!(target, Status::Resolved | Status::Closed);
+    // The resolution the survey is about: the first, or the second after a reopen.
+    let mut round = 0;
     let engineers: Vec<&Actor> = people
         .engineers
         .iter()
@@ -276,6 +283,7 @@ pub(crate) async fn drive_ticket(
         }
         // One fix in twelve does not hold: the customer calls back and it is done again.
         if d.status == Status::Resolved && rng.gen_bool(1.0 / 12.0) {
+            round = 1;
             let reopen = MoveCommand {
                 reason: Some("客户反馈故障复现".into()),
                 ..cmd(Status::InProgress)
@@ -303,6 +311,7 @@ pub(crate) async fn drive_ticket(
             }
         }
     }
+    let resolved_at = (d.status == Status::Resolved).then_some(d.at);
     if target == Status::Closed && d.status == Status::Resolved {
         let agent_note = |note: &str| MoveCommand {
             confirmation: Some(Confirmation {
@@ -326,7 +335,68 @@ pub(crate) async fn drive_ticket(
             _ => d.go(&Actor::System, cmd(Status::Closed), rng).await?,
         };
     }
+    if let Some(resolved) = resolved_at {
+        rate(store, t, agent, ticket.id, round, resolved, now, rng).await?;
+    }
     Ok(d.status)
+}
+
+/// The survey of a fix, as a healthy team's customers answer it: sent an hour after the fix,
+/// answered by seven in ten within two days, most of them content; the unhappy ones open
+/// remediation as live answers do.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the survey's ticket, round and moments"
+)]
+async fn rate(
+    store: &loopdesk_store::Store,
+    t: &TenantStore,
+    agent: &Actor,
+    ticket: loopdesk_core::TicketId,
+    round: i64,
+    resolved: DateTime<Utc>,
+    now: DateTime<Utc>,
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    let sent = resolved + Duration::minutes(60);
+    let answered = sent + Duration::minutes(rng.gen_range(5..2 * 24 * 60));
+    if answered >= now || !rng.gen_bool(0.7) {
+        return Ok(());
+    }
+    t.send_survey(ticket, round, sent).await?;
+    let Some(token) = t.open_survey_token(agent, ticket, sent).await? else {
+        return Ok(());
+    };
+    let csat = match rng.gen_range(0..100) {
+        0..=44 => 5,
+        45..=79 => 4,
+        80..=91 => 3,
+        92..=96 => 2,
+        _ => 1,
+    };
+    let nps = match csat {
+        5 => rng.gen_range(9..=10),
+        4 => rng.gen_range(7..=9),
+        3 => rng.gen_range(5..=7),
+        _ => rng.gen_range(0..=4),
+    };
+    let comments: &[&str] = match csat {
+        5 => &["工程师很专业，来得也快", "准时到场，讲解清楚，非常满意", ""],
+        4 => &["修好了，就是等的时间有点长", "服务不错", ""],
+        3 => &["第二次上门才修好", "到场比约定晚了半小时"],
+        _ => &[
+            "等了两天才来人，问题还没彻底解决",
+            "工程师态度一般，设备还是时好时坏",
+        ],
+    };
+    let comment = comments[rng.gen_range(0..comments.len())];
+    let answer = loopdesk_core::followup::SurveyAnswer {
+        csat,
+        nps,
+        comment: (!comment.is_empty()).then(|| comment.to_owned()),
+    };
+    store.answer_survey(&token, answer, answered).await?;
+    Ok(())
 }
 
 pub(crate) fn cmd(to: Status) -> MoveCommand {

@@ -315,7 +315,7 @@ pub async fn load_if_empty(
     for _ in 0..tickets {
         let c = &customers[rng.gen_range(0..customers.len())];
         let created = start + Duration::minutes(rng.gen_range(0..90 * 24 * 60));
-        let status = drive_ticket(&t, &people, c, created, now, &files, &mut rng).await?;
+        let status = drive_ticket(store, &t, &people, c, created, now, &files, &mut rng).await?;
         *counts.entry(status.as_str()).or_default() += 1;
     }
     let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
