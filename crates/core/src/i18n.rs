@@ -387,6 +387,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.dash.same", "持平", "No change"),
     ("page.dash.set_target", "设置目标", "Set target"),
     ("page.dash.show", "显示", "Show"),
+    ("page.dash.stat.mean", "平均值", "mean"),
+    ("page.dash.stat.median", "中位数", "median"),
     ("page.dash.target", "目标", "Target"),
     ("page.dash.title", "服务监控", "Service dashboard"),
     ("page.dash.trend", "趋势（近 12 周）", "Trend (last 12 weeks)"),

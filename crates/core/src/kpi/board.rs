@@ -51,6 +51,25 @@ pub fn headline(v: &KpiValue) -> Option<f64> {
     }
 }
 
+/// The figure a card, a chart or a ranking shows for KPI `m`: as [`headline`], except MTTR,
+/// which DESIGN defines as a mean.
+pub fn headline_of(m: Metric, v: &KpiValue) -> Option<f64> {
+    match (m, v) {
+        (Metric::Mttr, KpiValue::Durations(d)) => d.mean,
+        _ => headline(v),
+    }
+}
+
+/// Which statistic [`headline_of`] shows for a duration KPI: `mean` or `median`; none for
+/// rates and counts.
+pub fn statistic(m: Metric, v: &KpiValue) -> Option<&'static str> {
+    match (m, v) {
+        (Metric::Mttr, KpiValue::Durations(_)) => Some("mean"),
+        (_, KpiValue::Durations(_)) => Some("median"),
+        _ => None,
+    }
+}
+
 /// How many tickets (or engineers) a figure stands on.
 pub fn sample(v: &KpiValue) -> u64 {
     match v {
@@ -129,7 +148,7 @@ pub fn rank(rows: &mut [(String, BTreeMap<&'static str, KpiValue>)], by: Metric)
     let figure = |values: &BTreeMap<&'static str, KpiValue>| {
         values
             .get(by.as_str())
-            .map(|v| (headline(v), sample(v)))
+            .map(|v| (headline_of(by, v), sample(v)))
             .unwrap_or((None, 0))
     };
     rows.sort_by(|a, b| {

@@ -24,6 +24,12 @@ fn cards_show_medians_rates_and_counts() {
         n: 7,
     });
     assert_eq!((headline(&d), sample(&d)), (Some(80.0), 7));
+    // MTTR is a mean (DESIGN); the other durations show their median, and say so.
+    assert_eq!(headline_of(Metric::Mttr, &d), Some(100.0));
+    assert_eq!(headline_of(Metric::Frt, &d), Some(80.0));
+    assert_eq!(statistic(Metric::Mttr, &d), Some("mean"));
+    assert_eq!(statistic(Metric::Frt, &d), Some("median"));
+    assert_eq!(statistic(Metric::Csat, &rate(Some(0.5), 4)), None);
     assert_eq!(headline(&rate(Some(0.5), 4)), Some(0.5));
     assert_eq!(headline(&KpiValue::Count { value: 3 }), Some(3.0));
     assert_eq!(

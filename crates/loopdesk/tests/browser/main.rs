@@ -1850,6 +1850,17 @@ async fn the_dashboards_charts_are_readable_on_a_desktop_and_a_phone() {
             .as_f64()
             .unwrap();
         assert!(smallest >= 11.0, "{name}: chart text at {smallest:.1} px");
+        // Each duration says which statistic it is: MTTR the mean, the others the median.
+        let cards = texts(&c, ".cards .kpi").await;
+        let card = |title: &str| {
+            cards
+                .iter()
+                .find(|k| k.starts_with(title))
+                .cloned()
+                .unwrap_or_default()
+        };
+        assert!(card("平均修复时长").contains("平均值"), "{cards:?}");
+        assert!(card("首次响应时长").contains("中位数"), "{cards:?}");
         c.execute("document.querySelector('.charts').scrollIntoView()", vec![])
             .await
             .unwrap();

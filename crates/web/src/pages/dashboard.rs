@@ -219,8 +219,8 @@ async fn build(
         div.cards {
             @for m in cards.iter().copied() {
                 @let v = value_of(now_row, m);
-                @let head = v.and_then(board::headline);
-                @let prev = value_of(before_row, m).and_then(board::headline);
+                @let head = v.and_then(|v| board::headline_of(m, v));
+                @let prev = value_of(before_row, m).and_then(|v| board::headline_of(m, v));
                 @let trend = board::trend(m, head, prev);
                 div.kpi {
                     span.muted { (t(lang, &format!("kpi.metric.{}", m.as_str()))) }
@@ -239,7 +239,10 @@ async fn build(
                         (t(lang, key))
                         @if trend != Trend::Unknown { " · " (t(lang, "page.dash.previous")) " " (show(lang, m, prev)) }
                     }
-                    small.muted { "n = " (v.map_or(0, board::sample)) }
+                    small.muted {
+                        "n = " (v.map_or(0, board::sample))
+                        @if let Some(stat) = v.and_then(|v| board::statistic(m, v)) { " · " (t(lang, &format!("page.dash.stat.{stat}"))) }
+                    }
                 }
             }
         }
@@ -250,7 +253,12 @@ async fn build(
             .iter()
             .filter_map(|r| {
                 let label = week_label(r.group.as_deref()?);
-                Some((label, r.values.get(m.as_str()).and_then(board::headline)))
+                Some((
+                    label,
+                    r.values
+                        .get(m.as_str())
+                        .and_then(|v| board::headline_of(m, v)),
+                ))
             })
             .collect()
     };
@@ -327,7 +335,7 @@ async fn build(
                         td { (i + 1) } td { (label) }
                         td { (values.get("mttr").map_or(0, board::sample)) }
                         @for m in [Metric::Mttr, Metric::Ftfr, Metric::Csat, Metric::ReopenRate, Metric::OnTimeRate] {
-                            td { (show(lang, m, values.get(m.as_str()).and_then(board::headline))) }
+                            td { (show(lang, m, values.get(m.as_str()).and_then(|v| board::headline_of(m, v)))) }
                         }
                     } } }
                 } }
