@@ -49,8 +49,8 @@ mod users;
 mod views;
 
 pub use assets::{
-    AssetCard, AssetHistory, AssetPart, AssetReading, AssetTicket, AssetVisit, Category,
-    ProductModel,
+    AssetCard, AssetHistory, AssetListItem, AssetPage, AssetPart, AssetReading, AssetTicket,
+    AssetVisit, Category, ProductModel,
 };
 pub use contracts::Contract;
 pub use customers::{CustomerFilter, CustomerPage, CustomerSummary};

@@ -2199,9 +2199,43 @@ async fn a_new_caller_is_recorded_during_the_call_and_kept_on_the_customer_pages
     assert_eq!(s, 422);
     assert!(html.contains("安装日期"), "{html}");
     assert!(b.get(&app, &card).await.1.contains("KFR-35 · SN-2026-001"));
+    // The equipment list finds it by serial, and its card retires it.
+    let (s, html, _) = b.get(&app, "/assets?q=SN-2026").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("SN-2026-001") && html.contains("李红女士"),
+        "{html}"
+    );
+    let at = html.find("href=\"/assets/").unwrap() + 14;
+    let asset_page = format!("/assets/{}", &html[at..at + 36]);
+    let (s, _, to) = b
+        .post(
+            &app,
+            &format!("{asset_page}/status"),
+            &[("status", "decommissioned")],
+        )
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some(asset_page.as_str())));
+    assert_eq!(
+        b.post(&app, &format!("{asset_page}/status"), &[("status", "lost")])
+            .await
+            .0,
+        422
+    );
+    assert!(b
+        .get(&app, "/assets?status=decommissioned")
+        .await
+        .1
+        .contains("SN-2026-001"));
+    assert!(!b
+        .get(&app, "/assets?status=in_service")
+        .await
+        .1
+        .contains("SN-2026-001"));
     // An engineer has no customer pages; a manager reads them but has no forms.
     let mut e = Browser::signed_in(&app, "eng").await;
     assert_eq!(e.get(&app, "/customers").await.0, 403);
+    assert_eq!(e.get(&app, "/assets").await.0, 403);
     app.user("boss", &["manager"], json!({})).await;
     let mut m = Browser::signed_in(&app, "boss").await;
     let (s, html, _) = m.get(&app, &card).await;

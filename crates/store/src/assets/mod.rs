@@ -266,24 +266,119 @@ impl TenantStore {
             .bind(value)
             .fetch_all(&self.store.read)
             .await?;
-        rows.into_iter()
+        rows.into_iter().map(AssetRow::model).collect()
+    }
+
+    /// A page of the equipment list (staff), by serial number: `q` is part of a serial, a
+    /// model or the customer's name; `status` one of the asset statuses; `after` the last
+    /// serial of the page before.
+    pub async fn asset_page(
+        &self,
+        actor: &Actor,
+        q: &str,
+        status: Option<AssetStatus>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<AssetPage, StoreError> {
+        if access::customer_scope(actor) != Some(None) {
+            return Err(StoreError::Forbidden);
+        }
+        let limit = limit.clamp(1, 200);
+        let mut sql = crate::sql::Sql::new(
+            "SELECT a.id, a.customer_id, a.site_id, a.model, a.serial, a.installed_on, a.warranty_until, \
+             a.qr_token, a.status, a.meter, a.fields, c.name AS customer_name, s.name AS site_name \
+             FROM assets a JOIN customers c ON c.tenant_id = a.tenant_id AND c.id = a.customer_id \
+             JOIN sites s ON s.tenant_id = a.tenant_id AND s.id = a.site_id WHERE a.tenant_id = ",
+        );
+        sql.text(self.tid());
+        let q = q.trim();
+        if !q.is_empty() {
+            let like = self.store.backend.ilike();
+            let p = crate::dialect::contains_pattern(q);
+            sql.push(&format!(" AND (a.serial {like} "))
+                .text(p.clone())
+                .push(crate::dialect::LIKE_ESCAPE)
+                .push(&format!(" OR a.model {like} "))
+                .text(p.clone())
+                .push(crate::dialect::LIKE_ESCAPE)
+                .push(&format!(" OR c.name {like} "))
+                .text(p)
+                .push(crate::dialect::LIKE_ESCAPE)
+                .push(")");
+        }
+        if let Some(s) = status {
+            sql.push(" AND a.status = ").text(s.as_str());
+        }
+        if let Some(after) = after {
+            sql.push(" AND a.serial > ").text(after);
+        }
+        sql.push(" ORDER BY a.serial LIMIT ").int(limit as i64 + 1);
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            asset: AssetRow,
+            customer_name: String,
+            site_name: String,
+        }
+        let rows: Vec<Row> = sql.query_as().fetch_all(&self.store.read).await?;
+        let more = rows.len() > limit;
+        let items = rows
+            .into_iter()
+            .take(limit)
             .map(|r| {
-                Ok(Asset {
-                    id: parse_id(&r.id, AssetId::parse)?,
-                    customer_id: parse_id(&r.customer_id, CustomerId::parse)?,
-                    site_id: parse_id(&r.site_id, SiteId::parse)?,
-                    model: r.model,
-                    serial: r.serial,
-                    installed_on: r.installed_on,
-                    warranty_until: r.warranty_until,
-                    qr_token: r.qr_token,
-                    status: AssetStatus::parse(&r.status)
-                        .ok_or_else(|| StoreError::Corrupt(format!("asset status {}", r.status)))?,
-                    meter: r.meter,
-                    fields: serde_json::from_str(&r.fields)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                Ok(AssetListItem {
+                    asset: r.asset.model()?,
+                    customer_name: r.customer_name,
+                    site_name: r.site_name,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let next = if more {
+            items.last().map(|i| i.asset.serial.clone())
+        } else {
+            None
+        };
+        Ok(AssetPage { items, next })
+    }
+}
+
+/// A row of the equipment list.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AssetListItem {
+    /// The asset.
+    #[serde(flatten)]
+    pub asset: Asset,
+    /// Its customer's name.
+    pub customer_name: String,
+    /// Its site's name.
+    pub site_name: String,
+}
+
+/// A page of the equipment list.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AssetPage {
+    /// By serial number.
+    pub items: Vec<AssetListItem>,
+    /// The serial to pass as `after` for the next page; none on the last.
+    pub next: Option<String>,
+}
+
+impl AssetRow {
+    fn model(self) -> Result<Asset, StoreError> {
+        Ok(Asset {
+            id: parse_id(&self.id, AssetId::parse)?,
+            customer_id: parse_id(&self.customer_id, CustomerId::parse)?,
+            site_id: parse_id(&self.site_id, SiteId::parse)?,
+            model: self.model,
+            serial: self.serial,
+            installed_on: self.installed_on,
+            warranty_until: self.warranty_until,
+            qr_token: self.qr_token,
+            status: AssetStatus::parse(&self.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("asset status {}", self.status)))?,
+            meter: self.meter,
+            fields: serde_json::from_str(&self.fields)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        })
     }
 }

@@ -149,6 +149,7 @@ fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
         )
     }) {
         out.push(("/customers", "page.customers.title"));
+        out.push(("/assets", "page.asset.list"));
     }
     if roles.contains(&Role::Engineer) {
         out.push(("/m", "page.engineer.orders"));
