@@ -693,6 +693,87 @@ impl TenantStore {
     }
 }
 
+/// What a customer said of the service: their answered surveys, newest first, and how often
+/// they chased.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CustomerFeedback {
+    /// Answered surveys (the latest 20).
+    pub surveys: Vec<SurveyLine>,
+    /// Chases (催单) on any of their tickets.
+    pub chases: i64,
+}
+
+/// One answered survey.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct SurveyLine {
+    /// The ticket.
+    pub ticket_id: String,
+    /// Its number.
+    pub number: String,
+    /// Satisfaction 1–5.
+    pub csat: Option<i64>,
+    /// Likelihood to recommend 0–10.
+    pub nps: Option<i64>,
+    /// What they wrote.
+    pub comment: Option<String>,
+    /// When.
+    pub answered_at: DateTime<Utc>,
+}
+
+impl TenantStore {
+    /// A customer's feedback (staff who may read the customer).
+    pub async fn customer_feedback(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+    ) -> Result<CustomerFeedback, StoreError> {
+        if !access::sees_customer(actor, id) {
+            return Err(StoreError::NotFound);
+        }
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            ticket_id: String,
+            number: String,
+            csat: Option<i64>,
+            nps: Option<i64>,
+            comment: Option<String>,
+            answered_at: i64,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT s.ticket_id, t.number, s.csat, s.nps, s.comment, s.answered_at FROM tickets t \
+             JOIN surveys s ON s.tenant_id = t.tenant_id AND s.ticket_id = t.id \
+             WHERE t.tenant_id = $1 AND t.customer_id = $2 AND s.answered_at IS NOT NULL \
+             ORDER BY s.answered_at DESC LIMIT 20",
+        )
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_all(&self.store.read)
+        .await?;
+        let chases: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tickets t JOIN ticket_events e ON e.tenant_id = t.tenant_id AND e.ticket_id = t.id \
+             WHERE t.tenant_id = $1 AND t.customer_id = $2 AND e.kind = 'chased'",
+        )
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_one(&self.store.read)
+        .await?;
+        Ok(CustomerFeedback {
+            surveys: rows
+                .into_iter()
+                .map(|r| SurveyLine {
+                    ticket_id: r.ticket_id,
+                    number: r.number,
+                    csat: r.csat,
+                    nps: r.nps,
+                    comment: r.comment,
+                    answered_at: from_ms(r.answered_at),
+                })
+                .collect(),
+            chases,
+        })
+    }
+}
+
 impl Store {
     /// How the ticket's contact wants to hear from us (the ticket's own contact, else the
     /// customer's first), if the ticket has one.

@@ -53,7 +53,7 @@ pub use assets::{
     AssetVisit, Category, ProductModel,
 };
 pub use contracts::Contract;
-pub use customers::{CustomerFilter, CustomerPage, CustomerSummary};
+pub use customers::{CustomerFeedback, CustomerFilter, CustomerPage, CustomerSummary, SurveyLine};
 pub use dialect::Backend;
 pub use engineers::{EngineerView, Position};
 pub use error::{RowError, StoreError};

@@ -382,6 +382,13 @@ async fn the_survey_goes_out_once_and_its_answer_is_triaged(backend: Backend) {
     let answered = events(&d, "survey_answered");
     assert_eq!(answered.len(), 1);
     assert_eq!(answered[0]["data"]["csat"], 2);
+    // The customer's card carries the rating and what they wrote.
+    let card = app.get(&agent, &format!("/customers/{unhappy}")).await;
+    let html = card.text().await.unwrap();
+    assert!(
+        html.contains("CSAT 2/5") && html.contains("NPS 5") && html.contains("师傅迟到了两小时"),
+        "{html}"
+    );
     let opened = events(&d, "remediation_opened");
     assert_eq!(opened.len(), 1);
     assert_eq!(

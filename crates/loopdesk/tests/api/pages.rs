@@ -2413,6 +2413,13 @@ async fn a_customer_replies_and_withdraws_a_request_nobody_was_sent_to(backend: 
         .get(&app, &page)
         .await;
     assert!(staff.contains("href=\"/manifest.webmanifest\""), "{staff}");
+    // A chase from the page counts on the customer's card.
+    assert_eq!(c.post(&app, &format!("{page}/chase"), &[]).await.0, 303);
+    let (_, card, _) = Browser::signed_in(&app, "agent")
+        .await
+        .get(&app, &format!("/customers/{customer}"))
+        .await;
+    assert!(card.contains("催单 1 次"), "{card}");
     // A reply: the agent sees it on the ticket.
     let (s, _, _) = c
         .post(

@@ -523,6 +523,10 @@ async fn card_page(
             return super::failure(lang, &e)
         }
     };
+    let feedback = match user.tenant.customer_feedback(&user.actor, id).await {
+        Ok(f) => f,
+        Err(e) => return super::failure(lang, &e),
+    };
     let may_write = access::allowed(&user.actor, Permission::WriteCustomers);
     let mut res = page(
         lang,
@@ -530,6 +534,7 @@ async fn card_page(
         Some(&user.auth.user),
         html! {
             (card(lang, offset, &d, &regions, may_write, error))
+            (feedback_section(lang, offset, &feedback))
             @if may_write && !d.sites.is_empty() {
                 (asset_form(lang, &d, &models, error.filter(|(f, ..)| *f == CardForm::Asset)))
             }
@@ -711,6 +716,32 @@ fn asset_form(
                     }
                 }
                 p { button type="submit" { (t(lang, "page.admin.add")) } }
+            }
+        }
+    }
+}
+
+/// What the customer said of the service: their ratings and how often they chased.
+fn feedback_section(
+    lang: Lang,
+    offset: chrono::FixedOffset,
+    f: &loopdesk_store::CustomerFeedback,
+) -> Markup {
+    html! {
+        h2 { (t(lang, "page.customers.feedback")) }
+        p.muted { (tf(lang, "page.customers.chases", &[("count", &f.chases.to_string())])) }
+        @if f.surveys.is_empty() { p.muted { (t(lang, "page.customers.no_surveys")) } }
+        ul.events {
+            @for s in &f.surveys {
+                li {
+                    span.muted { (super::local_time(offset, s.answered_at)) " " }
+                    a href={ "/t/" (s.ticket_id) } { (s.number) } " "
+                    @if let Some(c) = s.csat {
+                        span class={ "badge " (if c >= 4 { "ok" } else if c == 3 { "warning" } else { "breached" }) } { "CSAT " (c) "/5" }
+                    }
+                    @if let Some(n) = s.nps { " " span.badge { "NPS " (n) } }
+                    @if let Some(c) = &s.comment { " " (c) }
+                }
             }
         }
     }
