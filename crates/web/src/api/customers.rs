@@ -214,15 +214,6 @@ pub async fn list_customers(
     Ok(Json(user.tenant.customer_page(&user.actor, &filter).await?))
 }
 
-/// Reads a field that may be absent (left as it is) or `null` (cleared).
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// A change to a customer's own fields; what is absent stays as it is.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -239,7 +230,7 @@ pub struct EditCustomerBody {
     #[serde(default)]
     pub tier: Option<String>,
     /// Region; `null` clears it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     pub region_id: Option<Option<RegionId>>,
     /// Tags, the whole list.

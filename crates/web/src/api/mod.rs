@@ -149,3 +149,12 @@ pub(crate) fn require_setting_reader(
         Err(ApiError::forbidden())
     }
 }
+
+/// Reads a field of a change that may be absent (left as it is) or `null` (cleared).
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}

@@ -112,15 +112,6 @@ pub async fn list_users(
     }))
 }
 
-/// Reads a field that may be absent (left as it is) or `null` (cleared).
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// A change to a user; what is absent stays as it is.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -132,15 +123,15 @@ pub struct EditUserBody {
     #[serde(default)]
     pub roles: Option<Vec<Role>>,
     /// Team; `null` clears it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     pub team_id: Option<Option<TeamId>>,
     /// Region; `null` clears it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     pub region_id: Option<Option<RegionId>>,
     /// E-mail; `null` clears it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
     /// `false` deactivates (every session ends at once), `true` brings back.

@@ -279,6 +279,24 @@ pub async fn not_found(uri: axum::http::Uri, layout::PageLang(lang): layout::Pag
     res
 }
 
+/// What a refused form says beside it: the field by its label and the reason, for the
+/// errors a person can fix (bad input, a value taken); none for the others.
+pub(crate) fn refusal(lang: Lang, e: &StoreError) -> Option<String> {
+    match e {
+        StoreError::Invalid(f) => Some(format!(
+            "{}: {}",
+            customers::field_label(lang, f.field),
+            t(lang, f.reason)
+        )),
+        StoreError::Conflict { field } => Some(format!(
+            "{}: {}",
+            customers::field_label(lang, field),
+            t(lang, "error.conflict")
+        )),
+        _ => None,
+    }
+}
+
 /// A page that says one thing, with a way home (200; callers set another status).
 pub(crate) fn message(lang: Lang, title: &str, text: &str) -> Response {
     layout::page(

@@ -350,17 +350,6 @@ pub struct PolicyForm {
     calendar_id: Option<String>,
 }
 
-fn refusal(lang: Lang, e: &StoreError) -> Option<String> {
-    match e {
-        StoreError::Invalid(f) => Some(format!(
-            "{}: {}",
-            super::customers::field_label(lang, f.field),
-            t(lang, f.reason)
-        )),
-        _ => None,
-    }
-}
-
 /// Adds a policy; then the page again.
 pub async fn add_policy(
     State(state): State<AppState>,
@@ -421,7 +410,7 @@ pub async fn add_policy(
     };
     match result {
         Ok(_) => Redirect::to("/admin/sla").into_response(),
-        Err(e) => match refusal(lang, &e) {
+        Err(e) => match super::refusal(lang, &e) {
             Some(why) => {
                 sla_page(
                     &state,
@@ -459,7 +448,7 @@ pub async fn add_calendar(
         .await
     {
         Ok(_) => Redirect::to("/admin/sla").into_response(),
-        Err(e) => match refusal(lang, &e) {
+        Err(e) => match super::refusal(lang, &e) {
             Some(why) => {
                 sla_page(
                     &state,
@@ -531,7 +520,7 @@ pub async fn set_days(
     };
     match user.tenant.update_calendar(&user.actor, id, new).await {
         Ok(_) => Redirect::to("/admin/sla").into_response(),
-        Err(e) => match refusal(lang, &e) {
+        Err(e) => match super::refusal(lang, &e) {
             Some(why) => {
                 sla_page(
                     &state,

@@ -495,22 +495,12 @@ async fn levels_page(
 /// What a refused stock form says: the field and the reason, or the shortfall.
 fn refusal(lang: Lang, e: &StoreError) -> Option<String> {
     match e {
-        StoreError::Invalid(f) => Some(format!(
-            "{}: {}",
-            super::customers::field_label(lang, f.field),
-            t(lang, f.reason)
-        )),
-        StoreError::Conflict { field } => Some(format!(
-            "{}: {}",
-            super::customers::field_label(lang, field),
-            t(lang, "error.conflict")
-        )),
         StoreError::InsufficientStock { sku, available, .. } => Some(tf(
             lang,
             "page.stock.short",
             &[("sku", sku), ("available", &available.to_string())],
         )),
-        _ => None,
+        other => super::refusal(lang, other),
     }
 }
 

@@ -142,17 +142,6 @@ fn status_class(status: &str) -> &'static str {
     }
 }
 
-fn refusal(lang: Lang, e: &StoreError) -> Option<String> {
-    match e {
-        StoreError::Invalid(f) => Some(format!(
-            "{}: {}",
-            super::customers::field_label(lang, f.field),
-            t(lang, f.reason)
-        )),
-        _ => None,
-    }
-}
-
 /// Registers an endpoint. The events come as repeated `event` fields.
 pub async fn add(
     State(state): State<AppState>,
@@ -188,7 +177,7 @@ pub async fn add(
         .await
     {
         Ok(_) => Redirect::to("/admin/webhooks").into_response(),
-        Err(e) => match refusal(lang, &e) {
+        Err(e) => match super::refusal(lang, &e) {
             Some(why) => webhooks_page(&user, lang, Some(why)).await,
             None => super::failure(lang, &e),
         },
