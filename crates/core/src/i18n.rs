@@ -330,6 +330,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.customers.contacts", "联系人", "Contacts"),
     ("page.customers.create", "建档", "Create customer"),
     ("page.customers.edit", "编辑资料", "Edit details"),
+    ("page.customers.edit_contact", "修改", "Edit"),
     ("page.customers.email", "电子邮箱", "E-mail"),
     ("page.customers.export", "导出当前筛选结果", "Download the list as filtered"),
     ("page.customers.feedback", "评价与催单", "Ratings and chases"),

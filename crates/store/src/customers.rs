@@ -275,6 +275,46 @@ impl TenantStore {
         Ok(id)
     }
 
+    /// Replaces a contact's details (name, phone, e-mail, WeChat id, how and in which
+    /// language they hear from us), checked as a new one is.
+    pub async fn update_contact(
+        &self,
+        customer: CustomerId,
+        contact: ContactId,
+        c: NewContact,
+    ) -> Result<(), StoreError> {
+        let c = customer::contact(&c)?;
+        let mut tx = self.store.write.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE contacts SET name = $1, phone = $2, email = $3, wechat_id = $4, notify_channel = $5, lang = $6 \
+             WHERE tenant_id = $7 AND customer_id = $8 AND id = $9",
+        )
+        .bind(c.name)
+        .bind(c.phone)
+        .bind(c.email)
+        .bind(c.wechat_id)
+        .bind(c.channel.as_str())
+        .bind(c.lang.tag())
+        .bind(self.tid())
+        .bind(customer.to_string())
+        .bind(contact.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        index::refresh(
+            &mut tx,
+            &self.tid(),
+            Kind::Customer,
+            &[customer.to_string()],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Adds a site to an existing customer.
     pub async fn add_site(
         &self,

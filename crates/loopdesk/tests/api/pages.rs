@@ -2142,6 +2142,47 @@ async fn a_new_caller_is_recorded_during_the_call_and_kept_on_the_customer_pages
         .read(&agent, &format!("/api/v1/customers/{customer}"))
         .await;
     assert_eq!(c["contacts"].as_array().unwrap().len(), 2);
+    // A contact's details changed from the card; a bad e-mail changes nothing.
+    let wang = format!(
+        "{card}/contacts/{}",
+        c["contacts"][1]["id"].as_str().unwrap()
+    );
+    let details = |email: &'static str| {
+        [
+            ("name", "王先生"),
+            ("phone", "139 0000 1111"),
+            ("email", email),
+            ("wechat_id", ""),
+            ("notify_channel", "wechat"),
+            ("lang", "zh-CN"),
+        ]
+    };
+    assert_eq!(
+        b.post(&app, &wang, &details("wang@example.com")).await.0,
+        303
+    );
+    assert_eq!(b.post(&app, &wang, &details("not-mail")).await.0, 422);
+    let k = &app
+        .read(&agent, &format!("/api/v1/customers/{customer}"))
+        .await["contacts"][1];
+    assert_eq!(
+        (&k["phone"], &k["email"], &k["notify_channel"]),
+        (
+            &json!("13900001111"),
+            &json!("wang@example.com"),
+            &json!("wechat")
+        )
+    );
+    assert_eq!(
+        b.post(
+            &app,
+            &format!("{card}/contacts/{}", uuid::Uuid::new_v4()),
+            &details("a@b.cn")
+        )
+        .await
+        .0,
+        404
+    );
     assert_eq!(c["sites"].as_array().unwrap().len(), 2);
     assert_eq!(c["sites"][1]["geofence_m"], 300.0);
 

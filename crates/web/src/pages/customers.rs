@@ -604,6 +604,7 @@ fn card(
                     th.wide { (t(lang, "page.customers.email")) }
                     th.wide { (t(lang, "page.customers.wechat")) }
                     th.wide { (t(lang, "page.customers.notify")) }
+                    @if may_write { th {} }
                 } }
                 tbody { @for k in &c.contacts { tr {
                     td { (k.name) }
@@ -611,6 +612,25 @@ fn card(
                     td.wide { @if let Some(e) = &k.email { a href={ "mailto:" (e) } { (e) } } @else { "—" } }
                     td.wide { (k.wechat_id.as_deref().unwrap_or("—")) }
                     td.wide { (t(lang, &format!("page.customers.notify.{}", k.notify_channel))) }
+                    @if may_write { td { details.edit-contact {
+                        summary { a { (t(lang, "page.customers.edit_contact")) } }
+                        form method="post" action={ "/customers/" (c.id) "/contacts/" (k.id) } {
+                            input name="name" required maxlength="200" value=(k.name) aria-label=(t(lang, "page.customers.contact_name"));
+                            input name="phone" type="tel" value=(k.phone.as_deref().unwrap_or("")) aria-label=(t(lang, "page.customers.phone")) placeholder=(t(lang, "page.customers.phone"));
+                            input name="email" type="email" value=(k.email.as_deref().unwrap_or("")) aria-label=(t(lang, "page.customers.email")) placeholder=(t(lang, "page.customers.email"));
+                            input name="wechat_id" maxlength="64" value=(k.wechat_id.as_deref().unwrap_or("")) aria-label=(t(lang, "page.customers.wechat")) placeholder=(t(lang, "page.customers.wechat"));
+                            select name="notify_channel" aria-label=(t(lang, "page.customers.notify")) {
+                                @for ch in ["email", "sms", "wechat", "none"] {
+                                    option value=(ch) selected[ch == k.notify_channel] { (t(lang, &format!("page.customers.notify.{ch}"))) }
+                                }
+                            }
+                            select name="lang" aria-label=(t(lang, "page.customers.lang")) {
+                                option value="zh-CN" selected[k.lang == "zh-CN"] { "中文" }
+                                option value="en" selected[k.lang == "en"] { "English" }
+                            }
+                            button type="submit" { (t(lang, "page.desk.save")) }
+                        }
+                    } } }
                 } } }
             } }
         }
@@ -1065,4 +1085,31 @@ pub async fn export(
         Ok(res) => res,
         Err(e) => e.into_response(),
     }
+}
+
+/// Saves a contact's details; then the card.
+pub async fn edit_contact(
+    PageUser { user, lang }: PageUser,
+    Path((id, contact)): Path<(String, String)>,
+    Form(f): Form<ContactForm>,
+) -> Response {
+    if let Some(no) = writer_only(&user, lang) {
+        return no;
+    }
+    let (Some(id), Some(contact)) = (
+        CustomerId::parse(&id),
+        loopdesk_core::ContactId::parse(&contact),
+    ) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let new = NewContact {
+        name: f.name,
+        phone: given(&f.phone),
+        email: given(&f.email),
+        wechat_id: given(&f.wechat_id),
+        notify_channel: given(&f.notify_channel),
+        lang: given(&f.lang),
+    };
+    let result = user.tenant.update_contact(id, contact, new).await;
+    answer(&user, lang, id, CardForm::Contact, result).await
 }

@@ -63,6 +63,10 @@ pub fn routes() -> Router<AppState> {
             get(customers::show).post(customers::edit),
         )
         .route("/customers/{id}/contacts", post(customers::add_contact))
+        .route(
+            "/customers/{id}/contacts/{contact}",
+            post(customers::edit_contact),
+        )
         .route("/customers/{id}/sites", post(customers::add_site))
         .route("/customers/{id}/assets", post(customers::add_asset))
         .route("/review", get(review::show))
