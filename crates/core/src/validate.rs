@@ -165,6 +165,17 @@ pub fn username(text: &str) -> Result<String, FieldError> {
     }
 }
 
+/// Text typed into a search box read as a phone number, normalised: digits (at least five)
+/// and phone punctuation only, and a number [`phone`] accepts. Anything else is searched as
+/// words.
+pub fn phone_query(q: &str) -> Option<String> {
+    let q = q.trim();
+    let looks = q.chars().filter(char::is_ascii_digit).count() >= 5
+        && q.chars()
+            .all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+    looks.then(|| phone("q", q).ok()).flatten()
+}
+
 /// A password: at least 8 and at most 256 characters.
 pub fn password(text: &str) -> Result<(), FieldError> {
     match text.chars().count() {

@@ -146,3 +146,19 @@ fn page_sizes_are_one_to_the_maximum() {
         assert_eq!(limit(bad, 500).unwrap_err().field, "limit", "{bad}");
     }
 }
+
+#[test]
+fn a_search_reads_as_a_phone_only_when_it_is_one() {
+    assert_eq!(
+        phone_query(" +86 139-1234-5678 ").as_deref(),
+        Some("13912345678")
+    );
+    assert_eq!(phone_query("139 1234 5678"), phone_query("13912345678"));
+    assert_eq!(
+        phone_query("静安 13912345678"),
+        None,
+        "words and a number are words"
+    );
+    assert_eq!(phone_query("1234"), None, "too short to be a number");
+    assert_eq!(phone_query("12"), None);
+}

@@ -60,6 +60,23 @@ struct SiteRow {
     geofence_m: f64,
 }
 
+impl CustomerRow {
+    fn model(self, contacts: Vec<Contact>) -> Result<Customer, StoreError> {
+        Ok(Customer {
+            id: parse_id(&self.id, CustomerId::parse)?,
+            name: self.name,
+            kind: self.kind,
+            tier: self.tier,
+            region_id: parse_opt_id(self.region_id, RegionId::parse)?,
+            tags: serde_json::from_str(&self.tags)
+                .map_err(|_| StoreError::Corrupt("customer tags".into()))?,
+            created_at: from_ms(self.created_at),
+            version: self.version,
+            contacts,
+        })
+    }
+}
+
 fn contact_model(r: ContactRow) -> Result<Contact, StoreError> {
     Ok(Contact {
         id: parse_id(&r.id, ContactId::parse)?,
@@ -115,23 +132,10 @@ pub struct CustomerPage {
 
 #[derive(sqlx::FromRow)]
 struct SummaryRow {
-    id: String,
-    name: String,
-    kind: String,
-    tier: String,
-    region_id: Option<String>,
-    tags: String,
-    created_at: i64,
-    version: i64,
+    #[sqlx(flatten)]
+    customer: CustomerRow,
     region_name: Option<String>,
     open_tickets: i64,
-}
-
-/// True when `q` is meant as a phone number: digits (at least five) and phone punctuation.
-fn looks_like_phone(q: &str) -> bool {
-    q.chars().filter(char::is_ascii_digit).count() >= 5
-        && q.chars()
-            .all(|c| c.is_ascii_digit() || " +-.()".contains(c))
 }
 
 impl TenantStore {
@@ -367,10 +371,7 @@ impl TenantStore {
         }
         let q = f.q.trim();
         if !q.is_empty() {
-            let phone = looks_like_phone(q)
-                .then(|| validate::phone("q", q).ok())
-                .flatten();
-            if let Some(phone) = phone {
+            if let Some(phone) = validate::phone_query(q) {
                 sql.push(" AND c.id IN (SELECT customer_id FROM contacts WHERE tenant_id = ")
                     .text(self.tid())
                     .push(" AND phone = ")
@@ -421,7 +422,7 @@ impl TenantStore {
         let rows: Vec<SummaryRow> = sql.query_as().fetch_all(&self.store.read).await?;
         let more = rows.len() > limit;
         let rows: Vec<SummaryRow> = rows.into_iter().take(limit).collect();
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let ids: Vec<String> = rows.iter().map(|r| r.customer.id.clone()).collect();
         let mut contacts: std::collections::HashMap<String, Vec<Contact>> = Default::default();
         if !ids.is_empty() {
             let mut sql = Sql::new(
@@ -440,19 +441,9 @@ impl TenantStore {
         }
         let mut items = Vec::with_capacity(rows.len());
         for r in rows {
+            let contacts = contacts.remove(&r.customer.id).unwrap_or_default();
             items.push(CustomerSummary {
-                customer: Customer {
-                    id: parse_id(&r.id, CustomerId::parse)?,
-                    name: r.name,
-                    kind: r.kind,
-                    tier: r.tier,
-                    region_id: parse_opt_id(r.region_id, RegionId::parse)?,
-                    tags: serde_json::from_str(&r.tags)
-                        .map_err(|_| StoreError::Corrupt("customer tags".into()))?,
-                    created_at: from_ms(r.created_at),
-                    version: r.version,
-                    contacts: contacts.remove(&r.id).unwrap_or_default(),
-                },
+                customer: r.customer.model(contacts)?,
                 region_name: r.region_name,
                 open_tickets: r.open_tickets,
             });
@@ -625,22 +616,11 @@ impl TenantStore {
             .bind(&r.id)
             .fetch_all(&self.store.read)
             .await?;
-            out.push(Customer {
-                id,
-                name: r.name,
-                kind: r.kind,
-                tier: r.tier,
-                region_id: parse_opt_id(r.region_id, RegionId::parse)?,
-                tags: serde_json::from_str(&r.tags)
-                    .map_err(|_| StoreError::Corrupt("customer tags".into()))?,
-                created_at: from_ms(r.created_at),
-                version: r.version,
-                contacts: contacts
-                    .into_iter()
-                    .filter(|c| c.customer_id == r.id)
-                    .map(contact_model)
-                    .collect::<Result<_, _>>()?,
-            });
+            let contacts = contacts
+                .into_iter()
+                .map(contact_model)
+                .collect::<Result<_, _>>()?;
+            out.push(r.model(contacts)?);
         }
         Ok(out)
     }

@@ -347,7 +347,7 @@ fn person_body(
             }
         }
         @if let Some((field, reason)) = error {
-            p.error role="alert" { (super::customers::field_label(lang, field)) ": " (t(lang, reason)) }
+            p.error role="alert" { (super::field_label(lang, field)) ": " (t(lang, reason)) }
         }
         form.card method="post" action=(base) {
             label for="display_name" { (t(lang, "page.admin.display_name")) }

@@ -312,7 +312,7 @@ async fn new_page(
             form.card method="post" action="/customers" {
                 @if let Some(then) = then { input type="hidden" name="then" value=(then); }
                 @if let Some((field, reason)) = error {
-                    p.error role="alert" { (field_label(lang, field)) ": " (t(lang, reason)) }
+                    p.error role="alert" { (super::field_label(lang, field)) ": " (t(lang, reason)) }
                 }
                 (customer_fields(lang, &regions, &f.name, f.kind.as_deref(), f.tier.as_deref(),
                     f.region_id.as_deref(), f.tags.as_deref().unwrap_or("")))
@@ -333,57 +333,6 @@ async fn new_page(
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
     res
-}
-
-/// A field's name in an error line (`sites.lat` → 纬度).
-pub(super) fn field_label(lang: Lang, field: &str) -> String {
-    let key = match field {
-        "subject" => "page.request.subject",
-        "description" => "page.request.description",
-        "name" => "page.admin.name",
-        "kind" => "page.customers.kind",
-        "tier" => "page.customers.tier",
-        "region_id" => "page.desk.region",
-        "team_id" => "page.admin.team",
-        "roles" => "page.admin.roles",
-        "display_name" => "page.admin.display_name",
-        "active" => "page.admin.account",
-        "sku" => "page.stock.sku",
-        "min_available" => "page.stock.min_available",
-        "engineer_id" => "page.stock.van_of",
-        "movement.kind" => "page.stock.kind",
-        "unit" => "page.stock.unit",
-        "price" => "page.stock.price",
-        "first_response_minutes" => "page.sla.first_response_minutes",
-        "url" => "page.hooks.url",
-        "secret" => "page.hooks.secret",
-        "events" => "page.hooks.events",
-        "arrival_minutes" => "page.sla.arrival_minutes",
-        "resolution_minutes" => "page.sla.resolution_minutes",
-        "warn_at" => "page.sla.warn_share",
-        "calendar_id" => "page.sla.calendar",
-        "customer_tier" => "page.customers.tier",
-        "category" => "page.desk.category",
-        "priority" => "page.request.urgency",
-        "tags" => "page.customers.tags",
-        "contacts.name" => "page.customers.contact_name",
-        "contacts.phone" | "phone" => "page.customers.phone",
-        "contacts.email" | "email" => "page.customers.email",
-        "contacts.wechat_id" => "page.customers.wechat",
-        "sites.name" => "page.customers.site_name",
-        "sites.address" => "page.customers.address",
-        "sites.lat" => "page.customers.lat",
-        "sites.lon" => "page.customers.lon",
-        "sites.geofence_m" => "page.customers.geofence",
-        "site_id" => "page.desk.site",
-        "model" => "page.customers.model",
-        "serial" => "page.customers.serial",
-        "installed_on" => "page.asset.installed",
-        "warranty_until" => "page.asset.warranty_until",
-        "version" => "page.customers.version",
-        _ => return field.to_owned(),
-    };
-    t(lang, key).to_owned()
 }
 
 fn customer_fields(
@@ -563,7 +512,7 @@ fn card(
     });
     let err = |form: CardForm| match error {
         Some((f, field, reason)) if f == form => {
-            html! { p.field-error role="alert" { (field_label(lang, field)) ": " (t(lang, reason)) } }
+            html! { p.field-error role="alert" { (super::field_label(lang, field)) ": " (t(lang, reason)) } }
         }
         _ => html! {},
     };
@@ -714,7 +663,7 @@ fn asset_form(
             summary { a { (t(lang, "page.customers.add_asset")) } }
             form method="post" action={ "/customers/" (d.customer.id) "/assets" } {
                 @if let Some((_, field, reason)) = error {
-                    p.field-error role="alert" { (field_label(lang, field)) ": " (t(lang, reason)) }
+                    p.field-error role="alert" { (super::field_label(lang, field)) ": " (t(lang, reason)) }
                 }
                 label for="asset-site" { (t(lang, "page.desk.site")) }
                 select #asset-site name="site_id" {
@@ -865,6 +814,19 @@ pub struct ContactForm {
     lang: Option<String>,
 }
 
+impl ContactForm {
+    fn into_new(self) -> NewContact {
+        NewContact {
+            phone: given(&self.phone),
+            email: given(&self.email),
+            wechat_id: given(&self.wechat_id),
+            notify_channel: given(&self.notify_channel),
+            lang: given(&self.lang),
+            name: self.name,
+        }
+    }
+}
+
 /// Adds a contact to the customer.
 pub async fn add_contact(
     State(state): State<AppState>,
@@ -878,14 +840,7 @@ pub async fn add_contact(
     let Some(id) = CustomerId::parse(&id) else {
         return super::failure(lang, &StoreError::NotFound);
     };
-    let new = NewContact {
-        name: f.name,
-        phone: given(&f.phone),
-        email: given(&f.email),
-        wechat_id: given(&f.wechat_id),
-        notify_channel: given(&f.notify_channel),
-        lang: given(&f.lang),
-    };
+    let new = f.into_new();
     let result = user
         .tenant
         .add_contact(id, new, state.clock.now())
@@ -1102,14 +1057,7 @@ pub async fn edit_contact(
     ) else {
         return super::failure(lang, &StoreError::NotFound);
     };
-    let new = NewContact {
-        name: f.name,
-        phone: given(&f.phone),
-        email: given(&f.email),
-        wechat_id: given(&f.wechat_id),
-        notify_channel: given(&f.notify_channel),
-        lang: given(&f.lang),
-    };
+    let new = f.into_new();
     let result = user.tenant.update_contact(id, contact, new).await;
     answer(&user, lang, id, CardForm::Contact, result).await
 }

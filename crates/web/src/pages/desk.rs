@@ -936,7 +936,7 @@ fn new_caller(
                 input type="hidden" name="phone" value=(phone);
                 input type="hidden" name="submission" value=(if f.submission.is_empty() { uuid::Uuid::new_v4().to_string() } else { f.submission.clone() });
                 @if let Some((field, reason)) = error {
-                    p.error role="alert" { (super::customers::field_label(lang, field)) ": " (t(lang, reason)) }
+                    p.error role="alert" { (super::field_label(lang, field)) ": " (t(lang, reason)) }
                 }
                 label for="new-name" { (t(lang, "page.desk.customer_name")) }
                 input #new-name name="name" required maxlength="200" value=(f.name) autofocus;

@@ -283,18 +283,69 @@ pub async fn not_found(uri: axum::http::Uri, layout::PageLang(lang): layout::Pag
     res
 }
 
+/// A field's name in an error line (`sites.lat` → 纬度).
+pub(crate) fn field_label(lang: Lang, field: &str) -> String {
+    let key = match field {
+        "subject" => "page.request.subject",
+        "description" => "page.request.description",
+        "name" => "page.admin.name",
+        "kind" => "page.customers.kind",
+        "tier" => "page.customers.tier",
+        "region_id" => "page.desk.region",
+        "team_id" => "page.admin.team",
+        "roles" => "page.admin.roles",
+        "display_name" => "page.admin.display_name",
+        "active" => "page.admin.account",
+        "sku" => "page.stock.sku",
+        "min_available" => "page.stock.min_available",
+        "engineer_id" => "page.stock.van_of",
+        "movement.kind" => "page.stock.kind",
+        "unit" => "page.stock.unit",
+        "price" => "page.stock.price",
+        "first_response_minutes" => "page.sla.first_response_minutes",
+        "url" => "page.hooks.url",
+        "secret" => "page.hooks.secret",
+        "events" => "page.hooks.events",
+        "arrival_minutes" => "page.sla.arrival_minutes",
+        "resolution_minutes" => "page.sla.resolution_minutes",
+        "warn_at" => "page.sla.warn_share",
+        "calendar_id" => "page.sla.calendar",
+        "customer_tier" => "page.customers.tier",
+        "category" => "page.desk.category",
+        "priority" => "page.request.urgency",
+        "tags" => "page.customers.tags",
+        "contacts.name" => "page.customers.contact_name",
+        "contacts.phone" | "phone" => "page.customers.phone",
+        "contacts.email" | "email" => "page.customers.email",
+        "contacts.wechat_id" => "page.customers.wechat",
+        "sites.name" => "page.customers.site_name",
+        "sites.address" => "page.customers.address",
+        "sites.lat" => "page.customers.lat",
+        "sites.lon" => "page.customers.lon",
+        "sites.geofence_m" => "page.customers.geofence",
+        "site_id" => "page.desk.site",
+        "model" => "page.customers.model",
+        "serial" => "page.customers.serial",
+        "installed_on" => "page.asset.installed",
+        "warranty_until" => "page.asset.warranty_until",
+        "version" => "page.customers.version",
+        _ => return field.to_owned(),
+    };
+    t(lang, key).to_owned()
+}
+
 /// What a refused form says beside it: the field by its label and the reason, for the
 /// errors a person can fix (bad input, a value taken); none for the others.
 pub(crate) fn refusal(lang: Lang, e: &StoreError) -> Option<String> {
     match e {
         StoreError::Invalid(f) => Some(format!(
             "{}: {}",
-            customers::field_label(lang, f.field),
+            field_label(lang, f.field),
             t(lang, f.reason)
         )),
         StoreError::Conflict { field } => Some(format!(
             "{}: {}",
-            customers::field_label(lang, field),
+            field_label(lang, field),
             t(lang, "error.conflict")
         )),
         _ => None,

@@ -366,7 +366,7 @@ pub async fn add_policy(
         v.trim().parse::<i64>().map_err(|_| {
             format!(
                 "{}: {}",
-                super::customers::field_label(lang, field),
+                super::field_label(lang, field),
                 t(lang, "error.invalid_number")
             )
         })
@@ -408,16 +408,27 @@ pub async fn add_policy(
             .await
         }
     };
+    after(&state, &user, lang, "policy", result).await
+}
+
+/// Where a form of this page leads: the page again, or with why beside the form (422).
+async fn after<T>(
+    state: &AppState,
+    user: &CurrentUser,
+    lang: Lang,
+    form: &str,
+    result: Result<T, StoreError>,
+) -> Response {
     match result {
         Ok(_) => Redirect::to("/admin/sla").into_response(),
         Err(e) => match super::refusal(lang, &e) {
             Some(why) => {
                 sla_page(
-                    &state,
-                    &user,
+                    state,
+                    user,
                     lang,
                     &PreviewQuery::default(),
-                    Some(("policy", why)),
+                    Some((form, why)),
                 )
                 .await
             }
@@ -442,26 +453,16 @@ pub async fn add_calendar(
         name: f.name,
         spec: None,
     };
-    match user
-        .tenant
-        .create_calendar(&user.actor, new, state.clock.now())
-        .await
-    {
-        Ok(_) => Redirect::to("/admin/sla").into_response(),
-        Err(e) => match super::refusal(lang, &e) {
-            Some(why) => {
-                sla_page(
-                    &state,
-                    &user,
-                    lang,
-                    &PreviewQuery::default(),
-                    Some(("calendar", why)),
-                )
-                .await
-            }
-            None => super::failure(lang, &e),
-        },
-    }
+    after(
+        &state,
+        &user,
+        lang,
+        "calendar",
+        user.tenant
+            .create_calendar(&user.actor, new, state.clock.now())
+            .await,
+    )
+    .await
 }
 
 /// A calendar's days as pasted.
@@ -518,20 +519,12 @@ pub async fn set_days(
         name: current.name,
         spec: Some(spec),
     };
-    match user.tenant.update_calendar(&user.actor, id, new).await {
-        Ok(_) => Redirect::to("/admin/sla").into_response(),
-        Err(e) => match super::refusal(lang, &e) {
-            Some(why) => {
-                sla_page(
-                    &state,
-                    &user,
-                    lang,
-                    &PreviewQuery::default(),
-                    Some((&id.to_string(), why)),
-                )
-                .await
-            }
-            None => super::failure(lang, &e),
-        },
-    }
+    after(
+        &state,
+        &user,
+        lang,
+        &id.to_string(),
+        user.tenant.update_calendar(&user.actor, id, new).await,
+    )
+    .await
 }
