@@ -9,6 +9,16 @@ use crate::error::ApiError;
 /// The media type of an Excel workbook.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// One worksheet of a download.
+pub struct Sheet<'a> {
+    /// The sheet's name (Excel only).
+    pub name: &'a str,
+    /// The header row.
+    pub header: &'a [String],
+    /// The rows.
+    pub rows: &'a [Vec<Cell>],
+}
+
 /// A table as a download named `{name}.csv` or `{name}.xlsx`: `format` is `csv` (the default)
 /// or `xlsx`; anything else is a 422 on `format`.
 pub fn download(
@@ -17,14 +27,31 @@ pub fn download(
     header: &[String],
     rows: &[Vec<Cell>],
 ) -> Result<Response, ApiError> {
+    let sheet = Sheet {
+        name: "Sheet1",
+        header,
+        rows,
+    };
+    download_sheets(name, format, &[sheet])
+}
+
+/// Tables as one download: a workbook of all of them (`xlsx`), or the first as CSV.
+pub fn download_sheets(
+    name: &str,
+    format: Option<&str>,
+    sheets: &[Sheet<'_>],
+) -> Result<Response, ApiError> {
+    let first = sheets
+        .first()
+        .ok_or_else(|| ApiError::internal("a download without a table"))?;
     let (bytes, kind, file) = match format.map(str::trim) {
         None | Some("" | "csv") => (
-            csv(header, rows).into_bytes(),
+            csv(first.header, first.rows).into_bytes(),
             "text/csv; charset=utf-8",
             format!("{name}.csv"),
         ),
         Some("xlsx") => (
-            xlsx(header, rows).map_err(ApiError::internal)?,
+            workbook(sheets).map_err(ApiError::internal)?,
             XLSX,
             format!("{name}.xlsx"),
         ),
@@ -82,23 +109,35 @@ pub fn csv(header: &[String], rows: &[Vec<Cell>]) -> String {
 
 /// One worksheet: a bold header row, then text and numbers as they are.
 pub fn xlsx(header: &[String], rows: &[Vec<Cell>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    workbook(&[Sheet {
+        name: "Sheet1",
+        header,
+        rows,
+    }])
+}
+
+/// A workbook of named worksheets, each a bold header row, then text and numbers as they are.
+pub fn workbook(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let bold = rust_xlsxwriter::Format::new().set_bold();
-    let sheet = book.add_worksheet();
-    for (c, h) in header.iter().enumerate() {
-        sheet.write_string_with_format(0, col(c), h, &bold)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
-        for (c, cell) in row.iter().enumerate() {
-            match cell {
-                Cell::Text(t) => {
-                    sheet.write_string(r, col(c), t)?;
+    for s in sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(s.name)?;
+        for (c, h) in s.header.iter().enumerate() {
+            sheet.write_string_with_format(0, col(c), h, &bold)?;
+        }
+        for (r, row) in s.rows.iter().enumerate() {
+            let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
+            for (c, cell) in row.iter().enumerate() {
+                match cell {
+                    Cell::Text(t) => {
+                        sheet.write_string(r, col(c), t)?;
+                    }
+                    Cell::Number(n) => {
+                        sheet.write_number(r, col(c), *n)?;
+                    }
+                    Cell::Empty => {}
                 }
-                Cell::Number(n) => {
-                    sheet.write_number(r, col(c), *n)?;
-                }
-                Cell::Empty => {}
             }
         }
     }

@@ -170,6 +170,21 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
+    /// The code name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Region => "region",
+            GroupBy::Team => "team",
+            GroupBy::Engineer => "engineer",
+            GroupBy::Category => "category",
+            GroupBy::Channel => "channel",
+            GroupBy::CustomerTier => "customer_tier",
+            GroupBy::Day => "day",
+            GroupBy::Week => "week",
+            GroupBy::Month => "month",
+        }
+    }
+
     /// Parses the code name.
     pub fn parse(text: &str) -> Result<GroupBy, FieldError> {
         Ok(match text {

@@ -50,15 +50,36 @@ pub enum Cell {
     Empty,
 }
 
+/// How an exported table shows its figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Units {
+    /// As people read them: durations in hours with one decimal, rates in percent with one
+    /// decimal.
+    Human,
+    /// As the API answers them, for analysts: durations in seconds, rates as fractions 0–1.
+    Raw,
+}
+
 /// A KPI answer as a flat table for CSV and Excel: one row per group, one column per figure
-/// (durations in seconds: mean, p50, p90, count; rates: value, count; …), headers in `lang`.
+/// (durations: mean, p50, p90, count; rates: value, count; …), headers in `lang` naming the
+/// unit of each column.
 pub fn table(
     metrics: &[Metric],
     rows: &[(String, BTreeMap<&'static str, KpiValue>)],
     lang: Lang,
+    units: Units,
 ) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let human = units == Units::Human;
     let name = |m: Metric| i18n::t(lang, &format!("kpi.metric.{}", m.as_str())).to_owned();
     let part = |key: &str| i18n::t(lang, &format!("kpi.part.{key}")).to_owned();
+    // The header part of a column: a duration in hours or seconds, a rate in percent or as
+    // a fraction.
+    let unit_part = |key: &str, m: Metric| match (key, human) {
+        ("mean" | "p50" | "p90", true) => part(&format!("{key}_h")),
+        ("value", true) if m != Metric::Nps && m != Metric::Backlog => part("value_pct"),
+        ("response_rate", true) => part("response_rate_pct"),
+        _ => part(key),
+    };
     let mut header = vec![part("group")];
     for m in metrics {
         let parts: &[&str] = match m {
@@ -68,10 +89,20 @@ pub fn table(
             _ => &["value", "n"],
         };
         for p in parts {
-            header.push(format!("{} {}", name(*m), part(p)));
+            header.push(format!("{} {}", name(*m), unit_part(p, *m)));
         }
     }
-    let num = |v: Option<f64>| v.map_or(Cell::Empty, Cell::Number);
+    let tenth = |v: f64| (v * 10.0).round() / 10.0;
+    let hours = |v: Option<f64>| match v {
+        Some(s) if human => Cell::Number(tenth(s / 3600.0)),
+        Some(s) => Cell::Number(s),
+        None => Cell::Empty,
+    };
+    let share = |v: Option<f64>| match v {
+        Some(f) if human => Cell::Number(tenth(f * 100.0)),
+        Some(f) => Cell::Number(f),
+        None => Cell::Empty,
+    };
     let count = |n: u64| Cell::Number(n as f64);
     let body = rows
         .iter()
@@ -80,15 +111,26 @@ pub fn table(
             for m in metrics {
                 match values.get(m.as_str()) {
                     Some(KpiValue::Durations(d)) => {
-                        cells.extend([num(d.mean), num(d.p50), num(d.p90), count(d.n)]);
+                        cells.extend([hours(d.mean), hours(d.p50), hours(d.p90), count(d.n)]);
                     }
                     Some(KpiValue::Csat {
                         value,
                         n,
                         response_rate,
                         sent,
-                    }) => cells.extend([num(*value), count(*n), num(*response_rate), count(*sent)]),
-                    Some(KpiValue::Rate { value, n }) => cells.extend([num(*value), count(*n)]),
+                    }) => cells.extend([
+                        share(*value),
+                        count(*n),
+                        share(*response_rate),
+                        count(*sent),
+                    ]),
+                    Some(KpiValue::Rate { value, n }) if *m == Metric::Nps => cells.extend([
+                        value.map_or(Cell::Empty, |v| {
+                            Cell::Number(if human { tenth(v) } else { v })
+                        }),
+                        count(*n),
+                    ]),
+                    Some(KpiValue::Rate { value, n }) => cells.extend([share(*value), count(*n)]),
                     Some(KpiValue::Count { value }) => cells.push(count(*value)),
                     None => {}
                 }
@@ -97,6 +139,39 @@ pub fn table(
         })
         .collect();
     (header, body)
+}
+
+/// The file name of a KPI export (without extension): what it groups by and the period it
+/// covers (local time; `to` exclusive), from its first day to its last: whole ISO weeks as
+/// `2026W40-2026W48`, whole months as `2026M10-2026M11`, else the days, `20261124-20261201`.
+pub fn export_name(
+    by: Option<GroupBy>,
+    from: chrono::DateTime<FixedOffset>,
+    to: chrono::DateTime<FixedOffset>,
+) -> String {
+    use chrono::{Datelike, Timelike, Weekday};
+    let midnight = |t: &chrono::DateTime<FixedOffset>| t.num_seconds_from_midnight() == 0;
+    let first = from.date_naive();
+    let last = (to - chrono::Duration::milliseconds(1))
+        .date_naive()
+        .max(first);
+    let whole = midnight(&from) && midnight(&to) && to > from;
+    let period = if whole && from.weekday() == Weekday::Mon && to.weekday() == Weekday::Mon {
+        let (a, b) = (first.iso_week(), last.iso_week());
+        format!("{}W{:02}-{}W{:02}", a.year(), a.week(), b.year(), b.week())
+    } else if whole && from.day() == 1 && to.day() == 1 {
+        format!(
+            "{}M{:02}-{}M{:02}",
+            first.year(),
+            first.month(),
+            last.year(),
+            last.month()
+        )
+    } else {
+        format!("{}-{}", first.format("%Y%m%d"), last.format("%Y%m%d"))
+    };
+    let group = by.map_or("all", GroupBy::as_str);
+    format!("kpis-{group}-{period}")
 }
 
 /// The week a weekly report covers at `now`: the last full ISO week (Monday to Monday, local

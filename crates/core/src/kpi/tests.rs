@@ -1026,3 +1026,95 @@ fn facts_are_stored_and_read_back_whole() {
     let bare = serde_json::to_string(&Facts::new(T0)).unwrap();
     assert_eq!(bare, format!("{{\"created_at\":{T0}}}"));
 }
+
+#[test]
+fn an_export_is_named_after_its_grouping_and_period() {
+    let tz = chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!());
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&tz))
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+    };
+    // Monday 2026-09-28 (W40) to Monday 2026-11-30 (the end of W48), local midnights.
+    assert_eq!(
+        export_name(
+            Some(GroupBy::Region),
+            at("2026-09-28T00:00:00+08:00"),
+            at("2026-11-30T00:00:00+08:00")
+        ),
+        "kpis-region-2026W40-2026W48"
+    );
+    assert_eq!(
+        export_name(
+            None,
+            at("2026-10-01T00:00:00+08:00"),
+            at("2026-12-01T00:00:00+08:00")
+        ),
+        "kpis-all-2026M10-2026M11"
+    );
+    // Not at midnight: the days it touches, the last one included.
+    assert_eq!(
+        export_name(
+            Some(GroupBy::CustomerTier),
+            at("2026-11-24T10:00:00+08:00"),
+            at("2026-12-01T10:00:00+08:00")
+        ),
+        "kpis-customer_tier-20261124-20261201"
+    );
+    // A midnight end stops the day before.
+    assert_eq!(
+        export_name(
+            Some(GroupBy::Week),
+            at("2026-11-24T00:00:00+08:00"),
+            at("2026-11-27T00:00:00+08:00")
+        ),
+        "kpis-week-20261124-20261126"
+    );
+}
+
+#[test]
+fn an_export_shows_hours_and_percentages_and_keeps_the_raw_figures() {
+    let mut values = std::collections::BTreeMap::new();
+    values.insert(
+        "mttr",
+        KpiValue::Durations(Durations {
+            mean: Some(5_430.0),
+            p50: Some(3_600.0),
+            p90: Some(9_000.0),
+            n: 3,
+        }),
+    );
+    values.insert(
+        "closure_rate",
+        KpiValue::Rate {
+            value: Some(0.8756),
+            n: 8,
+        },
+    );
+    values.insert(
+        "nps",
+        KpiValue::Rate {
+            value: Some(-33.333),
+            n: 3,
+        },
+    );
+    let rows = vec![("浦东".to_owned(), values)];
+    let metrics = [Metric::Mttr, Metric::ClosureRate, Metric::Nps];
+    let (head, body) = table(&metrics, &rows, Lang::ZhCn, Units::Human);
+    assert_eq!(head[1], "平均修复时长 均值(小时)");
+    assert_eq!(head[5], "结案率 值(%)");
+    assert_eq!(head[7], "净推荐值 值", "NPS is points, not a percentage");
+    let n = |c: &Cell| match c {
+        Cell::Number(n) => *n,
+        _ => f64::NAN,
+    };
+    let got: Vec<f64> = body[0][1..].iter().map(n).collect();
+    assert_eq!(got, [1.5, 1.0, 2.5, 3.0, 87.6, 8.0, -33.3, 3.0]);
+    let (head, body) = table(&metrics, &rows, Lang::En, Units::Raw);
+    assert_eq!(head[1], "Time to resolve mean (s)");
+    let got: Vec<f64> = body[0][1..].iter().map(n).collect();
+    assert_eq!(
+        got,
+        [5_430.0, 3_600.0, 9_000.0, 3.0, 0.8756, 8.0, -33.333, 3.0]
+    );
+}

@@ -25,6 +25,8 @@ on_both_backends!(
 
 const FROM: &str = "2026-11-24T02:00:00Z";
 const TO: &str = "2026-12-01T02:00:00Z";
+/// The period as an export's file name says it (local days, Shanghai).
+const PERIOD: &str = "20261124-20261201";
 
 fn approx(v: &Value, want: f64) {
     let got = v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"));
@@ -619,29 +621,74 @@ async fn every_kpi_and_grouping_matches_the_hand_computation(backend: Backend) {
         assert_eq!(bad.json::<Value>().await.unwrap()["field"], field);
     }
 
-    // The same figures as a download: CSV with translated headers, and Excel.
+    // The same figures as a download, named after the grouping and the period: CSV with
+    // translated headers naming their units (percent), and Excel with the raw fractions in a
+    // second sheet.
     let export = |format: &str| {
         app.client
-            .get(app.url(&format!("/api/v1/kpis/export?from={FROM}&to={TO}&group_by=region&metrics=closure_rate,backlog{format}")))
+            .get(app.url(&format!("/api/v1/kpis/export?from={FROM}&to={TO}&group_by=region&metrics=closure_rate,mttr,backlog{format}")))
             .bearer_auth(&manager)
             .send()
     };
     let csv = export("").await.unwrap();
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
-    assert!(csv.headers()["content-disposition"]
+    let disposition = csv.headers()["content-disposition"]
         .to_str()
         .unwrap()
-        .contains(".csv"));
+        .to_owned();
+    assert!(
+        disposition.contains(&format!("filename=\"kpis-region-{PERIOD}.csv\"")),
+        "{disposition}"
+    );
     let csv = csv.text().await.unwrap();
     let mut lines: Vec<_> = csv.lines().collect();
     lines[1..].sort_unstable();
+    assert_eq!(lines[0], "\u{feff}分组,平均修复时长 均值(小时),平均修复时长 中位数(小时),平均修复时长 P90(小时),平均修复时长 样本数,结案率 值(%),结案率 样本数,积压工单 值");
+    let cells = |line: &str| line.split(',').map(str::to_owned).collect::<Vec<_>>();
+    let xuhui = cells(lines[1]);
+    let pudong = cells(lines[2]);
     assert_eq!(
-        lines,
-        [
-            "\u{feff}分组,结案率 值,结案率 样本数,积压工单 值",
-            "徐汇,1,2,0",
-            "浦东,0.25,4,2"
-        ]
+        (xuhui[0].as_str(), xuhui[5].as_str(), xuhui[6].as_str()),
+        ("徐汇", "100", "2")
+    );
+    assert_eq!(
+        (
+            pudong[0].as_str(),
+            pudong[5].as_str(),
+            pudong[6].as_str(),
+            pudong[7].as_str()
+        ),
+        ("浦东", "25", "4", "2")
+    );
+    // Hours with at most one decimal.
+    for h in &xuhui[1..4] {
+        assert!(
+            h.is_empty() || h.split('.').nth(1).is_none_or(|d| d.len() == 1),
+            "{h}"
+        );
+    }
+    let raw = export("&units=raw&lang=en")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut raw_lines: Vec<_> = raw.lines().collect();
+    raw_lines[1..].sort_unstable();
+    assert!(
+        raw_lines[0].starts_with("\u{feff}Group,Time to resolve mean (s),"),
+        "{}",
+        raw_lines[0]
+    );
+    assert!(raw_lines[0].contains("mean (s)"), "{}", raw_lines[0]);
+    assert!(raw_lines[2].contains(",0.25,4,"), "{raw}");
+    // Seconds in the raw table are the hours of the human one.
+    assert!(!xuhui[1].is_empty(), "徐汇 resolved tickets: {csv}");
+    let raw_mean: f64 = cells(raw_lines[1])[1].parse().unwrap_or(-1.0);
+    let human_mean: f64 = xuhui[1].parse().unwrap_or(-1.0);
+    assert!(
+        (raw_mean / 3600.0 - human_mean).abs() <= 0.05,
+        "{raw_mean} s vs {human_mean} h"
     );
     let xlsx = export("&format=xlsx").await.unwrap();
     assert_eq!(xlsx.status(), 200);
@@ -649,7 +696,31 @@ async fn every_kpi_and_grouping_matches_the_hand_computation(backend: Backend) {
         .to_str()
         .unwrap()
         .contains("spreadsheetml"));
-    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK\x03\x04"));
+    assert!(xlsx.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(&format!("kpis-region-{PERIOD}.xlsx")));
+    let bytes = xlsx.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK\x03\x04"));
+    {
+        use calamine::Reader;
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        assert_eq!(book.sheet_names(), ["指标", "原始数据(秒)"]);
+        let raw = book.worksheet_range("原始数据(秒)").unwrap();
+        assert_eq!(
+            raw.get((0, 5)).map(|c| c.to_string()),
+            Some("结案率 值".to_owned())
+        );
+        let pudong_share = raw
+            .rows()
+            .find(|r| r[0] == "浦东")
+            .map(|r| r[5].to_string());
+        assert_eq!(pudong_share.as_deref(), Some("0.25"));
+    }
+    let bad = export("&units=minutes").await.unwrap();
+    assert_eq!(bad.status(), 422);
+    assert_eq!(bad.json::<Value>().await.unwrap()["field"], "units");
     let bad = export("&format=pdf").await.unwrap();
     assert_eq!(bad.status(), 422);
     assert_eq!(bad.json::<Value>().await.unwrap()["field"], "format");

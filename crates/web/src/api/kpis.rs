@@ -47,6 +47,13 @@ pub struct KpiQuery {
     pub customer_tier: Option<String>,
     /// `/api/v1/kpis/export` only: `csv` (default) or `xlsx`.
     pub format: Option<String>,
+    /// `/api/v1/kpis/export` only: `human` (default: hours with one decimal, percentages) or
+    /// `raw` (seconds, fractions 0–1). An Excel workbook carries the raw figures in a second
+    /// sheet either way.
+    pub units: Option<String>,
+    /// `/api/v1/kpis/export` only: the language of the headers, `zh-CN` or `en` (default:
+    /// the request's `Accept-Language`).
+    pub lang: Option<String>,
     /// `/api/v1/kpis/tickets` only: the KPI whose tickets to list.
     pub metric: Option<String>,
     /// `/api/v1/kpis/tickets` only: the row (`group` of the answer; absent: the whole period
@@ -152,8 +159,11 @@ pub async fn chase_ticket(
 }
 
 /// The same figures as `GET /api/v1/kpis`, as a table to download: CSV (UTF-8 with a byte-order
-/// mark, so Excel reads the Chinese headers) or Excel (`format=xlsx`). One row per group; a
-/// duration gives mean, p50, p90 and count in seconds, a rate its value and count.
+/// mark, so Excel reads the Chinese headers) or Excel (`format=xlsx`), named after the grouping
+/// and the period (`kpis-region-2026W40-2026W48.xlsx`). One row per group; headers translated
+/// and naming their unit: durations in hours with one decimal (mean, p50, p90, count), rates in
+/// percent; `units=raw` gives seconds and fractions, and a workbook carries those in a second
+/// sheet for analysts.
 #[utoipa::path(get, path = "/api/v1/kpis/export", tag = "kpis", params(KpiQuery),
     responses((status = 200, description = "text/csv or an .xlsx workbook"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -163,26 +173,61 @@ pub async fn export_kpis(
     headers: HeaderMap,
     Query(q): Query<KpiQuery>,
 ) -> Result<Response, ApiError> {
-    let lang = lang_of(&headers);
+    let lang = text(&q.lang)
+        .and_then(|l| Lang::from_tag(&l))
+        .unwrap_or_else(|| lang_of(&headers));
     if !matches!(
         q.format.as_deref().map(str::trim),
         None | Some("" | "csv" | "xlsx")
     ) {
         return Err(ApiError::invalid("format", "error.invalid_value"));
     }
+    let units = match text(&q.units).as_deref() {
+        None | Some("human") => kpi::Units::Human,
+        Some("raw") => kpi::Units::Raw,
+        Some(_) => return Err(ApiError::invalid("units", "error.invalid_value")),
+    };
     let req = q.request()?;
     let metrics = Metric::parse_list(req.metrics.as_deref())
         .map_err(|e| ApiError::invalid(e.field, e.reason))?;
+    let by = req
+        .group_by
+        .as_deref()
+        .map(kpi::GroupBy::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid(e.field, e.reason))?;
     let now = state.clock.now();
     let report = user.tenant.kpis(&user.actor, req, lang, now).await?;
+    let offset = user.tenant.utc_offset().await?;
+    let name = kpi::export_name(
+        by,
+        report.from.with_timezone(&offset),
+        report.to.with_timezone(&offset),
+    );
     let rows: Vec<_> = report
         .rows
         .into_iter()
         .map(|r| (r.label, r.values))
         .collect();
-    let (head, body) = kpi::table(&metrics, &rows, lang);
-    let name = format!("kpis-{}", now.format("%Y%m%d"));
-    export::download(&name, q.format.as_deref(), &head, &body)
+    let (head, body) = kpi::table(&metrics, &rows, lang, units);
+    let (raw_head, raw_body) = kpi::table(&metrics, &rows, lang, kpi::Units::Raw);
+    let names = (
+        loopdesk_core::i18n::t(lang, "kpi.sheet.figures"),
+        loopdesk_core::i18n::t(lang, "kpi.sheet.raw"),
+    );
+    let mut sheets = vec![export::Sheet {
+        name: names.0,
+        header: &head,
+        rows: &body,
+    }];
+    if units == kpi::Units::Human {
+        sheets.push(export::Sheet {
+            name: names.1,
+            header: &raw_head,
+            rows: &raw_body,
+        });
+    }
+    export::download_sheets(&name, q.format.as_deref(), &sheets)
 }
 
 /// Tickets behind a KPI figure.

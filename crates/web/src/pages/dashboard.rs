@@ -382,8 +382,8 @@ async fn build(
         p {
             @for (group, key) in [("region", "page.dash.by_region"), ("engineer", "page.dash.by_engineer"), ("week", "page.dash.by_week")] {
                 (t(lang, key)) ": "
-                a href={ "/api/v1/kpis/export?format=xlsx&group_by=" (group) "&" (period) } { "Excel" } " · "
-                a href={ "/api/v1/kpis/export?format=csv&group_by=" (group) "&" (period) } { "CSV" } " "
+                a href={ "/api/v1/kpis/export?format=xlsx&group_by=" (group) "&" (period) "&lang=" (lang.tag()) } { "Excel" } " · "
+                a href={ "/api/v1/kpis/export?format=csv&group_by=" (group) "&" (period) "&lang=" (lang.tag()) } { "CSV" } " "
             }
         }
     })
