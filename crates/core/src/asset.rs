@@ -273,6 +273,60 @@ pub fn reading(value: i64, last: Option<i64>) -> Result<i64, FieldError> {
     Ok(value)
 }
 
+/// A change to an asset from its card: what is `None` stays as it is; `installed_on` and
+/// `warranty_until` as `Some(None)` are cleared. A move names the new `site_id`, and the
+/// new `customer_id` too when the asset changes hands.
+#[derive(Clone, Debug, Default)]
+pub struct AssetEdit {
+    /// The new owner (with a site of theirs).
+    pub customer_id: Option<crate::CustomerId>,
+    /// The new site.
+    pub site_id: Option<crate::SiteId>,
+    /// Model.
+    pub model: Option<String>,
+    /// Serial number.
+    pub serial: Option<String>,
+    /// Installed on (YYYY-MM-DD), or cleared.
+    pub installed_on: Option<Option<String>>,
+    /// Warranty until (YYYY-MM-DD), or cleared.
+    pub warranty_until: Option<Option<String>>,
+    /// Why it moved (kept with the move).
+    pub note: Option<String>,
+}
+
+/// The asset as it will be after `edit`, before the store checks the site is the customer's:
+/// a change of owner must name the new owner's site (the old site is not theirs), and a
+/// move's note is at most 500 characters.
+pub fn edited(
+    current: &crate::customer::NewAsset,
+    edit: &AssetEdit,
+) -> Result<(crate::customer::NewAsset, Option<String>), FieldError> {
+    let mut next = current.clone();
+    if let Some(c) = edit.customer_id {
+        if c != current.customer_id && edit.site_id.is_none() {
+            return fail("site_id", "error.required");
+        }
+        next.customer_id = c;
+    }
+    if let Some(s) = edit.site_id {
+        next.site_id = s;
+    }
+    if let Some(m) = &edit.model {
+        next.model.clone_from(m);
+    }
+    if let Some(s) = &edit.serial {
+        next.serial.clone_from(s);
+    }
+    if let Some(d) = &edit.installed_on {
+        next.installed_on.clone_from(d);
+    }
+    if let Some(d) = &edit.warranty_until {
+        next.warranty_until.clone_from(d);
+    }
+    let note = validate::optional_text("note", edit.note.as_deref(), 500)?;
+    Ok((next, note))
+}
+
 #[cfg(test)]
 #[path = "asset_tests.rs"]
 mod tests;

@@ -131,3 +131,62 @@ fn models_and_readings_are_checked() {
     );
     assert_eq!(reading(-1, None).map_err(|e| e.field), Err("value"));
 }
+
+#[test]
+fn an_edit_keeps_what_it_does_not_name_and_a_new_owner_needs_their_site() {
+    let current = crate::customer::NewAsset {
+        customer_id: crate::CustomerId::new(),
+        site_id: crate::SiteId::new(),
+        model: "X1".into(),
+        serial: "SN-1".into(),
+        installed_on: Some("2025-01-01".into()),
+        warranty_until: Some("2026-01-01".into()),
+        fields: None,
+    };
+    let site = crate::SiteId::new();
+    let (next, note) = edited(
+        &current,
+        &AssetEdit {
+            site_id: Some(site),
+            warranty_until: Some(None),
+            note: Some(" 搬到二号仓 ".into()),
+            ..AssetEdit::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(next.site_id, site);
+    assert_eq!(next.customer_id, current.customer_id);
+    assert_eq!((next.model.as_str(), next.serial.as_str()), ("X1", "SN-1"));
+    assert_eq!(next.installed_on.as_deref(), Some("2025-01-01"));
+    assert_eq!(next.warranty_until, None);
+    assert_eq!(note.as_deref(), Some("搬到二号仓"));
+    // Another owner without a site of theirs: refused, naming the site.
+    let other = edited(
+        &current,
+        &AssetEdit {
+            customer_id: Some(crate::CustomerId::new()),
+            ..AssetEdit::default()
+        },
+    );
+    assert_eq!(
+        other.map_err(|e| (e.field, e.reason)).err(),
+        Some(("site_id", "error.required"))
+    );
+    // The same owner named again needs nothing more.
+    assert!(edited(
+        &current,
+        &AssetEdit {
+            customer_id: Some(current.customer_id),
+            ..AssetEdit::default()
+        }
+    )
+    .is_ok());
+    let long = edited(
+        &current,
+        &AssetEdit {
+            note: Some("长".repeat(501)),
+            ..AssetEdit::default()
+        },
+    );
+    assert_eq!(long.map_err(|e| e.field).err(), Some("note"));
+}

@@ -643,6 +643,32 @@ impl TenantStore {
         Ok(name)
     }
 
+    /// A customer's sites, oldest first.
+    pub async fn customer_sites(&self, id: CustomerId) -> Result<Vec<Site>, StoreError> {
+        let sites: Vec<SiteRow> = sqlx::query_as(
+            "SELECT id, name, address, lat, lon, region_id, geofence_m FROM sites \
+             WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at, id",
+        )
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_all(&self.store.read)
+        .await?;
+        sites
+            .into_iter()
+            .map(|s| {
+                Ok(Site {
+                    id: parse_id(&s.id, SiteId::parse)?,
+                    name: s.name,
+                    address: s.address,
+                    lat: s.lat,
+                    lon: s.lon,
+                    region_id: parse_opt_id(s.region_id, RegionId::parse)?,
+                    geofence_m: s.geofence_m,
+                })
+            })
+            .collect()
+    }
+
     /// A customer with contacts, sites, assets and the recent tickets the actor may see;
     /// `NotFound` when the actor may not read this customer.
     pub async fn customer_detail(
@@ -666,28 +692,7 @@ impl TenantStore {
             .into_iter()
             .next()
             .ok_or(StoreError::NotFound)?;
-        let sites: Vec<SiteRow> = sqlx::query_as(
-            "SELECT id, name, address, lat, lon, region_id, geofence_m FROM sites \
-             WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at, id",
-        )
-        .bind(self.tid())
-        .bind(id.to_string())
-        .fetch_all(&self.store.read)
-        .await?;
-        let sites = sites
-            .into_iter()
-            .map(|s| {
-                Ok(Site {
-                    id: parse_id(&s.id, SiteId::parse)?,
-                    name: s.name,
-                    address: s.address,
-                    lat: s.lat,
-                    lon: s.lon,
-                    region_id: parse_opt_id(s.region_id, RegionId::parse)?,
-                    geofence_m: s.geofence_m,
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
+        let sites = self.customer_sites(id).await?;
         let assets = self.assets_where("customer_id", &id.to_string()).await?;
         let filter = TicketFilter {
             customer_id: Some(id),

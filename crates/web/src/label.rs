@@ -12,7 +12,8 @@ fn escape(text: &str) -> String {
 }
 
 /// The label for `link`: 4 modules of quiet zone around the code, each module one unit, the
-/// whole 50 mm wide when printed; one path for all dark modules keeps the file small.
+/// whole 50 mm wide when printed; one path for all dark modules, each run of dark modules in a
+/// row one rectangle, keeps the file small (a sheet of labels stays a light page).
 pub fn asset_label(
     link: &str,
     model: &str,
@@ -24,11 +25,20 @@ pub fn asset_label(
     let quiet = 4;
     let side = n + 2 * quiet;
     let text_h = 10;
-    let mut path = String::with_capacity(n * n * 4);
-    for (i, c) in colors.iter().enumerate() {
-        if *c == Color::Dark {
-            let (x, y) = (i % n + quiet, i / n + quiet);
-            path.push_str(&format!("M{x} {y}h1v1h-1z"));
+    let mut path = String::with_capacity(n * n * 2);
+    for (y, row) in colors.chunks(n).enumerate() {
+        let mut x = 0;
+        while x < n {
+            if row[x] != Color::Dark {
+                x += 1;
+                continue;
+            }
+            let start = x;
+            while x < n && row[x] == Color::Dark {
+                x += 1;
+            }
+            let run = x - start;
+            path.push_str(&format!("M{} {}h{run}v1h-{run}z", start + quiet, y + quiet));
         }
     }
     let height = side + text_h;
@@ -65,12 +75,46 @@ mod tests {
         assert!(svg.contains("X1 &lt;冷柜&gt;") && svg.contains("SN&amp;1"));
         // A version-4 code (33 modules) at level M for a 62-byte link, plus the quiet zone.
         assert!(svg.contains("viewBox=\"0 0 41 51\""), "{svg}");
-        // The three finder patterns: the top-left module of each is dark.
-        for (x, y) in [(4, 4), (4 + 26, 4), (4, 4 + 26)] {
-            assert!(
-                svg.contains(&format!("M{x} {y}h1v1h-1z")),
-                "finder at {x},{y}"
-            );
+        // The three finder patterns, read back from the path's runs: a dark 7×7 ring, a
+        // light ring inside it, a dark 3×3 centre.
+        let dark = dark_modules(&svg);
+        for (fx, fy) in [(4, 4), (4 + 26, 4), (4, 4 + 26)] {
+            for dy in 0..7 {
+                for dx in 0..7 {
+                    let ring = dx == 0 || dy == 0 || dx == 6 || dy == 6;
+                    let centre = (2..=4).contains(&dx) && (2..=4).contains(&dy);
+                    assert_eq!(
+                        dark.contains(&(fx + dx, fy + dy)),
+                        ring || centre,
+                        "finder at {fx},{fy}: module {dx},{dy}"
+                    );
+                }
+            }
         }
+        // Nothing dark in the quiet zone.
+        assert!(dark
+            .iter()
+            .all(|&(x, y)| (4..37).contains(&x) && (4..37).contains(&y)));
+    }
+
+    /// The modules the label's path paints, from its `M{x} {y}h{run}v1h-{run}z` runs.
+    fn dark_modules(svg: &str) -> std::collections::HashSet<(usize, usize)> {
+        let start = svg.find("<path d=\"").map_or(0, |i| i + 9);
+        let end = svg[start..].find('"').map_or(start, |i| start + i);
+        let mut dark = std::collections::HashSet::new();
+        for run in svg[start..end].split('z').filter(|r| !r.is_empty()) {
+            let nums: Vec<usize> = run
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|p| !p.is_empty())
+                .filter_map(|p| p.parse().ok())
+                .collect();
+            if let [x, y, w, 1, w2] = nums[..] {
+                assert_eq!(w, w2, "run {run}");
+                dark.extend((x..x + w).map(|x| (x, y)));
+            } else {
+                panic!("unexpected run {run}");
+            }
+        }
+        dark
     }
 }

@@ -257,7 +257,8 @@ pub(crate) async fn drive_ticket(
             after_photo_ids: vec![after],
             signature_id: Some(sig),
             parts: vec![PartUsed {
-                sku: "CAP-35UF".into(),
+                sku: super::stock::VAN_PARTS[rng.gen_range(0..super::stock::VAN_PARTS.len())]
+                    .into(),
                 qty: 1,
             }],
             labour_minutes: Some(rng.gen_range(20..120)),

@@ -17,6 +17,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 mod lives;
+mod stock;
 
 use lives::drive_ticket;
 
@@ -74,13 +75,66 @@ const ROADS: [&str; 10] = [
     "延安西路",
     "长寿路",
 ];
-const MODELS: [(&str, &str); 6] = [
-    ("格力 KFR-72LW 柜式空调", "hvac"),
-    ("大金 FXMQ 风管机", "hvac"),
-    ("海尔 SC-650 商用冷柜", "refrigeration"),
-    ("奥的斯 GeN2 电梯", "elevator"),
-    ("西门子 WM14 商用洗衣机", "appliance"),
-    ("迈瑞 BeneHeart 除颤仪", "medical"),
+/// A model of the demo's catalogue.
+pub(crate) struct DemoModel {
+    code: &'static str,
+    name: &'static str,
+    line: &'static str,
+    skill: &'static str,
+    warranty_months: i64,
+    checklist: &'static [&'static str],
+}
+
+/// The catalogue.
+const MODELS: [DemoModel; 6] = [
+    DemoModel {
+        code: "KFR-72LW",
+        name: "格力 KFR-72LW 柜式空调",
+        line: "商用空调",
+        skill: "hvac",
+        warranty_months: 36,
+        checklist: &["检查制冷剂压力", "清洗过滤网", "测量出风温度"],
+    },
+    DemoModel {
+        code: "FXMQ-P",
+        name: "大金 FXMQ 风管机",
+        line: "商用空调",
+        skill: "hvac",
+        warranty_months: 36,
+        checklist: &["检查冷凝水排放", "清洗过滤网"],
+    },
+    DemoModel {
+        code: "SC-650",
+        name: "海尔 SC-650 商用冷柜",
+        line: "冷链设备",
+        skill: "refrigeration",
+        warranty_months: 24,
+        checklist: &["检查压缩机", "清洁冷凝器", "校准温控器"],
+    },
+    DemoModel {
+        code: "GEN2",
+        name: "奥的斯 GeN2 电梯",
+        line: "电梯",
+        skill: "elevator",
+        warranty_months: 24,
+        checklist: &["检查曳引带", "测试门机", "检查安全钳"],
+    },
+    DemoModel {
+        code: "WM14",
+        name: "西门子 WM14 商用洗衣机",
+        line: "洗涤设备",
+        skill: "appliance",
+        warranty_months: 24,
+        checklist: &["检查进水阀", "清理排水泵"],
+    },
+    DemoModel {
+        code: "BENEHEART",
+        name: "迈瑞 BeneHeart 除颤仪",
+        line: "医疗设备",
+        skill: "medical",
+        warranty_months: 60,
+        checklist: &["电池自检", "电极片有效期"],
+    },
 ];
 const PROBLEMS: [(&str, &str); 8] = [
     ("空调不制冷", "开机后出风不冷，室外机运转声音异常"),
@@ -259,7 +313,7 @@ pub async fn load_if_empty(
             .sites
             .first()
             .context("demo customer without a site")?;
-        let (model, _) = MODELS[rng.gen_range(0..MODELS.len())];
+        let model = MODELS[rng.gen_range(0..MODELS.len())].code;
         let installed = start - Duration::days(rng.gen_range(100..1500));
         let asset = t
             .create_asset(
@@ -309,6 +363,13 @@ pub async fn load_if_empty(
             region_id: None,
         });
     }
+
+    let engineers: Vec<(loopdesk_core::UserId, usize)> = people
+        .engineers
+        .iter()
+        .filter_map(|(e, r)| e.user_id().map(|id| (id, *r)))
+        .collect();
+    stock::set_up(&t, &region_ids, &engineers, tickets, start).await?;
 
     let files = data_dir.join("attachments");
     let mut counts = std::collections::BTreeMap::<&str, usize>::new();

@@ -10,6 +10,7 @@ use crate::on_both_backends;
 on_both_backends!(
     the_asset_card_holds_the_whole_history_and_the_warranty_decides_the_charge,
     assets_import_all_or_nothing_and_export_as_they_import,
+    an_asset_is_edited_and_moved_with_its_history_kept,
 );
 
 async fn the_asset_card_holds_the_whole_history_and_the_warranty_decides_the_charge(
@@ -330,4 +331,184 @@ async fn assets_import_all_or_nothing_and_export_as_they_import(backend: Backend
             .status(),
         422
     );
+}
+
+async fn an_asset_is_edited_and_moved_with_its_history_kept(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (_, engineer) = app.user("eng", &["engineer"], json!({})).await;
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    let second = app
+        .ok(
+            &agent,
+            &format!("/api/v1/customers/{customer}/sites"),
+            json!({ "name": "二号仓", "address": "上海市浦东新区张江路 100 号" }),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (other, other_site) = app.customer(&agent, "东方超市", "13900139000").await;
+    let a = app.asset(&agent, (&customer, &site), "X1", "SN-M-1").await;
+    app.asset(&agent, (&customer, &site), "X1", "SN-M-2").await;
+    let path = format!("/api/v1/assets/{}", a["id"].as_str().unwrap());
+    assert_eq!(a["version"], 1);
+
+    // A move to the customer's other site, with why: kept on the card.
+    let (s, moved) = app
+        .patch(
+            &agent,
+            &path,
+            json!({ "version": 1, "site_id": second, "note": "门店装修，暂存二号仓" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{moved}");
+    assert_eq!(
+        (moved["site_id"].as_str(), moved["version"].as_i64()),
+        (Some(second.as_str()), Some(2))
+    );
+    assert_eq!(
+        moved["serial"], "SN-M-1",
+        "what the change did not name stays"
+    );
+    let card = app.read(&agent, &path).await;
+    let moves = card["history"]["moves"].as_array().unwrap();
+    assert_eq!(moves.len(), 1);
+    assert_eq!(moves[0]["from_site"], "总店");
+    assert_eq!(moves[0]["to_site"], "二号仓");
+    assert_eq!(moves[0]["note"], "门店装修，暂存二号仓");
+    assert!(moves[0]["from_customer"].is_null());
+
+    // The version last seen is stale now: 409, nothing changed.
+    let (s, stale) = app
+        .patch(&agent, &path, json!({ "version": 1, "serial": "SN-LOST" }))
+        .await;
+    assert_eq!(
+        (s, stale["field"].as_str()),
+        (409, Some("version")),
+        "{stale}"
+    );
+    // Another customer's site is not this customer's: refused naming the site.
+    let (s, e) = app
+        .patch(
+            &agent,
+            &path,
+            json!({ "version": 2, "site_id": other_site }),
+        )
+        .await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("site_id")), "{e}");
+    // A new owner must come with a site of theirs.
+    let (s, e) = app
+        .patch(&agent, &path, json!({ "version": 2, "customer_id": other }))
+        .await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("site_id")), "{e}");
+    // A serial another asset has: 409 naming the serial.
+    let (s, e) = app
+        .patch(&agent, &path, json!({ "version": 2, "serial": "SN-M-2" }))
+        .await;
+    assert_eq!((s, e["field"].as_str()), (409, Some("serial")), "{e}");
+    for (body, field) in [
+        (
+            json!({ "version": 2, "installed_on": "2026-02-30" }),
+            "installed_on",
+        ),
+        (json!({ "version": 2, "model": "  " }), "model"),
+        (
+            json!({ "version": 2, "note": "长".repeat(501), "site_id": site }),
+            "note",
+        ),
+    ] {
+        let (s, e) = app.patch(&agent, &path, body.clone()).await;
+        assert_eq!((s, e["field"].as_str()), (422, Some(field)), "{body} → {e}");
+    }
+    let card = app.read(&agent, &path).await;
+    assert_eq!(
+        (card["version"].as_i64(), card["serial"].as_str()),
+        (Some(2), Some("SN-M-1"))
+    );
+
+    // Sold to another customer: owner and site change together, the move says from whom.
+    let (s, sold) = app
+        .patch(
+            &agent,
+            &path,
+            json!({ "version": 2, "customer_id": other, "site_id": other_site, "installed_on": "2025-01-02",
+                    "warranty_until": null }),
+        )
+        .await;
+    assert_eq!(s, 200, "{sold}");
+    assert_eq!(sold["customer_id"].as_str(), Some(other.as_str()));
+    assert_eq!(sold["installed_on"], "2025-01-02");
+    let card = app.read(&agent, &path).await;
+    assert_eq!(card["history"]["moves"][0]["from_customer"], "上海申江制冷");
+    assert_eq!(card["history"]["moves"].as_array().unwrap().len(), 2);
+
+    // Who may: an engineer may not change equipment; an unknown asset is 404.
+    let (s, _) = app
+        .patch(&engineer, &path, json!({ "version": 3, "serial": "SN-E" }))
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .patch(
+            &agent,
+            "/api/v1/assets/00000000-0000-7000-8000-000000000000",
+            json!({ "version": 1 }),
+        )
+        .await;
+    assert_eq!(s, 404);
+
+    // The list, a page at a time, one customer's or all.
+    let page = app.read(&agent, "/api/v1/assets?limit=1").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let next = page["next"].as_str().unwrap().to_owned();
+    let rest = app
+        .read(&agent, &format!("/api/v1/assets?limit=1&after={next}"))
+        .await;
+    assert_eq!(rest["items"][0]["serial"], "SN-M-2");
+    let theirs = app
+        .read(&agent, &format!("/api/v1/assets?customer_id={other}"))
+        .await;
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 1);
+    assert_eq!(theirs["items"][0]["customer_name"], "东方超市");
+    for q in ["status=broken", "limit=0", "customer_id=nope"] {
+        let r = app.get(&agent, &format!("/api/v1/assets?{q}")).await;
+        assert_eq!(r.status(), 422, "{q}");
+    }
+    assert_eq!(app.get(&engineer, "/api/v1/assets").await.status(), 403);
+
+    // A model changes everything but its code (admins only).
+    let model = app
+        .ok(
+            &app.admin,
+            "/api/v1/models",
+            json!({ "code": "X1", "name": "冷柜 X1" }),
+            201,
+        )
+        .await;
+    let mpath = format!("/api/v1/models/{}", model["id"].as_str().unwrap());
+    let change = json!({ "name": "商用冷柜 X1", "warranty_months": 36, "skill": "refrigeration",
+                         "checklist": ["检查压缩机"] });
+    let (s, m) = app
+        .send(reqwest::Method::PUT, &app.admin, &mpath, change.clone())
+        .await;
+    assert_eq!(s, 200, "{m}");
+    assert_eq!(
+        (m["code"].as_str(), m["warranty_months"].as_i64()),
+        (Some("X1"), Some(36))
+    );
+    assert_eq!(m["skill_level"], 1);
+    let (s, _) = app.send(reqwest::Method::PUT, &agent, &mpath, change).await;
+    assert_eq!(s, 403);
+    let (s, e) = app
+        .send(
+            reqwest::Method::PUT,
+            &app.admin,
+            &mpath,
+            json!({ "name": "x", "skill_level": 9, "skill": "a" }),
+        )
+        .await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("skill_level")));
+    let models = app.read(&agent, "/api/v1/models").await;
+    assert_eq!(models["items"][0]["name"], "商用冷柜 X1");
 }

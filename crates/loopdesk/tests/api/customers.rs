@@ -21,19 +21,6 @@ fn names(page: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn patch(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let r = app
-        .client
-        .patch(app.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 async fn the_customer_list_pages_by_name_and_finds_by_any_field(backend: Backend) {
     let app = spawn_app(backend).await;
     let (_, agent) = app.user("agent", &["agent"], json!({})).await;
@@ -221,14 +208,14 @@ async fn a_customer_is_edited_once_at_a_time_and_only_by_staff_who_may(backend: 
     let (customer, _) = app.customer(&agent, "申江制冷", "13800138000").await;
     let path = format!("/api/v1/customers/{customer}");
 
-    let (s, c) = patch(
-        &app,
-        &agent,
-        &path,
-        json!({ "version": 1, "name": "申江制冷（总部）", "tier": "vip", "region_id": region,
+    let (s, c) = app
+        .patch(
+            &agent,
+            &path,
+            json!({ "version": 1, "name": "申江制冷（总部）", "tier": "vip", "region_id": region,
                 "tags": ["长期合作", " 长期合作 "] }),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(s, 200, "{c}");
     assert_eq!(
         (
@@ -250,25 +237,19 @@ async fn a_customer_is_edited_once_at_a_time_and_only_by_staff_who_may(backend: 
     assert_eq!(c["contacts"][0]["phone"], "13800138000");
     assert_eq!(c["sites"].as_array().unwrap().len(), 1);
     // Someone who saw version 1 is told, and nothing of theirs is written.
-    let (s, stale) = patch(&app, &agent, &path, json!({ "version": 1, "name": "旧名" })).await;
+    let (s, stale) = app
+        .patch(&agent, &path, json!({ "version": 1, "name": "旧名" }))
+        .await;
     assert_eq!((s, &stale["field"]), (409, &json!("version")));
     assert_eq!(app.read(&agent, &path).await["name"], "申江制冷（总部）");
     // `null` clears the region; leaving it out keeps it.
-    let (s, c) = patch(
-        &app,
-        &agent,
-        &path,
-        json!({ "version": 2, "tier": "standard" }),
-    )
-    .await;
+    let (s, c) = app
+        .patch(&agent, &path, json!({ "version": 2, "tier": "standard" }))
+        .await;
     assert_eq!((s, &c["region_id"]), (200, &json!(region)));
-    let (s, c) = patch(
-        &app,
-        &agent,
-        &path,
-        json!({ "version": 3, "region_id": null }),
-    )
-    .await;
+    let (s, c) = app
+        .patch(&agent, &path, json!({ "version": 3, "region_id": null }))
+        .await;
     assert_eq!((s, &c["region_id"]), (200, &Value::Null));
     // Bad input: the field and nothing changed.
     for (body, field) in [
@@ -280,16 +261,12 @@ async fn a_customer_is_edited_once_at_a_time_and_only_by_staff_who_may(backend: 
         ),
         (json!({ "version": 4, "tags": ["x".repeat(40)] }), "tags"),
     ] {
-        let (s, e) = patch(&app, &agent, &path, body).await;
+        let (s, e) = app.patch(&agent, &path, body).await;
         assert_eq!((s, e["field"].as_str()), (422, Some(field)), "{e}");
     }
-    let (s, _) = patch(
-        &app,
-        &agent,
-        &path,
-        json!({ "version": 4, "colour": "red" }),
-    )
-    .await;
+    let (s, _) = app
+        .patch(&agent, &path, json!({ "version": 4, "colour": "red" }))
+        .await;
     assert_eq!(s, 422);
     assert_eq!(app.read(&agent, &path).await["version"], 4);
     // A manager reads customers but does not edit them; an unknown id is a 404.

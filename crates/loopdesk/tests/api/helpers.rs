@@ -244,6 +244,31 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Sends JSON with `method`; answers the status and the JSON body (null when none).
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Value,
+    ) -> (u16, Value) {
+        let r = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// PATCHes JSON; answers the status and the JSON body.
+    pub async fn patch(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        self.send(reqwest::Method::PATCH, token, path, body).await
+    }
+
     /// POSTs and asserts the status; answers the JSON body.
     pub async fn ok(&self, token: &str, path: &str, body: Value, status: u16) -> Value {
         let r = self.post_json(token, path, &body).await;

@@ -2247,7 +2247,7 @@ async fn a_new_caller_is_recorded_during_the_call_and_kept_on_the_customer_pages
         html.contains("SN-2026-001") && html.contains("李红女士"),
         "{html}"
     );
-    let at = html.find("href=\"/assets/").unwrap() + 14;
+    let at = html.find("<td><a href=\"/assets/").unwrap() + 21;
     let asset_page = format!("/assets/{}", &html[at..at + 36]);
     let (s, _, to) = b
         .post(

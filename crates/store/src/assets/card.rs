@@ -89,6 +89,8 @@ pub struct AssetHistory {
     pub parts: Vec<AssetPart>,
     /// Meter readings.
     pub readings: Vec<AssetReading>,
+    /// Moves between sites (staff only).
+    pub moves: Vec<super::AssetMove>,
 }
 
 /// The asset card.
@@ -209,6 +211,11 @@ impl TenantStore {
             .as_deref()
             .and_then(|d| d.parse::<chrono::NaiveDate>().ok());
         let product = self.model_by_code(&a.model).await?;
+        let moves = if access::customer_scope(actor) == Some(None) {
+            self.asset_moves(a.id).await?
+        } else {
+            Vec::new()
+        };
         Ok(AssetCard {
             warranty: asset::warranty_on(until, today).map(|w| w.as_str().to_owned()),
             product,
@@ -256,6 +263,7 @@ impl TenantStore {
                         at: from_ms(r.at),
                     })
                     .collect(),
+                moves,
             },
             asset: a,
         })

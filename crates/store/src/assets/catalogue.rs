@@ -62,6 +62,20 @@ pub(crate) fn model_of(r: ModelRow) -> Result<ProductModel, StoreError> {
     })
 }
 
+/// A checked model as stored under `id`.
+fn stored(id: ModelId, m: NewModel) -> ProductModel {
+    ProductModel {
+        id,
+        code: m.code,
+        name: m.name,
+        product_line: m.product_line,
+        warranty_months: m.warranty_months,
+        skill: m.skill,
+        skill_level: m.skill_level,
+        checklist: m.checklist,
+    }
+}
+
 /// A request category.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Category {
@@ -104,16 +118,7 @@ impl TenantStore {
         .execute(&self.store.write)
         .await
         .map_err(|e| StoreError::on_unique(e, "code"))?;
-        Ok(ProductModel {
-            id,
-            code: m.code,
-            name: m.name,
-            product_line: m.product_line,
-            warranty_months: m.warranty_months,
-            skill: m.skill,
-            skill_level: m.skill_level,
-            checklist: m.checklist,
-        })
+        Ok(stored(id, m))
     }
 
     /// The catalogue, by product line and code.
@@ -125,6 +130,59 @@ impl TenantStore {
         .fetch_all(&self.store.read)
         .await?;
         rows.into_iter().map(model_of).collect()
+    }
+
+    /// Changes a model (admins): everything but its code, which assets name it by; checked as
+    /// a new model is. Answers the model.
+    pub async fn edit_model(
+        &self,
+        actor: &Actor,
+        id: ModelId,
+        change: NewModel,
+    ) -> Result<ProductModel, StoreError> {
+        if !access::allowed(actor, Permission::ManageOrganisation) {
+            return Err(StoreError::Forbidden);
+        }
+        let row: Option<ModelRow> = sqlx::query_as(&format!(
+            "SELECT {MODEL_COLUMNS} FROM product_models WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_optional(&self.store.read)
+        .await?;
+        let current = model_of(row.ok_or(StoreError::NotFound)?)?;
+        let m = asset::model(&NewModel {
+            code: current.code.clone(),
+            ..change
+        })?;
+        sqlx::query(
+            "UPDATE product_models SET name = $1, product_line = $2, warranty_months = $3, skill = $4, \
+             skill_level = $5, checklist = $6 WHERE tenant_id = $7 AND id = $8",
+        )
+        .bind(&m.name)
+        .bind(&m.product_line)
+        .bind(m.warranty_months)
+        .bind(&m.skill)
+        .bind(m.skill_level)
+        .bind(json!(m.checklist).to_string())
+        .bind(self.tid())
+        .bind(id.to_string())
+        .execute(&self.store.write)
+        .await?;
+        Ok(stored(id, m))
+    }
+
+    /// How many assets name each model code (of those with any).
+    pub async fn assets_per_model(
+        &self,
+    ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT model, COUNT(*) FROM assets WHERE tenant_id = $1 GROUP BY model",
+        )
+        .bind(self.tid())
+        .fetch_all(&self.store.read)
+        .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// A model by its code.

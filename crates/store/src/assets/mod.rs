@@ -23,6 +23,8 @@ mod catalogue;
 pub use card::{AssetCard, AssetHistory, AssetPart, AssetReading, AssetTicket, AssetVisit};
 pub use catalogue::{Category, ProductModel};
 mod card;
+mod edit;
+pub use edit::AssetMove;
 
 #[derive(sqlx::FromRow)]
 struct AssetRow {
@@ -37,6 +39,7 @@ struct AssetRow {
     status: String,
     meter: Option<i64>,
     fields: String,
+    version: i64,
 }
 
 /// One row of an asset import as read: the asset and its status, or why the row cannot be read.
@@ -259,7 +262,7 @@ impl TenantStore {
     ) -> Result<Vec<Asset>, StoreError> {
         let sql = format!(
             "SELECT id, customer_id, site_id, model, serial, installed_on, warranty_until, qr_token, \
-             status, meter, fields FROM assets WHERE tenant_id = $1 AND {column} = $2 ORDER BY created_at, id"
+             status, meter, fields, version FROM assets WHERE tenant_id = $1 AND {column} = $2 ORDER BY created_at, id"
         );
         let rows: Vec<AssetRow> = sqlx::query_as(&sql)
             .bind(self.tid())
@@ -270,13 +273,14 @@ impl TenantStore {
     }
 
     /// A page of the equipment list (staff), by serial number: `q` is part of a serial, a
-    /// model or the customer's name; `status` one of the asset statuses; `after` the last
-    /// serial of the page before.
+    /// model or the customer's name; `status` one of the asset statuses; `customer` one
+    /// customer's; `after` the last serial of the page before.
     pub async fn asset_page(
         &self,
         actor: &Actor,
         q: &str,
         status: Option<AssetStatus>,
+        customer: Option<CustomerId>,
         after: Option<&str>,
         limit: usize,
     ) -> Result<AssetPage, StoreError> {
@@ -286,7 +290,7 @@ impl TenantStore {
         let limit = limit.clamp(1, 200);
         let mut sql = crate::sql::Sql::new(
             "SELECT a.id, a.customer_id, a.site_id, a.model, a.serial, a.installed_on, a.warranty_until, \
-             a.qr_token, a.status, a.meter, a.fields, c.name AS customer_name, s.name AS site_name \
+             a.qr_token, a.status, a.meter, a.fields, a.version, c.name AS customer_name, s.name AS site_name \
              FROM assets a JOIN customers c ON c.tenant_id = a.tenant_id AND c.id = a.customer_id \
              JOIN sites s ON s.tenant_id = a.tenant_id AND s.id = a.site_id WHERE a.tenant_id = ",
         );
@@ -308,6 +312,9 @@ impl TenantStore {
         }
         if let Some(s) = status {
             sql.push(" AND a.status = ").text(s.as_str());
+        }
+        if let Some(c) = customer {
+            sql.push(" AND a.customer_id = ").text(c.to_string());
         }
         if let Some(after) = after {
             sql.push(" AND a.serial > ").text(after);
@@ -379,6 +386,7 @@ impl AssetRow {
             meter: self.meter,
             fields: serde_json::from_str(&self.fields)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            version: self.version,
         })
     }
 }

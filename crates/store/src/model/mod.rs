@@ -157,6 +157,8 @@ pub struct Asset {
     /// Free fields.
     #[schema(value_type = Object)]
     pub fields: Value,
+    /// Version (optimistic locking): send it back with a change.
+    pub version: i64,
 }
 
 /// A customer with everything an agent needs at intake.

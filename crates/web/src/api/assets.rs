@@ -6,14 +6,14 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use loopdesk_core::access::{allowed, Permission};
-use loopdesk_core::asset::{self, NewModel};
+use loopdesk_core::asset::{self, AssetEdit, AssetStatus, NewModel};
 use loopdesk_core::kpi::Cell;
 use loopdesk_core::{AssetId, CustomerId, SiteId, TicketId};
-use loopdesk_store::{Asset, AssetCard, NewAsset, ProductModel};
+use loopdesk_store::{Asset, AssetCard, AssetPage, NewAsset, ProductModel};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::path_id;
+use super::{path_id, query_id, query_limit};
 
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AppJson, CurrentUser};
@@ -85,6 +85,115 @@ pub async fn get_asset(
     Ok(Json(
         user.tenant
             .asset_card(&user.actor, id, state.clock.now())
+            .await?,
+    ))
+}
+
+/// A change to an asset; what is absent stays as it is. A new `site_id` moves it (with
+/// `customer_id` too when it changes hands).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditAssetBody {
+    /// The version last seen (optimistic locking): 409 when someone changed it meanwhile.
+    pub version: i64,
+    /// The new owner; needs `site_id`, one of their sites.
+    #[serde(default)]
+    pub customer_id: Option<CustomerId>,
+    /// The site it moves to.
+    #[serde(default)]
+    pub site_id: Option<SiteId>,
+    /// Model.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Serial number.
+    #[serde(default)]
+    pub serial: Option<String>,
+    /// Installed on (YYYY-MM-DD); `null` clears it.
+    #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = Option<String>)]
+    pub installed_on: Option<Option<String>>,
+    /// Warranty until (YYYY-MM-DD); `null` clears it (the model's default from installation
+    /// applies again).
+    #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = Option<String>)]
+    pub warranty_until: Option<Option<String>>,
+    /// Why it moved, kept with the move.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Changes an asset or moves it to another site; the move is kept in its history.
+#[utoipa::path(patch, path = "/api/v1/assets/{id}", tag = "assets", params(("id" = String, Path)),
+    request_body = EditAssetBody,
+    responses((status = 200, body = Asset), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn edit_asset(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: AppJson<EditAssetBody>,
+) -> Result<Json<Asset>, ApiError> {
+    let id = path_id(&id, AssetId::parse)?;
+    let b = body.value;
+    let edit = AssetEdit {
+        customer_id: b.customer_id,
+        site_id: b.site_id,
+        model: b.model,
+        serial: b.serial,
+        installed_on: b.installed_on,
+        warranty_until: b.warranty_until,
+        note: b.note,
+    };
+    Ok(Json(
+        user.tenant
+            .edit_asset(&user.actor, id, b.version, edit, state.clock.now())
+            .await?,
+    ))
+}
+
+/// The equipment list's query.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AssetQuery {
+    /// Part of a serial number, a model or the customer's name.
+    pub q: Option<String>,
+    /// `in_service`, `out_of_service` or `decommissioned`.
+    pub status: Option<String>,
+    /// One customer's.
+    pub customer_id: Option<String>,
+    /// The `next` of the page before.
+    pub after: Option<String>,
+    /// Rows per page, 1–200 (default 50).
+    pub limit: Option<String>,
+}
+
+/// The equipment list by serial number, a page at a time (staff).
+#[utoipa::path(get, path = "/api/v1/assets", tag = "assets", params(AssetQuery),
+    responses((status = 200, body = AssetPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_assets(
+    user: CurrentUser,
+    Query(q): Query<AssetQuery>,
+) -> Result<Json<AssetPage>, ApiError> {
+    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            AssetStatus::parse(s)
+                .ok_or_else(|| ApiError::invalid("status", "error.invalid_value"))?,
+        ),
+    };
+    let limit = query_limit(q.limit.as_deref())?;
+    let customer = query_id("customer_id", q.customer_id.as_deref(), CustomerId::parse)?;
+    let after = q.after.as_deref().map(str::trim).filter(|a| !a.is_empty());
+    Ok(Json(
+        user.tenant
+            .asset_page(
+                &user.actor,
+                q.q.as_deref().unwrap_or(""),
+                status,
+                customer,
+                after,
+                limit,
+            )
             .await?,
     ))
 }
@@ -330,4 +439,50 @@ pub async fn export_assets(
         })
         .collect();
     crate::export::download("assets", q.format.as_deref(), &header, &rows)
+}
+
+/// A change to a model: everything but its code (assets name it by its code).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditModelBody {
+    /// Name.
+    pub name: String,
+    /// Product line.
+    #[serde(default)]
+    pub product_line: Option<String>,
+    /// Default warranty from installation, in months.
+    #[serde(default)]
+    pub warranty_months: Option<i64>,
+    /// The skill a repair needs.
+    #[serde(default)]
+    pub skill: Option<String>,
+    /// Its minimum level (1–5).
+    #[serde(default)]
+    pub skill_level: Option<i64>,
+    /// The default checklist.
+    #[serde(default)]
+    pub checklist: Vec<String>,
+}
+
+/// Changes a model in the catalogue (admins); the whole model but its code.
+#[utoipa::path(put, path = "/api/v1/models/{id}", tag = "assets", params(("id" = String, Path)),
+    request_body = EditModelBody,
+    responses((status = 200, body = ProductModel), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn edit_model(
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: AppJson<EditModelBody>,
+) -> Result<Json<ProductModel>, ApiError> {
+    let id = path_id(&id, loopdesk_core::ModelId::parse)?;
+    let b = body.value;
+    let change = NewModel {
+        code: String::new(),
+        name: b.name,
+        product_line: b.product_line,
+        warranty_months: b.warranty_months,
+        skill: b.skill,
+        skill_level: b.skill_level,
+        checklist: b.checklist,
+    };
+    Ok(Json(user.tenant.edit_model(&user.actor, id, change).await?))
 }

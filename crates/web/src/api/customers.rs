@@ -11,7 +11,7 @@ use loopdesk_store::{
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::path_id;
+use super::{path_id, query_id, query_limit};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AppJson, CurrentUser};
 use crate::state::AppState;
@@ -161,21 +161,6 @@ pub struct CustomerQuery {
     pub limit: Option<String>,
 }
 
-/// An optional id in a query: absent or empty is none; anything else must be an id (422
-/// naming the field otherwise).
-fn query_id<T>(
-    field: &'static str,
-    text: Option<&str>,
-    parse: fn(&str) -> Option<T>,
-) -> Result<Option<T>, ApiError> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => parse(t)
-            .map(Some)
-            .ok_or_else(|| ApiError::invalid(field, "error.invalid_value")),
-    }
-}
-
 /// The customer list by name, a page at a time: searched by name, contact, e-mail or phone
 /// number (`phone`: caller identification), filtered by tier, region and tag.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(CustomerQuery),
@@ -195,14 +180,7 @@ pub async fn list_customers(
         .map(|p| loopdesk_core::validate::phone("phone", p))
         .transpose()
         .map_err(|e| ApiError::invalid(e.field, e.reason))?;
-    let limit = match q.limit.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
-        None => 50,
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=200).contains(l))
-            .ok_or_else(|| ApiError::invalid("limit", "error.invalid_number"))?,
-    };
+    let limit = query_limit(q.limit.as_deref())?;
     let filter = CustomerFilter {
         q: phone.or(q.q).unwrap_or_default(),
         tier: q.tier,

@@ -53,6 +53,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(assets::set_status))
         .routes(routes!(assets::label))
         .routes(routes!(assets::create_model, assets::list_models))
+        .routes(routes!(assets::edit_model))
         .routes(routes!(tickets::create_ticket, tickets::list_tickets))
         .routes(routes!(tickets::get_ticket))
         .routes(routes!(search::search))
@@ -147,6 +148,33 @@ pub(crate) fn require_setting_reader(
         Ok(())
     } else {
         Err(ApiError::forbidden())
+    }
+}
+
+/// An optional id in a query: absent or empty is none; anything else must be an id (422
+/// naming the field otherwise).
+pub(crate) fn query_id<T>(
+    field: &'static str,
+    text: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>, crate::error::ApiError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => parse(t)
+            .map(Some)
+            .ok_or_else(|| crate::error::ApiError::invalid(field, "error.invalid_value")),
+    }
+}
+
+/// A list's page size in a query: absent or empty is 50; else 1–200 (422 naming `limit`).
+pub(crate) fn query_limit(text: Option<&str>) -> Result<usize, crate::error::ApiError> {
+    match text.map(str::trim).filter(|l| !l.is_empty()) {
+        None => Ok(50),
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=200).contains(l))
+            .ok_or_else(|| crate::error::ApiError::invalid("limit", "error.invalid_number")),
     }
 }
 

@@ -17,9 +17,86 @@ const STATUSES: [AssetStatus; 3] = [
     AssetStatus::Decommissioned,
 ];
 
-fn card(lang: Lang, offset: chrono::FixedOffset, c: &AssetCard, may_write: bool) -> Markup {
+/// Which of the card's forms a refusal belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CardForm {
+    Edit,
+    Move,
+}
+
+/// What the card's writer may change, with the customer's sites to move to and a refused
+/// form's field and reason.
+pub struct Writer<'a> {
+    sites: &'a [loopdesk_store::Site],
+    error: Option<(CardForm, &'a str, &'a str)>,
+}
+
+fn refusal(lang: Lang, w: &Writer<'_>, form: CardForm) -> Markup {
+    html! {
+        @if let Some((f, field, reason)) = w.error {
+            @if f == form { p.field-error role="alert" { (super::field_label(lang, field)) ": " (t(lang, reason)) } }
+        }
+    }
+}
+
+/// The asset's details to change, and a move to another of the customer's sites.
+fn writer_forms(lang: Lang, a: &loopdesk_store::Asset, w: &Writer<'_>) -> Markup {
+    let open = |form: CardForm| w.error.is_some_and(|(f, _, _)| f == form);
+    html! {
+        details.card open[open(CardForm::Edit)] {
+            summary { a { (t(lang, "page.asset.edit")) } }
+            form method="post" action={ "/assets/" (a.id) "/edit" } {
+                (refusal(lang, w, CardForm::Edit))
+                input type="hidden" name="version" value=(a.version);
+                label for="asset-model" { (t(lang, "page.customers.model")) }
+                input #asset-model name="model" value=(a.model) required maxlength="200";
+                label for="asset-serial" { (t(lang, "page.customers.serial")) }
+                input #asset-serial name="serial" value=(a.serial) required maxlength="100";
+                div.row {
+                    div {
+                        label for="asset-installed" { (t(lang, "page.asset.installed")) }
+                        input #asset-installed name="installed_on" type="date" value=(a.installed_on.as_deref().unwrap_or(""));
+                    }
+                    div {
+                        label for="asset-warranty" { (t(lang, "page.asset.warranty_until")) }
+                        input #asset-warranty name="warranty_until" type="date" value=(a.warranty_until.as_deref().unwrap_or(""));
+                    }
+                }
+                p { button type="submit" { (t(lang, "page.desk.save")) } }
+            }
+        }
+        details.card open[open(CardForm::Move)] {
+            summary { a { (t(lang, "page.asset.move")) } }
+            form method="post" action={ "/assets/" (a.id) "/move" } {
+                (refusal(lang, w, CardForm::Move))
+                input type="hidden" name="version" value=(a.version);
+                label for="move-site" { (t(lang, "page.asset.move_to")) }
+                select #move-site name="site_id" required {
+                    @for s in w.sites.iter().filter(|s| s.id != a.site_id) {
+                        option value=(s.id) { (s.name) " · " (s.address) }
+                    }
+                }
+                label for="move-note" { (t(lang, "page.asset.move_note")) }
+                input #move-note name="note" maxlength="500";
+                p { button type="submit" disabled[w.sites.len() < 2] { (t(lang, "page.asset.move")) } }
+                @if w.sites.len() < 2 { p.muted { (t(lang, "page.asset.one_site")) } }
+            }
+        }
+    }
+}
+
+fn card(
+    lang: Lang,
+    offset: chrono::FixedOffset,
+    c: &AssetCard,
+    writer: Option<&Writer<'_>>,
+) -> Markup {
     let a = &c.asset;
     let h = &c.history;
+    let may_write = writer.is_some();
+    let site = writer
+        .and_then(|w| w.sites.iter().find(|s| s.id == a.site_id))
+        .map(|s| format!("{} · {}", s.name, s.address));
     html! {
         h1 { (a.model) " · " (a.serial) }
         div.card {
@@ -29,6 +106,7 @@ fn card(lang: Lang, offset: chrono::FixedOffset, c: &AssetCard, may_write: bool)
                 " · " (t(lang, "page.asset.warranty_until")) ": " (a.warranty_until.as_deref().unwrap_or("—"))
             }
             @if let Some(w) = &c.warranty { p { span.badge { (t(lang, &format!("page.warranty.{w}"))) } } }
+            @if let Some(site) = &site { p { (t(lang, "page.desk.site")) ": " (site) " · " a href={ "/customers/" (a.customer_id) } { (t(lang, "page.asset.customer_card")) } } }
             @if let Some(m) = a.meter { p { (t(lang, "page.asset.meter")) ": " (m) } }
             p.muted { (t(lang, &format!("page.asset.status.{}", a.status.as_str()))) }
             @if may_write {
@@ -43,6 +121,7 @@ fn card(lang: Lang, offset: chrono::FixedOffset, c: &AssetCard, may_write: bool)
                 }
             }
         }
+        @if let Some(w) = writer { (writer_forms(lang, a, w)) }
         h2 { (t(lang, "page.asset.tickets")) }
         table {
             tbody {
@@ -69,6 +148,20 @@ fn card(lang: Lang, offset: chrono::FixedOffset, c: &AssetCard, may_write: bool)
                 li { span.muted { (super::local_time(offset, r.at)) " " } (r.value) }
             }
         }
+        @if !h.moves.is_empty() {
+            h2 { (t(lang, "page.asset.moves")) }
+            ul.events {
+                @for m in &h.moves {
+                    li {
+                        span.muted { (super::local_time(offset, m.at)) " " }
+                        @if let Some(c) = &m.from_customer { (c) " · " }
+                        (m.from_site) " → " (m.to_site)
+                        @if let Some(n) = &m.note { " · " (n) }
+                        @if let Some(by) = &m.moved_by { span.muted { " · " (by) } }
+                    }
+                }
+            }
+        }
         p { a href={ "/api/v1/assets/" (a.id) "/label.svg" } { (t(lang, "page.asset.label")) } }
     }
 }
@@ -78,28 +171,41 @@ async fn show_card(
     lang: Lang,
     id: AssetId,
     now: chrono::DateTime<chrono::Utc>,
+    error: Option<(CardForm, &str, &str)>,
 ) -> Response {
     let c = match user.tenant.asset_card(&user.actor, id, now).await {
         Ok(c) => c,
         Err(e) => return super::failure(lang, &e),
     };
-    match user.tenant.utc_offset().await {
+    let writes = loopdesk_core::access::allowed(
+        &user.actor,
+        loopdesk_core::access::Permission::WriteCustomers,
+    );
+    let sites = if writes {
+        match user.tenant.customer_sites(c.asset.customer_id).await {
+            Ok(s) => s,
+            Err(e) => return super::failure(lang, &e),
+        }
+    } else {
+        Vec::new()
+    };
+    let writer = writes.then(|| Writer {
+        sites: &sites,
+        error,
+    });
+    let mut res = match user.tenant.utc_offset().await {
         Ok(offset) => page(
             lang,
             &c.asset.serial,
             Some(&user.auth.user),
-            card(
-                lang,
-                offset,
-                &c,
-                loopdesk_core::access::allowed(
-                    &user.actor,
-                    loopdesk_core::access::Permission::WriteCustomers,
-                ),
-            ),
+            card(lang, offset, &c, writer.as_ref()),
         ),
-        Err(e) => super::failure(lang, &e),
+        Err(e) => return super::failure(lang, &e),
+    };
+    if error.is_some() {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
+    res
 }
 
 /// The asset card.
@@ -111,7 +217,7 @@ pub async fn show(
     let Some(id) = AssetId::parse(&id) else {
         return super::failure(lang, &StoreError::NotFound);
     };
-    show_card(&user, lang, id, state.clock.now()).await
+    show_card(&user, lang, id, state.clock.now(), None).await
 }
 
 /// A scanned label: a customer reports a fault on the asset; anyone else sees its card.
@@ -127,7 +233,7 @@ pub async fn scan(
     if user.auth.user.roles.contains(&Role::Customer) {
         return Redirect::to(&format!("/portal/new?asset={}", a.id)).into_response();
     }
-    show_card(&user, lang, a.id, state.clock.now()).await
+    show_card(&user, lang, a.id, state.clock.now(), None).await
 }
 
 /// The equipment list's search, filter and page.
@@ -149,7 +255,7 @@ pub async fn list(
     let after = q.after.as_deref().map(str::trim).filter(|a| !a.is_empty());
     let found = match user
         .tenant
-        .asset_page(&user.actor, &text, status, after, 50)
+        .asset_page(&user.actor, &text, status, None, after, 50)
         .await
     {
         Ok(f) => f,
@@ -170,6 +276,11 @@ pub async fn list(
         Some(&user.auth.user),
         html! {
             h1 { (title) }
+            p {
+                a href={ "/assets/labels" @if !filters.is_empty() { "?" (filters) } } { (t(lang, "page.labels.print_these")) }
+                " · "
+                a href="/assets/models" { (t(lang, "page.models.title")) }
+            }
             form.filters method="get" action="/assets" role="search" {
                 input type="search" name="q" value=(text) placeholder=(t(lang, "page.asset.search")) aria-label=(t(lang, "page.asset.search"));
                 select name="status" aria-label=(t(lang, "page.hooks.status")) {
@@ -240,4 +351,103 @@ pub async fn set_status(
         }
         Err(e) => super::failure(lang, &e),
     }
+}
+
+/// The asset's details from its card.
+#[derive(serde::Deserialize)]
+pub struct EditForm {
+    version: i64,
+    model: String,
+    serial: String,
+    installed_on: Option<String>,
+    warranty_until: Option<String>,
+}
+
+/// A move to another of the customer's sites.
+#[derive(serde::Deserialize)]
+pub struct MoveForm {
+    version: i64,
+    site_id: String,
+    note: Option<String>,
+}
+
+/// Text as a form sends it: trimmed, and absent when empty.
+fn given(text: Option<&str>) -> Option<String> {
+    text.map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
+/// Stores a change from the card: back to the card, or the card again with the refused
+/// field named (and a change someone else made meanwhile said so).
+async fn save(
+    state: &crate::state::AppState,
+    user: &crate::extract::CurrentUser,
+    lang: Lang,
+    id: &str,
+    version: i64,
+    edit: loopdesk_core::asset::AssetEdit,
+    form: CardForm,
+) -> Response {
+    let Some(id) = AssetId::parse(id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let now = state.clock.now();
+    match user
+        .tenant
+        .edit_asset(&user.actor, id, version, edit, now)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/assets/{id}")).into_response(),
+        Err(StoreError::Invalid(e)) => {
+            show_card(user, lang, id, now, Some((form, e.field, e.reason))).await
+        }
+        Err(StoreError::Conflict { field }) => {
+            show_card(user, lang, id, now, Some((form, field, "error.conflict"))).await
+        }
+        Err(StoreError::Stale { .. }) => {
+            let changed = (form, "version", "page.customers.changed_meanwhile");
+            show_card(user, lang, id, now, Some(changed)).await
+        }
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// Saves the asset's model, serial and dates (an emptied date is cleared).
+pub async fn edit(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<EditForm>,
+) -> Response {
+    let edit = loopdesk_core::asset::AssetEdit {
+        model: Some(f.model),
+        serial: Some(f.serial),
+        installed_on: Some(given(f.installed_on.as_deref())),
+        warranty_until: Some(given(f.warranty_until.as_deref())),
+        ..Default::default()
+    };
+    save(&state, &user, lang, &id, f.version, edit, CardForm::Edit).await
+}
+
+/// Moves the asset to another of the customer's sites, with why.
+pub async fn move_site(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<MoveForm>,
+) -> Response {
+    let Some(site) = loopdesk_core::SiteId::parse(f.site_id.trim()) else {
+        let Some(aid) = AssetId::parse(&id) else {
+            return super::failure(lang, &StoreError::NotFound);
+        };
+        let missing = (CardForm::Move, "site_id", "error.required");
+        return show_card(&user, lang, aid, state.clock.now(), Some(missing)).await;
+    };
+    let edit = loopdesk_core::asset::AssetEdit {
+        site_id: Some(site),
+        note: given(f.note.as_deref()),
+        ..Default::default()
+    };
+    save(&state, &user, lang, &id, f.version, edit, CardForm::Move).await
 }

@@ -29,13 +29,13 @@ fn staff_only(user: &CurrentUser, lang: Lang) -> Option<Response> {
         .then(|| super::failure(lang, &StoreError::Forbidden))
 }
 
-fn writer_only(user: &CurrentUser, lang: Lang) -> Option<Response> {
+pub(super) fn writer_only(user: &CurrentUser, lang: Lang) -> Option<Response> {
     (!access::allowed(&user.actor, Permission::WriteCustomers))
         .then(|| super::failure(lang, &StoreError::Forbidden))
 }
 
 /// Text as a form sends it: trimmed, and absent when empty.
-fn given(text: &Option<String>) -> Option<String> {
+pub(super) fn given(text: &Option<String>) -> Option<String> {
     text.as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -643,6 +643,7 @@ fn card(
         h2 { (t(lang, "page.desk.assets")) }
         @if d.assets.is_empty() { p.muted { "—" } }
         ul { @for a in &d.assets { li { a href={ "/assets/" (a.id) } { (a.model) " · " (a.serial) } } } }
+        @if !d.assets.is_empty() { p { a href={ "/assets/labels?customer_id=" (d.customer.id) } { (t(lang, "page.labels.print_these")) } } }
         h2 { (tf(lang, "page.desk.open_tickets", &[("count", &d.open_tickets.len().to_string())])) }
         (ticket_list(lang, offset, &d.open_tickets))
         h2 { (t(lang, "page.desk.tickets")) }

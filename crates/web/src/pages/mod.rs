@@ -12,8 +12,10 @@ pub mod dashboard;
 pub mod desk;
 pub mod dispatch;
 pub mod engineer;
+pub mod labels;
 pub mod layout;
 pub mod live;
+pub mod models;
 pub mod portal;
 pub mod report;
 pub mod review;
@@ -121,6 +123,11 @@ pub fn routes() -> Router<AppState> {
         .route("/assets", get(assets::list))
         .route("/assets/{id}", get(assets::show))
         .route("/assets/{id}/status", post(assets::set_status))
+        .route("/assets/{id}/edit", post(assets::edit))
+        .route("/assets/{id}/move", post(assets::move_site))
+        .route("/assets/models", get(models::list).post(models::add))
+        .route("/assets/models/{id}", post(models::edit))
+        .route("/assets/labels", get(labels::sheet))
         .route("/a/{token}", get(assets::scan))
         .route("/live/t/{id}", get(live::ticket))
         .route("/live/queue", get(live::queue))

@@ -374,3 +374,14 @@ document.querySelectorAll('a[data-lang-switch]').forEach(function (a) {
   params.set('lang', a.getAttribute('hreflang'));
   a.href = location.pathname + '?' + params.toString();
 });
+
+// A print button (data-print), e.g. on a sheet of equipment labels.
+document.querySelectorAll('[data-print]').forEach(function (b) {
+  b.addEventListener('click', function () { window.print(); });
+});
+
+// A form that cannot be undone (data-confirm) asks first.
+document.addEventListener('submit', function (ev) {
+  var ask = ev.target.dataset && ev.target.dataset.confirm;
+  if (ask && !window.confirm(ask)) ev.preventDefault();
+});
