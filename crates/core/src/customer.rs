@@ -172,6 +172,26 @@ pub fn tags(list: &[String]) -> Result<Vec<String>, FieldError> {
     Ok(out)
 }
 
+/// What merging a duplicate customer into a survivor keeps: the survivor's own name, kind
+/// and tier; its region, or the duplicate's when it has none; the tags of both (the
+/// survivor's first, a tag only once, at most [`MAX_TAGS`]). A customer cannot be merged
+/// into itself.
+pub fn merged(
+    survivor: (CustomerId, Option<RegionId>, &[String]),
+    duplicate: (CustomerId, Option<RegionId>, &[String]),
+) -> Result<(Option<RegionId>, Vec<String>), FieldError> {
+    if survivor.0 == duplicate.0 {
+        return fail("duplicate_id", "error.merge_same_customer");
+    }
+    let mut tags: Vec<String> = Vec::new();
+    for tag in survivor.2.iter().chain(duplicate.2) {
+        if tags.len() < MAX_TAGS && !tags.iter().any(|t| t.eq_ignore_ascii_case(tag)) {
+            tags.push(tag.clone());
+        }
+    }
+    Ok((survivor.1.or(duplicate.1), tags))
+}
+
 /// Tags typed into one box, separated by commas (Latin or Chinese) or 、.
 pub fn split_tags(text: &str) -> Vec<String> {
     text.split([',', '，', '、'])

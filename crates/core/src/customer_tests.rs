@@ -54,3 +54,28 @@ fn tags_are_trimmed_deduplicated_and_bounded() {
     assert_eq!(tags(&many).unwrap_err().reason, "error.too_many_lines");
     assert_eq!(tags(&many[..MAX_TAGS]).map(|t| t.len()), Ok(MAX_TAGS));
 }
+
+#[test]
+fn a_merge_keeps_the_survivors_fields_and_both_tag_lists() {
+    let (a, b) = (CustomerId::new(), CustomerId::new());
+    let (north, south) = (RegionId::new(), RegionId::new());
+    let mine = vec!["VIP".to_owned(), "医院".to_owned()];
+    let theirs = vec!["vip".to_owned(), "连锁".to_owned()];
+    let (region, tags) = merged((a, None, &mine), (b, Some(south), &theirs)).unwrap();
+    assert_eq!(region, Some(south), "the duplicate's region fills a gap");
+    assert_eq!(tags, ["VIP", "医院", "连锁"], "survivor first, a tag once");
+    let (region, _) = merged((a, Some(north), &mine), (b, Some(south), &theirs)).unwrap();
+    assert_eq!(region, Some(north), "the survivor's own region stays");
+    let many: Vec<String> = (0..MAX_TAGS).map(|i| format!("t{i}")).collect();
+    let (_, tags) = merged((a, None, &many), (b, None, &theirs)).unwrap();
+    assert_eq!(
+        tags.len(),
+        MAX_TAGS,
+        "never more tags than a customer carries"
+    );
+    let err = merged((a, None, &mine), (a, None, &mine)).unwrap_err();
+    assert_eq!(
+        (err.field, err.reason),
+        ("duplicate_id", "error.merge_same_customer")
+    );
+}

@@ -708,12 +708,14 @@ impl TenantStore {
             ..TicketFilter::default()
         };
         let open_tickets = self.tickets_for(actor, &open).await?.items;
+        let merged_from = self.customer_merges(id).await?;
         Ok(CustomerDetail {
             customer,
             sites,
             assets,
             recent_tickets,
             open_tickets,
+            merged_from,
         })
     }
 }

@@ -17,6 +17,7 @@ pub mod blobs;
 mod bulk;
 mod cache;
 mod contracts;
+mod customer_merge;
 mod customers;
 mod dialect;
 mod engineers;
@@ -53,6 +54,7 @@ pub use assets::{
     AssetVisit, Category, ProductModel,
 };
 pub use contracts::Contract;
+pub use customer_merge::CustomerMerge;
 pub use customers::{CustomerFeedback, CustomerFilter, CustomerPage, CustomerSummary, SurveyLine};
 pub use dialect::Backend;
 pub use engineers::{EngineerView, Position};

@@ -10,6 +10,7 @@ use crate::on_both_backends;
 on_both_backends!(
     the_customer_list_pages_by_name_and_finds_by_any_field,
     a_customer_is_edited_once_at_a_time_and_only_by_staff_who_may,
+    a_duplicate_customer_is_merged_with_everything_it_had,
 );
 
 fn names(page: &Value) -> Vec<String> {
@@ -270,9 +271,162 @@ async fn a_customer_is_edited_once_at_a_time_and_only_by_staff_who_may(backend: 
     assert_eq!(s, 422);
     assert_eq!(app.read(&agent, &path).await["version"], 4);
     // A manager reads customers but does not edit them; an unknown id is a 404.
-    let (s, _) = patch(&app, &manager, &path, json!({ "version": 4, "name": "x" })).await;
+    let (s, _) = app
+        .patch(&manager, &path, json!({ "version": 4, "name": "x" }))
+        .await;
     assert_eq!(s, 403);
     let other = format!("/api/v1/customers/{}", uuid::Uuid::new_v4());
-    let (s, _) = patch(&app, &agent, &other, json!({ "version": 1, "name": "x" })).await;
+    let (s, _) = app
+        .patch(&agent, &other, json!({ "version": 1, "name": "x" }))
+        .await;
     assert_eq!(s, 404);
+}
+
+async fn a_duplicate_customer_is_merged_with_everything_it_had(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (_, manager) = app.user("manager", &["manager"], json!({})).await;
+    let (kept, _) = app.customer(&agent, "申江制冷", "13800138000").await;
+    let (dup, dup_site) = app
+        .customer(&agent, "申江制冷有限公司", "13900139000")
+        .await;
+    for (id, version, tags) in [
+        (&kept, 1, json!(["VIP"])),
+        (&dup, 1, json!(["vip", "连锁"])),
+    ] {
+        let path = format!("/api/v1/customers/{id}");
+        let (s, _) = app
+            .patch(&agent, &path, json!({ "version": version, "tags": tags }))
+            .await;
+        assert_eq!(s, 200);
+    }
+    app.ok(
+        &app.admin,
+        "/api/v1/models",
+        json!({ "code": "X1", "name": "商用冷柜 X1" }),
+        201,
+    )
+    .await;
+    let asset = app.asset(&agent, (&dup, &dup_site), "X1", "SN-DUP-1").await;
+    let ticket = app.ticket(&agent, &dup, "冷柜不制冷").await;
+    let (_, portal) = app
+        .user("dupuser", &["customer"], json!({ "customer_id": dup }))
+        .await;
+    let merge = format!("/api/v1/customers/{kept}/merge");
+
+    // Who may not, what is wrong, and a stale card: nothing moves.
+    let (s, _) = app
+        .send(
+            reqwest::Method::POST,
+            &manager,
+            &merge,
+            json!({ "version": 2, "duplicate_id": dup }),
+        )
+        .await;
+    assert_eq!(s, 403);
+    for (body, status, field) in [
+        (
+            json!({ "version": 2, "duplicate_id": kept }),
+            422,
+            "duplicate_id",
+        ),
+        (
+            json!({ "version": 2, "duplicate_id": uuid::Uuid::new_v4() }),
+            422,
+            "duplicate_id",
+        ),
+        (
+            json!({ "version": 2, "duplicate_id": "nope" }),
+            422,
+            "duplicate_id",
+        ),
+        (json!({ "version": 1, "duplicate_id": dup }), 409, "version"),
+    ] {
+        let (s, e) = app
+            .send(reqwest::Method::POST, &agent, &merge, body.clone())
+            .await;
+        assert_eq!(
+            (s, e["field"].as_str()),
+            (status, Some(field)),
+            "{body} → {e}"
+        );
+    }
+    let (s, _) = app
+        .send(
+            reqwest::Method::POST,
+            &agent,
+            &format!("/api/v1/customers/{}/merge", uuid::Uuid::new_v4()),
+            json!({ "version": 1, "duplicate_id": dup }),
+        )
+        .await;
+    assert_eq!(s, 404);
+    assert_eq!(
+        app.read(&agent, &format!("/api/v1/customers/{dup}")).await["name"],
+        "申江制冷有限公司"
+    );
+
+    let (s, c) = app
+        .send(
+            reqwest::Method::POST,
+            &agent,
+            &merge,
+            json!({ "version": 2, "duplicate_id": dup }),
+        )
+        .await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(
+        (&c["version"], &c["tags"]),
+        (&json!(3), &json!(["VIP", "连锁"]))
+    );
+    let phones: Vec<&str> = c["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["phone"].as_str().unwrap())
+        .collect();
+    assert_eq!(phones, ["13800138000", "13900139000"]);
+    assert_eq!(c["sites"].as_array().unwrap().len(), 2);
+    assert_eq!(c["assets"][0]["id"], asset["id"]);
+    assert_eq!(c["open_tickets"][0]["id"], ticket["id"]);
+    assert_eq!(c["merged_from"][0]["merged_id"], json!(dup));
+    assert_eq!(c["merged_from"][0]["merged_name"], "申江制冷有限公司");
+    // The duplicate is gone; its caller, ticket and portal account now belong to the survivor.
+    app.ok_get(&agent, &format!("/api/v1/customers/{dup}"), 404)
+        .await;
+    let t = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(t["customer_id"], json!(kept));
+    let found = app.read(&agent, "/api/v1/customers?q=139-0013-9000").await;
+    assert_eq!(found["items"][0]["id"], json!(kept), "{found}");
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    let mine = app.read(&portal, "/api/v1/tickets").await;
+    assert_eq!(mine["items"][0]["id"], ticket["id"]);
+    let hits = app
+        .read(&agent, "/api/v1/search?q=13900139000&kind=customer")
+        .await;
+    let hit_ids: Vec<&Value> = hits["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| &h["id"])
+        .collect();
+    assert_eq!(
+        hit_ids,
+        [&json!(kept)],
+        "the duplicate's document is gone: {hits}"
+    );
+    // Merging it again finds nothing to merge.
+    let (s, e) = app
+        .send(
+            reqwest::Method::POST,
+            &agent,
+            &merge,
+            json!({ "version": 3, "duplicate_id": dup }),
+        )
+        .await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("duplicate_id")));
 }

@@ -35,6 +35,8 @@ on_both_backends!(
     an_admin_sets_an_sla_policy_and_a_calendar_and_previews_the_due_times,
     the_sign_in_page_speaks_the_installations_language_not_the_browsers,
     an_admin_registers_tests_disables_and_deletes_a_webhook_from_its_page,
+    equipment_is_edited_moved_catalogued_and_labelled_from_its_pages,
+    a_duplicate_customer_is_found_and_merged_from_the_card,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -3002,4 +3004,276 @@ async fn an_admin_registers_tests_disables_and_deletes_a_webhook_from_its_page(b
     let mut a = Browser::signed_in(&app, "agent").await;
     assert_eq!(a.get(&app, "/admin/webhooks").await.0, 403);
     assert_eq!(a.post(&app, "/admin/webhooks", &form).await.0, 403);
+}
+
+async fn equipment_is_edited_moved_catalogued_and_labelled_from_its_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    app.user("eng", &["engineer"], json!({})).await;
+    let (customer, site) = app.customer(&agent, "上海申江制冷", "13800138000").await;
+    app.ok(
+        &agent,
+        &format!("/api/v1/customers/{customer}/sites"),
+        json!({ "name": "二号仓", "address": "上海市浦东新区张江路 100 号" }),
+        201,
+    )
+    .await;
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let a = app
+            .asset(&agent, (&customer, &site), "X1", &format!("SN-L-{i:02}"))
+            .await;
+        ids.push(a["id"].as_str().unwrap().to_owned());
+    }
+    let card = format!("/assets/{}", ids[0]);
+
+    let mut desk = Browser::signed_in(&app, "agent").await;
+    let (s, html, _) = desk.get(&app, &card).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("action=\"/assets/") && html.contains("二号仓"),
+        "{html}"
+    );
+    let version = hidden(&html, "version");
+    let second = html
+        .split("<option value=\"")
+        .skip(1)
+        .find(|o| o.contains("二号仓"))
+        .and_then(|o| o.split('"').next())
+        .unwrap()
+        .to_owned();
+    // The move: back on the card, with the move in its history.
+    let (s, _, to) = desk
+        .post(
+            &app,
+            &format!("{card}/move"),
+            &[
+                ("version", &version),
+                ("site_id", &second),
+                ("note", "门店装修"),
+            ],
+        )
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some(card.as_str())));
+    let (_, html, _) = desk.get(&app, &card).await;
+    assert!(
+        html.contains("总店 → 二号仓") && html.contains("门店装修"),
+        "{html}"
+    );
+    // A form from before the move is stale: said so, nothing changed.
+    let (s, html, _) = desk
+        .post(
+            &app,
+            &format!("{card}/edit"),
+            &[
+                ("version", &version),
+                ("model", "X1"),
+                ("serial", "SN-CHANGED"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("field-error"), "{html}");
+    assert_eq!(
+        app.read(&agent, &format!("/api/v1/assets/{}", ids[0]))
+            .await["serial"],
+        "SN-L-00"
+    );
+    // A bad date names the field; a good edit lands and clears the warranty.
+    let version = hidden(&html, "version");
+    let (s, html, _) = desk
+        .post(
+            &app,
+            &format!("{card}/edit"),
+            &[
+                ("version", &version),
+                ("model", "X1"),
+                ("serial", "SN-L-00"),
+                ("installed_on", "2026-13-01"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("安装日期"), "{html}");
+    let (s, _, _) = desk
+        .post(
+            &app,
+            &format!("{card}/edit"),
+            &[
+                ("version", &version),
+                ("model", "X2"),
+                ("serial", "SN-L-00A"),
+                ("installed_on", "2026-01-05"),
+                ("warranty_until", ""),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let a = app
+        .read(&agent, &format!("/api/v1/assets/{}", ids[0]))
+        .await;
+    assert_eq!(
+        (
+            a["model"].as_str(),
+            a["serial"].as_str(),
+            a["installed_on"].as_str()
+        ),
+        (Some("X2"), Some("SN-L-00A"), Some("2026-01-05"))
+    );
+    assert!(a["warranty_until"].is_null());
+
+    // The label sheet: 24 labels, each a QR code of the asset's link, then the next sheet.
+    let (s, html, _) = desk
+        .get(&app, &format!("/assets/labels?customer_id={customer}"))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        html.matches("<figure class=\"label\"").count(),
+        24,
+        "{html}"
+    );
+    assert!(html.contains("SN-L-00A") && html.contains("/assets/labels?customer_id="));
+    assert!(html.len() < 150_000, "sheet of {} bytes", html.len());
+    let next = html
+        .split("after=")
+        .nth(1)
+        .and_then(|n| n.split('"').next())
+        .unwrap()
+        .to_owned();
+    let (_, html, _) = desk
+        .get(
+            &app,
+            &format!("/assets/labels?customer_id={customer}&after={next}"),
+        )
+        .await;
+    assert_eq!(html.matches("<figure class=\"label\"").count(), 6);
+
+    // The catalogue: staff read it, the agent may not add; an admin adds and changes a model.
+    let (s, _, _) = desk
+        .post(&app, "/assets/models", &[("code", "X9"), ("name", "x")])
+        .await;
+    assert_eq!(s, 403);
+    app.user("chief", &["admin"], json!({})).await;
+    let mut admin = Browser::signed_in(&app, "chief").await;
+    let (s, html, _) = admin
+        .post(
+            &app,
+            "/assets/models",
+            &[
+                ("code", "X1"),
+                ("name", "冷柜 X1"),
+                ("warranty_months", "abc"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("保修期（月）"), "{html}");
+    let (s, _, to) = admin
+        .post(
+            &app,
+            "/assets/models",
+            &[
+                ("code", "X1"),
+                ("name", "冷柜 X1"),
+                ("warranty_months", "24"),
+                ("skill", "refrigeration"),
+                ("skill_level", "2"),
+                ("checklist", "检查压缩机\r\n\r\n清洁冷凝器\r\n"),
+            ],
+        )
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/assets/models")));
+    let (s, html, _) = admin.get(&app, "/assets/models").await;
+    assert_eq!(s, 200);
+    // 29 assets still name X1 (one became X2).
+    assert!(
+        html.contains(">29</a>") && html.contains("refrigeration ≥ 2"),
+        "{html}"
+    );
+    let models = app.read(&agent, "/api/v1/models").await;
+    assert_eq!(
+        models["items"][0]["checklist"],
+        json!(["检查压缩机", "清洁冷凝器"])
+    );
+    let id = models["items"][0]["id"].as_str().unwrap().to_owned();
+    let (s, _, _) = admin
+        .post(
+            &app,
+            &format!("/assets/models/{id}"),
+            &[("name", "商用冷柜 X1"), ("warranty_months", "36")],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let models = app.read(&agent, "/api/v1/models").await;
+    assert_eq!(
+        (
+            models["items"][0]["name"].as_str(),
+            models["items"][0]["warranty_months"].as_i64()
+        ),
+        (Some("商用冷柜 X1"), Some(36))
+    );
+    let (s, _, _) = desk.get(&app, "/assets/models").await;
+    assert_eq!(s, 200);
+    // An engineer has no equipment list and no sheets.
+    let mut eng = Browser::signed_in(&app, "eng").await;
+    let (s, _, _) = eng.get(&app, "/assets/labels").await;
+    assert_eq!(s, 403);
+}
+
+async fn a_duplicate_customer_is_found_and_merged_from_the_card(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    app.user("boss", &["manager"], json!({})).await;
+    let (kept, _) = app.customer(&agent, "申江制冷", "13800138000").await;
+    let (dup, _) = app.customer(&agent, "申江制冷（重复）", "13900139000").await;
+    app.customer(&agent, "浦江电梯", "13700137000").await;
+    let ticket = app.ticket(&agent, &dup, "冷柜报警").await;
+    let mut b = Browser::signed_in(&app, "agent").await;
+    let card = format!("/customers/{kept}");
+    let (_, html, _) = b.get(&app, &card).await;
+    assert!(html.contains(&format!("href=\"{card}/merge\"")), "{html}");
+    // The page opens on the customer's own name: the duplicate is there, the card itself and
+    // the unrelated customer are not.
+    let (s, html, _) = b.get(&app, &format!("{card}/merge")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("申江制冷（重复）") && html.contains("13900139000"), "{html}");
+    assert!(!html.contains("浦江电梯"), "{html}");
+    assert!(
+        !html.contains(&format!("name=\"duplicate_id\" value=\"{kept}\"")),
+        "the card is not offered as its own duplicate"
+    );
+    assert!(html.contains("data-confirm="), "a merge asks first: {html}");
+    // A search by phone finds the other one.
+    let (_, html, _) = b.get(&app, &format!("{card}/merge?q=137-0013-7000")).await;
+    assert!(html.contains("浦江电梯"), "{html}");
+    // A stale card is refused and nothing moves.
+    let form = [("version", "0"), ("duplicate_id", dup.as_str())];
+    let (s, html, _) = b.post(&app, &format!("{card}/merge"), &form).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("role=\"alert\""), "{html}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM customers").await, 3);
+    let (s, html, _) = b
+        .post(&app, &format!("{card}/merge"), &[("version", "1"), ("duplicate_id", "x")])
+        .await;
+    assert_eq!((s, html.contains("重复客户")), (422, true));
+    // Merged: back on the card, which now holds the duplicate's contact and ticket.
+    let form = [("version", "1"), ("duplicate_id", dup.as_str())];
+    let (s, _, to) = b.post(&app, &format!("{card}/merge"), &form).await;
+    assert_eq!((s, to.as_deref()), (303, Some(card.as_str())));
+    let (_, html, _) = b.get(&app, &card).await;
+    assert!(
+        html.contains("13900139000") && html.contains("冷柜报警") && html.contains("已合并的重复客户"),
+        "{html}"
+    );
+    // The duplicate's old link leads to the card; the ticket's customer is the survivor.
+    let (s, _, to) = b.get(&app, &format!("/customers/{dup}")).await;
+    assert_eq!((s, to.as_deref()), (303, Some(card.as_str())));
+    let t = app
+        .read(&agent, &format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(t["customer_id"], json!(kept));
+    // A manager reads customers but merges none.
+    let mut boss = Browser::signed_in(&app, "boss").await;
+    let (s, _, _) = boss.get(&app, &format!("{card}/merge")).await;
+    assert_eq!(s, 403);
 }

@@ -176,6 +176,8 @@ pub struct CustomerDetail {
     /// Every open ticket the caller may see (up to 50), most urgent first: what a caller may
     /// be ringing about again.
     pub open_tickets: Vec<Ticket>,
+    /// Duplicates merged into this customer, newest first.
+    pub merged_from: Vec<crate::CustomerMerge>,
 }
 
 /// The signed-in principal behind a token.

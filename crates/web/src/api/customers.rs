@@ -243,6 +243,44 @@ pub async fn edit_customer(
     Ok(Json(user.tenant.customer_detail(&user.actor, id).await?))
 }
 
+/// A duplicate to merge into this customer.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeCustomerBody {
+    /// This customer's version last seen (optimistic locking): 409 when it changed meanwhile.
+    pub version: i64,
+    /// The duplicate, which is removed once its contacts, sites, equipment, tickets,
+    /// contracts and portal accounts have moved here.
+    #[schema(value_type = String)]
+    pub duplicate_id: CustomerId,
+}
+
+/// Merges a duplicate customer into this one; the duplicate's old id is kept as a pointer
+/// here (its card page leads to this one).
+#[utoipa::path(post, path = "/api/v1/customers/{id}/merge", tag = "customers", params(("id" = String, Path)),
+    request_body = MergeCustomerBody,
+    responses((status = 200, body = CustomerDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn merge_customer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: AppJson<MergeCustomerBody>,
+) -> Result<Json<CustomerDetail>, ApiError> {
+    let id = path_id(&id, CustomerId::parse)?;
+    let b = body.value;
+    user.tenant
+        .merge_customers(
+            &user.actor,
+            id,
+            b.version,
+            b.duplicate_id,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Json(user.tenant.customer_detail(&user.actor, id).await?))
+}
+
 /// A customer with contacts, sites, assets and recent tickets.
 #[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = String, Path)),
     responses((status = 200, body = CustomerDetail), (status = 404, body = ErrorBody)))]

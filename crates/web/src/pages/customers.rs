@@ -452,6 +452,10 @@ pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> 
     let Some(id) = CustomerId::parse(&id) else {
         return super::failure(lang, &StoreError::NotFound);
     };
+    // A merged-away customer's old link leads to the customer it became.
+    if let Ok(Some(survivor)) = user.tenant.merged_into(id).await {
+        return Redirect::to(&format!("/customers/{survivor}")).into_response();
+    }
     card_page(&user, lang, id, None).await
 }
 
@@ -542,6 +546,7 @@ fn card(
                         p { button type="submit" { (t(lang, "page.desk.save")) } }
                     }
                 }
+                p { a.button.quiet href={ "/customers/" (c.id) "/merge" } { (t(lang, "page.merge.open")) } }
             }
         }
         h2 { (t(lang, "page.customers.contacts")) }
@@ -648,6 +653,7 @@ fn card(
         (ticket_list(lang, offset, &d.open_tickets))
         h2 { (t(lang, "page.desk.tickets")) }
         (ticket_list(lang, offset, &d.recent_tickets))
+        (super::customer_merge::merged_from(lang, offset, d))
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod assets;
 mod charts;
+pub mod customer_merge;
 pub mod customers;
 pub mod dashboard;
 pub mod desk;
@@ -63,6 +64,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/customers/{id}",
             get(customers::show).post(customers::edit),
+        )
+        .route(
+            "/customers/{id}/merge",
+            get(customer_merge::show).post(customer_merge::merge),
         )
         .route("/customers/{id}/contacts", post(customers::add_contact))
         .route(
@@ -336,6 +341,14 @@ pub(crate) fn field_label(lang: Lang, field: &str) -> String {
         "installed_on" => "page.asset.installed",
         "warranty_until" => "page.asset.warranty_until",
         "version" => "page.customers.version",
+        "duplicate_id" => "page.merge.duplicate",
+        "code" => "page.models.code",
+        "product_line" => "page.models.product_line",
+        "warranty_months" => "page.models.warranty_months",
+        "skill" => "page.models.skill",
+        "skill_level" => "page.models.skill_level",
+        "checklist" => "page.models.checklist",
+        "note" => "page.asset.move_note",
         _ => return field.to_owned(),
     };
     t(lang, key).to_owned()
