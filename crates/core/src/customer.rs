@@ -283,6 +283,19 @@ pub fn site(s: &NewSite, customer_region: Option<RegionId>) -> Result<NewSite, F
     })
 }
 
+/// Whether a site may be removed from the customer's card: not while equipment stands there
+/// (move it first, so its history stays whole) nor while a ticket there is still open (the
+/// engineer is on the way). A removed site stays in the history of its closed tickets.
+pub fn site_removal(assets_there: i64, open_tickets_there: i64) -> Result<(), FieldError> {
+    if assets_there > 0 {
+        return fail("site_id", "error.site_has_equipment");
+    }
+    if open_tickets_there > 0 {
+        return fail("site_id", "error.site_has_open_tickets");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[path = "customer_tests.rs"]
 mod tests;

@@ -79,3 +79,16 @@ fn a_merge_keeps_the_survivors_fields_and_both_tag_lists() {
         ("duplicate_id", "error.merge_same_customer")
     );
 }
+
+#[test]
+fn a_site_goes_only_when_nothing_stands_or_waits_there() {
+    assert_eq!(site_removal(0, 0), Ok(()));
+    assert_eq!(
+        site_removal(1, 0).unwrap_err().reason,
+        "error.site_has_equipment"
+    );
+    assert_eq!(
+        site_removal(0, 2).unwrap_err().reason,
+        "error.site_has_open_tickets"
+    );
+}

@@ -291,7 +291,7 @@ impl TenantStore {
         let mut tx = self.store.write.begin().await?;
         let changed = sqlx::query(
             "UPDATE contacts SET name = $1, phone = $2, email = $3, wechat_id = $4, notify_channel = $5, lang = $6 \
-             WHERE tenant_id = $7 AND customer_id = $8 AND id = $9",
+             WHERE tenant_id = $7 AND customer_id = $8 AND id = $9 AND removed_at IS NULL",
         )
         .bind(c.name)
         .bind(c.phone)
@@ -374,7 +374,7 @@ impl TenantStore {
             if let Some(phone) = validate::phone_query(q) {
                 sql.push(" AND c.id IN (SELECT customer_id FROM contacts WHERE tenant_id = ")
                     .text(self.tid())
-                    .push(" AND phone = ")
+                    .push(" AND removed_at IS NULL AND phone = ")
                     .text(phone)
                     .push(")");
             } else {
@@ -385,7 +385,7 @@ impl TenantStore {
                     .push(LIKE_ESCAPE)
                     .push(" OR c.id IN (SELECT customer_id FROM contacts WHERE tenant_id = ")
                     .text(self.tid())
-                    .push(&format!(" AND (name {like} "))
+                    .push(&format!(" AND removed_at IS NULL AND (name {like} "))
                     .text(pattern.clone())
                     .push(LIKE_ESCAPE)
                     .push(&format!(" OR email {like} "))
@@ -430,7 +430,7 @@ impl TenantStore {
                  WHERE tenant_id = ",
             );
             sql.text(self.tid())
-                .push(" AND ")
+                .push(" AND removed_at IS NULL AND ")
                 .id_list("customer_id", &ids)
                 .push(" ORDER BY created_at, id");
             let found: Vec<ContactRow> = sql.query_as().fetch_all(&self.store.read).await?;
@@ -568,6 +568,7 @@ impl TenantStore {
         let rows: Vec<CustomerRow> = sqlx::query_as(
             "SELECT DISTINCT c.id, c.name, c.kind, c.tier, c.region_id, c.tags, c.created_at, c.version FROM customers c \
              JOIN contacts k ON k.customer_id = c.id WHERE c.tenant_id = $1 AND k.tenant_id = $1 AND k.phone = $2 \
+             AND k.removed_at IS NULL \
              ORDER BY c.name LIMIT 50",
         )
         .bind(self.tid())
@@ -610,7 +611,7 @@ impl TenantStore {
             }
             let contacts: Vec<ContactRow> = sqlx::query_as(
                 "SELECT id, customer_id, name, phone, email, wechat_id, notify_channel, lang FROM contacts \
-                 WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at, id",
+                 WHERE tenant_id = $1 AND customer_id = $2 AND removed_at IS NULL ORDER BY created_at, id",
             )
             .bind(self.tid())
             .bind(&r.id)
@@ -647,7 +648,7 @@ impl TenantStore {
     pub async fn customer_sites(&self, id: CustomerId) -> Result<Vec<Site>, StoreError> {
         let sites: Vec<SiteRow> = sqlx::query_as(
             "SELECT id, name, address, lat, lon, region_id, geofence_m FROM sites \
-             WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at, id",
+             WHERE tenant_id = $1 AND customer_id = $2 AND removed_at IS NULL ORDER BY created_at, id",
         )
         .bind(self.tid())
         .bind(id.to_string())
@@ -820,21 +821,28 @@ impl Store {
             phone: Option<String>,
             wechat_id: Option<String>,
         }
-        let row: Option<Row> = match (contact, customer) {
-            (Some(contact), _) => {
+        // A removed contact (someone who left) hears nothing; the customer's first contact
+        // does instead.
+        let own: Option<Row> = match contact {
+            Some(contact) => {
                 sqlx::query_as(
                     "SELECT notify_channel, lang, email, phone, wechat_id FROM contacts \
-                     WHERE tenant_id = $1 AND id = $2",
+                     WHERE tenant_id = $1 AND id = $2 AND removed_at IS NULL",
                 )
                 .bind(&tenant)
                 .bind(contact)
                 .fetch_optional(&self.read)
                 .await?
             }
+            None => None,
+        };
+        let row: Option<Row> = match (own, customer) {
+            (Some(own), _) => Some(own),
             (None, Some(customer)) => {
                 sqlx::query_as(
                     "SELECT notify_channel, lang, email, phone, wechat_id FROM contacts \
-                     WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at, id LIMIT 1",
+                     WHERE tenant_id = $1 AND customer_id = $2 AND removed_at IS NULL \
+                     ORDER BY created_at, id LIMIT 1",
                 )
                 .bind(&tenant)
                 .bind(customer)

@@ -16,6 +16,7 @@ mod assets;
 pub mod blobs;
 mod bulk;
 mod cache;
+mod contacts_sites;
 mod contracts;
 mod customer_merge;
 mod customers;

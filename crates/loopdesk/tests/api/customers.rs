@@ -11,6 +11,7 @@ on_both_backends!(
     the_customer_list_pages_by_name_and_finds_by_any_field,
     a_customer_is_edited_once_at_a_time_and_only_by_staff_who_may,
     a_duplicate_customer_is_merged_with_everything_it_had,
+    contacts_and_sites_are_changed_and_removed_while_history_keeps_them,
 );
 
 fn names(page: &Value) -> Vec<String> {
@@ -429,4 +430,207 @@ async fn a_duplicate_customer_is_merged_with_everything_it_had(backend: Backend)
         )
         .await;
     assert_eq!((s, e["field"].as_str()), (422, Some("duplicate_id")));
+}
+
+async fn contacts_and_sites_are_changed_and_removed_while_history_keeps_them(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (_, manager) = app.user("manager", &["manager"], json!({})).await;
+    let (customer, first_site) = app.customer(&agent, "申江制冷", "13800138000").await;
+    let path = format!("/api/v1/customers/{customer}");
+    let added = app
+        .ok(
+            &agent,
+            &format!("{path}/contacts"),
+            json!({ "name": "韩梅梅", "phone": "13900139000" }),
+            201,
+        )
+        .await;
+    let second = added["id"].as_str().unwrap().to_owned();
+    let site = app
+        .ok(
+            &agent,
+            &format!("{path}/sites"),
+            json!({ "name": "二号仓", "address": "浦东新区张江路 9 号" }),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first = app.read(&agent, &path).await["contacts"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A ticket raised by the first contact, at the first site.
+    let old = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "subject": "冷库温度高", "priority": 3, "channel": "phone",
+                    "contact_phone": "13800138000", "site_id": first_site }),
+            201,
+        )
+        .await;
+    assert_eq!(old["contact_id"], json!(first));
+
+    // A contact's details are replaced, checked as a new contact is.
+    let contact = format!("{path}/contacts/{second}");
+    let (s, c) = app
+        .send(
+            reqwest::Method::PUT,
+            &agent,
+            &contact,
+            json!({ "name": "韩梅梅", "phone": "139-0013-9000", "email": "han@example.com" }),
+        )
+        .await;
+    assert_eq!(
+        (s, &c["contacts"][1]["email"]),
+        (200, &json!("han@example.com")),
+        "{c}"
+    );
+    let (s, e) = app
+        .send(
+            reqwest::Method::PUT,
+            &agent,
+            &contact,
+            json!({ "name": "韩梅梅", "email": "no-at" }),
+        )
+        .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (422, Some("contacts.email")),
+        "{e}"
+    );
+
+    // The first contact leaves: off the card, no longer finding the customer by phone, and a
+    // new call from that number is an unknown caller; the old ticket still names them.
+    let (s, _) = app
+        .send(
+            reqwest::Method::DELETE,
+            &agent,
+            &format!("{path}/contacts/{first}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let c = app.read(&agent, &path).await;
+    assert_eq!(c["contacts"].as_array().unwrap().len(), 1);
+    assert_eq!(c["contacts"][0]["id"], json!(second));
+    let found = app.read(&agent, "/api/v1/customers?q=13800138000").await;
+    assert_eq!(found["items"], json!([]), "{found}");
+    let again = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "subject": "又坏了", "priority": 3, "channel": "phone",
+                    "contact_phone": "13800138000" }),
+            201,
+        )
+        .await;
+    assert_eq!(again["customer_id"], Value::Null, "{again}");
+    let kept = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", old["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(kept["contact_id"], json!(first));
+    let (s, _) = app
+        .send(
+            reqwest::Method::DELETE,
+            &agent,
+            &format!("{path}/contacts/{first}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 404, "removed once");
+
+    // A site is edited, checked as a new one is.
+    let site_path = format!("{path}/sites/{site}");
+    let (s, c) = app
+        .send(
+            reqwest::Method::PUT,
+            &agent,
+            &site_path,
+            json!({ "name": "二号仓库", "address": "浦东新区张江路 99 号", "lat": 31.2, "lon": 121.6,
+                    "geofence_m": 200 }),
+        )
+        .await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(
+        (&c["sites"][1]["address"], &c["sites"][1]["geofence_m"]),
+        (&json!("浦东新区张江路 99 号"), &json!(200.0))
+    );
+    for (body, field) in [
+        (
+            json!({ "name": "x", "address": "y", "lat": 95.0, "lon": 121.0 }),
+            "sites.lat",
+        ),
+        (json!({ "name": "x", "address": " " }), "sites.address"),
+        (
+            json!({ "name": "x", "address": "y", "geofence_m": 1 }),
+            "sites.geofence_m",
+        ),
+    ] {
+        let (s, e) = app
+            .send(reqwest::Method::PUT, &agent, &site_path, body)
+            .await;
+        assert_eq!((s, e["field"].as_str()), (422, Some(field)), "{e}");
+    }
+
+    // A site with equipment, or with an open ticket, stays; an empty one goes.
+    app.ok(
+        &app.admin,
+        "/api/v1/models",
+        json!({ "code": "X1", "name": "商用冷柜 X1" }),
+        201,
+    )
+    .await;
+    app.asset(&agent, (&customer, &site), "X1", "SN-S-1").await;
+    let (s, e) = app
+        .send(reqwest::Method::DELETE, &agent, &site_path, json!({}))
+        .await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("site_id")), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("设备"), "{e}");
+    let first_path = format!("{path}/sites/{first_site}");
+    let (s, e) = app
+        .send(reqwest::Method::DELETE, &agent, &first_path, json!({}))
+        .await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("site_id")), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("未关闭"), "{e}");
+    app.go(
+        &agent,
+        &old,
+        json!({ "to": "cancelled", "reason": "重复" }),
+        200,
+    )
+    .await;
+    let (s, _) = app
+        .send(reqwest::Method::DELETE, &manager, &first_path, json!({}))
+        .await;
+    assert_eq!(s, 403, "a manager reads customers but changes none");
+    let (s, _) = app
+        .send(reqwest::Method::DELETE, &agent, &first_path, json!({}))
+        .await;
+    assert_eq!(s, 204);
+    let c = app.read(&agent, &path).await;
+    assert_eq!(c["sites"].as_array().unwrap().len(), 1);
+    // No new ticket or equipment goes to a removed site; the old ticket keeps it.
+    let (s, e) = app
+        .send(
+            reqwest::Method::POST,
+            &agent,
+            "/api/v1/assets",
+            json!({ "customer_id": customer, "site_id": first_site, "model": "X1", "serial": "SN-S-2" }),
+        )
+        .await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("site_id")), "{e}");
+    let kept = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", old["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(kept["site_id"], json!(first_site));
 }

@@ -37,6 +37,7 @@ on_both_backends!(
     an_admin_registers_tests_disables_and_deletes_a_webhook_from_its_page,
     equipment_is_edited_moved_catalogued_and_labelled_from_its_pages,
     a_duplicate_customer_is_found_and_merged_from_the_card,
+    contacts_and_sites_are_edited_and_removed_from_the_card,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -3225,7 +3226,9 @@ async fn a_duplicate_customer_is_found_and_merged_from_the_card(backend: Backend
     let (_, agent) = app.user("agent", &["agent"], json!({})).await;
     app.user("boss", &["manager"], json!({})).await;
     let (kept, _) = app.customer(&agent, "申江制冷", "13800138000").await;
-    let (dup, _) = app.customer(&agent, "申江制冷（重复）", "13900139000").await;
+    let (dup, _) = app
+        .customer(&agent, "申江制冷（重复）", "13900139000")
+        .await;
     app.customer(&agent, "浦江电梯", "13700137000").await;
     let ticket = app.ticket(&agent, &dup, "冷柜报警").await;
     let mut b = Browser::signed_in(&app, "agent").await;
@@ -3236,7 +3239,10 @@ async fn a_duplicate_customer_is_found_and_merged_from_the_card(backend: Backend
     // the unrelated customer are not.
     let (s, html, _) = b.get(&app, &format!("{card}/merge")).await;
     assert_eq!(s, 200);
-    assert!(html.contains("申江制冷（重复）") && html.contains("13900139000"), "{html}");
+    assert!(
+        html.contains("申江制冷（重复）") && html.contains("13900139000"),
+        "{html}"
+    );
     assert!(!html.contains("浦江电梯"), "{html}");
     assert!(
         !html.contains(&format!("name=\"duplicate_id\" value=\"{kept}\"")),
@@ -3253,7 +3259,11 @@ async fn a_duplicate_customer_is_found_and_merged_from_the_card(backend: Backend
     assert!(html.contains("role=\"alert\""), "{html}");
     assert_eq!(app.count("SELECT COUNT(*) FROM customers").await, 3);
     let (s, html, _) = b
-        .post(&app, &format!("{card}/merge"), &[("version", "1"), ("duplicate_id", "x")])
+        .post(
+            &app,
+            &format!("{card}/merge"),
+            &[("version", "1"), ("duplicate_id", "x")],
+        )
         .await;
     assert_eq!((s, html.contains("重复客户")), (422, true));
     // Merged: back on the card, which now holds the duplicate's contact and ticket.
@@ -3262,18 +3272,89 @@ async fn a_duplicate_customer_is_found_and_merged_from_the_card(backend: Backend
     assert_eq!((s, to.as_deref()), (303, Some(card.as_str())));
     let (_, html, _) = b.get(&app, &card).await;
     assert!(
-        html.contains("13900139000") && html.contains("冷柜报警") && html.contains("已合并的重复客户"),
+        html.contains("13900139000")
+            && html.contains("冷柜报警")
+            && html.contains("已合并的重复客户"),
         "{html}"
     );
     // The duplicate's old link leads to the card; the ticket's customer is the survivor.
     let (s, _, to) = b.get(&app, &format!("/customers/{dup}")).await;
     assert_eq!((s, to.as_deref()), (303, Some(card.as_str())));
     let t = app
-        .read(&agent, &format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap()))
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap()),
+        )
         .await;
     assert_eq!(t["customer_id"], json!(kept));
     // A manager reads customers but merges none.
     let mut boss = Browser::signed_in(&app, "boss").await;
     let (s, _, _) = boss.get(&app, &format!("{card}/merge")).await;
     assert_eq!(s, 403);
+}
+
+async fn contacts_and_sites_are_edited_and_removed_from_the_card(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (customer, site) = app.customer(&agent, "申江制冷", "13800138000").await;
+    let card = format!("/customers/{customer}");
+    let c = app.read(&agent, &format!("/api/v1/{}", &card[1..])).await;
+    let contact = c["contacts"][0]["id"].as_str().unwrap().to_owned();
+    let mut b = Browser::signed_in(&app, "agent").await;
+    let (_, html, _) = b.get(&app, &card).await;
+    for action in [
+        format!("{card}/contacts/{contact}/remove"),
+        format!("{card}/sites/{site}"),
+        format!("{card}/sites/{site}/remove"),
+    ] {
+        assert!(
+            html.contains(&format!("action=\"{action}\"")),
+            "{action}: {html}"
+        );
+    }
+    // The site: a bad latitude is refused by name, a good edit saved.
+    let edit = format!("{card}/sites/{site}");
+    let bad = [
+        ("site_name", "总店"),
+        ("address", "人民大道 1 号"),
+        ("lat", "北纬"),
+        ("lon", "121.47"),
+        ("geofence_m", "300"),
+    ];
+    let (s, html, _) = b.post(&app, &edit, &bad).await;
+    assert_eq!(s, 422);
+    assert!(
+        html.contains("role=\"alert\"") && html.contains("纬度"),
+        "{html}"
+    );
+    let good = [
+        ("site_name", "总店"),
+        ("address", "人民大道 200 号"),
+        ("lat", "31.2304"),
+        ("lon", "121.4737"),
+        ("geofence_m", "300"),
+    ];
+    let (s, _, to) = b.post(&app, &edit, &good).await;
+    assert_eq!((s, to.as_deref()), (303, Some(card.as_str())));
+    let (_, html, _) = b.get(&app, &card).await;
+    assert!(html.contains("人民大道 200 号"), "{html}");
+    // A site with an open ticket stays, and says why.
+    app.ok(
+        &agent,
+        "/api/v1/tickets",
+        json!({ "subject": "冷库报警", "priority": 3, "channel": "phone", "customer_id": customer,
+                "site_id": site }),
+        201,
+    )
+    .await;
+    let (s, html, _) = b.post(&app, &format!("{edit}/remove"), &[]).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("未关闭的工单"), "{html}");
+    // The contact goes; the card no longer lists their phone.
+    let (s, _, to) = b
+        .post(&app, &format!("{card}/contacts/{contact}/remove"), &[])
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some(card.as_str())));
+    let (_, html, _) = b.get(&app, &card).await;
+    assert!(!html.contains("tel:13800138000"), "{html}");
 }

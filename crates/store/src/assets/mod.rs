@@ -193,12 +193,13 @@ impl TenantStore {
                 .map(|d| d.to_string());
         self.require("customers", &new.customer_id.to_string(), "customer_id")
             .await?;
-        let owner: Option<String> =
-            sqlx::query_scalar("SELECT customer_id FROM sites WHERE tenant_id = $1 AND id = $2")
-                .bind(self.tid())
-                .bind(new.site_id.to_string())
-                .fetch_optional(&self.store.read)
-                .await?;
+        let owner: Option<String> = sqlx::query_scalar(
+            "SELECT customer_id FROM sites WHERE tenant_id = $1 AND id = $2 AND removed_at IS NULL",
+        )
+        .bind(self.tid())
+        .bind(new.site_id.to_string())
+        .fetch_optional(&self.store.read)
+        .await?;
         if owner.as_deref() != Some(new.customer_id.to_string().as_str()) {
             return Err(FieldError {
                 field: "site_id",

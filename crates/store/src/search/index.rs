@@ -379,7 +379,7 @@ pub(crate) async fn customer_texts(
     );
     contacts.text(tenant);
     contacts.id_list(" AND customer_id", ids);
-    contacts.push(" ORDER BY created_at, id");
+    contacts.push(" AND removed_at IS NULL ORDER BY created_at, id");
     type Contact = (
         String,
         String,
@@ -400,7 +400,7 @@ pub(crate) async fn customer_texts(
     let mut sites = Sql::new("SELECT customer_id, name, address FROM sites WHERE tenant_id = ");
     sites.text(tenant);
     sites.id_list(" AND customer_id", ids);
-    sites.push(" ORDER BY created_at, id");
+    sites.push(" AND removed_at IS NULL ORDER BY created_at, id");
     let rows: Vec<(String, String, String)> = sites.query_as().fetch_all(&mut *conn).await?;
     for (customer, name, address) in rows {
         if let Some(i) = at.get(&customer) {

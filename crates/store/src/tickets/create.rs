@@ -273,7 +273,7 @@ impl TenantStore {
     ) -> Result<Vec<(intake::KnownContact, String)>, StoreError> {
         let rows: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT id, customer_id, name FROM contacts WHERE tenant_id = $1 AND phone = $2 \
-             ORDER BY created_at, id LIMIT 50",
+             AND removed_at IS NULL ORDER BY created_at, id LIMIT 50",
         )
         .bind(self.tid())
         .bind(phone)
@@ -314,7 +314,8 @@ impl TenantStore {
     /// Up to two of a customer's sites (enough to tell whether it has only one).
     async fn intake_sites_of(&self, customer: CustomerId) -> Result<Vec<SiteId>, StoreError> {
         let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM sites WHERE tenant_id = $1 AND customer_id = $2 LIMIT 2",
+            "SELECT id FROM sites WHERE tenant_id = $1 AND customer_id = $2 AND removed_at IS NULL \
+             LIMIT 2",
         )
         .bind(self.tid())
         .bind(customer.to_string())
@@ -326,7 +327,7 @@ impl TenantStore {
     async fn intake_site(&self, id: SiteId) -> Result<Option<intake::KnownSite>, StoreError> {
         let row: Option<(String, Option<String>, String)> = sqlx::query_as(
             "SELECT s.customer_id, s.region_id, c.tier FROM sites s JOIN customers c ON c.id = s.customer_id \
-             WHERE s.tenant_id = $1 AND s.id = $2",
+             WHERE s.tenant_id = $1 AND s.id = $2 AND s.removed_at IS NULL",
         )
         .bind(self.tid())
         .bind(id.to_string())

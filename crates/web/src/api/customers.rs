@@ -333,3 +333,78 @@ pub async fn add_site(
         Json(serde_json::json!({ "id": site_id })),
     ))
 }
+
+/// Replaces a contact's details, checked as a new contact is.
+#[utoipa::path(put, path = "/api/v1/customers/{id}/contacts/{contact}", tag = "customers",
+    params(("id" = String, Path), ("contact" = String, Path)), request_body = ContactBody,
+    responses((status = 200, body = CustomerDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put_contact(
+    user: CurrentUser,
+    Path((id, contact_id)): Path<(String, String)>,
+    body: AppJson<ContactBody>,
+) -> Result<Json<CustomerDetail>, ApiError> {
+    require_write(&user)?;
+    let id = path_id(&id, CustomerId::parse)?;
+    let contact_id = path_id(&contact_id, ContactId::parse)?;
+    user.tenant
+        .update_contact(id, contact_id, contact(body.value))
+        .await?;
+    Ok(Json(user.tenant.customer_detail(&user.actor, id).await?))
+}
+
+/// Removes a contact (someone who left): no longer found by phone, mailed or offered at
+/// intake; the tickets they raised keep their name.
+#[utoipa::path(delete, path = "/api/v1/customers/{id}/contacts/{contact}", tag = "customers",
+    params(("id" = String, Path), ("contact" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_contact(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, contact_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    require_write(&user)?;
+    let id = path_id(&id, CustomerId::parse)?;
+    let contact_id = path_id(&contact_id, ContactId::parse)?;
+    user.tenant
+        .remove_contact(id, contact_id, state.clock.now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Replaces a site's name, address, position, region and geofence, checked as a new site is.
+#[utoipa::path(put, path = "/api/v1/customers/{id}/sites/{site}", tag = "customers",
+    params(("id" = String, Path), ("site" = String, Path)), request_body = SiteBody,
+    responses((status = 200, body = CustomerDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put_site(
+    user: CurrentUser,
+    Path((id, site_id)): Path<(String, String)>,
+    body: AppJson<SiteBody>,
+) -> Result<Json<CustomerDetail>, ApiError> {
+    require_write(&user)?;
+    let id = path_id(&id, CustomerId::parse)?;
+    let site_id = path_id(&site_id, SiteId::parse)?;
+    user.tenant.edit_site(id, site_id, site(body.value)).await?;
+    Ok(Json(user.tenant.customer_detail(&user.actor, id).await?))
+}
+
+/// Removes a site: refused (422 `site_id`) while equipment stands there or a ticket there is
+/// open; its closed tickets keep it.
+#[utoipa::path(delete, path = "/api/v1/customers/{id}/sites/{site}", tag = "customers",
+    params(("id" = String, Path), ("site" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn delete_site(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, site_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    require_write(&user)?;
+    let id = path_id(&id, CustomerId::parse)?;
+    let site_id = path_id(&site_id, SiteId::parse)?;
+    user.tenant
+        .remove_site(id, site_id, state.clock.now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

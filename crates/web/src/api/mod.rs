@@ -45,6 +45,8 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(customers::merge_customer))
         .routes(routes!(customers::add_contact))
         .routes(routes!(customers::add_site))
+        .routes(routes!(customers::put_contact, customers::delete_contact))
+        .routes(routes!(customers::put_site, customers::delete_site))
         .routes(routes!(assets::create_asset, assets::list_assets))
         .routes(routes!(assets::import_assets))
         .routes(routes!(assets::export_assets))

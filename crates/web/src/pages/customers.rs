@@ -437,7 +437,7 @@ pub async fn create(
 
 /// Which form on the card an error belongs to.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum CardForm {
+pub(super) enum CardForm {
     Edit,
     Contact,
     Site,
@@ -584,6 +584,10 @@ fn card(
                             }
                             button type="submit" { (t(lang, "page.desk.save")) }
                         }
+                        form method="post" action={ "/customers/" (c.id) "/contacts/" (k.id) "/remove" }
+                            data-confirm=(tf(lang, "page.customers.remove_contact_confirm", &[("name", &k.name)])) {
+                            button.quiet type="submit" { (t(lang, "page.customers.remove_contact")) }
+                        }
                     } } }
                 } } }
             } }
@@ -621,6 +625,7 @@ fn card(
                     th { (t(lang, "page.customers.address")) }
                     th.wide { (t(lang, "page.customers.position")) }
                     th.wide { (t(lang, "page.customers.geofence")) }
+                    @if may_write { th {} }
                 } }
                 tbody { @for s in &d.sites { tr {
                     td { (s.name) }
@@ -630,6 +635,7 @@ fn card(
                         _ => { span.muted { (t(lang, "page.customers.no_position")) } }
                     } }
                     td.wide { (format!("{:.0} m", s.geofence_m)) }
+                    @if may_write { td { (super::customer_parts::site_actions(lang, c.id, s)) } }
                 } } }
             } }
         }
@@ -757,7 +763,7 @@ fn card_answer(id: CustomerId, result: Result<(), StoreError>) -> Result<Respons
     result.map(|()| Redirect::to(&format!("/customers/{id}")).into_response())
 }
 
-async fn answer(
+pub(super) async fn answer(
     user: &CurrentUser,
     lang: Lang,
     id: CustomerId,
@@ -879,35 +885,41 @@ pub async fn add_site(
     let Some(id) = CustomerId::parse(&id) else {
         return super::failure(lang, &StoreError::NotFound);
     };
-    let number = |field: &'static str, v: &Option<String>| {
-        given(v)
-            .map(|v| {
-                v.parse::<f64>().map_err(|_| {
-                    StoreError::Invalid(loopdesk_core::validate::FieldError {
-                        field,
-                        reason: "error.invalid_number",
-                    })
-                })
-            })
-            .transpose()
-    };
     let result = async {
-        let new = NewSite {
-            name: given(&f.site_name)
-                .unwrap_or_else(|| t(lang, "page.customers.main_site").to_owned()),
-            address: f.address.clone(),
-            lat: number("sites.lat", &f.lat)?,
-            lon: number("sites.lon", &f.lon)?,
-            region_id: None,
-            geofence_m: number("sites.geofence_m", &f.geofence_m)?,
-        };
         user.tenant
-            .add_site(id, new, state.clock.now())
+            .add_site(id, f.to_new(lang)?, state.clock.now())
             .await
             .map(|_| ())
     }
     .await;
     answer(&user, lang, id, CardForm::Site, result).await
+}
+
+impl SiteForm {
+    /// The site as typed: numbers read, an unnamed site called the main site.
+    pub(super) fn to_new(&self, lang: Lang) -> Result<NewSite, StoreError> {
+        let number = |field: &'static str, v: &Option<String>| {
+            given(v)
+                .map(|v| {
+                    v.parse::<f64>().map_err(|_| {
+                        StoreError::Invalid(loopdesk_core::validate::FieldError {
+                            field,
+                            reason: "error.invalid_number",
+                        })
+                    })
+                })
+                .transpose()
+        };
+        Ok(NewSite {
+            name: given(&self.site_name)
+                .unwrap_or_else(|| t(lang, "page.customers.main_site").to_owned()),
+            address: self.address.clone(),
+            lat: number("sites.lat", &self.lat)?,
+            lon: number("sites.lon", &self.lon)?,
+            region_id: None,
+            geofence_m: number("sites.geofence_m", &self.geofence_m)?,
+        })
+    }
 }
 
 /// Equipment to register.

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod assets;
 mod charts;
 pub mod customer_merge;
+pub mod customer_parts;
 pub mod customers;
 pub mod dashboard;
 pub mod desk;
@@ -75,6 +76,18 @@ pub fn routes() -> Router<AppState> {
             post(customers::edit_contact),
         )
         .route("/customers/{id}/sites", post(customers::add_site))
+        .route(
+            "/customers/{id}/contacts/{contact}/remove",
+            post(customer_parts::remove_contact),
+        )
+        .route(
+            "/customers/{id}/sites/{site}",
+            post(customer_parts::edit_site),
+        )
+        .route(
+            "/customers/{id}/sites/{site}/remove",
+            post(customer_parts::remove_site),
+        )
         .route("/customers/{id}/assets", post(customers::add_asset))
         .route("/review", get(review::show))
         .route("/review/t/{id}", post(review::make_move))
