@@ -35,14 +35,10 @@ pub fn site_actions(lang: Lang, customer: CustomerId, s: &Site) -> Markup {
 }
 
 fn ids<T>(
-    lang: Lang,
     (customer, other): (String, String),
     parse: fn(&str) -> Option<T>,
-) -> Result<(CustomerId, T), Response> {
-    match (CustomerId::parse(&customer), parse(&other)) {
-        (Some(c), Some(o)) => Ok((c, o)),
-        _ => Err(super::failure(lang, &StoreError::NotFound)),
-    }
+) -> Option<(CustomerId, T)> {
+    Some((CustomerId::parse(&customer)?, parse(&other)?))
 }
 
 /// Removes a contact (someone who left); their tickets keep their name.
@@ -54,9 +50,8 @@ pub async fn remove_contact(
     if let Some(no) = writer_only(&user, lang) {
         return no;
     }
-    let (id, contact) = match ids(lang, path, ContactId::parse) {
-        Ok(ids) => ids,
-        Err(no) => return no,
+    let Some((id, contact)) = ids(path, ContactId::parse) else {
+        return super::failure(lang, &StoreError::NotFound);
     };
     let result = user
         .tenant
@@ -74,9 +69,8 @@ pub async fn edit_site(
     if let Some(no) = writer_only(&user, lang) {
         return no;
     }
-    let (id, site) = match ids(lang, path, SiteId::parse) {
-        Ok(ids) => ids,
-        Err(no) => return no,
+    let Some((id, site)) = ids(path, SiteId::parse) else {
+        return super::failure(lang, &StoreError::NotFound);
     };
     let result = async { user.tenant.edit_site(id, site, f.to_new(lang)?).await }.await;
     answer(&user, lang, id, CardForm::Site, result).await
@@ -91,9 +85,8 @@ pub async fn remove_site(
     if let Some(no) = writer_only(&user, lang) {
         return no;
     }
-    let (id, site) = match ids(lang, path, SiteId::parse) {
-        Ok(ids) => ids,
-        Err(no) => return no,
+    let Some((id, site)) = ids(path, SiteId::parse) else {
+        return super::failure(lang, &StoreError::NotFound);
     };
     let result = user.tenant.remove_site(id, site, state.clock.now()).await;
     answer(&user, lang, id, CardForm::Site, result).await
