@@ -8,6 +8,7 @@ pub mod access;
 pub mod asset;
 pub mod clock;
 pub mod customer;
+pub mod customer_import;
 pub mod dispatch;
 pub mod event;
 pub mod followup;

@@ -25,6 +25,17 @@ use loopdesk_core::i18n::Lang;
 use loopdesk_core::search::Kind;
 use loopdesk_core::TenantId;
 
+/// A new customer whose fields, contacts and sites passed their checks.
+pub(crate) struct CheckedCustomer {
+    name: String,
+    kind: &'static str,
+    tier: String,
+    region_id: Option<RegionId>,
+    tags: String,
+    contacts: Vec<customer::ValidContact>,
+    sites: Vec<NewSite>,
+}
+
 #[derive(sqlx::FromRow)]
 struct CustomerRow {
     id: String,
@@ -145,6 +156,18 @@ impl TenantStore {
         new: NewCustomer,
         now: DateTime<Utc>,
     ) -> Result<CustomerId, StoreError> {
+        let checked = self.check_customer(&new).await?;
+        let mut tx = self.store.write.begin().await?;
+        let id = self.insert_customer(&mut tx, checked, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// A new customer checked (its fields, contacts, sites and regions), not yet stored.
+    pub(crate) async fn check_customer(
+        &self,
+        new: &NewCustomer,
+    ) -> Result<CheckedCustomer, StoreError> {
         let name = validate::required_text("name", &new.name, validate::MAX_NAME)?;
         let kind = customer::kind(new.kind.as_deref())?;
         let tier = customer::tier(new.tier.as_deref())?;
@@ -167,34 +190,50 @@ impl TenantStore {
         {
             self.require("regions", &r.to_string(), "region_id").await?;
         }
+        Ok(CheckedCustomer {
+            name,
+            kind,
+            tier,
+            region_id: new.region_id,
+            tags,
+            contacts,
+            sites,
+        })
+    }
+
+    /// Stores a checked customer with its contacts and sites in `tx`, and its search document.
+    pub(crate) async fn insert_customer(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        c: CheckedCustomer,
+        now: DateTime<Utc>,
+    ) -> Result<CustomerId, StoreError> {
         let id = CustomerId::new();
-        let mut tx = self.store.write.begin().await?;
         sqlx::query(
             "INSERT INTO customers (id, tenant_id, name, kind, tier, region_id, tags, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
         )
         .bind(id.to_string())
         .bind(self.tid())
-        .bind(&name)
-        .bind(kind)
-        .bind(&tier)
-        .bind(new.region_id.map(|r| r.to_string()))
-        .bind(tags)
+        .bind(&c.name)
+        .bind(c.kind)
+        .bind(&c.tier)
+        .bind(c.region_id.map(|r| r.to_string()))
+        .bind(c.tags)
         .bind(ms(now))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        for c in contacts {
-            self.insert_contact(&mut tx, id, c, now).await?;
+        for k in c.contacts {
+            self.insert_contact(tx, id, k, now).await?;
         }
-        for s in sites {
-            self.insert_site(&mut tx, id, s, now).await?;
+        for s in c.sites {
+            self.insert_site(tx, id, s, now).await?;
         }
-        index::refresh(&mut tx, &self.tid(), Kind::Customer, &[id.to_string()]).await?;
-        tx.commit().await?;
+        index::refresh(tx, &self.tid(), Kind::Customer, &[id.to_string()]).await?;
         Ok(id)
     }
 
-    async fn insert_contact(
+    pub(crate) async fn insert_contact(
         &self,
         tx: &mut Transaction<'_, Any>,
         customer: CustomerId,
@@ -221,7 +260,7 @@ impl TenantStore {
         Ok(id)
     }
 
-    async fn insert_site(
+    pub(crate) async fn insert_site(
         &self,
         tx: &mut Transaction<'_, Any>,
         customer: CustomerId,

@@ -61,7 +61,7 @@ pub use dialect::Backend;
 pub use engineers::{EngineerView, Position};
 pub use error::{RowError, StoreError};
 pub use idempotency::Idempotency;
-pub use import::{HistoryEvent, HistoryTicket};
+pub use import::{ContactImportRow, CustomerImportRow, HistoryEvent, HistoryTicket, SiteImportRow};
 pub use inventory::{
     LedgerLine, LoadLine, LowStock, MovementView, Part, StockItem, StockMovementInput, VanPart,
     Warehouse,

@@ -4,6 +4,10 @@
 use std::io::Cursor;
 
 use calamine::{Data, DataType, Reader, Xlsx};
+use loopdesk_core::customer_import::{self, Import};
+use loopdesk_core::i18n::{self, Lang};
+use loopdesk_core::validate::FieldError;
+use loopdesk_store::StoreError;
 
 /// Rows of a CSV file (UTF-8, a byte-order mark allowed; RFC 4180 quoting). A file that is
 /// not UTF-8 or not CSV is refused with a reason.
@@ -49,6 +53,79 @@ fn cell_text(cell: &Data) -> String {
         Data::DurationIso(s) => s.clone(),
         Data::Error(_) | Data::Empty => String::new(),
     }
+}
+
+/// The rows of a sheet, each with its row number in the sheet.
+pub type NumberedRows = Vec<(usize, Vec<String>)>;
+
+/// An uploaded table: Excel when the content type or the file's first bytes say so, else
+/// CSV. Answers the header row and the data rows that are not blank, each with its row in
+/// the sheet (the header is row 1).
+pub fn table(
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<(Vec<String>, NumberedRows), &'static str> {
+    let rows = if content_type.starts_with(crate::export::XLSX) || bytes.starts_with(b"PK\x03\x04")
+    {
+        xlsx_rows(bytes)
+    } else {
+        csv_rows(bytes)
+    }?;
+    let mut rows = rows.into_iter();
+    let header = rows.next().ok_or("error.required")?;
+    let data = rows
+        .enumerate()
+        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
+        .map(|(i, cells)| (i + 2, cells))
+        .collect();
+    Ok((header, data))
+}
+
+/// Reads an uploaded table and imports it as `what`; answers how many rows were stored.
+pub async fn import_customer_table(
+    state: &crate::state::AppState,
+    user: &crate::extract::CurrentUser,
+    what: Import,
+    lang: Lang,
+    content_type: &str,
+    body: &[u8],
+) -> Result<usize, StoreError> {
+    let (header, rows) = table(content_type, body).map_err(|reason| FieldError {
+        field: "file",
+        reason,
+    })?;
+    let columns = what.header(&header)?;
+    let main_site = i18n::t(lang, "page.customers.main_site");
+    let now = state.clock.now();
+    let tenant = &user.tenant;
+    Ok(match what {
+        Import::Customers => {
+            let rows = rows
+                .iter()
+                .map(|(n, cells)| {
+                    (
+                        *n,
+                        customer_import::customer_row(&columns, cells, main_site),
+                    )
+                })
+                .collect();
+            tenant.import_customers(&user.actor, rows, now).await?
+        }
+        Import::Contacts => {
+            let rows = rows
+                .iter()
+                .map(|(n, cells)| (*n, customer_import::contact_row(&columns, cells)))
+                .collect();
+            tenant.import_contacts(&user.actor, rows, now).await?
+        }
+        Import::Sites => {
+            let rows = rows
+                .iter()
+                .map(|(n, cells)| (*n, customer_import::site_row(&columns, cells, main_site)))
+                .collect();
+            tenant.import_sites(&user.actor, rows, now).await?
+        }
+    })
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod engineers;
 mod followup;
 mod helpers;
 mod holes;
+mod imports;
 mod kpis;
 mod lifecycle;
 mod mail;

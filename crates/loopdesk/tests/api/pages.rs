@@ -38,6 +38,7 @@ on_both_backends!(
     equipment_is_edited_moved_catalogued_and_labelled_from_its_pages,
     a_duplicate_customer_is_found_and_merged_from_the_card,
     contacts_and_sites_are_edited_and_removed_from_the_card,
+    customers_are_imported_from_a_sheet_on_the_import_page,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -3357,4 +3358,97 @@ async fn contacts_and_sites_are_edited_and_removed_from_the_card(backend: Backen
     assert_eq!((s, to.as_deref()), (303, Some(card.as_str())));
     let (_, html, _) = b.get(&app, &card).await;
     assert!(!html.contains("tel:13800138000"), "{html}");
+}
+
+async fn customers_are_imported_from_a_sheet_on_the_import_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.user("agent", &["agent"], json!({})).await;
+    app.user("boss", &["manager"], json!({})).await;
+    let mut b = Browser::signed_in(&app, "agent").await;
+    let (_, html, _) = b.get(&app, "/customers").await;
+    assert!(html.contains("href=\"/customers/import\""), "{html}");
+    let (s, html, _) = b.get(&app, "/customers/import").await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        html.matches("enctype=\"multipart/form-data\"").count(),
+        3,
+        "{html}"
+    );
+    // Row 3 has no name: the table names it, and nothing is stored.
+    let bad = "客户名称,电话\r\n申江制冷,13800138000\r\n,13900139000\r\n"
+        .as_bytes()
+        .to_vec();
+    let (s, html, _) = b
+        .post_multipart(
+            &app,
+            "/customers/import",
+            &[("what", "customers")],
+            vec![("file", "客户.csv", bad)],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(
+        html.contains("role=\"alert\"")
+            && html.contains("<td>3</td>")
+            && html.contains("未导入任何数据"),
+        "{html}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM customers").await, 0);
+    // A heading nobody knows is named as the file's fault.
+    let (s, html, _) = b
+        .post_multipart(
+            &app,
+            "/customers/import",
+            &[("what", "customers")],
+            vec![("file", "x.csv", b"name,colour\r\nx,red\r\n".to_vec())],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("无法识别的列"), "{html}");
+    let good = "客户名称,电话\r\n申江制冷,13800138000\r\n浦江电梯,13900139000\r\n"
+        .as_bytes()
+        .to_vec();
+    let (s, html, _) = b
+        .post_multipart(
+            &app,
+            "/customers/import",
+            &[("what", "customers")],
+            vec![("file", "客户.csv", good)],
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(html.contains("已导入 2 行"), "{html}");
+    let (_, html, _) = b.get(&app, "/customers?q=13900139000").await;
+    assert!(html.contains("浦江电梯"), "{html}");
+    // The template has the Chinese headings, and a filled-in copy imports.
+    let (s, template, _) = b.get(&app, "/customers/import/template?what=sites").await;
+    assert_eq!(s, 200);
+    let heading = template
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(heading.starts_with("客户编号,地址名称,地址"), "{heading}");
+    let (s, _, _) = b
+        .get(&app, "/customers/import/template?what=customers")
+        .await;
+    assert_eq!(s, 200);
+    let c = app
+        .read(&app.admin, "/api/v1/customers?q=13900139000")
+        .await;
+    let id = c["items"][0]["id"].as_str().unwrap().to_owned();
+    let filled = format!("{heading}\r\n{id},二号仓,张江路 9 号,,,\r\n");
+    let (s, html, _) = b
+        .post_multipart(
+            &app,
+            "/customers/import",
+            &[("what", "sites")],
+            vec![("file", "地址.csv", filled.into_bytes())],
+        )
+        .await;
+    assert_eq!((s, html.contains("已导入 1 行")), (200, true), "{html}");
+    let mut boss = Browser::signed_in(&app, "boss").await;
+    let (s, _, _) = boss.get(&app, "/customers/import").await;
+    assert_eq!(s, 403);
 }

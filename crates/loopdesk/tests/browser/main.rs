@@ -1868,3 +1868,61 @@ async fn the_dashboards_charts_are_readable_on_a_desktop_and_a_phone() {
         c.close().await.unwrap();
     }
 }
+
+/// An agent finds a duplicate from the customer's card, is asked before merging it, and sees
+/// the merge on the card; then imports customers from a sheet and reads the bad row back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_merges_a_duplicate_and_imports_a_sheet() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, agent) = app.user("xiaoli", &["agent"], json!({})).await;
+    let (kept, _) = app.customer(&agent, "申江制冷", "13800138000").await;
+    app.customer(&agent, "申江制冷（重复）", "13900139000")
+        .await;
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "xiaoli").await;
+    c.goto(&app.url(&format!("/customers/{kept}")))
+        .await
+        .unwrap();
+    click_on(&c, &format!("a[href='/customers/{kept}/merge']")).await;
+    wait_xpath(&c, "//td[contains(., '申江制冷（重复）')]").await;
+    shoot(&c, "customer-merge").await;
+    // Dismissed, nothing happens; accepted, the duplicate is merged.
+    click_on(&c, "form[data-confirm] button[type=submit]").await;
+    let ask = c.get_alert_text().await.unwrap();
+    assert!(
+        ask.contains("申江制冷（重复）") && ask.contains("不能撤销"),
+        "{ask}"
+    );
+    c.dismiss_alert().await.unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/merge"));
+    click_on(&c, "form[data-confirm] button[type=submit]").await;
+    c.accept_alert().await.unwrap();
+    wait_xpath(&c, "//h2[contains(., '已合并的重复客户')]").await;
+    assert!(text_of(&c, "main").await.contains("13900139000"));
+    shoot(&c, "customer-merged").await;
+
+    c.goto(&app.url("/customers/import")).await.unwrap();
+    let sheet = std::env::temp_dir().join(format!("loopdesk-import-{}.csv", std::process::id()));
+    std::fs::write(
+        &sheet,
+        "客户名称,电话,地址\r\n浦江电梯,13700137000,\r\n,13600136000,\r\n",
+    )
+    .unwrap();
+    c.find(Locator::Css(
+        "form:has(input[value=customers]) input[type=file]",
+    ))
+    .await
+    .unwrap()
+    .send_keys(sheet.to_str().unwrap())
+    .await
+    .unwrap();
+    click_on(&c, "form:has(input[value=customers]) button[type=submit]").await;
+    wait_xpath(&c, "//div[@role='alert']//td[normalize-space()='3']").await;
+    shoot(&c, "customer-import-refused").await;
+    let (bytes, fits) = weight_and_fit(&c).await;
+    assert!(fits, "the import page fits the window");
+    assert!(bytes < 150_000.0, "the import page weighs {bytes} bytes");
+    let _ = std::fs::remove_file(&sheet);
+    c.close().await.unwrap();
+}

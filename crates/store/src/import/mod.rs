@@ -22,6 +22,8 @@ use crate::sql::{Arg, Sql};
 use crate::{ms, StoreError, TenantStore};
 
 mod checks;
+mod customers;
+pub use customers::{ContactImportRow, CustomerImportRow, SiteImportRow};
 mod schema;
 
 use checks::{check_references, named, Named, Reference};

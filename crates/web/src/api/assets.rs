@@ -337,20 +337,11 @@ pub async fn import_assets(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let table = if kind.starts_with(crate::export::XLSX) || body.starts_with(b"PK\x03\x04") {
-        crate::import::xlsx_rows(&body)
-    } else {
-        crate::import::csv_rows(&body)
-    }
-    .map_err(|reason| ApiError::invalid("file", reason))?;
-    let Some((header_row, rows)) = table.split_first() else {
-        return Err(ApiError::invalid("file", "error.required"));
-    };
+    let (header_row, rows) =
+        crate::import::table(kind, &body).map_err(|reason| ApiError::invalid("file", reason))?;
     let parsed = rows
         .iter()
-        .enumerate()
-        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
-        .map(|(i, cells)| (i + 2, asset::import_row(header_row, cells)))
+        .map(|(row, cells)| (*row, asset::import_row(&header_row, cells)))
         .collect();
     let imported = user
         .tenant

@@ -1,9 +1,12 @@
 //! Customers, their contacts and sites; finding a caller by phone.
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use loopdesk_core::access::{self, allowed, Permission};
+use loopdesk_core::customer_import::Import;
+use loopdesk_core::i18n::Lang;
 use loopdesk_core::{ContactId, CustomerId, RegionId, SiteId};
 use loopdesk_store::{
     CustomerDetail, CustomerEdit, CustomerFilter, CustomerPage, NewContact, NewCustomer, NewSite,
@@ -407,4 +410,110 @@ pub async fn delete_site(
         .remove_site(id, site_id, state.clock.now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+fn content_type(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// Imports customers from CSV or Excel, each row a customer with an optional first contact
+/// and site. Columns by field name or heading (客户名称/name, 类型/kind, 等级/tier, 区域/region,
+/// 标签/tags, 联系人/contact_name, 电话/phone, 邮箱/email, 微信/wechat_id, 地址名称/site_name,
+/// 地址/address, 纬度/lat, 经度/lon, 围栏半径/geofence_m). All rows or none: `422
+/// import_failed` lists each failing row with its column and reason.
+#[utoipa::path(post, path = "/api/v1/customers/import", tag = "customers",
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = super::assets::Imported), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import_customers(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<super::assets::Imported>), ApiError> {
+    require_write(&user)?;
+    let lang = Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let imported = crate::import::import_customer_table(
+        &state,
+        &user,
+        Import::Customers,
+        lang,
+        content_type(&headers),
+        &body,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(super::assets::Imported { imported }),
+    ))
+}
+
+/// Imports contacts of existing customers (columns customer_id, contact_name or name, phone,
+/// email, wechat_id, notify_channel, lang), all rows or none.
+#[utoipa::path(post, path = "/api/v1/contacts/import", tag = "customers",
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = super::assets::Imported), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import_contacts(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<super::assets::Imported>), ApiError> {
+    require_write(&user)?;
+    let lang = Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let imported = crate::import::import_customer_table(
+        &state,
+        &user,
+        Import::Contacts,
+        lang,
+        content_type(&headers),
+        &body,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(super::assets::Imported { imported }),
+    ))
+}
+
+/// Imports sites of existing customers (columns customer_id, site_name or name, address,
+/// lat, lon, geofence_m), all rows or none.
+#[utoipa::path(post, path = "/api/v1/sites/import", tag = "customers",
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = super::assets::Imported), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import_sites(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<super::assets::Imported>), ApiError> {
+    require_write(&user)?;
+    let lang = Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let imported = crate::import::import_customer_table(
+        &state,
+        &user,
+        Import::Sites,
+        lang,
+        content_type(&headers),
+        &body,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(super::assets::Imported { imported }),
+    ))
 }

@@ -118,7 +118,10 @@ fn list_body(
     html! {
         h1 { (title) }
         @if may_write {
-            p { a.button href="/customers/new" { (t(lang, "page.customers.new")) } }
+            p {
+                a.button href="/customers/new" { (t(lang, "page.customers.new")) } " "
+                a.button.quiet href="/customers/import" { (t(lang, "page.customers.import")) }
+            }
         }
         form.filters method="get" action="/customers" role="search" {
             input type="search" name="q" value=(q.q.as_deref().unwrap_or(""))

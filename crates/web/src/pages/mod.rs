@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod assets;
 mod charts;
+pub mod customer_import;
 pub mod customer_merge;
 pub mod customer_parts;
 pub mod customers;
@@ -62,6 +63,11 @@ pub fn routes() -> Router<AppState> {
         .route("/customers", get(customers::list).post(customers::create))
         .route("/customers/new", get(customers::new))
         .route("/customers/export", get(customers::export))
+        .route(
+            "/customers/import",
+            get(customer_import::show).post(customer_import::upload),
+        )
+        .route("/customers/import/template", get(customer_import::template))
         .route(
             "/customers/{id}",
             get(customers::show).post(customers::edit),
@@ -316,7 +322,8 @@ pub(crate) fn field_label(lang: Lang, field: &str) -> String {
         "name" => "page.admin.name",
         "kind" => "page.customers.kind",
         "tier" => "page.customers.tier",
-        "region_id" => "page.desk.region",
+        "region_id" | "region" => "page.desk.region",
+        "file" => "page.import.file",
         "team_id" => "page.admin.team",
         "roles" => "page.admin.roles",
         "display_name" => "page.admin.display_name",
