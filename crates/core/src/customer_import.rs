@@ -4,6 +4,7 @@
 //! in a heading never drops a column unseen.
 
 use crate::customer::{self, NewContact, NewCustomer, NewSite};
+use crate::sheet;
 use crate::validate::FieldError;
 use crate::CustomerId;
 
@@ -157,35 +158,19 @@ impl Import {
             .collect()
     }
 
-    /// Reads the header row: each heading's column, or the first unknown heading (as the
+    /// Reads the header row: each heading's column, or why the sheet is refused (as the
     /// field `file`). A blank heading is a column to skip.
     pub fn header(self, header: &[String]) -> Result<Vec<Option<Column>>, FieldError> {
-        let mut out = Vec::with_capacity(header.len());
-        for h in header {
-            let h = h.trim().to_lowercase();
-            if h.is_empty() {
-                out.push(None);
-                continue;
-            }
-            let column = HEADINGS
-                .iter()
-                .find(|(_, names)| names.contains(&h.as_str()))
-                .map(|(c, _)| *c)
-                .filter(|c| self.columns().contains(c));
-            match column {
-                Some(c) if out.contains(&Some(c)) => return fail("file", "error.duplicate"),
-                Some(c) => out.push(Some(c)),
-                None => return fail("file", "error.unknown_column"),
-            }
-        }
+        let known: Vec<(Column, &[&str])> = HEADINGS
+            .iter()
+            .filter(|(c, _)| self.columns().contains(c))
+            .copied()
+            .collect();
         let needs = match self {
             Import::Customers => Column::Name,
             Import::Contacts | Import::Sites => Column::CustomerId,
         };
-        if !out.contains(&Some(needs)) {
-            return fail("file", "error.missing_column");
-        }
-        Ok(out)
+        sheet::columns(header, &known, needs)
     }
 }
 
@@ -193,14 +178,8 @@ fn fail<T>(field: &'static str, reason: &'static str) -> Result<T, FieldError> {
     Err(FieldError { field, reason })
 }
 
-/// One row's cells by column: trimmed, empty ones absent.
 fn cells<'a>(columns: &[Option<Column>], row: &'a [String]) -> Vec<(Column, &'a str)> {
-    columns
-        .iter()
-        .zip(row)
-        .filter_map(|(c, v)| Some(((*c)?, v.trim())))
-        .filter(|(_, v)| !v.is_empty())
-        .collect()
+    sheet::cells(columns, row)
 }
 
 fn number(field: &'static str, text: &str) -> Result<f64, FieldError> {

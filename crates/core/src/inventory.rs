@@ -479,6 +479,7 @@ pub fn warehouse(w: &NewWarehouse) -> Result<(String, WarehouseKind), FieldError
 }
 
 mod requisition;
+pub mod sheet;
 
 pub use requisition::*;
 

@@ -25,6 +25,7 @@ pub mod net;
 pub mod notify;
 pub mod role;
 pub mod search;
+pub mod sheet;
 pub mod signing;
 pub mod sla;
 pub mod ticket;

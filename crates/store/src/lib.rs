@@ -63,8 +63,8 @@ pub use error::{RowError, StoreError};
 pub use idempotency::Idempotency;
 pub use import::{ContactImportRow, CustomerImportRow, HistoryEvent, HistoryTicket, SiteImportRow};
 pub use inventory::{
-    LedgerLine, LoadLine, LowStock, MovementView, Part, StockItem, StockMovementInput, VanPart,
-    Warehouse,
+    LedgerLine, LoadLine, LowStock, MovementView, OpeningRow, Part, StockItem, StockMovementInput,
+    VanPart, Warehouse,
 };
 pub use kpi::{KpiReport, KpiRequest, KpiRow, KpiSource, KpiTicket};
 pub use loopdesk_core::customer::{CustomerEdit, NewAsset, NewContact, NewCustomer, NewSite};

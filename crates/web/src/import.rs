@@ -4,8 +4,10 @@
 use std::io::Cursor;
 
 use calamine::{Data, DataType, Reader, Xlsx};
+use loopdesk_core::access::{self, Permission};
 use loopdesk_core::customer_import::{self, Import};
 use loopdesk_core::i18n::{self, Lang};
+use loopdesk_core::inventory;
 use loopdesk_core::validate::FieldError;
 use loopdesk_store::StoreError;
 
@@ -81,51 +83,136 @@ pub fn table(
     Ok((header, data))
 }
 
-/// Reads an uploaded table and imports it as `what`; answers how many rows were stored.
-pub async fn import_customer_table(
+/// A sheet Loopdesk imports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sheet {
+    /// Customers, each with a first contact and site.
+    Customers,
+    /// Contacts of existing customers.
+    Contacts,
+    /// Sites of existing customers.
+    Sites,
+    /// The parts catalogue.
+    Parts,
+    /// The opening stock of each warehouse.
+    Opening,
+}
+
+impl Sheet {
+    /// Parses the sheet's key.
+    pub fn parse(text: &str) -> Option<Sheet> {
+        [
+            Sheet::Customers,
+            Sheet::Contacts,
+            Sheet::Sites,
+            Sheet::Parts,
+            Sheet::Opening,
+        ]
+        .into_iter()
+        .find(|s| s.key() == text)
+    }
+
+    /// The sheet's key (in forms and template names).
+    pub fn key(self) -> &'static str {
+        match self {
+            Sheet::Customers => "customers",
+            Sheet::Contacts => "contacts",
+            Sheet::Sites => "sites",
+            Sheet::Parts => "parts",
+            Sheet::Opening => "opening",
+        }
+    }
+
+    fn customers(self) -> Option<Import> {
+        match self {
+            Sheet::Customers => Some(Import::Customers),
+            Sheet::Contacts => Some(Import::Contacts),
+            Sheet::Sites => Some(Import::Sites),
+            Sheet::Parts | Sheet::Opening => None,
+        }
+    }
+
+    /// Its columns as (field name, Chinese heading).
+    pub fn headings(self) -> Vec<(&'static str, &'static str)> {
+        match self.customers() {
+            Some(i) => i.headings(),
+            None => inventory::sheet::headings(self == Sheet::Opening),
+        }
+    }
+}
+
+/// Reads an uploaded table and imports it as `sheet`, all rows or none; answers how many
+/// rows were stored. `lang` names what the sheet leaves unnamed (a site without a name, the
+/// opening stock's ledger reason).
+pub async fn import_sheet(
     state: &crate::state::AppState,
     user: &crate::extract::CurrentUser,
-    what: Import,
+    sheet: Sheet,
     lang: Lang,
     content_type: &str,
     body: &[u8],
 ) -> Result<usize, StoreError> {
+    // Who may not import this learns so before anything is read.
+    let permission = match sheet.customers() {
+        Some(_) => Permission::WriteCustomers,
+        None => Permission::ManageStock,
+    };
+    if !access::allowed(&user.actor, permission) {
+        return Err(StoreError::Forbidden);
+    }
     let (header, rows) = table(content_type, body).map_err(|reason| FieldError {
         field: "file",
         reason,
     })?;
-    let columns = what.header(&header)?;
-    let main_site = i18n::t(lang, "page.customers.main_site");
     let now = state.clock.now();
-    let tenant = &user.tenant;
-    Ok(match what {
-        Import::Customers => {
+    let (tenant, actor) = (&user.tenant, &user.actor);
+    let main_site = i18n::t(lang, "page.customers.main_site");
+    match sheet {
+        Sheet::Customers | Sheet::Contacts | Sheet::Sites => {
+            let what = sheet.customers().unwrap_or(Import::Customers);
+            let columns = what.header(&header)?;
+            match what {
+                Import::Customers => {
+                    let rows = rows
+                        .iter()
+                        .map(|(n, c)| (*n, customer_import::customer_row(&columns, c, main_site)))
+                        .collect();
+                    tenant.import_customers(actor, rows, now).await
+                }
+                Import::Contacts => {
+                    let rows = rows
+                        .iter()
+                        .map(|(n, c)| (*n, customer_import::contact_row(&columns, c)))
+                        .collect();
+                    tenant.import_contacts(actor, rows, now).await
+                }
+                Import::Sites => {
+                    let rows = rows
+                        .iter()
+                        .map(|(n, c)| (*n, customer_import::site_row(&columns, c, main_site)))
+                        .collect();
+                    tenant.import_sites(actor, rows, now).await
+                }
+            }
+        }
+        Sheet::Parts => {
+            let columns = inventory::sheet::part_columns(&header)?;
             let rows = rows
                 .iter()
-                .map(|(n, cells)| {
-                    (
-                        *n,
-                        customer_import::customer_row(&columns, cells, main_site),
-                    )
-                })
+                .map(|(n, c)| (*n, inventory::sheet::part_row(&columns, c)))
                 .collect();
-            tenant.import_customers(&user.actor, rows, now).await?
+            tenant.import_parts(actor, rows, now).await
         }
-        Import::Contacts => {
+        Sheet::Opening => {
+            let columns = inventory::sheet::opening_columns(&header)?;
             let rows = rows
                 .iter()
-                .map(|(n, cells)| (*n, customer_import::contact_row(&columns, cells)))
+                .map(|(n, c)| (*n, inventory::sheet::opening_row(&columns, c)))
                 .collect();
-            tenant.import_contacts(&user.actor, rows, now).await?
+            let reason = i18n::t(lang, "page.import.opening_reason");
+            tenant.import_opening_stock(actor, rows, reason, now).await
         }
-        Import::Sites => {
-            let rows = rows
-                .iter()
-                .map(|(n, cells)| (*n, customer_import::site_row(&columns, cells, main_site)))
-                .collect();
-            tenant.import_sites(&user.actor, rows, now).await?
-        }
-    })
+    }
 }
 
 #[cfg(test)]

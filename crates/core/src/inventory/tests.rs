@@ -400,3 +400,55 @@ fn a_requisition_is_decided_once_and_received_only_once_approved() {
         .iter()
         .all(|s| *s == Pending || move_requisition(*s, Receive).is_ok()));
 }
+
+#[test]
+fn parts_and_opening_stock_read_from_a_sheet() {
+    use super::sheet::{opening_columns, opening_row, part_columns, part_row};
+    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    let cols = part_columns(&s(&["物料编码", "名称", "单位", "售价", "适用型号"])).unwrap();
+    let p = part_row(
+        &cols,
+        &s(&["CAP-35", "启动电容 35μF", "个", "45.5", "KFR-72LW、GEN2"]),
+    )
+    .unwrap();
+    assert_eq!(
+        (p.sku.as_str(), p.price, p.models.len()),
+        ("CAP-35", Some(45.5), 2)
+    );
+    assert_eq!(
+        part_row(&cols, &s(&["X", "x", "", "四十"]))
+            .unwrap_err()
+            .field,
+        "price"
+    );
+    assert_eq!(
+        part_columns(&s(&["name"])).unwrap_err().reason,
+        "error.missing_column"
+    );
+    let cols = opening_columns(&s(&["仓库", "sku", "数量"])).unwrap();
+    assert_eq!(
+        opening_row(&cols, &s(&["中心仓", "CAP-35", "12"])).unwrap(),
+        ("中心仓".to_owned(), "CAP-35".to_owned(), 12)
+    );
+    assert_eq!(
+        opening_row(&cols, &s(&["中心仓", "CAP-35", "12.0"]))
+            .unwrap()
+            .2,
+        12
+    );
+    for bad in ["0", "-3", "1.5", "很多"] {
+        assert_eq!(
+            opening_row(&cols, &s(&["中心仓", "CAP-35", bad]))
+                .unwrap_err()
+                .field,
+            "qty",
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        opening_row(&cols, &s(&["", "CAP-35", "1"]))
+            .unwrap_err()
+            .field,
+        "warehouse"
+    );
+}

@@ -10,6 +10,7 @@ use crate::on_both_backends;
 on_both_backends!(
     customers_contacts_and_sites_import_all_or_nothing,
     an_excel_sheet_with_chinese_headings_imports_as_it_is,
+    the_parts_catalogue_and_opening_stock_import_all_or_nothing,
 );
 
 async fn upload(app: &TestApp, token: &str, path: &str, kind: &str, body: Vec<u8>) -> (u16, Value) {
@@ -290,4 +291,141 @@ async fn sheet_fixed(app: &TestApp, agent: &str) {
         ),
         (&json!("person"), &json!("13600136000"))
     );
+}
+
+async fn the_parts_catalogue_and_opening_stock_import_all_or_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (_, keeper) = app.user("keeper", &["dispatcher"], json!({})).await;
+    app.ok(
+        &keeper,
+        "/api/v1/parts",
+        json!({ "sku": "OLD-1", "name": "旧件" }),
+        201,
+    )
+    .await;
+    let central = app
+        .ok(
+            &keeper,
+            "/api/v1/warehouses",
+            json!({ "name": "中心仓", "kind": "central" }),
+            201,
+        )
+        .await;
+    // Row 3 repeats row 2's SKU, row 4 is already in the catalogue, row 5's price is words.
+    let bad = "物料编码,名称,单位,售价,适用型号\r\n\
+               CAP-35,启动电容 35μF,个,45.5,\"KFR-72LW, GEN2\"\r\n\
+               CAP-35,又一个,个,,\r\n\
+               OLD-1,旧件,个,,\r\n\
+               FAN-1,风扇电机,台,四十,\r\n";
+    let (s, e) = upload(
+        &app,
+        &keeper,
+        "/api/v1/parts/import",
+        "text/csv",
+        bad.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (422, Some("import_failed")),
+        "{e}"
+    );
+    assert_eq!(
+        failing_rows(&e),
+        [
+            (3, "sku".to_owned()),
+            (4, "sku".to_owned()),
+            (5, "price".to_owned())
+        ]
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM parts").await,
+        1,
+        "nothing half-imported"
+    );
+    let good = "物料编码,名称,单位,售价,适用型号\r\n\
+                CAP-35,启动电容 35μF,个,45.5,\"KFR-72LW, GEN2\"\r\n\
+                FAN-1,风扇电机,台,120,\r\n";
+    let (s, ok) = upload(
+        &app,
+        &keeper,
+        "/api/v1/parts/import",
+        "text/csv",
+        good.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!((s, ok["imported"].as_i64()), (201, Some(2)), "{ok}");
+    let parts = app.read(&keeper, "/api/v1/parts?q=CAP").await;
+    assert_eq!(
+        parts["items"][0]["models"],
+        json!(["KFR-72LW", "GEN2"]),
+        "{parts}"
+    );
+
+    // Opening stock: an unknown warehouse or SKU, or a quantity of none, stops every row.
+    let bad = "仓库,物料编码,数量\r\n中心仓,CAP-35,40\r\n北仓,CAP-35,5\r\n中心仓,NOPE,5\r\n中心仓,FAN-1,0\r\n";
+    let (s, e) = upload(
+        &app,
+        &keeper,
+        "/api/v1/stock/import",
+        "text/csv",
+        bad.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(s, 422, "{e}");
+    assert_eq!(
+        failing_rows(&e),
+        [
+            (3, "warehouse".to_owned()),
+            (4, "sku".to_owned()),
+            (5, "qty".to_owned())
+        ]
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM stock_movements").await, 0);
+    let good = "仓库,物料编码,数量\r\n中心仓,CAP-35,40\r\n中心仓,FAN-1,3\r\n中心仓,CAP-35,2\r\n";
+    let (s, ok) = upload(
+        &app,
+        &keeper,
+        "/api/v1/stock/import",
+        "text/csv",
+        good.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!((s, ok["imported"].as_i64()), (201, Some(3)), "{ok}");
+    let w = central["id"].as_str().unwrap();
+    let levels = app
+        .read(
+            &keeper,
+            &format!("/api/v1/stock?warehouse_id={w}&sku=CAP-35"),
+        )
+        .await;
+    assert_eq!(levels["items"][0]["on_hand"], 42, "{levels}");
+    let ledger = app
+        .read(
+            &keeper,
+            &format!("/api/v1/stock/movements?warehouse_id={w}"),
+        )
+        .await;
+    assert_eq!(ledger["items"][0]["kind"], "receive", "{ledger}");
+    assert_eq!(ledger["items"][0]["reason"], "期初库存", "{ledger}");
+    // Those who do not keep stock import none of it.
+    let (s, _) = upload(
+        &app,
+        &agent,
+        "/api/v1/parts/import",
+        "text/csv",
+        good.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (s, _) = upload(
+        &app,
+        &agent,
+        "/api/v1/stock/import",
+        "text/csv",
+        good.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(s, 403);
 }

@@ -3451,4 +3451,25 @@ async fn customers_are_imported_from_a_sheet_on_the_import_page(backend: Backend
     let mut boss = Browser::signed_in(&app, "boss").await;
     let (s, _, _) = boss.get(&app, "/customers/import").await;
     assert_eq!(s, 403);
+    // The stock keeper imports the parts catalogue from the stock page's import page.
+    app.user("keeper", &["dispatcher"], json!({})).await;
+    let mut keeper = Browser::signed_in(&app, "keeper").await;
+    let (_, html, _) = keeper.get(&app, "/stock").await;
+    assert!(html.contains("href=\"/stock/import\""), "{html}");
+    let (s, html, _) = keeper.get(&app, "/stock/import").await;
+    assert_eq!((s, html.matches("enctype=").count()), (200, 2), "{html}");
+    let parts = "物料编码,名称,售价\r\nCAP-35,启动电容,45\r\n"
+        .as_bytes()
+        .to_vec();
+    let (s, html, _) = keeper
+        .post_multipart(
+            &app,
+            "/stock/import",
+            &[("what", "parts")],
+            vec![("file", "备件.csv", parts)],
+        )
+        .await;
+    assert_eq!((s, html.contains("已导入 1 行")), (200, true), "{html}");
+    let (s, _, _) = b.get(&app, "/stock/import").await;
+    assert_eq!(s, 403, "an agent keeps no stock");
 }

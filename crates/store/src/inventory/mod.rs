@@ -19,8 +19,10 @@ use crate::StoreError;
 mod load;
 mod movements;
 mod parts;
+mod sheet;
 mod warehouses;
 pub(crate) use movements::apply_movement;
+pub use sheet::OpeningRow;
 mod levels;
 
 /// A part in the catalogue.

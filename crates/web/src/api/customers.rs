@@ -2,11 +2,9 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use loopdesk_core::access::{self, allowed, Permission};
-use loopdesk_core::customer_import::Import;
-use loopdesk_core::i18n::Lang;
 use loopdesk_core::{ContactId, CustomerId, RegionId, SiteId};
 use loopdesk_store::{
     CustomerDetail, CustomerEdit, CustomerFilter, CustomerPage, NewContact, NewCustomer, NewSite,
@@ -412,13 +410,6 @@ pub async fn delete_site(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn content_type(headers: &HeaderMap) -> &str {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-}
-
 /// Imports customers from CSV or Excel, each row a customer with an optional first contact
 /// and site. Columns by field name or heading (客户名称/name, 类型/kind, 等级/tier, 区域/region,
 /// 标签/tags, 联系人/contact_name, 电话/phone, 邮箱/email, 微信/wechat_id, 地址名称/site_name,
@@ -434,24 +425,14 @@ pub async fn import_customers(
     body: Bytes,
 ) -> Result<(StatusCode, Json<super::assets::Imported>), ApiError> {
     require_write(&user)?;
-    let lang = Lang::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let imported = crate::import::import_customer_table(
+    super::import_sheet(
         &state,
         &user,
-        Import::Customers,
-        lang,
-        content_type(&headers),
+        crate::import::Sheet::Customers,
+        &headers,
         &body,
     )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(super::assets::Imported { imported }),
-    ))
+    .await
 }
 
 /// Imports contacts of existing customers (columns customer_id, contact_name or name, phone,
@@ -466,24 +447,14 @@ pub async fn import_contacts(
     body: Bytes,
 ) -> Result<(StatusCode, Json<super::assets::Imported>), ApiError> {
     require_write(&user)?;
-    let lang = Lang::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let imported = crate::import::import_customer_table(
+    super::import_sheet(
         &state,
         &user,
-        Import::Contacts,
-        lang,
-        content_type(&headers),
+        crate::import::Sheet::Contacts,
+        &headers,
         &body,
     )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(super::assets::Imported { imported }),
-    ))
+    .await
 }
 
 /// Imports sites of existing customers (columns customer_id, site_name or name, address,
@@ -498,22 +469,5 @@ pub async fn import_sites(
     body: Bytes,
 ) -> Result<(StatusCode, Json<super::assets::Imported>), ApiError> {
     require_write(&user)?;
-    let lang = Lang::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let imported = crate::import::import_customer_table(
-        &state,
-        &user,
-        Import::Sites,
-        lang,
-        content_type(&headers),
-        &body,
-    )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(super::assets::Imported { imported }),
-    ))
+    super::import_sheet(&state, &user, crate::import::Sheet::Sites, &headers, &body).await
 }

@@ -87,6 +87,8 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(engineers::run_dispatch))
         .routes(routes!(stock::create_part, stock::list_parts))
+        .routes(routes!(stock::import_parts))
+        .routes(routes!(stock::import_opening_stock))
         .routes(routes!(stock::create_warehouse, stock::list_warehouses))
         .routes(routes!(stock::create_movement, stock::ledger))
         .routes(routes!(stock::stock))
@@ -191,4 +193,28 @@ where
     T: serde::Deserialize<'de>,
 {
     <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// Imports an uploaded table (CSV, or Excel by its content type or first bytes) as `sheet`,
+/// all rows or none: `201` with how many, or `422 import_failed` with each bad row.
+pub(crate) async fn import_sheet(
+    state: &AppState,
+    user: &crate::extract::CurrentUser,
+    sheet: crate::import::Sheet,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<(axum::http::StatusCode, axum::Json<assets::Imported>), ApiError> {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+    };
+    let lang =
+        loopdesk_core::i18n::Lang::from_accept_language(text(axum::http::header::ACCEPT_LANGUAGE));
+    let kind = text(axum::http::header::CONTENT_TYPE).unwrap_or("");
+    let imported = crate::import::import_sheet(state, user, sheet, lang, kind, body).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        axum::Json(assets::Imported { imported }),
+    ))
 }

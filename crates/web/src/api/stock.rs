@@ -475,3 +475,39 @@ pub async fn set_stock_settings(
         requisition_auto_approve_below: below,
     }))
 }
+
+/// Imports parts into the catalogue from CSV or Excel (columns sku/物料编码, name/名称,
+/// unit/单位, cost/成本, price/售价, models/适用型号), all rows or none: a SKU already in the
+/// catalogue or given twice is a bad row.
+#[utoipa::path(post, path = "/api/v1/parts/import", tag = "stock",
+    request_body(content = String, content_type = "text/csv", description = "CSV, or an .xlsx workbook"),
+    responses((status = 201, body = super::assets::Imported), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import_parts(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<super::assets::Imported>), ApiError> {
+    super::import_sheet(&state, &user, crate::import::Sheet::Parts, &headers, &body).await
+}
+
+/// Loads the opening stock from CSV or Excel (columns warehouse/仓库 by name, sku/物料编码,
+/// qty/数量): each row received into its warehouse with the reason 期初库存, all rows or none.
+#[utoipa::path(post, path = "/api/v1/stock/import", tag = "stock",
+    request_body(content = String, content_type = "text/csv", description = "CSV, or an .xlsx workbook"),
+    responses((status = 201, body = super::assets::Imported), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import_opening_stock(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<super::assets::Imported>), ApiError> {
+    super::import_sheet(
+        &state,
+        &user,
+        crate::import::Sheet::Opening,
+        &headers,
+        &body,
+    )
+    .await
+}

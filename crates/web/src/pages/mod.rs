@@ -7,7 +7,6 @@
 pub mod admin;
 pub mod assets;
 mod charts;
-pub mod customer_import;
 pub mod customer_merge;
 pub mod customer_parts;
 pub mod customers;
@@ -15,6 +14,7 @@ pub mod dashboard;
 pub mod desk;
 pub mod dispatch;
 pub mod engineer;
+pub mod import;
 pub mod labels;
 pub mod layout;
 pub mod live;
@@ -65,9 +65,17 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/export", get(customers::export))
         .route(
             "/customers/import",
-            get(customer_import::show).post(customer_import::upload),
+            get(import::customers).post(import::upload_customers),
         )
-        .route("/customers/import/template", get(customer_import::template))
+        .route(
+            "/customers/import/template",
+            get(import::customers_template),
+        )
+        .route(
+            "/stock/import",
+            get(import::stock).post(import::upload_stock),
+        )
+        .route("/stock/import/template", get(import::stock_template))
         .route(
             "/customers/{id}",
             get(customers::show).post(customers::edit),
@@ -334,6 +342,10 @@ pub(crate) fn field_label(lang: Lang, field: &str) -> String {
         "movement.kind" => "page.stock.kind",
         "unit" => "page.stock.unit",
         "price" => "page.stock.price",
+        "cost" => "page.stock.cost",
+        "models" => "page.stock.models",
+        "warehouse" => "page.stock.warehouse",
+        "qty" => "page.stock.qty",
         "first_response_minutes" => "page.sla.first_response_minutes",
         "url" => "page.hooks.url",
         "secret" => "page.hooks.secret",

@@ -468,6 +468,7 @@ async fn levels_page(
                             p { button type="submit" { (t(lang, "page.admin.add")) } }
                         }
                     }
+                    p { a.button.quiet href="/stock/import" { (t(lang, "page.stock.import")) } }
                 }
             }
             @if chosen.is_some() {
