@@ -23,6 +23,7 @@ pub mod login;
 pub mod maintenance;
 pub mod net;
 pub mod notify;
+pub mod region_shape;
 pub mod role;
 pub mod search;
 pub mod sheet;

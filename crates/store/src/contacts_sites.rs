@@ -60,7 +60,8 @@ impl TenantStore {
             return Err(StoreError::NotFound);
         };
         let region = region.and_then(|r| loopdesk_core::RegionId::parse(&r));
-        let s = customer::site(&s, region)?;
+        let drawn = self.drawn_regions().await?;
+        let s = customer::site(&crate::users::placed(s, &drawn), region)?;
         if let Some(r) = s.region_id {
             self.require("regions", &r.to_string(), "region_id").await?;
         }

@@ -178,10 +178,15 @@ impl TenantStore {
             .iter()
             .map(customer::contact)
             .collect::<Result<Vec<_>, _>>()?;
+        let drawn = if new.sites.iter().any(|s| s.lat.is_some()) {
+            self.drawn_regions().await?
+        } else {
+            Vec::new()
+        };
         let sites = new
             .sites
             .iter()
-            .map(|s| customer::site(s, new.region_id))
+            .map(|s| customer::site(&crate::users::placed(s.clone(), &drawn), new.region_id))
             .collect::<Result<Vec<_>, _>>()?;
         for r in new
             .region_id
@@ -365,7 +370,8 @@ impl TenantStore {
         s: NewSite,
         now: DateTime<Utc>,
     ) -> Result<SiteId, StoreError> {
-        let s = customer::site(&s, None)?;
+        let drawn = self.drawn_regions().await?;
+        let s = customer::site(&crate::users::placed(s, &drawn), None)?;
         self.require("customers", &customer.to_string(), "customer_id")
             .await?;
         if let Some(r) = s.region_id {

@@ -87,7 +87,7 @@ pub use tickets::{
     AwaitingConfirmation, HandCandidate, HandDispatch, NewTicket, PriorityChange, ServiceSheet,
     TicketFilter, TicketParties, TransitionRequest,
 };
-pub use users::{NewUser, UserEdit};
+pub use users::{NewUser, RegionShape, UserEdit};
 pub use views::SavedView;
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -31,6 +31,15 @@ const REGIONS: [(&str, f64, f64); 5] = [
     ("闵行区", 31.1128, 121.3817),
     ("杨浦区", 31.2595, 121.5260),
 ];
+/// Rough outlines of the five districts (GeoJSON [longitude, latitude]), enough for the
+/// dashboard's and the dispatch board's maps to look like Shanghai.
+const OUTLINES: [&str; 5] = [
+    r#"{"type":"Polygon","coordinates":[[[121.49,31.23],[121.56,31.24],[121.62,31.33],[121.75,31.28],[121.80,31.05],[121.50,31.05],[121.48,31.13],[121.49,31.23]]]}"#,
+    r#"{"type":"Polygon","coordinates":[[[121.40,31.13],[121.475,31.13],[121.475,31.22],[121.40,31.22],[121.40,31.13]]]}"#,
+    r#"{"type":"Polygon","coordinates":[[[121.42,31.22],[121.475,31.22],[121.475,31.30],[121.42,31.30],[121.42,31.22]]]}"#,
+    r#"{"type":"Polygon","coordinates":[[[121.30,31.02],[121.47,31.02],[121.47,31.13],[121.40,31.13],[121.36,31.19],[121.30,31.19],[121.30,31.02]]]}"#,
+    r#"{"type":"Polygon","coordinates":[[[121.475,31.24],[121.56,31.24],[121.56,31.33],[121.475,31.33],[121.475,31.24]]]}"#,
+];
 const SURNAMES: [&str; 16] = [
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
 ];
@@ -166,6 +175,8 @@ pub async fn load_if_empty(
     let mut region_ids = Vec::new();
     for (i, (name, _, _)) in REGIONS.iter().enumerate() {
         let region = t.create_region(name, start).await?;
+        let outline = loopdesk_core::region_shape::Shape::parse(OUTLINES[i])?;
+        t.set_region_shape(region, Some(&outline)).await?;
         let team = t
             .create_team(&format!("{name}服务组"), Some(region), start)
             .await?;
@@ -443,4 +454,24 @@ async fn user(
         customer_id: None,
         region_id: region,
     })
+}
+
+#[cfg(test)]
+mod outline_tests {
+    use super::{OUTLINES, REGIONS};
+    use loopdesk_core::region_shape::Shape;
+
+    #[test]
+    fn each_district_centre_lies_in_its_own_outline_only() {
+        let shapes: Vec<Shape> = OUTLINES
+            .iter()
+            .map(|o| Shape::parse(o).expect("a demo outline parses"))
+            .collect();
+        for (i, (name, lat, lon)) in REGIONS.iter().enumerate() {
+            let holding: Vec<usize> = (0..shapes.len())
+                .filter(|j| shapes[*j].contains(*lat, *lon))
+                .collect();
+            assert_eq!(holding, [i], "{name}");
+        }
+    }
 }

@@ -39,6 +39,7 @@ on_both_backends!(
     a_duplicate_customer_is_found_and_merged_from_the_card,
     contacts_and_sites_are_edited_and_removed_from_the_card,
     customers_are_imported_from_a_sheet_on_the_import_page,
+    an_admin_outlines_a_region_and_the_dashboard_and_board_draw_it,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -3472,4 +3473,121 @@ async fn customers_are_imported_from_a_sheet_on_the_import_page(backend: Backend
     assert_eq!((s, html.contains("已导入 1 行")), (200, true), "{html}");
     let (s, _, _) = b.get(&app, "/stock/import").await;
     assert_eq!(s, 403, "an agent keeps no stock");
+}
+
+async fn an_admin_outlines_a_region_and_the_dashboard_and_board_draw_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    app.user("boss", &["manager"], json!({})).await;
+    app.user("disp", &["dispatcher"], json!({})).await;
+    let xuhui = app
+        .ok(
+            &app.admin,
+            "/api/v1/regions",
+            json!({ "name": "徐汇" }),
+            201,
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let square = json!({ "type": "Polygon", "coordinates": [[[121.40, 31.13], [121.475, 31.13],
+        [121.475, 31.22], [121.40, 31.22], [121.40, 31.13]]] });
+    // The API: bad outlines are named, a good one is served back as a MultiPolygon.
+    let shape = format!("/api/v1/regions/{xuhui}/shape");
+    for (body, field) in [
+        (
+            json!({ "type": "Point", "coordinates": [121.4, 31.1] }),
+            "shape",
+        ),
+        (
+            json!({ "type": "Polygon", "coordinates": [[[121.4, 31.1], [121.5, 31.1], [121.5, 31.2]]] }),
+            "shape",
+        ),
+    ] {
+        let (s, e) = app
+            .send(reqwest::Method::PUT, &app.admin, &shape, body)
+            .await;
+        assert_eq!((s, e["field"].as_str()), (422, Some(field)), "{e}");
+    }
+    let (s, _) = app
+        .send(reqwest::Method::PUT, &agent, &shape, square.clone())
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .send(reqwest::Method::PUT, &app.admin, &shape, square.clone())
+        .await;
+    assert_eq!(s, 204);
+    let regions = app.read(&agent, "/api/v1/regions").await;
+    assert_eq!(
+        regions["items"][0]["shape"]["type"], "MultiPolygon",
+        "{regions}"
+    );
+
+    // The page: a pasted outline with a hole in its syntax is refused and kept on the page.
+    app.user("chief", &["admin"], json!({})).await;
+    let mut admin = Browser::signed_in(&app, "chief").await;
+    let (s, html, _) = admin.get(&app, "/admin/regions").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("<svg class=\"map\""),
+        "the outline drawn: {html}"
+    );
+    let (s, html, _) = admin
+        .post_multipart(
+            &app,
+            &format!("/admin/regions/{xuhui}/shape"),
+            &[("geojson", "{\"type\":\"Polygon\"")],
+            vec![],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(
+        html.contains("不是有效的 GeoJSON")
+            && html.contains("{&quot;type&quot;:&quot;Polygon&quot;"),
+        "{html}"
+    );
+    let (s, _, to) = admin
+        .post_multipart(
+            &app,
+            &format!("/admin/regions/{xuhui}/shape"),
+            &[("geojson", "")],
+            vec![("file", "xuhui.geojson", square.to_string().into_bytes())],
+        )
+        .await;
+    assert_eq!((s, to.as_deref()), (303, Some("/admin/regions")));
+
+    // A ticket there, for the map's figure and the board's waiting orders.
+    let c = app
+        .ok(
+            &agent,
+            "/api/v1/customers",
+            json!({ "name": "申江制冷", "region_id": xuhui,
+                    "sites": [{ "name": "总店", "address": "漕溪北路 88 号", "lat": 31.19, "lon": 121.44 }] }),
+            201,
+        )
+        .await;
+    let customer = c["id"].as_str().unwrap().to_owned();
+    app.ticket(&agent, &customer, "冷库报警").await;
+    let mut boss = Browser::signed_in(&app, "boss").await;
+    let (s, html, _) = boss.get(&app, "/dashboard?map=closure_rate").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("<svg class=\"map\"") && html.contains("<title>徐汇: "),
+        "the dashboard's map: {html}"
+    );
+    let mut disp = Browser::signed_in(&app, "disp").await;
+    let (s, html, _) = disp.get(&app, "/dispatch").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("<title>徐汇：1 单待派</title>"),
+        "the board's map: {html}"
+    );
+    // Removed again: the dashboard says how to draw one.
+    let (s, _, _) = admin
+        .post(&app, &format!("/admin/regions/{xuhui}/shape/clear"), &[])
+        .await;
+    assert_eq!(s, 303);
+    let (_, html, _) = boss.get(&app, "/dashboard").await;
+    assert!(html.contains("还没有绘制区域轮廓"), "{html}");
 }

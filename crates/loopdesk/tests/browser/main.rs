@@ -1811,6 +1811,26 @@ async fn the_dashboards_charts_are_readable_on_a_desktop_and_a_phone() {
     let (_, agent) = app.user("agent", &["agent"], json!({})).await;
     app.user("boss", &["manager"], json!({ "display_name": "经理" }))
         .await;
+    // Two districts outlined; the customer's site (People's Square) lies in the first.
+    for (name, west) in [("黄浦", 121.44), ("浦东", 121.50)] {
+        let region = app
+            .ok(&app.admin, "/api/v1/regions", json!({ "name": name }), 201)
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let east = west + 0.06;
+        let (s, _) = app
+            .send(
+                reqwest::Method::PUT,
+                &app.admin,
+                &format!("/api/v1/regions/{region}/shape"),
+                json!({ "type": "Polygon", "coordinates": [[[west, 31.20], [east, 31.20], [east, 31.26],
+                    [west, 31.26], [west, 31.20]]] }),
+            )
+            .await;
+        assert_eq!(s, 204);
+    }
     let (customer, _) = app.customer(&agent, "华润置地", "13800138000").await;
     for subject in ["空调不制冷", "打印机卡纸", "门禁失灵"] {
         let t = app.ticket(&agent, &customer, subject).await;
@@ -1850,6 +1870,23 @@ async fn the_dashboards_charts_are_readable_on_a_desktop_and_a_phone() {
             .as_f64()
             .unwrap();
         assert!(smallest >= 11.0, "{name}: chart text at {smallest:.1} px");
+        // The regional map: both districts drawn, their text as readable as the charts'.
+        let map = c
+            .execute(
+                "const svg = document.querySelector('figure.map svg');
+                 if (!svg) return null;
+                 const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+                 let least = 1e9;
+                 for (const t of svg.querySelectorAll('text')) {
+                   least = Math.min(least, parseFloat(t.getAttribute('font-size')) * scale);
+                 }
+                 return [svg.querySelectorAll('path').length, least];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(map[0].as_i64(), Some(2), "{name}: the map's regions: {map}");
+        assert!(map[1].as_f64().unwrap() >= 11.0, "{name}: map text {map}");
         // Each duration says which statistic it is: MTTR the mean, the others the median.
         let cards = texts(&c, ".cards .kpi").await;
         let card = |title: &str| {
@@ -1865,6 +1902,13 @@ async fn the_dashboards_charts_are_readable_on_a_desktop_and_a_phone() {
             .await
             .unwrap();
         shoot(&c, name).await;
+        c.execute(
+            "document.querySelector('figure.map').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+        shoot(&c, &format!("{name}-map")).await;
         c.close().await.unwrap();
     }
 }

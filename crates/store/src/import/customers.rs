@@ -162,11 +162,12 @@ impl TenantStore {
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
         self.may_import(actor, &rows)?;
+        let drawn = self.drawn_regions().await?;
         let mut checked = Checked::new(rows.len());
         for (row, parsed) in rows {
             let result = match parsed {
                 Ok((owner, s)) => match self.owner_region(owner).await {
-                    Ok(region) => customer::site(&s, region)
+                    Ok(region) => customer::site(&crate::users::placed(s, &drawn), region)
                         .map(|s| (owner, s))
                         .map_err(StoreError::from),
                     Err(e) => Err(e),

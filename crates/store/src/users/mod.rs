@@ -16,6 +16,9 @@ use crate::{from_ms, ms, StoreError, TenantStore, User};
 
 mod auth;
 mod org;
+mod shapes;
+pub(crate) use shapes::placed;
+pub use shapes::RegionShape;
 
 /// A user to create.
 #[derive(Clone, Debug, Default)]

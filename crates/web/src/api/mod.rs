@@ -31,7 +31,14 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(users::create_user, users::list_users))
         .routes(routes!(users::edit_user, users::deactivate_user))
         .routes(routes!(users::reset_password))
-        .routes(routes!(organisation::create_region))
+        .routes(routes!(
+            organisation::create_region,
+            organisation::list_regions
+        ))
+        .routes(routes!(
+            organisation::put_region_shape,
+            organisation::delete_region_shape
+        ))
         .routes(routes!(organisation::create_team))
         .routes(routes!(
             organisation::create_category,

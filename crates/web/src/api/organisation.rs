@@ -112,3 +112,79 @@ pub async fn list_categories(user: CurrentUser) -> Result<Json<CategoryPage>, Ap
         items: user.tenant.categories().await?,
     }))
 }
+
+/// A region with its outline.
+#[derive(Serialize, ToSchema)]
+pub struct RegionView {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// Name.
+    pub name: String,
+    /// The outline as a GeoJSON MultiPolygon, when one was drawn.
+    #[schema(value_type = Option<Object>)]
+    pub shape: Option<serde_json::Value>,
+}
+
+/// The regions.
+#[derive(Serialize, ToSchema)]
+pub struct RegionPage {
+    /// By name.
+    pub items: Vec<RegionView>,
+}
+
+/// Every region, by name, with its outline (staff).
+#[utoipa::path(get, path = "/api/v1/regions", tag = "organisation",
+    responses((status = 200, body = RegionPage), (status = 403, body = ErrorBody)))]
+pub async fn list_regions(user: CurrentUser) -> Result<Json<RegionPage>, ApiError> {
+    if loopdesk_core::access::customer_scope(&user.actor) != Some(None) {
+        return Err(ApiError::forbidden());
+    }
+    let items = user
+        .tenant
+        .region_shapes()
+        .await?
+        .into_iter()
+        .map(|r| RegionView {
+            id: r.id.uuid(),
+            name: r.name,
+            shape: r.shape.map(|s| s.to_geojson()),
+        })
+        .collect();
+    Ok(Json(RegionPage { items }))
+}
+
+/// Draws a region's outline (admin): GeoJSON, a `Polygon` or `MultiPolygon` of
+/// [longitude, latitude] positions, or a `Feature` (or one-feature `FeatureCollection`)
+/// holding one. `422 shape` names what is wrong.
+#[utoipa::path(put, path = "/api/v1/regions/{id}/shape", tag = "organisation", params(("id" = String, Path)),
+    request_body(content = Object, description = "GeoJSON"),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_region_shape(
+    user: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: AppJson<serde_json::Value>,
+) -> Result<StatusCode, ApiError> {
+    if !allowed(&user.actor, Permission::ManageOrganisation) {
+        return Err(ApiError::forbidden());
+    }
+    let id = super::path_id(&id, RegionId::parse)?;
+    let shape = loopdesk_core::region_shape::Shape::from_geojson(&body.value)
+        .map_err(|e| ApiError::invalid(e.field, e.reason))?;
+    user.tenant.set_region_shape(id, Some(&shape)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes a region's outline (admin).
+#[utoipa::path(delete, path = "/api/v1/regions/{id}/shape", tag = "organisation", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_region_shape(
+    user: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if !allowed(&user.actor, Permission::ManageOrganisation) {
+        return Err(ApiError::forbidden());
+    }
+    let id = super::path_id(&id, RegionId::parse)?;
+    user.tenant.set_region_shape(id, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

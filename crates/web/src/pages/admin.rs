@@ -85,7 +85,7 @@ async fn admin_page(user: &CurrentUser, lang: Lang, error: Option<(&str, &str)>)
                 p { button type="submit" { (t(lang, "page.admin.add")) } }
             }
             h2 { (t(lang, "page.admin.regions")) }
-            p { @for (_, name) in &regions { span.badge { (name) } " " } }
+            p { @for (_, name) in &regions { span.badge { (name) } " " } " " a href="/admin/regions" { (t(lang, "page.regions.title")) } }
             form.card method="post" action="/admin/regions" {
                 label for="region_name" { (t(lang, "page.admin.name")) }
                 input #region_name name="name" required;

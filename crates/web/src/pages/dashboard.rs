@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use super::charts::{chart, Series};
 use super::layout::{encode, page, PageQuery, PageUser};
+use super::map::{region_map, Area, Dot, Legend};
 use crate::state::AppState;
 
 /// What the dashboard shows.
@@ -27,6 +28,10 @@ pub struct DashQuery {
     days: Option<i64>,
     /// The KPI the rankings sort by.
     rank_by: Option<String>,
+    /// The KPI the regional map is coloured by.
+    map: Option<String>,
+    /// Whether the map shows the engineers' last positions.
+    positions: Option<String>,
 }
 
 fn request(
@@ -202,6 +207,20 @@ async fn build(
     engineers.retain(|r| r.group.is_some());
     teams.retain(|r| r.group.is_some());
     let low = tenant.low_stock(actor).await.unwrap_or_default();
+    let map_choices: Vec<Metric> = cards
+        .iter()
+        .copied()
+        .filter(|m| *m != Metric::Utilisation)
+        .collect();
+    let map_by = q
+        .map
+        .as_deref()
+        .and_then(Metric::parse)
+        .filter(|m| map_choices.contains(m))
+        .unwrap_or(Metric::ClosureRate);
+    let with_positions = q.positions.as_deref() == Some("1");
+    let region_map =
+        regional_map(tenant, actor, lang, (from, to, now), map_by, with_positions).await?;
 
     let period = format!(
         "from={}&to={}",
@@ -363,6 +382,22 @@ async fn build(
         }
         (cards)
         (trends)
+        h2 { (t(lang, "page.dash.map")) }
+        form.inline method="get" action="/dashboard" {
+            input type="hidden" name="days" value=(days);
+            label for="map" { (t(lang, "page.dash.map_by")) }
+            select #map name="map" {
+                @for m in map_choices.iter().copied() {
+                    option value=(m.as_str()) selected[m == map_by] { (t(lang, &format!("kpi.metric.{}", m.as_str()))) }
+                }
+            }
+            label { input type="checkbox" name="positions" value="1" checked[with_positions]; " " (t(lang, "page.dash.positions")) }
+            button type="submit" { (t(lang, "page.dash.show")) }
+        }
+        @match region_map {
+            Some(m) => { (m) }
+            None => { p.muted { (t(lang, "page.dash.no_shapes")) } }
+        }
         (heat)
         @if may_set {
             form.inline method="post" action="/dashboard/target" {
@@ -491,4 +526,82 @@ pub async fn behind(
             }
         },
     )
+}
+
+/// The regions coloured by one figure over the period (its headline: mean or median as the
+/// card says), each linking to its tickets; `None` when no region has an outline.
+async fn regional_map(
+    tenant: &loopdesk_store::TenantStore,
+    actor: &loopdesk_core::ticket::Actor,
+    lang: Lang,
+    (from, to, now): (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>),
+    m: Metric,
+    with_positions: bool,
+) -> Result<Option<Markup>, StoreError> {
+    let shapes = tenant.region_shapes().await?;
+    if shapes.iter().all(|r| r.shape.is_none()) {
+        return Ok(None);
+    }
+    let by_region = tenant
+        .kpis(
+            actor,
+            request(from, to, &[m], Some("region"), None),
+            lang,
+            now,
+        )
+        .await?;
+    let period = format!(
+        "from={}&to={}",
+        encode(&rfc3339(from)),
+        encode(&rfc3339(to))
+    );
+    let areas: Vec<Area<'_>> = shapes
+        .iter()
+        .filter_map(|r| {
+            let shape = r.shape.as_ref()?;
+            let id = r.id.to_string();
+            let value = by_region
+                .rows
+                .iter()
+                .find(|row| row.group.as_deref() == Some(id.as_str()))
+                .and_then(|row| row.values.get(m.as_str()))
+                .and_then(|v| board::headline_of(m, v));
+            Some(Area {
+                name: &r.name,
+                shape,
+                value,
+                href: Some(format!(
+                    "/dashboard/tickets?metric={}&region_id={id}&{period}",
+                    m.as_str()
+                )),
+            })
+        })
+        .collect();
+    let dots = if with_positions {
+        tenant
+            .engineers(actor, now)
+            .await?
+            .into_iter()
+            .filter_map(|e| {
+                let p = e.position?;
+                Some(Dot {
+                    lat: p.lat,
+                    lon: p.lon,
+                    title: e.display_name,
+                    kind: "engineer",
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let key = format!("kpi.metric.{}", m.as_str());
+    let title = t(lang, &key);
+    let format = |v: f64| show(lang, m, Some(v));
+    let legend = Legend {
+        title,
+        format: &format,
+        no_value: t(lang, "page.dash.no_value"),
+    };
+    Ok(Some(region_map(&areas, &dots, &legend)))
 }

@@ -6,9 +6,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use loopdesk_core::access::{self, Permission};
-use loopdesk_core::i18n::{t, Lang};
+use loopdesk_core::i18n::{t, tf, Lang};
 use loopdesk_core::{TicketId, UserId};
-use loopdesk_store::{EngineerView, Proposal, StoreError};
+use loopdesk_store::{EngineerView, Proposal, RegionShape, StoreError};
 use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
 
@@ -18,7 +18,12 @@ use crate::state::AppState;
 
 /// The map: engineers as circles (filled when on duty), orders as squares (red for P1–P2),
 /// a line from each order to its proposed engineer; scaled to the points' bounding box.
-fn map(engineers: &[EngineerView], proposals: &[Proposal]) -> Markup {
+fn map(
+    lang: Lang,
+    engineers: &[EngineerView],
+    proposals: &[Proposal],
+    regions: &[RegionShape],
+) -> Markup {
     let (w, h, pad) = (640.0_f64, 400.0_f64, 24.0_f64);
     let mut points: Vec<(f64, f64)> = engineers
         .iter()
@@ -29,6 +34,10 @@ fn map(engineers: &[EngineerView], proposals: &[Proposal]) -> Markup {
             .iter()
             .filter_map(|p| p.position.map(|q| (q.lat, q.lon))),
     );
+    // The regions' outlines frame the map when they are drawn.
+    for (west, south, east, north) in regions.iter().filter_map(|r| r.shape.as_ref()?.bounds()) {
+        points.extend([(south, west), (north, east)]);
+    }
     if points.is_empty() {
         return html! {};
     }
@@ -57,6 +66,49 @@ fn map(engineers: &[EngineerView], proposals: &[Proposal]) -> Markup {
         "<svg class=\"map\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">\
          <rect width=\"{w}\" height=\"{h}\" fill=\"#f8fafc\" stroke=\"#d9e2ec\"/>"
     );
+    // Each region shaded by the orders waiting in it, its name and count written on it.
+    let waiting = |shape: &loopdesk_core::region_shape::Shape| {
+        proposals
+            .iter()
+            .filter(|p| p.position.is_some_and(|q| shape.contains(q.lat, q.lon)))
+            .count()
+    };
+    let most = regions
+        .iter()
+        .filter_map(|r| r.shape.as_ref().map(waiting))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    for r in regions {
+        let Some(shape) = &r.shape else { continue };
+        let n = waiting(shape);
+        let mut d = String::new();
+        for ring in shape.polygons.iter().flatten() {
+            for (i, (lon, lat)) in ring.iter().enumerate() {
+                let (x, y) = xy(*lat, *lon);
+                d.push_str(&format!("{}{x:.1} {y:.1}", if i == 0 { 'M' } else { 'L' }));
+            }
+            d.push('Z');
+        }
+        #[expect(clippy::cast_precision_loss, reason = "order counts")]
+        let fill = super::map::mix(0.6 * n as f64 / most as f64);
+        let said = tf(
+            lang,
+            "page.dispatch.region_waiting",
+            &[("region", &r.name), ("count", &n.to_string())],
+        );
+        svg.push_str(&format!(
+            "<path d=\"{d}\" fill=\"{fill}\" fill-rule=\"evenodd\" stroke=\"#9fb3c8\"><title>{}</title></path>",
+            super::escape(&said)
+        ));
+        if let Some((west, south, east, north)) = shape.bounds() {
+            let (x, y) = xy((south + north) / 2.0, (west + east) / 2.0);
+            svg.push_str(&format!(
+                "<text x=\"{x:.1}\" y=\"{y:.1}\" font-size=\"13\" text-anchor=\"middle\" fill=\"#52606d\" pointer-events=\"none\">{}</text>",
+                super::escape(&r.name)
+            ));
+        }
+    }
     for p in proposals {
         if let (Some(q), Some(e)) = (p.position, p.engineer.as_ref().and_then(|e| where_is(e.id))) {
             let (x, y) = xy(q.lat, q.lon);
@@ -119,6 +171,7 @@ fn excluded_summary(lang: Lang, p: &Proposal) -> String {
 struct Board<'a> {
     engineers: &'a [EngineerView],
     proposals: &'a [Proposal],
+    regions: &'a [RegionShape],
     live: &'a str,
     error: Option<&'a str>,
     assigned: Option<&'a str>,
@@ -128,12 +181,14 @@ fn board(lang: Lang, user: &CurrentUser, b: Board<'_>) -> Response {
     let Board {
         engineers,
         proposals,
+        regions,
         live,
         error,
         assigned,
     } = b;
     let mapped = engineers.iter().any(|e| e.position.is_some())
-        || proposals.iter().any(|p| p.position.is_some());
+        || proposals.iter().any(|p| p.position.is_some())
+        || regions.iter().any(|r| r.shape.is_some());
     let title = t(lang, "page.dispatch.title");
     page(
         lang,
@@ -147,7 +202,7 @@ fn board(lang: Lang, user: &CurrentUser, b: Board<'_>) -> Response {
             // The map first; on a wide screen it stands beside the list and stays in view.
             div.board {
                 @if mapped { div.board-map {
-                    (map(engineers, proposals))
+                    (map(lang, engineers, proposals, regions))
                     p.legend.muted {
                         span.key.engineer {} " " (t(lang, "page.dispatch.legend_engineer")) " · "
                         span.key.urgent {} " " (t(lang, "page.dispatch.legend_urgent")) " · "
@@ -212,14 +267,15 @@ async fn show_board(
         Err(e) => return super::failure(lang, &e),
     };
     let now = state.clock.now();
-    let (engineers, proposals) = match (
+    let (engineers, proposals, regions) = match (
         user.tenant.engineers(&user.actor, now).await,
         user.tenant
             .dispatch_proposals(&user.actor, false, now)
             .await,
+        user.tenant.region_shapes().await,
     ) {
-        (Ok(e), Ok(p)) => (e, p),
-        (Err(e), _) | (_, Err(e)) => return super::failure(lang, &e),
+        (Ok(e), Ok(p), Ok(r)) => (e, p, r),
+        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return super::failure(lang, &e),
     };
     let mut proposals = proposals;
     // Orders nobody can take stand at the top: they need a person now.
@@ -236,6 +292,7 @@ async fn show_board(
         Board {
             engineers: &engineers,
             proposals: &proposals,
+            regions: &regions,
             live: &live,
             error,
             assigned,

@@ -18,8 +18,10 @@ pub mod import;
 pub mod labels;
 pub mod layout;
 pub mod live;
+pub mod map;
 pub mod models;
 pub mod portal;
+pub mod regions;
 pub mod report;
 pub mod review;
 pub mod search;
@@ -113,7 +115,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route("/admin/users/{id}/password", post(admin::reset_password))
-        .route("/admin/regions", post(admin::add_region))
+        .route("/admin/regions", get(regions::show).post(admin::add_region))
+        .route("/admin/regions/{id}/shape", post(regions::set_shape))
+        .route(
+            "/admin/regions/{id}/shape/clear",
+            post(regions::clear_shape),
+        )
         .route("/admin/teams", post(admin::add_team))
         .route("/admin/categories", post(admin::add_category))
         .route("/admin/sla", get(sla::show))
