@@ -210,14 +210,21 @@ pub async fn load_if_empty(
                 lat: lat + rng.gen_range(-0.02..0.02),
                 lon: lon + rng.gen_range(-0.02..0.02),
             };
+            // Everyone does air-conditioning and refrigeration; each of a team's three also
+            // has a trade of their own, so every model in the catalogue (which asks for level
+            // 2) has someone in every district.
             let skills = vec![
                 Skill {
                     name: "hvac".into(),
-                    level: rng.gen_range(1..=5),
+                    level: rng.gen_range(2..=5),
                 },
                 Skill {
                     name: "refrigeration".into(),
-                    level: rng.gen_range(1..=3),
+                    level: rng.gen_range(2..=4),
+                },
+                Skill {
+                    name: ["elevator", "appliance", "medical"][j].into(),
+                    level: rng.gen_range(2..=4),
                 },
             ];
             if let Some(id) = eng.user_id() {

@@ -118,8 +118,18 @@ pub fn region_map(areas: &[Area<'_>], dots: &[Dot], legend: &Legend<'_>) -> Mark
             Some(href) => svg.push_str(&format!("<a href=\"{}\">{shape}</a>", escape(href))),
             None => svg.push_str(&shape),
         }
-        // The name and the figure at the middle of the largest outline, dark on pale.
-        if let Some((cx, cy)) = middle(a.shape) {
+        // The name and the figure at the middle of the largest outline, dark on pale; a
+        // line too wide for the region is left to the hover text.
+        let room = a
+            .shape
+            .bounds()
+            .map_or(0.0, |(w, _, e, _)| x(e) - x(w) - 4.0);
+        if let Some((cx, cy)) = middle(a.shape).filter(|_| width(a.name) <= room) {
+            let said = if width(&said) <= room {
+                said
+            } else {
+                String::new()
+            };
             let ink = if a.value.is_some_and(|v| share(v) > 0.55) {
                 "#fff"
             } else {
@@ -172,6 +182,14 @@ pub fn region_map(areas: &[Area<'_>], dots: &[Dot], legend: &Legend<'_>) -> Mark
     }
     svg.push_str("</svg>");
     html! { figure.map { (PreEscaped(svg)) } }
+}
+
+/// About how wide a line of text is drawn, in the drawing's units: a Chinese character is
+/// as wide as the text is high, a Latin one a little over half.
+fn width(text: &str) -> f64 {
+    text.chars()
+        .map(|c| if c.is_ascii() { TEXT * 0.6 } else { TEXT })
+        .sum()
 }
 
 /// The middle of a shape's largest outline (the mean of its points: near enough for a
