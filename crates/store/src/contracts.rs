@@ -95,13 +95,32 @@ impl TenantStore {
 
     /// Every contract, by name.
     pub async fn contracts(&self, actor: &Actor) -> Result<Vec<Contract>, StoreError> {
+        self.contract_list(actor, None).await
+    }
+
+    /// One customer's contracts, by name.
+    pub async fn customer_contracts(
+        &self,
+        actor: &Actor,
+        customer: CustomerId,
+    ) -> Result<Vec<Contract>, StoreError> {
+        self.contract_list(actor, Some(customer)).await
+    }
+
+    async fn contract_list(
+        &self,
+        actor: &Actor,
+        customer: Option<CustomerId>,
+    ) -> Result<Vec<Contract>, StoreError> {
         if !access::allowed(actor, Permission::ReadCustomers) {
             return Err(StoreError::Forbidden);
         }
         let rows: Vec<ContractRow> = sqlx::query_as(
-            "SELECT id, customer_id, name, starts_on, ends_on, sla_tier FROM contracts WHERE tenant_id = $1 ORDER BY name",
+            "SELECT id, customer_id, name, starts_on, ends_on, sla_tier FROM contracts \
+             WHERE tenant_id = $1 AND ($2 = '' OR customer_id = $2) ORDER BY name",
         )
         .bind(self.tid())
+        .bind(customer.map(|c| c.to_string()).unwrap_or_default())
         .fetch_all(&self.store.read)
         .await?;
         let scope = access::customer_scope(actor).flatten();

@@ -794,6 +794,24 @@ pub struct SurveyLine {
 }
 
 impl TenantStore {
+    /// What a customer has been charged for parts used on their tickets (in fen, at the
+    /// catalogue's price; parts taken back are taken off), and on how many tickets.
+    pub async fn customer_parts_spend(&self, id: CustomerId) -> Result<(i64, i64), StoreError> {
+        let (fen, tickets): (Option<i64>, i64) = sqlx::query_as(
+            "SELECT CAST(SUM(-m.on_hand_delta * COALESCE(p.price_fen, 0)) AS BIGINT), \
+             COUNT(DISTINCT m.ticket_id) \
+             FROM stock_movements m JOIN tickets t ON t.id = m.ticket_id \
+             JOIN parts p ON p.id = m.part_id \
+             WHERE m.tenant_id = $1 AND t.tenant_id = $1 AND t.customer_id = $2 \
+             AND m.kind IN ('consume', 'return')",
+        )
+        .bind(self.tid())
+        .bind(id.to_string())
+        .fetch_one(&self.store.read)
+        .await?;
+        Ok((fen.unwrap_or(0), tickets))
+    }
+
     /// A customer's feedback (staff who may read the customer).
     pub async fn customer_feedback(
         &self,

@@ -40,6 +40,7 @@ on_both_backends!(
     contacts_and_sites_are_edited_and_removed_from_the_card,
     customers_are_imported_from_a_sheet_on_the_import_page,
     an_admin_outlines_a_region_and_the_dashboard_and_board_draw_it,
+    the_customer_card_shows_contracts_and_what_parts_cost_them,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -3590,4 +3591,63 @@ async fn an_admin_outlines_a_region_and_the_dashboard_and_board_draw_it(backend:
     assert_eq!(s, 303);
     let (_, html, _) = boss.get(&app, "/dashboard").await;
     assert!(html.contains("还没有绘制区域轮廓"), "{html}");
+}
+
+async fn the_customer_card_shows_contracts_and_what_parts_cost_them(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (customer, site) = app.customer(&agent, "申江制冷", "13800138000").await;
+    app.ok(
+        &app.admin,
+        "/api/v1/models",
+        json!({ "code": "X1", "name": "冷柜" }),
+        201,
+    )
+    .await;
+    let asset = app.asset(&agent, (&customer, &site), "X1", "SN-C-1").await;
+    for (name, from, to) in [
+        ("HT-2026", "2026-01-01", "2027-06-30"),
+        ("HT-2024", "2024-01-01", "2024-12-31"),
+    ] {
+        app.ok(
+            &agent,
+            "/api/v1/contracts",
+            json!({ "customer_id": customer, "name": name, "starts_on": from, "ends_on": to,
+                    "asset_ids": [asset["id"]] }),
+            201,
+        )
+        .await;
+    }
+    let part = json!({ "sku": "CAP-35", "name": "启动电容", "price": 45.5 });
+    app.ok(&app.admin, "/api/v1/parts", part, 201).await;
+    let w = app
+        .ok(
+            &app.admin,
+            "/api/v1/warehouses",
+            json!({ "name": "中心仓", "kind": "central" }),
+            201,
+        )
+        .await;
+    let t = app.ticket(&agent, &customer, "冷柜不制冷").await;
+    for body in [
+        json!({ "kind": "receive", "sku": "CAP-35", "qty": 5, "to_warehouse_id": w["id"] }),
+        json!({ "kind": "consume", "sku": "CAP-35", "qty": 3, "from_warehouse_id": w["id"], "ticket_id": t["id"] }),
+        json!({ "kind": "return", "sku": "CAP-35", "qty": 1, "to_warehouse_id": w["id"], "ticket_id": t["id"] }),
+    ] {
+        app.ok(&app.admin, "/api/v1/stock/movements", body, 201)
+            .await;
+    }
+    let mut b = Browser::signed_in(&app, "agent").await;
+    let (s, html, _) = b.get(&app, &format!("/customers/{customer}")).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("HT-2026") && html.contains("生效中"),
+        "{html}"
+    );
+    assert!(
+        html.contains("HT-2024") && html.contains("已到期"),
+        "{html}"
+    );
+    // Three used, one taken back: two at 45.50.
+    assert!(html.contains("备件消费：共 ¥91.00（1 张工单）"), "{html}");
 }

@@ -57,11 +57,20 @@ pub async fn remove_contact(
         .tenant
         .remove_contact(id, contact, state.clock.now())
         .await;
-    answer(&user, lang, id, CardForm::Contact, result).await
+    answer(
+        &user,
+        lang,
+        id,
+        state.clock.now(),
+        CardForm::Contact,
+        result,
+    )
+    .await
 }
 
 /// Saves a site's name, address, position and geofence.
 pub async fn edit_site(
+    State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
     Path(path): Path<(String, String)>,
     Form(f): Form<SiteForm>,
@@ -73,7 +82,7 @@ pub async fn edit_site(
         return super::failure(lang, &StoreError::NotFound);
     };
     let result = async { user.tenant.edit_site(id, site, f.to_new(lang)?).await }.await;
-    answer(&user, lang, id, CardForm::Site, result).await
+    answer(&user, lang, id, state.clock.now(), CardForm::Site, result).await
 }
 
 /// Removes a site where no equipment stands and no ticket is open.
@@ -89,5 +98,5 @@ pub async fn remove_site(
         return super::failure(lang, &StoreError::NotFound);
     };
     let result = user.tenant.remove_site(id, site, state.clock.now()).await;
-    answer(&user, lang, id, CardForm::Site, result).await
+    answer(&user, lang, id, state.clock.now(), CardForm::Site, result).await
 }

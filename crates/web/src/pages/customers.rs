@@ -448,7 +448,11 @@ pub(super) enum CardForm {
 }
 
 /// The customer card.
-pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+) -> Response {
     if let Some(no) = staff_only(&user, lang) {
         return no;
     }
@@ -459,13 +463,14 @@ pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> 
     if let Ok(Some(survivor)) = user.tenant.merged_into(id).await {
         return Redirect::to(&format!("/customers/{survivor}")).into_response();
     }
-    card_page(&user, lang, id, None).await
+    card_page(&user, lang, id, state.clock.now(), None).await
 }
 
 async fn card_page(
     user: &CurrentUser,
     lang: Lang,
     id: CustomerId,
+    now: chrono::DateTime<chrono::Utc>,
     error: Option<(CardForm, &str, &str)>,
 ) -> Response {
     let (d, regions, offset, models) = match (
@@ -479,10 +484,15 @@ async fn card_page(
             return super::failure(lang, &e)
         }
     };
-    let feedback = match user.tenant.customer_feedback(&user.actor, id).await {
-        Ok(f) => f,
-        Err(e) => return super::failure(lang, &e),
+    let (feedback, contracts, spend) = match (
+        user.tenant.customer_feedback(&user.actor, id).await,
+        user.tenant.customer_contracts(&user.actor, id).await,
+        user.tenant.customer_parts_spend(id).await,
+    ) {
+        (Ok(f), Ok(c), Ok(s)) => (f, c, s),
+        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return super::failure(lang, &e),
     };
+    let today = now.with_timezone(&offset).date_naive();
     let may_write = access::allowed(&user.actor, Permission::WriteCustomers);
     let mut res = page(
         lang,
@@ -491,6 +501,7 @@ async fn card_page(
         html! {
             (card(lang, offset, &d, &regions, may_write, error))
             (feedback_section(lang, offset, &feedback))
+            (business_section(lang, today, &contracts, spend))
             @if may_write && !d.sites.is_empty() {
                 (asset_form(lang, &d, &models, error.filter(|(f, ..)| *f == CardForm::Asset)))
             }
@@ -732,6 +743,44 @@ fn feedback_section(
     }
 }
 
+/// The customer's service contracts (covering now or not) and what their repairs cost them
+/// in parts.
+fn business_section(
+    lang: Lang,
+    today: chrono::NaiveDate,
+    contracts: &[loopdesk_store::Contract],
+    (spend_fen, tickets): (i64, i64),
+) -> Markup {
+    #[expect(clippy::cast_precision_loss, reason = "money in fen, well within f64")]
+    let yuan = spend_fen as f64 / 100.0;
+    html! {
+        h2 { (t(lang, "page.customers.contracts")) }
+        @if contracts.is_empty() { p.muted { (t(lang, "page.customers.no_contracts")) } } @else {
+            div.scroll { table {
+                thead { tr {
+                    th { (t(lang, "page.admin.name")) }
+                    th { (t(lang, "page.customers.contract_period")) }
+                    th { (t(lang, "page.customers.tier")) }
+                    th { (t(lang, "page.desk.assets")) }
+                } }
+                tbody { @for c in contracts { tr {
+                    td { (c.name) " "
+                        @if c.starts_on <= today && today <= c.ends_on {
+                            span.badge.ok { (t(lang, "page.customers.contract_active")) }
+                        } @else if today > c.ends_on {
+                            span.badge { (t(lang, "page.customers.contract_ended")) }
+                        }
+                    }
+                    td { (c.starts_on) " – " (c.ends_on) }
+                    td { (c.sla_tier.as_deref().unwrap_or("—")) }
+                    td { (c.asset_ids.len()) }
+                } } }
+            } }
+        }
+        p { (tf(lang, "page.customers.parts_spend", &[("amount", &format!("{yuan:.2}")), ("count", &tickets.to_string())])) }
+    }
+}
+
 fn ticket_list(
     lang: Lang,
     offset: chrono::FixedOffset,
@@ -770,19 +819,21 @@ pub(super) async fn answer(
     user: &CurrentUser,
     lang: Lang,
     id: CustomerId,
+    now: chrono::DateTime<chrono::Utc>,
     form: CardForm,
     result: Result<(), StoreError>,
 ) -> Response {
     match card_answer(id, result) {
         Ok(r) => r,
         Err(StoreError::Invalid(e)) => {
-            card_page(user, lang, id, Some((form, e.field, e.reason))).await
+            card_page(user, lang, id, now, Some((form, e.field, e.reason))).await
         }
         Err(StoreError::Stale { .. }) => {
             card_page(
                 user,
                 lang,
                 id,
+                now,
                 Some((form, "version", "page.customers.changed_meanwhile")),
             )
             .await
@@ -816,7 +867,7 @@ pub async fn edit(
         .edit_customer(id, f.version, edit, state.clock.now())
         .await
         .map(|_| ());
-    answer(&user, lang, id, CardForm::Edit, result).await
+    answer(&user, lang, id, state.clock.now(), CardForm::Edit, result).await
 }
 
 /// A contact to add.
@@ -862,7 +913,15 @@ pub async fn add_contact(
         .add_contact(id, new, state.clock.now())
         .await
         .map(|_| ());
-    answer(&user, lang, id, CardForm::Contact, result).await
+    answer(
+        &user,
+        lang,
+        id,
+        state.clock.now(),
+        CardForm::Contact,
+        result,
+    )
+    .await
 }
 
 /// A site to add.
@@ -895,7 +954,7 @@ pub async fn add_site(
             .map(|_| ())
     }
     .await;
-    answer(&user, lang, id, CardForm::Site, result).await
+    answer(&user, lang, id, state.clock.now(), CardForm::Site, result).await
 }
 
 impl SiteForm {
@@ -953,7 +1012,15 @@ pub async fn add_asset(
             field: "site_id",
             reason: "error.required",
         });
-        return answer(&user, lang, id, CardForm::Asset, Err(missing)).await;
+        return answer(
+            &user,
+            lang,
+            id,
+            state.clock.now(),
+            CardForm::Asset,
+            Err(missing),
+        )
+        .await;
     };
     let new = loopdesk_store::NewAsset {
         customer_id: id,
@@ -971,11 +1038,12 @@ pub async fn add_asset(
                 &user,
                 lang,
                 id,
+                state.clock.now(),
                 Some((CardForm::Asset, field, "error.conflict")),
             )
             .await
         }
-        Err(e) => answer(&user, lang, id, CardForm::Asset, Err(e)).await,
+        Err(e) => answer(&user, lang, id, state.clock.now(), CardForm::Asset, Err(e)).await,
     }
 }
 
@@ -1066,6 +1134,7 @@ pub async fn export(
 
 /// Saves a contact's details; then the card.
 pub async fn edit_contact(
+    State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
     Path((id, contact)): Path<(String, String)>,
     Form(f): Form<ContactForm>,
@@ -1081,5 +1150,13 @@ pub async fn edit_contact(
     };
     let new = f.into_new();
     let result = user.tenant.update_contact(id, contact, new).await;
-    answer(&user, lang, id, CardForm::Contact, result).await
+    answer(
+        &user,
+        lang,
+        id,
+        state.clock.now(),
+        CardForm::Contact,
+        result,
+    )
+    .await
 }
