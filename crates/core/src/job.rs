@@ -229,6 +229,9 @@ pub struct Mail {
     /// A ticket whose service report (PDF) goes with the mail, made when it is sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_report: Option<ReportToAttach>,
+    /// A table that goes with the mail as a CSV file: (file name, text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csv: Option<(String, String)>,
 }
 
 /// The service report a mail carries.

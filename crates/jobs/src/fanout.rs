@@ -72,6 +72,7 @@ fn mail(
         subject: msg.subject.clone(),
         body: msg.body.clone(),
         service_report: report,
+        csv: None,
     };
     NewJob::new(tenant, Job::Mail(m), now).keyed(format!("mail:{origin}:{to}"))
 }

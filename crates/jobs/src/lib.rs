@@ -313,6 +313,10 @@ impl Runner {
                     if queued > 0 {
                         tracing::info!(mails = queued, "weekly KPI reports queued");
                     }
+                    let queued = report::scheduled(&self.store, now).await?;
+                    if queued > 0 {
+                        tracing::info!(mails = queued, "scheduled KPI reports queued");
+                    }
                 }
                 self.config.report_every
             }
@@ -384,11 +388,20 @@ impl Runner {
                 .map_err(|e| JobFailure(format!("service report: {e}")))?,
             _ => None,
         };
-        let file = file.map(|(name, bytes)| MailFile {
-            name,
-            content_type: "application/pdf",
-            bytes,
-        });
+        let file = file
+            .map(|(name, bytes)| MailFile {
+                name,
+                content_type: "application/pdf",
+                bytes,
+            })
+            .or_else(|| {
+                // A table: UTF-8 with a byte-order mark, so Excel reads the Chinese in it.
+                m.csv.as_ref().map(|(name, text)| MailFile {
+                    name: name.clone(),
+                    content_type: "text/csv; charset=utf-8",
+                    bytes: [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+                })
+            });
         mailer
             .send_with(&m.to, &m.subject, &m.body, file)
             .await

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
 use loopdesk_core::job::{self, Job};
-use loopdesk_core::kpi;
+use loopdesk_core::kpi::{self, schedule};
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_store::{KpiRequest, NewJob, Store, StoreError, TenantStore};
 
@@ -68,6 +68,7 @@ async fn weekly_for(tenant: &TenantStore, now: DateTime<Utc>) -> Result<usize, S
                 subject: msg.subject.clone(),
                 body: msg.body.clone(),
                 service_report: None,
+                csv: None,
             };
             Some(
                 NewJob::new(tid, Job::Mail(mail), now)
@@ -81,4 +82,62 @@ async fn weekly_for(tenant: &TenantStore, now: DateTime<Utc>) -> Result<usize, S
     } else {
         0
     })
+}
+
+/// Queues every scheduled report whose period is due and not yet sent, in its reader's
+/// language, with the whole table attached; answers how many mails.
+pub(crate) async fn scheduled(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut queued = 0;
+    for tenant in store.tenant_ids().await? {
+        let tenant = store.tenant(tenant);
+        let offset = tenant.utc_offset().await?;
+        for s in tenant.schedules_to_send().await? {
+            let Some((from, to, period)) =
+                schedule::due_period(s.frequency, now.timestamp_millis(), offset)
+            else {
+                continue;
+            };
+            if s.last_period.as_deref() == Some(period.as_str()) {
+                continue;
+            }
+            let at = |ms: i64| Utc.timestamp_millis_opt(ms).single();
+            let names: Vec<&str> = schedule::SCHEDULE_METRICS
+                .iter()
+                .map(|m| m.as_str())
+                .collect();
+            let request = KpiRequest {
+                from: at(from),
+                to: at(to),
+                metrics: Some(names.join(",")),
+                group_by: (s.group_by != "all").then(|| s.group_by.clone()),
+                ..KpiRequest::default()
+            };
+            let report = tenant.kpis(&Actor::System, request, s.lang, now).await?;
+            let rows: Vec<_> = report
+                .rows
+                .into_iter()
+                .map(|r| (r.label, r.values))
+                .collect();
+            let (msg, csv) =
+                schedule::scheduled_mail(s.lang, s.frequency, &s.group_by, &period, &rows);
+            let file = format!("kpis-{}-{period}.csv", s.group_by);
+            let mail = job::Mail {
+                to: s.email.clone(),
+                subject: msg.subject,
+                body: msg.body,
+                service_report: None,
+                csv: Some((file, csv)),
+            };
+            let tid = tenant.tenant_id();
+            let job =
+                NewJob::new(tid, Job::Mail(mail), now).keyed(format!("schedule:{}:{period}", s.id));
+            if tenant
+                .send_scheduled_report(&s.id, &period, job, now)
+                .await?
+            {
+                queued += 1;
+            }
+        }
+    }
+    Ok(queued)
 }

@@ -66,7 +66,7 @@ pub use inventory::{
     LedgerLine, LoadLine, LowStock, MovementView, OpeningRow, Part, StockItem, StockMovementInput,
     VanPart, Warehouse,
 };
-pub use kpi::{KpiReport, KpiRequest, KpiRow, KpiSource, KpiTicket};
+pub use kpi::{DueSchedule, KpiReport, KpiRequest, KpiRow, KpiSource, KpiTicket, ReportSchedule};
 pub use loopdesk_core::customer::{CustomerEdit, NewAsset, NewContact, NewCustomer, NewSite};
 pub use loopdesk_core::kpi::Filter as KpiFilter;
 pub use maintenance::{Compliance, Plan};

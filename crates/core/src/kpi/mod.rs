@@ -211,6 +211,7 @@ pub use crate::event::{By, Event};
 
 mod facts;
 mod report;
+pub mod schedule;
 
 pub use facts::*;
 pub use report::*;

@@ -21,6 +21,7 @@ on_both_backends!(
     imported_history_reads_like_lived_history,
     a_bulk_import_into_an_empty_store_builds_indexes_and_keys_after_the_load,
     the_weekly_report_goes_to_each_manager_once_a_week,
+    a_scheduled_report_comes_by_mail_once_per_period_with_its_table,
 );
 
 const FROM: &str = "2026-11-24T02:00:00Z";
@@ -1010,6 +1011,167 @@ async fn the_weekly_report_goes_to_each_manager_once_a_week(backend: Backend) {
     let boss = sink.to("boss@kpi.test");
     assert_eq!(boss.len(), 2);
     assert_eq!(boss[1].subject, "服务周报 2026-W48");
+}
+
+/// A manager chooses a daily report by region: each morning after 08:00 (Beijing) yesterday's
+/// figures come by mail with the whole table attached as CSV, once, in the manager's language.
+async fn a_scheduled_report_comes_by_mail_once_per_period_with_its_table(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let sink = SmtpSink::start().await;
+    let runner = Runner::new(
+        app.store.clone(),
+        app.clock.clone(),
+        "r".into(),
+        RunnerConfig::default(),
+    )
+    .unwrap()
+    .with_mailer(Mailer::new(&sink.url, "Loopdesk <service@loopdesk.test>").unwrap());
+    let (_, boss) = app
+        .user("boss", &["manager"], json!({ "email": "boss@kpi.test" }))
+        .await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    app.user("chief", &["manager"], json!({})).await;
+    let path = "/api/v1/report-schedules";
+    let daily = json!({ "group_by": "region", "frequency": "daily" });
+    let made = app.ok(&boss, path, daily.clone(), 201).await;
+    assert_eq!(made["frequency"], "daily");
+    let again = app.ok(&boss, path, daily.clone(), 409).await;
+    assert_eq!(again["field"], "group_by");
+    let bad = app
+        .ok(
+            &boss,
+            path,
+            json!({ "group_by": "region", "frequency": "hourly" }),
+            422,
+        )
+        .await;
+    assert_eq!(bad["field"], "frequency");
+    let bad = app
+        .ok(
+            &boss,
+            path,
+            json!({ "group_by": "customer", "frequency": "daily" }),
+            422,
+        )
+        .await;
+    assert_eq!(bad["field"], "group_by");
+    app.ok(&agent, path, daily.clone(), 403).await;
+    let monthly = app
+        .ok(
+            &boss,
+            path,
+            json!({ "group_by": "all", "frequency": "monthly" }),
+            201,
+        )
+        .await;
+    // Yesterday one ticket was solved on the phone in 30 minutes.
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    let created = app.clock.now() - Duration::days(1);
+    app.store
+        .tenant(tenant.id)
+        .import_history(&Actor::System, &[solved_on_the_phone("D-1", created, None)])
+        .await
+        .unwrap();
+
+    runner.drain().await.unwrap();
+    let mails = sink.to("boss@kpi.test");
+    let daily_mails: Vec<_> = mails
+        .iter()
+        .filter(|m| m.subject.contains("日报"))
+        .collect();
+    assert_eq!(daily_mails.len(), 1, "{mails:?}");
+    let mail = daily_mails[0];
+    assert_eq!(mail.subject, "服务日报 2026-11-23（按区域）");
+    assert!(mail.body.contains("平均修复时长: 30 min"), "{}", mail.body);
+    let csv = &mail.attachments[0];
+    assert_eq!(csv.name, "kpis-region-2026-11-23.csv");
+    let text = String::from_utf8(csv.bytes.clone()).unwrap();
+    assert!(text.starts_with('\u{feff}'), "a byte-order mark for Excel");
+    let heading = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        heading.starts_with("分组,首次响应时长 均值(小时),"),
+        "{heading}"
+    );
+    // The monthly one went too (October), and lists last sent on the page's API.
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.subject == "服务月报 2026-10（全部）"),
+        "{mails:?}"
+    );
+    let mine = app.read(&boss, path).await;
+    let last: Vec<(&str, &str)> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["frequency"].as_str().unwrap(),
+                i["last_period"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        last.contains(&("daily", "2026-11-23")) && last.contains(&("monthly", "2026-10")),
+        "{mine}"
+    );
+
+    // Looked at again the same day: nothing more; the next morning, the next day's.
+    app.clock.advance(Duration::hours(6));
+    runner.drain().await.unwrap();
+    assert_eq!(sink.to("boss@kpi.test").len(), mails.len());
+    app.clock.advance(Duration::hours(18));
+    runner.drain().await.unwrap();
+    let later = sink.to("boss@kpi.test");
+    assert_eq!(later.len(), mails.len() + 1);
+    assert_eq!(
+        later.last().unwrap().subject,
+        "服务日报 2026-11-24（按区域）"
+    );
+    // Stopped: no more; someone else's cannot be stopped. (A day later: signed in afresh.)
+    let boss = app.login("boss", PASSWORD).await;
+    let agent = app.login("agent", PASSWORD).await;
+    let id = monthly["id"].as_str().unwrap();
+    let (s, _) = app
+        .send(
+            reqwest::Method::DELETE,
+            &agent,
+            &format!("{path}/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let other = app.login("chief", PASSWORD).await;
+    let (s, _) = app
+        .send(
+            reqwest::Method::DELETE,
+            &other,
+            &format!("{path}/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = app
+        .send(
+            reqwest::Method::DELETE,
+            &boss,
+            &format!("{path}/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 204);
+    assert_eq!(
+        app.read(&boss, path).await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// The index definitions of the tables a history import fills, and on PostgreSQL their foreign

@@ -41,6 +41,7 @@ on_both_backends!(
     customers_are_imported_from_a_sheet_on_the_import_page,
     an_admin_outlines_a_region_and_the_dashboard_and_board_draw_it,
     the_customer_card_shows_contracts_and_what_parts_cost_them,
+    a_manager_subscribes_to_a_report_from_the_dashboard,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -3650,4 +3651,41 @@ async fn the_customer_card_shows_contracts_and_what_parts_cost_them(backend: Bac
     );
     // Three used, one taken back: two at 45.50.
     assert!(html.contains("备件消费：共 ¥91.00（1 张工单）"), "{html}");
+}
+
+async fn a_manager_subscribes_to_a_report_from_the_dashboard(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.user("boss", &["manager"], json!({ "email": "boss@x.test" }))
+        .await;
+    let mut b = Browser::signed_in(&app, "boss").await;
+    let (_, html, _) = b.get(&app, "/dashboard").await;
+    assert!(html.contains("action=\"/dashboard/schedules\""), "{html}");
+    let form = [("group_by", "engineer"), ("frequency", "weekly")];
+    let (s, _, to) = b.post(&app, "/dashboard/schedules", &form).await;
+    assert_eq!((s, to.as_deref()), (303, Some("/dashboard#schedules")));
+    let (_, html, _) = b.get(&app, "/dashboard").await;
+    assert!(html.contains("周报 · 按工程师"), "{html}");
+    // The same one again is refused with a reason; a made-up grouping too.
+    let (_, _, to) = b.post(&app, "/dashboard/schedules", &form).await;
+    let (_, html, _) = b.get(&app, to.as_deref().unwrap()).await;
+    assert!(html.contains("您已订阅了这份报表"), "{html}");
+    let (_, _, to) = b
+        .post(
+            &app,
+            "/dashboard/schedules",
+            &[("group_by", "<x>"), ("frequency", "weekly")],
+        )
+        .await;
+    let (_, html, _) = b.get(&app, to.as_deref().unwrap()).await;
+    assert!(
+        html.contains("role=\"alert\"") && !html.contains("<x>"),
+        "{html}"
+    );
+    // Unsubscribed from the list.
+    let at = html.find("/dashboard/schedules/").unwrap();
+    let action = html[at..].split('"').next().unwrap().to_owned();
+    let (s, _, _) = b.post(&app, &action, &[]).await;
+    assert_eq!(s, 303);
+    let (_, html, _) = b.get(&app, "/dashboard").await;
+    assert!(!html.contains("周报 · 按工程师"), "{html}");
 }

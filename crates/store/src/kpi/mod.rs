@@ -19,6 +19,8 @@ use crate::{ms, StoreError, TenantStore};
 mod behind;
 pub(crate) mod book;
 mod report;
+mod schedules;
+pub use schedules::{DueSchedule, ReportSchedule};
 
 /// What a KPI query asks.
 #[derive(Clone, Debug, Default)]

@@ -304,3 +304,62 @@ pub async fn set_kpi_settings(
         closure_target: target,
     }))
 }
+
+/// The caller's scheduled reports.
+#[derive(Serialize, ToSchema)]
+pub struct SchedulePage {
+    /// Oldest first.
+    pub items: Vec<loopdesk_store::ReportSchedule>,
+}
+
+/// A report to receive by mail.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleBody {
+    /// `all`, `region`, `team`, `engineer` or `category`.
+    pub group_by: String,
+    /// `daily` (yesterday, each morning), `weekly` (last week, Mondays) or `monthly` (last
+    /// month, on the 1st); each from 08:00 local time.
+    pub frequency: String,
+}
+
+/// The reports the caller receives by mail (those who read KPIs).
+#[utoipa::path(get, path = "/api/v1/report-schedules", tag = "kpis",
+    responses((status = 200, body = SchedulePage), (status = 403, body = ErrorBody)))]
+pub async fn list_schedules(user: CurrentUser) -> Result<Json<SchedulePage>, ApiError> {
+    Ok(Json(SchedulePage {
+        items: user.tenant.report_schedules(&user.actor).await?,
+    }))
+}
+
+/// Receives a report by mail from now on: the headline figures in the mail, the whole table
+/// as a CSV attachment, in the caller's language, to their address. `409 group_by` when the
+/// caller receives that one already.
+#[utoipa::path(post, path = "/api/v1/report-schedules", tag = "kpis", request_body = ScheduleBody,
+    responses((status = 201, body = loopdesk_store::ReportSchedule), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_schedule(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: AppJson<ScheduleBody>,
+) -> Result<(axum::http::StatusCode, Json<loopdesk_store::ReportSchedule>), ApiError> {
+    let b = body.value;
+    let s = user
+        .tenant
+        .add_report_schedule(&user.actor, &b.group_by, &b.frequency, state.clock.now())
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(s)))
+}
+
+/// Stops one of the caller's scheduled reports.
+#[utoipa::path(delete, path = "/api/v1/report-schedules/{id}", tag = "kpis", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn remove_schedule(
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    user.tenant
+        .remove_report_schedule(&user.actor, id.trim())
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

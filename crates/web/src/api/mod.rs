@@ -80,6 +80,8 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(kpis::kpis))
         .routes(routes!(kpis::export_kpis))
         .routes(routes!(kpis::kpi_tickets))
+        .routes(routes!(kpis::list_schedules, kpis::add_schedule))
+        .routes(routes!(kpis::remove_schedule))
         .routes(routes!(kpis::get_kpi_settings, kpis::set_kpi_settings))
         .routes(routes!(engineers::list_engineers))
         .routes(routes!(engineers::get_engineer))

@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::i18n::{t, tf, Lang};
 use loopdesk_core::kpi::board::{self, Heat, Trend};
-use loopdesk_core::kpi::{KpiValue, Metric};
+use loopdesk_core::kpi::{schedule, KpiValue, Metric};
 use loopdesk_store::{KpiFilter, KpiReport, KpiRequest, KpiRow, StoreError};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -32,6 +32,8 @@ pub struct DashQuery {
     map: Option<String>,
     /// Whether the map shows the engineers' last positions.
     positions: Option<String>,
+    /// Why adding a scheduled report was refused (a translation key).
+    schedule_error: Option<String>,
 }
 
 fn request(
@@ -219,6 +221,7 @@ async fn build(
         .filter(|m| map_choices.contains(m))
         .unwrap_or(Metric::ClosureRate);
     let with_positions = q.positions.as_deref() == Some("1");
+    let schedules = tenant.report_schedules(actor).await?;
     let region_map =
         regional_map(tenant, actor, lang, (from, to, now), map_by, with_positions).await?;
 
@@ -413,6 +416,34 @@ async fn build(
             h2 { (t(lang, "page.dash.low_stock")) }
             ul { @for l in &low { li.error { (l.warehouse) " · " (l.sku) " " (l.name) ": " (l.available) " < " (l.min_available) } } }
         }
+        h2 #schedules { (t(lang, "page.dash.schedules")) }
+        p.muted { (t(lang, "page.dash.schedules_hint")) }
+        @if let Some(e) = q.schedule_error.as_deref().filter(|e| SCHEDULE_ERRORS.contains(e)) {
+            p.field-error role="alert" { (t(lang, e)) }
+        }
+        @if !schedules.is_empty() {
+            ul { @for s in &schedules {
+                li {
+                    (t(lang, &format!("report.every.{}", s.frequency))) " · " (t(lang, &format!("report.group.{}", s.group_by)))
+                    @if let Some(p) = &s.last_period { span.muted { " · " (t(lang, "page.dash.last_sent")) " " (p) } }
+                    " "
+                    form.inline method="post" action={ "/dashboard/schedules/" (s.id) "/remove" } {
+                        button.quiet type="submit" { (t(lang, "page.dash.unsubscribe")) }
+                    }
+                }
+            } }
+        }
+        form.inline method="post" action="/dashboard/schedules" {
+            label for="schedule_group" { (t(lang, "page.dash.schedule_group")) }
+            select #schedule_group name="group_by" {
+                @for g in schedule::SCHEDULE_GROUPS { option value=(g) { (t(lang, &format!("report.group.{g}"))) } }
+            }
+            label for="schedule_frequency" { (t(lang, "page.dash.schedule_frequency")) }
+            select #schedule_frequency name="frequency" {
+                @for f in schedule::Frequency::ALL { option value=(f.as_str()) { (t(lang, &format!("report.every.{}", f.as_str()))) } }
+            }
+            button type="submit" { (t(lang, "page.dash.subscribe")) }
+        }
         h2 { (t(lang, "page.dash.export")) }
         p {
             @for (group, key) in [("region", "page.dash.by_region"), ("engineer", "page.dash.by_engineer"), ("week", "page.dash.by_week")] {
@@ -447,6 +478,50 @@ pub async fn set_target(PageUser { user, lang }: PageUser, Form(f): Form<TargetF
         .await
     {
         Ok(_) => Redirect::to("/dashboard").into_response(),
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// What adding a scheduled report may be refused for, as the page says it.
+const SCHEDULE_ERRORS: [&str; 3] = [
+    "page.dash.schedule_exists",
+    "error.invalid_value",
+    "error.unknown_group",
+];
+
+/// A report to receive by mail.
+#[derive(Deserialize)]
+pub struct ScheduleForm {
+    group_by: String,
+    frequency: String,
+}
+
+/// Adds a scheduled report for the signed-in person; back to the dashboard's list.
+pub async fn add_schedule(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Form(f): Form<ScheduleForm>,
+) -> Response {
+    let added = user
+        .tenant
+        .add_report_schedule(&user.actor, &f.group_by, &f.frequency, state.clock.now())
+        .await;
+    let refused = match added {
+        Ok(_) => return Redirect::to("/dashboard#schedules").into_response(),
+        Err(StoreError::Conflict { .. }) => "page.dash.schedule_exists",
+        Err(StoreError::Invalid(e)) => e.reason,
+        Err(e) => return super::failure(lang, &e),
+    };
+    Redirect::to(&format!("/dashboard?schedule_error={refused}#schedules")).into_response()
+}
+
+/// Stops one of the signed-in person's scheduled reports.
+pub async fn remove_schedule(
+    PageUser { user, lang }: PageUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    match user.tenant.remove_report_schedule(&user.actor, &id).await {
+        Ok(()) => Redirect::to("/dashboard#schedules").into_response(),
         Err(e) => super::failure(lang, &e),
     }
 }

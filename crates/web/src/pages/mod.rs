@@ -133,6 +133,11 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/sla/calendars/{id}", post(sla::set_days))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard/target", post(dashboard::set_target))
+        .route("/dashboard/schedules", post(dashboard::add_schedule))
+        .route(
+            "/dashboard/schedules/{id}/remove",
+            post(dashboard::remove_schedule),
+        )
         .route("/dashboard/tickets", get(dashboard::behind))
         .route("/dispatch", get(dispatch::show))
         .route("/dispatch/assign", post(dispatch::assign))
