@@ -42,6 +42,7 @@ on_both_backends!(
     an_admin_outlines_a_region_and_the_dashboard_and_board_draw_it,
     the_customer_card_shows_contracts_and_what_parts_cost_them,
     a_manager_subscribes_to_a_report_from_the_dashboard,
+    an_admin_sets_dispatch_follow_up_stock_and_kpi_from_the_settings_page,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -3688,4 +3689,115 @@ async fn a_manager_subscribes_to_a_report_from_the_dashboard(backend: Backend) {
     assert_eq!(s, 303);
     let (_, html, _) = b.get(&app, "/dashboard").await;
     assert!(!html.contains("周报 · 按工程师"), "{html}");
+}
+
+async fn an_admin_sets_dispatch_follow_up_stock_and_kpi_from_the_settings_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.user("chief", &["admin"], json!({})).await;
+    app.user("boss", &["manager"], json!({})).await;
+    app.user("agent", &["agent"], json!({})).await;
+    let mut admin = Browser::signed_in(&app, "chief").await;
+    let (s, html, _) = admin.get(&app, "/admin/settings").await;
+    assert_eq!(s, 200);
+    for action in ["dispatch", "followup", "stock", "kpi"] {
+        assert!(
+            html.contains(&format!("action=\"/admin/settings/{action}\"")),
+            "{action}"
+        );
+    }
+    // Each form saves on its own and says so beside itself.
+    for (form, fields) in [
+        ("dispatch", vec![("mode", "auto"), ("accept_minutes", "30")]),
+        (
+            "followup",
+            vec![
+                ("survey_delay_minutes", "120"),
+                ("survey_valid_days", "10"),
+                ("auto_close_days", "5"),
+            ],
+        ),
+        ("stock", vec![("auto_approve_below", "200")]),
+        ("kpi", vec![("closure_target", "92.5")]),
+    ] {
+        let (s, _, to) = admin
+            .post(&app, &format!("/admin/settings/{form}"), &fields)
+            .await;
+        assert_eq!(
+            (s, to),
+            (303, Some(format!("/admin/settings?saved={form}#{form}")))
+        );
+    }
+    let (_, html, _) = admin.get(&app, "/admin/settings?saved=kpi").await;
+    assert!(
+        html.contains("<option value=\"auto\" selected>") && html.contains("value=\"30\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"200.00\"") && html.contains("value=\"92.5\""),
+        "{html}"
+    );
+    assert!(html.contains("已保存"), "{html}");
+    let d = app.read(&app.admin, "/api/v1/settings/dispatch").await;
+    assert_eq!(
+        (&d["mode"], &d["accept_minutes"]),
+        (&json!("auto"), &json!(30))
+    );
+    // Out of range: the field named beside its form, nothing changed.
+    let (_, _, to) = admin
+        .post(
+            &app,
+            "/admin/settings/dispatch",
+            &[("mode", "auto"), ("accept_minutes", "0")],
+        )
+        .await;
+    let (_, html, _) = admin.get(&app, to.as_deref().unwrap()).await;
+    assert!(
+        html.contains("role=\"alert\"") && html.contains("工程师接单时限"),
+        "{html}"
+    );
+    let (_, _, to) = admin
+        .post(
+            &app,
+            "/admin/settings/followup",
+            &[
+                ("survey_delay_minutes", "2000"),
+                ("survey_valid_days", "10"),
+                ("auto_close_days", "5"),
+            ],
+        )
+        .await;
+    assert!(to.unwrap().contains("field=survey_delay_minutes"));
+    let d = app.read(&app.admin, "/api/v1/settings/dispatch").await;
+    assert_eq!(d["accept_minutes"], 30);
+    // Cleared: every requisition needs a supervisor again.
+    let (s, _, _) = admin
+        .post(&app, "/admin/settings/stock", &[("auto_approve_below", "")])
+        .await;
+    assert_eq!(s, 303);
+    let (_, html, _) = admin.get(&app, "/admin/settings").await;
+    assert!(
+        html.contains(
+            "id=\"auto_approve\" name=\"auto_approve_below\" inputmode=\"decimal\" value=\"\""
+        ),
+        "{html}"
+    );
+    // A manager sets the KPI target only; an agent nothing.
+    let mut boss = Browser::signed_in(&app, "boss").await;
+    let (s, html, _) = boss.get(&app, "/admin/settings").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("/admin/settings/kpi") && !html.contains("/admin/settings/dispatch"),
+        "{html}"
+    );
+    let (s, _, _) = boss
+        .post(
+            &app,
+            "/admin/settings/dispatch",
+            &[("mode", "off"), ("accept_minutes", "15")],
+        )
+        .await;
+    assert_eq!(s, 403);
+    let mut agent = Browser::signed_in(&app, "agent").await;
+    let (s, _, _) = agent.get(&app, "/admin/settings").await;
+    assert_eq!(s, 403);
 }

@@ -48,6 +48,8 @@ async fn admin_page(user: &CurrentUser, lang: Lang, error: Option<(&str, &str)>)
             nav.views {
                 a href="/admin/sla" { (t(lang, "page.sla.title")) }
                 a href="/admin/webhooks" { (t(lang, "page.hooks.title")) }
+                a href="/admin/settings" { (t(lang, "page.settings.title")) }
+                a href="/admin/regions" { (t(lang, "page.regions.title")) }
                 a href="/customers" { (t(lang, "page.customers.title")) }
                 a href="/stock" { (t(lang, "page.stock.title")) }
             }

@@ -26,6 +26,7 @@ pub mod report;
 pub mod review;
 pub mod search;
 pub mod session;
+pub mod settings;
 pub mod sla;
 pub mod stock;
 pub mod survey;
@@ -116,6 +117,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route("/admin/users/{id}/password", post(admin::reset_password))
         .route("/admin/regions", get(regions::show).post(admin::add_region))
+        .route("/admin/settings", get(settings::show))
+        .route("/admin/settings/{form}", post(settings::update))
         .route("/admin/regions/{id}/shape", post(regions::set_shape))
         .route(
             "/admin/regions/{id}/shape/clear",
@@ -386,6 +389,13 @@ pub(crate) fn field_label(lang: Lang, field: &str) -> String {
         "warranty_until" => "page.asset.warranty_until",
         "version" => "page.customers.version",
         "duplicate_id" => "page.merge.duplicate",
+        "mode" => "page.settings.mode",
+        "accept_minutes" => "page.settings.accept_minutes",
+        "survey_delay_minutes" => "page.settings.survey_delay",
+        "survey_valid_days" => "page.settings.survey_valid",
+        "auto_close_days" => "page.settings.auto_close",
+        "requisition_auto_approve_below" => "page.settings.auto_approve",
+        "closure_target" => "page.dash.target",
         "code" => "page.models.code",
         "product_line" => "page.models.product_line",
         "warranty_months" => "page.models.warranty_months",
