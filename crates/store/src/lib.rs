@@ -63,8 +63,8 @@ pub use error::{RowError, StoreError};
 pub use idempotency::Idempotency;
 pub use import::{ContactImportRow, CustomerImportRow, HistoryEvent, HistoryTicket, SiteImportRow};
 pub use inventory::{
-    LedgerLine, LoadLine, LowStock, MovementView, OpeningRow, Part, StockItem, StockMovementInput,
-    VanPart, Warehouse,
+    CataloguePage, CatalogueRow, LedgerLine, LoadLine, LowStock, MovementView, OpeningRow, Part,
+    StockItem, StockMovementInput, VanPart, Warehouse,
 };
 pub use kpi::{DueSchedule, KpiReport, KpiRequest, KpiRow, KpiSource, KpiTicket, ReportSchedule};
 pub use loopdesk_core::customer::{CustomerEdit, NewAsset, NewContact, NewCustomer, NewSite};

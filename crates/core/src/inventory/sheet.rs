@@ -24,6 +24,8 @@ pub enum StockColumn {
     Warehouse,
     /// Units on hand.
     Qty,
+    /// What an export says is on hand (read, not imported).
+    OnHand,
 }
 
 const PART_HEADINGS: &[(StockColumn, &[&str])] = &[
@@ -33,6 +35,7 @@ const PART_HEADINGS: &[(StockColumn, &[&str])] = &[
     (StockColumn::Cost, &["cost", "成本", "成本价"]),
     (StockColumn::Price, &["price", "售价", "价格"]),
     (StockColumn::Models, &["models", "适用型号"]),
+    (StockColumn::OnHand, &["on_hand", "现有库存", "on hand"]),
 ];
 
 const OPENING_HEADINGS: &[(StockColumn, &[&str])] = &[
@@ -59,7 +62,10 @@ pub fn headings(opening: bool) -> Vec<(&'static str, &'static str)> {
     } else {
         PART_HEADINGS
     };
-    list.iter().map(|(_, n)| (n[0], n[1])).collect()
+    list.iter()
+        .filter(|(c, _)| *c != StockColumn::OnHand)
+        .map(|(_, n)| (n[0], n[1]))
+        .collect()
 }
 
 fn yuan(field: &'static str, text: &str) -> Result<f64, FieldError> {
@@ -87,7 +93,7 @@ pub fn part_row(columns: &[Option<StockColumn>], row: &[String]) -> Result<NewPa
                     .map(str::to_owned)
                     .collect();
             }
-            StockColumn::Warehouse | StockColumn::Qty => {}
+            StockColumn::Warehouse | StockColumn::Qty | StockColumn::OnHand => {}
         }
     }
     Ok(p)

@@ -43,6 +43,7 @@ on_both_backends!(
     the_customer_card_shows_contracts_and_what_parts_cost_them,
     a_manager_subscribes_to_a_report_from_the_dashboard,
     an_admin_sets_dispatch_follow_up_stock_and_kpi_from_the_settings_page,
+    the_parts_catalogue_is_searched_paged_edited_and_exported,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -3800,4 +3801,129 @@ async fn an_admin_sets_dispatch_follow_up_stock_and_kpi_from_the_settings_page(b
     let mut agent = Browser::signed_in(&app, "agent").await;
     let (s, _, _) = agent.get(&app, "/admin/settings").await;
     assert_eq!(s, 403);
+}
+
+async fn the_parts_catalogue_is_searched_paged_edited_and_exported(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.user("keeper", &["dispatcher"], json!({})).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    // 60 parts: more than a page of 50.
+    let mut sheet = String::from("物料编码,名称,售价\r\n");
+    for i in 0..60 {
+        sheet.push_str(&format!("P-{i:03},零件 {i},{}.5\r\n", i + 1));
+    }
+    let r = app
+        .client
+        .post(app.url("/api/v1/parts/import"))
+        .bearer_auth(&app.admin)
+        .header("content-type", "text/csv")
+        .body(sheet)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let w = app
+        .ok(
+            &app.admin,
+            "/api/v1/warehouses",
+            json!({ "name": "中心仓", "kind": "central" }),
+            201,
+        )
+        .await;
+    app.ok(
+        &app.admin,
+        "/api/v1/stock/movements",
+        json!({ "kind": "receive", "sku": "P-007", "qty": 12, "to_warehouse_id": w["id"] }),
+        201,
+    )
+    .await;
+    let mut b = Browser::signed_in(&app, "keeper").await;
+    let (s, html, _) = b.get(&app, "/stock/parts").await;
+    assert_eq!(s, 200);
+    assert_eq!(html.matches("<tr><td><code>").count(), 50, "a page of 50");
+    assert!(html.contains("after=P-049"), "{html}");
+    let (_, html, _) = b.get(&app, "/stock/parts?after=P-049").await;
+    assert_eq!(html.matches("<tr><td><code>").count(), 10);
+    let (_, html, _) = b.get(&app, "/stock/parts?q=P-007").await;
+    assert!(
+        html.contains("零件 7") && html.contains("<td>12</td>"),
+        "on hand shown: {html}"
+    );
+    // Edited in place; a price in words is refused and named.
+    let (s, _, to) = b
+        .post(
+            &app,
+            "/stock/parts/P-007",
+            &[
+                ("name", "启动电容 35μF"),
+                ("unit", "个"),
+                ("cost", "20"),
+                ("price", "四十"),
+                ("models", ""),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (_, html, _) = b.get(&app, to.as_deref().unwrap()).await;
+    assert!(
+        html.contains("role=\"alert\"") && html.contains("售价"),
+        "{html}"
+    );
+    let (s, _, _) = b
+        .post(
+            &app,
+            "/stock/parts/P-007",
+            &[
+                ("name", "启动电容 35μF"),
+                ("unit", "个"),
+                ("cost", "20"),
+                ("price", "45.5"),
+                ("models", "KFR-72LW、GEN2"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let p = app.read(&app.admin, "/api/v1/parts?q=P-007").await;
+    assert_eq!(
+        (
+            &p["items"][0]["name"],
+            &p["items"][0]["price"],
+            &p["items"][0]["models"],
+            &p["items"][0]["on_hand"]
+        ),
+        (
+            &json!("启动电容 35μF"),
+            &json!(45.5),
+            &json!(["KFR-72LW", "GEN2"]),
+            &json!(12)
+        )
+    );
+    // The API: an unknown SKU is a 404, those who keep no stock may not.
+    let (s, _) = app
+        .send(
+            reqwest::Method::PUT,
+            &app.admin,
+            "/api/v1/parts/NOPE",
+            json!({ "sku": "x", "name": "x" }),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = app
+        .send(
+            reqwest::Method::PUT,
+            &agent,
+            "/api/v1/parts/P-001",
+            json!({ "sku": "x", "name": "x" }),
+        )
+        .await;
+    assert_eq!(s, 403);
+    // The export: every part, the import's headings.
+    let (s, csv, _) = b.get(&app, "/stock/parts/export").await;
+    assert_eq!(s, 200);
+    let csv = csv.trim_start_matches('\u{feff}');
+    assert!(
+        csv.starts_with("物料编码,名称,单位,成本,售价,适用型号,现有库存"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 61);
 }

@@ -16,7 +16,9 @@ use utoipa::ToSchema;
 use crate::rows::{parse_id, parse_opt_id};
 use crate::StoreError;
 
+mod catalogue;
 mod load;
+pub use catalogue::{CataloguePage, CatalogueRow};
 mod movements;
 mod parts;
 mod sheet;

@@ -97,6 +97,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(engineers::run_dispatch))
         .routes(routes!(stock::create_part, stock::list_parts))
         .routes(routes!(stock::import_parts))
+        .routes(routes!(stock::edit_part))
         .routes(routes!(stock::import_opening_stock))
         .routes(routes!(stock::create_warehouse, stock::list_warehouses))
         .routes(routes!(stock::create_movement, stock::ledger))

@@ -6,7 +6,8 @@ use axum::Json;
 use loopdesk_core::inventory::{MovementRequest, NewPart, NewWarehouse, RequisitionStatus};
 use loopdesk_core::{RequisitionId, TicketId, WarehouseId};
 use loopdesk_store::{
-    LedgerLine, LowStock, MovementView, Part, Requisition, StockItem, StockMovementInput, Warehouse,
+    CataloguePage, LedgerLine, LowStock, MovementView, Part, Requisition, StockItem,
+    StockMovementInput, Warehouse,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -37,27 +38,48 @@ pub async fn create_part(
 pub struct PartQuery {
     /// Text in the SKU or name.
     pub q: Option<String>,
+    /// The page after this SKU.
+    pub after: Option<String>,
+    /// Rows per page (1–200, default 200).
+    pub limit: Option<usize>,
 }
 
-/// Parts.
-#[derive(Serialize, ToSchema)]
-pub struct PartPage {
-    /// By SKU.
-    pub items: Vec<Part>,
-}
-
-/// Parts whose SKU or name contains `q`, by SKU (at most 200).
+/// Parts whose SKU or name contains `q`, by SKU, a page at a time, each with what is on hand
+/// over all warehouses.
 #[utoipa::path(get, path = "/api/v1/parts", tag = "stock", params(PartQuery),
-    responses((status = 200, body = PartPage), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = CataloguePage), (status = 403, body = ErrorBody)))]
 pub async fn list_parts(
     user: CurrentUser,
     Query(q): Query<PartQuery>,
-) -> Result<Json<PartPage>, ApiError> {
-    let items = user
-        .tenant
-        .parts(&user.actor, q.q.as_deref().unwrap_or(""), 200)
-        .await?;
-    Ok(Json(PartPage { items }))
+) -> Result<Json<CataloguePage>, ApiError> {
+    Ok(Json(
+        user.tenant
+            .part_page(
+                &user.actor,
+                q.q.as_deref().unwrap_or(""),
+                q.after.as_deref(),
+                q.limit.unwrap_or(200),
+            )
+            .await?,
+    ))
+}
+
+/// Changes a part's name, unit, cost, price and models (stock keepers); the SKU in the path
+/// stays (one in the body is ignored).
+#[utoipa::path(put, path = "/api/v1/parts/{sku}", tag = "stock", params(("sku" = String, Path)),
+    request_body = NewPart,
+    responses((status = 200, body = Part), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn edit_part(
+    user: CurrentUser,
+    Path(sku): Path<String>,
+    body: AppJson<NewPart>,
+) -> Result<Json<Part>, ApiError> {
+    Ok(Json(
+        user.tenant
+            .edit_part(&user.actor, sku.trim(), body.value)
+            .await?,
+    ))
 }
 
 /// Adds a warehouse: the central store, a regional pool or an engineer's van.

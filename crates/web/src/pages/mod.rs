@@ -20,6 +20,7 @@ pub mod layout;
 pub mod live;
 pub mod map;
 pub mod models;
+pub mod parts;
 pub mod portal;
 pub mod regions;
 pub mod report;
@@ -79,6 +80,9 @@ pub fn routes() -> Router<AppState> {
             get(import::stock).post(import::upload_stock),
         )
         .route("/stock/import/template", get(import::stock_template))
+        .route("/stock/parts", get(parts::list))
+        .route("/stock/parts/export", get(parts::export))
+        .route("/stock/parts/{sku}", post(parts::edit))
         .route(
             "/customers/{id}",
             get(customers::show).post(customers::edit),

@@ -468,7 +468,10 @@ async fn levels_page(
                             p { button type="submit" { (t(lang, "page.admin.add")) } }
                         }
                     }
-                    p { a.button.quiet href="/stock/import" { (t(lang, "page.stock.import")) } }
+                    p {
+                        a.button.quiet href="/stock/parts" { (t(lang, "page.parts.title")) } " "
+                        a.button.quiet href="/stock/import" { (t(lang, "page.stock.import")) }
+                    }
                 }
             }
             @if chosen.is_some() {
