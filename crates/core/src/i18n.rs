@@ -889,6 +889,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.ticket.created", "提交时间", "Submitted"),
     ("page.ticket.customer", "客户", "Customer"),
     ("page.ticket.customer_reply", "补充说明或回复客服", "Add details or reply"),
+    ("page.ticket.engineer", "工程师", "engineer"),
     ("page.ticket.files", "照片与附件", "Photos and files"),
     ("page.ticket.first_response_due", "首次响应时限", "First response due"),
     ("page.ticket.history", "处理记录", "History"),

@@ -44,6 +44,7 @@ on_both_backends!(
     a_manager_subscribes_to_a_report_from_the_dashboard,
     an_admin_sets_dispatch_follow_up_stock_and_kpi_from_the_settings_page,
     the_parts_catalogue_is_searched_paged_edited_and_exported,
+    the_customer_reads_which_engineer_comes_not_who_sent_them,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -3926,4 +3927,42 @@ async fn the_parts_catalogue_is_searched_paged_edited_and_exported(backend: Back
         "{csv}"
     );
     assert_eq!(csv.lines().count(), 61);
+}
+
+async fn the_customer_reads_which_engineer_comes_not_who_sent_them(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app
+        .user("xiaoli", &["agent"], json!({ "display_name": "客服小李" }))
+        .await;
+    let (eng_id, _) = app
+        .user("zhang", &["engineer"], json!({ "display_name": "张工" }))
+        .await;
+    let (customer, _) = app.customer(&agent, "申江制冷", "13800138000").await;
+    app.user("cust", &["customer"], json!({ "customer_id": customer }))
+        .await;
+    let t = app.ticket(&agent, &customer, "冷柜不冷").await;
+    app.go(
+        &agent,
+        &t,
+        json!({ "to": "assigned", "assignee_id": eng_id }),
+        200,
+    )
+    .await;
+    let id = t["id"].as_str().unwrap();
+    let mut c = Browser::signed_in(&app, "cust").await;
+    let (s, html, _) = c.get(&app, &format!("/t/{id}")).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("已派工：工程师 <strong>张工</strong></li>"),
+        "whom, and not who sent them: {html}"
+    );
+    // Staff read both: whom, and who sent them.
+    let mut a = Browser::signed_in(&app, "xiaoli").await;
+    let (_, html, _) = a.get(&app, &format!("/t/{id}")).await;
+    assert!(
+        html.contains(
+            "已派工：工程师 <strong>张工</strong><span class=\"muted\"> · 客服小李</span>"
+        ),
+        "{html}"
+    );
 }

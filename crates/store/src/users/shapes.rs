@@ -86,3 +86,23 @@ pub(crate) fn placed(
         loopdesk_core::region_shape::site_region(site.region_id, position, drawn, None);
     site
 }
+
+impl TenantStore {
+    /// The display names of these users (those that exist in the tenant).
+    pub async fn display_names(
+        &self,
+        ids: &[loopdesk_core::UserId],
+    ) -> Result<std::collections::HashMap<loopdesk_core::UserId, String>, StoreError> {
+        if ids.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let mut sql = crate::sql::Sql::new("SELECT id, display_name FROM users WHERE tenant_id = ");
+        sql.text(self.tid());
+        sql.id_list(" AND id", &ids);
+        let rows: Vec<(String, String)> = sql.query_as().fetch_all(&self.store.read).await?;
+        rows.into_iter()
+            .map(|(id, name)| Ok((parse_id(&id, loopdesk_core::UserId::parse)?, name)))
+            .collect()
+    }
+}

@@ -204,7 +204,7 @@ fn order_page(
         @for rule in moves.iter().filter(|r| !matches!(r.needs, Needs::Assignee | Needs::Confirmation)) {
             (move_form(lang, tk, rule.to, rule.needs, rule.kind.as_str(), site.as_ref()))
         }
-        (super::ticket::history(lang, offset, &d.events))
+        (super::ticket::history(lang, offset, &d.events, &super::ticket::Assignees::default()))
         p { a href="/m" { (t(lang, "page.engineer.orders")) } }
     };
     page(lang, &tk.number, Some(&user.auth.user), body)

@@ -12,7 +12,7 @@ use loopdesk_core::ticket::transitions::{
     Confirmation, ConfirmedBy, MoveKind, Needs, ReportInput, Rule,
 };
 use loopdesk_core::ticket::MoveCommand;
-use loopdesk_core::{Role, Status, TicketId};
+use loopdesk_core::{Role, Status, TicketId, UserId};
 use loopdesk_store::{StoreError, TicketDetail, TicketParties, TransitionRequest};
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -52,6 +52,8 @@ struct Offers<'a> {
     related: &'a [(loopdesk_store::Ticket, bool)],
     /// The server's clock, for the countdown.
     now: chrono::DateTime<chrono::Utc>,
+    /// The engineers the log names.
+    who: &'a Assignees,
 }
 
 /// Who and what the ticket is about, for the people who work it: the customer, the contact
@@ -222,7 +224,42 @@ fn body(
                 }
             }
         }
-        (history(lang, offset, &d.events))
+        (history(lang, offset, &d.events, offered.who))
+    }
+}
+
+/// Who the engineers named in a ticket's log are, and whether the reader is the customer.
+#[derive(Default)]
+pub(super) struct Assignees {
+    /// Display names by user.
+    pub names: std::collections::HashMap<UserId, String>,
+    /// The reader is the customer.
+    pub customer: bool,
+}
+
+impl Assignees {
+    /// The names of everyone a ticket's log assigns it to.
+    pub(super) async fn of(
+        user: &crate::extract::CurrentUser,
+        events: &[loopdesk_store::TicketEvent],
+        customer: bool,
+    ) -> Assignees {
+        let mut ids: Vec<UserId> = events
+            .iter()
+            .filter(|e| EventKind::ASSIGNMENTS.contains(&e.kind))
+            .filter_map(|e| {
+                e.data
+                    .get("assignee_id")
+                    .and_then(|v| v.as_str())
+                    .and_then(UserId::parse)
+            })
+            .collect();
+        ids.sort();
+        ids.dedup();
+        Assignees {
+            names: user.tenant.display_names(&ids).await.unwrap_or_default(),
+            customer,
+        }
     }
 }
 
@@ -315,6 +352,7 @@ pub(super) fn history(
     lang: Lang,
     offset: chrono::FixedOffset,
     events: &[loopdesk_store::TicketEvent],
+    who: &Assignees,
 ) -> Markup {
     html! {
         h2 { (t(lang, "page.ticket.history")) }
@@ -323,7 +361,12 @@ pub(super) fn history(
                 li {
                     span.muted { (super::local_time(offset, e.at)) " " }
                     (event_text(lang, e.kind, e.to_status))
-                    @if let Some(name) = &e.actor_name { span.muted { " · " (name) } }
+                    @let engineer = EventKind::ASSIGNMENTS.contains(&e.kind).then(|| {
+                        e.data.get("assignee_id").and_then(|v| v.as_str()).and_then(UserId::parse).and_then(|u| who.names.get(&u))
+                    }).flatten();
+                    // The customer reads whom they get, not who in the office sent them.
+                    @if let Some(name) = engineer { "：" (t(lang, "page.ticket.engineer")) " " strong { (name) } }
+                    @if let Some(name) = e.actor_name.as_ref().filter(|_| !(who.customer && engineer.is_some())) { span.muted { " · " (name) } }
                     @if e.internal { " " span.badge.warning { (t(lang, "page.ticket.internal_badge")) } }
                     @if e.kind == EventKind::SurveyAnswered {
                         @if let Some(csat) = e.data.get("csat").and_then(|v| v.as_i64()) {
@@ -516,12 +559,14 @@ async fn show_with(
             Err(e) => return super::failure(lang, &e),
         }
     };
+    let who = Assignees::of(user, &found.events, customer).await;
     let offers = Offers {
         moves: &moves,
         survey: survey.as_deref(),
         parties: parties.as_ref(),
         related: &related,
         now,
+        who: &who,
     };
     match user.tenant.utc_offset().await {
         Ok(offset) => page(
