@@ -61,6 +61,20 @@ impl<T> Checked<T> {
     }
 }
 
+/// Rewrites the search documents of the customers rows were added to, each once.
+async fn refresh_customers(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &str,
+    mut owners: Vec<String>,
+) -> Result<(), StoreError> {
+    owners.sort();
+    owners.dedup();
+    for chunk in owners.chunks(500) {
+        index::refresh(tx, tenant, Kind::Customer, chunk).await?;
+    }
+    Ok(())
+}
+
 impl TenantStore {
     fn may_import<T>(&self, actor: &Actor, rows: &[T]) -> Result<(), StoreError> {
         if !access::allowed(actor, Permission::WriteCustomers) {
@@ -139,16 +153,12 @@ impl TenantStore {
         }
         let contacts = checked.done()?;
         let count = contacts.len();
-        let mut owners: Vec<String> = contacts.iter().map(|(o, _)| o.to_string()).collect();
+        let owners: Vec<String> = contacts.iter().map(|(o, _)| o.to_string()).collect();
         let mut tx = self.store.write.begin().await?;
         for (owner, k) in contacts {
             self.insert_contact(&mut tx, owner, k, now).await?;
         }
-        owners.sort();
-        owners.dedup();
-        for chunk in owners.chunks(500) {
-            index::refresh(&mut tx, &self.tid(), Kind::Customer, chunk).await?;
-        }
+        refresh_customers(&mut tx, &self.tid(), owners).await?;
         tx.commit().await?;
         Ok(count)
     }
@@ -178,16 +188,12 @@ impl TenantStore {
         }
         let sites = checked.done()?;
         let count = sites.len();
-        let mut owners: Vec<String> = sites.iter().map(|(o, _)| o.to_string()).collect();
+        let owners: Vec<String> = sites.iter().map(|(o, _)| o.to_string()).collect();
         let mut tx = self.store.write.begin().await?;
         for (owner, s) in sites {
             self.insert_site(&mut tx, owner, s, now).await?;
         }
-        owners.sort();
-        owners.dedup();
-        for chunk in owners.chunks(500) {
-            index::refresh(&mut tx, &self.tid(), Kind::Customer, chunk).await?;
-        }
+        refresh_customers(&mut tx, &self.tid(), owners).await?;
         tx.commit().await?;
         Ok(count)
     }
