@@ -108,3 +108,96 @@ pub fn chart(s: &Series<'_>) -> Markup {
     svg.push_str("</svg>");
     html! { figure { figcaption { (s.title) } (PreEscaped(svg)) } }
 }
+
+/// A card's small trend: this period's points as a line, the previous period's (the same
+/// buckets one period earlier) faint behind it, both on one scale from 0; hover text on each
+/// point of this period. Nothing when this period has no value.
+pub fn sparkline(
+    title: &str,
+    now: &[(String, Option<f64>)],
+    before: &[Option<f64>],
+    format: &dyn Fn(f64) -> String,
+) -> Markup {
+    const SW: f64 = 160.0;
+    const SH: f64 = 36.0;
+    let top = now
+        .iter()
+        .filter_map(|p| p.1)
+        .chain(before.iter().flatten().copied())
+        .fold(0.0_f64, f64::max);
+    if now.iter().all(|p| p.1.is_none()) || top <= 0.0 {
+        return html! {};
+    }
+    let n = now.len().max(before.len()).max(2) as f64;
+    let x = |i: usize| 2.0 + (SW - 4.0) * i as f64 / (n - 1.0);
+    let y = |v: f64| SH - 3.0 - (v / top) * (SH - 6.0);
+    let line = |points: Vec<(usize, f64)>| {
+        points
+            .iter()
+            .map(|(i, v)| format!("{:.1},{:.1}", x(*i), y(*v)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let then = line(
+        before
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| Some((i, (*v)?)))
+            .collect(),
+    );
+    let current: Vec<(usize, f64)> = now
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| Some((i, p.1?)))
+        .collect();
+    let mut svg = format!(
+        "<svg class=\"spark\" viewBox=\"0 0 {SW} {SH}\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"{}\">\
+         <polyline points=\"{then}\" fill=\"none\" stroke=\"#9fb3c8\" stroke-width=\"1.5\" stroke-dasharray=\"3 2\"/>\
+         <polyline points=\"{}\" fill=\"none\" stroke=\"#0b6bcb\" stroke-width=\"2\"/>",
+        escape(title),
+        line(current.clone())
+    );
+    for (i, v) in current {
+        svg.push_str(&format!(
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"#0b6bcb\"><title>{} {}</title></circle>",
+            x(i),
+            y(v),
+            escape(&now[i].0),
+            escape(&format(v))
+        ));
+    }
+    svg.push_str("</svg>");
+    html! { (PreEscaped(svg)) }
+}
+
+#[cfg(test)]
+mod spark_tests {
+    use super::sparkline;
+
+    #[test]
+    fn a_card_trend_draws_this_period_over_the_last_and_nothing_without_values() {
+        let now = vec![
+            ("11-30".to_owned(), Some(0.5)),
+            ("12-01".to_owned(), None),
+            ("12-02".to_owned(), Some(1.0)),
+        ];
+        let before = vec![Some(0.25), Some(0.75), None];
+        let pct = |v: f64| format!("{:.0}%", v * 100.0);
+        let svg = sparkline("结案率", &now, &before, &pct).into_string();
+        assert_eq!(
+            svg.matches("<polyline").count(),
+            2,
+            "this period and the last"
+        );
+        assert!(
+            svg.contains("<title>11-30 50%</title>") && svg.contains("<title>12-02 100%</title>")
+        );
+        assert_eq!(
+            svg.matches("<circle").count(),
+            2,
+            "a point per value, none for the gap"
+        );
+        let empty = vec![("11-30".to_owned(), None)];
+        assert_eq!(sparkline("x", &empty, &before, &pct).into_string(), "");
+    }
+}

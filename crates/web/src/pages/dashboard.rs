@@ -16,7 +16,7 @@ use loopdesk_store::{KpiFilter, KpiReport, KpiRequest, KpiRow, StoreError};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::charts::{chart, Series};
+use super::charts::{self, chart, Series};
 use super::layout::{encode, page, PageQuery, PageUser};
 use super::map::{region_map, Area, Dot, Legend};
 use crate::state::AppState;
@@ -151,6 +151,24 @@ async fn build(
             now,
         )
         .await?;
+    // Each card's trend: this period and the one before in days (weeks over 90 days).
+    let bucket = if days > 30 { "week" } else { "day" };
+    let trend_now = tenant
+        .kpis(
+            actor,
+            request(from, to, &cards, Some(bucket), None),
+            lang,
+            now,
+        )
+        .await?;
+    let trend_before = tenant
+        .kpis(
+            actor,
+            request(at(pfrom), at(pto), &cards, Some(bucket), None),
+            lang,
+            now,
+        )
+        .await?;
     let weeks = tenant
         .kpis(
             actor,
@@ -261,6 +279,7 @@ async fn build(
                         (t(lang, key))
                         @if trend != Trend::Unknown { " · " (t(lang, "page.dash.previous")) " " (show(lang, m, prev)) }
                     }
+                    (spark(lang, m, &trend_now, &trend_before))
                     small.muted {
                         "n = " (v.map_or(0, board::sample))
                         @if let Some(stat) = v.and_then(|v| board::statistic(m, v)) { " · " (t(lang, &format!("page.dash.stat.{stat}"))) }
@@ -679,4 +698,27 @@ async fn regional_map(
         no_value: t(lang, "page.dash.no_value"),
     };
     Ok(Some(region_map(&areas, &dots, &legend)))
+}
+
+/// A card's trend line: the figure per bucket of this period, the previous period's faint.
+fn spark(lang: Lang, m: Metric, now: &KpiReport, before: &KpiReport) -> Markup {
+    let points = |r: &KpiReport| -> Vec<(String, Option<f64>)> {
+        let mut rows: Vec<&KpiRow> = r.rows.iter().filter(|row| row.group.is_some()).collect();
+        rows.sort_by(|a, b| a.group.cmp(&b.group));
+        rows.into_iter()
+            .map(|row| {
+                (
+                    row.label.clone(),
+                    row.values
+                        .get(m.as_str())
+                        .and_then(|v| board::headline_of(m, v)),
+                )
+            })
+            .collect()
+    };
+    let then: Vec<Option<f64>> = points(before).into_iter().map(|p| p.1).collect();
+    let key = format!("kpi.metric.{}", m.as_str());
+    charts::sparkline(t(lang, &key), &points(now), &then, &|v| {
+        show(lang, m, Some(v))
+    })
 }
