@@ -9,7 +9,7 @@ use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp, PASSWORD};
+use crate::helpers::{png, spawn_app, spawn_app_with, Backend, TestApp, PASSWORD};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -45,6 +45,7 @@ on_both_backends!(
     an_admin_sets_dispatch_follow_up_stock_and_kpi_from_the_settings_page,
     the_parts_catalogue_is_searched_paged_edited_and_exported,
     the_customer_reads_which_engineer_comes_not_who_sent_them,
+    the_customer_adds_photos_to_their_open_request,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -3965,4 +3966,59 @@ async fn the_customer_reads_which_engineer_comes_not_who_sent_them(backend: Back
         ),
         "{html}"
     );
+}
+
+async fn the_customer_adds_photos_to_their_open_request(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (customer, _) = app.customer(&agent, "申江制冷", "13800138000").await;
+    let (other, _) = app.customer(&agent, "浦江电梯", "13900139000").await;
+    app.user("cust", &["customer"], json!({ "customer_id": customer }))
+        .await;
+    let mine = app.ticket(&agent, &customer, "冷柜不冷").await;
+    let theirs = app.ticket(&agent, &other, "电梯异响").await;
+    let (mine, theirs) = (mine["id"].as_str().unwrap(), theirs["id"].as_str().unwrap());
+    let mut c = Browser::signed_in(&app, "cust").await;
+    let (_, html, _) = c.get(&app, &format!("/t/{mine}")).await;
+    assert!(
+        html.contains(&format!("action=\"/t/{mine}/photos\"")),
+        "{html}"
+    );
+    // Not a picture: refused with why, nothing kept.
+    let (s, html, _) = c
+        .post_multipart(
+            &app,
+            &format!("/t/{mine}/photos"),
+            &[],
+            vec![("photos", "note.txt", b"hello".to_vec())],
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(html.contains("role=\"alert\""), "{html}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM attachments").await, 0);
+    let (s, _, to) = c
+        .post_multipart(
+            &app,
+            &format!("/t/{mine}/photos"),
+            &[],
+            vec![
+                ("photos", "fault.png", png()),
+                ("photos", "plate.png", png()),
+            ],
+        )
+        .await;
+    assert_eq!((s, to), (303, Some(format!("/t/{mine}"))));
+    let (_, html, _) = c.get(&app, &format!("/t/{mine}")).await;
+    assert_eq!(html.matches("/thumbnail\"").count(), 2, "{html}");
+    // Someone else's request: not found, nothing kept.
+    let (s, _, _) = c
+        .post_multipart(
+            &app,
+            &format!("/t/{theirs}/photos"),
+            &[],
+            vec![("photos", "x.png", png())],
+        )
+        .await;
+    assert_eq!(s, 404);
+    assert_eq!(app.count("SELECT COUNT(*) FROM attachments").await, 2);
 }

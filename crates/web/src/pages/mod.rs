@@ -58,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{id}/confirm", post(ticket::confirm))
         .route("/t/{id}/reopen", post(ticket::reopen))
         .route("/t/{id}/comment", post(ticket::comment))
+        .route("/t/{id}/photos", post(ticket::add_photos))
         .route("/t/{id}/team", post(ticket::transfer))
         .route("/t/{id}/move", post(ticket::make_move))
         .route("/t/{id}/priority", post(ticket::priority))

@@ -190,6 +190,11 @@ fn body(
                     textarea #body name="body" required maxlength="10000" {}
                     p { button type="submit" { (t(lang, "page.ticket.send")) } }
                 }
+                form method="post" action={ "/t/" (tk.id) "/photos" } enctype="multipart/form-data" {
+                    label for="more-photos" { (t(lang, "page.ticket.add_photos")) }
+                    input #more-photos type="file" name="photos" accept="image/*" multiple required;
+                    p { button.quiet type="submit" { (t(lang, "page.ticket.upload_photos")) } }
+                }
             }
         }
         @if customer && offers(MoveKind::Cancel) {
@@ -898,4 +903,68 @@ pub async fn merge(
         .merge_ticket(&user.actor, id, f.version, into, now)
         .await;
     after(&user, lang, back, now, done).await
+}
+
+/// Adds photos to a ticket from its page (the customer showing the fault, or staff): each
+/// checked before any is kept; back to the ticket, or the page with why.
+pub async fn add_photos(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> Response {
+    let Some(id) = TicketId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let now = state.clock.now();
+    let mut photos = Vec::new();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                if field.name() != Some("photos") {
+                    continue;
+                }
+                let name = field.file_name().unwrap_or("photo").to_owned();
+                match field.bytes().await {
+                    Ok(b) if !b.is_empty() => photos.push((name, b.to_vec())),
+                    Ok(_) => {}
+                    Err(_) => {
+                        return show_with(&user, lang, id, now, Some("error.payload_too_large"))
+                            .await
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                return show_with(&user, lang, id, now, Some("error.payload_too_large")).await
+            }
+        }
+    }
+    if photos.is_empty() {
+        return show_with(&user, lang, id, now, Some("error.required")).await;
+    }
+    // The ticket first: one the caller may not see is a 404, whatever they sent.
+    if let Err(e) = user.tenant.ticket_for(&user.actor, id).await {
+        return super::failure(lang, &e);
+    }
+    for (_, bytes) in &photos {
+        if let Err(problem) = crate::api::attachments::check_upload(&state, bytes, true).await {
+            return show_with(&user, lang, id, now, Some(problem.key())).await;
+        }
+    }
+    for (name, bytes) in &photos {
+        let saved = crate::api::attachments::save_upload(
+            &state,
+            &user,
+            id,
+            loopdesk_core::ticket::transitions::AttachmentKind::Other,
+            name,
+            bytes,
+        )
+        .await;
+        if saved.is_err() {
+            return show_with(&user, lang, id, now, Some("error.invalid_file")).await;
+        }
+    }
+    Redirect::to(&format!("/t/{id}")).into_response()
 }
