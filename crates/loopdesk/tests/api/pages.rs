@@ -383,7 +383,7 @@ async fn a_customer_requests_follows_and_confirms_through_the_pages(backend: Bac
     let (s, html, _) = b
         .post(&app, &format!("{page}/confirm"), &[("version", &version)])
         .await;
-    assert_eq!(s, 200);
+    assert_eq!(s, 409);
     assert!(html.contains("状态已变化"), "{html}");
 
     // English, remembered.
@@ -3993,7 +3993,7 @@ async fn the_customer_adds_photos_to_their_open_request(backend: Backend) {
             vec![("photos", "note.txt", b"hello".to_vec())],
         )
         .await;
-    assert_eq!(s, 200);
+    assert_eq!(s, 422);
     assert!(html.contains("role=\"alert\""), "{html}");
     assert_eq!(app.count("SELECT COUNT(*) FROM attachments").await, 0);
     let (s, _, to) = c

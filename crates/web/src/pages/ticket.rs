@@ -574,15 +574,27 @@ async fn show_with(
         who: &who,
     };
     match user.tenant.utc_offset().await {
-        Ok(offset) => page(
-            lang,
-            &found.ticket.number,
-            Some(&user.auth.user),
-            html! {
-                (body(lang, user, offset, &found, &teams, offers, error))
-                (files(lang, &attached))
-            },
-        ),
+        Ok(offset) => {
+            let mut res = page(
+                lang,
+                &found.ticket.number,
+                Some(&user.auth.user),
+                html! {
+                    (body(lang, user, offset, &found, &teams, offers, error))
+                    (files(lang, &attached))
+                },
+            );
+            // A form the page refused answers as the API would, the reason on the page: 409
+            // when the ticket moved on meanwhile, else 422.
+            if let Some(e) = error {
+                *res.status_mut() = if e == "page.ticket.move_refused" {
+                    axum::http::StatusCode::CONFLICT
+                } else {
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY
+                };
+            }
+            res
+        }
         Err(e) => super::failure(lang, &e),
     }
 }
