@@ -631,6 +631,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.hooks.test", "发送测试事件", "Send a test event"),
     ("page.hooks.title", "Webhook", "Webhooks"),
     ("page.hooks.url", "接收地址", "Address"),
+    ("page.import.assets", "设备（列与设备导出表相同）", "Equipment (the columns of the equipment export)"),
     ("page.import.column", "列", "Column"),
     ("page.import.columns", "可用的列", "Columns"),
     ("page.import.contacts", "联系人（已有客户的）", "Contacts (of existing customers)"),

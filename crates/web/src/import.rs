@@ -7,8 +7,8 @@ use calamine::{Data, DataType, Reader, Xlsx};
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::customer_import::{self, Import};
 use loopdesk_core::i18n::{self, Lang};
-use loopdesk_core::inventory;
 use loopdesk_core::validate::FieldError;
+use loopdesk_core::{asset, inventory};
 use loopdesk_store::StoreError;
 
 /// Rows of a CSV file (UTF-8, a byte-order mark allowed; RFC 4180 quoting). A file that is
@@ -92,6 +92,8 @@ pub enum Sheet {
     Contacts,
     /// Sites of existing customers.
     Sites,
+    /// Equipment at customers' sites (any other column a free field).
+    Assets,
     /// The parts catalogue.
     Parts,
     /// The opening stock of each warehouse.
@@ -105,6 +107,7 @@ impl Sheet {
             Sheet::Customers,
             Sheet::Contacts,
             Sheet::Sites,
+            Sheet::Assets,
             Sheet::Parts,
             Sheet::Opening,
         ]
@@ -118,6 +121,7 @@ impl Sheet {
             Sheet::Customers => "customers",
             Sheet::Contacts => "contacts",
             Sheet::Sites => "sites",
+            Sheet::Assets => "assets",
             Sheet::Parts => "parts",
             Sheet::Opening => "opening",
         }
@@ -128,7 +132,7 @@ impl Sheet {
             Sheet::Customers => Some(Import::Customers),
             Sheet::Contacts => Some(Import::Contacts),
             Sheet::Sites => Some(Import::Sites),
-            Sheet::Parts | Sheet::Opening => None,
+            Sheet::Assets | Sheet::Parts | Sheet::Opening => None,
         }
     }
 
@@ -136,6 +140,8 @@ impl Sheet {
     pub fn headings(self) -> Vec<(&'static str, &'static str)> {
         match self.customers() {
             Some(i) => i.headings(),
+            // The equipment sheet is the equipment export: its columns by field name.
+            None if self == Sheet::Assets => asset::COLUMNS.iter().map(|c| (*c, *c)).collect(),
             None => inventory::sheet::headings(self == Sheet::Opening),
         }
     }
@@ -153,9 +159,9 @@ pub async fn import_sheet(
     body: &[u8],
 ) -> Result<usize, StoreError> {
     // Who may not import this learns so before anything is read.
-    let permission = match sheet.customers() {
-        Some(_) => Permission::WriteCustomers,
-        None => Permission::ManageStock,
+    let permission = match sheet {
+        Sheet::Parts | Sheet::Opening => Permission::ManageStock,
+        _ => Permission::WriteCustomers,
     };
     if !access::allowed(&user.actor, permission) {
         return Err(StoreError::Forbidden);
@@ -194,6 +200,13 @@ pub async fn import_sheet(
                     tenant.import_sites(actor, rows, now).await
                 }
             }
+        }
+        Sheet::Assets => {
+            let rows = rows
+                .iter()
+                .map(|(n, c)| (*n, asset::import_row(&header, c)))
+                .collect();
+            tenant.import_assets(actor, rows, now).await
         }
         Sheet::Parts => {
             let columns = inventory::sheet::part_columns(&header)?;

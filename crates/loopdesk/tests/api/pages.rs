@@ -3378,7 +3378,7 @@ async fn customers_are_imported_from_a_sheet_on_the_import_page(backend: Backend
     assert_eq!(s, 200);
     assert_eq!(
         html.matches("enctype=\"multipart/form-data\"").count(),
-        3,
+        4,
         "{html}"
     );
     // Row 3 has no name: the table names it, and nothing is stored.
@@ -3455,6 +3455,29 @@ async fn customers_are_imported_from_a_sheet_on_the_import_page(backend: Backend
         )
         .await;
     assert_eq!((s, html.contains("已导入 1 行")), (200, true), "{html}");
+    // Equipment at the new site, in the equipment export's columns.
+    app.ok(
+        &app.admin,
+        "/api/v1/models",
+        json!({ "code": "X1", "name": "冷柜" }),
+        201,
+    )
+    .await;
+    let card = app
+        .read(&app.admin, &format!("/api/v1/customers/{id}"))
+        .await;
+    let site = card["sites"][0]["id"].as_str().unwrap().to_owned();
+    let sheet = format!("customer_id,site_id,model,serial\r\n{id},{site},X1,SN-IMP-1\r\n");
+    let (s, html, _) = b
+        .post_multipart(
+            &app,
+            "/customers/import",
+            &[("what", "assets")],
+            vec![("file", "设备.csv", sheet.into_bytes())],
+        )
+        .await;
+    assert_eq!((s, html.contains("已导入 1 行")), (200, true), "{html}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM assets").await, 1);
     let mut boss = Browser::signed_in(&app, "boss").await;
     let (s, _, _) = boss.get(&app, "/customers/import").await;
     assert_eq!(s, 403);

@@ -333,21 +333,7 @@ pub async fn import_assets(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Imported>), ApiError> {
-    let kind = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let (header_row, rows) =
-        crate::import::table(kind, &body).map_err(|reason| ApiError::invalid("file", reason))?;
-    let parsed = rows
-        .iter()
-        .map(|(row, cells)| (*row, asset::import_row(&header_row, cells)))
-        .collect();
-    let imported = user
-        .tenant
-        .import_assets(&user.actor, parsed, state.clock.now())
-        .await?;
-    Ok((StatusCode::CREATED, Json(Imported { imported })))
+    super::import_sheet(&state, &user, crate::import::Sheet::Assets, &headers, &body).await
 }
 
 /// How many were imported.

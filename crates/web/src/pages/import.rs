@@ -26,7 +26,12 @@ enum Family {
 impl Family {
     fn sheets(self) -> &'static [Sheet] {
         match self {
-            Family::Customers => &[Sheet::Customers, Sheet::Contacts, Sheet::Sites],
+            Family::Customers => &[
+                Sheet::Customers,
+                Sheet::Contacts,
+                Sheet::Sites,
+                Sheet::Assets,
+            ],
             Family::Stock => &[Sheet::Parts, Sheet::Opening],
         }
     }
