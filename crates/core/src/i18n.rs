@@ -427,6 +427,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.dash.no_value", "无数据", "No data"),
     ("page.dash.none", "本期暂无数据", "No data for this period"),
     ("page.dash.period", "统计周期", "Period"),
+    ("page.dash.period_line", "本期 {from} 至 {to}（当地时间），与上期 {pfrom} 至 {pto} 比较；每张卡片注明样本数 n 以及是平均值还是中位数。", "This period {from} to {to} (local time), compared with {pfrom} to {pto}; each card says its sample size n and whether it is a mean or a median."),
     ("page.dash.positions", "显示工程师位置", "Show engineers' positions"),
     ("page.dash.previous", "上期", "previous"),
     ("page.dash.rank_by", "排名依据", "Rank by"),

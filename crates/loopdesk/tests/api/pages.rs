@@ -3687,6 +3687,11 @@ async fn a_manager_subscribes_to_a_report_from_the_dashboard(backend: Backend) {
     let mut b = Browser::signed_in(&app, "boss").await;
     let (_, html, _) = b.get(&app, "/dashboard").await;
     assert!(html.contains("action=\"/dashboard/schedules\""), "{html}");
+    // The period the figures cover, and the one they are compared with, in local time.
+    assert!(
+        html.contains("本期 2026-10-25 10:00 至 2026-11-24 10:00（当地时间），与上期 2026-09-25 至 2026-10-25 比较"),
+        "{html}"
+    );
     let form = [("group_by", "engineer"), ("frequency", "weekly")];
     let (s, _, to) = b.post(&app, "/dashboard/schedules", &form).await;
     assert_eq!((s, to.as_deref()), (303, Some("/dashboard#schedules")));

@@ -227,6 +227,7 @@ async fn build(
     engineers.retain(|r| r.group.is_some());
     teams.retain(|r| r.group.is_some());
     let low = tenant.low_stock(actor).await.unwrap_or_default();
+    let offset = tenant.utc_offset().await?;
     let map_choices: Vec<Metric> = cards
         .iter()
         .copied()
@@ -401,6 +402,14 @@ async fn build(
                 }
             }
             button type="submit" { (t(lang, "page.dash.show")) }
+        }
+        p.muted.period {
+            (tf(lang, "page.dash.period_line", &[
+                ("from", &from.with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string()),
+                ("to", &to.with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string()),
+                ("pfrom", &at(pfrom).with_timezone(&offset).format("%Y-%m-%d").to_string()),
+                ("pto", &at(pto).with_timezone(&offset).format("%Y-%m-%d").to_string()),
+            ]))
         }
         (cards)
         (trends)
