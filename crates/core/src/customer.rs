@@ -194,11 +194,7 @@ pub fn merged(
 
 /// Tags typed into one box, separated by commas (Latin or Chinese) or 、.
 pub fn split_tags(text: &str) -> Vec<String> {
-    text.split([',', '，', '、'])
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .collect()
+    validate::split_list(text)
 }
 
 /// An optional calendar date `YYYY-MM-DD`, normalised.

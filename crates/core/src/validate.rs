@@ -214,3 +214,13 @@ pub fn status(field: &'static str, text: &str) -> Result<Status, FieldError> {
 #[cfg(test)]
 #[path = "validate_tests.rs"]
 mod tests;
+
+/// A list typed into one box, its items separated by commas (Latin or Chinese) or 、:
+/// each trimmed, the empty ones dropped.
+pub fn split_list(text: &str) -> Vec<String> {
+    text.split([',', '，', '、'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}

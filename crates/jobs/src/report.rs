@@ -101,10 +101,7 @@ pub(crate) async fn scheduled(store: &Store, now: DateTime<Utc>) -> Result<usize
                 continue;
             }
             let at = |ms: i64| Utc.timestamp_millis_opt(ms).single();
-            let names: Vec<&str> = schedule::SCHEDULE_METRICS
-                .iter()
-                .map(|m| m.as_str())
-                .collect();
+            let names: Vec<&str> = kpi::HEADLINE.iter().map(|m| m.as_str()).collect();
             let request = KpiRequest {
                 from: at(from),
                 to: at(to),

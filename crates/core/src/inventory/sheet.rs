@@ -86,12 +86,7 @@ pub fn part_row(columns: &[Option<StockColumn>], row: &[String]) -> Result<NewPa
             StockColumn::Cost => p.cost = Some(yuan("cost", v)?),
             StockColumn::Price => p.price = Some(yuan("price", v)?),
             StockColumn::Models => {
-                p.models = v
-                    .split([',', '，', '、'])
-                    .map(str::trim)
-                    .filter(|m| !m.is_empty())
-                    .map(str::to_owned)
-                    .collect();
+                p.models = crate::validate::split_list(v);
             }
             StockColumn::Warehouse | StockColumn::Qty | StockColumn::OnHand => {}
         }

@@ -190,6 +190,18 @@ pub fn receives_weekly_report(roles: crate::Roles) -> bool {
     roles.has(crate::Role::Manager)
 }
 
+/// The figures a report by mail leads with (the weekly one, and each scheduled one).
+pub const HEADLINE: [Metric; 8] = [
+    Metric::Frt,
+    Metric::Mttr,
+    Metric::ClosureRate,
+    Metric::Ftfr,
+    Metric::ReopenRate,
+    Metric::OnTimeRate,
+    Metric::Csat,
+    Metric::Backlog,
+];
+
 /// The weekly report mail: the headline KPIs of the week for the whole tenant, then per
 /// group (region), in `lang`.
 pub fn report_message(
@@ -197,16 +209,6 @@ pub fn report_message(
     week: &str,
     rows: &[(String, BTreeMap<&'static str, KpiValue>)],
 ) -> crate::followup::Message {
-    const HEADLINE: [Metric; 8] = [
-        Metric::Frt,
-        Metric::Mttr,
-        Metric::ClosureRate,
-        Metric::Ftfr,
-        Metric::ReopenRate,
-        Metric::OnTimeRate,
-        Metric::Csat,
-        Metric::Backlog,
-    ];
     let minutes = |s: Option<f64>| s.map_or("—".to_owned(), |s| format!("{:.0} min", s / 60.0));
     let percent = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{:.1}%", v * 100.0));
     let mut body = i18n::tf(lang, "report.intro", &[("week", week)]);

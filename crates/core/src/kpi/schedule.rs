@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::FixedOffset;
 
-use super::{table, time_bucket, Cell, GroupBy, KpiValue, Metric, Units};
+use super::{table, time_bucket, Cell, GroupBy, KpiValue, Units};
 use crate::i18n::{self, Lang};
 use crate::validate::FieldError;
 
@@ -84,19 +84,6 @@ pub fn due_period(
     Some((from, to, key))
 }
 
-/// The figures a scheduled report carries.
-pub const SCHEDULE_METRICS: [Metric; 9] = [
-    Metric::Frt,
-    Metric::Oat,
-    Metric::Mttr,
-    Metric::ClosureRate,
-    Metric::Ftfr,
-    Metric::ReopenRate,
-    Metric::OnTimeRate,
-    Metric::Csat,
-    Metric::Backlog,
-];
-
 /// The mail of a scheduled report: its subject, a body with the headline figures per group,
 /// and the whole table (human units, translated headings) as CSV text.
 pub fn scheduled_mail(
@@ -130,7 +117,7 @@ pub fn scheduled_mail(
         ),
         body: format!("{intro}\n\n{lines}"),
     };
-    let (header, cells) = table(&SCHEDULE_METRICS, rows, lang, Units::Human);
+    let (header, cells) = table(&super::HEADLINE, rows, lang, Units::Human);
     (message, csv(&header, &cells))
 }
 

@@ -260,14 +260,7 @@ pub async fn add_category(
     let new = NewCategory {
         code: f.code,
         name: f.name,
-        required_fields: f
-            .fields
-            .unwrap_or_default()
-            .split([',', '，', '、'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        required_fields: loopdesk_core::validate::split_list(f.fields.as_deref().unwrap_or("")),
         requires_review: f.requires_review.is_some(),
     };
     let result = user

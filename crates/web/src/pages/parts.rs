@@ -176,14 +176,7 @@ pub async fn edit(
         unit: f.unit.filter(|u| !u.trim().is_empty()),
         cost,
         price,
-        models: f
-            .models
-            .unwrap_or_default()
-            .split([',', '，', '、'])
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        models: loopdesk_core::validate::split_list(f.models.as_deref().unwrap_or("")),
     };
     match user.tenant.edit_part(&user.actor, &sku, new).await {
         Ok(_) => {
