@@ -17,23 +17,26 @@ use std::path::Path;
 use super::*;
 
 /// Where a demo ticket stops, with weights like a live service desk that keeps up: about one
-/// in five still open (a handful per engineer), most closed by the customer.
+/// in twelve still open (a handful per engineer, about a week's worth of requests), most closed
+/// by the customer.
 pub(crate) const TARGETS: [(Status, u32); 12] = [
-    (Status::New, 3),
+    (Status::New, 2),
     (Status::Assigned, 2),
-    (Status::Accepted, 2),
+    (Status::Accepted, 1),
     (Status::EnRoute, 1),
     (Status::OnSite, 1),
-    (Status::InProgress, 3),
+    (Status::InProgress, 2),
     (Status::WaitingParts, 2),
-    (Status::WaitingCustomer, 2),
-    (Status::InReview, 2),
-    (Status::Resolved, 8),
-    (Status::Closed, 71),
-    (Status::Cancelled, 3),
+    (Status::WaitingCustomer, 1),
+    (Status::InReview, 1),
+    (Status::Resolved, 3),
+    (Status::Closed, 180),
+    (Status::Cancelled, 4),
 ];
 
-/// How long ago a ticket that is now `target` came in, in minutes.
+/// How long ago a ticket that is now `target` came in, in minutes: the further along, the
+/// older, mostly within its promises (1 h to respond, 4 h to arrive, 24 h to resolve by
+/// default), one in ten past them (the breaches a desk works down).
 fn open_age(target: Status, rng: &mut StdRng) -> i64 {
     let late = rng.gen_bool(0.1);
     let (on_time, overdue) = match target {
@@ -41,9 +44,86 @@ fn open_age(target: Status, rng: &mut StdRng) -> i64 {
         Status::New | Status::Assigned => (3..45, 70..240),
         Status::Accepted | Status::EnRoute => (20..170, 260..600),
         Status::OnSite | Status::InProgress => (60..1000, 1500..3000),
-        _ => (120..1300, 1500..4000),
+        // Waiting for parts or the customer, in review, or fixed and waiting for the
+        // customer's word: up to days.
+        _ => (120..1300, 1500..6000),
     };
     rng.gen_range(if late { overdue } else { on_time })
+}
+
+/// Each demo ticket's end state and when it came in, for `n` tickets between `start` and
+/// `now`. New requests arrive at the same rate every day, as at a desk that keeps up: the
+/// open tickets came in lately, so the days they fill get fewer of the closed ones, and the
+/// last weeks' bars stand level with the rest instead of looking like a crisis.
+pub(crate) fn plan(
+    n: usize,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+    rng: &mut StdRng,
+) -> Vec<(Status, DateTime<Utc>)> {
+    let total: u32 = TARGETS.iter().map(|(_, w)| w).sum();
+    let days = usize::try_from((now - start).num_days().max(1)).unwrap_or(1);
+    let mut open_on_day = vec![0usize; days];
+    let mut plan = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut pick = rng.gen_range(0..total);
+        let target = TARGETS
+            .iter()
+            .find(|(_, w)| {
+                if pick < *w {
+                    true
+                } else {
+                    pick -= w;
+                    false
+                }
+            })
+            .map_or(Status::New, |(s, _)| *s);
+        let created = target
+            .is_open()
+            .then(|| now - Duration::minutes(open_age(target, rng)));
+        if let Some(at) = created {
+            let day = usize::try_from((now - at).num_days()).unwrap_or(0);
+            if let Some(count) = open_on_day.get_mut(day) {
+                *count += 1;
+            }
+        }
+        plan.push((target, created));
+    }
+    // Room for closed tickets on each day (0 = today): the day's share of all requests less
+    // the open ones that came in that day; where the open ones are more than a day's share,
+    // the days before give up the rest, so the requests stay level week by week too.
+    let per_day = n as f64 / days as f64;
+    let mut owed = 0.0;
+    let room: Vec<f64> = open_on_day
+        .iter()
+        .map(|&open| {
+            let free = per_day - open as f64 - owed;
+            owed = (-free).max(0.0);
+            free.max(0.0)
+        })
+        .collect();
+    let all_room: f64 = room.iter().sum();
+    plan.into_iter()
+        .map(|(target, created)| {
+            let created = created.unwrap_or_else(|| {
+                let mut left = rng.gen_range(0.0..all_room.max(f64::MIN_POSITIVE));
+                let day = room
+                    .iter()
+                    .position(|r| {
+                        if left < *r {
+                            true
+                        } else {
+                            left -= r;
+                            false
+                        }
+                    })
+                    .unwrap_or(days - 1);
+                let ago = i64::try_from(day).unwrap_or(0) * 24 * 60 + rng.gen_range(0..24 * 60);
+                now - Duration::minutes(ago)
+            });
+            (target, created)
+        })
+        .collect()
 }
 
 #[expect(
@@ -55,32 +135,11 @@ pub(crate) async fn drive_ticket(
     t: &TenantStore,
     people: &People,
     c: &DemoCustomer,
-    created: DateTime<Utc>,
+    (target, created): (Status, DateTime<Utc>),
     now: DateTime<Utc>,
     files: &Path,
     rng: &mut StdRng,
 ) -> anyhow::Result<Status> {
-    let total: u32 = TARGETS.iter().map(|(_, w)| w).sum();
-    let mut pick = rng.gen_range(0..total);
-    let target = TARGETS
-        .iter()
-        .find(|(_, w)| {
-            if pick < *w {
-                true
-            } else {
-                pick -= w;
-                false
-            }
-        })
-        .map_or(Status::New, |(s, _)| *s);
-    // A ticket still open came in lately, as at a team that keeps up: the further along,
-    // the older, mostly within its promises (1 h to respond, 4 h to arrive, 24 h to resolve
-    // by default), one in ten past them (the breaches a desk works down).
-    let created = if target.is_open() {
-        now - Duration::minutes(open_age(target, rng))
-    } else {
-        created
-    };
     let agent = &people.agents[rng.gen_range(0..people.agents.len())];
     let (problem, detail) = PROBLEMS[rng.gen_range(0..PROBLEMS.len())];
     let channel = [
@@ -501,4 +560,42 @@ pub(crate) async fn photo(
     )
     .await?;
     Ok(id)
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn requests_arrive_as_many_in_the_last_week_as_in_any_other_and_a_few_are_open() {
+        let now = DateTime::parse_from_rfc3339("2026-12-04T09:00:00Z")
+            .expect("a time")
+            .with_timezone(&Utc);
+        let start = now - Duration::days(91);
+        let mut rng = StdRng::seed_from_u64(7);
+        let plan = plan(1000, start, now, &mut rng);
+        assert_eq!(plan.len(), 1000);
+        assert!(plan.iter().all(|(_, at)| *at <= now && *at >= start));
+        let open = plan.iter().filter(|(s, _)| s.is_open()).count();
+        assert!((50..=120).contains(&open), "{open} open of 1000");
+        // Every open ticket came in within the week; none of the closed ones in the last hours.
+        assert!(plan
+            .iter()
+            .filter(|(s, _)| s.is_open())
+            .all(|(_, at)| now - *at < Duration::days(7)));
+        let mut weeks = [0usize; 13];
+        for (_, at) in &plan {
+            let week = usize::try_from((now - *at).num_days() / 7).expect("not in the future");
+            weeks[week.min(12)] += 1;
+        }
+        let mean = 1000.0 / 13.0;
+        for (i, n) in weeks.iter().enumerate() {
+            let n = *n as f64;
+            assert!(
+                n > mean * 0.7 && n < mean * 1.3,
+                "week {i} back has {n} requests, the mean is {mean:.0}: {weeks:?}"
+            );
+        }
+    }
 }

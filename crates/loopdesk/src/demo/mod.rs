@@ -391,10 +391,9 @@ pub async fn load_if_empty(
 
     let files = data_dir.join("attachments");
     let mut counts = std::collections::BTreeMap::<&str, usize>::new();
-    for _ in 0..tickets {
+    for life in lives::plan(tickets, start, now, &mut rng) {
         let c = &customers[rng.gen_range(0..customers.len())];
-        let created = start + Duration::minutes(rng.gen_range(0..90 * 24 * 60));
-        let status = drive_ticket(store, &t, &people, c, created, now, &files, &mut rng).await?;
+        let status = drive_ticket(store, &t, &people, c, life, now, &files, &mut rng).await?;
         *counts.entry(status.as_str()).or_default() += 1;
     }
     let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
