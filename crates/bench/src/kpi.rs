@@ -653,6 +653,8 @@ fn live(
             comment_id: CommentId::new(),
             body: "已电话回访".into(),
             internal: false,
+            channel: None,
+            from: None,
         });
         life.note(comment, agent, rng.gen_range(1..30));
     }

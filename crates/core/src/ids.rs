@@ -93,4 +93,8 @@ id_type!(
     PlanId,
     /// A saved view of the queue (a name and its filters).
     SavedViewId,
+    /// A way in for customers' messages: a mailbox, a phone line, a WeCom/WeChat/DingTalk app.
+    ChannelId,
+    /// One message that came in on a channel (whatever became of it).
+    InboundId,
 );

@@ -15,6 +15,7 @@ pub mod followup;
 pub mod geo;
 pub mod i18n;
 pub mod ids;
+pub mod inbound;
 pub mod intake;
 pub mod inventory;
 pub mod job;

@@ -27,6 +27,9 @@ pub enum StoreError {
     /// The input failed validation.
     #[error(transparent)]
     Invalid(#[from] FieldError),
+    /// The input named a field the object does not have (a channel's settings).
+    #[error("unknown field {0}")]
+    UnknownField(String),
     /// The transition table refused the move.
     #[error(transparent)]
     Transition(#[from] TransitionError),

@@ -16,6 +16,7 @@ mod assets;
 pub mod blobs;
 mod bulk;
 mod cache;
+mod channels;
 mod contacts_sites;
 mod contracts;
 mod customer_merge;
@@ -53,6 +54,9 @@ mod views;
 pub use assets::{
     AssetCard, AssetHistory, AssetListItem, AssetPage, AssetPart, AssetReading, AssetTicket,
     AssetVisit, Category, ProductModel,
+};
+pub use channels::{
+    Channel, ChannelHealth, InboundChannel, InboundMessage, InboundPage, Received, ReceivedFile,
 };
 pub use contracts::Contract;
 pub use customer_merge::CustomerMerge;

@@ -223,6 +223,7 @@ impl From<StoreError> for ApiError {
                 gone: false,
             } => ApiError::new(StatusCode::CONFLICT, "conflict", reason),
             StoreError::Invalid(f) => ApiError::invalid(f.field, f.reason),
+            StoreError::UnknownField(f) => ApiError::invalid(&f, "error.unknown_field"),
             StoreError::InsufficientStock {
                 sku,
                 warehouse_id,

@@ -182,7 +182,7 @@ impl EventKind {
             Resolve => &["remote", "resolution", "parts", "photos"],
             Confirm => &["confirmation"],
             WaitParts | WaitCustomer | Reopen | Cancel => &["reason"],
-            Comment => &["comment_id", "body"],
+            Comment => &["comment_id", "body", "channel", "from"],
             Attachment => &["attachment_id", "kind", "filename", "content_type"],
             Chased => &["note"],
             SurveyAnswered => &["csat", "nps", "comment"],

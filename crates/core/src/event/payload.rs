@@ -270,6 +270,13 @@ pub struct Comment {
     pub body: String,
     /// Staff only.
     pub internal: bool,
+    /// The channel it came in on (`email`, `wecom` …) when the customer wrote there rather
+    /// than on a page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Who wrote on that channel: their name and address as the message gave them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 /// `attachment`.

@@ -164,6 +164,8 @@ fn the_other_payloads_read_back_as_written() {
             comment_id: CommentId::new(),
             body: "已联系客户".into(),
             internal: true,
+            channel: None,
+            from: None,
         }),
         Payload::Chased(Chased {
             note: None,
@@ -230,6 +232,8 @@ fn only_staff_answer_the_customer_and_only_past_dispatch_or_in_public() {
             comment_id: CommentId::new(),
             body: "x".into(),
             internal,
+            channel: None,
+            from: None,
         })
     };
     assert!(event(&accept, Some(Status::Accepted), By::Staff, false));

@@ -315,6 +315,8 @@ fn a_reopen_undoes_the_closure_and_an_internal_note_is_no_response() {
         comment_id: crate::CommentId::new(),
         body: "已联系".into(),
         internal: false,
+        channel: None,
+        from: None,
     });
     let mut g = Facts::new(T0);
     g.apply(&Event {

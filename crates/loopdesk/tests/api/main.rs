@@ -7,6 +7,7 @@
 )]
 
 mod assets;
+mod channels;
 mod customers;
 mod engineers;
 mod followup;

@@ -20,6 +20,52 @@ pub(super) const ATTACHMENT_SELECT: &str =
      f.size_bytes, f.sha256, f.storage_key, f.created_at FROM attachments f \
      JOIN tickets t ON t.id = f.ticket_id WHERE f.tenant_id = ";
 
+/// A file on a ticket, its bytes already in the file store.
+pub(crate) struct NewFile<'a> {
+    pub id: AttachmentId,
+    pub kind: AttachmentKind,
+    pub filename: &'a str,
+    pub content_type: &'a str,
+    pub size_bytes: i64,
+    pub sha256: &'a str,
+    pub storage_key: &'a str,
+}
+
+/// Writes a file's row inside `tx`; answers its `attachment` event's payload for the caller
+/// to record.
+pub(crate) async fn insert_file(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &str,
+    ticket: TicketId,
+    f: &NewFile<'_>,
+    uploaded_by: Option<loopdesk_core::UserId>,
+    now: DateTime<Utc>,
+) -> Result<Payload, StoreError> {
+    sqlx::query(
+        "INSERT INTO attachments (id, tenant_id, ticket_id, kind, filename, content_type, size_bytes, sha256, \
+         storage_key, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(f.id.to_string())
+    .bind(tenant)
+    .bind(ticket.to_string())
+    .bind(f.kind.as_str())
+    .bind(f.filename)
+    .bind(f.content_type)
+    .bind(f.size_bytes)
+    .bind(f.sha256)
+    .bind(f.storage_key)
+    .bind(uploaded_by.map(|u| u.to_string()))
+    .bind(ms(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(Payload::Attachment(payload::Attachment {
+        attachment_id: f.id,
+        kind: f.kind,
+        filename: f.filename.to_owned(),
+        content_type: f.content_type.to_owned(),
+    }))
+}
+
 impl TenantStore {
     /// Records an uploaded file's metadata on a ticket the actor may see (the bytes are
     /// already in the object store under `storage_key`).
@@ -44,29 +90,17 @@ impl TenantStore {
         let filename = validate::optional_text("file", Some(filename), 255)?
             .unwrap_or_else(|| "upload".into());
         let mut tx = self.store.write.begin().await?;
-        sqlx::query(
-            "INSERT INTO attachments (id, tenant_id, ticket_id, kind, filename, content_type, size_bytes, sha256, \
-             storage_key, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(id.to_string())
-        .bind(self.tid())
-        .bind(ticket.to_string())
-        .bind(kind.as_str())
-        .bind(&filename)
-        .bind(content_type)
-        .bind(size_bytes)
-        .bind(sha256)
-        .bind(storage_key)
-        .bind(user_text(actor))
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?;
-        let attached = Payload::Attachment(payload::Attachment {
-            attachment_id: id,
+        let file = NewFile {
+            id,
             kind,
-            filename,
-            content_type: content_type.to_owned(),
-        });
+            filename: &filename,
+            content_type,
+            size_bytes,
+            sha256,
+            storage_key,
+        };
+        let attached =
+            insert_file(&mut tx, &self.tid(), ticket, &file, actor.user_id(), now).await?;
         let event = NewEvent::by(actor, ticket, attached, now);
         events::record(&mut tx, &self.tid(), event, None).await?;
         tx.commit().await?;

@@ -48,6 +48,8 @@ impl TenantStore {
             comment_id: id,
             body: body.clone(),
             internal,
+            channel: None,
+            from: None,
         });
         let event = NewEvent::by(actor, ticket, comment, now).internal(internal);
         let answers = event.as_event().answers_customer();

@@ -12,7 +12,7 @@ use loopdesk_core::{
 };
 use serde_json::Value;
 
-mod attachments;
+pub(crate) mod attachments;
 pub(crate) mod batch;
 mod comments;
 mod create;

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod attachments;
 pub mod auth;
 pub mod automation;
+pub mod channels;
 pub mod customers;
 pub mod engineers;
 pub mod followup;
@@ -147,6 +148,16 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(automation::test_webhook))
         .routes(routes!(automation::webhook_deliveries))
+        .routes(routes!(channels::create_channel, channels::list_channels))
+        .routes(routes!(channels::channel_health))
+        .routes(routes!(
+            channels::get_channel,
+            channels::edit_channel,
+            channels::delete_channel
+        ))
+        .routes(routes!(channels::list_messages, channels::receive_message))
+        .routes(routes!(channels::retry_message))
+        .routes(routes!(channels::discard_message))
         .routes(routes!(automation::list_jobs))
         .routes(routes!(automation::list_notifications))
         .routes(routes!(automation::mark_read))

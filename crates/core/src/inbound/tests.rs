@@ -1,0 +1,326 @@
+use serde_json::{json, Map, Value};
+
+use super::mail::{self, Reading};
+use super::*;
+
+fn map(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}
+
+#[test]
+fn an_email_channel_keeps_its_imap_password_apart_and_a_change_keeps_what_it_does_not_touch() {
+    let input = map(json!({
+        "name": "客服邮箱",
+        "address": "Support@Example.COM",
+        "imap_url": "imaps://support%40example.com:p%40ss%3Aword@mail.example.com:993/INBOX",
+    }));
+    let s = setup(ChannelKind::Email, &input, None).unwrap();
+    assert_eq!(s.text("address"), Some("support@example.com"));
+    assert_eq!(
+        s.settings["imap_url"],
+        "imaps://support%40example.com@mail.example.com:993/INBOX"
+    );
+    assert_eq!(s.secrets[Setup::IMAP_PASSWORD], "p@ss:word");
+    // Only the poll interval changes; the address and the password stay.
+    let changed = setup(
+        ChannelKind::Email,
+        &map(json!({"poll_seconds": 30})),
+        Some(&s),
+    )
+    .unwrap();
+    assert_eq!(changed.settings["poll_seconds"], 30);
+    assert_eq!(changed.secrets[Setup::IMAP_PASSWORD], "p@ss:word");
+    assert_eq!(changed.settings["imap_url"], s.settings["imap_url"]);
+    // Clearing the mailbox clears its password too.
+    let cleared = setup(
+        ChannelKind::Email,
+        &map(json!({"imap_url": null})),
+        Some(&changed),
+    )
+    .unwrap();
+    assert!(!cleared.settings.contains_key("imap_url"));
+    assert!(cleared.secrets.is_empty());
+}
+
+#[test]
+fn bad_channel_fields_are_named() {
+    let refused = |kind, v: Value| setup(kind, &map(v), None).unwrap_err();
+    assert_eq!(
+        refused(ChannelKind::Email, json!({})),
+        SetupError::Field(FieldError {
+            field: "address",
+            reason: "error.required"
+        })
+    );
+    for (url, why) in [
+        ("http://mail.example.com", "scheme"),
+        ("imaps://mail.example.com", "no user"),
+        ("imap://u@h?tls=sometimes", "tls"),
+        ("not a url", "parse"),
+    ] {
+        assert_eq!(
+            refused(
+                ChannelKind::Email,
+                json!({"address": "a@b.cn", "imap_url": url})
+            ),
+            SetupError::Field(FieldError {
+                field: "imap_url",
+                reason: "error.invalid_imap_url"
+            }),
+            "{why}"
+        );
+    }
+    assert_eq!(
+        refused(
+            ChannelKind::Email,
+            json!({"address": "a@b.cn", "poll_seconds": 1})
+        ),
+        SetupError::Field(FieldError {
+            field: "poll_seconds",
+            reason: "error.poll_seconds"
+        })
+    );
+    assert_eq!(
+        refused(
+            ChannelKind::Email,
+            json!({"address": "a@b.cn", "imap_host": "x"})
+        ),
+        SetupError::Unknown("imap_host".into())
+    );
+    let wecom = json!({"corp_id": "ww1", "agent_id": "1000002", "token": "t",
+        "encoding_aes_key": "short", "secret": "s"});
+    assert_eq!(
+        refused(ChannelKind::Wecom, wecom),
+        SetupError::Field(FieldError {
+            field: "encoding_aes_key",
+            reason: "error.aes_key"
+        })
+    );
+}
+
+#[test]
+fn a_wecom_channel_shows_its_ids_and_hides_its_token_key_and_secret() {
+    let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+    let input = map(
+        json!({"corp_id": "ww1", "agent_id": "1000002", "token": "tok",
+        "encoding_aes_key": key, "secret": "sec", "api_base": "http://127.0.0.1:9/"}),
+    );
+    let s = setup(ChannelKind::Wecom, &input, None).unwrap();
+    assert_eq!(
+        s.settings.keys().collect::<Vec<_>>(),
+        ["agent_id", "api_base", "corp_id"]
+    );
+    assert_eq!(s.settings["api_base"], "http://127.0.0.1:9");
+    assert_eq!(
+        s.secrets.keys().collect::<Vec<_>>(),
+        ["encoding_aes_key", "secret", "token"]
+    );
+    assert!(ChannelKind::Wecom.has_callback() && !ChannelKind::Wecom.has_generated_secret());
+    assert_eq!(ChannelKind::parse("wechat_oa"), Some(ChannelKind::WechatOa));
+}
+
+fn mail_of(raw: &[u8]) -> mail::Mail {
+    match mail::read(raw, Some("support@loopdesk.test")) {
+        Reading::Mail(m) => m,
+        other => panic!("not a mail: {other:?}"),
+    }
+}
+
+#[test]
+fn a_plain_mail_gives_its_sender_subject_text_and_thread() {
+    let raw = "From: \"王经理\" <Wang@Customer.CN>\r\nTo: support@loopdesk.test\r\n\
+        Subject: =?UTF-8?B?5Zue5aSNOiBbV08tMjAyNjEyMDItMDAwNDJdIOepuuiwg+S4jeWItuWGtw==?=\r\n\
+        Message-ID: <abc@customer.cn>\r\nIn-Reply-To: <wo.x.1@loopdesk.test>\r\n\
+        References: <first@loopdesk.test> <wo.x.1@loopdesk.test>\r\n\
+        Content-Type: text/plain; charset=utf-8\r\n\r\n还是不行，没修好。\r\n\r\n\
+        在 2026年12月2日 10:00，Loopdesk 写道：\r\n> 您的报修已处理完毕\r\n";
+    let m = mail_of(raw.as_bytes());
+    assert_eq!(m.message_id, "abc@customer.cn");
+    assert_eq!(m.from, "wang@customer.cn");
+    assert_eq!(m.from_name.as_deref(), Some("王经理"));
+    assert_eq!(m.subject, "[WO-20261202-00042] 空调不制冷");
+    assert_eq!(m.ticket_number.as_deref(), Some("WO-20261202-00042"));
+    assert_eq!(m.body, "还是不行，没修好。");
+    assert_eq!(m.refers_to, ["wo.x.1@loopdesk.test", "first@loopdesk.test"]);
+    assert!(mail::says_not_fixed(&m.body));
+}
+
+#[test]
+fn chinese_charsets_and_transfer_encodings_are_decoded() {
+    // GBK body, quoted as raw bytes; GB2312 subject in an encoded word.
+    let mut gbk = b"From: a@b.cn\r\nSubject: =?GB2312?B?sajQ3qO6v9W19w==?=\r\n\
+        Content-Type: text/plain; charset=GBK\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        .to_vec();
+    gbk.extend_from_slice(&[
+        0xbf, 0xd5, 0xb5, 0xf7, 0xb2, 0xbb, 0xd6, 0xc6, 0xc0, 0xe4, 0xa3, 0xac, 0xc7, 0xeb, 0xc5,
+        0xc9, 0xc8, 0xcb, 0xa1, 0xa3,
+    ]);
+    let m = mail_of(&gbk);
+    assert_eq!(m.subject, "报修：空调");
+    assert_eq!(m.body, "空调不制冷，请派人。");
+    assert!(m.message_id.starts_with("sha256:"), "{}", m.message_id);
+
+    let b64 = "From: a@b.cn\r\nSubject: x\r\nContent-Type: text/plain; charset=gb18030\r\n\
+        Content-Transfer-Encoding: base64\r\n\r\nv9W197K71sbA5KOsx+vFycjLoaM=\r\n";
+    assert_eq!(mail_of(b64.as_bytes()).body, "空调不制冷，请派人。");
+
+    let big5 = "From: a@b.tw\r\nSubject: x\r\nContent-Type: text/plain; charset=big5\r\n\
+        Content-Transfer-Encoding: quoted-printable\r\n\r\n\
+        =B9q=B1=E8=ACG=BB=D9=A1A=BD=D0=BA=C9=A7=D6=B3B=B2z=A1C\r\n";
+    assert_eq!(mail_of(big5.as_bytes()).body, "電梯故障，請盡快處理。");
+}
+
+#[test]
+fn html_only_mail_becomes_text_and_attachments_keep_their_encoded_names() {
+    let raw = "From: a@b.cn\r\nSubject: photo\r\nMIME-Version: 1.0\r\n\
+        Content-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n--XX\r\n\
+        Content-Type: text/html; charset=utf-8\r\n\r\n\
+        <html><body><p>压缩机<b>异响</b></p><script>alert(1)</script></body></html>\r\n--XX\r\n\
+        Content-Type: application/pdf\r\n\
+        Content-Disposition: attachment; filename=\"=?UTF-8?Q?=E6=8A=A5=E4=BB=B7=E5=8D=95.pdf?=\"\r\n\
+        Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--XX--\r\n";
+    let m = mail_of(raw.as_bytes());
+    assert!(
+        m.body.contains("压缩机") && m.body.contains("异响"),
+        "{}",
+        m.body
+    );
+    assert!(!m.body.contains('<'), "{}", m.body);
+    assert_eq!(m.files.len(), 1);
+    assert_eq!(m.files[0].filename, "报价单.pdf");
+    assert_eq!(m.files[0].content_type, "application/pdf");
+    assert_eq!(m.files[0].bytes, b"%PDF-1.4\n");
+}
+
+#[test]
+fn automatic_mail_is_ignored_with_its_reason() {
+    let cases = [
+        (
+            "Auto-Submitted: auto-replied\r\n",
+            "a@b.cn",
+            "inbound.auto_submitted",
+        ),
+        ("X-Autoreply: yes\r\n", "a@b.cn", "inbound.autoreply"),
+        ("Precedence: bulk\r\n", "a@b.cn", "inbound.bulk"),
+        ("", "MAILER-DAEMON@mx.b.cn", "inbound.daemon"),
+        ("", "postmaster@b.cn", "inbound.daemon"),
+        ("", "Support@Loopdesk.test", "inbound.own_address"),
+        (
+            "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n",
+            "a@b.cn",
+            "inbound.delivery_report",
+        ),
+    ];
+    for (header, from, why) in cases {
+        let raw = format!(
+            "From: {from}\r\nSubject: 自动回复\r\nMessage-ID: <m1@x>\r\n{header}\r\nbody\r\n"
+        );
+        assert_eq!(
+            mail::read(raw.as_bytes(), Some("support@loopdesk.test")),
+            Reading::Ignored {
+                message_id: "m1@x".into(),
+                reason: why
+            },
+            "{header}{from}"
+        );
+    }
+    // `Auto-Submitted: no` is a person.
+    let raw = "From: a@b.cn\r\nAuto-Submitted: no\r\nSubject: s\r\n\r\nhi\r\n";
+    assert!(matches!(mail::read(raw.as_bytes(), None), Reading::Mail(_)));
+}
+
+#[test]
+fn what_cannot_be_read_is_unreadable_and_every_byte_sequence_ends_somewhere() {
+    assert!(matches!(mail::read(b"", None), Reading::Unreadable { .. }));
+    assert!(matches!(
+        mail::read(b"Subject: no sender\r\n\r\nhello", None),
+        Reading::Unreadable {
+            reason: "inbound.no_sender",
+            ..
+        }
+    ));
+    // The same bytes without a Message-ID get the same id (a retry is a duplicate).
+    let a = mail::read(b"\xff\xfe\x00garbage", None);
+    let b = mail::read(b"\xff\xfe\x00garbage", None);
+    assert_eq!(a.message_id(), b.message_id());
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_bytes_are_read_without_a_panic(raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+        let reading = mail::read(&raw, Some("s@x.cn"));
+        proptest::prop_assert!(!reading.message_id().is_empty());
+    }
+
+    #[test]
+    fn any_text_mail_keeps_a_sender_and_a_body(body in "[a-z空调不制冷 \n>-]{0,200}") {
+        let raw = format!("From: a@b.cn\r\nSubject: s\r\n\r\n{body}");
+        if let Reading::Mail(m) = mail::read(raw.as_bytes(), None) {
+            proptest::prop_assert_eq!(m.from, "a@b.cn");
+        } else {
+            proptest::prop_assert!(false, "a mail with a sender is a mail");
+        }
+    }
+}
+
+#[test]
+fn quoted_history_signatures_and_prefixes_are_trimmed() {
+    let outlook = "好的，明天上午可以。\n\n发件人: support@x.cn\n发送时间: 2026年12月1日\n主题: 预约\n\n请确认时间";
+    assert_eq!(mail::trim_quoted(outlook), "好的，明天上午可以。");
+    let english = "Tomorrow works.\n\nOn Tue, Dec 1, 2026 at 10:00 Loopdesk wrote:\n> When?";
+    assert_eq!(mail::trim_quoted(english), "Tomorrow works.");
+    let qq = "收到\n------------------ 原始邮件 ------------------\n发件人: x";
+    assert_eq!(mail::trim_quoted(qq), "收到");
+    let signed = "谢谢\n-- \n张三\n13800138000";
+    assert_eq!(mail::trim_quoted(signed), "谢谢");
+    let phone = "可以\n\n发自我的iPhone";
+    assert_eq!(mail::trim_quoted(phone), "可以");
+    // Nothing but a quote: the text stays whole rather than vanish.
+    assert_eq!(mail::trim_quoted("> only quoted"), "> only quoted");
+    // A "From:" line that is not a header block stays.
+    assert_eq!(
+        mail::trim_quoted("From: the roof, water drips\nplease come"),
+        "From: the roof, water drips\nplease come"
+    );
+    assert_eq!(mail::strip_prefixes("RE: 回复：Fwd: 答复: 空调"), "空调");
+    assert_eq!(mail::strip_prefixes("Realtime alarm"), "Realtime alarm");
+    assert_eq!(
+        mail::number_in("答复: 关于工单WO-20261202-00042的问题"),
+        Some("WO-20261202-00042".into())
+    );
+    assert_eq!(mail::number_in("WO-2026 and WO-x"), None);
+}
+
+#[test]
+fn an_outbound_message_id_names_its_ticket() {
+    let t = crate::TicketId::new();
+    let id = mail::outbound_message_id(t, "n1", "loopdesk.test");
+    assert_eq!(mail::ticket_of_message_id(&id), Some(t));
+    assert_eq!(mail::ticket_of_message_id(&format!("<{id}>")), Some(t));
+    assert_eq!(mail::ticket_of_message_id("abc@customer.cn"), None);
+    assert_eq!(
+        mail::outbound_subject("WO-20261202-00042", "RE: 空调不制冷"),
+        "[WO-20261202-00042] 空调不制冷"
+    );
+    assert!(!mail::says_not_fixed("好了，谢谢"));
+    assert!(mail::says_not_fixed("Sorry, it is still broken."));
+}
+
+#[test]
+fn a_message_becomes_a_request_within_the_limits() {
+    assert_eq!(
+        as_request("", "\n  空调漏水，滴在地板上\n第二行"),
+        (
+            "空调漏水，滴在地板上".to_owned(),
+            "空调漏水，滴在地板上\n第二行".to_owned()
+        )
+    );
+    assert_eq!(as_request(" ", " ").0, "—");
+    let long = "长".repeat(validate::MAX_DESCRIPTION + 10);
+    assert_eq!(
+        as_request("s", &long).1.chars().count(),
+        validate::MAX_DESCRIPTION
+    );
+    assert!(follows_up(crate::Status::Resolved));
+    assert!(!follows_up(crate::Status::Closed) && !follows_up(crate::Status::Cancelled));
+}
