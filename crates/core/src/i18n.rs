@@ -309,6 +309,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("notice.en_route.subject", "工程师已出发：{subject}", "The engineer is on the way: {subject}"),
     ("notice.on_site.body", "您好！\n\n工单 {number}（{subject}）的工程师已到达现场。", "Hello,\n\nthe engineer for {number} ({subject}) has arrived on site."),
     ("notice.on_site.subject", "工程师已到场：{subject}", "The engineer has arrived: {subject}"),
+    ("notice.reply.body", "如需补充或回复，请直接回复本邮件，并保留标题中的工单号 {number}。", "To add anything or answer, reply to this e-mail and keep the ticket number {number} in the subject."),
+    ("notice.reply.subject", "关于您的服务请求：{subject}", "About your request: {subject}"),
     ("notice.resolved.body", "您好！\n\n工单 {number}（{subject}）已处理完成，请确认问题是否已解决。如仍未解决，请告诉我们，我们会重新处理。", "Hello,\n\nthe work on {number} ({subject}) is done. Please confirm that the problem is solved; if it is not, tell us and we will take it up again."),
     ("notice.resolved.subject", "已完成，请确认：{subject}", "Fixed, please confirm: {subject}"),
     ("notice.survey.body", "您好！\n\n请花一分钟为工单 {number}（{subject}）的服务评分，无需登录：\n{link}\n\n您的意见将帮助我们改进服务。", "Hello,\n\nplease take a minute to rate the service on {number} ({subject}); no sign-in needed:\n{link}\n\nYour answer helps us serve you better."),

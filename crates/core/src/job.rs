@@ -232,6 +232,27 @@ pub struct Mail {
     /// A table that goes with the mail as a CSV file: (file name, text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csv: Option<(String, String)>,
+    /// The ticket the mail is about, so that an answer threads back to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<MailThread>,
+}
+
+/// How a mail about a ticket threads: its own `Message-ID` names the ticket
+/// (`inbound::mail::outbound_message_id`, with the sender's domain), and it answers the
+/// customer's last mail on the ticket, if they wrote one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MailThread {
+    /// The ticket.
+    pub ticket_id: TicketId,
+    /// Makes the `Message-ID` unique (the publishing job).
+    pub nonce: String,
+    /// The `Message-ID` (without brackets) of the customer's mail this one answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
+    /// A notice sent on its own (`Auto-Submitted: auto-generated`, RFC 3834): the
+    /// customer's auto-responder does not answer it. A person's reply is not marked.
+    #[serde(default)]
+    pub automatic: bool,
 }
 
 /// The service report a mail carries.

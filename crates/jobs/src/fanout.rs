@@ -65,6 +65,7 @@ fn mail(
     to: &str,
     msg: &Message,
     report: Option<job::ReportToAttach>,
+    thread: Option<job::MailThread>,
     now: DateTime<Utc>,
 ) -> NewJob {
     let m = job::Mail {
@@ -73,6 +74,7 @@ fn mail(
         body: msg.body.clone(),
         service_report: report,
         csv: None,
+        thread,
     };
     NewJob::new(tenant, Job::Mail(m), now).keyed(format!("mail:{origin}:{to}"))
 }
@@ -101,8 +103,9 @@ pub(crate) async fn publish(
         None => Vec::new(),
     };
     let tell_customer = notice.is_some() && (outbound.mail || !notice_hooks.is_empty());
+    let reply = followup::reply_for_customer(&p.event, &p.data).filter(|_| outbound.mail);
     let audience = notify::in_app_audience(&p.event, &p.data);
-    if subscribed.is_empty() && audience == Audience::Nobody && !tell_customer {
+    if subscribed.is_empty() && audience == Audience::Nobody && !tell_customer && reply.is_none() {
         return Ok(());
     }
     let Some(ticket) = store.tenant(tenant).ticket_to_publish(p.ticket_id).await? else {
@@ -120,10 +123,33 @@ pub(crate) async fn publish(
         let body = ticket_body(tenant, &id, &p.event, at, &ticket, &p.data);
         jobs.push(delivery(tenant, hook, &p.event, id, &body, now));
     }
+    // Mail about the ticket threads on it, answering the customer's last mail if they wrote.
+    let last_mail = match (tell_customer || reply.is_some(), outbound.mail) {
+        (true, true) => {
+            store
+                .tenant(tenant)
+                .last_mail_from_customer(ticket.id)
+                .await?
+        }
+        _ => None,
+    };
+    let thread = |automatic| job::MailThread {
+        ticket_id: ticket.id,
+        nonce: origin.to_string(),
+        in_reply_to: last_mail.as_ref().map(|(id, _)| id.clone()),
+        automatic,
+    };
     let customer = match (notice, tell_customer) {
         (Some(notice), true) => store
             .customer_recipient(tenant, &ticket)
             .await?
+            // A sender Loopdesk does not know hears back where they wrote from.
+            .or_else(|| {
+                last_mail.as_ref().map(|(_, from)| followup::Recipient {
+                    email: Some(from.clone()),
+                    ..followup::Recipient::default()
+                })
+            })
             .map(|r| (notice, r)),
         _ => None,
     };
@@ -152,7 +178,15 @@ pub(crate) async fn publish(
                         lang: r.lang.tag().to_owned(),
                     }
                 });
-                jobs.push(mail(tenant, origin, to, &msg, report, now));
+                jobs.push(mail(
+                    tenant,
+                    origin,
+                    to,
+                    &msg,
+                    report,
+                    Some(thread(true)),
+                    now,
+                ));
             }
             let notice_data = json!({
                 "notice": notice.as_str(),
@@ -170,6 +204,25 @@ pub(crate) async fn publish(
             }
         }
     }
+    // A public reply by staff goes back by mail to whoever last wrote on the ticket by mail
+    // (the channel the customer used), in the customer's language.
+    if let (Some(body), Some((_, to))) = (reply, &last_mail) {
+        let lang = store
+            .customer_recipient(tenant, &ticket)
+            .await?
+            .map(|r| r.lang)
+            .unwrap_or_default();
+        let msg = followup::reply_message(lang, about, body);
+        jobs.push(mail(
+            tenant,
+            origin,
+            to,
+            &msg,
+            None,
+            Some(thread(false)),
+            now,
+        ));
+    }
     let staff = store.staff_to_notify(tenant, &audience, &ticket).await?;
     for person in staff.iter().filter(|p| p.mail && outbound.mail) {
         let (Some(to), Some(msg)) = (
@@ -178,7 +231,7 @@ pub(crate) async fn publish(
         ) else {
             continue;
         };
-        jobs.push(mail(tenant, origin, to, &msg, None, now));
+        jobs.push(mail(tenant, origin, to, &msg, None, None, now));
     }
     let bell = staff
         .iter()

@@ -403,7 +403,7 @@ impl Runner {
                 })
             });
         mailer
-            .send_with(&m.to, &m.subject, &m.body, file)
+            .send_with(&m.to, &m.subject, &m.body, file, m.thread.as_ref())
             .await
             .map_err(|e| JobFailure(e.to_string()))?;
         Ok(Done::Finished)

@@ -1,9 +1,11 @@
 //! Sending e-mail over SMTP: one connection setting (`smtp://` plain or with
 //! `?tls=required` STARTTLS, `smtps://` TLS; user and password in the URL) and a sender.
 
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use loopdesk_core::inbound::mail;
+use loopdesk_core::job::MailThread;
 
 /// An SMTP server to send through, and who the mail comes from.
 #[derive(Clone)]
@@ -64,24 +66,42 @@ impl Mailer {
 
     /// Sends one plain-text mail.
     pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), MailError> {
-        self.send_with(to, subject, body, None).await
+        self.send_with(to, subject, body, None, None).await
     }
 
-    /// Sends one plain-text mail with a file attached.
+    /// Sends one plain-text mail, with a file attached, threaded on its ticket.
     pub async fn send_with(
         &self,
         to: &str,
         subject: &str,
         body: &str,
         file: Option<MailFile>,
+        thread: Option<&MailThread>,
     ) -> Result<(), MailError> {
         let to: Mailbox = to.parse().map_err(|e: lettre::address::AddressError| {
             MailError::Address(to.to_owned(), e.to_string())
         })?;
-        let builder = Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(subject);
+        if let Some(t) = thread {
+            // The ticket is in the Message-ID: the customer's answer names it in In-Reply-To.
+            let domain = self.from.email.domain().to_owned();
+            let id = mail::outbound_message_id(t.ticket_id, &t.nonce, &domain);
+            builder = builder.message_id(Some(format!("<{id}>")));
+            if t.automatic {
+                builder = builder.raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("Auto-Submitted"),
+                    "auto-generated".into(),
+                ));
+            }
+            if let Some(answered) = &t.in_reply_to {
+                builder = builder
+                    .in_reply_to(format!("<{answered}>"))
+                    .references(format!("<{answered}>"));
+            }
+        }
         let msg = match file {
             None => builder
                 .header(ContentType::TEXT_PLAIN)

@@ -69,6 +69,7 @@ async fn weekly_for(tenant: &TenantStore, now: DateTime<Utc>) -> Result<usize, S
                 body: msg.body.clone(),
                 service_report: None,
                 csv: None,
+                thread: None,
             };
             Some(
                 NewJob::new(tid, Job::Mail(mail), now)
@@ -124,6 +125,7 @@ pub(crate) async fn scheduled(store: &Store, now: DateTime<Utc>) -> Result<usize
                 body: msg.body,
                 service_report: None,
                 csv: Some((file, csv)),
+                thread: None,
             };
             let tid = tenant.tenant_id();
             let job =

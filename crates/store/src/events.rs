@@ -202,7 +202,11 @@ pub(crate) async fn record(
     publish: Option<&str>,
 ) -> Result<Facts, StoreError> {
     if let Some(name) = publish {
-        let data = event.payload.data();
+        let mut data = event.payload.data();
+        // Who did it: a customer's own reply is not mailed back to them (core followup).
+        if let Some(fields) = data.as_object_mut() {
+            fields.insert("by".into(), event.by.as_str().into());
+        }
         crate::outbox::enqueue_publish(tx, tenant, event.ticket, name, &data, event.at).await?;
     }
     let ticket = event.ticket;

@@ -282,6 +282,15 @@ pub enum By {
 }
 
 impl By {
+    /// The code name (`customer`, `staff`, `system`), as published events carry it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            By::Customer => "customer",
+            By::Staff => "staff",
+            By::System => "system",
+        }
+    }
+
     /// Who `actor` is.
     pub fn of(actor: &Actor) -> By {
         match actor {

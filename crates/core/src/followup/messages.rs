@@ -176,6 +176,34 @@ pub fn customer_message(lang: Lang, notice: Notice, about: About<'_>) -> Message
     }
 }
 
+/// The text of a published comment the customer gets by mail: a public reply by staff (a
+/// customer's own words, an internal note or the system's are not sent).
+pub fn reply_for_customer<'a>(event: &str, data: &'a serde_json::Value) -> Option<&'a str> {
+    let public_by_staff =
+        event == "ticket.commented" && data["by"] == "staff" && data["internal"] == false;
+    public_by_staff
+        .then(|| data["body"].as_str())
+        .flatten()
+        .filter(|b| !b.trim().is_empty())
+}
+
+/// The mail of a staff reply, in the customer's language: the reply, and how to answer (by
+/// replying, keeping the number in the subject).
+pub fn reply_message(lang: Lang, about: About<'_>, reply: &str) -> Message {
+    let args = [("number", about.number), ("subject", about.subject)];
+    Message {
+        subject: format!(
+            "[{}] {}",
+            about.number,
+            i18n::tf(lang, "notice.reply.subject", &args)
+        ),
+        body: format!(
+            "{reply}\n\n--\n{}",
+            i18n::tf(lang, "notice.reply.body", &args)
+        ),
+    }
+}
+
 /// The message for a member of staff about an outbox event, if staff hear of it by mail.
 pub fn staff_message(
     lang: Lang,

@@ -7,10 +7,12 @@ use reqwest::Response;
 use serde_json::{json, Value};
 
 use crate::helpers::{png, spawn_app, Backend, TestApp};
+use crate::mail::SmtpSink;
 use crate::on_both_backends;
 
 on_both_backends!(
     mail_comes_in_once_threads_back_and_keeps_what_it_cannot_read,
+    a_mail_request_is_acknowledged_and_answered_by_mail_and_the_answer_threads_back,
     channels_are_kept_by_admins_with_their_fields_checked_and_secrets_never_shown,
 );
 
@@ -333,6 +335,103 @@ async fn mail_comes_in_once_threads_back_and_keeps_what_it_cannot_read(backend: 
     let health = app.read(&app.admin, "/api/v1/channels/health").await;
     assert_eq!(health[0]["last_day"]["created"], 3);
     assert_eq!(health[0]["last_day"]["ignored"], 4);
+}
+
+async fn a_mail_request_is_acknowledged_and_answered_by_mail_and_the_answer_threads_back(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let sink = SmtpSink::start().await;
+    let r = crate::followup::runner(&app, &sink);
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let (channel, secret) = mail_channel(&app).await;
+
+    // Someone Loopdesk does not know writes: they hear back where they wrote from, on their
+    // own thread, marked as automatic so their auto-responder stays quiet.
+    let first = mail(
+        "x1@home.cn",
+        "张三 <Zhang@Home.cn>",
+        "热水器不出热水",
+        "",
+        "热水器打不着火",
+    );
+    let created = took(&app, &channel, &secret, &first).await;
+    assert_eq!(created["outcome"], "created");
+    let id = created["ticket_id"].as_str().unwrap().to_owned();
+    r.drain().await.unwrap();
+    let acks = sink.to("zhang@home.cn");
+    assert_eq!(acks.len(), 1, "{acks:?}");
+    assert!(
+        acks[0].subject.contains("热水器不出热水"),
+        "{}",
+        acks[0].subject
+    );
+    assert_eq!(acks[0].in_reply_to.as_deref(), Some("x1@home.cn"));
+    assert_eq!(acks[0].auto_submitted.as_deref(), Some("auto-generated"));
+    assert!(acks[0]
+        .message_id
+        .as_deref()
+        .is_some_and(|m| m.starts_with(&format!("wo.{id}.")) && m.ends_with("@loopdesk.test")));
+
+    // The agent's public reply goes to them by mail; an internal note does not.
+    let comments = format!("/api/v1/tickets/{id}/comments");
+    app.ok(
+        &agent,
+        &comments,
+        json!({ "body": "请问热水器的型号是？", "internal": false }),
+        201,
+    )
+    .await;
+    app.ok(
+        &agent,
+        &comments,
+        json!({ "body": "客户语气急", "internal": true }),
+        201,
+    )
+    .await;
+    r.drain().await.unwrap();
+    let mails = sink.to("zhang@home.cn");
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    let reply = &mails[1];
+    assert!(
+        reply.body.starts_with("请问热水器的型号是？"),
+        "{}",
+        reply.body
+    );
+    assert!(!mails.iter().any(|m| m.body.contains("客户语气急")));
+    assert_eq!(reply.in_reply_to.as_deref(), Some("x1@home.cn"));
+    assert_eq!(
+        reply.auto_submitted, None,
+        "a person's reply is not automatic"
+    );
+
+    // They answer in their mail program: the answer names our mail and lands on the ticket;
+    // their own words are not mailed back to them.
+    let answer = mail(
+        "x2@home.cn",
+        "zhang@home.cn",
+        &format!("Re: {}", reply.subject),
+        &format!(
+            "In-Reply-To: <{}>\r\n",
+            reply.message_id.as_deref().unwrap()
+        ),
+        "型号是 JSQ20-10\r\n\r\n> 请问热水器的型号是？",
+    );
+    let appended = took(&app, &channel, &secret, &answer).await;
+    assert_eq!(appended["outcome"], "appended", "{appended}");
+    assert_eq!(appended["ticket_id"], id.as_str());
+    r.drain().await.unwrap();
+    assert_eq!(sink.to("zhang@home.cn").len(), 2);
+    let detail = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
+    let last = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "comment")
+        .unwrap()
+        .clone();
+    assert_eq!(last["data"]["body"], "型号是 JSQ20-10");
 }
 
 async fn channels_are_kept_by_admins_with_their_fields_checked_and_secrets_never_shown(

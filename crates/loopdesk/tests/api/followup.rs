@@ -21,7 +21,7 @@ on_both_backends!(
     a_fix_older_than_the_survey_window_gets_no_survey,
 );
 
-fn runner(app: &TestApp, sink: &SmtpSink) -> Runner {
+pub(crate) fn runner(app: &TestApp, sink: &SmtpSink) -> Runner {
     let config = RunnerConfig {
         public_url: "http://survey.test/".into(),
         // The test's webhook receiver listens on loopback.

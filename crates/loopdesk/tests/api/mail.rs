@@ -12,6 +12,10 @@ pub struct Mail {
     pub subject: String,
     pub body: String,
     pub attachments: Vec<File>,
+    /// `Message-ID`, `In-Reply-To` (without brackets) and `Auto-Submitted`.
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub auto_submitted: Option<String>,
 }
 
 /// A file sent with a message.
@@ -135,5 +139,10 @@ fn parse(to: Vec<String>, lines: &[String]) -> Mail {
             .map(|b| b.trim_end_matches(['\r', '\n']).replace("\r\n", "\n"))
             .unwrap_or_default(),
         attachments,
+        message_id: msg.message_id().map(str::to_owned),
+        in_reply_to: msg.in_reply_to().as_text().map(str::to_owned),
+        auto_submitted: msg
+            .header_raw("Auto-Submitted")
+            .map(|v| v.trim().to_owned()),
     }
 }

@@ -214,7 +214,7 @@ impl TenantStore {
             request_hash: hex::encode(Sha256::digest(m.message_id.as_bytes())),
         };
         let (ticket, _) = self
-            .create_ticket(&Actor::System, new, Some(idempotency), now)
+            .record_request(&Actor::System, new, Some(idempotency), false, now)
             .await?;
         let mut tx = self.store.write.begin().await?;
         if !self
@@ -223,6 +223,21 @@ impl TenantStore {
         {
             return self.duplicate(channel, &m.message_id).await;
         }
+        // Published with the log line, so the acknowledgement finds the mail to answer.
+        let created = Payload::Created(payload::Created {
+            number: ticket.number.clone(),
+            channel: ticket.channel,
+            priority: ticket.priority,
+        });
+        crate::outbox::enqueue_publish(
+            &mut tx,
+            &self.tid(),
+            ticket.id,
+            "ticket.created",
+            &created.data(),
+            now,
+        )
+        .await?;
         for f in files {
             self.add_file(&mut tx, ticket.id, f, now).await?;
         }
@@ -232,6 +247,25 @@ impl TenantStore {
             ticket_id: Some(ticket.id),
             reason: None,
         })
+    }
+
+    /// The customer's last mail on a ticket (its `Message-ID` and sender), for Loopdesk's
+    /// mail about the ticket to answer and go to.
+    pub async fn last_mail_from_customer(
+        &self,
+        ticket: TicketId,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let row: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT m.message_id, m.sender FROM inbound_messages m \
+             JOIN channels c ON c.id = m.channel_id AND c.kind = 'email' \
+             WHERE m.tenant_id = $1 AND m.ticket_id = $2 AND m.outcome IN ('created', 'appended') \
+             ORDER BY m.received_at DESC, m.id DESC LIMIT 1",
+        )
+        .bind(self.tid())
+        .bind(ticket.to_string())
+        .fetch_optional(&self.store.read)
+        .await?;
+        Ok(row.and_then(|(id, sender)| sender.map(|s| (id, s))))
     }
 
     async fn duplicate(

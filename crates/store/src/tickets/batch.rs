@@ -46,6 +46,9 @@ pub(crate) struct TicketInsert {
     pub by: By,
     pub now: DateTime<Utc>,
     pub idempotency: Option<Idempotency>,
+    /// Publish `ticket.created` with it (the mail intake publishes it itself, once the mail's
+    /// log line names the ticket, so the acknowledgement can answer that mail).
+    pub publish: bool,
     pub sla: crate::sla::SlaColumns,
     /// `in` or `out` of warranty, for a ticket on an asset with a warranty date.
     pub warranty: Option<&'static str>,

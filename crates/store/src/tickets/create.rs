@@ -90,6 +90,20 @@ impl TenantStore {
         idempotency: Option<Idempotency>,
         now: DateTime<Utc>,
     ) -> Result<(Ticket, bool), StoreError> {
+        self.record_request(actor, new, idempotency, true, now)
+            .await
+    }
+
+    /// [`TenantStore::create_ticket`], publishing `ticket.created` or leaving that to the
+    /// caller (`publish: false`).
+    pub(crate) async fn record_request(
+        &self,
+        actor: &Actor,
+        new: NewTicket,
+        idempotency: Option<Idempotency>,
+        publish: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(Ticket, bool), StoreError> {
         if !access::allowed(actor, Permission::CreateTicket) {
             return Err(StoreError::Forbidden);
         }
@@ -169,6 +183,7 @@ impl TenantStore {
             by: By::of(actor),
             now,
             idempotency,
+            publish,
             sla,
             warranty,
         };

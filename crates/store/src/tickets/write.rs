@@ -160,6 +160,7 @@ async fn insert_tickets(
     let outbox = items
         .iter()
         .zip(&created)
+        .filter(|((t, _), _)| t.publish)
         .map(|((t, _), e)| publish(&t.tenant, t.id, "ticket.created", e.payload.data(), t.now));
     insert_jobs(tx, outbox, items[0].0.now).await?;
     // Almost always one tenant; the batch groups them anyway.
