@@ -248,6 +248,21 @@ pub fn setup(
             all.insert(k.clone(), v.clone());
         }
     }
+    // The same mailbox given again without its password (as the page shows it) keeps the
+    // password it has.
+    if let (Some(Value::String(given)), Some(b)) = (input.get("imap_url"), before) {
+        if let (Ok(mut url), Some(Value::String(password)), Some(Value::String(was))) = (
+            url::Url::parse(given),
+            b.secrets.get(Setup::IMAP_PASSWORD),
+            b.settings.get("imap_url"),
+        ) {
+            let same = url::Url::parse(was)
+                .is_ok_and(|w| w.username() == url.username() && w.host_str() == url.host_str());
+            if same && url.password().is_none() && url.set_password(Some(password)).is_ok() {
+                all.insert("imap_url".into(), Value::String(url.to_string()));
+            }
+        }
+    }
     let mut out = Setup::default();
     for field in fields {
         let Some(value) = all.get(field.name).filter(|v| !v.is_null()) else {
@@ -425,4 +440,12 @@ pub fn as_request(subject: &str, body: &str) -> (String, String) {
         s => cut(s, validate::MAX_SUBJECT),
     };
     (subject, cut(body, validate::MAX_DESCRIPTION))
+}
+
+/// An IMAP address with a password put in (as a form gives them apart); `None` when the
+/// address cannot carry one.
+pub fn with_password(address: &str, password: &str) -> Option<String> {
+    let mut url = url::Url::parse(address).ok()?;
+    url.set_password(Some(password)).ok()?;
+    Some(url.to_string())
 }

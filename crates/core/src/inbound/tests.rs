@@ -31,6 +31,22 @@ fn an_email_channel_keeps_its_imap_password_apart_and_a_change_keeps_what_it_doe
     assert_eq!(changed.settings["poll_seconds"], 30);
     assert_eq!(changed.secrets[Setup::IMAP_PASSWORD], "p@ss:word");
     assert_eq!(changed.settings["imap_url"], s.settings["imap_url"]);
+    // The same mailbox given again as shown (no password) keeps it; another mailbox does not.
+    let shown = s.settings["imap_url"].clone();
+    let again = setup(
+        ChannelKind::Email,
+        &map(json!({ "imap_url": shown })),
+        Some(&s),
+    )
+    .unwrap();
+    assert_eq!(again.secrets[Setup::IMAP_PASSWORD], "p@ss:word");
+    let other = setup(
+        ChannelKind::Email,
+        &map(json!({ "imap_url": "imaps://other@mail.example.com/INBOX" })),
+        Some(&s),
+    )
+    .unwrap();
+    assert!(other.secrets.is_empty());
     // Clearing the mailbox clears its password too.
     let cleared = setup(
         ChannelKind::Email,

@@ -46,6 +46,7 @@ on_both_backends!(
     the_parts_catalogue_is_searched_paged_edited_and_exported,
     the_customer_reads_which_engineer_comes_not_who_sent_them,
     the_customer_adds_photos_to_their_open_request,
+    an_admin_sets_up_a_mailbox_and_works_its_log_from_the_channels_page,
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
@@ -4049,4 +4050,174 @@ async fn the_customer_adds_photos_to_their_open_request(backend: Backend) {
         .await;
     assert_eq!(s, 404);
     assert_eq!(app.count("SELECT COUNT(*) FROM attachments").await, 2);
+}
+
+async fn an_admin_sets_up_a_mailbox_and_works_its_log_from_the_channels_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.user("boss", &["admin"], json!({})).await;
+    app.user("agent", &["agent"], json!({})).await;
+    let mut agent = Browser::signed_in(&app, "agent").await;
+    assert_eq!(agent.get(&app, "/admin/channels").await.0, 403);
+    let mut b = Browser::signed_in(&app, "boss").await;
+    let (s, html, _) = b.get(&app, "/admin").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("href=\"/admin/channels\""));
+    let (s, html, _) = b.get(&app, "/admin/channels").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("还没有接入渠道"), "{html}");
+
+    // A bad interval is refused by its label, nothing made; a good mailbox shows its secret
+    // once, with the address to pipe mail to.
+    let form = |poll: &'static str| {
+        vec![
+            ("kind", "email"),
+            ("name", "客服邮箱"),
+            ("address", "service@loopdesk.test"),
+            ("imap_url", ""),
+            ("imap_password", ""),
+            ("poll_seconds", poll),
+        ]
+    };
+    let (s, html, _) = b.post(&app, "/admin/channels", &form("5")).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("收信间隔（秒）"), "{html}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM channels").await, 0);
+    let (s, html, _) = b.post(&app, "/admin/channels", &form("")).await;
+    assert_eq!(s, 200, "{html}");
+    let secret = html
+        .split("id=\"channel-secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(secret.len(), 64);
+    let channels = app.read(&app.admin, "/api/v1/channels").await;
+    let id = channels[0]["id"].as_str().unwrap().to_owned();
+    assert!(html.contains(&format!("/api/v1/channels/{id}/messages")));
+    let (_, again, _) = b.get(&app, &format!("/admin/channels/{id}")).await;
+    assert!(!again.contains(&secret), "the secret is shown once");
+
+    // Mail in: a request and an unreadable message; both show in the log.
+    let pipe = |raw: &'static [u8]| {
+        app.client
+            .post(app.url(&format!("/api/v1/channels/{id}/messages")))
+            .bearer_auth(&secret)
+            .header("content-type", "message/rfc822")
+            .body(raw)
+            .send()
+    };
+    let ok = pipe(b"From: =?UTF-8?B?5byg5LiJ?= <zhang@home.cn>\r\nSubject: =?UTF-8?B?54Ot5rC05Zmo5LiN5Ye654Ot5rC0?=\r\nMessage-ID: <p1@home.cn>\r\n\r\nhello\r\n").await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let ticket = ok.json::<Value>().await.unwrap()["ticket_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(pipe(b"\x00\x01 garbage").await.unwrap().status(), 200);
+    let (_, list, _) = b.get(&app, "/admin/channels").await;
+    assert!(
+        list.contains("新建工单 1") && list.contains("已隔离 1"),
+        "{list}"
+    );
+    let (_, log, _) = b.get(&app, &format!("/admin/channels/{id}")).await;
+    assert!(
+        log.contains("zhang@home.cn") && log.contains("热水器不出热水"),
+        "{log}"
+    );
+    assert!(
+        log.contains("无法解析") || log.contains("没有发件人"),
+        "{log}"
+    );
+    let (_, held, _) = b
+        .get(&app, &format!("/admin/channels/{id}?outcome=quarantined"))
+        .await;
+    assert!(!held.contains("zhang@home.cn"));
+    let action = held
+        .split("action=\"")
+        .map(|a| a.split('"').next().unwrap_or_default())
+        .find(|a| a.ends_with("/discard"))
+        .unwrap()
+        .to_owned();
+    assert_eq!(b.post(&app, &action, &[]).await.0, 303);
+    let (_, held, _) = b
+        .get(&app, &format!("/admin/channels/{id}?outcome=quarantined"))
+        .await;
+    assert!(
+        held.contains("已由管理员丢弃") && !held.contains("/discard\""),
+        "{held}"
+    );
+
+    // The ticket page says the request came by mail, from whom.
+    let agent_page = agent.get(&app, &format!("/t/{ticket}")).await.1;
+    assert!(agent_page.contains("热水器不出热水"));
+    // Pause: the pipe is refused until resumed; settings keep the password unseen.
+    assert_eq!(
+        b.post(&app, &format!("/admin/channels/{id}"), &[("active", "0")])
+            .await
+            .0,
+        303
+    );
+    assert_eq!(pipe(b"From: a@b.cn\r\n\r\nx").await.unwrap().status(), 403);
+    let settings = [
+        ("name", "客服邮箱"),
+        ("address", "service@loopdesk.test"),
+        (
+            "imap_url",
+            "imaps://service%40loopdesk.test@127.0.0.1:993/INBOX",
+        ),
+        ("imap_password", "Pa55-word"),
+        ("poll_seconds", "30"),
+        ("create_customers", "1"),
+    ];
+    assert_eq!(
+        b.post(&app, &format!("/admin/channels/{id}"), &settings)
+            .await
+            .0,
+        303
+    );
+    let (_, page, _) = b.get(&app, &format!("/admin/channels/{id}")).await;
+    assert!(
+        !page.contains("Pa55-word") && page.contains("已保存，留空则不变"),
+        "{page}"
+    );
+    let c = app
+        .read(&app.admin, &format!("/api/v1/channels/{id}"))
+        .await;
+    assert_eq!(c["settings"]["poll_seconds"], 30);
+    assert_eq!(c["settings"]["create_customers"], true);
+    assert_eq!(c["active"], false, "saving settings does not resume");
+    // Saved again as shown (no password typed): the password stays.
+    let shown = [
+        ("name", "客服邮箱"),
+        ("address", "service@loopdesk.test"),
+        (
+            "imap_url",
+            "imaps://service%40loopdesk.test@127.0.0.1:993/INBOX",
+        ),
+        ("imap_password", ""),
+        ("poll_seconds", "30"),
+    ];
+    assert_eq!(
+        b.post(&app, &format!("/admin/channels/{id}"), &shown)
+            .await
+            .0,
+        303
+    );
+    let c = app
+        .read(&app.admin, &format!("/api/v1/channels/{id}"))
+        .await;
+    assert!(
+        c["secrets_set"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("imap_password")),
+        "{c}"
+    );
+    assert_eq!(c["settings"]["create_customers"], false);
+    assert_eq!(
+        b.post(&app, &format!("/admin/channels/{id}/delete"), &[])
+            .await
+            .0,
+        303
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM channels").await, 0);
 }

@@ -448,6 +448,18 @@ pub async fn retry_message(
 ) -> Result<Json<MessageOutcome>, ApiError> {
     let channel_id = path_id(&id, ChannelId::parse)?;
     let message = path_id(&message, InboundId::parse)?;
+    Ok(Json(
+        retry(&state, &user, channel_id, message).await?.into(),
+    ))
+}
+
+/// Reads a quarantined message of `channel_id` again (for the API and the page).
+pub(crate) async fn retry(
+    state: &AppState,
+    user: &CurrentUser,
+    channel_id: ChannelId,
+    message: InboundId,
+) -> Result<Received, ApiError> {
     let (held_by, key) = user.tenant.quarantined(&user.actor, message).await?;
     let channel = state
         .store
@@ -459,10 +471,10 @@ pub async fn retry_message(
     user.tenant
         .release_quarantined(&user.actor, message)
         .await?;
-    let r = take_in(&state, &channel, raw).await?;
+    let r = take_in(state, &channel, raw).await?;
     // Taken in, or held again under a new key: the old copy goes.
     let _ = state.blobs.delete(&key).await;
-    Ok(Json(r.into()))
+    Ok(r)
 }
 
 /// Lets go of a quarantined message (admin): its raw bytes are deleted; its log line stays.
@@ -476,6 +488,17 @@ pub async fn discard_message(
 ) -> Result<StatusCode, ApiError> {
     let channel_id = path_id(&id, ChannelId::parse)?;
     let message = path_id(&message, InboundId::parse)?;
+    discard(&state, &user, channel_id, message).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Discards a quarantined message of `channel_id` (for the API and the page).
+pub(crate) async fn discard(
+    state: &AppState,
+    user: &CurrentUser,
+    channel_id: ChannelId,
+    message: InboundId,
+) -> Result<(), ApiError> {
     let (held_by, _) = user.tenant.quarantined(&user.actor, message).await?;
     if held_by != channel_id {
         return Err(ApiError::not_found());
@@ -485,5 +508,5 @@ pub async fn discard_message(
         .discard_quarantined(&user.actor, message)
         .await?;
     let _ = state.blobs.delete(&key).await;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

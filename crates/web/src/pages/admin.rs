@@ -47,6 +47,7 @@ async fn admin_page(user: &CurrentUser, lang: Lang, error: Option<(&str, &str)>)
             h1 { (title) }
             nav.views {
                 a href="/admin/sla" { (t(lang, "page.sla.title")) }
+                a href="/admin/channels" { (t(lang, "page.channels.title")) }
                 a href="/admin/webhooks" { (t(lang, "page.hooks.title")) }
                 a href="/admin/settings" { (t(lang, "page.settings.title")) }
                 a href="/admin/regions" { (t(lang, "page.regions.title")) }

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod channels;
 mod charts;
 pub mod customer_merge;
 pub mod customer_parts;
@@ -132,6 +133,16 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/teams", post(admin::add_team))
         .route("/admin/categories", post(admin::add_category))
         .route("/admin/sla", get(sla::show))
+        .route("/admin/channels", get(channels::show).post(channels::add))
+        .route(
+            "/admin/channels/{id}",
+            get(channels::detail).post(channels::edit),
+        )
+        .route("/admin/channels/{id}/delete", post(channels::delete))
+        .route(
+            "/admin/channels/{id}/messages/{message}/{action}",
+            post(channels::handle),
+        )
         .route("/admin/webhooks", get(webhooks::show).post(webhooks::add))
         .route("/admin/webhooks/{id}/active", post(webhooks::set_active))
         .route("/admin/webhooks/{id}/delete", post(webhooks::delete))
@@ -408,7 +419,15 @@ pub(crate) fn field_label(lang: Lang, field: &str) -> String {
         "skill_level" => "page.models.skill_level",
         "checklist" => "page.models.checklist",
         "note" => "page.asset.move_note",
-        _ => return field.to_owned(),
+        _ => {
+            // A channel's fields (`address`, `imap_url`, `corp_id` …).
+            let key = format!("page.channels.field.{field}");
+            return if loopdesk_core::i18n::has(&key) {
+                t(lang, &key).to_owned()
+            } else {
+                field.to_owned()
+            };
+        }
     };
     t(lang, key).to_owned()
 }
@@ -427,6 +446,9 @@ pub(crate) fn refusal(lang: Lang, e: &StoreError) -> Option<String> {
             field_label(lang, field),
             t(lang, "error.conflict")
         )),
+        StoreError::UnknownField(field) => {
+            Some(format!("{field}: {}", t(lang, "error.unknown_field")))
+        }
         _ => None,
     }
 }

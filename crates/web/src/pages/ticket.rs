@@ -372,6 +372,11 @@ pub(super) fn history(
                     // The customer reads whom they get, not who in the office sent them.
                     @if let Some(name) = engineer { "：" (t(lang, "page.ticket.engineer")) " " strong { (name) } }
                     @if let Some(name) = e.actor_name.as_ref().filter(|_| !(who.customer && engineer.is_some())) { span.muted { " · " (name) } }
+                    // The customer's word from a channel: where it came from and who wrote it.
+                    @if let Some(ch) = e.data.get("channel").and_then(|v| v.as_str()).filter(|_| e.kind == EventKind::Comment) {
+                        " " span.badge { (t(lang, &format!("channel.{ch}"))) }
+                        @if let Some(from) = e.data.get("from").and_then(|v| v.as_str()) { span.muted { " · " (from) } }
+                    }
                     @if e.internal { " " span.badge.warning { (t(lang, "page.ticket.internal_badge")) } }
                     @if e.kind == EventKind::SurveyAnswered {
                         @if let Some(csat) = e.data.get("csat").and_then(|v| v.as_i64()) {
