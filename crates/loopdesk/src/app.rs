@@ -197,6 +197,12 @@ impl Application {
         })
     }
 
+    /// The application's state (shared with work beside the server, such as fetching
+    /// mailboxes).
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
     /// The port actually bound.
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
@@ -226,6 +232,17 @@ impl Application {
     }
 }
 
+/// This process's name in leases, told apart from other processes' (host, process id and a
+/// random part).
+pub fn instance_name() -> String {
+    format!(
+        "{}-{}-{:08x}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "loopdesk".into()),
+        std::process::id(),
+        rand::random::<u32>()
+    )
+}
+
 /// The job runner of this process, named so that its leases are told apart from other
 /// processes' (host, process id and a random part).
 pub fn job_runner(
@@ -233,12 +250,7 @@ pub fn job_runner(
     clock: Arc<dyn Clock>,
     cfg: &Config,
 ) -> anyhow::Result<loopdesk_jobs::Runner> {
-    let name = format!(
-        "{}-{}-{:08x}",
-        std::env::var("HOSTNAME").unwrap_or_else(|_| "loopdesk".into()),
-        std::process::id(),
-        rand::random::<u32>()
-    );
+    let name = instance_name();
     let config = loopdesk_jobs::RunnerConfig {
         public_url: cfg
             .public_url

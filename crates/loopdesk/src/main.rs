@@ -206,11 +206,23 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
                 None
             };
             let application = Application::build(&cfg, store.clone(), clock).await?;
+            // Support mailboxes (IMAP) are fetched where the jobs run, through the same
+            // intake as mail piped to the API.
+            let mailboxes = cfg.jobs.then(|| {
+                tokio::spawn(loopdesk_web::mailboxes::watch(
+                    application.state(),
+                    app::instance_name(),
+                    stopped.clone(),
+                ))
+            });
             tracing::info!(bind = %cfg.bind, port = application.port(), db = %app::redact(&cfg.database_url), "Loopdesk is listening");
             println!("{}", say("cli.running", &[("bind", &cfg.bind)]));
             let served = application.run_until(app::wait_for(stopped)).await;
             if let Some(jobs) = jobs {
                 let _ = jobs.await;
+            }
+            if let Some(mailboxes) = mailboxes {
+                let _ = mailboxes.await;
             }
             let _ = statistics.await;
             store.close().await;

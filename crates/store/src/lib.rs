@@ -56,7 +56,8 @@ pub use assets::{
     AssetVisit, Category, ProductModel,
 };
 pub use channels::{
-    Channel, ChannelHealth, InboundChannel, InboundMessage, InboundPage, Received, ReceivedFile,
+    Channel, ChannelHealth, InboundChannel, InboundMessage, InboundPage, MailboxCursor, Received,
+    ReceivedFile,
 };
 pub use contracts::Contract;
 pub use customer_merge::CustomerMerge;

@@ -9,6 +9,7 @@ pub mod export;
 pub mod extract;
 pub mod import;
 pub mod label;
+pub mod mailboxes;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;

@@ -449,3 +449,68 @@ pub fn with_password(address: &str, password: &str) -> Option<String> {
     url.set_password(Some(password)).ok()?;
     Some(url.to_string())
 }
+
+/// How an IMAP connection is secured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImapTls {
+    /// TLS from the first byte (`imaps://`, port 993 by default).
+    Implicit,
+    /// Plain, then `STARTTLS` (`imap://…?tls=starttls`).
+    StartTls,
+    /// Plain text (`imap://` without `tls`): only for a server on the same machine or network.
+    None,
+}
+
+/// Where and how to fetch a mailbox, read from a channel's IMAP address and password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImapTarget {
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Security.
+    pub tls: ImapTls,
+    /// User name (decoded: `support@example.com`).
+    pub user: String,
+    /// Password.
+    pub password: String,
+    /// The folder (`INBOX` unless the address names one).
+    pub folder: String,
+}
+
+/// The mailbox a channel fetches, if it has an IMAP address.
+pub fn imap_target(setup: &Setup) -> Option<ImapTarget> {
+    let url = url::Url::parse(setup.settings.get("imap_url")?.as_str()?).ok()?;
+    let decode = |s: &str| {
+        url::form_urlencoded::parse(format!("v={}", s.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let tls = match (url.scheme(), url.query_pairs().find(|(k, _)| k == "tls")) {
+        ("imaps", _) => ImapTls::Implicit,
+        ("imap", Some((_, v))) if v == "starttls" => ImapTls::StartTls,
+        ("imap", _) => ImapTls::None,
+        _ => return None,
+    };
+    let folder = decode(url.path().trim_start_matches('/'));
+    Some(ImapTarget {
+        host: url.host_str()?.to_owned(),
+        port: url
+            .port()
+            .unwrap_or(if tls == ImapTls::Implicit { 993 } else { 143 }),
+        tls,
+        user: decode(url.username()),
+        password: setup
+            .secrets
+            .get(Setup::IMAP_PASSWORD)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        folder: if folder.is_empty() {
+            "INBOX".into()
+        } else {
+            folder
+        },
+    })
+}

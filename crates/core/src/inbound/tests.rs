@@ -340,3 +340,52 @@ fn a_message_becomes_a_request_within_the_limits() {
     assert!(follows_up(crate::Status::Resolved));
     assert!(!follows_up(crate::Status::Closed) && !follows_up(crate::Status::Cancelled));
 }
+
+#[test]
+fn an_imap_address_says_where_how_and_who() {
+    let s = setup(
+        ChannelKind::Email,
+        &map(json!({"address": "s@x.cn", "imap_url": "imaps://support%40x.cn:p%2Bw@mail.x.cn/%E5%AE%A2%E6%9C%8D"})),
+        None,
+    )
+    .unwrap();
+    let t = imap_target(&s).unwrap();
+    assert_eq!(
+        (
+            t.host.as_str(),
+            t.port,
+            t.tls,
+            t.user.as_str(),
+            t.password.as_str(),
+            t.folder.as_str()
+        ),
+        (
+            "mail.x.cn",
+            993,
+            ImapTls::Implicit,
+            "support@x.cn",
+            "p+w",
+            "客服"
+        )
+    );
+    let s = setup(
+        ChannelKind::Email,
+        &map(json!({"address": "s@x.cn", "imap_url": "imap://u@127.0.0.1:1430?tls=starttls"})),
+        None,
+    )
+    .unwrap();
+    let t = imap_target(&s).unwrap();
+    assert_eq!(
+        (t.port, t.tls, t.folder.as_str(), t.password.as_str()),
+        (1430, ImapTls::StartTls, "INBOX", "")
+    );
+    let plain = setup(
+        ChannelKind::Email,
+        &map(json!({"address": "s@x.cn", "imap_url": "imap://u:p@h"})),
+        None,
+    )
+    .unwrap();
+    assert_eq!(imap_target(&plain).unwrap().tls, ImapTls::None);
+    let none = setup(ChannelKind::Email, &map(json!({"address": "s@x.cn"})), None).unwrap();
+    assert_eq!(imap_target(&none), None);
+}

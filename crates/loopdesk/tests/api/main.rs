@@ -13,6 +13,7 @@ mod engineers;
 mod followup;
 mod helpers;
 mod holes;
+mod imap;
 mod imports;
 mod kpis;
 mod lifecycle;

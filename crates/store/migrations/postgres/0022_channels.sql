@@ -37,3 +37,18 @@ CREATE INDEX inbound_messages_ticket ON inbound_messages (tenant_id, ticket_id, 
 
 -- A sender is found by their address, in any case.
 CREATE INDEX contacts_tenant_email ON contacts (tenant_id, LOWER(email));
+
+-- Where fetching a mailbox stands: the UIDs taken so far under the mailbox's UIDVALIDITY, how
+-- the last attempts went, and which instance fetches it now (a lease, so that several
+-- instances never fetch one mailbox at once).
+CREATE TABLE channel_cursors (
+    channel_id TEXT PRIMARY KEY REFERENCES channels (id),
+    tenant_id TEXT NOT NULL REFERENCES tenants (id),
+    uid_validity BIGINT,
+    last_uid BIGINT NOT NULL DEFAULT 0,
+    last_ok_at BIGINT,
+    last_error TEXT,
+    failures BIGINT NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_until BIGINT
+);

@@ -14,8 +14,10 @@ use utoipa::ToSchema;
 use crate::rows::{parse_id, parse_opt_id};
 use crate::{from_ms, ms, Store, StoreError, TenantStore};
 
+mod mailbox;
 mod receive;
 
+pub use mailbox::MailboxCursor;
 pub use receive::{Received, ReceivedFile};
 
 /// A channel as admins see it: never its secrets.
@@ -117,6 +119,12 @@ pub struct ChannelHealth {
     pub last_received_at: Option<DateTime<Utc>>,
     /// Messages held in quarantine now.
     pub quarantined: i64,
+    /// The mailbox was last fetched without an error (IMAP).
+    pub last_fetch_at: Option<DateTime<Utc>>,
+    /// Why fetching the mailbox failed, while it fails.
+    pub fetch_error: Option<String>,
+    /// Fetches failed in a row.
+    pub fetch_failures: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -360,6 +368,7 @@ impl TenantStore {
         .await?;
         for sql in [
             "DELETE FROM inbound_messages WHERE tenant_id = $1 AND channel_id = $2",
+            "DELETE FROM channel_cursors WHERE tenant_id = $1 AND channel_id = $2",
             "DELETE FROM channels WHERE tenant_id = $1 AND id = $2",
         ] {
             sqlx::query(sql)
@@ -463,6 +472,12 @@ impl TenantStore {
         .bind(self.tid())
         .fetch_all(&self.store.read)
         .await?;
+        let cursors: Vec<(String, Option<i64>, Option<String>, i64)> = sqlx::query_as(
+            "SELECT channel_id, last_ok_at, last_error, failures FROM channel_cursors WHERE tenant_id = $1",
+        )
+        .bind(self.tid())
+        .fetch_all(&self.store.read)
+        .await?;
         let mut out: Vec<ChannelHealth> = Vec::new();
         for c in self.channels(actor).await? {
             let key = c.id.to_string();
@@ -476,6 +491,11 @@ impl TenantStore {
             if let Some((_, at, held)) = last.iter().find(|(ch, _, _)| *ch == key) {
                 h.last_received_at = at.map(from_ms);
                 h.quarantined = *held;
+            }
+            if let Some((_, ok, error, failures)) = cursors.iter().find(|c| c.0 == key) {
+                h.last_fetch_at = ok.map(from_ms);
+                h.fetch_error = error.clone().filter(|_| *failures > 0);
+                h.fetch_failures = *failures;
             }
             out.push(h);
         }

@@ -21,6 +21,7 @@ use crate::{from_ms, ms, Store, StoreError, TenantStore};
 mod notifications;
 mod webhooks;
 
+pub(crate) use notifications::insert as insert_notifications;
 pub use notifications::{NewNotification, Notification, StaffRecipient};
 pub use webhooks::{ActiveWebhook, NewWebhook, Webhook, WebhookDelivery};
 

@@ -123,7 +123,7 @@ const STAFF: &str = "SELECT id, roles, region_id, email, notify_channel, lang FR
                      WHERE tenant_id = $1 AND active = 1";
 
 /// Writes notifications inside `tx`; one already written under its key is not written again.
-pub(super) async fn insert(
+pub(crate) async fn insert(
     tx: &mut Transaction<'_, Any>,
     notifications: &[NewNotification],
     now: DateTime<Utc>,
