@@ -418,6 +418,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.channels.secret_once", "渠道密钥只显示这一次，请立即复制保存。", "The channel secret is shown this once: copy it now."),
     ("page.channels.sender", "发件人", "Sender"),
     ("page.channels.settings", "设置", "Settings"),
+    ("page.channels.subject", "主题", "Subject"),
     ("page.channels.ticket", "工单", "Ticket"),
     ("page.channels.title", "接入渠道", "Channels"),
     ("page.customers.add_asset", "登记设备", "Register equipment"),

@@ -26,6 +26,10 @@ pub enum Reading {
         message_id: String,
         /// Why (translation key).
         reason: &'static str,
+        /// Its sender's address, for the log.
+        from: Option<String>,
+        /// Its subject, for the log.
+        subject: Option<String>,
     },
     /// Not readable as a message; the reason is a translation key.
     Unreadable {
@@ -102,7 +106,14 @@ pub fn read(raw: &[u8], own_address: Option<&str>) -> Reading {
         .map(|a| a.trim().to_lowercase())
         .filter(|a| a.contains('@') && a.len() <= 254);
     if let Some(reason) = automatic(&message, address.as_deref(), own_address) {
-        return Reading::Ignored { message_id, reason };
+        return Reading::Ignored {
+            message_id,
+            reason,
+            from: address,
+            subject: message
+                .subject()
+                .map(|s| s.trim().chars().take(200).collect()),
+        };
     }
     let Some(from_address) = address else {
         return Reading::Unreadable {

@@ -235,7 +235,9 @@ fn automatic_mail_is_ignored_with_its_reason() {
             mail::read(raw.as_bytes(), Some("support@loopdesk.test")),
             Reading::Ignored {
                 message_id: "m1@x".into(),
-                reason: why
+                reason: why,
+                from: Some(from.to_lowercase()),
+                subject: Some("自动回复".into()),
             },
             "{header}{from}"
         );

@@ -230,6 +230,18 @@ async fn mail_comes_in_once_threads_back_and_keeps_what_it_cannot_read(backend: 
         took(&app, &channel, &secret, &bounce).await["outcome"],
         "ignored"
     );
+    let ignored = app
+        .read(
+            &app.admin,
+            &format!("/api/v1/channels/{channel}/messages?outcome=ignored&limit=1"),
+        )
+        .await;
+    assert_eq!(
+        ignored["items"][0]["sender"],
+        "mailer-daemon@mx.customer.cn"
+    );
+    assert_eq!(ignored["items"][0]["subject"], "Undelivered");
+    assert_eq!(ignored["items"][0]["reason"], "inbound.daemon");
     assert_eq!(tickets().await, 2);
 
     // A mail to a cancelled ticket is a new request.

@@ -316,15 +316,20 @@ pub(crate) async fn take_in(
     }
     let m = match reading {
         Reading::Mail(m) => m,
-        Reading::Ignored { message_id, reason } => {
+        Reading::Ignored {
+            message_id,
+            reason,
+            from,
+            subject,
+        } => {
             return Ok(t
                 .log_inbound(
                     channel,
                     &message_id,
                     Outcome::Ignored,
                     reason,
-                    None,
-                    None,
+                    from.as_deref(),
+                    subject.as_deref(),
                     None,
                     size,
                     now,

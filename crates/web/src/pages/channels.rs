@@ -369,20 +369,20 @@ async fn channel_page(
                         th { (t(lang, "page.hooks.at")) }
                         th { (t(lang, "page.channels.outcome")) }
                         th { (t(lang, "page.channels.sender")) }
-                        th { (t(lang, "page.request.subject")) }
+                        th { (t(lang, "page.channels.subject")) }
                         th { (t(lang, "page.channels.ticket")) }
                         th.wide { (t(lang, "page.channels.note")) }
                         th {}
                     } }
                     tbody { @for m in &log.items { tr {
-                        td { (super::local_time(offset, m.received_at)) }
+                        td.nowrap { (super::local_time(offset, m.received_at)) }
                         td {
                             @let o = Outcome::parse(&m.outcome);
                             span class={ "badge " (o.map_or("", outcome_class)) } { (o.map_or(m.outcome.as_str(), |o| t(lang, o.label_key()))) }
                         }
                         td { (m.sender.as_deref().unwrap_or("—")) }
                         td { (m.subject.as_deref().unwrap_or("—")) }
-                        td { @if let (Some(tk), Some(n)) = (m.ticket_id, &m.ticket_number) { a href={ "/t/" (tk) } { (n) } } }
+                        td.nowrap { @if let (Some(tk), Some(n)) = (m.ticket_id, &m.ticket_number) { a href={ "/t/" (tk) } { (n) } } }
                         td.wide {
                             @if let Some(r) = &m.reason { (t(lang, r)) }
                             @if !m.files_skipped.is_empty() { (t(lang, "page.channels.files_skipped")) "：" (m.files_skipped.join("、")) }
