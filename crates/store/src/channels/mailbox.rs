@@ -3,9 +3,9 @@
 //! the admins told when it keeps failing.
 
 use chrono::{DateTime, Utc};
-use loopdesk_core::{ChannelId, Role, Roles, TenantId, UserId};
+use loopdesk_core::{ChannelId, Role, Roles, UserId};
 
-use super::{ChannelRow, InboundChannel};
+use super::{InboundChannel, TenantChannelRow, CHANNEL_COLUMNS};
 use crate::queue::{insert_notifications, NewNotification};
 use crate::rows::parse_id;
 use crate::{ms, Store, StoreError};
@@ -23,45 +23,18 @@ impl Store {
     /// Every active e-mail channel with an IMAP address, of every tenant, with the time it
     /// was last changed (a change restarts its fetching).
     pub async fn mailboxes(&self) -> Result<Vec<(InboundChannel, i64)>, StoreError> {
-        let rows: Vec<(String, ChannelRow)> = sqlx::query_as::<_, (String, String, String, String, String, String, i64, i64, i64)>(
-            "SELECT tenant_id, id, kind, name, settings, secrets, active, created_at, updated_at FROM channels \
-             WHERE kind = 'email' AND active = 1 ORDER BY created_at, id",
-        )
+        let rows: Vec<TenantChannelRow> = sqlx::query_as(&format!(
+            "SELECT tenant_id, {CHANNEL_COLUMNS} WHERE kind = 'email' AND active = 1 ORDER BY created_at, id"
+        ))
         .fetch_all(&self.read)
-        .await?
-        .into_iter()
-        .map(|(tenant, id, kind, name, settings, secrets, active, created_at, updated_at)| {
-            (
-                tenant,
-                ChannelRow {
-                    id,
-                    kind,
-                    name,
-                    settings,
-                    secrets,
-                    active,
-                    created_at,
-                    updated_at,
-                },
-            )
-        })
-        .collect();
+        .await?;
         let mut out = Vec::new();
-        for (tenant, row) in rows {
-            let (kind, setup) = row.setup()?;
-            if setup.text("imap_url").is_none() {
-                continue;
+        for row in rows {
+            let updated_at = row.updated_at();
+            let channel = row.inbound()?;
+            if channel.setup.text("imap_url").is_some() {
+                out.push((channel, updated_at));
             }
-            out.push((
-                InboundChannel {
-                    tenant: parse_id(&tenant, TenantId::parse)?,
-                    id: parse_id(&row.id, ChannelId::parse)?,
-                    kind,
-                    setup,
-                    active: row.active != 0,
-                },
-                row.updated_at,
-            ));
         }
         Ok(out)
     }

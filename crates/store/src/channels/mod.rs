@@ -173,7 +173,7 @@ impl ChannelRow {
     }
 }
 
-const CHANNEL_COLUMNS: &str =
+pub(super) const CHANNEL_COLUMNS: &str =
     "id, kind, name, settings, secrets, active, created_at, updated_at FROM channels";
 
 fn setup_error(e: SetupError) -> StoreError {
@@ -197,38 +197,38 @@ impl Store {
         &self,
         id: ChannelId,
     ) -> Result<Option<InboundChannel>, StoreError> {
-        let row: Option<(String, ChannelRow)> = sqlx::query_as::<_, (String, String, String, String, String, String, i64, i64, i64)>(
-            "SELECT tenant_id, id, kind, name, settings, secrets, active, created_at, updated_at FROM channels WHERE id = $1",
-        )
+        let row: Option<TenantChannelRow> = sqlx::query_as(&format!(
+            "SELECT tenant_id, {CHANNEL_COLUMNS} WHERE id = $1"
+        ))
         .bind(id.to_string())
         .fetch_optional(&self.read)
-        .await?
-        .map(|(tenant, id, kind, name, settings, secrets, active, created_at, updated_at)| {
-            (
-                tenant,
-                ChannelRow {
-                    id,
-                    kind,
-                    name,
-                    settings,
-                    secrets,
-                    active,
-                    created_at,
-                    updated_at,
-                },
-            )
-        });
-        let Some((tenant, row)) = row else {
-            return Ok(None);
-        };
-        let (kind, setup) = row.setup()?;
-        Ok(Some(InboundChannel {
-            tenant: parse_id(&tenant, TenantId::parse)?,
-            id,
+        .await?;
+        row.map(TenantChannelRow::inbound).transpose()
+    }
+}
+
+/// A channel's row with its tenant, for the paths that find it by id alone.
+#[derive(sqlx::FromRow)]
+pub(super) struct TenantChannelRow {
+    tenant_id: String,
+    #[sqlx(flatten)]
+    row: ChannelRow,
+}
+
+impl TenantChannelRow {
+    pub(super) fn inbound(self) -> Result<InboundChannel, StoreError> {
+        let (kind, setup) = self.row.setup()?;
+        Ok(InboundChannel {
+            tenant: parse_id(&self.tenant_id, TenantId::parse)?,
+            id: parse_id(&self.row.id, ChannelId::parse)?,
             kind,
             setup,
-            active: row.active != 0,
-        }))
+            active: self.row.active != 0,
+        })
+    }
+
+    pub(super) fn updated_at(&self) -> i64 {
+        self.row.updated_at
     }
 }
 
