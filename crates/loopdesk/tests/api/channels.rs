@@ -13,6 +13,7 @@ use crate::on_both_backends;
 on_both_backends!(
     mail_comes_in_once_threads_back_and_keeps_what_it_cannot_read,
     a_mail_request_is_acknowledged_and_answered_by_mail_and_the_answer_threads_back,
+    any_bytes_piped_in_end_in_one_of_the_five_outcomes_and_never_a_server_error,
     channels_are_kept_by_admins_with_their_fields_checked_and_secrets_never_shown,
 );
 
@@ -444,6 +445,71 @@ async fn a_mail_request_is_acknowledged_and_answered_by_mail_and_the_answer_thre
         .unwrap()
         .clone();
     assert_eq!(last["data"]["body"], "型号是 JSQ20-10");
+}
+
+/// Fuzzing the pipe: random bytes, random mutations of a real mail (its headers, charsets
+/// and MIME boundaries cut, doubled or garbled), all answered 200 with one of the outcomes.
+async fn any_bytes_piped_in_end_in_one_of_the_five_outcomes_and_never_a_server_error(
+    backend: Backend,
+) {
+    use rand::{Rng, SeedableRng};
+    let app = spawn_app(backend).await;
+    let (channel, secret) = mail_channel(&app).await;
+    let seed = mail(
+        "seed@x.cn",
+        "=?GB2312?B?sajQ3qO6v9W19w==?= <a@x.cn>",
+        "=?UTF-8?Q?=E6=8A=A5=E4=BF=AE?=",
+        "MIME-Version: 1.0\r\nIn-Reply-To: <wo.00000000-0000-0000-0000-000000000000.n@x>\r\n",
+        "body",
+    );
+    let mut rng = rand::rngs::StdRng::seed_from_u64(22);
+    for i in 0..150 {
+        let raw: Vec<u8> = if i % 3 == 0 {
+            (0..rng.gen_range(0..400)).map(|_| rng.gen()).collect()
+        } else {
+            let mut m = seed.clone();
+            for _ in 0..rng.gen_range(1..8) {
+                let at = rng.gen_range(0..m.len());
+                match rng.gen_range(0..4) {
+                    0 => m[at] = rng.gen(),
+                    1 => {
+                        m.truncate(at);
+                    }
+                    2 => {
+                        let piece: Vec<u8> = m[at..].iter().take(40).copied().collect();
+                        m.splice(at..at, piece);
+                    }
+                    _ => {
+                        let header = b"\r\nContent-Type: multipart/mixed; boundary=\"";
+                        m.splice(at..at, header.iter().copied());
+                    }
+                }
+                if m.is_empty() {
+                    break;
+                }
+            }
+            m
+        };
+        let r = pipe(&app, &channel, &secret, &raw).await;
+        assert_eq!(
+            r.status(),
+            200,
+            "case {i}: {:?}",
+            String::from_utf8_lossy(&raw)
+        );
+        let v: Value = r.json().await.unwrap();
+        assert!(
+            ["created", "appended", "duplicate", "ignored", "quarantined"]
+                .contains(&v["outcome"].as_str().unwrap()),
+            "{v}"
+        );
+    }
+    // Nothing half-stored: every ticket made has its log line, and the other way round.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM tickets").await,
+        app.count("SELECT COUNT(*) FROM inbound_messages WHERE outcome = 'created'")
+            .await
+    );
 }
 
 async fn channels_are_kept_by_admins_with_their_fields_checked_and_secrets_never_shown(
