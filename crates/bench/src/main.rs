@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod kpi;
 mod load;
+mod mail;
 mod pgbench;
 mod scratch;
 mod search;
@@ -40,6 +41,8 @@ enum Command {
     Stock(stock::BenchStockArgs),
     /// Search: a million tickets of Chinese text indexed, queries timed while tickets arrive.
     Search(search::BenchSearchArgs),
+    /// Mail: raw mails piped through the inbound path (charsets, replies, auto-replies, junk).
+    Mail(mail::BenchMailArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -62,6 +65,7 @@ fn main() -> std::process::ExitCode {
             Command::Kpi(args) => kpi::run(args).await,
             Command::Stock(args) => stock::run(args).await,
             Command::Search(args) => search::run(args).await,
+            Command::Mail(args) => mail::run(args).await,
         }
     });
     match result {

@@ -278,7 +278,7 @@ fn sku(i: usize) -> String {
     format!("SKU-{i:06}")
 }
 
-fn percentiles(times: &mut [StdDuration]) -> String {
+pub(crate) fn percentiles(times: &mut [StdDuration]) -> String {
     if times.is_empty() {
         return "no samples".into();
     }
