@@ -14,6 +14,7 @@ on_both_backends!(
     mail_comes_in_once_threads_back_and_keeps_what_it_cannot_read,
     a_mail_request_is_acknowledged_and_answered_by_mail_and_the_answer_threads_back,
     any_bytes_piped_in_end_in_one_of_the_five_outcomes_and_never_a_server_error,
+    a_reply_saying_not_fixed_reopens_a_resolved_ticket_and_thanks_do_not,
     channels_are_kept_by_admins_with_their_fields_checked_and_secrets_never_shown,
 );
 
@@ -445,6 +446,72 @@ async fn a_mail_request_is_acknowledged_and_answered_by_mail_and_the_answer_thre
         .unwrap()
         .clone();
     assert_eq!(last["data"]["body"], "型号是 JSQ20-10");
+}
+
+async fn a_reply_saying_not_fixed_reopens_a_resolved_ticket_and_thanks_do_not(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let (channel, secret) = mail_channel(&app).await;
+    let customer = crate::followup::customer(
+        &app,
+        &agent,
+        "申江物业",
+        json!({ "name": "陈主管", "email": "chen@shenjiang.cn" }),
+    )
+    .await;
+    let thanked = crate::followup::resolved(&app, &agent, &customer, "门禁失灵").await;
+    let broken = crate::followup::resolved(&app, &agent, &customer, "水泵异响").await;
+    let reply = |id: &str, number: &str, body: &str| {
+        mail(
+            id,
+            "chen@shenjiang.cn",
+            &format!("Re: [{number}] 已完成"),
+            "",
+            body,
+        )
+    };
+    let r = took(
+        &app,
+        &channel,
+        &secret,
+        &reply(
+            "r1@sj.cn",
+            thanked["number"].as_str().unwrap(),
+            "好了，谢谢师傅",
+        ),
+    )
+    .await;
+    assert_eq!(r["outcome"], "appended");
+    let r = took(
+        &app,
+        &channel,
+        &secret,
+        &reply(
+            "r2@sj.cn",
+            broken["number"].as_str().unwrap(),
+            "还是不行，水泵还在响，没修好",
+        ),
+    )
+    .await;
+    assert_eq!(r["outcome"], "appended");
+    let status = |t: &Value| {
+        let id = t["id"].as_str().unwrap().to_owned();
+        let app = &app;
+        let agent = agent.clone();
+        async move { app.read(&agent, &format!("/api/v1/tickets/{id}")).await }
+    };
+    assert_eq!(status(&thanked).await["status"], "resolved");
+    let reopened = status(&broken).await;
+    assert_eq!(reopened["status"], "in_progress");
+    let last = reopened["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["kind"], "reopen");
+    assert_eq!(last["data"]["reason"], "还是不行，水泵还在响，没修好");
+    assert_eq!(reopened["reopen_count"], 1);
 }
 
 /// Fuzzing the pipe: random bytes, random mutations of a real mail (its headers, charsets

@@ -76,7 +76,7 @@ async fn receiver(app: &TestApp, events: &[&str]) -> Arc<Mutex<Vec<Value>>> {
 }
 
 /// A customer with one contact as given; answers the customer id.
-async fn customer(app: &TestApp, token: &str, name: &str, contact: Value) -> String {
+pub(crate) async fn customer(app: &TestApp, token: &str, name: &str, contact: Value) -> String {
     let c = app
         .ok(
             token,
@@ -89,7 +89,7 @@ async fn customer(app: &TestApp, token: &str, name: &str, contact: Value) -> Str
 }
 
 /// A ticket resolved remotely by the agent; answers the resolved ticket.
-async fn resolved(app: &TestApp, agent: &str, customer: &str, subject: &str) -> Value {
+pub(crate) async fn resolved(app: &TestApp, agent: &str, customer: &str, subject: &str) -> Value {
     let t = app
         .ok(
             agent,

@@ -8,7 +8,7 @@ use loopdesk_core::event::{payload, By, Payload};
 use loopdesk_core::inbound::mail::{self, Mail};
 use loopdesk_core::inbound::{self, ChannelKind, Outcome};
 use loopdesk_core::search::Kind;
-use loopdesk_core::ticket::transitions::{Actor, AttachmentKind};
+use loopdesk_core::ticket::transitions::{Actor, AttachmentKind, MoveCommand};
 use loopdesk_core::ticket::Channel as TicketChannel;
 use loopdesk_core::{AttachmentId, CommentId, ContactId, CustomerId, InboundId, Status, TicketId};
 use serde_json::Value;
@@ -179,6 +179,7 @@ impl TenantStore {
             self.add_message(&mut tx, ticket, channel.kind, &from, &said, files, now)
                 .await?;
             tx.commit().await?;
+            self.reopen_if_not_fixed(ticket, &said, now).await?;
             return Ok(Received {
                 outcome: Outcome::Appended,
                 ticket_id: Some(ticket),
@@ -247,6 +248,43 @@ impl TenantStore {
             ticket_id: Some(ticket.id),
             reason: None,
         })
+    }
+
+    /// The customer's word that a resolved ticket is not fixed ("没修好", core
+    /// `mail::says_not_fixed`) reopens it, with their words as the reason, when the table
+    /// allows (a ticket that moved on meanwhile stays as it is).
+    async fn reopen_if_not_fixed(
+        &self,
+        ticket: TicketId,
+        said: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let resolved = matches!(
+            self.ticket_standing(ticket).await?,
+            Some((Status::Resolved, None))
+        );
+        if !resolved || !mail::says_not_fixed(said) {
+            return Ok(());
+        }
+        let Some(version) = self.ticket_version(&Actor::System, ticket).await? else {
+            return Ok(());
+        };
+        let reason: String = said.chars().take(200).collect();
+        let req = crate::TransitionRequest {
+            version,
+            command: MoveCommand {
+                to: Some(Status::InProgress),
+                reason: Some(reason),
+                ..MoveCommand::default()
+            },
+        };
+        match self
+            .transition(&Actor::System, ticket, req, None, now)
+            .await
+        {
+            Ok(_) | Err(StoreError::Stale { .. } | StoreError::Transition(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The customer's last mail on a ticket (its `Message-ID` and sender), for Loopdesk's

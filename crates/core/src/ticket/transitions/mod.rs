@@ -204,6 +204,9 @@ pub const RULES: &[Rule] = &[
     Rule { kind: MoveKind::Confirm, from: &[S::Resolved], to: S::Closed, who: &[W::OwnCustomer, W::Role(Role::Agent)], needs: Needs::Confirmation },
     Rule { kind: MoveKind::AutoClose, from: &[S::Resolved], to: S::Closed, who: &[W::System], needs: Needs::Nothing },
     Rule { kind: MoveKind::Reopen, from: &[S::Resolved, S::Closed], to: S::InProgress, who: &[W::OwnCustomer, W::Role(Role::Agent), W::Role(Role::Supervisor)], needs: Needs::Reason },
+    // The customer's "not fixed" on a resolved ticket, said on a channel (a mail, a chat
+    // message) and taken in on their behalf.
+    Rule { kind: MoveKind::Reopen, from: &[S::Resolved], to: S::InProgress, who: &[W::System], needs: Needs::Reason },
     Rule { kind: MoveKind::Cancel, from: &Status::OPEN, to: S::Cancelled, who: &[W::Role(Role::Agent), W::Role(Role::Supervisor), W::Role(Role::Admin)], needs: Needs::Reason },
     // The customer withdraws their own request while nobody has been sent yet.
     Rule { kind: MoveKind::Cancel, from: &[S::New], to: S::Cancelled, who: &[W::OwnCustomer], needs: Needs::Reason },
