@@ -354,4 +354,18 @@ async fn a_mailbox_that_refuses_the_login_is_told_to_the_admins(backend: Backend
         !bell.to_string().contains("wrong-Pa55"),
         "no password in the alert"
     );
+    let page = app
+        .client
+        .get(app.url("/admin/channels"))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("收信失败") && !page.contains("wrong-Pa55"),
+        "{page}"
+    );
 }

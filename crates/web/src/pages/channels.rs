@@ -111,6 +111,15 @@ fn card(
                         }
                     }
                 }
+                @if c.settings.contains_key("imap_url") {
+                    p.muted {
+                        (t(lang, "page.channels.last_fetch")) "："
+                        (h.last_fetch_at.map(|at| super::local_time(offset, at)).unwrap_or_else(|| "—".into()))
+                    }
+                    @if let Some(e) = &h.fetch_error {
+                        p.error role="alert" { (t(lang, "page.channels.fetch_failing")) " (" (h.fetch_failures) ")：" code { (e) } }
+                    }
+                }
             }
         }
     }
