@@ -30,6 +30,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Serializers for the body types schemathesis has none for (raw mail).
+export PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}"
+export SCHEMATHESIS_HOOKS=fuzz_hooks
+
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 fuzz() { # backend database-url

@@ -17,20 +17,20 @@ use std::path::Path;
 use super::*;
 
 /// Where a demo ticket stops, with weights like a live service desk that keeps up: about one
-/// in twelve still open (a handful per engineer, about a week's worth of requests), most closed
-/// by the customer.
+/// in sixteen still open (two or three per engineer, most of them from the last two days),
+/// most closed by the customer.
 pub(crate) const TARGETS: [(Status, u32); 12] = [
     (Status::New, 2),
-    (Status::Assigned, 2),
+    (Status::Assigned, 1),
     (Status::Accepted, 1),
     (Status::EnRoute, 1),
     (Status::OnSite, 1),
-    (Status::InProgress, 2),
-    (Status::WaitingParts, 2),
+    (Status::InProgress, 1),
+    (Status::WaitingParts, 1),
     (Status::WaitingCustomer, 1),
     (Status::InReview, 1),
-    (Status::Resolved, 3),
-    (Status::Closed, 180),
+    (Status::Resolved, 2),
+    (Status::Closed, 184),
     (Status::Cancelled, 4),
 ];
 
@@ -91,7 +91,7 @@ pub(crate) fn plan(
     }
     // Room for closed tickets on each day (0 = today): the day's share of all requests less
     // the open ones that came in that day; where the open ones are more than a day's share,
-    // the days before give up the rest, so the requests stay level week by week too.
+    // the days before give up the rest, so the weeks stay level too.
     let per_day = n as f64 / days as f64;
     let mut owed = 0.0;
     let room: Vec<f64> = open_on_day
@@ -568,7 +568,7 @@ mod plan_tests {
     use rand::SeedableRng;
 
     #[test]
-    fn requests_arrive_as_many_in_the_last_week_as_in_any_other_and_a_few_are_open() {
+    fn requests_arrive_level_and_what_came_in_days_ago_is_mostly_closed() {
         let now = DateTime::parse_from_rfc3339("2026-12-04T09:00:00Z")
             .expect("a time")
             .with_timezone(&Utc);
@@ -578,12 +578,23 @@ mod plan_tests {
         assert_eq!(plan.len(), 1000);
         assert!(plan.iter().all(|(_, at)| *at <= now && *at >= start));
         let open = plan.iter().filter(|(s, _)| s.is_open()).count();
-        assert!((50..=120).contains(&open), "{open} open of 1000");
-        // Every open ticket came in within the week; none of the closed ones in the last hours.
+        assert!((40..=90).contains(&open), "{open} open of 1000");
+        // Every open ticket came in within the week; of what came in three days ago or
+        // earlier, nine in ten and more are done.
         assert!(plan
             .iter()
             .filter(|(s, _)| s.is_open())
             .all(|(_, at)| now - *at < Duration::days(7)));
+        let older: Vec<_> = plan
+            .iter()
+            .filter(|(_, at)| now - *at >= Duration::days(3))
+            .collect();
+        let done = older.iter().filter(|(s, _)| !s.is_open()).count();
+        assert!(
+            done * 100 >= older.len() * 95,
+            "{done} of {} older requests done",
+            older.len()
+        );
         let mut weeks = [0usize; 13];
         for (_, at) in &plan {
             let week = usize::try_from((now - *at).num_days() / 7).expect("not in the future");
@@ -592,8 +603,10 @@ mod plan_tests {
         let mean = 1000.0 / 13.0;
         for (i, n) in weeks.iter().enumerate() {
             let n = *n as f64;
+            // The newest week holds the open work on top of its share.
+            let high = if i == 0 { 1.6 } else { 1.3 };
             assert!(
-                n > mean * 0.7 && n < mean * 1.3,
+                n > mean * 0.7 && n < mean * high,
                 "week {i} back has {n} requests, the mean is {mean:.0}: {weeks:?}"
             );
         }
