@@ -305,6 +305,50 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
             if create_user { 201 } else { 403 },
             "{who} create user"
         );
+        // Channels are the admins' (as users are): everyone else is refused before anything
+        // is looked up; an admin meets the unknown channel's 404.
+        let none = format!("/api/v1/channels/{}", uuid::Uuid::new_v4());
+        for (method, path, body, allowed) in [
+            (
+                reqwest::Method::GET,
+                "/api/v1/channels".to_owned(),
+                json!({}),
+                200,
+            ),
+            (
+                reqwest::Method::GET,
+                "/api/v1/channels/health".to_owned(),
+                json!({}),
+                200,
+            ),
+            (
+                reqwest::Method::POST,
+                "/api/v1/channels".to_owned(),
+                json!({ "kind": "phone", "name": format!("{who} 热线") }),
+                201,
+            ),
+            (reqwest::Method::GET, none.clone(), json!({}), 404),
+            (
+                reqwest::Method::PATCH,
+                none.clone(),
+                json!({ "name": "x" }),
+                404,
+            ),
+            (reqwest::Method::DELETE, none.clone(), json!({}), 404),
+            (
+                reqwest::Method::GET,
+                format!("{none}/messages"),
+                json!({}),
+                404,
+            ),
+        ] {
+            let (status, _) = app.send(method.clone(), token, &path, body).await;
+            assert_eq!(
+                status,
+                if create_user { allowed } else { 403 },
+                "{who} {method} {path}"
+            );
+        }
     }
     // A customer sees only their own customer record.
     let listed = app.read(&customer, "/api/v1/customers").await;
@@ -448,6 +492,26 @@ async fn another_tenant_is_invisible(backend: Backend) {
         e["field"], "customer_id",
         "another tenant's customer does not exist here"
     );
+    // Another tenant's admin neither sees this tenant's mailbox nor reads its log.
+    let channel = app
+        .ok(
+            &app.admin,
+            "/api/v1/channels",
+            json!({ "kind": "email", "name": "客服邮箱", "address": "s@here.cn" }),
+            201,
+        )
+        .await;
+    let other_admin = app
+        .other_tenant_user("globex", "boss", loopdesk_core::Role::Admin)
+        .await;
+    let id = channel["id"].as_str().unwrap();
+    assert_eq!(app.read(&other_admin, "/api/v1/channels").await, json!([]));
+    for path in [
+        format!("/api/v1/channels/{id}"),
+        format!("/api/v1/channels/{id}/messages"),
+    ] {
+        assert_eq!(app.get(&other_admin, &path).await.status(), 404, "{path}");
+    }
 }
 
 async fn logins_are_checked_limited_and_survive_a_restart(backend: Backend) {
