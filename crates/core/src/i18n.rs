@@ -1078,6 +1078,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("sla.target.resolution", "解决", "resolution"),
     ("staff.assigned.body", "工单 {number}（{subject}）已派给您，请尽快接单。", "{number} ({subject}) has been assigned to you. Please accept it soon."),
     ("staff.assigned.subject", "新工单派给您：{subject}", "New order for you: {subject}"),
+    ("staff.channel_failing.body", "您好！\n\n客服邮箱 {name} 已连续多次收信失败，客户的邮件可能没有进入工单系统。\n\n原因：{error}\n\n请在“系统管理 → 接入渠道”检查 IMAP 地址和密码（密码过期或被修改时常见）。", "Hello,\n\nthe support mailbox {name} has failed to be fetched several times in a row: customers' mail may not be reaching Loopdesk.\n\nWhy: {error}\n\nPlease check the IMAP address and password under Admin → Channels (an expired or changed password is the usual cause)."),
+    ("staff.channel_failing.subject", "收信失败：{name}", "Mail is not being fetched: {name}"),
     ("staff.chased.body", "客户在询问工单 {number}（{subject}）的进度，请尽快联系客户并更新进展。", "The customer is asking about {number} ({subject}). Please contact them and update the ticket."),
     ("staff.chased.subject", "客户催单：{subject}", "The customer is chasing: {subject}"),
     ("staff.escalated.body", "工单 {number}（{subject}）的{target}目标已超时，已升级至第 {level} 级，请立即处理。", "The {target} target of {number} ({subject}) is breached and escalated to level {level}. Please act now."),

@@ -204,6 +204,15 @@ pub fn reply_message(lang: Lang, about: About<'_>, reply: &str) -> Message {
     }
 }
 
+/// The mail to an admin whose support mailbox keeps failing to be fetched.
+pub fn channel_alert(lang: Lang, name: &str, error: &str) -> Message {
+    let args = [("name", name), ("error", error)];
+    Message {
+        subject: i18n::tf(lang, "staff.channel_failing.subject", &args),
+        body: i18n::tf(lang, "staff.channel_failing.body", &args),
+    }
+}
+
 /// The message for a member of staff about an outbox event, if staff hear of it by mail.
 pub fn staff_message(
     lang: Lang,

@@ -329,6 +329,15 @@ async fn a_mailbox_that_refuses_the_login_is_told_to_the_admins(backend: Backend
     };
     let app = spawn_app(backend).await;
     let web = state(&app);
+    let sink = crate::mail::SmtpSink::start().await;
+    let runner = crate::followup::runner(&app, &sink);
+    // One admin hears by mail as well as by the bell.
+    app.user(
+        "boss",
+        &["admin"],
+        json!({ "email": "boss@loopdesk.test", "notify_channel": "email" }),
+    )
+    .await;
     let id = mailbox_channel(&app, &dovecot, "wrong-Pa55").await;
     let channel = || inbound(&app, &id);
     // Refused, recorded; the third failure in a row tells the admins (once).
@@ -350,6 +359,15 @@ async fn a_mailbox_that_refuses_the_login_is_told_to_the_admins(backend: Backend
         .filter(|n| n["event"] == "channel.failing")
         .collect();
     assert_eq!(alerts.len(), 1, "{bell}");
+    runner.drain().await.unwrap();
+    let mails = sink.to("boss@loopdesk.test");
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(
+        mails[0].subject.contains("收信失败"),
+        "{}",
+        mails[0].subject
+    );
+    assert!(mails[0].body.contains("login") && !mails[0].body.contains("wrong-Pa55"));
     assert!(
         !bell.to_string().contains("wrong-Pa55"),
         "no password in the alert"

@@ -3,9 +3,13 @@
 //! the admins told when it keeps failing.
 
 use chrono::{DateTime, Utc};
+use loopdesk_core::followup;
+use loopdesk_core::i18n::Lang;
+use loopdesk_core::job::{self, Job};
 use loopdesk_core::{ChannelId, Role, Roles, UserId};
 
 use super::{InboundChannel, TenantChannelRow, CHANNEL_COLUMNS};
+use crate::outbox::{insert_jobs, NewJob};
 use crate::queue::{insert_notifications, NewNotification};
 use crate::rows::parse_id;
 use crate::{ms, Store, StoreError};
@@ -140,6 +144,8 @@ impl Store {
         Ok(failures)
     }
 
+    /// Tells the tenant's admins that a mailbox keeps failing: the bell, and a mail to those
+    /// who chose to hear by mail.
     async fn alert_admins(
         &self,
         channel: &InboundChannel,
@@ -147,18 +153,37 @@ impl Store {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let admins: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, roles FROM users WHERE tenant_id = $1 AND active = 1")
-                .bind(channel.tenant.to_string())
-                .fetch_all(&self.read)
-                .await?;
+        type AdminRow = (String, String, Option<String>, String, String);
+        let admins: Vec<AdminRow> = sqlx::query_as(
+            "SELECT id, roles, email, notify_channel, lang FROM users WHERE tenant_id = $1 AND active = 1",
+        )
+        .bind(channel.tenant.to_string())
+        .fetch_all(&self.read)
+        .await?;
         let mut notes = Vec::new();
-        for (user, roles) in admins {
+        let mut mails = Vec::new();
+        for (user, roles, email, notify, lang) in admins {
             if !Roles::from_csv(&roles)
                 .map_err(StoreError::Corrupt)?
                 .has(Role::Admin)
             {
                 continue;
+            }
+            let key = format!("channel_failing:{}:{user}:{}", channel.id, ms(now));
+            if let (Some(to), true) = (email.filter(|e| !e.trim().is_empty()), notify == "email") {
+                let lang = Lang::from_tag(&lang).unwrap_or_default();
+                let msg = followup::channel_alert(lang, name, error);
+                let mail = job::Mail {
+                    to,
+                    subject: msg.subject,
+                    body: msg.body,
+                    service_report: None,
+                    csv: None,
+                    thread: None,
+                };
+                mails.push(
+                    NewJob::new(channel.tenant, Job::Mail(mail), now).keyed(format!("mail:{key}")),
+                );
             }
             notes.push(NewNotification {
                 tenant: channel.tenant,
@@ -170,11 +195,12 @@ impl Store {
                     "name": name,
                     "error": error,
                 }),
-                dedupe_key: format!("channel_failing:{}:{user}:{}", channel.id, ms(now)),
+                dedupe_key: key,
             });
         }
         let mut tx = self.write.begin().await?;
         insert_notifications(&mut tx, &notes, now).await?;
+        insert_jobs(&mut tx, mails, now).await?;
         tx.commit().await?;
         Ok(())
     }
