@@ -534,6 +534,15 @@ async fn logins_are_checked_limited_and_survive_a_restart(backend: Backend) {
         )
         .await;
     assert_eq!(r.status(), 401);
+    // A name or tenant no account can have (a NUL; PostgreSQL text cannot hold one) is an
+    // unknown name, not a server error (the API fuzzer found it).
+    for body in [
+        json!({ "username": "\u{4}z\u{0}x", "password": "whatever-pw" }),
+        json!({ "username": "agent", "password": "whatever-pw", "tenant": "de\u{0}fault" }),
+    ] {
+        let r = app.post_json("", "/api/v1/auth/login", &body).await;
+        assert_eq!(r.status(), 401, "{body}");
+    }
     // The cookie works like the bearer token.
     let r = app
         .post_json(

@@ -36,15 +36,22 @@ impl Store {
         password: &str,
     ) -> Result<Option<User>, StoreError> {
         let username = username.trim().to_lowercase();
+        // No account's name or tenant holds a NUL (PostgreSQL text cannot): such a sign-in
+        // matches nobody, and is checked against the dummy hash like any other unknown name.
+        let impossible = username.contains('\0') || tenant.is_some_and(|t| t.contains('\0'));
         let sql = format!(
             "SELECT {USER_COLUMNS}, u.password_hash FROM users u JOIN tenants t ON t.id = u.tenant_id \
              WHERE u.username = $1 AND ($2 = '' OR t.slug = $2) AND u.active = 1 LIMIT 2"
         );
-        let mut rows: Vec<UserRowWithHash> = sqlx::query_as(&sql)
-            .bind(&username)
-            .bind(tenant.unwrap_or(""))
-            .fetch_all(&self.read)
-            .await?;
+        let mut rows: Vec<UserRowWithHash> = if impossible {
+            Vec::new()
+        } else {
+            sqlx::query_as(&sql)
+                .bind(&username)
+                .bind(tenant.unwrap_or(""))
+                .fetch_all(&self.read)
+                .await?
+        };
         let found = if rows.len() == 1 { rows.pop() } else { None };
         let hash = match &found {
             Some(r) => r.password_hash.clone(),
