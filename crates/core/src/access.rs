@@ -98,6 +98,8 @@ pub enum Permission {
     ApproveRequisitions,
     /// Keep views of the queue and share them with one's team.
     SaveViews,
+    /// Read the call log and work the callbacks of missed calls (回电).
+    Calls,
 }
 
 /// True when the actor may do `what`.
@@ -126,7 +128,9 @@ pub fn allowed(actor: &Actor, what: Permission) -> bool {
             Permission::ReadStock => any(&[Engineer, Dispatcher, Supervisor, Manager, Admin]),
             Permission::RequestParts => any(&[Engineer, Dispatcher, Supervisor, Admin]),
             Permission::ApproveRequisitions => any(&[Supervisor, Manager, Admin]),
-            Permission::SaveViews => any(&[Agent, Dispatcher, Supervisor, Admin]),
+            Permission::SaveViews | Permission::Calls => {
+                any(&[Agent, Dispatcher, Supervisor, Admin])
+            }
             Permission::InternalNotes => {
                 any(&[Agent, Dispatcher, Supervisor, Manager, Admin, Engineer])
             }

@@ -97,4 +97,6 @@ id_type!(
     ChannelId,
     /// One message that came in on a channel (whatever became of it).
     InboundId,
+    /// One phone call a phone channel reported.
+    CallId,
 );

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod config;
+pub mod cti_sim;
 pub mod demo;
 pub mod dispatch_bench;
 pub mod progress;

@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 use loopdesk::app::{self, Application, DEFAULT_TENANT};
 use loopdesk::config::{Config, DbArgs, OutboundArgs, ServeArgs};
-use loopdesk::{demo, dispatch_bench, progress, telemetry, SystemClock};
+use loopdesk::{cti_sim, demo, dispatch_bench, progress, telemetry, SystemClock};
 use loopdesk_core::clock::Clock;
 use loopdesk_core::i18n::{tf, Lang};
 use loopdesk_core::{CustomerId, Role};
@@ -83,6 +83,8 @@ enum Command {
     },
     /// Dispatch benchmark: the batch engine on an instance file; writes the assignment.
     DispatchBench(dispatch_bench::DispatchBenchArgs),
+    /// Play one phone call against a running server, as a PBX would (signed call events).
+    CtiSim(cti_sim::CtiSimArgs),
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -375,6 +377,7 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
             Ok(())
         }
         Command::DispatchBench(args) => dispatch_bench::run(&args),
+        Command::CtiSim(args) => cti_sim::run(args).await,
         Command::Config {
             command: ConfigCommand::Example,
         } => {

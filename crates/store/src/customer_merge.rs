@@ -17,13 +17,14 @@ use crate::search::index;
 use crate::{from_ms, ms, StoreError, TenantStore};
 
 /// The tables whose rows belong to a customer and follow it into the survivor.
-const OWNED: [&str; 6] = [
+const OWNED: [&str; 7] = [
     "contacts",
     "sites",
     "assets",
     "tickets",
     "contracts",
     "users",
+    "calls",
 ];
 
 /// How many documents of one kind are read and cut in one statement after a merge.

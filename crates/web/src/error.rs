@@ -100,6 +100,15 @@ impl ApiError {
         self
     }
 
+    /// 413: a body larger than the route takes.
+    pub fn payload_too_large() -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "error.payload_too_large",
+        )
+    }
+
     /// 404.
     pub fn not_found() -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", "error.not_found")

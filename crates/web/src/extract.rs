@@ -158,40 +158,42 @@ impl<T: DeserializeOwned> FromRequest<AppState> for AppJson<T> {
         }
         let raw = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "error.payload_too_large",
-                )
-            })?;
-        let de = &mut serde_json::Deserializer::from_slice(&raw);
-        match serde_path_to_error::deserialize::<_, T>(de) {
-            Ok(value) => Ok(AppJson { value, raw }),
-            Err(e) => {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                let syntax = inner.is_syntax() || inner.is_eof();
-                let (status, code) = if syntax {
-                    (StatusCode::BAD_REQUEST, "invalid_json")
-                } else {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
-                };
-                let detail = inner.to_string();
-                let mut err =
-                    ApiError::new(status, code, "error.invalid_body").arg("detail", detail.clone());
-                let at_root = matches!(path.as_str(), "" | "." | "?");
-                let field = match unknown_or_missing_field(&detail) {
-                    // An unknown field is already the last segment of the path.
-                    Some(f) if path == f || path.ends_with(&format!(".{f}")) => Some(path),
-                    Some(f) => Some(join_path(&path, &f)),
-                    None => (!at_root).then_some(path),
-                };
-                if let Some(f) = field {
-                    err = err.field(f);
-                }
-                Err(err)
+            .map_err(|_| ApiError::payload_too_large())?;
+        let value = parse_json(&raw)?;
+        Ok(AppJson { value, raw })
+    }
+}
+
+/// Reads a JSON body already taken whole (a signed one, whose signature is checked first): a
+/// syntax error is 400 `invalid_json`; a wrong type, a missing or an unknown field is 422
+/// `invalid_body` with `field`.
+pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(raw);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(value) => Ok(value),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let syntax = inner.is_syntax() || inner.is_eof();
+            let (status, code) = if syntax {
+                (StatusCode::BAD_REQUEST, "invalid_json")
+            } else {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+            };
+            let detail = inner.to_string();
+            let mut err =
+                ApiError::new(status, code, "error.invalid_body").arg("detail", detail.clone());
+            let at_root = matches!(path.as_str(), "" | "." | "?");
+            let field = match unknown_or_missing_field(&detail) {
+                // An unknown field is already the last segment of the path.
+                Some(f) if path == f || path.ends_with(&format!(".{f}")) => Some(path),
+                Some(f) => Some(join_path(&path, &f)),
+                None => (!at_root).then_some(path),
+            };
+            if let Some(f) = field {
+                err = err.field(f);
             }
+            Err(err)
         }
     }
 }

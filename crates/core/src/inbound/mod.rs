@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::validate::{self, FieldError};
 
+pub mod call;
 pub mod mail;
 #[cfg(test)]
 mod tests;

@@ -391,3 +391,152 @@ fn an_imap_address_says_where_how_and_who() {
     let none = setup(ChannelKind::Email, &map(json!({"address": "s@x.cn"})), None).unwrap();
     assert_eq!(imap_target(&none), None);
 }
+
+mod calls {
+    use chrono::{TimeZone, Utc};
+
+    use super::super::call::*;
+
+    fn posted(event: &str, at: &str) -> PostedEvent {
+        PostedEvent {
+            call_id: " c-1 ".into(),
+            event: event.into(),
+            from: "138-0013-8000".into(),
+            to: "400 800 1234".into(),
+            agent: Some(" agent1 ".into()),
+            at: at.into(),
+            recording_url: None,
+            transcript: None,
+        }
+    }
+
+    #[test]
+    fn an_event_is_checked_field_by_field() {
+        let e = posted("ringing", "2026-12-07T10:00:00+08:00")
+            .check()
+            .unwrap();
+        assert_eq!(e.call_id, "c-1");
+        assert_eq!(e.kind, CallEventKind::Ringing);
+        assert_eq!(
+            (e.from.as_str(), e.to.as_str()),
+            ("13800138000", "4008001234")
+        );
+        assert_eq!(e.agent.as_deref(), Some("agent1"));
+        assert_eq!(e.at, Utc.with_ymd_and_hms(2026, 12, 7, 2, 0, 0).unwrap());
+        assert_eq!(customer_phone(&e.from).as_deref(), Some("13800138000"));
+        assert_eq!(
+            customer_phone("8001"),
+            None,
+            "an extension is nobody's phone"
+        );
+
+        let field = |p: PostedEvent| p.check().unwrap_err().field;
+        assert_eq!(field(posted("hangup", "2026-12-07T10:00:00Z")), "event");
+        assert_eq!(field(posted("ended", "yesterday")), "at");
+        assert_eq!(
+            field(PostedEvent {
+                call_id: "  ".into(),
+                ..posted("ended", "2026-12-07T10:00:00Z")
+            }),
+            "call_id"
+        );
+        assert_eq!(
+            field(PostedEvent {
+                from: "138x".into(),
+                ..posted("ended", "2026-12-07T10:00:00Z")
+            }),
+            "from"
+        );
+        assert_eq!(
+            field(PostedEvent {
+                to: "".into(),
+                ..posted("ended", "2026-12-07T10:00:00Z")
+            }),
+            "to"
+        );
+        assert_eq!(
+            field(PostedEvent {
+                recording_url: Some("javascript:alert(1)".into()),
+                ..posted("ended", "2026-12-07T10:00:00Z")
+            }),
+            "recording_url"
+        );
+        let long = PostedEvent {
+            transcript: Some("话".repeat(MAX_TRANSCRIPT + 10)),
+            ..posted("ended", "2026-12-07T10:00:00Z")
+        };
+        assert_eq!(
+            long.check().unwrap().transcript.unwrap().chars().count(),
+            MAX_TRANSCRIPT
+        );
+    }
+
+    fn at(min: u32) -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 7, 2, min, 0).unwrap()
+    }
+
+    #[test]
+    fn events_in_any_order_or_twice_end_in_the_same_call() {
+        let events = [
+            (CallEventKind::Ringing, at(0)),
+            (CallEventKind::Answered, at(1)),
+            (CallEventKind::Ended, at(6)),
+        ];
+        let mut in_order = CallTimes::default();
+        for (k, t) in events {
+            in_order.apply(k, t);
+        }
+        let mut shuffled = CallTimes::default();
+        for (k, t) in [events[2], events[0], events[2], events[1], events[0]] {
+            shuffled.apply(k, t);
+        }
+        assert_eq!(in_order, shuffled);
+        assert_eq!(in_order.state(), CallState::Ended);
+        assert_eq!(in_order.talk_seconds(), Some(300));
+        assert_eq!(in_order.began_at(), Some(at(0)));
+        // Before the end arrives, it is going on.
+        let mut live = CallTimes::default();
+        live.apply(CallEventKind::Answered, at(1));
+        assert!(live.state().is_live());
+    }
+
+    #[test]
+    fn a_missed_call_wants_a_callback_until_an_answer_or_a_call_back_settles_it() {
+        let mut t = CallTimes::default();
+        t.apply(CallEventKind::Ringing, at(0));
+        assert_eq!(t.state(), CallState::Ringing);
+        assert_eq!(Callback::after(None, t.state(), Direction::Inbound), None);
+        t.apply(CallEventKind::Missed, at(1));
+        assert_eq!(t.state(), CallState::Missed);
+        let open = Callback::after(None, t.state(), Direction::Inbound);
+        assert_eq!(open, Some(Callback::Open));
+        // An end without an answer is missed as well.
+        let mut hung_up = CallTimes::default();
+        hung_up.apply(CallEventKind::Ended, at(1));
+        assert_eq!(hung_up.state(), CallState::Missed);
+        // The PBX reports the answer late: someone talked, the callback goes.
+        t.apply(CallEventKind::Answered, at(0));
+        assert_eq!(t.state(), CallState::Ended);
+        assert_eq!(Callback::after(open, t.state(), Direction::Inbound), None);
+        // One done stays done; an outbound call never asks for one.
+        assert_eq!(
+            Callback::after(Some(Callback::Done), CallState::Missed, Direction::Inbound),
+            Some(Callback::Done)
+        );
+        assert_eq!(
+            Callback::after(None, CallState::Missed, Direction::Outbound),
+            None
+        );
+        assert!(settles_callbacks(Direction::Outbound, CallState::Answered));
+        assert!(!settles_callbacks(Direction::Outbound, CallState::Missed));
+        assert!(!settles_callbacks(Direction::Inbound, CallState::Ended));
+    }
+
+    #[test]
+    fn a_call_to_a_customer_from_nobody_known_is_outbound() {
+        assert_eq!(Direction::of(true, false), Direction::Inbound);
+        assert_eq!(Direction::of(false, false), Direction::Inbound);
+        assert_eq!(Direction::of(false, true), Direction::Outbound);
+        assert_eq!(Direction::of(true, true), Direction::Inbound);
+    }
+}

@@ -12,7 +12,7 @@ use loopdesk_core::dispatch::{Point, Skill};
 use loopdesk_core::i18n::{tf, Lang};
 use loopdesk_core::ticket::Actor;
 use loopdesk_core::{CustomerId, Role, Roles, SiteId, TenantId};
-use loopdesk_store::{NewContact, NewCustomer, NewSite, NewUser, Store, TenantStore};
+use loopdesk_store::{CallFilter, NewContact, NewCustomer, NewSite, NewUser, Store, TenantStore};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -396,6 +396,7 @@ pub async fn load_if_empty(
         let status = drive_ticket(store, &t, &people, c, life, now, &files, &mut rng).await?;
         *counts.entry(status.as_str()).or_default() += 1;
     }
+    calls(store, &t, &customers, now, &mut rng).await?;
     let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
     let tickets = tickets.to_string();
     let summary = summary.join(", ");
@@ -424,6 +425,87 @@ struct DemoCustomer {
     phone: String,
     region: usize,
     login: Option<Actor>,
+}
+
+/// The hotline and a week of its calls: most answered by the agents, some missed (a few of
+/// them still waiting for a callback), one or two from numbers nobody knows.
+async fn calls(
+    store: &Store,
+    t: &TenantStore,
+    customers: &[DemoCustomer],
+    now: DateTime<Utc>,
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    use loopdesk_core::inbound::call::PostedEvent;
+    let (line, _) = t
+        .create_channel(
+            &Actor::System,
+            "phone",
+            "400 服务热线",
+            &serde_json::Map::new(),
+            now - Duration::days(8),
+        )
+        .await?;
+    let Some(channel) = store.inbound_channel(line.id).await? else {
+        return Ok(());
+    };
+    let agents = ["agent1", "agent2"];
+    for i in 0..40 {
+        let began = now - Duration::minutes(rng.gen_range(20..7 * 24 * 60));
+        let from = if i % 13 == 0 {
+            format!("139{:08}", rng.gen_range(0..100_000_000))
+        } else {
+            customers[rng.gen_range(0..customers.len())].phone.clone()
+        };
+        let agent = agents[rng.gen_range(0..agents.len())];
+        let missed = rng.gen_bool(0.15);
+        let mut steps = vec![("ringing", began)];
+        if missed {
+            steps.push(("missed", began + Duration::seconds(rng.gen_range(10..40))));
+        } else {
+            let answered = began + Duration::seconds(rng.gen_range(3..20));
+            steps.push(("answered", answered));
+            steps.push((
+                "ended",
+                answered + Duration::seconds(rng.gen_range(60..600)),
+            ));
+        }
+        for (event, at) in steps {
+            let posted = PostedEvent {
+                call_id: format!("demo-{i}"),
+                event: event.to_owned(),
+                from: from.clone(),
+                to: "400-820-0000".to_owned(),
+                agent: Some(agent.to_owned()),
+                at: at.to_rfc3339(),
+                recording_url: None,
+                transcript: None,
+            };
+            t.record_call_event(&channel, &posted.check()?, at).await?;
+        }
+        // The older missed calls were called back.
+        if missed && began < now - Duration::days(1) {
+            if let Some(call) = t
+                .calls(
+                    &Actor::System,
+                    &CallFilter {
+                        callback: Some(loopdesk_core::inbound::call::Callback::Open),
+                        ..CallFilter::default()
+                    },
+                    None,
+                    200,
+                )
+                .await?
+                .items
+                .into_iter()
+                .find(|c| c.call_id == format!("demo-{i}"))
+            {
+                t.callback_done(&Actor::System, call.id, began + Duration::hours(2))
+                    .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn person(rng: &mut StdRng) -> String {

@@ -7,6 +7,7 @@
 )]
 
 mod assets;
+mod calls;
 mod channels;
 mod customers;
 mod engineers;

@@ -50,7 +50,7 @@ on_both_backends!(
 );
 
 /// A browser with no redirects followed and one cookie jar (by hand).
-struct Browser {
+pub(crate) struct Browser {
     client: Client,
     cookies: Vec<String>,
 }
@@ -61,6 +61,11 @@ impl Browser {
             client: Client::builder().redirect(Policy::none()).build().unwrap(),
             cookies: Vec::new(),
         }
+    }
+
+    /// The cookies kept so far, as a `Cookie` header.
+    pub(crate) fn cookie_header(&self) -> String {
+        self.cookies.join("; ")
     }
 
     fn keep(&mut self, r: &Response) {
@@ -74,7 +79,10 @@ impl Browser {
 
     /// Sends a request with the cookies kept so far; keeps the ones it sets; answers the
     /// status, the body and where it redirects.
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> (u16, String, Option<String>) {
+    pub(crate) async fn send(
+        &mut self,
+        req: reqwest::RequestBuilder,
+    ) -> (u16, String, Option<String>) {
         let r = req
             .header("cookie", self.cookies.join("; "))
             .send()
@@ -90,7 +98,7 @@ impl Browser {
     }
 
     /// A browser signed in as `username`.
-    async fn signed_in(app: &TestApp, username: &str) -> Browser {
+    pub(crate) async fn signed_in(app: &TestApp, username: &str) -> Browser {
         let mut b = Browser::new();
         let (s, _, _) = b
             .post(
@@ -103,12 +111,12 @@ impl Browser {
         b
     }
 
-    async fn get(&mut self, app: &TestApp, path: &str) -> (u16, String, Option<String>) {
+    pub(crate) async fn get(&mut self, app: &TestApp, path: &str) -> (u16, String, Option<String>) {
         let req = self.client.get(app.url(path));
         self.send(req).await
     }
 
-    async fn post(
+    pub(crate) async fn post(
         &mut self,
         app: &TestApp,
         path: &str,

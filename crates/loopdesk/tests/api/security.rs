@@ -349,6 +349,21 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
                 "{who} {method} {path}"
             );
         }
+        // The call log and its callbacks are the desk's (those who record customers): the
+        // rest are refused before anything is looked up.
+        let none = format!("/api/v1/calls/{}", uuid::Uuid::new_v4());
+        for (method, path, allowed) in [
+            (reqwest::Method::GET, "/api/v1/calls".to_owned(), 200),
+            (reqwest::Method::GET, none.clone(), 404),
+            (reqwest::Method::POST, format!("{none}/callback-done"), 404),
+        ] {
+            let (status, _) = app.send(method.clone(), token, &path, json!({})).await;
+            assert_eq!(
+                status,
+                if create_customer { allowed } else { 403 },
+                "{who} {method} {path}"
+            );
+        }
     }
     // A customer sees only their own customer record.
     let listed = app.read(&customer, "/api/v1/customers").await;

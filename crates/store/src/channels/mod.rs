@@ -14,9 +14,11 @@ use utoipa::ToSchema;
 use crate::rows::{parse_id, parse_opt_id};
 use crate::{from_ms, ms, Store, StoreError, TenantStore};
 
+mod calls;
 mod mailbox;
 mod receive;
 
+pub use calls::{Call, CallFilter, CallPage, CallRecorded, LiveCall};
 pub use mailbox::MailboxCursor;
 pub use receive::{Received, ReceivedFile};
 

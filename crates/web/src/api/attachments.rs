@@ -35,12 +35,7 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 }
 
 fn too_large() -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        "error.payload_too_large",
-    )
-    .field("file")
+    ApiError::payload_too_large().field("file")
 }
 
 /// Uploads a file (`multipart/form-data` with `file` and `kind` = before|after|signature|other).

@@ -283,13 +283,7 @@ pub async fn receive_message(
     // other routes have.
     let raw = axum::body::to_bytes(body, MAX_MAIL_BYTES)
         .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "error.payload_too_large",
-            )
-        })?;
+        .map_err(|_| ApiError::payload_too_large())?;
     Ok(Json(take_in(&state, &channel, raw.to_vec()).await?.into()))
 }
 

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod attachments;
 pub mod auth;
 pub mod automation;
+pub mod calls;
 pub mod channels;
 pub mod customers;
 pub mod engineers;
@@ -158,6 +159,10 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(channels::list_messages, channels::receive_message))
         .routes(routes!(channels::retry_message))
         .routes(routes!(channels::discard_message))
+        .routes(routes!(calls::receive_event))
+        .routes(routes!(calls::list_calls))
+        .routes(routes!(calls::get_call))
+        .routes(routes!(calls::callback_done))
         .routes(routes!(automation::list_jobs))
         .routes(routes!(automation::list_notifications))
         .routes(routes!(automation::mark_read))

@@ -494,12 +494,24 @@ async fn card_page(
     };
     let today = now.with_timezone(&offset).date_naive();
     let may_write = access::allowed(&user.actor, Permission::WriteCustomers);
+    let only = loopdesk_store::CallFilter {
+        customer: Some(id),
+        ..Default::default()
+    };
+    let calls = match super::calls::last_calls(user, only).await {
+        Ok(c) => c,
+        Err(e) => return super::failure(lang, &e),
+    };
     let mut res = page(
         lang,
         &d.customer.name,
         Some(&user.auth.user),
         html! {
             (card(lang, offset, &d, &regions, may_write, error))
+            @if !calls.is_empty() {
+                h2 { (t(lang, "page.calls.of_customer")) }
+                (super::calls::table(lang, offset, &calls, false))
+            }
             (feedback_section(lang, offset, &feedback))
             (business_section(lang, today, &contracts, spend))
             @if may_write && !d.sites.is_empty() {

@@ -14,7 +14,8 @@ use loopdesk_core::kpi::Cell;
 use loopdesk_core::ticket::views::{Sort, SortKey, View};
 use loopdesk_core::ticket::{Channel, MoveCommand};
 use loopdesk_core::{
-    AssetId, CustomerId, RegionId, Role, SavedViewId, SiteId, Status, TeamId, TicketId, UserId,
+    AssetId, CallId, CustomerId, RegionId, Role, SavedViewId, SiteId, Status, TeamId, TicketId,
+    UserId,
 };
 use loopdesk_store::{
     CustomerDetail, Idempotency, NewTicket, PriorityChange, StoreError, TicketFilter,
@@ -275,10 +276,18 @@ async fn queue_page(
     filter.cursor = Some(q.cursor.clone()).filter(|c| !c.is_empty());
     // The page and the lists to choose from are independent reads: at once. The views'
     // counts come after the page, from `/desk/counts`.
-    let (page_of, saved, choices) = tokio::try_join!(
+    let callbacks = async {
+        if access::allowed(&user.actor, Permission::Calls) {
+            user.tenant.open_callbacks(&user.actor).await
+        } else {
+            Ok(0)
+        }
+    };
+    let (page_of, saved, choices, callbacks) = tokio::try_join!(
         user.tenant.tickets_for(&user.actor, &filter),
         user.tenant.saved_views(&user.actor),
         choices(user),
+        callbacks,
     )?;
     let items = page_of.items;
     let ids: Vec<_> = items.iter().map(|tk| tk.id).collect();
@@ -317,6 +326,11 @@ async fn queue_page(
         p.notice data-live=(live) hidden { (t(lang, "page.live.changed")) }
         p.actions {
             a.button href="/desk/intake" { (t(lang, "page.desk.intake")) }
+            @if callbacks > 0 {
+                " " a.button.quiet href="/desk/calls" {
+                    (t(lang, "page.calls.view.callbacks")) " " span.badge.breached { (callbacks) }
+                }
+            }
             " " a href={ "/desk/export?" (here) "&format=csv" } download { (t(lang, "page.desk.export_csv")) }
             " · " a href={ "/desk/export?" (here) "&format=xlsx" } download { (t(lang, "page.desk.export_xlsx")) }
             " · " button.linkish type="button" data-keys-help { (t(lang, "page.desk.keys")) }
@@ -807,10 +821,11 @@ fn bulk_refused(lang: Lang, key: &str) -> Response {
     res
 }
 
-/// Who is calling.
+/// Who is calling, and the call they are on (from the caller's card).
 #[derive(Deserialize)]
 pub struct IntakeQuery {
     phone: Option<String>,
+    call: Option<String>,
 }
 
 /// What the agent typed about the request, kept when a form comes back with an error.
@@ -827,6 +842,7 @@ fn caller(
     today: chrono::NaiveDate,
     d: &CustomerDetail,
     phone: &str,
+    call: Option<CallId>,
     draft: &Draft,
 ) -> Markup {
     let c = &d.customer;
@@ -871,6 +887,7 @@ fn caller(
             form method="post" action="/desk/intake" {
                 input type="hidden" name="customer_id" value=(c.id);
                 input type="hidden" name="phone" value=(phone);
+                @if let Some(call) = call { input type="hidden" name="call" value=(call); }
                 input type="hidden" name="submission" value=(uuid::Uuid::new_v4());
                 @if d.sites.len() > 1 {
                     label for={ "site-" (c.id) } { (t(lang, "page.desk.site")) }
@@ -922,6 +939,7 @@ fn new_caller(
     lang: Lang,
     regions: &[(RegionId, String)],
     phone: &str,
+    call: Option<CallId>,
     f: &NewCallerForm,
     error: Option<(&str, &str)>,
 ) -> Markup {
@@ -934,6 +952,7 @@ fn new_caller(
             }
             form method="post" action="/desk/intake/new" {
                 input type="hidden" name="phone" value=(phone);
+                @if let Some(call) = call { input type="hidden" name="call" value=(call); }
                 input type="hidden" name="submission" value=(if f.submission.is_empty() { uuid::Uuid::new_v4().to_string() } else { f.submission.clone() });
                 @if let Some((field, reason)) = error {
                     p.error role="alert" { (super::field_label(lang, field)) ": " (t(lang, reason)) }
@@ -985,14 +1004,11 @@ pub async fn intake(
     if let Some(no) = staff_only(&user, lang) {
         return no;
     }
-    intake_page(
-        &state,
-        &user,
-        lang,
-        q.phone.as_deref().unwrap_or(""),
-        Typed::default(),
-    )
-    .await
+    let typed = Typed {
+        call: q.call.as_deref().and_then(CallId::parse),
+        ..Typed::default()
+    };
+    intake_page(&state, &user, lang, q.phone.as_deref().unwrap_or(""), typed).await
 }
 
 /// What came back with a form: the error, and what was typed.
@@ -1004,6 +1020,8 @@ struct Typed<'a> {
     draft: Draft,
     /// A new caller's form as typed, and its error (field, reason).
     new_caller: Option<(&'a NewCallerForm, (&'a str, &'a str))>,
+    /// The call the request comes from.
+    call: Option<CallId>,
 }
 
 async fn intake_page(
@@ -1014,6 +1032,7 @@ async fn intake_page(
     typed: Typed<'_>,
 ) -> Response {
     let error = typed.error;
+    let call = typed.call;
     let phone = phone.trim();
     let mut found = Vec::new();
     let mut phone_error = None;
@@ -1065,11 +1084,11 @@ async fn intake_page(
             }
             @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
             @if unknown && access::allowed(&user.actor, Permission::WriteCustomers) {
-                (new_caller(lang, &regions, phone, caller_form, caller_error))
+                (new_caller(lang, &regions, phone, call, caller_form, caller_error))
             } @else if unknown {
                 p.muted { (t(lang, "page.desk.unknown_caller")) }
             }
-            @for d in &found { (caller(lang, offset, today, d, phone, &typed.draft)) }
+            @for d in &found { (caller(lang, offset, today, d, phone, call, &typed.draft)) }
         },
     );
     if error.is_some() || phone_error.is_some() || caller_error.is_some() {
@@ -1089,6 +1108,8 @@ pub struct IntakeForm {
     description: String,
     priority: Option<String>,
     submission: String,
+    /// The call it comes from.
+    call: Option<String>,
 }
 
 /// Records the caller's request, prefilled from what intake found; then its page.
@@ -1122,6 +1143,7 @@ pub async fn record(
         category: None,
         fields: None,
     };
+    let call = f.call.as_deref().map(str::trim).and_then(CallId::parse);
     let key = f.submission.trim();
     let idem = (!key.is_empty() && key.len() <= 100).then(|| Idempotency {
         key: format!("intake:{key}"),
@@ -1132,7 +1154,25 @@ pub async fn record(
         .create_ticket(&user.actor, new, idem, state.clock.now())
         .await
     {
-        Ok((ticket, _)) => Redirect::to(&format!("/t/{}", ticket.id)).into_response(),
+        Ok((ticket, _)) => {
+            // The call shows on the ticket, and its callback (a missed call's) is done.
+            if let Some(call) = call {
+                if let Err(e) = user
+                    .tenant
+                    .link_call(
+                        &user.actor,
+                        call,
+                        ticket.id,
+                        ticket.customer_id,
+                        state.clock.now(),
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %e, %call, "the call could not be put on its ticket");
+                }
+            }
+            Redirect::to(&format!("/t/{}", ticket.id)).into_response()
+        }
         Err(StoreError::Invalid(e)) => {
             let typed = Typed {
                 error: Some(e.reason),
@@ -1142,6 +1182,7 @@ pub async fn record(
                     priority: f.priority.unwrap_or_default(),
                 },
                 new_caller: None,
+                call,
             };
             intake_page(&state, &user, lang, &f.phone, typed).await
         }
@@ -1172,6 +1213,8 @@ pub struct NewCallerForm {
     priority: String,
     #[serde(default)]
     submission: String,
+    #[serde(default)]
+    call: Option<String>,
 }
 
 /// The new caller's customer: the one already on this number (a second press of the form),
@@ -1240,6 +1283,7 @@ pub async fn record_new_caller(
         Err(StoreError::Invalid(e)) => {
             let typed = Typed {
                 new_caller: Some((&f, (e.field, e.reason))),
+                call: f.call.as_deref().and_then(CallId::parse),
                 ..Typed::default()
             };
             return intake_page(&state, &user, lang, &f.phone, typed).await;
@@ -1259,6 +1303,7 @@ pub async fn record_new_caller(
         description: f.description.clone(),
         priority: Some(f.priority.clone()),
         submission: f.submission.clone(),
+        call: f.call.clone(),
     };
     record(State(state), PageUser { user, lang }, Form(form)).await
 }

@@ -122,6 +122,18 @@ pub fn encode(path: &str) -> String {
         .collect()
 }
 
+/// The roles that answer the phone (the desk's); the same as [`Permission::Calls`].
+///
+/// [`Permission::Calls`]: loopdesk_core::access::Permission::Calls
+fn takes_calls(roles: &[Role]) -> bool {
+    roles.iter().any(|r| {
+        matches!(
+            r,
+            Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Admin
+        )
+    })
+}
+
 /// The menu of someone with these roles: the pages their work starts from.
 fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
@@ -132,14 +144,10 @@ fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
         out.push(("/portal", "page.nav.my_requests"));
         out.push(("/portal/new", "page.nav.new_request"));
     }
-    if roles.iter().any(|r| {
-        matches!(
-            r,
-            Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Admin
-        )
-    }) {
+    if takes_calls(roles) {
         out.push(("/desk", "page.desk.queue"));
         out.push(("/desk/intake", "page.desk.intake"));
+        out.push(("/desk/calls", "page.calls.title"));
         out.push(("/dispatch", "page.dispatch.title"));
     }
     if roles.iter().any(|r| {
@@ -203,7 +211,8 @@ pub fn page(lang: Lang, title: &str, user: Option<&User>, body: Markup) -> Respo
                 meta name="theme-color" content="#0b6bcb";
                 script src="/static/app.js" defer {}
             }
-            body {
+            // Someone who takes calls: a call ringing at their phone pops its caller's card.
+            body data-calls=[user.filter(|u| takes_calls(&u.roles)).map(|_| "/live/calls")] {
                 header.top {
                     a.brand href="/" { "Loopdesk" }
                     nav {
@@ -232,6 +241,7 @@ pub fn page(lang: Lang, title: &str, user: Option<&User>, body: Markup) -> Respo
                     }
                 }
                 main { (body) }
+                aside #call-pop aria-live="assertive" {}
             }
         }
     };

@@ -1,16 +1,24 @@
 //! Live pages: a ticket's page and the queues hear when someone else changes what they show
 //! (server-sent events). The server looks at the ticket's version, or the newest change among
 //! the caller's tickets, every second, so it works whichever instance made the change.
+//!
+//! The same stream pops the caller's card for someone who takes calls: a call ringing or going
+//! on at their phone is told once per stream (`call`, with the call's id), whichever page they
+//! have open; a page with nothing else live listens on `/live/calls` for that alone.
 
+use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
-use loopdesk_core::TicketId;
-use loopdesk_store::StoreError;
+use loopdesk_core::access::{self, Permission};
+use loopdesk_core::clock::Clock;
+use loopdesk_core::{CallId, TicketId, UserId};
+use loopdesk_store::{StoreError, TenantStore};
 
 use super::layout::PageUser;
 use crate::extract::CurrentUser;
@@ -19,39 +27,99 @@ use crate::state::AppState;
 /// How often the server looks.
 const EVERY: Duration = Duration::from_secs(1);
 
-/// A stream that says `changed` each time `look` answers something new, until the server
-/// shuts down (`closing`).
+/// Whose phone calls a stream pops, when its user takes calls.
+struct CallWatch {
+    tenant: TenantStore,
+    user: UserId,
+    clock: Arc<dyn Clock>,
+}
+
+impl CallWatch {
+    fn of(state: &AppState, user: &CurrentUser) -> Option<CallWatch> {
+        if !access::allowed(&user.actor, Permission::Calls) {
+            return None;
+        }
+        Some(CallWatch {
+            tenant: user.tenant.clone(),
+            user: user.actor.user_id()?,
+            clock: state.clock.clone(),
+        })
+    }
+
+    /// Calls at this user's phone that the stream has not told yet.
+    async fn new_calls(&self, told: &mut HashSet<CallId>) -> Vec<Event> {
+        let now = self.clock.now();
+        let Ok(live) = self.tenant.live_calls(self.user, now).await else {
+            return Vec::new();
+        };
+        live.into_iter()
+            .filter(|c| told.insert(c.id))
+            .map(|c| Event::default().event("call").data(c.id.to_string()))
+            .collect()
+    }
+}
+
+/// What a stream carries between looks.
+struct Watch<F> {
+    last: i64,
+    look: Option<F>,
+    calls: Option<CallWatch>,
+    told: HashSet<CallId>,
+    pending: VecDeque<Event>,
+    closing: tokio::sync::watch::Receiver<bool>,
+}
+
+/// A stream that says `changed` each time `look` answers something new, and `call` for each
+/// call that rings at the user's phone, until the server shuts down (`closing`). Without a
+/// `look`, it only pops calls.
 fn changes<F, Fut>(
     first: i64,
     closing: tokio::sync::watch::Receiver<bool>,
-    look: F,
+    look: Option<F>,
+    calls: Option<CallWatch>,
 ) -> impl Stream<Item = Result<Event, Infallible>>
 where
     F: Fn() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Option<i64>> + Send,
 {
-    stream::unfold(
-        (first, look, closing),
-        |(last, look, mut closing)| async move {
-            let mut last = last;
-            loop {
-                tokio::select! {
-                    () = tokio::time::sleep(EVERY) => {}
-                    _ = closing.wait_for(|c| *c) => return None,
+    let watch = Watch {
+        last: first,
+        look,
+        calls,
+        told: HashSet::new(),
+        pending: VecDeque::new(),
+        closing,
+    };
+    stream::unfold(watch, |mut w| async move {
+        loop {
+            if let Some(event) = w.pending.pop_front() {
+                return Some((Ok(event), w));
+            }
+            if let Some(calls) = &w.calls {
+                let new = calls.new_calls(&mut w.told).await;
+                if !new.is_empty() {
+                    w.pending.extend(new);
+                    continue;
                 }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(EVERY) => {}
+                _ = w.closing.wait_for(|c| *c) => return None,
+            }
+            if let Some(look) = &w.look {
                 match look().await {
                     // Gone or no longer visible: the stream ends, the page stays as it is.
                     None => return None,
-                    Some(now) if now != last => {
-                        last = now;
+                    Some(now) if now != w.last => {
+                        w.last = now;
                         let event = Event::default().event("changed").data(now.to_string());
-                        return Some((Ok(event), (last, look, closing)));
+                        return Some((Ok(event), w));
                     }
                     Some(_) => {}
                 }
             }
-        },
-    )
+        }
+    })
 }
 
 /// The version of the ticket, or the stamp of the queue, that the page shows (`v`), when it
@@ -72,6 +140,7 @@ pub async fn ticket(
     let Some(id) = TicketId::parse(&id) else {
         return super::failure(lang, &StoreError::NotFound);
     };
+    let calls = CallWatch::of(&state, &user);
     let CurrentUser { tenant, actor, .. } = user;
     let now = match tenant.ticket_version(&actor, id).await {
         Ok(Some(v)) => v,
@@ -83,7 +152,7 @@ pub async fn ticket(
         let (tenant, actor) = (tenant.clone(), actor.clone());
         async move { tenant.ticket_version(&actor, id).await.ok().flatten() }
     };
-    Sse::new(changes(first, state.closing.subscribe(), look))
+    Sse::new(changes(first, state.closing.subscribe(), Some(look), calls))
         .keep_alive(KeepAlive::default())
         .into_response()
 }
@@ -106,6 +175,7 @@ pub async fn queue(
     PageUser { user, lang }: PageUser,
     Query(shown): Query<Shown>,
 ) -> Response {
+    let calls = CallWatch::of(&state, &user);
     let CurrentUser { tenant, actor, .. } = user;
     let first = match shown.v.and_then(|v| v.parse().ok()) {
         Some(v) => v,
@@ -118,7 +188,19 @@ pub async fn queue(
         let (tenant, actor) = (tenant.clone(), actor.clone());
         async move { tenant.queue_stamp(&actor).await.ok() }
     };
-    Sse::new(changes(first, state.closing.subscribe(), look))
+    Sse::new(changes(first, state.closing.subscribe(), Some(look), calls))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// Calls ringing at the caller's phone, for a page with nothing else live (someone who does
+/// not take calls gets 204: nothing to listen to).
+pub async fn calls(State(state): State<AppState>, PageUser { user, .. }: PageUser) -> Response {
+    let Some(calls) = CallWatch::of(&state, &user) else {
+        return axum::http::StatusCode::NO_CONTENT.into_response();
+    };
+    let no_look: Option<fn() -> std::future::Ready<Option<i64>>> = None;
+    Sse::new(changes(0, state.closing.subscribe(), no_look, Some(calls)))
         .keep_alive(KeepAlive::default())
         .into_response()
 }

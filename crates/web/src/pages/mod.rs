@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod calls;
 pub mod channels;
 mod charts;
 pub mod customer_merge;
@@ -194,6 +195,10 @@ pub fn routes() -> Router<AppState> {
         .route("/a/{token}", get(assets::scan))
         .route("/live/t/{id}", get(live::ticket))
         .route("/live/queue", get(live::queue))
+        .route("/live/calls", get(live::calls))
+        .route("/desk/calls", get(calls::log))
+        .route("/desk/calls/{id}/card", get(calls::card))
+        .route("/desk/calls/{id}/done", post(calls::done))
         .route("/static/app.css", get(stylesheet))
         .route("/static/survey.css", get(survey_stylesheet))
         .route("/static/app.js", get(script))

@@ -569,6 +569,15 @@ async fn show_with(
             Err(e) => return super::failure(lang, &e),
         }
     };
+    // The calls it was recorded from.
+    let only = loopdesk_store::CallFilter {
+        ticket: Some(id),
+        ..Default::default()
+    };
+    let calls = match super::calls::last_calls(user, only).await {
+        Ok(c) => c,
+        Err(e) => return super::failure(lang, &e),
+    };
     let who = Assignees::of(user, &found.events, customer).await;
     let offers = Offers {
         moves: &moves,
@@ -586,6 +595,10 @@ async fn show_with(
                 Some(&user.auth.user),
                 html! {
                     (body(lang, user, offset, &found, &teams, offers, error))
+                    @if !calls.is_empty() {
+                        h2 { (t(lang, "page.calls.of_ticket")) }
+                        (super::calls::table(lang, offset, &calls, false))
+                    }
                     (files(lang, &attached))
                 },
             );

@@ -76,14 +76,47 @@ document.querySelectorAll('canvas[data-signature]').forEach(function (pad) {
 
 // Live pages: when someone else changes what the page shows, it reloads itself — unless the
 // person is typing, then it only says so.
+// The page's one stream (a browser allows few at once): the page's own, or /live/calls.
+var liveSource = null;
 (function () {
   var live = document.querySelector('[data-live]');
   if (!live || !window.EventSource) return;
-  var source = new EventSource(live.dataset.live);
+  var source = liveSource = new EventSource(live.dataset.live);
   source.addEventListener('changed', function () {
     var el = document.activeElement;
     var typing = el && /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) && el.value;
     if (typing) { live.hidden = false; } else { location.reload(); }
+  });
+})();
+
+// A call ringing at this person's phone pops the caller's card in the corner of whatever page
+// is open, and it stays up on the next page while the call goes on, until it is closed.
+(function () {
+  var url = document.body.dataset.calls;
+  var pop = document.getElementById('call-pop');
+  if (!url || !pop || !window.EventSource || !window.fetch) return;
+  var source = liveSource || new EventSource(url);
+  function closed(id) {
+    try { return sessionStorage.getItem('call-closed-' + id) === '1'; } catch (e) { return false; }
+  }
+  source.addEventListener('call', function (ev) {
+    var id = ev.data;
+    if (closed(id) || pop.querySelector('[data-call="' + id + '"]')) return;
+    fetch('/desk/calls/' + encodeURIComponent(id) + '/card', { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.text() : ''; })
+      .then(function (html) {
+        if (!html) return;
+        var box = document.createElement('div');
+        box.innerHTML = html;
+        var card = box.firstElementChild;
+        if (!card) return;
+        pop.appendChild(card);
+        var close = card.querySelector('[data-dismiss-call]');
+        if (close) close.addEventListener('click', function () {
+          try { sessionStorage.setItem('call-closed-' + id, '1'); } catch (e) {}
+          card.remove();
+        });
+      }).catch(function () {});
   });
 })();
 
