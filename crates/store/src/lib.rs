@@ -56,7 +56,7 @@ pub use assets::{
     AssetVisit, Category, ProductModel,
 };
 pub use channels::{
-    Call, CallFilter, CallPage, CallRecorded, Channel, ChannelHealth, InboundChannel,
+    Call, CallFilter, CallPage, CallRecorded, Channel, ChannelHealth, ChatIn, InboundChannel,
     InboundMessage, InboundPage, LiveCall, MailboxCursor, Received, ReceivedFile,
 };
 pub use contracts::Contract;

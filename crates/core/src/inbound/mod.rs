@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::validate::{self, FieldError};
 
 pub mod call;
+pub mod chat;
 pub mod mail;
 #[cfg(test)]
 mod tests;
@@ -73,12 +74,35 @@ impl ChannelKind {
         matches!(self, ChannelKind::Email | ChannelKind::Phone)
     }
 
+    /// The channel a ticket opened from a message of this kind has.
+    pub fn ticket_channel(self) -> crate::ticket::Channel {
+        use crate::ticket::Channel;
+        match self {
+            ChannelKind::Email => Channel::Email,
+            ChannelKind::Phone => Channel::Phone,
+            ChannelKind::Wecom => Channel::Wecom,
+            ChannelKind::WechatOa => Channel::Wechat,
+            ChannelKind::Dingtalk => Channel::Dingtalk,
+        }
+    }
+
     /// Whether the platform calls Loopdesk back at the channel's callback address.
     pub fn has_callback(self) -> bool {
         matches!(
             self,
             ChannelKind::Wecom | ChannelKind::WechatOa | ChannelKind::Dingtalk
         )
+    }
+
+    /// For a chat platform: the field holding its message key, and the field naming whom its
+    /// messages are for (the corp id, the app id, the app key).
+    pub fn callback_fields(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            ChannelKind::Wecom => Some(("encoding_aes_key", "corp_id")),
+            ChannelKind::WechatOa => Some(("encoding_aes_key", "app_id")),
+            ChannelKind::Dingtalk => Some(("aes_key", "app_key")),
+            ChannelKind::Email | ChannelKind::Phone => None,
+        }
     }
 
     /// The platform's public API host, where the tenant gives none.
@@ -89,6 +113,12 @@ impl ChannelKind {
             ChannelKind::Dingtalk => Some("https://oapi.dingtalk.com"),
             ChannelKind::Email | ChannelKind::Phone => None,
         }
+    }
+
+    /// The fields the kind takes, for a form: each one's name, whether it is required, and
+    /// whether it is secret (never shown again).
+    pub fn form_fields(self) -> impl Iterator<Item = (&'static str, bool, bool)> {
+        self.fields().iter().map(|f| (f.name, f.required, f.secret))
     }
 
     /// The fields the kind takes: name, required, secret, and how the value is checked.

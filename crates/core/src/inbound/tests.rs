@@ -540,3 +540,174 @@ mod calls {
         assert_eq!(Direction::of(true, true), Direction::Inbound);
     }
 }
+
+mod chats {
+    use super::super::chat::*;
+
+    const KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
+    const CORP: &str = "wx5823bf96d3bd56c7";
+    const XML: &str = "<xml><FromUserName><![CDATA[zhangsan]]></FromUserName><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[空调不制冷]]></Content></xml>";
+    // Encrypted independently: openssl enc -aes-256-cbc -K <key> -iv <key[..16]> -nopad over
+    // "0123456789abcdef" + length + XML + corp id, padded to 32 bytes; the signature is
+    // sha1 of the sorted token "QDG6eK", timestamp "1409659813", nonce "1372623149" and it.
+    const SEALED: &str = "sKqRbbiSUnDhFHOvPjtUMVO6IPL3RTJYaleneu1JqRu802oBKBRpN+uaLvMdhFfmKYNdsIb5C4qwtEw9fDyVxCucmhvXOIh50SyR6BmPSTUDMUxub8ZBSkVVsjgYU4ylAaPHUcFydhPEL5a+oouffkQZm7hXQ//NckZm2aVuATY7aJ2gkC6UIJHo62DvfgHoo2a4atMdNosJ9iCvG9Dcv0g1hDiH7MXM/OEQfyDszzUvvukceMWqC4NNCWfVeF/t";
+    const SIGNATURE: &str = "4e72bad4b49351b1ce46d84d6164512e5779ed7b";
+
+    #[test]
+    fn encryption_and_signature_match_an_independent_implementation() {
+        let cipher = Cipher::new(KEY).unwrap();
+        assert_eq!(cipher.encrypt(*b"0123456789abcdef", XML, CORP), SEALED);
+        assert_eq!(
+            cipher.decrypt(SEALED).unwrap(),
+            (XML.to_owned(), CORP.to_owned())
+        );
+        assert_eq!(
+            signature(&["QDG6eK", "1409659813", "1372623149", SEALED]),
+            SIGNATURE
+        );
+        assert!(signed(
+            &SIGNATURE.to_uppercase(),
+            &["1372623149", "QDG6eK", SEALED, "1409659813"]
+        ));
+        assert!(!signed(
+            SIGNATURE,
+            &["QDG6eK", "1409659814", "1372623149", SEALED]
+        ));
+        assert!(Cipher::new("short").is_none());
+        assert!(Cipher::new(&"!".repeat(43)).is_none());
+    }
+
+    #[test]
+    fn a_posted_message_opens_only_with_its_signature_for_its_receiver() {
+        let cipher = Cipher::new(KEY).unwrap();
+        let (body, sig) = seal(
+            "QDG6eK",
+            &cipher,
+            CORP,
+            XML,
+            [7; 16],
+            "1409659813",
+            "1372623149",
+        );
+        let q = CallbackQuery {
+            msg_signature: Some(sig),
+            timestamp: Some("1409659813".into()),
+            nonce: Some("1372623149".into()),
+            ..CallbackQuery::default()
+        };
+        assert_eq!(q.open("QDG6eK", &cipher, CORP, &body).unwrap(), XML);
+        assert_eq!(
+            q.open("other-token", &cipher, CORP, &body),
+            Err(Refused::Signature)
+        );
+        assert_eq!(
+            q.open("QDG6eK", &cipher, "another-corp", &body),
+            Err(Refused::Receiver)
+        );
+        let replayed_elsewhere = CallbackQuery {
+            nonce: Some("1".into()),
+            ..q.clone()
+        };
+        assert_eq!(
+            replayed_elsewhere.open("QDG6eK", &cipher, CORP, &body),
+            Err(Refused::Signature)
+        );
+        assert_eq!(
+            q.open("QDG6eK", &cipher, CORP, "not xml"),
+            Err(Refused::Message)
+        );
+        // Another key cannot read it, even with a valid signature.
+        let other = Cipher::new("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG").unwrap();
+        assert!(q.open("QDG6eK", &other, CORP, &body).is_err());
+        // Garbage in the envelope is refused, never a panic.
+        for junk in [
+            "",
+            "AAAA",
+            "////////////////////////",
+            "sKqRbbiSUnDhFHOvPjtUMVO6IPL3RTJY",
+        ] {
+            assert!(cipher.decrypt(junk).is_err(), "{junk}");
+        }
+    }
+
+    #[test]
+    fn the_url_checks_answer_what_each_platform_expects() {
+        let cipher = Cipher::new(KEY).unwrap();
+        let echo = cipher.encrypt([1; 16], "1616140317555161061", CORP);
+        let q = CallbackQuery {
+            msg_signature: Some(signature(&["tok", "1", "2", &echo])),
+            timestamp: Some("1".into()),
+            nonce: Some("2".into()),
+            echostr: Some(echo.clone()),
+            ..CallbackQuery::default()
+        };
+        assert_eq!(
+            q.wecom_echo("tok", &cipher, CORP).unwrap(),
+            "1616140317555161061"
+        );
+        assert_eq!(
+            q.wecom_echo("tok", &cipher, "other"),
+            Err(Refused::Receiver)
+        );
+        assert_eq!(q.wecom_echo("bad", &cipher, CORP), Err(Refused::Signature));
+        let w = CallbackQuery {
+            signature: Some(signature(&["tok", "1", "2"])),
+            timestamp: Some("1".into()),
+            nonce: Some("2".into()),
+            echostr: Some("hello".into()),
+            ..CallbackQuery::default()
+        };
+        assert_eq!(w.wechat_echo("tok").unwrap(), "hello");
+        assert_eq!(w.wechat_echo("bad"), Err(Refused::Signature));
+    }
+
+    #[test]
+    fn messages_are_read_from_their_xml() {
+        let text = ChatMessage::read(
+            "<xml><ToUserName><![CDATA[ww1]]></ToUserName><FromUserName><![CDATA[LiLei]]></FromUserName>\
+             <CreateTime>1348831860</CreateTime><MsgType><![CDATA[text]]></MsgType>\
+             <Content><![CDATA[空调 <不> 制冷 & 漏水]]></Content><MsgId>1234567890123456</MsgId><AgentID>1</AgentID></xml>",
+        )
+        .unwrap();
+        assert_eq!(text.from, "LiLei");
+        assert_eq!(text.msg_id, "1234567890123456");
+        assert_eq!(
+            text.content,
+            ChatContent::Text("空调 <不> 制冷 & 漏水".into())
+        );
+        assert_eq!(
+            text.words("图片", "位置").as_deref(),
+            Some("空调 <不> 制冷 & 漏水")
+        );
+        let escaped = ChatMessage::read(
+            "<xml><FromUserName>o1</FromUserName><MsgType>text</MsgType><Content>a &lt;b&gt; &amp; c</Content><MsgId>9</MsgId></xml>",
+        )
+        .unwrap();
+        assert_eq!(escaped.content, ChatContent::Text("a <b> & c".into()));
+        let place = ChatMessage::read(
+            "<xml><FromUserName>o1</FromUserName><CreateTime>5</CreateTime><MsgType>location</MsgType>\
+             <Location_X>31.2304</Location_X><Location_Y>121.4737</Location_Y><Label>人民广场</Label><MsgId>10</MsgId></xml>",
+        )
+        .unwrap();
+        assert_eq!(
+            place.words("图片", "位置").as_deref(),
+            Some("[位置] 人民广场 (31.230400, 121.473700)")
+        );
+        let event = ChatMessage::read(
+            "<xml><FromUserName>o1</FromUserName><CreateTime>7</CreateTime><MsgType>event</MsgType><Event>subscribe</Event></xml>",
+        )
+        .unwrap();
+        assert_eq!(event.msg_id, "o1:7:subscribe");
+        assert_eq!(event.words("图片", "位置"), None);
+        for bad in [
+            "",
+            "<xml></xml>",
+            "<xml><MsgType>text</MsgType></xml>",
+            "<xml><FromUserName>o1</FromUserName><MsgType>location</MsgType><Location_X>999</Location_X><Location_Y>1</Location_Y></xml>",
+            "<xml><a><b><c><d>deep</d></c></b></a></xml>",
+            "<xml><FromUserName>o1</FromUserName><MsgType>text</MsgType><Content>&xxe;</Content></xml>",
+        ] {
+            assert!(ChatMessage::read(bad).is_err(), "{bad}");
+        }
+    }
+}

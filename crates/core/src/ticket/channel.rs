@@ -15,20 +15,26 @@ pub enum Channel {
     App,
     /// An e-mail.
     Email,
-    /// WeChat (公众号 / 企业微信).
+    /// WeChat (a 公众号's follower, or the WeChat link).
     Wechat,
+    /// WeCom (企业微信): a message to the tenant's WeCom application.
+    Wecom,
+    /// DingTalk (钉钉).
+    Dingtalk,
     /// Another system through the API.
     Api,
 }
 
 impl Channel {
     /// Every channel.
-    pub const ALL: [Channel; 6] = [
+    pub const ALL: [Channel; 8] = [
         Channel::Phone,
         Channel::Web,
         Channel::App,
         Channel::Email,
         Channel::Wechat,
+        Channel::Wecom,
+        Channel::Dingtalk,
         Channel::Api,
     ];
 
@@ -40,6 +46,8 @@ impl Channel {
             Channel::App => "app",
             Channel::Email => "email",
             Channel::Wechat => "wechat",
+            Channel::Wecom => "wecom",
+            Channel::Dingtalk => "dingtalk",
             Channel::Api => "api",
         }
     }

@@ -9,6 +9,7 @@
 mod assets;
 mod calls;
 mod channels;
+mod chats;
 mod customers;
 mod engineers;
 mod followup;

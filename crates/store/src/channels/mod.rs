@@ -15,10 +15,12 @@ use crate::rows::{parse_id, parse_opt_id};
 use crate::{from_ms, ms, Store, StoreError, TenantStore};
 
 mod calls;
+mod chat;
 mod mailbox;
 mod receive;
 
 pub use calls::{Call, CallFilter, CallPage, CallRecorded, LiveCall};
+pub use chat::ChatIn;
 pub use mailbox::MailboxCursor;
 pub use receive::{Received, ReceivedFile};
 

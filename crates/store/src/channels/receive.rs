@@ -52,16 +52,16 @@ pub struct Received {
 }
 
 /// One log line's columns.
-struct LogLine<'a> {
-    message_id: &'a str,
-    outcome: Outcome,
-    reason: Option<&'a str>,
-    ticket: Option<TicketId>,
-    sender: Option<&'a str>,
-    subject: Option<&'a str>,
-    skipped: &'a [String],
-    raw_key: Option<&'a str>,
-    size: i64,
+pub(super) struct LogLine<'a> {
+    pub(super) message_id: &'a str,
+    pub(super) outcome: Outcome,
+    pub(super) reason: Option<&'a str>,
+    pub(super) ticket: Option<TicketId>,
+    pub(super) sender: Option<&'a str>,
+    pub(super) subject: Option<&'a str>,
+    pub(super) skipped: &'a [String],
+    pub(super) raw_key: Option<&'a str>,
+    pub(super) size: i64,
 }
 
 impl TenantStore {
@@ -207,24 +207,43 @@ impl TenantStore {
             category: None,
             fields: None,
         };
-        // The message's id is the ticket's idempotency key: a delivery that died between the
-        // ticket and its log line makes no second ticket when it comes again.
-        let key = format!("inbound:{}:{}", channel.id, m.message_id);
+        self.open_ticket(
+            channel,
+            new,
+            &m.message_id,
+            |t| line(Outcome::Created, t),
+            files,
+            now,
+        )
+        .await
+    }
+
+    /// Opens the ticket a message asks for, once: the message's id is the ticket's
+    /// idempotency key (a delivery that died between the ticket and its log line makes no
+    /// second ticket when it comes again); the log line, the `ticket.created` publication
+    /// (with the line, so an acknowledgement finds the message to answer) and the files go
+    /// in one transaction.
+    pub(super) async fn open_ticket<'a>(
+        &self,
+        channel: &InboundChannel,
+        new: NewTicket,
+        message_id: &str,
+        line: impl Fn(TicketId) -> LogLine<'a>,
+        files: &[ReceivedFile],
+        now: DateTime<Utc>,
+    ) -> Result<Received, StoreError> {
+        let key = format!("inbound:{}:{}", channel.id, message_id);
         let idempotency = Idempotency {
             key: hex::encode(Sha256::digest(key.as_bytes())),
-            request_hash: hex::encode(Sha256::digest(m.message_id.as_bytes())),
+            request_hash: hex::encode(Sha256::digest(message_id.as_bytes())),
         };
         let (ticket, _) = self
             .record_request(&Actor::System, new, Some(idempotency), false, now)
             .await?;
         let mut tx = self.store.write.begin().await?;
-        if !self
-            .log(&mut tx, channel, &line(Outcome::Created, ticket.id), now)
-            .await?
-        {
-            return self.duplicate(channel, &m.message_id).await;
+        if !self.log(&mut tx, channel, &line(ticket.id), now).await? {
+            return self.duplicate(channel, message_id).await;
         }
-        // Published with the log line, so the acknowledgement finds the mail to answer.
         let created = Payload::Created(payload::Created {
             number: ticket.number.clone(),
             channel: ticket.channel,
@@ -253,7 +272,7 @@ impl TenantStore {
     /// The customer's word that a resolved ticket is not fixed ("没修好", core
     /// `mail::says_not_fixed`) reopens it, with their words as the reason, when the table
     /// allows (a ticket that moved on meanwhile stays as it is).
-    async fn reopen_if_not_fixed(
+    pub(super) async fn reopen_if_not_fixed(
         &self,
         ticket: TicketId,
         said: &str,
@@ -306,7 +325,7 @@ impl TenantStore {
         Ok(row.and_then(|(id, sender)| sender.map(|s| (id, s))))
     }
 
-    async fn duplicate(
+    pub(super) async fn duplicate(
         &self,
         channel: &InboundChannel,
         message_id: &str,
@@ -323,7 +342,7 @@ impl TenantStore {
 
     /// Writes the log line inside `tx`; `false` when the message was logged before (the
     /// transaction is then of no use).
-    async fn log(
+    pub(super) async fn log(
         &self,
         tx: &mut Transaction<'_, Any>,
         channel: &InboundChannel,
@@ -363,7 +382,7 @@ impl TenantStore {
         clippy::too_many_arguments,
         reason = "the message's parts, each needed"
     )]
-    async fn add_message(
+    pub(super) async fn add_message(
         &self,
         tx: &mut Transaction<'_, Any>,
         ticket: TicketId,
@@ -389,7 +408,7 @@ impl TenantStore {
             comment_id: id,
             body: body.to_owned(),
             internal: false,
-            channel: Some(ticket_channel(kind).as_str().to_owned()),
+            channel: Some(kind.ticket_channel().as_str().to_owned()),
             from: Some(from.to_owned()),
         });
         let event = NewEvent {
@@ -498,7 +517,7 @@ impl TenantStore {
     }
 
     /// A ticket's status and the ticket it was merged into.
-    async fn ticket_standing(
+    pub(super) async fn ticket_standing(
         &self,
         id: TicketId,
     ) -> Result<Option<(Status, Option<TicketId>)>, StoreError> {
@@ -576,13 +595,4 @@ struct Sender {
     _contact: ContactId,
     customer: CustomerId,
     phone: Option<String>,
-}
-
-/// The ticket channel of a message from a channel of this kind.
-fn ticket_channel(kind: ChannelKind) -> TicketChannel {
-    match kind {
-        ChannelKind::Email => TicketChannel::Email,
-        ChannelKind::Phone => TicketChannel::Phone,
-        ChannelKind::Wecom | ChannelKind::WechatOa | ChannelKind::Dingtalk => TicketChannel::Wechat,
-    }
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod automation;
 pub mod calls;
 pub mod channels;
+pub mod chats;
 pub mod customers;
 pub mod engineers;
 pub mod followup;
@@ -159,6 +160,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(channels::list_messages, channels::receive_message))
         .routes(routes!(channels::retry_message))
         .routes(routes!(channels::discard_message))
+        .routes(routes!(chats::check_url, chats::receive))
         .routes(routes!(calls::receive_event))
         .routes(routes!(calls::list_calls))
         .routes(routes!(calls::get_call))

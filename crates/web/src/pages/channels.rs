@@ -67,6 +67,16 @@ async fn list_page(
                     p { button type="submit" { (t(lang, "page.admin.add")) } }
                 }
             }
+            @for kind in [ChannelKind::Phone, ChannelKind::Wecom, ChannelKind::WechatOa, ChannelKind::Dingtalk] {
+                details.card {
+                    summary { a { (t(lang, "page.channels.new")) " · " (t(lang, kind.label_key())) } }
+                    form method="post" action="/admin/channels" {
+                        input type="hidden" name="kind" value=(kind.as_str());
+                        (kind_fields(lang, kind))
+                        p { button type="submit" { (t(lang, "page.admin.add")) } }
+                    }
+                }
+            }
         },
     );
     if error.is_some() {
@@ -168,6 +178,23 @@ fn mailbox_fields(lang: Lang, c: Option<&Channel>) -> Markup {
     }
 }
 
+/// A new phone line's or chat app's fields: its name and what its kind takes, as the
+/// platform's console names them.
+fn kind_fields(lang: Lang, kind: ChannelKind) -> Markup {
+    let k = kind.as_str();
+    html! {
+        label for={ "ch-" (k) "-name" } { (t(lang, "page.admin.name")) }
+        input id={ "ch-" (k) "-name" } name="name" required maxlength="100";
+        @for (field, required, secret) in kind.form_fields() {
+            label for={ "ch-" (k) "-" (field) } { (t(lang, &format!("page.channels.field.{field}"))) }
+            input id={ "ch-" (k) "-" (field) } name=(field) required[required] maxlength="500"
+                type=(if secret { "password" } else { "text" }) autocomplete="off"
+                placeholder=[(field == "api_base").then(|| kind.default_api_base()).flatten()];
+        }
+        @if kind == ChannelKind::Phone { p.muted { (t(lang, "page.channels.phone_hint")) } }
+    }
+}
+
 /// The form's fields as the API takes them: numbers and switches typed, the IMAP password
 /// put into the IMAP address, blank fields left out (unchanged).
 fn fields_of(pairs: &[(String, String)]) -> Map<String, Value> {
@@ -206,7 +233,8 @@ fn fields_of(pairs: &[(String, String)]) -> Map<String, Value> {
     out
 }
 
-/// Sets up a mailbox from the form; its secret is shown once, with how to pipe mail to it.
+/// Sets up a channel from the form (a mailbox, a phone line, a chat app); a secret is shown
+/// once, with how to send to it.
 pub async fn add(
     State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
@@ -218,11 +246,35 @@ pub async fn add(
         .find(|(k, _)| k == "name")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
-    let mut fields = fields_of(&pairs);
+    let kind = pairs
+        .iter()
+        .find(|(k, _)| k == "kind")
+        .and_then(|(_, v)| ChannelKind::parse(v))
+        .unwrap_or(ChannelKind::Email);
+    let mut fields = if kind == ChannelKind::Email {
+        fields_of(&pairs)
+    } else {
+        // The kind's own fields, as typed; a blank one is left out.
+        kind.form_fields()
+            .filter_map(|(field, ..)| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| n == field)
+                    .map(|(_, v)| (field.to_owned(), Value::String(v.trim().to_owned())))
+            })
+            .filter(|(_, v)| v.as_str().is_some_and(|s| !s.is_empty()))
+            .collect()
+    };
     fields.retain(|_, v| !v.is_null());
     match user
         .tenant
-        .create_channel(&user.actor, "email", &name, &fields, state.clock.now())
+        .create_channel(
+            &user.actor,
+            kind.as_str(),
+            &name,
+            &fields,
+            state.clock.now(),
+        )
         .await
     {
         Ok((c, secret)) => created_page(&state, &user, lang, &c, secret.as_deref()),
@@ -242,10 +294,24 @@ fn pipe_help(state: &AppState, lang: Lang, c: &Channel, secret: Option<&str>) ->
         c.id
     );
     let token = secret.unwrap_or("<secret>");
-    html! {
-        h2 { (t(lang, "page.channels.pipe")) }
-        p { (t(lang, "page.channels.pipe_hint")) }
-        pre.scroll { "curl -sS --fail -H 'Authorization: Bearer " (token) "' -H 'Content-Type: message/rfc822' --data-binary @- " (url) }
+    let base = state.config.public_url.trim_end_matches('/');
+    match ChannelKind::parse(&c.kind) {
+        Some(ChannelKind::Email) => html! {
+            h2 { (t(lang, "page.channels.pipe")) }
+            p { (t(lang, "page.channels.pipe_hint")) }
+            pre.scroll { "curl -sS --fail -H 'Authorization: Bearer " (token) "' -H 'Content-Type: message/rfc822' --data-binary @- " (url) }
+        },
+        Some(ChannelKind::Phone) => html! {
+            h2 { (t(lang, "page.channels.events")) }
+            p { (t(lang, "page.channels.events_hint")) }
+            pre.scroll { "POST " (base) "/api/v1/channels/" (c.id) "/events\nX-Loopdesk-Signature: sha256=<HMAC-SHA256(secret, body)>" }
+            pre.scroll { "loopdesk cti-sim --url " (base) " --channel " (c.id) " --secret " (token) " --from 13800138000 --agent agent1" }
+        },
+        _ => html! {
+            h2 { (t(lang, "page.channels.callback")) }
+            p { (t(lang, "page.channels.callback_hint")) }
+            pre.scroll { (base) (c.callback_url.as_deref().unwrap_or_default()) }
+        },
     }
 }
 
