@@ -52,6 +52,8 @@ job_kinds! {
     Webhook = "webhook",
     /// One e-mail.
     Mail = "mail",
+    /// One message to a customer on a chat platform (WeCom, WeChat).
+    Chat = "chat",
     /// The survey of a resolved ticket falls due.
     Survey = "survey",
 }
@@ -114,6 +116,8 @@ pub enum Job {
     Webhook(Delivery),
     /// `mail`.
     Mail(Mail),
+    /// `chat`.
+    Chat(ChatSend),
     /// `survey`.
     Survey(SurveyDue),
 }
@@ -137,6 +141,7 @@ impl Job {
             Job::StockAlert(_) => JobKind::StockAlert,
             Job::Webhook(_) => JobKind::Webhook,
             Job::Mail(_) => JobKind::Mail,
+            Job::Chat(_) => JobKind::Chat,
             Job::Survey(_) => JobKind::Survey,
         }
     }
@@ -149,6 +154,7 @@ impl Job {
             Job::StockAlert(p) => serde_json::to_value(p),
             Job::Webhook(p) => serde_json::to_value(p),
             Job::Mail(p) => serde_json::to_value(p),
+            Job::Chat(p) => serde_json::to_value(p),
             Job::Survey(p) => serde_json::to_value(p),
         };
         // Plain structs of strings, numbers and ids with string keys: they always serialise.
@@ -165,6 +171,7 @@ impl Job {
             JobKind::StockAlert => Job::StockAlert(read(kind, payload)?),
             JobKind::Webhook => Job::Webhook(read(kind, payload)?),
             JobKind::Mail => Job::Mail(read(kind, payload)?),
+            JobKind::Chat => Job::Chat(read(kind, payload)?),
             JobKind::Survey => Job::Survey(read(kind, payload)?),
             recurring => Job::Recurring(recurring),
         })
@@ -235,6 +242,18 @@ pub struct Mail {
     /// The ticket the mail is about, so that an answer threads back to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread: Option<MailThread>,
+}
+
+/// `chat`: a message to a customer through a chat platform's message API, on the channel
+/// they wrote from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatSend {
+    /// The channel (its app's credentials send it).
+    pub channel_id: crate::ChannelId,
+    /// The customer's id on the platform (a WeCom user id, a WeChat openid).
+    pub to: String,
+    /// What it says.
+    pub text: String,
 }
 
 /// How a mail about a ticket threads: its own `Message-ID` names the ticket

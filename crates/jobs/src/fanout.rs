@@ -103,9 +103,16 @@ pub(crate) async fn publish(
         None => Vec::new(),
     };
     let tell_customer = notice.is_some() && (outbound.mail || !notice_hooks.is_empty());
-    let reply = followup::reply_for_customer(&p.event, &p.data).filter(|_| outbound.mail);
+    let said = followup::reply_for_customer(&p.event, &p.data);
+    let reply = said.filter(|_| outbound.mail);
     let audience = notify::in_app_audience(&p.event, &p.data);
-    if subscribed.is_empty() && audience == Audience::Nobody && !tell_customer && reply.is_none() {
+    let for_chat = notice.is_some() || said.is_some();
+    if subscribed.is_empty()
+        && audience == Audience::Nobody
+        && !tell_customer
+        && reply.is_none()
+        && !for_chat
+    {
         return Ok(());
     }
     let Some(ticket) = store.tenant(tenant).ticket_to_publish(p.ticket_id).await? else {
@@ -222,6 +229,42 @@ pub(crate) async fn publish(
             Some(thread(false)),
             now,
         ));
+    }
+    // A customer who last spoke in a chat hears back there: the milestone, or the reply.
+    let chat = match for_chat {
+        true => {
+            store
+                .tenant(tenant)
+                .last_chat_from_customer(ticket.id)
+                .await?
+        }
+        false => None,
+    };
+    if let Some((channel_id, to)) = chat {
+        let lang = store
+            .customer_recipient(tenant, &ticket)
+            .await?
+            .map(|r| r.lang)
+            .unwrap_or_default();
+        let said_here = match (notice, said) {
+            (_, Some(body)) => Some(("reply", followup::chat_reply(about, body))),
+            (Some(n), None) if n != Notice::Survey => Some((
+                "notice",
+                followup::chat_text(&followup::customer_message(lang, n, about)),
+            )),
+            _ => None,
+        };
+        if let Some((what, text)) = said_here {
+            let send = job::ChatSend {
+                channel_id,
+                to: to.clone(),
+                text,
+            };
+            jobs.push(
+                NewJob::new(tenant, Job::Chat(send), now)
+                    .keyed(format!("chat:{origin}:{what}:{to}")),
+            );
+        }
     }
     let staff = store.staff_to_notify(tenant, &audience, &ticket).await?;
     for person in staff.iter().filter(|p| p.mail && outbound.mail) {

@@ -26,6 +26,7 @@ use loopdesk_core::{JobId, TenantId};
 use loopdesk_store::blobs::Blobs;
 use loopdesk_store::{ActiveWebhook, ClaimedJob, Store, StoreError};
 
+mod chat;
 pub mod dispatch;
 mod fanout;
 mod followup;
@@ -251,6 +252,7 @@ impl Runner {
             }
             (Job::Webhook(d), Some(tenant)) => self.deliver(tenant, d, now).await,
             (Job::Mail(m), tenant) => self.mail(tenant, m, now).await,
+            (Job::Chat(c), Some(tenant)) => self.chat(tenant, c, now).await,
             (Job::Survey(due), Some(tenant)) => {
                 followup::send_survey(&self.store, tenant, due, now)
                     .await

@@ -204,6 +204,17 @@ pub fn reply_message(lang: Lang, about: About<'_>, reply: &str) -> Message {
     }
 }
 
+/// A message as a chat line (WeCom, WeChat): the subject, then the text.
+pub fn chat_text(m: &Message) -> String {
+    format!("{}\n{}", m.subject, m.body.trim())
+}
+
+/// A staff reply as a chat line: the ticket's number and the reply (an answer in the chat
+/// comes back onto the ticket by itself).
+pub fn chat_reply(about: About<'_>, reply: &str) -> String {
+    format!("[{}] {reply}", about.number)
+}
+
 /// The mail to an admin whose support mailbox keeps failing to be fetched.
 pub fn channel_alert(lang: Lang, name: &str, error: &str) -> Message {
     let args = [("name", name), ("error", error)];

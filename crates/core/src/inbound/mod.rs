@@ -13,6 +13,7 @@ use crate::validate::{self, FieldError};
 pub mod call;
 pub mod chat;
 pub mod mail;
+pub mod platform;
 #[cfg(test)]
 mod tests;
 

@@ -14,6 +14,7 @@ use crate::pages::Browser;
 on_both_backends!(
     a_wecom_message_opens_a_ticket_and_the_next_ones_go_onto_it_and_only_signed_ones_count,
     wechat_takes_only_safe_mode_and_dingtalk_answers_its_url_check_encrypted,
+    the_customer_hears_back_in_the_chat_they_wrote_from_once_with_tokens_kept_and_renewed,
 );
 
 const KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
@@ -388,4 +389,105 @@ async fn wechat_takes_only_safe_mode_and_dingtalk_answers_its_url_check_encrypte
     let other = cipher.encrypt([5; 16], r#"{"EventType":"check_url"}"#, "someone-else");
     let r = post(signature(&["dttok", "1733540000000", "abc", &other]), other).await;
     assert_eq!(r.status(), 401);
+}
+
+async fn the_customer_hears_back_in_the_chat_they_wrote_from_once_with_tokens_kept_and_renewed(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let sim = crate::chat_sim::start("corp-secret", "wx-secret").await;
+    let c = app
+        .ok(
+            &app.admin,
+            "/api/v1/channels",
+            json!({ "kind": "wecom", "name": "企业微信客服", "corp_id": CORP, "agent_id": "1000002",
+                    "token": "tok3n", "encoding_aes_key": KEY, "secret": "corp-secret", "api_base": sim.url }),
+            201,
+        )
+        .await;
+    let url = c["callback_url"].as_str().unwrap().to_owned();
+    app.ok(
+        &app.admin,
+        "/api/v1/customers",
+        json!({ "name": "静安寺商场", "contacts": [{ "name": "李雷", "wechat_id": "LiLei" }] }),
+        201,
+    )
+    .await;
+    let sink = crate::mail::SmtpSink::start().await;
+    let runner = crate::followup::runner(&app, &sink);
+
+    // The request comes in the chat: the acknowledgement goes back there, once, however
+    // often the jobs run.
+    let (s, _) = post_sealed(
+        &app,
+        &url,
+        "tok3n",
+        CORP,
+        &text_xml("LiLei", "m-1", "空调漏水"),
+        "",
+    )
+    .await;
+    assert_eq!(s, 200);
+    runner.drain().await.unwrap();
+    runner.drain().await.unwrap();
+    let sent = sim.messages();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (platform, body) = &sent[0];
+    assert_eq!(platform, "wecom");
+    assert_eq!(body["touser"], "LiLei");
+    assert_eq!(body["agentid"], 1000002);
+    let number = app.read(&app.admin, "/api/v1/tickets?channel=wecom").await["items"][0]["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        body["text"]["content"].as_str().unwrap().contains(&number),
+        "{body}"
+    );
+
+    // An agent's public reply goes back in the chat; an internal note does not. The token
+    // expired meanwhile: a new one is fetched and the reply still goes, once.
+    let ticket = app.read(&app.admin, "/api/v1/tickets?channel=wecom").await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sim.expire();
+    for (body, internal) in [("师傅下午两点到", false), ("内部：备件在途", true)] {
+        app.ok(
+            &app.admin,
+            &format!("/api/v1/tickets/{ticket}/comments"),
+            json!({ "body": body, "internal": internal }),
+            201,
+        )
+        .await;
+    }
+    runner.drain().await.unwrap();
+    let sent = sim.messages();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(
+        sent[1].1["text"]["content"],
+        format!("[{number}] 师傅下午两点到")
+    );
+    assert_eq!(
+        sim.seen.lock().unwrap().tokens,
+        2,
+        "fetched once, then again after it expired"
+    );
+    // The token is kept for the next message: no third fetch.
+    app.ok(
+        &app.admin,
+        &format!("/api/v1/tickets/{ticket}/comments"),
+        json!({ "body": "请保持电话畅通", "internal": false }),
+        201,
+    )
+    .await;
+    runner.drain().await.unwrap();
+    assert_eq!(sim.messages().len(), 3);
+    assert_eq!(sim.seen.lock().unwrap().tokens, 2);
+    // Nothing went by mail (the contact has no address); the token never shows in a job.
+    let jobs = app.read(&app.admin, "/api/v1/jobs?kind=chat").await;
+    assert!(
+        !jobs.to_string().contains("tok-") && !jobs.to_string().contains("corp-secret"),
+        "{jobs}"
+    );
 }

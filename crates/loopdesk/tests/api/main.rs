@@ -9,6 +9,7 @@
 mod assets;
 mod calls;
 mod channels;
+mod chat_sim;
 mod chats;
 mod customers;
 mod engineers;

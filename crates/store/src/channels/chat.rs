@@ -5,12 +5,12 @@
 
 use chrono::{DateTime, Utc};
 use loopdesk_core::inbound::{self, chat, Outcome};
-use loopdesk_core::{CustomerId, Status, TicketId};
+use loopdesk_core::{ChannelId, CustomerId, Status, TicketId};
 
 use super::receive::LogLine;
 use super::{InboundChannel, Received};
 use crate::rows::{parse_id, parse_opt_id};
-use crate::{from_ms, NewTicket, StoreError, TenantStore};
+use crate::{from_ms, ms, NewTicket, StoreError, TenantStore};
 
 /// One chat message to take in.
 #[derive(Clone, Debug)]
@@ -25,7 +25,86 @@ pub struct ChatIn<'a> {
     pub size: i64,
 }
 
+impl crate::Store {
+    /// A channel's platform access token, while it is good until after `at`.
+    pub async fn channel_token(
+        &self,
+        channel: ChannelId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT token FROM channel_tokens WHERE channel_id = $1 AND expires_at > $2",
+        )
+        .bind(channel.to_string())
+        .bind(ms(at))
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    /// Keeps a channel's new access token until `expires_at`.
+    pub async fn keep_channel_token(
+        &self,
+        channel: &InboundChannel,
+        token: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO channel_tokens (channel_id, tenant_id, token, expires_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (channel_id) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at",
+        )
+        .bind(channel.id.to_string())
+        .bind(channel.tenant.to_string())
+        .bind(token)
+        .bind(ms(expires_at))
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets a token the platform no longer takes (only that one: a runner may have kept
+    /// a newer one meanwhile).
+    pub async fn forget_channel_token(
+        &self,
+        channel: ChannelId,
+        token: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM channel_tokens WHERE channel_id = $1 AND token = $2")
+            .bind(channel.to_string())
+            .bind(token)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+}
+
 impl TenantStore {
+    /// Where the customer last spoke on a ticket, when it was a chat: the channel and their
+    /// id on it (Loopdesk's messages about the ticket go back there).
+    pub async fn last_chat_from_customer(
+        &self,
+        ticket: TicketId,
+    ) -> Result<Option<(ChannelId, String)>, StoreError> {
+        let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT m.channel_id, c.kind, m.sender FROM inbound_messages m \
+             JOIN channels c ON c.id = m.channel_id \
+             WHERE m.tenant_id = $1 AND m.ticket_id = $2 AND m.outcome IN ('created', 'appended') \
+             ORDER BY m.received_at DESC, m.id DESC LIMIT 1",
+        )
+        .bind(self.tid())
+        .bind(ticket.to_string())
+        .fetch_optional(&self.store.read)
+        .await?;
+        let Some((channel, kind, Some(sender))) = row else {
+            return Ok(None);
+        };
+        let chat = loopdesk_core::inbound::ChannelKind::parse(&kind)
+            .is_some_and(loopdesk_core::inbound::ChannelKind::has_callback);
+        if !chat {
+            return Ok(None);
+        }
+        Ok(Some((parse_id(&channel, ChannelId::parse)?, sender)))
+    }
+
     /// Takes a chat message in (see the module).
     pub async fn receive_chat(
         &self,

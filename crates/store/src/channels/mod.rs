@@ -373,6 +373,7 @@ impl TenantStore {
         for sql in [
             "DELETE FROM inbound_messages WHERE tenant_id = $1 AND channel_id = $2",
             "DELETE FROM channel_cursors WHERE tenant_id = $1 AND channel_id = $2",
+            "DELETE FROM channel_tokens WHERE tenant_id = $1 AND channel_id = $2",
             "DELETE FROM channels WHERE tenant_id = $1 AND id = $2",
         ] {
             sqlx::query(sql)

@@ -1,0 +1,104 @@
+//! `chat` jobs: a message to a customer on the chat platform they wrote from (WeCom's
+//! application message, WeChat's customer-service message), with the channel's access token
+//! shared through the store and fetched again when the platform says it is no longer good.
+
+use chrono::{DateTime, Duration, Utc};
+use loopdesk_core::inbound::platform::{self, Answer};
+use loopdesk_core::job::ChatSend;
+use loopdesk_core::TenantId;
+use loopdesk_store::InboundChannel;
+use serde_json::Value;
+
+use crate::{Done, JobFailure, Runner};
+
+/// What an HTTP error says, without its address (which may carry the app's secret).
+fn failure(e: reqwest::Error) -> JobFailure {
+    JobFailure(e.without_url().to_string())
+}
+
+impl Runner {
+    /// Sends one chat message; a channel removed or paused meanwhile sends nothing.
+    pub(crate) async fn chat(
+        &self,
+        tenant: TenantId,
+        c: &ChatSend,
+        now: DateTime<Utc>,
+    ) -> Result<Done, JobFailure> {
+        let channel = self
+            .store
+            .inbound_channel(c.channel_id)
+            .await?
+            .filter(|ch| ch.tenant == tenant && ch.active);
+        let Some(channel) = channel else {
+            tracing::info!(channel = %c.channel_id, "chat message dropped: the channel is gone or paused");
+            return Ok(Done::Finished);
+        };
+        // A token the platform refuses is fetched once more; a second refusal is a failure.
+        for _ in 0..2 {
+            let token = self.chat_token(&channel, now).await?;
+            let Some((url, body)) =
+                platform::send_request(channel.kind, &channel.setup, &token, &c.to, &c.text)
+            else {
+                return Err(JobFailure("the channel cannot send messages".into()));
+            };
+            let answer: Value = self
+                .http
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .map_err(failure)?
+                .json()
+                .await
+                .map_err(failure)?;
+            match platform::read_answer(&answer) {
+                Answer::Sent => return Ok(Done::Finished),
+                Answer::TokenExpired => {
+                    self.store.forget_channel_token(channel.id, &token).await?;
+                }
+                Answer::Refused(code, words) => {
+                    return Err(JobFailure(format!(
+                        "the platform refused ({code}): {words}"
+                    )))
+                }
+                Answer::Token(..) => return Err(JobFailure("an unexpected answer".into())),
+            }
+        }
+        Err(JobFailure("the platform refused a fresh token".into()))
+    }
+
+    /// The channel's access token: the one kept while it is good, else a new one.
+    async fn chat_token(
+        &self,
+        channel: &InboundChannel,
+        now: DateTime<Utc>,
+    ) -> Result<String, JobFailure> {
+        let margin = Duration::seconds(platform::TOKEN_MARGIN_SECS);
+        if let Some(token) = self.store.channel_token(channel.id, now + margin).await? {
+            return Ok(token);
+        }
+        let url = platform::token_url(channel.kind, &channel.setup)
+            .ok_or_else(|| JobFailure("the channel has no credentials to send with".into()))?;
+        let answer: Value = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(failure)?
+            .json()
+            .await
+            .map_err(failure)?;
+        match platform::read_answer(&answer) {
+            Answer::Token(token, secs) => {
+                self.store
+                    .keep_channel_token(channel, &token, now + Duration::seconds(secs))
+                    .await?;
+                Ok(token)
+            }
+            Answer::Refused(code, words) => Err(JobFailure(format!(
+                "the platform gave no token ({code}): {words}"
+            ))),
+            _ => Err(JobFailure("the platform gave no token".into())),
+        }
+    }
+}
