@@ -164,6 +164,16 @@ async fn a_call_is_one_record_whatever_order_its_events_come_in_and_only_signed_
         )
         .await;
     assert_eq!(one["call_id"], "c-1");
+    // The line's health counts its day's calls by how they went.
+    let health = app.read(&app.admin, "/api/v1/channels/health").await;
+    let line = health
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["channel_id"] == channel.as_str())
+        .unwrap();
+    assert_eq!(line["calls_last_day"], json!({ "ended": 1 }), "{health}");
+    assert!(line["last_call_at"].is_string());
 
     // Bad fields are named; nothing is kept of them.
     for (e, field) in [

@@ -129,6 +129,11 @@ pub struct ChannelHealth {
     pub fetch_error: Option<String>,
     /// Fetches failed in a row.
     pub fetch_failures: i64,
+    /// A phone line's calls in the last 24 hours, by how they went (`ringing`, `answered`,
+    /// `ended`, `missed`).
+    pub calls_last_day: std::collections::BTreeMap<String, i64>,
+    /// A phone line's last call.
+    pub last_call_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -483,6 +488,14 @@ impl TenantStore {
         .bind(self.tid())
         .fetch_all(&self.store.read)
         .await?;
+        let calls: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT channel_id, state, COUNT(*), MAX(seen_at) FROM calls WHERE tenant_id = $1 \
+             AND seen_at >= $2 GROUP BY channel_id, state",
+        )
+        .bind(self.tid())
+        .bind(since)
+        .fetch_all(&self.store.read)
+        .await?;
         let mut out: Vec<ChannelHealth> = Vec::new();
         for c in self.channels(actor).await? {
             let key = c.id.to_string();
@@ -496,6 +509,10 @@ impl TenantStore {
             if let Some((_, at, held)) = last.iter().find(|(ch, _, _)| *ch == key) {
                 h.last_received_at = at.map(from_ms);
                 h.quarantined = *held;
+            }
+            for (_, state, n, at) in calls.iter().filter(|c| c.0 == key) {
+                h.calls_last_day.insert(state.clone(), *n);
+                h.last_call_at = h.last_call_at.max(Some(from_ms(*at)));
             }
             if let Some((_, ok, error, failures)) = cursors.iter().find(|c| c.0 == key) {
                 h.last_fetch_at = ok.map(from_ms);

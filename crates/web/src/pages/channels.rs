@@ -102,7 +102,22 @@ fn card(
                 @else { span.badge.breached { (t(lang, "page.channels.paused")) } }
             }
             @if let Some(a) = c.settings.get("address").and_then(Value::as_str) { p { code { (a) } } }
-            @if let Some(h) = health {
+            @if let (Some(h), Some(ChannelKind::Phone)) = (health, kind) {
+                p {
+                    (t(lang, "page.channels.calls_last_day")) "："
+                    @if h.calls_last_day.is_empty() { " —" }
+                    @for state in ["ringing", "answered", "ended", "missed"] {
+                        @if let Some(n) = h.calls_last_day.get(state) {
+                            " " span.badge.warning[state == "missed"] { (t(lang, &format!("page.calls.state.{state}"))) " " (n) }
+                        }
+                    }
+                }
+                p.muted {
+                    (t(lang, "page.channels.last_call")) "："
+                    (h.last_call_at.map(|at| super::local_time(offset, at)).unwrap_or_else(|| "—".into()))
+                    " · " a href="/desk/calls?view=all" { (t(lang, "page.calls.title")) }
+                }
+            } @else if let Some(h) = health {
                 p {
                     (t(lang, "page.channels.last_day")) "："
                     @if h.last_day.is_empty() { " —" }
