@@ -106,12 +106,22 @@ pub(crate) async fn publish(
     let said = followup::reply_for_customer(&p.event, &p.data);
     let reply = said.filter(|_| outbound.mail);
     let audience = notify::in_app_audience(&p.event, &p.data);
-    let for_chat = notice.is_some() || said.is_some();
+    // A customer who last spoke in a chat hears back there: the milestone, or the reply (one
+    // indexed read, and only for an event the customer would hear of).
+    let chat = match notice.is_some() || said.is_some() {
+        true => {
+            store
+                .tenant(tenant)
+                .last_chat_from_customer(p.ticket_id)
+                .await?
+        }
+        false => None,
+    };
     if subscribed.is_empty()
         && audience == Audience::Nobody
         && !tell_customer
         && reply.is_none()
-        && !for_chat
+        && chat.is_none()
     {
         return Ok(());
     }
@@ -230,16 +240,6 @@ pub(crate) async fn publish(
             now,
         ));
     }
-    // A customer who last spoke in a chat hears back there: the milestone, or the reply.
-    let chat = match for_chat {
-        true => {
-            store
-                .tenant(tenant)
-                .last_chat_from_customer(ticket.id)
-                .await?
-        }
-        false => None,
-    };
     if let Some((channel_id, to)) = chat {
         let lang = store
             .customer_recipient(tenant, &ticket)

@@ -81,7 +81,7 @@ fn row(lang: Lang, offset: FixedOffset, c: &Call, actions: bool) -> Markup {
                     }
                     Some("done") => {
                         span.badge { (t(lang, "page.calls.callback.done")) }
-                        @if let Some(at) = c.callback_at { " " span.muted { (super::local_time(offset, at)) } }
+                        @if let Some(at) = c.callback_at { " " span.muted title=(super::local_time(offset, at)) { (at.with_timezone(&offset).format("%m-%d %H:%M")) } }
                     }
                     _ => {}
                 }
