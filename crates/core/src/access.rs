@@ -104,37 +104,41 @@ pub enum Permission {
 
 /// True when the actor may do `what`.
 pub fn allowed(actor: &Actor, what: Permission) -> bool {
-    use Role::*;
-    let any = |roles: &[Role]| roles.iter().any(|r| actor.has(*r));
     match actor {
         Actor::System => true,
-        Actor::User { .. } => match what {
-            Permission::CreateTicket => any(&[Customer, Agent, Dispatcher, Supervisor, Admin]),
-            Permission::ReadCustomers => {
-                any(&[Customer, Agent, Dispatcher, Supervisor, Manager, Admin])
-            }
-            Permission::WriteCustomers => any(&[Agent, Dispatcher, Supervisor, Admin]),
-            Permission::ManageUsers
-            | Permission::ManageOrganisation
-            | Permission::ManageAutomation => any(&[Admin]),
-            Permission::ListUsers => any(&[Agent, Dispatcher, Supervisor, Manager, Admin]),
-            Permission::ChangePriority => any(&[Agent, Dispatcher, Supervisor, Admin]),
-            Permission::Remediate => any(&[Supervisor, Manager, Admin]),
-            Permission::ReadKpis => any(&[Supervisor, Manager, Dispatcher, Admin]),
-            Permission::SetTargets => any(&[Manager, Admin]),
-            Permission::Chase => any(&[Customer, Agent, Dispatcher, Supervisor, Admin]),
-            Permission::Dispatch => any(&[Agent, Dispatcher, Supervisor, Admin]),
-            Permission::ManageStock => any(&[Dispatcher, Supervisor, Admin]),
-            Permission::ReadStock => any(&[Engineer, Dispatcher, Supervisor, Manager, Admin]),
-            Permission::RequestParts => any(&[Engineer, Dispatcher, Supervisor, Admin]),
-            Permission::ApproveRequisitions => any(&[Supervisor, Manager, Admin]),
-            Permission::SaveViews | Permission::Calls => {
-                any(&[Agent, Dispatcher, Supervisor, Admin])
-            }
-            Permission::InternalNotes => {
-                any(&[Agent, Dispatcher, Supervisor, Manager, Admin, Engineer])
-            }
-        },
+        Actor::User { .. } => roles_allow(|r| actor.has(r), what),
+    }
+}
+
+/// True when someone holding the roles `has` answers for may do `what` (a page deciding what
+/// to offer from the roles alone).
+pub fn roles_allow(has: impl Fn(Role) -> bool, what: Permission) -> bool {
+    use Role::*;
+    let any = |roles: &[Role]| roles.iter().any(|r| has(*r));
+    match what {
+        Permission::CreateTicket => any(&[Customer, Agent, Dispatcher, Supervisor, Admin]),
+        Permission::ReadCustomers => {
+            any(&[Customer, Agent, Dispatcher, Supervisor, Manager, Admin])
+        }
+        Permission::WriteCustomers => any(&[Agent, Dispatcher, Supervisor, Admin]),
+        Permission::ManageUsers | Permission::ManageOrganisation | Permission::ManageAutomation => {
+            any(&[Admin])
+        }
+        Permission::ListUsers => any(&[Agent, Dispatcher, Supervisor, Manager, Admin]),
+        Permission::ChangePriority => any(&[Agent, Dispatcher, Supervisor, Admin]),
+        Permission::Remediate => any(&[Supervisor, Manager, Admin]),
+        Permission::ReadKpis => any(&[Supervisor, Manager, Dispatcher, Admin]),
+        Permission::SetTargets => any(&[Manager, Admin]),
+        Permission::Chase => any(&[Customer, Agent, Dispatcher, Supervisor, Admin]),
+        Permission::Dispatch => any(&[Agent, Dispatcher, Supervisor, Admin]),
+        Permission::ManageStock => any(&[Dispatcher, Supervisor, Admin]),
+        Permission::ReadStock => any(&[Engineer, Dispatcher, Supervisor, Manager, Admin]),
+        Permission::RequestParts => any(&[Engineer, Dispatcher, Supervisor, Admin]),
+        Permission::ApproveRequisitions => any(&[Supervisor, Manager, Admin]),
+        Permission::SaveViews | Permission::Calls => any(&[Agent, Dispatcher, Supervisor, Admin]),
+        Permission::InternalNotes => {
+            any(&[Agent, Dispatcher, Supervisor, Manager, Admin, Engineer])
+        }
     }
 }
 

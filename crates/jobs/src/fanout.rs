@@ -156,10 +156,14 @@ pub(crate) async fn publish(
         in_reply_to: last_mail.as_ref().map(|(id, _)| id.clone()),
         automatic,
     };
+    // The customer as far as telling them needs, read once for every way they hear of it.
+    let recipient = match tell_customer || reply.is_some() || chat.is_some() {
+        true => store.customer_recipient(tenant, &ticket).await?,
+        false => None,
+    };
+    let lang = recipient.as_ref().map(|r| r.lang).unwrap_or_default();
     let customer = match (notice, tell_customer) {
-        (Some(notice), true) => store
-            .customer_recipient(tenant, &ticket)
-            .await?
+        (Some(notice), true) => recipient
             // A sender Loopdesk does not know hears back where they wrote from.
             .or_else(|| {
                 last_mail.as_ref().map(|(_, from)| followup::Recipient {
@@ -224,11 +228,6 @@ pub(crate) async fn publish(
     // A public reply by staff goes back by mail to whoever last wrote on the ticket by mail
     // (the channel the customer used), in the customer's language.
     if let (Some(body), Some((_, to))) = (reply, &last_mail) {
-        let lang = store
-            .customer_recipient(tenant, &ticket)
-            .await?
-            .map(|r| r.lang)
-            .unwrap_or_default();
         let msg = followup::reply_message(lang, about, body);
         jobs.push(mail(
             tenant,
@@ -241,11 +240,6 @@ pub(crate) async fn publish(
         ));
     }
     if let Some((channel_id, to)) = chat {
-        let lang = store
-            .customer_recipient(tenant, &ticket)
-            .await?
-            .map(|r| r.lang)
-            .unwrap_or_default();
         let said_here = match (notice, said) {
             (_, Some(body)) => Some(("reply", followup::chat_reply(about, body))),
             (Some(n), None) if n != Notice::Survey => Some((

@@ -46,6 +46,7 @@ impl CallEventKind {
 }
 
 /// A call event's body as posted (`POST /api/v1/channels/{id}/events`), before it is checked.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PostedEvent {

@@ -12,7 +12,7 @@ use loopdesk_core::dispatch::{Point, Skill};
 use loopdesk_core::i18n::{tf, Lang};
 use loopdesk_core::ticket::Actor;
 use loopdesk_core::{CustomerId, Role, Roles, SiteId, TenantId};
-use loopdesk_store::{CallFilter, NewContact, NewCustomer, NewSite, NewUser, Store, TenantStore};
+use loopdesk_store::{NewContact, NewCustomer, NewSite, NewUser, Store, TenantStore};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -470,6 +470,7 @@ async fn calls(
                 answered + Duration::seconds(rng.gen_range(60..600)),
             ));
         }
+        let mut call = None;
         for (event, at) in steps {
             let posted = PostedEvent {
                 call_id: format!("demo-{i}"),
@@ -481,28 +482,16 @@ async fn calls(
                 recording_url: None,
                 transcript: None,
             };
-            t.record_call_event(&channel, &posted.check()?, at).await?;
+            call = Some(
+                t.record_call_event(&channel, &posted.check()?, at)
+                    .await?
+                    .id,
+            );
         }
         // The older missed calls were called back.
-        if missed && began < now - Duration::days(1) {
-            if let Some(call) = t
-                .calls(
-                    &Actor::System,
-                    &CallFilter {
-                        callback: Some(loopdesk_core::inbound::call::Callback::Open),
-                        ..CallFilter::default()
-                    },
-                    None,
-                    200,
-                )
-                .await?
-                .items
-                .into_iter()
-                .find(|c| c.call_id == format!("demo-{i}"))
-            {
-                t.callback_done(&Actor::System, call.id, began + Duration::hours(2))
-                    .await?;
-            }
+        if let (true, Some(call)) = (missed && began < now - Duration::days(1), call) {
+            t.callback_done(&Actor::System, call, began + Duration::hours(2))
+                .await?;
         }
     }
     Ok(())

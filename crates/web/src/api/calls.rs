@@ -25,31 +25,6 @@ const MAX_EVENT_BYTES: usize = 512 * 1024;
 /// The header that carries a call event's signature.
 pub const SIGNATURE_HEADER: &str = "x-loopdesk-signature";
 
-/// A call event, as a PBX posts it.
-#[derive(Deserialize, ToSchema)]
-#[allow(
-    dead_code,
-    reason = "documents the body; the handler reads it as core's PostedEvent"
-)]
-pub struct CallEventBody {
-    /// The PBX's id of the call; every event of one call carries the same.
-    pub call_id: String,
-    /// `ringing`, `answered`, `ended` or `missed`.
-    pub event: String,
-    /// The calling number.
-    pub from: String,
-    /// The called number.
-    pub to: String,
-    /// The username of the agent whose phone it is.
-    pub agent: Option<String>,
-    /// When it happened (RFC 3339).
-    pub at: String,
-    /// Where the recording can be heard (http or https).
-    pub recording_url: Option<String>,
-    /// What was said.
-    pub transcript: Option<String>,
-}
-
 /// What a call event made: the call and the customer its number belongs to.
 #[derive(Serialize, ToSchema)]
 pub struct CallEventAnswer {
@@ -71,7 +46,7 @@ fn unsigned() -> ApiError {
 /// HMAC-SHA256(channel secret, raw body)>`. Events of one call may come out of order or twice
 /// and still make one call record.
 #[utoipa::path(post, path = "/api/v1/channels/{id}/events", tag = "channels", params(("id" = String, Path)),
-    request_body = CallEventBody,
+    request_body = PostedEvent,
     security(()),
     responses((status = 200, body = CallEventAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]

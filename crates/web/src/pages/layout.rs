@@ -122,16 +122,12 @@ pub fn encode(path: &str) -> String {
         .collect()
 }
 
-/// The roles that answer the phone (the desk's); the same as [`Permission::Calls`].
-///
-/// [`Permission::Calls`]: loopdesk_core::access::Permission::Calls
+/// The roles that answer the phone (the desk's): core's `Permission::Calls`.
 fn takes_calls(roles: &[Role]) -> bool {
-    roles.iter().any(|r| {
-        matches!(
-            r,
-            Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Admin
-        )
-    })
+    loopdesk_core::access::roles_allow(
+        |r| roles.contains(&r),
+        loopdesk_core::access::Permission::Calls,
+    )
 }
 
 /// The menu of someone with these roles: the pages their work starts from.
