@@ -94,34 +94,46 @@ mod tests {
         // analysed is planned as ten pages, and then a lookup may go by key from the start, as
         // it once did in CI), and only this test's refresh analyses it again (a server
         // running autovacuum could do so between the insert and the first EXPLAIN).
-        for premise in [
-            "ALTER TABLE tickets SET (autovacuum_enabled = false)",
-            "ANALYZE tickets",
-        ] {
-            sqlx::query(premise).execute(&mut *conn).await.unwrap();
-        }
-        sqlx::query("PREPARE by_id(text, text) AS SELECT t.id FROM tickets t WHERE t.tenant_id = $1 AND t.id = $2")
+        sqlx::query("ALTER TABLE tickets SET (autovacuum_enabled = false)")
             .execute(&mut *conn)
             .await
             .unwrap();
-        // The session plans generically: this builds and keeps the plan of an empty table.
-        sqlx::query(&format!("EXECUTE by_id('{tenant}', 'k5')"))
-            .execute(&mut *conn)
-            .await
-            .unwrap();
-        sqlx::query(&format!(
-            "INSERT INTO tickets (id, tenant_id, number, channel, priority, subject, description, status, created_at, updated_at) \
-             SELECT 'k' || g, '{tenant}', 'n' || g, 'phone', 3, 's', 'd', 'new', g, g FROM generate_series(1, 5000) g"
-        ))
-        .execute(&mut *conn)
-        .await
-        .unwrap();
         let explain = format!("EXPLAIN EXECUTE by_id('{tenant}', 'k5')");
-        let before: Vec<String> = sqlx::query_scalar(&explain)
-            .fetch_all(&mut *conn)
+        // A kept plan is also made again whenever the server tells this session to drop every
+        // cached plan (its queue of catalogue changes overflowed while other tests made and
+        // dropped databases), and then the "empty table's" plan already knows the rows: the
+        // premise is set up afresh until the kept plan is the empty table's one.
+        let mut before = String::new();
+        for _ in 0..5 {
+            for premise in [
+                "DEALLOCATE ALL",
+                "TRUNCATE tickets CASCADE",
+                "ANALYZE tickets",
+                "PREPARE by_id(text, text) AS SELECT t.id FROM tickets t WHERE t.tenant_id = $1 AND t.id = $2",
+            ] {
+                sqlx::query(premise).execute(&mut *conn).await.unwrap();
+            }
+            // The session plans generically: this builds and keeps the plan of an empty table.
+            sqlx::query(&format!("EXECUTE by_id('{tenant}', 'k5')"))
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            sqlx::query(&format!(
+                "INSERT INTO tickets (id, tenant_id, number, channel, priority, subject, description, status, created_at, updated_at) \
+                 SELECT 'k' || g, '{tenant}', 'n' || g, 'phone', 3, 's', 'd', 'new', g, g FROM generate_series(1, 5000) g"
+            ))
+            .execute(&mut *conn)
             .await
             .unwrap();
-        let before = before.join("\n");
+            let plan: Vec<String> = sqlx::query_scalar(&explain)
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+            before = plan.join("\n");
+            if before.contains("Filter") {
+                break;
+            }
+        }
         assert!(
             before.contains("Filter"),
             "the empty table's plan: {before}"
