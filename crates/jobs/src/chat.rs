@@ -16,6 +16,17 @@ fn failure(e: reqwest::Error) -> JobFailure {
     JobFailure(e.without_url().to_string())
 }
 
+/// A platform's JSON answer to a request.
+async fn answer_of(request: reqwest::RequestBuilder) -> Result<Value, JobFailure> {
+    request
+        .send()
+        .await
+        .map_err(failure)?
+        .json()
+        .await
+        .map_err(failure)
+}
+
 impl Runner {
     /// Sends one chat message; a channel removed or paused meanwhile sends nothing.
     pub(crate) async fn chat(
@@ -41,16 +52,7 @@ impl Runner {
             else {
                 return Err(JobFailure("the channel cannot send messages".into()));
             };
-            let answer: Value = self
-                .http
-                .post(url)
-                .json(&body)
-                .send()
-                .await
-                .map_err(failure)?
-                .json()
-                .await
-                .map_err(failure)?;
+            let answer = answer_of(self.http.post(url).json(&body)).await?;
             match platform::read_answer(&answer) {
                 Answer::Sent => return Ok(Done::Finished),
                 Answer::TokenExpired => {
@@ -79,15 +81,7 @@ impl Runner {
         }
         let url = platform::token_url(channel.kind, &channel.setup)
             .ok_or_else(|| JobFailure("the channel has no credentials to send with".into()))?;
-        let answer: Value = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(failure)?
-            .json()
-            .await
-            .map_err(failure)?;
+        let answer = answer_of(self.http.get(url)).await?;
         match platform::read_answer(&answer) {
             Answer::Token(token, secs) => {
                 self.store

@@ -174,15 +174,18 @@ pub(crate) async fn publish(
             .map(|r| (notice, r)),
         _ => None,
     };
-    if let Some((notice, r)) = customer {
-        let link = match (notice, p.data["survey_id"].as_str()) {
-            (Notice::Survey, Some(survey)) => Some(format!(
+    // The survey's link, for whichever way the customer hears of it.
+    let link = match (notice, p.data["survey_id"].as_str()) {
+        (Some(Notice::Survey), Some(survey)) if customer.is_some() || chat.is_some() => {
+            Some(format!(
                 "{}/survey/{}",
                 outbound.public_url.trim_end_matches('/'),
                 store.survey_token(tenant, survey).await?
-            )),
-            _ => None,
-        };
+            ))
+        }
+        _ => None,
+    };
+    if let Some((notice, r)) = customer {
         if let Some(to) = r.address() {
             let msg = followup::customer_message(
                 r.lang,
@@ -242,10 +245,15 @@ pub(crate) async fn publish(
     if let Some((channel_id, to)) = chat {
         let said_here = match (notice, said) {
             (_, Some(body)) => Some(("reply", followup::chat_reply(about, body))),
-            (Some(n), None) if n != Notice::Survey => Some((
-                "notice",
-                followup::chat_text(&followup::customer_message(lang, n, about)),
-            )),
+            // The survey goes with its link; without one there is nothing to answer.
+            (Some(n), None) if n != Notice::Survey || link.is_some() => {
+                let about = About {
+                    link: link.as_deref(),
+                    ..about
+                };
+                let msg = followup::customer_message(lang, n, about);
+                Some(("notice", followup::chat_text(&msg)))
+            }
             _ => None,
         };
         if let Some((what, text)) = said_here {

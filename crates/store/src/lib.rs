@@ -56,8 +56,8 @@ pub use assets::{
     AssetVisit, Category, ProductModel,
 };
 pub use channels::{
-    Call, CallFilter, CallPage, CallRecorded, Channel, ChannelHealth, ChatIn, InboundChannel,
-    InboundMessage, InboundPage, LiveCall, MailboxCursor, Received, ReceivedFile,
+    Call, CallFilter, CallPage, CallRecorded, Channel, ChannelDay, ChannelHealth, ChatIn,
+    InboundChannel, InboundMessage, InboundPage, LiveCall, MailboxCursor, Received, ReceivedFile,
 };
 pub use contracts::Contract;
 pub use customer_merge::CustomerMerge;

@@ -307,22 +307,106 @@ impl ChatMessage {
         })
     }
 
-    /// What the message says, as the text of a request or a reply: words as they are, a
-    /// picture or a place described (in the tenant's words, by the caller), nothing for an
-    /// event or a kind not taken.
-    pub fn words(&self, picture: &str, place: &str) -> Option<String> {
+    /// Reads a DingTalk robot's message (the JSON it posts in HTTP mode): the sender is
+    /// `senderStaffId` (the user id work notices go to), else `senderId`; a `robotCode` other
+    /// than `app_key` is another app's.
+    pub fn read_robot(json: &str, app_key: &str) -> Result<ChatMessage, Refused> {
+        let v: serde_json::Value = serde_json::from_str(json).map_err(|_| Refused::Message)?;
+        let get = |k: &str| {
+            v.get(k)
+                .and_then(serde_json::Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
+        if get("robotCode").is_some_and(|code| code != app_key) {
+            return Err(Refused::Receiver);
+        }
+        let from = get("senderStaffId")
+            .or_else(|| get("senderId"))
+            .ok_or(Refused::Message)?
+            .to_owned();
+        let msg_id = get("msgId").ok_or(Refused::Message)?.to_owned();
+        let created = v
+            .get("createAt")
+            .and_then(serde_json::Value::as_i64)
+            .map_or(0, |ms| ms / 1000);
+        let kind = get("msgtype").ok_or(Refused::Message)?;
+        let content = match kind {
+            "text" => ChatContent::Text(
+                v.pointer("/text/content")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+            "picture" => ChatContent::Image {
+                url: None,
+                media_id: v
+                    .pointer("/content/downloadCode")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned),
+            },
+            other => ChatContent::Other(other.chars().take(40).collect()),
+        };
+        Ok(ChatMessage {
+            from,
+            to: app_key.to_owned(),
+            msg_id,
+            created,
+            content,
+        })
+    }
+
+    /// What the message says, as the text of a request or a reply — words as they are, a
+    /// picture or a place described in `lang` — or, for an event or a kind not taken, why it
+    /// is not (a translation key).
+    pub fn words(&self, lang: crate::i18n::Lang) -> Result<String, &'static str> {
+        let t = |key| crate::i18n::t(lang, key);
         match &self.content {
-            ChatContent::Text(t) if !t.trim().is_empty() => Some(t.trim().to_owned()),
-            ChatContent::Image { url, .. } => Some(match url {
-                Some(u) => format!("[{picture}] {u}"),
-                None => format!("[{picture}]"),
+            ChatContent::Text(words) if !words.trim().is_empty() => Ok(words.trim().to_owned()),
+            ChatContent::Image { url, .. } => Ok(match url {
+                Some(u) => format!("[{}] {u}", t("inbound.picture")),
+                None => format!("[{}]", t("inbound.picture")),
             }),
-            ChatContent::Location { lat, lon, label } => {
-                Some(format!("[{place}] {label} ({lat:.6}, {lon:.6})"))
-            }
-            _ => None,
+            ChatContent::Location { lat, lon, label } => Ok(format!(
+                "[{}] {label} ({lat:.6}, {lon:.6})",
+                t("inbound.place")
+            )),
+            ChatContent::Event(_) => Err("inbound.chat_event"),
+            _ => Err("inbound.chat_unsupported"),
         }
     }
+}
+
+/// How far a DingTalk robot message's `timestamp` may be from now (the platform's hour).
+pub const ROBOT_WINDOW_MS: i64 = 3_600_000;
+
+/// A DingTalk robot message's `sign` header for `timestamp` (milliseconds, as sent): the
+/// base64 HMAC-SHA256, keyed with the app secret, of the timestamp, a newline and the secret.
+pub fn robot_sign(app_secret: &str, timestamp: &str) -> String {
+    use base64::engine::general_purpose::STANDARD;
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(app_secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(format!("{timestamp}\n{app_secret}").as_bytes());
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Whether a DingTalk robot message is the app's: its `sign` matches (in constant time) and
+/// its `timestamp` is within [`ROBOT_WINDOW_MS`] of `now_ms`.
+pub fn robot_signed(app_secret: &str, timestamp: &str, sign: &str, now_ms: i64) -> bool {
+    let Ok(at) = timestamp.trim().parse::<i64>() else {
+        return false;
+    };
+    let expected = robot_sign(app_secret, timestamp.trim());
+    let given = sign.trim();
+    (now_ms - at).abs() <= ROBOT_WINDOW_MS
+        && !expected.is_empty()
+        && expected.len() == given.len()
+        && expected
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 /// How long a chat goes on its last ticket: a message from the same sender goes onto their

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::validate::{self, FieldError};
 
+pub mod bind;
 pub mod call;
 pub mod chat;
 pub mod mail;
@@ -169,6 +170,8 @@ const DINGTALK_FIELDS: &[Field] = &[
     f("app_secret", true, true, Check::Text),
     f("token", true, true, Check::Text),
     f("aes_key", true, true, Check::AesKey),
+    // The app's agent id: work notices (the customer's replies and milestones) go with it.
+    f("agent_id", false, false, Check::Text),
     f("api_base", false, false, Check::HttpUrl),
 ];
 

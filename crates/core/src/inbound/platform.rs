@@ -1,8 +1,9 @@
 //! The chat platforms' message APIs, as each publishes them: an access token from the app's
 //! credentials (kept until shortly before it expires), then a text message to one user —
 //! WeCom's application message (`/cgi-bin/message/send`), WeChat's customer-service message
-//! (`/cgi-bin/message/custom/send`). What to ask and how to read the answer is here; the
-//! runner does the HTTP.
+//! (`/cgi-bin/message/custom/send`), DingTalk's work notice
+//! (`/topapi/message/corpconversation/asyncsend_v2`, with the app's `agent_id`). What to ask
+//! and how to read the answer is here; the runner does the HTTP.
 
 use serde_json::{json, Value};
 
@@ -45,8 +46,21 @@ pub fn token_url(kind: ChannelKind, setup: &Setup) -> Option<String> {
                 ("secret", setup.text("app_secret")?),
             ],
         ),
+        ChannelKind::Dingtalk => with_query(
+            &format!("{base}/gettoken"),
+            &[
+                ("appkey", setup.text("app_key")?),
+                ("appsecret", setup.text("app_secret")?),
+            ],
+        ),
         _ => None,
     }
+}
+
+/// An id typed as text, sent as a number when it is one (WeCom's and DingTalk's agent ids).
+fn number_or_text(id: &str) -> Value {
+    id.parse::<i64>()
+        .map_or_else(|_| Value::String(id.to_owned()), Value::from)
 }
 
 /// Where to send a text message with `token`, and the body to send.
@@ -60,11 +74,7 @@ pub fn send_request(
     let base = base(kind, setup)?;
     match kind {
         ChannelKind::Wecom => {
-            let agent = setup.text("agent_id")?;
-            // WeCom's agentid is a number; an id that is not one is sent as it was typed.
-            let agent = agent
-                .parse::<i64>()
-                .map_or_else(|_| Value::String(agent.to_owned()), Value::from);
+            let agent = number_or_text(setup.text("agent_id")?);
             Some((
                 with_query(
                     &format!("{base}/cgi-bin/message/send"),
@@ -79,6 +89,14 @@ pub fn send_request(
                 &[("access_token", token)],
             )?,
             json!({ "touser": to, "msgtype": "text", "text": { "content": text } }),
+        )),
+        ChannelKind::Dingtalk => Some((
+            with_query(
+                &format!("{base}/topapi/message/corpconversation/asyncsend_v2"),
+                &[("access_token", token)],
+            )?,
+            json!({ "agent_id": number_or_text(setup.text("agent_id")?), "userid_list": to,
+                    "msg": { "msgtype": "text", "text": { "content": text } } }),
         )),
         _ => None,
     }
@@ -174,7 +192,34 @@ mod tests {
             url,
             "http://127.0.0.1:9/cgi-bin/message/custom/send?access_token=T"
         );
+        // DingTalk: no app key, no token.
         assert_eq!(token_url(ChannelKind::Dingtalk, &x), None);
+        let d = setup(&[
+            ("app_key", "ding1"),
+            ("app_secret", "s/2"),
+            ("agent_id", "2301"),
+        ]);
+        assert_eq!(
+            token_url(ChannelKind::Dingtalk, &d).as_deref(),
+            Some("https://oapi.dingtalk.com/gettoken?appkey=ding1&appsecret=s%2F2")
+        );
+        let (url, body) =
+            send_request(ChannelKind::Dingtalk, &d, "T", "manager4512", "已派工").unwrap();
+        assert_eq!(
+            url,
+            "https://oapi.dingtalk.com/topapi/message/corpconversation/asyncsend_v2?access_token=T"
+        );
+        assert_eq!(
+            body,
+            json!({"agent_id": 2301, "userid_list": "manager4512",
+                   "msg": {"msgtype": "text", "text": {"content": "已派工"}}})
+        );
+        // Without its agent id a DingTalk app sends no work notice.
+        let no_agent = setup(&[("app_key", "ding1"), ("app_secret", "s")]);
+        assert_eq!(
+            send_request(ChannelKind::Dingtalk, &no_agent, "T", "u", "x"),
+            None
+        );
         assert_eq!(
             token_url(ChannelKind::Wecom, &setup(&[("corp_id", "ww1")])),
             None

@@ -662,6 +662,62 @@ mod chats {
     }
 
     #[test]
+    fn dingtalk_robot_messages_are_signed_with_the_app_secret_and_read_from_their_json() {
+        // The sign as the platform's rule makes it (worked out apart from this code, with
+        // Python's hmac): base64(HMAC-SHA256("SECdemo", "1733540000000\nSECdemo")).
+        let sign = "PAjfdsA+FBSvtW2BHyYzacPSAXGoMV6cUVQhTcczd/I=";
+        assert_eq!(robot_sign("SECdemo", "1733540000000"), sign);
+        let at = 1_733_540_000_000;
+        assert!(robot_signed("SECdemo", "1733540000000", sign, at + 59_000));
+        assert!(!robot_signed("SECother", "1733540000000", sign, at));
+        assert!(!robot_signed("SECdemo", "1733540000001", sign, at));
+        assert!(!robot_signed(
+            "SECdemo",
+            "1733540000000",
+            sign,
+            at + ROBOT_WINDOW_MS + 1
+        ));
+        assert!(!robot_signed("SECdemo", "soon", sign, at));
+        let body = |robot: &str| {
+            format!(
+                r#"{{"msgtype":"text","text":{{"content":" 三楼打印机卡纸 "}},"msgId":"msgA1","createAt":1733540000000,
+                "conversationType":"1","senderId":"$:LWCP_v1:$abc","senderStaffId":"manager4512","senderNick":"王工","robotCode":"{robot}"}}"#
+            )
+        };
+        let m = ChatMessage::read_robot(&body("dingapp"), "dingapp").unwrap();
+        assert_eq!(
+            (m.from.as_str(), m.msg_id.as_str(), m.created),
+            ("manager4512", "msgA1", 1_733_540_000)
+        );
+        assert_eq!(
+            m.words(crate::i18n::Lang::ZhCn).as_deref(),
+            Ok("三楼打印机卡纸")
+        );
+        assert_eq!(
+            ChatMessage::read_robot(&body("another"), "dingapp"),
+            Err(Refused::Receiver)
+        );
+        let picture = ChatMessage::read_robot(
+            r#"{"msgtype":"picture","content":{"downloadCode":"dc1"},"msgId":"m2","senderId":"s1"}"#,
+            "dingapp",
+        )
+        .unwrap();
+        assert_eq!(picture.from, "s1");
+        assert_eq!(
+            picture.words(crate::i18n::Lang::ZhCn).as_deref(),
+            Ok("[图片]")
+        );
+        for bad in [
+            "",
+            "[]",
+            r#"{"msgtype":"text","msgId":"m"}"#,
+            r#"{"msgtype":"text","senderId":"s"}"#,
+        ] {
+            assert!(ChatMessage::read_robot(bad, "dingapp").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn messages_are_read_from_their_xml() {
         let text = ChatMessage::read(
             "<xml><ToUserName><![CDATA[ww1]]></ToUserName><FromUserName><![CDATA[LiLei]]></FromUserName>\
@@ -676,8 +732,8 @@ mod chats {
             ChatContent::Text("空调 <不> 制冷 & 漏水".into())
         );
         assert_eq!(
-            text.words("图片", "位置").as_deref(),
-            Some("空调 <不> 制冷 & 漏水")
+            text.words(crate::i18n::Lang::ZhCn).as_deref(),
+            Ok("空调 <不> 制冷 & 漏水")
         );
         let escaped = ChatMessage::read(
             "<xml><FromUserName>o1</FromUserName><MsgType>text</MsgType><Content>a &lt;b&gt; &amp; c</Content><MsgId>9</MsgId></xml>",
@@ -690,15 +746,26 @@ mod chats {
         )
         .unwrap();
         assert_eq!(
-            place.words("图片", "位置").as_deref(),
-            Some("[位置] 人民广场 (31.230400, 121.473700)")
+            place.words(crate::i18n::Lang::ZhCn).as_deref(),
+            Ok("[位置] 人民广场 (31.230400, 121.473700)")
         );
         let event = ChatMessage::read(
             "<xml><FromUserName>o1</FromUserName><CreateTime>7</CreateTime><MsgType>event</MsgType><Event>subscribe</Event></xml>",
         )
         .unwrap();
         assert_eq!(event.msg_id, "o1:7:subscribe");
-        assert_eq!(event.words("图片", "位置"), None);
+        assert_eq!(
+            event.words(crate::i18n::Lang::ZhCn),
+            Err("inbound.chat_event")
+        );
+        let voice = ChatMessage::read(
+            "<xml><FromUserName>o1</FromUserName><MsgType>voice</MsgType><MediaId>m</MediaId><MsgId>11</MsgId></xml>",
+        )
+        .unwrap();
+        assert_eq!(
+            voice.words(crate::i18n::Lang::En),
+            Err("inbound.chat_unsupported")
+        );
         for bad in [
             "",
             "<xml></xml>",

@@ -173,6 +173,7 @@ async fn a_call_is_one_record_whatever_order_its_events_come_in_and_only_signed_
         .find(|h| h["channel_id"] == channel.as_str())
         .unwrap();
     assert_eq!(line["calls_last_day"], json!({ "ended": 1 }), "{health}");
+    assert_eq!(line["daily"][13]["received"], 1, "{health}");
     assert!(line["last_call_at"].is_string());
 
     // Bad fields are named; nothing is kept of them.
@@ -571,6 +572,34 @@ async fn a_ringing_call_pops_the_callers_card_on_the_agents_pages(backend: Backe
             && card.contains(&format!("/desk/intake?phone=13800138000&amp;call={id}")),
         "{card}"
     );
+    assert!(card.contains("来电"), "{card}");
+    // Answered, then over: the stream tells each (the page draws the card again), and the
+    // card says where the call stands.
+    for (n, (state, at, word)) in [
+        ("answered", "2026-12-07T10:00:20+08:00", "通话中"),
+        ("ended", "2026-12-07T10:03:00+08:00", "通话结束"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut e = ev("p-1", state, "13800138000", "4008001234", at);
+        e["agent"] = json!("agent7");
+        assert_eq!(event(&app, &channel, &secret, e).await.0, 200);
+        let want = n + 2;
+        let told = tokio::time::timeout(Duration::from_secs(10), async {
+            while seen.matches("event: call").count() < want {
+                match stream.chunk().await.unwrap() {
+                    Some(chunk) => seen.push_str(&String::from_utf8_lossy(&chunk)),
+                    None => return false,
+                }
+            }
+            true
+        })
+        .await;
+        assert_eq!(told, Ok(true), "the stream said: {seen}");
+        let (_, card, _) = b2.get(&app, &format!("/desk/calls/{id}/card")).await;
+        assert!(card.contains(word), "{state}: {card}");
+    }
     // Someone who does not take calls has nothing to listen to, and no card to read.
     app.user("eng7", &["engineer"], json!({})).await;
     let mut e = Browser::signed_in(&app, "eng7").await;

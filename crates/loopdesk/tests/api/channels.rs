@@ -3,6 +3,7 @@
 //! reply on the ticket it answers, a duplicate, an ignored auto-reply, a quarantined message
 //! an admin retries or discards.
 
+use loopdesk_core::clock::Clock;
 use reqwest::Response;
 use serde_json::{json, Value};
 
@@ -349,6 +350,23 @@ async fn mail_comes_in_once_threads_back_and_keeps_what_it_cannot_read(backend: 
     let health = app.read(&app.admin, "/api/v1/channels/health").await;
     assert_eq!(health[0]["last_day"]["created"], 3);
     assert_eq!(health[0]["last_day"]["ignored"], 4);
+    // Day by day: two weeks, every day there, today's holding everything that came.
+    let daily = health[0]["daily"].as_array().unwrap();
+    assert_eq!(daily.len(), 14, "{health}");
+    assert_eq!(daily[13]["received"], all, "{health}");
+    assert_eq!(daily[13]["opened"], 3, "{health}");
+    assert!(daily[..13].iter().all(|d| d["received"] == 0), "{health}");
+    let shanghai = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let today = app
+        .clock
+        .now()
+        .with_timezone(&shanghai)
+        .format("%Y-%m-%d")
+        .to_string();
+    assert_eq!(
+        daily[13]["day"], today,
+        "the tenant's day (Asia/Shanghai by default)"
+    );
 }
 
 async fn a_mail_request_is_acknowledged_and_answered_by_mail_and_the_answer_threads_back(

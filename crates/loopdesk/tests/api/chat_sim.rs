@@ -1,7 +1,9 @@
-//! A local simulator of WeCom's and WeChat's message APIs, written from their published
-//! documentation: `gettoken` / `token` hand out an access token for the right credentials,
-//! `message/send` / `message/custom/send` take a text message with a current token and answer
-//! `42001` (expired) with an old one. Loopdesk reaches it through the channel's `api_base`.
+//! A local simulator of WeCom's, WeChat's and DingTalk's message APIs, written from their
+//! published documentation: `gettoken` / `token` (DingTalk: `/gettoken` with `appkey` and
+//! `appsecret`) hand out an access token for the right credentials; `message/send` /
+//! `message/custom/send` / `topapi/message/corpconversation/asyncsend_v2` take a text message
+//! with a current token and answer `42001` (expired) with an old one. Loopdesk reaches it
+//! through the channel's `api_base`.
 
 use std::sync::{Arc, Mutex};
 
@@ -61,7 +63,8 @@ fn send(seen: &Shared, path: &str, q: &Value, body: Value) -> Json<Value> {
     Json(json!({ "errcode": 0, "errmsg": "ok", "msgid": "m" }))
 }
 
-/// Starts the simulator on loopback, taking `corp_secret` (WeCom) and `app_secret` (WeChat).
+/// Starts the simulator on loopback, taking `corp_secret` (WeCom) and `app_secret` (WeChat's
+/// and DingTalk's apps).
 pub async fn start(corp_secret: &'static str, app_secret: &'static str) -> ChatSim {
     let seen: Shared = Arc::default();
     let app = Router::new()
@@ -81,6 +84,22 @@ pub async fn start(corp_secret: &'static str, app_secret: &'static str) -> ChatS
                         &s,
                         q["grant_type"] == "client_credential" && q["secret"] == app_secret,
                     )
+                },
+            ),
+        )
+        .route(
+            "/gettoken",
+            get(
+                move |State(s): State<Shared>, Query(q): Query<Value>| async move {
+                    token(&s, q["appsecret"] == app_secret && q["appkey"].is_string())
+                },
+            ),
+        )
+        .route(
+            "/topapi/message/corpconversation/asyncsend_v2",
+            post(
+                |State(s): State<Shared>, Query(q): Query<Value>, Json(b): Json<Value>| async move {
+                    send(&s, "dingtalk", &q, b)
                 },
             ),
         )

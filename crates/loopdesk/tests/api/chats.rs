@@ -4,7 +4,8 @@
 //! ticket they opened from the chat this week.
 
 use chrono::Duration;
-use loopdesk_core::inbound::chat::{seal, signature, Cipher};
+use loopdesk_core::clock::Clock;
+use loopdesk_core::inbound::chat::{robot_sign, seal, signature, Cipher};
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, Backend, TestApp};
@@ -15,6 +16,8 @@ on_both_backends!(
     a_wecom_message_opens_a_ticket_and_the_next_ones_go_onto_it_and_only_signed_ones_count,
     wechat_takes_only_safe_mode_and_dingtalk_answers_its_url_check_encrypted,
     the_customer_hears_back_in_the_chat_they_wrote_from_once_with_tokens_kept_and_renewed,
+    an_unbound_sender_gives_their_mobile_number_and_the_code_sent_to_it_binds_them,
+    a_dingtalk_robot_message_is_a_request_answered_by_work_notice,
 );
 
 const KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
@@ -26,6 +29,23 @@ fn text_xml(from: &str, msg_id: &str, words: &str) -> String {
          <CreateTime>1733540000</CreateTime><MsgType><![CDATA[text]]></MsgType>\
          <Content><![CDATA[{words}]]></Content><MsgId>{msg_id}</MsgId><AgentID>1000002</AgentID></xml>"
     )
+}
+
+/// A WeCom channel whose messages go to a local simulator of WeCom's API: the simulator, the
+/// channel and its callback address.
+async fn wecom_with_simulator(app: &TestApp) -> (crate::chat_sim::ChatSim, Value, String) {
+    let sim = crate::chat_sim::start("corp-secret", "wx-secret").await;
+    let c = app
+        .ok(
+            &app.admin,
+            "/api/v1/channels",
+            json!({ "kind": "wecom", "name": "企业微信客服", "corp_id": CORP, "agent_id": "1000002",
+                    "token": "tok3n", "encoding_aes_key": KEY, "secret": "corp-secret", "api_base": sim.url }),
+            201,
+        )
+        .await;
+    let url = c["callback_url"].as_str().unwrap().to_owned();
+    (sim, c, url)
 }
 
 /// Posts a message sealed for `receiver` with `token`; answers the status and the body.
@@ -395,17 +415,7 @@ async fn the_customer_hears_back_in_the_chat_they_wrote_from_once_with_tokens_ke
     backend: Backend,
 ) {
     let app = spawn_app(backend).await;
-    let sim = crate::chat_sim::start("corp-secret", "wx-secret").await;
-    let c = app
-        .ok(
-            &app.admin,
-            "/api/v1/channels",
-            json!({ "kind": "wecom", "name": "企业微信客服", "corp_id": CORP, "agent_id": "1000002",
-                    "token": "tok3n", "encoding_aes_key": KEY, "secret": "corp-secret", "api_base": sim.url }),
-            201,
-        )
-        .await;
-    let url = c["callback_url"].as_str().unwrap().to_owned();
+    let (sim, _, url) = wecom_with_simulator(&app).await;
     app.ok(
         &app.admin,
         "/api/v1/customers",
@@ -489,5 +499,305 @@ async fn the_customer_hears_back_in_the_chat_they_wrote_from_once_with_tokens_ke
     assert!(
         !jobs.to_string().contains("tok-") && !jobs.to_string().contains("corp-secret"),
         "{jobs}"
+    );
+
+    // Fixed: the customer hears it in the chat, and an hour later the survey comes there,
+    // with its link (which admins see cut in the jobs list).
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let t = app.read(&agent, &format!("/api/v1/tickets/{ticket}")).await;
+    app.resolve_remotely(&agent, &t, "远程指导重启后恢复").await;
+    runner.drain().await.unwrap();
+    app.clock.advance(Duration::minutes(61));
+    runner.drain().await.unwrap();
+    runner.drain().await.unwrap();
+    let surveys: Vec<String> = sim
+        .messages()
+        .iter()
+        .filter_map(|(_, b)| b["text"]["content"].as_str().map(str::to_owned))
+        .filter(|text| text.contains("http://survey.test/survey/"))
+        .collect();
+    assert_eq!(surveys.len(), 1, "{:?}", sim.messages());
+    let at = surveys[0].find("/survey/").unwrap() + 8;
+    let token: String = surveys[0][at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+        .collect();
+    let survey: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/surveys/{token}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(survey["number"], number.as_str(), "{survey}");
+    let jobs = app.read(&app.admin, "/api/v1/jobs?limit=500").await;
+    assert!(!jobs.to_string().contains(&token), "{jobs}");
+}
+
+async fn an_unbound_sender_gives_their_mobile_number_and_the_code_sent_to_it_binds_them(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (sim, c, url) = wecom_with_simulator(&app).await;
+    let customer = app
+        .ok(
+            &app.admin,
+            "/api/v1/customers",
+            json!({ "name": "徐汇影城", "contacts": [{ "name": "王芳", "phone": "13900139000" }] }),
+            201,
+        )
+        .await;
+    let notices = crate::followup::receiver(&app, &["customer.notice"]).await;
+    let sink = crate::mail::SmtpSink::start().await;
+    let runner = crate::followup::runner(&app, &sink);
+    let mut n = 0;
+    let mut say = |words: &str| {
+        n += 1;
+        let xml = text_xml("wangfang", &format!("b-{n}"), words);
+        let (app, url) = (&app, url.clone());
+        async move {
+            let (s, _) = post_sealed(app, &url, "tok3n", CORP, &xml, "").await;
+            assert_eq!(s, 200, "{xml}");
+        }
+    };
+    let told = || runner.drain();
+    // What the sender was told in the chat, in order.
+    let last_told = || {
+        sim.messages()
+            .iter()
+            .filter(|(_, b)| b["touser"] == "wangfang")
+            .map(|(_, b)| b["text"]["content"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<String>>()
+    };
+
+    // A first message: a request nobody is the customer of yet, and the sender is asked for
+    // their number (once: the next words are not asked again).
+    say("放映厅空调漏水").await;
+    told().await.unwrap();
+    let list = app.read(&app.admin, "/api/v1/tickets?channel=wecom").await;
+    let ticket = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let detail = app
+        .read(&app.admin, &format!("/api/v1/tickets/{ticket}"))
+        .await;
+    assert!(detail["customer_id"].is_null(), "{detail}");
+    let asked = last_told();
+    assert_eq!(
+        asked.len(),
+        2,
+        "the acknowledgement and the question: {asked:?}"
+    );
+    assert!(asked.iter().any(|m| m.contains("手机号码")), "{asked:?}");
+    say("下午有人").await;
+    told().await.unwrap();
+    assert_eq!(last_told().len(), 2, "{:?}", last_told());
+
+    // A number no contact has: words on the ticket, and the sender is told.
+    say("13700137000").await;
+    told().await.unwrap();
+    let told_now = last_told();
+    assert!(
+        told_now.last().unwrap().contains("没有找到"),
+        "{told_now:?}"
+    );
+    assert!(notices.lock().unwrap().is_empty());
+
+    // Their number in any spelling: a code by SMS to the gateway, the sender told where.
+    say("139-0013-9000").await;
+    told().await.unwrap();
+    let sms = notices.lock().unwrap().clone();
+    assert_eq!(sms.len(), 1, "{sms:?}");
+    assert_eq!(sms[0]["data"]["channel"], "sms");
+    assert_eq!(sms[0]["data"]["to"], "13900139000");
+    assert_eq!(sms[0]["data"]["notice"], "verification_code");
+    let text = sms[0]["data"]["text"].as_str().unwrap();
+    let code: String = text.chars().filter(char::is_ascii_digit).take(6).collect();
+    assert_eq!(code.len(), 6, "{text}");
+    assert!(
+        last_told().last().unwrap().contains("139****9000"),
+        "{:?}",
+        last_told()
+    );
+    // The code is nowhere an admin reads it: not in the jobs list.
+    let jobs = app.read(&app.admin, "/api/v1/jobs").await;
+    assert!(!jobs.to_string().contains(&code), "{jobs}");
+
+    // A wrong code is refused; the right one binds the sender, and their request and every
+    // one after it are the contact's customer's.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    say(wrong).await;
+    told().await.unwrap();
+    assert!(
+        last_told().last().unwrap().contains("不正确"),
+        "{:?}",
+        last_told()
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM contacts WHERE wechat_id = 'wangfang'")
+            .await,
+        0
+    );
+    say(&code).await;
+    told().await.unwrap();
+    assert!(
+        last_told().last().unwrap().contains("王芳"),
+        "{:?}",
+        last_told()
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM contacts WHERE wechat_id = 'wangfang'")
+            .await,
+        1
+    );
+    let detail = app
+        .read(&app.admin, &format!("/api/v1/tickets/{ticket}"))
+        .await;
+    assert_eq!(detail["customer_id"], customer["id"], "{detail}");
+    // The steps were no one's words on the ticket: only the two messages and the unknown
+    // number went onto it.
+    let said: Vec<&str> = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "comment")
+        .map(|e| e["data"]["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(said, vec!["下午有人", "13700137000"], "{detail}");
+    let log = app
+        .read(
+            &app.admin,
+            &format!("/api/v1/channels/{}/messages", c["id"].as_str().unwrap()),
+        )
+        .await;
+    let reasons: Vec<String> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!(
+                "{}:{}",
+                m["outcome"].as_str().unwrap(),
+                m["reason"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            "ignored:inbound.chat_bound",
+            "ignored:inbound.chat_binding",
+            "ignored:inbound.chat_binding",
+            "appended:",
+            "appended:",
+            "created:",
+        ],
+        "{log}"
+    );
+    // Bound: the next request is theirs from the start, and nobody asks for a number.
+    app.clock.advance(Duration::days(8));
+    let before = last_told().len();
+    say("又漏水了").await;
+    told().await.unwrap();
+    // (A week on, the admin's session is over: the database says it.)
+    let theirs = format!(
+        "SELECT COUNT(*) FROM tickets WHERE channel = 'wecom' AND customer_id = '{}'",
+        customer["id"].as_str().unwrap()
+    );
+    assert_eq!(app.count(&theirs).await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 2);
+    let now_told = last_told();
+    assert_eq!(
+        now_told.len(),
+        before + 1,
+        "only the acknowledgement: {now_told:?}"
+    );
+    assert!(
+        !now_told.last().unwrap().contains("手机号码"),
+        "{now_told:?}"
+    );
+}
+
+async fn a_dingtalk_robot_message_is_a_request_answered_by_work_notice(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let sim = crate::chat_sim::start("corp-secret", "ding-secret").await;
+    let c = app
+        .ok(
+            &app.admin,
+            "/api/v1/channels",
+            json!({ "kind": "dingtalk", "name": "钉钉报修", "app_key": "dingapp", "app_secret": "ding-secret",
+                    "token": "dttok", "aes_key": KEY, "agent_id": "2301", "api_base": sim.url }),
+            201,
+        )
+        .await;
+    let url = c["callback_url"].as_str().unwrap().to_owned();
+    app.ok(
+        &app.admin,
+        "/api/v1/customers",
+        json!({ "name": "总部行政部", "contacts": [{ "name": "王工", "wechat_id": "manager4512" }] }),
+        201,
+    )
+    .await;
+    let sink = crate::mail::SmtpSink::start().await;
+    let runner = crate::followup::runner(&app, &sink);
+    let now = app.clock.now().timestamp_millis().to_string();
+    let post = |ts: String, sign: String, robot: &'static str| {
+        let app = &app;
+        let url = url.clone();
+        async move {
+            let body = format!(
+                r#"{{"msgtype":"text","text":{{"content":"三楼打印机卡纸"}},"msgId":"msgA1","createAt":{ts},
+                "conversationType":"1","senderId":"$:LWCP_v1:$x","senderStaffId":"manager4512","robotCode":"{robot}"}}"#
+            );
+            let r = app
+                .client
+                .post(app.url(&url))
+                .header("content-type", "application/json")
+                .header("timestamp", ts)
+                .header("sign", sign)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    // Signed with another secret, long ago, or for another app: refused, nothing kept.
+    let stale = (app.clock.now().timestamp_millis() - 2 * 3_600_000).to_string();
+    for (ts, sign, robot) in [
+        (now.clone(), robot_sign("other", &now), "dingapp"),
+        (stale.clone(), robot_sign("ding-secret", &stale), "dingapp"),
+        (now.clone(), robot_sign("ding-secret", &now), "another-app"),
+    ] {
+        assert_eq!(post(ts, sign, robot).await.0, 401);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM inbound_messages").await, 0);
+    // The app's own: a request of the bound contact's customer, channel dingtalk; again is
+    // a duplicate.
+    for _ in 0..2 {
+        let (s, body) = post(now.clone(), robot_sign("ding-secret", &now), "dingapp").await;
+        assert_eq!((s, body.as_str()), (200, "{}"));
+    }
+    let list = app
+        .read(&app.admin, "/api/v1/tickets?channel=dingtalk")
+        .await;
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(items[0]["subject"], "三楼打印机卡纸");
+    let number = items[0]["number"].as_str().unwrap().to_owned();
+    // The acknowledgement goes back as a work notice from the app, to the sender's user id.
+    runner.drain().await.unwrap();
+    let sent = sim.messages();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (platform, body) = &sent[0];
+    assert_eq!(platform, "dingtalk");
+    assert_eq!(body["agent_id"], 2301);
+    assert_eq!(body["userid_list"], "manager4512");
+    assert!(
+        body["msg"]["text"]["content"]
+            .as_str()
+            .unwrap()
+            .contains(&number),
+        "{body}"
     );
 }

@@ -47,7 +47,7 @@ fn events<'a>(detail: &'a Value, kind: &str) -> Vec<&'a Value> {
 }
 
 /// A webhook receiver keeping the bodies it got.
-async fn receiver(app: &TestApp, events: &[&str]) -> Arc<Mutex<Vec<Value>>> {
+pub(crate) async fn receiver(app: &TestApp, events: &[&str]) -> Arc<Mutex<Vec<Value>>> {
     let got = Arc::new(Mutex::new(Vec::new()));
     let kept = got.clone();
     let router = axum::Router::new().route(
@@ -98,14 +98,7 @@ pub(crate) async fn resolved(app: &TestApp, agent: &str, customer: &str, subject
             201,
         )
         .await;
-    let t = app.go(agent, &t, json!({ "to": "in_progress" }), 200).await;
-    app.go(
-        agent,
-        &t,
-        json!({ "to": "resolved", "report": { "resolution": "远程指导重启后恢复", "remote": true } }),
-        200,
-    )
-    .await
+    app.resolve_remotely(agent, &t, "远程指导重启后恢复").await
 }
 
 async fn customers_hear_each_milestone_on_their_channel_and_staff_by_mail(backend: Backend) {

@@ -396,6 +396,21 @@ impl TestApp {
         .await
     }
 
+    /// Works a new ticket and resolves it remotely with `resolution` (no visit); answers the
+    /// resolved ticket.
+    pub async fn resolve_remotely(&self, token: &str, ticket: &Value, resolution: &str) -> Value {
+        let t = self
+            .go(token, ticket, json!({ "to": "in_progress" }), 200)
+            .await;
+        self.go(
+            token,
+            &t,
+            json!({ "to": "resolved", "report": { "resolution": resolution, "remote": true } }),
+            200,
+        )
+        .await
+    }
+
     /// Uploads a file to a ticket; answers the response.
     pub async fn upload(
         &self,

@@ -337,16 +337,7 @@ async fn a_customer_requests_follows_and_confirms_through_the_pages(backend: Bac
     // Fixed remotely; the customer confirms on the page and the ticket is closed.
     let id = page.trim_start_matches("/t/");
     let t = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
-    let t = app
-        .go(&agent, &t, json!({ "to": "in_progress" }), 200)
-        .await;
-    app.go(
-        &agent,
-        &t,
-        json!({ "to": "resolved", "report": { "resolution": "远程指导重启", "remote": true } }),
-        200,
-    )
-    .await;
+    app.resolve_remotely(&agent, &t, "远程指导重启").await;
     let (_, html, _) = b.get(&app, &page).await;
     assert!(html.contains("确认已修好"), "{html}");
     assert!(!html.contains("为本次服务评分"), "no survey yet");

@@ -389,17 +389,7 @@ impl TenantStore {
     ) -> Result<CallPage, StoreError> {
         may_take_calls(actor)?;
         let limit = limit.clamp(1, 200);
-        let bad_cursor = || FieldError {
-            field: "cursor",
-            reason: "error.invalid_value",
-        };
-        let cursor = before
-            .map(|c| {
-                let (at, id) = c.split_once('_').ok_or_else(bad_cursor)?;
-                let at: i64 = at.parse().map_err(|_| bad_cursor())?;
-                Ok::<_, FieldError>((at, id.to_owned()))
-            })
-            .transpose()?;
+        let cursor = before.map(super::page_cursor).transpose()?;
         let mut sql = crate::sql::Sql::new(CALL_SELECT);
         sql.text(self.tid());
         if let Some(c) = filter.customer {

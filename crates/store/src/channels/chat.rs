@@ -1,16 +1,19 @@
 //! What a chat message (WeCom, WeChat, DingTalk) becomes: the sender's word on their latest
 //! open ticket from the channel while that one is fresh, else a new request — of the contact
-//! bound to the sender, or unidentified. Each message is one line of the channel's log,
+//! bound to the sender, or unidentified (and then the sender is asked to bind themselves,
+//! `bind`). Each message is one line of the channel's log,
 //! unique per platform message id, so a platform's retry is a duplicate.
 
 use chrono::{DateTime, Utc};
+use loopdesk_core::i18n::Lang;
+use loopdesk_core::inbound::bind::{self, Step};
 use loopdesk_core::inbound::{self, chat, Outcome};
-use loopdesk_core::{ChannelId, CustomerId, Status, TicketId};
+use loopdesk_core::{ChannelId, CustomerId, TicketId};
 
 use super::receive::LogLine;
 use super::{InboundChannel, Received};
 use crate::rows::{parse_id, parse_opt_id};
-use crate::{from_ms, ms, NewTicket, StoreError, TenantStore};
+use crate::{ms, NewTicket, StoreError, TenantStore};
 
 /// One chat message to take in.
 #[derive(Clone, Debug)]
@@ -105,16 +108,49 @@ impl TenantStore {
         Ok(Some((parse_id(&channel, ChannelId::parse)?, sender)))
     }
 
-    /// Takes a chat message in (see the module).
+    /// Takes a chat message in (see the module). A sender no contact carries is in the middle
+    /// of binding (`bind`): their mobile number or code is a step of it; their words are a
+    /// request all the same, and the first one asks them for their number (answers in `lang`).
     pub async fn receive_chat(
         &self,
         channel: &InboundChannel,
         m: &ChatIn<'_>,
+        lang: Lang,
         now: DateTime<Utc>,
     ) -> Result<Received, StoreError> {
         if let Some(first) = self.inbound_seen(channel, m.message_id).await? {
             return Ok(first);
         }
+        let customer = self.customer_of_chat_sender(m.sender).await?;
+        // After the request is taken: ask the unbound sender for their number (or tell them
+        // the number they sent is no contact's).
+        let mut ask = None;
+        if customer.is_none() {
+            let pending = self.chat_binding(channel, m.sender).await?;
+            match bind::step(pending.as_ref(), m.sender, m.words, now) {
+                Step::Words { ask: true } => ask = Some(false),
+                Step::Words { ask: false } => {}
+                step => match self.binding_step(channel, m, step, lang, now).await? {
+                    Some(taken) => return Ok(taken),
+                    None => ask = Some(true),
+                },
+            }
+        }
+        let received = self.chat_request(channel, m, customer, now).await?;
+        if let (Some(unknown), Outcome::Created | Outcome::Appended) = (ask, received.outcome) {
+            self.ask_for_number(channel, m, unknown, lang, now).await?;
+        }
+        Ok(received)
+    }
+
+    /// A chat message as words: onto the sender's thread, or a new request.
+    async fn chat_request(
+        &self,
+        channel: &InboundChannel,
+        m: &ChatIn<'_>,
+        customer: Option<(CustomerId, Option<String>)>,
+        now: DateTime<Utc>,
+    ) -> Result<Received, StoreError> {
         let (subject, body) = inbound::as_request("", m.words);
         let line = |outcome, ticket| LogLine {
             message_id: m.message_id,
@@ -145,7 +181,6 @@ impl TenantStore {
                 reason: None,
             });
         }
-        let customer = self.customer_of_chat_sender(m.sender).await?;
         let new = NewTicket {
             subject: subject.clone(),
             description: body,
@@ -186,28 +221,13 @@ impl TenantStore {
         .bind(sender)
         .fetch_optional(&self.store.read)
         .await?;
-        let Some(mut ticket) = parse_opt_id(last.flatten(), TicketId::parse)? else {
+        let Some(ticket) = parse_opt_id(last.flatten(), TicketId::parse)? else {
             return Ok(None);
         };
-        for _ in 0..8 {
-            let row: Option<(String, Option<String>, i64)> = sqlx::query_as(
-                "SELECT status, merged_into, updated_at FROM tickets WHERE tenant_id = $1 AND id = $2",
-            )
-            .bind(self.tid())
-            .bind(ticket.to_string())
-            .fetch_optional(&self.store.read)
-            .await?;
-            let Some((status, into, updated)) = row else {
-                return Ok(None);
-            };
-            if let Some(into) = parse_opt_id(into, TicketId::parse)? {
-                ticket = into;
-                continue;
-            }
-            let status = Status::parse(&status).ok_or(StoreError::Corrupt(status))?;
-            return Ok(chat::continues_thread(status, from_ms(updated), now).then_some(ticket));
-        }
-        Ok(None)
+        let end = self.follow_merges(ticket).await?;
+        Ok(end
+            .filter(|s| chat::continues_thread(s.status, s.updated_at, now))
+            .map(|s| s.id))
     }
 
     /// The customer (and contact phone) of the contact bound to a chat sender: the contact

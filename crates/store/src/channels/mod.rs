@@ -14,13 +14,27 @@ use utoipa::ToSchema;
 use crate::rows::{parse_id, parse_opt_id};
 use crate::{from_ms, ms, Store, StoreError, TenantStore};
 
+/// A page's cursor, `{ms}_{id}`: the time and id of the last row on the page before.
+fn page_cursor(cursor: &str) -> Result<(i64, String), FieldError> {
+    let bad = || FieldError {
+        field: "cursor",
+        reason: "error.invalid_value",
+    };
+    let (at, id) = cursor.split_once('_').ok_or_else(bad)?;
+    let at: i64 = at.parse().map_err(|_| bad())?;
+    Ok((at, id.to_owned()))
+}
+
+mod bind;
 mod calls;
 mod chat;
+mod health;
 mod mailbox;
 mod receive;
 
 pub use calls::{Call, CallFilter, CallPage, CallRecorded, LiveCall};
 pub use chat::ChatIn;
+pub use health::{ChannelDay, ChannelHealth};
 pub use mailbox::MailboxCursor;
 pub use receive::{Received, ReceivedFile};
 
@@ -110,30 +124,6 @@ pub struct InboundPage {
     pub items: Vec<InboundMessage>,
     /// The cursor of the next (older) page.
     pub next_cursor: Option<String>,
-}
-
-/// Counts per outcome, for a channel's health.
-#[derive(Clone, Debug, Default, Serialize, ToSchema)]
-pub struct ChannelHealth {
-    /// The channel.
-    pub channel_id: ChannelId,
-    /// Messages per outcome in the last 24 hours.
-    pub last_day: std::collections::BTreeMap<String, i64>,
-    /// The last message taken in (any outcome but quarantined).
-    pub last_received_at: Option<DateTime<Utc>>,
-    /// Messages held in quarantine now.
-    pub quarantined: i64,
-    /// The mailbox was last fetched without an error (IMAP).
-    pub last_fetch_at: Option<DateTime<Utc>>,
-    /// Why fetching the mailbox failed, while it fails.
-    pub fetch_error: Option<String>,
-    /// Fetches failed in a row.
-    pub fetch_failures: i64,
-    /// A phone line's calls in the last 24 hours, by how they went (`ringing`, `answered`,
-    /// `ended`, `missed`).
-    pub calls_last_day: std::collections::BTreeMap<String, i64>,
-    /// A phone line's last call.
-    pub last_call_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -379,6 +369,7 @@ impl TenantStore {
             "DELETE FROM inbound_messages WHERE tenant_id = $1 AND channel_id = $2",
             "DELETE FROM channel_cursors WHERE tenant_id = $1 AND channel_id = $2",
             "DELETE FROM channel_tokens WHERE tenant_id = $1 AND channel_id = $2",
+            "DELETE FROM chat_bindings WHERE tenant_id = $1 AND channel_id = $2",
             "DELETE FROM channels WHERE tenant_id = $1 AND id = $2",
         ] {
             sqlx::query(sql)
@@ -404,19 +395,7 @@ impl TenantStore {
         Self::may_manage_channels(actor)?;
         self.channel_row(channel).await?;
         let limit = limit.clamp(1, 200);
-        let cursor = before
-            .map(|c| {
-                let (at, id) = c.split_once('_').ok_or(FieldError {
-                    field: "cursor",
-                    reason: "error.invalid_value",
-                })?;
-                let at: i64 = at.parse().map_err(|_| FieldError {
-                    field: "cursor",
-                    reason: "error.invalid_value",
-                })?;
-                Ok::<_, FieldError>((at, id.to_owned()))
-            })
-            .transpose()?;
+        let cursor = before.map(page_cursor).transpose()?;
         let mut sql = crate::sql::Sql::new(
             "SELECT m.id, m.message_id, m.outcome, m.reason, m.ticket_id, t.number, m.sender, m.subject, \
              m.files_skipped, m.raw_key, m.size_bytes, m.received_at FROM inbound_messages m \
@@ -455,73 +434,6 @@ impl TenantStore {
             })
             .flatten();
         Ok(InboundPage { items, next_cursor })
-    }
-
-    /// Each channel's health: outcomes in the 24 hours before `now`, the last message taken
-    /// in, and what waits in quarantine.
-    pub async fn channel_health(
-        &self,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<ChannelHealth>, StoreError> {
-        Self::may_manage_channels(actor)?;
-        let since = ms(now - chrono::Duration::hours(24));
-        let counts: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT channel_id, outcome, COUNT(*) FROM inbound_messages WHERE tenant_id = $1 \
-             AND received_at >= $2 GROUP BY channel_id, outcome",
-        )
-        .bind(self.tid())
-        .bind(since)
-        .fetch_all(&self.store.read)
-        .await?;
-        let last: Vec<(String, Option<i64>, i64)> = sqlx::query_as(
-            "SELECT channel_id, MAX(CASE WHEN outcome <> 'quarantined' THEN received_at END), \
-             SUM(CASE WHEN raw_key IS NOT NULL THEN 1 ELSE 0 END) FROM inbound_messages \
-             WHERE tenant_id = $1 GROUP BY channel_id",
-        )
-        .bind(self.tid())
-        .fetch_all(&self.store.read)
-        .await?;
-        let cursors: Vec<(String, Option<i64>, Option<String>, i64)> = sqlx::query_as(
-            "SELECT channel_id, last_ok_at, last_error, failures FROM channel_cursors WHERE tenant_id = $1",
-        )
-        .bind(self.tid())
-        .fetch_all(&self.store.read)
-        .await?;
-        let calls: Vec<(String, String, i64, i64)> = sqlx::query_as(
-            "SELECT channel_id, state, COUNT(*), MAX(seen_at) FROM calls WHERE tenant_id = $1 \
-             AND seen_at >= $2 GROUP BY channel_id, state",
-        )
-        .bind(self.tid())
-        .bind(since)
-        .fetch_all(&self.store.read)
-        .await?;
-        let mut out: Vec<ChannelHealth> = Vec::new();
-        for c in self.channels(actor).await? {
-            let key = c.id.to_string();
-            let mut h = ChannelHealth {
-                channel_id: c.id,
-                ..ChannelHealth::default()
-            };
-            for (_, outcome, n) in counts.iter().filter(|(ch, _, _)| *ch == key) {
-                h.last_day.insert(outcome.clone(), *n);
-            }
-            if let Some((_, at, held)) = last.iter().find(|(ch, _, _)| *ch == key) {
-                h.last_received_at = at.map(from_ms);
-                h.quarantined = *held;
-            }
-            for (_, state, n, at) in calls.iter().filter(|c| c.0 == key) {
-                h.calls_last_day.insert(state.clone(), *n);
-                h.last_call_at = h.last_call_at.max(Some(from_ms(*at)));
-            }
-            if let Some((_, ok, error, failures)) = cursors.iter().find(|c| c.0 == key) {
-                h.last_fetch_at = ok.map(from_ms);
-                h.fetch_error = error.clone().filter(|_| *failures > 0);
-                h.fetch_failures = *failures;
-            }
-            out.push(h);
-        }
-        Ok(out)
     }
 
     /// A quarantined message's raw bytes' key and its channel, to retry it; `NotFound` when

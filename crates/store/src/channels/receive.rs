@@ -21,7 +21,7 @@ use crate::idempotency::Idempotency;
 use crate::rows::{parse_id, parse_opt_id};
 use crate::search::index;
 use crate::tickets::attachments::{insert_file, NewFile};
-use crate::{ms, NewTicket, StoreError, TenantStore};
+use crate::{from_ms, ms, NewTicket, StoreError, TenantStore};
 
 /// A file a message brought, already in the file store.
 #[derive(Clone, Debug)]
@@ -49,6 +49,18 @@ pub struct Received {
     pub ticket_id: Option<TicketId>,
     /// Why it was ignored or quarantined (a translation key).
     pub reason: Option<String>,
+}
+
+/// Where a ticket stands, for a message that may go onto it.
+pub(super) struct Standing {
+    /// The ticket.
+    pub(super) id: TicketId,
+    /// Its status.
+    pub(super) status: Status,
+    /// The ticket it went into, if it was merged.
+    pub(super) merged_into: Option<TicketId>,
+    /// When it last moved.
+    pub(super) updated_at: DateTime<Utc>,
 }
 
 /// One log line's columns.
@@ -280,7 +292,11 @@ impl TenantStore {
     ) -> Result<(), StoreError> {
         let resolved = matches!(
             self.ticket_standing(ticket).await?,
-            Some((Status::Resolved, None))
+            Some(Standing {
+                status: Status::Resolved,
+                merged_into: None,
+                ..
+            })
         );
         if !resolved || !mail::says_not_fixed(said) {
             return Ok(());
@@ -500,41 +516,52 @@ impl TenantStore {
                 }
             }
         }
-        let Some(mut ticket) = found else {
+        let Some(ticket) = found else {
             return Ok(None);
         };
-        // Follow merges (a chain is short; a loop cannot be made, but is stopped anyway).
-        for _ in 0..8 {
-            match self.ticket_standing(ticket).await? {
-                Some((_, Some(into))) => ticket = into,
-                Some((status, None)) => {
-                    return Ok(inbound::follows_up(status).then_some(ticket));
-                }
-                None => return Ok(None),
-            }
-        }
-        Ok(None)
+        let end = self.follow_merges(ticket).await?;
+        Ok(end.filter(|s| inbound::follows_up(s.status)).map(|s| s.id))
     }
 
-    /// A ticket's status and the ticket it was merged into.
+    /// A ticket's status, the ticket it was merged into and when it last moved.
     pub(super) async fn ticket_standing(
         &self,
         id: TicketId,
-    ) -> Result<Option<(Status, Option<TicketId>)>, StoreError> {
-        let row: Option<(String, Option<String>)> = sqlx::query_as(
-            "SELECT status, merged_into FROM tickets WHERE tenant_id = $1 AND id = $2",
+    ) -> Result<Option<Standing>, StoreError> {
+        let row: Option<(String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT status, merged_into, updated_at FROM tickets WHERE tenant_id = $1 AND id = $2",
         )
         .bind(self.tid())
         .bind(id.to_string())
         .fetch_optional(&self.store.read)
         .await?;
-        row.map(|(status, into)| {
-            Ok((
-                Status::parse(&status).ok_or(StoreError::Corrupt(status))?,
-                parse_opt_id(into, TicketId::parse)?,
-            ))
+        row.map(|(status, into, updated)| {
+            Ok(Standing {
+                id,
+                status: Status::parse(&status).ok_or(StoreError::Corrupt(status))?,
+                merged_into: parse_opt_id(into, TicketId::parse)?,
+                updated_at: from_ms(updated),
+            })
         })
         .transpose()
+    }
+
+    /// The ticket a message about `ticket` goes to: itself, or the one it was merged into
+    /// (a chain is short; a loop cannot be made, but is stopped anyway).
+    pub(super) async fn follow_merges(
+        &self,
+        mut ticket: TicketId,
+    ) -> Result<Option<Standing>, StoreError> {
+        for _ in 0..8 {
+            match self.ticket_standing(ticket).await? {
+                Some(Standing {
+                    merged_into: Some(into),
+                    ..
+                }) => ticket = into,
+                end => return Ok(end),
+            }
+        }
+        Ok(None)
     }
 
     async fn wrote_before(&self, ticket: TicketId, sender: &str) -> Result<bool, StoreError> {

@@ -295,8 +295,10 @@ impl TenantStore {
                     max_attempts: r.max_attempts,
                     run_at: from_ms(r.run_at),
                     last_error: r.last_error,
-                    // Survey links are the customer's credential: admins see them cut.
+                    // Survey links and binding codes are the customer's credentials:
+                    // admins see them cut.
                     payload: serde_json::from_str(&without_survey_tokens(&r.payload))
+                        .map(without_codes)
                         .unwrap_or(Value::Null),
                     created_at: from_ms(r.created_at),
                 })
@@ -316,6 +318,28 @@ impl TenantStore {
             Err(e) => Err(e),
         }
     }
+}
+
+/// A webhook delivery of a binding code's SMS (`customer.notice`, notice
+/// `verification_code`) without its text.
+fn without_codes(mut payload: Value) -> Value {
+    let Some(body) = payload.get("body").and_then(Value::as_str) else {
+        return payload;
+    };
+    if !body.contains("\"verification_code\"") {
+        return payload;
+    }
+    let cut = match serde_json::from_str::<Value>(body) {
+        Ok(mut b) => {
+            if let Some(text) = b.pointer_mut("/data/text") {
+                *text = Value::String("…".into());
+            }
+            b.to_string()
+        }
+        Err(_) => "…".to_owned(),
+    };
+    payload["body"] = Value::String(cut);
+    payload
 }
 
 /// `text` with the token of every survey link (`…/survey/<token>`) replaced by `…`.

@@ -1,18 +1,17 @@
 //! The chat platforms' callbacks at a channel's `callback_url`: WeCom (企业微信), WeChat
 //! Official Account (公众号, safe mode) and DingTalk (钉钉), each as the platform publishes
-//! it — the URL check, then signed, encrypted messages. A bad signature, another receiver or
+//! it — the URL check, then signed, encrypted messages (DingTalk: signed events, and its
+//! robot's signed messages). A bad signature, another receiver or
 //! a message that does not decrypt stores nothing (401); a message the platform delivers
 //! again is a duplicate, answered as a success so that it stops.
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use loopdesk_core::i18n::{t as tr, Lang};
-use loopdesk_core::inbound::chat::{
-    self, CallbackQuery, ChatContent, ChatMessage, Cipher, Refused,
-};
+use loopdesk_core::i18n::Lang;
+use loopdesk_core::inbound::chat::{self, CallbackQuery, ChatMessage, Cipher, Refused};
 use loopdesk_core::inbound::{ChannelKind, Outcome};
 use loopdesk_core::ChannelId;
 use loopdesk_store::{ChatIn, InboundChannel};
@@ -113,6 +112,7 @@ pub async fn receive(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<CallbackQuery>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let c = callee(&state, &id).await?;
@@ -122,6 +122,10 @@ pub async fn receive(
     let body = String::from_utf8_lossy(&raw);
     let size = i64::try_from(raw.len()).unwrap_or(i64::MAX);
     if c.channel.kind == ChannelKind::Dingtalk {
+        let robot = (headers.get("timestamp"), headers.get("sign"));
+        if let (Some(ts), Some(sign)) = robot {
+            return dingtalk_robot(&state, &c, (ts, sign), &body, size).await;
+        }
         return dingtalk(&state, &c, &q, &raw, size).await;
     }
     if c.channel.kind == ChannelKind::WechatOa && q.encrypt_type.as_deref() != Some("aes") {
@@ -131,19 +135,21 @@ pub async fn receive(
     let xml = q
         .open(&c.token, &c.cipher, &c.receiver, &body)
         .map_err(refused)?;
-    take(&state, &c.channel, &xml, size).await?;
+    take(&state, &c.channel, ChatMessage::read(&xml), &xml, size).await?;
     Ok(text(match c.channel.kind {
         ChannelKind::WechatOa => "success".to_owned(),
         _ => String::new(),
     }))
 }
 
-/// Takes a decrypted WeCom or WeChat message in: words become a request or a reply; events,
-/// kinds Loopdesk does not take and what cannot be read are logged as ignored.
+/// Takes a message in (`read` from `raw`, the decrypted XML or the robot's JSON): words
+/// become a request or a reply; events, kinds Loopdesk does not take and what cannot be read
+/// are logged as ignored.
 async fn take(
     state: &AppState,
     channel: &InboundChannel,
-    xml: &str,
+    read: Result<ChatMessage, Refused>,
+    raw: &str,
     size: i64,
 ) -> Result<(), ApiError> {
     if !channel.active {
@@ -156,8 +162,8 @@ async fn take(
     let t = state.store.tenant(channel.tenant);
     let now = state.clock.now();
     let lang: Lang = state.config.default_lang;
-    let Ok(m) = ChatMessage::read(xml) else {
-        let digest = hex::encode(Sha256::digest(xml.as_bytes()));
+    let Ok(m) = read else {
+        let digest = hex::encode(Sha256::digest(raw.as_bytes()));
         t.log_inbound(
             channel,
             &digest,
@@ -172,21 +178,17 @@ async fn take(
         .await?;
         return Ok(());
     };
-    match m.words(tr(lang, "inbound.picture"), tr(lang, "inbound.place")) {
-        Some(words) => {
+    match m.words(lang) {
+        Ok(words) => {
             let message = ChatIn {
                 message_id: &m.msg_id,
                 sender: &m.from,
                 words: &words,
                 size,
             };
-            t.receive_chat(channel, &message, now).await?;
+            t.receive_chat(channel, &message, lang, now).await?;
         }
-        None => {
-            let reason = match m.content {
-                ChatContent::Event(_) => "inbound.chat_event",
-                _ => "inbound.chat_unsupported",
-            };
+        Err(reason) => {
             t.log_inbound(
                 channel,
                 &m.msg_id,
@@ -202,6 +204,33 @@ async fn take(
         }
     }
     Ok(())
+}
+
+/// A DingTalk robot's message (HTTP mode): signed in its `timestamp` and `sign` headers with
+/// the app secret, within the hour; answered with an empty JSON object (replies go as work
+/// notices).
+async fn dingtalk_robot(
+    state: &AppState,
+    c: &Callee,
+    (ts, sign): (&HeaderValue, &HeaderValue),
+    body: &str,
+    size: i64,
+) -> Result<Response, ApiError> {
+    let secret = c.channel.setup.text("app_secret").unwrap_or_default();
+    let (ts, sign) = (
+        ts.to_str().unwrap_or_default(),
+        sign.to_str().unwrap_or_default(),
+    );
+    let now = state.clock.now().timestamp_millis();
+    if !chat::robot_signed(secret, ts, sign, now) {
+        return Err(refused(Refused::Signature));
+    }
+    let read = ChatMessage::read_robot(body, &c.receiver);
+    if let Err(Refused::Receiver) = read {
+        return Err(refused(Refused::Receiver));
+    }
+    take(state, &c.channel, read, body, size).await?;
+    Ok(Json(serde_json::json!({})).into_response())
 }
 
 /// DingTalk: the event decrypted for the app key; `check_url` (and every other event) is

@@ -199,13 +199,7 @@ pub async fn done(
         .await
     {
         Ok(_) => {
-            // Only a path of this site, never somewhere else.
-            let back = if b.back.starts_with('/') && !b.back.starts_with("//") {
-                b.back
-            } else {
-                "/desk/calls".to_owned()
-            };
-            Redirect::to(&back).into_response()
+            Redirect::to(super::session::local_path(Some(&b.back), "/desk/calls")).into_response()
         }
         Err(e) => super::failure(lang, &e),
     }

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use loopdesk_core::access::{self, Permission};
-use loopdesk_core::i18n::{t, Lang};
+use loopdesk_core::i18n::{t, tf, Lang};
 use loopdesk_core::inbound::{self, ChannelKind, Outcome};
 use loopdesk_core::{ChannelId, InboundId};
 use loopdesk_store::{Channel, ChannelHealth, StoreError};
@@ -112,6 +112,7 @@ fn card(
                         }
                     }
                 }
+                (days(lang, h, "page.channels.calls_per_day"))
                 p.muted {
                     (t(lang, "page.channels.last_call")) "："
                     (h.last_call_at.map(|at| super::local_time(offset, at)).unwrap_or_else(|| "—".into()))
@@ -127,6 +128,7 @@ fn card(
                         }
                     }
                 }
+                (days(lang, h, "page.channels.per_day"))
                 p.muted {
                     (t(lang, "page.channels.last_received")) "："
                     (h.last_received_at.map(|at| super::local_time(offset, at)).unwrap_or_else(|| "—".into()))
@@ -145,6 +147,30 @@ fn card(
                         p.error role="alert" { (t(lang, "page.channels.fetch_failing")) " (" (h.fetch_failures) ")：" code { (e) } }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// A channel's last two weeks: what came in each day (the line, a day's count in its hover
+/// text) and, in all, how much of it opened a request; nothing while nothing came.
+fn days(lang: Lang, h: &ChannelHealth, title: &str) -> Markup {
+    let points: Vec<(String, Option<f64>)> = h
+        .daily
+        .iter()
+        .map(|d| (d.day.format("%m-%d").to_string(), Some(d.received as f64)))
+        .collect();
+    let total: i64 = h.daily.iter().map(|d| d.received).sum();
+    let opened: i64 = h.daily.iter().map(|d| d.opened).sum();
+    let count = |v: f64| format!("{v:.0}");
+    html! {
+        @if total > 0 {
+            div.spark-box {
+                p.muted {
+                    (t(lang, title)) "："
+                    (tf(lang, "page.channels.days_total", &[("n", &total.to_string()), ("opened", &opened.to_string())]))
+                }
+                (super::charts::sparkline(t(lang, title), &points, &[], &count))
             }
         }
     }

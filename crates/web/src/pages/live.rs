@@ -3,10 +3,10 @@
 //! the caller's tickets, every second, so it works whichever instance made the change.
 //!
 //! The same stream pops the caller's card for someone who takes calls: a call ringing or going
-//! on at their phone is told once per stream (`call`, with the call's id), whichever page they
-//! have open; a page with nothing else live listens on `/live/calls` for that alone.
+//! on at their phone is told per stream (`call`, with the call's id) when it rings, when it is
+//! answered and when it ends, whichever page they have open; a page with nothing else live listens on `/live/calls` for that alone.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::clock::Clock;
+use loopdesk_core::inbound::call::CallState;
 use loopdesk_core::{CallId, TicketId, UserId};
 use loopdesk_store::{StoreError, TenantStore};
 
@@ -46,15 +47,28 @@ impl CallWatch {
         })
     }
 
-    /// Calls at this user's phone that the stream has not told yet.
-    async fn new_calls(&self, told: &mut HashSet<CallId>) -> Vec<Event> {
+    /// Calls at this user's phone that the stream has not told of as they are now: a new
+    /// call, one answered since, and (once) one that ended since — its card then says so,
+    /// and stays for the ticket to be recorded after hanging up.
+    async fn new_calls(&self, told: &mut HashMap<CallId, Option<CallState>>) -> Vec<Event> {
         let now = self.clock.now();
         let Ok(live) = self.tenant.live_calls(self.user, now).await else {
             return Vec::new();
         };
-        live.into_iter()
-            .filter(|c| told.insert(c.id))
-            .map(|c| Event::default().event("call").data(c.id.to_string()))
+        let mut changed: Vec<CallId> = live
+            .iter()
+            .filter(|c| told.insert(c.id, Some(c.state)) != Some(Some(c.state)))
+            .map(|c| c.id)
+            .collect();
+        for (id, state) in told.iter_mut() {
+            if state.is_some() && !live.iter().any(|c| c.id == *id) {
+                *state = None;
+                changed.push(*id);
+            }
+        }
+        changed
+            .into_iter()
+            .map(|id| Event::default().event("call").data(id.to_string()))
             .collect()
     }
 }
@@ -64,7 +78,8 @@ struct Watch<F> {
     last: i64,
     look: Option<F>,
     calls: Option<CallWatch>,
-    told: HashSet<CallId>,
+    /// Each call told of, as it was then (`None`: over).
+    told: HashMap<CallId, Option<CallState>>,
     pending: VecDeque<Event>,
     closing: tokio::sync::watch::Receiver<bool>,
 }
@@ -86,7 +101,7 @@ where
         last: first,
         look,
         calls,
-        told: HashSet::new(),
+        told: HashMap::new(),
         pending: VecDeque::new(),
         closing,
     };

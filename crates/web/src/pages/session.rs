@@ -27,12 +27,17 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// Only a path on this site: never another origin.
-fn safe_next(next: Option<&str>) -> &str {
+/// Where to go next, only if it is a path on this site (never another origin), else
+/// `otherwise`.
+pub(super) fn local_path<'a>(next: Option<&'a str>, otherwise: &'a str) -> &'a str {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
-        _ => "/",
+        _ => otherwise,
     }
+}
+
+fn safe_next(next: Option<&str>) -> &str {
+    local_path(next, "/")
 }
 
 fn login_form(lang: Lang, username: &str, next: &str, error: Option<&str>) -> Response {

@@ -101,7 +101,8 @@ var liveSource = null;
   }
   source.addEventListener('call', function (ev) {
     var id = ev.data;
-    if (closed(id) || pop.querySelector('[data-call="' + id + '"]')) return;
+    if (closed(id)) return;
+    // A card already up is drawn again: the call was answered, or it ended.
     fetch('/desk/calls/' + encodeURIComponent(id) + '/card', { credentials: 'same-origin' })
       .then(function (r) { return r.ok ? r.text() : ''; })
       .then(function (html) {
@@ -110,7 +111,8 @@ var liveSource = null;
         box.innerHTML = html;
         var card = box.firstElementChild;
         if (!card) return;
-        pop.appendChild(card);
+        var shown = pop.querySelector('[data-call="' + id + '"]');
+        if (shown) { shown.replaceWith(card); } else { pop.appendChild(card); }
         var close = card.querySelector('[data-dismiss-call]');
         if (close) close.addEventListener('click', function () {
           try { sessionStorage.setItem('call-closed-' + id, '1'); } catch (e) {}
