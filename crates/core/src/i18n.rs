@@ -456,6 +456,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.channels.field.imap_url", "IMAP 地址", "IMAP address"),
     ("page.channels.field.poll_seconds", "收信间隔（秒）", "Polling interval (seconds)"),
     ("page.channels.field.secret", "应用 Secret", "App secret"),
+    ("page.channels.field.template_id", "模板消息 ID（超过 48 小时未互动时发送进度通知）", "Template id (progress notices after 48 hours without a message)"),
     ("page.channels.field.token", "Token", "Token"),
     ("page.channels.files_skipped", "未保存的附件", "Files not kept"),
     ("page.channels.held", "待处理的隔离邮件", "Quarantined"),

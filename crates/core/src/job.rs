@@ -254,6 +254,25 @@ pub struct ChatSend {
     pub to: String,
     /// What it says.
     pub text: String,
+    /// A milestone notice's parts, for WeChat's template message when the customer is out
+    /// of the 48 hours in which the account may send them service messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<ChatTemplate>,
+}
+
+/// A notice as a WeChat template message fills it in: `first` the headline, `keyword1` the
+/// ticket's number, `keyword2` its subject, and the link to open (the survey).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatTemplate {
+    /// The headline ("您的服务请求已受理").
+    pub headline: String,
+    /// The ticket's number.
+    pub number: String,
+    /// The ticket's subject.
+    pub subject: String,
+    /// Where a tap on the message goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }
 
 /// How a mail about a ticket threads: its own `Message-ID` names the ticket

@@ -45,11 +45,17 @@ impl Runner {
             return Ok(Done::Finished);
         };
         // A token the platform refuses is fetched once more; a second refusal is a failure.
-        for _ in 0..2 {
+        // A WeChat customer out of the 48 hours gets the notice as a template message.
+        let mut as_template = false;
+        for _ in 0..3 {
             let token = self.chat_token(&channel, now).await?;
-            let Some((url, body)) =
-                platform::send_request(channel.kind, &channel.setup, &token, &c.to, &c.text)
-            else {
+            let request = match (&c.template, as_template) {
+                (Some(t), true) => {
+                    platform::template_request(channel.kind, &channel.setup, &token, &c.to, t)
+                }
+                _ => platform::send_request(channel.kind, &channel.setup, &token, &c.to, &c.text),
+            };
+            let Some((url, body)) = request else {
                 return Err(JobFailure("the channel cannot send messages".into()));
             };
             let answer = answer_of(self.http.post(url).json(&body)).await?;
@@ -57,6 +63,18 @@ impl Runner {
                 Answer::Sent => return Ok(Done::Finished),
                 Answer::TokenExpired => {
                     self.store.forget_channel_token(channel.id, &token).await?;
+                }
+                Answer::OutOfWindow if !as_template && c.template.is_some() => {
+                    as_template = true;
+                }
+                Answer::OutOfWindow => {
+                    // Trying again later cannot help: only the customer's next message opens
+                    // the window again (a reply is no notice: it has no template).
+                    tracing::info!(
+                        channel = %channel.id,
+                        "chat message not sent: the customer has not written within WeChat's 48 hours"
+                    );
+                    return Ok(Done::Finished);
                 }
                 Answer::Refused(code, words) => {
                     return Err(JobFailure(format!(

@@ -257,10 +257,22 @@ pub(crate) async fn publish(
             _ => None,
         };
         if let Some((what, text)) = said_here {
+            let template = match (notice, said) {
+                (Some(n), None) => Some(followup::chat_template(
+                    lang,
+                    n,
+                    About {
+                        link: link.as_deref(),
+                        ..about
+                    },
+                )),
+                _ => None,
+            };
             let send = job::ChatSend {
                 channel_id,
                 to: to.clone(),
                 text,
+                template,
             };
             jobs.push(
                 NewJob::new(tenant, Job::Chat(send), now)

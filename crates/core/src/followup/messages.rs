@@ -209,6 +209,18 @@ pub fn chat_text(m: &Message) -> String {
     format!("{}\n{}", m.subject, m.body.trim())
 }
 
+/// A milestone notice as a WeChat template message fills it in (for a customer WeChat no
+/// longer lets the account write to freely).
+pub fn chat_template(lang: Lang, notice: Notice, about: About<'_>) -> crate::job::ChatTemplate {
+    let args = [("number", about.number), ("subject", about.subject)];
+    crate::job::ChatTemplate {
+        headline: i18n::tf(lang, &format!("notice.{}.subject", notice.as_str()), &args),
+        number: about.number.to_owned(),
+        subject: about.subject.to_owned(),
+        link: about.link.map(str::to_owned),
+    }
+}
+
 /// A staff reply as a chat line: the ticket's number and the reply (an answer in the chat
 /// comes back onto the ticket by itself).
 pub fn chat_reply(about: About<'_>, reply: &str) -> String {

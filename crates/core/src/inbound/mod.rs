@@ -163,6 +163,9 @@ const WECHAT_FIELDS: &[Field] = &[
     f("token", true, true, Check::Text),
     f("encoding_aes_key", true, true, Check::AesKey),
     f("app_secret", true, true, Check::Text),
+    // The template for milestone notices to customers who have not written in 48 hours
+    // (fields first, keyword1 = number, keyword2 = subject, and a link).
+    f("template_id", false, false, Check::Text),
     f("api_base", false, false, Check::HttpUrl),
 ];
 const DINGTALK_FIELDS: &[Field] = &[

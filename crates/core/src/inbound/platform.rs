@@ -3,7 +3,9 @@
 //! WeCom's application message (`/cgi-bin/message/send`), WeChat's customer-service message
 //! (`/cgi-bin/message/custom/send`), DingTalk's work notice
 //! (`/topapi/message/corpconversation/asyncsend_v2`, with the app's `agent_id`). What to ask
-//! and how to read the answer is here; the runner does the HTTP.
+//! and how to read the answer is here; the runner does the HTTP. A WeChat customer who has
+//! not written in 48 hours is out of reach of service messages: their milestone notices go
+//! as the account's template message (`template_id`), or not at all.
 
 use serde_json::{json, Value};
 
@@ -102,6 +104,42 @@ pub fn send_request(
     }
 }
 
+/// WeChat's template message (`/cgi-bin/message/template/send`) for a notice, when the
+/// account has a `template_id`: `first` the headline, `keyword1` the ticket's number,
+/// `keyword2` its subject, and the link a tap opens.
+pub fn template_request(
+    kind: ChannelKind,
+    setup: &Setup,
+    token: &str,
+    to: &str,
+    t: &crate::job::ChatTemplate,
+) -> Option<(String, Value)> {
+    if kind != ChannelKind::WechatOa {
+        return None;
+    }
+    let template = setup.text("template_id")?;
+    let base = base(kind, setup)?;
+    let mut body = json!({
+        "touser": to,
+        "template_id": template,
+        "data": {
+            "first": { "value": t.headline },
+            "keyword1": { "value": t.number },
+            "keyword2": { "value": t.subject },
+        },
+    });
+    if let Some(link) = &t.link {
+        body["url"] = Value::String(link.clone());
+    }
+    Some((
+        with_query(
+            &format!("{base}/cgi-bin/message/template/send"),
+            &[("access_token", token)],
+        )?,
+        body,
+    ))
+}
+
 /// What the platform answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Answer {
@@ -111,6 +149,9 @@ pub enum Answer {
     Sent,
     /// The token is no longer good: fetch another and send again.
     TokenExpired,
+    /// The customer has not written within the 48 hours in which WeChat takes service
+    /// messages to them (45015): only a template message reaches them now.
+    OutOfWindow,
     /// Refused: the platform's code and words (the job tries again later).
     Refused(i64, String),
 }
@@ -128,6 +169,9 @@ pub fn read_answer(v: &Value) -> Answer {
     // 40001 invalid credential, 40014 invalid token, 42001 token expired (both platforms).
     if matches!(code, 40001 | 40014 | 42001) {
         return Answer::TokenExpired;
+    }
+    if code == 45015 {
+        return Answer::OutOfWindow;
     }
     let words = v
         .get("errmsg")
@@ -214,6 +258,33 @@ mod tests {
             json!({"agent_id": 2301, "userid_list": "manager4512",
                    "msg": {"msgtype": "text", "text": {"content": "已派工"}}})
         );
+        // A WeChat account with a template: a notice out of the 48 hours goes as one.
+        let t = crate::job::ChatTemplate {
+            headline: "工单已解决".into(),
+            number: "WO-1".into(),
+            subject: "空调漏水".into(),
+            link: Some("https://x.test/survey/t".into()),
+        };
+        assert_eq!(
+            template_request(ChannelKind::WechatOa, &x, "T", "o1", &t),
+            None
+        );
+        let mut with_template = x;
+        with_template
+            .settings
+            .insert("template_id".into(), Value::String("tpl-9".into()));
+        let (url, body) =
+            template_request(ChannelKind::WechatOa, &with_template, "T", "o1", &t).unwrap();
+        assert_eq!(
+            url,
+            "http://127.0.0.1:9/cgi-bin/message/template/send?access_token=T"
+        );
+        assert_eq!(
+            body,
+            json!({"touser": "o1", "template_id": "tpl-9", "url": "https://x.test/survey/t",
+                   "data": {"first": {"value": "工单已解决"}, "keyword1": {"value": "WO-1"},
+                            "keyword2": {"value": "空调漏水"}}})
+        );
         // Without its agent id a DingTalk app sends no work notice.
         let no_agent = setup(&[("app_key", "ding1"), ("app_secret", "s")]);
         assert_eq!(
@@ -247,7 +318,11 @@ mod tests {
         }
         assert_eq!(
             read_answer(&json!({"errcode": 45015, "errmsg": "response out of time limit"})),
-            Answer::Refused(45015, "response out of time limit".into())
+            Answer::OutOfWindow
+        );
+        assert_eq!(
+            read_answer(&json!({"errcode": 45009, "errmsg": "reach max api daily quota limit"})),
+            Answer::Refused(45009, "reach max api daily quota limit".into())
         );
     }
 }

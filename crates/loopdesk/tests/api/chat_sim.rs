@@ -2,8 +2,9 @@
 //! published documentation: `gettoken` / `token` (DingTalk: `/gettoken` with `appkey` and
 //! `appsecret`) hand out an access token for the right credentials; `message/send` /
 //! `message/custom/send` / `topapi/message/corpconversation/asyncsend_v2` take a text message
-//! with a current token and answer `42001` (expired) with an old one. Loopdesk reaches it
-//! through the channel's `api_base`.
+//! with a current token and answer `42001` (expired) with an old one; WeChat's service
+//! messages answer `45015` once the customer's 48 hours are over, and its template messages
+//! (`message/template/send`) still go. Loopdesk reaches it through the channel's `api_base`.
 
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +22,9 @@ pub struct Seen {
     pub current: Option<String>,
     /// The messages taken: (path, body).
     pub messages: Vec<(String, Value)>,
+    /// WeChat's 48 hours since the customer last wrote are over: service messages are
+    /// refused (45015), template messages still go.
+    pub window_closed: bool,
 }
 
 /// A running simulator.
@@ -33,6 +37,11 @@ impl ChatSim {
     /// The token the platform took so far stops being good (as after two hours).
     pub fn expire(&self) {
         self.seen.lock().unwrap().current = Some("no-longer".into());
+    }
+
+    /// The customer has not written for 48 hours.
+    pub fn close_window(&self) {
+        self.seen.lock().unwrap().window_closed = true;
     }
 
     /// The messages taken.
@@ -58,6 +67,11 @@ fn send(seen: &Shared, path: &str, q: &Value, body: Value) -> Json<Value> {
     let mut s = seen.lock().unwrap();
     if q["access_token"].as_str() != s.current.as_deref() {
         return Json(json!({ "errcode": 42001, "errmsg": "access_token expired" }));
+    }
+    if path == "wechat" && s.window_closed {
+        return Json(
+            json!({ "errcode": 45015, "errmsg": "response out of time limit or subscription is canceled" }),
+        );
     }
     s.messages.push((path.to_owned(), body));
     Json(json!({ "errcode": 0, "errmsg": "ok", "msgid": "m" }))
@@ -108,6 +122,14 @@ pub async fn start(corp_secret: &'static str, app_secret: &'static str) -> ChatS
             post(
                 |State(s): State<Shared>, Query(q): Query<Value>, Json(b): Json<Value>| async move {
                     send(&s, "wecom", &q, b)
+                },
+            ),
+        )
+        .route(
+            "/cgi-bin/message/template/send",
+            post(
+                |State(s): State<Shared>, Query(q): Query<Value>, Json(b): Json<Value>| async move {
+                    send(&s, "wechat-template", &q, b)
                 },
             ),
         )

@@ -18,6 +18,7 @@ on_both_backends!(
     the_customer_hears_back_in_the_chat_they_wrote_from_once_with_tokens_kept_and_renewed,
     an_unbound_sender_gives_their_mobile_number_and_the_code_sent_to_it_binds_them,
     a_dingtalk_robot_message_is_a_request_answered_by_work_notice,
+    a_wechat_customer_silent_for_48_hours_hears_of_milestones_by_template_message,
 );
 
 const KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
@@ -799,5 +800,103 @@ async fn a_dingtalk_robot_message_is_a_request_answered_by_work_notice(backend: 
             .unwrap()
             .contains(&number),
         "{body}"
+    );
+}
+
+async fn a_wechat_customer_silent_for_48_hours_hears_of_milestones_by_template_message(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let sim = crate::chat_sim::start("corp-secret", "wx-secret").await;
+    let wx = app
+        .ok(
+            &app.admin,
+            "/api/v1/channels",
+            json!({ "kind": "wechat_oa", "name": "服务号", "app_id": "wx5823bf96d3bd56c7", "token": "wxtok",
+                    "encoding_aes_key": KEY, "app_secret": "wx-secret", "template_id": "tpl-progress",
+                    "api_base": sim.url }),
+            201,
+        )
+        .await;
+    let url = wx["callback_url"].as_str().unwrap().to_owned();
+    app.ok(
+        &app.admin,
+        "/api/v1/customers",
+        json!({ "name": "徐家汇书店", "contacts": [{ "name": "韩梅梅", "wechat_id": "oHanMeimei" }] }),
+        201,
+    )
+    .await;
+    let sink = crate::mail::SmtpSink::start().await;
+    let runner = crate::followup::runner(&app, &sink);
+    let xml = "<xml><ToUserName>gh_1</ToUserName><FromUserName>oHanMeimei</FromUserName><CreateTime>1</CreateTime>\
+               <MsgType>text</MsgType><Content>收银机打不开</Content><MsgId>501</MsgId></xml>";
+    let (s, _) = post_sealed(
+        &app,
+        &url,
+        "wxtok",
+        "wx5823bf96d3bd56c7",
+        xml,
+        "&encrypt_type=aes",
+    )
+    .await;
+    assert_eq!(s, 200);
+    runner.drain().await.unwrap();
+    let sent = sim.messages();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        sent[0].0, "wechat",
+        "within the 48 hours: a service message"
+    );
+
+    // Two days later WeChat refuses service messages to her: the fix reaches her as the
+    // account's template message (number and subject in its fields); an agent's reply, which
+    // has no template, is not sent and not retried.
+    sim.close_window();
+    let t = app.read(&app.admin, "/api/v1/tickets?channel=wechat").await["items"][0].clone();
+    let number = t["number"].as_str().unwrap().to_owned();
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let t = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+        )
+        .await;
+    app.ok(
+        &agent,
+        &format!("/api/v1/tickets/{}/comments", t["id"].as_str().unwrap()),
+        json!({ "body": "请问方便远程看一下吗", "internal": false }),
+        201,
+    )
+    .await;
+    let t = app
+        .read(
+            &agent,
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+        )
+        .await;
+    app.resolve_remotely(&agent, &t, "远程重装驱动后恢复").await;
+    runner.drain().await.unwrap();
+    runner.drain().await.unwrap();
+    let sent = sim.messages();
+    let templates: Vec<&Value> = sent
+        .iter()
+        .filter(|(path, _)| path == "wechat-template")
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(templates.len(), 1, "{sent:?}");
+    let body = templates[0];
+    assert_eq!(body["touser"], "oHanMeimei");
+    assert_eq!(body["template_id"], "tpl-progress");
+    assert_eq!(body["data"]["keyword1"]["value"], number.as_str());
+    assert_eq!(body["data"]["keyword2"]["value"], "收银机打不开");
+    assert!(
+        !body["data"]["first"]["value"].as_str().unwrap().is_empty(),
+        "{body}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'chat' AND status <> 'done'")
+            .await,
+        0,
+        "nothing left to retry"
     );
 }

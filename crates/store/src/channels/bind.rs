@@ -68,6 +68,7 @@ impl TenantStore {
             channel_id: channel.id,
             to: m.sender.to_owned(),
             text,
+            template: None,
         };
         NewJob::new(self.tenant_id, Job::Chat(send), now)
             .keyed(format!("bind:{}:{}:{what}", channel.id, m.message_id))
