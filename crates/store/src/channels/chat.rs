@@ -152,11 +152,11 @@ impl TenantStore {
         now: DateTime<Utc>,
     ) -> Result<Received, StoreError> {
         let (subject, body) = inbound::as_request("", m.words);
-        let line = |outcome, ticket| LogLine {
+        let line = |outcome, ticket: Option<TicketId>| LogLine {
             message_id: m.message_id,
             outcome,
             reason: None,
-            ticket: Some(ticket),
+            ticket,
             sender: Some(m.sender),
             subject: Some(&subject),
             skipped: &[],
@@ -166,7 +166,12 @@ impl TenantStore {
         if let Some(ticket) = self.chat_thread(channel, m.sender, now).await? {
             let mut tx = self.store.write.begin().await?;
             if !self
-                .log(&mut tx, channel, &line(Outcome::Appended, ticket), now)
+                .log(
+                    &mut tx,
+                    channel,
+                    &line(Outcome::Appended, Some(ticket)),
+                    now,
+                )
                 .await?
             {
                 return self.duplicate(channel, m.message_id).await;
@@ -193,15 +198,8 @@ impl TenantStore {
             category: None,
             fields: None,
         };
-        self.open_ticket(
-            channel,
-            new,
-            m.message_id,
-            |t| line(Outcome::Created, t),
-            &[],
-            now,
-        )
-        .await
+        self.open_ticket(channel, new, line(Outcome::Created, None), &[], now)
+            .await
     }
 
     /// The sender's latest ticket from this channel, if a new message still goes onto it

@@ -21,6 +21,7 @@ use crate::idempotency::Idempotency;
 use crate::rows::{parse_id, parse_opt_id};
 use crate::search::index;
 use crate::tickets::attachments::{insert_file, NewFile};
+use crate::tickets::batch::InboundLine;
 use crate::{from_ms, ms, NewTicket, StoreError, TenantStore};
 
 /// A file a message brought, already in the file store.
@@ -164,11 +165,11 @@ impl TenantStore {
             None => m.from.clone(),
         };
         let (subject, body) = inbound::as_request(&m.subject, &m.body);
-        let line = |outcome, ticket| LogLine {
+        let line = |outcome, ticket: Option<TicketId>| LogLine {
             message_id: &m.message_id,
             outcome,
             reason: None,
-            ticket: Some(ticket),
+            ticket,
             sender: Some(&m.from),
             subject: Some(&subject),
             skipped,
@@ -178,7 +179,12 @@ impl TenantStore {
         if let Some(ticket) = thread {
             let mut tx = self.store.write.begin().await?;
             if !self
-                .log(&mut tx, channel, &line(Outcome::Appended, ticket), now)
+                .log(
+                    &mut tx,
+                    channel,
+                    &line(Outcome::Appended, Some(ticket)),
+                    now,
+                )
                 .await?
             {
                 return self.duplicate(channel, &m.message_id).await;
@@ -219,15 +225,8 @@ impl TenantStore {
             category: None,
             fields: None,
         };
-        self.open_ticket(
-            channel,
-            new,
-            &m.message_id,
-            |t| line(Outcome::Created, t),
-            files,
-            now,
-        )
-        .await
+        self.open_ticket(channel, new, line(Outcome::Created, None), files, now)
+            .await
     }
 
     /// Opens the ticket a message asks for, once: the message's id is the ticket's
@@ -235,45 +234,65 @@ impl TenantStore {
     /// second ticket when it comes again); the log line, the `ticket.created` publication
     /// (with the line, so an acknowledgement finds the message to answer) and the files go
     /// in one transaction.
-    pub(super) async fn open_ticket<'a>(
+    pub(super) async fn open_ticket(
         &self,
         channel: &InboundChannel,
         new: NewTicket,
-        message_id: &str,
-        line: impl Fn(TicketId) -> LogLine<'a>,
+        line: LogLine<'_>,
         files: &[ReceivedFile],
         now: DateTime<Utc>,
     ) -> Result<Received, StoreError> {
+        let message_id = line.message_id;
         let key = format!("inbound:{}:{}", channel.id, message_id);
         let idempotency = Idempotency {
             key: hex::encode(Sha256::digest(key.as_bytes())),
             request_hash: hex::encode(Sha256::digest(message_id.as_bytes())),
         };
-        let (ticket, _) = self
-            .record_request(&Actor::System, new, Some(idempotency), false, now)
+        // The log line rides with the ticket in the batch's one commit; a message with files
+        // publishes `ticket.created` once its files are kept.
+        let logged = InboundLine {
+            channel_id: channel.id.to_string(),
+            message_id: message_id.to_owned(),
+            sender: line.sender.map(str::to_owned),
+            subject: line.subject.map(|s| s.chars().take(200).collect()),
+            files_skipped: (!line.skipped.is_empty())
+                .then(|| serde_json::to_string(line.skipped).unwrap_or_default()),
+            size: line.size,
+        };
+        let (ticket, replayed) = self
+            .record_request(
+                &Actor::System,
+                new,
+                Some(idempotency),
+                files.is_empty(),
+                Some(logged),
+                now,
+            )
             .await?;
-        let mut tx = self.store.write.begin().await?;
-        if !self.log(&mut tx, channel, &line(ticket.id), now).await? {
+        if replayed {
             return self.duplicate(channel, message_id).await;
         }
-        let created = Payload::Created(payload::Created {
-            number: ticket.number.clone(),
-            channel: ticket.channel,
-            priority: ticket.priority,
-        });
-        crate::outbox::enqueue_publish(
-            &mut tx,
-            &self.tid(),
-            ticket.id,
-            "ticket.created",
-            &created.data(),
-            now,
-        )
-        .await?;
-        for f in files {
-            self.add_file(&mut tx, ticket.id, f, now).await?;
+        if !files.is_empty() {
+            let mut tx = self.store.write.begin().await?;
+            for f in files {
+                self.add_file(&mut tx, ticket.id, f, now).await?;
+            }
+            let created = Payload::Created(payload::Created {
+                number: ticket.number.clone(),
+                channel: ticket.channel,
+                priority: ticket.priority,
+            });
+            crate::outbox::enqueue_publish(
+                &mut tx,
+                &self.tid(),
+                ticket.id,
+                "ticket.created",
+                &created.data(),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
         }
-        tx.commit().await?;
         Ok(Received {
             outcome: Outcome::Created,
             ticket_id: Some(ticket.id),

@@ -46,14 +46,28 @@ pub(crate) struct TicketInsert {
     pub by: By,
     pub now: DateTime<Utc>,
     pub idempotency: Option<Idempotency>,
-    /// Publish `ticket.created` with it (the mail intake publishes it itself, once the mail's
-    /// log line names the ticket, so the acknowledgement can answer that mail).
+    /// Publish `ticket.created` with it (a message with files publishes it itself, once the
+    /// files are kept, so the acknowledgement can answer with them).
     pub publish: bool,
+    /// The channel log line of the message the ticket is made from, written with it (so a
+    /// message taken in costs one commit, shared with the batch).
+    pub inbound: Option<InboundLine>,
     pub sla: crate::sla::SlaColumns,
     /// `in` or `out` of warranty, for a ticket on an asset with a warranty date.
     pub warranty: Option<&'static str>,
     /// The search document's words, but for the number (given in the transaction).
     pub search: loopdesk_core::search::Weighted,
+}
+
+/// A message's line in its channel's log (`inbound_messages`), outcome `created`.
+#[derive(Clone, Debug)]
+pub(crate) struct InboundLine {
+    pub channel_id: String,
+    pub message_id: String,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub files_skipped: Option<String>,
+    pub size: i64,
 }
 
 /// What became of a creation.

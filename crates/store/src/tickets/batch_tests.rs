@@ -4,6 +4,7 @@ use chrono::TimeZone;
 fn insert(tenant: &str, customer: Option<String>) -> TicketInsert {
     TicketInsert {
         publish: true,
+        inbound: None,
         tenant: tenant.to_owned(),
         offset: FixedOffset::east_opt(8 * 3600).unwrap(),
         id: TicketId::new(),

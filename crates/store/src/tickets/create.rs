@@ -90,18 +90,20 @@ impl TenantStore {
         idempotency: Option<Idempotency>,
         now: DateTime<Utc>,
     ) -> Result<(Ticket, bool), StoreError> {
-        self.record_request(actor, new, idempotency, true, now)
+        self.record_request(actor, new, idempotency, true, None, now)
             .await
     }
 
     /// [`TenantStore::create_ticket`], publishing `ticket.created` or leaving that to the
-    /// caller (`publish: false`).
+    /// caller (`publish: false`), and writing the channel log line of the message the ticket
+    /// is made from (`inbound`) in the same commit.
     pub(crate) async fn record_request(
         &self,
         actor: &Actor,
         new: NewTicket,
         idempotency: Option<Idempotency>,
         publish: bool,
+        inbound: Option<super::batch::InboundLine>,
         now: DateTime<Utc>,
     ) -> Result<(Ticket, bool), StoreError> {
         if !access::allowed(actor, Permission::CreateTicket) {
@@ -184,6 +186,7 @@ impl TenantStore {
             now,
             idempotency,
             publish,
+            inbound,
             sla,
             warranty,
         };

@@ -141,6 +141,21 @@ async fn insert_tickets(
     );
     tickets.rows(items.iter().map(|(t, number)| ticket_row(t, number)));
     tickets.positional_on(tx).query().execute(&mut **tx).await?;
+    let lines: Vec<Vec<Arg>> = items
+        .iter()
+        .filter_map(|(t, _)| Some(inbound_row(t, t.inbound.as_ref()?)))
+        .collect();
+    if !lines.is_empty() {
+        // A message's second delivery was answered by its idempotency key above: a line
+        // already there is the same message's, and is left as it is.
+        let mut log = Sql::new(
+            "INSERT INTO inbound_messages (id, tenant_id, channel_id, message_id, outcome, ticket_id, \
+             sender, subject, files_skipped, size_bytes, received_at) VALUES ",
+        );
+        log.rows(lines)
+            .push(" ON CONFLICT (channel_id, message_id) DO NOTHING");
+        log.positional_on(tx).query().execute(&mut **tx).await?;
+    }
     let created: Vec<NewEvent> = items
         .iter()
         .map(|(t, number)| {
@@ -190,6 +205,26 @@ async fn insert_tickets(
         start = end;
     }
     Ok(())
+}
+
+/// The log line of the message a ticket is made from, in the column order of
+/// [`insert_tickets`].
+fn inbound_row(t: &TicketInsert, l: &super::batch::InboundLine) -> Vec<Arg> {
+    vec![
+        Arg::Text(Some(loopdesk_core::InboundId::new().to_string())),
+        Arg::Text(Some(t.tenant.clone())),
+        Arg::Text(Some(l.channel_id.clone())),
+        Arg::Text(Some(l.message_id.clone())),
+        Arg::Text(Some(
+            loopdesk_core::inbound::Outcome::Created.as_str().to_owned(),
+        )),
+        Arg::Text(Some(t.id.to_string())),
+        Arg::Text(l.sender.clone()),
+        Arg::Text(l.subject.clone()),
+        Arg::Text(l.files_skipped.clone()),
+        Arg::Int(l.size),
+        Arg::Int(ms(t.now)),
+    ]
 }
 
 /// One new ticket's values, in the column order of [`insert_tickets`].
