@@ -6,7 +6,9 @@
 //! base64 among them), one in ten a reply to an earlier one, 2 % auto-replies, 1 % malformed.
 //! It prints messages/s, p50/p95/p99 per message and the outcomes, and as its anchor the rate
 //! at which this machine merely parses the same mails (core's reader, one core), in the same
-//! run. It asserts nothing.
+//! run. With `--imap` the same mails go into a Dovecot mailbox on loopback instead, and one
+//! fetch of the whole mailbox through a mail channel is timed, beside how fast Dovecot hands
+//! the mailbox out. It asserts nothing.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,6 +35,10 @@ pub struct BenchMailArgs {
     /// SQLite in a temporary directory.
     #[arg(long)]
     pub database_url: Option<String>,
+    /// Put the mails into a Dovecot mailbox on loopback (Debian's dovecot-imapd) and time
+    /// one fetch of the whole mailbox by IMAP instead of piping them in.
+    #[arg(long)]
+    pub imap: bool,
 }
 
 /// Runs the benchmark and prints what it measured.
@@ -158,6 +164,7 @@ async fn measure(args: &BenchMailArgs, cfg: &Config) -> anyhow::Result<()> {
     }
     let application = Application::build(cfg, store.clone(), clock.clone()).await?;
     let base = format!("http://127.0.0.1:{}", application.port());
+    let web = application.state();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(application.run_until(async move {
         let _ = stopped.await;
@@ -200,6 +207,34 @@ async fn measure(args: &BenchMailArgs, cfg: &Config) -> anyhow::Result<()> {
         ));
     }
     let parse_rate = all.len() as f64 / started.elapsed().as_secs_f64();
+
+    if args.imap {
+        let mailbox = imap(&client, &base, &token, &web, &all).await;
+        let _ = stop.send(());
+        let _ = server.await;
+        store.close().await;
+        let (taken, took, serve, bytes_served) = mailbox?;
+        let rate = taken as f64 / took.as_secs_f64();
+        let served = all.len() as f64 / serve.as_secs_f64();
+        println!(
+            "IMAP mailbox on {}: {taken} of {} messages ({:.1} MB) taken in by one fetch in {:.1} s",
+            backend_name(cfg),
+            all.len(),
+            bytes as f64 / 1e6,
+            took.as_secs_f64()
+        );
+        println!("  {rate:.0} messages/s");
+        println!(
+            "  anchor: Dovecot hands the mailbox out ({:.1} MB) at {served:.0} messages/s; intake / serving = 1 : {:.0}",
+            bytes_served as f64 / 1e6,
+            served / rate
+        );
+        println!(
+            "  anchor: reading alone {parse_rate:.0} messages/s on one core (1 : {:.0})",
+            parse_rate / rate
+        );
+        return Ok(());
+    }
 
     // The intake: every mail piped in, in order per sender slot, `clients` at a time.
     let queue = Arc::new(std::sync::Mutex::new(
@@ -267,11 +302,7 @@ async fn measure(args: &BenchMailArgs, cfg: &Config) -> anyhow::Result<()> {
         .await?;
     store.close().await;
 
-    let backend = if cfg.database_url.expose().starts_with("postgres") {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = backend_name(cfg);
     let rate = times.len() as f64 / took.as_secs_f64();
     println!(
         "mail intake on {backend}: {} messages ({:.1} MB) from {} senders",
@@ -292,4 +323,70 @@ async fn measure(args: &BenchMailArgs, cfg: &Config) -> anyhow::Result<()> {
         parse_rate / rate
     );
     Ok(())
+}
+
+fn backend_name(cfg: &Config) -> &'static str {
+    if cfg.database_url.expose().starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    }
+}
+
+/// The mails put into a Dovecot mailbox (junk with its NUL bytes made printable: IMAP does
+/// not carry them), then one fetch of the whole mailbox through a mail channel: answers how
+/// many were taken in and in what time, and how long Dovecot takes to hand them all out.
+async fn imap(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    state: &loopdesk_web::AppState,
+    all: &[Vec<u8>],
+) -> anyhow::Result<(usize, Duration, Duration, usize)> {
+    let dovecot = loopdesk_testkit::Dovecot::start()
+        .await
+        .context("starting Dovecot (Debian's dovecot-imapd)")?;
+    let clean: Vec<Vec<u8>> = all
+        .iter()
+        .map(|m| m.iter().map(|b| if *b == 0 { b'.' } else { *b }).collect())
+        .collect();
+    let raws: Vec<&[u8]> = clean.iter().map(Vec::as_slice).collect();
+    let started = Instant::now();
+    dovecot
+        .deliver_all(&raws)
+        .await
+        .context("putting the mails in")?;
+    println!(
+        "  ({} mails put into the mailbox in {:.1} s)",
+        raws.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let served = dovecot.fetch_all().await.context("reading the mailbox")?;
+    let serve = started.elapsed();
+    let url = format!(
+        "imap://support%40loopdesk.test:{}@127.0.0.1:{}/INBOX",
+        loopdesk_testkit::PASSWORD,
+        dovecot.port
+    );
+    let channel: Value = client
+        .post(format!("{base}/api/v1/channels"))
+        .bearer_auth(token)
+        .json(&json!({ "kind": "email", "name": "bench mailbox", "address": loopdesk_testkit::USER, "imap_url": url }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let id = channel["id"]
+        .as_str()
+        .and_then(loopdesk_core::ChannelId::parse)
+        .context("the mailbox channel")?;
+    let inbound = state
+        .store
+        .inbound_channel(id)
+        .await?
+        .context("the mailbox channel")?;
+    let started = Instant::now();
+    let taken = loopdesk_web::mailboxes::fetch(state, "bench", &inbound, false).await?;
+    Ok((taken, started.elapsed(), serve, served))
 }

@@ -2,11 +2,10 @@
 //! on loopback with a mailbox of its own. Messages are put in with IMAP APPEND, as a mail
 //! server delivering them would leave them.
 
-use std::process::Stdio;
 use std::time::Duration;
 
+use loopdesk_testkit::{Dovecot, PASSWORD, USER};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
@@ -16,160 +15,26 @@ on_both_backends!(
     a_mailbox_that_refuses_the_login_is_told_to_the_admins,
 );
 
-const USER: &str = "support@loopdesk.test";
-const PASSWORD: &str = "mailbox-Pa55";
-
-/// A Dovecot IMAP server on 127.0.0.1, stopped when dropped.
-struct Dovecot {
-    port: u16,
-    child: std::process::Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Dovecot {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Dovecot {
-    /// Starts one, or `None` where Dovecot is not installed (CI sets
-    /// `LOOPDESK_REQUIRE_DOVECOT`, and then it must be).
-    async fn start() -> Option<Dovecot> {
-        let binary = ["/usr/sbin/dovecot", "/usr/local/sbin/dovecot"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists());
-        let Some(binary) = binary else {
-            assert!(
-                std::env::var_os("LOOPDESK_REQUIRE_DOVECOT").is_none(),
-                "Dovecot (dovecot-imapd) is required here"
-            );
-            eprintln!("skipped: Dovecot is not installed");
-            return None;
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        for d in ["run", "state", "mail"] {
-            std::fs::create_dir_all(root.join(d)).unwrap();
-        }
-        // The mail is kept by an ordinary user: this one, or `nobody` when tests run as root
-        // (Dovecot will not keep mail as root).
-        let me = String::from_utf8(
-            std::process::Command::new("id")
-                .arg("-u")
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .unwrap()
-        .trim()
-        .to_owned();
-        let (uid, users) = if me == "0" {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(root.join("mail"), std::fs::Permissions::from_mode(0o777))
-                .unwrap();
-            ("65534".to_owned(), String::new())
-        } else {
-            let name = String::from_utf8(
-                std::process::Command::new("id")
-                    .arg("-un")
-                    .output()
-                    .unwrap()
-                    .stdout,
-            )
-            .unwrap()
-            .trim()
-            .to_owned();
-            (
-                me,
-                format!("default_internal_user = {name}\ndefault_login_user = {name}\n"),
-            )
-        };
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let r = root.display();
-        let conf = format!(
-            "base_dir = {r}/run\nstate_dir = {r}/state\nlog_path = {r}/log\n{users}\
-             protocols = imap\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\n\
-             auth_mechanisms = plain login\nauth_failure_delay = 0\nlogin_trusted_networks = 127.0.0.0/8\nmail_location = maildir:{r}/mail/%u\nfirst_valid_uid = 0\n\
-             passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {r}/users\n}}\n\
-             userdb {{\n  driver = static\n  args = uid={uid} gid={uid} home={r}/mail/%u\n}}\n\
-             service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n\
-               inet_listener imaps {{\n    port = 0\n  }}\n}}\nservice anvil {{\n  chroot =\n}}\n"
+/// Dovecot on loopback, or `None` where it is not installed (CI sets
+/// `LOOPDESK_REQUIRE_DOVECOT`, and then it must be).
+async fn dovecot() -> Option<Dovecot> {
+    if Dovecot::binary().is_none() {
+        assert!(
+            std::env::var_os("LOOPDESK_REQUIRE_DOVECOT").is_none(),
+            "Dovecot (dovecot-imapd) is required here"
         );
-        std::fs::write(root.join("dovecot.conf"), conf).unwrap();
-        std::fs::write(root.join("users"), format!("{USER}:{{PLAIN}}{PASSWORD}\n")).unwrap();
-        let mut child = std::process::Command::new(binary)
-            .arg("-F")
-            .arg("-c")
-            .arg(root.join("dovecot.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Some(Dovecot {
-                    port,
-                    child,
-                    _dir: dir,
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!(
-            "Dovecot did not start: {}",
-            std::fs::read_to_string(root.join("log")).unwrap_or_default()
-        );
+        eprintln!("skipped: Dovecot is not installed");
+        return None;
     }
-
-    /// Puts a message into the mailbox (IMAP APPEND).
-    async fn deliver(&self, raw: &str) {
-        let stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .unwrap();
-        let (r, mut w) = stream.into_split();
-        let mut lines = BufReader::new(r).lines();
-        let mut until = async |prefix: &str| loop {
-            let line = lines.next_line().await.unwrap().expect("a line");
-            assert!(
-                !line.starts_with("a NO") && !line.starts_with("a BAD"),
-                "{line}"
-            );
-            if line.starts_with(prefix) {
-                return;
-            }
-        };
-        until("* OK").await;
-        w.write_all(format!("a LOGIN {USER} {PASSWORD}\r\n").as_bytes())
-            .await
-            .unwrap();
-        until("a OK").await;
-        let raw = raw.replace("\r\n", "\n").replace('\n', "\r\n");
-        w.write_all(format!("a APPEND INBOX {{{}}}\r\n", raw.len()).as_bytes())
-            .await
-            .unwrap();
-        until("+").await;
-        w.write_all(raw.as_bytes()).await.unwrap();
-        w.write_all(b"\r\n").await.unwrap();
-        until("a OK").await;
-        w.write_all(b"a LOGOUT\r\n").await.unwrap();
-    }
+    Some(Dovecot::start().await.unwrap())
 }
 
-fn message(id: &str, from: &str, subject: &str, body: &str) -> String {
+fn message(id: &str, from: &str, subject: &str, body: &str) -> Vec<u8> {
     format!(
         "From: {from}\r\nTo: {USER}\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n\
          Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
     )
+    .into_bytes()
 }
 
 /// The web layer's state over the test's store and clock, for what runs beside the server.
@@ -216,7 +81,7 @@ async fn inbound(app: &TestApp, id: &str) -> loopdesk_store::InboundChannel {
 }
 
 async fn a_mailbox_is_taken_in_once_by_uid_and_watched_for_new_mail(backend: Backend) {
-    let Some(dovecot) = Dovecot::start().await else {
+    let Some(dovecot) = dovecot().await else {
         return;
     };
     let app = spawn_app(backend).await;
@@ -232,7 +97,8 @@ async fn a_mailbox_is_taken_in_once_by_uid_and_watched_for_new_mail(backend: Bac
             "热水器不出热水",
             "打不着火",
         ))
-        .await;
+        .await
+        .unwrap();
     dovecot
         .deliver(&message(
             "i2@home.cn",
@@ -240,7 +106,8 @@ async fn a_mailbox_is_taken_in_once_by_uid_and_watched_for_new_mail(backend: Bac
             "空调漏水",
             "滴在地板上",
         ))
-        .await;
+        .await
+        .unwrap();
     let taken = loopdesk_web::mailboxes::fetch(&web, "t", &channel().await, false)
         .await
         .unwrap();
@@ -259,7 +126,8 @@ async fn a_mailbox_is_taken_in_once_by_uid_and_watched_for_new_mail(backend: Bac
             "冰箱不制冷",
             "冷藏室不冷",
         ))
-        .await;
+        .await
+        .unwrap();
     assert_eq!(
         loopdesk_web::mailboxes::fetch(&web, "t", &channel().await, false)
             .await
@@ -304,7 +172,8 @@ async fn a_mailbox_is_taken_in_once_by_uid_and_watched_for_new_mail(backend: Bac
     tokio::time::sleep(Duration::from_millis(500)).await;
     dovecot
         .deliver(&message("i4@home.cn", "zhao@home.cn", "电梯异响", "三号梯"))
-        .await;
+        .await
+        .unwrap();
     let mut arrived = false;
     for _ in 0..80 {
         if tickets().await == 4 {
@@ -324,7 +193,7 @@ async fn a_mailbox_is_taken_in_once_by_uid_and_watched_for_new_mail(backend: Bac
 /// Dovecot makes each failed login from one address wait longer (its auth penalty): this
 /// test sleeps some seconds, beside the others.
 async fn a_mailbox_that_refuses_the_login_is_told_to_the_admins(backend: Backend) {
-    let Some(dovecot) = Dovecot::start().await else {
+    let Some(dovecot) = dovecot().await else {
         return;
     };
     let app = spawn_app(backend).await;
