@@ -5,8 +5,9 @@
 //! Each mailbox has a task of its own ([`watch`] starts, restarts and stops them as channels
 //! change), so a slow or broken one never delays another. A task holds the mailbox's lease
 //! (one instance fetches a mailbox at a time), takes in every message above the last UID it
-//! took under the mailbox's UIDVALIDITY, recording the UID after each (a restart fetches at
-//! most the message in flight again, and that one is a duplicate by its Message-ID), marks
+//! took under the mailbox's UIDVALIDITY, recording the UID every [`CURSOR_EVERY`] messages
+//! and at each batch's end (a `kill -9` fetches at most those again, and each is a duplicate
+//! by its Message-ID: nothing is taken in twice; a failure records what was taken), marks
 //! what it took `\Seen`, then waits with IDLE where the server offers it (new mail comes in
 //! at once) or sleeps the channel's interval. Failures are recorded on the channel and, the
 //! third in a row, told to the admins.
@@ -33,6 +34,9 @@ const RESCAN: Duration = Duration::from_secs(15);
 
 /// UIDs fetched in one command.
 const BATCH: i64 = 200;
+
+/// Messages taken in between two records of the cursor (and at the end of each batch).
+const CURSOR_EVERY: usize = 20;
 
 /// Runs a task per active mailbox until `stop` turns true; `owner` names this instance in the
 /// mailboxes' leases.
@@ -302,22 +306,32 @@ where
             cursor.last_uid = from + BATCH - 1;
             continue;
         };
-        for (uid, raw) in got {
-            crate::api::channels::take_in(state, channel, raw)
-                .await
-                .map_err(|e| {
-                    anyhow!(
-                        "taking in UID {uid}: {}",
-                        e.message(loopdesk_core::i18n::Lang::En)
-                    )
-                })?;
+        for (n, (uid, raw)) in got.into_iter().enumerate() {
+            let took = crate::api::channels::take_in(state, channel, raw).await;
+            if let Err(e) = took {
+                // What was taken before this one stays taken.
+                state
+                    .store
+                    .advance_mailbox(channel.id, cursor, state.clock.now())
+                    .await?;
+                return Err(anyhow!(
+                    "taking in UID {uid}: {}",
+                    e.message(loopdesk_core::i18n::Lang::En)
+                ));
+            }
             cursor.last_uid = uid;
-            state
-                .store
-                .advance_mailbox(channel.id, cursor, state.clock.now())
-                .await?;
             taken += 1;
+            if (n + 1) % CURSOR_EVERY == 0 {
+                state
+                    .store
+                    .advance_mailbox(channel.id, cursor, state.clock.now())
+                    .await?;
+            }
         }
+        state
+            .store
+            .advance_mailbox(channel.id, cursor, state.clock.now())
+            .await?;
         // What was taken in is read, for whoever looks at the mailbox by hand.
         let mut seen = session
             .uid_store(format!("{from}:{last}"), "+FLAGS.SILENT (\\Seen)")
