@@ -21,6 +21,9 @@ pub const RESEND_SECONDS: i64 = 60;
 /// An unbound sender is asked for their number again after this long.
 pub const ASK_AGAIN_HOURS: i64 = 24;
 
+/// What a sender is told when no contact has the number they sent (a translation key).
+pub const UNKNOWN_NUMBER: &str = "bind.unknown_phone";
+
 /// Where a sender's binding stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {

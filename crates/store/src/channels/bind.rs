@@ -74,21 +74,16 @@ impl TenantStore {
             .keyed(format!("bind:{}:{}:{what}", channel.id, m.message_id))
     }
 
-    /// After a message that became a request: the sender is asked for their number
-    /// (`unknown`: the number they sent is no contact's, and they are told so instead).
+    /// After a message that became a request: the sender is told `key` (asked for their
+    /// number, or that nobody has the number they sent), and asked no more for a day.
     pub(super) async fn ask_for_number(
         &self,
         channel: &InboundChannel,
         m: &ChatIn<'_>,
-        unknown: bool,
+        key: &'static str,
         lang: Lang,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let key = if unknown {
-            "bind.unknown_phone"
-        } else {
-            "bind.ask"
-        };
         let mut tx = self.store.write.begin().await?;
         sqlx::query(
             "INSERT INTO chat_bindings (channel_id, sender, tenant_id, asked_at) VALUES ($1, $2, $3, $4) \
@@ -189,7 +184,7 @@ impl TenantStore {
                 jobs.push(self.chat_answer(channel, m, "step", said, now));
             }
             (Step::Bound, None) => {
-                let said = t(lang, "bind.unknown_phone").to_owned();
+                let said = t(lang, bind::UNKNOWN_NUMBER).to_owned();
                 jobs.push(self.chat_answer(channel, m, "step", said, now));
             }
             (Step::Wrong { last }, _) => {

@@ -122,23 +122,22 @@ impl TenantStore {
             return Ok(first);
         }
         let customer = self.customer_of_chat_sender(m.sender).await?;
-        // After the request is taken: ask the unbound sender for their number (or tell them
-        // the number they sent is no contact's).
-        let mut ask = None;
+        // What the unbound sender is told once their words are taken (a translation key).
+        let mut answer = None;
         if customer.is_none() {
             let pending = self.chat_binding(channel, m.sender).await?;
             match bind::step(pending.as_ref(), m.sender, m.words, now) {
-                Step::Words { ask: true } => ask = Some(false),
-                Step::Words { ask: false } => {}
+                words @ Step::Words { .. } => answer = words.answer(),
                 step => match self.binding_step(channel, m, step, lang, now).await? {
                     Some(taken) => return Ok(taken),
-                    None => ask = Some(true),
+                    // A mobile number no contact has: words after all, and they are told.
+                    None => answer = Some(bind::UNKNOWN_NUMBER),
                 },
             }
         }
         let received = self.chat_request(channel, m, customer, now).await?;
-        if let (Some(unknown), Outcome::Created | Outcome::Appended) = (ask, received.outcome) {
-            self.ask_for_number(channel, m, unknown, lang, now).await?;
+        if let (Some(key), Outcome::Created | Outcome::Appended) = (answer, received.outcome) {
+            self.ask_for_number(channel, m, key, lang, now).await?;
         }
         Ok(received)
     }
