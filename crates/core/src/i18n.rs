@@ -89,6 +89,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("bind.bound", "绑定成功，{name}。之后您在这里发送的消息会直接进入您的服务工单。", "You are now linked, {name}. What you send here from now on goes straight to your service requests."),
     ("bind.code_sent", "验证码已发送至 {phone}，请在 10 分钟内回复这 6 位数字。", "A code has gone to {phone}: please reply with its 6 digits within 10 minutes."),
     ("bind.expired", "验证码已过期。请重新发送手机号码获取新的验证码。", "The code has expired. Send your mobile number again for a new code."),
+    ("bind.limited", "今天的验证码次数已用完，请明天再试，或直接联系客服。", "No more codes today: please try again tomorrow, or contact us directly."),
     ("bind.sms", "您的绑定验证码是 {code}，10 分钟内有效。如非本人操作，请忽略。", "Your linking code is {code}, valid for 10 minutes. If you did not ask for it, ignore this message."),
     ("bind.too_many", "验证码错误次数过多，已失效。请重新发送手机号码获取新的验证码。", "Too many wrong codes: this one is void. Send your mobile number again for a new code."),
     ("bind.too_soon", "验证码刚刚发出，请稍等一分钟后再发送手机号码。", "A code has just gone out: please wait a minute before sending the number again."),

@@ -5,7 +5,8 @@
 //! unidentified — so nothing waits on the binding.
 //!
 //! Only the code's hash is kept, tied to the sender; a code lasts [`CODE_MINUTES`], takes
-//! [`MAX_TRIES`] wrong guesses, and a new one is sent at most every [`RESEND_SECONDS`].
+//! [`MAX_TRIES`] wrong guesses, and a new one is sent at most every [`RESEND_SECONDS`] and
+//! [`MAX_CODES_A_DAY`] times a day.
 
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
@@ -20,6 +21,9 @@ pub const MAX_TRIES: i64 = 5;
 pub const RESEND_SECONDS: i64 = 60;
 /// An unbound sender is asked for their number again after this long.
 pub const ASK_AGAIN_HOURS: i64 = 24;
+/// Codes one sender may have sent in a day: with [`MAX_TRIES`] guesses each, the chance of
+/// guessing someone else's code stays under one in thirty thousand a day.
+pub const MAX_CODES_A_DAY: i64 = 6;
 
 /// What a sender is told when no contact has the number they sent (a translation key).
 pub const UNKNOWN_NUMBER: &str = "bind.unknown_phone";
@@ -35,6 +39,28 @@ pub struct Pending {
     pub sent_at: Option<DateTime<Utc>>,
     /// Wrong guesses at it.
     pub tries: i64,
+    /// Codes sent since `codes_since`.
+    pub codes: i64,
+    /// When the day of `codes` began (the first code of it).
+    pub codes_since: Option<DateTime<Utc>>,
+}
+
+impl Pending {
+    /// Codes sent in the day up to `now`.
+    fn codes_today(&self, now: DateTime<Utc>) -> i64 {
+        match self.codes_since {
+            Some(since) if now - since < Duration::days(1) => self.codes,
+            _ => 0,
+        }
+    }
+
+    /// The day's code count with one more sent at `now`: (count, since).
+    pub fn one_more_code(p: Option<&Pending>, now: DateTime<Utc>) -> (i64, DateTime<Utc>) {
+        match p.and_then(|p| Some((p.codes_today(now), p.codes_since?))) {
+            Some((n, since)) if n > 0 => (n + 1, since),
+            _ => (1, now),
+        }
+    }
 }
 
 /// What a message from an unbound sender is.
@@ -49,6 +75,8 @@ pub enum Step {
     Phone(String),
     /// A number again before [`RESEND_SECONDS`] have passed: no new code.
     TooSoon,
+    /// A number after [`MAX_CODES_A_DAY`] codes today: no new code until tomorrow.
+    Limited,
     /// The code that was sent: bind.
     Bound,
     /// A code, not the one sent.
@@ -67,6 +95,7 @@ impl Step {
             Step::Words { ask: true } => Some("bind.ask"),
             Step::Words { ask: false } | Step::Bound | Step::Phone(_) => None,
             Step::TooSoon => Some("bind.too_soon"),
+            Step::Limited => Some("bind.limited"),
             Step::Wrong { last: false } => Some("bind.wrong_code"),
             Step::Wrong { last: true } => Some("bind.too_many"),
             Step::Expired => Some("bind.expired"),
@@ -124,10 +153,11 @@ pub fn step(pending: Option<&Pending>, sender: &str, words: &str, now: DateTime<
         let recent = pending
             .and_then(|p| p.sent_at)
             .is_some_and(|at| now - at < Duration::seconds(RESEND_SECONDS));
-        return if recent {
-            Step::TooSoon
-        } else {
-            Step::Phone(phone)
+        let spent = pending.is_some_and(|p| p.codes_today(now) >= MAX_CODES_A_DAY);
+        return match (recent, spent) {
+            (true, _) => Step::TooSoon,
+            (false, true) => Step::Limited,
+            (false, false) => Step::Phone(phone),
         };
     }
     let ask = pending.is_none_or(|p| now - p.asked_at >= Duration::hours(ASK_AGAIN_HOURS));
@@ -149,6 +179,8 @@ mod tests {
             code_hash: Some(code_hash("u1", code)),
             sent_at: Some(at(minute)),
             tries,
+            codes: 1,
+            codes_since: Some(at(minute)),
         }
     }
 
@@ -164,6 +196,8 @@ mod tests {
             code_hash: None,
             sent_at: None,
             tries: 0,
+            codes: 0,
+            codes_since: None,
         };
         assert_eq!(
             step(Some(&asked), "u1", "还在吗", at(5)),
@@ -229,6 +263,29 @@ mod tests {
         assert_eq!(
             step(Some(&p), "u1", "13800138000", at(2)),
             Step::Phone("13800138000".into())
+        );
+    }
+
+    #[test]
+    fn a_sender_gets_a_few_codes_a_day_and_no_more() {
+        let mut p = sent("042917", 0, 0);
+        p.codes = MAX_CODES_A_DAY;
+        assert_eq!(step(Some(&p), "u1", "13800138000", at(5)), Step::Limited);
+        assert_eq!(Step::Limited.answer(), Some("bind.limited"));
+        // A day after the first of them, codes come again.
+        assert_eq!(
+            step(Some(&p), "u1", "13800138000", at(24 * 60)),
+            Step::Phone("13800138000".into())
+        );
+        // The count: the day goes on from its first code, and starts again after it.
+        assert_eq!(Pending::one_more_code(None, at(3)), (1, at(3)));
+        assert_eq!(
+            Pending::one_more_code(Some(&p), at(5)),
+            (MAX_CODES_A_DAY + 1, at(0))
+        );
+        assert_eq!(
+            Pending::one_more_code(Some(&p), at(24 * 60)),
+            (1, at(24 * 60))
         );
     }
 

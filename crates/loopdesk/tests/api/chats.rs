@@ -717,6 +717,30 @@ async fn an_unbound_sender_gives_their_mobile_number_and_the_code_sent_to_it_bin
         !now_told.last().unwrap().contains("手机号码"),
         "{now_told:?}"
     );
+
+    // Someone trying numbers for codes gets a few a day, then none until tomorrow.
+    let sms_before = notices.lock().unwrap().len();
+    for i in 0..7 {
+        app.clock.advance(Duration::minutes(2));
+        let xml = text_xml("guesser", &format!("g-{i}"), "13900139000");
+        let (s, _) = post_sealed(&app, &url, "tok3n", CORP, &xml, "").await;
+        assert_eq!(s, 200);
+    }
+    told().await.unwrap();
+    assert_eq!(notices.lock().unwrap().len(), sms_before + 6);
+    let to_guesser: Vec<String> = sim
+        .messages()
+        .iter()
+        .filter(|(_, b)| b["touser"] == "guesser")
+        .filter_map(|(_, b)| b["text"]["content"].as_str().map(str::to_owned))
+        .collect();
+    // (The runner sends in no set order.)
+    assert_eq!(to_guesser.len(), 7, "{to_guesser:?}");
+    assert_eq!(
+        to_guesser.iter().filter(|m| m.contains("明天")).count(),
+        1,
+        "{to_guesser:?}"
+    );
 }
 
 async fn a_dingtalk_robot_message_is_a_request_answered_by_work_notice(backend: Backend) {

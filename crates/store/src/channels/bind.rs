@@ -24,6 +24,16 @@ use crate::rows::parse_id;
 use crate::search::index;
 use crate::{from_ms, ms, NewJob, StoreError, TenantStore};
 
+#[derive(sqlx::FromRow)]
+struct BindingRow {
+    asked_at: i64,
+    code_hash: Option<String>,
+    sent_at: Option<i64>,
+    tries: i64,
+    codes: i64,
+    codes_since: Option<i64>,
+}
+
 /// The contact a mobile number binds to: the first one on record.
 struct Holder {
     id: String,
@@ -38,19 +48,21 @@ impl TenantStore {
         channel: &InboundChannel,
         sender: &str,
     ) -> Result<Option<Pending>, StoreError> {
-        let row: Option<(i64, Option<String>, Option<i64>, i64)> = sqlx::query_as(
-            "SELECT asked_at, code_hash, sent_at, tries FROM chat_bindings \
+        let row: Option<BindingRow> = sqlx::query_as(
+            "SELECT asked_at, code_hash, sent_at, tries, codes, codes_since FROM chat_bindings \
              WHERE channel_id = $1 AND sender = $2",
         )
         .bind(channel.id.to_string())
         .bind(sender)
         .fetch_optional(&self.store.read)
         .await?;
-        Ok(row.map(|(asked, code_hash, sent, tries)| Pending {
-            asked_at: from_ms(asked),
-            code_hash,
-            sent_at: sent.map(from_ms),
-            tries,
+        Ok(row.map(|r| Pending {
+            asked_at: from_ms(r.asked_at),
+            code_hash: r.code_hash,
+            sent_at: r.sent_at.map(from_ms),
+            tries: r.tries,
+            codes: r.codes,
+            codes_since: r.codes_since.map(from_ms),
         }))
     }
 
@@ -172,7 +184,9 @@ impl TenantStore {
         match (&step, holder) {
             (Step::Phone(phone), Some(_)) => {
                 let code = bind::code(rand::rngs::OsRng.next_u32());
-                self.code_out(&mut tx, channel, m.sender, phone, &code, now)
+                let pending = self.chat_binding(channel, m.sender).await?;
+                let codes = Pending::one_more_code(pending.as_ref(), now);
+                self.code_out(&mut tx, channel, m.sender, (phone, &code), codes, now)
                     .await?;
                 jobs.extend(self.sms(m, phone, &code, lang, now).await?);
                 let said = tf(lang, "bind.code_sent", &[("phone", &bind::masked(phone))]);
@@ -221,21 +235,23 @@ impl TenantStore {
         }))
     }
 
-    /// Keeps the code just sent to `phone` for `sender` (hashed), with no wrong guesses yet.
+    /// Keeps the code just sent to `phone` for `sender` (hashed), with no wrong guesses yet,
+    /// and the day's count of codes (`codes`: the count and when its day began).
     async fn code_out(
         &self,
         tx: &mut Transaction<'_, Any>,
         channel: &InboundChannel,
         sender: &str,
-        phone: &str,
-        code: &str,
+        (phone, code): (&str, &str),
+        codes: (i64, DateTime<Utc>),
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO chat_bindings (channel_id, sender, tenant_id, asked_at, phone, code_hash, sent_at, tries) \
-             VALUES ($1, $2, $3, $4, $5, $6, $4, 0) \
+            "INSERT INTO chat_bindings (channel_id, sender, tenant_id, asked_at, phone, code_hash, sent_at, tries, \
+             codes, codes_since) VALUES ($1, $2, $3, $4, $5, $6, $4, 0, $7, $8) \
              ON CONFLICT (channel_id, sender) DO UPDATE SET phone = excluded.phone, \
-             code_hash = excluded.code_hash, sent_at = excluded.sent_at, tries = 0",
+             code_hash = excluded.code_hash, sent_at = excluded.sent_at, tries = 0, \
+             codes = excluded.codes, codes_since = excluded.codes_since",
         )
         .bind(channel.id.to_string())
         .bind(sender)
@@ -243,6 +259,8 @@ impl TenantStore {
         .bind(ms(now))
         .bind(phone)
         .bind(bind::code_hash(sender, code))
+        .bind(codes.0)
+        .bind(ms(codes.1))
         .execute(&mut **tx)
         .await?;
         Ok(())
