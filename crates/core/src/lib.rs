@@ -31,6 +31,7 @@ pub mod sheet;
 pub mod signing;
 pub mod sla;
 pub mod ticket;
+pub mod triage;
 pub mod validate;
 
 pub use ids::*;
