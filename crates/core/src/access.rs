@@ -100,6 +100,8 @@ pub enum Permission {
     SaveViews,
     /// Read the call log and work the callbacks of missed calls (回电).
     Calls,
+    /// Ask the triage models about a request (category, priority, team, duplicates).
+    Triage,
 }
 
 /// True when the actor may do `what`.
@@ -135,7 +137,9 @@ pub fn roles_allow(has: impl Fn(Role) -> bool, what: Permission) -> bool {
         Permission::ReadStock => any(&[Engineer, Dispatcher, Supervisor, Manager, Admin]),
         Permission::RequestParts => any(&[Engineer, Dispatcher, Supervisor, Admin]),
         Permission::ApproveRequisitions => any(&[Supervisor, Manager, Admin]),
-        Permission::SaveViews | Permission::Calls => any(&[Agent, Dispatcher, Supervisor, Admin]),
+        Permission::SaveViews | Permission::Calls | Permission::Triage => {
+            any(&[Agent, Dispatcher, Supervisor, Admin])
+        }
         Permission::InternalNotes => {
             any(&[Agent, Dispatcher, Supervisor, Manager, Admin, Engineer])
         }

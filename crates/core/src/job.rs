@@ -43,6 +43,8 @@ job_kinds! {
     Maintenance = "maintenance",
     /// Recurring: automatic dispatch in the tenants that dispatch automatically.
     Dispatch = "dispatch",
+    /// Recurring: trains each tenant's triage models again at night.
+    TriageTrain = "triage_train",
     /// A change to tell the outside world of (the outbox entry): fanned out into webhook
     /// deliveries, the customer's notice, in-app notifications and staff mail.
     Publish = "publish",
@@ -77,13 +79,14 @@ impl utoipa::ToSchema for JobKind {}
 impl JobKind {
     /// The recurring kinds: one row each, made by whichever runner starts first, and put back
     /// in the queue after each run.
-    pub const RECURRING: [JobKind; 6] = [
+    pub const RECURRING: [JobKind; 7] = [
         JobKind::SlaScan,
         JobKind::AutoClose,
         JobKind::JobsCleanup,
         JobKind::KpiReport,
         JobKind::Maintenance,
         JobKind::Dispatch,
+        JobKind::TriageTrain,
     ];
 
     /// Parses a code name.

@@ -35,6 +35,7 @@ mod mail;
 pub mod maintenance;
 mod paper;
 mod report;
+pub mod triage;
 
 pub use dispatch::AutoDispatch;
 pub use fanout::Outbound;
@@ -67,6 +68,8 @@ pub struct RunnerConfig {
     pub maintenance_every: chrono::Duration,
     /// How often automatic dispatch runs (tenants in `auto` mode).
     pub dispatch_every: chrono::Duration,
+    /// How often the runner looks whether a tenant's triage models are due to be trained.
+    pub triage_every: chrono::Duration,
     /// Loopdesk's public base URL, for links in messages (`http://127.0.0.1:8080`).
     pub public_url: String,
     /// Internal address ranges webhooks may still reach (none by default: a delivery to
@@ -89,6 +92,7 @@ impl Default for RunnerConfig {
             report_every: chrono::Duration::minutes(15),
             maintenance_every: chrono::Duration::minutes(30),
             dispatch_every: chrono::Duration::minutes(1),
+            triage_every: chrono::Duration::minutes(30),
             public_url: "http://127.0.0.1:8080".into(),
             webhook_allow: Vec::new(),
         }
@@ -339,6 +343,10 @@ impl Runner {
                     );
                 }
                 self.config.dispatch_every
+            }
+            JobKind::TriageTrain => {
+                triage::nightly(&self.store, now).await?;
+                self.config.triage_every
             }
             other => return Err(JobFailure(format!("{other} is not a recurring job"))),
         };

@@ -83,6 +83,9 @@ enum Command {
     },
     /// Dispatch benchmark: the batch engine on an instance file; writes the assignment.
     DispatchBench(dispatch_bench::DispatchBenchArgs),
+    /// Triage benchmark: the classifier on a labelled corpus (CSV `label,text`), held-out
+    /// accuracy, macro-F1, training time and latency.
+    BenchTriage(loopdesk::triage_bench::TriageBenchArgs),
     /// Play one phone call against a running server, as a PBX would (signed call events).
     CtiSim(cti_sim::CtiSimArgs),
     /// Configuration helpers.
@@ -378,6 +381,7 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
         }
         Command::DispatchBench(args) => dispatch_bench::run(&args),
         Command::CtiSim(args) => cti_sim::run(args).await,
+        Command::BenchTriage(args) => loopdesk::triage_bench::run(&args),
         Command::Config {
             command: ConfigCommand::Example,
         } => {

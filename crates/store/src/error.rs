@@ -58,6 +58,15 @@ pub enum StoreError {
     /// An import failed: these rows (and nothing was written).
     #[error("{} rows failed", .0.len())]
     Rows(Vec<RowError>),
+    /// A model cannot be trained: too few examples (`need` 0 when every example has the
+    /// same class).
+    #[error("too few examples: {have} of {need}")]
+    TooFewExamples {
+        /// Examples there are (or classes, when `need` counts classes).
+        have: usize,
+        /// Examples needed.
+        need: usize,
+    },
     /// The same idempotency key came with a different request.
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,

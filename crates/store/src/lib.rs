@@ -48,6 +48,7 @@ mod story_tests;
 mod surveys;
 mod tenant;
 mod tickets;
+mod triage;
 mod users;
 mod views;
 
@@ -92,6 +93,7 @@ pub use tickets::{
     AwaitingConfirmation, HandCandidate, HandDispatch, NewTicket, PriorityChange, ServiceSheet,
     TicketFilter, TicketParties, TransitionRequest,
 };
+pub use triage::{DuplicateTicket, TrainReport, TriageModel, Triaged};
 pub use users::{NewUser, RegionShape, UserEdit};
 pub use views::SavedView;
 
@@ -149,6 +151,8 @@ pub struct Store {
     settings: cache::TenantCache<tenant::TenantSettings>,
     /// Tenants' SLA policies, cached for 30 s (read on every creation and every move).
     policies: cache::TenantCache<std::sync::Arc<Vec<sla::PolicyEntry>>>,
+    /// Tenants' triage models, parsed (see [`triage`]).
+    triage: triage::ModelCache,
     /// Tenants' KPI books (see [`facts`]).
     books: kpi::book::Books,
     /// Bulk history imports under way (see [`TenantStore::begin_import`]).
@@ -213,6 +217,7 @@ impl Store {
             batcher,
             settings: cache::TenantCache::new(Duration::from_secs(60)),
             policies: cache::TenantCache::new(Duration::from_secs(30)),
+            triage: triage::ModelCache::default(),
             books: kpi::book::Books::default(),
             importing: std::sync::Arc::default(),
         })

@@ -252,6 +252,18 @@ impl From<StoreError> for ApiError {
             .arg("available", available.to_string())
             .arg("warehouse_id", warehouse_id.to_string()),
             StoreError::Transition(t) => t.into(),
+            StoreError::TooFewExamples { have, need } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "too_few_examples",
+                if need == 0 {
+                    "error.one_class"
+                } else {
+                    "error.too_few_examples"
+                },
+            )
+            .field("target")
+            .arg("have", have.to_string())
+            .arg("need", need.to_string()),
             StoreError::Rows(rows) => {
                 let mut e = ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,

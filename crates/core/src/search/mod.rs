@@ -25,7 +25,8 @@ mod words;
 pub use document::{AssetText, CustomerText, Document, TicketText, SNIPPET_WIDTH};
 pub use highlight::{escape_html, highlight, title_html};
 pub use scope::SearchScope;
-pub use words::{document_words, query_words, Weighted};
+pub use words::{document_words, query_words, text_words, Weighted};
+pub(crate) use words::{fold, is_cjk};
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY: usize = 200;

@@ -69,8 +69,16 @@ pub fn query_words(query: &str) -> Vec<String> {
     out
 }
 
+/// The words of a text in reading order, repeats kept (jieba's precise mode, function words
+/// left out, a phone number as its digits): what a classifier counts.
+pub fn text_words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    cut_into(text, true, &mut out);
+    out
+}
+
 /// Lower case, and full-width ASCII (Ｗ０１, typed with a Chinese input method) as ASCII.
-pub(super) fn fold(c: char) -> char {
+pub(crate) fn fold(c: char) -> char {
     let c = match c {
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         '\u{3000}' => ' ',
@@ -80,7 +88,7 @@ pub(super) fn fold(c: char) -> char {
 }
 
 /// Chinese, Japanese and Korean ideographs: segmented by jieba.
-fn is_cjk(c: char) -> bool {
+pub(crate) fn is_cjk(c: char) -> bool {
     matches!(c,
         '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}'
         | '\u{20000}'..='\u{2FA1F}')

@@ -29,4 +29,5 @@ mod search;
 mod security;
 mod sla;
 mod stock;
+mod triage;
 mod users;

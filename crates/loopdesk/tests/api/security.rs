@@ -341,6 +341,13 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
                 json!({}),
                 404,
             ),
+            // Training a model is an admin's (this tenant has too few tickets for one).
+            (
+                reqwest::Method::POST,
+                "/api/v1/triage/train".to_owned(),
+                json!({ "target": "category" }),
+                422,
+            ),
         ] {
             let (status, _) = app.send(method.clone(), token, &path, body).await;
             assert_eq!(
@@ -352,12 +359,29 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
         // The call log and its callbacks are the desk's (those who record customers): the
         // rest are refused before anything is looked up.
         let none = format!("/api/v1/calls/{}", uuid::Uuid::new_v4());
-        for (method, path, allowed) in [
-            (reqwest::Method::GET, "/api/v1/calls".to_owned(), 200),
-            (reqwest::Method::GET, none.clone(), 404),
-            (reqwest::Method::POST, format!("{none}/callback-done"), 404),
+        // Triage is theirs too.
+        for (method, path, body, allowed) in [
+            (
+                reqwest::Method::GET,
+                "/api/v1/calls".to_owned(),
+                json!({}),
+                200,
+            ),
+            (reqwest::Method::GET, none.clone(), json!({}), 404),
+            (
+                reqwest::Method::POST,
+                format!("{none}/callback-done"),
+                json!({}),
+                404,
+            ),
+            (
+                reqwest::Method::POST,
+                "/api/v1/triage".to_owned(),
+                json!({ "subject": "空调不制冷" }),
+                200,
+            ),
         ] {
-            let (status, _) = app.send(method.clone(), token, &path, json!({})).await;
+            let (status, _) = app.send(method.clone(), token, &path, body).await;
             assert_eq!(
                 status,
                 if create_customer { allowed } else { 403 },

@@ -17,6 +17,7 @@ pub mod search;
 pub mod service_report;
 pub mod stock;
 pub mod tickets;
+pub mod triage;
 pub mod users;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -165,6 +166,8 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(calls::list_calls))
         .routes(routes!(calls::get_call))
         .routes(routes!(calls::callback_done))
+        .routes(routes!(triage::triage))
+        .routes(routes!(triage::train))
         .routes(routes!(automation::list_jobs))
         .routes(routes!(automation::list_notifications))
         .routes(routes!(automation::mark_read))

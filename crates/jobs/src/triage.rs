@@ -1,0 +1,39 @@
+//! The nightly training of every tenant's triage models: between 02:00 and 05:00 on the
+//! tenant's clock, each model older than 20 hours (or never trained) is trained again on the
+//! tickets as people filed them by then. A target with too few examples is left untrained
+//! without complaint: a new tenant has no history yet.
+
+use chrono::{DateTime, Timelike, Utc};
+use loopdesk_core::ticket::transitions::Actor;
+use loopdesk_core::triage::{train::retrain_due, Target};
+use loopdesk_store::{Store, StoreError};
+
+/// Trains the models that are due in every tenant; answers how many were trained.
+pub async fn nightly(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut trained = 0;
+    for id in store.tenant_ids().await? {
+        let tenant = store.tenant(id);
+        let hour = now.with_timezone(&tenant.utc_offset().await?).hour();
+        let have = tenant.triage_trained().await?;
+        for target in Target::ALL {
+            if !retrain_due(have.get(&target).copied(), now, hour) {
+                continue;
+            }
+            match tenant.train_triage(&Actor::System, target, now).await {
+                Ok(report) => {
+                    trained += 1;
+                    tracing::info!(
+                        tenant = %id,
+                        target = target.as_str(),
+                        trained_on = report.trained_on,
+                        accuracy = report.holdout.accuracy,
+                        "triage model trained"
+                    );
+                }
+                Err(StoreError::TooFewExamples { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(trained)
+}

@@ -1,0 +1,290 @@
+//! Triage (issue 23): models trained on the tenant's own tickets suggest category, priority
+//! and team with the words behind them; urgency and sentiment from the shipped lexicon;
+//! duplicates among the same customer's recent tickets.
+
+use loopdesk_core::clock::Clock;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_model_trained_on_the_tenants_tickets_suggests_and_explains,
+    triage_refuses_bad_input_and_the_wrong_roles,
+);
+
+const FAULTS: [(&str, &[&str], &[&str], i64); 3] = [
+    (
+        "aircon",
+        &["空调", "中央空调", "空调外机"],
+        &["不制冷", "漏水", "噪音很大", "显示E4"],
+        3,
+    ),
+    (
+        "elevator",
+        &["电梯", "货梯", "2号梯"],
+        &["困人", "异响", "门关不上", "停在三楼不动"],
+        1,
+    ),
+    (
+        "printer",
+        &["打印机", "复印机", "一体机"],
+        &["卡纸", "打印有黑线", "连不上网络", "缺墨"],
+        4,
+    ),
+];
+const PLACES: [&str; 5] = ["三楼会议室", "财务室", "一楼大厅", "仓库", "食堂"];
+
+/// Files `n` tickets for `customer` as agents would: category, priority and team set by hand.
+async fn history(app: &TestApp, customer: &str, teams: &[String], n: usize) {
+    for i in 0..n {
+        let (code, things, faults, priority) = FAULTS[i % 3];
+        let thing = things[(i / 3) % things.len()];
+        let fault = faults[(i / 7) % faults.len()];
+        let place = PLACES[(i / 2) % PLACES.len()];
+        let t = app
+            .ok(
+                &app.admin,
+                "/api/v1/tickets",
+                json!({
+                    "subject": format!("{thing}{fault}"),
+                    "description": format!("{place}的{thing}{fault}，请派人来看看"),
+                    "priority": priority, "channel": "phone", "customer_id": customer,
+                    "category": code,
+                }),
+                201,
+            )
+            .await;
+        let (status, _) = app
+            .send(
+                reqwest::Method::POST,
+                &app.admin,
+                &format!("/api/v1/tickets/{}/team", t["id"].as_str().unwrap()),
+                json!({ "team_id": teams[i % 3] }),
+            )
+            .await;
+        assert_eq!(status, 204);
+    }
+}
+
+async fn triage(app: &TestApp, token: &str, body: Value) -> Value {
+    app.ok(token, "/api/v1/triage", body, 200).await
+}
+
+async fn a_model_trained_on_the_tenants_tickets_suggests_and_explains(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("triage-agent", &["agent"], json!({})).await;
+    let (cust, _) = app.customer(&app.admin, "甲公司", "13800000001").await;
+
+    // Before any model: no suggestions, no model, but urgency and sentiment already read.
+    let before = triage(
+        &app,
+        &agent,
+        json!({ "subject": "空调不制冷，非常着急，再不来就打12315投诉" }),
+    )
+    .await;
+    assert_eq!(before["category"]["suggestions"], json!([]));
+    assert_eq!(before["category"]["model"], Value::Null);
+    assert_eq!(before["priority"], Value::Null);
+    assert_eq!(before["team"], Value::Null);
+    assert_eq!(before["urgency"]["level"], "critical", "{before}");
+    let signals = before["urgency"]["signals"].to_string();
+    assert!(
+        signals.contains("着急") && signals.contains("投诉"),
+        "{signals}"
+    );
+    assert!(
+        before["sentiment"]["negative"].as_f64().unwrap() > 0.5,
+        "{before}"
+    );
+    assert_eq!(before["articles"], json!([]));
+
+    // Too few examples: the answer says how many there are and how many are needed.
+    let e = app
+        .ok(
+            &app.admin,
+            "/api/v1/triage/train",
+            json!({ "target": "category" }),
+            422,
+        )
+        .await;
+    assert_eq!(e["field"], "target");
+    assert!(e["message"].as_str().unwrap().contains("30"), "{e}");
+
+    for (code, name) in [
+        ("aircon", "空调"),
+        ("elevator", "电梯"),
+        ("printer", "打印机"),
+    ] {
+        app.ok(
+            &app.admin,
+            "/api/v1/categories",
+            json!({ "code": code, "name": name }),
+            201,
+        )
+        .await;
+    }
+    let mut teams = Vec::new();
+    for name in ["暖通组", "电梯组", "IT组"] {
+        let t = app
+            .ok(&app.admin, "/api/v1/teams", json!({ "name": name }), 201)
+            .await;
+        teams.push(t["id"].as_str().unwrap().to_owned());
+    }
+    history(&app, &cust, &teams, 60).await;
+
+    // The nightly job: nothing at 10:00 on the tenant's clock; at 03:00 every target with
+    // enough examples is trained (sentiment has no survey comments yet), and only once.
+    use loopdesk_jobs::triage::nightly;
+    assert_eq!(nightly(&app.store, app.clock.now()).await.unwrap(), 0);
+    app.clock.advance(chrono::Duration::hours(17));
+    assert_eq!(nightly(&app.store, app.clock.now()).await.unwrap(), 3);
+    assert_eq!(nightly(&app.store, app.clock.now()).await.unwrap(), 0);
+    let t = triage(&app, &agent, json!({ "subject": "电梯困人" })).await;
+    assert_eq!(
+        t["category"]["model"]["trained_at"], "2026-11-24T19:00:00Z",
+        "{t}"
+    );
+
+    let trained = app
+        .ok(
+            &app.admin,
+            "/api/v1/triage/train",
+            json!({ "target": "category" }),
+            200,
+        )
+        .await;
+    assert_eq!(trained["target"], "category");
+    assert_eq!(trained["trained_on"], 60);
+    assert_eq!(trained["classes"], 3);
+    assert_eq!(trained["holdout"]["n"], 12);
+    assert!(
+        trained["holdout"]["accuracy"].as_f64().unwrap() >= 0.9,
+        "{trained}"
+    );
+    assert!(
+        trained["holdout"]["macro_f1"].as_f64().unwrap() >= 0.9,
+        "{trained}"
+    );
+    for target in ["priority", "team"] {
+        app.ok(
+            &app.admin,
+            "/api/v1/triage/train",
+            json!({ "target": target }),
+            200,
+        )
+        .await;
+    }
+
+    // Words it has seen, in a new phrasing: the right category first, with its words; the
+    // priority and team of such tickets.
+    let t = triage(
+        &app,
+        &agent,
+        json!({ "subject": "办公室空调不制冷", "description": "开了一上午还是很热", "channel": "phone" }),
+    )
+    .await;
+    let s = t["category"]["suggestions"].as_array().unwrap();
+    assert!(!s.is_empty() && s.len() <= 3, "{t}");
+    assert_eq!(s[0]["code"], "aircon", "{t}");
+    assert!(s[0]["confidence"].as_f64().unwrap() > 0.5, "{t}");
+    assert!(s[0]["words"].to_string().contains("空调"), "{t}");
+    assert_eq!(t["category"]["model"]["trained_on"], 60);
+    assert_eq!(t["priority"]["suggested"], 3, "{t}");
+    assert_eq!(t["team"]["suggested"], teams[0].as_str(), "{t}");
+    let lift = triage(&app, &agent, json!({ "subject": "货梯困人了" })).await;
+    assert_eq!(
+        lift["category"]["suggestions"][0]["code"], "elevator",
+        "{lift}"
+    );
+    assert_eq!(lift["priority"]["suggested"], 1, "{lift}");
+    assert_eq!(lift["team"]["suggested"], teams[1].as_str(), "{lift}");
+
+    // A category removed since training is not suggested.
+    app.raw_sql("DELETE FROM categories WHERE code = 'aircon'")
+        .await
+        .unwrap();
+    let t = triage(&app, &agent, json!({ "subject": "办公室空调不制冷" })).await;
+    assert!(
+        !t["category"]["suggestions"].to_string().contains("aircon"),
+        "{t}"
+    );
+
+    // Duplicates: the same customer's recent ticket that reads alike, not another's.
+    let (other, _) = app.customer(&app.admin, "乙公司", "13800000002").await;
+    let mine = app
+        .ticket(&agent, &cust, "食堂冷柜不制冷，温度降不下来")
+        .await;
+    app.ticket(&agent, &other, "食堂冷柜不制冷，温度降不下来")
+        .await;
+    let d = triage(
+        &app,
+        &agent,
+        json!({ "subject": "冷柜还是不制冷", "description": "食堂冷柜温度降不下来", "customer_id": cust }),
+    )
+    .await;
+    let dups = d["duplicates"].as_array().unwrap();
+    assert_eq!(dups.len(), 1, "{d}");
+    assert_eq!(dups[0]["ticket_id"], mine["id"]);
+    assert_eq!(dups[0]["number"], mine["number"]);
+    assert!(dups[0]["similarity"].as_f64().unwrap() >= 0.45, "{d}");
+    // Without a customer or asset nothing is compared; another customer's tickets never show.
+    let none = triage(&app, &agent, json!({ "subject": "冷柜还是不制冷" })).await;
+    assert_eq!(none["duplicates"], json!([]));
+
+    // Models are the tenant's own: another tenant has none.
+    let outsider = app
+        .other_tenant_user("other-triage", "o-agent", loopdesk_core::Role::Agent)
+        .await;
+    let theirs = triage(&app, &outsider, json!({ "subject": "办公室空调不制冷" })).await;
+    assert_eq!(theirs["category"]["model"], Value::Null);
+    assert_eq!(theirs["category"]["suggestions"], json!([]));
+}
+
+async fn triage_refuses_bad_input_and_the_wrong_roles(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("t-agent", &["agent"], json!({})).await;
+    let (_, engineer) = app.user("t-eng", &["engineer"], json!({})).await;
+    let (_, manager) = app.user("t-mgr", &["manager"], json!({})).await;
+    for (body, field) in [
+        (json!({ "subject": "   " }), "subject"),
+        (json!({ "subject": "x", "colour": "red" }), "colour"),
+        (
+            json!({ "subject": "x", "customer_id": "not-an-id" }),
+            "customer_id",
+        ),
+    ] {
+        let e = app.ok(&agent, "/api/v1/triage", body.clone(), 422).await;
+        assert_eq!(e["field"], field, "{body} → {e}");
+    }
+    for token in [&engineer, &manager] {
+        app.ok(token, "/api/v1/triage", json!({ "subject": "x" }), 403)
+            .await;
+    }
+    let e = app
+        .ok(
+            &app.admin,
+            "/api/v1/triage/train",
+            json!({ "target": "colour" }),
+            422,
+        )
+        .await;
+    assert_eq!(e["field"], "target");
+    app.ok(
+        &agent,
+        "/api/v1/triage/train",
+        json!({ "target": "category" }),
+        403,
+    )
+    .await;
+    // Sentiment learns from survey comments: there are none yet.
+    let e = app
+        .ok(
+            &app.admin,
+            "/api/v1/triage/train",
+            json!({ "target": "sentiment" }),
+            422,
+        )
+        .await;
+    assert!(e["message"].as_str().unwrap().contains('0'), "{e}");
+}
