@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use loopdesk_core::triage::{features, train, Classifier, Example, Options};
+use loopdesk_core::triage::{features, train, urgency, Classifier, Example, Options};
 use serde_json::json;
 
 /// Flags of `bench-triage`.
@@ -86,6 +86,9 @@ pub fn run(args: &TriageBenchArgs) -> anyhow::Result<()> {
                 report["p50_ms"].as_f64().unwrap_or(0.0), report["p95_ms"].as_f64().unwrap_or(0.0),
                 report["p99_ms"].as_f64().unwrap_or(0.0),
             );
+            if let Some(auc) = report["lexicon_negative_auc"].as_f64() {
+                println!("{name}: the shipped lexicon, untrained: negative AUC {auc:.4}");
+            }
         }
     }
     Ok(())
@@ -154,8 +157,17 @@ fn bench_target(
             .copied()
             .unwrap_or(0.0)
     };
+    // A corpus labelled negative/positive also judges the shipped lexicon, untrained.
+    let lexicon_auc = if model.classes() == ["negative", "positive"] {
+        let scores: Vec<f64> = test_texts.iter().map(|t| urgency::negative(t)).collect();
+        let negatives: Vec<bool> = test.iter().map(|e| e.label == "negative").collect();
+        Some(train::auc(&scores, &negatives))
+    } else {
+        None
+    };
     Ok(json!({
         "target": name,
+        "lexicon_negative_auc": lexicon_auc,
         "train": training.len(),
         "test": test.len(),
         "classes": model.classes().len(),

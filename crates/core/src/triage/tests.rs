@@ -1,6 +1,6 @@
 use super::classifier::SplitMix;
 use super::features::features;
-use super::train::{accuracy, judge, macro_f1, stratified_split, train};
+use super::train::{accuracy, auc, judge, macro_f1, stratified_split, train};
 use super::*;
 
 /// Requests of three faults in many phrasings, and a share of them mislabelled (`noise`, out
@@ -210,4 +210,12 @@ fn models_are_trained_again_each_night_once() {
     );
     assert!(retrain_due(Some(now - Duration::hours(24)), now, 2));
     assert!(!retrain_due(Some(now - Duration::hours(24)), now, 5));
+}
+
+#[test]
+fn auc_counts_ordered_pairs_and_ties_by_half() {
+    assert_eq!(auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]), 0.75);
+    assert_eq!(auc(&[0.5, 0.5], &[true, false]), 0.5);
+    assert_eq!(auc(&[0.9, 0.1], &[true, false]), 1.0);
+    assert_eq!(auc(&[0.9, 0.1], &[true, true]), 0.5);
 }

@@ -173,3 +173,34 @@ pub fn macro_f1(truth: &[&str], guess: &[&str]) -> f64 {
         .sum();
     total / classes.len() as f64
 }
+
+/// The area under the ROC curve of `scores` for telling the `positives` apart: the chance
+/// that a positive scores above a negative, ties counting half (Mann–Whitney). 0.5 when one
+/// side is empty.
+pub fn auc(scores: &[f64], positives: &[bool]) -> f64 {
+    let mut order: Vec<usize> = (0..scores.len().min(positives.len())).collect();
+    order.sort_by(|a, b| scores[*a].total_cmp(&scores[*b]));
+    let (mut rank_sum, mut pos) = (0.0, 0usize);
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && scores[order[j + 1]] == scores[order[i]] {
+            j += 1;
+        }
+        // Tied scores share the mean of their ranks (1-based).
+        let rank = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &order[i..=j] {
+            if positives[k] {
+                rank_sum += rank;
+                pos += 1;
+            }
+        }
+        i = j + 1;
+    }
+    let neg = order.len() - pos;
+    if pos == 0 || neg == 0 {
+        return 0.5;
+    }
+    let (p, n) = (pos as f64, neg as f64);
+    (rank_sum - p * (p + 1.0) / 2.0) / (p * n)
+}
