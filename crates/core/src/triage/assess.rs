@@ -59,6 +59,14 @@ pub fn sentiment_label(csat: i64) -> Option<&'static str> {
 /// The negative class of the sentiment model.
 pub const NEGATIVE: &str = "negative";
 
+/// Least confidence for a suggestion to be offered to a person typing a request (the API
+/// answers every suggestion; a page shows only those worth a look).
+pub const SHOWN_CONFIDENCE: f64 = 0.05;
+
+/// Least confidence for a suggested priority to be offered: a priority guessed at random
+/// would be worse than the agent's own default.
+pub const SHOWN_PRIORITY_CONFIDENCE: f64 = 0.5;
+
 /// Most category suggestions.
 pub const MAX_CATEGORIES: usize = 3;
 

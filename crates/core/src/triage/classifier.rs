@@ -188,23 +188,29 @@ impl Classifier {
             .map(|&(j, v)| {
                 (
                     v * self.weights[j as usize * k + c],
-                    shown(&self.names[j as usize]),
+                    self.names[j as usize].as_str(),
                 )
             })
             .filter(|(push, _)| *push > 0.0)
             .collect();
         pushes.sort_by(|a, b| b.0.total_cmp(&a.0));
+        // Whole words read better than character pairs: pairs only fill in after the words
+        // (a model name the dictionary does not know), and none inside a word shown.
         let mut words: Vec<String> = Vec::new();
-        for (_, w) in pushes {
-            // A pair inside a word already shown says nothing more.
-            if !words
-                .iter()
-                .any(|s| s.contains(w) || w.contains(s.as_str()))
-            {
+        for want_pairs in [false, true] {
+            for (_, feature) in &pushes {
+                let w = shown(feature);
+                if (w.len() != feature.len()) != want_pairs
+                    || words
+                        .iter()
+                        .any(|s| s.contains(w) || w.contains(s.as_str()))
+                {
+                    continue;
+                }
+                if words.len() == 4 {
+                    return words;
+                }
                 words.push(w.to_owned());
-            }
-            if words.len() == 4 {
-                break;
             }
         }
         words

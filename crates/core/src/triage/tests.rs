@@ -214,7 +214,10 @@ fn models_are_trained_again_each_night_once() {
 
 #[test]
 fn auc_counts_ordered_pairs_and_ties_by_half() {
-    assert_eq!(auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]), 0.75);
+    assert_eq!(
+        auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]),
+        0.75
+    );
     assert_eq!(auc(&[0.5, 0.5], &[true, false]), 0.5);
     assert_eq!(auc(&[0.9, 0.1], &[true, false]), 1.0);
     assert_eq!(auc(&[0.9, 0.1], &[true, true]), 0.5);

@@ -141,7 +141,7 @@ pub(crate) async fn drive_ticket(
     rng: &mut StdRng,
 ) -> anyhow::Result<Status> {
     let agent = &people.agents[rng.gen_range(0..people.agents.len())];
-    let (problem, detail) = PROBLEMS[rng.gen_range(0..PROBLEMS.len())];
+    let (problem, detail, category) = PROBLEMS[rng.gen_range(0..PROBLEMS.len())];
     let channel = [
         Channel::Phone,
         Channel::Phone,
@@ -158,14 +158,7 @@ pub(crate) async fn drive_ticket(
         contact_phone: Some(c.phone.clone()),
         site_id: Some(c.site),
         asset_id: Some(c.asset),
-        category: Some(
-            if problem == "定期保养" {
-                "maintenance"
-            } else {
-                "repair"
-            }
-            .into(),
-        ),
+        category: Some(category.into()),
         fields: None,
     };
     let (ticket, _) = t.create_ticket(agent, new, None, created).await?;

@@ -145,15 +145,54 @@ const MODELS: [DemoModel; 6] = [
         checklist: &["电池自检", "电极片有效期"],
     },
 ];
-const PROBLEMS: [(&str, &str); 8] = [
-    ("空调不制冷", "开机后出风不冷，室外机运转声音异常"),
-    ("冷柜温度过高", "冷藏柜温度升至 12℃，食品有变质风险"),
-    ("电梯异响", "电梯运行时有金属摩擦声，乘客反映明显"),
-    ("设备无法开机", "按下电源键无反应，指示灯不亮"),
-    ("漏水", "设备下方有积水，怀疑排水管堵塞"),
-    ("报错代码 E4", "显示屏报 E4 故障代码，重启后仍出现"),
-    ("噪音大", "运行噪音比以前明显增大"),
-    ("定期保养", "按合同进行季度保养检查"),
+/// What customers report: subject, description, and the kind of request (category code) an
+/// agent files it under. Several phrasings per kind, so that the triage model the demo's
+/// admin trains has something to learn.
+const PROBLEMS: [(&str, &str, &str); 18] = [
+    ("空调不制冷", "开机后出风不冷，室外机运转声音异常", "aircon"),
+    ("空调漏水", "室内机滴水，墙面已经湿了", "aircon"),
+    (
+        "空调报错代码 E4",
+        "显示屏报 E4 故障代码，重启后仍出现",
+        "aircon",
+    ),
+    ("空调噪音大", "运行噪音比以前明显增大", "aircon"),
+    (
+        "冷柜温度过高",
+        "冷藏柜温度升至 12℃，食品有变质风险",
+        "refrigeration",
+    ),
+    (
+        "冷库结霜严重",
+        "蒸发器结了厚厚一层霜，温度降不下来",
+        "refrigeration",
+    ),
+    ("展示柜不制冷", "门店展示柜压缩机不启动", "refrigeration"),
+    (
+        "电梯异响",
+        "电梯运行时有金属摩擦声，乘客反映明显",
+        "elevator",
+    ),
+    ("电梯门关不上", "电梯门反复开关，无法运行", "elevator"),
+    ("电梯困人", "有人被困在电梯里，请马上派人", "elevator"),
+    ("设备无法开机", "按下电源键无反应，指示灯不亮", "electrical"),
+    ("配电箱跳闸", "空气开关一合上就跳闸", "electrical"),
+    ("照明不亮", "走廊灯全部不亮，开关没反应", "electrical"),
+    ("漏水", "设备下方有积水，怀疑排水管堵塞", "plumbing"),
+    ("下水道堵塞", "卫生间地漏返水，有异味", "plumbing"),
+    ("热水器没有热水", "热水器点不着火，只有冷水", "plumbing"),
+    ("定期保养", "按合同进行季度保养检查", "maintenance"),
+    ("季度巡检", "合同约定的季度巡检，请安排时间", "maintenance"),
+];
+
+/// The demo's kinds of request: code and name.
+const CATEGORIES: [(&str, &str); 6] = [
+    ("aircon", "空调"),
+    ("refrigeration", "冷柜冷库"),
+    ("elevator", "电梯"),
+    ("electrical", "电气"),
+    ("plumbing", "给排水"),
+    ("maintenance", "定期保养"),
 ];
 
 /// Loads the demo data unless the tenant already has customers. Answers a summary.
@@ -173,6 +212,15 @@ pub async fn load_if_empty(
     let start = now - Duration::days(90);
     let mut people = People::default();
     let mut region_ids = Vec::new();
+    for (code, name) in CATEGORIES {
+        let new = loopdesk_core::intake::NewCategory {
+            code: code.into(),
+            name: name.into(),
+            required_fields: Vec::new(),
+            requires_review: false,
+        };
+        t.create_category(&Actor::System, new, start).await?;
+    }
     for (i, (name, _, _)) in REGIONS.iter().enumerate() {
         let region = t.create_region(name, start).await?;
         let outline = loopdesk_core::region_shape::Shape::parse(OUTLINES[i])?;
@@ -397,6 +445,13 @@ pub async fn load_if_empty(
         *counts.entry(status.as_str()).or_default() += 1;
     }
     calls(store, &t, &customers, now, &mut rng).await?;
+    // The triage models, trained on the history just made, as the nightly job would.
+    for target in loopdesk_core::triage::Target::ALL {
+        match t.train_triage(&Actor::System, target, now).await {
+            Ok(_) | Err(loopdesk_store::StoreError::TooFewExamples { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
     let tickets = tickets.to_string();
     let summary = summary.join(", ");

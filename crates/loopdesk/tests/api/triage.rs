@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
+use crate::pages::Browser;
 
 on_both_backends!(
     a_model_trained_on_the_tenants_tickets_suggests_and_explains,
@@ -199,6 +200,59 @@ async fn a_model_trained_on_the_tenants_tickets_suggests_and_explains(backend: B
     );
     assert_eq!(lift["priority"]["suggested"], 1, "{lift}");
     assert_eq!(lift["team"]["suggested"], teams[1].as_str(), "{lift}");
+
+    // At phone intake the panel is drawn while the agent types: the suggested kind and
+    // urgency as buttons that fill the form, the words behind them; the kind chosen is kept.
+    let mut b = Browser::signed_in(&app, "triage-agent").await;
+    let (s, html, _) = b.get(&app, "/desk/intake?phone=13800000001").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("data-triage=\"/desk/intake/triage\"") && html.contains("name=\"category\""),
+        "{html}"
+    );
+    let (s, panel, _) = b
+        .post(
+            &app,
+            "/desk/intake/triage",
+            &[
+                ("subject", "货梯困人了"),
+                ("description", "非常着急，马上来"),
+                ("customer_id", &cust),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        panel.contains("data-apply=\"category\" data-value=\"elevator\"")
+            && panel.contains("电梯")
+            && panel.contains("data-apply=\"priority\" data-value=\"1\"")
+            && panel.contains("非常着急"),
+        "{panel}"
+    );
+    let (_, empty, _) = b
+        .post(&app, "/desk/intake/triage", &[("subject", " ")])
+        .await;
+    assert!(empty.is_empty());
+    let (s, _, at) = b
+        .post(
+            &app,
+            "/desk/intake",
+            &[
+                ("customer_id", &cust),
+                ("phone", "13800000001"),
+                ("subject", "货梯困人了"),
+                ("description", ""),
+                ("priority", "1"),
+                ("category", "elevator"),
+                ("submission", "triage-intake-1"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let id = at.unwrap().trim_start_matches("/t/").to_owned();
+    let filed = app.read(&agent, &format!("/api/v1/tickets/{id}")).await;
+    assert_eq!(filed["category"], "elevator");
+    assert_eq!(filed["priority"], 1);
 
     // A category removed since training is not suggested.
     app.raw_sql("DELETE FROM categories WHERE code = 'aircon'")

@@ -834,6 +834,7 @@ struct Draft {
     subject: String,
     description: String,
     priority: String,
+    category: String,
 }
 
 fn caller(
@@ -843,7 +844,7 @@ fn caller(
     d: &CustomerDetail,
     phone: &str,
     call: Option<CallId>,
-    draft: &Draft,
+    (draft, categories): (&Draft, &[(String, String)]),
 ) -> Markup {
     let c = &d.customer;
     html! {
@@ -884,7 +885,7 @@ fn caller(
                     }
                 }
             }
-            form method="post" action="/desk/intake" {
+            form method="post" action="/desk/intake" data-triage="/desk/intake/triage" {
                 input type="hidden" name="customer_id" value=(c.id);
                 input type="hidden" name="phone" value=(phone);
                 @if let Some(call) = call { input type="hidden" name="call" value=(call); }
@@ -904,16 +905,17 @@ fn caller(
                         @for a in &d.assets { option value=(a.id) { (a.model) " · " (a.serial) } }
                     }
                 }
-                (request_fields(lang, &c.id.to_string(), draft))
+                (request_fields(lang, &c.id.to_string(), draft, categories))
                 p { button type="submit" { (t(lang, "page.desk.record")) } }
             }
         }
     }
 }
 
-/// The request's own fields: subject, description, urgency (ids suffixed by `key`, one form
-/// per customer found).
-fn request_fields(lang: Lang, key: &str, draft: &Draft) -> Markup {
+/// The request's own fields: subject, description, kind of request, urgency (ids suffixed by
+/// `key`, one form per customer found), and the triage panel the page fills while the agent
+/// types (pages::triage).
+fn request_fields(lang: Lang, key: &str, draft: &Draft, categories: &[(String, String)]) -> Markup {
     let priority = if draft.priority.is_empty() {
         "3"
     } else {
@@ -924,6 +926,16 @@ fn request_fields(lang: Lang, key: &str, draft: &Draft) -> Markup {
         input id={ "subject-" (key) } name="subject" required maxlength="200" value=(draft.subject);
         label for={ "description-" (key) } { (t(lang, "page.request.description")) }
         textarea id={ "description-" (key) } name="description" maxlength="10000" { (draft.description) }
+        div.triage-panel aria-live="polite" {}
+        @if !categories.is_empty() {
+            label for={ "category-" (key) } { (t(lang, "page.request.category")) }
+            select id={ "category-" (key) } name="category" {
+                option value="" { "—" }
+                @for (code, name) in categories {
+                    option value=(code) selected[*code == draft.category] { (name) }
+                }
+            }
+        }
         label for={ "priority-" (key) } { (t(lang, "page.request.urgency")) }
         select id={ "priority-" (key) } name="priority" {
             @for (v, k) in [("1", "page.urgency.1"), ("2", "page.urgency.2"), ("3", "page.urgency.3"), ("4", "page.urgency.4")] {
@@ -937,6 +949,7 @@ fn request_fields(lang: Lang, key: &str, draft: &Draft) -> Markup {
 /// call together with the request, and recorded with one press.
 fn new_caller(
     lang: Lang,
+    categories: &[(String, String)],
     regions: &[(RegionId, String)],
     phone: &str,
     call: Option<CallId>,
@@ -950,7 +963,7 @@ fn new_caller(
                 (t(lang, "page.desk.unknown_caller")) " "
                 a href={ "/customers/new?then=intake&phone=" (super::query_value(phone)) } { (t(lang, "page.desk.full_form")) }
             }
-            form method="post" action="/desk/intake/new" {
+            form method="post" action="/desk/intake/new" data-triage="/desk/intake/triage" {
                 input type="hidden" name="phone" value=(phone);
                 @if let Some(call) = call { input type="hidden" name="call" value=(call); }
                 input type="hidden" name="submission" value=(if f.submission.is_empty() { uuid::Uuid::new_v4().to_string() } else { f.submission.clone() });
@@ -988,7 +1001,8 @@ fn new_caller(
                     subject: f.subject.clone(),
                     description: f.description.clone(),
                     priority: f.priority.clone(),
-                }))
+                    category: f.category.clone(),
+                }, categories))
                 p { button type="submit" { (t(lang, "page.desk.create_and_record")) } }
             }
         }
@@ -1064,6 +1078,10 @@ async fn intake_page(
     } else {
         Vec::new()
     };
+    let categories: Vec<(String, String)> = match user.tenant.categories().await {
+        Ok(c) => c.into_iter().map(|c| (c.code, c.name)).collect(),
+        Err(e) => return super::failure(lang, &e),
+    };
     let blank = NewCallerForm::default();
     let (caller_form, caller_error) = match typed.new_caller {
         Some((f, e)) => (f, Some(e)),
@@ -1084,11 +1102,11 @@ async fn intake_page(
             }
             @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
             @if unknown && access::allowed(&user.actor, Permission::WriteCustomers) {
-                (new_caller(lang, &regions, phone, call, caller_form, caller_error))
+                (new_caller(lang, &categories, &regions, phone, call, caller_form, caller_error))
             } @else if unknown {
                 p.muted { (t(lang, "page.desk.unknown_caller")) }
             }
-            @for d in &found { (caller(lang, offset, today, d, phone, call, &typed.draft)) }
+            @for d in &found { (caller(lang, offset, today, d, phone, call, (&typed.draft, &categories))) }
         },
     );
     if error.is_some() || phone_error.is_some() || caller_error.is_some() {
@@ -1107,6 +1125,9 @@ pub struct IntakeForm {
     subject: String,
     description: String,
     priority: Option<String>,
+    /// The kind of request (a category code), when chosen.
+    #[serde(default)]
+    category: Option<String>,
     submission: String,
     /// The call it comes from.
     call: Option<String>,
@@ -1140,7 +1161,7 @@ pub async fn record(
         contact_phone: Some(f.phone.clone()).filter(|p| !p.trim().is_empty()),
         site_id: id(&f.site_id).and_then(|s| SiteId::parse(&s)),
         asset_id: id(&f.asset_id).and_then(|a| AssetId::parse(&a)),
-        category: None,
+        category: id(&f.category),
         fields: None,
     };
     let call = f.call.as_deref().map(str::trim).and_then(CallId::parse);
@@ -1180,6 +1201,7 @@ pub async fn record(
                     subject: f.subject,
                     description: f.description,
                     priority: f.priority.unwrap_or_default(),
+                    category: f.category.unwrap_or_default(),
                 },
                 new_caller: None,
                 call,
@@ -1211,6 +1233,8 @@ pub struct NewCallerForm {
     description: String,
     #[serde(default)]
     priority: String,
+    #[serde(default)]
+    category: String,
     #[serde(default)]
     submission: String,
     #[serde(default)]
@@ -1302,6 +1326,7 @@ pub async fn record_new_caller(
         subject: f.subject.clone(),
         description: f.description.clone(),
         priority: Some(f.priority.clone()),
+        category: Some(f.category.clone()),
         submission: f.submission.clone(),
         call: f.call.clone(),
     };

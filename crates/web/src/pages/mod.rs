@@ -34,6 +34,7 @@ pub mod sla;
 pub mod stock;
 pub mod survey;
 pub mod ticket;
+pub mod triage;
 pub mod webhooks;
 
 use axum::http::{header, StatusCode};
@@ -166,6 +167,7 @@ pub fn routes() -> Router<AppState> {
         .route("/desk/counts", get(desk::counts))
         .route("/desk/intake", get(desk::intake).post(desk::record))
         .route("/desk/intake/new", post(desk::record_new_caller))
+        .route("/desk/intake/triage", post(triage::panel))
         .route("/desk/bulk", post(desk::bulk))
         .route("/desk/export", get(desk::export))
         .route("/desk/views", post(desk::save_view))

@@ -420,3 +420,38 @@ document.addEventListener('submit', function (ev) {
   var ask = ev.target.dataset && ev.target.dataset.confirm;
   if (ask && !window.confirm(ask)) ev.preventDefault();
 });
+
+// A request being typed is triaged as it is typed: the server draws the panel (suggested
+// kind and urgency, signals, look-alike tickets); a suggestion pressed goes into the form.
+document.querySelectorAll('form[data-triage]').forEach(function (form) {
+  var panel = form.querySelector('.triage-panel');
+  if (!panel || !window.fetch) return;
+  var timer = null, asked = '';
+  function ask() {
+    var body = new URLSearchParams(new FormData(form));
+    body.delete('submission');
+    var key = body.toString();
+    if (key === asked) return;
+    asked = key;
+    fetch(form.dataset.triage, { method: 'POST', body: body, credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.text() : ''; })
+      .then(function (html) { if (key === asked) panel.innerHTML = html; })
+      .catch(function () {});
+  }
+  form.addEventListener('input', function (ev) {
+    if (!ev.target.name || ev.target.name === 'category' || ev.target.name === 'priority') return;
+    clearTimeout(timer);
+    timer = setTimeout(ask, 400);
+  });
+  panel.addEventListener('click', function (ev) {
+    var chip = ev.target.closest('[data-apply]');
+    if (!chip) return;
+    var field = form.querySelector('[name="' + chip.dataset.apply + '"]');
+    if (!field) return;
+    field.value = chip.dataset.value;
+    panel.querySelectorAll('[data-apply="' + chip.dataset.apply + '"]').forEach(function (c) {
+      c.classList.toggle('chosen', c === chip);
+    });
+  });
+  if (form.querySelector('[name="subject"]').value) ask();
+});
