@@ -90,13 +90,16 @@ pub fn train(examples: Vec<Example>, options: &Options) -> Result<Trained, Train
     if examples.iter().all(|e| e.label == first) {
         return Err(TrainError::OneClass);
     }
-    let all = examples.clone();
-    let (train, test) = stratified_split(examples, 0.2);
-    let mut trial = Classifier::train(&train, options);
+    // The examples are moved, never copied: a tenant's history can be large.
+    let (mut all, test) = stratified_split(examples, 0.2);
+    let mut trial = Classifier::train(&all, options);
     trial.calibrate(&test);
     let holdout = judge(&trial, &test);
+    let temperature = trial.temperature();
+    drop(trial);
+    all.extend(test);
     let mut model = Classifier::train(&all, options);
-    model.set_temperature(trial.temperature());
+    model.set_temperature(temperature);
     Ok(Trained {
         classes: model.classes().len(),
         trained_on: all.len(),
