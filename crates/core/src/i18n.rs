@@ -1051,6 +1051,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.ticket.history", "处理记录", "History"),
     ("page.ticket.internal", "内部备注（客户不可见）", "Internal note (the customer does not see it)"),
     ("page.ticket.internal_badge", "内部", "internal"),
+    ("page.ticket.looks_duplicate", "可能重复 · 相似 {pct}%", "Possible duplicate · {pct}% alike"),
     ("page.ticket.merge_here", "合并到本单", "Merge into this one"),
     ("page.ticket.merge_there", "本单合并到此单", "Merge this one into it"),
     ("page.ticket.merged_in", "已合并的重复报修", "Duplicates merged in"),

@@ -282,6 +282,21 @@ async fn a_model_trained_on_the_tenants_tickets_suggests_and_explains(backend: B
     assert_eq!(dups[0]["ticket_id"], mine["id"]);
     assert_eq!(dups[0]["number"], mine["number"]);
     assert!(dups[0]["similarity"].as_f64().unwrap() >= 0.45, "{d}");
+    // Filed anyway, the ticket page marks the look-alike open ticket as a possible duplicate,
+    // first among the customer's open tickets, with the merge offered.
+    let again = app
+        .ticket(&agent, &cust, "冷柜还是不制冷，食堂冷柜温度降不下来")
+        .await;
+    let (_, page, _) = b
+        .get(&app, &format!("/t/{}", again["id"].as_str().unwrap()))
+        .await;
+    let related = &page[page.find("class=\"card related\"").expect("related card")..];
+    let first = related.find("/t/").unwrap();
+    assert!(
+        related[first..].starts_with(&format!("/t/{}", mine["id"].as_str().unwrap())),
+        "{related}"
+    );
+    assert!(related.contains("可能重复 · 相似"), "{related}");
     // Without a customer or asset nothing is compared; another customer's tickets never show.
     let none = triage(&app, &agent, json!({ "subject": "冷柜还是不制冷" })).await;
     assert_eq!(none["duplicates"], json!([]));

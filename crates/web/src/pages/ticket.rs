@@ -12,6 +12,7 @@ use loopdesk_core::ticket::transitions::{
     Confirmation, ConfirmedBy, MoveKind, Needs, ReportInput, Rule,
 };
 use loopdesk_core::ticket::MoveCommand;
+use loopdesk_core::triage::similar::{Bag, DUPLICATE_SIMILARITY};
 use loopdesk_core::{Role, Status, TicketId, UserId};
 use loopdesk_store::{StoreError, TicketDetail, TicketParties, TransitionRequest};
 use maud::{html, Markup};
@@ -287,9 +288,10 @@ fn merged_in(d: &TicketDetail) -> Vec<payload::MergedTicket> {
         .collect()
 }
 
-/// The other open tickets of the same equipment or customer: "这台设备已有 3 张未结工单", each
-/// with the merge either way that core's rule allows — this one into it, or it into this one —
-/// offered to those the table lets cancel (a merge cancels the duplicate).
+/// The other open tickets of the same equipment or customer: "这台设备已有 3 张未结工单", those
+/// that read alike first and marked as possible duplicates with how alike, each with the merge
+/// either way that core's rule allows — this one into it, or it into this one — offered to
+/// those the table lets cancel (a merge cancels the duplicate).
 fn related(
     lang: Lang,
     tk: &loopdesk_store::Ticket,
@@ -304,6 +306,18 @@ fn related(
         merged_into: t.merged_into,
     };
     let on_asset = others.iter().filter(|(_, same)| *same).count();
+    let this = Bag::of(&tk.subject, &tk.description);
+    let mut others: Vec<(&loopdesk_store::Ticket, bool, f64)> = others
+        .iter()
+        .map(|(o, same)| {
+            (
+                o,
+                *same,
+                this.similarity(&Bag::of(&o.subject, &o.description)),
+            )
+        })
+        .collect();
+    others.sort_by(|a, b| b.2.total_cmp(&a.2));
     let title = if on_asset > 0 {
         tf(
             lang,
@@ -332,11 +346,14 @@ fn related(
             div.card.related {
                 h2 { (title) }
                 ul.related {
-                    @for (o, same) in others {
+                    @for (o, same, alike) in &others {
                         li {
                             a href={ "/t/" (o.id) } { (o.number) } " " (o.subject) " "
                             span.badge { (t(lang, o.status.label_key())) }
                             @if *same && on_asset < others.len() { " " span.badge.warning { (t(lang, "page.ticket.same_asset")) } }
+                            @if *alike >= DUPLICATE_SIMILARITY {
+                                " " span.badge.warning { (tf(lang, "page.ticket.looks_duplicate", &[("pct", &format!("{:.0}", alike * 100.0))])) }
+                            }
                             @if may_cancel && merge::check(side(o), side(tk)).is_ok() {
                                 (form(o, tk, t(lang, "page.ticket.merge_here")))
                             }
