@@ -43,20 +43,25 @@ pub(crate) struct ModelCache(Arc<Mutex<HashMap<(TenantId, Target), TriageModel>>
 pub type DuplicateTicket = (TicketId, String);
 
 impl TenantStore {
-    /// The examples for `target`, newest first: (subject, description, class). Category,
-    /// priority and team as the tickets carry them; sentiment from survey comments.
+    /// The examples for `target`, newest first: (subject, description, class). Only what a
+    /// person chose: the category and priority of tickets a person recorded (not those the
+    /// mail, chat or maintenance intake made with defaults), or whose priority a person
+    /// changed since; the team as the tickets carry it; sentiment from survey comments.
     pub async fn triage_examples(
         &self,
         target: Target,
     ) -> Result<Vec<(String, String, String)>, StoreError> {
         let query = match target {
             Target::Category => {
-                "SELECT subject, description, category FROM tickets \
-                 WHERE tenant_id = $1 AND category IS NOT NULL ORDER BY created_at DESC LIMIT $2"
+                "SELECT subject, description, category FROM tickets t \
+                 WHERE tenant_id = $1 AND category IS NOT NULL AND created_by IS NOT NULL \
+                 ORDER BY created_at DESC LIMIT $2"
             }
             Target::Priority => {
-                "SELECT subject, description, CAST(priority AS TEXT) FROM tickets \
-                 WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT $2"
+                "SELECT subject, description, CAST(priority AS TEXT) FROM tickets t \
+                 WHERE tenant_id = $1 AND (created_by IS NOT NULL OR EXISTS (SELECT 1 FROM ticket_events e \
+                 WHERE e.tenant_id = t.tenant_id AND e.ticket_id = t.id AND e.kind = 'priority_changed' \
+                 AND e.actor_id IS NOT NULL)) ORDER BY created_at DESC LIMIT $2"
             }
             Target::Team => {
                 "SELECT subject, description, team_id FROM tickets \
