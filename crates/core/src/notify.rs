@@ -8,7 +8,7 @@ use crate::validate::FieldError;
 use crate::{Role, Roles};
 
 /// Events a webhook can subscribe to (`*` subscribes to all).
-pub const EVENTS: [&str; 17] = [
+pub const EVENTS: [&str; 18] = [
     "ticket.created",
     "ticket.status_changed",
     "ticket.assigned",
@@ -16,6 +16,8 @@ pub const EVENTS: [&str; 17] = [
     "ticket.chased",
     "ticket.priority_changed",
     "ticket.remediation",
+    // The customer's words read urgent (triage's lexicon): the supervisors hear of it.
+    "ticket.urgent",
     "sla.warning",
     "sla.breached",
     "sla.escalated",
@@ -123,7 +125,7 @@ pub fn in_app_audience(event: &str, data: &serde_json::Value) -> Audience {
             Audience::Assignee
         }
         "requisition.created" => Audience::Roles(vec![Role::Supervisor]),
-        "ticket.remediation" => Audience::Roles(vec![Role::Supervisor]),
+        "ticket.remediation" | "ticket.urgent" => Audience::Roles(vec![Role::Supervisor]),
         "sla.escalated" => Audience::Roles(
             serde_json::from_value(data["notify_roles"].clone()).unwrap_or_default(),
         ),

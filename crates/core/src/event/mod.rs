@@ -122,6 +122,8 @@ event_kinds! {
     Merged = "merged",
     /// A duplicate went into this ticket.
     MergedIn = "merged_in",
+    /// The customer's words read urgent (尽快, 着急, 投诉, 12315 …): the supervisors are told.
+    UrgencySignalled = "urgency_signalled",
 }
 
 // The document shows the code names (a derive inside the macro would not see the renames).
@@ -167,7 +169,7 @@ impl EventKind {
             Decline | Approve | SendBack | PriorityChanged | TeamTransferred | DispatchOverride
             | AcceptTimeout | SlaWarning | SlaBreached | Escalated | SurveySent
             | RemediationOpened | RemediationDone | PartsRequested | PartsApproved
-            | PartsRejected | PartsReceived => Audience::Staff,
+            | PartsRejected | PartsReceived | UrgencySignalled => Audience::Staff,
         }
     }
 

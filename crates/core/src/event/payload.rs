@@ -31,6 +31,8 @@ pub enum Payload {
     Attachment(Attachment),
     /// `chased`.
     Chased(Chased),
+    /// `urgency_signalled`.
+    UrgencySignalled(UrgencySignalled),
     /// `priority_changed`.
     PriorityChanged(PriorityChanged),
     /// `team_transferred`.
@@ -86,6 +88,7 @@ impl Payload {
             Payload::Comment(_) => EventKind::Comment,
             Payload::Attachment(_) => EventKind::Attachment,
             Payload::Chased(_) => EventKind::Chased,
+            Payload::UrgencySignalled(_) => EventKind::UrgencySignalled,
             Payload::PriorityChanged(_) => EventKind::PriorityChanged,
             Payload::TeamTransferred(_) => EventKind::TeamTransferred,
             Payload::DispatchOverride(_) => EventKind::DispatchOverride,
@@ -119,6 +122,7 @@ impl Payload {
             Payload::Comment(d) => serde_json::to_string(d),
             Payload::Attachment(d) => serde_json::to_string(d),
             Payload::Chased(d) => serde_json::to_string(d),
+            Payload::UrgencySignalled(d) => serde_json::to_string(d),
             Payload::PriorityChanged(d) => serde_json::to_string(d),
             Payload::TeamTransferred(d) => serde_json::to_string(d),
             Payload::DispatchOverride(d) => serde_json::to_string(d),
@@ -153,6 +157,7 @@ impl Payload {
             EventKind::Comment => Payload::Comment(read(kind, data)?),
             EventKind::Attachment => Payload::Attachment(read(kind, data)?),
             EventKind::Chased => Payload::Chased(read(kind, data)?),
+            EventKind::UrgencySignalled => Payload::UrgencySignalled(read(kind, data)?),
             EventKind::PriorityChanged => Payload::PriorityChanged(read(kind, data)?),
             EventKind::TeamTransferred => Payload::TeamTransferred(read(kind, data)?),
             EventKind::DispatchOverride => Payload::DispatchOverride(read(kind, data)?),
@@ -301,6 +306,17 @@ pub struct Chased {
     pub status: Status,
     /// The engineer then.
     pub assignee_id: Option<UserId>,
+}
+
+/// `urgency_signalled`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UrgencySignalled {
+    /// `high` or `critical`.
+    pub level: String,
+    /// The words that drove it.
+    pub signals: Vec<String>,
+    /// Where they were said: `request`, `comment` or `survey`.
+    pub source: String,
 }
 
 /// `priority_changed`.

@@ -276,6 +276,8 @@ fn the_customer_reads_only_their_part_of_every_kind() {
         EventKind::PartsApproved,
         EventKind::PartsRejected,
         EventKind::PartsReceived,
+        // How the customer's words read is the organisation's business.
+        EventKind::UrgencySignalled,
     ];
     let everything = serde_json::json!({
         "number": "T-1", "channel": "phone", "priority": 1, "assignee_id": "u",

@@ -248,6 +248,7 @@ pub fn staff_message(
         "ticket.chased" => "chased",
         "sla.escalated" => "escalated",
         "ticket.remediation" => "remediation",
+        "ticket.urgent" => "urgent",
         _ => return None,
     };
     let level = data["level"].as_i64().unwrap_or(0).to_string();
@@ -255,11 +256,21 @@ pub fn staff_message(
         .as_str()
         .map(|t| i18n::t(lang, &format!("sla.target.{t}")).to_owned())
         .unwrap_or_default();
+    let signals = data["signals"]
+        .as_array()
+        .map(|s| {
+            s.iter()
+                .filter_map(|w| w.as_str())
+                .collect::<Vec<_>>()
+                .join("、")
+        })
+        .unwrap_or_default();
     let args = [
         ("number", about.number),
         ("subject", about.subject),
         ("level", level.as_str()),
         ("target", target.as_str()),
+        ("signals", signals.as_str()),
     ];
     Some(Message {
         subject: format!(

@@ -244,20 +244,35 @@ fn ends_with(before: &[char], word: &str) -> bool {
     before.len() >= w.len() && before[before.len() - w.len()..] == w[..]
 }
 
+/// The lexicon as characters by their first character, longest words first: made once, so a
+/// text is read in one pass.
+type Entry = (Vec<char>, &'static str, Kind);
+static LEXICON: std::sync::LazyLock<std::collections::HashMap<char, Vec<Entry>>> =
+    std::sync::LazyLock::new(|| {
+        let mut by_first: std::collections::HashMap<char, Vec<Entry>> = Default::default();
+        for (w, k) in WORDS {
+            let chars: Vec<char> = w.chars().collect();
+            if let Some(first) = chars.first() {
+                by_first.entry(*first).or_default().push((chars, *w, *k));
+            }
+        }
+        for words in by_first.values_mut() {
+            words.sort_by_key(|(c, _, _)| std::cmp::Reverse(c.len()));
+        }
+        by_first
+    });
+
 /// Every lexicon word in the text, longest first at each place.
 fn find(text: &str) -> Vec<Found> {
     let chars = chars_of(text);
-    let mut words: Vec<(Vec<char>, &str, Kind)> = WORDS
-        .iter()
-        .map(|(w, k)| (w.chars().collect(), *w, *k))
-        .collect();
-    words.sort_by_key(|(c, _, _)| std::cmp::Reverse(c.len()));
+    let words = &*LEXICON;
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        let hit = words
-            .iter()
-            .find(|(w, _, _)| chars.len() - i >= w.len() && chars[i..i + w.len()] == w[..]);
+        let hit = words.get(&chars[i]).and_then(|ws| {
+            ws.iter()
+                .find(|(w, _, _)| chars.len() - i >= w.len() && chars[i..i + w.len()] == w[..])
+        });
         let Some((w, word, kind)) = hit else {
             i += 1;
             continue;
@@ -337,6 +352,18 @@ pub fn urgency(text: &str) -> Urgency {
         score: 1.0 - (-weight / HIGH_WEIGHT).exp(),
         signals,
     }
+}
+
+/// The event a customer's words make when they read high or critical (the seeds' rule: three
+/// urgency signals predict an escalation), `source` saying where they were said (`request`,
+/// `comment`, `survey`); none for calm words.
+pub fn signalled(text: &str, source: &str) -> Option<crate::event::payload::UrgencySignalled> {
+    let u = urgency(text);
+    (u.level >= Level::High).then(|| crate::event::payload::UrgencySignalled {
+        level: u.level.as_str().to_owned(),
+        signals: u.signals,
+        source: source.to_owned(),
+    })
 }
 
 /// How negative `text` reads, 0 to 1, from the lexicon alone (the tenant's learned model

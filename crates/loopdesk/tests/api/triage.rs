@@ -12,6 +12,7 @@ use crate::pages::Browser;
 on_both_backends!(
     a_model_trained_on_the_tenants_tickets_suggests_and_explains,
     triage_refuses_bad_input_and_the_wrong_roles,
+    urgent_words_are_recorded_and_tell_the_supervisors,
 );
 
 const FAULTS: [(&str, &[&str], &[&str], i64); 3] = [
@@ -384,4 +385,110 @@ async fn triage_refuses_bad_input_and_the_wrong_roles(backend: Backend) {
         )
         .await;
     assert!(e["message"].as_str().unwrap().contains('0'), "{e}");
+}
+
+fn kinds(detail: &Value) -> Vec<String> {
+    detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn urgent_words_are_recorded_and_tell_the_supervisors(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("u-agent", &["agent"], json!({})).await;
+    let (_, supervisor) = app.user("u-sup", &["supervisor"], json!({})).await;
+    let (cust, _) = app.customer(&app.admin, "丙公司", "13800000003").await;
+    let (_, customer) = app
+        .user("u-cust", &["customer"], json!({ "customer_id": cust }))
+        .await;
+    let runner = loopdesk_jobs::Runner::new(
+        app.store.clone(),
+        app.clock.clone(),
+        "u".into(),
+        loopdesk_jobs::RunnerConfig::default(),
+    )
+    .unwrap();
+
+    // A calm request records nothing more than its creation.
+    let calm = app.ticket(&agent, &cust, "打印机卡纸，下午有人在").await;
+    let path = |t: &Value| format!("/api/v1/tickets/{}", t["id"].as_str().unwrap());
+    assert!(!kinds(&app.read(&agent, &path(&calm)).await).contains(&"urgency_signalled".to_owned()));
+
+    // One that threatens to escalate: the event with its words, for staff only, and the
+    // supervisor's bell.
+    let hot = app
+        .ticket(&agent, &cust, "冷库坏了三天没人管，再不来修我就打12315投诉")
+        .await;
+    let detail = app.read(&agent, &path(&hot)).await;
+    let event = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "urgency_signalled")
+        .cloned()
+        .unwrap_or_else(|| panic!("{detail}"));
+    assert_eq!(event["data"]["level"], "critical");
+    assert_eq!(event["data"]["source"], "request");
+    let words = event["data"]["signals"].to_string();
+    assert!(
+        words.contains("12315") && words.contains("没人管"),
+        "{words}"
+    );
+    let seen = app.read(&customer, &path(&hot)).await;
+    assert!(
+        !kinds(&seen).contains(&"urgency_signalled".to_owned()),
+        "{seen}"
+    );
+    runner.drain().await.unwrap();
+    let bell = app.read(&supervisor, "/api/v1/notifications").await;
+    let urgent: Vec<&Value> = bell["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["event"] == "ticket.urgent")
+        .collect();
+    assert_eq!(urgent.len(), 1, "{bell}");
+    assert_eq!(urgent[0]["ticket_id"], hot["id"]);
+    let none = app.read(&agent, "/api/v1/notifications").await;
+    assert!(!none.to_string().contains("ticket.urgent"), "{none}");
+
+    // The customer's own reply in a hurry counts too; an agent's note quoting them does not.
+    let comments = format!("{}/comments", path(&calm));
+    app.ok(
+        &agent,
+        &comments,
+        json!({ "body": "客户说非常着急，请尽快，马上要用" }),
+        201,
+    )
+    .await;
+    assert!(!kinds(&app.read(&agent, &path(&calm)).await).contains(&"urgency_signalled".to_owned()));
+    app.ok(
+        &customer,
+        &comments,
+        json!({ "body": "非常着急，请尽快，马上要用" }),
+        201,
+    )
+    .await;
+    let detail = app.read(&agent, &path(&calm)).await;
+    let signalled: Vec<&Value> = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "urgency_signalled")
+        .collect();
+    assert_eq!(signalled.len(), 1, "{detail}");
+    assert_eq!(signalled[0]["data"]["level"], "high");
+    assert_eq!(signalled[0]["data"]["source"], "comment");
+    // The ticket page shows it to staff with its words.
+    let mut b = Browser::signed_in(&app, "u-agent").await;
+    let (_, page, _) = b
+        .get(&app, &format!("/t/{}", calm["id"].as_str().unwrap()))
+        .await;
+    assert!(
+        page.contains("客户话语显示紧急") && page.contains("非常着急"),
+        "{page}"
+    );
 }

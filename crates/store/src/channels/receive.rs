@@ -451,6 +451,14 @@ impl TenantStore {
             ..NewEvent::system(ticket, said, now)
         };
         events::record(tx, &self.tid(), event, Some("ticket.commented")).await?;
+        // Words that read urgent tell the supervisors.
+        if let Some(u) = loopdesk_core::triage::urgency::signalled(body, "comment") {
+            let event = NewEvent {
+                by: By::Customer,
+                ..NewEvent::system(ticket, Payload::UrgencySignalled(u), now)
+            };
+            events::record(tx, &self.tid(), event, Some("ticket.urgent")).await?;
+        }
         for f in files {
             self.add_file(tx, ticket, f, now).await?;
         }

@@ -57,6 +57,9 @@ pub(crate) struct TicketInsert {
     pub warranty: Option<&'static str>,
     /// The search document's words, but for the number (given in the transaction).
     pub search: loopdesk_core::search::Weighted,
+    /// The request reads urgent: an `urgency_signalled` event follows `created`, and the
+    /// supervisors are told (`ticket.urgent`).
+    pub urgency: Option<loopdesk_core::event::payload::UrgencySignalled>,
 }
 
 /// A message's line in its channel's log (`inbound_messages`), outcome `created`.

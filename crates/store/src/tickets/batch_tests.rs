@@ -30,6 +30,7 @@ fn insert(tenant: &str, customer: Option<String>) -> TicketInsert {
         },
         warranty: None,
         search: loopdesk_core::search::document_words(&["x"], &[], &[]),
+        urgency: None,
     }
 }
 

@@ -164,8 +164,13 @@ impl TenantStore {
             ..TicketText::default()
         }
         .words();
+        let urgency = loopdesk_core::triage::urgency::signalled(
+            &format!("{subject}\n{description}"),
+            "request",
+        );
         let insert = TicketInsert {
             search,
+            urgency,
             tenant: self.tid(),
             offset,
             id: TicketId::new(),

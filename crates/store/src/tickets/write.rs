@@ -177,6 +177,24 @@ async fn insert_tickets(
         .zip(&created)
         .filter(|((t, _), _)| t.publish)
         .map(|((t, _), e)| publish(&t.tenant, t.id, "ticket.created", e.payload.data(), t.now));
+    // A request that reads urgent: its event after `created`, and the supervisors told.
+    let urgent: Vec<(&TicketInsert, NewEvent)> = items
+        .iter()
+        .filter_map(|(t, _)| {
+            let u = t.urgency.clone()?;
+            let event = NewEvent {
+                actor: t.created_by,
+                by: t.by,
+                ..NewEvent::system(t.id, Payload::UrgencySignalled(u), t.now)
+            };
+            Some((*t, event))
+        })
+        .collect();
+    let outbox = outbox.chain(
+        urgent
+            .iter()
+            .map(|(t, e)| publish(&t.tenant, t.id, "ticket.urgent", e.payload.data(), t.now)),
+    );
     insert_jobs(tx, outbox, items[0].0.now).await?;
     // Almost always one tenant; the batch groups them anyway.
     let mut start = 0;
@@ -188,6 +206,14 @@ async fn insert_tickets(
                 .take_while(|(t, _)| t.tenant == *tenant)
                 .count();
         events::append(tx, tenant, &created[start..end]).await?;
+        let signalled: Vec<NewEvent> = urgent
+            .iter()
+            .filter(|(t, _)| t.tenant == *tenant)
+            .map(|(_, e)| e.clone())
+            .collect();
+        if !signalled.is_empty() {
+            events::append(tx, tenant, &signalled).await?;
+        }
         let docs: Vec<DocWords> = items[start..end]
             .iter()
             .map(|(t, number)| {

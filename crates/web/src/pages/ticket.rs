@@ -405,6 +405,15 @@ pub(super) fn history(
                     @if let Some(note) = ["body", "reason", "note"].iter().find_map(|k| e.data.get(*k).and_then(|v| v.as_str())) {
                         br; (note)
                     }
+                    @if e.kind == EventKind::UrgencySignalled {
+                        @let level = e.data.get("level").and_then(|v| v.as_str()).unwrap_or("high");
+                        " " span class={ "badge " (if level == "critical" { "breached" } else { "warning" }) } {
+                            (t(lang, &format!("page.triage.level.{level}")))
+                        }
+                        @if let Some(words) = e.data.get("signals").and_then(|v| v.as_array()) {
+                            br; (words.iter().filter_map(|w| w.as_str()).collect::<Vec<_>>().join("、"))
+                        }
+                    }
                     @if let Some(done) = e.data.get("resolution").and_then(|v| v.as_str()) {
                         br; (t(lang, "page.report.resolution")) "：" (done)
                     }
