@@ -97,3 +97,40 @@ pub(super) async fn one_bad_row_among_good_ones(url: String) {
         "each ticket with its created event, nothing of the bad one"
     );
 }
+
+/// A batch may hold one tenant's tickets in more than one run (A, B, A …): each urgent request
+/// still gets exactly one `urgency_signalled` event and one `ticket.urgent` publish.
+#[tokio::test]
+async fn every_urgent_request_of_a_mixed_batch_is_signalled_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    let (store, a) = crate::test_store(url).await;
+    let at = Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap();
+    let b = store.create_tenant("u", "U", at).await.unwrap().id;
+    let mut jobs = Vec::new();
+    for i in 0..12 {
+        let tenant = if i % 2 == 0 { a } else { b }.to_string();
+        let mut item = insert(&tenant, None);
+        item.urgency =
+            loopdesk_core::triage::urgency::signalled("再不来修就打12315投诉", "request");
+        let batcher = store.batcher.clone();
+        jobs.push(tokio::spawn(async move { batcher.create(item).await }));
+    }
+    for job in jobs {
+        assert!(matches!(job.await.unwrap(), Ok(Outcome::Created(_))));
+    }
+    let per_ticket: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT ticket_id, COUNT(*) FROM ticket_events WHERE kind = 'urgency_signalled' GROUP BY ticket_id",
+    )
+    .fetch_all(&store.read)
+    .await
+    .unwrap();
+    assert_eq!(per_ticket.len(), 12);
+    assert!(per_ticket.iter().all(|(_, n)| *n == 1), "{per_ticket:?}");
+    let published: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE payload LIKE '%ticket.urgent%'")
+            .fetch_one(&store.read)
+            .await
+            .unwrap();
+    assert_eq!(published, 12);
+}

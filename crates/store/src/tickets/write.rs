@@ -178,22 +178,23 @@ async fn insert_tickets(
         .filter(|((t, _), _)| t.publish)
         .map(|((t, _), e)| publish(&t.tenant, t.id, "ticket.created", e.payload.data(), t.now));
     // A request that reads urgent: its event after `created`, and the supervisors told.
-    let urgent: Vec<(&TicketInsert, NewEvent)> = items
+    let urgent: Vec<(usize, &TicketInsert, NewEvent)> = items
         .iter()
-        .filter_map(|(t, _)| {
+        .enumerate()
+        .filter_map(|(i, (t, _))| {
             let u = t.urgency.clone()?;
             let event = NewEvent {
                 actor: t.created_by,
                 by: t.by,
                 ..NewEvent::system(t.id, Payload::UrgencySignalled(u), t.now)
             };
-            Some((*t, event))
+            Some((i, *t, event))
         })
         .collect();
     let outbox = outbox.chain(
         urgent
             .iter()
-            .map(|(t, e)| publish(&t.tenant, t.id, "ticket.urgent", e.payload.data(), t.now)),
+            .map(|(_, t, e)| publish(&t.tenant, t.id, "ticket.urgent", e.payload.data(), t.now)),
     );
     insert_jobs(tx, outbox, items[0].0.now).await?;
     // Almost always one tenant; the batch groups them anyway.
@@ -206,10 +207,11 @@ async fn insert_tickets(
                 .take_while(|(t, _)| t.tenant == *tenant)
                 .count();
         events::append(tx, tenant, &created[start..end]).await?;
+        // This run's own: a batch may hold a tenant's tickets in more than one run.
         let signalled: Vec<NewEvent> = urgent
             .iter()
-            .filter(|(t, _)| t.tenant == *tenant)
-            .map(|(_, e)| e.clone())
+            .filter(|(i, _, _)| (start..end).contains(i))
+            .map(|(_, _, e)| e.clone())
             .collect();
         if !signalled.is_empty() {
             events::append(tx, tenant, &signalled).await?;
