@@ -105,8 +105,21 @@ mod tests {
         // premise is set up afresh until the kept plan is the empty table's one.
         let mut before = String::new();
         for _ in 0..5 {
+            // Only this test's own statement is dropped: DEALLOCATE ALL would drop the
+            // statements sqlx keeps on this connection too, and its next use of one fails.
+            let kept: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_prepared_statements WHERE name = 'by_id'",
+            )
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+            if kept > 0 {
+                sqlx::query("DEALLOCATE by_id")
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+            }
             for premise in [
-                "DEALLOCATE ALL",
                 "TRUNCATE tickets CASCADE",
                 "ANALYZE tickets",
                 "PREPARE by_id(text, text) AS SELECT t.id FROM tickets t WHERE t.tenant_id = $1 AND t.id = $2",
