@@ -6,8 +6,9 @@ the negative reviews apart, on the split `loopdesk bench-triage --split` wrote.
   python3 scripts/sentiment-baseline.py --corpus FILE.csv --split SPLIT.txt
 """
 import argparse
-import csv
 import json
+
+import triage_split
 
 from snownlp import SnowNLP
 from sklearn.metrics import roc_auc_score
@@ -18,14 +19,7 @@ def main():
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--split", required=True)
     args = parser.parse_args()
-    with open(args.corpus, encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader)
-        label, text = header.index("label"), header.index("text")
-        rows = [r for r in reader if len(r) > max(label, text)]
-    with open(args.split, encoding="utf-8") as f:
-        split = [line.strip() for line in f]
-    test = [r for r, s in zip(rows, split) if s == "test"]
+    (label, text), _, test = triage_split.read(args.corpus, args.split)
     truth = [r[label] == "negative" for r in test]
     scores = [1.0 - SnowNLP(r[text]).sentiments for r in test]
     print(json.dumps({"baseline": "SnowNLP sentiments", "test": len(test),

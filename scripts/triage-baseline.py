@@ -10,8 +10,9 @@ Loopdesk's classifier reads: the same LogisticRegression on the same features, t
 model's share of a difference from the features'.
 """
 import argparse
-import csv
 import json
+
+import triage_split
 import time
 
 import jieba
@@ -31,15 +32,7 @@ def main():
     parser.add_argument("--pairs", action="store_true")
     args = parser.parse_args()
     jieba.setLogLevel(60)
-    with open(args.corpus, encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader)
-        label, text = header.index("label"), header.index("text")
-        rows = [r for r in reader if len(r) > max(label, text)]
-    with open(args.split, encoding="utf-8") as f:
-        split = [line.strip() for line in f]
-    train = [r for r, s in zip(rows, split) if s == "train"]
-    test = [r for r, s in zip(rows, split) if s == "test"]
+    (label, text), train, test = triage_split.read(args.corpus, args.split)
     started = time.perf_counter()
     def cut_one(t):
         words = jieba.lcut(t)

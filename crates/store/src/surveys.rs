@@ -190,17 +190,12 @@ impl Store {
         });
         let event = NewEvent::system(ticket, answered, now);
         events::record(&mut tx, &tenant, event, Some("survey.answered")).await?;
-        // A comment that reads urgent (an escalation threatened) tells the supervisors.
-        let urgent = answer
-            .comment
-            .as_deref()
-            .and_then(|c| loopdesk_core::triage::urgency::signalled(c, "survey"));
-        if let Some(u) = urgent {
-            let event = NewEvent {
+        if let Some(comment) = answer.comment.as_deref() {
+            crate::triage::signal_urgency(&mut tx, &tenant, comment, "survey", |p| NewEvent {
                 by: loopdesk_core::event::By::Customer,
-                ..NewEvent::system(ticket, Payload::UrgencySignalled(u), now)
-            };
-            events::record(&mut tx, &tenant, event, Some("ticket.urgent")).await?;
+                ..NewEvent::system(ticket, p, now)
+            })
+            .await?;
         }
         let triage = followup::triage(&answer);
         if !triage.remediation.is_empty() {

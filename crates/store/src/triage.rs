@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use loopdesk_core::access::{self, Permission};
+use loopdesk_core::event::Payload;
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::triage::{
     assess, features, similar, train, Assessment, Candidate, Classifier, Example, Holdout, Known,
@@ -38,6 +39,23 @@ pub struct TriageModel {
 /// trained on another instance is read again at the next triage (one small query tells).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ModelCache(Arc<Mutex<HashMap<(TenantId, Target), TriageModel>>>);
+
+/// When the customer's `text` reads urgent (core's lexicon), records its `urgency_signalled`
+/// event — made by `event` from the payload — and publishes `ticket.urgent`, in `tx`. One
+/// place for every way a customer's words come in (a reply, a mail or chat, a survey).
+pub(crate) async fn signal_urgency(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &str,
+    text: &str,
+    source: &str,
+    event: impl FnOnce(Payload) -> crate::events::NewEvent,
+) -> Result<(), StoreError> {
+    if let Some(u) = loopdesk_core::triage::urgency::signalled(text, source) {
+        let e = event(Payload::UrgencySignalled(u));
+        crate::events::record(tx, tenant, e, Some("ticket.urgent")).await?;
+    }
+    Ok(())
+}
 
 /// A recent ticket a request may repeat: id and number.
 pub type DuplicateTicket = (TicketId, String);
@@ -248,6 +266,9 @@ pub struct Triaged {
     pub assessment: Assessment<DuplicateTicket>,
     /// When the category model was trained and on how many tickets.
     pub category_model: Option<(DateTime<Utc>, i64)>,
+    /// The tenant's categories, (code, name), read for the suggestions (empty without a
+    /// category model): a page names the suggestions without reading them again.
+    pub category_names: Vec<(String, String)>,
 }
 
 /// A model trained: on how much, how many classes, and its held-out check.
@@ -278,15 +299,16 @@ impl TenantStore {
             return Err(StoreError::Forbidden);
         }
         let models = self.triage_models().await?;
-        let categories: Vec<String> = if models.contains_key(&Target::Category) {
+        let category_names: Vec<(String, String)> = if models.contains_key(&Target::Category) {
             self.categories()
                 .await?
                 .into_iter()
-                .map(|c| c.code)
+                .map(|c| (c.code, c.name))
                 .collect()
         } else {
             Vec::new()
         };
+        let categories: Vec<String> = category_names.iter().map(|(c, _)| c.clone()).collect();
         let teams: Vec<String> = if models.contains_key(&Target::Team) {
             self.teams()
                 .await?
@@ -319,6 +341,7 @@ impl TenantStore {
             category_model: models
                 .get(&Target::Category)
                 .map(|m| (m.trained_at, m.trained_on)),
+            category_names,
         })
     }
 

@@ -67,6 +67,9 @@ pub const SHOWN_CONFIDENCE: f64 = 0.05;
 /// would be worse than the agent's own default.
 pub const SHOWN_PRIORITY_CONFIDENCE: f64 = 0.5;
 
+/// A negative reading from this on is shown to the person typing the request.
+pub const UNHAPPY: f64 = 0.75;
+
 /// Most category suggestions.
 pub const MAX_CATEGORIES: usize = 3;
 

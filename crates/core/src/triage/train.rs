@@ -62,19 +62,36 @@ pub fn retrain_due(
 /// Splits `examples` into (training, held out): about `share` of each class held out, at
 /// least one example of each class kept for training. The same examples give the same split.
 pub fn stratified_split(examples: Vec<Example>, share: f64) -> (Vec<Example>, Vec<Example>) {
-    let mut by_class: std::collections::BTreeMap<String, Vec<Example>> = Default::default();
-    for e in examples {
-        by_class.entry(e.label.clone()).or_default().push(e);
-    }
-    let mut rng = SplitMix(42);
+    let labels: Vec<&str> = examples.iter().map(|e| e.label.as_str()).collect();
+    let held = held_out(&labels, share);
     let (mut train, mut test) = (Vec::new(), Vec::new());
-    for (_, mut group) in by_class {
-        rng.shuffle(&mut group);
-        let held = ((group.len() as f64 * share).round() as usize).min(group.len() - 1);
-        test.extend(group.drain(..held));
-        train.extend(group);
+    for (e, h) in examples.into_iter().zip(held) {
+        if h {
+            test.push(e);
+        } else {
+            train.push(e);
+        }
     }
     (train, test)
+}
+
+/// Which of the examples with these `labels` are held out by [`stratified_split`] (a
+/// benchmark writes them down for a baseline to use the same split).
+pub fn held_out(labels: &[&str], share: f64) -> Vec<bool> {
+    let mut by_class: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (i, l) in labels.iter().enumerate() {
+        by_class.entry(l).or_default().push(i);
+    }
+    let mut rng = SplitMix(42);
+    let mut held = vec![false; labels.len()];
+    for (_, mut group) in by_class {
+        rng.shuffle(&mut group);
+        let n = ((group.len() as f64 * share).round() as usize).min(group.len() - 1);
+        for &i in &group[..n] {
+            held[i] = true;
+        }
+    }
+    held
 }
 
 /// Trains a model on `examples` and reports how one trained on four fifths of them did on the

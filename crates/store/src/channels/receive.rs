@@ -451,14 +451,11 @@ impl TenantStore {
             ..NewEvent::system(ticket, said, now)
         };
         events::record(tx, &self.tid(), event, Some("ticket.commented")).await?;
-        // Words that read urgent tell the supervisors.
-        if let Some(u) = loopdesk_core::triage::urgency::signalled(body, "comment") {
-            let event = NewEvent {
-                by: By::Customer,
-                ..NewEvent::system(ticket, Payload::UrgencySignalled(u), now)
-            };
-            events::record(tx, &self.tid(), event, Some("ticket.urgent")).await?;
-        }
+        crate::triage::signal_urgency(tx, &self.tid(), body, "comment", |p| NewEvent {
+            by: By::Customer,
+            ..NewEvent::system(ticket, p, now)
+        })
+        .await?;
         for f in files {
             self.add_file(tx, ticket, f, now).await?;
         }

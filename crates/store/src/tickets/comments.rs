@@ -55,14 +55,13 @@ impl TenantStore {
         let answers = event.as_event().answers_customer();
         let publish = (!internal).then_some("ticket.commented");
         let folded = events::record(&mut tx, &self.tid(), event, publish).await?;
-        // A customer's words that read urgent tell the supervisors.
-        let urgent = match actor.has(loopdesk_core::Role::Customer) && !internal {
-            true => loopdesk_core::triage::urgency::signalled(&body, "comment"),
-            false => None,
-        };
-        if let Some(u) = urgent {
-            let event = NewEvent::by(actor, ticket, Payload::UrgencySignalled(u), now);
-            events::record(&mut tx, &self.tid(), event, Some("ticket.urgent")).await?;
+        // A customer's own words; staff quoting them do not count.
+        if actor.has(loopdesk_core::Role::Customer) && !internal {
+            let tenant = self.tid();
+            crate::triage::signal_urgency(&mut tx, &tenant, &body, "comment", |p| {
+                NewEvent::by(actor, ticket, p, now)
+            })
+            .await?;
         }
         index::refresh(&mut tx, &self.tid(), Kind::Ticket, &[ticket.to_string()]).await?;
         if let (true, Some(first)) = (answers, folded.first_response_at) {

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use loopdesk_core::i18n::{t, tf, Lang};
-use loopdesk_core::triage::assess::{SHOWN_CONFIDENCE, SHOWN_PRIORITY_CONFIDENCE};
+use loopdesk_core::triage::assess::{SHOWN_CONFIDENCE, SHOWN_PRIORITY_CONFIDENCE, UNHAPPY};
 use loopdesk_core::triage::urgency::Level;
 use loopdesk_core::triage::Request;
 use loopdesk_core::{AssetId, CustomerId};
@@ -30,9 +30,6 @@ pub struct TriageForm {
     customer_id: Option<String>,
     asset_id: Option<String>,
 }
-
-/// A negative reading above this is shown to the agent.
-const UNHAPPY: f64 = 0.75;
 
 /// The panel for what the form holds (empty while there is no subject).
 pub async fn panel(
@@ -57,15 +54,12 @@ pub async fn panel(
         Err(StoreError::Forbidden) => return StatusCode::NO_CONTENT.into_response(),
         Err(e) => return super::failure(lang, &e),
     };
-    let names = match user.tenant.categories().await {
-        Ok(c) => c,
-        Err(e) => return super::failure(lang, &e),
-    };
     let name_of = |code: &str| {
-        names
+        triaged
+            .category_names
             .iter()
-            .find(|c| c.code == code)
-            .map_or(code.to_owned(), |c| c.name.clone())
+            .find(|(c, _)| c == code)
+            .map_or(code.to_owned(), |(_, name)| name.clone())
     };
     Html(draw(lang, &triaged, &name_of).into_string()).into_response()
 }
