@@ -432,6 +432,7 @@ fn history(w: &World, i: usize, now: DateTime<Utc>, rng: &mut StdRng) -> History
         number,
         channel,
         customer_id: Some(customer),
+        asset_id: None,
         region_id: Some(region.id),
         team_id: Some(region.team),
         category: Some(if maintenance { "maintenance" } else { "repair" }.into()),

@@ -7,6 +7,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod import;
 mod kpi;
 mod load;
 mod mail;
@@ -43,6 +44,8 @@ enum Command {
     Search(search::BenchSearchArgs),
     /// Mail: raw mails piped through the inbound path (charsets, replies, auto-replies, junk).
     Mail(mail::BenchMailArgs),
+    /// Import: a year of another system's tickets in one request of JSON lines.
+    Import(import::BenchImportArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -66,6 +69,7 @@ fn main() -> std::process::ExitCode {
             Command::Stock(args) => stock::run(args).await,
             Command::Search(args) => search::run(args).await,
             Command::Mail(args) => mail::run(args).await,
+            Command::Import(args) => import::run(args).await,
         }
     });
     match result {

@@ -102,6 +102,8 @@ pub enum Permission {
     Calls,
     /// Ask the triage models about a request (category, priority, team, duplicates).
     Triage,
+    /// Read what the tickets tell as a whole: recurring problems, risk.
+    Insights,
 }
 
 /// True when the actor may do `what`.
@@ -128,7 +130,7 @@ pub fn roles_allow(has: impl Fn(Role) -> bool, what: Permission) -> bool {
         }
         Permission::ListUsers => any(&[Agent, Dispatcher, Supervisor, Manager, Admin]),
         Permission::ChangePriority => any(&[Agent, Dispatcher, Supervisor, Admin]),
-        Permission::Remediate => any(&[Supervisor, Manager, Admin]),
+        Permission::Remediate | Permission::Insights => any(&[Supervisor, Manager, Admin]),
         Permission::ReadKpis => any(&[Supervisor, Manager, Dispatcher, Admin]),
         Permission::SetTargets => any(&[Manager, Admin]),
         Permission::Chase => any(&[Customer, Agent, Dispatcher, Supervisor, Admin]),
@@ -187,6 +189,16 @@ pub fn reads_setting(actor: &Actor, setting: Setting) -> bool {
 /// of that region), or none.
 pub fn kpi_scope(actor: &Actor) -> Option<Option<RegionId>> {
     if !allowed(actor, Permission::ReadKpis) {
+        return None;
+    }
+    let scope = ticket_scope(actor);
+    Some(if scope.all { None } else { scope.region })
+}
+
+/// Whose tickets an actor may read insights of (recurring problems, risk): the whole tenant
+/// (`Some(None)`), one region (a supervisor of that region), or none.
+pub fn insight_scope(actor: &Actor) -> Option<Option<RegionId>> {
+    if !allowed(actor, Permission::Insights) {
         return None;
     }
     let scope = ticket_scope(actor);

@@ -16,6 +16,7 @@ pub mod geo;
 pub mod i18n;
 pub mod ids;
 pub mod inbound;
+pub mod insights;
 pub mod intake;
 pub mod inventory;
 pub mod job;

@@ -323,6 +323,11 @@ impl Runner {
                     if queued > 0 {
                         tracing::info!(mails = queued, "scheduled KPI reports queued");
                     }
+                    let queued =
+                        report::problems(&self.store, now, &self.config.public_url).await?;
+                    if queued > 0 {
+                        tracing::info!(mails = queued, "recurring problems alerts queued");
+                    }
                 }
                 self.config.report_every
             }

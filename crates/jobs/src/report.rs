@@ -1,11 +1,13 @@
 //! The weekly KPI report: on Monday from 08:00 local time, last week's KPIs (all tickets, then
 //! per region) by mail to each tenant's managers with an address, in their language — once a
 //! week, whichever runner gets there first. The week, who reads it and the message are core's
-//! (`kpi::report_week`, `kpi::receives_weekly_report`, `kpi::report_message`).
+//! (`kpi::report_week`, `kpi::receives_weekly_report`, `kpi::report_message`). The morning
+//! alert of recurring problems goes the same way, daily (`insights::alert`).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
+use loopdesk_core::insights::alert;
 use loopdesk_core::job::{self, Job};
 use loopdesk_core::kpi::{self, schedule};
 use loopdesk_core::ticket::transitions::Actor;
@@ -139,4 +141,99 @@ pub(crate) async fn scheduled(store: &Store, now: DateTime<Utc>) -> Result<usize
         }
     }
     Ok(queued)
+}
+
+/// Queues the morning alert of recurring problems of every tenant whose day is due; answers
+/// how many mails.
+pub(crate) async fn problems(
+    store: &Store,
+    now: DateTime<Utc>,
+    public_url: &str,
+) -> Result<usize, StoreError> {
+    let mut queued = 0;
+    for tenant in store.tenant_ids().await? {
+        queued += problems_for(&store.tenant(tenant), now, public_url).await?;
+    }
+    Ok(queued)
+}
+
+/// One tenant's alert: each reader hears of the problems they may see (a supervisor of a
+/// region, that region's), in their language, and nobody hears of none. The day is marked
+/// sent even when there is nothing to say, so the problems are not looked for again till
+/// tomorrow.
+async fn problems_for(
+    tenant: &TenantStore,
+    now: DateTime<Utc>,
+    public_url: &str,
+) -> Result<usize, StoreError> {
+    let offset = tenant.utc_offset().await?;
+    let Some((from, to, day)) = alert::due(now.timestamp_millis(), offset) else {
+        return Ok(0);
+    };
+    if tenant.problems_alert_sent().await?.as_deref() == Some(day.as_str()) {
+        return Ok(0);
+    }
+    let readers: Vec<_> = tenant
+        .alert_readers()
+        .await?
+        .into_iter()
+        .filter(|r| alert::receives(r.roles))
+        .collect();
+    let at = |ms: i64| Utc.timestamp_millis_opt(ms).single();
+    let (Some(from), Some(to)) = (at(from), at(to)) else {
+        return Ok(0);
+    };
+    // A supervisor of a region hears of its problems; anyone else of the whole tenant's.
+    let mut found = HashMap::new();
+    for r in &readers {
+        let region = r
+            .region_id
+            .filter(|_| !r.roles.has(loopdesk_core::Role::Manager));
+        if let std::collections::hash_map::Entry::Vacant(e) = found.entry(region) {
+            e.insert(tenant.problems_in(&Actor::System, region, from, to).await?);
+        }
+    }
+    let link = format!("{}/insights", public_url.trim_end_matches('/'));
+    let tid = tenant.tenant_id();
+    let mails: Vec<NewJob> = readers
+        .iter()
+        .filter_map(|r| {
+            let region = r
+                .region_id
+                .filter(|_| !r.roles.has(loopdesk_core::Role::Manager));
+            let items = found.get(&region).filter(|items| !items.is_empty())?;
+            let lines: Vec<alert::Line> = items
+                .iter()
+                .map(|p| alert::Line {
+                    label: p.label.clone(),
+                    count: p.count,
+                    expected: p.expected,
+                    top: p.concentration.first().map(|s| {
+                        let name =
+                            alert::value_label(r.lang, s.attribute, &s.value, s.label.as_deref());
+                        (s.attribute, name, s.share)
+                    }),
+                })
+                .collect();
+            let msg = alert::message(r.lang, &day, &lines, &link);
+            let mail = job::Mail {
+                to: r.email.clone(),
+                subject: msg.subject,
+                body: msg.body,
+                service_report: None,
+                csv: None,
+                thread: None,
+            };
+            Some(
+                NewJob::new(tid, Job::Mail(mail), now)
+                    .keyed(format!("problems:{tid}:{day}:{}", r.email)),
+            )
+        })
+        .collect();
+    let queued = mails.len();
+    Ok(if tenant.send_problems_alert(&day, mails, now).await? {
+        queued
+    } else {
+        0
+    })
 }

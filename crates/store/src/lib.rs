@@ -28,6 +28,7 @@ mod events;
 mod facts;
 mod idempotency;
 mod import;
+mod insights;
 mod inventory;
 mod kpi;
 mod maintenance;
@@ -67,7 +68,11 @@ pub use dialect::Backend;
 pub use engineers::{EngineerView, Position};
 pub use error::{RowError, StoreError};
 pub use idempotency::Idempotency;
-pub use import::{ContactImportRow, CustomerImportRow, HistoryEvent, HistoryTicket, SiteImportRow};
+pub use import::{
+    ContactImportRow, CustomerImportRow, HistoryEvent, HistoryTicket, SiteImportRow,
+    TicketsImported,
+};
+pub use insights::{AlertReader, ProblemItem, ProblemTicketRef, ShareItem, MAX_WINDOW_DAYS};
 pub use inventory::{
     CataloguePage, CatalogueRow, LedgerLine, LoadLine, LowStock, MovementView, OpeningRow, Part,
     StockItem, StockMovementInput, VanPart, Warehouse,

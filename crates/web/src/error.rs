@@ -34,6 +34,34 @@ pub struct ErrorBody {
     /// For a failed import: each failing row (the sheet's row; the header is row 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rows: Option<Vec<RowErrorBody>>,
+    /// For a failed line-by-line import (JSON lines): each failing line's faults (the first
+    /// line is 1; at most the first 1,000, `message` says how many there are).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<LineErrorBody>>,
+}
+
+/// One fault of one line of an import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineErrorBody {
+    /// The line (the first is 1).
+    pub line: usize,
+    /// The field at fault (`json` when the line is not a JSON object).
+    pub field: String,
+    /// Why, in the caller's language.
+    pub message: String,
+}
+
+/// A fault of one line of an import, before it is put in words.
+#[derive(Debug, Clone)]
+pub struct LineFault {
+    /// The line (the first is 1).
+    pub line: usize,
+    /// The field at fault.
+    pub field: String,
+    /// Translation key of the reason.
+    pub key: &'static str,
+    /// Filled into the reason's `{detail}`.
+    pub detail: Option<String>,
 }
 
 /// One failing row of an import.
@@ -60,6 +88,7 @@ struct Details {
     field: Option<String>,
     missing: Option<Vec<String>>,
     rows: Option<Vec<loopdesk_store::RowError>>,
+    lines: Option<Vec<LineFault>>,
     /// The cause of a 5xx, for the log.
     cause: Option<String>,
     /// Seconds to wait, sent as `Retry-After` (429).
@@ -77,6 +106,7 @@ impl ApiError {
             field: None,
             missing: None,
             rows: None,
+            lines: None,
             cause: None,
             retry_after: None,
         }))
@@ -98,6 +128,25 @@ impl ApiError {
     pub fn retry_after(mut self, seconds: i64) -> ApiError {
         self.0.retry_after = Some(seconds);
         self
+    }
+
+    /// 422 `import_failed` for a line-by-line import, counting the lines at fault; the first
+    /// [`loopdesk_core::ticket::import::MAX_ERRORS`] of them listed.
+    pub fn lines(mut faults: Vec<LineFault>) -> ApiError {
+        let total = faults
+            .iter()
+            .map(|f| f.line)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        faults.truncate(loopdesk_core::ticket::import::MAX_ERRORS);
+        let mut e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "import_failed",
+            "error.import_lines",
+        )
+        .arg("count", total.to_string());
+        e.0.lines = Some(faults);
+        e
     }
 
     /// 413: a body larger than the route takes.
@@ -187,6 +236,19 @@ impl ApiError {
                         row: r.row,
                         field: r.field.to_owned(),
                         message: i18n::t(lang, r.reason).to_owned(),
+                    })
+                    .collect()
+            }),
+            errors: d.lines.as_ref().map(|lines| {
+                lines
+                    .iter()
+                    .map(|l| LineErrorBody {
+                        line: l.line,
+                        field: l.field.clone(),
+                        message: match &l.detail {
+                            Some(detail) => i18n::tf(lang, l.key, &[("detail", detail)]),
+                            None => i18n::t(lang, l.key).to_owned(),
+                        },
                     })
                     .collect()
             }),

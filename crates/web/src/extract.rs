@@ -168,34 +168,59 @@ impl<T: DeserializeOwned> FromRequest<AppState> for AppJson<T> {
 /// syntax error is 400 `invalid_json`; a wrong type, a missing or an unknown field is 422
 /// `invalid_body` with `field`.
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(raw);
-    match serde_path_to_error::deserialize::<_, T>(de) {
-        Ok(value) => Ok(value),
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let syntax = inner.is_syntax() || inner.is_eof();
-            let (status, code) = if syntax {
-                (StatusCode::BAD_REQUEST, "invalid_json")
-            } else {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
-            };
-            let detail = inner.to_string();
-            let mut err =
-                ApiError::new(status, code, "error.invalid_body").arg("detail", detail.clone());
-            let at_root = matches!(path.as_str(), "" | "." | "?");
-            let field = match unknown_or_missing_field(&detail) {
-                // An unknown field is already the last segment of the path.
-                Some(f) if path == f || path.ends_with(&format!(".{f}")) => Some(path),
-                Some(f) => Some(join_path(&path, &f)),
-                None => (!at_root).then_some(path),
-            };
-            if let Some(f) = field {
-                err = err.field(f);
-            }
-            Err(err)
+    read_json(raw).map_err(|fault| {
+        let (status, code) = if fault.syntax {
+            (StatusCode::BAD_REQUEST, "invalid_json")
+        } else {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+        };
+        let err = ApiError::new(status, code, "error.invalid_body").arg("detail", fault.detail);
+        match fault.field {
+            Some(f) => err.field(f),
+            None => err,
         }
-    }
+    })
+}
+
+/// Why a JSON text could not be read.
+#[derive(Debug)]
+pub struct JsonFault {
+    /// Not JSON at all (or cut short), rather than JSON of the wrong shape.
+    pub syntax: bool,
+    /// The field at fault (its path), when there is one.
+    pub field: Option<String>,
+    /// serde's words.
+    pub detail: String,
+}
+
+/// Reads a JSON text as `T`, naming the field at fault when it fails.
+pub fn read_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, JsonFault> {
+    let mut de = serde_json::Deserializer::from_slice(raw);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let syntax = inner.is_syntax() || inner.is_eof();
+        let detail = inner.to_string();
+        let at_root = matches!(path.as_str(), "" | "." | "?");
+        let field = match unknown_or_missing_field(&detail) {
+            // An unknown field is already the last segment of the path.
+            Some(f) if path == f || path.ends_with(&format!(".{f}")) => Some(path),
+            Some(f) => Some(join_path(&path, &f)),
+            None => (!at_root).then_some(path),
+        };
+        JsonFault {
+            syntax,
+            field,
+            detail,
+        }
+    })?;
+    // Nothing but white space may follow the value.
+    de.end().map_err(|e| JsonFault {
+        syntax: true,
+        field: None,
+        detail: e.to_string(),
+    })?;
+    Ok(value)
 }
 
 fn join_path(path: &str, field: &str) -> String {

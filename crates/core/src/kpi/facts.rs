@@ -1,7 +1,7 @@
 //! A ticket's KPI facts: its events folded, oldest first, into what every KPI needs.
 
 use crate::event::payload::{MoveData, Payload};
-use crate::event::EventKind;
+use crate::event::{By, EventKind};
 use crate::ticket::status::Status;
 use crate::ticket::transitions::{ConfirmedBy, MoveKind};
 use serde::{Deserialize, Serialize};
@@ -123,7 +123,12 @@ impl Facts {
             }
             Payload::Move(MoveKind::CheckIn, _) => {
                 self.visits += 1;
-                self.first_arrival_at.get_or_insert(e.at);
+                // An arrival is an engineer's own check-in; one the system records (a ticket
+                // migrated from another system, whose arrival time was not kept) is a visit
+                // without a known time.
+                if e.by != By::System {
+                    self.first_arrival_at.get_or_insert(e.at);
+                }
             }
             Payload::Move(MoveKind::Resolve, d) => self.remote = d.remote,
             Payload::Chased(_) => self.chases += 1,

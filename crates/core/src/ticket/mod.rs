@@ -1,6 +1,7 @@
 //! The ticket (工单): its statuses, THE transition table, numbering and channels.
 
 pub mod channel;
+pub mod import;
 pub mod merge;
 pub mod number;
 pub mod status;

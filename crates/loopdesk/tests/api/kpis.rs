@@ -51,7 +51,12 @@ async fn kpis(app: &TestApp, token: &str, query: &str) -> Value {
 
 /// The KPI book (kept with every event) gives exactly what folding the event log again gives,
 /// for every grouping and with a filter.
-async fn book_agrees_with_the_event_log(app: &TestApp, token: &str, from: &str, to: &str) {
+pub(crate) async fn book_agrees_with_the_event_log(
+    app: &TestApp,
+    token: &str,
+    from: &str,
+    to: &str,
+) {
     let groupings = [
         "",
         "region",
@@ -1333,6 +1338,7 @@ fn solved_on_the_phone(
         number: number.into(),
         channel: Channel::Phone,
         customer_id: None,
+        asset_id: None,
         region_id: None,
         team_id: None,
         category: None,

@@ -348,6 +348,13 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
                 json!({ "target": "category" }),
                 422,
             ),
+            // So is migrating tickets from another system (JSON lines, not JSON).
+            (
+                reqwest::Method::POST,
+                "/api/v1/import/tickets".to_owned(),
+                json!({}),
+                415,
+            ),
         ] {
             let (status, _) = app.send(method.clone(), token, &path, body).await;
             assert_eq!(
@@ -356,6 +363,15 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
                 "{who} {method} {path}"
             );
         }
+        // Recurring problems are for those who run the service: supervisors (their region's),
+        // managers and admins.
+        let insights = matches!(who, "admin" | "manager" | "supervisor");
+        let status = app
+            .get(token, "/api/v1/insights/problems")
+            .await
+            .status()
+            .as_u16();
+        assert_eq!(status, if insights { 200 } else { 403 }, "{who} problems");
         // The call log and its callbacks are the desk's (those who record customers): the
         // rest are refused before anything is looked up.
         let none = format!("/api/v1/calls/{}", uuid::Uuid::new_v4());

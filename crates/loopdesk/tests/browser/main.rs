@@ -1972,3 +1972,91 @@ async fn an_agent_merges_a_duplicate_and_imports_a_sheet() {
     let _ = std::fs::remove_file(&sheet);
     c.close().await.unwrap();
 }
+
+/// A manager opens the recurring problems on a desktop: this week's new fault stands first,
+/// with the model its tickets concentrate on as a bar and the tickets linked.
+#[tokio::test]
+async fn a_manager_sees_this_weeks_new_fault_and_its_model() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.user("boss", &["manager"], json!({ "display_name": "经理" }))
+        .await;
+    let (customer, site) = app.customer(&app.admin, "连锁超市", "13800000099").await;
+    let mut assets = Vec::new();
+    for (code, name) in [
+        ("FZ-9", "冷柜 FZ-9"),
+        ("FZ-2", "冷柜 FZ-2"),
+        ("FZ-5", "冷柜 FZ-5"),
+    ] {
+        app.ok(
+            &app.admin,
+            "/api/v1/models",
+            json!({ "code": code, "name": name }),
+            201,
+        )
+        .await;
+        let a = app
+            .asset(&app.admin, (&customer, &site), code, &format!("SN-{code}"))
+            .await;
+        assets.push(a["id"].as_str().unwrap().to_owned());
+    }
+    use loopdesk_core::clock::Clock;
+    let now = app.clock.now();
+    let at = |minutes: i64| {
+        (now - chrono::Duration::minutes(minutes))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    // Five steady weeks of paper jams on every model, then nine freezer stops on FZ-9 (and
+    // one on FZ-2) in the last week.
+    let mut lines = String::new();
+    for day in 0..35 {
+        for (k, asset) in assets.iter().enumerate() {
+            let created = day * 1440 + 60 + k as i64;
+            lines.push_str(&format!(
+                "{}\n",
+                json!({ "external_id": format!("P-{day}-{k}"), "subject": "打印机卡纸",
+                    "customer_id": customer, "asset_id": asset, "created_at": at(created),
+                    "status": "closed", "closed_at": at(created - 30) })
+            ));
+        }
+    }
+    for k in 0..10 {
+        let asset = if k < 9 { &assets[0] } else { &assets[1] };
+        lines.push_str(&format!(
+            "{}\n",
+            json!({ "external_id": format!("S-{k}"), "subject": "冷柜自动停机",
+                "description": "冷柜运行一段时间后自动停机", "customer_id": customer,
+                "asset_id": asset, "created_at": at(600 * k + 90), "status": "new" })
+        ));
+    }
+    let r = app
+        .client
+        .post(app.url("/api/v1/import/tickets"))
+        .bearer_auth(&app.admin)
+        .header("content-type", "application/x-ndjson")
+        .body(lines)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "boss").await;
+    c.goto(&app.url("/dashboard")).await.unwrap();
+    // The menu leads there.
+    click_on(&c, "nav a[href='/insights']").await;
+    wait_xpath(&c, "//section[contains(@class,'problem')]").await;
+    let first = text_of(&c, "section.problem h2").await;
+    assert!(first.contains("停机"), "{first}");
+    let shares = texts(&c, "section.problem .shares li").await;
+    assert!(
+        shares
+            .iter()
+            .any(|s| s.contains("冷柜 FZ-9") && s.contains("90%")),
+        "{shares:?}"
+    );
+    let linked = texts(&c, "section.problem .problem-tickets a").await;
+    assert_eq!(linked.len(), 10, "{linked:?}");
+    shoot(&c, "insights-problems").await;
+    c.close().await.unwrap();
+}

@@ -10,12 +10,12 @@ use std::sync::atomic::Ordering;
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::event::payload::{self, MoveData};
-use loopdesk_core::event::{By, Event, EventKind, Payload};
+use loopdesk_core::event::{Event, EventKind, Payload};
 use loopdesk_core::kpi::Facts;
 use loopdesk_core::ticket::status::Status;
 use loopdesk_core::ticket::transitions::{Actor, ConfirmedBy, MoveKind};
 use loopdesk_core::ticket::Channel;
-use loopdesk_core::{CustomerId, RegionId, TeamId, TicketId, UserId};
+use loopdesk_core::{AssetId, CustomerId, RegionId, TeamId, TicketId, UserId};
 
 use crate::events::{EventRow, EVENT_INSERT};
 use crate::sql::{Arg, Sql};
@@ -23,29 +23,14 @@ use crate::{ms, StoreError, TenantStore};
 
 mod checks;
 mod customers;
+mod tickets;
 pub use customers::{ContactImportRow, CustomerImportRow, SiteImportRow};
+pub use tickets::TicketsImported;
 mod schema;
 
 use checks::{check_references, named, Named, Reference};
 
-/// One event of an imported ticket.
-#[derive(Clone, Debug)]
-pub struct HistoryEvent {
-    /// What happened, with its data.
-    pub payload: Payload,
-    /// Who; `None` for the system.
-    pub actor_id: Option<UserId>,
-    /// Whether that was the customer, staff or the system.
-    pub by: By,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// The status before a move.
-    pub from: Option<Status>,
-    /// The status after a move.
-    pub to: Option<Status>,
-    /// An internal note.
-    pub internal: bool,
-}
+pub use loopdesk_core::ticket::import::HistoryEvent;
 
 /// An imported ticket with its event log, oldest event first.
 #[derive(Clone, Debug)]
@@ -58,6 +43,8 @@ pub struct HistoryTicket {
     pub channel: Channel,
     /// The customer.
     pub customer_id: Option<CustomerId>,
+    /// The equipment.
+    pub asset_id: Option<AssetId>,
     /// The region.
     pub region_id: Option<RegionId>,
     /// The team.
@@ -86,7 +73,7 @@ const EVENT_ROWS: usize = 3_000;
 
 /// The history import's statements (events: [`EVENT_INSERT`]).
 const TICKET_INSERT: &str = "INSERT INTO tickets (id, tenant_id, number, channel, customer_id, \
-     region_id, team_id, category, priority, subject, description, status, assignee_id, created_by, \
+     asset_id, region_id, team_id, category, priority, subject, description, status, assignee_id, created_by, \
      created_at, updated_at, version, visit_count, resolved_at, closed_at, confirmed_by, \
      reopen_count, first_response_at, first_arrival_at, resolution_due, checked_in_at) VALUES ";
 const ASSIGNMENT_INSERT: &str =
@@ -100,6 +87,17 @@ impl TenantStore {
         &self,
         actor: &Actor,
         tickets: &[HistoryTicket],
+    ) -> Result<(), StoreError> {
+        self.import_history_with(actor, tickets, Vec::new()).await
+    }
+
+    /// [`TenantStore::import_history`], with more rows written in the same transaction after
+    /// the tickets and their events: `(INSERT INTO … VALUES , rows)`.
+    pub(crate) async fn import_history_with(
+        &self,
+        actor: &Actor,
+        tickets: &[HistoryTicket],
+        extra: Vec<(&'static str, Vec<Vec<Arg>>)>,
     ) -> Result<(), StoreError> {
         if !access::allowed(actor, Permission::ManageUsers) {
             return Err(StoreError::Forbidden);
@@ -124,6 +122,7 @@ impl TenantStore {
                 "customer_id",
                 t.customer_id.map(|c| c.to_string()),
             );
+            refer("assets", "asset_id", t.asset_id.map(|a| a.to_string()));
             refer("regions", "region_id", t.region_id.map(|r| r.to_string()));
             refer("teams", "team_id", t.team_id.map(|r| r.to_string()));
             refer("users", "created_by", t.created_by.map(|u| u.to_string()));
@@ -177,6 +176,7 @@ impl TenantStore {
                 Arg::Text(Some(t.number.clone())),
                 Arg::Text(Some(t.channel.as_str().to_owned())),
                 Arg::Text(t.customer_id.map(|c| c.to_string())),
+                Arg::Text(t.asset_id.map(|a| a.to_string())),
                 Arg::Text(t.region_id.map(|r| r.to_string())),
                 Arg::Text(t.team_id.map(|r| r.to_string())),
                 Arg::Text(t.category.clone()),
@@ -271,6 +271,7 @@ impl TenantStore {
                     events: event_rows,
                     assignments: assignment_rows,
                     facts: facts_rows,
+                    extra,
                 },
             )
             .await;
@@ -329,6 +330,9 @@ impl TenantStore {
                 EVENT_ROWS,
             )
             .await?;
+            for (insert, extra) in rows.extra {
+                insert_rows(&mut tx, backend, insert, extra, EVENT_ROWS).await?;
+            }
             crate::facts::write(&mut tx, &self.tid(), rows.facts).await?;
             crate::search::index::refresh(&mut tx, &self.tid(), Kind::Ticket, &rows.ids).await
         }
@@ -352,6 +356,8 @@ struct HistoryRows {
     assignments: Vec<Vec<Arg>>,
     /// Each ticket's facts.
     facts: Vec<(String, Facts)>,
+    /// More rows naming the tickets: (statement, rows).
+    extra: Vec<(&'static str, Vec<Vec<Arg>>)>,
 }
 
 /// Who confirmed the last closure: `auto` for the auto-close, else what its confirmation says.

@@ -9,6 +9,7 @@ fn history(number: &str, customer_id: Option<CustomerId>) -> HistoryTicket {
         number: number.into(),
         channel: Channel::Phone,
         customer_id,
+        asset_id: None,
         region_id: None,
         team_id: None,
         category: None,

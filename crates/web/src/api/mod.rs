@@ -10,12 +10,14 @@ pub mod chats;
 pub mod customers;
 pub mod engineers;
 pub mod followup;
+pub mod insights;
 pub mod kpis;
 pub mod maintenance;
 pub mod organisation;
 pub mod search;
 pub mod service_report;
 pub mod stock;
+pub mod ticket_import;
 pub mod tickets;
 pub mod triage;
 pub mod users;
@@ -168,6 +170,15 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(calls::callback_done))
         .routes(routes!(triage::triage))
         .routes(routes!(triage::train))
+        .routes(routes!(insights::problems))
+        // A migration's lines: larger than any other body.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(ticket_import::import_tickets))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    ticket_import::MAX_BODY,
+                )),
+        )
         .routes(routes!(automation::list_jobs))
         .routes(routes!(automation::list_notifications))
         .routes(routes!(automation::mark_read))

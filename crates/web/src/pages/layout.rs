@@ -171,6 +171,7 @@ fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
     {
         out.push(("/requisitions", "page.approvals.title"));
         out.push(("/stock", "page.stock.title"));
+        out.push(("/insights", "page.insights.title"));
     }
     if roles.iter().any(|r| {
         matches!(

@@ -17,6 +17,7 @@ pub mod desk;
 pub mod dispatch;
 pub mod engineer;
 pub mod import;
+pub mod insights;
 pub mod labels;
 pub mod layout;
 pub mod live;
@@ -115,6 +116,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/customers/{id}/assets", post(customers::add_asset))
         .route("/review", get(review::show))
+        .route("/insights", get(insights::show))
         .route("/review/t/{id}", post(review::make_move))
         .route("/admin", get(admin::show))
         .route("/admin/users", post(admin::add_user))

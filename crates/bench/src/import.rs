@@ -1,0 +1,222 @@
+//! `loopdesk-bench import`: tickets migrated from another system in one request
+//! (`POST /api/v1/import/tickets`, JSON lines). It starts Loopdesk in-process on a scratch
+//! database, makes `--lines` lines of a year's history (every status the contract allows,
+//! reopens, survey scores and comments, customers, engineers and categories named), sends them
+//! in one request and times it, then sends the same file again (every line skipped). As its
+//! anchor it times, in the same run, reading and checking the same lines alone (core's
+//! checks, one core): what the import costs beyond understanding its input. It asserts nothing.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use chrono::Duration;
+use clap::Args;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+
+use loopdesk::app::{self, Application};
+use loopdesk::config::Config;
+
+/// Flags of `import`.
+#[derive(Args, Debug, Clone)]
+pub struct BenchImportArgs {
+    /// Lines in the one request.
+    #[arg(long, default_value_t = 50_000)]
+    pub lines: usize,
+    /// A PostgreSQL server (a fresh database is made on it and dropped afterwards); default:
+    /// SQLite in a temporary directory.
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+/// Runs the benchmark and prints what it measured.
+pub async fn run(args: BenchImportArgs) -> anyhow::Result<()> {
+    let server = args.database_url.clone();
+    crate::scratch::with_scratch_database(
+        server.as_deref(),
+        "bench_import",
+        false,
+        |cfg| async move { measure(&args, &cfg).await },
+    )
+    .await
+}
+
+const FAULTS: [(&str, &str); 5] = [
+    ("空调不制冷", "会议室空调开了一小时还是很热，显示E4"),
+    ("冷柜温度过高", "门店冷柜温度升到十二度，货品要坏了，请尽快"),
+    ("电梯异响", "2号梯运行时有异响，乘客很担心"),
+    ("复印机卡纸", "三楼复印机一直卡纸，打印有黑线"),
+    ("热水器打不着火", "员工宿舍热水器打不着火"),
+];
+const STATUSES: [&str; 8] = [
+    "closed",
+    "closed",
+    "closed",
+    "closed",
+    "resolved",
+    "in_progress",
+    "new",
+    "cancelled",
+];
+
+async fn measure(args: &BenchImportArgs, cfg: &Config) -> anyhow::Result<()> {
+    let store = app::open_store(cfg).await?;
+    let clock: Arc<dyn loopdesk_core::clock::Clock> = Arc::new(loopdesk::SystemClock);
+    app::bootstrap(&store, cfg.admin_password.as_deref(), clock.as_ref()).await?;
+    let application = Application::build(cfg, store.clone(), clock.clone()).await?;
+    let base = format!("http://127.0.0.1:{}", application.port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(application.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let token = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "username": "admin", "password": cfg.admin_password.as_ref().map(|p| p.expose()) }))
+        .send()
+        .await?
+        .json::<Value>()
+        .await?["token"]
+        .as_str()
+        .context("signing in")?
+        .to_owned();
+    let post = |path: &str, body: Value| {
+        client
+            .post(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    for code in ["aircon", "refrigeration", "elevator", "printer", "water"] {
+        post("/api/v1/categories", json!({ "code": code, "name": code }))
+            .await?
+            .error_for_status()?;
+    }
+    let mut customers = Vec::new();
+    for i in 0..200 {
+        let c: Value = post(
+            "/api/v1/customers",
+            json!({ "name": format!("迁移客户{i}") }),
+        )
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+        customers.push(c["id"].as_str().context("customer id")?.to_owned());
+    }
+    let engineers: Vec<String> = (0..40).map(|i| format!("old-eng-{i}")).collect();
+    for name in &engineers {
+        post(
+            "/api/v1/users",
+            json!({ "username": name, "password": "old-engineer-pw", "roles": ["engineer"] }),
+        )
+        .await?
+        .error_for_status()?;
+    }
+
+    let now = clock.now();
+    let mut rng = StdRng::seed_from_u64(23);
+    let codes = ["aircon", "refrigeration", "elevator", "printer", "water"];
+    let mut body = String::new();
+    for i in 0..args.lines {
+        let created = now - Duration::minutes(rng.gen_range(600..525_600));
+        let (subject, description) = FAULTS[i % FAULTS.len()];
+        let status = STATUSES[rng.gen_range(0..STATUSES.len())];
+        let channel = ["phone", "web", "wechat", "email"][rng.gen_range(0..4)];
+        let mut line = json!({
+            "external_id": format!("OLD-{i:07}"),
+            "subject": subject,
+            "description": description,
+            "category": codes[i % codes.len()],
+            "customer_id": customers[rng.gen_range(0..customers.len())],
+            "priority": rng.gen_range(1..=4),
+            "channel": channel,
+            "created_at": created.to_rfc3339(),
+            "status": status,
+        });
+        let resolved = created + Duration::minutes(rng.gen_range(30..2_880));
+        match status {
+            "closed" | "resolved" => {
+                line["resolved_at"] = json!(resolved.to_rfc3339());
+                line["assignee"] = json!(engineers[rng.gen_range(0..engineers.len())]);
+                if status == "closed" {
+                    line["closed_at"] = json!((resolved + Duration::hours(24)).to_rfc3339());
+                }
+                if rng.gen_bool(0.08) {
+                    line["reopened"] = json!(true);
+                }
+                if rng.gen_bool(0.4) {
+                    let csat = rng.gen_range(1..=5);
+                    line["csat"] = json!(csat);
+                    if csat <= 2 {
+                        line["comment"] = json!("等了太久，师傅态度一般");
+                    }
+                }
+            }
+            "in_progress" => {
+                line["assignee"] = json!(engineers[rng.gen_range(0..engineers.len())]);
+            }
+            "cancelled" => line["closed_at"] = json!(resolved.to_rfc3339()),
+            _ => {}
+        }
+        body.push_str(&line.to_string());
+        body.push('\n');
+    }
+    let bytes = body.len();
+    println!(
+        "import benchmark on {}: {} lines ({:.1} MiB) in one request",
+        if cfg.database_url.expose().starts_with("postgres") {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        args.lines,
+        bytes as f64 / (1 << 20) as f64
+    );
+
+    // The anchor: reading and checking the lines alone.
+    let started = Instant::now();
+    let mut good = 0usize;
+    for raw in body.lines() {
+        let line: loopdesk_core::ticket::import::Line = serde_json::from_str(raw)?;
+        if loopdesk_core::ticket::import::check(line, now).is_ok() {
+            good += 1;
+        }
+    }
+    let check_secs = started.elapsed().as_secs_f64();
+    anyhow::ensure!(good == args.lines, "only {good} lines pass their checks");
+
+    let send = |body: String| {
+        client
+            .post(format!("{base}/api/v1/import/tickets"))
+            .bearer_auth(&token)
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+    };
+    let started = Instant::now();
+    let first: Value = send(body.clone()).await?.error_for_status()?.json().await?;
+    let import_secs = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let again: Value = send(body).await?.error_for_status()?.json().await?;
+    let again_secs = started.elapsed().as_secs_f64();
+    println!(
+        "  import   {import_secs:>7.2} s  {:>8.0} lines/s   answer {first}",
+        args.lines as f64 / import_secs
+    );
+    println!(
+        "  again    {again_secs:>7.2} s  {:>8.0} lines/s   answer {again}",
+        args.lines as f64 / again_secs
+    );
+    println!(
+        "  anchor: reading and checking the lines alone {check_secs:.2} s ({:.0} lines/s); \
+         the import takes {:.1}× that",
+        args.lines as f64 / check_secs,
+        import_secs / check_secs
+    );
+    let _ = stop.send(());
+    let _ = server.await;
+    Ok(())
+}

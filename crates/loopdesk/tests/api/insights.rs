@@ -1,0 +1,279 @@
+//! Recurring problems (issue 23): a word or a category far above the same weekdays of the four
+//! weeks before is reported with what its tickets concentrate on; a steady history reports
+//! nothing; a supervisor sees their region's.
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use loopdesk_core::clock::Clock;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::mail::SmtpSink;
+use crate::on_both_backends;
+use loopdesk_jobs::{Mailer, Runner, RunnerConfig};
+
+on_both_backends!(
+    a_new_fault_on_one_model_is_the_first_problem_and_names_the_model,
+    the_morning_alert_tells_the_manager_and_the_regions_supervisor_once,
+);
+
+fn time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+async fn import(app: &TestApp, lines: &[Value]) {
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let r = app
+        .client
+        .post(app.url("/api/v1/import/tickets"))
+        .bearer_auth(&app.admin)
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+}
+
+async fn a_new_fault_on_one_model_is_the_first_problem_and_names_the_model(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (customer, site) = app.customer(&app.admin, "连锁超市", "13800000088").await;
+    for (code, name) in [
+        ("FZ-9", "冷柜 FZ-9"),
+        ("FZ-2", "冷柜 FZ-2"),
+        ("FZ-5", "冷柜 FZ-5"),
+    ] {
+        app.ok(
+            &app.admin,
+            "/api/v1/models",
+            json!({ "code": code, "name": name }),
+            201,
+        )
+        .await;
+    }
+    let x9 = app
+        .asset(&app.admin, (&customer, &site), "FZ-9", "SN-9")
+        .await;
+    let x2 = app
+        .asset(&app.admin, (&customer, &site), "FZ-2", "SN-2")
+        .await;
+    let x5 = app
+        .asset(&app.admin, (&customer, &site), "FZ-5", "SN-5")
+        .await;
+    let (x9, x2, x5) = (
+        x9["id"].as_str().unwrap(),
+        x2["id"].as_str().unwrap(),
+        x5["id"].as_str().unwrap(),
+    );
+    for (code, name) in [("printer", "打印机"), ("aircon", "空调")] {
+        app.ok(
+            &app.admin,
+            "/api/v1/categories",
+            json!({ "code": code, "name": name }),
+            201,
+        )
+        .await;
+    }
+    // Five steady weeks: paper jams and leaking air conditioners every day, on every model.
+    let now = app.clock.now();
+    let to = now - Duration::hours(1);
+    let from = to - Duration::days(7);
+    let mut lines = Vec::new();
+    let mut n = 0;
+    let mut line = |at: DateTime<Utc>, subject: &str, category: &str, asset: &str| {
+        n += 1;
+        json!({ "external_id": format!("H-{n}"), "subject": subject, "category": category,
+            "customer_id": customer, "asset_id": asset, "created_at": time(at),
+            "status": "closed", "closed_at": time(at + Duration::minutes(30)) })
+    };
+    for day in 0..35 {
+        let at = from - Duration::days(28) + Duration::days(day) + Duration::hours(2);
+        for (k, asset) in [x9, x2, x5].into_iter().enumerate() {
+            let at = at + Duration::minutes(k as i64);
+            lines.push(line(at, "打印机卡纸", "printer", asset));
+        }
+        let asset = if day % 2 == 0 { x5 } else { x2 };
+        lines.push(line(at + Duration::minutes(9), "空调漏水", "aircon", asset));
+    }
+    import(&app, &lines).await;
+    let admin = app.admin.clone();
+    let window = format!(
+        "/api/v1/insights/problems?from={}&to={}",
+        time(from),
+        time(to)
+    );
+    let steady = app.read(&admin, &window).await;
+    assert_eq!(
+        steady["items"],
+        json!([]),
+        "a steady history has no problems"
+    );
+
+    // This week the freezers start shutting down by themselves, nine of ten on FZ-9.
+    let mut spike = Vec::new();
+    for k in 0..10 {
+        let at = from + Duration::hours(5 + 12 * k);
+        let asset = if k < 9 { x9 } else { x2 };
+        spike.push(
+            json!({ "external_id": format!("S-{k}"), "subject": "冷柜自动停机",
+            "description": "冷柜运行一段时间后自动停机，重启后又停", "category": "aircon",
+            "customer_id": customer, "asset_id": asset, "created_at": time(at),
+            "status": "new" }),
+        );
+    }
+    import(&app, &spike).await;
+    let found = app.read(&admin, &window).await;
+    let items = found["items"].as_array().unwrap();
+    assert!(!items.is_empty(), "{found}");
+    let first = &items[0];
+    assert_eq!(first["signal"], "term");
+    assert!(first["label"].as_str().unwrap().contains("停机"), "{first}");
+    assert_eq!(first["count"], 10);
+    assert_eq!(first["expected"], 0.0);
+    assert_eq!(first["ticket_ids"].as_array().map(Vec::len), Some(10));
+    let model = first["concentration"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["attribute"] == "asset_model")
+        .unwrap_or_else(|| panic!("{first}"));
+    assert_eq!(model["value"], "FZ-9");
+    assert_eq!(model["label"], "冷柜 FZ-9");
+    assert_eq!(model["share"], 0.9);
+    // The words of one problem are one item.
+    let about_it = items
+        .iter()
+        .filter(|i| i["ticket_ids"] == first["ticket_ids"])
+        .count();
+    assert_eq!(about_it, 1, "{found}");
+
+    // Bad windows are named.
+    let (status, e) = app
+        .send(
+            reqwest::Method::GET,
+            &admin,
+            &format!(
+                "/api/v1/insights/problems?from={}&to={}",
+                time(to),
+                time(from)
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!((status, e["field"].as_str()), (422, Some("to")));
+    let (status, e) = app
+        .send(
+            reqwest::Method::GET,
+            &admin,
+            &format!(
+                "/api/v1/insights/problems?from={}&to={}",
+                time(to - Duration::days(200)),
+                time(to)
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!((status, e["field"].as_str()), (422, Some("from")));
+}
+
+/// From 08:00 each morning the problems of the seven days before go by mail to the managers
+/// (the whole tenant) and to each supervisor (their region's), once; a region without
+/// problems hears nothing, nor does the desk.
+async fn the_morning_alert_tells_the_manager_and_the_regions_supervisor_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let sink = SmtpSink::start().await;
+    let runner = Runner::new(
+        app.store.clone(),
+        app.clock.clone(),
+        "r".into(),
+        RunnerConfig::default(),
+    )
+    .unwrap()
+    .with_mailer(Mailer::new(&sink.url, "Loopdesk <service@loopdesk.test>").unwrap());
+    let mut regions = Vec::new();
+    for name in ["闵行", "徐汇"] {
+        let r = app
+            .ok(&app.admin, "/api/v1/regions", json!({ "name": name }), 201)
+            .await;
+        regions.push(r["id"].as_str().unwrap().to_owned());
+    }
+    app.user("boss", &["manager"], json!({ "email": "boss@alert.test" }))
+        .await;
+    app.user(
+        "sup-mh",
+        &["supervisor"],
+        json!({ "email": "mh@alert.test", "region_id": regions[0], "lang": "en" }),
+    )
+    .await;
+    app.user(
+        "sup-xh",
+        &["supervisor"],
+        json!({ "email": "xh@alert.test", "region_id": regions[1] }),
+    )
+    .await;
+    app.user("desk", &["agent"], json!({ "email": "desk@alert.test" }))
+        .await;
+    // The alert is due from 08:00 Beijing time; its week ends then.
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let local = app.clock.now().with_timezone(&beijing);
+    if local.time() < chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap() {
+        app.clock.advance(Duration::hours(10));
+    }
+    let now = app.clock.now();
+    let morning = now
+        .with_timezone(&beijing)
+        .date_naive()
+        .and_hms_opt(8, 0, 0)
+        .unwrap()
+        .and_local_timezone(beijing)
+        .unwrap()
+        .with_timezone(&Utc);
+    // Steady paper jams in both regions for five weeks; this week ten freezer stops in 闵行.
+    let mut lines = Vec::new();
+    for day in 0..35 {
+        for (k, region) in regions.iter().enumerate() {
+            let at = morning - Duration::days(day + 1) + Duration::minutes(k as i64);
+            lines.push(
+                json!({ "external_id": format!("P-{day}-{k}"), "subject": "打印机卡纸",
+                "region_id": region, "created_at": time(at), "status": "closed",
+                "closed_at": time(at + Duration::minutes(40)) }),
+            );
+        }
+    }
+    for k in 0..10 {
+        let at = morning - Duration::hours(3 + 14 * k);
+        lines.push(
+            json!({ "external_id": format!("S-{k}"), "subject": "冷柜自动停机",
+            "region_id": regions[0], "created_at": time(at), "status": "new" }),
+        );
+    }
+    import(&app, &lines).await;
+
+    runner.drain().await.unwrap();
+    // (A Monday morning also brings the manager the weekly KPI report.)
+    let alerts = |to: &str| -> Vec<_> {
+        sink.to(to)
+            .into_iter()
+            .filter(|m| m.subject.starts_with("重复问题提醒") || m.subject.starts_with("Recurring"))
+            .collect()
+    };
+    let boss = alerts("boss@alert.test");
+    assert_eq!(boss.len(), 1, "{boss:?}");
+    let day = morning.with_timezone(&beijing).date_naive().to_string();
+    assert_eq!(boss[0].subject, format!("重复问题提醒 {day}：1 项"));
+    assert!(boss[0].body.contains("停机: 10 单"), "{}", boss[0].body);
+    assert!(boss[0].body.contains("/insights"), "{}", boss[0].body);
+    let mh = sink.to("mh@alert.test");
+    assert_eq!(mh.len(), 1, "the region's supervisor, in English");
+    assert!(
+        mh[0].subject.starts_with("Recurring problems"),
+        "{}",
+        mh[0].subject
+    );
+    assert!(mh[0].body.contains("停机: 10 tickets"), "{}", mh[0].body);
+    assert!(sink.to("xh@alert.test").is_empty(), "nothing rose in 徐汇");
+    assert!(sink.to("desk@alert.test").is_empty(), "not the desk's");
+    // The runner looks again the same day: nothing more.
+    app.clock.advance(Duration::hours(3));
+    runner.drain().await.unwrap();
+    assert_eq!(alerts("boss@alert.test").len(), 1);
+}
