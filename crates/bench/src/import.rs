@@ -16,7 +16,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use loopdesk::app::{self, Application};
+use loopdesk::app;
 use loopdesk::config::Config;
 
 /// Flags of `import`.
@@ -65,23 +65,9 @@ async fn measure(args: &BenchImportArgs, cfg: &Config) -> anyhow::Result<()> {
     let store = app::open_store(cfg).await?;
     let clock: Arc<dyn loopdesk_core::clock::Clock> = Arc::new(loopdesk::SystemClock);
     app::bootstrap(&store, cfg.admin_password.as_deref(), clock.as_ref()).await?;
-    let application = Application::build(cfg, store.clone(), clock.clone()).await?;
-    let base = format!("http://127.0.0.1:{}", application.port());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(application.run_until(async move {
-        let _ = stopped.await;
-    }));
     let client = reqwest::Client::new();
-    let token = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({ "username": "admin", "password": cfg.admin_password.as_ref().map(|p| p.expose()) }))
-        .send()
-        .await?
-        .json::<Value>()
-        .await?["token"]
-        .as_str()
-        .context("signing in")?
-        .to_owned();
+    let served = crate::scratch::Served::start(cfg, store.clone(), clock.clone(), &client).await?;
+    let (base, token) = (served.base.clone(), served.token.clone());
     let post = |path: &str, body: Value| {
         client
             .post(format!("{base}{path}"))
@@ -216,7 +202,6 @@ async fn measure(args: &BenchImportArgs, cfg: &Config) -> anyhow::Result<()> {
         args.lines as f64 / check_secs,
         import_secs / check_secs
     );
-    let _ = stop.send(());
-    let _ = server.await;
+    served.stop().await;
     Ok(())
 }

@@ -19,7 +19,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use loopdesk::app::{self, Application};
+use loopdesk::app;
 use loopdesk::config::Config;
 
 /// Flags of `mail`.
@@ -162,24 +162,10 @@ async fn measure(args: &BenchMailArgs, cfg: &Config) -> anyhow::Result<()> {
     for i in 0..12 {
         senders.push(format!("stranger{i}@163.com"));
     }
-    let application = Application::build(cfg, store.clone(), clock.clone()).await?;
-    let base = format!("http://127.0.0.1:{}", application.port());
-    let web = application.state();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(application.run_until(async move {
-        let _ = stopped.await;
-    }));
     let client = reqwest::Client::new();
-    let token = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({ "username": "admin", "password": cfg.admin_password.as_ref().map(|p| p.expose()) }))
-        .send()
-        .await?
-        .json::<Value>()
-        .await?["token"]
-        .as_str()
-        .context("signing in")?
-        .to_owned();
+    let served = crate::scratch::Served::start(cfg, store.clone(), clock.clone(), &client).await?;
+    let (base, token) = (served.base.clone(), served.token.clone());
+    let web = served.state.clone();
     let channel: Value = client
         .post(format!("{base}/api/v1/channels"))
         .bearer_auth(&token)
@@ -210,8 +196,7 @@ async fn measure(args: &BenchMailArgs, cfg: &Config) -> anyhow::Result<()> {
 
     if args.imap {
         let mailbox = imap(&client, &base, &token, &web, &all).await;
-        let _ = stop.send(());
-        let _ = server.await;
+        served.stop().await;
         store.close().await;
         let (taken, took, serve, bytes_served) = mailbox?;
         let rate = taken as f64 / took.as_secs_f64();
@@ -291,8 +276,7 @@ async fn measure(args: &BenchMailArgs, cfg: &Config) -> anyhow::Result<()> {
         }
     }
     let took = started.elapsed();
-    let _ = stop.send(());
-    let _ = server.await;
+    served.stop().await;
     let tickets = store
         .tenant(boot.tenant.id)
         .count_tickets(

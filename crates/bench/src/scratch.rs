@@ -58,3 +58,58 @@ where
     }
     result
 }
+
+/// Loopdesk serving in this process on a free port, with the admin signed in.
+pub struct Served {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The admin's token.
+    pub token: String,
+    /// The web state (for what a benchmark calls directly).
+    pub state: loopdesk_web::AppState,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Served {
+    /// Starts Loopdesk on `store` and signs the admin in.
+    pub async fn start(
+        cfg: &Config,
+        store: loopdesk_store::Store,
+        clock: std::sync::Arc<dyn loopdesk_core::clock::Clock>,
+        client: &reqwest::Client,
+    ) -> anyhow::Result<Served> {
+        let application = loopdesk::app::Application::build(cfg, store, clock).await?;
+        let base = format!("http://127.0.0.1:{}", application.port());
+        let state = application.state();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(application.run_until(async move {
+            let _ = stopped.await;
+        }));
+        let password = cfg.admin_password.as_ref().map(|p| p.expose());
+        let signed_in: serde_json::Value = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&serde_json::json!({ "username": "admin", "password": password }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let token = signed_in["token"]
+            .as_str()
+            .context("signing in")?
+            .to_owned();
+        Ok(Served {
+            base,
+            token,
+            state,
+            stop,
+            server,
+        })
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+    }
+}

@@ -323,20 +323,12 @@ impl TenantStore {
         mails: Vec<crate::NewJob>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.store.write.begin().await?;
-        let claimed = sqlx::query(
-            "UPDATE tenants SET problems_alert_day = $1 WHERE id = $2 \
-             AND (problems_alert_day IS NULL OR problems_alert_day <> $1)",
+        self.claim_and_queue(
+            crate::kpi::report::SentColumn::ProblemsAlertDay,
+            day,
+            mails,
+            now,
         )
-        .bind(day)
-        .bind(self.tid())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed == 1 {
-            crate::outbox::insert_jobs(&mut tx, mails, now).await?;
-        }
-        tx.commit().await?;
-        Ok(claimed == 1)
+        .await
     }
 }

@@ -13,7 +13,13 @@ on_both_backends!(
     the_parts_catalogue_and_opening_stock_import_all_or_nothing,
 );
 
-async fn upload(app: &TestApp, token: &str, path: &str, kind: &str, body: Vec<u8>) -> (u16, Value) {
+pub(crate) async fn upload(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    kind: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
     let r = app
         .client
         .post(app.url(path))

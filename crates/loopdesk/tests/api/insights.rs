@@ -7,6 +7,7 @@ use loopdesk_core::clock::Clock;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::imports::upload;
 use crate::mail::SmtpSink;
 use crate::on_both_backends;
 use loopdesk_jobs::{Mailer, Runner, RunnerConfig};
@@ -22,16 +23,10 @@ fn time(at: DateTime<Utc>) -> String {
 
 async fn import(app: &TestApp, lines: &[Value]) {
     let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    let r = app
-        .client
-        .post(app.url("/api/v1/import/tickets"))
-        .bearer_auth(&app.admin)
-        .header("content-type", "application/x-ndjson")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let kind = "application/x-ndjson";
+    let (status, answer) =
+        upload(app, &app.admin, "/api/v1/import/tickets", kind, body.into()).await;
+    assert_eq!(status, 200, "{answer}");
 }
 
 async fn a_new_fault_on_one_model_is_the_first_problem_and_names_the_model(backend: Backend) {

@@ -7,6 +7,7 @@ use loopdesk_core::clock::Clock;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::imports::upload;
 use crate::kpis::book_agrees_with_the_event_log;
 use crate::on_both_backends;
 
@@ -17,17 +18,14 @@ on_both_backends!(
 );
 
 async fn import(app: &TestApp, token: &str, kind: &str, body: String) -> (u16, Value) {
-    let r = app
-        .client
-        .post(app.url("/api/v1/import/tickets"))
-        .bearer_auth(token)
-        .header("content-type", kind)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    upload(
+        app,
+        token,
+        "/api/v1/import/tickets",
+        kind,
+        body.into_bytes(),
+    )
+    .await
 }
 
 fn ndjson(lines: &[Value]) -> String {

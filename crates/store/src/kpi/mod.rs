@@ -18,7 +18,7 @@ use crate::{ms, StoreError, TenantStore};
 
 mod behind;
 pub(crate) mod book;
-mod report;
+pub(crate) mod report;
 mod schedules;
 pub use schedules::{DueSchedule, ReportSchedule};
 

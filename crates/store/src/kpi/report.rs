@@ -44,22 +44,53 @@ impl TenantStore {
         mails: Vec<NewJob>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        self.claim_and_queue(SentColumn::KpiReportWeek, week, mails, now)
+            .await
+    }
+
+    /// Sets the tenant's `column` to `period` unless it holds it already, and queues `mails`
+    /// with it, in one transaction: true when this caller made the claim (whichever of several
+    /// runners gets there first sends a period's mails, once).
+    pub(crate) async fn claim_and_queue(
+        &self,
+        column: SentColumn,
+        period: &str,
+        mails: Vec<NewJob>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let column = column.name();
         let mut tx = self.store.write.begin().await?;
-        let claimed = sqlx::query(
-            "UPDATE tenants SET kpi_report_week = $1 WHERE id = $2 \
-             AND (kpi_report_week IS NULL OR kpi_report_week <> $1)",
-        )
-        .bind(week)
+        let claimed = sqlx::query(&format!(
+            "UPDATE tenants SET {column} = $1 WHERE id = $2 \
+             AND ({column} IS NULL OR {column} <> $1)"
+        ))
+        .bind(period)
         .bind(self.tid())
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if claimed == 0 {
-            tx.commit().await?;
-            return Ok(false);
+        if claimed == 1 {
+            insert_jobs(&mut tx, mails, now).await?;
         }
-        insert_jobs(&mut tx, mails, now).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(claimed == 1)
+    }
+}
+
+/// A tenant's column that records the last period of a mail sent once per period.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum SentColumn {
+    /// The weekly KPI report's week.
+    KpiReportWeek,
+    /// The morning alert of recurring problems' day.
+    ProblemsAlertDay,
+}
+
+impl SentColumn {
+    fn name(self) -> &'static str {
+        match self {
+            SentColumn::KpiReportWeek => "kpi_report_week",
+            SentColumn::ProblemsAlertDay => "problems_alert_day",
+        }
     }
 }
