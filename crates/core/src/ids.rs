@@ -99,4 +99,6 @@ id_type!(
     InboundId,
     /// One phone call a phone channel reported.
     CallId,
+    /// A problem record (问题单): the root-cause follow-up of tickets that recur.
+    ProblemId,
 );

@@ -34,6 +34,7 @@ mod kpi;
 mod maintenance;
 mod model;
 mod outbox;
+mod problems;
 mod proposals;
 mod queue;
 mod requisitions;
@@ -83,6 +84,7 @@ pub use loopdesk_core::kpi::Filter as KpiFilter;
 pub use maintenance::{Compliance, Plan};
 pub use model::*;
 pub use outbox::NewJob;
+pub use problems::{NewProblemRecord, ProblemRecord, ProblemRecordChange, RecordTicket};
 pub use proposals::{AwaitingAcceptance, Proposal, ProposedEngineer};
 pub use queue::{
     ActiveWebhook, ClaimedJob, JobView, NewNotification, NewWebhook, Notification, StaffRecipient,

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 pub mod alert;
+pub mod record;
 
 const DAY_MS: i64 = 86_400_000;
 /// Baseline windows (the same weekdays of the previous four weeks).

@@ -15,6 +15,7 @@ use loopdesk_jobs::{Mailer, Runner, RunnerConfig};
 on_both_backends!(
     a_new_fault_on_one_model_is_the_first_problem_and_names_the_model,
     the_morning_alert_tells_the_manager_and_the_regions_supervisor_once,
+    a_problem_record_links_its_tickets_and_is_resolved_with_its_cause,
 );
 
 fn time(at: DateTime<Utc>) -> String {
@@ -271,4 +272,158 @@ async fn the_morning_alert_tells_the_manager_and_the_regions_supervisor_once(bac
     app.clock.advance(Duration::hours(3));
     runner.drain().await.unwrap();
     assert_eq!(alerts("boss@alert.test").len(), 1);
+}
+
+/// A supervisor opens a problem record over their region's tickets; it is resolved only with
+/// its root cause, changes are checked against the version read, and each reader sees the
+/// linked tickets they may see.
+async fn a_problem_record_links_its_tickets_and_is_resolved_with_its_cause(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut regions = Vec::new();
+    for name in ["闵行", "徐汇"] {
+        let r = app
+            .ok(&app.admin, "/api/v1/regions", json!({ "name": name }), 201)
+            .await;
+        regions.push(r["id"].as_str().unwrap().to_owned());
+    }
+    let (_, sup) = app
+        .user("sup", &["supervisor"], json!({ "region_id": regions[0] }))
+        .await;
+    let (_, boss) = app.user("boss", &["manager"], json!({})).await;
+    let (_, agent) = app.user("desk", &["agent"], json!({})).await;
+    let mut customers = Vec::new();
+    for (name, region) in [("闵行门店", &regions[0]), ("徐汇门店", &regions[1])] {
+        let c = app
+            .ok(
+                &agent,
+                "/api/v1/customers",
+                json!({ "name": name, "region_id": region }),
+                201,
+            )
+            .await;
+        customers.push(c["id"].as_str().unwrap().to_owned());
+    }
+    let mut ids = Vec::new();
+    for (customer, subject) in [
+        (&customers[0], "冷柜自动停机"),
+        (&customers[0], "冷柜又停机了"),
+        (&customers[1], "冷柜停机"),
+    ] {
+        let t = app.ticket(&agent, customer, subject).await;
+        ids.push(t["id"].as_str().unwrap().to_owned());
+    }
+    let (t1, t2, far) = (&ids[0], &ids[1], &ids[2]);
+
+    // Only tickets the opener may see; only those who read insights.
+    let (status, e) = app
+        .send(
+            reqwest::Method::POST,
+            &sup,
+            "/api/v1/problems",
+            json!({ "title": "FZ-9 冷柜停机", "ticket_ids": [t1, far] }),
+        )
+        .await;
+    assert_eq!((status, e["field"].as_str()), (422, Some("ticket_ids")));
+    let (status, _) = app
+        .send(
+            reqwest::Method::POST,
+            &agent,
+            "/api/v1/problems",
+            json!({ "title": "x", "ticket_ids": [t1] }),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let r = app
+        .ok(
+            &sup,
+            "/api/v1/problems",
+            json!({ "title": "FZ-9 冷柜停机", "key": "term:停机", "ticket_ids": [t1, t2, t1] }),
+            201,
+        )
+        .await;
+    assert_eq!(
+        (r["status"].as_str(), r["version"].as_i64()),
+        (Some("open"), Some(1))
+    );
+    assert_eq!(r["ticket_count"], 2);
+    assert_eq!(r["tickets"].as_array().map(Vec::len), Some(2));
+    let path = format!("/api/v1/problems/{}", r["id"].as_str().unwrap());
+
+    // Resolved only with the cause written down; a stale version is refused.
+    let (status, e) = app
+        .patch(&sup, &path, json!({ "version": 1, "status": "resolved" }))
+        .await;
+    assert_eq!((status, e["field"].as_str()), (422, Some("root_cause")));
+    let done = app
+        .patch(
+            &sup,
+            &path,
+            json!({ "version": 1, "status": "resolved",
+                "root_cause": "FZ-9 启动继电器批次缺陷，已批量更换" }),
+        )
+        .await;
+    assert_eq!(done.0, 200, "{}", done.1);
+    assert_eq!(done.1["version"], 2);
+    assert!(done.1["resolved_at"].is_string());
+    let (status, e) = app
+        .patch(&sup, &path, json!({ "version": 1, "title": "别的" }))
+        .await;
+    assert_eq!((status, e["error"].as_str()), (409, Some("stale_version")));
+
+    // The manager adds the other region's ticket; the supervisor still sees only theirs.
+    let more = app
+        .patch(
+            &boss,
+            &path,
+            json!({ "version": 2, "add_ticket_ids": [far] }),
+        )
+        .await;
+    assert_eq!((more.0, more.1["ticket_count"].as_i64()), (200, Some(3)));
+    let seen = app.read(&sup, &path).await;
+    assert_eq!(seen["ticket_count"], 3);
+    assert_eq!(seen["tickets"].as_array().map(Vec::len), Some(2));
+    let listed = app.read(&boss, "/api/v1/problems?status=resolved").await;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+    let (status, e) = app
+        .send(
+            reqwest::Method::GET,
+            &boss,
+            "/api/v1/problems?status=done",
+            json!({}),
+        )
+        .await;
+    assert_eq!((status, e["field"].as_str()), (422, Some("status")));
+    assert_eq!(app.get(&agent, &path).await.status(), 403);
+    let none = format!("/api/v1/problems/{}", uuid::Uuid::now_v7());
+    assert_eq!(app.get(&boss, &none).await.status(), 404);
+    // The page shows it, with its cause.
+    let page = app
+        .client
+        .get(app.url(&format!("/problems/{}", r["id"].as_str().unwrap())))
+        .bearer_auth(&boss)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("FZ-9 启动继电器批次缺陷") && page.contains("冷柜又停机了"),
+        "{page}"
+    );
+    // The ticket's page leads to its record, for those who work records.
+    let ticket_page = |token: String| {
+        let url = app.url(&format!("/t/{t2}"));
+        let client = app.client.clone();
+        async move {
+            let r = client.get(url).bearer_auth(token).send().await.unwrap();
+            r.text().await.unwrap()
+        }
+    };
+    let seen = ticket_page(sup.clone()).await;
+    assert!(
+        seen.contains(&format!("/problems/{}", r["id"].as_str().unwrap())),
+        "{seen}"
+    );
+    assert!(!ticket_page(agent.clone()).await.contains("/problems/"));
 }

@@ -2058,5 +2058,34 @@ async fn a_manager_sees_this_weeks_new_fault_and_its_model() {
     let linked = texts(&c, "section.problem .problem-tickets a").await;
     assert_eq!(linked.len(), 10, "{linked:?}");
     shoot(&c, "insights-problems").await;
+    // One click opens a problem record with the tickets; the cause found closes it.
+    click_on(
+        &c,
+        "section.problem form[action='/insights/records'] button",
+    )
+    .await;
+    let url = wait_for_url(&c, |u| u.path().starts_with("/problems/")).await;
+    let linked = texts(&c, ".problem-tickets a").await;
+    assert_eq!(linked.len(), 10, "{linked:?}");
+    type_into(
+        &c,
+        "#root_cause",
+        "FZ-9 启动继电器批次缺陷，已通知厂家批量更换",
+    )
+    .await;
+    c.find(Locator::Css("#status option[value='resolved']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click_on(&c, "form[action^='/problems/'] button[type='submit']").await;
+    wait_xpath(&c, "//h1/span[contains(@class,'ok')]").await;
+    assert_eq!(c.current_url().await.unwrap().path(), url.path());
+    assert!(text_of(&c, "h1").await.contains("已解决"));
+    shoot(&c, "problem-record").await;
+    c.goto(&app.url("/problems")).await.unwrap();
+    let rows = texts(&c, "main table tbody tr").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
     c.close().await.unwrap();
 }

@@ -14,6 +14,7 @@ pub mod insights;
 pub mod kpis;
 pub mod maintenance;
 pub mod organisation;
+pub mod problems;
 pub mod search;
 pub mod service_report;
 pub mod stock;
@@ -171,6 +172,8 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(triage::triage))
         .routes(routes!(triage::train))
         .routes(routes!(insights::problems))
+        .routes(routes!(problems::open_record, problems::list_records))
+        .routes(routes!(problems::get_record, problems::change_record))
         // A migration's lines: larger than any other body.
         .merge(
             OpenApiRouter::new()

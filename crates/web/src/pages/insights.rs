@@ -75,6 +75,8 @@ fn problem(lang: Lang, p: &ProblemItem) -> Markup {
     let count = p.count.to_string();
     let expected = format!("{:.1}", p.expected);
     let lift = format!("{:.1}", p.lift);
+    let ids: Vec<String> = p.tickets.iter().map(|t| t.id.to_string()).collect();
+    let ids = ids.join(",");
     html! {
         section.card.problem {
             h2 {
@@ -105,6 +107,12 @@ fn problem(lang: Lang, p: &ProblemItem) -> Markup {
                         }
                     }
                 }
+            }
+            form.inline method="post" action="/insights/records" {
+                input type="hidden" name="title" value=(p.label);
+                input type="hidden" name="key" value=(p.key);
+                input type="hidden" name="ticket_ids" value=(ids);
+                button type="submit" { (t(lang, "page.insights.open_record")) }
             }
             h3 { (t(lang, "page.insights.tickets")) }
             ul.problem-tickets {

@@ -172,6 +172,7 @@ fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
         out.push(("/requisitions", "page.approvals.title"));
         out.push(("/stock", "page.stock.title"));
         out.push(("/insights", "page.insights.title"));
+        out.push(("/problems", "page.problems.title"));
     }
     if roles.iter().any(|r| {
         matches!(

@@ -25,6 +25,7 @@ pub mod map;
 pub mod models;
 pub mod parts;
 pub mod portal;
+pub mod problems;
 pub mod regions;
 pub mod report;
 pub mod review;
@@ -117,6 +118,9 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/assets", post(customers::add_asset))
         .route("/review", get(review::show))
         .route("/insights", get(insights::show))
+        .route("/insights/records", post(problems::open))
+        .route("/problems", get(problems::list))
+        .route("/problems/{id}", get(problems::show).post(problems::change))
         .route("/review/t/{id}", post(review::make_move))
         .route("/admin", get(admin::show))
         .route("/admin/users", post(admin::add_user))

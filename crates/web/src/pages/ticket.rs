@@ -604,6 +604,11 @@ async fn show_with(
         Ok(c) => c,
         Err(e) => return super::failure(lang, &e),
     };
+    // The problem records it belongs to (for those who work them).
+    let records = match user.tenant.problem_records_of(&user.actor, id).await {
+        Ok(r) => r,
+        Err(e) => return super::failure(lang, &e),
+    };
     let who = Assignees::of(user, &found.events, customer).await;
     let offers = Offers {
         moves: &moves,
@@ -620,6 +625,13 @@ async fn show_with(
                 &found.ticket.number,
                 Some(&user.auth.user),
                 html! {
+                    @for (record, title, status) in &records {
+                        p.notice {
+                            (t(lang, "page.ticket.in_problem")) " "
+                            a href={ "/problems/" (record) } { (title) }
+                            " · " (t(lang, &format!("page.problems.status.{}", status.as_str())))
+                        }
+                    }
                     (body(lang, user, offset, &found, &teams, offers, error))
                     @if !calls.is_empty() {
                         h2 { (t(lang, "page.calls.of_ticket")) }
