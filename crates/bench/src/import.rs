@@ -2,7 +2,8 @@
 //! (`POST /api/v1/import/tickets`, JSON lines). It starts Loopdesk in-process on a scratch
 //! database, makes `--lines` lines of a year's history (every status the contract allows,
 //! reopens, survey scores and comments, customers, engineers and categories named), sends them
-//! in one request and times it, then sends the same file again (every line skipped). As its
+//! in one request and times it, then sends the same file again (every line skipped), then
+//! times the recurring problems of the last week over that history. As its
 //! anchor it times, in the same run, reading and checking the same lines alone (core's
 //! checks, one core): what the import costs beyond understanding its input. It asserts nothing.
 
@@ -107,7 +108,8 @@ async fn measure(args: &BenchImportArgs, cfg: &Config) -> anyhow::Result<()> {
     let codes = ["aircon", "refrigeration", "elevator", "printer", "water"];
     let mut body = String::new();
     for i in 0..args.lines {
-        let created = now - Duration::minutes(rng.gen_range(600..525_600));
+        // At least 100 hours back: resolved within 48 h, closed a day later, all in the past.
+        let created = now - Duration::minutes(rng.gen_range(6_000..525_600));
         let (subject, description) = FAULTS[i % FAULTS.len()];
         let status = STATUSES[rng.gen_range(0..STATUSES.len())];
         let channel = ["phone", "web", "wechat", "email"][rng.gen_range(0..4)];
@@ -195,6 +197,27 @@ async fn measure(args: &BenchImportArgs, cfg: &Config) -> anyhow::Result<()> {
     println!(
         "  again    {again_secs:>7.2} s  {:>8.0} lines/s   answer {again}",
         args.lines as f64 / again_secs
+    );
+    // What the history feeds: the recurring problems of the last week (five weeks of it read
+    // and cut into words), three calls.
+    let mut took = Vec::new();
+    let mut items = 0;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let found: Value = client
+            .get(format!("{base}/api/v1/insights/problems"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        took.push(started.elapsed().as_secs_f64() * 1000.0);
+        items = found["items"].as_array().map_or(0, Vec::len);
+    }
+    println!(
+        "  problems of the last week over the history: {:.0} / {:.0} / {:.0} ms ({items} items)",
+        took[0], took[1], took[2]
     );
     println!(
         "  anchor: reading and checking the lines alone {check_secs:.2} s ({:.0} lines/s); \

@@ -165,6 +165,11 @@ impl TenantStore {
             }
         }
         imported += self.write_imported(actor, &mut batch, &mut extra).await?;
+        // The planner learns how many external ids there are now: without it, the next
+        // import's look-ups scan the table (seen on PostgreSQL: 70 s to skip 50,000 lines).
+        sqlx::query("ANALYZE ticket_imports")
+            .execute(&self.store.write)
+            .await?;
         Ok(TicketsImported { imported, skipped })
     }
 
