@@ -150,16 +150,24 @@ impl TenantStore {
             .query_as()
             .fetch_all(&self.store.read)
             .await?;
-        let mut first = Sql::new("SELECT MIN(created_at) FROM tickets WHERE tenant_id = ");
-        first.text(&tid);
+        // Where the history begins: before the earliest baseline window if any ticket is older
+        // (one row found by the (tenant, created) index), else at the first ticket read.
+        let mut older =
+            Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM tickets t WHERE t.tenant_id = ");
+        older.text(&tid).push(" AND t.created_at < ").int(start);
         if let Some(r) = &region {
-            first.push(" AND region_id = ").text(r);
+            older.push(" AND t.region_id = ").text(r);
         }
-        let (history_from,): (Option<i64>,) = first
+        older.push(" LIMIT 1) o");
+        let (older,): (i64,) = older
             .positional_for(backend)
             .query_as()
             .fetch_one(&self.store.read)
             .await?;
+        let history_from = match older {
+            0 => rows.iter().map(|r| r.created_at).min(),
+            _ => Some(i64::MIN),
+        };
         // Cutting the words of a few weeks of tickets takes a moment: off the async threads.
         let (rows, found) = tokio::task::spawn_blocking(move || {
             let tickets: Vec<ProblemTicket> = rows.iter().map(problem_ticket).collect();

@@ -311,7 +311,7 @@ pub struct Parties<'a> {
     pub assignee: Option<UserId>,
     /// The survey's id, when the line carries a score.
     pub survey_id: &'a str,
-    /// The reason written on moves the import makes (in the tenant's language).
+    /// The reason written on moves the import makes (in the importing admin's language).
     pub reason: &'a str,
 }
 
