@@ -75,6 +75,16 @@ pub struct RowErrorBody {
     pub message: String,
 }
 
+impl LineFault {
+    /// Why, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match &self.detail {
+            Some(detail) => i18n::tf(lang, self.key, &[("detail", detail)]),
+            None => i18n::t(lang, self.key).to_owned(),
+        }
+    }
+}
+
 /// An error on its way to becoming a response (boxed: errors are rare, `Result`s are not).
 #[derive(Debug, Clone)]
 pub struct ApiError(Box<Details>);
@@ -245,10 +255,7 @@ impl ApiError {
                     .map(|l| LineErrorBody {
                         line: l.line,
                         field: l.field.clone(),
-                        message: match &l.detail {
-                            Some(detail) => i18n::tf(lang, l.key, &[("detail", detail)]),
-                            None => i18n::t(lang, l.key).to_owned(),
-                        },
+                        message: l.message(lang),
                     })
                     .collect()
             }),

@@ -2089,3 +2089,65 @@ async fn a_manager_sees_this_weeks_new_fault_and_its_model() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     c.close().await.unwrap();
 }
+
+/// An admin moves another system's tickets in from the admin page: a file with a bad line is
+/// refused with that line named and nothing stored; the corrected file imports, and sent
+/// again skips every line.
+#[tokio::test]
+async fn an_admin_moves_old_tickets_in_from_a_file() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    use loopdesk_core::clock::Clock;
+    let day = |d: i64| {
+        (app.clock.now() - chrono::Duration::days(d))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let good = [
+        json!({ "external_id": "OLD-1", "subject": "空调不制冷", "created_at": day(30),
+            "status": "closed", "closed_at": day(29), "csat": 5 }),
+        json!({ "external_id": "OLD-2", "subject": "电梯异响", "created_at": day(3),
+            "status": "new" }),
+    ];
+    let bad = json!({ "external_id": "OLD-3", "subject": "冷柜停机", "created_at": day(2),
+        "status": "resolved" });
+    let file = std::env::temp_dir().join(format!("loopdesk-tickets-{}.jsonl", std::process::id()));
+    let upload = |lines: Vec<Value>| {
+        let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(&file, body).unwrap();
+        file.to_str().unwrap().to_owned()
+    };
+    app.user("it-admin", &["admin"], json!({})).await;
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "it-admin").await;
+    c.goto(&app.url("/admin")).await.unwrap();
+    click_on(&c, "a[href='/admin/import-tickets']").await;
+    let path = upload(vec![good[0].clone(), good[1].clone(), bad]);
+    send_file(&c, &path).await;
+    wait_xpath(&c, "//div[@role='alert']//td[normalize-space()='3']").await;
+    let fault = text_of(&c, "div[role=alert] tbody tr").await;
+    assert!(fault.contains("resolved_at"), "{fault}");
+    shoot(&c, "ticket-import-refused").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 0);
+
+    let path = upload(good.to_vec());
+    send_file(&c, &path).await;
+    wait_xpath(&c, "//p[@role='status']").await;
+    assert!(text_of(&c, "p[role=status]").await.contains("已导入 2 单"));
+    shoot(&c, "ticket-import-done").await;
+    send_file(&c, &path).await;
+    wait_xpath(&c, "//p[@role='status'][contains(., '跳过 2 单')]").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 2);
+    let _ = std::fs::remove_file(&file);
+    c.close().await.unwrap();
+}
+
+/// Chooses `path` in the ticket import's file field and sends the form.
+async fn send_file(c: &Client, path: &str) {
+    c.find(Locator::Css("#file"))
+        .await
+        .unwrap()
+        .send_keys(path)
+        .await
+        .unwrap();
+    click_on(c, "form[action='/admin/import-tickets'] button").await;
+}

@@ -73,18 +73,44 @@ pub async fn import_tickets(
         ));
     }
     let lang = Lang::from_accept_language(text(header::ACCEPT_LANGUAGE));
+    let done = import(&state, &user, lang, body)
+        .await
+        .map_err(|r| match r {
+            Refusal::Lines(faults) => ApiError::lines(faults),
+            Refusal::Other(e) => e,
+        })?;
+    Ok(Json(TicketsImportedBody {
+        imported: done.imported,
+        skipped: done.skipped,
+    }))
+}
+
+/// Why an import stored nothing.
+pub(crate) enum Refusal {
+    /// Lines at fault.
+    Lines(Vec<LineFault>),
+    /// Anything else (the body, the store).
+    Other(ApiError),
+}
+
+/// Reads, checks and imports a file of JSON lines for `user` (the API's and the page's).
+pub(crate) async fn import(
+    state: &AppState,
+    user: &CurrentUser,
+    lang: Lang,
+    body: Bytes,
+) -> Result<loopdesk_store::TicketsImported, Refusal> {
     let now = state.clock.now();
     // Reading and checking 50,000 lines takes a moment: off the request threads.
     let checked = tokio::task::spawn_blocking(move || read_lines(&body, now))
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
+        .map_err(|e| Refusal::Other(ApiError::internal(e.to_string())))??;
     let reason = i18n::t(lang, "page.import.history_reason");
-    let done = user
-        .tenant
+    user.tenant
         .import_tickets(&user.actor, checked, reason, now)
         .await
         .map_err(|e| match e {
-            StoreError::Rows(rows) => ApiError::lines(
+            StoreError::Rows(rows) => Refusal::Lines(
                 rows.into_iter()
                     .map(|r| LineFault {
                         line: r.row,
@@ -94,12 +120,8 @@ pub async fn import_tickets(
                     })
                     .collect(),
             ),
-            other => other.into(),
-        })?;
-    Ok(Json(TicketsImportedBody {
-        imported: done.imported,
-        skipped: done.skipped,
-    }))
+            other => Refusal::Other(other.into()),
+        })
 }
 
 /// Every line read and checked on its own: the checked lines with their numbers (blank lines
@@ -107,15 +129,17 @@ pub async fn import_tickets(
 fn read_lines(
     body: &[u8],
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<(usize, Checked)>, ApiError> {
+) -> Result<Vec<(usize, Checked)>, Refusal> {
     let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
     let mut faults = Vec::new();
     let mut checked = Vec::new();
     let lines = body.split(|b| *b == b'\n').enumerate();
     let count = body.split(|b| *b == b'\n').filter(|l| !blank(l)).count();
     if count > import::MAX_LINES {
-        return Err(ApiError::invalid("body", "error.too_many_import_lines")
-            .arg("max", import::MAX_LINES.to_string()));
+        return Err(Refusal::Other(
+            ApiError::invalid("body", "error.too_many_import_lines")
+                .arg("max", import::MAX_LINES.to_string()),
+        ));
     }
     for (i, raw) in lines {
         if blank(raw) {
@@ -147,10 +171,10 @@ fn read_lines(
         }
     }
     if !faults.is_empty() {
-        return Err(ApiError::lines(faults));
+        return Err(Refusal::Lines(faults));
     }
     if checked.is_empty() {
-        return Err(ApiError::invalid("body", "error.required"));
+        return Err(Refusal::Other(ApiError::invalid("body", "error.required")));
     }
     Ok(checked)
 }

@@ -36,6 +36,7 @@ pub mod sla;
 pub mod stock;
 pub mod survey;
 pub mod ticket;
+pub mod ticket_import;
 pub mod triage;
 pub mod webhooks;
 
@@ -117,6 +118,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/customers/{id}/assets", post(customers::add_asset))
         .route("/review", get(review::show))
+        .route(
+            "/admin/import-tickets",
+            get(ticket_import::show)
+                .post(ticket_import::upload)
+                // A migration's file: larger than any other upload.
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::api::ticket_import::MAX_BODY,
+                )),
+        )
         .route("/insights", get(insights::show))
         .route("/insights/records", post(problems::open))
         .route("/problems", get(problems::list))
