@@ -186,9 +186,7 @@ async fn problems_for(
     // A supervisor of a region hears of its problems; anyone else of the whole tenant's.
     let mut found = HashMap::new();
     for r in &readers {
-        let region = r
-            .region_id
-            .filter(|_| !r.roles.has(loopdesk_core::Role::Manager));
+        let region = alert::scope(r.roles, r.region_id);
         if let std::collections::hash_map::Entry::Vacant(e) = found.entry(region) {
             e.insert(tenant.problems_in(&Actor::System, region, from, to).await?);
         }
@@ -198,10 +196,9 @@ async fn problems_for(
     let mails: Vec<NewJob> = readers
         .iter()
         .filter_map(|r| {
-            let region = r
-                .region_id
-                .filter(|_| !r.roles.has(loopdesk_core::Role::Manager));
-            let items = found.get(&region).filter(|items| !items.is_empty())?;
+            let items = found
+                .get(&alert::scope(r.roles, r.region_id))
+                .filter(|items| !items.is_empty())?;
             let lines: Vec<alert::Line> = items
                 .iter()
                 .map(|p| alert::Line {

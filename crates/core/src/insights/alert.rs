@@ -7,7 +7,7 @@ use chrono::{FixedOffset, NaiveTime, TimeZone, Utc};
 use crate::followup::Message;
 use crate::i18n::{self, Lang};
 use crate::insights::Attribute;
-use crate::{Role, Roles};
+use crate::{RegionId, Role, Roles};
 
 /// The alert goes out from this local hour.
 const HOUR: u32 = 8;
@@ -37,6 +37,12 @@ pub fn due(now: i64, offset: FixedOffset) -> Option<(i64, i64, String)> {
 /// Who gets the alert: managers and supervisors.
 pub fn receives(roles: Roles) -> bool {
     roles.has(Role::Manager) || roles.has(Role::Supervisor)
+}
+
+/// Whose problems a reader hears of: a supervisor of a region that region's (`Some`), anyone
+/// else — managers above all — the whole tenant's (`None`).
+pub fn scope(roles: Roles, region: Option<RegionId>) -> Option<RegionId> {
+    region.filter(|_| !roles.has(Role::Manager))
 }
 
 /// One problem as the alert lists it.

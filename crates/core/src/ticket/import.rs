@@ -285,6 +285,14 @@ pub fn check(line: Line, now: DateTime<Utc>) -> Result<Checked, Vec<FieldError>>
     })
 }
 
+/// When a line's survey was sent and answered: at the closure, else at the resolution.
+pub fn survey_at(t: &Checked) -> DateTime<Utc> {
+    t.closed_at
+        .filter(|_| t.status == Status::Closed)
+        .or(t.resolved_at)
+        .unwrap_or(t.created_at)
+}
+
 /// One event of a ticket's rebuilt (or generated) history.
 #[derive(Clone, Debug)]
 pub struct HistoryEvent {
@@ -370,7 +378,7 @@ pub fn life(t: &Checked, parties: Parties<'_>) -> Vec<HistoryEvent> {
         log.moves(MoveKind::AutoClose, MoveData::default(), at);
     }
     if let Some(csat) = t.csat {
-        let at = closed.unwrap_or(resolved);
+        let at = survey_at(t);
         let survey_id = parties.survey_id.to_owned();
         log.note(
             Payload::SurveySent(payload::SurveySent {

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::sla::{self, TicketKey, TicketSla};
-use loopdesk_core::ticket::import::{life, Checked, Parties};
+use loopdesk_core::ticket::import::{life, survey_at, Checked, Parties};
 use loopdesk_core::ticket::number::{format_number, numbering_day};
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::{RegionId, TicketId, UserId};
@@ -129,7 +129,7 @@ impl TenantStore {
                 Arg::Int(ms(now)),
             ]);
             if let Some(csat) = t.csat {
-                let at = ms(t.closed_at.or(t.resolved_at).unwrap_or(t.created_at));
+                let at = ms(survey_at(&t));
                 extra.1.push(vec![
                     Arg::Text(Some(survey_id)),
                     Arg::Text(Some(tid.clone())),

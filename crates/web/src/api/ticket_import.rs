@@ -133,8 +133,12 @@ fn read_lines(
     let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
     let mut faults = Vec::new();
     let mut checked = Vec::new();
-    let lines = body.split(|b| *b == b'\n').enumerate();
-    let count = body.split(|b| *b == b'\n').filter(|l| !blank(l)).count();
+    let lines: Vec<(usize, &[u8])> = body
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, l)| !blank(l))
+        .collect();
+    let count = lines.len();
     if count > import::MAX_LINES {
         return Err(Refusal::Other(
             ApiError::invalid("body", "error.too_many_import_lines")
@@ -142,9 +146,6 @@ fn read_lines(
         ));
     }
     for (i, raw) in lines {
-        if blank(raw) {
-            continue;
-        }
         let line = i + 1;
         let fault = |field: String, key, detail| LineFault {
             line,
