@@ -12,6 +12,7 @@ mod kpi;
 mod load;
 mod mail;
 mod pgbench;
+mod risk;
 mod scratch;
 mod search;
 mod sla;
@@ -46,6 +47,8 @@ enum Command {
     Mail(mail::BenchMailArgs),
     /// Import: a year of another system's tickets in one request of JSON lines.
     Import(import::BenchImportArgs),
+    /// Risk: the breach model trained and judged on a generated year (rows for LightGBM too).
+    Risk(risk::BenchRiskArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -70,6 +73,7 @@ fn main() -> std::process::ExitCode {
             Command::Search(args) => search::run(args).await,
             Command::Mail(args) => mail::run(args).await,
             Command::Import(args) => import::run(args).await,
+            Command::Risk(args) => risk::run(args),
         }
     });
     match result {

@@ -102,8 +102,10 @@ pub enum Permission {
     Calls,
     /// Ask the triage models about a request (category, priority, team, duplicates).
     Triage,
-    /// Read what the tickets tell as a whole: recurring problems, risk.
+    /// Read what the tickets tell as a whole: recurring problems.
     Insights,
+    /// Read open tickets' breach and reopen risk, and its backtest.
+    Risk,
 }
 
 /// True when the actor may do `what`.
@@ -131,7 +133,7 @@ pub fn roles_allow(has: impl Fn(Role) -> bool, what: Permission) -> bool {
         Permission::ListUsers => any(&[Agent, Dispatcher, Supervisor, Manager, Admin]),
         Permission::ChangePriority => any(&[Agent, Dispatcher, Supervisor, Admin]),
         Permission::Remediate | Permission::Insights => any(&[Supervisor, Manager, Admin]),
-        Permission::ReadKpis => any(&[Supervisor, Manager, Dispatcher, Admin]),
+        Permission::ReadKpis | Permission::Risk => any(&[Supervisor, Manager, Dispatcher, Admin]),
         Permission::SetTargets => any(&[Manager, Admin]),
         Permission::Chase => any(&[Customer, Agent, Dispatcher, Supervisor, Admin]),
         Permission::Dispatch => any(&[Agent, Dispatcher, Supervisor, Admin]),
@@ -199,6 +201,16 @@ pub fn kpi_scope(actor: &Actor) -> Option<Option<RegionId>> {
 /// (`Some(None)`), one region (a supervisor of that region), or none.
 pub fn insight_scope(actor: &Actor) -> Option<Option<RegionId>> {
     if !allowed(actor, Permission::Insights) {
+        return None;
+    }
+    let scope = ticket_scope(actor);
+    Some(if scope.all { None } else { scope.region })
+}
+
+/// Whose open tickets' risk an actor may read: the whole tenant (`Some(None)`), one region
+/// (a supervisor of that region), or none.
+pub fn risk_scope(actor: &Actor) -> Option<Option<RegionId>> {
+    if !allowed(actor, Permission::Risk) {
         return None;
     }
     let scope = ticket_scope(actor);

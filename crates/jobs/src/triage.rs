@@ -1,7 +1,8 @@
 //! The nightly training of every tenant's triage models: between 02:00 and 05:00 on the
 //! tenant's clock, each model older than 20 hours (or never trained) is trained again on the
-//! tickets as people filed them by then. A target with too few examples is left untrained
-//! without complaint: a new tenant has no history yet.
+//! tickets as people filed them by then; so is the risk model, whose backtest of the weeks
+//! before is kept per day. A target with too few examples is left untrained without
+//! complaint: a new tenant has no history yet.
 
 use chrono::{DateTime, Timelike, Utc};
 use loopdesk_core::ticket::transitions::Actor;
@@ -29,6 +30,17 @@ pub async fn nightly(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreEr
                         accuracy = report.holdout.accuracy,
                         "triage model trained"
                     );
+                }
+                Err(StoreError::TooFewExamples { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let risk = tenant.risk_model().await?.map(|m| m.trained_at);
+        if retrain_due(risk, now, hour) {
+            match tenant.train_risk(now).await {
+                Ok(m) => {
+                    trained += 1;
+                    tracing::info!(tenant = %id, trained_on = m.model.trained_on, "risk model trained");
                 }
                 Err(StoreError::TooFewExamples { .. }) => {}
                 Err(e) => return Err(e),

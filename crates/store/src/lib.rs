@@ -38,6 +38,7 @@ mod problems;
 mod proposals;
 mod queue;
 mod requisitions;
+mod risk;
 mod rows;
 mod scope;
 mod search;
@@ -91,6 +92,7 @@ pub use queue::{
     Webhook, WebhookDelivery,
 };
 pub use requisitions::{Requisition, RequisitionItem};
+pub use risk::{RiskItem, RiskModel, MAX_BACKTEST_DAYS};
 pub use search::reindex::{IndexSize, Reindexed};
 pub use search::{SearchHit, SearchPage};
 pub use sla::{BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy, SlaPreview};
@@ -160,6 +162,8 @@ pub struct Store {
     policies: cache::TenantCache<std::sync::Arc<Vec<sla::PolicyEntry>>>,
     /// Tenants' triage models, parsed (see [`triage`]).
     triage: triage::ModelCache,
+    /// Tenants' open tickets' risk, for a minute (see [`risk`]).
+    risk: cache::TenantCache<risk::Scored>,
     /// Tenants' KPI books (see [`facts`]).
     books: kpi::book::Books,
     /// Bulk history imports under way (see [`TenantStore::begin_import`]).
@@ -225,6 +229,7 @@ impl Store {
             settings: cache::TenantCache::new(Duration::from_secs(60)),
             policies: cache::TenantCache::new(Duration::from_secs(30)),
             triage: triage::ModelCache::default(),
+            risk: cache::TenantCache::new(Duration::from_secs(risk::REUSED_SECS)),
             books: kpi::book::Books::default(),
             importing: std::sync::Arc::default(),
         })

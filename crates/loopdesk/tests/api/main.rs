@@ -25,6 +25,7 @@ mod mail;
 mod maintenance;
 mod pages;
 mod paper;
+mod risk;
 mod rules;
 mod search;
 mod security;

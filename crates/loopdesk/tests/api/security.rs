@@ -370,6 +370,21 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
             let status = app.get(token, path).await.status().as_u16();
             assert_eq!(status, if insights { 200 } else { 403 }, "{who} {path}");
         }
+        // Risk is the dispatcher's too (their board). A new tenant has no history to backtest:
+        // 422, not a refusal, for those allowed.
+        let risk = matches!(who, "admin" | "manager" | "supervisor" | "dispatcher");
+        let status = app
+            .get(token, "/api/v1/insights/risk")
+            .await
+            .status()
+            .as_u16();
+        assert_eq!(status, if risk { 200 } else { 403 }, "{who} risk");
+        let status = app
+            .get(token, "/api/v1/insights/risk/backtest")
+            .await
+            .status()
+            .as_u16();
+        assert_eq!(status, if risk { 422 } else { 403 }, "{who} backtest");
         // The call log and its callbacks are the desk's (those who record customers): the
         // rest are refused before anything is looked up.
         let none = format!("/api/v1/calls/{}", uuid::Uuid::new_v4());

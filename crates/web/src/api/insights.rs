@@ -1,5 +1,7 @@
 //! `GET /api/v1/insights/problems`: groups of tickets far above their own baseline in a window
 //! (a category, or a word of their text), each with what its tickets concentrate on.
+//! `GET /api/v1/insights/risk`: open tickets, riskiest first, with why; `…/risk/backtest`: how
+//! the model would have ranked a past period.
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
@@ -126,4 +128,143 @@ pub(crate) fn share_label(lang: Lang, s: &ShareItem) -> String {
 /// Three decimals are all a reader needs.
 fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+/// An open ticket's risk.
+#[derive(Serialize, ToSchema)]
+pub struct RiskBody {
+    /// The ticket.
+    #[schema(value_type = String)]
+    pub ticket_id: TicketId,
+    /// Its number.
+    pub number: String,
+    /// The chance it misses its resolution due time, 0..1 (1 once past it; 0 without one).
+    pub breach_probability: f64,
+    /// The chance it comes back after it is resolved, 0..1.
+    pub reopen_probability: f64,
+    /// What raised the breach chance most, in the caller's language, most first.
+    pub reasons: Vec<String>,
+}
+
+/// The still-unresolved tickets the caller may see (dispatcher, supervisor — their region —,
+/// manager, admin), riskiest first: each one's chance of missing its resolution due time and
+/// of coming back after resolution, from what is known now (category, priority, age, SLA time
+/// left, the engineer's open orders and record, parts waited for, the customer's recent
+/// requests and record, chases, urgent words), with the reasons. The tenant's own model,
+/// trained nightly on its history; with too little history, the share of the SLA window gone.
+#[utoipa::path(get, path = "/api/v1/insights/risk", tag = "insights",
+    responses((status = 200, body = Vec<RiskBody>), (status = 403, body = ErrorBody)))]
+pub async fn risk(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+) -> Result<Json<Vec<RiskBody>>, ApiError> {
+    let lang = Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let items = user
+        .tenant
+        .open_risk(&user.actor, state.clock.now())
+        .await?;
+    let names: std::collections::HashMap<String, String> = user
+        .tenant
+        .categories()
+        .await?
+        .into_iter()
+        .map(|c| (c.code, c.name))
+        .collect();
+    let name = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_owned());
+    Ok(Json(
+        items
+            .into_iter()
+            .map(|i| RiskBody {
+                ticket_id: i.ticket_id,
+                number: i.number,
+                breach_probability: round(i.risk.breach),
+                reopen_probability: round(i.risk.reopen),
+                reasons: i.risk.reasons.iter().map(|r| r.text(lang, name)).collect(),
+            })
+            .collect(),
+    ))
+}
+
+/// The past period a backtest replays.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BacktestQuery {
+    /// Start, RFC 3339 (default: 35 days before now).
+    pub from: Option<String>,
+    /// End (exclusive), RFC 3339, not after now (default: 7 days before now); at most 366 days
+    /// after `from`.
+    pub to: Option<String>,
+}
+
+/// How the breach model would have ranked a past period's tickets.
+#[derive(Serialize, ToSchema)]
+pub struct BacktestBody {
+    /// Moments scored: each ticket at creation and at each quarter of its SLA window while
+    /// it was still open.
+    pub n: usize,
+    /// Tickets scored.
+    pub tickets: usize,
+    /// Area under the ROC curve (0.5: no better than chance).
+    pub auc: f64,
+    /// Mean squared error of the predicted chance (lower is better).
+    pub brier: f64,
+    /// Predicted chance against the share that breached, in ten bins (empty bins left out).
+    pub calibration: Vec<BinBody>,
+    /// Tickets with a known outcome the model learned from (all before `from`).
+    pub trained_on: usize,
+}
+
+/// A calibration bin.
+#[derive(Serialize, ToSchema)]
+pub struct BinBody {
+    /// Mean predicted chance.
+    pub predicted: f64,
+    /// Share that breached.
+    pub observed: f64,
+    /// Moments in the bin.
+    pub n: usize,
+}
+
+/// The breach model replayed on a past period (dispatcher, supervisor, manager, admin): trained
+/// only on what was known before `from`, each ticket created in `[from, to)` scored at the
+/// moments of its life and compared with what happened. Too little history before `from` →
+/// 422 saying how many tickets there are and how many are needed.
+#[utoipa::path(get, path = "/api/v1/insights/risk/backtest", tag = "insights", params(BacktestQuery),
+    responses((status = 200, body = BacktestBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn risk_backtest(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<BacktestQuery>,
+) -> Result<Json<BacktestBody>, ApiError> {
+    let now = state.clock.now();
+    let to = opt("to", q.to.as_deref(), time)?.unwrap_or(now - Duration::days(7));
+    let from = opt("from", q.from.as_deref(), time)?.unwrap_or(to - Duration::days(28));
+    let b = match user.tenant.risk_backtest(&user.actor, from, to, now).await {
+        Err(e @ loopdesk_store::StoreError::TooFewExamples { .. }) => {
+            return Err(ApiError::from(e).field("from"))
+        }
+        other => other?,
+    };
+    Ok(Json(BacktestBody {
+        n: b.n,
+        tickets: b.tickets,
+        auc: round(b.auc),
+        brier: round(b.brier),
+        calibration: b
+            .calibration
+            .into_iter()
+            .map(|x| BinBody {
+                predicted: round(x.predicted),
+                observed: round(x.observed),
+                n: x.n,
+            })
+            .collect(),
+        trained_on: b.trained_on,
+    }))
 }

@@ -172,6 +172,8 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(triage::triage))
         .routes(routes!(triage::train))
         .routes(routes!(insights::problems))
+        .routes(routes!(insights::risk))
+        .routes(routes!(insights::risk_backtest))
         .routes(routes!(problems::open_record, problems::list_records))
         .routes(routes!(problems::get_record, problems::change_record))
         // A migration's lines: larger than any other body.
