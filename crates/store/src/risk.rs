@@ -44,6 +44,8 @@ pub struct RiskItem {
     pub ticket_id: TicketId,
     /// Its number.
     pub number: String,
+    /// Its subject.
+    pub subject: String,
     /// Its chances and reasons.
     pub risk: Risk,
 }
@@ -61,6 +63,7 @@ pub struct RiskModel {
 struct TicketRow {
     id: String,
     number: String,
+    subject: Option<String>,
     created_at: i64,
     resolution_due: Option<i64>,
     category: Option<String>,
@@ -82,6 +85,8 @@ struct EventRow {
 struct Loaded {
     id: String,
     number: String,
+    /// Read for the tickets at work only.
+    subject: String,
     region: Option<String>,
     at_work: bool,
     case: Case,
@@ -112,7 +117,7 @@ impl TenantStore {
         let chosen =
             format!("t.tenant_id = $1 AND (t.created_at >= $2 OR t.status IN ({statuses}))");
         let tickets: Vec<TicketRow> = sqlx::query_as(&format!(
-            "SELECT t.id, t.number, t.created_at, t.resolution_due, t.category, t.priority, \
+            "SELECT t.id, t.number, CASE WHEN t.status IN ({statuses}) THEN t.subject END AS subject, t.created_at, t.resolution_due, t.category, t.priority, \
              t.customer_id, t.region_id, t.status FROM tickets t WHERE {chosen} "
         ))
         .bind(self.tid())
@@ -148,6 +153,7 @@ impl TenantStore {
                 },
                 id: t.id,
                 number: t.number,
+                subject: t.subject.unwrap_or_default(),
                 region: t.region_id,
             })
             .collect();
@@ -310,6 +316,7 @@ impl TenantStore {
                 RiskItem {
                     ticket_id: parse_id(&l.id, TicketId::parse)?,
                     number: l.number,
+                    subject: l.subject,
                     risk,
                 },
                 l.region,

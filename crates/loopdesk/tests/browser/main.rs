@@ -2090,6 +2090,97 @@ async fn a_manager_sees_this_weeks_new_fault_and_its_model() {
     c.close().await.unwrap();
 }
 
+/// A supervisor sees on their desk, and a dispatcher on the board, the compressor job the
+/// tenant's model expects to run late while its SLA clock is still green, with why, and hands
+/// it on from there.
+#[tokio::test]
+async fn a_supervisor_sees_a_job_likely_to_run_late_before_its_clock_turns() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.user("sup", &["supervisor"], json!({ "display_name": "主管" }))
+        .await;
+    app.user("disp", &["dispatcher"], json!({ "display_name": "调度" }))
+        .await;
+    app.user("eng1", &["engineer"], json!({ "display_name": "王师傅" }))
+        .await;
+    for (code, name) in [("compressor", "压缩机"), ("printer", "打印机")] {
+        app.ok(
+            &app.admin,
+            "/api/v1/categories",
+            json!({ "code": code, "name": name }),
+            201,
+        )
+        .await;
+    }
+    use loopdesk_core::clock::Clock;
+    let now = app.clock.now();
+    let at = |hours: i64| {
+        (now - chrono::Duration::hours(hours)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    // Two months in which compressor repairs always ran past their 24 hours and printers never;
+    // now a compressor job an hour old, its clock green.
+    let mut lines = String::new();
+    for k in 0..60 {
+        let created = 60 * 24 - 20 * k;
+        for (category, hours) in [("compressor", 30 + k % 18), ("printer", 2 + k % 20)] {
+            lines.push_str(&format!(
+                "{}\n",
+                json!({ "external_id": format!("{category}-{k}"),
+                    "subject": format!("{category} 维修"), "category": category,
+                    "created_at": at(created), "status": "closed", "assignee": "eng1",
+                    "resolved_at": at(created - hours), "closed_at": at(created - hours - 1) })
+            ));
+        }
+    }
+    lines.push_str(&format!(
+        "{}\n",
+        json!({ "external_id": "now", "subject": "冷库压缩机不启动", "category": "compressor",
+            "created_at": at(1), "status": "in_progress", "assignee": "eng1" })
+    ));
+    let r = app
+        .client
+        .post(app.url("/api/v1/import/tickets"))
+        .bearer_auth(&app.admin)
+        .header("content-type", "application/x-ndjson")
+        .body(lines)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "sup").await;
+    c.goto(&app.url("/review")).await.unwrap();
+    wait_xpath(
+        &c,
+        "//section[contains(@class,'predicted-late')]//div[contains(@class,'card')]",
+    )
+    .await;
+    let card = text_of(&c, "section.predicted-late .card").await;
+    assert!(card.contains("冷库压缩机不启动"), "{card}");
+    assert!(card.contains('%'), "{card}");
+    let reasons = texts(&c, "section.predicted-late .reasons li").await;
+    assert!(reasons.iter().any(|r| r.contains("压缩机")), "{reasons:?}");
+    shoot(&c, "review-predicted-late").await;
+    click_on(&c, "section.predicted-late a.button").await;
+    let url = wait_for_url(&c, |u| u.path().starts_with("/dispatch/t/")).await;
+    assert_eq!(url.query(), Some("from=review"));
+    c.close().await.unwrap();
+
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "disp").await;
+    c.goto(&app.url("/dispatch")).await.unwrap();
+    wait_xpath(
+        &c,
+        "//section[contains(@class,'predicted-late')]//div[contains(@class,'card')]",
+    )
+    .await;
+    let card = text_of(&c, "section.predicted-late .card").await;
+    assert!(card.contains("WO-"), "{card}");
+    shoot(&c, "dispatch-predicted-late").await;
+    c.close().await.unwrap();
+}
+
 /// An admin moves another system's tickets in from the admin page: a file with a bad line is
 /// refused with that line named and nothing stored; the corrected file imports, and sent
 /// again skips every line.

@@ -175,6 +175,7 @@ struct Board<'a> {
     live: &'a str,
     error: Option<&'a str>,
     assigned: Option<&'a str>,
+    predicted: maud::Markup,
 }
 
 fn board(lang: Lang, user: &CurrentUser, b: Board<'_>) -> Response {
@@ -185,6 +186,7 @@ fn board(lang: Lang, user: &CurrentUser, b: Board<'_>) -> Response {
         live,
         error,
         assigned,
+        predicted,
     } = b;
     let mapped = engineers.iter().any(|e| e.position.is_some())
         || proposals.iter().any(|p| p.position.is_some())
@@ -234,6 +236,7 @@ fn board(lang: Lang, user: &CurrentUser, b: Board<'_>) -> Response {
                             }
                         }
                     }
+                    (predicted)
                     h2 { (t(lang, "page.dispatch.engineers")) }
                     table {
                         tbody {
@@ -277,6 +280,11 @@ async fn show_board(
         (Ok(e), Ok(p), Ok(r)) => (e, p, r),
         (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return super::failure(lang, &e),
     };
+    let predicted =
+        match super::risk::predicted_late(user, lang, now, &Default::default(), "board").await {
+            Ok(m) => m,
+            Err(e) => return super::failure(lang, &e),
+        };
     let mut proposals = proposals;
     // Orders nobody can take stand at the top: they need a person now.
     proposals.sort_by_key(|p| {
@@ -296,6 +304,7 @@ async fn show_board(
             live: &live,
             error,
             assigned,
+            predicted,
         },
     )
 }

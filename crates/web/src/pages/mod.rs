@@ -29,6 +29,7 @@ pub mod problems;
 pub mod regions;
 pub mod report;
 pub mod review;
+mod risk;
 pub mod search;
 pub mod session;
 pub mod settings;

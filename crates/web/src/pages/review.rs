@@ -77,6 +77,11 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
         Ok(r) => r,
         Err(e) => return super::failure(lang, &e),
     };
+    let skip = at_risk.iter().map(|tk| tk.id).collect();
+    let predicted = match super::risk::predicted_late(user, lang, now, &skip, "review").await {
+        Ok(m) => m,
+        Err(e) => return super::failure(lang, &e),
+    };
     let title = t(lang, "page.review.title");
     page(
         lang,
@@ -87,7 +92,7 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
             p.notice data-live=(live) hidden { (t(lang, "page.live.changed")) }
             @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
             h2 { (t(lang, "page.review.waiting")) }
-            @if waiting.is_empty() { p.muted { (t(lang, "page.approvals.none")) } }
+            @if waiting.is_empty() { p.muted { (t(lang, "page.review.none")) } }
             @for tk in &waiting {
                 div.card {
                     p { a href={ "/t/" (tk.id) } { (tk.number) } " · " (tk.subject) }
@@ -127,6 +132,7 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
                     }
                 }
             }
+            (predicted)
         },
     )
 }
