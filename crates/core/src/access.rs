@@ -104,6 +104,8 @@ pub enum Permission {
     Triage,
     /// Read what the tickets tell as a whole: recurring problems.
     Insights,
+    /// Set or correct a ticket's category, or confirm the model's guess.
+    ChangeCategory,
     /// Read open tickets' breach and reopen risk, and its backtest.
     Risk,
 }
@@ -131,7 +133,9 @@ pub fn roles_allow(has: impl Fn(Role) -> bool, what: Permission) -> bool {
             any(&[Admin])
         }
         Permission::ListUsers => any(&[Agent, Dispatcher, Supervisor, Manager, Admin]),
-        Permission::ChangePriority => any(&[Agent, Dispatcher, Supervisor, Admin]),
+        Permission::ChangePriority | Permission::ChangeCategory => {
+            any(&[Agent, Dispatcher, Supervisor, Admin])
+        }
         Permission::Remediate | Permission::Insights => any(&[Supervisor, Manager, Admin]),
         Permission::ReadKpis | Permission::Risk => any(&[Supervisor, Manager, Dispatcher, Admin]),
         Permission::SetTargets => any(&[Manager, Admin]),

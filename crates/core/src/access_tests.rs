@@ -123,3 +123,34 @@ fn an_admin_may_not_lock_themselves_out() {
     assert_eq!(own_password_reset(&admin, me).unwrap_err().field, "id");
     assert_eq!(own_password_reset(&admin, UserId::new()), Ok(()));
 }
+
+#[test]
+fn risk_is_for_those_who_run_the_work_and_a_supervisor_sees_their_region() {
+    let region = RegionId::new();
+    for r in [Role::Admin, Role::Manager, Role::Dispatcher] {
+        assert_eq!(risk_scope(&user(&[r], None, None)), Some(None), "{r:?}");
+    }
+    assert_eq!(
+        risk_scope(&user(&[Role::Supervisor], None, Some(region))),
+        Some(Some(region))
+    );
+    for r in [Role::Agent, Role::Engineer, Role::Customer] {
+        assert_eq!(risk_scope(&user(&[r], None, None)), None, "{r:?}");
+    }
+}
+
+#[test]
+fn categories_are_set_by_those_who_triage_not_by_engineers_or_customers() {
+    for r in [Role::Agent, Role::Dispatcher, Role::Supervisor, Role::Admin] {
+        assert!(
+            allowed(&user(&[r], None, None), Permission::ChangeCategory),
+            "{r:?}"
+        );
+    }
+    for r in [Role::Engineer, Role::Customer, Role::Manager] {
+        assert!(
+            !allowed(&user(&[r], None, None), Permission::ChangeCategory),
+            "{r:?}"
+        );
+    }
+}

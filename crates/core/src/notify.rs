@@ -8,13 +8,14 @@ use crate::validate::FieldError;
 use crate::{Role, Roles};
 
 /// Events a webhook can subscribe to (`*` subscribes to all).
-pub const EVENTS: [&str; 18] = [
+pub const EVENTS: [&str; 19] = [
     "ticket.created",
     "ticket.status_changed",
     "ticket.assigned",
     "ticket.commented",
     "ticket.chased",
     "ticket.priority_changed",
+    "ticket.category_changed",
     "ticket.remediation",
     // The customer's words read urgent (triage's lexicon): the supervisors hear of it.
     "ticket.urgent",

@@ -66,7 +66,8 @@ pub struct RunnerConfig {
     pub report_every: chrono::Duration,
     /// How often maintenance plans are looked at for work orders to make.
     pub maintenance_every: chrono::Duration,
-    /// How often automatic dispatch runs (tenants in `auto` mode).
+    /// How often automatic dispatch runs (tenants in `auto` mode), after the model has set
+    /// the categories of new tickets (tenants that let it).
     pub dispatch_every: chrono::Duration,
     /// How often the runner looks whether a tenant's triage models are due to be trained.
     pub triage_every: chrono::Duration,
@@ -339,6 +340,10 @@ impl Runner {
                 self.config.maintenance_every
             }
             JobKind::Dispatch => {
+                let guessed = triage::guess(&self.store, now).await?;
+                if guessed > 0 {
+                    tracing::info!(tickets = guessed, "categories set by the model");
+                }
                 let done = dispatch::run(&self.store, now).await?;
                 if done.assigned + done.passed_on > 0 {
                     tracing::info!(

@@ -49,3 +49,14 @@ pub async fn nightly(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreEr
     }
     Ok(trained)
 }
+
+/// Gives new tickets without a category the model's guess in every tenant that lets the model
+/// set categories (runs before automatic dispatch, whose skills follow the category); answers
+/// how many were set.
+pub async fn guess(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut set = 0;
+    for id in store.tenant_ids().await? {
+        set += store.tenant(id).guess_categories(now).await?;
+    }
+    Ok(set)
+}

@@ -99,8 +99,8 @@ pub use sla::{BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPo
 pub use statistics::STATISTICS_EVERY;
 pub use surveys::SurveyView;
 pub use tickets::{
-    AwaitingConfirmation, HandCandidate, HandDispatch, NewTicket, PriorityChange, ServiceSheet,
-    TicketFilter, TicketParties, TransitionRequest,
+    AwaitingConfirmation, CategoryChange, HandCandidate, HandDispatch, NewTicket, PriorityChange,
+    ServiceSheet, TicketFilter, TicketParties, TransitionRequest,
 };
 pub use triage::{DuplicateTicket, TrainReport, TriageModel, Triaged};
 pub use users::{NewUser, RegionShape, UserEdit};

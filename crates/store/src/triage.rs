@@ -63,17 +63,21 @@ pub type DuplicateTicket = (TicketId, String);
 impl TenantStore {
     /// The examples for `target`, newest first: (subject, description, class). Only what a
     /// person chose: the category and priority of tickets a person recorded (not those the
-    /// mail, chat or maintenance intake made with defaults), or whose priority a person
-    /// changed since; the team as the tickets carry it; sentiment from survey comments.
+    /// mail, chat or maintenance intake made with defaults), or whose category or priority a
+    /// person set or changed since — never a category the model guessed and no person
+    /// confirmed; the team as the tickets carry it; sentiment from survey comments.
     pub async fn triage_examples(
         &self,
         target: Target,
     ) -> Result<Vec<(String, String, String)>, StoreError> {
         let query = match target {
+            // Never the model's own guess until a person confirms it.
             Target::Category => {
                 "SELECT subject, description, category FROM tickets t \
-                 WHERE tenant_id = $1 AND category IS NOT NULL AND created_by IS NOT NULL \
-                 ORDER BY created_at DESC LIMIT $2"
+                 WHERE tenant_id = $1 AND category IS NOT NULL AND category_guessed = 0 \
+                 AND (created_by IS NOT NULL OR EXISTS (SELECT 1 FROM ticket_events e \
+                 WHERE e.tenant_id = t.tenant_id AND e.ticket_id = t.id AND e.kind = 'category_changed' \
+                 AND e.actor_id IS NOT NULL)) ORDER BY created_at DESC LIMIT $2"
             }
             Target::Priority => {
                 "SELECT subject, description, CAST(priority AS TEXT) FROM tickets t \

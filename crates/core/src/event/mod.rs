@@ -90,6 +90,8 @@ event_kinds! {
     Chased = "chased",
     /// The priority changed (and the SLA with it).
     PriorityChanged = "priority_changed",
+    /// The category changed (and the SLA with it), by a person or by the model's guess.
+    CategoryChanged = "category_changed",
     /// The ticket went to another team.
     TeamTransferred = "team_transferred",
     /// A person assigned someone other than the dispatch engine's proposal.
@@ -166,9 +168,9 @@ impl EventKind {
             | TakeRemote | WaitParts | WaitCustomer | Resume | Resolve | Confirm | AutoClose
             | Reopen | Cancel | Comment | Attachment | Chased | SurveyAnswered | Merged
             | MergedIn => Audience::Everyone,
-            Decline | Approve | SendBack | PriorityChanged | TeamTransferred | DispatchOverride
-            | AcceptTimeout | SlaWarning | SlaBreached | Escalated | SurveySent
-            | RemediationOpened | RemediationDone | PartsRequested | PartsApproved
+            Decline | Approve | SendBack | PriorityChanged | CategoryChanged | TeamTransferred
+            | DispatchOverride | AcceptTimeout | SlaWarning | SlaBreached | Escalated
+            | SurveySent | RemediationOpened | RemediationDone | PartsRequested | PartsApproved
             | PartsRejected | PartsReceived | UrgencySignalled => Audience::Staff,
         }
     }

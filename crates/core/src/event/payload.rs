@@ -35,6 +35,8 @@ pub enum Payload {
     UrgencySignalled(UrgencySignalled),
     /// `priority_changed`.
     PriorityChanged(PriorityChanged),
+    /// `category_changed`.
+    CategoryChanged(CategoryChanged),
     /// `team_transferred`.
     TeamTransferred(TeamTransferred),
     /// `dispatch_override`.
@@ -90,6 +92,7 @@ impl Payload {
             Payload::Chased(_) => EventKind::Chased,
             Payload::UrgencySignalled(_) => EventKind::UrgencySignalled,
             Payload::PriorityChanged(_) => EventKind::PriorityChanged,
+            Payload::CategoryChanged(_) => EventKind::CategoryChanged,
             Payload::TeamTransferred(_) => EventKind::TeamTransferred,
             Payload::DispatchOverride(_) => EventKind::DispatchOverride,
             Payload::AcceptTimeout(_) => EventKind::AcceptTimeout,
@@ -124,6 +127,7 @@ impl Payload {
             Payload::Chased(d) => serde_json::to_string(d),
             Payload::UrgencySignalled(d) => serde_json::to_string(d),
             Payload::PriorityChanged(d) => serde_json::to_string(d),
+            Payload::CategoryChanged(d) => serde_json::to_string(d),
             Payload::TeamTransferred(d) => serde_json::to_string(d),
             Payload::DispatchOverride(d) => serde_json::to_string(d),
             Payload::AcceptTimeout(d) => serde_json::to_string(d),
@@ -159,6 +163,7 @@ impl Payload {
             EventKind::Chased => Payload::Chased(read(kind, data)?),
             EventKind::UrgencySignalled => Payload::UrgencySignalled(read(kind, data)?),
             EventKind::PriorityChanged => Payload::PriorityChanged(read(kind, data)?),
+            EventKind::CategoryChanged => Payload::CategoryChanged(read(kind, data)?),
             EventKind::TeamTransferred => Payload::TeamTransferred(read(kind, data)?),
             EventKind::DispatchOverride => Payload::DispatchOverride(read(kind, data)?),
             EventKind::AcceptTimeout => Payload::AcceptTimeout(read(kind, data)?),
@@ -328,6 +333,23 @@ pub struct PriorityChanged {
     pub to: i64,
     /// Why.
     pub reason: Option<String>,
+}
+
+/// `category_changed`: set or corrected by a person (with their reason), confirmed by a
+/// person (`from` = `to`), or guessed by the tenant's model (by the system, with its
+/// confidence: a guess no person has confirmed is never training data).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CategoryChanged {
+    /// Before.
+    pub from: Option<String>,
+    /// After.
+    pub to: String,
+    /// Why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The model's confidence, when it was the model's guess.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
 }
 
 /// `merged` and `merged_in`: the other ticket of a merge.

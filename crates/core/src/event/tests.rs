@@ -263,6 +263,7 @@ fn the_customer_reads_only_their_part_of_every_kind() {
         EventKind::Approve,
         EventKind::SendBack,
         EventKind::PriorityChanged,
+        EventKind::CategoryChanged,
         EventKind::TeamTransferred,
         EventKind::DispatchOverride,
         EventKind::AcceptTimeout,

@@ -217,3 +217,26 @@ pub fn assess<T>(
         duplicates,
     }
 }
+
+/// The lowest confidence a tenant may let the model set a category on its own at: below an
+/// even chance the guess would more often be wrong than right.
+pub const MIN_AUTO_THRESHOLD: f64 = 0.5;
+
+/// The category the model may set on its own: its best suggestion, when the tenant has turned
+/// that on (`threshold`) and the model is at least that sure.
+pub fn auto_category(categories: &[Suggestion], threshold: Option<f64>) -> Option<&Suggestion> {
+    let t = threshold?;
+    categories.first().filter(|s| s.confidence >= t)
+}
+
+/// Checks a tenant's threshold for setting categories automatically.
+pub fn auto_threshold(value: f64) -> Result<f64, FieldError> {
+    if value.is_finite() && (MIN_AUTO_THRESHOLD..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(FieldError {
+            field: "auto_category_above",
+            reason: "error.auto_threshold",
+        })
+    }
+}

@@ -222,3 +222,29 @@ fn auc_counts_ordered_pairs_and_ties_by_half() {
     assert_eq!(auc(&[0.9, 0.1], &[true, false]), 1.0);
     assert_eq!(auc(&[0.9, 0.1], &[true, true]), 0.5);
 }
+
+#[test]
+fn the_model_sets_a_category_only_when_turned_on_and_sure_enough() {
+    use super::assess::{auto_category, auto_threshold};
+    let s = |class: &str, confidence: f64| super::Suggestion {
+        class: class.into(),
+        confidence,
+        words: Vec::new(),
+    };
+    let sure = [s("elevator", 0.9), s("aircon", 0.05)];
+    assert_eq!(auto_category(&sure, None), None, "off by default");
+    assert_eq!(
+        auto_category(&sure, Some(0.8)).map(|x| x.class.as_str()),
+        Some("elevator")
+    );
+    assert_eq!(auto_category(&sure, Some(0.95)), None);
+    assert_eq!(auto_category(&[], Some(0.5)), None);
+    assert_eq!(auto_threshold(0.5), Ok(0.5));
+    assert_eq!(auto_threshold(1.0), Ok(1.0));
+    for bad in [0.49, 1.01, f64::NAN, -1.0] {
+        assert_eq!(
+            auto_threshold(bad).map_err(|e| e.field),
+            Err("auto_category_above")
+        );
+    }
+}

@@ -348,6 +348,13 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
                 json!({ "target": "category" }),
                 422,
             ),
+            // So is letting the category model set categories (0.3 is below an even chance).
+            (
+                reqwest::Method::PUT,
+                "/api/v1/triage/settings".to_owned(),
+                json!({ "auto_category_above": 0.3 }),
+                422,
+            ),
             // So is migrating tickets from another system (JSON lines, not JSON).
             (
                 reqwest::Method::POST,
@@ -370,6 +377,18 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
             let status = app.get(token, path).await.status().as_u16();
             assert_eq!(status, if insights { 200 } else { 403 }, "{who} {path}");
         }
+        // Whether the model sets categories is for those who triage.
+        let triage = matches!(who, "admin" | "agent" | "dispatcher" | "supervisor");
+        let status = app
+            .get(token, "/api/v1/triage/settings")
+            .await
+            .status()
+            .as_u16();
+        assert_eq!(
+            status,
+            if triage { 200 } else { 403 },
+            "{who} triage settings"
+        );
         // Risk is the dispatcher's too (their board). A new tenant has no history to backtest:
         // 422, not a refusal, for those allowed.
         let risk = matches!(who, "admin" | "manager" | "supervisor" | "dispatcher");

@@ -13,6 +13,7 @@ on_both_backends!(
     a_model_trained_on_the_tenants_tickets_suggests_and_explains,
     triage_refuses_bad_input_and_the_wrong_roles,
     urgent_words_are_recorded_and_tell_the_supervisors,
+    the_model_sets_categories_above_the_tenants_threshold_and_people_correct_them,
 );
 
 const FAULTS: [(&str, &[&str], &[&str], i64); 3] = [
@@ -491,4 +492,235 @@ async fn urgent_words_are_recorded_and_tell_the_supervisors(backend: Backend) {
         page.contains("客户话语显示紧急") && page.contains("非常着急"),
         "{page}"
     );
+}
+
+/// Files a request as the mail or chat intake does: by the system, without a category.
+async fn arrived(app: &TestApp, subject: &str) -> String {
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    let new = loopdesk_store::NewTicket {
+        subject: subject.to_owned(),
+        description: String::new(),
+        priority: 3,
+        channel: loopdesk_core::ticket::Channel::Email,
+        customer_id: None,
+        contact_phone: None,
+        site_id: None,
+        asset_id: None,
+        category: None,
+        fields: None,
+    };
+    let t = app
+        .store
+        .tenant(tenant.id)
+        .create_ticket(
+            &loopdesk_core::ticket::Actor::System,
+            new,
+            None,
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+    t.0.id.to_string()
+}
+
+async fn the_model_sets_categories_above_the_tenants_threshold_and_people_correct_them(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (cust, _) = app.customer(&app.admin, "华东物业", "13800000001").await;
+    let (_, agent) = app.user("cat-agent", &["agent"], json!({})).await;
+    let (_, engineer) = app.user("cat-eng", &["engineer"], json!({})).await;
+    for (code, name) in [
+        ("aircon", "空调"),
+        ("elevator", "电梯"),
+        ("printer", "打印机"),
+    ] {
+        app.ok(
+            &app.admin,
+            "/api/v1/categories",
+            json!({ "code": code, "name": name }),
+            201,
+        )
+        .await;
+    }
+    let mut teams = Vec::new();
+    for name in ["暖通组", "电梯组", "IT组"] {
+        let t = app
+            .ok(&app.admin, "/api/v1/teams", json!({ "name": name }), 201)
+            .await;
+        teams.push(t["id"].as_str().unwrap().to_owned());
+    }
+    history(&app, &cust, &teams, 60).await;
+    let train = || async {
+        app.ok(
+            &app.admin,
+            "/api/v1/triage/train",
+            json!({ "target": "category" }),
+            200,
+        )
+        .await["trained_on"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(train().await, 60);
+    // An elevator's SLA is its own: the category brings it.
+    let lift_policy = app
+        .ok(
+            &app.admin,
+            "/api/v1/sla-policies",
+            json!({ "name": "电梯", "category": "elevator", "first_response_minutes": 15,
+                    "resolution_minutes": 120, "escalation": [] }),
+            201,
+        )
+        .await["id"]
+        .clone();
+
+    // Off by default: the model only suggests.
+    let settings = app.read(&agent, "/api/v1/triage/settings").await;
+    assert_eq!(settings, json!({ "auto_category_above": null }));
+    let quiet = arrived(&app, "货梯困人了").await;
+    let now = app.clock.now();
+    assert_eq!(
+        loopdesk_jobs::triage::guess(&app.store, now).await.unwrap(),
+        0
+    );
+    let t = app.read(&agent, &format!("/api/v1/tickets/{quiet}")).await;
+    assert_eq!(t["category"], Value::Null);
+
+    // An admin lets it set categories from 0.6; below an even chance is refused.
+    for bad in [json!(0.3), json!(1.5)] {
+        let (status, e) = app
+            .send(
+                reqwest::Method::PUT,
+                &app.admin,
+                "/api/v1/triage/settings",
+                json!({ "auto_category_above": bad }),
+            )
+            .await;
+        assert_eq!(status, 422);
+        assert_eq!(e["field"], "auto_category_above", "{e}");
+    }
+    let (status, _) = app
+        .send(
+            reqwest::Method::PUT,
+            &agent,
+            "/api/v1/triage/settings",
+            json!({ "auto_category_above": 0.6 }),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, set) = app
+        .send(
+            reqwest::Method::PUT,
+            &app.admin,
+            "/api/v1/triage/settings",
+            json!({ "auto_category_above": 0.6 }),
+        )
+        .await;
+    assert_eq!(status, 200, "{set}");
+    assert_eq!(set["auto_category_above"], 0.6);
+
+    // New mail: a stuck lift reads clearly, a greeting does not. Each is looked at once (the
+    // one left alone before, too: it is still new).
+    let lift = arrived(&app, "电梯困人，门关不上").await;
+    let vague = arrived(&app, "你好").await;
+    assert_eq!(
+        loopdesk_jobs::triage::guess(&app.store, now).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        loopdesk_jobs::triage::guess(&app.store, now).await.unwrap(),
+        0
+    );
+    let t = app.read(&agent, &format!("/api/v1/tickets/{lift}")).await;
+    assert_eq!(t["category"], "elevator", "{t}");
+    assert_eq!(t["category_guessed"], true);
+    assert_eq!(
+        t["sla"]["policy_id"], lift_policy,
+        "the category's SLA applies"
+    );
+    let guess = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "category_changed")
+        .expect("the guess is recorded")
+        .clone();
+    assert_eq!(guess["actor"], Value::Null, "{guess}");
+    assert!(
+        guess["data"]["confidence"].as_f64().unwrap() >= 0.6,
+        "{guess}"
+    );
+    let v = app.read(&agent, &format!("/api/v1/tickets/{vague}")).await;
+    assert_eq!(v["category"], Value::Null, "{v}");
+    let q = app.read(&agent, &format!("/api/v1/tickets/{quiet}")).await;
+    assert_eq!(q["category"], "elevator", "{q}");
+
+    // A guess teaches nothing until a person confirms or corrects it.
+    assert_eq!(train().await, 60);
+    let path = format!("/api/v1/tickets/{lift}/category");
+    let version = t["version"].as_i64().unwrap();
+    for (token, body, status, field) in [
+        (
+            &agent,
+            json!({ "version": version, "category": "boiler" }),
+            422,
+            Some("category"),
+        ),
+        (
+            &agent,
+            json!({ "version": version - 1, "category": "elevator" }),
+            409,
+            None,
+        ),
+        // Not theirs: an engineer does not even see it.
+        (
+            &engineer,
+            json!({ "version": version, "category": "elevator" }),
+            404,
+            None,
+        ),
+    ] {
+        let (s, e) = app.send(reqwest::Method::POST, token, &path, body).await;
+        assert_eq!(s, status, "{e}");
+        if let Some(f) = field {
+            assert_eq!(e["field"], f, "{e}");
+        }
+    }
+    let (s, confirmed) = app
+        .send(
+            reqwest::Method::POST,
+            &agent,
+            &path,
+            json!({ "version": version, "category": "elevator" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{confirmed}");
+    assert_eq!(confirmed["category_guessed"], false);
+    // The other guess was wrong: it is a printer that jams ("困" read as a lift).
+    let q_version = q["version"].as_i64().unwrap();
+    let (s, corrected) = app
+        .send(
+            reqwest::Method::POST,
+            &agent,
+            &format!("/api/v1/tickets/{quiet}/category"),
+            json!({ "version": q_version, "category": "printer", "reason": "客户说是打印机" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{corrected}");
+    assert_eq!(corrected["category"], "printer");
+    assert_eq!(corrected["category_guessed"], false);
+    assert_ne!(corrected["sla"]["policy_id"], lift_policy);
+    let last = corrected["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["kind"], "category_changed");
+    assert_eq!(last["data"]["from"], "elevator");
+    assert_eq!(last["data"]["reason"], "客户说是打印机");
+    assert!(last["actor"].is_string(), "{last}");
+    // Both now teach.
+    assert_eq!(train().await, 62);
 }

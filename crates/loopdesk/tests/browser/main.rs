@@ -2181,6 +2181,128 @@ async fn a_supervisor_sees_a_job_likely_to_run_late_before_its_clock_turns() {
     c.close().await.unwrap();
 }
 
+/// An admin lets the category model set categories from 80 %; a mail that reads clearly gets
+/// its category marked as the model's guess, and an agent confirms it with one click.
+#[tokio::test]
+async fn an_agent_confirms_the_category_the_model_guessed() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.user("agent1", &["agent"], json!({ "display_name": "坐席" }))
+        .await;
+    app.user("it-admin", &["admin"], json!({ "display_name": "管理员" }))
+        .await;
+    for (code, name) in [("elevator", "电梯"), ("printer", "打印机")] {
+        app.ok(
+            &app.admin,
+            "/api/v1/categories",
+            json!({ "code": code, "name": name }),
+            201,
+        )
+        .await;
+    }
+    use loopdesk_core::clock::Clock;
+    let now = app.clock.now();
+    let at = |k: i64| {
+        (now - chrono::Duration::hours(k + 1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let mut lines = String::new();
+    for k in 0..40 {
+        let (subject, category) = if k % 2 == 0 {
+            (
+                ["电梯困人", "电梯异响", "货梯门关不上"][(k / 2 % 3) as usize],
+                "elevator",
+            )
+        } else {
+            (
+                ["打印机卡纸", "复印机缺墨", "打印有黑线"][(k / 2 % 3) as usize],
+                "printer",
+            )
+        };
+        lines.push_str(&format!(
+            "{}\n",
+            json!({ "external_id": format!("h-{k}"), "subject": subject, "category": category,
+                "created_at": at(k), "status": "closed", "closed_at": at(k) })
+        ));
+    }
+    let r = app
+        .client
+        .post(app.url("/api/v1/import/tickets"))
+        .bearer_auth(&app.admin)
+        .header("content-type", "application/x-ndjson")
+        .body(lines)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.ok(
+        &app.admin,
+        "/api/v1/triage/train",
+        json!({ "target": "category" }),
+        200,
+    )
+    .await;
+
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "it-admin").await;
+    c.goto(&app.url("/admin/settings")).await.unwrap();
+    type_into(&c, "#auto_category", "80").await;
+    click_on(&c, "form[action='/admin/settings/triage'] button").await;
+    wait_xpath(&c, "//section[@id='triage']//p[contains(@class,'notice')]").await;
+    shoot(&c, "settings-auto-category").await;
+    c.close().await.unwrap();
+    assert_eq!(
+        app.read(&app.admin, "/api/v1/triage/settings").await["auto_category_above"],
+        0.8
+    );
+
+    // A mail comes in without a category; the job gives it the model's.
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    let new = loopdesk_store::NewTicket {
+        subject: "电梯困人了".into(),
+        description: "三号楼电梯困人，请马上来".into(),
+        priority: 3,
+        channel: loopdesk_core::ticket::Channel::Email,
+        customer_id: None,
+        contact_phone: None,
+        site_id: None,
+        asset_id: None,
+        category: None,
+        fields: None,
+    };
+    let (t, _) = app
+        .store
+        .tenant(tenant.id)
+        .create_ticket(&loopdesk_core::ticket::Actor::System, new, None, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        loopdesk_jobs::triage::guess(&app.store, now).await.unwrap(),
+        1
+    );
+
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "agent1").await;
+    c.goto(&app.url(&format!("/t/{}", t.id))).await.unwrap();
+    let facts = text_of(&c, "dl.facts").await;
+    assert!(
+        facts.contains("电梯") && facts.contains("模型推测"),
+        "{facts}"
+    );
+    shoot(&c, "ticket-category-guessed").await;
+    click_on(&c, "form[action$='/category'] button[type='submit']").await;
+    wait_xpath(&c, "//dl[contains(@class,'facts')]").await;
+    let facts = text_of(&c, "dl.facts").await;
+    assert!(
+        facts.contains("电梯") && !facts.contains("模型推测"),
+        "{facts}"
+    );
+    c.close().await.unwrap();
+    let d = app
+        .read(&app.admin, &format!("/api/v1/tickets/{}", t.id))
+        .await;
+    assert_eq!(d["category_guessed"], false, "{d}");
+}
+
 /// An admin moves another system's tickets in from the admin page: a file with a bad line is
 /// refused with that line named and nothing stored; the corrected file imports, and sent
 /// again skips every line.

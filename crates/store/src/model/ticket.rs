@@ -49,6 +49,8 @@ pub struct Ticket {
     pub description: String,
     /// Category code.
     pub category: Option<String>,
+    /// The category is the tenant's model's guess, not yet confirmed or corrected by a person.
+    pub category_guessed: bool,
     /// Category-specific fields.
     #[schema(value_type = Object)]
     pub fields: Value,

@@ -36,6 +36,7 @@ pub(super) fn created_ticket(
         subject: t.subject.clone(),
         description: t.description.clone(),
         category: t.category.clone(),
+        category_guessed: false,
         fields: serde_json::from_str(&t.fields).map_err(|_| corrupt("fields"))?,
         customer_id: parse_opt_id(t.customer_id.clone(), CustomerId::parse)?,
         contact_id: parse_opt_id(t.contact_id.clone(), ContactId::parse)?,

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 pub(crate) mod attachments;
 pub(crate) mod batch;
+mod category;
 mod comments;
 mod create;
 mod gather;
@@ -31,6 +32,7 @@ mod write;
 
 use crate::rows::{corrupt, parse_id, parse_opt_id};
 use crate::{from_ms, Attachment, CheckInView, StoreError, Ticket};
+pub use category::CategoryChange;
 pub use hand::{HandCandidate, HandDispatch};
 pub use list::AwaitingConfirmation;
 pub use parties::TicketParties;
@@ -140,7 +142,7 @@ const TICKET_COLUMNS: &str = "t.id, t.number, t.status, t.version, t.priority, t
     t.region_id, t.team_id, t.assignee_id, t.created_by, t.created_at, t.updated_at, t.resolved_at, t.closed_at, \
     t.confirmed_by, t.reopen_count, t.visit_count, t.flags, t.checked_in_at, t.checkin_lat, t.checkin_lon, \
     t.checkin_distance_m, t.checkin_outside, t.sla_policy_id, t.sla, t.sla_state, t.first_response_at, \
-    t.first_arrival_at, t.remediation, t.warranty, t.merged_into";
+    t.first_arrival_at, t.remediation, t.warranty, t.merged_into, t.category_guessed";
 
 #[derive(sqlx::FromRow, Clone)]
 struct TicketRow {
@@ -184,6 +186,7 @@ struct TicketRow {
     remediation: Option<String>,
     warranty: Option<String>,
     merged_into: Option<String>,
+    category_guessed: i64,
 }
 
 impl TicketRow {
@@ -212,6 +215,7 @@ impl TicketRow {
             subject: self.subject,
             description: self.description,
             category: self.category,
+            category_guessed: self.category_guessed != 0,
             fields: serde_json::from_str(&self.fields).map_err(|_| corrupt("fields"))?,
             customer_id: parse_opt_id(self.customer_id, CustomerId::parse)?,
             contact_id: parse_opt_id(self.contact_id, ContactId::parse)?,

@@ -1,11 +1,11 @@
-//! After resolution: the survey behind its signed link (no sign-in), priority changes, the
-//! remediation queue, and the tenant's survey and auto-close settings.
+//! After resolution: the survey behind its signed link (no sign-in), priority and category
+//! changes, the remediation queue, and the tenant's survey and auto-close settings.
 
 use axum::extract::{Path, State};
 use axum::Json;
 use loopdesk_core::followup::{FollowUp, SurveyAnswer};
 use loopdesk_core::TicketId;
-use loopdesk_store::{PriorityChange, SurveyView, TicketDetail};
+use loopdesk_store::{CategoryChange, PriorityChange, SurveyView, TicketDetail};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -83,6 +83,46 @@ pub async fn change_priority(
     Ok(Json(
         user.tenant
             .change_priority(&user.actor, id, req, state.clock.now())
+            .await?,
+    ))
+}
+
+/// A category set, corrected or confirmed.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryBody {
+    /// The version last seen.
+    pub version: i64,
+    /// The category's code; the current one again confirms the model's guess.
+    pub category: String,
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Sets or corrects a ticket's category, or confirms the model's guess (agent, dispatcher,
+/// supervisor, admin); the SLA policy is chosen again. A person's category is what the
+/// category model learns from.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/category", tag = "tickets", params(("id" = String, Path)),
+    request_body = CategoryBody,
+    responses((status = 200, body = TicketDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn change_category(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: AppJson<CategoryBody>,
+) -> Result<Json<TicketDetail>, ApiError> {
+    let id = path_id(&id, TicketId::parse)?;
+    let b = body.value;
+    let req = CategoryChange {
+        version: b.version,
+        category: b.category,
+        reason: b.reason,
+    };
+    Ok(Json(
+        user.tenant
+            .change_category(&user.actor, id, req, state.clock.now())
             .await?,
     ))
 }

@@ -142,6 +142,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(automation::apply_sla_policy))
         .routes(routes!(followup::get_survey, followup::answer_survey))
         .routes(routes!(followup::change_priority))
+        .routes(routes!(followup::change_category))
         .routes(routes!(followup::close_remediation))
         .routes(routes!(followup::get_follow_up, followup::set_follow_up))
         .routes(routes!(
@@ -171,6 +172,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(calls::callback_done))
         .routes(routes!(triage::triage))
         .routes(routes!(triage::train))
+        .routes(routes!(triage::settings, triage::set_settings))
         .routes(routes!(insights::problems))
         .routes(routes!(insights::risk))
         .routes(routes!(insights::risk_backtest))

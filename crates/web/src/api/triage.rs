@@ -281,3 +281,42 @@ pub async fn train(
         .await?;
     Ok(Json(report.into()))
 }
+
+/// Whether the model sets a new ticket's category itself.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageSettings {
+    /// The confidence (0.5..1) from which the tenant's category model sets the category of a
+    /// new ticket that came without one (mail, chat, portal, maintenance), recorded as its
+    /// guess until a person confirms or corrects it; `null`: it only suggests (the default).
+    pub auto_category_above: Option<f64>,
+}
+
+/// Whether the model sets categories itself, and from what confidence (any signed-in staff).
+#[utoipa::path(get, path = "/api/v1/triage/settings", tag = "triage",
+    responses((status = 200, body = TriageSettings), (status = 403, body = ErrorBody)))]
+pub async fn settings(user: CurrentUser) -> Result<Json<TriageSettings>, ApiError> {
+    if !loopdesk_core::access::allowed(&user.actor, loopdesk_core::access::Permission::Triage) {
+        return Err(loopdesk_store::StoreError::Forbidden.into());
+    }
+    Ok(Json(TriageSettings {
+        auto_category_above: user.tenant.auto_category_above().await?,
+    }))
+}
+
+/// Lets the model set categories itself from a confidence, or turns that off (admin).
+#[utoipa::path(put, path = "/api/v1/triage/settings", tag = "triage", request_body = TriageSettings,
+    responses((status = 200, body = TriageSettings), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn set_settings(
+    user: CurrentUser,
+    AppJson { value: body, .. }: AppJson<TriageSettings>,
+) -> Result<Json<TriageSettings>, ApiError> {
+    let above = user
+        .tenant
+        .set_auto_category_above(&user.actor, body.auto_category_above)
+        .await?;
+    Ok(Json(TriageSettings {
+        auto_category_above: above,
+    }))
+}

@@ -69,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{id}/team", post(ticket::transfer))
         .route("/t/{id}/move", post(ticket::make_move))
         .route("/t/{id}/priority", post(ticket::priority))
+        .route("/t/{id}/category", post(ticket::category))
         .route("/t/{id}/chase", post(ticket::chase))
         .route("/t/{id}/merge", post(ticket::merge))
         .route("/search", get(search::show))
@@ -436,6 +437,7 @@ pub(crate) fn field_label(lang: Lang, field: &str) -> String {
         "auto_close_days" => "page.settings.auto_close",
         "requisition_auto_approve_below" => "page.settings.auto_approve",
         "closure_target" => "page.dash.target",
+        "auto_category_above" => "page.settings.auto_category",
         "code" => "page.models.code",
         "product_line" => "page.models.product_line",
         "warranty_months" => "page.models.warranty_months",

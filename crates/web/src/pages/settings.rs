@@ -1,6 +1,6 @@
-//! The organisation's settings on one page (admins): how dispatch runs, when surveys go out
-//! and tickets close by themselves, which requisitions need no supervisor, and the KPI
-//! target. Each form saves on its own and names the field it refuses.
+//! The organisation's settings on one page (admins): how dispatch runs, whether the category
+//! model sets categories itself, when surveys go out and tickets close by themselves, which
+//! requisitions need no supervisor, and the KPI target. Each form saves on its own and names the field it refuses.
 
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -27,16 +27,18 @@ pub struct SettingsQuery {
 }
 
 /// The forms of the page, by the permission each needs.
-const FORMS: [(&str, Permission); 4] = [
+const FORMS: [(&str, Permission); 5] = [
     ("dispatch", Permission::ManageAutomation),
+    ("triage", Permission::ManageAutomation),
     ("followup", Permission::ManageAutomation),
     ("stock", Permission::ManageOrganisation),
     ("kpi", Permission::SetTargets),
 ];
 
 /// The fields the forms may be refused for (named back on the page).
-const FIELDS: [&str; 7] = [
+const FIELDS: [&str; 8] = [
     "mode",
+    "auto_category_above",
     "accept_minutes",
     "survey_delay_minutes",
     "survey_valid_days",
@@ -64,6 +66,10 @@ pub async fn show(
         (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
             return super::failure(lang, &e)
         }
+    };
+    let auto_category = match t_.auto_category_above().await {
+        Ok(a) => a,
+        Err(e) => return super::failure(lang, &e),
     };
     let title = t(lang, "page.settings.title");
     let may = |form: &str| {
@@ -103,6 +109,18 @@ pub async fn show(
                         }
                         label for="accept_minutes" { (t(lang, "page.settings.accept_minutes")) }
                         input #accept_minutes name="accept_minutes" type="number" min="1" max="1440" value=(dispatch.accept_minutes);
+                        p { button type="submit" { (t(lang, "page.desk.save")) } }
+                    }
+                }
+            }
+            @if may("triage") {
+                section.card #triage {
+                    h2 { (t(lang, "page.settings.triage")) }
+                    (note("triage"))
+                    form method="post" action="/admin/settings/triage" {
+                        label for="auto_category" { (t(lang, "page.settings.auto_category")) " (%)" }
+                        input #auto_category name="auto_category_above" type="number" min="50" max="100" step="1" value=(auto_category.map(|v| format!("{:.0}", v * 100.0)).unwrap_or_default());
+                        p.muted { (t(lang, "page.settings.auto_category_hint")) }
                         p { button type="submit" { (t(lang, "page.desk.save")) } }
                     }
                 }
@@ -159,6 +177,7 @@ pub struct SettingsForm {
     auto_close_days: Option<String>,
     auto_approve_below: Option<String>,
     closure_target: Option<String>,
+    auto_category_above: Option<String>,
 }
 
 fn number(field: &'static str, text: Option<&str>) -> Result<f64, StoreError> {
@@ -207,6 +226,18 @@ async fn save(user: &CurrentUser, form: &str, f: &SettingsForm) -> Result<(), St
                 },
             )
             .await?;
+        }
+        "triage" => {
+            let text = f
+                .auto_category_above
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty());
+            let above = match text {
+                Some(t) => Some(number("auto_category_above", Some(t))? / 100.0),
+                None => None,
+            };
+            t_.set_auto_category_above(actor, above).await?;
         }
         "followup" => {
             let new = FollowUp {

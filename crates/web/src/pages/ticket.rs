@@ -55,6 +55,8 @@ struct Offers<'a> {
     now: chrono::DateTime<chrono::Utc>,
     /// The engineers the log names.
     who: &'a Assignees,
+    /// For staff: the tenant's categories (code, name), to set or correct the ticket's.
+    categories: &'a [(String, String)],
 }
 
 /// Who and what the ticket is about, for the people who work it: the customer, the contact
@@ -94,7 +96,13 @@ fn facts(
                     None => format!("{m} · {serial}"),
                 }
             })))
-            (row("page.ticket.category", p.category_name.clone().or_else(|| tk.category.clone())))
+            @if let Some(name) = p.category_name.clone().or_else(|| tk.category.clone()) {
+                dt { (t(lang, "page.ticket.category")) }
+                dd {
+                    (name)
+                    @if tk.category_guessed { " " span.badge.warning title=(t(lang, "page.ticket.category_guessed_hint")) { (t(lang, "page.ticket.category_guessed")) } }
+                }
+            }
             (row("page.ticket.priority", Some(format!("P{}", tk.priority))))
             (row("page.ticket.channel", Some(t(lang, &format!("channel.{}", tk.channel.as_str())).to_owned())))
             (row("page.ticket.team", p.team_name.clone()))
@@ -177,7 +185,7 @@ fn body(
                 } }
             }
         }
-        @if !customer { (actions(lang, user, tk, offered.moves)) }
+        @if !customer { (actions(lang, user, tk, offered.moves, offered.categories)) }
         @if !customer { (related(lang, tk, offered.related, offers(MoveKind::Cancel))) }
         @if customer && tk.status.is_open() && allowed(&user.actor, Permission::Chase) {
             form method="post" action={ "/t/" (tk.id) "/chase" } {
@@ -431,16 +439,20 @@ pub(super) fn history(
 /// What staff may do with the ticket now: exactly the moves the transition table offers this
 /// reader (core's `moves_for`) — choosing an engineer on the hand-dispatch page, the work report
 /// on the engineer's phone, every other move here with the reason, note or confirmation it
-/// needs — and, beside the moves, changing the priority and recording a chase.
+/// needs — and, beside the moves, changing the priority or the category (confirming the
+/// model's guess in one click) and recording a chase.
 fn actions(
     lang: Lang,
     user: &crate::extract::CurrentUser,
     tk: &loopdesk_store::Ticket,
     moves: &[&'static Rule],
+    categories: &[(String, String)],
 ) -> Markup {
     let engineer = user.auth.user.roles.contains(&Role::Engineer);
     let open = tk.status.is_open();
     let priority = open && allowed(&user.actor, Permission::ChangePriority);
+    let category =
+        open && !categories.is_empty() && allowed(&user.actor, Permission::ChangeCategory);
     let chase = open && allowed(&user.actor, Permission::Chase);
     let shown: Vec<&&Rule> = moves
         .iter()
@@ -454,7 +466,7 @@ fn actions(
         }
     };
     html! {
-        @if !shown.is_empty() || priority || chase {
+        @if !shown.is_empty() || priority || category || chase {
             div.card.actions {
                 h2 { (t(lang, "page.ticket.actions")) }
                 @for rule in &shown {
@@ -509,6 +521,30 @@ fn actions(
                         }
                     }
                 }
+                @if category && tk.category_guessed {
+                    @if let Some(code) = &tk.category {
+                        form method="post" action={ "/t/" (tk.id) "/category" } {
+                            input type="hidden" name="version" value=(tk.version);
+                            input type="hidden" name="category" value=(code);
+                            button type="submit" { (t(lang, "page.ticket.confirm_category")) }
+                        }
+                    }
+                }
+                @if category {
+                    details {
+                        summary.button.quiet { (t(lang, "page.ticket.change_category")) }
+                        form method="post" action={ "/t/" (tk.id) "/category" } {
+                            input type="hidden" name="version" value=(tk.version);
+                            label for="category" { (t(lang, "page.ticket.category")) }
+                            select #category name="category" {
+                                @for (code, name) in categories { option value=(code) selected[Some(code) == tk.category.as_ref()] { (name) } }
+                            }
+                            label for="category-reason" { (t(lang, "page.ticket.priority_reason")) }
+                            input #category-reason name="reason" maxlength="500";
+                            button type="submit" { (t(lang, "page.ticket.change_category")) }
+                        }
+                    }
+                }
                 @if chase {
                     details {
                         summary.button.quiet { (t(lang, "page.ticket.chase")) }
@@ -560,6 +596,14 @@ async fn show_with(
         Vec::new()
     } else {
         user.tenant.teams().await.unwrap_or_default()
+    };
+    let categories: Vec<(String, String)> = if customer {
+        Vec::new()
+    } else {
+        match user.tenant.categories().await {
+            Ok(c) => c.into_iter().map(|c| (c.code, c.name)).collect(),
+            Err(e) => return super::failure(lang, &e),
+        }
     };
     // The customer rates from here as from the mailed link.
     let survey = if customer {
@@ -617,6 +661,7 @@ async fn show_with(
         related: &related,
         now,
         who: &who,
+        categories: &categories,
     };
     match user.tenant.utc_offset().await {
         Ok(offset) => {
@@ -918,6 +963,35 @@ pub async fn priority(
     };
     let now = state.clock.now();
     let done = user.tenant.change_priority(&user.actor, id, req, now).await;
+    after(&user, lang, id, now, done).await
+}
+
+/// A category change as posted (the current category again confirms the model's guess).
+#[derive(Deserialize)]
+pub struct CategoryForm {
+    version: i64,
+    category: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Sets, corrects or confirms the category (the SLA follows).
+pub async fn category(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<CategoryForm>,
+) -> Response {
+    let Some(id) = TicketId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    let req = loopdesk_store::CategoryChange {
+        version: f.version,
+        category: f.category,
+        reason: Some(f.reason).filter(|r| !r.trim().is_empty()),
+    };
+    let now = state.clock.now();
+    let done = user.tenant.change_category(&user.actor, id, req, now).await;
     after(&user, lang, id, now, done).await
 }
 
