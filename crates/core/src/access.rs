@@ -104,6 +104,8 @@ pub enum Permission {
     Triage,
     /// Read what the tickets tell as a whole: recurring problems.
     Insights,
+    /// Replay a past period under a candidate SLA policy.
+    SlaWhatIf,
     /// Set or correct a ticket's category, or confirm the model's guess.
     ChangeCategory,
     /// Read open tickets' breach and reopen risk, and its backtest.
@@ -138,7 +140,7 @@ pub fn roles_allow(has: impl Fn(Role) -> bool, what: Permission) -> bool {
         }
         Permission::Remediate | Permission::Insights => any(&[Supervisor, Manager, Admin]),
         Permission::ReadKpis | Permission::Risk => any(&[Supervisor, Manager, Dispatcher, Admin]),
-        Permission::SetTargets => any(&[Manager, Admin]),
+        Permission::SetTargets | Permission::SlaWhatIf => any(&[Manager, Admin]),
         Permission::Chase => any(&[Customer, Agent, Dispatcher, Supervisor, Admin]),
         Permission::Dispatch => any(&[Agent, Dispatcher, Supervisor, Admin]),
         Permission::ManageStock => any(&[Dispatcher, Supervisor, Admin]),

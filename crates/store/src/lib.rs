@@ -54,6 +54,7 @@ mod tickets;
 mod triage;
 mod users;
 mod views;
+mod whatif;
 
 pub use assets::{
     AssetCard, AssetHistory, AssetListItem, AssetPage, AssetPart, AssetReading, AssetTicket,
@@ -105,6 +106,7 @@ pub use tickets::{
 pub use triage::{DuplicateTicket, TrainReport, TriageModel, Triaged};
 pub use users::{NewUser, RegionShape, UserEdit};
 pub use views::SavedView;
+pub use whatif::{CandidatePolicy, WhatIfFlip, WhatIfGroup, WhatIfReport};
 
 use chrono::{DateTime, TimeZone, Utc};
 use loopdesk_core::TenantId;

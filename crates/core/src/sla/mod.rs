@@ -305,5 +305,7 @@ impl TicketSla {
     }
 }
 
+pub mod whatif;
+
 #[cfg(test)]
 mod tests;

@@ -455,3 +455,110 @@ fn pasted_holidays_read_as_people_write_them() {
     );
     assert!(parse_days("holidays", "2020-01-01..2030-01-01").is_err());
 }
+
+mod what_if {
+    use super::super::whatif::{compare, verdict, Group, Lived, Verdict};
+    use super::*;
+
+    fn terms(response_h: i64, resolution_h: i64, calendar: Calendar) -> PolicyTerms {
+        PolicyTerms {
+            targets: Targets {
+                first_response_minutes: response_h * 60,
+                arrival_minutes: None,
+                resolution_minutes: resolution_h * 60,
+                warn_at: 0.75,
+            },
+            calendar,
+            escalation: Vec::new(),
+        }
+    }
+
+    fn lived(start: i64, pauses: Vec<(i64, i64)>, response: i64, resolved: Option<i64>) -> Lived {
+        Lived {
+            clock: Clock {
+                start,
+                pauses,
+                paused_since: None,
+            },
+            met: Met {
+                first_response: Some(start + response),
+                arrival: None,
+                resolution: resolved.map(|r| start + r),
+            },
+        }
+    }
+
+    #[test]
+    fn a_ticket_keeps_its_life_and_only_the_promises_change() {
+        let t0 = bj(2026, 11, 24, 9, 0);
+        // Answered after 30 min, resolved after 6 h.
+        let l = lived(t0, Vec::new(), H / 2, Some(6 * H));
+        let loose = terms(1, 8, Calendar::AroundTheClock);
+        let tight = terms(1, 4, Calendar::AroundTheClock);
+        let v = verdict(&loose, &l, t0 + 100 * H);
+        assert_eq!(
+            v,
+            Verdict {
+                first_response: Some(false),
+                resolution: Some(false)
+            }
+        );
+        assert_eq!(verdict(&tight, &l, t0 + 100 * H).resolution, Some(true));
+        // Three hours waiting for the customer do not count: 6 h with 3 paused is 3 h.
+        let paused = lived(t0, vec![(t0 + H, t0 + 4 * H)], H / 2, Some(6 * H));
+        assert_eq!(
+            verdict(&tight, &paused, t0 + 100 * H).resolution,
+            Some(false)
+        );
+        // Not resolved yet: late once the due time has passed, not before.
+        let open = lived(t0, Vec::new(), H / 2, None);
+        assert_eq!(verdict(&tight, &open, t0 + 3 * H).resolution, Some(false));
+        assert_eq!(verdict(&tight, &open, t0 + 5 * H).resolution, Some(true));
+        // Business hours: resolved the next morning at 10:00 (Tuesday 17:00 + 17 h) is two
+        // working hours under a 9-to-6 calendar.
+        let evening = lived(bj(2026, 11, 24, 17, 0), Vec::new(), H / 2, Some(17 * H));
+        assert_eq!(
+            verdict(&terms(1, 4, prc()), &evening, t0 + 100 * H).resolution,
+            Some(false)
+        );
+        assert_eq!(
+            verdict(&tight, &evening, t0 + 100 * H).resolution,
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn the_comparison_counts_per_group_and_lists_the_flips() {
+        let g = |region: &str, priority: i64| Group {
+            region: Some(region.into()),
+            category: None,
+            priority,
+        };
+        let v = |r: bool, s: bool| Verdict {
+            first_response: Some(r),
+            resolution: Some(s),
+        };
+        let w = compare(&[
+            (g("east", 1), v(false, false), v(false, true)),
+            (g("east", 1), v(false, true), v(false, true)),
+            (g("west", 3), v(true, false), v(true, false)),
+            (
+                g("west", 3),
+                v(false, false),
+                Verdict {
+                    first_response: None,
+                    resolution: Some(false),
+                },
+            ),
+        ]);
+        assert_eq!(w.total.tickets, 4);
+        assert_eq!(w.total.resolution, (1, 2));
+        assert_eq!(w.total.first_response, (1, 1));
+        assert_eq!(w.groups[0].0, g("east", 1), "the most changed group first");
+        assert_eq!(w.groups[0].1.resolution, (1, 2));
+        assert_eq!(w.flips.len(), 1);
+        assert_eq!(w.flips[0].ticket, 0);
+        assert_eq!(w.flips[0].target, Target::Resolution);
+        assert!(!w.flips[0].was_late);
+    }
+}

@@ -34,3 +34,4 @@ mod stock;
 mod ticket_import;
 mod triage;
 mod users;
+mod what_if;

@@ -389,6 +389,19 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
             if triage { 200 } else { 403 },
             "{who} triage settings"
         );
+        // The SLA what-if is for those who set the promises (a period ending before it starts
+        // is refused after the role is checked).
+        let what_if = matches!(who, "admin" | "manager");
+        let (status, _) = app
+            .send(
+                reqwest::Method::POST,
+                token,
+                "/api/v1/sla/what-if",
+                json!({ "from": "2026-11-02T00:00:00Z", "to": "2026-11-01T00:00:00Z",
+                        "policy": { "first_response_minutes": 60, "resolution_minutes": 480 } }),
+            )
+            .await;
+        assert_eq!(status, if what_if { 422 } else { 403 }, "{who} what-if");
         // Risk is the dispatcher's too (their board). A new tenant has no history to backtest:
         // 422, not a refusal, for those allowed.
         let risk = matches!(who, "admin" | "manager" | "supervisor" | "dispatcher");

@@ -2303,6 +2303,59 @@ async fn an_agent_confirms_the_category_the_model_guessed() {
     assert_eq!(d["category_guessed"], false, "{d}");
 }
 
+/// A manager tries a tighter resolution promise on last month's tickets before changing the
+/// policy: the page names the ticket that would have been late.
+#[tokio::test]
+async fn a_manager_replays_last_month_under_a_tighter_promise() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    app.user("boss", &["manager"], json!({ "display_name": "经理" }))
+        .await;
+    let (customer, _) = app.customer(&agent, "华东物业", "13800000066").await;
+    let fixed = app.ticket(&agent, &customer, "打印机卡纸").await;
+    app.clock.advance(chrono::Duration::hours(10));
+    let agent = app.login("agent1", PASSWORD).await;
+    app.resolve_remotely(&agent, &fixed, "清理卡纸").await;
+    app.clock.advance(chrono::Duration::hours(1));
+
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "boss").await;
+    c.goto(&app.url("/dashboard")).await.unwrap();
+    click_on(&c, "nav a[href='/sla/what-if']").await;
+    wait_xpath(&c, "//select[@id='replaces']").await;
+    // The default policy (24 hours), tightened to 8.
+    let options = texts(&c, "#replaces option").await;
+    assert!(options.len() >= 2, "{options:?}");
+    c.find(Locator::Css("#replaces option:nth-child(2)"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    type_into(&c, "input[name='first']", "60").await;
+    type_into(&c, "input[name='hours']", "8").await;
+    click_on(&c, "form[action='/sla/what-if'] button").await;
+    wait_xpath(&c, "//section[contains(@class,'whatif-result')]").await;
+    let flips = texts(&c, "ul.flips li").await;
+    assert_eq!(flips.len(), 1, "{flips:?}");
+    assert!(
+        flips[0].contains(fixed["number"].as_str().unwrap()),
+        "{flips:?}"
+    );
+    assert!(flips[0].contains("原按时 → 将超时"), "{flips:?}");
+    let totals = text_of(&c, "p.totals").await;
+    assert!(totals.contains("共 1 单"), "{totals}");
+    c.execute(
+        "document.querySelector('section.whatif-result').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shoot(&c, "sla-what-if").await;
+    c.close().await.unwrap();
+}
+
 /// An admin moves another system's tickets in from the admin page: a file with a bad line is
 /// refused with that line named and nothing stored; the corrected file imports, and sent
 /// again skips every line.

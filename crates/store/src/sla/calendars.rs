@@ -30,9 +30,11 @@ pub(crate) fn checked_calendar(
 }
 
 impl TenantStore {
-    /// The tenant's business calendars (admin).
+    /// The tenant's business calendars (admins, and managers weighing a change).
     pub async fn calendars(&self, actor: &Actor) -> Result<Vec<BusinessCalendarView>, StoreError> {
-        if !access::allowed(actor, Permission::ManageAutomation) {
+        if !access::allowed(actor, Permission::ManageAutomation)
+            && !access::allowed(actor, Permission::SlaWhatIf)
+        {
             return Err(StoreError::Forbidden);
         }
         let rows: Vec<(String, String, String)> = sqlx::query_as(

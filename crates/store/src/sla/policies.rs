@@ -208,9 +208,11 @@ impl TenantStore {
         })
     }
 
-    /// Every policy, the default first.
+    /// Every policy, the default first (admins, and managers weighing a change).
     pub async fn sla_policies(&self, actor: &Actor) -> Result<Vec<SlaPolicy>, StoreError> {
-        if !access::allowed(actor, Permission::ManageAutomation) {
+        if !access::allowed(actor, Permission::ManageAutomation)
+            && !access::allowed(actor, Permission::SlaWhatIf)
+        {
             return Err(StoreError::Forbidden);
         }
         let rows: Vec<PolicyRow> = sqlx::query_as(POLICY_SELECT)

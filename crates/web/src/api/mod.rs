@@ -17,6 +17,7 @@ pub mod organisation;
 pub mod problems;
 pub mod search;
 pub mod service_report;
+pub mod sla_whatif;
 pub mod stock;
 pub mod ticket_import;
 pub mod tickets;
@@ -140,6 +141,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(automation::update_calendar))
         .routes(routes!(automation::apply_sla_policy))
+        .routes(routes!(sla_whatif::what_if))
         .routes(routes!(followup::get_survey, followup::answer_survey))
         .routes(routes!(followup::change_priority))
         .routes(routes!(followup::change_category))

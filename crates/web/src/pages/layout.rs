@@ -182,6 +182,12 @@ fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
     }) {
         out.push(("/dashboard", "page.dash.title"));
     }
+    if roles
+        .iter()
+        .any(|r| matches!(r, Role::Manager | Role::Admin))
+    {
+        out.push(("/sla/what-if", "page.whatif.title"));
+    }
     out
 }
 

@@ -34,6 +34,7 @@ pub mod search;
 pub mod session;
 pub mod settings;
 pub mod sla;
+mod sla_whatif;
 pub mod stock;
 pub mod survey;
 pub mod ticket;
@@ -153,6 +154,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/teams", post(admin::add_team))
         .route("/admin/categories", post(admin::add_category))
         .route("/admin/sla", get(sla::show))
+        .route("/sla/what-if", get(sla_whatif::show))
         .route("/admin/channels", get(channels::show).post(channels::add))
         .route(
             "/admin/channels/{id}",
@@ -437,6 +439,7 @@ pub(crate) fn field_label(lang: Lang, field: &str) -> String {
         "auto_close_days" => "page.settings.auto_close",
         "requisition_auto_approve_below" => "page.settings.auto_approve",
         "closure_target" => "page.dash.target",
+        "replaces" => "page.whatif.replaces",
         "auto_category_above" => "page.settings.auto_category",
         "code" => "page.models.code",
         "product_line" => "page.models.product_line",

@@ -148,6 +148,7 @@ async fn sla_page(
             }
             (preview_card(lang, &local, preview.as_ref()))
             h2 { (t(lang, "page.sla.policies")) }
+            p { a href="/sla/what-if" { (t(lang, "page.whatif.link")) } }
             (policy_table(lang, &policies, &calendars, &categories))
             (policy_form(lang, &calendars, &categories, error.as_ref().filter(|(f, _)| *f == "policy").is_some()))
             h2 { (t(lang, "page.sla.calendars")) }
