@@ -106,6 +106,10 @@ pub enum Permission {
     Insights,
     /// Replay a past period under a candidate SLA policy.
     SlaWhatIf,
+    /// Write knowledge articles (drafts, edits, sending for review).
+    WriteArticles,
+    /// Publish, send back and archive knowledge articles.
+    ReviewArticles,
     /// Set or correct a ticket's category, or confirm the model's guess.
     ChangeCategory,
     /// Read open tickets' breach and reopen risk, and its backtest.
@@ -141,6 +145,8 @@ pub fn roles_allow(has: impl Fn(Role) -> bool, what: Permission) -> bool {
         Permission::Remediate | Permission::Insights => any(&[Supervisor, Manager, Admin]),
         Permission::ReadKpis | Permission::Risk => any(&[Supervisor, Manager, Dispatcher, Admin]),
         Permission::SetTargets | Permission::SlaWhatIf => any(&[Manager, Admin]),
+        Permission::WriteArticles => any(&[Agent, Dispatcher, Engineer, Supervisor, Admin]),
+        Permission::ReviewArticles => any(&[Supervisor, Admin]),
         Permission::Chase => any(&[Customer, Agent, Dispatcher, Supervisor, Admin]),
         Permission::Dispatch => any(&[Agent, Dispatcher, Supervisor, Admin]),
         Permission::ManageStock => any(&[Dispatcher, Supervisor, Admin]),

@@ -101,4 +101,6 @@ id_type!(
     CallId,
     /// A problem record (问题单): the root-cause follow-up of tickets that recur.
     ProblemId,
+    /// A knowledge article.
+    ArticleId,
 );

@@ -20,6 +20,7 @@ pub mod insights;
 pub mod intake;
 pub mod inventory;
 pub mod job;
+pub mod knowledge;
 pub mod kpi;
 pub mod login;
 pub mod maintenance;

@@ -30,6 +30,7 @@ mod idempotency;
 mod import;
 mod insights;
 mod inventory;
+mod knowledge;
 mod kpi;
 mod maintenance;
 mod model;
@@ -80,6 +81,7 @@ pub use inventory::{
     CataloguePage, CatalogueRow, LedgerLine, LoadLine, LowStock, MovementView, OpeningRow, Part,
     StockItem, StockMovementInput, VanPart, Warehouse,
 };
+pub use knowledge::{Article, ArticleChange, KnowledgeFigures, NewArticle};
 pub use kpi::{DueSchedule, KpiReport, KpiRequest, KpiRow, KpiSource, KpiTicket, ReportSchedule};
 pub use loopdesk_core::customer::{CustomerEdit, NewAsset, NewContact, NewCustomer, NewSite};
 pub use loopdesk_core::kpi::Filter as KpiFilter;

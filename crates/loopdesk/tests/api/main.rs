@@ -19,6 +19,7 @@ mod holes;
 mod imap;
 mod imports;
 mod insights;
+mod knowledge;
 mod kpis;
 mod lifecycle;
 mod mail;

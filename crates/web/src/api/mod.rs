@@ -11,6 +11,7 @@ pub mod customers;
 pub mod engineers;
 pub mod followup;
 pub mod insights;
+pub mod knowledge;
 pub mod kpis;
 pub mod maintenance;
 pub mod organisation;
@@ -142,6 +143,14 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(automation::update_calendar))
         .routes(routes!(automation::apply_sla_policy))
         .routes(routes!(sla_whatif::what_if))
+        .routes(routes!(knowledge::create, knowledge::list))
+        .routes(routes!(knowledge::suggest))
+        .routes(routes!(knowledge::get, knowledge::change))
+        .routes(routes!(knowledge::feedback))
+        .routes(routes!(knowledge::deflection))
+        .routes(routes!(knowledge::draft_from_ticket))
+        .routes(routes!(knowledge::used_on_ticket))
+        .routes(routes!(knowledge::figures))
         .routes(routes!(followup::get_survey, followup::answer_survey))
         .routes(routes!(followup::change_priority))
         .routes(routes!(followup::change_category))

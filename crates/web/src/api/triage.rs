@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use loopdesk_core::triage::{Request, Suggestion, Target};
-use loopdesk_core::{AssetId, CustomerId, TicketId};
+use loopdesk_core::{ArticleId, AssetId, CustomerId, TicketId};
 use loopdesk_store::{TrainReport, Triaged};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -137,12 +137,14 @@ pub struct TriageAnswer {
     pub sentiment: SentimentView,
     /// Recent tickets of the same customer or asset that read alike.
     pub duplicates: Vec<DuplicateView>,
-    /// Knowledge articles (none until the tenant has a knowledge base).
+    /// Published knowledge articles the caller may read that may answer it, best first (at
+    /// most 3).
     pub articles: Vec<ArticleView>,
 }
 
-impl From<Triaged> for TriageAnswer {
-    fn from(t: Triaged) -> TriageAnswer {
+impl TriageAnswer {
+    /// The answer from the triage and the articles suggested: (id, title, relevance).
+    fn of(t: Triaged, articles: Vec<(ArticleId, String, f64)>) -> TriageAnswer {
         let a = t.assessment;
         TriageAnswer {
             category: CategoryTriage {
@@ -187,7 +189,14 @@ impl From<Triaged> for TriageAnswer {
                     similarity,
                 })
                 .collect(),
-            articles: Vec::new(),
+            articles: articles
+                .into_iter()
+                .map(|(id, title, score)| ArticleView {
+                    id: id.to_string(),
+                    title,
+                    score: (score * 1000.0).round() / 1000.0,
+                })
+                .collect(),
         }
     }
 }
@@ -214,7 +223,12 @@ pub async fn triage(
             state.clock.now(),
         )
         .await?;
-    Ok(Json(triaged.into()))
+    // The knowledge base answers beside the models (the same visibility as the reader's).
+    let articles = user
+        .tenant
+        .suggest_articles(&user.actor, &request.subject, &request.description)
+        .await?;
+    Ok(Json(TriageAnswer::of(triaged, articles)))
 }
 
 /// What to train.

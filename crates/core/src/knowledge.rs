@@ -1,0 +1,185 @@
+//! The knowledge base (issue 23): articles written by the people who fix things — often
+//! drafted with one click from a ticket's resolution (存为知识) — reviewed before they are
+//! published, suggested to agents at intake, to engineers on the job and to customers before
+//! they file (an article that solves it is counted as a deflection), with helpful / not helpful
+//! feedback per reader.
+
+use crate::triage::similar::Bag;
+use crate::validate::{self, FieldError};
+
+/// Longest title.
+pub const MAX_TITLE: usize = 200;
+/// Longest body (Markdown).
+pub const MAX_BODY: usize = 50_000;
+/// Articles suggested for a request at most.
+pub const MAX_SUGGESTED: usize = 3;
+/// Least relevance suggested.
+pub const MIN_SCORE: f64 = 0.15;
+/// Characters of a body read for matching (the start says what it is about).
+pub const MATCHED_CHARS: usize = 2_000;
+
+/// Where an article is in its review.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArticleState {
+    /// Being written.
+    Draft,
+    /// Waiting for a reviewer.
+    Review,
+    /// Readable by its audience and suggested.
+    Published,
+    /// Kept, no longer shown.
+    Archived,
+}
+
+impl ArticleState {
+    /// Every state.
+    pub const ALL: [ArticleState; 4] = [
+        ArticleState::Draft,
+        ArticleState::Review,
+        ArticleState::Published,
+        ArticleState::Archived,
+    ];
+
+    /// The code name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArticleState::Draft => "draft",
+            ArticleState::Review => "review",
+            ArticleState::Published => "published",
+            ArticleState::Archived => "archived",
+        }
+    }
+
+    /// Parses a code name.
+    pub fn parse(text: &str) -> Option<ArticleState> {
+        ArticleState::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// Who may read an article once published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Visibility {
+    /// Customers too (the portal).
+    Public,
+    /// Staff only.
+    Internal,
+}
+
+impl Visibility {
+    /// The code name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Internal => "internal",
+        }
+    }
+
+    /// Parses a code name.
+    pub fn parse(text: &str) -> Option<Visibility> {
+        match text {
+            "public" => Some(Visibility::Public),
+            "internal" => Some(Visibility::Internal),
+            _ => None,
+        }
+    }
+}
+
+/// Whether an article may move from `from` to `to`, and whether that takes a reviewer:
+/// a writer sends a draft to review (or back to draft); a reviewer publishes, sends back,
+/// archives and brings back. Publishing straight from a draft is a reviewer's too.
+pub fn may_move(from: ArticleState, to: ArticleState, reviewer: bool) -> Result<(), FieldError> {
+    use ArticleState::*;
+    let writer_may = matches!((from, to), (Draft, Review) | (Review, Draft));
+    let reviewer_may = matches!(
+        (from, to),
+        (Draft | Review, Published)
+            | (Review, Draft)
+            | (Published, Archived | Draft)
+            | (Archived, Draft)
+    );
+    if from == to || writer_may || (reviewer && reviewer_may) {
+        return Ok(());
+    }
+    Err(FieldError {
+        field: "state",
+        reason: if reviewer_may {
+            "error.article_reviewer_only"
+        } else {
+            "error.article_move"
+        },
+    })
+}
+
+/// An article's text, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArticleText {
+    /// Title.
+    pub title: String,
+    /// Body, Markdown.
+    pub body: String,
+}
+
+/// Checks a title and body.
+pub fn text(title: &str, body: &str) -> Result<ArticleText, FieldError> {
+    let title = validate::required_text("title", title, MAX_TITLE)?;
+    let body = validate::required_text("body", body, MAX_BODY)?;
+    Ok(ArticleText { title, body })
+}
+
+/// A draft from a ticket's resolution: the fault as the customer told it, what fixed it and
+/// the parts it took, for its writer to tidy before review.
+pub fn draft_from_resolution(
+    subject: &str,
+    description: &str,
+    resolution: &str,
+    parts: &[String],
+    headings: (&str, &str, &str),
+) -> ArticleText {
+    let (symptom, fix, used) = headings;
+    let mut body = format!("## {symptom}\n\n");
+    let told = description.trim();
+    body.push_str(if told.is_empty() {
+        subject.trim()
+    } else {
+        told
+    });
+    body.push_str(&format!("\n\n## {fix}\n\n{}\n", resolution.trim()));
+    if !parts.is_empty() {
+        body.push_str(&format!("\n## {used}\n\n"));
+        for p in parts {
+            body.push_str(&format!("- {p}\n"));
+        }
+    }
+    let title: String = subject.trim().chars().take(MAX_TITLE).collect();
+    ArticleText { title, body }
+}
+
+/// How well an article answers a request: the likeness of their words (the article's title
+/// counted twice, its body's start once), 0..1.
+pub fn relevance(request: &Bag, title: &str, body: &str) -> f64 {
+    let start: String = body.chars().take(MATCHED_CHARS).collect();
+    let article = Bag::of(&format!("{title} {title}"), &start);
+    request.similarity(&article)
+}
+
+/// The articles to suggest: those at least [`MIN_SCORE`] relevant, best first, at most
+/// [`MAX_SUGGESTED`]. `articles` are (id, title, body).
+pub fn suggest<'a, T: Copy>(
+    subject: &str,
+    description: &str,
+    articles: impl IntoIterator<Item = (T, &'a str, &'a str)>,
+) -> Vec<(T, f64)> {
+    let request = Bag::of(subject, description);
+    let mut scored: Vec<(T, f64)> = articles
+        .into_iter()
+        .map(|(id, title, body)| (id, relevance(&request, title, body)))
+        .filter(|(_, s)| *s >= MIN_SCORE)
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    scored.truncate(MAX_SUGGESTED);
+    scored
+}
+
+#[cfg(test)]
+#[path = "knowledge_tests.rs"]
+mod tests;

@@ -1,0 +1,216 @@
+//! The knowledge base (issue 23): written, reviewed and published; suggested at intake and to
+//! customers only when public; drafted from a resolution; feedback, deflections and the
+//! tickets resolved with an article counted.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, Backend};
+use crate::on_both_backends;
+
+on_both_backends!(an_article_is_written_reviewed_published_suggested_and_counted);
+
+async fn an_article_is_written_reviewed_published_suggested_and_counted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("kb-agent", &["agent"], json!({})).await;
+    let (_, sup) = app.user("kb-sup", &["supervisor"], json!({})).await;
+    let (_, boss) = app.user("kb-boss", &["manager"], json!({})).await;
+    let (cust, _) = app.customer(&agent, "华东物业", "13800000055").await;
+    let (_, customer) = app
+        .user("kb-cust", &["customer"], json!({ "customer_id": cust }))
+        .await;
+    app.ok(
+        &app.admin,
+        "/api/v1/categories",
+        json!({ "code": "aircon", "name": "空调" }),
+        201,
+    )
+    .await;
+
+    // An agent writes it: a draft nobody else is offered.
+    let draft = app
+        .ok(
+            &agent,
+            "/api/v1/articles",
+            json!({ "title": "空调不制冷的排查", "category": "aircon",
+                    "body": "## 现象\n\n空调开着但不制冷。\n\n## 处理方法\n\n清洗滤网，检查外机是否缺冷媒。" }),
+            201,
+        )
+        .await;
+    assert_eq!(draft["state"], "draft");
+    assert_eq!(draft["visibility"], "internal");
+    assert_eq!(draft["version"], 1);
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/articles/{id}");
+    assert_eq!(app.get(&customer, &path).await.status(), 404);
+    let t = app
+        .ok(
+            &agent,
+            "/api/v1/triage",
+            json!({ "subject": "会议室空调不制冷" }),
+            200,
+        )
+        .await;
+    assert_eq!(t["articles"], json!([]), "a draft is not suggested: {t}");
+
+    // Sent for review; only a reviewer publishes; a stale version is refused.
+    let (s, review) = app
+        .patch(&agent, &path, json!({ "version": 1, "state": "review" }))
+        .await;
+    assert_eq!(s, 200, "{review}");
+    let (s, e) = app
+        .patch(&agent, &path, json!({ "version": 2, "state": "published" }))
+        .await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("state")), "{e}");
+    let (s, _) = app
+        .patch(&sup, &path, json!({ "version": 1, "state": "published" }))
+        .await;
+    assert_eq!(s, 409);
+    let (s, published) = app
+        .patch(&sup, &path, json!({ "version": 2, "state": "published" }))
+        .await;
+    assert_eq!(s, 200, "{published}");
+    assert!(published["published_at"].is_string());
+
+    // Suggested at intake with its relevance; not to customers while internal.
+    let t = app
+        .ok(
+            &agent,
+            "/api/v1/triage",
+            json!({ "subject": "会议室空调不制冷", "description": "开了一上午还很热" }),
+            200,
+        )
+        .await;
+    assert_eq!(t["articles"][0]["id"], id.as_str(), "{t}");
+    assert!(t["articles"][0]["score"].as_f64().unwrap() > 0.15, "{t}");
+    let portal = "/api/v1/articles/suggest?subject=%E7%A9%BA%E8%B0%83%E4%B8%8D%E5%88%B6%E5%86%B7";
+    assert_eq!(app.read(&customer, portal).await, json!([]));
+    assert_eq!(app.get(&customer, &path).await.status(), 404);
+    let (s, public) = app
+        .patch(
+            &sup,
+            &path,
+            json!({ "version": 3, "visibility": "public", "title": "空调不制冷怎么办" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{public}");
+    let offered = app.read(&customer, portal).await;
+    assert_eq!(offered[0]["id"], id.as_str(), "{offered}");
+    assert_eq!(offered[0]["title"], "空调不制冷怎么办");
+    let listed = app.read(&customer, "/api/v1/articles").await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    // Each text kept: the first and the renamed one.
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM article_versions WHERE article_id = '{id}'"
+        ))
+        .await,
+        2
+    );
+
+    // The customer finds it helpful, then changes their mind; it solved their problem
+    // before they filed anything.
+    let fb = format!("{path}/feedback");
+    let a = app
+        .ok(&customer, &fb, json!({ "helpful": true }), 200)
+        .await;
+    assert_eq!(
+        (a["helpful"].as_i64(), a["not_helpful"].as_i64()),
+        (Some(1), Some(0))
+    );
+    let a = app
+        .ok(&customer, &fb, json!({ "helpful": false }), 200)
+        .await;
+    assert_eq!(
+        (a["helpful"].as_i64(), a["not_helpful"].as_i64()),
+        (Some(0), Some(1))
+    );
+    let (s, _) = app
+        .send(
+            reqwest::Method::POST,
+            &customer,
+            &format!("{path}/deflection"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 204);
+
+    // 存为知识: a fixed ticket becomes a draft with its fault and fix; it was fixed with the
+    // article too.
+    let ticket = app.ticket(&agent, &cust, "三楼空调不制冷").await;
+    let tid = ticket["id"].as_str().unwrap().to_owned();
+    let e = app
+        .ok(
+            &agent,
+            &format!("/api/v1/tickets/{tid}/article-draft"),
+            json!({}),
+            422,
+        )
+        .await;
+    assert_eq!(e["field"], "ticket_id", "no resolution yet: {e}");
+    app.resolve_remotely(&agent, &ticket, "指导客户清洗滤网后恢复制冷")
+        .await;
+    let kept = app
+        .ok(
+            &agent,
+            &format!("/api/v1/tickets/{tid}/article-draft"),
+            json!({}),
+            201,
+        )
+        .await;
+    assert_eq!(kept["state"], "draft");
+    assert_eq!(kept["title"], "三楼空调不制冷");
+    assert_eq!(kept["source_ticket_id"], tid.as_str());
+    assert!(
+        kept["body"]
+            .as_str()
+            .unwrap()
+            .contains("指导客户清洗滤网后恢复制冷"),
+        "{kept}"
+    );
+    let (s, _) = app
+        .send(
+            reqwest::Method::POST,
+            &agent,
+            &format!("/api/v1/tickets/{tid}/articles"),
+            json!({ "article_id": id }),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let figures: Value = app.read(&boss, "/api/v1/knowledge/figures").await;
+    assert_eq!(
+        figures,
+        json!({ "deflections": 1, "resolved_with_article": 1, "published": 1 })
+    );
+
+    // Bad input names the field; customers and managers write nothing.
+    for (body, field) in [
+        (json!({ "title": "", "body": "x" }), "title"),
+        (json!({ "title": "x", "body": "x".repeat(50_001) }), "body"),
+        (
+            json!({ "title": "x", "body": "x", "visibility": "world" }),
+            "visibility",
+        ),
+        (
+            json!({ "title": "x", "body": "x", "category": "boiler" }),
+            "category",
+        ),
+    ] {
+        let e = app.ok(&agent, "/api/v1/articles", body, 422).await;
+        assert_eq!(e["field"], field, "{e}");
+    }
+    for token in [&customer, &boss] {
+        app.ok(
+            token,
+            "/api/v1/articles",
+            json!({ "title": "x", "body": "y" }),
+            403,
+        )
+        .await;
+    }
+    assert_eq!(
+        app.get(&customer, "/api/v1/knowledge/figures")
+            .await
+            .status(),
+        403
+    );
+}
