@@ -402,6 +402,38 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
             )
             .await;
         assert_eq!(status, if what_if { 422 } else { 403 }, "{who} what-if");
+        // The knowledge base: everyone reads (customers the public articles), those who fix
+        // things write (an empty title is refused after the role), KPI readers count.
+        let status = app.get(token, "/api/v1/articles").await.status().as_u16();
+        assert_eq!(status, 200, "{who} articles");
+        let writes = matches!(
+            who,
+            "admin" | "agent" | "dispatcher" | "engineer" | "supervisor"
+        );
+        let (status, _) = app
+            .send(
+                reqwest::Method::POST,
+                token,
+                "/api/v1/articles",
+                json!({ "title": "", "body": "x" }),
+            )
+            .await;
+        assert_eq!(
+            status,
+            if writes { 422 } else { 403 },
+            "{who} write article"
+        );
+        let counts = matches!(who, "admin" | "manager" | "supervisor" | "dispatcher");
+        let status = app
+            .get(token, "/api/v1/knowledge/figures")
+            .await
+            .status()
+            .as_u16();
+        assert_eq!(
+            status,
+            if counts { 200 } else { 403 },
+            "{who} knowledge figures"
+        );
         // Risk is the dispatcher's too (their board). A new tenant has no history to backtest:
         // 422, not a refusal, for those allowed.
         let risk = matches!(who, "admin" | "manager" | "supervisor" | "dispatcher");

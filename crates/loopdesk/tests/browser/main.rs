@@ -2356,6 +2356,66 @@ async fn a_manager_replays_last_month_under_a_tighter_promise() {
     c.close().await.unwrap();
 }
 
+/// An agent keeps a fixed ticket's resolution as knowledge with one click, sends the draft for
+/// review, and a supervisor publishes it; it is then offered at intake.
+#[tokio::test]
+async fn a_fix_becomes_a_published_article() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, agent) = app
+        .user("agent1", &["agent"], json!({ "display_name": "坐席" }))
+        .await;
+    app.user("sup1", &["supervisor"], json!({ "display_name": "主管" }))
+        .await;
+    let (customer, _) = app.customer(&agent, "华东物业", "13800000044").await;
+    let ticket = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "subject": "冷库压缩机不启动", "description": "三号冷库压缩机上电无反应",
+                    "priority": 2, "channel": "phone", "customer_id": customer }),
+            201,
+        )
+        .await;
+    app.resolve_remotely(&agent, &ticket, "指导客户复位过载保护器后恢复运行")
+        .await;
+
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "agent1").await;
+    c.goto(&app.url(&format!("/t/{}", ticket["id"].as_str().unwrap())))
+        .await
+        .unwrap();
+    click_on(&c, "form[action$='/article-draft'] button").await;
+    wait_for_url(&c, |u| u.path().starts_with("/kb/")).await;
+    let text = text_of(&c, ".article-body").await;
+    assert!(text.contains("三号冷库压缩机上电无反应"), "{text}");
+    assert!(text.contains("指导客户复位过载保护器后恢复运行"), "{text}");
+    assert!(text_of(&c, "h1").await.contains("草稿"));
+    press(&c, "提交审核").await;
+    wait_xpath(&c, "//h1/span[contains(@class,'warning')]").await;
+    c.close().await.unwrap();
+
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "sup1").await;
+    c.goto(&app.url("/dashboard")).await.unwrap();
+    click_on(&c, "nav a[href='/kb']").await;
+    click_on(&c, "table.articles a").await;
+    press(&c, "发布").await;
+    wait_xpath(&c, "//h1/span[contains(@class,'ok')]").await;
+    shoot(&c, "kb-article").await;
+    c.close().await.unwrap();
+
+    let t = app
+        .ok(
+            &agent,
+            "/api/v1/triage",
+            json!({ "subject": "冷库压缩机启动不了" }),
+            200,
+        )
+        .await;
+    assert_eq!(t["articles"][0]["title"], "冷库压缩机不启动", "{t}");
+}
+
 /// An admin moves another system's tickets in from the admin page: a file with a bad line is
 /// refused with that line named and nothing stored; the corrected file imports, and sent
 /// again skips every line.

@@ -188,6 +188,7 @@ fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
     {
         out.push(("/sla/what-if", "page.whatif.title"));
     }
+    out.push(("/kb", "page.kb.title"));
     out
 }
 

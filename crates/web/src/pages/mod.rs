@@ -18,6 +18,7 @@ pub mod dispatch;
 pub mod engineer;
 pub mod import;
 pub mod insights;
+mod knowledge;
 pub mod labels;
 pub mod layout;
 pub mod live;
@@ -71,6 +72,10 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{id}/move", post(ticket::make_move))
         .route("/t/{id}/priority", post(ticket::priority))
         .route("/t/{id}/category", post(ticket::category))
+        .route("/t/{id}/article-draft", post(knowledge::draft_from_ticket))
+        .route("/kb", get(knowledge::list).post(knowledge::create))
+        .route("/kb/{id}", get(knowledge::show).post(knowledge::change))
+        .route("/kb/{id}/feedback", post(knowledge::feedback_post))
         .route("/t/{id}/chase", post(ticket::chase))
         .route("/t/{id}/merge", post(ticket::merge))
         .route("/search", get(search::show))

@@ -187,6 +187,11 @@ fn body(
         }
         @if !customer { (actions(lang, user, tk, offered.moves, offered.categories)) }
         @if !customer { (related(lang, tk, offered.related, offers(MoveKind::Cancel))) }
+        @if !customer && allowed(&user.actor, Permission::WriteArticles) && matches!(tk.status, Status::Resolved | Status::InReview | Status::Closed) {
+            form method="post" action={ "/t/" (tk.id) "/article-draft" } {
+                p { button.quiet type="submit" { (t(lang, "page.kb.keep")) } " " span.muted { (t(lang, "page.kb.keep_hint")) } }
+            }
+        }
         @if customer && tk.status.is_open() && allowed(&user.actor, Permission::Chase) {
             form method="post" action={ "/t/" (tk.id) "/chase" } {
                 p { button.quiet type="submit" { (t(lang, "page.ticket.chase")) } }
