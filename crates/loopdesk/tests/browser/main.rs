@@ -2416,6 +2416,64 @@ async fn a_fix_becomes_a_published_article() {
     assert_eq!(t["articles"][0]["title"], "冷库压缩机不启动", "{t}");
 }
 
+/// A customer starts a request on the portal; while they type, the public article about the
+/// fault is offered, and it solves their problem: nothing is filed, a deflection is counted.
+#[tokio::test]
+async fn a_customer_solves_it_with_an_article_before_filing() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (_, agent) = app.user("agent1", &["agent"], json!({})).await;
+    let (_, sup) = app.user("sup1", &["supervisor"], json!({})).await;
+    let (_, boss) = app.user("boss", &["manager"], json!({})).await;
+    let (customer, _) = app.customer(&agent, "华东物业", "13800000033").await;
+    app.user("cust1", &["customer"], json!({ "customer_id": customer }))
+        .await;
+    let a = app
+        .ok(
+            &agent,
+            "/api/v1/articles",
+            json!({ "title": "空调不制冷怎么办", "visibility": "public",
+                    "body": "## 先自己检查\n\n- 遥控器是否设成了制冷模式\n- 滤网是否堵塞，取下用清水冲洗" }),
+            201,
+        )
+        .await;
+    let path = format!("/api/v1/articles/{}", a["id"].as_str().unwrap());
+    let (s, _) = app
+        .patch(&sup, &path, json!({ "version": 1, "state": "published" }))
+        .await;
+    assert_eq!(s, 200);
+
+    let c = browser(&driver, 412).await;
+    sign_in(&c, &app, "cust1").await;
+    c.goto(&app.url("/portal/new")).await.unwrap();
+    type_into(&c, "#subject", "客厅空调不制冷").await;
+    wait_xpath(&c, "//div[contains(@class,'kb-suggestions')]//a").await;
+    let offered = texts(&c, ".kb-suggestions a").await;
+    assert_eq!(offered, vec!["空调不制冷怎么办".to_owned()]);
+    shoot(&c, "portal-article-offered").await;
+    let href = c
+        .find(Locator::Css(".kb-suggestions a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    c.goto(&app.url(&href)).await.unwrap();
+    let steps = texts(&c, ".article-body li").await;
+    assert_eq!(steps.len(), 2, "{steps:?}");
+    press(&c, "问题已解决，不用再报修了").await;
+    wait_xpath(&c, "//p[contains(@class,'notice')]").await;
+    c.close().await.unwrap();
+    let figures = app.read(&boss, "/api/v1/knowledge/figures").await;
+    assert_eq!(figures["deflections"], 1, "{figures}");
+    assert_eq!(
+        app.read(&agent, "/api/v1/tickets").await["items"],
+        json!([]),
+        "nothing was filed"
+    );
+}
+
 /// An admin moves another system's tickets in from the admin page: a file with a bad line is
 /// refused with that line named and nothing stored; the corrected file imports, and sent
 /// again skips every line.

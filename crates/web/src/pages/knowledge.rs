@@ -14,7 +14,7 @@ use loopdesk_store::{Article, ArticleChange, NewArticle, StoreError};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::layout::{page, PageUser};
+use super::layout::{page, PageQuery, PageUser};
 use crate::extract::CurrentUser;
 use crate::state::AppState;
 
@@ -198,9 +198,20 @@ pub async fn draft_from_ticket(
     }
 }
 
+/// What the article page was sent back with.
+#[derive(Deserialize, Default)]
+pub struct ShowQuery {
+    /// The reader said it solved their problem.
+    solved: Option<String>,
+}
+
 /// One article.
-pub async fn show(PageUser { user, lang }: PageUser, Path(id): Path<String>) -> Response {
-    article_page(&user, lang, &id, None).await
+pub async fn show(
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    PageQuery(q): PageQuery<ShowQuery>,
+) -> Response {
+    article_page(&user, lang, &id, None, q.solved.is_some()).await
 }
 
 async fn article_page(
@@ -208,6 +219,7 @@ async fn article_page(
     lang: Lang,
     id: &str,
     error: Option<&StoreError>,
+    solved: bool,
 ) -> Response {
     let Some(id) = ArticleId::parse(id) else {
         return super::failure(lang, &StoreError::NotFound);
@@ -248,6 +260,13 @@ async fn article_page(
             } }
             div.card { (body(&a.body)) }
             (feedback(lang, &a))
+            @if solved {
+                p.notice role="status" { (t(lang, "page.kb.solved_thanks")) }
+            } @else if a.state == "published" {
+                form method="post" action={ "/kb/" (a.id) "/solved" } {
+                    p { button.quiet type="submit" { (t(lang, "page.kb.solved")) } }
+                }
+            }
             @if writer { (editor(lang, &a, &categories, reviewer)) }
             @if writer && !versions.is_empty() {
                 details {
@@ -358,7 +377,7 @@ pub async fn change(
     {
         Ok(_) => Redirect::to(&format!("/kb/{article}")).into_response(),
         Err(e @ (StoreError::Invalid(_) | StoreError::Stale { .. })) => {
-            article_page(&user, lang, &id, Some(&e)).await
+            article_page(&user, lang, &id, Some(&e), false).await
         }
         Err(e) => super::failure(lang, &e),
     }
@@ -386,6 +405,70 @@ pub async fn feedback_post(
         .await
     {
         Ok(_) => Redirect::to(&format!("/kb/{article}")).into_response(),
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// The reader's problem was solved by the article, before they filed anything (a deflection);
+/// back to the article with thanks.
+pub async fn solved(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(article) = ArticleId::parse(&id) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    match user
+        .tenant
+        .deflected(&user.actor, article, state.clock.now())
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/kb/{article}?solved=1")).into_response(),
+        Err(e) => super::failure(lang, &e),
+    }
+}
+
+/// Articles that may answer a request, as a panel beside the form.
+pub(crate) fn suggestions(lang: Lang, articles: &[(ArticleId, String, f64)]) -> Markup {
+    html! {
+        @if !articles.is_empty() {
+            div.kb-suggestions {
+                p { strong { (t(lang, "page.kb.may_help")) } }
+                ul {
+                    @for (id, title, _) in articles {
+                        li { a href={ "/kb/" (id) } target="_blank" rel="noopener" { (title) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A request being typed, as the portal's form sends it.
+#[derive(Deserialize)]
+pub struct SuggestForm {
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// The portal's panel: the published articles the customer may read that may answer what
+/// they are typing, before they file it.
+pub async fn portal_suggest(
+    PageUser { user, lang }: PageUser,
+    Form(f): Form<SuggestForm>,
+) -> Response {
+    if f.subject.trim().is_empty() {
+        return axum::response::Html(String::new()).into_response();
+    }
+    match user
+        .tenant
+        .suggest_articles(&user.actor, &f.subject, &f.description)
+        .await
+    {
+        Ok(found) => axum::response::Html(suggestions(lang, &found).into_string()).into_response(),
         Err(e) => super::failure(lang, &e),
     }
 }

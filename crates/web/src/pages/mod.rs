@@ -76,6 +76,8 @@ pub fn routes() -> Router<AppState> {
         .route("/kb", get(knowledge::list).post(knowledge::create))
         .route("/kb/{id}", get(knowledge::show).post(knowledge::change))
         .route("/kb/{id}/feedback", post(knowledge::feedback_post))
+        .route("/kb/{id}/solved", post(knowledge::solved))
+        .route("/portal/suggest", post(knowledge::portal_suggest))
         .route("/t/{id}/chase", post(ticket::chase))
         .route("/t/{id}/merge", post(ticket::merge))
         .route("/search", get(search::show))

@@ -110,7 +110,7 @@ fn form(
             .unwrap_or_default()
     };
     html! {
-        form.card method="post" action="/portal/new" enctype="multipart/form-data" {
+        form.card method="post" action="/portal/new" enctype="multipart/form-data" data-triage="/portal/suggest" {
             input type="hidden" name="submission" value=(f.submission);
             @if !categories.is_empty() {
                 label for="category" { (t(lang, "page.request.category")) }
@@ -148,6 +148,7 @@ fn form(
             label for="description" { (t(lang, "page.request.description")) }
             textarea #description name="description" maxlength="10000" { (f.description) }
             (err("description"))
+            div.triage-panel aria-live="polite" {}
             label for="priority" { (t(lang, "page.request.urgency")) }
             select #priority name="priority" {
                 @for (v, key) in [("1", "page.urgency.1"), ("2", "page.urgency.2"), ("3", "page.urgency.3"), ("4", "page.urgency.4")] {

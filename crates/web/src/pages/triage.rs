@@ -61,7 +61,19 @@ pub async fn panel(
             .find(|(c, _)| c == code)
             .map_or(code.to_owned(), |(_, name)| name.clone())
     };
-    Html(draw(lang, &triaged, &name_of).into_string()).into_response()
+    let articles = match user
+        .tenant
+        .suggest_articles(&user.actor, &request.subject, &request.description)
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return super::failure(lang, &e),
+    };
+    let panel = maud::html! {
+        (draw(lang, &triaged, &name_of))
+        (super::knowledge::suggestions(lang, &articles))
+    };
+    Html(panel.into_string()).into_response()
 }
 
 fn percent(x: f64) -> String {
