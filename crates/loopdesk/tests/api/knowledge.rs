@@ -14,7 +14,8 @@ async fn an_article_is_written_reviewed_published_suggested_and_counted(backend:
     let (_, agent) = app.user("kb-agent", &["agent"], json!({})).await;
     let (_, sup) = app.user("kb-sup", &["supervisor"], json!({})).await;
     let (_, boss) = app.user("kb-boss", &["manager"], json!({})).await;
-    let (cust, _) = app.customer(&agent, "华东物业", "13800000055").await;
+    let (eng_id, _) = app.user("kb-eng", &["engineer"], json!({})).await;
+    let (cust, site) = app.customer(&agent, "华东物业", "13800000055").await;
     let (_, customer) = app
         .user("kb-cust", &["customer"], json!({ "customer_id": cust }))
         .await;
@@ -105,6 +106,20 @@ async fn an_article_is_written_reviewed_published_suggested_and_counted(backend:
         ))
         .await,
         2
+    );
+
+    // The engineer sent to such a fault finds it on the job's page.
+    let job = app
+        .assigned_order(&agent, (&cust, &site), &eng_id, "机房空调不制冷")
+        .await;
+    let mut phone = crate::pages::Browser::signed_in(&app, "kb-eng").await;
+    let (s, html, _) = phone
+        .get(&app, &format!("/m/t/{}", job["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("kb-suggestions") && html.contains("空调不制冷怎么办"),
+        "{html}"
     );
 
     // The customer finds it helpful, then changes their mind; it solved their problem

@@ -165,7 +165,7 @@ fn order_page(
     user: &CurrentUser,
     offset: chrono::FixedOffset,
     (d, parties): (&TicketDetail, &TicketParties),
-    moves: &[&'static Rule],
+    (moves, articles): (&[&'static Rule], &[(loopdesk_core::ArticleId, String, f64)]),
     error: Option<&str>,
 ) -> Response {
     let tk = &d.ticket;
@@ -199,6 +199,8 @@ fn order_page(
             }
             @if let Some(a) = tk.asset_id { p { a href={ "/assets/" (a) } { (t(lang, "page.engineer.asset_card")) } } }
         }
+        // What the knowledge base knows of such a fault, for the job at hand.
+        (super::knowledge::suggestions(lang, articles))
         // The phone carries a position, a reason or a report; choosing an engineer or taking
         // the customer's confirmation is done at the desk.
         @for rule in moves.iter().filter(|r| !matches!(r.needs, Needs::Assignee | Needs::Confirmation)) {
@@ -229,9 +231,28 @@ async fn show_order(
         Ok(p) => p,
         Err(e) => return super::failure(lang, &e),
     };
+    let articles = match user
+        .tenant
+        .suggest_articles(
+            &user.actor,
+            &found.ticket.subject,
+            &found.ticket.description,
+        )
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return super::failure(lang, &e),
+    };
     match user.tenant.moves_on(&user.actor, &found.ticket, now).await {
         Ok(moves) => {
-            let mut res = order_page(lang, user, offset, (&found, &parties), &moves, error);
+            let mut res = order_page(
+                lang,
+                user,
+                offset,
+                (&found, &parties),
+                (&moves, &articles),
+                error,
+            );
             if error.is_some() {
                 *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             }
