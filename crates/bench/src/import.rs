@@ -3,7 +3,8 @@
 //! database, makes `--lines` lines of a year's history (every status the contract allows,
 //! reopens, survey scores and comments, customers, engineers and categories named), sends them
 //! in one request and times it, then sends the same file again (every line skipped), then
-//! times the recurring problems of the last week over that history. As its
+//! times the recurring problems of the last week over that history, the open tickets' risk
+//! (the first call trains the model) and a backtest of the last month. As its
 //! anchor it times, in the same run, reading and checking the same lines alone (core's
 //! checks, one core): what the import costs beyond understanding its input. It asserts nothing.
 
@@ -218,6 +219,41 @@ async fn measure(args: &BenchImportArgs, cfg: &Config) -> anyhow::Result<()> {
     println!(
         "  problems of the last week over the history: {:.0} / {:.0} / {:.0} ms ({items} items)",
         took[0], took[1], took[2]
+    );
+    // Risk: the first call trains the model on the history, the next score with it (each call
+    // after the first within a minute is served from the scores kept); then one backtest.
+    let mut took = Vec::new();
+    let mut open = 0;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let listed: Value = client
+            .get(format!("{base}/api/v1/insights/risk"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        took.push(started.elapsed().as_secs_f64() * 1000.0);
+        open = listed.as_array().map_or(0, Vec::len);
+    }
+    println!(
+        "  risk of the open tickets: {:.0} (training) / {:.0} / {:.0} ms ({open} tickets)",
+        took[0], took[1], took[2]
+    );
+    let started = Instant::now();
+    let backtest = client
+        .get(format!("{base}/api/v1/insights/risk/backtest"))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    let status = backtest.status();
+    let answer: Value = backtest.json().await?;
+    println!(
+        "  risk backtest of the month ending a week ago: {:.0} ms ({status}; auc {}, n {})",
+        started.elapsed().as_secs_f64() * 1000.0,
+        answer["auc"],
+        answer["n"]
     );
     println!(
         "  anchor: reading and checking the lines alone {check_secs:.2} s ({:.0} lines/s); \

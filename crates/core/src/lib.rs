@@ -26,6 +26,7 @@ pub mod login;
 pub mod maintenance;
 pub mod net;
 pub mod notify;
+pub mod photo;
 pub mod region_shape;
 pub mod role;
 pub mod search;

@@ -9,6 +9,7 @@ on_both_backends!(
     the_whole_on_site_loop_is_closed_by_the_customer,
     a_remote_fix_is_reopened_by_the_customer_and_only_within_the_window,
     a_flagged_check_in_sends_the_report_to_supervisor_review,
+    one_picture_as_before_and_after_or_from_another_ticket_is_held_for_review,
 );
 
 fn statuses(detail: &Value) -> Vec<(String, String, String)> {
@@ -350,4 +351,96 @@ async fn a_flagged_check_in_sends_the_report_to_supervisor_review(backend: Backe
         )
         .await;
     assert_eq!(t["status"], "in_progress");
+}
+
+/// A 64 × 48 photo of stripes and a spot: `scene` picks the picture, `shade` re-exposes it
+/// slightly (the same scene taken again or re-encoded).
+fn photo(scene: u32, shade: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(64, 48, |x, y| {
+        let v = match scene {
+            0 => ((x / 8 + y / 6) % 2) as u8 * 180 + 30,
+            1 => ((x * 3 + y * 5) % 64) as u8 * 3 + 20,
+            _ => (((x as i32 - 40).pow(2) + (y as i32 - 10).pow(2)) % 97) as u8 * 2,
+        };
+        image::Rgb([v.saturating_add(shade), v, v / 2])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+async fn one_picture_as_before_and_after_or_from_another_ticket_is_held_for_review(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (eng_id, engineer) = app.user("eng1", &["engineer"], json!({})).await;
+    let (customer_id, site) = app.customer(&agent, "上海东方酒店", "13700137001").await;
+    let job = |subject: &'static str| {
+        let app = &app;
+        let agent = agent.clone();
+        let engineer = engineer.clone();
+        let eng_id = eng_id.clone();
+        let (customer_id, site) = (customer_id.clone(), site.clone());
+        async move {
+            let t = app
+                .ok(
+                    &agent,
+                    "/api/v1/tickets",
+                    json!({ "subject": subject, "priority": 2,
+                    "channel": "phone", "customer_id": customer_id, "site_id": site }),
+                    201,
+                )
+                .await;
+            app.work_on_site(&agent, &t, (&eng_id, &engineer)).await
+        }
+    };
+    let upload = |ticket: String, kind: &'static str, bytes: Vec<u8>| {
+        let app = &app;
+        let engineer = engineer.clone();
+        async move {
+            let r = app.upload(&engineer, &ticket, kind, bytes, "p.png").await;
+            assert_eq!(r.status(), 201);
+            r.json::<Value>().await.unwrap()["id"].clone()
+        }
+    };
+    // An honest report: two different pictures.
+    let t = job("空调漏水").await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    let before = upload(id.clone(), "before", photo(0, 0)).await;
+    let after = upload(id.clone(), "after", photo(1, 0)).await;
+    let sign = upload(id.clone(), "signature", png()).await;
+    let report = json!({ "resolution": "更换排水管", "before_photo_ids": [before],
+        "after_photo_ids": [after], "signature_id": sign });
+    // (Half an hour on site: not a short visit.)
+    app.clock.advance(chrono::Duration::minutes(30));
+    let done = app.send_report(&engineer, &t, report).await;
+    assert_eq!(done["status"], "resolved", "{done}");
+    assert_eq!(done["flags"], json!([]));
+
+    // The same scene, re-exposed, as before and after: held, with why.
+    let t = job("电梯异响").await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    let before = upload(id.clone(), "before", photo(2, 0)).await;
+    let after = upload(id.clone(), "after", photo(2, 3)).await;
+    let sign = upload(id.clone(), "signature", png()).await;
+    let report = json!({ "resolution": "调整导轨", "before_photo_ids": [before],
+        "after_photo_ids": [after], "signature_id": sign });
+    app.clock.advance(chrono::Duration::minutes(30));
+    let held = app.send_report(&engineer, &t, report).await;
+    assert_eq!(held["status"], "in_review", "{held}");
+    assert_eq!(held["flags"], json!(["same_photo_before_after"]));
+
+    // The first job's after photo sent again for a third job: taken from another ticket.
+    let t = job("冷柜不制冷").await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    let before = upload(id.clone(), "before", photo(0, 9)).await;
+    let after = upload(id.clone(), "after", photo(1, 0)).await;
+    let sign = upload(id.clone(), "signature", png()).await;
+    let report = json!({ "resolution": "补充冷媒", "before_photo_ids": [before],
+        "after_photo_ids": [after], "signature_id": sign });
+    app.clock.advance(chrono::Duration::minutes(30));
+    let held = app.send_report(&engineer, &t, report).await;
+    assert_eq!(held["status"], "in_review", "{held}");
+    assert_eq!(held["flags"], json!(["photo_reused"]));
 }

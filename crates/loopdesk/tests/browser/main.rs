@@ -1432,7 +1432,7 @@ async fn a_report_sent_back_comes_back_to_the_engineer_filled_in_with_the_note()
     .await;
     shoot(&s, "review-report-summary").await;
     press(&s, "退回处理").await;
-    wait_xpath(&s, "//main//p[contains(., '没有待审批')]").await;
+    wait_xpath(&s, "//main//p[contains(., '没有待复核的报告')]").await;
 
     let e = browser(&driver, 390).await;
     sign_in(&e, &app, "zhanggong").await;

@@ -107,6 +107,17 @@ impl TenantStore {
         self.attachment(actor, id).await
     }
 
+    /// Keeps a picture's difference hash (report screening compares them), once it is stored.
+    pub async fn set_photo_hash(&self, id: AttachmentId, hash: u64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE attachments SET phash = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(i64::from_ne_bytes(hash.to_ne_bytes()))
+            .bind(self.tid())
+            .bind(id.to_string())
+            .execute(&self.store.write)
+            .await?;
+        Ok(())
+    }
+
     /// An attachment, if the actor may see its ticket.
     pub async fn attachment(
         &self,

@@ -81,22 +81,43 @@ impl TenantStore {
             }
             None => None,
         };
-        let files: Vec<(String, String)> = sqlx::query_as(
-            "SELECT id, kind FROM attachments WHERE tenant_id = $1 AND ticket_id = $2",
+        let files: Vec<(String, String, Option<i64>)> = sqlx::query_as(
+            "SELECT id, kind, phash FROM attachments WHERE tenant_id = $1 AND ticket_id = $2",
         )
         .bind(self.tid())
         .bind(&row.id)
         .fetch_all(&mut **tx)
         .await?;
-        let attachments = files
-            .into_iter()
-            .map(|(id, kind)| {
-                Ok((
-                    parse_id(&id, AttachmentId::parse)?,
-                    AttachmentKind::parse(&kind).ok_or_else(|| corrupt("kind"))?,
-                ))
-            })
-            .collect::<Result<_, StoreError>>()?;
+        let mut attachments = Vec::with_capacity(files.len());
+        let mut photo_hashes = Vec::new();
+        for (id, kind, hash) in &files {
+            let id = parse_id(id, AttachmentId::parse)?;
+            attachments.push((
+                id,
+                AttachmentKind::parse(kind).ok_or_else(|| corrupt("kind"))?,
+            ));
+            if let Some(h) = hash {
+                // Kept as the bits of a signed column.
+                photo_hashes.push((id, u64::from_ne_bytes(h.to_ne_bytes())));
+            }
+        }
+        // Pictures another ticket of the tenant has too (asked only of a ticket with pictures).
+        let reused_photos = if photo_hashes.is_empty() {
+            Vec::new()
+        } else {
+            let ids: Vec<String> = sqlx::query_scalar(
+                "SELECT a.id FROM attachments a WHERE a.tenant_id = $1 AND a.ticket_id = $2 \
+                 AND a.phash IS NOT NULL AND EXISTS (SELECT 1 FROM attachments b \
+                 WHERE b.tenant_id = a.tenant_id AND b.phash = a.phash AND b.ticket_id <> a.ticket_id)",
+            )
+            .bind(self.tid())
+            .bind(&row.id)
+            .fetch_all(&mut **tx)
+            .await?;
+            ids.iter()
+                .map(|id| parse_id(id, AttachmentId::parse))
+                .collect::<Result<_, StoreError>>()?
+        };
         Ok(TicketFacts {
             status: row.status()?,
             assignee_id: parse_opt_id(row.assignee_id.clone(), UserId::parse)?,
@@ -127,6 +148,8 @@ impl TenantStore {
             reopen_count: row.reopen_count,
             category_requires_review: review.unwrap_or(0) != 0,
             attachments,
+            photo_hashes,
+            reused_photos,
         })
     }
 

@@ -121,6 +121,8 @@ pub(crate) struct Checked {
     pub content_type: &'static str,
     /// For an image, its small JPEG (made from the decoding that proved it whole).
     pub thumbnail: Option<Vec<u8>>,
+    /// For a picture with enough in it to compare, its difference hash (core's `photo`).
+    pub phash: Option<u64>,
 }
 
 /// Checks an upload before anything is stored: at most the configured size, a type
@@ -141,7 +143,7 @@ pub(crate) async fn check_upload(
     }
     if content_type.starts_with("image/") {
         let owned = bytes.to_vec();
-        let thumbnail = tokio::task::spawn_blocking(move || thumbnail(&owned))
+        let (thumbnail, phash) = tokio::task::spawn_blocking(move || picture(&owned))
             .await
             .ok()
             .flatten()
@@ -149,6 +151,7 @@ pub(crate) async fn check_upload(
         return Ok(Checked {
             content_type,
             thumbnail: Some(thumbnail),
+            phash,
         });
     }
     if !ends_as_pdf(bytes) {
@@ -157,6 +160,7 @@ pub(crate) async fn check_upload(
     Ok(Checked {
         content_type,
         thumbnail: None,
+        phash: None,
     })
 }
 
@@ -226,7 +230,18 @@ pub(crate) async fn save_upload(
         )
         .await;
     match stored {
-        Ok(a) => Ok(a),
+        Ok(a) => {
+            // A photo's hash, for screening the report it goes into (a signature is not
+            // compared: one customer signs alike on every ticket).
+            if let (Some(hash), AttachmentKind::Before | AttachmentKind::After) =
+                (checked.phash, kind)
+            {
+                if let Err(e) = user.tenant.set_photo_hash(a.id, hash).await {
+                    tracing::warn!(error = %e, "keeping a photo's hash failed");
+                }
+            }
+            Ok(a)
+        }
         Err(e) => {
             // Nothing points at the file: remove it so a refused upload leaves no trace.
             let _ = state.blobs.delete(&key).await;
@@ -319,11 +334,29 @@ pub(crate) async fn thumbnail_of(state: &AppState, a: &Attachment) -> Result<Vec
 /// Decodes an image (within the reader's limits), scales it
 /// to fit [`THUMBNAIL_PX`] and encodes it as JPEG; `None` when it cannot be read.
 pub fn thumbnail(bytes: &[u8]) -> Option<Vec<u8>> {
+    picture(bytes).map(|(jpeg, _)| jpeg)
+}
+
+/// Pictures smaller than this (either side, in pixels) are not compared.
+const HASHED_FROM_PX: u32 = 16;
+
+/// An image's thumbnail (as [`thumbnail`]) and, when it has enough in it to compare, its
+/// difference hash — from one decoding.
+pub fn picture(bytes: &[u8]) -> Option<(Vec<u8>, Option<u64>)> {
     let small = reader(bytes)?
         .decode()
         .ok()?
-        .thumbnail(THUMBNAIL_PX, THUMBNAIL_PX)
-        .into_rgba8();
+        .thumbnail(THUMBNAIL_PX, THUMBNAIL_PX);
+    let hash = if small.width() >= HASHED_FROM_PX && small.height() >= HASHED_FROM_PX {
+        let grey = small
+            .resize_exact(9, 8, image::imageops::FilterType::Triangle)
+            .into_luma8();
+        let grid: [u8; 72] = grey.as_raw().as_slice().try_into().ok()?;
+        Some(loopdesk_core::photo::dhash(&grid)).filter(|h| loopdesk_core::photo::telling(*h))
+    } else {
+        None
+    };
+    let small = small.into_rgba8();
     // JPEG has no transparency: what was see-through shows the white of a page, not black.
     let small = image::RgbImage::from_fn(small.width(), small.height(), |x, y| {
         let [r, g, b, a] = small.get_pixel(x, y).0;
@@ -335,7 +368,7 @@ pub fn thumbnail(bytes: &[u8]) -> Option<Vec<u8>> {
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
         .encode_image(&small)
         .ok()?;
-    Some(out)
+    Some((out, hash))
 }
 
 #[cfg(test)]

@@ -130,6 +130,10 @@ pub struct TicketFacts {
     pub category_requires_review: bool,
     /// Attachments of this ticket and their kinds, to check a report's references.
     pub attachments: Vec<(AttachmentId, AttachmentKind)>,
+    /// The pictures' difference hashes (see [`crate::photo`]), where known.
+    pub photo_hashes: Vec<(AttachmentId, u64)>,
+    /// This ticket's pictures that another ticket of the tenant has too.
+    pub reused_photos: Vec<AttachmentId>,
 }
 
 impl TicketFacts {
@@ -150,6 +154,8 @@ impl TicketFacts {
             reopen_count: 0,
             category_requires_review: false,
             attachments: Vec::new(),
+            photo_hashes: Vec::new(),
+            reused_photos: Vec::new(),
         }
     }
 
@@ -376,6 +382,10 @@ pub enum Flag {
     ShortVisit,
     /// The engineer asked for review.
     ReviewRequested,
+    /// A photo before the work and one after it are the same picture.
+    SamePhotoBeforeAfter,
+    /// A photo of the report was uploaded to another ticket too.
+    PhotoReused,
 }
 
 impl Flag {
@@ -385,6 +395,8 @@ impl Flag {
             Flag::CheckInOutsideGeofence => "check_in_outside_geofence",
             Flag::ShortVisit => "short_visit",
             Flag::ReviewRequested => "review_requested",
+            Flag::SamePhotoBeforeAfter => "same_photo_before_after",
+            Flag::PhotoReused => "photo_reused",
         }
     }
 }

@@ -311,6 +311,32 @@ pub(crate) fn plan_report(
     if report.needs_review {
         plan.flags.push(Flag::ReviewRequested);
     }
+    // The photos must show the work: not one picture as both before and after, not a
+    // picture taken from another ticket.
+    let hash = |id: &AttachmentId| {
+        ticket
+            .photo_hashes
+            .iter()
+            .find(|(a, _)| a == id)
+            .map(|(_, h)| *h)
+    };
+    let before: Vec<u64> = report.before_photo_ids.iter().filter_map(hash).collect();
+    if report
+        .after_photo_ids
+        .iter()
+        .filter_map(hash)
+        .any(|a| before.iter().any(|b| crate::photo::alike(a, *b)))
+    {
+        plan.flags.push(Flag::SamePhotoBeforeAfter);
+    }
+    if report
+        .before_photo_ids
+        .iter()
+        .chain(&report.after_photo_ids)
+        .any(|id| ticket.reused_photos.contains(id))
+    {
+        plan.flags.push(Flag::PhotoReused);
+    }
     let review = ticket.category_requires_review || !plan.flags.is_empty();
     if let Some(at) = ticket.checked_in_at.filter(|_| !report.remote) {
         if now - at < policy.short_visit {

@@ -339,6 +339,39 @@ fn a_category_that_requires_review_and_an_engineer_asking_for_it_both_go_to_revi
 }
 
 #[test]
+fn a_photo_shown_as_before_and_after_or_taken_from_another_ticket_goes_to_review() {
+    let mut w = world();
+    to_on_site(&mut w);
+    let (before, after) = (w.ticket.attachments[0].0, w.ticket.attachments[1].0);
+    let cmd = MoveCommand {
+        report: Some(full_report(&w.ticket)),
+        ..go(Status::Resolved)
+    };
+    // Two different pictures: nothing to say.
+    w.ticket.photo_hashes = vec![
+        (before, 0x0F0F_0F0F_0F0F_0F0F),
+        (after, 0xF0F0_F0F0_F0F0_F0F0),
+    ];
+    let p = plan(&w.ticket, &w.engineer, &cmd).unwrap();
+    assert_eq!((p.to, p.flags), (Status::Resolved, vec![]));
+    // The same picture re-encoded (two bits apart) as before and after.
+    w.ticket.photo_hashes = vec![
+        (before, 0x0F0F_0F0F_0F0F_0F0F),
+        (after, 0x0F0F_0F0F_0F0F_0F0C),
+    ];
+    let p = plan(&w.ticket, &w.engineer, &cmd).unwrap();
+    assert_eq!(
+        (p.to, p.flags),
+        (Status::InReview, vec![Flag::SamePhotoBeforeAfter])
+    );
+    // A picture another ticket has too.
+    w.ticket.photo_hashes.clear();
+    w.ticket.reused_photos = vec![after];
+    let p = plan(&w.ticket, &w.engineer, &cmd).unwrap();
+    assert_eq!((p.to, p.flags), (Status::InReview, vec![Flag::PhotoReused]));
+}
+
+#[test]
 fn a_visit_of_two_minutes_is_flagged_but_not_held_back() {
     let mut w = world();
     to_on_site(&mut w);
