@@ -135,6 +135,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("error.agent_resolves_remotely", "客服只能远程解决（report.remote 必须为 true）", "agents resolve remotely only (report.remote must be true)"),
     ("error.already_assigned", "工单已派给该工程师", "the ticket is already assigned to this engineer"),
     ("error.article_move", "文章不能这样变更状态", "an article cannot move this way"),
+    ("error.article_published", "已发布的文章只能由主管或管理员修改；请先请他们退回草稿", "a published article is changed by a supervisor or an admin; ask them to send it back to draft first"),
     ("error.article_reviewer_only", "只有主管或管理员可以发布、退回或归档文章", "only a supervisor or an admin publishes, sends back or archives an article"),
     ("error.asset_or_contract", "请指定设备，或合同加型号，二者选一", "name an asset, or a contract with a model, not both"),
     ("error.attachment_not_on_ticket", "引用的附件不属于本工单或类型不符", "the attachment is not on this ticket or is of another kind"),

@@ -110,6 +110,19 @@ pub fn may_move(from: ArticleState, to: ArticleState, reviewer: bool) -> Result<
     })
 }
 
+/// Whether an article's text may be changed in `state`: what readers see (published or
+/// archived) is changed by a reviewer only — a writer asks for it to be sent back first.
+pub fn may_rewrite(state: ArticleState, reviewer: bool) -> Result<(), FieldError> {
+    if reviewer || matches!(state, ArticleState::Draft | ArticleState::Review) {
+        Ok(())
+    } else {
+        Err(FieldError {
+            field: "body",
+            reason: "error.article_published",
+        })
+    }
+}
+
 /// An article's text, checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArticleText {

@@ -391,8 +391,12 @@ impl TenantStore {
                 reason: "error.invalid_value",
             })?,
         };
-        knowledge::may_move(from, to, access::allowed(actor, Permission::ReviewArticles))?;
+        let reviewer = access::allowed(actor, Permission::ReviewArticles);
+        knowledge::may_move(from, to, reviewer)?;
         let rewritten = text.title != current.title || text.body != current.body;
+        if rewritten {
+            knowledge::may_rewrite(from, reviewer)?;
+        }
         let published_at = match (to, current.published_at) {
             (ArticleState::Published, None) => Some(ms(now)),
             (_, at) => at.map(ms),

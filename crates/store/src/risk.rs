@@ -117,8 +117,9 @@ impl TenantStore {
         let chosen =
             format!("t.tenant_id = $1 AND (t.created_at >= $2 OR t.status IN ({statuses}))");
         let tickets: Vec<TicketRow> = sqlx::query_as(&format!(
-            "SELECT t.id, t.number, CASE WHEN t.status IN ({statuses}) THEN t.subject END AS subject, t.created_at, t.resolution_due, t.category, t.priority, \
-             t.customer_id, t.region_id, t.status FROM tickets t WHERE {chosen} "
+            "SELECT t.id, t.number, CASE WHEN t.status IN ({statuses}) THEN t.subject END AS subject, \
+             t.created_at, t.resolution_due, t.category, t.priority, t.customer_id, t.region_id, \
+             t.status FROM tickets t WHERE {chosen}"
         ))
         .bind(self.tid())
         .bind(since)

@@ -18,11 +18,12 @@ on_both_backends!(
     a_problem_record_links_its_tickets_and_is_resolved_with_its_cause,
 );
 
-fn time(at: DateTime<Utc>) -> String {
+pub(crate) fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-async fn import(app: &TestApp, lines: &[Value]) {
+/// Moves `lines` in as another system's tickets (JSON lines), as an admin.
+pub(crate) async fn import(app: &TestApp, lines: &[Value]) {
     let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
     let kind = "application/x-ndjson";
     let (status, answer) =

@@ -71,6 +71,11 @@ async fn an_article_is_written_reviewed_published_suggested_and_counted(backend:
         .await;
     assert_eq!(s, 200, "{published}");
     assert!(published["published_at"].is_string());
+    // What readers see is changed by a reviewer only.
+    let (s, e) = app
+        .patch(&agent, &path, json!({ "version": 3, "body": "换一种说法" }))
+        .await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("body")), "{e}");
 
     // Suggested at intake with its relevance; not to customers while internal.
     let t = app

@@ -2,29 +2,17 @@
 //! tenant's own history (the share of the SLA window gone while there is too little of it); the
 //! backtest of a past period; a supervisor sees their region's tickets only.
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use loopdesk_core::clock::Clock;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Backend, TestApp};
-use crate::imports::upload;
+use crate::helpers::{spawn_app, Backend};
+use crate::insights::{import, time};
 use crate::on_both_backends;
 
 on_both_backends!(
     the_riskiest_open_tickets_come_first_with_their_reasons_and_the_backtest_judges_the_model
 );
-
-fn time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-async fn import(app: &TestApp, lines: &[Value]) {
-    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    let kind = "application/x-ndjson";
-    let (status, answer) =
-        upload(app, &app.admin, "/api/v1/import/tickets", kind, body.into()).await;
-    assert_eq!(status, 200, "{answer}");
-}
 
 fn numbers(list: &Value) -> Vec<&str> {
     list.as_array()

@@ -2029,16 +2029,7 @@ async fn a_manager_sees_this_weeks_new_fault_and_its_model() {
                 "asset_id": asset, "created_at": at(600 * k + 90), "status": "new" })
         ));
     }
-    let r = app
-        .client
-        .post(app.url("/api/v1/import/tickets"))
-        .bearer_auth(&app.admin)
-        .header("content-type", "application/x-ndjson")
-        .body(lines)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    import_tickets(&app, lines).await;
 
     let c = browser(&driver, 1280).await;
     sign_in(&c, &app, "boss").await;
@@ -2137,16 +2128,7 @@ async fn a_supervisor_sees_a_job_likely_to_run_late_before_its_clock_turns() {
         json!({ "external_id": "now", "subject": "冷库压缩机不启动", "category": "compressor",
             "created_at": at(1), "status": "in_progress", "assignee": "eng1" })
     ));
-    let r = app
-        .client
-        .post(app.url("/api/v1/import/tickets"))
-        .bearer_auth(&app.admin)
-        .header("content-type", "application/x-ndjson")
-        .body(lines)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    import_tickets(&app, lines).await;
 
     let c = browser(&driver, 1280).await;
     sign_in(&c, &app, "sup").await;
@@ -2224,16 +2206,7 @@ async fn an_agent_confirms_the_category_the_model_guessed() {
                 "created_at": at(k), "status": "closed", "closed_at": at(k) })
         ));
     }
-    let r = app
-        .client
-        .post(app.url("/api/v1/import/tickets"))
-        .bearer_auth(&app.admin)
-        .header("content-type", "application/x-ndjson")
-        .body(lines)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    import_tickets(&app, lines).await;
     app.ok(
         &app.admin,
         "/api/v1/triage/train",
@@ -2472,6 +2445,20 @@ async fn a_customer_solves_it_with_an_article_before_filing() {
         json!([]),
         "nothing was filed"
     );
+}
+
+/// Moves JSON lines in as another system's tickets, as the admin.
+async fn import_tickets(app: &TestApp, lines: String) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/import/tickets"))
+        .bearer_auth(&app.admin)
+        .header("content-type", "application/x-ndjson")
+        .body(lines)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }
 
 /// An admin moves another system's tickets in from the admin page: a file with a bad line is
