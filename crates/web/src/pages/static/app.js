@@ -78,6 +78,9 @@ document.querySelectorAll('canvas[data-signature]').forEach(function (pad) {
 // person is typing, then it only says so.
 // The page's one stream (a browser allows few at once): the page's own, or /live/calls.
 var liveSource = null;
+// Leaving the page closes its stream at once: a stream left to the server's timeout holds one
+// of the few connections a browser opens to a host, and the next pages queue behind it.
+window.addEventListener('pagehide', function () { if (liveSource) liveSource.close(); });
 (function () {
   var live = document.querySelector('[data-live]');
   if (!live || !window.EventSource) return;
@@ -95,7 +98,7 @@ var liveSource = null;
   var url = document.body.dataset.calls;
   var pop = document.getElementById('call-pop');
   if (!url || !pop || !window.EventSource || !window.fetch) return;
-  var source = liveSource || new EventSource(url);
+  var source = liveSource = liveSource || new EventSource(url);
   function closed(id) {
     try { return sessionStorage.getItem('call-closed-' + id) === '1'; } catch (e) { return false; }
   }
