@@ -877,6 +877,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.kb.state.review", "待审核", "In review"),
     ("page.kb.the_ticket", "这张工单", "this ticket"),
     ("page.kb.title", "知识库", "Knowledge base"),
+    ("page.kb.use", "用这篇解决了", "Resolved with this"),
+    ("page.kb.used", "已用于解决", "Used to resolve it"),
     ("page.kb.versions", "历史版本（{count}）", "Versions ({count})"),
     ("page.kb.visibility", "可见范围", "Who may read it"),
     ("page.kb.visibility.internal", "仅内部", "Staff only"),

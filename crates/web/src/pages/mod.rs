@@ -73,6 +73,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{id}/priority", post(ticket::priority))
         .route("/t/{id}/category", post(ticket::category))
         .route("/t/{id}/article-draft", post(knowledge::draft_from_ticket))
+        .route("/t/{id}/articles", post(ticket::used_article))
         .route("/kb", get(knowledge::list).post(knowledge::create))
         .route("/kb/{id}", get(knowledge::show).post(knowledge::change))
         .route("/kb/{id}/feedback", post(knowledge::feedback_post))

@@ -658,6 +658,22 @@ async fn show_with(
         Ok(r) => r,
         Err(e) => return super::failure(lang, &e),
     };
+    // What the knowledge base knows of it (staff): the articles it was resolved with, and
+    // those that may answer it.
+    let (used, offered) = if customer {
+        (Vec::new(), Vec::new())
+    } else {
+        let tk = &found.ticket;
+        match (
+            user.tenant.ticket_articles(&user.actor, id).await,
+            user.tenant
+                .suggest_articles(&user.actor, &tk.subject, &tk.description)
+                .await,
+        ) {
+            (Ok(u), Ok(o)) => (u, o),
+            (Err(e), _) | (_, Err(e)) => return super::failure(lang, &e),
+        }
+    };
     let who = Assignees::of(user, &found.events, customer).await;
     let offers = Offers {
         moves: &moves,
@@ -687,6 +703,7 @@ async fn show_with(
                         h2 { (t(lang, "page.calls.of_ticket")) }
                         (super::calls::table(lang, offset, &calls, false))
                     }
+                    (knowledge(lang, id, &used, &offered))
                     (files(lang, &attached))
                 },
             );
@@ -969,6 +986,70 @@ pub async fn priority(
     let now = state.clock.now();
     let done = user.tenant.change_priority(&user.actor, id, req, now).await;
     after(&user, lang, id, now, done).await
+}
+
+/// The knowledge base beside a ticket: the articles it was resolved with, and those that
+/// may answer it, each one press from being recorded as used.
+fn knowledge(
+    lang: Lang,
+    ticket: TicketId,
+    used: &[(loopdesk_core::ArticleId, String)],
+    offered: &[(loopdesk_core::ArticleId, String, f64)],
+) -> Markup {
+    let fresh: Vec<_> = offered
+        .iter()
+        .filter(|(id, _, _)| !used.iter().any(|(u, _)| u == id))
+        .collect();
+    html! {
+        @if !used.is_empty() || !fresh.is_empty() {
+            div.card.ticket-articles {
+                h2 { (t(lang, "page.kb.title")) }
+                ul {
+                    @for (id, title) in used {
+                        li { a href={ "/kb/" (id) } { (title) } " " span.badge.ok { (t(lang, "page.kb.used")) } }
+                    }
+                    @for (id, title, _) in &fresh {
+                        li {
+                            a href={ "/kb/" (id) } { (title) } " "
+                            form.inline method="post" action={ "/t/" (ticket) "/articles" } {
+                                input type="hidden" name="article_id" value=(id);
+                                button.quiet type="submit" { (t(lang, "page.kb.use")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The article a ticket was resolved with, as posted.
+#[derive(Deserialize)]
+pub struct UsedArticleForm {
+    article_id: String,
+}
+
+/// Records that the ticket was resolved with an article; back to the ticket.
+pub async fn used_article(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<UsedArticleForm>,
+) -> Response {
+    let (Some(ticket), Some(article)) = (
+        TicketId::parse(&id),
+        loopdesk_core::ArticleId::parse(f.article_id.trim()),
+    ) else {
+        return super::failure(lang, &StoreError::NotFound);
+    };
+    match user
+        .tenant
+        .resolved_with_article(&user.actor, ticket, article, state.clock.now())
+        .await
+    {
+        Ok(()) => axum::response::Redirect::to(&format!("/t/{ticket}")).into_response(),
+        Err(e) => super::failure(lang, &e),
+    }
 }
 
 /// A category change as posted (the current category again confirms the model's guess).
