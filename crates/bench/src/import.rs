@@ -201,42 +201,23 @@ async fn measure(args: &BenchImportArgs, cfg: &Config) -> anyhow::Result<()> {
     );
     // What the history feeds: the recurring problems of the last week (five weeks of it read
     // and cut into words), three calls.
-    let mut took = Vec::new();
-    let mut items = 0;
-    for _ in 0..3 {
-        let started = Instant::now();
-        let found: Value = client
-            .get(format!("{base}/api/v1/insights/problems"))
-            .bearer_auth(&token)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        took.push(started.elapsed().as_secs_f64() * 1000.0);
-        items = found["items"].as_array().map_or(0, Vec::len);
-    }
+    let (took, found) = timed_gets(
+        &client,
+        &format!("{base}/api/v1/insights/problems"),
+        &token,
+        3,
+    )
+    .await?;
+    let items = found["items"].as_array().map_or(0, Vec::len);
     println!(
         "  problems of the last week over the history: {:.0} / {:.0} / {:.0} ms ({items} items)",
         took[0], took[1], took[2]
     );
     // Risk: the first call trains the model on the history, the next score with it (each call
     // after the first within a minute is served from the scores kept); then one backtest.
-    let mut took = Vec::new();
-    let mut open = 0;
-    for _ in 0..3 {
-        let started = Instant::now();
-        let listed: Value = client
-            .get(format!("{base}/api/v1/insights/risk"))
-            .bearer_auth(&token)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        took.push(started.elapsed().as_secs_f64() * 1000.0);
-        open = listed.as_array().map_or(0, Vec::len);
-    }
+    let (took, listed) =
+        timed_gets(&client, &format!("{base}/api/v1/insights/risk"), &token, 3).await?;
+    let open = listed.as_array().map_or(0, Vec::len);
     println!(
         "  risk of the open tickets: {:.0} (training) / {:.0} / {:.0} ms ({open} tickets)",
         took[0], took[1], took[2]
@@ -263,4 +244,28 @@ async fn measure(args: &BenchImportArgs, cfg: &Config) -> anyhow::Result<()> {
     );
     served.stop().await;
     Ok(())
+}
+
+/// `GET url` `n` times: each call's milliseconds, and the last answer.
+async fn timed_gets(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    n: usize,
+) -> anyhow::Result<(Vec<f64>, Value)> {
+    let mut took = Vec::with_capacity(n);
+    let mut last = Value::Null;
+    for _ in 0..n {
+        let started = Instant::now();
+        last = client
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        took.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok((took, last))
 }

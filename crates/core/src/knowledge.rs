@@ -4,8 +4,11 @@
 //! they file (an article that solves it is counted as a deflection), with helpful / not helpful
 //! feedback per reader.
 
+use crate::access::{self, Permission};
+use crate::ticket::transitions::Actor;
 use crate::triage::similar::Bag;
 use crate::validate::{self, FieldError};
+use crate::Role;
 
 /// Longest title.
 pub const MAX_TITLE: usize = 200;
@@ -81,6 +84,39 @@ impl Visibility {
             "internal" => Some(Visibility::Internal),
             _ => None,
         }
+    }
+}
+
+/// A visibility as asked for (`public` or `internal`; nothing asked: internal).
+pub fn visibility(text: Option<&str>) -> Result<Visibility, FieldError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(Visibility::Internal),
+        Some(t) => Visibility::parse(t).ok_or(FieldError {
+            field: "visibility",
+            reason: "error.invalid_value",
+        }),
+    }
+}
+
+/// The articles a reader may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readable {
+    /// Every article, in every state (those who write them).
+    All,
+    /// The published ones (other staff).
+    Published,
+    /// The published public ones (customers).
+    PublishedPublic,
+}
+
+/// What `actor` may read of the knowledge base.
+pub fn readable(actor: &Actor) -> Readable {
+    if actor.has(Role::Customer) && !access::allowed(actor, Permission::InternalNotes) {
+        Readable::PublishedPublic
+    } else if access::allowed(actor, Permission::WriteArticles) {
+        Readable::All
+    } else {
+        Readable::Published
     }
 }
 

@@ -5,10 +5,10 @@
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::i18n::{t, Lang};
-use loopdesk_core::knowledge::{self, ArticleState, Visibility};
+use loopdesk_core::knowledge::{self, visibility, ArticleState, Readable};
 use loopdesk_core::ticket::Actor;
 use loopdesk_core::validate::{self, FieldError};
-use loopdesk_core::{ArticleId, Role, TicketId, UserId};
+use loopdesk_core::{ArticleId, TicketId, UserId};
 
 use crate::rows::{parse_id, parse_opt_id};
 use crate::{from_ms, ms, StoreError, TenantStore};
@@ -142,25 +142,12 @@ impl Row {
     }
 }
 
-/// What a reader may see: a customer the published public articles, anyone who writes every
-/// article, other staff the published ones.
+/// The condition on articles `a` for what the reader may see (core's [`knowledge::readable`]).
 fn readable(actor: &Actor) -> &'static str {
-    if actor.has(Role::Customer) && !access::allowed(actor, Permission::InternalNotes) {
-        " AND a.state = 'published' AND a.visibility = 'public'"
-    } else if access::allowed(actor, Permission::WriteArticles) {
-        ""
-    } else {
-        " AND a.state = 'published'"
-    }
-}
-
-fn visibility(text: Option<&str>) -> Result<Visibility, FieldError> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(Visibility::Internal),
-        Some(t) => Visibility::parse(t).ok_or(FieldError {
-            field: "visibility",
-            reason: "error.invalid_value",
-        }),
+    match knowledge::readable(actor) {
+        Readable::PublishedPublic => " AND a.state = 'published' AND a.visibility = 'public'",
+        Readable::All => "",
+        Readable::Published => " AND a.state = 'published'",
     }
 }
 
@@ -569,12 +556,13 @@ impl TenantStore {
         subject: &str,
         description: &str,
     ) -> Result<Vec<(ArticleId, String, f64)>, StoreError> {
-        let mut sql = String::from(
-            "SELECT a.id, a.title, a.body FROM articles a WHERE a.tenant_id = $1 AND a.state = 'published'",
-        );
-        if actor.has(Role::Customer) && !access::allowed(actor, Permission::InternalNotes) {
-            sql.push_str(" AND a.visibility = 'public'");
-        }
+        // Only published articles are suggested, whoever reads.
+        let sql = match knowledge::readable(actor) {
+            Readable::PublishedPublic => readable(actor),
+            Readable::All | Readable::Published => " AND a.state = 'published'",
+        };
+        let sql =
+            format!("SELECT a.id, a.title, a.body FROM articles a WHERE a.tenant_id = $1{sql}");
         let rows: Vec<(String, String, String)> = sqlx::query_as(&sql)
             .bind(self.tid())
             .fetch_all(&self.store.read)

@@ -70,6 +70,33 @@ async fn history(app: &TestApp, customer: &str, teams: &[String], n: usize) {
     }
 }
 
+/// The three categories and teams, and 60 tickets filed by hand ([`history`]); answers the
+/// teams' ids.
+async fn filed_history(app: &TestApp, customer: &str) -> Vec<String> {
+    for (code, name) in [
+        ("aircon", "空调"),
+        ("elevator", "电梯"),
+        ("printer", "打印机"),
+    ] {
+        app.ok(
+            &app.admin,
+            "/api/v1/categories",
+            json!({ "code": code, "name": name }),
+            201,
+        )
+        .await;
+    }
+    let mut teams = Vec::new();
+    for name in ["暖通组", "电梯组", "IT组"] {
+        let t = app
+            .ok(&app.admin, "/api/v1/teams", json!({ "name": name }), 201)
+            .await;
+        teams.push(t["id"].as_str().unwrap().to_owned());
+    }
+    history(app, customer, &teams, 60).await;
+    teams
+}
+
 async fn triage(app: &TestApp, token: &str, body: Value) -> Value {
     app.ok(token, "/api/v1/triage", body, 200).await
 }
@@ -114,27 +141,7 @@ async fn a_model_trained_on_the_tenants_tickets_suggests_and_explains(backend: B
     assert_eq!(e["field"], "target");
     assert!(e["message"].as_str().unwrap().contains("30"), "{e}");
 
-    for (code, name) in [
-        ("aircon", "空调"),
-        ("elevator", "电梯"),
-        ("printer", "打印机"),
-    ] {
-        app.ok(
-            &app.admin,
-            "/api/v1/categories",
-            json!({ "code": code, "name": name }),
-            201,
-        )
-        .await;
-    }
-    let mut teams = Vec::new();
-    for name in ["暖通组", "电梯组", "IT组"] {
-        let t = app
-            .ok(&app.admin, "/api/v1/teams", json!({ "name": name }), 201)
-            .await;
-        teams.push(t["id"].as_str().unwrap().to_owned());
-    }
-    history(&app, &cust, &teams, 60).await;
+    let teams = filed_history(&app, &cust).await;
     // Requests the system recorded with defaults (mail, chat, maintenance plans) teach nothing.
     let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
     for i in 0..10 {
@@ -530,27 +537,7 @@ async fn the_model_sets_categories_above_the_tenants_threshold_and_people_correc
     let (cust, _) = app.customer(&app.admin, "华东物业", "13800000001").await;
     let (_, agent) = app.user("cat-agent", &["agent"], json!({})).await;
     let (_, engineer) = app.user("cat-eng", &["engineer"], json!({})).await;
-    for (code, name) in [
-        ("aircon", "空调"),
-        ("elevator", "电梯"),
-        ("printer", "打印机"),
-    ] {
-        app.ok(
-            &app.admin,
-            "/api/v1/categories",
-            json!({ "code": code, "name": name }),
-            201,
-        )
-        .await;
-    }
-    let mut teams = Vec::new();
-    for name in ["暖通组", "电梯组", "IT组"] {
-        let t = app
-            .ok(&app.admin, "/api/v1/teams", json!({ "name": name }), 201)
-            .await;
-        teams.push(t["id"].as_str().unwrap().to_owned());
-    }
-    history(&app, &cust, &teams, 60).await;
+    filed_history(&app, &cust).await;
     let train = || async {
         app.ok(
             &app.admin,

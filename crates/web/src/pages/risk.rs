@@ -13,9 +13,7 @@ use maud::{html, Markup};
 
 use crate::extract::CurrentUser;
 
-/// A ticket is listed from this chance of breaching …
-const LISTED_FROM: f64 = 0.5;
-/// … at most this many, most likely first.
+/// Tickets listed at most, most likely first.
 const LISTED: usize = 10;
 
 /// The section, or nothing for a reader who may not see risk. `skip`: tickets the page shows
@@ -41,7 +39,7 @@ pub(crate) async fn predicted_late(
     let name = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_owned());
     let listed: Vec<_> = items
         .iter()
-        .filter(|i| i.risk.breach >= LISTED_FROM && i.risk.breach < 1.0)
+        .filter(|i| i.risk.likely_late())
         .filter(|i| !skip.contains(&i.ticket_id))
         .take(LISTED)
         .collect();

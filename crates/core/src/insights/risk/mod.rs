@@ -40,6 +40,8 @@ const MOMENTS: i64 = 4;
 pub const MIN_TICKETS: usize = 50;
 /// Categories the model knows by name (the most frequent); the rest are one "other".
 const MAX_CATEGORIES: usize = 30;
+/// From this chance of breaching, an open ticket is likely to run late.
+pub const LIKELY_LATE: f64 = 0.5;
 /// Reasons given per ticket at most.
 const MAX_REASONS: usize = 3;
 /// Pseudo-outcomes at the overall rate that an engineer's or customer's record starts with.
@@ -473,6 +475,13 @@ pub struct Risk {
     pub reopen: f64,
     /// What raised it most, most first.
     pub reasons: Vec<Reason>,
+}
+
+impl Risk {
+    /// Likely to run late, and not late yet (a ticket past due is its clock's business).
+    pub fn likely_late(&self) -> bool {
+        self.breach >= LIKELY_LATE && self.breach < 1.0
+    }
 }
 
 /// The training rows: each case with a known outcome by `until`, at its moments before it.
