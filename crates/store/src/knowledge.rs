@@ -6,11 +6,13 @@ use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::i18n::{t, Lang};
 use loopdesk_core::knowledge::{self, visibility, ArticleState, Readable};
+use loopdesk_core::search::Kind;
 use loopdesk_core::ticket::Actor;
 use loopdesk_core::validate::{self, FieldError};
 use loopdesk_core::{ArticleId, TicketId, UserId};
 
 use crate::rows::{parse_id, parse_opt_id};
+use crate::search::index;
 use crate::{from_ms, ms, StoreError, TenantStore};
 
 /// An article as read.
@@ -144,12 +146,9 @@ impl Row {
 
 /// The condition on articles `a` for what the reader may see (core's [`knowledge::readable`]).
 fn readable(actor: &Actor) -> &'static str {
-    match knowledge::readable(actor) {
-        Readable::PublishedPublic => " AND a.state = 'published' AND a.visibility = 'public'",
-        Readable::All => "",
-        Readable::Published => " AND a.state = 'published'",
-    }
+    crate::scope::readable_sql(knowledge::readable(actor))
 }
+
 
 impl TenantStore {
     async fn check_category(&self, category: Option<&str>) -> Result<(), StoreError> {
@@ -220,6 +219,7 @@ impl TenantStore {
             now,
         )
         .await?;
+        index::refresh(&mut tx, &self.tid(), Kind::Article, &[id.to_string()]).await?;
         tx.commit().await?;
         self.article(actor, id).await
     }
@@ -425,6 +425,7 @@ impl TenantStore {
             )
             .await?;
         }
+        index::refresh(&mut tx, &self.tid(), Kind::Article, &[id.to_string()]).await?;
         tx.commit().await?;
         self.article(actor, id).await
     }

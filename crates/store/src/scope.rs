@@ -1,14 +1,24 @@
 //! Which tickets a caller may see, in SQL: the one place the access scopes of core
 //! (`access::ticket_scope`) become `WHERE` clauses. Every read and write of a ticket goes
-//! through it, so a forbidden ticket is simply not found.
+//! through it, so a forbidden ticket is simply not found. So do knowledge articles' readers.
 
 use loopdesk_core::access::{self, TicketScope};
+use loopdesk_core::knowledge::Readable;
 use loopdesk_core::ticket::transitions::Actor;
 use loopdesk_core::TicketId;
 use sqlx::{Any, Transaction};
 
 use crate::sql::Sql;
 use crate::{StoreError, TenantStore};
+
+/// The condition on articles (aliased `a`) that a reader of this kind may see.
+pub(crate) fn readable_sql(readable: Readable) -> &'static str {
+    match readable {
+        Readable::PublishedPublic => " AND a.state = 'published' AND a.visibility = 'public'",
+        Readable::All => "",
+        Readable::Published => " AND a.state = 'published'",
+    }
+}
 
 /// Appends `AND (<visibility>)` for `scope` to a query over tickets aliased `t`.
 pub(crate) fn push_scope(sql: &mut Sql, scope: &TicketScope) {

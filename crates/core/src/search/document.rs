@@ -55,6 +55,33 @@ pub struct AssetText {
     pub customer: String,
 }
 
+/// The searchable text of one knowledge article.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ArticleText {
+    /// Title.
+    pub title: String,
+    /// Body, Markdown.
+    pub body: String,
+    /// The category code and the model it is about.
+    pub about: Vec<String>,
+}
+
+/// Markdown as the text a reader sees, for a snippet: headings', lists' and quotes' marks
+/// and emphasis left out, lines joined.
+fn markdown_plain(body: &str) -> String {
+    body.lines()
+        .map(|l| {
+            l.trim()
+                .trim_start_matches(['#', '>', '-', '*', '+'])
+                .trim()
+                .replace("**", "")
+                .replace('`', "")
+        })
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A document as the index and a result list see it.
 pub trait Document {
     /// Its words, by weight.
@@ -161,5 +188,22 @@ impl Document for AssetText {
             [self.customer.as_str(), self.site.as_str()].into_iter(),
             query,
         )
+    }
+}
+
+impl Document for ArticleText {
+    fn words(&self) -> Weighted {
+        let mut body: Vec<&str> = vec![&self.body];
+        body.extend(strs(&self.about));
+        document_words(&[&self.title], &body, &[])
+    }
+
+    fn title_html(&self, query: &[String]) -> String {
+        title_html(&self.title, query)
+    }
+
+    fn snippet_html(&self, query: &[String], _internal: bool) -> String {
+        let plain = markdown_plain(&self.body);
+        snippet(std::iter::once(plain.as_str()), query)
     }
 }

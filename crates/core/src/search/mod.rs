@@ -22,7 +22,7 @@ mod highlight;
 mod scope;
 mod words;
 
-pub use document::{AssetText, CustomerText, Document, TicketText, SNIPPET_WIDTH};
+pub use document::{ArticleText, AssetText, CustomerText, Document, TicketText, SNIPPET_WIDTH};
 pub use highlight::{escape_html, highlight, title_html};
 pub use scope::SearchScope;
 pub use words::{document_words, query_words, text_words, Weighted};

@@ -2,6 +2,7 @@
 
 use super::Kind;
 use crate::access::{self, Permission, TicketScope};
+use crate::knowledge::{self, Readable};
 use crate::ticket::Actor;
 use crate::{CustomerId, Role};
 
@@ -17,6 +18,8 @@ pub struct SearchScope {
     pub customers: bool,
     /// Assets: as customers, and every asset for an engineer (the asset card on site).
     pub assets: Option<Option<CustomerId>>,
+    /// Knowledge articles: the ones the knowledge base shows them.
+    pub articles: Readable,
 }
 
 impl SearchScope {
@@ -33,11 +36,12 @@ impl SearchScope {
             internal: access::allowed(actor, Permission::InternalNotes),
             customers: customers == Some(None),
             assets,
+            articles: knowledge::readable(actor),
         }
     }
 
     /// Of the kinds asked for (every kind when none is), those this scope can find anything
-    /// of. Knowledge articles are not indexed yet: asking for them finds nothing.
+    /// of (every reader may find some knowledge articles).
     pub fn kinds(&self, asked: &[Kind]) -> Vec<Kind> {
         Kind::ALL
             .into_iter()
@@ -46,7 +50,7 @@ impl SearchScope {
                 Kind::Ticket => !self.tickets.is_empty(),
                 Kind::Customer => self.customers,
                 Kind::Asset => self.assets.is_some(),
-                Kind::Article => false,
+                Kind::Article => true,
             })
             .collect()
     }

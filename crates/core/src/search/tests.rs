@@ -1,4 +1,5 @@
 use super::*;
+use crate::knowledge::Readable;
 use crate::ticket::Actor;
 use crate::{CustomerId, Role, Roles, UserId};
 
@@ -152,23 +153,47 @@ fn the_scope_follows_the_lists() {
     let agent = SearchScope::of(&user(&[Role::Agent], None));
     assert!(agent.tickets.all && agent.internal && agent.customers);
     assert_eq!(agent.assets, Some(None));
-    assert_eq!(
-        agent.kinds(&[]),
-        vec![Kind::Ticket, Kind::Customer, Kind::Asset]
-    );
-    assert_eq!(agent.kinds(&[Kind::Article]), vec![]);
+    assert_eq!(agent.kinds(&[]), Kind::ALL.to_vec());
+    assert_eq!(agent.kinds(&[Kind::Article]), vec![Kind::Article]);
+    assert_eq!(agent.articles, Readable::All);
 
     let own = CustomerId::new();
     let customer = SearchScope::of(&user(&[Role::Customer], Some(own)));
     assert_eq!(customer.tickets.customer, Some(own));
     assert!(!customer.tickets.all && !customer.internal && !customer.customers);
     assert_eq!(customer.assets, Some(Some(own)));
-    assert_eq!(customer.kinds(&[]), vec![Kind::Ticket, Kind::Asset]);
+    assert_eq!(
+        customer.kinds(&[]),
+        vec![Kind::Ticket, Kind::Asset, Kind::Article]
+    );
+    assert_eq!(customer.articles, Readable::PublishedPublic);
 
     let engineer = SearchScope::of(&user(&[Role::Engineer], None));
     assert!(engineer.tickets.engineer.is_some() && !engineer.tickets.all);
     assert!(engineer.internal && !engineer.customers);
     assert_eq!(engineer.assets, Some(None));
+
+    let manager = SearchScope::of(&user(&[Role::Manager], None));
+    assert_eq!(manager.articles, Readable::Published);
+}
+
+#[test]
+fn an_article_is_found_by_its_title_body_and_subject_and_shown_without_markdown() {
+    let a = ArticleText {
+        title: "压缩机不启动的排查".into(),
+        body: "## 现象\n\n空调开机后**压缩机**不转。\n\n## 处理\n\n- 更换启动电容".into(),
+        about: vec!["HVAC".into(), "X9".into()],
+    };
+    let w = a.words();
+    assert!(w.title.iter().any(|x| x == "压缩机"));
+    assert!(w.body.iter().any(|x| x == "电容"));
+    assert!(w.body.iter().any(|x| x == "x9"), "the model: {:?}", w.body);
+    let snippet = a.snippet_html(&query_words("电容"), false);
+    assert!(snippet.contains("<mark>电容</mark>"), "{snippet}");
+    assert!(
+        !snippet.contains('#') && !snippet.contains("**"),
+        "{snippet}"
+    );
 }
 
 #[test]

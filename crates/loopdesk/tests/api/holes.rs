@@ -5,7 +5,7 @@
 use reqwest::header;
 use serde_json::{json, Value};
 
-use crate::helpers::{png, spawn_app, spawn_app_with, Backend, TestApp};
+use crate::helpers::{png, spawn_app, spawn_app_with, urlencode, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -215,15 +215,6 @@ async fn search_patterns_are_plain_characters(backend: Backend) {
         .read(&agent, &format!("/api/v1/customers?q={}", urlencode("%")))
         .await;
     assert_eq!(customers["items"].as_array().unwrap().len(), 0);
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 async fn webhooks_may_not_target_this_machine_or_a_private_network(backend: Backend) {

@@ -4,10 +4,13 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Backend};
+use crate::helpers::{spawn_app, urlencode, Backend, TestApp};
 use crate::on_both_backends;
 
-on_both_backends!(an_article_is_written_reviewed_published_suggested_and_counted);
+on_both_backends!(
+    an_article_is_written_reviewed_published_suggested_and_counted,
+    the_search_box_finds_the_articles_each_reader_may_read,
+);
 
 async fn an_article_is_written_reviewed_published_suggested_and_counted(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -233,4 +236,109 @@ async fn an_article_is_written_reviewed_published_suggested_and_counted(backend:
             .status(),
         403
     );
+}
+
+/// The ids of the articles `who` finds for `q` in the search box.
+async fn articles_found(app: &TestApp, who: &str, q: &str) -> Vec<String> {
+    let page = app
+        .read(
+            who,
+            &format!("/api/v1/search?kind=article&q={}", urlencode(q)),
+        )
+        .await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            assert_eq!(h["kind"], "article", "{h}");
+            h["id"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+async fn the_search_box_finds_the_articles_each_reader_may_read(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("ks-agent", &["agent"], json!({})).await;
+    let (_, sup) = app.user("ks-sup", &["supervisor"], json!({})).await;
+    let (_, boss) = app.user("ks-boss", &["manager"], json!({})).await;
+    let (cust, _) = app.customer(&agent, "静安物业", "13800000056").await;
+    let (_, customer) = app
+        .user("ks-cust", &["customer"], json!({ "customer_id": cust }))
+        .await;
+    let draft = app
+        .ok(
+            &agent,
+            "/api/v1/articles",
+            json!({ "title": "变频器报警E5的处理", "model": "VF-300",
+                    "body": "## 现象\n\n面板显示 **E5**，风机不转。\n\n## 处理\n\n- 更换启动电容" }),
+            201,
+        )
+        .await;
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/articles/{id}");
+
+    // A draft: found by those who write articles, by its title, body and model.
+    assert_eq!(articles_found(&app, &agent, "电容").await, vec![id.clone()]);
+    assert_eq!(
+        articles_found(&app, &agent, "vf 300").await,
+        vec![id.clone()]
+    );
+    let hit = app
+        .read(
+            &agent,
+            &format!("/api/v1/search?q={}", urlencode("变频器 电容")),
+        )
+        .await;
+    assert_eq!(hit["items"][0]["id"], id.as_str(), "every kind: {hit}");
+    assert!(
+        hit["items"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>变频器</mark>"),
+        "{hit}"
+    );
+    let snippet = hit["items"][0]["snippet"].as_str().unwrap();
+    assert!(
+        snippet.contains("<mark>电容</mark>") && !snippet.contains("**"),
+        "{snippet}"
+    );
+    assert!(
+        articles_found(&app, &boss, "电容").await.is_empty(),
+        "a draft"
+    );
+    assert!(articles_found(&app, &customer, "电容").await.is_empty());
+
+    // Published, internal: staff find it, customers do not; a new title is found at once.
+    let (s, _) = app
+        .patch(
+            &sup,
+            &path,
+            json!({ "version": 1, "state": "published", "title": "变频器E5故障：更换电容" }),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(articles_found(&app, &boss, "故障").await, vec![id.clone()]);
+    assert!(
+        articles_found(&app, &boss, "报警").await.is_empty(),
+        "the old title"
+    );
+    assert!(articles_found(&app, &customer, "电容").await.is_empty());
+
+    // Public: the customer finds it too; archived, nobody but writers.
+    let (s, _) = app
+        .patch(&sup, &path, json!({ "version": 2, "visibility": "public" }))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        articles_found(&app, &customer, "电容").await,
+        vec![id.clone()]
+    );
+    let (s, _) = app
+        .patch(&sup, &path, json!({ "version": 3, "state": "archived" }))
+        .await;
+    assert_eq!(s, 200);
+    assert!(articles_found(&app, &customer, "电容").await.is_empty());
+    assert!(articles_found(&app, &boss, "电容").await.is_empty());
+    assert_eq!(articles_found(&app, &agent, "电容").await, vec![id]);
 }

@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use loopdesk_core::search::{AssetText, CustomerText, Document, Kind, TicketText, Weighted};
+use loopdesk_core::search::{
+    ArticleText, AssetText, CustomerText, Document, Kind, TicketText, Weighted,
+};
 use sqlx::{Any, AnyConnection, Transaction};
 
 use crate::dialect::Backend;
@@ -170,13 +172,13 @@ pub(crate) fn tsvector(words: &Weighted) -> String {
     out
 }
 
-/// The table holding the objects of `kind` (knowledge articles have none yet).
-pub(crate) fn table_of(kind: Kind) -> Option<&'static str> {
+/// The table holding the objects of `kind`.
+pub(crate) fn table_of(kind: Kind) -> &'static str {
     match kind {
-        Kind::Ticket => Some("tickets"),
-        Kind::Customer => Some("customers"),
-        Kind::Asset => Some("assets"),
-        Kind::Article => None,
+        Kind::Ticket => "tickets",
+        Kind::Customer => "customers",
+        Kind::Asset => "assets",
+        Kind::Article => "articles",
     }
 }
 
@@ -331,7 +333,7 @@ pub(crate) async fn titles(
         Kind::Ticket => ("id, number, subject", "tickets"),
         Kind::Customer => ("id, name, ''", "customers"),
         Kind::Asset => ("id, model, serial", "assets"),
-        Kind::Article => return Ok(Vec::new()),
+        Kind::Article => ("id, title, ''", "articles"),
     };
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -454,6 +456,31 @@ pub(crate) async fn asset_texts(
         .collect())
 }
 
+/// The text of these knowledge articles: title, body, and the category and model they are
+/// about.
+pub(crate) async fn article_texts(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    ids: &[String],
+) -> Result<Vec<(String, ArticleText)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql =
+        Sql::new("SELECT id, title, body, category, model FROM articles WHERE tenant_id = ");
+    sql.text(tenant);
+    sql.id_list(" AND id", ids);
+    type Row = (String, String, String, Option<String>, Option<String>);
+    let rows: Vec<Row> = sql.query_as().fetch_all(&mut *conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, title, body, category, model)| {
+            let about = [category, model].into_iter().flatten().collect();
+            (id, ArticleText { title, body, about })
+        })
+        .collect())
+}
+
 /// Reads the documents of `kind` with these ids afresh and writes them: after a reply, a
 /// report, a new contact. On PostgreSQL the indexed row is locked first, so two changes to
 /// one document at once write it one after the other, the second with both.
@@ -467,9 +494,7 @@ pub(crate) async fn refresh(
         return Ok(());
     }
     let backend = Backend::of_connection(tx);
-    let Some(table) = table_of(kind) else {
-        return Ok(());
-    };
+    let table = table_of(kind);
     if backend == Backend::Postgres {
         let mut lock = Sql::new(&format!("SELECT id FROM {table} WHERE tenant_id = "));
         lock.text(tenant);
@@ -510,6 +535,10 @@ pub(crate) async fn documents(
             .into_iter()
             .map(|(id, t)| doc(id, t.words()))
             .collect(),
-        Kind::Article => Vec::new(),
+        Kind::Article => article_texts(conn, tenant, ids)
+            .await?
+            .into_iter()
+            .map(|(id, t)| doc(id, t.words()))
+            .collect(),
     })
 }

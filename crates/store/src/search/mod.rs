@@ -1,4 +1,4 @@
-//! Search over tickets, customers and assets: the databases' own full-text indexes over
+//! Search over tickets, customers, assets and knowledge articles: the databases' own full-text indexes over
 //! words Loopdesk cut (core::search), so SQLite (FTS5) and PostgreSQL (tsvector, GIN) find
 //! the same documents and rank them by the same rule (core's `relevance`).
 //!
@@ -293,7 +293,7 @@ impl TenantStore {
         let mut conn = self.store.read.acquire().await?;
         let tid = self.tid();
         let mut titles: HashMap<(String, String), Vec<String>> = HashMap::new();
-        for kind in [Kind::Ticket, Kind::Customer, Kind::Asset] {
+        for kind in Kind::ALL {
             for (id, title) in index::titles(&mut conn, &tid, kind, &ids_of(kind)).await? {
                 titles.insert((kind.as_str().to_owned(), id), title);
             }
@@ -334,6 +334,17 @@ impl TenantStore {
                          AND a.id = d.ref_id AND a.customer_id = ",
                     )
                     .text(owner.to_string())
+                    .push(")");
+                }
+            }
+            Kind::Article => {
+                let readable = crate::scope::readable_sql(scope.articles);
+                if !readable.is_empty() {
+                    sql.push(
+                        " AND EXISTS (SELECT 1 FROM articles a WHERE a.tenant_id = d.tenant_id \
+                         AND a.id = d.ref_id",
+                    )
+                    .push(readable)
                     .push(")");
                 }
             }
@@ -382,6 +393,9 @@ impl TenantStore {
         }
         for (id, text) in index::asset_texts(&mut conn, &tid, &ids_of(Kind::Asset)).await? {
             put(Kind::Asset, id, &text, None, None);
+        }
+        for (id, text) in index::article_texts(&mut conn, &tid, &ids_of(Kind::Article)).await? {
+            put(Kind::Article, id, &text, None, None);
         }
         // A document whose object went since the index answered is left out.
         Ok(page

@@ -21,11 +21,12 @@ pub struct Reindexed {
 }
 
 impl Store {
-    /// How many documents a full rebuild writes (tickets, customers, assets of every tenant).
+    /// How many documents a full rebuild writes (tickets, customers, assets and articles of
+    /// every tenant).
     pub async fn search_sources(&self) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM tickets) + (SELECT COUNT(*) FROM customers) \
-             + (SELECT COUNT(*) FROM assets)",
+             + (SELECT COUNT(*) FROM assets) + (SELECT COUNT(*) FROM articles)",
         )
         .fetch_one(&self.read)
         .await?;
@@ -56,9 +57,7 @@ impl Store {
         progress(0, total);
         for tenant in &tenants {
             for kind in Kind::ALL {
-                let Some(table) = index::table_of(kind) else {
-                    continue;
-                };
+                let table = index::table_of(kind);
                 let mut after = String::new();
                 loop {
                     let ids: Vec<String> = sqlx::query_scalar(&format!(
@@ -82,9 +81,7 @@ impl Store {
             }
         }
         for kind in Kind::ALL {
-            if let Some(table) = index::table_of(kind) {
-                done.removed += self.remove_orphans(kind, table).await?;
-            }
+            done.removed += self.remove_orphans(kind, index::table_of(kind)).await?;
         }
         if let Some(optimize) = self.backend.search_optimize() {
             sqlx::query(optimize).execute(&self.write).await?;
@@ -110,7 +107,7 @@ impl Store {
             ),
             Kind::Customer => boxed(index::customer_texts(&mut conn, tenant, ids).await?),
             Kind::Asset => boxed(index::asset_texts(&mut conn, tenant, ids).await?),
-            Kind::Article => Vec::new(),
+            Kind::Article => boxed(index::article_texts(&mut conn, tenant, ids).await?),
         };
         drop(conn);
         let mut halves = texts;

@@ -86,6 +86,14 @@ async fn a_rebuilt_index_finds_what_the_live_one_did() {
             let (store, tenant) = crate::test_store(url).await;
             let t = store.tenant(tenant);
             let mut ids = tickets(&t, 7).await;
+            let article = crate::NewArticle {
+                title: "冷柜不制冷的排查".into(),
+                body: "检查冷凝器".into(),
+                ..crate::NewArticle::default()
+            };
+            let at = Utc.with_ymd_and_hms(2026, 12, 5, 2, 0, 0).unwrap();
+            let article = t.create_article(&Actor::System, article, at).await.unwrap();
+            ids.push(article.id.to_string());
             ids.sort();
             let mut live = found(&t, "冷柜", 1000, 3).await;
             live.sort();
@@ -107,9 +115,9 @@ async fn a_rebuilt_index_finds_what_the_live_one_did() {
                 .reindex_search(|d, total| seen.push((d, total)))
                 .await
                 .unwrap();
-            assert_eq!(done.documents, 7);
-            assert_eq!(seen.first(), Some(&(0, 7)));
-            assert_eq!(seen.last(), Some(&(7, 7)));
+            assert_eq!(done.documents, 8);
+            assert_eq!(seen.first(), Some(&(0, 8)));
+            assert_eq!(seen.last(), Some(&(8, 8)));
             let mut rebuilt = found(&t, "冷柜", 1000, 3).await;
             rebuilt.sort();
             assert_eq!(rebuilt, ids);

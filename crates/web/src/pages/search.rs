@@ -24,11 +24,12 @@ pub struct SearchForm {
 const PAGE: i64 = 20;
 
 /// The kinds a tab may narrow to, with their labels.
-const TABS: [(Option<Kind>, &str); 4] = [
+const TABS: [(Option<Kind>, &str); 5] = [
     (None, "page.search.kind.all"),
     (Some(Kind::Ticket), "page.search.kind.ticket"),
     (Some(Kind::Customer), "page.search.kind.customer"),
     (Some(Kind::Asset), "page.search.kind.asset"),
+    (Some(Kind::Article), "page.search.kind.article"),
 ];
 
 /// The search page: the box, the kind tabs, a page of results.
@@ -126,6 +127,7 @@ fn result(lang: Lang, hit: &SearchHit, engineer_only: bool) -> Markup {
         Some(Kind::Ticket) if engineer_only => format!("/m/t/{}", hit.id),
         Some(Kind::Ticket) => format!("/t/{}", hit.id),
         Some(Kind::Asset) => format!("/assets/{}", hit.id),
+        Some(Kind::Article) => format!("/kb/{}", hit.id),
         // Until customers have a page of their own: their tickets.
         Some(Kind::Customer) => {
             format!("/search?kind=ticket&q={}", encode(&strip_marks(&hit.title)))
