@@ -29,6 +29,7 @@ pub mod notify;
 pub mod photo;
 pub mod region_shape;
 pub mod role;
+pub mod screening;
 pub mod search;
 pub mod sheet;
 pub mod signing;

@@ -2,8 +2,12 @@
 //! (cached), and a check that an id names one of its rows.
 
 use chrono::FixedOffset;
+use loopdesk_core::access::{self, Permission};
 use loopdesk_core::followup::FollowUp;
+use loopdesk_core::screening::{self, Blocking};
+use loopdesk_core::ticket::transitions::Flag;
 use loopdesk_core::ticket::transitions::LifecyclePolicy;
+use loopdesk_core::ticket::Actor;
 use loopdesk_core::validate;
 
 use crate::rows::corrupt;
@@ -20,15 +24,11 @@ impl TenantStore {
         if let Some(settings) = self.store.settings.get(self.tenant_id) {
             return Ok(settings);
         }
-        let (minutes, reopen_days, auto_close_days, survey_delay_minutes, survey_valid_days): (
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-        ) = sqlx::query_as(
+        type Row = (i64, i64, i64, i64, i64, Option<String>);
+        let (minutes, reopen_days, auto_close_days, survey_delay_minutes, survey_valid_days, blocking): Row =
+            sqlx::query_as(
             "SELECT utc_offset_minutes, reopen_window_days, auto_close_days, survey_delay_minutes, \
-             survey_valid_days FROM tenants WHERE id = $1",
+             survey_valid_days, screening_blocking FROM tenants WHERE id = $1",
         )
         .bind(self.tid())
         .fetch_one(&self.store.read)
@@ -37,8 +37,17 @@ impl TenantStore {
             .ok()
             .and_then(FixedOffset::east_opt)
             .ok_or_else(|| corrupt("utc_offset_minutes"))?;
+        let blocking = match blocking {
+            None => Blocking::default(),
+            Some(names) => {
+                let names: Vec<String> =
+                    serde_json::from_str(&names).map_err(|_| corrupt("screening_blocking"))?;
+                screening::parse_blocking(&names).map_err(|_| corrupt("screening_blocking"))?
+            }
+        };
         let policy = LifecyclePolicy {
             reopen_window: chrono::Duration::days(reopen_days),
+            blocking,
             ..LifecyclePolicy::default()
         };
         let follow_up = FollowUp {
@@ -57,6 +66,35 @@ impl TenantStore {
 }
 
 impl TenantStore {
+    /// The flags that send a report to review in this tenant (staff).
+    pub async fn screening_blocking(&self, actor: &Actor) -> Result<Vec<Flag>, StoreError> {
+        if !access::allowed(actor, Permission::InternalNotes) {
+            return Err(StoreError::Forbidden);
+        }
+        Ok(self.settings().await?.policy.blocking.flags())
+    }
+
+    /// Chooses the flags that send a report to review (admins; names from core's
+    /// `Blocking::CHOOSABLE`, anything else refused naming `blocking`).
+    pub async fn set_screening_blocking(
+        &self,
+        actor: &Actor,
+        names: &[String],
+    ) -> Result<Vec<Flag>, StoreError> {
+        if !access::allowed(actor, Permission::ManageAutomation) {
+            return Err(StoreError::Forbidden);
+        }
+        let flags = screening::parse_blocking(names)?.flags();
+        let stored: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
+        sqlx::query("UPDATE tenants SET screening_blocking = $1 WHERE id = $2")
+            .bind(serde_json::json!(stored).to_string())
+            .bind(self.tid())
+            .execute(&self.store.write)
+            .await?;
+        self.store.settings.forget(self.tenant_id);
+        Ok(flags)
+    }
+
     /// Fails with a field error unless the row exists in this tenant.
     pub(crate) async fn require(
         &self,

@@ -269,6 +269,9 @@ pub struct MoveData {
     /// Flags the move raised.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<Flag>,
+    /// What screening found in a report, each with what it found it on (resolve).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<crate::screening::Finding>,
 }
 
 /// `comment`.

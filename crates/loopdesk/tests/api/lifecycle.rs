@@ -10,6 +10,7 @@ on_both_backends!(
     a_remote_fix_is_reopened_by_the_customer_and_only_within_the_window,
     a_flagged_check_in_sends_the_report_to_supervisor_review,
     one_picture_as_before_and_after_or_from_another_ticket_is_held_for_review,
+    a_wrong_part_odd_labour_and_a_rushed_signature_are_found_and_the_tenant_chooses_what_holds,
 );
 
 fn statuses(detail: &Value) -> Vec<(String, String, String)> {
@@ -443,4 +444,221 @@ async fn one_picture_as_before_and_after_or_from_another_ticket_is_held_for_revi
     let held = app.send_report(&engineer, &t, report).await;
     assert_eq!(held["status"], "in_review", "{held}");
     assert_eq!(held["flags"], json!(["photo_reused"]));
+}
+
+/// A picture of coarse random blocks, one of its own for each seed (unlike every other).
+fn speckled(seed: u32) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(12_345);
+    let blocks: Vec<u8> = (0..64)
+        .map(|_| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (state >> 16) as u8
+        })
+        .collect();
+    let img = image::RgbImage::from_fn(64, 64, |x, y| {
+        let v = blocks[(y / 8 * 8 + x / 8) as usize];
+        image::Rgb([v, v, v])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+async fn a_wrong_part_odd_labour_and_a_rushed_signature_are_found_and_the_tenant_chooses_what_holds(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("agent", &["agent"], json!({})).await;
+    let (eng_id, engineer) = app.user("eng1", &["engineer"], json!({})).await;
+    app.user("sup", &["supervisor"], json!({})).await;
+    let (customer, site) = app.customer(&agent, "上海东方酒店", "13700137001").await;
+    app.ok(
+        &app.admin,
+        "/api/v1/categories",
+        json!({ "code": "aircon", "name": "空调" }),
+        201,
+    )
+    .await;
+    for (sku, models) in [("CAP-35UF", json!(["X1"])), ("FAN-K3", json!(["K3"]))] {
+        let part = json!({ "sku": sku, "name": sku, "models": models });
+        app.ok(&app.admin, "/api/v1/parts", part, 201).await;
+    }
+    let asset = app
+        .ok(
+            &agent,
+            "/api/v1/assets",
+            json!({ "customer_id": customer, "site_id": site, "model": "x1", "serial": "SN-1" }),
+            201,
+        )
+        .await;
+    // The category's usual labour: 24 remote fixes of 40 to 63 minutes.
+    for i in 0..24 {
+        let t = app
+            .ok(
+                &agent,
+                "/api/v1/tickets",
+                json!({ "subject": format!("空调报修 {i}"), "priority": 3, "channel": "phone",
+                        "category": "aircon" }),
+                201,
+            )
+            .await;
+        let report = json!({ "resolution": "电话指导", "remote": true, "labour_minutes": 40 + i });
+        let t = app
+            .go(&agent, &t, json!({ "to": "in_progress" }), 200)
+            .await;
+        let done = app
+            .go(
+                &agent,
+                &t,
+                json!({ "to": "resolved", "report": report }),
+                200,
+            )
+            .await;
+        assert_eq!(done["status"], "resolved");
+    }
+    let job = |subject: &'static str, seed: u32| {
+        let app = &app;
+        let (agent, engineer, eng_id) = (agent.clone(), engineer.clone(), eng_id.clone());
+        let (customer, site, asset) = (customer.clone(), site.clone(), asset["id"].clone());
+        async move {
+            let t = app
+                .ok(
+                    &agent,
+                    "/api/v1/tickets",
+                    json!({ "subject": subject, "priority": 2, "channel": "phone", "category": "aircon",
+                            "customer_id": customer, "site_id": site, "asset_id": asset }),
+                    201,
+                )
+                .await;
+            let t = app.work_on_site(&agent, &t, (&eng_id, &engineer)).await;
+            let id = t["id"].as_str().unwrap().to_owned();
+            let mut files = Vec::new();
+            for (kind, scene) in [("before", seed * 2), ("after", seed * 2 + 1)] {
+                let r = app
+                    .upload(&engineer, &id, kind, speckled(scene), "p.png")
+                    .await;
+                files.push(r.json::<Value>().await.unwrap()["id"].clone());
+            }
+            app.clock.advance(chrono::Duration::minutes(30));
+            (t, files)
+        }
+    };
+    let signed = |ticket: String, drawn_ms: &'static str| {
+        let app = &app;
+        let engineer = engineer.clone();
+        async move {
+            let form = reqwest::multipart::Form::new()
+                .text("kind", "signature")
+                .text("drawn_ms", drawn_ms)
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(png()).file_name("s.png"),
+                );
+            let r = app
+                .client
+                .post(app.url(&format!("/api/v1/tickets/{ticket}/attachments")))
+                .bearer_auth(&engineer)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+
+    // A fitting part, usual labour, a signature of two seconds: resolved, nothing found.
+    let (t, files) = job("空调不制冷", 1).await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    let (s, sign) = signed(id.clone(), "2000").await;
+    assert_eq!(s, 201, "{sign}");
+    let report_of = |sign: &Value, files: &[Value], sku: &str, minutes: i64| {
+        json!({ "resolution": "更换电容", "before_photo_ids": [files[0]], "after_photo_ids": [files[1]],
+                "signature_id": sign["id"], "parts": [{ "sku": sku, "qty": 1 }], "labour_minutes": minutes })
+    };
+    let done = app
+        .send_report(&engineer, &t, report_of(&sign, &files, "CAP-35UF", 55))
+        .await;
+    assert_eq!(
+        (done["status"].as_str(), &done["flags"]),
+        (Some("resolved"), &json!([])),
+        "{done}"
+    );
+
+    // A fan for another model, a working day for an hour's job, a signature of 0.2 s: held
+    // (the part), each finding with its reason.
+    let (t, files) = job("空调异响", 2).await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    let (s, e) = signed(id.clone(), "soon").await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("drawn_ms")), "{e}");
+    let (_, sign) = signed(id.clone(), "200").await;
+    let held = app
+        .send_report(&engineer, &t, report_of(&sign, &files, "FAN-K3", 480))
+        .await;
+    assert_eq!(held["status"], "in_review", "{held}");
+    assert_eq!(
+        held["flags"],
+        json!(["part_not_for_model", "labour_off_norm", "signature_rushed"])
+    );
+    let mut desk = crate::pages::Browser::signed_in(&app, "sup").await;
+    let (s, html, _) = desk.get(&app, "/review").await;
+    assert_eq!(s, 200);
+    for reason in [
+        "配件 FAN-K3 不适用于设备型号 x1",
+        "工时 480 分钟，该类别通常",
+        "客户签名仅用时 200 毫秒",
+    ] {
+        assert!(html.contains(reason), "{reason} on the review desk");
+    }
+
+    // The tenant holds nothing back but a short visit: the same report resolves, its
+    // findings still on it; a short visit is held.
+    let put = |token: String, body: Value| {
+        let app = &app;
+        async move {
+            let path = "/api/v1/screening/settings";
+            app.send(reqwest::Method::PUT, &token, path, body).await
+        }
+    };
+    let (s, e) = put(agent.clone(), json!({ "blocking": [] })).await;
+    assert_eq!(s, 403, "{e}");
+    let (s, e) = put(app.admin.clone(), json!({ "blocking": ["nonsense"] })).await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("blocking")), "{e}");
+    let (s, chosen) = put(app.admin.clone(), json!({ "blocking": ["short_visit"] })).await;
+    assert_eq!(s, 200, "{chosen}");
+    assert_eq!(chosen["blocking"], json!(["short_visit"]));
+    assert_eq!(
+        app.read(&agent, "/api/v1/screening/settings").await["blocking"],
+        json!(["short_visit"])
+    );
+    let (t, files) = job("空调漏水", 3).await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    let (_, sign) = signed(id, "200").await;
+    let done = app
+        .send_report(&engineer, &t, report_of(&sign, &files, "FAN-K3", 480))
+        .await;
+    assert_eq!(done["status"], "resolved", "{done}");
+    assert_eq!(done["flags"].as_array().unwrap().len(), 3, "{done}");
+    // Reported three minutes after the check-in: now held.
+    let t = app
+        .ok(
+            &agent,
+            "/api/v1/tickets",
+            json!({ "subject": "空调滴水", "priority": 2, "channel": "phone",
+                    "customer_id": customer, "site_id": site }),
+            201,
+        )
+        .await;
+    let t = app.work_on_site(&agent, &t, (&eng_id, &engineer)).await;
+    let id = t["id"].as_str().unwrap();
+    let files = app.report_files(&engineer, id).await;
+    app.clock.advance(chrono::Duration::minutes(3));
+    let quick = json!({ "resolution": "紧固接头", "before_photo_ids": [files[0]],
+        "after_photo_ids": [files[1]], "signature_id": files[2] });
+    let held = app.send_report(&engineer, &t, quick).await;
+    assert_eq!(
+        (held["status"].as_str(), &held["flags"]),
+        (Some("in_review"), &json!(["short_visit"])),
+        "{held}"
+    );
 }

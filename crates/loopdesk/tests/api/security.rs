@@ -355,6 +355,13 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
                 json!({ "auto_category_above": 0.3 }),
                 422,
             ),
+            // So is choosing which screening flags hold a report (no such flag here).
+            (
+                reqwest::Method::PUT,
+                "/api/v1/screening/settings".to_owned(),
+                json!({ "blocking": ["nonsense"] }),
+                422,
+            ),
             // So is migrating tickets from another system (JSON lines, not JSON).
             (
                 reqwest::Method::POST,

@@ -118,6 +118,18 @@ impl TenantStore {
         Ok(())
     }
 
+    /// Keeps how long a signature was drawn (milliseconds of pen on the screen, as the page
+    /// measured it): screening flags one drawn in a moment.
+    pub async fn set_drawn_ms(&self, id: AttachmentId, ms: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE attachments SET drawn_ms = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(ms.clamp(0, 3_600_000))
+            .bind(self.tid())
+            .bind(id.to_string())
+            .execute(&self.store.write)
+            .await?;
+        Ok(())
+    }
+
     /// An attachment, if the actor may see its ticket.
     pub async fn attachment(
         &self,

@@ -3,12 +3,19 @@
 
 use super::*;
 use crate::rows::{corrupt, parse_id, parse_opt_id};
+use crate::sql::Sql;
 use crate::{from_ms, StoreError, TenantStore};
 use loopdesk_core::access::TicketScope;
-use loopdesk_core::ticket::transitions::{AttachmentKind, CheckIn, CheckInRecord, ConfirmedBy};
+use loopdesk_core::screening::{LabourNorm, ReportFacts};
+use loopdesk_core::ticket::transitions::{
+    AttachmentKind, CheckIn, CheckInRecord, ConfirmedBy, ReportInput,
+};
 use loopdesk_core::ticket::{AssigneeFacts, SiteFacts, TicketFacts};
 use loopdesk_core::{AttachmentId, CustomerId, Role, Roles, TicketId, UserId};
 use sqlx::{Any, Transaction};
+
+/// A category's newest reports its labour norm is taken from.
+const NORM_REPORTS: i64 = 200;
 
 impl TenantStore {
     /// The row of a ticket `scope` may see, locked for the transaction (else `NotFound`).
@@ -150,6 +157,85 @@ impl TenantStore {
             attachments,
             photo_hashes,
             reused_photos,
+            report: ReportFacts::default(),
+        })
+    }
+
+    /// What screening a report needs (core's [`screening`]): the equipment's model, the
+    /// models its parts are listed for, the category's labour norm from its newest reports,
+    /// and how long the ticket's signatures were drawn. Read only for a move with a report.
+    pub(super) async fn report_facts(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        row: &TicketRow,
+        report: &ReportInput,
+    ) -> Result<ReportFacts, StoreError> {
+        let asset_model: Option<String> = match &row.asset_id {
+            Some(a) => {
+                sqlx::query_scalar("SELECT model FROM assets WHERE tenant_id = $1 AND id = $2")
+                    .bind(self.tid())
+                    .bind(a)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+            None => None,
+        };
+        let skus: Vec<String> = report
+            .parts
+            .iter()
+            .map(|p| p.sku.trim().to_owned())
+            .collect();
+        let part_models = if asset_model.is_none() || skus.is_empty() {
+            Vec::new()
+        } else {
+            let mut sql = Sql::new("SELECT sku, models FROM parts WHERE tenant_id = ");
+            sql.text(self.tid()).id_list(" AND sku", &skus);
+            let rows: Vec<(String, String)> = sql.query_as().fetch_all(&mut **tx).await?;
+            rows.into_iter()
+                .map(|(sku, models)| {
+                    let models: Vec<String> =
+                        serde_json::from_str(&models).map_err(|_| corrupt("models"))?;
+                    Ok((sku, models))
+                })
+                .collect::<Result<_, StoreError>>()?
+        };
+        let labour_norm = match (&row.category, report.labour_minutes) {
+            (Some(category), Some(_)) => {
+                let minutes: Vec<i64> = sqlx::query_scalar(
+                    "SELECT labour_minutes FROM work_reports WHERE tenant_id = $1 AND category = $2 \
+                     AND labour_minutes IS NOT NULL ORDER BY submitted_at DESC LIMIT $3",
+                )
+                .bind(self.tid())
+                .bind(category)
+                .bind(NORM_REPORTS)
+                .fetch_all(&mut **tx)
+                .await?;
+                LabourNorm::of(&minutes)
+            }
+            _ => None,
+        };
+        let signatures_drawn_ms = match &report.signature_id {
+            Some(sig) => {
+                let drawn: Option<Option<i64>> = sqlx::query_scalar(
+                    "SELECT drawn_ms FROM attachments WHERE tenant_id = $1 AND ticket_id = $2 AND id = $3",
+                )
+                .bind(self.tid())
+                .bind(&row.id)
+                .bind(sig.to_string())
+                .fetch_optional(&mut **tx)
+                .await?;
+                drawn
+                    .flatten()
+                    .map(|ms| vec![(*sig, ms)])
+                    .unwrap_or_default()
+            }
+            None => Vec::new(),
+        };
+        Ok(ReportFacts {
+            asset_model,
+            part_models,
+            labour_norm,
+            signatures_drawn_ms,
         })
     }
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, TicketScope};
 use loopdesk_core::event::EventKind;
+use loopdesk_core::screening::Finding;
 use loopdesk_core::ticket::transitions::{moves_for, ReportInput, Rule, Standing};
 use loopdesk_core::ticket::Actor;
 use loopdesk_core::{Status, TicketId, UserId};
@@ -101,30 +102,61 @@ impl TenantStore {
         actor: &Actor,
         ids: &[TicketId],
     ) -> Result<HashMap<TicketId, ReportInput>, StoreError> {
-        if !sees_internal(actor) {
-            return Err(StoreError::Forbidden);
-        }
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-        let mut sql = Sql::new(
-            "SELECT w.ticket_id, w.body FROM work_reports w JOIN tickets t \
-             ON t.tenant_id = w.tenant_id AND t.id = w.ticket_id WHERE w.tenant_id = ",
-        );
-        sql.text(self.tid()).id_list(" AND w.ticket_id", &ids);
-        push_scope(&mut sql, &access::ticket_scope(actor));
-        // Oldest first: each ticket's last report is the one that stays.
-        sql.push(" ORDER BY w.submitted_at, w.id");
-        let rows: Vec<(String, String)> = sql.query_as().fetch_all(&self.store.read).await?;
         let mut last = HashMap::new();
-        for (id, body) in rows {
-            let id = parse_id(&id, TicketId::parse)?;
+        for (id, body) in self.last_report_column(actor, ids, "body").await? {
+            let body = body.ok_or_else(|| corrupt("body"))?;
             let report =
                 serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             last.insert(id, report);
         }
         Ok(last)
+    }
+
+    /// What screening found in the last report on each of these tickets (staff only): the
+    /// review desk and the ticket page say why a report was flagged.
+    pub async fn last_findings(
+        &self,
+        actor: &Actor,
+        ids: &[TicketId],
+    ) -> Result<HashMap<TicketId, Vec<Finding>>, StoreError> {
+        let mut last = HashMap::new();
+        for (id, findings) in self.last_report_column(actor, ids, "findings").await? {
+            let findings = match findings {
+                Some(f) => serde_json::from_str(&f).map_err(|_| corrupt("findings"))?,
+                None => Vec::new(),
+            };
+            last.insert(id, findings);
+        }
+        Ok(last)
+    }
+
+    /// One column of the work reports on these tickets the actor may see (staff only),
+    /// oldest first: a ticket's last report is the last of its rows.
+    async fn last_report_column(
+        &self,
+        actor: &Actor,
+        ids: &[TicketId],
+        column: &'static str,
+    ) -> Result<Vec<(TicketId, Option<String>)>, StoreError> {
+        if !sees_internal(actor) {
+            return Err(StoreError::Forbidden);
+        }
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let mut sql = Sql::new(&format!(
+            "SELECT w.ticket_id, w.{column} FROM work_reports w JOIN tickets t \
+             ON t.tenant_id = w.tenant_id AND t.id = w.ticket_id WHERE w.tenant_id = "
+        ));
+        sql.text(self.tid()).id_list(" AND w.ticket_id", &ids);
+        push_scope(&mut sql, &access::ticket_scope(actor));
+        sql.push(" ORDER BY w.submitted_at, w.id");
+        let rows: Vec<(String, Option<String>)> =
+            sql.query_as().fetch_all(&self.store.read).await?;
+        rows.into_iter()
+            .map(|(id, value)| Ok((parse_id(&id, TicketId::parse)?, value)))
+            .collect()
     }
 
     /// The version of a ticket the actor may see (`None`: not visible), for live pages.

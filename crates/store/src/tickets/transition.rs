@@ -72,7 +72,10 @@ impl TenantStore {
                 happened_at(req.command.client_at, now, last.map(from_ms))?
             }
         };
-        let facts = self.facts(&mut tx, &row).await?;
+        let mut facts = self.facts(&mut tx, &row).await?;
+        if let Some(report) = &req.command.report {
+            facts.report = self.report_facts(&mut tx, &row, report).await?;
+        }
         let assignee = match req.command.assignee_id {
             Some(a) => self.assignee_facts(&mut tx, a).await?,
             None => None,
@@ -125,7 +128,10 @@ impl TenantStore {
             .fetch_optional(&mut **tx)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let facts = self.facts(tx, &row).await?;
+        let mut facts = self.facts(tx, &row).await?;
+        if let Some(report) = &command.report {
+            facts.report = self.report_facts(tx, &row, report).await?;
+        }
         let policy = self.settings().await?.policy;
         let plan = plan_move(&facts, actor, &command, None, &policy, now)?;
         self.write_plan(tx, actor, &row, facts, &plan, now).await
@@ -209,8 +215,9 @@ impl TenantStore {
         }
         if let Some(report) = &plan.report {
             sqlx::query(
-                "INSERT INTO work_reports (id, tenant_id, ticket_id, submitted_by, submitted_at, remote, resolution, body) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO work_reports (id, tenant_id, ticket_id, submitted_by, submitted_at, remote, \
+                 resolution, body, labour_minutes, category, findings) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(uuid::Uuid::now_v7().to_string())
             .bind(self.tid())
@@ -220,6 +227,12 @@ impl TenantStore {
             .bind(i64::from(report.remote))
             .bind(report.resolution.trim())
             .bind(serde_json::to_string(report).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            .bind(report.labour_minutes)
+            .bind(&row.category)
+            .bind(
+                serde_json::to_string(&plan.data.findings)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            )
             .execute(&mut **tx)
             .await?;
             if let Some(engineer) = actor.user_id() {

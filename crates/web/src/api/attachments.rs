@@ -38,7 +38,8 @@ fn too_large() -> ApiError {
     ApiError::payload_too_large().field("file")
 }
 
-/// Uploads a file (`multipart/form-data` with `file` and `kind` = before|after|signature|other).
+/// Uploads a file (`multipart/form-data` with `file` and `kind` = before|after|signature|other;
+/// for a signature, `drawn_ms`: how long the pen was on the screen, which screening reads).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/attachments", tag = "attachments", params(("id" = String, Path)),
     request_body(content_type = "multipart/form-data", content = Object),
     responses((status = 201, body = Attachment), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
@@ -52,6 +53,7 @@ pub async fn upload_attachment(
     let ticket = path_id(&id, TicketId::parse)?;
     let mut kind = AttachmentKind::Other;
     let mut file: Option<(String, Vec<u8>)> = None;
+    let mut drawn_ms = None;
     let bad_form = |_| ApiError::invalid("file", "error.invalid_value");
     while let Some(field) = form.next_field().await.map_err(bad_form)? {
         match field.name().unwrap_or("") {
@@ -59,6 +61,16 @@ pub async fn upload_attachment(
                 let text = field.text().await.map_err(bad_form)?;
                 kind = AttachmentKind::parse(text.trim())
                     .ok_or_else(|| ApiError::invalid("kind", "error.invalid_value"))?;
+            }
+            "drawn_ms" => {
+                let text = field.text().await.map_err(bad_form)?;
+                let ms = text
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|ms| (0..=3_600_000).contains(ms))
+                    .ok_or_else(|| ApiError::invalid("drawn_ms", "error.invalid_number"))?;
+                drawn_ms = Some(ms);
             }
             "file" => {
                 let name = field.file_name().unwrap_or("upload").to_owned();
@@ -69,7 +81,13 @@ pub async fn upload_attachment(
         }
     }
     let (filename, bytes) = file.ok_or_else(|| ApiError::invalid("file", "error.required"))?;
+    if drawn_ms.is_some() && kind != AttachmentKind::Signature {
+        return Err(ApiError::invalid("drawn_ms", "error.invalid_value"));
+    }
     let a = save_upload(&state, &user, ticket, kind, &filename, &bytes).await?;
+    if let Some(ms) = drawn_ms {
+        user.tenant.set_drawn_ms(a.id, ms).await?;
+    }
     Ok((StatusCode::CREATED, Json(a)))
 }
 

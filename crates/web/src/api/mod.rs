@@ -16,6 +16,7 @@ pub mod kpis;
 pub mod maintenance;
 pub mod organisation;
 pub mod problems;
+pub mod screening;
 pub mod search;
 pub mod service_report;
 pub mod sla_whatif;
@@ -184,6 +185,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(triage::triage))
         .routes(routes!(triage::train))
         .routes(routes!(triage::settings, triage::set_settings))
+        .routes(routes!(screening::settings, screening::set_settings))
         .routes(routes!(insights::problems))
         .routes(routes!(insights::risk))
         .routes(routes!(insights::risk_backtest))

@@ -98,8 +98,9 @@ fn form(lang: Lang, id: TicketId, f: &ReportForm, problems: &[String], van: &[Va
             label for="labour" { (t(lang, "page.report.labour")) }
             input #labour name="labour" type="number" min="0" value=(f.labour);
             label for="pad" { (t(lang, "page.report.signature")) @if f.signature.is_some() { " ✓" } }
-            canvas #pad.signature width="600" height="240" data-signature="signature" {}
+            canvas #pad.signature width="600" height="240" data-signature="signature" data-drawn="signature_ms" {}
             input #signature type="hidden" name="signature";
+            input #signature_ms type="hidden" name="signature_ms";
             p { button.link type="button" data-clear="pad" { (t(lang, "page.report.clear")) } }
             p { button type="submit" { (t(lang, "page.report.submit")) } }
         }
@@ -286,6 +287,8 @@ async fn read_form(
     let mut f = ReportForm::default();
     let mut parts: [(String, String); 3] = Default::default();
     let mut problems = Vec::new();
+    // A signature drawn on this form, and how long it took (milliseconds of pen).
+    let (mut drawn_now, mut drawn_ms) = (None, None);
     while let Ok(Some(field)) = multipart.next_field().await {
         let name = field.name().unwrap_or("").to_owned();
         let filename = field.file_name().map(str::to_owned);
@@ -312,6 +315,7 @@ async fn read_form(
             "version" => f.version = text().parse().unwrap_or(0),
             "resolution" => f.resolution = text(),
             "labour" => f.labour = text(),
+            "signature_ms" => drawn_ms = text().parse::<i64>().ok(),
             "client_at" => f.client_at_text = text(),
             "client_sent_at" => f.client_sent_at_text = text(),
             "kept_before" => f.before.extend(kept()),
@@ -364,13 +368,21 @@ async fn read_form(
                     )
                     .await
                     {
-                        Ok(a) => f.signature = Some(a.id),
+                        Ok(a) => {
+                            f.signature = Some(a.id);
+                            drawn_now = Some(a.id);
+                        }
                         Err(e) => problems.push(e.message(lang)),
                     },
                     None => problems.push(t(lang, "error.invalid_value").to_owned()),
                 }
             }
             _ => {}
+        }
+    }
+    if let (Some(sig), Some(ms)) = (drawn_now, drawn_ms) {
+        if let Err(e) = user.tenant.set_drawn_ms(sig, ms).await {
+            tracing::warn!(error = %e, "keeping how long a signature took failed");
         }
     }
     f.parts = parts

@@ -73,9 +73,12 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
     };
     // What each waiting report says: the review is of the report.
     let ids: Vec<_> = waiting.iter().map(|tk| tk.id).collect();
-    let reports = match user.tenant.last_reports(&user.actor, &ids).await {
-        Ok(r) => r,
-        Err(e) => return super::failure(lang, &e),
+    let (reports, findings) = match (
+        user.tenant.last_reports(&user.actor, &ids).await,
+        user.tenant.last_findings(&user.actor, &ids).await,
+    ) {
+        (Ok(r), Ok(f)) => (r, f),
+        (Err(e), _) | (_, Err(e)) => return super::failure(lang, &e),
     };
     let skip = at_risk.iter().map(|tk| tk.id).collect();
     let predicted = match super::risk::predicted_late(user, lang, now, &skip, "review").await {
@@ -97,6 +100,9 @@ async fn desk(state: &AppState, user: &CurrentUser, lang: Lang, error: Option<&s
                 div.card {
                     p { a href={ "/t/" (tk.id) } { (tk.number) } " · " (tk.subject) }
                     @for f in &tk.flags { span.badge.warning { (t(lang, &format!("page.flag.{f}"))) } " " }
+                    @if let Some(found) = findings.get(&tk.id).filter(|f| !f.is_empty()) {
+                        ul.findings { @for f in found { li { (f.text(lang)) } } }
+                    }
                     @if let Some(r) = reports.get(&tk.id) { (super::report::summary(lang, r)) }
                     @if offers(tk, &[MoveKind::Approve]) {
                         form method="post" action={ "/review/t/" (tk.id) } {

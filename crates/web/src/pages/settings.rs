@@ -1,5 +1,6 @@
 //! The organisation's settings on one page (admins): how dispatch runs, whether the category
-//! model sets categories itself, when surveys go out and tickets close by themselves, which
+//! model sets categories itself, which report-screening flags hold a report for review, when
+//! surveys go out and tickets close by themselves, which
 //! requisitions need no supervisor, and the KPI target. Each form saves on its own and names the field it refuses.
 
 use axum::extract::Path;
@@ -9,6 +10,7 @@ use loopdesk_core::access::{self, Permission};
 use loopdesk_core::dispatch::auto::{Mode, Settings};
 use loopdesk_core::followup::FollowUp;
 use loopdesk_core::i18n::t;
+use loopdesk_core::screening::Blocking;
 use loopdesk_core::validate::FieldError;
 use loopdesk_store::StoreError;
 use maud::{html, Markup};
@@ -27,17 +29,19 @@ pub struct SettingsQuery {
 }
 
 /// The forms of the page, by the permission each needs.
-const FORMS: [(&str, Permission); 5] = [
+const FORMS: [(&str, Permission); 6] = [
     ("dispatch", Permission::ManageAutomation),
     ("triage", Permission::ManageAutomation),
+    ("screening", Permission::ManageAutomation),
     ("followup", Permission::ManageAutomation),
     ("stock", Permission::ManageOrganisation),
     ("kpi", Permission::SetTargets),
 ];
 
 /// The fields the forms may be refused for (named back on the page).
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 9] = [
     "mode",
+    "blocking",
     "auto_category_above",
     "accept_minutes",
     "survey_delay_minutes",
@@ -67,9 +71,12 @@ pub async fn show(
             return super::failure(lang, &e)
         }
     };
-    let auto_category = match t_.auto_category_above().await {
-        Ok(a) => a,
-        Err(e) => return super::failure(lang, &e),
+    let (auto_category, blocking) = match (
+        t_.auto_category_above().await,
+        t_.screening_blocking(&user.actor).await,
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return super::failure(lang, &e),
     };
     let title = t(lang, "page.settings.title");
     let may = |form: &str| {
@@ -121,6 +128,23 @@ pub async fn show(
                         label for="auto_category" { (t(lang, "page.settings.auto_category")) " (%)" }
                         input #auto_category name="auto_category_above" type="number" min="50" max="100" step="1" value=(auto_category.map(|v| format!("{:.0}", v * 100.0)).unwrap_or_default());
                         p.muted { (t(lang, "page.settings.auto_category_hint")) }
+                        p { button type="submit" { (t(lang, "page.desk.save")) } }
+                    }
+                }
+            }
+            @if may("screening") {
+                section.card #screening {
+                    h2 { (t(lang, "page.settings.screening")) }
+                    (note("screening"))
+                    p.muted { (t(lang, "page.settings.screening_hint")) }
+                    form method="post" action="/admin/settings/screening" {
+                        @for flag in Blocking::CHOOSABLE {
+                            @let name = format!("block_{}", flag.as_str());
+                            label.check {
+                                input type="checkbox" name=(name) value="on" checked[blocking.contains(&flag)];
+                                " " (t(lang, &format!("page.flag.{}", flag.as_str())))
+                            }
+                        }
                         p { button type="submit" { (t(lang, "page.desk.save")) } }
                     }
                 }
@@ -178,6 +202,9 @@ pub struct SettingsForm {
     auto_approve_below: Option<String>,
     closure_target: Option<String>,
     auto_category_above: Option<String>,
+    /// The screening form's ticked flags (`block_<flag>`).
+    #[serde(flatten)]
+    ticked: std::collections::HashMap<String, String>,
 }
 
 fn number(field: &'static str, text: Option<&str>) -> Result<f64, StoreError> {
@@ -238,6 +265,15 @@ async fn save(user: &CurrentUser, form: &str, f: &SettingsForm) -> Result<(), St
                 None => None,
             };
             t_.set_auto_category_above(actor, above).await?;
+        }
+        "screening" => {
+            let names: Vec<String> = f
+                .ticked
+                .keys()
+                .filter_map(|k| k.strip_prefix("block_"))
+                .map(str::to_owned)
+                .collect();
+            t_.set_screening_blocking(actor, &names).await?;
         }
         "followup" => {
             let new = FollowUp {

@@ -7,6 +7,7 @@ use axum::Form;
 use loopdesk_core::access::{allowed, Permission};
 use loopdesk_core::event::{payload, EventKind};
 use loopdesk_core::i18n::{has, t, tf, Lang};
+use loopdesk_core::screening::Finding;
 use loopdesk_core::ticket::merge::{self, MergeSide};
 use loopdesk_core::ticket::transitions::{
     Confirmation, ConfirmedBy, MoveKind, Needs, ReportInput, Rule,
@@ -429,6 +430,9 @@ pub(super) fn history(
                     }
                     @if let Some(done) = e.data.get("resolution").and_then(|v| v.as_str()) {
                         br; (t(lang, "page.report.resolution")) "：" (done)
+                    }
+                    @if let Some(found) = e.data.get("findings").cloned().and_then(|v| serde_json::from_value::<Vec<Finding>>(v).ok()) {
+                        @for f in &found { br; span.badge.warning { (f.text(lang)) } }
                     }
                     @if let (Some(id), Some(number)) = (e.data.get("ticket_id").and_then(|v| v.as_str()), e.data.get("number").and_then(|v| v.as_str())) {
                         @if matches!(e.kind, EventKind::Merged | EventKind::MergedIn) {

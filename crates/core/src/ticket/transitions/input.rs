@@ -134,6 +134,8 @@ pub struct TicketFacts {
     pub photo_hashes: Vec<(AttachmentId, u64)>,
     /// This ticket's pictures that another ticket of the tenant has too.
     pub reused_photos: Vec<AttachmentId>,
+    /// What screening a report needs beyond the above (gathered for a report only).
+    pub report: crate::screening::ReportFacts,
 }
 
 impl TicketFacts {
@@ -156,6 +158,7 @@ impl TicketFacts {
             attachments: Vec::new(),
             photo_hashes: Vec::new(),
             reused_photos: Vec::new(),
+            report: crate::screening::ReportFacts::default(),
         }
     }
 
@@ -386,6 +389,12 @@ pub enum Flag {
     SamePhotoBeforeAfter,
     /// A photo of the report was uploaded to another ticket too.
     PhotoReused,
+    /// A part used is listed for other models than the equipment's.
+    PartNotForModel,
+    /// The labour is far from what the category's reports usually take.
+    LabourOffNorm,
+    /// The customer's signature was drawn in a moment.
+    SignatureRushed,
 }
 
 impl Flag {
@@ -397,6 +406,9 @@ impl Flag {
             Flag::ReviewRequested => "review_requested",
             Flag::SamePhotoBeforeAfter => "same_photo_before_after",
             Flag::PhotoReused => "photo_reused",
+            Flag::PartNotForModel => "part_not_for_model",
+            Flag::LabourOffNorm => "labour_off_norm",
+            Flag::SignatureRushed => "signature_rushed",
         }
     }
 }
@@ -408,6 +420,8 @@ pub struct LifecyclePolicy {
     pub reopen_window: Duration,
     /// A report sooner than this after check-in is flagged as a short visit.
     pub short_visit: Duration,
+    /// The flags that send a report to review.
+    pub blocking: crate::screening::Blocking,
 }
 
 impl LifecyclePolicy {
@@ -422,6 +436,7 @@ impl Default for LifecyclePolicy {
         LifecyclePolicy {
             reopen_window: Duration::days(30),
             short_visit: Duration::minutes(5),
+            blocking: crate::screening::Blocking::default(),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::event::payload::MoveData;
 use crate::geo::haversine_km;
+use crate::screening::{self, Finding};
 use crate::ticket::status::Status;
 use crate::{validate, AttachmentId, Role, UserId};
 use chrono::{DateTime, Utc};
@@ -305,44 +306,19 @@ pub(crate) fn plan_report(
         return Err(TransitionError::IncompleteReport { missing });
     }
 
+    let mut findings = Vec::new();
     if ticket.check_in.is_some_and(|c| c.outside_geofence) {
-        plan.flags.push(Flag::CheckInOutsideGeofence);
+        findings.push(Finding::bare(Flag::CheckInOutsideGeofence));
     }
-    if report.needs_review {
-        plan.flags.push(Flag::ReviewRequested);
-    }
-    // The photos must show the work: not one picture as both before and after, not a
-    // picture taken from another ticket.
-    let hash = |id: &AttachmentId| {
-        ticket
-            .photo_hashes
-            .iter()
-            .find(|(a, _)| a == id)
-            .map(|(_, h)| *h)
-    };
-    let before: Vec<u64> = report.before_photo_ids.iter().filter_map(hash).collect();
-    if report
-        .after_photo_ids
-        .iter()
-        .filter_map(hash)
-        .any(|a| before.iter().any(|b| crate::photo::alike(a, *b)))
-    {
-        plan.flags.push(Flag::SamePhotoBeforeAfter);
-    }
-    if report
-        .before_photo_ids
-        .iter()
-        .chain(&report.after_photo_ids)
-        .any(|id| ticket.reused_photos.contains(id))
-    {
-        plan.flags.push(Flag::PhotoReused);
-    }
-    let review = ticket.category_requires_review || !plan.flags.is_empty();
+    findings.extend(screening::screen(ticket, report));
     if let Some(at) = ticket.checked_in_at.filter(|_| !report.remote) {
         if now - at < policy.short_visit {
-            plan.flags.push(Flag::ShortVisit);
+            findings.push(Finding::bare(Flag::ShortVisit));
         }
     }
+    let review =
+        ticket.category_requires_review || findings.iter().any(|f| policy.blocking.holds(f.flag));
+    plan.flags.extend(findings.iter().map(|f| f.flag));
     if review {
         plan.to = Status::InReview;
     }
@@ -352,6 +328,7 @@ pub(crate) fn plan_report(
         parts: Some(report.parts.clone()),
         photos: Some(report.before_photo_ids.len() + report.after_photo_ids.len()),
         screened_to_review: Some(review),
+        findings,
         ..MoveData::default()
     };
     plan.report = Some(report.clone());

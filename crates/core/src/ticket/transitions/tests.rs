@@ -949,3 +949,40 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_flag_holds_the_report_only_when_the_tenant_made_it_blocking() {
+    let mut w = world();
+    to_on_site(&mut w);
+    w.ticket.report.asset_model = Some("X9".into());
+    w.ticket.report.part_models = vec![("CAP-35UF".into(), vec!["K3".into()])];
+    let cmd = MoveCommand {
+        report: Some(full_report(&w.ticket)),
+        ..go(Status::Resolved)
+    };
+    let held = plan(&w.ticket, &w.engineer, &cmd).unwrap();
+    assert_eq!(
+        (held.to, held.flags.clone()),
+        (Status::InReview, vec![Flag::PartNotForModel])
+    );
+    assert_eq!(held.data.findings[0].about["sku"], "CAP-35UF");
+    let lenient = LifecyclePolicy {
+        blocking: crate::screening::Blocking::NONE,
+        ..LifecyclePolicy::default()
+    };
+    let assignee = cmd.assignee_id.map(engineer_facts);
+    let p = plan_move(&w.ticket, &w.engineer, &cmd, assignee, &lenient, now()).unwrap();
+    assert_eq!(
+        (p.to, p.flags),
+        (Status::Resolved, vec![Flag::PartNotForModel])
+    );
+    // A short visit held back when the tenant says so.
+    w.ticket.checked_in_at = Some(now() - Duration::minutes(2));
+    w.ticket.report = crate::screening::ReportFacts::default();
+    let strict = LifecyclePolicy {
+        blocking: crate::screening::Blocking::of(&[Flag::ShortVisit]),
+        ..LifecyclePolicy::default()
+    };
+    let p = plan_move(&w.ticket, &w.engineer, &cmd, None, &strict, now()).unwrap();
+    assert_eq!((p.to, p.flags), (Status::InReview, vec![Flag::ShortVisit]));
+}

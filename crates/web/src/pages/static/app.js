@@ -52,26 +52,32 @@ document.addEventListener('submit', function (ev) {
   { enableHighAccuracy: true, timeout: 15000 });
 });
 
-// A signature pad: the customer signs on the canvas; the drawing goes with the form as a PNG.
+// A signature pad: the customer signs on the canvas; the drawing goes with the form as a PNG,
+// with how long the pen was on the screen (a signature drawn in a moment is flagged).
 document.querySelectorAll('canvas[data-signature]').forEach(function (pad) {
   var ctx = pad.getContext('2d');
   var field = document.getElementById(pad.dataset.signature);
-  var drawing = false, drawn = false;
+  var spent = pad.dataset.drawn ? document.getElementById(pad.dataset.drawn) : null;
+  var drawing = false, drawn = false, since = 0, penMs = 0;
   ctx.lineWidth = 2.5; ctx.lineCap = 'round'; ctx.strokeStyle = '#111';
   function at(ev) {
     var r = pad.getBoundingClientRect();
     return [(ev.clientX - r.left) * pad.width / r.width, (ev.clientY - r.top) * pad.height / r.height];
   }
   pad.addEventListener('pointerdown', function (ev) {
-    drawing = true; var p = at(ev); ctx.beginPath(); ctx.moveTo(p[0], p[1]); pad.setPointerCapture(ev.pointerId);
+    drawing = true; since = Date.now(); var p = at(ev); ctx.beginPath(); ctx.moveTo(p[0], p[1]); pad.setPointerCapture(ev.pointerId);
   });
   pad.addEventListener('pointermove', function (ev) {
     if (!drawing) return; var p = at(ev); ctx.lineTo(p[0], p[1]); ctx.stroke(); drawn = true;
   });
-  pad.addEventListener('pointerup', function () { drawing = false; });
+  pad.addEventListener('pointerup', function () { if (drawing) penMs += Date.now() - since; drawing = false; });
   var clear = document.querySelector('[data-clear="' + pad.id + '"]');
-  if (clear) clear.addEventListener('click', function () { ctx.clearRect(0, 0, pad.width, pad.height); drawn = false; field.value = ''; });
-  pad.closest('form').addEventListener('submit', function () { if (drawn) field.value = pad.toDataURL('image/png'); });
+  if (clear) clear.addEventListener('click', function () { ctx.clearRect(0, 0, pad.width, pad.height); drawn = false; penMs = 0; field.value = ''; });
+  pad.closest('form').addEventListener('submit', function () {
+    if (!drawn) return;
+    field.value = pad.toDataURL('image/png');
+    if (spent) spent.value = String(penMs);
+  });
 });
 
 // Live pages: when someone else changes what the page shows, it reloads itself — unless the
