@@ -1232,6 +1232,14 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.van.title", "我的车载库存", "My van"),
     ("page.warranty.in", "在保修期内", "Under warranty"),
     ("page.warranty.out", "已过保修期（有偿服务）", "Out of warranty (chargeable)"),
+    ("page.wear.contract", "服务合同", "Contract"),
+    ("page.wear.lead", "按设备型号找出在相近运行时长或计数后反复出现的故障（磨损型），并建议保养周期；随机发生的故障不建议保养计划。", "For each equipment model, the faults that come back at a similar age or meter reading (wear), with a service interval; faults that strike at random get no plan."),
+    ("page.wear.made", "已建立保养计划。", "The maintenance plan is made."),
+    ("page.wear.make_plan", "建为保养计划", "Make it a plan"),
+    ("page.wear.no_contract", "建立保养计划需要先有覆盖该型号设备的服务合同。", "A plan needs a service contract covering units of this model."),
+    ("page.wear.none", "目前没有呈规律性的故障：数据不足，或故障随机发生。", "No fault comes back regularly yet: too little history, or the faults strike at random."),
+    ("page.wear.plan_name", "预防保养", "Preventive maintenance"),
+    ("page.wear.title", "保养建议", "Maintenance suggestions"),
     ("page.whatif.count", "工单数", "Tickets"),
     ("page.whatif.days", "最近 {days} 天", "the last {days} days"),
     ("page.whatif.first", "首次响应（分钟）", "First response (minutes)"),
@@ -1360,6 +1368,8 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("view.recently_closed", "已关闭（近30天）", "Closed (last 30 days)"),
     ("view.unassigned", "未派工", "Unassigned"),
     ("view.waiting_parts", "等待配件", "Waiting for parts"),
+    ("wear.reason.days", "{units} 台设备共 {n} 次「{category}」故障，多在运行约 {median} 天后发生且相当集中（磨损型，而非随机）：建议每 {every} 天保养一次，可在九成故障发生前处理。", "{n} '{category}' faults on {units} units, bunched at about {median} days of running (wear, not chance): service every {every} days, before nine in ten of them."),
+    ("wear.reason.meter", "按计数器：多在约 {median} 之后发生，建议每 {every} 保养一次。", "By the meter: mostly after about {median}; service every {every}."),
 ];
 
 #[cfg(test)]

@@ -149,7 +149,6 @@ fn readable(actor: &Actor) -> &'static str {
     crate::scope::readable_sql(knowledge::readable(actor))
 }
 
-
 impl TenantStore {
     async fn check_category(&self, category: Option<&str>) -> Result<(), StoreError> {
         let Some(code) = category else { return Ok(()) };

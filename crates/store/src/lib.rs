@@ -55,6 +55,7 @@ mod tickets;
 mod triage;
 mod users;
 mod views;
+mod wear;
 mod whatif;
 
 pub use assets::{

@@ -15,6 +15,7 @@ use serde::Serialize;
 pub mod alert;
 pub mod record;
 pub mod risk;
+pub mod wear;
 
 const DAY_MS: i64 = 86_400_000;
 /// Baseline windows (the same weekdays of the previous four weeks).

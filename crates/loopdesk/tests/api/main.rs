@@ -35,4 +35,5 @@ mod stock;
 mod ticket_import;
 mod triage;
 mod users;
+mod wear;
 mod what_if;

@@ -380,7 +380,11 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
         // Recurring problems are for those who run the service: supervisors (their region's),
         // managers and admins.
         let insights = matches!(who, "admin" | "manager" | "supervisor");
-        for path in ["/api/v1/insights/problems", "/api/v1/problems"] {
+        for path in [
+            "/api/v1/insights/problems",
+            "/api/v1/problems",
+            "/api/v1/insights/maintenance",
+        ] {
             let status = app.get(token, path).await.status().as_u16();
             assert_eq!(status, if insights { 200 } else { 403 }, "{who} {path}");
         }

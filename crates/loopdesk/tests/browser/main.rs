@@ -2529,3 +2529,127 @@ async fn send_file(c: &Client, path: &str) {
         .unwrap();
     click_on(c, "form[action='/admin/import-tickets'] button").await;
 }
+
+/// A supervisor finds that one model's compressors fail about every 300 days and makes that a
+/// preventive plan over the customer's contract in one press; the admin chooses which
+/// screening findings hold a report for review; an agent finds a published article from the
+/// search box.
+#[tokio::test]
+async fn a_supervisor_plans_maintenance_from_a_suggestion_and_the_admin_sets_screening() {
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.user("sup1", &["supervisor"], json!({ "display_name": "主管" }))
+        .await;
+    app.user("it-admin", &["admin"], json!({ "display_name": "管理员" }))
+        .await;
+    app.user("agent1", &["agent"], json!({ "display_name": "坐席" }))
+        .await;
+    let (customer, site) = app.customer(&app.admin, "连锁超市", "13800000066").await;
+    let category = json!({ "code": "compressor", "name": "压缩机" });
+    app.ok(&app.admin, "/api/v1/categories", category, 201)
+        .await;
+    let start = chrono::NaiveDate::from_ymd_opt(2022, 1, 3).unwrap();
+    let mut lines = String::new();
+    let mut units = Vec::new();
+    for u in 0..6i64 {
+        let body = json!({ "customer_id": customer, "site_id": site, "model": "X9",
+            "serial": format!("X9-{u}"), "installed_on": start.to_string() });
+        let unit = app.ok(&app.admin, "/api/v1/assets", body, 201).await;
+        let mut day = 0;
+        for k in 0..3 {
+            day += 300 + (u * 7 + k * 11) % 40 - 20;
+            let at = format!("{}T02:00:00Z", start + chrono::Duration::days(day));
+            lines.push_str(&format!(
+                "{}\n",
+                json!({ "external_id": format!("w-{u}-{k}"), "subject": "压缩机不启动",
+                    "category": "compressor", "customer_id": customer, "asset_id": unit["id"],
+                    "created_at": at, "status": "closed", "closed_at": at })
+            ));
+        }
+        units.push(unit["id"].clone());
+    }
+    import_tickets(&app, lines).await;
+    let contract = json!({ "customer_id": customer, "name": "HT-超市-2026", "starts_on": "2026-01-01",
+        "ends_on": "2027-12-31", "asset_ids": units });
+    app.ok(&app.admin, "/api/v1/contracts", contract, 201).await;
+
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "sup1").await;
+    c.goto(&app.url("/insights")).await.unwrap();
+    click_on(&c, "a[href='/insights/maintenance']").await;
+    wait_xpath(&c, "//section[contains(@class,'wear')]").await;
+    let heading = text_of(&c, "section.wear h2").await;
+    assert!(
+        heading.contains("X9") && heading.contains("压缩机"),
+        "{heading}"
+    );
+    let why = text_of(&c, "section.wear p").await;
+    assert!(
+        why.contains("6 台设备") && why.contains("天保养一次"),
+        "{why}"
+    );
+    shoot(&c, "maintenance-suggestions").await;
+    click_on(&c, "section.wear form button").await;
+    wait_xpath(&c, "//p[contains(@class,'notice')]").await;
+    let plans = app.read(&app.admin, "/api/v1/maintenance/plans").await;
+    assert_eq!(plans["items"][0]["model"], "X9", "{plans}");
+    c.close().await.unwrap();
+
+    // The admin holds reports for a short visit too, and no longer for a part's model.
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "it-admin").await;
+    c.goto(&app.url("/admin/settings#screening")).await.unwrap();
+    click_on(&c, "input[name='block_part_not_for_model']").await;
+    click_on(&c, "input[name='block_short_visit']").await;
+    shoot(&c, "settings-screening").await;
+    click_on(&c, "form[action='/admin/settings/screening'] button").await;
+    wait_xpath(
+        &c,
+        "//section[@id='screening']//p[contains(@class,'notice')]",
+    )
+    .await;
+    let chosen = app.read(&app.admin, "/api/v1/screening/settings").await;
+    assert_eq!(
+        chosen["blocking"],
+        json!([
+            "check_in_outside_geofence",
+            "short_visit",
+            "same_photo_before_after",
+            "photo_reused"
+        ])
+    );
+    c.close().await.unwrap();
+
+    // A published article answers from the search box.
+    let article = app
+        .ok(
+            &app.admin,
+            "/api/v1/articles",
+            json!({ "title": "压缩机不启动的排查", "body": "## 处理\n\n- 检查启动电容\n- 测量绕组电阻" }),
+            201,
+        )
+        .await;
+    let path = format!("/api/v1/articles/{}", article["id"].as_str().unwrap());
+    let (s, _) = app
+        .patch(
+            &app.admin,
+            &path,
+            json!({ "version": 1, "state": "published" }),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "agent1").await;
+    c.goto(&app.url("/desk")).await.unwrap();
+    type_into(&c, "#top-search", "启动电容\u{E007}").await;
+    wait_xpath(&c, "//ol[contains(@class,'results')]").await;
+    click_on(&c, "nav.tabs a[href*='kind=article']").await;
+    wait_xpath(&c, "//ol[contains(@class,'results')]//mark").await;
+    let found = texts(&c, "ol.results li").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("压缩机不启动的排查"), "{found:?}");
+    shoot(&c, "search-articles").await;
+    click_on(&c, "ol.results li a").await;
+    wait_for_url(&c, |u| u.path().starts_with("/kb/")).await;
+    c.close().await.unwrap();
+}

@@ -269,6 +269,18 @@ impl TenantStore {
             })
             .collect()
     }
+
+    /// The names of the tenant's categories by code (to show a code as its name).
+    pub async fn category_names(
+        &self,
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        Ok(self
+            .categories()
+            .await?
+            .into_iter()
+            .map(|c| (c.code, c.name))
+            .collect())
+    }
 }
 
 /// A stored category.

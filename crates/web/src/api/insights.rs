@@ -84,11 +84,7 @@ pub async fn problems(
     headers: HeaderMap,
     Query(q): Query<ProblemsQuery>,
 ) -> Result<Json<ProblemsBody>, ApiError> {
-    let lang = Lang::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let lang = accept_lang(&headers);
     let to = opt("to", q.to.as_deref(), time)?.unwrap_or_else(|| state.clock.now());
     let from = opt("from", q.from.as_deref(), time)?.unwrap_or(to - Duration::days(7));
     let items = user.tenant.problems(&user.actor, from, to).await?;
@@ -159,22 +155,12 @@ pub async fn risk(
     user: CurrentUser,
     headers: HeaderMap,
 ) -> Result<Json<Vec<RiskBody>>, ApiError> {
-    let lang = Lang::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let lang = accept_lang(&headers);
     let items = user
         .tenant
         .open_risk(&user.actor, state.clock.now())
         .await?;
-    let names: std::collections::HashMap<String, String> = user
-        .tenant
-        .categories()
-        .await?
-        .into_iter()
-        .map(|c| (c.code, c.name))
-        .collect();
+    let names = user.tenant.category_names().await?;
     let name = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_owned());
     Ok(Json(
         items
@@ -267,4 +253,85 @@ pub async fn risk_backtest(
             .collect(),
         trained_on: b.trained_on,
     }))
+}
+
+/// Which model to propose plans for.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MaintenanceQuery {
+    /// One equipment model (default: every model).
+    pub model: Option<String>,
+}
+
+/// Preventive plans worth proposing.
+#[derive(Serialize, ToSchema)]
+pub struct MaintenanceBody {
+    /// Most telling first.
+    pub items: Vec<MaintenanceItem>,
+}
+
+/// A plan proposed for a model against one kind of fault, with why.
+#[derive(Serialize, ToSchema)]
+pub struct MaintenanceItem {
+    /// What was found.
+    #[serde(flatten)]
+    pub suggestion: loopdesk_core::insights::wear::Suggestion,
+    /// The fault's category name.
+    pub category_name: String,
+    /// Why, in the caller's language.
+    pub reason: String,
+}
+
+/// Maintenance suggestions: for each equipment model, the faults that come back at a regular
+/// age or meter reading (bunched, not random), each proposed as a preventive plan — every
+/// so many days or meter units, before nine in ten of them (supervisors — their region's
+/// tickets —, managers, admins).
+#[utoipa::path(get, path = "/api/v1/insights/maintenance", tag = "insights", params(MaintenanceQuery),
+    responses((status = 200, body = MaintenanceBody), (status = 403, body = ErrorBody)))]
+pub async fn maintenance(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Query(q): Query<MaintenanceQuery>,
+) -> Result<Json<MaintenanceBody>, ApiError> {
+    let lang = accept_lang(&headers);
+    let items = maintenance_items(&user, lang, q.model.as_deref(), &state).await?;
+    Ok(Json(MaintenanceBody { items }))
+}
+
+/// The suggestions with their category names and reasons (the API's and the page's).
+pub(crate) async fn maintenance_items(
+    user: &CurrentUser,
+    lang: Lang,
+    model: Option<&str>,
+    state: &AppState,
+) -> Result<Vec<MaintenanceItem>, loopdesk_store::StoreError> {
+    let found = user
+        .tenant
+        .maintenance_suggestions(&user.actor, model, state.clock.now())
+        .await?;
+    let names = user.tenant.category_names().await?;
+    Ok(found
+        .into_iter()
+        .map(|s| {
+            let category_name = names
+                .get(&s.category)
+                .cloned()
+                .unwrap_or_else(|| s.category.clone());
+            MaintenanceItem {
+                reason: s.text(lang, &category_name),
+                category_name,
+                suggestion: s,
+            }
+        })
+        .collect())
+}
+
+/// The caller's language, from `Accept-Language`.
+fn accept_lang(headers: &HeaderMap) -> Lang {
+    Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
 }

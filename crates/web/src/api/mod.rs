@@ -189,6 +189,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(insights::problems))
         .routes(routes!(insights::risk))
         .routes(routes!(insights::risk_backtest))
+        .routes(routes!(insights::maintenance))
         .routes(routes!(problems::open_record, problems::list_records))
         .routes(routes!(problems::get_record, problems::change_record))
         // A migration's lines: larger than any other body.

@@ -53,7 +53,7 @@ pub async fn show(
         Some(&user.auth.user),
         html! {
             h1 { (title) }
-            p.muted { (t(lang, "page.insights.lead")) }
+            p.muted { (t(lang, "page.insights.lead")) " " a href="/insights/maintenance" { (t(lang, "page.wear.title")) " →" } }
             form.filters method="get" action="/insights" {
                 label for="days" { (t(lang, "page.dash.period")) }
                 select #days name="days" {

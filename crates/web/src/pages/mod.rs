@@ -41,6 +41,7 @@ pub mod survey;
 pub mod ticket;
 pub mod ticket_import;
 pub mod triage;
+pub mod wear;
 pub mod webhooks;
 
 use axum::http::{header, StatusCode};
@@ -140,6 +141,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/insights", get(insights::show))
         .route("/insights/records", post(problems::open))
+        .route(
+            "/insights/maintenance",
+            get(wear::show).post(wear::make_plan),
+        )
         .route("/problems", get(problems::list))
         .route("/problems/{id}", get(problems::show).post(problems::change))
         .route("/review/t/{id}", post(review::make_move))

@@ -2,7 +2,7 @@
 //! the supervisor's desk and of the dispatch board (dispatchers, supervisors — their region's
 //! —, managers, admins), each ticket with its chance and why, and the way to hand it on.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
@@ -29,13 +29,7 @@ pub(crate) async fn predicted_late(
         return Ok(html! {});
     }
     let items = user.tenant.open_risk(&user.actor, now).await?;
-    let names: HashMap<String, String> = user
-        .tenant
-        .categories()
-        .await?
-        .into_iter()
-        .map(|c| (c.code, c.name))
-        .collect();
+    let names = user.tenant.category_names().await?;
     let name = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_owned());
     let listed: Vec<_> = items
         .iter()

@@ -138,11 +138,13 @@ pub async fn show(
                     (note("screening"))
                     p.muted { (t(lang, "page.settings.screening_hint")) }
                     form method="post" action="/admin/settings/screening" {
-                        @for flag in Blocking::CHOOSABLE {
-                            @let name = format!("block_{}", flag.as_str());
-                            label.check {
-                                input type="checkbox" name=(name) value="on" checked[blocking.contains(&flag)];
-                                " " (t(lang, &format!("page.flag.{}", flag.as_str())))
+                        div.checks {
+                            @for flag in Blocking::CHOOSABLE {
+                                @let name = format!("block_{}", flag.as_str());
+                                label.check {
+                                    input type="checkbox" name=(name) value="on" checked[blocking.contains(&flag)];
+                                    " " (t(lang, &format!("page.flag.{}", flag.as_str())))
+                                }
                             }
                         }
                         p { button type="submit" { (t(lang, "page.desk.save")) } }
