@@ -203,25 +203,78 @@ pub fn draft_from_resolution(
     ArticleText { title, body }
 }
 
-/// How well an article answers a request: the likeness of their words (the article's title
-/// counted twice, its body's start once), 0..1.
-pub fn relevance(request: &Bag, title: &str, body: &str) -> f64 {
-    let start: String = body.chars().take(MATCHED_CHARS).collect();
-    let article = Bag::of(&format!("{title} {title}"), &start);
-    request.similarity(&article)
+/// An article ready to be weighed against requests: its words counted once (a tenant's
+/// published articles are kept so between changes), and what it is about.
+#[derive(Clone, Debug)]
+pub struct Prepared<T> {
+    /// Whatever names the article for the caller.
+    pub key: T,
+    /// The likeness bag of its title (counted twice) and its body's start.
+    pub bag: Bag,
+    /// The category code it is about.
+    pub category: Option<String>,
+    /// The equipment model it is about.
+    pub model: Option<String>,
+}
+
+impl<T> Prepared<T> {
+    /// An article's words counted: the title twice, the body's first [`MATCHED_CHARS`].
+    pub fn new(key: T, title: &str, body: &str, about: (Option<String>, Option<String>)) -> Self {
+        let start: String = body.chars().take(MATCHED_CHARS).collect();
+        Prepared {
+            key,
+            bag: Bag::of(&format!("{title} {title}"), &start),
+            category: about.0,
+            model: about.1,
+        }
+    }
+}
+
+/// A request as suggestions weigh it: its words, and its category and equipment model where
+/// known.
+pub struct Asked<'a> {
+    /// Subject.
+    pub subject: &'a str,
+    /// Description.
+    pub description: &'a str,
+    /// The category code.
+    pub category: Option<&'a str>,
+    /// The equipment's model.
+    pub model: Option<&'a str>,
+}
+
+/// An article about the request's own category or model weighs this much more …
+pub const SAME_ABOUT: f64 = 1.3;
+/// … and one about another model (both known) this much.
+pub const OTHER_MODEL: f64 = 0.5;
+
+/// How well an article answers a request: the likeness of their words, raised when the
+/// article is about the request's category or equipment model, lowered when it is about
+/// another model; 0..1.
+pub fn relevance<T>(request: &Bag, asked: &Asked<'_>, article: &Prepared<T>) -> f64 {
+    let same = |a: Option<&str>, b: Option<&String>| matches!((a, b), (Some(a), Some(b)) if a.trim().eq_ignore_ascii_case(b.trim()));
+    let mut score = request.similarity(&article.bag);
+    if same(asked.category, article.category.as_ref()) {
+        score *= SAME_ABOUT;
+    }
+    if same(asked.model, article.model.as_ref()) {
+        score *= SAME_ABOUT;
+    } else if asked.model.is_some() && article.model.is_some() {
+        score *= OTHER_MODEL;
+    }
+    score.min(1.0)
 }
 
 /// The articles to suggest: those at least [`MIN_SCORE`] relevant, best first, at most
-/// [`MAX_SUGGESTED`]. `articles` are (id, title, body).
-pub fn suggest<'a, T: Copy>(
-    subject: &str,
-    description: &str,
-    articles: impl IntoIterator<Item = (T, &'a str, &'a str)>,
+/// [`MAX_SUGGESTED`].
+pub fn suggest<'a, T: Clone + 'a>(
+    asked: &Asked<'_>,
+    articles: impl IntoIterator<Item = &'a Prepared<T>>,
 ) -> Vec<(T, f64)> {
-    let request = Bag::of(subject, description);
+    let request = Bag::of(asked.subject, asked.description);
     let mut scored: Vec<(T, f64)> = articles
         .into_iter()
-        .map(|(id, title, body)| (id, relevance(&request, title, body)))
+        .map(|a| (a.key.clone(), relevance(&request, asked, a)))
         .filter(|(_, s)| *s >= MIN_SCORE)
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1));

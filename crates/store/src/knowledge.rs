@@ -9,7 +9,7 @@ use loopdesk_core::knowledge::{self, visibility, ArticleState, Readable};
 use loopdesk_core::search::Kind;
 use loopdesk_core::ticket::Actor;
 use loopdesk_core::validate::{self, FieldError};
-use loopdesk_core::{ArticleId, TicketId, UserId};
+use loopdesk_core::{ArticleId, AssetId, TicketId, UserId};
 
 use crate::rows::{parse_id, parse_opt_id};
 use crate::search::index;
@@ -52,6 +52,31 @@ pub struct Article {
     /// First published.
     pub published_at: Option<DateTime<Utc>>,
 }
+
+/// What articles are suggested for: a request's text, and its category and equipment where
+/// known.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ArticleQuery<'a> {
+    /// Subject.
+    pub subject: &'a str,
+    /// Description.
+    pub description: &'a str,
+    /// The category code.
+    pub category: Option<&'a str>,
+    /// The equipment (its model weighs).
+    pub asset_id: Option<AssetId>,
+}
+
+/// A published article as suggestions name it.
+#[derive(Clone, Debug)]
+pub(crate) struct Offered {
+    id: ArticleId,
+    title: String,
+    public: bool,
+}
+
+/// The tenant's published articles, their words counted.
+pub(crate) type Published = std::sync::Arc<Vec<knowledge::Prepared<Offered>>>;
 
 /// A new article.
 #[derive(Clone, Debug, Default)]
@@ -220,6 +245,7 @@ impl TenantStore {
         .await?;
         index::refresh(&mut tx, &self.tid(), Kind::Article, &[id.to_string()]).await?;
         tx.commit().await?;
+        self.store.articles.forget(self.tenant_id);
         self.article(actor, id).await
     }
 
@@ -426,6 +452,7 @@ impl TenantStore {
         }
         index::refresh(&mut tx, &self.tid(), Kind::Article, &[id.to_string()]).await?;
         tx.commit().await?;
+        self.store.articles.forget(self.tenant_id);
         self.article(actor, id).await
     }
 
@@ -549,38 +576,82 @@ impl TenantStore {
     }
 
     /// The published articles the reader may see that answer a request best: (id, title,
-    /// relevance), at most three.
+    /// relevance), at most three; those about the request's category or its equipment's
+    /// model first (core's [`knowledge::relevance`]).
     pub async fn suggest_articles(
         &self,
         actor: &Actor,
-        subject: &str,
-        description: &str,
+        q: ArticleQuery<'_>,
     ) -> Result<Vec<(ArticleId, String, f64)>, StoreError> {
-        // Only published articles are suggested, whoever reads.
-        let sql = match knowledge::readable(actor) {
-            Readable::PublishedPublic => readable(actor),
-            Readable::All | Readable::Published => " AND a.state = 'published'",
+        let published = self.published_articles().await?;
+        let public_only = knowledge::readable(actor) == Readable::PublishedPublic;
+        let model: Option<String> = match q.asset_id {
+            Some(asset) => {
+                sqlx::query_scalar("SELECT model FROM assets WHERE tenant_id = $1 AND id = $2")
+                    .bind(self.tid())
+                    .bind(asset.to_string())
+                    .fetch_optional(&self.store.read)
+                    .await?
+            }
+            None => None,
         };
-        let sql =
-            format!("SELECT a.id, a.title, a.body FROM articles a WHERE a.tenant_id = $1{sql}");
-        let rows: Vec<(String, String, String)> = sqlx::query_as(&sql)
-            .bind(self.tid())
-            .fetch_all(&self.store.read)
-            .await?;
+        let asked = knowledge::Asked {
+            subject: q.subject,
+            description: q.description,
+            category: q.category,
+            model: model.as_deref(),
+        };
         let picked = knowledge::suggest(
-            subject,
-            description,
-            rows.iter()
-                .enumerate()
-                .map(|(i, (_, title, body))| (i, title.as_str(), body.as_str())),
+            &asked,
+            published.iter().filter(|a| a.key.public || !public_only),
         );
-        picked
+        Ok(picked
             .into_iter()
-            .map(|(i, score)| {
-                let (id, title, _) = &rows[i];
-                Ok((parse_id(id, ArticleId::parse)?, title.clone(), score))
+            .map(|(a, score)| (a.id, a.title, score))
+            .collect())
+    }
+
+    /// The tenant's published articles with their words counted, kept for a minute (or until
+    /// this instance changes an article): a suggestion then reads no article.
+    async fn published_articles(&self) -> Result<Published, StoreError> {
+        if let Some(kept) = self.store.articles.get(self.tenant_id) {
+            return Ok(kept);
+        }
+        // id, title, body, category, model, visibility
+        type Row = (
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, title, body, category, model, visibility FROM articles \
+                 WHERE tenant_id = $1 AND state = 'published'",
+        )
+        .bind(self.tid())
+        .fetch_all(&self.store.read)
+        .await?;
+        let prepared = rows
+            .into_iter()
+            .map(|(id, title, body, category, model, visibility)| {
+                let key = Offered {
+                    id: parse_id(&id, ArticleId::parse)?,
+                    public: visibility == knowledge::Visibility::Public.as_str(),
+                    title: title.clone(),
+                };
+                Ok(knowledge::Prepared::new(
+                    key,
+                    &title,
+                    &body,
+                    (category, model),
+                ))
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let kept = std::sync::Arc::new(prepared);
+        self.store.articles.put(self.tenant_id, kept.clone());
+        Ok(kept)
     }
 
     /// Deflections, tickets resolved with an article and articles published in `[from, to)`

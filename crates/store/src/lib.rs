@@ -82,7 +82,7 @@ pub use inventory::{
     CataloguePage, CatalogueRow, LedgerLine, LoadLine, LowStock, MovementView, OpeningRow, Part,
     StockItem, StockMovementInput, VanPart, Warehouse,
 };
-pub use knowledge::{Article, ArticleChange, KnowledgeFigures, NewArticle};
+pub use knowledge::{Article, ArticleChange, ArticleQuery, KnowledgeFigures, NewArticle};
 pub use kpi::{DueSchedule, KpiReport, KpiRequest, KpiRow, KpiSource, KpiTicket, ReportSchedule};
 pub use loopdesk_core::customer::{CustomerEdit, NewAsset, NewContact, NewCustomer, NewSite};
 pub use loopdesk_core::kpi::Filter as KpiFilter;
@@ -169,6 +169,8 @@ pub struct Store {
     triage: triage::ModelCache,
     /// Tenants' open tickets' risk, for a minute (see [`risk`]).
     risk: cache::TenantCache<risk::Scored>,
+    /// Tenants' published knowledge articles, their words counted, for a minute.
+    articles: cache::TenantCache<knowledge::Published>,
     /// Tenants' KPI books (see [`facts`]).
     books: kpi::book::Books,
     /// Bulk history imports under way (see [`TenantStore::begin_import`]).
@@ -235,6 +237,7 @@ impl Store {
             policies: cache::TenantCache::new(Duration::from_secs(30)),
             triage: triage::ModelCache::default(),
             risk: cache::TenantCache::new(Duration::from_secs(risk::REUSED_SECS)),
+            articles: cache::TenantCache::new(Duration::from_secs(60)),
             books: kpi::book::Books::default(),
             importing: std::sync::Arc::default(),
         })

@@ -10,6 +10,7 @@ use crate::on_both_backends;
 on_both_backends!(
     an_article_is_written_reviewed_published_suggested_and_counted,
     the_search_box_finds_the_articles_each_reader_may_read,
+    the_article_for_the_equipments_model_is_offered_first,
 );
 
 async fn an_article_is_written_reviewed_published_suggested_and_counted(backend: Backend) {
@@ -341,4 +342,41 @@ async fn the_search_box_finds_the_articles_each_reader_may_read(backend: Backend
     assert!(articles_found(&app, &customer, "电容").await.is_empty());
     assert!(articles_found(&app, &boss, "电容").await.is_empty());
     assert_eq!(articles_found(&app, &agent, "电容").await, vec![id]);
+}
+
+async fn the_article_for_the_equipments_model_is_offered_first(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, agent) = app.user("km-agent", &["agent"], json!({})).await;
+    let (_, sup) = app.user("km-sup", &["supervisor"], json!({})).await;
+    let (cust, site) = app.customer(&agent, "冷链物流", "13800000057").await;
+    let x9 = app.asset(&agent, (&cust, &site), "X9", "SN-X9-1").await;
+    let mut ids = Vec::new();
+    for model in ["K3", "X9"] {
+        let a = app
+            .ok(
+                &agent,
+                "/api/v1/articles",
+                json!({ "title": "冷库压缩机不启动", "model": model,
+                        "body": "检查启动电容、过载保护器和供电电压。" }),
+                201,
+            )
+            .await;
+        let path = format!("/api/v1/articles/{}", a["id"].as_str().unwrap());
+        let (s, _) = app
+            .patch(&sup, &path, json!({ "version": 1, "state": "published" }))
+            .await;
+        assert_eq!(s, 200);
+        ids.push(a["id"].clone());
+    }
+    let ask = |asset: Value| json!({ "subject": "冷库压缩机不启动", "asset_id": asset });
+    let t = app.ok(&agent, "/api/v1/triage", ask(x9["id"].clone()), 200).await;
+    assert_eq!(t["articles"][0]["id"], ids[1], "the X9 one first: {t}");
+    let (own, other) = (&t["articles"][0]["score"], &t["articles"][1]["score"]);
+    assert!(
+        other.is_null() || other.as_f64().unwrap() < own.as_f64().unwrap() * 0.6,
+        "{t}"
+    );
+    // Equipment not known: the two alike.
+    let t = app.ok(&agent, "/api/v1/triage", ask(Value::Null), 200).await;
+    assert_eq!(t["articles"][0]["score"], t["articles"][1]["score"], "{t}");
 }

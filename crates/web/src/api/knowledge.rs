@@ -8,7 +8,7 @@ use chrono::Duration;
 use loopdesk_core::i18n::Lang;
 use loopdesk_core::knowledge::ArticleState;
 use loopdesk_core::{ArticleId, TicketId};
-use loopdesk_store::{Article, ArticleChange, KnowledgeFigures, NewArticle};
+use loopdesk_store::{Article, ArticleChange, ArticleQuery, KnowledgeFigures, NewArticle};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -300,8 +300,11 @@ pub async fn suggest(
         .tenant
         .suggest_articles(
             &user.actor,
-            &q.subject,
-            q.description.as_deref().unwrap_or(""),
+            ArticleQuery {
+                subject: &q.subject,
+                description: q.description.as_deref().unwrap_or(""),
+                ..ArticleQuery::default()
+            },
         )
         .await?;
     Ok(Json(

@@ -7,7 +7,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use loopdesk_core::triage::{Request, Suggestion, Target};
 use loopdesk_core::{ArticleId, AssetId, CustomerId, TicketId};
-use loopdesk_store::{TrainReport, Triaged};
+use loopdesk_store::{ArticleQuery, TrainReport, Triaged};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -226,7 +226,15 @@ pub async fn triage(
     // The knowledge base answers beside the models (the same visibility as the reader's).
     let articles = user
         .tenant
-        .suggest_articles(&user.actor, &request.subject, &request.description)
+        .suggest_articles(
+            &user.actor,
+            ArticleQuery {
+                subject: &request.subject,
+                description: &request.description,
+                category: None,
+                asset_id: body.asset_id,
+            },
+        )
         .await?;
     Ok(Json(TriageAnswer::of(triaged, articles)))
 }

@@ -14,7 +14,8 @@ use loopdesk_core::ticket::urgency;
 use loopdesk_core::ticket::MoveCommand;
 use loopdesk_core::{Status, TicketId};
 use loopdesk_store::{
-    Idempotency, StoreError, Ticket, TicketDetail, TicketFilter, TicketParties, TransitionRequest,
+    ArticleQuery, Idempotency, StoreError, Ticket, TicketDetail, TicketFilter, TicketParties,
+    TransitionRequest,
 };
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -235,8 +236,12 @@ async fn show_order(
         .tenant
         .suggest_articles(
             &user.actor,
-            &found.ticket.subject,
-            &found.ticket.description,
+            ArticleQuery {
+                subject: &found.ticket.subject,
+                description: &found.ticket.description,
+                category: found.ticket.category.as_deref(),
+                asset_id: found.ticket.asset_id,
+            },
         )
         .await
     {

@@ -10,7 +10,7 @@ use loopdesk_core::access::{self, Permission};
 use loopdesk_core::i18n::{t, tf, Lang};
 use loopdesk_core::knowledge::ArticleState;
 use loopdesk_core::{ArticleId, TicketId};
-use loopdesk_store::{Article, ArticleChange, NewArticle, StoreError};
+use loopdesk_store::{Article, ArticleChange, ArticleQuery, NewArticle, StoreError};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -465,7 +465,14 @@ pub async fn portal_suggest(
     }
     match user
         .tenant
-        .suggest_articles(&user.actor, &f.subject, &f.description)
+        .suggest_articles(
+            &user.actor,
+            ArticleQuery {
+                subject: &f.subject,
+                description: &f.description,
+                ..ArticleQuery::default()
+            },
+        )
         .await
     {
         Ok(found) => axum::response::Html(suggestions(lang, &found).into_string()).into_response(),

@@ -15,7 +15,7 @@ use loopdesk_core::ticket::transitions::{
 use loopdesk_core::ticket::MoveCommand;
 use loopdesk_core::triage::similar::{Bag, DUPLICATE_SIMILARITY};
 use loopdesk_core::{Role, Status, TicketId, UserId};
-use loopdesk_store::{StoreError, TicketDetail, TicketParties, TransitionRequest};
+use loopdesk_store::{ArticleQuery, StoreError, TicketDetail, TicketParties, TransitionRequest};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -671,7 +671,15 @@ async fn show_with(
         match (
             user.tenant.ticket_articles(&user.actor, id).await,
             user.tenant
-                .suggest_articles(&user.actor, &tk.subject, &tk.description)
+                .suggest_articles(
+                    &user.actor,
+                    ArticleQuery {
+                        subject: &tk.subject,
+                        description: &tk.description,
+                        category: tk.category.as_deref(),
+                        asset_id: tk.asset_id,
+                    },
+                )
                 .await,
         ) {
             (Ok(u), Ok(o)) => (u, o),

@@ -13,7 +13,7 @@ use loopdesk_core::triage::assess::{SHOWN_CONFIDENCE, SHOWN_PRIORITY_CONFIDENCE,
 use loopdesk_core::triage::urgency::Level;
 use loopdesk_core::triage::Request;
 use loopdesk_core::{AssetId, CustomerId};
-use loopdesk_store::{StoreError, Triaged};
+use loopdesk_store::{ArticleQuery, StoreError, Triaged};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -63,7 +63,15 @@ pub async fn panel(
     };
     let articles = match user
         .tenant
-        .suggest_articles(&user.actor, &request.subject, &request.description)
+        .suggest_articles(
+            &user.actor,
+            ArticleQuery {
+                subject: &request.subject,
+                description: &request.description,
+                category: None,
+                asset_id: asset,
+            },
+        )
         .await
     {
         Ok(a) => a,
