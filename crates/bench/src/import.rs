@@ -236,6 +236,7 @@ async fn measure(args: &BenchImportArgs, cfg: &Config) -> anyhow::Result<()> {
         answer["auc"],
         answer["n"]
     );
+    triage(&client, (&base, &token), &customers, &mut rng).await?;
     println!(
         "  anchor: reading and checking the lines alone {check_secs:.2} s ({:.0} lines/s); \
          the import takes {:.1}× that",
@@ -243,6 +244,75 @@ async fn measure(args: &BenchImportArgs, cfg: &Config) -> anyhow::Result<()> {
         import_secs / check_secs
     );
     served.stop().await;
+    Ok(())
+}
+
+/// Triage over the history: the category model trained on it, 40 published articles, then
+/// `POST /api/v1/triage` for a customer's new request (categories, urgency, the customer's
+/// duplicates among their tickets, articles) 300 times: p50 / p95 / p99.
+async fn triage(
+    client: &reqwest::Client,
+    (base, token): (&str, &str),
+    customers: &[String],
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    let post = |path: &str, body: Value| {
+        client
+            .post(format!("{base}{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let started = Instant::now();
+    let trained: Value = post("/api/v1/triage/train", json!({ "target": "category" }))
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    println!(
+        "  category model trained on the history: {:.2} s (trained on {}, holdout accuracy {})",
+        started.elapsed().as_secs_f64(),
+        trained["trained_on"],
+        trained["holdout"]["accuracy"]
+    );
+    for i in 0..40 {
+        let (subject, description) = FAULTS[i % FAULTS.len()];
+        let body = json!({ "title": format!("{subject}的处理方法 {i}"),
+            "body": format!("## 现象\n\n{description}\n\n## 处理\n\n按步骤检查第 {i} 项。") });
+        let a: Value = post("/api/v1/articles", body)
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let id = a["id"].as_str().context("article id")?;
+        client
+            .patch(format!("{base}/api/v1/articles/{id}"))
+            .bearer_auth(token)
+            .json(&json!({ "version": 1, "state": "published" }))
+            .send()
+            .await?
+            .error_for_status()?;
+    }
+    let mut times = Vec::with_capacity(300);
+    let mut offered = 0;
+    for i in 0..300 {
+        let (subject, description) = FAULTS[i % FAULTS.len()];
+        let body = json!({ "subject": format!("{subject}，第{i}次"), "description": description,
+            "customer_id": customers[rng.gen_range(0..customers.len())] });
+        let started = Instant::now();
+        let answer: Value = post("/api/v1/triage", body)
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        times.push(started.elapsed());
+        offered += answer["articles"].as_array().map_or(0, Vec::len);
+    }
+    println!(
+        "  POST /api/v1/triage ×300: {}   ({:.1} articles offered a call)",
+        crate::stock::percentiles(&mut times),
+        offered as f64 / 300.0
+    );
     Ok(())
 }
 
