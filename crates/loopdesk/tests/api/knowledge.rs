@@ -369,7 +369,9 @@ async fn the_article_for_the_equipments_model_is_offered_first(backend: Backend)
         ids.push(a["id"].clone());
     }
     let ask = |asset: Value| json!({ "subject": "冷库压缩机不启动", "asset_id": asset });
-    let t = app.ok(&agent, "/api/v1/triage", ask(x9["id"].clone()), 200).await;
+    let t = app
+        .ok(&agent, "/api/v1/triage", ask(x9["id"].clone()), 200)
+        .await;
     assert_eq!(t["articles"][0]["id"], ids[1], "the X9 one first: {t}");
     let (own, other) = (&t["articles"][0]["score"], &t["articles"][1]["score"]);
     assert!(
@@ -377,6 +379,8 @@ async fn the_article_for_the_equipments_model_is_offered_first(backend: Backend)
         "{t}"
     );
     // Equipment not known: the two alike.
-    let t = app.ok(&agent, "/api/v1/triage", ask(Value::Null), 200).await;
+    let t = app
+        .ok(&agent, "/api/v1/triage", ask(Value::Null), 200)
+        .await;
     assert_eq!(t["articles"][0]["score"], t["articles"][1]["score"], "{t}");
 }

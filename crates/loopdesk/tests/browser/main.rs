@@ -181,6 +181,19 @@ async fn sign_on_pad(c: &Client) {
     .unwrap();
 }
 
+/// The top and bottom of the menu's entries on the page, in pixels.
+async fn nav_rows(c: &Client) -> (f64, f64) {
+    let v = c
+        .execute(
+            "const r = [...document.querySelectorAll('header.top nav > *')].map(e => e.getBoundingClientRect());
+             return [Math.min(...r.map(x => x.top)), Math.max(...r.map(x => x.bottom))];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    (v[0].as_f64().unwrap(), v[1].as_f64().unwrap())
+}
+
 /// What the page cost to load: bytes over the wire for the document and everything it
 /// loaded, and whether it fits the window without scrolling sideways.
 async fn weight_and_fit(c: &Client) -> (f64, bool) {
@@ -2042,6 +2055,7 @@ async fn a_manager_sees_this_weeks_new_fault_and_its_model() {
     sign_in(&c, &app, "boss").await;
     c.goto(&app.url("/dashboard")).await.unwrap();
     // The menu leads there.
+    click_on(&c, "nav details[data-group='analysis'] summary").await;
     click_on(&c, "nav a[href='/insights']").await;
     wait_xpath(&c, "//section[contains(@class,'problem')]").await;
     let first = text_of(&c, "section.problem h2").await;
@@ -2302,6 +2316,7 @@ async fn a_manager_replays_last_month_under_a_tighter_promise() {
     let c = browser(&driver, 1280).await;
     sign_in(&c, &app, "boss").await;
     c.goto(&app.url("/dashboard")).await.unwrap();
+    click_on(&c, "nav details[data-group='analysis'] summary").await;
     click_on(&c, "nav a[href='/sla/what-if']").await;
     wait_xpath(&c, "//select[@id='replaces']").await;
     // The default policy (24 hours), tightened to 8.
@@ -2575,8 +2590,15 @@ async fn a_supervisor_plans_maintenance_from_a_suggestion_and_the_admin_sets_scr
 
     let c = browser(&driver, 1280).await;
     sign_in(&c, &app, "sup1").await;
-    c.goto(&app.url("/insights")).await.unwrap();
-    click_on(&c, "a[href='/insights/maintenance']").await;
+    // The supervisor's menu fits one line; the analysis pages open under one heading.
+    c.goto(&app.url("/review")).await.unwrap();
+    let (top, bottom) = nav_rows(&c).await;
+    assert!(bottom - top < 40.0, "the menu wraps: {top}..{bottom}");
+    click_on(&c, "nav details[data-group='analysis'] summary").await;
+    shoot(&c, "menu-analysis-open").await;
+    click_on(&c, "nav a[href='/insights']").await;
+    wait_for_url(&c, |u| u.path() == "/insights").await;
+    click_on(&c, "main a[href='/insights/maintenance']").await;
     wait_xpath(&c, "//section[contains(@class,'wear')]").await;
     let heading = text_of(&c, "section.wear h2").await;
     assert!(
@@ -2598,6 +2620,13 @@ async fn a_supervisor_plans_maintenance_from_a_suggestion_and_the_admin_sets_scr
     // The admin holds reports for a short visit too, and no longer for a part's model.
     let c = browser(&driver, 1280).await;
     sign_in(&c, &app, "it-admin").await;
+    c.goto(&app.url("/admin")).await.unwrap();
+    shoot(&c, "menu-admin").await;
+    let (top, bottom) = nav_rows(&c).await;
+    assert!(
+        bottom - top < 40.0,
+        "the admin's menu wraps: {top}..{bottom}"
+    );
     c.goto(&app.url("/admin/settings#screening")).await.unwrap();
     click_on(&c, "input[name='block_part_not_for_model']").await;
     click_on(&c, "input[name='block_short_visit']").await;

@@ -130,65 +130,72 @@ fn takes_calls(roles: &[Role]) -> bool {
     )
 }
 
+/// A menu entry: a page, or pages grouped under one heading (opened with a click), so that
+/// the menu of someone with many roles fits one line at 1280 px.
+enum Entry {
+    Page(&'static str, &'static str),
+    Group(
+        &'static str,
+        &'static str,
+        Vec<(&'static str, &'static str)>,
+    ),
+}
+
 /// The menu of someone with these roles: the pages their work starts from.
-fn menu(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
+fn menu(roles: &[Role]) -> Vec<Entry> {
+    let any = |of: &[Role]| roles.iter().any(|r| of.contains(r));
     let mut out = Vec::new();
     if roles.contains(&Role::Admin) {
-        out.push(("/admin", "page.admin.title"));
+        out.push(Entry::Page("/admin", "page.admin.title"));
     }
     if roles.contains(&Role::Customer) {
-        out.push(("/portal", "page.nav.my_requests"));
-        out.push(("/portal/new", "page.nav.new_request"));
+        out.push(Entry::Page("/portal", "page.nav.my_requests"));
+        out.push(Entry::Page("/portal/new", "page.nav.new_request"));
     }
     if takes_calls(roles) {
-        out.push(("/desk", "page.desk.queue"));
-        out.push(("/desk/intake", "page.desk.intake"));
-        out.push(("/desk/calls", "page.calls.title"));
-        out.push(("/dispatch", "page.dispatch.title"));
+        out.push(Entry::Page("/desk", "page.desk.queue"));
+        out.push(Entry::Page("/desk/intake", "page.desk.intake"));
+        out.push(Entry::Page("/desk/calls", "page.calls.title"));
+        out.push(Entry::Page("/dispatch", "page.dispatch.title"));
     }
-    if roles.iter().any(|r| {
-        matches!(
-            r,
-            Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Manager | Role::Admin
-        )
-    }) {
-        out.push(("/customers", "page.customers.title"));
-        out.push(("/assets", "page.asset.list"));
+    use Role::*;
+    if any(&[Agent, Dispatcher, Supervisor, Manager, Admin]) {
+        out.push(Entry::Page("/customers", "page.customers.title"));
+        out.push(Entry::Page("/assets", "page.asset.list"));
     }
-    if roles.contains(&Role::Engineer) {
-        out.push(("/m", "page.engineer.orders"));
-        out.push(("/m/van", "page.van.title"));
+    if roles.contains(&Engineer) {
+        out.push(Entry::Page("/m", "page.engineer.orders"));
+        out.push(Entry::Page("/m/van", "page.van.title"));
     }
-    if roles
-        .iter()
-        .any(|r| matches!(r, Role::Supervisor | Role::Dispatcher | Role::Admin))
-    {
-        out.push(("/review", "page.review.title"));
+    if any(&[Supervisor, Dispatcher, Admin]) {
+        out.push(Entry::Page("/review", "page.review.title"));
     }
-    if roles
-        .iter()
-        .any(|r| matches!(r, Role::Supervisor | Role::Manager | Role::Admin))
-    {
-        out.push(("/requisitions", "page.approvals.title"));
-        out.push(("/stock", "page.stock.title"));
-        out.push(("/insights", "page.insights.title"));
-        out.push(("/problems", "page.problems.title"));
+    if any(&[Supervisor, Manager, Admin]) {
+        out.push(Entry::Group(
+            "stock",
+            "page.nav.stock",
+            vec![
+                ("/stock", "page.stock.title"),
+                ("/requisitions", "page.approvals.title"),
+            ],
+        ));
     }
-    if roles.iter().any(|r| {
-        matches!(
-            r,
-            Role::Supervisor | Role::Manager | Role::Dispatcher | Role::Admin
-        )
-    }) {
-        out.push(("/dashboard", "page.dash.title"));
+    if any(&[Supervisor, Manager, Dispatcher, Admin]) {
+        out.push(Entry::Page("/dashboard", "page.dash.title"));
     }
-    if roles
-        .iter()
-        .any(|r| matches!(r, Role::Manager | Role::Admin))
-    {
-        out.push(("/sla/what-if", "page.whatif.title"));
+    let mut analysis = Vec::new();
+    if any(&[Supervisor, Manager, Admin]) {
+        analysis.push(("/insights", "page.insights.title"));
+        analysis.push(("/problems", "page.problems.title"));
+        analysis.push(("/insights/maintenance", "page.wear.title"));
     }
-    out.push(("/kb", "page.kb.title"));
+    if any(&[Manager, Admin]) {
+        analysis.push(("/sla/what-if", "page.whatif.title"));
+    }
+    if !analysis.is_empty() {
+        out.push(Entry::Group("analysis", "page.nav.analysis", analysis));
+    }
+    out.push(Entry::Page("/kb", "page.kb.title"));
     out
 }
 
@@ -222,8 +229,16 @@ pub fn page(lang: Lang, title: &str, user: Option<&User>, body: Markup) -> Respo
                     a.brand href="/" { "Loopdesk" }
                     nav {
                         @if let Some(u) = user {
-                            @for (href, key) in menu(&u.roles) {
-                                a href=(href) { (t(lang, key)) }
+                            @for entry in menu(&u.roles) {
+                                @match entry {
+                                    Entry::Page(href, key) => a href=(href) { (t(lang, key)) },
+                                    Entry::Group(name, key, pages) => details.menu-group data-group=(name) {
+                                        summary { (t(lang, key)) }
+                                        div {
+                                            @for (href, key) in pages { a href=(href) { (t(lang, key)) } }
+                                        }
+                                    },
+                                }
                             }
                         }
                     }

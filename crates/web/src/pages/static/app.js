@@ -80,6 +80,23 @@ document.querySelectorAll('canvas[data-signature]').forEach(function (pad) {
   });
 });
 
+// The menu's groups: one open at a time, closed by a click anywhere else or by Escape.
+(function () {
+  var groups = document.querySelectorAll('details.menu-group');
+  if (!groups.length) return;
+  groups.forEach(function (g) {
+    g.addEventListener('toggle', function () {
+      if (g.open) groups.forEach(function (o) { if (o !== g) o.open = false; });
+    });
+  });
+  document.addEventListener('click', function (ev) {
+    groups.forEach(function (g) { if (!g.contains(ev.target)) g.open = false; });
+  });
+  document.addEventListener('keydown', function (ev) {
+    if (ev.key === 'Escape') groups.forEach(function (g) { g.open = false; });
+  });
+})();
+
 // Live pages: when someone else changes what the page shows, it reloads itself — unless the
 // person is typing, then it only says so.
 // The page's one stream (a browser allows few at once): the page's own, or /live/calls.
