@@ -3,6 +3,8 @@
 //! reopen, cancel, chases, urgent words, waits for parts) — and the tenant's model, trained on
 //! them nightly or when first asked for and kept in `risk_models`.
 
+use std::sync::atomic::Ordering;
+
 use chrono::{DateTime, Duration, Utc};
 use loopdesk_core::access;
 use loopdesk_core::event::EventKind;
@@ -35,6 +37,17 @@ pub(crate) const REUSED_SECS: u64 = 60;
 pub(crate) struct Scored {
     model: Option<i64>,
     items: std::sync::Arc<Vec<(RiskItem, Option<String>)>>,
+    /// Set while new scores are being made in the background.
+    refreshing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Scores made with the model trained at `model`, to keep.
+fn scored(model: Option<i64>, items: Vec<(RiskItem, Option<String>)>) -> Scored {
+    Scored {
+        model,
+        items: std::sync::Arc::new(items),
+        refreshing: std::sync::Arc::default(),
+    }
 }
 
 /// An open ticket's risk.
@@ -275,13 +288,27 @@ impl TenantStore {
             },
         };
         let trained = model.as_ref().map(|m| ms(m.trained_at));
-        let scored = match self.store.risk.get(self.tenant_id) {
-            Some(s) if s.model == trained => s,
+        let model = model.map(|m| m.model);
+        let scored = match self.store.risk.get_aged(self.tenant_id) {
+            Some((s, fresh)) if s.model == trained => {
+                // Older than a minute: answered as it is while one refresh makes new scores
+                // (at a million tickets a year a refresh reads 90 days: seconds nobody waits).
+                if !fresh && !s.refreshing.swap(true, Ordering::AcqRel) {
+                    let (me, flag) = (self.clone(), s.refreshing.clone());
+                    tokio::spawn(async move {
+                        match me.score_open(model, now).await {
+                            Ok(items) => me.store.risk.put(me.tenant_id, scored(trained, items)),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "refreshing the risk scores failed");
+                                flag.store(false, Ordering::Release);
+                            }
+                        }
+                    });
+                }
+                s
+            }
             _ => {
-                let s = Scored {
-                    model: trained,
-                    items: std::sync::Arc::new(self.score_open(model.map(|m| m.model), now).await?),
-                };
+                let s = scored(trained, self.score_open(model, now).await?);
                 self.store.risk.put(self.tenant_id, s.clone());
                 s
             }
