@@ -41,7 +41,7 @@ pub use crate::config::redact;
 
 /// The database file of a SQLite URL (`sqlite://path?mode=rwc`, `sqlite:path`); none for
 /// an in-memory database.
-fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+pub(crate) fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

@@ -3,6 +3,7 @@
 //! benchmarks (`loopdesk-bench`).
 
 pub mod app;
+pub mod backup;
 pub mod config;
 pub mod cti_sim;
 pub mod demo;

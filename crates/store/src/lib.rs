@@ -13,6 +13,7 @@
 //! Uploaded files live beside the database, in the file store of [`blobs`].
 
 mod assets;
+pub mod backup;
 pub mod blobs;
 mod bulk;
 mod cache;

@@ -7,6 +7,7 @@
 )]
 
 mod assets;
+mod backup;
 mod calls;
 mod channels;
 mod chat_sim;
