@@ -36,6 +36,22 @@ pub fn required_text(field: &'static str, text: &str, max: usize) -> Result<Stri
     }
 }
 
+/// A tenant's slug, as it stands in sign-in URLs and hosts: 1–40 lower-case ASCII letters,
+/// digits and hyphens, starting with a letter, not ending with a hyphen.
+pub fn slug(text: &str) -> Result<String, FieldError> {
+    let s = text.trim();
+    let ok = (1..=40).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && !s.ends_with('-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        fail("slug", "error.invalid_slug")
+    }
+}
+
 /// Like [`required_text`], but absent or blank text is `None`.
 pub fn optional_text(
     field: &'static str,

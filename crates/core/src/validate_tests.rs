@@ -162,3 +162,20 @@ fn a_search_reads_as_a_phone_only_when_it_is_one() {
     assert_eq!(phone_query("1234"), None, "too short to be a number");
     assert_eq!(phone_query("12"), None);
 }
+
+#[test]
+fn a_slug_is_lower_case_letters_digits_and_hyphens() {
+    assert_eq!(slug(" east-2 "), Ok("east-2".to_owned()));
+    for bad in [
+        "",
+        "East",
+        "2east",
+        "east-",
+        "华东",
+        "east_2",
+        "a b",
+        &"x".repeat(41),
+    ] {
+        assert_eq!(slug(bad).map_err(|e| e.field), Err("slug"), "{bad:?}");
+    }
+}

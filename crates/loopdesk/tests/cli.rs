@@ -157,3 +157,85 @@ fn search_reindex_rebuilds_the_index_with_progress() {
     assert!(documents > 70, "{out}");
     assert!(out.contains("0 of objects that are gone removed"), "{out}");
 }
+
+#[test]
+fn tenants_are_made_listed_suspended_and_resumed_and_an_install_backs_up_and_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("a");
+    let data = data.to_str().unwrap();
+    let create = |slug: &str| {
+        loopdesk(
+            &[
+                "tenant",
+                "create",
+                "--data-dir",
+                data,
+                "--slug",
+                slug,
+                "--name",
+                "华东分公司",
+            ],
+            "correct horse battery\n",
+        )
+    };
+    let o = create("east");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("tenant east created, its admin admin"),
+        "{}",
+        text(&o)
+    );
+    let o = create("east");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("slug is already taken"), "{}", text(&o));
+    let o = create("East_1");
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("slug: only lower-case letters"),
+        "{}",
+        text(&o)
+    );
+
+    let o = loopdesk(
+        &["tenant", "suspend", "--data-dir", data, "--slug", "east"],
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let listed = text(&loopdesk(&["tenant", "list", "--data-dir", data], ""));
+    let east = listed.lines().find(|l| l.starts_with("east ")).unwrap();
+    assert!(
+        east.contains("suspended") && east.contains("华东分公司"),
+        "{listed}"
+    );
+    assert!(
+        listed.lines().any(|l| l.starts_with("default ")),
+        "{listed}"
+    );
+    let o = loopdesk(
+        &["tenant", "resume", "--data-dir", data, "--slug", "east"],
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = loopdesk(
+        &["tenant", "suspend", "--data-dir", data, "--slug", "west"],
+        "",
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("west"), "{}", text(&o));
+
+    // The install into one archive, and back into an empty directory.
+    let archive = dir.path().join("backup.zip");
+    let archive = archive.to_str().unwrap();
+    let o = loopdesk(&["backup", "--data-dir", data, "--out", archive], "");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("backup written to"), "{}", text(&o));
+    let restored = dir.path().join("b");
+    let restored = restored.to_str().unwrap();
+    let o = loopdesk(&["restore", "--data-dir", restored, "--from", archive], "");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("each checked"), "{}", text(&o));
+    let listed = text(&loopdesk(&["tenant", "list", "--data-dir", restored], ""));
+    assert!(listed.lines().any(|l| l.starts_with("east ")), "{listed}");
+    let o = loopdesk(&["restore", "--data-dir", restored, "--from", archive], "");
+    assert!(!o.status.success(), "a second restore into it");
+}

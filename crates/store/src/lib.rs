@@ -108,7 +108,7 @@ pub use tickets::{
     ServiceSheet, TicketFilter, TicketParties, TransitionRequest,
 };
 pub use triage::{DuplicateTicket, TrainReport, TriageModel, Triaged};
-pub use users::{NewUser, RegionShape, UserEdit};
+pub use users::{NewUser, RegionShape, TenantSummary, UserEdit};
 pub use views::SavedView;
 pub use whatif::{CandidatePolicy, WhatIfFlip, WhatIfGroup, WhatIfReport};
 

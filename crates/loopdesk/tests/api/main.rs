@@ -33,6 +33,7 @@ mod search;
 mod security;
 mod sla;
 mod stock;
+mod tenants;
 mod ticket_import;
 mod triage;
 mod users;

@@ -41,7 +41,8 @@ impl Store {
         let impossible = username.contains('\0') || tenant.is_some_and(|t| t.contains('\0'));
         let sql = format!(
             "SELECT {USER_COLUMNS}, u.password_hash FROM users u JOIN tenants t ON t.id = u.tenant_id \
-             WHERE u.username = $1 AND ($2 = '' OR t.slug = $2) AND u.active = 1 LIMIT 2"
+             WHERE u.username = $1 AND ($2 = '' OR t.slug = $2) AND u.active = 1 \
+             AND t.suspended_at IS NULL LIMIT 2"
         );
         let mut rows: Vec<UserRowWithHash> = if impossible {
             Vec::new()

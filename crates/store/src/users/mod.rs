@@ -17,6 +17,7 @@ use crate::{from_ms, ms, StoreError, TenantStore, User};
 mod auth;
 mod org;
 mod shapes;
+pub use org::TenantSummary;
 pub(crate) use shapes::placed;
 pub use shapes::RegionShape;
 

@@ -51,13 +51,17 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// Creates a tenant; `Conflict{slug}` if the slug is taken.
+    /// Creates a tenant; `Conflict{slug}` if the slug is taken, a field error for a slug or
+    /// name that is not one.
     pub async fn create_tenant(
         &self,
         slug: &str,
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<Tenant, StoreError> {
+        let slug = validate::slug(slug)?;
+        let name = validate::required_text("name", name, validate::MAX_NAME)?;
+        let (slug, name) = (slug.as_str(), name.as_str());
         let id = TenantId::new();
         let mut tx = self.write.begin().await?;
         sqlx::query("INSERT INTO tenants (id, slug, name, created_at) VALUES ($1, $2, $3, $4)")
@@ -71,6 +75,81 @@ impl Store {
         crate::sla::insert_default_policy(&mut tx, &id.to_string(), now).await?;
         tx.commit().await?;
         self.tenant_by_id(id).await
+    }
+}
+
+/// A tenant as the platform operator lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantSummary {
+    /// Slug.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Active users.
+    pub users: i64,
+    /// Tickets.
+    pub tickets: i64,
+    /// Suspended since, if it is.
+    pub suspended_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Every tenant with its users, tickets and whether it is suspended, by slug.
+    pub async fn tenant_summaries(&self) -> Result<Vec<TenantSummary>, StoreError> {
+        let rows: Vec<(String, String, i64, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT t.slug, t.name, t.created_at, \
+             (SELECT COUNT(*) FROM users u WHERE u.tenant_id = t.id AND u.active = 1), \
+             (SELECT COUNT(*) FROM tickets k WHERE k.tenant_id = t.id), t.suspended_at \
+             FROM tenants t ORDER BY t.slug",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(slug, name, created_at, users, tickets, suspended_at)| TenantSummary {
+                    slug,
+                    name,
+                    created_at: crate::from_ms(created_at),
+                    users,
+                    tickets,
+                    suspended_at: suspended_at.map(crate::from_ms),
+                },
+            )
+            .collect())
+    }
+
+    /// Suspends a tenant (nobody of it signs in; every session of it is revoked) or, with
+    /// `suspend` false, resumes it. `NotFound` for an unknown slug.
+    pub async fn set_tenant_suspended(
+        &self,
+        slug: &str,
+        suspend: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Tenant, StoreError> {
+        let tenant = self
+            .tenant_by_slug(slug)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut tx = self.write.begin().await?;
+        sqlx::query("UPDATE tenants SET suspended_at = $1 WHERE id = $2")
+            .bind(suspend.then(|| ms(now)))
+            .bind(tenant.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if suspend {
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(ms(now))
+            .bind(tenant.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(tenant)
     }
 }
 
