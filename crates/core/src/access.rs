@@ -114,6 +114,8 @@ pub enum Permission {
     ChangeCategory,
     /// Read open tickets' breach and reopen risk, and its backtest.
     Risk,
+    /// Read and export the audit trail of admin and security actions.
+    ReadAudit,
 }
 
 /// True when the actor may do `what`.
@@ -145,6 +147,7 @@ pub fn roles_allow(has: impl Fn(Role) -> bool, what: Permission) -> bool {
         Permission::Remediate | Permission::Insights => any(&[Supervisor, Manager, Admin]),
         Permission::ReadKpis | Permission::Risk => any(&[Supervisor, Manager, Dispatcher, Admin]),
         Permission::SetTargets | Permission::SlaWhatIf => any(&[Manager, Admin]),
+        Permission::ReadAudit => any(&[Admin]),
         Permission::WriteArticles => any(&[Agent, Dispatcher, Engineer, Supervisor, Admin]),
         Permission::ReviewArticles => any(&[Supervisor, Admin]),
         Permission::Chase => any(&[Customer, Agent, Dispatcher, Supervisor, Admin]),

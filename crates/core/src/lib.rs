@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod asset;
+pub mod audit;
 pub mod clock;
 pub mod customer;
 pub mod customer_import;

@@ -47,6 +47,14 @@ pub async fn nightly(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreEr
             }
         }
     }
+    // The audit trail past each tenant's retention (the database keeps 30 days whatever).
+    let pruned = store.prune_audit(now).await?;
+    if pruned > 0 {
+        tracing::info!(
+            entries = pruned,
+            "audit entries past their retention removed"
+        );
+    }
     Ok(trained)
 }
 

@@ -13,6 +13,7 @@
 //! Uploaded files live beside the database, in the file store of [`blobs`].
 
 mod assets;
+mod audit;
 pub mod backup;
 pub mod blobs;
 mod bulk;
@@ -63,6 +64,7 @@ pub use assets::{
     AssetCard, AssetHistory, AssetListItem, AssetPage, AssetPart, AssetReading, AssetTicket,
     AssetVisit, Category, ProductModel,
 };
+pub use audit::{AuditEntry, AuditFilter, NewAudit};
 pub use channels::{
     Call, CallFilter, CallPage, CallRecorded, Channel, ChannelDay, ChannelHealth, ChatIn,
     InboundChannel, InboundMessage, InboundPage, LiveCall, MailboxCursor, Received, ReceivedFile,

@@ -57,7 +57,7 @@ pub fn session_cookie(token: Option<&str>, ttl: chrono::Duration, secure: bool) 
     }
 }
 
-fn bearer_or_cookie(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn bearer_or_cookie(headers: &HeaderMap) -> Option<String> {
     if let Some(auth) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -3,6 +3,7 @@
 //! HTTP; they hold no business rules.
 
 pub mod api;
+pub mod audit;
 pub use loopdesk_store::blobs;
 pub mod error;
 pub mod export;
@@ -55,6 +56,10 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(max_upload + 64 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::keep,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::defend,

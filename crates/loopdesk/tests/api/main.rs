@@ -7,6 +7,7 @@
 )]
 
 mod assets;
+mod audit;
 mod backup;
 mod calls;
 mod channels;

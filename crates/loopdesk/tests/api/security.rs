@@ -388,6 +388,13 @@ async fn every_role_meets_every_endpoint_family_as_the_matrix_says(backend: Back
             let status = app.get(token, path).await.status().as_u16();
             assert_eq!(status, if insights { 200 } else { 403 }, "{who} {path}");
         }
+        // The audit trail is the admins'.
+        let status = app.get(token, "/api/v1/audit").await.status().as_u16();
+        assert_eq!(
+            status,
+            if who == "admin" { 200 } else { 403 },
+            "{who} audit"
+        );
         // Whether the model sets categories is for those who triage.
         let triage = matches!(who, "admin" | "agent" | "dispatcher" | "supervisor");
         let status = app

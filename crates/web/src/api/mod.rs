@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod automation;
 pub mod calls;
@@ -186,6 +187,9 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(triage::train))
         .routes(routes!(triage::settings, triage::set_settings))
         .routes(routes!(screening::settings, screening::set_settings))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::export))
+        .routes(routes!(audit::set_settings))
         .routes(routes!(insights::problems))
         .routes(routes!(insights::risk))
         .routes(routes!(insights::risk_backtest))

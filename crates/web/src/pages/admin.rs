@@ -52,6 +52,7 @@ async fn admin_page(user: &CurrentUser, lang: Lang, error: Option<(&str, &str)>)
                 a href="/admin/settings" { (t(lang, "page.settings.title")) }
                 a href="/admin/regions" { (t(lang, "page.regions.title")) }
                 a href="/admin/import-tickets" { (t(lang, "page.ticket_import.title")) }
+                a href="/admin/audit" { (t(lang, "page.audit.title")) }
                 a href="/customers" { (t(lang, "page.customers.title")) }
                 a href="/stock" { (t(lang, "page.stock.title")) }
             }

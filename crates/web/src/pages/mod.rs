@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod audit;
 pub mod calls;
 pub mod channels;
 mod charts;
@@ -157,6 +158,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route("/admin/users/{id}/password", post(admin::reset_password))
         .route("/admin/regions", get(regions::show).post(admin::add_region))
+        .route("/admin/audit", get(audit::show))
         .route("/admin/settings", get(settings::show))
         .route("/admin/settings/{form}", post(settings::update))
         .route("/admin/regions/{id}/shape", post(regions::set_shape))

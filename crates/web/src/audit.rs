@@ -1,0 +1,103 @@
+//! Writes the audit trail: every request core's `audit::action_of` names (sign-ins and their
+//! failures, users, settings, SLA, webhooks, channels, the organisation, imports, exports) is
+//! recorded after it is answered, with who, from where, what was asked (secrets removed) and
+//! the answer's status.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use loopdesk_core::audit;
+use loopdesk_store::NewAudit;
+
+use crate::error::ApiError;
+use crate::extract::{bearer_or_cookie, ClientIp};
+use crate::state::AppState;
+
+/// Records the request if it is an admin or security action.
+pub async fn keep(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let Some(action) = audit::action_of(&method, &path, &query) else {
+        return next.run(req).await;
+    };
+    let (mut parts, body) = req.into_parts();
+    let Ok(ClientIp(address)) = ClientIp::from_request_parts(&mut parts, &state).await;
+    let form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    // The body is read here to keep it, within the largest body any audited route takes.
+    let limit = if action == "import" {
+        crate::api::ticket_import::MAX_BODY
+    } else {
+        state.config.max_upload_bytes + 64 * 1024
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return ApiError::payload_too_large().into_response();
+    };
+    let now = state.clock.now();
+    // Who, before the request runs (a sign-out revokes the very token).
+    let who = match bearer_or_cookie(&parts.headers) {
+        Some(token) => match state.sessions.get(&token, now) {
+            Some(auth) => Some(auth),
+            None => state.store.authenticate(&token, now).await.ok().flatten(),
+        },
+        None => None,
+    };
+    let detail = audit::kept_body(&bytes, form);
+    let response = next
+        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await;
+    let status = response.status();
+    let (action, actor_id, actor_name, tenant_id) = if action == "sign_in" {
+        // A page's sign-in answers with a redirect and a session cookie; the API's with 200.
+        let signed_in = status.is_success() && path.starts_with("/api/")
+            || response.headers().contains_key(header::SET_COOKIE) && status.is_redirection();
+        let name = detail["username"]
+            .as_str()
+            .unwrap_or("")
+            .trim()
+            .to_lowercase();
+        let tenant = state
+            .store
+            .sign_in_tenant(detail["tenant"].as_str(), &name)
+            .await
+            .ok()
+            .flatten();
+        let action = if signed_in {
+            "sign_in"
+        } else {
+            "sign_in_failed"
+        };
+        (action, None, name, tenant)
+    } else {
+        match &who {
+            Some(a) => (
+                action,
+                Some(a.user.id),
+                a.user.username.clone(),
+                Some(a.user.tenant_id),
+            ),
+            None => (action, None, String::new(), None),
+        }
+    };
+    let entry = NewAudit {
+        tenant_id,
+        actor_id,
+        actor_name,
+        address,
+        action: action.to_owned(),
+        method,
+        path,
+        status: status.as_u16(),
+        detail,
+        at: now,
+    };
+    if let Err(e) = state.store.record_audit(entry).await {
+        tracing::error!(error = %e, "writing the audit trail failed");
+    }
+    response
+}
