@@ -3,7 +3,7 @@
 //! recorded after it is answered, with who, from where, what was asked (secrets removed) and
 //! the answer's status.
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -14,16 +14,20 @@ use crate::error::ApiError;
 use crate::extract::{bearer_or_cookie, ClientIp};
 use crate::state::AppState;
 
-/// Records the request if it is an admin or security action.
-pub async fn keep(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let method = req.method().as_str().to_owned();
-    let path = req.uri().path().to_owned();
-    let query = req.uri().query().unwrap_or("").to_owned();
-    let Some(action) = audit::action_of(&method, &path, &query) else {
+/// Runs the request, and records it if it is an admin or security action (called by
+/// [`crate::security::defend`]; nothing is copied for any other request).
+pub async fn keep(state: &AppState, req: Request, next: Next) -> Response {
+    let Some(action) = audit::action_of(
+        req.method().as_str(),
+        req.uri().path(),
+        req.uri().query().unwrap_or(""),
+    ) else {
         return next.run(req).await;
     };
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
     let (mut parts, body) = req.into_parts();
-    let Ok(ClientIp(address)) = ClientIp::from_request_parts(&mut parts, &state).await;
+    let Ok(ClientIp(address)) = ClientIp::from_request_parts(&mut parts, state).await;
     let form = parts
         .headers
         .get(header::CONTENT_TYPE)

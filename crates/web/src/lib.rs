@@ -58,10 +58,6 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(max_upload + 64 * 1024))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            audit::keep,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
             security::defend,
         ))
         .layer(axum::middleware::from_fn_with_state(

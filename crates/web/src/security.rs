@@ -28,7 +28,8 @@ pub const DATA_CSP: &str = "default-src 'self'; frame-ancestors 'none'";
 pub const ATTACHMENT_CSP: &str =
     "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox";
 
-/// Middleware: refuses cross-site writes, then adds the headers.
+/// Middleware: refuses cross-site writes, keeps an admin or security action in the audit
+/// trail (one layer for both: each layer costs every request), then adds the headers.
 pub async fn defend(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if is_cross_site_write(req.method(), req.headers(), &state.config.public_url) {
         return ApiError::new(
@@ -38,7 +39,7 @@ pub async fn defend(State(state): State<AppState>, req: Request, next: Next) -> 
         )
         .into_response();
     }
-    let mut res = next.run(req).await;
+    let mut res = crate::audit::keep(&state, req, next).await;
     let h = res.headers_mut();
     let set = |h: &mut HeaderMap, name: header::HeaderName, value: &'static str| {
         if !h.contains_key(&name) {
