@@ -2637,6 +2637,17 @@ async fn a_supervisor_plans_maintenance_from_a_suggestion_and_the_admin_sets_scr
         "//section[@id='screening']//p[contains(@class,'notice')]",
     )
     .await;
+    // What the admin just did is in the audit log, with the sign-in before it.
+    c.goto(&app.url("/admin")).await.unwrap();
+    click_on(&c, "main a[href='/admin/audit']").await;
+    wait_xpath(&c, "//table[contains(@class,'audit')]").await;
+    let rows = texts(&c, "table.audit tbody tr").await;
+    assert!(
+        rows[0].contains("系统设置") && rows[0].contains("it-admin"),
+        "{rows:?}"
+    );
+    assert!(rows.iter().any(|r| r.contains("登录")), "{rows:?}");
+    shoot(&c, "audit-log").await;
     let chosen = app.read(&app.admin, "/api/v1/screening/settings").await;
     assert_eq!(
         chosen["blocking"],

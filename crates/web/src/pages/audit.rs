@@ -81,7 +81,7 @@ pub async fn show(
                     }
                 }
                 label for="actor" { (t(lang, "page.audit.actor")) }
-                input #actor name="actor" value=(actor.clone().unwrap_or_default());
+                input #actor type="search" name="actor" value=(actor.clone().unwrap_or_default());
                 button type="submit" { (t(lang, "page.insights.show")) }
                 " " a.button href=(export) { (t(lang, "page.audit.export")) }
             }
