@@ -59,8 +59,8 @@ pub struct AuditEntry {
     pub path: String,
     /// The answer's status.
     pub status: u16,
-    /// The request as kept (secrets replaced by `***`).
-    #[schema(value_type = Object)]
+    /// The request as kept (secrets replaced by `***`); null for a request without a body.
+    #[schema(value_type = Option<Object>)]
     pub detail: serde_json::Value,
 }
 
