@@ -88,8 +88,9 @@ fn secret(key: &str) -> bool {
         .any(|s| k.contains(s))
 }
 
-/// A request body as the trail keeps it: JSON with every secret field's value replaced by
-/// `"***"`; a form (`a=b&c=d`) the same way; anything else by its size only.
+/// A request body as the trail keeps it, always an object (or null for no body): JSON with
+/// every secret field's value replaced by `"***"` (a body that is not an object under
+/// `body`); a form (`a=b&c=d`) the same way; anything else by its size only.
 pub fn kept_body(body: &[u8], form: bool) -> Value {
     if body.is_empty() {
         return Value::Null;
@@ -112,7 +113,8 @@ pub fn kept_body(body: &[u8], form: bool) -> Value {
         return Value::Object(out);
     }
     match serde_json::from_slice::<Value>(body) {
-        Ok(v) => redact(v),
+        Ok(v @ Value::Object(_)) => redact(v),
+        Ok(other) => serde_json::json!({ "body": redact(other) }),
         Err(_) => serde_json::json!({ "bytes": body.len() }),
     }
 }

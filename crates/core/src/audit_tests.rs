@@ -62,6 +62,13 @@ fn no_password_token_or_secret_is_ever_kept() {
         MAX_KEPT_BODY + 1
     );
     assert_eq!(kept_body(b"not json", false)["bytes"], 8);
+    // Whatever was sent, what is kept is an object.
+    assert_eq!(
+        kept_body(b"-18564681", false),
+        serde_json::json!({ "body": -18564681 })
+    );
+    let list = kept_body(br#"[{"secret":"x"}]"#, false);
+    assert_eq!(list["body"][0]["secret"], "***");
     assert_eq!(kept_body(b"%zz%", true)["%zz%"], "");
 }
 
