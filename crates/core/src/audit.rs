@@ -7,6 +7,22 @@ use serde_json::Value;
 pub const MIN_RETENTION_DAYS: i64 = 30;
 /// Retention when the tenant set none.
 pub const DEFAULT_RETENTION_DAYS: i64 = 365;
+/// Every action the trail names, as `action_of` and the sign-in's outcome spell them.
+pub const ACTIONS: [&str; 13] = [
+    "sign_in",
+    "sign_in_failed",
+    "sign_out",
+    "users",
+    "settings",
+    "sla",
+    "webhooks",
+    "channels",
+    "organisation",
+    "training",
+    "report_schedules",
+    "import",
+    "export",
+];
 /// Bytes of a request body kept at most (an import's lines are counted, not kept).
 pub const MAX_KEPT_BODY: usize = 16 * 1024;
 

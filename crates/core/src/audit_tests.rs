@@ -78,3 +78,16 @@ fn retention_is_kept_within_bounds() {
     assert_eq!(retention_days(Some(1)), MIN_RETENTION_DAYS);
     assert_eq!(retention_days(Some(90)), 90);
 }
+
+#[test]
+fn every_action_named_is_listed() {
+    for (method, path) in [
+        ("POST", "/login"),
+        ("POST", "/logout"),
+        ("POST", "/api/v1/users"),
+    ] {
+        let a = action_of(method, path, "").unwrap();
+        assert!(ACTIONS.contains(&a), "{a}");
+    }
+    assert!(ACTIONS.contains(&"sign_in_failed"));
+}

@@ -24,6 +24,8 @@ use crate::AttachmentId;
 
 /// A signature drawn faster than this (milliseconds of pen on the screen) is flagged.
 pub const RUSHED_SIGNATURE_MS: i64 = 500;
+/// A category's newest reports its labour norm is taken from.
+pub const NORM_REPORTS: i64 = 200;
 /// Reports of a category needed before its labour has a norm.
 pub const NORM_MIN_REPORTS: usize = 20;
 /// Labour above `max(q3 + HIGH_IQR × IQR, HIGH_MEDIAN × median)` is far above the norm.

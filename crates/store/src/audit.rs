@@ -13,29 +13,14 @@ use utoipa::ToSchema;
 use crate::sql::Sql;
 use crate::{from_ms, ms, Store, StoreError, TenantStore};
 
-/// An action to record.
+/// An action to record: the entry, and the tenant it happened in (none: not known, such as
+/// a sign-in naming nobody).
 #[derive(Clone, Debug)]
 pub struct NewAudit {
-    /// The tenant it happened in (none: not known, such as a sign-in naming nobody).
+    /// The tenant.
     pub tenant_id: Option<TenantId>,
-    /// Who (none: not signed in).
-    pub actor_id: Option<UserId>,
-    /// Their login name, or the name a sign-in gave.
-    pub actor_name: String,
-    /// From where (the client's address).
-    pub address: String,
-    /// Core's [`audit::action_of`].
-    pub action: String,
-    /// The request's method and path.
-    pub method: String,
-    /// The path.
-    pub path: String,
-    /// The answer's status.
-    pub status: u16,
-    /// The request as kept (core's [`audit::kept_body`]).
-    pub detail: serde_json::Value,
-    /// When.
-    pub at: DateTime<Utc>,
+    /// The entry.
+    pub entry: AuditEntry,
 }
 
 /// An entry as read.
@@ -81,13 +66,14 @@ pub struct AuditFilter {
 
 impl Store {
     /// Writes one entry.
-    pub async fn record_audit(&self, e: NewAudit) -> Result<(), StoreError> {
+    pub async fn record_audit(&self, new: NewAudit) -> Result<(), StoreError> {
+        let e = &new.entry;
         sqlx::query(
             "INSERT INTO audit_log (id, tenant_id, at, actor_id, actor_name, address, action, method, \
              path, status, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(uuid::Uuid::now_v7().to_string())
-        .bind(e.tenant_id.map(|t| t.to_string()))
+        .bind(new.tenant_id.map(|t| t.to_string()))
         .bind(ms(e.at))
         .bind(e.actor_id.map(|u| u.to_string()))
         .bind(&e.actor_name)

@@ -13,9 +13,6 @@ use loopdesk_core::ticket::Actor;
 use crate::sql::Sql;
 use crate::{from_ms, ms, StoreError, TenantStore};
 
-/// Years of tickets read.
-const YEARS: i64 = 5;
-
 impl TenantStore {
     /// Preventive plans worth proposing, per model and fault (supervisors — from their
     /// region's tickets —, managers, admins), most telling first; of one model when asked.
@@ -40,7 +37,7 @@ impl TenantStore {
                 " AND t.category IS NOT NULL AND t.status <> 'cancelled' AND t.merged_into IS NULL",
             )
             .push(" AND t.created_at >= ")
-            .int(ms(now - chrono::Duration::days(365 * YEARS)))
+            .int(ms(now - chrono::Duration::days(365 * wear::HISTORY_YEARS)))
             .push(
                 " AND NOT EXISTS (SELECT 1 FROM maintenance_visits v \
                  WHERE v.tenant_id = t.tenant_id AND v.ticket_id = t.id)",

@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use loopdesk_core::audit;
-use loopdesk_store::NewAudit;
+use loopdesk_store::{AuditEntry, NewAudit};
 
 use crate::error::ApiError;
 use crate::extract::{bearer_or_cookie, ClientIp};
@@ -90,15 +90,17 @@ pub async fn keep(state: &AppState, req: Request, next: Next) -> Response {
     };
     let entry = NewAudit {
         tenant_id,
-        actor_id,
-        actor_name,
-        address,
-        action: action.to_owned(),
-        method,
-        path,
-        status: status.as_u16(),
-        detail,
-        at: now,
+        entry: AuditEntry {
+            at: now,
+            actor_id,
+            actor_name,
+            address,
+            action: action.to_owned(),
+            method,
+            path,
+            status: status.as_u16(),
+            detail,
+        },
     };
     if let Err(e) = state.store.record_audit(entry).await {
         tracing::error!(error = %e, "writing the audit trail failed");

@@ -28,6 +28,11 @@ pub const MAX_SPREAD: f64 = 0.5;
 pub const BEFORE_SHARE: f64 = 0.1;
 /// Suggestions at most.
 pub const MAX_SUGGESTIONS: usize = 20;
+/// Years of tickets read for lives.
+pub const HISTORY_YEARS: i64 = 5;
+/// A plan made from a suggestion first falls due this many days after it is made: time to
+/// tell the customers.
+pub const FIRST_VISIT_IN_DAYS: i64 = 14;
 
 /// One fault as the store reads it: a ticket of a category on a unit.
 #[derive(Clone, Debug, PartialEq)]

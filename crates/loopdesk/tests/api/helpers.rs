@@ -278,6 +278,12 @@ impl TestApp {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
+    /// Adds a request category (as the admin).
+    pub async fn category(&self, code: &str, name: &str) {
+        let body = json!({ "code": code, "name": name });
+        self.ok(&self.admin, "/api/v1/categories", body, 201).await;
+    }
+
     /// Records a P3 phone request for `customer`; answers the ticket.
     pub async fn ticket(&self, token: &str, customer: &str, subject: &str) -> Value {
         self.ok(

@@ -23,13 +23,7 @@ async fn an_article_is_written_reviewed_published_suggested_and_counted(backend:
     let (_, customer) = app
         .user("kb-cust", &["customer"], json!({ "customer_id": cust }))
         .await;
-    app.ok(
-        &app.admin,
-        "/api/v1/categories",
-        json!({ "code": "aircon", "name": "空调" }),
-        201,
-    )
-    .await;
+    app.category("aircon", "空调").await;
 
     // An agent writes it: a draft nobody else is offered.
     let draft = app

@@ -472,13 +472,7 @@ async fn a_wrong_part_odd_labour_and_a_rushed_signature_are_found_and_the_tenant
     let (eng_id, engineer) = app.user("eng1", &["engineer"], json!({})).await;
     app.user("sup", &["supervisor"], json!({})).await;
     let (customer, site) = app.customer(&agent, "上海东方酒店", "13700137001").await;
-    app.ok(
-        &app.admin,
-        "/api/v1/categories",
-        json!({ "code": "aircon", "name": "空调" }),
-        201,
-    )
-    .await;
+    app.category("aircon", "空调").await;
     for (sku, models) in [("CAP-35UF", json!(["X1"])), ("FAN-K3", json!(["K3"]))] {
         let part = json!({ "sku": sku, "name": sku, "models": models });
         app.ok(&app.admin, "/api/v1/parts", part, 201).await;

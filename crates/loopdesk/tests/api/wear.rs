@@ -17,8 +17,7 @@ async fn faults_that_come_back_at_a_regular_age_are_proposed_as_a_plan(backend: 
     let (_, eng) = app.user("wear-eng", &["engineer"], json!({})).await;
     let (customer, site) = app.customer(&app.admin, "连锁超市", "13800000077").await;
     for (code, name) in [("compressor", "压缩机"), ("fan", "风机")] {
-        let body = json!({ "code": code, "name": name });
-        app.ok(&app.admin, "/api/v1/categories", body, 201).await;
+        app.category(code, name).await;
     }
     let installed = NaiveDate::from_ymd_opt(2022, 1, 3).unwrap();
     let start = Utc.with_ymd_and_hms(2022, 1, 3, 2, 0, 0).unwrap();

@@ -6,16 +6,13 @@ use crate::rows::{corrupt, parse_id, parse_opt_id};
 use crate::sql::Sql;
 use crate::{from_ms, StoreError, TenantStore};
 use loopdesk_core::access::TicketScope;
-use loopdesk_core::screening::{LabourNorm, ReportFacts};
+use loopdesk_core::screening::{self, LabourNorm, ReportFacts};
 use loopdesk_core::ticket::transitions::{
     AttachmentKind, CheckIn, CheckInRecord, ConfirmedBy, ReportInput,
 };
 use loopdesk_core::ticket::{AssigneeFacts, SiteFacts, TicketFacts};
 use loopdesk_core::{AttachmentId, CustomerId, Role, Roles, TicketId, UserId};
 use sqlx::{Any, Transaction};
-
-/// A category's newest reports its labour norm is taken from.
-const NORM_REPORTS: i64 = 200;
 
 impl TenantStore {
     /// The row of a ticket `scope` may see, locked for the transaction (else `NotFound`).
@@ -207,7 +204,7 @@ impl TenantStore {
                 )
                 .bind(self.tid())
                 .bind(category)
-                .bind(NORM_REPORTS)
+                .bind(screening::NORM_REPORTS)
                 .fetch_all(&mut **tx)
                 .await?;
                 LabourNorm::of(&minutes)

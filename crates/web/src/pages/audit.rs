@@ -2,29 +2,13 @@
 //! how it ended, filtered by action or person, exported as CSV.
 
 use axum::response::Response;
+use loopdesk_core::audit;
 use loopdesk_core::i18n::t;
 use loopdesk_store::AuditFilter;
 use maud::html;
 use serde::Deserialize;
 
 use super::layout::{encode, page, PageQuery, PageUser};
-
-/// The actions a filter offers.
-const ACTIONS: [&str; 13] = [
-    "sign_in",
-    "sign_in_failed",
-    "sign_out",
-    "users",
-    "settings",
-    "sla",
-    "webhooks",
-    "channels",
-    "organisation",
-    "training",
-    "report_schedules",
-    "import",
-    "export",
-];
 
 /// The page's filters.
 #[derive(Deserialize, Default)]
@@ -38,7 +22,7 @@ pub async fn show(
     PageUser { user, lang }: PageUser,
     PageQuery(q): PageQuery<AuditQuery>,
 ) -> Response {
-    let action = q.action.filter(|a| ACTIONS.contains(&a.as_str()));
+    let action = q.action.filter(|a| audit::ACTIONS.contains(&a.as_str()));
     let actor = q
         .actor
         .map(|a| a.trim().to_owned())
@@ -76,7 +60,7 @@ pub async fn show(
                 label for="action" { (t(lang, "page.audit.action")) }
                 select #action name="action" {
                     option value="" { (t(lang, "page.search.kind.all")) }
-                    @for a in ACTIONS {
+                    @for a in audit::ACTIONS {
                         option value=(a) selected[action.as_deref() == Some(a)] { (t(lang, &format!("audit.action.{a}"))) }
                     }
                 }

@@ -9,6 +9,7 @@ use axum::Form;
 use chrono::Duration;
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::i18n::t;
+use loopdesk_core::insights::wear;
 use loopdesk_core::maintenance::NewPlan;
 use loopdesk_core::ContractId;
 use loopdesk_store::StoreError;
@@ -17,9 +18,6 @@ use serde::Deserialize;
 
 use super::layout::{page, PageQuery, PageUser};
 use crate::state::AppState;
-
-/// Days from today to a new plan's first visit: time to tell the customers.
-const FIRST_VISIT_IN_DAYS: i64 = 14;
 
 /// What the page says after a press.
 #[derive(Deserialize, Default)]
@@ -115,7 +113,7 @@ pub async fn make_plan(
         every_meter: f.every_meter.filter(|_| f.every_days.is_none()),
         starts_on: f
             .every_days
-            .map(|_| today + Duration::days(FIRST_VISIT_IN_DAYS)),
+            .map(|_| today + Duration::days(wear::FIRST_VISIT_IN_DAYS)),
         ..NewPlan::default()
     };
     match user.tenant.create_plan(&user.actor, new, now).await {
