@@ -50,7 +50,12 @@ where
         metrics_token: None,
         trusted_proxies: Vec::new(),
         pdf_font: None,
+        attachments: match pg {
+            Some(_) => loopdesk::config::Attachments::Database,
+            None => loopdesk::config::Attachments::Directory,
+        },
         default_lang: loopdesk_core::i18n::Lang::default(),
+        job_lease: chrono::Duration::seconds(60),
     };
     let result = bench(config).await;
     if let Some((server, name)) = pg {

@@ -55,6 +55,10 @@ pub async fn nightly(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreEr
             "audit entries past their retention removed"
         );
     }
+    // The sign-in guard's counts its rules have forgotten.
+    store
+        .prune_sign_in(&loopdesk_core::login::Rules::default(), now)
+        .await?;
     Ok(trained)
 }
 

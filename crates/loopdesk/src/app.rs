@@ -169,8 +169,8 @@ impl Application {
         store: Store,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Application> {
+        let blobs = blobs(cfg, &store);
         let web = WebConfig {
-            attachments_dir: cfg.data_dir.join("attachments"),
             max_upload_bytes: cfg.max_upload_bytes,
             secure_cookies: cfg
                 .public_url
@@ -193,7 +193,7 @@ impl Application {
             .with_context(|| format!("binding {}", cfg.bind))?;
         Ok(Application {
             listener,
-            state: AppState::new(store, clock, web),
+            state: AppState::new(store, clock, web, blobs),
         })
     }
 
@@ -232,6 +232,18 @@ impl Application {
     }
 }
 
+/// Where this install keeps uploaded files (`--attachments`).
+pub fn blobs(cfg: &Config, store: &Store) -> Arc<dyn loopdesk_store::blobs::Blobs> {
+    match cfg.attachments {
+        crate::config::Attachments::Database => {
+            Arc::new(loopdesk_store::blobs::DbBlobs::new(store.clone()))
+        }
+        crate::config::Attachments::Directory => Arc::new(loopdesk_store::blobs::FsBlobs::new(
+            cfg.data_dir.join("attachments"),
+        )),
+    }
+}
+
 /// This process's name in leases, told apart from other processes' (host, process id and a
 /// random part).
 pub fn instance_name() -> String {
@@ -257,12 +269,12 @@ pub fn job_runner(
             .clone()
             .unwrap_or_else(|| format!("http://{}", cfg.bind)),
         webhook_allow: cfg.webhook_allow.clone(),
+        lease: cfg.job_lease,
         ..loopdesk_jobs::RunnerConfig::default()
     };
-    let blobs = loopdesk_store::blobs::FsBlobs::new(cfg.data_dir.join("attachments"));
     let runner = loopdesk_jobs::Runner::new(store.clone(), clock, name, config)
         .context("setting up the job runner's HTTP client")?
-        .with_service_reports(Arc::new(blobs), cfg.pdf_font.clone());
+        .with_service_reports(blobs(cfg, store), cfg.pdf_font.clone());
     Ok(match &cfg.smtp_url {
         Some(url) => runner.with_mailer(
             loopdesk_jobs::Mailer::new(url, &cfg.mail_from).context("setting up e-mail")?,

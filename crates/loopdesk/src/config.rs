@@ -85,6 +85,34 @@ pub struct DbArgs {
     /// TOML configuration file [default: ./loopdesk.toml if it exists]
     #[arg(long, env = "LOOPDESK_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Where uploaded files are kept: `database` (every instance reads them) or `directory`
+    /// (<data dir>/attachments) [default: database on PostgreSQL, directory on SQLite]
+    #[arg(long, env = "LOOPDESK_ATTACHMENTS")]
+    pub attachments: Option<String>,
+}
+
+/// Where uploaded files are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attachments {
+    /// In the database, in parts: every instance on it reads them.
+    Database,
+    /// Under `<data dir>/attachments`.
+    Directory,
+}
+
+impl Attachments {
+    /// The store named by `--attachments`, else the database's default.
+    fn resolve(named: Option<&str>, database_url: &str) -> anyhow::Result<Attachments> {
+        match named.map(str::trim) {
+            Some("database") => Ok(Attachments::Database),
+            Some("directory") => Ok(Attachments::Directory),
+            Some(other) => {
+                anyhow::bail!("attachments: `{other}` is neither database nor directory")
+            }
+            None if database_url.starts_with("postgres") => Ok(Attachments::Database),
+            None => Ok(Attachments::Directory),
+        }
+    }
 }
 
 /// Flags of `serve`.
@@ -180,6 +208,11 @@ pub struct FileConfig {
     pub trusted_proxies: Option<Vec<String>>,
     /// See `--pdf-font`.
     pub pdf_font: Option<String>,
+    /// See `--attachments`.
+    pub attachments: Option<String>,
+    /// Seconds a background job claimed by an instance stays its own before another may take
+    /// it over (how soon work of a killed instance is picked up) [default: 60].
+    pub job_lease_seconds: Option<i64>,
 }
 
 /// The documented example file (`loopdesk config example`).
@@ -199,6 +232,8 @@ max_connections = 16
 default_lang = "zh-CN"               # LOOPDESK_DEFAULT_LANG: pages before sign-in (zh-CN or en)
 # trusted_proxies = ["127.0.0.1"]    # LOOPDESK_TRUSTED_PROXIES: whose X-Forwarded-For to believe
 # pdf_font = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc#2"   # LOOPDESK_PDF_FONT
+# attachments = "database"           # LOOPDESK_ATTACHMENTS: database or directory (default: database on PostgreSQL)
+job_lease_seconds = 60               # how soon another instance takes over a killed one's jobs
 "#;
 
 /// Everything resolved.
@@ -240,6 +275,10 @@ pub struct Config {
     pub trusted_proxies: Vec<IpRange>,
     /// The font of service reports (none: the system's).
     pub pdf_font: Option<String>,
+    /// Where uploaded files are kept.
+    pub attachments: Attachments,
+    /// How long a claimed background job is this instance's own.
+    pub job_lease: chrono::Duration,
 }
 
 impl Config {
@@ -256,6 +295,10 @@ impl Config {
             .clone()
             .or(file.database_url)
             .unwrap_or_else(|| Secret(sqlite_url(&data_dir)));
+        let attachments = Attachments::resolve(
+            db.attachments.as_deref().or(file.attachments.as_deref()),
+            database_url.expose(),
+        )?;
         Ok(Config {
             bind: serve
                 .bind
@@ -299,6 +342,12 @@ impl Config {
                 file.trusted_proxies,
             )?,
             pdf_font: serve.pdf_font.clone().or(file.pdf_font),
+            attachments,
+            job_lease: match file.job_lease_seconds {
+                None => chrono::Duration::seconds(60),
+                Some(s) if (5..=3600).contains(&s) => chrono::Duration::seconds(s),
+                Some(s) => anyhow::bail!("job_lease_seconds: {s} is not between 5 and 3600"),
+            },
         })
     }
 }

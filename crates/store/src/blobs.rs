@@ -1,11 +1,22 @@
-//! Where uploaded files live. Loopdesk keeps them under its data directory ([`FsBlobs`]); the
-//! trait is the seam for an S3-compatible store, which needs only these three operations.
+//! Where uploaded files live: under the data directory ([`FsBlobs`], SQLite's default) or in
+//! the database in parts ([`DbBlobs`], PostgreSQL's default, where every instance reads what
+//! any instance stored). The trait is the seam for an S3-compatible store, which needs only
+//! these operations.
 
 use std::io;
 use std::path::PathBuf;
 
 use futures_util::future::BoxFuture;
-use tokio::io::AsyncWriteExt;
+use futures_util::stream::{self, BoxStream, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::Store;
+
+/// A file's bytes in pieces, as a download streams them.
+pub type Pieces = BoxStream<'static, io::Result<Vec<u8>>>;
+
+/// The largest piece read or stored at once.
+pub const PIECE: usize = 1024 * 1024;
 
 /// A store of files by key (`tenant/attachment`, and derived files beside them).
 pub trait Blobs: Send + Sync {
@@ -15,6 +26,14 @@ pub trait Blobs: Send + Sync {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<Vec<u8>>>;
     /// Forgets `key` (nothing there is no error).
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<()>>;
+    /// The bytes under `key` in pieces of at most [`PIECE`], for an answer that streams
+    /// (`NotFound`, before any piece, when there are none).
+    fn pieces<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<Pieces>> {
+        Box::pin(async move {
+            let bytes = self.get(key).await?;
+            Ok(stream::once(async move { Ok(bytes) }).boxed())
+        })
+    }
 }
 
 /// Files in a directory, one per key.
@@ -72,6 +91,10 @@ impl Blobs for FsBlobs {
         Box::pin(async move { tokio::fs::read(self.path(key)?).await })
     }
 
+    fn pieces<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<Pieces>> {
+        Box::pin(self.open_pieces(key))
+    }
+
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<()>> {
         Box::pin(async move {
             match tokio::fs::remove_file(self.path(key)?).await {
@@ -80,6 +103,128 @@ impl Blobs for FsBlobs {
             }
         })
     }
+}
+
+impl FsBlobs {
+    /// The file under `key`, read a piece at a time.
+    async fn open_pieces(&self, key: &str) -> io::Result<Pieces> {
+        let file = tokio::fs::File::open(self.path(key)?).await?;
+        Ok(stream::try_unfold(file, |mut file| async move {
+            let mut piece = vec![0; PIECE];
+            let mut filled = 0;
+            while filled < PIECE {
+                let n = file.read(&mut piece[filled..]).await?;
+                if n == 0 {
+                    break;
+                }
+                filled += n;
+            }
+            if filled == 0 {
+                return Ok(None);
+            }
+            piece.truncate(filled);
+            Ok(Some((piece, file)))
+        })
+        .boxed())
+    }
+}
+
+/// Files in the database (table `blob_parts`), in parts of at most [`PIECE`]: every instance
+/// on the same database reads what any of them stored, and a backup of the database holds them.
+#[derive(Clone, Debug)]
+pub struct DbBlobs {
+    store: Store,
+}
+
+impl DbBlobs {
+    /// Files in `store`'s database.
+    pub fn new(store: Store) -> DbBlobs {
+        DbBlobs { store }
+    }
+}
+
+fn db_error(e: sqlx::Error) -> io::Error {
+    io::Error::other(e)
+}
+
+impl Blobs for DbBlobs {
+    fn put<'a>(&'a self, key: &'a str, bytes: &'a [u8]) -> BoxFuture<'a, io::Result<()>> {
+        Box::pin(async move {
+            let mut tx = self.store.write.begin().await.map_err(db_error)?;
+            sqlx::query("DELETE FROM blob_parts WHERE key = $1")
+                .bind(key)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            // An empty file is one empty part: it exists.
+            let parts: Vec<&[u8]> = if bytes.is_empty() {
+                vec![&[]]
+            } else {
+                bytes.chunks(PIECE).collect()
+            };
+            for (i, part) in parts.into_iter().enumerate() {
+                sqlx::query("INSERT INTO blob_parts (key, part, bytes) VALUES ($1, $2, $3)")
+                    .bind(key)
+                    .bind(i64::try_from(i).unwrap_or(i64::MAX))
+                    .bind(part)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+            }
+            tx.commit().await.map_err(db_error)
+        })
+    }
+
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<Vec<u8>>> {
+        Box::pin(async move {
+            let parts: Vec<(Vec<u8>,)> =
+                sqlx::query_as("SELECT bytes FROM blob_parts WHERE key = $1 ORDER BY part")
+                    .bind(key)
+                    .fetch_all(&self.store.read)
+                    .await
+                    .map_err(db_error)?;
+            if parts.is_empty() {
+                return Err(io::ErrorKind::NotFound.into());
+            }
+            Ok(parts.into_iter().flat_map(|(p,)| p).collect())
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<()>> {
+        Box::pin(async move {
+            sqlx::query("DELETE FROM blob_parts WHERE key = $1")
+                .bind(key)
+                .execute(&self.store.write)
+                .await
+                .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
+    fn pieces<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<Pieces>> {
+        Box::pin(async move {
+            let read = self.store.read.clone();
+            let first = part(&read, key, 0).await?.ok_or(io::ErrorKind::NotFound)?;
+            let rest = stream::try_unfold((read, key.to_owned(), 1), |(read, key, n)| async move {
+                Ok(part(&read, &key, n)
+                    .await?
+                    .map(|bytes| (bytes, (read, key, n + 1))))
+            });
+            Ok(stream::once(async move { Ok(first) }).chain(rest).boxed())
+        })
+    }
+}
+
+/// One part of a file in the database, if it has that many.
+async fn part(read: &sqlx::AnyPool, key: &str, n: i64) -> io::Result<Option<Vec<u8>>> {
+    let row: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT bytes FROM blob_parts WHERE key = $1 AND part = $2")
+            .bind(key)
+            .bind(n)
+            .fetch_optional(read)
+            .await
+            .map_err(db_error)?;
+    Ok(row.map(|r| r.0))
 }
 
 #[cfg(test)]
@@ -102,5 +247,83 @@ mod tests {
         for bad in ["../x", "t1/../../x", "", "/etc/passwd", "t1//a"] {
             assert!(blobs.put(bad, b"x").await.is_err(), "{bad}");
         }
+    }
+
+    /// Files in the database: stored in parts, read whole or a piece at a time, replaced,
+    /// forgotten; the same on both backends.
+    async fn kept_in_the_database(url: String) {
+        let (store, _) = crate::test_store(url).await;
+        let blobs = DbBlobs::new(store.clone());
+        let big: Vec<u8> = (0..PIECE * 2 + 1000).map(|i| (i % 251) as u8).collect();
+        blobs.put("t1/a", &big).await.unwrap();
+        assert_eq!(blobs.get("t1/a").await.unwrap(), big);
+        let pieces: Vec<Vec<u8>> = blobs
+            .pieces("t1/a")
+            .await
+            .unwrap()
+            .map(|p| p.unwrap())
+            .collect()
+            .await;
+        assert_eq!(
+            pieces.iter().map(Vec::len).collect::<Vec<_>>(),
+            [PIECE, PIECE, 1000]
+        );
+        assert_eq!(pieces.concat(), big);
+        blobs.put("t1/a", b"small").await.unwrap();
+        assert_eq!(blobs.get("t1/a").await.unwrap(), b"small");
+        blobs.put("t1/empty", b"").await.unwrap();
+        assert_eq!(blobs.get("t1/empty").await.unwrap(), b"");
+        blobs.delete("t1/a").await.unwrap();
+        blobs.delete("t1/a").await.unwrap();
+        for missing in [
+            blobs.get("t1/a").await.err(),
+            blobs.pieces("t1/a").await.err(),
+        ] {
+            assert_eq!(missing.map(|e| e.kind()), Some(io::ErrorKind::NotFound));
+        }
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn files_are_kept_in_the_database_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        kept_in_the_database(format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("b.db").display()
+        ))
+        .await;
+    }
+
+    #[tokio::test]
+    #[cfg_attr(
+        not(loopdesk_pg),
+        ignore = "skipped: set LOOPDESK_TEST_POSTGRES=postgres://… to run on PostgreSQL"
+    )]
+    async fn files_are_kept_in_the_database_on_postgres() {
+        let server = std::env::var("LOOPDESK_TEST_POSTGRES").unwrap();
+        let name = format!("loopdesk_blobs_{}", uuid::Uuid::new_v4().simple());
+        let url = crate::create_database(&server, &name).await.unwrap();
+        kept_in_the_database(url).await;
+        crate::drop_database(&server, &name).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_file_in_a_directory_is_read_a_piece_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = FsBlobs::new(dir.path().to_owned());
+        let big = vec![7u8; PIECE + 5];
+        blobs.put("t1/b", &big).await.unwrap();
+        let lens: Vec<usize> = blobs
+            .pieces("t1/b")
+            .await
+            .unwrap()
+            .map(|p| p.unwrap().len())
+            .collect()
+            .await;
+        assert_eq!(lens, [PIECE, 5]);
+        assert_eq!(
+            blobs.pieces("t1/none").await.err().map(|e| e.kind()),
+            Some(io::ErrorKind::NotFound)
+        );
     }
 }

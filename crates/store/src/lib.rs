@@ -46,6 +46,8 @@ mod rows;
 mod scope;
 mod search;
 mod settings;
+mod sign_in;
+mod signals;
 mod sla;
 mod sql;
 mod statistics;
@@ -102,6 +104,8 @@ pub use requisitions::{Requisition, RequisitionItem};
 pub use risk::{RiskItem, RiskModel, MAX_BACKTEST_DAYS};
 pub use search::reindex::{IndexSize, Reindexed};
 pub use search::{SearchHit, SearchPage};
+pub use sign_in::StoredTally;
+pub use signals::SessionSignal;
 pub use sla::{BusinessCalendarView, NewCalendar, NewSlaPolicy, ScanReport, SlaPolicy, SlaPreview};
 pub use statistics::STATISTICS_EVERY;
 pub use surveys::SurveyView;
@@ -178,6 +182,8 @@ pub struct Store {
     books: kpi::book::Books,
     /// Bulk history imports under way (see [`TenantStore::begin_import`]).
     importing: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// What the database tells this instance (see [`signals`]).
+    signals: signals::Signals,
 }
 
 /// Connection settings.
@@ -243,6 +249,7 @@ impl Store {
             articles: cache::TenantCache::new(Duration::from_secs(60)),
             books: kpi::book::Books::default(),
             importing: std::sync::Arc::default(),
+            signals: signals::Signals::new(&opts.url, backend),
         })
     }
 
@@ -279,6 +286,12 @@ impl Store {
         self.read.close().await;
     }
 
+    /// Sign-in changes heard from the database (on PostgreSQL, made by any instance): a
+    /// cache of checked tokens forgets what they name.
+    pub fn session_signals(&self) -> tokio::sync::broadcast::Receiver<SessionSignal> {
+        self.signals.sessions()
+    }
+
     /// The data of one tenant. Every query made through it is scoped to that tenant.
     pub fn tenant(&self, tenant_id: TenantId) -> TenantStore {
         TenantStore {
@@ -299,6 +312,12 @@ impl TenantStore {
     /// The tenant this handle is scoped to.
     pub fn tenant_id(&self) -> TenantId {
         self.tenant_id
+    }
+
+    /// A value that moves each time this tenant's tickets or calls change, on any instance:
+    /// a live page waits on it instead of asking the database over and over.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.store.signals.tenant(self.tenant_id)
     }
 
     fn tid(&self) -> String {

@@ -4,14 +4,13 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, HeaderMap, StatusCode};
 use loopdesk_core::login;
 use loopdesk_core::ticket::Actor;
 use loopdesk_core::Roles;
-use loopdesk_store::{AuthUser, TenantStore};
+use loopdesk_store::{AuthUser, Store, TenantStore};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
@@ -317,13 +316,13 @@ impl From<TryLater> for ApiError {
 
 /// The sign-in guard: a raw budget of attempts per address and account per minute (every
 /// attempt costs a password hash; a whole office behind one address still signs in at nine),
-/// and core's [`login::Rules`] over failures per account and per address.
-/// Kept in this instance's memory.
+/// and core's [`login::Rules`] over failures per account and per address. The counts are kept
+/// in the database, so every instance behind a load balancer meets the same limits. A count the
+/// database cannot keep is logged and let through: the password check that follows needs the
+/// same database.
 pub struct LoginGuard {
     per_minute: u32,
     rules: login::Rules,
-    attempts: Mutex<HashMap<String, (Instant, u32)>>,
-    tallies: Mutex<HashMap<(login::Subject, String), login::Tally>>,
 }
 
 /// A burst the admins should hear of.
@@ -339,14 +338,15 @@ pub struct Burst {
     pub key: String,
 }
 
+/// Tries an optimistic change of a stored tally this many times before giving up on it.
+const SWAPS: usize = 5;
+
 impl LoginGuard {
     /// A guard allowing `per_minute` attempts per address and account, with the default rules.
     pub fn new(per_minute: u32) -> LoginGuard {
         LoginGuard {
             per_minute,
             rules: login::Rules::default(),
-            attempts: Mutex::new(HashMap::new()),
-            tallies: Mutex::new(HashMap::new()),
         }
     }
 
@@ -357,57 +357,91 @@ impl LoginGuard {
         username.trim().to_lowercase()
     }
 
+    /// Changes a stored tally by `change` (none: leave it), retrying when another instance
+    /// wrote first; answers the tally as stored.
+    async fn update(
+        &self,
+        store: &Store,
+        subject: login::Subject,
+        key: &str,
+        change: impl Fn(Option<login::Tally>) -> Option<login::Tally>,
+    ) -> Result<Option<login::Tally>, loopdesk_store::StoreError> {
+        for _ in 0..SWAPS {
+            let stored = store.sign_in_tally(subject, key).await?;
+            let Some(new) = change(stored.map(|s| s.tally)) else {
+                return Ok(stored.map(|s| s.tally));
+            };
+            if store
+                .swap_sign_in_tally(subject, key, stored.map(|s| s.rev), &new)
+                .await?
+            {
+                return Ok(Some(new));
+            }
+        }
+        Err(loopdesk_store::StoreError::Conflict { field: "sign_in" })
+    }
+
     /// Counts an attempt; `Err` with the wait when it may not be tried now, and the burst to
     /// report if these refusals have just made one.
-    pub fn check(
+    pub async fn check(
         &self,
+        store: &Store,
         address: &str,
         username: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), (TryLater, Option<Burst>)> {
-        {
-            let mut tallies = self.tallies.lock().unwrap_or_else(|e| e.into_inner());
-            let mut wait = None;
-            let mut burst = None;
-            for slot in [
-                (login::Subject::Account, Self::account(username)),
-                (login::Subject::Address, address.to_owned()),
-            ] {
-                let current = self.rules.current(tallies.get(&slot).copied(), now);
-                let Some(w) = self.rules.wait(current, now) else {
-                    continue;
-                };
-                wait = wait.max(Some(w));
-                if let Some(t) = current {
-                    let mut t = self.rules.refused(t);
-                    if self.rules.alert_due(&t) {
-                        t.alerted = true;
-                        burst
-                            .get_or_insert_with(|| self.burst(&slot.1, username, address, &t, now));
+        let mut wait = None;
+        let mut burst = None;
+        for (subject, key) in [
+            (login::Subject::Account, Self::account(username)),
+            (login::Subject::Address, address.to_owned()),
+        ] {
+            let rules = self.rules;
+            let mut waited = None;
+            let refused = |t: Option<login::Tally>| {
+                let current = rules.current(t, now)?;
+                rules.wait(Some(current), now)?;
+                let mut t = rules.refused(current);
+                if rules.alert_due(&t) {
+                    t.alerted = true;
+                }
+                Some(t)
+            };
+            let before = match store.sign_in_tally(subject, &key).await {
+                Ok(t) => t.map(|s| s.tally),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the sign-in guard's count failed");
+                    None
+                }
+            };
+            if let Some(w) = self.rules.wait(before, now) {
+                waited = Some(w);
+                match self.update(store, subject, &key, refused).await {
+                    Ok(Some(t)) if t.alerted && !before.is_some_and(|b| b.alerted) => {
+                        burst.get_or_insert_with(|| self.burst(&key, username, address, &t, now));
                     }
-                    tallies.insert(slot, t);
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "counting a refused sign-in failed"),
                 }
             }
-            if let Some(w) = wait {
-                return Err((TryLater(w), burst));
-            }
+            wait = wait.max(waited);
         }
-        let started = Instant::now();
-        let mut map = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (start, _)| started.duration_since(*start) < Duration::from_secs(60));
+        if let Some(w) = wait {
+            return Err((TryLater(w), burst));
         }
         let key = format!("{address}|{}", Self::account(username));
-        let entry = map.entry(key).or_insert((started, 0));
-        let age = started.duration_since(entry.0);
-        if age >= Duration::from_secs(60) {
-            *entry = (started, 0);
-        }
-        entry.1 += 1;
-        if entry.1 > self.per_minute {
-            let left = Duration::from_secs(60).saturating_sub(age);
-            let wait = chrono::Duration::seconds(i64::try_from(left.as_secs()).unwrap_or(60) + 1);
-            return Err((TryLater(wait), None));
+        let (attempts, began) = match store.count_sign_in_attempt(&key, now).await {
+            Ok(counted) => counted,
+            Err(e) => {
+                tracing::warn!(error = %e, "counting a sign-in attempt failed");
+                return Ok(());
+            }
+        };
+        if attempts > self.per_minute {
+            let left = (began + chrono::Duration::seconds(60) - now)
+                .num_seconds()
+                .max(0);
+            return Err((TryLater(chrono::Duration::seconds(left + 1)), None));
         }
         Ok(())
     }
@@ -429,46 +463,60 @@ impl LoginGuard {
     }
 
     /// Records a failed sign-in; answers the burst to report, if one has just begun.
-    pub fn failed(
+    pub async fn failed(
         &self,
+        store: &Store,
         address: &str,
         username: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Option<Burst> {
-        let mut tallies = self.tallies.lock().unwrap_or_else(|e| e.into_inner());
-        if tallies.len() > 100_000 {
-            let rules = self.rules;
-            tallies.retain(|_, t| rules.current(Some(*t), now).is_some());
-        }
         let mut burst = None;
         for (subject, key) in [
             (login::Subject::Account, Self::account(username)),
             (login::Subject::Address, address.to_owned()),
         ] {
-            let slot = (subject, key);
-            let mut t = self.rules.failed(subject, tallies.get(&slot).copied(), now);
-            if self.rules.alert_due(&t) {
-                t.alerted = true;
-                burst.get_or_insert_with(|| self.burst(&slot.1, username, address, &t, now));
+            let rules = self.rules;
+            let fail = |t: Option<login::Tally>| {
+                let mut t = rules.failed(subject, t, now);
+                if rules.alert_due(&t) {
+                    t.alerted = true;
+                }
+                Some(t)
+            };
+            let before = store
+                .sign_in_tally(subject, &key)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|s| self.rules.current(Some(s.tally), now));
+            match self.update(store, subject, &key, fail).await {
+                Ok(Some(t)) if t.alerted && !before.is_some_and(|b| b.alerted) => {
+                    burst.get_or_insert_with(|| self.burst(&key, username, address, &t, now));
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "counting a failed sign-in failed"),
             }
-            tallies.insert(slot, t);
         }
         burst
     }
 
     /// Records a successful sign-in: the account's failures are forgotten (the address's are
     /// not: a sprayer who guesses one password keeps their count).
-    pub fn succeeded(&self, username: &str) {
-        self.tallies
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&(login::Subject::Account, Self::account(username)));
+    pub async fn succeeded(&self, store: &Store, username: &str) {
+        let key = Self::account(username);
+        if let Err(e) = store
+            .forget_sign_in_tally(login::Subject::Account, &key)
+            .await
+        {
+            tracing::warn!(error = %e, "forgetting an account's failed sign-ins failed");
+        }
     }
 }
 
 /// Recently checked tokens, so a busy client does not cost a query per request. An entry lives
-/// `SESSION_CACHE_SECONDS` at most and never past the token's expiry; a logout on this instance
-/// drops it at once, on other instances within that time.
+/// `SESSION_CACHE_SECONDS` at most and never past the token's expiry; a logout or revocation
+/// drops it at once on this instance, and — on PostgreSQL, as the database tells every
+/// instance (see [`AppState::new`](crate::AppState::new)) — on the others.
 pub struct SessionCache {
     entries: Mutex<HashMap<String, (AuthUser, chrono::DateTime<chrono::Utc>)>>,
 }
@@ -503,12 +551,20 @@ impl SessionCache {
     }
 
     /// Forgets every token of a user (their roles changed, they were deactivated, their
-    /// password was reset): on this instance at once, on others within the cache's time.
+    /// password was reset).
     pub fn forget_user(&self, user: loopdesk_core::UserId) {
         self.entries
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|_, (auth, _)| auth.user.id != user);
+    }
+
+    /// Forgets every token (sign-ins may have changed unheard).
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// Forgets a token (logout).

@@ -1,6 +1,5 @@
 //! Shared application state.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use loopdesk_core::clock::Clock;
@@ -12,8 +11,6 @@ use crate::metrics::Metrics;
 /// Knobs of the HTTP layer.
 #[derive(Clone, Debug)]
 pub struct WebConfig {
-    /// Where uploads are kept (`<data dir>/attachments`).
-    pub attachments_dir: PathBuf,
     /// Largest upload in bytes.
     pub max_upload_bytes: usize,
     /// Mark cookies `Secure` (the public URL is https).
@@ -71,21 +68,51 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Builds the state.
-    pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> AppState {
+    /// Builds the state, with uploaded files kept in `blobs`.
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        config: WebConfig,
+        blobs: Arc<dyn crate::blobs::Blobs>,
+    ) -> AppState {
         let limiter = crate::extract::LoginGuard::new(config.login_attempts_per_minute);
-        let blobs_root = config.attachments_dir.clone();
         let fonts = Arc::new(loopdesk_pdf::Fonts::new(config.pdf_font.clone()));
-        AppState(Arc::new(App {
+        let state = AppState(Arc::new(App {
             store,
             clock,
             config,
             metrics: Metrics::default(),
             limiter,
             sessions: crate::extract::SessionCache::new(),
-            blobs: Arc::new(crate::blobs::FsBlobs::new(blobs_root)),
+            blobs,
             closing: tokio::sync::watch::channel(false).0,
             fonts,
-        }))
+        }));
+        forget_what_the_database_revokes(&state);
+        state
     }
+}
+
+/// Forgets cached sign-ins as the database says they changed (a token revoked, a user changed
+/// or suspended — on any instance), for as long as the state lives.
+fn forget_what_the_database_revokes(state: &AppState) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let mut heard = state.store.session_signals();
+    let app = Arc::downgrade(&state.0);
+    runtime.spawn(async move {
+        loop {
+            let signal = heard.recv().await;
+            let Some(app) = app.upgrade() else {
+                return;
+            };
+            match signal {
+                Ok(loopdesk_store::SessionSignal::User(user)) => app.sessions.forget_user(user),
+                Ok(loopdesk_store::SessionSignal::All)
+                | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => app.sessions.clear(),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
 }

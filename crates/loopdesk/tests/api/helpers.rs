@@ -145,7 +145,12 @@ pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut Config)) 
         metrics_token: None,
         trusted_proxies: Vec::new(),
         pdf_font: None,
+        attachments: match backend {
+            Backend::Sqlite => loopdesk::config::Attachments::Directory,
+            Backend::Postgres => loopdesk::config::Attachments::Database,
+        },
         default_lang: loopdesk_core::i18n::Lang::default(),
+        job_lease: chrono::Duration::seconds(60),
     };
     let mut config = config;
     change(&mut config);

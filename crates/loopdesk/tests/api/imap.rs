@@ -40,7 +40,6 @@ fn message(id: &str, from: &str, subject: &str, body: &str) -> Vec<u8> {
 /// The web layer's state over the test's store and clock, for what runs beside the server.
 fn state(app: &TestApp) -> loopdesk_web::AppState {
     let web = loopdesk_web::WebConfig {
-        attachments_dir: app.config.data_dir.join("attachments"),
         max_upload_bytes: app.config.max_upload_bytes,
         secure_cookies: false,
         session_ttl: chrono::Duration::hours(1),
@@ -52,7 +51,8 @@ fn state(app: &TestApp) -> loopdesk_web::AppState {
         pdf_font: None,
         default_lang: loopdesk_core::i18n::Lang::default(),
     };
-    loopdesk_web::AppState::new(app.store.clone(), app.clock.clone(), web)
+    let blobs = loopdesk::app::blobs(&app.config, &app.store);
+    loopdesk_web::AppState::new(app.store.clone(), app.clock.clone(), web, blobs)
 }
 
 /// A mail channel fetching Dovecot's mailbox with `password`; answers its id.

@@ -253,12 +253,7 @@ async fn the_closing_mail_carries_the_service_report(backend: Backend) {
     )
     .unwrap()
     .with_mailer(loopdesk_jobs::Mailer::new(&sink.url, "Loopdesk <service@loopdesk.test>").unwrap())
-    .with_service_reports(
-        std::sync::Arc::new(loopdesk_store::blobs::FsBlobs::new(
-            app.config.data_dir.join("attachments"),
-        )),
-        None,
-    );
+    .with_service_reports(loopdesk::app::blobs(&app.config, &app.store), None);
     let contact =
         json!({ "name": "张经理", "email": "zhang@heping.test", "notify_channel": "email" });
     let (t, _, customer, _) = resolved_on_site(&app, contact).await;

@@ -279,17 +279,22 @@ pub async fn get_attachment(
 ) -> Result<Response, ApiError> {
     let id = path_id(&id, AttachmentId::parse)?;
     let a = user.tenant.attachment(&user.actor, id).await?;
-    let bytes = state
+    // Streamed a piece at a time: a large file is never whole in memory.
+    let pieces = state
         .blobs
-        .get(&a.storage_key)
+        .pieces(&a.storage_key)
         .await
         .map_err(ApiError::internal)?;
-    Ok(private_file(&a.content_type, 3600, bytes))
+    let mut answer = private_file(&a.content_type, 3600, axum::body::Body::from_stream(pieces));
+    if let Ok(length) = header::HeaderValue::from_str(&a.size_bytes.to_string()) {
+        answer.headers_mut().insert(header::CONTENT_LENGTH, length);
+    }
+    Ok(answer)
 }
 
 /// A stored file as the answer: its type, kept only by the caller's browser for `max_age`
 /// seconds, never sniffed as another type, never run as a page (a sandbox of its own).
-fn private_file(content_type: &str, max_age: u32, bytes: Vec<u8>) -> Response {
+fn private_file(content_type: &str, max_age: u32, bytes: impl IntoResponse) -> Response {
     let headers = [
         (header::CONTENT_TYPE, content_type.to_owned()),
         (header::CACHE_CONTROL, format!("private, max-age={max_age}")),

@@ -45,7 +45,11 @@ pub async fn login(
     let body = body.value;
     let now = state.clock.now();
     let tenant = body.tenant.as_deref();
-    if let Err((wait, burst)) = state.limiter.check(&ip, &body.username, now) {
+    if let Err((wait, burst)) = state
+        .limiter
+        .check(&state.store, &ip, &body.username, now)
+        .await
+    {
         if let Some(burst) = burst {
             report_burst(&state, burst).await;
         }
@@ -56,7 +60,11 @@ pub async fn login(
         .verify_login(tenant, &body.username, &body.password)
         .await?;
     let Some(user) = found else {
-        if let Some(burst) = state.limiter.failed(&ip, &body.username, now) {
+        if let Some(burst) = state
+            .limiter
+            .failed(&state.store, &ip, &body.username, now)
+            .await
+        {
             report_burst(&state, burst).await;
         }
         return Err(ApiError::new(
@@ -65,7 +73,7 @@ pub async fn login(
             "error.bad_credentials",
         ));
     };
-    state.limiter.succeeded(&body.username);
+    state.limiter.succeeded(&state.store, &body.username).await;
     let ttl = state.config.session_ttl;
     let token = state
         .store

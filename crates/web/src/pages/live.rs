@@ -1,6 +1,8 @@
 //! Live pages: a ticket's page and the queues hear when someone else changes what they show
-//! (server-sent events). The server looks at the ticket's version, or the newest change among
-//! the caller's tickets, every second, so it works whichever instance made the change.
+//! (server-sent events). The database tells each instance when a tenant's tickets or calls
+//! change, whichever instance changed them (`TenantStore::changes`: `LISTEN/NOTIFY` on
+//! PostgreSQL); only then does a stream look at its ticket's version, or the newest change
+//! among the caller's tickets. An open page costs nothing while nothing changes.
 //!
 //! The same stream pops the caller's card for someone who takes calls: a call ringing or going
 //! on at their phone is told per stream (`call`, with the call's id) when it rings, when it is
@@ -25,8 +27,8 @@ use super::layout::PageUser;
 use crate::extract::CurrentUser;
 use crate::state::AppState;
 
-/// How often the server looks.
-const EVERY: Duration = Duration::from_secs(1);
+/// The least time between two looks of one stream (a burst of changes is one look).
+const AT_MOST_EVERY: Duration = Duration::from_millis(250);
 
 /// Whose phone calls a stream pops, when its user takes calls.
 struct CallWatch {
@@ -82,14 +84,20 @@ struct Watch<F> {
     told: HashMap<CallId, Option<CallState>>,
     pending: VecDeque<Event>,
     closing: tokio::sync::watch::Receiver<bool>,
+    /// Moves when the tenant's tickets or calls change.
+    changes: tokio::sync::watch::Receiver<u64>,
+    /// The next look may not be made before this.
+    next_look: tokio::time::Instant,
 }
 
 /// A stream that says `changed` each time `look` answers something new, and `call` for each
-/// call that rings at the user's phone, until the server shuts down (`closing`). Without a
-/// `look`, it only pops calls.
+/// call that rings at the user's phone, until the server shuts down (`closing`). It looks when
+/// the tenant's data changes (`changes`), and once at the start. Without a `look`, it only
+/// pops calls.
 fn changes<F, Fut>(
     first: i64,
     closing: tokio::sync::watch::Receiver<bool>,
+    mut changes: tokio::sync::watch::Receiver<u64>,
     look: Option<F>,
     calls: Option<CallWatch>,
 ) -> impl Stream<Item = Result<Event, Infallible>>
@@ -104,22 +112,33 @@ where
         told: HashMap::new(),
         pending: VecDeque::new(),
         closing,
+        changes: {
+            // A change between the page's render and this stream's start is looked for at once.
+            changes.mark_changed();
+            changes
+        },
+        next_look: tokio::time::Instant::now(),
     };
     stream::unfold(watch, |mut w| async move {
         loop {
             if let Some(event) = w.pending.pop_front() {
                 return Some((Ok(event), w));
             }
+            tokio::select! {
+                changed = w.changes.changed() => {
+                    if changed.is_err() {
+                        return None;
+                    }
+                }
+                _ = w.closing.wait_for(|c| *c) => return None,
+            }
+            w.changes.mark_unchanged();
+            // A burst of changes costs a look every quarter second, not one per change.
+            tokio::time::sleep_until(w.next_look).await;
+            w.next_look = tokio::time::Instant::now() + AT_MOST_EVERY;
             if let Some(calls) = &w.calls {
                 let new = calls.new_calls(&mut w.told).await;
-                if !new.is_empty() {
-                    w.pending.extend(new);
-                    continue;
-                }
-            }
-            tokio::select! {
-                () = tokio::time::sleep(EVERY) => {}
-                _ = w.closing.wait_for(|c| *c) => return None,
+                w.pending.extend(new);
             }
             if let Some(look) = &w.look {
                 match look().await {
@@ -127,8 +146,8 @@ where
                     None => return None,
                     Some(now) if now != w.last => {
                         w.last = now;
-                        let event = Event::default().event("changed").data(now.to_string());
-                        return Some((Ok(event), w));
+                        w.pending
+                            .push_back(Event::default().event("changed").data(now.to_string()));
                     }
                     Some(_) => {}
                 }
@@ -163,13 +182,20 @@ pub async fn ticket(
         Err(e) => return super::failure(lang, &e),
     };
     let first = shown.v.and_then(|v| v.parse().ok()).unwrap_or(now);
+    let changed = tenant.changes();
     let look = move || {
         let (tenant, actor) = (tenant.clone(), actor.clone());
         async move { tenant.ticket_version(&actor, id).await.ok().flatten() }
     };
-    Sse::new(changes(first, state.closing.subscribe(), Some(look), calls))
-        .keep_alive(KeepAlive::default())
-        .into_response()
+    Sse::new(changes(
+        first,
+        state.closing.subscribe(),
+        changed,
+        Some(look),
+        calls,
+    ))
+    .keep_alive(KeepAlive::default())
+    .into_response()
 }
 
 /// The stream a ticket's page listens to, from the version the page shows.
@@ -199,13 +225,20 @@ pub async fn queue(
             Err(e) => return super::failure(lang, &e),
         },
     };
+    let changed = tenant.changes();
     let look = move || {
         let (tenant, actor) = (tenant.clone(), actor.clone());
         async move { tenant.queue_stamp(&actor).await.ok() }
     };
-    Sse::new(changes(first, state.closing.subscribe(), Some(look), calls))
-        .keep_alive(KeepAlive::default())
-        .into_response()
+    Sse::new(changes(
+        first,
+        state.closing.subscribe(),
+        changed,
+        Some(look),
+        calls,
+    ))
+    .keep_alive(KeepAlive::default())
+    .into_response()
 }
 
 /// Calls ringing at the caller's phone, for a page with nothing else live (someone who does
@@ -215,7 +248,14 @@ pub async fn calls(State(state): State<AppState>, PageUser { user, .. }: PageUse
         return axum::http::StatusCode::NO_CONTENT.into_response();
     };
     let no_look: Option<fn() -> std::future::Ready<Option<i64>>> = None;
-    Sse::new(changes(0, state.closing.subscribe(), no_look, Some(calls)))
-        .keep_alive(KeepAlive::default())
-        .into_response()
+    let changed = user.tenant.changes();
+    Sse::new(changes(
+        0,
+        state.closing.subscribe(),
+        changed,
+        no_look,
+        Some(calls),
+    ))
+    .keep_alive(KeepAlive::default())
+    .into_response()
 }

@@ -82,7 +82,11 @@ pub async fn submit(
 ) -> Response {
     let next = safe_next(f.next.as_deref()).to_owned();
     let now = state.clock.now();
-    if let Err((wait, burst)) = state.limiter.check(&ip, &f.username, now) {
+    if let Err((wait, burst)) = state
+        .limiter
+        .check(&state.store, &ip, &f.username, now)
+        .await
+    {
         if let Some(burst) = burst {
             crate::api::auth::report_burst(&state, burst).await;
         }
@@ -97,7 +101,11 @@ pub async fn submit(
     {
         Ok(Some(u)) => u,
         Ok(None) => {
-            if let Some(burst) = state.limiter.failed(&ip, &f.username, now) {
+            if let Some(burst) = state
+                .limiter
+                .failed(&state.store, &ip, &f.username, now)
+                .await
+            {
                 crate::api::auth::report_burst(&state, burst).await;
             }
             return login_form(lang, &f.username, &next, Some("error.bad_credentials"));
@@ -107,7 +115,7 @@ pub async fn submit(
             return login_form(lang, &f.username, &next, Some("error.internal"));
         }
     };
-    state.limiter.succeeded(&f.username);
+    state.limiter.succeeded(&state.store, &f.username).await;
     let ttl = state.config.session_ttl;
     let issued = state
         .store
