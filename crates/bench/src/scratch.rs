@@ -35,6 +35,7 @@ where
         bind: "127.0.0.1:0".into(),
         data_dir: dir.path().to_path_buf(),
         database_url: url.into(),
+        read_database_url: None,
         admin_password: Some("bench-admin-password".into()),
         public_url: None,
         smtp_url: None,

@@ -30,6 +30,10 @@ pub async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(&StoreOptions {
         url: cfg.database_url.expose().to_owned(),
         max_connections: cfg.max_connections,
+        replica_url: cfg
+            .read_database_url
+            .as_ref()
+            .map(|u| u.expose().to_owned()),
     })
     .await
     .with_context(|| format!("connecting to {}", redact(&cfg.database_url)))?;

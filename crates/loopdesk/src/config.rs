@@ -85,6 +85,10 @@ pub struct DbArgs {
     /// TOML configuration file [default: ./loopdesk.toml if it exists]
     #[arg(long, env = "LOOPDESK_CONFIG")]
     pub config: Option<PathBuf>,
+    /// A PostgreSQL streaming replica of the database that dashboards (KPIs) read from, to
+    /// spare the primary [default: none: they read the database]
+    #[arg(long, env = "LOOPDESK_READ_DATABASE_URL", hide_env_values = true)]
+    pub read_database_url: Option<Secret>,
     /// Where uploaded files are kept: `database` (every instance reads them) or `directory`
     /// (<data dir>/attachments) [default: database on PostgreSQL, directory on SQLite]
     #[arg(long, env = "LOOPDESK_ATTACHMENTS")]
@@ -210,6 +214,8 @@ pub struct FileConfig {
     pub pdf_font: Option<String>,
     /// See `--attachments`.
     pub attachments: Option<String>,
+    /// See `--read-database-url`.
+    pub read_database_url: Option<Secret>,
     /// Seconds a background job claimed by an instance stays its own before another may take
     /// it over (how soon work of a killed instance is picked up) [default: 60].
     pub job_lease_seconds: Option<i64>,
@@ -232,6 +238,7 @@ max_connections = 16
 default_lang = "zh-CN"               # LOOPDESK_DEFAULT_LANG: pages before sign-in (zh-CN or en)
 # trusted_proxies = ["127.0.0.1"]    # LOOPDESK_TRUSTED_PROXIES: whose X-Forwarded-For to believe
 # pdf_font = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc#2"   # LOOPDESK_PDF_FONT
+# read_database_url = "postgres://loopdesk@replica:5432/loopdesk"   # LOOPDESK_READ_DATABASE_URL: dashboards read here
 # attachments = "database"           # LOOPDESK_ATTACHMENTS: database or directory (default: database on PostgreSQL)
 job_lease_seconds = 60               # how soon another instance takes over a killed one's jobs
 "#;
@@ -245,6 +252,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Database URL.
     pub database_url: Secret,
+    /// A streaming replica dashboards read from.
+    pub read_database_url: Option<Secret>,
     /// Admin password for the first start.
     pub admin_password: Option<Secret>,
     /// Public URL.
@@ -306,6 +315,7 @@ impl Config {
                 .or(file.bind)
                 .unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             data_dir,
+            read_database_url: db.read_database_url.clone().or(file.read_database_url),
             database_url,
             admin_password: serve.admin_password.clone(),
             public_url: serve.outbound.public_url.clone().or(file.public_url),

@@ -1,3 +1,6 @@
+//! Dashboards reading from a real streaming replica (`--read-database-url`) are tested here
+//! too.
+//!
 //! Three `loopdesk serve` processes on one PostgreSQL behind a real load balancer (Debian's
 //! haproxy) on loopback (issue 24): writers keep creating tickets through the balancer while
 //! one instance is killed with `kill -9`, and then every acknowledged ticket is there once, every
@@ -5,8 +8,9 @@
 //! instance downloads through another, a token signed out on one instance stops working on the
 //! others at once, and password guesses spread over the instances meet one limit.
 //!
-//! Needs `LOOPDESK_TEST_POSTGRES` and haproxy; skipped without them unless
-//! `LOOPDESK_REQUIRE_HAPROXY=1` (CI) makes a missing haproxy a failure.
+//! Needs `LOOPDESK_TEST_POSTGRES`, haproxy, and (for the replica) PostgreSQL's server programs
+//! run as root; skipped without them unless `LOOPDESK_REQUIRE_FLEET=1` (CI) makes what is
+//! missing a failure.
 
 #![expect(
     clippy::unwrap_used,
@@ -46,6 +50,11 @@ impl Drop for Running {
 /// One `loopdesk serve` on the shared database, with a data directory of its own (nothing on
 /// local disk is shared).
 fn serve(url: &str, dir: &Path, port: u16) -> Running {
+    serve_with(url, dir, port, &[])
+}
+
+/// `serve` with more flags.
+fn serve_with(url: &str, dir: &Path, port: u16, more: &[&str]) -> Running {
     std::fs::create_dir_all(dir).unwrap();
     // Another instance takes over a killed one's jobs after 5 s.
     let config = dir.join("loopdesk.toml");
@@ -60,6 +69,7 @@ fn serve(url: &str, dir: &Path, port: u16) -> Running {
         .args(["--admin-password", ADMIN_PASSWORD])
         .args(["--trusted-proxies", "127.0.0.1"])
         .args(["--webhook-allow", "127.0.0.0/8"])
+        .args(more)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::from(
@@ -170,8 +180,8 @@ async fn three_instances_behind_haproxy_lose_nothing_when_one_is_killed() {
     };
     if haproxy().is_none() {
         assert!(
-            std::env::var("LOOPDESK_REQUIRE_HAPROXY").is_err(),
-            "haproxy is required (LOOPDESK_REQUIRE_HAPROXY) but not installed"
+            std::env::var("LOOPDESK_REQUIRE_FLEET").is_err(),
+            "haproxy is required (LOOPDESK_REQUIRE_FLEET) but not installed"
         );
         eprintln!("skipped: haproxy is not installed");
         return;
@@ -447,5 +457,260 @@ async fn three_instances_behind_haproxy_lose_nothing_when_one_is_killed() {
 
     drop(instances);
     pool.close().await;
+    loopdesk_store::drop_database(&server, &name).await.unwrap();
+}
+
+/// PostgreSQL's server programs (Debian keeps them out of `PATH`).
+fn pg_bin(name: &str) -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("bin").join(name))
+        .filter(|p| p.exists())
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+/// Runs a command as the `postgres` user; panics with its output when it fails.
+fn as_postgres(program: &Path, args: &[&str]) {
+    let out = Command::new("runuser")
+        .args(["-u", "postgres", "--"])
+        .arg(program)
+        .args(args)
+        .output()
+        .expect("runuser");
+    assert!(
+        out.status.success(),
+        "{} {args:?}: {}{}",
+        program.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A streaming replica of the test server, stopped when dropped.
+struct Replica {
+    dir: PathBuf,
+    pg_ctl: PathBuf,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let dir = self.dir.to_string_lossy().into_owned();
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(&self.pg_ctl)
+            .args(["-D", &dir, "-m", "immediate", "stop"])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Copies the test server with `pg_basebackup` and starts the copy as a hot standby on `port`.
+fn start_replica(port: u16) -> Replica {
+    let pg_ctl = pg_bin("pg_ctl").expect("pg_ctl");
+    let dir = std::env::temp_dir().join(format!("loopdesk-replica-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // The server's own, and only its own (it refuses to start otherwise).
+    let owned = Command::new("chown")
+        .args(["postgres:postgres"])
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(owned.success());
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let replica = Replica {
+        dir: dir.clone(),
+        pg_ctl: pg_ctl.clone(),
+    };
+    let d = dir.to_string_lossy().into_owned();
+    as_postgres(
+        &pg_bin("pg_basebackup").expect("pg_basebackup"),
+        &[
+            "-h",
+            "127.0.0.1",
+            "-p",
+            "5432",
+            "-U",
+            "postgres",
+            "-D",
+            &d,
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+        ],
+    );
+    // Debian keeps a cluster's settings outside its directory: the copy gets its own.
+    for (file, text) in [
+        ("postgresql.conf", "hot_standby = on\n"),
+        (
+            "pg_hba.conf",
+            "local all all trust\nhost all all 127.0.0.1/32 trust\n",
+        ),
+        ("pg_ident.conf", ""),
+    ] {
+        as_postgres(
+            Path::new("/bin/sh"),
+            &["-c", &format!("printf '{text}' > {d}/{file}")],
+        );
+    }
+    as_postgres(
+        &pg_ctl,
+        &[
+            "-D",
+            &d,
+            "-l",
+            &format!("{d}/replica.log"),
+            "-w",
+            "-o",
+            &format!("-p {port} -c listen_addresses=127.0.0.1 -k {d}"),
+            "start",
+        ],
+    );
+    replica
+}
+
+/// The KPI answer for a fixed period (only its rows).
+async fn kpis(client: &reqwest::Client, base: &str, token: &str, period: &str) -> Value {
+    let r = client
+        .get(format!("{base}/api/v1/kpis?metrics=backlog&{period}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["rows"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboards_read_from_a_streaming_replica() {
+    let Ok(server) = std::env::var("LOOPDESK_TEST_POSTGRES") else {
+        eprintln!("skipped: set LOOPDESK_TEST_POSTGRES=postgres://… to run the fleet");
+        return;
+    };
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    if pg_bin("pg_basebackup").is_none() || !root {
+        assert!(
+            std::env::var("LOOPDESK_REQUIRE_FLEET").is_err(),
+            "a replica is required (LOOPDESK_REQUIRE_FLEET): PostgreSQL's server programs, run as root"
+        );
+        eprintln!("skipped: no PostgreSQL server programs, or not root");
+        return;
+    }
+    let name = format!("loopdesk_replica_{}", std::process::id());
+    let url = loopdesk_store::create_database(&server, &name)
+        .await
+        .expect("a database");
+    let replica_port = free_port();
+    let _replica = start_replica(replica_port);
+    let replica_url = format!("postgres://postgres@127.0.0.1:{replica_port}/{name}");
+    let standby = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&replica_url)
+        .await
+        .expect("the replica answers");
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _serving = serve_with(
+        &url,
+        dir.path(),
+        port,
+        &["--read-database-url", &replica_url],
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_ready(&client, &base).await;
+    let admin = login(&client, &base, "admin", ADMIN_PASSWORD).await;
+    // The server keeps the wall clock (a separate process): so does the period asked for.
+    let now = loopdesk_core::clock::Clock::now(&loopdesk::SystemClock);
+    let period = format!(
+        "from={}&to={}",
+        (now - chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ"),
+        (now + chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ")
+    );
+    let ticket = json!({ "subject": "配电柜跳闸", "priority": 2, "channel": "phone" });
+    let url_tickets = format!("{base}/api/v1/tickets");
+    let empty = kpis(&client, &base, &admin, &period).await;
+    for _ in 0..3 {
+        assert_eq!(
+            post(&client, &url_tickets, &admin, None, &ticket).await.0,
+            201
+        );
+    }
+    // The replica catches up: the dashboard shows the tickets.
+    let mut seen = empty.clone();
+    for _ in 0..100 {
+        seen = kpis(&client, &base, &admin, &period).await;
+        if seen != empty {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_ne!(seen, empty, "the dashboard never showed the new tickets");
+
+    // The replica stops replaying: new tickets are in the database, not on the dashboard,
+    // which so reads the replica…
+    sqlx::query("SELECT pg_wal_replay_pause()")
+        .execute(&standby)
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        let state: String = sqlx::query_scalar("SELECT pg_get_wal_replay_pause_state()")
+            .fetch_one(&standby)
+            .await
+            .unwrap();
+        if state == "paused" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for _ in 0..2 {
+        assert_eq!(
+            post(&client, &url_tickets, &admin, None, &ticket).await.0,
+            201
+        );
+    }
+    let r = client
+        .get(format!("{base}/api/v1/tickets?limit=100"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    let listed = r.json::<Value>().await.unwrap()["items"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(listed, 5, "the ticket list reads the database");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(kpis(&client, &base, &admin, &period).await, seen);
+
+    // …and shows them once it replays again.
+    sqlx::query("SELECT pg_wal_replay_resume()")
+        .execute(&standby)
+        .await
+        .unwrap();
+    let mut after = seen.clone();
+    for _ in 0..100 {
+        after = kpis(&client, &base, &admin, &period).await;
+        if after != seen {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_ne!(
+        after, seen,
+        "the dashboard never caught up with the replica"
+    );
+    standby.close().await;
+    drop(_serving);
+    // Connections to the database on the replica end with the replica (dropped above);
+    // the primary's copy goes now.
     loopdesk_store::drop_database(&server, &name).await.unwrap();
 }

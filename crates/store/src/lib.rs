@@ -165,6 +165,9 @@ pub struct Store {
     write: AnyPool,
     /// Connections for reads (WAL readers on SQLite).
     read: AnyPool,
+    /// Connections for reads that may lag a little (dashboards): a PostgreSQL streaming
+    /// replica when one is given, else `read`.
+    replica: AnyPool,
     backend: Backend,
     /// Writes ticket creations in groups (see [`batch`]).
     batcher: tickets::batch::Batcher,
@@ -187,12 +190,14 @@ pub struct Store {
 }
 
 /// Connection settings.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct StoreOptions {
     /// `sqlite://path?mode=rwc` or `postgres://…`.
     pub url: String,
     /// Most connections in the read pool (and the PostgreSQL pool).
     pub max_connections: u32,
+    /// A PostgreSQL streaming replica of `url` that dashboards read from (none: `url`).
+    pub replica_url: Option<String>,
 }
 
 impl Store {
@@ -236,10 +241,24 @@ impl Store {
                 (shared.clone(), shared)
             }
         };
+        let replica = match &opts.replica_url {
+            None => read.clone(),
+            Some(url) => {
+                if backend != Backend::Postgres || Backend::of_url(url)? != Backend::Postgres {
+                    return Err(StoreError::Corrupt(
+                        "a read replica is a PostgreSQL replica of a PostgreSQL database".into(),
+                    ));
+                }
+                pool(opts.max_connections.div_ceil(2), "")
+                    .connect(url)
+                    .await?
+            }
+        };
         let batcher = tickets::batch::Batcher::spawn(write.clone());
         Ok(Store {
             write,
             read,
+            replica,
             backend,
             batcher,
             settings: cache::TenantCache::new(Duration::from_secs(60)),
@@ -284,6 +303,7 @@ impl Store {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        self.replica.close().await;
     }
 
     /// Sign-in changes heard from the database (on PostgreSQL, made by any instance): a
@@ -342,6 +362,7 @@ pub(crate) async fn test_store(url: String) -> (Store, TenantId) {
     let store = Store::connect(&StoreOptions {
         url,
         max_connections: 2,
+        ..StoreOptions::default()
     })
     .await
     .unwrap();

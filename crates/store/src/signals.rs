@@ -249,6 +249,7 @@ mod tests {
         let b = Store::connect(&StoreOptions {
             url,
             max_connections: 2,
+            ..StoreOptions::default()
         })
         .await
         .unwrap();

@@ -312,6 +312,7 @@ async fn both_migration_sets_describe_the_same_schema() {
         let store = Store::connect(&StoreOptions {
             url: url.clone(),
             max_connections: 2,
+            ..StoreOptions::default()
         })
         .await
         .unwrap();

@@ -130,6 +130,7 @@ pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut Config)) 
         bind: "127.0.0.1:0".into(),
         data_dir: dir.path().to_path_buf(),
         database_url: url.into(),
+        read_database_url: None,
         admin_password: Some(ADMIN_PASSWORD.into()),
         public_url: None,
         smtp_url: None,

@@ -51,7 +51,7 @@ impl TenantStore {
             )
             .bind(self.tid())
             .bind(&id)
-            .fetch_optional(&self.store.read)
+            .fetch_optional(&self.store.replica)
             .await?;
             if let Some(r) = row {
                 out.push(KpiTicket {
@@ -91,7 +91,7 @@ impl TenantStore {
         .bind(to)
         .bind(from)
         .bind(&day_before)
-        .fetch_all(&self.store.read)
+        .fetch_all(&self.store.replica)
         .await?;
         let events: Vec<EventRow> = sqlx::query_as(&format!(
             "SELECT {EVENT_COLUMNS} \
@@ -103,7 +103,7 @@ impl TenantStore {
         .bind(to)
         .bind(from)
         .bind(&day_before)
-        .fetch_all(&self.store.read)
+        .fetch_all(&self.store.replica)
         .await?;
         let mut facts: HashMap<String, Facts> = tickets
             .iter()

@@ -47,7 +47,7 @@ impl TenantStore {
         };
         let mut shelf = shelf.lock_owned().await;
         let backend = self.store.backend;
-        let mut tx = self.store.read.begin().await?;
+        let mut tx = self.store.replica.begin().await?;
         let reading = backend.mark_reading();
         if let Some(prepare) = reading.prepare {
             sqlx::query(prepare).execute(&mut *tx).await?;

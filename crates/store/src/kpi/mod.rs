@@ -223,7 +223,7 @@ impl TenantStore {
             "SELECT spec FROM calendars WHERE tenant_id = $1 ORDER BY created_at, id LIMIT 1",
         )
         .bind(self.tid())
-        .fetch_optional(&self.store.read)
+        .fetch_optional(&self.store.replica)
         .await?;
         let spec = match spec {
             Some(s) => serde_json::from_str::<CalendarSpec>(&s)
@@ -250,7 +250,7 @@ impl TenantStore {
         };
         let rows: Vec<(String, String)> = sqlx::query_as(sql)
             .bind(self.tid())
-            .fetch_all(&self.store.read)
+            .fetch_all(&self.store.replica)
             .await?;
         Ok(rows.into_iter().collect())
     }
