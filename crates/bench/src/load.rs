@@ -45,8 +45,8 @@ pub struct LoadArgs {
     pub admin_password: Option<String>,
 }
 
-struct Server {
-    child: Option<std::process::Child>,
+pub(crate) struct Server {
+    pub(crate) child: Option<std::process::Child>,
 }
 
 impl Drop for Server {
@@ -75,7 +75,7 @@ impl Server {
 }
 
 /// The `loopdesk` binary: `--server-bin`, or the one `cargo build` put next to this one.
-fn server_binary(args: &LoadArgs) -> anyhow::Result<std::path::PathBuf> {
+pub(crate) fn server_binary(args: &LoadArgs) -> anyhow::Result<std::path::PathBuf> {
     if let Some(bin) = &args.server_bin {
         return Ok(bin.clone());
     }
@@ -90,10 +90,11 @@ fn server_binary(args: &LoadArgs) -> anyhow::Result<std::path::PathBuf> {
     Ok(bin)
 }
 
-async fn start_server(
+pub(crate) async fn start_server(
     args: &LoadArgs,
     cfg: &Config,
     password: &str,
+    more: &[&str],
 ) -> anyhow::Result<(String, Server)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -110,6 +111,7 @@ async fn start_server(
     ])
     .arg("--data-dir")
     .arg(&cfg.data_dir)
+    .args(more)
     .env("RUST_LOG", "warn")
     .stdout(Stdio::null());
     let child = cmd.spawn().context("starting the server")?;
@@ -222,7 +224,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     let created = match &args.url {
         Some(url) => {
             let server = Server { child: None };
-            measure(&args, url.trim_end_matches('/'), &server).await?
+            measure(&args, url.trim_end_matches('/'), &server).await?.0
         }
         None => {
             let server = args.database_url.clone();
@@ -232,8 +234,10 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
                 true,
                 |cfg| async move {
                     let password = "bench-admin-password";
-                    let (base, server) = start_server(&args, &cfg, password).await?;
-                    measure(&args, &base, &server).await
+                    let (base, server) = start_server(&args, &cfg, password, &[]).await?;
+                    measure(&args, &base, &server)
+                        .await
+                        .map(|(created, _)| created)
                 },
             )
             .await?
@@ -248,8 +252,12 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Drives the server at `base`; answers the creations per second.
-async fn measure(args: &LoadArgs, base: &str, server: &Server) -> anyhow::Result<f64> {
+/// Drives the server at `base`; answers the creations and the reads per second.
+pub(crate) async fn measure(
+    args: &LoadArgs,
+    base: &str,
+    server: &Server,
+) -> anyhow::Result<(f64, f64)> {
     let password = args
         .admin_password
         .clone()
@@ -271,19 +279,26 @@ async fn measure(args: &LoadArgs, base: &str, server: &Server) -> anyhow::Result
         .as_str()
         .context("no token in the login answer")?
         .to_owned();
-    // The admin records requests through an agent account, as the phone desk would.
+    // The admin records requests through an agent account, as the phone desk would (one per
+    // measurement: a fleet benchmark measures the same database several times).
+    static ROUNDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let agent = format!(
+        "bench{}-{}",
+        std::process::id(),
+        ROUNDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     let agent_pw = "bench-agent-password";
     client
         .post(format!("{base}/api/v1/users"))
         .bearer_auth(&token)
-        .json(&json!({ "username": format!("bench{}", std::process::id()), "password": agent_pw, "roles": ["agent"] }))
+        .json(&json!({ "username": agent, "password": agent_pw, "roles": ["agent"] }))
         .send()
         .await?
         .error_for_status()
         .context("creating the bench agent")?;
     let login: Value = client
         .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({ "username": format!("bench{}", std::process::id()), "password": agent_pw }))
+        .json(&json!({ "username": agent, "password": agent_pw }))
         .send()
         .await?
         .json()
@@ -352,7 +367,7 @@ async fn measure(args: &LoadArgs, base: &str, server: &Server) -> anyhow::Result
         }
     })
     .await;
-    let _ = read.print("read ticket");
+    let reads = read.print("read ticket");
     // Peak resident memory, and at the end how much of it is the process's own (anonymous)
     // and how much the database file mapped by SQLite's readers (page cache, given back under
     // memory pressure).
@@ -366,5 +381,5 @@ async fn measure(args: &LoadArgs, base: &str, server: &Server) -> anyhow::Result
         ),
         _ => println!("server peak RSS: not measured (external server)"),
     }
-    Ok(created)
+    Ok((created, reads))
 }

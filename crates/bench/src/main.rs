@@ -7,6 +7,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod fleet;
 mod import;
 mod kpi;
 mod load;
@@ -35,6 +36,8 @@ struct Cli {
 enum Command {
     /// Load over HTTP: ticket creations, then reads (optionally against pgbench).
     Load(load::LoadArgs),
+    /// A fleet on one PostgreSQL: 1, 2, 3 instances behind haproxy, and idle live pages.
+    Fleet(fleet::BenchFleetArgs),
     /// SLA: one scan over many open tickets, and breach → escalation delivered.
     Sla(sla::BenchSlaArgs),
     /// KPIs: a year of ticket history loaded, then the dashboard's KPI calls timed.
@@ -67,6 +70,7 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Load(args) => load::run(args).await,
+            Command::Fleet(args) => fleet::run(args).await,
             Command::Sla(args) => sla::run(args).await,
             Command::Kpi(args) => kpi::run(args).await,
             Command::Stock(args) => stock::run(args).await,
