@@ -1,7 +1,8 @@
 //! `loopdesk backup` and `loopdesk restore`: one archive (zip) holding a consistent copy of
 //! the SQLite database, taken while Loopdesk serves, every attachment, and a manifest with
 //! each table's fingerprint and each file's SHA-256, so a restore proves itself complete.
-//! On PostgreSQL the archive holds the attachments; the database is `pg_dump`'s (README).
+//! On PostgreSQL the database is `pg_dump`'s (README), attachments included when they are kept
+//! in it (the default there); the archive holds the files of an attachment directory.
 
 use std::collections::BTreeMap;
 use std::fs::File;
