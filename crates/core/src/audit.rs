@@ -8,10 +8,11 @@ pub const MIN_RETENTION_DAYS: i64 = 30;
 /// Retention when the tenant set none.
 pub const DEFAULT_RETENTION_DAYS: i64 = 365;
 /// Every action the trail names, as `action_of` and the sign-in's outcome spell them.
-pub const ACTIONS: [&str; 13] = [
+pub const ACTIONS: [&str; 14] = [
     "sign_in",
     "sign_in_failed",
     "sign_out",
+    "two_factor",
     "users",
     "settings",
     "sla",
@@ -46,7 +47,7 @@ pub fn action_of(method: &str, path: &str, query: &str) -> Option<&'static str> 
         return None;
     }
     match path {
-        "/api/v1/auth/login" | "/login" => return Some("sign_in"),
+        "/api/v1/auth/login" | "/login" | "/login/two-factor" => return Some("sign_in"),
         "/api/v1/auth/logout" | "/logout" => return Some("sign_out"),
         _ => {}
     }
@@ -58,7 +59,16 @@ pub fn action_of(method: &str, path: &str, query: &str) -> Option<&'static str> 
         let operational = inbound.iter().any(|s| path.contains(s));
         return (!operational).then_some("channels");
     }
-    let families: [(&[&str], &'static str); 7] = [
+    let families: [(&[&str], &'static str); 8] = [
+        (
+            &[
+                "/api/v1/me/two-factor",
+                "/api/v1/security",
+                "/account/security",
+                "/admin/security",
+            ],
+            "two_factor",
+        ),
         (&["/api/v1/users", "/admin/users"], "users"),
         (
             &["/api/v1/sla-policies", "/api/v1/calendars", "/admin/sla"],
@@ -99,7 +109,7 @@ pub fn action_of(method: &str, path: &str, query: &str) -> Option<&'static str> 
 /// True for a field whose value must never be kept.
 fn secret(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["password", "secret", "token", "key", "aes"]
+    ["password", "secret", "token", "key", "aes", "totp"]
         .iter()
         .any(|s| k.contains(s))
 }

@@ -36,6 +36,7 @@ pub mod sheet;
 pub mod signing;
 pub mod sla;
 pub mod ticket;
+pub mod totp;
 pub mod triage;
 pub mod validate;
 

@@ -114,7 +114,7 @@ pub use tickets::{
     ServiceSheet, TicketFilter, TicketParties, TransitionRequest,
 };
 pub use triage::{DuplicateTicket, TrainReport, TriageModel, Triaged};
-pub use users::{NewUser, RegionShape, TenantSummary, UserEdit};
+pub use users::{CodeCheck, NewUser, RegionShape, TenantSummary, UserEdit};
 pub use views::SavedView;
 pub use whatif::{CandidatePolicy, WhatIfFlip, WhatIfGroup, WhatIfReport};
 

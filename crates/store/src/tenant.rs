@@ -24,11 +24,11 @@ impl TenantStore {
         if let Some(settings) = self.store.settings.get(self.tenant_id) {
             return Ok(settings);
         }
-        type Row = (i64, i64, i64, i64, i64, Option<String>);
-        let (minutes, reopen_days, auto_close_days, survey_delay_minutes, survey_valid_days, blocking): Row =
+        type Row = (i64, i64, i64, i64, i64, Option<String>, String);
+        let (minutes, reopen_days, auto_close_days, survey_delay_minutes, survey_valid_days, blocking, two_factor): Row =
             sqlx::query_as(
             "SELECT utc_offset_minutes, reopen_window_days, auto_close_days, survey_delay_minutes, \
-             survey_valid_days, screening_blocking FROM tenants WHERE id = $1",
+             survey_valid_days, screening_blocking, two_factor_roles FROM tenants WHERE id = $1",
         )
         .bind(self.tid())
         .fetch_one(&self.store.read)
@@ -55,10 +55,13 @@ impl TenantStore {
             survey_delay_minutes,
             survey_valid_days,
         };
+        let two_factor_roles =
+            loopdesk_core::Roles::from_csv(&two_factor).map_err(|_| corrupt("two_factor_roles"))?;
         let settings = TenantSettings {
             offset,
             policy,
             follow_up,
+            two_factor_roles,
         };
         self.store.settings.put(self.tenant_id, settings);
         Ok(settings)
@@ -128,6 +131,8 @@ pub(crate) struct TenantSettings {
     pub policy: loopdesk_core::ticket::transitions::LifecyclePolicy,
     /// Survey and auto-close timing.
     pub follow_up: loopdesk_core::followup::FollowUp,
+    /// Roles that must sign in with a second factor.
+    pub two_factor_roles: loopdesk_core::Roles,
 }
 
 impl crate::Store {

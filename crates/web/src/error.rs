@@ -219,6 +219,16 @@ impl ApiError {
         self.0.status
     }
 
+    /// The stable code clients branch on.
+    pub fn code(&self) -> &'static str {
+        self.0.code
+    }
+
+    /// The translation key of the message.
+    pub fn key(&self) -> &'static str {
+        self.0.key
+    }
+
     fn body(&self, lang: Lang) -> ErrorBody {
         let mut args: Vec<(&str, String)> = Vec::new();
         let d = &self.0;

@@ -66,6 +66,18 @@ pub(crate) fn bearer_or_cookie(headers: &HeaderMap) -> Option<String> {
     cookie(headers, SESSION_COOKIE).map(str::to_owned)
 }
 
+/// What a session that must first set up a second factor may reach.
+pub const SET_UP_PATHS: [&str; 8] = [
+    "/api/v1/me",
+    "/api/v1/me/two-factor",
+    "/api/v1/me/two-factor/confirm",
+    "/api/v1/auth/logout",
+    "/account/security",
+    "/account/security/enrol",
+    "/account/security/confirm",
+    "/logout",
+];
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
@@ -84,6 +96,10 @@ impl FromRequestParts<AppState> for CurrentUser {
                 auth
             }
         };
+        // A pass for the second step of signing in is no session.
+        if auth.kind == crate::pages::session::PENDING {
+            return Err(ApiError::unauthorized());
+        }
         let u = &auth.user;
         let actor = Actor::User {
             id: u.id,
@@ -92,6 +108,18 @@ impl FromRequestParts<AppState> for CurrentUser {
             region_id: u.region_id,
         };
         let tenant = state.store.tenant(u.tenant_id);
+        // Someone whose role must have a second factor, signed in without one, may only set
+        // one up (or leave).
+        if !u.two_factor && !SET_UP_PATHS.contains(&parts.uri.path()) {
+            let required = tenant.two_factor_roles().await?;
+            if loopdesk_core::totp::required(required, u.roles.iter().copied().collect()) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "two_factor_setup_required",
+                    "error.two_factor_setup_required",
+                ));
+            }
+        }
         Ok(CurrentUser {
             auth,
             actor,

@@ -20,11 +20,33 @@ pub fn asset_label(
     serial: &str,
 ) -> Result<String, qrcode::types::QrError> {
     let code = QrCode::with_error_correction_level(link.as_bytes(), EcLevel::M)?;
+    let quiet = 4;
+    let side = code.width() + 2 * quiet;
+    let text_h = 10;
+    let path = dark_modules(&code, quiet);
+    let height = side + text_h;
+    Ok(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {height}\" width=\"50mm\" \
+         height=\"{mm:.1}mm\" shape-rendering=\"crispEdges\">\
+         <rect width=\"{side}\" height=\"{height}\" fill=\"#fff\"/>\
+         <path d=\"{path}\" fill=\"#000\"/>\
+         <text x=\"{mid}\" y=\"{t1}\" font-size=\"3.2\" text-anchor=\"middle\" font-family=\"sans-serif\">{model}</text>\
+         <text x=\"{mid}\" y=\"{t2}\" font-size=\"3.2\" text-anchor=\"middle\" font-family=\"monospace\">{serial}</text>\
+         </svg>",
+        mm = 50.0 * height as f64 / side as f64,
+        mid = side / 2,
+        t1 = side + 3,
+        t2 = side + 7,
+        model = escape(model),
+        serial = escape(serial),
+    ))
+}
+
+/// One path for the dark modules of a code, each run of them in a row one rectangle, shifted
+/// by `quiet` modules.
+fn dark_modules(code: &QrCode, quiet: usize) -> String {
     let n = code.width();
     let colors = code.to_colors();
-    let quiet = 4;
-    let side = n + 2 * quiet;
-    let text_h = 10;
     let mut path = String::with_capacity(n * n * 2);
     for (y, row) in colors.chunks(n).enumerate() {
         let mut x = 0;
@@ -41,21 +63,20 @@ pub fn asset_label(
             path.push_str(&format!("M{} {}h{run}v1h-{run}z", start + quiet, y + quiet));
         }
     }
-    let height = side + text_h;
+    path
+}
+
+/// A QR code of `text` alone, as SVG `size` CSS pixels wide (an authenticator app's address).
+pub fn qr_svg(text: &str, size: u32) -> Result<String, qrcode::types::QrError> {
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)?;
+    let quiet = 4;
+    let side = code.width() + 2 * quiet;
     Ok(format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {height}\" width=\"50mm\" \
-         height=\"{mm:.1}mm\" shape-rendering=\"crispEdges\">\
-         <rect width=\"{side}\" height=\"{height}\" fill=\"#fff\"/>\
-         <path d=\"{path}\" fill=\"#000\"/>\
-         <text x=\"{mid}\" y=\"{t1}\" font-size=\"3.2\" text-anchor=\"middle\" font-family=\"sans-serif\">{model}</text>\
-         <text x=\"{mid}\" y=\"{t2}\" font-size=\"3.2\" text-anchor=\"middle\" font-family=\"monospace\">{serial}</text>\
-         </svg>",
-        mm = 50.0 * height as f64 / side as f64,
-        mid = side / 2,
-        t1 = side + 3,
-        t2 = side + 7,
-        model = escape(model),
-        serial = escape(serial),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" width=\"{size}\" \
+         height=\"{size}\" shape-rendering=\"crispEdges\" role=\"img\">\
+         <rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/>\
+         <path d=\"{}\" fill=\"#000\"/></svg>",
+        dark_modules(&code, quiet)
     ))
 }
 

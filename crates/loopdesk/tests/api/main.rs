@@ -37,6 +37,7 @@ mod stock;
 mod tenants;
 mod ticket_import;
 mod triage;
+mod two_factor;
 mod users;
 mod wear;
 mod what_if;

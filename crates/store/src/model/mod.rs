@@ -58,6 +58,8 @@ pub struct User {
     pub active: bool,
     /// Created at.
     pub created_at: DateTime<Utc>,
+    /// Signs in with a second factor (an authenticator app's code).
+    pub two_factor: bool,
 }
 
 /// A region or a team (both are a name in a tenant).

@@ -17,9 +17,11 @@ use crate::{from_ms, ms, StoreError, TenantStore, User};
 mod auth;
 mod org;
 mod shapes;
+mod two_factor;
 pub use org::TenantSummary;
 pub(crate) use shapes::placed;
 pub use shapes::RegionShape;
+pub use two_factor::CodeCheck;
 
 /// A user to create.
 #[derive(Clone, Debug, Default)]
@@ -68,7 +70,8 @@ pub struct UserEdit {
 const ONE_TIME_LETTERS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 pub(crate) const USER_COLUMNS: &str = "u.id, u.tenant_id, u.username, u.display_name, u.roles, \
-    u.customer_id, u.team_id, u.region_id, u.phone, u.email, u.notify_channel, u.lang, u.active, u.created_at";
+    u.customer_id, u.team_id, u.region_id, u.phone, u.email, u.notify_channel, u.lang, u.active, u.created_at, \
+    CAST(CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) AS two_factor";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -86,6 +89,7 @@ pub(crate) struct UserRow {
     lang: String,
     active: i64,
     created_at: i64,
+    two_factor: i64,
 }
 
 impl UserRow {
@@ -106,6 +110,7 @@ impl UserRow {
             lang: self.lang,
             active: self.active != 0,
             created_at: from_ms(self.created_at),
+            two_factor: self.two_factor != 0,
         })
     }
 }

@@ -23,6 +23,10 @@ pub struct LoginBody {
     /// Tenant slug (needed only when the username exists in several tenants).
     #[serde(default)]
     pub tenant: Option<String>,
+    /// The six-digit code of the user's authenticator app, when they have a second factor
+    /// (without it such a sign-in answers 401 `two_factor_required`).
+    #[serde(default)]
+    pub totp: Option<String>,
 }
 
 /// A successful login.
@@ -73,6 +77,7 @@ pub async fn login(
             "error.bad_credentials",
         ));
     };
+    second_factor(&state, &ip, &body.username, &user, body.totp.as_deref()).await?;
     state.limiter.succeeded(&state.store, &body.username).await;
     let ttl = state.config.session_ttl;
     let token = state
@@ -85,6 +90,44 @@ pub async fn login(
         Json(LoginAnswer { token, user }),
     )
         .into_response())
+}
+
+/// After a good password, the second factor of a user who has one: a code of their app,
+/// taken once; a wrong one counts as a failed sign-in.
+pub(crate) async fn second_factor(
+    state: &AppState,
+    ip: &str,
+    username: &str,
+    user: &User,
+    code: Option<&str>,
+) -> Result<(), ApiError> {
+    if !user.two_factor {
+        return Ok(());
+    }
+    let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "two_factor_required",
+            "error.two_factor_required",
+        )
+        .field("totp"));
+    };
+    let now = state.clock.now();
+    let tenant = state.store.tenant(user.tenant_id);
+    match tenant.take_two_factor_code(user.id, code, now).await? {
+        loopdesk_store::CodeCheck::Taken | loopdesk_store::CodeCheck::NotEnrolled => Ok(()),
+        loopdesk_store::CodeCheck::Refused => {
+            if let Some(burst) = state.limiter.failed(&state.store, ip, username, now).await {
+                report_burst(state, burst).await;
+            }
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "bad_two_factor",
+                "error.bad_two_factor",
+            )
+            .field("totp"))
+        }
+    }
 }
 
 /// Tells the admins (and the log) of a burst of failed sign-ins. A failure to tell them is

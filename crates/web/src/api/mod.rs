@@ -25,6 +25,7 @@ pub mod stock;
 pub mod ticket_import;
 pub mod tickets;
 pub mod triage;
+pub mod two_factor;
 pub mod users;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -39,6 +40,11 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(two_factor::enrol))
+        .routes(routes!(two_factor::confirm))
+        .routes(routes!(two_factor::off))
+        .routes(routes!(two_factor::reset))
+        .routes(routes!(two_factor::roles, two_factor::set_roles))
         .routes(routes!(users::create_user, users::list_users))
         .routes(routes!(users::edit_user, users::deactivate_user))
         .routes(routes!(users::reset_password))

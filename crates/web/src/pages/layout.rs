@@ -51,7 +51,13 @@ impl FromRequestParts<AppState> for PageUser {
         let next = parts.uri.path().to_owned();
         let user = CurrentUser::from_request_parts(parts, state)
             .await
-            .map_err(|_| Redirect::to(&format!("/login?next={}", encode(&next))).into_response())?;
+            .map_err(|e| {
+                if e.code() == "two_factor_setup_required" {
+                    Redirect::to("/account/security").into_response()
+                } else {
+                    Redirect::to(&format!("/login?next={}", encode(&next))).into_response()
+                }
+            })?;
         let lang = lang(
             parts.uri.query(),
             &parts.headers,
@@ -254,7 +260,7 @@ pub fn page(lang: Lang, title: &str, user: Option<&User>, body: Markup) -> Respo
                     // such as the tickets behind a figure, stays the same page).
                     a href={ "?lang=" (other.0) } hreflang=(other.0) data-lang-switch { (other.1) }
                     @if let Some(u) = user {
-                        span.muted { (u.display_name) }
+                        a.muted href="/account/security" title=(t(lang, "page.account")) { (u.display_name) }
                         form method="post" action="/logout" {
                             button.link type="submit" { (t(lang, "page.logout")) }
                         }

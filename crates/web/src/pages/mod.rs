@@ -33,6 +33,7 @@ pub mod report;
 pub mod review;
 mod risk;
 pub mod search;
+pub mod security;
 pub mod session;
 pub mod settings;
 pub mod sla;
@@ -63,6 +64,12 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(session::home))
         .route("/login", get(session::show).post(session::submit))
         .route("/logout", post(session::logout))
+        .route("/login/two-factor", post(session::second_step))
+        .route("/account/security", get(security::show))
+        .route("/account/security/enrol", post(security::enrol))
+        .route("/account/security/confirm", post(security::confirm))
+        .route("/account/security/off", post(security::off))
+        .route("/admin/security/roles", post(security::set_roles))
         .route("/portal", get(portal::list))
         .route("/portal/new", get(portal::new).post(portal::create))
         .route("/t/{id}", get(ticket::show))

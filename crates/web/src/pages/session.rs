@@ -115,18 +115,128 @@ pub async fn submit(
             return login_form(lang, &f.username, &next, Some("error.internal"));
         }
     };
+    if user.two_factor {
+        // The password was right: a pass for the code form, good for five minutes and for
+        // nothing else, instead of carrying the password on.
+        let pass = state
+            .store
+            .issue_token(&user, PENDING, chrono::Duration::minutes(5), now)
+            .await;
+        return match pass {
+            Ok(pass) => code_form(lang, &pass, &next, None),
+            Err(e) => {
+                tracing::error!(error = %e, "issuing a sign-in pass failed");
+                login_form(lang, &f.username, &next, Some("error.internal"))
+            }
+        };
+    }
     state.limiter.succeeded(&state.store, &f.username).await;
+    signed_in(&state, lang, &user, &f.username, &next).await
+}
+
+/// The kind of token that only lets its holder type their second factor's code.
+pub const PENDING: &str = "two_factor_pending";
+
+/// The session cookie for a user who has passed every check, then the page asked for.
+async fn signed_in(
+    state: &AppState,
+    lang: Lang,
+    user: &loopdesk_store::User,
+    username: &str,
+    next: &str,
+) -> Response {
     let ttl = state.config.session_ttl;
     let issued = state
         .store
-        .issue_token(&user, "session", ttl, state.clock.now())
+        .issue_token(user, "session", ttl, state.clock.now())
         .await
         .inspect_err(|e| tracing::error!(error = %e, "issuing a session failed"));
     let Ok(token) = issued else {
-        return login_form(lang, &f.username, &next, Some("error.internal"));
+        return login_form(lang, username, next, Some("error.internal"));
     };
     let cookie = session_cookie(Some(&token), ttl, state.config.secure_cookies);
-    ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+    ([(header::SET_COOKIE, cookie)], Redirect::to(next)).into_response()
+}
+
+/// The second step's form: the code of the user's app.
+fn code_form(lang: Lang, pass: &str, next: &str, error: Option<&str>) -> Response {
+    let title = t(lang, "page.login.two_factor");
+    page(
+        lang,
+        title,
+        None,
+        html! {
+            div.card {
+                h1 { (title) }
+                @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
+                form method="post" action="/login/two-factor" {
+                    input type="hidden" name="next" value=(next);
+                    input type="hidden" name="pass" value=(pass);
+                    label for="totp" { (t(lang, "error.two_factor_required")) }
+                    input #totp name="totp" inputmode="numeric" autocomplete="one-time-code"
+                        pattern="[0-9 ]{6,7}" maxlength="7" required autofocus;
+                    p { button type="submit" { (t(lang, "page.login.submit")) } }
+                }
+            }
+        },
+    )
+}
+
+/// The second step as posted.
+#[derive(Deserialize)]
+pub struct CodeForm {
+    pass: String,
+    totp: String,
+    next: Option<String>,
+}
+
+/// Signs in with the pass of a right password and a code of the user's app; a wrong code
+/// counts as a failed sign-in and shows the form again, an old or used pass the sign-in page.
+pub async fn second_step(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    PageLang(lang): PageLang,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let next = safe_next(f.next.as_deref()).to_owned();
+    let now = state.clock.now();
+    let held = match state.store.authenticate(&f.pass, now).await {
+        Ok(Some(a)) if a.kind == PENDING => a,
+        Ok(_) => return login_form(lang, "", &next, Some("error.unauthorized")),
+        Err(e) => {
+            tracing::error!(error = %e, "checking a sign-in pass failed");
+            return login_form(lang, "", &next, Some("error.internal"));
+        }
+    };
+    let user = held.user;
+    if let Err((wait, burst)) = state
+        .limiter
+        .check(&state.store, &ip, &user.username, now)
+        .await
+    {
+        if let Some(burst) = burst {
+            crate::api::auth::report_burst(&state, burst).await;
+        }
+        let secs = wait.0.num_seconds().max(1).to_string();
+        let text = loopdesk_core::i18n::tf(lang, "error.rate_limited", &[("seconds", &secs)]);
+        return login_form_with(lang, &user.username, &next, Some(text));
+    }
+    match crate::api::auth::second_factor(&state, &ip, &user.username, &user, Some(&f.totp)).await {
+        Ok(()) => {}
+        Err(e) if e.status() == axum::http::StatusCode::UNAUTHORIZED => {
+            return code_form(lang, &f.pass, &next, Some("error.bad_two_factor"));
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "checking a second factor failed");
+            return login_form(lang, &user.username, &next, Some("error.internal"));
+        }
+    }
+    // The pass is spent.
+    if let Err(e) = state.store.revoke_token(&f.pass, now).await {
+        tracing::warn!(error = %e, "revoking a sign-in pass failed");
+    }
+    state.limiter.succeeded(&state.store, &user.username).await;
+    signed_in(&state, lang, &user, &user.username, &next).await
 }
 
 /// Signs out: the session ends everywhere.

@@ -1,0 +1,249 @@
+//! `/account/security`: a user's second factor — set up an authenticator app from a QR code
+//! and a first code, or turn it off with a code — and, for admins, the roles that must have
+//! one. The second step of signing in (`/login/two-factor`) is in [`super::session`].
+
+use std::collections::HashMap;
+
+use axum::extract::{Form, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use loopdesk_core::access::{self, Permission};
+use loopdesk_core::i18n::{t, Lang};
+use loopdesk_core::Role;
+use maud::{html, Markup, PreEscaped};
+use serde::Deserialize;
+
+use super::layout::{page, PageQuery, PageUser};
+use crate::api::two_factor;
+use crate::extract::CurrentUser;
+use crate::state::AppState;
+
+/// What the page was sent back with.
+#[derive(Deserialize, Default)]
+pub struct Shown {
+    done: Option<String>,
+}
+
+/// A code typed into a form.
+#[derive(Deserialize)]
+pub struct CodeForm {
+    totp: String,
+}
+
+/// The roles an admin may require a second factor of.
+const STAFF: [Role; 6] = [
+    Role::Admin,
+    Role::Manager,
+    Role::Supervisor,
+    Role::Dispatcher,
+    Role::Agent,
+    Role::Engineer,
+];
+
+/// The page, with a note or an error at the top and, while enrolling, the app's QR code.
+async fn render(
+    user: &CurrentUser,
+    lang: Lang,
+    note: Option<&str>,
+    error: Option<&str>,
+    enrolling: Option<two_factor::Enrolment>,
+) -> Response {
+    let me = &user.auth.user;
+    let required_roles = user.tenant.two_factor_roles().await.unwrap_or_default();
+    let required =
+        loopdesk_core::totp::required(required_roles, me.roles.iter().copied().collect());
+    let admin = access::allowed(&user.actor, Permission::ManageUsers);
+    let title = t(lang, "page.security.title");
+    let code_input = |id: &str| {
+        html! {
+            input id=(id) name="totp" inputmode="numeric" autocomplete="one-time-code"
+                pattern="[0-9 ]{6,7}" maxlength="7" required;
+        }
+    };
+    let body = html! {
+        h1 { (title) }
+        @if let Some(n) = note { p.ok role="status" { (t(lang, n)) } }
+        @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
+        section.card {
+            h2 { (t(lang, "page.security.two_factor")) }
+            @if me.two_factor {
+                p { (t(lang, "page.security.on")) }
+                form method="post" action="/account/security/off" {
+                    label for="off-code" { (t(lang, "page.security.code")) }
+                    (code_input("off-code"))
+                    p { button.secondary type="submit" { (t(lang, "page.security.turn_off")) } }
+                }
+            } @else if let Some(e) = &enrolling {
+                p { (t(lang, "page.security.scan")) }
+                div.qr { (PreEscaped(crate::label::qr_svg(&e.uri, 200).unwrap_or_default())) }
+                p { (t(lang, "page.security.or_type")) " " code #totp-secret { (grouped(&e.secret)) } }
+                form method="post" action="/account/security/confirm" {
+                    label for="confirm-code" { (t(lang, "page.security.code")) }
+                    (code_input("confirm-code"))
+                    p { button type="submit" { (t(lang, "page.security.confirm")) } }
+                }
+            } @else {
+                p {
+                    (t(lang, "page.security.off"))
+                    @if required { " " strong { (t(lang, "error.two_factor_setup_required")) } }
+                }
+                form method="post" action="/account/security/enrol" {
+                    button type="submit" { (t(lang, "page.security.enrol")) }
+                }
+            }
+        }
+        @if admin {
+            section.card {
+                h2 { (t(lang, "page.security.required_roles")) }
+                p.muted { (t(lang, "page.security.required_hint")) }
+                form method="post" action="/admin/security/roles" {
+                    div.checks {
+                        @for r in STAFF {
+                            label {
+                                input type="checkbox" name={ "role_" (r.as_str()) } value="on"
+                                    checked[required_roles.has(r)];
+                                " " (t(lang, &format!("role.{}", r.as_str())))
+                            }
+                        }
+                    }
+                    p { button type="submit" { (t(lang, "page.desk.save")) } }
+                }
+            }
+        }
+    };
+    page(lang, title, Some(me), wrap(body))
+}
+
+fn wrap(body: Markup) -> Markup {
+    html! { div.narrow { (body) } }
+}
+
+/// A base32 secret in groups of four, as people copy it.
+fn grouped(secret: &str) -> String {
+    secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The page.
+pub async fn show(
+    PageUser { user, lang }: PageUser,
+    PageQuery(shown): PageQuery<Shown>,
+) -> Response {
+    let note = match shown.done.as_deref() {
+        Some("on") => Some("page.security.done_on"),
+        Some("off") => Some("page.security.done_off"),
+        Some("roles") => Some("page.settings.saved"),
+        _ => None,
+    };
+    render(&user, lang, note, None, None).await
+}
+
+/// Begins enrolling: the page with the app's QR code and a field for the first code.
+pub async fn enrol(PageUser { user, lang }: PageUser) -> Response {
+    match two_factor::begin(&user).await {
+        Ok(e) => render(&user, lang, None, None, Some(e)).await,
+        Err(e) => render(&user, lang, None, Some(e.key()), None).await,
+    }
+}
+
+/// Confirms the enrolment with a first code.
+pub async fn confirm(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let me = user.auth.user.id;
+    match user
+        .tenant
+        .confirm_two_factor(me, &f.totp, state.clock.now())
+        .await
+    {
+        Ok(true) => {
+            state.sessions.forget_user(me);
+            Redirect::to("/account/security?done=on").into_response()
+        }
+        // The same secret again, to try another code.
+        Ok(false) => render(&user, lang, None, Some("error.bad_two_factor"), None).await,
+        Err(e) => {
+            render(
+                &user,
+                lang,
+                None,
+                Some(crate::error::ApiError::from(e).key()),
+                None,
+            )
+            .await
+        }
+    }
+}
+
+/// Turns the second factor off with a current code.
+pub async fn off(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let me = user.auth.user.id;
+    let taken = user
+        .tenant
+        .take_two_factor_code(me, &f.totp, state.clock.now())
+        .await;
+    match taken {
+        Ok(loopdesk_store::CodeCheck::Refused) => {
+            render(&user, lang, None, Some("error.bad_two_factor"), None).await
+        }
+        Ok(_) => match user.tenant.clear_two_factor(me).await {
+            Ok(()) => {
+                state.sessions.forget_user(me);
+                Redirect::to("/account/security?done=off").into_response()
+            }
+            Err(e) => {
+                render(
+                    &user,
+                    lang,
+                    None,
+                    Some(crate::error::ApiError::from(e).key()),
+                    None,
+                )
+                .await
+            }
+        },
+        Err(e) => {
+            render(
+                &user,
+                lang,
+                None,
+                Some(crate::error::ApiError::from(e).key()),
+                None,
+            )
+            .await
+        }
+    }
+}
+
+/// Sets the roles that must have a second factor (admins).
+pub async fn set_roles(
+    PageUser { user, lang }: PageUser,
+    Form(ticked): Form<HashMap<String, String>>,
+) -> Response {
+    let names: Vec<String> = ticked
+        .keys()
+        .filter_map(|k| k.strip_prefix("role_"))
+        .map(str::to_owned)
+        .collect();
+    let saved = match two_factor::parse_roles(&names) {
+        Ok(roles) => user
+            .tenant
+            .set_two_factor_roles(&user.actor, roles)
+            .await
+            .map_err(crate::error::ApiError::from),
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(()) => Redirect::to("/account/security?done=roles").into_response(),
+        Err(e) => render(&user, lang, None, Some(e.key()), None).await,
+    }
+}
