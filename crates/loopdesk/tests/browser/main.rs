@@ -2693,3 +2693,74 @@ async fn a_supervisor_plans_maintenance_from_a_suggestion_and_the_admin_sets_scr
     wait_for_url(&c, |u| u.path().starts_with("/kb/")).await;
     c.close().await.unwrap();
 }
+
+/// An admin makes admins use a second factor: their next page is the account page, where they
+/// scan the app's QR code and confirm a first code; signing in again asks for a code after
+/// the password, and a wrong one says so and keeps the form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_turns_on_two_step_verification_and_signs_in_with_a_code() {
+    use loopdesk_core::clock::Clock;
+    let Some(driver) = driver().await else { return };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.user(
+        "sec-admin",
+        &["admin"],
+        json!({ "display_name": "安全管理员" }),
+    )
+    .await;
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "sec-admin").await;
+    // The name in the header leads to the account's security.
+    click_on(&c, "header.top a[href='/account/security']").await;
+    wait_for_url(&c, |u| u.path() == "/account/security").await;
+    click_on(&c, "input[name='role_admin']").await;
+    click_on(
+        &c,
+        "form[action='/admin/security/roles'] button[type=submit]",
+    )
+    .await;
+    wait_for_url(&c, |u| u.query() == Some("done=roles")).await;
+    // Any other page now sends the admin back here until they enrol.
+    c.goto(&app.url("/desk")).await.unwrap();
+    wait_for_url(&c, |u| u.path() == "/account/security").await;
+    click_on(&c, "form[action='/account/security/enrol'] button").await;
+    wait_xpath(&c, "//div[contains(@class,'qr')]/*[local-name()='svg']").await;
+    shoot(&c, "two-factor-enrol").await;
+    let key = text_of(&c, "#totp-secret").await;
+    let secret = loopdesk_core::totp::Secret::from_base32(&key).expect("the key shown");
+    let code = |steps: i64| {
+        format!(
+            "{:06}",
+            secret.code(loopdesk_core::totp::step_of(app.clock.now()) + steps)
+        )
+    };
+    type_into(&c, "#confirm-code", &code(0)).await;
+    click_on(&c, "form[action='/account/security/confirm'] button").await;
+    wait_for_url(&c, |u| u.query() == Some("done=on")).await;
+    c.goto(&app.url("/desk")).await.unwrap();
+    wait_for_url(&c, |u| u.path() == "/desk").await;
+
+    // Signing in again: the password, then the code.
+    click_on(&c, "header.top form[action='/logout'] button").await;
+    c.goto(&app.url("/login?next=/desk")).await.unwrap();
+    type_into(&c, "#username", "sec-admin").await;
+    type_into(&c, "#password", PASSWORD).await;
+    click_on(&c, "main form button[type=submit]").await;
+    wait_xpath(&c, "//input[@id='totp']").await;
+    shoot(&c, "two-factor-code").await;
+    app.clock.advance(chrono::Duration::seconds(30));
+    let wrong = if code(0) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    type_into(&c, "#totp", wrong).await;
+    click_on(&c, "main form button[type=submit]").await;
+    wait_xpath(&c, "//p[@role='alert']").await;
+    let said = text_of(&c, "p[role='alert']").await;
+    assert!(said.contains("动态码不正确"), "{said}");
+    type_into(&c, "#totp", &code(0)).await;
+    click_on(&c, "main form button[type=submit]").await;
+    wait_for_url(&c, |u| u.path() == "/desk").await;
+    c.close().await.unwrap();
+}
