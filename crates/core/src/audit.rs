@@ -12,7 +12,7 @@ pub const ACTIONS: [&str; 14] = [
     "sign_in",
     "sign_in_failed",
     "sign_out",
-    "two_factor",
+    "account_security",
     "users",
     "settings",
     "sla",
@@ -63,11 +63,13 @@ pub fn action_of(method: &str, path: &str, query: &str) -> Option<&'static str> 
         (
             &[
                 "/api/v1/me/two-factor",
+                "/api/v1/me/sessions",
                 "/api/v1/security",
                 "/account/security",
+                "/account/sessions",
                 "/admin/security",
             ],
-            "two_factor",
+            "account_security",
         ),
         (&["/api/v1/users", "/admin/users"], "users"),
         (

@@ -114,7 +114,9 @@ pub use tickets::{
     ServiceSheet, TicketFilter, TicketParties, TransitionRequest,
 };
 pub use triage::{DuplicateTicket, TrainReport, TriageModel, Triaged};
-pub use users::{CodeCheck, NewUser, RegionShape, TenantSummary, UserEdit};
+pub use users::{
+    CodeCheck, NewUser, RegionShape, SessionView, TenantSummary, TokenOrigin, UserEdit,
+};
 pub use views::SavedView;
 pub use whatif::{CandidatePolicy, WhatIfFlip, WhatIfGroup, WhatIfReport};
 

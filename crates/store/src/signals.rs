@@ -306,7 +306,13 @@ mod tests {
 
         if b.backend() == Backend::Postgres {
             let token = a
-                .issue_token(&agent, "session", chrono::Duration::hours(1), at)
+                .issue_token(
+                    &agent,
+                    "session",
+                    chrono::Duration::hours(1),
+                    at,
+                    &crate::TokenOrigin::default(),
+                )
                 .await
                 .unwrap();
             a.revoke_token(&token, at).await.unwrap();

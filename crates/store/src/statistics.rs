@@ -42,10 +42,16 @@ impl Store {
             {
                 continue;
             }
-            // SKIP_LOCKED: another instance analysing the same table is enough.
-            sqlx::query(&format!("ANALYZE (SKIP_LOCKED) {table}"))
-                .execute(&self.write)
+            // SKIP_LOCKED: another instance analysing the same table is enough — and says
+            // nothing (the server's notice that it skipped is no news in a fleet).
+            let mut tx = self.write.begin().await?;
+            sqlx::query("SET LOCAL client_min_messages = warning")
+                .execute(&mut *tx)
                 .await?;
+            sqlx::query(&format!("ANALYZE (SKIP_LOCKED) {table}"))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
             analysed.push(table);
         }
         Ok(analysed)

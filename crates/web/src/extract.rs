@@ -325,6 +325,18 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
+/// Where a sign-in comes from: the client's address and its `User-Agent`.
+pub fn origin(ip: &str, headers: &HeaderMap) -> loopdesk_store::TokenOrigin {
+    loopdesk_store::TokenOrigin {
+        client_ip: ip.to_owned(),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
 /// Why a sign-in may not even be tried now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TryLater(pub chrono::Duration);

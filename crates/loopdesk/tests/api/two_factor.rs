@@ -1,4 +1,7 @@
-//! The second factor (issue 24): a tenant makes a role enrol, whose sessions may do nothing
+//! Sessions and the second factor (issue 24): a user sees where they are signed in and ends
+//! any session, or all but this one, and an admin ends all of someone's.
+//!
+//! The second factor: a tenant makes a role enrol, whose sessions may do nothing
 //! else until they do; a user enrols their app with a first code; sign-ins then need a code of
 //! the app, each code works once, and an admin resets a lost phone.
 
@@ -10,7 +13,10 @@ use serde_json::{json, Value};
 use crate::helpers::{spawn_app, Backend, TestApp, PASSWORD};
 use crate::on_both_backends;
 
-on_both_backends!(a_role_must_enrol_and_then_signs_in_with_a_code_that_works_once);
+on_both_backends!(
+    a_role_must_enrol_and_then_signs_in_with_a_code_that_works_once,
+    sessions_are_listed_and_ended_one_by_one_or_everywhere_else,
+);
 
 /// The code the app shows now, or `steps` steps of 30 s later.
 fn code(app: &TestApp, secret: &Secret, steps: i64) -> String {
@@ -160,9 +166,77 @@ async fn a_role_must_enrol_and_then_signs_in_with_a_code_that_works_once(backend
 
     // The trail keeps each step, never a code.
     let trail = app
-        .read(&app.admin, "/api/v1/audit?action=two_factor")
+        .read(&app.admin, "/api/v1/audit?action=account_security")
         .await;
     let items = trail["items"].as_array().unwrap();
     assert!(items.len() >= 5, "{trail}");
     assert!(!trail.to_string().contains(&now_code), "{trail}");
+}
+
+async fn sessions_are_listed_and_ended_one_by_one_or_everywhere_else(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (id, first) = app.user("ss-agent", &["agent"], json!({})).await;
+    // Two more sign-ins, one from a phone.
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("user-agent", "Loopdesk-Phone/1.0 (Android 14)")
+        .json(&json!({ "username": "ss-agent", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let phone = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let third = app.login("ss-agent", PASSWORD).await;
+
+    let listed = app.read(&third, "/api/v1/me/sessions").await;
+    let items = listed.as_array().unwrap();
+    assert_eq!(items.len(), 3, "{listed}");
+    assert_eq!(items.iter().filter(|s| s["current"] == true).count(), 1);
+    let on_phone = items
+        .iter()
+        .find(|s| s["user_agent"] == "Loopdesk-Phone/1.0 (Android 14)")
+        .expect("the phone's session");
+    assert_eq!(on_phone["client_ip"], "127.0.0.1");
+
+    // The phone is lost: its session ends, the others go on.
+    let path = format!("/api/v1/me/sessions/{}", on_phone["id"].as_str().unwrap());
+    let (s, _) = app.send(Method::DELETE, &third, &path, json!({})).await;
+    assert_eq!(s, 204);
+    assert_eq!(app.get(&phone, "/api/v1/me").await.status(), 401);
+    assert_eq!(app.get(&first, "/api/v1/me").await.status(), 200);
+    // Someone else's session is not theirs to end.
+    let (_, other) = app.user("ss-other", &["agent"], json!({})).await;
+    let others = app.read(&other, "/api/v1/me/sessions").await;
+    let path = format!("/api/v1/me/sessions/{}", others[0]["id"].as_str().unwrap());
+    let (s, _) = app.send(Method::DELETE, &third, &path, json!({})).await;
+    assert_eq!(s, 404);
+
+    // Everywhere else: only this one stays.
+    let ended = app
+        .ok(&third, "/api/v1/me/sessions/end-others", json!({}), 200)
+        .await;
+    assert_eq!(ended["ended"], 1);
+    assert_eq!(app.get(&first, "/api/v1/me").await.status(), 401);
+    assert_eq!(app.get(&third, "/api/v1/me").await.status(), 200);
+
+    // An admin sees and ends all of someone's; nobody else may.
+    let path = format!("/api/v1/users/{id}/sessions");
+    assert_eq!(app.get(&other, &path).await.status(), 403);
+    assert_eq!(
+        app.read(&app.admin, &path).await.as_array().unwrap().len(),
+        1
+    );
+    let r = app
+        .post_json(&other, &format!("{path}/end-all"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 403);
+    let ended = app
+        .ok(&app.admin, &format!("{path}/end-all"), json!({}), 200)
+        .await;
+    assert_eq!(ended["ended"], 1);
+    assert_eq!(app.get(&third, "/api/v1/me").await.status(), 401);
 }

@@ -2762,5 +2762,36 @@ async fn an_admin_turns_on_two_step_verification_and_signs_in_with_a_code() {
     type_into(&c, "#totp", &code(0)).await;
     click_on(&c, "main form button[type=submit]").await;
     wait_for_url(&c, |u| u.path() == "/desk").await;
+    // A sign-in from a phone shows among the devices, and is signed out from here.
+    app.clock.advance(chrono::Duration::seconds(30));
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("user-agent", "Loopdesk-Phone/1.0 (Android 14)")
+        .json(&json!({ "username": "sec-admin", "password": PASSWORD, "totp": code(0) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let phone = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.goto(&app.url("/account/security")).await.unwrap();
+    wait_xpath(&c, "//table[contains(@class,'sessions')]//strong").await;
+    // The phone, this browser, and the sign-in the test made the account with, newest first.
+    let rows = texts(&c, "table.sessions tbody tr").await;
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(rows[0].contains("Android 14"), "{rows:?}");
+    shoot(&c, "two-factor-on-sessions").await;
+    click_on(
+        &c,
+        "table.sessions form[action^='/account/sessions/'] button",
+    )
+    .await;
+    wait_for_url(&c, |u| u.query() == Some("done=ended")).await;
+    let rows = texts(&c, "table.sessions tbody tr").await;
+    assert!(!rows.iter().any(|r| r.contains("Android 14")), "{rows:?}");
+    assert_eq!(app.get(&phone, "/api/v1/me").await.status(), 401);
     c.close().await.unwrap();
 }

@@ -18,6 +18,7 @@ mod auth;
 mod org;
 mod shapes;
 mod two_factor;
+pub use auth::{SessionView, TokenOrigin};
 pub use org::TenantSummary;
 pub(crate) use shapes::placed;
 pub use shapes::RegionShape;

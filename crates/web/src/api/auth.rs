@@ -44,6 +44,7 @@ pub struct LoginAnswer {
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     body: AppJson<LoginBody>,
 ) -> Result<Response, ApiError> {
     let body = body.value;
@@ -82,7 +83,13 @@ pub async fn login(
     let ttl = state.config.session_ttl;
     let token = state
         .store
-        .issue_token(&user, "session", ttl, state.clock.now())
+        .issue_token(
+            &user,
+            "session",
+            ttl,
+            state.clock.now(),
+            &crate::extract::origin(&ip, &headers),
+        )
         .await?;
     let cookie = session_cookie(Some(&token), ttl, state.config.secure_cookies);
     Ok((

@@ -20,6 +20,7 @@ pub mod problems;
 pub mod screening;
 pub mod search;
 pub mod service_report;
+pub mod sessions;
 pub mod sla_whatif;
 pub mod stock;
 pub mod ticket_import;
@@ -40,6 +41,11 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(sessions::mine))
+        .routes(routes!(sessions::end_mine))
+        .routes(routes!(sessions::end_others))
+        .routes(routes!(sessions::of_user))
+        .routes(routes!(sessions::end_all_of_user))
         .routes(routes!(two_factor::enrol))
         .routes(routes!(two_factor::confirm))
         .routes(routes!(two_factor::off))

@@ -70,6 +70,8 @@ pub fn routes() -> Router<AppState> {
         .route("/account/security/confirm", post(security::confirm))
         .route("/account/security/off", post(security::off))
         .route("/admin/security/roles", post(security::set_roles))
+        .route("/account/sessions/{id}/end", post(security::end_session))
+        .route("/account/sessions/end-others", post(security::end_others))
         .route("/portal", get(portal::list))
         .route("/portal/new", get(portal::new).post(portal::create))
         .route("/t/{id}", get(ticket::show))

@@ -41,6 +41,7 @@ const STAFF: [Role; 6] = [
 
 /// The page, with a note or an error at the top and, while enrolling, the app's QR code.
 async fn render(
+    state: &AppState,
     user: &CurrentUser,
     lang: Lang,
     note: Option<&str>,
@@ -52,6 +53,16 @@ async fn render(
     let required =
         loopdesk_core::totp::required(required_roles, me.roles.iter().copied().collect());
     let admin = access::allowed(&user.actor, Permission::ManageUsers);
+    let offset = user
+        .tenant
+        .utc_offset()
+        .await
+        .unwrap_or_else(|_| chrono::Offset::fix(&chrono::Utc));
+    let sessions = user
+        .tenant
+        .sessions_of(me.id, &user.token, state.clock.now())
+        .await
+        .unwrap_or_default();
     let title = t(lang, "page.security.title");
     let code_input = |id: &str| {
         html! {
@@ -88,6 +99,40 @@ async fn render(
                 }
                 form method="post" action="/account/security/enrol" {
                     button type="submit" { (t(lang, "page.security.enrol")) }
+                }
+            }
+        }
+        section.card {
+            h2 { (t(lang, "page.security.sessions")) }
+            table.sessions {
+                thead { tr {
+                    th { (t(lang, "page.security.signed_in_at")) }
+                    th { (t(lang, "page.security.from")) }
+                    th { (t(lang, "page.security.device")) }
+                    th {}
+                } }
+                tbody {
+                    @for s in &sessions {
+                        tr {
+                            td { (s.created_at.with_timezone(&offset).format("%Y-%m-%d %H:%M")) }
+                            td { (s.client_ip.as_deref().unwrap_or("")) }
+                            td { small.muted { (s.user_agent.as_deref().unwrap_or("")) } }
+                            td {
+                                @if s.current {
+                                    strong { (t(lang, "page.security.this_one")) }
+                                } @else {
+                                    form method="post" action={ "/account/sessions/" (s.id) "/end" } {
+                                        button.link type="submit" { (t(lang, "page.security.end")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if sessions.len() > 1 {
+                form method="post" action="/account/sessions/end-others" {
+                    button.secondary type="submit" { (t(lang, "page.security.end_others")) }
                 }
             }
         }
@@ -129,6 +174,7 @@ fn grouped(secret: &str) -> String {
 
 /// The page.
 pub async fn show(
+    State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
     PageQuery(shown): PageQuery<Shown>,
 ) -> Response {
@@ -136,16 +182,17 @@ pub async fn show(
         Some("on") => Some("page.security.done_on"),
         Some("off") => Some("page.security.done_off"),
         Some("roles") => Some("page.settings.saved"),
+        Some("ended") => Some("page.security.ended"),
         _ => None,
     };
-    render(&user, lang, note, None, None).await
+    render(&state, &user, lang, note, None, None).await
 }
 
 /// Begins enrolling: the page with the app's QR code and a field for the first code.
-pub async fn enrol(PageUser { user, lang }: PageUser) -> Response {
+pub async fn enrol(State(state): State<AppState>, PageUser { user, lang }: PageUser) -> Response {
     match two_factor::begin(&user).await {
-        Ok(e) => render(&user, lang, None, None, Some(e)).await,
-        Err(e) => render(&user, lang, None, Some(e.key()), None).await,
+        Ok(e) => render(&state, &user, lang, None, None, Some(e)).await,
+        Err(e) => render(&state, &user, lang, None, Some(e.key()), None).await,
     }
 }
 
@@ -166,9 +213,20 @@ pub async fn confirm(
             Redirect::to("/account/security?done=on").into_response()
         }
         // The same secret again, to try another code.
-        Ok(false) => render(&user, lang, None, Some("error.bad_two_factor"), None).await,
+        Ok(false) => {
+            render(
+                &state,
+                &user,
+                lang,
+                None,
+                Some("error.bad_two_factor"),
+                None,
+            )
+            .await
+        }
         Err(e) => {
             render(
+                &state,
                 &user,
                 lang,
                 None,
@@ -193,7 +251,15 @@ pub async fn off(
         .await;
     match taken {
         Ok(loopdesk_store::CodeCheck::Refused) => {
-            render(&user, lang, None, Some("error.bad_two_factor"), None).await
+            render(
+                &state,
+                &user,
+                lang,
+                None,
+                Some("error.bad_two_factor"),
+                None,
+            )
+            .await
         }
         Ok(_) => match user.tenant.clear_two_factor(me).await {
             Ok(()) => {
@@ -202,6 +268,7 @@ pub async fn off(
             }
             Err(e) => {
                 render(
+                    &state,
                     &user,
                     lang,
                     None,
@@ -213,6 +280,7 @@ pub async fn off(
         },
         Err(e) => {
             render(
+                &state,
                 &user,
                 lang,
                 None,
@@ -226,6 +294,7 @@ pub async fn off(
 
 /// Sets the roles that must have a second factor (admins).
 pub async fn set_roles(
+    State(state): State<AppState>,
     PageUser { user, lang }: PageUser,
     Form(ticked): Form<HashMap<String, String>>,
 ) -> Response {
@@ -244,6 +313,61 @@ pub async fn set_roles(
     };
     match saved {
         Ok(()) => Redirect::to("/account/security?done=roles").into_response(),
-        Err(e) => render(&user, lang, None, Some(e.key()), None).await,
+        Err(e) => render(&state, &user, lang, None, Some(e.key()), None).await,
+    }
+}
+
+/// Ends one of the user's other sessions.
+pub async fn end_session(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let me = user.auth.user.id;
+    match user.tenant.end_session(me, &id, state.clock.now()).await {
+        Ok(()) => {
+            state.sessions.forget_user(me);
+            Redirect::to("/account/security?done=ended").into_response()
+        }
+        Err(e) => {
+            render(
+                &state,
+                &user,
+                lang,
+                None,
+                Some(crate::error::ApiError::from(e).key()),
+                None,
+            )
+            .await
+        }
+    }
+}
+
+/// Ends every session of the user but this one.
+pub async fn end_others(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+) -> Response {
+    let me = user.auth.user.id;
+    match user
+        .tenant
+        .end_other_sessions(me, Some(&user.token), state.clock.now())
+        .await
+    {
+        Ok(_) => {
+            state.sessions.forget_user(me);
+            Redirect::to("/account/security?done=ended").into_response()
+        }
+        Err(e) => {
+            render(
+                &state,
+                &user,
+                lang,
+                None,
+                Some(crate::error::ApiError::from(e).key()),
+                None,
+            )
+            .await
+        }
     }
 }

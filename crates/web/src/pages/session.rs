@@ -77,6 +77,7 @@ pub async fn show(PageLang(lang): PageLang, PageQuery(q): PageQuery<NextQuery>) 
 pub async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     PageLang(lang): PageLang,
     Form(f): Form<LoginForm>,
 ) -> Response {
@@ -120,7 +121,13 @@ pub async fn submit(
         // nothing else, instead of carrying the password on.
         let pass = state
             .store
-            .issue_token(&user, PENDING, chrono::Duration::minutes(5), now)
+            .issue_token(
+                &user,
+                PENDING,
+                chrono::Duration::minutes(5),
+                now,
+                &crate::extract::origin(&ip, &headers),
+            )
             .await;
         return match pass {
             Ok(pass) => code_form(lang, &pass, &next, None),
@@ -131,7 +138,8 @@ pub async fn submit(
         };
     }
     state.limiter.succeeded(&state.store, &f.username).await;
-    signed_in(&state, lang, &user, &f.username, &next).await
+    let origin = crate::extract::origin(&ip, &headers);
+    signed_in(&state, lang, &user, &f.username, &next, &origin).await
 }
 
 /// The kind of token that only lets its holder type their second factor's code.
@@ -144,11 +152,12 @@ async fn signed_in(
     user: &loopdesk_store::User,
     username: &str,
     next: &str,
+    origin: &loopdesk_store::TokenOrigin,
 ) -> Response {
     let ttl = state.config.session_ttl;
     let issued = state
         .store
-        .issue_token(user, "session", ttl, state.clock.now())
+        .issue_token(user, "session", ttl, state.clock.now(), origin)
         .await
         .inspect_err(|e| tracing::error!(error = %e, "issuing a session failed"));
     let Ok(token) = issued else {
@@ -195,6 +204,7 @@ pub struct CodeForm {
 pub async fn second_step(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     PageLang(lang): PageLang,
     Form(f): Form<CodeForm>,
 ) -> Response {
@@ -236,7 +246,8 @@ pub async fn second_step(
         tracing::warn!(error = %e, "revoking a sign-in pass failed");
     }
     state.limiter.succeeded(&state.store, &user.username).await;
-    signed_in(&state, lang, &user, &user.username, &next).await
+    let origin = crate::extract::origin(&ip, &headers);
+    signed_in(&state, lang, &user, &user.username, &next, &origin).await
 }
 
 /// Signs out: the session ends everywhere.
