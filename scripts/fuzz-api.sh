@@ -52,12 +52,12 @@ fuzz() { # backend database-url
   local base="http://127.0.0.1:$port" data="$work/$backend"
   mkdir -p "$data"
   LOOPDESK_DATABASE_URL="$url" "$bin" serve --data-dir "$data" --bind "127.0.0.1:$port" \
-    --admin-password fuzz-admin-password >"$work/$backend.log" 2>&1 &
+    --admin-password fuzz-desk-password >"$work/$backend.log" 2>&1 &
   server=$!
   for _ in $(seq 1 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.2; done
   local admin customer_id customer
   admin=$(curl -sf "$base/api/v1/auth/login" -H 'content-type: application/json' \
-    -d '{"username":"admin","password":"fuzz-admin-password"}' | json_field '["token"]')
+    -d '{"username":"admin","password":"fuzz-desk-password"}' | json_field '["token"]')
   customer_id=$(curl -sf "$base/api/v1/customers" -H "authorization: Bearer $admin" \
     -H 'content-type: application/json' \
     -d '{"name":"模糊测试客户","contacts":[{"name":"甲","phone":"13800000099"}]}' | json_field '["id"]')

@@ -163,7 +163,7 @@ pub async fn run(args: BenchFleetArgs) -> anyhow::Result<()> {
             url: None,
             admin_password: None,
         };
-        let password = "bench-admin-password";
+        let password = "bench-desk-password";
         let mut instances: Vec<(String, Server)> = Vec::new();
         for i in 0..args.instances.max(1) {
             let mut own = cfg.clone();

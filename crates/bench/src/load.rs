@@ -233,7 +233,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
                 "bench_load",
                 true,
                 |cfg| async move {
-                    let password = "bench-admin-password";
+                    let password = "bench-desk-password";
                     let (base, server) = start_server(&args, &cfg, password, &[]).await?;
                     measure(&args, &base, &server)
                         .await
@@ -261,7 +261,7 @@ pub(crate) async fn measure(
     let password = args
         .admin_password
         .clone()
-        .unwrap_or_else(|| "bench-admin-password".to_owned());
+        .unwrap_or_else(|| "bench-desk-password".to_owned());
     let base = base.to_owned();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients * 2)

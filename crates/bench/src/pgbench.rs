@@ -68,7 +68,7 @@ pub async fn run(server: &str, clients: usize, seconds: u64) -> anyhow::Result<(
 async fn once(cfg: &Config, clients: usize, seconds: u64, shared: bool) -> anyhow::Result<Rate> {
     let store = app::open_store(cfg).await?;
     let clock = SystemClock;
-    let boot = app::bootstrap(&store, Some("bench-admin-password"), &clock).await?;
+    let boot = app::bootstrap(&store, Some("bench-desk-password"), &clock).await?;
     let tenant = store.tenant(boot.tenant.id);
     let agent = tenant
         .create_user(

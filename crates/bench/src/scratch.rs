@@ -36,7 +36,7 @@ where
         data_dir: dir.path().to_path_buf(),
         database_url: url.into(),
         read_database_url: None,
-        admin_password: Some("bench-admin-password".into()),
+        admin_password: Some("bench-desk-password".into()),
         public_url: None,
         smtp_url: None,
         mail_from: "Loopdesk <loopdesk@localhost>".into(),

@@ -64,9 +64,11 @@ pub fn action_of(method: &str, path: &str, query: &str) -> Option<&'static str> 
             &[
                 "/api/v1/me/two-factor",
                 "/api/v1/me/sessions",
+                "/api/v1/me/password",
                 "/api/v1/security",
                 "/account/security",
                 "/account/sessions",
+                "/account/password",
                 "/admin/security",
             ],
             "account_security",

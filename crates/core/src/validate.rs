@@ -200,6 +200,88 @@ pub fn password(text: &str) -> Result<(), FieldError> {
     }
 }
 
+/// Passwords every guesser tries first (the most common in published leaks, Chinese sites'
+/// favourites among them), compared in lower case.
+const COMMON_PASSWORDS: [&str; 40] = [
+    "password",
+    "password1",
+    "password123",
+    "passw0rd",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "11111111",
+    "00000000",
+    "88888888",
+    "66666666",
+    "12341234",
+    "11223344",
+    "87654321",
+    "qwertyui",
+    "qwerty123",
+    "1qaz2wsx",
+    "1q2w3e4r",
+    "a1234567",
+    "a12345678",
+    "abc12345",
+    "abcd1234",
+    "aa123456",
+    "asdfghjk",
+    "zxcvbnm1",
+    "iloveyou",
+    "woaini1314",
+    "woaini520",
+    "5201314520",
+    "admin123",
+    "admin1234",
+    "administrator",
+    "welcome1",
+    "letmein1",
+    "changeme",
+    "loopdesk",
+    "loopdesk123",
+    "sunshine",
+    "football",
+    "baseball",
+];
+
+/// A password someone chooses for an account named `username`: the length of [`password`],
+/// and not one a guesser tries first (NIST SP 800-63B: no composition rules, a list of
+/// the commonly used instead) — not on the list of the most common, not the user's name in
+/// it, not one character repeated, not a run such as `12345678` or `abcdefgh`.
+pub fn chosen_password(username: &str, text: &str) -> Result<(), FieldError> {
+    password(text)?;
+    let lower = text.to_lowercase();
+    let name = username.trim().to_lowercase();
+    if name.chars().count() >= 3 && lower.contains(&name) {
+        return fail("password", "error.password_has_username");
+    }
+    let chars: Vec<char> = lower.chars().collect();
+    let repeated = chars.iter().all(|c| *c == chars[0]);
+    let run = |step: i32| {
+        chars
+            .windows(2)
+            .all(|w| (w[1] as i32) - (w[0] as i32) == step)
+    };
+    if COMMON_PASSWORDS.contains(&lower.as_str()) || repeated || run(1) || run(-1) {
+        return fail("password", "error.password_common");
+    }
+    Ok(())
+}
+
+/// A password replacing `current`: a [`chosen_password`], and another one (its faults name
+/// `new_password`).
+pub fn new_password(username: &str, current: &str, new: &str) -> Result<(), FieldError> {
+    chosen_password(username, new).map_err(|e| FieldError {
+        field: "new_password",
+        ..e
+    })?;
+    if new == current {
+        return fail("new_password", "error.password_unchanged");
+    }
+    Ok(())
+}
+
 /// A user speaks for a customer exactly when they hold the `customer` role: a customer
 /// contact needs their customer, and staff have none.
 pub fn user_customer_link(roles: Roles, customer_id: Option<CustomerId>) -> Result<(), FieldError> {

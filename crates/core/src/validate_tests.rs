@@ -179,3 +179,48 @@ fn a_slug_is_lower_case_letters_digits_and_hyphens() {
         assert_eq!(slug(bad).map_err(|e| e.field), Err("slug"), "{bad:?}");
     }
 }
+
+#[test]
+fn a_chosen_password_is_not_one_a_guesser_tries_first() {
+    for fine in [
+        "correct horse battery",
+        "冷库温度每天查两次",
+        "Spring2026!x",
+        "user-password-1",
+    ] {
+        assert_eq!(chosen_password("wang", fine), Ok(()), "{fine}");
+    }
+    let reason = |name: &str, p: &str| chosen_password(name, p).map_err(|e| e.reason);
+    assert_eq!(reason("wang", "short"), Err("error.password_length"));
+    for common in [
+        "Password123",
+        "12345678",
+        "88888888",
+        "woaini1314",
+        "abcdefgh",
+        "87654321",
+        "zzzzzzzzzz",
+    ] {
+        assert_eq!(
+            reason("wang", common),
+            Err("error.password_common"),
+            "{common}"
+        );
+    }
+    assert_eq!(
+        reason("wangwei", "WangWei-2026"),
+        Err("error.password_has_username")
+    );
+    // A name too short to matter is not looked for.
+    assert_eq!(reason("wu", "wu-lin-2026-spring"), Ok(()));
+    let e = new_password("wang", "correct horse battery", "correct horse battery").unwrap_err();
+    assert_eq!(
+        (e.field, e.reason),
+        ("new_password", "error.password_unchanged")
+    );
+    let e = new_password("wang", "correct horse battery", "12345678").unwrap_err();
+    assert_eq!(
+        (e.field, e.reason),
+        ("new_password", "error.password_common")
+    );
+}

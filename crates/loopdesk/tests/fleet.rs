@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-const ADMIN_PASSWORD: &str = "fleet-admin-password";
+const ADMIN_PASSWORD: &str = "fleet-desk-password";
 
 /// A free port on loopback (bound, then let go for the process that will listen on it).
 fn free_port() -> u16 {

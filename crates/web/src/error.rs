@@ -224,11 +224,6 @@ impl ApiError {
         self.0.code
     }
 
-    /// The translation key of the message.
-    pub fn key(&self) -> &'static str {
-        self.0.key
-    }
-
     fn body(&self, lang: Lang) -> ErrorBody {
         let mut args: Vec<(&str, String)> = Vec::new();
         let d = &self.0;

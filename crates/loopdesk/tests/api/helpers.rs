@@ -105,7 +105,7 @@ pub struct TestApp {
     _pg: Option<PgDatabase>,
 }
 
-pub const ADMIN_PASSWORD: &str = "admin-password-1";
+pub const ADMIN_PASSWORD: &str = "desk-root-password-1";
 pub const PASSWORD: &str = "user-password-1";
 
 /// Starts a server on a fresh database.

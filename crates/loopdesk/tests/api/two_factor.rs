@@ -16,6 +16,7 @@ use crate::on_both_backends;
 on_both_backends!(
     a_role_must_enrol_and_then_signs_in_with_a_code_that_works_once,
     sessions_are_listed_and_ended_one_by_one_or_everywhere_else,
+    a_user_changes_their_password_and_weak_ones_are_refused,
 );
 
 /// The code the app shows now, or `steps` steps of 30 s later.
@@ -239,4 +240,41 @@ async fn sessions_are_listed_and_ended_one_by_one_or_everywhere_else(backend: Ba
         .await;
     assert_eq!(ended["ended"], 1);
     assert_eq!(app.get(&third, "/api/v1/me").await.status(), 401);
+}
+
+async fn a_user_changes_their_password_and_weak_ones_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // An admin cannot give anyone a password a guesser tries first.
+    for (weak, why) in [("12345678", "error"), ("zhangwei-2026", "name")] {
+        let r = app
+            .post_json(
+                &app.admin,
+                "/api/v1/users",
+                &json!({ "username": "zhangwei", "password": weak, "roles": ["agent"] }),
+            )
+            .await;
+        assert_eq!(r.status(), 422, "{why}");
+        assert_eq!(r.json::<Value>().await.unwrap()["field"], "password");
+    }
+    let (_, here) = app.user("pw-agent", &["agent"], json!({})).await;
+    let elsewhere = app.login("pw-agent", PASSWORD).await;
+    let path = "/api/v1/me/password";
+    for (current, new, field) in [
+        ("not-my-password", "a quiet walk home", "current_password"),
+        (PASSWORD, "88888888", "new_password"),
+        (PASSWORD, PASSWORD, "new_password"),
+    ] {
+        let body = json!({ "current_password": current, "new_password": new });
+        let r = app.post_json(&here, path, &body).await;
+        assert_eq!(r.status(), 422, "{new}");
+        assert_eq!(r.json::<Value>().await.unwrap()["field"], field, "{new}");
+    }
+    let body = json!({ "current_password": PASSWORD, "new_password": "a quiet walk home" });
+    assert_eq!(app.post_json(&here, path, &body).await.status(), 204);
+    // This session goes on, the others end; the new password signs in, the old does not.
+    assert_eq!(app.get(&here, "/api/v1/me").await.status(), 200);
+    assert_eq!(app.get(&elsewhere, "/api/v1/me").await.status(), 401);
+    app.login("pw-agent", "a quiet walk home").await;
+    let (s, _) = login_with(&app, "pw-agent", None).await;
+    assert_eq!(s, 401);
 }

@@ -2793,5 +2793,25 @@ async fn an_admin_turns_on_two_step_verification_and_signs_in_with_a_code() {
     let rows = texts(&c, "table.sessions tbody tr").await;
     assert!(!rows.iter().any(|r| r.contains("Android 14")), "{rows:?}");
     assert_eq!(app.get(&phone, "/api/v1/me").await.status(), 401);
+    // A new password: a common one is refused with the reason, a good one taken.
+    type_into(&c, "#current_password", PASSWORD).await;
+    type_into(&c, "#new_password", "88888888").await;
+    type_into(&c, "#new_again", "88888888").await;
+    click_on(&c, "form[action='/account/password'] button").await;
+    wait_xpath(&c, "//p[@role='alert']").await;
+    let said = text_of(&c, "p[role='alert']").await;
+    assert!(said.contains("太常见"), "{said}");
+    type_into(&c, "#current_password", PASSWORD).await;
+    type_into(&c, "#new_password", "冷库温度每天查两次").await;
+    type_into(&c, "#new_again", "冷库温度每天查两次").await;
+    click_on(&c, "form[action='/account/password'] button").await;
+    wait_for_url(&c, |u| u.query() == Some("done=password")).await;
+    app.client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({ "username": "sec-admin", "password": "冷库温度每天查两次" }))
+        .send()
+        .await
+        .map(|r| assert_eq!(r.status(), 401, "the new password, still wanting a code"))
+        .unwrap();
     c.close().await.unwrap();
 }

@@ -158,7 +158,7 @@ impl TenantStore {
     /// Creates a user; `Conflict{username}` when the name is taken in this tenant.
     pub async fn create_user(&self, new: NewUser, now: DateTime<Utc>) -> Result<User, StoreError> {
         let username = validate::username(&new.username)?;
-        validate::password(&new.password)?;
+        validate::chosen_password(&username, &new.password)?;
         if new.roles.is_empty() {
             return Err(validate::FieldError {
                 field: "roles",
@@ -287,6 +287,44 @@ impl TenantStore {
         }
         tx.commit().await?;
         self.user(id).await
+    }
+
+    /// Changes a user's own password: the current one must be right (`current_password` 422
+    /// otherwise), the new one a [`validate::chosen_password`]; every other session of theirs
+    /// ends (`keep`: the token asking).
+    pub async fn change_password(
+        &self,
+        user: UserId,
+        current: &str,
+        new: &str,
+        keep: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (username, hash): (String, String) = sqlx::query_as(
+            "SELECT username, password_hash FROM users WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(self.tid())
+        .bind(user.to_string())
+        .fetch_optional(&self.store.write)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        if !verify_password(current.to_owned(), hash).await {
+            return Err(validate::FieldError {
+                field: "current_password",
+                reason: "error.bad_credentials",
+            }
+            .into());
+        }
+        validate::new_password(&username, current, new)?;
+        let hash = hash_password(new.to_owned()).await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(hash)
+            .bind(self.tid())
+            .bind(user.to_string())
+            .execute(&self.store.write)
+            .await?;
+        self.end_other_sessions(user, Some(keep), now).await?;
+        Ok(())
     }
 
     /// Gives a user a new password, made here and answered once (to be told to them); every

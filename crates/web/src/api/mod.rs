@@ -41,6 +41,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(sessions::change_password))
         .routes(routes!(sessions::mine))
         .routes(routes!(sessions::end_mine))
         .routes(routes!(sessions::end_others))

@@ -16,6 +16,39 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::CurrentUser;
 use crate::state::AppState;
 
+/// A change of one's own password.
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password now.
+    pub current_password: String,
+    /// The new one: 8–256 characters, not among the most common, not holding the user name.
+    pub new_password: String,
+}
+
+/// Changes the caller's password (204); every other session of theirs ends. A wrong current
+/// password or a weak new one → 422 naming the field.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    crate::extract::AppJson { value: body, .. }: crate::extract::AppJson<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    let me = user.auth.user.id;
+    user.tenant
+        .change_password(
+            me,
+            &body.current_password,
+            &body.new_password,
+            &user.token,
+            state.clock.now(),
+        )
+        .await?;
+    state.sessions.forget_user(me);
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// How many sessions ended.
 #[derive(Serialize, ToSchema)]
 pub struct Ended {

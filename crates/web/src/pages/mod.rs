@@ -72,6 +72,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/security/roles", post(security::set_roles))
         .route("/account/sessions/{id}/end", post(security::end_session))
         .route("/account/sessions/end-others", post(security::end_others))
+        .route("/account/password", post(security::change_password))
         .route("/portal", get(portal::list))
         .route("/portal/new", get(portal::new).post(portal::create))
         .route("/t/{id}", get(ticket::show))

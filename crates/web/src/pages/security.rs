@@ -45,7 +45,7 @@ async fn render(
     user: &CurrentUser,
     lang: Lang,
     note: Option<&str>,
-    error: Option<&str>,
+    error: Option<String>,
     enrolling: Option<two_factor::Enrolment>,
 ) -> Response {
     let me = &user.auth.user;
@@ -73,7 +73,7 @@ async fn render(
     let body = html! {
         h1 { (title) }
         @if let Some(n) = note { p.ok role="status" { (t(lang, n)) } }
-        @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
+        @if let Some(e) = error { p.error role="alert" { (e) } }
         section.card {
             h2 { (t(lang, "page.security.two_factor")) }
             @if me.two_factor {
@@ -100,6 +100,18 @@ async fn render(
                 form method="post" action="/account/security/enrol" {
                     button type="submit" { (t(lang, "page.security.enrol")) }
                 }
+            }
+        }
+        section.card {
+            h2 { (t(lang, "page.security.password")) }
+            form method="post" action="/account/password" {
+                label for="current_password" { (t(lang, "page.security.current_password")) }
+                input #current_password type="password" name="current_password" required autocomplete="current-password";
+                label for="new_password" { (t(lang, "page.security.new_password")) }
+                input #new_password type="password" name="new_password" required minlength="8" autocomplete="new-password";
+                label for="new_again" { (t(lang, "page.security.new_again")) }
+                input #new_again type="password" name="new_again" required minlength="8" autocomplete="new-password";
+                p { button type="submit" { (t(lang, "page.security.change_password")) } }
             }
         }
         section.card {
@@ -183,6 +195,7 @@ pub async fn show(
         Some("off") => Some("page.security.done_off"),
         Some("roles") => Some("page.settings.saved"),
         Some("ended") => Some("page.security.ended"),
+        Some("password") => Some("page.security.password_changed"),
         _ => None,
     };
     render(&state, &user, lang, note, None, None).await
@@ -192,7 +205,7 @@ pub async fn show(
 pub async fn enrol(State(state): State<AppState>, PageUser { user, lang }: PageUser) -> Response {
     match two_factor::begin(&user).await {
         Ok(e) => render(&state, &user, lang, None, None, Some(e)).await,
-        Err(e) => render(&state, &user, lang, None, Some(e.key()), None).await,
+        Err(e) => render(&state, &user, lang, None, Some(e.message(lang)), None).await,
     }
 }
 
@@ -219,7 +232,7 @@ pub async fn confirm(
                 &user,
                 lang,
                 None,
-                Some("error.bad_two_factor"),
+                Some(t(lang, "error.bad_two_factor").to_owned()),
                 None,
             )
             .await
@@ -230,7 +243,7 @@ pub async fn confirm(
                 &user,
                 lang,
                 None,
-                Some(crate::error::ApiError::from(e).key()),
+                Some(crate::error::ApiError::from(e).message(lang)),
                 None,
             )
             .await
@@ -256,7 +269,7 @@ pub async fn off(
                 &user,
                 lang,
                 None,
-                Some("error.bad_two_factor"),
+                Some(t(lang, "error.bad_two_factor").to_owned()),
                 None,
             )
             .await
@@ -272,7 +285,7 @@ pub async fn off(
                     &user,
                     lang,
                     None,
-                    Some(crate::error::ApiError::from(e).key()),
+                    Some(crate::error::ApiError::from(e).message(lang)),
                     None,
                 )
                 .await
@@ -284,7 +297,7 @@ pub async fn off(
                 &user,
                 lang,
                 None,
-                Some(crate::error::ApiError::from(e).key()),
+                Some(crate::error::ApiError::from(e).message(lang)),
                 None,
             )
             .await
@@ -313,7 +326,7 @@ pub async fn set_roles(
     };
     match saved {
         Ok(()) => Redirect::to("/account/security?done=roles").into_response(),
-        Err(e) => render(&state, &user, lang, None, Some(e.key()), None).await,
+        Err(e) => render(&state, &user, lang, None, Some(e.message(lang)), None).await,
     }
 }
 
@@ -335,7 +348,7 @@ pub async fn end_session(
                 &user,
                 lang,
                 None,
-                Some(crate::error::ApiError::from(e).key()),
+                Some(crate::error::ApiError::from(e).message(lang)),
                 None,
             )
             .await
@@ -364,10 +377,58 @@ pub async fn end_others(
                 &user,
                 lang,
                 None,
-                Some(crate::error::ApiError::from(e).key()),
+                Some(crate::error::ApiError::from(e).message(lang)),
                 None,
             )
             .await
+        }
+    }
+}
+
+/// A change of one's password as posted.
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    new_again: String,
+}
+
+/// Changes the user's password; every other session of theirs ends.
+pub async fn change_password(
+    State(state): State<AppState>,
+    PageUser { user, lang }: PageUser,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    if f.new_password != f.new_again {
+        return render(
+            &state,
+            &user,
+            lang,
+            None,
+            Some(t(lang, "error.passwords_differ").to_owned()),
+            None,
+        )
+        .await;
+    }
+    let me = user.auth.user.id;
+    match user
+        .tenant
+        .change_password(
+            me,
+            &f.current_password,
+            &f.new_password,
+            &user.token,
+            state.clock.now(),
+        )
+        .await
+    {
+        Ok(()) => {
+            state.sessions.forget_user(me);
+            Redirect::to("/account/security?done=password").into_response()
+        }
+        Err(e) => {
+            let said = crate::error::ApiError::from(e).message(lang);
+            render(&state, &user, lang, None, Some(said), None).await
         }
     }
 }
