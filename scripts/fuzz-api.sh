@@ -37,11 +37,13 @@ export SCHEMATHESIS_HOOKS=fuzz_hooks
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 st_run() { # base token seconds output-file
-  # Signing out would end the run's own session; it is tested by the API suite.
+  # Signing out would end the run's own session, and naming the roles that must have a second
+  # factor would lock the run's admin out until it enrols; both are tested by the API suite.
   "$venv/bin/st" run "$1/api/openapi.json" \
     --header "Authorization: Bearer $2" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --exclude-path /api/v1/auth/logout \
+    --exclude-path /api/v1/security/two-factor \
     --max-time "$3" --workers 2 --generation-deterministic \
     --suppress-health-check all --no-color 2>&1 | tee "$4"
   return "${PIPESTATUS[0]}"

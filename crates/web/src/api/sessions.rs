@@ -103,7 +103,7 @@ pub async fn end_others(
 
 /// A user's open sessions (admins).
 #[utoipa::path(get, path = "/api/v1/users/{id}/sessions", tag = "users", params(("id" = String, Path)),
-    responses((status = 200, body = [SessionView]), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = [SessionView]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn of_user(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -122,7 +122,7 @@ pub async fn of_user(
 
 /// Ends every session of a user (admins: a stolen laptop, someone leaving).
 #[utoipa::path(post, path = "/api/v1/users/{id}/sessions/end-all", tag = "users", params(("id" = String, Path)),
-    responses((status = 200, body = Ended), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Ended), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn end_all_of_user(
     State(state): State<AppState>,
     user: CurrentUser,
