@@ -214,6 +214,15 @@ impl ApiError {
         self.body(lang).message
     }
 
+    /// The message for a page that shows the form itself: a field's fault is its reason
+    /// alone, without the field's API name.
+    pub fn plain_message(&self, lang: Lang) -> String {
+        match self.0.args.iter().find(|(name, _)| *name == "reason") {
+            Some((_, reason)) => i18n::t(lang, reason).to_owned(),
+            None => self.message(lang),
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.0.status

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::layout::{page, PageQuery, PageUser};
 use crate::api::two_factor;
+use crate::error::ApiError;
 use crate::extract::CurrentUser;
 use crate::state::AppState;
 
@@ -205,8 +206,32 @@ pub async fn show(
 pub async fn enrol(State(state): State<AppState>, PageUser { user, lang }: PageUser) -> Response {
     match two_factor::begin(&user).await {
         Ok(e) => render(&state, &user, lang, None, None, Some(e)).await,
-        Err(e) => render(&state, &user, lang, None, Some(e.message(lang)), None).await,
+        Err(e) => render(&state, &user, lang, None, Some(e.plain_message(lang)), None).await,
     }
+}
+
+/// After a change: back to the page saying what was done (`done`), or the page with what
+/// went wrong. The user's cached sign-in is dropped either way (what it says may have changed).
+async fn settle(
+    state: &AppState,
+    user: &CurrentUser,
+    lang: Lang,
+    outcome: Result<&str, ApiError>,
+) -> Response {
+    state.sessions.forget_user(user.auth.user.id);
+    match outcome {
+        Ok(done) => Redirect::to(&format!("/account/security?done={done}")).into_response(),
+        Err(e) => render(state, user, lang, None, Some(e.plain_message(lang)), None).await,
+    }
+}
+
+/// A code that was not good, said without naming the field.
+fn bad_code() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "bad_two_factor",
+        "error.bad_two_factor",
+    )
 }
 
 /// Confirms the enrolment with a first code.
@@ -216,39 +241,16 @@ pub async fn confirm(
     Form(f): Form<CodeForm>,
 ) -> Response {
     let me = user.auth.user.id;
-    match user
+    let outcome = match user
         .tenant
         .confirm_two_factor(me, &f.totp, state.clock.now())
         .await
     {
-        Ok(true) => {
-            state.sessions.forget_user(me);
-            Redirect::to("/account/security?done=on").into_response()
-        }
-        // The same secret again, to try another code.
-        Ok(false) => {
-            render(
-                &state,
-                &user,
-                lang,
-                None,
-                Some(t(lang, "error.bad_two_factor").to_owned()),
-                None,
-            )
-            .await
-        }
-        Err(e) => {
-            render(
-                &state,
-                &user,
-                lang,
-                None,
-                Some(crate::error::ApiError::from(e).message(lang)),
-                None,
-            )
-            .await
-        }
-    }
+        Ok(true) => Ok("on"),
+        Ok(false) => Err(bad_code()),
+        Err(e) => Err(e.into()),
+    };
+    settle(&state, &user, lang, outcome).await
 }
 
 /// Turns the second factor off with a current code.
@@ -258,51 +260,20 @@ pub async fn off(
     Form(f): Form<CodeForm>,
 ) -> Response {
     let me = user.auth.user.id;
-    let taken = user
-        .tenant
+    let tenant = &user.tenant;
+    let outcome = match tenant
         .take_two_factor_code(me, &f.totp, state.clock.now())
-        .await;
-    match taken {
-        Ok(loopdesk_store::CodeCheck::Refused) => {
-            render(
-                &state,
-                &user,
-                lang,
-                None,
-                Some(t(lang, "error.bad_two_factor").to_owned()),
-                None,
-            )
+        .await
+    {
+        Ok(loopdesk_store::CodeCheck::Refused) => Err(bad_code()),
+        Ok(_) => tenant
+            .clear_two_factor(me)
             .await
-        }
-        Ok(_) => match user.tenant.clear_two_factor(me).await {
-            Ok(()) => {
-                state.sessions.forget_user(me);
-                Redirect::to("/account/security?done=off").into_response()
-            }
-            Err(e) => {
-                render(
-                    &state,
-                    &user,
-                    lang,
-                    None,
-                    Some(crate::error::ApiError::from(e).message(lang)),
-                    None,
-                )
-                .await
-            }
-        },
-        Err(e) => {
-            render(
-                &state,
-                &user,
-                lang,
-                None,
-                Some(crate::error::ApiError::from(e).message(lang)),
-                None,
-            )
-            .await
-        }
-    }
+            .map(|()| "off")
+            .map_err(ApiError::from),
+        Err(e) => Err(e.into()),
+    };
+    settle(&state, &user, lang, outcome).await
 }
 
 /// Sets the roles that must have a second factor (admins).
@@ -316,18 +287,16 @@ pub async fn set_roles(
         .filter_map(|k| k.strip_prefix("role_"))
         .map(str::to_owned)
         .collect();
-    let saved = match two_factor::parse_roles(&names) {
+    let outcome = match two_factor::parse_roles(&names) {
         Ok(roles) => user
             .tenant
             .set_two_factor_roles(&user.actor, roles)
             .await
-            .map_err(crate::error::ApiError::from),
+            .map(|()| "roles")
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
-    match saved {
-        Ok(()) => Redirect::to("/account/security?done=roles").into_response(),
-        Err(e) => render(&state, &user, lang, None, Some(e.message(lang)), None).await,
-    }
+    settle(&state, &user, lang, outcome).await
 }
 
 /// Ends one of the user's other sessions.
@@ -337,23 +306,13 @@ pub async fn end_session(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Response {
     let me = user.auth.user.id;
-    match user.tenant.end_session(me, &id, state.clock.now()).await {
-        Ok(()) => {
-            state.sessions.forget_user(me);
-            Redirect::to("/account/security?done=ended").into_response()
-        }
-        Err(e) => {
-            render(
-                &state,
-                &user,
-                lang,
-                None,
-                Some(crate::error::ApiError::from(e).message(lang)),
-                None,
-            )
-            .await
-        }
-    }
+    let outcome = user
+        .tenant
+        .end_session(me, &id, state.clock.now())
+        .await
+        .map(|()| "ended")
+        .map_err(ApiError::from);
+    settle(&state, &user, lang, outcome).await
 }
 
 /// Ends every session of the user but this one.
@@ -362,27 +321,13 @@ pub async fn end_others(
     PageUser { user, lang }: PageUser,
 ) -> Response {
     let me = user.auth.user.id;
-    match user
+    let outcome = user
         .tenant
         .end_other_sessions(me, Some(&user.token), state.clock.now())
         .await
-    {
-        Ok(_) => {
-            state.sessions.forget_user(me);
-            Redirect::to("/account/security?done=ended").into_response()
-        }
-        Err(e) => {
-            render(
-                &state,
-                &user,
-                lang,
-                None,
-                Some(crate::error::ApiError::from(e).message(lang)),
-                None,
-            )
-            .await
-        }
-    }
+        .map(|_| "ended")
+        .map_err(ApiError::from);
+    settle(&state, &user, lang, outcome).await
 }
 
 /// A change of one's password as posted.
@@ -399,36 +344,20 @@ pub async fn change_password(
     PageUser { user, lang }: PageUser,
     Form(f): Form<PasswordForm>,
 ) -> Response {
-    if f.new_password != f.new_again {
-        return render(
-            &state,
-            &user,
-            lang,
-            None,
-            Some(t(lang, "error.passwords_differ").to_owned()),
-            None,
-        )
-        .await;
-    }
-    let me = user.auth.user.id;
-    match user
-        .tenant
-        .change_password(
-            me,
-            &f.current_password,
-            &f.new_password,
-            &user.token,
-            state.clock.now(),
-        )
-        .await
-    {
-        Ok(()) => {
-            state.sessions.forget_user(me);
-            Redirect::to("/account/security?done=password").into_response()
-        }
-        Err(e) => {
-            let said = crate::error::ApiError::from(e).message(lang);
-            render(&state, &user, lang, None, Some(said), None).await
-        }
-    }
+    let outcome = if f.new_password == f.new_again {
+        user.tenant
+            .change_password(
+                user.auth.user.id,
+                &f.current_password,
+                &f.new_password,
+                &user.token,
+                state.clock.now(),
+            )
+            .await
+            .map(|()| "password")
+            .map_err(ApiError::from)
+    } else {
+        Err(ApiError::invalid("new_again", "error.passwords_differ"))
+    };
+    settle(&state, &user, lang, outcome).await
 }

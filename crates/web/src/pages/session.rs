@@ -83,16 +83,7 @@ pub async fn submit(
 ) -> Response {
     let next = safe_next(f.next.as_deref()).to_owned();
     let now = state.clock.now();
-    if let Err((wait, burst)) = state
-        .limiter
-        .check(&state.store, &ip, &f.username, now)
-        .await
-    {
-        if let Some(burst) = burst {
-            crate::api::auth::report_burst(&state, burst).await;
-        }
-        let secs = wait.0.num_seconds().max(1).to_string();
-        let text = loopdesk_core::i18n::tf(lang, "error.rate_limited", &[("seconds", &secs)]);
+    if let Some(text) = held_back(&state, lang, &ip, &f.username, now).await {
         return login_form_with(lang, &f.username, &next, Some(text));
     }
     let user = match state
@@ -140,6 +131,31 @@ pub async fn submit(
     state.limiter.succeeded(&state.store, &f.username).await;
     let origin = crate::extract::origin(&ip, &headers);
     signed_in(&state, lang, &user, &f.username, &next, &origin).await
+}
+
+/// What to say when the sign-in guard holds this attempt back (a burst is reported); `None`:
+/// go ahead.
+async fn held_back(
+    state: &AppState,
+    lang: Lang,
+    ip: &str,
+    username: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    let (wait, burst) = state
+        .limiter
+        .check(&state.store, ip, username, now)
+        .await
+        .err()?;
+    if let Some(burst) = burst {
+        crate::api::auth::report_burst(state, burst).await;
+    }
+    let secs = wait.0.num_seconds().max(1).to_string();
+    Some(loopdesk_core::i18n::tf(
+        lang,
+        "error.rate_limited",
+        &[("seconds", &secs)],
+    ))
 }
 
 /// The kind of token that only lets its holder type their second factor's code.
@@ -219,16 +235,7 @@ pub async fn second_step(
         }
     };
     let user = held.user;
-    if let Err((wait, burst)) = state
-        .limiter
-        .check(&state.store, &ip, &user.username, now)
-        .await
-    {
-        if let Some(burst) = burst {
-            crate::api::auth::report_burst(&state, burst).await;
-        }
-        let secs = wait.0.num_seconds().max(1).to_string();
-        let text = loopdesk_core::i18n::tf(lang, "error.rate_limited", &[("seconds", &secs)]);
+    if let Some(text) = held_back(&state, lang, &ip, &user.username, now).await {
         return login_form_with(lang, &user.username, &next, Some(text));
     }
     match crate::api::auth::second_factor(&state, &ip, &user.username, &user, Some(&f.totp)).await {
