@@ -64,9 +64,9 @@ fuzz() { # backend database-url
     -H 'content-type: application/json' \
     -d '{"name":"模糊测试客户","contacts":[{"name":"甲","phone":"13800000099"}]}' | json_field '["id"]')
   curl -sf "$base/api/v1/users" -H "authorization: Bearer $admin" -H 'content-type: application/json' \
-    -d "{\"username\":\"fuzz-customer\",\"password\":\"fuzz-customer-pw\",\"roles\":[\"customer\"],\"customer_id\":\"$customer_id\"}" >/dev/null
+    -d "{\"username\":\"fuzz-customer\",\"password\":\"tea-leaves-pw-9\",\"roles\":[\"customer\"],\"customer_id\":\"$customer_id\"}" >/dev/null
   customer=$(curl -sf "$base/api/v1/auth/login" -H 'content-type: application/json' \
-    -d '{"username":"fuzz-customer","password":"fuzz-customer-pw"}' | json_field '["token"]')
+    -d '{"username":"fuzz-customer","password":"tea-leaves-pw-9"}' | json_field '["token"]')
   local who token status=0
   # The customer first: the admin's run may deactivate that account or reset its password.
   for who in customer admin; do

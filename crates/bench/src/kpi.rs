@@ -244,7 +244,7 @@ fn request(
 async fn world(t: &TenantStore, now: DateTime<Utc>) -> anyhow::Result<World> {
     let user = |name: String, role: Role, region: Option<RegionId>, team: Option<TeamId>| NewUser {
         username: name.clone(),
-        password: format!("{name}-bench-password"),
+        password: "kpi-bench-secret-9".to_owned(),
         roles: Roles::from_iter([role]),
         display_name: Some(name),
         customer_id: None,

@@ -353,7 +353,7 @@ async fn warehouses(
             .create_user(
                 NewUser {
                     username: name.clone(),
-                    password: format!("{name}-password"),
+                    password: "stock-bench-secret-9".to_owned(),
                     roles: Roles::from_iter([Role::Engineer]),
                     display_name: Some(name.clone()),
                     customer_id: None,
