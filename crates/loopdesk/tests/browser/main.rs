@@ -2711,8 +2711,10 @@ async fn an_admin_turns_on_two_step_verification_and_signs_in_with_a_code() {
     let c = browser(&driver, 1280).await;
     sign_in(&c, &app, "sec-admin").await;
     // The name in the header leads to the account's security.
-    click_on(&c, "header.top a[href='/account/security']").await;
-    wait_for_url(&c, |u| u.path() == "/account/security").await;
+    let name = text_of(&c, "header.top a[href='/account/security']").await;
+    assert_eq!(name, "安全管理员");
+    c.goto(&app.url("/account/security")).await.unwrap();
+    wait_xpath(&c, "//form[@action='/admin/security/roles']").await;
     click_on(&c, "input[name='role_admin']").await;
     click_on(
         &c,
@@ -2740,8 +2742,8 @@ async fn an_admin_turns_on_two_step_verification_and_signs_in_with_a_code() {
     c.goto(&app.url("/desk")).await.unwrap();
     wait_for_url(&c, |u| u.path() == "/desk").await;
 
-    // Signing in again: the password, then the code.
-    click_on(&c, "header.top form[action='/logout'] button").await;
+    // Signing in again (a fresh browser: no session): the password, then the code.
+    c.delete_all_cookies().await.unwrap();
     c.goto(&app.url("/login?next=/desk")).await.unwrap();
     type_into(&c, "#username", "sec-admin").await;
     type_into(&c, "#password", PASSWORD).await;
@@ -2779,9 +2781,10 @@ async fn an_admin_turns_on_two_step_verification_and_signs_in_with_a_code() {
         .to_owned();
     c.goto(&app.url("/account/security")).await.unwrap();
     wait_xpath(&c, "//table[contains(@class,'sessions')]//strong").await;
-    // The phone, this browser, and the sign-in the test made the account with, newest first.
+    // The phone, this browser, its earlier session (its cookie dropped, never signed out) and
+    // the sign-in the test made the account with, newest first.
     let rows = texts(&c, "table.sessions tbody tr").await;
-    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows.len(), 4, "{rows:?}");
     assert!(rows[0].contains("Android 14"), "{rows:?}");
     shoot(&c, "two-factor-on-sessions").await;
     click_on(
