@@ -140,6 +140,21 @@ pub fn required(required: Roles, roles: Roles) -> bool {
     roles.iter().any(|r| r != Role::Customer && required.has(r))
 }
 
+/// The roles a tenant names as having to enrol, from their codes: staff roles only (a customer
+/// or an unknown code is refused, naming `roles`).
+pub fn required_roles(names: &[String]) -> Result<Roles, crate::validate::FieldError> {
+    names
+        .iter()
+        .map(|n| match Role::parse(n.trim()) {
+            Some(Role::Customer) | None => Err(crate::validate::FieldError {
+                field: "roles",
+                reason: "error.invalid_role",
+            }),
+            Some(r) => Ok(r),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 #[path = "totp_tests.rs"]
 mod tests;

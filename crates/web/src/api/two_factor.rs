@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use loopdesk_core::access::{self, Permission};
-use loopdesk_core::{Role, Roles, UserId};
+use loopdesk_core::{Roles, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -142,17 +142,6 @@ pub async fn roles(user: CurrentUser) -> Result<Json<TwoFactorRoles>, ApiError> 
     Ok(Json(role_names(user.tenant.two_factor_roles().await?)))
 }
 
-/// Reads role codes for the setting; a customer or an unknown code → 422 naming `roles`.
-pub(crate) fn parse_roles(names: &[String]) -> Result<Roles, ApiError> {
-    names
-        .iter()
-        .map(|n| match Role::parse(n.trim()) {
-            Some(Role::Customer) | None => Err(ApiError::invalid("roles", "error.invalid_role")),
-            Some(r) => Ok(r),
-        })
-        .collect()
-}
-
 /// Names the roles that must sign in with a second factor (admins).
 #[utoipa::path(put, path = "/api/v1/security/two-factor", tag = "users", request_body = TwoFactorRoles,
     responses((status = 200, body = TwoFactorRoles), (status = 403, body = ErrorBody),
@@ -161,7 +150,8 @@ pub async fn set_roles(
     user: CurrentUser,
     AppJson { value: body, .. }: AppJson<TwoFactorRoles>,
 ) -> Result<Json<TwoFactorRoles>, ApiError> {
-    let roles = parse_roles(&body.roles)?;
+    let roles = loopdesk_core::totp::required_roles(&body.roles)
+        .map_err(loopdesk_store::StoreError::from)?;
     user.tenant.set_two_factor_roles(&user.actor, roles).await?;
     Ok(Json(role_names(roles)))
 }

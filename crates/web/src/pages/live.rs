@@ -187,11 +187,26 @@ pub async fn ticket(
         let (tenant, actor) = (tenant.clone(), actor.clone());
         async move { tenant.ticket_version(&actor, id).await.ok().flatten() }
     };
+    answer(&state, first, changed, Some(look), calls)
+}
+
+/// The event stream of a page: `changes` until the server shuts down, kept alive.
+fn answer<F, Fut>(
+    state: &AppState,
+    first: i64,
+    changed: tokio::sync::watch::Receiver<u64>,
+    look: Option<F>,
+    calls: Option<CallWatch>,
+) -> Response
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Option<i64>> + Send + 'static,
+{
     Sse::new(changes(
         first,
         state.closing.subscribe(),
         changed,
-        Some(look),
+        look,
         calls,
     ))
     .keep_alive(KeepAlive::default())
@@ -230,15 +245,7 @@ pub async fn queue(
         let (tenant, actor) = (tenant.clone(), actor.clone());
         async move { tenant.queue_stamp(&actor).await.ok() }
     };
-    Sse::new(changes(
-        first,
-        state.closing.subscribe(),
-        changed,
-        Some(look),
-        calls,
-    ))
-    .keep_alive(KeepAlive::default())
-    .into_response()
+    answer(&state, first, changed, Some(look), calls)
 }
 
 /// Calls ringing at the caller's phone, for a page with nothing else live (someone who does
@@ -248,14 +255,5 @@ pub async fn calls(State(state): State<AppState>, PageUser { user, .. }: PageUse
         return axum::http::StatusCode::NO_CONTENT.into_response();
     };
     let no_look: Option<fn() -> std::future::Ready<Option<i64>>> = None;
-    let changed = user.tenant.changes();
-    Sse::new(changes(
-        0,
-        state.closing.subscribe(),
-        changed,
-        no_look,
-        Some(calls),
-    ))
-    .keep_alive(KeepAlive::default())
-    .into_response()
+    answer(&state, 0, user.tenant.changes(), no_look, Some(calls))
 }

@@ -287,7 +287,9 @@ pub async fn set_roles(
         .filter_map(|k| k.strip_prefix("role_"))
         .map(str::to_owned)
         .collect();
-    let outcome = match two_factor::parse_roles(&names) {
+    let outcome = match loopdesk_core::totp::required_roles(&names)
+        .map_err(|e| ApiError::from(loopdesk_store::StoreError::from(e)))
+    {
         Ok(roles) => user
             .tenant
             .set_two_factor_roles(&user.actor, roles)
