@@ -13,6 +13,9 @@ use loopdesk_core::i18n::{tf, Lang};
 use loopdesk_core::{CustomerId, Role};
 use loopdesk_store::NewUser;
 
+mod tenant_cmd;
+use tenant_cmd::{tenant_command, TenantCommand};
+
 /// mimalloc instead of glibc's allocator: glibc gives each of the server's threads (tokio
 /// workers, one per SQLite connection) an arena of its own, and measured under the read
 /// benchmark that fragmentation alone cost about 20 MiB of resident memory.
@@ -126,43 +129,6 @@ enum Command {
 }
 
 #[derive(Subcommand, Debug)]
-enum TenantCommand {
-    /// Make a tenant with its first admin; the admin's password is read from standard input.
-    Create {
-        #[command(flatten)]
-        db: DbArgs,
-        /// Short name for sign-in (lower-case letters, digits, hyphens).
-        #[arg(long)]
-        slug: String,
-        /// Display name.
-        #[arg(long)]
-        name: String,
-        /// The first admin's login name.
-        #[arg(long, default_value = "admin")]
-        admin: String,
-    },
-    /// Every tenant with its users and tickets.
-    List {
-        #[command(flatten)]
-        db: DbArgs,
-    },
-    /// Stop a tenant: nobody of it signs in, its sessions end; its data stays.
-    Suspend {
-        #[command(flatten)]
-        db: DbArgs,
-        #[arg(long)]
-        slug: String,
-    },
-    /// Let a suspended tenant sign in again.
-    Resume {
-        #[command(flatten)]
-        db: DbArgs,
-        #[arg(long)]
-        slug: String,
-    },
-}
-
-#[derive(Subcommand, Debug)]
 enum SearchCommand {
     /// Rebuild the whole index from the tables (safe while Loopdesk runs), with a progress bar.
     Reindex {
@@ -246,7 +212,7 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
                 let report = demo::load_if_empty(
                     &store,
                     boot.tenant.id,
-                    &cfg.data_dir,
+                    app::blobs(&cfg, &store).as_ref(),
                     500,
                     clock.now(),
                     lang,
@@ -457,7 +423,7 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
             match demo::load_if_empty(
                 &store,
                 boot.tenant.id,
-                &cfg.data_dir,
+                app::blobs(&cfg, &store).as_ref(),
                 tickets,
                 clock.now(),
                 lang,
@@ -486,115 +452,6 @@ async fn run(command: Command, lang: Lang) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-/// `loopdesk tenant …`.
-async fn tenant_command(
-    command: TenantCommand,
-    lang: loopdesk_core::i18n::Lang,
-) -> anyhow::Result<()> {
-    let say = |key: &str, args: &[(&str, &str)]| loopdesk_core::i18n::tf(lang, key, args);
-    let refused = |e: loopdesk_store::StoreError| match e {
-        loopdesk_store::StoreError::Invalid(f) => {
-            anyhow::anyhow!("{}: {}", f.field, loopdesk_core::i18n::t(lang, f.reason))
-        }
-        loopdesk_store::StoreError::Conflict { field } => {
-            anyhow::anyhow!(say("cli.taken", &[("field", field)]))
-        }
-        other => anyhow::Error::new(other),
-    };
-    let clock = SystemClock;
-    match command {
-        TenantCommand::Create {
-            db,
-            slug,
-            name,
-            admin,
-        } => {
-            let cfg = Config::resolve(&db, &ServeArgs::default())?;
-            let password = read_password(&say("cli.password_prompt", &[]))?;
-            let store = app::open_store(&cfg).await?;
-            app::bootstrap(&store, None, &clock).await?;
-            let tenant = store
-                .create_tenant(&slug, &name, clock.now())
-                .await
-                .map_err(refused)?;
-            let new = NewUser {
-                username: admin,
-                password,
-                roles: [Role::Admin].into_iter().collect(),
-                ..NewUser::default()
-            };
-            let user = store
-                .tenant(tenant.id)
-                .create_user(new, clock.now())
-                .await
-                .map_err(refused)?;
-            store.close().await;
-            println!(
-                "{}",
-                say(
-                    "cli.tenant_created",
-                    &[("slug", &tenant.slug), ("admin", &user.username)]
-                )
-            );
-        }
-        TenantCommand::List { db } => {
-            let cfg = Config::resolve(&db, &ServeArgs::default())?;
-            let store = app::open_store(&cfg).await?;
-            let tenants = store.tenant_summaries().await?;
-            store.close().await;
-            println!(
-                "{:<20} {:>7} {:>9}  {:<10}  name",
-                "slug", "users", "tickets", "since"
-            );
-            for t in tenants {
-                let state = match t.suspended_at {
-                    Some(at) => say(
-                        "cli.tenant_suspended_since",
-                        &[("at", &at.date_naive().to_string())],
-                    ),
-                    None => t.created_at.date_naive().to_string(),
-                };
-                println!(
-                    "{:<20} {:>7} {:>9}  {:<10}  {}",
-                    t.slug, t.users, t.tickets, state, t.name
-                );
-            }
-        }
-        TenantCommand::Suspend { db, slug } => suspend_tenant(&db, &slug, true, lang).await?,
-        TenantCommand::Resume { db, slug } => suspend_tenant(&db, &slug, false, lang).await?,
-    }
-    Ok(())
-}
-
-/// Suspends or resumes a tenant.
-async fn suspend_tenant(
-    db: &DbArgs,
-    slug: &str,
-    suspend: bool,
-    lang: loopdesk_core::i18n::Lang,
-) -> anyhow::Result<()> {
-    let cfg = Config::resolve(db, &ServeArgs::default())?;
-    let store = app::open_store(&cfg).await?;
-    let done = store
-        .set_tenant_suspended(slug, suspend, SystemClock.now())
-        .await;
-    store.close().await;
-    let key = match done {
-        Ok(_) if suspend => "cli.tenant_suspended",
-        Ok(_) => "cli.tenant_resumed",
-        Err(loopdesk_store::StoreError::NotFound) => {
-            bail!(loopdesk_core::i18n::tf(
-                lang,
-                "cli.no_tenant",
-                &[("tenant", slug)]
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    println!("{}", loopdesk_core::i18n::tf(lang, key, &[("slug", slug)]));
-    Ok(())
 }
 
 /// The first line of standard input, asking for it on a terminal.

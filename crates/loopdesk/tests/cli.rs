@@ -239,3 +239,48 @@ fn tenants_are_made_listed_suspended_and_resumed_and_an_install_backs_up_and_res
     let o = loopdesk(&["restore", "--data-dir", restored, "--from", archive], "");
     assert!(!o.status.success(), "a second restore into it");
 }
+
+#[test]
+fn a_tenant_is_exported_erased_only_when_suspended_and_confirmed_and_imported_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let (one, two, archive) = (path("one"), path("two"), path("east.zip"));
+    // `loopdesk tenant <verb> --data-dir <data> <rest…>`, its output, and whether it worked.
+    let tenant = |data: &str, verb: &str, rest: &[&str]| {
+        let mut args = vec!["tenant", verb, "--data-dir", data];
+        args.extend_from_slice(rest);
+        let o = loopdesk(&args, "correct horse battery\n");
+        (o.status.success(), text(&o))
+    };
+    let (ok, said) = tenant(&one, "create", &["--slug", "east", "--name", "华东"]);
+    assert!(ok, "{said}");
+
+    let (ok, said) = tenant(&one, "export", &["--slug", "east", "--out", &archive]);
+    assert!(ok && said.contains("tenant east exported"), "{said}");
+    let (ok, said) = tenant(&one, "export", &["--slug", "west", "--out", &path("w.zip")]);
+    assert!(!ok && said.contains("west"), "{said}");
+
+    let erase = |confirm: &str| tenant(&one, "delete", &["--slug", "east", "--confirm", confirm]);
+    let (ok, said) = erase("eats");
+    assert!(!ok && said.contains("--confirm east"), "{said}");
+    let (ok, said) = erase("east");
+    assert!(
+        !ok && said.contains("suspend it first"),
+        "a tenant in use: {said}"
+    );
+    assert!(tenant(&one, "suspend", &["--slug", "east"]).0);
+    let (ok, said) = erase("east");
+    assert!(ok && said.contains("tenant east erased"), "{said}");
+    let (_, listed) = tenant(&one, "list", &[]);
+    assert!(!listed.lines().any(|l| l.starts_with("east ")), "{listed}");
+
+    let (ok, said) = tenant(&two, "import", &["--from", &archive]);
+    assert!(
+        ok && said.contains("every table and file checked"),
+        "{said}"
+    );
+    let (_, listed) = tenant(&two, "list", &[]);
+    assert!(listed.lines().any(|l| l.starts_with("east ")), "{listed}");
+    let (ok, said) = tenant(&two, "import", &["--from", &archive]);
+    assert!(!ok && said.contains("already"), "twice: {said}");
+}

@@ -34,6 +34,8 @@ pub trait Blobs: Send + Sync {
             Ok(stream::once(async move { Ok(bytes) }).boxed())
         })
     }
+    /// Every key under `dir` (a tenant's id: `dir/…`), sorted.
+    fn keys<'a>(&'a self, dir: &'a str) -> BoxFuture<'a, io::Result<Vec<String>>>;
 }
 
 /// Files in a directory, one per key.
@@ -101,6 +103,32 @@ impl Blobs for FsBlobs {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
                 other => other,
             }
+        })
+    }
+
+    fn keys<'a>(&'a self, dir: &'a str) -> BoxFuture<'a, io::Result<Vec<String>>> {
+        Box::pin(async move {
+            let mut keys = Vec::new();
+            let mut todo = vec![dir.to_owned()];
+            while let Some(at) = todo.pop() {
+                let mut entries = match tokio::fs::read_dir(self.path(&at)?).await {
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    other => other?,
+                };
+                while let Some(entry) = entries.next_entry().await? {
+                    let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                        continue;
+                    };
+                    let key = format!("{at}/{name}");
+                    if entry.file_type().await?.is_dir() {
+                        todo.push(key);
+                    } else if !name.ends_with(".part") {
+                        keys.push(key);
+                    }
+                }
+            }
+            keys.sort();
+            Ok(keys)
         })
     }
 }
@@ -201,6 +229,22 @@ impl Blobs for DbBlobs {
         })
     }
 
+    fn keys<'a>(&'a self, dir: &'a str) -> BoxFuture<'a, io::Result<Vec<String>>> {
+        Box::pin(async move {
+            // Compared as text, not by collation (a range on PostgreSQL's collation is not
+            // a prefix); a scan, for the rare export or erase.
+            let prefix = format!("{dir}/");
+            sqlx::query_scalar(
+                "SELECT DISTINCT key FROM blob_parts WHERE substr(key, 1, CAST($2 AS INTEGER)) = $1 ORDER BY key",
+            )
+            .bind(&prefix)
+            .bind(i64::try_from(prefix.chars().count()).unwrap_or(i64::MAX))
+            .fetch_all(&self.store.read)
+            .await
+            .map_err(db_error)
+        })
+    }
+
     fn pieces<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<Pieces>> {
         Box::pin(async move {
             let read = self.store.read.clone();
@@ -238,6 +282,10 @@ mod tests {
         blobs.put("t1/a", b"one").await.unwrap();
         blobs.put("t1/a", b"two").await.unwrap();
         assert_eq!(blobs.get("t1/a").await.unwrap(), b"two");
+        blobs.put("t1/a.thumb.jpg", b"t").await.unwrap();
+        blobs.put("t10/b", b"x").await.unwrap();
+        assert_eq!(blobs.keys("t1").await.unwrap(), ["t1/a", "t1/a.thumb.jpg"]);
+        assert!(blobs.keys("t2").await.unwrap().is_empty());
         blobs.delete("t1/a").await.unwrap();
         blobs.delete("t1/a").await.unwrap();
         assert_eq!(
@@ -273,6 +321,9 @@ mod tests {
         assert_eq!(blobs.get("t1/a").await.unwrap(), b"small");
         blobs.put("t1/empty", b"").await.unwrap();
         assert_eq!(blobs.get("t1/empty").await.unwrap(), b"");
+        blobs.put("t10/other", b"x").await.unwrap();
+        // A tenant's keys, not those of a tenant whose id merely starts the same.
+        assert_eq!(blobs.keys("t1").await.unwrap(), ["t1/a", "t1/empty"]);
         blobs.delete("t1/a").await.unwrap();
         blobs.delete("t1/a").await.unwrap();
         for missing in [

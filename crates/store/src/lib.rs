@@ -55,6 +55,7 @@ mod statistics;
 mod story_tests;
 mod surveys;
 mod tenant;
+pub mod tenant_move;
 mod tickets;
 mod triage;
 mod users;

@@ -9,10 +9,10 @@ use loopdesk_core::ticket::transitions::{
 };
 use loopdesk_core::ticket::{Actor, Channel, MoveCommand};
 use loopdesk_core::{AttachmentId, Status};
+use loopdesk_store::blobs::Blobs;
 use loopdesk_store::{NewTicket, TenantStore, TransitionRequest};
 use rand::rngs::StdRng;
 use rand::Rng;
-use std::path::Path;
 
 use super::*;
 
@@ -137,7 +137,7 @@ pub(crate) async fn drive_ticket(
     c: &DemoCustomer,
     (target, created): (Status, DateTime<Utc>),
     now: DateTime<Utc>,
-    files: &Path,
+    files: &dyn Blobs,
     rng: &mut StdRng,
 ) -> anyhow::Result<Status> {
     let agent = &people.agents[rng.gen_range(0..people.agents.len())];
@@ -523,20 +523,15 @@ pub(crate) async fn photo(
     engineer: &Actor,
     ticket: loopdesk_core::TicketId,
     kind: AttachmentKind,
-    files: &Path,
+    files: &dyn Blobs,
     at: DateTime<Utc>,
 ) -> anyhow::Result<AttachmentId> {
     let id = AttachmentId::new();
     let key = format!("{}/{}", t.tenant_id(), id);
-    let path = files.join(&key);
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .with_context(|| format!("creating {}", dir.display()))?;
-    }
-    tokio::fs::write(&path, PNG_1X1)
+    files
+        .put(&key, PNG_1X1)
         .await
-        .with_context(|| format!("writing {}", path.display()))?;
+        .with_context(|| format!("storing {key}"))?;
     let sha = "demo";
     let name = format!("{}.png", kind.as_str());
     t.add_attachment(

@@ -3,8 +3,6 @@
 //! days in every status. Every ticket is driven through the real transition table, so its
 //! event history is exactly what real use would have written.
 
-use std::path::Path;
-
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use loopdesk_core::dispatch::profile::ProfileInput;
@@ -199,7 +197,7 @@ const CATEGORIES: [(&str, &str); 6] = [
 pub async fn load_if_empty(
     store: &Store,
     tenant_id: TenantId,
-    data_dir: &Path,
+    files: &dyn loopdesk_store::blobs::Blobs,
     tickets: usize,
     now: DateTime<Utc>,
     lang: Lang,
@@ -437,11 +435,10 @@ pub async fn load_if_empty(
         .collect();
     stock::set_up(&t, &region_ids, &engineers, tickets, start).await?;
 
-    let files = data_dir.join("attachments");
     let mut counts = std::collections::BTreeMap::<&str, usize>::new();
     for life in lives::plan(tickets, start, now, &mut rng) {
         let c = &customers[rng.gen_range(0..customers.len())];
-        let status = drive_ticket(store, &t, &people, c, life, now, &files, &mut rng).await?;
+        let status = drive_ticket(store, &t, &people, c, life, now, files, &mut rng).await?;
         *counts.entry(status.as_str()).or_default() += 1;
     }
     calls(store, &t, &customers, now, &mut rng).await?;

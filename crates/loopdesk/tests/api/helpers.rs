@@ -301,6 +301,12 @@ impl TestApp {
         .await
     }
 
+    /// The id of the install's first tenant (`default`), as text.
+    pub async fn default_tenant_id(&self) -> String {
+        let t = self.store.tenant_by_slug("default").await.unwrap();
+        t.expect("the default tenant").id.to_string()
+    }
+
     /// Makes another tenant `slug` with one user holding `role`; answers their token (a
     /// sign-in that names the tenant).
     pub async fn other_tenant_user(

@@ -56,29 +56,8 @@ impl Store {
         let mut done = Reindexed::default();
         progress(0, total);
         for tenant in &tenants {
-            for kind in Kind::ALL {
-                let table = index::table_of(kind);
-                let mut after = String::new();
-                loop {
-                    let ids: Vec<String> = sqlx::query_scalar(&format!(
-                        "SELECT id FROM {table} WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-                    ))
-                    .bind(tenant)
-                    .bind(&after)
-                    .bind(BATCH)
-                    .fetch_all(&self.read)
-                    .await?;
-                    let Some(last) = ids.last() else { break };
-                    after.clone_from(last);
-                    let read_at = index::stamp();
-                    let docs = self.read_and_cut(tenant, kind, &ids).await?;
-                    let mut tx = self.write.begin().await?;
-                    index::write_docs(&mut tx, tenant, &docs, read_at).await?;
-                    tx.commit().await?;
-                    done.documents += docs.len() as u64;
-                    progress(done.documents, total);
-                }
-            }
+            self.reindex_tenant(tenant, &mut done, &mut |n| progress(n, total))
+                .await?;
         }
         for kind in Kind::ALL {
             done.removed += self.remove_orphans(kind, index::table_of(kind)).await?;
@@ -87,6 +66,47 @@ impl Store {
             sqlx::query(optimize).execute(&self.write).await?;
         }
         Ok(done)
+    }
+
+    /// Builds every document of one tenant (after it is carried in from another install).
+    pub async fn reindex_tenant_search(&self, tenant_id: &str) -> Result<u64, StoreError> {
+        let mut done = Reindexed::default();
+        self.reindex_tenant(tenant_id, &mut done, &mut |_| {})
+            .await?;
+        Ok(done.documents)
+    }
+
+    /// Writes every document of `tenant`, counting them in `done`.
+    async fn reindex_tenant(
+        &self,
+        tenant: &str,
+        done: &mut Reindexed,
+        progress: &mut impl FnMut(u64),
+    ) -> Result<(), StoreError> {
+        for kind in Kind::ALL {
+            let table = index::table_of(kind);
+            let mut after = String::new();
+            loop {
+                let ids: Vec<String> = sqlx::query_scalar(&format!(
+                    "SELECT id FROM {table} WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+                ))
+                .bind(tenant)
+                .bind(&after)
+                .bind(BATCH)
+                .fetch_all(&self.read)
+                .await?;
+                let Some(last) = ids.last() else { break };
+                after.clone_from(last);
+                let read_at = index::stamp();
+                let docs = self.read_and_cut(tenant, kind, &ids).await?;
+                let mut tx = self.write.begin().await?;
+                index::write_docs(&mut tx, tenant, &docs, read_at).await?;
+                tx.commit().await?;
+                done.documents += docs.len() as u64;
+                progress(done.documents);
+            }
+        }
+        Ok(())
     }
 
     /// The documents of these objects, their text read on a reader and cut on two blocking
