@@ -10,6 +10,7 @@ pub mod audit;
 pub mod clock;
 pub mod customer;
 pub mod customer_import;
+pub mod directory;
 pub mod dispatch;
 pub mod event;
 pub mod followup;

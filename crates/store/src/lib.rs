@@ -116,7 +116,8 @@ pub use tickets::{
 };
 pub use triage::{DuplicateTicket, TrainReport, TriageModel, Triaged};
 pub use users::{
-    CodeCheck, NewUser, RegionShape, SessionView, TenantSummary, TokenOrigin, UserEdit,
+    CodeCheck, DirectoryPerson, NewUser, RegionShape, SessionView, TenantSummary, TokenOrigin,
+    UserEdit,
 };
 pub use views::SavedView;
 pub use whatif::{CandidatePolicy, WhatIfFlip, WhatIfGroup, WhatIfReport};

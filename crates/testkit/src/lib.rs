@@ -1,5 +1,9 @@
 //! Real servers for Loopdesk's tests and benchmarks, started on loopback by whoever needs
-//! them: Debian's Dovecot as an IMAP server with one mailbox of its own.
+//! them: Debian's Dovecot as an IMAP server with one mailbox of its own, and Debian's slapd
+//! as an LDAP directory.
+
+pub mod slapd;
+pub use slapd::Slapd;
 
 use std::io::{Error, ErrorKind, Result};
 use std::path::Path;

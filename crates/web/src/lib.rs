@@ -5,6 +5,7 @@
 pub mod api;
 pub mod audit;
 pub use loopdesk_store::blobs;
+pub mod directory;
 pub mod error;
 pub mod export;
 pub mod extract;

@@ -14,6 +14,7 @@ mod channels;
 mod chat_sim;
 mod chats;
 mod customers;
+mod directory;
 mod engineers;
 mod followup;
 mod helpers;

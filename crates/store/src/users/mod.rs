@@ -15,10 +15,12 @@ use crate::rows::{parse_id, parse_opt_id};
 use crate::{from_ms, ms, StoreError, TenantStore, User};
 
 mod auth;
+mod directory;
 mod org;
 mod shapes;
 mod two_factor;
 pub use auth::{SessionView, TokenOrigin};
+pub use directory::DirectoryPerson;
 pub use org::TenantSummary;
 pub(crate) use shapes::placed;
 pub use shapes::RegionShape;

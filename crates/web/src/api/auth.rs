@@ -40,7 +40,11 @@ pub struct LoginAnswer {
 
 /// Signs in with a username and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody, security(()),
-    responses((status = 200, body = LoginAnswer), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = LoginAnswer), (status = 401, body = ErrorBody),
+        (status = 403, description = "a directory account in no group that may sign in", body = ErrorBody),
+        (status = 409, description = "a local account has the directory account's name", body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 503, description = "the company directory cannot be reached", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -60,10 +64,9 @@ pub async fn login(
         }
         return Err(wait.into());
     }
-    let found = state
-        .store
-        .verify_login(tenant, &body.username, &body.password)
-        .await?;
+    let found = crate::directory::check_password(&state, tenant, &body.username, &body.password)
+        .await
+        .map_err(refusal)?;
     let Some(user) = found else {
         if let Some(burst) = state
             .limiter
@@ -97,6 +100,22 @@ pub async fn login(
         Json(LoginAnswer { token, user }),
     )
         .into_response())
+}
+
+/// A directory's refusal as the API answers it.
+pub(crate) fn refusal(r: crate::directory::Refusal) -> ApiError {
+    use crate::directory::Refusal;
+    let status = match &r {
+        Refusal::NoRole => StatusCode::FORBIDDEN,
+        Refusal::NameTaken => StatusCode::CONFLICT,
+        Refusal::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Refusal::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if let Refusal::Store(e) = r {
+        return e.into();
+    }
+    let (code, key) = r.code();
+    ApiError::new(status, code, key)
 }
 
 /// After a good password, the second factor of a user who has one: a code of their app,

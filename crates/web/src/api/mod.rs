@@ -9,6 +9,7 @@ pub mod calls;
 pub mod channels;
 pub mod chats;
 pub mod customers;
+pub mod directory;
 pub mod engineers;
 pub mod followup;
 pub mod insights;
@@ -52,6 +53,8 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(two_factor::off))
         .routes(routes!(two_factor::reset))
         .routes(routes!(two_factor::roles, two_factor::set_roles))
+        .routes(routes!(directory::show, directory::set, directory::off))
+        .routes(routes!(directory::try_it))
         .routes(routes!(users::create_user, users::list_users))
         .routes(routes!(users::edit_user, users::deactivate_user))
         .routes(routes!(users::reset_password))

@@ -86,10 +86,7 @@ pub async fn submit(
     if let Some(text) = held_back(&state, lang, &ip, &f.username, now).await {
         return login_form_with(lang, &f.username, &next, Some(text));
     }
-    let user = match state
-        .store
-        .verify_login(None, &f.username, &f.password)
-        .await
+    let user = match crate::directory::check_password(&state, None, &f.username, &f.password).await
     {
         Ok(Some(u)) => u,
         Ok(None) => {
@@ -102,10 +99,11 @@ pub async fn submit(
             }
             return login_form(lang, &f.username, &next, Some("error.bad_credentials"));
         }
-        Err(e) => {
+        Err(crate::directory::Refusal::Store(e)) => {
             tracing::error!(error = %e, "checking a sign-in failed");
             return login_form(lang, &f.username, &next, Some("error.internal"));
         }
+        Err(refusal) => return login_form(lang, &f.username, &next, Some(refusal.code().1)),
     };
     if user.two_factor {
         // The password was right: a pass for the code form, good for five minutes and for

@@ -1,0 +1,192 @@
+//! A tenant's company directory (LDAP, Active Directory) and the users it manages: the
+//! settings an admin keeps (the service account's password never answered), and the local
+//! account a directory sign-in creates or brings up to date — its name, e-mail and roles
+//! follow the directory at every sign-in.
+
+use chrono::{DateTime, Utc};
+use loopdesk_core::access::{self, Permission};
+use loopdesk_core::directory::DirectorySettings;
+use loopdesk_core::ticket::Actor;
+use loopdesk_core::{validate, Roles, TenantId};
+use rand::RngCore;
+
+use super::{NewUser, UserRow, USER_COLUMNS};
+use crate::model::User;
+use crate::rows::corrupt;
+use crate::{Store, StoreError, TenantStore};
+
+/// A person as the directory answered for them, their password checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectoryPerson {
+    /// The sign-in name they typed.
+    pub username: String,
+    /// Their distinguished name.
+    pub dn: String,
+    /// `displayName` or `cn`.
+    pub display_name: Option<String>,
+    /// `mail`.
+    pub email: Option<String>,
+    /// The roles their groups give.
+    pub roles: Roles,
+}
+
+impl TenantStore {
+    /// The tenant's directory, the service account's password left out (admins).
+    pub async fn directory(&self, actor: &Actor) -> Result<Option<DirectorySettings>, StoreError> {
+        if !access::allowed(actor, Permission::ManageUsers) {
+            return Err(StoreError::Forbidden);
+        }
+        Ok(self.directory_settings().await?.map(|mut d| {
+            d.bind_password = None;
+            d
+        }))
+    }
+
+    /// Sets (or with `None` turns off) the tenant's directory (admins). A password left out
+    /// keeps the one stored, so a form need never show it.
+    pub async fn set_directory(
+        &self,
+        actor: &Actor,
+        settings: Option<DirectorySettings>,
+    ) -> Result<(), StoreError> {
+        if !access::allowed(actor, Permission::ManageUsers) {
+            return Err(StoreError::Forbidden);
+        }
+        let text = match settings {
+            Some(mut s) => {
+                s.validate()?;
+                if s.bind_password.is_none() && s.bind_dn.is_some() {
+                    s.bind_password = self
+                        .directory_settings()
+                        .await?
+                        .and_then(|d| d.bind_password);
+                }
+                Some(serde_json::to_string(&s).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            }
+            None => None,
+        };
+        sqlx::query("UPDATE tenants SET directory = $1 WHERE id = $2")
+            .bind(text)
+            .bind(self.tid())
+            .execute(&self.store.write)
+            .await?;
+        Ok(())
+    }
+
+    /// The settings with the service account's password, to try a sign-in with (admins).
+    pub async fn directory_to_try(
+        &self,
+        actor: &Actor,
+    ) -> Result<Option<DirectorySettings>, StoreError> {
+        if !access::allowed(actor, Permission::ManageUsers) {
+            return Err(StoreError::Forbidden);
+        }
+        self.directory_settings().await
+    }
+
+    /// The stored settings, password included.
+    async fn directory_settings(&self) -> Result<Option<DirectorySettings>, StoreError> {
+        let text: Option<String> =
+            sqlx::query_scalar("SELECT directory FROM tenants WHERE id = $1")
+                .bind(self.tid())
+                .fetch_one(&self.store.read)
+                .await?;
+        text.map(|t| serde_json::from_str(&t).map_err(|_| corrupt("tenants.directory")))
+            .transpose()
+    }
+}
+
+impl Store {
+    /// The directory to ask for a sign-in to `tenant` (a slug), password included; with no
+    /// tenant named, the directory of the one active tenant that has one. `None`: sign-ins
+    /// there are local only.
+    pub async fn directory_for(
+        &self,
+        tenant: Option<&str>,
+    ) -> Result<Option<(TenantId, DirectorySettings)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, directory FROM tenants WHERE directory IS NOT NULL \
+             AND suspended_at IS NULL AND ($1 = '' OR slug = $1) LIMIT 2",
+        )
+        .bind(tenant.unwrap_or(""))
+        .fetch_all(&self.read)
+        .await?;
+        let [(id, text)] = rows.as_slice() else {
+            return Ok(None);
+        };
+        let id = TenantId::parse(id).ok_or_else(|| corrupt("tenants.id"))?;
+        let settings = serde_json::from_str(text).map_err(|_| corrupt("tenants.directory"))?;
+        Ok(Some((id, settings)))
+    }
+
+    /// The local account of a person the directory has just let in: made on their first
+    /// sign-in, brought up to date (name, e-mail, roles from their groups) on every later one.
+    /// Refused with `Conflict{username}` when a local account (not the directory's) has the
+    /// name, and `NotFound` when an admin has deactivated their account here.
+    pub async fn directory_sign_in(
+        &self,
+        tenant: TenantId,
+        person: &DirectoryPerson,
+        now: DateTime<Utc>,
+    ) -> Result<User, StoreError> {
+        let username = validate::username(&person.username)?;
+        let t = self.tenant(tenant);
+        let email = person
+            .email
+            .as_deref()
+            .and_then(|e| validate::email("email", e).ok());
+        let display_name = person
+            .display_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| d.chars().take(validate::MAX_NAME).collect::<String>());
+        let found: Option<(String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT id, directory_dn, active FROM users WHERE tenant_id = $1 AND username = $2",
+        )
+        .bind(tenant.to_string())
+        .bind(&username)
+        .fetch_optional(&self.read)
+        .await?;
+        let id = match found {
+            Some((_, None, _)) => return Err(StoreError::Conflict { field: "username" }),
+            Some((_, Some(_), 0)) => return Err(StoreError::NotFound),
+            Some((id, Some(_), _)) => id,
+            None => {
+                // The password is the directory's; the local one is a random nobody knows.
+                let mut raw = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut raw);
+                let new = NewUser {
+                    username: username.clone(),
+                    password: hex::encode(raw),
+                    roles: person.roles,
+                    display_name: display_name.clone(),
+                    email: email.clone(),
+                    ..NewUser::default()
+                };
+                t.create_user(new, now).await?.id.to_string()
+            }
+        };
+        sqlx::query(
+            "UPDATE users SET directory_dn = $1, roles = $2, \
+             display_name = COALESCE($3, display_name), email = COALESCE($4, email) \
+             WHERE tenant_id = $5 AND id = $6",
+        )
+        .bind(&person.dn)
+        .bind(person.roles.to_csv())
+        .bind(display_name)
+        .bind(email)
+        .bind(tenant.to_string())
+        .bind(&id)
+        .execute(&self.write)
+        .await?;
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users u WHERE u.tenant_id = $1 AND u.id = $2");
+        let row: UserRow = sqlx::query_as(&sql)
+            .bind(tenant.to_string())
+            .bind(&id)
+            .fetch_one(&self.read)
+            .await?;
+        row.into_model()
+    }
+}
