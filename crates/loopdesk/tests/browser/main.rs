@@ -2818,3 +2818,110 @@ async fn an_admin_turns_on_two_step_verification_and_signs_in_with_a_code() {
         .unwrap();
     c.close().await.unwrap();
 }
+
+/// An admin points sign-in at the company directory (a real slapd): fills the form, tries a
+/// person before saving anyone's morning on it, and a dispatcher then signs in on the login
+/// page with their directory password, arriving with the role their group gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_points_sign_in_at_the_directory_and_a_dispatcher_signs_in_with_it() {
+    use loopdesk_testkit::slapd::{MANAGER, MANAGER_PASSWORD, SUFFIX};
+    if loopdesk_testkit::Slapd::binary().is_none() {
+        assert!(
+            std::env::var_os("LOOPDESK_REQUIRE_LDAP").is_none(),
+            "slapd is required here"
+        );
+        return;
+    }
+    let Some(driver) = driver().await else { return };
+    let seed = format!(
+        "dn: ou=people,{SUFFIX}\nobjectClass: organizationalUnit\nou: people\n\n\
+         dn: ou=groups,{SUFFIX}\nobjectClass: organizationalUnit\nou: groups\n\n\
+         dn: uid=zhang.wei,ou=people,{SUFFIX}\nobjectClass: inetOrgPerson\nuid: zhang.wei\n\
+         cn: 张伟\nsn: 张\nmail: zhang.wei@loopdesk.test\nuserPassword: Directory-pw-1\n\n\
+         dn: cn=dispatch,ou=groups,{SUFFIX}\nobjectClass: groupOfNames\ncn: dispatch\n\
+         member: uid=zhang.wei,ou=people,{SUFFIX}\n\n"
+    );
+    let ldap = loopdesk_testkit::Slapd::start(&seed).await.unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
+    app.user(
+        "dir-admin",
+        &["admin"],
+        json!({ "display_name": "系统管理员" }),
+    )
+    .await;
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "dir-admin").await;
+    c.goto(&app.url("/account/security")).await.unwrap();
+    click_on(&c, "a[href='/admin/directory']").await;
+    wait_for_url(&c, |u| u.path() == "/admin/directory").await;
+    type_into(&c, "input[name='url']", &ldap.url).await;
+    type_into(&c, "input[name='bind_dn']", MANAGER).await;
+    type_into(&c, "input[name='bind_password']", MANAGER_PASSWORD).await;
+    type_into(&c, "input[name='base_dn']", &format!("ou=people,{SUFFIX}")).await;
+    type_into(
+        &c,
+        "input[name='group_base_dn']",
+        &format!("ou=groups,{SUFFIX}"),
+    )
+    .await;
+    // A group without a role is refused, with the form kept as typed.
+    type_into(
+        &c,
+        "input[name='group_0']",
+        &format!("cn=dispatch,ou=groups,{SUFFIX}"),
+    )
+    .await;
+    click_on(&c, "form[action='/admin/directory'] button[type=submit]").await;
+    wait_xpath(&c, "//p[@role='alert']").await;
+    let value = c
+        .find(fantoccini::Locator::Css("input[name='base_dn']"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        value.as_deref(),
+        Some(format!("ou=people,{SUFFIX}").as_str())
+    );
+    click_on(&c, "input[name='role_0_dispatcher']").await;
+    type_into(&c, "input[name='bind_password']", MANAGER_PASSWORD).await;
+    click_on(&c, "form[action='/admin/directory'] button[type=submit]").await;
+    wait_for_url(&c, |u| u.query() == Some("done=saved")).await;
+    // Tried before anyone depends on it: who is found and what they would be.
+    type_into(
+        &c,
+        "form[action='/admin/directory/test'] input[name='username']",
+        "zhang.wei",
+    )
+    .await;
+    type_into(
+        &c,
+        "form[action='/admin/directory/test'] input[name='password']",
+        "Directory-pw-1",
+    )
+    .await;
+    click_on(&c, "form[action='/admin/directory/test'] button").await;
+    wait_xpath(&c, "//dl[contains(@class,'facts')]").await;
+    let facts = text_of(&c, "dl.facts").await;
+    assert!(
+        facts.contains("uid=zhang.wei") && facts.contains("调度"),
+        "{facts}"
+    );
+    c.execute("document.querySelector('dl.facts').scrollIntoView()", vec![])
+        .await
+        .unwrap();
+    shoot(&c, "directory-settings").await;
+
+    // The dispatcher signs in on the ordinary login page with the directory's password.
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&app.url("/login?next=/desk")).await.unwrap();
+    type_into(&c, "#username", "zhang.wei").await;
+    type_into(&c, "#password", "Directory-pw-1").await;
+    click_on(&c, "main form button[type=submit]").await;
+    wait_for_url(&c, |u| u.path() == "/desk").await;
+    let name = text_of(&c, "header.top a[href='/account/security']").await;
+    assert_eq!(name, "张伟");
+    shoot(&c, "directory-dispatcher-signed-in").await;
+    c.close().await.unwrap();
+}

@@ -15,6 +15,7 @@ pub mod customer_parts;
 pub mod customers;
 pub mod dashboard;
 pub mod desk;
+pub mod directory;
 pub mod dispatch;
 pub mod engineer;
 pub mod import;
@@ -70,6 +71,12 @@ pub fn routes() -> Router<AppState> {
         .route("/account/security/confirm", post(security::confirm))
         .route("/account/security/off", post(security::off))
         .route("/admin/security/roles", post(security::set_roles))
+        .route(
+            "/admin/directory",
+            get(directory::show).post(directory::save),
+        )
+        .route("/admin/directory/off", post(directory::off))
+        .route("/admin/directory/test", post(directory::try_it))
         .route("/account/sessions/{id}/end", post(security::end_session))
         .route("/account/sessions/end-others", post(security::end_others))
         .route("/account/password", post(security::change_password))

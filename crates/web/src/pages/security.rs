@@ -166,6 +166,11 @@ async fn render(
                     p { button type="submit" { (t(lang, "page.desk.save")) } }
                 }
             }
+            section.card {
+                h2 { (t(lang, "page.directory.title")) }
+                p.muted { (t(lang, "page.directory.intro")) }
+                p { a href="/admin/directory" { (t(lang, "page.directory.open")) } }
+            }
         }
     };
     page(lang, title, Some(me), wrap(body))
