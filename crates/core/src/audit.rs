@@ -8,7 +8,7 @@ pub const MIN_RETENTION_DAYS: i64 = 30;
 /// Retention when the tenant set none.
 pub const DEFAULT_RETENTION_DAYS: i64 = 365;
 /// Every action the trail names, as `action_of` and the sign-in's outcome spell them.
-pub const ACTIONS: [&str; 14] = [
+pub const ACTIONS: [&str; 15] = [
     "sign_in",
     "sign_in_failed",
     "sign_out",
@@ -23,6 +23,7 @@ pub const ACTIONS: [&str; 14] = [
     "report_schedules",
     "import",
     "export",
+    "tenants",
 ];
 /// Bytes of a request body kept at most (an import's lines are counted, not kept).
 pub const MAX_KEPT_BODY: usize = 16 * 1024;
@@ -59,6 +60,9 @@ pub fn action_of(method: &str, path: &str, query: &str) -> Option<&'static str> 
         let operational = inbound.iter().any(|s| path.contains(s));
         return (!operational).then_some("channels");
     }
+    if under("/api/v1/platform") {
+        return Some("tenants");
+    }
     let families: [(&[&str], &'static str); 8] = [
         (
             &[
@@ -70,6 +74,7 @@ pub fn action_of(method: &str, path: &str, query: &str) -> Option<&'static str> 
                 "/account/sessions",
                 "/account/password",
                 "/admin/security",
+                "/admin/directory",
             ],
             "account_security",
         ),

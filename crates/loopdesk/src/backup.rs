@@ -40,14 +40,7 @@ pub struct Manifest {
     pub files: BTreeMap<String, FileSum>,
 }
 
-/// One file's size and SHA-256 (hex).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileSum {
-    /// Bytes.
-    pub bytes: u64,
-    /// SHA-256, hex.
-    pub sha256: String,
-}
+pub use loopdesk_store::backup::FileSum;
 
 fn is_sqlite(cfg: &Config) -> bool {
     cfg.database_url.expose().starts_with("sqlite:")

@@ -10,7 +10,6 @@ pub mod demo;
 pub mod dispatch_bench;
 pub mod progress;
 pub mod telemetry;
-pub mod tenant_archive;
 pub mod triage_bench;
 
 /// The system clock: the one place the wall clock is read.

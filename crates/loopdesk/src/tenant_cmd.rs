@@ -66,6 +66,21 @@ pub(crate) enum TenantCommand {
         #[arg(long)]
         from: std::path::PathBuf,
     },
+    /// Make a user a platform operator (may create, suspend, export and erase tenants over the
+    /// API), or with --revoke no longer one. Nobody is one by default.
+    Operator {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The user's tenant.
+        #[arg(long, default_value = loopdesk::app::DEFAULT_TENANT)]
+        tenant: String,
+        /// The user's sign-in name.
+        #[arg(long)]
+        username: String,
+        /// Take the role away.
+        #[arg(long)]
+        revoke: bool,
+    },
     /// Erase a suspended tenant for good: every row and file of it (export it first).
     Delete {
         #[command(flatten)]
@@ -158,9 +173,14 @@ pub(crate) async fn tenant_command(
             let cfg = Config::resolve(&db, &ServeArgs::default())?;
             let store = app::open_store(&cfg).await?;
             let blobs = app::blobs(&cfg, &store);
-            let done =
-                loopdesk::tenant_archive::export(&store, blobs.as_ref(), &slug, &out, clock.now())
-                    .await;
+            let done = loopdesk_web::tenant_archive::export(
+                &store,
+                blobs.as_ref(),
+                &slug,
+                &out,
+                clock.now(),
+            )
+            .await;
             store.close().await;
             let sums = done.map_err(|e| tenant_error(e, &slug, lang))?;
             let rows: u64 = sums.tables.values().map(|t| t.rows).sum();
@@ -182,7 +202,7 @@ pub(crate) async fn tenant_command(
             let store = app::open_store(&cfg).await?;
             app::bootstrap(&store, None, &clock).await?;
             let blobs = app::blobs(&cfg, &store);
-            let done = loopdesk::tenant_archive::import(&store, blobs.as_ref(), &from).await;
+            let done = loopdesk_web::tenant_archive::import(&store, blobs.as_ref(), &from).await;
             store.close().await;
             let done = done?;
             let rows: u64 = done.sums.tables.values().map(|t| t.rows).sum();
@@ -198,6 +218,36 @@ pub(crate) async fn tenant_command(
                 )
             );
         }
+        TenantCommand::Operator {
+            db,
+            tenant,
+            username,
+            revoke,
+        } => {
+            let cfg = Config::resolve(&db, &ServeArgs::default())?;
+            let store = app::open_store(&cfg).await?;
+            let done = store
+                .set_platform_operator(&tenant, &username, !revoke)
+                .await;
+            store.close().await;
+            match done {
+                Ok(()) => {}
+                Err(loopdesk_store::StoreError::NotFound) => bail!(say(
+                    "cli.no_user_in_tenant",
+                    &[("username", &username), ("tenant", &tenant)]
+                )),
+                Err(e) => return Err(e.into()),
+            }
+            let key = if revoke {
+                "cli.operator_revoked"
+            } else {
+                "cli.operator_granted"
+            };
+            println!(
+                "{}",
+                say(key, &[("username", &username), ("tenant", &tenant)])
+            );
+        }
         TenantCommand::Delete { db, slug, confirm } => {
             if confirm != slug {
                 bail!(say("cli.tenant_confirm", &[("slug", &slug)]));
@@ -206,7 +256,8 @@ pub(crate) async fn tenant_command(
             let store = app::open_store(&cfg).await?;
             let blobs = app::blobs(&cfg, &store);
             let done =
-                loopdesk::tenant_archive::erase(&store, blobs.as_ref(), &slug, clock.now()).await;
+                loopdesk_web::tenant_archive::erase(&store, blobs.as_ref(), &slug, clock.now())
+                    .await;
             store.close().await;
             let (erased, files) = done.map_err(|e| tenant_error(e, &slug, lang))?;
             let rows: u64 = erased.rows.values().sum();

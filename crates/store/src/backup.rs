@@ -22,6 +22,15 @@ pub struct TableSum {
     pub sha256: String,
 }
 
+/// One file's size and SHA-256 (hex).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSum {
+    /// Bytes.
+    pub bytes: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
+}
+
 impl Store {
     /// Writes a consistent copy of the database to `path`, which must not exist (SQLite only:
     /// on PostgreSQL, `pg_dump`).

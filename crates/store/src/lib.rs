@@ -37,6 +37,7 @@ mod kpi;
 mod maintenance;
 mod model;
 mod outbox;
+mod platform;
 mod problems;
 mod proposals;
 mod queue;
@@ -95,6 +96,7 @@ pub use loopdesk_core::kpi::Filter as KpiFilter;
 pub use maintenance::{Compliance, Plan};
 pub use model::*;
 pub use outbox::NewJob;
+pub use platform::PlatformOperator;
 pub use problems::{NewProblemRecord, ProblemRecord, ProblemRecordChange, RecordTicket};
 pub use proposals::{AwaitingAcceptance, Proposal, ProposedEngineer};
 pub use queue::{

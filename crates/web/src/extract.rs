@@ -621,3 +621,42 @@ impl Default for SessionCache {
         SessionCache::new()
     }
 }
+
+/// The tenant a sign-in names: `named` (a form field, a query, a body), else the first label
+/// of the address the browser asked for when it is a tenant's slug (`east.desk.example.com`
+/// signs in to `east`). `None` when neither names an active tenant: the name alone decides.
+pub async fn tenant_named(
+    state: &AppState,
+    named: Option<&str>,
+    headers: &axum::http::HeaderMap,
+) -> Option<loopdesk_store::Tenant> {
+    let from_host = || {
+        let host = headers.get(axum::http::header::HOST)?.to_str().ok()?;
+        let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+            if port.chars().all(|c| c.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
+        });
+        // A name, not an address, of three labels or more.
+        let labels: Vec<&str> = host.split('.').collect();
+        let name =
+            labels.len() >= 3 && !labels.iter().all(|l| l.chars().all(|c| c.is_ascii_digit()));
+        name.then(|| labels[0].to_ascii_lowercase())
+    };
+    let slug = match named.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => s.to_ascii_lowercase(),
+        None => from_host()?,
+    };
+    if slug.len() > 64 || slug.contains('\0') {
+        return None;
+    }
+    match state.store.tenant_by_slug(&slug).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(error = %e, "looking up the tenant of a sign-in failed");
+            None
+        }
+    }
+}

@@ -18,6 +18,7 @@ pub mod ops;
 pub mod pages;
 pub mod security;
 pub mod state;
+pub mod tenant_archive;
 
 pub use state::{App, AppState, WebConfig};
 

@@ -8,6 +8,8 @@ use crate::helpers::{spawn_app, Backend, PASSWORD};
 use crate::on_both_backends;
 
 on_both_backends!(
+    a_sign_in_names_its_tenant_by_the_address_or_the_form,
+    a_platform_operator_runs_the_tenants_over_the_api,
     a_suspended_tenant_signs_nobody_in_and_its_sessions_end,
     a_tenant_moves_to_another_install_whole_and_is_then_erased_from_the_first
 );
@@ -103,7 +105,7 @@ fn tampered(from: &std::path::Path, to: &std::path::Path, find: &str, put: &str)
 async fn a_tenant_moves_to_another_install_whole_and_is_then_erased_from_the_first(
     backend: Backend,
 ) {
-    use loopdesk::tenant_archive;
+    use loopdesk_web::tenant_archive;
     let src = spawn_app(backend).await;
     let now = {
         use loopdesk_core::clock::Clock;
@@ -309,4 +311,199 @@ async fn a_tenant_moves_to_another_install_whole_and_is_then_erased_from_the_fir
         ours_before
     );
     assert_eq!(src.get(&src.admin, "/api/v1/tickets").await.status(), 200);
+}
+
+async fn a_platform_operator_runs_the_tenants_over_the_api(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, ops) = app.user("ops", &["agent"], json!({})).await;
+    let tenants = "/api/v1/platform/tenants";
+    // Nobody is an operator by default, not even the admin.
+    for token in [&app.admin, &ops] {
+        assert_eq!(app.get(token, tenants).await.status(), 403);
+    }
+    app.store
+        .set_platform_operator("default", "ops", true)
+        .await
+        .unwrap();
+    let listed = app.read(&ops, tenants).await;
+    assert_eq!(listed[0]["slug"], "default");
+
+    // A tenant with its first admin; a weak password refuses both (no tenant without admin).
+    let mut body = json!({ "slug": "east", "name": "华东", "admin_username": "east-admin",
+        "admin_password": "12345678" });
+    let e = app.ok(&ops, tenants, body.clone(), 422).await;
+    assert_eq!(e["field"], "password", "{e}");
+    assert_eq!(app.read(&ops, tenants).await.as_array().unwrap().len(), 1);
+    body["admin_password"] = json!(PASSWORD);
+    let made = app.ok(&ops, tenants, body.clone(), 201).await;
+    assert_eq!(
+        (made["slug"].as_str(), made["users"].as_i64()),
+        (Some("east"), Some(1))
+    );
+    app.ok(&ops, tenants, body, 409).await;
+    let login = json!({ "username": "east-admin", "password": PASSWORD, "tenant": "east" });
+    let signed = app.post_json("", "/api/v1/auth/login", &login).await;
+    assert_eq!(signed.status(), 200);
+
+    // Suspended: nobody of it signs in; an operator's own tenant is not theirs to stop.
+    let e = app
+        .ok(&ops, &format!("{tenants}/default/suspend"), json!({}), 409)
+        .await;
+    assert_eq!(e["error"], "own_tenant");
+    let stopped = app
+        .ok(&ops, &format!("{tenants}/east/suspend"), json!({}), 200)
+        .await;
+    assert!(stopped["suspended_at"].is_string(), "{stopped}");
+    assert_eq!(
+        app.post_json("", "/api/v1/auth/login", &login)
+            .await
+            .status(),
+        401
+    );
+    app.ok(&ops, &format!("{tenants}/west/resume"), json!({}), 404)
+        .await;
+
+    // Its archive, streamed: the rows and the sums to check an import by.
+    let r = app.get(&ops, &format!("{tenants}/east/export")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let sums: serde_json::Value = {
+        use std::io::Read;
+        let mut text = String::new();
+        zip.by_name("sums.json")
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    assert_eq!(sums["sums"]["tables"]["users"]["rows"], 1);
+    assert!(zip.by_name("tenant.jsonl").is_ok());
+
+    // Erased only with the slug repeated, never the operator's own.
+    let (status, e) = app
+        .send(
+            reqwest::Method::DELETE,
+            &ops,
+            &format!("{tenants}/east"),
+            json!(null),
+        )
+        .await;
+    assert_eq!((status, e["field"].as_str()), (422, Some("confirm")));
+    let (status, _) = app
+        .send(
+            reqwest::Method::DELETE,
+            &ops,
+            &format!("{tenants}/default?confirm=default"),
+            json!(null),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (status, gone) = app
+        .send(
+            reqwest::Method::DELETE,
+            &ops,
+            &format!("{tenants}/east?confirm=east"),
+            json!(null),
+        )
+        .await;
+    assert_eq!(status, 200, "{gone}");
+    assert!(gone["rows"].as_u64().unwrap() > 2, "{gone}");
+    let left = app.read(&ops, tenants).await;
+    assert_eq!(left.as_array().unwrap().len(), 1, "{left}");
+
+    // Kept in the operator's tenant's audit trail; and the role can be taken away.
+    let trail = app.read(&app.admin, "/api/v1/audit?action=tenants").await;
+    let paths: Vec<&str> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
+    assert!(
+        paths.contains(&"/api/v1/platform/tenants/east"),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&"/api/v1/platform/tenants/east/suspend"),
+        "{paths:?}"
+    );
+    app.store
+        .set_platform_operator("default", "ops", false)
+        .await
+        .unwrap();
+    assert_eq!(app.get(&ops, tenants).await.status(), 403);
+}
+
+async fn a_sign_in_names_its_tenant_by_the_address_or_the_form(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // The same name in two tenants: the name alone signs in nobody.
+    app.user("wang.fang", &["agent"], json!({})).await;
+    app.other_tenant_user("east", "wang.fang", loopdesk_core::Role::Agent)
+        .await;
+    let login = json!({ "username": "wang.fang", "password": PASSWORD });
+    let api = |host: &'static str| {
+        let app = &app;
+        let login = &login;
+        async move {
+            let r = app
+                .client
+                .post(app.url("/api/v1/auth/login"))
+                .header(reqwest::header::HOST, host)
+                .json(login)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (
+                status,
+                r.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        }
+    };
+    assert_eq!(api("127.0.0.1").await.0, 401);
+    assert_eq!(api("desk.example.com").await.0, 401, "desk is no tenant");
+    let (status, body) = api("east.desk.example.com:8443").await;
+    assert_eq!(status, 200, "{body}");
+    let east = app.store.tenant_by_slug("east").await.unwrap().unwrap();
+    assert_eq!(body["user"]["tenant_id"], east.id.to_string());
+    let (status, body) = api("default.desk.example.com").await;
+    assert_eq!(status, 200);
+    assert_ne!(body["user"]["tenant_id"], east.id.to_string());
+
+    // The page: /login?tenant=east says where, and the form carries it.
+    let page = app
+        .client
+        .get(app.url("/login?tenant=east"))
+        .send()
+        .await
+        .unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"name="tenant" value="east""#), "{html}");
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = [
+        ("username", "wang.fang"),
+        ("password", PASSWORD),
+        ("tenant", "east"),
+        ("next", "/desk"),
+    ];
+    let r = no_redirect
+        .post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers().get("set-cookie").is_some());
+    let r = no_redirect
+        .post(app.url("/login"))
+        .form(&form[..2])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "without the tenant the form comes back");
 }

@@ -2908,9 +2908,12 @@ async fn an_admin_points_sign_in_at_the_directory_and_a_dispatcher_signs_in_with
         facts.contains("uid=zhang.wei") && facts.contains("调度"),
         "{facts}"
     );
-    c.execute("document.querySelector('dl.facts').scrollIntoView()", vec![])
-        .await
-        .unwrap();
+    c.execute(
+        "document.querySelector('dl.facts').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
     shoot(&c, "directory-settings").await;
 
     // The dispatcher signs in on the ordinary login page with the directory's password.

@@ -79,7 +79,7 @@ impl Store {
 }
 
 /// A tenant as the platform operator lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct TenantSummary {
     /// Slug.
     pub slug: String,

@@ -53,7 +53,14 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     let body = body.value;
     let now = state.clock.now();
-    let tenant = body.tenant.as_deref();
+    // The tenant named in the body, else by the address asked for (`east.desk.example.com`).
+    let by_host = match body.tenant {
+        Some(_) => None,
+        None => crate::extract::tenant_named(&state, None, &headers)
+            .await
+            .map(|t| t.slug),
+    };
+    let tenant = body.tenant.as_deref().or(by_host.as_deref());
     if let Err((wait, burst)) = state
         .limiter
         .check(&state.store, &ip, &body.username, now)

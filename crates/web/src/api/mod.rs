@@ -17,6 +17,7 @@ pub mod knowledge;
 pub mod kpis;
 pub mod maintenance;
 pub mod organisation;
+pub mod platform;
 pub mod problems;
 pub mod screening;
 pub mod search;
@@ -55,6 +56,11 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(two_factor::roles, two_factor::set_roles))
         .routes(routes!(directory::show, directory::set, directory::off))
         .routes(routes!(directory::try_it))
+        .routes(routes!(platform::list, platform::create))
+        .routes(routes!(platform::suspend))
+        .routes(routes!(platform::resume))
+        .routes(routes!(platform::export))
+        .routes(routes!(platform::erase))
         .routes(routes!(users::create_user, users::list_users))
         .routes(routes!(users::edit_user, users::deactivate_user))
         .routes(routes!(users::reset_password))

@@ -10,13 +10,15 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout::{page, PageLang, PageQuery, PageUser};
-use crate::extract::{session_cookie, ClientIp};
+use crate::extract::{session_cookie, tenant_named, ClientIp};
 use crate::state::AppState;
+use loopdesk_store::Tenant;
 
-/// Where to go after signing in.
+/// Where to go after signing in, and the organisation (tenant slug) to sign in to.
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    tenant: Option<String>,
 }
 
 /// The sign-in form as posted.
@@ -25,6 +27,7 @@ pub struct LoginForm {
     username: String,
     password: String,
     next: Option<String>,
+    tenant: Option<String>,
 }
 
 /// Where to go next, only if it is a path on this site (never another origin), else
@@ -40,11 +43,27 @@ fn safe_next(next: Option<&str>) -> &str {
     local_path(next, "/")
 }
 
-fn login_form(lang: Lang, username: &str, next: &str, error: Option<&str>) -> Response {
-    login_form_with(lang, username, next, error.map(|e| t(lang, e).to_owned()))
+fn login_form(
+    lang: Lang,
+    (username, tenant): (&str, Option<&Tenant>),
+    next: &str,
+    error: Option<&str>,
+) -> Response {
+    login_form_with(
+        lang,
+        (username, tenant),
+        next,
+        error.map(|e| t(lang, e).to_owned()),
+    )
 }
 
-fn login_form_with(lang: Lang, username: &str, next: &str, error: Option<String>) -> Response {
+/// The sign-in form; `tenant`: the organisation signed in to, when the address names one.
+fn login_form_with(
+    lang: Lang,
+    (username, tenant): (&str, Option<&Tenant>),
+    next: &str,
+    error: Option<String>,
+) -> Response {
     let title = t(lang, "page.login.title");
     page(
         lang,
@@ -53,9 +72,11 @@ fn login_form_with(lang: Lang, username: &str, next: &str, error: Option<String>
         html! {
             div.card {
                 h1 { (title) }
+                @if let Some(t) = tenant { p.muted.tenant { (t.name) } }
                 @if let Some(e) = error { p.error role="alert" { (e) } }
                 form method="post" action="/login" {
                     input type="hidden" name="next" value=(next);
+                    @if let Some(t) = tenant { input type="hidden" name="tenant" value=(t.slug); }
                     label for="username" { (t(lang, "page.login.username")) }
                     input #username name="username" value=(username) required autocomplete="username";
                     label for="password" { (t(lang, "page.login.password")) }
@@ -68,8 +89,19 @@ fn login_form_with(lang: Lang, username: &str, next: &str, error: Option<String>
 }
 
 /// The sign-in page.
-pub async fn show(PageLang(lang): PageLang, PageQuery(q): PageQuery<NextQuery>) -> Response {
-    login_form(lang, "", safe_next(q.next.as_deref()), None)
+pub async fn show(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    PageLang(lang): PageLang,
+    PageQuery(q): PageQuery<NextQuery>,
+) -> Response {
+    let tenant = tenant_named(&state, q.tenant.as_deref(), &headers).await;
+    login_form(
+        lang,
+        ("", tenant.as_ref()),
+        safe_next(q.next.as_deref()),
+        None,
+    )
 }
 
 /// Signs in: the same checks and rate limit as the API; the session cookie, then the page
@@ -83,10 +115,17 @@ pub async fn submit(
 ) -> Response {
     let next = safe_next(f.next.as_deref()).to_owned();
     let now = state.clock.now();
+    let tenant = tenant_named(&state, f.tenant.as_deref(), &headers).await;
     if let Some(text) = held_back(&state, lang, &ip, &f.username, now).await {
-        return login_form_with(lang, &f.username, &next, Some(text));
+        return login_form_with(lang, (&f.username, tenant.as_ref()), &next, Some(text));
     }
-    let user = match crate::directory::check_password(&state, None, &f.username, &f.password).await
+    let user = match crate::directory::check_password(
+        &state,
+        tenant.as_ref().map(|t| t.slug.as_str()),
+        &f.username,
+        &f.password,
+    )
+    .await
     {
         Ok(Some(u)) => u,
         Ok(None) => {
@@ -97,13 +136,30 @@ pub async fn submit(
             {
                 crate::api::auth::report_burst(&state, burst).await;
             }
-            return login_form(lang, &f.username, &next, Some("error.bad_credentials"));
+            return login_form(
+                lang,
+                (&f.username, tenant.as_ref()),
+                &next,
+                Some("error.bad_credentials"),
+            );
         }
         Err(crate::directory::Refusal::Store(e)) => {
             tracing::error!(error = %e, "checking a sign-in failed");
-            return login_form(lang, &f.username, &next, Some("error.internal"));
+            return login_form(
+                lang,
+                (&f.username, tenant.as_ref()),
+                &next,
+                Some("error.internal"),
+            );
         }
-        Err(refusal) => return login_form(lang, &f.username, &next, Some(refusal.code().1)),
+        Err(refusal) => {
+            return login_form(
+                lang,
+                (&f.username, tenant.as_ref()),
+                &next,
+                Some(refusal.code().1),
+            )
+        }
     };
     if user.two_factor {
         // The password was right: a pass for the code form, good for five minutes and for
@@ -122,7 +178,12 @@ pub async fn submit(
             Ok(pass) => code_form(lang, &pass, &next, None),
             Err(e) => {
                 tracing::error!(error = %e, "issuing a sign-in pass failed");
-                login_form(lang, &f.username, &next, Some("error.internal"))
+                login_form(
+                    lang,
+                    (&f.username, tenant.as_ref()),
+                    &next,
+                    Some("error.internal"),
+                )
             }
         };
     }
@@ -175,7 +236,7 @@ async fn signed_in(
         .await
         .inspect_err(|e| tracing::error!(error = %e, "issuing a session failed"));
     let Ok(token) = issued else {
-        return login_form(lang, username, next, Some("error.internal"));
+        return login_form(lang, (username, None), next, Some("error.internal"));
     };
     let cookie = session_cookie(Some(&token), ttl, state.config.secure_cookies);
     ([(header::SET_COOKIE, cookie)], Redirect::to(next)).into_response()
@@ -226,15 +287,15 @@ pub async fn second_step(
     let now = state.clock.now();
     let held = match state.store.authenticate(&f.pass, now).await {
         Ok(Some(a)) if a.kind == PENDING => a,
-        Ok(_) => return login_form(lang, "", &next, Some("error.unauthorized")),
+        Ok(_) => return login_form(lang, ("", None), &next, Some("error.unauthorized")),
         Err(e) => {
             tracing::error!(error = %e, "checking a sign-in pass failed");
-            return login_form(lang, "", &next, Some("error.internal"));
+            return login_form(lang, ("", None), &next, Some("error.internal"));
         }
     };
     let user = held.user;
     if let Some(text) = held_back(&state, lang, &ip, &user.username, now).await {
-        return login_form_with(lang, &user.username, &next, Some(text));
+        return login_form_with(lang, (&user.username, None), &next, Some(text));
     }
     match crate::api::auth::second_factor(&state, &ip, &user.username, &user, Some(&f.totp)).await {
         Ok(()) => {}
@@ -243,7 +304,7 @@ pub async fn second_step(
         }
         Err(e) => {
             tracing::error!(error = ?e, "checking a second factor failed");
-            return login_form(lang, &user.username, &next, Some("error.internal"));
+            return login_form(lang, (&user.username, None), &next, Some("error.internal"));
         }
     }
     // The pass is spent.

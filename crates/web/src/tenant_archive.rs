@@ -13,15 +13,13 @@ use std::path::Path;
 
 use anyhow::{bail, ensure, Context};
 use futures_util::StreamExt;
-use loopdesk_store::backup::TableSum;
+use loopdesk_store::backup::{FileSum, TableSum};
 use loopdesk_store::blobs::Blobs;
 use loopdesk_store::tenant_move::CarriedTenant;
 use loopdesk_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-
-use crate::backup::FileSum;
 
 /// The archive's layout version.
 const FORMAT: u32 = 1;
