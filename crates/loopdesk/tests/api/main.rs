@@ -22,6 +22,7 @@ mod holes;
 mod imap;
 mod imports;
 mod insights;
+mod isolation;
 mod knowledge;
 mod kpis;
 mod lifecycle;

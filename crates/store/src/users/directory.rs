@@ -104,6 +104,10 @@ impl Store {
         &self,
         tenant: Option<&str>,
     ) -> Result<Option<(TenantId, DirectorySettings)>, StoreError> {
+        // No slug holds a NUL (PostgreSQL text cannot): such a sign-in names no tenant.
+        if tenant.is_some_and(|t| t.contains('\0')) {
+            return Ok(None);
+        }
         let rows: Vec<(String, String)> = sqlx::query_as(
             "SELECT id, directory FROM tenants WHERE directory IS NOT NULL \
              AND suspended_at IS NULL AND ($1 = '' OR slug = $1) LIMIT 2",
