@@ -87,19 +87,7 @@ impl DirectorySettings {
         {
             return fail("user_filter", "error.directory_filter");
         }
-        if self.groups.is_empty() || self.groups.len() > 100 {
-            return fail("groups", "error.directory_groups");
-        }
-        for rule in &self.groups {
-            if !looks_like_dn(&rule.group) {
-                return fail("groups", "error.directory_dn");
-            }
-            let roles = rule_roles(rule)?;
-            if roles.is_empty() {
-                return fail("groups", "error.directory_groups");
-            }
-        }
-        Ok(())
+        check_rules(&self.groups, true)
     }
 
     /// The search filter for a sign-in name, the name escaped so that it matches itself only
@@ -113,13 +101,47 @@ impl DirectorySettings {
     /// The roles a person in `groups` (distinguished names, as the server spells them) gets:
     /// the union over every rule whose group they are in. Empty: they may not sign in.
     pub fn roles_for<'a>(&self, groups: impl IntoIterator<Item = &'a str>) -> Roles {
-        let held: Vec<String> = groups.into_iter().map(normal_dn).collect();
-        self.groups
-            .iter()
-            .filter(|rule| held.contains(&normal_dn(&rule.group)))
-            .flat_map(|rule| rule_roles(rule).unwrap_or(Roles::NONE).iter())
-            .collect()
+        roles_for(&self.groups, groups)
     }
+}
+
+/// The roles `rules` give someone in `groups`: the union over every rule whose group they are
+/// in, names compared as directories compare them (no case, no spaces around separators).
+pub fn roles_for<'a>(rules: &[GroupRule], groups: impl IntoIterator<Item = &'a str>) -> Roles {
+    let held: Vec<String> = groups.into_iter().map(normal_dn).collect();
+    rules
+        .iter()
+        .filter(|rule| held.contains(&normal_dn(&rule.group)))
+        .flat_map(|rule| rule_roles(rule).unwrap_or(Roles::NONE).iter())
+        .collect()
+}
+
+/// Checks a list of group rules: at least one, at most 100, each naming a group and at least
+/// one staff role.
+pub fn check_rules(rules: &[GroupRule], dn: bool) -> Result<(), FieldError> {
+    let fail = |reason| {
+        Err(FieldError {
+            field: "groups",
+            reason,
+        })
+    };
+    if rules.is_empty() || rules.len() > 100 {
+        return fail("error.directory_groups");
+    }
+    for rule in rules {
+        let named = if dn {
+            looks_like_dn(&rule.group)
+        } else {
+            !rule.group.trim().is_empty() && rule.group.len() <= 500
+        };
+        if !named {
+            return fail("error.directory_dn");
+        }
+        if rule_roles(rule)?.is_empty() {
+            return fail("error.directory_groups");
+        }
+    }
+    Ok(())
 }
 
 /// A rule's roles; `customer` and unknown names refused.

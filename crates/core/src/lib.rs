@@ -28,6 +28,7 @@ pub mod login;
 pub mod maintenance;
 pub mod net;
 pub mod notify;
+pub mod oidc;
 pub mod photo;
 pub mod region_shape;
 pub mod role;

@@ -1,8 +1,10 @@
 //! Real servers for Loopdesk's tests and benchmarks, started on loopback by whoever needs
 //! them: Debian's Dovecot as an IMAP server with one mailbox of its own, and Debian's slapd
-//! as an LDAP directory.
+//! as an LDAP directory, and an OpenID provider (Node.js).
 
+pub mod oidc;
 pub mod slapd;
+pub use oidc::OidcProvider;
 pub use slapd::Slapd;
 
 use std::io::{Error, ErrorKind, Result};

@@ -10,7 +10,10 @@ use serde_json::{json, Value};
 use crate::helpers::{spawn_app, Backend, TestApp, ADMIN_PASSWORD};
 use crate::on_both_backends;
 
-on_both_backends!(people_sign_in_with_their_directory_password_and_their_groups_give_their_roles);
+on_both_backends!(
+    people_sign_in_with_their_directory_password_and_their_groups_give_their_roles,
+    an_openid_provider_is_set_up_by_admins_only_and_its_secret_never_shown
+);
 
 /// The directory's people and groups: 张伟 in dispatch, 李娜 in no group that may sign in,
 /// and a dispatcher whose name is the local admin's.
@@ -229,4 +232,91 @@ async fn people_sign_in_with_their_directory_password_and_their_groups_give_thei
     // (Past the hold the failures above earned the name.)
     app.clock.advance(chrono::Duration::hours(1));
     assert_eq!(sign_in(&app, "zhang.wei", "Directory-pw-9").await.0, 401);
+}
+
+async fn an_openid_provider_is_set_up_by_admins_only_and_its_secret_never_shown(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let path = "/api/v1/security/oidc";
+    let mut settings = json!({
+        "issuer": "https://login.example.com/realms/staff",
+        "client_id": "loopdesk",
+        "client_secret": "s3cret-value",
+        "groups": [{ "group": "dispatch", "roles": ["dispatcher"] }],
+    });
+    for (field, value) in [
+        ("issuer", json!("http://login.example.com")),
+        ("scopes", json!("profile email")),
+        ("groups", json!([])),
+    ] {
+        let mut bad = settings.clone();
+        bad[field] = value;
+        let (status, e) = app.send(reqwest::Method::PUT, &app.admin, path, bad).await;
+        assert_eq!((status, e["field"].as_str()), (422, Some(field)), "{e}");
+    }
+    let (_, agent) = app.user("desk-agent", &["agent"], json!({})).await;
+    let (status, _) = app
+        .send(reqwest::Method::PUT, &agent, path, settings.clone())
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(app.get(&agent, path).await.status(), 403);
+    // No provider yet: the sign-in page offers no single sign-on.
+    let page = app
+        .client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("/login/sso"));
+    let (status, shown) = app
+        .send(reqwest::Method::PUT, &app.admin, path, settings.clone())
+        .await;
+    assert_eq!(status, 200, "{shown}");
+    assert!(shown["oidc"]["client_secret"].is_null());
+    assert_eq!(shown["oidc"]["scopes"], "openid profile email groups");
+    assert!(!shown.to_string().contains("s3cret-value"));
+    let page = app
+        .client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("/login/sso?tenant="), "the page offers it");
+    // Saved again without the secret: the stored one stays (the provider still gets it).
+    settings.as_object_mut().unwrap().remove("client_secret");
+    settings["button_label"] = json!("用集团账号登录");
+    app.send(reqwest::Method::PUT, &app.admin, path, settings)
+        .await;
+    let stored = app
+        .store
+        .tenant_by_slug("default")
+        .await
+        .unwrap()
+        .map(|t| app.store.tenant(t.id))
+        .unwrap()
+        .oidc_settings()
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.client_secret.as_deref(), Some("s3cret-value"));
+    let page = app
+        .client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("用集团账号登录"));
+    let (status, _) = app
+        .send(reqwest::Method::DELETE, &app.admin, path, Value::Null)
+        .await;
+    assert_eq!(status, 204);
+    assert!(app.read(&app.admin, path).await["oidc"].is_null());
 }

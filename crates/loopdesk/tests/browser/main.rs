@@ -20,7 +20,7 @@ use base64::Engine as _;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-use helpers::{spawn_app, Backend, TestApp, PASSWORD};
+use helpers::{spawn_app, spawn_app_with, Backend, TestApp, PASSWORD};
 
 /// chromedriver on a free port, stopped when dropped.
 struct Driver {
@@ -2926,5 +2926,102 @@ async fn an_admin_points_sign_in_at_the_directory_and_a_dispatcher_signs_in_with
     let name = text_of(&c, "header.top a[href='/account/security']").await;
     assert_eq!(name, "张伟");
     shoot(&c, "directory-dispatcher-signed-in").await;
+    c.close().await.unwrap();
+}
+
+/// Single sign-on against a real OpenID provider (oidc-provider, on Node.js): the sign-in page
+/// offers it, the provider's own form signs the person in, and they come back signed in with
+/// the role their groups claim gives; someone in no mapped group comes back refused, and a
+/// callback that is not the answer to a sign-in this browser started is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_signs_in_through_the_companys_openid_provider() {
+    use loopdesk_testkit::oidc::{OidcProvider, CLIENT_ID, CLIENT_SECRET};
+    if !OidcProvider::available() {
+        assert!(
+            std::env::var_os("LOOPDESK_REQUIRE_OIDC").is_none(),
+            "node and crates/testkit/oidc/node_modules are required here"
+        );
+        return;
+    }
+    let Some(driver) = driver().await else { return };
+    // The provider must know where to send people back before Loopdesk listens.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let accounts = json!({
+        "zhang.wei": { "name": "张伟", "email": "zhang.wei@loopdesk.test", "groups": ["dispatch"] },
+        "li.na": { "name": "李娜", "email": "li.na@loopdesk.test", "groups": ["canteen"] },
+    });
+    let provider =
+        OidcProvider::start(&format!("{base}/login/sso/callback"), &accounts.to_string())
+            .await
+            .unwrap();
+    let app = spawn_app_with(Backend::Sqlite, |cfg| {
+        cfg.bind = format!("127.0.0.1:{port}");
+        cfg.public_url = Some(base.clone());
+    })
+    .await;
+    let settings = json!({
+        "issuer": provider.issuer,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "groups": [{ "group": "dispatch", "roles": ["dispatcher"] }],
+    });
+    let (status, shown) = app
+        .send(
+            reqwest::Method::PUT,
+            &app.admin,
+            "/api/v1/security/oidc",
+            settings,
+        )
+        .await;
+    assert_eq!(status, 200, "{shown}");
+    assert!(shown["oidc"]["client_secret"].is_null());
+
+    let c = browser(&driver, 1280).await;
+    let through_the_provider = async |login: &str| {
+        c.delete_all_cookies().await.unwrap();
+        c.goto(&app.url("/login?next=/desk")).await.unwrap();
+        click_on(&c, "a#sso").await;
+        wait_xpath(&c, "//input[@name='login']").await;
+        type_into(&c, "input[name='login']", login).await;
+        type_into(&c, "input[name='password']", "whatever the provider asks").await;
+        click_on(&c, "button[type=submit]").await;
+    };
+    through_the_provider("zhang.wei").await;
+    wait_for_url(&c, |u| u.path() == "/desk").await;
+    let name = text_of(&c, "header.top a[href='/account/security']").await;
+    assert_eq!(name, "张伟");
+    shoot(&c, "sso-dispatcher-signed-in").await;
+    let users = app.read(&app.admin, "/api/v1/users").await;
+    let made = users
+        .as_array()
+        .or_else(|| users["items"].as_array())
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "zhang.wei")
+        .cloned()
+        .expect("the account was made");
+    assert_eq!(made["roles"], json!(["dispatcher"]));
+    assert_eq!(made["email"], "zhang.wei@loopdesk.test");
+
+    // Someone the provider knows but in no mapped group: back on the sign-in page, told why.
+    through_the_provider("li.na").await;
+    wait_xpath(&c, "//p[@role='alert']").await;
+    let said = text_of(&c, "p[role='alert']").await;
+    assert!(said.contains("不在任何可登录"), "{said}");
+    shoot(&c, "sso-no-role").await;
+
+    // A callback this browser did not start (a forged or replayed link) signs nobody in.
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&app.url("/login/sso/callback?code=stolen&state=guessed"))
+        .await
+        .unwrap();
+    wait_xpath(&c, "//p[@role='alert']").await;
+    c.goto(&app.url("/desk")).await.unwrap();
+    wait_for_url(&c, |u| u.path() == "/login").await;
     c.close().await.unwrap();
 }

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use loopdesk_core::access::{self, Permission};
 use loopdesk_core::directory::DirectorySettings;
+use loopdesk_core::oidc::OidcSettings;
 use loopdesk_core::ticket::Actor;
 use loopdesk_core::{validate, Roles, TenantId};
 use rand::RngCore;
@@ -96,7 +97,82 @@ impl TenantStore {
     }
 }
 
+impl TenantStore {
+    /// The tenant's OpenID provider, the client secret left out (admins).
+    pub async fn oidc(&self, actor: &Actor) -> Result<Option<OidcSettings>, StoreError> {
+        if !access::allowed(actor, Permission::ManageUsers) {
+            return Err(StoreError::Forbidden);
+        }
+        Ok(self.oidc_settings().await?.map(|mut o| {
+            o.client_secret = None;
+            o
+        }))
+    }
+
+    /// Sets (or with `None` turns off) the tenant's OpenID provider (admins). A secret left
+    /// out keeps the one stored.
+    pub async fn set_oidc(
+        &self,
+        actor: &Actor,
+        settings: Option<OidcSettings>,
+    ) -> Result<(), StoreError> {
+        if !access::allowed(actor, Permission::ManageUsers) {
+            return Err(StoreError::Forbidden);
+        }
+        let text = match settings {
+            Some(mut s) => {
+                s.validate()?;
+                if s.client_secret.is_none() {
+                    s.client_secret = self.oidc_settings().await?.and_then(|o| o.client_secret);
+                }
+                Some(serde_json::to_string(&s).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            }
+            None => None,
+        };
+        sqlx::query("UPDATE tenants SET oidc = $1 WHERE id = $2")
+            .bind(text)
+            .bind(self.tid())
+            .execute(&self.store.write)
+            .await?;
+        Ok(())
+    }
+
+    /// The stored provider, secret included.
+    pub async fn oidc_settings(&self) -> Result<Option<OidcSettings>, StoreError> {
+        let text: Option<String> = sqlx::query_scalar("SELECT oidc FROM tenants WHERE id = $1")
+            .bind(self.tid())
+            .fetch_one(&self.store.read)
+            .await?;
+        text.map(|t| serde_json::from_str(&t).map_err(|_| corrupt("tenants.oidc")))
+            .transpose()
+    }
+}
+
 impl Store {
+    /// The tenant whose OpenID provider a sign-in page offers: `tenant` (a slug), or with none
+    /// named the one active tenant that has a provider.
+    pub async fn oidc_tenant(
+        &self,
+        tenant: Option<&str>,
+    ) -> Result<Option<(TenantId, OidcSettings)>, StoreError> {
+        if tenant.is_some_and(|t| t.contains('\0')) {
+            return Ok(None);
+        }
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, oidc FROM tenants WHERE oidc IS NOT NULL \
+             AND suspended_at IS NULL AND ($1 = '' OR slug = $1) LIMIT 2",
+        )
+        .bind(tenant.unwrap_or(""))
+        .fetch_all(&self.read)
+        .await?;
+        let [(id, text)] = rows.as_slice() else {
+            return Ok(None);
+        };
+        let id = TenantId::parse(id).ok_or_else(|| corrupt("tenants.id"))?;
+        let settings = serde_json::from_str(text).map_err(|_| corrupt("tenants.oidc"))?;
+        Ok(Some((id, settings)))
+    }
+
     /// The directory to ask for a sign-in to `tenant` (a slug), password included; with no
     /// tenant named, the directory of the one active tenant that has one. `None`: sign-ins
     /// there are local only.

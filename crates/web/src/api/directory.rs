@@ -114,3 +114,41 @@ pub async fn try_it(
         },
     }))
 }
+
+/// The tenant's OpenID provider, if it has one (the client secret never shown).
+#[derive(Serialize, ToSchema)]
+pub struct OidcAnswer {
+    /// The settings; `null` when there is no single sign-on.
+    pub oidc: Option<loopdesk_core::oidc::OidcSettings>,
+}
+
+/// The tenant's OpenID Connect provider (admins).
+#[utoipa::path(get, path = "/api/v1/security/oidc", tag = "users",
+    responses((status = 200, body = OidcAnswer), (status = 403, body = ErrorBody)))]
+pub async fn show_oidc(user: CurrentUser) -> Result<Json<OidcAnswer>, ApiError> {
+    let oidc = user.tenant.oidc(&user.actor).await?;
+    Ok(Json(OidcAnswer { oidc }))
+}
+
+/// Offers single sign-on with this provider on the sign-in page (admins). Its client must
+/// allow the redirect `<public URL>/login/sso/callback`. Leaving `client_secret` out keeps the
+/// stored one.
+#[utoipa::path(put, path = "/api/v1/security/oidc", tag = "users",
+    request_body = loopdesk_core::oidc::OidcSettings,
+    responses((status = 200, body = OidcAnswer), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn set_oidc(
+    user: CurrentUser,
+    AppJson { value: body, .. }: AppJson<loopdesk_core::oidc::OidcSettings>,
+) -> Result<Json<OidcAnswer>, ApiError> {
+    user.tenant.set_oidc(&user.actor, Some(body)).await?;
+    show_oidc(user).await
+}
+
+/// Stops single sign-on (admins).
+#[utoipa::path(delete, path = "/api/v1/security/oidc", tag = "users",
+    responses((status = 204), (status = 403, body = ErrorBody)))]
+pub async fn oidc_off(user: CurrentUser) -> Result<StatusCode, ApiError> {
+    user.tenant.set_oidc(&user.actor, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -56,6 +56,11 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(two_factor::roles, two_factor::set_roles))
         .routes(routes!(directory::show, directory::set, directory::off))
         .routes(routes!(directory::try_it))
+        .routes(routes!(
+            directory::show_oidc,
+            directory::set_oidc,
+            directory::oidc_off
+        ))
         .routes(routes!(platform::list, platform::create))
         .routes(routes!(platform::suspend))
         .routes(routes!(platform::resume))

@@ -39,6 +39,7 @@ pub mod session;
 pub mod settings;
 pub mod sla;
 mod sla_whatif;
+pub mod sso;
 pub mod stock;
 pub mod survey;
 pub mod ticket;
@@ -66,6 +67,8 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(session::show).post(session::submit))
         .route("/logout", post(session::logout))
         .route("/login/two-factor", post(session::second_step))
+        .route("/login/sso", get(sso::start))
+        .route("/login/sso/callback", get(sso::callback_page))
         .route("/account/security", get(security::show))
         .route("/account/security/enrol", post(security::enrol))
         .route("/account/security/confirm", post(security::confirm))

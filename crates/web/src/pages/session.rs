@@ -39,11 +39,11 @@ pub(super) fn local_path<'a>(next: Option<&'a str>, otherwise: &'a str) -> &'a s
     }
 }
 
-fn safe_next(next: Option<&str>) -> &str {
+pub(super) fn safe_next(next: Option<&str>) -> &str {
     local_path(next, "/")
 }
 
-fn login_form(
+pub(super) fn login_form(
     lang: Lang,
     (username, tenant): (&str, Option<&Tenant>),
     next: &str,
@@ -64,6 +64,17 @@ fn login_form_with(
     next: &str,
     error: Option<String>,
 ) -> Response {
+    login_page(lang, (username, tenant), next, error, None)
+}
+
+/// The sign-in page, with the single sign-on button when the tenant has a provider.
+fn login_page(
+    lang: Lang,
+    (username, tenant): (&str, Option<&Tenant>),
+    next: &str,
+    error: Option<String>,
+    sso: Option<maud::Markup>,
+) -> Response {
     let title = t(lang, "page.login.title");
     page(
         lang,
@@ -83,6 +94,7 @@ fn login_form_with(
                     input #password type="password" name="password" required autocomplete="current-password";
                     p { button type="submit" { (t(lang, "page.login.submit")) } }
                 }
+                @if let Some(sso) = sso { (sso) }
             }
         },
     )
@@ -96,12 +108,12 @@ pub async fn show(
     PageQuery(q): PageQuery<NextQuery>,
 ) -> Response {
     let tenant = tenant_named(&state, q.tenant.as_deref(), &headers).await;
-    login_form(
-        lang,
-        ("", tenant.as_ref()),
-        safe_next(q.next.as_deref()),
-        None,
-    )
+    let next = safe_next(q.next.as_deref());
+    let slug = tenant.as_ref().map(|t| t.slug.as_str());
+    let sso = super::sso::offered(&state, slug, &headers)
+        .await
+        .map(|label| super::sso::button(lang, &label, slug, next));
+    login_page(lang, ("", tenant.as_ref()), next, None, sso)
 }
 
 /// Signs in: the same checks and rate limit as the API; the session cookie, then the page
@@ -221,7 +233,7 @@ async fn held_back(
 pub const PENDING: &str = "two_factor_pending";
 
 /// The session cookie for a user who has passed every check, then the page asked for.
-async fn signed_in(
+pub(super) async fn signed_in(
     state: &AppState,
     lang: Lang,
     user: &loopdesk_store::User,
