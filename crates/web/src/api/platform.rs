@@ -207,6 +207,7 @@ pub async fn export(
 
 /// The slug again, to confirm an erase.
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConfirmQuery {
     /// The tenant's slug, typed again.
     pub confirm: Option<String>,
