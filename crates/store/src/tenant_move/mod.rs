@@ -38,7 +38,8 @@ const BATCH_ROWS: usize = 200;
 pub enum ColumnKind {
     /// A 64-bit integer.
     Int,
-    /// A double.
+    /// A double (as text in an archive: Rust writes the shortest digits that read back as the
+    /// same double, and reads them back exactly, which a JSON number does not promise).
     Real,
     /// Text.
     Text,
@@ -357,8 +358,7 @@ fn values_of(row: &AnyRow, columns: &[Column]) -> Result<Vec<Value>, StoreError>
                     .map_or(Value::Null, Value::from),
                 ColumnKind::Real => row
                     .try_get::<Option<f64>, _>(i)?
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or(Value::Null, Value::Number),
+                    .map_or(Value::Null, |v| Value::String(v.to_string())),
                 ColumnKind::Text => row
                     .try_get::<Option<String>, _>(i)?
                     .map_or(Value::Null, Value::String),
