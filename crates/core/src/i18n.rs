@@ -481,6 +481,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.audit.actor", "操作人", "Person"),
     ("page.audit.address", "来源地址", "From"),
     ("page.audit.at", "时间", "Time"),
+    ("page.audit.before", "改前：", "before:"),
     ("page.audit.export", "导出 CSV", "Export CSV"),
     ("page.audit.lead", "管理与安全操作的记录：登录与失败的登录、用户与角色、设置、SLA、Webhook、渠道、组织、导入与导出。记录不可修改，按保留期限自动清理（至少 30 天）。", "Admin and security actions: sign-ins and failed ones, users and roles, settings, SLA, webhooks, channels, the organisation, imports and exports. Entries cannot be changed and are removed after the retention period (at least 30 days)."),
     ("page.audit.none", "没有符合条件的记录。", "No entries match."),

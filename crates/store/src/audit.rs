@@ -47,6 +47,10 @@ pub struct AuditEntry {
     /// The request as kept (secrets replaced by `***`); null for a request without a body.
     #[schema(value_type = Option<Object>)]
     pub detail: serde_json::Value,
+    /// What the thing changed was just before (its read, secrets masked), when it can be read.
+    #[schema(value_type = Option<Object>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<serde_json::Value>,
 }
 
 /// Which entries to read.
@@ -70,7 +74,7 @@ impl Store {
         let e = &new.entry;
         sqlx::query(
             "INSERT INTO audit_log (id, tenant_id, at, actor_id, actor_name, address, action, method, \
-             path, status, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             path, status, detail, before_state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(uuid::Uuid::now_v7().to_string())
         .bind(new.tenant_id.map(|t| t.to_string()))
@@ -83,6 +87,7 @@ impl Store {
         .bind(&e.path)
         .bind(i64::from(e.status))
         .bind(e.detail.to_string())
+        .bind(e.before.as_ref().map(serde_json::Value::to_string))
         .execute(&self.write)
         .await?;
         Ok(())
@@ -153,8 +158,8 @@ impl TenantStore {
             .into());
         }
         let mut sql = Sql::new(
-            "SELECT at, actor_id, actor_name, address, action, method, path, status, detail \
-             FROM audit_log WHERE tenant_id = ",
+            "SELECT at, actor_id, actor_name, address, action, method, path, status, detail, \
+             before_state FROM audit_log WHERE tenant_id = ",
         );
         sql.text(self.tid());
         if let Some(from) = f.from {
@@ -181,11 +186,23 @@ impl TenantStore {
             String,
             i64,
             String,
+            Option<String>,
         );
         let rows: Vec<Row> = sql.query_as().fetch_all(&self.store.read).await?;
         rows.into_iter()
             .map(
-                |(at, actor_id, actor_name, address, action, method, path, status, detail)| {
+                |(
+                    at,
+                    actor_id,
+                    actor_name,
+                    address,
+                    action,
+                    method,
+                    path,
+                    status,
+                    detail,
+                    before,
+                )| {
                     Ok(AuditEntry {
                         at: from_ms(at),
                         actor_id: actor_id.as_deref().and_then(UserId::parse),
@@ -197,6 +214,10 @@ impl TenantStore {
                         status: u16::try_from(status).unwrap_or(0),
                         detail: serde_json::from_str(&detail)
                             .map_err(|_| crate::rows::corrupt("detail"))?,
+                        before: before
+                            .map(|b| serde_json::from_str(&b))
+                            .transpose()
+                            .map_err(|_| crate::rows::corrupt("before"))?,
                     })
                 },
             )

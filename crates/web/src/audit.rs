@@ -52,6 +52,13 @@ pub async fn keep(state: &AppState, req: Request, next: Next) -> Response {
         None => None,
     };
     let detail = audit::kept_body(&bytes, form);
+    // What a change or removal is about to change, as the caller could read it just before.
+    let before = match (method.as_str(), &who) {
+        ("PUT" | "PATCH" | "DELETE", Some(_)) if path.starts_with("/api/") => {
+            read_before(state, &parts.headers, &path).await
+        }
+        _ => None,
+    };
     let response = next
         .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
         .await;
@@ -100,10 +107,56 @@ pub async fn keep(state: &AppState, req: Request, next: Next) -> Response {
             path,
             status: status.as_u16(),
             detail,
+            before,
         },
     };
     if let Err(e) = state.store.record_audit(entry).await {
         tracing::error!(error = %e, "writing the audit trail failed");
     }
     response
+}
+
+/// The API's routes without their state (holding none, they hold no cycle through it).
+fn api_routes() -> &'static axum::Router<AppState> {
+    static ROUTES: std::sync::OnceLock<axum::Router<AppState>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| {
+        crate::api::routes(utoipa_axum::router::OpenApiRouter::new())
+            .split_for_parts()
+            .0
+    })
+}
+
+/// The answer a read of `path` gives the same caller (their token or cookie), secrets masked;
+/// `None` where the path has no read or it is not a JSON object's.
+async fn read_before(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    path: &str,
+) -> Option<serde_json::Value> {
+    use tower::ServiceExt;
+    let mut read = axum::http::Request::builder().method("GET").uri(path);
+    for name in [header::AUTHORIZATION, header::COOKIE] {
+        if let Some(v) = headers.get(&name) {
+            read = read.header(name, v.clone());
+        }
+    }
+    let read = read.body(axum::body::Body::empty()).ok()?;
+    let answer = api_routes()
+        .clone()
+        .with_state(state.clone())
+        .oneshot(read)
+        .await
+        .ok()?;
+    let json = answer
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !answer.status().is_success() || !json {
+        return None;
+    }
+    let bytes = axum::body::to_bytes(answer.into_body(), audit::MAX_KEPT_BODY * 4)
+        .await
+        .ok()?;
+    Some(audit::kept_body(&bytes, false)).filter(|v| !v.is_null())
 }

@@ -7,7 +7,10 @@ use serde_json::{json, Value};
 use crate::helpers::{spawn_app, Backend, PASSWORD};
 use crate::on_both_backends;
 
-on_both_backends!(admin_and_security_actions_are_kept_and_only_admins_read_them);
+on_both_backends!(
+    admin_and_security_actions_are_kept_and_only_admins_read_them,
+    a_change_keeps_what_it_changed_from
+);
 
 async fn admin_and_security_actions_are_kept_and_only_admins_read_them(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -113,4 +116,65 @@ async fn admin_and_security_actions_are_kept_and_only_admins_read_them(backend: 
         .raw_sql("UPDATE audit_log SET actor_name = 'x'")
         .await
         .is_err());
+}
+
+async fn a_change_keeps_what_it_changed_from(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let roles = "/api/v1/security/two-factor";
+    for to in [json!(["manager"]), json!(["manager", "supervisor"])] {
+        let (status, _) = app
+            .send(
+                reqwest::Method::PUT,
+                &app.admin,
+                roles,
+                json!({ "roles": to }),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let trail = app
+        .read(&app.admin, "/api/v1/audit?action=account_security")
+        .await;
+    let items = trail["items"].as_array().unwrap();
+    // Newest first: the second change was from the first's roles, the first from none.
+    assert_eq!(
+        items[0]["detail"]["roles"],
+        json!(["manager", "supervisor"])
+    );
+    assert_eq!(items[0]["before"]["roles"], json!(["manager"]), "{trail}");
+    assert_eq!(items[1]["before"]["roles"], json!([]), "{trail}");
+    // A removal keeps what was removed (its secrets masked: the read never shows them).
+    let directory = "/api/v1/security/directory";
+    let settings = json!({
+        "url": "ldap://127.0.0.1:9", "bind_dn": "cn=svc,dc=example,dc=com",
+        "bind_password": "svc-secret-1", "base_dn": "ou=people,dc=example,dc=com",
+        "user_filter": "(uid={username})",
+        "groups": [{ "group": "cn=desk,ou=groups,dc=example,dc=com", "roles": ["agent"] }],
+    });
+    let (status, _) = app
+        .send(reqwest::Method::PUT, &app.admin, directory, settings)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .send(reqwest::Method::DELETE, &app.admin, directory, Value::Null)
+        .await;
+    assert_eq!(status, 204);
+    let trail = app
+        .read(&app.admin, "/api/v1/audit?action=account_security")
+        .await;
+    let removed = &trail["items"][0];
+    assert_eq!(removed["method"], "DELETE");
+    assert_eq!(
+        removed["before"]["directory"]["url"], "ldap://127.0.0.1:9",
+        "{trail}"
+    );
+    assert!(!trail.to_string().contains("svc-secret-1"));
+    let csv = app
+        .get(&app.admin, "/api/v1/audit/export?action=account_security")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",before"), "{csv}");
+    assert!(csv.contains("manager"), "{csv}");
 }

@@ -201,9 +201,7 @@ fn bind<'q>(
         (ColumnKind::Int, Value::Null) => query.bind(None::<i64>),
         (ColumnKind::Int, v) => query.bind(v.as_i64().ok_or_else(bad)?),
         (ColumnKind::Real, Value::Null) => query.bind(None::<f64>),
-        (ColumnKind::Real, Value::String(v)) => {
-            query.bind(v.parse::<f64>().map_err(|_| bad())?)
-        }
+        (ColumnKind::Real, Value::String(v)) => query.bind(v.parse::<f64>().map_err(|_| bad())?),
         (ColumnKind::Text, Value::Null) => query.bind(None::<String>),
         (ColumnKind::Text, Value::String(s)) => query.bind(s.clone()),
         (ColumnKind::Bytes, Value::Null) => query.bind(None::<Vec<u8>>),

@@ -71,7 +71,7 @@ pub async fn export(
 ) -> Result<impl IntoResponse, ApiError> {
     let items = user.tenant.audit(&user.actor, &q.filter()?).await?;
     let cell = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-    let mut csv = String::from("at,actor,address,action,method,path,status,detail\n");
+    let mut csv = String::from("at,actor,address,action,method,path,status,detail,before\n");
     for e in items {
         let row = [
             e.at.to_rfc3339(),
@@ -82,6 +82,7 @@ pub async fn export(
             cell(&e.path),
             e.status.to_string(),
             cell(&e.detail.to_string()),
+            cell(&e.before.map(|b| b.to_string()).unwrap_or_default()),
         ];
         csv.push_str(&row.join(","));
         csv.push('\n');

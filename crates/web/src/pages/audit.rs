@@ -87,7 +87,7 @@ pub async fn show(
                                 td { (e.actor_name) }
                                 td { (e.address) }
                                 td { (t(lang, &format!("audit.action.{}", e.action))) }
-                                td { code { (e.method) " " (e.path) } @if !e.detail.is_null() { br; small.muted { (e.detail.to_string()) } } }
+                                td { code { (e.method) " " (e.path) } @if !e.detail.is_null() { br; small.muted { (e.detail.to_string()) } } @if let Some(b) = &e.before { br; small.muted { (t(lang, "page.audit.before")) " " (b.to_string()) } } }
                                 td { (e.status) }
                             }
                         }
