@@ -75,6 +75,7 @@ pub fn action_of(method: &str, path: &str, query: &str) -> Option<&'static str> 
                 "/account/password",
                 "/admin/security",
                 "/admin/directory",
+                "/admin/sso",
             ],
             "account_security",
         ),

@@ -2964,24 +2964,27 @@ async fn a_dispatcher_signs_in_through_the_companys_openid_provider() {
         cfg.public_url = Some(base.clone());
     })
     .await;
-    let settings = json!({
-        "issuer": provider.issuer,
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "groups": [{ "group": "dispatch", "roles": ["dispatcher"] }],
-    });
-    let (status, shown) = app
-        .send(
-            reqwest::Method::PUT,
-            &app.admin,
-            "/api/v1/security/oidc",
-            settings,
-        )
-        .await;
-    assert_eq!(status, 200, "{shown}");
+    // The admin sets it up on the page, the redirect to register shown there.
+    app.user("sso-admin", &["admin"], json!({})).await;
+    let c = browser(&driver, 1280).await;
+    sign_in(&c, &app, "sso-admin").await;
+    c.goto(&app.url("/account/security")).await.unwrap();
+    click_on(&c, "a[href='/admin/sso']").await;
+    wait_for_url(&c, |u| u.path() == "/admin/sso").await;
+    let redirect = text_of(&c, "#redirect").await;
+    assert_eq!(redirect, format!("{base}/login/sso/callback"));
+    type_into(&c, "input[name='issuer']", &provider.issuer).await;
+    type_into(&c, "input[name='client_id']", CLIENT_ID).await;
+    type_into(&c, "input[name='client_secret']", CLIENT_SECRET).await;
+    type_into(&c, "input[name='group_0']", "dispatch").await;
+    click_on(&c, "input[name='role_0_dispatcher']").await;
+    click_on(&c, "form[action='/admin/sso'] button[type=submit]").await;
+    wait_for_url(&c, |u| u.query() == Some("done=saved")).await;
+    shoot(&c, "sso-settings").await;
+    let shown = app.read(&app.admin, "/api/v1/security/oidc").await;
+    assert_eq!(shown["oidc"]["client_id"], CLIENT_ID);
     assert!(shown["oidc"]["client_secret"].is_null());
 
-    let c = browser(&driver, 1280).await;
     let through_the_provider = async |login: &str| {
         c.delete_all_cookies().await.unwrap();
         c.goto(&app.url("/login?next=/desk")).await.unwrap();

@@ -74,7 +74,6 @@ async fn render(
         group_base_dn: None,
         groups: Vec::new(),
     });
-    let rows = s.groups.len() + SPARE_ROWS;
     let title = t(lang, "page.directory.title");
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let body = html! {
@@ -102,27 +101,7 @@ async fn render(
                 (field(lang, "group_base_dn", "page.directory.group_base_dn", &text(&s.group_base_dn), "ou=groups,dc=example,dc=com"))
                 h2 { (t(lang, "page.directory.groups")) }
                 p.muted { (t(lang, "page.directory.groups_hint")) }
-                table.list {
-                    thead { tr {
-                        th { (t(lang, "page.directory.group")) }
-                        @for r in STAFF { th { (t(lang, &format!("role.{}", r.as_str()))) } }
-                    } }
-                    tbody {
-                        @for i in 0..rows {
-                            @let rule = s.groups.get(i);
-                            tr {
-                                td { input type="text" name={ "group_" (i) } size="48"
-                                    value=(rule.map(|r| r.group.as_str()).unwrap_or(""))
-                                    aria-label=(t(lang, "page.directory.group")); }
-                                @for r in STAFF {
-                                    td { input type="checkbox" name={ "role_" (i) "_" (r.as_str()) } value="on"
-                                        aria-label=(t(lang, &format!("role.{}", r.as_str())))
-                                        checked[rule.is_some_and(|g| g.roles.iter().any(|n| n == r.as_str()))]; }
-                                }
-                            }
-                        }
-                    }
-                }
+                (group_rows(lang, &s.groups))
                 p { button type="submit" { (t(lang, "page.desk.save")) } }
             }
             @if on {
@@ -172,13 +151,63 @@ async fn render(
 }
 
 /// A labelled text field.
-fn field(lang: Lang, name: &str, label: &str, value: &str, example: &str) -> Markup {
+pub(super) fn field(lang: Lang, name: &str, label: &str, value: &str, example: &str) -> Markup {
     html! {
         label {
             (t(lang, label))
             input type="text" name=(name) value=(value) placeholder=(example);
         }
     }
+}
+
+/// The group → roles table of a form: the saved rules, then [`SPARE_ROWS`] blank ones.
+pub(super) fn group_rows(lang: Lang, rules: &[GroupRule]) -> Markup {
+    let rows = rules.len() + SPARE_ROWS;
+    html! {
+        table.list {
+            thead { tr {
+                th { (t(lang, "page.directory.group")) }
+                @for r in STAFF { th { (t(lang, &format!("role.{}", r.as_str()))) } }
+            } }
+            tbody {
+                @for i in 0..rows {
+                    @let rule = rules.get(i);
+                    tr {
+                        td { input type="text" name={ "group_" (i) } size="48"
+                            value=(rule.map(|r| r.group.as_str()).unwrap_or(""))
+                            aria-label=(t(lang, "page.directory.group")); }
+                        @for r in STAFF {
+                            td { input type="checkbox" name={ "role_" (i) "_" (r.as_str()) } value="on"
+                                aria-label=(t(lang, &format!("role.{}", r.as_str())))
+                                checked[rule.is_some_and(|g| g.roles.iter().any(|n| n == r.as_str()))]; }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The group rules a form holds (a blank row is none).
+pub(super) fn rules_of(form: &HashMap<String, String>) -> Vec<GroupRule> {
+    let mut groups = Vec::new();
+    for i in 0.. {
+        let Some(group) = form.get(&format!("group_{i}")) else {
+            break;
+        };
+        let roles: Vec<String> = STAFF
+            .iter()
+            .filter(|r| form.contains_key(&format!("role_{i}_{}", r.as_str())))
+            .map(|r| r.as_str().to_owned())
+            .collect();
+        if !group.trim().is_empty() || !roles.is_empty() {
+            groups.push(GroupRule {
+                group: group.trim().to_owned(),
+                roles,
+            });
+        }
+    }
+    groups
 }
 
 /// The page.
@@ -198,24 +227,7 @@ pub async fn show(
 fn settings_of(form: &HashMap<String, String>) -> DirectorySettings {
     let text = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
     let some = |k: &str| Some(text(k)).filter(|v| !v.is_empty());
-    let mut groups = Vec::new();
-    for i in 0.. {
-        let Some(group) = form.get(&format!("group_{i}")) else {
-            break;
-        };
-        let roles: Vec<String> = STAFF
-            .iter()
-            .filter(|r| form.contains_key(&format!("role_{i}_{}", r.as_str())))
-            .map(|r| r.as_str().to_owned())
-            .collect();
-        // A row left blank is no rule.
-        if !group.trim().is_empty() || !roles.is_empty() {
-            groups.push(GroupRule {
-                group: group.trim().to_owned(),
-                roles,
-            });
-        }
-    }
+    let groups = rules_of(form);
     DirectorySettings {
         url: text("url"),
         start_tls: form.contains_key("start_tls"),

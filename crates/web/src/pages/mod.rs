@@ -40,6 +40,7 @@ pub mod settings;
 pub mod sla;
 mod sla_whatif;
 pub mod sso;
+pub mod sso_settings;
 pub mod stock;
 pub mod survey;
 pub mod ticket;
@@ -80,6 +81,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/directory/off", post(directory::off))
         .route("/admin/directory/test", post(directory::try_it))
+        .route(
+            "/admin/sso",
+            get(sso_settings::show).post(sso_settings::save),
+        )
+        .route("/admin/sso/off", post(sso_settings::off))
         .route("/account/sessions/{id}/end", post(security::end_session))
         .route("/account/sessions/end-others", post(security::end_others))
         .route("/account/password", post(security::change_password))

@@ -171,6 +171,11 @@ async fn render(
                 p.muted { (t(lang, "page.directory.intro")) }
                 p { a href="/admin/directory" { (t(lang, "page.directory.open")) } }
             }
+            section.card {
+                h2 { (t(lang, "page.sso.title")) }
+                p.muted { (t(lang, "page.sso.intro")) }
+                p { a href="/admin/sso" { (t(lang, "page.sso.open")) } }
+            }
         }
     };
     page(lang, title, Some(me), wrap(body))
