@@ -135,8 +135,9 @@ async fn ask(
         )
         .await?
         .success()?;
-    // Nobody of that name, or several: no sign-in.
-    let mut entries = entries.into_iter();
+    // Nobody of that name, or several: no sign-in (Active Directory's referrals to other
+    // domains are not people).
+    let mut entries = entries.into_iter().filter(|e| !e.is_ref());
     let (Some(entry), None) = (entries.next(), entries.next()) else {
         let _ = ldap.unbind().await;
         return Ok(None);
@@ -174,7 +175,12 @@ async fn ask(
             .search(base.trim(), Scope::Subtree, &filter, vec!["1.1"])
             .await?
             .success()?;
-        groups.extend(found.into_iter().map(|g| SearchEntry::construct(g).dn));
+        groups.extend(
+            found
+                .into_iter()
+                .filter(|g| !g.is_ref())
+                .map(|g| SearchEntry::construct(g).dn),
+        );
     }
     let _ = ldap.unbind().await;
     Ok(Some(DirectoryPerson {

@@ -185,6 +185,11 @@ async fn a_tenant_moves_to_another_install_whole_and_is_then_erased_from_the_fir
 
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("east.zip");
+    // An operator of this install is nobody special in another.
+    src.store
+        .set_platform_operator("east", "east-agent", true)
+        .await
+        .unwrap();
     let sums = tenant_archive::export(&src.store, src_files.as_ref(), "east", &archive, now)
         .await
         .unwrap();
@@ -251,6 +256,11 @@ async fn a_tenant_moves_to_another_install_whole_and_is_then_erased_from_the_fir
         src.store.tenant_sums(&east_id.to_string()).await.unwrap()
     );
     let moved = east(&dst).await;
+    assert_eq!(
+        dst.get(&moved, "/api/v1/platform/tenants").await.status(),
+        403,
+        "the archive carries no operator"
+    );
     let merged = dst
         .read(&moved, &format!("/api/v1/tickets/{twice_id}"))
         .await;

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::{Column, ColumnKind, Owner, SelfRef, TenantTable, NOT_CARRIED};
+use super::{Column, ColumnKind, Owner, SelfRef, TenantTable, INSTALL_COLUMNS, NOT_CARRIED};
 use crate::{Backend, Store, StoreError};
 
 /// One column as the catalogue describes it.
@@ -71,6 +71,9 @@ impl Store {
             let mut carried = Vec::new();
             let mut numbered = None;
             for c in cols {
+                if INSTALL_COLUMNS.contains(&(name.as_str(), c.name.as_str())) {
+                    continue;
+                }
                 match (c.numbered, c.kind) {
                     (true, _) => numbered = Some(c.name.clone()),
                     (false, Some(kind)) => carried.push(Column {

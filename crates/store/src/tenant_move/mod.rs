@@ -29,6 +29,10 @@ use crate::{ms, Backend, Store, StoreError};
 /// and the files' parts (carried as files).
 const NOT_CARRIED: &[&str] = &["search_docs", "blob_parts"];
 
+/// Columns never carried: what the install grants, not the tenant (a platform operator of one
+/// install is nobody special in another).
+const INSTALL_COLUMNS: &[(&str, &str)] = &[("users", "platform_operator")];
+
 /// Rows written in one statement on import.
 const BATCH_ROWS: usize = 200;
 
