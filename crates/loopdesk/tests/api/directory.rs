@@ -314,6 +314,20 @@ async fn an_openid_provider_is_set_up_by_admins_only_and_its_secret_never_shown(
         .await
         .unwrap();
     assert!(page.contains("用集团账号登录"));
+    // A refused password keeps the button (the person may have meant to use it).
+    let form = [("username", "nobody"), ("password", "wrong-password-1")];
+    let again = app
+        .client
+        .post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let page = again.text().await.unwrap();
+    assert!(
+        page.contains("role=\"alert\"") && page.contains("用集团账号登录"),
+        "{page}"
+    );
     let (status, _) = app
         .send(reqwest::Method::DELETE, &app.admin, path, Value::Null)
         .await;

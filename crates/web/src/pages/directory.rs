@@ -106,7 +106,7 @@ async fn render(
             }
             @if on {
                 form method="post" action="/admin/directory/off" {
-                    button.secondary type="submit" { (t(lang, "page.directory.turn_off")) }
+                    button.quiet type="submit" { (t(lang, "page.directory.turn_off")) }
                 }
             }
         }

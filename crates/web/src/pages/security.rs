@@ -82,7 +82,7 @@ async fn render(
                 form method="post" action="/account/security/off" {
                     label for="off-code" { (t(lang, "page.security.code")) }
                     (code_input("off-code"))
-                    p { button.secondary type="submit" { (t(lang, "page.security.turn_off")) } }
+                    p { button.quiet type="submit" { (t(lang, "page.security.turn_off")) } }
                 }
             } @else if let Some(e) = &enrolling {
                 p { (t(lang, "page.security.scan")) }
@@ -145,7 +145,7 @@ async fn render(
             }
             @if sessions.len() > 1 {
                 form method="post" action="/account/sessions/end-others" {
-                    button.secondary type="submit" { (t(lang, "page.security.end_others")) }
+                    button.quiet type="submit" { (t(lang, "page.security.end_others")) }
                 }
             }
         }

@@ -116,6 +116,24 @@ pub async fn show(
     login_page(lang, ("", tenant.as_ref()), next, None, sso)
 }
 
+/// The sign-in page again after a refused password, saying why, with its single sign-on
+/// button (the person may have meant to use it).
+async fn refused(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    lang: Lang,
+    (username, tenant): (&str, Option<&Tenant>),
+    next: &str,
+    key: &str,
+) -> Response {
+    let slug = tenant.map(|t| t.slug.as_str());
+    let sso = super::sso::offered(state, slug, headers)
+        .await
+        .map(|label| super::sso::button(lang, &label, slug, next));
+    let error = Some(t(lang, key).to_owned());
+    login_page(lang, (username, tenant), next, error, sso)
+}
+
 /// Signs in: the same checks and rate limit as the API; the session cookie, then the page
 /// asked for. A refusal shows the form again with what was typed.
 pub async fn submit(
@@ -148,12 +166,16 @@ pub async fn submit(
             {
                 crate::api::auth::report_burst(&state, burst).await;
             }
-            return login_form(
+            let typed = (f.username.as_str(), tenant.as_ref());
+            return refused(
+                &state,
+                &headers,
                 lang,
-                (&f.username, tenant.as_ref()),
+                typed,
                 &next,
-                Some("error.bad_credentials"),
-            );
+                "error.bad_credentials",
+            )
+            .await;
         }
         Err(crate::directory::Refusal::Store(e)) => {
             tracing::error!(error = %e, "checking a sign-in failed");
@@ -165,12 +187,8 @@ pub async fn submit(
             );
         }
         Err(refusal) => {
-            return login_form(
-                lang,
-                (&f.username, tenant.as_ref()),
-                &next,
-                Some(refusal.code().1),
-            )
+            let typed = (f.username.as_str(), tenant.as_ref());
+            return refused(&state, &headers, lang, typed, &next, refusal.code().1).await;
         }
     };
     if user.two_factor {

@@ -78,7 +78,7 @@ async fn render(
             }
             @if on {
                 form method="post" action="/admin/sso/off" {
-                    button.secondary type="submit" { (t(lang, "page.sso.turn_off")) }
+                    button.quiet type="submit" { (t(lang, "page.sso.turn_off")) }
                 }
             }
         }
