@@ -216,6 +216,47 @@ async fn three_instances_behind_haproxy_lose_nothing_when_one_is_killed() {
     wait_ready(&client, &lb).await;
     let admin = login(&client, &lb, "admin", ADMIN_PASSWORD).await;
 
+    // SLA: five P1 tickets on a one-minute promise, made now. Their warnings (45 s), breaches
+    // and escalations (60 s) fall due while the fleet works on — and another instance is
+    // killed just before the breaches — and each must be recorded once, the supervisor told.
+    let (status, _) = post(
+        &client,
+        &format!("{lb}/api/v1/users"),
+        &admin,
+        None,
+        &json!({ "username": "sup-fleet", "password": "fleet-supervisor-pw-1", "roles": ["supervisor"] }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, policy) = post(
+        &client,
+        &format!("{lb}/api/v1/sla-policies"),
+        &admin,
+        None,
+        &json!({
+            "name": "一分钟响应", "priority": 1,
+            "first_response_minutes": 1, "resolution_minutes": 10,
+            "escalation": [{ "level": 1, "after_breach_minutes": 0, "notify_roles": ["supervisor"] }]
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{policy}");
+    let sla_started = tokio::time::Instant::now();
+    let mut promised = BTreeSet::new();
+    for i in 0..5 {
+        let (status, t) = post(
+            &client,
+            &format!("{lb}/api/v1/tickets"),
+            &admin,
+            None,
+            &json!({ "subject": format!("机房空调停机 {i}"), "priority": 1, "channel": "phone" }),
+        )
+        .await;
+        assert_eq!(status, 201, "{t}");
+        assert_eq!(t["sla"]["policy_id"], policy["id"]);
+        promised.insert(t["id"].as_str().unwrap().to_owned());
+    }
+
     // A webhook receiver on loopback, keeping each delivery's id and ticket.
     let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let kept = got.clone();
@@ -410,7 +451,11 @@ async fn three_instances_behind_haproxy_lose_nothing_when_one_is_killed() {
         .fetch_all(&pool)
         .await
         .unwrap();
-    let stored: BTreeSet<String> = stored.into_iter().map(|r| r.0).collect();
+    let stored: BTreeSet<String> = stored
+        .into_iter()
+        .map(|r| r.0)
+        .filter(|id| !promised.contains(id))
+        .collect();
     let distinct: BTreeSet<&String> = acked.values().collect();
     assert_eq!(distinct.len(), acked.len(), "two keys answered one ticket");
     for (key, id) in &acked {
@@ -427,7 +472,13 @@ async fn three_instances_behind_haproxy_lose_nothing_when_one_is_killed() {
     let mut delivered = BTreeMap::new();
     for _ in 0..300 {
         delivered = BTreeMap::new();
-        for (delivery, ticket) in got.lock().unwrap().iter() {
+        // (The SLA tickets came before the webhook; it may or may not hear of them.)
+        for (delivery, ticket) in got
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, t)| !promised.contains(t))
+        {
             delivered
                 .entry(ticket.clone())
                 .or_insert_with(BTreeSet::new)
@@ -453,6 +504,63 @@ async fn three_instances_behind_haproxy_lose_nothing_when_one_is_killed() {
         sends,
         delivered.len(),
         refused_after.unwrap_or_default()
+    );
+
+    // The SLA's marks: another instance killed two seconds before the breaches fall due.
+    tokio::time::sleep_until(sla_started + Duration::from_secs(58)).await;
+    let second = instances[2].take().unwrap();
+    let status = Command::new("kill")
+        .args(["-9", &second.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    drop(second);
+    let kinds = ["sla_warning", "sla_breached", "escalated"];
+    let mut marks: BTreeMap<(String, String), i64> = BTreeMap::new();
+    while sla_started.elapsed() < Duration::from_secs(110) {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT ticket_id, kind, COUNT(*) FROM ticket_events \
+             WHERE kind IN ('sla_warning', 'sla_breached', 'escalated') GROUP BY ticket_id, kind",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        marks = rows
+            .into_iter()
+            .filter(|(t, _, _)| promised.contains(t))
+            .map(|(t, k, n)| ((t, k), n))
+            .collect();
+        if marks.len() == promised.len() * kinds.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    for ticket in &promised {
+        for kind in kinds {
+            let n = marks.get(&(ticket.clone(), kind.to_owned())).copied();
+            assert_eq!(n, Some(1), "{ticket}: {kind} recorded {n:?} times");
+        }
+    }
+    let told: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT n.ticket_id, COUNT(*) FROM notifications n JOIN users u ON u.id = n.user_id \
+         WHERE u.username = 'sup-fleet' AND n.event = 'sla.escalated' GROUP BY n.ticket_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let told: BTreeMap<String, i64> = told.into_iter().collect();
+    for ticket in &promised {
+        assert_eq!(
+            told.get(ticket),
+            Some(&1),
+            "the supervisor was told of {ticket}: {told:?}"
+        );
+    }
+    eprintln!(
+        "fleet: {} SLA marks on {} tickets, each once, across a second kill; {:.0} s",
+        marks.len(),
+        promised.len(),
+        sla_started.elapsed().as_secs_f64()
     );
 
     drop(instances);
