@@ -238,13 +238,23 @@ impl Application {
 
 /// Where this install keeps uploaded files (`--attachments`).
 pub fn blobs(cfg: &Config, store: &Store) -> Arc<dyn loopdesk_store::blobs::Blobs> {
-    match cfg.attachments {
+    match &cfg.attachments {
         crate::config::Attachments::Database => {
             Arc::new(loopdesk_store::blobs::DbBlobs::new(store.clone()))
         }
         crate::config::Attachments::Directory => Arc::new(loopdesk_store::blobs::FsBlobs::new(
             cfg.data_dir.join("attachments"),
         )),
+        // Checked when the configuration was read.
+        crate::config::Attachments::S3(url) => match crate::s3::S3Blobs::new(url.expose()) {
+            Ok(s3) => Arc::new(s3),
+            Err(e) => {
+                tracing::error!(error = %e, "the S3 store's address; files go to the data directory");
+                Arc::new(loopdesk_store::blobs::FsBlobs::new(
+                    cfg.data_dir.join("attachments"),
+                ))
+            }
+        },
     }
 }
 

@@ -89,19 +89,23 @@ pub struct DbArgs {
     /// spare the primary [default: none: they read the database]
     #[arg(long, env = "LOOPDESK_READ_DATABASE_URL", hide_env_values = true)]
     pub read_database_url: Option<Secret>,
-    /// Where uploaded files are kept: `database` (every instance reads them) or `directory`
-    /// (<data dir>/attachments) [default: database on PostgreSQL, directory on SQLite]
+    /// Where uploaded files are kept: `database` (every instance reads them), `directory`
+    /// (<data dir>/attachments) or an S3-compatible bucket, `s3+https://KEY:SECRET@host/bucket`
+    /// [default: database on PostgreSQL, directory on SQLite]
     #[arg(long, env = "LOOPDESK_ATTACHMENTS")]
     pub attachments: Option<String>,
 }
 
 /// Where uploaded files are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attachments {
     /// In the database, in parts: every instance on it reads them.
     Database,
     /// Under `<data dir>/attachments`.
     Directory,
+    /// In a bucket of an S3-compatible object store: `s3+https://KEY:SECRET@host[:port]/bucket
+    /// [?region=…]` (`s3+http://` for a store on a private network).
+    S3(Secret),
 }
 
 impl Attachments {
@@ -110,8 +114,15 @@ impl Attachments {
         match named.map(str::trim) {
             Some("database") => Ok(Attachments::Database),
             Some("directory") => Ok(Attachments::Directory),
+            Some(url) if url.starts_with("s3+http://") || url.starts_with("s3+https://") => {
+                crate::s3::S3Blobs::check(url)?;
+                Ok(Attachments::S3(Secret::from(url)))
+            }
             Some(other) => {
-                anyhow::bail!("attachments: `{other}` is neither database nor directory")
+                anyhow::bail!(
+                    "attachments: `{}` is neither database, directory nor s3+https://KEY:SECRET@host/bucket",
+                    redact(other)
+                )
             }
             None if database_url.starts_with("postgres") => Ok(Attachments::Database),
             None => Ok(Attachments::Directory),
@@ -239,7 +250,7 @@ default_lang = "zh-CN"               # LOOPDESK_DEFAULT_LANG: pages before sign-
 # trusted_proxies = ["127.0.0.1"]    # LOOPDESK_TRUSTED_PROXIES: whose X-Forwarded-For to believe
 # pdf_font = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc#2"   # LOOPDESK_PDF_FONT
 # read_database_url = "postgres://loopdesk@replica:5432/loopdesk"   # LOOPDESK_READ_DATABASE_URL: dashboards read here
-# attachments = "database"           # LOOPDESK_ATTACHMENTS: database or directory (default: database on PostgreSQL)
+# attachments = "database"           # LOOPDESK_ATTACHMENTS: database, directory, or s3+https://KEY:SECRET@host/bucket?region=… (default: database on PostgreSQL)
 job_lease_seconds = 60               # how soon another instance takes over a killed one's jobs
 "#;
 

@@ -9,6 +9,7 @@ pub mod cti_sim;
 pub mod demo;
 pub mod dispatch_bench;
 pub mod progress;
+pub mod s3;
 pub mod telemetry;
 pub mod triage_bench;
 

@@ -1,10 +1,12 @@
 //! Real servers for Loopdesk's tests and benchmarks, started on loopback by whoever needs
 //! them: Debian's Dovecot as an IMAP server with one mailbox of its own, and Debian's slapd
-//! as an LDAP directory, and an OpenID provider (Node.js).
+//! as an LDAP directory, and an OpenID provider and an S3-compatible store (Node.js).
 
 pub mod oidc;
+pub mod s3;
 pub mod slapd;
 pub use oidc::OidcProvider;
+pub use s3::S3Server;
 pub use slapd::Slapd;
 
 use std::io::{Error, ErrorKind, Result};

@@ -1,6 +1,6 @@
 //! A real OpenID Provider on loopback: panva's `oidc-provider` (certified by the OpenID
-//! Foundation) from the npm registry, run by Node.js with `oidc/provider.mjs`. `npm ci` in
-//! `crates/testkit/oidc` installs it (CI does).
+//! Foundation) from the npm registry, run by Node.js with `node/provider.mjs`. `npm ci` in
+//! `crates/testkit/node` installs it (CI does).
 
 use std::io::{Error, ErrorKind, Result};
 use std::path::PathBuf;
@@ -29,7 +29,7 @@ impl Drop for OidcProvider {
 }
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oidc")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("node")
 }
 
 impl OidcProvider {
@@ -50,7 +50,7 @@ impl OidcProvider {
         if !OidcProvider::available() {
             return Err(Error::new(
                 ErrorKind::NotFound,
-                "node or crates/testkit/oidc/node_modules (npm ci) is missing",
+                "node or crates/testkit/node/node_modules (npm ci) is missing",
             ));
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0")?

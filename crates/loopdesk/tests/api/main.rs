@@ -32,6 +32,7 @@ mod pages;
 mod paper;
 mod risk;
 mod rules;
+mod s3;
 mod search;
 mod security;
 mod sla;
