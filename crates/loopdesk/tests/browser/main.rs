@@ -2939,7 +2939,7 @@ async fn a_dispatcher_signs_in_through_the_companys_openid_provider() {
     if !OidcProvider::available() {
         assert!(
             std::env::var_os("LOOPDESK_REQUIRE_OIDC").is_none(),
-            "node and crates/testkit/oidc/node_modules are required here"
+            "node and crates/testkit/node/node_modules are required here"
         );
         return;
     }
