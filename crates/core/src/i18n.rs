@@ -766,6 +766,7 @@ pub static TABLE: &[(&str, &str, &str)] = &[
     ("page.directory.base_dn", "用户所在位置（Base DN）", "Where people are (base DN)"),
     ("page.directory.bind_dn", "服务账号 DN（留空则匿名查询）", "Service account DN (empty: anonymous search)"),
     ("page.directory.bind_password", "服务账号密码", "Service account password"),
+    ("page.directory.dn", "目录中的 DN", "DN in the directory"),
     ("page.directory.email", "邮箱", "E-mail"),
     ("page.directory.filter_hint", "{username} 处填入登录名（已转义）。Active Directory 常用：(&(objectClass=user)(sAMAccountName={username}))", "{username} is replaced by the sign-in name (escaped). For Active Directory: (&(objectClass=user)(sAMAccountName={username}))"),
     ("page.directory.group", "组 DN", "Group DN"),

@@ -164,13 +164,16 @@ pub struct SessionView {
 }
 
 impl crate::TenantStore {
-    /// A user's open sessions, newest first; `current` marks the one of `token`.
+    /// A user's open sessions, newest first; `current` marks the one of `token`. `NotFound`
+    /// for a user not of this tenant.
     pub async fn sessions_of(
         &self,
         user: loopdesk_core::UserId,
         token: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<SessionView>, StoreError> {
+        // Someone of this tenant, or NotFound (another tenant's user is nobody here).
+        self.user(user).await?;
         type Row = (String, i64, i64, Option<String>, Option<String>, String);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, created_at, expires_at, client_ip, user_agent, token_hash FROM api_tokens \
@@ -229,6 +232,7 @@ impl crate::TenantStore {
         keep: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
+        self.user(user).await?;
         Ok(sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE tenant_id = $2 AND user_id = $3 \
              AND revoked_at IS NULL AND token_hash <> $4",

@@ -31,13 +31,26 @@ pub struct DirectoryPerson {
     pub roles: Roles,
 }
 
+/// A tenant's external sign-in settings, each a JSON column of `tenants`.
+#[derive(Clone, Copy)]
+enum SignInColumn {
+    Directory,
+    Oidc,
+}
+
+impl SignInColumn {
+    fn name(self) -> &'static str {
+        match self {
+            SignInColumn::Directory => "directory",
+            SignInColumn::Oidc => "oidc",
+        }
+    }
+}
+
 impl TenantStore {
     /// The tenant's directory, the service account's password left out (admins).
     pub async fn directory(&self, actor: &Actor) -> Result<Option<DirectorySettings>, StoreError> {
-        if !access::allowed(actor, Permission::ManageUsers) {
-            return Err(StoreError::Forbidden);
-        }
-        Ok(self.directory_settings().await?.map(|mut d| {
+        Ok(self.directory_to_try(actor).await?.map(|mut d| {
             d.bind_password = None;
             d
         }))
@@ -50,28 +63,21 @@ impl TenantStore {
         actor: &Actor,
         settings: Option<DirectorySettings>,
     ) -> Result<(), StoreError> {
-        if !access::allowed(actor, Permission::ManageUsers) {
-            return Err(StoreError::Forbidden);
-        }
-        let text = match settings {
+        let settings = match settings {
             Some(mut s) => {
                 s.validate()?;
                 if s.bind_password.is_none() && s.bind_dn.is_some() {
                     s.bind_password = self
-                        .directory_settings()
+                        .directory_to_try(actor)
                         .await?
                         .and_then(|d| d.bind_password);
                 }
-                Some(serde_json::to_string(&s).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+                Some(s)
             }
             None => None,
         };
-        sqlx::query("UPDATE tenants SET directory = $1 WHERE id = $2")
-            .bind(text)
-            .bind(self.tid())
-            .execute(&self.store.write)
-            .await?;
-        Ok(())
+        self.put_sign_in(actor, SignInColumn::Directory, settings.as_ref())
+            .await
     }
 
     /// The settings with the service account's password, to try a sign-in with (admins).
@@ -82,22 +88,9 @@ impl TenantStore {
         if !access::allowed(actor, Permission::ManageUsers) {
             return Err(StoreError::Forbidden);
         }
-        self.directory_settings().await
+        self.sign_in_settings(SignInColumn::Directory).await
     }
 
-    /// The stored settings, password included.
-    async fn directory_settings(&self) -> Result<Option<DirectorySettings>, StoreError> {
-        let text: Option<String> =
-            sqlx::query_scalar("SELECT directory FROM tenants WHERE id = $1")
-                .bind(self.tid())
-                .fetch_one(&self.store.read)
-                .await?;
-        text.map(|t| serde_json::from_str(&t).map_err(|_| corrupt("tenants.directory")))
-            .transpose()
-    }
-}
-
-impl TenantStore {
     /// The tenant's OpenID provider, the client secret left out (admins).
     pub async fn oidc(&self, actor: &Actor) -> Result<Option<OidcSettings>, StoreError> {
         if !access::allowed(actor, Permission::ManageUsers) {
@@ -116,35 +109,60 @@ impl TenantStore {
         actor: &Actor,
         settings: Option<OidcSettings>,
     ) -> Result<(), StoreError> {
-        if !access::allowed(actor, Permission::ManageUsers) {
-            return Err(StoreError::Forbidden);
-        }
-        let text = match settings {
+        let settings = match settings {
             Some(mut s) => {
                 s.validate()?;
                 if s.client_secret.is_none() {
                     s.client_secret = self.oidc_settings().await?.and_then(|o| o.client_secret);
                 }
-                Some(serde_json::to_string(&s).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+                Some(s)
             }
             None => None,
         };
-        sqlx::query("UPDATE tenants SET oidc = $1 WHERE id = $2")
+        self.put_sign_in(actor, SignInColumn::Oidc, settings.as_ref())
+            .await
+    }
+
+    /// The stored provider, secret included.
+    pub async fn oidc_settings(&self) -> Result<Option<OidcSettings>, StoreError> {
+        self.sign_in_settings(SignInColumn::Oidc).await
+    }
+
+    /// One of the tenant's sign-in settings, secrets included.
+    async fn sign_in_settings<T: serde::de::DeserializeOwned>(
+        &self,
+        column: SignInColumn,
+    ) -> Result<Option<T>, StoreError> {
+        let sql = format!("SELECT {} FROM tenants WHERE id = $1", column.name());
+        let text: Option<String> = sqlx::query_scalar(&sql)
+            .bind(self.tid())
+            .fetch_one(&self.store.read)
+            .await?;
+        text.map(|t| serde_json::from_str(&t).map_err(|_| corrupt("tenants sign-in settings")))
+            .transpose()
+    }
+
+    /// Stores (or with `None` clears) one of the tenant's sign-in settings (admins).
+    async fn put_sign_in<T: serde::Serialize>(
+        &self,
+        actor: &Actor,
+        column: SignInColumn,
+        settings: Option<&T>,
+    ) -> Result<(), StoreError> {
+        if !access::allowed(actor, Permission::ManageUsers) {
+            return Err(StoreError::Forbidden);
+        }
+        let text = settings
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sql = format!("UPDATE tenants SET {} = $1 WHERE id = $2", column.name());
+        sqlx::query(&sql)
             .bind(text)
             .bind(self.tid())
             .execute(&self.store.write)
             .await?;
         Ok(())
-    }
-
-    /// The stored provider, secret included.
-    pub async fn oidc_settings(&self) -> Result<Option<OidcSettings>, StoreError> {
-        let text: Option<String> = sqlx::query_scalar("SELECT oidc FROM tenants WHERE id = $1")
-            .bind(self.tid())
-            .fetch_one(&self.store.read)
-            .await?;
-        text.map(|t| serde_json::from_str(&t).map_err(|_| corrupt("tenants.oidc")))
-            .transpose()
     }
 }
 
@@ -155,22 +173,7 @@ impl Store {
         &self,
         tenant: Option<&str>,
     ) -> Result<Option<(TenantId, OidcSettings)>, StoreError> {
-        if tenant.is_some_and(|t| t.contains('\0')) {
-            return Ok(None);
-        }
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT id, oidc FROM tenants WHERE oidc IS NOT NULL \
-             AND suspended_at IS NULL AND ($1 = '' OR slug = $1) LIMIT 2",
-        )
-        .bind(tenant.unwrap_or(""))
-        .fetch_all(&self.read)
-        .await?;
-        let [(id, text)] = rows.as_slice() else {
-            return Ok(None);
-        };
-        let id = TenantId::parse(id).ok_or_else(|| corrupt("tenants.id"))?;
-        let settings = serde_json::from_str(text).map_err(|_| corrupt("tenants.oidc"))?;
-        Ok(Some((id, settings)))
+        self.tenant_signing_in(SignInColumn::Oidc, tenant).await
     }
 
     /// The directory to ask for a sign-in to `tenant` (a slug), password included; with no
@@ -180,22 +183,36 @@ impl Store {
         &self,
         tenant: Option<&str>,
     ) -> Result<Option<(TenantId, DirectorySettings)>, StoreError> {
+        self.tenant_signing_in(SignInColumn::Directory, tenant)
+            .await
+    }
+
+    /// The active tenant `tenant` names (or, with none named, the only one) whose `column` is
+    /// set, with that setting.
+    async fn tenant_signing_in<T: serde::de::DeserializeOwned>(
+        &self,
+        column: SignInColumn,
+        tenant: Option<&str>,
+    ) -> Result<Option<(TenantId, T)>, StoreError> {
         // No slug holds a NUL (PostgreSQL text cannot): such a sign-in names no tenant.
         if tenant.is_some_and(|t| t.contains('\0')) {
             return Ok(None);
         }
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT id, directory FROM tenants WHERE directory IS NOT NULL \
-             AND suspended_at IS NULL AND ($1 = '' OR slug = $1) LIMIT 2",
-        )
-        .bind(tenant.unwrap_or(""))
-        .fetch_all(&self.read)
-        .await?;
+        let c = column.name();
+        let sql = format!(
+            "SELECT id, {c} FROM tenants WHERE {c} IS NOT NULL \
+             AND suspended_at IS NULL AND ($1 = '' OR slug = $1) LIMIT 2"
+        );
+        let rows: Vec<(String, String)> = sqlx::query_as(&sql)
+            .bind(tenant.unwrap_or(""))
+            .fetch_all(&self.read)
+            .await?;
         let [(id, text)] = rows.as_slice() else {
             return Ok(None);
         };
         let id = TenantId::parse(id).ok_or_else(|| corrupt("tenants.id"))?;
-        let settings = serde_json::from_str(text).map_err(|_| corrupt("tenants.directory"))?;
+        let settings =
+            serde_json::from_str(text).map_err(|_| corrupt("tenants sign-in settings"))?;
         Ok(Some((id, settings)))
     }
 

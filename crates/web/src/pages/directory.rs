@@ -52,17 +52,15 @@ async fn render(
     typed: Option<DirectorySettings>,
     tried: Option<Tried>,
 ) -> Response {
-    let saved = match user.tenant.directory(&user.actor).await {
+    // One read: whether a password is kept, then the settings as a form shows them (without it).
+    let mut saved = match user.tenant.directory_to_try(&user.actor).await {
         Ok(s) => s,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let has_secret = user
-        .tenant
-        .directory_to_try(&user.actor)
-        .await
-        .ok()
-        .flatten()
-        .is_some_and(|d| d.bind_password.is_some());
+    let has_secret = saved.as_ref().is_some_and(|d| d.bind_password.is_some());
+    if let Some(d) = saved.as_mut() {
+        d.bind_password = None;
+    }
     let on = saved.is_some();
     let s = typed.or(saved).unwrap_or_else(|| DirectorySettings {
         url: String::new(),
@@ -125,7 +123,7 @@ async fn render(
                 @match &tried {
                     Some(Tried::Found(p)) => {
                         dl.facts {
-                            dt { "DN" } dd { (p.dn) }
+                            dt { (t(lang, "page.directory.dn")) } dd { (p.dn) }
                             dt { (t(lang, "page.directory.name")) } dd { (p.display_name.clone().unwrap_or_default()) }
                             dt { (t(lang, "page.directory.email")) } dd { (p.email.clone().unwrap_or_default()) }
                             dt { (t(lang, "page.directory.roles")) }

@@ -109,27 +109,32 @@ pub async fn show(
 ) -> Response {
     let tenant = tenant_named(&state, q.tenant.as_deref(), &headers).await;
     let next = safe_next(q.next.as_deref());
-    let slug = tenant.as_ref().map(|t| t.slug.as_str());
-    let sso = super::sso::offered(&state, slug, &headers)
-        .await
-        .map(|label| super::sso::button(lang, &label, slug, next));
+    let sso = sso_button(&state, lang, tenant.as_ref(), next).await;
     login_page(lang, ("", tenant.as_ref()), next, None, sso)
+}
+
+/// The single sign-on button, when the tenant (or the one tenant with a provider) has one.
+async fn sso_button(
+    state: &AppState,
+    lang: Lang,
+    tenant: Option<&Tenant>,
+    next: &str,
+) -> Option<maud::Markup> {
+    let slug = tenant.map(|t| t.slug.as_str());
+    let label = super::sso::offered(state, slug).await?;
+    Some(super::sso::button(lang, &label, slug, next))
 }
 
 /// The sign-in page again after a refused password, saying why, with its single sign-on
 /// button (the person may have meant to use it).
 async fn refused(
     state: &AppState,
-    headers: &axum::http::HeaderMap,
     lang: Lang,
     (username, tenant): (&str, Option<&Tenant>),
     next: &str,
     key: &str,
 ) -> Response {
-    let slug = tenant.map(|t| t.slug.as_str());
-    let sso = super::sso::offered(state, slug, headers)
-        .await
-        .map(|label| super::sso::button(lang, &label, slug, next));
+    let sso = sso_button(state, lang, tenant, next).await;
     let error = Some(t(lang, key).to_owned());
     login_page(lang, (username, tenant), next, error, sso)
 }
@@ -167,15 +172,7 @@ pub async fn submit(
                 crate::api::auth::report_burst(&state, burst).await;
             }
             let typed = (f.username.as_str(), tenant.as_ref());
-            return refused(
-                &state,
-                &headers,
-                lang,
-                typed,
-                &next,
-                "error.bad_credentials",
-            )
-            .await;
+            return refused(&state, lang, typed, &next, "error.bad_credentials").await;
         }
         Err(crate::directory::Refusal::Store(e)) => {
             tracing::error!(error = %e, "checking a sign-in failed");
@@ -188,7 +185,7 @@ pub async fn submit(
         }
         Err(refusal) => {
             let typed = (f.username.as_str(), tenant.as_ref());
-            return refused(&state, &headers, lang, typed, &next, refusal.code().1).await;
+            return refused(&state, lang, typed, &next, refusal.code().1).await;
         }
     };
     if user.two_factor {

@@ -50,12 +50,17 @@ fn random() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default()
+/// One client for every call to a provider (each new one would load the system's CA
+/// certificates again).
+fn http() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default()
+    })
 }
 
 async fn discover(settings: &OidcSettings) -> Result<Discovery, String> {
@@ -99,13 +104,10 @@ async fn provider_of(
         .await
 }
 
-/// Whether the sign-in page offers single sign-on, and its button's words.
-pub(super) async fn offered(
-    state: &AppState,
-    named: Option<&str>,
-    headers: &HeaderMap,
-) -> Option<String> {
-    let (_, s) = provider_of(state, named, headers).await.ok()??;
+/// Whether the sign-in page offers single sign-on, and its button's words; `slug`: the tenant
+/// the page already found named.
+pub(super) async fn offered(state: &AppState, slug: Option<&str>) -> Option<String> {
+    let (_, s) = state.store.oidc_tenant(slug).await.ok()??;
     Some(s.button_label.unwrap_or_default())
 }
 
