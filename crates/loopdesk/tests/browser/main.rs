@@ -2277,6 +2277,7 @@ async fn an_agent_confirms_the_category_the_model_guessed() {
     let c = browser(&driver, 1280).await;
     sign_in(&c, &app, "agent1").await;
     c.goto(&app.url(&format!("/t/{}", t.id))).await.unwrap();
+    wait_xpath(&c, "//dl[contains(@class,'facts')]").await;
     let facts = text_of(&c, "dl.facts").await;
     assert!(
         facts.contains("电梯") && facts.contains("模型推测"),
